@@ -1,0 +1,36 @@
+# DGM Lab: `make run` sets up and starts the app; `make test` sets up and runs every test.
+# Both work on a fresh clone with only Python 3.11 installed (make test also installs chromium with apt).
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 8501
+
+.PHONY: run test setup setup-dev chromium clean
+
+run: $(VENV)/.deps
+	$(PY) -m streamlit run app.py --server.port $(PORT)
+
+test: $(VENV)/.deps-dev chromium
+	$(PY) -m pytest
+
+setup: $(VENV)/.deps
+setup-dev: $(VENV)/.deps-dev
+
+$(VENV)/.deps: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --upgrade pip
+	$(PY) -m pip install -r requirements.txt
+	touch $@
+
+$(VENV)/.deps-dev: $(VENV)/.deps requirements-dev.txt
+	$(PY) -m pip install -r requirements-dev.txt
+	touch $@
+
+# A real browser for tests/e2e: Debian's chromium (never `playwright install`, which downloads one).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium; }
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,1 @@
+"""Model families, one file each (vae, miwae, ...). Import the module you need."""

@@ -1,0 +1,159 @@
+"""Registry of shipped models: name -> family, config (JSON), weights file, sha256, data, seed, metrics.
+
+Every shipped model is two files in ``pretrained/``: ``<name>.safetensors`` (tensors only, so loading
+can never run code) and ``<name>.json``, its model card. Loading checks the sha256 of the weights
+against the card before touching them. A family is a model class with a frozen-dataclass ``Config``
+attribute and an ``__init__(cfg)``; families are referenced by import path so that listing cards
+never imports torch models.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import importlib
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, save_file
+
+PRETRAINED_DIR = Path(__file__).resolve().parent.parent / "pretrained"
+
+# family name -> "module:Class"; the class has a `Config` dataclass and takes it as its only argument.
+FAMILIES: dict[str, str] = {
+    "vae": "dgm_core.models.vae:VAE",
+    "miwae": "dgm_core.models.miwae:MIWAE",
+}
+
+
+class PretrainedError(Exception):
+    """A shipped model cannot be used; the message is one sentence a page can show."""
+
+
+class WeightsMissingError(PretrainedError, FileNotFoundError):
+    pass
+
+
+class ChecksumError(PretrainedError):
+    pass
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    """What a user (and a test) needs to know about a shipped model."""
+
+    name: str
+    family: str
+    config: dict[str, Any]
+    weights: str  # file name inside the pretrained directory
+    sha256: str
+    data: str  # data set, split and preprocessing it was trained on
+    seed: int
+    training_time_s: float
+    metrics: dict[str, Any] = field(default_factory=dict)
+    command: str = ""  # the CLI command that rebuilds it
+    notes: str = ""
+    created: str = ""
+    torch_version: str = ""
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=False) + "\n"
+
+
+def register_family(name: str, target: str) -> None:
+    """Register a family as ``"package.module:Class"`` (used by tests and future model files)."""
+    FAMILIES[name] = target
+
+
+def model_class(family: str) -> type[torch.nn.Module]:
+    if family not in FAMILIES:
+        raise PretrainedError(f"Unknown model family '{family}'; known: {', '.join(sorted(FAMILIES))}.")
+    module, cls = FAMILIES[family].split(":")
+    return getattr(importlib.import_module(module), cls)
+
+
+def build(family: str, config: dict[str, Any]) -> torch.nn.Module:
+    """A fresh model of ``family`` from a JSON-able config dict (unknown keys are an error)."""
+    cls = model_class(family)
+    return cls(cls.Config(**config))
+
+
+def config_dict(model: torch.nn.Module) -> dict[str, Any]:
+    """The model's config as it reads back from JSON (tuples become lists)."""
+    return json.loads(json.dumps(dataclasses.asdict(model.cfg)))
+
+
+def sha256_file(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def save(model: torch.nn.Module, *, name: str, family: str, data: str, seed: int,
+         training_time_s: float, metrics: dict[str, Any] | None = None, command: str = "",
+         notes: str = "", directory: str | Path | None = None) -> ModelCard:
+    """Write ``<name>.safetensors`` and ``<name>.json`` and return the card."""
+    directory = Path(directory or PRETRAINED_DIR)
+    directory.mkdir(parents=True, exist_ok=True)
+    weights = f"{name}.safetensors"
+    # clone: safetensors refuses tensors that share storage (tied or viewed parameters)
+    state = {k: v.detach().to("cpu").clone().contiguous() for k, v in model.state_dict().items()}
+    save_file(state, str(directory / weights))
+    card = ModelCard(
+        name=name, family=family, config=config_dict(model), weights=weights,
+        sha256=sha256_file(directory / weights), data=data, seed=int(seed),
+        training_time_s=round(float(training_time_s), 1), metrics=metrics or {}, command=command,
+        notes=notes, created=time.strftime("%Y-%m-%d"), torch_version=torch.__version__,
+    )
+    (directory / f"{name}.json").write_text(card.to_json())
+    return card
+
+
+def load_card(name: str, directory: str | Path | None = None) -> ModelCard:
+    path = Path(directory or PRETRAINED_DIR) / f"{name}.json"
+    if not path.exists():
+        raise WeightsMissingError(f"No model card for '{name}' at {path}; rebuild it with "
+                                  f"`python -m dgm_core train {name}`.")
+    try:
+        return ModelCard(**json.loads(path.read_text()))
+    except (json.JSONDecodeError, TypeError) as e:
+        raise PretrainedError(f"The model card {path} is not valid ({e}).") from e
+
+
+def list_cards(directory: str | Path | None = None) -> list[ModelCard]:
+    """Every card in the directory, sorted by name (cards that fail to parse are skipped)."""
+    directory = Path(directory or PRETRAINED_DIR)
+    cards = []
+    for path in sorted(directory.glob("*.json")):
+        try:
+            cards.append(load_card(path.stem, directory))
+        except PretrainedError:
+            continue
+    return cards
+
+
+def load(name: str, directory: str | Path | None = None,
+         device: torch.device | str = "cpu") -> tuple[torch.nn.Module, ModelCard]:
+    """Build the model of card ``name``, verify and load its weights, return it in eval mode."""
+    directory = Path(directory or PRETRAINED_DIR)
+    card = load_card(name, directory)
+    path = directory / card.weights
+    if not path.exists():
+        raise WeightsMissingError(f"The weights of '{name}' ({path}) are missing; rebuild them with "
+                                  f"`python -m dgm_core train {name}`.")
+    digest = sha256_file(path)
+    if digest != card.sha256:
+        raise ChecksumError(f"The weights of '{name}' are corrupted: sha256 {digest[:12]}… does not "
+                            f"match the card's {card.sha256[:12]}…; restore {path.name} from git or retrain.")
+    model = build(card.family, card.config)
+    try:
+        state = load_file(str(path), device="cpu")
+        model.load_state_dict(state)
+    except Exception as e:  # safetensors header errors, shape mismatches
+        raise PretrainedError(f"The weights of '{name}' do not fit its config ({e}).") from e
+    return model.to(device).eval(), card

@@ -1,0 +1,31 @@
+"""Imputers for deep latent variable models. Every one returns an ``Imputation``.
+
+- ``mwg_chain`` / ``pseudo_gibbs_chain``: generators of ``ChainState`` (for progress bars and traces);
+- ``run_gibbs``: run either chain to an ``Imputation`` (Rao-Blackwellised mean, final states as samples);
+- ``importance_impute``: MIWAE self-normalised importance sampling + SIR multiple imputation.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+
+from ..device import generator as make_generator
+from .base import ChainState, Imputation, keep_observed, summarise_chain
+from .importance import conditional_log_lik, importance_impute
+from .mwg import gibbs_chain, mwg_chain
+from .pseudo_gibbs import pseudo_gibbs_chain
+
+__all__ = ["ChainState", "Imputation", "mwg_chain", "pseudo_gibbs_chain", "run_gibbs", "importance_impute",
+           "conditional_log_lik", "keep_observed"]
+
+
+def run_gibbs(model, x: torch.Tensor, mask: torch.Tensor, *, metropolis: bool = True, n_steps: int = 500,
+              chains: int = 4, burn_in: int = 0, seed: int = 0, init: str = "noise", warm_start: int = 0,
+              on_state: Callable[[ChainState], None] | None = None) -> Imputation:
+    """Run MWG (metropolis=True) or pseudo-Gibbs and summarise. x: (N,C,H,W); mask: (N,1|C,H,W) bool."""
+    g = make_generator(seed, x.device)
+    chain = gibbs_chain(model, x, mask, n_steps=n_steps, chains=chains, generator=g, init=init,
+                        warm_start=warm_start, metropolis=metropolis)
+    name = "Metropolis-within-Gibbs" if metropolis else "pseudo-Gibbs"
+    return keep_observed(summarise_chain(chain, name, burn_in=burn_in, on_state=on_state), x, mask)

@@ -1,0 +1,1 @@
+"""The only Streamlit-aware helpers of DGM Lab: page registry, cached loaders, widgets, URL state."""

@@ -1,0 +1,26 @@
+"""Cached loaders: models (st.cache_resource, eval mode, never mutated) and small data (st.cache_data)."""
+from __future__ import annotations
+
+import streamlit as st
+import torch
+
+from dgm_core import pretrained
+from dgm_core.device import default_device, set_threads
+
+
+@st.cache_resource(show_spinner=False)
+def device() -> torch.device:
+    set_threads()
+    return default_device()
+
+
+@st.cache_resource(show_spinner="Loading model…")
+def model(name: str) -> tuple[torch.nn.Module, pretrained.ModelCard]:
+    """A shipped model on the app's device; raises pretrained.PretrainedError with a clear message."""
+    return pretrained.load(name, device=device())
+
+
+@st.cache_data(show_spinner=False)
+def cards() -> list[dict]:
+    import dataclasses
+    return [dataclasses.asdict(c) for c in pretrained.list_cards()]

@@ -1,0 +1,19 @@
+"""The app's pages in one list: app.py builds the navigation from it, the home page describes it."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PageInfo:
+    file: str  # relative to the repository root
+    title: str
+    icon: str
+    url_path: str
+    summary: str  # what the demo shows, one or two sentences for the home page
+
+
+PAGES: tuple[PageInfo, ...] = (
+    PageInfo("pages/home.py", "Home", ":material/home:", "home",
+             "What DGM Lab is, the models it ships and the machine it runs on."),
+)
