@@ -94,6 +94,28 @@ class _ConvDecoder(nn.Module):
         return self.net(F.relu(self.fc(z)).view(-1, self.c0, 4, 4))
 
 
+def iwae_bound(model, x: torch.Tensor, k: int = 1, mask: torch.Tensor | None = None,
+               generator: torch.Generator | None = None) -> torch.Tensor:
+    """log (1/K) sum_k p(x^o|z_k) p(z_k) / q(z_k|x^o) per image -> (B,).
+
+    Burda et al. 2016 (arXiv 1509.00519): K = 1 is the ELBO and the bound rises to log p(x^o) as
+    K grows. With a mask only observed pixels enter the likelihood: the MIWAE bound (Mattei &
+    Frellsen 2019, arXiv 1812.02633). ``model`` is any DLVM with encode/decode/log_px.
+    x: (B, C, H, W); mask: (B, 1|C, H, W) bool, True = observed.
+    """
+    b = x.shape[0]
+    mu, log_sigma = model.encode(x, mask)
+    eps = torch.randn((k, *mu.shape), generator=generator, device=x.device, dtype=x.dtype)
+    z = mu + torch.exp(log_sigma) * eps  # (K, B, d)
+    params = model.decode(z.reshape(k * b, -1))
+    xr = x.unsqueeze(0).expand(k, *x.shape).reshape(k * b, *x.shape[1:])
+    mr = None if mask is None else mask.expand_as(x).unsqueeze(0).expand(k, *x.shape).reshape(k * b, *x.shape[1:])
+    log_px = model.log_px(xr, params, mr).view(k, b)
+    log_q = (-0.5 * (eps.pow(2) + LOG_2PI) - log_sigma).sum(-1)
+    log_w = log_px + log_standard_normal(z) - log_q
+    return torch.logsumexp(log_w, 0) - math.log(k)
+
+
 class VAE(nn.Module):
     """x: (B, C, H, W) float32 in [0, 1]; z: (B, d)."""
 
@@ -166,22 +188,8 @@ class VAE(nn.Module):
     # --- bounds -----------------------------------------------------------------------------
     def iwae_bound(self, x: torch.Tensor, k: int = 1, mask: torch.Tensor | None = None,
                    generator: torch.Generator | None = None) -> torch.Tensor:
-        """log (1/K) sum_k p(x^o|z_k) p(z_k) / q(z_k|x^o) per image -> (B,).
-
-        K = 1 gives the ELBO (single sample); K -> inf gives log p(x^o). With a mask only observed
-        pixels enter the likelihood (the MIWAE bound, Mattei & Frellsen 2019, arXiv 1812.02633).
-        """
-        b = x.shape[0]
-        mu, log_sigma = self.encode(x, mask)
-        eps = torch.randn((k, *mu.shape), generator=generator, device=x.device, dtype=x.dtype)
-        z = mu + torch.exp(log_sigma) * eps  # (K, B, d)
-        params = self.decode(z.reshape(k * b, -1))
-        xr = x.unsqueeze(0).expand(k, *x.shape).reshape(k * b, *x.shape[1:])
-        mr = None if mask is None else mask.expand_as(x).unsqueeze(0).expand(k, *x.shape).reshape(k * b, *x.shape[1:])
-        log_px = self.log_px(xr, params, mr).view(k, b)
-        log_q = (-0.5 * (eps.pow(2) + LOG_2PI) - log_sigma).sum(-1)
-        log_w = log_px + log_standard_normal(z) - log_q
-        return torch.logsumexp(log_w, 0) - math.log(k)
+        """See ``iwae_bound``."""
+        return iwae_bound(self, x, k, mask, generator)
 
     def elbo(self, x: torch.Tensor, mask: torch.Tensor | None = None,
              generator: torch.Generator | None = None) -> torch.Tensor:

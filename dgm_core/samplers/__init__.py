@@ -16,7 +16,7 @@ from .importance import conditional_log_lik, importance_impute
 from .mwg import gibbs_chain, mwg_chain
 from .pseudo_gibbs import pseudo_gibbs_chain
 
-__all__ = ["ChainState", "Imputation", "mwg_chain", "pseudo_gibbs_chain", "run_gibbs", "importance_impute",
+__all__ = ["ChainState", "Imputation", "gibbs_chain", "mwg_chain", "pseudo_gibbs_chain", "run_gibbs", "importance_impute",
            "conditional_log_lik", "keep_observed"]
 
 

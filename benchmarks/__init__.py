@@ -1,0 +1,1 @@
+"""Benchmark scripts: `python -m dgm_core bench <name>` runs benchmarks/<name>.py's main(argv)."""
