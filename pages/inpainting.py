@@ -1,0 +1,132 @@
+"""Inpainting: pick or draw an image, hide part of it, and compare how each method fills the hole."""
+import streamlit as st
+
+from dgm_core import masks, pretrained
+from dgm_core.inpaint import DATASETS, DEFAULT_METHODS, METHODS, Settings, run_method, score
+from ui import loaders
+from ui.image_source import image_picker
+from ui.imaging import to_pil
+from ui.inpaint_results import downloads, method_row, sampler_insides
+from ui.mask_editor import PRESET_KEYS, mask_editor
+from ui.state import Param, sync_url, url_state
+
+P = "inp_"
+SPEC = {
+    "ds": Param("mnist", choices=list(DATASETS)), "src": Param("Gallery", choices=["Gallery", "Upload", "Draw"]),
+    "idx": Param(0, lo=0, hi=10**6), "msrc": Param("Preset", choices=["Preset", "Draw", "Upload"]),
+    "preset": Param("bottom", choices=PRESET_KEYS), "miss": Param(50, lo=5, hi=95), "size": Param(14, lo=2, hi=63),
+    "nrect": Param(1, lo=1, hi=10), "mseed": Param(0, lo=0, hi=10**6),
+    "methods": Param(list(DEFAULT_METHODS), choices=list(METHODS)),
+    "steps": Param(500, lo=10, hi=5000), "chains": Param(16, lo=1, hi=64), "burn": Param(100, lo=0, hi=4999),
+    "ns": Param(1000, lo=10, hi=20000), "init": Param("noise", choices=["noise", "zeros", "half"]),
+    "warm": Param(0, lo=0, hi=500), "seed": Param(0, lo=0, hi=10**6),
+}
+s = st.session_state
+for w in url_state(SPEC, P):
+    st.warning(w)
+for key, default in (("tool", "Brush"), ("brush", 24), ("mask_black", False)):
+    s.setdefault(P + key, default)
+
+st.title("Inpainting")
+st.markdown(
+    "Hide part of an image and ask deep latent variable models to fill it in. **Metropolis-within-Gibbs** "
+    "samples the VAE's exact conditional p(x_missing | x_observed) (Mattei & Frellsen 2018); **pseudo-Gibbs** "
+    "runs the same loop without the accept/reject step; **MIWAE** weights encoder samples of a model "
+    "trained on incomplete images; **DMFA** predicts a Gaussian over the hole in one pass. Metrics are "
+    "computed on the missing pixels only."
+)
+
+left, right = st.columns(2, gap="large")
+with left:
+    st.subheader("1 · Image")
+    dataset = st.selectbox("Data set", list(DATASETS), format_func=DATASETS.get, key=P + "ds")
+    image, image_what = image_picker(dataset, P)
+    if image is not None:
+        st.image(to_pil(image, 8 if image.shape[-1] <= 32 else 4), caption=image_what)
+with right:
+    st.subheader("2 · Mask")
+    mask, mask_what = (None, "")
+    if image is None:
+        st.info("Choose an image first.")
+    else:
+        mask, mask_what = mask_editor(image, dataset, P)
+        if mask is None:
+            st.info("Paint over the image (or pick a preset) to choose the pixels to hide.")
+        else:
+            try:
+                masks.validate(mask)
+                st.image(to_pil(masks.overlay(image, mask), 8 if image.shape[-1] <= 32 else 4),
+                         caption=f"{mask_what}: {masks.missing_fraction(mask):.0%} of pixels missing (red)")
+            except masks.MaskError as e:
+                st.error(str(e))
+                mask = None
+
+st.subheader("3 · Methods")
+chosen = st.multiselect("Methods", list(METHODS), format_func=lambda m: METHODS[m].label, key=P + "methods")
+with st.expander("Settings"):
+    c = st.columns(4)
+    c[0].number_input("Chain iterations", 10, 5000, step=50, key=P + "steps")
+    c[1].number_input("Chains", 1, 64, key=P + "chains")
+    c[2].number_input("Burn-in iterations", 0, 4999, step=10, key=P + "burn")
+    c[3].number_input("Importance samples (MIWAE)", 10, 20000, step=100, key=P + "ns")
+    c = st.columns(4)
+    c[0].selectbox("Initial fill of missing pixels", ["noise", "zeros", "half"], key=P + "init")
+    c[1].number_input("Pseudo-Gibbs warm start", 0, 500, key=P + "warm",
+                      help="Pseudo-Gibbs steps run before either chain starts.")
+    c[2].number_input("Seed", 0, 10**6, key=P + "seed")
+for m in chosen:
+    st.caption(f"**{METHODS[m].label}**: {METHODS[m].blurb}")
+
+settings = None
+try:
+    settings = Settings(steps=s[P + "steps"], chains=s[P + "chains"], burn_in=s[P + "burn"], n_samples=s[P + "ns"],
+                        init=s[P + "init"], warm_start=s[P + "warm"], seed=s[P + "seed"])
+except ValueError as e:
+    st.error(str(e))
+
+ready = image is not None and mask is not None and settings is not None and bool(chosen)
+if st.button("Run", type="primary", disabled=not ready, key=P + "run"):
+    rows, traces = [], {}
+    progress = st.progress(0.0, text="Starting…")
+    live = st.container()
+    for i, method in enumerate(chosen):
+        info = METHODS[method]
+        model = None
+        if info.family:
+            try:
+                model, _ = loaders.model(f"{info.family}-{dataset}")
+            except pretrained.PretrainedError as e:
+                live.warning(f"{info.label} is not available for {DATASETS[dataset]}: {e}")
+                continue
+
+        def step(frac, i=i, label=info.label):
+            progress.progress((i + frac) / len(chosen), text=f"{label}…")
+
+        dev = loaders.device()
+        res, trace = run_method(method, model, image.to(dev), mask.to(dev), dataset=dataset, settings=settings,
+                                truth=image.to(dev), on_progress=step)
+        res.mean, res.samples, res.std = res.mean.cpu(), res.samples.cpu(), res.std.cpu()
+        row = (res, score(res, image, mask, dataset=dataset), trace)
+        rows.append(row)
+        if trace is not None:
+            traces[res.method] = trace
+        with live:
+            method_row(row[0], row[1], image, mask)
+    progress.empty()
+    s[P + "results"] = {"dataset": dataset, "image": image, "mask": mask, "rows": rows, "traces": traces,
+                        "what": f"{image_what}, {mask_what}"}
+    st.rerun()
+
+results = s.get(P + "results")
+if results:
+    st.subheader("4 · Results")
+    r_img, r_mask = results["image"], results["mask"]
+    st.caption(f"Computed on {DATASETS[results['dataset']]} {results['what']} "
+               f"({masks.missing_fraction(r_mask):.0%} missing).")
+    st.image(to_pil(masks.overlay(r_img, r_mask), 4), caption="input (missing in red)")
+    for res, metrics, _ in results["rows"]:
+        method_row(res, metrics, r_img, r_mask)
+    sampler_insides(results["traces"], results["dataset"], r_img, P)
+    downloads(results["rows"], r_img, r_mask, P)
+
+sync_url(SPEC, P)

@@ -1,0 +1,101 @@
+"""The inpainting page under AppTest: every data set and method through the preset path, uploads,
+bad input, and state in the URL. (The canvas is invisible to AppTest: tests/e2e draws on it.)"""
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from dgm_core import data, pretrained
+from dgm_core.inpaint import METHODS
+
+PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "inpainting.py")
+FAST = {"steps": 30, "chains": 2, "burn": 5, "ns": 50}
+SHIPPED = {c.name for c in pretrained.list_cards()}
+
+
+def _page(**params) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    for k, v in {**FAST, **params}.items():
+        at.query_params[k] = str(v)
+    return at.run()
+
+
+def _png(arr: np.ndarray, mode: str | None = None) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(arr, mode).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def _metric_tables(at):
+    return [t.value.reset_index() for t in at.table]
+
+
+@pytest.mark.parametrize("dataset", ["mnist", "omniglot", "celeba"])
+def test_every_method_runs_on_a_preset_mask(dataset):
+    expected = [m for m in METHODS if METHODS[m].family is None or f"{METHODS[m].family}-{dataset}" in SHIPPED]
+    at = _page(ds=dataset, preset="centre", size=12, methods=",".join(METHODS))
+    assert not at.exception
+    assert not at.error, [e.value for e in at.error]
+    at.button(key="inp_run").click().run()
+    assert not at.exception
+    tables = _metric_tables(at)
+    assert len(tables) == len(expected)
+    for t in tables:
+        names = set(t["metric"])
+        assert "MSE" in names and "time (s)" in names
+        assert ("F1" in names) == (dataset != "celeba")
+        assert ("SSIM" in names) == (dataset == "celeba")
+    assert any("acceptance" in m.label for m in at.metric) == ("mwg" in expected)
+
+
+def test_uploaded_digit_is_converted_and_inpainted():
+    img = np.full((120, 90), 255, np.uint8)
+    img[20:100, 40:52] = 0  # a dark "1" on white paper
+    at = _page(ds="mnist", src="Upload", preset="top", methods="pseudo_gibbs,neighbour_fill")
+    at.file_uploader(key="inp_img_file").set_value(("one.png", _png(img), "image/png")).run()
+    assert not at.exception and not at.error
+    at.button(key="inp_run").click().run()
+    assert len(_metric_tables(at)) == 2
+
+
+def test_bad_uploads_give_one_sentence_and_keep_everything():
+    at = _page(ds="mnist", preset="bottom", methods="neighbour_fill")
+    at.button(key="inp_run").click().run()
+    assert len(_metric_tables(at)) == 1
+    at.radio(key="inp_src").set_value("Upload").run()
+    at.file_uploader(key="inp_img_file").set_value(("notes.txt", b"not an image", "text/plain")).run()
+    assert not at.exception
+    assert len(at.error) == 1 and "image" in at.error[0].value.lower()
+    assert len(_metric_tables(at)) == 1  # earlier results stay
+
+
+def test_mask_with_nothing_missing_or_nothing_observed_is_reported():
+    at = _page(ds="mnist", msrc="Upload", methods="neighbour_fill")
+    at.file_uploader(key="inp_mask_file").set_value(("m.png", _png(np.zeros((28, 28), np.uint8)), "image/png")).run()
+    assert not at.exception
+    assert any("no pixel" in e.value.lower() or "nothing" in e.value.lower() for e in at.error)
+    assert at.button(key="inp_run").disabled
+    at.file_uploader(key="inp_mask_file").set_value(("m.png", _png(np.full((28, 28), 255, np.uint8)),
+                                                     "image/png")).run()
+    assert any("observed" in e.value.lower() for e in at.error)
+    at.file_uploader(key="inp_mask_file").set_value(("m.png", _png(np.zeros((28, 56), np.uint8)), "image/png")).run()
+    assert any("28" in e.value for e in at.error)
+
+
+def test_absurd_settings_and_url_values_are_refused_clearly():
+    at = _page(steps=100, burn=200, chains=999, ds="nope")
+    assert not at.exception
+    assert any("chains" in w.value for w in at.warning) and any("'ds'" in w.value for w in at.warning)
+    assert any("burn-in" in e.value.lower() for e in at.error)
+    assert at.button(key="inp_run").disabled
+
+
+def test_state_round_trips_through_the_url():
+    at = _page(ds="omniglot", idx=7, preset="random", miss=70, mseed=3, methods="mwg,miwae", seed=5)
+    assert at.selectbox(key="inp_ds").value == "omniglot"
+    assert at.session_state["inp_idx"] == 7 and at.session_state["inp_miss"] == 70
+    assert at.multiselect(key="inp_methods").value == ["mwg", "miwae"]
+    assert at.query_params["seed"] == ["5"] or at.query_params["seed"] == "5"

@@ -1,0 +1,42 @@
+"""The inpainting page in chromium: draw a digit, paint a mask with the brush, run, see results."""
+from playwright.sync_api import expect
+
+from .conftest import ROOT, wait_for_app
+
+
+def _stroke(page, canvas, points):
+    box = canvas.bounding_box()
+    x0, y0 = box["x"], box["y"]
+    page.mouse.move(x0 + points[0][0] * box["width"], y0 + points[0][1] * box["height"])
+    page.mouse.down()
+    for px, py in points[1:]:
+        page.mouse.move(x0 + px * box["width"], y0 + py * box["height"], steps=15)
+    page.mouse.up()
+
+
+def test_draw_image_and_mask_then_compare_methods(page, app_url):
+    page.goto(f"{app_url}/inpainting?src=Draw&msrc=Draw&methods=mwg,pseudo_gibbs,miwae,neighbour_fill"
+              "&steps=100&chains=8&burn=20")
+    wait_for_app(page)
+    canvases = page.locator("canvas.upper-canvas")
+    expect(canvases.first).to_be_visible(timeout=30_000)
+    # 1. draw a digit "7" on the blank canvas
+    _stroke(page, canvases.nth(0), [(0.25, 0.2), (0.75, 0.2), (0.45, 0.85)])
+    wait_for_app(page)
+    expect(page.get_by_text("your drawing")).to_be_visible(timeout=30_000)
+    # 2. paint over its lower half with the mask brush (the second canvas)
+    expect(canvases).to_have_count(2, timeout=30_000)
+    _stroke(page, canvases.nth(1), [(0.1, 0.6), (0.9, 0.6), (0.9, 0.8), (0.1, 0.8)])
+    wait_for_app(page)
+    expect(page.get_by_text("of pixels missing")).to_be_visible(timeout=30_000)
+    page.get_by_role("button", name="Run").click()
+    wait_for_app(page, timeout=120_000)
+    expect(page.get_by_role("heading", name="4 · Results")).to_be_visible(timeout=120_000)
+    expect(page.get_by_text("Metropolis-within-Gibbs", exact=True).first).to_be_visible()
+    expect(page.get_by_text("MWG acceptance rate")).to_be_visible()
+    tables = page.get_by_test_id("stTable")
+    expect(tables).to_have_count(4)
+    expect(tables.first).to_contain_text("F1")
+    shots = ROOT / ".screens"
+    shots.mkdir(exist_ok=True)
+    page.screenshot(path=str(shots / "inpainting.png"), full_page=True)

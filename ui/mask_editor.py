@@ -1,0 +1,111 @@
+"""The mask editor of the inpainting page: a preset, a drawing on the magnified image, or an upload.
+
+Masks are (H, W) bool tensors with True = observed. A drawing is kept in session state (the canvas
+JSON and the mask it produced) so that it survives reruns and page switches.
+"""
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import streamlit as st
+import torch
+from PIL import Image, UnidentifiedImageError
+
+from dgm_core import masks
+from ui.imaging import to_pil
+
+CANVAS = 336  # canvas side in screen pixels (28 x 12, 32 x 10.5)
+PAINT = "rgba(255, 60, 60, 0.75)"
+ERASE = "rgba(60, 220, 120, 0.75)"
+PRESET_KEYS = list(masks.PRESETS)
+
+
+def _preset(shape: tuple[int, int], p: str) -> tuple[torch.Tensor, str]:
+    s = st.session_state
+    kind = st.selectbox("Preset", PRESET_KEYS, format_func=masks.PRESETS.get, key=p + "preset")
+    c1, c2 = st.columns(2)
+    if kind == "random":
+        c1.slider("Missing %", 5, 95, step=5, key=p + "miss")
+    if kind in ("centre", "rectangles"):
+        c1.slider("Square size (pixels)", 2, min(shape) - 1, key=p + "size")
+    if kind == "rectangles":
+        c2.number_input("Number of squares", 1, 10, key=p + "nrect")
+    if kind in ("random", "rectangles"):
+        c2.number_input("Mask seed", 0, 10**6, key=p + "mseed")
+    size = min(s[p + "size"], min(shape) - 1)
+    mask = masks.preset(kind, shape, missing=s[p + "miss"] / 100, size=size, n=s[p + "nrect"], seed=s[p + "mseed"])
+    return mask, masks.PRESETS[kind]
+
+
+def _erased_to_transparent(rgba: np.ndarray) -> np.ndarray:
+    """Eraser strokes are green: where green dominates, the pixel is not painted."""
+    out = rgba.copy()
+    green = rgba[..., 1].astype(int) > rgba[..., 0].astype(int)
+    out[green, 3] = 0
+    return out
+
+
+def _draw(image: torch.Tensor, dataset: str, p: str) -> tuple[torch.Tensor | None, str]:
+    from streamlit_drawable_canvas import st_canvas
+
+    s = st.session_state
+    shape = tuple(image.shape[1:])
+    store = f"{p}drawing_{dataset}"
+    c1, c2, c3 = st.columns([3, 2, 1])
+    tool = c1.radio("Tool", ["Brush", "Rectangle", "Eraser"], horizontal=True, key=p + "tool",
+                    help="Red marks pixels as missing; the eraser (green) gives them back.")
+    width = c2.slider("Brush size", 4, 60, key=p + "brush")
+    if c3.button("Clear", key=p + "clear"):
+        s.pop(store, None)
+        s[p + "canvas_gen"] = s.get(p + "canvas_gen", 0) + 1
+    colour = ERASE if tool == "Eraser" else PAINT
+    saved = s.get(store, {})
+    result = st_canvas(
+        fill_color=colour, stroke_width=width, stroke_color=colour,
+        background_image=to_pil(image, scale=max(1, CANVAS // shape[0])),
+        height=CANVAS, width=CANVAS, drawing_mode="rect" if tool == "Rectangle" else "freedraw",
+        initial_drawing=saved.get("json"), return_image_data=True,
+        key=f"{p}canvas_{dataset}_{s.get(p + 'canvas_gen', 0)}",
+    )
+    rgba = result.image_data
+    if rgba is not None and result.json_data is not None:
+        mask = masks.from_drawing(_erased_to_transparent(rgba), shape, coverage=0.3)
+        s[store] = {"json": result.json_data, "mask": mask}
+    saved = s.get(store)
+    if saved is None or not saved["json"].get("objects"):
+        return None, "drawing"
+    return saved["mask"], "drawing"
+
+
+def _upload(shape: tuple[int, int], p: str) -> tuple[torch.Tensor | None, str]:
+    s = st.session_state
+    c1, c2 = st.columns([3, 2])
+    file = c1.file_uploader("Mask image (white = missing)", type=None, key=p + "mask_file")
+    invert = c2.checkbox("Black means missing", key=p + "mask_black")
+    if file is not None:
+        try:
+            img = Image.open(io.BytesIO(file.getvalue()))
+            img.load()
+            s[p + "uploaded_mask"] = masks.from_image(img, shape, missing_is="black" if invert else "white")
+            s[p + "uploaded_mask_name"] = file.name
+        except masks.MaskError as e:
+            st.error(str(e))
+        except (UnidentifiedImageError, OSError, ValueError):
+            st.error(f"'{file.name}' is not an image that can be read; upload a PNG or JPEG mask.")
+    mask = s.get(p + "uploaded_mask")
+    if mask is not None and tuple(mask.shape) != shape:
+        st.warning("The uploaded mask was made for another image size; upload it again.")
+        return None, "upload"
+    return mask, f"uploaded ({s.get(p + 'uploaded_mask_name', '')})"
+
+
+def mask_editor(image: torch.Tensor, dataset: str, p: str) -> tuple[torch.Tensor | None, str]:
+    """Mask widgets; returns the (H, W) bool mask (True = observed) or None, and a description."""
+    shape = tuple(image.shape[1:])
+    source = st.radio("Mask from", ["Preset", "Draw", "Upload"], horizontal=True, key=p + "msrc")
+    if source == "Preset":
+        return _preset(shape, p)
+    if source == "Draw":
+        return _draw(image, dataset, p)
+    return _upload(shape, p)
