@@ -159,9 +159,10 @@ def run_method(method: str, model, x: torch.Tensor, mask: torch.Tensor, *, datas
     elif method in ("dmfa", "mfa"):
         from .models import dmfa, mfa
         impl = dmfa if method == "dmfa" else mfa
-        res = impl.impute(model, xb, mb, n_samples=settings.n_draws, generator=generator(settings.seed))
-        if truth is not None:
-            res.diagnostics["cond_log_lik"] = -impl.nll(model, truth.unsqueeze(0), mb).item()
+        res = impl.impute(model, xb, mb, n_samples=settings.n_draws, generator=generator(settings.seed),
+                          truth=None if truth is None else truth.unsqueeze(0))
+        if "nll" in res.diagnostics:
+            res.diagnostics["cond_log_lik"] = -res.diagnostics.pop("nll").item()
     else:
         from .samplers import simple
         res = simple.mean_fill(xb, mb) if method == "mean_fill" else simple.neighbour_fill(xb, mb)

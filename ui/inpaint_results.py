@@ -34,6 +34,11 @@ def method_row(res: Imputation, metrics: dict[str, float], image: torch.Tensor, 
     vmax = float(std.max())
     c2.image(to_pil(colour_map(std, vmax if vmax > 0 else 1.0), scale),
              caption=f"uncertainty (std, max {vmax:.2f})" if vmax > 0 else "no uncertainty (point fill)")
+    factors = res.diagnostics.get("factors")
+    if factors is not None:  # DMFA / MFA: the low-rank directions along which the fill may vary
+        f = factors[0]
+        f = 0.5 + f / (2 * f.abs().max().clamp_min(1e-8))
+        c1.image(to_pil(torch.cat(list(f), dim=-1), scale), caption="directions of uncertainty (factor columns)")
     c3.markdown(f"**{res.method}**")
     c3.table(pd.DataFrame({"metric": list(metrics), "value": [_fmt(v) for v in metrics.values()]})
              .set_index("metric"))
