@@ -19,7 +19,7 @@ SPEC = {
     "methods": Param(list(DEFAULT_METHODS), choices=list(METHODS)),
     "steps": Param(500, lo=10, hi=5000), "chains": Param(16, lo=1, hi=64), "burn": Param(100, lo=0, hi=4999),
     "ns": Param(1000, lo=10, hi=20000), "init": Param("noise", choices=["noise", "zeros", "half"]),
-    "warm": Param(0, lo=0, hi=500), "seed": Param(0, lo=0, hi=10**6),
+    "warm": Param(50, lo=0, hi=500), "seed": Param(0, lo=0, hi=10**6),
 }
 s = st.session_state
 for w in url_state(SPEC, P):
