@@ -21,7 +21,7 @@ from dgm_core.data import available, load_images
 from dgm_core.device import generator, set_threads
 from dgm_core.inpaint import METHODS, Settings, run_method, score
 
-PAGE = Path(__file__).resolve().parents[1] / "pages" / "inpainting.py"
+PAGE = Path(__file__).resolve().parents[1] / "app_pages" / "inpainting.py"
 
 
 def core_time(models: dict, x: torch.Tensor, mask: torch.Tensor) -> dict[str, float]:

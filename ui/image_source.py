@@ -83,18 +83,18 @@ def _draw(dataset: str, p: str) -> tuple[torch.Tensor | None, str]:
         return None, ""
     result = st_canvas(stroke_width=22, stroke_color="#ffffff", background_color="#000000", height=280, width=280,
                        drawing_mode="freedraw", initial_drawing=s.get(p + "sketch_json"), return_image_data=True,
-                       key=p + "sketch")
+                       key=p + "sketch_canvas")
     rgba = result.image_data
     if rgba is not None and result.json_data is not None and result.json_data.get("objects"):
         try:
-            s[p + "sketch"] = image_from_array(rgba[..., 3], dataset, size=SIZE[dataset])
+            s[p + "sketch_img"] = image_from_array(rgba[..., 3], dataset, size=SIZE[dataset])
             s[p + "sketch_json"] = result.json_data
         except ImageError as e:
             st.error(str(e))
-    if s.get(p + "sketch") is None:
+    if s.get(p + "sketch_img") is None:
         st.caption("Draw a digit or character with the mouse.")
         return None, ""
-    return s[p + "sketch"], "your drawing"
+    return s[p + "sketch_img"], "your drawing"
 
 
 def image_picker(dataset: str, p: str) -> tuple[torch.Tensor | None, str]:

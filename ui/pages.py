@@ -14,9 +14,9 @@ class PageInfo:
 
 
 PAGES: tuple[PageInfo, ...] = (
-    PageInfo("pages/home.py", "Home", ":material/home:", "home",
+    PageInfo("app_pages/home.py", "Home", ":material/home:", "home",
              "What DGM Lab is, the models it ships and the machine it runs on."),
-    PageInfo("pages/inpainting.py", "Inpainting", ":material/format_paint:", "inpainting",
+    PageInfo("app_pages/inpainting.py", "Inpainting", ":material/format_paint:", "inpainting",
              "Pick, upload or draw an image, hide part of it, and compare the exact Metropolis-within-Gibbs "
              "sampler, pseudo-Gibbs, MIWAE importance sampling and DMFA side by side, with uncertainty maps "
              "and the samplers' diagnostics."),

@@ -5,7 +5,7 @@ from streamlit.testing.v1 import AppTest
 
 from dgm_core import pretrained
 
-HOME = str(Path(__file__).resolve().parents[2] / "pages" / "home.py")
+HOME = str(Path(__file__).resolve().parents[2] / "app_pages" / "home.py")
 
 
 def test_home_lists_models_and_device():

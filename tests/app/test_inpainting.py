@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from dgm_core import data, pretrained
 from dgm_core.inpaint import METHODS
 
-PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "inpainting.py")
+PAGE = str(Path(__file__).resolve().parents[2] / "app_pages" / "inpainting.py")
 FAST = {"steps": 30, "chains": 2, "burn": 5, "ns": 50}
 SHIPPED = {c.name for c in pretrained.list_cards()}
 
