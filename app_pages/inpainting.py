@@ -85,7 +85,12 @@ except ValueError as e:
     st.error(str(e))
 
 ready = image is not None and mask is not None and settings is not None and bool(chosen)
-if st.button("Run", type="primary", disabled=not ready, key=P + "run"):
+# The run is requested through a flag, not the button's value: the canvas reports its state after
+# every render, and that rerun would otherwise swallow the click.
+st.button("Run", type="primary", disabled=not ready, key=P + "run", on_click=lambda: s.update({P + "pending": True}))
+if s.get(P + "pending") and not ready:
+    s[P + "pending"] = False
+if s.get(P + "pending"):
     rows, traces = [], {}
     progress = st.progress(0.0, text="Starting…")
     live = st.container()
@@ -115,6 +120,7 @@ if st.button("Run", type="primary", disabled=not ready, key=P + "run"):
     progress.empty()
     s[P + "results"] = {"dataset": dataset, "image": image, "mask": mask, "rows": rows, "traces": traces,
                         "what": f"{image_what}, {mask_what}"}
+    s[P + "pending"] = False
     st.rerun()
 
 results = s.get(P + "results")

@@ -87,7 +87,9 @@ def _draw(dataset: str, p: str) -> tuple[torch.Tensor | None, str]:
     rgba = result.image_data
     if rgba is not None and result.json_data is not None and result.json_data.get("objects"):
         try:
-            s[p + "sketch_img"] = image_from_array(rgba[..., 3], dataset, size=SIZE[dataset])
+            # white strokes on black; the export may or may not include the opaque background
+            ink = (rgba[..., :3].max(-1).astype(np.float32) * rgba[..., 3] / 255).astype(np.uint8)
+            s[p + "sketch_img"] = image_from_array(ink, dataset, size=SIZE[dataset])
             s[p + "sketch_json"] = result.json_data
         except ImageError as e:
             st.error(str(e))

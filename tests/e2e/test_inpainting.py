@@ -26,9 +26,10 @@ def test_draw_image_and_mask_then_compare_methods(page, app_url):
     expect(page.get_by_text("your drawing")).to_be_visible(timeout=30_000)
     # 2. paint over its lower half with the mask brush (the second canvas)
     expect(canvases).to_have_count(2, timeout=30_000)
+    page.wait_for_timeout(3000)  # let the mask canvas load its new background before painting
     _stroke(page, canvases.nth(1), [(0.1, 0.6), (0.9, 0.6), (0.9, 0.8), (0.1, 0.8)])
     wait_for_app(page)
-    expect(page.get_by_text("of pixels missing")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("of pixels missing")).to_be_visible(timeout=60_000)
     page.get_by_role("button", name="Run").click()
     wait_for_app(page, timeout=120_000)
     expect(page.get_by_role("heading", name="4 · Results")).to_be_visible(timeout=120_000)
