@@ -1,6 +1,8 @@
 """Cached loaders: models (st.cache_resource, eval mode, never mutated) and small data (st.cache_data)."""
 from __future__ import annotations
 
+import os
+
 import streamlit as st
 import torch
 
@@ -10,7 +12,9 @@ from dgm_core.device import default_device, set_threads
 
 @st.cache_resource(show_spinner=False)
 def device() -> torch.device:
-    set_threads()
+    # One intra-op thread unless DGM_THREADS says otherwise: the models are small, and with several
+    # sessions (or a busy machine) competing threads make torch many times slower, not faster.
+    set_threads(int(os.environ.get("DGM_THREADS", "1")))
     return default_device()
 
 

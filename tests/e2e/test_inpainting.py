@@ -40,4 +40,6 @@ def test_draw_image_and_mask_then_compare_methods(page, app_url):
     expect(tables.first).to_contain_text("F1")
     shots = ROOT / ".screens"
     shots.mkdir(exist_ok=True)
-    page.screenshot(path=str(shots / "inpainting.png"), full_page=True)
+    page.set_viewport_size({"width": 1400, "height": 3800})  # the app scrolls inside its own container
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(shots / "inpainting.png"))
