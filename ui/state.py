@@ -49,6 +49,7 @@ def url_state(spec: dict[str, Param], prefix: str) -> list[str]:
     """Initialise ``st.session_state[prefix + key]`` from the URL (once per session); return warnings."""
     warnings = []
     flag = f"_{prefix}url_loaded"
+    st.session_state.setdefault("_keep", set()).update(prefix + key for key in spec)
     if st.session_state.get(flag):
         return warnings
     st.session_state[flag] = True
@@ -66,6 +67,14 @@ def url_state(spec: dict[str, Param], prefix: str) -> list[str]:
                 warnings.append(f"The link's value {raw!r} for '{key}' is not a valid value; using {p.default!r}.")
         st.session_state.setdefault(prefix + key, list(value) if isinstance(value, tuple) else value)
     return warnings
+
+
+def keep_registered() -> None:
+    """Re-assign the values of every page's URL-state widgets (called by app.py on every run), so that
+    Streamlit keeps them while another page is shown: it drops the state of widgets not rendered in a run."""
+    for key in st.session_state.get("_keep", ()):
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
 
 
 def sync_url(keys: Iterable[str], prefix: str) -> None:

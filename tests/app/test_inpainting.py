@@ -51,14 +51,25 @@ def test_every_method_runs_on_a_preset_mask(dataset):
     assert any("acceptance" in m.label for m in at.metric) == ("mwg" in expected)
 
 
-def test_uploaded_digit_is_converted_and_inpainted():
-    img = np.full((120, 90), 255, np.uint8)
-    img[20:100, 40:52] = 0  # a dark "1" on white paper
-    at = _page(ds="mnist", src="Upload", preset="top", methods="pseudo_gibbs,neighbour_fill")
-    at.file_uploader(key="inp_img_file").set_value(("one.png", _png(img), "image/png")).run()
+@pytest.mark.parametrize("dataset", ["mnist", "omniglot", "celeba"])
+def test_uploaded_image_is_converted_and_inpainted(dataset):
+    if dataset == "celeba":
+        img = np.zeros((80, 60, 3), np.uint8)
+        img[..., 0], img[20:60, 15:45] = 200, (230, 180, 150)  # a face-coloured blob on red
+        payload = _png(img)
+    else:
+        img = np.full((120, 90), 255, np.uint8)
+        img[20:100, 40:52] = 0  # a dark "1" on white paper
+        payload = _png(img)
+    methods = ["mwg", "dmfa", "neighbour_fill"]
+    expected = [m for m in methods if METHODS[m].family is None or f"{METHODS[m].family}-{dataset}" in SHIPPED]
+    at = _page(ds=dataset, src="Upload", preset="top", methods=",".join(methods))
+    at.file_uploader(key="inp_img_file").set_value(("upload.png", payload, "image/png")).run()
     assert not at.exception and not at.error
     at.button(key="inp_run").click().run()
-    assert len(_metric_tables(at)) == 2
+    assert not at.exception
+    assert len(_metric_tables(at)) == len(expected)
+    assert "uploaded" in at.caption[0].value or any("uploaded" in c.value for c in at.caption)
 
 
 def test_bad_uploads_give_one_sentence_and_keep_everything():
@@ -99,3 +110,16 @@ def test_state_round_trips_through_the_url():
     assert at.session_state["inp_idx"] == 7 and at.session_state["inp_miss"] == 70
     assert at.multiselect(key="inp_methods").value == ["mwg", "miwae"]
     assert at.query_params["seed"] == ["5"] or at.query_params["seed"] == "5"
+
+
+def test_choices_survive_a_page_switch():
+    root = Path(PAGE).parents[1]
+    at = AppTest.from_file(str(root / "app.py"), default_timeout=120)
+    at.switch_page("app_pages/inpainting.py").run()
+    at.selectbox(key="inp_ds").set_value("omniglot").run()
+    at.radio(key="inp_msrc").set_value("Upload").run()
+    at.switch_page("app_pages/home.py").run()
+    assert not at.exception
+    at.switch_page("app_pages/inpainting.py").run()
+    assert at.selectbox(key="inp_ds").value == "omniglot"
+    assert at.radio(key="inp_msrc").value == "Upload"
