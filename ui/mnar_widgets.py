@@ -109,7 +109,7 @@ def training_figure(curves: dict[str, list]) -> go.Figure:
             fig.add_scatter(x=it, y=rmse, name=f"{name}: RMSE", mode="lines+markers")
             fig.add_scatter(x=it, y=loss, name=f"{name}: -bound", mode="lines", yaxis="y2", line=dict(dash="dot"))
     fig.update_layout(height=320, margin=dict(t=30, b=40), xaxis_title="iteration",
-                      yaxis=dict(title="RMSE on missing (live, 400 rows)"),
+                      yaxis=dict(title="RMSE on missing (live, 200 rows)"),
                       yaxis2=dict(title="loss (-bound)", overlaying="y", side="right"), title="Training")
     return fig
 
@@ -148,22 +148,43 @@ def settings_key(**settings) -> str:
     return json.dumps(settings, sort_keys=True, default=str)
 
 
+def _live_progress(total_models: int):
+    """A progress bar and a live training chart, created INSIDE the cached functions below so that
+    Streamlit can replay them on a cache hit (it cannot replay into blocks created outside)."""
+    bar, chart = st.progress(0.0, text="Training…"), st.empty()
+    curves: dict[str, list] = {}
+
+    def progress(name, it, total, loss, rmse):
+        curves.setdefault(name, []).append((it, loss, rmse))
+        done = (len(curves) - 1 + it / total) / total_models
+        bar.progress(min(done, 1.0), text=f"{name}: iteration {it}/{total}")
+        if rmse == rmse:  # not NaN: the supervised fits have no live RMSE
+            chart.plotly_chart(training_figure(curves), width="stretch")
+
+    return bar, progress
+
+
 @st.cache_data(show_spinner=False, max_entries=16)
-def fit_all(key: str, _sim: mnar_lab.Simulated, preset: str, seed: int, _progress=None) -> dict:
-    """MIWAE, not-MIWAE (self-masking, and known direction when it is known) and the baselines,
-    cached by ``key`` (the settings, data included); ``_sim`` and ``_progress`` are not hashed."""
-    fits = {"MIWAE": mnar_lab.fit_model(_sim, "none", preset, seed, progress=_progress)}
-    fits["not-MIWAE"] = mnar_lab.fit_model(_sim, "selfmasking", preset, seed, progress=_progress)
-    signs = _sim.missing.params.get("signs")
-    if _sim.missing.mechanism in ("self_masked", "notmiwae_uci"):
-        known = tuple(signs) if signs is not None else None
-        fits["not-MIWAE known"] = mnar_lab.fit_model(_sim, "selfmasking_known", preset, seed, progress=_progress,
-                                                     signs=known)
-    fits.update(mnar_lab.run_baselines(_sim, seed))
+def fit_all(key: str, _sim: mnar_lab.Simulated, preset: str, seed: int) -> dict:
+    """MIWAE, not-MIWAE (self-masking, and known direction when the mechanism gives one) and the
+    baselines, cached by ``key`` (the settings, data included); ``_sim`` is not hashed."""
+    known = _sim.missing.mechanism in ("self_masked", "notmiwae_uci")
+    bar, progress = _live_progress(3 if known else 2)
+    fits = {"MIWAE": mnar_lab.fit_model(_sim, "none", preset, seed, progress=progress)}
+    fits["not-MIWAE"] = mnar_lab.fit_model(_sim, "selfmasking", preset, seed, progress=progress)
+    if known:
+        signs = _sim.missing.params.get("signs")
+        fits["not-MIWAE known"] = mnar_lab.fit_model(_sim, "selfmasking_known", preset, seed, progress=progress,
+                                                     signs=tuple(signs) if signs is not None else None)
+    bar.progress(1.0, text="Baselines…")
+    fits.update(mnar_lab.run_baselines(_sim, seed, mnar_lab.PRESETS[preset]["baselines"]))
+    bar.progress(1.0, text=f"Trained with the '{preset}' preset (cached for these settings).")
     return fits
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def supervised_all(key: str, _sim: mnar_lab.Simulated, _y: np.ndarray, task: str, preset: str, seed: int,
-                   _progress=None) -> dict:
-    return mnar_lab.supervised(_sim, _y, task, preset, seed, progress=_progress)
+def supervised_all(key: str, _sim: mnar_lab.Simulated, _y: np.ndarray, task: str, preset: str, seed: int) -> dict:
+    bar, progress = _live_progress(2)
+    out = mnar_lab.supervised(_sim, _y, task, preset, seed, progress=progress)
+    bar.progress(1.0, text=f"Trained with the '{preset}' preset (cached for these settings).")
+    return out

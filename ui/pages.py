@@ -20,4 +20,8 @@ PAGES: tuple[PageInfo, ...] = (
              "Pick, upload or draw an image, hide part of it, and compare the exact Metropolis-within-Gibbs "
              "sampler, pseudo-Gibbs, MIWAE importance sampling and DMFA side by side, with uncertainty maps "
              "and the samplers' diagnostics."),
+    PageInfo("app_pages/mnar.py", "MNAR lab", ":material/visibility_off:", "mnar",
+             "Hide values of a real table with a mechanism you choose (self-masking, censoring, MAR, MCAR), "
+             "train MIWAE and not-MIWAE live, and compare their imputations and the recovered mechanism "
+             "with scikit-learn baselines."),
 )

@@ -1,0 +1,174 @@
+"""The MNAR lab in one call per step: simulate missingness on a table, fit MIWAE and not-MIWAE side by
+side, compare with the baselines, read the learnt mechanism, and the supervised comparison.
+
+Ipsen, Mattei & Frellsen, "not-MIWAE: Deep Generative Modelling with Missing not at Random Data",
+ICLR 2021, arXiv 2006.12871. The page (app_pages/mnar.py) and its tests call these functions; nothing
+here knows about Streamlit. Shapes: x (N, D) float64 in the data's units; mask (N, D) bool, True =
+observed. Models work on data standardised with the observed entries' mean and sd.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from . import baselines, missingness, tabular
+from .models.notmiwae import Config, NotMIWAE
+
+# small presets train in seconds on one busy core; "paper" is the Table 1 configuration, shortened
+PRESETS: dict[str, dict] = {
+    "tiny": dict(iterations=300, hidden=32, lr=3e-3, n_samples=100, k=20, baselines=("mean", "kNN")),
+    "small": dict(iterations=3000, hidden=64, lr=3e-3, n_samples=500, k=20, baselines=("mean", "kNN", "MICE")),
+    "medium": dict(iterations=10000, hidden=128, lr=1e-3, n_samples=1000, k=20,
+                   baselines=("mean", "kNN", "MICE", "missForest")),
+}
+MISSING_LABELS = {"selfmasking_known": "self-masking, known direction", "selfmasking": "self-masking",
+                  "linear": "agnostic (linear)", "nonlinear": "agnostic (nonlinear)"}
+Progress = Callable[[str, int, int, float, float], None]  # (model, iteration, total, loss, rmse)
+
+
+@dataclass
+class Simulated:
+    """x: (N, D) complete data in its units; mask: (N, D) True = observed; z: x standardised with the
+    observed entries' statistics (what the models see)."""
+
+    x: np.ndarray
+    mask: np.ndarray
+    missing: missingness.Missingness
+    std: tabular.Standardiser
+
+    @property
+    def z(self) -> np.ndarray:
+        return self.std.forward(self.x)
+
+    def score(self, x_hat: np.ndarray, rows: np.ndarray | slice = slice(None)) -> float:
+        """RMSE on the missing entries in sd units of the COMPLETE data (as the paper's Table 1; the
+        models never see these statistics, but a simulation knows the truth). x_hat in data units."""
+        sd = self.x.std(0)
+        sd = np.where(sd > 0, sd, 1.0)
+        return tabular.rmse_missing(self.x[rows] / sd, x_hat / sd, self.mask[rows])
+
+
+def simulate(x: np.ndarray, mechanism: str, params: dict, seed: int = 0) -> Simulated:
+    """Drop incomplete rows is the caller's job; x must be complete. Raises ValueError (one sentence)."""
+    res = missingness.simulate(x, mechanism, seed=seed, **params)
+    if res.mask.all():
+        raise ValueError("These settings hide no value at all; raise the rate or move the threshold.")
+    if (~res.mask).all(0).any():
+        raise ValueError("These settings hide every value of a column, so nothing can be learnt about it.")
+    return Simulated(x, res.mask, res, tabular.Standardiser.fit(x, res.mask))
+
+
+@dataclass
+class FitResult:
+    name: str
+    imputed: np.ndarray  # (N, D) in data units
+    rmse: float  # on missing entries, in sd units of the complete data (as the paper)
+    curve: list[tuple[int, float, float]] = field(default_factory=list)  # (iteration, loss, rmse)
+    mechanism: dict | None = None
+
+
+def _signs(sim: Simulated) -> tuple[float, ...] | None:
+    signs = sim.missing.params.get("signs")
+    return tuple(float(s) for s in signs) if signs is not None else None
+
+
+def fit_model(sim: Simulated, missing: str, preset: str = "small", seed: int = 0, decoder: str = "gaussian",
+              progress: Progress | None = None, signs: tuple[float, ...] | None = None) -> FitResult:
+    """Fit MIWAE (missing='none') or a not-MIWAE on the standardised data and impute its missing entries."""
+    p = PRESETS[preset]
+    z, mask = sim.z, sim.mask
+    torch.manual_seed(seed)
+    model = NotMIWAE(Config(n_features=z.shape[1], hidden=p["hidden"], decoder=decoder, missing=missing,
+                            signs=signs if missing == "selfmasking_known" else None))
+    name = "MIWAE" if missing == "none" else f"not-MIWAE ({MISSING_LABELS[missing]})"
+    rows = np.random.default_rng(seed).permutation(len(z))[:200]  # a fixed subset for the live RMSE
+    curve: list[tuple[int, float, float]] = []
+
+    def on_step(it: int, loss: float) -> None:
+        r = sim.score(sim.std.inverse(tabular.impute(model, z[rows], mask[rows], n_samples=30, seed=it).mean), rows)
+        model.train()
+        curve.append((it, loss, r))
+        if progress is not None:
+            progress(name, it, p["iterations"], loss, r)
+
+    with tabular.single_thread():
+        tabular.fit(model, z, mask, iterations=p["iterations"], lr=p["lr"], k=p["k"], seed=seed, callback=on_step,
+                    every=max(p["iterations"] // 10, 1))
+        imp = tabular.impute(model, z, mask, n_samples=p["n_samples"], seed=seed + 1)
+    mech = model.mechanism(sim.std.mean, sim.std.sd) if missing.startswith("selfmasking") else None
+    x_hat = sim.std.inverse(imp.mean)
+    return FitResult(name, x_hat, sim.score(x_hat), curve, mech)
+
+
+def run_baselines(sim: Simulated, seed: int = 0, names: tuple[str, ...] = ("mean", "kNN", "MICE", "missForest"),
+                  ) -> dict[str, FitResult]:
+    """The scikit-learn imputers on the same standardised data (missForest shortened to 20 trees; the
+    page's presets pick which to run, as MICE and missForest take tens of seconds on 30 features)."""
+    out = {}
+    for name in names:
+        kw = {"n_estimators": 20, "max_iter": 5} if name == "missForest" else {}
+        xh = baselines.run_baseline(name, sim.z, sim.mask, seed=seed, **kw)
+        out[name] = FitResult(name, sim.std.inverse(xh), sim.score(sim.std.inverse(xh)))
+    return out
+
+
+def true_mechanism(sim: Simulated) -> list[dict] | None:
+    """The generating self-masking mechanism per feature in the data's units (None if not self-masking).
+    Self-masked: P(miss) = sigmoid(c k (x - m)/sd + b_j) -> threshold m - b_j sd / (c k), steepness c k/sd."""
+    res, d = sim.missing, sim.x.shape[1]
+    mean, sd = sim.x.mean(0), sim.x.std(0)
+    sd = np.where(sd > 0, sd, 1.0)
+    rows = []
+    if res.mechanism == "self_masked":
+        k, signs, bias = res.params["steepness"], res.params["signs"], res.params["bias"]
+        for j in range(d):
+            masked = j in res.params["columns"]
+            rows.append({"direction": ("high" if signs[j] > 0 else "low") if masked else "never missing",
+                         "threshold": mean[j] - bias[j] * sd[j] / (signs[j] * k) if masked else None,
+                         "steepness": signs[j] * k / sd[j] if masked else 0.0})
+        return rows
+    if res.mechanism == "notmiwae_uci":
+        n, off = res.params["n_features"], res.params["offset"]
+        return [{"direction": "high" if j < n else "never missing",
+                 "threshold": mean[j] + off * sd[j] if j < n else None,
+                 "steepness": float("inf") if j < n else 0.0} for j in range(d)]
+    return None
+
+
+def supervised(sim: Simulated, y: np.ndarray, task: str, preset: str = "small", seed: int = 0,
+               progress: Progress | None = None) -> dict[str, float]:
+    """Held-out score (accuracy or RMSE) of supMIWAE and sup-not-MIWAE (predictions marginalise over
+    imputations) and of impute-then-predict (the preset's baselines, then a linear scikit-learn model)."""
+    from sklearn.linear_model import LinearRegression, LogisticRegression
+
+    p = PRESETS[preset]
+    z, mask = sim.z, sim.mask
+    idx = np.random.default_rng(seed).permutation(len(z))
+    n_tr = int(0.7 * len(z))
+    tr, te = idx[:n_tr], idx[n_tr:]
+    classes = None
+    if task == "classification":
+        classes, y = np.unique(y, return_inverse=True)
+    score = (lambda yh: float((yh == y[te]).mean())) if task == "classification" else \
+        (lambda yh: float(np.sqrt(np.mean((yh - y[te]) ** 2))))
+    out: dict[str, float] = {}
+    for name, missing in (("supMIWAE", "none"), ("sup-not-MIWAE", "selfmasking")):
+        torch.manual_seed(seed)
+        model = NotMIWAE(Config(n_features=z.shape[1], hidden=p["hidden"], missing=missing, task=task,
+                                n_classes=len(classes) if classes is not None else 0))
+        cb = (lambda it, loss, _n=name: progress(_n, it, p["iterations"], loss, float("nan"))) if progress else None
+        with tabular.single_thread():
+            tabular.fit(model, z[tr], mask[tr], y=y[tr], iterations=p["iterations"], lr=p["lr"], seed=seed,
+                        callback=cb, every=max(p["iterations"] // 10, 1))
+            pred = tabular.predict(model, z[te], mask[te], n_samples=p["n_samples"], seed=seed)
+        out[name] = score(pred.argmax(1) if task == "classification" else pred)
+    for imp in [b for b in p["baselines"] if b != "missForest"]:
+        filled = baselines.run_baseline(imp, z, mask, seed=seed)
+        reg = LogisticRegression(max_iter=1000) if task == "classification" else LinearRegression()
+        reg.fit(filled[tr], y[tr])
+        out[f"{imp} imputation + {'logistic' if task == 'classification' else 'linear'} regression"] = \
+            score(reg.predict(filled[te]))
+    return out

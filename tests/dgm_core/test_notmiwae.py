@@ -1,0 +1,152 @@
+"""Tabular not-MIWAE / MIWAE: the MNAR effect on synthetic self-masked data, the weights' missingness
+term, observed entries kept, decoders and missing models, supervised prediction, baselines."""
+import numpy as np
+import pytest
+import torch
+
+from dgm_core import baselines, tabular
+from dgm_core.missingness import notmiwae_uci
+from dgm_core.models.notmiwae import DECODERS, MISSING_MODELS, Config, NotMIWAE
+
+
+def _low_rank(n=1500, d=6, seed=0):
+    rng = np.random.default_rng(seed)
+    z = rng.standard_normal((n, 2))
+    x = z @ rng.standard_normal((2, d)) + 0.3 * rng.standard_normal((n, d))
+    return (x - x.mean(0)) / x.std(0)
+
+
+@pytest.fixture(scope="module")
+def trained():
+    """not-MIWAE (free-sign self-masking) and MIWAE on data whose high values hide themselves."""
+    torch.set_num_threads(1)
+    x = _low_rank()
+    mask = notmiwae_uci(x).mask  # first 3 features: every value above the mean is missing
+    out = {"x": x, "mask": mask}
+    for name, missing in (("notmiwae", "selfmasking"), ("miwae", "none")):
+        torch.manual_seed(0)
+        model = NotMIWAE(Config(n_features=6, latent=2, hidden=64, missing=missing))
+        tabular.fit(model, x, mask, iterations=1500, lr=3e-3, seed=0)
+        out[name] = model
+    return out
+
+
+def test_notmiwae_recovers_direction_and_beats_miwae(trained):
+    x, mask = trained["x"], trained["mask"]
+    w = np.array(trained["notmiwae"].mechanism()["W"])
+    assert (w[:3] > 0).all(), f"W of the masked features should be positive (high values missing): {w}"
+    rmse = {n: tabular.rmse_missing(x, tabular.impute(trained[n], x, mask, n_samples=500).mean, mask)
+            for n in ("notmiwae", "miwae")}
+    mean_rmse = tabular.rmse_missing(x, baselines.mean_impute(x, mask), mask)
+    assert rmse["notmiwae"] < 0.8 * rmse["miwae"], rmse
+    assert rmse["notmiwae"] < 0.8 * mean_rmse
+
+
+def test_importance_weights_include_missingness_term(trained):
+    x, mask = trained["x"], trained["mask"]
+    # MIWAE's generative model plus a known, steep "values above 0 go missing" mechanism: with p(s|x)
+    # in the weights every imputed value must move above 0; without it nothing would change
+    model = NotMIWAE(Config(n_features=6, latent=2, hidden=64, missing="selfmasking"))
+    model.load_state_dict(trained["miwae"].state_dict(), strict=False)
+    with torch.no_grad():
+        model.w_raw.copy_(torch.tensor([8.0, 8.0, 8.0, 0.0, 0.0, 0.0]))
+        model.b.zero_()
+    model.eval()
+    with_s = tabular.impute(model, x, mask, n_samples=500, seed=0).mean
+    without_s = tabular.impute(model, x, mask, n_samples=500, seed=0, use_missing_model=False).mean
+    miss = ~mask
+    ref = tabular.impute(trained["miwae"], x, mask, n_samples=500, seed=0).mean
+    rb = tabular.impute(model, x, mask, n_samples=500, seed=0, use_missing_model=False, estimator="rao_blackwell")
+    np.testing.assert_allclose(rb.mean[miss], ref[miss], atol=1e-4)  # without p(s|x): MIWAE's weights
+    assert with_s[miss].mean() > without_s[miss].mean() + 0.15  # equal (same seed) without the term
+    assert (with_s[miss] > without_s[miss]).mean() > 0.9
+    # the trained not-MIWAE: its learnt p(s|x) also moves imputations up, towards the truth
+    nm = trained["notmiwae"]
+    a = tabular.impute(nm, x, mask, n_samples=500, seed=0).mean
+    b = tabular.impute(nm, x, mask, n_samples=500, seed=0, use_missing_model=False).mean
+    assert a[miss].mean() > b[miss].mean()
+    assert tabular.rmse_missing(x, a, mask) < tabular.rmse_missing(x, b, mask)
+
+
+def test_imputations_never_change_observed_entries(trained):
+    model, x, mask = trained["notmiwae"], trained["x"][:40], trained["mask"][:40]
+    x_nan = np.where(mask, x, np.nan)  # hidden values are not even available
+    imp = tabular.impute(model, x_nan, mask, n_samples=200, n_draws=5, median=True, seed=1)
+    for arr in (imp.mean, imp.median):
+        np.testing.assert_array_equal(arr[mask], x[mask])
+        assert np.isfinite(arr).all()
+    assert imp.draws.shape == (40, 5, 6)
+    np.testing.assert_array_equal(imp.draws[np.broadcast_to(mask[:, None], imp.draws.shape)],
+                                  np.repeat(x[:, None], 5, 1)[np.broadcast_to(mask[:, None], imp.draws.shape)])
+    assert imp.ess.shape == (40,) and (imp.ess >= 1).all()
+
+
+def test_median_solves_mixture_cdf():
+    # a single Gaussian component: the median is its mean
+    model = NotMIWAE(Config(n_features=3, missing="none"))
+    par = {"loc": torch.tensor([[[0.3, -1.0, 2.0]]]), "scale": torch.tensor([[[1.0, 0.5, 2.0]]])}
+    med = tabular._mixture_median(model, par, torch.ones(1, 1), torch.full((1, 3), -20.0), torch.full((1, 3), 20.0))
+    torch.testing.assert_close(med, par["loc"][0], atol=1e-4, rtol=0)
+
+
+@pytest.mark.parametrize("decoder", DECODERS)
+@pytest.mark.parametrize("missing", MISSING_MODELS)
+def test_every_decoder_and_missing_model_gives_a_finite_bound_with_gradients(decoder, missing):
+    torch.manual_seed(0)
+    model = NotMIWAE(Config(n_features=5, hidden=16, decoder=decoder, missing=missing,
+                            signs=(1, -1, 1, 1, -1) if missing == "selfmasking_known" else None))
+    x = torch.randn(8, 5) if decoder != "bernoulli" else (torch.rand(8, 5) > 0.5).float()
+    s = torch.rand(8, 5) > 0.3
+    b = model.bound(x, s, k=4, generator=torch.Generator().manual_seed(0))
+    assert b.shape == (8,) and torch.isfinite(b).all()
+    b.mean().backward()
+    assert all(p.grad is not None for n, p in model.named_parameters() if not n.startswith("head"))
+    if missing == "selfmasking_known":
+        assert (torch.sign(model.self_mask_w()) == torch.tensor([1., -1, 1, 1, -1])).all()
+
+
+def test_student_t_has_finite_variance():
+    model = NotMIWAE(Config(n_features=4, decoder="student_t"))
+    assert (model.decode(torch.randn(10, 3))["df"] > 3).all()
+
+
+def test_mechanism_readout_in_original_units():
+    model = NotMIWAE(Config(n_features=2, missing="selfmasking"))
+    with torch.no_grad():
+        model.w_raw.copy_(torch.tensor([2.0, -1.0]))
+        model.b.copy_(torch.tensor([0.5, -1.0]))
+    r = model.mechanism(mean=np.array([10.0, 0.0]), sd=np.array([4.0, 2.0]))
+    assert r["direction"] == ["high values missing", "low values missing"]
+    np.testing.assert_allclose(r["threshold"], [12.0, -2.0])
+    np.testing.assert_allclose(r["steepness"], [0.5, -0.5])
+
+
+@pytest.mark.parametrize("task", ["classification", "regression"])
+def test_supervised_prediction_marginalises_over_imputations(task):
+    torch.set_num_threads(1)
+    x = _low_rank(n=600, d=4, seed=1)
+    y = (x[:, 0] > 0).astype(np.int64) if task == "classification" else x[:, 0] * 2.0
+    mask = notmiwae_uci(x).mask  # feature 0 (which defines y) is missing exactly when it is high
+    torch.manual_seed(0)
+    model = NotMIWAE(Config(n_features=4, latent=2, hidden=32, missing="selfmasking_known",
+                            task=task, n_classes=2 if task == "classification" else 0))
+    tabular.fit(model, x, mask, y=y, iterations=800, seed=0)
+    pred = tabular.predict(model, x, mask, n_samples=200)
+    if task == "classification":
+        assert pred.shape == (600, 2)
+        np.testing.assert_allclose(pred.sum(1), 1.0, atol=1e-5)
+        assert (pred.argmax(1) == y).mean() > 0.8  # the missing pattern itself is informative here
+    else:
+        assert pred.shape == (600,) and np.corrcoef(pred, y)[0, 1] > 0.7
+
+
+def test_baselines_keep_observed_and_beat_nothing_silly():
+    x = _low_rank(n=300, d=5)
+    mask = np.random.default_rng(0).random(x.shape) > 0.2
+    for name in baselines.BASELINES:
+        kw = {"n_estimators": 10, "max_iter": 3} if name == "missForest" else {}
+        xh = baselines.run_baseline(name, x, mask, **kw)
+        np.testing.assert_array_equal(xh[mask], x[mask])
+        assert np.isfinite(xh).all()
+    mean_err = tabular.rmse_missing(x, baselines.mean_impute(x, mask), mask)
+    assert tabular.rmse_missing(x, baselines.mice_impute(x, mask), mask) < mean_err
