@@ -45,9 +45,22 @@ def make_masks(kind: str, missing: float | None, n: int, shape: tuple[int, int])
     return masks.half(shape, kind).expand(n, 1, *shape).clone()
 
 
-def run_dataset(name: str, n_images: int, steps: int, log) -> list[dict]:
+def load_model(name: str, wait: float, log):
+    """pretrained.load, optionally waiting up to ``wait`` seconds for a model that is still training."""
+    deadline = time.time() + wait
+    while True:
+        try:
+            return pretrained.load(name)[0]
+        except pretrained.WeightsMissingError:
+            if time.time() > deadline:
+                raise
+            log(f"waiting for {name} (still training?)")
+            time.sleep(30)
+
+
+def run_dataset(name: str, n_images: int, steps: int, log, wait: float = 0.0) -> list[dict]:
     x = load_images(name, "test", binarize=True, limit=n_images).x
-    vae, _ = pretrained.load(f"vae-{name}")
+    vae = load_model(f"vae-{name}", wait, log)
     burn_in = steps // 4
     records, chain_f1 = [], {}
     for label, (kind, missing) in MASKS.items():
@@ -66,7 +79,7 @@ def run_dataset(name: str, n_images: int, steps: int, log) -> list[dict]:
             f1[method] = torch.stack(per_seed).mean(0).numpy()
             log(f"{name} {label} {method}: F1 {f1[method].mean():.4f} ({time.perf_counter() - t0:.0f} s)")
         chain_f1[label] = (f1, acceptance)
-    miwae, _ = pretrained.load(f"miwae-{name}")  # loaded last: the chains need only the VAE
+    miwae = load_model(f"miwae-{name}", wait, log)  # loaded last: the chains need only the VAE
     for label, (kind, missing) in MASKS.items():
         f1, acceptance = chain_f1[label]
         mask = make_masks(kind, missing, x.shape[0], tuple(x.shape[2:]))
@@ -118,12 +131,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--datasets", nargs="+", default=["mnist", "omniglot"])
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--out", default=str(RESULTS))
+    p.add_argument("--wait-for-models", type=float, default=0.0, metavar="SECONDS",
+                   help="wait this long for models that are still being trained")
     args = p.parse_args(argv)
     set_threads(args.threads)
     t0 = time.perf_counter()
     records = []
     for name in args.datasets:
-        records += run_dataset(name, args.n_images, args.steps, lambda s: print(s, flush=True))
+        records += run_dataset(name, args.n_images, args.steps, lambda s: print(s, flush=True),
+                               args.wait_for_models)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     report = write_report(records, args, time.perf_counter() - t0)
