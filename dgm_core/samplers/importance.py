@@ -15,7 +15,7 @@ import torch
 
 from ..models.vae import log_standard_normal
 from .base import Imputation, keep_observed
-from .mwg import _log_q
+from .mwg import log_q
 
 
 @torch.no_grad()
@@ -27,7 +27,7 @@ def _weights_and_params(model, x: torch.Tensor, mask: torch.Tensor, n: int, gene
     z = mu + torch.exp(log_sigma) * eps
     params = model.decode(z)
     m = mask.expand_as(x).expand(n, *x.shape[1:])
-    log_w = model.log_px(xo.expand(n, *x.shape[1:]), params, m) + log_standard_normal(z) - _log_q(z, mu, log_sigma)
+    log_w = model.log_px(xo.expand(n, *x.shape[1:]), params, m) + log_standard_normal(z) - log_q(z, mu, log_sigma)
     return log_w, params
 
 

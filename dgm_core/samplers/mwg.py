@@ -19,7 +19,7 @@ from ..models.vae import LOG_2PI, log_standard_normal
 from .base import ChainState, initial_fill
 
 
-def _log_q(z: torch.Tensor, mu: torch.Tensor, log_sigma: torch.Tensor) -> torch.Tensor:
+def log_q(z: torch.Tensor, mu: torch.Tensor, log_sigma: torch.Tensor) -> torch.Tensor:
     """log N(z; mu, diag exp(2 log_sigma)) summed over latent dims -> (B,)."""
     return (-0.5 * (((z - mu) * torch.exp(-log_sigma)) ** 2 + LOG_2PI) - log_sigma).sum(-1)
 
@@ -54,15 +54,16 @@ def gibbs_chain(model, x: torch.Tensor, mask: torch.Tensor, *, n_steps: int, cha
 
     for step in range(1, warm_start + n_steps + 1):
         mu, log_sigma = model.encode(xt)
-        z_new = mu + torch.exp(log_sigma) * torch.randn(mu.shape, generator=generator, device=x.device,
-                                                        dtype=x.dtype)
+        eps = torch.randn(mu.shape, generator=generator, device=x.device, dtype=x.dtype)
+        z_new = mu + torch.exp(log_sigma) * eps
         params_new = model.decode(z_new)
-        log_p_new = model.log_px(xt, params_new) + log_standard_normal(z_new)
         if metropolis and step > warm_start:
             # log rho = [log p(x|z~) + log p(z~) - log q(z~|x)] - [log p(x|z) + log p(z) - log q(z|x)],
             # with q evaluated at the CURRENT completion for both z~ and z (independence proposal).
-            log_p_old = model.log_px(xt, params) + log_standard_normal(z)
-            log_rho = (log_p_new - _log_q(z_new, mu, log_sigma)) - (log_p_old - _log_q(z, mu, log_sigma))
+            # The 2*pi terms and q's log sigma cancel; (z~ - mu) / sigma is eps by construction.
+            log_rho = (model.log_px(xt, params_new) - model.log_px(xt, params)
+                       - 0.5 * (z_new.pow(2) - z.pow(2)).sum(-1)
+                       + 0.5 * (eps.pow(2) - ((z - mu) * torch.exp(-log_sigma)).pow(2)).sum(-1))
             u = torch.rand(log_rho.shape, generator=generator, device=x.device, dtype=x.dtype)
             accepted = torch.log(u) < log_rho
             z = torch.where(accepted[:, None], z_new, z)
