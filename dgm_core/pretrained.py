@@ -26,6 +26,8 @@ PRETRAINED_DIR = Path(__file__).resolve().parent.parent / "pretrained"
 FAMILIES: dict[str, str] = {
     "vae": "dgm_core.models.vae:VAE",
     "miwae": "dgm_core.models.miwae:MIWAE",
+    "dmfa": "dgm_core.models.dmfa:DMFA",
+    "mfa": "dgm_core.models.mfa:MFA",
 }
 
 

@@ -1,0 +1,214 @@
+"""DMFA: a deep mixture of factor analysers for the conditional density of missing pixels.
+
+Przewięźlikowski, Śmieja, Struski, "Estimating conditional density of missing values using deep
+Gaussian mixture model" (ICONIP 2020, arXiv 2010.02183). Idea in one sentence: a network reads the
+masked image and its mask and outputs, per component k, a mixing weight, a mean m_k, l factor
+columns A_k and a diagonal d_k, so that p(x_m | x_o) = sum_k p_k N(x_m; m_k, A_kᵀA_k + diag(d_k))
+restricted to the missing pixels, trained by the NLL of artificially hidden ground truth.
+
+Shapes: B images, K components, l factors, D = C·H·W pixels. Masks are bool, True = observed.
+The module-level helpers (``lowrank_nll``, ``mixture_nll``, ``impute_from``) work on any
+``Output``, so the classical MFA baseline (dgm_core.models.mfa) reuses them for its analytic
+conditional.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from dgm_core.samplers.base import Imputation, keep_observed
+
+LOG_2PI = math.log(2 * math.pi)
+
+
+@dataclass(frozen=True)
+class Config:
+    shape: tuple[int, int, int] = (1, 28, 28)  # (C, H, W); H, W divisible by 4
+    n_mixes: int = 1  # K
+    n_factors: int = 4  # l
+    width: int = 32  # channels at full resolution (x2 after each down-sampling)
+    bottleneck: int = 256  # dense layer across the whole H/4 x W/4 map: global context for A
+    a_amp: float = 0.5  # A entries in (-a_amp/2, a_amp/2)
+    d_scale: float = 0.25  # d <= d_scale + d_floor (pixel values live in [0, 1])
+    d_floor: float = 1e-4  # variance floor: a Gaussian density on [0,1] pixels is unbounded without it
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "shape", tuple(int(s) for s in self.shape))
+        if self.shape[1] % 4 or self.shape[2] % 4:
+            raise ValueError(f"DMFA needs H and W divisible by 4, got {self.shape}")
+
+
+@dataclass
+class Output:
+    """A mixture of low-rank-plus-diagonal Gaussians over the D pixels of each image.
+
+    logits: (B, K) mixing log-weights (unnormalised); mean: (B, K, D); A: (B, K, l, D); d: (B, K, D) > 0.
+    """
+
+    logits: torch.Tensor
+    mean: torch.Tensor
+    A: torch.Tensor
+    d: torch.Tensor
+
+
+# --- likelihood -----------------------------------------------------------------------------
+def lowrank_nll(x: torch.Tensor, mean: torch.Tensor, A: torch.Tensor, d: torch.Tensor,
+                sel: torch.Tensor) -> torch.Tensor:
+    """-log N(x_S; mean_S, A_Sᵀ A_S + diag(d_S)) over the selected coordinates S of each row.
+
+    x, mean, d: (..., D); A: (..., l, D); sel: (..., D) bool (a different S per row) -> (...,).
+    Woodbury + the matrix determinant lemma (Richardson & Weiss 2018, eqs 4, 6): zeroing the
+    unselected columns of A and residuals makes them drop out, so the cost is O(D·l²) per row.
+    """
+    s = sel.to(x.dtype)
+    r = (x - mean) * s  # (..., D)
+    d_safe = torch.where(sel, d, torch.ones_like(d))  # unselected: d = 1, contributes log 1 = 0
+    a = A * s.unsqueeze(-2)  # (..., l, D)
+    a_d = a / d_safe.unsqueeze(-2)  # A D^-1
+    eye = torch.eye(A.shape[-2], dtype=x.dtype, device=x.device)
+    core = eye + a_d @ a.transpose(-1, -2)  # (..., l, l) = I + A D^-1 Aᵀ
+    chol = torch.linalg.cholesky(core)
+    v = (a_d @ r.unsqueeze(-1))  # (..., l, 1) = A D^-1 r
+    w = torch.linalg.solve_triangular(chol, v, upper=False)
+    quad = (r * r / d_safe).sum(-1) - w.pow(2).sum((-1, -2))
+    logdet = 2 * torch.log(torch.diagonal(chol, dim1=-2, dim2=-1)).sum(-1) + (torch.log(d_safe) * s).sum(-1)
+    return 0.5 * (quad + logdet + s.sum(-1) * LOG_2PI)
+
+
+def component_nll(x: torch.Tensor, mask: torch.Tensor, out: Output) -> torch.Tensor:
+    """Per-component NLL of the missing pixels. x: (B, C, H, W), mask broadcastable -> (B, K)."""
+    b = x.shape[0]
+    miss = ~mask.expand_as(x).reshape(b, 1, -1)
+    return lowrank_nll(x.reshape(b, 1, -1), out.mean, out.A, out.d, miss)
+
+
+def mixture_nll(x: torch.Tensor, mask: torch.Tensor, out: Output) -> torch.Tensor:
+    """-log sum_k p_k N_k(x_m) = -logsumexp_k(log p_k - NLL_k) -> (B,).
+
+    Not the reference code's sum_k p_k NLL_k (a Jensen bound that rewards collapse) nor its extra
+    "+ p_s" term (MODELS.md §3.4).
+    """
+    return -torch.logsumexp(F.log_softmax(out.logits, -1) - component_nll(x, mask, out), -1)
+
+
+# --- network --------------------------------------------------------------------------------
+def _conv(c_in: int, c_out: int) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(c_in, c_out, 3, padding=1), nn.ReLU())
+
+
+class DMFA(nn.Module):
+    """A small U-Net on (x ⊙ mask, mask) with a dense bottleneck and 1×1 heads.
+
+    x: (B, C, H, W) in [0, 1]; mask: (B, 1|C, H, W) bool, True = observed -> Output.
+    Full resolution -> H/2 -> H/4, where one dense layer mixes the whole map (the factor columns
+    must be coherent across a hole wider than any 3×3 receptive field), then back up with skips.
+    """
+
+    Config = Config
+
+    def __init__(self, cfg: Config) -> None:
+        super().__init__()
+        self.cfg = cfg
+        c, h, w = cfg.shape
+        k, l, c1 = cfg.n_mixes, cfg.n_factors, cfg.width
+        c2 = 2 * c1
+        self.enc1 = nn.Sequential(_conv(2 * c, c1), _conv(c1, c1))
+        self.enc2 = nn.Sequential(nn.Conv2d(c1, c2, 4, 2, 1), nn.ReLU(), _conv(c2, c2))
+        self.down = nn.Sequential(nn.Conv2d(c2, c2, 4, 2, 1), nn.ReLU(), _conv(c2, c2))
+        n_low = c2 * (h // 4) * (w // 4)
+        self.squeeze = nn.Linear(n_low, cfg.bottleneck)
+        self.expand = nn.Linear(cfg.bottleneck, n_low)
+        self.mix = nn.Linear(cfg.bottleneck, k)
+        self.up2 = nn.ConvTranspose2d(2 * c2, c2, 4, 2, 1)
+        self.dec2 = _conv(2 * c2, c2)
+        self.up1 = nn.ConvTranspose2d(c2, c1, 4, 2, 1)
+        self.dec1 = nn.Sequential(_conv(2 * c1, c1), _conv(c1, c1))
+        self.head = nn.Conv2d(c1, k * (2 + l) * c, 1)  # per component: m (C), d (C), A (l·C)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> Output:
+        cfg = self.cfg
+        b = x.shape[0]
+        c, h, w = cfg.shape
+        k, l = cfg.n_mixes, cfg.n_factors
+        m = mask.expand_as(x).to(x.dtype)
+        e1 = self.enc1(torch.cat([x * m, m], 1))  # (B, c1, H, W)
+        e2 = self.enc2(e1)  # (B, c2, H/2, W/2)
+        low = self.down(e2)  # (B, c2, H/4, W/4)
+        hid = F.relu(self.squeeze(low.flatten(1)))  # (B, bottleneck)
+        glob = F.relu(self.expand(hid)).view_as(low)
+        u2 = self.dec2(torch.cat([self.up2(torch.cat([low, glob], 1)), e2], 1))
+        u1 = self.dec1(torch.cat([self.up1(u2), e1], 1))
+        p = self.head(u1).view(b, k, 2 + l, c * h * w)
+        mean = torch.sigmoid(p[:, :, 0])
+        d = torch.sigmoid(p[:, :, 1]) * cfg.d_scale + cfg.d_floor
+        A = cfg.a_amp * torch.sigmoid(p[:, :, 2:]) - cfg.a_amp / 2
+        return Output(self.mix(hid), mean, A, d)
+
+    def nll(self, x: torch.Tensor, mask: torch.Tensor, out: Output | None = None) -> torch.Tensor:
+        """Mixture NLL of the missing pixels of x -> (B,). x: (B, C, H, W); mask True = observed."""
+        return mixture_nll(x, mask, self(x, mask) if out is None else out)
+
+
+# --- imputation -----------------------------------------------------------------------------
+def impute_from(out: Output, x: torch.Tensor, mask: torch.Tensor, n_samples: int,
+                generator: torch.Generator | None, method: str) -> Imputation:
+    """Mean and per-pixel std sqrt(diag(AᵀA + D)) of the most probable component; samples from the mixture.
+
+    x: (N, C, H, W); mask broadcastable bool, True = observed. Samples draw k ~ p_k, then
+    m_k + A_kᵀ ε + √d_k ⊙ η (ε ~ N(0, I_l), η ~ N(0, I_D)), restricted to the missing pixels.
+    """
+    n, (c, h, w) = x.shape[0], x.shape[1:]
+    probs = F.softmax(out.logits, -1)  # (N, K)
+    best = probs.argmax(-1)
+    idx = torch.arange(n, device=x.device)
+    mean, A, d = out.mean[idx, best], out.A[idx, best], out.d[idx, best]  # (N, D), (N, l, D), (N, D)
+    std = (A.pow(2).sum(1) + d).sqrt()  # sqrt(diag(AᵀA + D))
+    kw = dict(generator=generator, device=x.device, dtype=x.dtype)
+    comp = torch.multinomial(probs, n_samples, replacement=True, generator=generator)  # (N, S)
+    eps = torch.randn((n, n_samples, A.shape[1]), **kw)
+    eta = torch.randn((n, n_samples, mean.shape[-1]), **kw)
+    mk, ak, dk = (t[idx[:, None], comp] for t in (out.mean, out.A, out.d))  # (N, S, ...)
+    samples = mk + (eps.unsqueeze(-2) @ ak).squeeze(-2) + dk.sqrt() * eta
+    factors = A.view(n, -1, c, h, w) * (~mask.expand_as(x)).unsqueeze(1)  # zero outside the hole
+    res = Imputation(method=method, mean=mean.view(n, c, h, w), samples=samples.view(n, n_samples, c, h, w),
+                     std=std.view(n, c, h, w), diagnostics={"factors": factors, "weights": probs,
+                                                            "component": best})
+    return keep_observed(res, x, mask.expand_as(x))
+
+
+@torch.no_grad()
+def impute(model: DMFA, x: torch.Tensor, mask: torch.Tensor, n_samples: int = 8,
+           generator: torch.Generator | None = None, truth: torch.Tensor | None = None) -> Imputation:
+    """DMFA imputation. x: (N, C, H, W) (missing pixels ignored); mask: (N|1, 1|C, H, W) or (H, W) bool.
+
+    diagnostics: "factors" (N, l, C, H, W) the most probable component's factor columns on the
+    hole (directions of uncertainty), "weights" (N, K), "nll" (N,) of ``truth``'s missing pixels
+    when the complete image is given (the NLL of the model's own mean would only measure its
+    spread, so it is not reported).
+    """
+    t0 = time.perf_counter()
+    mask = _batch_mask(mask, x)
+    was_training = model.training
+    model.eval()
+    out = model(x, mask)
+    res = impute_from(out, x, mask, n_samples, generator, "DMFA")
+    if truth is not None:
+        res.diagnostics["nll"] = mixture_nll(truth, mask, out)
+    model.train(was_training)
+    res.seconds = time.perf_counter() - t0
+    return res
+
+
+def _batch_mask(mask: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """(H, W) or (B|1, 1|C, H, W) bool -> (N, 1|C, H, W) on x's device."""
+    if mask.dtype != torch.bool:
+        raise ValueError("the mask must be a bool tensor (True = observed)")
+    mask = mask.to(x.device)
+    if mask.ndim == 2:
+        mask = mask[None, None]
+    return mask.expand(x.shape[0], *mask.shape[1:])
