@@ -52,7 +52,7 @@ RECIPES: dict[str, Recipe] = {
                           objective="miwae", k=5, missing=0.5, eval_k=200),
     "miwae-omniglot": Recipe("miwae", {**_MNIST, "mask_input": True}, "omniglot", binarize=True, epochs=30,
                              objective="miwae", k=5, missing=0.5, eval_k=200),
-    "miwae-celeba": Recipe("miwae", {**_CELEBA, "mask_input": True}, "celeba", size=32, epochs=60, batch=64,
+    "miwae-celeba": Recipe("miwae", {**_CELEBA, "mask_input": True}, "celeba", size=32, epochs=20, batch=64,
                            objective="miwae", k=5, missing=0.5, eval_k=200),
 }
 
