@@ -6,8 +6,8 @@ proposal is the encoder on the current completion, then an exact Gibbs draw of x
 Its stationary law is the model's true conditional; pseudo-Gibbs (Rezende et al. 2014) is the same
 loop with every proposal accepted, which is only right if the encoder is the exact posterior.
 
-Cost: the decoder output at the current z is kept between iterations, so one step needs one encoder
-and one decoder pass, like pseudo-Gibbs.
+Cost: the decoder output at the current z and log p(x_t | z_t) are kept between iterations, so one
+step needs one encoder and one decoder pass, like pseudo-Gibbs, plus one likelihood evaluation.
 """
 from __future__ import annotations
 
@@ -51,6 +51,7 @@ def gibbs_chain(model, x: torch.Tensor, mask: torch.Tensor, *, n_steps: int, cha
     params = model.decode(z)
     xt = torch.where(m, x_obs, model.sample_x(params, generator))
     bernoulli = model.cfg.likelihood == "bernoulli"
+    log_lik = model.log_px(xt, params)  # log p(x_t | z_t), carried to the next step's MH ratio
 
     for step in range(1, warm_start + n_steps + 1):
         mu, log_sigma = model.encode(xt)
@@ -61,21 +62,23 @@ def gibbs_chain(model, x: torch.Tensor, mask: torch.Tensor, *, n_steps: int, cha
             # log rho = [log p(x|z~) + log p(z~) - log q(z~|x)] - [log p(x|z) + log p(z) - log q(z|x)],
             # with q evaluated at the CURRENT completion for both z~ and z (independence proposal).
             # The 2*pi terms and q's log sigma cancel; (z~ - mu) / sigma is eps by construction.
-            log_rho = (model.log_px(xt, params_new) - model.log_px(xt, params)
+            log_rho = (model.log_px(xt, params_new) - log_lik
                        - 0.5 * (z_new.pow(2) - z.pow(2)).sum(-1)
                        + 0.5 * (eps.pow(2) - ((z - mu) * torch.exp(-log_sigma)).pow(2)).sum(-1))
             u = torch.rand(log_rho.shape, generator=generator, device=x.device, dtype=x.dtype)
             accepted = torch.log(u) < log_rho
-            z = torch.where(accepted[:, None], z_new, z)
-            params = torch.where(accepted.view(-1, *([1] * (params.dim() - 1))), params_new, params)
+            if accepted.any():  # proposals are mostly rejected (a few %): skip the copies then
+                z = torch.where(accepted[:, None], z_new, z)
+                params = torch.where(accepted.view(-1, *([1] * (params.dim() - 1))), params_new, params)
         else:
             accepted = torch.ones(n * chains, dtype=torch.bool, device=x.device)
             z, params = z_new, params_new
         # exact Gibbs draw of the missing pixels given z_t; observed pixels stay fixed
         xt = torch.where(m, x_obs, model.sample_x(params, generator))
+        log_lik = model.log_px(xt, params)
         if step <= warm_start:
             continue
-        log_joint = model.log_px(xt, params) + log_standard_normal(z)
+        log_joint = log_lik + log_standard_normal(z)
         probs = model.mean(params)
         var = probs * (1 - probs) if bernoulli else torch.exp(2 * model.log_scale(params))
         shape = (n, chains)
