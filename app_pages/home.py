@@ -35,7 +35,8 @@ if not cards:
 else:
     rows = [{
         "model": c["name"], "family": c["family"], "trained on": c["data"],
-        "key metrics": ", ".join(f"{k} {v}" for k, v in c["metrics"].items() if k.startswith("test")),
+        "key metrics": ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in list(
+            (k, v) for k, v in c["metrics"].items() if isinstance(v, float) and not k.startswith("train"))[:3]),
         "training time": f"{c['training_time_s'] / 60:.1f} min", "seed": c["seed"],
         "sha256": c["sha256"][:12] + "…",
     } for c in cards]
