@@ -9,6 +9,14 @@ from dgm_core.device import describe
 from ui import loaders
 from ui.pages import PAGES
 
+
+
+def _key_metrics(metrics: dict) -> str:
+    """The first three held-out figures of a card (training losses and counts left out)."""
+    shown = [(k, v) for k, v in metrics.items() if isinstance(v, float) and not k.startswith("train")][:3]
+    return ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in shown)
+
+
 st.title("DGM Lab")
 st.markdown(
     "An interactive lab for **deep generative models and missing data**: how a variational "
@@ -35,8 +43,7 @@ if not cards:
 else:
     rows = [{
         "model": c["name"], "family": c["family"], "trained on": c["data"],
-        "key metrics": ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in list(
-            (k, v) for k, v in c["metrics"].items() if isinstance(v, float) and not k.startswith("train"))[:3]),
+        "key metrics": _key_metrics(c["metrics"]),
         "training time": f"{c['training_time_s'] / 60:.1f} min", "seed": c["seed"],
         "sha256": c["sha256"][:12] + "…",
     } for c in cards]
