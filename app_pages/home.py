@@ -10,7 +10,6 @@ from ui import loaders
 from ui.pages import PAGES
 
 
-
 def _key_metrics(metrics: dict) -> str:
     """The first three held-out figures of a card (training losses and counts left out)."""
     shown = [(k, v) for k, v in metrics.items() if isinstance(v, float) and not k.startswith("train")][:3]

@@ -37,7 +37,8 @@ METHODS: dict[str, MethodInfo] = {
     "pseudo_gibbs": MethodInfo("Pseudo-Gibbs", "vae", True,
                                "The same loop accepting every proposal: cheap, but not exact."),
     "miwae": MethodInfo("MIWAE importance sampling", "miwae", True,
-                        "Weighted encoder samples of a model trained on incomplete images; mean + resampled draws."),
+                        "Weighted encoder samples of a model trained on images with 50 % of pixels missing at "
+                        "random (large contiguous holes are outside what it saw); mean + resampled draws."),
     "dmfa": MethodInfo("DMFA", "dmfa", True,
                        "A network predicting a Gaussian with low-rank covariance over the missing pixels."),
     "mfa": MethodInfo("MFA conditional (classical)", "mfa", True,
