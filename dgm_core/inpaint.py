@@ -16,7 +16,7 @@ import torch
 
 from . import metrics
 from .device import generator
-from .samplers import importance_impute, run_gibbs
+from .samplers import conditional_log_lik, importance_impute, run_gibbs, simple
 from .samplers.base import ChainState, Imputation
 
 DATASETS = {"mnist": "MNIST", "omniglot": "Omniglot", "celeba": "CelebA"}
@@ -154,7 +154,6 @@ def run_method(method: str, model, x: torch.Tensor, mask: torch.Tensor, *, datas
         res = importance_impute(model, xb, mb, n_samples=settings.n_samples, n_draws=settings.n_draws,
                                 generator=generator(settings.seed))
         if truth is not None:
-            from .samplers import conditional_log_lik
             res.diagnostics["cond_log_lik"] = conditional_log_lik(
                 model, truth.unsqueeze(0), mb, n_samples=settings.n_samples, generator=generator(settings.seed + 1)).item()
     elif method in ("dmfa", "mfa"):
@@ -165,7 +164,6 @@ def run_method(method: str, model, x: torch.Tensor, mask: torch.Tensor, *, datas
         if "nll" in res.diagnostics:
             res.diagnostics["cond_log_lik"] = -res.diagnostics.pop("nll").item()
     else:
-        from .samplers import simple
         res = simple.mean_fill(xb, mb) if method == "mean_fill" else simple.neighbour_fill(xb, mb)
     res.method = METHODS[method].label
     if trace is not None and trace.cond_log_lik is not None:
