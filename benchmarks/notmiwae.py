@@ -9,7 +9,12 @@ mean with L samples; RMSE on the missing entries of the standardised data; mean 
 mask is deterministic, so runs differ in the model's seed). Baselines are deterministic given the
 mask and run once.
 
-    python -m dgm_core bench notmiwae --datasets banknote white breast --runs 3 --iterations 20000
+    python -m dgm_core bench notmiwae --datasets banknote white breast --runs 3 --iterations 10000 --n-samples 2000
+    python -m dgm_core bench notmiwae --datasets banknote white breast --iterations 30000 --n-samples 2000 \
+        --methods "not-MIWAE self-masking known" "not-MIWAE-PPCA self-masking known" --seeds 0 1 2
+
+(the shipped tables: 10k iterations for every method, 30k for the two self-masking-known models, 60k for
+not-MIWAE self-masking known on banknote; --seeds adds runs to earlier records).
 
 Every finished (dataset, method, run) is appended to benchmarks/results/notmiwae_runs.jsonl, so
 parallel or interrupted runs add up; the .md and .json tables are rebuilt from all records.
@@ -87,55 +92,78 @@ def _append(rec: dict, path: Path) -> None:
 
 
 def summarise(runs_path: Path) -> list[dict]:
-    """Group run records into (dataset, method) rows with mean ± std and the published value."""
-    groups: dict[tuple[str, str], list[dict]] = {}
+    """Group run records into (dataset, method, iterations) rows with mean ± std and the published value
+    (runs with different training lengths are never pooled)."""
+    groups: dict[tuple[str, str, int | None], list[dict]] = {}
     for line in runs_path.read_text().splitlines() if runs_path.exists() else []:
         r = json.loads(line)
-        groups.setdefault((r["dataset"], r["method"]), []).append(r)
+        groups.setdefault((r["dataset"], r["method"], r.get("iterations")), []).append(r)
     rows = []
-    for (ds, method), rs in groups.items():
+    for (ds, method, its), rs in groups.items():
         v = np.array([r["rmse"] for r in rs])
         pub = PUBLISHED.get(method)
         i = COLS.index(ds)
         rows.append({"dataset": ds, "method": method, "rmse_mean": round(float(v.mean()), 4),
                      "rmse_std": round(float(v.std()), 4), "runs": len(v),
-                     "iterations": rs[0].get("iterations"), "n_samples": rs[0].get("n_samples"),
+                     "iterations": its, "n_samples": rs[0].get("n_samples"),
                      "published": None if pub is None else pub[0][i],
                      "published_std": None if pub is None else pub[1][i]})
     return rows
 
 
-def write_tables(rows: list[dict]) -> str:
+def _cell(r: dict | None) -> str:
+    return "–" if r is None else f"{r['rmse_mean']:.2f} ± {r['rmse_std']:.2f} (n={r['runs']}) · paper {r['published']:.2f}"
+
+
+def write_tables(rows: list[dict], main_iterations: int = 10000) -> str:
+    """Main table: neural models at ``main_iterations`` (and the baselines); runs with other training
+    lengths go to a second table."""
     datasets = [c for c in COLS if any(r["dataset"] == c for r in rows)]
-    cell = {(r["dataset"], r["method"]): r for r in rows}
+    main = {(r["dataset"], r["method"]): r for r in rows if r["iterations"] in (None, main_iterations)}
+    other = sorted((r for r in rows if r["iterations"] not in (None, main_iterations)),
+                   key=lambda r: (r["iterations"], list(PUBLISHED).index(r["method"]), COLS.index(r["dataset"])))
     lines = ["# not-MIWAE Table 1 (imputation RMSE, self-masking MNAR, standardised data)", "",
-             "Ours: mean ± std over `runs` seeds, then the published value (paper Table 1, 100k iterations, "
-             "5 runs, L = 10000). Rebuild: `python -m dgm_core bench notmiwae` (see the module docstring).", "",
+             "Ours: mean ± std over `n` seeds, then the published value (paper Table 1: 100k iterations, "
+             "5 runs, L = 10000). Rebuild: `python -m dgm_core bench notmiwae` (see the module docstring); "
+             "`--summary-only` rebuilds these tables from `notmiwae_runs.jsonl`.", "",
+             f"## Neural models at {main_iterations} iterations (paper: 100k)", "",
              "| method | " + " | ".join(datasets) + " |", "|---|" + "---|" * len(datasets)]
     for method in PUBLISHED:
-        cells = []
-        for ds in datasets:
-            r = cell.get((ds, method))
-            cells.append("–" if r is None else
-                         f"{r['rmse_mean']:.2f} ± {r['rmse_std']:.2f} (n={r['runs']}) · paper {r['published']:.2f}")
-        lines.append(f"| {method} | " + " | ".join(cells) + " |")
-    lines += ["", "Settings per data set (iterations per neural model, L importance samples for imputation):", ""]
+        lines.append(f"| {method} | " + " | ".join(_cell(main.get((ds, method))) for ds in datasets) + " |")
+    if other:
+        lines += ["", "## Longer training", "", "| method | data set | iterations | RMSE | paper |", "|---|---|---|---|---|"]
+        for r in other:
+            lines.append(f"| {r['method']} | {r['dataset']} | {r['iterations']} | {r['rmse_mean']:.3f} ± "
+                         f"{r['rmse_std']:.3f} (n={r['runs']}) | {r['published']:.2f} |")
+    lines += ["", "Imputation: L importance samples per data set: "
+              + ", ".join(f"{ds} {sorted({r['n_samples'] for r in rows if r['dataset'] == ds and r['n_samples']})}"
+                          for ds in datasets) + ".", ""]
+    lines += ["## Goal check", "", "not-MIWAE self-masking known within 10 % of the published RMSE or better, "
+              "and below MIWAE and every baseline:", ""]
     for ds in datasets:
-        its = sorted({r["iterations"] for r in rows if r["dataset"] == ds and r["iterations"]})
-        ls = sorted({r["n_samples"] for r in rows if r["dataset"] == ds and r["n_samples"]})
-        lines.append(f"- {ds}: iterations {its}, L {ls}")
-    smk = [cell.get((ds, "not-MIWAE self-masking known")) for ds in datasets]
-    lines += ["", "Goal check (not-MIWAE self-masking known within 10 % of the published RMSE or better):", ""]
-    for ds, r in zip(datasets, smk):
-        if r:
+        cands = [r for r in rows if r["dataset"] == ds and r["method"] == "not-MIWAE self-masking known"]
+        others = [main[(ds, m)]["rmse_mean"] for m in ("MIWAE", "mean", "MICE", "missForest") if (ds, m) in main]
+        for r in sorted(cands, key=lambda r: r["iterations"]):
             ok = r["rmse_mean"] <= 1.1 * r["published"]
-            lines.append(f"- {ds}: {r['rmse_mean']:.3f} vs {r['published']:.2f} -> {'met' if ok else 'NOT met'}")
-    lines += ["", "Notes: neural models trained 10k iterations (paper: 100k), imputed with the Rao-Blackwellised "
-              "conditional mean of the paper's App. B (the library default is now the consistent sample-based "
-              "estimator, which did better on synthetic data). Runs were made on a 2-core machine shared with "
-              "other training jobs, so not every method/data set finished: a dash is 'not run', n=1 means one "
-              "seed. Baselines are deterministic given the (deterministic) mask, so one run each; missForest "
-              "was not run. MICE = IterativeImputer(BayesianRidge, max_iter=10)."]
+            below = others and r["rmse_mean"] < min(others)
+            lines.append(f"- {ds}, {r['iterations']} iterations (n={r['runs']}): {r['rmse_mean']:.3f} vs paper "
+                         f"{r['published']:.2f} (limit {1.1 * r['published']:.3f}) -> {'met' if ok else 'NOT met'}; "
+                         f"best of MIWAE/baselines {min(others) if others else float('nan'):.3f} -> "
+                         f"{'below' if below else 'NOT below'}")
+    lines += ["", "Notes: imputation is the importance-weighted conditional mean sum_l alpha_l E[x^m | z_l] "
+              "(paper App. B, the reference code's estimator; on banknote the sample-based estimator gave the "
+              "same RMSE to 0.01). Why fewer iterations hurt: the data are masked deterministically "
+              "(x > mean), so the self-masking steepness W wants to grow without bound, and Adam moves each "
+              "parameter by at most about lr = 1e-3 per step: W of the masked features grows roughly "
+              "linearly (banknote: about 5 at 10k, 10 at 20k, 15 at 30k iterations) and the RMSE falls with "
+              "it (one diagnostic banknote run, L = 1000: 1.16 / 0.92 / 0.90 / 0.81 at 5k / 10k / 20k / 30k). The paper trains 100k "
+              "iterations; our shared 2-core CPU allowed 10k for every method, 30k for the self-masking-known "
+              "models (the goal's model and its PPCA-like twin) and 60k for the goal's model on banknote; "
+              "on banknote longer training is not monotone run by run (the paper's own banknote "
+              "self-masking row has sd 0.85). Our 'PPCA' row is the linear-decoder MIWAE "
+              "(one shared variance), not classical PPCA fitted by EM. Baselines are deterministic given the (deterministic) mask, so one run each. "
+              "MICE = IterativeImputer(BayesianRidge, max_iter=10); missForest = IterativeImputer("
+              "RandomForest(100 trees), max_iter=10). Breast = scikit-learn's breast-cancer table (569 x 30)."]
     return "\n".join(lines) + "\n"
 
 
@@ -144,6 +172,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--datasets", nargs="+", default=["banknote", "white", "breast"], choices=TABLES)
     p.add_argument("--methods", nargs="+", default=[*NEURAL, *BASELINES])
     p.add_argument("--runs", type=int, default=3)
+    p.add_argument("--seeds", type=int, nargs="+", default=None,
+                   help="run exactly these seeds (e.g. to add runs to earlier records) instead of 0..runs-1")
     p.add_argument("--iterations", type=int, default=20000)
     p.add_argument("--n-samples", type=int, default=10000, help="L importance samples for imputation")
     p.add_argument("--data-dir", default=None)
@@ -160,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
             x, mask = protocol(ds, a.data_dir)
             print(f"{ds}: {x.shape}, missing {1 - mask.mean():.3f}", flush=True)
             for method in a.methods:
-                seeds = range(a.runs) if method in NEURAL else range(1)
+                seeds = (a.seeds or range(a.runs)) if method in NEURAL else range(1)
                 for seed in seeds:
                     t0 = time.perf_counter()
                     if method in NEURAL:
