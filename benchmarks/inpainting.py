@@ -58,7 +58,8 @@ def load_model(name: str, wait: float, log):
             time.sleep(30)
 
 
-def run_dataset(name: str, n_images: int, steps: int, log, wait: float = 0.0) -> list[dict]:
+def run_dataset(name: str, n_images: int, steps: int, log, wait: float = 0.0,
+                warm_start: int = WARM_START) -> list[dict]:
     x = load_images(name, "test", binarize=True, limit=n_images).x
     vae = load_model(f"vae-{name}", wait, log)
     burn_in = steps // 4
@@ -72,7 +73,7 @@ def run_dataset(name: str, n_images: int, steps: int, log, wait: float = 0.0) ->
             per_seed = []
             for seed in SEEDS:
                 res = run_gibbs(vae, x, mask, metropolis=(method == "MWG"), n_steps=steps, chains=1,
-                                burn_in=burn_in, seed=seed, init="noise", warm_start=WARM_START)
+                                burn_in=burn_in, seed=seed, init="noise", warm_start=warm_start)
                 per_seed.append(metrics.f1_missing(res.mean, x, mask))
                 if method == "MWG":
                     acceptance.append(res.diagnostics["acceptance"].mean().item())
@@ -108,7 +109,7 @@ def write_report(records: list[dict], args: argparse.Namespace, seconds: float) 
         "# Inpainting benchmark: pseudo-Gibbs vs Metropolis-within-Gibbs vs MIWAE-IS", "",
         f"Command: `python -m dgm_core bench inpainting --n-images {args.n_images} --steps {args.steps}` "
         f"({seconds / 60:.0f} min on this machine). Protocol: see the header of `benchmarks/inpainting.py` "
-        f"(T = {args.steps}, burn-in T/4, {WARM_START} warm-start pseudo-Gibbs steps, U(0,1) init, 3 seeds, "
+        f"(T = {args.steps}, burn-in T/4, {args.warm_start} warm-start pseudo-Gibbs steps, U(0,1) init, 3 seeds, "
         "F1 of ink on missing pixels only, mean ± standard error over images).", "",
         "| data | mask | pseudo-Gibbs F1 | MWG F1 | MIWAE-IS F1 | MWG − PG | Wilcoxon p | MWG acceptance |",
         "|---|---|---|---|---|---|---|---|",
@@ -130,6 +131,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--steps", type=int, default=1000)
     p.add_argument("--datasets", nargs="+", default=["mnist", "omniglot"])
     p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--warm-start", type=int, default=WARM_START,
+                   help="pseudo-Gibbs steps before both chains (0 shows MWG's handicap from a noise start)")
     p.add_argument("--out", default=str(RESULTS))
     p.add_argument("--wait-for-models", type=float, default=0.0, metavar="SECONDS",
                    help="wait this long for models that are still being trained")
@@ -139,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     records = []
     for name in args.datasets:
         records += run_dataset(name, args.n_images, args.steps, lambda s: print(s, flush=True),
-                               args.wait_for_models)
+                               args.wait_for_models, args.warm_start)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     report = write_report(records, args, time.perf_counter() - t0)

@@ -104,8 +104,7 @@ def _gibbs(model, x, mask, truth, s: Settings, metropolis: bool, binary: bool,
            on_progress: Callable[[float], None] | None) -> tuple[Imputation, ChainTrace]:
     missing = (~mask[0]).expand_as(x[0])  # (C, H, W)
     every = max(1, s.steps // s.snapshots)
-    scores, lls = [], []
-    trace = ChainTrace(log_joint=torch.empty(0), accepted=torch.empty(0), score=torch.empty(0))
+    scores, lls, snap_steps, snap_mean, snap_sample = [], [], [], [], []
 
     def on_state(state: ChainState) -> None:
         mean = state.probs[0].mean(0, keepdim=True)
@@ -115,17 +114,17 @@ def _gibbs(model, x, mask, truth, s: Settings, metropolis: bool, binary: bool,
             if state.step > s.burn_in:
                 lls.append(_log_lik_missing(state, truth, missing, binary))
         if state.step % every == 0 or state.step == 1:
-            trace.snapshot_steps.append(state.step)
-            trace.snapshot_mean.append(torch.where(missing, mean[0], x[0]))
-            trace.snapshot_sample.append(state.x[0, 0].clone())
+            snap_steps.append(state.step)
+            snap_mean.append(torch.where(missing, mean[0], x[0]))
+            snap_sample.append(state.x[0, 0].clone())
         if on_progress and state.step % 10 == 0:
             on_progress(state.step / s.steps)
 
     res = run_gibbs(model, x, mask, metropolis=metropolis, n_steps=s.steps, chains=s.chains, burn_in=s.burn_in,
                     seed=s.seed, init=s.init, warm_start=s.warm_start, on_state=on_state)
-    trace.log_joint = res.diagnostics.pop("log_joint")[:, 0]
-    trace.accepted = res.diagnostics.pop("accepted")[:, 0]
-    trace.score = torch.tensor(scores)
+    trace = ChainTrace(log_joint=res.diagnostics.pop("log_joint")[:, 0], accepted=res.diagnostics.pop("accepted")[:, 0],
+                       score=torch.tensor(scores), snapshot_steps=snap_steps, snapshot_mean=snap_mean,
+                       snapshot_sample=snap_sample)
     if lls:  # log mean over (post-burn-in steps x chains) of p(x_m | z_t): the z_t sample p(z | x_o)
         all_ll = torch.cat(lls)
         trace.cond_log_lik = (torch.logsumexp(all_ll, 0) - math.log(all_ll.numel())).item()

@@ -24,6 +24,7 @@ import torch
 from . import pretrained
 from .data import load_images
 from .device import generator, set_threads
+from .metrics import sse_missing
 from .masks import rectangles_batch
 from .models import dmfa as dmfa_mod
 from .models import mfa as mfa_mod
@@ -116,7 +117,7 @@ def hole_metrics(model: torch.nn.Module, x: torch.Tensor, hole: Hole, seed: int,
         nll.append(dmfa_mod.mixture_nll(xb, mb, out))
         best = out.logits.argmax(-1)
         mean = out.mean[torch.arange(xb.shape[0]), best].view_as(xb)
-        sse.append(((mean - xb) ** 2 * (~mb)).flatten(1).sum(1))
+        sse.append(sse_missing(mean, xb, mb))
     nll_t, sse_t = torch.cat(nll), torch.cat(sse)
     return {"nll_mean": nll_t.mean().item(), "nll_std": nll_t.std().item(), "nll_median": nll_t.median().item(),
             "sse_mean": sse_t.mean().item(),
