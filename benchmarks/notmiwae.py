@@ -70,12 +70,12 @@ def protocol(name: str, data_dir: str | None = None) -> tuple[np.ndarray, np.nda
 
 
 def run_neural(method: str, x: np.ndarray, mask: np.ndarray, *, iterations: int, n_samples: int,
-               seed: int) -> dict:
+               seed: int, compile: bool = False) -> dict:
     decoder, missing = NEURAL[method]
     torch.manual_seed(seed)
     model = NotMIWAE(Config(n_features=x.shape[1], decoder=decoder, missing=missing))
     t0 = time.perf_counter()
-    tabular.fit(model, x, mask, iterations=iterations, seed=seed, every=max(iterations // 10, 1))
+    tabular.fit(model, x, mask, iterations=iterations, seed=seed, every=max(iterations // 10, 1), compile=compile)
     train_s = time.perf_counter() - t0
     # the estimator these numbers were measured with (paper App. B); the library default is "samples"
     imp = tabular.impute(model, x, mask, n_samples=n_samples, seed=seed + 1, estimator="rao_blackwell")
@@ -177,6 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--iterations", type=int, default=20000)
     p.add_argument("--n-samples", type=int, default=10000, help="L importance samples for imputation")
     p.add_argument("--data-dir", default=None)
+    p.add_argument("--compile", action="store_true", help="train through torch.compile (long runs)")
     p.add_argument("--summary-only", action="store_true", help="rebuild the tables from the run records")
     p.add_argument("--fresh", action="store_true", help="discard earlier run records")
     a = p.parse_args(argv)
@@ -194,7 +195,8 @@ def main(argv: list[str] | None = None) -> int:
                 for seed in seeds:
                     t0 = time.perf_counter()
                     if method in NEURAL:
-                        rec = run_neural(method, x, mask, iterations=a.iterations, n_samples=a.n_samples, seed=seed)
+                        rec = run_neural(method, x, mask, iterations=a.iterations, n_samples=a.n_samples, seed=seed,
+                                         compile=a.compile)
                         rec["iterations"] = a.iterations
                     else:
                         xh = baselines.run_baseline(method, x, mask, seed=seed, **BASELINES[method])

@@ -28,6 +28,7 @@ FAMILIES: dict[str, str] = {
     "miwae": "dgm_core.models.miwae:MIWAE",
     "dmfa": "dgm_core.models.dmfa:DMFA",
     "mfa": "dgm_core.models.mfa:MFA",
+    "notmiwae-conv": "dgm_core.models.notmiwae_conv:ConvNotMIWAE",
 }
 
 

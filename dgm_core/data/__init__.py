@@ -22,12 +22,13 @@ from dgm_core.data.images import (
     gallery,
     image_available,
     load_images,
+    to_grey,
 )
 from dgm_core.data.tables import TABLES, Table, load_table, table_available, table_from_csv, table_path
 
 __all__ = [
     "ENV_VAR", "DatasetNotFoundError", "data_dir", "available",
-    "ImageSet", "IMAGE_DATASETS", "SIZES", "load_images", "binarize_static", "gallery",
+    "ImageSet", "IMAGE_DATASETS", "SIZES", "load_images", "to_grey", "binarize_static", "gallery",
     "Table", "TABLES", "load_table", "table_from_csv", "table_path",
 ]
 

@@ -19,12 +19,14 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from .images import LUMA  # ITU-R 601, the weights of PIL's "L" conversion
+
 MAX_PIXELS = 40_000_000  # larger uploads are refused; read at call time, so tests may patch it
 SIZES: dict[str, tuple[int, ...]] = {"mnist": (28,), "omniglot": (28,), "celeba": (32, 64)}
 GREY = ("mnist", "omniglot")
 _BOX = 20 / 28  # MNIST: the digit's longer side fills 20 of the 28 pixels
 _INK = 0.1  # a grey level above this (after inversion and background removal) counts as ink
-_LUMA = np.array([0.299, 0.587, 0.114])  # ITU-R 601, the weights of PIL's "L" conversion
+_LUMA = np.array(LUMA)
 
 
 class ImageError(ValueError):

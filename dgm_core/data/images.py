@@ -273,6 +273,16 @@ def load_images(name: str, split: str = "test", *, size: int | None = None, bina
     return ImageSet(name=name, split=split, x=x.contiguous(), y=y)
 
 
+LUMA = (0.299, 0.587, 0.114)  # ITU-R 601, the weights of PIL's "L" conversion
+
+
+def to_grey(x: torch.Tensor) -> torch.Tensor:
+    """(N, 3, H, W) colour -> (N, 1, H, W) luma; grey images pass through."""
+    if x.shape[1] == 1:
+        return x
+    return (x * torch.tensor(LUMA, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)).sum(1, keepdim=True)
+
+
 def gallery(name: str, n: int = 24, *, split: str = "test", seed: int = 0, size: int | None = None,
             data_dir: str | Path | None = None) -> ImageSet:
     """``n`` images drawn without replacement (same seed, same images) for the UI. x: (n, C, H, W)."""

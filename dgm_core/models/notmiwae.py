@@ -124,16 +124,25 @@ class NotMIWAE(nn.Module):
                     - torch.log(par["scale"]) - (df + 1) / 2 * torch.log1p(u * u / df))
         return -0.5 * (u * u + LOG_2PI) - torch.log(par["scale"])
 
-    def sample_x(self, par: dict[str, torch.Tensor], generator: torch.Generator | None = None,
-                 relaxed: bool = True) -> torch.Tensor:
-        """Reparameterised x ~ p(x | z): (..., D). Bernoulli: Gumbel-sigmoid (T = 0.5) when relaxed."""
+    def noise(self, k: int, b: int, generator: torch.Generator | None = None,
+              device: torch.device | str = "cpu") -> dict[str, torch.Tensor]:
+        """The standard noise of one bound evaluation, drawn outside the model so that the bound itself
+        is a pure function (``torch.compile`` cannot trace a Generator): z: (K, B, p) normal, x: (K, B, D)
+        normal (uniform for the Bernoulli decoder's Gumbel-sigmoid)."""
+        eps_z = torch.randn((k, b, self.cfg.d_latent), generator=generator, device=device)
+        shape = (k, b, self.cfg.n_features)
+        eps_x = (torch.rand(shape, generator=generator, device=device).clamp(1e-6, 1 - 1e-6)
+                 if self.cfg.decoder == "bernoulli" else torch.randn(shape, generator=generator, device=device))
+        return {"z": eps_z, "x": eps_x}
+
+    def sample_x(self, par: dict[str, torch.Tensor], eps: torch.Tensor, relaxed: bool = True) -> torch.Tensor:
+        """Reparameterised x ~ p(x | z) from standard noise ``eps`` (``noise()["x"]``): (..., D).
+        Bernoulli: Gumbel-sigmoid (T = 0.5) of the uniform eps when relaxed, a hard draw otherwise."""
         if "logits" in par:
             lg = par["logits"]
-            u = torch.rand(lg.shape, generator=generator, device=lg.device).clamp(1e-6, 1 - 1e-6)
             if relaxed:
-                return torch.sigmoid((lg + torch.log(u) - torch.log1p(-u)) / 0.5)
-            return (u < torch.sigmoid(lg)).to(lg.dtype)
-        eps = torch.randn(par["loc"].shape, generator=generator, device=par["loc"].device)
+                return torch.sigmoid((lg + torch.log(eps) - torch.log1p(-eps)) / 0.5)
+            return (eps < torch.sigmoid(lg)).to(lg.dtype)
         if "df" in par:  # t = N / sqrt(G / df), G ~ Gamma(df/2, 1/2): _standard_gamma is reparameterised
             g = torch._standard_gamma(par["df"] / 2) * 2
             eps = eps * torch.rsqrt(g / par["df"])
@@ -164,20 +173,24 @@ class NotMIWAE(nn.Module):
 
     # --- the bound --------------------------------------------------------------------------
     def log_weights(self, x: torch.Tensor, s: torch.Tensor, k: int, generator: torch.Generator | None = None,
-                    y: torch.Tensor | None = None, relaxed: bool = True) -> dict[str, torch.Tensor]:
+                    y: torch.Tensor | None = None, relaxed: bool = True,
+                    noise: dict[str, torch.Tensor] | None = None) -> dict[str, torch.Tensor]:
         """Importance log-weights. x: (B, D), s: (B, D) bool -> dict of (K, B) terms, plus the samples:
-        log_w (all terms incl. p(s|x)), log_ps, log_y, x_full (K, B, D), par (decoder at z_k)."""
+        log_w (all terms incl. p(s|x)), log_ps, log_y, x_full (K, B, D), par (decoder at z_k).
+        ``noise``: a ``noise(k, B)`` draw to use instead of drawing from ``generator``."""
+        if noise is None:
+            noise = self.noise(k, x.shape[0], generator, x.device)
         sf = s.to(x.dtype)
         xo = torch.where(s, x, torch.zeros((), dtype=x.dtype))  # zero-imputed; hidden values never read
         mu, log_sig = self.encoder(xo).chunk(2, -1)
         log_sig = log_sig.clamp(-10.0, 10.0)
-        eps = torch.randn((k, *mu.shape), generator=generator, device=x.device)
+        eps = noise["z"]
         z = mu + log_sig.exp() * eps  # (K, B, p)
         par = self.decode(z)
         log_px = (self.log_px(xo, par) * sf).sum(-1)  # observed coordinates only
         # log p(z) - log q(z|x): the (eps^2) terms of q and z^2 of the prior, constants cancel
         log_pz_q = 0.5 * (eps * eps - z * z).sum(-1) + log_sig.sum(-1)
-        x_full = xo + (1 - sf) * self.sample_x(par, generator, relaxed)  # x^o with sampled x^m
+        x_full = xo + (1 - sf) * self.sample_x(par, noise["x"], relaxed)  # x^o with sampled x^m
         log_ps = self.log_ps(x_full, sf)
         log_w = log_px + log_pz_q + log_ps
         out = {"log_w": log_w, "log_ps": log_ps, "x_full": x_full, "par": par}
@@ -195,9 +208,9 @@ class NotMIWAE(nn.Module):
         return -0.5 * (u * u + LOG_2PI) - torch.log(sig)
 
     def bound(self, x: torch.Tensor, s: torch.Tensor, k: int = 20, generator: torch.Generator | None = None,
-              y: torch.Tensor | None = None) -> torch.Tensor:
+              y: torch.Tensor | None = None, noise: dict[str, torch.Tensor] | None = None) -> torch.Tensor:
         """not-MIWAE (or MIWAE, or supervised) bound per row -> (B,)."""
-        t = self.log_weights(x, s, k, generator, y)
+        t = self.log_weights(x, s, k, generator, y, noise=noise)
         log_w = t["log_w"] + t["log_y"] if "log_y" in t else t["log_w"]
         return torch.logsumexp(log_w, 0) - math.log(k)
 

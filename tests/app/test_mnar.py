@@ -69,6 +69,57 @@ def test_supervised_tab_tiny_preset():
     at.selectbox(key="preset").set_value("tiny").run()
     at.button(key="train_sup").click().run(timeout=180)
     assert not at.exception
-    scores = at.dataframe[-1].value.iloc[:, 0]
+    scores = next(d.value for d in at.dataframe if "supMIWAE" in d.value.index).iloc[:, 0]
     assert {"supMIWAE", "sup-not-MIWAE"} <= set(scores.index)
     assert (scores > 0.8).all()  # breast cancer accuracy, even with a fifth of the entries hidden
+
+
+# ---------------------------------------------------------------- the Images tab (clipped faces)
+def _png(value: int) -> bytes:
+    import io
+
+    from PIL import Image
+    buf = io.BytesIO()
+    Image.new("L", (40, 40), value).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def _rmse_table(at):
+    return next(d.value for d in at.dataframe if "RMSE on lost pixels" in d.value.columns)
+
+
+def test_images_tab_compares_miwae_and_notmiwae_on_a_clipped_face():
+    at = _app().run()
+    assert not at.exception
+    lost = next(m for m in at.metric if m.label == "Pixels lost")
+    assert 0 < float(lost.value.rstrip("%")) < 100
+    rmse = _rmse_table(at)["RMSE on lost pixels"]
+    assert {"constant b", "MIWAE", "not-MIWAE"} == set(rmse.index) and (rmse > 0).all()
+    at.slider(key="mi_clip_b").set_value(0.6).run()  # a lower threshold loses more pixels
+    assert not at.exception
+    assert float(next(m for m in at.metric if m.label == "Pixels lost").value.rstrip("%")) > float(lost.value.rstrip("%"))
+    assert at.query_params["clip_b"] in ("0.6", ["0.6"])
+
+
+def test_images_tab_bad_upload_and_nothing_lost_give_one_error_each():
+    at = _app().run()
+    at.radio(key="mi_clip_src").set_value("Upload").run()
+    assert not at.exception and not at.error
+    uploader = next(u for u in at.file_uploader if u.key == "mi_clip_file")
+    uploader.set_value(("notes.png", b"this is not an image", "image/png")).run()
+    assert not at.exception and len(at.error) == 1
+    uploader = next(u for u in at.file_uploader if u.key == "mi_clip_file")
+    uploader.set_value(("black.png", _png(0), "image/png")).run()  # nothing bright: no pixel is lost
+    assert not at.exception and len(at.error) == 1 and "No pixel went missing" in at.error[0].value
+    uploader = next(u for u in at.file_uploader if u.key == "mi_clip_file")
+    uploader.set_value(("grey.png", _png(200), "image/png")).run()  # 200/255 > b: most pixels lost
+    assert not at.exception and not at.error
+
+
+def test_images_tab_link_with_an_absurd_threshold_falls_back():
+    at = _app()
+    at.query_params["clip_b"] = "7"
+    at.run()
+    assert not at.exception
+    assert any("out of range" in w.value for w in at.warning)
+    assert at.slider(key="mi_clip_b").value == 0.75

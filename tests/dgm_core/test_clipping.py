@@ -1,0 +1,102 @@
+"""Images under MNAR (clipping): the mechanism's rate and direction, the p(s|x) term of the importance
+weights, observed pixels kept, bad settings refused, and the shipped models' headline comparison."""
+import math
+import os
+
+import pytest
+import torch
+
+from dgm_core import clipping, pretrained
+from dgm_core.models.notmiwae_conv import Config, ConvNotMIWAE, log_p_observed
+
+MECH = (50.0, 0.5)
+
+
+def _model(missing="known", seed=0):
+    torch.manual_seed(seed)
+    return ConvNotMIWAE(Config(shape=(1, 32, 32), latent=4, hidden=8, arch="conv", likelihood="gaussian",
+                               mask_input=True, missing=missing, mech_w=MECH[0], mech_b=MECH[1])).eval()
+
+
+def test_clip_masks_hit_the_expected_rate_and_lose_bright_pixels():
+    x = torch.rand(200, 1, 32, 32, generator=torch.Generator().manual_seed(0))
+    mask = clipping.clip_masks(x, (10.0, 0.6), seed=1)
+    expected = clipping.p_missing(x, (10.0, 0.6)).mean().item()
+    n = x.numel()
+    assert abs((1 - mask.float().mean().item()) - expected) < 4 * math.sqrt(0.25 / n)
+    assert (~mask)[x > 0.9].float().mean() > 0.95 and (~mask)[x < 0.3].float().mean() < 0.05
+    assert torch.equal(mask, clipping.clip_masks(x, (10.0, 0.6), seed=1))  # same seed, same mask
+
+
+def test_log_p_observed_is_the_bernoulli_log_likelihood():
+    x = torch.tensor([0.2, 0.9]).view(1, 1, 1, 2)
+    s = torch.tensor([True, False]).view(1, 1, 1, 2)
+    w, b = 8.0, 0.5
+    truth = math.log(1 / (1 + math.exp(w * (0.2 - b)))) + math.log(1 - 1 / (1 + math.exp(w * (0.9 - b))))
+    assert log_p_observed(x, s, (w, b)).item() == pytest.approx(truth, rel=1e-5)
+
+
+def test_weights_carry_exactly_the_missingness_term():
+    model = _model()
+    x = torch.rand(3, 1, 32, 32, generator=torch.Generator().manual_seed(2))
+    mask = clipping.clip_masks(x, MECH, 3)
+    lw_mnar, xf = model.log_weights(x, mask, 7, torch.Generator().manual_seed(5), MECH)
+    lw_mar, xf2 = model.log_weights(x, mask, 7, torch.Generator().manual_seed(5), None)
+    assert torch.equal(xf, xf2)
+    term = log_p_observed(xf.reshape(21, 1, 32, 32), mask.unsqueeze(0).expand(7, -1, -1, -1, -1).reshape(21, 1, 32, 32),
+                          MECH).view(7, 3)
+    torch.testing.assert_close(lw_mnar - lw_mar, term)
+    assert (term.abs() > 1).all()  # not a vanishing term
+
+
+def test_imputation_keeps_observed_pixels_and_follows_the_mechanism():
+    """Same weights, same draws: with p(s|x) in the weights a lost pixel is imputed above b (it went
+    missing because it was bright); without it, the untrained decoder's guess stays near its mean."""
+    model = _model()
+    x = torch.full((4, 1, 32, 32), 0.1)
+    x[:, :, 10, 10:12] = 0.95  # two bright pixels per image, lost under the mechanism
+    mask = clipping.clip_masks(x, MECH, 7)
+    assert (~mask).sum() == 8
+    with_term = model.impute(x, mask, 400, torch.Generator().manual_seed(8), MECH)
+    without = model.impute(x, mask, 400, torch.Generator().manual_seed(8), None)
+    for out in (with_term, without):
+        assert torch.equal(out["mean"][mask], x[mask]) and (out["sd"][mask] == 0).all()
+    miss = ~mask
+    assert (with_term["mean"][miss] > MECH[1]).all(), with_term["mean"][miss]
+    assert with_term["mean"][miss].mean() > without["mean"][miss].mean() + 0.3
+
+
+def test_compare_refuses_nothing_or_everything_missing_and_absurd_settings():
+    models = {"MIWAE": _model("none")}
+    x = torch.full((1, 1, 32, 32), 0.5)
+    with pytest.raises(ValueError, match="No pixel went missing"):
+        clipping.compare(models, torch.zeros(1, 1, 32, 32), (50.0, 0.9), k=10)
+    with pytest.raises(ValueError, match="Every pixel went missing"):
+        clipping.compare(models, torch.ones(1, 1, 32, 32), (50.0, 0.1), k=10)
+    for w, b in ((0.0, 0.5), (1e6, 0.5), (50.0, 1.5), (float("nan"), 0.5)):
+        with pytest.raises(ValueError, match="must be"):
+            clipping.compare(models, x, (w, b), k=10)
+    res = clipping.compare(models, torch.rand(2, 1, 32, 32), MECH, k=10, seed=0)
+    assert set(res.rmse) == {"constant b", "MIWAE"} and 0 < res.missing_rate < 1
+
+
+@pytest.mark.skipif(not os.environ.get("DGM_DATA_DIR"), reason="DGM_DATA_DIR is not set: no CelebA test images")
+def test_shipped_notmiwae_beats_miwae_and_the_constant_on_clipped_faces():
+    from dgm_core.train_notmiwae import load_grey
+    torch.set_num_threads(1)
+    models = {label: pretrained.load(name)[0] for label, name in
+              (("MIWAE", "miwae-celeba-clip"), ("not-MIWAE", "notmiwae-celeba-clip"))}
+    x = load_grey("test", 40)
+    res = clipping.compare(models, x, (50.0, 0.75), seed=11, k=200)
+    assert res.rmse["not-MIWAE"] < 0.9 * res.rmse["MIWAE"], res.rmse
+    assert res.rmse["not-MIWAE"] < res.rmse["constant b"], res.rmse
+
+
+@pytest.mark.skipif(not os.environ.get("DGM_DATA_DIR"), reason="DGM_DATA_DIR is not set: no data for dry runs")
+def test_dry_run_of_the_clipping_recipes(tmp_path):
+    from dgm_core.train_notmiwae import RECIPES, train
+    for name in RECIPES:
+        card = train(name, dry_run=True, out_dir=tmp_path)
+        model, _ = pretrained.load(name, tmp_path)
+        assert model.cfg.missing == ("none" if name.startswith("miwae") else "known")
+        assert 0 < card.metrics["test_missing_rate"] < 1 and math.isfinite(card.metrics["test_rmse_missing"])
