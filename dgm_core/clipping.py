@@ -78,7 +78,7 @@ def compare(models: dict[str, ConvNotMIWAE], x: torch.Tensor, mechanism: Mechani
     mechanism = check_mechanism(*mechanism)
     mask = clip_masks(x, mechanism, seed) if mask is None else mask
     if mask.all():
-        raise ValueError("No pixel went missing: lower the threshold b or the steepness W.")
+        raise ValueError("No pixel went missing: lower the threshold b, or choose a brighter image.")
     if not mask.any():
         raise ValueError("Every pixel went missing, so there is nothing to condition on: raise the threshold b.")
     imputed = {"constant b": torch.where(mask, x, torch.full_like(x, mechanism[1]))}

@@ -17,14 +17,14 @@ from dgm_core.data.convert import ImageError, image_from_bytes
 from dgm_core.device import generator
 from dgm_core.masks import overlay
 from ui import loaders
-from ui.imaging import grid_png, to_pil
+from ui.imaging import colour_map, grid_png, to_pil
 from ui.state import Param, sync_url, url_state
 
 MODELS = {"MIWAE": "miwae-celeba-clip", "not-MIWAE": "notmiwae-celeba-clip"}
 P = "mi_"  # session-state prefix of this tab
 SPEC = {"clip_w": Param(50.0, lo=clipping.W_RANGE[0], hi=clipping.W_RANGE[1]),
         "clip_b": Param(0.75, lo=clipping.B_RANGE[0], hi=clipping.B_RANGE[1]),
-        "clip_img": Param(0, lo=0), "clip_k": Param(500, choices=(100, 500, 2000)),
+        "clip_img": Param(22, lo=0), "clip_k": Param(500, choices=(100, 500, 2000)),
         "clip_src": Param("Gallery", choices=("Gallery", "Upload"))}
 N_GENERATED = 64
 N_EVAL = 100
@@ -132,14 +132,18 @@ def _show(x: torch.Tensor, res: clipping.Comparison, what: str, w: float, b: flo
     st.metric("Pixels lost", f"{res.missing_rate:.1%}", help=f"of this {what}, drawn with seed-fixed noise")
     shown = [("original", x), ("observed (red = lost)", overlay(x, m)),
              ("constant b", res.imputed["constant b"][0]), ("MIWAE", res.imputed["MIWAE"][0]),
-             ("not-MIWAE", res.imputed["not-MIWAE"][0])]
+             ("not-MIWAE", res.imputed["not-MIWAE"][0]),
+             ("not-MIWAE uncertainty (sd)", colour_map(res.sd["not-MIWAE"][0], vmax=0.1))]
     cols = st.columns(len(shown))
     for col, (label, img) in zip(cols, shown):
         col.image(to_pil(img, 6), caption=label, width="stretch")
     table = pd.DataFrame({"method": list(res.rmse), "RMSE on lost pixels": list(res.rmse.values()),
-                          "effective samples": [res.ess.get(n, float("nan")) for n in res.rmse]}).set_index("method")
+                          "effective samples": [f"{res.ess[n]:.1f}" if n in res.ess else "–" for n in res.rmse]}
+                         ).set_index("method")
     t1, t2 = st.columns([2, 3])
-    t1.dataframe(table.style.format({"RMSE on lost pixels": "{:.4f}", "effective samples": "{:.1f}"}, na_rep="–"))
+    t1.dataframe(table.style.format({"RMSE on lost pixels": "{:.4f}"}))
+    t1.caption("Uncertainty: the posterior sd of each lost pixel (black 0, yellow ≥ 0.1). Effective samples: "
+               "how many of the K importance samples carry the weight.")
     miss = ~m.flatten()
     fig = go.Figure()
     for name, colour in (("MIWAE", "#1f77b4"), ("not-MIWAE", "#2ca02c")):

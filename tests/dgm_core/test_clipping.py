@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from dgm_core import clipping, pretrained
-from dgm_core.models.notmiwae_conv import Config, ConvNotMIWAE, log_p_observed
+from dgm_core.models.notmiwae_conv import PROBIT, Config, ConvNotMIWAE, log_p_observed, lost_pixel_moments
 
 MECH = (50.0, 0.5)
 
@@ -34,6 +34,21 @@ def test_log_p_observed_is_the_bernoulli_log_likelihood():
     w, b = 8.0, 0.5
     truth = math.log(1 / (1 + math.exp(w * (0.2 - b)))) + math.log(1 - 1 / (1 + math.exp(w * (0.9 - b))))
     assert log_p_observed(x, s, (w, b)).item() == pytest.approx(truth, rel=1e-5)
+
+
+@pytest.mark.parametrize("mean,sd,w,b", [(0.6, 0.1, 50.0, 0.75), (0.8, 0.3, 50.0, 0.75), (0.5, 0.02, 10.0, 0.6)])
+def test_lost_pixel_moments_match_monte_carlo(mean, sd, w, b):
+    """Closed-form truth for the probit mechanism, checked by 2M draws; within 0.01 of the logistic."""
+    x = mean + sd * torch.randn(2_000_000, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    log_p, m, v = lost_pixel_moments(torch.tensor(mean, dtype=torch.float64), torch.tensor(sd, dtype=torch.float64),
+                                     (w, b))
+    for p_lost, tol in ((torch.special.ndtr(w * PROBIT * (x - b)), 2e-3), (torch.sigmoid(w * (x - b)), 1e-2)):
+        p = p_lost.mean()
+        e = (p_lost * x).mean() / p
+        var = (p_lost * x * x).mean() / p - e * e
+        assert log_p.exp().item() == pytest.approx(p.item(), abs=tol)
+        assert m.item() == pytest.approx(e.item(), abs=tol)
+        assert v.sqrt().item() == pytest.approx(var.sqrt().item(), abs=tol)
 
 
 def test_weights_carry_exactly_the_missingness_term():

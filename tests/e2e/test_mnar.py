@@ -18,3 +18,17 @@ def test_mnar_tiny_preset_in_chromium(page, app_url):
     shots = ROOT / ".screens"
     shots.mkdir(exist_ok=True)
     page.screenshot(path=str(shots / "mnar.png"), full_page=True)
+
+
+def test_mnar_images_tab_in_chromium(page, app_url):
+    page.goto(f"{app_url}/mnar?clip_b=0.7&clip_img=3")
+    wait_for_app(page)
+    page.get_by_role("tab", name="Images").click()
+    expect(page.get_by_text("Pixels lost")).to_be_visible(timeout=120_000)
+    expect(page.get_by_role("button", name="RMSE table (CSV)")).to_be_visible()
+    expect(page.get_by_text("observed (red = lost)")).to_be_visible()
+    wait_for_app(page, timeout=120_000)
+    assert "clip_b=0.7" in page.url
+    shots = ROOT / ".screens"
+    shots.mkdir(exist_ok=True)
+    page.screenshot(path=str(shots / "mnar_images.png"), full_page=True)
