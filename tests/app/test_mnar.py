@@ -123,3 +123,13 @@ def test_images_tab_link_with_an_absurd_threshold_falls_back():
     assert not at.exception
     assert any("out of range" in w.value for w in at.warning)
     assert at.slider(key="mi_clip_b").value == 0.75
+
+
+def test_images_tab_scores_100_test_faces():
+    at = _app().run()
+    at.select_slider(key="mi_clip_k").set_value(100).run()
+    at.button(key="mi_eval").click().run(timeout=300)
+    assert not at.exception
+    scores = next(d.value for d in at.dataframe if "RMSE on lost pixels" in d.value.columns
+                  and "effective samples" not in d.value.columns)["RMSE on lost pixels"]
+    assert scores["not-MIWAE"] < scores["constant b"] and scores["not-MIWAE"] < scores["MIWAE"]
