@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import importlib
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from . import masks as masks_mod
 from . import pretrained
 from .data import load_images
 from .device import default_device, generator, set_threads
+from .train_loop import Progress, epoch_loop
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,6 @@ RECIPES: dict[str, Recipe] = {
                            objective="miwae", k=5, missing=0.5, eval_k=200),
 }
 
-Progress = Callable[[int, int, float], None]  # (epoch, step, running loss per image)
 
 
 def _data_description(r: Recipe) -> str:
@@ -83,34 +82,22 @@ def fit(model: torch.nn.Module, r: Recipe, x: torch.Tensor, m: torch.Tensor | No
     """Adam on the recipe's objective; returns the mean loss (nats per image) of each epoch."""
     opt = torch.optim.Adam(model.parameters(), lr=r.lr)
     g = generator(r.seed)
-    n = x.shape[0]
-    history, step = [], 0
+
+    def step(idx: torch.Tensor, epoch: int, steps: int) -> float:
+        xb = x[idx]
+        mb = None if m is None else m[idx]
+        if r.objective == "miwae":
+            loss = -model.iwae_bound(xb, r.k, mb, g).mean()
+        else:
+            loss = -model.elbo(xb, None, g).mean()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        return loss.item()
+
     model.train()
-    for epoch in range(r.epochs):
-        perm = torch.randperm(n, generator=g)
-        total = 0.0
-        for i in range(0, n, r.batch):
-            idx = perm[i:i + r.batch]
-            xb = x[idx]
-            mb = None if m is None else m[idx]
-            if r.objective == "miwae":
-                loss = -model.iwae_bound(xb, r.k, mb, g).mean()
-            else:
-                loss = -model.elbo(xb, None, g).mean()
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            total += loss.item() * len(idx)
-            step += 1
-            if progress and step % 50 == 0:
-                progress(epoch, step, loss.item())
-            if max_steps and step >= max_steps:
-                break
-        history.append(total / n)
-        if progress:
-            progress(epoch, step, history[-1])
-        if max_steps and step >= max_steps:
-            break
+    history = epoch_loop(x.shape[0], step, epochs=r.epochs, batch=r.batch, generator=g, progress=progress,
+                         max_steps=max_steps)
     model.eval()
     return history
 

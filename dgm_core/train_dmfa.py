@@ -17,7 +17,7 @@ import math
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
 
@@ -28,8 +28,8 @@ from .metrics import sse_missing
 from .masks import rectangles_batch
 from .models import dmfa as dmfa_mod
 from .models import mfa as mfa_mod
+from .train_loop import Progress, epoch_loop
 
-Progress = Callable[[int, int, float], None]
 Hole = tuple[int, int]
 
 
@@ -130,43 +130,34 @@ def _fit_dmfa(model: dmfa_mod.DMFA, r: Recipe, x: torch.Tensor, progress: Progre
     opt = torch.optim.Adam(model.parameters(), lr=r.lr)
     steps_total = r.epochs * math.ceil(x.shape[0] / r.batch)
     hw = tuple(x.shape[-2:])
-    history, step, t0 = [], 0, time.perf_counter()
+    t0 = time.perf_counter()
+
+    def step(idx: torch.Tensor, epoch: int, steps: int) -> float:
+        xb = x[idx]
+        scored = _holes(xb.shape[0], hw, r.hole, r.hole_ampl, g)  # False inside the scored hole
+        seen = scored  # the network's input mask
+        if r.unknown:  # hidden from the input but never scored: the density marginalises it
+            seen = scored & _holes(xb.shape[0], hw, (r.unknown, r.unknown), (0, 0), g)
+        out = model(xb, seen)
+        loss = dmfa_mod.mixture_nll(xb, scored, out).mean()
+        if epoch < r.warmup_epochs:  # the MSE term pulls the means into place before the factors
+            w = torch.softmax(out.logits, -1).unsqueeze(-1)
+            err = (out.mean - xb.flatten(1).unsqueeze(1)) ** 2 * (~scored).expand_as(xb).flatten(1).unsqueeze(1)
+            loss = loss + r.mse_weight * (w * err).sum((1, 2)).mean()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 100.0)  # rare NLL spikes early on
+        # cosine decay over whichever runs out first, the steps or the wall-clock budget, so a
+        # run slowed down by a busy shared machine still ends with an annealed learning rate
+        frac = min(1.0, max(steps / steps_total, (time.perf_counter() - t0) / (60 * r.max_minutes)))
+        for group in opt.param_groups:
+            group["lr"] = r.lr / 50 + (r.lr - r.lr / 50) * 0.5 * (1 + math.cos(math.pi * frac))
+        opt.step()
+        return loss.item()
+
     model.train()
-    for epoch in range(r.epochs):
-        perm = torch.randperm(x.shape[0], generator=g)
-        total = 0.0
-        for i in range(0, x.shape[0], r.batch):
-            xb = x[perm[i:i + r.batch]]
-            scored = _holes(xb.shape[0], hw, r.hole, r.hole_ampl, g)  # False inside the scored hole
-            seen = scored  # the network's input mask
-            if r.unknown:  # hidden from the input but never scored: the density marginalises it
-                seen = scored & _holes(xb.shape[0], hw, (r.unknown, r.unknown), (0, 0), g)
-            out = model(xb, seen)
-            loss = dmfa_mod.mixture_nll(xb, scored, out).mean()
-            if epoch < r.warmup_epochs:  # the MSE term pulls the means into place before the factors
-                w = torch.softmax(out.logits, -1).unsqueeze(-1)
-                err = (out.mean - xb.flatten(1).unsqueeze(1)) ** 2 * (~scored).expand_as(xb).flatten(1).unsqueeze(1)
-                loss = loss + r.mse_weight * (w * err).sum((1, 2)).mean()
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 100.0)  # rare NLL spikes early on
-            # cosine decay over whichever runs out first, the steps or the wall-clock budget, so a
-            # run slowed down by a busy shared machine still ends with an annealed learning rate
-            frac = min(1.0, max(step / steps_total, (time.perf_counter() - t0) / (60 * r.max_minutes)))
-            for group in opt.param_groups:
-                group["lr"] = r.lr / 50 + (r.lr - r.lr / 50) * 0.5 * (1 + math.cos(math.pi * frac))
-            opt.step()
-            total += loss.item() * xb.shape[0]
-            step += 1
-            if progress and step % 50 == 0:
-                progress(epoch, step, loss.item())
-            if (max_steps and step >= max_steps) or time.perf_counter() - t0 > 60 * r.max_minutes:
-                break
-        history.append(total / x.shape[0])
-        if progress:
-            progress(epoch, step, history[-1])
-        if (max_steps and step >= max_steps) or time.perf_counter() - t0 > 60 * r.max_minutes:
-            break
+    history = epoch_loop(x.shape[0], step, epochs=r.epochs, batch=r.batch, generator=g, progress=progress,
+                         max_steps=max_steps, max_seconds=60 * r.max_minutes)
     model.eval()
     return history
 

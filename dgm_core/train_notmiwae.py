@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
 
@@ -23,8 +23,8 @@ from .data import load_images, to_grey
 from .device import default_device, generator, set_threads
 from .clipping import clip_masks, impute, rmse_missing
 from .models.notmiwae_conv import ConvNotMIWAE
+from .train_loop import Progress, epoch_loop
 
-Progress = Callable[[int, int, float], None]
 
 
 @dataclass(frozen=True)
@@ -60,28 +60,17 @@ def fit(model: ConvNotMIWAE, r: Recipe, x: torch.Tensor, mask: torch.Tensor, pro
     """Adam on the model's bound (mean over images); returns the mean loss of each epoch."""
     g = generator(r.seed)
     opt = torch.optim.Adam(model.parameters(), lr=r.lr)
-    history, step, t0 = [], 0, time.perf_counter()
+
+    def step(idx: torch.Tensor, epoch: int, steps: int) -> float:
+        loss = -model.bound(x[idx], mask[idx], r.k, g).mean()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        return loss.item()
+
     model.train()
-    for epoch in range(r.epochs):
-        perm = torch.randperm(x.shape[0], generator=g)
-        total = 0.0
-        for i in range(0, x.shape[0], r.batch):
-            idx = perm[i:i + r.batch]
-            loss = -model.bound(x[idx], mask[idx], r.k, g).mean()
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            total += loss.item() * len(idx)
-            step += 1
-            if progress and step % 20 == 0:
-                progress(epoch, step, loss.item())
-            if (max_steps and step >= max_steps) or time.perf_counter() - t0 > 60 * r.max_minutes:
-                break
-        history.append(total / x.shape[0])
-        if progress:
-            progress(epoch, step, history[-1])
-        if (max_steps and step >= max_steps) or time.perf_counter() - t0 > 60 * r.max_minutes:
-            break
+    history = epoch_loop(x.shape[0], step, epochs=r.epochs, batch=r.batch, generator=g, progress=progress,
+                         every=20, max_steps=max_steps, max_seconds=60 * r.max_minutes)
     model.eval()
     return history
 
