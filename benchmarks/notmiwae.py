@@ -9,12 +9,17 @@ mean with L samples; RMSE on the missing entries of the standardised data; mean 
 mask is deterministic, so runs differ in the model's seed). Baselines are deterministic given the
 mask and run once.
 
-    python -m dgm_core bench notmiwae --datasets banknote white breast --runs 3 --iterations 10000 --n-samples 2000
+    python -m dgm_core bench notmiwae --datasets banknote concrete red white yeast breast --runs 3 \
+        --iterations 10000 --n-samples 2000
     python -m dgm_core bench notmiwae --datasets banknote white breast --iterations 30000 --n-samples 2000 \
         --methods "not-MIWAE self-masking known" "not-MIWAE-PPCA self-masking known" --seeds 0 1 2
+    python -m dgm_core bench notmiwae --datasets banknote concrete red white yeast --iterations 100000 \
+        --n-samples 2000 --methods "not-MIWAE self-masking known" --seeds 0 1 2 --compile
 
-(the shipped tables: 10k iterations for every method, 30k for the two self-masking-known models, 60k for
-not-MIWAE self-masking known on banknote; --seeds adds runs to earlier records).
+(the shipped tables: 10k iterations for every method (on concrete: the methods listed in the notes),
+30k for the two self-masking-known models on three sets, 100k for the goal's model on five; the
+banknote 60k row is from an earlier run; --seeds adds runs to earlier records; separate processes
+may run in parallel, one data set or seed each).
 
 Every finished (dataset, method, run) is appended to benchmarks/results/notmiwae_runs.jsonl, so
 parallel or interrupted runs add up; the .md and .json tables are rebuilt from all records.
@@ -62,9 +67,16 @@ NEURAL = {  # method -> (decoder, missing model); priority order
 BASELINES = {"mean": {}, "MICE": {"max_iter": 10}, "missForest": {"n_estimators": 100, "max_iter": 10}}
 
 
+# Tables whose Table-1 version keeps the target as a column: for concrete, the paper's mean / MICE /
+# missForest RMSEs (1.85 / 1.70 / 1.76) are matched only with the compressive strength included
+# (MICE 1.696 vs 1.868 without it); banknote, red and white match without their class/quality column.
+WITH_TARGET = ("concrete",)
+
+
 def protocol(name: str, data_dir: str | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Standardised table x: (N, D) and the not-MIWAE mask (True = observed)."""
-    x = load_table(name, data_dir=data_dir).x
+    table = load_table(name, data_dir=data_dir)
+    x = np.column_stack([table.x, table.y.astype(float)]) if name in WITH_TARGET else table.x
     x = (x - x.mean(0)) / x.std(0)
     return x, notmiwae_uci(x).mask
 
@@ -166,7 +178,14 @@ def write_tables(rows: list[dict], main_iterations: int = 10000) -> str:
               "also imputes with the last iterate. Our 'PPCA' row is the linear-decoder MIWAE "
               "(one shared variance), not classical PPCA fitted by EM. Baselines are deterministic given the (deterministic) mask, so one run each. "
               "MICE = IterativeImputer(BayesianRidge, max_iter=10); missForest = IterativeImputer("
-              "RandomForest(100 trees), max_iter=10). Breast = scikit-learn's breast-cancer table (569 x 30)."]
+              "RandomForest(100 trees), max_iter=10). Breast = scikit-learn's breast-cancer table (569 x 30). "
+              "Concrete keeps its compressive-strength column (9 columns, WITH_TARGET): only then do mean, MICE, "
+              "missForest and PPCA match the paper (1.85 / 1.70 / 1.77 / 1.61 vs 1.85 / 1.70 / 1.76 / 1.61; "
+              "without it MICE is 1.87). Yeast's baselines do not match (mean 1.73 vs 1.69, MICE 1.76 vs 1.72), "
+              "so the paper's yeast columns differ from our 8 numeric ones in a way we could not identify; the "
+              "yeast gap (1.60 vs 1.38, also after 100k iterations) may come from that. On concrete only the "
+              "goal's model, MIWAE, PPCA, its self-masking-known twin and the baselines were rerun with the "
+              "9-column table (one self-masking run finished before we stopped the rest)."]
     return "\n".join(lines) + "\n"
 
 
