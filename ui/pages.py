@@ -23,5 +23,6 @@ PAGES: tuple[PageInfo, ...] = (
     PageInfo("app_pages/mnar.py", "MNAR lab", ":material/visibility_off:", "mnar",
              "Hide values of a real table with a mechanism you choose (self-masking, censoring, MAR, MCAR), "
              "train MIWAE and not-MIWAE live, and compare their imputations and the recovered mechanism "
-             "with scikit-learn baselines."),
+             "with scikit-learn baselines; or clip the bright pixels of a face and see which model fills "
+             "them back."),
 )
