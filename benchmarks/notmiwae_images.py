@@ -22,6 +22,7 @@ import torch
 
 from dgm_core import clipping, pretrained
 from dgm_core.device import set_threads
+from dgm_core.metrics import rmse_missing_pooled
 from dgm_core.train_notmiwae import load_grey
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -43,7 +44,7 @@ def run(n: int | None, seeds: list[int], k: int, mechanisms: list[tuple[float, f
             res = clipping.compare(models, x, mech, seed=seed, k=k)
             seconds.append(time.perf_counter() - t0)
             rates.append(res.missing_rate)
-            res.rmse["constant 1"] = clipping.rmse_missing(torch.where(res.mask, x, torch.ones_like(x)), x, res.mask)
+            res.rmse["constant 1"] = rmse_missing_pooled(torch.where(res.mask, x, torch.ones_like(x)), x, res.mask)
             for method, v in res.rmse.items():
                 per_method.setdefault(method, []).append(v)
             print(f"  W={mech[0]:g} b={mech[1]:g} seed {seed}: " +

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import torch
 
 from .device import generator
+from .metrics import rmse_missing_pooled
 from .models.notmiwae_conv import ConvNotMIWAE, Mechanism
 
 W_RANGE = (1.0, 200.0)
@@ -40,12 +41,6 @@ def clip_masks(x: torch.Tensor, mechanism: Mechanism, seed: int) -> torch.Tensor
     w, b = mechanism
     u = torch.rand(x.shape, generator=generator(seed), dtype=x.dtype)
     return u < torch.sigmoid(-w * (x - b))
-
-
-def rmse_missing(pred: torch.Tensor, truth: torch.Tensor, mask: torch.Tensor) -> float:
-    """Root mean squared error over every missing pixel of the set (not a mean of per-image RMSEs)."""
-    miss = ~mask.expand_as(truth)
-    return math.sqrt(((pred - truth)[miss] ** 2).mean().item()) if miss.any() else float("nan")
 
 
 @dataclass
@@ -86,5 +81,5 @@ def compare(models: dict[str, ConvNotMIWAE], x: torch.Tensor, mechanism: Mechani
     for name, model in models.items():
         out = impute(model, x, mask, mechanism, k, seed + 1)
         imputed[name], sd[name], ess[name] = out["mean"], out["sd"], out["ess"].mean().item()
-    rmse = {name: rmse_missing(v, x, mask) for name, v in imputed.items()}
+    rmse = {name: rmse_missing_pooled(v, x, mask) for name, v in imputed.items()}
     return Comparison(mask, imputed, sd, rmse, ess)

@@ -21,7 +21,8 @@ import torch
 from . import pretrained
 from .data import load_images, to_grey
 from .device import default_device, generator, set_threads
-from .clipping import clip_masks, impute, rmse_missing
+from .clipping import clip_masks, impute
+from .metrics import rmse_missing_pooled
 from .models.notmiwae_conv import ConvNotMIWAE
 from .train_loop import Progress, epoch_loop
 
@@ -81,9 +82,9 @@ def evaluate(model: ConvNotMIWAE, x: torch.Tensor, mask: torch.Tensor, k: int, s
     b = model.cfg.mech_b
     pred = impute(model, x, mask, (model.cfg.mech_w, b), k, seed)["mean"]
     return {"test_images": x.shape[0], "eval_k": k, "test_missing_rate": round(1 - mask.float().mean().item(), 4),
-            "test_rmse_missing": round(rmse_missing(pred, x, mask), 5),
-            f"test_rmse_constant_{b:g}": round(rmse_missing(torch.full_like(x, b), x, mask), 5),
-            "test_rmse_constant_1": round(rmse_missing(torch.ones_like(x), x, mask), 5)}
+            "test_rmse_missing": round(rmse_missing_pooled(pred, x, mask), 5),
+            f"test_rmse_constant_{b:g}": round(rmse_missing_pooled(torch.full_like(x, b), x, mask), 5),
+            "test_rmse_constant_1": round(rmse_missing_pooled(torch.ones_like(x), x, mask), 5)}
 
 
 def train(name: str, *, epochs: int | None = None, dry_run: bool = False, out_dir: str | Path | None = None,

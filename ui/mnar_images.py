@@ -121,13 +121,13 @@ def render(seed: int) -> None:
     except ValueError as e:
         st.error(str(e))
         return
-    _show(x, res, what, w, b)
+    _show(x, res, what)
     trained = ", ".join(f"{n} ({c.name}, {c.metrics.get('epochs')} epochs)" for n, c in cards.items())
     st.caption(f"Models: {trained}. Trained on clipped grey CelebA 32×32 with W = 50, b = 0.75; not-MIWAE's weights use the W and b set here.")
     _evaluate(w, b, seed, k)
 
 
-def _show(x: torch.Tensor, res: clipping.Comparison, what: str, w: float, b: float) -> None:
+def _show(x: torch.Tensor, res: clipping.Comparison, what: str) -> None:
     m = res.mask[0]
     st.metric("Pixels lost", f"{res.missing_rate:.1%}", help=f"of this {what}, drawn with seed-fixed noise")
     shown = [("original", x), ("observed (red = lost)", overlay(x, m)),
@@ -167,7 +167,7 @@ def _evaluate(w: float, b: float, seed: int, k: int) -> None:
         st.session_state[P + "eval_key"] = (w, b, seed, k)
     if st.session_state.get(P + "eval_key") != (w, b, seed, k):
         st.caption("One face is a noisy judge: this scores every method on the lost pixels of 100 test faces "
-                   "(about half a minute).")
+                   "(about 40 s at K = 500 on one core).")
         return
     try:
         res = _compare(_test_images()[:N_EVAL].numpy(), w, b, seed, k)

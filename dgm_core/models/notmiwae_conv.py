@@ -26,7 +26,7 @@ import torch.nn.functional as F
 
 from .miwae import MIWAE
 from .miwae import Config as MIWAEConfig
-from .vae import LOG_2PI, gaussian_log_prob, log_standard_normal
+from .vae import LOG_2PI, importance_log_weights
 
 
 @dataclass(frozen=True)
@@ -87,19 +87,10 @@ class ConvNotMIWAE(MIWAE):
 
     def _latent_draws(self, x: torch.Tensor, m: torch.Tensor, k: int, generator: torch.Generator | None
                       ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-        """z_k ~ q(z | x^o) and the decoder at z_k: log p(x^o|z) + log p(z) - log q(z|x^o): (K, B),
-        mean, log_scale: (K*B, C, H, W), and the mask repeated K times: (K*B, C, H, W)."""
-        b = x.shape[0]
-        mu, log_sigma = self.encode(x, m)
-        eps = torch.randn((k, *mu.shape), generator=generator, device=x.device, dtype=x.dtype)
-        z = mu + torch.exp(log_sigma) * eps  # (K, B, d)
-        params = self.decode(z.reshape(k * b, -1))
-        mean, log_scale = torch.sigmoid(params[:, 0]), self.log_scale(params)
-        xr = x.unsqueeze(0).expand(k, *x.shape).reshape(k * b, *x.shape[1:])
-        mr = m.unsqueeze(0).expand(k, *x.shape).reshape(k * b, *x.shape[1:])
-        log_px = (gaussian_log_prob(xr, mean, log_scale) * mr).flatten(1).sum(-1).view(k, b)
-        log_q = (-0.5 * (eps.pow(2) + LOG_2PI) - log_sigma).sum(-1)
-        return log_px + log_standard_normal(z) - log_q, mean, log_scale, mr
+        """MIWAE's importance draws: log w_k (K, B), the decoder mean and log scale at z_k
+        (K*B, C, H, W), and the mask repeated K times (K*B, C, H, W)."""
+        log_w, params, mr = importance_log_weights(self, x, k, m, generator)
+        return log_w, torch.sigmoid(params[:, 0]), self.log_scale(params), mr
 
     def log_weights(self, x: torch.Tensor, mask: torch.Tensor, k: int, generator: torch.Generator | None = None,
                     mechanism: Mechanism | None = None) -> tuple[torch.Tensor, torch.Tensor]:

@@ -94,15 +94,12 @@ class _ConvDecoder(nn.Module):
         return self.net(F.relu(self.fc(z)).view(-1, self.c0, 4, 4))
 
 
-def iwae_bound(model, x: torch.Tensor, k: int = 1, mask: torch.Tensor | None = None,
-               generator: torch.Generator | None = None) -> torch.Tensor:
-    """log (1/K) sum_k p(x^o|z_k) p(z_k) / q(z_k|x^o) per image -> (B,).
-
-    Burda et al. 2016 (arXiv 1509.00519): K = 1 is the ELBO and the bound rises to log p(x^o) as
-    K grows. With a mask only observed pixels enter the likelihood: the MIWAE bound (Mattei &
-    Frellsen 2019, arXiv 1812.02633). ``model`` is any DLVM with encode/decode/log_px.
-    x: (B, C, H, W); mask: (B, 1|C, H, W) bool, True = observed.
-    """
+def importance_log_weights(model, x: torch.Tensor, k: int = 1, mask: torch.Tensor | None = None,
+                           generator: torch.Generator | None = None
+                           ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    """z_k ~ q(z | x^o) and log w_k = log p(x^o|z_k) + log p(z_k) - log q(z_k|x^o): (K, B); also the
+    decoder parameters at z_k (K*B, P, C, H, W) and the mask repeated K times (K*B, C, H, W) or None.
+    x: (B, C, H, W); mask: (B, 1|C, H, W) bool, True = observed (None: every pixel is observed)."""
     b = x.shape[0]
     mu, log_sigma = model.encode(x, mask)
     eps = torch.randn((k, *mu.shape), generator=generator, device=x.device, dtype=x.dtype)
@@ -112,7 +109,19 @@ def iwae_bound(model, x: torch.Tensor, k: int = 1, mask: torch.Tensor | None = N
     mr = None if mask is None else mask.expand_as(x).unsqueeze(0).expand(k, *x.shape).reshape(k * b, *x.shape[1:])
     log_px = model.log_px(xr, params, mr).view(k, b)
     log_q = (-0.5 * (eps.pow(2) + LOG_2PI) - log_sigma).sum(-1)
-    log_w = log_px + log_standard_normal(z) - log_q
+    return log_px + log_standard_normal(z) - log_q, params, mr
+
+
+def iwae_bound(model, x: torch.Tensor, k: int = 1, mask: torch.Tensor | None = None,
+               generator: torch.Generator | None = None) -> torch.Tensor:
+    """log (1/K) sum_k p(x^o|z_k) p(z_k) / q(z_k|x^o) per image -> (B,).
+
+    Burda et al. 2016 (arXiv 1509.00519): K = 1 is the ELBO and the bound rises to log p(x^o) as
+    K grows. With a mask only observed pixels enter the likelihood: the MIWAE bound (Mattei &
+    Frellsen 2019, arXiv 1812.02633). ``model`` is any DLVM with encode/decode/log_px.
+    x: (B, C, H, W); mask: (B, 1|C, H, W) bool, True = observed.
+    """
+    log_w, _, _ = importance_log_weights(model, x, k, mask, generator)
     return torch.logsumexp(log_w, 0) - math.log(k)
 
 

@@ -33,3 +33,14 @@ def test_ssim_closed_form_for_constant_images_and_identity():
     assert torch.allclose(metrics.ssim(x, x), torch.ones(2))
     noisy = (x + 0.2 * torch.randn_like(x)).clamp(0, 1)
     assert (metrics.ssim(x, noisy) < 0.9).all()
+
+
+def test_rmse_missing_pooled_weighs_every_missing_entry_once():
+    truth = torch.zeros(2, 1, 2, 2)
+    pred = torch.ones(2, 1, 2, 2)
+    pred[1] = 3.0
+    mask = torch.ones(2, 1, 2, 2, dtype=torch.bool)
+    mask[0, 0, 0, 0] = False  # one missing entry with error 1
+    mask[1, 0, :, :] = False  # four missing entries with error 3
+    assert metrics.rmse_missing_pooled(pred, truth, mask) == pytest.approx(((1 + 4 * 9) / 5) ** 0.5)
+    assert math.isnan(metrics.rmse_missing_pooled(pred, truth, torch.ones_like(mask)))
