@@ -1,1 +1,2 @@
-"""Benchmark scripts: `python -m dgm_core bench <name>` runs benchmarks/<name>.py's main(argv)."""
+"""Benchmark scripts: `python -m dgm_core bench <name>` runs `python -m benchmarks.<name>` in a child process;
+each writes benchmarks/results/<name>.json (+ .md) with every figure it prints."""

@@ -1,13 +1,13 @@
 """not-MIWAE Table 1 on our CPU: imputation RMSE under self-masking MNAR on the UCI tables.
 
 Ipsen, Mattei & Frellsen, "not-MIWAE: Deep Generative Modelling with Missing not at Random Data",
-ICLR 2021, arXiv 2006.12871, §4.2 / Table 1. Protocol (shared/docs/MODELS.md §6.2-6.3): standardise
-each table, then in the first floor(D/2) features every value above the feature's mean goes missing;
-2 x 128 tanh encoder/decoder, latent D - 1, K = 20, batch 16, Adam 1e-3, a fixed number of iterations
-(the paper: 100k; here fewer, stated in the output), imputation by the importance-weighted conditional
-mean with L samples; RMSE on the missing entries of the standardised data; mean ± std over runs (the
-mask is deterministic, so runs differ in the model's seed). Baselines are deterministic given the
-mask and run once.
+ICLR 2021, arXiv 2006.12871, §4.2 / Table 1. Protocol (the paper's App. A.1 and its reference code,
+nbip/notMIWAE task01.py): standardise each table, then in the first floor(D/2) features every value
+above the feature's mean goes missing; 2 x 128 tanh encoder/decoder, latent D - 1, K = 20, batch 16,
+Adam 1e-3, a fixed number of iterations (the paper: 100k; here fewer, stated in the output),
+imputation by the importance-weighted conditional mean with L samples; RMSE on the missing entries
+of the standardised data; mean ± std over runs (the mask is deterministic, so runs differ in the
+model's seed). Baselines are deterministic given the mask and run once.
 
     python -m dgm_core bench notmiwae --datasets banknote concrete red white yeast breast --runs 3 \
         --iterations 10000 --n-samples 2000
@@ -17,9 +17,10 @@ mask and run once.
         --n-samples 2000 --methods "not-MIWAE self-masking known" --seeds 0 1 2 --compile
 
 (the shipped tables: 10k iterations for every method (on concrete: the methods listed in the notes),
-30k for the two self-masking-known models on three sets, 100k for the goal's model on five; the
-banknote 60k row is from an earlier run; --seeds adds runs to earlier records; separate processes
-may run in parallel, one data set or seed each).
+30k for the two self-masking-known models on three sets, 100k for not-MIWAE self-masking known
+(the known self-masking direction, Gaussian decoder) on five; the banknote 60k row is from an
+earlier run; --seeds adds runs to earlier records; separate processes may run in parallel, one data
+set or seed each).
 
 Every finished (dataset, method, run) is appended to benchmarks/results/notmiwae_runs.jsonl, so
 parallel or interrupted runs add up; the .md and .json tables are rebuilt from all records.
@@ -36,7 +37,7 @@ import torch
 
 from dgm_core import baselines, tabular
 from dgm_core.data import TABLES, load_table
-from dgm_core.missingness import notmiwae_uci
+from dgm_core.missingness.tabular import notmiwae_uci
 from dgm_core.models.notmiwae import Config, NotMIWAE
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -150,8 +151,8 @@ def write_tables(rows: list[dict], main_iterations: int = 10000) -> str:
     lines += ["", "Imputation: L importance samples per data set: "
               + ", ".join(f"{ds} {sorted({r['n_samples'] for r in rows if r['dataset'] == ds and r['n_samples']})}"
                           for ds in datasets) + ".", ""]
-    lines += ["## Goal check", "", "not-MIWAE self-masking known within 10 % of the published RMSE or better, "
-              "and below MIWAE and every baseline:", ""]
+    lines += ["## Target check", "", "Target: not-MIWAE self-masking known within 10 % of the published RMSE "
+              "or better, and below MIWAE and every baseline:", ""]
     for ds in datasets:
         cands = [r for r in rows if r["dataset"] == ds and r["method"] == "not-MIWAE self-masking known"]
         others = [main[(ds, m)]["rmse_mean"] for m in ("MIWAE", "mean", "MICE", "missForest") if (ds, m) in main]
@@ -170,8 +171,9 @@ def write_tables(rows: list[dict], main_iterations: int = 10000) -> str:
               "linearly (banknote: about 5 at 10k, 10 at 20k, 15 at 30k iterations) and the RMSE falls with "
               "it (one diagnostic banknote run, L = 1000: 1.16 / 0.92 / 0.90 / 0.81 at 5k / 10k / 20k / 30k). The paper trains 100k "
               "iterations; our shared 2-core CPU allowed 10k for every method, 30k for the self-masking-known "
-              "models (the goal's model and its PPCA-like twin) on three sets, and 100k (the paper's length, "
-              "trained through torch.compile: `--compile`) for the goal's model on banknote, white, concrete, "
+              "models (not-MIWAE self-masking known, i.e. the known self-masking direction with a Gaussian "
+              "decoder, and its PPCA-like twin) on three sets, and 100k (the paper's length, trained through "
+              "torch.compile: `--compile`) for not-MIWAE self-masking known on banknote, white, concrete, "
               "red and yeast. On banknote the runs disagree (100k: 0.94, 1.01, 0.69) and longer training "
               "does not help on average; the paper's own banknote self-masking row has sd 0.85. The model "
               "and imputation follow the reference TF code (nbip/notMIWAE: notMIWAE.py, utils.py), which "
@@ -183,9 +185,9 @@ def write_tables(rows: list[dict], main_iterations: int = 10000) -> str:
               "missForest and PPCA match the paper (1.85 / 1.70 / 1.77 / 1.61 vs 1.85 / 1.70 / 1.76 / 1.61; "
               "without it MICE is 1.87). Yeast's baselines do not match (mean 1.73 vs 1.69, MICE 1.76 vs 1.72), "
               "so the paper's yeast columns differ from our 8 numeric ones in a way we could not identify; the "
-              "yeast gap (1.60 vs 1.38, also after 100k iterations) may come from that. On concrete only the "
-              "goal's model, MIWAE, PPCA, its self-masking-known twin and the baselines were rerun with the "
-              "9-column table (one self-masking run finished before we stopped the rest)."]
+              "yeast gap (1.60 vs 1.38, also after 100k iterations) may come from that. On concrete only "
+              "not-MIWAE self-masking known, MIWAE, PPCA, its self-masking-known twin and the baselines were "
+              "rerun with the 9-column table (one self-masking run finished before we stopped the rest)."]
     return "\n".join(lines) + "\n"
 
 

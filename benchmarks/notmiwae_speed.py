@@ -1,6 +1,6 @@
 """not-MIWAE training speed: ours vs the public PyTorch implementation (PyPI ``notmiwae-pytorch`` 0.1.3).
 
-Same data (white wine, the Table 1 protocol of shared/docs/MODELS.md §6.2: standardise, then every
+Same data (white wine, the paper's Table 1 protocol as in benchmarks/notmiwae.py: standardise, then every
 value above the mean in the first floor(D/2) features goes missing), same model (2 x 128 tanh encoder
 and decoder, Gaussian decoder, latent D - 1, self-masking with known signs), K = 20, batch 16, Adam
 lr 1e-3, the same sequence of mini-batches, one torch thread, interleaved in ONE process (blocks of
@@ -178,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
         f"| imputation RMSE after {a.iterations} iterations (L = {a.n_samples}) | {rmse['ours']:.3f} | "
         f"{rmse['compiled']:.3f} | {rmse['peer']:.3f} |",
         f"| one-off compile time | | {compile_s:.0f} s | |", "",
-        "Goal (issue 6): ours at least 2x faster at equal or better RMSE (one seed, so RMSE differences of a few "
+        "Target: ours at least 2x faster at equal or better RMSE (one seed, so RMSE differences of a few "
         "hundredths are noise):",
         *(f"- {label}: {r:.2f}x, RMSE {rmse[k]:.3f} vs {rmse['peer']:.3f} -> "
           f"{'met' if r >= 2 and rmse[k] <= rmse['peer'] + 0.02 else 'NOT met'}"

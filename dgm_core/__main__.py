@@ -1,20 +1,42 @@
-"""Command line: ``python -m dgm_core {list,train,bench}``.
+"""Command line: ``python -m dgm_core {list,train,evaluate,bench}``.
 
-    python -m dgm_core list                    shipped models and their headline metrics
-    python -m dgm_core train vae-mnist         rebuild a shipped model into pretrained/
-    python -m dgm_core train vae-mnist --dry-run   a few steps into a temporary folder (smoke test)
-    python -m dgm_core bench <name>            re-measure a benchmark (see benchmarks/)
+    python -m dgm_core list                      shipped models and their headline metrics
+    python -m dgm_core train vae-mnist           rebuild a shipped model into pretrained/
+    python -m dgm_core train vae-mnist --dry-run a few steps into a temporary folder (smoke test)
+    python -m dgm_core evaluate vae-mnist        re-measure a card's test metrics from its weights
+    python -m dgm_core bench <name> [args]       re-measure a benchmark: python -m benchmarks.<name>
+
+``bench`` runs the benchmark in a child process from the repository root, so the core package never
+imports the top-level ``benchmarks`` package.
 """
 from __future__ import annotations
 
 import argparse
-import importlib
+import subprocess
 import sys
 import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _progress(epoch: int, step: int, loss: float) -> None:
     print(f"epoch {epoch + 1} step {step} loss {loss:.2f}", flush=True)
+
+
+def benchmarks() -> list[str]:
+    """Names of the benchmark scripts: benchmarks/<name>.py files that run as ``python -m`` (helpers do not)."""
+    return sorted(p.stem for p in (ROOT / "benchmarks").glob("*.py")
+                  if not p.stem.startswith("_") and '__name__ == "__main__"' in p.read_text())
+
+
+def bench(name: str, args: list[str]) -> int:
+    name = name.replace("-", "_")
+    known = benchmarks()
+    if name not in known:
+        print(f"unknown benchmark '{name}'; available: {', '.join(known)}", file=sys.stderr)
+        return 2
+    return subprocess.run([sys.executable, "-m", f"benchmarks.{name}", *args], cwd=ROOT).returncode
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,7 +48,10 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--epochs", type=int, default=None)
     t.add_argument("--dry-run", action="store_true", help="a few steps on a few images, into a temp folder")
     t.add_argument("--out", default=None, help="output folder (default: pretrained/)")
-    b = sub.add_parser("bench", help="run a benchmark script")
+    e = sub.add_parser("evaluate", help="re-measure a card's test metrics from its weights (no training)")
+    e.add_argument("name")
+    e.add_argument("--dir", default=None, help="folder of the card and weights (default: pretrained/)")
+    b = sub.add_parser("bench", help="run a benchmark script (benchmarks/<name>.py)")
     b.add_argument("name")
     b.add_argument("args", nargs=argparse.REMAINDER)
     a = p.parse_args(argv)
@@ -34,19 +59,34 @@ def main(argv: list[str] | None = None) -> int:
     if a.cmd == "list":
         from .pretrained import list_cards
         for c in list_cards():
-            print(f"{c.name:18s} {c.family:8s} {c.training_time_s:8.0f}s  {c.metrics}")
-        return 0
-    if a.cmd == "train":
-        from .train import train
-        out = a.out
-        if a.dry_run and out is None:
-            out = tempfile.mkdtemp(prefix="dgm_dry_run_")
-        card = train(a.name, epochs=a.epochs, dry_run=a.dry_run, out_dir=out, progress=_progress)
-        print(f"saved {card.name} to {out or 'pretrained/'}: {card.metrics}")
+            print(f"{c.name:20s} {c.family:14s} {c.training_time_s:8.0f}s  {c.metrics}")
         return 0
     if a.cmd == "bench":
-        mod = importlib.import_module(f"benchmarks.{a.name.replace('-', '_')}")
-        return int(mod.main(a.args) or 0)
+        return bench(a.name, a.args)
+
+    from . import training
+    try:
+        training.recipe(a.name)
+    except training.UnknownModelError as err:
+        print(err, file=sys.stderr)
+        return 2
+    from .data import DatasetNotFoundError
+    from .pretrained import PretrainedError
+    try:  # a missing data set or card is one sentence, not a traceback
+        if a.cmd == "train":
+            out = a.out
+            if a.dry_run and out is None:
+                out = tempfile.mkdtemp(prefix="dgm_dry_run_")
+            card = training.train(a.name, epochs=a.epochs, dry_run=a.dry_run, out_dir=out, progress=_progress)
+            print(f"saved {card.name} to {out or 'pretrained/'}: {card.metrics}")
+            return 0
+        if a.cmd == "evaluate":
+            card = training.evaluate(a.name, directory=a.dir)
+            print(f"re-measured {card.name} in {a.dir or 'pretrained/'}: {card.metrics}")
+            return 0
+    except (DatasetNotFoundError, PretrainedError) as err:
+        print(err, file=sys.stderr)
+        return 2
     return 1
 
 

@@ -58,17 +58,13 @@ class ModelCard:
     training_time_s: float
     metrics: dict[str, Any] = field(default_factory=dict)
     command: str = ""  # the CLI command that rebuilds it
+    evaluate_command: str = ""  # the CLI command that last re-measured its test metrics ("" = training did)
     notes: str = ""
     created: str = ""
     torch_version: str = ""
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=False) + "\n"
-
-
-def register_family(name: str, target: str) -> None:
-    """Register a family as ``"package.module:Class"`` (used by tests and future model files)."""
-    FAMILIES[name] = target
 
 
 def model_class(family: str) -> type[torch.nn.Module]:

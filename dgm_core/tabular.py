@@ -5,15 +5,15 @@ Mattei & Frellsen, "MIWAE", ICML 2019, arXiv 1812.02633, §3).
 With L draws (z_l, x^m_l) ~ q(z|x^o) p(x^m|z) the self-normalised weights are
 alpha_l ∝ p(s | x^o, x^m_l) p(x^o | z_l) p(z_l) / q(z_l | x^o): the missingness term p(s|x) is what
 lets the imputation move *towards* the values that tend to go missing. From them: the conditional
-mean sum_l alpha_l E[x^m | z_l] (Rao-Blackwellised), the median (root of the mixture CDF
-sum_l alpha_l F(x_j | z_l) = 1/2, per entry) and multiple imputations by sampling-importance-
+mean sum_l alpha_l E[x^m | z_l] (Rao-Blackwellised; exact for MIWAE only, see ``impute``), the median
+(per entry: the root of the mixture CDF sum_l alpha_l F(x_j | z_l) = 1/2 for MIWAE, the alpha-weighted
+median of the draws x^m_l under a missing model) and multiple imputations by sampling-importance-
 resampling of the (z_l, x^m_l) pairs. Supervised models predict p(y | x^o, s) ≈ sum_l alpha_l p(y | x_l)
 with x_l = x^o ∪ x^m_l, i.e. marginalising over imputations. Shapes: x (N, D), mask (N, D) bool,
 True = observed; missing entries of x may hold NaN.
 """
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -151,6 +151,16 @@ def _mixture_median(model, par, alpha, lo, hi, n_iter: int = 30) -> torch.Tensor
 
 
 @torch.no_grad()
+def _weighted_median(points: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
+    """The alpha-weighted median of draws, per entry: the smallest point whose cumulative weight
+    reaches 1/2. points: (L, b, D), alpha: (L, b) summing to 1 over L -> (b, D)."""
+    v, order = points.sort(0)
+    cum = alpha.unsqueeze(-1).expand_as(points).gather(0, order).cumsum(0)
+    idx = (cum < 0.5).sum(0, keepdim=True).clamp_max(points.shape[0] - 1)
+    return v.gather(0, idx).squeeze(0)
+
+
+@torch.no_grad()
 def impute(model: NotMIWAE, x: np.ndarray, mask: np.ndarray, *, n_samples: int = 10000, n_draws: int = 0,
            median: bool = False, seed: int = 0, use_missing_model: bool = True, estimator: str = "samples",
            max_block: int = 200_000) -> TabularImputation:
@@ -159,7 +169,10 @@ def impute(model: NotMIWAE, x: np.ndarray, mask: np.ndarray, *, n_samples: int =
 
     estimator="samples": sum_l alpha_l x^m_l, consistent for E[x^m | x^o, s]; "rao_blackwell":
     sum_l alpha_l E[x^m | z_l] (paper App. B), lower variance but it ignores that, given z, the
-    mask still says something about x^m (it is exact only when s is independent of x^m given z)."""
+    mask still says something about x^m (it is exact only when s is independent of x^m given z).
+    The median (``median=True``, Gaussian and Student-t decoders) follows the same rule: the weighted
+    median of the draws x^m_l under a missing model, the root of the mixture CDF otherwise; the mixture
+    CDF sum_l alpha_l F(x | z_l) leaves p(s | x^m) out, so under MNAR it stays at the decoder's median."""
     if estimator not in ("samples", "rao_blackwell"):
         raise ValueError(f"estimator must be 'samples' or 'rao_blackwell', not {estimator!r}.")
     t0 = time.perf_counter()
@@ -175,13 +188,18 @@ def impute(model: NotMIWAE, x: np.ndarray, mask: np.ndarray, *, n_samples: int =
         log_w = t["log_w"] if use_missing_model else t["log_w"] - t["log_ps"]
         alpha = torch.softmax(log_w, 0)  # (L, b)
         ess.append(1.0 / alpha.pow(2).sum(0))
-        point = t["x_full"] if estimator == "samples" and model.cfg.missing != "none" else model.mean(t["par"])
+        use_draws = estimator == "samples" and model.cfg.missing != "none"
+        point = t["x_full"] if use_draws else model.mean(t["par"])
         m = (alpha.unsqueeze(-1) * point).sum(0)
         mean.append(torch.where(sb, xb, m))
         if median and "loc" in t["par"]:
-            spread = 10 * t["par"]["scale"].max()
-            lo, hi = t["par"]["loc"].min(0).values - spread, t["par"]["loc"].max(0).values + spread
-            med.append(torch.where(sb, xb, _mixture_median(model, t["par"], alpha, lo, hi)))
+            if use_draws:
+                mid = _weighted_median(t["x_full"], alpha)
+            else:
+                spread = 10 * t["par"]["scale"].max()
+                lo, hi = t["par"]["loc"].min(0).values - spread, t["par"]["loc"].max(0).values + spread
+                mid = _mixture_median(model, t["par"], alpha, lo, hi)
+            med.append(torch.where(sb, xb, mid))
         if n_draws:
             idx = torch.multinomial(alpha.T, n_draws, replacement=True, generator=g)  # (b, M)
             picked = t["x_full"].permute(1, 0, 2).gather(1, idx.unsqueeze(-1).expand(-1, -1, d))
@@ -219,13 +237,3 @@ def predict(model: NotMIWAE, x: np.ndarray, mask: np.ndarray, *, n_samples: int 
     res = torch.cat(out).numpy().astype(np.float64)
     return res if model.cfg.task == "classification" else res[:, 0]
 
-
-def log_likelihood(model: NotMIWAE, x: np.ndarray, mask: np.ndarray, *, n_samples: int = 1000,
-                   seed: int = 0) -> float:
-    """Mean importance-sampled estimate of log p(x^o, s) (not-MIWAE) or log p(x^o) (MIWAE) per row."""
-    xt, st = _tensor(x, mask)
-    g = torch.Generator().manual_seed(int(seed))
-    with torch.no_grad():
-        vals = [torch.logsumexp(model.log_weights(xt[i:i + 100], st[i:i + 100], n_samples, g)["log_w"], 0)
-                - math.log(n_samples) for i in range(0, xt.shape[0], 100)]
-    return float(torch.cat(vals).mean())

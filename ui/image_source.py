@@ -9,7 +9,7 @@ import torch
 from dgm_core import data, pretrained
 from dgm_core.data.convert import ImageError, image_from_array, image_from_bytes
 from dgm_core.device import generator
-from dgm_core.inpaint import BINARY, DATASETS
+from dgm_core.demos.inpainting import BINARY, DATASETS
 from ui import loaders
 
 SIZE = {"mnist": 28, "omniglot": 28, "celeba": 32}
@@ -45,15 +45,13 @@ def _gallery(dataset: str, p: str) -> tuple[torch.Tensor | None, str]:
     s[p + "idx"] = min(max(int(s[p + "idx"]), 0), n - 1)
     c1, c2, c3, c4 = st.columns([2, 1, 1, 1], vertical_alignment="bottom")
     c1.number_input(f"Index (0–{n - 1})", 0, n - 1, key=p + "idx")
-    if c2.button("◀", key=p + "prev", help="previous image"):
-        s[p + "idx"] = (s[p + "idx"] - 1) % n
-        st.rerun()
-    if c3.button("▶", key=p + "next", help="next image"):
-        s[p + "idx"] = (s[p + "idx"] + 1) % n
-        st.rerun()
-    if c4.button("Random", key=p + "rand"):
-        s[p + "idx"] = int(np.random.default_rng().integers(n))
-        st.rerun()
+    # callbacks run before the next script run, i.e. before the index widget exists: setting its value
+    # from the button's return value, after the widget is drawn, is what Streamlit refuses
+    step = lambda d: s.update({p + "idx": (s[p + "idx"] + d) % n})  # noqa: E731
+    c2.button("◀", key=p + "prev", help="previous image", on_click=step, args=(-1,))
+    c3.button("▶", key=p + "next", help="next image", on_click=step, args=(1,))
+    c4.button("Random", key=p + "rand",
+              on_click=lambda: s.update({p + "idx": int(np.random.default_rng().integers(n))}))
     return images[s[p + "idx"]], f"{what} #{s[p + 'idx']}"
 
 

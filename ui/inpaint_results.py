@@ -10,12 +10,12 @@ import streamlit as st
 import torch
 
 from dgm_core import masks
-from dgm_core.inpaint import BINARY, ChainTrace
-from dgm_core.samplers.base import Imputation
+from dgm_core.demos.inpainting import BINARY, METHODS, ChainTrace
+from dgm_core.imputation import Imputation
 from ui.imaging import colour_map, grid_png, png_bytes, to_pil
 
 SCALE = {28: 4, 32: 4, 64: 2}
-COLOURS = {"Metropolis-within-Gibbs": "#d62728", "Pseudo-Gibbs": "#1f77b4"}
+COLOURS = {"mwg": "#d62728", "pseudo_gibbs": "#1f77b4"}  # method id -> trace colour
 
 
 def _fmt(v: float) -> str:
@@ -39,17 +39,17 @@ def method_row(res: Imputation, metrics: dict[str, float], image: torch.Tensor, 
         f = factors[0]
         f = 0.5 + f / (2 * f.abs().max().clamp_min(1e-8))
         c1.image(to_pil(torch.cat(list(f), dim=-1), scale), caption="directions of uncertainty (factor columns)")
-    c3.markdown(f"**{res.method}**")
+    c3.markdown(f"**{METHODS[res.method].label}**")
     c3.table(pd.DataFrame({"metric": list(metrics), "value": [_fmt(v) for v in metrics.values()]})
              .set_index("metric"))
 
 
 def _trace_figure(traces: dict[str, ChainTrace], what: str, title: str, y: str) -> go.Figure:
     fig = go.Figure()
-    for label, tr in traces.items():
+    for method, tr in traces.items():
         values = tr.log_joint.mean(1) if what == "log_joint" else tr.score
-        fig.add_trace(go.Scatter(y=values.numpy(), x=list(range(1, len(values) + 1)), mode="lines", name=label,
-                                 line={"color": COLOURS.get(label)}))
+        fig.add_trace(go.Scatter(y=values.numpy(), x=list(range(1, len(values) + 1)), mode="lines",
+                                 name=METHODS[method].label, line={"color": COLOURS.get(method)}))
     fig.update_layout(title=title, xaxis_title="iteration", yaxis_title=y, height=300,
                       margin={"l": 10, "r": 10, "t": 40, "b": 10}, legend={"orientation": "h", "y": -0.3})
     return fig
@@ -60,7 +60,7 @@ def sampler_insides(traces: dict[str, ChainTrace], dataset: str, image: torch.Te
     if not traces:
         return
     st.subheader("Inside the samplers")
-    mwg = traces.get("Metropolis-within-Gibbs")
+    mwg = traces.get("mwg")
     cols = st.columns(3)
     if mwg is not None:
         acc = mwg.accepted.float().mean().item()
@@ -84,8 +84,8 @@ def sampler_insides(traces: dict[str, ChainTrace], dataset: str, image: torch.Te
         slots = [col.empty() for col in st.columns(len(traces) * 2)]
 
         def show(k: int) -> None:
-            for i, (label, tr) in enumerate(traces.items()):
-                j = min(k, len(tr.snapshot_steps) - 1)
+            for i, (method, tr) in enumerate(traces.items()):
+                label, j = METHODS[method].label, min(k, len(tr.snapshot_steps) - 1)
                 slots[2 * i].image(to_pil(tr.snapshot_sample[j], scale), caption=f"{label}: chain 1, it. {steps[j]}")
                 slots[2 * i + 1].image(to_pil(tr.snapshot_mean[j], scale), caption=f"{label}: mean over chains")
 
@@ -102,8 +102,8 @@ def downloads(rows: list, image: torch.Tensor, mask: torch.Tensor, p: str) -> No
     grid = [("original", [image]), ("masked", [masked])]
     for res, _, _ in rows:
         strip = [res.mean[0]] + [res.samples[0, i].clamp(0, 1) for i in range(min(res.samples.shape[1], 6))]
-        grid.append((res.method, strip + [colour_map(res.std[0])]))
-    table = pd.DataFrame([{"method": res.method, **m} for res, m, _ in rows])
+        grid.append((METHODS[res.method].label, strip + [colour_map(res.std[0])]))
+    table = pd.DataFrame([{"method": METHODS[res.method].label, **m} for res, m, _ in rows])
     csv = io.StringIO()
     table.to_csv(csv, index=False)
     c1, c2, c3 = st.columns(3)

@@ -1,7 +1,7 @@
 """The images tab of the MNAR lab: bright pixels clipped, MIWAE vs not-MIWAE on grey CelebA (not-MIWAE §4.3).
 
 Ipsen, Mattei & Frellsen, "not-MIWAE", ICLR 2021, arXiv 2006.12871: every pixel is observed with
-P(s = 1 | x) = sigmoid(-W (x - b)), so bright pixels tend to be lost. The computing is dgm_core.clipping;
+P(s = 1 | x) = sigmoid(-W (x - b)), so bright pixels tend to be lost. The computing is dgm_core.demos.mnar_images;
 this module holds the widgets and figures.
 """
 from __future__ import annotations
@@ -12,7 +12,9 @@ import plotly.graph_objects as go
 import streamlit as st
 import torch
 
-from dgm_core import clipping, data, pretrained
+from dgm_core import data, pretrained
+from dgm_core.demos import mnar_images
+from dgm_core.missingness import clipping
 from dgm_core.data.convert import ImageError, image_from_bytes
 from dgm_core.device import generator
 from dgm_core.masks import overlay
@@ -32,7 +34,7 @@ N_EVAL = 100
 
 @st.cache_data(show_spinner="Loading grey CelebA test images…", max_entries=1)
 def _test_images() -> torch.Tensor:
-    return data.to_grey(data.load_images("celeba", "test", size=32).x)
+    return data.load_grey_faces("test")
 
 
 @st.cache_data(show_spinner="Generating faces with the shipped not-MIWAE decoder…", max_entries=1)
@@ -42,9 +44,9 @@ def _generated_images() -> torch.Tensor:
 
 
 @st.cache_data(show_spinner="Imputing with MIWAE and not-MIWAE…", max_entries=16)
-def _compare(x: np.ndarray, w: float, b: float, seed: int, k: int) -> clipping.Comparison:
+def _compare(x: np.ndarray, w: float, b: float, seed: int, k: int) -> mnar_images.Comparison:
     models = {label: loaders.model(name)[0] for label, name in MODELS.items()}
-    return clipping.compare(models, torch.from_numpy(x).to(loaders.device()), (w, b), seed=seed, k=k)
+    return mnar_images.compare(models, torch.from_numpy(x).to(loaders.device()), (w, b), seed=seed, k=k)
 
 
 def _image() -> tuple[torch.Tensor | None, str]:
@@ -95,7 +97,7 @@ def render(seed: int) -> None:
     if missing:
         st.info("The CelebA clipping models are not shipped yet: build them with "
                 + " and ".join(f"`python -m dgm_core train {m}`" for m in missing)
-                + " (needs the CelebA subset in `DGM_DATA_DIR`, see shared/data/MANIFEST.md).")
+                + " (needs the CelebA subset in `DGM_DATA_DIR`, see the README's Data section).")
         return
     for warning in url_state(SPEC, P):
         st.warning(warning)
@@ -127,7 +129,7 @@ def render(seed: int) -> None:
     _evaluate(w, b, seed, k)
 
 
-def _show(x: torch.Tensor, res: clipping.Comparison, what: str) -> None:
+def _show(x: torch.Tensor, res: mnar_images.Comparison, what: str) -> None:
     m = res.mask[0]
     st.metric("Pixels lost", f"{res.missing_rate:.1%}", help=f"of this {what}, drawn with seed-fixed noise")
     shown = [("original", x), ("observed (red = lost)", overlay(x, m)),

@@ -1,7 +1,5 @@
-"""Streamlit helpers of the MNAR lab page: URL state, cached data and fits, mechanism widgets, figures.
-
-The computing is in dgm_core.mnar_lab; here only what a page needs around it. Settings live in
-st.query_params so a view (table, mechanism, parameters, preset, seed) can be shared as a link.
+"""Streamlit helpers of the MNAR lab page: its URL-state spec, cached data and fits, mechanism widgets,
+figures. The computing is in dgm_core.demos.mnar; here only what the page needs around it.
 """
 from __future__ import annotations
 
@@ -12,8 +10,10 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dgm_core import data, mnar_lab
-from dgm_core.missingness import missing_curve
+from dgm_core import data
+from dgm_core.demos import mnar as mnar_lab
+from ui.state import Param
+from dgm_core.missingness.tabular import missing_curve
 
 MECHANISMS = {
     "notmiwae_uci": "not-MIWAE protocol (above-mean values of the first half of the features)",
@@ -35,18 +35,19 @@ FORMULAS = {
 }
 
 
-def qp(key: str, default, cast=str):
-    """A setting from the URL, falling back to the default when absent or malformed."""
-    try:
-        return cast(st.query_params[key]) if key in st.query_params else default
-    except (ValueError, TypeError):
-        return default
-
-
-def set_qp(values: dict) -> None:
-    for k, v in values.items():
-        if st.query_params.get(k) != str(v):
-            st.query_params[k] = str(v)
+P = "mnar_"  # the page's session-state and URL prefix
+SPEC = {
+    "table": Param("breast", choices=[*data.TABLES, "upload CSV"]), "seed": Param(0, lo=0, hi=10_000),
+    "preset": Param("small", choices=list(mnar_lab.PRESETS)), "mech": Param("notmiwae_uci", choices=list(MECHANISMS)),
+    # the mechanisms' parameters; only the chosen mechanism's are kept in the URL
+    "offset": Param(0.0, lo=-1.0, hi=1.0), "nf": Param(0, lo=0, hi=10_000),  # nf 0: half of the features
+    "p": Param(0.3, lo=0.05, hi=0.9), "dir": Param("high", choices=["high", "low"]), "k": Param(3.0, lo=0.5, hi=10.0),
+    "q": Param(0.25, lo=0.05, hi=0.45), "cut": Param("upper", choices=["upper", "lower", "both"]),
+    "pin": Param(0.3, lo=0.1, hi=0.9),
+}
+BASE_KEYS = ("table", "seed", "preset", "mech")
+MECHANISM_KEYS = {"notmiwae_uci": ("offset", "nf"), "self_masked": ("p", "dir", "k"), "quantile": ("p", "q", "cut"),
+                  "mnar_logistic": ("p", "pin"), "mar_logistic": ("p", "pin"), "mcar": ("p",)}
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -62,25 +63,24 @@ def load_source(name: str, csv_bytes: bytes | None) -> tuple[np.ndarray, tuple[s
 
 
 def mechanism_params(mechanism: str, n_features: int) -> dict:
-    """Widgets for the chosen mechanism's parameters, initialised from (and written back to) the URL."""
+    """Widgets for the chosen mechanism's parameters (their values live in session state and the URL)."""
+    s = st.session_state
     c1, c2, c3 = st.columns(3)
     if mechanism == "notmiwae_uci":
-        return {"offset": c1.slider("threshold offset δ (sd)", -1.0, 1.0, qp("offset", 0.0, float), 0.25, key="offset"),
-                "n_features": c2.slider("censored features (first n)", 1, n_features,
-                                        min(qp("nf", max(n_features // 2, 1), int), n_features), key="nf")}
-    p = c1.slider("missing rate p", 0.05, 0.9, qp("p", 0.3, float), 0.05, key="p")
+        if not 1 <= s[P + "nf"] <= n_features:  # 0 (a new table) or more features than this table has
+            s[P + "nf"] = max(n_features // 2, 1)
+        return {"offset": c1.slider("threshold offset δ (sd)", -1.0, 1.0, step=0.25, key=P + "offset"),
+                "n_features": c2.slider("censored features (first n)", 1, max(n_features, 2), key=P + "nf")}
+    p = c1.slider("missing rate p", 0.05, 0.9, step=0.05, key=P + "p")
     if mechanism == "self_masked":
-        return {"p": p, "direction": c2.radio("values that go missing", ["high", "low"],
-                                              index=["high", "low"].index(qp("dir", "high")), key="dir",
-                                              horizontal=True),
-                "steepness": c3.slider("steepness k", 0.5, 10.0, qp("k", 3.0, float), 0.5, key="k")}
+        return {"p": p, "direction": c2.radio("values that go missing", ["high", "low"], key=P + "dir", horizontal=True),
+                "steepness": c3.slider("steepness k", 0.5, 10.0, step=0.5, key=P + "k")}
     if mechanism == "quantile":
-        return {"p": p, "q": c2.slider("quantile q", 0.05, 0.45, qp("q", 0.25, float), 0.05, key="q"),
-                "cut": c3.radio("cut", ["upper", "lower", "both"], index=["upper", "lower", "both"].index(
-                    qp("cut", "upper")), key="cut", horizontal=True), "p_params": 0.5}
+        return {"p": p, "q": c2.slider("quantile q", 0.05, 0.45, step=0.05, key=P + "q"),
+                "cut": c3.radio("cut", ["upper", "lower", "both"], key=P + "cut", horizontal=True), "p_params": 0.5}
     if mechanism in ("mnar_logistic", "mar_logistic"):
         key = "p_params" if mechanism == "mnar_logistic" else "p_obs"
-        return {"p": p, key: c2.slider("fraction of input columns", 0.1, 0.9, qp("pin", 0.3, float), 0.1, key="pin")}
+        return {"p": p, key: c2.slider("fraction of input columns", 0.1, 0.9, step=0.1, key=P + "pin")}
     return {"p": p}
 
 
@@ -118,8 +118,9 @@ def scatter_figure(sim: mnar_lab.Simulated, fits: dict, j: int, name: str) -> go
     miss = ~sim.mask[:, j]
     truth = sim.x[miss, j]
     fig = go.Figure()
-    for label, fit in fits.items():
-        fig.add_scatter(x=truth, y=fit.imputed[miss, j], mode="markers", name=label, marker=dict(size=5, opacity=0.6))
+    for method, fit in fits.items():
+        fig.add_scatter(x=truth, y=fit.imputed[miss, j], mode="markers", name=mnar_lab.label(method),
+                        marker=dict(size=5, opacity=0.6))
     lo, hi = (float(truth.min()), float(truth.max())) if miss.any() else (0.0, 1.0)
     fig.add_scatter(x=[lo, hi], y=[lo, hi], mode="lines", name="perfect", line=dict(color="grey", dash="dash"))
     fig.update_layout(height=380, margin=dict(t=30, b=40), xaxis_title=f"true {name}",
@@ -136,7 +137,7 @@ def mechanism_table(sim: mnar_lab.Simulated, fits: dict, columns) -> pd.DataFram
             row.update({"true direction": truth[j]["direction"], "true threshold": truth[j]["threshold"]})
         for fit in fits.values():
             if fit.mechanism is not None:
-                short = "SM-known" if "known" in fit.name else "SM"
+                short = "SM-known" if fit.method == "notmiwae_known" else "SM"
                 row[f"{short} direction"] = fit.mechanism["direction"][j].replace(" values missing", "")
                 row[f"{short} threshold"] = fit.mechanism["threshold"][j]
                 row[f"{short} W"] = fit.mechanism["W"][j]
@@ -166,18 +167,10 @@ def _live_progress(total_models: int):
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def fit_all(key: str, _sim: mnar_lab.Simulated, preset: str, seed: int) -> dict:
-    """MIWAE, not-MIWAE (self-masking, and known direction when the mechanism gives one) and the
-    baselines, cached by ``key`` (the settings, data included); ``_sim`` is not hashed."""
-    known = _sim.missing.mechanism in ("self_masked", "notmiwae_uci")
-    bar, progress = _live_progress(3 if known else 2)
-    fits = {"MIWAE": mnar_lab.fit_model(_sim, "none", preset, seed, progress=progress)}
-    fits["not-MIWAE"] = mnar_lab.fit_model(_sim, "selfmasking", preset, seed, progress=progress)
-    if known:
-        signs = _sim.missing.params.get("signs")
-        fits["not-MIWAE known"] = mnar_lab.fit_model(_sim, "selfmasking_known", preset, seed, progress=progress,
-                                                     signs=tuple(signs) if signs is not None else None)
-    bar.progress(1.0, text="Baselines…")
-    fits.update(mnar_lab.run_baselines(_sim, seed, mnar_lab.PRESETS[preset]["baselines"]))
+    """dgm_core.demos.mnar.fit_all with a live progress bar and training chart, cached by ``key`` (the
+    settings, data included); ``_sim`` is not hashed."""
+    bar, progress = _live_progress(len(mnar_lab.models_for(_sim)))
+    fits = mnar_lab.fit_all(_sim, preset, seed, progress=progress)
     bar.progress(1.0, text=f"Trained with the '{preset}' preset (cached for these settings).")
     return fits
 

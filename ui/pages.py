@@ -1,7 +1,18 @@
-"""The app's pages in one list: app.py builds the navigation from it, the home page describes it."""
+"""The app's pages in one list, and the one setup call every page makes first.
+
+app.py builds the navigation from ``PAGES``; the home page describes them. Every page file starts
+with ``setup_page()``: while a ``pages/`` folder sits beside app.py, Streamlit runs a cold deep link
+(``/mnar`` as the first request of a server) as the page file alone, before ``st.navigation`` has run
+once, so a page must set itself up and render correctly without app.py.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+import streamlit as st
+from streamlit.errors import StreamlitPageNotFoundError
+
+from ui.state import keep_registered
 
 
 @dataclass(frozen=True)
@@ -14,15 +25,29 @@ class PageInfo:
 
 
 PAGES: tuple[PageInfo, ...] = (
-    PageInfo("app_pages/home.py", "Home", ":material/home:", "home",
+    PageInfo("pages/home.py", "Home", ":material/home:", "home",
              "What DGM Lab is, the models it ships and the machine it runs on."),
-    PageInfo("app_pages/inpainting.py", "Inpainting", ":material/format_paint:", "inpainting",
+    PageInfo("pages/inpainting.py", "Inpainting", ":material/format_paint:", "inpainting",
              "Pick, upload or draw an image, hide part of it, and compare the exact Metropolis-within-Gibbs "
              "sampler, pseudo-Gibbs, MIWAE importance sampling and DMFA side by side, with uncertainty maps "
              "and the samplers' diagnostics."),
-    PageInfo("app_pages/mnar.py", "MNAR lab", ":material/visibility_off:", "mnar",
+    PageInfo("pages/mnar.py", "MNAR lab", ":material/visibility_off:", "mnar",
              "Hide values of a real table with a mechanism you choose (self-masking, censoring, MAR, MCAR), "
              "train MIWAE and not-MIWAE live, and compare their imputations and the recovered mechanism "
              "with scikit-learn baselines; or clip the bright pixels of a face and see which model fills "
              "them back."),
 )
+
+
+def setup_page() -> None:
+    """Page config and shared session state; the first call of every page file, on every run."""
+    st.set_page_config(page_title="DGM Lab", page_icon=":material/blur_on:", layout="wide")
+    keep_registered()  # choices made on a page survive a visit to another page
+
+
+def page_link(page: PageInfo) -> None:
+    """A link to another page; a plain link when this page runs alone (no navigation to resolve it)."""
+    try:
+        st.page_link(page.file, label=page.title, icon=page.icon)
+    except StreamlitPageNotFoundError:
+        st.markdown(f"[{page.title}](./{page.url_path})")

@@ -5,7 +5,8 @@ y: (N,) int64 labels; grey-level sets are white ink on black (1.0 = ink). Tables
 the UCI sets of MIWAE / not-MIWAE as x: (N, D) float64 features, the target kept apart; plus
 ``table_from_csv`` for user uploads (NaN = a real missing value). Nothing is downloaded unless a
 caller asks (``download=True``); a missing data set raises ``DatasetNotFoundError``, whose message
-says where it looked and how to provide the files. The on-disk layout is shared/data/MANIFEST.md.
+says where it looked and how to provide the files. The on-disk layout is in
+the README's Data section.
 """
 from __future__ import annotations
 
@@ -23,12 +24,13 @@ from dgm_core.data.images import (
     image_available,
     load_images,
     to_grey,
+    load_grey_faces,
 )
 from dgm_core.data.tables import TABLES, Table, load_table, table_available, table_from_csv, table_path
 
 __all__ = [
     "ENV_VAR", "DatasetNotFoundError", "data_dir", "available",
-    "ImageSet", "IMAGE_DATASETS", "SIZES", "load_images", "to_grey", "binarize_static", "gallery",
+    "ImageSet", "IMAGE_DATASETS", "SIZES", "load_images", "to_grey", "load_grey_faces", "binarize_static", "gallery",
     "Table", "TABLES", "load_table", "table_from_csv", "table_path",
 ]
 

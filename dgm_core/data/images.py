@@ -1,7 +1,7 @@
 """Image datasets (MNIST, Omniglot, CelebA, SVHN) from ``$DGM_DATA_DIR``, as float32 (N, C, H, W) in [0, 1].
 
 Files are found through one folder, ``DGM_DATA_DIR`` (or an explicit ``data_dir``), laid out as in
-``shared/data/MANIFEST.md``: ``MNIST/raw/`` (torchvision layout), ``omniglot/*.npz``,
+the README's Data section: ``MNIST/raw/`` (torchvision layout), ``omniglot/*.npz``,
 ``celeba/celeba64_subset.npz``, and ``svhn/*_32x32.mat`` when a user has SVHN. Nothing is downloaded
 unless a caller passes ``download=True`` (MNIST and SVHN, through torchvision).
 
@@ -53,7 +53,7 @@ class DatasetNotFoundError(FileNotFoundError):
                else "No usable files were found there. ")
         msg = (f"The {label} dataset ('{name}') was not found: looked for {where}. {why}{note}"
                f"To provide it, set the environment variable {ENV_VAR} (or pass data_dir=) to a folder "
-               f"holding {layout or _LAYOUT.get(name, 'its files')}, as described in shared/data/MANIFEST.md")
+               f"holding {layout or _LAYOUT.get(name, 'its files')}, as described in the README's Data section")
         if downloadable:
             msg += (f"; or, on a machine with network access, call load_images('{name}', download=True, "
                     f"data_dir=...) to let torchvision download it")
@@ -281,6 +281,11 @@ def to_grey(x: torch.Tensor) -> torch.Tensor:
     if x.shape[1] == 1:
         return x
     return (x * torch.tensor(LUMA, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)).sum(1, keepdim=True)
+
+
+def load_grey_faces(split: str, limit: int | None = None, data_dir: str | Path | None = None) -> torch.Tensor:
+    """Grey CelebA at 32x32, the images of the MNAR clipping experiment: (N, 1, 32, 32) in [0, 1]."""
+    return to_grey(load_images("celeba", split, size=32, limit=limit, data_dir=data_dir).x)
 
 
 def gallery(name: str, n: int = 24, *, split: str = "test", seed: int = 0, size: int | None = None,

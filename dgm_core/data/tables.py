@@ -3,7 +3,7 @@
 The benchmark tables follow the reference code of not-MIWAE ("not-MIWAE: Deep Generative Modelling
 with Missing not at Random Data", Ipsen, Mattei & Frellsen, arXiv:2006.12871; github.com/nbip/notMIWAE)
 and MIWAE (Mattei & Frellsen, arXiv:1812.02633): the class or target column is dropped and only the
-features are imputed. Per table (files under ``$DGM_DATA_DIR/uci/``, see shared/data/MANIFEST.md):
+features are imputed. Per table (files under ``$DGM_DATA_DIR/uci/``, see the README's Data section):
 
     banknote  1372 x 4   drop ``class``                          y = class, classification
     concrete  1030 x 8   drop the last column (compressive strength) y = it, regression
@@ -91,7 +91,7 @@ def load_table(name: str, *, data_dir: str | Path | None = None) -> Table:
             return _breast_sklearn()
         shown = path if path is not None else f"<DGM_DATA_DIR>/uci/{spec.file}"
         raise DatasetNotFoundError(name, [shown], _resolve_dir(data_dir),
-                                   layout=f"uci/{spec.file} (the UCI tables of MANIFEST section 4)")
+                                   layout=f"uci/{spec.file} (the README's Data section lists the UCI files)")
     df = pd.read_csv(path, sep=spec.sep)
     target = spec.target if spec.target is not None else df.columns[-1]
     features = df.drop(columns=[target, *spec.drop])

@@ -21,9 +21,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from dgm_core.samplers.base import Imputation, keep_observed
+from dgm_core.device import generator as make_generator
+from dgm_core.imputation import Imputation, batch_mask, keep_observed
+from dgm_core.masks import rectangles_batch
+from dgm_core.metrics import sse_missing
 
 LOG_2PI = math.log(2 * math.pi)
+Hole = tuple[int, int]  # (height, width) of a rectangle of missing pixels
 
 
 @dataclass(frozen=True)
@@ -192,7 +196,7 @@ def impute(model: DMFA, x: torch.Tensor, mask: torch.Tensor, n_samples: int = 8,
     spread, so it is not reported).
     """
     t0 = time.perf_counter()
-    mask = _batch_mask(mask, x)
+    mask = batch_mask(mask, x)
     was_training = model.training
     model.eval()
     out = model(x, mask)
@@ -204,11 +208,31 @@ def impute(model: DMFA, x: torch.Tensor, mask: torch.Tensor, n_samples: int = 8,
     return res
 
 
-def _batch_mask(mask: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """(H, W) or (B|1, 1|C, H, W) bool -> (N, 1|C, H, W) on x's device."""
-    if mask.dtype != torch.bool:
-        raise ValueError("the mask must be a bool tensor (True = observed)")
-    mask = mask.to(x.device)
-    if mask.ndim == 2:
-        mask = mask[None, None]
-    return mask.expand(x.shape[0], *mask.shape[1:])
+# --- evaluation on rectangular holes (training recipes and `bench dmfa`) -----------------------
+def random_holes(n: int, hw: tuple[int, int], hole: Hole, ampl: Hole, generator: torch.Generator) -> torch.Tensor:
+    """One (height±ampl) x (width±ampl) rectangle per image at a uniform position -> (n, 1, H, W) bool,
+    False inside the hole (True = observed)."""
+    return rectangles_batch(n, hw, height=hole[0], width=hole[1], height_ampl=ampl[0], width_ampl=ampl[1],
+                            generator=generator)
+
+
+@torch.no_grad()
+def hole_metrics(model: nn.Module, x: torch.Tensor, hole: Hole, seed: int, batch: int = 25) -> dict[str, float]:
+    """Mean NLL of the hidden pixels and mean summed squared error of the imputation (most probable
+    component's mean) for one fixed-by-seed rectangle per image, for a DMFA or an MFA.
+
+    x: (N, C, H, W) -> {"nll_mean", "nll_std", "nll_median", "sse_mean", "sse_std", "n_images"}.
+    """
+    masks = random_holes(x.shape[0], tuple(x.shape[-2:]), hole, (0, 0), make_generator(seed))
+    nll, sse = [], []
+    model.eval()
+    for i in range(0, x.shape[0], batch):
+        xb, mb = x[i:i + batch], masks[i:i + batch]
+        out = model(xb, mb)
+        nll.append(mixture_nll(xb, mb, out))
+        best = out.logits.argmax(-1)
+        mean = out.mean[torch.arange(xb.shape[0]), best].view_as(xb)
+        sse.append(sse_missing(mean, xb, mb))
+    nll_t, sse_t = torch.cat(nll), torch.cat(sse)
+    return {"nll_mean": nll_t.mean().item(), "nll_std": nll_t.std().item(), "nll_median": nll_t.median().item(),
+            "sse_mean": sse_t.mean().item(), "sse_std": sse_t.std().item(), "n_images": x.shape[0]}

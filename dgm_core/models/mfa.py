@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from dgm_core.models.dmfa import LOG_2PI, Output, _batch_mask, impute_from, lowrank_nll, mixture_nll
-from dgm_core.samplers.base import Imputation
+from dgm_core.imputation import Imputation, batch_mask
+from dgm_core.models.dmfa import LOG_2PI, Output, impute_from, lowrank_nll, mixture_nll
 
 
 @dataclass(frozen=True)
@@ -73,11 +73,6 @@ class MFA(nn.Module):
     def nll(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """Mixture NLL of the missing pixels of x given its observed ones -> (B,)."""
         return mixture_nll(x, mask, self(x, mask))
-
-    def log_prob(self, x: torch.Tensor) -> torch.Tensor:
-        """log p(x) of complete images, per component. x: (N, D) float64 -> (N, K)."""
-        return torch.stack([_shared_woodbury(x, m, a, dd) for m, a, dd in
-                            zip(self.mu.double(), self.A.double(), self.d.double())], 1)
 
 
 def _shared_woodbury(x: torch.Tensor, mu: torch.Tensor, A: torch.Tensor, d: torch.Tensor) -> torch.Tensor:
@@ -154,7 +149,7 @@ def impute(model: MFA, x: torch.Tensor, mask: torch.Tensor, n_samples: int = 8,
            generator: torch.Generator | None = None, truth: torch.Tensor | None = None) -> Imputation:
     """Same contract as dmfa.impute (diagnostics "factors", "weights" = p(k | x_o), "nll" with truth)."""
     t0 = time.perf_counter()
-    mask = _batch_mask(mask, x)
+    mask = batch_mask(mask, x)
     out = model(x, mask)
     res = impute_from(out, x, mask, n_samples, generator, "MFA")
     if truth is not None:

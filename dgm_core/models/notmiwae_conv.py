@@ -24,6 +24,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from ..device import generator as make_generator
+from ..missingness.clipping import Mechanism
 from .miwae import MIWAE
 from .miwae import Config as MIWAEConfig
 from .vae import LOG_2PI, importance_log_weights
@@ -41,9 +43,6 @@ class Config(MIWAEConfig):
             raise ValueError(f"missing must be 'none' (MIWAE) or 'known' (not-MIWAE), not {self.missing!r}")
         if self.likelihood != "gaussian":
             raise ValueError("the image not-MIWAE needs a Gaussian decoder (x^m is reparameterised)")
-
-
-Mechanism = tuple[float, float]  # (W, b)
 
 
 def log_p_observed(x: torch.Tensor, mask: torch.Tensor, mechanism: Mechanism) -> torch.Tensor:
@@ -156,3 +155,14 @@ class ConvNotMIWAE(MIWAE):
         out_mean = torch.where(m, x, s1)
         sd = torch.where(m, torch.zeros_like(x), (s2 - s1 * s1).clamp_min(0).sqrt())
         return {"mean": out_mean, "sd": sd, "ess": 1.0 / ess_den}
+
+
+@torch.no_grad()
+def impute_batched(model: ConvNotMIWAE, x: torch.Tensor, mask: torch.Tensor, mechanism: Mechanism, k: int,
+                   seed: int, batch: int = 20) -> dict[str, torch.Tensor]:
+    """The model's importance-sampled imputation in batches. not-MIWAE weighs with p(s|x) for the given
+    (true, known) mechanism; MIWAE has no such term. -> {"mean", "sd": (N, C, H, W), "ess": (N,)}."""
+    g = make_generator(seed, x.device)
+    mech = None if model.cfg.missing == "none" else mechanism
+    outs = [model.impute(x[i:i + batch], mask[i:i + batch], k, g, mech) for i in range(0, x.shape[0], batch)]
+    return {key: torch.cat([o[key] for o in outs]) for key in ("mean", "sd", "ess")}

@@ -1,6 +1,7 @@
 """Imputers for deep latent variable models. Every one returns an ``Imputation``.
 
-- ``mwg_chain`` / ``pseudo_gibbs_chain``: generators of ``ChainState`` (for progress bars and traces);
+- ``gibbs_chain`` (``metropolis=False`` gives pseudo-Gibbs) / ``mwg_chain``: generators of ``ChainState``
+  (for progress bars and traces);
 - ``run_gibbs``: run either chain to an ``Imputation`` (Rao-Blackwellised mean, final states as samples);
 - ``importance_impute``: MIWAE self-normalised importance sampling + SIR multiple imputation.
 """
@@ -11,12 +12,12 @@ from collections.abc import Callable
 import torch
 
 from ..device import generator as make_generator
-from .base import ChainState, Imputation, keep_observed, summarise_chain
+from ..imputation import Imputation, keep_observed
+from .base import ChainState, summarise_chain
 from .importance import conditional_log_lik, importance_impute
 from .mwg import gibbs_chain, mwg_chain
-from .pseudo_gibbs import pseudo_gibbs_chain
 
-__all__ = ["ChainState", "Imputation", "gibbs_chain", "mwg_chain", "pseudo_gibbs_chain", "run_gibbs", "importance_impute",
+__all__ = ["ChainState", "Imputation", "gibbs_chain", "mwg_chain", "run_gibbs", "importance_impute",
            "conditional_log_lik", "keep_observed"]
 
 

@@ -1,4 +1,4 @@
-"""What every imputer returns, and what a Gibbs-type chain yields.
+"""What a Gibbs-type chain yields, and how a run of one becomes an ``Imputation``.
 
 Shapes: N images, S chains or draws per image, (C, H, W) an image. Masks are bool, True = observed;
 every imputer leaves observed entries exactly as they were.
@@ -7,28 +7,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 
-
-@dataclass
-class Imputation:
-    """The one result type of every imputer (samplers, MIWAE-IS, DMFA, simple fills).
-
-    mean:    (N, C, H, W) single imputation: observed pixels + the conditional mean on missing ones
-    samples: (N, S, C, H, W) multiple imputations (completed images), S >= 1
-    std:     (N, C, H, W) per-pixel predictive standard deviation (0 on observed pixels)
-    diagnostics: method-specific traces (acceptance, log-joint, ESS, ...) as tensors or floats
-    """
-
-    method: str
-    mean: torch.Tensor
-    samples: torch.Tensor
-    std: torch.Tensor
-    diagnostics: dict[str, Any] = field(default_factory=dict)
-    seconds: float = 0.0
+from ..imputation import Imputation
 
 
 @dataclass
@@ -59,13 +43,12 @@ def initial_fill(x: torch.Tensor, mask: torch.Tensor, init: str, generator: torc
     elif init == "noise":
         fill = torch.rand(x.shape, generator=generator, device=x.device, dtype=x.dtype)
     else:
-        raise ValueError(f"unknown initialisation {init!r}; use zeros, half, noise or pseudo_gibbs")
+        raise ValueError(f"Unknown initialisation {init!r}; use zeros, half or noise (warm_start adds pseudo-Gibbs steps).")
     return torch.where(mask, x, fill)
 
 
 def summarise_chain(chain: Iterator[ChainState], method: str, *, burn_in: int = 0,
-                    on_state: Callable[[ChainState], None] | None = None,
-                    keep_trace: bool = True) -> Imputation:
+                    on_state: Callable[[ChainState], None] | None = None) -> Imputation:
     """Run a chain to the end and turn it into an Imputation.
 
     The single imputation is the Rao-Blackwellised posterior mean: the average over post-burn-in
@@ -80,9 +63,8 @@ def summarise_chain(chain: Iterator[ChainState], method: str, *, burn_in: int = 
     for state in chain:
         if on_state is not None:
             on_state(state)
-        if keep_trace:
-            log_joint.append(state.log_joint)
-            accepted.append(state.accepted)
+        log_joint.append(state.log_joint)
+        accepted.append(state.accepted)
         if state.step > burn_in:
             m = state.probs.mean(1)
             m2 = (state.probs.pow(2) + state.var).mean(1)
@@ -94,20 +76,10 @@ def summarise_chain(chain: Iterator[ChainState], method: str, *, burn_in: int = 
     if count == 0:  # burn-in covered the whole run: fall back to the last state
         s1, s2, count = state.probs.mean(1), (state.probs.pow(2) + state.var).mean(1), 1
     mean, second = s1 / count, s2 / count
-    diag: dict[str, Any] = {"n_steps": state.step, "burn_in": burn_in}
-    if keep_trace:
-        acc = torch.stack(accepted)  # (T, N, S)
-        diag["log_joint"] = torch.stack(log_joint)  # (T, N, S)
-        diag["accepted"] = acc
-        diag["acceptance"] = acc[burn_in:].float().mean((0, 2)) if count > 1 else acc.float().mean((0, 2))
+    acc = torch.stack(accepted)  # (T, N, S)
+    diag: dict[str, Any] = {
+        "n_steps": state.step, "burn_in": burn_in, "log_joint": torch.stack(log_joint),  # (T, N, S)
+        "accepted": acc, "acceptance": acc[burn_in:].float().mean((0, 2)) if count > 1 else acc.float().mean((0, 2)),
+    }
     return Imputation(method=method, mean=mean, samples=state.x, std=(second - mean.pow(2)).clamp_min(0).sqrt(),
                       diagnostics=diag, seconds=time.perf_counter() - t0)
-
-
-def keep_observed(result: Imputation, x: torch.Tensor, mask: torch.Tensor) -> Imputation:
-    """Put the observed pixels back exactly and zero their spread (x: (N,C,H,W), mask broadcastable)."""
-    m = mask.expand_as(x)
-    result.mean = torch.where(m, x, result.mean)
-    result.samples = torch.where(m.unsqueeze(1), x.unsqueeze(1), result.samples)
-    result.std = torch.where(m, torch.zeros_like(result.std), result.std)
-    return result

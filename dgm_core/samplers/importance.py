@@ -14,7 +14,7 @@ import time
 import torch
 
 from ..models.vae import log_standard_normal
-from .base import Imputation, keep_observed
+from ..imputation import Imputation, keep_observed
 from .mwg import log_q
 
 
@@ -43,7 +43,8 @@ def importance_impute(model, x: torch.Tensor, mask: torch.Tensor, *, n_samples: 
     means, stds, draws, ess, log_px, log_ws = [], [], [], [], [], []
     bernoulli = model.cfg.likelihood == "bernoulli"
     for i in range(x.shape[0]):
-        log_w, params = _weights_and_params(model, x[i:i + 1], mask[i:i + 1], n_samples, generator)
+        xi, mi = x[i:i + 1], mask[i:i + 1]
+        log_w, params = _weights_and_params(model, xi, mi, n_samples, generator)
         w = torch.softmax(log_w, 0)
         probs = model.mean(params)  # (L, C, H, W)
         var = probs * (1 - probs) if bernoulli else torch.exp(2 * model.log_scale(params))
@@ -51,7 +52,8 @@ def importance_impute(model, x: torch.Tensor, mask: torch.Tensor, *, n_samples: 
         mean = (wv * probs).sum(0)
         second = (wv * (probs.pow(2) + var)).sum(0)
         idx = torch.multinomial(w, n_draws, replacement=True, generator=generator)
-        draws.append(model.sample_x(params[idx], generator))
+        # only x^m is drawn; the observed pixels are the input's (keep_observed below is then a no-op)
+        draws.append(torch.where(mi.expand_as(xi), xi, model.sample_x(params[idx], generator)))
         means.append(mean)
         stds.append((second - mean.pow(2)).clamp_min(0).sqrt())
         ess.append(1.0 / w.pow(2).sum())

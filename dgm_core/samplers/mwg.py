@@ -3,8 +3,9 @@
 Mattei & Frellsen, "Leveraging the Exact Likelihood of Deep Latent Variable Models", NeurIPS 2018,
 arXiv 1802.04826. The chain runs on (z, x^m): an independence Metropolis-Hastings step for z whose
 proposal is the encoder on the current completion, then an exact Gibbs draw of x^m from the decoder.
-Its stationary law is the model's true conditional; pseudo-Gibbs (Rezende et al. 2014) is the same
-loop with every proposal accepted, which is only right if the encoder is the exact posterior.
+Its stationary law is the model's true conditional; pseudo-Gibbs (Rezende, Mohamed & Wierstra 2014,
+arXiv 1401.4082, §5; ``metropolis=False``) is the same loop with every proposal accepted, which is
+only right if the encoder is the exact posterior.
 
 Cost: the decoder output at the current z and log p(x_t | z_t) are kept between iterations, so one
 step needs one encoder and one decoder pass, like pseudo-Gibbs, plus one likelihood evaluation.

@@ -19,7 +19,7 @@ import time
 import torch
 import torch.nn.functional as F
 
-from .base import Imputation, keep_observed
+from ..imputation import Imputation, keep_observed
 
 _EMPTY = 0.5  # the fill of a channel with no observed pixel at all: mid-grey, the centre of [0, 1]
 _TOL = 1e-6  # diffusion stops once no pixel moves by more than this in one sweep

@@ -6,7 +6,9 @@ import os
 import pytest
 import torch
 
-from dgm_core import clipping, pretrained
+from dgm_core import pretrained
+from dgm_core.demos.mnar_images import compare
+from dgm_core.missingness import clipping
 from dgm_core.models.notmiwae_conv import PROBIT, Config, ConvNotMIWAE, log_p_observed, lost_pixel_moments
 
 MECH = (50.0, 0.5)
@@ -85,33 +87,23 @@ def test_compare_refuses_nothing_or_everything_missing_and_absurd_settings():
     models = {"MIWAE": _model("none")}
     x = torch.full((1, 1, 32, 32), 0.5)
     with pytest.raises(ValueError, match="No pixel went missing"):
-        clipping.compare(models, torch.zeros(1, 1, 32, 32), (50.0, 0.9), k=10)
+        compare(models, torch.zeros(1, 1, 32, 32), (50.0, 0.9), k=10)
     with pytest.raises(ValueError, match="Every pixel went missing"):
-        clipping.compare(models, torch.ones(1, 1, 32, 32), (50.0, 0.1), k=10)
+        compare(models, torch.ones(1, 1, 32, 32), (50.0, 0.1), k=10)
     for w, b in ((0.0, 0.5), (1e6, 0.5), (50.0, 1.5), (float("nan"), 0.5)):
         with pytest.raises(ValueError, match="must be"):
-            clipping.compare(models, x, (w, b), k=10)
-    res = clipping.compare(models, torch.rand(2, 1, 32, 32), MECH, k=10, seed=0)
+            compare(models, x, (w, b), k=10)
+    res = compare(models, torch.rand(2, 1, 32, 32), MECH, k=10, seed=0)
     assert set(res.rmse) == {"constant b", "MIWAE"} and 0 < res.missing_rate < 1
 
 
 @pytest.mark.skipif(not os.environ.get("DGM_DATA_DIR"), reason="DGM_DATA_DIR is not set: no CelebA test images")
 def test_shipped_notmiwae_beats_miwae_and_the_constant_on_clipped_faces():
-    from dgm_core.train_notmiwae import load_grey
+    from dgm_core.data import load_grey_faces
     torch.set_num_threads(1)
     models = {label: pretrained.load(name)[0] for label, name in
               (("MIWAE", "miwae-celeba-clip"), ("not-MIWAE", "notmiwae-celeba-clip"))}
-    x = load_grey("test", 40)
-    res = clipping.compare(models, x, (50.0, 0.75), seed=11, k=200)
+    x = load_grey_faces("test", 40)
+    res = compare(models, x, (50.0, 0.75), seed=11, k=200)
     assert res.rmse["not-MIWAE"] < 0.9 * res.rmse["MIWAE"], res.rmse
     assert res.rmse["not-MIWAE"] < res.rmse["constant b"], res.rmse
-
-
-@pytest.mark.skipif(not os.environ.get("DGM_DATA_DIR"), reason="DGM_DATA_DIR is not set: no data for dry runs")
-def test_dry_run_of_the_clipping_recipes(tmp_path):
-    from dgm_core.train_notmiwae import RECIPES, train
-    for name in RECIPES:
-        card = train(name, dry_run=True, out_dir=tmp_path)
-        model, _ = pretrained.load(name, tmp_path)
-        assert model.cfg.missing == ("none" if name.startswith("miwae") else "known")
-        assert 0 < card.metrics["test_missing_rate"] < 1 and math.isfinite(card.metrics["test_rmse_missing"])

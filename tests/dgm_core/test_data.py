@@ -1,4 +1,4 @@
-"""Tests of dgm_core.data on the real files of $DGM_DATA_DIR (layout: shared/data/MANIFEST.md).
+"""Tests of dgm_core.data on the real files of $DGM_DATA_DIR (layout: the README's Data section).
 
 Tests that need the data folder skip when DGM_DATA_DIR is unset; CI sets it. The rest (errors,
 uploads, the scikit-learn fallback) run everywhere.
@@ -22,7 +22,7 @@ from dgm_core.data import (
 
 def _root() -> Path:
     if not os.environ.get(ENV_VAR):
-        pytest.skip(f"{ENV_VAR} is not set: point it at the folder described in shared/data/MANIFEST.md")
+        pytest.skip(f"{ENV_VAR} is not set: point it at the folder described in the README's Data section")
     return Path(os.environ[ENV_VAR])
 
 

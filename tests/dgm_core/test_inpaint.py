@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from dgm_core import masks
-from dgm_core.inpaint import METHODS, Settings, run_method, score
+from dgm_core.demos.inpainting import METHODS, Settings, run_method, score
 from dgm_core.models import dmfa, mfa, miwae, vae
 
 

@@ -1,8 +1,10 @@
 """Missingness simulators: target rates, directions, the mask convention and parameter validation."""
+import re
+
 import numpy as np
 import pytest
 
-from dgm_core import missingness as mi
+from dgm_core.missingness import tabular as mi
 
 
 @pytest.fixture(scope="module")
@@ -80,17 +82,39 @@ def test_notmiwae_uci_protocol(x):
     assert shifted.rate < r.rate
 
 
-@pytest.mark.parametrize("call", [
-    lambda x: mi.mcar(x, 0.0), lambda x: mi.mcar(x, 1.2), lambda x: mi.self_masked(x, 0.3, direction="up"),
-    lambda x: mi.self_masked(x, 0.3, steepness=-1), lambda x: mi.quantile_censoring(x, 0.3, cut="middle"),
-    lambda x: mi.notmiwae_uci(x, n_features=0), lambda x: mi.mar_logistic(x, 0.3, p_obs=1.5),
-    lambda x: mi.simulate(x, "nope"), lambda x: mi.simulate(x, "mcar", p=0.2, q=3),
-    lambda x: mi.mcar(np.where(x > 2, np.nan, x), 0.2),
+def _one_sentence(message: str) -> bool:
+    """A capital first letter, one full stop at the very end and none inside ("i.e." aside)."""
+    body = message.replace("i.e.", "ie").replace("e.g.", "eg")
+    return (body[:1].isupper() and body.endswith(".") and "\n" not in body
+            and re.search(r"[.!?](\s|$)", body[:-1]) is None)
+
+
+@pytest.mark.parametrize("call, words", [
+    (lambda x: mi.mcar(x, 0.0), "strictly between 0 and 1, got 0.0"),
+    (lambda x: mi.mcar(x, 1.2), "strictly between 0 and 1, got 1.2"),
+    (lambda x: mi.self_masked(x, 0.3, direction="up"), "'high' or 'low'"),
+    (lambda x: mi.self_masked(x, 0.3, steepness=-1), "steepness must be positive"),
+    (lambda x: mi.quantile_censoring(x, 0.3, cut="middle"), "'upper', 'lower' or 'both', not 'middle'"),
+    (lambda x: mi.quantile_censoring(x, 0.5, q=0.75, cut="both"), "(0, 0.5) for cut='both'"),
+    (lambda x: mi.notmiwae_uci(x, n_features=0), "between 1 and 6, got 0"),
+    (lambda x: mi.notmiwae_uci(x, offset=5.0), "between -3 and 3 standard deviations, got 5.0"),
+    (lambda x: mi.mar_logistic(x, 0.3, p_obs=1.5), "always-observed columns p_obs in (0, 1)"),
+    (lambda x: mi.simulate(x, "nope"), "Unknown mechanism 'nope'; choose one of mcar"),
+    (lambda x: mi.simulate(x, "mcar", p=0.2, q=3), "Wrong parameters for mcar"),
+    (lambda x: mi.mcar(np.where(x > 2, np.nan, x), 0.2), "must be complete (no NaN)"),
 ])
-def test_bad_parameters_raise_one_sentence(x, call):
+def test_bad_parameters_raise_one_sentence(x, call, words):
     with pytest.raises(ValueError) as e:
         call(x)
-    assert str(e.value).endswith(".") and "\n" not in str(e.value)
+    message = str(e.value)
+    assert words in message, message
+    assert _one_sentence(message), f"not one sentence: {message!r}"
+
+
+def test_one_sentence_check_catches_two():
+    assert _one_sentence("The rate must be in (0, 1), got 1.5.")
+    assert not _one_sentence("Bad rate. It must be in (0, 1).")
+    assert not _one_sentence("the rate is bad.") and not _one_sentence("The rate is bad")
 
 
 def test_missing_curve_follows_direction(x):

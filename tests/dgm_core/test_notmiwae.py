@@ -1,11 +1,13 @@
 """Tabular not-MIWAE / MIWAE: the MNAR effect on synthetic self-masked data, the weights' missingness
 term, observed entries kept, decoders and missing models, supervised prediction, baselines."""
+import math
+
 import numpy as np
 import pytest
 import torch
 
 from dgm_core import baselines, tabular
-from dgm_core.missingness import notmiwae_uci
+from dgm_core.missingness.tabular import notmiwae_uci
 from dgm_core.models.notmiwae import DECODERS, MISSING_MODELS, Config, NotMIWAE
 
 
@@ -81,12 +83,72 @@ def test_imputations_never_change_observed_entries(trained):
     assert imp.ess.shape == (40,) and (imp.ess >= 1).all()
 
 
-def test_median_solves_mixture_cdf():
-    # a single Gaussian component: the median is its mean
-    model = NotMIWAE(Config(n_features=3, missing="none"))
-    par = {"loc": torch.tensor([[[0.3, -1.0, 2.0]]]), "scale": torch.tensor([[[1.0, 0.5, 2.0]]])}
-    med = tabular._mixture_median(model, par, torch.ones(1, 1), torch.full((1, 3), -20.0), torch.full((1, 3), 20.0))
-    torch.testing.assert_close(med, par["loc"][0], atol=1e-4, rtol=0)
+@pytest.mark.parametrize("decoder", ["gaussian", "student_t"])
+def test_mixture_median_is_the_root_of_the_mixture_cdf(decoder):
+    # 5 components with unequal weights and spread-out locations, per row and feature: the median is
+    # neither a component's location nor the weighted mean of them; the truth is scipy's root
+    from scipy.optimize import brentq
+    from scipy.stats import norm
+    from scipy.stats import t as student_t
+    g = torch.Generator().manual_seed(0)
+    L, b, d = 5, 3, 4
+    par = {"loc": 3 * torch.randn(L, b, d, generator=g), "scale": 0.2 + 2 * torch.rand(L, b, d, generator=g)}
+    if decoder == "student_t":
+        par["df"] = 3 + 5 * torch.rand(L, b, d, generator=g)
+    alpha = torch.softmax(2 * torch.randn(L, b, generator=g), 0)
+    spread = 10 * par["scale"].max()
+    med = tabular._mixture_median(None, par, alpha, par["loc"].min(0).values - spread, par["loc"].max(0).values + spread)
+    p64 = {k: v.double().numpy() for k, v in par.items()}
+    a64 = alpha.double().numpy()
+    for i in range(b):
+        for j in range(d):
+            u = lambda v: (v - p64["loc"][:, i, j]) / p64["scale"][:, i, j]
+            cdf = (lambda v: norm.cdf(u(v))) if decoder == "gaussian" else (lambda v: student_t.cdf(u(v), p64["df"][:, i, j]))
+            truth = brentq(lambda v: (a64[:, i] * cdf(v)).sum() - 0.5, -200, 200, xtol=1e-12)
+            assert med[i, j].item() == pytest.approx(truth, abs=1e-5), (i, j)
+            assert abs(truth - (a64[:, i] * p64["loc"][:, i, j]).sum()) > 1e-3  # not the mixture mean
+
+
+def _decoder_ignores_z(decoder: str, missing: str, w: float, b: float) -> NotMIWAE:
+    """p(x_j | z) = N(0, 1) (or t_5) whatever z is; p(s_j = 0 | x) = sigmoid(w (x_j - b))."""
+    torch.manual_seed(0)
+    model = NotMIWAE(Config(n_features=2, latent=1, hidden=8, decoder=decoder, missing=missing))
+    with torch.no_grad():
+        last = model.decoder[-1]
+        last.weight.zero_()
+        last.bias.zero_()
+        last.bias[2:4] = math.log(math.expm1(1.0 - model.cfg.min_scale))  # scale = 1
+        if decoder == "student_t":
+            last.bias[4:6] = math.log(math.expm1(2.0))  # df = 5
+        if missing != "none":
+            model.w_raw.fill_(math.log(math.expm1(w)))
+            model.b.fill_(b)
+    return model.eval()
+
+
+@pytest.mark.parametrize("decoder", ["gaussian", "student_t"])
+def test_notmiwae_median_and_mean_match_the_exact_mnar_conditional(decoder):
+    # x ~ N(0, 1) (t_5), and x goes missing with probability sigmoid(3 (x - 0.5)): given that it is
+    # missing, x has density ∝ p(x) sigmoid(3 (x - 0.5)), whose median and mean quad/brentq compute.
+    # A median from the mixture CDF sum_l alpha_l F(x | z_l) ignores p(s | x^m) and stays at 0.
+    from scipy import integrate, optimize, stats
+    w, b = 3.0, 0.5
+    dens = (lambda v: stats.norm.pdf(v)) if decoder == "gaussian" else (lambda v: stats.t.pdf(v, 5))
+    post = lambda v: dens(v) * stats.logistic.cdf(w * (v - b))
+    z = integrate.quad(post, -np.inf, np.inf)[0]
+    median = optimize.brentq(lambda m: integrate.quad(post, -np.inf, m)[0] / z - 0.5, -5, 5)
+    mean = integrate.quad(lambda v: v * post(v), -np.inf, np.inf)[0] / z
+    x = np.tile([[np.nan, 0.2]], (8, 1))
+    mask = np.tile([[False, True]], (8, 1))
+    imp = tabular.impute(_decoder_ignores_z(decoder, "selfmasking_known", w, b), x, mask, n_samples=20000,
+                         median=True, seed=0)
+    assert median > 0.85  # the effect is large: a biased median (0) cannot pass by luck
+    assert abs(imp.median[:, 0].mean() - median) < 0.02 and np.abs(imp.median[:, 0] - median).max() < 0.05
+    assert abs(imp.mean[:, 0].mean() - mean) < 0.02
+    np.testing.assert_array_equal(imp.median[:, 1], x[:, 1])
+    # MIWAE (no missing model): the exact conditional is p(x) itself, median 0, from the mixture CDF
+    miwae = tabular.impute(_decoder_ignores_z(decoder, "none", w, b), x, mask, n_samples=2000, median=True, seed=0)
+    np.testing.assert_allclose(miwae.median[:, 0], 0.0, atol=1e-5)
 
 
 @pytest.mark.parametrize("decoder", DECODERS)

@@ -1,4 +1,5 @@
 """Registry: save/load round trip, sha256 verification, missing and corrupted files, shipped cards."""
+import dataclasses
 import json
 
 import pytest
@@ -13,17 +14,36 @@ def _tiny(seed: int = 0) -> VAE:
     return VAE(Config(shape=(1, 8, 8), latent=3, hidden=16))
 
 
+SAVE_ARGS = dict(family="vae", data="unit test split", seed=7, training_time_s=1.23,
+                 metrics={"test_log_lik": -1.0, "per_k": [1, 2]}, command="python -m dgm_core train tiny --epochs 1",
+                 notes="a card written by a test")
+
+
 def _save(model, tmp_path, name="tiny"):
-    return pretrained.save(model, name=name, family="vae", data="unit test", seed=0,
-                           training_time_s=1.23, metrics={"test_log_lik": -1.0}, directory=tmp_path)
+    return pretrained.save(model, name=name, directory=tmp_path, **SAVE_ARGS)
 
 
-def test_round_trip_restores_exact_weights_and_card(tmp_path):
+def test_saved_card_holds_what_was_passed_and_the_weights_real_sha256(tmp_path):
     model = _tiny()
-    card = _save(model, tmp_path)
-    loaded, card2 = pretrained.load("tiny", tmp_path)
-    assert card2 == card
-    assert card.sha256 == pretrained.sha256_file(tmp_path / "tiny.safetensors")
+    returned = _save(model, tmp_path)
+    raw = json.loads((tmp_path / "tiny.json").read_text())
+    assert set(raw) == {f.name for f in dataclasses.fields(pretrained.ModelCard)}  # no field lost on disk
+    card = pretrained.load_card("tiny", tmp_path)
+    for c in (returned, card):  # what save returned and what it wrote, each against the truth
+        assert c.name == "tiny" and c.weights == "tiny.safetensors"
+        assert c.family == SAVE_ARGS["family"] and c.data == SAVE_ARGS["data"] and c.seed == SAVE_ARGS["seed"]
+        assert c.training_time_s == pytest.approx(1.2)  # rounded to 0.1 s
+        assert c.metrics == SAVE_ARGS["metrics"]
+        assert c.command == SAVE_ARGS["command"] and c.notes == SAVE_ARGS["notes"]
+        assert VAE.Config(**c.config) == model.cfg
+        assert c.sha256 == pretrained.sha256_file(tmp_path / "tiny.safetensors")
+        assert c.torch_version == torch.__version__ and c.created
+
+
+def test_round_trip_restores_exact_weights(tmp_path):
+    model = _tiny()
+    _save(model, tmp_path)
+    loaded, _ = pretrained.load("tiny", tmp_path)
     for (k, v), (k2, v2) in zip(model.state_dict().items(), loaded.state_dict().items()):
         assert k == k2 and torch.equal(v, v2)
     assert not loaded.training
@@ -71,7 +91,11 @@ def test_weights_are_safetensors_not_pickles(tmp_path):
 
 @pytest.mark.parametrize("card", pretrained.list_cards(), ids=lambda c: c.name)
 def test_every_shipped_model_loads_and_matches_its_card(card):
-    model, loaded_card = pretrained.load(card.name)
-    assert loaded_card.sha256 == card.sha256
-    assert (pretrained.PRETRAINED_DIR / card.weights).stat().st_size < 20 * 2**20
-    assert card.command.startswith("python -m dgm_core train")
+    weights = pretrained.PRETRAINED_DIR / card.weights
+    assert card.weights == f"{card.name}.safetensors"
+    assert card.sha256 == pretrained.sha256_file(weights)  # the card against the file, not against itself
+    assert weights.stat().st_size < 20 * 2**20
+    model, _ = pretrained.load(card.name)
+    assert pretrained.config_dict(model) == card.config
+    assert card.family in pretrained.FAMILIES and card.data and card.metrics
+    assert card.command.split()[:5] == ["python", "-m", "dgm_core", "train", card.name]

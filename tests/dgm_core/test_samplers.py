@@ -5,7 +5,7 @@ from scipy.stats import multivariate_normal
 
 from dgm_core.device import generator
 from dgm_core.models.vae import VAE, Config
-from dgm_core.samplers import conditional_log_lik, importance_impute, mwg_chain, run_gibbs
+from dgm_core.samplers import conditional_log_lik, gibbs_chain, importance, importance_impute, mwg_chain, run_gibbs
 
 from .linear_gaussian import LinearGaussianDLVM
 
@@ -85,11 +85,57 @@ def test_chains_keep_observed_pixels_and_are_reproducible(metropolis, likelihood
         assert set(a.samples.unique().tolist()) <= {0.0, 1.0}
 
 
-def test_importance_sampling_keeps_observed_pixels():
-    model = _tiny_vae()
-    x = torch.rand(2, 1, 8, 8).round()
-    mask = torch.rand(2, 1, 8, 8) > 0.3
-    res = importance_impute(model, x, mask, n_samples=50, n_draws=3, generator=generator(0))
-    assert torch.equal(res.mean[mask], x[mask])
-    assert res.samples.shape == (2, 3, 1, 8, 8)
-    assert ((res.mean >= 0) & (res.mean <= 1)).all()
+def _observed_problem(likelihood: str, seed: int = 0):
+    """A tiny VAE, images whose missing pixels hold garbage (never to be read), and a mask.
+    Gaussian: 3 channels with a (N, 1, H, W) mask, so the mask's broadcast over channels is tested too."""
+    g = torch.Generator().manual_seed(seed)
+    if likelihood == "bernoulli":
+        torch.manual_seed(0)
+        model = VAE(Config(shape=(1, 8, 8), latent=4, hidden=32)).eval()
+        x = torch.rand(3, 1, 8, 8, generator=g).round()
+    else:
+        torch.manual_seed(0)
+        model = VAE(Config(shape=(3, 8, 8), latent=4, hidden=32, likelihood="gaussian")).eval()
+        x = torch.rand(3, 3, 8, 8, generator=g)
+    mask = torch.rand(3, 1, 8, 8, generator=g) > 0.5
+    x_in = torch.where(mask, x, torch.full_like(x, 7.0))  # 7 is far outside [0, 1]: a read would show
+    return model, x, x_in, mask
+
+
+@pytest.mark.parametrize("warm_start", [0, 3])
+@pytest.mark.parametrize("init", ["zeros", "half", "noise"])
+@pytest.mark.parametrize("metropolis", [True, False], ids=["mwg", "pseudo_gibbs"])
+@pytest.mark.parametrize("likelihood", ["bernoulli", "gaussian"])
+def test_every_chain_state_keeps_observed_pixels(likelihood, metropolis, init, warm_start):
+    # the states themselves, not run_gibbs's result: keep_observed would repair a chain that resamples x^o
+    model, x, x_in, mask = _observed_problem(likelihood)
+    chains = 4
+    states = list(gibbs_chain(model, x_in, mask, n_steps=8, chains=chains, generator=generator(1), init=init,
+                              warm_start=warm_start, metropolis=metropolis))
+    assert [s.step for s in states] == list(range(1, 9))
+    m = mask.expand_as(x).unsqueeze(1).expand(-1, chains, -1, -1, -1)  # (N, S, C, H, W)
+    truth = x.unsqueeze(1).expand_as(m)
+    for s in states:
+        assert s.x.shape == m.shape
+        assert torch.equal(s.x[m], truth[m]), f"step {s.step}: an observed pixel changed"
+        assert torch.isfinite(s.x).all() and (s.x[~m] != 7.0).all()  # the garbage was never kept
+    if likelihood == "bernoulli":  # the missing pixels are drawn from the decoder, not left at the fill
+        assert not torch.equal(states[0].x[~m], states[-1].x[~m])
+
+
+@pytest.mark.parametrize("likelihood", ["bernoulli", "gaussian"])
+def test_importance_sampling_draws_keep_observed_pixels_before_any_repair(likelihood, monkeypatch):
+    model, x, x_in, mask = _observed_problem(likelihood)
+    res = importance_impute(model, x_in, mask, n_samples=50, n_draws=3, generator=generator(0))
+    m = mask.expand_as(x)
+    m5 = m.unsqueeze(1).expand_as(res.samples)
+    assert res.samples.shape == (3, 3, *x.shape[1:])
+    assert torch.equal(res.samples[m5], x.unsqueeze(1).expand_as(res.samples)[m5])
+    assert torch.equal(res.mean[m], x[m]) and (res.std[m] == 0).all()
+    assert (res.samples[~m5] != 7.0).all()
+    # the SIR draws themselves, with the final repair switched off
+    monkeypatch.setattr(importance, "keep_observed", lambda result, x, mask: result)
+    raw = importance_impute(model, x_in, mask, n_samples=50, n_draws=3, generator=generator(0))
+    assert torch.equal(raw.samples[m5], x.unsqueeze(1).expand_as(raw.samples)[m5])
+    if likelihood == "bernoulli":
+        assert ((res.mean >= 0) & (res.mean <= 1)).all()

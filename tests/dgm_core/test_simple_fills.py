@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from dgm_core.samplers.base import Imputation
+from dgm_core.imputation import Imputation
 from dgm_core.samplers.simple import mean_fill, neighbour_fill
 
 

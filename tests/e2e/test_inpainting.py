@@ -15,8 +15,8 @@ def _stroke(page, canvas, points):
 
 
 def test_draw_image_and_mask_then_compare_methods(page, app_url):
-    page.goto(f"{app_url}/inpainting?src=Draw&msrc=Draw&methods=mwg,pseudo_gibbs,miwae,neighbour_fill"
-              "&steps=100&chains=8&burn=20")
+    page.goto(f"{app_url}/inpainting?inp_src=Draw&inp_msrc=Draw"
+              "&inp_methods=mwg,pseudo_gibbs,miwae,neighbour_fill&inp_steps=100&inp_chains=8&inp_burn=20")
     wait_for_app(page)
     canvases = page.locator("canvas.upper-canvas")
     expect(canvases.first).to_be_visible(timeout=30_000)

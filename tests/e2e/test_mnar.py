@@ -5,7 +5,7 @@ from .conftest import ROOT, wait_for_app
 
 
 def test_mnar_tiny_preset_in_chromium(page, app_url):
-    page.goto(f"{app_url}/mnar?preset=tiny&seed=0")
+    page.goto(f"{app_url}/mnar?mnar_preset=tiny&mnar_seed=0")
     wait_for_app(page)
     expect(page.get_by_role("heading", name="MNAR lab: not-MIWAE")).to_be_visible()
     expect(page.get_by_text("Realised missing rate")).to_be_visible()
@@ -14,21 +14,21 @@ def test_mnar_tiny_preset_in_chromium(page, app_url):
     expect(page.get_by_text("Lowest RMSE")).to_be_visible(timeout=180_000)
     wait_for_app(page, timeout=120_000)
     expect(page.get_by_text("Recovered vs true mechanism")).to_be_visible()
-    assert "preset=tiny" in page.url and "mech=notmiwae_uci" in page.url
+    assert "mnar_preset=tiny" in page.url and "mnar_mech=notmiwae_uci" in page.url
     shots = ROOT / ".screens"
     shots.mkdir(exist_ok=True)
     page.screenshot(path=str(shots / "mnar.png"), full_page=True)
 
 
 def test_mnar_images_tab_in_chromium(page, app_url):
-    page.goto(f"{app_url}/mnar?clip_b=0.7&clip_img=3")
+    page.goto(f"{app_url}/mnar?mi_clip_b=0.7&mi_clip_img=3")
     wait_for_app(page)
     page.get_by_role("tab", name="Images").click()
     expect(page.get_by_text("Pixels lost")).to_be_visible(timeout=120_000)
     expect(page.get_by_role("button", name="RMSE table (CSV)")).to_be_visible()
     expect(page.get_by_text("observed (red = lost)")).to_be_visible()
     wait_for_app(page, timeout=120_000)
-    assert "clip_b=0.7" in page.url
+    assert "mi_clip_b=0.7" in page.url
     shots = ROOT / ".screens"
     shots.mkdir(exist_ok=True)
     page.screenshot(path=str(shots / "mnar_images.png"), full_page=True)

@@ -2,7 +2,7 @@
 side, compare with the baselines, read the learnt mechanism, and the supervised comparison.
 
 Ipsen, Mattei & Frellsen, "not-MIWAE: Deep Generative Modelling with Missing not at Random Data",
-ICLR 2021, arXiv 2006.12871. The page (app_pages/mnar.py) and its tests call these functions; nothing
+ICLR 2021, arXiv 2006.12871. The page (pages/mnar.py) and its tests call these functions; nothing
 here knows about Streamlit. Shapes: x (N, D) float64 in the data's units; mask (N, D) bool, True =
 observed. Models work on data standardised with the observed entries' mean and sd.
 """
@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from . import baselines, missingness, tabular
-from .models.notmiwae import Config, NotMIWAE
+from .. import baselines, tabular
+from ..missingness import tabular as missingness
+from ..models.notmiwae import Config, NotMIWAE
 
 # small presets train in seconds on one busy core; "paper" is the Table 1 configuration, shortened
 PRESETS: dict[str, dict] = {
@@ -24,8 +25,9 @@ PRESETS: dict[str, dict] = {
     "medium": dict(iterations=10000, hidden=128, lr=1e-3, n_samples=1000, k=20,
                    baselines=("mean", "kNN", "MICE", "missForest")),
 }
-MISSING_LABELS = {"selfmasking_known": "self-masking, known direction", "selfmasking": "self-masking",
-                  "linear": "agnostic (linear)", "nonlinear": "agnostic (nonlinear)"}
+# method id -> (missingness model of NotMIWAE, label); the baselines' ids are dgm_core.baselines' names
+MODELS = {"miwae": ("none", "MIWAE"), "notmiwae": ("selfmasking", "not-MIWAE"),
+          "notmiwae_known": ("selfmasking_known", "not-MIWAE, known direction")}
 Progress = Callable[[str, int, int, float, float], None]  # (model, iteration, total, loss, rmse)
 
 
@@ -63,27 +65,27 @@ def simulate(x: np.ndarray, mechanism: str, params: dict, seed: int = 0) -> Simu
 
 @dataclass
 class FitResult:
-    name: str
+    method: str  # method id: a key of MODELS, or a baseline's name
     imputed: np.ndarray  # (N, D) in data units
     rmse: float  # on missing entries, in sd units of the complete data (as the paper)
     curve: list[tuple[int, float, float]] = field(default_factory=list)  # (iteration, loss, rmse)
     mechanism: dict | None = None
 
 
-def _signs(sim: Simulated) -> tuple[float, ...] | None:
-    signs = sim.missing.params.get("signs")
-    return tuple(float(s) for s in signs) if signs is not None else None
+def label(method: str) -> str:
+    """The display name of a method id."""
+    return MODELS[method][1] if method in MODELS else method
 
 
-def fit_model(sim: Simulated, missing: str, preset: str = "small", seed: int = 0, decoder: str = "gaussian",
+def fit_model(sim: Simulated, method: str, preset: str = "small", seed: int = 0, decoder: str = "gaussian",
               progress: Progress | None = None, signs: tuple[float, ...] | None = None) -> FitResult:
-    """Fit MIWAE (missing='none') or a not-MIWAE on the standardised data and impute its missing entries."""
+    """Fit MIWAE or a not-MIWAE (a key of MODELS) on the standardised data and impute its missing entries."""
     p = PRESETS[preset]
+    missing, name = MODELS[method]
     z, mask = sim.z, sim.mask
     torch.manual_seed(seed)
     model = NotMIWAE(Config(n_features=z.shape[1], hidden=p["hidden"], decoder=decoder, missing=missing,
                             signs=signs if missing == "selfmasking_known" else None))
-    name = "MIWAE" if missing == "none" else f"not-MIWAE ({MISSING_LABELS[missing]})"
     rows = np.random.default_rng(seed).permutation(len(z))[:200]  # a fixed subset for the live RMSE
     curve: list[tuple[int, float, float]] = []
 
@@ -100,7 +102,24 @@ def fit_model(sim: Simulated, missing: str, preset: str = "small", seed: int = 0
         imp = tabular.impute(model, z, mask, n_samples=p["n_samples"], seed=seed + 1)
     mech = model.mechanism(sim.std.mean, sim.std.sd) if missing.startswith("selfmasking") else None
     x_hat = sim.std.inverse(imp.mean)
-    return FitResult(name, x_hat, sim.score(x_hat), curve, mech)
+    return FitResult(method, x_hat, sim.score(x_hat), curve, mech)
+
+
+def models_for(sim: Simulated) -> list[str]:
+    """The models fitted on a simulation: the known-direction not-MIWAE only where the mechanism has one."""
+    known = sim.missing.mechanism in ("self_masked", "notmiwae_uci")
+    return ["miwae", "notmiwae", *(["notmiwae_known"] if known else [])]
+
+
+def fit_all(sim: Simulated, preset: str = "small", seed: int = 0,
+            progress: Progress | None = None) -> dict[str, FitResult]:
+    """MIWAE, not-MIWAE (and its known-direction variant where there is one) and the preset's baselines,
+    keyed by method id, in that order."""
+    signs = sim.missing.params.get("signs")
+    signs = tuple(float(v) for v in signs) if signs is not None else None
+    fits = {m: fit_model(sim, m, preset, seed, progress=progress, signs=signs) for m in models_for(sim)}
+    fits.update(run_baselines(sim, seed, PRESETS[preset]["baselines"]))
+    return fits
 
 
 def run_baselines(sim: Simulated, seed: int = 0, names: tuple[str, ...] = ("mean", "kNN", "MICE", "missForest"),

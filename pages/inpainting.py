@@ -1,14 +1,19 @@
 """Inpainting: pick or draw an image, hide part of it, and compare how each method fills the hole."""
 import streamlit as st
+import torch
 
 from dgm_core import masks, pretrained
-from dgm_core.inpaint import DATASETS, DEFAULT_METHODS, METHODS, Settings, run_method, score
+from dgm_core.demos.inpainting import (DATASETS, DEFAULT_METHODS, METHODS, Settings, available_methods, run_method,
+                                      score)
 from ui import loaders
 from ui.image_source import image_picker
 from ui.imaging import to_pil
 from ui.inpaint_results import downloads, method_row, sampler_insides
 from ui.mask_editor import PRESET_KEYS, mask_editor
+from ui.pages import setup_page
 from ui.state import Param, sync_url, url_state
+
+setup_page()
 
 P = "inp_"
 SPEC = {
@@ -62,7 +67,12 @@ with right:
                 mask = None
 
 st.subheader("3 · Methods")
-chosen = st.multiselect("Methods", list(METHODS), format_func=lambda m: METHODS[m].label, key=P + "methods")
+offered = available_methods(dataset, {c["name"] for c in loaders.cards()})
+s[P + "methods"] = [m for m in s[P + "methods"] if m in offered]  # before the widget: a data set without them
+chosen = st.multiselect("Methods", offered, format_func=lambda m: METHODS[m].label, key=P + "methods")
+if len(offered) < len(METHODS):
+    st.caption("Not offered on " + DATASETS[dataset] + ": " + ", ".join(METHODS[m].label for m in METHODS
+               if m not in offered) + " (no model of theirs was trained on this data set).")
 with st.expander("Settings"):
     c = st.columns(4)
     c[0].number_input("Chain iterations", 10, 5000, step=50, key=P + "steps")
@@ -119,7 +129,7 @@ if s.get(P + "pending"):
             method_row(row[0], row[1], image, mask)
     progress.empty()
     s[P + "results"] = {"dataset": dataset, "image": image, "mask": mask, "rows": rows, "traces": traces,
-                        "what": f"{image_what}, {mask_what}"}
+                        "what": f"{image_what}, {mask_what}", "methods": list(chosen), "settings": settings}
     s[P + "pending"] = False
     st.rerun()
 
@@ -129,6 +139,13 @@ if results:
     r_img, r_mask = results["image"], results["mask"]
     st.caption(f"Computed on {DATASETS[results['dataset']]} {results['what']} "
                f"({masks.missing_fraction(r_mask):.0%} missing).")
+    current = (results["dataset"] == dataset and image is not None and mask is not None
+               and torch.equal(results["image"], image) and torch.equal(results["mask"], mask)
+               and results["methods"] == list(chosen) and results["settings"] == settings)
+    if not current:
+        st.warning("Stale: these results are for the inputs described above, which have changed since. "
+                   "Press **Run** to compute them for the current image, mask, methods and settings.",
+                   icon=":material/history:")
     st.image(to_pil(masks.overlay(r_img, r_mask), 4), caption="input (missing in red)")
     for res, metrics, _ in results["rows"]:
         method_row(res, metrics, r_img, r_mask)

@@ -7,7 +7,9 @@ import streamlit as st
 from dgm_core import data
 from dgm_core.device import describe
 from ui import loaders
-from ui.pages import PAGES
+from ui.pages import PAGES, page_link, setup_page
+
+setup_page()
 
 
 def _key_metrics(metrics: dict) -> str:
@@ -28,11 +30,8 @@ st.header("Demos")
 for page in PAGES:
     if page.url_path == "home":
         continue
-    st.page_link(page.file, label=page.title, icon=page.icon)
+    page_link(page)
     st.caption(page.summary)
-if len(PAGES) == 1:
-    st.info("The demos (inpainting, latent exploration, clusters, MNAR) are being built; the shipped "
-            "models below are what they will use.")
 
 st.header("Shipped models")
 cards = loaders.cards()

@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 
 import torch
 
-from . import metrics
-from .device import generator
-from .samplers import conditional_log_lik, importance_impute, run_gibbs, simple
-from .samplers.base import ChainState, Imputation
+from .. import metrics
+from ..device import generator
+from ..samplers import conditional_log_lik, importance_impute, run_gibbs, simple
+from ..imputation import Imputation
+from ..samplers.base import ChainState
 
 DATASETS = {"mnist": "MNIST", "omniglot": "Omniglot", "celeba": "CelebA"}
 BINARY = {"mnist": True, "omniglot": True, "celeba": False}
@@ -47,6 +48,12 @@ METHODS: dict[str, MethodInfo] = {
     "neighbour_fill": MethodInfo("Neighbour fill", None, False, "Diffuses observed neighbours into the hole."),
 }
 DEFAULT_METHODS = ("mwg", "pseudo_gibbs", "miwae", "dmfa", "mfa", "neighbour_fill")
+
+
+def available_methods(dataset: str, shipped: set[str] | frozenset[str]) -> list[str]:
+    """The methods that can run on ``dataset``: simple fills, and model-based ones whose model
+    ``f"{family}-{dataset}"`` is among the shipped model names."""
+    return [m for m, info in METHODS.items() if info.family is None or f"{info.family}-{dataset}" in shipped]
 
 
 @dataclass(frozen=True)
@@ -156,7 +163,7 @@ def run_method(method: str, model, x: torch.Tensor, mask: torch.Tensor, *, datas
             res.diagnostics["cond_log_lik"] = conditional_log_lik(
                 model, truth.unsqueeze(0), mb, n_samples=settings.n_samples, generator=generator(settings.seed + 1)).item()
     elif method in ("dmfa", "mfa"):
-        from .models import dmfa, mfa
+        from ..models import dmfa, mfa
         impl = dmfa if method == "dmfa" else mfa
         res = impl.impute(model, xb, mb, n_samples=settings.n_draws, generator=generator(settings.seed),
                           truth=None if truth is None else truth.unsqueeze(0))
@@ -164,7 +171,7 @@ def run_method(method: str, model, x: torch.Tensor, mask: torch.Tensor, *, datas
             res.diagnostics["cond_log_lik"] = -res.diagnostics.pop("nll").item()
     else:
         res = simple.mean_fill(xb, mb) if method == "mean_fill" else simple.neighbour_fill(xb, mb)
-    res.method = METHODS[method].label
+    res.method = method  # the id; METHODS[method].label is for display
     if trace is not None and trace.cond_log_lik is not None:
         res.diagnostics["cond_log_lik"] = trace.cond_log_lik
     res.seconds = time.perf_counter() - t0
@@ -186,7 +193,7 @@ def score(res: Imputation, truth: torch.Tensor, mask: torch.Tensor, *, dataset: 
         out["SSIM"] = metrics.ssim(pred.clamp(0, 1), t).item()
     if "cond_log_lik" in res.diagnostics:
         # a Gaussian density on pixels (DMFA, MFA) is not comparable with a Bernoulli probability
-        gaussian = not BINARY[dataset] or res.method in (METHODS["dmfa"].label, METHODS["mfa"].label)
+        gaussian = not BINARY[dataset] or res.method in ("dmfa", "mfa")
         out["NLL density (nats)" if gaussian else "NLL (nats)"] = -float(res.diagnostics["cond_log_lik"])
     out["time (s)"] = res.seconds
     return out

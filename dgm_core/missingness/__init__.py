@@ -1,0 +1,1 @@
+"""How values go missing: mechanisms on tables (``tabular``) and on images (``clipping``)."""

@@ -1,0 +1,91 @@
+"""Training recipes for every shipped model: ``python -m dgm_core train <name>`` rebuilds it exactly.
+
+One registry (``RECIPES``, name -> recipe) gathered from one file per model family: ``vae`` (the
+VAEs and MIWAEs, Kingma & Welling arXiv 1312.6114; Mattei & Frellsen arXiv 1812.02633), ``dmfa``
+(DMFA and its MFA baseline, arXiv 2010.02183) and ``clipping`` (conv MIWAE / not-MIWAE under
+self-masking, arXiv 2006.12871). A recipe fixes the data, the config, the optimiser, the seed and
+the run's length (epochs or steps, never the wall clock), so that a card's ``command`` rebuilds its
+weights; ``evaluate`` re-measures a card's test metrics from the shipped weights with the same
+estimator, K, images and seeds as training did, without retraining.
+
+Every recipe offers: ``family``, ``config``, ``seed``, ``length`` / ``length_key`` (the run length
+and the card metric that records it), ``with_epochs(n)``, ``dry()`` (a few steps on a few images:
+the pytorch/examples ``--dry-run`` smoke test), ``prepare()`` (threads, device), ``describe()``
+(the card's ``data``), ``fit(device, data_dir, progress) -> Fitted`` and ``measure(model, data_dir)``.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any, ClassVar, Protocol
+
+import torch
+
+from .. import pretrained
+from . import clipping, dmfa, vae
+from .cards import Fitted, rewrite_metrics, write
+from .loop import Progress
+
+__all__ = ["RECIPES", "Recipe", "UnknownModelError", "evaluate", "full_config", "recipe", "train"]
+
+
+class Recipe(Protocol):
+    family: str
+    config: dict[str, Any]
+    seed: int
+    dry_run: bool
+    length_key: ClassVar[str]
+
+    @property
+    def length(self) -> int: ...
+    def with_epochs(self, epochs: int) -> Recipe: ...
+    def dry(self) -> Recipe: ...
+    def prepare(self) -> torch.device: ...
+    def describe(self) -> str: ...
+    def fit(self, device: torch.device, data_dir: str | Path | None = None,
+            progress: Progress | None = None) -> Fitted: ...
+    def measure(self, model: torch.nn.Module, data_dir: str | Path | None = None) -> dict[str, Any]: ...
+
+
+RECIPES: dict[str, Recipe] = {**vae.RECIPES, **dmfa.RECIPES, **clipping.RECIPES}
+
+
+class UnknownModelError(ValueError):
+    """No recipe of that name; the message lists the known ones."""
+
+
+def recipe(name: str) -> Recipe:
+    if name not in RECIPES:
+        raise UnknownModelError(f"unknown model '{name}'; known: {', '.join(RECIPES)}")
+    return RECIPES[name]
+
+
+def full_config(r: Recipe) -> dict[str, Any]:
+    """The recipe's config with the model's defaults filled in, as a card stores it (JSON types)."""
+    cfg = pretrained.model_class(r.family).Config(**r.config)
+    return json.loads(json.dumps(dataclasses.asdict(cfg)))  # tuples become lists, as in a card
+
+
+def train(name: str, *, epochs: int | None = None, dry_run: bool = False, out_dir: str | Path | None = None,
+          data_dir: str | Path | None = None, progress: Progress | None = None) -> pretrained.ModelCard:
+    """Train recipe ``name`` from the data in ``data_dir`` (default: DGM_DATA_DIR) and save weights +
+    card into ``out_dir`` (default: pretrained/). ``epochs`` overrides the recipe's length (the card's
+    command then says so); ``dry_run`` trains a few steps on a few images."""
+    r = recipe(name)
+    if epochs is not None:
+        r = r.with_epochs(epochs)
+    if dry_run:
+        r = r.dry()
+    fitted = r.fit(r.prepare(), data_dir, progress)
+    return write(fitted, name=name, family=r.family, seed=r.seed, epochs=epochs, directory=out_dir)
+
+
+def evaluate(name: str, *, directory: str | Path | None = None,
+             data_dir: str | Path | None = None) -> pretrained.ModelCard:
+    """Re-measure the test metrics of card ``name`` (in ``directory``, default pretrained/) from its
+    weights, as ``train`` measured them, and rewrite the card: the measured metrics and
+    ``evaluate_command`` change; weights, sha256 and training-only metrics do not."""
+    r = recipe(name)
+    model, card = pretrained.load(name, directory, device=r.prepare())
+    return rewrite_metrics(card, r.measure(model, data_dir), directory)

@@ -1,0 +1,218 @@
+"""dgm_core.training: every shipped card is what its recipe rebuilds (config, command, data, length),
+every recipe trains in a dry run and loads back, ``evaluate`` rewrites only the measured metrics,
+and the CLI never imports the top-level ``benchmarks`` package.
+
+The dry runs use a tiny synthetic data folder in the layouts dgm_core.data reads (MNIST idx files,
+omniglot28.npz, celeba64_subset.npz), so they run with or without DGM_DATA_DIR.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import re
+import shutil
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from dgm_core import pretrained, training
+from dgm_core.__main__ import ROOT, benchmarks, main
+from dgm_core.training import RECIPES, dmfa as dmfa_recipes
+
+N_TRAIN, N_TEST = 96, 32  # enough for every dry run (DMFA takes the first 80 train images)
+CARDS = pretrained.list_cards()
+
+
+def _idx(path: Path, a: np.ndarray) -> None:
+    """An IDX file as torchvision's MNIST reads it: magic (0, 0, 0x08 = ubyte, ndim), big-endian dims."""
+    path.write_bytes(bytes([0, 0, 8, a.ndim]) + struct.pack(f">{a.ndim}I", *a.shape) + a.astype(np.uint8).tobytes())
+
+
+def write_synthetic_data(root: Path) -> Path:
+    """Random images in the on-disk layouts of MNIST, Omniglot 28x28 and the CelebA subset."""
+    rng = np.random.default_rng(0)
+    raw = root / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for split, n in (("train", N_TRAIN), ("t10k", N_TEST)):
+        _idx(raw / f"{split}-images-idx3-ubyte", rng.integers(0, 256, (n, 28, 28)))
+        _idx(raw / f"{split}-labels-idx1-ubyte", rng.integers(0, 10, n))
+    (root / "omniglot").mkdir()
+    np.savez(root / "omniglot" / "omniglot28.npz",
+             x_background=rng.integers(0, 256, (N_TRAIN, 28, 28), dtype=np.uint8),
+             y_background=rng.integers(0, 30, N_TRAIN).astype(np.int16),
+             x_evaluation=rng.integers(0, 256, (N_TEST, 28, 28), dtype=np.uint8),
+             y_evaluation=rng.integers(0, 20, N_TEST).astype(np.int16))
+    (root / "celeba").mkdir()
+    np.savez(root / "celeba" / "celeba64_subset.npz",
+             x_train=rng.integers(0, 256, (N_TRAIN, 64, 64, 3), dtype=np.uint8),
+             identity_train=rng.integers(0, 50, N_TRAIN).astype(np.int32),
+             x_test=rng.integers(0, 256, (N_TEST, 64, 64, 3), dtype=np.uint8),
+             identity_test=rng.integers(0, 50, N_TEST).astype(np.int32))
+    return root
+
+
+@pytest.fixture(autouse=True)
+def one_thread(monkeypatch):
+    """Recipes call set_threads(); on a shared box one thread each is faster than oversubscribed cores."""
+    monkeypatch.setenv("DGM_THREADS", "1")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory) -> Path:
+    return write_synthetic_data(tmp_path_factory.mktemp("data"))
+
+
+# ---------------------------------------------------------------- shipped cards <-> recipes
+
+def mismatches(card: pretrained.ModelCard, r: training.Recipe) -> list[str]:
+    """Every way the recipe would not rebuild this card (empty: `python -m dgm_core train NAME` does)."""
+    expected = training.full_config(r)
+    if r.family == "mfa":  # the diagonal floor is chosen after EM, on validation, from FLOOR_GRID
+        expected["d_floor"] = card.config["d_floor"] if card.config["d_floor"] in dmfa_recipes.FLOOR_GRID else None
+    out = []
+    if card.config != expected:
+        out.append(f"config {card.config} != recipe {expected}")
+    if (card.family, card.seed) != (r.family, r.seed):
+        out.append(f"family/seed {(card.family, card.seed)} != recipe {(r.family, r.seed)}")
+    if card.command != f"python -m dgm_core train {card.name}":
+        out.append(f"command {card.command!r} is not the plain rebuild command")
+    if card.data != r.describe():
+        out.append(f"data {card.data!r} != recipe {r.describe()!r}")
+    if card.metrics.get(r.length_key) != r.length:
+        out.append(f"{r.length_key} {card.metrics.get(r.length_key)} != recipe {r.length}")
+    return out
+
+
+def test_every_card_has_a_recipe_and_every_recipe_a_card():
+    assert len(CARDS) == 12
+    assert sorted(c.name for c in CARDS) == sorted(RECIPES)
+
+
+@pytest.mark.parametrize("card", CARDS, ids=lambda c: c.name)
+def test_the_recipe_rebuilds_the_shipped_card(card):
+    assert mismatches(card, RECIPES[card.name]) == []
+
+
+def test_the_check_fails_when_a_recipe_changes():
+    card = next(c for c in CARDS if c.name == "dmfa-mnist")
+    r = RECIPES["dmfa-mnist"]
+    assert mismatches(card, r) == []
+    assert any("epochs" in m for m in mismatches(card, r.with_epochs(12)))
+    assert any("config" in m for m in mismatches(card, dataclasses.replace(r, config={**r.config, "width": 8})))
+    assert any("data" in m for m in mismatches(card, dataclasses.replace(r, n_train=1000)))
+    mfa_card = next(c for c in CARDS if c.name == "mfa-celeba")
+    assert mismatches(mfa_card, RECIPES["mfa-celeba"]) == []
+    assert mismatches(mfa_card, RECIPES["mfa-celeba"].with_epochs(13)) != []
+
+
+# ---------------------------------------------------------------- dry runs and evaluate
+
+def _runs(model: torch.nn.Module, family: str) -> bool:
+    """One forward pass of a loaded model on a random image and mask: a finite score per image."""
+    c, h, w = model.cfg.shape
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(2, c, h, w, generator=g)
+    mask = torch.rand(2, 1, h, w, generator=g) > 0.3
+    with torch.no_grad():
+        if family in ("dmfa", "mfa"):
+            score = model.nll(x, mask)
+        elif family == "notmiwae-conv":
+            score = model.bound(x, mask, 2, g)
+        else:
+            score = model.elbo(x, generator=g)
+    return bool(torch.isfinite(score).all())
+
+
+@pytest.mark.parametrize("name", list(RECIPES))
+def test_dry_run_trains_saves_and_loads_back(name, data_dir, tmp_path):
+    card = training.train(name, dry_run=True, out_dir=tmp_path, data_dir=data_dir)
+    model, loaded = pretrained.load(name, tmp_path)
+    r = RECIPES[name]
+    assert loaded == card and card.family == r.family and card.command == f"python -m dgm_core train {name}"
+    assert "dry run" in card.data or r.family in ("dmfa", "mfa")
+    assert all(math.isfinite(v) for v in card.metrics.values() if isinstance(v, float))
+    assert _runs(model, r.family)
+    # what `evaluate` does, with the dry recipe: the reloaded weights give the card's test metrics
+    measured = r.dry().measure(model, data_dir)
+    assert measured == {k: card.metrics[k] for k in measured}
+
+
+def test_evaluate_rewrites_only_the_metrics_and_the_evaluate_command(data_dir, tmp_path):
+    before = training.train("miwae-mnist", dry_run=True, out_dir=tmp_path, data_dir=data_dir)
+    weights = (tmp_path / before.weights).read_bytes()
+    after = training.evaluate("miwae-mnist", directory=tmp_path, data_dir=data_dir)
+    assert (tmp_path / before.weights).read_bytes() == weights
+    assert pretrained.load_card("miwae-mnist", tmp_path) == after
+    assert after.evaluate_command == "python -m dgm_core evaluate miwae-mnist"
+    assert dataclasses.replace(after, metrics=before.metrics, evaluate_command="") == before
+    # the full recipe's estimator: every test image, K = 200; training-only metrics kept
+    assert after.metrics["test_images"] == N_TEST and after.metrics["eval_k"] == 200
+    assert list(after.metrics) == list(before.metrics)
+    for key in ("train_loss_last_epoch", "epochs"):
+        assert after.metrics[key] == before.metrics[key]
+    assert training.evaluate("miwae-mnist", directory=tmp_path, data_dir=data_dir) == after  # same seeds
+
+
+@pytest.mark.skipif(not os.environ.get("DGM_DATA_DIR"), reason="DGM_DATA_DIR is not set: no CelebA train split")
+def test_evaluate_repeats_the_shipped_training_metrics(tmp_path):
+    """dmfa-celeba (the quickest to measure, ~10 s): the shipped weights give the card's own numbers."""
+    shipped = pretrained.load_card("dmfa-celeba")
+    for suffix in (".json", ".safetensors"):
+        shutil.copy(pretrained.PRETRAINED_DIR / f"dmfa-celeba{suffix}", tmp_path)
+    assert training.evaluate("dmfa-celeba", directory=tmp_path).metrics == shipped.metrics
+
+
+def test_an_old_card_without_evaluate_command_still_loads(tmp_path):
+    card = CARDS[0]
+    text = card.to_json().replace('  "evaluate_command": "",\n', "")
+    assert "evaluate_command" not in text
+    (tmp_path / f"{card.name}.json").write_text(text)
+    assert pretrained.load_card(card.name, tmp_path).evaluate_command == ""
+
+
+# ---------------------------------------------------------------- the CLI
+
+def test_the_cli_never_imports_benchmarks():
+    res = subprocess.run([sys.executable, "-X", "importtime", "-m", "dgm_core", "list"], cwd=ROOT,
+                         capture_output=True, text=True, check=True)
+    assert "vae-mnist" in res.stdout
+    imported = [line.rsplit("|", 1)[-1].strip() for line in res.stderr.splitlines() if line.startswith("import time:")]
+    assert "dgm_core.pretrained" in imported
+    assert not [m for m in imported if re.match(r"benchmarks(\.|$)", m)]
+
+
+def test_bench_runs_a_benchmark_module_in_a_child_process_and_refuses_unknown_names(monkeypatch, capsys):
+    assert "dmfa" in benchmarks() and "__init__" not in benchmarks()
+    assert "machine" not in benchmarks()  # a helper module, not a script
+    assert all((ROOT / "benchmarks" / f"{n}.py").is_file() for n in benchmarks())
+    assert main(["bench", "no_such_bench"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("unknown benchmark 'no_such_bench'; available: dmfa,") and err.count("\n") == 1
+    calls = []
+    monkeypatch.setattr(subprocess, "run", lambda cmd, cwd: calls.append((cmd, cwd)) or
+                        subprocess.CompletedProcess(cmd, 3))
+    assert main(["bench", "sampler-speed", "--repeats", "1"]) == 3  # the child's exit code
+    assert calls == [([sys.executable, "-m", "benchmarks.sampler_speed", "--repeats", "1"], ROOT)]
+
+
+def test_unknown_model_is_one_line(capsys):
+    assert main(["train", "no-such-model", "--dry-run"]) == 2
+    assert main(["evaluate", "no-such-model"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 2 and err[0].startswith("unknown model 'no-such-model'; known: vae-mnist")
+
+
+def test_a_missing_card_is_one_sentence_not_a_traceback(tmp_path, capsys):
+    assert main(["evaluate", "vae-mnist", "--dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("No model card for 'vae-mnist'") and "\n" not in err

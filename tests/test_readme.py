@@ -1,0 +1,226 @@
+"""Every number in the README's "Measured figures" table is read from the file its row names.
+
+The table under the heading ``## Measured figures`` has the columns ``what | figure | source |
+command``. ``source`` names one or more committed files in backticks: ``pretrained/<name>.json`` (a
+model card) or ``benchmarks/results/<name>.json``, or that benchmark's ``.md`` report when it writes
+no JSON. This test reads only committed files (no data, no model run), so it passes on a fresh clone.
+
+Rules, for the ``what`` and ``figure`` cells of every row:
+
+- Text in backticks (code, paths, commands) is skipped; every other number is checked.
+- A number is found when some number in the source files rounds to it at the precision written:
+  ``0.072`` matches 0.07235 (|0.07235 - 0.072| <= 0.0005) but not 0.0734; ``8.33`` matches 8.331;
+  ``1000`` matches 1000 (precision 1); ``2e-05`` matches 2.3e-05 (precision 1e-05). A tie (7.125
+  written as 7.12 or 7.13) is accepted either way.
+- ``−`` (Unicode minus) and ``-`` before a number are its sign, so ``−90.75`` must match -90.75;
+  a hyphen or minus after a letter or digit (``grey-32``, ``2-core``) is not a sign. ``+0.041``
+  is 0.041.
+- ``10 000`` (digit groups separated by a space) is 10000; ``10k`` is 10000 and ``100k`` 100000.
+- A percentage ``14 %`` (or ``14%``) matches a source value of 14 or of 0.14 (a fraction), each at
+  the precision written (``14 %`` matches 0.1402 and 14.02; ``14.0 %`` needs 0.1400 +- 0.0005).
+- A version with two or more dots (``0.1.3``) must occur verbatim in a source file.
+- Numbers in a source file: every JSON number, and the numbers written inside JSON strings
+  (``"hole": "10x15"`` gives 10 and 15; hex digests are skipped); in a ``.md`` source, every number
+  in its text, by the same reading as the README's (a percentage there counts as itself and as a
+  fraction).
+
+So a number edited by hand in the README fails here unless the edit happens to equal another figure
+of the same file; ``test_a_hand_edited_figure_fails`` checks that on the real table.
+"""
+from __future__ import annotations
+
+import json
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+HEADING = "## Measured figures"
+SOURCE_PATH = re.compile(r"^(?:pretrained/[\w.-]+\.json|benchmarks/results/[\w.-]+\.(?:json|md))$")
+
+VERSION = re.compile(r"(?<![\w.])\d+(?:\.\d+){2,}(?![\w.]*\d)")
+NUMBER = re.compile(
+    r"(?:(?<=[^\w.])|^)"  # not glued to a word or a decimal point
+    r"(?P<sign>[-−+])?"
+    r"(?P<int>\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?!\d)|\d+)"
+    r"(?P<frac>\.\d+)?"
+    r"(?P<exp>e[-−+]?\d+)?"
+    r"(?P<k>k(?![a-zA-Z]))?"
+    r"(?P<pct>[ \u00a0]?%)?")
+HEX = re.compile(r"^[0-9a-f]{12,}$")
+
+
+# --- reading numbers -------------------------------------------------------------------------------
+
+
+def _numbers(text: str) -> list[tuple[str, Decimal, Decimal, bool]]:
+    """Numbers in ``text``: (as written, value, half-width of its rounding interval, is a percentage)."""
+    text = VERSION.sub(" ", text)
+    out = []
+    for m in NUMBER.finditer(text):
+        digits = re.sub(r"[ \u00a0\u202f]", "", m["int"]) + (m["frac"] or "")
+        value = Decimal(digits)
+        decimals = len(m["frac"]) - 1 if m["frac"] else 0
+        exp = int(m["exp"][1:].replace("−", "-")) if m["exp"] else 0
+        value = value.scaleb(exp)
+        half = Decimal(5).scaleb(exp - decimals - 1)
+        if m["k"]:
+            value, half = value * 1000, Decimal("0.5")
+        if m["sign"] in ("-", "−"):
+            value = -value
+        out.append((m.group(0).strip(), value, half, bool(m["pct"])))
+    return out
+
+
+def _source_values(path: Path) -> tuple[set[Decimal], str]:
+    """All numbers a source file holds, and its raw text (for versions)."""
+    raw = path.read_text(encoding="utf-8")
+    values: set[Decimal] = set()
+    if path.suffix == ".md":
+        for _, value, _, pct in _numbers(raw):
+            values.update([value, value / 100] if pct else [value])  # "14.0%" in a report is also 0.14
+        return values, raw
+
+    def walk(node) -> None:
+        if isinstance(node, bool) or node is None:
+            return
+        if isinstance(node, (int, float)):
+            values.add(Decimal(repr(node)))
+        elif isinstance(node, str):
+            if not HEX.match(node):
+                values.update(v for _, v, _, _ in _numbers(node))
+        elif isinstance(node, dict):
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(json.loads(raw))
+    return values, raw
+
+
+def _found(written: tuple[str, Decimal, Decimal, bool], values: set[Decimal]) -> bool:
+    _, value, half, pct = written
+    targets = [(value, half)] + ([(value / 100, half / 100)] if pct else [])
+    return any(abs(v - t) <= h for t, h in targets for v in values)
+
+
+def missing_numbers(cell: str, sources: list[Path]) -> list[str]:
+    """The numbers written in ``cell`` (backticked text skipped) that no source file holds."""
+    cell = re.sub(r"`[^`]*`", " ", cell)
+    values: set[Decimal] = set()
+    raws = []
+    for path in sources:
+        vals, raw = _source_values(path)
+        values |= vals
+        raws.append(raw)
+    missing = [v for v in VERSION.findall(cell) if not any(v in raw for raw in raws)]
+    missing += [w[0] for w in _numbers(cell) if not _found(w, values)]
+    return missing
+
+
+# --- reading the table -----------------------------------------------------------------------------
+
+
+def _cells(line: str) -> list[str]:
+    return [c.strip() for c in line.strip().strip("|").split("|")]
+
+
+def figure_rows(readme: str) -> list[dict[str, str]]:
+    """The rows of the first table after the ``## Measured figures`` heading, as {column: cell}."""
+    lines = readme.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.startswith(HEADING)), None)
+    if start is None:
+        return []
+    table = []
+    for line in lines[start + 1:]:
+        if line.startswith("## "):
+            break
+        if line.startswith("|"):
+            table.append(line)
+        elif table:
+            break
+    if len(table) < 3:
+        return []
+    header = _cells(table[0])
+    return [dict(zip(header, _cells(line))) for line in table[2:]]
+
+
+def sources(row: dict[str, str]) -> list[str]:
+    return re.findall(r"`([^`]+)`", row["source"])
+
+
+def check_row(row: dict[str, str], root: Path = ROOT) -> list[str]:
+    """Problems with one row, as sentences (empty when every number is found)."""
+    names = sources(row)
+    problems = [f"source {n!r} is not a model card or a benchmark result" for n in names if not SOURCE_PATH.match(n)]
+    problems += [f"source {n!r} does not exist" for n in names if not (root / n).is_file()]
+    if not names:
+        problems.append("no source named")
+    if problems:
+        return problems
+    paths = [root / n for n in names]
+    if not _numbers(re.sub(r"`[^`]*`", " ", row["figure"])):
+        problems.append("the figure cell holds no number")
+    for column in ("what", "figure"):
+        for n in missing_numbers(row[column], paths):
+            problems.append(f"{column}: {n!r} is not in {', '.join(names)}")
+    return problems
+
+
+ROWS = figure_rows(README.read_text(encoding="utf-8"))
+
+
+def test_the_table_has_the_agreed_columns_and_rows():
+    assert ROWS, f"no table under {HEADING!r} in README.md"
+    assert list(ROWS[0]) == ["what", "figure", "source", "command"]
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[r["what"][:40] for r in ROWS])
+def test_every_number_of_a_row_is_in_its_source(row):
+    assert check_row(row) == []
+
+
+# --- the rules themselves --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("written, source, ok", [
+    ("0.072", 0.07235, True), ("0.073", 0.07235, False), ("0.0724", 0.072, False),
+    ("−90.75", -90.75, True), ("−90.75", 90.75, False), ("-90.75", -90.75, True),
+    ("14 %", 0.1402, True), ("14 %", 14.02, True), ("15 %", 0.1402, False), ("14.0 %", 0.1412, False),
+    ("7.12", 7.125, True), ("7.13", 7.125, True), ("1.17", 1.1724, True), ("1.18", 1.1724, False),
+    ("10 000", 10000, True), ("10k", 10000, True), ("100k", 10000, False), ("2e-05", 2.3e-05, True),
+    ("+0.041", 0.041, True), ("1000", 1000.4, True), ("1000", 1001, False),
+])
+def test_the_matching_rule(written, source, ok):
+    (w,) = _numbers(f" {written} ")
+    assert _found(w, {Decimal(repr(source))}) is ok
+
+
+def test_numbers_glued_to_words_are_read_without_a_sign():
+    assert [v for _, v, _, _ in _numbers("grey-32, 2-core, 28×28, p 0.03, −1.5")] == [
+        Decimal(32), Decimal(2), Decimal(28), Decimal(28), Decimal("0.03"), Decimal("-1.5")]
+
+
+def test_a_hand_edited_figure_fails():
+    """Raise the last digit of each number of each figure cell, one at a time, in a copy of the row:
+    the row must fail unless the edited number is itself a figure of the same source file."""
+    for row in ROWS:
+        paths = [ROOT / n for n in sources(row)]
+        values = set().union(*(_source_values(p)[0] for p in paths))
+        masked = re.sub(r"`[^`]*`", lambda m: "#" * len(m.group(0)), row["figure"])
+        caught = 0
+        for m in NUMBER.finditer(VERSION.sub(lambda v: "#" * len(v.group(0)), masked)):
+            i = m.start("int") + len(m.group("int")) + len(m.group("frac") or "") - 1  # last digit
+            figure = row["figure"]
+            edited = figure[:i] + str((int(figure[i]) + 1) % 10) + figure[i + 1:]
+            again = _numbers(f" {edited[m.start():m.end()]} ")
+            if again and _found(again[0], values):
+                continue  # the edit happens to equal another figure of the file
+            assert check_row({**row, "figure": edited}), f"editing {figure!r} into {edited!r} went unnoticed"
+            caught += 1
+        assert caught, f"no edit of {row['figure']!r} was caught"
