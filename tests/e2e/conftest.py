@@ -1,6 +1,7 @@
 """Real-browser tests: a Streamlit server started per session, Debian's chromium through playwright."""
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -45,10 +46,11 @@ def browser_context_args(browser_context_args):
     return {**browser_context_args, "viewport": {"width": 1400, "height": 1000}}
 
 
-@pytest.fixture(scope="session")
-def app_url():
+@contextlib.contextmanager
+def streamlit_server():
+    """A fresh Streamlit server on a free port running app.py; yields its URL, stops it afterwards."""
     port = _free_port()
-    log = open(ROOT / ".pytest_cache" / "streamlit-e2e.log", "w") if (ROOT / ".pytest_cache").exists() \
+    log = open(ROOT / ".pytest_cache" / "streamlit-e2e.log", "a") if (ROOT / ".pytest_cache").exists() \
         else subprocess.DEVNULL
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
@@ -76,9 +78,21 @@ def app_url():
             proc.kill()
 
 
+@pytest.fixture(scope="session")
+def app_url():
+    with streamlit_server() as url:
+        yield url
+
+
 def wait_for_app(page, timeout: float = 60_000) -> None:
-    """Wait until the page has rendered and Streamlit is not running anything."""
-    page.get_by_test_id("stApp").wait_for(timeout=timeout)
+    """Wait until the page has rendered and Streamlit is not running anything.
+
+    The status widget shows only after a run has lasted a moment, so its absence alone can be read
+    in the gap between a click and the rerun it starts; the app root's script state cannot. A short
+    pause first lets a click's rerun request reach the server."""
+    page.wait_for_timeout(150)
+    page.locator('[data-testid="stApp"][data-test-connection-state="CONNECTED"]').wait_for(timeout=timeout)
+    page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(timeout=timeout)
     page.locator("h1").first.wait_for(timeout=timeout)
     page.wait_for_function(
         "() => document.querySelectorAll('[data-testid=\"stStatusWidget\"]').length === 0", timeout=timeout)
