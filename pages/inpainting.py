@@ -8,7 +8,8 @@ from dgm_core.demos.inpainting import (DATASETS, DEFAULT_METHODS, METHODS, Setti
 from ui import loaders
 from ui.image_source import image_picker
 from ui.imaging import to_pil
-from ui.inpaint_results import downloads, method_row, sampler_insides
+from ui.inpaint_results import (comparison_grid, downloads, estimate_caption, metrics_table, samples_panel,
+                                sampler_insides, what_to_notice)
 from ui.mask_editor import PRESET_KEYS, mask_editor
 from ui.pages import setup_page
 from ui.state import Param, sync_url, url_state
@@ -34,21 +35,19 @@ for key, default in (("tool", "Brush"), ("brush", 24), ("mask_black", False)):
 
 st.title("Inpainting")
 st.markdown(
-    "Hide part of an image and ask deep latent variable models to fill it in. **Metropolis-within-Gibbs** "
-    "samples the VAE's exact conditional p(x_missing | x_observed) (Mattei & Frellsen 2018); **pseudo-Gibbs** "
-    "runs the same loop without the accept/reject step; **MIWAE** weights encoder samples of a model "
-    "trained on incomplete images; **DMFA** predicts a Gaussian over the hole in one pass. Metrics are "
-    "computed on the missing pixels only."
+    "Hide part of an image and let deep latent variable models fill it in: an **exact** sampler of the VAE's "
+    "conditional p(x_missing | x_observed) (Mattei & Frellsen 2018), **pseudo-Gibbs** (the same loop without "
+    "the accept/reject step), **MIWAE** importance sampling and **DMFA**. Metrics are on the missing pixels only."
 )
 
-left, right = st.columns(2, gap="large")
-with left:
+c_img, c_mask, c_run = st.columns([1, 1, 1.15], gap="medium")
+with c_img:
     st.subheader("1 · Image")
     dataset = st.selectbox("Data set", list(DATASETS), format_func=DATASETS.get, key=P + "ds")
     image, image_what = image_picker(dataset, P)
     if image is not None:
-        st.image(to_pil(image, 8 if image.shape[-1] <= 32 else 4), caption=image_what)
-with right:
+        st.image(to_pil(image, 8 if image.shape[-1] <= 32 else 4), caption=image_what, width=224)
+with c_mask:
     st.subheader("2 · Mask")
     mask, mask_what = (None, "")
     if image is None:
@@ -60,32 +59,33 @@ with right:
         else:
             try:
                 masks.validate(mask)
-                st.image(to_pil(masks.overlay(image, mask), 8 if image.shape[-1] <= 32 else 4),
+                st.image(to_pil(masks.overlay(image, mask), 8 if image.shape[-1] <= 32 else 4), width=224,
                          caption=f"{mask_what}: {masks.missing_fraction(mask):.0%} of pixels missing (red)")
             except masks.MaskError as e:
                 st.error(str(e))
                 mask = None
 
-st.subheader("3 · Methods")
-offered = available_methods(dataset, {c["name"] for c in loaders.cards()})
-s[P + "methods"] = [m for m in s[P + "methods"] if m in offered]  # before the widget: a data set without them
-chosen = st.multiselect("Methods", offered, format_func=lambda m: METHODS[m].label, key=P + "methods")
-if len(offered) < len(METHODS):
-    st.caption("Not offered on " + DATASETS[dataset] + ": " + ", ".join(METHODS[m].label for m in METHODS
-               if m not in offered) + " (no model of theirs was trained on this data set).")
-with st.expander("Settings"):
-    c = st.columns(4)
-    c[0].number_input("Chain iterations", 10, 5000, step=50, key=P + "steps")
-    c[1].number_input("Chains", 1, 64, key=P + "chains")
-    c[2].number_input("Burn-in iterations", 0, 4999, step=10, key=P + "burn")
-    c[3].number_input("Importance samples (MIWAE)", 10, 20000, step=100, key=P + "ns")
-    c = st.columns(4)
-    c[0].selectbox("Initial fill of missing pixels", ["noise", "zeros", "half"], key=P + "init")
-    c[1].number_input("Pseudo-Gibbs warm start", 0, 500, key=P + "warm",
-                      help="Pseudo-Gibbs steps run before either chain starts.")
-    c[2].number_input("Seed", 0, 10**6, key=P + "seed")
-for m in chosen:
-    st.caption(f"**{METHODS[m].label}**: {METHODS[m].blurb}")
+with c_run:
+    st.subheader("3 · Methods")
+    offered = available_methods(dataset, {c["name"] for c in loaders.cards()})
+    s[P + "methods"] = [m for m in s[P + "methods"] if m in offered]  # before the widget: a data set without them
+    chosen = st.multiselect("Methods", offered, format_func=lambda m: METHODS[m].label, key=P + "methods")
+    if len(offered) < len(METHODS):
+        st.caption("Not offered on " + DATASETS[dataset] + ": " + ", ".join(METHODS[m].label for m in METHODS
+                   if m not in offered) + " (no model of theirs was trained on this data set).")
+    with st.expander("What each method does"):
+        for m in chosen:
+            st.markdown(f"**{METHODS[m].label}**: {METHODS[m].blurb}")
+    with st.expander("Settings"):
+        c = st.columns(2)
+        c[0].number_input("Chain iterations", 10, 5000, step=50, key=P + "steps")
+        c[1].number_input("Chains", 1, 64, key=P + "chains")
+        c[0].number_input("Burn-in iterations", 0, 4999, step=10, key=P + "burn")
+        c[1].number_input("Importance samples (MIWAE)", 10, 20000, step=100, key=P + "ns")
+        c[0].selectbox("Initial fill of missing pixels", ["noise", "zeros", "half"], key=P + "init")
+        c[1].number_input("Pseudo-Gibbs warm start", 0, 500, key=P + "warm",
+                          help="Pseudo-Gibbs steps run before either chain starts.")
+        c[0].number_input("Seed", 0, 10**6, key=P + "seed")
 
 settings = None
 try:
@@ -97,13 +97,16 @@ except ValueError as e:
 ready = image is not None and mask is not None and settings is not None and bool(chosen)
 # The run is requested through a flag, not the button's value: the canvas reports its state after
 # every render, and that rerun would otherwise swallow the click.
-st.button("Run", type="primary", disabled=not ready, key=P + "run", on_click=lambda: s.update({P + "pending": True}))
+with c_run:
+    st.button("Run", type="primary", disabled=not ready, key=P + "run", width="stretch",
+              on_click=lambda: s.update({P + "pending": True}))
+    if ready:
+        st.caption(estimate_caption(chosen, settings, dataset, s.get(P + "results")))
 if s.get(P + "pending") and not ready:
     s[P + "pending"] = False
 if s.get(P + "pending"):
-    rows, traces = [], {}
+    rows, traces, problems = [], {}, []
     progress = st.progress(0.0, text="Starting…")
-    live = st.container()
     for i, method in enumerate(chosen):
         info = METHODS[method]
         model = None
@@ -111,7 +114,7 @@ if s.get(P + "pending"):
             try:
                 model, _ = loaders.model(f"{info.family}-{dataset}")
             except pretrained.PretrainedError as e:
-                live.warning(f"{info.label} is not available for {DATASETS[dataset]}: {e}")
+                problems.append(f"{info.label} is not available for {DATASETS[dataset]}: {e}")
                 continue
 
         def step(frac, i=i, label=info.label):
@@ -125,31 +128,34 @@ if s.get(P + "pending"):
         rows.append(row)
         if trace is not None:
             traces[res.method] = trace
-        with live:
-            method_row(row[0], row[1], image, mask)
     progress.empty()
     s[P + "results"] = {"dataset": dataset, "image": image, "mask": mask, "rows": rows, "traces": traces,
-                        "what": f"{image_what}, {mask_what}", "methods": list(chosen), "settings": settings}
+                        "what": f"{image_what}, {mask_what}", "methods": list(chosen), "settings": settings,
+                        "problems": problems}
     s[P + "pending"] = False
     st.rerun()
 
 results = s.get(P + "results")
 if results:
     st.subheader("4 · Results")
-    r_img, r_mask = results["image"], results["mask"]
-    st.caption(f"Computed on {DATASETS[results['dataset']]} {results['what']} "
-               f"({masks.missing_fraction(r_mask):.0%} missing).")
+    r_img, r_mask, rows = results["image"], results["mask"], results["rows"]
     current = (results["dataset"] == dataset and image is not None and mask is not None
                and torch.equal(results["image"], image) and torch.equal(results["mask"], mask)
                and results["methods"] == list(chosen) and results["settings"] == settings)
     if not current:
-        st.warning("Stale: these results are for the inputs described above, which have changed since. "
+        st.warning("Stale: these results are for the inputs described below, which have changed since. "
                    "Press **Run** to compute them for the current image, mask, methods and settings.",
                    icon=":material/history:")
-    st.image(to_pil(masks.overlay(r_img, r_mask), 4), caption="input (missing in red)")
-    for res, metrics, _ in results["rows"]:
-        method_row(res, metrics, r_img, r_mask)
-    sampler_insides(results["traces"], results["dataset"], r_img, P)
-    downloads(results["rows"], r_img, r_mask, P)
+    st.caption(f"Computed on {DATASETS[results['dataset']]} {results['what']} "
+               f"({masks.missing_fraction(r_mask):.0%} missing).")
+    for problem in results.get("problems", []):
+        st.warning(problem)
+    comparison_grid(rows, r_img, r_mask)
+    metrics_table(rows, results["dataset"])
+    what_to_notice(rows, results["traces"], results["dataset"])
+    with st.expander("Draws from each method"):
+        samples_panel(rows)
+    sampler_insides(results["traces"], rows, results["dataset"], r_img, P)
+    downloads(rows, r_img, r_mask, P)
 
 sync_url(SPEC, P)

@@ -5,7 +5,7 @@ import io
 
 import numpy as np
 import torch
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
 # a perceptually ordered dark-to-bright map (approximately "magma"), interpolated linearly
 _MAP = np.array([[0, 0, 4], [59, 15, 112], [140, 41, 129], [222, 73, 104], [254, 159, 109], [252, 253, 191]],
@@ -36,6 +36,32 @@ def colour_map(v: torch.Tensor, vmax: float | None = None) -> torch.Tensor:
     f = (pos - i)[..., None]
     rgb = _MAP[i] * (1 - f) + _MAP[i + 1] * f
     return torch.from_numpy(rgb).permute(2, 0, 1)
+
+
+def colour_bar(vmax: float, width: int = 420, height: int = 18) -> Image.Image:
+    """A horizontal bar of ``colour_map`` from 0 to ``vmax`` with its end and middle values written under it."""
+    ramp = torch.linspace(0, vmax, width).expand(height, width)
+    bar = to_pil(colour_map(ramp, vmax))
+    font = ImageFont.load_default(size=14)
+    img = Image.new("RGB", (width + 40, height + 22), "white")
+    img.paste(bar, (20, 0))
+    draw = ImageDraw.Draw(img)
+    for frac in (0.0, 0.5, 1.0):
+        text = f"{vmax * frac:.2f}"
+        w = draw.textlength(text, font=font)
+        draw.text((20 + frac * (width - 1) - w / 2, height + 3), text, fill="black", font=font)
+    return img
+
+
+def display_range(x: torch.Tensor) -> torch.Tensor:
+    """Map an image to [0, 1] for display: unchanged when it is already there; otherwise its whole range
+    (a Gaussian draw can overshoot by far) is scaled linearly into [0, 1], so the picture shows its
+    structure instead of clipped solid blocks."""
+    lo, hi = float(x.min()), float(x.max())
+    if lo >= -0.02 and hi <= 1.02:
+        return x.clamp(0, 1)
+    lo, hi = min(lo, 0.0), max(hi, 1.0)
+    return (x - lo) / (hi - lo)
 
 
 def png_bytes(img: Image.Image) -> bytes:

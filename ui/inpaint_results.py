@@ -1,99 +1,265 @@
-"""Results of the inpainting page: one row per method, the samplers' insides, and downloads."""
+"""Results of the inpainting page: a comparison grid, one metrics table, the samplers' insides, downloads.
+
+Sized for a projector (1280×720): every picture in the grid is at least 200 px wide, the spread maps
+share one colour scale with its colour bar, and the chain player is a fragment, so moving its slider
+or playing it reruns only the player.
+"""
 from __future__ import annotations
 
 import io
+import json
+import math
 import time
+from pathlib import Path
 
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 import torch
+from streamlit.errors import StreamlitInvalidLayoutContextError
 
 from dgm_core import masks
-from dgm_core.demos.inpainting import BINARY, METHODS, ChainTrace
+from dgm_core.demos.inpainting import BINARY, DATASETS, METHODS, ChainTrace, Settings
 from dgm_core.imputation import Imputation
-from ui.imaging import colour_map, grid_png, png_bytes, to_pil
+from ui.imaging import colour_bar, colour_map, display_range, grid_png, png_bytes, to_pil
 
-SCALE = {28: 4, 32: 4, 64: 2}
-COLOURS = {"mwg": "#d62728", "pseudo_gibbs": "#1f77b4"}  # method id -> trace colour
+GRID = 5  # cells per row: 5 × ~210 px on 1280 px
+COLOURS = {"pseudo_gibbs": "#0072B2"}  # method id -> trace colour; the exact chains get the warm ones below
+EXACT_COLOURS = ("#D55E00", "#009E73", "#CC79A7", "#E69F00")  # Okabe-Ito, colour-blind safe
 
-
-def _fmt(v: float) -> str:
-    return f"{v:.3f}" if abs(v) < 1000 else f"{v:.0f}"
-
-
-def method_row(res: Imputation, metrics: dict[str, float], image: torch.Tensor, mask: torch.Tensor) -> None:
-    """One method: imputation, samples strip, uncertainty map, metrics on the missing pixels."""
-    scale = SCALE.get(image.shape[-1], 2)
-    c0, c1, c2, c3 = st.columns([1.1, 2.6, 1.1, 1.6])
-    c0.image(to_pil(res.mean[0], scale), caption="imputation (mean)")
-    n = min(res.samples.shape[1], 6)
-    strip = torch.cat([res.samples[0, i].clamp(0, 1) for i in range(n)], dim=-1)
-    c1.image(to_pil(strip, scale), caption=f"{n} samples" if res.samples.shape[1] > 1 else "single fill")
-    std = res.std[0]
-    vmax = float(std.max())
-    c2.image(to_pil(colour_map(std, vmax if vmax > 0 else 1.0), scale),
-             caption=f"uncertainty (std, max {vmax:.2f})" if vmax > 0 else "no uncertainty (point fill)")
-    factors = res.diagnostics.get("factors")
-    if factors is not None:  # DMFA / MFA: the low-rank directions along which the fill may vary
-        f = factors[0]
-        f = 0.5 + f / (2 * f.abs().max().clamp_min(1e-8))
-        c1.image(to_pil(torch.cat(list(f), dim=-1), scale), caption="directions of uncertainty (factor columns)")
-    c3.markdown(f"**{METHODS[res.method].label}**")
-    c3.table(pd.DataFrame({"metric": list(metrics), "value": [_fmt(v) for v in metrics.values()]})
-             .set_index("metric"))
+# What each metric means, for the table's tooltips: (column title with its unit, help)
+METRICS = {
+    "F1": ("F1 (missing pixels)", "F1 score of ink on the missing pixels, the fill thresholded at 0.5. Higher is "
+                                  "better. A faint stroke below 0.5 everywhere counts as no ink, so F1 can be 0."),
+    "accuracy": ("accuracy", "Fraction of missing pixels right after thresholding the fill at 0.5. Higher is better."),
+    "MSE": ("MSE", "Mean squared error on the missing pixels, intensities in [0, 1]. Lower is better."),
+    "PSNR (dB)": ("PSNR (dB)", "Peak signal-to-noise ratio on the missing pixels. Higher is better."),
+    "SSIM": ("SSIM (whole image)", "Structural similarity of the completed image with the original, 1 = same."),
+    "NLL (nats)": ("NLL (nats)", "−log p(true missing pixels | observed pixels), summed over the missing pixels: "
+                                 "how surprised the model is by the truth. Lower is better."),
+    "NLL density (nats)": ("NLL (nats, density)", "−log of the Gaussian density of the true missing pixels given "
+                                                  "the observed ones, summed over the missing pixels. Lower is "
+                                                  "better; a density, so it can be negative."),
+    "time (s)": ("time (s)", "Wall time of this method on this server, seconds."),
+}
 
 
-def _trace_figure(traces: dict[str, ChainTrace], what: str, title: str, y: str) -> go.Figure:
+PAGE_BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "inpainting_page.json"
+
+
+def _chain_work(s: Settings) -> int:
+    return (s.warm_start + s.steps) * s.chains
+
+
+def estimate_caption(chosen: list[str], settings: Settings, dataset: str, last: dict | None) -> str:
+    """How long Run will take: the last run's time per method on this data set, chains scaled by their
+    work ((warm start + steps) × chains); before any run, the benchmark's default run."""
+    if last and last["dataset"] == dataset:
+        times = {res.method: res.seconds for res, _, _ in last["rows"]}
+        if all(m in times for m in chosen):
+            scale = _chain_work(settings) / max(1, _chain_work(last["settings"]))
+            est = sum(times[m] * (scale if last["traces"].get(m) is not None else 1.0) for m in chosen)
+            return f"Expected time: about {est:.0f} s (from your last run on {DATASETS[dataset]})." if est >= 1 \
+                else "Expected time: under a second (from your last run)."
+    try:
+        bench = json.loads(PAGE_BENCH.read_text())
+        return (f"The default run (every method, one MNIST image) took {bench['page_total_s']:.1f} s in "
+                f"`python -m dgm_core bench inpainting_page`; longer chains take longer in proportion.")
+    except (OSError, KeyError, ValueError):
+        return ""
+
+
+def _colour(method: str, order: list[str]) -> str | None:
+    if method in COLOURS:
+        return COLOURS[method]
+    exact = [m for m in order if m not in COLOURS]
+    return EXACT_COLOURS[exact.index(method) % len(EXACT_COLOURS)] if method in exact else None
+
+
+def _key_figure(metrics: dict[str, float]) -> str:
+    return f"F1 {metrics['F1']:.2f}" if "F1" in metrics else f"MSE {metrics['MSE']:.4f}"
+
+
+def _show(col, x: torch.Tensor, caption: str | None = None) -> None:
+    """One grid picture: magnified with crisp pixels, stretched to the cell (≥ 200 px on 1280 px)."""
+    col.image(to_pil(x, max(1, math.ceil(224 / x.shape[-1]))), caption=caption, width="stretch")
+
+
+def comparison_grid(rows: list, image: torch.Tensor, mask: torch.Tensor) -> None:
+    """Original and input, then each method's fill with its spread beneath, on one colour scale."""
+    vmax = max([float(res.std.max()) for res, _, _ in rows] + [1e-6])
+    cells: list[tuple[str, torch.Tensor, torch.Tensor | None, str]] = [
+        ("original", image, masks.overlay(image, mask), "input: missing in red")]
+    for res, m, _ in rows:
+        std = res.std[0]
+        spread = colour_map(std, vmax) if float(std.max()) > 0 else None
+        cells.append((METHODS[res.method].label, res.mean[0], spread,  # a mean outside [0, 1] is clipped, as a pixel is
+                      _key_figure(m) + ("" if spread is not None else " · a point fill: no spread")))
+    for start in range(0, len(cells), GRID):
+        cols = st.columns(GRID, gap="small")
+        for col, (title, top, bottom, note) in zip(cols, cells[start:start + GRID]):
+            _show(col, top)  # pictures first, titles under them: rows stay aligned whatever a title's length
+            if bottom is not None:
+                _show(col, bottom)
+            col.caption(f"**{title}**  \n{note}")
+    c1, c2 = st.columns([2, 3], vertical_alignment="center")
+    c1.image(colour_bar(vmax), width="stretch")
+    c2.caption("Lower pictures: the **spread** of each method, the standard deviation of every missing pixel "
+               "under its conditional distribution, on one colour scale for all methods (dark = sure). "
+               "Fills are the conditional mean.")
+
+
+def metrics_table(rows: list, dataset: str) -> pd.DataFrame:
+    """One row per method; the NLL column holds one quantity per data set (see the caption)."""
+    binary = BINARY[dataset]
+    records = []
+    for res, m, _ in rows:
+        rec = {"method": METHODS[res.method].label}
+        for k, v in m.items():
+            if binary and k == "NLL density (nats)":
+                continue  # a Gaussian density on 0/1 pixels is not a probability: not comparable
+            rec[METRICS.get(k, (k, ""))[0]] = v
+        records.append(rec)
+    table = pd.DataFrame(records).set_index("method")
+    config = {title: st.column_config.NumberColumn(title, help=help_, format="%.4f" if k == "MSE" else "%.3f")
+              for k, (title, help_) in METRICS.items() if title in table.columns}
+    st.dataframe(table, column_config=config, width="stretch")
+    if binary and any(res.method in ("dmfa", "mfa") for res, _, _ in rows):
+        st.caption("DMFA and MFA model pixels as Gaussian: their density of 0/1 pixels is not a probability, "
+                   "so they have no NLL on binary images.")
+    return table
+
+
+def what_to_notice(rows: list, traces: dict[str, ChainTrace], dataset: str) -> None:
+    """Plain-words notes where a result needs one: a chain that did not move, an F1 of 0."""
+    notes = []
+    for res, m, _ in rows:
+        verdict = res.diagnostics.get("verdict")
+        acc = res.diagnostics.get("acceptance")
+        if verdict:
+            notes.append(f"**{METHODS[res.method].label}**: {verdict}")
+        elif acc is not None and res.method != "pseudo_gibbs" and float(acc.mean()) < 0.1:
+            notes.append(f"**{METHODS[res.method].label}** accepted only {float(acc.mean()):.1%} of its proposals: "
+                         "its chains barely moved from where they started, so its fill reflects the start more "
+                         "than the model's conditional.")
+        if m.get("F1") == 0.0:
+            notes.append(f"**{METHODS[res.method].label}** has F1 = 0: every missing pixel's probability of ink "
+                         "is below 0.5, so the thresholded fill has no ink at all, even if the fill shows a "
+                         "faint stroke.")
+    if notes:
+        st.info("**What to notice.** " + "  \n".join(notes), icon=":material/lightbulb:")
+
+
+def samples_panel(rows: list) -> None:
+    """A strip of draws per method (decoder means of different latent draws for Gaussian decoders)."""
+    for res, _, _ in rows:
+        n = min(res.samples.shape[1], 6)
+        if res.samples.shape[1] <= 1:
+            continue
+        strip = torch.cat([display_range(res.samples[0, i]) for i in range(n)], dim=-1)
+        st.image(to_pil(strip, max(1, math.ceil(112 / strip.shape[-2]))),
+                 caption=f"{METHODS[res.method].label}: {n} draws", width="content")
+        factors = res.diagnostics.get("factors")
+        if factors is not None:  # DMFA / MFA: the low-rank directions along which the fill may vary
+            f = factors[0]
+            f = 0.5 + f / (2 * f.abs().amax(dim=(1, 2, 3), keepdim=True).clamp_min(1e-8))
+            st.image(to_pil(torch.cat(list(f), dim=-1), max(1, math.ceil(112 / f.shape[-2]))),
+                     caption=f"{METHODS[res.method].label}: directions of uncertainty (factor columns; grey = 0)",
+                     width="content")
+
+
+def _trace_figure(traces: dict[str, ChainTrace], what: str, title: str, y: str, step: int) -> go.Figure:
     fig = go.Figure()
+    order = list(traces)
     for method, tr in traces.items():
         values = tr.log_joint.mean(1) if what == "log_joint" else tr.score
         fig.add_trace(go.Scatter(y=values.numpy(), x=list(range(1, len(values) + 1)), mode="lines",
-                                 name=METHODS[method].label, line={"color": COLOURS.get(method)}))
-    fig.update_layout(title=title, xaxis_title="iteration", yaxis_title=y, height=300,
-                      margin={"l": 10, "r": 10, "t": 40, "b": 10}, legend={"orientation": "h", "y": -0.3})
+                                 name=METHODS[method].label, line={"color": _colour(method, order)}))
+    fig.add_vline(x=step, line={"color": "#444", "dash": "dot"})
+    fig.update_layout(title=title, xaxis_title="iteration", yaxis_title=y, height=280,
+                      margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                      legend={"orientation": "h", "y": -0.35, "x": 0})
     return fig
 
 
-def sampler_insides(traces: dict[str, ChainTrace], dataset: str, image: torch.Tensor, p: str) -> None:
-    """Acceptance, log-joint and score traces, and a slider through the chains' iterations."""
+def _diagnostics_table(rows: list) -> pd.DataFrame | None:
+    keys = {"acceptance": "acceptance", "ess_log_joint": "ESS of log p(x, z)", "ess_pixels": "ESS of the fill",
+            "rhat": "split-R̂", "accepted_moves": "accepted moves after burn-in (median per chain)"}
+    records = []
+    for res, _, _ in rows:
+        d = res.diagnostics
+        if "acceptance" not in d:
+            continue
+        rec = {"method": METHODS[res.method].label}
+        for k, title in keys.items():
+            v = d.get(k)
+            if v is not None:
+                rec[title] = float(v.float().mean() if torch.is_tensor(v) else v)
+        records.append(rec)
+    return pd.DataFrame(records).set_index("method") if records else None
+
+
+def sampler_insides(traces: dict[str, ChainTrace], rows: list, dataset: str, image: torch.Tensor, p: str) -> None:
+    """Diagnostics, then a player: the step slider and ▶ Play move together, with a marker on the traces."""
     if not traces:
         return
     st.subheader("Inside the samplers")
-    mwg = traces.get("mwg")
-    cols = st.columns(3)
-    if mwg is not None:
-        acc = mwg.accepted.float().mean().item()
-        cols[0].metric("MWG acceptance rate", f"{acc:.1%}",
-                       help="Fraction of encoder proposals the Metropolis-Hastings step accepted.")
-    cols[1].metric("chains", traces[next(iter(traces))].log_joint.shape[1])
-    cols[2].metric("iterations", traces[next(iter(traces))].log_joint.shape[0])
+    table = _diagnostics_table(rows)
+    if table is not None:
+        st.dataframe(table, width="stretch", column_config={
+            "acceptance": st.column_config.NumberColumn(help="Fraction of proposed z moves accepted after "
+                                                        "burn-in (pseudo-Gibbs accepts every one)", format="%.3f"),
+            "ESS of log p(x, z)": st.column_config.NumberColumn(
+                help="Effective sample size: how many independent draws the correlated chain is worth", format="%.1f"),
+            "split-R̂": st.column_config.NumberColumn(
+                help="Compares the chains with each other: near 1 means they agree; above 1.1, they have not "
+                     "mixed", format="%.2f")})
+    first = next(iter(traces.values()))
+    st.caption(f"{first.log_joint.shape[1]} chains × {first.log_joint.shape[0]} iterations per sampler.")
+    _player(traces, dataset, image, p)
+
+
+@st.fragment
+def _player(traces: dict[str, ChainTrace], dataset: str, image: torch.Tensor, p: str) -> None:
+    s = st.session_state
+    steps = next(iter(traces.values())).snapshot_steps
+    if len(steps) < 2:
+        return
+    playing = s.get(p + "playing", False)
+    if playing:  # advance before the slider is drawn, so the slider moves with the pictures
+        s[p + "step"] = min(s.get(p + "step", 0) + 1, len(steps) - 1)
+    c1, c2 = st.columns([6, 1], vertical_alignment="bottom")
+    k = c1.select_slider("Step through the chains", options=list(range(len(steps))),
+                         format_func=lambda i: f"iteration {steps[i]}", key=p + "step")
+
+    def toggle() -> None:
+        if not s.get(p + "playing") and s.get(p + "step", 0) >= len(steps) - 1:
+            s[p + "step"] = 0  # play again from the start
+        s[p + "playing"] = not s.get(p + "playing", False)
+
+    c2.button("⏸ Pause" if playing else "▶ Play", key=p + "play", on_click=toggle,
+              help="Animate the chains: the slider and the traces' marker move with the pictures.")
+    cols = st.columns(2 * len(traces), gap="small")
+    for i, (method, tr) in enumerate(traces.items()):
+        label, j = METHODS[method].label, min(k, len(tr.snapshot_steps) - 1)
+        _show(cols[2 * i], tr.snapshot_sample[j], f"{label}: chain 1")
+        _show(cols[2 * i + 1], tr.snapshot_mean[j], f"{label}: mean over chains")
     c1, c2 = st.columns(2)
     c1.plotly_chart(_trace_figure(traces, "log_joint", "log p(x, z) along the chains (mean over chains)",
-                                  "log-joint (nats)"), key=p + "fig_lj")
+                                  "log-joint (nats)", steps[k]), key=p + "fig_lj")
     if all(len(t.score) for t in traces.values()):
         name = "F1 of the missing pixels" if BINARY[dataset] else "MSE of the missing pixels"
-        c2.plotly_chart(_trace_figure(traces, "score", f"{name} against iteration", name), key=p + "fig_score")
-    steps = traces[next(iter(traces))].snapshot_steps
-    if len(steps) > 1:
-        c1, c2 = st.columns([5, 1], vertical_alignment="bottom")
-        k = c1.select_slider("Step through the chains", options=list(range(len(steps))),
-                             format_func=lambda i: f"iteration {steps[i]}", key=p + "step")
-        play = c2.button("▶ Play", key=p + "play", help="Animate the chains from the first iteration.")
-        scale = SCALE.get(image.shape[-1], 2)
-        slots = [col.empty() for col in st.columns(len(traces) * 2)]
-
-        def show(k: int) -> None:
-            for i, (method, tr) in enumerate(traces.items()):
-                label, j = METHODS[method].label, min(k, len(tr.snapshot_steps) - 1)
-                slots[2 * i].image(to_pil(tr.snapshot_sample[j], scale), caption=f"{label}: chain 1, it. {steps[j]}")
-                slots[2 * i + 1].image(to_pil(tr.snapshot_mean[j], scale), caption=f"{label}: mean over chains")
-
-        if play:  # an animation inside this run; the slider keeps its own position
-            for j in range(len(steps)):
-                show(j)
-                time.sleep(0.08)
-        show(k)
+        c2.plotly_chart(_trace_figure(traces, "score", f"{name} against iteration", name, steps[k]),
+                        key=p + "fig_score")
+    if playing:
+        if k >= len(steps) - 1:
+            s[p + "playing"] = False
+        else:
+            time.sleep(0.12)
+        try:
+            st.rerun(scope="fragment")
+        except StreamlitInvalidLayoutContextError:  # a full run while playing: stop rather than rerun the app
+            s[p + "playing"] = False
 
 
 def downloads(rows: list, image: torch.Tensor, mask: torch.Tensor, p: str) -> None:
@@ -101,7 +267,8 @@ def downloads(rows: list, image: torch.Tensor, mask: torch.Tensor, p: str) -> No
     masked = masks.overlay(image, mask)
     grid = [("original", [image]), ("masked", [masked])]
     for res, _, _ in rows:
-        strip = [res.mean[0]] + [res.samples[0, i].clamp(0, 1) for i in range(min(res.samples.shape[1], 6))]
+        strip = [res.mean[0]] + [display_range(res.samples[0, i])
+                                                for i in range(min(res.samples.shape[1], 6))]
         grid.append((METHODS[res.method].label, strip + [colour_map(res.std[0])]))
     table = pd.DataFrame([{"method": METHODS[res.method].label, **m} for res, m, _ in rows])
     csv = io.StringIO()

@@ -41,7 +41,10 @@ PAGES: tuple[PageInfo, ...] = (
 
 def setup_page() -> None:
     """Page config and shared session state; the first call of every page file, on every run."""
-    st.set_page_config(page_title="DGM Lab", page_icon=":material/blur_on:", layout="wide")
+    # navigation is a top bar (app.py); the sidebar stays closed, so a cold deep link, which shows
+    # Streamlit's automatic list of page files there, opens with the whole width for the page too
+    st.set_page_config(page_title="DGM Lab", page_icon=":material/blur_on:", layout="wide",
+                       initial_sidebar_state="collapsed")
     keep_registered()  # choices made on a page survive a visit to another page
 
 
