@@ -53,17 +53,6 @@ def colour_bar(vmax: float, width: int = 420, height: int = 18) -> Image.Image:
     return img
 
 
-def display_range(x: torch.Tensor) -> torch.Tensor:
-    """Map an image to [0, 1] for display: unchanged when it is already there; otherwise its whole range
-    (a Gaussian draw can overshoot by far) is scaled linearly into [0, 1], so the picture shows its
-    structure instead of clipped solid blocks."""
-    lo, hi = float(x.min()), float(x.max())
-    if lo >= -0.02 and hi <= 1.02:
-        return x.clamp(0, 1)
-    lo, hi = min(lo, 0.0), max(hi, 1.0)
-    return (x - lo) / (hi - lo)
-
-
 def png_bytes(img: Image.Image) -> bytes:
     buf = io.BytesIO()
     img.save(buf, format="PNG")

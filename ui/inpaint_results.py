@@ -21,7 +21,7 @@ from streamlit.errors import StreamlitInvalidLayoutContextError
 from dgm_core import masks
 from dgm_core.demos.inpainting import BINARY, DATASETS, METHODS, ChainTrace, Settings
 from dgm_core.imputation import Imputation
-from ui.imaging import colour_bar, colour_map, display_range, grid_png, png_bytes, to_pil
+from ui.imaging import colour_bar, colour_map, grid_png, png_bytes, to_pil
 
 GRID = 5  # cells per row: 5 × ~210 px on 1280 px
 COLOURS = {"pseudo_gibbs": "#0072B2"}  # method id -> trace colour; the exact chains get the warm ones below
@@ -151,21 +151,30 @@ def what_to_notice(rows: list, traces: dict[str, ChainTrace], dataset: str) -> N
 
 
 def samples_panel(rows: list) -> None:
-    """A strip of draws per method (decoder means of different latent draws for Gaussian decoders)."""
+    """A strip of draws per method. For DMFA and MFA, whose Gaussian draws are dominated by independent
+    per-pixel noise, the strip shows the structured part (fill + Σ ε_k a_k) and the fill moved one
+    standard deviation either way along each direction of uncertainty, which read as images."""
+    g = torch.Generator().manual_seed(0)
     for res, _, _ in rows:
-        n = min(res.samples.shape[1], 6)
-        if res.samples.shape[1] <= 1:
-            continue
-        strip = torch.cat([display_range(res.samples[0, i]) for i in range(n)], dim=-1)
-        st.image(to_pil(strip, max(1, math.ceil(112 / strip.shape[-2]))),
-                 caption=f"{METHODS[res.method].label}: {n} draws", width="content")
+        label = METHODS[res.method].label
         factors = res.diagnostics.get("factors")
-        if factors is not None:  # DMFA / MFA: the low-rank directions along which the fill may vary
-            f = factors[0]
-            f = 0.5 + f / (2 * f.abs().amax(dim=(1, 2, 3), keepdim=True).clamp_min(1e-8))
-            st.image(to_pil(torch.cat(list(f), dim=-1), max(1, math.ceil(112 / f.shape[-2]))),
-                     caption=f"{METHODS[res.method].label}: directions of uncertainty (factor columns; grey = 0)",
-                     width="content")
+        if factors is not None:
+            a, fill = factors[0].cpu(), res.mean[0]  # a: (K, C, H, W), zero on observed pixels
+            eps = torch.randn(6, a.shape[0], generator=g)
+            draws = [fill + torch.einsum("k,kchw->chw", e, a) for e in eps]
+            _strip(draws, f"{label}: 6 draws of the low-rank part (fill + Σ ε_k a_k, ε ~ N(0, I); the "
+                          "per-pixel noise term is left out so that the structure shows)")
+            moves = [fill + sign * a[k] for k in range(min(a.shape[0], 5)) for sign in (-1, 1)]
+            _strip(moves, f"{label}: the fill moved one standard deviation − / + along each of its first "
+                          f"{min(a.shape[0], 5)} directions of uncertainty")
+        elif res.samples.shape[1] > 1:
+            n = min(res.samples.shape[1], 6)
+            _strip([res.samples[0, i] for i in range(n)], f"{label}: {n} draws")
+
+
+def _strip(images: list[torch.Tensor], caption: str) -> None:
+    strip = torch.cat([x.clamp(0, 1) for x in images], dim=-1)
+    st.image(to_pil(strip, max(1, math.ceil(112 / strip.shape[-2]))), caption=caption, width="content")
 
 
 def _trace_figure(traces: dict[str, ChainTrace], what: str, title: str, y: str, step: int) -> go.Figure:
@@ -267,7 +276,7 @@ def downloads(rows: list, image: torch.Tensor, mask: torch.Tensor, p: str) -> No
     masked = masks.overlay(image, mask)
     grid = [("original", [image]), ("masked", [masked])]
     for res, _, _ in rows:
-        strip = [res.mean[0]] + [display_range(res.samples[0, i])
+        strip = [res.mean[0]] + [res.samples[0, i].clamp(0, 1)
                                                 for i in range(min(res.samples.shape[1], 6))]
         grid.append((METHODS[res.method].label, strip + [colour_map(res.std[0])]))
     table = pd.DataFrame([{"method": METHODS[res.method].label, **m} for res, m, _ in rows])
