@@ -8,8 +8,7 @@ from dgm_core.demos.inpainting import (DATASETS, DEFAULT_METHODS, METHODS, Setti
 from ui import loaders
 from ui.image_source import image_picker
 from ui.imaging import to_pil
-from ui.inpaint_results import (comparison_grid, downloads, estimate_caption, metrics_table, samples_panel,
-                                sampler_insides, what_to_notice)
+from ui.inpaint_results import estimate_caption, results_view
 from ui.mask_editor import PRESET_KEYS, mask_editor
 from ui.pages import setup_page
 from ui.state import Param, sync_url, url_state
@@ -40,6 +39,9 @@ st.markdown(
     "the accept/reject step), **MIWAE** importance sampling and **DMFA**. Metrics are on the missing pixels only."
 )
 
+# Results go above the set-up once there are any: on a 1280×720 projector they are then on the first
+# screen after Run, instead of a page below the controls.
+results_slot = st.container()
 c_img, c_mask, c_run = st.columns([1, 1, 1.15], gap="medium")
 with c_img:
     st.subheader("1 · Image")
@@ -137,25 +139,10 @@ if s.get(P + "pending"):
 
 results = s.get(P + "results")
 if results:
-    st.subheader("4 · Results")
-    r_img, r_mask, rows = results["image"], results["mask"], results["rows"]
     current = (results["dataset"] == dataset and image is not None and mask is not None
                and torch.equal(results["image"], image) and torch.equal(results["mask"], mask)
                and results["methods"] == list(chosen) and results["settings"] == settings)
-    if not current:
-        st.warning("Stale: these results are for the inputs described below, which have changed since. "
-                   "Press **Run** to compute them for the current image, mask, methods and settings.",
-                   icon=":material/history:")
-    st.caption(f"Computed on {DATASETS[results['dataset']]} {results['what']} "
-               f"({masks.missing_fraction(r_mask):.0%} missing).")
-    for problem in results.get("problems", []):
-        st.warning(problem)
-    comparison_grid(rows, r_img, r_mask)
-    metrics_table(rows, results["dataset"])
-    what_to_notice(rows, results["traces"], results["dataset"])
-    with st.expander("Draws from each method"):
-        samples_panel(rows)
-    sampler_insides(results["traces"], rows, results["dataset"], r_img, P)
-    downloads(rows, r_img, r_mask, P)
+    with results_slot:
+        results_view(results, current, P)
 
 sync_url(SPEC, P)

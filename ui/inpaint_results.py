@@ -6,6 +6,7 @@ or playing it reruns only the player.
 """
 from __future__ import annotations
 
+import html
 import io
 import json
 import math
@@ -89,19 +90,21 @@ def comparison_grid(rows: list, image: torch.Tensor, mask: torch.Tensor) -> None
     """Original and input, then each method's fill with its spread beneath, on one colour scale."""
     vmax = max([float(res.std.max()) for res, _, _ in rows] + [1e-6])
     cells: list[tuple[str, torch.Tensor, torch.Tensor | None, str]] = [
-        ("original", image, masks.overlay(image, mask), "input: missing in red")]
+        ("original", image, masks.overlay(image, mask), "below: missing in red")]
     for res, m, _ in rows:
         std = res.std[0]
         spread = colour_map(std, vmax) if float(std.max()) > 0 else None
         cells.append((METHODS[res.method].label, res.mean[0], spread,  # a mean outside [0, 1] is clipped, as a pixel is
-                      _key_figure(m) + ("" if spread is not None else " · a point fill: no spread")))
+                      _key_figure(m) + ("" if spread is not None else " · point fill, no spread")))
     for start in range(0, len(cells), GRID):
         cols = st.columns(GRID, gap="small")
         for col, (title, top, bottom, note) in zip(cols, cells[start:start + GRID]):
-            _show(col, top)  # pictures first, titles under them: rows stay aligned whatever a title's length
+            # a title box of fixed height (two lines), so the pictures of a row stay aligned
+            col.markdown(f'<div style="height:3.3em;line-height:1.25;overflow:hidden"><b>{html.escape(title)}</b>'
+                         f'<br><span style="opacity:0.7">{html.escape(note)}</span></div>', unsafe_allow_html=True)
+            _show(col, top)
             if bottom is not None:
                 _show(col, bottom)
-            col.caption(f"**{title}**  \n{note}")
     c1, c2 = st.columns([2, 3], vertical_alignment="center")
     c1.image(colour_bar(vmax), width="stretch")
     c2.caption("Lower pictures: the **spread** of each method, the standard deviation of every missing pixel "
@@ -269,6 +272,27 @@ def _player(traces: dict[str, ChainTrace], dataset: str, image: torch.Tensor, p:
             st.rerun(scope="fragment")
         except StreamlitInvalidLayoutContextError:  # a full run while playing: stop rather than rerun the app
             s[p + "playing"] = False
+
+
+def results_view(results: dict, current: bool, p: str) -> None:
+    """Everything a run produced: grid, metrics, notes, draws, the samplers' insides and downloads."""
+    st.subheader("Results")
+    r_img, r_mask, rows, dataset = results["image"], results["mask"], results["rows"], results["dataset"]
+    if not current:
+        st.warning("Stale: these results are for the inputs described here, which have changed since. "
+                   "Press **Run** to compute them for the current image, mask, methods and settings.",
+                   icon=":material/history:")
+    st.caption(f"Computed on {DATASETS[dataset]} {results['what']} ({masks.missing_fraction(r_mask):.0%} missing).")
+    for problem in results.get("problems", []):
+        st.warning(problem)
+    comparison_grid(rows, r_img, r_mask)
+    metrics_table(rows, dataset)
+    what_to_notice(rows, results["traces"], dataset)
+    with st.expander("Draws from each method"):
+        samples_panel(rows)
+    sampler_insides(results["traces"], rows, dataset, r_img, p)
+    downloads(rows, r_img, r_mask, p)
+    st.divider()
 
 
 def downloads(rows: list, image: torch.Tensor, mask: torch.Tensor, p: str) -> None:

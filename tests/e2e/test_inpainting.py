@@ -32,7 +32,7 @@ def test_draw_image_and_mask_then_compare_methods(page, app_url):
     expect(page.get_by_text("of pixels missing").locator("visible=true").first).to_be_visible(timeout=60_000)
     page.get_by_role("button", name="Run").click()
     wait_for_app(page, timeout=120_000)
-    expect(page.get_by_role("heading", name="4 · Results")).to_be_visible(timeout=120_000)
+    expect(page.get_by_role("heading", name="Results")).to_be_visible(timeout=120_000)
     expect(page.get_by_text("Inside the samplers")).to_be_visible()
     expect(page.get_by_test_id("stDataFrame").first).to_contain_text("F1 (missing pixels)")
     shots = ROOT / ".screens"
