@@ -6,7 +6,7 @@ from dgm_core import masks, pretrained
 from dgm_core.demos.inpainting import (DATASETS, DEFAULT_METHODS, METHODS, Settings, available_methods, run_method,
                                       score)
 from ui import loaders
-from ui.image_source import image_picker
+from ui.image_source import default_index, default_note, image_picker
 from ui.imaging import to_pil
 from ui.inpaint_results import estimate_caption, results_view
 from ui.mask_editor import PRESET_KEYS, mask_editor
@@ -18,7 +18,7 @@ setup_page()
 P = "inp_"
 SPEC = {
     "ds": Param("mnist", choices=list(DATASETS)), "src": Param("Gallery", choices=["Gallery", "Upload", "Draw"]),
-    "idx": Param(0, lo=0, hi=10**6), "msrc": Param("Preset", choices=["Preset", "Draw", "Upload"]),
+    "idx": Param(default_index(), lo=0, hi=10**6), "msrc": Param("Preset", choices=["Preset", "Draw", "Upload"]),
     "preset": Param("bottom", choices=PRESET_KEYS), "miss": Param(50, lo=5, hi=95), "size": Param(14, lo=2, hi=63),
     "nrect": Param(1, lo=1, hi=10), "mseed": Param(0, lo=0, hi=10**6),
     "methods": Param(list(DEFAULT_METHODS), choices=list(METHODS)),
@@ -49,6 +49,8 @@ with c_img:
     image, image_what = image_picker(dataset, P)
     if image is not None:
         st.image(to_pil(image, 8 if image.shape[-1] <= 32 else 4), caption=image_what, width=224)
+        if s[P + "src"] == "Gallery" and (note := default_note(dataset, s[P + "idx"])):
+            st.caption(note)
 with c_mask:
     st.subheader("2 · Mask")
     mask, mask_what = (None, "")
