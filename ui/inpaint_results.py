@@ -63,11 +63,11 @@ def estimate_caption(chosen: list[str], settings: Settings, dataset: str, last: 
             return f"Expected time: about {est:.0f} s (from your last run on {DATASETS[dataset]})." if est >= 1 \
                 else "Expected time: under a second (from your last run)."
     try:
-        bench = json.loads(PAGE_BENCH.read_text())
-        return (f"The default run (every method, one MNIST image) took {bench['page_total_s']:.1f} s in "
-                f"`python -m dgm_core bench inpainting_page`; longer chains take longer in proportion.")
+        bench = json.loads(PAGE_BENCH.read_text())["datasets"][dataset]
     except (OSError, KeyError, ValueError):
         return ""
+    return (f"The default run (every method, one {DATASETS[dataset]} image) took {bench['page_total_s']:.1f} s "
+            "in `python -m dgm_core bench inpainting_page`; longer chains take longer in proportion.")
 
 
 def _colour(method: str, order: list[str]) -> str | None:
