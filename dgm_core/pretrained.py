@@ -29,6 +29,7 @@ FAMILIES: dict[str, str] = {
     "dmfa": "dgm_core.models.dmfa:DMFA",
     "mfa": "dgm_core.models.mfa:MFA",
     "notmiwae-conv": "dgm_core.models.notmiwae_conv:ConvNotMIWAE",
+    "notmiwae-tabular": "dgm_core.models.notmiwae:NotMIWAE",
 }
 
 
