@@ -2,37 +2,40 @@
 
 Ipsen, Mattei & Frellsen, "not-MIWAE: Deep Generative Modelling with Missing not at Random Data",
 ICLR 2021, arXiv 2006.12871. The computing is dgm_core.demos.mnar; widgets and figures are ui.mnar_widgets.
+It opens on the case benchmarks/mnar_default.py chose, with the shipped run trained at the paper's budget;
+only the open tab computes (st.tabs with on_change="rerun"). The images part is pages/mnar_images.py.
 """
 import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dgm_core import data
+from dgm_core import data, pretrained
 from dgm_core.demos import mnar as mnar_lab
 from ui import mnar_widgets as w
-from ui.pages import setup_page
+from ui.pages import PAGES, page_link, setup_page
 from ui.state import sync_url, url_state
 
 setup_page()
 
 st.title("MNAR lab: not-MIWAE")
-st.markdown(
-    "When a value goes missing **because of the value itself** (a sensor that saturates, an income "
-    "nobody reports), imputers that ignore *why* data are missing are biased. **not-MIWAE** (Ipsen, "
-    "Mattei & Frellsen, ICLR 2021) learns the missingness mechanism p(s | x) together with the data; "
-    "MIWAE and the classical imputers do not. Choose a table and a mechanism, then train both.")
+st.markdown("When values go missing **because of their own value** (a sensor that saturates, an income nobody reports), "
+            "imputers that ignore *why* are biased. **not-MIWAE** (Ipsen, Mattei & Frellsen, ICLR 2021) learns the "
+            "mechanism p(s | x) with the data; MIWAE and the classical imputers do not.")
 
 s = st.session_state
 for warning in url_state(w.SPEC, w.P):
     st.warning(warning)
 
-# ---------------------------------------------------------------- data
-c1, c2, c3 = st.columns([2, 1, 1])
+# ---------------------------------------------------------------- data and mechanism
+c1, c2, c3, c4 = st.columns([2, 3, 1, 2])
 source = c1.selectbox("Table", w.SPEC["table"].choices, key=w.P + "table",
                       on_change=lambda: s.update({w.P + "nf": 0}))  # a new table: censor half its features
-seed = int(c2.number_input("Seed", 0, 10_000, key=w.P + "seed"))
-preset = c3.selectbox("Training preset", w.SPEC["preset"].choices, key=w.P + "preset",
-                      help="tiny: seconds; small: well under a minute; medium: several minutes (cached)")
+mechanism = c2.selectbox("Missingness mechanism", w.SPEC["mech"].choices, format_func=w.MECHANISMS.get,
+                         key=w.P + "mech")
+seed = int(c3.number_input("Seed", 0, 10_000, key=w.P + "seed"))
+preset = c4.selectbox("Training", w.SPEC["preset"].choices, format_func=w.PRESET_LABELS.get, key=w.P + "preset",
+                      help="paper budget: precomputed for the opening case only; tiny: seconds; small: under a "
+                           "minute; medium: several minutes (all cached)")
 csv_bytes = None
 if source == "upload CSV":
     up = st.file_uploader("A numeric CSV with a header line (empty cells = missing; incomplete rows are dropped)",
@@ -52,74 +55,109 @@ try:
 except (ValueError, data.DatasetNotFoundError) as e:
     st.error(str(e))
     st.stop()
-st.caption(f"{x.shape[0]} rows × {x.shape[1]} features" + (f"; {dropped} incomplete rows dropped" if dropped else ""))
-
-# ---------------------------------------------------------------- mechanism
-mechanism = st.selectbox("Missingness mechanism", w.SPEC["mech"].choices, format_func=w.MECHANISMS.get,
-                         key=w.P + "mech")
-params = w.mechanism_params(mechanism, x.shape[1])
-st.latex(w.FORMULAS[mechanism])
+p1, p2 = st.columns([3, 1])
+with p1:
+    params = w.mechanism_params(mechanism, x.shape[1])
 sync_url((*w.BASE_KEYS, *w.MECHANISM_KEYS[mechanism]), w.P)
 try:
     sim = mnar_lab.simulate(x, mechanism, params, seed)
 except ValueError as e:
     st.error(str(e))
     st.stop()
+p2.caption(f"{x.shape[0]} rows × {x.shape[1]} features" + (f" ({dropped} incomplete rows dropped)" if dropped else "")
+           + f"; {sim.missing.rate:.1%} of the entries hidden. Clipped faces have their own page:")
+with p2:
+    page_link(next(p for p in PAGES if p.url_path == "mnar_images"))
 
-tab_mech, tab_imp, tab_sup, tab_img = st.tabs(["Missingness", "Imputation", "Supervised", "Images"])
-with tab_mech:
-    m1, m2 = st.columns([1, 3])
-    m1.metric("Realised missing rate", f"{sim.missing.rate:.1%}")
-    m1.dataframe(pd.DataFrame({"missing": sim.missing.rate_per_feature}, index=list(columns)).style.format("{:.1%}"),
-                 height=260)
-    m2.plotly_chart(w.curve_figure(sim, columns), width="stretch")
-    j_hist = st.selectbox("Feature", range(len(columns)), format_func=lambda j: columns[j], key=w.P + "hist_feature")
-    st.plotly_chart(w.histogram_figure(sim, j_hist, columns[j_hist]), width="stretch")
-
+tab_imp, tab_mech, tab_sup = st.tabs(["Imputation", "Missingness", "Supervised"], key=w.P + "tab", on_change="rerun")
 key = w.settings_key(source=source, csv=hash(csv_bytes), mech=mechanism, params=params, preset=preset, seed=seed)
-with tab_imp:
-    st.markdown("MIWAE maximises a bound on log p(x°); not-MIWAE on log p(x°, s), with the self-masking model "
-                "P(s=1 | x) = σ(−W (x − b)) per feature (*known*: the direction of W is given). RMSE is on the "
-                "missing entries, in standard deviations.")
-    if st.button("Train MIWAE and not-MIWAE", type="primary", key=w.P + "train"):
-        s[w.P + "fit_key"] = key
-    if s.get(w.P + "fit_key") == key:
-        fits = w.fit_all(key, sim, preset, seed)  # shows a progress bar and live curves while it trains
-        table = pd.DataFrame({"method": [mnar_lab.label(m) for m in fits],
-                              "RMSE (missing, sd units)": [f.rmse for f in fits.values()]})
-        st.dataframe(table.set_index("method").style.format("{:.3f}"), key=w.P + "rmse_table")
-        best = min(fits, key=lambda k: fits[k].rmse)
-        st.success(f"Lowest RMSE: **{mnar_lab.label(best)}** ({fits[best].rmse:.3f}).")
-        j = st.selectbox("Scatter feature", range(len(columns)), format_func=lambda j: columns[j],
-                         key=w.P + "scatter_feature", index=int(np.argmax(sim.missing.rate_per_feature)))
-        shown = {k: v for k, v in fits.items() if k in ("miwae", "notmiwae", "notmiwae_known", "MICE")}
-        st.plotly_chart(w.scatter_figure(sim, shown, j, columns[j]), width="stretch")
-        st.subheader("Recovered vs true mechanism")
-        mech = w.mechanism_table(sim, fits, columns)
-        st.dataframe(mech, width="stretch")
+
+
+def show_fits(fits: dict, source_note: str) -> None:
+    table = w.rmse_table(fits)
+    r1, r2 = st.columns([5, 6])
+    best = min(fits, key=lambda k: fits[k].rmse)
+    r1.success(f"Lowest RMSE: **{mnar_lab.label(best)}** ({fits[best].rmse:.3f}).")
+    r1.dataframe(table.style.format({"RMSE (missing, sd)": "{:.3f}"}), key=w.P + "rmse_table",
+                 column_config={"_index": st.column_config.TextColumn("method", width="medium"),
+                                "effective samples": st.column_config.TextColumn(help=w.ESS_HELP),
+                                "RMSE (missing, sd)": st.column_config.NumberColumn(
+                                    help="root mean squared error on the hidden entries, in standard deviations "
+                                         "of the complete column (every hidden entry of the table)")})
+    r1.markdown(w.notice(fits, mechanism, preset))
+    r1.caption(w.ESS_HELP)
+    j = r2.selectbox("Feature", range(len(columns)), format_func=lambda j: columns[j], key=w.P + "scatter_feature",
+                     index=int(np.argmax(sim.missing.rate_per_feature)))
+    shown = {k: fits[k] for k in ("MICE", "miwae", "notmiwae") if k in fits}  # not-MIWAE drawn last, on top
+    r2.plotly_chart(w.scatter_figure(sim, shown, j, columns[j]), width="stretch")
+    if source_note:
+        st.caption(source_note)
+    with st.expander("Recovered vs true mechanism"):
+        st.dataframe(w.mechanism_table(sim, fits, columns), width="stretch", height=300)
         st.caption("W > 0: high values go missing. Thresholds are b in the data's units; a deterministic cut "
                    "(the not-MIWAE protocol) has infinite steepness, so the learnt W only needs to be large.")
-        completed = pd.DataFrame(fits["notmiwae"].imputed, columns=list(columns))
-        d1, d2 = st.columns(2)
-        d1.download_button("RMSE table (CSV)", table.to_csv(index=False), "mnar_rmse.csv", "text/csv")
-        d2.download_button("not-MIWAE completed table (CSV)", completed.to_csv(index=False), "mnar_imputed.csv",
-                           "text/csv")
+    completed = pd.DataFrame(fits["notmiwae"].imputed, columns=list(columns))
+    d1, d2 = st.columns(2)
+    d1.download_button("RMSE table (CSV)", table.to_csv(), "mnar_rmse.csv", "text/csv")
+    d2.download_button("not-MIWAE completed table (CSV)", completed.to_csv(index=False), "mnar_imputed.csv",
+                       "text/csv")
 
-with tab_sup:
-    if y is None or task is None:
-        st.info("The supervised comparison needs a target: choose one of the UCI tables (an uploaded CSV has none).")
-    else:
-        st.markdown(f"Predict **{task}** target from the incomplete features on a 30 % held-out split: "
-                    "supMIWAE and sup-not-MIWAE average p(y | x) over importance-weighted imputations; "
-                    "the baselines impute first, then fit a linear model.")
-        if st.button("Train the supervised models", key=w.P + "train_sup"):
-            s[w.P + "sup_key"] = key
-        if s.get(w.P + "sup_key") == key:
-            scores = w.supervised_all(key, sim, y, task, preset, seed)
-            label = "accuracy" if task == "classification" else "RMSE"
-            st.dataframe(pd.DataFrame({"method": list(scores), label: list(scores.values())}).set_index("method")
-                         .style.format("{:.3f}"))
 
-with tab_img:
-    from ui import mnar_images
-    mnar_images.render(seed)
+if tab_imp.open:
+    with tab_imp:
+        default_case = w.is_default(source, mechanism, params, seed)
+        fits, source_note = None, ""
+        if preset == "paper" and default_case:
+            try:
+                fits, cards = w.shipped(sim)
+                source_note = ("Precomputed, so it shows at once: each model trained "
+                               f"{cards['notmiwae'].metrics['iterations']:,} iterations (the paper's budget) by "
+                               + ", ".join(f"`{c.command}`" for c in cards.values())
+                               + "; this table and mechanism were chosen by `python -m dgm_core bench mnar_default`. "
+                                 "To train yourself, pick a budget under **Training**.")
+            except pretrained.PretrainedError as e:
+                st.info(f"{e} Meanwhile pick a budget under **Training** to train here.")
+        elif preset == "paper":
+            st.info("The paper's budget (100 000 iterations per model, minutes each) is precomputed only for the "
+                    "opening case. To train on these settings pick **tiny**, **small** or **medium** under "
+                    "**Training**, or go back.")
+            st.button("Back to the opening case", key=w.P + "reset", on_click=w.reset_to_default)
+        else:
+            st.markdown("MIWAE maximises a bound on log p(x°); not-MIWAE on log p(x°, s), with the self-masking "
+                        "model P(s=1 | x) = σ(−W (x − b)) per feature (*known*: the direction of W is given).")
+            if st.button("Train MIWAE and not-MIWAE", type="primary", key=w.P + "train"):
+                s[w.P + "fit_key"] = key
+            if s.get(w.P + "fit_key") == key:
+                fits = w.fit_all(key, sim, preset, seed)  # a progress bar and live curves while it trains
+        if fits is not None:
+            show_fits(fits, source_note)
+
+if tab_mech.open:
+    with tab_mech:
+        st.latex(w.FORMULAS[mechanism])
+        m1, m2, m3 = st.columns([2, 3, 3])
+        j = m1.selectbox("Highlighted feature", range(len(columns)), format_func=lambda j: columns[j],
+                         key=w.P + "hist_feature")
+        m1.dataframe(pd.DataFrame({"missing": sim.missing.rate_per_feature}, index=list(columns))
+                     .style.format("{:.1%}"), height=250)
+        m2.plotly_chart(w.curve_figure(sim, columns, j), width="stretch")
+        m3.plotly_chart(w.histogram_figure(sim, j, columns[j]), width="stretch")
+
+if tab_sup.open:
+    with tab_sup:
+        if y is None or task is None:
+            st.info("The supervised comparison needs a target: choose one of the UCI tables (an uploaded CSV has none).")
+        elif preset == "paper":
+            st.info("The supervised models are trained here, live: pick **tiny**, **small** or **medium** under "
+                    "**Training** first.")
+        else:
+            st.markdown(f"Predict **{task}** target from the incomplete features on a 30 % held-out split: "
+                        "supMIWAE and sup-not-MIWAE average p(y | x) over importance-weighted imputations; "
+                        "the baselines impute first, then fit a linear model.")
+            if st.button("Train the supervised models", key=w.P + "train_sup"):
+                s[w.P + "sup_key"] = key
+            if s.get(w.P + "sup_key") == key:
+                scores = w.supervised_all(key, sim, y, task, preset, seed)
+                label = "accuracy" if task == "classification" else "RMSE"
+                st.dataframe(pd.DataFrame({"method": list(scores), label: list(scores.values())}).set_index("method")
+                             .style.format("{:.3f}"))

@@ -35,10 +35,13 @@ FORMULAS = {
 }
 
 
+PRESET_LABELS = {"paper": "paper budget (precomputed)", "tiny": "train: tiny", "small": "train: small",
+                 "medium": "train: medium"}
 P = "mnar_"  # the page's session-state and URL prefix
 SPEC = {
     "table": Param("breast", choices=[*data.TABLES, "upload CSV"]), "seed": Param(0, lo=0, hi=10_000),
-    "preset": Param("small", choices=list(mnar_lab.PRESETS)), "mech": Param("notmiwae_uci", choices=list(MECHANISMS)),
+    "preset": Param("paper", choices=["paper", *mnar_lab.LIVE_PRESETS]),
+    "mech": Param("notmiwae_uci", choices=list(MECHANISMS)),
     # the mechanisms' parameters; only the chosen mechanism's are kept in the URL
     "offset": Param(0.0, lo=-1.0, hi=1.0), "nf": Param(0, lo=0, hi=10_000),  # nf 0: half of the features
     "p": Param(0.3, lo=0.05, hi=0.9), "dir": Param("high", choices=["high", "low"]), "k": Param(3.0, lo=0.5, hi=10.0),
@@ -84,20 +87,42 @@ def mechanism_params(mechanism: str, n_features: int) -> dict:
     return {"p": p}
 
 
-def curve_figure(sim: mnar_lab.Simulated, columns) -> go.Figure:
+# Okabe & Ito's colour-blind-safe palette; MIWAE and not-MIWAE far apart (blue / vermillion)
+COLOURS = {"MIWAE": "#0072B2", "not-MIWAE": "#D55E00", "not-MIWAE, known direction": "#CC79A7",
+           "MICE": "#009E73", "kNN": "#E69F00", "mean": "#777777", "missForest": "#56B4E9"}
+FAINT = "rgba(140, 140, 140, 0.35)"
+SD_RANGE = 4.0  # mechanism curves are drawn over ±4 sd of the complete column
+TOP_LEGEND = dict(orientation="h", yanchor="bottom", y=1.02, x=0, xanchor="left")  # above the plot, not on an axis
+
+
+def curve_figure(sim: mnar_lab.Simulated, columns, j: int) -> go.Figure:
+    """P(missing | value) of every feature against its value in sd from the complete column's mean;
+    feature ``j`` highlighted, the others faint (their names on hover), no legend."""
+    x = sim.x
+    sd = np.where(x.std(0) > 0, x.std(0), 1.0)
+    curves = missing_curve((x - x.mean(0)) / sd, sim.missing)
     fig = go.Figure()
-    for j, (centres, prob) in enumerate(missing_curve(sim.z, sim.missing)):
-        fig.add_scatter(x=centres, y=prob, mode="lines", name=str(columns[j])[:24])
-    fig.update_layout(height=320, margin=dict(t=30, b=40), xaxis_title="value (standardised: (x - mean) / sd)",
-                      yaxis_title="P(missing | value)", yaxis_range=[-0.02, 1.02], title="Mechanism per feature")
+    for i, (centres, prob) in enumerate(curves):
+        if i != j:
+            fig.add_scatter(x=centres, y=prob, mode="lines", name=str(columns[i])[:24], line=dict(color=FAINT, width=1),
+                            showlegend=False, hovertemplate="%{fullData.name}<extra></extra>")
+    centres, prob = curves[j]
+    fig.add_scatter(x=centres, y=prob, mode="lines+markers", name=str(columns[j]), showlegend=False,
+                    line=dict(color=COLOURS["not-MIWAE"], width=3), marker=dict(size=5))
+    fig.update_layout(height=300, margin=dict(t=40, b=50, l=60, r=20), title=f"P(missing | value): <b>{columns[j]}</b>"
+                      " (grey: the other features)", xaxis_title="value (sd from the column's mean)",
+                      yaxis_title="P(missing | value)", yaxis_range=[-0.02, 1.02], xaxis_range=[-SD_RANGE, SD_RANGE])
     return fig
 
 
 def histogram_figure(sim: mnar_lab.Simulated, j: int, name: str) -> go.Figure:
     fig = go.Figure()
-    fig.add_histogram(x=sim.x[sim.mask[:, j], j], name="observed", opacity=0.6, nbinsx=40)
-    fig.add_histogram(x=sim.x[~sim.mask[:, j], j], name="missing (hidden truth)", opacity=0.6, nbinsx=40)
-    fig.update_layout(barmode="overlay", height=300, margin=dict(t=30, b=40), xaxis_title=name, title=name)
+    miss = ~sim.mask[:, j]
+    fig.add_histogram(x=sim.x[~miss, j], name="observed", opacity=0.65, nbinsx=40, marker_color=COLOURS["MIWAE"])
+    fig.add_histogram(x=sim.x[miss, j], name="missing (hidden truth)", opacity=0.65, nbinsx=40,
+                      marker_color=COLOURS["not-MIWAE"])
+    fig.update_layout(barmode="overlay", height=300, margin=dict(t=40, b=50, l=60, r=20), xaxis_title=name,
+                      yaxis_title="rows", legend=TOP_LEGEND)
     return fig
 
 
@@ -106,11 +131,13 @@ def training_figure(curves: dict[str, list]) -> go.Figure:
     for name, curve in curves.items():
         if curve:
             it, loss, rmse = zip(*curve)
-            fig.add_scatter(x=it, y=rmse, name=f"{name}: RMSE", mode="lines+markers")
-            fig.add_scatter(x=it, y=loss, name=f"{name}: -bound", mode="lines", yaxis="y2", line=dict(dash="dot"))
-    fig.update_layout(height=320, margin=dict(t=30, b=40), xaxis_title="iteration",
-                      yaxis=dict(title="RMSE on missing (live, 200 rows)"),
-                      yaxis2=dict(title="loss (-bound)", overlaying="y", side="right"), title="Training")
+            colour = COLOURS.get(name, "#000000")
+            fig.add_scatter(x=it, y=rmse, name=f"{name}: RMSE", mode="lines+markers", line=dict(color=colour))
+            fig.add_scatter(x=it, y=loss, name=f"{name}: loss", mode="lines", yaxis="y2",
+                            line=dict(dash="dot", color=colour))
+    fig.update_layout(height=320, margin=dict(t=60, b=50, l=60, r=60), xaxis_title="iteration", legend=TOP_LEGEND,
+                      yaxis=dict(title=f"RMSE, {mnar_lab.LIVE_ROWS}-row subset"),
+                      yaxis2=dict(title="loss (−bound)", overlaying="y", side="right", showgrid=False))
     return fig
 
 
@@ -119,12 +146,15 @@ def scatter_figure(sim: mnar_lab.Simulated, fits: dict, j: int, name: str) -> go
     truth = sim.x[miss, j]
     fig = go.Figure()
     for method, fit in fits.items():
-        fig.add_scatter(x=truth, y=fit.imputed[miss, j], mode="markers", name=mnar_lab.label(method),
-                        marker=dict(size=5, opacity=0.6))
+        label = mnar_lab.label(method)
+        fig.add_scatter(x=truth, y=fit.imputed[miss, j], mode="markers", name=label,
+                        marker=dict(size=6, opacity=0.7, color=COLOURS.get(label, "#000000")))
     lo, hi = (float(truth.min()), float(truth.max())) if miss.any() else (0.0, 1.0)
-    fig.add_scatter(x=[lo, hi], y=[lo, hi], mode="lines", name="perfect", line=dict(color="grey", dash="dash"))
-    fig.update_layout(height=380, margin=dict(t=30, b=40), xaxis_title=f"true {name}",
-                      yaxis_title=f"imputed {name}", title="True vs imputed (missing entries)")
+    fig.add_scatter(x=[lo, hi], y=[lo, hi], mode="lines", name="perfect", line=dict(color="black", dash="dash"))
+    fig.add_hline(y=float(sim.x[~miss, j].mean()) if (~miss).any() else 0.0, line=dict(color="#999999", width=1),
+                  annotation_text="mean of the observed values", annotation_position="bottom right")
+    fig.update_layout(height=360, margin=dict(t=40, b=50, l=60, r=20), xaxis_title=f"true {name}",
+                      yaxis_title=f"imputed {name}", legend=TOP_LEGEND)
     return fig
 
 
@@ -149,10 +179,13 @@ def settings_key(**settings) -> str:
     return json.dumps(settings, sort_keys=True, default=str)
 
 
-def _live_progress(total_models: int):
+def _live_progress(total_models: int, rmse_chart: bool = True):
     """A progress bar and a live training chart, created INSIDE the cached functions below so that
     Streamlit can replay them on a cache hit (it cannot replay into blocks created outside)."""
     bar, chart = st.progress(0.0, text="Training…"), st.empty()
+    if rmse_chart:
+        st.caption(f"The live RMSE is on a fixed subset of {mnar_lab.LIVE_ROWS} rows with 30 importance samples, "
+                   "measured during training; the table below scores every hidden entry of the finished model.")
     curves: dict[str, list] = {}
 
     def progress(name, it, total, loss, rmse):
@@ -177,7 +210,71 @@ def fit_all(key: str, _sim: mnar_lab.Simulated, preset: str, seed: int) -> dict:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def supervised_all(key: str, _sim: mnar_lab.Simulated, _y: np.ndarray, task: str, preset: str, seed: int) -> dict:
-    bar, progress = _live_progress(2)
+    bar, progress = _live_progress(2, rmse_chart=False)
     out = mnar_lab.supervised(_sim, _y, task, preset, seed, progress=progress)
     bar.progress(1.0, text=f"Trained with the '{preset}' preset (cached for these settings).")
     return out
+
+
+def is_default(source: str, mechanism: str, params: dict, seed: int) -> bool:
+    """The settings of the shipped precomputed run (dgm_core.demos.mnar.DEFAULT)?"""
+    d = mnar_lab.DEFAULT
+    return (source, mechanism, seed) == (d["table"], d["mechanism"], d["seed"]) and \
+        {k: float(v) for k, v in params.items()} == {k: float(v) for k, v in d["params"].items()}
+
+
+@st.cache_resource(show_spinner="Re-imputing the table with the shipped models (once per server)…", max_entries=1)
+def shipped(_sim: mnar_lab.Simulated) -> tuple[dict, dict]:
+    """The precomputed default run: (fits keyed as fit_all, cards by method id); never mutated. Only
+    called with the default simulation, so nothing needs hashing. Raises pretrained.PretrainedError."""
+    from ui import loaders
+
+    loaded = {m: loaders.model(name) for m, name in mnar_lab.SHIPPED.items()}
+    fits = mnar_lab.shipped_fits(_sim, {m: model for m, (model, _) in loaded.items()}, mnar_lab.DEFAULT["seed"])
+    return fits, {m: card for m, (_, card) in loaded.items()}
+
+
+def reset_to_default() -> None:
+    """Callback of "Back to the opening case": the shipped run's settings."""
+    d, s = mnar_lab.DEFAULT, st.session_state
+    s.update({P + "table": d["table"], P + "mech": d["mechanism"], P + "seed": d["seed"], P + "preset": "paper",
+              P + "offset": d["params"]["offset"], P + "nf": d["params"]["n_features"]})
+
+
+def rmse_table(fits: dict) -> pd.DataFrame:
+    ess = {mnar_lab.label(m): f.ess for m, f in fits.items()}
+    return pd.DataFrame({"method": list(ess), "RMSE (missing, sd)": [f.rmse for f in fits.values()],
+                         "effective samples": [f"{v:.1f}" if v is not None else "–" for v in ess.values()]}
+                        ).set_index("method")
+
+
+ESS_HELP = ("Effective samples: each imputation averages L draws weighted by how well they explain the row. "
+            "(Σw)² / Σw² counts how many draws really carry the weight: near 1, a single draw decides the "
+            "imputation; near L, all agree.")
+
+
+def notice(fits: dict, mechanism: str, preset: str) -> str:
+    """'What to notice' under the RMSE table, in a student's words; says why when a baseline wins."""
+    best = min(fits, key=lambda k: fits[k].rmse)
+    lab = mnar_lab.label(best)
+    if best.startswith("notmiwae"):
+        text = (f"**What to notice:** {lab} has the lowest error. It models *why* values go missing (a value hides "
+                "itself), so its fills move towards the values that tend to go missing. MIWAE learns only from the "
+                "values that survived, so its fills stay among them (blue points off the diagonal). MICE predicts each "
+                "column from the others, which helps when columns are correlated, but it never learns which values "
+                "tend to hide.")
+    else:
+        why = {"mcar": "Here values go missing at random, so there is nothing for the missingness model to learn and "
+                       "its extra parameters only add noise.",
+               "mar_logistic": "Here missingness depends on *other, observed* columns (MAR), which every method can "
+                               "use; not-MIWAE's self-masking model (a value hides itself) is the wrong story.",
+               "mnar_logistic": "Here a value's missingness depends on *other* columns that may be missing too; "
+                                "not-MIWAE's self-masking model (each value hides itself) does not describe that."}
+        text = (f"**What to notice:** {lab} wins here. " + why.get(mechanism, "")
+                + (" The training budget is small: the self-masking model needs many iterations to learn how sharp "
+                   "the cut is (the shipped run uses the paper's 100 000)." if preset in ("tiny", "small") else ""))
+    low = [mnar_lab.label(m) for m, f in fits.items() if f.ess is not None and f.ess < 2]
+    if low:
+        text += (f" {', '.join(low)}: under 2 effective samples, so each imputation rests on about one draw and "
+                 "is noisier than L suggests.")
+    return text

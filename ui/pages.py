@@ -34,8 +34,10 @@ PAGES: tuple[PageInfo, ...] = (
     PageInfo("pages/mnar.py", "MNAR lab", ":material/visibility_off:", "mnar",
              "Hide values of a real table with a mechanism you choose (self-masking, censoring, MAR, MCAR), "
              "train MIWAE and not-MIWAE live, and compare their imputations and the recovered mechanism "
-             "with scikit-learn baselines; or clip the bright pixels of a face and see which model fills "
-             "them back."),
+             "with scikit-learn baselines."),
+    PageInfo("pages/mnar_images.py", "MNAR images", ":material/face:", "mnar_images",
+             "Clip the bright pixels of a face (missing not at random) and see whether MIWAE or not-MIWAE "
+             "fills them back, with the uncertainty of each pixel."),
 )
 
 
