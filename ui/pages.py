@@ -38,6 +38,10 @@ PAGES: tuple[PageInfo, ...] = (
     PageInfo("pages/mnar_images.py", "MNAR images", ":material/face:", "mnar_images",
              "Clip the bright pixels of a face (missing not at random) and see whether MIWAE or not-MIWAE "
              "fills them back, with the uncertainty of each pixel."),
+    PageInfo("pages/vae.py", "VAE", ":material/scatter_plot:", "vae",
+             "What a binarised-MNIST VAE learned: reconstructions and samples, how far its ELBO is from "
+             "log p(x) as the importance-weighted bound tightens with K, and a map of its latent space with "
+             "your own digit on it."),
 )
 
 

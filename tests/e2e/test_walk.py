@@ -21,6 +21,7 @@ FAST = {
     "inpainting": "?inp_steps=40&inp_chains=4&inp_burn=10&inp_ns=100&inp_warm=5",
     "mnar": "?mnar_preset=tiny",
     "mnar_images": "?mi_clip_k=100",
+    "vae": "?vae_kmax=100",
 }
 BUDGET_S = 240  # per page; the walk stops (and says so) rather than run over
 MAIN = '[data-testid="stMain"]'

@@ -1,0 +1,138 @@
+"""What a binary VAE learned, in one call per view: reconstructions, prior samples, the importance-weighted
+bound against K, and a 2-D map of the latent space.
+
+Burda, Grosse & Salakhutdinov, "Importance Weighted Autoencoders", arXiv 1509.00519: with K samples
+from the encoder, L_K = E[log (1/K) Σ_k p(x, z_k) / q(z_k | x)] is a lower bound of log p(x) that rises
+with K (L_1 is the ELBO) and reaches log p(x) as K → ∞; the gap L_∞ − L_1 is the KL divergence from the
+encoder to the true posterior. The page (pages/vae.py) calls these functions; nothing here knows
+about Streamlit. Shapes: x (B, C, H, W) in [0, 1]; z (B, d).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from sklearn.decomposition import PCA
+
+from ..models.vae import importance_log_weights
+
+KS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000)  # the page's K axis (log scale)
+K_MAX = 5000
+
+
+@dataclass
+class BoundCurve:
+    """L_K estimated at each K from one set of ``max(ks)`` importance weights per image.
+
+    The weights are split into max(ks) // K disjoint groups of K; each group gives one estimate of L_K,
+    so ``mean`` is an unbiased estimate of L_K and ``sd`` the spread of a single K-sample estimate.
+    ks: (n_k,); mean, sd: (n_k,) in nats, averaged over the images given.
+    """
+
+    ks: list[int]
+    mean: np.ndarray
+    sd: np.ndarray
+
+    @property
+    def best(self) -> float:
+        """The tightest estimate (largest K): the reference the gap is measured to."""
+        return float(self.mean[-1])
+
+    @property
+    def gap(self) -> np.ndarray:
+        return self.best - self.mean
+
+
+def check_ks(ks: list[int] | tuple[int, ...]) -> list[int]:
+    """Sorted, distinct K in [1, K_MAX]; raises ValueError with one sentence otherwise."""
+    ks = sorted(set(int(k) for k in ks))
+    if not ks or ks[0] < 1 or ks[-1] > K_MAX:
+        raise ValueError(f"K must be a whole number between 1 and {K_MAX}.")
+    return ks
+
+
+@torch.no_grad()
+def bound_curve(model, x: torch.Tensor, ks: list[int] | tuple[int, ...] = KS,
+                generator: torch.Generator | None = None, chunk: int = 8) -> BoundCurve:
+    """L_K of ``model`` on the images x, averaged over them, for every K in ks."""
+    ks = check_ks(ks)
+    n = ks[-1]
+    per_k: list[list[torch.Tensor]] = [[] for _ in ks]
+    for i in range(0, x.shape[0], chunk):
+        log_w, _, _ = importance_log_weights(model, x[i:i + chunk], n, None, generator)  # (n, b)
+        for j, k in enumerate(ks):
+            groups = n // k
+            lw = log_w[: groups * k].view(groups, k, -1)
+            per_k[j].append(torch.logsumexp(lw, 1) - math.log(k))  # (groups, b)
+    mean, sd = [], []
+    for est in per_k:
+        e = torch.cat(est, 1).double()  # (groups, B)
+        mean.append(e.mean().item())
+        sd.append(e.std(0).mean().item() if e.shape[0] > 1 else 0.0)
+    return BoundCurve(ks=ks, mean=np.array(mean), sd=np.array(sd))
+
+
+@torch.no_grad()
+def reconstruct(model, x: torch.Tensor, n_draws: int = 4,
+                generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Decoder mean at the encoder's mean -> (B, C, H, W), and decoder means at ``n_draws`` draws of
+    z ~ q(z | x) -> (B, n_draws, C, H, W)."""
+    mu, log_sigma = model.encode(x)
+    mean = model.mean(model.decode(mu))
+    eps = torch.randn((n_draws, *mu.shape), generator=generator, device=x.device, dtype=x.dtype)
+    z = (mu + log_sigma.exp() * eps).reshape(-1, mu.shape[-1])
+    draws = model.mean(model.decode(z)).view(n_draws, *x.shape).transpose(0, 1)
+    return mean, draws
+
+
+@torch.no_grad()
+def prior_samples(model, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Decoder means at z ~ N(0, I) -> (n, C, H, W) (means, not Bernoulli noise: they read as images)."""
+    p = next(model.parameters())
+    z = torch.randn((n, model.cfg.latent), generator=generator, device=p.device, dtype=p.dtype)
+    return model.mean(model.decode(z))
+
+
+@dataclass
+class LatentMap:
+    """Encoder means of some images projected to the plane of their two principal components.
+
+    xy: (N, 2); explained: variance ratio of the two axes; grid: (rows, cols, C, H, W) decoder means at
+    a regular grid over the plane (the other latent directions at the data's mean); extent: the grid's
+    (x0, x1, y0, y1).
+    """
+
+    pca: PCA
+    xy: np.ndarray
+    explained: tuple[float, float]
+    grid: torch.Tensor
+    extent: tuple[float, float, float, float]
+
+    def project(self, z: torch.Tensor) -> np.ndarray:
+        """Encoder means (B, d) -> their points on the map (B, 2)."""
+        return self.pca.transform(z.detach().cpu().double().numpy())
+
+
+@torch.no_grad()
+def latent_map(model, x: torch.Tensor, grid: int = 9, batch: int = 500) -> LatentMap:
+    """Encode x (N, C, H, W), fit a 2-D PCA of the encoder means, decode a grid × grid lattice over
+    the central 98 % of the points."""
+    z = torch.cat([model.encode(x[i:i + batch])[0] for i in range(0, x.shape[0], batch)]).cpu().double().numpy()
+    pca = PCA(n_components=2, random_state=0).fit(z)
+    xy = pca.transform(z)
+    (x0, y0), (x1, y1) = np.percentile(xy, 1, axis=0), np.percentile(xy, 99, axis=0)
+    gx, gy = np.linspace(x0, x1, grid), np.linspace(y1, y0, grid)  # rows top to bottom: y decreasing
+    plane = np.array([[a, b] for b in gy for a in gx])
+    p = next(model.parameters())
+    zg = torch.as_tensor(pca.inverse_transform(plane), dtype=p.dtype, device=p.device)
+    images = model.mean(model.decode(zg)).cpu()
+    return LatentMap(pca=pca, xy=xy, explained=tuple(float(v) for v in pca.explained_variance_ratio_),
+                     grid=images.view(grid, grid, *images.shape[1:]), extent=(x0, x1, y0, y1))
+
+
+@torch.no_grad()
+def encode_mean(model, x: torch.Tensor) -> torch.Tensor:
+    """Encoder means (B, d) of images (B, C, H, W)."""
+    return model.encode(x)[0]

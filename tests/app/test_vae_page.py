@@ -1,0 +1,86 @@
+"""The VAE page under AppTest: every control, every shipped binary VAE, bad input; state in the URL.
+(The canvas and plotly selections are invisible to AppTest: tests/e2e/test_vae.py draws and selects.)"""
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from ui.vae_view import MODELS
+from dgm_core import pretrained
+
+PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "vae.py")
+SHIPPED = [m for m in MODELS if m in {c.name for c in pretrained.list_cards()}]
+
+
+def _page(**params) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    for k, v in params.items():
+        at.query_params["vae_" + k] = str(v)
+    return at.run()
+
+
+def _png(arr: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(arr).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("model", SHIPPED)
+def test_every_model_shows_reconstructions_bounds_and_map(model):
+    at = _page(model=model, kmax=100)
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert len(at.image) >= 7  # the digit, its reconstruction, four draws, the prior samples
+    at.session_state["vae_tab"] = "Bound against K"
+    at.run()
+    assert not at.exception
+    assert any(m.label.endswith("L_100") for m in at.metric), [m.label for m in at.metric]
+    at.session_state["vae_tab"] = "Latent map"
+    at.run()
+    assert not at.exception
+    assert any("principal components" in c.value for c in at.caption)
+
+
+def test_controls_change_the_view_and_live_in_the_url():
+    at = _page(model=SHIPPED[0], idx=3, seed=2)
+    at.session_state["vae_tab"] = "Bound against K"
+    at.run()
+    before = at.metric[0].value
+    at.number_input(key="vae_idx").set_value(4).run()
+    assert not at.exception and at.query_params["vae_idx"] in ("4", ["4"])
+    assert at.metric[0].value != before  # another digit, another bound
+    at.select_slider(key="vae_kmax").set_value(1000).run()
+    assert not at.exception and any(m.label.endswith("L_1000") for m in at.metric)
+    assert at.query_params["vae_kmax"] in ("1000", ["1000"])
+    at.session_state["vae_tab"] = "Reconstructions and samples"
+    at.run()
+    at.number_input(key="vae_seed").set_value(5).run()
+    assert not at.exception and at.query_params["vae_seed"] in ("5", ["5"])
+
+
+def test_bad_link_values_and_an_absurd_k_are_one_sentence():
+    at = _page(kmax=999999, model="nope", idx=-3)
+    assert not at.exception
+    assert sum("out of range" in w.value or "not a valid" in w.value for w in at.warning) >= 2
+    assert at.session_state["vae_kmax"] == 5000 and at.session_state["vae_idx"] == 0
+
+
+def test_an_upload_that_is_not_an_image_or_not_a_digit_is_reported():
+    at = _page()
+    at.radio(key="vae_src").set_value("Upload").run()
+    at.file_uploader(key="vae_upload").set_value(("notes.txt", b"not an image", "text/plain")).run()
+    assert not at.exception and len(at.error) == 1
+    at.file_uploader(key="vae_upload").set_value(("white.png", _png(np.full((40, 40), 255, np.uint8)),
+                                                  "image/png")).run()
+    assert not at.exception
+    # a white square converts to a blank or a full frame: either way not digit-like, and the page goes on
+    assert any("does not look like" in w.value for w in at.warning) or any("blank" in e.value.lower()
+                                                                          for e in at.error)
+
+
+def test_an_empty_drawing_asks_for_a_digit():
+    at = _page(src="Draw")
+    assert not at.exception
+    assert any("canvas is empty" in i.value for i in at.info)

@@ -1,0 +1,32 @@
+"""The VAE page in chromium: draw a digit and find it on the latent map; box-select points and see them."""
+from playwright.sync_api import expect
+
+from .conftest import ROOT, wait_for_app
+from .test_inpainting import _stroke
+
+
+def test_a_drawn_digit_lands_on_the_map_and_a_box_selection_shows_digits(page, app_url):
+    page.set_viewport_size({"width": 1280, "height": 720})
+    page.goto(f"{app_url}/vae?vae_src=Draw")
+    wait_for_app(page)
+    canvas = page.locator("canvas.upper-canvas").first
+    expect(canvas).to_be_visible(timeout=30_000)
+    _stroke(page, canvas, [(0.3, 0.15), (0.7, 0.15), (0.45, 0.9)])  # a "7"
+    wait_for_app(page)
+    page.get_by_role("tab", name="Latent map").click()
+    wait_for_app(page, timeout=120_000)
+    plot = page.locator(".js-plotly-plot").first
+    expect(plot).to_be_visible(timeout=60_000)
+    expect(plot.locator(".legendtext", has_text="your digit")).to_have_count(1)
+    # box-select the middle of the map: the digits inside and their reconstructions appear
+    box = plot.locator(".nsewdrag").first.bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.3)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.7, box["y"] + box["height"] * 0.7, steps=12)
+    page.mouse.up()
+    wait_for_app(page, timeout=60_000)
+    expect(page.get_by_text("selected", exact=False).first).to_be_visible(timeout=30_000)
+    assert page.get_by_test_id("stException").count() == 0
+    shots = ROOT / ".screens"
+    shots.mkdir(exist_ok=True)
+    page.screenshot(path=str(shots / "vae-map.png"), full_page=True)
