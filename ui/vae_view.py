@@ -63,8 +63,8 @@ def curve(model_name: str, digit_key: str, _x: torch.Tensor, ks: tuple[int, ...]
 def class_curves() -> dict:
     """Per-class averages from `python -m dgm_core bench vae_bounds` (model -> label -> curve), if run."""
     try:
-        return json.loads(BOUNDS_FILE.read_text())["models"]
-    except (OSError, KeyError, ValueError):
+        return {name: r["curves"] for name, r in json.loads(BOUNDS_FILE.read_text())["models"].items()}
+    except (OSError, KeyError, ValueError, TypeError):
         return {}
 
 
