@@ -12,8 +12,7 @@ from ui.pages import setup_page
 setup_page()
 
 st.title("MNAR images: clipped faces")
-st.markdown("Bright pixels are likely lost: each pixel is observed with **P(s = 1 | x) = σ(−W (x − b))**, the "
-            "clipping experiment of the not-MIWAE paper. MIWAE learns from the pixels that survived, so it believes "
-            "faces are darker than they are; not-MIWAE is told the mechanism (as in the paper) and weighs every "
-            "imputation by how likely it was to lose exactly these pixels.")
+st.markdown("Bright pixels are likely lost: each pixel is observed with **P(s = 1 | x) = σ(−W (x − b))** (the "
+            "not-MIWAE paper's clipping experiment). MIWAE learns from the surviving, darker pixels; not-MIWAE is told "
+            "the mechanism and weighs each imputation by how likely it was to lose exactly these pixels.")
 mnar_images.render()

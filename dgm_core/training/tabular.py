@@ -91,7 +91,7 @@ class Recipe:
         notes = (f"{mnar.label(self.method)} (dgm_core.models.notmiwae, missing={self.config['missing']!r}); "
                  f"2 x {p['hidden']} tanh encoder/decoder, latent D - 1 = 29, Gaussian decoder; K={p['k']}, batch 16, "
                  f"Adam lr {p['lr']}, {self.iterations} iterations on one CPU thread through torch.compile. "
-                 f"RMSE: the importance-weighted mean of every missing entry with L={self.n_samples} "
+                 "RMSE: the importance-weighted mean of every missing entry with L = the metrics' n_samples "
                  "(dgm_core.demos.mnar.impute_with, seed + 1), in sd units of the complete table.")
         return Fitted(model, metrics, seconds, notes, self.describe())
 
