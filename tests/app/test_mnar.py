@@ -1,11 +1,10 @@
-"""The MNAR lab page under AppTest: runs, the tiny preset trains end to end, bad CSVs and bad parameters
-give one clear error and the page keeps working."""
+"""The MNAR lab page under AppTest: it opens on the shipped run with not-MIWAE lowest, only the open tab
+computes, every mechanism control changes what is hidden, the tiny preset trains end to end, leaving the
+shipped case offers the way back, bad CSVs and bad parameters give one clear error and the page keeps working."""
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
-
-from dgm_core import data
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "mnar.py")
 
