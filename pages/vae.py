@@ -34,7 +34,7 @@ s = st.session_state
 for w in url_state(SPEC, P):
     st.warning(w)
 
-st.title("What a VAE learned")
+st.title("VAE: what it learned, and how tight its bound is")
 st.markdown(
     "A variational autoencoder is trained on a **lower bound** of log p(x), the ELBO; importance sampling "
     "with K draws from its encoder gives tighter bounds L_K that rise to log p(x) as K grows (Burda et al. "

@@ -19,6 +19,7 @@ def test_a_drawn_digit_lands_on_the_map_and_a_box_selection_shows_digits(page, a
     expect(plot).to_be_visible(timeout=60_000)
     expect(plot.locator(".legendtext", has_text="your digit")).to_have_count(1)
     # box-select the middle of the map: the digits inside and their reconstructions appear
+    plot.scroll_into_view_if_needed()  # the mouse can only drag over what is on the screen
     box = plot.locator(".nsewdrag").first.bounding_box()
     page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.3)
     page.mouse.down()
