@@ -161,3 +161,18 @@ def test_methods_without_a_model_for_the_data_set_are_not_offered():
     missing = [m for m in METHODS if METHODS[m].family and f"{METHODS[m].family}-omniglot" not in SHIPPED]
     assert missing and not any(METHODS[m].label in offered for m in missing)
     assert any("Not offered on Omniglot" in c.value for c in at.caption)
+
+
+def test_faces_get_fewer_chains_unless_the_link_says_otherwise():
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    assert at.session_state["inp_chains"] == 16
+    at.selectbox(key="inp_ds").set_value("celeba").run()
+    assert not at.exception and at.session_state["inp_chains"] == 4
+    at.selectbox(key="inp_ds").set_value("mnist").run()
+    assert at.session_state["inp_chains"] == 16
+    cold = AppTest.from_file(PAGE, default_timeout=120)
+    cold.query_params["inp_ds"] = "celeba"
+    assert cold.run().session_state["inp_chains"] == 4
+    linked = AppTest.from_file(PAGE, default_timeout=120)
+    linked.query_params["inp_ds"], linked.query_params["inp_chains"] = "celeba", "9"
+    assert linked.run().session_state["inp_chains"] == 9
