@@ -1,72 +1,53 @@
-"""Home: what each demo shows, the shipped models with their cards, the device and the data in use."""
-import json
+"""Home: a lesson map. What each demo teaches, a picture of each, and a short glossary.
 
-import pandas as pd
+Provenance (model cards, hashes, the device, the data directory) lives on the About page.
+"""
+from pathlib import Path
+
 import streamlit as st
 
-from dgm_core import data
 from dgm_core.device import describe
 from ui import loaders
 from ui.pages import PAGES, page_link, setup_page
 
 setup_page()
-
-
-def _key_metrics(metrics: dict) -> str:
-    """The first three held-out figures of a card (training losses and counts left out)."""
-    shown = [(k, v) for k, v in metrics.items() if isinstance(v, float) and not k.startswith("train")][:3]
-    return ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in shown)
-
+ASSETS = Path(__file__).resolve().parents[1] / "assets"
 
 st.title("DGM Lab")
 st.markdown(
-    "An interactive lab for **deep generative models and missing data**: how a variational "
-    "autoencoder, an importance-weighted bound or a mixture of factor analysers fills in what is "
-    "missing, and how the way data goes missing changes the answer. Every model here was trained on "
-    "this project's CPU with its own training command; every number can be re-measured."
-)
+    "An interactive lab for **deep generative models and missing data**: how a variational autoencoder, an "
+    "importance-weighted bound or a mixture of factor analysers fills in what is missing, and how the way data "
+    "goes missing changes the answer. Every model here was trained by this project's own training command; "
+    "every number can be re-measured (see **About**).")
 
-st.header("Demos")
+st.header("What each demo teaches")
 for page in PAGES:
-    if page.url_path == "home":
+    if not page.lesson:
         continue
-    page_link(page)
-    st.caption(page.summary)
+    pic, text = st.columns([1, 1.6], gap="medium", vertical_alignment="center")
+    shot = ASSETS / f"{page.url_path}.png"
+    if shot.exists():
+        pic.image(str(shot), width="stretch")
+    with text:
+        page_link(page)
+        st.markdown(page.lesson)
+        st.caption(page.summary)
 
-st.header("Shipped models")
-cards = loaders.cards()
-if not cards:
-    st.warning("No pretrained model is installed: `pretrained/` has no model cards. "
-               "Train one with `python -m dgm_core train vae-mnist`.")
-else:
-    rows = [{
-        "model": c["name"], "family": c["family"], "trained on": c["data"],
-        "key metrics": _key_metrics(c["metrics"]),
-        "training time": f"{c['training_time_s'] / 60:.1f} min", "seed": c["seed"],
-        "sha256": c["sha256"][:12] + "…",
-    } for c in cards]
-    st.table(pd.DataFrame(rows).set_index("model"))
-    for c in cards:
-        with st.expander(f"Model card: {c['name']}"):
-            st.markdown(f"**Rebuild:** `{c['command']}`  \n{c['notes']}")
-            st.code(json.dumps(c, indent=2), language="json")
+st.header("Glossary")
+st.markdown("""
+- **DLVM** (deep latent variable model): data x made from a hidden code z by a neural network, p(x) = ∫ p(x | z) p(z) dz.
+  A **VAE** is one, with an **encoder** q(z | x) that guesses the code of a given x.
+- **ELBO**: the evidence lower bound, log p(x) ≥ E_q[log p(x, z) − log q(z | x)]; what a VAE maximises. The gap is
+  the KL divergence from the encoder to the true posterior p(z | x).
+- **Importance sampling / IWAE bound L_K**: average K weights p(x, z_k) / q(z_k | x) before taking the log; the bound
+  tightens as K grows. **MIWAE** trains on it with missing pixels left out of p(x | z).
+- **Effective sample size**: how many of the K weighted draws really count, (Σw)² / Σw²: near 1, one draw decides.
+- **MCAR / MAR / MNAR**: missing completely at random (a coin decides), at random (the observed values decide), not at
+  random (the missing value itself decides, as when a sensor saturates).
+- **Metropolis–Hastings acceptance**: a proposed move is kept with a probability that makes the chain sample the exact
+  target; a chain that accepts almost nothing barely moves. **Pseudo-Gibbs** keeps every move and samples something else.
+- **Split-R̂**: compares several chains; near 1 when they agree, above 1.1 when they have not mixed.
+- **F1 on missing pixels**: how well the ink of the hidden part is recovered (the fill thresholded at 0.5).
+""")
 
-st.header("This machine")
-col1, col2 = st.columns(2)
-col1.metric("Device in use", describe(loaders.device()).split(" · ")[0])
-col1.caption(describe(loaders.device()))
-root = data.data_dir()
-with col2:
-    if root is None:
-        st.warning(
-            "No data directory is set, so galleries of real images and the UCI tables (except breast "
-            "cancer, bundled with scikit-learn) are unavailable; the pretrained models, uploads and "
-            "drawing still work. Point the app at the datasets with "
-            "`DGM_DATA_DIR=/path/to/data make run` (torchvision layout: `MNIST/raw/…`, plus the "
-            "`omniglot/`, `celeba/` and `uci/` files described in the README)."
-        )
-    else:
-        status = {name: data.available(name) for name in (*data.IMAGE_DATASETS, *data.TABLES)}
-        st.markdown(f"**Data directory:** `{root}`")
-        st.table(pd.DataFrame({"dataset": list(status), "found": ["yes" if v else "no" for v in status.values()]})
-                 .set_index("dataset"))
+st.caption(f"Computing on: {describe(loaders.device())}. Models, their cards and the data directory: see **About**.")

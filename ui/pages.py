@@ -22,26 +22,41 @@ class PageInfo:
     icon: str
     url_path: str
     summary: str  # what the demo shows, one or two sentences for the home page
+    lesson: str = ""  # what it teaches, in a student's words (the home page's lesson map)
 
 
 PAGES: tuple[PageInfo, ...] = (
     PageInfo("pages/home.py", "Home", ":material/home:", "home",
-             "What DGM Lab is, the models it ships and the machine it runs on."),
+             "What each demo teaches, a picture of each, and a glossary."),
     PageInfo("pages/inpainting.py", "Inpainting", ":material/format_paint:", "inpainting",
              "Pick, upload or draw an image, hide part of it, and compare the exact Metropolis-within-Gibbs "
              "sampler, pseudo-Gibbs, MIWAE importance sampling and DMFA side by side, with uncertainty maps "
-             "and the samplers' diagnostics."),
+             "and the samplers' diagnostics.",
+             "**Exact vs approximate sampling.** A VAE defines an exact conditional p(x_missing | x_observed); "
+             "a Metropolis-Hastings step makes a chain sample it, pseudo-Gibbs skips that step and samples "
+             "something else. Watch whether the chains move (acceptance, traces) and what that does to the fill."),
     PageInfo("pages/mnar.py", "MNAR lab", ":material/visibility_off:", "mnar",
              "Hide values of a real table with a mechanism you choose (self-masking, censoring, MAR, MCAR), "
              "train MIWAE and not-MIWAE live, and compare their imputations and the recovered mechanism "
-             "with scikit-learn baselines."),
+             "with scikit-learn baselines.",
+             "**MCAR, MAR, MNAR.** When values go missing because of the value itself (MNAR), an imputer that "
+             "ignores why they are missing fills in the wrong values; not-MIWAE models the mechanism and "
+             "recovers them. Switch the mechanism and see when that matters."),
     PageInfo("pages/mnar_images.py", "MNAR images", ":material/face:", "mnar_images",
              "Clip the bright pixels of a face (missing not at random) and see whether MIWAE or not-MIWAE "
-             "fills them back, with the uncertainty of each pixel."),
+             "fills them back, with the uncertainty of each pixel.",
+             "**MNAR on images.** Bright pixels that saturate are missing because they are bright: a model that "
+             "knows the mechanism fills them brighter than one that does not."),
     PageInfo("pages/vae.py", "VAE", ":material/scatter_plot:", "vae",
              "What a binarised-MNIST VAE learned: reconstructions and samples, how far its ELBO is from "
              "log p(x) as the importance-weighted bound tightens with K, and a map of its latent space with "
-             "your own digit on it."),
+             "your own digit on it.",
+             "**Bounds and latent spaces.** A VAE is trained on a lower bound of log p(x); importance sampling "
+             "tightens it, and the gap measures how wrong the encoder is. The latent map shows how digits are "
+             "arranged in what the model learned."),
+    PageInfo("pages/about.py", "About", ":material/info:", "about",
+             "Reproducibility: every shipped model's card (data, seed, training time, metrics, sha256, the "
+             "command that rebuilds it), the device in use and the data directory."),
 )
 
 
