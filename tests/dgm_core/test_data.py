@@ -269,3 +269,25 @@ def test_table_from_csv_accepts_missing_values(tmp_path):
     for src in (path, str(path), "a,b\n1,2\n3,4\n"):
         assert np.array_equal(table_from_csv(src).x, [[1, 2], [3, 4]])
     assert table_from_csv(path).source == str(path)
+
+
+def test_mnist_files_read_as_torchvision_reads_them(root):
+    """The IDX reader gives torchvision's arrays exactly (torchvision is not imported by the app)."""
+    from torchvision.datasets import MNIST
+
+    from dgm_core.data.images import _mnist_raw
+    for train in (True, False):
+        x, y = _mnist_raw(str(root), train, False)
+        ds = MNIST(str(root), train=train)
+        assert torch.equal(x, ds.data) and torch.equal(y, ds.targets)
+
+
+def test_idx_reader_reads_shape_and_bytes_and_refuses_other_files(tmp_path):
+    from dgm_core.data.images import _read_idx
+    data = np.arange(24, dtype=np.uint8).reshape(2, 3, 4)
+    f = tmp_path / "x-idx3-ubyte"
+    f.write_bytes(b"\x00\x00\x08\x03" + b"".join(int(n).to_bytes(4, "big") for n in data.shape) + data.tobytes())
+    assert np.array_equal(_read_idx(f), data)
+    (tmp_path / "bad").write_bytes(b"PNG....")
+    with pytest.raises(ValueError, match="not an IDX file"):
+        _read_idx(tmp_path / "bad")
