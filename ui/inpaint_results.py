@@ -153,7 +153,7 @@ def what_to_notice(rows: list, traces: dict[str, ChainTrace], dataset: str) -> N
         st.info("**What to notice.** " + "  \n".join(notes), icon=":material/lightbulb:")
 
 
-def samples_panel(rows: list) -> None:
+def samples_panel(rows: list, dataset: str) -> None:
     """A strip of draws per method. For DMFA and MFA, whose Gaussian draws are dominated by independent
     per-pixel noise, the strip shows the structured part (fill + Σ ε_k a_k) and the fill moved one
     standard deviation either way along each direction of uncertainty, which read as images."""
@@ -172,7 +172,9 @@ def samples_panel(rows: list) -> None:
                           f"{min(a.shape[0], 5)} directions of uncertainty")
         elif res.samples.shape[1] > 1:
             n = min(res.samples.shape[1], 6)
-            _strip([res.samples[0, i] for i in range(n)], f"{label}: {n} draws")
+            what = "0/1 draws of the pixels" if BINARY[dataset] else \
+                "decoder means at as many draws of the latent z (the decoder's per-pixel noise left out)"
+            _strip([res.samples[0, i] for i in range(n)], f"{label}: {n} {what}")
 
 
 def _strip(images: list[torch.Tensor], caption: str) -> None:
@@ -289,7 +291,7 @@ def results_view(results: dict, current: bool, p: str) -> None:
     metrics_table(rows, dataset)
     what_to_notice(rows, results["traces"], dataset)
     with st.expander("Draws from each method"):
-        samples_panel(rows)
+        samples_panel(rows, dataset)
     sampler_insides(results["traces"], rows, dataset, r_img, p)
     downloads(rows, r_img, r_mask, p)
     st.divider()

@@ -123,7 +123,8 @@ def _gibbs(model, x, mask, truth, s: Settings, metropolis: bool, binary: bool,
         if state.step % every == 0 or state.step == 1:
             snap_steps.append(state.step)
             snap_mean.append(torch.where(missing, mean[0], x[0]))
-            snap_sample.append(state.x[0, 0].clone())
+            # chain 1's completion; for a Gaussian decoder its decoder mean (a face, not per-pixel noise)
+            snap_sample.append((state.x[0, 0] if binary else torch.where(missing, state.probs[0, 0], x[0])).clone())
         if on_progress and state.step % 10 == 0:
             on_progress(state.step / s.steps)
 

@@ -29,4 +29,6 @@ def run_gibbs(model, x: torch.Tensor, mask: torch.Tensor, *, metropolis: bool = 
     chain = gibbs_chain(model, x, mask, n_steps=n_steps, chains=chains, generator=g, init=init,
                         warm_start=warm_start, metropolis=metropolis)
     name = "Metropolis-within-Gibbs" if metropolis else "pseudo-Gibbs"
-    return keep_observed(summarise_chain(chain, name, burn_in=burn_in, on_state=on_state), x, mask)
+    gaussian = model.cfg.likelihood != "bernoulli"
+    return keep_observed(summarise_chain(chain, name, burn_in=burn_in, on_state=on_state, mean_samples=gaussian),
+                         x, mask)

@@ -48,12 +48,14 @@ def initial_fill(x: torch.Tensor, mask: torch.Tensor, init: str, generator: torc
 
 
 def summarise_chain(chain: Iterator[ChainState], method: str, *, burn_in: int = 0,
-                    on_state: Callable[[ChainState], None] | None = None) -> Imputation:
+                    on_state: Callable[[ChainState], None] | None = None, mean_samples: bool = False) -> Imputation:
     """Run a chain to the end and turn it into an Imputation.
 
     The single imputation is the Rao-Blackwellised posterior mean: the average over post-burn-in
     iterations and chains of E[x^m | z_t]; its spread combines within- and between-iteration
-    variance (law of total variance). The samples are the chains' final states.
+    variance (law of total variance). The samples are the chains' final states, or with
+    ``mean_samples`` (Gaussian decoders) the decoder means E[x | z_t] at the chains' final z: one
+    draw of the latent per chain, without per-pixel noise on top.
     """
     t0 = time.perf_counter()
     s1 = s2 = None
@@ -81,5 +83,5 @@ def summarise_chain(chain: Iterator[ChainState], method: str, *, burn_in: int = 
         "n_steps": state.step, "burn_in": burn_in, "log_joint": torch.stack(log_joint),  # (T, N, S)
         "accepted": acc, "acceptance": acc[burn_in:].float().mean((0, 2)) if count > 1 else acc.float().mean((0, 2)),
     }
-    return Imputation(method=method, mean=mean, samples=state.x, std=(second - mean.pow(2)).clamp_min(0).sqrt(),
+    return Imputation(method=method, mean=mean, samples=state.probs if mean_samples else state.x, std=(second - mean.pow(2)).clamp_min(0).sqrt(),
                       diagnostics=diag, seconds=time.perf_counter() - t0)

@@ -53,7 +53,10 @@ def importance_impute(model, x: torch.Tensor, mask: torch.Tensor, *, n_samples: 
         second = (wv * (probs.pow(2) + var)).sum(0)
         idx = torch.multinomial(w, n_draws, replacement=True, generator=generator)
         # only x^m is drawn; the observed pixels are the input's (keep_observed below is then a no-op)
-        draws.append(torch.where(mi.expand_as(xi), xi, model.sample_x(params[idx], generator)))
+        # draws: a Bernoulli sample for binary images; for a Gaussian decoder the decoder mean at the
+        # resampled z (per-pixel noise drawn on top of it would look like coloured snow, not a face)
+        fill = model.sample_x(params[idx], generator) if model.cfg.likelihood == "bernoulli" else model.mean(params[idx])
+        draws.append(torch.where(mi.expand_as(xi), xi, fill))
         means.append(mean)
         stds.append((second - mean.pow(2)).clamp_min(0).sqrt())
         ess.append(1.0 / w.pow(2).sum())

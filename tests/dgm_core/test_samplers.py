@@ -53,9 +53,11 @@ def test_importance_sampling_mean_and_conditional_density_are_exact():
     res = importance_impute(model, xb, mb, n_samples=20000, n_draws=4000, generator=generator(0))
     mean, cov = model.exact_conditional(x, observed)
     assert (res.mean.view(-1)[~observed] - mean).abs().max() < 0.03
+    # SIR draws of a Gaussian decoder are its means E[x^m | z] at z resampled from p(z | x^o): their mean is
+    # the conditional mean and their variance Var(W_m z | x^o) = diag(cov) - s² (the decoder noise left out)
     draws = res.samples.view(4000, -1)[:, ~observed]
-    assert (draws.mean(0) - mean).abs().max() < 0.06  # SIR draws follow the conditional
-    assert (draws.var(0) / torch.diagonal(cov) - 1).abs().max() < 0.15
+    assert (draws.mean(0) - mean).abs().max() < 0.06
+    assert (draws.var(0) / (torch.diagonal(cov) - model.s**2) - 1).abs().max() < 0.15
     assert 1 < res.diagnostics["ess"].item() <= 20000
     exact = multivariate_normal(mean.numpy(), cov.numpy()).logpdf(x[~observed].numpy())
     est = conditional_log_lik(model, xb, mb, n_samples=20000, generator=generator(1)).item()
@@ -139,3 +141,16 @@ def test_importance_sampling_draws_keep_observed_pixels_before_any_repair(likeli
     assert torch.equal(raw.samples[m5], x.unsqueeze(1).expand_as(raw.samples)[m5])
     if likelihood == "bernoulli":
         assert ((res.mean >= 0) & (res.mean <= 1)).all()
+
+
+def test_gaussian_chain_samples_are_decoder_means_at_the_chains_z():
+    """For a Gaussian decoder the chains' samples are E[x^m | z] at their final z (no per-pixel noise): across
+    many chains of the exact sampler, their variance is diag(cov) - s², not the conditional's diag(cov)."""
+    model = LinearGaussianDLVM()
+    x, observed = _problem(model)
+    res = run_gibbs(model, x.view(1, 1, 1, -1), observed.view(1, 1, 1, -1), n_steps=30, chains=3000, seed=0)
+    mean, cov = model.exact_conditional(x, observed)
+    draws = res.samples.view(3000, -1)[:, ~observed]
+    assert (draws.mean(0) - mean).abs().max() < 0.06
+    assert (draws.var(0) / (torch.diagonal(cov) - model.s**2) - 1).abs().max() < 0.15
+    assert torch.equal(res.samples.view(3000, -1)[:, observed], x[observed].expand(3000, -1))
