@@ -29,7 +29,8 @@ from benchmarks.common import machine, write_results
 from dgm_core import masks, pretrained
 from dgm_core.data import available, load_images
 from dgm_core.device import generator, set_threads
-from dgm_core.demos.inpainting import BINARY, DATASETS, METHODS, Settings, run_method, score
+from dgm_core.demos.inpainting import (BINARY, DATASET_SETTINGS, DATASETS, METHODS, Settings, default_settings,
+                                      run_method, score)
 from ui.image_source import default_index
 
 PAGE = Path(__file__).resolve().parents[1] / "pages" / "inpainting.py"
@@ -41,7 +42,7 @@ def core_time(models: dict, x: torch.Tensor, mask: torch.Tensor, dataset: str) -
     times = {}
     for method, model in models.items():
         t0 = time.perf_counter()
-        res, _ = run_method(method, model, x, mask, dataset=dataset, settings=Settings(), truth=x)
+        res, _ = run_method(method, model, x, mask, dataset=dataset, settings=default_settings(dataset), truth=x)
         score(res, x, mask, dataset=dataset)
         times[method] = time.perf_counter() - t0
     return times
@@ -111,6 +112,7 @@ def report(rec: dict) -> str:
     lines = ["# Inpainting page: wall time of Run, default settings, every method offered", "",
              f"Command: `{rec['command']}`", "",
              "Default settings: " + ", ".join(f"{k} {v}" for k, v in rec["settings"].items())
+             + "; per data set: " + "; ".join(f"{ds} {s}" for ds, s in rec["dataset_settings"].items())
              + f". Bottom half missing. Median of {rec['repeats']} repeats (after one warm-up of the core calls); "
              f"core calls on {rec['core_threads']} torch thread(s).", "",
              "| data set | image | core total (s) | page total (s) | target (s) | slowest core call |",
@@ -140,7 +142,8 @@ def main(argv: list[str] | None = None) -> int:
     threads = set_threads(a.threads)
     rec = {
         "command": "python -m dgm_core bench inpainting_page" + (" " + " ".join(argv) if argv else ""),
-        "settings": dataclasses.asdict(Settings()), "repeats": a.repeats, "core_threads": threads,
+        "settings": dataclasses.asdict(Settings()), "dataset_settings": DATASET_SETTINGS,
+        "repeats": a.repeats, "core_threads": threads,
         "datasets": {ds: one_dataset(ds, a.repeats) for ds in a.datasets},
         "machine": machine(load_at_start),
     }

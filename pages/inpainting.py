@@ -3,8 +3,8 @@ import streamlit as st
 import torch
 
 from dgm_core import masks, pretrained
-from dgm_core.demos.inpainting import (DATASETS, DEFAULT_METHODS, METHODS, Settings, available_methods, run_method,
-                                      score)
+from dgm_core.demos.inpainting import (DATASETS, DEFAULT_METHODS, METHODS, Settings, available_methods,
+                                      default_settings, run_method, score)
 from ui import loaders
 from ui.image_source import default_index, default_note, image_picker
 from ui.imaging import to_pil
@@ -27,21 +27,21 @@ SPEC = {
     "warm": Param(50, lo=0, hi=500), "seed": Param(0, lo=0, hi=10**6),
 }
 s = st.session_state
-# A chain step on a 32×32 colour face costs several times a digit's: fewer chains keep CelebA's default
-# run near its time target (bench inpainting_page). Applied when the data set changes, and on a first
-# load whose link sets no chain count.
-PER_DATASET = {"celeba": {"chains": 4}}
+# Chains on faces are fewer and shorter by default (dgm_core.demos.inpainting.DATASET_SETTINGS), set when
+# the data set changes and on a first load whose link sets none of these.
+CHAIN_KEYS = {"chains": "chains", "steps": "steps", "burn": "burn_in"}  # URL key -> Settings field
 
 
 def dataset_defaults() -> None:
-    for key in ("chains",):
-        s[P + key] = PER_DATASET.get(s[P + "ds"], {}).get(key, SPEC[key].default)
+    d = default_settings(s[P + "ds"])
+    for key, field in CHAIN_KEYS.items():
+        s[P + key] = getattr(d, field)
 
 
 first_load = not s.get(f"_{P}url_loaded")
 for w in url_state(SPEC, P):
     st.warning(w)
-if first_load and P + "chains" not in st.query_params:
+if first_load and not any(P + key in st.query_params for key in CHAIN_KEYS):
     dataset_defaults()
 for key, default in (("tool", "Brush"), ("brush", 24), ("mask_black", False)):
     s.setdefault(P + key, default)

@@ -167,9 +167,9 @@ def test_faces_get_fewer_chains_unless_the_link_says_otherwise():
     at = AppTest.from_file(PAGE, default_timeout=120).run()
     assert at.session_state["inp_chains"] == 16
     at.selectbox(key="inp_ds").set_value("celeba").run()
-    assert not at.exception and at.session_state["inp_chains"] == 4
+    assert not at.exception and at.session_state["inp_chains"] == 4 and at.session_state["inp_steps"] == 300
     at.selectbox(key="inp_ds").set_value("mnist").run()
-    assert at.session_state["inp_chains"] == 16
+    assert at.session_state["inp_chains"] == 16 and at.session_state["inp_steps"] == 500
     cold = AppTest.from_file(PAGE, default_timeout=120)
     cold.query_params["inp_ds"] = "celeba"
     assert cold.run().session_state["inp_chains"] == 4
