@@ -22,7 +22,8 @@ ROOT = Path(__file__).resolve().parents[1]
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 # page url path -> (what to do before the shot: ("button"|"tab", name) or None)
-SHOTS = {"inpainting": ("button", "Run"), "mnar": None, "mnar_images": None, "vae": ("tab", "Bound against K")}
+SHOTS = {"home": None, "inpainting": ("button", "Run"), "mnar": None, "mnar_images": None,
+         "vae": ("tab", "Bound against K"), "about": None}
 
 
 def _wait(page, timeout: float = 180_000) -> None:
@@ -53,7 +54,7 @@ def main() -> int:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
             page = browser.new_page(viewport={"width": 1280, "height": 720})
             for path, action in SHOTS.items():
-                page.goto(f"http://127.0.0.1:{port}/{path}")
+                page.goto(f"http://127.0.0.1:{port}/{'' if path == 'home' else path}")
                 _wait(page)
                 if action is not None:
                     kind, name = action
