@@ -17,20 +17,16 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
-from benchmarks.common import machine, write_results
+from benchmarks.common import CHROMIUM_ARGS, machine, streamlit_server, write_results
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).resolve().parent / "results"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 TARGET_MB, GOAL_MB = 1000, 690
 # VmRSS, not ru_maxrss: a child started by a process that already holds torch inherits its high-water mark
 TORCH_PROBE = ("import torch; x = torch.randn(64, 64) @ torch.randn(64, 64); "
@@ -67,26 +63,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default=str(RESULTS))
     a = p.parse_args(argv)
     load_at_start = os.getloadavg()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    url = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-                               "--server.address", "127.0.0.1", "--server.port", str(port),
-                               "--server.fileWatcherType", "none"], cwd=ROOT,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     rec: dict = {"command": "python -m dgm_core bench app_memory" + (" " + " ".join(argv) if argv else ""),
                  "data_dir_set": bool(os.environ.get("DGM_DATA_DIR")), "target_mb": TARGET_MB, "goal_mb": GOAL_MB}
-    try:
-        for _ in range(240):
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health").read() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.5)
+    with streamlit_server() as (url, server):
         rec["rss_started_mb"] = rss_mb(server.pid)
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+            browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1280, "height": 720})
             visits = []
             for info in PAGES:
@@ -107,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
 
         def user(i: int) -> None:
             with sync_playwright() as pw2:
-                b = pw2.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+                b = pw2.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
                 try:
                     pg = b.new_page(viewport={"width": 1280, "height": 720})
                     t0 = time.perf_counter()
@@ -130,12 +112,6 @@ def main(argv: list[str] | None = None) -> int:
         rec["concurrent"] = {"users": a.users, "sessions": sorted(results, key=lambda r: r["user"]),
                              "wall_s": round(time.perf_counter() - t0, 2), "rss_after_mb": rss_mb(server.pid)}
         print(rec["concurrent"], flush=True)
-    finally:
-        server.terminate()
-        try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            server.kill()
     rec["import_torch"] = {"this_venv": torch_import_mb(sys.executable)}
     if a.cpu_torch:
         rec["import_torch"]["cpu_only_build"] = torch_import_mb(a.cpu_torch)

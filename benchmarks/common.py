@@ -1,10 +1,16 @@
 """What the benchmarks share: where a timing was taken, and writing a results file pair."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
+import socket
+import subprocess
+import sys
 import time
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import torch
@@ -28,3 +34,35 @@ def write_results(out: str | Path, name: str, record: dict, report: str) -> None
     (out / f"{name}.md").write_text(report)
     print(report)
     print(f"wrote {out / (name + '.json')} and {out / (name + '.md')}")
+
+
+# chromium as the tests and benchmarks start it (no sandbox as root, no background network: none here)
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@contextlib.contextmanager
+def streamlit_server(env: dict | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`streamlit run app.py` on a free local port (no file watcher); yields its URL and process, stops it."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+                               "--server.address", "127.0.0.1", "--server.port", str(port),
+                               "--server.fileWatcherType", "none"], cwd=Path(__file__).resolve().parents[1],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    try:
+        for _ in range(240):
+            try:
+                if urllib.request.urlopen(f"{url}/_stcore/health").read() == b"ok":
+                    break
+            except OSError:
+                time.sleep(0.5)
+        yield url, server
+    finally:
+        server.terminate()
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            server.kill()

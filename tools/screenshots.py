@@ -9,19 +9,16 @@ page shows its bound tab. Needs chromium (/usr/bin/chromium) and the dev require
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
-# page url path -> (what to do before the shot: ("button"|"tab", name) or None)
+sys.path.insert(0, str(ROOT))  # run as a script from the repository root
+from benchmarks.common import CHROMIUM_ARGS, streamlit_server  # noqa: E402
+
+# page url path -> what to do before the shot: ("button" | "tab", name), or None
 SHOTS = {"home": None, "inpainting": ("button", "Run"), "mnar": None, "mnar_images": None,
          "vae": ("tab", "Bound against K"), "about": None}
 
@@ -36,39 +33,22 @@ def _wait(page, timeout: float = 180_000) -> None:
 
 def main() -> int:
     env = {k: v for k, v in os.environ.items() if k != "DGM_DATA_DIR"}
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-                               "--server.address", "127.0.0.1", "--server.port", str(port),
-                               "--server.fileWatcherType", "none"], cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    try:
-        for _ in range(120):
-            try:
-                if urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health").read() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.5)
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
-            page = browser.new_page(viewport={"width": 1280, "height": 720})
-            for path, action in SHOTS.items():
-                page.goto(f"http://127.0.0.1:{port}/{'' if path == 'home' else path}")
+    with streamlit_server(env) as (url, _), sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 720})
+        for path, action in SHOTS.items():
+            page.goto(f"{url}/{'' if path == 'home' else path}")
+            _wait(page)
+            if action is not None:
+                kind, name = action
+                page.get_by_role(kind, name=name).first.click()
                 _wait(page)
-                if action is not None:
-                    kind, name = action
-                    page.get_by_role(kind, name=name).first.click()
-                    _wait(page)
-                if page.get_by_test_id("stException").count():
-                    raise SystemExit(f"{path}: the page shows an exception")
-                out = ROOT / "assets" / f"{path}.png"
-                page.screenshot(path=str(out))
-                print(f"wrote {out.relative_to(ROOT)} ({out.stat().st_size // 1024} KB)")
-            browser.close()
-    finally:
-        server.terminate()
-        server.wait(10)
+            if page.get_by_test_id("stException").count():
+                raise SystemExit(f"{path}: the page shows an exception")
+            out = ROOT / "assets" / f"{path}.png"
+            page.screenshot(path=str(out))
+            print(f"wrote {out.relative_to(ROOT)} ({out.stat().st_size // 1024} KB)")
+        browser.close()
     return 0
 
 

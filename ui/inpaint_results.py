@@ -21,7 +21,6 @@ from streamlit.errors import StreamlitInvalidLayoutContextError
 
 from dgm_core import masks
 from dgm_core.demos.inpainting import BINARY, DATASETS, METHODS, ChainTrace, Settings
-from dgm_core.imputation import Imputation
 from ui.imaging import colour_bar, colour_map, grid_png, png_bytes, to_pil
 
 GRID = 5  # cells per row: 5 × ~210 px on 1280 px
