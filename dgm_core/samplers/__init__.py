@@ -1,7 +1,7 @@
 """Imputers for deep latent variable models. Every one returns an ``Imputation``.
 
 - ``gibbs_chain`` (``metropolis=False`` gives pseudo-Gibbs) / ``mwg_chain``: generators of ``ChainState``
-  (for progress bars and traces);
+  (for progress bars and traces); the z-update is one of ``kernels.KERNELS``;
 - ``run_gibbs``: run either chain to an ``Imputation`` (Rao-Blackwellised mean, final states as samples);
 - ``importance_impute``: MIWAE self-normalised importance sampling + SIR multiple imputation.
 """
@@ -14,21 +14,28 @@ import torch
 from ..device import generator as make_generator
 from ..imputation import Imputation, keep_observed
 from .base import ChainState, summarise_chain
+from .diagnostics import chain_diagnostics, tracked_pixels
+from .kernels import KERNELS, ZKernel, make_kernel
 from .importance import conditional_log_lik, importance_impute
 from .mwg import gibbs_chain, mwg_chain
 
-__all__ = ["ChainState", "Imputation", "gibbs_chain", "mwg_chain", "run_gibbs", "importance_impute",
-           "conditional_log_lik", "keep_observed"]
+__all__ = ["ChainState", "Imputation", "KERNELS", "ZKernel", "chain_diagnostics", "gibbs_chain", "make_kernel",
+           "mwg_chain", "run_gibbs", "importance_impute", "conditional_log_lik", "keep_observed"]
 
 
 def run_gibbs(model, x: torch.Tensor, mask: torch.Tensor, *, metropolis: bool = True, n_steps: int = 500,
               chains: int = 4, burn_in: int = 0, seed: int = 0, init: str = "noise", warm_start: int = 0,
+              kernel: str | ZKernel | None = None,
               on_state: Callable[[ChainState], None] | None = None) -> Imputation:
-    """Run MWG (metropolis=True) or pseudo-Gibbs and summarise. x: (N,C,H,W); mask: (N,1|C,H,W) bool."""
+    """Run MWG (metropolis=True; z-kernel ``kernel``, default the encoder proposal) or pseudo-Gibbs and
+    summarise, with mixing diagnostics. A kernel that adapts does so during the burn-in only.
+    x: (N,C,H,W); mask: (N,1|C,H,W) bool."""
     g = make_generator(seed, x.device)
+    kern = make_kernel(kernel if kernel is not None else ("encoder" if metropolis else "pseudo"))
     chain = gibbs_chain(model, x, mask, n_steps=n_steps, chains=chains, generator=g, init=init,
-                        warm_start=warm_start, metropolis=metropolis)
-    name = "Metropolis-within-Gibbs" if metropolis else "pseudo-Gibbs"
+                        warm_start=warm_start, kernel=kern, adapt_steps=burn_in)
+    name = f"Metropolis-within-Gibbs ({kern.label})" if kern.exact else "pseudo-Gibbs"
     gaussian = model.cfg.likelihood != "bernoulli"
-    return keep_observed(summarise_chain(chain, name, burn_in=burn_in, on_state=on_state, mean_samples=gaussian),
-                         x, mask)
+    track = tracked_pixels(mask, tuple(x.shape[1:]))
+    return keep_observed(summarise_chain(chain, name, burn_in=burn_in, on_state=on_state, mean_samples=gaussian,
+                                         track=track), x, mask)

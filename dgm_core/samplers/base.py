@@ -13,6 +13,7 @@ from typing import Any
 import torch
 
 from ..imputation import Imputation
+from .diagnostics import chain_diagnostics
 
 
 @dataclass
@@ -32,6 +33,7 @@ class ChainState:
     var: torch.Tensor
     accepted: torch.Tensor
     log_joint: torch.Tensor
+    kernel: Any = None  # the z-kernel that ran (kernels.ZKernel), for its label and what it tuned
 
 
 def initial_fill(x: torch.Tensor, mask: torch.Tensor, init: str, generator: torch.Generator | None) -> torch.Tensor:
@@ -48,7 +50,8 @@ def initial_fill(x: torch.Tensor, mask: torch.Tensor, init: str, generator: torc
 
 
 def summarise_chain(chain: Iterator[ChainState], method: str, *, burn_in: int = 0,
-                    on_state: Callable[[ChainState], None] | None = None, mean_samples: bool = False) -> Imputation:
+                    on_state: Callable[[ChainState], None] | None = None, mean_samples: bool = False,
+                    track: torch.Tensor | None = None) -> Imputation:
     """Run a chain to the end and turn it into an Imputation.
 
     The single imputation is the Rao-Blackwellised posterior mean: the average over post-burn-in
@@ -56,17 +59,24 @@ def summarise_chain(chain: Iterator[ChainState], method: str, *, burn_in: int = 
     variance (law of total variance). The samples are the chains' final states, or with
     ``mean_samples`` (Gaussian decoders) the decoder means E[x | z_t] at the chains' final z: one
     draw of the latent per chain, without per-pixel noise on top.
+
+    track: (N, P) indices into the flattened image of missing pixels whose E[x | z_t] traces feed the
+    pixel ESS and R̂ (``diagnostics.tracked_pixels``). The diagnostics hold the (T, N, S) log-joint and
+    acceptance traces, the tracked pixel traces, and ``diagnostics.chain_diagnostics``'s summaries.
     """
     t0 = time.perf_counter()
     s1 = s2 = None
     count = 0
-    log_joint, accepted = [], []
+    log_joint, accepted, pixels = [], [], []
     state = None
     for state in chain:
         if on_state is not None:
             on_state(state)
         log_joint.append(state.log_joint)
         accepted.append(state.accepted)
+        if track is not None:  # (N, S, P)
+            flat = state.probs.flatten(2)
+            pixels.append(torch.gather(flat, 2, track[:, None, :].expand(-1, flat.shape[1], -1)))
         if state.step > burn_in:
             m = state.probs.mean(1)
             m2 = (state.probs.pow(2) + state.var).mean(1)
@@ -78,10 +88,15 @@ def summarise_chain(chain: Iterator[ChainState], method: str, *, burn_in: int = 
     if count == 0:  # burn-in covered the whole run: fall back to the last state
         s1, s2, count = state.probs.mean(1), (state.probs.pow(2) + state.var).mean(1), 1
     mean, second = s1 / count, s2 / count
-    acc = torch.stack(accepted)  # (T, N, S)
-    diag: dict[str, Any] = {
-        "n_steps": state.step, "burn_in": burn_in, "log_joint": torch.stack(log_joint),  # (T, N, S)
-        "accepted": acc, "acceptance": acc[burn_in:].float().mean((0, 2)) if count > 1 else acc.float().mean((0, 2)),
-    }
+    acc, lj = torch.stack(accepted), torch.stack(log_joint)  # (T, N, S)
+    px = torch.stack(pixels) if pixels else None  # (T, N, S, P)
+    kernel = state.kernel
+    exact = True if kernel is None else kernel.exact
+    diag: dict[str, Any] = {"n_steps": state.step, "burn_in": burn_in, "log_joint": lj, "accepted": acc,
+                            "pixel_trace": px, "exact": exact,
+                            "kernel": None if kernel is None else kernel.name,
+                            "kernel_label": None if kernel is None else kernel.label,
+                            **({} if kernel is None else kernel.summary()),
+                            **chain_diagnostics(lj, acc, px, burn_in, exact)}
     return Imputation(method=method, mean=mean, samples=state.probs if mean_samples else state.x, std=(second - mean.pow(2)).clamp_min(0).sqrt(),
                       diagnostics=diag, seconds=time.perf_counter() - t0)
