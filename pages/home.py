@@ -41,11 +41,15 @@ st.markdown("""
   the KL divergence from the encoder to the true posterior p(z | x).
 - **Importance sampling / IWAE bound L_K**: average K weights p(x, z_k) / q(z_k | x) before taking the log; the bound
   tightens as K grows. **MIWAE** trains on it with missing pixels left out of p(x | z).
-- **Effective sample size**: how many of the K weighted draws really count, (Σw)² / Σw²: near 1, one draw decides.
+- **Effective sample size (ESS)**: how many independent draws a sample is worth. For K weighted draws, (Σw)² / Σw²:
+  near 1, one draw decides. For a Markov chain, its length shrunk by the correlation between successive states.
 - **MCAR / MAR / MNAR**: missing completely at random (a coin decides), at random (the observed values decide), not at
   random (the missing value itself decides, as when a sensor saturates).
 - **Metropolis–Hastings acceptance**: a proposed move is kept with a probability that makes the chain sample the exact
   target; a chain that accepts almost nothing barely moves. **Pseudo-Gibbs** keeps every move and samples something else.
+- **MWG (Metropolis-within-Gibbs)**: the exact sampler of a VAE's p(x_missing | x_observed): it alternates a z-move
+  that is accepted or rejected (HMC, following the decoder's gradient, or the encoder's proposal) with a fresh draw
+  of the missing pixels given z.
 - **Split-R̂**: compares several chains; near 1 when they agree, above 1.1 when they have not mixed.
 - **F1 on missing pixels**: how well the ink of the hidden part is recovered (the fill thresholded at 0.5).
 """)

@@ -3,8 +3,8 @@ import streamlit as st
 import torch
 
 from dgm_core import masks, pretrained
-from dgm_core.demos.inpainting import (DATASETS, DEFAULT_METHODS, METHODS, Settings, available_methods,
-                                      default_settings, run_method, score)
+from dgm_core.demos.inpainting import (DATASETS, DEFAULT_METHODS, KERNEL_LABELS, METHODS, Settings,
+                                      available_methods, default_settings, run_method, score)
 from ui import loaders
 from ui.image_source import default_index, default_note, image_picker
 from ui.imaging import to_pil
@@ -16,15 +16,17 @@ from ui.state import Param, sync_url, url_state
 setup_page()
 
 P = "inp_"
+D = Settings()
 SPEC = {
     "ds": Param("mnist", choices=list(DATASETS)), "src": Param("Gallery", choices=["Gallery", "Upload", "Draw"]),
     "idx": Param(default_index(), lo=0, hi=10**6), "msrc": Param("Preset", choices=["Preset", "Draw", "Upload"]),
     "preset": Param("bottom", choices=PRESET_KEYS), "miss": Param(50, lo=5, hi=95), "size": Param(14, lo=2, hi=63),
     "nrect": Param(1, lo=1, hi=10), "mseed": Param(0, lo=0, hi=10**6),
     "methods": Param(list(DEFAULT_METHODS), choices=list(METHODS)),
-    "steps": Param(500, lo=10, hi=5000), "chains": Param(16, lo=1, hi=64), "burn": Param(100, lo=0, hi=4999),
-    "ns": Param(1000, lo=10, hi=20000), "init": Param("noise", choices=["noise", "zeros", "half"]),
-    "warm": Param(50, lo=0, hi=500), "seed": Param(0, lo=0, hi=10**6),
+    "steps": Param(D.steps, lo=10, hi=5000), "chains": Param(D.chains, lo=1, hi=64),
+    "burn": Param(D.burn_in, lo=0, hi=4999), "ns": Param(D.n_samples, lo=10, hi=20000),
+    "init": Param(D.init, choices=["noise", "zeros", "half"]), "warm": Param(D.warm_start, lo=0, hi=500),
+    "seed": Param(D.seed, lo=0, hi=10**6), "kernel": Param(D.kernel, choices=list(KERNEL_LABELS)),
 }
 s = st.session_state
 # Chains on faces are fewer and shorter by default (dgm_core.demos.inpainting.DATASET_SETTINGS), set when
@@ -49,8 +51,9 @@ for key, default in (("tool", "Brush"), ("brush", 24), ("mask_black", False)):
 st.title("Inpainting")
 st.markdown(
     "Hide part of an image and let deep latent variable models fill it in: an **exact** sampler of the VAE's "
-    "conditional p(x_missing | x_observed) (Mattei & Frellsen 2018), **pseudo-Gibbs** (the same loop without "
-    "the accept/reject step), **MIWAE** importance sampling and **DMFA**. Metrics are on the missing pixels only."
+    "conditional p(x_missing | x_observed) (Mattei & Frellsen 2018; its z-moves here are Hamiltonian Monte Carlo "
+    "by default), **pseudo-Gibbs** (the encoder's draws kept without a test), **MIWAE** importance sampling and "
+    "**DMFA**. Metrics are on the missing pixels only; the diagnostics under the results say whether the chains mixed."
 )
 
 # Results go above the set-up once there are any: on a 1280×720 projector they are then on the first
@@ -105,11 +108,16 @@ with c_run:
         c[1].number_input("Pseudo-Gibbs warm start", 0, 500, key=P + "warm",
                           help="Pseudo-Gibbs steps run before either chain starts.")
         c[0].number_input("Seed", 0, 10**6, key=P + "seed")
+        c[1].selectbox("Exact sampler's z-move", list(KERNEL_LABELS), format_func=KERNEL_LABELS.get, key=P + "kernel",
+                       help="How Metropolis-within-Gibbs proposes a new latent z. HMC follows the decoder's "
+                            "gradient (its step size is tuned during burn-in, then fixed); the encoder proposal is "
+                            "the paper's and is rarely accepted on images; pCN is a small random walk; the mix "
+                            "picks encoder or HMC at random each step.")
 
 settings = None
 try:
     settings = Settings(steps=s[P + "steps"], chains=s[P + "chains"], burn_in=s[P + "burn"], n_samples=s[P + "ns"],
-                        init=s[P + "init"], warm_start=s[P + "warm"], seed=s[P + "seed"])
+                        init=s[P + "init"], warm_start=s[P + "warm"], seed=s[P + "seed"], kernel=s[P + "kernel"])
 except ValueError as e:
     st.error(str(e))
 

@@ -20,7 +20,7 @@ import torch
 from streamlit.errors import StreamlitInvalidLayoutContextError
 
 from dgm_core import masks
-from dgm_core.demos.inpainting import BINARY, DATASETS, METHODS, ChainTrace, Settings
+from dgm_core.demos.inpainting import BINARY, DATASETS, METHODS, ChainTrace, Settings, method_label
 from ui.imaging import colour_bar, colour_map, grid_png, png_bytes, to_pil
 
 GRID = 5  # cells per row: 5 × ~210 px on 1280 px
@@ -45,6 +45,10 @@ METRICS = {
 
 
 PAGE_BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "inpainting_page.json"
+
+
+def _label(res) -> str:
+    return method_label(res.method, res.diagnostics.get("kernel"))
 
 
 def _chain_work(s: Settings) -> int:
@@ -93,7 +97,7 @@ def comparison_grid(rows: list, image: torch.Tensor, mask: torch.Tensor) -> None
     for res, m, _ in rows:
         std = res.std[0]
         spread = colour_map(std, vmax) if float(std.max()) > 0 else None
-        cells.append((METHODS[res.method].label, res.mean[0], spread,  # a mean outside [0, 1] is clipped, as a pixel is
+        cells.append((_label(res), res.mean[0], spread,  # a mean outside [0, 1] is clipped, as a pixel is
                       _key_figure(m) + ("" if spread is not None else " · point fill, no spread")))
     for start in range(0, len(cells), GRID):
         cols = st.columns(GRID, gap="small")
@@ -116,7 +120,7 @@ def metrics_table(rows: list, dataset: str) -> pd.DataFrame:
     binary = BINARY[dataset]
     records = []
     for res, m, _ in rows:
-        rec = {"method": METHODS[res.method].label}
+        rec = {"method": _label(res)}
         for k, v in m.items():
             if binary and k == "NLL density (nats)":
                 continue  # a Gaussian density on 0/1 pixels is not a probability: not comparable
@@ -136,16 +140,11 @@ def what_to_notice(rows: list, traces: dict[str, ChainTrace], dataset: str) -> N
     """Plain-words notes where a result needs one: a chain that did not move, an F1 of 0."""
     notes = []
     for res, m, _ in rows:
-        verdict = res.diagnostics.get("verdict")
-        acc = res.diagnostics.get("acceptance")
+        verdict = res.diagnostics.get("verdict")  # the chains' mixing verdict (dgm_core.samplers.diagnostics)
         if verdict:
-            notes.append(f"**{METHODS[res.method].label}**: {verdict}")
-        elif acc is not None and res.method != "pseudo_gibbs" and float(acc.mean()) < 0.1:
-            notes.append(f"**{METHODS[res.method].label}** accepted only {float(acc.mean()):.1%} of its proposals: "
-                         "its chains barely moved from where they started, so its fill reflects the start more "
-                         "than the model's conditional.")
+            notes.append(f"**{_label(res)}**: {verdict}")
         if m.get("F1") == 0.0:
-            notes.append(f"**{METHODS[res.method].label}** has F1 = 0: every missing pixel's probability of ink "
+            notes.append(f"**{_label(res)}** has F1 = 0: every missing pixel's probability of ink "
                          "is below 0.5, so the thresholded fill has no ink at all, even if the fill shows a "
                          "faint stroke.")
     if notes:
@@ -158,7 +157,7 @@ def samples_panel(rows: list, dataset: str) -> None:
     standard deviation either way along each direction of uncertainty, which read as images."""
     g = torch.Generator().manual_seed(0)
     for res, _, _ in rows:
-        label = METHODS[res.method].label
+        label = _label(res)
         factors = res.diagnostics.get("factors")
         if factors is not None:
             a, fill = factors[0].cpu(), res.mean[0]  # a: (K, C, H, W), zero on observed pixels
@@ -187,7 +186,7 @@ def _trace_figure(traces: dict[str, ChainTrace], what: str, title: str, y: str, 
     for method, tr in traces.items():
         values = tr.log_joint.mean(1) if what == "log_joint" else tr.score
         fig.add_trace(go.Scatter(y=values.numpy(), x=list(range(1, len(values) + 1)), mode="lines",
-                                 name=METHODS[method].label, line={"color": _colour(method, order)}))
+                                 name=tr.label or METHODS[method].label, line={"color": _colour(method, order)}))
     fig.add_vline(x=step, line={"color": "#444", "dash": "dot"})
     fig.update_layout(title=title, xaxis_title="iteration", yaxis_title=y, height=280,
                       margin={"l": 10, "r": 10, "t": 40, "b": 10},
@@ -197,13 +196,14 @@ def _trace_figure(traces: dict[str, ChainTrace], what: str, title: str, y: str, 
 
 def _diagnostics_table(rows: list) -> pd.DataFrame | None:
     keys = {"acceptance": "acceptance", "ess_log_joint": "ESS of log p(x, z)", "ess_pixels": "ESS of the fill",
-            "rhat": "split-R̂", "accepted_moves": "accepted moves after burn-in (median per chain)"}
+            "rhat": "split-R̂", "accepted_moves": "accepted moves after burn-in (median per chain)",
+            "step_size": "HMC step size (mean)"}
     records = []
     for res, _, _ in rows:
         d = res.diagnostics
         if "acceptance" not in d:
             continue
-        rec = {"method": METHODS[res.method].label}
+        rec = {"method": _label(res)}
         for k, title in keys.items():
             v = d.get(k)
             if v is not None:
@@ -223,7 +223,16 @@ def sampler_insides(traces: dict[str, ChainTrace], rows: list, dataset: str, ima
             "acceptance": st.column_config.NumberColumn(help="Fraction of proposed z moves accepted after "
                                                         "burn-in (pseudo-Gibbs accepts every one)", format="%.3f"),
             "ESS of log p(x, z)": st.column_config.NumberColumn(
-                help="Effective sample size: how many independent draws the correlated chain is worth", format="%.1f"),
+                help="Effective sample size: how many independent draws the correlated chains are worth (all "
+                     "chains together, after burn-in). It counts the pixels' redraws too: read it with the "
+                     "accepted moves", format="%.0f"),
+            "ESS of the fill": st.column_config.NumberColumn(
+                help="Effective sample size of the decoder's mean at 32 missing pixels (median pixel): how many "
+                     "independent fills the average is worth", format="%.0f"),
+            "accepted moves after burn-in (median per chain)": st.column_config.NumberColumn(format="%.0f"),
+            "HMC step size (mean)": st.column_config.NumberColumn(
+                help="Leapfrog step size of the HMC z-moves, tuned during burn-in toward acceptance 0.7, then "
+                     "fixed", format="%.3f"),
             "split-R̂": st.column_config.NumberColumn(
                 help="Compares the chains with each other: near 1 means they agree; above 1.1, they have not "
                      "mixed", format="%.2f")})
@@ -254,7 +263,7 @@ def _player(traces: dict[str, ChainTrace], dataset: str, image: torch.Tensor, p:
               help="Animate the chains: the slider and the traces' marker move with the pictures.")
     cols = st.columns(2 * len(traces), gap="small")
     for i, (method, tr) in enumerate(traces.items()):
-        label, j = METHODS[method].label, min(k, len(tr.snapshot_steps) - 1)
+        label, j = tr.label or METHODS[method].label, min(k, len(tr.snapshot_steps) - 1)
         _show(cols[2 * i], tr.snapshot_sample[j], f"{label}: chain 1")
         _show(cols[2 * i + 1], tr.snapshot_mean[j], f"{label}: mean over chains")
     c1, c2 = st.columns(2)
@@ -303,8 +312,8 @@ def downloads(rows: list, image: torch.Tensor, mask: torch.Tensor, p: str) -> No
     for res, _, _ in rows:
         strip = [res.mean[0]] + [res.samples[0, i].clamp(0, 1)
                                                 for i in range(min(res.samples.shape[1], 6))]
-        grid.append((METHODS[res.method].label, strip + [colour_map(res.std[0])]))
-    table = pd.DataFrame([{"method": METHODS[res.method].label, **m} for res, m, _ in rows])
+        grid.append((_label(res), strip + [colour_map(res.std[0])]))
+    table = pd.DataFrame([{"method": _label(res), **m} for res, m, _ in rows])
     csv = io.StringIO()
     table.to_csv(csv, index=False)
     c1, c2, c3 = st.columns(3)

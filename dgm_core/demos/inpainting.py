@@ -34,7 +34,10 @@ class MethodInfo:
 
 METHODS: dict[str, MethodInfo] = {
     "mwg": MethodInfo("Metropolis-within-Gibbs", "vae", True,
-                      "Exact sampler of the VAE's p(x_m | x_o): encoder proposals, accepted or rejected."),
+                      "Exact sampler of the VAE's p(x_m | x_o): a Gibbs chain on (z, x_m) whose z-moves are "
+                      "accepted or rejected so that the chain targets the model's own conditional. The z-move "
+                      "is a setting: Hamiltonian Monte Carlo with the decoder's gradient (default), the "
+                      "paper's encoder proposal, a pCN random walk, or a random mix of encoder and HMC."),
     "pseudo_gibbs": MethodInfo("Pseudo-Gibbs", "vae", True,
                                "The same loop accepting every proposal: cheap, but not exact."),
     "miwae": MethodInfo("MIWAE importance sampling", "miwae", True,
@@ -48,6 +51,17 @@ METHODS: dict[str, MethodInfo] = {
     "neighbour_fill": MethodInfo("Neighbour fill", None, False, "Diffuses observed neighbours into the hole."),
 }
 DEFAULT_METHODS = ("mwg", "pseudo_gibbs", "miwae", "dmfa", "mfa", "neighbour_fill")
+# the exact sampler's z-kernels (dgm_core.samplers.kernels), as the page names them
+KERNEL_LABELS = {"hmc": "HMC z-moves", "mix": "encoder + HMC z-moves", "encoder": "encoder proposals",
+                 "pcn": "pCN z-moves"}
+SHORT = {"mwg": "MWG"}  # the exact sampler's name when a kernel follows it (short enough for a picture's title)
+
+
+def method_label(method: str, kernel: str | None = None) -> str:
+    """A method's display name; the exact sampler's says which z-kernel ran."""
+    if method == "mwg" and kernel in KERNEL_LABELS:
+        return f"{SHORT[method]}, {KERNEL_LABELS[kernel]}"
+    return METHODS[method].label
 
 
 def available_methods(dataset: str, shipped: set[str] | frozenset[str]) -> list[str]:
@@ -58,15 +72,16 @@ def available_methods(dataset: str, shipped: set[str] | frozenset[str]) -> list[
 
 @dataclass(frozen=True)
 class Settings:
-    steps: int = 500  # chain iterations
-    chains: int = 16
-    burn_in: int = 100
+    steps: int = 300  # chain iterations
+    chains: int = 8
+    burn_in: int = 75  # the first quarter, as in bench inpainting; HMC tunes its step size there
     n_samples: int = 1000  # importance samples (MIWAE)
     n_draws: int = 8  # multiple imputations kept for display
     init: str = "noise"  # initial fill of the missing pixels for the chains
-    warm_start: int = 50  # pseudo-Gibbs steps before the chain proper (MWG mixes slowly from a poor start)
+    warm_start: int = 0  # pseudo-Gibbs steps before the chains proper (none: the exact chain starts from noise)
     seed: int = 0
     snapshots: int = 50  # states kept for the step slider
+    kernel: str = "hmc"  # the exact sampler's z-move (KERNEL_LABELS); bench inpainting compares them
 
     LIMITS = {"steps": (1, 5000), "chains": (1, 64), "burn_in": (0, 4999), "n_samples": (10, 20000),
               "n_draws": (1, 32), "warm_start": (0, 500), "seed": (0, 2**31 - 1), "snapshots": (2, 200)}
@@ -81,12 +96,14 @@ class Settings:
             raise ValueError(f"Burn-in ({self.burn_in}) must be shorter than the chain ({self.steps} steps).")
         if self.init not in ("noise", "zeros", "half"):
             raise ValueError(f"Initialisation must be noise, zeros or half, not {self.init!r}.")
+        if self.kernel not in KERNEL_LABELS:
+            raise ValueError(f"The exact sampler's z-move must be one of {', '.join(KERNEL_LABELS)}, not {self.kernel!r}.")
 
 
 # The page's defaults where a data set differs from Settings(): a chain step on a 32×32 colour face costs
 # several times a digit's, so fewer and shorter chains keep its default run near its time target
 # (python -m dgm_core bench inpainting_page measures it).
-DATASET_SETTINGS: dict[str, dict[str, int]] = {"celeba": {"chains": 4, "steps": 300, "burn_in": 60}}
+DATASET_SETTINGS: dict[str, dict[str, int]] = {"celeba": {"chains": 4, "steps": 150, "burn_in": 40}}
 
 
 def default_settings(dataset: str) -> Settings:
@@ -104,6 +121,7 @@ class ChainTrace:
     snapshot_mean: list[torch.Tensor] = field(default_factory=list)  # (C, H, W) each
     snapshot_sample: list[torch.Tensor] = field(default_factory=list)  # (C, H, W) each, chain 0
     cond_log_lik: float | None = None  # log p(x_m_true | x_o) estimated by the chain's z samples
+    label: str = ""  # the sampler's display name (method_label)
 
 
 def _log_lik_missing(state: ChainState, truth: torch.Tensor, missing: torch.Tensor, binary: bool) -> torch.Tensor:
@@ -139,10 +157,18 @@ def _gibbs(model, x, mask, truth, s: Settings, metropolis: bool, binary: bool,
             on_progress(state.step / s.steps)
 
     res = run_gibbs(model, x, mask, metropolis=metropolis, n_steps=s.steps, chains=s.chains, burn_in=s.burn_in,
-                    seed=s.seed, init=s.init, warm_start=s.warm_start, on_state=on_state)
-    trace = ChainTrace(log_joint=res.diagnostics.pop("log_joint")[:, 0], accepted=res.diagnostics.pop("accepted")[:, 0],
+                    seed=s.seed, init=s.init, warm_start=s.warm_start, kernel=s.kernel if metropolis else None,
+                    on_state=on_state)
+    d = res.diagnostics
+    d.pop("pixel_trace")
+    for k, v in list(d.items()):  # one image: per-image summaries become scalars, per-chain ones (S,)
+        if torch.is_tensor(v) and v.dim() >= 1 and v.shape[0] == 1 and k not in ("log_joint", "accepted"):
+            d[k] = v[0]
+    d["verdict"] = d["verdict"][0]
+    trace = ChainTrace(log_joint=d.pop("log_joint")[:, 0], accepted=d.pop("accepted")[:, 0],
                        score=torch.tensor(scores), snapshot_steps=snap_steps, snapshot_mean=snap_mean,
-                       snapshot_sample=snap_sample)
+                       snapshot_sample=snap_sample,
+                       label=method_label("mwg" if metropolis else "pseudo_gibbs", d.get("kernel")))
     if lls:  # log mean over (post-burn-in steps x chains) of p(x_m | z_t): the z_t sample p(z | x_o)
         all_ll = torch.cat(lls)
         trace.cond_log_lik = (torch.logsumexp(all_ll, 0) - math.log(all_ll.numel())).item()

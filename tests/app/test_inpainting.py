@@ -9,7 +9,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from dgm_core import pretrained
-from dgm_core.demos.inpainting import METHODS
+from dgm_core.demos.inpainting import METHODS, Settings, default_settings, method_label
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "inpainting.py")
 FAST = {"steps": 30, "chains": 2, "burn": 5, "ns": 50}
@@ -50,7 +50,7 @@ def test_every_method_runs_on_a_preset_mask(dataset):
     at.button(key="inp_run").click().run()
     assert not at.exception
     table = _metrics(at)
-    assert list(table.index) == [METHODS[m].label for m in expected]
+    assert list(table.index) == [method_label(m, Settings().kernel) for m in expected]
     names = set(table.columns)
     assert "MSE" in names and "time (s)" in names
     assert ("F1 (missing pixels)" in names) == (dataset != "celeba")
@@ -59,6 +59,22 @@ def test_every_method_runs_on_a_preset_mask(dataset):
     assert ("NLL (nats)" in names) == (dataset != "celeba") and ("NLL (nats, density)" in names) == (dataset == "celeba")
     diagnostics = [d.value for d in at.dataframe if "acceptance" in d.value.columns]
     assert bool(diagnostics) == ("mwg" in expected)
+    if diagnostics:  # every chain's mixing diagnostics, and a verdict in plain words
+        assert {"split-R̂", "ESS of log p(x, z)", "ESS of the fill"} <= set(diagnostics[0].columns)
+        notes = " ".join(i.value for i in at.info)
+        assert "these chains" in notes or "its chains" in notes
+
+
+def test_the_exact_samplers_z_move_is_a_setting_in_the_url_and_in_its_name():
+    at = _page(preset="top", methods="mwg,pseudo_gibbs", kernel="encoder", steps=30, chains=2, burn=5)
+    assert at.selectbox(key="inp_kernel").value == "encoder"
+    at.button(key="inp_run").click().run()
+    assert not at.exception
+    assert list(_metrics(at).index) == [method_label("mwg", "encoder"), METHODS["pseudo_gibbs"].label]
+    assert "did not mix" in " ".join(i.value for i in at.info)  # the paper's proposal is rarely accepted here
+    bad = _page(kernel="gibbs")
+    assert not bad.exception and any("kernel" in w.value for w in bad.warning)
+    assert bad.selectbox(key="inp_kernel").value == Settings().kernel
 
 
 @pytest.mark.parametrize("dataset", ["mnist", "omniglot", "celeba"])
@@ -164,15 +180,18 @@ def test_methods_without_a_model_for_the_data_set_are_not_offered():
 
 
 def test_faces_get_fewer_chains_unless_the_link_says_otherwise():
+    digits, faces = default_settings("mnist"), default_settings("celeba")
+    assert faces.chains * faces.steps < digits.chains * digits.steps
     at = AppTest.from_file(PAGE, default_timeout=120).run()
-    assert at.session_state["inp_chains"] == 16
+    assert at.session_state["inp_chains"] == digits.chains
     at.selectbox(key="inp_ds").set_value("celeba").run()
-    assert not at.exception and at.session_state["inp_chains"] == 4 and at.session_state["inp_steps"] == 300
+    assert not at.exception and at.session_state["inp_chains"] == faces.chains
+    assert at.session_state["inp_steps"] == faces.steps
     at.selectbox(key="inp_ds").set_value("mnist").run()
-    assert at.session_state["inp_chains"] == 16 and at.session_state["inp_steps"] == 500
+    assert at.session_state["inp_chains"] == digits.chains and at.session_state["inp_steps"] == digits.steps
     cold = AppTest.from_file(PAGE, default_timeout=120)
     cold.query_params["inp_ds"] = "celeba"
-    assert cold.run().session_state["inp_chains"] == 4
+    assert cold.run().session_state["inp_chains"] == faces.chains
     linked = AppTest.from_file(PAGE, default_timeout=120)
     linked.query_params["inp_ds"], linked.query_params["inp_chains"] = "celeba", "9"
     assert linked.run().session_state["inp_chains"] == 9
