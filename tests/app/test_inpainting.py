@@ -1,6 +1,7 @@
 """The inpainting page under AppTest: every data set and method through the preset path, uploads,
 bad input, and state in the URL. (The canvas is invisible to AppTest: tests/e2e draws on it.)"""
 import io
+import json
 from pathlib import Path
 
 import numpy as np
@@ -195,3 +196,23 @@ def test_faces_get_fewer_chains_unless_the_link_says_otherwise():
     linked = AppTest.from_file(PAGE, default_timeout=120)
     linked.query_params["inp_ds"], linked.query_params["inp_chains"] = "celeba", "9"
     assert linked.run().session_state["inp_chains"] == 9
+
+
+def test_benchmark_note_says_where_the_exact_sampler_loses_and_whether_its_chains_mixed(tmp_path, monkeypatch):
+    from ui import inpaint_results
+
+    def rec(ds, mask, rhat):
+        return {"dataset": ds, "mask": mask, "warm_start": 0, "kernel": "hmc", "n_images": 200, "rhat_median": rhat}
+    summary = {"settings": 2, "settings_at_or_above_pseudo_gibbs": 1, "acceptance_min": 0.7,
+               "losses": ["omniglot top half"]}
+    path = tmp_path / "inpainting.json"
+    monkeypatch.setattr(inpaint_results, "SAMPLER_BENCH", path)
+    path.write_text(json.dumps({"summary": {"hmc": summary},
+                                "records": [rec("mnist", "top half", 1.02), rec("omniglot", "top half", 1.03)]}))
+    note = inpaint_results.benchmark_note("hmc")
+    assert "1 of 2 settings" in note and "loses on omniglot top half" in note and "had mixed" in note
+    path.write_text(json.dumps({"summary": {"hmc": summary},
+                                "records": [rec("mnist", "top half", 1.02), rec("omniglot", "top half", 1.4)]}))
+    assert "had not all mixed" in inpaint_results.benchmark_note("hmc")
+    path.write_text("[]")  # an older format, or no file: no note rather than an error
+    assert inpaint_results.benchmark_note("hmc") is None
