@@ -96,11 +96,65 @@ def show_fits(fits: dict, source_note: str) -> None:
         st.dataframe(w.mechanism_table(sim, fits, columns), width="stretch", height=300)
         st.caption("W > 0: high values go missing. Thresholds are b in the data's units; a deterministic cut "
                    "(the not-MIWAE protocol) has infinite steepness, so the learnt W only needs to be large.")
+    show_maps(fits)
+    show_points(fits, j)
     completed = pd.DataFrame(fits["notmiwae"].imputed, columns=list(columns))
     d1, d2 = st.columns(2)
     d1.download_button("RMSE table (CSV)", table.to_csv(), "mnar_rmse.csv", "text/csv")
     d2.download_button("not-MIWAE completed table (CSV)", completed.to_csv(index=False), "mnar_imputed.csv",
                        "text/csv")
+
+
+def show_maps(fits: dict) -> None:
+    """What each missing model learnt, as a feature-by-feature map, next to the generating mechanism."""
+    st.subheader("What the missing models learnt")
+    truth = mnar_lab.true_sensitivity(sim)
+    panels = [(mnar_lab.label(m), f.sensitivity, w.SENSITIVITY_UNITS[mnar_lab.MODELS[m][0]])
+              for m, f in fits.items() if f.sensitivity is not None]
+    if truth is not None:
+        panels.insert(0, ("the true mechanism", truth, "logit per sd"))
+    else:
+        st.caption("The true mechanism here is a step (each value hides itself past a threshold): all on the "
+                   "diagonal, infinitely steep, so it has no finite map to draw.")
+    st.caption("Row j, column k: how the chance that **row j's feature goes missing** moves as **column k's "
+               "feature** grows (red: missing when high, blue: when low). Self-masking models can only fill the "
+               "diagonal; the agnostic ones (linear, nonlinear) may use any feature. Fit those under **Training** "
+               "(a live preset) with the multiselect next to the train button.")
+    cols = st.columns(min(len(panels), 3))
+    for i, (name, m, units) in enumerate(panels):
+        with cols[i % len(cols)]:
+            st.plotly_chart(w.sensitivity_figure(m, columns, name, units), width="stretch", key=f"{w.P}map_{i}")
+            st.markdown("Strongest: " + "; ".join(mnar_lab.describe_sensitivity(m, columns)) + ".")
+
+
+def show_points(fits: dict, j: int) -> None:
+    """Mean vs median as point imputations: both scored by both losses, and one entry's conditional."""
+    st.subheader("Which single value? The mean for squared error, the median for absolute error")
+    st.markdown("A model gives a whole distribution p(x_missing | x_observed, mask) for each hidden entry. The point "
+                "closest to it in squared error (the W2 projection onto one value) is its **mean**; in absolute "
+                "error (W1) its **median**. Score each with its own loss.")
+    q1, q2 = st.columns([5, 6])
+    q1.dataframe(w.point_table(fits).style.format({"RMSE": "{:.3f}", "MAE": "{:.3f}"}), key=w.P + "point_table",
+                 hide_index=True, column_config={"method": st.column_config.TextColumn(width="medium")})
+    models = [m for m, f in fits.items() if f.model is not None and f.median is not None]
+    if not models:
+        return
+    pick = q2.selectbox("Model", models, format_func=mnar_lab.label, key=w.P + "dens_model",
+                        index=models.index("notmiwae") if "notmiwae" in models else 0)
+    q1.markdown(w.point_notice(fits[pick], sim))
+    rows = np.flatnonzero(~sim.mask[:, j])
+    if not len(rows):
+        q2.info(f"No value of {columns[j]} is hidden; pick another feature above.")
+        return
+    default = w.default_entry(fits[pick], sim, j)
+    row = q2.selectbox(f"Hidden entry of {columns[j]} (row)", rows.tolist(), index=rows.tolist().index(default),
+                       key=w.P + f"dens_row_{j}_{pick}",
+                       help="Opens on the row where this model's mean and median differ most.")
+    cond = mnar_lab.conditional(sim, fits[pick].model, int(row), j, n_samples=5000, seed=seed)
+    q2.plotly_chart(w.density_figure(cond, str(columns[j]), mnar_lab.label(pick)), width="stretch")
+    few = (" **That is few**: the density is a handful of spikes and its median is one of them, because the "
+           "encoder's proposal q(z | x) is far from this row's posterior.") if cond.ess < 20 else ""
+    q2.caption(f"Importance-weighted draws for row {row}: {cond.ess:.0f} effective of 5000.{few}")
 
 
 if tab_imp.open:
@@ -125,10 +179,16 @@ if tab_imp.open:
         else:
             st.markdown("MIWAE maximises a bound on log p(x°); not-MIWAE on log p(x°, s), with the self-masking "
                         "model P(s=1 | x) = σ(−W (x − b)) per feature (*known*: the direction of W is given).")
+            agnostic = tuple(st.multiselect(
+                "Also fit not-MIWAE with an agnostic missing model", list(mnar_lab.AGNOSTIC),
+                format_func=w.AGNOSTIC_LABELS.get, key=w.P + "agn",
+                help="P(s | x) from every feature, not just the value itself: linear (a logistic regression per "
+                     "feature) or nonlinear (one hidden layer). Their maps show what they learnt."))
+            imp_key = w.settings_key(base=key, agnostic=agnostic)
             if st.button("Train MIWAE and not-MIWAE", type="primary", key=w.P + "train"):
-                s[w.P + "fit_key"] = key
-            if s.get(w.P + "fit_key") == key:
-                fits = w.fit_all(key, sim, preset, seed)  # a progress bar and live curves while it trains
+                s[w.P + "fit_key"] = imp_key
+            if s.get(w.P + "fit_key") == imp_key:
+                fits = w.fit_all(imp_key, sim, preset, seed, agnostic)  # a progress bar and live curves while it trains
         if fits is not None:
             show_fits(fits, source_note)
 

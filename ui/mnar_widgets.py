@@ -47,8 +47,10 @@ SPEC = {
     "p": Param(0.3, lo=0.05, hi=0.9), "dir": Param("high", choices=["high", "low"]), "k": Param(3.0, lo=0.5, hi=10.0),
     "q": Param(0.25, lo=0.05, hi=0.45), "cut": Param("upper", choices=["upper", "lower", "both"]),
     "pin": Param(0.3, lo=0.1, hi=0.9),
+    "agn": Param([], choices=list(mnar_lab.AGNOSTIC)),  # agnostic missing models fitted as well (live presets)
 }
-BASE_KEYS = ("table", "seed", "preset", "mech")
+BASE_KEYS = ("table", "seed", "preset", "mech", "agn")
+AGNOSTIC_LABELS = {"notmiwae_linear": "linear", "notmiwae_nonlinear": "nonlinear (one hidden layer)"}
 MECHANISM_KEYS = {"notmiwae_uci": ("offset", "nf"), "self_masked": ("p", "dir", "k"), "quantile": ("p", "q", "cut"),
                   "mnar_logistic": ("p", "pin"), "mar_logistic": ("p", "pin"), "mcar": ("p",)}
 
@@ -199,11 +201,11 @@ def _live_progress(total_models: int, rmse_chart: bool = True):
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def fit_all(key: str, _sim: mnar_lab.Simulated, preset: str, seed: int) -> dict:
+def fit_all(key: str, _sim: mnar_lab.Simulated, preset: str, seed: int, agnostic: tuple[str, ...] = ()) -> dict:
     """dgm_core.demos.mnar.fit_all with a live progress bar and training chart, cached by ``key`` (the
     settings, data included); ``_sim`` is not hashed."""
-    bar, progress = _live_progress(len(mnar_lab.models_for(_sim)))
-    fits = mnar_lab.fit_all(_sim, preset, seed, progress=progress)
+    bar, progress = _live_progress(len(mnar_lab.models_for(_sim, agnostic)))
+    fits = mnar_lab.fit_all(_sim, preset, seed, progress=progress, agnostic=agnostic)
     bar.progress(1.0, text=f"Trained with the '{preset}' preset (cached for these settings).")
     return fits
 
@@ -278,3 +280,83 @@ def notice(fits: dict, mechanism: str, preset: str) -> str:
         text += (f" {', '.join(low)}: under 2 effective samples, so each imputation rests on about one draw and "
                  "is noisier than L suggests.")
     return text
+
+
+# ---------------------------------------------------------------- which point: mean (W2) or median (W1)
+def point_table(fits: dict) -> pd.DataFrame:
+    """Each method's point imputations scored by both losses (sd units of the complete column); the
+    baselines give one value per entry, shown as their 'mean' row."""
+    rows = []
+    for m, f in fits.items():
+        for point in ("mean", "median"):
+            if point in f.errors:
+                rows.append({"method": mnar_lab.label(m), "point": "conditional " + point if f.model is not None
+                             else "its fill", **f.errors[point]})
+    return pd.DataFrame(rows)
+
+
+def point_notice(fit, sim: mnar_lab.Simulated) -> str:
+    """Does each point win its own loss for this model? Said plainly either way."""
+    e = fit.errors
+    if "median" not in e:
+        return ""
+    name = mnar_lab.label(fit.method)
+    mean_wins_rmse = e["mean"]["RMSE"] <= e["median"]["RMSE"]
+    median_wins_mae = e["median"]["MAE"] <= e["mean"]["MAE"]
+    text = (f"For **{name}**, the conditional mean has RMSE {e['mean']['RMSE']:.3f} and the median "
+            f"{e['median']['RMSE']:.3f}; by MAE the median scores {e['median']['MAE']:.3f} and the mean "
+            f"{e['mean']['MAE']:.3f}. ")
+    gap = float(np.mean((np.abs(fit.imputed - fit.median) / sim.complete_sd)[~sim.mask]))
+    if gap < 0.02:
+        text += (f"The two points nearly coincide (they differ by {gap:.3f} sd on average): this model's conditionals "
+                 "are close to symmetric here, so the choice barely matters. ")
+    if mean_wins_rmse and median_wins_mae:
+        return text + "Each point wins the loss it is the projection for: report RMSE for means, MAE for medians."
+    losers = [w for w, ok in (("the mean does not win RMSE", mean_wins_rmse), ("the median does not win MAE",
+                                                                                median_wins_mae)) if not ok]
+    return text + (f"Here {' and '.join(losers)}: the model's conditional is not the true one, so its projections "
+                   "are only as good as the model (the theory holds for the true conditional).")
+
+
+def default_entry(fit, sim: mnar_lab.Simulated, j: int) -> int:
+    """The missing row of feature j where this model's mean and median differ most (a skewed conditional)."""
+    rows = np.flatnonzero(~sim.mask[:, j])
+    if fit.median is None:
+        return int(rows[0])
+    return int(rows[np.argmax(np.abs(fit.imputed[rows, j] - fit.median[rows, j]))])
+
+
+def density_figure(c: mnar_lab.Conditional, name: str, label: str) -> go.Figure:
+    """The importance-weighted conditional of one missing entry as a weighted histogram, with its mean
+    (W2 projection), median (W1) and the hidden truth marked."""
+    hist, edges = np.histogram(c.values, bins=60, weights=c.weights, density=True)
+    fig = go.Figure(go.Bar(x=0.5 * (edges[1:] + edges[:-1]), y=hist, width=np.diff(edges), name="weighted draws",
+                           marker_color="rgba(213, 94, 0, 0.45)", hovertemplate="%{x:.3g}: %{y:.3g}<extra></extra>"))
+    for x, text, dash, colour in ((c.mean, "mean (W2)", "solid", COLOURS["MIWAE"]),
+                                  (c.median, "median (W1)", "dash", COLOURS["MICE"]),
+                                  (c.truth, "hidden truth", "dot", "black")):
+        fig.add_vline(x=x, line=dict(color=colour, dash=dash, width=2))
+        fig.add_scatter(x=[x], y=[None], mode="lines", name=f"{text}: {x:.3g}", line=dict(color=colour, dash=dash))
+    fig.update_layout(height=360, margin=dict(t=40, b=40, l=60, r=20), bargap=0, xaxis_title=name,
+                      yaxis_title="density", legend=dict(orientation="h", yanchor="top", y=-0.25, x=0),
+                      title=dict(text=f"{label}: p({name} | observed values, mask)", font=dict(size=14)))
+    return fig
+
+
+# ---------------------------------------------------------------- what a missing model learnt
+def sensitivity_figure(m: np.ndarray, columns, title: str, colour_title: str) -> go.Figure:
+    """A (D, D) map M[j, k] as a heat map: rows = the feature that goes missing, columns = the feature it
+    depends on; diverging colours centred on 0 (red: missing when high)."""
+    names = [str(c)[:18] for c in columns]
+    lim = float(np.abs(m).max()) or 1.0
+    fig = go.Figure(go.Heatmap(z=m, x=names, y=names, colorscale="RdBu_r", zmin=-lim, zmax=lim,
+                               colorbar=dict(title=colour_title, thickness=12),
+                               hovertemplate="P(%{y} missing) vs %{x}: %{z:.3g}<extra></extra>"))
+    fig.update_layout(height=420, margin=dict(t=50, b=10, l=10, r=10), title=title,
+                      xaxis=dict(title="depends on", side="bottom", tickangle=-60),
+                      yaxis=dict(title="goes missing", autorange="reversed"))
+    return fig
+
+
+SENSITIVITY_UNITS = {"selfmasking": "W (logit per sd)", "selfmasking_known": "W (logit per sd)",
+                     "linear": "logit per sd", "nonlinear": "∂P(missing) per sd"}

@@ -36,7 +36,10 @@ DEFAULT = {"table": "breast", "mechanism": "notmiwae_uci", "params": {"offset": 
 SHIPPED = {"miwae": "miwae-breast", "notmiwae": "notmiwae-breast", "notmiwae_known": "notmiwae-known-breast"}
 # method id -> (missingness model of NotMIWAE, label); the baselines' ids are dgm_core.baselines' names
 MODELS = {"miwae": ("none", "MIWAE"), "notmiwae": ("selfmasking", "not-MIWAE"),
-          "notmiwae_known": ("selfmasking_known", "not-MIWAE, known direction")}
+          "notmiwae_known": ("selfmasking_known", "not-MIWAE, known direction"),
+          "notmiwae_linear": ("linear", "not-MIWAE, linear mechanism"),
+          "notmiwae_nonlinear": ("nonlinear", "not-MIWAE, nonlinear mechanism")}
+AGNOSTIC = ("notmiwae_linear", "notmiwae_nonlinear")  # missing models that may read every feature
 Progress = Callable[[str, int, int, float, float], None]  # (model, iteration, total, loss, rmse)
 LIVE_ROWS = 200  # rows of the live RMSE during training (the final table scores every row)
 
@@ -58,9 +61,18 @@ class Simulated:
     def score(self, x_hat: np.ndarray, rows: np.ndarray | slice = slice(None)) -> float:
         """RMSE on the missing entries in sd units of the COMPLETE data (as the paper's Table 1; the
         models never see these statistics, but a simulation knows the truth). x_hat in data units."""
-        sd = self.x.std(0)
-        sd = np.where(sd > 0, sd, 1.0)
+        sd = self.complete_sd
         return tabular.rmse_missing(self.x[rows] / sd, x_hat / sd, self.mask[rows])
+
+    def mae(self, x_hat: np.ndarray) -> float:
+        """Mean absolute error on the missing entries, in the same sd units as ``score``."""
+        miss = ~self.mask
+        return float(np.mean(np.abs((self.x - x_hat) / self.complete_sd)[miss])) if miss.any() else float("nan")
+
+    @property
+    def complete_sd(self) -> np.ndarray:
+        sd = self.x.std(0)
+        return np.where(sd > 0, sd, 1.0)
 
 
 def simulate(x: np.ndarray, mechanism: str, params: dict, seed: int = 0) -> Simulated:
@@ -81,6 +93,10 @@ class FitResult:
     curve: list[tuple[int, float, float]] = field(default_factory=list)  # (iteration, loss, rmse)
     mechanism: dict | None = None
     ess: float | None = None  # mean effective sample size of the importance weights (models only)
+    median: np.ndarray | None = None  # (N, D) the conditional median (models with a Gaussian decoder)
+    errors: dict[str, dict[str, float]] = field(default_factory=dict)  # {"mean"|"median": {"RMSE", "MAE"}}
+    sensitivity: np.ndarray | None = None  # (D, D) what the missing model learnt (NotMIWAE.sensitivity)
+    model: NotMIWAE | None = None  # the trained model (models only), for ``conditional``
 
 
 def label(method: str) -> str:
@@ -120,10 +136,93 @@ def impute_with(sim: Simulated, method: str, model: NotMIWAE, n_samples: int, se
                 curve: list | None = None) -> FitResult:
     """Impute every missing entry of ``sim`` with a trained model; RMSE on all of them (not a subset)."""
     with tabular.single_thread():
-        imp = tabular.impute(model, sim.z, sim.mask, n_samples=n_samples, seed=seed + 1)
+        imp = tabular.impute(model, sim.z, sim.mask, n_samples=n_samples, seed=seed + 1, median=True)
+        sens = None if model.cfg.missing == "none" else model.sensitivity(torch.as_tensor(imp.mean)).numpy()
     mech = model.mechanism(sim.std.mean, sim.std.sd) if model.cfg.missing.startswith("selfmasking") else None
     x_hat = np.where(sim.mask, sim.x, sim.std.inverse(imp.mean))  # observed entries exactly as they were
-    return FitResult(method, x_hat, sim.score(x_hat), list(curve or []), mech, float(np.mean(imp.ess)))
+    med = None if imp.median is None else np.where(sim.mask, sim.x, sim.std.inverse(imp.median))
+    return FitResult(method, x_hat, sim.score(x_hat), list(curve or []), mech, float(np.mean(imp.ess)), med,
+                     point_errors(sim, x_hat, med), sens, model)
+
+
+def point_errors(sim: Simulated, mean: np.ndarray, median: np.ndarray | None = None) -> dict[str, dict[str, float]]:
+    """RMSE and MAE of each point imputation: the conditional mean is the W2 (squared-error) projection of
+    p(x^m | x^o, s) onto a point, the median the W1 (absolute-error) one, so each should win its own
+    loss. A single-value imputer (the baselines) has one point: scored as "mean"."""
+    out = {"mean": {"RMSE": sim.score(mean), "MAE": sim.mae(mean)}}
+    if median is not None:
+        out["median"] = {"RMSE": sim.score(median), "MAE": sim.mae(median)}
+    return out
+
+
+@dataclass
+class Conditional:
+    """Weighted draws from p(x_j | x^o, s) for one missing entry, in the data's units: values (L,),
+    weights (L,) summing to 1, their mean and median, and the hidden truth."""
+
+    values: np.ndarray
+    weights: np.ndarray
+    mean: float
+    median: float
+    truth: float
+    ess: float
+
+
+@torch.no_grad()
+def conditional(sim: Simulated, model: NotMIWAE, row: int, j: int, n_samples: int = 5000,
+                seed: int = 0) -> Conditional:
+    """The importance-weighted conditional of entry (row, j), which must be missing: the L draws x_j^(l)
+    with their self-normalised weights (the same estimator as ``tabular.impute``), so the page can draw
+    the density and mark the mean (W2 projection) and the median (W1)."""
+    if sim.mask[row, j]:
+        raise ValueError(f"Entry ({row}, {j}) is observed; pick a missing one.")
+    xt = torch.as_tensor(np.where(sim.mask[row:row + 1], sim.z[row:row + 1], 0.0), dtype=torch.float32)
+    st = torch.as_tensor(sim.mask[row:row + 1])
+    g = torch.Generator().manual_seed(int(seed))
+    with tabular.single_thread():
+        t = model.log_weights(xt, st, n_samples, g, relaxed=False)
+    alpha = torch.softmax(t["log_w"][:, 0].double(), 0)
+    draws = t["x_full"][:, 0, j].double()
+    med = tabular._weighted_median(draws[:, None, None], alpha[:, None])[0, 0]
+    to_data = lambda v: float(v) * sim.std.sd[j] + sim.std.mean[j]  # noqa: E731
+    values = draws.numpy() * sim.std.sd[j] + sim.std.mean[j]
+    return Conditional(values, alpha.numpy(), to_data((alpha * draws).sum()), to_data(med), float(sim.x[row, j]),
+                       float(1.0 / alpha.pow(2).sum()))
+
+
+def true_sensitivity(sim: Simulated) -> np.ndarray | None:
+    """The generating mechanism as a (D, D) map M[j, k]: weight of x_k (per sd of the complete column) on
+    the logit of P(x_j missing). None for the step mechanisms (the not-MIWAE protocol, quantile
+    censoring): their diagonal is infinitely steep."""
+    res, d = sim.missing, sim.x.shape[1]
+    if res.mechanism in ("mar_logistic", "mnar_logistic"):
+        return np.asarray(res.params["logit_weights"], float)
+    if res.mechanism == "self_masked":
+        m = np.zeros((d, d))
+        for j in res.params["columns"]:
+            m[j, j] = res.params["signs"][j] * res.params["steepness"]
+        return m
+    if res.mechanism == "mcar":
+        return np.zeros((d, d))
+    return None
+
+
+def describe_sensitivity(m: np.ndarray, columns, top: int = 3) -> list[str]:
+    """The strongest entries of a sensitivity map in words, strongest first: "x_3 goes missing when x_3
+    is high" (diagonal: a value hides itself), "x_3 goes missing when x_5 is low" (off it). Entries under
+    a fifth of the strongest are left out; an all-zero map says so."""
+    m = np.asarray(m, float)
+    scale = np.abs(m).max() if m.size else 0.0
+    if not scale > 0:
+        return ["No feature moves the chance that a value goes missing: missing completely at random."]
+    order = np.argsort(-np.abs(m), axis=None)[:top]
+    out = []
+    for flat in order:
+        j, k = np.unravel_index(flat, m.shape)
+        if abs(m[j, k]) < 0.2 * scale:
+            break
+        out.append(f"{columns[j]} goes missing when {columns[k]} is {'high' if m[j, k] > 0 else 'low'}")
+    return out
 
 
 def fit_model(sim: Simulated, method: str, preset: str = "small", seed: int = 0, decoder: str = "gaussian",
@@ -133,19 +232,23 @@ def fit_model(sim: Simulated, method: str, preset: str = "small", seed: int = 0,
     return impute_with(sim, method, model, PRESETS[preset]["n_samples"], seed, curve)
 
 
-def models_for(sim: Simulated) -> list[str]:
-    """The models fitted on a simulation: the known-direction not-MIWAE only where the mechanism has one."""
+def models_for(sim: Simulated, agnostic: tuple[str, ...] = ()) -> list[str]:
+    """The models fitted on a simulation: the known-direction not-MIWAE only where the mechanism has one,
+    then the agnostic missing models asked for (keys of AGNOSTIC)."""
     known = sim.missing.mechanism in ("self_masked", "notmiwae_uci")
-    return ["miwae", "notmiwae", *(["notmiwae_known"] if known else [])]
+    bad = set(agnostic) - set(AGNOSTIC)
+    if bad:
+        raise ValueError(f"Unknown agnostic missing model(s) {sorted(bad)}; choose from {AGNOSTIC}.")
+    return ["miwae", "notmiwae", *(["notmiwae_known"] if known else []), *[m for m in AGNOSTIC if m in agnostic]]
 
 
-def fit_all(sim: Simulated, preset: str = "small", seed: int = 0,
-            progress: Progress | None = None) -> dict[str, FitResult]:
-    """MIWAE, not-MIWAE (and its known-direction variant where there is one) and the preset's baselines,
-    keyed by method id, in that order."""
+def fit_all(sim: Simulated, preset: str = "small", seed: int = 0, progress: Progress | None = None,
+            agnostic: tuple[str, ...] = ()) -> dict[str, FitResult]:
+    """MIWAE, not-MIWAE (its known-direction variant where there is one, the agnostic missing models
+    asked for) and the preset's baselines, keyed by method id, in that order."""
     signs = sim.missing.params.get("signs")
     signs = tuple(float(v) for v in signs) if signs is not None else None
-    fits = {m: fit_model(sim, m, preset, seed, progress=progress, signs=signs) for m in models_for(sim)}
+    fits = {m: fit_model(sim, m, preset, seed, progress=progress, signs=signs) for m in models_for(sim, agnostic)}
     fits.update(run_baselines(sim, seed, PRESETS[preset]["baselines"]))
     return fits
 
@@ -176,7 +279,7 @@ def run_baselines(sim: Simulated, seed: int = 0, names: tuple[str, ...] = ("mean
         kw = {"n_estimators": 20, "max_iter": 5} if name == "missForest" else {}
         xh = baselines.run_baseline(name, sim.z, sim.mask, seed=seed, **kw)
         x_hat = np.where(sim.mask, sim.x, sim.std.inverse(xh))
-        out[name] = FitResult(name, x_hat, sim.score(x_hat))
+        out[name] = FitResult(name, x_hat, sim.score(x_hat), errors=point_errors(sim, x_hat))
     return out
 
 

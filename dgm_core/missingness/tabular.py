@@ -81,12 +81,23 @@ def mcar(x: np.ndarray, p: float, *, seed: int = 0) -> Missingness:
     return _result("mcar", np.full(x.shape, p), np.random.default_rng(seed), p=p)
 
 
-def _logistic_columns(z_in: np.ndarray, n_targets: int, p: float, rng: np.random.Generator) -> np.ndarray:
-    """(N, n_targets) P(missing) = sigmoid(z_in w_j + b_j), Var(z_in w_j) = 1, mean_i P = p per column."""
+def _logistic_columns(z_in: np.ndarray, n_targets: int, p: float, rng: np.random.Generator
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """(N, n_targets) P(missing) = sigmoid(z_in w_j + b_j), Var(z_in w_j) = 1, mean_i P = p per column;
+    and the weights w (n_in, n_targets) on the logit, per sd of each input column."""
     w = rng.standard_normal((z_in.shape[1], n_targets))  # N(0, I) as MissingDataOT (not U[0,1))
     score = z_in @ w
-    score /= np.where(score.std(0) > 0, score.std(0), 1.0)
-    return np.stack([expit(score[:, j] + _fit_bias(score[:, j], p)) for j in range(n_targets)], 1)
+    scale = np.where(score.std(0) > 0, score.std(0), 1.0)
+    score /= scale
+    prob = np.stack([expit(score[:, j] + _fit_bias(score[:, j], p)) for j in range(n_targets)], 1)
+    return prob, w / scale
+
+
+def _weight_map(w: np.ndarray, inputs: np.ndarray, targets: np.ndarray, d: int) -> np.ndarray:
+    """(D, D) map M[j, k]: the weight of column k (per sd) on the logit of P(column j missing)."""
+    m = np.zeros((d, d))
+    m[np.ix_(targets, inputs)] = w.T
+    return m
 
 
 def mar_logistic(x: np.ndarray, p: float, p_obs: float = 0.3, *, seed: int = 0) -> Missingness:
@@ -100,8 +111,9 @@ def mar_logistic(x: np.ndarray, p: float, p_obs: float = 0.3, *, seed: int = 0) 
     obs = rng.permutation(x.shape[1])[:n_obs]
     targets = np.setdiff1d(np.arange(x.shape[1]), obs)
     prob = np.zeros_like(x)
-    prob[:, targets] = _logistic_columns(_standardise(x)[:, obs], len(targets), p, rng)
-    return _result("mar_logistic", prob, rng, p=p, p_obs=p_obs, observed_columns=obs.tolist())
+    prob[:, targets], w = _logistic_columns(_standardise(x)[:, obs], len(targets), p, rng)
+    return _result("mar_logistic", prob, rng, p=p, p_obs=p_obs, observed_columns=obs.tolist(),
+                   logit_weights=_weight_map(w, obs, targets, x.shape[1]))
 
 
 def mnar_logistic(x: np.ndarray, p: float, p_params: float = 0.3, *, exclude_inputs: bool = True,
@@ -118,12 +130,12 @@ def mnar_logistic(x: np.ndarray, p: float, p_params: float = 0.3, *, exclude_inp
         inputs = rng.permutation(d)[:n_in]
         targets = np.setdiff1d(np.arange(d), inputs)
         prob = np.full(x.shape, p)  # the inputs: MCAR(p)
-        prob[:, targets] = _logistic_columns(z[:, inputs], len(targets), p, rng)
+        prob[:, targets], w = _logistic_columns(z[:, inputs], len(targets), p, rng)
     else:
-        inputs = np.arange(d)
-        prob = _logistic_columns(z, d, p, rng)
+        inputs = targets = np.arange(d)
+        prob, w = _logistic_columns(z, d, p, rng)
     return _result("mnar_logistic", prob, rng, p=p, p_params=p_params, exclude_inputs=exclude_inputs,
-                   input_columns=inputs.tolist())
+                   input_columns=inputs.tolist(), logit_weights=_weight_map(w, inputs, targets, d))
 
 
 def self_masked(x: np.ndarray, p: float, direction: str | np.ndarray = "high", steepness: float = 2.0,

@@ -229,6 +229,27 @@ class NotMIWAE(nn.Module):
                 "threshold": (mean + sd * b).tolist(), "steepness": (w / sd).tolist()}
 
 
+    def sensitivity(self, x: torch.Tensor) -> torch.Tensor:
+        """What the missing model learnt, as a (D, D) map M[j, k]: how P(x_j missing) moves with x_k (per
+        standardised unit of x_k). Linear model: its weights on the logit of P(missing), exactly; self-masking:
+        W on the diagonal, zero elsewhere; nonlinear: the gradient of P(missing_j | x) with respect to x_k,
+        averaged over the rows of the complete (imputed) x: (N, D). A missing model that ignores x_k has a
+        zero column k."""
+        c = self.cfg
+        d = c.n_features
+        if c.missing == "none":
+            raise ValueError("MIWAE has no missing model to read.")
+        if c.missing in ("selfmasking", "selfmasking_known"):
+            return torch.diag(self.self_mask_w().detach().cpu())
+        if c.missing == "linear":  # logit P(s = 1) = A x + a, so logit P(missing) = -A x - a
+            return -self.miss_net.weight.detach().cpu().clone()
+        xt = torch.as_tensor(x, dtype=torch.float32).detach().requires_grad_(True)
+        with torch.enable_grad():
+            p_missing = torch.sigmoid(-self.logits_s(xt))  # (N, D)
+            rows = [torch.autograd.grad(p_missing[:, j].sum(), xt, retain_graph=j < d - 1)[0].mean(0) for j in range(d)]
+        return torch.stack(rows).detach()
+
+
 def make_optimizer(model: nn.Module, lr: float = 1e-3) -> torch.optim.Optimizer:
     """Adam with a fused (or multi-tensor) update: one kernel for all parameters instead of a Python
     loop over them, which is most of a small model's step time on a CPU."""

@@ -72,6 +72,39 @@ def test_tiny_preset_trains_and_not_miwae_known_beats_miwae():
     assert not at.exception and _rmse(at).equals(rmse)
 
 
+def test_default_shows_mean_and_median_scored_by_both_losses_and_the_learnt_maps():
+    at = _app().run()
+    assert not at.exception
+    points = next(d.value for d in at.dataframe if "MAE" in d.value.columns)
+    nm = points[points["method"] == "not-MIWAE"].set_index("point")
+    assert set(nm.index) == {"conditional mean", "conditional median"}
+    # the numbers under the table are the table's
+    said = next(m.value for m in at.markdown if "the conditional mean has RMSE" in m.value)
+    assert f"{nm.loc['conditional mean', 'RMSE']:.3f}" in said and f"{nm.loc['conditional median', 'MAE']:.3f}" in said
+    maps = [m.value for m in at.markdown if m.value.startswith("Strongest:")]
+    assert len(maps) == 2 and all("mean radius goes missing when mean radius is high" in m for m in maps)
+    row = at.selectbox(key=next(sb.key for sb in at.selectbox if sb.key.startswith("mnar_dens_row")))
+    other = next(r for r in row.options if r != str(row.value))
+    row.set_value(int(other)).run()
+    assert not at.exception and any(f"draws for row {other}:" in c.value for c in at.caption)
+    at.selectbox(key="mnar_dens_model").set_value("miwae").run()
+    assert not at.exception and any("For **MIWAE**" in m.value for m in at.markdown)
+
+
+def test_an_agnostic_missing_model_shows_its_map_on_a_cross_feature_mechanism():
+    at = _app().run()
+    at.selectbox(key="mnar_mech").set_value("mnar_logistic").run()
+    at.selectbox(key="mnar_preset").set_value("tiny").run()
+    at.multiselect(key="mnar_agn").select("notmiwae_linear").run()
+    assert at.query_params["mnar_agn"] in ("notmiwae_linear", ["notmiwae_linear"])
+    at.button(key="mnar_train").click().run(timeout=180)
+    assert not at.exception
+    assert "not-MIWAE, linear mechanism" in set(_rmse(at).index)
+    maps = [m.value for m in at.markdown if m.value.startswith("Strongest:")]
+    assert len(maps) == 3  # the true mechanism, self-masking not-MIWAE, the linear one
+    assert " goes missing when " in maps[2]
+
+
 def test_bad_csv_gives_one_error_and_the_page_recovers():
     at = _app().run()
     at.selectbox(key="mnar_table").set_value("upload CSV").run()

@@ -23,6 +23,25 @@ def test_mnar_opens_on_the_shipped_result_above_the_fold(page, app_url):
     _shot(page, "mnar.png")
 
 
+def test_mnar_mean_median_and_maps_in_chromium(page, app_url):
+    page.set_viewport_size({"width": 1280, "height": 720})
+    page.goto(f"{app_url}/mnar")
+    wait_for_app(page, timeout=120_000)
+    expect(page.get_by_text("What the missing models learnt")).to_be_visible(timeout=120_000)
+    heading = page.get_by_text("Which single value?")
+    heading.scroll_into_view_if_needed()
+    expect(page.get_by_text("the conditional mean has RMSE").first).to_be_visible()
+    box = page.locator('[data-testid="stSelectbox"]').filter(has_text="Model").first
+    box.scroll_into_view_if_needed()
+    box.get_by_role("button", name="Open").click()
+    page.get_by_role("option").get_by_text("MIWAE", exact=True).click()
+    wait_for_app(page, timeout=120_000)
+    expect(page.get_by_text("For MIWAE, the conditional mean")).to_be_visible()
+    expect(page.get_by_text("effective of 5000")).to_be_visible()
+    assert page.get_by_test_id("stException").count() == 0
+    _shot(page, "mnar_points.png")
+
+
 def test_mnar_tiny_preset_in_chromium(page, app_url):
     page.goto(f"{app_url}/mnar?mnar_preset=tiny&mnar_seed=0")
     wait_for_app(page)
