@@ -5,6 +5,7 @@ import contextlib
 import json
 import os
 import platform
+import statistics
 import socket
 import subprocess
 import sys
@@ -24,6 +25,16 @@ def machine(load_at_start: tuple[float, ...]) -> dict:
             "load_average_at_start": [round(v, 2) for v in load_at_start],
             "load_average_at_end": [round(v, 2) for v in os.getloadavg()],
             "date": time.strftime("%Y-%m-%d %H:%M %Z")}
+
+
+def median_ms(fn, repeats: int = 5) -> float:
+    """Median wall time of ``fn()`` over ``repeats`` calls, in milliseconds (0.1 ms)."""
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(1000 * (time.perf_counter() - t0))
+    return round(statistics.median(times), 1)
 
 
 def write_results(out: str | Path, name: str, record: dict, report: str) -> None:

@@ -17,13 +17,12 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from benchmarks.common import machine, write_results
+from benchmarks.common import machine, median_ms, write_results
 from dgm_core import pretrained
 from dgm_core.data import available, load_images
 from dgm_core.demos import vae as demo
@@ -32,15 +31,6 @@ from dgm_core.device import generator, set_threads
 RESULTS = Path(__file__).resolve().parent / "results"
 MODELS = {"vae-mnist": "mnist", "iwae-mnist": "mnist", "vae-omniglot": "omniglot"}
 TARGET_MS = 300
-
-
-def _ms(fn, repeats: int = 5) -> float:
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(1000 * (time.perf_counter() - t0))
-    return round(statistics.median(times), 1)
 
 
 def one_model(name: str, per_class: int) -> dict:
@@ -62,12 +52,12 @@ def one_model(name: str, per_class: int) -> dict:
         nonlocal lm
         lm = demo.latent_map(model, x[:2000])
 
-    map_ms = _ms(build_map, repeats=1)
+    map_ms = median_ms(build_map, repeats=1)
     timings = {
-        "bound_curve_one_digit_k5000": _ms(lambda: demo.bound_curve(model, one, demo.KS, generator=generator(0))),
-        "reconstruct_and_16_prior_samples": _ms(lambda: (demo.reconstruct(model, one, 4, generator(0)),
+        "bound_curve_one_digit_k5000": median_ms(lambda: demo.bound_curve(model, one, demo.KS, generator=generator(0))),
+        "reconstruct_and_16_prior_samples": median_ms(lambda: (demo.reconstruct(model, one, 4, generator(0)),
                                                          demo.prior_samples(model, 16, generator(0)))),
-        "project_a_new_digit": _ms(lambda: lm.project(demo.encode_mean(model, one))),
+        "project_a_new_digit": median_ms(lambda: lm.project(demo.encode_mean(model, one))),
         "latent_map_2000_images_once_per_model": map_ms,
     }
     return {"card_test_log_lik": card.metrics.get("test_log_lik"), "card_test_elbo": card.metrics.get("test_elbo"),

@@ -30,6 +30,7 @@ FAMILIES: dict[str, str] = {
     "mfa": "dgm_core.models.mfa:MFA",
     "notmiwae-conv": "dgm_core.models.notmiwae_conv:ConvNotMIWAE",
     "notmiwae-tabular": "dgm_core.models.notmiwae:NotMIWAE",
+    "vae-gmm": "dgm_core.models.vae_gmm:VaeGmm",
 }
 
 

@@ -20,7 +20,7 @@ from benchmarks.common import CHROMIUM_ARGS, streamlit_server  # noqa: E402
 
 # page url path -> what to do before the shot: ("button" | "tab", name), or None
 SHOTS = {"home": None, "inpainting": ("button", "Run"), "mnar": None, "mnar_images": None,
-         "vae": ("tab", "Bound against K"), "about": None}
+         "vae": ("tab", "Bound against K"), "clusters": None, "about": None}
 
 
 def _wait(page, timeout: float = 180_000) -> None:

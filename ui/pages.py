@@ -54,6 +54,13 @@ PAGES: tuple[PageInfo, ...] = (
              "**Bounds and latent spaces.** A VAE is trained on a lower bound of log p(x); importance sampling "
              "tightens it, and the gap measures how wrong the encoder is. The latent map shows how digits are "
              "arranged in what the model learned."),
+    PageInfo("pages/clusters.py", "Clusters", ":material/bubble_chart:", "clusters",
+             "A VAE and a Bayesian Gaussian mixture teaching each other on MNIST: t-SNE maps before and after "
+             "mutual learning, cluster cards with samples from each cluster, the confusion matrix and the "
+             "accuracy per round on held-out digits.",
+             "**Unsupervised clustering in a latent space.** A mixture fitted to a VAE's codes finds digit classes "
+             "without labels; feeding each cluster back as a prior pulls a cluster's codes together. The labels "
+             "only score the result, and t-SNE pictures can flatter it."),
     PageInfo("pages/about.py", "About", ":material/info:", "about",
              "Reproducibility: every shipped model's card (data, seed, training time, metrics, sha256, the "
              "command that rebuilds it), the device in use and the data directory."),

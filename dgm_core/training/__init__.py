@@ -3,11 +3,11 @@
 One registry (``RECIPES``, name -> recipe) gathered from one file per model family: ``vae`` (the
 VAEs and MIWAEs, Kingma & Welling arXiv 1312.6114; Mattei & Frellsen arXiv 1812.02633), ``dmfa``
 (DMFA and its MFA baseline, arXiv 2010.02183), ``clipping`` (conv MIWAE / not-MIWAE under
-self-masking, arXiv 2006.12871) and ``tabular`` (the MNAR lab's default run, the same paper's
-Table 1). A recipe fixes the data, the config, the optimiser, the seed and
-the run's length (epochs or steps, never the wall clock), so that a card's ``command`` rebuilds its
-weights; ``evaluate`` re-measures a card's test metrics from the shipped weights with the same
-estimator, K, images and seeds as training did, without retraining.
+self-masking, arXiv 2006.12871), ``tabular`` (the MNAR lab's default run, the same paper's
+Table 1) and ``vae_gmm`` (VAE + GMM mutual learning, arXiv 1910.08918). A recipe fixes the data,
+the config, the optimiser, the seed and the run's length (epochs or steps, never the wall clock), so
+that a card's ``command`` rebuilds its weights; ``evaluate`` re-measures a card's test metrics from
+the shipped weights with the same estimator, K, images and seeds as training did, without retraining.
 
 Every recipe offers: ``family``, ``config``, ``seed``, ``length`` / ``length_key`` (the run length
 and the card metric that records it), ``with_epochs(n)``, ``dry()`` (a few steps on a few images:
@@ -24,7 +24,7 @@ from typing import Any, ClassVar, Protocol
 import torch
 
 from .. import pretrained
-from . import clipping, dmfa, tabular, vae
+from . import clipping, dmfa, tabular, vae, vae_gmm
 from .cards import Fitted, rewrite_metrics, write
 from .loop import Progress
 
@@ -49,7 +49,8 @@ class Recipe(Protocol):
     def measure(self, model: torch.nn.Module, data_dir: str | Path | None = None) -> dict[str, Any]: ...
 
 
-RECIPES: dict[str, Recipe] = {**vae.RECIPES, **dmfa.RECIPES, **clipping.RECIPES, **tabular.RECIPES}
+RECIPES: dict[str, Recipe] = {**vae.RECIPES, **dmfa.RECIPES, **clipping.RECIPES, **tabular.RECIPES,
+                             **vae_gmm.RECIPES}
 
 
 class UnknownModelError(ValueError):

@@ -96,3 +96,13 @@ def wait_for_app(page, timeout: float = 60_000) -> None:
     page.locator("h1").first.wait_for(timeout=timeout)
     page.wait_for_function(
         "() => document.querySelectorAll('[data-testid=\"stStatusWidget\"]').length === 0", timeout=timeout)
+
+
+def box_select(page, plot, lo: float = 0.3, hi: float = 0.7) -> None:
+    """Drag a selection box over a plotly chart, from (lo, lo) to (hi, hi) of its plotting area."""
+    plot.scroll_into_view_if_needed()  # the mouse can only drag over what is on the screen
+    box = plot.locator(".nsewdrag").first.bounding_box()
+    page.mouse.move(box["x"] + box["width"] * lo, box["y"] + box["height"] * lo)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * hi, box["y"] + box["height"] * hi, steps=12)
+    page.mouse.up()

@@ -1,7 +1,7 @@
 """The VAE page in chromium: draw a digit and find it on the latent map; box-select points and see them."""
 from playwright.sync_api import expect
 
-from .conftest import ROOT, wait_for_app
+from .conftest import ROOT, box_select, wait_for_app
 from .test_inpainting import _stroke
 
 
@@ -19,12 +19,7 @@ def test_a_drawn_digit_lands_on_the_map_and_a_box_selection_shows_digits(page, a
     expect(plot).to_be_visible(timeout=60_000)
     expect(plot.locator(".legendtext", has_text="your digit")).to_have_count(1)
     # box-select the middle of the map: the digits inside and their reconstructions appear
-    plot.scroll_into_view_if_needed()  # the mouse can only drag over what is on the screen
-    box = plot.locator(".nsewdrag").first.bounding_box()
-    page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.3)
-    page.mouse.down()
-    page.mouse.move(box["x"] + box["width"] * 0.7, box["y"] + box["height"] * 0.7, steps=12)
-    page.mouse.up()
+    box_select(page, plot)
     wait_for_app(page, timeout=60_000)
     expect(page.get_by_text("selected", exact=False).first).to_be_visible(timeout=30_000)
     assert page.get_by_test_id("stException").count() == 0

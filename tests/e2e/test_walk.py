@@ -22,6 +22,7 @@ FAST = {
     "mnar": "?mnar_preset=tiny",
     "mnar_images": "?mi_clip_k=100",
     "vae": "?vae_kmax=100",
+    "clusters": "",
     "about": "",
 }
 BUDGET_S = 240  # per page; the walk stops (and says so) rather than run over

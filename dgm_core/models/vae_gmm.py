@@ -1,0 +1,218 @@
+"""VAE + Bayesian GMM mutual learning (the Pytorch_VAE-GMM course project, after Neuro-SERKET,
+Taniguchi et al., arXiv 1910.08918), built as shared/docs/MODELS.md §4 describes it, without the
+original's six bugs.
+
+Story per data point d: c_d ~ Cat(pi); latent z_d ~ N(mu_c, Lambda_c^-1); image x_d ~ Bernoulli(decoder(z_d)).
+The VAE and the GMM learn in turns: the VAE's KL for point d is taken against the cluster Gaussian the
+GMM assigned to **that data point** (indexed by the point, never by its place in the batch), with the
+same scale in every round (summed over pixels and latent dimensions, averaged over the batch), so the
+ELBOs of different rounds compare; the GMM is fitted to the VAE's latent means by Gibbs sampling under
+Normal-Wishart priors, vectorised and in log space (no N x N matrix, no loop over points).
+
+Shapes: x (B, 784) float32 grey values in [0, 1]; z (N, d) float64 for the GMM; assignments (N,) int64.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from scipy.optimize import linear_sum_assignment
+from scipy.stats import wishart
+from torch import nn
+
+LOG_2PI = math.log(2 * math.pi)
+
+
+@dataclass(frozen=True)
+class Config:
+    latent: int = 12  # the seed's x_dim
+    hidden: int = 256  # 784-256-d, ReLU, as the seed
+    k: int = 10  # clusters
+    rounds: int = 3  # round 0 (prior N(0, I)) and rounds 1.. of mutual learning; all are kept
+    n_shown: int = 2000  # points per split kept for the page (t-SNE coordinates, latents, labels)
+    perplexities: tuple[int, ...] = (30, 5)  # the shipped t-SNE pictures
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "perplexities", tuple(int(p) for p in self.perplexities))
+        if self.rounds < 2:
+            raise ValueError("Mutual learning needs at least 2 rounds (round 0 is the plain VAE).")
+
+
+class ClusterVAE(nn.Module):
+    """The seed's VAE: 784-hidden-(2 d) encoder, d-hidden-784 decoder (logits), ReLU."""
+
+    def __init__(self, latent: int = 12, hidden: int = 256) -> None:
+        super().__init__()
+        self.enc = nn.Sequential(nn.Linear(784, hidden), nn.ReLU(), nn.Linear(hidden, 2 * latent))
+        self.dec = nn.Sequential(nn.Linear(latent, hidden), nn.ReLU(), nn.Linear(hidden, 784))
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """x: (B, 784) -> mean, log-variance, each (B, d)."""
+        mu, logvar = self.enc(x).chunk(2, -1)
+        return mu, logvar.clamp(-12.0, 8.0)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """z: (..., d) -> Bernoulli logits (..., 784)."""
+        return self.dec(z)
+
+    def terms(self, x: torch.Tensor, prior_mu: torch.Tensor, prior_var: torch.Tensor,
+              generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Per point: (expected log-likelihood, KL(q(z|x) || N(prior_mu, diag prior_var))), each (B,).
+        prior_mu, prior_var: (B, d), row i is data point i's own prior."""
+        mu, logvar = self.encode(x)
+        eps = torch.randn(mu.shape, generator=generator, device=mu.device)
+        z = mu + torch.exp(0.5 * logvar) * eps
+        rec = -F.binary_cross_entropy_with_logits(self.decode(z), x, reduction="none").sum(-1)
+        return rec, kl_diag(mu, logvar, prior_mu, prior_var)
+
+
+def kl_diag(mu_q: torch.Tensor, logvar_q: torch.Tensor, mu_p: torch.Tensor, var_p: torch.Tensor) -> torch.Tensor:
+    """KL(N(mu_q, diag e^logvar_q) || N(mu_p, diag var_p)), summed over the last dim: (B, d) -> (B,)."""
+    var_q = logvar_q.exp()
+    return 0.5 * (torch.log(var_p) - logvar_q + (var_q + (mu_q - mu_p) ** 2) / var_p - 1.0).sum(-1)
+
+
+class VaeGmm(nn.Module):
+    """What ships: the VAE of every round, the GMM's last Gibbs state of every round, and what the page
+    draws without data (t-SNE coordinates, latent means and labels of ``n_shown`` train and test points
+    for round 0 and the last round). Buffers: gmm_pi (R, K), gmm_mu (R, K, d), gmm_prec (R, K, d, d);
+    shown_z (2 rounds, 2 splits, n, d), shown_tsne (2, P perplexities, 2, n, 2), shown_cluster (2, 2, n),
+    shown_label (2, n), shown_index (2, n) (row in the MNIST split)."""
+
+    Config = Config
+
+    def __init__(self, cfg: Config) -> None:
+        super().__init__()
+        self.cfg = cfg
+        r, k, d, n, p = cfg.rounds, cfg.k, cfg.latent, cfg.n_shown, len(cfg.perplexities)
+        self.vaes = nn.ModuleList([ClusterVAE(d, cfg.hidden) for _ in range(r)])
+        self.register_buffer("gmm_pi", torch.full((r, k), 1.0 / k))
+        self.register_buffer("gmm_mu", torch.zeros(r, k, d))
+        self.register_buffer("gmm_prec", torch.eye(d).expand(r, k, d, d).clone())
+        self.register_buffer("shown_z", torch.zeros(2, 2, n, d))
+        self.register_buffer("shown_tsne", torch.zeros(2, p, 2, n, 2))
+        self.register_buffer("shown_cluster", torch.zeros(2, 2, n, dtype=torch.int64))
+        self.register_buffer("shown_label", torch.zeros(2, n, dtype=torch.int64))
+        self.register_buffer("shown_index", torch.zeros(2, n, dtype=torch.int64))
+
+    def gmm(self, rnd: int) -> GMMState:
+        """Round ``rnd``'s last Gibbs state (assignments not kept: an empty array)."""
+        return GMMState(self.gmm_pi[rnd].double().numpy(), self.gmm_mu[rnd].double().numpy(),
+                        self.gmm_prec[rnd].double().numpy(), np.zeros(0, np.int64))
+
+
+# ------------------------------------------------------------------------------------ the GMM
+@dataclass
+class GMMState:
+    """pi: (K,); mu: (K, d); prec: (K, d, d) precision matrices; assign: (N,) cluster of each point."""
+
+    pi: np.ndarray
+    mu: np.ndarray
+    prec: np.ndarray
+    assign: np.ndarray
+
+    @property
+    def cov(self) -> np.ndarray:
+        return np.linalg.inv(self.prec)
+
+
+@dataclass(frozen=True)
+class NWPrior:
+    """pi ~ Dir(alpha 1_K); (mu_k, Lambda_k) ~ NW(m = 0, beta, W = w_scale I, nu = d + nu_extra) (the seed's)."""
+
+    alpha: float = 0.3
+    beta: float = 1.0
+    w_scale: float = 0.55
+    nu_extra: float = 0.0
+
+
+def log_joint_terms(z: np.ndarray, state: GMMState) -> np.ndarray:
+    """log pi_k + log N(z_n | mu_k, Lambda_k^-1): (N, K), through the Cholesky factor of each Lambda_k."""
+    chol = np.linalg.cholesky(state.prec)  # Lambda = L L^T, so (z - mu)^T Lambda (z - mu) = |L^T (z - mu)|^2
+    proj = np.matmul(z[None], chol) - np.matmul(state.mu[:, None, :], chol)  # (K, N, d): L^T (z - mu)
+    half_logdet = np.log(np.diagonal(chol, axis1=1, axis2=2)).sum(-1)
+    return (np.log(np.maximum(state.pi, 1e-300)) + half_logdet - 0.5 * z.shape[1] * LOG_2PI
+            - 0.5 * (proj ** 2).sum(-1).T)
+
+
+def predict(z: np.ndarray, state: GMMState) -> np.ndarray:
+    """The most probable cluster of each point under one GMM state: (N,)."""
+    return log_joint_terms(z, state).argmax(1)
+
+
+def sample_params(z: np.ndarray, assign: np.ndarray, k: int, prior: NWPrior, rng: np.random.Generator,
+                  fixed_precision: np.ndarray | None = None) -> GMMState:
+    """One draw of (pi, mu, Lambda) given the assignments: the Normal-Wishart conjugate update
+    beta_k = N_k + beta, m_k = (S_k + beta m) / beta_k, W_k^-1 = W^-1 + Q_k + beta m m^T - beta_k m_k m_k^T,
+    nu_k = nu + N_k (m = 0); Lambda_k ~ Wishart(nu_k, W_k) (scipy), mu_k ~ N(m_k, (beta_k Lambda_k)^-1),
+    pi ~ Dir(alpha + N). ``fixed_precision`` (d, d): Lambda known, only mu and pi are drawn."""
+    n, d = z.shape
+    onehot = np.zeros((n, k))
+    onehot[np.arange(n), assign] = 1.0
+    counts = onehot.sum(0)
+    sums = onehot.T @ z  # (K, d)
+    scatter = np.matmul((onehot.T[:, :, None] * z[None]).transpose(0, 2, 1), z)  # (K, d, d): sum_k z z^T
+    beta_k = counts + prior.beta
+    m_k = sums / beta_k[:, None]
+    w_inv = np.eye(d) / prior.w_scale + scatter - beta_k[:, None, None] * np.einsum("ki,kj->kij", m_k, m_k)
+    nu_k = d + prior.nu_extra + counts
+    prec = np.empty((k, d, d))
+    mu = np.empty((k, d))
+    for j in range(k):  # K draws (not N): scipy's Wishart and a Cholesky solve each
+        if fixed_precision is not None:
+            prec[j] = fixed_precision
+        else:
+            w = np.linalg.inv(0.5 * (w_inv[j] + w_inv[j].T))
+            prec[j] = np.atleast_2d(wishart.rvs(df=nu_k[j], scale=0.5 * (w + w.T), random_state=rng))
+        chol = np.linalg.cholesky(beta_k[j] * prec[j])  # cov = (L L^T)^-1: mu = m + L^-T eps
+        mu[j] = m_k[j] + np.linalg.solve(chol.T, rng.standard_normal(d))
+    pi = rng.dirichlet(prior.alpha + counts)
+    return GMMState(pi, mu, prec, assign)
+
+
+def gibbs_gmm(z: np.ndarray, k: int, iterations: int = 100, seed: int = 0, prior: NWPrior = NWPrior(),
+              init: np.ndarray | str | None = "kmeans", fixed_precision: np.ndarray | None = None,
+              trace: list | None = None) -> GMMState:
+    """Gibbs sampling of a Bayesian GMM on z: (N, d): parameters given assignments, then every assignment
+    at once given the parameters (Gumbel-max on the log responsibilities). Returns the LAST state (never
+    the best one picked afterwards). ``init``: (N,) starting assignments, "kmeans" (the default) or None (uniform at random);
+    ``trace``: a list that receives each iteration's state."""
+    rng = np.random.default_rng(seed)
+    z = np.asarray(z, np.float64)
+    if init is None:
+        assign = rng.integers(0, k, len(z))
+    elif isinstance(init, str) and init == "kmeans":  # scikit-learn's k-means, seeded: a chain that starts spread out
+        from sklearn.cluster import KMeans
+        assign = KMeans(k, n_init=3, random_state=seed).fit_predict(z).astype(np.int64)
+    else:
+        assign = np.asarray(init, np.int64)
+    state = GMMState(np.full(k, 1.0 / k), np.zeros((k, z.shape[1])), np.tile(np.eye(z.shape[1]), (k, 1, 1)), assign)
+    for _ in range(iterations):
+        state = sample_params(z, assign, k, prior, rng, fixed_precision)
+        logits = log_joint_terms(z, state)
+        assign = (logits + rng.gumbel(size=logits.shape)).argmax(1)
+        state = GMMState(state.pi, state.mu, state.prec, assign)
+        if trace is not None:
+            trace.append(state)
+    return state
+
+
+# ------------------------------------------------------------------------------------ scores
+def match_clusters(labels: np.ndarray, clusters: np.ndarray, k: int, n_labels: int = 10) -> dict[int, int]:
+    """cluster -> label under the one-to-one matching that maximises agreement (Hungarian algorithm on
+    the K x labels contingency table, scipy.optimize.linear_sum_assignment); unmatched clusters map to -1."""
+    table = np.zeros((k, n_labels), np.int64)
+    np.add.at(table, (clusters, labels), 1)
+    rows, cols = linear_sum_assignment(table, maximize=True)
+    out = {c: -1 for c in range(k)}
+    out.update({int(r): int(c) for r, c in zip(rows, cols)})
+    return out
+
+
+def cluster_accuracy(labels: np.ndarray, clusters: np.ndarray, k: int, n_labels: int = 10) -> float:
+    """Fraction of points whose cluster's matched label is their label."""
+    mapping = match_clusters(labels, clusters, k, n_labels)
+    return float(np.mean(np.vectorize(mapping.get)(clusters) == labels)) if len(labels) else float("nan")

@@ -1,0 +1,104 @@
+"""Figures and cached loaders of the clusters page (pages/clusters.py); the computing is
+dgm_core.demos.clusters, the model dgm_core.models.vae_gmm."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+import torch
+
+from dgm_core import data
+from dgm_core.demos import clusters
+from ui.vae_view import selected_indices as selected_rows  # noqa: F401 - the page's selection reader
+
+MODEL = "vae-gmm-mnist"
+RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "vae_gmm.json"
+# Okabe & Ito's 8 colour-blind-safe colours plus two greys-free extras: one colour per digit / cluster
+PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000",
+           "#8C564B", "#7F7F7F", "#17BECF", "#BCBD22"]
+SPLITS = {"test": 1, "train": 0}
+
+
+def round_of(model, index: int) -> int:
+    """Round number of a shown-points index (0: round 0, 1: the last round)."""
+    return 0 if index == 0 else model.cfg.rounds - 1
+
+
+def tsne_figure(model, index: int, split: int, perp_index: int, colour: str) -> go.Figure:
+    """One round's t-SNE of the shown points of a split, coloured by true digit or by GMM cluster (a cluster
+    takes the colour of the digit it is matched to, so the two colourings and the two rounds compare); customdata
+    carries the point's row so a box or lasso selection can show its images. SVG, not WebGL: in chromium
+    without a GPU (software GL) a Scattergl canvas drew only the part of the plot that was on screen when it
+    was drawn; 2000 SVG markers per map stay responsive."""
+    xy = model.shown_tsne[index, perp_index, split].numpy()
+    clusters_ = model.shown_cluster[index, split].numpy()
+    labels = model.shown_label[split].numpy()
+    mapping = clusters.match_clusters(labels, clusters_, model.cfg.k)
+    groups = clusters_ if colour == "cluster" else labels
+    fig = go.Figure()
+    for g in np.unique(groups):
+        rows = np.flatnonzero(groups == g)
+        name = (f"cluster {g} (→ {mapping[int(g)]})" if mapping[int(g)] >= 0 else f"cluster {g}") \
+            if colour == "cluster" else f"digit {g}"
+        fig.add_trace(go.Scatter(
+            x=xy[rows, 0], y=xy[rows, 1], mode="markers", name=name,
+            marker=dict(size=4, opacity=0.75, color=PALETTE[int(g)] if colour == "label" else
+                        (PALETTE[mapping[int(g)]] if mapping[int(g)] >= 0 else "#BBBBBB")),
+            customdata=rows, text=[f"digit {lab}, cluster {c}" for lab, c in zip(labels[rows], clusters_[rows])],
+            hovertemplate="row %{customdata}<br>%{text}<extra></extra>"))
+    rnd = round_of(model, index)
+    fig.update_layout(height=430, dragmode="select", margin=dict(l=10, r=10, t=40, b=10),
+                      title=dict(text=f"round {rnd}" + (" (no mutual learning)" if rnd == 0 else " (after mutual learning)"),
+                                 font=dict(size=15)),
+                      xaxis=dict(showticklabels=False, title=None), yaxis=dict(showticklabels=False, title=None),
+                      legend=dict(itemsizing="constant", font=dict(size=10)))
+    return fig
+
+
+def confusion_figure(table: np.ndarray, order: list[int], mapping: dict[int, int]) -> go.Figure:
+    names = [f"c{c}→{mapping[c]}" if mapping[c] >= 0 else f"c{c}" for c in order]
+    fig = go.Figure(go.Heatmap(z=table, x=names, y=[str(d) for d in range(10)], colorscale="Blues",
+                               text=table, texttemplate="%{text}", showscale=False,
+                               hovertemplate="digit %{y}, %{x}: %{z}<extra></extra>"))
+    fig.update_layout(height=420, margin=dict(l=10, r=10, t=10, b=10), xaxis_title="cluster → matched digit",
+                      yaxis=dict(title="true digit", autorange="reversed"))
+    return fig
+
+
+def rounds_figure(rounds: list[dict]) -> go.Figure:
+    """Test accuracy and ARI per round (left axis) and the training ELBO (right axis)."""
+    r = [d["round"] for d in rounds]
+    fig = go.Figure()
+    fig.add_scatter(x=r, y=[d["test_accuracy"] for d in rounds], name="test accuracy (Gibbs GMM)", mode="lines+markers",
+                    line=dict(color=PALETTE[0], width=3))
+    fig.add_scatter(x=r, y=[d["test_ari"] for d in rounds], name="test ARI (Gibbs GMM)", mode="lines+markers",
+                    line=dict(color=PALETTE[0], dash="dot"))
+    fig.add_scatter(x=r, y=[d["sklearn_test_accuracy"] for d in rounds], name="test accuracy (scikit-learn BGM)",
+                    mode="lines+markers", line=dict(color=PALETTE[2]))
+    fig.add_scatter(x=r, y=[d["train_elbo"] for d in rounds], name="train ELBO (nats, right)", yaxis="y2",
+                    mode="lines+markers", line=dict(color=PALETTE[1], dash="dash"))
+    fig.update_layout(height=360, margin=dict(l=10, r=10, t=40, b=10), xaxis=dict(title="round", dtick=1),
+                      yaxis=dict(title="accuracy / ARI"), legend=dict(orientation="h", y=1.12, x=0),
+                      yaxis2=dict(title="ELBO per digit", overlaying="y", side="right", showgrid=False))
+    return fig
+
+
+@st.cache_data(show_spinner=False, max_entries=2)
+def real_digits(split: str, n: int) -> np.ndarray | None:
+    """The first n MNIST digits of a split from DGM_DATA_DIR (never shipped), or None when absent."""
+    if not data.available("mnist"):
+        return None
+    return data.load_images("mnist", split, limit=n).x[:, 0].numpy()
+
+
+def benchmark() -> dict | None:
+    """benchmarks/results/vae_gmm.json (bench vae_gmm), or None before it has run."""
+    return json.loads(RESULTS.read_text()) if RESULTS.exists() else None
+
+
+def strip(images: np.ndarray) -> torch.Tensor:
+    """(n, 28, 28) -> one (1, 28, 28 n) strip for ui.imaging.to_pil."""
+    return torch.as_tensor(np.concatenate(list(images), 1))[None]
