@@ -202,7 +202,8 @@ def test_benchmark_note_says_where_the_exact_sampler_loses_and_whether_its_chain
     from ui import inpaint_results
 
     def rec(ds, mask, rhat):
-        return {"dataset": ds, "mask": mask, "warm_start": 0, "kernel": "hmc", "n_images": 200, "rhat_median": rhat}
+        return {"dataset": ds, "mask": mask, "warm_start": 0, "kernel": "hmc", "n_images": 200, "rhat_median": rhat,
+                "gain_vs_pseudo_gibbs": -0.0183, "p_bonferroni": 0.052}
     summary = {"settings": 2, "settings_at_or_above_pseudo_gibbs": 1, "acceptance_min": 0.7,
                "losses": ["omniglot top half"]}
     path = tmp_path / "inpainting.json"
@@ -210,7 +211,8 @@ def test_benchmark_note_says_where_the_exact_sampler_loses_and_whether_its_chain
     path.write_text(json.dumps({"summary": {"hmc": summary},
                                 "records": [rec("mnist", "top half", 1.02), rec("omniglot", "top half", 1.03)]}))
     note = inpaint_results.benchmark_note("hmc")
-    assert "1 of 2 settings" in note and "loses on omniglot top half" in note and "had mixed" in note
+    assert "1 of 2 settings" in note and "loses on omniglot top half (-0.018 F1, Bonferroni p 0.052)" in note
+    assert "had mixed" in note
     path.write_text(json.dumps({"summary": {"hmc": summary},
                                 "records": [rec("mnist", "top half", 1.02), rec("omniglot", "top half", 1.4)]}))
     assert "had not all mixed" in inpaint_results.benchmark_note("hmc")
