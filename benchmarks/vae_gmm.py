@@ -94,7 +94,7 @@ def main() -> None:
                "goal_met": min(last) >= GOAL and all(b > s for b, s in zip(last, sk_last))}
     command = "python -m dgm_core bench vae_gmm " + " ".join(
         [f"--seeds {' '.join(map(str, a.seeds))}", f"--rounds {a.rounds}", f"--epochs {a.epochs}", f"--gibbs {a.gibbs}"])
-    rec = {"command": command, "n_train": a.n_train, "n_test": int(len(y_te)), "runs": runs, "summary": summary,
+    rec = {"command": command, "bar": BAR, "goal": GOAL, "n_train": a.n_train, "n_test": int(len(y_te)), "runs": runs, "summary": summary,
            "machine": machine(load_at_start)}
     try:
         rec["timings"] = timings()

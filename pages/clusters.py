@@ -30,11 +30,10 @@ s = st.session_state
 for w in url_state(SPEC, P):
     st.warning(w)
 
-st.title("Clusters: a VAE and a Gaussian mixture teaching each other")
-st.markdown("A VAE compresses each digit to 12 numbers; a **Bayesian Gaussian mixture**, fitted by Gibbs sampling, "
-            "groups those codes into 10 clusters and sends each digit **its cluster's Gaussian as its prior**; the "
-            "next VAE is trained against those priors, so digits of one cluster are pulled together. Round 0 is a "
-            "plain VAE (prior N(0, I)). No labels are used; they only score the clusters afterwards.")
+st.title("Clusters: VAE + Gaussian mixture")
+st.markdown("A VAE compresses each digit to 12 numbers; a **Bayesian Gaussian mixture** (Gibbs sampling) groups the "
+            "codes into 10 clusters and sends each digit **its cluster's Gaussian as its prior** for the next VAE, which "
+            "pulls a cluster together. Round 0 is a plain VAE. No labels are used; they only score the clusters.")
 try:
     model, card = loaders.model(v.MODEL)
 except pretrained.PretrainedError as e:

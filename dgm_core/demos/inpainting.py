@@ -73,7 +73,7 @@ def available_methods(dataset: str, shipped: set[str] | frozenset[str]) -> list[
 @dataclass(frozen=True)
 class Settings:
     steps: int = 300  # chain iterations
-    chains: int = 8
+    chains: int = 6  # 6 x 300 HMC steps: under 3 s on the page (bench inpainting_page, one thread)
     burn_in: int = 75  # the first quarter, as in bench inpainting; HMC tunes its step size there
     n_samples: int = 1000  # importance samples (MIWAE)
     n_draws: int = 8  # multiple imputations kept for display
@@ -103,7 +103,7 @@ class Settings:
 # The page's defaults where a data set differs from Settings(): a chain step on a 32×32 colour face costs
 # several times a digit's, so fewer and shorter chains keep its default run near its time target
 # (python -m dgm_core bench inpainting_page measures it).
-DATASET_SETTINGS: dict[str, dict[str, int]] = {"celeba": {"chains": 4, "steps": 150, "burn_in": 40}}
+DATASET_SETTINGS: dict[str, dict[str, int]] = {"celeba": {"chains": 4, "steps": 120, "burn_in": 30}}  # under 5 s
 
 
 def default_settings(dataset: str) -> Settings:
