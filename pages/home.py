@@ -52,6 +52,10 @@ st.markdown("""
   of the missing pixels given z.
 - **Split-R̂**: compares several chains; near 1 when they agree, above 1.1 when they have not mixed.
 - **F1 on missing pixels**: how well the ink of the hidden part is recovered (the fill thresholded at 0.5).
+- **Clustering accuracy / ARI**: clusters have no names, so each is matched to one digit by the assignment that agrees
+  most (the Hungarian algorithm) before counting; the adjusted Rand index compares the two groupings without matching,
+  0 for chance and 1 for identical.
+- **t-SNE**: a 2-D picture that keeps each point's neighbours near it; cluster sizes and the gaps between them mean little.
 """)
 
 st.caption(f"Computing on: {describe(loaders.device())}. Models, their cards and the data directory: see **About**.")
