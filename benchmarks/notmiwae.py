@@ -55,8 +55,9 @@ PUBLISHED = {  # Table 1 of the paper, RMSE mean (std), columns as COLS
     "MICE": ([1.41, 1.70, 1.68, 1.41, 1.72, 1.17], [0] * 6),
     "mean": ([1.73, 1.85, 1.83, 1.74, 1.69, 1.82], [0] * 6),
 }
-NEURAL = {  # method -> (decoder, missing model); priority order
+NEURAL = {  # method -> (decoder, missing model[, starting steepness W]); priority order
     "not-MIWAE self-masking known": ("gaussian", "selfmasking_known"),
+    "not-MIWAE self-masking known, steep start": ("gaussian", "selfmasking_known", 10.0),
     "MIWAE": ("gaussian", "none"),
     "not-MIWAE self-masking": ("gaussian", "selfmasking"),
     "not-MIWAE agnostic": ("gaussian", "linear"),
@@ -74,19 +75,20 @@ BASELINES = {"mean": {}, "MICE": {"max_iter": 10}, "missForest": {"n_estimators"
 WITH_TARGET = ("concrete",)
 
 
-def protocol(name: str, data_dir: str | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Standardised table x: (N, D) and the not-MIWAE mask (True = observed)."""
+def protocol(name: str, data_dir: str | None = None, offset: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """Standardised table x: (N, D) and the not-MIWAE mask (True = observed): values above the mean +
+    ``offset`` sd go missing in the first floor(D/2) features."""
     table = load_table(name, data_dir=data_dir)
     x = np.column_stack([table.x, table.y.astype(float)]) if name in WITH_TARGET else table.x
     x = (x - x.mean(0)) / x.std(0)
-    return x, notmiwae_uci(x).mask
+    return x, notmiwae_uci(x, offset=offset).mask
 
 
 def run_neural(method: str, x: np.ndarray, mask: np.ndarray, *, iterations: int, n_samples: int,
                seed: int, compile: bool = False) -> dict:
-    decoder, missing = NEURAL[method]
+    decoder, missing, *w_init = NEURAL[method]
     torch.manual_seed(seed)
-    model = NotMIWAE(Config(n_features=x.shape[1], decoder=decoder, missing=missing))
+    model = NotMIWAE(Config(n_features=x.shape[1], decoder=decoder, missing=missing, w_init=(w_init or [None])[0]))
     t0 = time.perf_counter()
     tabular.fit(model, x, mask, iterations=iterations, seed=seed, every=max(iterations // 10, 1), compile=compile)
     train_s = time.perf_counter() - t0

@@ -41,6 +41,11 @@ class Config:
     decoder: str = "gaussian"
     missing: str = "selfmasking_known"  # "none" = MIWAE
     signs: tuple[float, ...] | None = None  # selfmasking_known: +1 high / -1 low values go missing
+    # selfmasking_known: the steepness W every feature starts from; None = the TF reference's Glorot draw
+    # under the softplus (W about 0.7). A deterministic cut is infinitely steep, and Adam moves W by about
+    # lr per step, so from 0.7 the missing values are pushed far past the threshold before W is steep
+    # (benchmarks/results/notmiwae_cutoff.md).
+    w_init: float | None = None
     min_scale: float = 1e-3  # decoder sd floor: an unbounded Gaussian likelihood is ill-posed
     task: str = ""  # "" | "classification" | "regression": supMIWAE / sup-not-MIWAE
     n_classes: int = 0
@@ -56,6 +61,9 @@ class Config:
                 raise ValueError("signs needs one +1/-1 per feature")
         if self.task not in ("", "classification", "regression"):
             raise ValueError(f"task must be '', 'classification' or 'regression', not {self.task!r}")
+        if self.w_init is not None and (self.missing != "selfmasking_known" or not 0 < self.w_init <= 100):
+            raise ValueError("w_init is a starting steepness between 0 and 100, for the known-direction "
+                             "self-masking model only")
 
     @property
     def d_latent(self) -> int:
@@ -85,6 +93,8 @@ class NotMIWAE(nn.Module):
         if cfg.missing in ("selfmasking", "selfmasking_known"):
             # Glorot-like init as the TF reference (the PyTorch peer starts at W = 1)
             self.w_raw = nn.Parameter(torch.randn(d) * math.sqrt(2.0 / (d + 1)))
+            if cfg.w_init is not None:  # softplus(w_raw) = w_init; drawn first, so the other weights are unchanged
+                self.w_raw.data.fill_(math.log(math.expm1(cfg.w_init)))
             self.b = nn.Parameter(torch.zeros(d))
             signs = torch.tensor(cfg.signs) if cfg.signs is not None else torch.ones(d)
             self.register_buffer("signs", signs, persistent=False)
