@@ -26,7 +26,7 @@ from .. import pretrained
 from ..data import load_images
 from ..device import default_device, generator, set_threads
 from .cards import Fitted
-from .loop import Progress, epoch_loop, optimiser_step
+from .loop import Progress, cosine_lr, epoch_loop, optimiser_step
 
 DRY_TRAIN, DRY_TEST = 256, 20  # images a dry run trains and evaluates on
 
@@ -38,9 +38,11 @@ class Recipe:
     dataset: str
     size: int | None = None
     binarize: bool = False
+    dynamic: bool = False  # binary data: train on grey images binarised afresh in every batch (test stays static)
     epochs: int = 50
     batch: int = 100
     lr: float = 1e-3
+    lr_final: float | None = None  # cosine decay of the learning rate from lr to lr_final over the run
     seed: int = 0
     objective: str = "elbo"  # "elbo" | "iwae" (importance-weighted bound) | "miwae" (the same on observed pixels)
     k: int = 1  # importance samples in the training bound
@@ -74,7 +76,10 @@ class Recipe:
                 "celeba": "CelebA 64x64 subset (celeba64_subset.npz) train 5340 / test 660"}[self.dataset]
         if self.size:
             desc += f", area-resized to {self.size}x{self.size}"
-        if self.binarize:
+        if self.binarize and self.dynamic:
+            desc += (", train images binarised afresh in every batch (dynamic binarisation), test statically"
+                     " binarised (fixed seed)")
+        elif self.binarize:
             desc += ", statically binarised (fixed seeds per split)"
         if self.missing:
             desc += f", {int(self.missing * 100)} % of pixels missing completely at random (fixed per image)"
@@ -87,8 +92,8 @@ class Recipe:
         """Train from scratch and measure; the card's metrics list the test metrics first."""
         torch.manual_seed(self.seed)  # parameter initialisation is part of the recipe
         limit = DRY_TRAIN if self.dry_run else None
-        x = load_images(self.dataset, "train", size=self.size, binarize=self.binarize, limit=limit,
-                        data_dir=data_dir).x.to(device)  # (N, C, H, W)
+        x = load_images(self.dataset, "train", size=self.size, binarize=self.binarize and not self.dynamic,
+                        limit=limit, data_dir=data_dir).x.to(device)  # (N, C, H, W); grey when dynamic
         m = train_masks(x.shape[0], tuple(x.shape[1:]), self.missing, self.seed)
         m = None if m is None else m.to(device)
         model = pretrained.build(self.family, self.config).to(device)
@@ -98,7 +103,8 @@ class Recipe:
         metrics = self.measure(model, data_dir)
         metrics["train_loss_last_epoch"] = round(history[-1], 2)
         metrics["epochs"] = len(history)
-        notes = (f"{self.objective} objective, K={self.k}, Adam lr {self.lr}, batch {self.batch}, "
+        lr = f"Adam lr {self.lr}" + (f" cosine-decayed to {self.lr_final}" if self.lr_final is not None else "")
+        notes = (f"{self.objective} objective, K={self.k}, {lr}, batch {self.batch}, "
                  f"{len(history)} epochs on {device.type}. {self.notes}").strip()
         return Fitted(model, metrics, seconds, notes, self.describe())
 
@@ -138,15 +144,17 @@ def fit(model: torch.nn.Module, r: Recipe, x: torch.Tensor, m: torch.Tensor | No
     """
     opt = torch.optim.Adam(model.parameters(), lr=r.lr)
     g = generator(r.seed, x.device)  # on the data's device (on CPU the same stream as ever)
+    total = r.epochs * -(-x.shape[0] // r.batch)
 
     def step(idx: torch.Tensor, epoch: int, steps: int) -> float:
-        xb = x[idx]
+        xb = torch.bernoulli(x[idx], generator=g) if r.dynamic else x[idx]
         mb = None if m is None else m[idx]
+        lr = None if r.lr_final is None else cosine_lr(r.lr, r.lr_final, steps, total)
         if r.objective in ("iwae", "miwae"):  # mb is None for complete images: the IWAE bound
             loss = -model.iwae_bound(xb, r.k, mb, g).mean()
         else:
             loss = -model.elbo(xb, None, g).mean()
-        return optimiser_step(opt, loss)
+        return optimiser_step(opt, loss, lr=lr)
 
     model.train()
     history = epoch_loop(x.shape[0], step, epochs=r.epochs, batch=r.batch, generator=g, progress=progress,
@@ -162,7 +170,10 @@ RECIPES: dict[str, Recipe] = {
     "vae-mnist": Recipe("vae", _MNIST, "mnist", binarize=True, epochs=60, lr=1e-3),
     "vae-omniglot": Recipe("vae", _MNIST, "omniglot", binarize=True, epochs=60, lr=1e-3),
     # the same network as vae-mnist, trained on the importance-weighted bound (Burda et al. 2016)
-    "iwae-mnist": Recipe("vae", _MNIST, "mnist", binarize=True, epochs=100, lr=1e-3, objective="iwae", k=5),
+    # dynamic binarisation as in the IWAE paper: statically binarised, the K = 5 model overfitted (L_200 of
+    # the first 2000 images: train -86.8, test -90.1 nats)
+    "iwae-mnist": Recipe("vae", _MNIST, "mnist", binarize=True, dynamic=True, epochs=100, lr=1e-3, lr_final=1e-4,
+                         objective="iwae", k=5),
     "vae-celeba": Recipe("vae", _CELEBA, "celeba", size=32, epochs=60, batch=64, lr=1e-3, eval_k=200),
     "miwae-mnist": Recipe("miwae", {**_MNIST, "mask_input": True}, "mnist", binarize=True, epochs=15,
                           objective="miwae", k=5, missing=0.5, eval_k=200),
