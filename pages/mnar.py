@@ -58,6 +58,8 @@ except (ValueError, data.DatasetNotFoundError) as e:
 p1, p2 = st.columns([3, 1])
 with p1:
     params = w.mechanism_params(mechanism, x.shape[1])
+    if mechanism == "notmiwae_uci" and (cut := w.cutoff_note(source, params["offset"])):
+        (st.warning if cut[1] else st.caption)(cut[0])
 sync_url((*w.BASE_KEYS, *w.MECHANISM_KEYS[mechanism]), w.P)
 try:
     sim = mnar_lab.simulate(x, mechanism, params, seed)
@@ -179,16 +181,21 @@ if tab_imp.open:
         else:
             st.markdown("MIWAE maximises a bound on log p(x°); not-MIWAE on log p(x°, s), with the self-masking "
                         "model P(s=1 | x) = σ(−W (x − b)) per feature (*known*: the direction of W is given).")
-            agnostic = tuple(st.multiselect(
-                "Also fit not-MIWAE with an agnostic missing model", list(mnar_lab.AGNOSTIC),
-                format_func=w.AGNOSTIC_LABELS.get, key=w.P + "agn",
-                help="P(s | x) from every feature, not just the value itself: linear (a logistic regression per "
-                     "feature) or nonlinear (one hidden layer). Their maps show what they learnt."))
-            imp_key = w.settings_key(base=key, agnostic=agnostic)
+            extras = tuple(st.multiselect(
+                "Also fit these not-MIWAE variants", list(mnar_lab.EXTRAS),
+                format_func=w.EXTRA_LABELS.get, key=w.P + "agn",
+                help="Agnostic: P(s | x) from every feature, not just the value itself, linear (a logistic "
+                     "regression per feature) or nonlinear (one hidden layer); their maps show what they learnt. "
+                     "Known direction: W starting at 10 instead of about 0.7, or a linear decoder; they hold up "
+                     "where a low cut hides most of a feature (see the note under the offset slider)."))
+            if any(m in mnar_lab.VARIANTS for m in extras) and not mnar_lab.has_known_direction(sim):
+                st.caption("The known-direction variants need a mechanism with a direction (self-masking or the "
+                           "not-MIWAE cut); they are left out here.")
+            imp_key = w.settings_key(base=key, agnostic=extras)
             if st.button("Train MIWAE and not-MIWAE", type="primary", key=w.P + "train"):
                 s[w.P + "fit_key"] = imp_key
             if s.get(w.P + "fit_key") == imp_key:
-                fits = w.fit_all(imp_key, sim, preset, seed, agnostic)  # a progress bar and live curves while it trains
+                fits = w.fit_all(imp_key, sim, preset, seed, extras)  # a progress bar and live curves while it trains
         if fits is not None:
             show_fits(fits, source_note)
 

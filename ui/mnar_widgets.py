@@ -4,6 +4,7 @@ figures. The computing is in dgm_core.demos.mnar; here only what the page needs 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -47,10 +48,12 @@ SPEC = {
     "p": Param(0.3, lo=0.05, hi=0.9), "dir": Param("high", choices=["high", "low"]), "k": Param(3.0, lo=0.5, hi=10.0),
     "q": Param(0.25, lo=0.05, hi=0.45), "cut": Param("upper", choices=["upper", "lower", "both"]),
     "pin": Param(0.3, lo=0.1, hi=0.9),
-    "agn": Param([], choices=list(mnar_lab.AGNOSTIC)),  # agnostic missing models fitted as well (live presets)
+    "agn": Param([], choices=list(mnar_lab.EXTRAS)),  # extra models fitted as well (live presets)
 }
 BASE_KEYS = ("table", "seed", "preset", "mech", "agn")
-AGNOSTIC_LABELS = {"notmiwae_linear": "linear", "notmiwae_nonlinear": "nonlinear (one hidden layer)"}
+EXTRA_LABELS = {"notmiwae_linear": "agnostic: linear mechanism", "notmiwae_nonlinear": "agnostic: nonlinear mechanism",
+                "notmiwae_steep": "known direction, steep start (W₀ = 10)",
+                "notmiwae_ppca": "known direction, linear decoder"}
 MECHANISM_KEYS = {"notmiwae_uci": ("offset", "nf"), "self_masked": ("p", "dir", "k"), "quantile": ("p", "q", "cut"),
                   "mnar_logistic": ("p", "pin"), "mar_logistic": ("p", "pin"), "mcar": ("p",)}
 
@@ -91,10 +94,61 @@ def mechanism_params(mechanism: str, n_features: int) -> dict:
 
 # Okabe & Ito's colour-blind-safe palette; MIWAE and not-MIWAE far apart (blue / vermillion)
 COLOURS = {"MIWAE": "#0072B2", "not-MIWAE": "#D55E00", "not-MIWAE, known direction": "#CC79A7",
-           "MICE": "#009E73", "kNN": "#E69F00", "mean": "#777777", "missForest": "#56B4E9"}
+           "MICE": "#009E73", "kNN": "#E69F00", "mean": "#777777", "missForest": "#56B4E9",
+           "not-MIWAE, known direction, steep start": "#8B3A00", "not-MIWAE, known direction, linear decoder": "#6A3D9A"}
 FAINT = "rgba(140, 140, 140, 0.35)"
 SD_RANGE = 4.0  # mechanism curves are drawn over ±4 sd of the complete column
 TOP_LEGEND = dict(orientation="h", yanchor="bottom", y=1.02, x=0, xanchor="left")  # above the plot, not on an axis
+
+
+CUTOFF_RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "notmiwae_cutoff.json"
+# the page's own not-MIWAE fits, and the sweep's names for them and for its other methods
+CUTOFF_PAGE = ("not-MIWAE self-masking known", "not-MIWAE self-masking")
+CUTOFF_NAMES = {"not-MIWAE self-masking known": "not-MIWAE, known direction",
+                "not-MIWAE self-masking known, steep start": "its steep start",
+                "not-MIWAE-PPCA self-masking known": "its linear decoder", "not-MIWAE self-masking": "not-MIWAE",
+                "MIWAE": "MIWAE", "MICE": "MICE", "mean": "the mean"}
+
+
+@st.cache_data(show_spinner=False)
+def _cutoff_results(mtime: float) -> dict:
+    return json.loads(CUTOFF_RESULTS.read_text())
+
+
+def cutoff_note(table: str, offset: float) -> tuple[str, bool] | None:
+    """What ``bench notmiwae_cutoff`` measured on ``table`` at the swept offset nearest ``offset``:
+    (a sentence, whether the page's own not-MIWAE fits lose to MIWAE or MICE there), or None when the
+    sweep has no such cell (an uploaded table, or no results file)."""
+    if not CUTOFF_RESULTS.exists():
+        return None
+    res = _cutoff_results(CUTOFF_RESULTS.stat().st_mtime)
+    cells = {(r["dataset"], r["offset"]): r for r in res["verdicts"]}
+    swept = sorted(o for d, o in cells if d == table)
+    if not swept:
+        return None
+    near = min(swept, key=lambda o: abs(o - offset))
+    v = cells[(table, near)]
+    by = {r["method"]: r for r in res["rows"] if r["dataset"] == table and r["offset"] == near}
+    rmse = ", ".join(f"{CUTOFF_NAMES[m]} {by[m]['rmse_mean']:.2f}" for m in CUTOFF_NAMES if m in by)
+    where = "at this offset" if near == offset else f"at the nearest swept offset, δ = {near:+.1f}"
+    runs = max(by[m]["runs"] for m in CUTOFF_PAGE if m in by) if any(m in by for m in CUTOFF_PAGE) else 0
+    text = (f"Measured by `python -m dgm_core bench notmiwae_cutoff` on {table} {where} (first half of the features "
+            f"censored, {v['missing_rate']:.0%} of all entries hidden, {res['iterations']:,} iterations, "
+            f"mean of {runs} seed{'s' if runs != 1 else ''}), RMSE in sd: {rmse}.")
+    if v.get("columns_all_hidden"):
+        text += (f" {v['columns_all_hidden']} of the censored features lose every value here, so nothing about them "
+                 "can be learnt (this page refuses such settings).")
+    page_best = min((by[m]["rmse_mean"] for m in CUTOFF_PAGE if m in by), default=None)
+    loses = page_best is not None and page_best >= v["other_rmse"]
+    if loses:
+        text += (f" Here the page's not-MIWAE cannot be trusted: it loses to {v['best_other']}. With most of a "
+                 "feature hidden above a sharp cut, the data say little about how far above it the hidden values lie, "
+                 "and starting from a shallow W (about 0.7) the model pushes them far past the cut before W is steep.")
+        if v["not_miwae_wins"]:
+            text += f" The {CUTOFF_NAMES[v['best_not_miwae']].removeprefix('its ')} variant (under **Also fit**) does win here."
+        else:
+            text += " No not-MIWAE variant wins here."
+    return text, loses
 
 
 def curve_figure(sim: mnar_lab.Simulated, columns, j: int) -> go.Figure:
@@ -201,11 +255,11 @@ def _live_progress(total_models: int, rmse_chart: bool = True):
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def fit_all(key: str, _sim: mnar_lab.Simulated, preset: str, seed: int, agnostic: tuple[str, ...] = ()) -> dict:
+def fit_all(key: str, _sim: mnar_lab.Simulated, preset: str, seed: int, extras: tuple[str, ...] = ()) -> dict:
     """dgm_core.demos.mnar.fit_all with a live progress bar and training chart, cached by ``key`` (the
     settings, data included); ``_sim`` is not hashed."""
-    bar, progress = _live_progress(len(mnar_lab.models_for(_sim, agnostic)))
-    fits = mnar_lab.fit_all(_sim, preset, seed, progress=progress, agnostic=agnostic)
+    bar, progress = _live_progress(len(mnar_lab.models_for(_sim, extras)))
+    fits = mnar_lab.fit_all(_sim, preset, seed, progress=progress, extras=extras)
     bar.progress(1.0, text=f"Trained with the '{preset}' preset (cached for these settings).")
     return fits
 

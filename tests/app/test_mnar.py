@@ -1,12 +1,14 @@
 """The MNAR lab page under AppTest: it opens on the shipped run with not-MIWAE lowest, only the open tab
 computes, every mechanism control changes what is hidden, the tiny preset trains end to end, leaving the
 shipped case offers the way back, bad CSVs and bad parameters give one clear error and the page keeps working."""
+import json
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "mnar.py")
+CUTOFF = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / "notmiwae_cutoff.json"
 
 
 def _app() -> AppTest:
@@ -95,11 +97,13 @@ def test_an_agnostic_missing_model_shows_its_map_on_a_cross_feature_mechanism():
     at = _app().run()
     at.selectbox(key="mnar_mech").set_value("mnar_logistic").run()
     at.selectbox(key="mnar_preset").set_value("tiny").run()
-    at.multiselect(key="mnar_agn").select("notmiwae_linear").run()
-    assert at.query_params["mnar_agn"] in ("notmiwae_linear", ["notmiwae_linear"])
+    at.multiselect(key="mnar_agn").select("notmiwae_linear").select("notmiwae_steep").run()
+    assert at.multiselect(key="mnar_agn").value == ["notmiwae_linear", "notmiwae_steep"] and "mnar_agn" in at.query_params
+    assert any("need a mechanism with a direction" in c.value for c in at.caption)  # no direction here
     at.button(key="mnar_train").click().run(timeout=180)
     assert not at.exception
     assert "not-MIWAE, linear mechanism" in set(_rmse(at).index)
+    assert "not-MIWAE, known direction, steep start" not in set(_rmse(at).index)
     maps = [m.value for m in at.markdown if m.value.startswith("Strongest:")]
     assert len(maps) == 3  # the true mechanism, self-masking not-MIWAE, the linear one
     assert " goes missing when " in maps[2]
@@ -190,3 +194,30 @@ def test_every_mechanism_control_changes_what_is_hidden(mech, moves):
         assert not at.exception and not at.error, key
         after = next(d.value for d in at.dataframe if "missing" in d.value.columns)["missing"]
         assert not after.equals(rates), f"{key} = {value} changed nothing"
+
+
+def test_the_known_direction_variants_train_next_to_the_others():
+    at = _app().run()
+    at.selectbox(key="mnar_preset").set_value("tiny").run()
+    at.multiselect(key="mnar_agn").select("notmiwae_steep").select("notmiwae_ppca").run()
+    at.button(key="mnar_train").click().run(timeout=240)
+    assert not at.exception
+    rows = set(_rmse(at).index)
+    assert {"not-MIWAE, known direction, steep start", "not-MIWAE, known direction, linear decoder"} <= rows
+
+
+@pytest.mark.parametrize("offset", [-1.0, 0.0, 1.0])
+def test_the_offset_note_reports_the_sweep_and_warns_where_not_miwae_loses(offset):
+    res = json.loads(CUTOFF.read_text())
+    verdict = next(v for v in res["verdicts"] if v["dataset"] == "breast" and v["offset"] == offset)
+    row = next(r for r in res["rows"] if r["dataset"] == "breast" and r["offset"] == offset and r["method"] == "MICE")
+    page = [r["rmse_mean"] for r in res["rows"] if r["dataset"] == "breast" and r["offset"] == offset
+            and r["method"] in ("not-MIWAE self-masking known", "not-MIWAE self-masking")]
+    at = _app().run()
+    at.slider(key="mnar_offset").set_value(offset).run()
+    assert not at.exception
+    notes = [e.value for e in (*at.warning, *at.caption) if "bench notmiwae_cutoff" in e.value]
+    assert len(notes) == 1 and f"MICE {row['rmse_mean']:.2f}" in notes[0]
+    warned = any("bench notmiwae_cutoff" in e.value for e in at.warning)
+    assert warned == (min(page) >= verdict["other_rmse"])
+    assert warned == ("cannot be trusted" in notes[0])

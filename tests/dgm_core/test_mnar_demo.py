@@ -131,3 +131,18 @@ def test_agnostic_missing_models_find_the_true_cross_feature_dependences(method)
     said = mnar.describe_sensitivity(m, ["x0", "x1", "x2", "x3"])
     assert set(said) == {"x0 goes missing when x2 is high", "x1 goes missing when x3 is low",
                          "x2 goes missing when x2 is high"}
+
+
+def test_the_known_direction_variants_are_fitted_only_where_there_is_a_direction(sim):
+    x = sim.x
+    extras = ("notmiwae_steep", "notmiwae_ppca", "notmiwae_linear")
+    assert mnar.models_for(sim, extras) == ["miwae", "notmiwae", "notmiwae_known", "notmiwae_steep", "notmiwae_ppca",
+                                            "notmiwae_linear"]
+    mcar = mnar.simulate(x, "mcar", {"p": 0.3}, 0)
+    assert mnar.models_for(mcar, extras) == ["miwae", "notmiwae", "notmiwae_linear"]
+    with pytest.raises(ValueError, match="Unknown extra model"):
+        mnar.models_for(sim, ("notmiwae_fancy",))
+    steep, _ = mnar.train_model(sim, "notmiwae_steep", "tiny", iterations=1)
+    ppca, _ = mnar.train_model(sim, "notmiwae_ppca", "tiny", iterations=1)
+    assert steep.cfg.w_init == 10.0 and steep.cfg.decoder == "gaussian" and steep.cfg.missing == "selfmasking_known"
+    assert ppca.cfg.decoder == "ppca" and ppca.cfg.w_init is None

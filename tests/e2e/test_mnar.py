@@ -43,12 +43,14 @@ def test_mnar_mean_median_and_maps_in_chromium(page, app_url):
 
 
 def test_mnar_tiny_preset_in_chromium(page, app_url):
-    page.goto(f"{app_url}/mnar?mnar_preset=tiny&mnar_seed=0")
+    page.goto(f"{app_url}/mnar?mnar_preset=tiny&mnar_seed=0&mnar_offset=-0.5&mnar_agn=notmiwae_steep")
     wait_for_app(page)
+    expect(page.get_by_text("bench notmiwae_cutoff on breast at this offset")).to_be_visible()  # the sweep's note
     page.get_by_role("button", name="Train MIWAE and not-MIWAE").click()
     expect(page.get_by_text("Lowest RMSE")).to_be_visible(timeout=180_000)
     wait_for_app(page, timeout=120_000)
     expect(page.get_by_text("Recovered vs true mechanism")).to_be_visible()
+    expect(page.get_by_text("not-MIWAE, known direction, steep start").first).to_be_visible()  # trained: its curve
     assert "mnar_preset=tiny" in page.url and "mnar_mech=notmiwae_uci" in page.url
     page.get_by_role("tab", name="Missingness").click()
     wait_for_app(page)
