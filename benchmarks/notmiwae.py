@@ -22,6 +22,8 @@ model's seed). Baselines are deterministic given the mask and run once.
 earlier run; --seeds adds runs to earlier records; separate processes may run in parallel, one data
 set or seed each).
 
+The same protocol with the cut moved off the mean (mean + offset sd) is ``bench notmiwae_cutoff``.
+
 Every finished (dataset, method, run) is appended to benchmarks/results/notmiwae_runs.jsonl, so
 parallel or interrupted runs add up; the .md and .json tables are rebuilt from all records.
 """

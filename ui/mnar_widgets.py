@@ -141,9 +141,11 @@ def cutoff_note(table: str, offset: float) -> tuple[str, bool] | None:
     page_best = min((by[m]["rmse_mean"] for m in CUTOFF_PAGE if m in by), default=None)
     loses = page_best is not None and page_best >= v["other_rmse"]
     if loses:
-        text += (f" Here the page's not-MIWAE cannot be trusted: it loses to {v['best_other']}. With most of a "
-                 "feature hidden above a sharp cut, the data say little about how far above it the hidden values lie, "
-                 "and starting from a shallow W (about 0.7) the model pushes them far past the cut before W is steep.")
+        text += f" Here the page's not-MIWAE cannot be trusted: it loses to {v['best_other']}."
+        if near < 0:
+            text += (" With most of a feature hidden above a sharp cut, the data say little about how far above it "
+                     "the hidden values lie, and starting from a shallow W (about 0.7) the model pushes them far past "
+                     "the cut before W is steep.")
         if v["not_miwae_wins"]:
             text += f" The {CUTOFF_NAMES[v['best_not_miwae']].removeprefix('its ')} variant (under **Also fit**) does win here."
         else:
