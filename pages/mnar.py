@@ -81,7 +81,7 @@ def show_fits(fits: dict, source_note: str) -> None:
     best = min(fits, key=lambda k: fits[k].rmse)
     r1.success(f"Lowest RMSE: **{mnar_lab.label(best)}** ({fits[best].rmse:.3f}).")
     r1.dataframe(table.style.format({"RMSE (missing, sd)": "{:.3f}"}), key=w.P + "rmse_table",
-                 column_config={"_index": st.column_config.TextColumn("method", width="large"),
+                 column_config={"_index": st.column_config.TextColumn("method", width="medium"),
                                 "effective samples": st.column_config.TextColumn(help=w.ESS_HELP),
                                 "RMSE (missing, sd)": st.column_config.NumberColumn(
                                     help="root mean squared error on the hidden entries, in standard deviations "
