@@ -32,9 +32,16 @@ def test_mnar_mean_median_and_maps_in_chromium(page, app_url):
     heading.scroll_into_view_if_needed()
     expect(page.get_by_text("the conditional mean has RMSE").first).to_be_visible()
     box = page.locator('[data-testid="stSelectbox"]').filter(has_text="Model").first
-    box.scroll_into_view_if_needed()
-    box.get_by_role("button", name="Open").click()
-    page.get_by_role("option").get_by_text("MIWAE", exact=True).click()
+    for attempt in range(3):  # a late rerun can redraw the select and close its list under the click
+        wait_for_app(page, timeout=120_000)
+        box.scroll_into_view_if_needed()
+        box.get_by_role("button", name="Open").click()
+        try:
+            page.get_by_role("option").get_by_text("MIWAE", exact=True).click(timeout=10_000)
+            break
+        except Exception:  # noqa: BLE001 - the list closed; open it again
+            if attempt == 2:
+                raise
     wait_for_app(page, timeout=120_000)
     expect(page.get_by_text("For MIWAE, the conditional mean")).to_be_visible()
     expect(page.get_by_text("effective of 5000")).to_be_visible()
