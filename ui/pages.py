@@ -61,6 +61,12 @@ PAGES: tuple[PageInfo, ...] = (
              "**Unsupervised clustering in a latent space.** A mixture fitted to a VAE's codes finds digit classes "
              "without labels; feeding each cluster back as a prior pulls a cluster's codes together. The labels "
              "only score the result, and t-SNE pictures can flatter it."),
+    PageInfo("pages/results.py", "Results", ":material/table_chart:", "results",
+             "The papers' tables next to ours: each paper's figure with its spread, the protocol, the command "
+             "that rebuilds it and where we differ; plots of F1 against the missing fraction, the not-MIWAE "
+             "RMSE table and DMFA's NLL per hole; a small rerun of the inpainting benchmark in seconds.",
+             "**Does it reproduce?** A published number holds for one protocol: a different binarisation, column "
+             "set or budget changes it. Compare like with like, and read the spread before the difference."),
     PageInfo("pages/about.py", "About", ":material/info:", "about",
              "Reproducibility: every shipped model's card (data, seed, training time, metrics, sha256, the "
              "command that rebuilds it), the device in use and the data directory."),

@@ -1,0 +1,334 @@
+"""The papers' tables next to ours, read from the files that hold them: one call per results page.
+
+Papers: Mattei & Frellsen, arXiv 1802.04826 (the DLVM's exact conditional) and 1812.02633 (MIWAE);
+Przewięźlikowski et al., arXiv 2010.02183 (DMFA); Ipsen et al., arXiv 2006.12871 (not-MIWAE); Kingma &
+Welling, 1312.6114, and Burda et al., 1509.00519 (VAE, IWAE); Taniguchi et al., 1910.08918 (VAE + GMM);
+Arjovsky et al., 1701.07875 (WGAN). Idea in one sentence: no figure is typed anywhere but in the files
+the benchmarks and the training CLI write (``benchmarks/results/*.json``, ``pretrained/*.json``) and in
+``benchmarks/published.json`` (what each paper says, and the published figures no results file stores),
+so every row here carries the file and the place in it that its numbers come from.
+
+``small_rerun`` repeats one cell of the inpainting benchmark at a size that takes seconds (one mask,
+``SMALL_IMAGES`` MNIST test images, one seed) with the same samplers, so a reader can see the shipped
+figure come back. Pure Python + torch: nothing here knows about Streamlit.
+"""
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .. import metrics
+from ..data import load_images
+from ..device import generator
+from ..masks import half
+from ..samplers import importance_impute, run_gibbs
+
+ROOT = Path(__file__).resolve().parents[2]
+PUBLISHED = "benchmarks/published.json"
+Where = tuple[Any, ...]  # a path into a JSON file: keys, list indices, or {field: value} filters of a list
+
+SMALL_IMAGES, SMALL_SEED, SMALL_MASK = 20, 0, "bottom half"  # the rerun's size: seconds on one CPU core
+SMALL_MIWAE_SAMPLES = 1000  # L of MIWAE-IS, as in benchmarks/inpainting.py
+DATASET_NAMES = {"mnist": "MNIST", "omniglot": "Omniglot", "celeba": "CelebA"}
+
+
+@dataclass(frozen=True)
+class Row:
+    """One figure of ours, its spread, and the published figure for the same setting (None: none shown).
+
+    ``source`` / ``where`` say where ``ours`` is read from (``spread`` sits beside it); ``published_source``
+    / ``published_where`` the same for ``published``. ``x``: a numeric setting for plots (missing fraction)."""
+
+    section: str
+    dataset: str
+    setting: str
+    method: str
+    metric: str
+    ours: float
+    source: str
+    where: Where
+    spread: float | None = None
+    published: float | None = None
+    published_spread: float | None = None
+    published_source: str | None = None
+    published_where: Where | None = None
+    x: float | None = None
+
+    @property
+    def id(self) -> str:
+        """Unique on the page: the row's label in the page's tables."""
+        return " · ".join(p for p in (self.dataset, self.setting, self.method, self.metric) if p)
+
+
+@dataclass
+class Section:
+    key: str
+    title: str
+    paper: str
+    published: str  # what the published column holds, or why it is empty
+    protocol: str
+    differences: str
+    command: str
+    files: list[str]
+    measured: bool  # False: no results file yet ("not measured yet" on the page)
+    spread: str = ""  # what the ± of our figures is
+    rows: list[Row] = field(default_factory=list)
+
+
+class ResultsFileError(ValueError):
+    """A results file is there but not in the shape this page reads (one sentence)."""
+
+
+# ---------------------------------------------------------------- reading files
+
+
+def read(path: str, root: Path = ROOT) -> Any:
+    return json.loads((root / path).read_text(encoding="utf-8"))
+
+
+def lookup(data: Any, where: Where) -> Any:
+    """The value at ``where`` in parsed JSON; a dict step picks the one list item whose fields match."""
+    for step in where:
+        if isinstance(step, dict):
+            found = [d for d in data if all(d.get(k) == v for k, v in step.items())]
+            if len(found) != 1:
+                raise ResultsFileError(f"{len(found)} records match {step}; expected exactly one.")
+            data = found[0]
+        else:
+            data = data[step]
+    return data
+
+
+def _section(key: str, published: dict, root: Path, facts: dict[str, Any] | None = None,
+             measured: bool = True, spread: str = "") -> Section:
+    s, facts = published["sections"][key], facts or {}
+
+    def fill(template: str) -> str:  # without a results file there is nothing to fill a template from
+        return template.format(**facts) if measured else ("" if "{" in template else template)
+
+    return Section(key, s["title"], s["paper"], s["published"], fill(s["protocol"]), fill(s["differences"]),
+                   facts.get("command", s["command"]), list(s["files"]), measured, spread)
+
+
+def _one(values: set) -> Any:
+    """The value all records share; several values are listed ("10000 or 30000")."""
+    return " or ".join(str(v) for v in sorted(values)) if len(values) > 1 else next(iter(values))
+
+
+# ---------------------------------------------------------------- one reader per paper
+
+
+def _dlvm(published: dict, root: Path) -> Section:
+    src = "benchmarks/results/inpainting.json"
+    d = read(src, root)
+    binary = [r for r in d["records"] if r["dataset"] != "celeba"]
+    facts = {"n_images": _one({r["n_images"] for r in binary}), "steps": d["steps"], "burn_in": d["burn_in"],
+             "n_seeds": len(d["seeds"]), "command": d["command"]}
+    sec = _section("dlvm", published, root, facts, spread="standard error over images")
+    default = f"MWG {d['default_kernel']}"
+    for r in d["records"]:
+        if r["warm_start"] not in (None, 0) or r["method"] not in ("pseudo-Gibbs", default, "MWG encoder", "MIWAE-IS"):
+            continue
+        m = re.match(r"random (\d+) %", r["mask"])
+        where = ("records", {k: r[k] for k in ("dataset", "mask", "method", "warm_start")}, "score_mean")
+        sec.rows.append(Row("dlvm", DATASET_NAMES[r["dataset"]], r["mask"], r["method"],
+                            "F1" if r["dataset"] != "celeba" else "MSE", r["score_mean"], src, where,
+                            spread=r["score_se"], x=int(m.group(1)) / 100 if m else None))
+    return sec
+
+
+def _card_row(section: str, name: str, metric: str, root: Path, label: str | None = None, **published) -> Row:
+    src = f"pretrained/{name}.json"
+    card = read(src, root)
+    return Row(section, card["data"].split()[0], "", label or name, metric.replace("_", " "),
+               card["metrics"][metric], src, ("metrics", metric), **published)
+
+
+def _miwae(published: dict, root: Path) -> Section:
+    src = "benchmarks/results/notmiwae.json"
+    recs = [r for r in read(src, root) if r["method"] == "MIWAE"]
+    facts = {"iterations": _one({r["iterations"] for r in recs}), "n_samples": _one({r["n_samples"] for r in recs}),
+             "runs": _one({r["runs"] for r in recs})}
+    sec = _section("miwae", published, root, facts, spread="sd over runs (tables); none for a card")
+    for name in ("miwae-mnist", "miwae-omniglot", "miwae-celeba"):
+        sec.rows.append(_card_row("miwae", name, "test_log_lik_observed", root))
+    for r in recs:
+        sec.rows.append(_notmiwae_row("miwae", r, src))
+    return sec
+
+
+def _notmiwae_row(section: str, r: dict, src: str) -> Row:
+    key = {k: r[k] for k in ("dataset", "method", "iterations")}
+    return Row(section, r["dataset"], f"{r['iterations']} iterations" if r["iterations"] else "", r["method"],
+               "RMSE", r["rmse_mean"], src, (key, "rmse_mean"), spread=r["rmse_std"], published=r["published"],
+               published_spread=r["published_std"], published_source=src, published_where=(key, "published"))
+
+
+def _dmfa(published: dict, root: Path) -> Section:
+    src = "benchmarks/results/dmfa.json"
+    recs = read(src, root)
+    sec = _section("dmfa", published, root, {"n_images": _one({r["n_images"] for r in recs})},
+                   spread="sd over images")
+    for metric, ours, sd, pub in (("NLL", "nll_mean", "nll_std", "published_nll"),
+                                  ("SSE", "sse_mean", "sse_std", "published_sse")):
+        for r in recs:
+            key = {k: r[k] for k in ("dataset", "hole", "model")}
+            sec.rows.append(Row("dmfa", f"{DATASET_NAMES[r['dataset']]} {r['resolution']}", f"hole {r['hole']}",
+                                r["model"].upper(), metric, r[ours], src, (key, ours), spread=r[sd],
+                                published=r[pub], published_source=src, published_where=(key, pub)))
+    return sec
+
+
+def _notmiwae(published: dict, root: Path) -> Section:
+    src, img_src = "benchmarks/results/notmiwae.json", "benchmarks/results/notmiwae_images.json"
+    recs, imgs = read(src, root), read(img_src, root)
+    model_recs = [r for r in recs if r["iterations"]]
+    head = [r for r in imgs if r["published_svhn"] is not None]  # the training mechanism, the paper's
+    facts = {"iterations": min(r["iterations"] for r in model_recs),
+             "n_samples": _one({r["n_samples"] for r in model_recs}), "runs": max(r["runs"] for r in model_recs),
+             "w": _one({r["mechanism_w"] for r in head}), "b": _one({r["mechanism_b"] for r in head})}
+    sec = _section("notmiwae", published, root, facts, spread="sd over runs")
+    sec.rows += [_notmiwae_row("notmiwae", r, src) for r in recs if r["method"] != "MIWAE"]
+    for r in head:
+        key = {k: r[k] for k in ("mechanism_w", "mechanism_b", "method")}
+        sec.rows.append(Row("notmiwae", r["dataset"], "clipped bright pixels", r["method"], "RMSE", r["rmse_mean"],
+                            img_src, (key, "rmse_mean"), spread=r["rmse_std"], published=r["published_svhn"],
+                            published_source=img_src, published_where=(key, "published_svhn")))
+    return sec
+
+
+def _vae(published: dict, root: Path) -> Section:
+    sec = _section("vae", published, root, spread="none (one run each)")
+    ref = ("sections", "vae", "reference", "test_log_lik")
+    for name in ("vae-mnist", "iwae-mnist", "vae-omniglot"):
+        extra = {} if name != "vae-mnist" else dict(
+            published=lookup(published, ref), published_source=PUBLISHED, published_where=ref)
+        sec.rows.append(_card_row("vae", name, "test_log_lik", root, **extra))
+        sec.rows.append(_card_row("vae", name, "test_elbo", root))
+    src = "benchmarks/results/vae_bounds.json"
+    for name, m in read(src, root)["models"].items():
+        sec.rows.append(Row("vae", name, "first test images of each digit", name, "gap ELBO to L_5000",
+                            m["mean_gap_of_elbo"], src, ("models", name, "mean_gap_of_elbo")))
+    return sec
+
+
+def _vae_gmm(published: dict, root: Path) -> Section:
+    src = "benchmarks/results/vae_gmm.json"
+    d = read(src, root)
+    facts = {"n_train": d["n_train"], "n_test": d["n_test"], "seeds": len(d["runs"]), "command": d["command"]}
+    sec = _section("vae_gmm", published, root, facts, spread="none: the worst seed is its own row")
+    for key, setting, method in (("round0_mean", "round 0, mean over seeds", "VAE + GMM"),
+                                 ("last_mean", "last round, mean over seeds", "VAE + GMM"),
+                                 ("last_min", "last round, worst seed", "VAE + GMM"),
+                                 ("sklearn_last_mean", "last round, mean over seeds", "scikit-learn Bayesian GMM")):
+        sec.rows.append(Row("vae_gmm", "MNIST", setting, method, "test accuracy", d["summary"][key], src,
+                            ("summary", key)))
+    return sec
+
+
+def _scalars(data: Any, path: Where = ()) -> list[tuple[Where, float]]:
+    """Every number in a JSON tree with its path (booleans and the machine block left out)."""
+    if isinstance(data, bool) or (path and path[-1] == "machine"):
+        return []
+    if isinstance(data, (int, float)):
+        return [(path, data)]
+    items = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, list) else []
+    return [leaf for k, v in items for leaf in _scalars(v, (*path, k))]
+
+
+MAX_GENERIC_ROWS = 40
+
+
+def _wgan(published: dict, root: Path) -> Section:
+    """The lead's WGAN / critics files, whatever their shape: every number with its path (first rows)."""
+    files = [f for pattern in published["sections"]["wgan"]["files"]
+             for f in sorted(str(p.relative_to(root)) for p in (root).glob(pattern))]
+    sec = _section("wgan", published, root, measured=bool(files), spread="as the file gives it")
+    sec.files = files or sec.files
+    for src in files:
+        for where, value in _scalars(read(src, root))[:MAX_GENERIC_ROWS]:
+            sec.rows.append(Row("wgan", Path(src).stem, ".".join(str(w) for w in where), "", "", value, src, where))
+    return sec
+
+
+READERS: dict[str, Callable[[dict, Path], Section]] = {
+    "dlvm": _dlvm, "miwae": _miwae, "dmfa": _dmfa, "notmiwae": _notmiwae, "vae": _vae, "vae_gmm": _vae_gmm,
+    "wgan": _wgan}
+
+
+def sections(root: Path = ROOT) -> list[Section]:
+    """Every paper's section, in the page's order; a section whose results file is absent is marked
+    ``measured=False`` with no rows."""
+    published = read(PUBLISHED, root)
+    out = []
+    for key, reader in READERS.items():
+        try:
+            out.append(reader(published, root))
+        except FileNotFoundError:
+            out.append(_section(key, published, root, measured=False))
+    return out
+
+
+# ---------------------------------------------------------------- rerun a small version
+
+
+@dataclass
+class SmallRun:
+    """The fresh F1 of each sampler on the small run, next to the shipped figure of the same cell."""
+
+    rows: list[Row]  # ours: the fresh figure; published: the shipped benchmark's (its file and place)
+    seconds: float
+
+
+Progress = Callable[[float, str], None]  # (fraction done, what runs now)
+
+
+def small_rerun(vae: torch.nn.Module, miwae: torch.nn.Module, *, data_dir: str | Path | None = None,
+                progress: Progress | None = None, n_images: int = SMALL_IMAGES, root: Path = ROOT) -> SmallRun:
+    """The inpainting benchmark's MNIST cell (``SMALL_MASK``, its steps and burn-in) on the first
+    ``n_images`` statically binarised test images, one seed: pseudo-Gibbs, the exact sampler with the
+    benchmark's default z-kernel and MIWAE importance sampling, with the shipped ``vae-mnist`` and
+    ``miwae-mnist`` (the benchmark's models). Raises DatasetNotFoundError without MNIST."""
+    src = "benchmarks/results/inpainting.json"
+    d = read(src, root)
+    device = next(vae.parameters()).device
+    x = load_images("mnist", "test", binarize=True, limit=n_images, data_dir=data_dir).x.to(device)  # (n, 1, 28, 28)
+    mask = half(tuple(x.shape[2:]), SMALL_MASK.split()[0]).to(device).expand(x.shape[0], 1, *x.shape[2:]).clone()
+    report = progress or (lambda frac, what: None)
+    kernels = ("pseudo", d["default_kernel"])
+    total, done, t0 = len(kernels) * d["steps"] + d["steps"], 0, time.perf_counter()
+    fresh: dict[str, float] = {}
+    for kernel in kernels:
+        name = "pseudo-Gibbs" if kernel == "pseudo" else f"MWG {kernel}"
+        report(done / total, name)
+        base = done
+
+        def tick(state, base=base, name=name) -> None:
+            if state.step % 25 == 0:
+                report(min(1.0, (base + state.step) / total), name)
+
+        res = run_gibbs(vae, x, mask, metropolis=kernel != "pseudo", kernel=kernel, n_steps=d["steps"], chains=1,
+                        burn_in=d["burn_in"], seed=SMALL_SEED, init="noise", on_state=tick)
+        fresh[name] = metrics.f1_missing(res.mean, x, mask).mean().item()
+        done += d["steps"]
+    report(done / total, "MIWAE-IS")
+    imp = importance_impute(miwae, x, mask, n_samples=SMALL_MIWAE_SAMPLES, n_draws=1,
+                            generator=generator(SMALL_SEED, device))
+    fresh["MIWAE-IS"] = metrics.f1_missing(imp.mean, x, mask).mean().item()
+    report(1.0, "done")
+    rows = []
+    for method, value in fresh.items():
+        key = {"dataset": "mnist", "mask": SMALL_MASK, "method": method,
+               "warm_start": None if method == "MIWAE-IS" else 0}
+        where = ("records", key, "score_mean")
+        rows.append(Row("rerun", "MNIST", SMALL_MASK, method, "F1", round(value, 4), "this run", (),
+                        published=lookup(d, where), published_spread=lookup(d, ("records", key, "score_se")),
+                        published_source=src, published_where=where))
+    return SmallRun(rows, time.perf_counter() - t0)

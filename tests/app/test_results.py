@@ -1,0 +1,152 @@
+"""The results page under AppTest, with and without DGM_DATA_DIR: every figure it shows equals its file.
+
+- Tables: each row (indexed by its id) holds ours / ± / published / ± as numbers; each equals the value
+  at the row's place in its file, read here with json alone, and the page shows every row and no other.
+- Text (markdown, captions, notes): every number outside backticks is a number of a file the page reads
+  (or a setting of the small rerun), at the precision written (the README's rule, tests/test_readme.py).
+- Plots: every plotted y (or x of the dot plot) is a figure of the page's rows.
+- WGAN: its section shows figures when its file exists and says "not measured yet" when it does not.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dgm_core.demos import results as demo
+from tests.dgm_core.test_results import resolve
+from tests.test_readme import _found, _numbers, _source_values
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGE = str(ROOT / "pages" / "results.py")
+DATA = os.environ.get("DGM_DATA_DIR")
+VALUE_COLUMNS = {"ours": ("ours", "where", "source"), "published": ("published", "published_where", "published_source")}
+
+
+def file_value(path: str, where) -> float:
+    return resolve(json.loads((ROOT / path).read_text()), where)
+
+
+def same(shown, expected) -> bool:
+    if expected is None:
+        return shown is None or (isinstance(shown, float) and math.isnan(shown))
+    return shown == expected
+
+
+def source_numbers() -> set[Decimal]:
+    values: set[Decimal] = set()
+    for f in [ROOT / demo.PUBLISHED, *ROOT.glob("benchmarks/results/*.json"), *ROOT.glob("pretrained/*.json")]:
+        values |= _source_values(f)[0]
+    # the small rerun's own settings, which the page states
+    values |= {Decimal(v) for v in (demo.SMALL_IMAGES, demo.SMALL_SEED, demo.SMALL_MIWAE_SAMPLES)}
+    return values
+
+
+def page_text(at: AppTest) -> list[str]:
+    return [e.value for kind in ("markdown", "caption", "info", "warning", "error", "subheader", "header", "title")
+            for e in at.get(kind)]
+
+
+def run_page(monkeypatch, data: bool) -> AppTest:
+    if data:
+        monkeypatch.setenv("DGM_DATA_DIR", DATA)
+    else:
+        monkeypatch.delenv("DGM_DATA_DIR", raising=False)
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def check_tables(at: AppTest, rows: list[demo.Row]) -> int:
+    """Every row of every table on the page equals its file; returns how many figures were compared."""
+    by_id = {r.id: r for r in rows}
+    shown, compared = set(), 0
+    for df in (d.value for d in at.dataframe):
+        for rid, line in df.iterrows():
+            assert rid in by_id, f"{rid!r} on the page is no row of dgm_core.demos.results"
+            shown.add(rid)
+            r = by_id[rid]
+            for column, (attr, where, source) in VALUE_COLUMNS.items():
+                if column in df.columns and getattr(r, where) is not None:
+                    expected = file_value(getattr(r, source), getattr(r, where))
+                    assert same(line[column], expected), f"{rid}: {column} shows {line[column]}, the file {expected}"
+                    compared += 1
+            if "± ours" in df.columns:
+                assert same(line["± ours"], r.spread), rid
+    assert shown == set(by_id), f"rows missing from the page: {sorted(set(by_id) - shown)[:5]}"
+    return compared
+
+
+def check_text(at: AppTest) -> None:
+    import re
+
+    values = source_numbers()
+    for text in page_text(at):
+        bare = re.sub(r"`[^`]*`", " ", re.sub(r"\(#[\w-]+\)|<div[^>]*></div>", " ", text))
+        missing = [w[0] for w in _numbers(bare) if not _found(w, values)]
+        assert not missing, f"numbers {missing} in {text[:120]!r} are in no file the page reads"
+
+
+def check_plots(at: AppTest, rows: list[demo.Row]) -> None:
+    figures = {v for r in rows for v in (r.ours, r.published, r.x) if v is not None}
+    charts = at.get("plotly_chart")
+    assert len(charts) == 3  # F1 against missing fraction, the RMSE dot plot, DMFA NLL per hole
+    for chart in charts:
+        spec = json.loads(chart.proto.spec)
+        for trace in spec["data"]:
+            axis = "x" if trace.get("orientation") == "h" or isinstance((trace.get("y") or [0])[0], str) else "y"
+            for v in trace.get(axis) or []:
+                if v is not None:
+                    assert v in figures, f"plotted {v} is not a figure of the page ({trace.get('name')})"
+
+
+@pytest.mark.parametrize("with_data", [False, pytest.param(True, marks=pytest.mark.skipif(
+    not DATA, reason="DGM_DATA_DIR is not set"))], ids=["without data", "with data"])
+def test_every_figure_on_the_page_equals_its_file(monkeypatch, with_data):
+    at = run_page(monkeypatch, with_data)
+    secs = demo.sections()
+    rows = [r for s in secs for r in s.rows]
+    assert check_tables(at, rows) > 200
+    check_text(at)
+    check_plots(at, rows)
+    assert [h.value for h in at.header] == [s.title for s in secs]
+    button = at.button(key="res_rerun")
+    assert button.disabled is (not with_data)
+    if not with_data:
+        assert any("DGM_DATA_DIR" in i.value for i in at.info)
+
+
+def test_the_wgan_section_follows_its_file(monkeypatch):
+    at = run_page(monkeypatch, False)
+    exists = any((ROOT / "benchmarks/results").glob("wgan*.json")) or any(
+        (ROOT / "benchmarks/results").glob("critics*.json"))
+    not_yet = [i.value for i in at.info if i.value.startswith("Not measured yet")]
+    assert bool(not_yet) is (not exists)
+    wgan = next(s for s in demo.sections() if s.key == "wgan")
+    assert wgan.measured is exists
+    if not exists:
+        assert "wgan.json" in not_yet[0]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not DATA, reason="the small rerun needs MNIST (set DGM_DATA_DIR)")
+def test_the_small_rerun_shows_its_figure_next_to_the_shipped_one(monkeypatch):
+    at = run_page(monkeypatch, True)
+    n_tables = len(at.dataframe)
+    at.button(key="res_rerun").click().run(timeout=180)
+    assert not at.exception, at.exception
+    assert len(at.dataframe) == n_tables + 1
+    fresh = next(d.value for d in at.dataframe if "this run" in d.value.columns)
+    assert set(fresh.index) == {f"MNIST · {demo.SMALL_MASK} · {m} · F1" for m in ("pseudo-Gibbs", "MWG hmc", "MIWAE-IS")}
+    records = json.loads((ROOT / "benchmarks/results/inpainting.json").read_text())["records"]
+    for rid, line in fresh.iterrows():
+        method = rid.split(" · ")[2]
+        (rec,) = [r for r in records if r["dataset"] == "mnist" and r["mask"] == demo.SMALL_MASK
+                  and r["method"] == method and r["warm_start"] in (None, 0)]
+        assert line["shipped"] == rec["score_mean"] and line["± shipped"] == rec["score_se"]
+        assert 0 < line["this run"] <= 1

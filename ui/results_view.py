@@ -1,0 +1,149 @@
+"""The results page's tables, plots and the small rerun: every number comes from a ``dgm_core.demos.results.Row``.
+
+Tables keep the figures as numbers (formatted only by the column config), indexed by the row's id, so
+a test can read each one back and compare it with its file. Colours: Okabe-Ito, as on the other pages.
+"""
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from dgm_core import data
+from dgm_core.data import DatasetNotFoundError
+from dgm_core.demos import results as demo
+from ui import loaders
+
+OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
+PUBLISHED_COLOUR = "#000000"
+P = "res_"  # session-state prefix of this page
+
+
+def table(rows: list[demo.Row], ours: str = "ours", published: str = "published") -> pd.DataFrame:
+    """One row per figure: ours ± spread, the published figure ± its spread, and the file each is read from."""
+    return pd.DataFrame({
+        ours: [r.ours for r in rows], "± " + ours: [r.spread for r in rows],
+        published: [r.published for r in rows], "± " + published: [r.published_spread for r in rows],
+        "source": [r.source for r in rows], published + " source": [r.published_source for r in rows],
+    }, index=pd.Index([r.id for r in rows], name="figure"))
+
+
+def show_table(rows: list[demo.Row], ours: str = "ours", published: str = "published") -> None:
+    df = table(rows, ours, published).dropna(axis=1, how="all")
+    st.dataframe(df, width="stretch", column_config={
+        c: st.column_config.NumberColumn(format="%.6g") for c in df.columns if "source" not in c})
+
+
+def _layout(fig: go.Figure, title: str, x: str, y: str) -> go.Figure:
+    fig.update_layout(title=title, xaxis_title=x, yaxis_title=y, height=380, margin=dict(l=10, r=10, t=50, b=10),
+                      legend=dict(orientation="h", y=-0.25), template="plotly_white")
+    return fig
+
+
+def f1_against_missing(sec: demo.Section) -> go.Figure | None:
+    """F1 on the missing pixels against the missing fraction (the random masks), one panel per data set."""
+    rows = [r for r in sec.rows if r.x is not None]
+    if not rows:
+        return None
+    fig = go.Figure()
+    methods = list(dict.fromkeys(r.method for r in rows))
+    for i, method in enumerate(methods):
+        for dash, ds in zip(("solid", "dot"), dict.fromkeys(r.dataset for r in rows)):
+            pts = sorted((r for r in rows if r.method == method and r.dataset == ds), key=lambda r: r.x)
+            fig.add_scatter(x=[r.x for r in pts], y=[r.ours for r in pts], name=f"{method}, {ds}",
+                            error_y=dict(type="data", array=[r.spread for r in pts]), mode="lines+markers",
+                            line=dict(color=OKABE_ITO[i % len(OKABE_ITO)], dash=dash))
+    fig.update_xaxes(tickformat=".0%")
+    return _layout(fig, "F1 against the fraction of pixels missing (random masks)", "missing fraction",
+                   "F1 on missing pixels")
+
+
+def rmse_dots(sec: demo.Section, iterations: str) -> go.Figure | None:
+    """The not-MIWAE Table 1 as a dot plot: our RMSE ± sd per method and table, the paper's as open markers."""
+    rows = [r for r in sec.rows if r.metric == "RMSE" and r.setting in (iterations, "")]
+    if not rows:
+        return None
+    tables = list(dict.fromkeys(r.dataset for r in rows))
+    fig = go.Figure()
+    for i, ds in enumerate(tables):
+        pts = [r for r in rows if r.dataset == ds]
+        colour = OKABE_ITO[i % len(OKABE_ITO)]
+        fig.add_scatter(x=[r.ours for r in pts], y=[r.method for r in pts], mode="markers", name=f"{ds}, ours",
+                        error_x=dict(type="data", array=[r.spread or 0 for r in pts]), marker=dict(color=colour, size=9))
+        fig.add_scatter(x=[r.published for r in pts], y=[r.method for r in pts], mode="markers",
+                        name=f"{ds}, paper", marker=dict(color=colour, size=12, symbol="line-ns-open", line_width=3))
+    fig = _layout(fig, f"RMSE on the missing entries ({iterations}; dots ours ± sd, bars the paper)", "RMSE", "")
+    fig.update_layout(height=560)
+    return fig
+
+
+def nll_per_hole(sec: demo.Section) -> go.Figure | None:
+    """DMFA and MFA mean NLL of the hidden pixels per hole, ours ± sd and the published markers."""
+    rows = [r for r in sec.rows if r.metric == "NLL"]
+    if not rows:
+        return None
+    fig = go.Figure()
+    for i, model in enumerate(dict.fromkeys(r.method for r in rows)):
+        pts = [r for r in rows if r.method == model]
+        labels = [f"{r.dataset}, {r.setting}" for r in pts]
+        colour = OKABE_ITO[i % len(OKABE_ITO)]
+        fig.add_scatter(x=labels, y=[r.ours for r in pts], mode="markers", name=f"{model}, ours",
+                        error_y=dict(type="data", array=[r.spread for r in pts]), marker=dict(color=colour, size=10))
+        fig.add_scatter(x=labels, y=[r.published for r in pts], mode="markers", name=f"{model}, authors' repository",
+                        marker=dict(color=colour, size=13, symbol="diamond-open", line_width=2))
+    return _layout(fig, "Mean NLL of the hidden pixels per hole (lower is better)", "", "NLL (nats)")
+
+
+PLOTS = {"dlvm": f1_against_missing, "dmfa": nll_per_hole}
+
+
+def section(sec: demo.Section) -> None:
+    """One paper: citation, what the published column is, protocol, differences, command, plot, table."""
+    st.header(sec.title)
+    st.caption(sec.paper)
+    if not sec.measured:
+        st.info(f"Not measured yet: `{'`, `'.join(sec.files)}` is not in this copy of the app. "
+                f"`{sec.command}` writes it.")
+        return
+    st.markdown(f"**Published figures:** {sec.published}  \n**Protocol.** {sec.protocol}")
+    if sec.differences:
+        st.markdown(f"**Where we differ, and why.** {sec.differences}")
+    st.markdown(f"**Rebuild:** `{sec.command}` · **files:** {', '.join(f'`{f}`' for f in sec.files)}"
+                + (f" · **±** is the {sec.spread}" if sec.spread else ""))
+    fig = PLOTS[sec.key](sec) if sec.key in PLOTS else None
+    if sec.key == "notmiwae":
+        settings = sorted({r.setting for r in sec.rows if r.setting.endswith("iterations")},
+                          key=lambda s: int(s.split()[0]))
+        fig = rmse_dots(sec, settings[0]) if settings else None
+    if fig is not None:
+        st.plotly_chart(fig, width="stretch", config={"displaylogo": False})
+    with st.expander(f"Every figure of this section ({len(sec.rows)} rows)", expanded=fig is None):
+        show_table(sec.rows)
+
+
+@st.fragment
+def small_rerun() -> None:
+    """Rerun one cell of the inpainting benchmark here, with a progress bar, next to the shipped figure."""
+    st.subheader("Rerun a small version here")
+    have = data.available("mnist")
+    st.markdown(f"The MNIST {demo.SMALL_MASK} cell of the inpainting benchmark on its first {demo.SMALL_IMAGES} "
+                f"test images, one seed (the benchmark: every image of the file, several seeds), with the "
+                "benchmark's samplers and step counts.")
+    if not have:
+        st.info("This needs the MNIST test images: start the app with `DGM_DATA_DIR` pointing at a folder with "
+                "`MNIST/raw/` (see the README's Data section).")
+    if st.button("Rerun a small version here", disabled=not have, key=P + "rerun", type="primary"):
+        bar = st.progress(0.0, text="Starting…")
+        try:
+            run = demo.small_rerun(loaders.model("vae-mnist")[0], loaders.model("miwae-mnist")[0],
+                                   progress=lambda frac, what: bar.progress(frac, text=f"{what}…"))
+        except DatasetNotFoundError as err:
+            st.error(str(err))
+            return
+        finally:
+            bar.empty()
+        st.session_state[P + "small"] = run
+    run = st.session_state.get(P + "small")
+    if run is not None:
+        st.caption(f"This run took {run.seconds:.1f} s on this server.")
+        show_table(run.rows, ours="this run", published="shipped")
