@@ -5,6 +5,7 @@
     python -m dgm_core train vae-mnist --dry-run a few steps into a temporary folder (smoke test)
     python -m dgm_core evaluate vae-mnist        re-measure a card's test metrics from its weights
     python -m dgm_core bench <name> [args]       re-measure a benchmark: python -m benchmarks.<name>
+    torchrun --standalone --nproc_per_node 2 -m dgm_core train vae-mnist --out DIR   data-parallel (VAE recipes)
 
 ``bench`` runs the benchmark in a child process from the repository root, so the core package never
 imports the top-level ``benchmarks`` package.
@@ -65,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         return bench(a.name, a.args)
 
     from . import training
+    from .training import distributed
     try:
         training.recipe(a.name)
     except training.UnknownModelError as err:
@@ -75,6 +77,9 @@ def main(argv: list[str] | None = None) -> int:
     try:  # a missing data set or card is one sentence, not a traceback
         if a.cmd == "train":
             out = a.out
+            if out is None and distributed.active():
+                print("Under torchrun, give --out: every process must write to the same folder.", file=sys.stderr)
+                return 2
             if a.dry_run and out is None:
                 out = tempfile.mkdtemp(prefix="dgm_dry_run_")
             card = training.train(a.name, epochs=a.epochs, dry_run=a.dry_run, out_dir=out, progress=_progress)

@@ -15,6 +15,7 @@ from typing import Any
 import torch
 
 from .. import pretrained
+from . import distributed
 
 
 @dataclass
@@ -35,10 +36,18 @@ def command(verb: str, name: str, epochs: int | None = None) -> str:
 
 def write(fitted: Fitted, *, name: str, family: str, seed: int, epochs: int | None = None,
           directory: str | Path | None = None) -> pretrained.ModelCard:
-    """Save the weights and the card of a training run into ``directory`` (default: pretrained/)."""
-    return pretrained.save(fitted.model, name=name, family=family, data=fitted.data, seed=seed,
+    """Save the weights and the card of a training run into ``directory`` (default: pretrained/).
+
+    Under torchrun only rank 0 writes; the other processes wait for it and return the card it wrote."""
+    distributed.init()
+    if not distributed.is_main():
+        distributed.barrier()
+        return pretrained.load_card(name, directory)
+    card = pretrained.save(fitted.model, name=name, family=family, data=fitted.data, seed=seed,
                            training_time_s=fitted.seconds, metrics=fitted.metrics,
                            command=command("train", name, epochs), notes=fitted.notes, directory=directory)
+    distributed.barrier()
+    return card
 
 
 def rewrite_metrics(card: pretrained.ModelCard, measured: dict[str, Any],

@@ -25,6 +25,7 @@ from .. import masks as masks_mod
 from .. import pretrained
 from ..data import load_images
 from ..device import default_device, generator, set_threads
+from . import distributed
 from .cards import Fitted
 from .loop import Progress, cosine_lr, epoch_loop, optimiser_step
 
@@ -106,6 +107,8 @@ class Recipe:
         lr = f"Adam lr {self.lr}" + (f" cosine-decayed to {self.lr_final}" if self.lr_final is not None else "")
         notes = (f"{self.objective} objective, K={self.k}, {lr}, batch {self.batch}, "
                  f"{len(history)} epochs on {device.type}. {self.notes}").strip()
+        if distributed.active():
+            notes += f" Data-parallel over {distributed.world_size()} processes (torchrun, DistributedDataParallel)."
         return Fitted(model, metrics, seconds, notes, self.describe())
 
     @torch.no_grad()
@@ -145,21 +148,29 @@ def fit(model: torch.nn.Module, r: Recipe, x: torch.Tensor, m: torch.Tensor | No
     opt = torch.optim.Adam(model.parameters(), lr=r.lr)
     g = generator(r.seed, x.device)  # on the data's device (on CPU the same stream as ever)
     total = r.epochs * -(-x.shape[0] // r.batch)
+    # under torchrun (dgm_core.training.distributed): every process draws the same permutation from g,
+    # keeps its share of each batch and its own noise; gradients are averaged by DistributedDataParallel
+    ddp = distributed.wrap(model) if distributed.active() else None
+    noise = g if ddp is None else generator(r.seed + 10_000 * (1 + distributed.rank()), x.device)
+    call = ddp if ddp is not None else (lambda method, *args: getattr(model, method)(*args))
 
     def step(idx: torch.Tensor, epoch: int, steps: int) -> float:
-        xb = torch.bernoulli(x[idx], generator=g) if r.dynamic else x[idx]
+        idx = distributed.shard(idx)
+        xb = torch.bernoulli(x[idx], generator=noise) if r.dynamic else x[idx]
         mb = None if m is None else m[idx]
         lr = None if r.lr_final is None else cosine_lr(r.lr, r.lr_final, steps, total)
         if r.objective in ("iwae", "miwae"):  # mb is None for complete images: the IWAE bound
-            loss = -model.iwae_bound(xb, r.k, mb, g).mean()
+            loss = -call("iwae_bound", xb, r.k, mb, noise).mean()
         else:
-            loss = -model.elbo(xb, None, g).mean()
+            loss = -call("elbo", xb, None, noise).mean()
         return optimiser_step(opt, loss, lr=lr)
 
     model.train()
     history = epoch_loop(x.shape[0], step, epochs=r.epochs, batch=r.batch, generator=g, progress=progress,
                          max_steps=max_steps)
     model.eval()
+    if ddp is not None and not distributed.in_sync(model):
+        raise RuntimeError("The processes' model replicas differ after training (DistributedDataParallel).")
     return history
 
 
