@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 import streamlit as st
 
 from dgm_core import data
@@ -34,64 +35,85 @@ def show_table(rows: list[demo.Row], ours: str = "ours", published: str = "publi
         c: st.column_config.NumberColumn(format="%.6g") for c in df.columns if "source" not in c})
 
 
-def _layout(fig: go.Figure, title: str, x: str, y: str) -> go.Figure:
-    fig.update_layout(title=title, xaxis_title=x, yaxis_title=y, height=380, margin=dict(l=10, r=10, t=50, b=10),
-                      legend=dict(orientation="h", y=-0.25), template="plotly_white")
+def _layout(fig: go.Figure, title: str, x: str | None, y: str | None) -> go.Figure:
+    fig.update_layout(title=title, height=420, margin=dict(l=10, r=10, t=70, b=10),
+                      legend=dict(orientation="h", y=-0.2), template="plotly_white")
+    if x:
+        fig.update_xaxes(title_text=x)
+    if y:
+        fig.update_yaxes(title_text=y, col=1)
     return fig
+
+
+def _panels(titles: list[str], rows: int = 1, shared_y: bool = False) -> go.Figure:
+    cols = -(-len(titles) // rows)
+    return make_subplots(rows=rows, cols=cols, subplot_titles=titles, shared_yaxes=shared_y,
+                         horizontal_spacing=0.04 if shared_y else 0.08, vertical_spacing=0.12)
 
 
 def f1_against_missing(sec: demo.Section) -> go.Figure | None:
     """F1 on the missing pixels against the missing fraction (the random masks), one panel per data set."""
-    rows = [r for r in sec.rows if r.x is not None]
+    rows = [r for r in sec.rows if r.x is not None and r.metric == "F1"]
     if not rows:
         return None
-    fig = go.Figure()
-    methods = list(dict.fromkeys(r.method for r in rows))
-    for i, method in enumerate(methods):
-        for dash, ds in zip(("solid", "dot"), dict.fromkeys(r.dataset for r in rows)):
+    datasets = list(dict.fromkeys(r.dataset for r in rows))
+    fig = _panels(datasets, shared_y=True)
+    for i, method in enumerate(dict.fromkeys(r.method for r in rows)):
+        for col, ds in enumerate(datasets, start=1):
             pts = sorted((r for r in rows if r.method == method and r.dataset == ds), key=lambda r: r.x)
-            fig.add_scatter(x=[r.x for r in pts], y=[r.ours for r in pts], name=f"{method}, {ds}",
-                            error_y=dict(type="data", array=[r.spread for r in pts]), mode="lines+markers",
-                            line=dict(color=OKABE_ITO[i % len(OKABE_ITO)], dash=dash))
-    fig.update_xaxes(tickformat=".0%")
-    return _layout(fig, "F1 against the fraction of pixels missing (random masks)", "missing fraction",
+            fig.add_scatter(x=[r.x for r in pts], y=[r.ours for r in pts], name=method, legendgroup=method,
+                            showlegend=col == 1, error_y=dict(type="data", array=[r.spread for r in pts]),
+                            mode="lines+markers", line=dict(color=OKABE_ITO[i % len(OKABE_ITO)]), row=1, col=col)
+    fig.update_xaxes(tickformat=".0%", title_text="missing fraction")
+    return _layout(fig, "F1 against the fraction of pixels missing (random masks; ± s.e. over images)", None,
                    "F1 on missing pixels")
 
 
 def rmse_dots(sec: demo.Section, iterations: str) -> go.Figure | None:
-    """The not-MIWAE Table 1 as a dot plot: our RMSE ± sd per method and table, the paper's as open markers."""
-    rows = [r for r in sec.rows if r.metric == "RMSE" and r.setting in (iterations, "")]
+    """The not-MIWAE Table 1 as a dot plot, one panel per table: our RMSE ± sd per method, the paper's as bars."""
+    rows = [r for r in [*sec.rows, *sec.related] if r.metric == "RMSE" and r.setting in (iterations, "")]
     if not rows:
         return None
     tables = list(dict.fromkeys(r.dataset for r in rows))
-    fig = go.Figure()
-    for i, ds in enumerate(tables):
-        pts = [r for r in rows if r.dataset == ds]
-        colour = OKABE_ITO[i % len(OKABE_ITO)]
-        fig.add_scatter(x=[r.ours for r in pts], y=[r.method for r in pts], mode="markers", name=f"{ds}, ours",
-                        error_x=dict(type="data", array=[r.spread or 0 for r in pts]), marker=dict(color=colour, size=9))
-        fig.add_scatter(x=[r.published for r in pts], y=[r.method for r in pts], mode="markers",
-                        name=f"{ds}, paper", marker=dict(color=colour, size=12, symbol="line-ns-open", line_width=3))
-    fig = _layout(fig, f"RMSE on the missing entries ({iterations}; dots ours ± sd, bars the paper)", "RMSE", "")
-    fig.update_layout(height=560)
+    methods = sorted(dict.fromkeys(r.method for r in rows), key=lambda m: ("not-MIWAE" in m, "PPCA" in m, m))
+    fig = _panels(tables, rows=2, shared_y=True)  # three tables a row
+    for k, ds in enumerate(tables):
+        pts = sorted((r for r in rows if r.dataset == ds), key=lambda r: methods.index(r.method))
+        at = dict(row=k // 3 + 1, col=k % 3 + 1)
+        fig.add_scatter(x=[r.ours for r in pts], y=[r.method for r in pts], mode="markers", name="ours ± sd",
+                        legendgroup="ours", showlegend=k == 0, marker=dict(color=OKABE_ITO[0], size=8),
+                        error_x=dict(type="data", array=[r.spread or 0 for r in pts]), **at)
+        fig.add_scatter(x=[r.published for r in pts], y=[r.method for r in pts], mode="markers", name="paper",
+                        legendgroup="paper", showlegend=k == 0, **at,
+                        marker=dict(color=OKABE_ITO[1], size=13, symbol="line-ns-open", line_width=3))
+    fig.update_yaxes(categoryorder="array", categoryarray=methods)
+    fig.update_xaxes(title_text="RMSE", row=2)
+    fig = _layout(fig, f"RMSE on the missing entries ({iterations} for the models; blue ours ± sd, orange bars the "
+                  "paper's Table 1)", None, None)
+    fig.update_layout(height=720)
     return fig
 
 
 def nll_per_hole(sec: demo.Section) -> go.Figure | None:
-    """DMFA and MFA mean NLL of the hidden pixels per hole, ours ± sd and the published markers."""
+    """DMFA and MFA mean NLL of the hidden pixels per hole, ours ± sd and the published markers, per data set."""
     rows = [r for r in sec.rows if r.metric == "NLL"]
     if not rows:
         return None
-    fig = go.Figure()
+    datasets = list(dict.fromkeys(r.dataset for r in rows))
+    fig = _panels(datasets)
     for i, model in enumerate(dict.fromkeys(r.method for r in rows)):
-        pts = [r for r in rows if r.method == model]
-        labels = [f"{r.dataset}, {r.setting}" for r in pts]
         colour = OKABE_ITO[i % len(OKABE_ITO)]
-        fig.add_scatter(x=labels, y=[r.ours for r in pts], mode="markers", name=f"{model}, ours",
-                        error_y=dict(type="data", array=[r.spread for r in pts]), marker=dict(color=colour, size=10))
-        fig.add_scatter(x=labels, y=[r.published for r in pts], mode="markers", name=f"{model}, authors' repository",
-                        marker=dict(color=colour, size=13, symbol="diamond-open", line_width=2))
-    return _layout(fig, "Mean NLL of the hidden pixels per hole (lower is better)", "", "NLL (nats)")
+        for col, ds in enumerate(datasets, start=1):
+            pts = [r for r in rows if r.method == model and r.dataset == ds]
+            fig.add_scatter(x=[r.setting for r in pts], y=[r.ours for r in pts], mode="markers", name=f"{model}, ours ± sd",
+                            legendgroup=model, showlegend=col == 1, offsetgroup=model, row=1, col=col,
+                            error_y=dict(type="data", array=[r.spread for r in pts]), marker=dict(color=colour, size=10))
+            fig.add_scatter(x=[r.setting for r in pts], y=[r.published for r in pts], mode="markers", row=1, col=col,
+                            name=f"{model}, authors' repository", legendgroup=model + " published",
+                            showlegend=col == 1, offsetgroup=model,
+                            marker=dict(color=colour, size=13, symbol="diamond-open", line_width=2))
+    fig.update_layout(scattermode="group")
+    return _layout(fig, "Mean NLL of the hidden pixels per hole (lower is better)", None, "NLL (nats)")
 
 
 PLOTS = {"dlvm": f1_against_missing, "dmfa": nll_per_hole}

@@ -80,6 +80,7 @@ class Section:
     measured: bool  # False: no results file yet ("not measured yet" on the page)
     spread: str = ""  # what the ± of our figures is
     rows: list[Row] = field(default_factory=list)
+    related: list[Row] = field(default_factory=list)  # rows of another section that this one's plot compares
 
 
 class ResultsFileError(ValueError):
@@ -273,6 +274,9 @@ def sections(root: Path = ROOT) -> list[Section]:
             out.append(reader(published, root))
         except FileNotFoundError:
             out.append(_section(key, published, root, measured=False))
+    by_key = {s.key: s for s in out}
+    # the not-MIWAE table's MIWAE row lives in the MIWAE section; its plot shows it among the others
+    by_key["notmiwae"].related = [r for r in by_key["miwae"].rows if r.metric == "RMSE"]
     return out
 
 
