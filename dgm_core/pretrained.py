@@ -31,6 +31,7 @@ FAMILIES: dict[str, str] = {
     "notmiwae-conv": "dgm_core.models.notmiwae_conv:ConvNotMIWAE",
     "notmiwae-tabular": "dgm_core.models.notmiwae:NotMIWAE",
     "vae-gmm": "dgm_core.models.vae_gmm:VaeGmm",
+    "wgan": "dgm_core.models.wgan:WGAN",
 }
 
 

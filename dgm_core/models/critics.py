@@ -1,0 +1,124 @@
+"""Two divergences estimated by a trained critic: squared Hellinger (f-GAN) and Wasserstein-1.
+
+Nowozin, Cseke & Tomioka, "f-GAN: Training Generative Neural Samplers using Variational Divergence
+Minimization", arXiv 1606.00709; Arjovsky, Chintala & Bottou, "Wasserstein GAN", arXiv 1701.07875 (its
+parallel-lines example); the one-sided Lipschitz penalty of Petzka et al., arXiv 1709.08894. Idea in one
+sentence: both divergences are a supremum over critics T, so training a network T to maximise the
+variational objective gives a lower estimate of the divergence; on P = (0, U[0,1]) and
+Q_theta = (theta, U[0,1]), supports that do not overlap for theta != 0, the squared Hellinger distance
+jumps from 0 to its maximum 2 (no slope to follow), while the Wasserstein distance is |theta|.
+
+Squared Hellinger, f(u) = (sqrt(u) - 1)^2 with output activation g(v) = 1 - exp(-v) and conjugate
+f*(g(v)) = exp(v) - 1:  D = E_P[1 - exp(-V)] + E_Q[1 - exp(V)]  (MODELS.md §5.2).
+Wasserstein:  W = E_P[T] - E_Q[T], with lambda * E[(||grad T(x_hat)|| - 1)_+^2] subtracted in training
+(one t per pair, per-sample gradient norm: ``dgm_core.models.wgan.gradient_penalty``).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from .wgan import gradient_penalty
+
+KINDS = ("hellinger", "wasserstein")
+
+
+def sample_lines(theta: float, n: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """n points of P = (0, U[0,1]) and n of Q_theta = (theta, U[0,1]): two (n, 2) tensors."""
+    p = torch.stack([torch.zeros(n), torch.rand(n, generator=generator)], 1)
+    q = torch.stack([torch.full((n,), float(theta)), torch.rand(n, generator=generator)], 1)
+    return p, q
+
+
+def true_value(kind: str, theta: float) -> float:
+    """Squared Hellinger: 0 at theta = 0, 2 for any other theta (disjoint supports); Wasserstein: |theta|."""
+    if kind == "hellinger":
+        return 0.0 if theta == 0 else 2.0
+    return abs(float(theta))
+
+
+def objective(kind: str, t_p: torch.Tensor, t_q: torch.Tensor) -> torch.Tensor:
+    """The variational lower bound of the divergence from critic outputs on P and Q samples."""
+    if kind == "hellinger":
+        return (1 - torch.exp(-t_p)).mean() + (1 - torch.exp(t_q)).mean()
+    return t_p.mean() - t_q.mean()
+
+
+@dataclass(frozen=True)
+class CriticConfig:
+    hidden: int = 128  # 2-128-128-128-1, LeakyReLU (the course project: 256 wide, batch 512, SGD 1e-3, 600 steps;
+    depth: int = 3     # narrower, smaller batches and Adam reach the same plateaus in a few seconds on one CPU thread)
+    steps: int = 500
+    batch: int = 256
+    lr: float = 1e-3  # Adam
+    penalty_weight: float = 50.0  # Wasserstein only (the course project's lambda)
+    eval_n: int = 20_000  # fresh points to evaluate the trained critic's objective
+
+
+def critic_mlp(cfg: CriticConfig) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    for i in range(cfg.depth):
+        layers += [nn.Linear(2 if i == 0 else cfg.hidden, cfg.hidden), nn.LeakyReLU(0.2)]
+    layers.append(nn.Linear(cfg.hidden, 1))
+    return nn.Sequential(*layers)
+
+
+@dataclass
+class CriticStep:
+    step: int
+    estimate: float  # the objective on this step's batch (without the penalty)
+
+
+def train_critic(kind: str, theta: float, cfg: CriticConfig = CriticConfig(), *, seed: int = 0
+                 ) -> Iterator[CriticStep | float]:
+    """Train a fresh critic at ``theta``: yields a ``CriticStep`` per step, then the final estimate (a float:
+    the objective of the trained critic on ``eval_n`` fresh points of each distribution)."""
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
+    g = torch.Generator().manual_seed(int(seed))
+    torch.manual_seed(int(seed))  # the critic's initialisation
+    net = critic_mlp(cfg)
+    opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
+    f = lambda x: net(x).squeeze(-1)  # noqa: E731
+    for step in range(cfg.steps):
+        p, q = sample_lines(theta, cfg.batch, g)
+        est = objective(kind, f(p), f(q))
+        loss = -est
+        if kind == "wasserstein":
+            loss = loss + cfg.penalty_weight * gradient_penalty(f, p, q, one_sided=True, generator=g)[0]
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        yield CriticStep(step + 1, est.item())
+    with torch.no_grad():
+        p, q = sample_lines(theta, cfg.eval_n, g)
+        yield objective(kind, f(p), f(q)).item()
+
+
+def estimate(kind: str, theta: float, cfg: CriticConfig = CriticConfig(), *, seed: int = 0,
+             progress: Callable[[int, float], None] | None = None) -> float:
+    """Run ``train_critic`` to the end; ``progress(step, estimate)`` after every step."""
+    result = float("nan")
+    for out in train_critic(kind, theta, cfg, seed=seed):
+        if isinstance(out, CriticStep):
+            if progress:
+                progress(out.step, out.estimate)
+        else:
+            result = out
+    return result
+
+
+def sweep(thetas: np.ndarray | list[float], cfg: CriticConfig = CriticConfig(), *, seed: int = 0,
+          progress: Callable[[str, float], None] | None = None) -> dict[str, list[float]]:
+    """Both estimates at every theta (a fresh critic each, seeded ``seed``)."""
+    out: dict[str, list[float]] = {k: [] for k in KINDS}
+    for kind in KINDS:
+        for th in thetas:
+            out[kind].append(estimate(kind, float(th), cfg, seed=seed))
+            if progress:
+                progress(kind, float(th))
+    return out

@@ -1,0 +1,139 @@
+"""Recipes of the latent explorer's GANs: ``python -m dgm_core train wgan-mnist`` / ``wgan-celeba``.
+
+Wasserstein GAN with a Lipschitz penalty (arXiv 1701.07875, 1704.00028, 1709.08894; the course
+project's settings in shared/docs/MODELS.md §5.3: Adam (0.5, 0.9), batch 64, five critic steps per
+generator step, penalty weight 10, one-sided). Idea in one sentence: alternate critic steps that
+sharpen the Wasserstein estimate with generator steps that lower it. The run's length is a number of
+generator iterations (the CLI's ``--epochs`` sets it), never the wall clock; the same code trains on
+SVHN when it is in the data directory (``wgan-svhn``, not shipped: SVHN is not on our machines).
+
+``measure`` reports the critic's Wasserstein estimate on held-out images against a fixed set of
+generated ones (the last critic, so it measures how well that critic separates them, not a distance
+between distributions); sample quality is measured by ``python -m dgm_core bench wgan``.
+"""
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, ClassVar
+
+import torch
+
+from .. import pretrained
+from ..data import load_images
+from ..device import default_device, generator
+from .cards import Fitted
+from .loop import Progress, optimiser_step
+
+DRY_TRAIN, DRY_ITERS = 128, 3
+LABELS = {"mnist": "MNIST (torchvision) train 60000 / test 10000, grey values in [0, 1] scaled to [-1, 1]",
+          "celeba": "CelebA 64x64 subset (celeba64_subset.npz) train 5340 / test 660",
+          "svhn": "SVHN (torchvision) train 73257 / test 26032"}
+
+
+@dataclass(frozen=True)
+class Recipe:
+    config: dict[str, Any]
+    dataset: str
+    size: int | None = None
+    iterations: int = 5000  # generator iterations
+    n_critic: int = 5
+    batch: int = 64
+    lr: float = 2e-4
+    betas: tuple[float, float] = (0.5, 0.9)
+    seed: int = 0
+    threads: int = 1
+    dry_run: bool = False
+
+    family: ClassVar[str] = "wgan"
+    length_key: ClassVar[str] = "generator_iterations"
+
+    @property
+    def length(self) -> int:
+        return self.iterations
+
+    def with_epochs(self, epochs: int) -> Recipe:
+        return replace(self, iterations=epochs)
+
+    def dry(self) -> Recipe:
+        return replace(self, iterations=DRY_ITERS, dry_run=True)
+
+    def prepare(self) -> torch.device:
+        """One thread by default (``DGM_THREADS`` overrides): two GANs train side by side on 2 cores."""
+        torch.set_num_threads(int(os.environ.get("DGM_THREADS", "0")) or self.threads)
+        return default_device()
+
+    def describe(self) -> str:
+        desc = LABELS[self.dataset]
+        if self.size:
+            desc += f", area-resized to {self.size}x{self.size}"
+        return desc + (f"; dry run: the first {DRY_TRAIN} train images" if self.dry_run else "")
+
+    def _data(self, split: str, data_dir, limit: int | None = None) -> torch.Tensor:
+        return load_images(self.dataset, split, size=self.size, limit=limit, data_dir=data_dir).x
+
+    def fit(self, device: torch.device, data_dir: str | Path | None = None,
+            progress: Progress | None = None) -> Fitted:
+        torch.manual_seed(self.seed)  # parameter initialisation is part of the recipe
+        x = (self._data("train", data_dir, DRY_TRAIN if self.dry_run else None) * 2 - 1).to(device)  # (N, C, H, W)
+        model = pretrained.build(self.family, self.config).to(device).train()
+        g = generator(self.seed, device)
+        opt_c = torch.optim.Adam(model.critic.parameters(), lr=self.lr, betas=self.betas)
+        opt_g = torch.optim.Adam(model.generator.parameters(), lr=self.lr, betas=self.betas)
+        snapshots = os.environ.get("DGM_SNAPSHOT_DIR")  # optional: generator weights every 500 iterations
+        n, latent = x.shape[0], model.latent
+        recent: list[tuple[float, float]] = []  # (Wasserstein estimate, penalty) of recent critic steps
+        t0 = time.perf_counter()
+        for it in range(self.iterations):
+            for _ in range(self.n_critic):
+                real = x[torch.randint(n, (self.batch,), generator=g, device=device)]
+                with torch.no_grad():
+                    fake = model.generator(torch.randn(self.batch, latent, generator=g, device=device))
+                loss, w, pen = model.critic_loss(real, fake, generator=g)
+                optimiser_step(opt_c, loss)
+                recent = (recent + [(w, pen)])[-500:]
+            fake = model.generator(torch.randn(self.batch, latent, generator=g, device=device))
+            optimiser_step(opt_g, model.generator_loss(fake))
+            if progress and (it + 1) % 50 == 0:
+                progress(0, it + 1, sum(r[0] for r in recent) / len(recent))
+            if snapshots and (it + 1) % 500 == 0:
+                Path(snapshots).mkdir(parents=True, exist_ok=True)
+                torch.save(model.state_dict(), Path(snapshots) / f"{self.dataset}-{it + 1}.pt")
+        seconds = time.perf_counter() - t0
+        model.recalibrate(generator=generator(self.seed + 1, device))
+        metrics = self.measure(model, data_dir)
+        metrics["train_wasserstein_estimate"] = round(sum(r[0] for r in recent) / len(recent), 4)
+        metrics["train_penalty"] = round(sum(r[1] for r in recent) / len(recent), 4)
+        metrics["generator_iterations"] = self.iterations
+        cfg = model.cfg
+        notes = (f"WGAN with the {cfg.penalty} Lipschitz penalty (weight {cfg.penalty_weight}, one t per pair, "
+                 f"per-sample gradient norm), latent {cfg.latent}, width {cfg.hidden}; Adam lr {self.lr} betas "
+                 f"{tuple(self.betas)}, batch {self.batch}, {self.n_critic} critic steps per generator step, "
+                 f"{self.iterations} generator iterations on {device.type} ({torch.get_num_threads()} thread(s)); "
+                 "generator BatchNorm statistics recalibrated on 50 x 256 fresh z at the end. train_* metrics: "
+                 "means over the last 500 critic steps.")
+        return Fitted(model, metrics, seconds, notes, self.describe())
+
+    @torch.no_grad()
+    def measure(self, model: torch.nn.Module, data_dir: str | Path | None = None) -> dict[str, Any]:
+        """The shipped critic's E D(test) - E D(G(z)) on up to 1000 test images and as many fixed z."""
+        device = next(model.parameters()).device
+        model.eval()
+        x = self._data("test", data_dir, 64 if self.dry_run else 1000).to(device)
+        z = torch.randn(x.shape[0], model.latent, generator=generator(self.seed + 1000, device), device=device)
+        w = model.score(x).mean() - model.score(model.generate(z)).mean()
+        return {"test_images": int(x.shape[0]), "test_wasserstein_estimate": round(w.item(), 4)}
+
+
+RECIPES: dict[str, Recipe] = {
+    # sized for a session's background on one CPU thread each (0.74 and 1.6 s per generator iteration)
+    "wgan-mnist": Recipe(config={"shape": (1, 28, 28), "latent": 64, "hidden": 32}, dataset="mnist",
+                         iterations=5000),
+    "wgan-celeba": Recipe(config={"shape": (3, 32, 32), "latent": 64, "hidden": 32}, dataset="celeba", size=32,
+                          iterations=3000),
+}
+UNSHIPPED: dict[str, Recipe] = {  # ``python -m dgm_core train wgan-svhn`` where SVHN is in the data directory
+    "wgan-svhn": Recipe(config={"shape": (3, 32, 32), "latent": 64, "hidden": 32}, dataset="svhn", iterations=3000),
+}
