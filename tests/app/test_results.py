@@ -142,7 +142,8 @@ def test_the_small_rerun_shows_its_figure_next_to_the_shipped_one(monkeypatch):
     assert not at.exception, at.exception
     assert len(at.dataframe) == n_tables + 1
     fresh = next(d.value for d in at.dataframe if "this run" in d.value.columns)
-    assert set(fresh.index) == {f"MNIST · {demo.SMALL_MASK} · {m} · F1" for m in ("pseudo-Gibbs", "MWG hmc", "MIWAE-IS")}
+    methods = ("pseudo-Gibbs", "MWG hmc", "MIWAE-IS")
+    assert set(fresh.index) == {f"MNIST · {demo.SMALL_MASK} · {m} · F1" for m in methods}
     records = json.loads((ROOT / "benchmarks/results/inpainting.json").read_text())["records"]
     for rid, line in fresh.iterrows():
         method = rid.split(" · ")[2]
