@@ -149,8 +149,8 @@ def small_rerun() -> None:
     st.subheader("Rerun a small version here")
     have = data.available("mnist")
     st.markdown(f"The MNIST {demo.SMALL_MASK} cell of the inpainting benchmark on its first {demo.SMALL_IMAGES} "
-                f"test images, one seed (the benchmark: every image of the file, several seeds), with the "
-                "benchmark's samplers and step counts.")
+                f"test images and one seed (the shipped figure: more images and seeds, see the protocol above), with "
+                "the benchmark's samplers, step counts and models; a run takes seconds to half a minute.")
     if not have:
         st.info("This needs the MNIST test images: start the app with `DGM_DATA_DIR` pointing at a folder with "
                 "`MNIST/raw/` (see the README's Data section).")
