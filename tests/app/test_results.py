@@ -33,9 +33,10 @@ def file_value(path: str, where) -> float:
 
 
 def same(shown, expected) -> bool:
-    if expected is None:
-        return shown is None or (isinstance(shown, float) and math.isnan(shown))
-    return shown == expected
+    """Equal, with an empty cell for None and NaN equal to NaN (a file may hold NaN)."""
+    def missing(v) -> bool:
+        return v is None or (isinstance(v, float) and math.isnan(v))
+    return missing(shown) if missing(expected) else shown == expected
 
 
 def source_numbers() -> set[Decimal]:
