@@ -54,6 +54,12 @@ PAGES: tuple[PageInfo, ...] = (
              "**Bounds and latent spaces.** A VAE is trained on a lower bound of log p(x); importance sampling "
              "tightens it, and the gap measures how wrong the encoder is. The latent map shows how digits are "
              "arranged in what the model learned."),
+    PageInfo("pages/critics.py", "Critics", ":material/straighten:", "critics",
+             "Squared Hellinger (f-GAN) and Wasserstein critics on two parallel lines, estimated over a range of "
+             "shifts θ against the true values, with both critics retrained live at the θ you choose.",
+             "**Why WGANs train.** When the data and the generator do not overlap, the Hellinger distance is "
+             "stuck at its maximum and gives no gradient, while the Wasserstein distance grows with the gap and "
+             "tells the generator which way to move."),
     PageInfo("pages/clusters.py", "Clusters", ":material/bubble_chart:", "clusters",
              "A VAE and a Bayesian Gaussian mixture teaching each other on MNIST: t-SNE maps before and after "
              "mutual learning, cluster cards with samples from each cluster, the confusion matrix and the "

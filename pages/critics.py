@@ -1,0 +1,76 @@
+"""The critics page: squared Hellinger (f-GAN) vs Wasserstein-1 on the parallel lines, against theta.
+
+Nowozin, Cseke & Tomioka, "f-GAN", arXiv 1606.00709; Arjovsky, Chintala & Bottou, "Wasserstein GAN",
+arXiv 1701.07875; Petzka, Fischer & Lukovnikov, "On the regularization of Wasserstein GANs", arXiv
+1709.08894. The sweep is read from benchmarks/results/critics.json (dgm_core.demos.critics); figures and
+the live-retrain fragment are ui.critics_view.
+"""
+import streamlit as st
+
+from dgm_core.demos import critics as demo
+from ui import critics_view as v
+from ui.pages import setup_page
+from ui.state import Param, sync_url, url_state
+
+setup_page()
+
+P = "critics_"
+THETAS = [round(i / 10, 1) for i in range(21)]  # the slider: 0 to 2 in steps of 0.1
+SPEC = {"theta": Param(1.0, choices=THETAS)}
+s = st.session_state
+for w in url_state(SPEC, P):
+    st.warning(w)
+
+st.title("Critics: squared Hellinger vs Wasserstein")
+st.markdown(
+    "A GAN's critic estimates a divergence between the data P and the generator's distribution Q_θ by "
+    "maximising a variational objective over functions T. Here P lies on the vertical segment x₁ = 0 and Q_θ "
+    "on the same segment shifted right by θ (the *parallel lines* of the WGAN paper, Arjovsky et al.), so "
+    "for θ ≠ 0 the two do not overlap at all. At each θ a fresh critic (a small MLP) is trained for each of "
+    "two divergences: the f-GAN bound of the **squared Hellinger** distance (Nowozin et al.) and the dual of "
+    "the **Wasserstein-1** distance with a one-sided Lipschitz penalty (Petzka et al.).")
+
+try:
+    sw: demo.Sweep | None = v.sweep()
+except demo.SweepError as e:
+    st.error(str(e))
+    sw = None
+
+theta = st.select_slider("θ: how far Q_θ is shifted from P", options=THETAS, key=P + "theta",
+                         format_func=lambda t: f"{t:.1f}")
+live = s.get("critics_live")
+c_sweep, c_samples = st.columns([3, 2], gap="medium")
+with c_sweep:
+    if sw is not None:
+        st.plotly_chart(v.sweep_figure(sw, theta, live if live and live["theta"] == theta else None),
+                        key=P + "sweep_fig")
+        cfg = sw.config
+        st.caption(
+            f"Each marker: a fresh critic ({int(cfg['depth'])} hidden layers of {int(cfg['hidden'])}, LeakyReLU) "
+            f"trained {int(cfg['steps'])} Adam steps (batch {int(cfg['batch'])}, learning rate {cfg['lr']:g}; "
+            f"penalty weight {cfg['penalty_weight']:g} for Wasserstein) at one θ, then evaluated on "
+            f"{int(cfg['eval_n'])} fresh points of each distribution; seed {sw.seed}. Dashed: the true values. "
+            f"The whole sweep took {sw.seconds:.0f} s on one CPU thread: `{sw.command}` writes "
+            f"`{demo.SWEEP_SOURCE}`. The dotted line is the θ of the slider.")
+with c_samples:
+    st.plotly_chart(v.samples_figure(theta), key=P + "samples_fig")
+    st.caption("P is the data; Q_θ is what a generator with a single parameter θ makes. Both put x₂ uniform "
+               "on [0, 1]; only the horizontal position differs.")
+
+st.subheader("Why that difference made WGANs trainable")
+st.markdown(
+    "For every θ ≠ 0 the squared Hellinger distance sits at its maximum, the same whether Q_θ is a hair's "
+    "breadth or far from P, so its gradient with respect to θ is zero and a generator trained on it gets no "
+    "signal which way to move. The Wasserstein distance grows like |θ|, and its critic's slope across the gap "
+    "points the generator towards the data at every distance, even when the two supports do not overlap: "
+    "that usable gradient is what made WGANs trainable.")
+
+st.subheader("Retrain both critics at θ")
+v.retrain_panel(theta, sw, int(s.get("critics_live_steps", demo.LIVE.steps)))  # tests may ask for fewer steps
+
+if sw is not None:
+    st.download_button("Download the sweep (CSV)", sw.csv(), "critics_sweep.csv", "text/csv", key=P + "dl_sweep",
+                       on_click="ignore", icon=":material/download:")
+    st.caption("The figures' own toolbar (camera icon, top right of each) saves them as PNG.")
+
+sync_url(SPEC, P)

@@ -1,0 +1,84 @@
+"""The critics page under AppTest: the shipped sweep drawn with its truth, every control (the theta slider,
+the retrain button with few steps, the downloads), theta in the URL and a bad link value, a missing sweep.
+(The fragment's live chart while it trains is seen by tests/e2e/test_critics.py.)"""
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dgm_core.demos import critics as demo
+from dgm_core.models.critics import KINDS, true_value
+
+PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "critics.py")
+STEPS = 8  # the retrain in these tests: a few steps per critic
+
+
+def _page(**params) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.session_state["critics_live_steps"] = STEPS
+    for k, v in params.items():
+        at.query_params["critics_" + k] = str(v)
+    return at.run()
+
+
+def _figure(at: AppTest, key: str) -> dict:
+    import json
+    return json.loads(next(c for c in at.get("plotly_chart") if c.proto.id.endswith(key) or key in c.proto.id)
+                      .proto.spec)
+
+
+def test_the_page_draws_the_shipped_sweep_and_the_truth():
+    at = _page()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    sw = demo.load_sweep()
+    traces = _figure(at, "critics_sweep_fig")["data"]
+    for kind in KINDS:
+        est = next(t for t in traces if t.get("name", "").endswith("critic's estimate") and t["legendgroup"] == kind)
+        assert est["y"] == sw.estimates[kind] and est["x"] == sw.thetas
+    assert at.session_state["critics_theta"] == 1.0
+    assert any(f"{sw.seconds:.0f} s" in c.value and demo.SWEEP_SOURCE in c.value for c in at.caption)
+    assert any("gradient with respect to θ is zero" in m.value for m in at.markdown)
+
+
+def test_the_slider_and_the_retrain_button_with_the_url():
+    at = _page(theta=0.5)
+    assert not at.exception and at.session_state["critics_theta"] == 0.5
+    at.select_slider(key="critics_theta").set_value(1.5).run()
+    assert not at.exception and at.query_params["critics_theta"] in ("1.5", ["1.5"])
+    assert "θ = 1.5" in _figure(at, "critics_samples_fig")["layout"]["title"]["text"]
+    at.button(key="critics_retrain").click().run()
+    assert not at.exception
+    live = at.session_state["critics_live"]
+    assert live["theta"] == 1.5 and live["steps"] == STEPS and all(len(live["curves"][k]) == STEPS for k in KINDS)
+    assert [m.value for m in at.metric] == [f"{live['final'][k]:.3f}" for k in KINDS]
+    sw = demo.load_sweep()
+    for kind, cap in zip(KINDS, [c.value for c in at.caption if c.value.startswith("At θ = 1.5")]):
+        assert f"shipped sweep {sw.at(kind, 1.5):.3f}" in cap and f"true value {true_value(kind, 1.5):g}" in cap
+    stars = [t for t in _figure(at, "critics_sweep_fig")["data"] if t.get("name", "").endswith("your retrain")]
+    assert [t["y"] for t in stars] == [[live["final"][k]] for k in KINDS]
+    # the retrain belongs to its theta: moving the slider says where it was
+    at.select_slider(key="critics_theta").set_value(0.0).run()
+    assert not at.exception and not at.metric and any("last retrain was at θ = 1.5" in i.value for i in at.info)
+
+
+def test_the_downloads():
+    at = _page()
+    at.button(key="critics_retrain").click().run()
+    labels = [b.label for b in at.get("download_button")]
+    assert labels == ["Download this retrain (CSV)", "Download the sweep (CSV)"]
+
+
+@pytest.mark.parametrize("bad", ["abc", "0.37", "5", "nan"])
+def test_a_bad_link_value_is_one_sentence_and_the_default(bad):
+    at = _page(theta=bad)
+    assert not at.exception
+    assert len(at.warning) == 1 and "critics_theta" in at.warning[0].value
+    assert at.session_state["critics_theta"] == 1.0
+
+
+def test_a_missing_sweep_is_one_sentence_and_the_retrain_still_works(monkeypatch, tmp_path):
+    monkeypatch.setattr(demo, "SWEEP_FILE", tmp_path / "critics.json")
+    at = _page()
+    assert not at.exception and len(at.error) == 1 and "missing" in at.error[0].value
+    at.button(key="critics_retrain").click().run()
+    assert not at.exception and len(at.metric) == len(KINDS)

@@ -1,0 +1,169 @@
+"""The critics page's loader, figures and live-retrain panel (squared Hellinger vs Wasserstein).
+
+Nowozin et al., "f-GAN", arXiv 1606.00709; Arjovsky et al., "Wasserstein GAN", arXiv 1701.07875; Petzka
+et al., arXiv 1709.08894 (one-sided Lipschitz penalty). The computing is dgm_core.demos.critics: the sweep
+is read from benchmarks/results/critics.json, the retrain runs live in a fragment with a progress bar.
+Colours: Okabe-Ito, as on the other pages.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from dgm_core.demos import critics as demo
+from dgm_core.models.critics import KINDS, true_value
+
+COLOURS = {"hellinger": "#D55E00", "wasserstein": "#0072B2"}  # Okabe-Ito vermillion / blue
+P_COLOUR, Q_COLOUR = "#000000", "#E69F00"  # the data P (black) and the generator's Q_theta (orange)
+SHORT = {"hellinger": "Hellinger²", "wasserstein": "Wasserstein"}
+LIVE_CHART_EVERY = 10  # redraw the live chart every this many steps (the progress bar moves every step)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _sweep(mtime: float) -> demo.Sweep:  # noqa: ARG001 - the file's mtime is the cache key
+    return demo.load_sweep()
+
+
+def sweep() -> demo.Sweep:
+    """The shipped sweep, re-read when the file changes; raises demo.SweepError (one sentence)."""
+    try:
+        mtime = demo.SWEEP_FILE.stat().st_mtime
+    except OSError:
+        mtime = -1.0
+    return _sweep(mtime)
+
+
+def _layout(fig: go.Figure, height: int, **kw) -> go.Figure:
+    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10}, hovermode="closest",
+                      legend={"orientation": "h", "y": -0.22, "x": 0}, **kw)
+    return fig
+
+
+def sweep_figure(sw: demo.Sweep, theta: float, live: dict | None) -> go.Figure:
+    """Both estimates against theta (markers), the true values (dashed; Hellinger's jump at 0 drawn as a
+    filled dot at 0 and an open one above it), the chosen theta, and the live retrain's finals (stars)."""
+    fig = go.Figure()
+    th = sw.thetas
+    lo, hi = min(th), max(th)
+    for kind in KINDS:
+        col = COLOURS[kind]
+        if kind == "hellinger":
+            at0, above = true_value(kind, lo), true_value(kind, hi)
+            fig.add_trace(go.Scatter(x=[lo, hi], y=[above, above], mode="lines", name=f"{SHORT[kind]}: true",
+                                     legendgroup=kind, line={"color": col, "dash": "dash", "width": 2},
+                                     hovertemplate="θ ≠ 0: true %{y:g}<extra></extra>"))
+            fig.add_trace(go.Scatter(x=[lo, lo], y=[at0, above], mode="markers", legendgroup=kind, showlegend=False,
+                                     marker={"color": [col, "white"], "size": 10, "line": {"color": col, "width": 2}},
+                                     hovertemplate="θ = %{x:g}: true %{y:g}<extra></extra>"))
+        else:
+            fig.add_trace(go.Scatter(x=th, y=sw.truth[kind], mode="lines", name=f"{SHORT[kind]}: true |θ|",
+                                     legendgroup=kind, line={"color": col, "dash": "dash", "width": 2},
+                                     hovertemplate="θ = %{x:.1f}: true %{y:.2f}<extra></extra>"))
+        fig.add_trace(go.Scatter(x=th, y=sw.estimates[kind], mode="markers+lines", legendgroup=kind,
+                                 name=f"{SHORT[kind]}: critic's estimate", line={"color": col, "width": 1},
+                                 marker={"color": col, "size": 8},
+                                 hovertemplate="θ = %{x:.1f}<br>estimate %{y:.3f}<extra>" + SHORT[kind] + "</extra>"))
+        if live is not None and kind in live["final"]:
+            fig.add_trace(go.Scatter(x=[live["theta"]], y=[live["final"][kind]], mode="markers", legendgroup=kind,
+                                     name=f"{SHORT[kind]}: your retrain", hovertemplate="θ = %{x:.1f}<br>retrained "
+                                     "%{y:.3f}<extra>" + SHORT[kind] + "</extra>",
+                                     marker={"color": col, "size": 16, "symbol": "star",
+                                             "line": {"color": "black", "width": 1}}))
+    fig.add_vline(x=theta, line={"color": "grey", "dash": "dot", "width": 1})
+    return _layout(fig, 420, title={"text": "Estimated divergence between P and Q_θ, against θ", "x": 0},
+                   xaxis={"title": "θ (how far Q_θ is shifted from P)", "dtick": 0.2},
+                   yaxis={"title": "divergence (estimate and true value)"})
+
+
+def samples_figure(theta: float, n: int = 200) -> go.Figure:
+    """``n`` points of P and of Q_theta: two vertical lines, theta apart."""
+    p, q = demo.samples(theta, n)
+    fig = go.Figure()
+    for pts, name, col in ((p, "P = (0, U[0,1]): the data", P_COLOUR), (q, f"Q_θ = ({theta:g}, U[0,1])", Q_COLOUR)):
+        fig.add_trace(go.Scatter(x=pts[:, 0], y=pts[:, 1], mode="markers", name=name,
+                                 marker={"color": col, "size": 5, "opacity": 0.6},
+                                 hovertemplate="(%{x:.2f}, %{y:.2f})<extra></extra>"))
+    return _layout(fig, 300, title={"text": f"{n} samples of P and of Q_θ at θ = {theta:g}", "x": 0},
+                   xaxis={"title": "x₁", "range": [-0.3, 2.3], "zeroline": False},
+                   yaxis={"title": "x₂", "range": [-0.05, 1.05]})
+
+
+def live_figure(theta: float, curves: dict[str, list[float]], total: int) -> go.Figure:
+    """Each critic's objective on its training batch against the step, with its true value (dashed)."""
+    fig = go.Figure()
+    for kind in KINDS:
+        ys = curves.get(kind, [])
+        fig.add_trace(go.Scatter(x=list(range(1, len(ys) + 1)), y=ys, mode="lines", name=SHORT[kind],
+                                 line={"color": COLOURS[kind], "width": 2},
+                                 hovertemplate="step %{x}<br>estimate %{y:.3f}<extra>" + SHORT[kind] + "</extra>"))
+        truth = true_value(kind, theta)
+        fig.add_trace(go.Scatter(x=[1, total], y=[truth, truth], mode="lines", name=f"{SHORT[kind]}: true",
+                                 line={"color": COLOURS[kind], "dash": "dash", "width": 1},
+                                 hovertemplate=f"true {truth:g}<extra></extra>"))
+    return _layout(fig, 320, title={"text": f"Retraining at θ = {theta:g}: estimate on each training batch", "x": 0},
+                   xaxis={"title": "training step", "range": [0, total]}, yaxis={"title": "estimate"})
+
+
+def live_csv(live: dict) -> str:
+    rows = ["kind,step,estimate"] + [f"{k},{i + 1},{v:.6g}" for k in KINDS for i, v in enumerate(live["curves"][k])]
+    return "\n".join(rows) + "\n"
+
+
+def retrain(theta: float, steps: int, bar_slot, chart_slot) -> dict:
+    """Retrain both critics at ``theta``: a progress bar in ``bar_slot``, the live chart in ``chart_slot``."""
+    cfg = replace(demo.LIVE, steps=steps)
+    bar = bar_slot.progress(0.0, text="Starting…")
+    curves: dict[str, list[float]] = {k: [] for k in KINDS}
+    final: dict[str, float] = {}
+    done, total = 0, len(KINDS) * cfg.steps
+    for out in demo.live_retrain(theta, cfg):
+        if out.final:
+            final[out.kind] = out.estimate
+            continue
+        curves[out.kind].append(out.estimate)
+        done += 1
+        bar.progress(done / total, text=f"Retraining the {demo.LABELS[out.kind]} critic: step {out.step} of "
+                                        f"{cfg.steps}")
+        if out.step % LIVE_CHART_EVERY == 0 or out.step == cfg.steps:
+            chart_slot.plotly_chart(live_figure(theta, curves, cfg.steps), key=f"critics_live_{done}")
+    return {"theta": theta, "steps": cfg.steps, "curves": curves, "final": final}
+
+
+def done_text(live: dict) -> str:
+    return f"Done: both critics retrained at θ = {live['theta']:g}, {live['steps']} steps each."
+
+
+@st.fragment
+def retrain_panel(theta: float, sw: demo.Sweep | None, steps: int) -> None:
+    """The button, the progress bar and live chart while it runs, then the final estimates next to the
+    shipped ones and the truth (kept in session state, shown while the slider stays at that theta)."""
+    s, key = st.session_state, "critics_live"
+    live_steps = int(sw.live_config["steps"]) if sw else demo.LIVE.steps
+    how = (f"Each critic trains {steps} steps here (the sweep: {sw.config['steps']}) and is evaluated on "
+           f"{sw.live_config['eval_n']} fresh points (the sweep: {sw.config['eval_n']}), so a retrain is short"
+           + (f": about {sum(sw.live_seconds.values()):.0f} s for both, as the benchmark measured at "
+              f"θ = {sw.live_theta:g} on one thread." if steps == live_steps else ".")) if sw \
+        else f"Each critic trains {steps} steps here, a few seconds for both."
+    st.caption(how + " The chart shows the objective on each training batch, without the Lipschitz penalty.")
+    clicked = st.button(f"Retrain both critics at θ = {theta:g}", key="critics_retrain", type="primary",
+                        icon=":material/model_training:")
+    bar_slot, chart_slot = st.empty(), st.empty()
+    if clicked:
+        s[key] = retrain(theta, steps, bar_slot, chart_slot)
+        st.rerun()  # the whole page: the sweep figure shows the new estimates as stars
+    live = s.get(key)
+    if live is None:
+        return
+    if live["theta"] != theta:
+        st.info(f"Your last retrain was at θ = {live['theta']:g}: move the slider back to see it, or retrain here.")
+        return
+    bar_slot.progress(1.0, text=done_text(live))
+    chart_slot.plotly_chart(live_figure(theta, live["curves"], live["steps"]), key="critics_live_fig")
+    for col, kind in zip(st.columns(len(KINDS)), KINDS):
+        col.metric(f"{demo.LABELS[kind]}: your retrain", f"{live['final'][kind]:.3f}")
+        shipped = f"shipped sweep {sw.at(kind, theta):.3f}, " if sw else ""
+        col.caption(f"At θ = {theta:g}: {shipped}true value {true_value(kind, theta):g}.")
+    st.download_button("Download this retrain (CSV)", live_csv(live), f"critics_retrain_theta{theta:g}.csv",
+                       "text/csv", key="critics_dl_live", on_click="ignore", icon=":material/download:")
