@@ -120,7 +120,24 @@ def nll_per_hole(sec: demo.Section) -> go.Figure | None:
     return _layout(fig, "Mean NLL of the hidden pixels per hole (lower is better)", "NLL (nats)")
 
 
-PLOTS = {"dlvm": f1_against_missing, "dmfa": nll_per_hole, "notmiwae": rmse_dots}
+def critic_curves(sec: demo.Section) -> go.Figure | None:
+    """Each critic's estimate against the shift theta, its true value dashed."""
+    rows = [r for r in sec.rows if r.metric == "estimate" and r.x is not None]
+    if not rows:
+        return None
+    fig = make_subplots(rows=1, cols=1)
+    for i, kind in enumerate(dict.fromkeys(r.method for r in rows)):
+        pts = sorted((r for r in rows if r.method == kind), key=lambda r: r.x)
+        colour = OKABE_ITO[i % len(OKABE_ITO)]
+        fig.add_scatter(x=[r.x for r in pts], y=[r.ours for r in pts], mode="lines+markers", name=f"{kind}, critic",
+                        line=dict(color=colour))
+        fig.add_scatter(x=[r.x for r in pts], y=[r.published for r in pts], mode="lines", name=f"{kind}, true value",
+                        line=dict(color=colour, dash="dash"))
+    fig.update_xaxes(title_text="shift theta between the two lines")
+    return _layout(fig, "Critics' estimates against the true distances", "distance")
+
+
+PLOTS = {"dlvm": f1_against_missing, "dmfa": nll_per_hole, "notmiwae": rmse_dots, "wgan": critic_curves}
 
 
 def section(sec: demo.Section) -> None:
@@ -131,16 +148,18 @@ def section(sec: demo.Section) -> None:
         st.info(f"Not measured yet: `{'`, `'.join(sec.files)}` is not in this copy of the app. "
                 f"`{sec.command}` writes it.")
         return
+    for path in sec.missing:
+        st.info(f"Not measured yet: `{path}`.")
     st.markdown(f"**Published figures:** {sec.published}  \n**Protocol.** {sec.protocol}")
     if sec.differences:
         st.markdown(f"**Where we differ, and why.** {sec.differences}")
     st.markdown(f"**Rebuild:** `{sec.command}` · **files:** {', '.join(f'`{f}`' for f in sec.files)}"
-                + (f" · **±** is the {sec.spread}" if sec.spread else ""))
+                + (f" · **±:** {sec.spread}" if sec.spread else ""))
     fig = PLOTS[sec.key](sec) if sec.key in PLOTS else None
     if fig is not None:
         st.plotly_chart(fig, width="stretch", config={"displaylogo": False})
     with st.expander(f"Every figure of this section ({len(sec.rows)} rows)", expanded=fig is None):
-        show_table(sec.rows)
+        show_table(sec.rows, published=sec.reference)
 
 
 @st.fragment

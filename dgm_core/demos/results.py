@@ -81,6 +81,8 @@ class Section:
     spread: str = ""  # what the ± of our figures is
     rows: list[Row] = field(default_factory=list)
     related: list[Row] = field(default_factory=list)  # rows of another section that this one's plot compares
+    reference: str = "published"  # what the second column holds (the critics: the closed-form true value)
+    missing: list[str] = field(default_factory=list)  # results files of this section not written yet
 
 
 class ResultsFileError(ValueError):
@@ -247,15 +249,36 @@ def _scalars(data: Any, path: Where = ()) -> list[tuple[Where, float]]:
 MAX_GENERIC_ROWS = 40
 
 
+def _critic_rows(src: str, d: dict) -> list[Row]:
+    """The critics sweep: each critic's estimate at each shift theta, next to the closed-form distance."""
+    return [Row("wgan", "parallel lines", f"theta {theta:g}", kind, "estimate", d["estimates"][kind][i], src,
+                ("estimates", kind, i), published=d["true_values"][kind][i], published_source=src,
+                published_where=("true_values", kind, i), x=theta)
+            for kind in d["estimates"] for i, theta in enumerate(d["thetas"])]
+
+
 def _wgan(published: dict, root: Path) -> Section:
-    """The lead's WGAN / critics files, whatever their shape: every number with its path (first rows)."""
-    files = [f for pattern in published["sections"]["wgan"]["files"]
-             for f in sorted(str(p.relative_to(root)) for p in (root).glob(pattern))]
-    sec = _section("wgan", published, root, measured=bool(files), spread="as the file gives it")
-    sec.files = files or sec.files
+    """The WGAN and critics files, each shown once it exists: the critics sweep as estimate against truth,
+    any other file as every number with its path (the first ``MAX_GENERIC_ROWS``)."""
+    patterns = published["sections"]["wgan"]["files"]
+    found = {pattern: sorted(str(p.relative_to(root)) for p in root.glob(pattern)) for pattern in patterns}
+    files = [f for fs in found.values() for f in fs]
+    if not files:
+        raise FileNotFoundError(", ".join(patterns))
+    sec = _section("wgan", published, root, spread="none (one seed)")
+    sec.files, sec.missing = files, [p for p, fs in found.items() if not fs]
+    commands = []
     for src in files:
-        for where, value in _scalars(read(src, root))[:MAX_GENERIC_ROWS]:
-            sec.rows.append(Row("wgan", Path(src).stem, ".".join(str(w) for w in where), "", "", value, src, where))
+        d = read(src, root)
+        if isinstance(d, dict) and isinstance(d.get("command"), str):
+            commands.append(d["command"])
+        if isinstance(d, dict) and {"thetas", "estimates", "true_values"} <= d.keys():
+            sec.rows += _critic_rows(src, d)
+            sec.reference = "true value"
+        else:
+            sec.rows += [Row("wgan", Path(src).stem, ".".join(str(w) for w in where), "", "", value, src, where)
+                         for where, value in _scalars(d)[:MAX_GENERIC_ROWS]]
+    sec.command = " and ".join(commands) or sec.command
     return sec
 
 

@@ -79,17 +79,18 @@ def test_only_verified_published_figures_are_shown():
 def test_nothing_is_typed_every_figure_follows_its_file(tmp_path):
     """Shift every float in every file the page reads: every figure on the page shifts with it."""
     root = copy_sources(tmp_path)
-    before = {r.id: r for s in demo.sections(root) for r in s.rows}
+    before = [r for s in demo.sections(root) for r in s.rows]
     for f in [*root.glob("benchmarks/results/*.json"), *root.glob("pretrained/*.json"), root / demo.PUBLISHED]:
         f.write_text(json.dumps(shift(json.loads(f.read_text()), 0.5)))
-    after = {r.id: r for s in demo.sections(root) for r in s.rows}
-    assert after.keys() == before.keys()
+    after = [r for s in demo.sections(root) for r in s.rows]
+    assert len(after) == len(before)  # the same rows, in the same order (an id may hold a shifted theta)
     for s in demo.sections(root):
         check_rows(s.rows, root)
-    for i, r in before.items():
-        assert after[i].ours == r.ours + (0.5 if isinstance(r.ours, float) else 0), i
-        if isinstance(r.published, float):
-            assert after[i].published == r.published + 0.5, i
+    for b, a in zip(before, after):
+        assert (a.section, a.method, a.metric) == (b.section, b.method, b.metric)
+        assert a.ours == b.ours + (0.5 if isinstance(b.ours, float) else 0), b.id
+        if isinstance(b.published, float):
+            assert a.published == b.published + 0.5, b.id
 
 
 def test_a_section_without_its_file_says_not_measured_and_one_with_it_shows_it(tmp_path):
@@ -98,10 +99,24 @@ def test_a_section_without_its_file_says_not_measured_and_one_with_it_shows_it(t
         f.unlink()
     (wgan,) = [s for s in demo.sections(root) if s.key == "wgan"]
     assert not wgan.measured and not wgan.rows
+    # the critics sweep alone: estimate against the true value per theta; the WGAN file is still missing
     (root / "benchmarks/results/critics.json").write_text(json.dumps(
-        {"theta": [0.0, 1.0], "hellinger": {"estimate": [0.01, 1.87]}, "machine": {"cpu_count": 2}}))
+        {"command": "python -m dgm_core bench critics", "thetas": [0.0, 1.5],
+         "estimates": {"hellinger": [0.01, 1.87], "wasserstein": [0.02, 1.41]},
+         "true_values": {"hellinger": [0.0, 2.0], "wasserstein": [0.0, 1.5]}, "machine": {"cpu_count": 2}}))
     (wgan,) = [s for s in demo.sections(root) if s.key == "wgan"]
-    assert wgan.measured and [r.ours for r in wgan.rows] == [0.0, 1.0, 0.01, 1.87]  # the machine block left out
+    assert wgan.measured and wgan.missing == ["benchmarks/results/wgan.json"]
+    assert [(r.method, r.x, r.ours, r.published) for r in wgan.rows] == [
+        ("hellinger", 0.0, 0.01, 0.0), ("hellinger", 1.5, 1.87, 2.0),
+        ("wasserstein", 0.0, 0.02, 0.0), ("wasserstein", 1.5, 1.41, 1.5)]
+    check_rows(wgan.rows, root)
+    # a WGAN file of any shape: every number with its path, the machine block left out
+    (root / "benchmarks/results/wgan.json").write_text(json.dumps(
+        {"command": "python -m dgm_core bench wgan", "fid": {"mnist": 41.5}, "machine": {"cpu_count": 2}}))
+    (wgan,) = [s for s in demo.sections(root) if s.key == "wgan"]
+    generic = [r for r in wgan.rows if r.source.endswith("wgan.json")]
+    assert not wgan.missing and [(r.setting, r.ours) for r in generic] == [("fid.mnist", 41.5)]
+    assert wgan.command == "python -m dgm_core bench wgan and python -m dgm_core bench critics"
     check_rows(wgan.rows, root)
 
 
