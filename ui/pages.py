@@ -47,6 +47,13 @@ PAGES: tuple[PageInfo, ...] = (
              "fills them back, with the uncertainty of each pixel.",
              "**MNAR on images.** Bright pixels that saturate are missing because they are bright: a model that "
              "knows the mechanism fills them brighter than one that does not."),
+    PageInfo("pages/latent.py", "Latent explorer", ":material/tune:", "latent",
+             "Move a WGAN's or a VAE's latent vector along directions found without labels (GANSpace) or raw "
+             "coordinates, with sliders the picture follows while you drag; the perturbation grid; latent against "
+             "pixel interpolation, each frame scored by a WGAN critic.",
+             "**What a latent space means.** A generator maps random numbers to images; some directions in those "
+             "numbers change one visible thing. Walking between two points in latent space gives images all the "
+             "way, where cross-fading two pictures gives a double exposure."),
     PageInfo("pages/vae.py", "VAE", ":material/scatter_plot:", "vae",
              "What a binarised-MNIST VAE learned: reconstructions and samples, how far its ELBO is from "
              "log p(x) as the importance-weighted bound tightens with K, and a map of its latent space with "

@@ -1,0 +1,126 @@
+"""What the latent explorer page asks for, one call per panel: samples, slider strips, the
+perturbation grid, and latent (lerp, slerp) against pixel interpolation scored by a critic.
+
+The generators are the shipped WGANs (arXiv 1701.07875) and, for comparison, the shipped VAEs' decoders
+(arXiv 1312.6114); the tools are dgm_core.latent. A critic scores how much a frame looks like the data:
+a WGAN's own critic, or for a VAE the critic of the WGAN trained on the same data, when it is installed.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from .. import latent as lt
+
+# shipped model -> (data set, kind): the page offers the ones that are installed
+MODELS: dict[str, tuple[str, str]] = {
+    "wgan-celeba": ("celeba", "WGAN"), "wgan-mnist": ("mnist", "WGAN"),
+    "vae-celeba": ("celeba", "VAE"), "vae-mnist": ("mnist", "VAE"),
+}
+CRITIC_OF = {"celeba": "wgan-celeba", "mnist": "wgan-mnist"}  # the WGAN whose critic scores a data set's frames
+SLIDER_EPS = tuple(float(v) for v in np.round(np.arange(-5, 5.01, 0.5), 2))  # the values a slider can take
+N_FRAMES = 11  # interpolation frames, alpha = 0, 0.1, ..., 1
+
+
+class LatentError(ValueError):
+    """A request the page can answer with one sentence (a bad direction, a slider out of range)."""
+
+
+@dataclass
+class Explorer:
+    """A generator with its GANSpace directions, ready for the page (built once per model)."""
+
+    name: str
+    gen: lt.Generator
+    pcs: lt.Directions
+
+    @property
+    def latent(self) -> int:
+        return self.gen.latent
+
+    def directions(self, kind: str, which: list[int]) -> lt.Directions:
+        """``kind``: "pca" (GANSpace) or "raw" (coordinates); ``which``: indices into that family."""
+        limit = len(self.pcs.names) if kind == "pca" else self.latent
+        bad = [i for i in which if not 0 <= i < limit]
+        if bad:
+            raise LatentError(f"Direction {bad[0]} does not exist: this model has {limit} "
+                              f"{'principal components' if kind == 'pca' else 'latent coordinates'}.")
+        if kind == "raw":
+            return lt.coordinate_directions(self.latent, which)
+        return lt.Directions(self.pcs.vectors[which], self.pcs.explained[which], [self.pcs.names[i] for i in which])
+
+    @torch.no_grad()
+    def render(self, z: torch.Tensor) -> torch.Tensor:
+        """(B, d) -> (B, C, H, W) in [0, 1]."""
+        return self.gen.generate(z)
+
+
+def build(name: str, model: nn.Module, k: int = 10) -> Explorer:
+    gen = lt.as_generator(model)
+    return Explorer(name, gen, lt.ganspace_directions(gen, k=k))
+
+
+def _check(values: list[float]) -> torch.Tensor:
+    if any(not np.isfinite(v) or abs(v) > max(SLIDER_EPS) * 2 for v in values):
+        raise LatentError(f"Slider values must lie within ±{max(SLIDER_EPS) * 2:g}.")
+    return torch.tensor(values, dtype=torch.float32)
+
+
+def base_latent(ex: Explorer, seed: int) -> torch.Tensor:
+    return lt.seed_latent(seed, ex.latent, device=lt.device_of(ex.gen))[0]
+
+
+@torch.no_grad()
+def samples(ex: Explorer, seed: int, n: int = 16) -> torch.Tensor:
+    """The first image of seeds seed, seed + 1, ... seed + n - 1: (n, C, H, W)."""
+    z = torch.stack([base_latent(ex, s) for s in range(seed, seed + n)])
+    return ex.render(z)
+
+
+@torch.no_grad()
+def slider_view(ex: Explorer, seed: int, dirs: lt.Directions, values: list[float]
+                ) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    """The image at z(seed) moved by ``values`` along ``dirs``, and per direction the strip of images
+    with that direction's value running over SLIDER_EPS and the others held: ((C, H, W), [(E, C, H, W)])."""
+    v = _check(values)
+    z = lt.moved(base_latent(ex, seed), dirs.vectors, v)
+    eps = torch.tensor(SLIDER_EPS)
+    lat = torch.cat([lt.strip_latents(z - v[i] * d, d, eps) for i, d in enumerate(dirs.vectors)] + [z[None]])
+    imgs = ex.render(lat)  # one batch for every strip and the image
+    e = len(SLIDER_EPS)
+    return imgs[-1], [imgs[i * e:(i + 1) * e] for i in range(len(dirs.vectors))]
+
+
+@torch.no_grad()
+def perturbation_grid(ex: Explorer, seed: int, dirs: lt.Directions,
+                      eps: tuple[int, ...] = lt.EPSILONS) -> torch.Tensor:
+    """Row i: z(seed) + eps_j * direction i, eps = -5 ... 4 (0 = the original): (k, E, C, H, W)."""
+    lat = lt.grid_latents(base_latent(ex, seed), dirs.vectors, torch.tensor(eps, dtype=torch.float32))
+    k, e, d = lat.shape
+    return ex.render(lat.reshape(k * e, d)).reshape(k, e, *ex.render(lat[:1, 0]).shape[1:])
+
+
+@dataclass
+class Interpolation:
+    alphas: np.ndarray  # (A,)
+    frames: dict[str, torch.Tensor]  # path name -> (A, C, H, W)
+    scores: dict[str, np.ndarray] | None  # path name -> critic score per frame (None: no critic installed)
+
+
+@torch.no_grad()
+def interpolation(ex: Explorer, seed_a: int, seed_b: int, critic: nn.Module | None = None,
+                  n_frames: int = N_FRAMES) -> Interpolation:
+    """Latent lerp, latent slerp and pixel blending from z(seed_a) to z(seed_b), each frame scored by
+    ``critic`` (a WGAN: its ``score`` of [0, 1] images) when one is given."""
+    a = torch.linspace(0, 1, n_frames)
+    z0, z1 = base_latent(ex, seed_a), base_latent(ex, seed_b)
+    both = ex.render(torch.cat([lt.lerp(z0, z1, a), lt.slerp(z0, z1, a)]))
+    frames = {"latent lerp": both[:n_frames], "latent slerp": both[n_frames:],
+              "pixel blend": lt.pixel_blend(both[0], both[n_frames - 1], a)}
+    scores = None
+    if critic is not None:
+        scores = {k: critic.score(v.to(next(critic.parameters()).device)).cpu().numpy() for k, v in frames.items()}
+    return Interpolation(a.numpy(), frames, scores)

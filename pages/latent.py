@@ -1,0 +1,177 @@
+"""Latent explorer: what a generator's latent space means, for the shipped WGANs and VAEs.
+
+Arjovsky et al., "Wasserstein GAN", arXiv 1701.07875 (the generators, trained with the Lipschitz
+penalty of arXiv 1704.00028 / 1709.08894); Härkönen et al., "GANSpace", arXiv 2004.02546 (directions);
+White, "Sampling Generative Networks", arXiv 1609.04468 (slerp). The computing is dgm_core.demos.latent;
+cached explorers and pictures are ui.latent_view, the drag-following sliders ui.latent_slider.
+"""
+import time
+
+import streamlit as st
+from streamlit.errors import StreamlitInvalidLayoutContextError
+
+from dgm_core.demos import latent as demo
+from ui import latent_view as v
+from ui.imaging import png_bytes
+from ui.latent_slider import latent_sliders
+from ui.pages import setup_page
+from ui.state import Param, sync_url, url_state
+
+setup_page()
+
+P = "lat_"
+MODELS = v.installed()
+N_DIRS = 10  # GANSpace components computed per model
+SPEC = {
+    "model": Param(MODELS[0] if MODELS else "wgan-celeba", choices=list(demo.MODELS)),
+    "seed": Param(0, lo=0, hi=10**6), "kind": Param("pca", choices=["pca", "raw"]),
+    "dirs": Param("0,1,2,3,4"), "vals": Param("0,0,0,0,0"),
+    "seed_b": Param(1, lo=0, hi=10**6), "alpha": Param(0.5, lo=0.0, hi=1.0),
+}
+s = st.session_state
+for w in url_state(SPEC, P):
+    st.warning(w)
+
+st.title("Latent explorer: what a generator's latent space means")
+st.markdown(
+    "A generator turns a vector z of random numbers into an image. Move z along a direction and watch what "
+    "changes; compare walking between two seeds in latent space with cross-fading their pictures. The WGANs "
+    "and the VAEs share the tools, so you can compare how a GAN and a VAE arrange the same data.")
+if not MODELS:
+    st.error("No generator is installed in `pretrained/`; train one with `python -m dgm_core train wgan-mnist`.")
+    st.stop()
+if s[P + "model"] not in MODELS:
+    st.warning(f"The model '{s[P + 'model']}' is not installed here; showing {MODELS[0]}.")
+    s[P + "model"] = MODELS[0]
+
+c_model, c_seed, c_kind, c_dirs = st.columns([1.4, 0.8, 1.1, 1.7], gap="medium")
+name = c_model.selectbox("Generator", MODELS, format_func=v.LABELS.get, key=P + "model")
+c_seed.number_input("Seed of z", 0, 10**6, key=P + "seed", help="z ~ N(0, I) drawn from this seed.")
+kind = c_kind.radio("Directions", ["pca", "raw"], key=P + "kind", horizontal=True,
+                    format_func={"pca": "GANSpace (PCA)", "raw": "raw coordinates"}.get,
+                    help="GANSpace: principal components of the generator's first-layer features, mapped back to "
+                         "z. Raw: single coordinates of z.")
+ex = v.explorer(name)
+n_avail = N_DIRS if kind == "pca" else ex.latent
+try:
+    dirs = v.parse_list(s[P + "dirs"], int, "directions")
+    vals = v.parse_list(s[P + "vals"], float, "slider values")
+    dirs = [d for d in dirs if 0 <= d < n_avail][:6] or list(range(5))
+except ValueError as e:
+    st.warning(f"{e} Using the first five directions at 0.")
+    dirs, vals = list(range(5)), [0.0] * 5
+vals = (vals + [0.0] * len(dirs))[:len(dirs)]
+options = list(range(n_avail))
+picked = c_dirs.multiselect("Directions to move (up to 6)", options, default=dirs, max_selections=6,
+                            format_func=lambda i: f"PC {i + 1}" if kind == "pca" else f"z[{i}]",
+                            key=f"{P}pick_{name}_{kind}")
+if picked != dirs:  # keep a direction's value when others are added or removed
+    vals = [vals[dirs.index(d)] if d in dirs else 0.0 for d in picked]
+    dirs = picked
+s[P + "dirs"], s[P + "vals"] = ",".join(map(str, dirs)), ",".join(f"{x:g}" for x in vals)
+try:
+    directions = ex.directions(kind, dirs)
+except demo.LatentError as e:
+    st.error(str(e))
+    st.stop()
+critic, critic_name = v.critic_for(name)
+big = 4 if ex.render(demo.base_latent(ex, 0)[None]).shape[-1] > 28 else 3
+
+st.image(png_bytes(v.pil_row(demo.samples(ex, s[P + "seed"], 16), 2, highlight=0)), width="content",
+         caption=f"Samples from seeds {s[P + 'seed']} to {s[P + 'seed'] + 15}: the framed one is explored below.")
+
+t_slide, t_grid, t_interp = st.tabs(["Sliders", "Perturbation grid", "Interpolation"], key=P + "tab",
+                                    on_change="rerun")
+if t_slide.open:
+    with t_slide:
+        if not dirs:
+            st.info("Pick at least one direction above.")
+        else:
+            try:
+                img, strips = demo.slider_view(ex, s[P + "seed"], directions, vals)
+            except demo.LatentError as e:
+                st.error(f"{e} Press Reset to start again from z.")
+                img, strips = demo.slider_view(ex, s[P + "seed"], directions, [0.0] * len(dirs))
+
+            def released() -> None:
+                new = list(s[P + "panel"].values or [])
+                if len(new) == len(dirs):
+                    s[P + "vals"] = ",".join(f"{x:g}" for x in new)
+
+            latent_sliders(main=img, caption=f"{v.LABELS[name]}, seed {s[P + 'seed']}", names=directions.names,
+                           values=vals, strips=strips, eps=demo.SLIDER_EPS, key=P + "panel", on_change=released)
+            c1, c2 = st.columns([1, 4], vertical_alignment="center")
+            if c1.button("Reset sliders to 0", key=P + "reset"):
+                s[P + "vals"] = ",".join("0" for _ in dirs)
+                st.rerun()
+            c2.caption("Drag a slider: the picture follows it frame by frame (the strip under it shows where it goes); "
+                       "on release the other strips are redrawn from the new point. "
+                       + (v.explained_text(ex, dirs) if kind == "pca" else "Raw coordinates are rarely meaningful "
+                          "alone: each mixes many features, which is why GANSpace looks for directions."))
+            st.download_button("Download the image and strips (PNG)",
+                               png_bytes(v.stack_rows([v.pil_row(img[None], big)] +
+                                                      [v.pil_row(st_, 2) for st_ in strips])),
+                               f"{name}_sliders.png", "image/png", key=P + "dl_sl")
+
+if t_grid.open:
+    with t_grid:
+        grid = demo.perturbation_grid(ex, s[P + "seed"], directions)
+        st.markdown("**One z, each direction moved by ε = −5 … 4** (rows: " + ", ".join(directions.names) +
+                    "; the framed column is ε = 0, the original).")
+        pic = v.grid_picture(grid, big - 1)
+        st.image(pic, width="content")
+        st.caption("The course project found single latent coordinates of its SVHN WGAN that turn a 9 into an 8 or "
+                   "thicken strokes; here compare raw coordinates with GANSpace directions, which usually change "
+                   "one visible thing (pose, light, stroke width) more cleanly.")
+        st.download_button("Download the grid (PNG)", pic, f"{name}_grid.png", "image/png", key=P + "dl_grid")
+
+if t_interp.open:
+    with t_interp:
+        st.number_input("Seed B (the other end of the path)", 0, 10**6, key=P + "seed_b", width=280)
+        interp = demo.interpolation(ex, s[P + "seed"], s[P + "seed_b"], critic)
+        rows = [(path, v.pil_row(f, 2)) for path, f in interp.frames.items()]
+        left, right = st.columns([1, 1], gap="large")
+        for path, row in rows:
+            left.image(png_bytes(row), caption=path, width="stretch")
+        left.caption("Latent paths decode every point of the way, so each frame is an image the generator can make; "
+                     "the pixel blend is a double exposure halfway. Slerp keeps |z| near the typical norm √d; lerp's "
+                     "midpoint is shorter, often a blander image.")
+        left.download_button("Download the strips (PNG)", png_bytes(v.stack_rows([r for _, r in rows])),
+                             f"{name}_interpolation.png", "image/png", key=P + "dl_int")
+
+        @st.fragment
+        def player() -> None:
+            playing = s.get(P + "playing", False)
+            if playing:
+                s[P + "alpha"] = round(min(1.0, s[P + "alpha"] + 0.1), 1)
+            a1, a2 = st.columns([6, 1], vertical_alignment="bottom")
+            alpha = a1.slider("α", 0.0, 1.0, step=0.1, key=P + "alpha")
+
+            def toggle() -> None:
+                if not s.get(P + "playing") and s[P + "alpha"] >= 1.0:
+                    s[P + "alpha"] = 0.0
+                s[P + "playing"] = not s.get(P + "playing", False)
+
+            a2.button("⏸ Pause" if playing else "▶ Play", key=P + "play", on_click=toggle)
+            i = int(round(alpha * (len(interp.alphas) - 1)))
+            cols = st.columns(len(interp.frames))
+            for col, (path, f) in zip(cols, interp.frames.items()):
+                col.image(png_bytes(v.pil_row(f[i:i + 1], big)), caption=f"{path}, α = {alpha:.1f}", width="stretch")
+            if interp.scores is not None:
+                st.plotly_chart(v.score_figure(interp, alpha, critic_name), key=P + "scores")
+            else:
+                st.caption("No WGAN critic for this data set is installed, so the frames are not scored.")
+            if playing:
+                if alpha >= 1.0:
+                    s[P + "playing"] = False
+                else:
+                    time.sleep(0.15)
+                try:
+                    st.rerun(scope="fragment")
+                except StreamlitInvalidLayoutContextError:
+                    s[P + "playing"] = False
+
+        with right:
+            player()
+
+sync_url(SPEC, P)

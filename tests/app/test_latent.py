@@ -1,0 +1,88 @@
+"""The latent explorer under AppTest: every model, every control, bad links; state in the URL.
+(The drag-following slider panel is a custom component, invisible to AppTest: tests/e2e/test_latent.py drags
+it in chromium. Here its values come from the URL, as a shared link gives them.)"""
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dgm_core import pretrained
+from dgm_core.demos.latent import MODELS
+
+PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "latent.py")
+SHIPPED = [m for m in MODELS if m in {c.name for c in pretrained.list_cards()}]
+
+
+def _page(**params) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=180)
+    for k, v in params.items():
+        at.query_params["lat_" + k] = str(v)
+    return at.run()
+
+
+def _q(at: AppTest, key: str) -> str:
+    v = at.query_params.get("lat_" + key)
+    return v[0] if isinstance(v, list) else v
+
+
+def _tab(at: AppTest, name: str) -> AppTest:
+    at.session_state["lat_tab"] = name
+    return at.run()
+
+
+@pytest.mark.parametrize("model", SHIPPED)
+def test_every_model_shows_samples_grid_and_interpolation(model):
+    at = _page(model=model)
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert len(at.image) >= 1  # the samples
+    assert at.button(key="lat_reset") and at.get("download_button")
+    at = _tab(at, "Perturbation grid")
+    assert not at.exception and any("ε = −5 … 4" in m.value for m in at.markdown)
+    at = _tab(at, "Interpolation")
+    assert not at.exception
+    assert [m.value for m in at.markdown if m.value.startswith("**")][-3:] == \
+        ["**latent lerp**", "**latent slerp**", "**pixel blend**"]
+    assert len(at.slider) == 1 and at.button(key="lat_play")
+
+
+def test_controls_live_in_the_url_and_a_link_restores_them():
+    at = _page(model=SHIPPED[0], seed=7, dirs="2,0", vals="1.5,-2")
+    assert not at.exception and not at.warning, [w.value for w in at.warning]
+    assert at.multiselect[0].value == [2, 0]
+    assert _q(at, "vals") == "1.5,-2" and _q(at, "seed") == "7"
+    at.number_input(key="lat_seed").set_value(8).run()
+    assert not at.exception and _q(at, "seed") == "8"
+    at.multiselect[0].select(3).run()  # a third direction joins at 0, the others keep their values
+    assert _q(at, "dirs") == "2,0,3" and _q(at, "vals") == "1.5,-2,0"
+    at.radio(key="lat_kind").set_value("raw").run()
+    assert not at.exception and _q(at, "kind") == "raw"
+    at.button(key="lat_reset").click().run()
+    assert not at.exception and set(_q(at, "vals").split(",")) == {"0"}
+
+
+def test_the_interpolation_player_and_seed_b():
+    at = _tab(_page(model=SHIPPED[0]), "Interpolation")
+    at.number_input(key="lat_seed_b").set_value(3).run()
+    assert not at.exception and _q(at, "seed_b") == "3"
+    at.slider(key="lat_alpha").set_value(0.3).run()
+    assert not at.exception and _q(at, "alpha") == "0.3"
+    at.button(key="lat_play").click().run()
+    assert not at.exception
+
+
+@pytest.mark.parametrize("params, needle", [
+    ({"dirs": "a,b"}, "not a comma-separated list"),
+    ({"vals": "1,nan"}, "finite"),
+    ({"seed": "-4"}, "out of range"),
+    ({"model": "gan-of-nothing"}, "out of range"),
+])
+def test_a_bad_link_is_one_sentence_and_the_page_still_works(params, needle):
+    at = _page(**params)
+    assert not at.exception
+    assert any(needle in w.value for w in at.warning), [w.value for w in at.warning]
+
+
+def test_an_absurd_slider_value_is_one_sentence():
+    at = _page(model=SHIPPED[0], vals="1e9,0,0,0,0")
+    assert not at.exception
+    assert any("within ±10" in e.value for e in at.error), [e.value for e in at.error]

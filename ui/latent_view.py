@@ -1,0 +1,100 @@
+"""The latent explorer's cached explorers, pictures and figures (the computing is dgm_core.demos.latent)."""
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+import torch
+from PIL import Image, ImageDraw
+
+from dgm_core import pretrained
+from dgm_core.demos import latent as demo
+from ui import loaders
+from ui.imaging import png_bytes, to_pil
+
+LABELS = {"wgan-celeba": "WGAN · faces (CelebA 32×32)", "wgan-mnist": "WGAN · digits (MNIST)",
+          "vae-celeba": "VAE · faces (CelebA 32×32)", "vae-mnist": "VAE · digits (MNIST)"}
+COLOURS = {"latent lerp": "#0072B2", "latent slerp": "#009E73", "pixel blend": "#D55E00"}  # Okabe-Ito
+HIGHLIGHT = (213, 94, 0)  # Okabe-Ito vermillion: the eps = 0 column
+
+
+def installed() -> list[str]:
+    have = {c["name"] for c in loaders.cards()}
+    return [m for m in demo.MODELS if m in have]
+
+
+@st.cache_resource(show_spinner="Finding the directions of this model's latent space (PCA of its features)…")
+def explorer(name: str) -> demo.Explorer:
+    model, _ = loaders.model(name)
+    return demo.build(name, model)
+
+
+def critic_for(name: str) -> tuple[torch.nn.Module | None, str]:
+    """The critic that scores this model's frames, and a phrase naming it ("" when none is installed)."""
+    dataset, kind = demo.MODELS[name]
+    critic_name = demo.CRITIC_OF[dataset]
+    try:
+        model, _ = loaders.model(critic_name)
+    except pretrained.PretrainedError:
+        return None, ""
+    return model, ("its own critic" if critic_name == name else f"the critic of {LABELS[critic_name]}")
+
+
+def pil_row(images: torch.Tensor, scale: int, pad: int = 2, highlight: int | None = None) -> Image.Image:
+    """(N, C, H, W) -> one row of magnified images; ``highlight``: the index framed in vermillion."""
+    cells = [to_pil(im if im.shape[0] == 3 else im.expand(3, *im.shape[1:]), scale) for im in images]
+    w, h = cells[0].size
+    row = Image.new("RGB", (len(cells) * (w + pad) + pad, h + 2 * pad), "white")
+    for i, c in enumerate(cells):
+        row.paste(c, (pad + i * (w + pad), pad))
+    if highlight is not None:
+        x0 = highlight * (w + pad)
+        ImageDraw.Draw(row).rectangle([x0, 0, x0 + w + 2 * pad - 1, h + 2 * pad - 1], outline=HIGHLIGHT, width=pad)
+    return row
+
+
+def stack_rows(rows: list[Image.Image]) -> Image.Image:
+    w = max(r.width for r in rows)
+    out = Image.new("RGB", (w, sum(r.height for r in rows)), "white")
+    y = 0
+    for r in rows:
+        out.paste(r, (0, y))
+        y += r.height
+    return out
+
+
+def grid_picture(grid: torch.Tensor, scale: int) -> bytes:
+    """(k, E, C, H, W) -> a PNG of the perturbation grid, the eps = 0 column framed."""
+    zero = list(demo.lt.EPSILONS).index(0)
+    return png_bytes(stack_rows([pil_row(row, scale, highlight=zero) for row in grid]))
+
+
+def score_figure(interp: demo.Interpolation, alpha: float, critic_name: str) -> go.Figure:
+    fig = go.Figure()
+    for path, scores in (interp.scores or {}).items():
+        fig.add_scatter(x=interp.alphas, y=scores, name=path, mode="lines+markers",
+                        line=dict(color=COLOURS[path], width=2.5))
+    fig.add_vline(x=alpha, line=dict(color="#555", dash="dot"))
+    fig.update_layout(height=300, margin=dict(l=10, r=10, t=60, b=10), legend=dict(orientation="h", y=1.18),
+                      title=dict(text=f"Score of each frame by {critic_name} (higher = more like the data)",
+                                 font=dict(size=14)),
+                      xaxis_title="α (0 = seed A, 1 = seed B)", yaxis_title="critic score")
+    return fig
+
+
+def explained_text(ex: demo.Explorer, idx: list[int]) -> str:
+    shares = ", ".join(f"PC {i + 1} {ex.pcs.explained[i]:.1%}" for i in idx)
+    return (f"Share of the variance of the generator's first-layer features that each direction carries: {shares} "
+            f"(of {len(ex.pcs.names)} components computed from 2000 random z).")
+
+
+def parse_list(raw: str, kind: type, what: str) -> list:
+    """'0,1,2' -> [0, 1, 2]; a bad item raises ValueError with one sentence."""
+    items = [t.strip() for t in str(raw).split(",") if t.strip()]
+    try:
+        out = [kind(t) for t in items]
+    except ValueError:
+        raise ValueError(f"The {what} '{raw}' are not a comma-separated list of numbers.") from None
+    if kind is float and not all(np.isfinite(out)):
+        raise ValueError(f"The {what} '{raw}' must be finite numbers.")
+    return out
