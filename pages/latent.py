@@ -27,6 +27,7 @@ SPEC = {
     "seed": Param(0, lo=0, hi=10**6), "kind": Param("pca", choices=["pca", "raw"]),
     "dirs": Param("0,1,2,3,4"), "vals": Param("0,0,0,0,0"),
     "seed_b": Param(1, lo=0, hi=10**6), "alpha": Param(0.5, lo=0.0, hi=1.0),
+    "tab": Param("Sliders", choices=["Sliders", "Perturbation grid", "Interpolation"]),
 }
 s = st.session_state
 for w in url_state(SPEC, P):
@@ -80,38 +81,45 @@ big = 4 if ex.render(demo.base_latent(ex, 0)[None]).shape[-1] > 28 else 3
 st.image(png_bytes(v.pil_row(demo.samples(ex, s[P + "seed"], 16), 2, highlight=0)), width="content",
          caption=f"Samples from seeds {s[P + 'seed']} to {s[P + 'seed'] + 15}: the framed one is explored below.")
 
-t_slide, t_grid, t_interp = st.tabs(["Sliders", "Perturbation grid", "Interpolation"], key=P + "tab",
+t_slide, t_grid, t_interp = st.tabs(SPEC["tab"].choices, key=P + "tab",
                                     on_change="rerun")
+
+
+@st.fragment
+def sliders() -> None:
+    """The slider panel reruns alone on a release, so the page's other parts are not redrawn."""
+    values = (v.parse_list(s[P + "vals"], float, "slider values") + [0.0] * len(dirs))[:len(dirs)]
+    try:
+        img, strips = demo.slider_view(ex, s[P + "seed"], directions, values)
+    except demo.LatentError as e:
+        st.error(f"{e} Press Reset to start again from z.")
+        img, strips = demo.slider_view(ex, s[P + "seed"], directions, [0.0] * len(dirs))
+
+    def released() -> None:
+        new = list(s[P + "panel"].get("values") or [])  # the component's state: a mapping
+        if len(new) == len(dirs):
+            s[P + "vals"] = ",".join(f"{x:g}" for x in new)
+
+    latent_sliders(main=img, caption=f"{v.LABELS[name]}, seed {s[P + 'seed']}", names=directions.names,
+                   values=values, strips=strips, eps=demo.SLIDER_EPS, key=P + "panel", on_change=released)
+    c1, c2 = st.columns([1, 4], vertical_alignment="center")
+    c1.button("Reset sliders to 0", key=P + "reset", on_click=lambda: s.update({P + "vals": ",".join("0" for _ in dirs)}))
+    c2.caption("Drag a slider: the picture follows it frame by frame (the strip under it shows where it goes); "
+               "on release the other strips are redrawn from the new point. "
+               + (v.explained_text(ex, dirs) if kind == "pca" else "Raw coordinates are rarely meaningful "
+                  "alone: each mixes many features, which is why GANSpace looks for directions."))
+    st.download_button("Download the image and strips (PNG)",
+                       png_bytes(v.stack_rows([v.pil_row(img[None], big)] + [v.pil_row(x, 2) for x in strips])),
+                       f"{name}_sliders.png", "image/png", key=P + "dl_sl")
+    sync_url(SPEC, P)
+
+
 if t_slide.open:
     with t_slide:
-        if not dirs:
-            st.info("Pick at least one direction above.")
+        if dirs:
+            sliders()
         else:
-            try:
-                img, strips = demo.slider_view(ex, s[P + "seed"], directions, vals)
-            except demo.LatentError as e:
-                st.error(f"{e} Press Reset to start again from z.")
-                img, strips = demo.slider_view(ex, s[P + "seed"], directions, [0.0] * len(dirs))
-
-            def released() -> None:
-                new = list(s[P + "panel"].values or [])
-                if len(new) == len(dirs):
-                    s[P + "vals"] = ",".join(f"{x:g}" for x in new)
-
-            latent_sliders(main=img, caption=f"{v.LABELS[name]}, seed {s[P + 'seed']}", names=directions.names,
-                           values=vals, strips=strips, eps=demo.SLIDER_EPS, key=P + "panel", on_change=released)
-            c1, c2 = st.columns([1, 4], vertical_alignment="center")
-            if c1.button("Reset sliders to 0", key=P + "reset"):
-                s[P + "vals"] = ",".join("0" for _ in dirs)
-                st.rerun()
-            c2.caption("Drag a slider: the picture follows it frame by frame (the strip under it shows where it goes); "
-                       "on release the other strips are redrawn from the new point. "
-                       + (v.explained_text(ex, dirs) if kind == "pca" else "Raw coordinates are rarely meaningful "
-                          "alone: each mixes many features, which is why GANSpace looks for directions."))
-            st.download_button("Download the image and strips (PNG)",
-                               png_bytes(v.stack_rows([v.pil_row(img[None], big)] +
-                                                      [v.pil_row(st_, 2) for st_ in strips])),
-                               f"{name}_sliders.png", "image/png", key=P + "dl_sl")
+            st.info("Pick at least one direction above.")
 
 if t_grid.open:
     with t_grid:

@@ -4,8 +4,9 @@ Streamlit's own slider reports its value only on release, so an image that follo
 frames in the browser: the server renders, for each chosen direction, the strip of images along it
 (the other sliders held), and the component swaps the big picture to the strip's frame on every
 ``input`` event, with no round trip. On release it sends the new values, the server redraws every strip
-from the new point, and the URL follows. Each swap is stamped in ``window.__latentFrames`` so the
-browser test can measure frames per second while dragging.
+from the new point, and the URL follows. Each swap is stamped in ``window.__latentFrames`` and each
+render from the server counted in ``window.__latentRenders``, so a browser can measure frames per second
+while dragging and the time from a release to the server's new picture.
 """
 from __future__ import annotations
 
@@ -42,6 +43,7 @@ export default function(component) {
   const rows = root.querySelector('.rows');
   const values = data.values.slice();
   window.__latentFrames = window.__latentFrames || [];
+  window.__latentRenders = (window.__latentRenders || 0) + 1;  // a server render arrived (the browser test waits on it)
   main.src = data.main;
   cap.textContent = data.caption;
   rows.innerHTML = '';
@@ -97,7 +99,7 @@ def latent_sliders(*, main: torch.Tensor, caption: str, names: list[str], values
                    strips: list[torch.Tensor], eps: tuple[float, ...], key: str,
                    on_change: Callable[[], None]) -> None:
     """Draw the panel; ``on_change`` runs (before the rerun) when a slider is released: it reads the new
-    values from ``st.session_state[key].values``."""
+    values from ``st.session_state[key]["values"]``."""
     _panel(key=key, data={"main": data_url(main), "caption": caption, "names": names, "values": list(values),
                           "eps": list(eps), "frames": [[data_url(f) for f in strip] for strip in strips]},
            default={"values": list(values)}, on_values_change=on_change)

@@ -244,15 +244,22 @@ def _load_celeba(root, split, size, limit, download):
 
 def _load_svhn(root, split, size, limit, download):
     candidates = _svhn_candidates(root, split)
-    found = [Path(p).parent for p in candidates if root is not None and Path(p).is_file()]
+    found = [Path(p) for p in candidates if root is not None and Path(p).is_file()]
     if not found and not download:
         raise DatasetNotFoundError("svhn", candidates, root, downloadable=True,
                                    note="SVHN is not part of the data shipped with DGM Lab. ")
-    if root is None:
-        raise ValueError("download=True needs a folder to download into: pass data_dir= or set DGM_DATA_DIR.")
-    from torchvision.datasets import SVHN
-    ds = SVHN(str(found[0] if found else root / "svhn"), split=split, download=download)
-    return torch.from_numpy(ds.data[:limit]), np.asarray(ds.labels[:limit])  # (N, 3, 32, 32) uint8
+    if not found:
+        if root is None:
+            raise ValueError("download=True needs a folder to download into: pass data_dir= or set DGM_DATA_DIR.")
+        from torchvision.datasets import SVHN
+        SVHN(str(root / "svhn"), split=split, download=True)
+        found = [root / "svhn" / f"{split}_32x32.mat"]
+    # torchvision's file, read with scipy (as torchvision does, without its checksum or its import):
+    # X is (32, 32, 3, N) uint8 and y is (N, 1) with 10 standing for the digit 0
+    from scipy.io import loadmat
+    mat = loadmat(str(found[0]))
+    x = torch.from_numpy(np.ascontiguousarray(mat["X"][..., :limit].transpose(3, 2, 0, 1)))  # (N, 3, 32, 32)
+    return x, (mat["y"].reshape(-1)[:limit] % 10).astype(np.int64)
 
 
 _LOADERS = {"mnist": _load_mnist, "omniglot": _load_omniglot, "celeba": _load_celeba, "svhn": _load_svhn}

@@ -25,6 +25,10 @@ def _q(at: AppTest, key: str) -> str:
     return v[0] if isinstance(v, list) else v
 
 
+def _captions(at: AppTest) -> list[str]:
+    return [e.proto.imgs[0].caption for e in at.get("image")]
+
+
 def _tab(at: AppTest, name: str) -> AppTest:
     at.session_state["lat_tab"] = name
     return at.run()
@@ -40,8 +44,8 @@ def test_every_model_shows_samples_grid_and_interpolation(model):
     assert not at.exception and any("ε = −5 … 4" in m.value for m in at.markdown)
     at = _tab(at, "Interpolation")
     assert not at.exception
-    assert [m.value for m in at.markdown if m.value.startswith("**")][-3:] == \
-        ["**latent lerp**", "**latent slerp**", "**pixel blend**"]
+    assert _captions(at)[1:] == ["latent lerp", "latent slerp", "pixel blend", "latent lerp, α = 0.5",
+                                 "latent slerp, α = 0.5", "pixel blend, α = 0.5"]
     assert len(at.slider) == 1 and at.button(key="lat_play")
 
 
@@ -66,6 +70,7 @@ def test_the_interpolation_player_and_seed_b():
     assert not at.exception and _q(at, "seed_b") == "3"
     at.slider(key="lat_alpha").set_value(0.3).run()
     assert not at.exception and _q(at, "alpha") == "0.3"
+    assert "latent slerp, α = 0.3" in _captions(at)
     at.button(key="lat_play").click().run()
     assert not at.exception
 
