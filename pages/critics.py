@@ -74,3 +74,4 @@ if sw is not None:
     st.caption("The figures' own toolbar (camera icon, top right of each) saves them as PNG.")
 
 sync_url(SPEC, P)
+v.preload_optimiser()  # last: the page is drawn before this import competes for the CPU

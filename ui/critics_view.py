@@ -7,6 +7,8 @@ Colours: Okabe-Ito, as on the other pages.
 """
 from __future__ import annotations
 
+import importlib
+import threading
 from dataclasses import replace
 
 import plotly.graph_objects as go
@@ -14,6 +16,7 @@ import streamlit as st
 
 from dgm_core.demos import critics as demo
 from dgm_core.models.critics import KINDS, true_value
+from ui import loaders
 
 COLOURS = {"hellinger": "#D55E00", "wasserstein": "#0072B2"}  # Okabe-Ito vermillion / blue
 P_COLOUR, Q_COLOUR = "#000000", "#E69F00"  # the data P (black) and the generator's Q_theta (orange)
@@ -22,8 +25,8 @@ LIVE_CHART_EVERY = 10  # redraw the live chart every this many steps (the progre
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def _sweep(mtime: float) -> demo.Sweep:  # noqa: ARG001 - the file's mtime is the cache key
-    return demo.load_sweep()
+def _sweep(path: str, mtime: float) -> demo.Sweep:  # noqa: ARG001 - the file's mtime is part of the cache key
+    return demo.load_sweep(path)
 
 
 def sweep() -> demo.Sweep:
@@ -32,7 +35,16 @@ def sweep() -> demo.Sweep:
         mtime = demo.SWEEP_FILE.stat().st_mtime
     except OSError:
         mtime = -1.0
-    return _sweep(mtime)
+    return _sweep(str(demo.SWEEP_FILE), mtime)
+
+
+@st.cache_resource(show_spinner=False)
+def preload_optimiser() -> threading.Thread:
+    """The first torch optimiser of a process imports torch._dynamo: seconds, minutes on a busy machine. Start
+    that import in the background when the page opens (once per server), so a retrain need not wait for it."""
+    t = threading.Thread(target=importlib.import_module, args=("torch._dynamo",), name="critics-preload", daemon=True)
+    t.start()
+    return t
 
 
 def _layout(fig: go.Figure, height: int, **kw) -> go.Figure:
@@ -61,9 +73,9 @@ def sweep_figure(sw: demo.Sweep, theta: float, live: dict | None) -> go.Figure:
             fig.add_trace(go.Scatter(x=th, y=sw.truth[kind], mode="lines", name=f"{SHORT[kind]}: true |θ|",
                                      legendgroup=kind, line={"color": col, "dash": "dash", "width": 2},
                                      hovertemplate="θ = %{x:.1f}: true %{y:.2f}<extra></extra>"))
-        fig.add_trace(go.Scatter(x=th, y=sw.estimates[kind], mode="markers+lines", legendgroup=kind,
-                                 name=f"{SHORT[kind]}: critic's estimate", line={"color": col, "width": 1},
-                                 marker={"color": col, "size": 8},
+        fig.add_trace(go.Scatter(x=th, y=sw.estimates[kind], mode="markers", legendgroup=kind,  # no line: one
+                                 name=f"{SHORT[kind]}: critic's estimate",  # critic per theta, nothing between
+                                 marker={"color": col, "size": 9, "line": {"color": "white", "width": 1}},
                                  hovertemplate="θ = %{x:.1f}<br>estimate %{y:.3f}<extra>" + SHORT[kind] + "</extra>"))
         if live is not None and kind in live["final"]:
             fig.add_trace(go.Scatter(x=[live["theta"]], y=[live["final"][kind]], mode="markers", legendgroup=kind,
@@ -114,7 +126,9 @@ def live_csv(live: dict) -> str:
 def retrain(theta: float, steps: int, bar_slot, chart_slot) -> dict:
     """Retrain both critics at ``theta``: a progress bar in ``bar_slot``, the live chart in ``chart_slot``."""
     cfg = replace(demo.LIVE, steps=steps)
-    bar = bar_slot.progress(0.0, text="Starting…")
+    loaders.device()  # torch on DGM_THREADS threads (default one), as everywhere in the app
+    bar = bar_slot.progress(0.0, text="Starting… (the first retrain of a fresh server also loads part of "
+                                          "PyTorch: it can take longer)")
     curves: dict[str, list[float]] = {k: [] for k in KINDS}
     final: dict[str, float] = {}
     done, total = 0, len(KINDS) * cfg.steps

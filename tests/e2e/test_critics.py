@@ -1,0 +1,30 @@
+"""The critics page in chromium at 1280x720: retrain both critics, watch the progress bar and the live
+chart while the fragment runs, then the final estimates beside the shipped sweep and the truth."""
+from playwright.sync_api import expect
+
+from .conftest import ROOT, wait_for_app
+
+
+def test_retraining_both_critics_shows_progress_then_the_final_estimates(page, app_url):
+    page.set_viewport_size({"width": 1280, "height": 720})
+    page.goto(f"{app_url}/critics?critics_theta=0.5")
+    wait_for_app(page)
+    expect(page.locator(".js-plotly-plot .legendtext", has_text="critic's estimate")).to_have_count(2)
+    shots = ROOT / ".screens"
+    shots.mkdir(exist_ok=True)
+    page.screenshot(path=str(shots / "critics-before.png"), full_page=True)
+
+    button = page.get_by_role("button", name="Retrain both critics at θ = 0.5")
+    button.scroll_into_view_if_needed()
+    button.click()
+    # while it trains: the bar names the critic and the step, the live chart grows
+    expect(page.get_by_test_id("stProgress").get_by_text("step", exact=False)).to_be_visible(timeout=240_000)
+    live_title = page.locator(".js-plotly-plot .gtitle", has_text="Retraining at θ = 0.5")
+    expect(live_title).to_have_count(1, timeout=60_000)
+    wait_for_app(page, timeout=180_000)
+    expect(page.get_by_test_id("stProgress").get_by_text("Done: both critics retrained at θ = 0.5")).to_be_visible()
+    expect(page.get_by_test_id("stMetric").filter(has_text="your retrain")).to_have_count(2)
+    expect(page.get_by_text("shipped sweep", exact=False)).to_have_count(2)
+    expect(page.locator(".js-plotly-plot .legendtext", has_text="your retrain")).to_have_count(2)
+    assert page.get_by_test_id("stException").count() == 0
+    page.screenshot(path=str(shots / "critics-after.png"), full_page=True)
