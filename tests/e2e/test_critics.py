@@ -9,7 +9,9 @@ def test_retraining_both_critics_shows_progress_then_the_final_estimates(page, a
     page.set_viewport_size({"width": 1280, "height": 720})
     page.goto(f"{app_url}/critics?critics_theta=0.5")
     wait_for_app(page)
-    expect(page.locator(".js-plotly-plot .legendtext", has_text="critic's estimate")).to_have_count(2)
+    sweep_plot = page.locator(".js-plotly-plot").first
+    expect(sweep_plot).to_be_visible(timeout=60_000)
+    expect(sweep_plot.locator(".legendtext", has_text="critic's estimate")).to_have_count(2, timeout=30_000)
     shots = ROOT / ".screens"
     shots.mkdir(exist_ok=True)
     page.screenshot(path=str(shots / "critics-before.png"), full_page=True)
