@@ -73,3 +73,18 @@ def ssim(a: torch.Tensor, b: torch.Tensor, window: int = 11, sigma: float = 1.5)
     cov = blur(a * b) - mu_a * mu_b
     s = ((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / ((mu_a**2 + mu_b**2 + c1) * (var_a + var_b + c2))
     return s.flatten(1).mean(1)
+
+
+def frechet_distance(a: "np.ndarray", b: "np.ndarray") -> float:
+    """Fréchet distance between Gaussians fitted to two feature sets (N, F) and (M, F):
+    |mu_a - mu_b|^2 + tr(S_a + S_b - 2 (S_a S_b)^(1/2)) (Heusel et al., arXiv 1706.08500; FID is this in
+    Inception features, which we cannot download: callers pass features of a network of ours)."""
+    import numpy as np
+    from scipy.linalg import sqrtm
+
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    mu = a.mean(0) - b.mean(0)
+    sa, sb = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    root = sqrtm(sa @ sb)
+    root = root.real if np.iscomplexobj(root) else root  # rounding leaves tiny imaginary parts
+    return float(mu @ mu + np.trace(sa + sb - 2 * root))

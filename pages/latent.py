@@ -80,6 +80,12 @@ big = 4 if ex.render(demo.base_latent(ex, 0)[None]).shape[-1] > 28 else 3
 
 st.image(png_bytes(v.pil_row(demo.samples(ex, s[P + "seed"], 16), 2, highlight=0)), width="content",
          caption=f"Samples from seeds {s[P + 'seed']} to {s[P + 'seed'] + 15}: the framed one is explored below.")
+facts = demo.measured(name)
+if "quality" in facts:
+    q = facts["quality"]
+    st.caption(f"Sample quality (`python -m dgm_core bench wgan`): Fréchet distance {q['frechet_distance']} in the "
+               f"features of {q['features']}, {q['n']} samples against {q['reference']}; real test images score "
+               f"{q['floor']} (the floor). Our own features, so not comparable with published FIDs.")
 
 t_slide, t_grid, t_interp = st.tabs(SPEC["tab"].choices, key=P + "tab",
                                     on_change="rerun")
@@ -167,6 +173,11 @@ if t_interp.open:
                 col.image(png_bytes(v.pil_row(f[i:i + 1], big)), caption=f"{path}, α = {alpha:.1f}", width="stretch")
             if interp.scores is not None:
                 st.plotly_chart(v.score_figure(interp, alpha, critic_name), key=P + "scores")
+                if "midpoints" in facts:
+                    m = facts["midpoints"]
+                    st.caption(f"Over {m['pairs']} seed pairs (0, 1), (2, 3), … the critic scored the pixel blend's "
+                               f"midpoint below slerp's in {m['pixel_mid_below_slerp_mid']} and below the mean of its "
+                               f"own two ends in {m['pixel_mid_below_both_ends']} (`python -m dgm_core bench wgan`).")
             else:
                 st.caption("No WGAN critic for this data set is installed, so the frames are not scored.")
             if playing:

@@ -18,9 +18,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as a script from the repository root
 from benchmarks.common import CHROMIUM_ARGS, streamlit_server  # noqa: E402
 
-# page url path -> what to do before the shot: ("button" | "tab", name), or None
+# page url path -> what to do before the shot: ("button" | "tab", name), ("scroll", CSS selector), or None
 SHOTS = {"home": None, "inpainting": ("button", "Run"), "mnar": None, "mnar_images": None,
-         "vae": ("tab", "Bound against K"), "clusters": None, "about": None}
+         "latent": ("scroll", ".ls"), "critics": None, "vae": ("tab", "Bound against K"), "clusters": None,
+         "results": None, "about": None}
 
 
 def _wait(page, timeout: float = 180_000) -> None:
@@ -41,8 +42,12 @@ def main() -> int:
             _wait(page)
             if action is not None:
                 kind, name = action
-                page.get_by_role(kind, name=name).first.click()
-                _wait(page)
+                if kind == "scroll":  # the part worth showing sits below the first screen
+                    page.locator(name).first.scroll_into_view_if_needed()
+                    page.wait_for_timeout(500)
+                else:
+                    page.get_by_role(kind, name=name).first.click()
+                    _wait(page)
             if page.get_by_test_id("stException").count():
                 raise SystemExit(f"{path}: the page shows an exception")
             out = ROOT / "assets" / f"{path}.png"

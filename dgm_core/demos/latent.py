@@ -7,7 +7,9 @@ a WGAN's own critic, or for a VAE the critic of the WGAN trained on the same dat
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -23,6 +25,28 @@ MODELS: dict[str, tuple[str, str]] = {
 CRITIC_OF = {"celeba": "wgan-celeba", "mnist": "wgan-mnist"}  # the WGAN whose critic scores a data set's frames
 SLIDER_EPS = tuple(float(v) for v in np.round(np.arange(-5, 5.01, 0.5), 2))  # the values a slider can take
 N_FRAMES = 11  # interpolation frames, alpha = 0, 0.1, ..., 1
+
+
+QUALITY_SOURCE = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / "wgan.json"
+
+
+def measured(name: str, source: Path = QUALITY_SOURCE) -> dict:
+    """What ``python -m dgm_core bench wgan`` measured for this model: {"quality": {frechet_distance, floor, n,
+    features}, "midpoints": {...}} with the parts it has ({} when the file or the model is not in it)."""
+    try:
+        rec = json.loads(Path(source).read_text())
+    except (OSError, json.JSONDecodeError):
+        return {}
+    out: dict = {}
+    for part in ("digits", "faces"):
+        sec = rec.get(part, {})
+        if name in sec:
+            out["quality"] = {"frechet_distance": sec[name]["frechet_distance"], "floor": sec["floor_test_vs_train"],
+                              "n": sec["n"], "reference": sec["reference"],
+                              "features": sec.get("features", "our MNIST classifier's 128 penultimate units")}
+    if name in rec.get("interpolation", {}):
+        out["midpoints"] = rec["interpolation"][name]
+    return out
 
 
 class LatentError(ValueError):

@@ -44,3 +44,15 @@ def test_rmse_missing_pooled_weighs_every_missing_entry_once():
     mask[1, 0, :, :] = False  # four missing entries with error 3
     assert metrics.rmse_missing_pooled(pred, truth, mask) == pytest.approx(((1 + 4 * 9) / 5) ** 0.5)
     assert math.isnan(metrics.rmse_missing_pooled(pred, truth, torch.ones_like(mask)))
+
+
+def test_frechet_distance_matches_the_closed_form_between_two_gaussians():
+    import numpy as np
+    from dgm_core.metrics import frechet_distance
+
+    rng = np.random.default_rng(0)
+    a = rng.normal(0.0, 1.0, (200_000, 3))
+    b = rng.normal(0.0, 2.0, (200_000, 3)) + np.array([1.0, 0.0, 0.0])
+    # |dmu|^2 + sum_i (sigma_a,i - sigma_b,i)^2 for diagonal covariances = 1 + 3 * (1 - 2)^2
+    assert abs(frechet_distance(a, b) - 4.0) < 0.05
+    assert abs(frechet_distance(a, a)) < 1e-6

@@ -1,0 +1,205 @@
+"""Sample quality of the shipped WGANs (and, beside them, the VAEs of the same data), measured offline.
+
+    python -m dgm_core bench wgan [--threads 1]
+
+No Inception network can be downloaded here, so the Fréchet distance (arXiv 1706.08500) is taken in the
+features of networks of ours: for digits, the 128 penultimate units of a small CNN classifier this script
+trains on MNIST (seed 0, 2 epochs; its test accuracy is recorded); for faces, the 64 encoder means of the
+shipped vae-celeba. Each distance has a floor: real test images against the same real training images,
+with as many images as the generated set. The numbers are NOT comparable with published FIDs (other
+features, other sample sizes). Also: the class histogram of 10 000 generated digits (by the classifier),
+and a memorisation check for the faces (5340 training faces is small): each of 660 generated faces'
+nearest training face in pixel distance, against the same for the 660 test faces. No image is written.
+
+Writes benchmarks/results/wgan.{json,md}. Needs DGM_DATA_DIR (MNIST, CelebA).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from benchmarks.common import machine, write_results
+from dgm_core import pretrained
+from dgm_core.data import load_images
+from dgm_core.device import set_threads
+from dgm_core.latent import as_generator
+from dgm_core.metrics import frechet_distance
+
+RESULTS = Path(__file__).resolve().parent / "results"
+N_DIGITS = 10_000
+
+
+class DigitNet(nn.Module):
+    """conv 32 - pool - conv 64 - pool - 128 - 10: ``features`` is the 128-unit layer."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.body = nn.Sequential(nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 3), nn.ReLU(),
+                                  nn.MaxPool2d(2), nn.Flatten(), nn.Linear(64 * 5 * 5, 128), nn.ReLU())
+        self.head = nn.Linear(128, 10)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        return self.body(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.body(x))
+
+
+def train_classifier(x: torch.Tensor, y: torch.Tensor, epochs: int = 2, seed: int = 0) -> DigitNet:
+    torch.manual_seed(seed)
+    net = DigitNet()
+    opt = torch.optim.Adam(net.parameters(), 1e-3)
+    g = torch.Generator().manual_seed(seed)
+    for _ in range(epochs):
+        for idx in torch.randperm(len(x), generator=g).split(128):
+            loss = nn.functional.cross_entropy(net(x[idx]), y[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    return net.eval()
+
+
+@torch.no_grad()
+def batched(fn, x: torch.Tensor, size: int = 1000) -> torch.Tensor:
+    return torch.cat([fn(x[i:i + size]) for i in range(0, len(x), size)])
+
+
+@torch.no_grad()
+def generated(name: str, n: int, seed: int = 0) -> torch.Tensor | None:
+    try:
+        model, _ = pretrained.load(name)
+    except pretrained.PretrainedError:
+        return None
+    gen = as_generator(model)
+    z = torch.randn(n, gen.latent, generator=torch.Generator().manual_seed(seed))
+    return batched(gen.generate, z)
+
+
+def digits() -> dict:
+    tr, te = load_images("mnist", "train"), load_images("mnist", "test")
+    t0 = time.perf_counter()
+    net = train_classifier(tr.x, tr.y)
+    acc = float((batched(net, te.x).argmax(1) == te.y).float().mean())
+    ref = batched(net.features, tr.x[:N_DIGITS]).numpy()
+    out = {"classifier": {"test_accuracy": round(acc, 4), "epochs": 2, "seconds": round(time.perf_counter() - t0, 1)},
+           "reference": f"the first {N_DIGITS} training digits", "n": N_DIGITS,
+           "floor_test_vs_train": round(frechet_distance(batched(net.features, te.x[:N_DIGITS]).numpy(), ref), 3)}
+    for name in ("wgan-mnist", "vae-mnist"):
+        x = generated(name, N_DIGITS)
+        if x is None:
+            continue
+        counts = np.bincount(batched(net, x).argmax(1).numpy(), minlength=10)
+        out[name] = {"frechet_distance": round(frechet_distance(batched(net.features, x).numpy(), ref), 3),
+                     "class_fractions": [round(c / N_DIGITS, 4) for c in counts.tolist()],
+                     "largest_class_fraction": round(counts.max() / N_DIGITS, 4),
+                     "smallest_class_fraction": round(counts.min() / N_DIGITS, 4)}
+        print(name, out[name], flush=True)
+    return out
+
+
+def faces() -> dict:
+    tr, te = load_images("celeba", "train", size=32), load_images("celeba", "test", size=32)
+    enc, _ = pretrained.load("vae-celeba")
+    feat = lambda x: enc.encode(x)[0]  # noqa: E731  (the encoder's means: (B, 64))
+    ref = batched(feat, tr.x).numpy()
+    n = len(te.x)
+    flat_tr = tr.x.flatten(1)
+
+    def nearest(x: torch.Tensor) -> np.ndarray:  # pixel RMS distance of each image to its nearest training face
+        d = torch.cdist(x.flatten(1), flat_tr) / flat_tr.shape[1] ** 0.5
+        return d.min(1).values.numpy()
+
+    near_test = nearest(te.x)
+    out = {"features": "vae-celeba encoder means (64)", "reference": f"all {len(tr.x)} training faces", "n": n,
+           "floor_test_vs_train": round(frechet_distance(batched(feat, te.x).numpy(), ref), 3),
+           "test_nearest_train_rms": {"median": round(float(np.median(near_test)), 4),
+                                      "min": round(float(near_test.min()), 4)}}
+    for name in ("wgan-celeba", "vae-celeba"):
+        x = generated(name, n)
+        if x is None:
+            continue
+        near = nearest(x)
+        out[name] = {"frechet_distance": round(frechet_distance(batched(feat, x).numpy(), ref), 3),
+                     "nearest_train_rms": {"median": round(float(np.median(near)), 4), "min": round(float(near.min()), 4),
+                                           "share_closer_than_closest_test": round(float((near < near_test.min()).mean()), 4)}}
+        print(name, out[name], flush=True)
+    return out
+
+
+@torch.no_grad()
+def midpoints(name: str, pairs: int = 40) -> dict | None:
+    """The latent explorer's interpolation lesson, measured: for seed pairs (0, 1), (2, 3), ... the WGAN
+    critic's score of the alpha = 0.5 frame of each path (the page's frames: dgm_core.demos.latent)."""
+    from dgm_core.demos import latent as demo
+
+    try:
+        model, _ = pretrained.load(name)
+    except pretrained.PretrainedError:
+        return None
+    ex = demo.build(name, model)
+    mids = {p: [] for p in ("latent lerp", "latent slerp", "pixel blend")}
+    ends = []
+    for i in range(pairs):
+        it = demo.interpolation(ex, 2 * i, 2 * i + 1, model)
+        for path in mids:
+            mids[path].append(float(it.scores[path][len(it.alphas) // 2]))
+        ends.append(float(it.scores["pixel blend"][[0, -1]].mean()))
+    pix, sl = np.array(mids["pixel blend"]), np.array(mids["latent slerp"])
+    return {"pairs": pairs, "pixel_mid_below_slerp_mid": int((pix < sl).sum()),
+            "pixel_mid_below_both_ends": int((pix < np.array(ends)).sum()),
+            "median_slerp_minus_pixel": round(float(np.median(sl - pix)), 3),
+            "median_score_at_ends": round(float(np.median(ends)), 3),
+            "median_mid": {k: round(float(np.median(v)), 3) for k, v in mids.items()},
+            "default_pair_0_1": {k: round(v[0], 3) for k, v in mids.items()}}
+
+
+def report(rec: dict) -> str:
+    d, f = rec["digits"], rec["faces"]
+    lines = ["# WGAN sample quality (offline Fréchet distances: NOT comparable with published FIDs)", "",
+             f"Digits: features of our MNIST classifier (test accuracy {d['classifier']['test_accuracy']}), "
+             f"{d['n']} images each against {d['reference']}; floor (real test vs train) {d['floor_test_vs_train']}.", "",
+             "| model | Fréchet distance | largest / smallest class share |", "|---|---|---|"]
+    lines += [f"| {m} | {d[m]['frechet_distance']} | {d[m]['largest_class_fraction']} / {d[m]['smallest_class_fraction']} |"
+              for m in ("wgan-mnist", "vae-mnist") if m in d]
+    lines += ["", f"Faces: {f['features']}, {f['n']} images each against {f['reference']}; floor "
+              f"{f['floor_test_vs_train']}. Nearest training face (pixel RMS) of a test face: median "
+              f"{f['test_nearest_train_rms']['median']}, min {f['test_nearest_train_rms']['min']}.", "",
+              "| model | Fréchet distance | nearest training face: median / min | share closer than any test face |",
+              "|---|---|---|---|"]
+    lines += [f"| {m} | {f[m]['frechet_distance']} | {f[m]['nearest_train_rms']['median']} / "
+              f"{f[m]['nearest_train_rms']['min']} | {f[m]['nearest_train_rms']['share_closer_than_closest_test']} |"
+              for m in ("wgan-celeba", "vae-celeba") if m in f]
+    lines += ["", "Interpolation midpoints (alpha = 0.5) scored by the WGAN's own critic, seed pairs (0, 1), (2, 3), ...:", "",
+              "| model | pixel blend below slerp | pixel blend below its ends' mean | median slerp - pixel |",
+              "|---|---|---|---|"]
+    lines += [f"| {m} | {r['pixel_mid_below_slerp_mid']} of {r['pairs']} | {r['pixel_mid_below_both_ends']} of "
+              f"{r['pairs']} | {r['median_slerp_minus_pixel']} |" for m, r in rec["interpolation"].items()]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m dgm_core bench wgan")
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--out", default=str(RESULTS))
+    a = p.parse_args(argv)
+    load = os.getloadavg()
+    set_threads(a.threads)
+    t0 = time.perf_counter()
+    rec = {"digits": digits(), "faces": faces(),
+           "interpolation": {m: r for m in ("wgan-celeba", "wgan-mnist") if (r := midpoints(m)) is not None},
+           "seconds": round(time.perf_counter() - t0, 1),
+           "command": "python -m dgm_core bench wgan", "threads": a.threads, "machine": machine(load),
+           "cards": {n: pretrained.load_card(n).sha256[:12] for n in ("wgan-mnist", "wgan-celeba")
+                     if (pretrained.PRETRAINED_DIR / f"{n}.json").exists()}}
+    write_results(a.out, "wgan", rec, report(rec))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
