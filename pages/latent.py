@@ -114,8 +114,8 @@ def sliders() -> None:
                "on release the other strips are redrawn from the new point. "
                + (v.explained_text(ex, dirs) if kind == "pca" else "Raw coordinates are rarely meaningful "
                   "alone: each mixes many features, which is why GANSpace looks for directions."))
-    st.download_button("Download the image and strips (PNG)",
-                       png_bytes(v.stack_rows([v.pil_row(img[None], big)] + [v.pil_row(x, 2) for x in strips])),
+    st.download_button("Download the image and strips (PNG)",  # made on click: it costs more than the panel
+                       lambda: png_bytes(v.stack_rows([v.pil_row(img[None], big)] + [v.pil_row(x, 2) for x in strips])),
                        f"{name}_sliders.png", "image/png", key=P + "dl_sl")
     sync_url(SPEC, P)
 
@@ -150,7 +150,7 @@ if t_interp.open:
         left.caption("Latent paths decode every point of the way, so each frame is an image the generator can make; "
                      "the pixel blend is a double exposure halfway. Slerp keeps |z| near the typical norm √d; lerp's "
                      "midpoint is shorter, often a blander image.")
-        left.download_button("Download the strips (PNG)", png_bytes(v.stack_rows([r for _, r in rows])),
+        left.download_button("Download the strips (PNG)", lambda: png_bytes(v.stack_rows([r for _, r in rows])),
                              f"{name}_interpolation.png", "image/png", key=P + "dl_int")
 
         @st.fragment
