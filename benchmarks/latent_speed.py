@@ -126,7 +126,9 @@ def main(argv: list[str] | None = None) -> int:
     set_threads(1)
     have = {c.name for c in pretrained.list_cards()}
     rec = {"server": {m: server(m, a.repeats) for m in demo.MODELS if m in have},
-           "browser": browser(a.releases), "targets_ms": TARGETS_MS, "threads": 1,
+           "browser": browser(a.releases), "targets_ms": TARGETS_MS, "threads": 1, "repeats": a.repeats,
+           "releases": a.releases, "viewport": [1280, 720], "grid": [5, len(demo.lt.EPSILONS)],
+           "slider_positions": len(demo.SLIDER_EPS), "frames_sent_per_release": 5 * len(demo.SLIDER_EPS),
            "command": "python -m dgm_core bench latent_speed", "machine": machine(load)}
     write_results(a.out, "latent_speed", rec, report(rec))
     return 0
