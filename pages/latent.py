@@ -76,7 +76,7 @@ except demo.LatentError as e:
     st.error(str(e))
     st.stop()
 critic, critic_name = v.critic_for(name)
-big = 4 if ex.render(demo.base_latent(ex, 0)[None]).shape[-1] > 28 else 3
+big = 4 if demo.MODELS[name][0] == "celeba" else 3  # magnification: 32-px faces, 28-px digits
 
 st.image(png_bytes(v.pil_row(demo.samples(ex, s[P + "seed"], 16), 2, highlight=0)), width="content",
          caption=f"Samples from seeds {s[P + 'seed']} to {s[P + 'seed'] + 15}: the framed one is explored below.")

@@ -124,7 +124,8 @@ def perturbation_grid(ex: Explorer, seed: int, dirs: lt.Directions,
     """Row i: z(seed) + eps_j * direction i, eps = -5 ... 4 (0 = the original): (k, E, C, H, W)."""
     lat = lt.grid_latents(base_latent(ex, seed), dirs.vectors, torch.tensor(eps, dtype=torch.float32))
     k, e, d = lat.shape
-    return ex.render(lat.reshape(k * e, d)).reshape(k, e, *ex.render(lat[:1, 0]).shape[1:])
+    imgs = ex.render(lat.reshape(k * e, d))
+    return imgs.reshape(k, e, *imgs.shape[1:])
 
 
 @dataclass
