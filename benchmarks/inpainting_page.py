@@ -84,7 +84,7 @@ def one_dataset(dataset: str, repeats: int) -> dict:
         except pretrained.PretrainedError:
             skipped.append(f"{method} (no {info.family}-{dataset} model)")
     if available(dataset):
-        idx = default_index()
+        idx = default_index(dataset)
         x = load_images(dataset, "test", binarize=BINARY[dataset], size=32 if dataset == "celeba" else None,
                         limit=idx + 1).x[idx]
         image = f"{DATASETS[dataset]} test image {idx}"

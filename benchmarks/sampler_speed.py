@@ -118,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
                      "mask": "bottom half"},
         "threads": threads, "device": str(next(model.parameters()).device), "model": which, "image": image,
         "samplers": samplers,
-        "ratio_mwg_over_pseudo_gibbs": round(mwg / pg, 4),
+        "ratio_mwg_over_pseudo_gibbs": round(mwg / pg, 4), "targets": {"encoder_kernel_s": 0.3, "ratio": 1.2},
         "machine": machine(load_at_start),
     }
     write_results(a.out, "sampler_speed", rec, report(rec))

@@ -3,6 +3,12 @@ several seeds, the same for scikit-learn's variational BayesianGaussianMixture o
 the clusters page's server-side timings (loading the shipped model, a selection's images).
 
     python -m dgm_core bench vae_gmm [--seeds 0 1 2] [--rounds 3] [--epochs 20] [--gibbs 100]
+        [--depth D --hidden H --gibbs-start kmeans|previous] [--n-train 10000] [--jobs 1]
+
+``--depth``/``--hidden``/``--gibbs-start`` try another VAE or Gibbs start than the shipped recipe's (the
+defaults); any other choice writes vae_gmm_depth<D>_h<H>_<start>.{json,md} instead, next to the shipped
+model's figures (the seed's own network is ``--depth 1 --hidden 256 --gibbs-start kmeans``). ``--jobs``
+runs seeds in parallel processes (one thread each).
 
 Each seed runs dgm_core.demos.clusters.mutual_learning exactly as the shipped recipe does (the first
 10 000 training digits, all 10 000 test digits; t-SNE skipped), one thread. The issue's bar: test
@@ -24,10 +30,12 @@ from benchmarks.common import machine, median_ms, write_results
 from dgm_core import pretrained
 from dgm_core.data import load_images
 from dgm_core.demos import clusters
-from dgm_core.models.vae_gmm import Config
+from dgm_core.models.vae_gmm import Config, network
+from dgm_core.training.vae_gmm import RECIPES
 
 RESULTS = Path(__file__).resolve().parent / "results"
 BAR, GOAL = 0.80, 0.90
+SHIPPED = Config(**RECIPES["vae-gmm-mnist"].config)  # the shipped model's network: the defaults
 
 
 def timings() -> dict:
@@ -44,7 +52,8 @@ def timings() -> dict:
 
 def report(rec: dict) -> str:
     lines = ["# VAE + GMM mutual learning (bench vae_gmm)", "", f"`{rec['command']}`", "",
-             "Held-out test digits (10 000); accuracy under the Hungarian matching; the LAST Gibbs state.", "",
+             f"VAE {rec.get('network', '784-256-12')}, Gibbs start of rounds >= 1: {rec.get('gibbs_start', 'kmeans')}. Held-out test digits (10 000); accuracy under the Hungarian "
+             "matching; the LAST Gibbs state.", "",
              "| seed | round | test accuracy | test ARI | sklearn BGM accuracy | sklearn BGM ARI | train ELBO |",
              "|---|---|---|---|---|---|---|"]
     for run in rec["runs"]:
@@ -61,6 +70,20 @@ def report(rec: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def run_seed(seed: int, a: argparse.Namespace) -> dict:
+    torch.set_num_threads(1)
+    tr = load_images("mnist", "train", limit=a.n_train)
+    te = load_images("mnist", "test")
+    x_tr, y_tr, x_te, y_te = tr.x.reshape(len(tr.x), -1), tr.y.numpy(), te.x.reshape(len(te.x), -1), te.y.numpy()
+    t0 = time.perf_counter()
+    cfg = Config(latent=SHIPPED.latent, rounds=a.rounds, depth=a.depth, hidden=a.hidden, gibbs_start=a.gibbs_start)
+    _, hist = clusters.mutual_learning(x_tr, y_tr, x_te, y_te, cfg, epochs=a.epochs, gibbs=a.gibbs, seed=seed, tsne=False)
+    print(f"seed {seed}: " + ", ".join(f"round {h.round} acc {h.test_accuracy:.4f}" for h in hist), flush=True)
+    return {"seed": seed, "seconds": round(time.perf_counter() - t0, 1),
+            "rounds": [{k: (round(v, 4) if isinstance(v, float) else v) for k, v in dataclasses.asdict(h).items()}
+                       for h in hist]}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
@@ -69,21 +92,19 @@ def main() -> None:
     ap.add_argument("--gibbs", type=int, default=100)
     ap.add_argument("--n-train", type=int, default=10_000)
     ap.add_argument("--out", default=str(RESULTS))
+    ap.add_argument("--depth", type=int, default=SHIPPED.depth)
+    ap.add_argument("--hidden", type=int, default=SHIPPED.hidden)
+    ap.add_argument("--gibbs-start", choices=["kmeans", "previous"], default=SHIPPED.gibbs_start)
+    ap.add_argument("--jobs", type=int, default=1)
     a = ap.parse_args()
     load_at_start = os.getloadavg()
-    torch.set_num_threads(1)
-    tr = load_images("mnist", "train", limit=a.n_train)
-    te = load_images("mnist", "test")
-    x_tr, y_tr, x_te, y_te = tr.x.reshape(len(tr.x), -1), tr.y.numpy(), te.x.reshape(len(te.x), -1), te.y.numpy()
-    runs = []
-    for seed in a.seeds:
-        t0 = time.perf_counter()
-        _, hist = clusters.mutual_learning(x_tr, y_tr, x_te, y_te, Config(rounds=a.rounds), epochs=a.epochs,
-                                           gibbs=a.gibbs, seed=seed, tsne=False)
-        runs.append({"seed": seed, "seconds": round(time.perf_counter() - t0, 1),
-                     "rounds": [{k: (round(v, 4) if isinstance(v, float) else v) for k, v in dataclasses.asdict(h).items()}
-                                for h in hist]})
-        print(f"seed {seed}: " + ", ".join(f"round {h.round} acc {h.test_accuracy:.4f}" for h in hist), flush=True)
+    if a.jobs > 1:
+        from concurrent.futures import ProcessPoolExecutor
+        with ProcessPoolExecutor(a.jobs) as pool:
+            runs = list(pool.map(run_seed, a.seeds, [a] * len(a.seeds)))
+    else:
+        runs = [run_seed(seed, a) for seed in a.seeds]
+    n_test = len(load_images("mnist", "test").y)
     first = [run["rounds"][0]["test_accuracy"] for run in runs]
     last = [run["rounds"][-1]["test_accuracy"] for run in runs]
     sk_last = [run["rounds"][-1]["sklearn_test_accuracy"] for run in runs]
@@ -92,15 +113,23 @@ def main() -> None:
                "last_min": round(float(np.min(last)), 4), "sklearn_last_mean": round(float(np.mean(sk_last)), 4),
                "above_round0_every_seed": above, "bar_met": above and min(last) >= BAR,
                "goal_met": min(last) >= GOAL and all(b > s for b, s in zip(last, sk_last))}
-    command = "python -m dgm_core bench vae_gmm " + " ".join(
-        [f"--seeds {' '.join(map(str, a.seeds))}", f"--rounds {a.rounds}", f"--epochs {a.epochs}", f"--gibbs {a.gibbs}"])
-    rec = {"command": command, "bar": BAR, "goal": GOAL, "n_train": a.n_train, "n_test": int(len(y_te)), "runs": runs, "summary": summary,
-           "machine": machine(load_at_start)}
-    try:
-        rec["timings"] = timings()
-    except pretrained.PretrainedError as e:  # no shipped model yet: the accuracy figures stand alone
-        rec["timings_missing"] = str(e)
-    write_results(a.out, "vae_gmm", rec, report(rec))
+    shipped = (a.depth, a.hidden, a.gibbs_start) == (SHIPPED.depth, SHIPPED.hidden, SHIPPED.gibbs_start)
+    flags = [f"--seeds {' '.join(map(str, a.seeds))}", f"--rounds {a.rounds}", f"--epochs {a.epochs}", f"--gibbs {a.gibbs}"]
+    if not shipped:
+        flags.append(f"--depth {a.depth} --hidden {a.hidden} --gibbs-start {a.gibbs_start}")
+    flags += ([f"--n-train {a.n_train}"] if a.n_train != 10_000 else []) + ([f"--jobs {a.jobs}"] if a.jobs > 1 else [])
+    command = "python -m dgm_core bench vae_gmm " + " ".join(flags)
+    rec = {"command": command, "bar": BAR, "goal": GOAL, "n_train": a.n_train, "n_test": n_test,
+           "network": network(Config(latent=SHIPPED.latent, depth=a.depth, hidden=a.hidden)),
+           "gibbs_start": a.gibbs_start, "runs": runs,
+           "summary": summary, "machine": machine(load_at_start)}
+    if shipped:
+        try:
+            rec["timings"] = timings()
+        except pretrained.PretrainedError as e:  # no shipped model yet: the accuracy figures stand alone
+            rec["timings_missing"] = str(e)
+    name = "vae_gmm" if shipped else f"vae_gmm_depth{a.depth}_h{a.hidden}_{a.gibbs_start}"
+    write_results(a.out, name, rec, report(rec))
 
 
 if __name__ == "__main__":

@@ -142,6 +142,12 @@ if tabs[2].open:
                    "the batch), against the prior that round trained with. The original project's rounds did not.")
         st.download_button("Per-round figures (CSV)", pd.DataFrame(m["rounds"]).to_csv(index=False), "rounds.csv",
                            "text/csv", key=P + "dl_rounds")
+        tried = v.variants()
+        if tried is not None:
+            st.markdown("**What made the difference** (`python -m dgm_core bench vae_gmm`, held-out test accuracy)")
+            st.dataframe(tried, hide_index=True, width="stretch",
+                         column_config={"command": st.column_config.TextColumn(width="small")})
+            st.caption(v.variants_lesson(tried))
 if tabs[3].open:
     with tabs[3]:
         st.markdown("**Reading t-SNE.** It keeps neighbours together, not distances: the size of a cluster and the "

@@ -13,6 +13,7 @@ import math
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
@@ -211,24 +212,27 @@ def _strip(images: list[torch.Tensor], caption: str) -> None:
 
 
 def _trace_figure(traces: dict[str, ChainTrace], what: str, title: str, y: str, step: int) -> go.Figure:
-    fig = go.Figure()
+    """One line per sampler and a dotted marker at ``step``, built in one constructor call (plotly validates
+    each add_* and update_* call separately, which cost a player's frame a few hundred ms)."""
     order = list(traces)
-    settled = []
+    data, settled = [], []
     for method, tr in traces.items():
         values = tr.log_joint.mean(1) if what == "log_joint" else tr.score
-        fig.add_trace(go.Scatter(y=values.numpy(), x=list(range(1, len(values) + 1)), mode="lines",
-                                 name=tr.label or METHODS[method].label, line={"color": _colour(method, order)}))
+        data.append({"type": "scatter", "y": values.numpy(), "x": np.arange(1, len(values) + 1), "mode": "lines",
+                     "name": tr.label or METHODS[method].label, "line": {"color": _colour(method, order)}})
         settled.append(values[len(values) // 10:])
+    yaxis: dict = {"title": {"text": y}}
     if what == "log_joint" and settled and all(len(v) for v in settled):
         # the first iterations from a noise fill sit far below: scale the axis to where the chains settle
         lo, hi = min(float(v.min()) for v in settled), max(float(v.max()) for v in settled)
         pad = 0.1 * (hi - lo) + 1e-6
-        fig.update_yaxes(range=[lo - pad, hi + pad])
-    fig.add_vline(x=step, line={"color": "#444", "dash": "dot"})
-    fig.update_layout(title=title, xaxis_title="iteration", yaxis_title=y, height=280,
-                      margin={"l": 10, "r": 10, "t": 40, "b": 10},
-                      legend={"orientation": "h", "y": -0.35, "x": 0})
-    return fig
+        yaxis["range"] = [lo - pad, hi + pad]
+    marker = {"type": "line", "xref": "x", "yref": "paper", "x0": step, "x1": step, "y0": 0, "y1": 1,
+              "line": {"color": "#444", "dash": "dot"}}
+    return go.Figure(data=data, layout={
+        "title": {"text": title}, "xaxis": {"title": {"text": "iteration"}}, "yaxis": yaxis, "height": 280,
+        "shapes": [marker], "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
+        "legend": {"orientation": "h", "y": -0.35, "x": 0}})
 
 
 def _diagnostics_table(rows: list) -> pd.DataFrame | None:
@@ -346,19 +350,21 @@ def results_view(results: dict, current: bool, p: str) -> None:
 
 
 def downloads(rows: list, image: torch.Tensor, mask: torch.Tensor, p: str) -> None:
-    """PNG grid of every method, metrics CSV, and the mask."""
-    masked = masks.overlay(image, mask)
-    grid = [("original", [image]), ("masked", [masked])]
-    for res, _, _ in rows:
-        strip = [res.mean[0]] + [res.samples[0, i].clamp(0, 1)
-                                                for i in range(min(res.samples.shape[1], 6))]
-        grid.append((_label(res), strip + [colour_map(res.std[0])]))
+    """PNG grid of every method, metrics CSV, and the mask; the PNGs are made on click (the grid alone
+    costs more than the rest of the results view's pictures)."""
+    def grid() -> bytes:
+        cells = [("original", [image]), ("masked", [masks.overlay(image, mask)])]
+        for res, _, _ in rows:
+            strip = [res.mean[0]] + [res.samples[0, i].clamp(0, 1) for i in range(min(res.samples.shape[1], 6))]
+            cells.append((_label(res), strip + [colour_map(res.std[0])]))
+        return grid_png(cells)
+
     table = pd.DataFrame([{"method": _label(res), **m} for res, m, _ in rows])
     csv = io.StringIO()
     table.to_csv(csv, index=False)
     c1, c2, c3 = st.columns(3)
-    c1.download_button("Download results (PNG grid)", grid_png(grid), "inpainting.png", "image/png", key=p + "dl_png")
+    c1.download_button("Download results (PNG grid)", grid, "inpainting.png", "image/png", key=p + "dl_png")
     c2.download_button("Download metrics (CSV)", csv.getvalue(), "inpainting_metrics.csv", "text/csv",
                        key=p + "dl_csv")
-    c3.download_button("Download mask (PNG, white = missing)", png_bytes(to_pil((~mask).float())),
+    c3.download_button("Download mask (PNG, white = missing)", lambda: png_bytes(to_pil((~mask).float())),
                        "mask.png", "image/png", key=p + "dl_mask")

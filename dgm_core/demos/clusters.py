@@ -5,7 +5,9 @@ dgm_core.models.vae_gmm; shared/docs/MODELS.md §4 lists the original project's 
 
 One round: train a VAE (fresh weights, the same epochs every round, so rounds differ only by the prior)
 whose KL for point d is against the cluster Gaussian the previous round's GMM gave point d (round 0:
-N(0, I)); encode the training digits (latent means); fit the Bayesian GMM by Gibbs sampling; score the
+N(0, I)); encode the training digits (latent means); fit the Bayesian GMM by Gibbs sampling (round 0 from
+k-means; later rounds from k-means again or, with cfg.gibbs_start "previous", from the assignments that made
+this round's priors, so the mixture goes on from what it told the VAE); score the
 LAST Gibbs state on the training digits and, by each test digit's most probable cluster, on held-out
 test digits (accuracy under the Hungarian matching, ARI); scikit-learn's variational
 BayesianGaussianMixture on the same latents is the baseline. Shapes: x (N, 784) float32 in [0, 1].
@@ -131,7 +133,8 @@ def mutual_learning(x_train: torch.Tensor, y_train: np.ndarray, x_test: torch.Te
         z_tr, z_te = encode(vae, x_train), encode(vae, x_test)
         if progress:
             progress(f"round {r}: Gibbs sampling", (r + 0.85) / cfg.rounds, float("nan"))
-        state = gibbs_gmm(z_tr, cfg.k, gibbs, seed * 1000 + r, prior)
+        start = prev.assign if prev is not None and cfg.gibbs_start == "previous" else "kmeans"
+        state = gibbs_gmm(z_tr, cfg.k, gibbs, seed * 1000 + r, prior, init=start)
         pred_te = predict(z_te, state)
         # a test digit's prior: the cluster the previous round's GMM gave it (as training digits had theirs)
         test_prior = (torch.zeros(len(x_test), d), torch.ones(len(x_test), d)) if prev is None else \

@@ -225,7 +225,9 @@ def _vae(published: dict, root: Path) -> Section:
 def _vae_gmm(published: dict, root: Path) -> Section:
     src = "benchmarks/results/vae_gmm.json"
     d = read(src, root)
-    facts = {"n_train": d["n_train"], "n_test": d["n_test"], "seeds": len(d["runs"]), "command": d["command"]}
+    facts = {"n_train": d["n_train"], "n_test": d["n_test"], "seeds": len(d["runs"]), "command": d["command"],
+             "network": d.get("network", "784-256-12"),
+             "start": {"previous": "the previous round's clusters"}.get(d.get("gibbs_start"), "k-means")}
     sec = _section("vae_gmm", published, root, facts, spread="none: the worst seed is its own row")
     for key, setting, method in (("round0_mean", "round 0, mean over seeds", "VAE + GMM"),
                                  ("last_mean", "last round, mean over seeds", "VAE + GMM"),

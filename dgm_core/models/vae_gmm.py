@@ -30,24 +30,44 @@ LOG_2PI = math.log(2 * math.pi)
 class Config:
     latent: int = 12  # the seed's x_dim
     hidden: int = 256  # 784-256-d, ReLU, as the seed
+    depth: int = 1  # hidden layers in the encoder and in the decoder (the seed: 1)
     k: int = 10  # clusters
     rounds: int = 3  # round 0 (prior N(0, I)) and rounds 1.. of mutual learning; all are kept
     n_shown: int = 2000  # points per split kept for the page (t-SNE coordinates, latents, labels)
     perplexities: tuple[int, ...] = (30, 5)  # the shipped t-SNE pictures
+    # where round r >= 1's Gibbs chain starts: "kmeans" (afresh) or "previous" (the assignments that
+    # made this round's priors, so the mixture goes on from what it sent the VAE); round 0: k-means
+    gibbs_start: str = "kmeans"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "perplexities", tuple(int(p) for p in self.perplexities))
+        if self.gibbs_start not in ("kmeans", "previous"):
+            raise ValueError(f"gibbs_start must be 'kmeans' or 'previous', not {self.gibbs_start!r}.")
         if self.rounds < 2:
             raise ValueError("Mutual learning needs at least 2 rounds (round 0 is the plain VAE).")
 
 
-class ClusterVAE(nn.Module):
-    """The seed's VAE: 784-hidden-(2 d) encoder, d-hidden-784 decoder (logits), ReLU."""
+def network(cfg: Config) -> str:
+    """The encoder's layer sizes, e.g. '784-256-12' (the seed's)."""
+    return "-".join(map(str, [784] + [cfg.hidden] * cfg.depth + [cfg.latent]))
 
-    def __init__(self, latent: int = 12, hidden: int = 256) -> None:
+
+def _relu_mlp(n_in: int, hidden: int, depth: int, n_out: int) -> nn.Sequential:
+    sizes = [n_in] + [hidden] * depth
+    layers: list[nn.Module] = []
+    for a, b in zip(sizes[:-1], sizes[1:]):
+        layers += [nn.Linear(a, b), nn.ReLU()]
+    return nn.Sequential(*layers, nn.Linear(sizes[-1], n_out))
+
+
+class ClusterVAE(nn.Module):
+    """The seed's VAE: 784-hidden-(2 d) encoder, d-hidden-784 decoder (logits), ReLU; ``depth`` hidden
+    layers of ``hidden`` units on each side (the seed has one)."""
+
+    def __init__(self, latent: int = 12, hidden: int = 256, depth: int = 1) -> None:
         super().__init__()
-        self.enc = nn.Sequential(nn.Linear(784, hidden), nn.ReLU(), nn.Linear(hidden, 2 * latent))
-        self.dec = nn.Sequential(nn.Linear(latent, hidden), nn.ReLU(), nn.Linear(hidden, 784))
+        self.enc = _relu_mlp(784, hidden, depth, 2 * latent)
+        self.dec = _relu_mlp(latent, hidden, depth, 784)
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """x: (B, 784) -> mean, log-variance, each (B, d)."""
@@ -88,7 +108,7 @@ class VaeGmm(nn.Module):
         super().__init__()
         self.cfg = cfg
         r, k, d, n, p = cfg.rounds, cfg.k, cfg.latent, cfg.n_shown, len(cfg.perplexities)
-        self.vaes = nn.ModuleList([ClusterVAE(d, cfg.hidden) for _ in range(r)])
+        self.vaes = nn.ModuleList([ClusterVAE(d, cfg.hidden, cfg.depth) for _ in range(r)])
         self.register_buffer("gmm_pi", torch.full((r, k), 1.0 / k))
         self.register_buffer("gmm_mu", torch.zeros(r, k, d))
         self.register_buffer("gmm_prec", torch.eye(d).expand(r, k, d, d).clone())

@@ -20,7 +20,7 @@ import torch
 
 from ..data import load_images
 from ..demos import clusters
-from ..models.vae_gmm import Config, cluster_accuracy, predict
+from ..models.vae_gmm import Config, cluster_accuracy, network, predict
 from .cards import Fitted
 from .loop import Progress
 
@@ -51,7 +51,7 @@ class Recipe:
                        config={**self.config, "n_shown": 16})
 
     def prepare(self) -> torch.device:
-        """One thread: a 784-256-12 MLP and 10 000 x 12 latents gain nothing from a second one."""
+        """One thread: small MLPs and 10 000 x 12 latents gain little from a second one."""
         torch.set_num_threads(1)
         return torch.device("cpu")
 
@@ -82,10 +82,12 @@ class Recipe:
         metrics["epochs_per_round"] = self.epochs
         metrics["rounds"] = [{k: (round(v, 4) if isinstance(v, float) else v) for k, v in dataclasses.asdict(h).items()}
                              for h in history]
-        notes = (f"{cfg.rounds} rounds; each round a fresh VAE 784-{cfg.hidden}-{cfg.latent} (ReLU, Bernoulli on grey "
+        start = "the previous round's assignments" if cfg.gibbs_start == "previous" else "k-means"
+        notes = (f"{cfg.rounds} rounds; each round a fresh VAE {network(cfg)} (ReLU, Bernoulli on grey "
                  f"values), Adam 1e-3, batch 100, {self.epochs} epochs, KL against each digit's own cluster prior "
                  f"(round 0: N(0, I)); Bayesian GMM K={cfg.k} by {self.gibbs} Gibbs iterations (Normal-Wishart "
-                 "prior alpha 0.3, beta 1, W 0.55 I, nu d; k-means start), scored at its last state; one CPU thread. "
+                 f"prior alpha 0.3, beta 1, W 0.55 I, nu d; round 0 from k-means, later rounds from {start}), scored at "
+                 "its last state; one CPU thread. "
                  "rounds[].sklearn_*: scikit-learn's variational BayesianGaussianMixture on the same latents.")
         return Fitted(model, metrics, seconds, notes, self.describe())
 
@@ -104,4 +106,8 @@ class Recipe:
         return out
 
 
-RECIPES: dict[str, Recipe] = {"vae-gmm-mnist": Recipe(config={"latent": 12, "hidden": 256, "k": 10, "rounds": 3})}
+# 784-512-512-12 rather than the seed's 784-256-12, and each round's Gibbs chain goes on from the previous
+# round's assignments: `python -m dgm_core bench vae_gmm` with --depth/--hidden/--gibbs-start measures the
+# alternatives (benchmarks/results/vae_gmm_depth*.json)
+RECIPES: dict[str, Recipe] = {"vae-gmm-mnist": Recipe(config={"latent": 12, "hidden": 512, "depth": 2, "k": 10,
+                                                                "rounds": 3, "gibbs_start": "previous"})}

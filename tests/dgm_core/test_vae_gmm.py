@@ -100,6 +100,13 @@ def test_each_point_keeps_its_own_prior_when_the_batch_is_shuffled():
     assert not torch.allclose(wrong.sum(), kl.sum())
 
 
+def test_depth_one_is_the_seeds_784_h_d_network_and_depth_adds_hidden_layers():
+    one, two = ClusterVAE(latent=3, hidden=16), ClusterVAE(latent=3, hidden=16, depth=2)
+    assert [tuple(p.shape) for p in one.enc.parameters()] == [(16, 784), (16,), (6, 16), (6,)]
+    assert [tuple(p.shape) for p in two.dec.parameters()] == [(16, 3), (16,), (16, 16), (16,), (784, 16), (784,)]
+    assert two.decode(torch.zeros(2, 3)).shape == (2, 784)
+
+
 def test_kl_diag_matches_torch_distributions():
     from torch.distributions import Independent, Normal, kl_divergence
     torch.manual_seed(1)
@@ -125,3 +132,23 @@ def test_mutual_learning_runs_end_to_end_on_synthetic_digits():
     assert len(cards) == 3 and sum(c.size for c in cards) == 50 and cards[0].samples.shape == (6, 28, 28)
     table, order = clusters.confusion(model, 1, 1)
     assert table.sum() == 50 and sorted(order) == [0, 1, 2]
+
+
+@pytest.mark.parametrize("start", ["previous", "kmeans"])
+def test_previous_start_carries_the_assignments_that_made_the_priors(start):
+    # no Gibbs sweep at all (gibbs=0): each round's state is its chain's start, so with "previous" round 1
+    # holds exactly round 0's clusters (same ids), and with a k-means restart it holds freshly numbered ones
+    torch.set_num_threads(1)
+    g = torch.Generator().manual_seed(1)
+    y = torch.arange(300) % 3
+    x = ((torch.rand(3, 784, generator=g) > 0.7).float()[y] * 0.9 + 0.05 * torch.rand(300, 784, generator=g))
+    cfg = Config(latent=2, hidden=16, k=3, rounds=2, n_shown=40, gibbs_start=start)
+    model, _ = clusters.mutual_learning(x[:200], y[:200].numpy(), x[200:], y[200:].numpy(), cfg, epochs=1,
+                                        gibbs=0, seed=0, tsne=False)
+    same = torch.equal(model.shown_cluster[1, 0], model.shown_cluster[0, 0])
+    assert same == (start == "previous")
+
+
+def test_an_unknown_gibbs_start_is_an_error():
+    with pytest.raises(ValueError, match="gibbs_start"):
+        Config(gibbs_start="best")
