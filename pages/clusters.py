@@ -49,7 +49,11 @@ c1.markdown(f"**Held-out test digits** ({m['test_digits']}): accuracy **{m['test
             f"{m['test_ari_last']:.3f} (the last Gibbs state, clusters matched to digits by the Hungarian algorithm).")
 if bench:
     sm = bench["summary"]
+    gains = {r["seed"]: r["rounds"][-1]["test_accuracy"] - r["rounds"][0]["test_accuracy"] for r in bench["runs"]}
     verdict = ("above round 0 on every seed" if sm["above_round0_every_seed"] else "**not** above round 0 on every seed")
+    small = {seed: g for seed, g in gains.items() if 0 <= g < 0.005}
+    if sm["above_round0_every_seed"] and small:
+        verdict += " (on seed " + ", ".join(f"{seed} by only {g:+.4f}" for seed, g in small.items()) + ": next to nothing)"
     c1.caption(f"Over {len(bench['runs'])} seeds (`{bench['command']}`): round 0 {sm['round0_mean']:.3f}, round "
                f"{len(bench['runs'][0]['rounds']) - 1} {sm['last_mean']:.3f} (worst seed {sm['last_min']:.3f}), "
                f"{verdict}; scikit-learn's variational Bayesian GMM on the same latents {sm['sklearn_last_mean']:.3f}. "
