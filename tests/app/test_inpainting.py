@@ -218,3 +218,23 @@ def test_benchmark_note_says_where_the_exact_sampler_loses_and_whether_its_chain
     assert "had not all mixed" in inpaint_results.benchmark_note("hmc")
     path.write_text("[]")  # an older format, or no file: no note rather than an error
     assert inpaint_results.benchmark_note("hmc") is None
+
+
+def test_benchmark_note_says_why_from_the_blur_benchmark(tmp_path, monkeypatch):
+    from ui import inpaint_results
+
+    sampler, blur = tmp_path / "inpainting.json", tmp_path / "inpainting_blur.json"
+    monkeypatch.setattr(inpaint_results, "SAMPLER_BENCH", sampler)
+    monkeypatch.setattr(inpaint_results, "BLUR_BENCH", blur)
+    sampler.write_text(json.dumps({
+        "summary": {"hmc": {"settings": 1, "settings_at_or_above_pseudo_gibbs": 0, "acceptance_min": 0.7,
+                            "losses": ["omniglot top half"]}},
+        "records": [{"dataset": "omniglot", "mask": "top half", "warm_start": 0, "kernel": "hmc", "n_images": 200,
+                     "rhat_median": 1.05, "gain_vs_pseudo_gibbs": -0.02, "p_bonferroni": 0.05}]}))
+    assert "Why" not in inpaint_results.benchmark_note("hmc")  # no blur file: the rest of the note stands
+    row = {"dataset": "omniglot", "mask": "top half"}
+    blur.write_text(json.dumps({"rows": [{**row, "kernel": "hmc", "f1_single_draw": 0.193, "ink_ratio": 0.174},
+                                         {**row, "kernel": "pseudo", "f1_single_draw": 0.203, "ink_ratio": 0.407}]}))
+    note = inpaint_results.benchmark_note("hmc")
+    assert "one draw scores F1 0.193 against pseudo-Gibbs's 0.203" in note
+    assert "keeps 17% of the true ink against pseudo-Gibbs's 41%" in note
