@@ -27,6 +27,13 @@ def machine(load_at_start: tuple[float, ...]) -> dict:
             "date": time.strftime("%Y-%m-%d %H:%M %Z")}
 
 
+def machine_line(m: dict) -> str:
+    """``machine()``'s record as a report's last line."""
+    return (f"Machine: {m['platform']}, torch {m['torch']}, {m['cpu_count']} CPUs; load average (1 / 5 / 15 min) "
+            f"{' / '.join(f'{v:g}' for v in m['load_average_at_start'])} at the start, "
+            f"{' / '.join(f'{v:g}' for v in m['load_average_at_end'])} at the end; {m['date']}.")
+
+
 def median_ms(fn, repeats: int = 5) -> float:
     """Median wall time of ``fn()`` over ``repeats`` calls, in milliseconds (0.1 ms)."""
     times = []

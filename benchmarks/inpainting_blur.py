@@ -26,10 +26,9 @@ import os
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
-from benchmarks.common import machine, write_results
+from benchmarks.common import machine, machine_line, write_results
 from benchmarks.inpainting import MASKS, make_masks, method_name
 from dgm_core import metrics, pretrained
 from dgm_core.data import load_images
@@ -53,9 +52,9 @@ def one(vae, x: torch.Tensor, mask: torch.Tensor, kernel: str, steps: int) -> di
     res = run_gibbs(vae, x, mask, metropolis=kernel != "pseudo", kernel=kernel, n_steps=steps, chains=1,
                     burn_in=burn_in, seed=0, init="noise", warm_start=0, on_state=keep)
     missing = ~mask.expand_as(x)
-    mean, truth = res.mean, x
+    mean = res.mean
     ink_pred = ((mean > 0.5) & missing).flatten(1).sum(1).float()
-    ink_true = ((truth > 0.5) & missing).flatten(1).sum(1).float()
+    ink_true = ((x > 0.5) & missing).flatten(1).sum(1).float()
     grey = (((mean > 0.2) & (mean < 0.8)) & missing).flatten(1).sum(1).float() / missing.flatten(1).sum(1)
     return {"method": method_name(kernel), "kernel": kernel,
             "f1_averaged": round(float(metrics.f1_missing(mean, x, mask).mean()), 4),
@@ -64,12 +63,6 @@ def one(vae, x: torch.Tensor, mask: torch.Tensor, kernel: str, steps: int) -> di
             "grey_share": round(float(grey.mean()), 4),
             "acceptance": round(float(res.diagnostics["accepted"][burn_in:].float().mean()), 4),
             "seconds": round(time.perf_counter() - t0, 1)}
-
-
-def machine_line(m: dict) -> str:
-    return (f"Machine: {m['platform']}, torch {m['torch']}, {m['cpu_count']} CPUs; load average (1 / 5 / 15 min) "
-            f"{' / '.join(map(str, m['load_average_at_start']))} at the start, "
-            f"{' / '.join(map(str, m['load_average_at_end']))} at the end; {m['date']}.")
 
 
 def report(rec: dict) -> str:

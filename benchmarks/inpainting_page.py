@@ -25,7 +25,7 @@ from pathlib import Path
 
 import torch
 
-from benchmarks.common import machine, write_results
+from benchmarks.common import machine, machine_line, write_results
 from dgm_core import masks, pretrained
 from dgm_core.data import available, load_images
 from dgm_core.device import generator, set_threads
@@ -125,9 +125,7 @@ def report(rec: dict) -> str:
     for ds, r in rec["datasets"].items():
         lines.append(f"- {DATASETS[ds]}: " + ", ".join(f"{k} {v:.3f}" for k, v in r["core_s"].items())
                      + (f"; skipped: {'; '.join(r['skipped'])}" if r["skipped"] else ""))
-    lines += ["", f"Machine: {m['platform']}, torch {m['torch']}, {m['cpu_count']} CPUs; load average (1 / 5 / 15 min) "
-              f"{' / '.join(f'{v:g}' for v in m['load_average_at_start'])} at the start, "
-              f"{' / '.join(f'{v:g}' for v in m['load_average_at_end'])} at the end; {m['date']}.", ""]
+    lines += ["", machine_line(m), ""]
     return "\n".join(lines)
 
 

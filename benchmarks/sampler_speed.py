@@ -23,7 +23,7 @@ from pathlib import Path
 
 import torch
 
-from benchmarks.common import machine, write_results
+from benchmarks.common import machine, machine_line, write_results
 from dgm_core import masks, pretrained
 from dgm_core.data import DatasetNotFoundError, load_images
 from dgm_core.device import generator, set_threads
@@ -80,9 +80,7 @@ def report(rec: dict) -> str:
         "<= 0.3 s, ratio <= 1.2). Pseudo-Gibbs's ESS is of a chain that does not target the model's conditional; "
         "a chain whose z never moves still has a positive ESS of log p(x, z), from its x redraws alone: read it "
         "with the acceptance.", "",
-        f"Machine: {m['platform']}, torch {m['torch']}, {m['cpu_count']} CPUs; load average (1 / 5 / 15 min) "
-        f"{' / '.join(f'{v:g}' for v in m['load_average_at_start'])} at the start, "
-        f"{' / '.join(f'{v:g}' for v in m['load_average_at_end'])} at the end; {m['date']}.", ""])
+        machine_line(m), ""])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -100,43 +100,46 @@ def benchmark() -> dict | None:
     return json.loads(RESULTS.read_text()) if RESULTS.exists() else None
 
 
-def variants() -> pd.DataFrame | None:
-    """One row per network and Gibbs start that ``bench vae_gmm`` measured (benchmarks/results/vae_gmm*.json,
-    the shipped recipe's first): test accuracy of round 0 and of the last round, mean over seeds, the gain
-    of mutual learning on each seed, the worst seed, scikit-learn's BGM on the last round's codes."""
-    rows = []
-    for path in sorted(RESULTS.parent.glob("vae_gmm*.json"), key=lambda p: (p != RESULTS, p.name)):
+def seed_gains(bench: dict) -> dict[int, float]:
+    """Seed -> last round's test accuracy minus round 0's, from a ``bench vae_gmm`` record."""
+    return {r["seed"]: r["rounds"][-1]["test_accuracy"] - r["rounds"][0]["test_accuracy"] for r in bench["runs"]}
+
+
+def variants() -> tuple[pd.DataFrame, str] | None:
+    """Every network and Gibbs start that ``bench vae_gmm`` measured (benchmarks/results/vae_gmm*.json, the
+    shipped recipe's first), as a table and one sentence on what it shows; None before any has run."""
+    paths = sorted(RESULTS.parent.glob("vae_gmm*.json"), key=lambda p: (p != RESULTS, p.name))
+    return _variants(tuple((str(p), p.stat().st_mtime) for p in paths))
+
+
+@st.cache_data(show_spinner=False, max_entries=2)
+def _variants(files: tuple[tuple[str, float], ...]) -> tuple[pd.DataFrame, str] | None:
+    """``variants`` for these files (path, mtime): read again only when one of them changes."""
+    rows, said = [], []
+    for path, _ in files:
         try:
-            d = json.loads(path.read_text())
-            runs, sm = d["runs"], d["summary"]
-            gains = [r["rounds"][-1]["test_accuracy"] - r["rounds"][0]["test_accuracy"] for r in runs]
-            rows.append({"VAE": d.get("network", "784-256-12"),
-                         "Gibbs start (rounds ≥ 1)": {"previous": "previous round's clusters"}.get(
-                             d.get("gibbs_start", "kmeans"), "k-means afresh"),
-                         "shipped": path == RESULTS, "seeds": len(runs), "round 0": sm["round0_mean"],
-                         "last round": sm["last_mean"], "worst seed, last round": sm["last_min"],
-                         "gain per seed": ", ".join(f"{g:+.3f}" for g in gains),
-                         "scikit-learn BGM, last round": sm["sklearn_last_mean"], "command": d["command"]})
+            d = json.loads(Path(path).read_text())
+            sm, gains = d["summary"], list(seed_gains(d).values())
+            start = {"previous": "previous round's clusters"}.get(d.get("gibbs_start", "kmeans"), "k-means afresh")
         except (OSError, KeyError, IndexError, TypeError, ValueError):
             continue
-    return pd.DataFrame(rows) if rows else None
-
-
-def variants_lesson(tried: pd.DataFrame) -> str:
-    """What the variants table says, in words, from its own numbers."""
-    out = []
-    for _, r in tried.iterrows():
-        gains = [float(g) for g in r["gain per seed"].split(", ")]
+        shipped = Path(path) == RESULTS
+        rows.append({"VAE": d.get("network", "784-256-12"), "Gibbs start (rounds ≥ 1)": start, "shipped": shipped,
+                     "seeds": len(gains), "round 0": sm["round0_mean"], "last round": sm["last_mean"],
+                     "worst seed, last round": sm["last_min"], "gain per seed": ", ".join(f"{g:+.3f}" for g in gains),
+                     "scikit-learn BGM, last round": sm["sklearn_last_mean"], "command": d["command"]})
+        what = (f"{rows[-1]['VAE']} with {start}" + (" (shipped)" if shipped else "")
+                + f": round 0 {sm['round0_mean']:.3f}, last round {sm['last_mean']:.3f}")
         worse = sum(g < 0 for g in gains)
-        what = (f"{r['VAE']} with {r['Gibbs start (rounds ≥ 1)']}" + (" (shipped)" if r["shipped"] else "")
-                + f": round 0 {r['round 0']:.3f}, last round {r['last round']:.3f}")
         if worse:
             what += f", mutual learning lowered the accuracy on {worse} of {len(gains)} seeds"
         elif min(gains) < 0.005:
             what += f", mutual learning added little on at least one seed ({min(gains):+.3f})"
-        out.append(what)
-    return ("; ".join(out) + ". Compare round 0 across rows for what the network does, and the gains within a "
-            "row for what mutual learning adds.")
+        said.append(what)
+    if not rows:
+        return None
+    return pd.DataFrame(rows), ("; ".join(said) + ". Compare round 0 across rows for what the network does, and "
+                                "the gains within a row for what mutual learning adds.")
 
 
 def strip(images: np.ndarray) -> torch.Tensor:
