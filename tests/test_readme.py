@@ -137,16 +137,14 @@ def blocks(text: str) -> tuple[list[dict[str, str]], str]:
     ``text`` is what is checked: the block's lines but its ``- Source:`` and ``- Rerun:`` lines."""
     out, outside, current = [], [], None
     for line in text.splitlines():
-        if line.startswith("#"):
+        if line.startswith("### "):
+            current = {"title": line[4:], "text": [], "source": "", "rerun": ""}
+            out.append(current)
+        elif line.startswith("#"):
             current = None
-            if line.startswith("### "):
-                current = {"title": line[4:], "text": [], "source": "", "rerun": ""}
-                out.append(current)
-            else:
-                outside.append(line)
-        if current is None:
-            if not line.startswith("#"):
-                outside.append(line)
+            outside.append(line)
+        elif current is None:
+            outside.append(line)
         elif line.startswith("- Source:"):
             current["source"] = line
         elif line.startswith("- Rerun:"):
@@ -241,3 +239,81 @@ def test_a_hand_edited_figure_fails():
             assert check_block({**block, "text": edited}), f"editing {text[m.start():m.end()]!r} in {block['title']!r} went unnoticed"
             caught += 1
         assert caught, f"no edit in {block['title']!r} was caught"
+
+
+# --- the README ------------------------------------------------------------------------------------
+
+README_TEXT = README.read_text(encoding="utf-8")
+PAPERS_HEADING = "## Papers, pages, code"
+
+
+def _table_under(text: str, heading: str) -> list[dict[str, str]]:
+    """The rows of the first table after ``heading``, as {column: cell}."""
+    lines = text.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.startswith(heading)), None)
+    if start is None:
+        return []
+    table = []
+    for line in lines[start + 1:]:
+        if line.startswith("## "):
+            break
+        if line.startswith("|"):
+            table.append(line)
+        elif table:
+            break
+    cells = [[c.strip() for c in line.strip().strip("|").split("|")] for line in table]
+    return [dict(zip(cells[0], row)) for row in cells[2:]]
+
+
+PAPER_ROWS = _table_under(README_TEXT, PAPERS_HEADING)
+PAPER_IDS = [" ".join(re.findall(r"abs/([\d.]+)", r["paper"])) or r["paper"][:30] for r in PAPER_ROWS]
+
+
+def paths_in(cell: str) -> list[str]:
+    """Repository paths a cell names: link targets that are not URLs, and backticked paths."""
+    links = [t for t in re.findall(r"\]\(([^)]+)\)", cell) if not t.startswith("http")]
+    return links + [c for c in re.findall(r"`([^`]+)`", cell) if "/" in c or c.endswith(".py")]
+
+
+def test_the_readme_is_a_short_read():
+    assert len(README_TEXT.encode("utf-8")) < 10_000
+
+
+def test_the_two_commands_are_on_the_first_screen():
+    """The first code block, within the first 40 lines, is exactly `make run` and `make test`, and the
+    Makefile has both targets."""
+    head = README_TEXT.splitlines()[:40]
+    start = next(i for i, line in enumerate(head) if line.startswith("```"))
+    end = next(i for i in range(start + 1, len(head)) if head[i].startswith("```"))
+    commands = [line.split("#")[0].strip() for line in head[start + 1:end] if line.strip()]
+    assert commands == ["make run", "make test"]
+    makefile = (ROOT / "Makefile").read_text()
+    for target in ("run", "test"):
+        assert re.search(rf"^{target}:", makefile, re.M), f"the Makefile has no {target!r} target"
+
+
+def test_the_paper_table_has_its_columns():
+    assert PAPER_ROWS, f"no table under {PAPERS_HEADING!r} in README.md"
+    assert list(PAPER_ROWS[0]) == ["paper", "page", "`dgm_core`", "benchmark"]
+
+
+@pytest.mark.parametrize("row", PAPER_ROWS, ids=PAPER_IDS)
+def test_every_path_of_the_paper_table_exists(row):
+    pages, code = paths_in(row["page"]), paths_in(row["`dgm_core`"])
+    benches = re.findall(r"`bench (\w+)`", row["benchmark"])
+    assert pages and all(p.startswith("pages/") for p in pages), row["page"]
+    assert code and all(p.startswith("dgm_core/") for p in code), row["`dgm_core`"]
+    assert benches, row["benchmark"]
+    missing = [p for p in pages + code if not (ROOT / p).is_file()]
+    missing += [f"benchmarks/{b}.py" for b in benches if not (ROOT / "benchmarks" / f"{b}.py").is_file()]
+    assert missing == []
+
+
+@pytest.mark.parametrize("row", PAPER_ROWS, ids=PAPER_IDS)
+def test_every_paper_of_the_table_is_named_by_its_code(row):
+    """Each arXiv id in a row's paper cell is named in one of the row's dgm_core files (its header)."""
+    ids = re.findall(r"arxiv\.org/abs/(\d{4}\.\d{4,5})", row["paper"])
+    assert ids, row["paper"]
+    files = [ROOT / p for p in paths_in(row["`dgm_core`"])]
+    code = " ".join(f.read_text(encoding="utf-8") for f in files if f.is_file())  # a missing one fails above
+    assert [i for i in ids if i not in code] == []
