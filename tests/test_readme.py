@@ -1,11 +1,15 @@
-"""Every number in the README's "Measured figures" table is read from the file its row names.
+"""Every figure in docs/RESULTS.md (and the figures docs/DEPLOY.md quotes) is read from the file its
+block names; the README stays a two-minute read whose paper table points at files that exist.
 
-The table under the heading ``## Measured figures`` has the columns ``what | figure | source |
-command``. ``source`` names one or more committed files in backticks: ``pretrained/<name>.json`` (a
-model card) or ``benchmarks/results/<name>.json``, or that benchmark's ``.md`` report when it writes
-no JSON. This test reads only committed files (no data, no model run), so it passes on a fresh clone.
+docs/RESULTS.md is made of blocks, one per ``### `` heading, each ending at the next heading. A block
+names its files on a line ``- Source: `a`, `b` `` (``pretrained/<name>.json``, a model card, or
+``benchmarks/results/<name>.json``, or that benchmark's ``.md`` report when it writes no JSON) and its
+command on a line ``- Rerun: `...` ``. Every number of the block outside those two lines (its heading,
+tables and sentences) is checked against its files; text outside the blocks holds no number. A block
+of docs/DEPLOY.md with a ``- Source:`` line is checked the same way. This test reads only committed
+files (no data, no model run), so it passes on a fresh clone.
 
-Rules, for the ``what`` and ``figure`` cells of every row:
+Rules, for every number checked:
 
 - Text in backticks (code, paths, commands) is skipped; every other number is checked.
 - A number is found when some number in the source files rounds to it at the precision written:
@@ -21,11 +25,11 @@ Rules, for the ``what`` and ``figure`` cells of every row:
 - A version with two or more dots (``0.1.3``) must occur verbatim in a source file.
 - Numbers in a source file: every JSON number, and the numbers written inside JSON strings
   (``"hole": "10x15"`` gives 10 and 15; hex digests are skipped); in a ``.md`` source, every number
-  in its text, by the same reading as the README's (a percentage there counts as itself and as a
+  in its text, by the same reading as the documents' (a percentage there counts as itself and as a
   fraction).
 
-So a number edited by hand in the README fails here unless the edit happens to equal another figure
-of the same file; ``test_a_hand_edited_figure_fails`` checks that on the real table.
+So a number edited by hand fails here unless the edit happens to equal another figure of the same
+file; ``test_a_hand_edited_figure_fails`` checks that on the real blocks.
 """
 from __future__ import annotations
 
@@ -38,7 +42,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
-HEADING = "## Measured figures"
+RESULTS = ROOT / "docs" / "RESULTS.md"
+DEPLOY = ROOT / "docs" / "DEPLOY.md"
 SOURCE_PATH = re.compile(r"^(?:pretrained/[\w.-]+\.json|benchmarks/results/[\w.-]+\.(?:json|md))$")
 
 VERSION = re.compile(r"(?<![\w.])\d+(?:\.\d+){2,}(?![\w.]*\d)")
@@ -123,40 +128,39 @@ def missing_numbers(cell: str, sources: list[Path]) -> list[str]:
     return missing
 
 
-# --- reading the table -----------------------------------------------------------------------------
+# --- reading the blocks ----------------------------------------------------------------------------
 
 
-def _cells(line: str) -> list[str]:
-    return [c.strip() for c in line.strip().strip("|").split("|")]
+def blocks(text: str) -> tuple[list[dict[str, str]], str]:
+    """The ``### `` blocks of a document as {title, text, source, rerun}, and the text outside them.
+
+    ``text`` is what is checked: the block's lines but its ``- Source:`` and ``- Rerun:`` lines."""
+    out, outside, current = [], [], None
+    for line in text.splitlines():
+        if line.startswith("### "):
+            current = {"title": line[4:], "text": [], "source": "", "rerun": ""}
+            out.append(current)
+        elif line.startswith("#"):
+            current = None
+            outside.append(line)
+        elif current is None:
+            outside.append(line)
+        elif line.startswith("- Source:"):
+            current["source"] = line
+        elif line.startswith("- Rerun:"):
+            current["rerun"] = line
+        else:
+            current["text"].append(line)
+    return [{**b, "text": "\n".join(b["text"])} for b in out], "\n".join(outside)
 
 
-def figure_rows(readme: str) -> list[dict[str, str]]:
-    """The rows of the first table after the ``## Measured figures`` heading, as {column: cell}."""
-    lines = readme.splitlines()
-    start = next((i for i, line in enumerate(lines) if line.startswith(HEADING)), None)
-    if start is None:
-        return []
-    table = []
-    for line in lines[start + 1:]:
-        if line.startswith("## "):
-            break
-        if line.startswith("|"):
-            table.append(line)
-        elif table:
-            break
-    if len(table) < 3:
-        return []
-    header = _cells(table[0])
-    return [dict(zip(header, _cells(line))) for line in table[2:]]
+def sources(block: dict[str, str]) -> list[str]:
+    return re.findall(r"`([^`]+)`", block["source"])
 
 
-def sources(row: dict[str, str]) -> list[str]:
-    return re.findall(r"`([^`]+)`", row["source"])
-
-
-def check_row(row: dict[str, str], root: Path = ROOT) -> list[str]:
-    """Problems with one row, as sentences (empty when every number is found)."""
-    names = sources(row)
+def check_block(block: dict[str, str], root: Path = ROOT) -> list[str]:
+    """Problems with one block, as sentences (empty when every number is found)."""
+    names = sources(block)
     problems = [f"source {n!r} is not a model card or a benchmark result" for n in names if not SOURCE_PATH.match(n)]
     problems += [f"source {n!r} does not exist" for n in names if not (root / n).is_file()]
     if not names:
@@ -164,25 +168,36 @@ def check_row(row: dict[str, str], root: Path = ROOT) -> list[str]:
     if problems:
         return problems
     paths = [root / n for n in names]
-    if not _numbers(re.sub(r"`[^`]*`", " ", row["figure"])):
-        problems.append("the figure cell holds no number")
-    for column in ("what", "figure"):
-        for n in missing_numbers(row[column], paths):
-            problems.append(f"{column}: {n!r} is not in {', '.join(names)}")
+    if not _numbers(re.sub(r"`[^`]*`", " ", block["text"])):
+        problems.append("the block holds no number")
+    for n in missing_numbers(block["text"], paths):
+        problems.append(f"{n!r} is not in {', '.join(names)}")
     return problems
 
 
-ROWS = figure_rows(README.read_text(encoding="utf-8"))
+RESULT_BLOCKS, RESULTS_OUTSIDE = blocks(RESULTS.read_text(encoding="utf-8"))
+DEPLOY_BLOCKS = [b for b in blocks(DEPLOY.read_text(encoding="utf-8"))[0] if b["source"]]
+CHECKED = [("RESULTS", b) for b in RESULT_BLOCKS] + [("DEPLOY", b) for b in DEPLOY_BLOCKS]
 
 
-def test_the_table_has_the_agreed_columns_and_rows():
-    assert ROWS, f"no table under {HEADING!r} in README.md"
-    assert list(ROWS[0]) == ["what", "figure", "source", "command"]
+def test_every_results_block_names_its_files_and_its_command():
+    assert RESULT_BLOCKS, "no ### block in docs/RESULTS.md"
+    for block in RESULT_BLOCKS:
+        assert sources(block), f"{block['title']!r} names no source"
+        assert "`" in block["rerun"], f"{block['title']!r} gives no command to rerun"
 
 
-@pytest.mark.parametrize("row", ROWS, ids=[r["what"][:40] for r in ROWS])
-def test_every_number_of_a_row_is_in_its_source(row):
-    assert check_row(row) == []
+def test_results_holds_no_figure_outside_a_block():
+    assert _numbers(re.sub(r"`[^`]*`", " ", RESULTS_OUTSIDE)) == []
+
+
+def test_deploy_quotes_its_figures_from_a_source():
+    assert DEPLOY_BLOCKS, "no block with a '- Source:' line in docs/DEPLOY.md"
+
+
+@pytest.mark.parametrize("doc, block", CHECKED, ids=[f"{d}: {b['title'][:40]}" for d, b in CHECKED])
+def test_every_number_of_a_block_is_in_its_source(doc, block):
+    assert check_block(block) == []
 
 
 # --- the rules themselves --------------------------------------------------------------------------
@@ -207,20 +222,98 @@ def test_numbers_glued_to_words_are_read_without_a_sign():
 
 
 def test_a_hand_edited_figure_fails():
-    """Raise the last digit of each number of each figure cell, one at a time, in a copy of the row:
-    the row must fail unless the edited number is itself a figure of the same source file."""
-    for row in ROWS:
-        paths = [ROOT / n for n in sources(row)]
+    """Raise the last digit of each number of each block, one at a time, in a copy of the block: the
+    block must fail unless the edited number is itself a figure of the same source file."""
+    for _, block in CHECKED:
+        paths = [ROOT / n for n in sources(block)]
         values = set().union(*(_source_values(p)[0] for p in paths))
-        masked = re.sub(r"`[^`]*`", lambda m: "#" * len(m.group(0)), row["figure"])
+        text = block["text"]
+        masked = re.sub(r"`[^`]*`", lambda m: "#" * len(m.group(0)), text)
         caught = 0
         for m in NUMBER.finditer(VERSION.sub(lambda v: "#" * len(v.group(0)), masked)):
             i = m.start("int") + len(m.group("int")) + len(m.group("frac") or "") - 1  # last digit
-            figure = row["figure"]
-            edited = figure[:i] + str((int(figure[i]) + 1) % 10) + figure[i + 1:]
+            edited = text[:i] + str((int(text[i]) + 1) % 10) + text[i + 1:]
             again = _numbers(f" {edited[m.start():m.end()]} ")
             if again and _found(again[0], values):
                 continue  # the edit happens to equal another figure of the file
-            assert check_row({**row, "figure": edited}), f"editing {figure!r} into {edited!r} went unnoticed"
+            assert check_block({**block, "text": edited}), f"editing {text[m.start():m.end()]!r} in {block['title']!r} went unnoticed"
             caught += 1
-        assert caught, f"no edit of {row['figure']!r} was caught"
+        assert caught, f"no edit in {block['title']!r} was caught"
+
+
+# --- the README ------------------------------------------------------------------------------------
+
+README_TEXT = README.read_text(encoding="utf-8")
+PAPERS_HEADING = "## Papers, pages, code"
+
+
+def _table_under(text: str, heading: str) -> list[dict[str, str]]:
+    """The rows of the first table after ``heading``, as {column: cell}."""
+    lines = text.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.startswith(heading)), None)
+    if start is None:
+        return []
+    table = []
+    for line in lines[start + 1:]:
+        if line.startswith("## "):
+            break
+        if line.startswith("|"):
+            table.append(line)
+        elif table:
+            break
+    cells = [[c.strip() for c in line.strip().strip("|").split("|")] for line in table]
+    return [dict(zip(cells[0], row)) for row in cells[2:]]
+
+
+PAPER_ROWS = _table_under(README_TEXT, PAPERS_HEADING)
+PAPER_IDS = [" ".join(re.findall(r"abs/([\d.]+)", r["paper"])) or r["paper"][:30] for r in PAPER_ROWS]
+
+
+def paths_in(cell: str) -> list[str]:
+    """Repository paths a cell names: link targets that are not URLs, and backticked paths."""
+    links = [t for t in re.findall(r"\]\(([^)]+)\)", cell) if not t.startswith("http")]
+    return links + [c for c in re.findall(r"`([^`]+)`", cell) if "/" in c or c.endswith(".py")]
+
+
+def test_the_readme_is_a_short_read():
+    assert len(README_TEXT.encode("utf-8")) < 10_000
+
+
+def test_the_two_commands_are_on_the_first_screen():
+    """The first code block, within the first 40 lines, is exactly `make run` and `make test`, and the
+    Makefile has both targets."""
+    head = README_TEXT.splitlines()[:40]
+    start = next(i for i, line in enumerate(head) if line.startswith("```"))
+    end = next(i for i in range(start + 1, len(head)) if head[i].startswith("```"))
+    commands = [line.split("#")[0].strip() for line in head[start + 1:end] if line.strip()]
+    assert commands == ["make run", "make test"]
+    makefile = (ROOT / "Makefile").read_text()
+    for target in ("run", "test"):
+        assert re.search(rf"^{target}:", makefile, re.M), f"the Makefile has no {target!r} target"
+
+
+def test_the_paper_table_has_its_columns():
+    assert PAPER_ROWS, f"no table under {PAPERS_HEADING!r} in README.md"
+    assert list(PAPER_ROWS[0]) == ["paper", "page", "`dgm_core`", "benchmark"]
+
+
+@pytest.mark.parametrize("row", PAPER_ROWS, ids=PAPER_IDS)
+def test_every_path_of_the_paper_table_exists(row):
+    pages, code = paths_in(row["page"]), paths_in(row["`dgm_core`"])
+    benches = re.findall(r"`bench (\w+)`", row["benchmark"])
+    assert pages and all(p.startswith("pages/") for p in pages), row["page"]
+    assert code and all(p.startswith("dgm_core/") for p in code), row["`dgm_core`"]
+    assert benches, row["benchmark"]
+    missing = [p for p in pages + code if not (ROOT / p).is_file()]
+    missing += [f"benchmarks/{b}.py" for b in benches if not (ROOT / "benchmarks" / f"{b}.py").is_file()]
+    assert missing == []
+
+
+@pytest.mark.parametrize("row", PAPER_ROWS, ids=PAPER_IDS)
+def test_every_paper_of_the_table_is_named_by_its_code(row):
+    """Each arXiv id in a row's paper cell is named in one of the row's dgm_core files (its header)."""
+    ids = re.findall(r"arxiv\.org/abs/(\d{4}\.\d{4,5})", row["paper"])
+    assert ids, row["paper"]
+    files = [ROOT / p for p in paths_in(row["`dgm_core`"])]
+    code = " ".join(f.read_text(encoding="utf-8") for f in files if f.is_file())  # a missing one fails above
+    assert [i for i in ids if i not in code] == []
