@@ -2,11 +2,12 @@
 
 Nowozin, Cseke & Tomioka, "f-GAN", arXiv 1606.00709; Arjovsky, Chintala & Bottou, "Wasserstein GAN",
 arXiv 1701.07875; Petzka, Fischer & Lukovnikov, "On the regularization of Wasserstein GANs", arXiv
-1709.08894. The sweep is read from benchmarks/results/critics.json (dgm_core.demos.critics); figures and
+1709.08894. The sweep is read from benchmarks/results/critics.json (dgm_core.results.critics); figures and
 the live-retrain fragment are ui.critics_view.
 """
 import streamlit as st
 
+from dgm_core import results
 from dgm_core.demos import critics as demo
 from ui import critics_view as v
 from ui.pages import setup_page
@@ -31,8 +32,8 @@ st.markdown(
     "the **Wasserstein-1** distance with a one-sided Lipschitz penalty (Petzka et al.).")
 
 try:
-    sw: demo.Sweep | None = v.sweep()
-except demo.SweepError as e:
+    sw: results.CriticsSweep | None = results.critics()
+except results.ResultsError as e:
     st.error(str(e))
     sw = None
 
@@ -51,7 +52,7 @@ with c_sweep:
             f"penalty weight {cfg['penalty_weight']:g} for Wasserstein) at one θ, then evaluated on "
             f"{int(cfg['eval_n'])} fresh points of each distribution; seed {sw.seed}. Dashed: the true values. "
             f"The whole sweep took {sw.seconds:.0f} s on one CPU thread: `{sw.command}` writes "
-            f"`{demo.SWEEP_SOURCE}`. The dotted line is the θ of the slider.")
+            f"`{results.source('critics')}`. The dotted line is the θ of the slider.")
 with c_samples:
     st.plotly_chart(v.samples_figure(theta), key=P + "samples_fig")
     st.caption("P is the data; Q_θ is what a generator with a single parameter θ makes. Both put x₂ uniform "

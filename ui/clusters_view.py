@@ -2,21 +2,17 @@
 dgm_core.demos.clusters, the model dgm_core.models.vae_gmm."""
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 import torch
 
-from dgm_core import data
+from dgm_core import data, results
 from dgm_core.demos import clusters
 from ui.vae_view import selected_indices as selected_rows  # noqa: F401 - the page's selection reader
 
 MODEL = "vae-gmm-mnist"
-RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "vae_gmm.json"
 # Okabe & Ito's 8 colour-blind-safe colours plus two greys-free extras: one colour per digit / cluster
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000",
            "#8C564B", "#7F7F7F", "#17BECF", "#BCBD22"]
@@ -95,39 +91,26 @@ def real_digits(split: str, n: int) -> np.ndarray | None:
     return data.load_images("mnist", split, limit=n).x[:, 0].numpy()
 
 
-def benchmark() -> dict | None:
+def benchmark() -> results.VaeGmm | None:
     """benchmarks/results/vae_gmm.json (bench vae_gmm), or None before it has run."""
-    return json.loads(RESULTS.read_text()) if RESULTS.exists() else None
-
-
-def seed_gains(bench: dict) -> dict[int, float]:
-    """Seed -> last round's test accuracy minus round 0's, from a ``bench vae_gmm`` record."""
-    return {r["seed"]: r["rounds"][-1]["test_accuracy"] - r["rounds"][0]["test_accuracy"] for r in bench["runs"]}
+    try:
+        return results.vae_gmm()
+    except results.ResultsError:
+        return None
 
 
 def variants() -> tuple[pd.DataFrame, str] | None:
     """Every network and Gibbs start that ``bench vae_gmm`` measured (benchmarks/results/vae_gmm*.json, the
     shipped recipe's first), as a table and one sentence on what it shows; None before any has run."""
-    paths = sorted(RESULTS.parent.glob("vae_gmm*.json"), key=lambda p: (p != RESULTS, p.name))
-    return _variants(tuple((str(p), p.stat().st_mtime) for p in paths))
-
-
-@st.cache_data(show_spinner=False, max_entries=2)
-def _variants(files: tuple[tuple[str, float], ...]) -> tuple[pd.DataFrame, str] | None:
-    """``variants`` for these files (path, mtime): read again only when one of them changes."""
     rows, said = [], []
-    for path, _ in files:
-        try:
-            d = json.loads(Path(path).read_text())
-            sm, gains = d["summary"], list(seed_gains(d).values())
-            start = {"previous": "previous round's clusters"}.get(d.get("gibbs_start", "kmeans"), "k-means afresh")
-        except (OSError, KeyError, IndexError, TypeError, ValueError):
-            continue
-        shipped = Path(path) == RESULTS
-        rows.append({"VAE": d.get("network", "784-256-12"), "Gibbs start (rounds ≥ 1)": start, "shipped": shipped,
+    for name, d in results.vae_gmm_variants():
+        sm, gains = d.summary, list(d.seed_gains.values())
+        start = {"previous": "previous round's clusters"}.get(d.gibbs_start, "k-means afresh")
+        shipped = name == "vae_gmm"
+        rows.append({"VAE": d.network, "Gibbs start (rounds ≥ 1)": start, "shipped": shipped,
                      "seeds": len(gains), "round 0": sm["round0_mean"], "last round": sm["last_mean"],
                      "worst seed, last round": sm["last_min"], "gain per seed": ", ".join(f"{g:+.3f}" for g in gains),
-                     "scikit-learn BGM, last round": sm["sklearn_last_mean"], "command": d["command"]})
+                     "scikit-learn BGM, last round": sm["sklearn_last_mean"], "command": d.command})
         what = (f"{rows[-1]['VAE']} with {start}" + (" (shipped)" if shipped else "")
                 + f": round 0 {sm['round0_mean']:.3f}, last round {sm['last_mean']:.3f}")
         worse = sum(g < 0 for g in gains)

@@ -1,8 +1,8 @@
 """The critics page's loader, figures and live-retrain panel (squared Hellinger vs Wasserstein).
 
 Nowozin et al., "f-GAN", arXiv 1606.00709; Arjovsky et al., "Wasserstein GAN", arXiv 1701.07875; Petzka
-et al., arXiv 1709.08894 (one-sided Lipschitz penalty). The computing is dgm_core.demos.critics: the sweep
-is read from benchmarks/results/critics.json, the retrain runs live in a fragment with a progress bar.
+et al., arXiv 1709.08894 (one-sided Lipschitz penalty). The computing is dgm_core.demos.critics, the sweep
+dgm_core.results.critics; the retrain runs live in a fragment with a progress bar.
 Colours: Okabe-Ito, as on the other pages.
 """
 from __future__ import annotations
@@ -14,6 +14,7 @@ from dataclasses import replace
 import plotly.graph_objects as go
 import streamlit as st
 
+from dgm_core import results
 from dgm_core.demos import critics as demo
 from dgm_core.models.critics import KINDS, true_value
 from ui import loaders
@@ -24,20 +25,6 @@ SHORT = {"hellinger": "Hellinger²", "wasserstein": "Wasserstein"}
 # redraw the live chart / move the progress bar every this many steps: each is a message to the browser, and
 # one per step made a 2 s retrain take several times longer on a busy machine
 LIVE_CHART_EVERY, LIVE_BAR_EVERY = 10, 5
-
-
-@st.cache_data(show_spinner=False, max_entries=4)
-def _sweep(path: str, mtime: float) -> demo.Sweep:  # noqa: ARG001 - the file's mtime is part of the cache key
-    return demo.load_sweep(path)
-
-
-def sweep() -> demo.Sweep:
-    """The shipped sweep, re-read when the file changes; raises demo.SweepError (one sentence)."""
-    try:
-        mtime = demo.SWEEP_FILE.stat().st_mtime
-    except OSError:
-        mtime = -1.0
-    return _sweep(str(demo.SWEEP_FILE), mtime)
 
 
 @st.cache_resource(show_spinner=False)
@@ -55,7 +42,7 @@ def _layout(fig: go.Figure, height: int, **kw) -> go.Figure:
     return fig
 
 
-def sweep_figure(sw: demo.Sweep, theta: float, live: dict | None) -> go.Figure:
+def sweep_figure(sw: results.CriticsSweep, theta: float, live: dict | None) -> go.Figure:
     """Both estimates against theta (markers), the true values (dashed; Hellinger's jump at 0 drawn as a
     filled dot at 0 and an open one above it), the chosen theta, and the live retrain's finals (stars)."""
     fig = go.Figure()
@@ -153,7 +140,7 @@ def done_text(live: dict) -> str:
 
 
 @st.fragment
-def retrain_panel(theta: float, sw: demo.Sweep | None, steps: int) -> None:
+def retrain_panel(theta: float, sw: results.CriticsSweep | None, steps: int) -> None:
     """The button, the progress bar and live chart while it runs, then the final estimates next to the
     shipped ones and the truth (kept in session state, shown while the slider stays at that theta)."""
     s, key = st.session_state, "critics_live"

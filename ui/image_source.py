@@ -2,45 +2,42 @@
 shipped VAE when no data directory is set), an upload, or a drawing on a blank canvas."""
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
 import streamlit as st
 import torch
 
-from dgm_core import data, pretrained
+from dgm_core import data, pretrained, results
 from dgm_core.data.convert import ImageError, image_from_array, image_from_bytes
 from dgm_core.device import generator
 from dgm_core.demos.inpainting import BINARY, DATASETS
 from ui import loaders
 
 SIZE = {"mnist": 28, "omniglot": 28, "celeba": 32}
-DEFAULT_CHOICE = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "inpainting_default.json"
 
 
-def default_choice() -> dict:
+def default_choice() -> dict[str, results.DefaultImage]:
     """The recorded choice of the page's default test image per data set (benchmarks/inpainting_default.py)."""
     try:
-        return json.loads(DEFAULT_CHOICE.read_text())["datasets"]
-    except (OSError, KeyError, ValueError):
+        return results.inpainting_default()
+    except results.ResultsError:
         return {}
 
 
 def default_index(dataset: str = "mnist") -> int:
-    return int(default_choice().get(dataset, {}).get("default_index", 0))
+    r = default_choice().get(dataset)
+    return r.default_index if r else 0
 
 
 def default_note(dataset: str, index: int) -> str | None:
     """Why the page opens on this image, when it is the recorded default of a real test set."""
     r = default_choice().get(dataset)
-    if not r or r["default_index"] != index or not data.available(dataset):
+    if not r or r.default_index != index or not data.available(dataset):
         return None
-    verdict = ("The exact sampler beats pseudo-Gibbs on it" if r["default_gain"] > 0 else
+    verdict = ("The exact sampler beats pseudo-Gibbs on it" if r.default_gain > 0 else
                "Even on this typical image the exact sampler does not beat pseudo-Gibbs")
-    return (f"This is the page's default: the median case among the first {r['n_images']} test images with the "
-            f"bottom half hidden (the exact sampler won on {r['exact_wins']} of them; `python -m dgm_core bench "
-            f"inpainting_default`). {verdict} ({r['metric']} gain {r['default_gain']:+.3f}).")
+    return (f"This is the page's default: the median case among the first {r.n_images} test images with the "
+            f"bottom half hidden (the exact sampler won on {r.exact_wins} of them; `python -m dgm_core bench "
+            f"inpainting_default`). {verdict} ({r.metric} gain {r.default_gain:+.3f}).")
 N_GENERATED = 64
 
 

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import html
 import io
-import json
 import math
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -20,7 +18,7 @@ import streamlit as st
 import torch
 from streamlit.errors import StreamlitInvalidLayoutContextError
 
-from dgm_core import masks
+from dgm_core import masks, results
 from dgm_core.demos.inpainting import BINARY, DATASETS, METHODS, ChainTrace, Settings, method_label
 from ui.imaging import colour_bar, colour_map, grid_png, png_bytes, to_pil
 
@@ -45,19 +43,15 @@ METRICS = {
 }
 
 
-PAGE_BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "inpainting_page.json"
-SAMPLER_BENCH = PAGE_BENCH.with_name("inpainting.json")
-
-
 def benchmark_note(kernel: str) -> str | None:
     """What ``bench inpainting`` found for this z-kernel without warm start, where it loses and whether its
     chains had mixed there; None without a results file of the current format."""
     try:
-        data = json.loads(SAMPLER_BENCH.read_text())
-        s = data["summary"][kernel]
-        rows = {(r["dataset"], r["mask"]): r for r in data["records"]
+        data = results.inpainting()
+        s = data.summary[kernel]
+        rows = {(r["dataset"], r["mask"]): r for r in data.records
                 if r.get("kernel") == kernel and r["warm_start"] == 0 and r["dataset"] != "celeba"}
-    except (OSError, KeyError, TypeError, ValueError):
+    except (results.ResultsError, KeyError, TypeError):
         return None
     note = (f"In `python -m dgm_core bench inpainting` (the first {next(iter(rows.values()))['n_images']} test "
             f"images of MNIST and Omniglot, 5 masks, 3 seeds, no warm start), {method_label('mwg', kernel)} "
@@ -79,15 +73,12 @@ def benchmark_note(kernel: str) -> str | None:
     return note
 
 
-BLUR_BENCH = PAGE_BENCH.with_name("inpainting_blur.json")
-
-
 def _blur_note(kernel: str, lost: list[dict]) -> str:
     """Why, from ``bench inpainting_blur`` (averaged imputation against single draws), for the lost settings
     it measured; empty without that file or for a kernel it did not run."""
     try:
-        rows = {(r["dataset"], r["mask"], r["kernel"]): r for r in json.loads(BLUR_BENCH.read_text())["rows"]}
-    except (OSError, KeyError, TypeError, ValueError):
+        rows = results.inpainting_blur()
+    except results.ResultsError:
         return ""
     parts = []
     for r in lost:
@@ -122,10 +113,10 @@ def estimate_caption(chosen: list[str], settings: Settings, dataset: str, last: 
             return f"Expected time: about {est:.0f} s (from your last run on {DATASETS[dataset]})." if est >= 1 \
                 else "Expected time: under a second (from your last run)."
     try:
-        bench = json.loads(PAGE_BENCH.read_text())["datasets"][dataset]
-    except (OSError, KeyError, ValueError):
+        total = results.inpainting_page()[dataset]
+    except (results.ResultsError, KeyError):
         return ""
-    return (f"The default run (every method, one {DATASETS[dataset]} image) took {bench['page_total_s']:.1f} s "
+    return (f"The default run (every method, one {DATASETS[dataset]} image) took {total:.1f} s "
             "in `python -m dgm_core bench inpainting_page`; longer chains take longer in proportion.")
 
 

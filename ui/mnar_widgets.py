@@ -4,14 +4,13 @@ figures. The computing is in dgm_core.demos.mnar; here only what the page needs 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dgm_core import data
+from dgm_core import data, results
 from dgm_core.demos import mnar as mnar_lab
 from ui.state import Param
 from dgm_core.missingness.tabular import missing_curve
@@ -101,7 +100,6 @@ SD_RANGE = 4.0  # mechanism curves are drawn over ±4 sd of the complete column
 TOP_LEGEND = dict(orientation="h", yanchor="bottom", y=1.02, x=0, xanchor="left")  # above the plot, not on an axis
 
 
-CUTOFF_RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "notmiwae_cutoff.json"
 # the page's own not-MIWAE fits, and the sweep's names for them and for its other methods
 CUTOFF_PAGE = ("not-MIWAE self-masking known", "not-MIWAE self-masking")
 CUTOFF_NAMES = {"not-MIWAE self-masking known": "not-MIWAE, known direction",
@@ -110,30 +108,26 @@ CUTOFF_NAMES = {"not-MIWAE self-masking known": "not-MIWAE, known direction",
                 "MIWAE": "MIWAE", "MICE": "MICE", "mean": "the mean"}
 
 
-@st.cache_data(show_spinner=False)
-def _cutoff_results(mtime: float) -> dict:
-    return json.loads(CUTOFF_RESULTS.read_text())
-
-
 def cutoff_note(table: str, offset: float) -> tuple[str, bool] | None:
     """What ``bench notmiwae_cutoff`` measured on ``table`` at the swept offset nearest ``offset``:
     (a sentence, whether the page's own not-MIWAE fits lose to MIWAE or MICE there), or None when the
     sweep has no such cell (an uploaded table, or no results file)."""
-    if not CUTOFF_RESULTS.exists():
+    try:
+        res = results.notmiwae_cutoff()
+    except results.ResultsError:
         return None
-    res = _cutoff_results(CUTOFF_RESULTS.stat().st_mtime)
-    cells = {(r["dataset"], r["offset"]): r for r in res["verdicts"]}
+    cells = res.verdicts
     swept = sorted(o for d, o in cells if d == table)
     if not swept:
         return None
     near = min(swept, key=lambda o: abs(o - offset))
     v = cells[(table, near)]
-    by = {r["method"]: r for r in res["rows"] if r["dataset"] == table and r["offset"] == near}
+    by = {r["method"]: r for r in res.rows if r["dataset"] == table and r["offset"] == near}
     rmse = ", ".join(f"{CUTOFF_NAMES[m]} {by[m]['rmse_mean']:.2f}" for m in CUTOFF_NAMES if m in by)
     where = "at this offset" if near == offset else f"at the nearest swept offset, δ = {near:+.1f}"
     runs = max(by[m]["runs"] for m in CUTOFF_PAGE if m in by) if any(m in by for m in CUTOFF_PAGE) else 0
     text = (f"Measured by `python -m dgm_core bench notmiwae_cutoff` on {table} {where} (first half of the features "
-            f"censored, {v['missing_rate']:.0%} of all entries hidden, {res['iterations']:,} iterations, "
+            f"censored, {v['missing_rate']:.0%} of all entries hidden, {res.iterations:,} iterations, "
             f"mean of {runs} seed{'s' if runs != 1 else ''}), RMSE in sd: {rmse}.")
     if v.get("columns_all_hidden"):
         text += (f" {v['columns_all_hidden']} of the censored features lose every value here, so nothing about them "

@@ -5,8 +5,6 @@ in well under a second: the latent map once per model, the bound curve once per 
 """
 from __future__ import annotations
 
-import json
-from pathlib import Path
 
 import numpy as np
 import plotly.express as px
@@ -14,7 +12,7 @@ import plotly.graph_objects as go
 import streamlit as st
 import torch
 
-from dgm_core import data
+from dgm_core import data, results
 from dgm_core.demos import vae as demo
 from dgm_core.device import generator
 from ui import loaders
@@ -24,7 +22,6 @@ MODELS = {"vae-mnist": "mnist", "iwae-mnist": "mnist", "vae-omniglot": "omniglot
 LABELS = {"vae-mnist": "VAE (ELBO), MNIST", "iwae-mnist": "IWAE (K = 5), MNIST", "vae-omniglot": "VAE (ELBO), Omniglot"}
 COLOURS = {"vae-mnist": "#0072B2", "iwae-mnist": "#D55E00", "vae-omniglot": "#009E73"}  # Okabe-Ito
 N_MAP = 2000  # test images on the latent map
-BOUNDS_FILE = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "vae_bounds.json"
 
 
 def shipped() -> list[str]:
@@ -63,8 +60,8 @@ def curve(model_name: str, digit_key: str, _x: torch.Tensor, ks: tuple[int, ...]
 def class_curves() -> dict:
     """Per-class averages from `python -m dgm_core bench vae_bounds` (model -> label -> curve), if run."""
     try:
-        return {name: r["curves"] for name, r in json.loads(BOUNDS_FILE.read_text())["models"].items()}
-    except (OSError, KeyError, ValueError, TypeError):
+        return results.vae_bounds()
+    except results.ResultsError:
         return {}
 
 

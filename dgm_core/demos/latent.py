@@ -7,15 +7,14 @@ a WGAN's own critic, or for a VAE the critic of the WGAN trained on the same dat
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
 from .. import latent as lt
+from .. import results
 
 # shipped model -> (data set, kind): the page offers the ones that are installed
 MODELS: dict[str, tuple[str, str]] = {
@@ -27,25 +26,18 @@ SLIDER_EPS = tuple(float(v) for v in np.round(np.arange(-5, 5.01, 0.5), 2))  # t
 N_FRAMES = 11  # interpolation frames, alpha = 0, 0.1, ..., 1
 
 
-QUALITY_SOURCE = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / "wgan.json"
-
-
-def measured(name: str, source: Path = QUALITY_SOURCE) -> dict:
+def measured(name: str) -> dict:
     """What ``python -m dgm_core bench wgan`` measured for this model: {"quality": {frechet_distance, floor, n,
-    features}, "midpoints": {...}} with the parts it has ({} when the file or the model is not in it)."""
+    reference, features}, "midpoints": {...}} with the parts it has ({} when the file or the model is not in it)."""
     try:
-        rec = json.loads(Path(source).read_text())
-    except (OSError, json.JSONDecodeError):
+        figures = results.wgan()
+    except results.ResultsError:
         return {}
     out: dict = {}
-    for part in ("digits", "faces"):
-        sec = rec.get(part, {})
-        if name in sec:
-            out["quality"] = {"frechet_distance": sec[name]["frechet_distance"], "floor": sec["floor_test_vs_train"],
-                              "n": sec["n"], "reference": sec["reference"],
-                              "features": sec.get("features", "our MNIST classifier's 128 penultimate units")}
-    if name in rec.get("interpolation", {}):
-        out["midpoints"] = rec["interpolation"][name]
+    if name in figures.quality:
+        out["quality"] = figures.quality[name]
+    if name in figures.midpoints:
+        out["midpoints"] = figures.midpoints[name]
     return out
 
 

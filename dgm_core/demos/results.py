@@ -14,7 +14,6 @@ figure come back. Pure Python + torch: nothing here knows about Streamlit.
 """
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections.abc import Callable
@@ -24,14 +23,13 @@ from typing import Any
 
 import torch
 
-from .. import metrics
+from .. import metrics, pretrained, results
 from ..data import load_images
 from ..device import generator
 from ..masks import half
+from ..results import PUBLISHED, ROOT, ResultsError
 from ..samplers import importance_impute, run_gibbs
 
-ROOT = Path(__file__).resolve().parents[2]
-PUBLISHED = "benchmarks/published.json"
 Where = tuple[Any, ...]  # a path into a JSON file: keys, list indices, or {field: value} filters of a list
 
 SMALL_IMAGES, SMALL_SEED, SMALL_MASK = 20, 0, "bottom half"  # the rerun's size: seconds on one CPU core
@@ -85,15 +83,7 @@ class Section:
     missing: list[str] = field(default_factory=list)  # results files of this section not written yet
 
 
-class ResultsFileError(ValueError):
-    """A results file is there but not in the shape this page reads (one sentence)."""
-
-
 # ---------------------------------------------------------------- reading files
-
-
-def read(path: str, root: Path = ROOT) -> Any:
-    return json.loads((root / path).read_text(encoding="utf-8"))
 
 
 def lookup(data: Any, where: Where) -> Any:
@@ -102,7 +92,7 @@ def lookup(data: Any, where: Where) -> Any:
         if isinstance(step, dict):
             found = [d for d in data if all(d.get(k) == v for k, v in step.items())]
             if len(found) != 1:
-                raise ResultsFileError(f"{len(found)} records match {step}; expected exactly one.")
+                raise ResultsError(f"{len(found)} records match {step}; expected exactly one.")
             data = found[0]
         else:
             data = data[step]
@@ -129,8 +119,7 @@ def _one(values: set) -> Any:
 
 
 def _dlvm(published: dict, root: Path) -> Section:
-    src = "benchmarks/results/inpainting.json"
-    d = read(src, root)
+    src, d = results.source("inpainting"), results.document("inpainting", root)
     binary = [r for r in d["records"] if r["dataset"] != "celeba"]
     facts = {"n_images": _one({r["n_images"] for r in binary}), "steps": d["steps"], "burn_in": d["burn_in"],
              "n_seeds": len(d["seeds"]), "command": d["command"]}
@@ -148,15 +137,14 @@ def _dlvm(published: dict, root: Path) -> Section:
 
 
 def _card_row(section: str, name: str, metric: str, root: Path, label: str | None = None, **published) -> Row:
-    src = f"pretrained/{name}.json"
-    card = read(src, root)
-    return Row(section, card["data"].split()[0], "", label or name, metric.replace("_", " "),
-               card["metrics"][metric], src, ("metrics", metric), **published)
+    card = pretrained.load_card(name, root / "pretrained")
+    return Row(section, card.data.split()[0], "", label or name, metric.replace("_", " "),
+               card.metrics[metric], f"pretrained/{name}.json", ("metrics", metric), **published)
 
 
 def _miwae(published: dict, root: Path) -> Section:
-    src = "benchmarks/results/notmiwae.json"
-    recs = [r for r in read(src, root) if r["method"] == "MIWAE"]
+    src = results.source("notmiwae")
+    recs = [r for r in results.document("notmiwae", root) if r["method"] == "MIWAE"]
     facts = {"iterations": _one({r["iterations"] for r in recs}), "n_samples": _one({r["n_samples"] for r in recs}),
              "runs": _one({r["runs"] for r in recs})}
     sec = _section("miwae", published, root, facts, spread="sd over runs (tables); none for a card")
@@ -175,8 +163,7 @@ def _notmiwae_row(section: str, r: dict, src: str) -> Row:
 
 
 def _dmfa(published: dict, root: Path) -> Section:
-    src = "benchmarks/results/dmfa.json"
-    recs = read(src, root)
+    src, recs = results.source("dmfa"), results.document("dmfa", root)
     sec = _section("dmfa", published, root, {"n_images": _one({r["n_images"] for r in recs})},
                    spread="sd over images")
     for metric, ours, sd, pub in (("NLL", "nll_mean", "nll_std", "published_nll"),
@@ -190,8 +177,8 @@ def _dmfa(published: dict, root: Path) -> Section:
 
 
 def _notmiwae(published: dict, root: Path) -> Section:
-    src, img_src = "benchmarks/results/notmiwae.json", "benchmarks/results/notmiwae_images.json"
-    recs, imgs = read(src, root), read(img_src, root)
+    src, img_src = results.source("notmiwae"), results.source("notmiwae_images")
+    recs, imgs = results.document("notmiwae", root), results.document("notmiwae_images", root)
     model_recs = [r for r in recs if r["iterations"]]
     head = [r for r in imgs if r["published_svhn"] is not None]  # the training mechanism, the paper's
     facts = {"iterations": min(r["iterations"] for r in model_recs),
@@ -215,16 +202,15 @@ def _vae(published: dict, root: Path) -> Section:
             published=lookup(published, ref), published_source=PUBLISHED, published_where=ref)
         sec.rows.append(_card_row("vae", name, "test_log_lik", root, **extra))
         sec.rows.append(_card_row("vae", name, "test_elbo", root))
-    src = "benchmarks/results/vae_bounds.json"
-    for name, m in read(src, root)["models"].items():
+    src = results.source("vae_bounds")
+    for name, m in results.document("vae_bounds", root)["models"].items():
         sec.rows.append(Row("vae", name, "first test images of each digit", name, "gap ELBO to L_5000",
                             m["mean_gap_of_elbo"], src, ("models", name, "mean_gap_of_elbo")))
     return sec
 
 
 def _vae_gmm(published: dict, root: Path) -> Section:
-    src = "benchmarks/results/vae_gmm.json"
-    d = read(src, root)
+    src, d = results.source("vae_gmm"), results.document("vae_gmm", root)
     facts = {"n_train": d["n_train"], "n_test": d["n_test"], "seeds": len(d["runs"]), "command": d["command"],
              "network": d.get("network", "784-256-12"),
              "start": {"previous": "the previous round's clusters"}.get(d.get("gibbs_start"), "k-means")}
@@ -263,15 +249,15 @@ def _wgan(published: dict, root: Path) -> Section:
     """The WGAN and critics files, each shown once it exists: the critics sweep as estimate against truth,
     any other file as every number with its path (the first ``MAX_GENERIC_ROWS``)."""
     patterns = published["sections"]["wgan"]["files"]
-    found = {pattern: sorted(str(p.relative_to(root)) for p in root.glob(pattern)) for pattern in patterns}
-    files = [f for fs in found.values() for f in fs]
+    found = {p: results.names(Path(p).name.removesuffix(".json"), root) for p in patterns}
+    files = [name for names in found.values() for name in names]
     if not files:
-        raise FileNotFoundError(", ".join(patterns))
+        raise ResultsError(", ".join(patterns))
     sec = _section("wgan", published, root, spread="none (one seed)")
-    sec.files, sec.missing = files, [p for p, fs in found.items() if not fs]
+    sec.files, sec.missing = [results.source(n) for n in files], [p for p, names in found.items() if not names]
     commands = []
-    for src in files:
-        d = read(src, root)
+    for name in files:
+        src, d = results.source(name), results.document(name, root)
         if isinstance(d, dict) and isinstance(d.get("command"), str):
             commands.append(d["command"])
         if isinstance(d, dict) and {"thetas", "estimates", "true_values"} <= d.keys():
@@ -292,12 +278,12 @@ READERS: dict[str, Callable[[dict, Path], Section]] = {
 def sections(root: Path = ROOT) -> list[Section]:
     """Every paper's section, in the page's order; a section whose results file is absent is marked
     ``measured=False`` with no rows."""
-    published = read(PUBLISHED, root)
+    published = results.published(root)
     out = []
     for key, reader in READERS.items():
         try:
             out.append(reader(published, root))
-        except FileNotFoundError:
+        except (ResultsError, pretrained.WeightsMissingError):
             out.append(_section(key, published, root, measured=False))
     by_key = {s.key: s for s in out}
     # the not-MIWAE table's MIWAE row lives in the MIWAE section; its plot shows it among the others
@@ -325,8 +311,7 @@ def small_rerun(vae: torch.nn.Module, miwae: torch.nn.Module, *, data_dir: str |
     ``n_images`` statically binarised test images, one seed: pseudo-Gibbs, the exact sampler with the
     benchmark's default z-kernel and MIWAE importance sampling, with the shipped ``vae-mnist`` and
     ``miwae-mnist`` (the benchmark's models). Raises DatasetNotFoundError without MNIST."""
-    src = "benchmarks/results/inpainting.json"
-    d = read(src, root)
+    src, d = results.source("inpainting"), results.document("inpainting", root)
     device = next(vae.parameters()).device
     x = load_images("mnist", "test", binarize=True, limit=n_images, data_dir=data_dir).x.to(device)  # (n, 1, 28, 28)
     mask = half(tuple(x.shape[2:]), SMALL_MASK.split()[0]).to(device).expand(x.shape[0], 1, *x.shape[2:]).clone()

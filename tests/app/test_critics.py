@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dgm_core.demos import critics as demo
+from dgm_core import results
 from dgm_core.models.critics import KINDS, true_value
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "critics.py")
@@ -30,13 +30,13 @@ def _figure(at: AppTest, key: str) -> dict:
 def test_the_page_draws_the_shipped_sweep_and_the_truth():
     at = _page()
     assert not at.exception and not at.error, [e.value for e in at.error]
-    sw = demo.load_sweep()
+    sw = results.critics()
     traces = _figure(at, "critics_sweep_fig")["data"]
     for kind in KINDS:
         est = next(t for t in traces if t.get("name", "").endswith("critic's estimate") and t["legendgroup"] == kind)
         assert est["y"] == sw.estimates[kind] and est["x"] == sw.thetas
     assert at.session_state["critics_theta"] == 1.0
-    assert any(f"{sw.seconds:.0f} s" in c.value and demo.SWEEP_SOURCE in c.value for c in at.caption)
+    assert any(f"{sw.seconds:.0f} s" in c.value and results.source("critics") in c.value for c in at.caption)
     assert any("gradient with respect to θ is zero" in m.value for m in at.markdown)
 
 
@@ -51,7 +51,7 @@ def test_the_slider_and_the_retrain_button_with_the_url():
     live = at.session_state["critics_live"]
     assert live["theta"] == 1.5 and live["steps"] == STEPS and all(len(live["curves"][k]) == STEPS for k in KINDS)
     assert [m.value for m in at.metric] == [f"{live['final'][k]:.3f}" for k in KINDS]
-    sw = demo.load_sweep()
+    sw = results.critics()
     for kind, cap in zip(KINDS, [c.value for c in at.caption if c.value.startswith("At θ = 1.5")]):
         assert f"shipped sweep {sw.at(kind, 1.5):.3f}" in cap and f"true value {true_value(kind, 1.5):g}" in cap
     stars = [t for t in _figure(at, "critics_sweep_fig")["data"] if t.get("name", "").endswith("your retrain")]
@@ -77,7 +77,7 @@ def test_a_bad_link_value_is_one_sentence_and_the_default(bad):
 
 
 def test_a_missing_sweep_is_one_sentence_and_the_retrain_still_works(monkeypatch, tmp_path):
-    monkeypatch.setattr(demo, "SWEEP_FILE", tmp_path / "critics.json")
+    monkeypatch.setattr(results, "ROOT", tmp_path)
     at = _page()
     assert not at.exception and len(at.error) == 1 and "missing" in at.error[0].value
     at.button(key="critics_retrain").click().run()

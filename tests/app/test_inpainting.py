@@ -199,6 +199,7 @@ def test_faces_get_fewer_chains_unless_the_link_says_otherwise():
 
 
 def test_benchmark_note_says_where_the_exact_sampler_loses_and_whether_its_chains_mixed(tmp_path, monkeypatch):
+    from dgm_core import results
     from ui import inpaint_results
 
     def rec(ds, mask, rhat):
@@ -206,8 +207,9 @@ def test_benchmark_note_says_where_the_exact_sampler_loses_and_whether_its_chain
                 "gain_vs_pseudo_gibbs": -0.0183, "p_bonferroni": 0.052}
     summary = {"settings": 2, "settings_at_or_above_pseudo_gibbs": 1, "acceptance_min": 0.7,
                "losses": ["omniglot top half"]}
-    path = tmp_path / "inpainting.json"
-    monkeypatch.setattr(inpaint_results, "SAMPLER_BENCH", path)
+    monkeypatch.setattr(results, "ROOT", tmp_path)
+    (tmp_path / results.RESULTS).mkdir(parents=True)
+    path = tmp_path / results.source("inpainting")
     path.write_text(json.dumps({"summary": {"hmc": summary},
                                 "records": [rec("mnist", "top half", 1.02), rec("omniglot", "top half", 1.03)]}))
     note = inpaint_results.benchmark_note("hmc")
@@ -221,11 +223,12 @@ def test_benchmark_note_says_where_the_exact_sampler_loses_and_whether_its_chain
 
 
 def test_benchmark_note_says_why_from_the_blur_benchmark(tmp_path, monkeypatch):
+    from dgm_core import results
     from ui import inpaint_results
 
-    sampler, blur = tmp_path / "inpainting.json", tmp_path / "inpainting_blur.json"
-    monkeypatch.setattr(inpaint_results, "SAMPLER_BENCH", sampler)
-    monkeypatch.setattr(inpaint_results, "BLUR_BENCH", blur)
+    monkeypatch.setattr(results, "ROOT", tmp_path)
+    (tmp_path / results.RESULTS).mkdir(parents=True)
+    sampler, blur = tmp_path / results.source("inpainting"), tmp_path / results.source("inpainting_blur")
     sampler.write_text(json.dumps({
         "summary": {"hmc": {"settings": 1, "settings_at_or_above_pseudo_gibbs": 0, "acceptance_min": 0.7,
                             "losses": ["omniglot top half"]}},

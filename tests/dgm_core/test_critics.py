@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from dgm_core import results
 from dgm_core.demos import critics as demo
 from dgm_core.models.critics import KINDS, CriticConfig, estimate, objective, sample_lines, true_value
 from dgm_core.models.wgan import gradient_penalty
@@ -93,7 +94,7 @@ def test_a_short_wasserstein_training_tells_theta_1_from_theta_0():
 
 
 def test_load_sweep_reads_the_shipped_file_and_writes_a_csv():
-    sw = demo.load_sweep()
+    sw = results.critics()
     assert sw.thetas == json.loads(SHIPPED.read_text())["thetas"]
     assert set(sw.live_seconds) == set(KINDS) and all(v > 0 for v in sw.live_seconds.values())
     rows = sw.csv().strip().split("\n")
@@ -102,15 +103,16 @@ def test_load_sweep_reads_the_shipped_file_and_writes_a_csv():
 
 
 def test_a_missing_or_malformed_sweep_is_one_sentence(tmp_path):
-    with pytest.raises(demo.SweepError, match="missing"):
-        demo.load_sweep(tmp_path / "critics.json")
+    with pytest.raises(results.ResultsError, match="missing"):
+        results.critics(tmp_path)
     rec = json.loads(SHIPPED.read_text())
+    (tmp_path / results.RESULTS).mkdir(parents=True)
     for bad in ("not json", json.dumps({"thetas": [0, 1]}),
                 json.dumps({**rec, "estimates": {**rec["estimates"], "hellinger": [1.0]}}),
                 json.dumps({**rec, "thetas": ["x"] * 21})):
-        (tmp_path / "critics.json").write_text(bad)
-        with pytest.raises(demo.SweepError, match="malformed") as err:
-            demo.load_sweep(tmp_path / "critics.json")
+        (tmp_path / results.source("critics")).write_text(bad)
+        with pytest.raises(results.ResultsError, match="malformed") as err:
+            results.critics(tmp_path)
         assert "\n" not in str(err.value)
 
 

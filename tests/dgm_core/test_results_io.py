@@ -1,0 +1,158 @@
+"""dgm_core.results: each loader reads its shipped file, an edited file is read again and an unchanged one is
+not, a missing or stale file is one sentence naming the command that writes it, and no other module of the
+app reads benchmarks/results JSON."""
+from __future__ import annotations
+
+import ast
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from dgm_core import results
+
+ROOT = Path(__file__).resolve().parents[2]
+SCANNED = ("dgm_core", "ui", "pages")
+LOADERS = {"critics": results.critics, "wgan": results.wgan, "vae_bounds": results.vae_bounds,
+           "vae_gmm": results.vae_gmm, "inpainting": results.inpainting, "inpainting_blur": results.inpainting_blur,
+           "inpainting_page": results.inpainting_page, "inpainting_default": results.inpainting_default,
+           "notmiwae_cutoff": results.notmiwae_cutoff}
+
+
+def shipped(name: str):
+    return json.loads((ROOT / results.source(name)).read_text())
+
+
+def copy_results(dest: Path) -> Path:
+    shutil.copytree(ROOT / results.RESULTS, dest / results.RESULTS)
+    return dest
+
+
+def age(path: Path, seconds_ago: float) -> None:
+    """Set the file's mtime in the past, out of the window where an equal mtime is not trusted."""
+    t = path.stat().st_mtime - seconds_ago
+    os.utime(path, (t, t))
+
+
+def test_each_loader_reads_its_shipped_file():
+    assert set(LOADERS) | {"notmiwae", "notmiwae_images", "dmfa"} == set(results.FILES)
+    sweep = results.critics()
+    assert sweep.thetas == shipped("critics")["thetas"] and sweep.command == shipped("critics")["command"]
+    assert results.wgan().quality["wgan-mnist"]["frechet_distance"] == shipped("wgan")["digits"]["wgan-mnist"][
+        "frechet_distance"]
+    assert results.vae_bounds() == {n: m["curves"] for n, m in shipped("vae_bounds")["models"].items()}
+    gmm = results.vae_gmm()
+    assert gmm.summary == shipped("vae_gmm")["summary"] and len(gmm.seed_gains) == len(shipped("vae_gmm")["runs"])
+    assert [n for n, _ in results.vae_gmm_variants()][0] == "vae_gmm"
+    assert results.inpainting().records == shipped("inpainting")["records"]
+    assert len(results.inpainting_blur()) == len(shipped("inpainting_blur")["rows"])
+    assert results.inpainting_page() == {d: r["page_total_s"] for d, r in shipped("inpainting_page")["datasets"].items()}
+    assert results.inpainting_default()["mnist"].default_index == \
+        shipped("inpainting_default")["datasets"]["mnist"]["default_index"]
+    assert results.notmiwae_cutoff().iterations == shipped("notmiwae_cutoff")["iterations"]
+    for name in ("notmiwae", "notmiwae_images", "dmfa"):
+        assert results.document(name) == shipped(name)
+    assert results.published() == json.loads((ROOT / results.PUBLISHED).read_text())
+
+
+def test_an_edited_file_is_read_again_and_an_unchanged_one_is_not(tmp_path):
+    root = copy_results(tmp_path)
+    path = root / results.source("vae_bounds")
+    age(path, 60)
+    first = results.vae_bounds(root)
+    assert results.vae_bounds(root) is first  # unchanged: the cached object, not a new parse
+    rec = json.loads(path.read_text())
+    model = next(iter(rec["models"]))
+    rec["models"][model]["curves"] = {"edited": [1.0]}
+    path.write_text(json.dumps(rec))
+    age(path, 30)  # an older mtime than now, yet another than the cached one
+    again = results.vae_bounds(root)
+    assert again is not first and again[model] == {"edited": [1.0]}
+    assert results.vae_bounds() is not again  # another root, another file
+
+
+def test_a_file_rewritten_within_the_clock_tick_is_read_again(tmp_path):
+    """Two writes in the same tick can leave the mtime (and the size) unchanged: a young file is not trusted."""
+    root = copy_results(tmp_path)
+    path = root / results.source("inpainting_page")
+    text = path.read_text()
+    path.write_text(text)  # written just now, as by a benchmark
+    before = results.inpainting_page(root)
+    stat = path.stat()
+    i = text.index('"page_total_s": ') + len('"page_total_s": ')  # its first digit, changed in place
+    path.write_text(text[:i] + str((int(text[i]) + 1) % 10) + text[i + 1:])
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert path.stat().st_size == stat.st_size and path.stat().st_mtime_ns == stat.st_mtime_ns
+    assert results.inpainting_page(root) != before
+
+
+@pytest.mark.parametrize("name", sorted(LOADERS))
+def test_a_missing_file_is_one_sentence_naming_its_command(tmp_path, name):
+    with pytest.raises(results.ResultsError) as err:
+        LOADERS[name](tmp_path)
+    what, bench = results.FILES[name]
+    assert str(err.value) == (f"{what} has not been measured yet ({results.source(name)} is missing): "
+                              f"run `python -m dgm_core bench {bench}`.")
+
+
+@pytest.mark.parametrize("name", sorted(LOADERS))
+def test_a_stale_file_is_one_sentence_naming_its_command(tmp_path, name):
+    (tmp_path / results.RESULTS).mkdir(parents=True)
+    (tmp_path / results.source(name)).write_text('["an older format"]')
+    with pytest.raises(results.ResultsError) as err:
+        LOADERS[name](tmp_path)
+    msg = str(err.value)
+    assert "\n" not in msg and msg.endswith(f"rerun `python -m dgm_core bench {results.FILES[name][1]}`.")
+    assert msg.startswith(results.FILES[name][0]) and results.source(name) in msg
+
+
+def test_a_variant_file_names_the_bench_of_its_family(tmp_path):
+    with pytest.raises(results.ResultsError, match=r"run `python -m dgm_core bench vae_gmm`\.$"):
+        results.vae_gmm(tmp_path, "vae_gmm_depth1_h256_kmeans")
+
+
+# ---------------------------------------------------------------- no other reader
+
+
+def _results_names() -> set[str]:
+    return {p.stem for p in (ROOT / results.RESULTS).glob("*.json")}
+
+
+def reads_results_json(source: str) -> bool:
+    """Whether a module names a benchmarks/results JSON file (or that folder) in code, not in a docstring,
+    and reads JSON or a file: ``json.load(s)``, ``.read_text``, ``.read_bytes`` or ``open``."""
+    tree = ast.parse(source)
+    docstrings = {id(n.body[0].value) for n in ast.walk(tree)
+                  if isinstance(n, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+                  and n.body and isinstance(n.body[0], ast.Expr) and isinstance(n.body[0].value, ast.Constant)}
+    names = _results_names()
+
+    def names_results(s: str) -> bool:
+        stem = Path(s.split("/")[-1]).name.removesuffix(".json").rstrip("*") if s.endswith(".json") else ""
+        return s == "results" or "benchmarks/results" in s or (bool(stem) and any(n.startswith(stem) for n in names))
+
+    strings = [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)
+               and id(n) not in docstrings]
+    calls = {n.func.attr if isinstance(n.func, ast.Attribute) else getattr(n.func, "id", "")
+             for n in ast.walk(tree) if isinstance(n, ast.Call)}
+    return any(names_results(s) for s in strings) and bool(calls & {"load", "loads", "read_text", "read_bytes", "open"})
+
+
+def test_the_check_finds_the_readers_it_replaced():
+    assert reads_results_json('import json\nfrom pathlib import Path\n'
+                              'F = Path(__file__).parents[1] / "benchmarks" / "results" / "vae_bounds.json"\n'
+                              'def f():\n    return json.loads(F.read_text())\n')
+    assert reads_results_json('import json\nB = PAGE.with_name("inpainting_blur.json")\n'
+                              'def f():\n    with open(B) as fh:\n        return json.load(fh)\n')
+    assert reads_results_json('import json\ndef f(root):\n'
+                              '    return json.loads((root / "benchmarks/results/dmfa.json").read_text())\n')
+    assert not reads_results_json('"""Reads benchmarks/results/critics.json through dgm_core.results."""\n'
+                                  'from dgm_core import results\nsweep = results.critics()\n')
+
+
+def test_only_dgm_core_results_reads_benchmark_json():
+    readers = [str(p.relative_to(ROOT)) for d in SCANNED for p in sorted((ROOT / d).rglob("*.py"))
+               if reads_results_json(p.read_text(encoding="utf-8"))]
+    assert readers == ["dgm_core/results.py"], readers
