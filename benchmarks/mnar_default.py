@@ -37,7 +37,6 @@ import time
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
-SOURCE = RESULTS / "notmiwae.json"
 ITERATIONS = 10_000
 NOTMIWAE = ("not-MIWAE self-masking", "not-MIWAE self-masking known")
 RIVALS = ("MIWAE", "MICE")
@@ -113,7 +112,9 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     torch.set_num_threads(1)
-    rows = json.loads(SOURCE.read_text())
+    from dgm_core import results
+
+    rows = results.document("notmiwae")
     tables = table1(rows)
     judged = {ds: {"rmse": {m: v["rmse"] for m, v in res.items()}, **judge(res)} for ds, res in tables.items()}
     shows = [ds for ds, j in judged.items() if j["lesson_shows"]]

@@ -1,4 +1,4 @@
-"""The hosted deployment's files (README "Deploy"): the CPU-only requirements variant keeps every pin of
+"""The hosted deployment's files (docs/DEPLOY.md): the CPU-only requirements variant keeps every pin of
 requirements.txt but torch (CPU build, from the PyTorch CPU index) and torchvision (left out: the server
 never imports it), and the Streamlit config holds what a hosted teaching app needs."""
 from __future__ import annotations

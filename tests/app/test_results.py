@@ -3,7 +3,7 @@
 - Tables: each row (indexed by its id) holds ours / ± / published / ± as numbers; each equals the value
   at the row's place in its file, read here with json alone, and the page shows every row and no other.
 - Text (markdown, captions, notes): every number outside backticks is a number of a file the page reads
-  (or a setting of the small rerun), at the precision written (the README's rule, tests/test_readme.py).
+  (or a setting of the small rerun), at the precision written (the rule of tests/test_readme.py).
 - Plots: every plotted y (or x of the dot plot) is a figure of the page's rows.
 - WGAN: its section shows figures when its file exists and says "not measured yet" when it does not.
 """
