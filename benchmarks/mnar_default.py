@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     from dgm_core.demos import mnar
 
     result = {
-        "source": f"benchmarks/results/{SOURCE.name} (python -m dgm_core bench notmiwae), {ITERATIONS} iterations",
+        "source": f"benchmarks/results/notmiwae.json (python -m dgm_core bench notmiwae), {ITERATIONS} iterations",
         "mechanism": "notmiwae_uci (offset 0, first floor(D/2) features): the only mechanism with Table 1 results",
         "rule": ["1: both not-MIWAE variants below MIWAE and MICE by more than twice the larger seed sd",
                  "2: the table loads without DGM_DATA_DIR (" + ", ".join(OFFLINE) + ")",
