@@ -99,7 +99,7 @@ def latent() -> dict[str, Param]:
                       names={"pca": "GANSpace (PCA)", "raw": "raw coordinates"}),
         "dirs": Param([0, 1, 2, 3, 4], "Directions to move", lo=0, hi=lambda got: _latent_dims(got) - 1,
                       max_items=MAX_DIRS),
-        "vals": Param([0.0] * 5, "slider values", lo=min(eps), hi=max(eps), max_items=MAX_DIRS),
+        "vals": Param([0.0] * 5, "slider values", lo=min(eps), hi=max(eps), max_items=MAX_DIRS, fill=0.0, unique=False),
         "seed_b": Param(1, "Seed B", lo=0, hi=10**6),
         "alpha": Param(0.5, "α", choices=ALPHAS),
         "tab": Param("Sliders", "Tab", choices=["Sliders", "Perturbation grid", "Interpolation"]),

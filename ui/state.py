@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import streamlit as st
@@ -41,7 +41,9 @@ class Param:
     hi: Bound = None
     names: Mapping[Any, str] | Callable[[Any], str] | None = None  # how a value reads on the page
     item: type | None = None  # lists: the type of an item (else the default's first item's, else str)
-    max_items: int | None = None  # lists: at most this many (items are unique)
+    max_items: int | None = None  # lists: at most this many
+    fill: Any = None  # lists whose positions matter: a bad item becomes this (else it is dropped)
+    unique: bool = True  # lists: each item at most once
 
 
 def _resolve(x: Any, got: dict) -> Any:
@@ -167,12 +169,14 @@ def _read_list(raw: str, p: Param, got: dict) -> tuple[list, str | None]:
     for part in parts:
         try:
             v = _scalar(part, kind)
+            bad = _check(v, p, got) is not None
         except ValueError:
+            bad = True
+        if bad:
             problem = problem or allowed
-            continue
-        if _check(v, p, got) is not None:
-            problem = problem or allowed
-        elif v in items:
+            if p.fill is not None:
+                items.append(p.fill)
+        elif p.unique and v in items:
             problem = problem or "a list without repeats"
         else:
             items.append(v)
@@ -196,6 +200,7 @@ def read_link(spec: dict[str, Param], raw: Mapping[str, str]) -> tuple[dict[str,
             got[key] = value
             continue
         text, kind = str(text), type(p.default)
+        p = replace(p, choices=_resolve(p.choices, got), lo=_resolve(p.lo, got), hi=_resolve(p.hi, got))
         if len(text) > MAX_TEXT:
             warnings.append(_warning(p, text, f"this long (at most {MAX_TEXT} characters)", _used(p, value)))
         elif isinstance(p.default, (list, tuple)):
