@@ -78,7 +78,7 @@ def test_the_interpolation_player_and_seed_b():
 @pytest.mark.parametrize("params, needle", [
     ({"dirs": "a,b"}, "Directions to move `a,b` is not a list of whole numbers"),
     ({"vals": "1,nan"}, "slider values `1,nan` is not a list of numbers between -5 and 5"),
-    ({"seed": "-4"}, "Seed of z `-4` is not a whole number between 0 and 1000000; the page uses 0"),
+    ({"seed": "-4"}, "Seed of z `-4` is not between 0 and 1000000; the page uses 0"),
     ({"model": "gan-of-nothing"}, "Generator `gan-of-nothing` is not one of"),
 ])
 def test_a_bad_link_is_one_sentence_and_the_page_still_works(params, needle):
