@@ -60,23 +60,29 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--
 
 
 @contextlib.contextmanager
-def streamlit_server(env: dict | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
-    """`streamlit run app.py` on a free local port (no file watcher); yields its URL and process, stops it."""
+def streamlit_server(env: dict | None = None, log: Path | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`streamlit run app.py` on a free local port (no file watcher, the server's output appended to ``log``);
+    yields its URL and process, stops it. The tests, the benchmarks and the screenshots all start it here."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     url = f"http://127.0.0.1:{port}"
+    out = open(log, "a") if log is not None else subprocess.DEVNULL
     server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
                                "--server.address", "127.0.0.1", "--server.port", str(port),
-                               "--server.fileWatcherType", "none"], cwd=Path(__file__).resolve().parents[1],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+                               "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+                              cwd=Path(__file__).resolve().parents[1], env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
-        for _ in range(240):
+        deadline = time.time() + 120
+        while True:
             try:
-                if urllib.request.urlopen(f"{url}/_stcore/health").read() == b"ok":
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
                     break
             except OSError:
-                time.sleep(0.5)
+                pass
+            if server.poll() is not None or time.time() > deadline:
+                raise RuntimeError("the Streamlit server did not start")
+            time.sleep(0.5)
         yield url, server
     finally:
         server.terminate()

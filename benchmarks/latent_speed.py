@@ -11,7 +11,9 @@ In chromium at 1280x720 against a live server (the page's default model): the ti
 to the server's redrawn panel arriving in the browser (median of ``releases`` releases; target 150 ms), and,
 while a slider is dragged across its whole range, how many pictures per second the panel shows (goal 15),
 and how long each swap takes until its picture is decoded: the panel swaps to frames the server rendered in
-advance (``window.__latentFrames``, ``window.__latentDecode``).
+advance. The page is measured from outside, with the browser's own events: a MutationObserver stamps each
+change of the big picture (``performance.now()``, then ``img.decode()``), and a release is answered when the
+server's render replaces the sliders.
 
 Writes benchmarks/results/latent_speed.{json,md}. Needs no data directory (the generators are shipped).
 """
@@ -31,6 +33,21 @@ from dgm_core.demos import latent as demo
 from dgm_core.device import set_threads
 
 RESULTS = Path(__file__).resolve().parent / "results"
+# Injected by the measurement (never part of the page): stamps every swap of the big picture and the time
+# until the swapped picture is decoded; read back with ``page.evaluate(READ_SWAPS)``.
+WATCH_SWAPS = """() => {
+  const img = document.querySelector('.ls img.main');
+  const swaps = [], decode = [];
+  new MutationObserver(() => {
+    const t0 = performance.now();
+    swaps.push(t0);
+    img.decode().then(() => decode.push(performance.now() - t0)).catch(() => {});
+  }).observe(img, {attributes: true, attributeFilter: ['src']});
+  document.latentSwaps = {swaps, decode};
+}"""
+READ_SWAPS = "() => [document.latentSwaps.swaps, document.latentSwaps.decode]"
+# a release is answered when the server's render replaces the slider the mouse let go of
+REDRAWN = "old => !old.isConnected"
 TARGETS_MS = {"one_image": 10, "strip_11": 30, "grid": 150}
 
 
@@ -71,21 +88,21 @@ def browser(releases: int) -> dict:
         y = box["y"] + box["height"] / 2
         latencies = []
         for i in range(releases):  # release a little further each time: every release is a new value
-            renders = page.evaluate("window.__latentRenders")
+            old = page.query_selector('.ls input[type="range"]')
             page.mouse.move(box["x"] + box["width"] * 0.5, y)
             page.mouse.down()
             page.mouse.move(box["x"] + box["width"] * (0.55 + 0.05 * (i % 8)), y, steps=4)
             t0 = page.evaluate("performance.now()")
             page.mouse.up()
-            page.wait_for_function(f"window.__latentRenders > {renders}", timeout=60_000)
+            page.wait_for_function(REDRAWN, arg=old, timeout=60_000)
             latencies.append(page.evaluate("performance.now()") - t0)
             wait(page)
-        page.evaluate("window.__latentFrames = []; window.__latentDecode = []")
+        page.evaluate(WATCH_SWAPS)
         page.mouse.move(box["x"] + 2, y)
         page.mouse.down()
         page.mouse.move(box["x"] + box["width"] - 2, y, steps=40)  # the whole range, 21 positions
         page.wait_for_timeout(300)
-        frames, decode = page.evaluate("[window.__latentFrames, window.__latentDecode]")
+        frames, decode = page.evaluate(READ_SWAPS)
         page.mouse.up()
         wait(page)
         b.close()

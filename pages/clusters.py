@@ -14,17 +14,15 @@ import torch
 from dgm_core import pretrained, results
 from dgm_core.demos import clusters
 from ui import clusters_view as v
-from ui import loaders
+from ui import links, loaders
 from ui.imaging import grid_png, to_pil
 from ui.pages import setup_page
-from ui.state import Param, sync_url, url_state
+from ui.state import sync_url, url_state
 
 setup_page()
 
 P = "cl_"
-SPEC = {"round": Param("last", choices=["last", "0"]), "colour": Param("cluster", choices=["cluster", "label"]),
-        "split": Param("test", choices=list(v.SPLITS)), "perp": Param(0, lo=0, hi=1),
-        "sel": Param([], choices=None)}
+SPEC = links.clusters()
 TABS = ["Cluster cards", "Confusion matrix", "Per round", "About t-SNE"]
 s = st.session_state
 for w in url_state(SPEC, P):
@@ -92,8 +90,8 @@ for idx, ev in enumerate(events):
     if rows:
         picked, from_index = rows, idx
 if picked:
-    s[P + "sel"] = [str(r) for r in picked[:200]]
-sel = [int(r) for r in s[P + "sel"] if str(r).isdigit() and int(r) < model.cfg.n_shown]
+    s[P + "sel"] = [int(r) for r in picked[:200]]
+sel = [r for r in s[P + "sel"] if 0 <= r < model.cfg.n_shown]  # the link's were checked against the model
 
 if sel:
     order = np.sort(np.asarray(sel))

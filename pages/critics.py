@@ -3,21 +3,25 @@
 Nowozin, Cseke & Tomioka, "f-GAN", arXiv 1606.00709; Arjovsky, Chintala & Bottou, "Wasserstein GAN",
 arXiv 1701.07875; Petzka, Fischer & Lukovnikov, "On the regularization of Wasserstein GANs", arXiv
 1709.08894. The sweep is read from benchmarks/results/critics.json (dgm_core.results.critics); figures and
-the live-retrain fragment are ui.critics_view.
+the live-retrain fragment are ui.critics_view. The environment variable DGM_CRITICS_STEPS sets the live
+retrain's steps per critic (default: dgm_core.demos.critics.LIVE), for a quick check of the page.
 """
+import os
+
 import streamlit as st
 
 from dgm_core import results
 from dgm_core.demos import critics as demo
 from ui import critics_view as v
+from ui import links
 from ui.pages import setup_page
-from ui.state import Param, sync_url, url_state
+from ui.run import kept
+from ui.state import sync_url, url_state
 
 setup_page()
 
 P = "critics_"
-THETAS = [round(i / 10, 1) for i in range(21)]  # the slider: 0 to 2 in steps of 0.1
-SPEC = {"theta": Param(1.0, choices=THETAS)}
+SPEC = links.critics()
 s = st.session_state
 for w in url_state(SPEC, P):
     st.warning(w)
@@ -37,9 +41,9 @@ except results.ResultsError as e:
     st.error(str(e))
     sw = None
 
-theta = st.select_slider("θ: how far Q_θ is shifted from P", options=THETAS, key=P + "theta",
+theta = st.select_slider("θ: how far Q_θ is shifted from P", options=links.THETAS, key=P + "theta",
                          format_func=lambda t: f"{t:.1f}")
-live = s.get("critics_live")
+live = kept(v.RETRAIN).value if kept(v.RETRAIN) else None
 c_sweep, c_samples = st.columns([3, 2], gap="medium")
 with c_sweep:
     if sw is not None:
@@ -67,7 +71,7 @@ st.markdown(
     "that usable gradient is what made WGANs trainable.")
 
 st.subheader("Retrain both critics at θ")
-v.retrain_panel(theta, sw, int(s.get("critics_live_steps", demo.LIVE.steps)))  # tests may ask for fewer steps
+v.retrain_panel(theta, sw, int(os.environ.get("DGM_CRITICS_STEPS", demo.LIVE.steps)))
 
 if sw is not None:
     st.download_button("Download the sweep (CSV)", sw.csv(), "critics_sweep.csv", "text/csv", key=P + "dl_sweep",

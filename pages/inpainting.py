@@ -3,31 +3,21 @@ import streamlit as st
 import torch
 
 from dgm_core import masks, pretrained
-from dgm_core.demos.inpainting import (DATASETS, DEFAULT_METHODS, KERNEL_LABELS, METHODS, Settings,
-                                      available_methods, default_settings, run_method, score)
-from ui import loaders
-from ui.image_source import default_index, default_note, image_picker
+from dgm_core.demos.inpainting import (DATASETS, KERNEL_LABELS, METHODS, Settings, available_methods,
+                                      default_settings, run_method, score)
+from ui import links, loaders
+from ui.image_source import default_note, image_picker
 from ui.imaging import to_pil
 from ui.inpaint_results import estimate_caption, results_view
-from ui.mask_editor import PRESET_KEYS, mask_editor
+from ui.mask_editor import mask_editor
 from ui.pages import setup_page
-from ui.state import Param, sync_url, url_state
+from ui.run import run_button
+from ui.state import sync_url, url_state
 
 setup_page()
 
 P = "inp_"
-D = Settings()
-SPEC = {
-    "ds": Param("mnist", choices=list(DATASETS)), "src": Param("Gallery", choices=["Gallery", "Upload", "Draw"]),
-    "idx": Param(default_index(), lo=0, hi=10**6), "msrc": Param("Preset", choices=["Preset", "Draw", "Upload"]),
-    "preset": Param("bottom", choices=PRESET_KEYS), "miss": Param(50, lo=5, hi=95), "size": Param(14, lo=2, hi=63),
-    "nrect": Param(1, lo=1, hi=10), "mseed": Param(0, lo=0, hi=10**6),
-    "methods": Param(list(DEFAULT_METHODS), choices=list(METHODS)),
-    "steps": Param(D.steps, lo=10, hi=5000), "chains": Param(D.chains, lo=1, hi=64),
-    "burn": Param(D.burn_in, lo=0, hi=4999), "ns": Param(D.n_samples, lo=10, hi=20000),
-    "init": Param(D.init, choices=["noise", "zeros", "half"]), "warm": Param(D.warm_start, lo=0, hi=500),
-    "seed": Param(D.seed, lo=0, hi=10**6), "kernel": Param(D.kernel, choices=list(KERNEL_LABELS)),
-}
+SPEC = links.inpainting()
 s = st.session_state
 # Chains on faces are fewer and shorter by default (dgm_core.demos.inpainting.DATASET_SETTINGS), set when
 # the data set changes and on a first load whose link sets none of these.
@@ -122,16 +112,9 @@ except ValueError as e:
     st.error(str(e))
 
 ready = image is not None and mask is not None and settings is not None and bool(chosen)
-# The run is requested through a flag, not the button's value: the canvas reports its state after
-# every render, and that rerun would otherwise swallow the click.
-with c_run:
-    st.button("Run", type="primary", disabled=not ready, key=P + "run", width="stretch",
-              on_click=lambda: s.update({P + "pending": True}))
-    if ready:
-        st.caption(estimate_caption(chosen, settings, dataset, s.get(P + "results")))
-if s.get(P + "pending") and not ready:
-    s[P + "pending"] = False
-if s.get(P + "pending"):
+
+
+def run() -> dict:
     rows, traces, problems = [], {}, []
     progress = st.progress(0.0, text="Starting…")
     for i, method in enumerate(chosen):
@@ -156,13 +139,19 @@ if s.get(P + "pending"):
         if trace is not None:
             traces[res.method] = trace
     progress.empty()
-    s[P + "results"] = {"dataset": dataset, "image": image, "mask": mask, "rows": rows, "traces": traces,
-                        "what": f"{image_what}, {mask_what}", "methods": list(chosen), "settings": settings,
-                        "problems": problems}
-    s[P + "pending"] = False
-    st.rerun()
+    return {"dataset": dataset, "image": image, "mask": mask, "rows": rows, "traces": traces,
+            "what": f"{image_what}, {mask_what}", "methods": list(chosen), "settings": settings, "problems": problems}
 
-results = s.get(P + "results")
+
+with c_run:
+    kept = run_button("Run", key=P + "run", inputs=None, compute=run, rerun=True, disabled=not ready,
+                      type="primary", width="stretch")
+    results = kept.value if kept else None
+    if ready:
+        st.caption(estimate_caption(chosen, settings, dataset, results))
+    elif not chosen:
+        st.caption("Run is disabled: choose at least one method above.")
+
 if results:
     current = (results["dataset"] == dataset and image is not None and mask is not None
                and torch.equal(results["image"], image) and torch.equal(results["mask"], mask)

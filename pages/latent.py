@@ -5,30 +5,22 @@ penalty of arXiv 1704.00028 / 1709.08894); Härkönen et al., "GANSpace", arXiv 
 White, "Sampling Generative Networks", arXiv 1609.04468 (slerp). The computing is dgm_core.demos.latent;
 cached explorers and pictures are ui.latent_view, the drag-following sliders ui.latent_slider.
 """
-import time
-
 import streamlit as st
-from streamlit.errors import StreamlitInvalidLayoutContextError
 
 from dgm_core.demos import latent as demo
 from ui import latent_view as v
+from ui import links
 from ui.imaging import png_bytes
 from ui.latent_slider import latent_sliders
 from ui.pages import setup_page
-from ui.state import Param, sync_url, url_state
+from ui.player import player
+from ui.state import sync_url, url_state
 
 setup_page()
 
 P = "lat_"
 MODELS = v.installed()
-N_DIRS = 10  # GANSpace components computed per model
-SPEC = {
-    "model": Param(MODELS[0] if MODELS else "wgan-celeba", choices=list(demo.MODELS)),
-    "seed": Param(0, lo=0, hi=10**6), "kind": Param("pca", choices=["pca", "raw"]),
-    "dirs": Param("0,1,2,3,4"), "vals": Param("0,0,0,0,0"),
-    "seed_b": Param(1, lo=0, hi=10**6), "alpha": Param(0.5, lo=0.0, hi=1.0),
-    "tab": Param("Sliders", choices=["Sliders", "Perturbation grid", "Interpolation"]),
-}
+SPEC = links.latent()
 s = st.session_state
 for w in url_state(SPEC, P):
     st.warning(w)
@@ -41,9 +33,6 @@ st.markdown(
 if not MODELS:
     st.error("No generator is installed in `pretrained/`; train one with `python -m dgm_core train wgan-mnist`.")
     st.stop()
-if s[P + "model"] not in MODELS:
-    st.warning(f"The model '{s[P + 'model']}' is not installed here; showing {MODELS[0]}.")
-    s[P + "model"] = MODELS[0]
 
 c_model, c_seed, c_kind, c_dirs = st.columns([1.4, 0.8, 1.1, 1.7], gap="medium")
 name = c_model.selectbox("Generator", MODELS, format_func=v.LABELS.get, key=P + "model")
@@ -53,23 +42,17 @@ kind = c_kind.radio("Directions", ["pca", "raw"], key=P + "kind", horizontal=Tru
                     help="GANSpace: principal components of the generator's first-layer features, mapped back to "
                          "z. Raw: single coordinates of z.")
 ex = v.explorer(name)
-n_avail = N_DIRS if kind == "pca" else ex.latent
-try:
-    dirs = v.parse_list(s[P + "dirs"], int, "directions")
-    vals = v.parse_list(s[P + "vals"], float, "slider values")
-    dirs = [d for d in dirs if 0 <= d < n_avail][:6] or list(range(5))
-except ValueError as e:
-    st.warning(f"{e} Using the first five directions at 0.")
-    dirs, vals = list(range(5)), [0.0] * 5
-vals = (vals + [0.0] * len(dirs))[:len(dirs)]
-options = list(range(n_avail))
-picked = c_dirs.multiselect("Directions to move (up to 6)", options, default=dirs, max_selections=6,
+n_avail = links.N_DIRS if kind == "pca" else ex.latent
+dirs = [d for d in s[P + "dirs"] if 0 <= d < n_avail] or list(range(5))  # the link's, checked for the first kind
+vals = (list(s[P + "vals"]) + [0.0] * len(dirs))[:len(dirs)]
+picked = c_dirs.multiselect("Directions to move (up to 6)", list(range(n_avail)), default=dirs,
+                            max_selections=links.MAX_DIRS,
                             format_func=lambda i: f"PC {i + 1}" if kind == "pca" else f"z[{i}]",
                             key=f"{P}pick_{name}_{kind}")
 if picked != dirs:  # keep a direction's value when others are added or removed
     vals = [vals[dirs.index(d)] if d in dirs else 0.0 for d in picked]
     dirs = picked
-s[P + "dirs"], s[P + "vals"] = ",".join(map(str, dirs)), ",".join(f"{x:g}" for x in vals)
+s[P + "dirs"], s[P + "vals"] = dirs, vals
 try:
     directions = ex.directions(kind, dirs)
 except demo.LatentError as e:
@@ -94,7 +77,7 @@ t_slide, t_grid, t_interp = st.tabs(SPEC["tab"].choices, key=P + "tab",
 @st.fragment
 def sliders() -> None:
     """The slider panel reruns alone on a release, so the page's other parts are not redrawn."""
-    values = (v.parse_list(s[P + "vals"], float, "slider values") + [0.0] * len(dirs))[:len(dirs)]
+    values = (list(s[P + "vals"]) + [0.0] * len(dirs))[:len(dirs)]
     try:
         img, strips = demo.slider_view(ex, s[P + "seed"], directions, values)
     except demo.LatentError as e:
@@ -104,12 +87,12 @@ def sliders() -> None:
     def released() -> None:
         new = list(s[P + "panel"].get("values") or [])  # the component's state: a mapping
         if len(new) == len(dirs):
-            s[P + "vals"] = ",".join(f"{x:g}" for x in new)
+            s[P + "vals"] = [float(x) for x in new]
 
     latent_sliders(main=img, caption=f"{v.LABELS[name]}, seed {s[P + 'seed']}", names=directions.names,
                    values=values, strips=strips, eps=demo.SLIDER_EPS, key=P + "panel", on_change=released)
     c1, c2 = st.columns([1, 4], vertical_alignment="center")
-    c1.button("Reset sliders to 0", key=P + "reset", on_click=lambda: s.update({P + "vals": ",".join("0" for _ in dirs)}))
+    c1.button("Reset sliders to 0", key=P + "reset", on_click=lambda: s.update({P + "vals": [0.0] * len(dirs)}))
     c2.caption("Drag a slider: the picture follows it frame by frame (the strip under it shows where it goes); "
                "on release the other strips are redrawn from the new point. "
                + (v.explained_text(ex, dirs) if kind == "pca" else "Raw coordinates are rarely meaningful "
@@ -154,43 +137,25 @@ if t_interp.open:
                              f"{name}_interpolation.png", "image/png", key=P + "dl_int")
 
         @st.fragment
-        def player() -> None:
-            playing = s.get(P + "playing", False)
-            if playing:
-                s[P + "alpha"] = round(min(1.0, s[P + "alpha"] + 0.1), 1)
-            a1, a2 = st.columns([6, 1], vertical_alignment="bottom")
-            alpha = a1.slider("α", 0.0, 1.0, step=0.1, key=P + "alpha")
-
-            def toggle() -> None:
-                if not s.get(P + "playing") and s[P + "alpha"] >= 1.0:
-                    s[P + "alpha"] = 0.0
-                s[P + "playing"] = not s.get(P + "playing", False)
-
-            a2.button("⏸ Pause" if playing else "▶ Play", key=P + "play", on_click=toggle)
-            i = int(round(alpha * (len(interp.alphas) - 1)))
-            cols = st.columns(len(interp.frames))
-            for col, (path, f) in zip(cols, interp.frames.items()):
-                col.image(png_bytes(v.pil_row(f[i:i + 1], big)), caption=f"{path}, α = {alpha:.1f}", width="stretch")
-            if interp.scores is not None:
-                st.plotly_chart(v.score_figure(interp, alpha, critic_name), key=P + "scores")
-                if "midpoints" in facts:
-                    m = facts["midpoints"]
-                    st.caption(f"Over {m['pairs']} seed pairs (0, 1), (2, 3), … the critic scored the pixel blend's "
-                               f"midpoint below slerp's in {m['pixel_mid_below_slerp_mid']} and below the mean of its "
-                               f"own two ends in {m['pixel_mid_below_both_ends']} (`python -m dgm_core bench wgan`).")
-            else:
-                st.caption("No WGAN critic for this data set is installed, so the frames are not scored.")
-            if playing:
-                if alpha >= 1.0:
-                    s[P + "playing"] = False
+        def interpolation_player() -> None:
+            with player(links.ALPHAS, key=P + "alpha", button_key=P + "play", label="α",
+                        format_func=lambda a: f"{a:.1f}") as alpha:
+                i = int(round(alpha * (len(interp.alphas) - 1)))
+                cols = st.columns(len(interp.frames))
+                for col, (path, f) in zip(cols, interp.frames.items()):
+                    col.image(png_bytes(v.pil_row(f[i:i + 1], big)), caption=f"{path}, α = {alpha:.1f}",
+                              width="stretch")
+                if interp.scores is not None:
+                    st.plotly_chart(v.score_figure(interp, alpha, critic_name), key=P + "scores")
+                    if "midpoints" in facts:
+                        m = facts["midpoints"]
+                        st.caption(f"Over {m['pairs']} seed pairs (0, 1), (2, 3), … the critic scored the pixel blend's "
+                                   f"midpoint below slerp's in {m['pixel_mid_below_slerp_mid']} and below the mean of its "
+                                   f"own two ends in {m['pixel_mid_below_both_ends']} (`python -m dgm_core bench wgan`).")
                 else:
-                    time.sleep(0.15)
-                try:
-                    st.rerun(scope="fragment")
-                except StreamlitInvalidLayoutContextError:
-                    s[P + "playing"] = False
+                    st.caption("No WGAN critic for this data set is installed, so the frames are not scored.")
 
         with right:
-            player()
+            interpolation_player()
 
 sync_url(SPEC, P)

@@ -11,8 +11,10 @@ import streamlit as st
 
 from dgm_core import data, pretrained
 from dgm_core.demos import mnar as mnar_lab
+from ui import links
 from ui import mnar_widgets as w
 from ui.pages import PAGES, page_link, setup_page
+from ui.run import run_button
 from ui.state import sync_url, url_state
 
 setup_page()
@@ -23,17 +25,18 @@ st.markdown("When values go missing **because of their own value** (a sensor tha
             "mechanism p(s | x) with the data; MIWAE and the classical imputers do not.")
 
 s = st.session_state
-for warning in url_state(w.SPEC, w.P):
+SPEC = links.mnar()
+for warning in url_state(SPEC, w.P):
     st.warning(warning)
 
 # ---------------------------------------------------------------- data and mechanism
 c1, c2, c3, c4 = st.columns([2, 3, 1, 2])
-source = c1.selectbox("Table", w.SPEC["table"].choices, key=w.P + "table",
+source = c1.selectbox("Table", SPEC["table"].choices, key=w.P + "table",
                       on_change=lambda: s.update({w.P + "nf": 0}))  # a new table: censor half its features
-mechanism = c2.selectbox("Missingness mechanism", w.SPEC["mech"].choices, format_func=w.MECHANISMS.get,
+mechanism = c2.selectbox("Missingness mechanism", SPEC["mech"].choices, format_func=w.MECHANISMS.get,
                          key=w.P + "mech")
 seed = int(c3.number_input("Seed", 0, 10_000, key=w.P + "seed"))
-preset = c4.selectbox("Training", w.SPEC["preset"].choices, format_func=w.PRESET_LABELS.get, key=w.P + "preset",
+preset = c4.selectbox("Training", SPEC["preset"].choices, format_func=w.PRESET_LABELS.get, key=w.P + "preset",
                       help="paper budget: precomputed for the opening case only; tiny: seconds; small: under a "
                            "minute; medium: several minutes (all cached)")
 csv_bytes = None
@@ -192,10 +195,10 @@ if tab_imp.open:
                 st.caption("The known-direction variants need a mechanism with a direction (self-masking or the "
                            "not-MIWAE cut); they are left out here.")
             imp_key = w.settings_key(base=key, agnostic=extras)
-            if st.button("Train MIWAE and not-MIWAE", type="primary", key=w.P + "train"):
-                s[w.P + "fit_key"] = imp_key
-            if s.get(w.P + "fit_key") == imp_key:
-                fits = w.fit_all(imp_key, sim, preset, seed, extras)  # a progress bar and live curves while it trains
+            trained = run_button("Train MIWAE and not-MIWAE", type="primary", key=w.P + "train", inputs=imp_key,
+                                 compute=lambda: w.fit_all(imp_key, sim, preset, seed, extras))  # a progress bar
+            if trained and trained.inputs == imp_key:                                       # and live curves
+                fits = trained.value
         if fits is not None:
             show_fits(fits, source_note)
 
@@ -221,10 +224,10 @@ if tab_sup.open:
             st.markdown(f"Predict **{task}** target from the incomplete features on a 30 % held-out split: "
                         "supMIWAE and sup-not-MIWAE average p(y | x) over importance-weighted imputations; "
                         "the baselines impute first, then fit a linear model.")
-            if st.button("Train the supervised models", key=w.P + "train_sup"):
-                s[w.P + "sup_key"] = key
-            if s.get(w.P + "sup_key") == key:
-                scores = w.supervised_all(key, sim, y, task, preset, seed)
+            trained = run_button("Train the supervised models", key=w.P + "train_sup", inputs=key,
+                                 compute=lambda: w.supervised_all(key, sim, y, task, preset, seed))
+            if trained and trained.inputs == key:
+                scores = trained.value
                 label = "accuracy" if task == "classification" else "RMSE"
                 st.dataframe(pd.DataFrame({"method": list(scores), label: list(scores.values())}).set_index("method")
                              .style.format("{:.3f}"))

@@ -14,22 +14,17 @@ import torch
 from dgm_core.data.convert import ImageError, image_from_array, image_from_bytes
 from dgm_core.demos import vae as demo
 from dgm_core.device import generator
-from ui import loaders
+from ui import links, loaders
 from ui import vae_view as v
 from ui.imaging import grid_png, to_pil
 from ui.pages import setup_page
-from ui.state import Param, sync_url, url_state
+from ui.state import sync_url, url_state
 
 setup_page()
 
 P = "vae_"
 MODELS = v.shipped()
-SPEC = {
-    "model": Param(MODELS[0] if MODELS else "vae-mnist", choices=list(v.MODELS)),
-    "src": Param("Test image", choices=["Test image", "Draw", "Upload"]),
-    "idx": Param(0, lo=0, hi=10**6), "kmax": Param(5000, choices=[k for k in demo.KS if k >= 10]),
-    "seed": Param(0, lo=0, hi=10**6),
-}
+SPEC = links.vae()
 s = st.session_state
 for w in url_state(SPEC, P):
     st.warning(w)
@@ -43,9 +38,6 @@ st.markdown(
 if not MODELS:
     st.error("No binary VAE is installed in `pretrained/`; train one with `python -m dgm_core train vae-mnist`.")
     st.stop()
-if s[P + "model"] not in MODELS:
-    st.warning(f"The model '{s[P + 'model']}' is not installed here; showing {MODELS[0]}.")
-    s[P + "model"] = MODELS[0]
 
 c_model, c_src, c_digit = st.columns([1.2, 1, 1.4], gap="medium")
 name = c_model.selectbox("Model", MODELS, format_func=v.LABELS.get, key=P + "model")

@@ -18,6 +18,7 @@ from dgm_core import results
 from dgm_core.demos import critics as demo
 from dgm_core.models.critics import KINDS, true_value
 from ui import loaders
+from ui.run import run_button
 
 COLOURS = {"hellinger": "#D55E00", "wasserstein": "#0072B2"}  # Okabe-Ito vermillion / blue
 P_COLOUR, Q_COLOUR = "#000000", "#E69F00"  # the data P (black) and the generator's Q_theta (orange)
@@ -139,11 +140,13 @@ def done_text(live: dict) -> str:
     return f"Done: both critics retrained at θ = {live['theta']:g}, {live['steps']} steps each."
 
 
+RETRAIN = "critics_retrain"  # the retrain button's key; ui.run keeps the last retrain under it
+
+
 @st.fragment
 def retrain_panel(theta: float, sw: results.CriticsSweep | None, steps: int) -> None:
     """The button, the progress bar and live chart while it runs, then the final estimates next to the
     shipped ones and the truth (kept in session state, shown while the slider stays at that theta)."""
-    s, key = st.session_state, "critics_live"
     live_steps = int(sw.live_config["steps"]) if sw else demo.LIVE.steps
     how = (f"Each critic trains {steps} steps here (the sweep: {sw.config['steps']}) and is evaluated on "
            f"{sw.live_config['eval_n']} fresh points (the sweep: {sw.config['eval_n']}), so a retrain is short"
@@ -152,15 +155,14 @@ def retrain_panel(theta: float, sw: results.CriticsSweep | None, steps: int) -> 
               if steps == live_steps else ".")) if sw \
         else f"Each critic trains {steps} steps here, a few seconds for both."
     st.caption(how + " The chart shows the objective on each training batch, without the Lipschitz penalty.")
-    clicked = st.button(f"Retrain both critics at θ = {theta:g}", key="critics_retrain", type="primary",
-                        icon=":material/model_training:")
+    # the whole page reruns after a retrain: the sweep figure shows the new estimates as stars
+    done = run_button(f"Retrain both critics at θ = {theta:g}", key=RETRAIN, inputs=theta, rerun=True,
+                      compute=lambda: retrain(theta, steps, st.empty(), st.empty()), type="primary",
+                      icon=":material/model_training:")
     bar_slot, chart_slot = st.empty(), st.empty()
-    if clicked:
-        s[key] = retrain(theta, steps, bar_slot, chart_slot)
-        st.rerun()  # the whole page: the sweep figure shows the new estimates as stars
-    live = s.get(key)
-    if live is None:
+    if done is None:
         return
+    live = done.value
     if live["theta"] != theta:
         st.info(f"Your last retrain was at θ = {live['theta']:g}: move the slider back to see it, or retrain here.")
         return

@@ -9,18 +9,17 @@ from __future__ import annotations
 import html
 import io
 import math
-import time
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 import torch
-from streamlit.errors import StreamlitInvalidLayoutContextError
 
 from dgm_core import masks, results
 from dgm_core.demos.inpainting import BINARY, DATASETS, METHODS, ChainTrace, Settings, method_label
 from ui.imaging import colour_bar, colour_map, grid_png, png_bytes, to_pil
+from ui.player import player
 
 GRID = 5  # cells per row: 5 × ~210 px on 1280 px
 COLOURS = {"pseudo_gibbs": "#0072B2"}  # method id -> trace colour; the exact chains get the warm ones below
@@ -303,45 +302,24 @@ def sampler_insides(traces: dict[str, ChainTrace], rows: list, dataset: str, ima
 
 @st.fragment
 def _player(traces: dict[str, ChainTrace], dataset: str, image: torch.Tensor, p: str) -> None:
-    s = st.session_state
     steps = next(iter(traces.values())).snapshot_steps
     if len(steps) < 2:
         return
-    playing = s.get(p + "playing", False)
-    if playing:  # advance before the slider is drawn, so the slider moves with the pictures
-        s[p + "step"] = min(s.get(p + "step", 0) + 1, len(steps) - 1)
-    c1, c2 = st.columns([6, 1], vertical_alignment="bottom")
-    k = c1.select_slider("Step through the chains", options=list(range(len(steps))),
-                         format_func=lambda i: f"iteration {steps[i]}", key=p + "step")
-
-    def toggle() -> None:
-        if not s.get(p + "playing") and s.get(p + "step", 0) >= len(steps) - 1:
-            s[p + "step"] = 0  # play again from the start
-        s[p + "playing"] = not s.get(p + "playing", False)
-
-    c2.button("⏸ Pause" if playing else "▶ Play", key=p + "play", on_click=toggle,
-              help="Animate the chains: the slider and the traces' marker move with the pictures.")
-    cols = st.columns(2 * len(traces), gap="small")
-    for i, (method, tr) in enumerate(traces.items()):
-        label, j = tr.label or METHODS[method].label, min(k, len(tr.snapshot_steps) - 1)
-        _show(cols[2 * i], tr.snapshot_sample[j], f"{label}: chain 1")
-        _show(cols[2 * i + 1], tr.snapshot_mean[j], f"{label}: mean over chains")
-    c1, c2 = st.columns(2)
-    c1.plotly_chart(_trace_figure(traces, "log_joint", "log p(x, z) along the chains (mean over chains)",
-                                  "log-joint (nats)", steps[k]), key=p + "fig_lj")
-    if all(len(t.score) for t in traces.values()):
-        name = "F1 of the missing pixels" if BINARY[dataset] else "MSE of the missing pixels"
-        c2.plotly_chart(_trace_figure(traces, "score", f"{name} against iteration", name, steps[k]),
-                        key=p + "fig_score")
-    if playing:
-        if k >= len(steps) - 1:
-            s[p + "playing"] = False
-        else:
-            time.sleep(0.12)
-        try:
-            st.rerun(scope="fragment")
-        except StreamlitInvalidLayoutContextError:  # a full run while playing: stop rather than rerun the app
-            s[p + "playing"] = False
+    with player(range(len(steps)), key=p + "step", button_key=p + "play", label="Step through the chains",
+                format_func=lambda i: f"iteration {steps[i]}",
+                help="Animate the chains: the slider and the traces' marker move with the pictures.") as k:
+        cols = st.columns(2 * len(traces), gap="small")
+        for i, (method, tr) in enumerate(traces.items()):
+            label, j = tr.label or METHODS[method].label, min(k, len(tr.snapshot_steps) - 1)
+            _show(cols[2 * i], tr.snapshot_sample[j], f"{label}: chain 1")
+            _show(cols[2 * i + 1], tr.snapshot_mean[j], f"{label}: mean over chains")
+        c1, c2 = st.columns(2)
+        c1.plotly_chart(_trace_figure(traces, "log_joint", "log p(x, z) along the chains (mean over chains)",
+                                      "log-joint (nats)", steps[k]), key=p + "fig_lj")
+        if all(len(t.score) for t in traces.values()):
+            name = "F1 of the missing pixels" if BINARY[dataset] else "MSE of the missing pixels"
+            c2.plotly_chart(_trace_figure(traces, "score", f"{name} against iteration", name, steps[k]),
+                            key=p + "fig_score")
 
 
 def results_view(results: dict, current: bool, p: str) -> None:

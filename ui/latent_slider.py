@@ -4,10 +4,8 @@ Streamlit's own slider reports its value only on release, so an image that follo
 frames in the browser: the server renders, for each chosen direction, the strip of images along it
 (the other sliders held), and the component swaps the big picture to the strip's frame on every
 ``input`` event, with no round trip. On release it sends the new values, the server redraws every strip
-from the new point, and the URL follows. Each swap is stamped in ``window.__latentFrames`` (and the time
-until its picture is decoded kept in ``window.__latentDecode``) and each
-render from the server counted in ``window.__latentRenders``, so a browser can measure frames per second
-while dragging and the time from a release to the server's new picture.
+from the new point, and the URL follows. (A browser measures it from outside: each swap changes the big
+picture's ``src``, each render from the server replaces the sliders.)
 """
 from __future__ import annotations
 
@@ -43,9 +41,6 @@ export default function(component) {
   const cap = root.querySelector('.cap');
   const rows = root.querySelector('.rows');
   const values = data.values.slice();
-  window.__latentFrames = window.__latentFrames || [];
-  window.__latentDecode = window.__latentDecode || [];  // ms from a swap to the new picture decoded
-  window.__latentRenders = (window.__latentRenders || 0) + 1;  // a server render arrived (the browser test waits on it)
   main.src = data.main;
   cap.textContent = data.caption;
   rows.innerHTML = '';
@@ -73,12 +68,9 @@ export default function(component) {
       return im;
     });
     const show = (i) => {
-      const t0 = performance.now();
       main.src = data.frames[d][i];
-      main.decode().then(() => window.__latentDecode.push(performance.now() - t0)).catch(() => {});
       shown.textContent = (data.eps[i] >= 0 ? '+' : '') + data.eps[i].toFixed(1);
       thumbs.forEach((t, j) => t.classList.toggle('on', j === i));
-      window.__latentFrames.push(performance.now());
     };
     const send = () => { values[d] = data.eps[Number(input.value)]; setStateValue('values', values.slice()); };
     input.addEventListener('input', () => show(Number(input.value)));

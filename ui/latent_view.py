@@ -1,7 +1,6 @@
 """The latent explorer's cached explorers, pictures and figures (the computing is dgm_core.demos.latent)."""
 from __future__ import annotations
 
-import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 import torch
@@ -86,15 +85,3 @@ def explained_text(ex: demo.Explorer, idx: list[int]) -> str:
     shares = ", ".join(f"PC {i + 1} {ex.pcs.explained[i]:.1%}" for i in idx)
     return (f"Share of the variance of the generator's first-layer features that each direction carries: {shares} "
             f"(of {len(ex.pcs.names)} components computed from 2000 random z).")
-
-
-def parse_list(raw: str, kind: type, what: str) -> list:
-    """'0,1,2' -> [0, 1, 2]; a bad item raises ValueError with one sentence."""
-    items = [t.strip() for t in str(raw).split(",") if t.strip()]
-    try:
-        out = [kind(t) for t in items]
-    except ValueError:
-        raise ValueError(f"The {what} '{raw}' are not a comma-separated list of numbers.") from None
-    if kind is float and not all(np.isfinite(out)):
-        raise ValueError(f"The {what} '{raw}' must be finite numbers.")
-    return out

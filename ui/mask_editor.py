@@ -28,6 +28,7 @@ def _preset(shape: tuple[int, int], p: str) -> tuple[torch.Tensor, str]:
     if kind == "random":
         c1.slider("Missing %", 5, 95, step=5, key=p + "miss")
     if kind in ("centre", "rectangles"):
+        s[p + "size"] = min(s[p + "size"], min(shape) - 1)  # the size a link or another data set gave may not fit
         c1.slider("Square size (pixels)", 2, min(shape) - 1, key=p + "size")
     if kind == "rectangles":
         c2.number_input("Number of squares", 1, 10, key=p + "nrect")

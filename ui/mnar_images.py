@@ -18,17 +18,15 @@ from dgm_core.missingness import clipping
 from dgm_core.data.convert import ImageError, image_from_bytes
 from dgm_core.device import generator
 from dgm_core.masks import overlay
-from ui import loaders
+from ui import links, loaders
 from ui.imaging import colour_bar, colour_map, grid_png, to_pil
 from ui.mnar_widgets import COLOURS, TOP_LEGEND
-from ui.state import Param, sync_url, url_state
+from ui.run import run_button
+from ui.state import sync_url, url_state
 
 MODELS = {"MIWAE": "miwae-celeba-clip", "not-MIWAE": "notmiwae-celeba-clip"}
 P = "mi_"  # session-state and URL prefix of the images page
-SPEC = {"clip_w": Param(50.0, lo=clipping.W_RANGE[0], hi=clipping.W_RANGE[1]),
-        "clip_b": Param(0.75, lo=clipping.B_RANGE[0], hi=clipping.B_RANGE[1]),
-        "clip_img": Param(22, lo=0), "clip_k": Param(500, choices=(100, 500, 2000)),
-        "clip_src": Param("Gallery", choices=("Gallery", "Upload")), "clip_seed": Param(0, lo=0, hi=10_000)}
+SPEC = links.mnar_images()
 N_GENERATED = 64
 N_EVAL = 100
 
@@ -180,17 +178,19 @@ def _evaluate(w: float, b: float, seed: int, k: int) -> None:
     if not data.available("celeba"):
         return
     st.subheader(f"On {N_EVAL} test faces")
-    if st.button(f"Compare on {N_EVAL} CelebA test images", key=P + "eval"):
-        st.session_state[P + "eval_key"] = (w, b, seed, k)
-    if st.session_state.get(P + "eval_key") != (w, b, seed, k):
+    def compare() -> mnar_images.Comparison | None:
+        try:
+            return _compare(_test_images()[:N_EVAL].numpy(), w, b, seed, k)
+        except ValueError as e:
+            st.error(str(e))
+            return None
+
+    done = run_button(f"Compare on {N_EVAL} CelebA test images", key=P + "eval", inputs=(w, b, seed, k), compute=compare)
+    if done is None or done.inputs != (w, b, seed, k):
         st.caption("One face is a noisy judge: this scores every method on the lost pixels of 100 test faces "
                    "(about 40 s at K = 500 on one core).")
         return
-    try:
-        res = _compare(_test_images()[:N_EVAL].numpy(), w, b, seed, k)
-    except ValueError as e:
-        st.error(str(e))
-        return
+    res = done.value
     st.dataframe(pd.DataFrame({"method": list(res.rmse), "RMSE on lost pixels": list(res.rmse.values())})
                  .set_index("method").style.format("{:.4f}"))
     st.caption(f"{res.missing_rate:.1%} of the pixels lost; RMSE over all of them.")

@@ -12,7 +12,6 @@ import streamlit as st
 
 from dgm_core import data, results
 from dgm_core.demos import mnar as mnar_lab
-from ui.state import Param
 from dgm_core.missingness.tabular import missing_curve
 
 MECHANISMS = {
@@ -38,17 +37,6 @@ FORMULAS = {
 PRESET_LABELS = {"paper": "paper budget (precomputed)", "tiny": "train: tiny", "small": "train: small",
                  "medium": "train: medium"}
 P = "mnar_"  # the page's session-state and URL prefix
-SPEC = {
-    "table": Param("breast", choices=[*data.TABLES, "upload CSV"]), "seed": Param(0, lo=0, hi=10_000),
-    "preset": Param("paper", choices=["paper", *mnar_lab.LIVE_PRESETS]),
-    "mech": Param("notmiwae_uci", choices=list(MECHANISMS)),
-    # the mechanisms' parameters; only the chosen mechanism's are kept in the URL
-    "offset": Param(0.0, lo=-1.0, hi=1.0), "nf": Param(0, lo=0, hi=10_000),  # nf 0: half of the features
-    "p": Param(0.3, lo=0.05, hi=0.9), "dir": Param("high", choices=["high", "low"]), "k": Param(3.0, lo=0.5, hi=10.0),
-    "q": Param(0.25, lo=0.05, hi=0.45), "cut": Param("upper", choices=["upper", "lower", "both"]),
-    "pin": Param(0.3, lo=0.1, hi=0.9),
-    "agn": Param([], choices=list(mnar_lab.EXTRAS)),  # extra models fitted as well (live presets)
-}
 BASE_KEYS = ("table", "seed", "preset", "mech", "agn")
 EXTRA_LABELS = {"notmiwae_linear": "agnostic: linear mechanism", "notmiwae_nonlinear": "agnostic: nonlinear mechanism",
                 "notmiwae_steep": "known direction, steep start (W₀ = 10)",

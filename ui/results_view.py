@@ -14,6 +14,7 @@ from dgm_core import data
 from dgm_core.data import DatasetNotFoundError
 from dgm_core.demos import results as demo
 from ui import loaders
+from ui.run import run_button
 
 OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
 PUBLISHED_COLOUR = "#000000"
@@ -173,18 +174,21 @@ def small_rerun() -> None:
     if not have:
         st.info("This needs the MNIST test images: start the app with `DGM_DATA_DIR` pointing at a folder with "
                 "`MNIST/raw/` (see the README's Data section).")
-    if st.button("Rerun a small version here", disabled=not have, key=P + "rerun", type="primary"):
+
+    def rerun() -> demo.SmallRun | None:
         bar = st.progress(0.0, text="Starting…")
         try:
-            run = demo.small_rerun(loaders.model("vae-mnist")[0], loaders.model("miwae-mnist")[0],
-                                   progress=lambda frac, what: bar.progress(frac, text=f"{what}…"))
+            return demo.small_rerun(loaders.model("vae-mnist")[0], loaders.model("miwae-mnist")[0],
+                                    progress=lambda frac, what: bar.progress(frac, text=f"{what}…"))
         except DatasetNotFoundError as err:
             st.error(str(err))
-            return
+            return None
         finally:
             bar.empty()
-        st.session_state[P + "small"] = run
-    run = st.session_state.get(P + "small")
+
+    done = run_button("Rerun a small version here", disabled=not have, key=P + "rerun", type="primary",
+                      inputs=None, compute=rerun)
+    run = done.value if done else None
     if run is not None:
         st.caption(f"This run took {run.seconds:.1f} s on this server.")
         show_table(run.rows, ours="this run", published="shipped")

@@ -1,81 +1,241 @@
 """Page state that lives in the URL (so a shared link reproduces the view) and survives reruns: the one
 mechanism every page uses.
 
-Each page names its settings in a spec, ``{key: Param(default, choices | lo/hi)}``, and a prefix of its
-own (``inp_``, ``mnar_``, ...). The prefixed key is both the widget's session-state key and the URL's
-query parameter, so two pages never share a parameter. ``url_state(spec, prefix)`` reads each key from
-``st.query_params`` once per session, coerces it to the type of its default and checks it against the
-choices or range; a bad value falls back to the default with a one-sentence warning (Streamlit's own
-``bind="query-params"`` drops it silently). ``sync_url(keys, prefix)`` writes the current values back
-and removes this page's parameters that are no longer in use (say, the settings of a mechanism that
-is no longer chosen).
+Each page names its settings in a spec, ``{key: Param(default, label, choices | lo/hi)}`` (every page's
+spec is in ``ui.links``), and a prefix of its own (``inp_``, ``mnar_``, ...). The prefixed key is both
+the widget's session-state key and the URL's query parameter, so two pages never share a parameter.
+
+``read_link(spec, raw)`` is the pure part: it checks every value a link gives against its spec (choices,
+ranges that may follow another key's value, lists without repeats and of bounded length) and returns
+the values to use with one warning per bad key, in the page's words: the control's label, what is
+allowed, the value as given (shortened) and what the page uses instead. ``url_state(spec, prefix)``
+applies it to ``st.query_params`` once per session; ``sync_url(keys, prefix)`` writes the current values
+back and removes this page's parameters that are no longer in use.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+import math
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import streamlit as st
+
+MAX_RAW = 40  # characters of a bad value repeated in a warning
+MAX_WARNING = 200
+MAX_TEXT = 2000  # longer link values are refused before they are parsed
+_INT = re.compile(r"[+-]?[0-9]{1,15}", re.ASCII)
+_FLOAT = re.compile(r"[+-]?([0-9]{1,15}(\.[0-9]{0,15})?|\.[0-9]{1,15})([eE][+-]?[0-9]{1,3})?", re.ASCII)
+
+_NOTHING = object()  # a value no spec allows
+Bound = float | Callable[[dict], float] | None  # a callable gets the values of the spec's earlier keys
 
 
 @dataclass(frozen=True)
 class Param:
     default: Any
-    choices: Sequence[Any] | None = None  # allowed values (for lists: allowed items)
-    lo: float | None = None
-    hi: float | None = None
+    label: str = ""  # the control's label on the page: what a warning calls it
+    choices: Sequence[Any] | Callable[[dict], Sequence[Any]] | None = None  # for lists: the allowed items
+    lo: Bound = None
+    hi: Bound = None
+    names: Mapping[Any, str] | Callable[[Any], str] | None = None  # how a value reads on the page
+    item: type | None = None  # lists: the type of an item (else the default's first item's, else str)
+    max_items: int | None = None  # lists: at most this many
+    fill: Any = None  # lists whose positions matter: a bad item becomes this (else it is dropped)
+    unique: bool = True  # lists: each item at most once
 
 
-def _coerce(raw: str, p: Param) -> Any:
+def _resolve(x: Any, got: dict) -> Any:
+    return x(got) if callable(x) else x
+
+
+def _name(p: Param, v: Any) -> str:
+    if p.names is not None:
+        try:
+            return str(p.names(v) if callable(p.names) else p.names.get(v, v))
+        except (KeyError, TypeError, ValueError):
+            pass
+    if isinstance(v, bool):
+        return "on" if v else "off"
+    if isinstance(v, float):
+        return f"{v:g}"
+    return str(v)
+
+
+def _few(words: list[str], room: int) -> str:
+    """'a, b, c' within ``room`` characters: the middle dropped for '…' when the list is long."""
+    text = ", ".join(words)
+    if len(text) <= room:
+        return text
+    for keep in range(len(words) - 2, 0, -1):
+        text = ", ".join(words[:keep]) + f", … {words[-1]} ({len(words)} in all)"
+        if len(text) <= room:
+            return text
+    text = f"{words[0]}, … ({len(words)} in all)"
+    return text if len(text) <= room else f"the {len(words)} on the page"
+
+
+def _item_type(p: Param) -> type:
+    if p.item is not None:
+        return p.item
     d = p.default
-    if isinstance(d, bool):
-        if raw.lower() not in ("1", "true", "yes", "0", "false", "no"):
+    return type(d[0]) if isinstance(d, (list, tuple)) and d else str
+
+
+def _scalar(raw: str, kind: type) -> Any:
+    """``raw`` as a ``kind``; ValueError when it is not one (no exponent overflow, no 10,000-digit ints)."""
+    raw = raw.strip()
+    if kind is bool:
+        if raw.lower() not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
             raise ValueError(raw)
-        return raw.lower() in ("1", "true", "yes")
-    if isinstance(d, int):
+        return raw.lower() in ("1", "true", "yes", "on")
+    if kind is int:
+        if not _INT.fullmatch(raw):
+            raise ValueError(raw)
         return int(raw)
-    if isinstance(d, float):
-        v = float(raw)
-        if v != v or v in (float("inf"), float("-inf")):
+    if kind is float:
+        if not _FLOAT.fullmatch(raw):
             raise ValueError(raw)
-        return v
-    if isinstance(d, (list, tuple)):
-        return [v for v in raw.split(",") if v]
+        v = float(raw)
+        if not math.isfinite(v):
+            raise ValueError(raw)
+        return round(v, 12) + 0.0  # 1e-308 is 0, as a widget would show it (and -0.0 is 0.0)
     return raw
 
 
-def _valid(v: Any, p: Param) -> bool:
-    if isinstance(p.default, (list, tuple)):
-        return p.choices is None or all(i in p.choices for i in v)
-    if p.choices is not None and v not in p.choices:
-        return False
-    if p.lo is not None and v < p.lo:
-        return False
-    return p.hi is None or v <= p.hi
+def _kind_words(kind: type) -> str:
+    return {bool: "yes or no", int: "a whole number", float: "a number"}.get(kind, "a value")
+
+
+def _range(p: Param, got: dict) -> str | None:
+    lo, hi = _resolve(p.lo, got), _resolve(p.hi, got)
+    fmt = lambda b: f"{b:g}" if isinstance(b, float) else str(b)  # noqa: E731
+    if lo is not None and hi is not None:
+        return f"between {fmt(lo)} and {fmt(hi)}" if lo <= hi else "possible here"
+    if lo is not None or hi is not None:
+        return f"at least {fmt(lo)}" if lo is not None else f"at most {fmt(hi)}"
+    return None
+
+
+def _check(v: Any, p: Param, got: dict) -> str | None:
+    """None when ``v`` (one value, or one item of a list) is allowed; else what is allowed, in words."""
+    choices = _resolve(p.choices, got)
+    if choices is not None:
+        return None if v in choices else ("one of ", [_name(p, c) for c in choices])
+    lo, hi = _resolve(p.lo, got), _resolve(p.hi, got)
+    if (lo is not None and v < lo) or (hi is not None and v > hi):
+        return (_range(p, got), [])
+    return None
+
+
+def _nearest(v: Any, p: Param, got: dict) -> Any:
+    """A number out of its range: the nearest bound (a hole of 30 pixels on a 28-pixel image: the largest)."""
+    lo, hi = _resolve(p.lo, got), _resolve(p.hi, got)
+    if _resolve(p.choices, got) is None and isinstance(v, (int, float)) and not isinstance(v, bool):
+        if lo is not None and hi is not None and lo <= hi:
+            return type(v)(min(max(v, lo), hi))
+    return None
+
+
+def _shown(raw: str) -> str:
+    """The value as the link gave it, at most MAX_RAW characters, in a code span (never read as Markdown)."""
+    raw = " ".join("".join(c if c.isprintable() else " " for c in raw[:MAX_RAW * 4]).split()).replace("`", "'")
+    return "`" + (raw if len(raw) <= MAX_RAW else raw[:MAX_RAW - 1] + "…") + "`"
+
+
+def _warning(p: Param, raw: str, problem: str | tuple[str, list[str]], used: str) -> str:
+    """One sentence of at most MAX_WARNING characters; a problem ``(lead, words)`` lists the allowed
+    values, shortened to what fits."""
+    used = used if len(used) <= 60 else used[:59] + "…"
+    lead, words = (problem, []) if isinstance(problem, str) else problem
+    head, tail = f"The link's {p.label} {_shown(raw)} is not {lead}", f"; the page uses {used}."
+    return (head + (_few(words, MAX_WARNING - len(head) - len(tail)) if words else "") + tail)[:MAX_WARNING]
+
+
+def _used(p: Param, v: Any) -> str:
+    if isinstance(v, (list, tuple)):
+        return ", ".join(_name(p, i) for i in v) if v else "none"
+    return _name(p, v)
+
+
+def _read_list(raw: str, p: Param, got: dict) -> tuple[list, str | None]:
+    """The list's usable items, and what was wrong with it (in words) or None."""
+    kind, items, problem = _item_type(p), [], None
+    choices = _resolve(p.choices, got)
+    allowed = (("a list drawn from ", [_name(p, c) for c in choices]) if choices is not None else
+               f"a list of {_kind_words(kind)[2:]}s" + (f" {r}" if (r := _range(p, got)) else ""))
+    parts = [t for t in raw.split(",") if t.strip()]
+    for part in parts:
+        try:
+            v = _scalar(part, kind)
+            bad = _check(v, p, got) is not None
+        except ValueError:
+            bad = True
+        if bad:
+            problem = problem or allowed
+            if p.fill is not None:
+                items.append(p.fill)
+        elif p.unique and v in items:
+            problem = problem or "a list without repeats"
+        else:
+            items.append(v)
+    if p.max_items is not None and len(items) > p.max_items:
+        problem = problem or f"a list of at most {p.max_items}"
+        items = items[:p.max_items]
+    if problem is not None and parts and not items:  # nothing usable: the default
+        items = [v for v in p.default if _check(v, p, got) is None]
+    return items, problem
+
+
+def read_link(spec: dict[str, Param], raw: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
+    """The values to use for every key of ``spec`` given the link's ``raw`` strings (keys without the
+    prefix), and one warning per bad value. Never raises for any string."""
+    got: dict[str, Any] = {}
+    warnings = []
+    for key, p in spec.items():
+        value = list(p.default) if isinstance(p.default, (list, tuple)) else p.default
+        text = raw.get(key)
+        if text is None:
+            got[key] = value
+            continue
+        text, kind = str(text), type(p.default)
+        p = replace(p, choices=_resolve(p.choices, got), lo=_resolve(p.lo, got), hi=_resolve(p.hi, got))
+        if len(text) > MAX_TEXT:
+            warnings.append(_warning(p, text, f"this long (at most {MAX_TEXT} characters)", _used(p, value)))
+        elif isinstance(p.default, (list, tuple)):
+            items, problem = _read_list(text, p, got)
+            if problem is not None:
+                warnings.append(_warning(p, text, problem, _used(p, items)))
+            value = items
+        else:
+            try:
+                v = _scalar(text, kind if kind in (bool, int, float) else str)
+                allowed = _check(v, p, got)
+            except ValueError:
+                v, allowed = None, (_check(_NOTHING, p, got) if p.choices is not None else
+                                    _kind_words(kind) + (f" {r}" if (r := _range(p, got)) else ""))
+            if allowed is None:
+                value = v
+            else:
+                near = _nearest(v, p, got) if v is not None else None
+                value = near if near is not None else value
+                warnings.append(_warning(p, text, allowed, _used(p, value)))
+        got[key] = value
+    return got, warnings
 
 
 def url_state(spec: dict[str, Param], prefix: str) -> list[str]:
     """Initialise ``st.session_state[prefix + key]`` from the URL (once per session); return warnings."""
-    warnings = []
-    flag = f"_{prefix}url_loaded"
     st.session_state.setdefault("_keep", set()).update(prefix + key for key in spec)
+    flag = f"_{prefix}url_loaded"
     if st.session_state.get(flag):
-        return warnings
+        return []
     st.session_state[flag] = True
-    for key, p in spec.items():
-        value, name = p.default, prefix + key
-        if name in st.query_params:
-            raw = st.query_params[name]
-            try:
-                v = _coerce(raw, p)
-                if _valid(v, p):
-                    value = v
-                else:
-                    warnings.append(f"The link's value {raw!r} for '{name}' is out of range; using {p.default!r}.")
-            except ValueError:
-                warnings.append(f"The link's value {raw!r} for '{name}' is not a valid value; using {p.default!r}.")
-        st.session_state.setdefault(name, list(value) if isinstance(value, tuple) else value)
+    raw = {key: st.query_params[prefix + key] for key in spec if prefix + key in st.query_params}
+    values, warnings = read_link(spec, raw)
+    for key, v in values.items():
+        st.session_state.setdefault(prefix + key, v)
     return warnings
 
 
@@ -87,6 +247,12 @@ def keep_registered() -> None:
             st.session_state[key] = st.session_state[key]
 
 
+def _text(v: Any) -> str:
+    if isinstance(v, (list, tuple)):
+        return ",".join(map(_text, v))
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
 def sync_url(keys: Iterable[str], prefix: str) -> None:
     """Write the current values of these keys to the URL; drop this page's other URL parameters."""
     keys = list(keys)
@@ -94,7 +260,7 @@ def sync_url(keys: Iterable[str], prefix: str) -> None:
         v = st.session_state.get(prefix + key)
         if v is None:
             continue
-        text = ",".join(map(str, v)) if isinstance(v, (list, tuple)) else str(v)
+        text = _text(v)
         if st.query_params.get(prefix + key) != text:
             st.query_params[prefix + key] = text
     wanted = {prefix + key for key in keys}

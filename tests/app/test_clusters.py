@@ -57,6 +57,6 @@ def test_bad_link_values_fall_back_with_a_warning():
     at.query_params["cl_colour"] = "rainbow"
     at.query_params["cl_sel"] = "abc,99999"
     at.run()
-    assert not at.exception and len(at.warning) == 2
+    assert not at.exception and len(at.warning) == 3  # the selection's bad rows are named too
     assert at.radio(key="cl_perp").value == 0 and at.radio(key="cl_colour").value == "cluster"
     assert not any("selected**" in m.value for m in at.markdown)  # nonsense rows are ignored

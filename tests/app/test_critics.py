@@ -13,9 +13,13 @@ PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "critics.py")
 STEPS = 8  # the retrain in these tests: a few steps per critic
 
 
+@pytest.fixture(autouse=True)
+def _few_steps(monkeypatch):
+    monkeypatch.setenv("DGM_CRITICS_STEPS", str(STEPS))
+
+
 def _page(**params) -> AppTest:
     at = AppTest.from_file(PAGE, default_timeout=120)
-    at.session_state["critics_live_steps"] = STEPS
     for k, v in params.items():
         at.query_params["critics_" + k] = str(v)
     return at.run()
@@ -48,7 +52,7 @@ def test_the_slider_and_the_retrain_button_with_the_url():
     assert "θ = 1.5" in _figure(at, "critics_samples_fig")["layout"]["title"]["text"]
     at.button(key="critics_retrain").click().run()
     assert not at.exception
-    live = at.session_state["critics_live"]
+    live = at.session_state["critics_retrain_result"].value
     assert live["theta"] == 1.5 and live["steps"] == STEPS and all(len(live["curves"][k]) == STEPS for k in KINDS)
     assert [m.value for m in at.metric] == [f"{live['final'][k]:.3f}" for k in KINDS]
     sw = results.critics()
@@ -72,7 +76,8 @@ def test_the_downloads():
 def test_a_bad_link_value_is_one_sentence_and_the_default(bad):
     at = _page(theta=bad)
     assert not at.exception
-    assert len(at.warning) == 1 and "critics_theta" in at.warning[0].value
+    assert len(at.warning) == 1 and at.warning[0].value.startswith("The link's θ `")
+    assert "critics_theta" not in at.warning[0].value
     assert at.session_state["critics_theta"] == 1.0
 
 

@@ -169,7 +169,7 @@ def test_bad_link_values_fall_back_with_one_warning_each():
     at.query_params["mnar_seed"] = "many"
     at.run()
     assert not at.exception
-    assert len(at.warning) == 2 and all("using" in w.value for w in at.warning)
+    assert len(at.warning) == 2 and all("the page uses" in w.value for w in at.warning)
     assert at.selectbox(key="mnar_mech").value == "notmiwae_uci"
 
 

@@ -66,8 +66,9 @@ def test_images_page_link_with_an_absurd_threshold_falls_back():
     at.query_params["mi_clip_b"] = "7"
     at.run()
     assert not at.exception
-    assert any("out of range" in w.value for w in at.warning)
-    assert at.slider(key="mi_clip_b").value == 0.75
+    assert any("Threshold b `7` is not between 0.05 and 0.99; the page uses 0.99" in w.value
+               for w in at.warning)
+    assert at.slider(key="mi_clip_b").value == 0.99  # the nearest allowed threshold
 
 
 def test_images_page_scores_100_test_faces():

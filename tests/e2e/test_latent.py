@@ -3,6 +3,8 @@ brings the server's redraw and the URL, and the interpolation player runs. The f
 printed here and measured for the record by ``python -m dgm_core bench latent_speed``."""
 from playwright.sync_api import expect
 
+from benchmarks.latent_speed import READ_SWAPS, REDRAWN, WATCH_SWAPS
+
 from .conftest import ROOT, wait_for_app
 
 MAIN = ".ls img.main"
@@ -24,17 +26,17 @@ def test_dragging_a_slider_moves_the_picture_and_the_release_redraws_and_lands_i
     expect(slider).to_be_visible(timeout=60_000)
     slider.scroll_into_view_if_needed()
     before = page.locator(MAIN).get_attribute("src")
-    renders = page.evaluate("window.__latentRenders")
-    page.evaluate("window.__latentFrames = []")
+    old = page.query_selector('.ls input[type="range"]')
+    page.evaluate(WATCH_SWAPS)  # the page's own events, seen from outside (no hook in the page)
     drag(page, slider, 0.5, 0.95)
     during = page.locator(MAIN).get_attribute("src")
-    frames = page.evaluate("window.__latentFrames")
+    frames = page.evaluate(READ_SWAPS)[0]
     assert during != before, "the picture did not follow the drag"
     assert len(frames) >= 5, frames  # one swap per slider step crossed, no server round trip
     fps = (len(frames) - 1) / max(1e-3, (frames[-1] - frames[0]) / 1000)
     t0 = page.evaluate("performance.now()")
     page.mouse.up()
-    page.wait_for_function(f"window.__latentRenders > {renders}", timeout=60_000)
+    page.wait_for_function(REDRAWN, arg=old, timeout=60_000)
     latency = page.evaluate("performance.now()") - t0
     wait_for_app(page)
     print(f"drag: {len(frames)} frames at {fps:.0f} fps; release -> server redraw {latency:.0f} ms")

@@ -9,7 +9,7 @@ from ui.pages import PAGES
 
 @pytest.mark.parametrize("page", [p for p in PAGES if p.url_path != "home"], ids=lambda p: p.url_path)
 def test_cold_deep_link_renders_the_page(page, browser):
-    with streamlit_server() as url:
+    with streamlit_server() as (url, _):
         tab = browser.new_page(viewport={"width": 1280, "height": 720})
         tab.goto(f"{url}/{page.url_path}")
         wait_for_app(tab, timeout=120_000)
