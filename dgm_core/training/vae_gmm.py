@@ -19,8 +19,8 @@ from typing import Any, ClassVar
 import torch
 
 from ..data import load_images
-from ..demos import clusters
 from ..models.vae_gmm import Config, cluster_accuracy, network, predict
+from ..models.vae_gmm_mutual import encode, mutual_learning
 from .cards import Fitted
 from .loop import Progress
 
@@ -75,8 +75,8 @@ class Recipe:
                                                  int(what.split("epoch ")[1].split("/")[0]), loss)
                   if loss == loss else None) if progress else None
         t0 = time.perf_counter()
-        model, history = clusters.mutual_learning(x_tr, y_tr, x_te, y_te, cfg, epochs=self.epochs, gibbs=self.gibbs,
-                                                  seed=self.seed, progress=report)
+        model, history = mutual_learning(x_tr, y_tr, x_te, y_te, cfg, epochs=self.epochs, gibbs=self.gibbs,
+                                         seed=self.seed, progress=report)
         seconds = time.perf_counter() - t0
         metrics = self.measure(model, data_dir)
         metrics["epochs_per_round"] = self.epochs
@@ -100,7 +100,7 @@ class Recipe:
         _, _, x_te, y_te = self._data(data_dir)
         out: dict[str, Any] = {"test_digits": int(len(y_te))}
         for name, r in (("round0", 0), ("last", model.cfg.rounds - 1)):
-            pred = predict(clusters.encode(model.vaes[r], x_te), model.gmm(r))
+            pred = predict(encode(model.vaes[r], x_te), model.gmm(r))
             out[f"test_accuracy_{name}"] = round(cluster_accuracy(y_te, pred, model.cfg.k), 4)
             out[f"test_ari_{name}"] = round(float(adjusted_rand_score(y_te, pred)), 4)
         return out
