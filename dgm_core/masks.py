@@ -270,18 +270,6 @@ def preset(name: str, shape: Shape, *, missing: float = 0.5, size: int | None = 
     return rectangles((h, w), n=n, height=s, width=s, seed=seed)
 
 
-def apply(x: torch.Tensor, mask: torch.Tensor, fill: float = 0.0) -> torch.Tensor:
-    """x: (..., C, H, W) or (H, W); mask broadcastable, True = observed -> copy, missing = fill."""
-    if not isinstance(mask, torch.Tensor) or mask.dtype != torch.bool:
-        raise MaskError("A mask must be a bool tensor (True = observed).")
-    try:
-        torch.broadcast_shapes(x.shape, mask.shape)
-    except RuntimeError:
-        raise MaskError(f"A mask of shape {tuple(mask.shape)} does not fit an image of shape "
-                        f"{tuple(x.shape)}.") from None
-    return torch.where(mask.to(x.device), x, torch.full((), fill, dtype=x.dtype, device=x.device))
-
-
 def overlay(x: torch.Tensor, mask: torch.Tensor, colour: tuple[float, float, float] = (1, 0.2, 0.2),
             alpha: float = 0.6) -> torch.Tensor:
     """For display: x (C, H, W) or (H, W) in [0, 1], C in {1, 3} -> (3, H, W), missing tinted."""

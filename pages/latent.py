@@ -12,6 +12,7 @@ from streamlit.errors import StreamlitInvalidLayoutContextError
 
 from dgm_core.demos import latent as demo
 from ui import latent_view as v
+from ui import loaders
 from ui.imaging import png_bytes
 from ui.latent_slider import latent_sliders
 from ui.pages import setup_page
@@ -20,7 +21,7 @@ from ui.state import Param, sync_url, url_state
 setup_page()
 
 P = "lat_"
-MODELS = v.installed()
+MODELS = loaders.shipped(demo.MODELS)
 N_DIRS = 10  # GANSpace components computed per model
 SPEC = {
     "model": Param(MODELS[0] if MODELS else "wgan-celeba", choices=list(demo.MODELS)),
