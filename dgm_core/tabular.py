@@ -79,8 +79,8 @@ def fit(model: NotMIWAE, x: np.ndarray, mask: np.ndarray, *, iterations: int = 2
     """Adam on -bound for a fixed number of iterations (no early stopping: under MNAR the imputation
     error cannot be monitored, paper §4.2). x: (N, D) standardised. Returns [(iteration, mean loss)].
 
-    ``compile``: run the loss through ``torch.compile`` (fused forward and backward kernels; 20-60 s
-    of compiling first on a cold cache, so worth it for long runs only). Same noise, same result up to rounding."""
+    ``compile``: run the loss through ``torch.compile`` (fused kernels, after a compile that only long
+    runs repay). Same noise, same result up to rounding."""
     xt, st = _tensor(x, mask)
     yt = None if y is None else torch.as_tensor(y)
     g = torch.Generator().manual_seed(int(seed))

@@ -1,12 +1,11 @@
 """Recipe of the clusters page's model: ``python -m dgm_core train vae-gmm-mnist``.
 
-VAE + Bayesian GMM mutual learning (the Pytorch_VAE-GMM project after Neuro-SERKET, Taniguchi et al.,
-arXiv 1910.08918; shared/docs/MODELS.md §4). Idea in one sentence: a VAE sends its latent codes to a
-Bayesian Gaussian mixture fitted by Gibbs sampling, the mixture sends each digit its cluster's Gaussian
-as that digit's prior, and the next VAE is trained against those priors. The run (dgm_core.demos.clusters
-.mutual_learning) keeps every round's VAE and last Gibbs state, and the t-SNE maps of round 0 and the
-last round that the page draws; ``measure`` re-scores round 0 and the last round on held-out test digits
-from the shipped weights.
+VAE + Bayesian GMM mutual learning (after Neuro-SERKET, Taniguchi et al., arXiv 1910.08918). Idea in
+one sentence: a VAE sends its latent codes to a Bayesian Gaussian mixture fitted by Gibbs sampling, the
+mixture sends each digit its cluster's Gaussian as that digit's prior, and the next VAE is trained
+against those priors. The run (dgm_core.models.vae_gmm_mutual.mutual_learning) keeps every round's VAE
+and last Gibbs state and the page's t-SNE maps; ``measure`` re-scores round 0 and the last round on
+held-out test digits from the shipped weights.
 """
 from __future__ import annotations
 
@@ -30,9 +29,9 @@ DRY_TRAIN, DRY_TEST = 300, 100
 @dataclass(frozen=True)
 class Recipe:
     config: dict[str, Any]
-    n_train: int = 10_000  # the seed's first 10 000 training digits
+    n_train: int = 10_000  # the first 10 000 training digits
     epochs: int = 20  # per round, every round
-    gibbs: int = 100  # Gibbs iterations per round (the seed's G)
+    gibbs: int = 100  # Gibbs iterations per round
     seed: int = 0
     dry_run: bool = False
 
@@ -106,8 +105,7 @@ class Recipe:
         return out
 
 
-# 784-512-512-12 rather than the seed's 784-256-12, and each round's Gibbs chain goes on from the previous
-# round's assignments: `python -m dgm_core bench vae_gmm` with --depth/--hidden/--gibbs-start measures the
-# alternatives (benchmarks/results/vae_gmm_depth*.json)
+# 784-512-512-12, each round's Gibbs chain going on from the previous round's assignments; `python -m
+# dgm_core bench vae_gmm` with --depth/--hidden/--gibbs-start compares the alternatives
 RECIPES: dict[str, Recipe] = {"vae-gmm-mnist": Recipe(config={"latent": 12, "hidden": 512, "depth": 2, "k": 10,
                                                                 "rounds": 3, "gibbs_start": "previous"})}
