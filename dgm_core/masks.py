@@ -4,12 +4,9 @@ THE convention, used everywhere in DGM Lab: a mask is a ``torch.bool`` tensor wi
 **True = observed, False = missing**, shaped ``(H, W)`` for one image (the UI) or ``(B, 1, H, W)``
 for a batch (training). The papers write M = 1 for *missing*; we never do, so nothing here flips.
 
-Protocols reproduced: random pixels (MCAR) and top/bottom halves from Mattei & Frellsen,
-"Leveraging the Exact Likelihood of Deep Latent Variable Models" (arXiv:1802.04826); random
-rectangles (height±ampl × width±ampl) from Przewięźlikowski, Śmieja & Struski, "Estimating
-conditional density of missing values using deep Gaussian mixture model" (DMFA,
-arXiv:2010.02183), except that ours may touch the last row and column (their
-``randint(0, H - h)`` never does).
+Protocols: random pixels (MCAR) and top/bottom halves (Mattei & Frellsen, arXiv:1802.04826);
+random rectangles of height±ampl × width±ampl (DMFA, arXiv:2010.02183), here allowed to touch the
+last row and column.
 
 Every user-causable problem raises ``MaskError``: one sentence a page can show as is.
 """
