@@ -10,7 +10,7 @@ defaults); any other choice writes vae_gmm_depth<D>_h<H>_<start>.{json,md} inste
 model's figures (the seed's own network is ``--depth 1 --hidden 256 --gibbs-start kmeans``). ``--jobs``
 runs seeds in parallel processes (one thread each).
 
-Each seed runs dgm_core.demos.clusters.mutual_learning exactly as the shipped recipe does (the first
+Each seed runs dgm_core.models.vae_gmm_mutual.mutual_learning exactly as the shipped recipe does (the first
 10 000 training digits, all 10 000 test digits; t-SNE skipped), one thread. The issue's bar: test
 accuracy after mutual learning >= 0.80 and above round 0 on every seed; the goal: >= 0.90 and above
 scikit-learn's GMM on the same latents. Writes benchmarks/results/vae_gmm.{json,md}. Needs DGM_DATA_DIR.
@@ -31,6 +31,7 @@ from dgm_core import pretrained
 from dgm_core.data import load_images
 from dgm_core.demos import clusters
 from dgm_core.models.vae_gmm import Config, network
+from dgm_core.models.vae_gmm_mutual import mutual_learning
 from dgm_core.training.vae_gmm import RECIPES
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -77,7 +78,7 @@ def run_seed(seed: int, a: argparse.Namespace) -> dict:
     x_tr, y_tr, x_te, y_te = tr.x.reshape(len(tr.x), -1), tr.y.numpy(), te.x.reshape(len(te.x), -1), te.y.numpy()
     t0 = time.perf_counter()
     cfg = Config(latent=SHIPPED.latent, rounds=a.rounds, depth=a.depth, hidden=a.hidden, gibbs_start=a.gibbs_start)
-    _, hist = clusters.mutual_learning(x_tr, y_tr, x_te, y_te, cfg, epochs=a.epochs, gibbs=a.gibbs, seed=seed, tsne=False)
+    _, hist = mutual_learning(x_tr, y_tr, x_te, y_te, cfg, epochs=a.epochs, gibbs=a.gibbs, seed=seed, tsne=False)
     print(f"seed {seed}: " + ", ".join(f"round {h.round} acc {h.test_accuracy:.4f}" for h in hist), flush=True)
     return {"seed": seed, "seconds": round(time.perf_counter() - t0, 1),
             "rounds": [{k: (round(v, 4) if isinstance(v, float) else v) for k, v in dataclasses.asdict(h).items()}

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
-EPSILONS = tuple(range(-5, 5))  # the course project's perturbation grid: eps = -5 ... 4, eps = 0 the original
+EPSILONS = tuple(range(-5, 5))  # the perturbation grid: eps = -5 ... 4, eps = 0 the unperturbed point
 
 
 class Generator(Protocol):

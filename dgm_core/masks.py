@@ -4,12 +4,9 @@ THE convention, used everywhere in DGM Lab: a mask is a ``torch.bool`` tensor wi
 **True = observed, False = missing**, shaped ``(H, W)`` for one image (the UI) or ``(B, 1, H, W)``
 for a batch (training). The papers write M = 1 for *missing*; we never do, so nothing here flips.
 
-Protocols reproduced: random pixels (MCAR) and top/bottom halves from Mattei & Frellsen,
-"Leveraging the Exact Likelihood of Deep Latent Variable Models" (arXiv:1802.04826); random
-rectangles (height±ampl × width±ampl) from Przewięźlikowski, Śmieja & Struski, "Estimating
-conditional density of missing values using deep Gaussian mixture model" (DMFA,
-arXiv:2010.02183), except that ours may touch the last row and column (their
-``randint(0, H - h)`` never does).
+Protocols: random pixels (MCAR) and top/bottom halves (Mattei & Frellsen, arXiv:1802.04826);
+random rectangles of height±ampl × width±ampl (DMFA, arXiv:2010.02183), here allowed to touch the
+last row and column.
 
 Every user-causable problem raises ``MaskError``: one sentence a page can show as is.
 """
@@ -268,18 +265,6 @@ def preset(name: str, shape: Shape, *, missing: float = 0.5, size: int | None = 
     if name == "centre":
         return centre_square((h, w), s)
     return rectangles((h, w), n=n, height=s, width=s, seed=seed)
-
-
-def apply(x: torch.Tensor, mask: torch.Tensor, fill: float = 0.0) -> torch.Tensor:
-    """x: (..., C, H, W) or (H, W); mask broadcastable, True = observed -> copy, missing = fill."""
-    if not isinstance(mask, torch.Tensor) or mask.dtype != torch.bool:
-        raise MaskError("A mask must be a bool tensor (True = observed).")
-    try:
-        torch.broadcast_shapes(x.shape, mask.shape)
-    except RuntimeError:
-        raise MaskError(f"A mask of shape {tuple(mask.shape)} does not fit an image of shape "
-                        f"{tuple(x.shape)}.") from None
-    return torch.where(mask.to(x.device), x, torch.full((), fill, dtype=x.dtype, device=x.device))
 
 
 def overlay(x: torch.Tensor, mask: torch.Tensor, colour: tuple[float, float, float] = (1, 0.2, 0.2),

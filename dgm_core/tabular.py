@@ -4,12 +4,9 @@ Mattei & Frellsen, "MIWAE", ICML 2019, arXiv 1812.02633, §3).
 
 With L draws (z_l, x^m_l) ~ q(z|x^o) p(x^m|z) the self-normalised weights are
 alpha_l ∝ p(s | x^o, x^m_l) p(x^o | z_l) p(z_l) / q(z_l | x^o): the missingness term p(s|x) is what
-lets the imputation move *towards* the values that tend to go missing. From them: the conditional
-mean sum_l alpha_l E[x^m | z_l] (Rao-Blackwellised; exact for MIWAE only, see ``impute``), the median
-(per entry: the root of the mixture CDF sum_l alpha_l F(x_j | z_l) = 1/2 for MIWAE, the alpha-weighted
-median of the draws x^m_l under a missing model) and multiple imputations by sampling-importance-
-resampling of the (z_l, x^m_l) pairs. Supervised models predict p(y | x^o, s) ≈ sum_l alpha_l p(y | x_l)
-with x_l = x^o ∪ x^m_l, i.e. marginalising over imputations. Shapes: x (N, D), mask (N, D) bool,
+lets the imputation move *towards* the values that tend to go missing. From them come the conditional
+mean and median (``impute``), multiple imputations by sampling-importance-resampling, and supervised
+predictions p(y | x^o, s) ≈ sum_l alpha_l p(y | x^o ∪ x^m_l). Shapes: x (N, D), mask (N, D) bool,
 True = observed; missing entries of x may hold NaN.
 """
 from __future__ import annotations
@@ -79,8 +76,8 @@ def fit(model: NotMIWAE, x: np.ndarray, mask: np.ndarray, *, iterations: int = 2
     """Adam on -bound for a fixed number of iterations (no early stopping: under MNAR the imputation
     error cannot be monitored, paper §4.2). x: (N, D) standardised. Returns [(iteration, mean loss)].
 
-    ``compile``: run the loss through ``torch.compile`` (fused forward and backward kernels; 20-60 s
-    of compiling first on a cold cache, so worth it for long runs only). Same noise, same result up to rounding."""
+    ``compile``: run the loss through ``torch.compile`` (fused kernels, after a compile that only long
+    runs repay). Same noise, same result up to rounding."""
     xt, st = _tensor(x, mask)
     yt = None if y is None else torch.as_tensor(y)
     g = torch.Generator().manual_seed(int(seed))

@@ -9,7 +9,7 @@ import streamlit as st
 
 from dgm_core.demos import latent as demo
 from ui import latent_view as v
-from ui import links
+from ui import links, loaders
 from ui.imaging import png_bytes
 from ui.latent_slider import latent_sliders
 from ui.pages import setup_page
@@ -19,7 +19,7 @@ from ui.state import sync_url, url_state
 setup_page()
 
 P = "lat_"
-MODELS = v.installed()
+MODELS = loaders.shipped(demo.MODELS)
 SPEC = links.latent()
 s = st.session_state
 for w in url_state(SPEC, P):

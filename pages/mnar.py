@@ -1,7 +1,8 @@
 """MNAR lab: set a missingness mechanism on a real table, fit MIWAE and not-MIWAE, see what each recovers.
 
 Ipsen, Mattei & Frellsen, "not-MIWAE: Deep Generative Modelling with Missing not at Random Data",
-ICLR 2021, arXiv 2006.12871. The computing is dgm_core.demos.mnar; widgets and figures are ui.mnar_widgets.
+ICLR 2021, arXiv 2006.12871. The algorithm is dgm_core.models.notmiwae (model), dgm_core.tabular (fit, impute)
+and dgm_core.mnar_experiment (presets, simulate, train); the page's calls dgm_core.demos.mnar; widgets ui.mnar_widgets.
 It opens on the case benchmarks/mnar_default.py chose, with the shipped run trained at the paper's budget;
 only the open tab computes (st.tabs with on_change="rerun"). The images part is pages/mnar_images.py.
 """

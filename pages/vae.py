@@ -6,12 +6,11 @@ dgm_core.demos.vae; cached loaders and figures are ui.vae_view.
 import hashlib
 import io
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 import torch
 
-from dgm_core.data.convert import ImageError, image_from_array, image_from_bytes
+from dgm_core.data.convert import ImageError, image_from_bytes, image_from_canvas
 from dgm_core.demos import vae as demo
 from dgm_core.device import generator
 from ui import links, loaders
@@ -23,7 +22,7 @@ from ui.state import sync_url, url_state
 setup_page()
 
 P = "vae_"
-MODELS = v.shipped()
+MODELS = loaders.shipped(v.MODELS)
 SPEC = links.vae()
 s = st.session_state
 for w in url_state(SPEC, P):
@@ -77,8 +76,7 @@ with c_digit:
             st.info("Draw a digit with the mouse: the canvas is empty.")
         else:
             try:
-                ink = (rgba[..., :3].max(-1).astype(np.float32) * rgba[..., 3] / 255).astype(np.uint8)
-                x = (image_from_array(ink, dataset) > 0.5).float()
+                x = (image_from_canvas(rgba, dataset) > 0.5).float()
                 key = "drawn:" + hashlib.sha1(x.numpy().tobytes()).hexdigest()
             except ImageError as e:
                 st.error(str(e))

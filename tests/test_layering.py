@@ -1,7 +1,9 @@
 """Import directions inside dgm_core, read from the source with ast (no import needed):
 
     imputation (leaf) <- models <- samplers <- demos, training <- __main__;  missingness below models;
-    nothing in dgm_core imports benchmarks, ui, pages or streamlit; no module takes another's private name.
+    demos and training never import each other (what both need lives in models/ or a top-level module
+    such as mnar_experiment); nothing in dgm_core imports benchmarks, ui, pages or streamlit; no module
+    takes another's private name.
 """
 import ast
 from pathlib import Path
@@ -42,7 +44,8 @@ FORBIDDEN = [
     ("dgm_core.models", "dgm_core.training"),
     ("dgm_core.samplers", "dgm_core.demos"), ("dgm_core.samplers", "dgm_core.training"),
     ("dgm_core.missingness", "dgm_core.models"), ("dgm_core.missingness", "dgm_core.samplers"),
-    ("dgm_core.demos", "dgm_core.training"), ("dgm_core.data", "dgm_core.models"),
+    ("dgm_core.demos", "dgm_core.training"), ("dgm_core.training", "dgm_core.demos"),
+    ("dgm_core.data", "dgm_core.models"),
 ]
 
 
@@ -80,4 +83,17 @@ def test_the_checker_sees_a_forbidden_import(tmp_path):
     bad.parent.mkdir(parents=True)
     bad.write_text("from ..samplers import run_gibbs\n")
     with pytest.raises(AssertionError, match="imports dgm_core.samplers"):
+        _check_directions(bad, tmp_path)
+
+
+@pytest.mark.parametrize("src, line, target", [
+    ("training/probe.py", "from ..demos import mnar\n", "dgm_core.demos"),
+    ("training/probe.py", "import dgm_core.demos.clusters\n", "dgm_core.demos.clusters"),
+    ("demos/probe.py", "from ..training.tabular import RECIPES\n", "dgm_core.training.tabular"),
+])
+def test_the_checker_sees_demos_and_training_import_each_other(tmp_path, src, line, target):
+    bad = tmp_path / "dgm_core" / src
+    bad.parent.mkdir(parents=True)
+    bad.write_text(line)
+    with pytest.raises(AssertionError, match=f"imports {target}"):
         _check_directions(bad, tmp_path)

@@ -7,7 +7,7 @@ import streamlit as st
 import torch
 
 from dgm_core import data, pretrained, results
-from dgm_core.data.convert import ImageError, image_from_array, image_from_bytes
+from dgm_core.data.convert import ImageError, image_from_array, image_from_bytes, image_from_canvas
 from dgm_core.device import generator
 from dgm_core.demos.inpainting import BINARY, DATASETS
 from ui import loaders
@@ -110,9 +110,7 @@ def _draw(dataset: str, p: str) -> tuple[torch.Tensor | None, str]:
     rgba = result.image_data
     if rgba is not None and result.json_data is not None and result.json_data.get("objects"):
         try:
-            # white strokes on black; the export may or may not include the opaque background
-            ink = (rgba[..., :3].max(-1).astype(np.float32) * rgba[..., 3] / 255).astype(np.uint8)
-            s[p + "sketch_img"] = image_from_array(ink, dataset, size=SIZE[dataset])
+            s[p + "sketch_img"] = image_from_canvas(rgba, dataset, size=SIZE[dataset])
             s[p + "sketch_json"] = result.json_data
         except ImageError as e:
             st.error(str(e))

@@ -17,11 +17,6 @@ COLOURS = {"latent lerp": "#0072B2", "latent slerp": "#009E73", "pixel blend": "
 HIGHLIGHT = (213, 94, 0)  # Okabe-Ito vermillion: the eps = 0 column
 
 
-def installed() -> list[str]:
-    have = {c["name"] for c in loaders.cards()}
-    return [m for m in demo.MODELS if m in have]
-
-
 @st.cache_resource(show_spinner="Finding the directions of this model's latent space (PCA of its features)…")
 def explorer(name: str) -> demo.Explorer:
     model, _ = loaders.model(name)

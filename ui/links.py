@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ui import loaders
 from ui.state import Param
 
 N_DIRS = 10  # GANSpace components computed per model on the latent page
@@ -78,9 +79,10 @@ def mnar_images() -> dict[str, Param]:
 
 def _latent_dims(got: dict) -> int:
     """How many directions the chosen model and kind offer (the last index a link may name, plus one)."""
+    from dgm_core.demos import latent as demo
     from ui import latent_view as v
 
-    if got["kind"] == "pca" or got["model"] not in v.installed():
+    if got["kind"] == "pca" or got["model"] not in loaders.shipped(demo.MODELS):
         return N_DIRS
     return v.explorer(got["model"]).latent
 
@@ -89,7 +91,7 @@ def latent() -> dict[str, Param]:
     from dgm_core.demos import latent as demo
     from ui import latent_view as v
 
-    models = v.installed()
+    models = loaders.shipped(demo.MODELS)
     eps = demo.SLIDER_EPS
     return {
         "model": Param(models[0] if models else "wgan-celeba", "Generator", choices=models or list(demo.MODELS),
@@ -110,7 +112,7 @@ def vae() -> dict[str, Param]:
     from dgm_core.demos import vae as demo
     from ui import vae_view as v
 
-    models = v.shipped()
+    models = loaders.shipped(v.MODELS)
     return {
         "model": Param(models[0] if models else "vae-mnist", "Model", choices=models or list(v.MODELS), names=v.LABELS),
         "src": Param("Test image", "Digit", choices=["Test image", "Draw", "Upload"]),

@@ -28,3 +28,9 @@ def model(name: str) -> tuple[torch.nn.Module, pretrained.ModelCard]:
 def cards() -> list[dict]:
     import dataclasses
     return [dataclasses.asdict(c) for c in pretrained.list_cards()]
+
+
+def shipped(names) -> list[str]:
+    """The names (an iterable of model names) that have a card in pretrained/, in their order."""
+    have = {c["name"] for c in cards()}
+    return [m for m in names if m in have]

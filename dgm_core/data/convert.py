@@ -227,4 +227,14 @@ def image_from_array(img: np.ndarray, dataset: str, *, size: int | None = None) 
     return _convert(*_planes(img), dataset, s)
 
 
-__all__ = ["ImageError", "MAX_PIXELS", "SIZES", "image_from_bytes", "image_from_array"]
+def image_from_canvas(rgba: np.ndarray, dataset: str, *, size: int | None = None) -> torch.Tensor:
+    """A drawing canvas's (h, w, 4) uint8 RGBA export, white strokes on black -> (C, H, W) float32.
+
+    The export may or may not include the opaque background, so a pixel's ink is its brightest channel
+    times its opacity; the rest as in ``image_from_array``.
+    """
+    ink = (rgba[..., :3].max(-1).astype(np.float32) * rgba[..., 3] / 255).astype(np.uint8)
+    return image_from_array(ink, dataset, size=size)
+
+
+__all__ = ["ImageError", "MAX_PIXELS", "SIZES", "image_from_bytes", "image_from_array", "image_from_canvas"]

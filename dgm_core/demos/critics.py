@@ -19,7 +19,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from ..models.critics import KINDS, CriticConfig, CriticStep, sample_lines, train_critic, true_value
+from ..models.critics import KINDS, CriticConfig, CriticStep, sample_lines, train_critic
 
 # the live retrain: fewer steps and evaluation points than the sweep (CriticConfig()), a few seconds a critic
 LIVE = CriticConfig(steps=100, eval_n=5000)
@@ -54,8 +54,3 @@ def samples(theta: float, n: int = 200, *, seed: int = 0) -> tuple[np.ndarray, n
     """``n`` points of P and of Q_theta for a scatter: two (n, 2) float arrays."""
     p, q = sample_lines(float(theta), n, torch.Generator().manual_seed(int(seed)))
     return p.numpy(), q.numpy()
-
-
-def truth_curve(kind: str, thetas: np.ndarray) -> np.ndarray:
-    """The true divergence at each theta (Hellinger jumps at 0: draw it on a fine grid with 0 included)."""
-    return np.array([true_value(kind, float(t)) for t in thetas])

@@ -8,32 +8,18 @@ observed. Models work on data standardised with the observed entries' mean and s
 """
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from .. import baselines, tabular
-from ..missingness import tabular as missingness
+# the page also reads DEFAULT, LIVE_ROWS, SHIPPED, default_simulation and simulate through this module
+from ..mnar_experiment import (DEFAULT, LIVE_ROWS, PRESETS, SHIPPED, VARIANTS, FitResult, Progress, Simulated,
+                               default_simulation, impute_with, point_errors, simulate, train_model)
 from ..models.notmiwae import Config, NotMIWAE
 
-# small presets train in seconds on one busy core; "paper" is the Table 1 configuration, shortened
-PRESETS: dict[str, dict] = {
-    "tiny": dict(iterations=300, hidden=32, lr=3e-3, n_samples=100, k=20, baselines=("mean", "kNN")),
-    "small": dict(iterations=3000, hidden=64, lr=3e-3, n_samples=500, k=20, baselines=("mean", "kNN", "MICE")),
-    "medium": dict(iterations=10000, hidden=128, lr=1e-3, n_samples=1000, k=20,
-                   baselines=("mean", "kNN", "MICE", "missForest")),
-    # the paper's budget (Table 1: 100k iterations, 2 x 128 tanh, Adam 1e-3, K = 20): the shipped
-    # default run (dgm_core.training.tabular); minutes per model, so the page never trains it live. The page
-    # re-imputes it once per server with L = 200 (benchmarks/results/mnar_default.json compares L = 1000)
-    "paper": dict(iterations=100_000, hidden=128, lr=1e-3, n_samples=200, k=20, baselines=("mean", "kNN", "MICE")),
-}
 LIVE_PRESETS = ("tiny", "small", "medium")  # what the page offers to train live
-# The page's opening case, as chosen and recorded by benchmarks/mnar_default.py (its JSON's "choice";
-# a test checks the two agree); its MIWAE and not-MIWAE fits ship in pretrained/ (SHIPPED).
-DEFAULT = {"table": "breast", "mechanism": "notmiwae_uci", "params": {"offset": 0.0, "n_features": 15}, "seed": 0}
-SHIPPED = {"miwae": "miwae-breast", "notmiwae": "notmiwae-breast", "notmiwae_known": "notmiwae-known-breast"}
 # method id -> (missingness model of NotMIWAE, label); the baselines' ids are dgm_core.baselines' names
 MODELS = {"miwae": ("none", "MIWAE"), "notmiwae": ("selfmasking", "not-MIWAE"),
           "notmiwae_known": ("selfmasking_known", "not-MIWAE, known direction"),
@@ -42,124 +28,12 @@ MODELS = {"miwae": ("none", "MIWAE"), "notmiwae": ("selfmasking", "not-MIWAE"),
           "notmiwae_steep": ("selfmasking_known", "not-MIWAE, known direction, steep start"),
           "notmiwae_ppca": ("selfmasking_known", "not-MIWAE, known direction, linear decoder")}
 AGNOSTIC = ("notmiwae_linear", "notmiwae_nonlinear")  # missing models that may read every feature
-# known-direction variants that hold up where the cut leaves most of a feature hidden
-# (benchmarks/results/notmiwae_cutoff.md): W starting at 10 instead of about 0.7, or a linear decoder
-VARIANTS = {"notmiwae_steep": {"w_init": 10.0}, "notmiwae_ppca": {"decoder": "ppca"}}
 EXTRAS = (*AGNOSTIC, *VARIANTS)  # what a user may add to the fitted models
-Progress = Callable[[str, int, int, float, float], None]  # (model, iteration, total, loss, rmse)
-LIVE_ROWS = 200  # rows of the live RMSE during training (the final table scores every row)
-
-
-@dataclass
-class Simulated:
-    """x: (N, D) complete data in its units; mask: (N, D) True = observed; z: x standardised with the
-    observed entries' statistics (what the models see)."""
-
-    x: np.ndarray
-    mask: np.ndarray
-    missing: missingness.Missingness
-    std: tabular.Standardiser
-
-    @property
-    def z(self) -> np.ndarray:
-        return self.std.forward(self.x)
-
-    def score(self, x_hat: np.ndarray, rows: np.ndarray | slice = slice(None)) -> float:
-        """RMSE on the missing entries in sd units of the COMPLETE data (as the paper's Table 1; the
-        models never see these statistics, but a simulation knows the truth). x_hat in data units."""
-        sd = self.complete_sd
-        return tabular.rmse_missing(self.x[rows] / sd, x_hat / sd, self.mask[rows])
-
-    def mae(self, x_hat: np.ndarray) -> float:
-        """Mean absolute error on the missing entries, in the same sd units as ``score``."""
-        miss = ~self.mask
-        return float(np.mean(np.abs((self.x - x_hat) / self.complete_sd)[miss])) if miss.any() else float("nan")
-
-    @property
-    def complete_sd(self) -> np.ndarray:
-        sd = self.x.std(0)
-        return np.where(sd > 0, sd, 1.0)
-
-
-def simulate(x: np.ndarray, mechanism: str, params: dict, seed: int = 0) -> Simulated:
-    """Drop incomplete rows is the caller's job; x must be complete. Raises ValueError (one sentence)."""
-    res = missingness.simulate(x, mechanism, seed=seed, **params)
-    if res.mask.all():
-        raise ValueError("These settings hide no value at all; raise the rate or move the threshold.")
-    if (~res.mask).all(0).any():
-        raise ValueError("These settings hide every value of a column, so nothing can be learnt about it.")
-    return Simulated(x, res.mask, res, tabular.Standardiser.fit(x, res.mask))
-
-
-@dataclass
-class FitResult:
-    method: str  # method id: a key of MODELS, or a baseline's name
-    imputed: np.ndarray  # (N, D) in data units
-    rmse: float  # on missing entries, in sd units of the complete data (as the paper)
-    curve: list[tuple[int, float, float]] = field(default_factory=list)  # (iteration, loss, rmse)
-    mechanism: dict | None = None
-    ess: float | None = None  # mean effective sample size of the importance weights (models only)
-    median: np.ndarray | None = None  # (N, D) the conditional median (models with a Gaussian decoder)
-    errors: dict[str, dict[str, float]] = field(default_factory=dict)  # {"mean"|"median": {"RMSE", "MAE"}}
-    sensitivity: np.ndarray | None = None  # (D, D) what the missing model learnt (NotMIWAE.sensitivity)
-    model: NotMIWAE | None = None  # the trained model (models only), for ``conditional``
 
 
 def label(method: str) -> str:
     """The display name of a method id."""
     return MODELS[method][1] if method in MODELS else method
-
-
-def train_model(sim: Simulated, method: str, preset: str = "small", seed: int = 0, decoder: str = "gaussian",
-                progress: Progress | None = None, signs: tuple[float, ...] | None = None,
-                compile: bool = False, iterations: int | None = None) -> tuple[NotMIWAE, list[tuple[int, float, float]]]:
-    """Train MIWAE or a not-MIWAE (a key of MODELS) on the standardised data; returns the model (eval
-    mode) and its curve [(iteration, loss, RMSE on a fixed 200-row subset)]. The curve is measured only
-    when ``progress`` is given (it costs an imputation each time). ``iterations`` overrides the preset's."""
-    p = PRESETS[preset] if iterations is None else {**PRESETS[preset], "iterations": int(iterations)}
-    missing, name = MODELS[method]
-    z, mask = sim.z, sim.mask
-    torch.manual_seed(seed)
-    cfg = dict(n_features=z.shape[1], hidden=p["hidden"], decoder=decoder, missing=missing,
-               signs=signs if missing == "selfmasking_known" else None)
-    model = NotMIWAE(Config(**{**cfg, **VARIANTS.get(method, {})}))
-    rows = np.random.default_rng(seed).permutation(len(z))[:LIVE_ROWS]  # a fixed subset for the live RMSE
-    curve: list[tuple[int, float, float]] = []
-
-    def on_step(it: int, loss: float) -> None:
-        r = sim.score(sim.std.inverse(tabular.impute(model, z[rows], mask[rows], n_samples=30, seed=it).mean), rows)
-        model.train()
-        curve.append((it, loss, r))
-        progress(name, it, p["iterations"], loss, r)
-
-    with tabular.single_thread():
-        tabular.fit(model, z, mask, iterations=p["iterations"], lr=p["lr"], k=p["k"], seed=seed,
-                    callback=on_step if progress is not None else None, every=max(p["iterations"] // 10, 1),
-                    compile=compile)
-    return model, curve
-
-
-def impute_with(sim: Simulated, method: str, model: NotMIWAE, n_samples: int, seed: int = 0,
-                curve: list | None = None) -> FitResult:
-    """Impute every missing entry of ``sim`` with a trained model; RMSE on all of them (not a subset)."""
-    with tabular.single_thread():
-        imp = tabular.impute(model, sim.z, sim.mask, n_samples=n_samples, seed=seed + 1, median=True)
-        sens = None if model.cfg.missing == "none" else model.sensitivity(torch.as_tensor(imp.mean)).numpy()
-    mech = model.mechanism(sim.std.mean, sim.std.sd) if model.cfg.missing.startswith("selfmasking") else None
-    x_hat = np.where(sim.mask, sim.x, sim.std.inverse(imp.mean))  # observed entries exactly as they were
-    med = None if imp.median is None else np.where(sim.mask, sim.x, sim.std.inverse(imp.median))
-    return FitResult(method, x_hat, sim.score(x_hat), list(curve or []), mech, float(np.mean(imp.ess)), med,
-                     point_errors(sim, x_hat, med), sens, model)
-
-
-def point_errors(sim: Simulated, mean: np.ndarray, median: np.ndarray | None = None) -> dict[str, dict[str, float]]:
-    """RMSE and MAE of each point imputation: the conditional mean is the W2 (squared-error) projection of
-    p(x^m | x^o, s) onto a point, the median the W1 (absolute-error) one, so each should win its own
-    loss. A single-value imputer (the baselines) has one point: scored as "mean"."""
-    out = {"mean": {"RMSE": sim.score(mean), "MAE": sim.mae(mean)}}
-    if median is not None:
-        out["median"] = {"RMSE": sim.score(median), "MAE": sim.mae(median)}
-    return out
 
 
 @dataclass
@@ -234,8 +108,10 @@ def describe_sensitivity(m: np.ndarray, columns, top: int = 3) -> list[str]:
 
 def fit_model(sim: Simulated, method: str, preset: str = "small", seed: int = 0, decoder: str = "gaussian",
               progress: Progress | None = None, signs: tuple[float, ...] | None = None) -> FitResult:
-    """Fit MIWAE or a not-MIWAE (a key of MODELS) on the standardised data and impute its missing entries."""
-    model, curve = train_model(sim, method, preset, seed, decoder, progress, signs)
+    """Fit MIWAE or a not-MIWAE (a key of MODELS) on the standardised data and impute its missing entries;
+    ``progress`` hears the method's label."""
+    named = (lambda m, *a: progress(label(m), *a)) if progress is not None else None
+    model, curve = train_model(sim, method, preset, seed, decoder, named, signs)
     return impute_with(sim, method, model, PRESETS[preset]["n_samples"], seed, curve)
 
 
@@ -263,14 +139,6 @@ def fit_all(sim: Simulated, preset: str = "small", seed: int = 0, progress: Prog
     fits = {m: fit_model(sim, m, preset, seed, progress=progress, signs=signs) for m in models_for(sim, extras)}
     fits.update(run_baselines(sim, seed, PRESETS[preset]["baselines"]))
     return fits
-
-
-def default_simulation(data_dir: str | None = None) -> Simulated:
-    """The page's opening case (DEFAULT), as the shipped models were trained on it."""
-    from ..data import load_table
-
-    table = load_table(DEFAULT["table"], data_dir=data_dir)
-    return simulate(table.x[np.isfinite(table.x).all(1)], DEFAULT["mechanism"], DEFAULT["params"], DEFAULT["seed"])
 
 
 def shipped_fits(sim: Simulated, models: dict[str, NotMIWAE], seed: int = 0) -> dict[str, FitResult]:

@@ -6,9 +6,9 @@ The papers write M_ij = 1 for *missing*; here every mask is bool with **True = o
 once in ``_result``. Every simulator takes x: (N, D) float, a seed (a fresh numpy Generator, no global
 state), validates its parameters (ValueError, one sentence a page can show) and returns a
 ``Missingness`` with the mask, the per-entry probability of being missing and the realised rate.
-Definitions follow MissingDataOT ``utils.py`` (Muzellec et al., ICML 2020) minus the traps listed in
-shared/docs/MISSINGNESS.md: self-masking biases are fitted per column (not against the whole matrix),
-its direction is explicit, and quantile censoring refuses q >= 0.5 with cut='both' (that is MCAR).
+Definitions follow MissingDataOT ``utils.py`` (Muzellec et al., ICML 2020) with three differences:
+self-masking biases are fitted per column (not against the whole matrix), its direction is explicit,
+and quantile censoring refuses q >= 0.5 with cut='both' (that is MCAR).
 """
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ Q_theta = (theta, U[0,1]), supports that do not overlap for theta != 0, the squa
 jumps from 0 to its maximum 2 (no slope to follow), while the Wasserstein distance is |theta|.
 
 Squared Hellinger, f(u) = (sqrt(u) - 1)^2 with output activation g(v) = 1 - exp(-v) and conjugate
-f*(g(v)) = exp(v) - 1:  D = E_P[1 - exp(-V)] + E_Q[1 - exp(V)]  (MODELS.md §5.2).
+f*(g(v)) = exp(v) - 1:  D = E_P[1 - exp(-V)] + E_Q[1 - exp(V)]  (f-GAN, Table 2).
 Wasserstein:  W = E_P[T] - E_Q[T], with lambda * E[(||grad T(x_hat)|| - 1)_+^2] subtracted in training
 (one t per pair, per-sample gradient norm: ``dgm_core.models.wgan.gradient_penalty``).
 """
@@ -50,12 +50,12 @@ def objective(kind: str, t_p: torch.Tensor, t_q: torch.Tensor) -> torch.Tensor:
 
 @dataclass(frozen=True)
 class CriticConfig:
-    hidden: int = 128  # 2-128-128-128-1, LeakyReLU (the course project: 256 wide, batch 512, SGD 1e-3, 600 steps;
-    depth: int = 3     # narrower, smaller batches and Adam reach the same plateaus in a few seconds on one CPU thread)
+    hidden: int = 128  # 2-128-128-128-1, LeakyReLU
+    depth: int = 3
     steps: int = 500
     batch: int = 256
     lr: float = 1e-3  # Adam
-    penalty_weight: float = 50.0  # Wasserstein only (the course project's lambda)
+    penalty_weight: float = 50.0  # Wasserstein only
     eval_n: int = 20_000  # fresh points to evaluate the trained critic's objective
 
 

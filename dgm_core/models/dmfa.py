@@ -94,8 +94,7 @@ def component_nll(x: torch.Tensor, mask: torch.Tensor, out: Output) -> torch.Ten
 def mixture_nll(x: torch.Tensor, mask: torch.Tensor, out: Output) -> torch.Tensor:
     """-log sum_k p_k N_k(x_m) = -logsumexp_k(log p_k - NLL_k) -> (B,).
 
-    Not the reference code's sum_k p_k NLL_k (a Jensen bound that rewards collapse) nor its extra
-    "+ p_s" term (MODELS.md §3.4).
+    Not sum_k p_k NLL_k (a Jensen bound that rewards collapse), and no extra "+ p_s" term.
     """
     return -torch.logsumexp(F.log_softmax(out.logits, -1) - component_nll(x, mask, out), -1)
 

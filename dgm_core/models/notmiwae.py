@@ -41,10 +41,9 @@ class Config:
     decoder: str = "gaussian"
     missing: str = "selfmasking_known"  # "none" = MIWAE
     signs: tuple[float, ...] | None = None  # selfmasking_known: +1 high / -1 low values go missing
-    # selfmasking_known: the steepness W every feature starts from; None = the TF reference's Glorot draw
-    # under the softplus (W about 0.7). A deterministic cut is infinitely steep, and Adam moves W by about
-    # lr per step, so from 0.7 the missing values are pushed far past the threshold before W is steep
-    # (benchmarks/results/notmiwae_cutoff.md).
+    # selfmasking_known: the steepness W every feature starts from; None = a Glorot draw under the
+    # softplus (W about 0.7). A deterministic cut is infinitely steep, and Adam moves W by about lr per
+    # step, so from 0.7 the missing values are pushed far past the threshold before W is steep.
     w_init: float | None = None
     min_scale: float = 1e-3  # decoder sd floor: an unbounded Gaussian likelihood is ill-posed
     task: str = ""  # "" | "classification" | "regression": supMIWAE / sup-not-MIWAE

@@ -189,7 +189,7 @@ class VAE(nn.Module):
     def sample_x(self, params: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         """x ~ p(x | z): Bernoulli draws, or Gaussian draws clipped to [0, 1] for display."""
         mean = self.mean(params)
-        if self.cfg.likelihood == "bernoulli":  # u < p: the same law as torch.bernoulli, 2x faster on CPU
+        if self.cfg.likelihood == "bernoulli":  # u < p: the same law as torch.bernoulli, cheaper on CPU
             u = torch.rand(mean.shape, generator=generator, device=mean.device, dtype=mean.dtype)
             return (u < mean).to(mean.dtype)
         eps = torch.randn(mean.shape, generator=generator, device=mean.device, dtype=mean.dtype)

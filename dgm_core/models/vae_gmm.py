@@ -1,6 +1,5 @@
-"""VAE + Bayesian GMM mutual learning (the Pytorch_VAE-GMM course project, after Neuro-SERKET,
-Taniguchi et al., arXiv 1910.08918), built as shared/docs/MODELS.md §4 describes it, without the
-original's six bugs.
+"""VAE + Bayesian GMM mutual learning, the model and the Gibbs sampler (after Neuro-SERKET,
+Taniguchi et al., arXiv 1910.08918); the rounds are dgm_core.models.vae_gmm_mutual.
 
 Story per data point d: c_d ~ Cat(pi); latent z_d ~ N(mu_c, Lambda_c^-1); image x_d ~ Bernoulli(decoder(z_d)).
 The VAE and the GMM learn in turns: the VAE's KL for point d is taken against the cluster Gaussian the
@@ -28,9 +27,9 @@ LOG_2PI = math.log(2 * math.pi)
 
 @dataclass(frozen=True)
 class Config:
-    latent: int = 12  # the seed's x_dim
-    hidden: int = 256  # 784-256-d, ReLU, as the seed
-    depth: int = 1  # hidden layers in the encoder and in the decoder (the seed: 1)
+    latent: int = 12
+    hidden: int = 256  # 784-256-d, ReLU
+    depth: int = 1  # hidden layers in the encoder and in the decoder
     k: int = 10  # clusters
     rounds: int = 3  # round 0 (prior N(0, I)) and rounds 1.. of mutual learning; all are kept
     n_shown: int = 2000  # points per split kept for the page (t-SNE coordinates, latents, labels)
@@ -48,7 +47,7 @@ class Config:
 
 
 def network(cfg: Config) -> str:
-    """The encoder's layer sizes, e.g. '784-256-12' (the seed's)."""
+    """The encoder's layer sizes, e.g. '784-256-12'."""
     return "-".join(map(str, [784] + [cfg.hidden] * cfg.depth + [cfg.latent]))
 
 
@@ -61,8 +60,8 @@ def _relu_mlp(n_in: int, hidden: int, depth: int, n_out: int) -> nn.Sequential:
 
 
 class ClusterVAE(nn.Module):
-    """The seed's VAE: 784-hidden-(2 d) encoder, d-hidden-784 decoder (logits), ReLU; ``depth`` hidden
-    layers of ``hidden`` units on each side (the seed has one)."""
+    """784-hidden-(2 d) encoder, d-hidden-784 decoder (logits), ReLU; ``depth`` hidden layers of
+    ``hidden`` units on each side."""
 
     def __init__(self, latent: int = 12, hidden: int = 256, depth: int = 1) -> None:
         super().__init__()
@@ -141,7 +140,7 @@ class GMMState:
 
 @dataclass(frozen=True)
 class NWPrior:
-    """pi ~ Dir(alpha 1_K); (mu_k, Lambda_k) ~ NW(m = 0, beta, W = w_scale I, nu = d + nu_extra) (the seed's)."""
+    """pi ~ Dir(alpha 1_K); (mu_k, Lambda_k) ~ NW(m = 0, beta, W = w_scale I, nu = d + nu_extra)."""
 
     alpha: float = 0.3
     beta: float = 1.0

@@ -8,9 +8,8 @@ generator by the Kantorovich-Rubinstein dual, sup over 1-Lipschitz f of E_data f
 Lipschitz constraint softened into a penalty on the critic's gradient norm on points between a real
 and a generated image, and the generator descends that estimate.
 
-The penalty is computed as the papers define it and as the course project (shared/docs/MODELS.md
-§5.3) did not: one interpolation coefficient t per (real, fake) pair, and the gradient norm of each
-sample over all of its pixels and channels. Images are (B, C, H, W) in [0, 1] at the interface; the
+The penalty is computed as the papers define it: one interpolation coefficient t per (real, fake)
+pair, and the gradient norm of each sample over all of its pixels and channels. Images are (B, C, H, W) in [0, 1] at the interface; the
 networks work in [-1, 1].
 """
 from __future__ import annotations
@@ -28,7 +27,7 @@ PENALTIES = ("one-sided", "two-sided")
 class Config:
     shape: tuple[int, int, int] = (1, 28, 28)  # (C, H, W); H = W in {28, 32, 64}
     latent: int = 64  # z ~ N(0, I_latent)
-    hidden: int = 32  # channels of the widest-resolution layer (the course project: 64)
+    hidden: int = 32  # channels of the widest-resolution layer
     penalty: str = "one-sided"  # "one-sided": E[(|g| - 1)_+^2] (Petzka); "two-sided": E[(|g| - 1)^2] (WGAN-GP)
     penalty_weight: float = 10.0
 

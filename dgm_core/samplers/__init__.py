@@ -1,6 +1,6 @@
 """Imputers for deep latent variable models. Every one returns an ``Imputation``.
 
-- ``gibbs_chain`` (``metropolis=False`` gives pseudo-Gibbs) / ``mwg_chain``: generators of ``ChainState``
+- ``gibbs_chain`` (Metropolis-within-Gibbs; ``metropolis=False`` gives pseudo-Gibbs): a generator of ``ChainState``
   (for progress bars and traces); the z-update is one of ``kernels.KERNELS``;
 - ``run_gibbs``: run either chain to an ``Imputation`` (Rao-Blackwellised mean, final states as samples);
 - ``importance_impute``: MIWAE self-normalised importance sampling + SIR multiple imputation.
@@ -17,10 +17,10 @@ from .base import ChainState, summarise_chain
 from .diagnostics import chain_diagnostics, tracked_pixels
 from .kernels import KERNELS, ZKernel, make_kernel
 from .importance import conditional_log_lik, importance_impute
-from .mwg import gibbs_chain, mwg_chain
+from .mwg import gibbs_chain
 
 __all__ = ["ChainState", "Imputation", "KERNELS", "ZKernel", "chain_diagnostics", "gibbs_chain", "make_kernel",
-           "mwg_chain", "run_gibbs", "importance_impute", "conditional_log_lik", "keep_observed"]
+           "run_gibbs", "importance_impute", "conditional_log_lik", "keep_observed"]
 
 
 def run_gibbs(model, x: torch.Tensor, mask: torch.Tensor, *, metropolis: bool = True, n_steps: int = 500,

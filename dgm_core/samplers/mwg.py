@@ -75,11 +75,3 @@ def gibbs_chain(model, x: torch.Tensor, mask: torch.Tensor, *, n_steps: int, cha
         yield ChainState(step=k, x=xt.view(*shape, *xt.shape[1:]), z=s.z.view(*shape, -1),
                          probs=probs.view(*shape, *probs.shape[1:]), var=var.view(*shape, *var.shape[1:]),
                          accepted=accepted.view(shape), log_joint=log_joint.view(shape), kernel=kern)
-
-
-def mwg_chain(model, x: torch.Tensor, mask: torch.Tensor, *, n_steps: int, chains: int = 1,
-              generator: torch.Generator | None = None, init: str = "noise", warm_start: int = 0,
-              kernel: str | ZKernel = "encoder", adapt_steps: int = 0) -> Iterator[ChainState]:
-    """Metropolis-within-Gibbs (exact): see ``gibbs_chain``."""
-    return gibbs_chain(model, x, mask, n_steps=n_steps, chains=chains, generator=generator, init=init,
-                       warm_start=warm_start, kernel=kernel, adapt_steps=adapt_steps)

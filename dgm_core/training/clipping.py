@@ -13,9 +13,6 @@ batch and optimiser for both, so the only difference is the missingness term. Ev
 RMSE of the importance-sampled imputation on the missing pixels of the 660 test images (their masks
 drawn from the same process with seed + 1000, the importance samples from seed + 2000), next to
 constant fills with b and with 1.
-
-No wall-clock cap: the shipped runs had a 40-min one and finished all 100 epochs well inside it
-(1547 s and 1616 s by their cards), and the learning rate is constant, so the cap never acted.
 """
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ and one step sees the whole batch.
     torchrun --standalone --nproc_per_node 2 -m dgm_core train vae-mnist --out runs/
 
 Outside torchrun (no ``WORLD_SIZE`` > 1 in the environment) every function here is a no-op, so a
-plain run does exactly what it did before. Every process draws the same epoch permutation (the
+plain run is a single-process run. Every process draws the same epoch permutation (the
 recipe's seed) and keeps its own slice of each batch (``shard``); only rank 0 writes the card and the
 weights (``dgm_core.training.cards.write``); the others wait for it and read the card back.
 """

@@ -5,17 +5,13 @@ deep Gaussian mixture model" (arXiv 2010.02183). Idea in one sentence: hide a ra
 each training image, feed (x ⊙ mask, mask) to the network and minimise the NLL of the hidden ground
 truth under the predicted low-rank-plus-diagonal Gaussian (mixture), after a short MSE warm-up.
 
-Protocol (MODELS.md §3.2, with our fixes of §3.4): one random rectangle per image at a uniform
-position that may touch the last row/column, drawn from an explicit seeded generator; validation
+Protocol (the paper's): one random rectangle per image at a uniform position that may touch the
+last row/column, drawn from an explicit seeded generator; validation
 images are held out of the END of the train split and their holes are fixed by seed; optional second
 "unknown, no loss" rectangle (training on incomplete data), off by default. The MFA baseline is
 fitted by EM on the same complete training images, then its diagonal floor is tuned on validation.
 
-The learning rate follows a cosine over the steps alone. The shipped runs had a wall-clock cap and
-took max(step fraction, wall-clock fraction) of it; the cards show the steps always decided with a
-uniform pace: dmfa-mnist ran 842 s of its 38-min cap (the clock fraction at most 0.37 of the step
-fraction), dmfa-celeba 1896 s of 35 min (at most 0.90), so both did every epoch and the schedule by
-steps is the one they used (unless a run's first part went > 10 % slower than its average).
+The learning rate follows a cosine over the steps alone.
 """
 from __future__ import annotations
 

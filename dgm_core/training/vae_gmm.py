@@ -1,12 +1,11 @@
 """Recipe of the clusters page's model: ``python -m dgm_core train vae-gmm-mnist``.
 
-VAE + Bayesian GMM mutual learning (the Pytorch_VAE-GMM project after Neuro-SERKET, Taniguchi et al.,
-arXiv 1910.08918; shared/docs/MODELS.md §4). Idea in one sentence: a VAE sends its latent codes to a
-Bayesian Gaussian mixture fitted by Gibbs sampling, the mixture sends each digit its cluster's Gaussian
-as that digit's prior, and the next VAE is trained against those priors. The run (dgm_core.demos.clusters
-.mutual_learning) keeps every round's VAE and last Gibbs state, and the t-SNE maps of round 0 and the
-last round that the page draws; ``measure`` re-scores round 0 and the last round on held-out test digits
-from the shipped weights.
+VAE + Bayesian GMM mutual learning (after Neuro-SERKET, Taniguchi et al., arXiv 1910.08918). Idea in
+one sentence: a VAE sends its latent codes to a Bayesian Gaussian mixture fitted by Gibbs sampling, the
+mixture sends each digit its cluster's Gaussian as that digit's prior, and the next VAE is trained
+against those priors. The run (dgm_core.models.vae_gmm_mutual.mutual_learning) keeps every round's VAE
+and last Gibbs state and the page's t-SNE maps; ``measure`` re-scores round 0 and the last round on
+held-out test digits from the shipped weights.
 """
 from __future__ import annotations
 
@@ -19,8 +18,8 @@ from typing import Any, ClassVar
 import torch
 
 from ..data import load_images
-from ..demos import clusters
 from ..models.vae_gmm import Config, cluster_accuracy, network, predict
+from ..models.vae_gmm_mutual import encode, mutual_learning
 from .cards import Fitted
 from .loop import Progress
 
@@ -30,9 +29,9 @@ DRY_TRAIN, DRY_TEST = 300, 100
 @dataclass(frozen=True)
 class Recipe:
     config: dict[str, Any]
-    n_train: int = 10_000  # the seed's first 10 000 training digits
+    n_train: int = 10_000  # the first 10 000 training digits
     epochs: int = 20  # per round, every round
-    gibbs: int = 100  # Gibbs iterations per round (the seed's G)
+    gibbs: int = 100  # Gibbs iterations per round
     seed: int = 0
     dry_run: bool = False
 
@@ -75,8 +74,8 @@ class Recipe:
                                                  int(what.split("epoch ")[1].split("/")[0]), loss)
                   if loss == loss else None) if progress else None
         t0 = time.perf_counter()
-        model, history = clusters.mutual_learning(x_tr, y_tr, x_te, y_te, cfg, epochs=self.epochs, gibbs=self.gibbs,
-                                                  seed=self.seed, progress=report)
+        model, history = mutual_learning(x_tr, y_tr, x_te, y_te, cfg, epochs=self.epochs, gibbs=self.gibbs,
+                                         seed=self.seed, progress=report)
         seconds = time.perf_counter() - t0
         metrics = self.measure(model, data_dir)
         metrics["epochs_per_round"] = self.epochs
@@ -100,14 +99,13 @@ class Recipe:
         _, _, x_te, y_te = self._data(data_dir)
         out: dict[str, Any] = {"test_digits": int(len(y_te))}
         for name, r in (("round0", 0), ("last", model.cfg.rounds - 1)):
-            pred = predict(clusters.encode(model.vaes[r], x_te), model.gmm(r))
+            pred = predict(encode(model.vaes[r], x_te), model.gmm(r))
             out[f"test_accuracy_{name}"] = round(cluster_accuracy(y_te, pred, model.cfg.k), 4)
             out[f"test_ari_{name}"] = round(float(adjusted_rand_score(y_te, pred)), 4)
         return out
 
 
-# 784-512-512-12 rather than the seed's 784-256-12, and each round's Gibbs chain goes on from the previous
-# round's assignments: `python -m dgm_core bench vae_gmm` with --depth/--hidden/--gibbs-start measures the
-# alternatives (benchmarks/results/vae_gmm_depth*.json)
+# 784-512-512-12, each round's Gibbs chain going on from the previous round's assignments; `python -m
+# dgm_core bench vae_gmm` with --depth/--hidden/--gibbs-start compares the alternatives
 RECIPES: dict[str, Recipe] = {"vae-gmm-mnist": Recipe(config={"latent": 12, "hidden": 512, "depth": 2, "k": 10,
                                                                 "rounds": 3, "gibbs_start": "previous"})}

@@ -1,9 +1,8 @@
 """Recipes of the latent explorer's GANs: ``python -m dgm_core train wgan-mnist`` / ``wgan-celeba``.
 
-Wasserstein GAN with a Lipschitz penalty (arXiv 1701.07875, 1704.00028, 1709.08894; the course
-project's settings in shared/docs/MODELS.md §5.3: Adam (0.5, 0.9), batch 64, five critic steps per
-generator step, penalty weight 10, one-sided). Idea in one sentence: alternate critic steps that
-sharpen the Wasserstein estimate with generator steps that lower it. The run's length is a number of
+Wasserstein GAN with a Lipschitz penalty (arXiv 1701.07875, 1704.00028, 1709.08894): Adam (0.5, 0.9),
+five critic steps per generator step, penalty weight 10, one-sided. Idea in one sentence: alternate
+critic steps that sharpen the Wasserstein estimate with generator steps that lower it. The run's length is a number of
 generator iterations (the CLI's ``--epochs`` sets it), never the wall clock; the same code trains on
 SVHN when it is in the data directory (``wgan-svhn``, not shipped: SVHN is not on our machines).
 

@@ -279,3 +279,16 @@ def test_celeba_centre_crop_drops_the_sides():
 def test_celeba_grey_input_becomes_rgb():
     x = image_from_array(np.full((10, 10), 51, np.uint8), "celeba")
     assert torch.allclose(x, torch.full((3, 32, 32), 0.2), atol=1e-4)
+
+
+@pytest.mark.parametrize("background", [(0, 0, 0, 255), (0, 0, 0, 0), (255, 255, 255, 0)])
+def test_canvas_export_with_or_without_its_background(background):
+    """White strokes read the same whether the canvas exports its black background opaque, transparent
+    black or transparent white: ink is the brightest channel times the opacity."""
+    img = Image.new("RGBA", (200, 200), background)
+    ImageDraw.Draw(img).line((50, 40, 120, 170), fill=(255, 255, 255, 255), width=14)
+    grey = Image.new("L", (200, 200), 0)
+    ImageDraw.Draw(grey).line((50, 40, 120, 170), fill=255, width=14)
+    x = C.image_from_canvas(np.asarray(img), "mnist")
+    check(x, (1, 28, 28))
+    assert torch.equal(x, image_from_array(np.asarray(grey), "mnist"))

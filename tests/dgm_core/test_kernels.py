@@ -6,7 +6,7 @@ import torch
 
 from dgm_core.device import generator
 from dgm_core.models.vae import log_standard_normal
-from dgm_core.samplers import gibbs_chain, mwg_chain, run_gibbs
+from dgm_core.samplers import gibbs_chain, run_gibbs
 from dgm_core.samplers.diagnostics import chain_diagnostics, ess, split_rhat, verdict
 from dgm_core.samplers.kernels import KERNELS, HMCKernel, PCNKernel, make_kernel
 
@@ -73,8 +73,8 @@ def test_hmc_adapts_its_step_size_during_burn_in_only():
     x, observed = _problem(model)
     kern = HMCKernel(step_size=0.01)
     sizes = [s.kernel.summary()["step_size"].clone() for s in
-             mwg_chain(model, x.view(1, 1, 1, -1), observed.view(1, 1, 1, -1), n_steps=60, chains=8,
-                       generator=generator(0), kernel=kern, adapt_steps=20)]
+             gibbs_chain(model, x.view(1, 1, 1, -1), observed.view(1, 1, 1, -1), n_steps=60, chains=8,
+                         generator=generator(0), kernel=kern, adapt_steps=20)]
     assert not torch.equal(sizes[0], sizes[19])  # tuned in the window
     assert all(torch.equal(sizes[20], s) for s in sizes[20:])  # frozen after it
     assert (sizes[-1] > 0.05).all()  # grew from a step far too small for this posterior

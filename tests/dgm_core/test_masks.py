@@ -327,21 +327,7 @@ def test_validate_layout(bad):
         M.validate(bad)
 
 
-# ------------------------------------------------------------------------- apply, overlay
-
-def test_apply():
-    x = torch.rand(2, 3, 28, 28, generator=generator(0))
-    x0 = x.clone()
-    out = M.apply(x, CENTRE, fill=-1.0)
-    assert torch.equal(x, x0)  # input untouched
-    assert torch.equal(out[..., CENTRE], x[..., CENTRE]) and (out[..., ~CENTRE] == -1).all()
-    mb = M.random_pixels_batch(2, (28, 28), 0.5, generator(1))
-    outb = M.apply(x, mb)
-    assert torch.equal(outb * mb, x * mb) and (outb[~mb.expand_as(x)] == 0).all()
-    assert torch.equal(M.apply(x[0, 0], CENTRE)[CENTRE], x[0, 0][CENTRE])
-    with pytest.raises(MaskError):
-        M.apply(x, torch.ones(5, 5, dtype=torch.bool))
-
+# ------------------------------------------------------------------------- overlay
 
 @pytest.mark.parametrize("c", [1, 3])
 def test_overlay(c):

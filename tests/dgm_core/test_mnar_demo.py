@@ -1,49 +1,30 @@
-"""dgm_core.demos.mnar: the page's opening case is the one benchmarks/mnar_default.py chose, the shipped
-run re-imputes to its cards' RMSE and shows the lesson (not-MIWAE below MIWAE and MICE), and the
-train / impute split keeps observed entries and follows its iteration count. Breast comes from
-scikit-learn, so nothing here needs DGM_DATA_DIR."""
-import json
-from pathlib import Path
-
+"""dgm_core.demos.mnar: the shipped run re-imputes to its cards' RMSE and shows the lesson (not-MIWAE
+below MIWAE and MICE), the conditional of one entry, the learnt mechanism in words, and which models a
+simulation fits. Breast comes from scikit-learn, so nothing here needs DGM_DATA_DIR."""
 import numpy as np
 import pytest
 import torch
 
+from dgm_core import mnar_experiment as experiment
 from dgm_core import pretrained
 from dgm_core.demos import mnar
 
-ROOT = Path(__file__).resolve().parents[2]
-CHOICE = ROOT / "benchmarks" / "results" / "mnar_default.json"
-
-
 @pytest.fixture(scope="module")
-def sim() -> mnar.Simulated:
-    return mnar.default_simulation()
+def sim() -> experiment.Simulated:
+    return experiment.default_simulation()
 
 
 @pytest.fixture(scope="module")
 def shipped(sim):
     torch.set_num_threads(1)
-    models = {m: pretrained.load(name)[0] for m, name in mnar.SHIPPED.items()}
-    return mnar.shipped_fits(sim, models, mnar.DEFAULT["seed"])
-
-
-def test_the_default_is_the_recorded_choice():
-    recorded = json.loads(CHOICE.read_text())
-    assert recorded["choice"] == mnar.DEFAULT
-    assert recorded["choice"]["table"] in recorded["lesson_shows_on"]
-
-
-def test_the_default_simulation_is_the_not_miwae_protocol(sim):
-    n = mnar.DEFAULT["params"]["n_features"]
-    above = sim.x > sim.x.mean(0)
-    assert (~sim.mask[:, :n] == above[:, :n]).all() and sim.mask[:, n:].all()
+    models = {m: pretrained.load(name)[0] for m, name in experiment.SHIPPED.items()}
+    return mnar.shipped_fits(sim, models, experiment.DEFAULT["seed"])
 
 
 def test_shipped_models_reimpute_to_their_cards_rmse(shipped):
-    for method, name in mnar.SHIPPED.items():
+    for method, name in experiment.SHIPPED.items():
         card = pretrained.load_card(name)
-        assert card.metrics["iterations"] == mnar.PRESETS["paper"]["iterations"]
+        assert card.metrics["iterations"] == experiment.PRESETS["paper"]["iterations"]
         assert round(shipped[method].rmse, 5) == card.metrics["rmse_missing"]
 
 
@@ -53,24 +34,12 @@ def test_the_shipped_default_shows_the_lesson(shipped):
     assert min(rmse, key=rmse.get).startswith("notmiwae")
 
 
-def test_train_model_follows_its_iteration_count_and_impute_keeps_observed_entries(sim):
-    torch.set_num_threads(1)
-    seen = []
-    model, curve = mnar.train_model(sim, "notmiwae", "tiny", 0, iterations=60,
-                                    progress=lambda name, it, total, loss, rmse: seen.append((it, total)))
-    assert seen[-1] == (60, 60) and len(curve) == len(seen)
-    fit = mnar.impute_with(sim, "notmiwae", model, 20, 0)
-    assert np.array_equal(fit.imputed[sim.mask], sim.x[sim.mask])
-    assert np.isfinite(fit.imputed).all() and 1.0 <= fit.ess <= 20.0
-    assert fit.mechanism is not None and len(fit.mechanism["W"]) == sim.x.shape[1]
-
-
 def _toy_simulation(x, mask):
     from dgm_core import tabular
     from dgm_core.missingness.tabular import Missingness
     d = x.shape[1]
-    return mnar.Simulated(x, mask, Missingness("mcar", mask, np.zeros(x.shape)),
-                          tabular.Standardiser(np.zeros(d), np.ones(d)))
+    return experiment.Simulated(x, mask, Missingness("mcar", mask, np.zeros(x.shape)),
+                                tabular.Standardiser(np.zeros(d), np.ones(d)))
 
 
 def test_conditional_of_one_missing_entry_matches_quadrature():
@@ -100,7 +69,7 @@ def test_mnar_logistic_records_the_weights_that_generated_it():
     from scipy.special import logit
     x = np.random.default_rng(1).standard_normal((300, 6)) * [1, 2, 3, 1, 1, 5]
     for mech, kw in (("mnar_logistic", {"p_params": 0.5}), ("mar_logistic", {"p_obs": 0.5})):
-        sim = mnar.simulate(x, mech, {"p": 0.3, **kw}, seed=2)
+        sim = experiment.simulate(x, mech, {"p": 0.3, **kw}, seed=2)
         res, m = sim.missing, mnar.true_sensitivity(sim)
         z = (x - x.mean(0)) / x.std(0)
         targets = np.flatnonzero(m.any(1))
@@ -118,9 +87,10 @@ def test_agnostic_missing_models_find_the_true_cross_feature_dependences(method)
     x, mask, truth = cross_feature_data()
     from dgm_core import tabular
     from dgm_core.missingness.tabular import Missingness
-    sim = mnar.Simulated(x, mask, Missingness("mnar_logistic", mask, np.zeros(x.shape)), tabular.Standardiser.fit(x, mask))
-    model, _ = mnar.train_model(sim, method, "small", 0, iterations=2000)
-    fit = mnar.impute_with(sim, method, model, 100)
+    sim = experiment.Simulated(x, mask, Missingness("mnar_logistic", mask, np.zeros(x.shape)),
+                               tabular.Standardiser.fit(x, mask))
+    model, _ = experiment.train_model(sim, method, "small", 0, iterations=2000)
+    fit = experiment.impute_with(sim, method, model, 100)
     m = fit.sensitivity
     top = {tuple(int(i) for i in np.unravel_index(f, m.shape)) for f in np.argsort(-np.abs(m), axis=None)[:3]}
     assert top == {(0, 2), (1, 3), (2, 2)}, np.round(m, 2)
@@ -138,11 +108,11 @@ def test_the_known_direction_variants_are_fitted_only_where_there_is_a_direction
     extras = ("notmiwae_steep", "notmiwae_ppca", "notmiwae_linear")
     assert mnar.models_for(sim, extras) == ["miwae", "notmiwae", "notmiwae_known", "notmiwae_steep", "notmiwae_ppca",
                                             "notmiwae_linear"]
-    mcar = mnar.simulate(x, "mcar", {"p": 0.3}, 0)
+    mcar = experiment.simulate(x, "mcar", {"p": 0.3}, 0)
     assert mnar.models_for(mcar, extras) == ["miwae", "notmiwae", "notmiwae_linear"]
     with pytest.raises(ValueError, match="Unknown extra model"):
         mnar.models_for(sim, ("notmiwae_fancy",))
-    steep, _ = mnar.train_model(sim, "notmiwae_steep", "tiny", iterations=1)
-    ppca, _ = mnar.train_model(sim, "notmiwae_ppca", "tiny", iterations=1)
+    steep, _ = experiment.train_model(sim, "notmiwae_steep", "tiny", iterations=1)
+    ppca, _ = experiment.train_model(sim, "notmiwae_ppca", "tiny", iterations=1)
     assert steep.cfg.w_init == 10.0 and steep.cfg.decoder == "gaussian" and steep.cfg.missing == "selfmasking_known"
     assert ppca.cfg.decoder == "ppca" and ppca.cfg.w_init is None

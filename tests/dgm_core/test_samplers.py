@@ -5,7 +5,7 @@ from scipy.stats import multivariate_normal
 
 from dgm_core.device import generator
 from dgm_core.models.vae import VAE, Config
-from dgm_core.samplers import conditional_log_lik, gibbs_chain, importance, importance_impute, mwg_chain, run_gibbs
+from dgm_core.samplers import conditional_log_lik, gibbs_chain, importance, importance_impute, run_gibbs
 
 from .linear_gaussian import LinearGaussianDLVM
 
@@ -41,8 +41,8 @@ def test_mwg_matches_the_exact_conditional_where_pseudo_gibbs_is_biased():
 def test_mwg_accepts_everything_when_the_encoder_is_the_exact_posterior():
     model = LinearGaussianDLVM()  # q(z|x) = p(z|x) makes the independence MH ratio exactly 1
     x, observed = _problem(model)
-    states = list(mwg_chain(model, x.view(1, 1, 1, -1), observed.view(1, 1, 1, -1), n_steps=50, chains=8,
-                            generator=generator(0)))
+    states = list(gibbs_chain(model, x.view(1, 1, 1, -1), observed.view(1, 1, 1, -1), n_steps=50, chains=8,
+                              generator=generator(0)))
     assert all(s.accepted.all() for s in states)
 
 

@@ -12,6 +12,7 @@ from scipy import stats
 from dgm_core.demos import clusters
 from dgm_core.models.vae_gmm import (ClusterVAE, Config, GMMState, NWPrior, cluster_accuracy, gibbs_gmm,
                                      log_joint_terms, sample_params)
+from dgm_core.models.vae_gmm_mutual import mutual_learning
 
 
 def test_mean_draws_match_the_conjugate_posterior_with_known_precision():
@@ -124,8 +125,8 @@ def test_mutual_learning_runs_end_to_end_on_synthetic_digits():
     y = torch.arange(600) % 3
     x = (templates[y] * 0.9 + 0.05 * torch.rand(600, 784, generator=g)).clamp(0, 1)
     cfg = Config(latent=2, hidden=32, k=3, rounds=2, n_shown=50)
-    model, hist = clusters.mutual_learning(x[:400], y[:400].numpy(), x[400:], y[400:].numpy(), cfg, epochs=5,
-                                           gibbs=20, seed=0, tsne=True)
+    model, hist = mutual_learning(x[:400], y[:400].numpy(), x[400:], y[400:].numpy(), cfg, epochs=5,
+                                  gibbs=20, seed=0, tsne=True)
     assert len(hist) == 2 and all(h.test_accuracy > 0.95 for h in hist), hist
     assert model.shown_tsne.abs().sum() > 0 and model.shown_cluster.shape == (2, 2, 50)
     cards = clusters.cluster_cards(model, 1)
@@ -143,8 +144,8 @@ def test_previous_start_carries_the_assignments_that_made_the_priors(start):
     y = torch.arange(300) % 3
     x = ((torch.rand(3, 784, generator=g) > 0.7).float()[y] * 0.9 + 0.05 * torch.rand(300, 784, generator=g))
     cfg = Config(latent=2, hidden=16, k=3, rounds=2, n_shown=40, gibbs_start=start)
-    model, _ = clusters.mutual_learning(x[:200], y[:200].numpy(), x[200:], y[200:].numpy(), cfg, epochs=1,
-                                        gibbs=0, seed=0, tsne=False)
+    model, _ = mutual_learning(x[:200], y[:200].numpy(), x[200:], y[200:].numpy(), cfg, epochs=1,
+                               gibbs=0, seed=0, tsne=False)
     same = torch.equal(model.shown_cluster[1, 0], model.shown_cluster[0, 0])
     assert same == (start == "previous")
 
