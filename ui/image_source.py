@@ -7,7 +7,7 @@ import streamlit as st
 import torch
 
 from dgm_core import data, pretrained, results
-from dgm_core.data.convert import ImageError, image_from_array, image_from_bytes, image_from_canvas
+from dgm_core.data.convert import ImageError, image_from_bytes, image_from_canvas
 from dgm_core.device import generator
 from dgm_core.demos.inpainting import BINARY, DATASETS
 from ui import loaders
