@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from .. import baselines, tabular
+from ..methods import MNAR
 from ..missingness import tabular as missingness
 from ..models.notmiwae import Config, NotMIWAE
 
@@ -34,19 +35,16 @@ LIVE_PRESETS = ("tiny", "small", "medium")  # what the page offers to train live
 # a test checks the two agree); its MIWAE and not-MIWAE fits ship in pretrained/ (SHIPPED).
 DEFAULT = {"table": "breast", "mechanism": "notmiwae_uci", "params": {"offset": 0.0, "n_features": 15}, "seed": 0}
 SHIPPED = {"miwae": "miwae-breast", "notmiwae": "notmiwae-breast", "notmiwae_known": "notmiwae-known-breast"}
-# method id -> (missingness model of NotMIWAE, label); the baselines' ids are dgm_core.baselines' names
-MODELS = {"miwae": ("none", "MIWAE"), "notmiwae": ("selfmasking", "not-MIWAE"),
-          "notmiwae_known": ("selfmasking_known", "not-MIWAE, known direction"),
-          "notmiwae_linear": ("linear", "not-MIWAE, linear mechanism"),
-          "notmiwae_nonlinear": ("nonlinear", "not-MIWAE, nonlinear mechanism"),
-          "notmiwae_steep": ("selfmasking_known", "not-MIWAE, known direction, steep start"),
-          "notmiwae_ppca": ("selfmasking_known", "not-MIWAE, known direction, linear decoder")}
+# method id (dgm_core.methods.MNAR, which has the labels) -> missingness model of NotMIWAE (Config.missing)
+MODELS = {"miwae": "none", "notmiwae": "selfmasking", "notmiwae_known": "selfmasking_known",
+          "notmiwae_linear": "linear", "notmiwae_nonlinear": "nonlinear", "notmiwae_steep": "selfmasking_known",
+          "notmiwae_ppca": "selfmasking_known"}
 AGNOSTIC = ("notmiwae_linear", "notmiwae_nonlinear")  # missing models that may read every feature
 # known-direction variants that hold up where the cut leaves most of a feature hidden
 # (benchmarks/results/notmiwae_cutoff.md): W starting at 10 instead of about 0.7, or a linear decoder
 VARIANTS = {"notmiwae_steep": {"w_init": 10.0}, "notmiwae_ppca": {"decoder": "ppca"}}
 EXTRAS = (*AGNOSTIC, *VARIANTS)  # what a user may add to the fitted models
-Progress = Callable[[str, int, int, float, float], None]  # (model, iteration, total, loss, rmse)
+Progress = Callable[[str, int, int, float, float], None]  # (method id, iteration, total, loss, rmse)
 LIVE_ROWS = 200  # rows of the live RMSE during training (the final table scores every row)
 
 
@@ -107,7 +105,7 @@ class FitResult:
 
 def label(method: str) -> str:
     """The display name of a method id."""
-    return MODELS[method][1] if method in MODELS else method
+    return MNAR.label(method)
 
 
 def train_model(sim: Simulated, method: str, preset: str = "small", seed: int = 0, decoder: str = "gaussian",
@@ -117,7 +115,7 @@ def train_model(sim: Simulated, method: str, preset: str = "small", seed: int = 
     mode) and its curve [(iteration, loss, RMSE on a fixed 200-row subset)]. The curve is measured only
     when ``progress`` is given (it costs an imputation each time). ``iterations`` overrides the preset's."""
     p = PRESETS[preset] if iterations is None else {**PRESETS[preset], "iterations": int(iterations)}
-    missing, name = MODELS[method]
+    missing = MODELS[method]
     z, mask = sim.z, sim.mask
     torch.manual_seed(seed)
     cfg = dict(n_features=z.shape[1], hidden=p["hidden"], decoder=decoder, missing=missing,
@@ -130,7 +128,7 @@ def train_model(sim: Simulated, method: str, preset: str = "small", seed: int = 
         r = sim.score(sim.std.inverse(tabular.impute(model, z[rows], mask[rows], n_samples=30, seed=it).mean), rows)
         model.train()
         curve.append((it, loss, r))
-        progress(name, it, p["iterations"], loss, r)
+        progress(method, it, p["iterations"], loss, r)
 
     with tabular.single_thread():
         tabular.fit(model, z, mask, iterations=p["iterations"], lr=p["lr"], k=p["k"], seed=seed,
@@ -335,16 +333,16 @@ def supervised(sim: Simulated, y: np.ndarray, task: str, preset: str = "small", 
     score = (lambda yh: float((yh == y[te]).mean())) if task == "classification" else \
         (lambda yh: float(np.sqrt(np.mean((yh - y[te]) ** 2))))
     out: dict[str, float] = {}
-    for name, missing in (("supMIWAE", "none"), ("sup-not-MIWAE", "selfmasking")):
+    for method, missing in (("sup_miwae", "none"), ("sup_notmiwae", "selfmasking")):
         torch.manual_seed(seed)
         model = NotMIWAE(Config(n_features=z.shape[1], hidden=p["hidden"], missing=missing, task=task,
                                 n_classes=len(classes) if classes is not None else 0))
-        cb = (lambda it, loss, _n=name: progress(_n, it, p["iterations"], loss, float("nan"))) if progress else None
+        cb = (lambda it, loss, _m=method: progress(_m, it, p["iterations"], loss, float("nan"))) if progress else None
         with tabular.single_thread():
             tabular.fit(model, z[tr], mask[tr], y=y[tr], iterations=p["iterations"], lr=p["lr"], seed=seed,
                         callback=cb, every=max(p["iterations"] // 10, 1))
             pred = tabular.predict(model, z[te], mask[te], n_samples=p["n_samples"], seed=seed)
-        out[name] = score(pred.argmax(1) if task == "classification" else pred)
+        out[label(method)] = score(pred.argmax(1) if task == "classification" else pred)
     for imp in [b for b in p["baselines"] if b != "missForest"]:
         filled = baselines.run_baseline(imp, z, mask, seed=seed)
         reg = LogisticRegression(max_iter=1000) if task == "classification" else LinearRegression()

@@ -43,7 +43,7 @@ class Recipe:
 
     @property
     def config(self) -> dict[str, Any]:
-        missing = mnar.MODELS[self.method][0]
+        missing = mnar.MODELS[self.method]
         return {"n_features": 30, "hidden": mnar.PRESETS["paper"]["hidden"], "decoder": "gaussian",
                 "missing": missing}
 
