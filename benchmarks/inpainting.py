@@ -76,9 +76,9 @@ def _chains(vae, x, mask, kernel: str, steps: int, warm: int, score) -> dict:
                         burn_in=burn_in, seed=seed, init="noise", warm_start=warm)
         per_seed.append(score(res.mean, x, mask))
         d = res.diagnostics
-        lj.append(d["log_joint"])
-        acc.append(d["accepted"])
-        px.append(d["pixel_trace"])
+        lj.append(d.log_joint)
+        acc.append(d.accepted)
+        px.append(d.pixel_trace)
     seconds = time.perf_counter() - t0
     diag = chain_diagnostics(torch.cat(lj, 2), torch.cat(acc, 2), torch.cat(px, 2), burn_in,
                              exact=make_kernel(kernel).exact)

@@ -2,9 +2,9 @@
 import streamlit as st
 import torch
 
-from dgm_core import masks, pretrained
-from dgm_core.demos.inpainting import (DATASETS, DEFAULT_METHODS, KERNEL_LABELS, METHODS, Settings,
-                                      available_methods, default_settings, run_method, score)
+from dgm_core import masks
+from dgm_core.demos.inpainting import DATASETS, DEFAULT_METHODS, Settings, available_methods, default_settings, run_page
+from dgm_core.methods import INPAINTING, KERNEL_LABELS
 from ui import loaders
 from ui.image_source import default_index, default_note, image_picker
 from ui.imaging import to_pil
@@ -22,7 +22,7 @@ SPEC = {
     "idx": Param(default_index(), lo=0, hi=10**6), "msrc": Param("Preset", choices=["Preset", "Draw", "Upload"]),
     "preset": Param("bottom", choices=PRESET_KEYS), "miss": Param(50, lo=5, hi=95), "size": Param(14, lo=2, hi=63),
     "nrect": Param(1, lo=1, hi=10), "mseed": Param(0, lo=0, hi=10**6),
-    "methods": Param(list(DEFAULT_METHODS), choices=list(METHODS)),
+    "methods": Param(list(DEFAULT_METHODS), choices=list(INPAINTING)),
     "steps": Param(D.steps, lo=10, hi=5000), "chains": Param(D.chains, lo=1, hi=64),
     "burn": Param(D.burn_in, lo=0, hi=4999), "ns": Param(D.n_samples, lo=10, hi=20000),
     "init": Param(D.init, choices=["noise", "zeros", "half"]), "warm": Param(D.warm_start, lo=0, hi=500),
@@ -91,13 +91,13 @@ with c_run:
     st.subheader("3 · Methods")
     offered = available_methods(dataset, {c["name"] for c in loaders.cards()})
     s[P + "methods"] = [m for m in s[P + "methods"] if m in offered]  # before the widget: a data set without them
-    chosen = st.multiselect("Methods", offered, format_func=lambda m: METHODS[m].label, key=P + "methods")
-    if len(offered) < len(METHODS):
-        st.caption("Not offered on " + DATASETS[dataset] + ": " + ", ".join(METHODS[m].label for m in METHODS
-                   if m not in offered) + " (no model of theirs was trained on this data set).")
+    chosen = st.multiselect("Methods", offered, format_func=INPAINTING.label, key=P + "methods")
+    if len(offered) < len(INPAINTING):
+        st.caption("Not offered on " + DATASETS[dataset] + ": " + ", ".join(m.label for m in INPAINTING.values()
+                   if m.id not in offered) + " (no model of theirs was trained on this data set).")
     with st.expander("What each method does"):
         for m in chosen:
-            st.markdown(f"**{METHODS[m].label}**: {METHODS[m].blurb}")
+            st.markdown(f"**{INPAINTING[m].label}**: {INPAINTING[m].blurb}")
     with st.expander("Settings"):
         c = st.columns(2)
         c[0].number_input("Chain iterations", 10, 5000, step=50, key=P + "steps")
@@ -132,41 +132,20 @@ with c_run:
 if s.get(P + "pending") and not ready:
     s[P + "pending"] = False
 if s.get(P + "pending"):
-    rows, traces, problems = [], {}, []
     progress = st.progress(0.0, text="Starting…")
-    for i, method in enumerate(chosen):
-        info = METHODS[method]
-        model = None
-        if info.family:
-            try:
-                model, _ = loaders.model(f"{info.family}-{dataset}")
-            except pretrained.PretrainedError as e:
-                problems.append(f"{info.label} is not available for {DATASETS[dataset]}: {e}")
-                continue
-
-        def step(frac, i=i, label=info.label):
-            progress.progress((i + frac) / len(chosen), text=f"{label}…")
-
-        dev = loaders.device()
-        res, trace = run_method(method, model, image.to(dev), mask.to(dev), dataset=dataset, settings=settings,
-                                truth=image.to(dev), on_progress=step)
-        res.mean, res.samples, res.std = res.mean.cpu(), res.samples.cpu(), res.std.cpu()
-        row = (res, score(res, image, mask, dataset=dataset), trace)
-        rows.append(row)
-        if trace is not None:
-            traces[res.method] = trace
+    s[P + "results"] = run_page(chosen, image, mask, dataset=dataset, settings=settings,
+                                load_model=lambda name: loaders.model(name)[0], device=loaders.device(),
+                                what=f"{image_what}, {mask_what}",
+                                on_progress=lambda frac, text: progress.progress(frac, text=text))
     progress.empty()
-    s[P + "results"] = {"dataset": dataset, "image": image, "mask": mask, "rows": rows, "traces": traces,
-                        "what": f"{image_what}, {mask_what}", "methods": list(chosen), "settings": settings,
-                        "problems": problems}
     s[P + "pending"] = False
     st.rerun()
 
 results = s.get(P + "results")
 if results:
-    current = (results["dataset"] == dataset and image is not None and mask is not None
-               and torch.equal(results["image"], image) and torch.equal(results["mask"], mask)
-               and results["methods"] == list(chosen) and results["settings"] == settings)
+    current = (results.dataset == dataset and image is not None and mask is not None
+               and torch.equal(results.image, image) and torch.equal(results.mask, mask)
+               and results.methods == list(chosen) and results.settings == settings)
     with results_slot:
         results_view(results, current, P)
 

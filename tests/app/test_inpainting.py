@@ -10,7 +10,8 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from dgm_core import pretrained
-from dgm_core.demos.inpainting import METHODS, Settings, default_settings, method_label
+from dgm_core.demos.inpainting import Settings, default_settings
+from dgm_core.methods import INPAINTING as METHODS, inpainting_label as method_label
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "inpainting.py")
 FAST = {"steps": 30, "chains": 2, "burn": 5, "ns": 50}
