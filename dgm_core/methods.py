@@ -123,9 +123,9 @@ MNAR = Registry("MNAR", [
     Method("notmiwae_nonlinear", "not-MIWAE, nonlinear mechanism", "brown", "notmiwae", _MNAR,
            short="agnostic: nonlinear mechanism"),
     Method("notmiwae_steep", "not-MIWAE, known direction, steep start", "dark_vermillion", "notmiwae", _MNAR,
-           short="steep start", bench_keys=("not-MIWAE self-masking known, steep start",)),
+           short="known direction, steep start (W₀ = 10)", bench_keys=("not-MIWAE self-masking known, steep start",)),
     Method("notmiwae_ppca", "not-MIWAE, known direction, linear decoder", "dark_purple", "notmiwae", _MNAR,
-           short="linear decoder", bench_keys=("not-MIWAE-PPCA self-masking known",)),
+           short="known direction, linear decoder", bench_keys=("not-MIWAE-PPCA self-masking known",)),
     Method("sup_miwae", "supMIWAE", "blue", "notmiwae", "dgm_core.demos.mnar:supervised"),
     Method("sup_notmiwae", "sup-not-MIWAE", "vermillion", "notmiwae", "dgm_core.demos.mnar:supervised"),
     # the baselines' ids are dgm_core.baselines' names

@@ -206,7 +206,7 @@ def test_benchmark_note_says_where_the_exact_sampler_loses_and_whether_its_chain
         return {"dataset": ds, "mask": mask, "warm_start": 0, "kernel": "hmc", "n_images": 200, "rhat_median": rhat,
                 "gain_vs_pseudo_gibbs": -0.0183, "p_bonferroni": 0.052}
     summary = {"settings": 2, "settings_at_or_above_pseudo_gibbs": 1, "acceptance_min": 0.7,
-               "losses": ["omniglot top half"]}
+               "losses": [{"dataset": "omniglot", "mask": "top half"}]}
     path = tmp_path / "inpainting.json"
     monkeypatch.setattr(inpaint_results, "SAMPLER_BENCH", path)
     path.write_text(json.dumps({"summary": {"hmc": summary},
@@ -229,7 +229,7 @@ def test_benchmark_note_says_why_from_the_blur_benchmark(tmp_path, monkeypatch):
     monkeypatch.setattr(inpaint_results, "BLUR_BENCH", blur)
     sampler.write_text(json.dumps({
         "summary": {"hmc": {"settings": 1, "settings_at_or_above_pseudo_gibbs": 0, "acceptance_min": 0.7,
-                            "losses": ["omniglot top half"]}},
+                            "losses": [{"dataset": "omniglot", "mask": "top half"}]}},
         "records": [{"dataset": "omniglot", "mask": "top half", "warm_start": 0, "kernel": "hmc", "n_images": 200,
                      "rhat_median": 1.05, "gain_vs_pseudo_gibbs": -0.02, "p_bonferroni": 0.05}]}))
     assert "Why" not in inpaint_results.benchmark_note("hmc")  # no blur file: the rest of the note stands
