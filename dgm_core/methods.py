@@ -115,7 +115,7 @@ _MNAR, _BASE = "dgm_core.demos.mnar:fit_model", "dgm_core.baselines:run_baseline
 MNAR = Registry("MNAR", [
     Method("miwae", "MIWAE", "blue", "notmiwae", _MNAR, bench_keys=("MIWAE",)),
     Method("notmiwae", "not-MIWAE", "vermillion", "notmiwae", _MNAR, short="SM",
-           bench_keys=("not-MIWAE self-masking",)),
+           bench_keys=("not-MIWAE self-masking", "not-MIWAE")),  # the second: bench notmiwae_images
     Method("notmiwae_known", "not-MIWAE, known direction", "reddish_purple", "notmiwae", _MNAR, short="SM-known",
            bench_keys=("not-MIWAE self-masking known",)),
     Method("notmiwae_linear", "not-MIWAE, linear mechanism", "black", "notmiwae", _MNAR,
