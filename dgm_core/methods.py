@@ -18,7 +18,8 @@ OKABE_ITO = {"blue": "#0072B2", "vermillion": "#D55E00", "bluish_green": "#009E7
              "orange": "#E69F00", "sky_blue": "#56B4E9", "yellow": "#F0E442", "black": "#000000"}
 # a few more where a figure needs more lines than eight, or a quiet colour for a background element
 PALETTE = {**OKABE_ITO, "grey": "#777777", "light_grey": "#999999", "dark_grey": "#444444", "blue_grey": "#9aa5b1",
-           "dark_vermillion": "#8B3A00", "dark_purple": "#6A3D9A", "brown": "#8C564B"}
+           "dark_vermillion": "#8B3A00", "dark_purple": "#6A3D9A", "brown": "#8C564B", "mid_grey": "#7F7F7F",
+           "cyan": "#17BECF", "olive": "#BCBD22", "pale_grey": "#BBBBBB"}
 CYCLE = tuple(OKABE_ITO.values())  # for series that are not methods (data sets, sweeps), in this order
 
 
