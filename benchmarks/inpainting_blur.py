@@ -61,7 +61,7 @@ def one(vae, x: torch.Tensor, mask: torch.Tensor, kernel: str, steps: int) -> di
             "f1_single_draw": round(float(torch.stack(draws).mean()), 4),
             "ink_ratio": round(float(ink_pred.sum() / ink_true.sum()), 4),
             "grey_share": round(float(grey.mean()), 4),
-            "acceptance": round(float(res.diagnostics["accepted"][burn_in:].float().mean()), 4),
+            "acceptance": round(float(res.diagnostics.accepted[burn_in:].float().mean()), 4),
             "seconds": round(time.perf_counter() - t0, 1)}
 
 

@@ -23,7 +23,8 @@ from pathlib import Path
 from benchmarks.common import machine, write_results
 from dgm_core import masks, pretrained
 from dgm_core.data import available, load_images
-from dgm_core.demos.inpainting import BINARY, METHODS, Settings, run_method, score
+from dgm_core.demos.inpainting import BINARY, Settings, run_method, score
+from dgm_core.methods import INPAINTING
 from dgm_core.device import set_threads
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -80,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"no test images for {', '.join(missing)}: set DGM_DATA_DIR (see the README's Data section)")
     rec = {"command": "python -m dgm_core bench inpainting_default" + (" " + " ".join(argv) if argv else ""),
            "rule": __doc__.split("Rule (fixed before looking): ")[1].split("\n\n")[0].replace("\n", " "),
-           "exact_label": METHODS["mwg"].label, "settings": dataclasses.asdict(Settings()),
+           "exact_label": INPAINTING.label("mwg"), "settings": dataclasses.asdict(Settings()),
            "datasets": {d: gains(d, a.n_images) for d in a.datasets}, "machine": machine(load_at_start)}
     write_results(a.out, "inpainting_default", rec, report(rec))
     return 0

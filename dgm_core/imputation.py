@@ -7,9 +7,69 @@ return an ``Imputation``, so neither has to import the other. Shapes: N images, 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import torch
+
+
+@dataclass(kw_only=True)
+class Diagnostics:
+    """What any imputer may report; each family of imputers adds its own below."""
+
+    cond_log_lik: float | None = None  # log p(true missing values | observed ones), nats, when the truth was given
+
+
+@dataclass(kw_only=True)
+class ChainDiagnostics(Diagnostics):
+    """A Gibbs-type chain (Metropolis-within-Gibbs, pseudo-Gibbs): T iterations, N images, S chains, P
+    tracked pixels; summaries over the iterations after the burn-in."""
+
+    n_steps: int
+    burn_in: int
+    exact: bool  # the chain targets the model's own conditional (a Metropolis test on z)
+    kernel: str | None  # the z-kernel's name (samplers.kernels.KERNELS), None for a chain without one
+    kernel_label: str | None
+    log_joint: torch.Tensor  # (T, N, S) log p(x_t, z_t)
+    accepted: torch.Tensor  # (T, N, S) bool
+    pixel_trace: torch.Tensor | None  # (T, N, S, P) E[x | z_t] at the tracked missing pixels
+    acceptance_per_chain: torch.Tensor  # (N, S)
+    acceptance: torch.Tensor  # (N,) mean over chains
+    accepted_moves: torch.Tensor  # (N,) median per chain
+    ess_log_joint: torch.Tensor  # (N,)
+    rhat: torch.Tensor  # (N,) split-R̂ of log p(x, z)
+    ess_pixels: torch.Tensor | None = None  # (N,) median over the tracked pixels
+    rhat_pixels: torch.Tensor | None = None  # (N,)
+    verdict: list[str]  # one sentence per image: did the chains mix
+    step_size: torch.Tensor | None = None  # what an adaptive kernel (HMC) tuned
+
+
+@dataclass(kw_only=True)
+class ImportanceDiagnostics(Diagnostics):
+    """Self-normalised importance sampling with L samples per image."""
+
+    ess: torch.Tensor  # (N,) effective sample size 1 / sum w_l^2
+    log_px_obs: torch.Tensor  # (N,) estimate of log p(x^o)
+    log_weights: torch.Tensor  # (N, L)
+    n_samples: int
+
+
+@dataclass(kw_only=True)
+class FactorDiagnostics(Diagnostics):
+    """A Gaussian with low-rank covariance over the missing pixels (DMFA, MFA)."""
+
+    factors: torch.Tensor  # (N, l, C, H, W) the most probable component's factor columns, zero off the hole
+    weights: torch.Tensor  # (N, K) p(k | x_o)
+    component: torch.Tensor  # (N,) the most probable component
+    nll: torch.Tensor | None = None  # (N,) of the true missing pixels, when the truth was given
+
+
+@dataclass(kw_only=True)
+class FillDiagnostics(Diagnostics):
+    """A point fill without a model (mean or diffusion)."""
+
+    fill: str | None = None  # the mean fill's source: "observed mean" or "given"
+    sweeps: int | None = None  # diffusion sweeps run
+    max_change: float | None = None  # the last sweep's largest change
+    unreached: int | None = None  # missing pixels no observed pixel reaches
 
 
 @dataclass
@@ -19,14 +79,14 @@ class Imputation:
     mean:    (N, C, H, W) single imputation: observed pixels + the conditional mean on missing ones
     samples: (N, S, C, H, W) multiple imputations (completed images), S >= 1
     std:     (N, C, H, W) per-pixel predictive standard deviation (0 on observed pixels)
-    diagnostics: method-specific traces (acceptance, log-joint, ESS, ...) as tensors or floats
+    diagnostics: what the imputer's family reports (a ``Diagnostics`` subclass)
     """
 
-    method: str
+    method: str  # the method's id (dgm_core.methods)
     mean: torch.Tensor
     samples: torch.Tensor
     std: torch.Tensor
-    diagnostics: dict[str, Any] = field(default_factory=dict)
+    diagnostics: Diagnostics = field(default_factory=Diagnostics)
     seconds: float = 0.0
 
 

@@ -2,9 +2,9 @@
 import streamlit as st
 import torch
 
-from dgm_core import masks, pretrained
-from dgm_core.demos.inpainting import (DATASETS, KERNEL_LABELS, METHODS, Settings, available_methods,
-                                      default_settings, run_method, score)
+from dgm_core import masks
+from dgm_core.demos.inpainting import DATASETS, Settings, available_methods, default_settings, run_page
+from dgm_core.methods import INPAINTING, KERNEL_LABELS
 from ui import links, loaders
 from ui.image_source import default_note, image_picker
 from ui.imaging import to_pil
@@ -81,13 +81,13 @@ with c_run:
     st.subheader("3 · Methods")
     offered = available_methods(dataset, {c["name"] for c in loaders.cards()})
     s[P + "methods"] = [m for m in s[P + "methods"] if m in offered]  # before the widget: a data set without them
-    chosen = st.multiselect("Methods", offered, format_func=lambda m: METHODS[m].label, key=P + "methods")
-    if len(offered) < len(METHODS):
-        st.caption("Not offered on " + DATASETS[dataset] + ": " + ", ".join(METHODS[m].label for m in METHODS
-                   if m not in offered) + " (no model of theirs was trained on this data set).")
+    chosen = st.multiselect("Methods", offered, format_func=INPAINTING.label, key=P + "methods")
+    if len(offered) < len(INPAINTING):
+        st.caption("Not offered on " + DATASETS[dataset] + ": " + ", ".join(m.label for m in INPAINTING.values()
+                   if m.id not in offered) + " (no model of theirs was trained on this data set).")
     with st.expander("What each method does"):
         for m in chosen:
-            st.markdown(f"**{METHODS[m].label}**: {METHODS[m].blurb}")
+            st.markdown(f"**{INPAINTING[m].label}**: {INPAINTING[m].blurb}")
     with st.expander("Settings"):
         c = st.columns(2)
         c[0].number_input("Chain iterations", 10, 5000, step=50, key=P + "steps")
@@ -114,33 +114,13 @@ except ValueError as e:
 ready = image is not None and mask is not None and settings is not None and bool(chosen)
 
 
-def run() -> dict:
-    rows, traces, problems = [], {}, []
+def run():
     progress = st.progress(0.0, text="Starting…")
-    for i, method in enumerate(chosen):
-        info = METHODS[method]
-        model = None
-        if info.family:
-            try:
-                model, _ = loaders.model(f"{info.family}-{dataset}")
-            except pretrained.PretrainedError as e:
-                problems.append(f"{info.label} is not available for {DATASETS[dataset]}: {e}")
-                continue
-
-        def step(frac, i=i, label=info.label):
-            progress.progress((i + frac) / len(chosen), text=f"{label}…")
-
-        dev = loaders.device()
-        res, trace = run_method(method, model, image.to(dev), mask.to(dev), dataset=dataset, settings=settings,
-                                truth=image.to(dev), on_progress=step)
-        res.mean, res.samples, res.std = res.mean.cpu(), res.samples.cpu(), res.std.cpu()
-        row = (res, score(res, image, mask, dataset=dataset), trace)
-        rows.append(row)
-        if trace is not None:
-            traces[res.method] = trace
+    out = run_page(chosen, image, mask, dataset=dataset, settings=settings,
+                   load_model=lambda name: loaders.model(name)[0], device=loaders.device(),
+                   what=f"{image_what}, {mask_what}", on_progress=lambda frac, text: progress.progress(frac, text=text))
     progress.empty()
-    return {"dataset": dataset, "image": image, "mask": mask, "rows": rows, "traces": traces,
-            "what": f"{image_what}, {mask_what}", "methods": list(chosen), "settings": settings, "problems": problems}
+    return out
 
 
 with c_run:
@@ -153,9 +133,9 @@ with c_run:
         st.caption("Run is disabled: choose at least one method above.")
 
 if results:
-    current = (results["dataset"] == dataset and image is not None and mask is not None
-               and torch.equal(results["image"], image) and torch.equal(results["mask"], mask)
-               and results["methods"] == list(chosen) and results["settings"] == settings)
+    current = (results.dataset == dataset and image is not None and mask is not None
+               and torch.equal(results.image, image) and torch.equal(results.mask, mask)
+               and results.methods == list(chosen) and results.settings == settings)
     with results_slot:
         results_view(results, current, P)
 

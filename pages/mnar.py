@@ -115,7 +115,7 @@ def show_maps(fits: dict) -> None:
     """What each missing model learnt, as a feature-by-feature map, next to the generating mechanism."""
     st.subheader("What the missing models learnt")
     truth = mnar_lab.true_sensitivity(sim)
-    panels = [(mnar_lab.label(m), f.sensitivity, w.SENSITIVITY_UNITS[mnar_lab.MODELS[m][0]])
+    panels = [(mnar_lab.label(m), f.sensitivity, w.SENSITIVITY_UNITS[mnar_lab.MISSING[m]])
               for m, f in fits.items() if f.sensitivity is not None]
     if truth is not None:
         panels.insert(0, ("the true mechanism", truth, "logit per sd"))

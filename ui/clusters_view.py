@@ -10,12 +10,12 @@ import torch
 
 from dgm_core import data, results
 from dgm_core.demos import clusters
+from dgm_core.methods import CYCLE, palette
 from ui.vae_view import selected_indices as selected_rows  # noqa: F401 - the page's selection reader
 
 MODEL = "vae-gmm-mnist"
-# Okabe & Ito's 8 colour-blind-safe colours plus two greys-free extras: one colour per digit / cluster
-PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000",
-           "#8C564B", "#7F7F7F", "#17BECF", "#BCBD22"]
+# Okabe & Ito's 8 colour-blind-safe colours plus four: one colour per digit / cluster
+PALETTE = [*CYCLE, *map(palette, ("brown", "mid_grey", "cyan", "olive"))]
 SPLITS = {"test": 1, "train": 0}
 
 
@@ -43,7 +43,7 @@ def tsne_figure(model, index: int, split: int, perp_index: int, colour: str) -> 
         fig.add_trace(go.Scatter(
             x=xy[rows, 0], y=xy[rows, 1], mode="markers", name=name,
             marker=dict(size=4, opacity=0.75, color=PALETTE[int(g)] if colour == "label" else
-                        (PALETTE[mapping[int(g)]] if mapping[int(g)] >= 0 else "#BBBBBB")),
+                        (PALETTE[mapping[int(g)]] if mapping[int(g)] >= 0 else palette("pale_grey"))),
             customdata=rows, text=[f"digit {lab}, cluster {c}" for lab, c in zip(labels[rows], clusters_[rows])],
             hovertemplate="row %{customdata}<br>%{text}<extra></extra>"))
     rnd = round_of(model, index)

@@ -16,12 +16,13 @@ import streamlit as st
 
 from dgm_core import results
 from dgm_core.demos import critics as demo
+from dgm_core.methods import palette
 from dgm_core.models.critics import KINDS, true_value
 from ui import loaders
 from ui.run import run_button
 
-COLOURS = {"hellinger": "#D55E00", "wasserstein": "#0072B2"}  # Okabe-Ito vermillion / blue
-P_COLOUR, Q_COLOUR = "#000000", "#E69F00"  # the data P (black) and the generator's Q_theta (orange)
+COLOURS = {"hellinger": palette("vermillion"), "wasserstein": palette("blue")}
+P_COLOUR, Q_COLOUR = palette("black"), palette("orange")  # the data P and the generator's Q_theta
 SHORT = {"hellinger": "Hellinger²", "wasserstein": "Wasserstein"}
 # redraw the live chart / move the progress bar every this many steps: each is a message to the browser, and
 # one per step made a 2 s retrain take several times longer on a busy machine

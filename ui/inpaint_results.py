@@ -17,13 +17,13 @@ import streamlit as st
 import torch
 
 from dgm_core import masks, results
-from dgm_core.demos.inpainting import BINARY, DATASETS, METHODS, ChainTrace, Settings, method_label
+from dgm_core.demos.inpainting import BINARY, DATASETS, ChainTrace, PageRun, Settings
+from dgm_core.imputation import ChainDiagnostics, FactorDiagnostics
+from dgm_core.methods import INPAINTING, inpainting_label, palette
 from ui.imaging import colour_bar, colour_map, grid_png, png_bytes, to_pil
 from ui.player import player
 
 GRID = 5  # cells per row: 5 × ~210 px on 1280 px
-COLOURS = {"pseudo_gibbs": "#0072B2"}  # method id -> trace colour; the exact chains get the warm ones below
-EXACT_COLOURS = ("#D55E00", "#009E73", "#CC79A7", "#E69F00")  # Okabe-Ito, colour-blind safe
 
 # What each metric means, for the table's tooltips: (column title with its unit, help)
 METRICS = {
@@ -53,14 +53,13 @@ def benchmark_note(kernel: str) -> str | None:
     except (results.ResultsError, KeyError, TypeError):
         return None
     note = (f"In `python -m dgm_core bench inpainting` (the first {next(iter(rows.values()))['n_images']} test "
-            f"images of MNIST and Omniglot, 5 masks, 3 seeds, no warm start), {method_label('mwg', kernel)} "
+            f"images of MNIST and Omniglot, 5 masks, 3 seeds, no warm start), {inpainting_label('mwg', kernel)} "
             f"scores at or above pseudo-Gibbs in {s['settings_at_or_above_pseudo_gibbs']} of {s['settings']} "
             f"settings; its lowest acceptance rate in any setting is {s['acceptance_min']:.3f}.")
     if s["losses"]:
-        lost = [rows[tuple(loss.split(" ", 1))] for loss in s["losses"]]
-        note += " It loses on " + ", ".join(f"{loss} ({rows[tuple(loss.split(' ', 1))]['gain_vs_pseudo_gibbs']:+.3f} F1, "
-                                             f"Bonferroni p {rows[tuple(loss.split(' ', 1))]['p_bonferroni']:.2g})"
-                                             for loss in s["losses"])
+        lost = [rows[(loss["dataset"], loss["mask"])] for loss in s["losses"]]
+        note += " It loses on " + ", ".join(f"{r['dataset']} {r['mask']} ({r['gain_vs_pseudo_gibbs']:+.3f} F1, "
+                                             f"Bonferroni p {r['p_bonferroni']:.2g})" for r in lost)
         if all(r["rhat_median"] < 1.1 for r in lost):
             note += (", where its chains had mixed (median split-R̂ "
                      + ", ".join(f"{r['rhat_median']:.3f}" for r in lost)
@@ -94,21 +93,22 @@ def _blur_note(kernel: str, lost: list[dict]) -> str:
 
 
 def _label(res) -> str:
-    return method_label(res.method, res.diagnostics.get("kernel"))
+    d = res.diagnostics
+    return inpainting_label(res.method, d.kernel if isinstance(d, ChainDiagnostics) else None)
 
 
 def _chain_work(s: Settings) -> int:
     return (s.warm_start + s.steps) * s.chains
 
 
-def estimate_caption(chosen: list[str], settings: Settings, dataset: str, last: dict | None) -> str:
+def estimate_caption(chosen: list[str], settings: Settings, dataset: str, last: PageRun | None) -> str:
     """How long Run will take: the last run's time per method on this data set, chains scaled by their
     work ((warm start + steps) × chains); before any run, the benchmark's default run."""
-    if last and last["dataset"] == dataset:
-        times = {res.method: res.seconds for res, _, _ in last["rows"]}
+    if last and last.dataset == dataset:
+        times = {res.method: res.seconds for res, _, _ in last.rows}
         if all(m in times for m in chosen):
-            scale = _chain_work(settings) / max(1, _chain_work(last["settings"]))
-            est = sum(times[m] * (scale if last["traces"].get(m) is not None else 1.0) for m in chosen)
+            scale = _chain_work(settings) / max(1, _chain_work(last.settings))
+            est = sum(times[m] * (scale if last.traces.get(m) is not None else 1.0) for m in chosen)
             return f"Expected time: about {est:.0f} s (from your last run on {DATASETS[dataset]})." if est >= 1 \
                 else "Expected time: under a second (from your last run)."
     try:
@@ -117,13 +117,6 @@ def estimate_caption(chosen: list[str], settings: Settings, dataset: str, last: 
         return ""
     return (f"The default run (every method, one {DATASETS[dataset]} image) took {total:.1f} s "
             "in `python -m dgm_core bench inpainting_page`; longer chains take longer in proportion.")
-
-
-def _colour(method: str, order: list[str]) -> str | None:
-    if method in COLOURS:
-        return COLOURS[method]
-    exact = [m for m in order if m not in COLOURS]
-    return EXACT_COLOURS[exact.index(method) % len(EXACT_COLOURS)] if method in exact else None
 
 
 def _key_figure(metrics: dict[str, float]) -> str:
@@ -176,7 +169,7 @@ def metrics_table(rows: list, dataset: str) -> pd.DataFrame:
     config = {title: st.column_config.NumberColumn(title, help=help_, format="%.4f" if k == "MSE" else "%.3f")
               for k, (title, help_) in METRICS.items() if title in table.columns}
     st.dataframe(table, column_config=config, width="stretch")
-    if binary and any(res.method in ("dmfa", "mfa") for res, _, _ in rows):
+    if binary and any(isinstance(res.diagnostics, FactorDiagnostics) for res, _, _ in rows):
         st.caption("DMFA and MFA model pixels as Gaussian: their density of 0/1 pixels is not a probability, "
                    "so they have no NLL on binary images.")
     return table
@@ -186,9 +179,8 @@ def what_to_notice(rows: list, traces: dict[str, ChainTrace], dataset: str) -> N
     """Plain-words notes where a result needs one: a chain that did not move, an F1 of 0."""
     notes = []
     for res, m, _ in rows:
-        verdict = res.diagnostics.get("verdict")  # the chains' mixing verdict (dgm_core.samplers.diagnostics)
-        if verdict:
-            notes.append(f"**{_label(res)}**: {verdict}")
+        if isinstance(res.diagnostics, ChainDiagnostics):  # the chains' mixing verdict, one image
+            notes.append(f"**{_label(res)}**: {res.diagnostics.verdict[0]}")
         if m.get("F1") == 0.0:
             notes.append(f"**{_label(res)}** has F1 = 0: every missing pixel's probability of ink "
                          "is below 0.5, so the thresholded fill has no ink at all, even if the fill shows a "
@@ -204,9 +196,8 @@ def samples_panel(rows: list, dataset: str) -> None:
     g = torch.Generator().manual_seed(0)
     for res, _, _ in rows:
         label = _label(res)
-        factors = res.diagnostics.get("factors")
-        if factors is not None:
-            a, fill = factors[0].cpu(), res.mean[0]  # a: (K, C, H, W), zero on observed pixels
+        if isinstance(res.diagnostics, FactorDiagnostics):
+            a, fill = res.diagnostics.factors[0].cpu(), res.mean[0]  # a: (K, C, H, W), zero on observed pixels
             eps = torch.randn(6, a.shape[0], generator=g)
             draws = [fill + torch.einsum("k,kchw->chw", e, a) for e in eps]
             _strip(draws, f"{label}: 6 draws of the low-rank part (fill + Σ ε_k a_k, ε ~ N(0, I); the "
@@ -229,12 +220,11 @@ def _strip(images: list[torch.Tensor], caption: str) -> None:
 def _trace_figure(traces: dict[str, ChainTrace], what: str, title: str, y: str, step: int) -> go.Figure:
     """One line per sampler and a dotted marker at ``step``, built in one constructor call (plotly validates
     each add_* and update_* call separately, which cost a player's frame a few hundred ms)."""
-    order = list(traces)
     data, settled = [], []
     for method, tr in traces.items():
         values = tr.log_joint.mean(1) if what == "log_joint" else tr.score
         data.append({"type": "scatter", "y": values.numpy(), "x": np.arange(1, len(values) + 1), "mode": "lines",
-                     "name": tr.label or METHODS[method].label, "line": {"color": _colour(method, order)}})
+                     "name": tr.label or INPAINTING.label(method), "line": {"color": INPAINTING.colour(method)}})
         settled.append(values[len(values) // 10:])
     yaxis: dict = {"title": {"text": y}}
     if what == "log_joint" and settled and all(len(v) for v in settled):
@@ -243,7 +233,7 @@ def _trace_figure(traces: dict[str, ChainTrace], what: str, title: str, y: str, 
         pad = 0.1 * (hi - lo) + 1e-6
         yaxis["range"] = [lo - pad, hi + pad]
     marker = {"type": "line", "xref": "x", "yref": "paper", "x0": step, "x1": step, "y0": 0, "y1": 1,
-              "line": {"color": "#444", "dash": "dot"}}
+              "line": {"color": palette("dark_grey"), "dash": "dot"}}
     return go.Figure(data=data, layout={
         "title": {"text": title}, "xaxis": {"title": {"text": "iteration"}}, "yaxis": yaxis, "height": 280,
         "shapes": [marker], "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
@@ -257,11 +247,11 @@ def _diagnostics_table(rows: list) -> pd.DataFrame | None:
     records = []
     for res, _, _ in rows:
         d = res.diagnostics
-        if "acceptance" not in d:
+        if not isinstance(d, ChainDiagnostics):
             continue
         rec = {"method": _label(res)}
         for k, title in keys.items():
-            v = d.get(k)
+            v = getattr(d, k)
             if v is not None:
                 rec[title] = float(v.float().mean() if torch.is_tensor(v) else v)
         records.append(rec)
@@ -294,7 +284,7 @@ def sampler_insides(traces: dict[str, ChainTrace], rows: list, dataset: str, ima
                      "mixed", format="%.2f")})
     first = next(iter(traces.values()))
     st.caption(f"{first.log_joint.shape[1]} chains × {first.log_joint.shape[0]} iterations per sampler.")
-    kernel = next((res.diagnostics.get("kernel") for res, _, _ in rows if res.method == "mwg"), None)
+    kernel = next((res.diagnostics.kernel for res, _, _ in rows if res.method == "mwg"), None)
     if kernel and (note := benchmark_note(kernel)):
         st.caption(note)
     _player(traces, dataset, image, p)
@@ -310,7 +300,7 @@ def _player(traces: dict[str, ChainTrace], dataset: str, image: torch.Tensor, p:
                 help="Animate the chains: the slider and the traces' marker move with the pictures.") as k:
         cols = st.columns(2 * len(traces), gap="small")
         for i, (method, tr) in enumerate(traces.items()):
-            label, j = tr.label or METHODS[method].label, min(k, len(tr.snapshot_steps) - 1)
+            label, j = tr.label or INPAINTING.label(method), min(k, len(tr.snapshot_steps) - 1)
             _show(cols[2 * i], tr.snapshot_sample[j], f"{label}: chain 1")
             _show(cols[2 * i + 1], tr.snapshot_mean[j], f"{label}: mean over chains")
         c1, c2 = st.columns(2)
@@ -322,23 +312,23 @@ def _player(traces: dict[str, ChainTrace], dataset: str, image: torch.Tensor, p:
                             key=p + "fig_score")
 
 
-def results_view(results: dict, current: bool, p: str) -> None:
+def results_view(results: PageRun, current: bool, p: str) -> None:
     """Everything a run produced: grid, metrics, notes, draws, the samplers' insides and downloads."""
     st.subheader("Results")
-    r_img, r_mask, rows, dataset = results["image"], results["mask"], results["rows"], results["dataset"]
+    r_img, r_mask, rows, dataset = results.image, results.mask, results.rows, results.dataset
     if not current:
         st.warning("Stale: these results are for the inputs described here, which have changed since. "
                    "Press **Run** to compute them for the current image, mask, methods and settings.",
                    icon=":material/history:")
-    st.caption(f"Computed on {DATASETS[dataset]} {results['what']} ({masks.missing_fraction(r_mask):.0%} missing).")
-    for problem in results.get("problems", []):
+    st.caption(f"Computed on {DATASETS[dataset]} {results.what} ({masks.missing_fraction(r_mask):.0%} missing).")
+    for problem in results.problems:
         st.warning(problem)
     comparison_grid(rows, r_img, r_mask)
     metrics_table(rows, dataset)
-    what_to_notice(rows, results["traces"], dataset)
+    what_to_notice(rows, results.traces, dataset)
     with st.expander("Draws from each method"):
         samples_panel(rows, dataset)
-    sampler_insides(results["traces"], rows, dataset, r_img, p)
+    sampler_insides(results.traces, rows, dataset, r_img, p)
     downloads(rows, r_img, r_mask, p)
     st.divider()
 

@@ -8,12 +8,13 @@ from PIL import Image, ImageDraw
 
 from dgm_core import pretrained
 from dgm_core.demos import latent as demo
+from dgm_core.methods import palette
 from ui import loaders
 from ui.imaging import png_bytes, to_pil
 
 LABELS = {"wgan-celeba": "WGAN · faces (CelebA 32×32)", "wgan-mnist": "WGAN · digits (MNIST)",
           "vae-celeba": "VAE · faces (CelebA 32×32)", "vae-mnist": "VAE · digits (MNIST)"}
-COLOURS = {"latent lerp": "#0072B2", "latent slerp": "#009E73", "pixel blend": "#D55E00"}  # Okabe-Ito
+COLOURS = {"latent lerp": palette("blue"), "latent slerp": palette("bluish_green"), "pixel blend": palette("vermillion")}
 HIGHLIGHT = (213, 94, 0)  # Okabe-Ito vermillion: the eps = 0 column
 
 

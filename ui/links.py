@@ -19,7 +19,8 @@ ALPHAS = [round(i / 10, 1) for i in range(11)]  # the latent page's interpolatio
 
 def inpainting() -> dict[str, Param]:
     from dgm_core import masks
-    from dgm_core.demos.inpainting import DATASETS, DEFAULT_METHODS, KERNEL_LABELS, METHODS, Settings
+    from dgm_core.demos.inpainting import DATASETS, DEFAULT_METHODS, Settings
+    from dgm_core.methods import INPAINTING as METHODS, KERNEL_LABELS
     from ui.image_source import SIZE, default_index
 
     d = Settings()
@@ -32,7 +33,7 @@ def inpainting() -> dict[str, Param]:
         "miss": Param(50, "Missing %", lo=5, hi=95),
         "size": Param(14, "Square size (pixels)", lo=2, hi=lambda got: SIZE[got["ds"]] - 1),  # fits the image
         "nrect": Param(1, "Number of squares", lo=1, hi=10), "mseed": Param(0, "Mask seed", lo=0, hi=10**6),
-        "methods": Param(list(DEFAULT_METHODS), "Methods", choices=list(METHODS), names=lambda m: METHODS[m].label,
+        "methods": Param(list(DEFAULT_METHODS), "Methods", choices=list(METHODS), names=METHODS.label,
                          max_items=len(METHODS)),
         "steps": Param(d.steps, "Chain iterations", lo=10, hi=5000), "chains": Param(d.chains, "Chains", lo=1, hi=64),
         "burn": Param(d.burn_in, "Burn-in iterations", lo=0, hi=4999),

@@ -20,11 +20,13 @@ from dgm_core.device import generator
 from dgm_core.masks import overlay
 from ui import links, loaders
 from ui.imaging import colour_bar, colour_map, grid_png, to_pil
-from ui.mnar_widgets import COLOURS, TOP_LEGEND
+from dgm_core.methods import MNAR, palette
+from ui.mnar_widgets import TOP_LEGEND
 from ui.run import run_button
 from ui.state import sync_url, url_state
 
-MODELS = {"MIWAE": "miwae-celeba-clip", "not-MIWAE": "notmiwae-celeba-clip"}
+MODELS = {"miwae": "miwae-celeba-clip", "notmiwae": "notmiwae-celeba-clip"}  # method id -> shipped model
+MIWAE, NOTMIWAE = MNAR.label("miwae"), MNAR.label("notmiwae")  # dgm_core.demos.mnar_images keys its results by these
 P = "mi_"  # session-state and URL prefix of the images page
 SPEC = links.mnar_images()
 N_GENERATED = 64
@@ -38,13 +40,13 @@ def _test_images() -> torch.Tensor:
 
 @st.cache_data(show_spinner="Generating faces with the shipped not-MIWAE decoder…", max_entries=1)
 def _generated_images() -> torch.Tensor:
-    model, _ = loaders.model(MODELS["not-MIWAE"])
+    model, _ = loaders.model(MODELS["notmiwae"])
     return model.sample(N_GENERATED, generator(0, loaders.device()), device=loaders.device()).cpu().clamp(0, 1)
 
 
 @st.cache_data(show_spinner="Imputing with MIWAE and not-MIWAE…", max_entries=16)
 def _compare(x: np.ndarray, w: float, b: float, seed: int, k: int) -> mnar_images.Comparison:
-    models = {label: loaders.model(name)[0] for label, name in MODELS.items()}
+    models = {MNAR.label(m): loaders.model(name)[0] for m, name in MODELS.items()}
     return mnar_images.compare(models, torch.from_numpy(x).to(loaders.device()), (w, b), seed=seed, k=k)
 
 
@@ -74,9 +76,9 @@ def _mechanism_figure(x: torch.Tensor, w: float, b: float) -> go.Figure:
     v = torch.linspace(0, 1, 201)
     fig = go.Figure()
     fig.add_histogram(x=x.flatten().numpy(), nbinsx=40, histnorm="probability", name="pixels of this image",
-                      marker_color="#9aa5b1", yaxis="y2", opacity=0.6)
+                      marker_color=palette("blue_grey"), yaxis="y2", opacity=0.6)
     fig.add_scatter(x=v.numpy(), y=clipping.p_missing(v, (w, b)).numpy(), name="P(lost | brightness)",
-                    line=dict(color=COLOURS["not-MIWAE"], width=3))
+                    line=dict(color=MNAR.colour("notmiwae"), width=3))
     fig.update_layout(height=280, margin=dict(l=60, r=60, t=40, b=50), xaxis_title="pixel brightness x",
                       yaxis=dict(title="P(lost | brightness)", range=[0, 1.02]),
                       yaxis2=dict(title="share of this image's pixels", overlaying="y", side="right", showgrid=False),
@@ -94,7 +96,7 @@ def render() -> None:
     for warning in url_state(SPEC, P):
         st.warning(warning)
     try:
-        cards = {label: loaders.model(name)[1] for label, name in MODELS.items()}
+        cards = {MNAR.label(m): loaders.model(name)[1] for m, name in MODELS.items()}
     except pretrained.PretrainedError as e:
         st.error(str(e))
         return
@@ -135,9 +137,9 @@ def _show(x: torch.Tensor, res: mnar_images.Comparison, what: str, w: float, b: 
     m = res.mask[0]
     vmax = 0.1
     shown = [("original", x), ("observed (red = lost)", overlay(x, m)),
-             ("constant b", res.imputed["constant b"][0]), ("MIWAE", res.imputed["MIWAE"][0]),
-             ("not-MIWAE", res.imputed["not-MIWAE"][0]),
-             ("not-MIWAE uncertainty (sd)", colour_map(res.sd["not-MIWAE"][0], vmax=vmax))]
+             ("constant b", res.imputed["constant b"][0]), (MIWAE, res.imputed[MIWAE][0]),
+             (NOTMIWAE, res.imputed[NOTMIWAE][0]),
+             (f"{NOTMIWAE} uncertainty (sd)", colour_map(res.sd[NOTMIWAE][0], vmax=vmax))]
     cols = st.columns(len(shown))
     for col, (label, img) in zip(cols, shown):
         col.image(to_pil(img, 6), caption=label, width="stretch")
@@ -160,9 +162,10 @@ def _show(x: torch.Tensor, res: mnar_images.Comparison, what: str, w: float, b: 
                     "plausible face, not an average over many.")
     miss = ~m.flatten()
     fig = go.Figure()
-    for name in ("MIWAE", "not-MIWAE"):
+    for m in MODELS:
+        name = MNAR.label(m)
         fig.add_scatter(x=x.flatten()[miss].numpy(), y=res.imputed[name][0].flatten()[miss].numpy(), mode="markers",
-                        name=name, marker=dict(color=COLOURS[name], size=6, opacity=0.7))
+                        name=name, marker=dict(color=MNAR.colour(m), size=6, opacity=0.7))
     fig.add_scatter(x=[0, 1], y=[0, 1], mode="lines", name="perfect", line=dict(color="black", dash="dot"))
     fig.update_layout(height=280, margin=dict(l=60, r=20, t=40, b=50), xaxis_title="true brightness of a lost pixel",
                       yaxis_title="imputed brightness", xaxis_range=[0, 1.02], yaxis_range=[0, 1.02], legend=TOP_LEGEND)

@@ -12,6 +12,7 @@ import streamlit as st
 
 from dgm_core import data, results
 from dgm_core.demos import mnar as mnar_lab
+from dgm_core.methods import MNAR, palette
 from dgm_core.missingness.tabular import missing_curve
 
 MECHANISMS = {
@@ -38,9 +39,7 @@ PRESET_LABELS = {"paper": "paper budget (precomputed)", "tiny": "train: tiny", "
                  "medium": "train: medium"}
 P = "mnar_"  # the page's session-state and URL prefix
 BASE_KEYS = ("table", "seed", "preset", "mech", "agn")
-EXTRA_LABELS = {"notmiwae_linear": "agnostic: linear mechanism", "notmiwae_nonlinear": "agnostic: nonlinear mechanism",
-                "notmiwae_steep": "known direction, steep start (W₀ = 10)",
-                "notmiwae_ppca": "known direction, linear decoder"}
+EXTRA_LABELS = {m: MNAR[m].short for m in mnar_lab.EXTRAS}  # the "Also fit" picker's names
 MECHANISM_KEYS = {"notmiwae_uci": ("offset", "nf"), "self_masked": ("p", "dir", "k"), "quantile": ("p", "q", "cut"),
                   "mnar_logistic": ("p", "pin"), "mar_logistic": ("p", "pin"), "mcar": ("p",)}
 
@@ -79,21 +78,21 @@ def mechanism_params(mechanism: str, n_features: int) -> dict:
     return {"p": p}
 
 
-# Okabe & Ito's colour-blind-safe palette; MIWAE and not-MIWAE far apart (blue / vermillion)
-COLOURS = {"MIWAE": "#0072B2", "not-MIWAE": "#D55E00", "not-MIWAE, known direction": "#CC79A7",
-           "MICE": "#009E73", "kNN": "#E69F00", "mean": "#777777", "missForest": "#56B4E9",
-           "not-MIWAE, known direction, steep start": "#8B3A00", "not-MIWAE, known direction, linear decoder": "#6A3D9A"}
 FAINT = "rgba(140, 140, 140, 0.35)"
 SD_RANGE = 4.0  # mechanism curves are drawn over ±4 sd of the complete column
 TOP_LEGEND = dict(orientation="h", yanchor="bottom", y=1.02, x=0, xanchor="left")  # above the plot, not on an axis
 
 
-# the page's own not-MIWAE fits, and the sweep's names for them and for its other methods
-CUTOFF_PAGE = ("not-MIWAE self-masking known", "not-MIWAE self-masking")
-CUTOFF_NAMES = {"not-MIWAE self-masking known": "not-MIWAE, known direction",
-                "not-MIWAE self-masking known, steep start": "its steep start",
-                "not-MIWAE-PPCA self-masking known": "its linear decoder", "not-MIWAE self-masking": "not-MIWAE",
-                "MIWAE": "MIWAE", "MICE": "MICE", "mean": "the mean"}
+CUTOFF_PAGE = ("notmiwae_known", "notmiwae")  # the page's own not-MIWAE fits
+CUTOFF_ORDER = ("notmiwae_known", "notmiwae_steep", "notmiwae_ppca", "notmiwae", "miwae", "MICE", "mean")
+
+
+# how the sweep's sentence names a method where its label would not read: the variants as the known-direction model's
+CUTOFF_PHRASES = {"notmiwae_steep": "its steep start", "notmiwae_ppca": "its linear decoder", "mean": "the mean"}
+
+
+def _cutoff_name(method: str) -> str:
+    return CUTOFF_PHRASES.get(method) or MNAR.label(method)
 
 
 def cutoff_note(table: str, offset: float) -> tuple[str, bool] | None:
@@ -110,8 +109,8 @@ def cutoff_note(table: str, offset: float) -> tuple[str, bool] | None:
         return None
     near = min(swept, key=lambda o: abs(o - offset))
     v = cells[(table, near)]
-    by = {r["method"]: r for r in res.rows if r["dataset"] == table and r["offset"] == near}
-    rmse = ", ".join(f"{CUTOFF_NAMES[m]} {by[m]['rmse_mean']:.2f}" for m in CUTOFF_NAMES if m in by)
+    by = {MNAR.by_bench_key(r["method"]).id: r for r in res.rows if r["dataset"] == table and r["offset"] == near}
+    rmse = ", ".join(f"{_cutoff_name(m)} {by[m]['rmse_mean']:.2f}" for m in CUTOFF_ORDER if m in by)
     where = "at this offset" if near == offset else f"at the nearest swept offset, δ = {near:+.1f}"
     runs = max(by[m]["runs"] for m in CUTOFF_PAGE if m in by) if any(m in by for m in CUTOFF_PAGE) else 0
     text = (f"Measured by `python -m dgm_core bench notmiwae_cutoff` on {table} {where} (first half of the features "
@@ -123,13 +122,14 @@ def cutoff_note(table: str, offset: float) -> tuple[str, bool] | None:
     page_best = min((by[m]["rmse_mean"] for m in CUTOFF_PAGE if m in by), default=None)
     loses = page_best is not None and page_best >= v["other_rmse"]
     if loses:
-        text += f" Here the page's not-MIWAE cannot be trusted: it loses to {v['best_other']}."
+        text += f" Here the page's not-MIWAE cannot be trusted: it loses to {MNAR.by_bench_key(v['best_other']).label}."
         if near < 0:
             text += (" With most of a feature hidden above a sharp cut, the data say little about how far above it "
                      "the hidden values lie, and starting from a shallow W (about 0.7) the model pushes them far past "
                      "the cut before W is steep.")
         if v["not_miwae_wins"]:
-            text += f" The {CUTOFF_NAMES[v['best_not_miwae']].removeprefix('its ')} variant (under **Also fit**) does win here."
+            best = MNAR.by_bench_key(v["best_not_miwae"]).id
+            text += f" The {_cutoff_name(best).removeprefix('its ')} variant (under **Also fit**) does win here."
         else:
             text += " No not-MIWAE variant wins here."
     return text, loses
@@ -148,7 +148,7 @@ def curve_figure(sim: mnar_lab.Simulated, columns, j: int) -> go.Figure:
                             showlegend=False, hovertemplate="%{fullData.name}<extra></extra>")
     centres, prob = curves[j]
     fig.add_scatter(x=centres, y=prob, mode="lines+markers", name=str(columns[j]), showlegend=False,
-                    line=dict(color=COLOURS["not-MIWAE"], width=3), marker=dict(size=5))
+                    line=dict(color=MNAR.colour("notmiwae"), width=3), marker=dict(size=5))
     fig.update_layout(height=300, margin=dict(t=40, b=50, l=60, r=20), title=f"P(missing | value): <b>{columns[j]}</b>"
                       " (grey: the other features)", xaxis_title="value (sd from the column's mean)",
                       yaxis_title="P(missing | value)", yaxis_range=[-0.02, 1.02], xaxis_range=[-SD_RANGE, SD_RANGE])
@@ -158,20 +158,21 @@ def curve_figure(sim: mnar_lab.Simulated, columns, j: int) -> go.Figure:
 def histogram_figure(sim: mnar_lab.Simulated, j: int, name: str) -> go.Figure:
     fig = go.Figure()
     miss = ~sim.mask[:, j]
-    fig.add_histogram(x=sim.x[~miss, j], name="observed", opacity=0.65, nbinsx=40, marker_color=COLOURS["MIWAE"])
+    fig.add_histogram(x=sim.x[~miss, j], name="observed", opacity=0.65, nbinsx=40, marker_color=MNAR.colour("miwae"))
     fig.add_histogram(x=sim.x[miss, j], name="missing (hidden truth)", opacity=0.65, nbinsx=40,
-                      marker_color=COLOURS["not-MIWAE"])
+                      marker_color=MNAR.colour("notmiwae"))
     fig.update_layout(barmode="overlay", height=300, margin=dict(t=40, b=50, l=60, r=20), xaxis_title=name,
                       yaxis_title="rows", legend=TOP_LEGEND)
     return fig
 
 
 def training_figure(curves: dict[str, list]) -> go.Figure:
+    """curves: method id -> [(iteration, loss, RMSE)]."""
     fig = go.Figure()
-    for name, curve in curves.items():
+    for method, curve in curves.items():
         if curve:
             it, loss, rmse = zip(*curve)
-            colour = COLOURS.get(name, "#000000")
+            name, colour = MNAR.label(method), MNAR.colour(method)
             fig.add_scatter(x=it, y=rmse, name=f"{name}: RMSE", mode="lines+markers", line=dict(color=colour))
             fig.add_scatter(x=it, y=loss, name=f"{name}: loss", mode="lines", yaxis="y2",
                             line=dict(dash="dot", color=colour))
@@ -186,12 +187,11 @@ def scatter_figure(sim: mnar_lab.Simulated, fits: dict, j: int, name: str) -> go
     truth = sim.x[miss, j]
     fig = go.Figure()
     for method, fit in fits.items():
-        label = mnar_lab.label(method)
-        fig.add_scatter(x=truth, y=fit.imputed[miss, j], mode="markers", name=label,
-                        marker=dict(size=6, opacity=0.7, color=COLOURS.get(label, "#000000")))
+        fig.add_scatter(x=truth, y=fit.imputed[miss, j], mode="markers", name=MNAR.label(method),
+                        marker=dict(size=6, opacity=0.7, color=MNAR.colour(method)))
     lo, hi = (float(truth.min()), float(truth.max())) if miss.any() else (0.0, 1.0)
     fig.add_scatter(x=[lo, hi], y=[lo, hi], mode="lines", name="perfect", line=dict(color="black", dash="dash"))
-    fig.add_hline(y=float(sim.x[~miss, j].mean()) if (~miss).any() else 0.0, line=dict(color="#999999", width=1),
+    fig.add_hline(y=float(sim.x[~miss, j].mean()) if (~miss).any() else 0.0, line=dict(color=palette("light_grey"), width=1),
                   annotation_text="mean of the observed values", annotation_position="bottom right")
     fig.update_layout(height=360, margin=dict(t=40, b=50, l=60, r=20), xaxis_title=f"true {name}",
                       yaxis_title=f"imputed {name}", legend=TOP_LEGEND)
@@ -207,7 +207,7 @@ def mechanism_table(sim: mnar_lab.Simulated, fits: dict, columns) -> pd.DataFram
             row.update({"true direction": truth[j]["direction"], "true threshold": truth[j]["threshold"]})
         for fit in fits.values():
             if fit.mechanism is not None:
-                short = "SM-known" if fit.method == "notmiwae_known" else "SM"
+                short = MNAR[fit.method].short
                 row[f"{short} direction"] = fit.mechanism["direction"][j].replace(" values missing", "")
                 row[f"{short} threshold"] = fit.mechanism["threshold"][j]
                 row[f"{short} W"] = fit.mechanism["W"][j]
@@ -228,10 +228,10 @@ def _live_progress(total_models: int, rmse_chart: bool = True):
                    "measured during training; the table below scores every hidden entry of the finished model.")
     curves: dict[str, list] = {}
 
-    def progress(name, it, total, loss, rmse):
-        curves.setdefault(name, []).append((it, loss, rmse))
+    def progress(method, it, total, loss, rmse):
+        curves.setdefault(method, []).append((it, loss, rmse))
         done = (len(curves) - 1 + it / total) / total_models
-        bar.progress(min(done, 1.0), text=f"{name}: iteration {it}/{total}")
+        bar.progress(min(done, 1.0), text=f"{MNAR.label(method)}: iteration {it}/{total}")
         if rmse == rmse:  # not NaN: the supervised fits have no live RMSE
             chart.plotly_chart(training_figure(curves), width="stretch")
 
@@ -370,8 +370,8 @@ def density_figure(c: mnar_lab.Conditional, name: str, label: str) -> go.Figure:
     hist, edges = np.histogram(c.values, bins=60, weights=c.weights, density=True)
     fig = go.Figure(go.Bar(x=0.5 * (edges[1:] + edges[:-1]), y=hist, width=np.diff(edges), name="weighted draws",
                            marker_color="rgba(213, 94, 0, 0.45)", hovertemplate="%{x:.3g}: %{y:.3g}<extra></extra>"))
-    for x, text, dash, colour in ((c.mean, "mean (W2)", "solid", COLOURS["MIWAE"]),
-                                  (c.median, "median (W1)", "dash", COLOURS["MICE"]),
+    for x, text, dash, colour in ((c.mean, "mean (W2)", "solid", palette("blue")),
+                                  (c.median, "median (W1)", "dash", palette("bluish_green")),
                                   (c.truth, "hidden truth", "dot", "black")):
         fig.add_vline(x=x, line=dict(color=colour, dash=dash, width=2))
         fig.add_scatter(x=[x], y=[None], mode="lines", name=f"{text}: {x:.3g}", line=dict(color=colour, dash=dash))

@@ -13,11 +13,10 @@ import streamlit as st
 from dgm_core import data
 from dgm_core.data import DatasetNotFoundError
 from dgm_core.demos import results as demo
+from dgm_core.methods import CYCLE
 from ui import loaders
 from ui.run import run_button
 
-OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
-PUBLISHED_COLOUR = "#000000"
 P = "res_"  # session-state prefix of this page
 
 
@@ -62,7 +61,7 @@ def f1_against_missing(sec: demo.Section) -> go.Figure | None:
             pts = sorted((r for r in rows if r.method == method and r.dataset == ds), key=lambda r: r.x)
             fig.add_scatter(x=[r.x for r in pts], y=[r.ours for r in pts], name=method, legendgroup=method,
                             showlegend=col == 1, error_y=dict(type="data", array=[r.spread for r in pts]),
-                            mode="lines+markers", line=dict(color=OKABE_ITO[i % len(OKABE_ITO)]), row=1, col=col)
+                            mode="lines+markers", line=dict(color=CYCLE[i % len(CYCLE)]), row=1, col=col)
     fig.update_xaxes(tickformat=".0%", title_text="missing fraction")
     return _layout(fig, "F1 against the fraction of pixels missing (random masks; ± s.e. over images)",
                    "F1 on missing pixels")
@@ -85,11 +84,11 @@ def rmse_dots(sec: demo.Section) -> go.Figure | None:
         pts = sorted((r for r in rows if r.dataset == ds), key=lambda r: methods.index(r.method))
         at = dict(row=k // 3 + 1, col=k % 3 + 1)
         fig.add_scatter(x=[r.ours for r in pts], y=[r.method for r in pts], mode="markers", name="ours ± sd",
-                        legendgroup="ours", showlegend=k == 0, marker=dict(color=OKABE_ITO[0], size=8),
+                        legendgroup="ours", showlegend=k == 0, marker=dict(color=CYCLE[0], size=8),
                         error_x=dict(type="data", array=[r.spread or 0 for r in pts]), **at)
         fig.add_scatter(x=[r.published for r in pts], y=[r.method for r in pts], mode="markers", name="paper",
                         legendgroup="paper", showlegend=k == 0, **at,
-                        marker=dict(color=OKABE_ITO[1], size=13, symbol="line-ns-open", line_width=3))
+                        marker=dict(color=CYCLE[1], size=13, symbol="line-ns-open", line_width=3))
     fig.update_yaxes(categoryorder="array", categoryarray=methods)
     fig.update_xaxes(title_text="RMSE", row=2)
     fig = _layout(fig, f"RMSE on the missing entries ({iterations} for the models; blue ours ± sd, orange bars the "
@@ -106,7 +105,7 @@ def nll_per_hole(sec: demo.Section) -> go.Figure | None:
     datasets = list(dict.fromkeys(r.dataset for r in rows))
     fig = _panels(datasets)
     for i, model in enumerate(dict.fromkeys(r.method for r in rows)):
-        colour = OKABE_ITO[i % len(OKABE_ITO)]
+        colour = CYCLE[i % len(CYCLE)]
         for col, ds in enumerate(datasets, start=1):
             pts = [r for r in rows if r.method == model and r.dataset == ds]
             fig.add_scatter(x=[r.setting for r in pts], y=[r.ours for r in pts], mode="markers",
@@ -129,7 +128,7 @@ def critic_curves(sec: demo.Section) -> go.Figure | None:
     fig = make_subplots(rows=1, cols=1)
     for i, kind in enumerate(dict.fromkeys(r.method for r in rows)):
         pts = sorted((r for r in rows if r.method == kind), key=lambda r: r.x)
-        colour = OKABE_ITO[i % len(OKABE_ITO)]
+        colour = CYCLE[i % len(CYCLE)]
         fig.add_scatter(x=[r.x for r in pts], y=[r.ours for r in pts], mode="lines+markers", name=f"{kind}, critic",
                         line=dict(color=colour))
         fig.add_scatter(x=[r.x for r in pts], y=[r.published for r in pts], mode="lines", name=f"{kind}, true value",

@@ -15,12 +15,13 @@ import torch
 from dgm_core import data, results
 from dgm_core.demos import vae as demo
 from dgm_core.device import generator
+from dgm_core.methods import palette
 from ui import loaders
 
 # the shipped binary VAEs the page offers (model name -> data set); the page lists those with a card
 MODELS = {"vae-mnist": "mnist", "iwae-mnist": "mnist", "vae-omniglot": "omniglot"}
 LABELS = {"vae-mnist": "VAE (ELBO), MNIST", "iwae-mnist": "IWAE (K = 5), MNIST", "vae-omniglot": "VAE (ELBO), Omniglot"}
-COLOURS = {"vae-mnist": "#0072B2", "iwae-mnist": "#D55E00", "vae-omniglot": "#009E73"}  # Okabe-Ito
+COLOURS = {"vae-mnist": palette("blue"), "iwae-mnist": palette("vermillion"), "vae-omniglot": palette("bluish_green")}
 N_MAP = 2000  # test images on the latent map
 
 
@@ -113,7 +114,7 @@ def map_figure(lm: demo.LatentMap, labels: np.ndarray | None, chosen: int | None
                                  marker={"size": 16, "symbol": "circle-open", "color": "black", "line": {"width": 3}}))
     if extra is not None:
         fig.add_trace(go.Scatter(x=extra[:, 0], y=extra[:, 1], mode="markers", name="your digit", hoverinfo="skip",
-                                 marker={"size": 20, "symbol": "star", "color": "#E69F00",
+                                 marker={"size": 20, "symbol": "star", "color": palette("orange"),
                                          "line": {"width": 1.5, "color": "black"}}))
     fig.update_layout(height=480, dragmode="select", margin={"l": 10, "r": 10, "t": 30, "b": 10},
                       xaxis={"title": f"PC 1 ({lm.explained[0]:.0%} of the variance)"},

@@ -3,71 +3,37 @@
 ``run_method`` runs one method on one image and returns the shared ``Imputation``; for the two
 chains it also records a ``ChainTrace`` (log-joint, acceptance, score per step, snapshots for a step
 slider, and the chain's estimate of the density of the true missing pixels). ``score`` computes the
-metrics on the missing pixels only. Which shipped model a method needs is in ``METHODS``.
+metrics on the missing pixels only. ``run_page`` is the page's Run button: every chosen method, scored.
+Which shipped model a method needs, and which ``run_*`` function runs it, is in ``dgm_core.methods``.
 """
 from __future__ import annotations
 
 import math
 import time
 from collections.abc import Callable
+from typing import Any
 from dataclasses import dataclass, field, replace
 
 import torch
 
-from .. import metrics
+from .. import metrics, pretrained
 from ..device import generator
+from ..imputation import FactorDiagnostics, Imputation
+from ..methods import INPAINTING, KERNEL_LABELS, inpainting_label
 from ..samplers import conditional_log_lik, importance_impute, run_gibbs, simple
-from ..imputation import Imputation
 from ..samplers.base import ChainState
 
 DATASETS = {"mnist": "MNIST", "omniglot": "Omniglot", "celeba": "CelebA"}
 BINARY = {"mnist": True, "omniglot": True, "celeba": False}
 
 
-@dataclass(frozen=True)
-class MethodInfo:
-    label: str
-    family: str | None  # shipped model family it needs (model name = f"{family}-{dataset}")
-    density: bool  # gives a density of the missing pixels (so a conditional NLL)
-    blurb: str
-
-
-METHODS: dict[str, MethodInfo] = {
-    "mwg": MethodInfo("Metropolis-within-Gibbs", "vae", True,
-                      "Exact sampler of the VAE's p(x_m | x_o): a Gibbs chain on (z, x_m) whose z-moves are "
-                      "accepted or rejected so that the chain targets the model's own conditional. The z-move "
-                      "is a setting: Hamiltonian Monte Carlo with the decoder's gradient (default), the "
-                      "paper's encoder proposal, a pCN random walk, or a random mix of encoder and HMC."),
-    "pseudo_gibbs": MethodInfo("Pseudo-Gibbs", "vae", True,
-                               "The same loop accepting every proposal: cheap, but not exact."),
-    "miwae": MethodInfo("MIWAE importance sampling", "miwae", True,
-                        "Weighted encoder samples of a model trained on images with 50 % of pixels missing at "
-                        "random (large contiguous holes are outside what it saw); mean + resampled draws."),
-    "dmfa": MethodInfo("DMFA", "dmfa", True,
-                       "A network predicting a Gaussian with low-rank covariance over the missing pixels."),
-    "mfa": MethodInfo("MFA conditional (classical)", "mfa", True,
-                      "Mixture of factor analysers fitted on complete images, conditioned in closed form."),
-    "mean_fill": MethodInfo("Mean fill", None, False, "Every missing pixel gets the mean of the observed ones."),
-    "neighbour_fill": MethodInfo("Neighbour fill", None, False, "Diffuses observed neighbours into the hole."),
-}
 DEFAULT_METHODS = ("mwg", "pseudo_gibbs", "miwae", "dmfa", "mfa", "neighbour_fill")
-# the exact sampler's z-kernels (dgm_core.samplers.kernels), as the page names them
-KERNEL_LABELS = {"hmc": "HMC z-moves", "mix": "encoder + HMC z-moves", "encoder": "encoder proposals",
-                 "pcn": "pCN z-moves"}
-SHORT = {"mwg": "MWG"}  # the exact sampler's name when a kernel follows it (short enough for a picture's title)
-
-
-def method_label(method: str, kernel: str | None = None) -> str:
-    """A method's display name; the exact sampler's says which z-kernel ran."""
-    if method == "mwg" and kernel in KERNEL_LABELS:
-        return f"{SHORT[method]}, {KERNEL_LABELS[kernel]}"
-    return METHODS[method].label
 
 
 def available_methods(dataset: str, shipped: set[str] | frozenset[str]) -> list[str]:
     """The methods that can run on ``dataset``: simple fills, and model-based ones whose model
     ``f"{family}-{dataset}"`` is among the shipped model names."""
-    return [m for m, info in METHODS.items() if info.family is None or f"{info.family}-{dataset}" in shipped]
+    return [m for m, info in INPAINTING.items() if info.family is None or f"{info.family}-{dataset}" in shipped]
 
 
 @dataclass(frozen=True)
@@ -121,7 +87,7 @@ class ChainTrace:
     snapshot_mean: list[torch.Tensor] = field(default_factory=list)  # (C, H, W) each
     snapshot_sample: list[torch.Tensor] = field(default_factory=list)  # (C, H, W) each, chain 0
     cond_log_lik: float | None = None  # log p(x_m_true | x_o) estimated by the chain's z samples
-    label: str = ""  # the sampler's display name (method_label)
+    label: str = ""  # the sampler's display name (dgm_core.methods.inpainting_label)
 
 
 def _log_lik_missing(state: ChainState, truth: torch.Tensor, missing: torch.Tensor, binary: bool) -> torch.Tensor:
@@ -135,8 +101,15 @@ def _log_lik_missing(state: ChainState, truth: torch.Tensor, missing: torch.Tens
     return (lp * missing).flatten(1).sum(1)
 
 
-def _gibbs(model, x, mask, truth, s: Settings, metropolis: bool, binary: bool,
-           on_progress: Callable[[float], None] | None) -> tuple[Imputation, ChainTrace]:
+# The runners below share one signature, so that run_method dispatches through dgm_core.methods:
+# (method id, model, x (1, C, H, W), mask (1, 1, H, W), truth (C, H, W) or None, settings, binary,
+# on_progress) -> (Imputation, ChainTrace or None).
+
+
+def run_chain(method: str, model, x, mask, truth, s: Settings, binary: bool,
+              on_progress: Callable[[float], None] | None) -> tuple[Imputation, ChainTrace]:
+    """Metropolis-within-Gibbs ("mwg") or pseudo-Gibbs on one image, with its per-step trace."""
+    metropolis = method == "mwg"
     missing = (~mask[0]).expand_as(x[0])  # (C, H, W)
     every = max(1, s.steps // s.snapshots)
     scores, lls, snap_steps, snap_mean, snap_sample = [], [], [], [], []
@@ -160,57 +133,68 @@ def _gibbs(model, x, mask, truth, s: Settings, metropolis: bool, binary: bool,
                     seed=s.seed, init=s.init, warm_start=s.warm_start, kernel=s.kernel if metropolis else None,
                     on_state=on_state)
     d = res.diagnostics
-    d.pop("pixel_trace")
-    for k, v in list(d.items()):  # one image: per-image summaries become scalars, per-chain ones (S,)
-        if torch.is_tensor(v) and v.dim() >= 1 and v.shape[0] == 1 and k not in ("log_joint", "accepted"):
-            d[k] = v[0]
-    d["verdict"] = d["verdict"][0]
-    trace = ChainTrace(log_joint=d.pop("log_joint")[:, 0], accepted=d.pop("accepted")[:, 0],
-                       score=torch.tensor(scores), snapshot_steps=snap_steps, snapshot_mean=snap_mean,
-                       snapshot_sample=snap_sample,
-                       label=method_label("mwg" if metropolis else "pseudo_gibbs", d.get("kernel")))
+    d.pixel_trace = None  # summarised in ess_pixels and rhat_pixels; the page keeps its results in the session
+    trace = ChainTrace(log_joint=d.log_joint[:, 0], accepted=d.accepted[:, 0], score=torch.tensor(scores),
+                       snapshot_steps=snap_steps, snapshot_mean=snap_mean, snapshot_sample=snap_sample,
+                       label=inpainting_label(method, d.kernel))
     if lls:  # log mean over (post-burn-in steps x chains) of p(x_m | z_t): the z_t sample p(z | x_o)
         all_ll = torch.cat(lls)
-        trace.cond_log_lik = (torch.logsumexp(all_ll, 0) - math.log(all_ll.numel())).item()
+        trace.cond_log_lik = d.cond_log_lik = (torch.logsumexp(all_ll, 0) - math.log(all_ll.numel())).item()
     res.samples = res.samples[:, : s.n_draws]
     return res, trace
+
+
+def run_importance(method: str, model, x, mask, truth, s: Settings, binary: bool, on_progress) -> tuple[Imputation, None]:
+    """MIWAE importance sampling on one image."""
+    res = importance_impute(model, x, mask, n_samples=s.n_samples, n_draws=s.n_draws, generator=generator(s.seed))
+    if truth is not None:
+        res.diagnostics.cond_log_lik = conditional_log_lik(
+            model, truth.unsqueeze(0), mask, n_samples=s.n_samples, generator=generator(s.seed + 1)).item()
+    return res, None
+
+
+def _factors(impl, model, x, mask, truth, s: Settings) -> tuple[Imputation, None]:
+    res = impl.impute(model, x, mask, n_samples=s.n_draws, generator=generator(s.seed),
+                      truth=None if truth is None else truth.unsqueeze(0))
+    if res.diagnostics.nll is not None:
+        res.diagnostics.cond_log_lik = -res.diagnostics.nll.item()
+    return res, None
+
+
+def run_dmfa(method: str, model, x, mask, truth, s: Settings, binary: bool, on_progress) -> tuple[Imputation, None]:
+    from ..models import dmfa
+    return _factors(dmfa, model, x, mask, truth, s)
+
+
+def run_mfa(method: str, model, x, mask, truth, s: Settings, binary: bool, on_progress) -> tuple[Imputation, None]:
+    from ..models import mfa
+    return _factors(mfa, model, x, mask, truth, s)
+
+
+def run_mean_fill(method: str, model, x, mask, truth, s: Settings, binary: bool, on_progress) -> tuple[Imputation, None]:
+    return simple.mean_fill(x, mask), None
+
+
+def run_neighbour_fill(method: str, model, x, mask, truth, s: Settings, binary: bool,
+                       on_progress) -> tuple[Imputation, None]:
+    return simple.neighbour_fill(x, mask), None
 
 
 def run_method(method: str, model, x: torch.Tensor, mask: torch.Tensor, *, dataset: str, settings: Settings,
                truth: torch.Tensor | None = None,
                on_progress: Callable[[float], None] | None = None) -> tuple[Imputation, ChainTrace | None]:
-    """Impute one image with one method.
+    """Impute one image with one method (an id of ``dgm_core.methods.INPAINTING``, which names its runner).
 
     x: (C, H, W) in [0, 1] (missing pixels are ignored); mask: (H, W) bool, True = observed;
     truth: (C, H, W) when the missing pixels are known (for scores and traces).
-    model: the shipped model the method needs (METHODS[method].family), or None for simple fills.
+    model: the shipped model the method needs (its ``family``), or None for simple fills.
     """
-    if method not in METHODS:
+    if method not in INPAINTING:
         raise ValueError(f"Unknown method {method!r}.")
     t0 = time.perf_counter()
     xb, mb = x.unsqueeze(0), mask.view(1, 1, *mask.shape)
-    binary = BINARY[dataset]
-    trace = None
-    if method in ("mwg", "pseudo_gibbs"):
-        res, trace = _gibbs(model, xb, mb, truth, settings, method == "mwg", binary, on_progress)
-    elif method == "miwae":
-        res = importance_impute(model, xb, mb, n_samples=settings.n_samples, n_draws=settings.n_draws,
-                                generator=generator(settings.seed))
-        if truth is not None:
-            res.diagnostics["cond_log_lik"] = conditional_log_lik(
-                model, truth.unsqueeze(0), mb, n_samples=settings.n_samples, generator=generator(settings.seed + 1)).item()
-    elif method in ("dmfa", "mfa"):
-        from ..models import dmfa, mfa
-        impl = dmfa if method == "dmfa" else mfa
-        res = impl.impute(model, xb, mb, n_samples=settings.n_draws, generator=generator(settings.seed),
-                          truth=None if truth is None else truth.unsqueeze(0))
-        if "nll" in res.diagnostics:
-            res.diagnostics["cond_log_lik"] = -res.diagnostics.pop("nll").item()
-    else:
-        res = simple.mean_fill(xb, mb) if method == "mean_fill" else simple.neighbour_fill(xb, mb)
-    res.method = method  # the id; METHODS[method].label is for display
-    if trace is not None and trace.cond_log_lik is not None:
-        res.diagnostics["cond_log_lik"] = trace.cond_log_lik
+    res, trace = INPAINTING[method].run(method, model, xb, mb, truth, settings, BINARY[dataset], on_progress)
+    res.method = method
     res.seconds = time.perf_counter() - t0
     if on_progress:
         on_progress(1.0)
@@ -228,9 +212,63 @@ def score(res: Imputation, truth: torch.Tensor, mask: torch.Tensor, *, dataset: 
     if not BINARY[dataset]:
         out["PSNR (dB)"] = metrics.psnr_missing(pred, t, m).item()
         out["SSIM"] = metrics.ssim(pred.clamp(0, 1), t).item()
-    if "cond_log_lik" in res.diagnostics:
+    if res.diagnostics.cond_log_lik is not None:
         # a Gaussian density on pixels (DMFA, MFA) is not comparable with a Bernoulli probability
-        gaussian = not BINARY[dataset] or res.method in ("dmfa", "mfa")
-        out["NLL density (nats)" if gaussian else "NLL (nats)"] = -float(res.diagnostics["cond_log_lik"])
+        gaussian = not BINARY[dataset] or isinstance(res.diagnostics, FactorDiagnostics)
+        out["NLL density (nats)" if gaussian else "NLL (nats)"] = -float(res.diagnostics.cond_log_lik)
     out["time (s)"] = res.seconds
+    return out
+
+
+Row = tuple[Imputation, dict[str, float], "ChainTrace | None"]  # a method's result, its scores, its trace
+
+
+@dataclass
+class PageRun:
+    """What the page's Run button computes: its inputs, a row per method that ran, the chains' traces."""
+
+    dataset: str
+    image: torch.Tensor  # (C, H, W)
+    mask: torch.Tensor  # (H, W) bool, True = observed
+    methods: list[str]  # as asked for, including any that could not run
+    settings: Settings
+    what: str = ""  # the image and mask in words
+    rows: list[Row] = field(default_factory=list)
+    traces: dict[str, ChainTrace] = field(default_factory=dict)  # method id -> trace, the chains only
+    problems: list[str] = field(default_factory=list)  # one sentence per method that could not run
+    seconds: dict[str, float] = field(default_factory=dict)  # method id -> wall time of its run and score
+
+
+def run_page(methods: list[str], image: torch.Tensor, mask: torch.Tensor, *, dataset: str, settings: Settings,
+             load_model: Callable[[str], Any], device: torch.device | None = None, what: str = "",
+             on_progress: Callable[[float, str], None] | None = None) -> PageRun:
+    """Every chosen method on one image, as the inpainting page shows it.
+
+    image: (C, H, W) on the CPU; mask: (H, W) bool. load_model: shipped model name -> the model (on
+    ``device``), raising pretrained.PretrainedError when it is missing; the method is then reported in
+    ``problems`` and skipped. Results come back on the CPU. on_progress: (fraction done, what runs).
+    """
+    out = PageRun(dataset, image, mask, list(methods), settings, what)
+    dev = image.device if device is None else device
+    for i, method in enumerate(methods):
+        info = INPAINTING[method]
+        model = None
+        if info.family:
+            try:
+                model = load_model(f"{info.family}-{dataset}")
+            except pretrained.PretrainedError as e:
+                out.problems.append(f"{info.label} is not available for {DATASETS[dataset]}: {e}")
+                continue
+
+        def step(frac: float, i: int = i, label: str = info.label) -> None:
+            on_progress((i + frac) / len(methods), f"{label}…")
+
+        t0 = time.perf_counter()
+        res, trace = run_method(method, model, image.to(dev), mask.to(dev), dataset=dataset, settings=settings,
+                                truth=image.to(dev), on_progress=step if on_progress else None)
+        res.mean, res.samples, res.std = res.mean.cpu(), res.samples.cpu(), res.std.cpu()
+        out.rows.append((res, score(res, image, mask, dataset=dataset), trace))
+        out.seconds[method] = time.perf_counter() - t0
+        if trace is not None:
+            out.traces[method] = trace
     return out

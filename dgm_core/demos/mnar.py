@@ -14,26 +14,20 @@ import numpy as np
 import torch
 
 from .. import baselines, tabular
-# the page also reads DEFAULT, LIVE_ROWS, SHIPPED, default_simulation and simulate through this module
-from ..mnar_experiment import (DEFAULT, LIVE_ROWS, PRESETS, SHIPPED, VARIANTS, FitResult, Progress, Simulated,
+from ..methods import MNAR
+# the page also reads DEFAULT, LIVE_ROWS, MISSING, SHIPPED, default_simulation and simulate through this module
+from ..mnar_experiment import (DEFAULT, LIVE_ROWS, MISSING, PRESETS, SHIPPED, VARIANTS, FitResult, Progress, Simulated,
                                default_simulation, impute_with, point_errors, simulate, train_model)
 from ..models.notmiwae import Config, NotMIWAE
 
 LIVE_PRESETS = ("tiny", "small", "medium")  # what the page offers to train live
-# method id -> (missingness model of NotMIWAE, label); the baselines' ids are dgm_core.baselines' names
-MODELS = {"miwae": ("none", "MIWAE"), "notmiwae": ("selfmasking", "not-MIWAE"),
-          "notmiwae_known": ("selfmasking_known", "not-MIWAE, known direction"),
-          "notmiwae_linear": ("linear", "not-MIWAE, linear mechanism"),
-          "notmiwae_nonlinear": ("nonlinear", "not-MIWAE, nonlinear mechanism"),
-          "notmiwae_steep": ("selfmasking_known", "not-MIWAE, known direction, steep start"),
-          "notmiwae_ppca": ("selfmasking_known", "not-MIWAE, known direction, linear decoder")}
 AGNOSTIC = ("notmiwae_linear", "notmiwae_nonlinear")  # missing models that may read every feature
 EXTRAS = (*AGNOSTIC, *VARIANTS)  # what a user may add to the fitted models
 
 
 def label(method: str) -> str:
     """The display name of a method id."""
-    return MODELS[method][1] if method in MODELS else method
+    return MNAR.label(method)
 
 
 @dataclass
@@ -108,10 +102,9 @@ def describe_sensitivity(m: np.ndarray, columns, top: int = 3) -> list[str]:
 
 def fit_model(sim: Simulated, method: str, preset: str = "small", seed: int = 0, decoder: str = "gaussian",
               progress: Progress | None = None, signs: tuple[float, ...] | None = None) -> FitResult:
-    """Fit MIWAE or a not-MIWAE (a key of MODELS) on the standardised data and impute its missing entries;
-    ``progress`` hears the method's label."""
-    named = (lambda m, *a: progress(label(m), *a)) if progress is not None else None
-    model, curve = train_model(sim, method, preset, seed, decoder, named, signs)
+    """Fit MIWAE or a not-MIWAE (a key of MISSING) on the standardised data and impute its missing entries;
+    ``progress`` hears the method id."""
+    model, curve = train_model(sim, method, preset, seed, decoder, progress, signs)
     return impute_with(sim, method, model, PRESETS[preset]["n_samples"], seed, curve)
 
 
@@ -203,16 +196,16 @@ def supervised(sim: Simulated, y: np.ndarray, task: str, preset: str = "small", 
     score = (lambda yh: float((yh == y[te]).mean())) if task == "classification" else \
         (lambda yh: float(np.sqrt(np.mean((yh - y[te]) ** 2))))
     out: dict[str, float] = {}
-    for name, missing in (("supMIWAE", "none"), ("sup-not-MIWAE", "selfmasking")):
+    for method, missing in (("sup_miwae", "none"), ("sup_notmiwae", "selfmasking")):
         torch.manual_seed(seed)
         model = NotMIWAE(Config(n_features=z.shape[1], hidden=p["hidden"], missing=missing, task=task,
                                 n_classes=len(classes) if classes is not None else 0))
-        cb = (lambda it, loss, _n=name: progress(_n, it, p["iterations"], loss, float("nan"))) if progress else None
+        cb = (lambda it, loss, _m=method: progress(_m, it, p["iterations"], loss, float("nan"))) if progress else None
         with tabular.single_thread():
             tabular.fit(model, z[tr], mask[tr], y=y[tr], iterations=p["iterations"], lr=p["lr"], seed=seed,
                         callback=cb, every=max(p["iterations"] // 10, 1))
             pred = tabular.predict(model, z[te], mask[te], n_samples=p["n_samples"], seed=seed)
-        out[name] = score(pred.argmax(1) if task == "classification" else pred)
+        out[label(method)] = score(pred.argmax(1) if task == "classification" else pred)
     for imp in [b for b in p["baselines"] if b != "missForest"]:
         filled = baselines.run_baseline(imp, z, mask, seed=seed)
         reg = LogisticRegression(max_iter=1000) if task == "classification" else LinearRegression()

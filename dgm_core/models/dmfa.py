@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from dgm_core.device import generator as make_generator
-from dgm_core.imputation import Imputation, batch_mask, keep_observed
+from dgm_core.imputation import FactorDiagnostics, Imputation, batch_mask, keep_observed
 from dgm_core.masks import rectangles_batch
 from dgm_core.metrics import sse_missing
 
@@ -179,8 +179,8 @@ def impute_from(out: Output, x: torch.Tensor, mask: torch.Tensor, n_samples: int
     samples = mk + (eps.unsqueeze(-2) @ ak).squeeze(-2) + dk.sqrt() * eta
     factors = A.view(n, -1, c, h, w) * (~mask.expand_as(x)).unsqueeze(1)  # zero outside the hole
     res = Imputation(method=method, mean=mean.view(n, c, h, w), samples=samples.view(n, n_samples, c, h, w),
-                     std=std.view(n, c, h, w), diagnostics={"factors": factors, "weights": probs,
-                                                            "component": best})
+                     std=std.view(n, c, h, w),
+                     diagnostics=FactorDiagnostics(factors=factors, weights=probs, component=best))
     return keep_observed(res, x, mask.expand_as(x))
 
 
@@ -199,9 +199,9 @@ def impute(model: DMFA, x: torch.Tensor, mask: torch.Tensor, n_samples: int = 8,
     was_training = model.training
     model.eval()
     out = model(x, mask)
-    res = impute_from(out, x, mask, n_samples, generator, "DMFA")
+    res = impute_from(out, x, mask, n_samples, generator, "dmfa")
     if truth is not None:
-        res.diagnostics["nll"] = mixture_nll(truth, mask, out)
+        res.diagnostics.nll = mixture_nll(truth, mask, out)
     model.train(was_training)
     res.seconds = time.perf_counter() - t0
     return res

@@ -151,8 +151,8 @@ def impute(model: MFA, x: torch.Tensor, mask: torch.Tensor, n_samples: int = 8,
     t0 = time.perf_counter()
     mask = batch_mask(mask, x)
     out = model(x, mask)
-    res = impute_from(out, x, mask, n_samples, generator, "MFA")
+    res = impute_from(out, x, mask, n_samples, generator, "mfa")
     if truth is not None:
-        res.diagnostics["nll"] = mixture_nll(truth, mask, out)
+        res.diagnostics.nll = mixture_nll(truth, mask, out)
     res.seconds = time.perf_counter() - t0
     return res

@@ -34,7 +34,7 @@ def run_gibbs(model, x: torch.Tensor, mask: torch.Tensor, *, metropolis: bool = 
     kern = make_kernel(kernel if kernel is not None else ("encoder" if metropolis else "pseudo"))
     chain = gibbs_chain(model, x, mask, n_steps=n_steps, chains=chains, generator=g, init=init,
                         warm_start=warm_start, kernel=kern, adapt_steps=burn_in)
-    name = f"Metropolis-within-Gibbs ({kern.label})" if kern.exact else "pseudo-Gibbs"
+    name = "mwg" if kern.exact else "pseudo_gibbs"  # method ids (dgm_core.methods); the kernel is in the diagnostics
     gaussian = model.cfg.likelihood != "bernoulli"
     track = tracked_pixels(mask, tuple(x.shape[1:]))
     return keep_observed(summarise_chain(chain, name, burn_in=burn_in, on_state=on_state, mean_samples=gaussian,

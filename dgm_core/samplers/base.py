@@ -12,7 +12,7 @@ from typing import Any
 
 import torch
 
-from ..imputation import Imputation
+from ..imputation import ChainDiagnostics, Imputation
 from .diagnostics import chain_diagnostics
 
 
@@ -92,11 +92,10 @@ def summarise_chain(chain: Iterator[ChainState], method: str, *, burn_in: int = 
     px = torch.stack(pixels) if pixels else None  # (T, N, S, P)
     kernel = state.kernel
     exact = True if kernel is None else kernel.exact
-    diag: dict[str, Any] = {"n_steps": state.step, "burn_in": burn_in, "log_joint": lj, "accepted": acc,
-                            "pixel_trace": px, "exact": exact,
-                            "kernel": None if kernel is None else kernel.name,
-                            "kernel_label": None if kernel is None else kernel.label,
+    diag = ChainDiagnostics(n_steps=state.step, burn_in=burn_in, log_joint=lj, accepted=acc, pixel_trace=px,
+                            exact=exact, kernel=None if kernel is None else kernel.name,
+                            kernel_label=None if kernel is None else kernel.label,
                             **({} if kernel is None else kernel.summary()),
-                            **chain_diagnostics(lj, acc, px, burn_in, exact)}
+                            **chain_diagnostics(lj, acc, px, burn_in, exact))
     return Imputation(method=method, mean=mean, samples=state.probs if mean_samples else state.x, std=(second - mean.pow(2)).clamp_min(0).sqrt(),
                       diagnostics=diag, seconds=time.perf_counter() - t0)

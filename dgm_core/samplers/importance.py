@@ -14,7 +14,7 @@ import time
 import torch
 
 from ..models.vae import log_standard_normal
-from ..imputation import Imputation, keep_observed
+from ..imputation import ImportanceDiagnostics, Imputation, keep_observed
 from .mwg import log_q
 
 
@@ -63,9 +63,9 @@ def importance_impute(model, x: torch.Tensor, mask: torch.Tensor, *, n_samples: 
         log_px.append(torch.logsumexp(log_w, 0) - math.log(n_samples))
         log_ws.append(log_w)
     result = Imputation(
-        method="MIWAE importance sampling", mean=torch.stack(means), samples=torch.stack(draws), std=torch.stack(stds),
-        diagnostics={"ess": torch.stack(ess), "log_px_obs": torch.stack(log_px), "log_weights": torch.stack(log_ws),
-                     "n_samples": n_samples},
+        method="miwae", mean=torch.stack(means), samples=torch.stack(draws), std=torch.stack(stds),
+        diagnostics=ImportanceDiagnostics(ess=torch.stack(ess), log_px_obs=torch.stack(log_px),
+                                          log_weights=torch.stack(log_ws), n_samples=n_samples),
     )
     result = keep_observed(result, x, mask)
     result.seconds = time.perf_counter() - t0

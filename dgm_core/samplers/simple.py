@@ -19,7 +19,7 @@ import time
 import torch
 import torch.nn.functional as F
 
-from ..imputation import Imputation, keep_observed
+from ..imputation import FillDiagnostics, Imputation, keep_observed
 
 _EMPTY = 0.5  # the fill of a channel with no observed pixel at all: mid-grey, the centre of [0, 1]
 _TOL = 1e-6  # diffusion stops once no pixel moves by more than this in one sweep
@@ -56,7 +56,7 @@ def _neighbour_sum(t: torch.Tensor) -> torch.Tensor:
 
 
 def _point(method: str, filled: torch.Tensor, x: torch.Tensor, mask: torch.Tensor,
-           diagnostics: dict, t0: float) -> Imputation:
+           diagnostics: FillDiagnostics, t0: float) -> Imputation:
     """A single completion as an Imputation: S = 1 sample, zero spread."""
     result = Imputation(method=method, mean=filled, samples=filled.unsqueeze(1),
                         std=torch.zeros_like(filled), diagnostics=diagnostics)
@@ -74,7 +74,7 @@ def mean_fill(x: torch.Tensor, mask: torch.Tensor, *,
     fill: None -> each image's per-channel mean of its OBSERVED pixels (0.5 for a channel with none);
           a (C, H, W) mean image (e.g. the training set's mean; anything broadcastable to it works,
           such as a (C, 1, 1) colour) or a scalar.
-    -> Imputation "mean fill": mean (N, C, H, W), samples (N, 1, C, H, W) the same single
+    -> Imputation "mean_fill": mean (N, C, H, W), samples (N, 1, C, H, W) the same single
     completion, std (N, C, H, W) all zero: a point fill carries no uncertainty, so its zero spread
     is not a claim of confidence.
     """
@@ -92,7 +92,7 @@ def mean_fill(x: torch.Tensor, mask: torch.Tensor, *,
                              f"{tuple(x.shape[1:])} (C, H, W).") from None
         source = "given"
     filled = torch.where(m, x, value.expand_as(x))
-    return _point("mean fill", filled, x, mask, {"fill": source}, t0)
+    return _point("mean_fill", filled, x, mask, FillDiagnostics(fill=source), t0)
 
 
 @torch.no_grad()
@@ -103,7 +103,7 @@ def neighbour_fill(x: torch.Tensor, mask: torch.Tensor, *, iterations: int | Non
     iterations: the most red-black sweeps to run (default 2 * (H + W)); stops earlier once no pixel
     changes by more than 1e-6. Image borders are reflecting (a border pixel averages the neighbours
     it has), so a hole touching the edge is filled smoothly rather than pulled towards black.
-    -> Imputation "neighbour fill": mean (N, C, H, W), samples (N, 1, C, H, W), std all zero
+    -> Imputation "neighbour_fill": mean (N, C, H, W), samples (N, 1, C, H, W), std all zero
     (a point fill carries no uncertainty); diagnostics: sweeps run, last largest change.
 
     Normalised convolution on (value, weight) pairs: a missing pixel is first *reached* when one of
@@ -157,8 +157,8 @@ def neighbour_fill(x: torch.Tensor, mask: torch.Tensor, *, iterations: int | Non
         v = torch.where(lost, _observed_mean(x, m).expand_as(x), v)
     if bool(m.any()):  # the converged fill obeys the maximum principle; a capped SOR run may overshoot
         v = v.clamp(float(x[m].min()), float(x[m].max()))
-    diagnostics = {"sweeps": sweeps, "max_change": change, "unreached": int(lost.sum())}
-    return _point("neighbour fill", v, x, mask, diagnostics, t0)
+    diagnostics = FillDiagnostics(sweeps=sweeps, max_change=change, unreached=int(lost.sum()))
+    return _point("neighbour_fill", v, x, mask, diagnostics, t0)
 
 
 __all__ = ["mean_fill", "neighbour_fill"]

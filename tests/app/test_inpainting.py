@@ -10,7 +10,8 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from dgm_core import pretrained
-from dgm_core.demos.inpainting import METHODS, Settings, default_settings, method_label
+from dgm_core.demos.inpainting import Settings, default_settings
+from dgm_core.methods import INPAINTING as METHODS, inpainting_label as method_label
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "inpainting.py")
 FAST = {"steps": 30, "chains": 2, "burn": 5, "ns": 50}
@@ -207,7 +208,7 @@ def test_benchmark_note_says_where_the_exact_sampler_loses_and_whether_its_chain
         return {"dataset": ds, "mask": mask, "warm_start": 0, "kernel": "hmc", "n_images": 200, "rhat_median": rhat,
                 "gain_vs_pseudo_gibbs": -0.0183, "p_bonferroni": 0.052}
     summary = {"settings": 2, "settings_at_or_above_pseudo_gibbs": 1, "acceptance_min": 0.7,
-               "losses": ["omniglot top half"]}
+               "losses": [{"dataset": "omniglot", "mask": "top half"}]}
     monkeypatch.setattr(results, "ROOT", tmp_path)
     (tmp_path / results.RESULTS).mkdir(parents=True)
     path = tmp_path / results.source("inpainting")
@@ -232,7 +233,7 @@ def test_benchmark_note_says_why_from_the_blur_benchmark(tmp_path, monkeypatch):
     sampler, blur = tmp_path / results.source("inpainting"), tmp_path / results.source("inpainting_blur")
     sampler.write_text(json.dumps({
         "summary": {"hmc": {"settings": 1, "settings_at_or_above_pseudo_gibbs": 0, "acceptance_min": 0.7,
-                            "losses": ["omniglot top half"]}},
+                            "losses": [{"dataset": "omniglot", "mask": "top half"}]}},
         "records": [{"dataset": "omniglot", "mask": "top half", "warm_start": 0, "kernel": "hmc", "n_images": 200,
                      "rhat_median": 1.05, "gain_vs_pseudo_gibbs": -0.02, "p_bonferroni": 0.05}]}))
     assert "Why" not in inpaint_results.benchmark_note("hmc")  # no blur file: the rest of the note stands

@@ -109,8 +109,8 @@ def test_impute_never_changes_observed_pixels_and_has_the_shared_shapes(family):
     assert torch.equal(res.samples[m.unsqueeze(1).expand_as(res.samples)], x.unsqueeze(1).expand_as(res.samples)[
         m.unsqueeze(1).expand_as(res.samples)])
     assert (res.std[m] == 0).all() and (res.std[~m] > 0).all()
-    assert res.samples.shape == (3, 4, 1, 8, 8) and res.diagnostics["factors"].shape[:2] == (3, 2)
-    assert res.diagnostics["nll"].shape == (3,) and torch.isfinite(res.diagnostics["nll"]).all()
+    assert res.samples.shape == (3, 4, 1, 8, 8) and res.diagnostics.factors.shape[:2] == (3, 2)
+    assert res.diagnostics.nll.shape == (3,) and torch.isfinite(res.diagnostics.nll).all()
 
 
 def test_mfa_conditional_equals_dense_gaussian_conditioning():

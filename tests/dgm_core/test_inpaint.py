@@ -4,7 +4,8 @@ import pytest
 import torch
 
 from dgm_core import masks
-from dgm_core.demos.inpainting import METHODS, Settings, run_method, score
+from dgm_core.demos.inpainting import Settings, run_method, score
+from dgm_core.methods import INPAINTING as METHODS
 from dgm_core.models import dmfa, mfa, miwae, vae
 
 

@@ -86,11 +86,11 @@ def test_run_gibbs_names_the_kernel_and_reports_diagnostics():
     res = run_gibbs(model, x.view(1, 1, 1, -1), observed.view(1, 1, 1, -1), n_steps=200, chains=8, burn_in=50,
                     kernel="hmc")
     d = res.diagnostics
-    assert "HMC" in res.method and d["kernel"] == "hmc"
-    assert d["acceptance_per_chain"].shape == (1, 8) and 0.4 < d["acceptance"].item() < 0.95
-    assert d["rhat"].item() < 1.1 and d["ess_log_joint"].item() > 100
-    assert d["pixel_trace"].shape == (200, 1, 8, 32)
-    assert d["verdict"][0].startswith("these chains mixed")
+    assert res.method == "mwg" and "HMC" in d.kernel_label and d.kernel == "hmc"
+    assert d.acceptance_per_chain.shape == (1, 8) and 0.4 < d.acceptance.item() < 0.95
+    assert d.rhat.item() < 1.1 and d.ess_log_joint.item() > 100
+    assert d.pixel_trace.shape == (200, 1, 8, 32)
+    assert d.verdict[0].startswith("these chains mixed")
     with pytest.raises(ValueError, match="Unknown z-kernel"):
         make_kernel("gibbs")
 

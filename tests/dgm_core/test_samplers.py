@@ -34,7 +34,7 @@ def test_mwg_matches_the_exact_conditional_where_pseudo_gibbs_is_biased():
     pg_mean_err, pg_var_err, _ = _errors(model, metropolis=False)
     assert mwg_mean_err < 0.05 and mwg_var_err < 0.1
     assert pg_mean_err > 3 * mwg_mean_err or pg_var_err > 3 * mwg_var_err
-    acc = res.diagnostics["acceptance"].item()
+    acc = res.diagnostics.acceptance.item()
     assert 0.05 < acc < 1.0
 
 
@@ -58,7 +58,7 @@ def test_importance_sampling_mean_and_conditional_density_are_exact():
     draws = res.samples.view(4000, -1)[:, ~observed]
     assert (draws.mean(0) - mean).abs().max() < 0.06
     assert (draws.var(0) / (torch.diagonal(cov) - model.s**2) - 1).abs().max() < 0.15
-    assert 1 < res.diagnostics["ess"].item() <= 20000
+    assert 1 < res.diagnostics.ess.item() <= 20000
     exact = multivariate_normal(mean.numpy(), cov.numpy()).logpdf(x[~observed].numpy())
     est = conditional_log_lik(model, xb, mb, n_samples=20000, generator=generator(1)).item()
     assert est == pytest.approx(exact, abs=0.05)
@@ -82,7 +82,7 @@ def test_chains_keep_observed_pixels_and_are_reproducible(metropolis, likelihood
     m5 = mask.unsqueeze(1).expand_as(a.samples)
     assert torch.equal(a.samples[m5], x.unsqueeze(1).expand_as(a.samples)[m5])
     assert torch.equal(a.mean[mask], x[mask]) and (a.std[mask] == 0).all()
-    assert a.diagnostics["log_joint"].shape == (20, 3, 5)
+    assert a.diagnostics.log_joint.shape == (20, 3, 5)
     if likelihood == "bernoulli":
         assert set(a.samples.unique().tolist()) <= {0.0, 1.0}
 

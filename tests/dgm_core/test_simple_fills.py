@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from dgm_core.imputation import Imputation
+from dgm_core.imputation import FillDiagnostics, Imputation
 from dgm_core.samplers.simple import mean_fill, neighbour_fill
 
 
@@ -27,12 +27,12 @@ def check_shapes(r: Imputation, x: torch.Tensor, method: str) -> None:
     assert r.samples.shape == (n, 1, c, h, w)
     assert torch.equal(r.samples[:, 0], r.mean)
     assert torch.count_nonzero(r.std) == 0
-    assert r.seconds > 0 and isinstance(r.diagnostics, dict)
+    assert r.seconds > 0 and isinstance(r.diagnostics, FillDiagnostics)
 
 
-FILLS = [("mean fill", lambda x, m: mean_fill(x, m)),
-         ("mean fill", lambda x, m: mean_fill(x, m, fill=0.3)),
-         ("neighbour fill", lambda x, m: neighbour_fill(x, m))]
+FILLS = [("mean_fill", lambda x, m: mean_fill(x, m)),
+         ("mean_fill", lambda x, m: mean_fill(x, m, fill=0.3)),
+         ("neighbour_fill", lambda x, m: neighbour_fill(x, m))]
 
 
 @pytest.mark.parametrize("per_channel", [False, True])
@@ -101,7 +101,7 @@ def test_neighbour_fill_recovers_linear_ramp(width):
     mask[..., lo:lo + width] = False
     r = neighbour_fill(x, mask)  # default iterations must be enough
     assert (r.mean - x).abs().max() < 1e-3
-    assert r.diagnostics["sweeps"] < 2 * (28 + 28)  # converged before the cap
+    assert r.diagnostics.sweeps < 2 * (28 + 28)  # converged before the cap
     # a mean fill, the foil, is far off on the same stripe
     assert (mean_fill(x, mask).mean - x).abs().max() > 0.02
 
@@ -125,7 +125,7 @@ def test_neighbour_fill_single_pixel_spreads_everywhere():
     r = neighbour_fill(x, mask)
     expected = torch.stack([x[0, :, 4, 6], x[1, :, 0, 12]]).view(2, 3, 1, 1).expand_as(x)
     assert torch.allclose(r.mean, expected, atol=1e-6)
-    assert r.diagnostics["unreached"] == 0
+    assert r.diagnostics.unreached == 0
 
 
 def test_neighbour_fill_is_smooth_average_of_neighbours():
@@ -148,7 +148,7 @@ def test_neighbour_fill_nothing_observed_and_zero_iterations():
     mask[1, 0, 2:4, 2:4] = False
     r = neighbour_fill(x, mask)
     assert torch.equal(r.mean[0], torch.full((1, 6, 6), 0.5))
-    assert r.diagnostics["sweeps"] < 2 * (6 + 6)
+    assert r.diagnostics.sweeps < 2 * (6 + 6)
     r0 = neighbour_fill(x, mask, iterations=0)  # no sweep: the observed mean, never garbage
     m = mask[1, 0]
     assert torch.allclose(r0.mean[1, 0][~m], x[1, 0][m].mean().expand(4))

@@ -1,0 +1,137 @@
+"""Every method the lab runs, named once: id, display label, colour, model family, the function that
+runs it and the benchmark names it is written under. Pages, ui, benchmarks and tests use the ids and
+look the rest up here; a label or colour is never typed anywhere else, and an unknown id raises.
+
+Two tables, one per kind of data: ``INPAINTING`` (one image, one mask) and ``MNAR`` (tables with values
+missing not at random). An id is unique within its table; ``miwae`` is MIWAE in both, run by different
+code on images and on tables. Colours are Okabe & Ito's colour-blind-safe palette (``PALETTE``), keyed
+by method id.
+"""
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+# Okabe & Ito, "Color Universal Design" (2008): eight colours told apart under every common colour blindness
+OKABE_ITO = {"blue": "#0072B2", "vermillion": "#D55E00", "bluish_green": "#009E73", "reddish_purple": "#CC79A7",
+             "orange": "#E69F00", "sky_blue": "#56B4E9", "yellow": "#F0E442", "black": "#000000"}
+# a few more where a figure needs more lines than eight, or a quiet colour for a background element
+PALETTE = {**OKABE_ITO, "grey": "#777777", "light_grey": "#999999", "dark_grey": "#444444", "blue_grey": "#9aa5b1",
+           "dark_vermillion": "#8B3A00", "dark_purple": "#6A3D9A", "brown": "#8C564B", "mid_grey": "#7F7F7F",
+           "cyan": "#17BECF", "olive": "#BCBD22", "pale_grey": "#BBBBBB"}
+CYCLE = tuple(OKABE_ITO.values())  # for series that are not methods (data sets, sweeps), in this order
+
+
+def palette(name: str) -> str:
+    """A named colour's hex code; an unknown name raises instead of drawing black."""
+    try:
+        return PALETTE[name]
+    except KeyError:
+        raise KeyError(f"No colour named {name!r}; the palette has {', '.join(PALETTE)}.") from None
+
+
+@dataclass(frozen=True)
+class Method:
+    id: str
+    label: str
+    colour_name: str  # a key of PALETTE
+    family: str | None  # the model family it needs (shipped model f"{family}-{dataset}"), None: no model
+    runner: str  # "module:function" that runs it, imported on first use (``run``)
+    blurb: str = ""
+    short: str = ""  # where a table column or a picture's title has little room
+    density: bool = False  # gives a density of the missing values (so a conditional NLL)
+    bench_keys: tuple[str, ...] = ()  # the names benchmark files write its rows under
+
+    @property
+    def colour(self) -> str:
+        return palette(self.colour_name)
+
+    @property
+    def run(self) -> Callable:
+        """The function that runs this method."""
+        module, name = self.runner.split(":")
+        return getattr(importlib.import_module(module), name)
+
+
+class Registry(dict):
+    """Methods by id; an unknown id raises a KeyError that lists the known ones."""
+
+    def __init__(self, kind: str, methods: Iterable[Method]):
+        super().__init__((m.id, m) for m in methods)
+        self.kind = kind
+
+    def __missing__(self, key: str) -> Method:
+        raise KeyError(f"Unknown {self.kind} method {key!r}; the known ones are {', '.join(self)}.")
+
+    def label(self, method: str) -> str:
+        return self[method].label
+
+    def colour(self, method: str) -> str:
+        return self[method].colour
+
+    def by_bench_key(self, key: str) -> Method:
+        """The method a benchmark file writes its rows under ``key``."""
+        for m in self.values():
+            if key in m.bench_keys:
+                return m
+        raise KeyError(f"No {self.kind} method is written as {key!r} in a benchmark file.")
+
+
+_INPAINT = "dgm_core.demos.inpainting"
+INPAINTING = Registry("inpainting", [
+    Method("mwg", "Metropolis-within-Gibbs", "vermillion", "vae", f"{_INPAINT}:run_chain", short="MWG", density=True,
+           blurb="Exact sampler of the VAE's p(x_m | x_o): a Gibbs chain on (z, x_m) whose z-moves are "
+                 "accepted or rejected so that the chain targets the model's own conditional. The z-move "
+                 "is a setting: Hamiltonian Monte Carlo with the decoder's gradient (default), the "
+                 "paper's encoder proposal, a pCN random walk, or a random mix of encoder and HMC."),
+    Method("pseudo_gibbs", "Pseudo-Gibbs", "blue", "vae", f"{_INPAINT}:run_chain", density=True,
+           blurb="The same loop accepting every proposal: cheap, but not exact."),
+    Method("miwae", "MIWAE importance sampling", "bluish_green", "miwae", f"{_INPAINT}:run_importance", density=True,
+           blurb="Weighted encoder samples of a model trained on images with 50 % of pixels missing at "
+                 "random (large contiguous holes are outside what it saw); mean + resampled draws."),
+    Method("dmfa", "DMFA", "reddish_purple", "dmfa", f"{_INPAINT}:run_dmfa", density=True,
+           blurb="A network predicting a Gaussian with low-rank covariance over the missing pixels."),
+    Method("mfa", "MFA conditional (classical)", "orange", "mfa", f"{_INPAINT}:run_mfa", density=True,
+           blurb="Mixture of factor analysers fitted on complete images, conditioned in closed form."),
+    Method("mean_fill", "Mean fill", "grey", None, f"{_INPAINT}:run_mean_fill",
+           blurb="Every missing pixel gets the mean of the observed ones."),
+    Method("neighbour_fill", "Neighbour fill", "sky_blue", None, f"{_INPAINT}:run_neighbour_fill",
+           blurb="Diffuses observed neighbours into the hole."),
+])
+# the exact sampler's z-kernels (dgm_core.samplers.kernels), as the pages name them
+KERNEL_LABELS = {"hmc": "HMC z-moves", "mix": "encoder + HMC z-moves", "encoder": "encoder proposals",
+                 "pcn": "pCN z-moves"}
+
+
+def inpainting_label(method: str, kernel: str | None = None) -> str:
+    """An inpainting method's display name; the exact sampler's says which z-kernel ran."""
+    m = INPAINTING[method]
+    if method == "mwg" and kernel in KERNEL_LABELS:
+        return f"{m.short}, {KERNEL_LABELS[kernel]}"
+    return m.label
+
+
+_MNAR, _BASE = "dgm_core.demos.mnar:fit_model", "dgm_core.baselines:run_baseline"
+MNAR = Registry("MNAR", [
+    Method("miwae", "MIWAE", "blue", "notmiwae", _MNAR, bench_keys=("MIWAE",)),
+    Method("notmiwae", "not-MIWAE", "vermillion", "notmiwae", _MNAR, short="SM",
+           bench_keys=("not-MIWAE self-masking", "not-MIWAE")),  # the second: bench notmiwae_images
+    Method("notmiwae_known", "not-MIWAE, known direction", "reddish_purple", "notmiwae", _MNAR, short="SM-known",
+           bench_keys=("not-MIWAE self-masking known",)),
+    Method("notmiwae_linear", "not-MIWAE, linear mechanism", "black", "notmiwae", _MNAR,
+           short="agnostic: linear mechanism"),
+    Method("notmiwae_nonlinear", "not-MIWAE, nonlinear mechanism", "brown", "notmiwae", _MNAR,
+           short="agnostic: nonlinear mechanism"),
+    Method("notmiwae_steep", "not-MIWAE, known direction, steep start", "dark_vermillion", "notmiwae", _MNAR,
+           short="known direction, steep start (W₀ = 10)", bench_keys=("not-MIWAE self-masking known, steep start",)),
+    Method("notmiwae_ppca", "not-MIWAE, known direction, linear decoder", "dark_purple", "notmiwae", _MNAR,
+           short="known direction, linear decoder", bench_keys=("not-MIWAE-PPCA self-masking known",)),
+    Method("sup_miwae", "supMIWAE", "blue", "notmiwae", "dgm_core.demos.mnar:supervised"),
+    Method("sup_notmiwae", "sup-not-MIWAE", "vermillion", "notmiwae", "dgm_core.demos.mnar:supervised"),
+    # the baselines' ids are dgm_core.baselines' names
+    Method("mean", "mean", "grey", None, _BASE, bench_keys=("mean",)),
+    Method("kNN", "kNN", "orange", None, _BASE, bench_keys=("kNN",)),
+    Method("MICE", "MICE", "bluish_green", None, _BASE, bench_keys=("MICE",)),
+    Method("missForest", "missForest", "sky_blue", None, _BASE, bench_keys=("missForest",)),
+])
