@@ -7,7 +7,8 @@ infinite, empty or hold a 1M-character cell. Each (input, path) runs in a fresh 
 its peak RSS is its own: the child resets the kernel's high-water mark after its imports and after
 reading the file (``/proc/self/clear_refs``), and reports ``VmHWM`` minus the RSS at that point.
 Paths: the image converter (``image``, as the inpainting page calls it), the mask reader
-(``mask``) and the table loader (``table``); an accepted table then trains the MNAR page's "tiny"
+(``mask``; the baseline record ran ui/mask_editor.py's own reader: PIL open, load, masks.from_image)
+and the table loader (``table``); an accepted table then trains the MNAR page's "tiny"
 preset (MIWAE, not-MIWAE, mean and kNN) on the not-MIWAE protocol, on one torch thread. A child is
 killed after ``--timeout`` seconds or above ``--rss-kill-mb`` of RSS, and reported as such.
 
@@ -103,6 +104,7 @@ def table_inputs() -> dict[str, bytes]:
                                    + ",".join(["2"] * 40_000) + "\n").encode(),
         "csv 12 rows x 10000 columns": _csv(wide, [f"c{j}" for j in range(10_000)], fmt="%.2f"),
         "csv 500000 rows x 4": _csv(many, head5[:4], fmt="%.4f"),
+        "csv 10000 rows x 100 columns": _csv(rng.normal(size=(10_000, 100)), [f"c{j}" for j in range(100)], fmt="%.2f"),
         "csv ragged row (line 8)": ("\n".join(ragged) + "\n").encode(),
         "csv semicolons, decimal commas": semicolon.encode(),
         "csv semicolons, decimal points": _csv(normal[:30], head5, sep=";"),
@@ -119,6 +121,7 @@ def image_inputs() -> dict[str, bytes]:
         "png 10000x10000 grey mask": flat_png(10_000, 10_000, 1, value=0),
         "png 20000x20000 bomb": flat_png(20_000, 20_000, 1, value=0),
         "png 28x28 with a 5 MB text chunk": flat_png(28, 28, 1, value=0, text=5_000_000),
+        "png 3100x3100 RGBA grey (within the cap)": flat_png(3100, 3100, 4, value=128),
     }
 
 
@@ -154,19 +157,6 @@ def _verdict(fn) -> dict:
     return out
 
 
-def _ui_mask_reader(data: bytes, shape: tuple[int, int]):
-    """The mask upload as ui/mask_editor.py read it before dgm_core had a mask converter (baseline only)."""
-    from PIL import Image, UnidentifiedImageError
-
-    from dgm_core import masks
-    try:
-        img = Image.open(BytesIO(data))
-        img.load()
-        return masks.from_image(img, shape)
-    except (UnidentifiedImageError, OSError) as e:
-        raise ValueError("not an image that can be read; upload a PNG or JPEG mask.") from e
-
-
 def child(path: str, data: bytes, extra: str) -> None:
     import torch
 
@@ -176,7 +166,7 @@ def child(path: str, data: bytes, extra: str) -> None:
     if path == "image":
         run = lambda b: convert.image_from_bytes(b, "mnist")  # noqa: E731
     elif path == "mask":
-        run = lambda b: getattr(convert, "mask_from_bytes", _ui_mask_reader)(b, (28, 28))  # noqa: E731
+        run = lambda b: convert.mask_from_bytes(b, (28, 28))  # noqa: E731
     else:
         run = None
     blobs = [bytes(data[i:i + int(n)]) for i, n in json.loads(extra)] if extra else [data]
@@ -198,12 +188,13 @@ def child(path: str, data: bytes, extra: str) -> None:
 
     def load():
         # what the MNAR page runs on an upload (ui.mnar_widgets.load_source): parse, keep complete rows
+        from dgm_core.budgets import TABLE_MIN_ROWS
         from dgm_core.data import table_from_csv
         table = table_from_csv(data)
         complete = np.isfinite(table.x).all(1)
-        if complete.sum() < 10:
+        if complete.sum() < TABLE_MIN_ROWS:
             raise ValueError(f"The table has only {int(complete.sum())} rows without missing values; at least "
-                             "10 are needed to simulate missingness and score imputations.")
+                             f"{TABLE_MIN_ROWS} are needed to simulate missingness and score imputations.")
         table_holder["x"] = table.x[complete]
 
     v = _verdict(load)
@@ -268,7 +259,7 @@ def _row(name: str, path: str, r: dict) -> dict:
         row["counts"] = v["counts"]
     if t:
         row.update(training_s=t["seconds"], training_peak_mb=round(t["peak_kb"] / 1024), trained_on=[t["rows"], t["columns"]])
-    elif v.get("verdict") == "accepted":
+    elif v.get("verdict") == "accepted" and path == "table":
         row.update(training_s=None, training_peak_mb=None)
     if "stopped" in r:
         row["stopped"] = r["stopped"]

@@ -11,10 +11,10 @@ from __future__ import annotations
 # ---------------------------------------------------------------- images and masks (one cap for both)
 # A file the browser may send: Streamlit's server.maxUploadSize (.streamlit/config.toml) is the same 20 MB.
 UPLOAD_MAX_BYTES = 20 * 1024 * 1024
-# Decoded pixels of the first frame, read from the header. 16 megapixels holds a 12-megapixel phone photo and
-# costs at most 64 MB decoded (RGBA); JPEGs larger than this are decoded at 1/2-1/8 scale first (their DCT
-# allows it for free), so big photos still fit.
-IMAGE_MAX_PIXELS = 16_000_000
+# Decoded pixels of the first frame, read from the header. 10 megapixels holds a 4K screenshot (8.3) and costs
+# at most 40 MB decoded (RGBA), twice that while PIL shrinks it (it premultiplies alpha in a copy); JPEGs are
+# decoded at 1/2-1/8 scale first (their DCT allows it for free), so a 48-megapixel phone photo still fits.
+IMAGE_MAX_PIXELS = 10_000_000
 # Text metadata (PNG tEXt/zTXt/iTXt, summed over chunks): real files carry a few kB.
 IMAGE_MAX_TEXT_BYTES = 1_000_000
 # Every image or mask becomes 28-64 pixels a side: it is shrunk (area average) to this longer side before any
