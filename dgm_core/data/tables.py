@@ -23,6 +23,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -206,20 +207,30 @@ def _subsample(text: str) -> tuple[str, list[int] | None, int]:
     return "\n".join([lines[0], *(lines[i] for i in kept)]) + "\n", kept, len(body)
 
 
+def _ragged(line: int, saw: int, n: int, sep: str) -> ValueError:
+    return ValueError(f"Line {line} has {saw} values but the header names {n} columns (read as "
+                      f"{_SEP_NAMES[sep]}-separated): give every row the same number of cells.")
+
+
 def _parse(text: str, sep: str, names: list[str], line_of) -> pd.DataFrame:
     # European spreadsheets write 1,5 in semicolon-separated files: read their decimal commas as such
     digits_comma = re.search(r"\d,\d", text[:65536]) is not None
     decimal = "," if sep == ";" and digits_comma and not re.search(r"\d\.\d", text[:65536]) else "."
+    # index_col=False: a separator at the end of every data row is no extra column (spreadsheets write those),
+    # but pandas then drops any extra cells of the rows silently: refuse those that hold a value
+    first = next(csv.reader([text.split("\n", 2)[1] if text.count("\n") > 1 else ""], delimiter=sep), [])
+    if any(c.strip() for c in first[len(names):]):
+        raise _ragged(line_of(2), len(first), len(names), sep)
     try:
-        # index_col=False: a comma at the end of every data row is no extra column (spreadsheets write those)
-        return pd.read_csv(io.StringIO(text), sep=sep, header=0, names=range(len(names)), index_col=False,
-                           decimal=decimal)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", pd.errors.ParserWarning)
+            return pd.read_csv(io.StringIO(text), sep=sep, header=0, names=range(len(names)), index_col=False,
+                               decimal=decimal)
     except pd.errors.ParserError as e:
         ragged = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(e))
         if ragged:
             n, line, saw = ragged.groups()
-            raise ValueError(f"Line {line_of(int(line))} has {saw} values but the header names {n} columns (read as "
-                             f"{_SEP_NAMES[sep]}-separated): give every row the same number of cells.") from None
+            raise _ragged(line_of(int(line)), int(saw), int(n), sep) from None
         raise ValueError(f"The file could not be read as a {_SEP_NAMES[sep]}-separated table (a quote that is "
                          "never closed?).") from None
 
@@ -236,6 +247,7 @@ def table_from_csv(data: bytes | str | Path, *, name: str = "uploaded") -> Table
         raise ValueError(f"The file is {budgets.megabytes(size)}, more than the "
                          f"{budgets.megabytes(budgets.TABLE_MAX_BYTES)} this page reads.")
     text, source = _read_text(data)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")  # Windows and old Mac line ends
     lead = len(text) - len(text.lstrip("\r\n"))
     lead, text = text[:lead].count("\n"), text[lead:]  # blank lines before the header
     need = f"a header line and at least {budgets.TABLE_MIN_ROWS} rows of numbers"
