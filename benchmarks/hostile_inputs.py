@@ -289,7 +289,7 @@ def report(results: dict) -> str:
         for r in rec["rows"]:
             msg = r["message"].replace("|", "\\|").replace("\n", " ")
             msg = msg[:160] + "…" if len(msg) > 160 else msg
-            peak = r.get("training_peak_mb", r.get("stopped_peak_mb") if "stopped" in r else None)
+            peak = r.get("training_peak_mb") if r.get("training_peak_mb") is not None else r.get("stopped_peak_mb")
             lines.append(f"| {r['input']} | {r['path']} | {r['verdict']} | {_fmt(r['verdict_s'])} | "
                          f"{_fmt(r['verdict_peak_mb'])} | {_fmt(r.get('training_s'))} | {_fmt(peak)} | {msg} |")
         lines += ["", machine_line(rec["machine"]), ""]

@@ -266,9 +266,6 @@ def table_from_csv(data: bytes | str | Path, *, name: str = "uploaded") -> Table
     how = f"read as {_SEP_NAMES[sep]}-separated"
     if df.shape[0] == 0 or df.shape[1] == 0:
         raise ValueError(f"The file has no rows of numbers ({how}): it needs {need}.")
-    if len(df) < budgets.TABLE_MIN_ROWS:
-        raise ValueError(f"The table needs at least {budgets.TABLE_MIN_ROWS} rows to learn from, but it has "
-                         f"{len(df)} ({how}).")
     for col in df.columns:
         if df[col].isna().all():
             raise ValueError(f"Column '{budgets.shorten(col)}' is entirely missing (no value in any row); remove it.")
@@ -286,7 +283,10 @@ def table_from_csv(data: bytes | str | Path, *, name: str = "uploaded") -> Table
                          "write a number, or leave the cell empty if the value is missing.")
     if df.shape[1] < 2:
         raise ValueError(f"The table needs at least 2 numeric columns, but it has {df.shape[1]} ({how}).")
-    for j, col in enumerate(df.columns):
+    if len(df) < budgets.TABLE_MIN_ROWS:
+        raise ValueError(f"The table needs at least {budgets.TABLE_MIN_ROWS} rows to learn from, but it has "
+                         f"{len(df)} ({how}).")
+    for col in df.columns:
         values = df[col].dropna().unique()
         if len(values) == 1:
             raise ValueError(f"Column '{budgets.shorten(col)}' is constant (every value is "
