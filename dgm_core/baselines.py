@@ -15,6 +15,7 @@ import warnings
 from collections.abc import Callable
 
 import numpy as np
+import sklearn
 from sklearn.ensemble import ExtraTreesRegressor, RandomForestRegressor
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.experimental import enable_iterative_imputer  # noqa: F401  (registers IterativeImputer)
@@ -31,7 +32,7 @@ def _run(imputer, x: np.ndarray, mask: np.ndarray, seed: int | None = None) -> n
     # a column with no observed value has nothing to learn from: sklearn would drop it silently
     empty = ~mask.any(0)
     xn[:, empty] = 0.0
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), sklearn.config_context(working_memory=budgets.BASELINE_WORKING_MB):
         warnings.simplefilter("ignore", ConvergenceWarning)  # MICE stops at max_iter by design
         if seed is None or len(xn) <= budgets.BASELINE_MAX_ROWS:
             out = imputer.fit_transform(xn)

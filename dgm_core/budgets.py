@@ -24,12 +24,16 @@ IMAGE_WORK_SIDE = 512
 
 # ---------------------------------------------------------------- tables
 TABLE_MAX_BYTES = UPLOAD_MAX_BYTES
-TABLE_MAX_COLUMNS = 100  # the UCI tables have 4-30 features
+TABLE_MAX_COLUMNS = 30  # as many as the widest UCI table (breast); the tiny training's cost grows with them
 TABLE_MAX_CELL_CHARS = 200  # a number or a column name; longer cells are refused, and echoed shortened
-TABLE_MAX_ROWS = 10_000  # the interactive budget: larger tables are subsampled to this many rows
+TABLE_MAX_ROWS = 5_000  # the interactive budget (the largest UCI table has 4,898): larger uploads are subsampled
 TABLE_SUBSAMPLE_SEED = 0
 TABLE_MIN_ROWS = 10  # complete rows needed to simulate missingness and score imputations
 BASELINE_MAX_ROWS = 5_000  # kNN and MICE learn from at most this many rows (a seeded sample), then fill every row
+# importance samples x rows x features held at once by the tabular imputation: every UCI table at every preset
+# fits in one block as before; a wide upload is imputed in smaller blocks
+IMPUTE_BLOCK_ELEMENTS = 6_000_000
+BASELINE_WORKING_MB = 64  # scikit-learn's chunk size for kNN's distance matrix (its default is 1 GB)
 
 # ---------------------------------------------------------------- what the worst accepted upload may add
 # The extra peak RSS one upload may add to the server process while it is converted (tests and the
