@@ -5,7 +5,9 @@ random forest (or extra trees). All are real scikit-learn; none models why value
 is exactly why they fail under self-masking MNAR.
 
 x: (N, D) float, mask: (N, D) bool, True = observed. Each returns the completed (N, D) float64 table
-with the observed entries left exactly as they were.
+with the observed entries left exactly as they were. Tables with more than ``budgets.BASELINE_MAX_ROWS``
+rows are learnt from a seeded sample of that many rows, then every row is filled (kNN compares each row
+with every learnt row, so its cost grows with both).
 """
 from __future__ import annotations
 
@@ -13,22 +15,30 @@ import warnings
 from collections.abc import Callable
 
 import numpy as np
+import sklearn
 from sklearn.ensemble import ExtraTreesRegressor, RandomForestRegressor
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.experimental import enable_iterative_imputer  # noqa: F401  (registers IterativeImputer)
 from sklearn.impute import IterativeImputer, KNNImputer, SimpleImputer
 
+from . import budgets
 
-def _run(imputer, x: np.ndarray, mask: np.ndarray) -> np.ndarray:
+
+def _run(imputer, x: np.ndarray, mask: np.ndarray, seed: int | None = None) -> np.ndarray:
+    """Fill the unobserved entries; ``seed``: learn from a sample of BASELINE_MAX_ROWS rows when there are more."""
     x = np.asarray(x, dtype=np.float64)
     mask = np.asarray(mask, bool)
     xn = np.where(mask, x, np.nan)
     # a column with no observed value has nothing to learn from: sklearn would drop it silently
     empty = ~mask.any(0)
     xn[:, empty] = 0.0
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), sklearn.config_context(working_memory=budgets.BASELINE_WORKING_MB):
         warnings.simplefilter("ignore", ConvergenceWarning)  # MICE stops at max_iter by design
-        out = imputer.fit_transform(xn)
+        if seed is None or len(xn) <= budgets.BASELINE_MAX_ROWS:
+            out = imputer.fit_transform(xn)
+        else:
+            rows = np.random.default_rng(seed).choice(len(xn), budgets.BASELINE_MAX_ROWS, replace=False)
+            out = imputer.fit(xn[np.sort(rows)]).transform(xn)
     return np.where(mask, x, out)
 
 
@@ -39,12 +49,12 @@ def mean_impute(x: np.ndarray, mask: np.ndarray, *, seed: int = 0) -> np.ndarray
 
 def knn_impute(x: np.ndarray, mask: np.ndarray, *, k: int = 5, seed: int = 0) -> np.ndarray:
     """Mean of the k nearest rows (distance on the coordinates both rows observe)."""
-    return _run(KNNImputer(n_neighbors=k), x, mask)
+    return _run(KNNImputer(n_neighbors=k), x, mask, seed)
 
 
 def mice_impute(x: np.ndarray, mask: np.ndarray, *, max_iter: int = 10, seed: int = 0) -> np.ndarray:
     """MICE: chained Bayesian ridge regressions (the not-MIWAE reference: max_iter=10)."""
-    return _run(IterativeImputer(max_iter=max_iter, random_state=seed), x, mask)
+    return _run(IterativeImputer(max_iter=max_iter, random_state=seed), x, mask, seed)
 
 
 def missforest_impute(x: np.ndarray, mask: np.ndarray, *, n_estimators: int = 100, max_iter: int = 10,
@@ -52,7 +62,7 @@ def missforest_impute(x: np.ndarray, mask: np.ndarray, *, n_estimators: int = 10
     """missForest-style: chained random forests (100 trees, as the not-MIWAE reference), or extra trees."""
     forest = (ExtraTreesRegressor if extra_trees else RandomForestRegressor)(
         n_estimators=n_estimators, random_state=seed, n_jobs=1)
-    return _run(IterativeImputer(estimator=forest, max_iter=max_iter, random_state=seed), x, mask)
+    return _run(IterativeImputer(estimator=forest, max_iter=max_iter, random_state=seed), x, mask, seed)
 
 
 BASELINES: dict[str, Callable[..., np.ndarray]] = {

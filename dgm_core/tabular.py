@@ -20,6 +20,7 @@ from functools import partial
 import numpy as np
 import torch
 
+from . import budgets
 from .models.notmiwae import NotMIWAE, make_optimizer
 
 Callback = Callable[[int, float], None]  # (iteration, running loss) -> None
@@ -177,7 +178,7 @@ def impute(model: NotMIWAE, x: np.ndarray, mask: np.ndarray, *, n_samples: int =
     g = torch.Generator().manual_seed(int(seed))
     torch.manual_seed(int(seed))
     n, d = xt.shape
-    rows = max(1, max_block // n_samples)
+    rows = max(1, min(max_block // n_samples, budgets.IMPUTE_BLOCK_ELEMENTS // (n_samples * d)))
     mean, med, draws, ess = [], [], [], []
     for i in range(0, n, rows):
         xb, sb = xt[i:i + rows], st[i:i + rows]

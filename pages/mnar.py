@@ -43,7 +43,7 @@ preset = c4.selectbox("Training", SPEC["preset"].choices, format_func=w.PRESET_L
 csv_bytes = None
 if source == "upload CSV":
     up = st.file_uploader("A numeric CSV with a header line (empty cells = missing; incomplete rows are dropped)",
-                          type=["csv", "txt"], key=w.P + "csv")
+                          type=["csv", "txt"], key=w.P + "csv", help=w.CSV_HELP)
     if up is None:
         sync_url(w.BASE_KEYS, w.P)
         st.info("Upload a CSV to continue, or choose one of the tables above.")
@@ -55,10 +55,12 @@ elif not data.available(source):
                f"`uci/` (see the README's Data section), or choose **breast**, which ships with scikit-learn.")
     st.stop()
 try:
-    x, columns, y, task, dropped = w.load_source(source, csv_bytes)
+    x, columns, y, task, dropped, note = w.load_source(source, csv_bytes)
 except (ValueError, data.DatasetNotFoundError) as e:
     st.error(str(e))
     st.stop()
+if note:
+    st.info(note)
 p1, p2 = st.columns([3, 1])
 with p1:
     params = w.mechanism_params(mechanism, x.shape[1])
@@ -83,8 +85,8 @@ def show_fits(fits: dict, source_note: str) -> None:
     table = w.rmse_table(fits)
     r1, r2 = st.columns([5, 6])
     best = min(fits, key=lambda k: fits[k].rmse)
-    r1.success(f"Lowest RMSE: **{mnar_lab.label(best)}** ({fits[best].rmse:.3f}).")
-    r1.dataframe(table.style.format({"RMSE (missing, sd)": "{:.3f}"}), key=w.P + "rmse_table",
+    r1.success(f"Lowest RMSE: **{mnar_lab.label(best)}** ({w.error(fits[best].rmse)}).")
+    r1.dataframe(table.style.format({"RMSE (missing, sd)": w.error}), key=w.P + "rmse_table",
                  column_config={"_index": st.column_config.TextColumn("method", width="medium"),
                                 "effective samples": st.column_config.TextColumn(help=w.ESS_HELP),
                                 "RMSE (missing, sd)": st.column_config.NumberColumn(

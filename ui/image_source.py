@@ -6,7 +6,7 @@ import numpy as np
 import streamlit as st
 import torch
 
-from dgm_core import data, pretrained, results
+from dgm_core import budgets, data, pretrained, results
 from dgm_core.data.convert import ImageError, image_from_bytes, image_from_canvas
 from dgm_core.device import generator
 from dgm_core.demos.inpainting import BINARY, DATASETS
@@ -39,6 +39,8 @@ def default_note(dataset: str, index: int) -> str | None:
             f"bottom half hidden (the exact sampler won on {r.exact_wins} of them; `python -m dgm_core bench "
             f"inpainting_default`). {verdict} ({r.metric} gain {r.default_gain:+.3f}).")
 N_GENERATED = 64
+UPLOAD_HELP = (f"Up to {budgets.UPLOAD_MAX_BYTES // 2**20} MB and {budgets.IMAGE_MAX_PIXELS / 1e6:g} megapixels "
+               f"(larger JPEG photos are read at a reduced scale); only the first frame of an animation is used.")
 
 
 @st.cache_data(show_spinner="Loading test images…", max_entries=3)
@@ -83,7 +85,7 @@ def _gallery(dataset: str, p: str) -> tuple[torch.Tensor | None, str]:
 def _upload(dataset: str, p: str) -> tuple[torch.Tensor | None, str]:
     s = st.session_state
     file = st.file_uploader("An image (PNG, JPEG, GIF, WebP, …; it is converted, centred and resized)",
-                            key=p + "img_file")
+                            key=p + "img_file", help=UPLOAD_HELP)
     if file is not None and s.get(p + "uploaded_image_id") != (file.file_id, dataset):
         try:
             s[p + "uploaded_image"] = (dataset, image_from_bytes(file.getvalue(), dataset, size=SIZE[dataset]))

@@ -5,20 +5,20 @@ JSON and the mask it produced) so that it survives reruns and page switches.
 """
 from __future__ import annotations
 
-import io
-
 import numpy as np
 import streamlit as st
 import torch
-from PIL import Image, UnidentifiedImageError
 
 from dgm_core import masks
+from dgm_core.data.convert import ImageError, mask_from_bytes
+from ui import image_source
 from ui.imaging import to_pil
 
 CANVAS = 336  # canvas side in screen pixels (28 x 12, 32 x 10.5)
 PAINT = "rgba(255, 60, 60, 0.75)"
 ERASE = "rgba(60, 220, 120, 0.75)"
 PRESET_KEYS = list(masks.PRESETS)
+UPLOAD_HELP = image_source.UPLOAD_HELP  # one decoder, one budget for images and masks
 
 
 def _preset(shape: tuple[int, int], p: str) -> tuple[torch.Tensor, str]:
@@ -82,18 +82,14 @@ def _draw(image: torch.Tensor, dataset: str, p: str) -> tuple[torch.Tensor | Non
 def _upload(shape: tuple[int, int], p: str) -> tuple[torch.Tensor | None, str]:
     s = st.session_state
     c1, c2 = st.columns([3, 2])
-    file = c1.file_uploader("Mask image (white = missing)", type=None, key=p + "mask_file")
+    file = c1.file_uploader("Mask image (white = missing)", type=None, key=p + "mask_file", help=UPLOAD_HELP)
     invert = c2.checkbox("Black means missing", key=p + "mask_black")
     if file is not None:
         try:
-            img = Image.open(io.BytesIO(file.getvalue()))
-            img.load()
-            s[p + "uploaded_mask"] = masks.from_image(img, shape, missing_is="black" if invert else "white")
+            s[p + "uploaded_mask"] = mask_from_bytes(file.getvalue(), shape, missing_is="black" if invert else "white")
             s[p + "uploaded_mask_name"] = file.name
-        except masks.MaskError as e:
+        except (ImageError, masks.MaskError) as e:
             st.error(str(e))
-        except (UnidentifiedImageError, OSError, ValueError):
-            st.error(f"'{file.name}' is not an image that can be read; upload a PNG or JPEG mask.")
     mask = s.get(p + "uploaded_mask")
     if mask is not None and tuple(mask.shape) != shape:
         st.warning("The uploaded mask was made for another image size; upload it again.")

@@ -10,7 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dgm_core import data, results
+from dgm_core import budgets, data, results
 from dgm_core.demos import mnar as mnar_lab
 from dgm_core.methods import MNAR, palette
 from dgm_core.missingness.tabular import missing_curve
@@ -44,16 +44,29 @@ MECHANISM_KEYS = {"notmiwae_uci": ("offset", "nf"), "self_masked": ("p", "dir", 
                   "mnar_logistic": ("p", "pin"), "mar_logistic": ("p", "pin"), "mcar": ("p",)}
 
 
+CSV_HELP = (f"Up to {budgets.TABLE_MAX_BYTES // 2**20} MB, {budgets.TABLE_MAX_COLUMNS} columns and cells of "
+            f"{budgets.TABLE_MAX_CELL_CHARS} characters; comma, semicolon, tab or | separated. At least "
+            f"{budgets.TABLE_MIN_ROWS} complete rows; beyond {budgets.TABLE_MAX_ROWS:,} rows a random "
+            f"{budgets.TABLE_MAX_ROWS:,} (seed {budgets.TABLE_SUBSAMPLE_SEED}) are used.")
+
+
 @st.cache_data(show_spinner=False, max_entries=8)
-def load_source(name: str, csv_bytes: bytes | None) -> tuple[np.ndarray, tuple[str, ...], np.ndarray | None, str | None, int]:
-    """(complete rows x, columns, y, task, rows dropped). Raises ValueError / DatasetNotFoundError."""
+def load_source(name: str, csv_bytes: bytes | None
+                ) -> tuple[np.ndarray, tuple[str, ...], np.ndarray | None, str | None, int, str]:
+    """(complete rows x, columns, y, task, rows dropped, a note on a subsampled upload).
+    Raises ValueError / DatasetNotFoundError."""
     table = data.table_from_csv(csv_bytes) if csv_bytes is not None else data.load_table(name)
     complete = np.isfinite(table.x).all(1)
-    if complete.sum() < 10:
-        raise ValueError(f"The table has only {int(complete.sum())} rows without missing values; at least 10 "
-                         "are needed to simulate missingness and score imputations.")
+    if complete.sum() < budgets.TABLE_MIN_ROWS:
+        raise ValueError(f"The table has only {int(complete.sum())} rows without missing values; at least "
+                         f"{budgets.TABLE_MIN_ROWS} are needed to simulate missingness and score imputations.")
     y = None if table.y is None else table.y[complete]
-    return table.x[complete], table.columns, y, table.task, int((~complete).sum())
+    return table.x[complete], table.columns, y, table.task, int((~complete).sum()), table.note
+
+
+def error(v: float) -> str:
+    """An error for a reader: 3 decimals, or 3 significant digits where those would read 0.000."""
+    return f"{v:.3f}" if v == 0 or not np.isfinite(v) or abs(v) >= 5e-4 else f"{v:.2e}"
 
 
 def mechanism_params(mechanism: str, n_features: int) -> dict:

@@ -7,26 +7,34 @@ the centre. A dark digit photographed on white paper is inverted first. CelebA g
 a square and an antialiased resize. Output: float32 (C, H, W) in [0, 1], C = 1 (grey) or 3 (RGB).
 
 Every problem a user can cause (not an image, a truncated file, an image too large, a blank page)
-raises ``ImageError``: one sentence a page can show as is.
+raises ``ImageError``: one sentence a page can show as is. Uploads, images and masks alike, go through
+one decoder (``decode_upload``) that holds them to the budgets of ``dgm_core.budgets`` before decoding.
 """
 from __future__ import annotations
 
 import math
+import re
 import warnings
 from io import BytesIO
 
 import numpy as np
 import torch
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
+from .. import budgets, masks
 from .images import LUMA  # ITU-R 601, the weights of PIL's "L" conversion
 
-MAX_PIXELS = 40_000_000  # larger uploads are refused; read at call time, so tests may patch it
 SIZES: dict[str, tuple[int, ...]] = {"mnist": (28,), "omniglot": (28,), "celeba": (32, 64)}
 GREY = ("mnist", "omniglot")
 _BOX = 20 / 28  # MNIST: the digit's longer side fills 20 of the 28 pixels
 _INK = 0.1  # a grey level above this (after inversion and background removal) counts as ink
 _LUMA = np.array(LUMA)
+_PNG = b"\x89PNG\r\n\x1a\n"
+_TEXT_CHUNKS = (b"tEXt", b"zTXt", b"iTXt")
+# EXIF orientation -> the transpose that undoes it (ImageOps.exif_transpose's table), applied after shrinking
+_ORIENT = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
+           5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+           8: Image.Transpose.ROTATE_90}
 
 
 class ImageError(ValueError):
@@ -45,40 +53,90 @@ def _size(dataset: str, size: int | None) -> int:
 
 
 def _too_large(w: int, h: int) -> ImageError:
-    return ImageError(f"The image is {w}×{h} pixels, more than the {MAX_PIXELS / 1e6:g} million "
-                      f"this page accepts: upload a smaller one.")
+    return ImageError(f"The image is {w}×{h} pixels ({w * h / 1e6:.1f} megapixels once decoded), more than the "
+                      f"{budgets.IMAGE_MAX_PIXELS / 1e6:g} megapixels this page accepts: upload a smaller one.")
 
 
-def _open(data: bytes) -> Image.Image:
-    """Decode the first frame of an upload, with its EXIF orientation applied."""
+def _png_text_bytes(data: bytes) -> int:
+    """Bytes of text metadata in a PNG, summed over its chunks: read from the chunk headers, nothing inflated."""
+    total, pos = 0, 8
+    while pos + 8 <= len(data):
+        length = int.from_bytes(data[pos:pos + 4], "big")
+        kind = data[pos + 4:pos + 8]
+        if kind in _TEXT_CHUNKS:
+            total += length
+        if kind == b"IEND":
+            break
+        pos += 12 + length
+    return total
+
+
+def _text_too_large(n: int) -> ImageError:
+    return ImageError(f"The PNG carries {budgets.megabytes(n)} of text metadata (at most "
+                      f"{budgets.megabytes(budgets.IMAGE_MAX_TEXT_BYTES)} allowed): save the picture again "
+                      f"without metadata and upload that.")
+
+
+def _shrink(img: Image.Image) -> Image.Image:
+    """The decoded first frame area-averaged to at most IMAGE_WORK_SIDE a side, in a mode that survives it."""
+    w, h = img.size
+    factor = math.ceil(max(w, h) / budgets.IMAGE_WORK_SIDE)
+    if factor <= 1:
+        return img
+    mode = img.mode
+    if mode in ("1", "P", "PA"):  # averaging bits or palette indices means nothing: expand them first
+        rgba = mode == "PA" or (mode == "P" and "transparency" in img.info)
+        img = img.convert("RGBA" if rgba else "L" if mode == "1" else "RGB")
+    if mode.startswith("I;16"):  # reduce has no 16-bit mode: average in 32 bits, back to 16 (range kept)
+        return img.convert("I").reduce(factor).convert("I;16")
+    return img.reduce(factor)
+
+
+def decode_upload(data: bytes) -> Image.Image:
+    """An uploaded file's first frame, decoded within the budgets of ``dgm_core.budgets``: its size read
+    from the header before a pixel is decoded, shrunk to at most IMAGE_WORK_SIDE a side, EXIF orientation
+    applied. The one decoder of the image and mask uploaders; raises ImageError (one sentence)."""
     if not isinstance(data, (bytes, bytearray, memoryview)):
-        raise TypeError(f"image_from_bytes needs bytes, got {type(data).__name__}.")
+        raise TypeError(f"An upload must be bytes, got {type(data).__name__}.")
+    data = bytes(data)
     if len(data) == 0:
         raise ImageError("The file is not an image PIL can read (the file is empty).")
+    if len(data) > budgets.UPLOAD_MAX_BYTES:
+        raise ImageError(f"The file is {budgets.megabytes(len(data))}, more than the "
+                         f"{budgets.megabytes(budgets.UPLOAD_MAX_BYTES)} this page accepts: upload a smaller one.")
+    if data.startswith(_PNG) and (n := _png_text_bytes(data)) > budgets.IMAGE_MAX_TEXT_BYTES:
+        raise _text_too_large(n)
     try:
         # PIL only warns between MAX_IMAGE_PIXELS and twice that; a warning is no refusal, so make
         # it an error here (scoped to this category) and turn both into ImageError below.
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             img = Image.open(BytesIO(data))
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageError(f"The image is too large (far more than {MAX_PIXELS / 1e6:g} million "
-                         f"pixels): upload a smaller one.") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+        pixels = re.search(r"\((\d+) pixels\)", str(e))
+        many = f"{int(pixels[1]) / 1e6:.0f} megapixels" if pixels else "far too many pixels"
+        raise ImageError(f"The image has {many} once decoded, more than the {budgets.IMAGE_MAX_PIXELS / 1e6:g} "
+                         f"megapixels this page accepts: upload a smaller one.") from None
     except UnidentifiedImageError:
         raise ImageError("The file is not an image PIL can read (unknown or unsupported "
                          "format; PNG, JPEG, GIF, WebP or BMP work).") from None
-    except Exception:  # malformed headers raise all sorts (SyntaxError, struct.error, ...)
+    except Exception as e:  # malformed headers raise all sorts (SyntaxError, struct.error, ...)
+        if "Too Large" in str(e) or "text chunk" in str(e):  # a zTXt chunk that inflates past PIL's own cap
+            raise _text_too_large(budgets.IMAGE_MAX_TEXT_BYTES + 1) from None
         raise ImageError("The file is not an image PIL can read (its header is damaged).") from None
+    if img.format == "JPEG":  # decode at 1/2..1/8 scale where that still leaves IMAGE_WORK_SIDE a side
+        img.draft(img.mode, (budgets.IMAGE_WORK_SIDE, budgets.IMAGE_WORK_SIDE))
     w, h = img.size
-    if w * h > MAX_PIXELS:  # checked on the header, before a single pixel is decoded
+    if w * h > budgets.IMAGE_MAX_PIXELS:  # checked on the header, before a single pixel is decoded
         raise _too_large(w, h)
     if w == 0 or h == 0:
         raise ImageError("The file is not an image PIL can read (it has no pixels).")
     try:
-        if getattr(img, "n_frames", 1) > 1:
-            img.seek(0)  # animated GIF / WebP / APNG: the first frame
-        img.load()
-        img = ImageOps.exif_transpose(img)  # phone photos store "rotate me" in EXIF, not in pixels
+        orientation = img.getexif().get(0x0112)  # phone photos store "rotate me" in EXIF, not in pixels
+        img.load()  # the first frame only: the file is at frame 0 after open
+        img = _shrink(img)
+        if orientation in _ORIENT:
+            img = img.transpose(_ORIENT[orientation])
     except Exception as e:  # truncated or corrupt pixel data: decoders raise OSError, ValueError, ...
         reason = "it is truncated" if "truncated" in str(e) else "its pixel data is damaged"
         raise ImageError(f"The file is not an image PIL can read ({reason}).") from None
@@ -113,7 +171,7 @@ def _planes(a: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     h, w = a.shape[:2]
     if h == 0 or w == 0:
         raise ImageError("The image is empty (it has no pixels).")
-    if h * w > MAX_PIXELS:
+    if h * w > budgets.IMAGE_MAX_PIXELS:
         raise _too_large(w, h)
     f = np.nan_to_num(a.astype(np.float64))
     # 8/16-bit by their full range (16-bit is divided, never clipped at 255); bools, floats and
@@ -213,8 +271,13 @@ def image_from_bytes(data: bytes, dataset: str, *, size: int | None = None) -> t
     Raises ImageError for anything a user can get wrong.
     """
     s = _size(dataset, size)
-    img = _open(bytes(data) if isinstance(data, memoryview) else data)
-    return _convert(*_planes(_pil_to_array(img)), dataset, s)
+    return _convert(*_planes(_pil_to_array(decode_upload(data))), dataset, s)
+
+
+def mask_from_bytes(data: bytes, shape: tuple[int, int], *, missing_is: str = "white") -> torch.Tensor:
+    """An uploaded mask file -> (H, W) bool, True = observed (``dgm_core.masks.from_image``), decoded by
+    the image uploader's decoder within the same budgets. Raises ImageError or MaskError (one sentence)."""
+    return masks.from_image(decode_upload(data), shape, missing_is=missing_is)
 
 
 def image_from_array(img: np.ndarray, dataset: str, *, size: int | None = None) -> torch.Tensor:
@@ -237,4 +300,5 @@ def image_from_canvas(rgba: np.ndarray, dataset: str, *, size: int | None = None
     return image_from_array(ink, dataset, size=size)
 
 
-__all__ = ["ImageError", "MAX_PIXELS", "SIZES", "image_from_bytes", "image_from_array", "image_from_canvas"]
+__all__ = ["ImageError", "SIZES", "decode_upload", "image_from_bytes", "image_from_array", "image_from_canvas",
+           "mask_from_bytes"]

@@ -9,8 +9,8 @@ import pytest
 import torch
 from PIL import Image, ImageDraw
 
-from dgm_core.data import convert as C
-from dgm_core.data.convert import ImageError, image_from_array, image_from_bytes
+from dgm_core import budgets
+from dgm_core.data.convert import ImageError, image_from_array, image_from_bytes, image_from_canvas
 
 
 def encode(img: Image.Image, fmt: str = "PNG", **kw) -> bytes:
@@ -230,18 +230,18 @@ def png_claiming(w: int, h: int) -> bytes:
 
 @pytest.mark.parametrize("side", [10_000, 7_000, 20_000])  # PIL warns / ours only / PIL errors
 def test_huge_image_refused(side):
-    with pytest.raises(ImageError, match="too large|million"):
+    with pytest.raises(ImageError, match="megapixels"):
         image_from_bytes(png_claiming(side, side), "mnist")
 
 
 def test_max_pixels_patchable(monkeypatch):
     data = encode(dark_digit())
-    monkeypatch.setattr(C, "MAX_PIXELS", 300 * 200 - 1)
+    monkeypatch.setattr(budgets, "IMAGE_MAX_PIXELS", 300 * 200 - 1)
     with pytest.raises(ImageError, match="300×200"):
         image_from_bytes(data, "mnist")
-    with pytest.raises(ImageError, match="million"):
+    with pytest.raises(ImageError, match="megapixels"):
         image_from_array(np.asarray(dark_digit()), "mnist")
-    monkeypatch.setattr(C, "MAX_PIXELS", 300 * 200)
+    monkeypatch.setattr(budgets, "IMAGE_MAX_PIXELS", 300 * 200)
     check(image_from_bytes(data, "mnist"), (1, 28, 28))
 
 
@@ -289,6 +289,6 @@ def test_canvas_export_with_or_without_its_background(background):
     ImageDraw.Draw(img).line((50, 40, 120, 170), fill=(255, 255, 255, 255), width=14)
     grey = Image.new("L", (200, 200), 0)
     ImageDraw.Draw(grey).line((50, 40, 120, 170), fill=255, width=14)
-    x = C.image_from_canvas(np.asarray(img), "mnist")
+    x = image_from_canvas(np.asarray(img), "mnist")
     check(x, (1, 28, 28))
     assert torch.equal(x, image_from_array(np.asarray(grey), "mnist"))

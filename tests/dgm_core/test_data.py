@@ -14,6 +14,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from dgm_core import budgets
 from dgm_core.data import (
     ENV_VAR, TABLES, DatasetNotFoundError, available, binarize_static, data_dir, gallery,
     load_images, load_table, table_from_csv,
@@ -245,14 +246,19 @@ def test_missing_table_message(tmp_path):
 
 # ---------------------------------------------------------------- uploads
 
+def body(n: int = 10, line: str = "{i},{j},{k}") -> bytes:
+    """n rows of distinct numbers (i, i mod 7, i mod 3 by default): enough rows for an upload."""
+    return "".join(line.format(i=i, j=i % 7, k=i % 3) + "\n" for i in range(n)).encode()
+
+
 @pytest.mark.parametrize("text, pattern", [
-    (b"a,b,c\n1,x,3\n4,5,6\n", r"Column 'b' is not numeric"),
-    (b"a,b,c\n1,7,3\n4,7,6\n5,7,1\n", r"Column 'b' is constant"),
-    (b"a,b,c\n1,2,3\n", r"at least 2 rows.*has 1"),
-    (b"a,b,c\n1,,3\n4,,6\n", r"Column 'b' is entirely missing"),
-    (b"a\n1\n2\n3\n", r"at least 2 numeric columns"),
+    (b"a,b,c\n1,x,3\n" + body(), r"Column 'b' is not numeric"),
+    (b"a,b,c\n" + body(line="{i},7,{k}"), r"Column 'b' is constant"),
+    (b"a,b,c\n1,2,3\n", rf"at least {budgets.TABLE_MIN_ROWS} rows.*has 1"),
+    (b"a,b,c\n" + body(line="{i},,{k}"), r"Column 'b' is entirely missing"),
+    (b"a\n" + body(line="{i}"), r"at least 2 numeric columns"),
     (b"", r"empty"),
-    (b"a,b\n", r"empty"),
+    (b"a,b\n", r"no rows"),
 ])
 def test_table_from_csv_rejects(text, pattern):
     with pytest.raises(ValueError, match=pattern):
@@ -260,14 +266,15 @@ def test_table_from_csv_rejects(text, pattern):
 
 
 def test_table_from_csv_accepts_missing_values(tmp_path):
-    t = table_from_csv(b"x;y;z\n1.5;2;\n3;;4\n5;6;7\n", name="mine")
+    t = table_from_csv(b"x;y;z\n1.5;2;\n3;;4\n5;6;7\n" + body(7, "{i};{j};{k}").replace(b",", b";"), name="mine")
     assert (t.name, t.columns, t.y, t.task, t.source) == ("mine", ("x", "y", "z"), None, None, "upload")
     expected = np.array([[1.5, 2, np.nan], [3, np.nan, 4], [5, 6, 7]])
-    assert t.x.dtype == np.float64 and np.array_equal(t.x, expected, equal_nan=True)
+    assert t.x.dtype == np.float64 and np.array_equal(t.x[:3], expected, equal_nan=True)
     path = tmp_path / "u.csv"
-    path.write_text("a,b\n1,2\n3,4\n")
-    for src in (path, str(path), "a,b\n1,2\n3,4\n"):
-        assert np.array_equal(table_from_csv(src).x, [[1, 2], [3, 4]])
+    text = "a,b\n" + body(line="{i},{j}").decode()
+    path.write_text(text)
+    for src in (path, str(path), text):
+        assert np.array_equal(table_from_csv(src).x, [[i, i % 7] for i in range(10)])
     assert table_from_csv(path).source == str(path)
 
 

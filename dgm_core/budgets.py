@@ -1,0 +1,55 @@
+"""What one visitor's upload may cost the shared server: every limit on an input, in one place.
+
+Each limit is checked before the work it bounds: an image's size from its header before a pixel is
+decoded, a table's bytes, columns and cell lengths before it is parsed. What lies beyond is refused
+with the numbers, in one sentence; a table with more rows than the interactive budget is subsampled
+(with a fixed seed, and the page says so). The pages state these limits on their upload widgets, and
+``benchmarks/hostile_inputs.py`` measures what the worst accepted input costs.
+"""
+from __future__ import annotations
+
+# ---------------------------------------------------------------- images and masks (one cap for both)
+# A file the browser may send: Streamlit's server.maxUploadSize (.streamlit/config.toml) is the same 20 MB.
+UPLOAD_MAX_BYTES = 20 * 1024 * 1024
+# Decoded pixels of the first frame, read from the header. 10 megapixels holds a 4K screenshot (8.3) and costs
+# at most 40 MB decoded (RGBA), twice that while PIL shrinks it (it premultiplies alpha in a copy); JPEGs are
+# decoded at 1/2-1/8 scale first (their DCT allows it for free), so a 48-megapixel phone photo still fits.
+IMAGE_MAX_PIXELS = 10_000_000
+# Text metadata (PNG tEXt/zTXt/iTXt, summed over chunks): real files carry a few kB.
+IMAGE_MAX_TEXT_BYTES = 1_000_000
+# Every image or mask becomes 28-64 pixels a side: it is shrunk (area average) to this longer side before any
+# float copy is made, so the float work is a few MB whatever the upload's size.
+IMAGE_WORK_SIDE = 512
+# Only the first frame of an animation (GIF, APNG, WebP) is ever decoded; later frames cost nothing.
+
+# ---------------------------------------------------------------- tables
+TABLE_MAX_BYTES = UPLOAD_MAX_BYTES
+TABLE_MAX_COLUMNS = 30  # as many as the widest UCI table (breast); the tiny training's cost grows with them
+TABLE_MAX_CELL_CHARS = 200  # a number or a column name; longer cells are refused, and echoed shortened
+TABLE_MAX_ROWS = 5_000  # the interactive budget (the largest UCI table has 4,898): larger uploads are subsampled
+TABLE_SUBSAMPLE_SEED = 0
+TABLE_MIN_ROWS = 10  # complete rows needed to simulate missingness and score imputations
+BASELINE_MAX_ROWS = 5_000  # kNN and MICE learn from at most this many rows (a seeded sample), then fill every row
+# importance samples x rows x features held at once by the tabular imputation: every UCI table at every preset
+# fits in one block as before; a wide upload is imputed in smaller blocks
+IMPUTE_BLOCK_ELEMENTS = 6_000_000
+BASELINE_WORKING_MB = 64  # scikit-learn's chunk size for kNN's distance matrix (its default is 1 GB)
+
+# ---------------------------------------------------------------- what the worst accepted upload may add
+# The extra peak RSS one upload may add to the server process while it is converted (tests and the
+# hostile-inputs benchmark hold the converters to it).
+UPLOAD_PEAK_MB = 100
+
+MESSAGE_MAX_CHARS = 200  # a refusal is one sentence of at most this many characters
+ECHO_CHARS = 40  # a user's value quoted in a message is shortened to this many characters
+
+
+def shorten(value: object, n: int = ECHO_CHARS) -> str:
+    """A user's value as a message may quote it: at most ``n`` characters, an ellipsis where cut."""
+    s = str(value)
+    return s if len(s) <= n else s[:n - 1] + "…"
+
+
+def megabytes(n: int) -> str:
+    """Bytes as a reader says them: '154 kB', '5.2 MB'."""
+    return f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{max(n / 1e3, 0.1):.0f} kB" if n >= 1e3 else f"{n} bytes"
