@@ -30,14 +30,12 @@ def set_threads(n: int | None = None) -> int:
 
 
 def generator(seed: int, device: torch.device | str = "cpu") -> torch.Generator:
-    """A fresh ``torch.Generator`` on ``device`` seeded with ``seed`` (same seed, same stream)."""
     g = torch.Generator(device=device)
     g.manual_seed(int(seed))
     return g
 
 
 def rng(seed: int) -> np.random.Generator:
-    """A NumPy generator seeded with ``seed``."""
     return np.random.default_rng(int(seed))
 
 

@@ -70,13 +70,10 @@ class FillDiagnostics(Diagnostics):
 
 @dataclass
 class Imputation:
-    """mean: (N, C, H, W) conditional mean on missing pixels; samples: (N, S, C, H, W) completions;
-    std: (N, C, H, W) predictive sd (0 where observed)."""
-
     method: str  # the method's id (dgm_core.methods)
-    mean: torch.Tensor
-    samples: torch.Tensor
-    std: torch.Tensor
+    mean: torch.Tensor  # (N, C, H, W) conditional mean on the missing pixels
+    samples: torch.Tensor  # (N, S, C, H, W) completions
+    std: torch.Tensor  # (N, C, H, W) predictive sd, 0 where observed
     diagnostics: Diagnostics = field(default_factory=Diagnostics)
     seconds: float = 0.0
 

@@ -48,7 +48,6 @@ def _unit(name: str, v: float) -> float:
 
 
 def _check(mask: torch.Tensor) -> torch.Tensor:
-    """Type, dtype and layout checks shared by every function that reads a mask."""
     if not isinstance(mask, torch.Tensor) or mask.dtype != torch.bool:
         got = mask.dtype if isinstance(mask, torch.Tensor) else type(mask).__name__
         raise MaskError(f"A mask must be a bool tensor (True = observed), got {got}.")

@@ -44,7 +44,6 @@ class Method:
 
     @property
     def run(self) -> Callable:
-        """The function that runs this method."""
         module, name = self.runner.split(":")
         return getattr(importlib.import_module(module), name)
 

@@ -19,21 +19,17 @@ MECHANISMS = ("mcar", "mar_logistic", "mnar_logistic", "self_masked", "quantile"
 
 @dataclass(frozen=True, eq=False)
 class Missingness:
-    """mask: (N, D) bool, True = observed; prob: (N, D) P(missing) that generated it."""
-
     mechanism: str
-    mask: np.ndarray
-    prob: np.ndarray
+    mask: np.ndarray  # (N, D) bool, True = observed
+    prob: np.ndarray  # (N, D) P(missing) that generated it
     params: dict[str, Any] = field(default_factory=dict)
 
     @property
     def rate(self) -> float:
-        """Realised fraction of missing entries over the whole table."""
         return float(1.0 - self.mask.mean())
 
     @property
     def rate_per_feature(self) -> np.ndarray:
-        """(D,) realised missing fraction of each column."""
         return 1.0 - self.mask.mean(0)
 
 

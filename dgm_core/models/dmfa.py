@@ -43,12 +43,10 @@ class Config:
 
 @dataclass
 class Output:
-    """logits: (B, K) unnormalised; mean: (B, K, D); A: (B, K, l, D); d: (B, K, D) > 0."""
-
-    logits: torch.Tensor
-    mean: torch.Tensor
-    A: torch.Tensor
-    d: torch.Tensor
+    logits: torch.Tensor  # (B, K) unnormalised
+    mean: torch.Tensor  # (B, K, D)
+    A: torch.Tensor  # (B, K, l, D)
+    d: torch.Tensor  # (B, K, D) > 0
 
 
 # --- likelihood -----------------------------------------------------------------------------

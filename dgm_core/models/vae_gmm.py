@@ -118,12 +118,10 @@ class VaeGmm(nn.Module):
 # ------------------------------------------------------------------------------------ the GMM
 @dataclass
 class GMMState:
-    """pi: (K,); mu: (K, d); prec: (K, d, d) precision matrices; assign: (N,) cluster of each point."""
-
-    pi: np.ndarray
-    mu: np.ndarray
-    prec: np.ndarray
-    assign: np.ndarray
+    pi: np.ndarray  # (K,)
+    mu: np.ndarray  # (K, d)
+    prec: np.ndarray  # (K, d, d) precision matrices
+    assign: np.ndarray  # (N,) cluster of each point
 
     @property
     def cov(self) -> np.ndarray:

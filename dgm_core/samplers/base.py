@@ -16,16 +16,13 @@ from .diagnostics import chain_diagnostics
 
 @dataclass
 class ChainState:
-    """x: (N, S, C, H, W) completion; z: (N, S, d); probs, var: (N, S, C, H, W) E[x | z_t], Var[x | z_t];
-    accepted: (N, S) bool; log_joint: (N, S) log p(x_t | z_t) + log p(z_t)."""
-
     step: int
-    x: torch.Tensor
-    z: torch.Tensor
-    probs: torch.Tensor
-    var: torch.Tensor
-    accepted: torch.Tensor
-    log_joint: torch.Tensor
+    x: torch.Tensor  # (N, S, C, H, W) completion
+    z: torch.Tensor  # (N, S, d)
+    probs: torch.Tensor  # (N, S, C, H, W) E[x | z_t]
+    var: torch.Tensor  # (N, S, C, H, W) Var[x | z_t]
+    accepted: torch.Tensor  # (N, S) bool
+    log_joint: torch.Tensor  # (N, S) log p(x_t | z_t) + log p(z_t)
     kernel: Any = None  # the z-kernel that ran (kernels.ZKernel), for its label and what it tuned
 
 
