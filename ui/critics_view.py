@@ -20,8 +20,7 @@ from ui.run import run_button
 COLOURS = {"hellinger": palette("vermillion"), "wasserstein": palette("blue")}
 P_COLOUR, Q_COLOUR = palette("black"), palette("orange")  # the data P and the generator's Q_theta
 SHORT = {"hellinger": "Hellinger²", "wasserstein": "Wasserstein"}
-# redraw the live chart / move the progress bar every this many steps: each is a message to the browser, and
-# one per step made a 2 s retrain take several times longer on a busy machine
+# redraw the live chart / progress bar every this many steps: each is a message to the browser, one per step is too slow
 LIVE_CHART_EVERY, LIVE_BAR_EVERY = 10, 5
 
 

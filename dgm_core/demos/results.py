@@ -23,7 +23,7 @@ from ..samplers import importance_impute, run_gibbs
 
 Where = tuple[Any, ...]  # a path into a JSON file: keys, list indices, or {field: value} filters of a list
 
-SMALL_IMAGES, SMALL_SEED, SMALL_MASK = 20, 0, "bottom half"  # the rerun's size: seconds on one CPU core
+SMALL_IMAGES, SMALL_SEED, SMALL_MASK = 20, 0, "bottom half"  # small enough to rerun on the page
 SMALL_MIWAE_SAMPLES = 1000  # L of MIWAE-IS, as in benchmarks/inpainting.py
 DATASET_NAMES = {"mnist": "MNIST", "omniglot": "Omniglot", "celeba": "CelebA"}
 
