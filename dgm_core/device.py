@@ -1,7 +1,5 @@
-"""Device, threads and seeded generators: the one place that decides where tensors live.
-
-Core code follows ``x.device``; only cached loaders (``ui/``), the training CLI and benchmarks call
-``default_device()``. Randomness is always explicit: a ``torch.Generator`` or an integer seed.
+"""Device, threads and seeded generators. Core code follows ``x.device``; only cached loaders, the training CLI and
+benchmarks call ``default_device()``. Randomness is explicit: a ``torch.Generator`` or an integer seed.
 """
 from __future__ import annotations
 
@@ -12,10 +10,7 @@ import torch
 
 
 def default_device() -> torch.device:
-    """The accelerator torch reports as available (CUDA, MPS, ...), else the CPU.
-
-    ``DGM_DEVICE=cpu`` forces the CPU (useful to compare, or when an accelerator is busy).
-    """
+    """The available accelerator (CUDA, MPS, ...), else the CPU; ``DGM_DEVICE`` overrides."""
     forced = os.environ.get("DGM_DEVICE")
     if forced:
         return torch.device(forced)
@@ -35,14 +30,12 @@ def set_threads(n: int | None = None) -> int:
 
 
 def generator(seed: int, device: torch.device | str = "cpu") -> torch.Generator:
-    """A fresh ``torch.Generator`` on ``device`` seeded with ``seed`` (same seed, same stream)."""
     g = torch.Generator(device=device)
     g.manual_seed(int(seed))
     return g
 
 
 def rng(seed: int) -> np.random.Generator:
-    """A NumPy generator seeded with ``seed``."""
     return np.random.default_rng(int(seed))
 
 

@@ -1,8 +1,5 @@
-"""The result type every imputer returns, and the one rule they all keep: observed entries never change.
-
-A leaf module: models (DMFA, MFA) and samplers (Gibbs chains, importance sampling, simple fills) both
-return an ``Imputation``, so neither has to import the other. Shapes: N images, S draws per image,
-(C, H, W) an image; masks are bool, True = observed.
+"""The result every imputer returns, and the rule they all keep: observed entries never change. A leaf module, so
+models and samplers need not import each other. N images, S draws, (C, H, W) an image; masks bool, True = observed.
 """
 from __future__ import annotations
 
@@ -13,15 +10,14 @@ import torch
 
 @dataclass(kw_only=True)
 class Diagnostics:
-    """What any imputer may report; each family of imputers adds its own below."""
+    """What any imputer may report; each family adds its own."""
 
     cond_log_lik: float | None = None  # log p(true missing values | observed ones), nats, when the truth was given
 
 
 @dataclass(kw_only=True)
 class ChainDiagnostics(Diagnostics):
-    """A Gibbs-type chain (Metropolis-within-Gibbs, pseudo-Gibbs): T iterations, N images, S chains, P
-    tracked pixels; summaries over the iterations after the burn-in."""
+    """Gibbs-type chains: T iterations, N images, S chains, P tracked pixels; summaries after burn-in."""
 
     n_steps: int
     burn_in: int
@@ -74,18 +70,10 @@ class FillDiagnostics(Diagnostics):
 
 @dataclass
 class Imputation:
-    """The one result type of every imputer (samplers, MIWAE-IS, DMFA, simple fills).
-
-    mean:    (N, C, H, W) single imputation: observed pixels + the conditional mean on missing ones
-    samples: (N, S, C, H, W) multiple imputations (completed images), S >= 1
-    std:     (N, C, H, W) per-pixel predictive standard deviation (0 on observed pixels)
-    diagnostics: what the imputer's family reports (a ``Diagnostics`` subclass)
-    """
-
     method: str  # the method's id (dgm_core.methods)
-    mean: torch.Tensor
-    samples: torch.Tensor
-    std: torch.Tensor
+    mean: torch.Tensor  # (N, C, H, W) conditional mean on the missing pixels
+    samples: torch.Tensor  # (N, S, C, H, W) completions
+    std: torch.Tensor  # (N, C, H, W) predictive sd, 0 where observed
     diagnostics: Diagnostics = field(default_factory=Diagnostics)
     seconds: float = 0.0
 

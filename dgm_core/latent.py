@@ -1,15 +1,8 @@
-"""Latent-space tools for any generator: interpolation, perturbation grids and directions with meaning.
-
-Interpolation: linear (lerp) and spherical (slerp, Shoemake 1985; White, "Sampling Generative Networks",
-arXiv 1609.04468) paths in latent space, against blending the two generated images pixel by pixel.
-Directions: raw latent coordinates, or GANSpace (Härkönen et al., "GANSpace: Discovering Interpretable
-GAN Controls", arXiv 2004.02546): principal components of the generator's first-layer features over
-random z, carried back to latent space by a least-squares regression of z on the PCA coordinates.
-Idea in one sentence: a direction of large variation in what the generator computes is a direction
-whose change a person can see.
-
-Everything takes a ``Generator``: anything with ``latent`` (int), ``generate(z) -> (B, C, H, W) in
-[0, 1]`` and ``features(z) -> (B, F)``; ``as_generator`` wraps the shipped VAEs' decoders.
+"""Latent-space tools for any generator: lerp and slerp paths (White, "Sampling Generative Networks", arXiv
+1609.04468) against a pixel blend, and GANSpace directions (Härkönen et al., "GANSpace: Discovering Interpretable
+GAN Controls", arXiv 2004.02546): PCs of the generator's first-layer features over random z, mapped back to z by
+least squares, since a direction of large variation in what the generator computes is one a person can see.
+A ``Generator`` has ``latent``, ``generate(z) -> (B, C, H, W) in [0, 1]`` and ``features(z) -> (B, F)``.
 """
 from __future__ import annotations
 
@@ -64,12 +57,8 @@ def lerp(z0: torch.Tensor, z1: torch.Tensor, alphas: torch.Tensor) -> torch.Tens
 
 
 def slerp(z0: torch.Tensor, z1: torch.Tensor, alphas: torch.Tensor) -> torch.Tensor:
-    """(d,), (d,), (A,) -> (A, d): the great-circle path from z0 to z1, norms interpolated linearly.
-
-    Directions move along the arc at constant angular speed; the norm goes linearly from |z0| to |z1|,
-    so with equal norms every point keeps that norm (where a lerp midpoint is shorter, i.e. atypical
-    for a Gaussian prior in high dimension). Nearly parallel endpoints fall back to lerp of directions.
-    """
+    """(d,), (d,), (A,) -> (A, d): great-circle path, norm interpolated linearly (a lerp midpoint is shorter,
+    atypical under a high-dimensional Gaussian prior). Nearly parallel endpoints: lerp of directions."""
     a = alphas.to(z0)[:, None]
     n0, n1 = z0.norm(), z1.norm()
     u0, u1 = z0 / n0, z1 / n1
@@ -104,8 +93,7 @@ def coordinate_directions(latent: int, dims: list[int] | None = None) -> Directi
 
 @torch.no_grad()
 def ganspace_directions(gen: Generator, k: int = 10, n: int = 2000, seed: int = 0) -> Directions:
-    """GANSpace: PCA of ``gen.features`` over n random z, then least-squares z ~ coords @ U; the columns of
-    U, normalised, are the latent directions of PC 1..k (signs fixed so a direction brightens on average)."""
+    """PCA of ``gen.features`` over n random z, then least squares z ~ coords @ U; U's normalised rows are PC 1..k."""
     from sklearn.decomposition import PCA
 
     z = seed_latent(seed, gen.latent, n, device=device_of(gen))

@@ -1,14 +1,8 @@
-"""Image masks for inpainting: random pixels, halves, squares/rectangles, a drawing or an upload.
+"""Image masks for inpainting: random pixels and halves (Mattei & Frellsen, arXiv 1802.04826), random
+rectangles (DMFA, arXiv 2010.02183), a drawing or an upload.
 
-THE convention, used everywhere in DGM Lab: a mask is a ``torch.bool`` tensor with
-**True = observed, False = missing**, shaped ``(H, W)`` for one image (the UI) or ``(B, 1, H, W)``
-for a batch (training). The papers write M = 1 for *missing*; we never do, so nothing here flips.
-
-Protocols: random pixels (MCAR) and top/bottom halves (Mattei & Frellsen, arXiv:1802.04826);
-random rectangles of height±ampl × width±ampl (DMFA, arXiv:2010.02183), here allowed to touch the
-last row and column.
-
-Every user-causable problem raises ``MaskError``: one sentence a page can show as is.
+A mask is ``torch.bool``, True = observed (the papers' M = 1 means missing; never here), (H, W) for one image
+or (B, 1, H, W) for a batch. Every user-causable problem raises ``MaskError``, one sentence a page can show.
 """
 from __future__ import annotations
 
@@ -54,7 +48,6 @@ def _unit(name: str, v: float) -> float:
 
 
 def _check(mask: torch.Tensor) -> torch.Tensor:
-    """Type, dtype and layout checks shared by every function that reads a mask."""
     if not isinstance(mask, torch.Tensor) or mask.dtype != torch.bool:
         got = mask.dtype if isinstance(mask, torch.Tensor) else type(mask).__name__
         raise MaskError(f"A mask must be a bool tensor (True = observed), got {got}.")
@@ -69,8 +62,7 @@ def missing_fraction(mask: torch.Tensor) -> float:
 
 
 def validate(mask: torch.Tensor) -> torch.Tensor:
-    """Return ``mask`` unchanged if it is usable for inpainting: something hidden, something seen.
-    A batch is judged as a whole: one fully observed image in a training batch is fine."""
+    """``mask`` unchanged if something is hidden and something seen (a batch is judged as a whole)."""
     _check(mask)
     if bool(mask.all()):
         raise MaskError("The mask hides no pixel (nothing is missing): "
@@ -147,8 +139,7 @@ def _holes(count: int, h: int, w: int, height: int, width: int, h_ampl: int, w_a
 
 def rectangles(shape: Shape, *, n: int = 1, height: int, width: int, seed: int,
                height_ampl: int = 0, width_ampl: int = 0) -> torch.Tensor:
-    """``n`` random (height±ampl)×(width±ampl) rectangles missing, may overlap -> (H, W) bool.
-    Sizes: uniform integers clipped to the image; corners: uniform over all positions inside."""
+    """``n`` (height±ampl)×(width±ampl) rectangles missing at uniform positions, may overlap -> (H, W) bool."""
     h, w = _shape(shape)
     n = _int("number of rectangles", n, 1)
     return ~_holes(n, h, w, height, width, height_ampl, width_ampl, _generator(seed)).any(0)
@@ -164,17 +155,14 @@ def rectangles_batch(batch: int, shape: Shape, *, height: int, width: int,
 
 
 def _area_resize(a: np.ndarray, shape: Shape) -> np.ndarray:
-    """(h, w) float map -> (H, W) by area averaging (PIL BOX: each source pixel feeds the target
-    pixel holding its centre, so non-integer ratios work and fine canvases average exactly)."""
+    """(h, w) float map -> (H, W) by area averaging (PIL BOX: works for non-integer ratios)."""
     img = Image.fromarray(np.ascontiguousarray(a, dtype=np.float32))  # mode "F"
     return np.asarray(img.resize((shape[1], shape[0]), Image.Resampling.BOX), dtype=np.float64)
 
 
 def from_drawing(rgba: np.ndarray, shape: Shape, *, coverage: float = 0.3) -> torch.Tensor:
-    """A canvas drawing (h, w, 4) at any size -> (H, W) bool, True = observed.
-    A canvas pixel is painted when its alpha > 0; an image pixel is missing when the painted share
-    of its area is >= ``coverage``. Eraser strokes just remove paint, so they need no special case.
-    """
+    """Canvas RGBA (h, w, 4), any size -> (H, W) bool; a pixel is missing when >= ``coverage`` of its area
+    has alpha > 0."""
     h, w = _shape(shape)
     if _unit("coverage", coverage) == 0:
         raise MaskError("The coverage must be above 0, or every pixel would count as painted.")
@@ -221,12 +209,8 @@ def _grey_alpha(img: Image.Image | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def from_image(img: Image.Image | np.ndarray, shape: Shape, *, threshold: float = 0.5,
                missing_is: str = "white") -> torch.Tensor:
-    """An uploaded mask image (any size and mode) -> (H, W) bool, True = observed.
-    Grey levels are area-averaged onto the image grid. ``missing_is="white"``: pixels brighter
-    than ``threshold`` are missing (white = hole, black = keep); ``"black"``: darker ones are.
-    Transparent pixels always count as unpainted (keep). The upload's aspect ratio must match
-    the image's within 1 %, so a mask is never silently stretched.
-    """
+    """Uploaded mask image (any size and mode) -> (H, W) bool. Area-averaged grey above ``threshold`` is missing
+    (below, if ``missing_is="black"``); transparent = keep; the aspect ratio must match within 1 % (no stretching)."""
     h, w = _shape(shape)
     t = _unit("threshold", threshold)
     if missing_is not in ("white", "black"):
@@ -252,8 +236,7 @@ PRESETS: dict[str, str] = {
 
 def preset(name: str, shape: Shape, *, missing: float = 0.5, size: int | None = None,
            n: int = 1, seed: int = 0) -> torch.Tensor:
-    """One dispatcher for the UI and the CLI -> (H, W) bool, True = observed.
-    ``size`` (centre, rectangles) defaults to min(H, W) // 2, i.e. H // 2 for square images."""
+    """A preset by name -> (H, W) bool; ``size`` (centre, rectangles) defaults to min(H, W) // 2."""
     if name not in PRESETS:
         raise MaskError(f"Unknown mask preset {name!r}; choose one of: {', '.join(PRESETS)}.")
     h, w = _shape(shape)

@@ -1,11 +1,6 @@
-"""Every method the lab runs, named once: id, display label, colour, model family, the function that
-runs it and the benchmark names it is written under. Pages, ui, benchmarks and tests use the ids and
-look the rest up here; a label or colour is never typed anywhere else, and an unknown id raises.
-
-Two tables, one per kind of data: ``INPAINTING`` (one image, one mask) and ``MNAR`` (tables with values
-missing not at random). An id is unique within its table; ``miwae`` is MIWAE in both, run by different
-code on images and on tables. Colours are Okabe & Ito's colour-blind-safe palette (``PALETTE``), keyed
-by method id.
+"""Every method the lab runs, named once (id, label, colour, model family, runner, benchmark keys) in two tables,
+``INPAINTING`` (images) and ``MNAR`` (tables); everything else uses the ids, and an unknown id raises.
+Colours: Okabe & Ito's colour-blind-safe palette.
 """
 from __future__ import annotations
 
@@ -49,7 +44,6 @@ class Method:
 
     @property
     def run(self) -> Callable:
-        """The function that runs this method."""
         module, name = self.runner.split(":")
         return getattr(importlib.import_module(module), name)
 

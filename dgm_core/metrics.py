@@ -1,8 +1,5 @@
-"""Imputation metrics, computed on the missing entries only (observed ones are given, not predicted).
-
-All functions take batches: pred, truth (N, C, H, W) in [0, 1] and mask (N, 1|C, H, W) bool with
-True = observed, and return one value per image (N,). F1 and accuracy binarise at 0.5 and score
-ink (1) as the positive class; an image with no ink to find and none predicted scores F1 = 1.
+"""Imputation metrics on the missing entries only: pred, truth (N, C, H, W) in [0, 1], mask (N, 1|C, H, W) bool,
+True = observed -> (N,). F1 and accuracy binarise at 0.5 with ink (1) positive; no ink to find nor predicted: F1 = 1.
 """
 from __future__ import annotations
 
@@ -41,8 +38,7 @@ def sse_missing(pred: torch.Tensor, truth: torch.Tensor, mask: torch.Tensor) -> 
 
 
 def rmse_missing_pooled(pred: torch.Tensor, truth: torch.Tensor, mask: torch.Tensor) -> float:
-    """One RMSE over every missing entry of the whole batch (not a mean of per-image values): the
-    figure the not-MIWAE paper reports. NaN when nothing is missing."""
+    """One RMSE over all missing entries of the batch, as the not-MIWAE paper reports; NaN if none."""
     n = (~mask).expand_as(truth).sum().item()
     return (sse_missing(pred, truth, mask).sum().item() / n) ** 0.5 if n else float("nan")
 
@@ -53,11 +49,7 @@ def psnr_missing(pred: torch.Tensor, truth: torch.Tensor, mask: torch.Tensor, ma
 
 
 def ssim(a: torch.Tensor, b: torch.Tensor, window: int = 11, sigma: float = 1.5) -> torch.Tensor:
-    """Structural similarity (Wang et al. 2004) of whole images, Gaussian window, data range 1 -> (N,).
-
-    SSIM is a windowed statistic, so it is computed on the whole completed image: observed pixels
-    are identical in both, and only windows touching the hole differ.
-    """
+    """SSIM (Wang et al. 2004) of whole completed images (windowed, so not masked), Gaussian window, range 1 -> (N,)."""
     c1, c2 = 0.01**2, 0.03**2
     coords = torch.arange(window, dtype=a.dtype, device=a.device) - (window - 1) / 2
     g = torch.exp(-coords.pow(2) / (2 * sigma**2))
@@ -76,9 +68,8 @@ def ssim(a: torch.Tensor, b: torch.Tensor, window: int = 11, sigma: float = 1.5)
 
 
 def frechet_distance(a: "np.ndarray", b: "np.ndarray") -> float:
-    """Fréchet distance between Gaussians fitted to two feature sets (N, F) and (M, F):
-    |mu_a - mu_b|^2 + tr(S_a + S_b - 2 (S_a S_b)^(1/2)) (Heusel et al., arXiv 1706.08500; FID is this in
-    Inception features, which we cannot download: callers pass features of a network of ours)."""
+    """|mu_a - mu_b|² + tr(S_a + S_b - 2 (S_a S_b)^½) of features (N, F), (M, F) (Heusel et al., arXiv 1706.08500);
+    FID in features of a network of ours, as Inception's cannot be downloaded."""
     import numpy as np
     from scipy.linalg import sqrtm
 

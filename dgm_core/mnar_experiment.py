@@ -1,11 +1,7 @@
-"""The not-MIWAE table experiment by method id: hide entries of a complete table, train MIWAE or a
-not-MIWAE with a preset, impute, and score against the hidden truth.
-
-Ipsen, Mattei & Frellsen, "not-MIWAE: Deep Generative Modelling with Missing not at Random Data",
-ICLR 2021, arXiv 2006.12871 (Table 1 protocol). The MNAR page (dgm_core.demos.mnar) and the shipped
-recipes (dgm_core.training.tabular) both run through here, so the page re-imputes a shipped model to
-its card's RMSE. Shapes: x (N, D) float64 in the data's units; mask (N, D) bool, True = observed.
-Models work on data standardised with the observed entries' mean and sd.
+"""The not-MIWAE table experiment by method id (Ipsen, Mattei & Frellsen, "not-MIWAE", arXiv 2006.12871, Table 1):
+hide entries of a complete table, train MIWAE or a not-MIWAE, impute, score against the hidden truth. The MNAR
+page and the shipped recipes share it, so the page reproduces a card's RMSE.
+x: (N, D) float64 in data units; mask: (N, D) bool, True = observed; models see data standardised on observed entries.
 """
 from __future__ import annotations
 
@@ -19,34 +15,30 @@ from . import tabular
 from .missingness import tabular as missingness
 from .models.notmiwae import Config, NotMIWAE
 
-# small presets train in seconds on one busy core; "paper" is the Table 1 configuration, shortened
+# tiny..medium are for live training on the page; "paper" is Table 1's configuration
 PRESETS: dict[str, dict] = {
     "tiny": dict(iterations=300, hidden=32, lr=3e-3, n_samples=100, k=20, baselines=("mean", "kNN")),
     "small": dict(iterations=3000, hidden=64, lr=3e-3, n_samples=500, k=20, baselines=("mean", "kNN", "MICE")),
     "medium": dict(iterations=10000, hidden=128, lr=1e-3, n_samples=1000, k=20,
                    baselines=("mean", "kNN", "MICE", "missForest")),
-    # the paper's budget (Table 1: 100k iterations, 2 x 128 tanh, Adam 1e-3, K = 20): the shipped
-    # default run; minutes per model, so the page never trains it live and re-imputes it with L = 200
+    # Table 1: 100k iterations, 2 x 128 tanh, Adam 1e-3, K = 20; shipped, never trained live, re-imputed with L = 200
     "paper": dict(iterations=100_000, hidden=128, lr=1e-3, n_samples=200, k=20, baselines=("mean", "kNN", "MICE")),
 }
-# The page's opening case, as chosen and recorded by benchmarks/mnar_default.py (its JSON's "choice";
-# a test checks the two agree); its MIWAE and not-MIWAE fits ship in pretrained/ (SHIPPED).
+# the page's opening case, chosen by benchmarks/mnar_default.py (a test checks they agree); its fits ship (SHIPPED)
 DEFAULT = {"table": "breast", "mechanism": "notmiwae_uci", "params": {"offset": 0.0, "n_features": 15}, "seed": 0}
 SHIPPED = {"miwae": "miwae-breast", "notmiwae": "notmiwae-breast", "notmiwae_known": "notmiwae-known-breast"}
 # method id -> the missingness model of NotMIWAE it trains
 MISSING = {"miwae": "none", "notmiwae": "selfmasking", "notmiwae_known": "selfmasking_known",
            "notmiwae_linear": "linear", "notmiwae_nonlinear": "nonlinear",
            "notmiwae_steep": "selfmasking_known", "notmiwae_ppca": "selfmasking_known"}
-# known-direction variants that hold up where the cut leaves most of a feature hidden:
-# W starting at 10 instead of about 0.7, or a linear decoder
+# known-direction variants for cuts hiding most of a feature: W starting at 10 (not ≈ 0.7), or a linear decoder
 VARIANTS = {"notmiwae_steep": {"w_init": 10.0}, "notmiwae_ppca": {"decoder": "ppca"}}
 Progress = Callable[[str, int, int, float, float], None]  # (method id, iteration, total, loss, rmse)
 LIVE_ROWS = 200  # rows of the live RMSE during training (the final table scores every row)
 
 @dataclass
 class Simulated:
-    """x: (N, D) complete data in its units; mask: (N, D) True = observed; z: x standardised with the
-    observed entries' statistics (what the models see)."""
+    """x: (N, D) complete, data units; mask: (N, D) True = observed; z: x standardised on observed entries."""
 
     x: np.ndarray
     mask: np.ndarray
@@ -58,8 +50,7 @@ class Simulated:
         return self.std.forward(self.x)
 
     def score(self, x_hat: np.ndarray, rows: np.ndarray | slice = slice(None)) -> float:
-        """RMSE on the missing entries in sd units of the COMPLETE data (as the paper's Table 1; the
-        models never see these statistics, but a simulation knows the truth). x_hat in data units."""
+        """RMSE on missing entries in sd units of the COMPLETE data (as Table 1); x_hat in data units."""
         sd = self.complete_sd
         return tabular.rmse_missing(self.x[rows] / sd, x_hat / sd, self.mask[rows])
 
@@ -109,9 +100,8 @@ class FitResult:
 def train_model(sim: Simulated, method: str, preset: str = "small", seed: int = 0, decoder: str = "gaussian",
                 progress: Progress | None = None, signs: tuple[float, ...] | None = None,
                 compile: bool = False, iterations: int | None = None) -> tuple[NotMIWAE, list[tuple[int, float, float]]]:
-    """Train MIWAE or a not-MIWAE (a key of MISSING) on the standardised data; returns the model (eval
-    mode) and its curve [(iteration, loss, RMSE on a fixed LIVE_ROWS-row subset)]. The curve is measured
-    only when ``progress`` is given (it costs an imputation each time). ``iterations`` overrides the preset's."""
+    """Train ``method`` (a key of MISSING) -> (model, curve [(iteration, loss, RMSE on LIVE_ROWS rows)]); the curve
+    costs an imputation per point, so it is measured only with ``progress``."""
     p = PRESETS[preset] if iterations is None else {**PRESETS[preset], "iterations": int(iterations)}
     missing = MISSING[method]
     z, mask = sim.z, sim.mask
@@ -149,9 +139,7 @@ def impute_with(sim: Simulated, method: str, model: NotMIWAE, n_samples: int, se
 
 
 def point_errors(sim: Simulated, mean: np.ndarray, median: np.ndarray | None = None) -> dict[str, dict[str, float]]:
-    """RMSE and MAE of each point imputation: the conditional mean is the W2 (squared-error) projection of
-    p(x^m | x^o, s) onto a point, the median the W1 (absolute-error) one, so each should win its own
-    loss. A single-value imputer (the baselines) has one point: scored as "mean"."""
+    """RMSE and MAE of the mean (W2 point, should win RMSE) and median (W1 point, should win MAE) imputations."""
     out = {"mean": {"RMSE": sim.score(mean), "MAE": sim.mae(mean)}}
     if median is not None:
         out["median"] = {"RMSE": sim.score(median), "MAE": sim.mae(median)}

@@ -1,10 +1,6 @@
-"""Registry of shipped models: name -> family, config (JSON), weights file, sha256, data, seed, metrics.
-
-Every shipped model is two files in ``pretrained/``: ``<name>.safetensors`` (tensors only, so loading
-can never run code) and ``<name>.json``, its model card. Loading checks the sha256 of the weights
-against the card before touching them. A family is a model class with a frozen-dataclass ``Config``
-attribute and an ``__init__(cfg)``; families are referenced by import path so that listing cards
-never imports torch models.
+"""Shipped models: ``pretrained/<name>.safetensors`` (tensors only, so loading runs no code) and ``<name>.json``, its
+card (family, config, sha256 checked before loading, data, seed, metrics). Families are import paths, so listing
+cards imports no model.
 """
 from __future__ import annotations
 

@@ -1,13 +1,8 @@
-"""The measured figures the app shows: one loader per ``benchmarks/results/<name>.json`` file and the
-published figures of ``benchmarks/published.json``; the only module that reads them.
+"""The only reader of the measured figures: one loader per ``benchmarks/results/<name>.json`` (written by
+``python -m dgm_core bench <name>``) and ``benchmarks/published.json``.
 
-Benchmarks write these files (``python -m dgm_core bench <name>``); pages, ui and demos read them here.
-Each loader returns what its callers use, typed as deep as they index it, and is cached by the file's
-(mtime, size): an edited file is read again, an unchanged one is not. A file that is absent, unreadable
-or in an older format raises ``ResultsError`` with one sentence a page can show as it is.
-
-Every loader takes ``root``: the repository (or a copy of it) whose ``benchmarks/`` it reads; None means
-``ROOT``, this checkout.
+Loaders are typed as deep as callers index, cached by the file's (mtime, size), and raise ``ResultsError`` (one
+sentence a page can show) for an absent, unreadable or outdated file. ``root``: the checkout to read; None = ``ROOT``.
 """
 from __future__ import annotations
 
@@ -67,8 +62,8 @@ _lock = threading.Lock()
 
 
 def _load(path: Path, parse: Callable[[Any], T], missing: str, stale: str) -> T:
-    """``parse`` of the file's JSON, cached by (path, parse) while the file's (mtime, size) stays the same.
-    ``missing`` / ``stale``: the sentence without the file, and with one that does not parse (``{err}``)."""
+    """``parse`` of the file's JSON, cached by (path, parse) and (mtime, size). ``missing`` / ``stale``: the
+    sentences for an absent file and one that does not parse (``{err}``)."""
     try:
         st = path.stat()
     except OSError:
@@ -100,14 +95,12 @@ def _same(data: Any) -> Any:
 
 
 def document(name: str, root: Path | None = None) -> Any:
-    """The parsed file ``benchmarks/results/<name>.json``, for a reader that cites a place in it (the results
-    page); do not modify it, it is the cached copy."""
+    """The parsed ``benchmarks/results/<name>.json`` (the cached copy: do not modify)."""
     return _file(name, _same, root)
 
 
 def published(root: Path | None = None) -> dict:
-    """``benchmarks/published.json``: what each paper says, per results-page section, and the published figures
-    that no results file stores, each with its source."""
+    """``benchmarks/published.json``: each paper's figures per results-page section, with sources."""
     return _load(Path(root or ROOT) / PUBLISHED, _same, f"The published figures ({PUBLISHED}) are missing from this "
                  "checkout.", f"The published figures cannot be read from {PUBLISHED} ({{err}}).")
 
@@ -122,9 +115,7 @@ def names(pattern: str, root: Path | None = None) -> list[str]:
 
 @dataclass(frozen=True)
 class CriticsSweep:
-    """The shipped sweep: ``thetas[i]`` with each kind's estimate and true value, and how it was made.
-
-    ``live_seconds[kind]``: how long one live retrain (``live_config``) took at ``live_theta``."""
+    """Each kind's estimate and true value at ``thetas[i]``; ``live_seconds[kind]``: one live retrain at ``live_theta``."""
 
     thetas: list[float]
     estimates: dict[str, list[float]]
@@ -175,8 +166,7 @@ def critics(root: Path | None = None) -> CriticsSweep:
 
 @dataclass(frozen=True)
 class GeneratorFigures:
-    """Per shipped generator: ``quality`` {frechet_distance, floor, n, reference, features} and ``midpoints``
-    (the interpolation benchmark's record), for the models the file holds."""
+    """Per generator: ``quality`` {frechet_distance, floor, n, reference, features}; ``midpoints``: interpolation record."""
 
     quality: dict[str, dict]
     midpoints: dict[str, dict]

@@ -1,9 +1,6 @@
-"""Clusters: a VAE and a Bayesian Gaussian mixture teaching each other (the Pytorch_VAE-GMM project, after
-Neuro-SERKET, Taniguchi et al., arXiv 1910.08918), seen through t-SNE.
-
-The algorithm is dgm_core.models.vae_gmm_mutual (the rounds) and dgm_core.models.vae_gmm (model, Gibbs
-sampler); the page's views dgm_core.demos.clusters; figures and loaders ui.clusters_view. Everything drawn
-comes from the shipped model (pretrained/vae-gmm-mnist) and benchmarks/results/vae_gmm.json.
+"""Clusters: a VAE and a Bayesian Gaussian mixture teaching each other (after Neuro-SERKET, Taniguchi et al.,
+arXiv 1910.08918), seen through t-SNE. Algorithm: dgm_core.models.vae_gmm_mutual and vae_gmm; views:
+dgm_core.demos.clusters and ui.clusters_view; all drawn from pretrained/vae-gmm-mnist and bench vae_gmm's results.
 """
 import io
 

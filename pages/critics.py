@@ -1,10 +1,7 @@
-"""The critics page: squared Hellinger (f-GAN) vs Wasserstein-1 on the parallel lines, against theta.
-
-Nowozin, Cseke & Tomioka, "f-GAN", arXiv 1606.00709; Arjovsky, Chintala & Bottou, "Wasserstein GAN",
-arXiv 1701.07875; Petzka, Fischer & Lukovnikov, "On the regularization of Wasserstein GANs", arXiv
-1709.08894. The sweep is read from benchmarks/results/critics.json (dgm_core.results.critics); figures and
-the live-retrain fragment are ui.critics_view. The environment variable DGM_CRITICS_STEPS sets the live
-retrain's steps per critic (default: dgm_core.demos.critics.LIVE), for a quick check of the page.
+"""The critics page: squared Hellinger (f-GAN, Nowozin et al., arXiv 1606.00709) vs Wasserstein-1 (Arjovsky et al.,
+arXiv 1701.07875; one-sided penalty, Petzka et al., arXiv 1709.08894) on the parallel lines, against theta.
+The sweep is dgm_core.results.critics; figures and live retrain ui.critics_view. DGM_CRITICS_STEPS sets the
+live retrain's steps per critic (default dgm_core.demos.critics.LIVE), for a quick check of the page.
 """
 import os
 

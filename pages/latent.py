@@ -1,9 +1,6 @@
-"""Latent explorer: what a generator's latent space means, for the shipped WGANs and VAEs.
-
-Arjovsky et al., "Wasserstein GAN", arXiv 1701.07875 (the generators, trained with the Lipschitz
-penalty of arXiv 1704.00028 / 1709.08894); Härkönen et al., "GANSpace", arXiv 2004.02546 (directions);
-White, "Sampling Generative Networks", arXiv 1609.04468 (slerp). The computing is dgm_core.demos.latent;
-cached explorers and pictures are ui.latent_view, the drag-following sliders ui.latent_slider.
+"""Latent explorer: what a generator's latent space means, for the shipped WGANs (arXiv 1701.07875, penalties arXiv
+1704.00028 / 1709.08894) and VAEs: GANSpace directions (arXiv 2004.02546), slerp (arXiv 1609.04468). Computing:
+dgm_core.demos.latent; cached explorers ui.latent_view; drag-following sliders ui.latent_slider.
 """
 import streamlit as st
 

@@ -25,11 +25,8 @@ def round_of(model, index: int) -> int:
 
 
 def tsne_figure(model, index: int, split: int, perp_index: int, colour: str) -> go.Figure:
-    """One round's t-SNE of the shown points of a split, coloured by true digit or by GMM cluster (a cluster
-    takes the colour of the digit it is matched to, so the two colourings and the two rounds compare); customdata
-    carries the point's row so a box or lasso selection can show its images. SVG, not WebGL: in chromium
-    without a GPU (software GL) a Scattergl canvas drew only the part of the plot that was on screen when it
-    was drawn; 2000 SVG markers per map stay responsive."""
+    """One round's t-SNE, coloured by digit or by cluster (in its matched digit's colour); customdata = row, for
+    selections. SVG, not WebGL: software-GL chromium drew only the on-screen part of a Scattergl canvas."""
     xy = model.shown_tsne[index, perp_index, split].numpy()
     clusters_ = model.shown_cluster[index, split].numpy()
     labels = model.shown_label[split].numpy()
@@ -100,8 +97,7 @@ def benchmark() -> results.VaeGmm | None:
 
 
 def variants() -> tuple[pd.DataFrame, str] | None:
-    """Every network and Gibbs start that ``bench vae_gmm`` measured (benchmarks/results/vae_gmm*.json, the
-    shipped recipe's first), as a table and one sentence on what it shows; None before any has run."""
+    """``bench vae_gmm``'s variants (shipped recipe first) as a table and one sentence; None before any ran."""
     rows, said = [], []
     for name, d in results.vae_gmm_variants():
         sm, gains = d.summary, list(d.seed_gains.values())

@@ -1,9 +1,5 @@
-"""The critics page's loader, figures and live-retrain panel (squared Hellinger vs Wasserstein).
-
-Nowozin et al., "f-GAN", arXiv 1606.00709; Arjovsky et al., "Wasserstein GAN", arXiv 1701.07875; Petzka
-et al., arXiv 1709.08894 (one-sided Lipschitz penalty). The computing is dgm_core.demos.critics, the sweep
-dgm_core.results.critics; the retrain runs live in a fragment with a progress bar.
-Colours: Okabe-Ito, as on the other pages.
+"""The critics page's loader, figures and live-retrain panel: squared Hellinger (f-GAN, arXiv 1606.00709) against
+Wasserstein (arXiv 1701.07875, one-sided penalty arXiv 1709.08894); computing in dgm_core.demos.critics.
 """
 from __future__ import annotations
 
@@ -24,15 +20,13 @@ from ui.run import run_button
 COLOURS = {"hellinger": palette("vermillion"), "wasserstein": palette("blue")}
 P_COLOUR, Q_COLOUR = palette("black"), palette("orange")  # the data P and the generator's Q_theta
 SHORT = {"hellinger": "Hellinger²", "wasserstein": "Wasserstein"}
-# redraw the live chart / move the progress bar every this many steps: each is a message to the browser, and
-# one per step made a 2 s retrain take several times longer on a busy machine
+# redraw the live chart / progress bar every this many steps: each is a message to the browser, one per step is too slow
 LIVE_CHART_EVERY, LIVE_BAR_EVERY = 10, 5
 
 
 @st.cache_resource(show_spinner=False)
 def preload_optimiser() -> threading.Thread:
-    """The first torch optimiser of a process imports torch._dynamo: seconds, minutes on a busy machine. Start
-    that import in the background when the page opens (once per server), so a retrain need not wait for it."""
+    """Import torch._dynamo (slow; the first optimiser needs it) in the background once per server, so a retrain need not wait."""
     t = threading.Thread(target=importlib.import_module, args=("torch._dynamo",), name="critics-preload", daemon=True)
     t.start()
     return t
@@ -45,8 +39,7 @@ def _layout(fig: go.Figure, height: int, **kw) -> go.Figure:
 
 
 def sweep_figure(sw: results.CriticsSweep, theta: float, live: dict | None) -> go.Figure:
-    """Both estimates against theta (markers), the true values (dashed; Hellinger's jump at 0 drawn as a
-    filled dot at 0 and an open one above it), the chosen theta, and the live retrain's finals (stars)."""
+    """Estimates against theta, true values dashed (Hellinger's jump at 0 as filled/open dots), live finals as stars."""
     fig = go.Figure()
     th = sw.thetas
     lo, hi = min(th), max(th)
@@ -146,8 +139,7 @@ RETRAIN = "critics_retrain"  # the retrain button's key; ui.run keeps the last r
 
 @st.fragment
 def retrain_panel(theta: float, sw: results.CriticsSweep | None, steps: int) -> None:
-    """The button, the progress bar and live chart while it runs, then the final estimates next to the
-    shipped ones and the truth (kept in session state, shown while the slider stays at that theta)."""
+    """Button, live progress and chart, then the finals next to the shipped estimates and the truth (kept while theta stays)."""
     live_steps = int(sw.live_config["steps"]) if sw else demo.LIVE.steps
     how = (f"Each critic trains {steps} steps here (the sweep: {sw.config['steps']}) and is evaluated on "
            f"{sw.live_config['eval_n']} fresh points (the sweep: {sw.config['eval_n']}), so a retrain is short"

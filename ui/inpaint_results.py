@@ -1,8 +1,5 @@
-"""Results of the inpainting page: a comparison grid, one metrics table, the samplers' insides, downloads.
-
-Sized for a projector (1280×720): every picture in the grid is at least 200 px wide, the spread maps
-share one colour scale with its colour bar, and the chain player is a fragment, so moving its slider
-or playing it reruns only the player.
+"""Results of the inpainting page: comparison grid, metrics table, the samplers' insides, downloads. Sized for a
+1280×720 projector; the chain player is a fragment, so its slider reruns only the player.
 """
 from __future__ import annotations
 
@@ -43,8 +40,7 @@ METRICS = {
 
 
 def benchmark_note(kernel: str) -> str | None:
-    """What ``bench inpainting`` found for this z-kernel without warm start, where it loses and whether its
-    chains had mixed there; None without a results file of the current format."""
+    """What ``bench inpainting`` found for this z-kernel (no warm start): where it loses, whether it mixed; or None."""
     try:
         data = results.inpainting()
         s = data.summary[kernel]
@@ -72,8 +68,7 @@ def benchmark_note(kernel: str) -> str | None:
 
 
 def _blur_note(kernel: str, lost: list[dict]) -> str:
-    """Why, from ``bench inpainting_blur`` (averaged imputation against single draws), for the lost settings
-    it measured; empty without that file or for a kernel it did not run."""
+    """Why it loses, from ``bench inpainting_blur`` (averaged imputation against single draws); "" if unmeasured."""
     try:
         rows = results.inpainting_blur()
     except results.ResultsError:
@@ -102,8 +97,7 @@ def _chain_work(s: Settings) -> int:
 
 
 def estimate_caption(chosen: list[str], settings: Settings, dataset: str, last: PageRun | None) -> str:
-    """How long Run will take: the last run's time per method on this data set, chains scaled by their
-    work ((warm start + steps) × chains); before any run, the benchmark's default run."""
+    """Run's expected time: the last run per method, chains scaled by (warm start + steps) × chains; else the benchmark's."""
     if last and last.dataset == dataset:
         times = {res.method: res.seconds for res, _, _ in last.rows}
         if all(m in times for m in chosen):
@@ -190,9 +184,8 @@ def what_to_notice(rows: list, traces: dict[str, ChainTrace], dataset: str) -> N
 
 
 def samples_panel(rows: list, dataset: str) -> None:
-    """A strip of draws per method. For DMFA and MFA, whose Gaussian draws are dominated by independent
-    per-pixel noise, the strip shows the structured part (fill + Σ ε_k a_k) and the fill moved one
-    standard deviation either way along each direction of uncertainty, which read as images."""
+    """A strip of draws per method; for DMFA and MFA (draws dominated by pixel noise) the structured part
+    fill + Σ ε_k a_k and the fill ± 1 sd along each factor, which read as images."""
     g = torch.Generator().manual_seed(0)
     for res, _, _ in rows:
         label = _label(res)
@@ -218,8 +211,7 @@ def _strip(images: list[torch.Tensor], caption: str) -> None:
 
 
 def _trace_figure(traces: dict[str, ChainTrace], what: str, title: str, y: str, step: int) -> go.Figure:
-    """One line per sampler and a dotted marker at ``step``, built in one constructor call (plotly validates
-    each add_* and update_* call separately, which cost a player's frame a few hundred ms)."""
+    """One line per sampler, a marker at ``step``; one constructor call, as plotly validates every add_*/update_*."""
     data, settled = [], []
     for method, tr in traces.items():
         values = tr.log_joint.mean(1) if what == "log_joint" else tr.score
@@ -334,8 +326,7 @@ def results_view(results: PageRun, current: bool, p: str) -> None:
 
 
 def downloads(rows: list, image: torch.Tensor, mask: torch.Tensor, p: str) -> None:
-    """PNG grid of every method, metrics CSV, and the mask; the PNGs are made on click (the grid alone
-    costs more than the rest of the results view's pictures)."""
+    """PNG grid, metrics CSV and mask; the PNGs are made on click, as the grid is costly."""
     def grid() -> bytes:
         cells = [("original", [image]), ("masked", [masks.overlay(image, mask)])]
         for res, _, _ in rows:

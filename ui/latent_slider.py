@@ -1,11 +1,6 @@
-"""A slider panel that shows frames while it is dragged (a Streamlit components-v2 component).
-
-Streamlit's own slider reports its value only on release, so an image that follows a drag needs the
-frames in the browser: the server renders, for each chosen direction, the strip of images along it
-(the other sliders held), and the component swaps the big picture to the strip's frame on every
-``input`` event, with no round trip. On release it sends the new values, the server redraws every strip
-from the new point, and the URL follows. (A browser measures it from outside: each swap changes the big
-picture's ``src``, each render from the server replaces the sliders.)
+"""Sliders that show frames while dragged (a components-v2 component): Streamlit's slider reports only on release, so
+the server sends each direction's strip of frames and the browser swaps the picture on every ``input`` event;
+on release the new values come back, the strips are redrawn and the URL follows.
 """
 from __future__ import annotations
 
@@ -94,8 +89,7 @@ def data_url(x: torch.Tensor) -> str:
 def latent_sliders(*, main: torch.Tensor, caption: str, names: list[str], values: list[float],
                    strips: list[torch.Tensor], eps: tuple[float, ...], key: str,
                    on_change: Callable[[], None]) -> None:
-    """Draw the panel; ``on_change`` runs (before the rerun) when a slider is released: it reads the new
-    values from ``st.session_state[key]["values"]``."""
+    """``on_change`` runs on release, before the rerun; the values are in ``st.session_state[key]["values"]``."""
     _panel(key=key, data={"main": data_url(main), "caption": caption, "names": names, "values": list(values),
                           "eps": list(eps), "frames": [[data_url(f) for f in strip] for strip in strips]},
            default={"values": list(values)}, on_values_change=on_change)

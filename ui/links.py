@@ -1,8 +1,5 @@
-"""Every page's URL spec in one place: what a shared link may set on each page, with the labels the page
-shows, the allowed values and the ranges that follow the data (``ui.state`` reads and checks them).
-
-Each function returns one page's spec; its prefix is the key of ``SPECS``. The imports are inside the
-functions so that a page pays only for its own.
+"""Every page's URL spec (what a shared link may set, labels, allowed values, data-dependent ranges), read and
+checked by ``ui.state``; the prefix is the key of ``SPECS``; imports are inside each function, so a page pays for its own.
 """
 from __future__ import annotations
 

@@ -12,8 +12,8 @@ from dgm_core.device import default_device, set_threads
 
 @st.cache_resource(show_spinner=False)
 def device() -> torch.device:
-    # One intra-op thread unless DGM_THREADS says otherwise: the models are small, and with several
-    # sessions (or a busy machine) competing threads make torch many times slower, not faster.
+    # one intra-op thread unless DGM_THREADS says otherwise: the models are small, and competing threads of
+    # several sessions slow torch down
     set_threads(int(os.environ.get("DGM_THREADS", "1")))
     return default_device()
 

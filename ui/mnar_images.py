@@ -1,8 +1,6 @@
-"""The MNAR images page's widgets: bright pixels clipped, MIWAE vs not-MIWAE on grey CelebA (not-MIWAE §4.3).
-
-Ipsen, Mattei & Frellsen, "not-MIWAE", ICLR 2021, arXiv 2006.12871: every pixel is observed with
-P(s = 1 | x) = sigmoid(-W (x - b)), so bright pixels tend to be lost. The computing is dgm_core.demos.mnar_images;
-this module holds the widgets and figures of pages/mnar_images.py.
+"""The MNAR images page's widgets and figures (Ipsen, Mattei & Frellsen, "not-MIWAE", arXiv 2006.12871, §4.3): bright
+pixels clipped with P(s = 1 | x) = sigmoid(-W (x - b)), MIWAE vs not-MIWAE on grey CelebA; computing in
+dgm_core.demos.mnar_images.
 """
 from __future__ import annotations
 

@@ -1,9 +1,6 @@
-"""The app's pages in one list, and the one setup call every page makes first.
-
-app.py builds the navigation from ``PAGES``; the home page describes them. Every page file starts
-with ``setup_page()``: while a ``pages/`` folder sits beside app.py, Streamlit runs a cold deep link
-(``/mnar`` as the first request of a server) as the page file alone, before ``st.navigation`` has run
-once, so a page must set itself up and render correctly without app.py.
+"""The app's pages in one list (``PAGES``), and ``setup_page()``, which every page calls first: Streamlit runs a cold
+deep link (``/mnar`` as a server's first request) as the page file alone, before ``st.navigation``, so a page must
+set itself up without app.py.
 """
 from __future__ import annotations
 

@@ -1,7 +1,5 @@
-"""The results page's tables, plots and the small rerun: every number comes from a ``dgm_core.demos.results.Row``.
-
-Tables keep the figures as numbers (formatted only by the column config), indexed by the row's id, so
-a test can read each one back and compare it with its file. Colours: Okabe-Ito, as on the other pages.
+"""The results page's tables, plots and small rerun, every number from a ``dgm_core.demos.results.Row``; tables keep
+numbers unformatted, indexed by row id, so a test can read each back against its file.
 """
 from __future__ import annotations
 
@@ -68,8 +66,7 @@ def f1_against_missing(sec: demo.Section) -> go.Figure | None:
 
 
 def rmse_dots(sec: demo.Section) -> go.Figure | None:
-    """The not-MIWAE Table 1 as a dot plot, one panel per table: our RMSE ± sd per method, the paper's as bars.
-    The models at the shortest run length every method has (the longer runs are in the table)."""
+    """not-MIWAE Table 1, a panel per table: our RMSE ± sd per method (at the shortest common run), the paper's as bars."""
     lengths = sorted({r.setting for r in sec.rows if r.setting.endswith("iterations")}, key=lambda s: int(s.split()[0]))
     if not lengths:
         return None

@@ -1,10 +1,6 @@
-"""Running a computation on a button: the one pattern every page uses.
-
-``run_button`` draws the button; a click sets a flag (in the button's callback, so a rerun that some
-other widget asks for in between, a canvas reporting its state, say, does not swallow it), the next
-run calls ``compute()`` (which draws its own progress) and keeps the result in session state with the
-inputs it was computed for. The page shows ``kept(key)`` and decides from ``inputs`` whether it is
-still current. A run stopped by a newer rerun keeps the flag and runs again.
+"""Running a computation on a button, the one pattern every page uses. A click sets a flag in the button's callback
+(so a rerun another widget asks for does not swallow it); the next run calls ``compute()`` and keeps the result
+with its inputs (``kept(key)``: the page judges from them if it is current). A run stopped by a rerun runs again.
 """
 from __future__ import annotations
 
@@ -28,9 +24,8 @@ def kept(key: str) -> Kept | None:
 
 def run_button(label: str, *, key: str, inputs: Hashable | Any, compute: Callable[[], Any], rerun: bool = False,
                disabled: bool = False, **button: Any) -> Kept | None:
-    """A button that runs ``compute()`` once per click; returns the kept result (this click's or an
-    earlier one). A ``compute`` that returns None (it said why on the page) keeps the earlier result;
-    ``rerun`` reruns the whole page afterwards, so that parts drawn above the button show the result."""
+    """Runs ``compute()`` once per click -> the kept result; None from ``compute`` keeps the earlier one; ``rerun``
+    reruns the page so parts above the button show the result."""
     s, pending = st.session_state, key + "_pending"
     st.button(label, key=key, disabled=disabled, on_click=lambda: s.update({pending: True}), **button)
     if s.get(pending) and disabled:

@@ -1,16 +1,9 @@
-"""Page state that lives in the URL (so a shared link reproduces the view) and survives reruns: the one
-mechanism every page uses.
+"""Page state in the URL (a shared link reproduces the view) that survives reruns: the one mechanism every page uses.
 
-Each page names its settings in a spec, ``{key: Param(default, label, choices | lo/hi)}`` (every page's
-spec is in ``ui.links``), and a prefix of its own (``inp_``, ``mnar_``, ...). The prefixed key is both
-the widget's session-state key and the URL's query parameter, so two pages never share a parameter.
-
-``read_link(spec, raw)`` is the pure part: it checks every value a link gives against its spec (choices,
-ranges that may follow another key's value, lists without repeats and of bounded length) and returns
-the values to use with one warning per bad key, in the page's words: the control's label, what is
-allowed, the value as given (shortened) and what the page uses instead. ``url_state(spec, prefix)``
-applies it to ``st.query_params`` once per session; ``sync_url(keys, prefix)`` writes the current values
-back and removes this page's parameters that are no longer in use.
+Each page has a spec ``{key: Param(default, label, choices | lo/hi)}`` (in ``ui.links``) and a prefix (``inp_``, ...);
+the prefixed key is both the widget's session-state key and the query parameter. ``read_link`` (pure) checks a
+link's values against the spec and returns those to use, with one warning per bad key in the page's words;
+``url_state`` applies it once per session; ``sync_url`` writes the current values back.
 """
 from __future__ import annotations
 
@@ -189,8 +182,8 @@ def _read_list(raw: str, p: Param, got: dict) -> tuple[list, str | None]:
 
 
 def read_link(spec: dict[str, Param], raw: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
-    """The values to use for every key of ``spec`` given the link's ``raw`` strings (keys without the
-    prefix), and one warning per bad value. Never raises for any string."""
+    """Values for every key of ``spec`` from the link's ``raw`` strings (unprefixed keys), one warning per bad
+    value; never raises."""
     got: dict[str, Any] = {}
     warnings = []
     for key, p in spec.items():
@@ -240,8 +233,7 @@ def url_state(spec: dict[str, Param], prefix: str) -> list[str]:
 
 
 def keep_registered() -> None:
-    """Re-assign the values of every page's URL-state widgets (called by every page's setup), so that
-    Streamlit keeps them while another page is shown: it drops the state of widgets not rendered in a run."""
+    """Re-assign every page's URL-state widget values: Streamlit drops the state of widgets not rendered in a run."""
     for key in st.session_state.get("_keep", ()):
         if key in st.session_state:
             st.session_state[key] = st.session_state[key]

@@ -1,5 +1,5 @@
-"""What the clusters page draws from a shipped VAE+GMM model: cluster cards, the confusion matrix after
-matching, decoded points. The rounds that make the model are dgm_core.models.vae_gmm_mutual.
+"""The clusters page's calls on a shipped VAE+GMM (Taniguchi et al., arXiv 1910.08918): cluster cards, the matched
+confusion matrix, decoded points.
 """
 from __future__ import annotations
 
@@ -24,9 +24,8 @@ class ClusterCard:
 
 @torch.no_grad()
 def cluster_cards(model: VaeGmm, rnd: int, n_samples: int = 6, seed: int = 0) -> list[ClusterCard]:
-    """One card per cluster of round ``rnd`` (0 or the last round, the ones with shown points): decoded
-    mean, decoded draws z ~ N(mu_k, Lambda_k^-1) (the full covariance, not the original's 0.1 I), size,
-    majority label and matched label over the shown training digits."""
+    """One card per cluster of round ``rnd`` (0 or last): decoded mean and draws z ~ N(mu_k, Lambda_k^-1), labels
+    over the shown training digits."""
     i = 0 if rnd == 0 else 1
     state, vae = model.gmm(rnd), model.vaes[rnd]
     clusters, labels = model.shown_cluster[i, 0].numpy(), model.shown_label[0].numpy()
@@ -46,8 +45,7 @@ def cluster_cards(model: VaeGmm, rnd: int, n_samples: int = 6, seed: int = 0) ->
 
 
 def confusion(model: VaeGmm, rnd_index: int, split: int) -> tuple[np.ndarray, list[int]]:
-    """Labels x clusters counts of the shown points (rows: true label 0-9; columns: clusters ordered by
-    their matched label), and that column order."""
+    """Counts of shown points, labels 0-9 x clusters ordered by matched label, and that order."""
     clusters = model.shown_cluster[rnd_index, split].numpy()
     labels = model.shown_label[split].numpy()
     mapping = match_clusters(labels, clusters, model.cfg.k)
@@ -59,16 +57,14 @@ def confusion(model: VaeGmm, rnd_index: int, split: int) -> tuple[np.ndarray, li
 
 @torch.no_grad()
 def decoded(model: VaeGmm, rnd_index: int, split: int, rows: np.ndarray) -> np.ndarray:
-    """The shown points' decoded latent means, (len(rows), 28, 28): what the page shows for a selection
-    when the MNIST files are not there."""
+    """Decoded latent means of shown points (len(rows), 28, 28), for when MNIST is not installed."""
     vae = model.vaes[0 if rnd_index == 0 else model.cfg.rounds - 1]
     z = model.shown_z[rnd_index, split][torch.as_tensor(np.asarray(rows, np.int64))]
     return torch.sigmoid(vae.decode(z)).reshape(-1, 28, 28).numpy()
 
 
 def confusions(table: np.ndarray, order: list[int], mapping: dict[int, int], top: int = 3) -> list[tuple[int, int, int]]:
-    """The largest off-diagonal cells of ``confusion``'s table: (true digit, digit its cluster was matched
-    to, count), largest first; clusters matched to no digit are left out."""
+    """Largest off-diagonal cells of ``confusion``: (true digit, matched digit, count), largest first."""
     cells = [(int(table[d, j]), d, mapping[c]) for j, c in enumerate(order) for d in range(table.shape[0])
              if mapping[c] >= 0 and mapping[c] != d and table[d, j] > 0]
     return [(d, m, n) for n, d, m in sorted(cells, reverse=True)[:top]]

@@ -1,14 +1,6 @@
-"""The critics page in one call each: the shipped sweep over theta, a live retrain at one theta, samples.
-
-Nowozin, Cseke & Tomioka, "f-GAN", arXiv 1606.00709 (squared Hellinger as a variational bound);
-Arjovsky, Chintala & Bottou, "Wasserstein GAN", arXiv 1701.07875 (the parallel lines); Petzka et al.,
-"On the regularization of Wasserstein GANs", arXiv 1709.08894 (the one-sided Lipschitz penalty). Idea in
-one sentence: the sweep over 21 values of theta is too slow for a page (minutes), so the benchmark
-``python -m dgm_core bench critics`` writes it to ``benchmarks/results/critics.json`` and the page reads
-it with ``dgm_core.results.critics``, while a short retrain at one theta (``LIVE``: fewer steps, fewer
-evaluation points) runs live.
-
-Pure Python + torch: nothing here knows about Streamlit.
+"""The critics page's calls (f-GAN, arXiv 1606.00709; WGAN's parallel lines, arXiv 1701.07875; one-sided penalty,
+arXiv 1709.08894): the sweep over theta is too slow for a page, so ``bench critics`` ships it and the page reads it
+via ``dgm_core.results.critics``, while a short retrain at one theta (``LIVE``) runs live.
 """
 from __future__ import annotations
 
@@ -21,7 +13,7 @@ import torch
 
 from ..models.critics import KINDS, CriticConfig, CriticStep, sample_lines, train_critic
 
-# the live retrain: fewer steps and evaluation points than the sweep (CriticConfig()), a few seconds a critic
+# fewer steps and evaluation points than the sweep's CriticConfig(), so it runs live
 LIVE = CriticConfig(steps=100, eval_n=5000)
 LABELS = {"hellinger": "squared Hellinger (f-GAN)", "wasserstein": "Wasserstein-1 (Lipschitz penalty)"}
 
@@ -40,8 +32,7 @@ class LiveStep(NamedTuple):
 
 
 def live_retrain(theta: float, cfg: CriticConfig = LIVE, *, seed: int = 0) -> Iterator[LiveStep]:
-    """Retrain both critics at ``theta``, one after the other: a ``LiveStep`` per training step, then one
-    with ``final=True`` per kind (``step == cfg.steps``). ``2 * cfg.steps`` training steps in all."""
+    """Both critics at ``theta`` in turn: a ``LiveStep`` per training step, then a ``final`` one per kind."""
     for kind in KINDS:
         for out in train_critic(kind, float(theta), cfg, seed=seed):
             if isinstance(out, CriticStep):

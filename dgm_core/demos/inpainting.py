@@ -1,10 +1,6 @@
-"""One image, one mask, several imputation methods: the core behind the inpainting page.
-
-``run_method`` runs one method on one image and returns the shared ``Imputation``; for the two
-chains it also records a ``ChainTrace`` (log-joint, acceptance, score per step, snapshots for a step
-slider, and the chain's estimate of the density of the true missing pixels). ``score`` computes the
-metrics on the missing pixels only. ``run_page`` is the page's Run button: every chosen method, scored.
-Which shipped model a method needs, and which ``run_*`` function runs it, is in ``dgm_core.methods``.
+"""The inpainting page's calls: one image, one mask, several imputation methods (the exact sampler of Mattei &
+Frellsen, arXiv 1802.04826, MIWAE, DMFA, baselines), scored on the missing pixels; each method's model family and
+runner are in ``dgm_core.methods``. ``run_page`` is the page's Run button.
 """
 from __future__ import annotations
 
@@ -31,15 +27,14 @@ DEFAULT_METHODS = ("mwg", "pseudo_gibbs", "miwae", "dmfa", "mfa", "neighbour_fil
 
 
 def available_methods(dataset: str, shipped: set[str] | frozenset[str]) -> list[str]:
-    """The methods that can run on ``dataset``: simple fills, and model-based ones whose model
-    ``f"{family}-{dataset}"`` is among the shipped model names."""
+    """Simple fills, and the methods whose model ``f"{family}-{dataset}"`` is in ``shipped``."""
     return [m for m, info in INPAINTING.items() if info.family is None or f"{info.family}-{dataset}" in shipped]
 
 
 @dataclass(frozen=True)
 class Settings:
     steps: int = 300  # chain iterations
-    chains: int = 6  # 6 x 300 HMC steps: under 3 s on the page (bench inpainting_page, one thread)
+    chains: int = 6  # sized for the page's time budget (bench inpainting_page)
     burn_in: int = 75  # the first quarter, as in bench inpainting; HMC tunes its step size there
     n_samples: int = 1000  # importance samples (MIWAE)
     n_draws: int = 8  # multiple imputations kept for display
@@ -66,10 +61,8 @@ class Settings:
             raise ValueError(f"The exact sampler's z-move must be one of {', '.join(KERNEL_LABELS)}, not {self.kernel!r}.")
 
 
-# The page's defaults where a data set differs from Settings(): a chain step on a 32×32 colour face costs
-# several times a digit's, so fewer and shorter chains keep its default run near its time target
-# (python -m dgm_core bench inpainting_page measures it).
-DATASET_SETTINGS: dict[str, dict[str, int]] = {"celeba": {"chains": 4, "steps": 120, "burn_in": 30}}  # under 5 s
+# a colour face's chain step costs several digits': fewer, shorter chains keep the page's time budget
+DATASET_SETTINGS: dict[str, dict[str, int]] = {"celeba": {"chains": 4, "steps": 120, "burn_in": 30}}
 
 
 def default_settings(dataset: str) -> Settings:
@@ -101,9 +94,8 @@ def _log_lik_missing(state: ChainState, truth: torch.Tensor, missing: torch.Tens
     return (lp * missing).flatten(1).sum(1)
 
 
-# The runners below share one signature, so that run_method dispatches through dgm_core.methods:
-# (method id, model, x (1, C, H, W), mask (1, 1, H, W), truth (C, H, W) or None, settings, binary,
-# on_progress) -> (Imputation, ChainTrace or None).
+# Runners share one signature, for dispatch through dgm_core.methods: (method id, model, x (1, C, H, W),
+# mask (1, 1, H, W), truth (C, H, W) or None, settings, binary, on_progress) -> (Imputation, ChainTrace | None).
 
 
 def run_chain(method: str, model, x, mask, truth, s: Settings, binary: bool,
@@ -183,12 +175,8 @@ def run_neighbour_fill(method: str, model, x, mask, truth, s: Settings, binary: 
 def run_method(method: str, model, x: torch.Tensor, mask: torch.Tensor, *, dataset: str, settings: Settings,
                truth: torch.Tensor | None = None,
                on_progress: Callable[[float], None] | None = None) -> tuple[Imputation, ChainTrace | None]:
-    """Impute one image with one method (an id of ``dgm_core.methods.INPAINTING``, which names its runner).
-
-    x: (C, H, W) in [0, 1] (missing pixels are ignored); mask: (H, W) bool, True = observed;
-    truth: (C, H, W) when the missing pixels are known (for scores and traces).
-    model: the shipped model the method needs (its ``family``), or None for simple fills.
-    """
+    """One method (an ``INPAINTING`` id) on one image. x: (C, H, W) in [0, 1]; mask: (H, W) bool, True = observed;
+    truth: (C, H, W) if known (scores, traces); model: the method's shipped model, None for simple fills."""
     if method not in INPAINTING:
         raise ValueError(f"Unknown method {method!r}.")
     t0 = time.perf_counter()
@@ -242,12 +230,8 @@ class PageRun:
 def run_page(methods: list[str], image: torch.Tensor, mask: torch.Tensor, *, dataset: str, settings: Settings,
              load_model: Callable[[str], Any], device: torch.device | None = None, what: str = "",
              on_progress: Callable[[float, str], None] | None = None) -> PageRun:
-    """Every chosen method on one image, as the inpainting page shows it.
-
-    image: (C, H, W) on the CPU; mask: (H, W) bool. load_model: shipped model name -> the model (on
-    ``device``), raising pretrained.PretrainedError when it is missing; the method is then reported in
-    ``problems`` and skipped. Results come back on the CPU. on_progress: (fraction done, what runs).
-    """
+    """Every chosen method on one image (C, H, W), results on the CPU. load_model: name -> model on ``device``;
+    its PretrainedError puts the method in ``problems``. on_progress: (fraction done, what runs)."""
     out = PageRun(dataset, image, mask, list(methods), settings, what)
     dev = image.device if device is None else device
     for i, method in enumerate(methods):

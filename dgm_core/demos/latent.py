@@ -1,9 +1,6 @@
-"""What the latent explorer page asks for, one call per panel: samples, slider strips, the
-perturbation grid, and latent (lerp, slerp) against pixel interpolation scored by a critic.
-
-The generators are the shipped WGANs (arXiv 1701.07875) and, for comparison, the shipped VAEs' decoders
-(arXiv 1312.6114); the tools are dgm_core.latent. A critic scores how much a frame looks like the data:
-a WGAN's own critic, or for a VAE the critic of the WGAN trained on the same data, when it is installed.
+"""The latent explorer page's calls: samples, slider strips, the perturbation grid, and latent (lerp, slerp)
+against pixel interpolation, frames scored by a WGAN critic. Generators: the shipped WGANs (arXiv 1701.07875)
+and VAE decoders (arXiv 1312.6114); tools in dgm_core.latent.
 """
 from __future__ import annotations
 
@@ -27,8 +24,7 @@ N_FRAMES = 11  # interpolation frames, alpha = 0, 0.1, ..., 1
 
 
 def measured(name: str) -> dict:
-    """What ``python -m dgm_core bench wgan`` measured for this model: {"quality": {frechet_distance, floor, n,
-    reference, features}, "midpoints": {...}} with the parts it has ({} when the file or the model is not in it)."""
+    """``bench wgan``'s {"quality", "midpoints"} for this model, the parts it has ({} if none)."""
     try:
         figures = results.wgan()
     except results.ResultsError:

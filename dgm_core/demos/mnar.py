@@ -1,10 +1,6 @@
-"""The MNAR lab in one call per step: simulate missingness on a table, fit MIWAE and not-MIWAE side by
-side, compare with the baselines, read the learnt mechanism, and the supervised comparison.
-
-Ipsen, Mattei & Frellsen, "not-MIWAE: Deep Generative Modelling with Missing not at Random Data",
-ICLR 2021, arXiv 2006.12871. The page (pages/mnar.py) and its tests call these functions; nothing
-here knows about Streamlit. Shapes: x (N, D) float64 in the data's units; mask (N, D) bool, True =
-observed. Models work on data standardised with the observed entries' mean and sd.
+"""The MNAR lab page's calls (Ipsen, Mattei & Frellsen, "not-MIWAE", arXiv 2006.12871): simulate missingness,
+fit MIWAE and not-MIWAE side by side with baselines, read the learnt mechanism, the supervised comparison.
+x: (N, D) float64 in data units; mask: (N, D) bool, True = observed; models see data standardised on observed entries.
 """
 from __future__ import annotations
 
@@ -32,8 +28,7 @@ def label(method: str) -> str:
 
 @dataclass
 class Conditional:
-    """Weighted draws from p(x_j | x^o, s) for one missing entry, in the data's units: values (L,),
-    weights (L,) summing to 1, their mean and median, and the hidden truth."""
+    """Weighted draws of p(x_j | x^o, s) for one missing entry, data units: values (L,), weights (L,) summing to 1."""
 
     values: np.ndarray
     weights: np.ndarray
@@ -46,9 +41,7 @@ class Conditional:
 @torch.no_grad()
 def conditional(sim: Simulated, model: NotMIWAE, row: int, j: int, n_samples: int = 5000,
                 seed: int = 0) -> Conditional:
-    """The importance-weighted conditional of entry (row, j), which must be missing: the L draws x_j^(l)
-    with their self-normalised weights (the same estimator as ``tabular.impute``), so the page can draw
-    the density and mark the mean (W2 projection) and the median (W1)."""
+    """Self-normalised importance draws of missing entry (row, j), as ``tabular.impute``; mean = W2, median = W1 point."""
     if sim.mask[row, j]:
         raise ValueError(f"Entry ({row}, {j}) is observed; pick a missing one.")
     xt = torch.as_tensor(np.where(sim.mask[row:row + 1], sim.z[row:row + 1], 0.0), dtype=torch.float32)
@@ -66,9 +59,7 @@ def conditional(sim: Simulated, model: NotMIWAE, row: int, j: int, n_samples: in
 
 
 def true_sensitivity(sim: Simulated) -> np.ndarray | None:
-    """The generating mechanism as a (D, D) map M[j, k]: weight of x_k (per sd of the complete column) on
-    the logit of P(x_j missing). None for the step mechanisms (the not-MIWAE protocol, quantile
-    censoring): their diagonal is infinitely steep."""
+    """(D, D) M[j, k]: weight of x_k (per sd) on logit P(x_j missing); None for step mechanisms (infinitely steep)."""
     res, d = sim.missing, sim.x.shape[1]
     if res.mechanism in ("mar_logistic", "mnar_logistic"):
         return np.asarray(res.params["logit_weights"], float)
@@ -83,9 +74,7 @@ def true_sensitivity(sim: Simulated) -> np.ndarray | None:
 
 
 def describe_sensitivity(m: np.ndarray, columns, top: int = 3) -> list[str]:
-    """The strongest entries of a sensitivity map in words, strongest first: "x_3 goes missing when x_3
-    is high" (diagonal: a value hides itself), "x_3 goes missing when x_5 is low" (off it). Entries under
-    a fifth of the strongest are left out; an all-zero map says so."""
+    """The ``top`` strongest entries in words ("x_3 goes missing when x_5 is low"); under a fifth of the strongest: dropped."""
     m = np.asarray(m, float)
     scale = np.abs(m).max() if m.size else 0.0
     if not scale > 0:
@@ -102,8 +91,7 @@ def describe_sensitivity(m: np.ndarray, columns, top: int = 3) -> list[str]:
 
 def fit_model(sim: Simulated, method: str, preset: str = "small", seed: int = 0, decoder: str = "gaussian",
               progress: Progress | None = None, signs: tuple[float, ...] | None = None) -> FitResult:
-    """Fit MIWAE or a not-MIWAE (a key of MISSING) on the standardised data and impute its missing entries;
-    ``progress`` hears the method id."""
+    """Fit ``method`` (a key of MISSING) and impute the missing entries."""
     model, curve = train_model(sim, method, preset, seed, decoder, progress, signs)
     return impute_with(sim, method, model, PRESETS[preset]["n_samples"], seed, curve)
 
@@ -114,8 +102,7 @@ def has_known_direction(sim: Simulated) -> bool:
 
 
 def models_for(sim: Simulated, extras: tuple[str, ...] = ()) -> list[str]:
-    """The models fitted on a simulation: the known-direction not-MIWAE (and the VARIANTS asked for) only
-    where the mechanism has a direction, then the agnostic missing models asked for (keys of EXTRAS)."""
+    """Models to fit: known-direction ones (and asked VARIANTS) only if the mechanism has a direction, then asked AGNOSTIC."""
     bad = set(extras) - set(EXTRAS)
     if bad:
         raise ValueError(f"Unknown extra model(s) {sorted(bad)}; choose from {EXTRAS}.")
@@ -125,8 +112,7 @@ def models_for(sim: Simulated, extras: tuple[str, ...] = ()) -> list[str]:
 
 def fit_all(sim: Simulated, preset: str = "small", seed: int = 0, progress: Progress | None = None,
             extras: tuple[str, ...] = ()) -> dict[str, FitResult]:
-    """MIWAE, not-MIWAE (its known-direction variants where there is a direction), the agnostic missing
-    models asked for and the preset's baselines, keyed by method id, in that order."""
+    """``models_for``'s fits, then the preset's baselines, keyed by method id."""
     signs = sim.missing.params.get("signs")
     signs = tuple(float(v) for v in signs) if signs is not None else None
     fits = {m: fit_model(sim, m, preset, seed, progress=progress, signs=signs) for m in models_for(sim, extras)}
@@ -135,8 +121,7 @@ def fit_all(sim: Simulated, preset: str = "small", seed: int = 0, progress: Prog
 
 
 def shipped_fits(sim: Simulated, models: dict[str, NotMIWAE], seed: int = 0) -> dict[str, FitResult]:
-    """The precomputed default run: shipped models (method id -> model) re-impute ``sim`` with the
-    'paper' preset's L, next to that preset's baselines; keyed as ``fit_all``."""
+    """The default run: shipped models (method id -> model) impute ``sim`` with the 'paper' preset; keyed as ``fit_all``."""
     p = PRESETS["paper"]
     fits = {m: impute_with(sim, m, model, p["n_samples"], seed) for m, model in models.items()}
     fits.update(run_baselines(sim, seed, p["baselines"]))
@@ -145,8 +130,7 @@ def shipped_fits(sim: Simulated, models: dict[str, NotMIWAE], seed: int = 0) -> 
 
 def run_baselines(sim: Simulated, seed: int = 0, names: tuple[str, ...] = ("mean", "kNN", "MICE", "missForest"),
                   ) -> dict[str, FitResult]:
-    """The scikit-learn imputers on the same standardised data (missForest shortened to 20 trees; the
-    page's presets pick which to run, as MICE and missForest take tens of seconds on 30 features)."""
+    """scikit-learn imputers on the standardised data (missForest at 20 trees: it and MICE are slow)."""
     out = {}
     for name in names:
         kw = {"n_estimators": 20, "max_iter": 5} if name == "missForest" else {}
@@ -157,8 +141,8 @@ def run_baselines(sim: Simulated, seed: int = 0, names: tuple[str, ...] = ("mean
 
 
 def true_mechanism(sim: Simulated) -> list[dict] | None:
-    """The generating self-masking mechanism per feature in the data's units (None if not self-masking).
-    Self-masked: P(miss) = sigmoid(c k (x - m)/sd + b_j) -> threshold m - b_j sd / (c k), steepness c k/sd."""
+    """Per feature, data units (None if not self-masking): P(miss) = sigmoid(c k (x - m)/sd + b_j) ->
+    threshold m - b_j sd / (c k), steepness c k/sd."""
     res, d = sim.missing, sim.x.shape[1]
     mean, sd = sim.x.mean(0), sim.x.std(0)
     sd = np.where(sd > 0, sd, 1.0)
@@ -181,8 +165,7 @@ def true_mechanism(sim: Simulated) -> list[dict] | None:
 
 def supervised(sim: Simulated, y: np.ndarray, task: str, preset: str = "small", seed: int = 0,
                progress: Progress | None = None) -> dict[str, float]:
-    """Held-out score (accuracy or RMSE) of supMIWAE and sup-not-MIWAE (predictions marginalise over
-    imputations) and of impute-then-predict (the preset's baselines, then a linear scikit-learn model)."""
+    """Held-out accuracy or RMSE of supMIWAE, sup-not-MIWAE and impute-then-predict (baseline + linear model)."""
     from sklearn.linear_model import LinearRegression, LogisticRegression
 
     p = PRESETS[preset]

@@ -1,8 +1,6 @@
-"""Images under MNAR in one call: clip the bright pixels of faces, impute them with MIWAE and not-MIWAE,
-score each against a constant fill on the lost pixels only.
-
-Ipsen, Mattei & Frellsen, "not-MIWAE", ICLR 2021, arXiv 2006.12871, §4.3 / Table 2 (SVHN there, grey
-CelebA here). x: (N, 1, H, W) in [0, 1]; masks bool, True = observed.
+"""The MNAR images page's call (Ipsen, Mattei & Frellsen, "not-MIWAE", arXiv 2006.12871, §4.3; grey CelebA for SVHN):
+clip bright pixels, impute with MIWAE and not-MIWAE, score against a constant fill on lost pixels.
+x: (N, 1, H, W) in [0, 1]; masks bool, True = observed.
 """
 from __future__ import annotations
 

@@ -1,16 +1,7 @@
-"""The papers' tables next to ours, read from the files that hold them: one call per results page.
-
-Papers: Mattei & Frellsen, arXiv 1802.04826 (the DLVM's exact conditional) and 1812.02633 (MIWAE);
-Przewięźlikowski et al., arXiv 2010.02183 (DMFA); Ipsen et al., arXiv 2006.12871 (not-MIWAE); Kingma &
-Welling, 1312.6114, and Burda et al., 1509.00519 (VAE, IWAE); Taniguchi et al., 1910.08918 (VAE + GMM);
-Arjovsky et al., 1701.07875 (WGAN). Idea in one sentence: no figure is typed anywhere but in the files
-the benchmarks and the training CLI write (``benchmarks/results/*.json``, ``pretrained/*.json``) and in
-``benchmarks/published.json`` (what each paper says, and the published figures no results file stores),
-so every row here carries the file and the place in it that its numbers come from.
-
-``small_rerun`` repeats one cell of the inpainting benchmark at a size that takes seconds (one mask,
-``SMALL_IMAGES`` MNIST test images, one seed) with the same samplers, so a reader can see the shipped
-figure come back. Pure Python + torch: nothing here knows about Streamlit.
+"""The results page's calls: each paper's table (arXiv 1802.04826, 1812.02633, 2010.02183, 2006.12871, 1312.6114,
+1509.00519, 1910.08918, 1701.07875) next to ours, every row citing the file and place its number is read from
+(``benchmarks/results/*.json``, ``pretrained/*.json``, ``benchmarks/published.json``); no figure is typed here.
+``small_rerun`` repeats one inpainting cell at a size of seconds, so a reader sees a shipped figure come back.
 """
 from __future__ import annotations
 
@@ -32,17 +23,15 @@ from ..samplers import importance_impute, run_gibbs
 
 Where = tuple[Any, ...]  # a path into a JSON file: keys, list indices, or {field: value} filters of a list
 
-SMALL_IMAGES, SMALL_SEED, SMALL_MASK = 20, 0, "bottom half"  # the rerun's size: seconds on one CPU core
+SMALL_IMAGES, SMALL_SEED, SMALL_MASK = 20, 0, "bottom half"  # small enough to rerun on the page
 SMALL_MIWAE_SAMPLES = 1000  # L of MIWAE-IS, as in benchmarks/inpainting.py
 DATASET_NAMES = {"mnist": "MNIST", "omniglot": "Omniglot", "celeba": "CelebA"}
 
 
 @dataclass(frozen=True)
 class Row:
-    """One figure of ours, its spread, and the published figure for the same setting (None: none shown).
-
-    ``source`` / ``where`` say where ``ours`` is read from (``spread`` sits beside it); ``published_source``
-    / ``published_where`` the same for ``published``. ``x``: a numeric setting for plots (missing fraction)."""
+    """Our figure and the published one (None: none shown); ``source`` / ``where`` (and ``published_*``) locate
+    them. ``x``: a numeric setting for plots (missing fraction)."""
 
     section: str
     dataset: str
@@ -246,8 +235,7 @@ def _critic_rows(src: str, d: dict) -> list[Row]:
 
 
 def _wgan(published: dict, root: Path) -> Section:
-    """The WGAN and critics files, each shown once it exists: the critics sweep as estimate against truth,
-    any other file as every number with its path (the first ``MAX_GENERIC_ROWS``)."""
+    """Critics sweep as estimate against truth; any other WGAN file as its first ``MAX_GENERIC_ROWS`` numbers."""
     patterns = published["sections"]["wgan"]["files"]
     found = {p: results.names(Path(p).name.removesuffix(".json"), root) for p in patterns}
     files = [name for names in found.values() for name in names]
@@ -276,8 +264,7 @@ READERS: dict[str, Callable[[dict, Path], Section]] = {
 
 
 def sections(root: Path = ROOT) -> list[Section]:
-    """Every paper's section, in the page's order; a section whose results file is absent is marked
-    ``measured=False`` with no rows."""
+    """Every paper's section in page order; one without its results file has ``measured=False``, no rows."""
     published = results.published(root)
     out = []
     for key, reader in READERS.items():
@@ -307,10 +294,8 @@ Progress = Callable[[float, str], None]  # (fraction done, what runs now)
 
 def small_rerun(vae: torch.nn.Module, miwae: torch.nn.Module, *, data_dir: str | Path | None = None,
                 progress: Progress | None = None, n_images: int = SMALL_IMAGES, root: Path = ROOT) -> SmallRun:
-    """The inpainting benchmark's MNIST cell (``SMALL_MASK``, its steps and burn-in) on the first
-    ``n_images`` statically binarised test images, one seed: pseudo-Gibbs, the exact sampler with the
-    benchmark's default z-kernel and MIWAE importance sampling, with the shipped ``vae-mnist`` and
-    ``miwae-mnist`` (the benchmark's models). Raises DatasetNotFoundError without MNIST."""
+    """The inpainting benchmark's MNIST ``SMALL_MASK`` cell on ``n_images`` test images, one seed: pseudo-Gibbs,
+    the exact sampler (default z-kernel), MIWAE-IS. Raises DatasetNotFoundError without MNIST."""
     src, d = results.source("inpainting"), results.document("inpainting", root)
     device = next(vae.parameters()).device
     x = load_images("mnist", "test", binarize=True, limit=n_images, data_dir=data_dir).x.to(device)  # (n, 1, 28, 28)

@@ -1,11 +1,6 @@
-"""What a binary VAE learned, in one call per view: reconstructions, prior samples, the importance-weighted
-bound against K, and a 2-D map of the latent space.
-
-Burda, Grosse & Salakhutdinov, "Importance Weighted Autoencoders", arXiv 1509.00519: with K samples
-from the encoder, L_K = E[log (1/K) Σ_k p(x, z_k) / q(z_k | x)] is a lower bound of log p(x) that rises
-with K (L_1 is the ELBO) and reaches log p(x) as K → ∞; the gap L_∞ − L_1 is the KL divergence from the
-encoder to the true posterior. The page (pages/vae.py) calls these functions; nothing here knows
-about Streamlit. Shapes: x (B, C, H, W) in [0, 1]; z (B, d).
+"""The VAE page's calls: reconstructions, prior samples, a 2-D latent map, and the IWAE bound against K (Burda,
+Grosse & Salakhutdinov, "Importance Weighted Autoencoders", arXiv 1509.00519): L_K = E log (1/K) Σ_k p(x, z_k) /
+q(z_k | x) rises from the ELBO (K = 1) to log p(x); L_∞ − L_1 = KL(q || true posterior). x: (B, C, H, W) in [0, 1]; z: (B, d).
 """
 from __future__ import annotations
 
@@ -24,12 +19,8 @@ K_MAX = 5000
 
 @dataclass
 class BoundCurve:
-    """L_K estimated at each K from one set of ``max(ks)`` importance weights per image.
-
-    The weights are split into max(ks) // K disjoint groups of K; each group gives one estimate of L_K,
-    so ``mean`` is an unbiased estimate of L_K and ``sd`` the spread of a single K-sample estimate.
-    ks: (n_k,); mean, sd: (n_k,) in nats, averaged over the images given.
-    """
+    """L_K per K from max(ks) weights per image split into disjoint groups of K: ``mean`` unbiased, ``sd`` the
+    spread of one K-sample estimate; (n_k,) in nats, averaged over images."""
 
     ks: list[int]
     mean: np.ndarray
@@ -77,8 +68,7 @@ def bound_curve(model, x: torch.Tensor, ks: list[int] | tuple[int, ...] = KS,
 @torch.no_grad()
 def reconstruct(model, x: torch.Tensor, n_draws: int = 4,
                 generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """Decoder mean at the encoder's mean -> (B, C, H, W), and decoder means at ``n_draws`` draws of
-    z ~ q(z | x) -> (B, n_draws, C, H, W)."""
+    """Decoder mean at the encoder mean (B, C, H, W), and at ``n_draws`` z ~ q(z | x): (B, n_draws, C, H, W)."""
     mu, log_sigma = model.encode(x)
     mean = model.mean(model.decode(mu))
     eps = torch.randn((n_draws, *mu.shape), generator=generator, device=x.device, dtype=x.dtype)
@@ -97,12 +87,8 @@ def prior_samples(model, n: int, generator: torch.Generator | None = None) -> to
 
 @dataclass
 class LatentMap:
-    """Encoder means of some images projected to the plane of their two principal components.
-
-    xy: (N, 2); explained: variance ratio of the two axes; grid: (rows, cols, C, H, W) decoder means at
-    a regular grid over the plane (the other latent directions at the data's mean); extent: the grid's
-    (x0, x1, y0, y1).
-    """
+    """Encoder means on their 2-PC plane: xy (N, 2); grid (rows, cols, C, H, W) decoder means over the plane
+    (other directions at the mean); extent (x0, x1, y0, y1)."""
 
     pca: PCA
     xy: np.ndarray
@@ -117,8 +103,7 @@ class LatentMap:
 
 @torch.no_grad()
 def latent_map(model, x: torch.Tensor, grid: int = 9, batch: int = 500) -> LatentMap:
-    """Encode x (N, C, H, W), fit a 2-D PCA of the encoder means, decode a grid × grid lattice over
-    the central 98 % of the points."""
+    """2-D PCA of x's (N, C, H, W) encoder means; decode a grid × grid lattice over the central 98 % of points."""
     z = torch.cat([model.encode(x[i:i + batch])[0] for i in range(0, x.shape[0], batch)]).cpu().double().numpy()
     pca = PCA(n_components=2, random_state=0).fit(z)
     xy = pca.transform(z)

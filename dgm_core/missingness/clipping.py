@@ -1,9 +1,5 @@
-"""Images under MNAR: bright pixels clipped (the not-MIWAE paper's SVHN experiment, §4.3 / Table 2).
-
-Ipsen, Mattei & Frellsen, "not-MIWAE", ICLR 2021, arXiv 2006.12871. Each pixel is observed with
-P(s = 1 | x) = sigmoid(-W (x - b)): W > 0 sets how sharp the cut is, b the brightness where a pixel
-has even odds of being lost. The mechanism and its seeded masks only; imputing and scoring the lost
-pixels is dgm_core.demos.mnar_images. x: (N, 1, H, W) in [0, 1]; masks bool, True = observed.
+"""Bright pixels lost (Ipsen, Mattei & Frellsen, "not-MIWAE", arXiv 2006.12871, §4.3): P(s = 1 | x) = sigmoid(-W (x - b)),
+W the cut's sharpness, b the brightness at even odds. x: (N, 1, H, W) in [0, 1]; masks bool, True = observed.
 """
 from __future__ import annotations
 

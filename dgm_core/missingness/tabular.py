@@ -1,14 +1,10 @@
-"""Missingness simulators for tables: MCAR, MAR / MNAR logistic, self-masking, quantile censoring and
-the not-MIWAE UCI protocol (Ipsen, Mattei & Frellsen, "not-MIWAE: Deep Generative Modelling with
-Missing not at Random Data", ICLR 2021, arXiv 2006.12871, §4.2).
+"""Missingness simulators for tables: MCAR, MAR / MNAR logistic, self-masking, quantile censoring (as in Muzellec
+et al., "Missing Data Imputation using Optimal Transport", ICML 2020) and the not-MIWAE UCI protocol (Ipsen, Mattei
+& Frellsen, "not-MIWAE", arXiv 2006.12871, §4.2).
 
-The papers write M_ij = 1 for *missing*; here every mask is bool with **True = observed**, converted
-once in ``_result``. Every simulator takes x: (N, D) float, a seed (a fresh numpy Generator, no global
-state), validates its parameters (ValueError, one sentence a page can show) and returns a
-``Missingness`` with the mask, the per-entry probability of being missing and the realised rate.
-Definitions follow MissingDataOT ``utils.py`` (Muzellec et al., ICML 2020) with three differences:
-self-masking biases are fitted per column (not against the whole matrix), its direction is explicit,
-and quantile censoring refuses q >= 0.5 with cut='both' (that is MCAR).
+x: (N, D) float; masks bool, True = observed (the papers' M = 1 is missing; converted once, in ``_result``).
+Unlike Muzellec et al., self-masking biases are fitted per column with an explicit direction, and quantile
+censoring refuses q >= 0.5 with cut='both' (that is MCAR). Bad parameters: ValueError, one sentence.
 """
 from __future__ import annotations
 
@@ -23,21 +19,17 @@ MECHANISMS = ("mcar", "mar_logistic", "mnar_logistic", "self_masked", "quantile"
 
 @dataclass(frozen=True, eq=False)
 class Missingness:
-    """mask: (N, D) bool, True = observed; prob: (N, D) P(missing) that generated it."""
-
     mechanism: str
-    mask: np.ndarray
-    prob: np.ndarray
+    mask: np.ndarray  # (N, D) bool, True = observed
+    prob: np.ndarray  # (N, D) P(missing) that generated it
     params: dict[str, Any] = field(default_factory=dict)
 
     @property
     def rate(self) -> float:
-        """Realised fraction of missing entries over the whole table."""
         return float(1.0 - self.mask.mean())
 
     @property
     def rate_per_feature(self) -> np.ndarray:
-        """(D,) realised missing fraction of each column."""
         return 1.0 - self.mask.mean(0)
 
 
@@ -83,8 +75,7 @@ def mcar(x: np.ndarray, p: float, *, seed: int = 0) -> Missingness:
 
 def _logistic_columns(z_in: np.ndarray, n_targets: int, p: float, rng: np.random.Generator
                       ) -> tuple[np.ndarray, np.ndarray]:
-    """(N, n_targets) P(missing) = sigmoid(z_in w_j + b_j), Var(z_in w_j) = 1, mean_i P = p per column;
-    and the weights w (n_in, n_targets) on the logit, per sd of each input column."""
+    """P(missing) = sigmoid(z_in w_j + b_j) (N, n_targets), Var(z_in w_j) = 1, mean p per column; and w (n_in, n_targets)."""
     w = rng.standard_normal((z_in.shape[1], n_targets))  # N(0, I) as MissingDataOT (not U[0,1))
     score = z_in @ w
     scale = np.where(score.std(0) > 0, score.std(0), 1.0)
@@ -101,8 +92,7 @@ def _weight_map(w: np.ndarray, inputs: np.ndarray, targets: np.ndarray, d: int) 
 
 
 def mar_logistic(x: np.ndarray, p: float, p_obs: float = 0.3, *, seed: int = 0) -> Missingness:
-    """max(floor(p_obs D), 1) random columns stay fully observed; every other column j is missing with
-    P(M_ij = 1) = sigmoid(x_i,obs^T w_j + b_j), so missingness depends on observed values only."""
+    """max(floor(p_obs D), 1) random columns fully observed; the others P(M_ij = 1) = sigmoid(x_i,obs^T w_j + b_j)."""
     x, p = _check_x(x), _check_p(p)
     if not 0.0 < p_obs < 1.0 or x.shape[1] < 2:
         raise ValueError("MAR needs at least 2 columns and a fraction of always-observed columns p_obs in (0, 1).")
@@ -118,8 +108,7 @@ def mar_logistic(x: np.ndarray, p: float, p_obs: float = 0.3, *, seed: int = 0) 
 
 def mnar_logistic(x: np.ndarray, p: float, p_params: float = 0.3, *, exclude_inputs: bool = True,
                   seed: int = 0) -> Missingness:
-    """Logistic masking driven by input columns that are themselves masked MCAR(p) afterwards, so the
-    mechanism depends on values that may be missing (exclude_inputs=False: all columns drive all)."""
+    """Logistic masking driven by input columns then masked MCAR(p) themselves (exclude_inputs=False: all drive all)."""
     x, p = _check_x(x), _check_p(p)
     if not 0.0 < p_params <= 1.0:
         raise ValueError(f"The fraction of input columns p_params must be in (0, 1], got {p_params}.")
@@ -140,9 +129,8 @@ def mnar_logistic(x: np.ndarray, p: float, p_params: float = 0.3, *, exclude_inp
 
 def self_masked(x: np.ndarray, p: float, direction: str | np.ndarray = "high", steepness: float = 2.0,
                 columns: np.ndarray | list[int] | None = None, *, seed: int = 0) -> Missingness:
-    """Each value hides itself: P(M_ij = 1) = sigmoid(c_j k (x_ij - mean_j) / sd_j + b_j) in the chosen
-    columns, c_j = +1 ('high' values go missing) or -1 ('low'), k = steepness, b_j fitted per column so
-    its expected missing rate is p."""
+    """P(M_ij = 1) = sigmoid(c_j k (x_ij - mean_j) / sd_j + b_j): c_j = +1 'high' / -1 'low' go missing,
+    k = steepness, b_j fitted so each column's expected rate is p."""
     x, p = _check_x(x), _check_p(p)
     if not steepness > 0:
         raise ValueError(f"The steepness must be positive (the direction sets the sign), got {steepness}.")
@@ -171,9 +159,8 @@ def self_masked(x: np.ndarray, p: float, direction: str | np.ndarray = "high", s
 
 def quantile_censoring(x: np.ndarray, p: float, q: float = 0.25, cut: str = "upper", p_params: float = 0.5,
                        mcar_too: bool = False, *, seed: int = 0) -> Missingness:
-    """In max(floor(p_params D), 1) random columns, entries beyond a quantile (x >= Q_j(1-q) for
-    'upper', x <= Q_j(q) for 'lower', either for 'both') go missing with probability p; optionally
-    every other entry too, MCAR(p)."""
+    """In max(floor(p_params D), 1) random columns, entries beyond Q_j(1-q) ('upper'), Q_j(q) ('lower') or
+    either ('both') go missing with probability p; ``mcar_too``: every other entry MCAR(p)."""
     x, p = _check_x(x), _check_p(p)
     if cut not in ("upper", "lower", "both"):
         raise ValueError(f"The cut must be 'upper', 'lower' or 'both', not {cut!r}.")
@@ -196,9 +183,8 @@ def quantile_censoring(x: np.ndarray, p: float, q: float = 0.25, cut: str = "upp
 
 
 def notmiwae_uci(x: np.ndarray, offset: float = 0.0, n_features: int | None = None, *, seed: int = 0) -> Missingness:
-    """The not-MIWAE UCI protocol: in the first n_features = floor(D/2) columns every value above the
-    column mean + offset sd goes missing (deterministic; standardising first does not change which).
-    ``seed`` is unused and kept so every simulator has the same signature."""
+    """In the first n_features = floor(D/2) columns, every value above mean + offset sd goes missing
+    (deterministic; ``seed`` unused, for a common signature)."""
     x = _check_x(x)
     d = x.shape[1]
     n = d // 2 if n_features is None else int(n_features)
@@ -227,8 +213,7 @@ def simulate(x: np.ndarray, mechanism: str, *, seed: int = 0, **params: Any) -> 
 
 
 def missing_curve(x: np.ndarray, result: Missingness, n_bins: int = 25) -> list[tuple[np.ndarray, np.ndarray]]:
-    """P(missing | value) per feature: the generating probabilities averaged in bins of x_j (over the
-    other columns when they drive the mechanism). Returns, per feature, (bin centres, probability)."""
+    """Per feature (bin centres, P(missing | x_j)): the generating probabilities averaged in quantile bins of x_j."""
     x = np.asarray(x, dtype=np.float64)
     out = []
     for j in range(x.shape[1]):

@@ -1,17 +1,7 @@
-"""Two divergences estimated by a trained critic: squared Hellinger (f-GAN) and Wasserstein-1.
-
-Nowozin, Cseke & Tomioka, "f-GAN: Training Generative Neural Samplers using Variational Divergence
-Minimization", arXiv 1606.00709; Arjovsky, Chintala & Bottou, "Wasserstein GAN", arXiv 1701.07875 (its
-parallel-lines example); the one-sided Lipschitz penalty of Petzka et al., arXiv 1709.08894. Idea in one
-sentence: both divergences are a supremum over critics T, so training a network T to maximise the
-variational objective gives a lower estimate of the divergence; on P = (0, U[0,1]) and
-Q_theta = (theta, U[0,1]), supports that do not overlap for theta != 0, the squared Hellinger distance
-jumps from 0 to its maximum 2 (no slope to follow), while the Wasserstein distance is |theta|.
-
-Squared Hellinger, f(u) = (sqrt(u) - 1)^2 with output activation g(v) = 1 - exp(-v) and conjugate
-f*(g(v)) = exp(v) - 1:  D = E_P[1 - exp(-V)] + E_Q[1 - exp(V)]  (f-GAN, Table 2).
-Wasserstein:  W = E_P[T] - E_Q[T], with lambda * E[(||grad T(x_hat)|| - 1)_+^2] subtracted in training
-(one t per pair, per-sample gradient norm: ``dgm_core.models.wgan.gradient_penalty``).
+"""Squared Hellinger (Nowozin, Cseke & Tomioka, "f-GAN", arXiv 1606.00709) and Wasserstein-1 (Arjovsky et al., arXiv
+1701.07875, its parallel-lines example; one-sided penalty of Petzka et al., arXiv 1709.08894) estimated by a trained
+critic: on P = (0, U[0,1]) and Q_theta = (theta, U[0,1]) the Hellinger jumps from 0 to 2 (no slope), W1 is |theta|.
+Hellinger: D = E_P[1 - exp(-V)] + E_Q[1 - exp(V)] (f-GAN, Table 2); Wasserstein: W = E_P[T] - E_Q[T], penalised.
 """
 from __future__ import annotations
 
@@ -75,8 +65,7 @@ class CriticStep:
 
 def train_critic(kind: str, theta: float, cfg: CriticConfig = CriticConfig(), *, seed: int = 0
                  ) -> Iterator[CriticStep | float]:
-    """Train a fresh critic at ``theta``: yields a ``CriticStep`` per step, then the final estimate (a float:
-    the objective of the trained critic on ``eval_n`` fresh points of each distribution)."""
+    """A fresh critic at ``theta``: yields a ``CriticStep`` per step, then the estimate on ``eval_n`` fresh points."""
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
     g = torch.Generator().manual_seed(int(seed))

@@ -1,15 +1,9 @@
-"""DMFA: a deep mixture of factor analysers for the conditional density of missing pixels.
+"""DMFA (Przewięźlikowski, Śmieja & Struski, "Estimating conditional density of missing values using deep
+Gaussian mixture model", arXiv 2010.02183): a network reads (x ⊙ mask, mask) and outputs a mixture of
+low-rank Gaussians p(x_m | x_o) = Σ_k p_k N(x_m; m_k, A_kᵀA_k + diag(d_k)), trained by the NLL of hidden pixels.
 
-Przewięźlikowski, Śmieja, Struski, "Estimating conditional density of missing values using deep
-Gaussian mixture model" (ICONIP 2020, arXiv 2010.02183). Idea in one sentence: a network reads the
-masked image and its mask and outputs, per component k, a mixing weight, a mean m_k, l factor
-columns A_k and a diagonal d_k, so that p(x_m | x_o) = sum_k p_k N(x_m; m_k, A_kᵀA_k + diag(d_k))
-restricted to the missing pixels, trained by the NLL of artificially hidden ground truth.
-
-Shapes: B images, K components, l factors, D = C·H·W pixels. Masks are bool, True = observed.
-The module-level helpers (``lowrank_nll``, ``mixture_nll``, ``impute_from``) work on any
-``Output``, so the classical MFA baseline (dgm_core.models.mfa) reuses them for its analytic
-conditional.
+B images, K components, l factors, D = C·H·W pixels; masks bool, True = observed. The module-level helpers
+take any ``Output`` and are shared with the MFA baseline (models/mfa.py).
 """
 from __future__ import annotations
 
@@ -49,25 +43,19 @@ class Config:
 
 @dataclass
 class Output:
-    """A mixture of low-rank-plus-diagonal Gaussians over the D pixels of each image.
-
-    logits: (B, K) mixing log-weights (unnormalised); mean: (B, K, D); A: (B, K, l, D); d: (B, K, D) > 0.
-    """
-
-    logits: torch.Tensor
-    mean: torch.Tensor
-    A: torch.Tensor
-    d: torch.Tensor
+    logits: torch.Tensor  # (B, K) unnormalised
+    mean: torch.Tensor  # (B, K, D)
+    A: torch.Tensor  # (B, K, l, D)
+    d: torch.Tensor  # (B, K, D) > 0
 
 
 # --- likelihood -----------------------------------------------------------------------------
 def lowrank_nll(x: torch.Tensor, mean: torch.Tensor, A: torch.Tensor, d: torch.Tensor,
                 sel: torch.Tensor) -> torch.Tensor:
-    """-log N(x_S; mean_S, A_Sᵀ A_S + diag(d_S)) over the selected coordinates S of each row.
+    """-log N(x_S; mean_S, A_Sᵀ A_S + diag(d_S)) over coordinates S = sel of each row -> (...,).
 
-    x, mean, d: (..., D); A: (..., l, D); sel: (..., D) bool (a different S per row) -> (...,).
-    Woodbury + the matrix determinant lemma (Richardson & Weiss 2018, eqs 4, 6): zeroing the
-    unselected columns of A and residuals makes them drop out, so the cost is O(D·l²) per row.
+    x, mean, d: (..., D); A: (..., l, D); sel: (..., D) bool. Woodbury + determinant lemma (Richardson &
+    Weiss 2018, eqs 4, 6) with unselected columns zeroed: O(D·l²) per row.
     """
     s = sel.to(x.dtype)
     r = (x - mean) * s  # (..., D)
@@ -92,10 +80,7 @@ def component_nll(x: torch.Tensor, mask: torch.Tensor, out: Output) -> torch.Ten
 
 
 def mixture_nll(x: torch.Tensor, mask: torch.Tensor, out: Output) -> torch.Tensor:
-    """-log sum_k p_k N_k(x_m) = -logsumexp_k(log p_k - NLL_k) -> (B,).
-
-    Not sum_k p_k NLL_k (a Jensen bound that rewards collapse), and no extra "+ p_s" term.
-    """
+    """-log Σ_k p_k N_k(x_m) -> (B,); not Σ_k p_k NLL_k, a Jensen bound that rewards collapse."""
     return -torch.logsumexp(F.log_softmax(out.logits, -1) - component_nll(x, mask, out), -1)
 
 
@@ -105,12 +90,8 @@ def _conv(c_in: int, c_out: int) -> nn.Sequential:
 
 
 class DMFA(nn.Module):
-    """A small U-Net on (x ⊙ mask, mask) with a dense bottleneck and 1×1 heads.
-
-    x: (B, C, H, W) in [0, 1]; mask: (B, 1|C, H, W) bool, True = observed -> Output.
-    Full resolution -> H/2 -> H/4, where one dense layer mixes the whole map (the factor columns
-    must be coherent across a hole wider than any 3×3 receptive field), then back up with skips.
-    """
+    """Small U-Net on (x ⊙ mask, mask) -> Output; x: (B, C, H, W) in [0, 1], mask: (B, 1|C, H, W) bool.
+    A dense layer at H/4 mixes the whole map: factor columns must be coherent across wide holes."""
 
     Config = Config
 
@@ -160,11 +141,8 @@ class DMFA(nn.Module):
 # --- imputation -----------------------------------------------------------------------------
 def impute_from(out: Output, x: torch.Tensor, mask: torch.Tensor, n_samples: int,
                 generator: torch.Generator | None, method: str) -> Imputation:
-    """Mean and per-pixel std sqrt(diag(AᵀA + D)) of the most probable component; samples from the mixture.
-
-    x: (N, C, H, W); mask broadcastable bool, True = observed. Samples draw k ~ p_k, then
-    m_k + A_kᵀ ε + √d_k ⊙ η (ε ~ N(0, I_l), η ~ N(0, I_D)), restricted to the missing pixels.
-    """
+    """Mean and std sqrt(diag(AᵀA + D)) of the most probable component; samples k ~ p_k, then
+    m_k + A_kᵀ ε + √d_k ⊙ η. x: (N, C, H, W); mask broadcastable bool."""
     n, (c, h, w) = x.shape[0], x.shape[1:]
     probs = F.softmax(out.logits, -1)  # (N, K)
     best = probs.argmax(-1)
@@ -187,13 +165,8 @@ def impute_from(out: Output, x: torch.Tensor, mask: torch.Tensor, n_samples: int
 @torch.no_grad()
 def impute(model: DMFA, x: torch.Tensor, mask: torch.Tensor, n_samples: int = 8,
            generator: torch.Generator | None = None, truth: torch.Tensor | None = None) -> Imputation:
-    """DMFA imputation. x: (N, C, H, W) (missing pixels ignored); mask: (N|1, 1|C, H, W) or (H, W) bool.
-
-    diagnostics: "factors" (N, l, C, H, W) the most probable component's factor columns on the
-    hole (directions of uncertainty), "weights" (N, K), "nll" (N,) of ``truth``'s missing pixels
-    when the complete image is given (the NLL of the model's own mean would only measure its
-    spread, so it is not reported).
-    """
+    """x: (N, C, H, W) (missing pixels ignored); mask: (N|1, 1|C, H, W) or (H, W) bool. With ``truth``,
+    diagnostics.nll is the NLL of its missing pixels (that of the model's own mean measures only its spread)."""
     t0 = time.perf_counter()
     mask = batch_mask(mask, x)
     was_training = model.training
@@ -209,19 +182,15 @@ def impute(model: DMFA, x: torch.Tensor, mask: torch.Tensor, n_samples: int = 8,
 
 # --- evaluation on rectangular holes (training recipes and `bench dmfa`) -----------------------
 def random_holes(n: int, hw: tuple[int, int], hole: Hole, ampl: Hole, generator: torch.Generator) -> torch.Tensor:
-    """One (height±ampl) x (width±ampl) rectangle per image at a uniform position -> (n, 1, H, W) bool,
-    False inside the hole (True = observed)."""
+    """One (height±ampl) x (width±ampl) hole per image, uniform position -> (n, 1, H, W) bool, True = observed."""
     return rectangles_batch(n, hw, height=hole[0], width=hole[1], height_ampl=ampl[0], width_ampl=ampl[1],
                             generator=generator)
 
 
 @torch.no_grad()
 def hole_metrics(model: nn.Module, x: torch.Tensor, hole: Hole, seed: int, batch: int = 25) -> dict[str, float]:
-    """Mean NLL of the hidden pixels and mean summed squared error of the imputation (most probable
-    component's mean) for one fixed-by-seed rectangle per image, for a DMFA or an MFA.
-
-    x: (N, C, H, W) -> {"nll_mean", "nll_std", "nll_median", "sse_mean", "sse_std", "n_images"}.
-    """
+    """NLL of the hidden pixels and SSE of the best component's mean, one seeded hole per image (DMFA or MFA).
+    x: (N, C, H, W) -> {"nll_mean", "nll_std", "nll_median", "sse_mean", "sse_std", "n_images"}."""
     masks = random_holes(x.shape[0], tuple(x.shape[-2:]), hole, (0, 0), make_generator(seed))
     nll, sse = [], []
     model.eval()

@@ -1,14 +1,7 @@
-"""Classical mixture of factor analysers, conditioned analytically on the observed pixels.
-
-The baseline of Przewięźlikowski, Śmieja, Struski, "Estimating conditional density of missing values
-using deep Gaussian mixture model" (arXiv 2010.02183), after Richardson & Weiss, "On GANs and GMMs"
-(arXiv 1805.12462). Idea in one sentence: fit p(x) = sum_k pi_k N(mu_k, A_kᵀA_k + diag(d_k)) on
-complete images by EM (Ghahramani & Hinton 1996), then p(x_m | x_o) is again a mixture of factor
-analysers, with weights p(k | x_o), means mu_m + A_mᵀ E[z | x_o, k] and factors G_k A_m where
-G_kᵀ G_k = Cov(z | x_o, k) = (I + A_o D_o⁻¹ A_oᵀ)⁻¹; every step is Woodbury, linear in D.
-
-Because the conditional has the same form as a DMFA output, it reuses dmfa.Output, mixture_nll
-and impute_from. Shapes: N images, K components, l factors, D = C·H·W. Masks: True = observed.
+"""Mixture of factor analysers, the baseline of DMFA (Przewięźlikowski et al., arXiv 2010.02183; Richardson & Weiss,
+"On GANs and GMMs", arXiv 1805.12462): fit p(x) = Σ_k pi_k N(mu_k, A_kᵀA_k + diag(d_k)) by EM, then p(x_m | x_o) is
+again an MFA with weights p(k | x_o), means mu_m + A_mᵀ E[z | x_o, k] and factors G_k A_m, G_kᵀG_k = (I + A_o D_o⁻¹ A_oᵀ)⁻¹.
+Its conditional is a dmfa.Output. N images, K components, l factors, D = C·H·W; masks True = observed.
 """
 from __future__ import annotations
 
@@ -34,10 +27,7 @@ class Config:
 
 
 class MFA(nn.Module):
-    """Parameters are buffers (fitted by EM, not by gradients), so they save to safetensors.
-
-    logits: (K,) log pi; mu: (K, D); A: (K, l, D) (rows = factor columns as images); d: (K, D).
-    """
+    """Buffers (fitted by EM, saved to safetensors): logits (K,) log pi; mu (K, D); A (K, l, D); d (K, D)."""
 
     Config = Config
 
@@ -76,10 +66,7 @@ class MFA(nn.Module):
 
 
 def _shared_woodbury(x: torch.Tensor, mu: torch.Tensor, A: torch.Tensor, d: torch.Tensor) -> torch.Tensor:
-    """log N(x; mu, AᵀA + diag d), one component for all rows. x: (N, D); A: (l, D) -> (N,).
-
-    The factor matrix is shared by every row: one l×l Cholesky instead of N of them (EM's E-step).
-    """
+    """log N(x; mu, AᵀA + diag d) -> (N,), x: (N, D), A: (l, D); shared by all rows: one l×l Cholesky."""
     r = x - mu
     a_d = A / d
     chol = torch.linalg.cholesky(torch.eye(A.shape[0], dtype=x.dtype) + a_d @ A.T)
@@ -91,11 +78,8 @@ def _shared_woodbury(x: torch.Tensor, mu: torch.Tensor, A: torch.Tensor, d: torc
 
 def fit(cfg: Config, x: torch.Tensor, *, iters: int = 30, seed: int = 0,
         progress=None) -> tuple[MFA, list[float]]:
-    """EM for a mixture of factor analysers on complete images x: (N, C, H, W) -> (model, log-lik per iter).
-
-    Initialisation: k-means (scikit-learn, seeded) then a PPCA fit per cluster; the M-step updates
-    mu_k first, then the loadings and diagonal with the centred moments (an ECM step, monotone).
-    """
+    """EM on complete images x: (N, C, H, W) -> (model, log-lik per iter). k-means + PPCA start; ECM M-step
+    (mu_k, then loadings and diagonal from centred moments: monotone)."""
     from sklearn.cluster import KMeans
 
     X = x.reshape(x.shape[0], -1).double()

@@ -1,12 +1,6 @@
-"""MIWAE: deep generative modelling and imputation of incomplete data (Mattei & Frellsen, ICML 2019,
-arXiv 1812.02633).
-
-The model is a VAE; what changes is training. The importance-weighted bound is taken over the
-observed pixels only, L_K = E log (1/K) sum_k p(x^o|z_k) p(z_k) / q(z_k|x^o), so the model learns
-from incomplete images and never sees the missing pixels. The encoder input is the zero-imputed
-image concatenated with its mask (the paper uses zero imputation alone; the official TF2 notebook
-already generalises it, and with MNIST's black background a zero is otherwise ambiguous).
-Imputation by self-normalised importance sampling lives in dgm_core.samplers.importance.
+"""MIWAE (Mattei & Frellsen, "MIWAE: Deep Generative Modelling and Imputation of Incomplete Data Sets", arXiv 1812.02633):
+a VAE trained on L_K = E log (1/K) Σ_k p(x^o|z_k) p(z_k) / q(z_k|x^o), observed pixels only. The encoder also sees
+the mask, since on MNIST's black background a zero-imputed pixel is ambiguous. Imputation: samplers/importance.py.
 """
 from __future__ import annotations
 

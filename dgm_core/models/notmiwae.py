@@ -1,23 +1,10 @@
-"""not-MIWAE and MIWAE for tables (Ipsen, Mattei & Frellsen, "not-MIWAE: Deep Generative Modelling
-with Missing not at Random Data", ICLR 2021, arXiv 2006.12871; Mattei & Frellsen, "MIWAE", ICML 2019,
-arXiv 1812.02633).
+"""not-MIWAE and MIWAE for tables (Ipsen, Mattei & Frellsen, "not-MIWAE: Deep Generative Modelling with
+Missing not at Random Data", arXiv 2006.12871; Mattei & Frellsen, "MIWAE", arXiv 1812.02633).
 
-When values go missing *because of* their value, the mask s carries information: not-MIWAE models
-p(z) p(x|z) p(s|x) jointly and maximises the importance-weighted bound
-
-    L_K = E log (1/K) sum_k p(s | x^o, x^m_k) p(x^o | z_k) p(z_k) / q(z_k | x^o),
-    (z_k, x^m_k) ~ q(z | x^o) p(x^m | z),                                       (paper eq. 8)
-
-with z AND x^m reparameterised, so the gradient flows from p(s|x) into the decoder. MIWAE is the
-same code path with the missing model switched off (``missing="none"``). Shapes: x (B, D) float32
-(missing entries hold anything, they are never read), s (B, D) bool, True = observed.
-
-Decoders: Gaussian, Student's t (df = 3 + softplus: variance exists), Bernoulli (x^m relaxed with
-a Gumbel-sigmoid at temperature 0.5), and "ppca" (linear mean, ONE learnt variance: the paper's
-PPCA-like model). Missing models: selfmasking (logit_j = -W_j (x_j - b_j)), selfmasking_known
-(W_j = sign_j softplus(.), sign +1 = high values go missing), linear (agnostic), nonlinear.
-Everything is plain autograd; the speed comes from avoiding torch.distributions (argument checks)
-and per-tensor optimiser loops (see ``make_optimizer``).
+When values go missing because of their value, the mask carries information: not-MIWAE models p(z) p(x|z) p(s|x)
+and maximises L_K = E log (1/K) Σ_k p(s | x^o, x^m_k) p(x^o | z_k) p(z_k) / q(z_k | x^o) (paper eq. 8), z and x^m
+reparameterised so p(s|x)'s gradient reaches the decoder; ``missing="none"`` is MIWAE.
+x: (B, D) float32 (missing entries never read); s: (B, D) bool, True = observed.
 """
 from __future__ import annotations
 
@@ -41,9 +28,8 @@ class Config:
     decoder: str = "gaussian"
     missing: str = "selfmasking_known"  # "none" = MIWAE
     signs: tuple[float, ...] | None = None  # selfmasking_known: +1 high / -1 low values go missing
-    # selfmasking_known: the steepness W every feature starts from; None = a Glorot draw under the
-    # softplus (W about 0.7). A deterministic cut is infinitely steep, and Adam moves W by about lr per
-    # step, so from 0.7 the missing values are pushed far past the threshold before W is steep.
+    # selfmasking_known: starting steepness W; None = Glorot draw under the softplus (W ≈ 0.7). For a sharp
+    # cut start steep: Adam moves W by ≈ lr a step, and a shallow W pushes imputations far past the threshold.
     w_init: float | None = None
     min_scale: float = 1e-3  # decoder sd floor: an unbounded Gaussian likelihood is ill-posed
     task: str = ""  # "" | "classification" | "regression": supMIWAE / sup-not-MIWAE
@@ -90,7 +76,7 @@ class NotMIWAE(nn.Module):
         if cfg.decoder == "ppca":
             self.log_sigma = nn.Parameter(torch.zeros(()))  # one variance shared by all features
         if cfg.missing in ("selfmasking", "selfmasking_known"):
-            # Glorot-like init as the TF reference (the PyTorch peer starts at W = 1)
+            # Glorot-like init, as the paper's code
             self.w_raw = nn.Parameter(torch.randn(d) * math.sqrt(2.0 / (d + 1)))
             if cfg.w_init is not None:  # softplus(w_raw) = w_init; drawn first, so the other weights are unchanged
                 self.w_raw.data.fill_(math.log(math.expm1(cfg.w_init)))
@@ -135,9 +121,8 @@ class NotMIWAE(nn.Module):
 
     def noise(self, k: int, b: int, generator: torch.Generator | None = None,
               device: torch.device | str = "cpu") -> dict[str, torch.Tensor]:
-        """The standard noise of one bound evaluation, drawn outside the model so that the bound itself
-        is a pure function (``torch.compile`` cannot trace a Generator): z: (K, B, p) normal, x: (K, B, D)
-        normal (uniform for the Bernoulli decoder's Gumbel-sigmoid)."""
+        """Noise of one bound evaluation, drawn outside so the bound is pure (``torch.compile`` cannot trace a
+        Generator): z: (K, B, p) normal; x: (K, B, D) normal (uniform for the Bernoulli Gumbel-sigmoid)."""
         eps_z = torch.randn((k, b, self.cfg.d_latent), generator=generator, device=device)
         shape = (k, b, self.cfg.n_features)
         eps_x = (torch.rand(shape, generator=generator, device=device).clamp(1e-6, 1 - 1e-6)
@@ -145,8 +130,7 @@ class NotMIWAE(nn.Module):
         return {"z": eps_z, "x": eps_x}
 
     def sample_x(self, par: dict[str, torch.Tensor], eps: torch.Tensor, relaxed: bool = True) -> torch.Tensor:
-        """Reparameterised x ~ p(x | z) from standard noise ``eps`` (``noise()["x"]``): (..., D).
-        Bernoulli: Gumbel-sigmoid (T = 0.5) of the uniform eps when relaxed, a hard draw otherwise."""
+        """Reparameterised x ~ p(x | z) from ``noise()["x"]``: (..., D). Bernoulli: Gumbel-sigmoid (T = 0.5) if relaxed."""
         if "logits" in par:
             lg = par["logits"]
             if relaxed:
@@ -184,9 +168,8 @@ class NotMIWAE(nn.Module):
     def log_weights(self, x: torch.Tensor, s: torch.Tensor, k: int, generator: torch.Generator | None = None,
                     y: torch.Tensor | None = None, relaxed: bool = True,
                     noise: dict[str, torch.Tensor] | None = None) -> dict[str, torch.Tensor]:
-        """Importance log-weights. x: (B, D), s: (B, D) bool -> dict of (K, B) terms, plus the samples:
-        log_w (all terms incl. p(s|x)), log_ps, log_y, x_full (K, B, D), par (decoder at z_k).
-        ``noise``: a ``noise(k, B)`` draw to use instead of drawing from ``generator``."""
+        """x, s: (B, D) -> {log_w (incl. p(s|x)), log_ps, log_y: (K, B); x_full: (K, B, D); par: decoder at z_k}.
+        ``noise``: a ``noise(k, B)`` draw used instead of ``generator``."""
         if noise is None:
             noise = self.noise(k, x.shape[0], generator, x.device)
         sf = s.to(x.dtype)
@@ -226,8 +209,8 @@ class NotMIWAE(nn.Module):
     # --- what was learnt ----------------------------------------------------------------------
     @torch.no_grad()
     def mechanism(self, mean: torch.Tensor | None = None, sd: torch.Tensor | None = None) -> dict[str, list]:
-        """Self-masking readout per feature: W, b (standardised units), direction, and the threshold b
-        and steepness W/sd in the data's original units (mean, sd: (D,) of the standardisation)."""
+        """Per feature: W, b (standardised), direction, and threshold and steepness in original units
+        (mean, sd: (D,) of the standardisation)."""
         if self.cfg.missing not in ("selfmasking", "selfmasking_known"):
             raise ValueError("Only self-masking models have a per-feature W and b to read out.")
         w, b = self.self_mask_w().cpu(), self.b.detach().cpu()
@@ -239,11 +222,8 @@ class NotMIWAE(nn.Module):
 
 
     def sensitivity(self, x: torch.Tensor) -> torch.Tensor:
-        """What the missing model learnt, as a (D, D) map M[j, k]: how P(x_j missing) moves with x_k (per
-        standardised unit of x_k). Linear model: its weights on the logit of P(missing), exactly; self-masking:
-        W on the diagonal, zero elsewhere; nonlinear: the gradient of P(missing_j | x) with respect to x_k,
-        averaged over the rows of the complete (imputed) x: (N, D). A missing model that ignores x_k has a
-        zero column k."""
+        """(D, D) map M[j, k]: how P(x_j missing) moves with x_k. Linear: its logit weights; self-masking: diag(W);
+        nonlinear: ∂P(missing_j | x)/∂x_k averaged over the completed rows x: (N, D)."""
         c = self.cfg
         d = c.n_features
         if c.missing == "none":
@@ -260,8 +240,7 @@ class NotMIWAE(nn.Module):
 
 
 def make_optimizer(model: nn.Module, lr: float = 1e-3) -> torch.optim.Optimizer:
-    """Adam with a fused (or multi-tensor) update: one kernel for all parameters instead of a Python
-    loop over them, which is most of a small model's step time on a CPU."""
+    """Adam, fused (or multi-tensor): a Python loop over parameters dominates a small model's step on CPU."""
     try:
         return torch.optim.Adam(model.parameters(), lr=lr, fused=True)
     except (RuntimeError, TypeError):

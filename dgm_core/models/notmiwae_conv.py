@@ -1,20 +1,10 @@
-"""Convolutional MIWAE / not-MIWAE for images whose bright pixels are lost (the clipping experiment of
-Ipsen, Mattei & Frellsen, "not-MIWAE", ICLR 2021, arXiv 2006.12871, §4.3 and Table 2).
+"""Convolutional MIWAE / not-MIWAE for images whose bright pixels are lost (Ipsen, Mattei & Frellsen,
+"not-MIWAE: Deep Generative Modelling with Missing not at Random Data", arXiv 2006.12871, §4.3, Table 2).
 
-Every pixel is observed with P(s = 1 | x) = sigmoid(-W (x - b)) (W > 0: pixels brighter than b tend
-to go missing). MIWAE ignores why pixels are missing and so learns the distribution of the pixels
-that *survived*: too dark. not-MIWAE maximises the bound on log p(x^o, s),
-
-    L_K = E log (1/K) sum_k p(s | x^o, x^m_k) p(x^o | z_k) p(z_k) / q(z_k | x^o),
-    (z_k, x^m_k) ~ q(z | x^o) p(x^m | z),
-
-with z and x^m reparameterised. As in the paper's Table 2 the missing model is the *known* process
-(W and b are given, not learnt); imputation can be told any other (W, b), e.g. the one a user set.
-
-The networks are the conv MIWAE of dgm_core.models.miwae (encoder input: zero-imputed image and its
-mask; Gaussian decoder with sigmoid mean and sd >= min_scale). ``missing="none"`` is plain MIWAE, so
-both models share one code path. Shapes: x (B, C, H, W) in [0, 1]; mask (B, 1|C, H, W) bool, True =
-observed.
+P(s = 1 | x) = sigmoid(-W (x - b)): MIWAE ignores why pixels go missing and learns the survivors (too dark);
+not-MIWAE maximises L_K = E log (1/K) Σ_k p(s | x^o, x^m_k) p(x^o | z_k) p(z_k) / q(z_k | x^o), with the known
+(W, b) as in Table 2. ``missing="none"`` is plain MIWAE on the same code path.
+x: (B, C, H, W) in [0, 1]; mask: (B, 1|C, H, W) bool, True = observed.
 """
 from __future__ import annotations
 
@@ -57,14 +47,9 @@ PROBIT = math.sqrt(math.pi / 8)  # sigmoid(a) ≈ Phi(PROBIT * a): max error 0.0
 
 def lost_pixel_moments(mean: torch.Tensor, sd: torch.Tensor, mechanism: Mechanism
                        ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """A pixel x ~ N(mean, sd^2) under P(lost | x) = sigmoid(W (x - b)), with the logistic replaced by the
-    probit Phi(c (x - b)), c = W sqrt(pi/8), so the integrals have closed forms (the probit-Gaussian
-    identities): with t = sqrt(1 + c^2 sd^2), u = c (mean - b) / t, r = phi(u) / Phi(u),
-
-        log P(lost) = log Phi(u),  E[x | lost] = mean + c sd^2 r / t,
-        Var[x | lost] = sd^2 - (c sd^2 / t)^2 r (u + r).
-
-    Elementwise on tensors of one shape -> (log P(lost), E[x | lost], Var[x | lost])."""
+    """x ~ N(mean, sd²), P(lost | x) ≈ Phi(c (x - b)), c = W sqrt(pi/8) (probit, for closed forms) ->
+    elementwise (log P(lost), E[x | lost], Var[x | lost]). t = sqrt(1 + c² sd²), u = c (mean - b) / t,
+    r = phi(u) / Phi(u): log Phi(u), mean + c sd² r / t, sd² - (c sd² / t)² r (u + r)."""
     w, b = mechanism
     c = w * PROBIT
     t = torch.sqrt(1 + (c * sd) ** 2)
@@ -86,17 +71,14 @@ class ConvNotMIWAE(MIWAE):
 
     def _latent_draws(self, x: torch.Tensor, m: torch.Tensor, k: int, generator: torch.Generator | None
                       ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-        """MIWAE's importance draws: log w_k (K, B), the decoder mean and log scale at z_k
-        (K*B, C, H, W), and the mask repeated K times (K*B, C, H, W)."""
+        """log w_k (K, B); decoder mean, log scale at z_k and the mask repeated K times, each (K*B, C, H, W)."""
         log_w, params, mr = importance_log_weights(self, x, k, m, generator)
         return log_w, torch.sigmoid(params[:, 0]), self.log_scale(params), mr
 
     def log_weights(self, x: torch.Tensor, mask: torch.Tensor, k: int, generator: torch.Generator | None = None,
                     mechanism: Mechanism | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """Importance log-weights (K, B) and the completed images x^o ∪ x^m_k (K, B, C, H, W), with x^m_k
-        reparameterised draws: the training bound (paper eq. 8).
-
-        ``mechanism``: the (W, b) of p(s|x) in the weights; None = no missingness term (MIWAE)."""
+        """Log-weights (K, B) and completions x^o ∪ x^m_k (K, B, C, H, W) of the training bound (paper eq. 8).
+        ``mechanism``: (W, b) of p(s|x); None = no missingness term (MIWAE)."""
         b = x.shape[0]
         m = mask.expand_as(x)
         log_w, mean, log_scale, mr = self._latent_draws(x, m, k, generator)
@@ -116,18 +98,9 @@ class ConvNotMIWAE(MIWAE):
     @torch.no_grad()
     def impute(self, x: torch.Tensor, mask: torch.Tensor, k: int = 500, generator: torch.Generator | None = None,
                mechanism: Mechanism | None | str = "model", chunk: int = 100) -> dict[str, torch.Tensor]:
-        """Self-normalised importance sampling over z with the lost pixels integrated out given z_k:
-
-            alpha_k ∝ p(x^o | z_k) p(z_k) / q(z_k | x^o) * prod_{j lost} P(s_j = 0 | z_k),
-            E[x_j | x^o, s] ≈ sum_k alpha_k E[x_j | z_k, s_j = 0]
-
-        (``lost_pixel_moments``; without a mechanism, MIWAE's sum_k alpha_k E[x_j | z_k]). Integrating
-        x^m out per pixel instead of sampling it keeps the weights from collapsing onto whichever draw
-        happened to be bright in most of the hundreds of lost pixels.
-
-        ``mechanism``: "model" (the model's own: none for MIWAE, the training (W, b) for not-MIWAE), None,
-        or a (W, b) pair. Observed pixels are returned unchanged.
-        -> {"mean", "sd": (B, C, H, W) posterior mean and sd per pixel, "ess": (B,) effective sample size}.
+        """Self-normalised IS over z, lost pixels integrated out given z_k (sampling them collapses the weights):
+        alpha_k ∝ p(x^o | z_k) p(z_k) / q(z_k | x^o) Π_{j lost} P(s_j = 0 | z_k), E[x_j] ≈ Σ_k alpha_k E[x_j | z_k, s_j = 0].
+        ``mechanism``: "model" (the model's own), None or (W, b) -> {"mean", "sd": (B, C, H, W), "ess": (B,)}.
         """
         if isinstance(mechanism, str):
             mechanism = self.mechanism
@@ -160,8 +133,7 @@ class ConvNotMIWAE(MIWAE):
 @torch.no_grad()
 def impute_batched(model: ConvNotMIWAE, x: torch.Tensor, mask: torch.Tensor, mechanism: Mechanism, k: int,
                    seed: int, batch: int = 20) -> dict[str, torch.Tensor]:
-    """The model's importance-sampled imputation in batches. not-MIWAE weighs with p(s|x) for the given
-    (true, known) mechanism; MIWAE has no such term. -> {"mean", "sd": (N, C, H, W), "ess": (N,)}."""
+    """``impute`` in batches, with the known ``mechanism`` for not-MIWAE -> {"mean", "sd": (N, C, H, W), "ess": (N,)}."""
     g = make_generator(seed, x.device)
     mech = None if model.cfg.missing == "none" else mechanism
     outs = [model.impute(x[i:i + batch], mask[i:i + batch], k, g, mech) for i in range(0, x.shape[0], batch)]

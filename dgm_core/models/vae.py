@@ -1,13 +1,8 @@
-"""Variational autoencoder (Kingma & Welling 2014, arXiv 1312.6114) with summed log-likelihoods.
+"""Variational autoencoder (Kingma & Welling, "Auto-Encoding Variational Bayes", arXiv 1312.6114) and the IWAE
+bound (Burda et al., arXiv 1509.00519): p(z) = N(0, I), p(x|z) = Π_j p(x_j|z), amortised Gaussian q(z|x).
 
-A deep latent variable model p(z) = N(0, I), p(x|z) = prod_j p(x_j|z) (Bernoulli for binary images,
-Gaussian with a lower-bounded scale for grey/colour images: without the floor the likelihood of a
-Gaussian DLVM is unbounded, Mattei & Frellsen 2018, arXiv 1802.04826), and an amortised Gaussian
-encoder q(z|x). The same class serves MIWAE (dgm_core.models.miwae) when ``mask_input`` is on: the
-encoder then sees the zero-imputed image and its mask.
-
-The sampler interface (dgm_core.samplers) uses ``encode``, ``decode``, ``log_px`` and the
-``Likelihood`` helpers; everything is summed over pixels, in log space.
+Bernoulli or Gaussian decoder; the Gaussian scale is floored because a Gaussian DLVM's likelihood is otherwise
+unbounded (Mattei & Frellsen 2018, arXiv 1802.04826). With ``mask_input`` it is MIWAE's network (models/miwae.py).
 """
 from __future__ import annotations
 
@@ -97,9 +92,8 @@ class _ConvDecoder(nn.Module):
 def importance_log_weights(model, x: torch.Tensor, k: int = 1, mask: torch.Tensor | None = None,
                            generator: torch.Generator | None = None
                            ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
-    """z_k ~ q(z | x^o) and log w_k = log p(x^o|z_k) + log p(z_k) - log q(z_k|x^o): (K, B); also the
-    decoder parameters at z_k (K*B, P, C, H, W) and the mask repeated K times (K*B, C, H, W) or None.
-    x: (B, C, H, W); mask: (B, 1|C, H, W) bool, True = observed (None: every pixel is observed)."""
+    """log w_k = log p(x^o|z_k) + log p(z_k) - log q(z_k|x^o), z_k ~ q(z | x^o): (K, B); decoder params at z_k
+    (K*B, P, C, H, W); mask repeated K times (K*B, C, H, W) or None. x: (B, C, H, W); mask: (B, 1|C, H, W) bool."""
     b = x.shape[0]
     mu, log_sigma = model.encode(x, mask)
     eps = torch.randn((k, *mu.shape), generator=generator, device=x.device, dtype=x.dtype)
@@ -114,13 +108,8 @@ def importance_log_weights(model, x: torch.Tensor, k: int = 1, mask: torch.Tenso
 
 def iwae_bound(model, x: torch.Tensor, k: int = 1, mask: torch.Tensor | None = None,
                generator: torch.Generator | None = None) -> torch.Tensor:
-    """log (1/K) sum_k p(x^o|z_k) p(z_k) / q(z_k|x^o) per image -> (B,).
-
-    Burda et al. 2016 (arXiv 1509.00519): K = 1 is the ELBO and the bound rises to log p(x^o) as
-    K grows. With a mask only observed pixels enter the likelihood: the MIWAE bound (Mattei &
-    Frellsen 2019, arXiv 1812.02633). ``model`` is any DLVM with encode/decode/log_px.
-    x: (B, C, H, W); mask: (B, 1|C, H, W) bool, True = observed.
-    """
+    """log (1/K) Σ_k p(x^o|z_k) p(z_k) / q(z_k|x^o) -> (B,); K = 1 is the ELBO; with a mask, the MIWAE bound
+    (arXiv 1812.02633). ``model``: any DLVM with encode/decode/log_px."""
     log_w, _, _ = importance_log_weights(model, x, k, mask, generator)
     return torch.logsumexp(log_w, 0) - math.log(k)
 
@@ -151,10 +140,7 @@ class VAE(nn.Module):
 
     # --- encoder q(z | x) -------------------------------------------------------------------
     def encode(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """x: (B, C, H, W), mask: (B, C|1, H, W) bool or None -> mu, log_sigma: (B, d).
-
-        With ``mask_input`` the encoder sees (x * mask, mask); mask=None means fully observed.
-        """
+        """x: (B, C, H, W), mask: (B, C|1, H, W) bool or None (all observed) -> mu, log_sigma: (B, d)."""
         if self.cfg.mask_input:
             m = torch.ones_like(x) if mask is None else mask.expand_as(x).to(x.dtype)
             x = torch.cat([x * m, m], dim=1)

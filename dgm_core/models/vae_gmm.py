@@ -1,14 +1,10 @@
-"""VAE + Bayesian GMM mutual learning, the model and the Gibbs sampler (after Neuro-SERKET,
-Taniguchi et al., arXiv 1910.08918); the rounds are dgm_core.models.vae_gmm_mutual.
+"""VAE + Bayesian GMM mutual learning (after Neuro-SERKET, Taniguchi et al., arXiv 1910.08918): the model and
+the GMM's Gibbs sampler; the rounds are in models/vae_gmm_mutual.py.
 
-Story per data point d: c_d ~ Cat(pi); latent z_d ~ N(mu_c, Lambda_c^-1); image x_d ~ Bernoulli(decoder(z_d)).
-The VAE and the GMM learn in turns: the VAE's KL for point d is taken against the cluster Gaussian the
-GMM assigned to **that data point** (indexed by the point, never by its place in the batch), with the
-same scale in every round (summed over pixels and latent dimensions, averaged over the batch), so the
-ELBOs of different rounds compare; the GMM is fitted to the VAE's latent means by Gibbs sampling under
-Normal-Wishart priors, vectorised and in log space (no N x N matrix, no loop over points).
-
-Shapes: x (B, 784) float32 grey values in [0, 1]; z (N, d) float64 for the GMM; assignments (N,) int64.
+c_d ~ Cat(pi), z_d ~ N(mu_c, Lambda_c^-1), x_d ~ Bernoulli(decoder(z_d)): the VAE's KL for point d is taken
+against the Gaussian the GMM assigned to that point (indexed by the point, not its batch position); the GMM is
+Gibbs-sampled on the VAE's latent means under Normal-Wishart priors, vectorised (no N x N matrix, no loop over points).
+x: (B, 784) float32 in [0, 1]; z: (N, d) float64 for the GMM; assignments: (N,) int64.
 """
 from __future__ import annotations
 
@@ -34,8 +30,7 @@ class Config:
     rounds: int = 3  # round 0 (prior N(0, I)) and rounds 1.. of mutual learning; all are kept
     n_shown: int = 2000  # points per split kept for the page (t-SNE coordinates, latents, labels)
     perplexities: tuple[int, ...] = (30, 5)  # the shipped t-SNE pictures
-    # where round r >= 1's Gibbs chain starts: "kmeans" (afresh) or "previous" (the assignments that
-    # made this round's priors, so the mixture goes on from what it sent the VAE); round 0: k-means
+    # start of round r >= 1's Gibbs chain: "kmeans" (afresh) or "previous" (the assignments behind this round's priors)
     gibbs_start: str = "kmeans"
 
     def __post_init__(self) -> None:
@@ -60,8 +55,7 @@ def _relu_mlp(n_in: int, hidden: int, depth: int, n_out: int) -> nn.Sequential:
 
 
 class ClusterVAE(nn.Module):
-    """784-hidden-(2 d) encoder, d-hidden-784 decoder (logits), ReLU; ``depth`` hidden layers of
-    ``hidden`` units on each side."""
+    """ReLU MLPs 784-hidden-(2 d) and d-hidden-784 (logits), ``depth`` hidden layers each."""
 
     def __init__(self, latent: int = 12, hidden: int = 256, depth: int = 1) -> None:
         super().__init__()
@@ -95,11 +89,9 @@ def kl_diag(mu_q: torch.Tensor, logvar_q: torch.Tensor, mu_p: torch.Tensor, var_
 
 
 class VaeGmm(nn.Module):
-    """What ships: the VAE of every round, the GMM's last Gibbs state of every round, and what the page
-    draws without data (t-SNE coordinates, latent means and labels of ``n_shown`` train and test points
-    for round 0 and the last round). Buffers: gmm_pi (R, K), gmm_mu (R, K, d), gmm_prec (R, K, d, d);
-    shown_z (2 rounds, 2 splits, n, d), shown_tsne (2, P perplexities, 2, n, 2), shown_cluster (2, 2, n),
-    shown_label (2, n), shown_index (2, n) (row in the MNIST split)."""
+    """Every round's VAE and last GMM state, plus what the page draws without data (round 0 and last, train and
+    test). gmm_pi (R, K), gmm_mu (R, K, d), gmm_prec (R, K, d, d); shown_z (2 rounds, 2 splits, n, d),
+    shown_tsne (2, P perplexities, 2, n, 2), shown_cluster (2, 2, n), shown_label, shown_index (2, n) (MNIST row)."""
 
     Config = Config
 
@@ -126,12 +118,10 @@ class VaeGmm(nn.Module):
 # ------------------------------------------------------------------------------------ the GMM
 @dataclass
 class GMMState:
-    """pi: (K,); mu: (K, d); prec: (K, d, d) precision matrices; assign: (N,) cluster of each point."""
-
-    pi: np.ndarray
-    mu: np.ndarray
-    prec: np.ndarray
-    assign: np.ndarray
+    pi: np.ndarray  # (K,)
+    mu: np.ndarray  # (K, d)
+    prec: np.ndarray  # (K, d, d) precision matrices
+    assign: np.ndarray  # (N,) cluster of each point
 
     @property
     def cov(self) -> np.ndarray:
@@ -164,10 +154,9 @@ def predict(z: np.ndarray, state: GMMState) -> np.ndarray:
 
 def sample_params(z: np.ndarray, assign: np.ndarray, k: int, prior: NWPrior, rng: np.random.Generator,
                   fixed_precision: np.ndarray | None = None) -> GMMState:
-    """One draw of (pi, mu, Lambda) given the assignments: the Normal-Wishart conjugate update
-    beta_k = N_k + beta, m_k = (S_k + beta m) / beta_k, W_k^-1 = W^-1 + Q_k + beta m m^T - beta_k m_k m_k^T,
-    nu_k = nu + N_k (m = 0); Lambda_k ~ Wishart(nu_k, W_k) (scipy), mu_k ~ N(m_k, (beta_k Lambda_k)^-1),
-    pi ~ Dir(alpha + N). ``fixed_precision`` (d, d): Lambda known, only mu and pi are drawn."""
+    """(pi, mu, Lambda) | assignments, Normal-Wishart conjugate (m = 0): beta_k = N_k + beta, m_k = S_k / beta_k,
+    W_k^-1 = W^-1 + Q_k - beta_k m_k m_k^T, nu_k = nu + N_k; Lambda_k ~ W(nu_k, W_k), mu_k ~ N(m_k, (beta_k Lambda_k)^-1),
+    pi ~ Dir(alpha + N). ``fixed_precision`` (d, d): Lambda known."""
     n, d = z.shape
     onehot = np.zeros((n, k))
     onehot[np.arange(n), assign] = 1.0
@@ -195,10 +184,8 @@ def sample_params(z: np.ndarray, assign: np.ndarray, k: int, prior: NWPrior, rng
 def gibbs_gmm(z: np.ndarray, k: int, iterations: int = 100, seed: int = 0, prior: NWPrior = NWPrior(),
               init: np.ndarray | str | None = "kmeans", fixed_precision: np.ndarray | None = None,
               trace: list | None = None) -> GMMState:
-    """Gibbs sampling of a Bayesian GMM on z: (N, d): parameters given assignments, then every assignment
-    at once given the parameters (Gumbel-max on the log responsibilities). Returns the LAST state (never
-    the best one picked afterwards). ``init``: (N,) starting assignments, "kmeans" (the default) or None (uniform at random);
-    ``trace``: a list that receives each iteration's state."""
+    """Gibbs on z: (N, d): parameters | assignments, then all assignments at once (Gumbel-max) -> the LAST state,
+    never a best one picked afterwards. ``init``: (N,) assignments, "kmeans" or None (uniform); ``trace``: gets each state."""
     rng = np.random.default_rng(seed)
     z = np.asarray(z, np.float64)
     if init is None:
@@ -221,8 +208,7 @@ def gibbs_gmm(z: np.ndarray, k: int, iterations: int = 100, seed: int = 0, prior
 
 # ------------------------------------------------------------------------------------ scores
 def match_clusters(labels: np.ndarray, clusters: np.ndarray, k: int, n_labels: int = 10) -> dict[int, int]:
-    """cluster -> label under the one-to-one matching that maximises agreement (Hungarian algorithm on
-    the K x labels contingency table, scipy.optimize.linear_sum_assignment); unmatched clusters map to -1."""
+    """cluster -> label under the one-to-one matching maximising agreement (Hungarian); unmatched -> -1."""
     table = np.zeros((k, n_labels), np.int64)
     np.add.at(table, (clusters, labels), 1)
     rows, cols = linear_sum_assignment(table, maximize=True)

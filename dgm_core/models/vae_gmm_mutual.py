@@ -1,12 +1,7 @@
-"""VAE + Bayesian GMM mutual learning, the rounds (after Neuro-SERKET, Taniguchi et al., arXiv 1910.08918).
-
-One round: train a fresh VAE whose KL for digit d is against the cluster Gaussian the previous round's GMM
-gave d (round 0: N(0, I)); encode the training digits (latent means); fit the Bayesian GMM by Gibbs
-sampling (round 0 from k-means; later rounds from k-means or, with cfg.gibbs_start "previous", from the
-assignments that made this round's priors); score the last Gibbs state on the training digits and, each
-test digit in its most probable cluster, on held-out test digits (Hungarian-matched accuracy, ARI).
-scikit-learn's variational BayesianGaussianMixture on the same latents is the baseline.
-Shapes: x (N, 784) float32 in [0, 1]; latents (N, d) float64.
+"""VAE + Bayesian GMM mutual learning, the rounds (after Neuro-SERKET, Taniguchi et al., arXiv 1910.08918): train a
+fresh VAE whose KL for each digit is against the Gaussian the previous GMM gave it (round 0: N(0, I)), Gibbs-fit the
+GMM to its latent means, score on train and test digits (Hungarian accuracy, ARI) against scikit-learn's variational
+GMM. x: (N, 784) float32 in [0, 1]; latents: (N, d) float64.
 """
 from __future__ import annotations
 
@@ -46,9 +41,7 @@ def _batches(n: int, batch: int, g: torch.Generator):
 def train_vae(vae: ClusterVAE, x: torch.Tensor, prior_mu: torch.Tensor, prior_var: torch.Tensor, *,
               epochs: int, seed: int, batch: int = 100, lr: float = 1e-3,
               progress: Callable[[int, float], None] | None = None) -> list[float]:
-    """Adam on -ELBO, per point: the KL of row i is against prior (prior_mu[i], prior_var[i]), the batch
-    indexing both the data and the priors (never a prior by its place in the batch). Returns the mean
-    -ELBO per epoch."""
+    """Adam on -ELBO, row i's KL against (prior_mu[i], prior_var[i]) -> mean -ELBO per epoch."""
     g = torch.Generator().manual_seed(seed)
     opt = torch.optim.Adam(vae.parameters(), lr=lr)
     losses = []
@@ -104,8 +97,7 @@ def mutual_learning(x_train: torch.Tensor, y_train: np.ndarray, x_test: torch.Te
                     cfg: Config = Config(), *, epochs: int = 30, gibbs: int = 100, seed: int = 0,
                     prior: NWPrior = NWPrior(), tsne: bool = True,
                     progress: Progress | None = None) -> tuple[VaeGmm, list[RoundResult]]:
-    """``cfg.rounds`` rounds of VAE <-> GMM; returns the shipped model (every round's VAE and last GMM
-    state, the page's t-SNE pictures when ``tsne``) and one RoundResult per round."""
+    """``cfg.rounds`` rounds of VAE <-> GMM -> (the shipped model, one RoundResult per round)."""
     from sklearn.metrics import adjusted_rand_score
 
     if min(len(x_train), len(x_test)) < cfg.n_shown:

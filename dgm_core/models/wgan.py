@@ -1,16 +1,8 @@
-"""Wasserstein GAN with a Lipschitz penalty: DCGAN-style generator and critic.
-
-Arjovsky, Chintala & Bottou, "Wasserstein GAN", arXiv 1701.07875; Gulrajani et al., "Improved
-Training of Wasserstein GANs" (two-sided gradient penalty), arXiv 1704.00028; Petzka, Fischer &
-Lukovnikov, "On the regularization of Wasserstein GANs" (one-sided penalty), arXiv 1709.08894.
-Idea in one sentence: the critic estimates the Wasserstein-1 distance between the data and the
-generator by the Kantorovich-Rubinstein dual, sup over 1-Lipschitz f of E_data f - E_gen f, with the
-Lipschitz constraint softened into a penalty on the critic's gradient norm on points between a real
-and a generated image, and the generator descends that estimate.
-
-The penalty is computed as the papers define it: one interpolation coefficient t per (real, fake)
-pair, and the gradient norm of each sample over all of its pixels and channels. Images are (B, C, H, W) in [0, 1] at the interface; the
-networks work in [-1, 1].
+"""Wasserstein GAN (Arjovsky, Chintala & Bottou, arXiv 1701.07875) with a gradient penalty: two-sided (Gulrajani et al.,
+"Improved Training of Wasserstein GANs", arXiv 1704.00028) or one-sided (Petzka et al., "On the regularization of
+Wasserstein GANs", arXiv 1709.08894). The critic estimates W1 = sup_{|f|_L <= 1} E_data f - E_gen f, the Lipschitz
+bound softened into a penalty on its gradient norm between real and fake; the generator descends that estimate.
+Images are (B, C, H, W) in [0, 1] at the interface, [-1, 1] inside.
 """
 from __future__ import annotations
 
@@ -91,12 +83,8 @@ class Critic(nn.Module):
 
 def gradient_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, *, one_sided: bool = True,
                      generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """Lipschitz penalty on x_hat = t real + (1 - t) fake, one t ~ U(0, 1) per pair.
-
-    real, fake: (B, ...) on the critic's scale. Returns (penalty: scalar, norms: (B,)) where norms[i] is
-    || d critic(x_hat_i) / d x_hat_i ||_2 over all of sample i's entries; the critic scores each sample on
-    its own, so the gradient of the summed scores w.r.t. x_hat_i is that sample's own gradient.
-    """
+    """Penalty on x_hat = t real + (1 - t) fake, one t ~ U(0, 1) per pair -> (penalty, norms (B,)), norms[i] =
+    |∇ critic(x_hat_i)|_2 over all of sample i (samples are scored independently, so grad of the sum suffices)."""
     t = torch.rand((real.shape[0],) + (1,) * (real.dim() - 1), generator=generator, device=real.device)
     x_hat = (t * real + (1 - t) * fake).requires_grad_(True)
     (grad,) = torch.autograd.grad(critic(x_hat).sum(), x_hat, create_graph=True)
@@ -134,8 +122,7 @@ class WGAN(nn.Module):
 
     def critic_loss(self, real: torch.Tensor, fake: torch.Tensor,
                     generator: torch.Generator | None = None) -> tuple[torch.Tensor, float, float]:
-        """real, fake: (B, C, H, W) in [-1, 1] (fake detached). Returns (loss to minimise,
-        Wasserstein estimate E D(real) - E D(fake), penalty)."""
+        """real, fake: (B, C, H, W) in [-1, 1] -> (loss, W estimate E D(real) - E D(fake), penalty)."""
         w = self.critic(real).mean() - self.critic(fake).mean()
         pen, _ = gradient_penalty(self.critic, real, fake, one_sided=self.cfg.penalty == "one-sided",
                                   generator=generator)
@@ -146,8 +133,7 @@ class WGAN(nn.Module):
 
     @torch.no_grad()
     def recalibrate(self, n_batches: int = 50, batch: int = 256, generator: torch.Generator | None = None) -> None:
-        """Set the generator's BatchNorm statistics to their population values over fresh z (a cumulative
-        average over ``n_batches`` batches), so one image in eval mode looks like a training batch's."""
+        """Generator BatchNorm stats -> population values over ``n_batches`` of fresh z, so eval-mode images match training."""
         bns = [m for m in self.generator.modules() if isinstance(m, nn.BatchNorm2d)]
         for bn in bns:
             bn.reset_running_stats()

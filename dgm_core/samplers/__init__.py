@@ -1,9 +1,5 @@
-"""Imputers for deep latent variable models. Every one returns an ``Imputation``.
-
-- ``gibbs_chain`` (Metropolis-within-Gibbs; ``metropolis=False`` gives pseudo-Gibbs): a generator of ``ChainState``
-  (for progress bars and traces); the z-update is one of ``kernels.KERNELS``;
-- ``run_gibbs``: run either chain to an ``Imputation`` (Rao-Blackwellised mean, final states as samples);
-- ``importance_impute``: MIWAE self-normalised importance sampling + SIR multiple imputation.
+"""Imputers for deep latent variable models, each returning an ``Imputation``: ``gibbs_chain`` (Metropolis-within-Gibbs
+or pseudo-Gibbs, yielding ``ChainState``), ``run_gibbs`` (a chain summarised), ``importance_impute`` (MIWAE IS + SIR).
 """
 from __future__ import annotations
 
@@ -27,9 +23,8 @@ def run_gibbs(model, x: torch.Tensor, mask: torch.Tensor, *, metropolis: bool = 
               chains: int = 4, burn_in: int = 0, seed: int = 0, init: str = "noise", warm_start: int = 0,
               kernel: str | ZKernel | None = None,
               on_state: Callable[[ChainState], None] | None = None) -> Imputation:
-    """Run MWG (metropolis=True; z-kernel ``kernel``, default the encoder proposal) or pseudo-Gibbs and
-    summarise, with mixing diagnostics. A kernel that adapts does so during the burn-in only.
-    x: (N,C,H,W); mask: (N,1|C,H,W) bool."""
+    """MWG (z-kernel ``kernel``, default "encoder") or pseudo-Gibbs, summarised with diagnostics; adaptation
+    during burn-in only. x: (N, C, H, W); mask: (N, 1|C, H, W) bool."""
     g = make_generator(seed, x.device)
     kern = make_kernel(kernel if kernel is not None else ("encoder" if metropolis else "pseudo"))
     chain = gibbs_chain(model, x, mask, n_steps=n_steps, chains=chains, generator=g, init=init,

@@ -1,7 +1,5 @@
-"""What a Gibbs-type chain yields, and how a run of one becomes an ``Imputation``.
-
-Shapes: N images, S chains or draws per image, (C, H, W) an image. Masks are bool, True = observed;
-every imputer leaves observed entries exactly as they were.
+"""A Gibbs-type chain's state, and a run of one summarised as an ``Imputation``. N images, S chains per image;
+masks bool, True = observed, and observed entries are never changed.
 """
 from __future__ import annotations
 
@@ -18,21 +16,13 @@ from .diagnostics import chain_diagnostics
 
 @dataclass
 class ChainState:
-    """One iteration of a chain over N images × S chains.
-
-    x: (N, S, C, H, W) current completion (observed pixels fixed); z: (N, S, d);
-    probs: (N, S, C, H, W) E[x | z_t] (decoder mean at the current z); var: (N, S, C, H, W) Var[x | z_t];
-    accepted: (N, S) bool, whether this step's proposal was accepted (always True for pseudo-Gibbs);
-    log_joint: (N, S) log p(x_t, z_t) = log p(x_t | z_t) + log p(z_t).
-    """
-
     step: int
-    x: torch.Tensor
-    z: torch.Tensor
-    probs: torch.Tensor
-    var: torch.Tensor
-    accepted: torch.Tensor
-    log_joint: torch.Tensor
+    x: torch.Tensor  # (N, S, C, H, W) completion
+    z: torch.Tensor  # (N, S, d)
+    probs: torch.Tensor  # (N, S, C, H, W) E[x | z_t]
+    var: torch.Tensor  # (N, S, C, H, W) Var[x | z_t]
+    accepted: torch.Tensor  # (N, S) bool
+    log_joint: torch.Tensor  # (N, S) log p(x_t | z_t) + log p(z_t)
     kernel: Any = None  # the z-kernel that ran (kernels.ZKernel), for its label and what it tuned
 
 
@@ -52,18 +42,9 @@ def initial_fill(x: torch.Tensor, mask: torch.Tensor, init: str, generator: torc
 def summarise_chain(chain: Iterator[ChainState], method: str, *, burn_in: int = 0,
                     on_state: Callable[[ChainState], None] | None = None, mean_samples: bool = False,
                     track: torch.Tensor | None = None) -> Imputation:
-    """Run a chain to the end and turn it into an Imputation.
-
-    The single imputation is the Rao-Blackwellised posterior mean: the average over post-burn-in
-    iterations and chains of E[x^m | z_t]; its spread combines within- and between-iteration
-    variance (law of total variance). The samples are the chains' final states, or with
-    ``mean_samples`` (Gaussian decoders) the decoder means E[x | z_t] at the chains' final z: one
-    draw of the latent per chain, without per-pixel noise on top.
-
-    track: (N, P) indices into the flattened image of missing pixels whose E[x | z_t] traces feed the
-    pixel ESS and R̂ (``diagnostics.tracked_pixels``). The diagnostics hold the (T, N, S) log-joint and
-    acceptance traces, the tracked pixel traces, and ``diagnostics.chain_diagnostics``'s summaries.
-    """
+    """Run a chain to the end -> Imputation. Mean: Rao-Blackwellised, E[x^m | z_t] averaged over post-burn-in steps
+    and chains (std by the law of total variance); samples: final states, or with ``mean_samples`` the decoder
+    means at the final z (no pixel noise). track: (N, P) flat indices of missing pixels traced for ESS and R̂."""
     t0 = time.perf_counter()
     s1 = s2 = None
     count = 0

@@ -1,11 +1,5 @@
-"""Did the chains mix? Acceptance, accepted moves, effective sample sizes and split-R̂ of a Gibbs run.
-
-ESS and R̂ are ArviZ's (``arviz_stats``): the ESS of the mean (the quantity a Rao-Blackwellised fill
-averages; Geyer's initial monotone sequence on split chains) and the split-R̂ of Gelman et al.
-(BDA3, §11.4), both as described by Vehtari et al. 2021 (arXiv 1903.08008). A single chain is split
-in two halves for R̂.
-
-Arrays: T iterations, N images, S chains, P tracked pixels.
+"""Did the chains mix? Acceptance, accepted moves, ArviZ's ESS of the mean and split-R̂ (Vehtari et al., arXiv
+1903.08008; one chain is split in halves). T iterations, N images, S chains, P tracked pixels.
 """
 from __future__ import annotations
 
@@ -22,8 +16,7 @@ MIN_ESS = 100  # effective draws of log p(x, z) below which the fill is noisy
 
 
 def tracked_pixels(mask: torch.Tensor, shape: tuple[int, ...], p: int = PIXELS) -> torch.Tensor:
-    """Indices into the flattened (C*H*W) image of up to ``p`` missing entries per image, evenly spread
-    over its missing entries -> (N, p) long (repeated when fewer are missing). mask: (N, 1|C, H, W)."""
+    """(N, p) long: flat (C*H*W) indices of ``p`` evenly spread missing entries per image (repeats if fewer)."""
     missing = ~mask.expand(mask.shape[0], *shape).reshape(mask.shape[0], -1)  # (N, C*H*W)
     out = []
     for row in missing:
@@ -59,13 +52,7 @@ def split_rhat(a: np.ndarray) -> np.ndarray:
 
 def chain_diagnostics(log_joint: torch.Tensor, accepted: torch.Tensor, pixels: torch.Tensor | None,
                       burn_in: int, exact: bool = True) -> dict[str, Any]:
-    """Per-image diagnostics of the iterations after ``burn_in``.
-
-    log_joint, accepted: (T, N, S); pixels: (T, N, S, P) traces of E[x | z_t] at tracked missing pixels.
-    Returns (N,) tensors: acceptance (mean over chains), accepted_moves (median per chain),
-    ess_log_joint, rhat (of log p(x, z)), ess_pixels, rhat_pixels (medians over pixels); per chain
-    ``acceptance_per_chain`` (N, S); and ``verdict``, one sentence per image.
-    """
+    """ChainDiagnostics' summary fields after ``burn_in``. log_joint, accepted: (T, N, S); pixels: (T, N, S, P)."""
     keep = slice(burn_in, None) if log_joint.shape[0] - burn_in >= 4 else slice(None)
     acc = accepted[keep].float()  # (T', N, S)
     lj = log_joint[keep].permute(1, 2, 0).double().cpu().numpy()  # (N, S, T')

@@ -1,10 +1,6 @@
-"""Importance-sampling imputation with a (MI)WAE: the self-normalised conditional mean and
-sampling-importance-resampling (Mattei & Frellsen, "MIWAE", ICML 2019, arXiv 1812.02633, §3).
-
-With z_l ~ q(z | x^o) and weights w_l ∝ p(x^o | z_l) p(z_l) / q(z_l | x^o), the conditional mean
-E[x^m | x^o] ≈ Σ_l w_l E[x^m | z_l] is the ℓ2-optimal single imputation; resampling z_l with
-probabilities w_l and drawing x^m ~ p(x^m | z_l) gives multiple imputations. The effective sample
-size 1 / Σ w_l² says how much to trust them.
+"""Importance-sampling imputation with a (MI)WAE (Mattei & Frellsen, "MIWAE", arXiv 1812.02633, §3): with z_l ~ q(z | x^o),
+w_l ∝ p(x^o | z_l) p(z_l) / q(z_l | x^o), E[x^m | x^o] ≈ Σ_l w_l E[x^m | z_l]; multiple imputations by resampling z_l
+(SIR); ESS = 1 / Σ w_l².
 """
 from __future__ import annotations
 
@@ -34,11 +30,7 @@ def _weights_and_params(model, x: torch.Tensor, mask: torch.Tensor, n: int, gene
 @torch.no_grad()
 def importance_impute(model, x: torch.Tensor, mask: torch.Tensor, *, n_samples: int = 1000, n_draws: int = 16,
                       generator: torch.Generator | None = None) -> Imputation:
-    """x: (N, C, H, W); mask: (N, 1|C, H, W) bool, True = observed.
-
-    n_samples: L importance samples per image; n_draws: M multiple imputations by SIR.
-    diagnostics: ess (N,), log_px_obs (N,) = log p(x^o) estimate, log_weights (N, L).
-    """
+    """x: (N, C, H, W); mask: (N, 1|C, H, W) bool; n_samples: L per image; n_draws: imputations by SIR."""
     t0 = time.perf_counter()
     means, stds, draws, ess, log_px, log_ws = [], [], [], [], [], []
     bernoulli = model.cfg.likelihood == "bernoulli"
@@ -52,9 +44,7 @@ def importance_impute(model, x: torch.Tensor, mask: torch.Tensor, *, n_samples: 
         mean = (wv * probs).sum(0)
         second = (wv * (probs.pow(2) + var)).sum(0)
         idx = torch.multinomial(w, n_draws, replacement=True, generator=generator)
-        # only x^m is drawn; the observed pixels are the input's (keep_observed below is then a no-op)
-        # draws: a Bernoulli sample for binary images; for a Gaussian decoder the decoder mean at the
-        # resampled z (per-pixel noise drawn on top of it would look like coloured snow, not a face)
+        # Gaussian decoder: the mean at the resampled z (per-pixel noise on top looks like snow, not a face)
         fill = model.sample_x(params[idx], generator) if model.cfg.likelihood == "bernoulli" else model.mean(params[idx])
         draws.append(torch.where(mi.expand_as(xi), xi, fill))
         means.append(mean)
@@ -75,11 +65,7 @@ def importance_impute(model, x: torch.Tensor, mask: torch.Tensor, *, n_samples: 
 @torch.no_grad()
 def conditional_log_lik(model, x: torch.Tensor, mask: torch.Tensor, *, n_samples: int = 1000,
                         generator: torch.Generator | None = None) -> torch.Tensor:
-    """Estimate log p(x^m | x^o) of the TRUE missing pixels under the model -> (N,), in nats.
-
-    Self-normalised importance sampling: log Σ_l w_l p(x^m | z_l) with the weights above, a
-    consistent (slightly biased for finite L) estimate of log p(x^o, x^m) - log p(x^o).
-    """
+    """log p(x^m | x^o) of the true missing pixels ≈ log Σ_l w_l p(x^m | z_l) -> (N,) nats (consistent, biased at finite L)."""
     out = []
     for i in range(x.shape[0]):
         xi, mi = x[i:i + 1], mask[i:i + 1]

@@ -1,23 +1,9 @@
-"""z-updates of the Gibbs chain on (z, x^m): each leaves p(z | x^o, x^m) invariant, except pseudo-Gibbs.
+"""z-kernels of the Gibbs chain on (z, x^m) (Mattei & Frellsen 2018, "Leveraging the Exact Likelihood of
+Deep Latent Variable Models", arXiv 1802.04826).
 
-The exact sampler of Mattei & Frellsen (NeurIPS 2018, arXiv 1802.04826) alternates
-(1) a move of z that leaves p(z | x_t) ∝ p(x_t | z) p(z) invariant, x_t = (x^o, x^m_t), and
-(2) an exact draw x^m ~ p(x^m | z).
-Both steps leave the joint p(z, x^m | x^o) invariant, so the chain samples the model's exact
-conditional p(x^m | x^o) whichever valid kernel step (1) uses. The paper's kernel is an independence
-proposal from the encoder; on a trained image VAE it is rarely accepted (a few % on MNIST, well below
-1 % on faces). The kernels here:
-
-- ``EncoderKernel`` ("encoder"): independence Metropolis-Hastings with proposal q(z~ | x_t), the paper's;
-- ``PCNKernel`` ("pcn"): preconditioned Crank-Nicolson, a random walk that preserves the prior;
-- ``HMCKernel`` ("hmc"; MALA with one leapfrog step): Hamiltonian Monte Carlo on z with the
-  decoder's gradient, its step size adapted during burn-in only and frozen after;
-- ``MixKernel`` ("mix"): a random choice between kernels, made independently of the state;
-- ``PseudoGibbsKernel`` ("pseudo"): the encoder draw accepted without a test (Rezende et al. 2014,
-  arXiv 1401.4082, §5); it leaves p(z | x_t) invariant only if the encoder is the exact posterior.
-
-Every kernel acts on a batch of B independent chains: z (B, d), the decoder output ``params`` at z,
-and ``log_lik`` = log p(x_t | z) (B,) for the current completion x_t (B, C, H, W).
+Step (1) moves z leaving p(z | x_t) invariant, x_t = (x^o, x^m_t); step (2) draws x^m ~ p(x^m | z); any exact
+kernel in (1) makes the chain sample p(x^m | x^o). The paper's encoder proposal is rarely accepted on image
+VAEs, hence the others. Batch of B chains: z (B, d), decoder ``params`` at z, ``log_lik`` = log p(x_t | z) (B,).
 """
 from __future__ import annotations
 
@@ -56,11 +42,8 @@ def _metropolis(s: ZState, z_new: torch.Tensor, params_new: torch.Tensor, lik_ne
 
 
 class ZKernel:
-    """One z-update for a batch of chains. ``exact``: whether it leaves p(z | x_t) invariant.
-
-    ``step`` returns the new state and which chains moved (B,) bool. ``adapt`` is True during the
-    adaptation window (the burn-in) only; a kernel that tunes itself must stop tuning when it is False.
-    """
+    """One z-update. ``exact``: leaves p(z | x_t) invariant. ``step`` returns (state, moved (B,) bool);
+    ``adapt`` is True during burn-in only, and a self-tuning kernel must stop tuning when it is False."""
 
     name = "base"
     label = ""
@@ -76,15 +59,8 @@ class ZKernel:
 
 
 class EncoderKernel(ZKernel):
-    """Independence Metropolis-Hastings with the encoder as proposal (Mattei & Frellsen 2018, Alg. 1).
-
-    z~ ~ q(z~ | x_t) = N(mu(x_t), diag sigma(x_t)²), a proposal that does not depend on the current z, so
-
-        rho = [p(x_t | z~) p(z~) / q(z~ | x_t)] / [p(x_t | z) p(z) / q(z | x_t)],
-
-    both q evaluated at the CURRENT completion x_t. The 2π terms and q's log σ cancel, and
-    (z~ − mu) / σ is the standard normal ε the proposal was drawn from.
-    """
+    """Independence MH, proposal z~ ~ q(z~ | x_t) (Mattei & Frellsen 2018, Alg. 1):
+    rho = [p(x_t | z~) p(z~) / q(z~ | x_t)] / [p(x_t | z) p(z) / q(z | x_t)], both q at the current x_t."""
 
     name, label = "encoder", "encoder proposal"
 
@@ -100,7 +76,7 @@ class EncoderKernel(ZKernel):
 
 
 class PseudoGibbsKernel(ZKernel):
-    """The encoder's draw, always kept: z ~ q(z | x_t). Not exact unless q(z | x) = p(z | x)."""
+    """z ~ q(z | x_t), always kept (Rezende et al. 2014, arXiv 1401.4082, §5); exact only if q(z | x) = p(z | x)."""
 
     name, label, exact = "pseudo", "pseudo-Gibbs (no test)", False
 
@@ -112,14 +88,8 @@ class PseudoGibbsKernel(ZKernel):
 
 
 class PCNKernel(ZKernel):
-    """Preconditioned Crank-Nicolson (Cotter, Roberts, Stuart & White 2013, arXiv 1202.0709).
-
-    z~ = sqrt(1 − β²) z + β ε, ε ~ N(0, I). This proposal is reversible with respect to the prior:
-    N(z; 0, I) q(z~ | z) = N(z~; 0, I) q(z | z~) (both sides are the same bivariate Gaussian with
-    correlation sqrt(1 − β²)). In the Metropolis-Hastings ratio the prior and the proposal cancel:
-
-        rho = p(x_t | z~) p(z~) q(z | z~) / [p(x_t | z) p(z) q(z~ | z)] = p(x_t | z~) / p(x_t | z).
-    """
+    """Preconditioned Crank-Nicolson (Cotter et al. 2013, arXiv 1202.0709): z~ = sqrt(1 − β²) z + β ε.
+    The proposal is prior-reversible, so rho = p(x_t | z~) / p(x_t | z)."""
 
     name = "pcn"
 
@@ -137,20 +107,10 @@ class PCNKernel(ZKernel):
 
 
 class HMCKernel(ZKernel):
-    """Hamiltonian Monte Carlo on z (Duane et al. 1987; Neal 2011, arXiv 1206.1901), target
-    π(z) = p(z | x_t) ∝ p(x_t | z) p(z), identity mass matrix.
-
-    Momentum p ~ N(0, I); L leapfrog steps of size ε with the decoder's gradient ∇ log π; accept with
-
-        rho = exp(−H(z~, p~) + H(z, p)),  H(z, p) = −log p(x_t | z) − log p(z) + |p|² / 2.
-
-    The leapfrog map is volume-preserving and reversible (with the momentum flipped), so this is a
-    Metropolis-Hastings step with a symmetric proposal and rho is the whole ratio. One leapfrog step
-    is MALA (Roberts & Tweedie 1996). The step size of each chain is adapted toward acceptance
-    ``target`` by a Robbins-Monro recursion on log ε while ``adapt`` is True (the burn-in); when it
-    ends, ε is frozen at the running average of log ε (as in Hoffman & Gelman 2014, arXiv 1111.4246),
-    so the chain after burn-in is a fixed kernel and leaves π invariant.
-    """
+    """HMC on π(z) ∝ p(x_t | z) p(z) (Neal 2011, arXiv 1206.1901); one leapfrog step is MALA.
+    rho = exp(H(z, p) − H(z~, p~)), H = −log p(x_t | z) − log p(z) + |p|² / 2. Per-chain log ε is adapted
+    toward acceptance ``target`` (Robbins-Monro) during burn-in, then frozen at its running average
+    (Hoffman & Gelman 2014, arXiv 1111.4246) so the post-burn-in kernel is fixed and exact."""
 
     name = "hmc"
 
@@ -205,9 +165,8 @@ class HMCKernel(ZKernel):
 
 
 class MixKernel(ZKernel):
-    """A random choice between kernels, made before looking at the state: with probability w_i, step
-    with kernel i. Each K_i leaves π invariant, so the mixture Σ w_i K_i does too (π Σ w_i K_i =
-    Σ w_i π K_i = π). One choice per iteration for the whole batch of chains (still state-independent)."""
+    """Kernel i with probability w_i, chosen independently of the state (one choice per batch), so
+    Σ w_i K_i leaves π invariant when each K_i does."""
 
     name = "mix"
 

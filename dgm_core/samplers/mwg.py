@@ -1,15 +1,7 @@
-"""Metropolis-within-Gibbs for the exact conditional p(x^m | x^o) of a deep latent variable model.
-
-Mattei & Frellsen, "Leveraging the Exact Likelihood of Deep Latent Variable Models", NeurIPS 2018,
-arXiv 1802.04826. The chain runs on (z, x^m): a z-update that leaves p(z | x^o, x^m) invariant
-(``kernels``: the paper's encoder independence proposal, a pCN random walk, HMC/MALA on z, or a mix),
-then an exact Gibbs draw of x^m from the decoder. Its stationary law is the model's true conditional;
-pseudo-Gibbs (Rezende, Mohamed & Wierstra 2014, arXiv 1401.4082, §5; ``metropolis=False``) keeps
-every encoder draw, which is only right if the encoder is the exact posterior.
-
-Cost per iteration: the encoder kernel needs one encoder and one decoder pass, like pseudo-Gibbs, plus
-one likelihood evaluation (the decoder output at the current z and log p(x_t | z_t) are carried);
-HMC with L leapfrog steps needs L + 1 decoder passes with their gradients.
+"""Metropolis-within-Gibbs for the exact conditional p(x^m | x^o) of a deep latent variable model (Mattei & Frellsen,
+"Leveraging the Exact Likelihood of Deep Latent Variable Models", arXiv 1802.04826): a z-update leaving
+p(z | x^o, x^m) invariant (``kernels``), then an exact draw of x^m from the decoder; ``metropolis=False`` is
+pseudo-Gibbs (Rezende et al. 2014, arXiv 1401.4082), right only if the encoder is the exact posterior.
 """
 from __future__ import annotations
 
@@ -37,16 +29,9 @@ def gibbs_chain(model, x: torch.Tensor, mask: torch.Tensor, *, n_steps: int, cha
                 generator: torch.Generator | None = None, init: str = "noise", warm_start: int = 0,
                 metropolis: bool = True, kernel: str | ZKernel | None = None,
                 adapt_steps: int = 0) -> Iterator[ChainState]:
-    """Yield the chain's state after each of ``n_steps`` iterations.
-
-    model: a dgm_core VAE/MIWAE (encode, decode, log_px, mean, sample_x).
-    x: (N, C, H, W) in [0, 1] (values at missing pixels are ignored); mask: (N, 1|C, H, W) bool, True = observed.
-    chains: independent chains per image. init: fill of x^m_0 ("zeros", "half", "noise").
-    warm_start: pseudo-Gibbs steps run first (not yielded) to start near the data.
-    kernel: the z-update (``kernels.KERNELS`` name or a ``ZKernel``); default "encoder" (the paper's),
-    or "pseudo" when ``metropolis`` is False. adapt_steps: the first iterations after the warm start
-    during which a kernel may tune itself (pass the burn-in); it is fixed afterwards.
-    """
+    """The state after each of ``n_steps`` iterations. x: (N, C, H, W) in [0, 1]; mask: (N, 1|C, H, W) bool.
+    warm_start: pseudo-Gibbs steps first (not yielded); kernel: name or ``ZKernel``, default "encoder" (the
+    paper's; "pseudo" without ``metropolis``); adapt_steps: iterations a kernel may tune in (the burn-in)."""
     kern = make_kernel(kernel if kernel is not None else ("encoder" if metropolis else "pseudo"))
     warm = PseudoGibbsKernel()
     n = x.shape[0]

@@ -1,15 +1,7 @@
-"""Model-free baselines for the inpainting page: fill the hole with a mean, or by diffusion.
-
-- ``mean_fill``: every missing pixel gets a mean (the observed pixels' own, or a given mean image).
-- ``neighbour_fill``: harmonic (Laplace) inpainting, the classic "diffusion" fill: each missing
-  pixel ends up as the average of its four neighbours, observed pixels held fixed (a Dirichlet
-  problem; the harmonic model of Chan & Shen, "Mathematical Models for Local Nontexture
-  Inpaintings", SIAM J. Appl. Math. 2002; no arXiv id). It is smooth and exact on linear ramps,
-  and blurs every edge that crosses the hole.
-
-Both are point fills: one completion, no uncertainty (std = 0), which is what the deep generative
-models on the page are compared against. x: (N, C, H, W) float in [0, 1]; mask: (N, 1|C, H, W) bool,
-True = observed. Observed pixels are returned exactly as given.
+"""Model-free point fills (one completion, std = 0) the deep models are compared against: a mean fill, and
+harmonic "diffusion" inpainting (Chan & Shen, "Mathematical Models for Local Nontexture Inpaintings", SIAM J.
+Appl. Math. 2002; no arXiv id), exact on linear ramps and blurring every edge across the hole.
+x: (N, C, H, W) float in [0, 1]; mask: (N, 1|C, H, W) bool, True = observed; observed pixels returned as given.
 """
 from __future__ import annotations
 
@@ -48,9 +40,8 @@ def _observed_mean(x: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
 
 
 def _neighbour_sum(t: torch.Tensor) -> torch.Tensor:
-    """(..., H, W) -> the sum of each pixel's 4 neighbours; nothing beyond the border (zero padding).
-    The cross-shaped convolution written as four shifted adds: same result, and far cheaper than
-    conv2d on small planes, whose thread pool stalls badly on a busy machine."""
+    """(..., H, W) -> sum of each pixel's 4 neighbours, zero-padded. Shifted adds, not conv2d, whose thread
+    pool stalls on small planes on a busy machine."""
     p = F.pad(t, (1, 1, 1, 1))
     return p[..., :-2, 1:-1] + p[..., 2:, 1:-1] + p[..., 1:-1, :-2] + p[..., 1:-1, 2:]
 
@@ -68,16 +59,8 @@ def _point(method: str, filled: torch.Tensor, x: torch.Tensor, mask: torch.Tenso
 @torch.no_grad()
 def mean_fill(x: torch.Tensor, mask: torch.Tensor, *,
               fill: torch.Tensor | float | None = None) -> Imputation:
-    """Fill every missing pixel with a mean.
-
-    x: (N, C, H, W) float in [0, 1]; mask: (N, 1|C, H, W) bool, True = observed.
-    fill: None -> each image's per-channel mean of its OBSERVED pixels (0.5 for a channel with none);
-          a (C, H, W) mean image (e.g. the training set's mean; anything broadcastable to it works,
-          such as a (C, 1, 1) colour) or a scalar.
-    -> Imputation "mean_fill": mean (N, C, H, W), samples (N, 1, C, H, W) the same single
-    completion, std (N, C, H, W) all zero: a point fill carries no uncertainty, so its zero spread
-    is not a claim of confidence.
-    """
+    """Every missing pixel -> ``fill``: None = each image's per-channel observed mean (0.5 if none observed),
+    or anything broadcastable to (C, H, W) (a training-set mean image, a colour, a scalar)."""
     t0 = time.perf_counter()
     m = _check(x, mask)
     if fill is None:
@@ -97,21 +80,11 @@ def mean_fill(x: torch.Tensor, mask: torch.Tensor, *,
 
 @torch.no_grad()
 def neighbour_fill(x: torch.Tensor, mask: torch.Tensor, *, iterations: int | None = None) -> Imputation:
-    """Harmonic (diffusion) fill: each missing pixel -> the average of its 4 neighbours, to convergence.
+    """Harmonic fill: each missing pixel -> the average of its 4 neighbours (Laplace equation), borders reflecting.
 
-    x: (N, C, H, W) float in [0, 1]; mask: (N, 1|C, H, W) bool, True = observed.
-    iterations: the most red-black sweeps to run (default 2 * (H + W)); stops earlier once no pixel
-    changes by more than 1e-6. Image borders are reflecting (a border pixel averages the neighbours
-    it has), so a hole touching the edge is filled smoothly rather than pulled towards black.
-    -> Imputation "neighbour_fill": mean (N, C, H, W), samples (N, 1, C, H, W), std all zero
-    (a point fill carries no uncertainty); diagnostics: sweeps run, last largest change.
-
-    Normalised convolution on (value, weight) pairs: a missing pixel is first *reached* when one of
-    its neighbours is observed or already reached, taking their average; that front sweeps in from
-    the hole's edge, a good first guess. Then red-black Gauss-Seidel with over-relaxation (SOR)
-    solves the Laplace equation: plain Jacobi needs O(L^2) sweeps across a hole of width L, SOR O(L).
-    Pixels no observed pixel can reach (an image or channel with nothing observed) get the
-    observed mean, as in ``mean_fill``.
+    A front of neighbour averages sweeps in from the hole's edge as first guess, then red-black SOR (O(L) sweeps
+    across a hole of width L, Jacobi O(L²)); at most ``iterations`` sweeps (default 2 (H + W)), stopping once no
+    pixel moves by 1e-6. Unreachable pixels (nothing observed in the plane) get the observed mean.
     """
     t0 = time.perf_counter()
     m = _check(x, mask)
