@@ -32,7 +32,8 @@ QUALITY_SOURCE = Path(__file__).resolve().parents[2] / "benchmarks" / "results" 
 
 def measured(name: str, source: Path = QUALITY_SOURCE) -> dict:
     """What ``python -m dgm_core bench wgan`` measured for this model: {"quality": {frechet_distance, floor, n,
-    features}, "midpoints": {...}} with the parts it has ({} when the file or the model is not in it)."""
+    features}, "midpoints": {...}, "opening_seed": the seed the page opens on} with the parts it has ({} when
+    the file or the model is not in it)."""
     try:
         rec = json.loads(Path(source).read_text())
     except (OSError, json.JSONDecodeError):
@@ -44,6 +45,8 @@ def measured(name: str, source: Path = QUALITY_SOURCE) -> dict:
             out["quality"] = {"frechet_distance": sec[name]["frechet_distance"], "floor": sec["floor_test_vs_train"],
                               "n": sec["n"], "reference": sec["reference"],
                               "features": sec.get("features", "our MNIST classifier's 128 penultimate units")}
+            if sec[name].get("opening_seed"):
+                out["opening_seed"] = sec[name]["opening_seed"]["seed"]
     if name in rec.get("interpolation", {}):
         out["midpoints"] = rec["interpolation"][name]
     return out

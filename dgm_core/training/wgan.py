@@ -1,11 +1,14 @@
 """Recipes of the latent explorer's GANs: ``python -m dgm_core train wgan-mnist`` / ``wgan-celeba``.
 
-Wasserstein GAN with a Lipschitz penalty (arXiv 1701.07875, 1704.00028, 1709.08894; the course
-project's settings in shared/docs/MODELS.md §5.3: Adam (0.5, 0.9), batch 64, five critic steps per
-generator step, penalty weight 10, one-sided). Idea in one sentence: alternate critic steps that
-sharpen the Wasserstein estimate with generator steps that lower it. The run's length is a number of
-generator iterations (the CLI's ``--epochs`` sets it), never the wall clock; the same code trains on
-SVHN when it is in the data directory (``wgan-svhn``, not shipped: SVHN is not on our machines).
+Wasserstein GAN with a Lipschitz penalty (arXiv 1701.07875, 1704.00028, 1709.08894: Adam (0.5, 0.9),
+batch 64, five critic steps per generator step, penalty weight 10, one-sided). Idea in one sentence:
+alternate critic steps that sharpen the Wasserstein estimate with generator steps that lower it.
+Two habits of long GAN runs: both learning rates decay linearly to 0 (as WGAN-GP's own runs did), and
+the shipped generator is an exponential moving average of the generator's weights (Yazıcı et al.,
+"The Unusual Effectiveness of Averaging in GAN Training", arXiv 1806.04498), which smooths out the
+oscillation of the last iterates. The run's length is a number of generator iterations (the CLI's
+``--epochs`` sets it), never the wall clock; a run checkpoints and resumes (``train NAME --resume``).
+The same code trains on SVHN when it is in the data directory (``wgan-svhn``, not shipped).
 
 ``measure`` reports the critic's Wasserstein estimate on held-out images against a fixed set of
 generated ones (the last critic, so it measures how well that critic separates them, not a distance
@@ -171,12 +174,12 @@ class Recipe:
 
 
 RECIPES: dict[str, Recipe] = {
-    # sized for a session's background on one CPU thread each, beside other work (about 1 s of CPU per
-    # generator iteration for the faces at batch 32 on this machine)
+    # long runs, resumed across sessions from pretrained/checkpoints/: one CPU thread each at batch 64 costs
+    # about 0.4 s (digits) and 0.8 s (faces) of CPU per generator iteration, so 4.5 and 6.6 CPU hours
     "wgan-mnist": Recipe(config={"shape": (1, 28, 28), "latent": 64, "hidden": 32}, dataset="mnist",
-                         iterations=3000, batch=32),
+                         iterations=40_000),
     "wgan-celeba": Recipe(config={"shape": (3, 32, 32), "latent": 64, "hidden": 32}, dataset="celeba", size=32,
-                          iterations=3000, batch=32),
+                          iterations=30_000),
 }
 UNSHIPPED: dict[str, Recipe] = {  # ``python -m dgm_core train wgan-svhn`` where SVHN is in the data directory
     "wgan-svhn": Recipe(config={"shape": (3, 32, 32), "latent": 64, "hidden": 32}, dataset="svhn", iterations=3000),
