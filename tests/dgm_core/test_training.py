@@ -7,6 +7,7 @@ omniglot28.npz, celeba64_subset.npz), so they run with or without DGM_DATA_DIR.
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 import os
@@ -238,6 +239,23 @@ def test_a_checkpoint_of_another_recipe_is_refused_and_one_shot_recipes_have_non
         torch.device("cpu")) == {"steps": 1}
     with pytest.raises(training.CheckpointError, match="one run"):
         training.train("vae-mnist", resume=True)
+
+
+def test_ema_update_averages_parameters_and_copies_batchnorm_statistics():
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4))
+    ema = copy.deepcopy(model)
+    before = [p.detach().clone() for p in ema.parameters()]
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(1.0)
+    model(torch.randn(8, 3))  # moves the running statistics
+    training.loop.ema_update(ema, model, 0.9)
+    for old, new, avg in zip(before, model.parameters(), ema.parameters()):
+        torch.testing.assert_close(avg, 0.9 * old + 0.1 * new)
+    for b_ema, b in zip(ema.buffers(), model.buffers()):
+        assert torch.equal(b_ema, b)
+    assert [training.loop.linear_lr(1.0, s, 4) for s in (0, 1, 4, 5)] == [1.0, 0.75, 0.0, 0.0]
 
 
 def test_an_old_card_without_evaluate_command_still_loads(tmp_path):
