@@ -112,14 +112,18 @@ class Checkpoint:
         """Training seconds over every session so far, this one included."""
         return self.seconds + time.perf_counter() - self._start
 
-    def load(self, device: torch.device) -> dict:
-        """The saved state (its tensors on ``device``); this session's clock restarts from its seconds."""
+    def load(self) -> dict:
+        """The saved state (tensors on the CPU: ``load_state_dict`` moves them to the model's device);
+        this session's clock restarts from the saved seconds."""
         if not self.path.exists():
             raise CheckpointError(f"No checkpoint at {self.path} to resume; start the run without --resume.")
-        saved = torch.load(self.path, map_location=device, weights_only=True)
+        saved = torch.load(self.path, map_location="cpu", weights_only=True)
         if saved["recipe"] != self.recipe:
             raise CheckpointError(f"{self.path} was written by another recipe ({saved['recipe']}); "
                                   "delete it to start this one over.")
+        if saved["device_type"] != self.device.type:  # a generator's state only fits a generator of its device
+            raise CheckpointError(f"{self.path} was written on {saved['device_type']}: resume it there "
+                                  f"(DGM_DEVICE={saved['device_type']}).")
         self.seconds, self.sessions = saved["seconds"], saved["sessions"]
         self._start = self._last = time.perf_counter()
         return saved["state"]
@@ -131,8 +135,8 @@ class Checkpoint:
         """Write ``state`` after ``steps`` steps in total, atomically."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(".tmp")
-        torch.save({"recipe": self.recipe, "seconds": self.elapsed(), "sessions": self.sessions_until(steps),
-                    "state": state}, tmp)
+        torch.save({"recipe": self.recipe, "device_type": self.device.type, "seconds": self.elapsed(),
+                    "sessions": self.sessions_until(steps), "state": state}, tmp)
         os.replace(tmp, self.path)
         self._last = time.perf_counter()
 

@@ -106,18 +106,18 @@ class Recipe:
         recent: list[tuple[float, float]] = []  # (Wasserstein estimate, penalty) of recent critic steps
         done = 0
         if resume:
-            st = checkpoint.load(device)
+            st = checkpoint.load()
             model.load_state_dict(st["model"])
             ema.load_state_dict(st["ema"])
             opt_c.load_state_dict(st["opt_c"])
             opt_g.load_state_dict(st["opt_g"])
-            g.set_state(st["rng"].cpu())
+            g.set_state(st["rng"])
             recent, done = [tuple(r) for r in st["recent"].tolist()], st["steps"]
 
         def state(steps: int) -> dict[str, Any]:
             return {"model": model.state_dict(), "ema": ema.state_dict(), "opt_c": opt_c.state_dict(),
-                    "opt_g": opt_g.state_dict(), "rng": g.get_state(), "recent": torch.tensor(recent),
-                    "steps": steps}
+                    "opt_g": opt_g.state_dict(), "rng": g.get_state(), "steps": steps,
+                    "recent": torch.tensor(recent, dtype=torch.float64)}
 
         t0 = time.perf_counter()
         for it in range(done, self.iterations):

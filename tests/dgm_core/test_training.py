@@ -229,14 +229,15 @@ def test_resume_through_the_cli(data_dir, tmp_path, monkeypatch, capsys):
     assert capsys.readouterr().err.startswith("No checkpoint at")
 
 
-def test_a_checkpoint_of_another_recipe_is_refused_and_one_shot_recipes_have_none(tmp_path):
-    r = RECIPES["wgan-mnist"].dry()
-    training.loop.Checkpoint(tmp_path / "c.pt", r.key(), torch.device("cpu")).save({"steps": 1}, 1)
+def test_a_checkpoint_of_another_recipe_or_device_is_refused_and_one_shot_recipes_have_none(tmp_path):
+    r, cpu = RECIPES["wgan-mnist"].dry(), torch.device("cpu")
+    training.loop.Checkpoint(tmp_path / "c.pt", r.key(), cpu).save({"steps": 1}, 1)
     other = dataclasses.replace(r, ema=0.99).key()
     with pytest.raises(training.CheckpointError, match="another recipe"):
-        training.loop.Checkpoint(tmp_path / "c.pt", other, torch.device("cpu")).load(torch.device("cpu"))
-    assert training.loop.Checkpoint(tmp_path / "c.pt", r.key(), torch.device("cpu")).load(
-        torch.device("cpu")) == {"steps": 1}
+        training.loop.Checkpoint(tmp_path / "c.pt", other, cpu).load()
+    with pytest.raises(training.CheckpointError, match="written on cpu"):  # refused before touching the device
+        training.loop.Checkpoint(tmp_path / "c.pt", r.key(), torch.device("cuda")).load()
+    assert training.loop.Checkpoint(tmp_path / "c.pt", r.key(), cpu).load() == {"steps": 1}
     with pytest.raises(training.CheckpointError, match="one run"):
         training.train("vae-mnist", resume=True)
 
