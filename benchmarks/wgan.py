@@ -11,6 +11,14 @@ features, other sample sizes). Also: the class histogram of 10 000 generated dig
 and a memorisation check for the faces (5340 training faces is small): each of 660 generated faces'
 nearest training face in pixel distance, against the same for the 660 test faces. No image is written.
 
+Recognisability, the share of samples a class would call a digit or a face: for digits, the share the
+classifier labels with confidence (top softmax probability) >= 0.9, beside the same share of real test
+digits (the ceiling); for faces, the share whose nearest training face in the encoder's space is no
+farther than the 95th percentile of the test faces' such distances (real test faces: 0.95 by design).
+The latent explorer opens each generator on a seed chosen by a rule, recorded as ``opening_seed``: of
+seeds 0-99 (the page's z for a seed, dgm_core.latent.seed_latent), the one with the median score,
+the classifier's confidence for digits, the encoder-space distance to the nearest training face for faces.
+
 Writes benchmarks/results/wgan.{json,md}. Needs DGM_DATA_DIR (MNIST, CelebA).
 """
 from __future__ import annotations
@@ -28,11 +36,14 @@ from benchmarks.common import machine, write_results
 from dgm_core import pretrained
 from dgm_core.data import load_images
 from dgm_core.device import set_threads
-from dgm_core.latent import as_generator
+from dgm_core.latent import as_generator, seed_latent
 from dgm_core.metrics import frechet_distance
 
 RESULTS = Path(__file__).resolve().parent / "results"
 N_DIGITS = 10_000
+CONFIDENT = 0.9  # a digit the classifier is this sure of is "recognisable"
+FACE_QUANTILE = 0.95  # a face no farther from the training faces than this quantile of real test faces
+OPENING_SEEDS = 100
 
 
 class DigitNet(nn.Module):
@@ -81,6 +92,23 @@ def generated(name: str, n: int, seed: int = 0) -> torch.Tensor | None:
     return batched(gen.generate, z)
 
 
+@torch.no_grad()
+def opening_seed(name: str, score, higher_is_better: bool) -> dict | None:
+    """The seed of 0..OPENING_SEEDS-1 whose image has the median ``score`` (the lower median when the
+    count is even), with its score and the rule in words."""
+    try:
+        model, _ = pretrained.load(name)
+    except pretrained.PretrainedError:
+        return None
+    gen = as_generator(model)
+    z = torch.cat([seed_latent(s, gen.latent) for s in range(OPENING_SEEDS)])
+    scores = score(gen.generate(z)).numpy()
+    order = np.argsort(scores if higher_is_better else -scores, kind="stable")
+    seed = int(order[(OPENING_SEEDS - 1) // 2])
+    return {"seed": seed, "score": round(float(scores[seed]), 4),
+            "rule": f"the median-score image of seeds 0-{OPENING_SEEDS - 1}"}
+
+
 def digits() -> dict:
     tr, te = load_images("mnist", "train"), load_images("mnist", "test")
     t0 = time.perf_counter()
@@ -90,15 +118,21 @@ def digits() -> dict:
     out = {"classifier": {"test_accuracy": round(acc, 4), "epochs": 2, "seconds": round(time.perf_counter() - t0, 1)},
            "reference": f"the first {N_DIGITS} training digits", "n": N_DIGITS,
            "floor_test_vs_train": round(frechet_distance(batched(net.features, te.x[:N_DIGITS]).numpy(), ref), 3)}
+    confidence = lambda x: batched(net, x).softmax(1).max(1).values  # noqa: E731  (B,)
+    out["test_confident_share"] = round(float((confidence(te.x) >= CONFIDENT).float().mean()), 4)
+    out["confidence"] = CONFIDENT
     for name in ("wgan-mnist", "vae-mnist"):
         x = generated(name, N_DIGITS)
         if x is None:
             continue
-        counts = np.bincount(batched(net, x).argmax(1).numpy(), minlength=10)
+        logits = batched(net, x)
+        counts = np.bincount(logits.argmax(1).numpy(), minlength=10)
         out[name] = {"frechet_distance": round(frechet_distance(batched(net.features, x).numpy(), ref), 3),
                      "class_fractions": [round(c / N_DIGITS, 4) for c in counts.tolist()],
                      "largest_class_fraction": round(counts.max() / N_DIGITS, 4),
-                     "smallest_class_fraction": round(counts.min() / N_DIGITS, 4)}
+                     "smallest_class_fraction": round(counts.min() / N_DIGITS, 4),
+                     "confident_share": round(float((logits.softmax(1).max(1).values >= CONFIDENT).float().mean()), 4),
+                     "opening_seed": opening_seed(name, confidence, higher_is_better=True)}
         print(name, out[name], flush=True)
     return out
 
@@ -116,10 +150,19 @@ def faces() -> dict:
         return d.min(1).values.numpy()
 
     near_test = nearest(te.x)
+    ref_t = torch.from_numpy(ref)
+
+    def code_distance(x: torch.Tensor) -> torch.Tensor:  # encoder-space distance to the nearest training face
+        return torch.cdist(batched(feat, x), ref_t).min(1).values
+
+    test_code = code_distance(te.x).numpy()
+    cutoff = float(np.quantile(test_code, FACE_QUANTILE))
     out = {"features": "vae-celeba encoder means (64)", "reference": f"all {len(tr.x)} training faces", "n": n,
            "floor_test_vs_train": round(frechet_distance(batched(feat, te.x).numpy(), ref), 3),
            "test_nearest_train_rms": {"median": round(float(np.median(near_test)), 4),
-                                      "min": round(float(near_test.min()), 4)}}
+                                      "min": round(float(near_test.min()), 4)},
+           "test_nearest_train_code": {"median": round(float(np.median(test_code)), 4),
+                                       "quantile": FACE_QUANTILE, "cutoff": round(cutoff, 4)}}
     for name in ("wgan-celeba", "vae-celeba"):
         x = generated(name, n)
         if x is None:
@@ -127,7 +170,9 @@ def faces() -> dict:
         near = nearest(x)
         out[name] = {"frechet_distance": round(frechet_distance(batched(feat, x).numpy(), ref), 3),
                      "nearest_train_rms": {"median": round(float(np.median(near)), 4), "min": round(float(near.min()), 4),
-                                           "share_closer_than_closest_test": round(float((near < near_test.min()).mean()), 4)}}
+                                           "share_closer_than_closest_test": round(float((near < near_test.min()).mean()), 4)},
+                     "within_test_range_share": round(float((code_distance(x).numpy() <= cutoff).mean()), 4),
+                     "opening_seed": opening_seed(name, code_distance, higher_is_better=False)}
         print(name, out[name], flush=True)
     return out
 
@@ -159,22 +204,35 @@ def midpoints(name: str, pairs: int = 40) -> dict | None:
             "default_pair_0_1": {k: round(v[0], 3) for k, v in mids.items()}}
 
 
+OPENING_RULE = (f"of seeds 0-{OPENING_SEEDS - 1}, the one with the median confidence (digits) or the median "
+                "encoder-space distance to the nearest training face (faces)")
+
+
+def _seed(r: dict) -> str:
+    return f"{r['opening_seed']['seed']} ({r['opening_seed']['score']})" if r.get("opening_seed") else "-"
+
+
 def report(rec: dict) -> str:
     d, f = rec["digits"], rec["faces"]
     lines = ["# WGAN sample quality (offline Fréchet distances: NOT comparable with published FIDs)", "",
              f"Digits: features of our MNIST classifier (test accuracy {d['classifier']['test_accuracy']}), "
              f"{d['n']} images each against {d['reference']}; floor (real test vs train) {d['floor_test_vs_train']}.", "",
-             "| model | Fréchet distance | largest / smallest class share |", "|---|---|---|"]
-    lines += [f"| {m} | {d[m]['frechet_distance']} | {d[m]['largest_class_fraction']} / {d[m]['smallest_class_fraction']} |"
-              for m in ("wgan-mnist", "vae-mnist") if m in d]
+             f"Recognisable: the share the classifier labels with confidence >= {d['confidence']} (real test "
+             f"digits: {d['test_confident_share']}). Opening seed: {OPENING_RULE}.", "",
+             "| model | Fréchet distance | largest / smallest class share | recognisable | opening seed |",
+             "|---|---|---|---|---|"]
+    lines += [f"| {m} | {d[m]['frechet_distance']} | {d[m]['largest_class_fraction']} / {d[m]['smallest_class_fraction']} "
+              f"| {d[m]['confident_share']} | {_seed(d[m])} |" for m in ("wgan-mnist", "vae-mnist") if m in d]
     lines += ["", f"Faces: {f['features']}, {f['n']} images each against {f['reference']}; floor "
               f"{f['floor_test_vs_train']}. Nearest training face (pixel RMS) of a test face: median "
-              f"{f['test_nearest_train_rms']['median']}, min {f['test_nearest_train_rms']['min']}.", "",
-              "| model | Fréchet distance | nearest training face: median / min | share closer than any test face |",
-              "|---|---|---|---|"]
+              f"{f['test_nearest_train_rms']['median']}, min {f['test_nearest_train_rms']['min']}. Recognisable: the "
+              f"share whose nearest training face in the encoder's space is no farther than "
+              f"{f['test_nearest_train_code']['cutoff']} (the {f['test_nearest_train_code']['quantile']} quantile of the test faces').", "",
+              "| model | Fréchet distance | nearest training face: median / min | share closer than any test face "
+              "| recognisable | opening seed |", "|---|---|---|---|---|---|"]
     lines += [f"| {m} | {f[m]['frechet_distance']} | {f[m]['nearest_train_rms']['median']} / "
-              f"{f[m]['nearest_train_rms']['min']} | {f[m]['nearest_train_rms']['share_closer_than_closest_test']} |"
-              for m in ("wgan-celeba", "vae-celeba") if m in f]
+              f"{f[m]['nearest_train_rms']['min']} | {f[m]['nearest_train_rms']['share_closer_than_closest_test']} "
+              f"| {f[m]['within_test_range_share']} | {_seed(f[m])} |" for m in ("wgan-celeba", "vae-celeba") if m in f]
     lines += ["", "Interpolation midpoints (alpha = 0.5) scored by the WGAN's own critic, seed pairs (0, 1), (2, 3), ...:", "",
               "| model | pixel blend below slerp | pixel blend below its ends' mean | median slerp - pixel |",
               "|---|---|---|---|"]

@@ -3,6 +3,7 @@
     python -m dgm_core list                      shipped models and their headline metrics
     python -m dgm_core train vae-mnist           rebuild a shipped model into pretrained/
     python -m dgm_core train vae-mnist --dry-run a few steps into a temporary folder (smoke test)
+    python -m dgm_core train wgan-mnist --resume continue a long run from pretrained/checkpoints/wgan-mnist.pt
     python -m dgm_core evaluate vae-mnist        re-measure a card's test metrics from its weights
     python -m dgm_core bench <name> [args]       re-measure a benchmark: python -m benchmarks.<name>
     torchrun --standalone --nproc_per_node 2 -m dgm_core train vae-mnist --out DIR   data-parallel (VAE recipes)
@@ -49,6 +50,10 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--epochs", type=int, default=None)
     t.add_argument("--dry-run", action="store_true", help="a few steps on a few images, into a temp folder")
     t.add_argument("--out", default=None, help="output folder (default: pretrained/)")
+    t.add_argument("--threads", type=int, default=None, help="CPU threads (default: DGM_THREADS, else all cores)")
+    t.add_argument("--resume", action="store_true", help="continue the run from its checkpoint (long recipes)")
+    t.add_argument("--stop-at", type=int, default=None,
+                   help="stop after this many steps in total, checkpointed (split a long run across sessions)")
     e = sub.add_parser("evaluate", help="re-measure a card's test metrics from its weights (no training)")
     e.add_argument("name")
     e.add_argument("--dir", default=None, help="folder of the card and weights (default: pretrained/)")
@@ -82,14 +87,20 @@ def main(argv: list[str] | None = None) -> int:
                 return 2
             if a.dry_run and out is None:
                 out = tempfile.mkdtemp(prefix="dgm_dry_run_")
-            card = training.train(a.name, epochs=a.epochs, dry_run=a.dry_run, out_dir=out, progress=_progress)
+            from .device import set_threads
+            card = training.train(a.name, epochs=a.epochs, dry_run=a.dry_run, out_dir=out, progress=_progress,
+                                  threads=set_threads(a.threads), resume=a.resume, stop_at=a.stop_at)
+            if card is None:
+                print(f"stopped at step {a.stop_at}; continue with: python -m dgm_core train {a.name} --resume"
+                      + (f" --out {out}" if a.out or a.dry_run else ""))
+                return 0
             print(f"saved {card.name} to {out or 'pretrained/'}: {card.metrics}")
             return 0
         if a.cmd == "evaluate":
             card = training.evaluate(a.name, directory=a.dir)
             print(f"re-measured {card.name} in {a.dir or 'pretrained/'}: {card.metrics}")
             return 0
-    except (DatasetNotFoundError, PretrainedError) as err:
+    except (DatasetNotFoundError, PretrainedError, training.CheckpointError) as err:
         print(err, file=sys.stderr)
         return 2
     return 1

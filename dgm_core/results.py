@@ -166,14 +166,16 @@ def critics(root: Path | None = None) -> CriticsSweep:
 
 @dataclass(frozen=True)
 class GeneratorFigures:
-    """Per generator: ``quality`` {frechet_distance, floor, n, reference, features}; ``midpoints``: interpolation record."""
+    """Per generator: ``quality`` {frechet_distance, floor, n, reference, features}; ``midpoints``: interpolation
+    record; ``opening_seeds``: the seed the latent explorer opens on, chosen by the bench's recorded rule."""
 
     quality: dict[str, dict]
     midpoints: dict[str, dict]
+    opening_seeds: dict[str, int]
 
 
 def _wgan(rec: dict) -> GeneratorFigures:
-    quality = {}
+    quality, seeds = {}, {}
     for part in ("digits", "faces"):
         sec = rec.get(part, {})
         for name, m in sec.items():
@@ -181,7 +183,9 @@ def _wgan(rec: dict) -> GeneratorFigures:
                 quality[name] = {"frechet_distance": m["frechet_distance"], "floor": sec["floor_test_vs_train"],
                                  "n": sec["n"], "reference": sec["reference"],
                                  "features": sec.get("features", "our MNIST classifier's 128 penultimate units")}
-    return GeneratorFigures(quality, dict(rec.get("interpolation", {})))
+                if m.get("opening_seed"):
+                    seeds[name] = int(m["opening_seed"]["seed"])
+    return GeneratorFigures(quality, dict(rec.get("interpolation", {})), seeds)
 
 
 def wgan(root: Path | None = None) -> GeneratorFigures:

@@ -24,7 +24,7 @@ N_FRAMES = 11  # interpolation frames, alpha = 0, 0.1, ..., 1
 
 
 def measured(name: str) -> dict:
-    """``bench wgan``'s {"quality", "midpoints"} for this model, the parts it has ({} if none)."""
+    """``bench wgan``'s {"quality", "midpoints", "opening_seed"} for this model, the parts it has ({} if none)."""
     try:
         figures = results.wgan()
     except results.ResultsError:
@@ -34,6 +34,8 @@ def measured(name: str) -> dict:
         out["quality"] = figures.quality[name]
     if name in figures.midpoints:
         out["midpoints"] = figures.midpoints[name]
+    if name in figures.opening_seeds:
+        out["opening_seed"] = figures.opening_seeds[name]
     return out
 
 

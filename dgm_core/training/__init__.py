@@ -13,6 +13,11 @@ Every recipe offers: ``family``, ``config``, ``seed``, ``length`` / ``length_key
 and the card metric that records it), ``with_epochs(n)``, ``dry()`` (a few steps on a few images:
 the pytorch/examples ``--dry-run`` smoke test), ``prepare()`` (threads, device), ``describe()``
 (the card's ``data``), ``fit(device, data_dir, progress) -> Fitted`` and ``measure(model, data_dir)``.
+
+A recipe with ``resumable = True`` also offers ``key()`` (what its checkpoint must match) and takes
+``checkpoint``, ``resume`` and ``stop_at`` in ``fit``: its run saves a ``Checkpoint`` every few minutes
+to ``checkpoints/<name>.pt`` beside the cards, continues from it exactly (``train --resume``, in this
+process or in a later session after the file travelled by git), and deletes it once the card is written.
 """
 from __future__ import annotations
 
@@ -25,10 +30,12 @@ import torch
 
 from .. import pretrained
 from . import clipping, dmfa, tabular, vae, vae_gmm, wgan
+from ..device import set_threads
 from .cards import Fitted, rewrite_metrics, write
-from .loop import Progress
+from .loop import Checkpoint, CheckpointError, Progress
 
-__all__ = ["RECIPES", "Recipe", "UnknownModelError", "evaluate", "full_config", "recipe", "train"]
+__all__ = ["RECIPES", "CheckpointError", "Recipe", "UnknownModelError", "checkpoint_path", "evaluate",
+           "full_config", "recipe", "train"]
 
 
 class Recipe(Protocol):
@@ -72,18 +79,42 @@ def full_config(r: Recipe) -> dict[str, Any]:
     return json.loads(json.dumps(dataclasses.asdict(cfg)))  # tuples become lists, as in a card
 
 
+def checkpoint_path(name: str, out_dir: str | Path | None = None) -> Path:
+    """Where the unfinished run of recipe ``name`` keeps its checkpoint: ``checkpoints/`` beside the cards."""
+    return Path(out_dir or pretrained.PRETRAINED_DIR) / "checkpoints" / f"{name}.pt"
+
+
 def train(name: str, *, epochs: int | None = None, dry_run: bool = False, out_dir: str | Path | None = None,
-          data_dir: str | Path | None = None, progress: Progress | None = None) -> pretrained.ModelCard:
+          data_dir: str | Path | None = None, progress: Progress | None = None, threads: int | None = None,
+          resume: bool = False, stop_at: int | None = None) -> pretrained.ModelCard | None:
     """Train recipe ``name`` from the data in ``data_dir`` (default: DGM_DATA_DIR) and save weights +
     card into ``out_dir`` (default: pretrained/). ``epochs`` overrides the recipe's length (the card's
-    command then says so); ``dry_run`` trains a few steps on a few images."""
+    command then says so); ``dry_run`` trains a few steps on a few images; ``threads`` overrides the
+    recipe's thread count. Resumable recipes only: ``resume`` continues from the run's checkpoint;
+    ``stop_at`` stops after that many steps in total with a checkpoint, and returns None."""
     r = recipe(name)
     if epochs is not None:
         r = r.with_epochs(epochs)
     if dry_run:
         r = r.dry()
-    fitted = r.fit(r.prepare(), data_dir, progress)
-    return write(fitted, name=name, family=r.family, seed=r.seed, epochs=epochs, directory=out_dir)
+    device = r.prepare()
+    if threads is not None:
+        set_threads(threads)
+    if not getattr(r, "resumable", False):
+        if resume or stop_at is not None:
+            raise CheckpointError(f"'{name}' trains in one run: it has no checkpoints to stop at or resume.")
+        return write(r.fit(device, data_dir, progress), name=name, family=r.family, seed=r.seed, epochs=epochs,
+                     directory=out_dir)
+    ckpt = Checkpoint(checkpoint_path(name, out_dir), r.key(), device)
+    if not resume and ckpt.path.exists():
+        raise CheckpointError(f"An unfinished run of '{name}' left {ckpt.path}: continue it with --resume, "
+                              "or delete that file to start over.")
+    fitted = r.fit(device, data_dir, progress, checkpoint=ckpt, resume=resume, stop_at=stop_at)
+    if fitted is None:
+        return None
+    card = write(fitted, name=name, family=r.family, seed=r.seed, epochs=epochs, directory=out_dir)
+    ckpt.finish()
+    return card
 
 
 def evaluate(name: str, *, directory: str | Path | None = None,

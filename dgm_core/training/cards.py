@@ -34,6 +34,13 @@ def command(verb: str, name: str, epochs: int | None = None) -> str:
     return f"python -m dgm_core {verb} {name}" + (f" --epochs {epochs}" if epochs is not None else "")
 
 
+def sessions_line(sessions: list[dict]) -> str:
+    """One sentence of a card's notes: where a resumable run trained, session by session."""
+    parts = [f"{s['device']}, {s['threads']} thread(s), steps {s['from_step']}-{s['to_step']} in {s['seconds']:.0f} s"
+             for s in sessions]
+    return f"Trained in {len(sessions)} session(s): " + "; ".join(parts) + ". "
+
+
 def write(fitted: Fitted, *, name: str, family: str, seed: int, epochs: int | None = None,
           directory: str | Path | None = None) -> pretrained.ModelCard:
     """Save the weights and the card of a training run into ``directory`` (default: pretrained/).

@@ -1,10 +1,14 @@
 """Recipes of the latent explorer's GANs: ``python -m dgm_core train wgan-mnist`` / ``wgan-celeba``.
 
-Wasserstein GAN with a Lipschitz penalty (arXiv 1701.07875, 1704.00028, 1709.08894): Adam (0.5, 0.9),
-five critic steps per generator step, penalty weight 10, one-sided. Idea in one sentence: alternate
-critic steps that sharpen the Wasserstein estimate with generator steps that lower it. The run's length is a number of
-generator iterations (the CLI's ``--epochs`` sets it), never the wall clock; the same code trains on
-SVHN when it is in the data directory (``wgan-svhn``, not shipped: SVHN is not on our machines).
+Wasserstein GAN with a Lipschitz penalty (arXiv 1701.07875, 1704.00028, 1709.08894: Adam (0.5, 0.9),
+batch 64, five critic steps per generator step, penalty weight 10, one-sided). Idea in one sentence:
+alternate critic steps that sharpen the Wasserstein estimate with generator steps that lower it.
+Two habits of long GAN runs: both learning rates decay linearly to 0 (as WGAN-GP's own runs did), and
+the shipped generator is an exponential moving average of the generator's weights (Yazıcı et al.,
+"The Unusual Effectiveness of Averaging in GAN Training", arXiv 1806.04498), which smooths out the
+oscillation of the last iterates. The run's length is a number of generator iterations (the CLI's
+``--epochs`` sets it), never the wall clock; a run checkpoints and resumes (``train NAME --resume``).
+The same code trains on SVHN when it is in the data directory (``wgan-svhn``, not shipped).
 
 ``measure`` reports the critic's Wasserstein estimate on held-out images against a fixed set of
 generated ones (the last critic, so it measures how well that critic separates them, not a distance
@@ -12,9 +16,11 @@ between distributions); sample quality is measured by ``python -m dgm_core bench
 """
 from __future__ import annotations
 
+import copy
+import json
 import os
 import time
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -23,8 +29,8 @@ import torch
 from .. import pretrained
 from ..data import load_images
 from ..device import default_device, generator
-from .cards import Fitted
-from .loop import Progress, optimiser_step
+from .cards import Fitted, sessions_line
+from .loop import Checkpoint, Progress, ema_update, linear_lr, optimiser_step
 
 DRY_TRAIN, DRY_ITERS = 128, 3
 LABELS = {"mnist": "MNIST (torchvision) train 60000 / test 10000, grey values in [0, 1] scaled to [-1, 1]",
@@ -42,12 +48,15 @@ class Recipe:
     batch: int = 64
     lr: float = 2e-4
     betas: tuple[float, float] = (0.5, 0.9)
+    ema: float = 0.999  # decay of the generator's exponential moving average, the shipped generator (0: none)
+    schedule: str = "linear"  # both learning rates decay linearly to 0 ("constant": no decay)
     seed: int = 0
     threads: int = 1
     dry_run: bool = False
 
     family: ClassVar[str] = "wgan"
     length_key: ClassVar[str] = "generator_iterations"
+    resumable: ClassVar[bool] = True
 
     @property
     def length(self) -> int:
@@ -58,6 +67,11 @@ class Recipe:
 
     def dry(self) -> Recipe:
         return replace(self, iterations=DRY_ITERS, dry_run=True)
+
+    def key(self) -> dict[str, Any]:
+        """What a checkpoint must match to be resumed: every field that changes the arithmetic."""
+        fields = {k: v for k, v in asdict(self).items() if k != "threads"}
+        return json.loads(json.dumps(fields))
 
     def prepare(self) -> torch.device:
         """One thread by default (``DGM_THREADS`` overrides): two GANs train side by side on 2 cores."""
@@ -73,45 +87,78 @@ class Recipe:
     def _data(self, split: str, data_dir, limit: int | None = None) -> torch.Tensor:
         return load_images(self.dataset, split, size=self.size, limit=limit, data_dir=data_dir).x
 
-    def fit(self, device: torch.device, data_dir: str | Path | None = None,
-            progress: Progress | None = None) -> Fitted:
+    def _lr(self, it: int) -> float:
+        return linear_lr(self.lr, it, self.iterations) if self.schedule == "linear" else self.lr
+
+    def fit(self, device: torch.device, data_dir: str | Path | None = None, progress: Progress | None = None,
+            *, checkpoint: Checkpoint | None = None, resume: bool = False,
+            stop_at: int | None = None) -> Fitted | None:
+        """Train (or, with ``resume``, continue from ``checkpoint``) to ``iterations``; with ``stop_at``,
+        stop after that many iterations in total, checkpointed, and return None."""
         torch.manual_seed(self.seed)  # parameter initialisation is part of the recipe
         x = (self._data("train", data_dir, DRY_TRAIN if self.dry_run else None) * 2 - 1).to(device)  # (N, C, H, W)
         model = pretrained.build(self.family, self.config).to(device).train()
+        ema = copy.deepcopy(model.generator)
         g = generator(self.seed, device)
         opt_c = torch.optim.Adam(model.critic.parameters(), lr=self.lr, betas=self.betas)
         opt_g = torch.optim.Adam(model.generator.parameters(), lr=self.lr, betas=self.betas)
-        snapshots = os.environ.get("DGM_SNAPSHOT_DIR")  # optional: generator weights every 500 iterations
         n, latent = x.shape[0], model.latent
         recent: list[tuple[float, float]] = []  # (Wasserstein estimate, penalty) of recent critic steps
+        done = 0
+        if resume:
+            st = checkpoint.load()
+            model.load_state_dict(st["model"])
+            ema.load_state_dict(st["ema"])
+            opt_c.load_state_dict(st["opt_c"])
+            opt_g.load_state_dict(st["opt_g"])
+            g.set_state(st["rng"])
+            recent, done = [tuple(r) for r in st["recent"].tolist()], st["steps"]
+
+        def state(steps: int) -> dict[str, Any]:
+            return {"model": model.state_dict(), "ema": ema.state_dict(), "opt_c": opt_c.state_dict(),
+                    "opt_g": opt_g.state_dict(), "rng": g.get_state(), "steps": steps,
+                    "recent": torch.tensor(recent, dtype=torch.float64)}
+
         t0 = time.perf_counter()
-        for it in range(self.iterations):
+        for it in range(done, self.iterations):
+            lr = self._lr(it)
             for _ in range(self.n_critic):
                 real = x[torch.randint(n, (self.batch,), generator=g, device=device)]
                 with torch.no_grad():
                     fake = model.generator(torch.randn(self.batch, latent, generator=g, device=device))
                 loss, w, pen = model.critic_loss(real, fake, generator=g)
-                optimiser_step(opt_c, loss)
+                optimiser_step(opt_c, loss, lr=lr)
                 recent = (recent + [(w, pen)])[-500:]
             fake = model.generator(torch.randn(self.batch, latent, generator=g, device=device))
-            optimiser_step(opt_g, model.generator_loss(fake))
+            optimiser_step(opt_g, model.generator_loss(fake), lr=lr)
+            if self.ema:
+                ema_update(ema, model.generator, self.ema)
             if progress and (it + 1) % 50 == 0:
                 progress(0, it + 1, sum(r[0] for r in recent) / len(recent))
-            if snapshots and (it + 1) % 500 == 0:
-                Path(snapshots).mkdir(parents=True, exist_ok=True)
-                torch.save(model.state_dict(), Path(snapshots) / f"{self.dataset}-{it + 1}.pt")
-        seconds = time.perf_counter() - t0
+            if checkpoint and (it + 1 == stop_at or checkpoint.due()) and it + 1 < self.iterations:
+                checkpoint.save(state(it + 1), it + 1)
+                if it + 1 == stop_at:
+                    return None
+        seconds = checkpoint.elapsed() if checkpoint else time.perf_counter() - t0
+        sessions = checkpoint.sessions_until(self.iterations) if checkpoint else []
+        if self.ema:
+            model.generator.load_state_dict(ema.state_dict())
         model.recalibrate(generator=generator(self.seed + 1, device))
         metrics = self.measure(model, data_dir)
         metrics["train_wasserstein_estimate"] = round(sum(r[0] for r in recent) / len(recent), 4)
         metrics["train_penalty"] = round(sum(r[1] for r in recent) / len(recent), 4)
         metrics["generator_iterations"] = self.iterations
         cfg = model.cfg
+        tricks = (f"the shipped generator is the exponential moving average of its weights (decay {self.ema})"
+                  if self.ema else "no weight averaging")
+        tricks += ", both learning rates decayed linearly to 0" if self.schedule == "linear" else ", constant learning rates"
         notes = (f"WGAN with the {cfg.penalty} Lipschitz penalty (weight {cfg.penalty_weight}, one t per pair, "
                  f"per-sample gradient norm), latent {cfg.latent}, width {cfg.hidden}; Adam lr {self.lr} betas "
                  f"{tuple(self.betas)}, batch {self.batch}, {self.n_critic} critic steps per generator step, "
-                 f"{self.iterations} generator iterations on {device.type} ({torch.get_num_threads()} thread(s)); "
-                 "generator BatchNorm statistics recalibrated on 50 x 256 fresh z at the end. train_* metrics: "
+                 f"{self.iterations} generator iterations; {tricks}. "
+                 + (sessions_line(sessions) if sessions else
+                    f"Trained on {device.type} ({torch.get_num_threads()} thread(s)). ")
+                 + "Generator BatchNorm statistics recalibrated on 50 x 256 fresh z at the end. train_* metrics: "
                  "means over the last 500 critic steps.")
         return Fitted(model, metrics, seconds, notes, self.describe())
 
@@ -127,12 +174,12 @@ class Recipe:
 
 
 RECIPES: dict[str, Recipe] = {
-    # sized for a session's background on one CPU thread each, beside other work (about 1 s of CPU per
-    # generator iteration for the faces at batch 32 on this machine)
+    # long runs, resumed across sessions from pretrained/checkpoints/: one CPU thread each at batch 64 costs
+    # about 0.4 s (digits) and 0.8 s (faces) of CPU per generator iteration, so 4.5 and 6.6 CPU hours
     "wgan-mnist": Recipe(config={"shape": (1, 28, 28), "latent": 64, "hidden": 32}, dataset="mnist",
-                         iterations=3000, batch=32),
+                         iterations=40_000),
     "wgan-celeba": Recipe(config={"shape": (3, 32, 32), "latent": 64, "hidden": 32}, dataset="celeba", size=32,
-                          iterations=3000, batch=32),
+                          iterations=30_000),
 }
 UNSHIPPED: dict[str, Recipe] = {  # ``python -m dgm_core train wgan-svhn`` where SVHN is in the data directory
     "wgan-svhn": Recipe(config={"shape": (3, 32, 32), "latent": 64, "hidden": 32}, dataset="svhn", iterations=3000),

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from io import BytesIO
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageDraw

@@ -99,3 +99,21 @@ def test_every_shipped_model_loads_and_matches_its_card(card):
     assert pretrained.config_dict(model) == card.config
     assert card.family in pretrained.FAMILIES and card.data and card.metrics
     assert card.command.split()[:5] == ["python", "-m", "dgm_core", "train", card.name]
+
+
+def test_every_file_in_pretrained_is_a_card_its_weights_or_a_run_checkpoint():
+    """Nothing stray ships: a card and its weights, or the checkpoint of a long run still under way
+    (pretrained/checkpoints/<recipe>.pt, small enough to travel by git, removed when the run ends)."""
+    from dgm_core import training
+
+    names = {c.name for c in pretrained.list_cards()}
+    for path in pretrained.PRETRAINED_DIR.rglob("*"):
+        if path.is_dir():
+            assert path.name == "checkpoints", path
+            continue
+        rel = path.relative_to(pretrained.PRETRAINED_DIR)
+        if rel.parts[0] == "checkpoints":
+            assert path.suffix == ".pt" and path.stem in training.RECIPES, rel
+            assert path == training.checkpoint_path(path.stem) and path.stat().st_size < 20 * 2**20
+        else:
+            assert path.suffix in (".json", ".safetensors") and path.stem in names, rel

@@ -7,6 +7,7 @@ omniglot28.npz, celeba64_subset.npz), so they run with or without DGM_DATA_DIR.
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 import os
@@ -98,7 +99,15 @@ def test_every_card_has_a_recipe_and_every_recipe_a_card():
     assert sorted(c.name for c in CARDS) == sorted(RECIPES)
 
 
-@pytest.mark.parametrize("card", CARDS, ids=lambda c: c.name)
+def _retraining(card: pretrained.ModelCard):
+    """A model whose longer run is under way (its checkpoint is in pretrained/checkpoints/) still ships
+    the card of its previous recipe until the run finishes; the test says so rather than passing."""
+    if training.checkpoint_path(card.name).exists():
+        return pytest.param(card, marks=pytest.mark.xfail(strict=True, reason="retraining under way"))
+    return card
+
+
+@pytest.mark.parametrize("card", [_retraining(c) for c in CARDS], ids=lambda c: c.name)
 def test_the_recipe_rebuilds_the_shipped_card(card):
     assert mismatches(card, RECIPES[card.name]) == []
 
@@ -181,6 +190,73 @@ def test_evaluate_repeats_the_shipped_training_metrics(tmp_path):
     for suffix in (".json", ".safetensors"):
         shutil.copy(pretrained.PRETRAINED_DIR / f"dmfa-celeba{suffix}", tmp_path)
     assert training.evaluate("dmfa-celeba", directory=tmp_path).metrics == shipped.metrics
+
+
+# ---------------------------------------------------------------- checkpoints and --resume
+
+def _state(directory: Path, name: str) -> dict[str, torch.Tensor]:
+    return pretrained.load(name, directory)[0].state_dict()
+
+
+def test_a_run_stopped_and_resumed_ends_with_the_weights_of_a_straight_run(data_dir, tmp_path):
+    """wgan-mnist's dry run (3 generator iterations, 5 critic steps each): straight, and stopped after 1 then
+    resumed, give the same bytes; the checkpoint is small, refused without --resume, and gone at the end."""
+    straight = training.train("wgan-mnist", dry_run=True, out_dir=tmp_path / "a", data_dir=data_dir)
+    out = tmp_path / "b"
+    assert training.train("wgan-mnist", dry_run=True, out_dir=out, data_dir=data_dir, stop_at=1) is None
+    ckpt = training.checkpoint_path("wgan-mnist", out)
+    assert ckpt.is_file() and ckpt.stat().st_size < 20 * 2**20 and not (out / "wgan-mnist.json").exists()
+    with pytest.raises(training.CheckpointError, match="--resume"):
+        training.train("wgan-mnist", dry_run=True, out_dir=out, data_dir=data_dir)
+    resumed = training.train("wgan-mnist", dry_run=True, out_dir=out, data_dir=data_dir, resume=True)
+    assert not ckpt.parent.exists()
+    a, b = _state(tmp_path / "a", "wgan-mnist"), _state(out, "wgan-mnist")
+    assert [k for k in a if not torch.equal(a[k], b[k])] == []
+    assert resumed.sha256 == straight.sha256 and resumed.metrics == straight.metrics
+    assert "Trained in 2 session(s)" in resumed.notes and "steps 0-1" in resumed.notes
+    assert "Trained in 1 session(s)" in straight.notes
+
+
+def test_resume_through_the_cli(data_dir, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("DGM_DATA_DIR", str(data_dir))
+    out = str(tmp_path)
+    assert main(["train", "wgan-celeba", "--dry-run", "--out", out, "--stop-at", "2", "--threads", "1"]) == 0
+    assert "continue with: python -m dgm_core train wgan-celeba --resume" in capsys.readouterr().out
+    assert main(["train", "wgan-celeba", "--dry-run", "--out", out, "--resume", "--threads", "1"]) == 0
+    card = pretrained.load_card("wgan-celeba", tmp_path)
+    assert card.metrics["generator_iterations"] == 3 and "steps 2-3" in card.notes
+    assert main(["train", "wgan-celeba", "--dry-run", "--out", out, "--resume"]) == 2  # nothing left to resume
+    assert capsys.readouterr().err.startswith("No checkpoint at")
+
+
+def test_a_checkpoint_of_another_recipe_or_device_is_refused_and_one_shot_recipes_have_none(tmp_path):
+    r, cpu = RECIPES["wgan-mnist"].dry(), torch.device("cpu")
+    training.loop.Checkpoint(tmp_path / "c.pt", r.key(), cpu).save({"steps": 1}, 1)
+    other = dataclasses.replace(r, ema=0.99).key()
+    with pytest.raises(training.CheckpointError, match="another recipe"):
+        training.loop.Checkpoint(tmp_path / "c.pt", other, cpu).load()
+    with pytest.raises(training.CheckpointError, match="written on cpu"):  # refused before touching the device
+        training.loop.Checkpoint(tmp_path / "c.pt", r.key(), torch.device("cuda")).load()
+    assert training.loop.Checkpoint(tmp_path / "c.pt", r.key(), cpu).load() == {"steps": 1}
+    with pytest.raises(training.CheckpointError, match="one run"):
+        training.train("vae-mnist", resume=True)
+
+
+def test_ema_update_averages_parameters_and_copies_batchnorm_statistics():
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4))
+    ema = copy.deepcopy(model)
+    before = [p.detach().clone() for p in ema.parameters()]
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(1.0)
+    model(torch.randn(8, 3))  # moves the running statistics
+    training.loop.ema_update(ema, model, 0.9)
+    for old, new, avg in zip(before, model.parameters(), ema.parameters()):
+        torch.testing.assert_close(avg, 0.9 * old + 0.1 * new)
+    for b_ema, b in zip(ema.buffers(), model.buffers()):
+        assert torch.equal(b_ema, b)
+    assert [training.loop.linear_lr(1.0, s, 4) for s in (0, 1, 4, 5)] == [1.0, 0.75, 0.0, 0.0]
 
 
 def test_an_old_card_without_evaluate_command_still_loads(tmp_path):

@@ -142,3 +142,27 @@ def test_ganspace_finds_the_direction_of_largest_feature_variance():
     for i in range(2):  # PC i of the features comes from z moving along the i-th right singular vector
         assert abs(float(dirs.vectors[i] @ v[:, i])) > 0.99
     assert dirs.explained[0] > dirs.explained[1] > 0
+
+
+def test_the_opening_seed_is_the_median_scored_of_the_first_100_and_the_page_reads_it(tmp_path):
+    """bench wgan's rule on the shipped generator, scored here by mean brightness: the chosen seed's image
+    has 49 of the 100 seeds' scores strictly below it (the lower median); the reader hands the seed on."""
+    import json
+
+    from benchmarks import wgan as bench
+    from dgm_core.demos import latent as demo
+
+    score = lambda x: x.mean((1, 2, 3))  # noqa: E731
+    rec = bench.opening_seed("wgan-mnist", score, higher_is_better=True)
+    gen = lt.as_generator(pretrained.load("wgan-mnist")[0])
+    with torch.no_grad():
+        scores = score(gen.generate(torch.cat([lt.seed_latent(s, gen.latent) for s in range(100)])))
+    assert int((scores < scores[rec["seed"]]).sum()) == 49
+    assert rec["score"] == pytest.approx(float(scores[rec["seed"]]), abs=1e-4)
+    low = bench.opening_seed("wgan-mnist", score, higher_is_better=False)  # the other direction: upper median
+    assert int((scores > scores[low["seed"]]).sum()) == 49
+    src = tmp_path / "wgan.json"
+    src.write_text(json.dumps({"digits": {"n": 1, "reference": "r", "floor_test_vs_train": 1.0,
+                                          "wgan-mnist": {"frechet_distance": 9.0, "opening_seed": rec}}}))
+    assert demo.measured("wgan-mnist", src)["opening_seed"] == rec["seed"]
+    assert "opening_seed" not in demo.measured("wgan-celeba", src)
