@@ -30,7 +30,7 @@ from ..metrics import rmse_missing_pooled
 from ..missingness.clipping import Mechanism, clip_masks
 from ..models.notmiwae_conv import ConvNotMIWAE, impute_batched
 from .cards import Fitted
-from .loop import Progress, epoch_loop, optimiser_step
+from .loop import Progress, RunLength, epoch_loop, optimiser_step
 
 FAMILY = "notmiwae-conv"
 DRY_TRAIN, DRY_TEST = 128, 20  # images a dry run trains and evaluates on
@@ -40,7 +40,7 @@ DATA = ("grey CelebA 32x32 (celeba64_subset.npz, area-resized, ITU-R 601 luma), 
 
 
 @dataclass(frozen=True)
-class Recipe:
+class Recipe(RunLength):
     config: dict[str, Any]
     epochs: int = 100
     batch: int = 64
@@ -52,17 +52,13 @@ class Recipe:
 
     family: ClassVar[str] = FAMILY
     length_key: ClassVar[str] = "epochs"
+    length_field: ClassVar[str] = "epochs"
 
-    @property
-    def length(self) -> int:
-        return self.epochs
 
     @property
     def mechanism(self) -> Mechanism:
         return self.config["mech_w"], self.config["mech_b"]
 
-    def with_epochs(self, epochs: int) -> Recipe:
-        return replace(self, epochs=epochs)
 
     def dry(self) -> Recipe:
         return replace(self, epochs=1, eval_k=10, dry_run=True)

@@ -11,7 +11,9 @@ import math
 import os
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
+from typing import Any, ClassVar
 
 import torch
 
@@ -152,3 +154,17 @@ class Checkpoint:
         self.path.unlink(missing_ok=True)
         if self.path.parent.is_dir() and not any(self.path.parent.iterdir()):
             self.path.parent.rmdir()
+
+
+class RunLength:
+    """A frozen-dataclass recipe whose run length is one of its fields (``length_field``): ``length`` reads it,
+    ``with_epochs`` (the CLI's ``--epochs N``) replaces it."""
+
+    length_field: ClassVar[str]
+
+    @property
+    def length(self) -> int:
+        return getattr(self, self.length_field)
+
+    def with_epochs(self: Any, epochs: int) -> Any:
+        return replace(self, **{self.length_field: epochs})

@@ -21,14 +21,14 @@ import torch
 
 from .. import mnar_experiment as experiment
 from .cards import Fitted
-from .loop import Progress
+from .loop import Progress, RunLength
 
 FAMILY = "notmiwae-tabular"
 DRY_ITERATIONS, DRY_SAMPLES = 40, 20
 
 
 @dataclass(frozen=True)
-class Recipe:
+class Recipe(RunLength):
     method: str  # a key of dgm_core.mnar_experiment.MISSING
     iterations: int = experiment.PRESETS["paper"]["iterations"]
     n_samples: int = experiment.PRESETS["paper"]["n_samples"]  # L of the imputation the card's RMSE uses
@@ -37,6 +37,7 @@ class Recipe:
 
     family: ClassVar[str] = FAMILY
     length_key: ClassVar[str] = "iterations"
+    length_field: ClassVar[str] = "iterations"
 
     @property
     def config(self) -> dict[str, Any]:
@@ -44,13 +45,7 @@ class Recipe:
         return {"n_features": 30, "hidden": experiment.PRESETS["paper"]["hidden"], "decoder": "gaussian",
                 "missing": missing}
 
-    @property
-    def length(self) -> int:
-        return self.iterations
 
-    def with_epochs(self, epochs: int) -> Recipe:
-        """``--epochs N`` sets the number of iterations (this family has no epochs)."""
-        return replace(self, iterations=epochs)
 
     def dry(self) -> Recipe:
         return replace(self, iterations=DRY_ITERATIONS, n_samples=DRY_SAMPLES, dry_run=True)

@@ -27,13 +27,13 @@ from ..data import load_images
 from ..device import default_device, generator, set_threads
 from . import distributed
 from .cards import Fitted
-from .loop import Progress, cosine_lr, epoch_loop, optimiser_step
+from .loop import Progress, RunLength, cosine_lr, epoch_loop, optimiser_step
 
 DRY_TRAIN, DRY_TEST = 256, 20  # images a dry run trains and evaluates on
 
 
 @dataclass(frozen=True)
-class Recipe:
+class Recipe(RunLength):
     family: str  # "vae" | "miwae"
     config: dict[str, Any]
     dataset: str
@@ -54,13 +54,9 @@ class Recipe:
     dry_run: bool = False  # a few steps on a few images (the smoke test of the recipe)
 
     length_key: ClassVar[str] = "epochs"  # the card metric that records the run's length
+    length_field: ClassVar[str] = "epochs"
 
-    @property
-    def length(self) -> int:
-        return self.epochs
 
-    def with_epochs(self, epochs: int) -> Recipe:
-        return replace(self, epochs=epochs)
 
     def dry(self) -> Recipe:
         return replace(self, epochs=1, eval_k=10, eval_n=DRY_TEST, dry_run=True)

@@ -21,13 +21,13 @@ from ..data import load_images
 from ..models.vae_gmm import Config, cluster_accuracy, network, predict
 from ..models.vae_gmm_mutual import encode, mutual_learning
 from .cards import Fitted
-from .loop import Progress
+from .loop import Progress, RunLength
 
 DRY_TRAIN, DRY_TEST = 300, 100
 
 
 @dataclass(frozen=True)
-class Recipe:
+class Recipe(RunLength):
     config: dict[str, Any]
     n_train: int = 10_000  # the first 10 000 training digits
     epochs: int = 20  # per round, every round
@@ -37,13 +37,9 @@ class Recipe:
 
     family: ClassVar[str] = "vae-gmm"
     length_key: ClassVar[str] = "epochs_per_round"
+    length_field: ClassVar[str] = "epochs"
 
-    @property
-    def length(self) -> int:
-        return self.epochs
 
-    def with_epochs(self, epochs: int) -> Recipe:
-        return replace(self, epochs=epochs)
 
     def dry(self) -> Recipe:
         return replace(self, epochs=1, gibbs=3, n_train=DRY_TRAIN, dry_run=True,

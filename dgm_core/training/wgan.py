@@ -30,7 +30,7 @@ from .. import pretrained
 from ..data import load_images
 from ..device import default_device, generator
 from .cards import Fitted, sessions_line
-from .loop import Checkpoint, Progress, ema_update, linear_lr, optimiser_step
+from .loop import Checkpoint, Progress, RunLength, ema_update, linear_lr, optimiser_step
 
 DRY_TRAIN, DRY_ITERS = 128, 3
 LABELS = {"mnist": "MNIST (torchvision) train 60000 / test 10000, grey values in [0, 1] scaled to [-1, 1]",
@@ -39,7 +39,7 @@ LABELS = {"mnist": "MNIST (torchvision) train 60000 / test 10000, grey values in
 
 
 @dataclass(frozen=True)
-class Recipe:
+class Recipe(RunLength):
     config: dict[str, Any]
     dataset: str
     size: int | None = None
@@ -56,14 +56,10 @@ class Recipe:
 
     family: ClassVar[str] = "wgan"
     length_key: ClassVar[str] = "generator_iterations"
+    length_field: ClassVar[str] = "iterations"
     resumable: ClassVar[bool] = True
 
-    @property
-    def length(self) -> int:
-        return self.iterations
 
-    def with_epochs(self, epochs: int) -> Recipe:
-        return replace(self, iterations=epochs)
 
     def dry(self) -> Recipe:
         return replace(self, iterations=DRY_ITERS, dry_run=True)
