@@ -144,7 +144,7 @@ def test_ganspace_finds_the_direction_of_largest_feature_variance():
     assert dirs.explained[0] > dirs.explained[1] > 0
 
 
-def test_the_opening_seed_is_the_median_scored_of_the_first_100_and_the_page_reads_it(tmp_path):
+def test_the_opening_seed_is_the_median_scored_of_the_first_100_and_the_page_reads_it(tmp_path, monkeypatch):
     """bench wgan's rule on the shipped generator, scored here by mean brightness: the chosen seed's image
     has 49 of the 100 seeds' scores strictly below it (the lower median); the reader hands the seed on."""
     import json
@@ -161,8 +161,12 @@ def test_the_opening_seed_is_the_median_scored_of_the_first_100_and_the_page_rea
     assert rec["score"] == pytest.approx(float(scores[rec["seed"]]), abs=1e-4)
     low = bench.opening_seed("wgan-mnist", score, higher_is_better=False)  # the other direction: upper median
     assert int((scores > scores[low["seed"]]).sum()) == 49
-    src = tmp_path / "wgan.json"
+    from dgm_core import results
+
+    src = tmp_path / results.source("wgan")
+    src.parent.mkdir(parents=True)
     src.write_text(json.dumps({"digits": {"n": 1, "reference": "r", "floor_test_vs_train": 1.0,
                                           "wgan-mnist": {"frechet_distance": 9.0, "opening_seed": rec}}}))
-    assert demo.measured("wgan-mnist", src)["opening_seed"] == rec["seed"]
-    assert "opening_seed" not in demo.measured("wgan-celeba", src)
+    monkeypatch.setattr(results, "ROOT", tmp_path)
+    assert demo.measured("wgan-mnist")["opening_seed"] == rec["seed"]
+    assert "opening_seed" not in demo.measured("wgan-celeba")
