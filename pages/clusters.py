@@ -23,8 +23,7 @@ P = "cl_"
 SPEC = links.clusters()
 TABS = ["Cluster cards", "Confusion matrix", "Per round", "About t-SNE"]
 s = st.session_state
-for w in url_state(SPEC, P):
-    st.warning(w)
+url_state(SPEC, P)
 
 st.title("Clusters: VAE + Gaussian mixture")
 st.markdown("A VAE compresses each digit to 12 numbers; a **Bayesian Gaussian mixture** (Gibbs sampling) groups the "

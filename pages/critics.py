@@ -20,8 +20,7 @@ setup_page()
 P = "critics_"
 SPEC = links.critics()
 s = st.session_state
-for w in url_state(SPEC, P):
-    st.warning(w)
+url_state(SPEC, P)
 
 st.title("Critics: squared Hellinger vs Wasserstein")
 st.markdown(

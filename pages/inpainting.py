@@ -31,8 +31,7 @@ def dataset_defaults() -> None:
 
 
 first_load = not s.get(f"_{P}url_loaded")
-for w in url_state(SPEC, P):
-    st.warning(w)
+url_state(SPEC, P)
 if first_load and not any(P + key in st.query_params for key in CHAIN_KEYS):
     dataset_defaults()
 for key, default in (("tool", "Brush"), ("brush", 24), ("mask_black", False)):

@@ -19,8 +19,7 @@ P = "lat_"
 MODELS = loaders.shipped(demo.MODELS)
 SPEC = links.latent()
 s = st.session_state
-for w in url_state(SPEC, P):
-    st.warning(w)
+url_state(SPEC, P)
 
 st.title("Latent explorer: what a generator's latent space means")
 st.markdown(

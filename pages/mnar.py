@@ -27,8 +27,7 @@ st.markdown("When values go missing **because of their own value** (a sensor tha
 
 s = st.session_state
 SPEC = links.mnar()
-for warning in url_state(SPEC, w.P):
-    st.warning(warning)
+url_state(SPEC, w.P)
 
 # ---------------------------------------------------------------- data and mechanism
 c1, c2, c3, c4 = st.columns([2, 3, 1, 2])

@@ -25,8 +25,7 @@ P = "vae_"
 MODELS = loaders.shipped(v.MODELS)
 SPEC = links.vae()
 s = st.session_state
-for w in url_state(SPEC, P):
-    st.warning(w)
+url_state(SPEC, P)
 
 st.title("VAE: what it learned, and how tight its bound is")
 st.markdown(

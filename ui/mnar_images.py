@@ -91,8 +91,7 @@ def render() -> None:
                 + " and ".join(f"`python -m dgm_core train {m}`" for m in missing)
                 + " (needs the CelebA subset in `DGM_DATA_DIR`, see the README's Data section).")
         return
-    for warning in url_state(SPEC, P):
-        st.warning(warning)
+    url_state(SPEC, P)
     try:
         cards = {MNAR.label(m): loaders.model(name)[1] for m, name in MODELS.items()}
     except pretrained.PretrainedError as e:

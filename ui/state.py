@@ -219,7 +219,8 @@ def read_link(spec: dict[str, Param], raw: Mapping[str, str]) -> tuple[dict[str,
 
 
 def url_state(spec: dict[str, Param], prefix: str) -> list[str]:
-    """Initialise ``st.session_state[prefix + key]`` from the URL (once per session); return warnings."""
+    """Initialise ``st.session_state[prefix + key]`` from the URL (once per session); show each bad value's
+    warning where the page is drawing, and return them."""
     st.session_state.setdefault("_keep", set()).update(prefix + key for key in spec)
     flag = f"_{prefix}url_loaded"
     if st.session_state.get(flag):
@@ -229,6 +230,8 @@ def url_state(spec: dict[str, Param], prefix: str) -> list[str]:
     values, warnings = read_link(spec, raw)
     for key, v in values.items():
         st.session_state.setdefault(prefix + key, v)
+    for w in warnings:
+        st.warning(w)
     return warnings
 
 
