@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from typing import Any
 
 import streamlit as st
 import torch
 
-from dgm_core import pretrained
+from dgm_core import data, pretrained
 from dgm_core.device import default_device, set_threads
 
 
@@ -34,3 +36,14 @@ def shipped(names) -> list[str]:
     """The names (an iterable of model names) that have a card in pretrained/, in their order."""
     have = {c["name"] for c in cards()}
     return [m for m in names if m in have]
+
+
+@st.cache_data(show_spinner="Loading images…", max_entries=8)
+def test_or_generated(dataset: str, _test: Callable[[], Any], generator_model: str,
+                      _generate: Callable[[torch.nn.Module, torch.device], Any], gallery: str) -> tuple[Any, bool]:
+    """A page's gallery: ``_test()`` when ``dataset`` is in the data directory, else ``_generate(model, device)``
+    with the shipped ``generator_model``; and whether it was generated. ``gallery`` names the gallery in the
+    cache (the callables are not part of its key). Raises pretrained.PretrainedError if the model is missing."""
+    if data.available(dataset):
+        return _test(), False
+    return _generate(model(generator_model)[0], device()), True

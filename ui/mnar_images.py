@@ -31,15 +31,14 @@ N_GENERATED = 64
 N_EVAL = 100
 
 
-@st.cache_data(show_spinner="Loading grey CelebA test images…", max_entries=1)
-def _test_images() -> torch.Tensor:
-    return data.load_grey_faces("test")
+def _faces() -> tuple[torch.Tensor, bool]:
+    """Grey 32x32 CelebA test faces, or without a data directory N_GENERATED faces of the shipped not-MIWAE's
+    decoder; and whether they were generated."""
+    def generate(model: torch.nn.Module, dev: torch.device) -> torch.Tensor:
+        return model.sample(N_GENERATED, generator(0, dev), device=dev).cpu().clamp(0, 1)
 
-
-@st.cache_data(show_spinner="Generating faces with the shipped not-MIWAE decoder…", max_entries=1)
-def _generated_images() -> torch.Tensor:
-    model, _ = loaders.model(MODELS["notmiwae"])
-    return model.sample(N_GENERATED, generator(0, loaders.device()), device=loaders.device()).cpu().clamp(0, 1)
+    return loaders.test_or_generated("celeba", lambda: data.load_grey_faces("test"), MODELS["notmiwae"], generate,
+                                     "mnar_images")
 
 
 @st.cache_data(show_spinner="Imputing with MIWAE and not-MIWAE…", max_entries=16)
@@ -60,10 +59,8 @@ def _image(col_src, col_img) -> tuple[torch.Tensor | None, str]:
             except ImageError as e:
                 st.error(str(e))
         return s.get(P + "clip_upload"), "your image"
-    if data.available("celeba"):
-        images, what = _test_images(), "CelebA test image"
-    else:
-        images, what = _generated_images(), "generated face"  # the page says so under the controls
+    images, generated = _faces()
+    what = "generated face" if generated else "CelebA test image"  # the page says so under the controls
     n = images.shape[0]
     s[P + "clip_img"] = min(int(s[P + "clip_img"]), n - 1)
     col_img.number_input(f"Image (0–{n - 1})", 0, n - 1, key=P + "clip_img")
@@ -180,7 +177,7 @@ def _evaluate(w: float, b: float, seed: int, k: int) -> None:
     st.subheader(f"On {N_EVAL} test faces")
     def compare() -> mnar_images.Comparison | None:
         try:
-            return _compare(_test_images()[:N_EVAL].numpy(), w, b, seed, k)
+            return _compare(_faces()[0][:N_EVAL].numpy(), w, b, seed, k)
         except ValueError as e:
             st.error(str(e))
             return None
