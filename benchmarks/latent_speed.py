@@ -34,9 +34,9 @@ from dgm_core.device import set_threads
 
 RESULTS = Path(__file__).resolve().parent / "results"
 # Injected by the measurement (never part of the page): stamps every swap of the big picture and the time
-# until the swapped picture is decoded; read back with ``page.evaluate(READ_SWAPS)``.
-WATCH_SWAPS = """() => {
-  const img = document.querySelector('.ls img.main');
+# until the swapped picture is decoded; called with the picture's element (the panel lives in a shadow root,
+# which document.querySelector does not enter), read back with ``page.evaluate(READ_SWAPS)``.
+WATCH_SWAPS = """img => {
   const swaps = [], decode = [];
   new MutationObserver(() => {
     const t0 = performance.now();
@@ -97,7 +97,7 @@ def browser(releases: int) -> dict:
             page.wait_for_function(REDRAWN, arg=old, timeout=60_000)
             latencies.append(page.evaluate("performance.now()") - t0)
             wait(page)
-        page.evaluate(WATCH_SWAPS)
+        page.locator(".ls img.main").evaluate(WATCH_SWAPS)
         page.mouse.move(box["x"] + 2, y)
         page.mouse.down()
         page.mouse.move(box["x"] + box["width"] - 2, y, steps=40)  # the whole range, 21 positions

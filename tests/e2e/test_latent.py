@@ -27,7 +27,7 @@ def test_dragging_a_slider_moves_the_picture_and_the_release_redraws_and_lands_i
     slider.scroll_into_view_if_needed()
     before = page.locator(MAIN).get_attribute("src")
     old = page.query_selector('.ls input[type="range"]')
-    page.evaluate(WATCH_SWAPS)  # the page's own events, seen from outside (no hook in the page)
+    page.locator(MAIN).evaluate(WATCH_SWAPS)  # the page's own events, seen from outside (no hook in the page)
     drag(page, slider, 0.5, 0.95)
     during = page.locator(MAIN).get_attribute("src")
     frames = page.evaluate(READ_SWAPS)[0]
