@@ -95,12 +95,12 @@ def map_figure(lm: demo.LatentMap, labels: np.ndarray | None, chosen: int | None
     idx = np.arange(lm.xy.shape[0])
     if labels is not None and len(np.unique(labels[: len(idx)])) <= 10:
         lab = labels[: len(idx)]
-        palette = px.colors.qualitative.Safe  # colour-blind safe, 11 colours
+        classes = px.colors.qualitative.Safe  # colour-blind safe, 11 colours
         for k in np.unique(lab):
             sel = lab == k
             fig.add_trace(go.Scattergl(x=lm.xy[sel, 0], y=lm.xy[sel, 1], mode="markers", name=str(k),
                                        customdata=idx[sel], marker={"size": 5, "opacity": 0.75,
-                                                                    "color": palette[int(k) % len(palette)]},
+                                                                    "color": classes[int(k) % len(classes)]},
                                        hovertemplate=f"label {k}<br>image #%{{customdata}}<extra></extra>"))
     else:
         fig.add_trace(go.Scattergl(x=lm.xy[:, 0], y=lm.xy[:, 1], mode="markers", name="images",

@@ -84,3 +84,19 @@ def test_an_empty_drawing_asks_for_a_digit():
     at = _page(src="Draw")
     assert not at.exception
     assert any("canvas is empty" in i.value for i in at.info)
+
+
+@pytest.mark.parametrize("labelled", [True, False])
+def test_the_map_draws_a_drawn_digit_as_a_star_beside_the_classes(labelled):
+    """A drawn or uploaded digit (``extra``) joins the map, with or without class colours (AppTest cannot draw,
+    so the figure is built here as the page builds it)."""
+    from types import SimpleNamespace
+
+    from ui.vae_view import map_figure
+
+    xy = np.random.default_rng(0).normal(size=(30, 2))
+    labels = np.arange(30) % 10 if labelled else None
+    fig = map_figure(SimpleNamespace(xy=xy, explained=(0.1, 0.06)), labels, 3, np.array([[0.5, -0.5]]))
+    names = [t.name for t in fig.data]
+    assert names[-1] == "your digit" and fig.data[-1].marker.symbol == "star"
+    assert len(names) == (10 if labelled else 1) + 2  # classes (or one cloud), the chosen ring, the star
