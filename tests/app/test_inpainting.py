@@ -243,3 +243,15 @@ def test_benchmark_note_says_why_from_the_blur_benchmark(tmp_path, monkeypatch):
     note = inpaint_results.benchmark_note("hmc")
     assert "one draw scores F1 0.193 against pseudo-Gibbs's 0.203" in note
     assert "keeps 17% of the true ink against pseudo-Gibbs's 41%" in note
+
+
+def test_each_data_set_opens_on_its_own_recorded_default_image():
+    from dgm_core import results
+    recorded = {ds: r.default_index for ds, r in results.inpainting_default().items()}
+    assert recorded["omniglot"] != recorded["mnist"]
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    assert at.session_state["inp_idx"] == recorded["mnist"]
+    at.selectbox(key="inp_ds").set_value("omniglot").run()
+    assert not at.exception and at.session_state["inp_idx"] == recorded["omniglot"]
+    assert _page(ds="omniglot").session_state["inp_idx"] == recorded["omniglot"]  # a link naming no image
+    assert _page(ds="omniglot", idx=5).session_state["inp_idx"] == 5  # a link naming one keeps it
