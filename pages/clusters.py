@@ -76,18 +76,19 @@ k4.caption("A cluster takes the colour of the digit it is matched to (grey: matc
 
 sp = v.SPLITS[split]
 t0, t1 = st.columns(2)
-events = []
-for col, idx in ((t0, 0), (t1, 1)):
-    with col:
-        events.append(st.plotly_chart(v.tsne_figure(model, idx, sp, perp_i, colour), key=f"{P}map{idx}_{split}",
-                                      on_select="rerun", selection_mode=("points", "box", "lasso")))
 picked, from_index = [], 1
-for idx, ev in enumerate(events):
-    rows = v.selected_rows(ev)
+for col, idx in ((t0, 0), (t1, 1)):
+    # a chart keeps its own selection across reruns: it sets the page's only when it changes, and Clear gives
+    # the maps new keys (an empty selection, no box)
+    key = f"{P}map{idx}_{split}_{s.setdefault('_cl_maps', 0)}"
+    with col:
+        rows = v.selected_rows(st.plotly_chart(v.tsne_figure(model, idx, sp, perp_i, colour), key=key,
+                                               on_select="rerun", selection_mode=("points", "box", "lasso")))
+    if rows != s.get("_seen_" + key, []):
+        s["_seen_" + key] = rows
+        s[P + "sel"] = [int(r) for r in rows[:200]]
     if rows:
         picked, from_index = rows, idx
-if picked:
-    s[P + "sel"] = [int(r) for r in picked[:200]]
 sel = [r for r in s[P + "sel"] if 0 <= r < model.cfg.n_shown]  # the link's were checked against the model
 
 if sel:
@@ -103,9 +104,8 @@ if sel:
                    "`DGM_DATA_DIR` here, so the digits themselves cannot be shown)."))
     strips = ([v.strip(real[shown])] if real is not None else []) + [v.strip(dec)]
     st.image(to_pil(torch.cat(strips, 1), 3), width="content")
-    if st.button("Clear the selection", key=P + "clear"):
-        s[P + "sel"] = []
-        st.rerun()
+    st.button("Clear the selection", key=P + "clear", on_click=lambda: s.update({P + "sel": [],
+                                                                                 "_cl_maps": s["_cl_maps"] + 1}))
 
 tabs = st.tabs(TABS, key=P + "tab", on_change="rerun")
 rnd_i = 0 if s[P + "round"] == "0" else 1
