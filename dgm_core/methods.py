@@ -23,6 +23,8 @@ CYCLE = tuple(OKABE_ITO.values())  # for series that are not methods (data sets,
 DIGITS = ("#1F3A93", "#E69F00", "#009988", "#EE3377", "#88CCEE", "#CC3311", "#99DD55", "#AA4499", "#000000",
           "#FFAABB")  # navy, orange, teal, magenta, pale cyan, red, lime, purple, black, pink: class k -> DIGITS[k]
 
+CRITICS = {"hellinger": "vermillion", "wasserstein": "blue"}  # each critic's colour (a PALETTE name) on every page
+
 
 def palette(name: str) -> str:
     """A named colour's hex code; an unknown name raises instead of drawing black."""
