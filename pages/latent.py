@@ -113,8 +113,8 @@ if t_grid.open:
                     "framed column is ε = 0, the original).")
         pic = v.grid_picture(grid, big - 1, directions.names)
         st.image(pic, width="content")
-        st.caption("The course project found single latent coordinates of its SVHN WGAN that turn a 9 into an 8 or "
-                   "thicken strokes; here compare raw coordinates with GANSpace directions, which usually change "
+        st.caption("In a WGAN trained on house-number digits (SVHN), single latent coordinates have been seen to turn "
+                   "a 9 into an 8 or thicken strokes; here compare raw coordinates with GANSpace directions, which usually change "
                    "one visible thing (pose, light, stroke width) more cleanly.")
         st.download_button("Download the grid (PNG)", pic, f"{name}_grid.png", "image/png", key=P + "dl_grid")
 
