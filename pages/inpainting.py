@@ -96,9 +96,13 @@ with c_run:
         c[1].number_input("Chains", 1, 64, key=P + "chains")
         c[0].number_input("Burn-in iterations", 0, 4999, step=10, key=P + "burn")
         c[1].number_input("Importance samples (MIWAE)", 10, 20000, step=100, key=P + "ns")
-        c[0].selectbox("Initial fill of missing pixels", ["noise", "zeros", "half"], key=P + "init")
+        c[0].selectbox("Initial fill of missing pixels", ["noise", "zeros", "half"], key=P + "init",
+                       help="What the missing pixels hold before the first step: the encoder reads this image once.")
         c[1].number_input("Pseudo-Gibbs warm start", 0, 500, key=P + "warm",
-                          help="Pseudo-Gibbs steps run before either chain starts.")
+                          help="Pseudo-Gibbs steps run before either chain starts. With none, a chain does not "
+                               "start from pure noise: it starts from one encoder draw of z at the image with its "
+                               "missing pixels filled as set (noise by default), and those pixels redrawn from the "
+                               "decoder at that z.")
         c[0].number_input("Seed", 0, 10**6, key=P + "seed")
         c[1].selectbox("Exact sampler's z-move", list(KERNEL_LABELS), format_func=KERNEL_LABELS.get, key=P + "kernel",
                        help="How Metropolis-within-Gibbs proposes a new latent z. HMC follows the decoder's "

@@ -286,3 +286,9 @@ def test_notes_say_why_a_fill_without_a_model_wins_and_what_pseudo_gibbs_nll_is(
     assert f"({nll:,.0f} nats, {nll / (36 * 3):.1f} per missing value)" in note
     assert "not under the model's conditional" in note
     assert inpaint_results.nll_note(out.rows[1:], mask) is None
+
+
+def test_the_warm_start_setting_says_where_a_chain_without_one_starts():
+    at = _page()
+    said = at.number_input(key="inp_warm").help
+    assert "one encoder draw of z" in said and "not start from pure noise" in said

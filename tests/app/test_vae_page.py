@@ -84,3 +84,17 @@ def test_an_empty_drawing_asks_for_a_digit():
     at = _page(src="Draw")
     assert not at.exception
     assert any("canvas is empty" in i.value for i in at.info)
+
+
+def test_the_omniglot_map_speaks_of_characters_and_says_how_much_variance_it_keeps():
+    from ui import vae_view as v
+
+    at = _page(model="vae-omniglot", kmax=100)
+    at.session_state["vae_tab"] = "Latent map"
+    at.run()
+    assert not at.exception
+    said = next(c.value for c in at.caption if "principal components" in c.value)
+    assert "digit" not in said and "characters inside" in said
+    kept = float(sum(v.latent_map("vae-omniglot").explained[:2]))
+    assert f"{kept:.0%} of their variance" in said
+    assert not any("digits look like" in m.value for m in at.markdown)
