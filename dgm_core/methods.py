@@ -16,6 +16,14 @@ PALETTE = {**OKABE_ITO, "grey": "#777777", "light_grey": "#999999", "dark_grey":
            "dark_vermillion": "#8B3A00", "dark_purple": "#6A3D9A", "brown": "#8C564B", "mid_grey": "#7F7F7F",
            "cyan": "#17BECF", "olive": "#BCBD22", "pale_grey": "#BBBBBB"}
 CYCLE = tuple(OKABE_ITO.values())  # for series that are not methods (data sets, sweeps), in this order
+# Ten classes (digits, clusters) need more than Okabe & Ito's eight, whose sky blue / blue and yellow / orange
+# merge on a projector. These ten, from Okabe & Ito's and Paul Tol's sets, were searched for the largest
+# smallest pairwise CIELAB distance: above 40 for normal vision and 15 under simulated deutan, protan and
+# tritan vision (tests/app/test_clusters.py measures both), against 26 and 10 for Okabe & Ito's eight plus two.
+DIGITS = ("#1F3A93", "#E69F00", "#009988", "#EE3377", "#88CCEE", "#CC3311", "#99DD55", "#AA4499", "#000000",
+          "#FFAABB")  # navy, orange, teal, magenta, pale cyan, red, lime, purple, black, pink: class k -> DIGITS[k]
+
+CRITICS = {"hellinger": "vermillion", "wasserstein": "blue"}  # each critic's colour (a PALETTE name) on every page
 
 
 def palette(name: str) -> str:

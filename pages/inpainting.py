@@ -6,7 +6,7 @@ from dgm_core import masks
 from dgm_core.demos.inpainting import DATASETS, Settings, available_methods, default_settings, run_page
 from dgm_core.methods import INPAINTING, KERNEL_LABELS
 from ui import links, loaders
-from ui.image_source import default_note, image_picker
+from ui.image_source import default_index, default_note, image_picker
 from ui.imaging import to_pil
 from ui.inpaint_results import estimate_caption, results_view
 from ui.mask_editor import mask_editor
@@ -24,16 +24,19 @@ s = st.session_state
 CHAIN_KEYS = {"chains": "chains", "steps": "steps", "burn": "burn_in"}  # URL key -> Settings field
 
 
-def dataset_defaults() -> None:
+def dataset_defaults(chains: bool = True, image: bool = True) -> None:
     d = default_settings(s[P + "ds"])
-    for key, field in CHAIN_KEYS.items():
+    for key, field in CHAIN_KEYS.items() if chains else ():
         s[P + key] = getattr(d, field)
+    if image:  # each data set opens on its own recorded default image
+        s[P + "idx"] = default_index(s[P + "ds"])
 
 
 first_load = not s.get(f"_{P}url_loaded")
 url_state(SPEC, P)
-if first_load and not any(P + key in st.query_params for key in CHAIN_KEYS):
-    dataset_defaults()
+if first_load:
+    dataset_defaults(chains=not any(P + key in st.query_params for key in CHAIN_KEYS),
+                     image=P + "idx" not in st.query_params)
 for key, default in (("tool", "Brush"), ("brush", 24), ("mask_black", False)):
     s.setdefault(P + key, default)
 
@@ -93,9 +96,13 @@ with c_run:
         c[1].number_input("Chains", 1, 64, key=P + "chains")
         c[0].number_input("Burn-in iterations", 0, 4999, step=10, key=P + "burn")
         c[1].number_input("Importance samples (MIWAE)", 10, 20000, step=100, key=P + "ns")
-        c[0].selectbox("Initial fill of missing pixels", ["noise", "zeros", "half"], key=P + "init")
+        c[0].selectbox("Initial fill of missing pixels", ["noise", "zeros", "half"], key=P + "init",
+                       help="What the missing pixels hold before the first step: the encoder reads this image once.")
         c[1].number_input("Pseudo-Gibbs warm start", 0, 500, key=P + "warm",
-                          help="Pseudo-Gibbs steps run before either chain starts.")
+                          help="Pseudo-Gibbs steps run before either chain starts. With none, a chain does not "
+                               "start from pure noise: it starts from one encoder draw of z at the image with its "
+                               "missing pixels filled as set (noise by default), and those pixels redrawn from the "
+                               "decoder at that z.")
         c[0].number_input("Seed", 0, 10**6, key=P + "seed")
         c[1].selectbox("Exact sampler's z-move", list(KERNEL_LABELS), format_func=KERNEL_LABELS.get, key=P + "kernel",
                        help="How Metropolis-within-Gibbs proposes a new latent z. HMC follows the decoder's "

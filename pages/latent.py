@@ -43,7 +43,7 @@ dirs = [d for d in s[P + "dirs"] if 0 <= d < n_avail] or list(range(5))  # the l
 vals = (list(s[P + "vals"]) + [0.0] * len(dirs))[:len(dirs)]
 picked = c_dirs.multiselect("Directions to move (up to 6)", list(range(n_avail)), default=dirs,
                             max_selections=links.MAX_DIRS,
-                            format_func=lambda i: f"PC {i + 1}" if kind == "pca" else f"z[{i}]",
+                            format_func=lambda i: ex.pc_name(i) if kind == "pca" else f"z[{i}]",
                             key=f"{P}pick_{name}_{kind}")
 if picked != dirs:  # keep a direction's value when others are added or removed
     vals = [vals[dirs.index(d)] if d in dirs else 0.0 for d in picked]
@@ -109,12 +109,12 @@ if t_slide.open:
 if t_grid.open:
     with t_grid:
         grid = demo.perturbation_grid(ex, s[P + "seed"], directions)
-        st.markdown("**One z, each direction moved by ε = −5 … 4** (rows: " + ", ".join(directions.names) +
-                    "; the framed column is ε = 0, the original).")
-        pic = v.grid_picture(grid, big - 1)
+        st.markdown("**One z, each direction moved by ε = −5 … 4** (one row per direction, ε over each column; the "
+                    "framed column is ε = 0, the original).")
+        pic = v.grid_picture(grid, big - 1, directions.names)
         st.image(pic, width="content")
-        st.caption("The course project found single latent coordinates of its SVHN WGAN that turn a 9 into an 8 or "
-                   "thicken strokes; here compare raw coordinates with GANSpace directions, which usually change "
+        st.caption("In a WGAN trained on house-number digits (SVHN), single latent coordinates have been seen to turn "
+                   "a 9 into an 8 or thicken strokes; here compare raw coordinates with GANSpace directions, which usually change "
                    "one visible thing (pose, light, stroke width) more cleanly.")
         st.download_button("Download the grid (PNG)", pic, f"{name}_grid.png", "image/png", key=P + "dl_grid")
 
@@ -141,8 +141,11 @@ if t_interp.open:
                 for col, (path, f) in zip(cols, interp.frames.items()):
                     col.image(png_bytes(v.pil_row(f[i:i + 1], big)), caption=f"{path}, α = {alpha:.1f}",
                               width="stretch")
+                sync_url(SPEC, P)  # a playing player reruns only this fragment: α must reach the URL here
                 if interp.scores is not None:
                     st.plotly_chart(v.score_figure(interp, alpha, critic_name), key=P + "scores")
+                    st.caption("The critic works on pixels in [−1, 1], as it was trained: a difference of its scores "
+                               "estimates a Wasserstein distance twice the one on [0, 1] pixels.")
                     if "midpoints" in facts:
                         m = facts["midpoints"]
                         st.caption(f"Over {m['pairs']} seed pairs (0, 1), (2, 3), … the critic scored the pixel blend's "

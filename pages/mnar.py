@@ -116,21 +116,23 @@ def show_maps(fits: dict) -> None:
     """What each missing model learnt, as a feature-by-feature map, next to the generating mechanism."""
     st.subheader("What the missing models learnt")
     truth = mnar_lab.true_sensitivity(sim)
-    panels = [(mnar_lab.label(m), f.sensitivity, w.SENSITIVITY_UNITS[mnar_lab.MISSING[m]])
+    panels = [(mnar_lab.label(m), mnar_lab.model_sensitivity(sim, f.sensitivity))
               for m, f in fits.items() if f.sensitivity is not None]
     if truth is not None:
-        panels.insert(0, ("the true mechanism", truth, "logit per sd"))
+        panels.insert(0, ("the true mechanism", truth))
     else:
         st.caption("The true mechanism here is a step (each value hides itself past a threshold): all on the "
                    "diagonal, infinitely steep, so it has no finite map to draw.")
     st.caption("Row j, column k: how the chance that **row j's feature goes missing** moves as **column k's "
-               "feature** grows (red: missing when high, blue: when low). Self-masking models can only fill the "
-               "diagonal; the agnostic ones (linear, nonlinear) may use any feature. Fit those under **Training** "
-               "(a live preset) with the multiselect next to the train button.")
-    cols = st.columns(min(len(panels), 3))
-    for i, (name, m, units) in enumerate(panels):
+               "feature** grows, as the slope of logit P(missing) per standard deviation of the complete column (the "
+               "nonlinear model's averaged over the rows): one unit and one colour scale on every map (red: missing "
+               "when high, blue: when low). Self-masking models can only fill the diagonal; the agnostic ones "
+               "(linear, nonlinear) may use any feature. Fit those under **Training** (a live preset) with the "
+               "multiselect next to the train button.")
+    cols, lim = st.columns(min(len(panels), 3)), w.shared_limit([m for _, m in panels])
+    for i, (name, m) in enumerate(panels):
         with cols[i % len(cols)]:
-            st.plotly_chart(w.sensitivity_figure(m, columns, name, units), width="stretch", key=f"{w.P}map_{i}")
+            st.plotly_chart(w.sensitivity_figure(m, columns, name, lim=lim), width="stretch", key=f"{w.P}map_{i}")
             st.markdown("Strongest: " + "; ".join(mnar_lab.describe_sensitivity(m, columns)) + ".")
 
 

@@ -44,7 +44,7 @@ model, card = loaders.model(name)
 c_model.caption(f"Test log p(x) {card.metrics['test_log_lik']} nats, ELBO {card.metrics['test_elbo']} "
                 f"(card of `{name}`, K = {card.metrics['eval_k']}, {card.metrics['test_images']} test images).")
 if dataset == "mnist":
-    c_model.caption("Published figures are on other data: the course project this page follows reports −95.50 "
+    c_model.caption("Published figures are on other data: a reference VAE notebook reports −95.50 "
                     "nats (K = 200) on Larochelle's binarised MNIST (50 000 training images); the IWAE paper about "
                     "−85 to −87 for two-layer MLPs on *dynamically* binarised MNIST, after 3280 epochs. Ours: "
                     "torchvision MNIST, 60 000 images, "
@@ -52,6 +52,7 @@ if dataset == "mnist":
                        "on one fixed binarisation." if "dynamic" in card.data else "one fixed binarisation."))
 src = c_src.radio("Digit", SPEC["src"].choices, key=P + "src", horizontal=True)
 x_all, labels, what = v.digits(dataset)
+thing = "digit" if dataset == "mnist" else "character"  # what one image shows, in the page's words
 
 # ---------------------------------------------------------------- the digit
 x, label, key, extra_point = None, None, "", None
@@ -113,7 +114,8 @@ if t_rec.open:
         st.caption("Pictures are decoder means (probabilities of ink), not 0/1 draws: the reconstruction at the "
                    "encoder's mean, then at four draws of z from the encoder, which differ where it is unsure.")
         c1, c2 = st.columns([4, 1], vertical_alignment="bottom")
-        c1.markdown("**Samples from the prior**: decoder means at z ~ N(0, I), what the model thinks digits look like.")
+        c1.markdown("**Samples from the prior**: decoder means at z ~ N(0, I), "
+                    f"what the model thinks {thing}s look like.")
         c2.number_input("Sample seed", 0, 10**6, key=P + "seed")
         samples = demo.prior_samples(model, 16, generator(s[P + "seed"], dev)).cpu()
         st.image(to_pil(torch.cat([torch.cat(list(samples[:8]), -1), torch.cat(list(samples[8:]), -1)], -2), 4),
@@ -159,8 +161,11 @@ if t_map.open:
         with c1:
             event = st.plotly_chart(v.map_figure(lm, labels, chosen, own), key=P + "map", on_select="rerun",
                                     selection_mode=("points", "box", "lasso"))
+            kept = float(sum(lm.explained[:2]))
             st.caption(f"The encoder means of the first {lm.xy.shape[0]} {what}s, projected on their two principal "
-                       "components (PCA). Drag a box or lasso to see the digits inside and their reconstructions.")
+                       f"components (PCA), which keep **{kept:.0%} of their variance**: "
+                       + ("classes that overlap here may well be apart in the full latent space. " if kept < 0.5 else "")
+                       + f"Drag a box or lasso to see the {thing}s inside and their reconstructions.")
         with c2:
             grid = lm.grid
             st.image(to_pil(torch.cat([torch.cat(list(row), dim=-1) for row in grid], dim=-2), 2), width="stretch",
@@ -170,7 +175,7 @@ if t_map.open:
         if picked:
             sel = x_all[picked].to(dev)
             rec, _ = demo.reconstruct(model, sel, 1, generator(0, dev))
-            st.markdown(f"**{len(v.selected_indices(event))} selected** (first {len(picked)} shown): digits, and "
+            st.markdown(f"**{len(v.selected_indices(event))} selected** (first {len(picked)} shown): {thing}s, and "
                         "under them their reconstructions.")
             st.image(to_pil(torch.cat([torch.cat(list(sel.cpu()), -1), torch.cat(list(rec.cpu()), -1)], -2), 3),
                      width="content")

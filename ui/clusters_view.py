@@ -10,12 +10,11 @@ import torch
 
 from dgm_core import data, results
 from dgm_core.demos import clusters
-from dgm_core.methods import CYCLE, palette
+from dgm_core.methods import DIGITS, palette
 from ui.vae_view import selected_indices as selected_rows  # noqa: F401 - the page's selection reader
 
 MODEL = "vae-gmm-mnist"
-# Okabe & Ito's 8 colour-blind-safe colours plus four: one colour per digit / cluster
-PALETTE = [*CYCLE, *map(palette, ("brown", "mid_grey", "cyan", "olive"))]
+PALETTE = DIGITS  # one colour per digit; a cluster takes its matched digit's
 SPLITS = {"test": 1, "train": 0}
 
 
@@ -58,7 +57,7 @@ def confusion_figure(table: np.ndarray, order: list[int], mapping: dict[int, int
                                text=table, texttemplate="%{text}", showscale=False,
                                hovertemplate="digit %{y}, %{x}: %{z}<extra></extra>"))
     fig.update_layout(height=420, margin=dict(l=10, r=10, t=10, b=10), xaxis_title="cluster → matched digit",
-                      yaxis=dict(title="true digit", autorange="reversed"))
+                      yaxis=dict(title="true digit", autorange="reversed", type="category", dtick=1))
     return fig
 
 
@@ -76,8 +75,18 @@ def rounds_figure(rounds: list[dict]) -> go.Figure:
                     mode="lines+markers", line=dict(color=PALETTE[1], dash="dash"))
     fig.update_layout(height=360, margin=dict(l=10, r=10, t=40, b=10), xaxis=dict(title="round", dtick=1),
                       yaxis=dict(title="accuracy / ARI"), legend=dict(orientation="h", y=1.12, x=0),
-                      yaxis2=dict(title="ELBO per digit", overlaying="y", side="right", showgrid=False))
+                      yaxis2=dict(title="ELBO per digit (nats)", overlaying="y", side="right", showgrid=False,
+                                  **_ticks([d["train_elbo"] for d in rounds])))
     return fig
+
+
+def _ticks(values: list[float], most: int = 6) -> dict:
+    """A round step (1, 2 or 5 × 10^k) giving at most ``most`` ticks over the values, and labels with only the
+    decimals that step needs: plotly's own choice on a few-nats range reads −101.38."""
+    span = max(max(values) - min(values), 1e-9)
+    step = next(m * 10.0 ** e for e in range(-3, 7) for m in (1, 2, 5) if span / (m * 10.0 ** e) <= most - 1)
+    decimals = max(0, -int(np.floor(np.log10(step))))
+    return {"dtick": step, "tick0": 0, "tickformat": f".{decimals}f"}
 
 
 @st.cache_data(show_spinner=False, max_entries=2)

@@ -12,12 +12,12 @@ import streamlit as st
 
 from dgm_core import results
 from dgm_core.demos import critics as demo
-from dgm_core.methods import palette
+from dgm_core.methods import CRITICS, palette
 from dgm_core.models.critics import KINDS, true_value
 from ui import loaders
 from ui.run import run_button
 
-COLOURS = {"hellinger": palette("vermillion"), "wasserstein": palette("blue")}
+COLOURS = {kind: palette(name) for kind, name in CRITICS.items()}
 P_COLOUR, Q_COLOUR = palette("black"), palette("orange")  # the data P and the generator's Q_theta
 SHORT = {"hellinger": "Hellinger²", "wasserstein": "Wasserstein"}
 # redraw the live chart / progress bar every this many steps: each is a message to the browser, one per step is too slow

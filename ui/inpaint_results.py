@@ -39,14 +39,17 @@ METRICS = {
 }
 
 
-def benchmark_note(kernel: str) -> str | None:
-    """What ``bench inpainting`` found for this z-kernel (no warm start): where it loses, whether it mixed; or None."""
+def benchmark_note(kernel: str, dataset: str) -> str | None:
+    """What ``bench inpainting`` found for this z-kernel (no warm start): where it loses, whether it mixed; None
+    for a data set the benchmark did not run on."""
     try:
         data = results.inpainting()
         s = data.summary[kernel]
         rows = {(r["dataset"], r["mask"]): r for r in data.records
                 if r.get("kernel") == kernel and r["warm_start"] == 0 and r["dataset"] != "celeba"}
     except (results.ResultsError, KeyError, TypeError):
+        return None
+    if dataset not in {ds for ds, _ in rows}:
         return None
     note = (f"In `python -m dgm_core bench inpainting` (the first {next(iter(rows.values()))['n_images']} test "
             f"images of MNIST and Omniglot, 5 masks, 3 seeds, no warm start), {inpainting_label('mwg', kernel)} "
@@ -169,8 +172,66 @@ def metrics_table(rows: list, dataset: str) -> pd.DataFrame:
     return table
 
 
-def what_to_notice(rows: list, traces: dict[str, ChainTrace], dataset: str) -> None:
-    """Plain-words notes where a result needs one: a chain that did not move, an F1 of 0."""
+def _nll(m: dict[str, float]) -> float | None:
+    return m.get("NLL (nats)", m.get("NLL density (nats)"))
+
+
+def nll_note(rows: list, mask: torch.Tensor) -> str | None:
+    """What pseudo-Gibbs's NLL measures, with this run's figures; None when it has none."""
+    nll = {res.method: _nll(m) for res, m, _ in rows if _nll(m) is not None}
+    if "pseudo_gibbs" not in nll:
+        return None
+    pg = nll["pseudo_gibbs"]
+    channels = next(res.mean.shape[1] for res, _, _ in rows)
+    n = int((~mask).sum()) * channels
+    note = (f"**Pseudo-Gibbs's NLL** ({pg:,.0f} nats, {pg / n:.1f} per missing value) scores the truth under the "
+            "mixture of the decoder's distributions at the states its chains visited, not under the model's "
+            "conditional p(x_missing | x_observed): without an accept/reject step its chains do not sample that "
+            "conditional.")
+    others = {k: v for k, v in nll.items() if k != "pseudo_gibbs"}
+    if others and pg > max(others.values()):
+        nxt = max(others, key=others.get)
+        note += (f" It is the largest NLL here, {pg - others[nxt]:,.0f} nats above the next ({INPAINTING.label(nxt)}, "
+                 f"{others[nxt]:,.0f}): every state its chains visited puts the true pixels far off.")
+    if "mwg" in nll:
+        note += (f" The exact sampler's figure ({nll['mwg']:,.0f}) is the same average over a chain that targets the "
+                 "model's conditional.")
+    return note
+
+
+def simple_fill_note(rows: list, dataset: str) -> str | None:
+    """When a fill without a model beats every model on the key metric: by how much, and what that means."""
+    key, higher = ("F1", True) if BINARY[dataset] else ("MSE", False)
+    scored = [(res, m[key]) for res, m, _ in rows if key in m]
+    simple = [(res, v) for res, v in scored if INPAINTING[res.method].family is None]
+    models = [(res, v) for res, v in scored if INPAINTING[res.method].family is not None]
+    if not simple or not models:
+        return None
+    pick = max if higher else min
+    fill, v_fill = pick(simple, key=lambda rv: rv[1])
+    model, v_model = pick(models, key=lambda rv: rv[1])
+    if (v_fill <= v_model) if higher else (v_fill >= v_model):
+        return None
+    fmt = ".3f" if higher else ".4f"
+    note = (f"**{_label(fill)}** scores the best {key} here: {v_fill:{fmt}}, against {v_model:{fmt}} for the best "
+            f"model ({_label(model)}).")
+    if fill.method == "neighbour_fill":
+        note += (" It spreads the pixels around the hole inward, which is close to the truth where the hidden part "
+                 f"continues what surrounds it, and {key} rewards a smooth guess over a sharp one in the wrong place.")
+    else:
+        note += f" One value everywhere is a cautious guess, and {key} rewards caution over a sharp guess in the wrong place."
+    unmixed = [(res, float(res.diagnostics.rhat.max())) for res, _ in models
+               if isinstance(res.diagnostics, ChainDiagnostics) and float(res.diagnostics.rhat.max()) > 1.1]
+    if unmixed:
+        note += (" The chains of " + " and of ".join(f"{_label(r)} (split-R̂ {rh:.2f})" for r, rh in unmixed)
+                 + " had not mixed: longer chains or more burn-in may change the ranking.")
+    note += " The models draw what they find plausible for the whole image: compare the pictures, not only the number."
+    return note
+
+
+def what_to_notice(rows: list, traces: dict[str, ChainTrace], dataset: str, mask: torch.Tensor) -> None:
+    """Plain-words notes where a result needs one, each from this run's figures: a chain that did not move, an F1
+    of 0, a fill without a model that wins, what pseudo-Gibbs's NLL is."""
     notes = []
     for res, m, _ in rows:
         if isinstance(res.diagnostics, ChainDiagnostics):  # the chains' mixing verdict, one image
@@ -179,6 +240,7 @@ def what_to_notice(rows: list, traces: dict[str, ChainTrace], dataset: str) -> N
             notes.append(f"**{_label(res)}** has F1 = 0: every missing pixel's probability of ink "
                          "is below 0.5, so the thresholded fill has no ink at all, even if the fill shows a "
                          "faint stroke.")
+    notes += [n for n in (simple_fill_note(rows, dataset), nll_note(rows, mask)) if n]
     if notes:
         st.info("**What to notice.** " + "  \n".join(notes), icon=":material/lightbulb:")
 
@@ -277,7 +339,7 @@ def sampler_insides(traces: dict[str, ChainTrace], rows: list, dataset: str, ima
     first = next(iter(traces.values()))
     st.caption(f"{first.log_joint.shape[1]} chains × {first.log_joint.shape[0]} iterations per sampler.")
     kernel = next((res.diagnostics.kernel for res, _, _ in rows if res.method == "mwg"), None)
-    if kernel and (note := benchmark_note(kernel)):
+    if kernel and (note := benchmark_note(kernel, dataset)):
         st.caption(note)
     _player(traces, dataset, image, p)
 
@@ -317,7 +379,7 @@ def results_view(results: PageRun, current: bool, p: str) -> None:
         st.warning(problem)
     comparison_grid(rows, r_img, r_mask)
     metrics_table(rows, dataset)
-    what_to_notice(rows, results.traces, dataset)
+    what_to_notice(rows, results.traces, dataset, r_mask)
     with st.expander("Draws from each method"):
         samples_panel(rows, dataset)
     sampler_insides(results.traces, rows, dataset, r_img, p)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 import torch
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
 from dgm_core import pretrained
 from dgm_core.demos import latent as demo
@@ -58,10 +58,25 @@ def stack_rows(rows: list[Image.Image]) -> Image.Image:
     return out
 
 
-def grid_picture(grid: torch.Tensor, scale: int) -> bytes:
-    """(k, E, C, H, W) -> a PNG of the perturbation grid, the eps = 0 column framed."""
-    zero = list(demo.lt.EPSILONS).index(0)
-    return png_bytes(stack_rows([pil_row(row, scale, highlight=zero) for row in grid]))
+def grid_picture(grid: torch.Tensor, scale: int, names: list[str] | None = None, pad: int = 2) -> bytes:
+    """(k, E, C, H, W) -> a PNG of the perturbation grid, the eps = 0 column framed, each column headed by its
+    ε and each row led by its direction's name (``names``)."""
+    eps = list(demo.lt.EPSILONS)
+    rows = [pil_row(row, scale, pad, highlight=eps.index(0)) for row in grid]
+    font = ImageFont.load_default(size=16)  # legible on a projector; its glyphs are Latin only, so no "ε" here
+    left = max((int(font.getlength(n)) for n in names or []), default=-8) + 8
+    cell = grid.shape[-1] * scale + pad
+    out = Image.new("RGB", (left + rows[0].width, 24 + sum(r.height for r in rows)), "white")
+    draw = ImageDraw.Draw(out)
+    for j, e in enumerate(eps):
+        draw.text((left + pad + j * cell + cell / 2, 12), f"{e:+d}" if e else "0", fill="black", font=font, anchor="mm")
+    y = 24
+    for i, r in enumerate(rows):
+        out.paste(r, (left, y))
+        if names:
+            draw.text((0, y + r.height / 2), names[i], fill="black", font=font, anchor="lm")
+        y += r.height
+    return png_bytes(out)
 
 
 def score_figure(interp: demo.Interpolation, alpha: float, critic_name: str) -> go.Figure:
@@ -73,7 +88,7 @@ def score_figure(interp: demo.Interpolation, alpha: float, critic_name: str) -> 
     fig.update_layout(height=300, margin=dict(l=10, r=10, t=60, b=10), legend=dict(orientation="h", y=1.18),
                       title=dict(text=f"Score of each frame by {critic_name} (higher = more like the data)",
                                  font=dict(size=14)),
-                      xaxis_title="α (0 = seed A, 1 = seed B)", yaxis_title="critic score")
+                      xaxis_title="α (0 = seed A, 1 = seed B)", yaxis_title="critic score ([−1, 1] pixels)")
     return fig
 
 

@@ -11,7 +11,7 @@ import streamlit as st
 from dgm_core import data
 from dgm_core.data import DatasetNotFoundError
 from dgm_core.demos import results as demo
-from dgm_core.methods import CYCLE
+from dgm_core.methods import CRITICS, CYCLE, palette
 from ui import loaders
 from ui.run import run_button
 
@@ -125,7 +125,7 @@ def critic_curves(sec: demo.Section) -> go.Figure | None:
     fig = make_subplots(rows=1, cols=1)
     for i, kind in enumerate(dict.fromkeys(r.method for r in rows)):
         pts = sorted((r for r in rows if r.method == kind), key=lambda r: r.x)
-        colour = CYCLE[i % len(CYCLE)]
+        colour = palette(CRITICS[kind]) if kind in CRITICS else CYCLE[i % len(CYCLE)]
         fig.add_scatter(x=[r.x for r in pts], y=[r.ours for r in pts], mode="lines+markers", name=f"{kind}, critic",
                         line=dict(color=colour))
         fig.add_scatter(x=[r.x for r in pts], y=[r.published for r in pts], mode="lines", name=f"{kind}, true value",

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 
 import numpy as np
-import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 import torch
@@ -13,7 +12,7 @@ import torch
 from dgm_core import data, results
 from dgm_core.demos import vae as demo
 from dgm_core.device import generator
-from dgm_core.methods import palette
+from dgm_core.methods import DIGITS, palette
 from ui import loaders
 
 # the shipped binary VAEs the page offers (model name -> data set); the page lists those with a card
@@ -95,12 +94,11 @@ def map_figure(lm: demo.LatentMap, labels: np.ndarray | None, chosen: int | None
     idx = np.arange(lm.xy.shape[0])
     if labels is not None and len(np.unique(labels[: len(idx)])) <= 10:
         lab = labels[: len(idx)]
-        classes = px.colors.qualitative.Safe  # colour-blind safe, 11 colours
         for k in np.unique(lab):
             sel = lab == k
             fig.add_trace(go.Scattergl(x=lm.xy[sel, 0], y=lm.xy[sel, 1], mode="markers", name=str(k),
                                        customdata=idx[sel], marker={"size": 5, "opacity": 0.75,
-                                                                    "color": classes[int(k) % len(classes)]},
+                                                                    "color": DIGITS[int(k) % len(DIGITS)]},
                                        hovertemplate=f"label {k}<br>image #%{{customdata}}<extra></extra>"))
     else:
         fig.add_trace(go.Scattergl(x=lm.xy[:, 0], y=lm.xy[:, 1], mode="markers", name="images",

@@ -39,7 +39,9 @@ class Settings:
     n_samples: int = 1000  # importance samples (MIWAE)
     n_draws: int = 8  # multiple imputations kept for display
     init: str = "noise"  # initial fill of the missing pixels for the chains
-    warm_start: int = 0  # pseudo-Gibbs steps before the chains proper (none: the exact chain starts from noise)
+    # pseudo-Gibbs steps before the chains proper; with none, each chain starts from one encoder draw of z at the
+    # image with its missing pixels filled by ``init``, and those pixels redrawn from the decoder at that z
+    warm_start: int = 0
     seed: int = 0
     snapshots: int = 50  # states kept for the step slider
     kernel: str = "hmc"  # the exact sampler's z-move (KERNEL_LABELS); bench inpainting compares them

@@ -64,7 +64,11 @@ class Explorer:
                               f"{'principal components' if kind == 'pca' else 'latent coordinates'}.")
         if kind == "raw":
             return lt.coordinate_directions(self.latent, which)
-        return lt.Directions(self.pcs.vectors[which], self.pcs.explained[which], [self.pcs.names[i] for i in which])
+        return lt.Directions(self.pcs.vectors[which], self.pcs.explained[which], [self.pc_name(i) for i in which])
+
+    def pc_name(self, i: int) -> str:
+        """A GANSpace direction by its share of the variance it was found in: "PC 1 (12 % of variance)"."""
+        return f"{self.pcs.names[i]} ({self.pcs.explained[i]:.0%} of variance)"
 
     @torch.no_grad()
     def render(self, z: torch.Tensor) -> torch.Tensor:

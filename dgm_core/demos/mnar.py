@@ -73,6 +73,13 @@ def true_sensitivity(sim: Simulated) -> np.ndarray | None:
     return None
 
 
+def model_sensitivity(sim: Simulated, m: np.ndarray) -> np.ndarray:
+    """A model's map (logit slope per sd of the OBSERVED entries, the models' units) in the true map's unit: logit
+    slope per sd of the COMPLETE column. Hiding the high values shrinks a column's observed sd, so unconverted a
+    perfectly learnt mechanism would look weaker than the truth."""
+    return np.asarray(m, float) * (sim.complete_sd / sim.std.sd)[None, :]
+
+
 def describe_sensitivity(m: np.ndarray, columns, top: int = 3) -> list[str]:
     """The ``top`` strongest entries in words ("x_3 goes missing when x_5 is low"); under a fifth of the strongest: dropped."""
     m = np.asarray(m, float)

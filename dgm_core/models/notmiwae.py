@@ -222,8 +222,9 @@ class NotMIWAE(nn.Module):
 
 
     def sensitivity(self, x: torch.Tensor) -> torch.Tensor:
-        """(D, D) map M[j, k]: how P(x_j missing) moves with x_k. Linear: its logit weights; self-masking: diag(W);
-        nonlinear: ∂P(missing_j | x)/∂x_k averaged over the completed rows x: (N, D)."""
+        """(D, D) map M[j, k]: how logit P(x_j missing) moves with x_k, per unit of the model's x. Linear: its logit
+        weights; self-masking: diag(W); nonlinear: ∂ logit P(missing_j | x)/∂x_k averaged over the completed rows
+        x: (N, D), so that every map is in one unit."""
         c = self.cfg
         d = c.n_features
         if c.missing == "none":
@@ -234,8 +235,9 @@ class NotMIWAE(nn.Module):
             return -self.miss_net.weight.detach().cpu().clone()
         xt = torch.as_tensor(x, dtype=torch.float32).detach().requires_grad_(True)
         with torch.enable_grad():
-            p_missing = torch.sigmoid(-self.logits_s(xt))  # (N, D)
-            rows = [torch.autograd.grad(p_missing[:, j].sum(), xt, retain_graph=j < d - 1)[0].mean(0) for j in range(d)]
+            logit_missing = -self.logits_s(xt)  # (N, D)
+            rows = [torch.autograd.grad(logit_missing[:, j].sum(), xt, retain_graph=j < d - 1)[0].mean(0)
+                    for j in range(d)]
         return torch.stack(rows).detach()
 
 

@@ -60,3 +60,54 @@ def test_bad_link_values_fall_back_with_a_warning():
     assert not at.exception and len(at.warning) == 3  # the selection's bad rows are named too
     assert at.radio(key="cl_perp").value == 0 and at.radio(key="cl_colour").value == "cluster"
     assert not any("selected**" in m.value for m in at.markdown)  # nonsense rows are ignored
+
+
+def _lab(hexes: list[str], vision: "np.ndarray") -> "np.ndarray":
+    """CIELAB of sRGB colours seen through a colour-vision matrix on linear RGB (Machado et al. 2009, severity 1)."""
+    import numpy as np
+
+    rgb = np.array([[int(h[i:i + 2], 16) / 255 for i in (1, 3, 5)] for h in hexes])
+    lin = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    lin = np.clip(lin @ vision.T, 0, 1)
+    xyz = lin @ np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]]).T
+    f = np.cbrt(np.maximum(xyz / [0.95047, 1.0, 1.08883], 0.008856))
+    return np.stack([116 * f[:, 1] - 16, 500 * (f[:, 0] - f[:, 1]), 200 * (f[:, 1] - f[:, 2])], 1)
+
+
+def test_every_pair_of_digit_colours_on_the_map_is_told_apart():
+    import numpy as np
+
+    from ui import clusters_view as v
+
+    from ui import loaders
+
+    model = loaders.model(v.MODEL)[0]
+    fig = v.tsne_figure(model, 1, 1, 0, "label")
+    colours = [tr.marker.color for tr in fig.data]
+    assert len(set(colours)) == 10
+    visions = {"normal": np.eye(3),
+               "deutan": np.array([[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413],
+                                   [-0.011820, 0.042940, 0.968881]]),
+               "protan": np.array([[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216],
+                                   [-0.003882, -0.048116, 1.051998]]),
+               "tritan": np.array([[1.255528, -0.076749, -0.178779], [-0.078411, 0.930809, 0.147602],
+                                   [0.004733, 0.691367, 0.303900]])}
+    for name, m in visions.items():
+        lab = _lab(colours, m)
+        d = np.linalg.norm(lab[:, None] - lab[None], axis=-1) + np.eye(len(colours)) * 1e9
+        i, j = np.unravel_index(d.argmin(), d.shape)
+        # a projector's washed-out contrast: ΔE 40 for normal vision, 15 for the colour-blind
+        assert d.min() >= (40 if name == "normal" else 15), (name, colours[i], colours[j], d.min())
+
+
+def test_confusion_matrix_labels_every_row_and_the_elbo_axis_has_round_ticks():
+    import numpy as np
+
+    from ui import clusters_view as v
+
+    fig = v.confusion_figure(np.eye(10, dtype=int), list(range(10)), {c: c for c in range(10)})
+    assert fig.layout.yaxis.dtick == 1 and fig.layout.yaxis.type == "category"
+    rounds = [{"round": r, "test_accuracy": 0.5, "test_ari": 0.4, "sklearn_test_accuracy": 0.5, "train_elbo": e}
+              for r, e in enumerate((-108.2735, -103.3077, -101.85))]
+    y2 = v.rounds_figure(rounds).layout.yaxis2
+    assert y2.dtick in (1, 2) and y2.tickformat == ".0f"  # whole nats on a span of six

@@ -87,3 +87,17 @@ def test_a_missing_sweep_is_one_sentence_and_the_retrain_still_works(monkeypatch
     assert not at.exception and len(at.error) == 1 and "missing" in at.error[0].value
     at.button(key="critics_retrain").click().run()
     assert not at.exception and len(at.metric) == len(KINDS)
+
+
+def test_each_critic_has_one_colour_on_the_critics_and_results_pages():
+    from dgm_core import results
+    from dgm_core.demos import results as results_demo
+    from ui import critics_view, results_view
+
+    critics_fig = critics_view.sweep_figure(results.critics(), 1.0, None)
+    sec = next(s for s in results_demo.sections() if s.key == "wgan")
+    results_fig = results_view.critic_curves(sec)
+    on = lambda fig, kind: {tr.line.color for tr in fig.data if tr.name and kind.lower() in tr.name.lower() and tr.line.color}  # noqa: E731
+    for kind, short in critics_view.SHORT.items():
+        here, there = on(critics_fig, short[:6]), on(results_fig, kind)
+        assert here and here == there, (kind, here, there)

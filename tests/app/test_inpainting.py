@@ -214,14 +214,14 @@ def test_benchmark_note_says_where_the_exact_sampler_loses_and_whether_its_chain
     path = tmp_path / results.source("inpainting")
     path.write_text(json.dumps({"summary": {"hmc": summary},
                                 "records": [rec("mnist", "top half", 1.02), rec("omniglot", "top half", 1.03)]}))
-    note = inpaint_results.benchmark_note("hmc")
+    note = inpaint_results.benchmark_note("hmc", "omniglot")
     assert "1 of 2 settings" in note and "loses on omniglot top half (-0.018 F1, Bonferroni p 0.052)" in note
     assert "had mixed" in note
     path.write_text(json.dumps({"summary": {"hmc": summary},
                                 "records": [rec("mnist", "top half", 1.02), rec("omniglot", "top half", 1.4)]}))
-    assert "had not all mixed" in inpaint_results.benchmark_note("hmc")
+    assert "had not all mixed" in inpaint_results.benchmark_note("hmc", "omniglot")
     path.write_text("[]")  # an older format, or no file: no note rather than an error
-    assert inpaint_results.benchmark_note("hmc") is None
+    assert inpaint_results.benchmark_note("hmc", "omniglot") is None
 
 
 def test_benchmark_note_says_why_from_the_blur_benchmark(tmp_path, monkeypatch):
@@ -236,10 +236,59 @@ def test_benchmark_note_says_why_from_the_blur_benchmark(tmp_path, monkeypatch):
                             "losses": [{"dataset": "omniglot", "mask": "top half"}]}},
         "records": [{"dataset": "omniglot", "mask": "top half", "warm_start": 0, "kernel": "hmc", "n_images": 200,
                      "rhat_median": 1.05, "gain_vs_pseudo_gibbs": -0.02, "p_bonferroni": 0.05}]}))
-    assert "Why" not in inpaint_results.benchmark_note("hmc")  # no blur file: the rest of the note stands
+    assert "Why" not in inpaint_results.benchmark_note("hmc", "omniglot")  # no blur file: the rest of the note stands
     row = {"dataset": "omniglot", "mask": "top half"}
     blur.write_text(json.dumps({"rows": [{**row, "kernel": "hmc", "f1_single_draw": 0.193, "ink_ratio": 0.174},
                                          {**row, "kernel": "pseudo", "f1_single_draw": 0.203, "ink_ratio": 0.407}]}))
-    note = inpaint_results.benchmark_note("hmc")
+    note = inpaint_results.benchmark_note("hmc", "omniglot")
     assert "one draw scores F1 0.193 against pseudo-Gibbs's 0.203" in note
     assert "keeps 17% of the true ink against pseudo-Gibbs's 41%" in note
+
+
+def test_each_data_set_opens_on_its_own_recorded_default_image():
+    from dgm_core import results
+    recorded = {ds: r.default_index for ds, r in results.inpainting_default().items()}
+    assert recorded["omniglot"] != recorded["mnist"]
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    assert at.session_state["inp_idx"] == recorded["mnist"]
+    at.selectbox(key="inp_ds").set_value("omniglot").run()
+    assert not at.exception and at.session_state["inp_idx"] == recorded["omniglot"]
+    assert _page(ds="omniglot").session_state["inp_idx"] == recorded["omniglot"]  # a link naming no image
+    assert _page(ds="omniglot", idx=5).session_state["inp_idx"] == 5  # a link naming one keeps it
+
+
+def test_celeba_gets_no_digits_benchmark_paragraph():
+    from ui import inpaint_results
+    assert inpaint_results.benchmark_note("hmc", "mnist") is not None  # the shipped benchmark file
+    assert inpaint_results.benchmark_note("hmc", "celeba") is None  # it ran on MNIST and Omniglot only
+
+
+def test_notes_say_why_a_fill_without_a_model_wins_and_what_pseudo_gibbs_nll_is():
+    import torch
+    from dgm_core import masks
+    from dgm_core.demos.inpainting import run_page
+    from ui import inpaint_results, loaders
+
+    # a smooth image with a small hole: spreading the neighbours inward is all but exact
+    ramp = torch.linspace(0.2, 0.8, 32)
+    image = torch.stack([ramp.view(1, 32).expand(32, 32), ramp.view(32, 1).expand(32, 32), torch.full((32, 32), 0.5)])
+    mask = masks.centre_square((32, 32), 6)
+    settings = Settings(steps=20, chains=2, burn_in=5, n_samples=50)
+    out = run_page(["pseudo_gibbs", "neighbour_fill"], image, mask, dataset="celeba", settings=settings,
+                   load_model=lambda name: loaders.model(name)[0])
+    (pg, pg_m, _), (nb, nb_m, _) = out.rows
+    assert nb_m["MSE"] < pg_m["MSE"]
+    note = inpaint_results.simple_fill_note(out.rows, "celeba")
+    assert f"**Neighbour fill** scores the best MSE here: {nb_m['MSE']:.4f}, against {pg_m['MSE']:.4f}" in note
+    assert inpaint_results.simple_fill_note(out.rows[:1], "celeba") is None  # no fill without a model ran
+    nll = pg_m["NLL density (nats)"]
+    note = inpaint_results.nll_note(out.rows, mask)
+    assert f"({nll:,.0f} nats, {nll / (36 * 3):.1f} per missing value)" in note
+    assert "not under the model's conditional" in note
+    assert inpaint_results.nll_note(out.rows[1:], mask) is None
+
+
+def test_the_warm_start_setting_says_where_a_chain_without_one_starts():
+    at = _page()
+    said = at.number_input(key="inp_warm").help
+    assert "one encoder draw of z" in said and "not start from pure noise" in said

@@ -92,3 +92,27 @@ def test_an_absurd_slider_value_is_one_sentence():
     assert not at.exception
     assert any("slider values `1e9,0,0,0,0` is not a list of numbers between -5 and 5; the page uses 0, 0, 0, 0, 0"
                in w.value for w in at.warning), [w.value for w in at.warning]
+
+
+def test_directions_are_named_the_grid_labels_its_epsilons_and_the_critic_says_its_pixel_range():
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from dgm_core.demos import latent as demo
+    from ui import latent_view as v
+
+    wgan = next(m for m in SHIPPED if m.startswith("wgan"))
+    at = _page(model=wgan, kind="pca")
+    assert not at.exception
+    ex = v.explorer(wgan)
+    assert at.multiselect[0].format_func(0) == f"PC 1 ({ex.pcs.explained[0]:.0%} of variance)"
+    grid = demo.perturbation_grid(ex, 0, ex.directions("pca", [0, 1]))
+    bare = Image.open(io.BytesIO(v.png_bytes(v.stack_rows([v.pil_row(r, 2) for r in grid]))))
+    pic = np.asarray(Image.open(io.BytesIO(v.grid_picture(grid, 2, ex.directions("pca", [0, 1]).names))).convert("L"))
+    assert pic.shape[0] > bare.height and pic.shape[1] > bare.width  # a header of ε and a column of names
+    assert (pic[:20] < 128).any()  # the header's text is drawn
+    at = _tab(at, "Interpolation")
+    assert not at.exception
+    assert any("[−1, 1]" in c.value and "twice" in c.value for c in at.caption)

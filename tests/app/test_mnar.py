@@ -221,3 +221,55 @@ def test_the_offset_note_reports_the_sweep_and_warns_where_not_miwae_loses(offse
     warned = any("bench notmiwae_cutoff" in e.value for e in at.warning)
     assert warned == (min(page) >= verdict["other_rmse"])
     assert warned == ("cannot be trusted" in notes[0])
+
+
+def _fits(**rmse):
+    import numpy as np
+
+    from dgm_core.mnar_experiment import FitResult
+    return {m: FitResult(m, np.zeros((2, 2)), r, ess=None if m in ("mean", "kNN", "MICE") else 20.0)
+            for m, r in rmse.items()}
+
+
+def test_what_to_notice_speaks_only_of_what_ran_and_of_its_mechanism():
+    from ui import mnar_widgets as w
+
+    tiny = _fits(miwae=0.9, notmiwae=0.7, notmiwae_known=0.6, mean=1.1, kNN=1.0)  # a tiny run: no MICE
+    said = w.notice(tiny, "notmiwae_uci", "tiny")
+    assert "MICE" not in said and "MIWAE (0.900)" in said and "(0.600)" in said
+    assert "MICE (0.800)" in w.notice({**tiny, "MICE": _fits(MICE=0.8)["MICE"]}, "notmiwae_uci", "paper")
+    mcar = _fits(miwae=0.60, notmiwae=0.65, mean=1.0)
+    said = w.notice(mcar, "mcar", "tiny")
+    assert "at random" in said and "cut" not in said and "steep" not in said and "not-MIWAE 0.650" in said
+    assert "hard cut" in w.notice(_fits(miwae=0.6, notmiwae=0.65), "notmiwae_uci", "tiny")
+    assert "iterations" not in w.notice(_fits(miwae=0.6, mean=0.7), "notmiwae_uci", "tiny")  # no not-MIWAE ran
+
+
+def test_learnt_and_true_mechanism_maps_share_one_unit_and_one_scale():
+    import numpy as np
+    import torch
+    from torch import nn
+
+    from dgm_core import mnar_experiment as experiment
+    from dgm_core.demos import mnar
+    from dgm_core.models.notmiwae import Config, NotMIWAE
+    from ui import mnar_widgets as w
+
+    x = np.random.default_rng(1).standard_normal((400, 4)) * [1, 2, 3, 1]
+    sim = experiment.simulate(x, "self_masked", {"p": 0.4, "steepness": 3.0}, seed=2)  # the high values hide
+    truth = mnar.true_sensitivity(sim)
+    ratio = sim.std.sd / sim.complete_sd
+    assert np.abs(ratio - 1).max() > 0.05  # hiding values changes the observed sd: the conversion matters
+    for missing in ("linear", "nonlinear"):  # a model that learnt the true mechanism exactly, in its own units
+        model = NotMIWAE(Config(4, missing=missing))
+        layer = nn.Linear(4, 4)
+        with torch.no_grad():
+            layer.weight.copy_(-torch.as_tensor(truth * ratio[None, :], dtype=torch.float32))
+        model.miss_net = layer if missing == "linear" else nn.Sequential(layer, nn.Identity())
+        learnt = model.sensitivity(torch.as_tensor(sim.z, dtype=torch.float32)).numpy()
+        np.testing.assert_allclose(mnar.model_sensitivity(sim, learnt), truth, atol=1e-5, err_msg=missing)
+    # one scale: near-zero (MCAR) maps stay pale next to each other, an unbounded cut does not wash out the rest
+    assert w.shared_limit([np.zeros((2, 2)), np.full((2, 2), 0.3)]) == 1.0
+    assert w.shared_limit([np.full((2, 2), 3.0), np.full((2, 2), 40.0)]) == 8.0
+    figs = [w.sensitivity_figure(m, list("ab"), "t", lim=w.shared_limit([truth])) for m in (truth[:2, :2], truth[2:, 2:])]
+    assert {f.data[0].zmax for f in figs} == {w.shared_limit([truth])} and "per sd" in figs[0].data[0].colorbar.title.text

@@ -44,3 +44,15 @@ def test_page_starts_with_the_shared_setup(page):
     first = next(n for n in body if not isinstance(n, (ast.Import, ast.ImportFrom, ast.Expr))
                  or (isinstance(n, ast.Expr) and isinstance(n.value, ast.Call)))
     assert isinstance(first, ast.Expr) and ast.unparse(first.value) == "setup_page()"
+
+
+def test_no_page_or_shipped_result_speaks_the_projects_own_jargon():
+    import re
+
+    root = Path(__file__).resolve().parents[2]
+    jargon = re.compile(r"project's bar|course project|seed code|original project|course notebook|issue's target",
+                        re.IGNORECASE)
+    found = [f"{path.relative_to(root)}: {m.group(0)}"
+             for folder in ("pages", "ui", "dgm_core", "benchmarks/results") for path in (root / folder).rglob("*")
+             if path.suffix in (".py", ".md", ".json") for m in jargon.finditer(path.read_text(encoding="utf-8"))]
+    assert not found, found

@@ -100,3 +100,17 @@ def test_the_map_draws_a_drawn_digit_as_a_star_beside_the_classes(labelled):
     names = [t.name for t in fig.data]
     assert names[-1] == "your digit" and fig.data[-1].marker.symbol == "star"
     assert len(names) == (10 if labelled else 1) + 2  # classes (or one cloud), the chosen ring, the star
+
+
+def test_the_omniglot_map_speaks_of_characters_and_says_how_much_variance_it_keeps():
+    from ui import vae_view as v
+
+    at = _page(model="vae-omniglot", kmax=100)
+    at.session_state["vae_tab"] = "Latent map"
+    at.run()
+    assert not at.exception
+    said = next(c.value for c in at.caption if "principal components" in c.value)
+    assert "digit" not in said and "characters inside" in said
+    kept = float(sum(v.latent_map("vae-omniglot").explained[:2]))
+    assert f"{kept:.0%} of their variance" in said
+    assert not any("digits look like" in m.value for m in at.markdown)

@@ -1,5 +1,7 @@
 """The clusters page in chromium at 1280x720: both t-SNE maps draw, a box selection on the last round's
-map shows those digits and lands in the URL, and every tab opens."""
+map shows those digits and lands in the URL, Clear empties it (text, URL and box) for good, and every tab opens."""
+import re
+
 from playwright.sync_api import expect
 
 from .conftest import ROOT, box_select, wait_for_app
@@ -16,6 +18,15 @@ def test_box_selection_shows_digits_and_tabs_open(page, app_url):
     wait_for_app(page, timeout=60_000)
     expect(page.get_by_text("selected", exact=False).first).to_be_visible(timeout=30_000)
     assert "cl_sel=" in page.url
+    page.get_by_role("button", name="Clear the selection").click()
+    wait_for_app(page, timeout=60_000)
+    expect(page.get_by_text("selected", exact=False)).to_have_count(0, timeout=30_000)
+    assert not re.search(r"cl_sel=[0-9]", page.url), page.url
+    assert plots.nth(1).locator(".selectionlayer path").count() == 0  # the box went with it
+    page.get_by_text("true digit", exact=True).click()  # a rerun must not bring the chart's old selection back
+    wait_for_app(page, timeout=60_000)
+    expect(page.get_by_text("selected", exact=False)).to_have_count(0, timeout=10_000)
+    assert not re.search(r"cl_sel=[0-9]", page.url), page.url
     for tab in ("Confusion matrix", "Per round", "About t-SNE", "Cluster cards"):
         page.get_by_role("tab", name=tab).click()
         wait_for_app(page, timeout=60_000)

@@ -57,4 +57,5 @@ def test_the_interpolation_player_plays_to_the_end(page, app_url):
     expect(page.get_by_role("button", name="▶ Play")).to_be_visible(timeout=60_000)  # Pause again at alpha = 1
     wait_for_app(page)
     expect(page.get_by_text("latent slerp, α = 1.0")).to_be_visible()
+    assert "lat_alpha=1" in page.url, page.url  # the played-to frame is in a shared link
     assert page.get_by_test_id("stException").count() == 0
