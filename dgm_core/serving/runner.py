@@ -77,6 +77,11 @@ class Serving:
     def peek(self, key: str) -> Entry | None:
         return self.cache.get(key)
 
+    def flight(self, key: str) -> Flight | None:
+        """The job of ``key`` that is queued or running, if any."""
+        with self._lock:
+            return self._flights.get(key)
+
     def submit(self, job: Job, subscriber: str | None = None) -> Flight:
         """The job's flight: a finished one from the cache, the running one for its key, or a new one queued now.
         ``subscriber`` (a session and button) names who waits: asking again with it is not a second request."""
