@@ -80,11 +80,13 @@ class AdmissionQueue:
     def wait(self, ticket: Ticket) -> None:
         """Blocks until ``ticket`` holds a slot; raises Cancelled (and leaves the queue) if it is cancelled first."""
         with self._cond:
-            while not (self._waiting and self._waiting[0] is ticket and len(self._running) < self.slots):
+            while True:
                 if ticket.cancelled.is_set():
                     self._waiting.remove(ticket)
                     self._cond.notify_all()
                     raise Cancelled("Cancelled while queued.")
+                if self._waiting[0] is ticket and len(self._running) < self.slots:
+                    break
                 self._cond.wait(0.1)  # a cancel sets an Event, not the condition: look again soon
             self._waiting.popleft()
             ticket.started = time.monotonic()

@@ -69,8 +69,8 @@ class Serving:
     """A result cache and an admission queue, used together (one per server process)."""
 
     def __init__(self, cache: ResultCache | None = None, queue: AdmissionQueue | None = None):
-        self.cache = cache or ResultCache()
-        self.queue = queue or AdmissionQueue()
+        self.cache = ResultCache() if cache is None else cache  # both have a length: "or" would drop an empty one
+        self.queue = AdmissionQueue() if queue is None else queue
         self._flights: dict[str, Flight] = {}
         self._lock = threading.Lock()
 
