@@ -152,18 +152,23 @@ def test_the_key_is_equal_for_equal_inputs_built_separately():
     {"methods": ["miwae", "mwg"]}, {"methods": ["mwg"]}, {"dataset": "omniglot"}, {"seed": 1}, {"seed": 0.0},
     {"settings": Settings(chains=5)}, {"settings": Settings(kernel="encoder")}, {"params": {"w": 50.0, "b": 0.7}},
     {"table": np.arange(6.0).reshape(3, 2)}, {"table": np.arange(6).reshape(2, 3)},
-    {"image": "one pixel"}, {"image": "as float64"}, {"image": "reshaped"}, {"mask": "one pixel"},
+    {"image": "one pixel"}, {"image": "as float64"}, {"image": "reshaped"}, {"image": "same bytes as int32"},
+    {"table": "same bytes as int64"}, {"mask": "one pixel"},
 ], ids=str)
 def test_the_key_differs_when_any_input_differs(change):
     a = _inputs()
-    if change.get("image") == "one pixel":
+    if str(change.get("image")) == "one pixel":
         change = {"image": a["image"].clone()}
         change["image"][0, 3, 3] += 0.5
-    elif change.get("image") == "as float64":
+    elif str(change.get("image")) == "as float64":
         change = {"image": a["image"].double()}
-    elif change.get("image") == "reshaped":
+    elif str(change.get("image")) == "reshaped":
         change = {"image": a["image"].reshape(1, 14, 56)}
-    elif change.get("mask") == "one pixel":
+    elif str(change.get("image")) == "same bytes as int32":
+        change = {"image": a["image"].view(torch.int32)}
+    elif str(change.get("table")) == "same bytes as int64":
+        change = {"table": a["table"].view(np.int64)}
+    elif str(change.get("mask")) == "one pixel":
         change = {"mask": a["mask"].clone()}
         change["mask"][0, 0] = False
     assert key_of(*a.values()) != key_of(*_inputs(**change).values())
