@@ -9,6 +9,7 @@ import logging
 import os
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -50,10 +51,8 @@ class Ran:
 
 
 def _session() -> str:
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
-
-    ctx = get_script_run_ctx()
-    return ctx.session_id if ctx else "bare"
+    """This session's id, kept in its state (Streamlit's own session id is one fixed string under AppTest)."""
+    return st.session_state.setdefault("_serving_session", uuid.uuid4().hex)
 
 
 def _ran(out: Outcome, key: str, queued: float, subscriber: str) -> Ran:

@@ -221,3 +221,15 @@ def test_the_offset_note_reports_the_sweep_and_warns_where_not_miwae_loses(offse
     warned = any("bench notmiwae_cutoff" in e.value for e in at.warning)
     assert warned == (min(page) >= verdict["other_rmse"])
     assert warned == ("cannot be trusted" in notes[0])
+
+
+def test_the_opening_view_is_read_from_the_warm_up():
+    from dgm_core.serving import warmup
+    from ui import serving
+
+    warmup.warm(serving.shared(), [j for j in serving.warm_jobs() if j.__name__ == "_mnar_opening"])
+    cache = serving.shared().cache
+    held = len(cache)
+    at = _app().run()
+    assert not at.exception and "not-MIWAE" in _rmse(at)
+    assert len(cache) == held  # nothing computed: the page found the warm-up's result
