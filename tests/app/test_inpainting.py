@@ -271,3 +271,27 @@ def test_the_default_run_right_after_server_start_is_the_warm_up_result():
     assert not at.exception
     assert any(c.value.startswith("Shared: computed at server start") for c in at.caption), \
         [c.value for c in at.caption]
+
+
+def test_a_run_queued_behind_other_heavy_runs_waits_its_turn_and_then_shows():
+    import threading
+
+    from dgm_core.serving import Job, key_of
+    from ui import serving
+
+    release, shared = threading.Event(), serving.shared()
+
+    def block(progress):
+        while not release.wait(0.05):
+            progress(0.5, "another student's run")
+        return "done"
+
+    blockers = [shared.submit(Job(key_of("blocker", i, id(release)), block, "blocker"), f"other:{i}")
+                for i in range(shared.queue.slots)]
+    threading.Timer(3.0, release.set).start()
+    at = _page(ds="mnist", preset="centre", size=9, methods="neighbour_fill", seed=11)
+    at.button(key="inp_run").click().run()
+    assert not at.exception and all(b.done.is_set() for b in blockers)
+    assert _n_results(at) == 1
+    assert any(c.value.startswith("Computed in ") and "in the queue" in c.value for c in at.caption), \
+        [c.value for c in at.caption]
