@@ -3,9 +3,9 @@ import streamlit as st
 import torch
 
 from dgm_core import masks
-from dgm_core.demos.inpainting import DATASETS, Settings, available_methods, default_settings, run_page
+from dgm_core.demos.inpainting import DATASETS, Settings, available_methods, default_settings
 from dgm_core.methods import INPAINTING, KERNEL_LABELS
-from ui import links, loaders
+from ui import links, loaders, serving
 from ui.image_source import default_index, default_note, image_picker
 from ui.imaging import to_pil
 from ui.inpaint_results import estimate_caption, results_view
@@ -120,19 +120,17 @@ except ValueError as e:
 ready = image is not None and mask is not None and settings is not None and bool(chosen)
 
 
-def run():
-    progress = st.progress(0.0, text="Starting…")
-    out = run_page(chosen, image, mask, dataset=dataset, settings=settings,
-                   load_model=lambda name: loaders.model(name)[0], device=loaders.device(),
-                   what=f"{image_what}, {mask_what}", on_progress=lambda frac, text: progress.progress(frac, text=text))
-    progress.empty()
-    return out
+def run():  # shared by every session asking for these inputs, queued with the server's other heavy runs
+    return serving.inpainting_job(chosen, image, mask, dataset=dataset, settings=settings,
+                                  what=f"{image_what}, {mask_what}")
 
 
 with c_run:
     kept = run_button("Run", key=P + "run", inputs=None, compute=run, rerun=True, disabled=not ready,
                       type="primary", width="stretch")
     results = kept.value if kept else None
+    if kept and kept.ran:
+        st.caption(serving.caption(kept.ran))
     if ready:
         st.caption(estimate_caption(chosen, settings, dataset, results))
     elif not chosen:

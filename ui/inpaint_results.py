@@ -18,6 +18,7 @@ from dgm_core.demos.inpainting import BINARY, DATASETS, ChainTrace, PageRun, Set
 from dgm_core.imputation import ChainDiagnostics, FactorDiagnostics
 from dgm_core.methods import INPAINTING, inpainting_label, palette
 from ui.imaging import colour_bar, colour_map, grid_png, png_bytes, to_pil
+from ui import serving
 from ui.player import player
 
 GRID = 5  # cells per row: 5 × ~210 px on 1280 px
@@ -100,7 +101,8 @@ def _chain_work(s: Settings) -> int:
 
 
 def estimate_caption(chosen: list[str], settings: Settings, dataset: str, last: PageRun | None) -> str:
-    """Run's expected time: the last run per method, chains scaled by (warm start + steps) × chains; else the benchmark's."""
+    """Run's expected time on this server: the last run per method, chains scaled by (warm start + steps) × chains;
+    else the recent runs on this data set here; never a benchmark's figure from a quiet machine."""
     if last and last.dataset == dataset:
         times = {res.method: res.seconds for res, _, _ in last.rows}
         if all(m in times for m in chosen):
@@ -108,12 +110,11 @@ def estimate_caption(chosen: list[str], settings: Settings, dataset: str, last: 
             est = sum(times[m] * (scale if last.traces.get(m) is not None else 1.0) for m in chosen)
             return f"Expected time: about {est:.0f} s (from your last run on {DATASETS[dataset]})." if est >= 1 \
                 else "Expected time: under a second (from your last run)."
-    try:
-        total = results.inpainting_page()[dataset]
-    except (results.ResultsError, KeyError):
+    typical = serving.shared().queue.typical(f"inpainting {dataset}")
+    if typical is None:
         return ""
-    return (f"The default run (every method, one {DATASETS[dataset]} image) took {total:.1f} s "
-            "in `python -m dgm_core bench inpainting_page`; longer chains take longer in proportion.")
+    return (f"Recent runs on {DATASETS[dataset]} took {typical:.1f} s on average on this server, whatever their "
+            "settings; longer chains take longer in proportion, and a busy server queues runs.")
 
 
 def _key_figure(metrics: dict[str, float]) -> str:

@@ -11,14 +11,15 @@ import streamlit as st
 import torch
 
 from dgm_core import data, pretrained
-from dgm_core.demos import mnar_images
-from dgm_core.missingness import clipping
 from dgm_core.data.convert import ImageError, image_from_bytes
+from dgm_core.demos import mnar_images
 from dgm_core.device import generator
 from dgm_core.masks import overlay
-from ui import links, loaders
-from ui.imaging import colour_bar, colour_map, grid_png, to_pil
 from dgm_core.methods import MNAR, palette
+from dgm_core.missingness import clipping
+from dgm_core.serving import Job, jobs
+from ui import links, loaders, serving
+from ui.imaging import colour_bar, colour_map, grid_png, to_pil
 from ui.mnar_widgets import TOP_LEGEND
 from ui.run import run_button
 from ui.state import sync_url, url_state
@@ -175,18 +176,26 @@ def _evaluate(w: float, b: float, seed: int, k: int) -> None:
     if not data.available("celeba"):
         return
     st.subheader(f"On {N_EVAL} test faces")
-    def compare() -> mnar_images.Comparison | None:
-        try:
-            return _compare(_faces()[0][:N_EVAL].numpy(), w, b, seed, k)
-        except ValueError as e:
-            st.error(str(e))
-            return None
 
-    done = run_button(f"Compare on {N_EVAL} CelebA test images", key=P + "eval", inputs=(w, b, seed, k), compute=compare)
-    if done is None or done.inputs != (w, b, seed, k):
-        st.caption("One face is a noisy judge: this scores every method on the lost pixels of 100 test faces "
-                   "(about 40 s at K = 500 on one core).")
+    def compare() -> Job:  # shared by every session asking for these settings, queued with other heavy runs
+        models = {MNAR.label(m): loaders.model(name)[0] for m, name in MODELS.items()}
+        return jobs.mnar_images_compare(models, _faces()[0][:N_EVAL].to(loaders.device()), (w, b), seed=seed,
+                                        k=k, time_limit=serving.TIME_LIMIT_S)
+
+    try:
+        done = run_button(f"Compare on {N_EVAL} CelebA test images", key=P + "eval", inputs=(w, b, seed, k),
+                          compute=compare)
+    except ValueError as e:
+        st.error(str(e))
         return
+    if done is None or done.inputs != (w, b, seed, k):
+        typical = serving.shared().queue.typical(f"mnar_images compare {N_EVAL}")
+        st.caption("One face is a noisy judge: this scores every method on the lost pixels of 100 test faces"
+                   + (f" (recent runs took {typical:.0f} s on this server)." if typical else
+                      "; it takes a while, with a progress bar."))
+        return
+    if done.ran:
+        st.caption(serving.caption(done.ran))
     res = done.value
     st.dataframe(pd.DataFrame({"method": list(res.rmse), "RMSE on lost pixels": list(res.rmse.values())})
                  .set_index("method").style.format("{:.4f}"))

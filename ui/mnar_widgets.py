@@ -14,6 +14,8 @@ from dgm_core import budgets, data, results
 from dgm_core.demos import mnar as mnar_lab
 from dgm_core.methods import MNAR, palette
 from dgm_core.missingness.tabular import missing_curve
+from dgm_core.serving import Job, jobs
+from ui import serving
 
 MECHANISMS = {
     "notmiwae_uci": "not-MIWAE protocol (above-mean values of the first half of the features)",
@@ -276,15 +278,24 @@ def is_default(source: str, mechanism: str, params: dict, seed: int) -> bool:
         {k: float(v) for k, v in params.items()} == {k: float(v) for k, v in d["params"].items()}
 
 
-@st.cache_resource(show_spinner="Re-imputing the table with the shipped models (once per server)…", max_entries=1)
-def shipped(_sim: mnar_lab.Simulated) -> tuple[dict, dict]:
-    """The precomputed default run: (fits keyed as fit_all, cards by method id); never mutated. Only
-    called with the default simulation, so nothing needs hashing. Raises pretrained.PretrainedError."""
+def shipped_job(sim: mnar_lab.Simulated) -> tuple[Job, dict]:
+    """The shipped models' re-imputation of ``sim`` as a shared job, and their cards by method id.
+    Raises pretrained.PretrainedError."""
     from ui import loaders
 
     loaded = {m: loaders.model(name) for m, name in mnar_lab.SHIPPED.items()}
-    fits = mnar_lab.shipped_fits(_sim, {m: model for m, (model, _) in loaded.items()}, mnar_lab.DEFAULT["seed"])
-    return fits, {m: card for m, (_, card) in loaded.items()}
+    job = jobs.mnar_shipped(sim, {m: model for m, (model, _) in loaded.items()}, mnar_lab.DEFAULT["seed"],
+                            time_limit=serving.TIME_LIMIT_S)
+    return job, {m: card for m, (_, card) in loaded.items()}
+
+
+def shipped(sim: mnar_lab.Simulated) -> tuple[dict, dict]:
+    """The precomputed default run: (fits keyed as fit_all, cards by method id), shared by every session (computed
+    at server start by the warm-up); never mutated. Raises pretrained.PretrainedError."""
+    job, cards = shipped_job(sim)
+    fits, _ = serving.run(job, key=P + "shipped", cancellable=False,
+                          label="Re-imputing the table with the shipped models")
+    return fits, cards
 
 
 def reset_to_default() -> None:

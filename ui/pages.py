@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
+from ui import serving
 from ui.state import keep_registered
 
 
@@ -90,6 +91,7 @@ def setup_page() -> None:
     st.set_page_config(page_title="DGM Lab", page_icon=":material/blur_on:", layout="wide",
                        initial_sidebar_state="collapsed")
     keep_registered()  # choices made on a page survive a visit to another page
+    serving.start_warmup()  # once per server process: each page's default view, computed before its first visitor
 
 
 def page_link(page: PageInfo) -> None:

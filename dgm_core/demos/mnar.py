@@ -4,6 +4,7 @@ x: (N, D) float64 in data units; mask: (N, D) bool, True = observed; models see 
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -127,11 +128,20 @@ def fit_all(sim: Simulated, preset: str = "small", seed: int = 0, progress: Prog
     return fits
 
 
-def shipped_fits(sim: Simulated, models: dict[str, NotMIWAE], seed: int = 0) -> dict[str, FitResult]:
-    """The default run: shipped models (method id -> model) impute ``sim`` with the 'paper' preset; keyed as ``fit_all``."""
+def shipped_fits(sim: Simulated, models: dict[str, NotMIWAE], seed: int = 0,
+                 on_progress: Callable[[float, str], None] | None = None) -> dict[str, FitResult]:
+    """The default run: shipped models (method id -> model) impute ``sim`` with the 'paper' preset; keyed as ``fit_all``.
+    on_progress: (fraction done, what runs), before each model and baseline."""
     p = PRESETS["paper"]
-    fits = {m: impute_with(sim, m, model, p["n_samples"], seed) for m, model in models.items()}
-    fits.update(run_baselines(sim, seed, p["baselines"]))
+    steps = [*models, *p["baselines"]]
+    fits = {}
+    for i, m in enumerate(steps):
+        if on_progress:
+            on_progress(i / len(steps), f"{label(m)}…")
+        if m in models:
+            fits[m] = impute_with(sim, m, models[m], p["n_samples"], seed)
+        else:
+            fits.update(run_baselines(sim, seed, (m,)))
     return fits
 
 

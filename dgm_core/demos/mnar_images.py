@@ -4,6 +4,7 @@ x: (N, 1, H, W) in [0, 1]; masks bool, True = observed.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -27,8 +28,10 @@ class Comparison:
 
 
 def compare(models: dict[str, ConvNotMIWAE], x: torch.Tensor, mechanism: Mechanism, *, seed: int = 0,
-            k: int = 500, mask: torch.Tensor | None = None) -> Comparison:
-    """Clip x with the mechanism (or use ``mask``), impute with every model and with the constant b."""
+            k: int = 500, mask: torch.Tensor | None = None,
+            on_progress: Callable[[float, str], None] | None = None) -> Comparison:
+    """Clip x with the mechanism (or use ``mask``), impute with every model and with the constant b.
+    on_progress: (fraction done, which model), after each batch."""
     mechanism = check_mechanism(*mechanism)
     mask = clip_masks(x, mechanism, seed) if mask is None else mask
     if mask.all():
@@ -37,8 +40,9 @@ def compare(models: dict[str, ConvNotMIWAE], x: torch.Tensor, mechanism: Mechani
         raise ValueError("Every pixel went missing, so there is nothing to condition on: raise the threshold b.")
     imputed = {"constant b": torch.where(mask, x, torch.full_like(x, mechanism[1]))}
     sd, ess = {}, {}
-    for name, model in models.items():
-        out = impute_batched(model, x, mask, mechanism, k, seed + 1)
+    for i, (name, model) in enumerate(models.items()):
+        step = (lambda f, i=i, name=name: on_progress((i + f) / len(models), f"{name}…")) if on_progress else None
+        out = impute_batched(model, x, mask, mechanism, k, seed + 1, on_progress=step)
         imputed[name], sd[name], ess[name] = out["mean"], out["sd"], out["ess"].mean().item()
     rmse = {name: rmse_missing_pooled(v, x, mask) for name, v in imputed.items()}
     return Comparison(mask, imputed, sd, rmse, ess)

@@ -9,6 +9,7 @@ x: (B, C, H, W) in [0, 1]; mask: (B, 1|C, H, W) bool, True = observed.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -132,9 +133,15 @@ class ConvNotMIWAE(MIWAE):
 
 @torch.no_grad()
 def impute_batched(model: ConvNotMIWAE, x: torch.Tensor, mask: torch.Tensor, mechanism: Mechanism, k: int,
-                   seed: int, batch: int = 20) -> dict[str, torch.Tensor]:
-    """``impute`` in batches, with the known ``mechanism`` for not-MIWAE -> {"mean", "sd": (N, C, H, W), "ess": (N,)}."""
+                   seed: int, batch: int = 20, on_progress: Callable[[float], None] | None = None
+                   ) -> dict[str, torch.Tensor]:
+    """``impute`` in batches, with the known ``mechanism`` for not-MIWAE -> {"mean", "sd": (N, C, H, W), "ess": (N,)}.
+    on_progress: the fraction of images done, after each batch."""
     g = make_generator(seed, x.device)
     mech = None if model.cfg.missing == "none" else mechanism
-    outs = [model.impute(x[i:i + batch], mask[i:i + batch], k, g, mech) for i in range(0, x.shape[0], batch)]
+    outs = []
+    for i in range(0, x.shape[0], batch):
+        outs.append(model.impute(x[i:i + batch], mask[i:i + batch], k, g, mech))
+        if on_progress:
+            on_progress(min(i + batch, x.shape[0]) / x.shape[0])
     return {key: torch.cat([o[key] for o in outs]) for key in ("mean", "sd", "ess")}

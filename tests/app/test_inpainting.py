@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from dgm_core import pretrained
+from dgm_core import data, pretrained
 from dgm_core.demos.inpainting import Settings, default_settings
 from dgm_core.methods import INPAINTING as METHODS, inpainting_label as method_label
 
@@ -292,3 +292,55 @@ def test_the_warm_start_setting_says_where_a_chain_without_one_starts():
     at = _page()
     said = at.number_input(key="inp_warm").help
     assert "one encoder draw of z" in said and "not start from pure noise" in said
+
+
+def test_run_says_what_it_cost_here_and_a_second_session_shares_the_one_result():
+    params = dict(ds="mnist", preset="centre", size=10, methods="mwg,neighbour_fill", seed=7)
+    first = _page(**params)
+    first.button(key="inp_run").click().run()
+    assert not first.exception
+    assert any(c.value.startswith("Computed in ") and "on this server" in c.value for c in first.caption)
+    kept = first.session_state["inp_run_result"]
+    assert kept.value is None and kept.ran.key  # the session keeps the key; the result is in the shared cache
+    second = _page(**params)
+    second.button(key="inp_run").click().run()
+    assert any(c.value.startswith("Shared: computed") and "for another session" in c.value for c in second.caption)
+    assert _metrics(first).equals(_metrics(second))  # one computation: even its wall times are the same
+    assert not any("bench inpainting_page" in c.value for c in [*first.caption, *second.caption])
+
+
+@pytest.mark.skipif(not data.available("mnist"), reason="the default view is a test image (DGM_DATA_DIR is not set)")
+def test_the_default_run_right_after_server_start_is_the_warm_up_result():
+    from dgm_core.serving import warmup
+    from ui import serving
+
+    warmup.warm(serving.shared(), [j for j in serving.warm_jobs() if j.__name__ == "inpainting mnist"])
+    at = AppTest.from_file(PAGE, default_timeout=120).run()  # no link: the page's default view
+    at.button(key="inp_run").click().run()
+    assert not at.exception
+    assert any(c.value.startswith("Shared: computed at server start") for c in at.caption), \
+        [c.value for c in at.caption]
+
+
+def test_a_run_queued_behind_other_heavy_runs_waits_its_turn_and_then_shows():
+    import threading
+
+    from dgm_core.serving import Job, key_of
+    from ui import serving
+
+    release, shared = threading.Event(), serving.shared()
+
+    def block(progress):
+        while not release.wait(0.05):
+            progress(0.5, "another student's run")
+        return "done"
+
+    blockers = [shared.submit(Job(key_of("blocker", i, id(release)), block, "blocker"), f"other:{i}")
+                for i in range(shared.queue.slots)]
+    threading.Timer(3.0, release.set).start()
+    at = _page(ds="mnist", preset="centre", size=9, methods="neighbour_fill", seed=11)
+    at.button(key="inp_run").click().run()
+    assert not at.exception and all(b.done.is_set() for b in blockers)
+    assert _n_results(at) == 1
+    assert any(c.value.startswith("Computed in ") and "in the queue" in c.value for c in at.caption), \
+        [c.value for c in at.caption]

@@ -273,3 +273,15 @@ def test_learnt_and_true_mechanism_maps_share_one_unit_and_one_scale():
     assert w.shared_limit([np.full((2, 2), 3.0), np.full((2, 2), 40.0)]) == 8.0
     figs = [w.sensitivity_figure(m, list("ab"), "t", lim=w.shared_limit([truth])) for m in (truth[:2, :2], truth[2:, 2:])]
     assert {f.data[0].zmax for f in figs} == {w.shared_limit([truth])} and "per sd" in figs[0].data[0].colorbar.title.text
+
+
+def test_the_opening_view_is_read_from_the_warm_up():
+    from dgm_core.serving import warmup
+    from ui import serving
+
+    warmup.warm(serving.shared(), [j for j in serving.warm_jobs() if j.__name__ == "_mnar_opening"])
+    cache = serving.shared().cache
+    held = len(cache)
+    at = _app().run()
+    assert not at.exception and "not-MIWAE" in _rmse(at)
+    assert len(cache) == held  # nothing computed: the page found the warm-up's result

@@ -81,6 +81,7 @@ def test_images_page_scores_100_test_faces():
     scores = next(d.value for d in at.dataframe if "RMSE on lost pixels" in d.value.columns
                   and "effective samples" not in d.value.columns)["RMSE on lost pixels"]
     assert scores["not-MIWAE"] < scores["constant b"] and scores["not-MIWAE"] < scores["MIWAE"]
+    assert any("on this server" in c.value or c.value.startswith("Shared") for c in at.caption)  # what it cost here
 
 
 

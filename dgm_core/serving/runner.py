@@ -1,0 +1,163 @@
+"""Single flight over the cache and the queue: a job asked for while it is queued or running is not started again,
+every session asking for its key waits for the one computation (and sees its progress); a cached key returns at
+once. Jobs run in worker threads, not in a session's own thread: a session that reruns or leaves while waiting
+does not stop a computation other sessions wait for, and finds it again by its key.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from .admission import AdmissionQueue, Cancelled, Ticket
+from .cache import Entry, ResultCache
+
+Progress = Callable[[float, str], None]  # (fraction done, what runs)
+
+
+@dataclass(frozen=True)
+class Job:
+    """A pure computation and the key of its inputs. ``run(progress)`` never touches a page; progress raises
+    Stopped when the job is cancelled or over its time limit."""
+
+    key: str
+    run: Callable[[Progress], Any]
+    name: str  # the kind of job: the queue's estimates average over runs of one name
+    time_limit: float | None = None  # seconds of running, checked where the job reports progress
+
+
+@dataclass(frozen=True)
+class Status:
+    state: str  # "queued", "running", "done", "failed"
+    place: int | None = None  # in the queue, 1 = next
+    estimate: float | None = None  # seconds until done
+    fraction: float = 0.0
+    text: str = ""
+    elapsed: float = 0.0  # seconds since it started running
+
+
+@dataclass(frozen=True)
+class Outcome:
+    value: Any
+    entry: Entry
+    computed_now: bool  # False: the result was already in the cache (entry.owner asked for it first)
+    joined: bool  # this caller waited for a computation another caller had started
+
+
+class Flight:
+    """A job on its way: queued, then running in a worker thread; ``done`` is set once it ends."""
+
+    def __init__(self, job: Job, ticket: Ticket | None, subscriber: str | None):
+        self.job, self.ticket = job, ticket
+        self.subscribers: set[str] = {subscriber} if subscriber else set()
+        self.owner = subscriber  # who asked first
+        self.fraction, self.text = 0.0, ""
+        self.entry: Entry | None = None
+        self.error: BaseException | None = None
+        self.done = threading.Event()
+
+    def report(self, fraction: float, text: str = "") -> None:
+        """The job's progress callback: records, then stops the job if it is cancelled or over time."""
+        self.fraction, self.text = float(fraction), text
+        if self.ticket is not None:
+            self.ticket.check()
+
+
+class Serving:
+    """A result cache and an admission queue, used together (one per server process)."""
+
+    def __init__(self, cache: ResultCache | None = None, queue: AdmissionQueue | None = None):
+        self.cache = ResultCache() if cache is None else cache  # both have a length: "or" would drop an empty one
+        self.queue = AdmissionQueue() if queue is None else queue
+        self._flights: dict[str, Flight] = {}
+        self._lock = threading.Lock()
+
+    def peek(self, key: str) -> Entry | None:
+        return self.cache.get(key)
+
+    def flight(self, key: str) -> Flight | None:
+        """The job of ``key`` that is queued or running, if any."""
+        with self._lock:
+            return self._flights.get(key)
+
+    def submit(self, job: Job, subscriber: str | None = None) -> Flight:
+        """The job's flight: a finished one from the cache, the running one for its key, or a new one queued now.
+        ``subscriber`` (a session and button) names who waits: asking again with it is not a second request."""
+        with self._lock:
+            entry = self.cache.get(job.key)
+            if entry is not None:
+                flight = Flight(job, None, subscriber)
+                flight.entry, flight.fraction, flight.owner = entry, 1.0, entry.owner
+                flight.done.set()
+                return flight
+            flight = self._flights.get(job.key)
+            if flight is not None and not flight.ticket.cancelled.is_set():  # a cancelled one ends without a value
+                if subscriber:
+                    flight.subscribers.add(subscriber)
+                return flight
+            flight = Flight(job, self.queue.enqueue(job.name, job.time_limit), subscriber)
+            self._flights[job.key] = flight
+        threading.Thread(target=self._work, args=(flight,), name=f"serving-{job.name}", daemon=True).start()
+        return flight
+
+    def _work(self, flight: Flight) -> None:
+        admitted = False
+        try:
+            self.queue.wait(flight.ticket)
+            admitted = True
+            t0 = time.perf_counter()
+            value = flight.job.run(flight.report)
+            flight.ticket.check()  # a cancel after the last report still counts
+            entry = self.cache.put(flight.job.key, value, time.perf_counter() - t0, flight.owner)
+            flight.entry = entry
+        except BaseException as e:  # handed to every waiter; a job's failure must not kill the worker silently
+            flight.error = e
+        finally:
+            if admitted:
+                self.queue.done(flight.ticket)
+            with self._lock:
+                if self._flights.get(flight.job.key) is flight:
+                    del self._flights[flight.job.key]
+            flight.done.set()
+
+    def cancel(self, flight: Flight, subscriber: str | None = None) -> None:
+        """``subscriber`` no longer waits; the job stops (queued: never runs) once nobody does."""
+        with self._lock:
+            flight.subscribers.discard(subscriber) if subscriber else flight.subscribers.clear()
+            if not flight.subscribers and flight.ticket is not None:
+                flight.ticket.cancel()
+
+    def status(self, flight: Flight) -> Status:
+        if flight.done.is_set():
+            return Status("failed" if flight.error else "done", fraction=1.0 if flight.entry else flight.fraction)
+        t = flight.ticket
+        place = self.queue.place(t)
+        if place is not None or t.started is None:
+            return Status("queued", place=place, estimate=self.queue.estimate(t))
+        elapsed = time.monotonic() - t.started
+        est = self.queue.estimate(t)
+        if flight.fraction > 0.05:  # the job's own progress beats the typical run's length
+            est = elapsed * (1 - flight.fraction) / flight.fraction
+        return Status("running", estimate=est, fraction=flight.fraction, text=flight.text, elapsed=elapsed)
+
+    def result(self, flight: Flight, subscriber: str | None = None) -> Outcome:
+        """The finished flight's outcome for ``subscriber``; raises the job's exception (Stopped when cancelled or
+        over time)."""
+        if flight.error is not None:
+            raise flight.error
+        computed_now = flight.ticket is not None
+        return Outcome(flight.entry.value, flight.entry, computed_now, computed_now and flight.owner != subscriber)
+
+    def run(self, job: Job, subscriber: str | None = None, on_status: Callable[[Status], None] | None = None,
+            poll: float = 0.25) -> Outcome:
+        """Submit and wait; ``on_status`` is called every ``poll`` seconds while waiting. A flight cancelled by the
+        other callers while this one waits is submitted again, so this caller still gets its result."""
+        while True:
+            flight = self.submit(job, subscriber)
+            while not flight.done.wait(poll if on_status else None):
+                on_status(self.status(flight))
+            if isinstance(flight.error, Cancelled) and subscriber is not None and subscriber in flight.subscribers:
+                continue  # cancelled by the others who waited, not by this caller
+            return self.result(flight, subscriber)

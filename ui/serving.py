@@ -1,0 +1,226 @@
+"""The Streamlit side of dgm_core.serving: one ``Serving`` per server process (a result cache shared by every
+session, one admission queue), a heavy job run from a page with its place in the queue, an estimate, a Cancel
+button and a progress bar, the caption saying what this run cost on this server, and the warm-up of each page's
+default view at server start (off with ``DGM_WARMUP=0``).
+"""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import streamlit as st
+import torch
+
+from dgm_core import pretrained
+from dgm_core.serving import Job, Outcome, Serving, Status, jobs, warmup
+
+TIME_LIMIT_S = 600.0  # per run; a longer one (thousands of steps on 64 chains) stops with a sentence
+CACHE_ENTRIES, CACHE_BYTES = 64, 256 * 2**20
+POLL_S = 0.5  # how often a waiting page redraws; a rerun (a click elsewhere, Cancel) is noticed at a redraw
+
+_lock = threading.RLock()
+_serving: Serving | None = None
+_warmup: threading.Thread | None = None
+
+
+def shared() -> Serving:
+    """The server process's one Serving (module state: every session's script imports this module once)."""
+    global _serving
+    with _lock:
+        if _serving is None:
+            from dgm_core.serving import ResultCache
+            _serving = Serving(ResultCache(CACHE_ENTRIES, CACHE_BYTES))
+        return _serving
+
+
+@dataclass(frozen=True)
+class Ran:
+    """How a shared result was obtained; session state keeps this, the value stays in the shared cache."""
+
+    key: str  # the job's key in the cache
+    seconds: float  # computing it took on this server
+    computed_at: float  # time.time()
+    queued: float  # seconds it waited for a slot (0 when it came from the cache)
+    how: str  # "here", "joined" (another session's run of the same inputs), "cached", "mine" (cached, this session's), "warm"
+
+
+def _session() -> str:
+    """This session's id, kept in its state (Streamlit's own session id is one fixed string under AppTest)."""
+    return st.session_state.setdefault("_serving_session", uuid.uuid4().hex)
+
+
+def _ran(out: Outcome, key: str, queued: float, subscriber: str) -> Ran:
+    e = out.entry
+    if out.computed_now:
+        how = "joined" if out.joined else "here"
+    elif e.owner == warmup.OWNER:
+        how = "warm"
+    else:
+        how = "mine" if (e.owner or "").split(":")[0] == subscriber.split(":")[0] else "cached"
+    return Ran(key, e.seconds, e.computed_at, queued, how)
+
+
+def _ago(t: float) -> str:
+    s = max(time.time() - t, 0)
+    return f"{s:.0f} s" if s < 90 else f"{s / 60:.0f} min"
+
+
+def caption(ran: Ran) -> str:
+    """What this result cost on this server, in words: never a quiet machine's benchmark."""
+    took = f"{ran.seconds:.1f} s"
+    wait = f", after {ran.queued:.0f} s in the queue" if ran.queued >= 1 else ""
+    return {"here": f"Computed in {took} on this server{wait}.",
+            "joined": f"Shared: computed in {took} on this server for you and another session at once{wait}.",
+            "cached": f"Shared: computed {_ago(ran.computed_at)} ago for another session (in {took}); shown at once.",
+            "mine": f"Computed {_ago(ran.computed_at)} ago (in {took}); kept on this server, shown at once.",
+            "warm": f"Shared: computed at server start, {_ago(ran.computed_at)} ago (in {took}); shown at once.",
+            }[ran.how]
+
+
+def _status_text(st_: Status, name: str) -> str:
+    est = f", about {st_.estimate:.0f} s to go" if st_.estimate is not None else ""
+    if st_.state == "queued":
+        return (f"Queued: place {st_.place} for one of {shared().queue.slots} slot(s) on this server{est}. "
+                "Heavy runs take turns here instead of slowing each other down." if st_.place else "Starting…")
+    return f"{st_.text or name} {st_.elapsed:.0f} s{est}"
+
+
+def _cancel(job_key: str, subscriber: str, pending: str | None) -> None:
+    serving = shared()
+    if (flight := serving.flight(job_key)) is not None:
+        serving.cancel(flight, subscriber)
+    if pending:
+        st.session_state[pending] = False
+
+
+def run(job: Job, *, key: str, cancellable: bool = True, label: str = "") -> tuple[Any, Ran]:
+    """Run ``job`` through the shared cache and queue for the widget ``key`` of this session: shows the place in the
+    queue, an estimate, a Cancel button (``cancellable``) and progress while it waits -> (value, how it ran). A rerun
+    while waiting finds the same run again; asking for other inputs drops this session's wait for the old ones.
+    Raises Stopped (cancelled, over the time limit) and the job's own errors."""
+    serving, s = shared(), st.session_state
+    subscriber = f"{_session()}:{key}"
+    waiting = key + "_waiting"
+    if (old := s.get(waiting)) and old != job.key and (flight := serving.flight(old)) is not None:
+        serving.cancel(flight, subscriber)
+    s[waiting] = job.key
+    flight = serving.submit(job, subscriber)
+    if not flight.done.is_set():
+        note, bar, button = st.empty(), st.empty(), st.empty()
+        if cancellable:
+            button.button("Cancel", key=key + "_cancel", on_click=_cancel,
+                          args=(job.key, subscriber, key + "_pending"))
+        while not flight.done.wait(POLL_S):
+            status = serving.status(flight)
+            if status.state == "queued":
+                note.info(_status_text(status, label or job.name), icon=":material/hourglass_top:")
+            else:
+                note.empty()
+                bar.progress(min(status.fraction, 1.0), text=_status_text(status, label or job.name))
+        note.empty(), bar.empty(), button.empty()
+    s.pop(waiting, None)
+    out = serving.result(flight, subscriber)
+    t = flight.ticket
+    queued = (t.started - t.enqueued) if t is not None and t.started is not None else 0.0
+    return out.value, _ran(out, job.key, queued, subscriber)
+
+
+def models(names: list[str]) -> Callable[[str], torch.nn.Module]:
+    """The shipped models ``names`` loaded now (in the page's thread, through the per-server loader) -> name ->
+    model for a job's worker thread; a model that failed to load raises its PretrainedError there."""
+    from ui import loaders
+
+    got: dict[str, Any] = {}
+    for name in names:
+        try:
+            got[name] = loaders.model(name)[0]
+        except pretrained.PretrainedError as e:
+            got[name] = e
+
+    def load(name: str) -> torch.nn.Module:
+        m = got[name]
+        if isinstance(m, Exception):
+            raise m
+        return m
+
+    return load
+
+
+def inpainting_job(methods: list[str], image: torch.Tensor, mask: torch.Tensor, *, dataset: str, settings,
+                   what: str = "") -> Job:
+    """The inpainting page's Run as a shared job (the page and the warm-up build it alike)."""
+    from dgm_core.methods import INPAINTING
+    from ui import loaders
+
+    load = models([f"{INPAINTING[m].family}-{dataset}" for m in methods if INPAINTING[m].family])
+    return jobs.inpainting(methods, image, mask, dataset=dataset, settings=settings, load_model=load,
+                           device=loaders.device(), what=what, time_limit=TIME_LIMIT_S)
+
+
+# ---------------------------------------------------------------- warm-up
+def _inpainting_default(dataset: str) -> Callable[[], Job | None]:
+    def make() -> Job | None:
+        from dgm_core import data, masks
+        from dgm_core.demos.inpainting import BINARY, available_methods, default_settings
+        from ui import links
+        from ui.image_source import test_images
+
+        if not data.available(dataset):
+            return None
+        spec = {k: p.default for k, p in links.inpainting().items()}
+        image = test_images(dataset)[spec["idx"]]
+        if BINARY[dataset]:
+            image = (image > 0.5).float()  # as the page's image picker
+        shape = tuple(image.shape[1:])
+        mask = masks.preset(spec["preset"], shape, missing=spec["miss"] / 100, size=min(spec["size"], min(shape) - 1),
+                            n=spec["nrect"], seed=spec["mseed"])
+        offered = available_methods(dataset, {c.name for c in pretrained.list_cards()})
+        return inpainting_job([m for m in spec["methods"] if m in offered], image, mask, dataset=dataset,
+                              settings=default_settings(dataset),
+                              what=f"test image #{spec['idx']}, {masks.PRESETS[spec['preset']]}")
+    make.__name__ = f"inpainting {dataset}"
+    return make
+
+
+def _mnar_opening() -> Job | None:
+    from dgm_core import data
+    from dgm_core.demos import mnar as mnar_lab
+    from ui import mnar_widgets as w
+
+    d = mnar_lab.DEFAULT
+    if not data.available(d["table"]):
+        return None
+    x = w.load_source(d["table"], None)[0]
+    return w.shipped_job(mnar_lab.simulate(x, d["mechanism"], d["params"], d["seed"]))[0]
+
+
+def warm_jobs() -> list[Callable[[], Job | None]]:
+    """Each page's default view: the MNAR lab's opening re-imputation, the inpainting default Run per data set."""
+    from dgm_core.demos.inpainting import DATASETS
+
+    return [_mnar_opening, *(_inpainting_default(ds) for ds in DATASETS)]
+
+
+class _QuietWarmup(logging.Filter):
+    """Streamlit warns about every cached loader the warm-up thread calls (it has no page to draw a spinner on)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "dgm-warmup" not in record.getMessage()
+
+
+def start_warmup() -> None:
+    """Starts the warm-up once per server process, unless ``DGM_WARMUP=0``."""
+    global _warmup
+    if os.environ.get("DGM_WARMUP", "1") == "0":
+        return
+    with _lock:
+        if _warmup is not None:
+            return
+        logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(_QuietWarmup())
+        _warmup = warmup.start(shared(), warm_jobs())
