@@ -6,6 +6,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.app import open_page
+
 from dgm_core import results
 from dgm_core.models.critics import KINDS, true_value
 
@@ -19,10 +21,7 @@ def _few_steps(monkeypatch):
 
 
 def _page(**params) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=120)
-    for k, v in params.items():
-        at.query_params["critics_" + k] = str(v)
-    return at.run()
+    return open_page("critics", "critics_", **params)
 
 
 def _figure(at: AppTest, key: str) -> dict:

@@ -9,6 +9,8 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from tests.app import open_page
+
 from dgm_core import data, pretrained
 from dgm_core.demos.inpainting import Settings, default_settings
 from dgm_core.methods import INPAINTING as METHODS, inpainting_label as method_label
@@ -19,10 +21,7 @@ SHIPPED = {c.name for c in pretrained.list_cards()}
 
 
 def _page(**params) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=120)
-    for k, v in {**FAST, **params}.items():
-        at.query_params["inp_" + k] = str(v)
-    return at.run()
+    return open_page("inpainting", "inp_", **{**FAST, **params})
 
 
 def _png(arr: np.ndarray, mode: str | None = None) -> bytes:

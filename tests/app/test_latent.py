@@ -6,6 +6,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.app import open_page
+
 from dgm_core import pretrained
 from dgm_core.demos.latent import MODELS
 
@@ -14,10 +16,7 @@ SHIPPED = [m for m in MODELS if m in {c.name for c in pretrained.list_cards()}]
 
 
 def _page(**params) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=180)
-    for k, v in params.items():
-        at.query_params["lat_" + k] = str(v)
-    return at.run()
+    return open_page("latent", "lat_", 180, **params)
 
 
 def _q(at: AppTest, key: str) -> str:

@@ -8,6 +8,8 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from tests.app import open_page
+
 from ui.vae_view import MODELS
 from dgm_core import pretrained
 
@@ -16,10 +18,7 @@ SHIPPED = [m for m in MODELS if m in {c.name for c in pretrained.list_cards()}]
 
 
 def _page(**params) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=120)
-    for k, v in params.items():
-        at.query_params["vae_" + k] = str(v)
-    return at.run()
+    return open_page("vae", "vae_", **params)
 
 
 def _png(arr: np.ndarray) -> bytes:
