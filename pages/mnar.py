@@ -12,7 +12,7 @@ import streamlit as st
 
 from dgm_core import data, pretrained
 from dgm_core.demos import mnar as mnar_lab
-from ui import links
+from ui import links, serving
 from ui import mnar_widgets as w
 from ui.pages import PAGES, page_link, setup_page
 from ui.run import run_button
@@ -78,6 +78,7 @@ with p2:
 
 tab_imp, tab_mech, tab_sup = st.tabs(["Imputation", "Missingness", "Supervised"], key=w.P + "tab", on_change="rerun")
 key = w.settings_key(source=source, csv=hash(csv_bytes), mech=mechanism, params=params, preset=preset, seed=seed)
+table = source if csv_bytes is None else csv_bytes  # an upload's runs are keyed by its bytes: files never share
 
 
 def show_fits(fits: dict, source_note: str) -> None:
@@ -200,9 +201,12 @@ if tab_imp.open:
                            "not-MIWAE cut); they are left out here.")
             imp_key = w.settings_key(base=key, agnostic=extras)
             trained = run_button("Train MIWAE and not-MIWAE", type="primary", key=w.P + "train", inputs=imp_key,
-                                 compute=lambda: w.fit_all(imp_key, sim, preset, seed, extras))  # a progress bar
-            if trained and trained.inputs == imp_key:                                       # and live curves
+                                 compute=lambda: w.fit_job(sim, preset, seed, extras, table),  # queued, shared
+                                 live=w.live_training())  # a progress bar and live curves while it trains
+            if trained and trained.inputs == imp_key:
                 fits = trained.value
+                w.trained_curves(fits)
+                st.caption(f"Trained with the '{preset}' preset. {serving.caption(trained.ran)}")
         if fits is not None:
             show_fits(fits, source_note)
 
@@ -229,9 +233,10 @@ if tab_sup.open:
                         "supMIWAE and sup-not-MIWAE average p(y | x) over importance-weighted imputations; "
                         "the baselines impute first, then fit a linear model.")
             trained = run_button("Train the supervised models", key=w.P + "train_sup", inputs=key,
-                                 compute=lambda: w.supervised_all(key, sim, y, task, preset, seed))
+                                 compute=lambda: w.supervised_job(sim, y, task, preset, seed, table))
             if trained and trained.inputs == key:
                 scores = trained.value
+                st.caption(f"Trained with the '{preset}' preset. {serving.caption(trained.ran)}")
                 label = "accuracy" if task == "classification" else "RMSE"
                 st.dataframe(pd.DataFrame({"method": list(scores), label: list(scores.values())}).set_index("method")
                              .style.format("{:.3f}"))

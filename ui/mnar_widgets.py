@@ -4,6 +4,8 @@ figures. The computing is in dgm_core.demos.mnar; here only what the page needs 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -234,41 +236,51 @@ def settings_key(**settings) -> str:
     return json.dumps(settings, sort_keys=True, default=str)
 
 
-def _live_progress(total_models: int, rmse_chart: bool = True):
-    """A progress bar and a live training chart, created INSIDE the cached functions below so that
-    Streamlit can replay them on a cache hit (it cannot replay into blocks created outside)."""
-    bar, chart = st.progress(0.0, text="Training…"), st.empty()
-    if rmse_chart:
-        st.caption(f"The live RMSE is on a fixed subset of {mnar_lab.LIVE_ROWS} rows with 30 importance samples, "
-                   "measured during training; the table below scores every hidden entry of the finished model.")
-    curves: dict[str, list] = {}
-
-    def progress(method, it, total, loss, rmse):
-        curves.setdefault(method, []).append((it, loss, rmse))
-        done = (len(curves) - 1 + it / total) / total_models
-        bar.progress(min(done, 1.0), text=f"{MNAR.label(method)}: iteration {it}/{total}")
-        if rmse == rmse:  # not NaN: the supervised fits have no live RMSE
-            chart.plotly_chart(training_figure(curves), width="stretch")
-
-    return bar, progress
+LIVE_CAPTION = (f"The live RMSE is on a fixed subset of {mnar_lab.LIVE_ROWS} rows with 30 importance samples, "
+                "measured during training; the table below scores every hidden entry of the finished model.")
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def fit_all(key: str, _sim: mnar_lab.Simulated, preset: str, seed: int, extras: tuple[str, ...] = ()) -> dict:
-    """dgm_core.demos.mnar.fit_all with a live progress bar and training chart, cached by ``key`` (the
-    settings, data included); ``_sim`` is not hashed."""
-    bar, progress = _live_progress(len(mnar_lab.models_for(_sim, extras)))
-    fits = mnar_lab.fit_all(_sim, preset, seed, progress=progress, extras=extras)
-    bar.progress(1.0, text=f"Trained with the '{preset}' preset (cached for these settings).")
-    return fits
+def fit_job(sim: mnar_lab.Simulated, preset: str, seed: int, extras: tuple[str, ...], table: str | bytes) -> Job:
+    """The live training as a shared job (identical settings from any session run once; queued, time-limited).
+    ``table``: the table's name, or the uploaded file's bytes."""
+    return jobs.mnar_fit(sim, preset, seed, extras, table=table, time_limit=serving.time_limit())
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def supervised_all(key: str, _sim: mnar_lab.Simulated, _y: np.ndarray, task: str, preset: str, seed: int) -> dict:
-    bar, progress = _live_progress(2, rmse_chart=False)
-    out = mnar_lab.supervised(_sim, _y, task, preset, seed, progress=progress)
-    bar.progress(1.0, text=f"Trained with the '{preset}' preset (cached for these settings).")
+def supervised_job(sim: mnar_lab.Simulated, y: np.ndarray, task: str, preset: str, seed: int,
+                   table: str | bytes) -> Job:
+    return jobs.mnar_supervised(sim, y, task, preset, seed, table=table, time_limit=serving.time_limit())
+
+
+def live_training() -> Callable[[Job, Any], None]:
+    """``run_button``'s live chart: the training curves the running job reported so far, redrawn when they grew."""
+    drawn = 0
+
+    def draw(job: Job, slot) -> None:
+        nonlocal drawn
+        reported = jobs.points(job)
+        if len(reported) > drawn:  # the chart's key must change with its points: one key per script run
+            drawn = len(reported)
+            with slot.container():
+                st.plotly_chart(training_figure(curves(reported)), width="stretch", key=f"{P}live_{drawn}")
+                st.caption(LIVE_CAPTION)
+
+    return draw
+
+
+def curves(reported: list[tuple[str, int, float, float]]) -> dict[str, list]:
+    """(method, iteration, loss, RMSE) points -> method id -> [(iteration, loss, RMSE)], as ``training_figure``."""
+    out: dict[str, list] = {}
+    for method, *point in reported:
+        out.setdefault(method, []).append(tuple(point))
     return out
+
+
+def trained_curves(fits: dict) -> None:
+    """The finished training's curves (kept with each fit), under its caption."""
+    done = {m: f.curve for m, f in fits.items() if f.curve}
+    if done:
+        st.plotly_chart(training_figure(done), width="stretch", key=P + "trained_curves")
+        st.caption(LIVE_CAPTION)
 
 
 def is_default(source: str, mechanism: str, params: dict, seed: int) -> bool:

@@ -33,9 +33,10 @@ def kept(key: str) -> Kept | None:
 
 
 def run_button(label: str, *, key: str, inputs: Hashable | Any, compute: Callable[[], Any], rerun: bool = False,
-               disabled: bool = False, **button: Any) -> Kept | None:
+               disabled: bool = False, live: Callable[[Job, Any], None] | None = None, **button: Any) -> Kept | None:
     """Runs ``compute()`` once per click -> the kept result; None from ``compute`` keeps the earlier one; ``rerun``
-    reruns the page so parts above the button show the result."""
+    reruns the page so parts above the button show the result; ``live`` draws a shared job's live chart
+    (ui.serving.run)."""
     s, pending = st.session_state, key + "_pending"
     st.button(label, key=key, disabled=disabled, on_click=lambda: s.update({pending: True}), **button)
     if s.get(pending) and disabled:
@@ -45,7 +46,7 @@ def run_button(label: str, *, key: str, inputs: Hashable | Any, compute: Callabl
         try:
             value = compute()
             if isinstance(value, Job):
-                value, ran = serving.run(value, key=key, label=label)
+                value, ran = serving.run(value, key=key, label=label, live=live)
         except Stopped as e:  # cancelled, or over the time limit: the earlier result stays
             s[pending], value = False, None
             st.warning(str(e))

@@ -50,6 +50,11 @@ class Ran:
     how: str  # "here", "joined" (another session's run of the same inputs), "cached", "mine" (cached, this session's), "warm"
 
 
+def time_limit() -> float:
+    """Seconds per heavy run on this server: ``DGM_TIME_LIMIT_S`` where a host sets it, else TIME_LIMIT_S."""
+    return float(os.environ.get("DGM_TIME_LIMIT_S", TIME_LIMIT_S))
+
+
 def _session() -> str:
     """This session's id, kept in its state (Streamlit's own session id is one fixed string under AppTest)."""
     return st.session_state.setdefault("_serving_session", uuid.uuid4().hex)
@@ -99,10 +104,12 @@ def _cancel(job_key: str, subscriber: str, pending: str | None) -> None:
         st.session_state[pending] = False
 
 
-def run(job: Job, *, key: str, cancellable: bool = True, label: str = "") -> tuple[Any, Ran]:
+def run(job: Job, *, key: str, cancellable: bool = True, label: str = "",
+        live: Callable[[Job, Any], None] | None = None) -> tuple[Any, Ran]:
     """Run ``job`` through the shared cache and queue for the widget ``key`` of this session: shows the place in the
     queue, an estimate, a Cancel button (``cancellable``) and progress while it waits -> (value, how it ran). A rerun
     while waiting finds the same run again; asking for other inputs drops this session's wait for the old ones.
+    ``live(running job, placeholder)`` draws what the running job reported so far (a live chart) at each redraw.
     Raises Stopped (cancelled, over the time limit) and the job's own errors."""
     serving, s = shared(), st.session_state
     subscriber = f"{_session()}:{key}"
@@ -112,7 +119,7 @@ def run(job: Job, *, key: str, cancellable: bool = True, label: str = "") -> tup
     s[waiting] = job.key
     flight = serving.submit(job, subscriber)
     if not flight.done.is_set():
-        note, bar, button = st.empty(), st.empty(), st.empty()
+        note, bar, button, chart = st.empty(), st.empty(), st.empty(), st.empty()
         if cancellable:
             button.button("Cancel", key=key + "_cancel", on_click=_cancel,
                           args=(job.key, subscriber, key + "_pending"))
@@ -123,7 +130,9 @@ def run(job: Job, *, key: str, cancellable: bool = True, label: str = "") -> tup
             else:
                 note.empty()
                 bar.progress(min(status.fraction, 1.0), text=_status_text(status, label or job.name))
-        note.empty(), bar.empty(), button.empty()
+                if live is not None:
+                    live(flight.job, chart)  # the job that runs: another session's, when this one joined it
+        note.empty(), bar.empty(), button.empty(), chart.empty()
     s.pop(waiting, None)
     out = serving.result(flight, subscriber)
     t = flight.ticket

@@ -119,12 +119,13 @@ def models_for(sim: Simulated, extras: tuple[str, ...] = ()) -> list[str]:
 
 
 def fit_all(sim: Simulated, preset: str = "small", seed: int = 0, progress: Progress | None = None,
-            extras: tuple[str, ...] = ()) -> dict[str, FitResult]:
-    """``models_for``'s fits, then the preset's baselines, keyed by method id."""
+            extras: tuple[str, ...] = (), on_baseline: Callable[[str], None] | None = None) -> dict[str, FitResult]:
+    """``models_for``'s fits, then the preset's baselines, keyed by method id. ``on_baseline(name)`` before each
+    baseline (where a caller's progress can stop the run)."""
     signs = sim.missing.params.get("signs")
     signs = tuple(float(v) for v in signs) if signs is not None else None
     fits = {m: fit_model(sim, m, preset, seed, progress=progress, signs=signs) for m in models_for(sim, extras)}
-    fits.update(run_baselines(sim, seed, PRESETS[preset]["baselines"]))
+    fits.update(run_baselines(sim, seed, PRESETS[preset]["baselines"], on_baseline))
     return fits
 
 
@@ -146,10 +147,12 @@ def shipped_fits(sim: Simulated, models: dict[str, NotMIWAE], seed: int = 0,
 
 
 def run_baselines(sim: Simulated, seed: int = 0, names: tuple[str, ...] = ("mean", "kNN", "MICE", "missForest"),
-                  ) -> dict[str, FitResult]:
+                  on_baseline: Callable[[str], None] | None = None) -> dict[str, FitResult]:
     """scikit-learn imputers on the standardised data (missForest at 20 trees: it and MICE are slow)."""
     out = {}
     for name in names:
+        if on_baseline:
+            on_baseline(name)
         kw = {"n_estimators": 20, "max_iter": 5} if name == "missForest" else {}
         xh = baselines.run_baseline(name, sim.z, sim.mask, seed=seed, **kw)
         x_hat = np.where(sim.mask, sim.x, sim.std.inverse(xh))
@@ -181,8 +184,9 @@ def true_mechanism(sim: Simulated) -> list[dict] | None:
 
 
 def supervised(sim: Simulated, y: np.ndarray, task: str, preset: str = "small", seed: int = 0,
-               progress: Progress | None = None) -> dict[str, float]:
-    """Held-out accuracy or RMSE of supMIWAE, sup-not-MIWAE and impute-then-predict (baseline + linear model)."""
+               progress: Progress | None = None, on_baseline: Callable[[str], None] | None = None) -> dict[str, float]:
+    """Held-out accuracy or RMSE of supMIWAE, sup-not-MIWAE and impute-then-predict (baseline + linear model);
+    ``on_baseline(name)`` before each baseline."""
     from sklearn.linear_model import LinearRegression, LogisticRegression
 
     p = PRESETS[preset]
@@ -207,6 +211,8 @@ def supervised(sim: Simulated, y: np.ndarray, task: str, preset: str = "small", 
             pred = tabular.predict(model, z[te], mask[te], n_samples=p["n_samples"], seed=seed)
         out[label(method)] = score(pred.argmax(1) if task == "classification" else pred)
     for imp in [b for b in p["baselines"] if b != "missForest"]:
+        if on_baseline:
+            on_baseline(imp)
         filled = baselines.run_baseline(imp, z, mask, seed=seed)
         reg = LogisticRegression(max_iter=1000) if task == "classification" else LinearRegression()
         reg.fit(filled[tr], y[tr])

@@ -1,16 +1,20 @@
 """The pages' heavy calls as keyed jobs: the key names every input the result depends on, so a page and a warm-up
 that build the same inputs separately share one computation. Models are passed in (loaded once per server by the
-caller) and the device is part of the key.
+caller) and the device is part of the key. A training's points for a live chart travel with its ``run`` (``Live``),
+so every session waiting for the run can draw them; a time limit stops a training with a sentence about its budget.
 """
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import torch
 
-from ..demos import inpainting as inp, mnar as mnar_lab, mnar_images
+from ..demos import critics as critics_demo, inpainting as inp, mnar as mnar_lab, mnar_images, results as results_demo
 from ..mnar_experiment import Simulated
+from ..models.critics import KINDS, CriticConfig
+from .admission import TimeLimit
 from .keys import key_of
 from .runner import Job
 
@@ -44,3 +48,104 @@ def mnar_images_compare(models: dict[str, torch.nn.Module], x: torch.Tensor, mec
     key = key_of("mnar_images.compare", sorted(models), x, tuple(float(v) for v in mechanism), seed, k, str(x.device))
     return Job(key, lambda progress: mnar_images.compare(models, x, mechanism, seed=seed, k=k, on_progress=progress),
                f"mnar_images compare {x.shape[0]}", time_limit)
+
+
+class Live:
+    """A job's ``run`` that also keeps the points it reports for a page's live chart, readable from any session while
+    the job runs (``points(job)``). ``fn(progress, point)`` calls ``point(p)`` to record p."""
+
+    def __init__(self, fn: Callable[[Callable[[float, str], None], Callable[[Any], None]], Any]):
+        self.fn, self.points = fn, []
+
+    def __call__(self, progress: Callable[[float, str], None]) -> Any:
+        self.points = []  # a job submitted again after a cancel starts a fresh chart
+        return self.fn(progress, self.points.append)
+
+
+def points(job: Job) -> list:
+    """The points ``job`` reported so far (a copy; empty for a job that keeps none)."""
+    return list(getattr(job.run, "points", ()))
+
+
+def _stopped_training(time_limit: float | None, what: str) -> TimeLimit:
+    return TimeLimit(f"The training stopped at the time limit of {time_limit:g} s per run on this server; "
+                     f"choose {what}.")
+
+
+def mnar_fit(sim: Simulated, preset: str, seed: int, extras: tuple[str, ...] = (), *, table: str | bytes,
+             time_limit: float | None = None) -> Job:
+    """The MNAR lab's live training (``mnar_lab.fit_all``); its points are (method, iteration, loss, RMSE). ``table``:
+    the table's name, or an uploaded table's bytes, so that two students' different files never share a run."""
+    extras = tuple(extras)
+    key = key_of("mnar.fit_all", table, sim, preset, seed, extras)
+    methods = mnar_lab.models_for(sim, extras)
+    n = len(methods) + 1  # the baselines together count as one model
+
+    def run(progress, point):
+        def on_train(method: str, it: int, total: int, loss: float, rmse: float) -> None:
+            point((method, it, loss, rmse))
+            progress((methods.index(method) + it / total) / n, f"{mnar_lab.label(method)}: iteration {it}/{total}")
+
+        try:
+            return mnar_lab.fit_all(sim, preset, seed, progress=on_train, extras=extras,
+                                    on_baseline=lambda name: progress((n - 1) / n, f"{name} imputation…"))
+        except TimeLimit as e:
+            raise _stopped_training(time_limit, "a smaller training budget, fewer models or a smaller table") from e
+
+    return Job(key, Live(run), f"mnar fit {preset}", time_limit)
+
+
+def mnar_supervised(sim: Simulated, y: np.ndarray, task: str, preset: str, seed: int, *, table: str | bytes,
+                    time_limit: float | None = None) -> Job:
+    """The MNAR lab's supervised comparison (``mnar_lab.supervised``); ``table`` as ``mnar_fit``'s."""
+    key = key_of("mnar.supervised", table, sim, y, task, preset, seed)
+    order = ("sup_miwae", "sup_notmiwae")
+
+    def run(progress):
+        def on_train(method: str, it: int, total: int, loss: float, rmse: float) -> None:
+            progress((order.index(method) + it / total) / 3, f"{mnar_lab.label(method)}: iteration {it}/{total}")
+
+        try:
+            return mnar_lab.supervised(sim, y, task, preset, seed, progress=on_train,
+                                       on_baseline=lambda name: progress(2 / 3, f"{name} imputation…"))
+        except TimeLimit as e:
+            raise _stopped_training(time_limit, "a smaller training budget") from e
+
+    return Job(key, run, f"mnar supervised {preset}", time_limit)
+
+
+def critics_retrain(theta: float, cfg: CriticConfig, *, seed: int = 0, time_limit: float | None = None) -> Job:
+    """Both critics retrained at ``theta`` (``critics_demo.live_retrain``) -> {"theta", "steps", "curves": kind ->
+    the estimate per step, "final": kind -> the trained critic's estimate}; its points are (kind, estimate)."""
+    theta = float(theta)
+    key = key_of("critics.live_retrain", theta, cfg, seed)
+
+    def run(progress, point):
+        curves: dict[str, list[float]] = {k: [] for k in KINDS}
+        final: dict[str, float] = {}
+        done, total = 0, len(KINDS) * cfg.steps
+        try:
+            for out in critics_demo.live_retrain(theta, cfg, seed=seed):
+                if out.final:
+                    final[out.kind] = out.estimate
+                    continue
+                curves[out.kind].append(out.estimate)
+                point((out.kind, out.estimate))
+                done += 1
+                progress(done / total, f"Retraining the {critics_demo.LABELS[out.kind]} critic: step {out.step} of "
+                                       f"{cfg.steps}")
+        except TimeLimit as e:
+            raise _stopped_training(time_limit, "fewer steps") from e
+        return {"theta": theta, "steps": cfg.steps, "curves": curves, "final": final}
+
+    return Job(key, Live(run), "critics retrain", time_limit)
+
+
+def results_small_rerun(vae: torch.nn.Module, miwae: torch.nn.Module, *, names: tuple[str, str],
+                        device: torch.device | None = None, time_limit: float | None = None) -> Job:
+    """The results page's small rerun of one inpainting cell (``results_demo.small_rerun``); the models keyed by
+    their shipped ``names``."""
+    key = key_of("results.small_rerun", names, results_demo.SMALL_IMAGES, results_demo.SMALL_SEED,
+                 results_demo.SMALL_MASK, str(device))
+    return Job(key, lambda progress: results_demo.small_rerun(vae, miwae, progress=lambda f, what: progress(
+        f, f"{what}…")), "results small rerun", time_limit)

@@ -215,3 +215,102 @@ def test_the_inpainting_default_run_is_bit_identical_in_fresh_processes():
     assert outs[0]["methods"], "no method of the default run is shipped"
     assert outs[0]["job"] == outs[1]["job"]  # the key is stable across processes
     assert outs[0]["result"] == outs[1]["result"]
+
+
+# ---------------------------------------------------------------- the pages' trainings as jobs
+def _sim(seed: int = 0):
+    from dgm_core.demos import mnar
+
+    x = np.random.default_rng(seed).standard_normal((120, 4)) * [1.0, 2.0, 0.5, 1.0]
+    return mnar.simulate(x, "self_masked", {"p": 0.3}, seed=0)
+
+
+def test_two_sessions_asking_for_the_same_mnar_training_run_it_once():
+    from dgm_core.serving import jobs
+
+    serving, outs, start = Serving(queue=AdmissionQueue(2)), {}, threading.Barrier(2)
+
+    def ask(who):  # each session builds its own job from its own copy of the inputs
+        job = jobs.mnar_fit(_sim(), "tiny", 3, table="breast")
+        start.wait()
+        outs[who] = (serving.run(job, who), job)
+
+    threads = [threading.Thread(target=ask, args=(w,)) for w in ("a", "b")]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    (a, job_a), (b, job_b) = outs["a"], outs["b"]
+    assert job_a.key == job_b.key
+    assert a.value is b.value  # one training: both sessions hold the one result
+    assert sorted(o.joined for o in (a, b)) == [False, True]
+    ran = job_a if not a.joined else job_b  # the job that ran reported its live points; the joined one never ran
+    assert {p[0] for p in jobs.points(ran)} == {"miwae", "notmiwae", "notmiwae_known"}
+    assert jobs.points(job_b if ran is job_a else job_a) == []
+    assert {"miwae", "notmiwae", "mean", "kNN"} <= set(a.value) and a.value["notmiwae"].curve
+
+
+def test_an_mnar_training_is_keyed_by_its_settings_and_an_upload_by_its_bytes():
+    from dgm_core.serving import jobs
+
+    sim = _sim()
+    one = jobs.mnar_fit(sim, "tiny", 0, table=b"a,b\n1,2\n").key
+    assert jobs.mnar_fit(_sim(), "tiny", 0, table=b"a,b\n1,2\n").key == one
+    for other in (jobs.mnar_fit(sim, "tiny", 0, table=b"a,c\n1,2\n"),  # another file, the same numbers
+                  jobs.mnar_fit(sim, "small", 0, table=b"a,b\n1,2\n"), jobs.mnar_fit(sim, "tiny", 1, table=b"a,b\n1,2\n"),
+                  jobs.mnar_fit(sim, "tiny", 0, ("notmiwae_linear",), table=b"a,b\n1,2\n"),
+                  jobs.mnar_fit(_sim(1), "tiny", 0, table=b"a,b\n1,2\n")):
+        assert other.key != one
+    assert jobs.mnar_supervised(sim, np.zeros(120), "regression", "tiny", 0, table="breast").key != \
+        jobs.mnar_fit(sim, "tiny", 0, table="breast").key
+
+
+def test_an_mnar_training_over_its_time_limit_stops_with_one_sentence():
+    from dgm_core.serving import jobs
+
+    serving = Serving(queue=AdmissionQueue(1))
+    job = jobs.mnar_fit(_sim(), "small", 0, table="breast", time_limit=0.2)
+    t0 = time.perf_counter()
+    with pytest.raises(TimeLimit) as stopped:
+        serving.run(job, "s")
+    said = str(stopped.value)
+    assert said.startswith("The training stopped at the time limit of 0.2 s") and said.count(".") == 2  # "0.2", end
+    assert time.perf_counter() - t0 < 30  # "small" trains 3000 iterations per model: it stopped at a report
+    assert serving.peek(job.key) is None and len(serving.queue) == 0
+    assert serving.run(Job(key_of("next"), _counting(0.01)[0], "fast"), "s").value == 42  # the slot was freed
+
+
+def test_a_queued_mnar_training_waits_for_a_slot():
+    from dgm_core.serving import jobs
+
+    serving, release = Serving(queue=AdmissionQueue(1)), threading.Event()
+    blocker = serving.submit(Job(key_of("block", "mnar"), _blocker(release), "block"), "other")
+    job = jobs.mnar_fit(_sim(), "tiny", 5, table="breast")
+    flight = serving.submit(job, "me")
+    time.sleep(0.3)
+    status = serving.status(flight)
+    assert (status.state, status.place, jobs.points(job)) == ("queued", 1, [])  # not a single step trained
+    release.set()
+    assert blocker.done.wait(5)
+    out = serving.run(job, "me")
+    assert out.computed_now and jobs.points(job) and flight.ticket.started >= blocker.ticket.finished
+
+
+def test_the_critics_retrain_and_the_small_rerun_are_keyed_jobs():
+    from dgm_core.demos import critics
+    from dgm_core.serving import jobs
+
+    cfg = dataclasses.replace(critics.LIVE, steps=4, eval_n=200)
+    serving = Serving(queue=AdmissionQueue(1))
+    job = jobs.critics_retrain(1.0, cfg)
+    live = serving.run(job, "a").value
+    assert live["theta"] == 1.0 and all(len(live["curves"][k]) == 4 for k in live["final"])
+    assert len(jobs.points(job)) == 8
+    again = serving.run(jobs.critics_retrain(1.0, dataclasses.replace(cfg)), "b")
+    assert again.value is live and not again.computed_now
+    assert jobs.critics_retrain(1.5, cfg).key != job.key
+    assert jobs.critics_retrain(1.0, dataclasses.replace(cfg, steps=5)).key != job.key
+    with pytest.raises(TimeLimit, match="choose fewer steps"):
+        serving.run(jobs.critics_retrain(0.5, dataclasses.replace(cfg, steps=100_000), time_limit=0.2), "a")
+    vae = torch.nn.Linear(1, 1)
+    assert jobs.results_small_rerun(vae, vae, names=("vae-mnist", "miwae-mnist")).key == \
+        jobs.results_small_rerun(vae, vae, names=("vae-mnist", "miwae-mnist")).key != \
+        jobs.results_small_rerun(vae, vae, names=("vae-mnist", "miwae-mnist"), device=torch.device("meta")).key
