@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import importlib
 import threading
+from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 import plotly.graph_objects as go
 import streamlit as st
@@ -14,14 +16,13 @@ from dgm_core import results
 from dgm_core.demos import critics as demo
 from dgm_core.methods import CRITICS, palette
 from dgm_core.models.critics import KINDS, true_value
-from ui import loaders
+from dgm_core.serving import Job, jobs
+from ui import loaders, serving
 from ui.run import run_button
 
 COLOURS = {kind: palette(name) for kind, name in CRITICS.items()}
 P_COLOUR, Q_COLOUR = palette("black"), palette("orange")  # the data P and the generator's Q_theta
 SHORT = {"hellinger": "Hellinger²", "wasserstein": "Wasserstein"}
-# redraw the live chart / progress bar every this many steps: each is a message to the browser, one per step is too slow
-LIVE_CHART_EVERY, LIVE_BAR_EVERY = 10, 5
 
 
 @st.cache_resource(show_spinner=False)
@@ -107,27 +108,28 @@ def live_csv(live: dict) -> str:
     return "\n".join(rows) + "\n"
 
 
-def retrain(theta: float, steps: int, bar_slot, chart_slot) -> dict:
-    """Retrain both critics at ``theta``: a progress bar in ``bar_slot``, the live chart in ``chart_slot``."""
-    cfg = replace(demo.LIVE, steps=steps)
+def retrain(theta: float, steps: int) -> Job:
+    """Both critics retrained at ``theta`` as a shared job: identical retrains from any session run once, queued,
+    within the server's time limit."""
     loaders.device()  # torch on DGM_THREADS threads (default one), as everywhere in the app
-    bar = bar_slot.progress(0.0, text="Starting… (the first retrain of a fresh server also loads part of "
-                                          "PyTorch: it can take longer)")
-    curves: dict[str, list[float]] = {k: [] for k in KINDS}
-    final: dict[str, float] = {}
-    done, total = 0, len(KINDS) * cfg.steps
-    for out in demo.live_retrain(theta, cfg):
-        if out.final:
-            final[out.kind] = out.estimate
-            continue
-        curves[out.kind].append(out.estimate)
-        done += 1
-        if out.step % LIVE_BAR_EVERY == 0 or out.step in (1, cfg.steps):
-            bar.progress(done / total, text=f"Retraining the {demo.LABELS[out.kind]} critic: step {out.step} of "
-                                            f"{cfg.steps}")
-        if out.step % LIVE_CHART_EVERY == 0 or out.step == cfg.steps:
-            chart_slot.plotly_chart(live_figure(theta, curves, cfg.steps), key=f"critics_live_{done}")
-    return {"theta": theta, "steps": cfg.steps, "curves": curves, "final": final}
+    return jobs.critics_retrain(theta, replace(demo.LIVE, steps=steps), time_limit=serving.time_limit())
+
+
+def live_retrain(theta: float, steps: int) -> Callable[[Job, Any], None]:
+    """``run_button``'s live chart: each critic's estimates the running retrain reported so far."""
+    drawn = 0
+
+    def draw(job: Job, slot) -> None:
+        nonlocal drawn
+        reported = jobs.points(job)
+        if len(reported) > drawn:  # the chart's key changes with its points: one key per script run
+            drawn = len(reported)
+            curves: dict[str, list[float]] = {k: [] for k in KINDS}
+            for kind, estimate in reported:
+                curves[kind].append(estimate)
+            slot.plotly_chart(live_figure(theta, curves, steps), key=f"critics_live_{drawn}")
+
+    return draw
 
 
 def done_text(live: dict) -> str:
@@ -150,7 +152,7 @@ def retrain_panel(theta: float, sw: results.CriticsSweep | None, steps: int) -> 
     st.caption(how + " The chart shows the objective on each training batch, without the Lipschitz penalty.")
     # the whole page reruns after a retrain: the sweep figure shows the new estimates as stars
     done = run_button(f"Retrain both critics at θ = {theta:g}", key=RETRAIN, inputs=theta, rerun=True,
-                      compute=lambda: retrain(theta, steps, st.empty(), st.empty()), type="primary",
+                      compute=lambda: retrain(theta, steps), live=live_retrain(theta, steps), type="primary",
                       icon=":material/model_training:")
     bar_slot, chart_slot = st.empty(), st.empty()
     if done is None:
@@ -160,6 +162,8 @@ def retrain_panel(theta: float, sw: results.CriticsSweep | None, steps: int) -> 
         st.info(f"Your last retrain was at θ = {live['theta']:g}: move the slider back to see it, or retrain here.")
         return
     bar_slot.progress(1.0, text=done_text(live))
+    if done.ran:
+        st.caption(serving.caption(done.ran))
     chart_slot.plotly_chart(live_figure(theta, live["curves"], live["steps"]), key="critics_live_fig")
     for col, kind in zip(st.columns(len(KINDS)), KINDS):
         col.metric(f"{demo.LABELS[kind]}: your retrain", f"{live['final'][kind]:.3f}")

@@ -12,7 +12,8 @@ from dgm_core import data
 from dgm_core.data import DatasetNotFoundError
 from dgm_core.demos import results as demo
 from dgm_core.methods import CRITICS, CYCLE, palette
-from ui import loaders
+from dgm_core.serving import Job, jobs
+from ui import loaders, serving
 from ui.run import run_button
 
 P = "res_"  # session-state prefix of this page
@@ -171,20 +172,18 @@ def small_rerun() -> None:
         st.info("This needs the MNIST test images: start the app with `DGM_DATA_DIR` pointing at a folder with "
                 "`MNIST/raw/` (see the README's Data section).")
 
-    def rerun() -> demo.SmallRun | None:
-        bar = st.progress(0.0, text="Starting…")
-        try:
-            return demo.small_rerun(loaders.model("vae-mnist")[0], loaders.model("miwae-mnist")[0],
-                                    progress=lambda frac, what: bar.progress(frac, text=f"{what}…"))
-        except DatasetNotFoundError as err:
-            st.error(str(err))
-            return None
-        finally:
-            bar.empty()
+    def rerun() -> Job:  # shared: identical reruns from any session run once, queued, within the time limit
+        names = ("vae-mnist", "miwae-mnist")
+        return jobs.results_small_rerun(*(loaders.model(n)[0] for n in names), names=names, device=loaders.device(),
+                                        time_limit=serving.time_limit())
 
-    done = run_button("Rerun a small version here", disabled=not have, key=P + "rerun", type="primary",
-                      inputs=None, compute=rerun)
+    try:
+        done = run_button("Rerun a small version here", disabled=not have, key=P + "rerun", type="primary",
+                          inputs=None, compute=rerun)
+    except DatasetNotFoundError as err:  # the test images went missing after the page checked for them
+        st.error(str(err))
+        done = None
     run = done.value if done else None
     if run is not None:
-        st.caption(f"This run took {run.seconds:.1f} s on this server.")
+        st.caption(serving.caption(done.ran))
         show_table(run.rows, ours="this run", published="shipped")

@@ -30,6 +30,15 @@ def _figure(at: AppTest, key: str) -> dict:
                       .proto.spec)
 
 
+def _retrain(at: AppTest) -> dict:
+    """The session's last retrain: it keeps the key, the retrain itself is in the shared cache."""
+    from ui import serving
+
+    k = at.session_state["critics_retrain_result"]
+    assert k.value is None and k.ran.key
+    return serving.shared().peek(k.ran.key).value
+
+
 def test_the_page_draws_the_shipped_sweep_and_the_truth():
     at = _page()
     assert not at.exception and not at.error, [e.value for e in at.error]
@@ -51,7 +60,7 @@ def test_the_slider_and_the_retrain_button_with_the_url():
     assert "θ = 1.5" in _figure(at, "critics_samples_fig")["layout"]["title"]["text"]
     at.button(key="critics_retrain").click().run()
     assert not at.exception
-    live = at.session_state["critics_retrain_result"].value
+    live = _retrain(at)
     assert live["theta"] == 1.5 and live["steps"] == STEPS and all(len(live["curves"][k]) == STEPS for k in KINDS)
     assert [m.value for m in at.metric] == [f"{live['final'][k]:.3f}" for k in KINDS]
     sw = results.critics()
@@ -100,3 +109,53 @@ def test_each_critic_has_one_colour_on_the_critics_and_results_pages():
     for kind, short in critics_view.SHORT.items():
         here, there = on(critics_fig, short[:6]), on(results_fig, kind)
         assert here and here == there, (kind, here, there)
+
+
+def test_a_second_session_retraining_at_the_same_theta_gets_the_first_ones_retrain():
+    first = _page(theta=0.3)
+    first.button(key="critics_retrain").click().run()
+    assert not first.exception
+    assert any(c.value.startswith(("Computed in ", "Shared: computed")) for c in first.caption)
+    second = _page(theta=0.3)
+    second.button(key="critics_retrain").click().run()
+    assert not second.exception
+    assert any(c.value.startswith("Shared: computed") and "for another session" in c.value for c in second.caption), \
+        [c.value for c in second.caption]
+    assert _retrain(first) is _retrain(second)  # one retrain, held once by the server
+
+
+def test_a_retrain_over_the_time_limit_stops_with_one_sentence_and_the_page_keeps_working(monkeypatch):
+    monkeypatch.setenv("DGM_CRITICS_STEPS", "100000")
+    monkeypatch.setenv("DGM_TIME_LIMIT_S", "0.5")
+    at = _page(theta=0.7)
+    at.button(key="critics_retrain").click().run()
+    assert not at.exception and not at.metric
+    assert [w.value for w in at.warning] == ["The training stopped at the time limit of 0.5 s per run on this server; "
+                                             "choose fewer steps."]
+    assert "critics_retrain_result" not in at.session_state
+    at.select_slider(key="critics_theta").set_value(1.5).run()
+    assert not at.exception and not at.warning
+
+
+def test_a_retrain_queued_behind_other_heavy_runs_waits_its_turn():
+    import threading
+
+    from dgm_core.serving import Job, key_of
+    from ui import serving
+
+    release, shared = threading.Event(), serving.shared()
+
+    def block(progress):
+        while not release.wait(0.05):
+            progress(0.5, "another student's run")
+        return "done"
+
+    blockers = [shared.submit(Job(key_of("blocker", i, id(release)), block, "blocker"), f"other:{i}")
+                for i in range(shared.queue.slots)]
+    threading.Timer(2.0, release.set).start()
+    at = _page(theta=1.3)
+    at.button(key="critics_retrain").click().run()
+    assert not at.exception and all(b.done.is_set() for b in blockers)
+    assert len(at.metric) == len(KINDS)
+    assert any(c.value.startswith("Computed in ") and "in the queue" in c.value for c in at.caption), \
+        [c.value for c in at.caption]

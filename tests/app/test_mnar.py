@@ -285,3 +285,79 @@ def test_the_opening_view_is_read_from_the_warm_up():
     at = _app().run()
     assert not at.exception and "not-MIWAE" in _rmse(at)
     assert len(cache) == held  # nothing computed: the page found the warm-up's result
+
+
+def _tiny(seed: int) -> AppTest:
+    at = _app().run()
+    at.selectbox(key="mnar_preset").set_value("tiny").run()
+    at.number_input(key="mnar_seed").set_value(seed).run()
+    return at
+
+
+def test_a_second_session_training_the_same_settings_gets_the_first_ones_training():
+    first = _tiny(7)
+    first.button(key="mnar_train").click().run(timeout=180)
+    assert not first.exception
+    assert any("'tiny' preset" in c.value and "on this server" in c.value for c in first.caption)
+    kept = first.session_state["mnar_train_result"]
+    assert kept.value is None and kept.ran.key  # the session keeps the key; the fits are in the shared cache
+    second = _tiny(7)
+    second.button(key="mnar_train").click().run(timeout=180)
+    assert not second.exception
+    assert any("Shared: computed" in c.value and "for another session" in c.value for c in second.caption), \
+        [c.value for c in second.caption]
+    assert _rmse(first).equals(_rmse(second))
+    assert any("fixed subset of 200 rows" in c.value for c in second.caption)  # the finished training's curves
+
+
+def test_a_training_over_the_time_limit_stops_with_one_sentence_and_the_page_keeps_working(monkeypatch):
+    monkeypatch.setenv("DGM_TIME_LIMIT_S", "0.2")
+    at = _app().run()
+    at.selectbox(key="mnar_preset").set_value("small").run()
+    at.number_input(key="mnar_seed").set_value(8).run()
+    at.button(key="mnar_train").click().run(timeout=180)
+    assert not at.exception and not at.error
+    assert [w.value for w in at.warning] == ["The training stopped at the time limit of 0.2 s per run on this server; "
+                                             "choose a smaller training budget, fewer models or a smaller table."]
+    assert not any("RMSE (missing, sd)" in d.value.columns for d in at.dataframe)
+    at.session_state["mnar_tab"] = "Missingness"
+    at.run()
+    assert not at.exception and not at.warning and "mnar_hist_feature" in [sb.key for sb in at.selectbox]
+
+
+def test_a_training_queued_behind_other_heavy_runs_waits_its_turn():
+    import threading
+
+    from dgm_core.serving import Job, key_of
+    from ui import serving
+
+    release, shared = threading.Event(), serving.shared()
+
+    def block(progress):
+        while not release.wait(0.05):
+            progress(0.5, "another student's run")
+        return "done"
+
+    at = _tiny(9)
+    blockers = [shared.submit(Job(key_of("blocker", i, id(release)), block, "blocker"), f"other:{i}")
+                for i in range(shared.queue.slots)]
+    threading.Timer(2.0, release.set).start()
+    at.button(key="mnar_train").click().run(timeout=180)
+    assert not at.exception and all(b.done.is_set() for b in blockers)
+    assert "not-MIWAE" in _rmse(at)
+    assert any(c.value.startswith("Trained with the 'tiny' preset. Computed in ") and "in the queue" in c.value
+               for c in at.caption), [c.value for c in at.caption]
+
+
+def test_two_uploaded_files_never_share_a_training():
+    rows = "".join(f"{i % 13},{(i * 7) % 11},{i % 5 + 0.5 * (i % 9)}\n" for i in range(60))
+    captions = []
+    for header in ("a,b,c\n", "x,y,z\n"):  # the same numbers under other names: another student's file
+        at = _app().run()
+        at.selectbox(key="mnar_table").set_value("upload CSV").run()
+        at.file_uploader[0].set_value(("mine.csv", (header + rows).encode(), "text/csv")).run()
+        at.selectbox(key="mnar_preset").set_value("tiny").run()
+        at.button(key="mnar_train").click().run(timeout=180)
+        assert not at.exception and not at.error, [e.value for e in at.error]
+        captions.append(next(c.value for c in at.caption if "'tiny' preset" in c.value))
+    assert all(c.startswith("Trained with the 'tiny' preset. Computed in ") for c in captions), captions
