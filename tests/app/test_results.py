@@ -159,3 +159,10 @@ def test_the_small_rerun_shows_its_figure_next_to_the_shipped_one(monkeypatch):
                   and r["method"] == method and r["warm_start"] in (None, 0)]
         assert line["shipped"] == rec["score_mean"] and line["± shipped"] == rec["score_se"]
         assert 0 < line["this run"] <= 1
+    # a second session asking for the same rerun is shown the first one's, computed once on this server
+    assert any(c.value.startswith(("Computed in ", "Shared: computed")) for c in at.caption)
+    other = run_page(monkeypatch, True)
+    other.button(key="res_rerun").click().run(timeout=600)
+    assert not other.exception, other.exception
+    assert any(c.value.startswith("Shared: computed") and "for another session" in c.value for c in other.caption)
+    assert next(d.value for d in other.dataframe if "this run" in d.value.columns).equals(fresh)
