@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.app import open_page
+from tests.app import occupy_every_slot, open_page
 
 from dgm_core import results
 from dgm_core.models.critics import KINDS, true_value
@@ -138,21 +138,7 @@ def test_a_retrain_over_the_time_limit_stops_with_one_sentence_and_the_page_keep
 
 
 def test_a_retrain_queued_behind_other_heavy_runs_waits_its_turn():
-    import threading
-
-    from dgm_core.serving import Job, key_of
-    from ui import serving
-
-    release, shared = threading.Event(), serving.shared()
-
-    def block(progress):
-        while not release.wait(0.05):
-            progress(0.5, "another student's run")
-        return "done"
-
-    blockers = [shared.submit(Job(key_of("blocker", i, id(release)), block, "blocker"), f"other:{i}")
-                for i in range(shared.queue.slots)]
-    threading.Timer(2.0, release.set).start()
+    blockers = occupy_every_slot(2.0)
     at = _page(theta=1.3)
     at.button(key="critics_retrain").click().run()
     assert not at.exception and all(b.done.is_set() for b in blockers)

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from tests.app import open_page
+from tests.app import occupy_every_slot, open_page
 
 from dgm_core import data, pretrained
 from dgm_core.demos.inpainting import Settings, default_settings
@@ -322,21 +322,7 @@ def test_the_default_run_right_after_server_start_is_the_warm_up_result():
 
 
 def test_a_run_queued_behind_other_heavy_runs_waits_its_turn_and_then_shows():
-    import threading
-
-    from dgm_core.serving import Job, key_of
-    from ui import serving
-
-    release, shared = threading.Event(), serving.shared()
-
-    def block(progress):
-        while not release.wait(0.05):
-            progress(0.5, "another student's run")
-        return "done"
-
-    blockers = [shared.submit(Job(key_of("blocker", i, id(release)), block, "blocker"), f"other:{i}")
-                for i in range(shared.queue.slots)]
-    threading.Timer(3.0, release.set).start()
+    blockers = occupy_every_slot(3.0)
     at = _page(ds="mnist", preset="centre", size=9, methods="neighbour_fill", seed=11)
     at.button(key="inp_run").click().run()
     assert not at.exception and all(b.done.is_set() for b in blockers)

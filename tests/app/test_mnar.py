@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.app import occupy_every_slot
+
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "mnar.py")
 CUTOFF = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / "notmiwae_cutoff.json"
 
@@ -326,22 +328,8 @@ def test_a_training_over_the_time_limit_stops_with_one_sentence_and_the_page_kee
 
 
 def test_a_training_queued_behind_other_heavy_runs_waits_its_turn():
-    import threading
-
-    from dgm_core.serving import Job, key_of
-    from ui import serving
-
-    release, shared = threading.Event(), serving.shared()
-
-    def block(progress):
-        while not release.wait(0.05):
-            progress(0.5, "another student's run")
-        return "done"
-
     at = _tiny(9)
-    blockers = [shared.submit(Job(key_of("blocker", i, id(release)), block, "blocker"), f"other:{i}")
-                for i in range(shared.queue.slots)]
-    threading.Timer(2.0, release.set).start()
+    blockers = occupy_every_slot(2.0)
     at.button(key="mnar_train").click().run(timeout=180)
     assert not at.exception and all(b.done.is_set() for b in blockers)
     assert "not-MIWAE" in _rmse(at)
