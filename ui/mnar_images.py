@@ -180,7 +180,7 @@ def _evaluate(w: float, b: float, seed: int, k: int) -> None:
     def compare() -> Job:  # shared by every session asking for these settings, queued with other heavy runs
         models = {MNAR.label(m): loaders.model(name)[0] for m, name in MODELS.items()}
         return jobs.mnar_images_compare(models, _faces()[0][:N_EVAL].to(loaders.device()), (w, b), seed=seed,
-                                        k=k, time_limit=serving.TIME_LIMIT_S)
+                                        k=k, time_limit=serving.time_limit())
 
     try:
         done = run_button(f"Compare on {N_EVAL} CelebA test images", key=P + "eval", inputs=(w, b, seed, k),

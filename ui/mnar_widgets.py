@@ -297,7 +297,7 @@ def shipped_job(sim: mnar_lab.Simulated) -> tuple[Job, dict]:
 
     loaded = {m: loaders.model(name) for m, name in mnar_lab.SHIPPED.items()}
     job = jobs.mnar_shipped(sim, {m: model for m, (model, _) in loaded.items()}, mnar_lab.DEFAULT["seed"],
-                            time_limit=serving.TIME_LIMIT_S)
+                            time_limit=serving.time_limit())
     return job, {m: card for m, (_, card) in loaded.items()}
 
 

@@ -169,7 +169,7 @@ def inpainting_job(methods: list[str], image: torch.Tensor, mask: torch.Tensor, 
 
     load = models([f"{INPAINTING[m].family}-{dataset}" for m in methods if INPAINTING[m].family])
     return jobs.inpainting(methods, image, mask, dataset=dataset, settings=settings, load_model=load,
-                           device=loaders.device(), what=what, time_limit=TIME_LIMIT_S)
+                           device=loaders.device(), what=what, time_limit=time_limit())
 
 
 # ---------------------------------------------------------------- warm-up
