@@ -178,12 +178,13 @@ def _inpainting_default(dataset: str) -> Callable[[], Job | None]:
         from dgm_core import data, masks
         from dgm_core.demos.inpainting import BINARY, available_methods, default_settings
         from ui import links
-        from ui.image_source import test_images
+        from ui.image_source import default_index, gallery_images
 
         if not data.available(dataset):
             return None
         spec = {k: p.default for k, p in links.inpainting().items()}
-        image = test_images(dataset)[spec["idx"]]
+        spec["idx"] = default_index(dataset)  # each data set opens on its own recorded image
+        image = gallery_images(dataset)[0][spec["idx"]]
         if BINARY[dataset]:
             image = (image > 0.5).float()  # as the page's image picker
         shape = tuple(image.shape[1:])
