@@ -120,7 +120,7 @@ def server_for(app_dir: Path):
 def pinned_server(app_dir: Path, env: dict, log: Path):
     """The app's server on core 0 (it and every process it starts inherit the affinity), this process and
     the clients it starts afterwards on core 1."""
-    start = server_for(app_dir)
+    start, mine = server_for(app_dir), os.sched_getaffinity(0)
     os.sched_setaffinity(0, {SERVER_CORE})
     try:
         cm = start(env=env, log=log) if app_dir.resolve() == ROOT else start(env=env)
@@ -128,7 +128,7 @@ def pinned_server(app_dir: Path, env: dict, log: Path):
             os.sched_setaffinity(0, {CLIENT_CORE})
             yield url, server
     finally:
-        os.sched_setaffinity(0, {CLIENT_CORE})
+        os.sched_setaffinity(0, mine)
 
 
 # ------------------------------------------------------------------------------------ the chromium client
@@ -391,7 +391,7 @@ def main(argv: list[str] | None = None) -> int:
     with pinned_server(app_dir, env, log) as (url, server):
         started_s = round(time.monotonic() - t0, 2)
         rss_started_mb = round(tree_rss_kb(server.pid) / 1024, 1)
-        affinity = sorted(os.sched_getaffinity(server.pid))
+        affinity, client_cores = sorted(os.sched_getaffinity(server.pid)), sorted(os.sched_getaffinity(0))
         with RssPoller(server.pid) as poll:
             t1 = time.monotonic()
             asyncio.run((chromium_class if clients == "chromium" else light_class)(url, a.students, outs))
@@ -404,7 +404,7 @@ def main(argv: list[str] | None = None) -> int:
     rec = {"label": a.label, "students": a.students, "replicas": a.replicas, "data": a.data, "clients": clients,
            "command": "python -m dgm_core bench class_load" + (" " + " ".join(argv) if argv else ""),
            "app_commit": commit, "lesson": [s[0] for s in LESSON], "stagger_s": STAGGER_S,
-           "server_cores": affinity, "client_cores": sorted(os.sched_getaffinity(0)),
+           "server_cores": affinity, "client_cores": client_cores,
            "server_start_s": started_s, "wall_s": wall_s, "rss_started_mb": rss_started_mb,
            "rss_peak_mb": round(poll.peak_kb / 1024, 1), "rss_end_mb": rss_end_mb,
            "server_vm_hwm_mb": None if hwm is None else round(hwm / 1024, 1),
