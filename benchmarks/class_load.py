@@ -150,7 +150,8 @@ async def chromium_student(browser, url: str, i: int, start_at: float, out: dict
     ctx = await browser.new_context(viewport={"width": 1280, "height": 720})
     page = await ctx.new_page()
     errors: list[str] = out["console_errors"]
-    page.on("console", lambda m: m.type == "error" and not _offline(m.text) and errors.append(m.text[:300]))
+    page.on("console", lambda m: m.type == "error" and not _offline(m.text)
+            and errors.append(f"{m.text[:300]} ({m.location.get('url', '')[:200]})"))
     page.on("pageerror", lambda e: errors.append(f"pageerror: {str(e)[:300]}"))
     # what Streamlit's frontend asks of other hosts fails here (no network): not the app's error, kept apart
     page.on("requestfailed", lambda r: not r.url.startswith(url) and out["offline"].append(r.url[:200]))
