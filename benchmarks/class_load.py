@@ -1,0 +1,464 @@
+"""A lesson played by a class: N students follow the same short lesson in the hosted app at once.
+
+    python -m dgm_core bench class_load --students N [--replicas 1] [--clients chromium|light]
+                                        [--data/--no-data] [--label baseline|final] [--app-dir DIR]
+
+Starts the app as a host would (a fresh `streamlit run app.py`, with or without DGM_DATA_DIR), pins the
+server to core 0 and the clients to core 1, and plays the lesson in N sessions at once, their starts
+staggered over a few seconds:
+
+    Home -> Inpainting -> Run (the default) -> MNAR lab (its table) -> Latent explorer -> VAE -> Clusters -> Results
+
+Each step is a click in the top navigation (one session throughout, as a student clicks), or the Run button.
+Per step it records the time from the click to the result shown (the script finished and, where the step
+names one, its result on the page), over the students: p50, p95, max; every exception element and every
+console error; and the server's peak resident memory (the server and its children, polled).
+
+Clients: ``chromium`` drives real pages (one browser, a context per student; a step ends when Streamlit
+reports nothing running); ``light`` speaks Streamlit's own websocket protocol (BackMsg / ForwardMsg
+protobufs on /_stcore/stream): it asks for a rerun of a page or with a button's trigger, and a step ends at
+the run's ``script_finished``; it fetches the images the run sends, as a browser would. Run both at small N
+to see that they measure the same thing.
+
+``--app-dir`` plays the lesson against another checkout's app (started by that checkout's own
+benchmarks.common.streamlit_server), to measure an earlier version of the app on the same footing.
+Results are kept in benchmarks/results/class_load.{json,md}, one record per label, students, replicas,
+data and clients; a new run replaces only its own record.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import importlib.util
+import json
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from benchmarks.common import CHROMIUM_ARGS, machine, machine_line, streamlit_server
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = Path(__file__).resolve().parent / "results"
+SERVER_CORE, CLIENT_CORE = 0, 1
+STAGGER_S = 3.0  # the students' starts spread over this long
+STEP_TIMEOUT_S = 240.0
+RUN_BUDGET_S = 420.0  # a whole run ends by itself within this (students not done by then are cut off)
+
+# (name, what the student does, the page's url path or the button's label, text that shows the result)
+LESSON = (
+    ("home", "open", "", None),
+    ("inpainting", "nav", "inpainting", None),
+    ("inpainting_run", "button", "Run", "Results"),
+    ("mnar", "nav", "mnar", "Lowest RMSE"),
+    ("latent", "nav", "latent", None),
+    ("vae", "nav", "vae", None),
+    ("clusters", "nav", "clusters", None),
+    ("results", "nav", "results", None),
+)
+
+
+# ------------------------------------------------------------------------------------------- the server
+
+def tree_rss_kb(pid: int) -> int:
+    """Resident memory of a process and its children, kB."""
+    out = subprocess.run(["ps", "-o", "rss=", "--ppid", str(pid), "-p", str(pid)], capture_output=True, text=True)
+    return sum(int(v) for v in out.stdout.split())
+
+
+def vm_hwm_kb(pid: int) -> int | None:
+    """The kernel's high-water mark of a process's resident memory, kB (None once it has exited)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+class RssPoller:
+    """Polls the server tree's resident memory twice a second; ``peak_kb`` is the largest sum seen."""
+
+    def __init__(self, pid: int):
+        self.pid, self.peak_kb, self.samples = pid, 0, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak_kb = max(self.peak_kb, tree_rss_kb(self.pid))
+            self.samples += 1
+            self._stop.wait(0.5)
+
+    def __enter__(self) -> RssPoller:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def server_for(app_dir: Path):
+    """The ``streamlit_server`` of the checkout at ``app_dir``: it starts that checkout's app.py."""
+    if app_dir.resolve() == ROOT:
+        return streamlit_server
+    spec = importlib.util.spec_from_file_location("_class_load_app_common", app_dir / "benchmarks" / "common.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.streamlit_server
+
+
+@contextlib.contextmanager
+def pinned_server(app_dir: Path, env: dict, log: Path):
+    """The app's server on core 0 (it and every process it starts inherit the affinity), this process and
+    the clients it starts afterwards on core 1."""
+    start, mine = server_for(app_dir), os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {SERVER_CORE})
+    try:
+        cm = start(env=env, log=log) if app_dir.resolve() == ROOT else start(env=env)
+        with cm as (url, server):
+            os.sched_setaffinity(0, {CLIENT_CORE})
+            yield url, server
+    finally:
+        os.sched_setaffinity(0, mine)
+
+
+# ------------------------------------------------------------------------------------ the chromium client
+
+async def _wait_for_app(page, timeout_ms: float) -> None:
+    """Streamlit has finished: connected, the script not running, no status widget (as tests/e2e waits)."""
+    await page.wait_for_timeout(150)  # a click's rerun request reaches the server before the state is read
+    await page.locator('[data-testid="stApp"][data-test-connection-state="CONNECTED"]').wait_for(timeout=timeout_ms)
+    await page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(timeout=timeout_ms)
+    await page.wait_for_function(
+        "() => document.querySelectorAll('[data-testid=\"stStatusWidget\"]').length === 0", timeout=timeout_ms)
+
+
+def _offline(text: str) -> bool:
+    return "ERR_NAME_NOT_RESOLVED" in text or "ERR_INTERNET_DISCONNECTED" in text
+
+
+async def chromium_student(browser, url: str, i: int, start_at: float, out: dict) -> None:
+    ctx = await browser.new_context(viewport={"width": 1280, "height": 720})
+    page = await ctx.new_page()
+    errors: list[str] = out["console_errors"]
+    page.on("console", lambda m: m.type == "error" and not _offline(m.text)
+            and errors.append(f"{m.text[:300]} ({m.location.get('url', '')[:200]})"))
+    page.on("pageerror", lambda e: errors.append(f"pageerror: {str(e)[:300]}"))
+    # what Streamlit's frontend asks of other hosts fails here (no network): not the app's error, kept apart
+    page.on("requestfailed", lambda r: not r.url.startswith(url) and out["offline"].append(r.url[:200]))
+    finished = [0.0]  # when the last run's script_finished reached the page: the light client's end of a step
+
+    def frame(payload) -> None:
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        if isinstance(payload, bytes):
+            msg = ForwardMsg()
+            msg.ParseFromString(payload)
+            if msg.WhichOneof("type") == "script_finished" and msg.script_finished in (0, 3):
+                finished[0] = time.monotonic()
+
+    page.on("websocket", lambda ws: ws.on("framereceived", frame))
+    await asyncio.sleep(max(0.0, start_at - time.monotonic()))
+    try:
+        for name, kind, target, shown in LESSON:
+            t0 = time.monotonic()
+            if kind == "open":
+                await page.goto(f"{url}/{target}", timeout=STEP_TIMEOUT_S * 1000)
+            elif kind == "nav":
+                await page.locator(f'header [data-testid="stTopNavLink"][href$="/{target}"]').click(
+                    timeout=STEP_TIMEOUT_S * 1000)
+            else:
+                await page.get_by_role("button", name=target, exact=True).first.click(timeout=STEP_TIMEOUT_S * 1000)
+            if shown:
+                await page.get_by_text(shown, exact=False).first.wait_for(timeout=STEP_TIMEOUT_S * 1000)
+            await _wait_for_app(page, STEP_TIMEOUT_S * 1000)
+            await page.locator("h1").first.wait_for(timeout=STEP_TIMEOUT_S * 1000)
+            out["steps"][name] = round(time.monotonic() - t0, 2)
+            if finished[0] > t0:
+                out["finished"][name] = round(finished[0] - t0, 2)
+            for e in await page.get_by_test_id("stException").all():
+                out["exceptions"].append(f"{name}: {(await e.inner_text())[:300]}")
+    except Exception as e:  # noqa: BLE001 - a student who got stuck is a result, not a crash of the run
+        out["failed"] = f"{type(e).__name__}: {str(e)[:300]}"
+    finally:
+        await ctx.close()
+
+
+async def chromium_class(url: str, n: int, outs: list[dict]) -> None:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            t0 = time.monotonic()
+            await _bounded(asyncio.gather(*(chromium_student(browser, url, i, t0 + i * STAGGER_S / max(1, n - 1),
+                                                              outs[i]) for i in range(n))), outs)
+        finally:
+            await browser.close()
+
+
+async def _bounded(work, outs: list[dict]) -> None:
+    try:
+        await asyncio.wait_for(work, RUN_BUDGET_S)
+    except asyncio.TimeoutError:
+        for o in outs:
+            if len(o["steps"]) < len(LESSON) and "failed" not in o:
+                o["failed"] = f"cut off after {RUN_BUDGET_S:.0f} s"
+
+
+# --------------------------------------------------------------------------------------- the light client
+
+def _texts(element) -> list[str]:
+    """The visible strings of one element (body, label, value), enough to find a step's result."""
+    kind = element.WhichOneof("type")
+    inner = getattr(element, kind)
+    return [getattr(inner, f) for f in ("body", "label", "value", "message", "text")
+            if hasattr(inner, f) and isinstance(getattr(inner, f), str)]
+
+
+class LightSession:
+    """One student as Streamlit's frontend speaks to the server, without a browser: one websocket session,
+    a ``rerun_script`` BackMsg per click (the page to show, the query string the app last set, a button's
+    trigger), and the ForwardMsgs read back (elements, exceptions, the pages, the end of each run)."""
+
+    def __init__(self, url: str, out: dict):
+        self.url, self.out = url, out
+        self.pages: dict[str, str] = {}  # url path -> page_script_hash, from the server's navigation message
+        self.page, self.query, self.step = "", "", ""
+        self.buttons: dict[str, str] = {}  # label -> widget id, from the latest run
+        self.texts: list[str] = []
+        self.media: list[str] = []
+        self.finished = asyncio.Event()
+        self.status = None
+
+    async def __aenter__(self) -> LightSession:
+        import websockets
+
+        ws_url = self.url.replace("http://", "ws://") + "/_stcore/stream"
+        self.ws = await websockets.connect(ws_url, subprotocols=["streamlit"], max_size=None, open_timeout=60,
+                                           ping_interval=None)
+        self.reader = asyncio.create_task(self._read())
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        self.reader.cancel()
+        await self.ws.close()
+
+    async def _read(self) -> None:
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        async for data in self.ws:
+            msg = ForwardMsg()
+            msg.ParseFromString(data)
+            kind = msg.WhichOneof("type")
+            if kind == "navigation":
+                self.pages.update({p.url_pathname: p.page_script_hash for p in msg.navigation.app_pages})
+            elif kind == "page_info_changed":
+                self.query = msg.page_info_changed.query_string
+            elif kind == "page_not_found":
+                self.out["console_errors"].append(f"page not found: {msg.page_not_found.page_name}")
+            elif kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
+                el = msg.delta.new_element
+                t = el.WhichOneof("type")
+                if t == "exception":
+                    self.out["exceptions"].append(
+                        f"{self.step}: {el.exception.type}: {el.exception.message[:300]}")
+                elif t == "button":
+                    self.buttons[el.button.label] = el.button.id
+                elif t == "imgs":
+                    self.media += [img.url for img in el.imgs.imgs if img.url.startswith("/")]
+                if t:
+                    self.texts += _texts(el)
+            elif kind == "script_finished":
+                self.status = msg.script_finished
+                if msg.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN:
+                    self.finished.set()
+
+    async def rerun(self, page: str, button: str | None = None) -> None:
+        from streamlit.proto.BackMsg_pb2 import BackMsg
+        from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+        back = BackMsg()
+        cs = back.rerun_script
+        cs.page_name = page
+        if page in self.pages:
+            cs.page_script_hash = self.pages[page]
+        cs.query_string = self.query if page == self.page else ""  # a link to another page carries no query
+        if button is not None:
+            cs.widget_states.widgets.append(WidgetState(id=self.buttons[button], trigger_value=True))
+        self.page, self.buttons, self.texts, self.media = page, {}, [], []  # a run sends every element again
+        self.finished.clear()
+        await self.ws.send(back.SerializeToString())
+        await asyncio.wait_for(self.finished.wait(), STEP_TIMEOUT_S)
+        if self.status not in (0, 3):  # FINISHED_SUCCESSFULLY, FINISHED_FRAGMENT_RUN_SUCCESSFULLY
+            self.out["exceptions"].append(f"{self.step}: the script ended with status {self.status}")
+        await asyncio.gather(*(asyncio.to_thread(self._fetch, u) for u in dict.fromkeys(self.media)))
+
+    def _fetch(self, path: str) -> None:
+        try:
+            urllib.request.urlopen(self.url + path, timeout=60).read()
+        except urllib.error.HTTPError as e:  # a browser logs a failed image as a console error
+            self.out["console_errors"].append(f"{e.code} {path}")
+
+
+async def light_student(url: str, i: int, start_at: float, out: dict) -> None:
+    await asyncio.sleep(max(0.0, start_at - time.monotonic()))
+    try:
+        async with LightSession(url, out) as s:
+            for name, kind, target, shown in LESSON:
+                s.step = name
+                t0 = time.monotonic()
+                if kind == "button":
+                    await s.rerun(s.page, button=target)
+                else:
+                    await s.rerun(target)
+                if shown and not any(shown in t for t in s.texts):
+                    raise RuntimeError(f"{name}: {shown!r} not shown")
+                out["steps"][name] = out["finished"][name] = round(time.monotonic() - t0, 2)
+    except Exception as e:  # noqa: BLE001 - as for chromium: a stuck student is a result
+        out["failed"] = f"{type(e).__name__}: {str(e)[:300]}"
+
+
+async def light_class(url: str, n: int, outs: list[dict]) -> None:
+    t0 = time.monotonic()
+    await _bounded(asyncio.gather(*(light_student(url, i, t0 + i * STAGGER_S / max(1, n - 1), outs[i])
+                                    for i in range(n))), outs)
+
+
+# ------------------------------------------------------------------------------------------- the record
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-th percentile, linear between the two nearest ranks."""
+    v = sorted(values)
+    k = (len(v) - 1) * q
+    lo, hi = int(k), min(int(k) + 1, len(v) - 1)
+    return round(v[lo] + (v[hi] - v[lo]) * (k - lo), 2)
+
+
+def summarise(outs: list[dict], field: str = "steps") -> dict:
+    steps = {}
+    for name, *_ in LESSON:
+        t = [o[field][name] for o in outs if name in o[field]]
+        steps[name] = ({"n": len(t), "p50_s": round(statistics.median(t), 2), "p95_s": percentile(t, 0.95),
+                        "max_s": max(t)} if t else {"n": 0})
+    return steps
+
+
+def key(rec: dict) -> str:
+    return f"{rec['label']}|students={rec['students']}|replicas={rec['replicas']}|data={rec['data']}|" \
+           f"clients={rec['clients']}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m dgm_core bench class_load")
+    p.add_argument("--students", type=int, default=2)
+    p.add_argument("--replicas", type=int, default=1)
+    p.add_argument("--clients", choices=("chromium", "light"), default=None,
+                   help="default: chromium up to 5 students, light above")
+    p.add_argument("--data", action=argparse.BooleanOptionalAction, default=bool(os.environ.get("DGM_DATA_DIR")),
+                   help="serve with DGM_DATA_DIR (default: when it is set)")
+    p.add_argument("--label", default="final", help="what is measured: baseline (before the serving layer), final")
+    p.add_argument("--app-dir", default=str(ROOT), help="the checkout whose app.py to serve (default: this one)")
+    p.add_argument("--out", default=str(RESULTS))
+    argv = sys.argv[1:] if argv is None else argv
+    a = p.parse_args(argv)
+    if a.replicas != 1:
+        p.error("only one replica is measured here (--replicas 1)")
+    if a.data and not os.environ.get("DGM_DATA_DIR"):
+        p.error("--data needs DGM_DATA_DIR set")
+    if len(os.sched_getaffinity(0)) < 2:
+        p.error("needs two cores: one for the server, one for the clients")
+    clients = a.clients or ("chromium" if a.students <= 5 else "light")
+    app_dir = Path(a.app_dir).resolve()
+    env = dict(os.environ)
+    if not a.data:
+        env.pop("DGM_DATA_DIR", None)
+
+    load_at_start = os.getloadavg()
+    outs = [{"student": i, "steps": {}, "finished": {}, "exceptions": [], "console_errors": [], "offline": []}
+            for i in range(a.students)]
+    log = ROOT / ".pytest_cache" / "class_load-server.log"
+    log.parent.mkdir(exist_ok=True)
+    t0 = time.monotonic()
+    with pinned_server(app_dir, env, log) as (url, server):
+        started_s = round(time.monotonic() - t0, 2)
+        rss_started_mb = round(tree_rss_kb(server.pid) / 1024, 1)
+        affinity, client_cores = sorted(os.sched_getaffinity(server.pid)), sorted(os.sched_getaffinity(0))
+        with RssPoller(server.pid) as poll:
+            t1 = time.monotonic()
+            asyncio.run((chromium_class if clients == "chromium" else light_class)(url, a.students, outs))
+            wall_s = round(time.monotonic() - t1, 2)
+        hwm = vm_hwm_kb(server.pid)
+        rss_end_mb = round(tree_rss_kb(server.pid) / 1024, 1)
+
+    commit = subprocess.run(["git", "-C", str(app_dir), "rev-parse", "--short", "HEAD"], capture_output=True,
+                            text=True).stdout.strip()
+    rec = {"label": a.label, "students": a.students, "replicas": a.replicas, "data": a.data, "clients": clients,
+           "command": "python -m dgm_core bench class_load" + (" " + " ".join(argv) if argv else ""),
+           "app_commit": commit, "lesson": [s[0] for s in LESSON], "stagger_s": STAGGER_S,
+           "server_cores": affinity, "client_cores": client_cores,
+           "server_start_s": started_s, "wall_s": wall_s, "rss_started_mb": rss_started_mb,
+           "rss_peak_mb": round(poll.peak_kb / 1024, 1), "rss_end_mb": rss_end_mb,
+           "server_vm_hwm_mb": None if hwm is None else round(hwm / 1024, 1),
+           "steps": summarise(outs), "script_finished": summarise(outs, "finished"),
+           "exceptions": [e for o in outs for e in o["exceptions"]],
+           "console_errors": [e for o in outs for e in o["console_errors"]],
+           "offline_requests": sorted({u for o in outs for u in o["offline"]}),
+           "failed": {o["student"]: o["failed"] for o in outs if "failed" in o},
+           "sessions": outs, "machine": machine(load_at_start)}
+    path = Path(a.out) / "class_load.json"
+    records = json.loads(path.read_text())["records"] if path.exists() else {}
+    records[key(rec)] = rec
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"records": records}, indent=1) + "\n")
+    (path.with_suffix(".md")).write_text(report(records))
+    print(report({key(rec): rec}))
+    print(f"wrote {path} and {path.with_suffix('.md')}")
+    return 0 if not rec["failed"] else 1
+
+
+def report(records: dict) -> str:
+    lines = ["# A lesson played by a class", "",
+             "Each student, in one session: " + " → ".join(name for name, *_ in LESSON) + ". The server runs on "
+             "one core, the clients on the other; the students start within "
+             f"{STAGGER_S:g} s of each other. Time per step from the click to the result shown, over the students "
+             "(p50 / p95 / max, seconds). `chromium`: real pages; `light`: Streamlit's websocket protocol, no browser.",
+             ""]
+    order = sorted(records.values(), key=lambda r: (r["label"] != "baseline", r["label"], r["data"] is False,
+                                                     r["replicas"], r["students"], r["clients"]))
+    for r in order:
+        lines += [f"## {r['label']}: {r['students']} student{'s' if r['students'] != 1 else ''}, {r['clients']}, "
+                  f"{r['replicas']} replica, {'with' if r['data'] else 'without'} DGM_DATA_DIR (app {r['app_commit']})",
+                  "", f"`{r['command']}`", "",
+                  "| step | p50 (s) | p95 (s) | max (s) | students done | p50 / max to script_finished (s) |",
+                  "|---|---|---|---|---|---|"]
+        for name, s in r["steps"].items():
+            f = r["script_finished"][name]
+            fin = f"{f['p50_s']} / {f['max_s']}" if f["n"] else "–"
+            lines.append(f"| {name} | {s['p50_s']} | {s['p95_s']} | {s['max_s']} | {s['n']} | {fin} |" if s["n"] else
+                         f"| {name} | – | – | – | 0 | – |")
+        lines += ["", f"Server start {r['server_start_s']} s; resident memory {r['rss_started_mb']} MB after start, "
+                  f"**peak {r['rss_peak_mb']} MB** (VmHWM of the server process {r['server_vm_hwm_mb']} MB), "
+                  f"{r['rss_end_mb']} MB at the end; the lesson took {r['wall_s']} s for the class.",
+                  f"Exceptions shown: {len(r['exceptions'])}; console errors: {len(r['console_errors'])}; "
+                  f"students who did not finish: {len(r['failed'])}."
+                  + (f" Requests to other hosts that failed offline (not the app's): {len(r['offline_requests'])}."
+                     if r["offline_requests"] else "")]
+        for what in ("exceptions", "console_errors"):
+            lines += [f"- {e}" for e in list(dict.fromkeys(r[what]))[:5]]
+        lines += [f"- student {i}: {f}" for i, f in r["failed"].items()]
+        lines += ["", machine_line(r["machine"]), ""]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

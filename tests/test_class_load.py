@@ -1,0 +1,33 @@
+"""A two-student smoke run of the class-load benchmark in chromium: both students get through the whole
+lesson, the app shows no exception and logs no console error, the server stayed on its own core."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="chromium is not installed"),
+    pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="the benchmark pins the server and clients apart"),
+]
+
+
+def test_two_students_play_the_lesson(tmp_path):
+    run = subprocess.run([sys.executable, "-m", "benchmarks.class_load", "--students", "2", "--clients", "chromium",
+                          "--label", "smoke", "--out", str(tmp_path)], cwd=ROOT, capture_output=True, text=True,
+                         timeout=540)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    (rec,) = json.loads((tmp_path / "class_load.json").read_text())["records"].values()
+    assert rec["failed"] == {}
+    assert all(s["n"] == 2 for s in rec["steps"].values()), rec["steps"]
+    assert rec["exceptions"] == [] and rec["console_errors"] == []
+    assert rec["server_cores"] == [0] and rec["client_cores"] == [1]
+    assert rec["rss_peak_mb"] > rec["rss_started_mb"] > 0
+    assert (tmp_path / "class_load.md").read_text().startswith("# A lesson played by a class")
