@@ -12,7 +12,7 @@ import torch
 from dgm_core import pretrained, results
 from dgm_core.demos import clusters
 from ui import clusters_view as v
-from ui import links, loaders
+from ui import links, loaders, plots
 from ui.imaging import grid_png, to_pil
 from ui.pages import setup_page
 from ui.state import sync_url, url_state
@@ -82,7 +82,7 @@ for col, idx in ((t0, 0), (t1, 1)):
     # the maps new keys (an empty selection, no box)
     key = f"{P}map{idx}_{split}_{s.setdefault('_cl_maps', 0)}"
     with col:
-        rows = v.selected_rows(st.plotly_chart(v.tsne_figure(model, idx, sp, perp_i, colour), key=key,
+        rows = v.selected_rows(plots.show(st, v.tsne_figure(model, idx, sp, perp_i, colour), key=key,
                                                on_select="rerun", selection_mode=("points", "box", "lasso")))
     if rows != s.get("_seen_" + key, []):
         s["_seen_" + key] = rows
@@ -132,12 +132,12 @@ if tabs[1].open:
                                           model.cfg.k)
         st.radio("Round", ["last", "0"], key=P + "round", horizontal=True,
                  format_func=lambda r: f"round {last}" if r == "last" else "round 0")
-        st.plotly_chart(v.confusion_figure(table, order, mapping), width="stretch")
+        plots.show(st, v.confusion_figure(table, order, mapping), width="stretch")
         st.caption(f"The first {model.cfg.n_shown} {split} digits; columns are clusters ordered by the digit the "
                    "Hungarian algorithm matched them to, so a perfect clustering is a diagonal.")
 if tabs[2].open:
     with tabs[2]:
-        st.plotly_chart(v.rounds_figure(m["rounds"]), width="stretch")
+        plots.show(st, v.rounds_figure(m["rounds"]), width="stretch")
         st.caption("ELBOs of different rounds compare: every round's KL has the same scale (summed, averaged over "
                    "the batch), against the prior that round trained with. The reference code's rounds did not.")
         st.download_button("Per-round figures (CSV)", pd.DataFrame(m["rounds"]).to_csv(index=False), "rounds.csv",

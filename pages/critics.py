@@ -10,7 +10,7 @@ import streamlit as st
 from dgm_core import results
 from dgm_core.demos import critics as demo
 from ui import critics_view as v
-from ui import links
+from ui import links, plots
 from ui.pages import setup_page
 from ui.run import kept
 from ui.state import sync_url, url_state
@@ -43,7 +43,7 @@ live = kept(v.RETRAIN).value if kept(v.RETRAIN) else None
 c_sweep, c_samples = st.columns([3, 2], gap="medium")
 with c_sweep:
     if sw is not None:
-        st.plotly_chart(v.sweep_figure(sw, theta, live if live and live["theta"] == theta else None),
+        plots.show(st, v.sweep_figure(sw, theta, live if live and live["theta"] == theta else None),
                         key=P + "sweep_fig")
         cfg = sw.config
         st.caption(
@@ -54,7 +54,7 @@ with c_sweep:
             f"The whole sweep took {sw.seconds:.0f} s on one CPU thread: `{sw.command}` writes "
             f"`{results.source('critics')}`. The dotted line is the θ of the slider.")
 with c_samples:
-    st.plotly_chart(v.samples_figure(theta), key=P + "samples_fig")
+    plots.show(st, v.samples_figure(theta), key=P + "samples_fig")
     st.caption("P is the data; Q_θ is what a generator with a single parameter θ makes. Both put x₂ uniform "
                "on [0, 1]; only the horizontal position differs.")
 

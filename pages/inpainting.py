@@ -8,7 +8,7 @@ from dgm_core.methods import INPAINTING, KERNEL_LABELS
 from ui import links, loaders, serving
 from ui.image_source import default_index, default_note, image_picker
 from ui.imaging import to_pil
-from ui.inpaint_results import estimate_caption, results_view
+from ui.inpaint_results import estimate_caption, results_details, results_view
 from ui.mask_editor import mask_editor
 from ui.pages import setup_page
 from ui.run import run_button
@@ -45,11 +45,11 @@ st.markdown(
     "Hide part of an image and let deep latent variable models fill it in: an **exact** sampler of the VAE's "
     "conditional p(x_missing | x_observed) (Mattei & Frellsen 2018; its z-moves here are Hamiltonian Monte Carlo "
     "by default), **pseudo-Gibbs** (the encoder's draws kept without a test), **MIWAE** importance sampling and "
-    "**DMFA**. Metrics are on the missing pixels only; the diagnostics under the results say whether the chains mixed."
+    "**DMFA**. Metrics are on the missing pixels only; the diagnostics under the set-up say whether the chains mixed."
 )
 
-# Results go above the set-up once there are any: on a 1280×720 projector they are then on the first
-# screen after Run, instead of a page below the controls.
+# Each method's fill goes above the set-up once there is a run: on a 1280×720 projector it is then on the
+# first screen after Run, and the controls only move down by its height; the details go below them.
 results_slot = st.container()
 c_img, c_mask, c_run = st.columns([1, 1, 1.15], gap="medium")
 with c_img:
@@ -141,6 +141,8 @@ if results:
                and torch.equal(results.image, image) and torch.equal(results.mask, mask)
                and results.methods == list(chosen) and results.settings == settings)
     with results_slot:
-        results_view(results, current, P)
+        results_view(results, current)
+        st.divider()
+    results_details(results, P)
 
 sync_url(SPEC, P)

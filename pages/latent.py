@@ -6,7 +6,7 @@ import streamlit as st
 
 from dgm_core.demos import latent as demo
 from ui import latent_view as v
-from ui import links, loaders
+from ui import links, loaders, plots
 from ui.imaging import png_bytes
 from ui.latent_slider import latent_sliders
 from ui.pages import setup_page
@@ -143,7 +143,7 @@ if t_interp.open:
                               width="stretch")
                 sync_url(SPEC, P)  # a playing player reruns only this fragment: α must reach the URL here
                 if interp.scores is not None:
-                    st.plotly_chart(v.score_figure(interp, alpha, critic_name), key=P + "scores")
+                    plots.show(st, v.score_figure(interp, alpha, critic_name), key=P + "scores")
                     st.caption("The critic works on pixels in [−1, 1], as it was trained: a difference of its scores "
                                "estimates a Wasserstein distance twice the one on [0, 1] pixels.")
                     if "midpoints" in facts:

@@ -12,7 +12,7 @@ import streamlit as st
 
 from dgm_core import data, pretrained
 from dgm_core.demos import mnar as mnar_lab
-from ui import links, serving
+from ui import links, plots, serving
 from ui import mnar_widgets as w
 from ui.pages import PAGES, page_link, setup_page
 from ui.run import run_button
@@ -97,7 +97,7 @@ def show_fits(fits: dict, source_note: str) -> None:
     j = r2.selectbox("Feature", range(len(columns)), format_func=lambda j: columns[j], key=w.P + "scatter_feature",
                      index=int(np.argmax(sim.missing.rate_per_feature)))
     shown = {k: fits[k] for k in ("MICE", "miwae", "notmiwae") if k in fits}  # not-MIWAE drawn last, on top
-    r2.plotly_chart(w.scatter_figure(sim, shown, j, columns[j]), width="stretch")
+    plots.show(r2, w.scatter_figure(sim, shown, j, columns[j]), width="stretch")
     if source_note:
         st.caption(source_note)
     with st.expander("Recovered vs true mechanism"):
@@ -133,7 +133,7 @@ def show_maps(fits: dict) -> None:
     cols, lim = st.columns(min(len(panels), 3)), w.shared_limit([m for _, m in panels])
     for i, (name, m) in enumerate(panels):
         with cols[i % len(cols)]:
-            st.plotly_chart(w.sensitivity_figure(m, columns, name, lim=lim), width="stretch", key=f"{w.P}map_{i}")
+            plots.show(st, w.sensitivity_figure(m, columns, name, lim=lim), width="stretch", key=f"{w.P}map_{i}")
             st.markdown("Strongest: " + "; ".join(mnar_lab.describe_sensitivity(m, columns)) + ".")
 
 
@@ -161,7 +161,7 @@ def show_points(fits: dict, j: int) -> None:
                        key=w.P + f"dens_row_{j}_{pick}",
                        help="Opens on the row where this model's mean and median differ most.")
     cond = mnar_lab.conditional(sim, fits[pick].model, int(row), j, n_samples=5000, seed=seed)
-    q2.plotly_chart(w.density_figure(cond, str(columns[j]), mnar_lab.label(pick)), width="stretch")
+    plots.show(q2, w.density_figure(cond, str(columns[j]), mnar_lab.label(pick)), width="stretch")
     few = (" **That is few**: the density is a handful of spikes and its median is one of them, because the "
            "encoder's proposal q(z | x) is far from this row's posterior.") if cond.ess < 20 else ""
     q2.caption(f"Importance-weighted draws for row {row}: {cond.ess:.0f} effective of 5000.{few}")
@@ -218,8 +218,8 @@ if tab_mech.open:
                          key=w.P + "hist_feature")
         m1.dataframe(pd.DataFrame({"missing": sim.missing.rate_per_feature}, index=list(columns))
                      .style.format("{:.1%}"), height=250)
-        m2.plotly_chart(w.curve_figure(sim, columns, j), width="stretch")
-        m3.plotly_chart(w.histogram_figure(sim, j, columns[j]), width="stretch")
+        plots.show(m2, w.curve_figure(sim, columns, j), width="stretch")
+        plots.show(m3, w.histogram_figure(sim, j, columns[j]), width="stretch")
 
 if tab_sup.open:
     with tab_sup:

@@ -13,7 +13,7 @@ import torch
 from dgm_core.data.convert import ImageError, image_from_bytes, image_from_canvas
 from dgm_core.demos import vae as demo
 from dgm_core.device import generator
-from ui import links, loaders
+from ui import links, loaders, plots
 from ui import vae_view as v
 from ui.imaging import grid_png, to_pil
 from ui.pages import setup_page
@@ -132,7 +132,7 @@ if t_bound.open:
         curves = {m: v.curve(m, key, x, ks) for m in same_data}
         c1, c2 = st.columns([3, 1.2], gap="medium")
         with c1:
-            st.plotly_chart(v.bound_figure(curves, v.class_curves(), None if label is None else str(label)),
+            plots.show(st, v.bound_figure(curves, v.class_curves(), None if label is None else str(label)),
                             key=P + "bound_fig")
         with c2:
             st.select_slider("Largest K", options=SPEC["kmax"].choices, key=P + "kmax")
@@ -159,7 +159,7 @@ if t_map.open:
         chosen = s[P + "idx"] if src == "Test image" else None
         c1, c2 = st.columns([3, 2], gap="medium")
         with c1:
-            event = st.plotly_chart(v.map_figure(lm, labels, chosen, own), key=P + "map", on_select="rerun",
+            event = plots.show(st, v.map_figure(lm, labels, chosen, own), key=P + "map", on_select="rerun",
                                     selection_mode=("points", "box", "lasso"))
             kept = float(sum(lm.explained[:2]))
             st.caption(f"The encoder means of the first {lm.xy.shape[0]} {what}s, projected on their two principal "

@@ -17,7 +17,7 @@ from dgm_core.demos import critics as demo
 from dgm_core.methods import CRITICS, palette
 from dgm_core.models.critics import KINDS, true_value
 from dgm_core.serving import Job, jobs
-from ui import loaders, serving
+from ui import loaders, plots, serving
 from ui.run import run_button
 
 COLOURS = {kind: palette(name) for kind, name in CRITICS.items()}
@@ -127,7 +127,7 @@ def live_retrain(theta: float, steps: int) -> Callable[[Job, Any], None]:
             curves: dict[str, list[float]] = {k: [] for k in KINDS}
             for kind, estimate in reported:
                 curves[kind].append(estimate)
-            slot.plotly_chart(live_figure(theta, curves, steps), key=f"critics_live_{drawn}")
+            plots.show(slot, live_figure(theta, curves, steps), key=f"critics_live_{drawn}")
 
     return draw
 
@@ -164,7 +164,7 @@ def retrain_panel(theta: float, sw: results.CriticsSweep | None, steps: int) -> 
     bar_slot.progress(1.0, text=done_text(live))
     if done.ran:
         st.caption(serving.caption(done.ran))
-    chart_slot.plotly_chart(live_figure(theta, live["curves"], live["steps"]), key="critics_live_fig")
+    plots.show(chart_slot, live_figure(theta, live["curves"], live["steps"]), key="critics_live_fig")
     for col, kind in zip(st.columns(len(KINDS)), KINDS):
         col.metric(f"{demo.LABELS[kind]}: your retrain", f"{live['final'][kind]:.3f}")
         shipped = f"shipped sweep {sw.at(kind, theta):.3f}, " if sw else ""

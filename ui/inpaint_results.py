@@ -18,10 +18,10 @@ from dgm_core.demos.inpainting import BINARY, DATASETS, ChainTrace, PageRun, Set
 from dgm_core.imputation import ChainDiagnostics, FactorDiagnostics
 from dgm_core.methods import INPAINTING, inpainting_label, palette
 from ui.imaging import colour_bar, colour_map, grid_png, png_bytes, to_pil
-from ui import serving
+from ui import plots, serving
 from ui.player import player
 
-GRID = 5  # cells per row: 5 × ~210 px on 1280 px
+GRID = 7  # cells per row: the original and all six methods in one row (~150 px each on 1280 px)
 
 # What each metric means, for the table's tooltips: (column title with its unit, help)
 METRICS = {
@@ -137,10 +137,11 @@ def comparison_grid(rows: list, image: torch.Tensor, mask: torch.Tensor) -> None
         cells.append((_label(res), res.mean[0], spread,  # a mean outside [0, 1] is clipped, as a pixel is
                       _key_figure(m) + ("" if spread is not None else " · point fill, no spread")))
     for start in range(0, len(cells), GRID):
-        cols = st.columns(GRID, gap="small")
+        cols = st.columns(max(5, min(GRID, len(cells))), gap="small")
         for col, (title, top, bottom, note) in zip(cols, cells[start:start + GRID]):
-            # a title box of fixed height (two lines), so the pictures of a row stay aligned
-            col.markdown(f'<div style="height:3.3em;line-height:1.25;overflow:hidden"><b>{html.escape(title)}</b>'
+            # a title box of fixed height (four lines: a title and a note of two each), so the pictures of a
+            # row stay aligned
+            col.markdown(f'<div style="height:5em;line-height:1.25;overflow:hidden"><b>{html.escape(title)}</b>'
                          f'<br><span style="opacity:0.7">{html.escape(note)}</span></div>', unsafe_allow_html=True)
             _show(col, top)
             if bottom is not None:
@@ -359,33 +360,40 @@ def _player(traces: dict[str, ChainTrace], dataset: str, image: torch.Tensor, p:
             _show(cols[2 * i], tr.snapshot_sample[j], f"{label}: chain 1")
             _show(cols[2 * i + 1], tr.snapshot_mean[j], f"{label}: mean over chains")
         c1, c2 = st.columns(2)
-        c1.plotly_chart(_trace_figure(traces, "log_joint", "log p(x, z) along the chains (mean over chains)",
+        plots.show(c1, _trace_figure(traces, "log_joint", "log p(x, z) along the chains (mean over chains)",
                                       "log-joint (nats)", steps[k]), key=p + "fig_lj")
         if all(len(t.score) for t in traces.values()):
             name = "F1 of the missing pixels" if BINARY[dataset] else "MSE of the missing pixels"
-            c2.plotly_chart(_trace_figure(traces, "score", f"{name} against iteration", name, steps[k]),
+            plots.show(c2, _trace_figure(traces, "score", f"{name} against iteration", name, steps[k]),
                             key=p + "fig_score")
 
 
-def results_view(results: PageRun, current: bool, p: str) -> None:
-    """Everything a run produced: grid, metrics, notes, draws, the samplers' insides and downloads."""
+def results_view(results: PageRun, current: bool) -> None:
+    """What a run produced, at a glance: each method's fill and spread. It goes above the set-up, so that
+    on a 1280x720 projector it is on the first screen after Run; the details go below (``results_details``)."""
     st.subheader("Results")
-    r_img, r_mask, rows, dataset = results.image, results.mask, results.rows, results.dataset
+    r_mask = results.mask
     if not current:
         st.warning("Stale: these results are for the inputs described here, which have changed since. "
                    "Press **Run** to compute them for the current image, mask, methods and settings.",
                    icon=":material/history:")
-    st.caption(f"Computed on {DATASETS[dataset]} {results.what} ({masks.missing_fraction(r_mask):.0%} missing).")
+    st.caption(f"Computed on {DATASETS[results.dataset]} {results.what} ({masks.missing_fraction(r_mask):.0%} "
+               "missing); scores, notes, draws, the samplers' insides and downloads are under the set-up.")
     for problem in results.problems:
         st.warning(problem)
-    comparison_grid(rows, r_img, r_mask)
+    comparison_grid(results.rows, results.image, r_mask)
+
+
+def results_details(results: PageRun, p: str) -> None:
+    """The rest of a run, below the set-up: scores, what to notice, draws, the samplers' insides, downloads."""
+    r_img, r_mask, rows, dataset = results.image, results.mask, results.rows, results.dataset
+    st.subheader("Scores and diagnostics")
     metrics_table(rows, dataset)
     what_to_notice(rows, results.traces, dataset, r_mask)
     with st.expander("Draws from each method"):
         samples_panel(rows, dataset)
     sampler_insides(results.traces, rows, dataset, r_img, p)
     downloads(rows, r_img, r_mask, p)
-    st.divider()
 
 
 def downloads(rows: list, image: torch.Tensor, mask: torch.Tensor, p: str) -> None:

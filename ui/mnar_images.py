@@ -18,7 +18,7 @@ from dgm_core.masks import overlay
 from dgm_core.methods import MNAR, palette
 from dgm_core.missingness import clipping
 from dgm_core.serving import Job, jobs
-from ui import links, loaders, serving
+from ui import links, loaders, plots, serving
 from ui.imaging import colour_bar, colour_map, grid_png, to_pil
 from ui.mnar_widgets import TOP_LEGEND
 from ui.run import run_button
@@ -164,8 +164,8 @@ def _show(x: torch.Tensor, res: mnar_images.Comparison, what: str, w: float, b: 
     fig.add_scatter(x=[0, 1], y=[0, 1], mode="lines", name="perfect", line=dict(color="black", dash="dot"))
     fig.update_layout(height=280, margin=dict(l=60, r=20, t=40, b=50), xaxis_title="true brightness of a lost pixel",
                       yaxis_title="imputed brightness", xaxis_range=[0, 1.02], yaxis_range=[0, 1.02], legend=TOP_LEGEND)
-    t2.plotly_chart(fig, width="stretch")
-    t3.plotly_chart(_mechanism_figure(x, w, b), width="stretch")
+    plots.show(t2, fig, width="stretch")
+    plots.show(t3, _mechanism_figure(x, w, b), width="stretch")
     d1, d2 = st.columns(2)
     d1.download_button("RMSE table (CSV)", table.to_csv(), "clipping_rmse.csv", "text/csv", key=P + "dl_csv")
     d2.download_button("Images (PNG)", grid_png([(label, [img]) for label, img in shown], scale=4),

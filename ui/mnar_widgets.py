@@ -17,7 +17,7 @@ from dgm_core.demos import mnar as mnar_lab
 from dgm_core.methods import MNAR, palette
 from dgm_core.missingness.tabular import missing_curve
 from dgm_core.serving import Job, jobs
-from ui import serving
+from ui import plots, serving
 
 MECHANISMS = {
     "notmiwae_uci": "not-MIWAE protocol (above-mean values of the first half of the features)",
@@ -261,7 +261,7 @@ def live_training() -> Callable[[Job, Any], None]:
         if len(reported) > drawn:  # the chart's key must change with its points: one key per script run
             drawn = len(reported)
             with slot.container():
-                st.plotly_chart(training_figure(curves(reported)), width="stretch", key=f"{P}live_{drawn}")
+                plots.show(st, training_figure(curves(reported)), width="stretch", key=f"{P}live_{drawn}")
                 st.caption(LIVE_CAPTION)
 
     return draw
@@ -279,7 +279,7 @@ def trained_curves(fits: dict) -> None:
     """The finished training's curves (kept with each fit), under its caption."""
     done = {m: f.curve for m, f in fits.items() if f.curve}
     if done:
-        st.plotly_chart(training_figure(done), width="stretch", key=P + "trained_curves")
+        plots.show(st, training_figure(done), width="stretch", key=P + "trained_curves")
         st.caption(LIVE_CAPTION)
 
 

@@ -5,12 +5,15 @@ set itself up without app.py.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
 from ui import serving
 from ui.state import keep_registered
+
+CSS = Path(__file__).with_name("app.css")
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,7 @@ def setup_page() -> None:
     # Streamlit's automatic list of page files there, opens with the whole width for the page too
     st.set_page_config(page_title="DGM Lab", page_icon=":material/blur_on:", layout="wide",
                        initial_sidebar_state="collapsed")
+    st.html(CSS)  # style only: Streamlit adds it to the page without taking room
     keep_registered()  # choices made on a page survive a visit to another page
     serving.start_warmup()  # once per server process: each page's default view, computed before its first visitor
 

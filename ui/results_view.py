@@ -13,7 +13,7 @@ from dgm_core.data import DatasetNotFoundError
 from dgm_core.demos import results as demo
 from dgm_core.methods import CRITICS, CYCLE, palette
 from dgm_core.serving import Job, jobs
-from ui import loaders, serving
+from ui import loaders, plots, serving
 from ui.run import run_button
 
 P = "res_"  # session-state prefix of this page
@@ -139,7 +139,7 @@ PLOTS = {"dlvm": f1_against_missing, "dmfa": nll_per_hole, "notmiwae": rmse_dots
 
 
 def section(sec: demo.Section) -> None:
-    """One paper: citation, what the published column is, protocol, differences, command, plot, table."""
+    """One paper: citation, plot, what the published column is, command; protocol, differences and table folded."""
     st.header(sec.title)
     st.caption(sec.paper)
     if not sec.measured:
@@ -148,14 +148,17 @@ def section(sec: demo.Section) -> None:
         return
     for path in sec.missing:
         st.info(f"Not measured yet: `{path}`.")
-    st.markdown(f"**Published figures:** {sec.published}  \n**Protocol.** {sec.protocol}")
-    if sec.differences:
-        st.markdown(f"**Where we differ, and why.** {sec.differences}")
-    st.markdown(f"**Rebuild:** `{sec.command}` · **files:** {', '.join(f'`{f}`' for f in sec.files)}"
-                + (f" · **±:** {sec.spread}" if sec.spread else ""))
+    # the figure first, as on a slide; how it was measured goes behind an expander
     fig = PLOTS[sec.key](sec) if sec.key in PLOTS else None
     if fig is not None:
-        st.plotly_chart(fig, width="stretch", config={"displaylogo": False})
+        plots.show(st, fig, width="stretch", config={"displaylogo": False})
+    st.markdown(f"**Published figures:** {sec.published}")
+    st.markdown(f"**Rebuild:** `{sec.command}` · **files:** {', '.join(f'`{f}`' for f in sec.files)}"
+                + (f" · **±:** {sec.spread}" if sec.spread else ""))
+    with st.expander("How it was measured, and where we differ from the paper"):
+        st.markdown(f"**Protocol.** {sec.protocol}")
+        if sec.differences:
+            st.markdown(f"**Where we differ, and why.** {sec.differences}")
     with st.expander(f"Every figure of this section ({len(sec.rows)} rows)", expanded=fig is None):
         show_table(sec.rows, published=sec.reference)
 

@@ -41,6 +41,17 @@ def app_url():
         yield url
 
 
+# true once no element was added or removed for `ms` milliseconds (the observer lives until the next load)
+QUIET_JS = """ms => {
+    if (window.__quietSince === undefined) {
+        window.__quietSince = Date.now();
+        new MutationObserver(() => { window.__quietSince = Date.now(); })
+            .observe(document.body, {childList: true, subtree: true});
+    }
+    return Date.now() - window.__quietSince > ms;
+}"""
+
+
 def wait_for_app(page, timeout: float = 60_000) -> None:
     """Wait until the page has rendered and Streamlit is not running anything.
 
@@ -49,10 +60,13 @@ def wait_for_app(page, timeout: float = 60_000) -> None:
     pause first lets a click's rerun request reach the server."""
     page.wait_for_timeout(150)
     page.locator('[data-testid="stApp"][data-test-connection-state="CONNECTED"]').wait_for(timeout=timeout)
-    page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(timeout=timeout)
+    # the heading first: before a fresh page's first run the script state also reads notRunning
     page.locator("h1").first.wait_for(timeout=timeout)
+    page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(timeout=timeout)
     page.wait_for_function(
         "() => document.querySelectorAll('[data-testid=\"stStatusWidget\"]').length === 0", timeout=timeout)
+    # and the page has stopped changing: some widgets (sliders) are drawn a moment after the run ends
+    page.wait_for_function(QUIET_JS, arg=400, timeout=timeout)
 
 
 def box_select(page, plot, lo: float = 0.3, hi: float = 0.7) -> None:

@@ -25,7 +25,7 @@ FAST = {
     "clusters": "",
     "about": "",
 }
-# pages whose opening view has a Streamlit slider (the walk fails when it moves none there)
+# pages with a Streamlit slider, on opening or after a run (the walk fails when it moves none there)
 HAS_SLIDERS = {"inpainting", "mnar", "mnar_images", "vae", "critics"}
 # Streamlit 1.67 draws a slider as a react-aria group around a visually hidden <input type="range"> (no
 # role="slider" anywhere); the keyboard moves it once the input has the focus
@@ -49,7 +49,7 @@ def _centre(locator) -> None:
 class Walk:
     def __init__(self, page, name: str):
         self.page, self.name, self.t0, self.log, self.skipped = page, name, time.time(), [], []
-        self.sliders_moved = 0
+        self.sliders_moved, self.slid = 0, set()
         self.scope = MAIN  # where the controls to walk are: the whole page, or one open tab
 
     def over_budget(self) -> bool:
@@ -108,9 +108,12 @@ class Walk:
             self.check(f"clicking {label!r}")
 
     def sliders(self) -> None:
+        """Move each visible slider once (by its label: a slider a run brought is moved on the next call)."""
         for i in range(self.page.locator(f"{self.scope} {SLIDER}").count()):
             slider = self.page.locator(f"{self.scope} {SLIDER}").nth(i)
-            if slider.is_visible() and not self.over_budget():
+            name = slider.inner_text().split("\n")[0]
+            if slider.is_visible() and name not in self.slid and not self.over_budget():
+                self.slid.add(name)
                 _centre(slider)
                 thumb = slider.locator('input[type="range"]')
                 before = thumb.input_value()
@@ -180,9 +183,11 @@ def test_click_everything(info, page, app_url):
             walk.check(f"reloading for tab {tab!r}")
             walk.open_tab(tab)
             walk.scope = f'{MAIN} [role="tabpanel"]:not([hidden])'
+            walk.slid = set()
         walk.expanders()
+        walk.sliders()  # before the buttons, whose runs may use up the page's budget on a busy host
         walk.buttons()
-        walk.sliders()
+        walk.sliders()  # those the runs brought (the chain player's)
         walk.radios()
         walk.selects()
     shots = ROOT / ".screens"

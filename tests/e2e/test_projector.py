@@ -1,0 +1,79 @@
+"""The projector check, in chromium at 1280x720: each page's key picture is on the first screen, its plot
+text is at least 14 px, its title sits under the top bar; and on Inpainting, after Run, the results are
+on the first screen while the controls stay within a screen's scroll."""
+from __future__ import annotations
+
+import pytest
+
+from ui.pages import PAGES
+
+from .conftest import ROOT, wait_for_app
+
+W, H = 1280, 720
+SHOTS = ROOT / ".screens"
+SHOWN_PX = 120  # at least this much of the key picture shows on the first screen
+# each page's key picture (the first match); About is text and links only
+KEY = {
+    "home": '[data-testid="stImage"]',
+    "inpainting": '[data-testid="stImage"]:has-text("missing (red)")',  # the image with its mask
+    "mnar": '[data-testid="stDataFrame"]',
+    "mnar_images": '[data-testid="stImage"]',
+    "latent": "img.main",
+    "vae": '[data-testid="stImage"]',
+    "critics": ".js-plotly-plot",
+    "clusters": ".js-plotly-plot",
+    "results": ".js-plotly-plot",
+}
+PLOT_TEXT = """() => [...document.querySelectorAll('[data-testid="stMain"] .js-plotly-plot text')]
+    .filter(t => t.textContent.trim() && t.getBBox().width > 0)
+    .map(t => [parseFloat(getComputedStyle(t).fontSize), t.textContent.trim().slice(0, 30)])"""
+
+
+def _top(page, selector: str) -> float:
+    key = page.locator(f'[data-testid="stMain"] {selector}').first
+    key.wait_for(timeout=60_000)
+    return key.bounding_box()["y"]  # from the top of the window: nothing has scrolled
+
+
+def _check_screen(page, name: str) -> None:
+    try:  # a page may settle for a moment after its run (a late element above the title): allow it that
+        page.wait_for_function("() => document.querySelector('h1').getBoundingClientRect().top < 70",
+                               timeout=15_000)
+    except Exception:  # noqa: BLE001 - say where the title is instead
+        pass
+    title = page.locator("h1").first.bounding_box()
+    assert title["y"] < 70, f"{name}: the title starts {title['y']:.0f} px down"
+    if name in KEY:
+        top = _top(page, KEY[name])
+        assert top <= H - SHOWN_PX, f"{name}: the key picture starts at {top:.0f} px, below the first screen"
+    small = [(size, text) for size, text in page.evaluate(PLOT_TEXT) if size < 14]
+    assert not small, f"{name}: plot text under 14 px: {small[:5]}"
+
+
+@pytest.mark.parametrize("info", PAGES, ids=lambda p: p.url_path)
+def test_the_first_screen_carries_the_lesson(info, page, app_url):
+    page.set_viewport_size({"width": W, "height": H})
+    page.goto(f"{app_url}/{'' if info is PAGES[0] else info.url_path}")  # the default page lives at the root
+    wait_for_app(page, timeout=180_000)
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"projector-{info.url_path}.png"))
+    _check_screen(page, info.url_path)
+
+
+def test_inpainting_results_on_the_first_screen_and_controls_near(page, app_url):
+    page.set_viewport_size({"width": W, "height": H})
+    page.goto(f"{app_url}/inpainting?inp_steps=40&inp_chains=4&inp_burn=10&inp_ns=100&inp_warm=5")
+    wait_for_app(page, timeout=180_000)
+    run = page.get_by_role("button", name="Run", exact=True)
+    before = run.bounding_box()["y"]
+    run.click()
+    wait_for_app(page, timeout=300_000)
+    page.get_by_role("heading", name="Results", exact=True).wait_for(timeout=60_000)
+    grid = _top(page, '[data-testid="stImage"]')
+    assert grid <= H - SHOWN_PX, f"the results start at {grid:.0f} px"
+    moved = run.bounding_box()["y"] - before
+    assert moved < H, f"Run moved {moved:.0f} px down: more than a screen of scrolling to reach the controls"
+    small = [(size, text) for size, text in page.evaluate(PLOT_TEXT) if size < 14]
+    assert not small, f"plot text under 14 px after Run: {small[:5]}"
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / "projector-inpainting-run.png"))
