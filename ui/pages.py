@@ -10,7 +10,7 @@ from pathlib import Path
 import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
-from ui import serving
+from ui import deck, serving
 from ui.state import keep_registered
 
 CSS = Path(__file__).with_name("app.css")
@@ -95,6 +95,7 @@ def setup_page() -> None:
                        initial_sidebar_state="collapsed")
     st.html(CSS)  # style only: Streamlit adds it to the page without taking room
     keep_registered()  # choices made on a page survive a visit to another page
+    deck.bar()  # while a lecture deck is presented: its step's note, with ← and →
     serving.start_warmup()  # once per server process: each page's default view, computed before its first visitor
 
 

@@ -37,12 +37,12 @@ def _top(page, selector: str) -> float:
 
 def _check_screen(page, name: str) -> None:
     try:  # a page may settle for a moment after its run (a late element above the title): allow it that
-        page.wait_for_function("() => document.querySelector('h1').getBoundingClientRect().top < 70",
+        page.wait_for_function("() => document.querySelector('h1').getBoundingClientRect().top < 80",
                                timeout=15_000)
     except Exception:  # noqa: BLE001 - say where the title is instead
         pass
     title = page.locator("h1").first.bounding_box()
-    assert title["y"] < 70, f"{name}: the title starts {title['y']:.0f} px down"
+    assert title["y"] < 80, f"{name}: the title starts {title['y']:.0f} px down"
     if name in KEY:
         top = _top(page, KEY[name])
         assert top <= H - SHOWN_PX, f"{name}: the key picture starts at {top:.0f} px, below the first screen"
