@@ -4,7 +4,8 @@
 
 Runs the app WITHOUT a data directory, so the pages show generated images, never images of a data set
 (they may not be committed). Each page opens on its default; the inpainting page is run once, the VAE
-page shows its bound tab. Needs chromium (/usr/bin/chromium) and the dev requirements (playwright).
+page shows its bound tab; then three steps of the shipped lecture deck. Needs chromium (/usr/bin/chromium)
+and the dev requirements (playwright).
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from benchmarks.common import CHROMIUM_ARGS, streamlit_server  # noqa: E402
 SHOTS = {"home": None, "inpainting": ("button", "Run"), "mnar": None, "mnar_images": None,
          "latent": ("scroll", ".ls"), "critics": None, "vae": ("tab", "Bound against K"), "clusters": None,
          "results": None, "about": None}
+DECK_STEPS = (2, 10, 16)  # three steps of the shipped lecture deck (assets/decks/lecture.json), as presented
 
 
 def _wait(page, timeout: float = 180_000) -> None:
@@ -51,6 +53,14 @@ def main() -> int:
             if page.get_by_test_id("stException").count():
                 raise SystemExit(f"{path}: the page shows an exception")
             out = ROOT / "assets" / f"{path}.png"
+            page.screenshot(path=str(out))
+            print(f"wrote {out.relative_to(ROOT)} ({out.stat().st_size // 1024} KB)")
+        for k in DECK_STEPS:
+            page.goto(f"{url}/?deck=lecture&step={k}")
+            _wait(page)
+            if page.get_by_test_id("stException").count():
+                raise SystemExit(f"deck step {k}: the page shows an exception")
+            out = ROOT / "assets" / f"deck-step-{k:02d}.png"
             page.screenshot(path=str(out))
             print(f"wrote {out.relative_to(ROOT)} ({out.stat().st_size // 1024} KB)")
         browser.close()
