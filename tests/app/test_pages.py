@@ -52,7 +52,8 @@ def test_no_page_or_shipped_result_speaks_the_projects_own_jargon():
     root = Path(__file__).resolve().parents[2]
     jargon = re.compile(r"project's bar|course project|seed code|original project|course notebook|issue's target",
                         re.IGNORECASE)
+    files = [path for folder in ("pages", "ui", "dgm_core", "benchmarks/results") for path in (root / folder).rglob("*")
+             if path.suffix in (".py", ".md", ".json")] + [root / "benchmarks" / "published.json"]  # pages show it
     found = [f"{path.relative_to(root)}: {m.group(0)}"
-             for folder in ("pages", "ui", "dgm_core", "benchmarks/results") for path in (root / folder).rglob("*")
-             if path.suffix in (".py", ".md", ".json") for m in jargon.finditer(path.read_text(encoding="utf-8"))]
+             for path in files for m in jargon.finditer(path.read_text(encoding="utf-8"))]
     assert not found, found
