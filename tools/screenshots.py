@@ -34,6 +34,15 @@ def _wait(page, timeout: float = 180_000) -> None:
     page.wait_for_timeout(1500)  # images and plotly charts finish drawing
 
 
+def _shoot(page, name: str) -> None:
+    """assets/<name>.png of what the page shows now; stops on a page that shows an exception."""
+    if page.get_by_test_id("stException").count():
+        raise SystemExit(f"{name}: the page shows an exception")
+    out = ROOT / "assets" / f"{name}.png"
+    page.screenshot(path=str(out))
+    print(f"wrote {out.relative_to(ROOT)} ({out.stat().st_size // 1024} KB)")
+
+
 def main() -> int:
     env = {k: v for k, v in os.environ.items() if k != "DGM_DATA_DIR"}
     with streamlit_server(env) as (url, _), sync_playwright() as p:
@@ -50,19 +59,11 @@ def main() -> int:
                 else:
                     page.get_by_role(kind, name=name).first.click()
                     _wait(page)
-            if page.get_by_test_id("stException").count():
-                raise SystemExit(f"{path}: the page shows an exception")
-            out = ROOT / "assets" / f"{path}.png"
-            page.screenshot(path=str(out))
-            print(f"wrote {out.relative_to(ROOT)} ({out.stat().st_size // 1024} KB)")
+            _shoot(page, path)
         for k in DECK_STEPS:
             page.goto(f"{url}/?deck=lecture&step={k}")
             _wait(page)
-            if page.get_by_test_id("stException").count():
-                raise SystemExit(f"deck step {k}: the page shows an exception")
-            out = ROOT / "assets" / f"deck-step-{k:02d}.png"
-            page.screenshot(path=str(out))
-            print(f"wrote {out.relative_to(ROOT)} ({out.stat().st_size // 1024} KB)")
+            _shoot(page, f"deck-step-{k:02d}")
         browser.close()
     return 0
 
