@@ -30,7 +30,7 @@ if not MODELS:
     st.error("No generator is installed in `pretrained/`; train one with `python -m dgm_core train wgan-mnist`.")
     st.stop()
 
-c_model, c_seed, c_kind, c_dirs = st.columns([1.4, 0.8, 1.1, 1.7], gap="medium")
+c_model, c_seed, c_kind, c_dirs = st.columns([1.3, 0.7, 1.0, 2.0], gap="medium")  # the chips need the room
 name = c_model.selectbox("Generator", MODELS, format_func=v.LABELS.get, key=P + "model")
 c_seed.number_input("Seed of z", 0, 10**6, key=P + "seed", help="z ~ N(0, I) drawn from this seed.")
 kind = c_kind.radio("Directions", ["pca", "raw"], key=P + "kind", horizontal=True,
@@ -42,9 +42,10 @@ n_avail = links.N_DIRS if kind == "pca" else ex.latent
 dirs = [d for d in s[P + "dirs"] if 0 <= d < n_avail] or list(range(5))  # the link's, checked for the first kind
 vals = (list(s[P + "vals"]) + [0.0] * len(dirs))[:len(dirs)]
 picked = c_dirs.multiselect("Directions to move (up to 6)", list(range(n_avail)), default=dirs,
-                            max_selections=links.MAX_DIRS,
-                            format_func=lambda i: ex.pc_name(i) if kind == "pca" else f"z[{i}]",
-                            key=f"{P}pick_{name}_{kind}")
+                            max_selections=links.MAX_DIRS, format_func=lambda i: v.chip_name(ex, kind, i),
+                            key=f"{P}pick_{name}_{kind}",
+                            help="PC k (x%): the k-th GANSpace direction, which carries x% of the variance of the "
+                                 "generator's first-layer features. z[i]: the i-th coordinate of z.")
 if picked != dirs:  # keep a direction's value when others are added or removed
     vals = [vals[dirs.index(d)] if d in dirs else 0.0 for d in picked]
     dirs = picked

@@ -92,6 +92,12 @@ def score_figure(interp: demo.Interpolation, alpha: float, critic_name: str) -> 
     return fig
 
 
+def chip_name(ex: demo.Explorer, kind: str, i: int) -> str:
+    """A chosen direction as its multiselect chip names it: "PC 1 (5%)" or "z[3]", short enough that six chips
+    fit on two lines of the page's widest column at 1280 px (the slider over each one gives the long name)."""
+    return f"{ex.pcs.names[i]} ({ex.pcs.explained[i]:.0%})" if kind == "pca" else f"z[{i}]"
+
+
 def explained_text(ex: demo.Explorer, idx: list[int]) -> str:
     shares = ", ".join(f"PC {i + 1} {ex.pcs.explained[i]:.1%}" for i in idx)
     return (f"Share of the variance of the generator's first-layer features that each direction carries: {shares} "

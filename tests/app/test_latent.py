@@ -106,7 +106,8 @@ def test_directions_are_named_the_grid_labels_its_epsilons_and_the_critic_says_i
     at = _page(model=wgan, kind="pca")
     assert not at.exception
     ex = v.explorer(wgan)
-    assert at.multiselect[0].format_func(0) == f"PC 1 ({ex.pcs.explained[0]:.0%} of variance)"
+    assert at.multiselect[0].format_func(0) == f"PC 1 ({ex.pcs.explained[0]:.0%})"  # a chip, short
+    assert ex.directions("pca", [0]).names == [f"PC 1 ({ex.pcs.explained[0]:.0%} of variance)"]  # its slider, long
     grid = demo.perturbation_grid(ex, 0, ex.directions("pca", [0, 1]))
     bare = Image.open(io.BytesIO(v.png_bytes(v.stack_rows([v.pil_row(r, 2) for r in grid]))))
     pic = np.asarray(Image.open(io.BytesIO(v.grid_picture(grid, 2, ex.directions("pca", [0, 1]).names))).convert("L"))

@@ -1,6 +1,7 @@
 """The projector check, in chromium at 1280x720: each page's key picture is on the first screen, its plot
-text is at least 14 px, its title sits under the top bar; and on Inpainting, after Run, the results are
-on the first screen while the controls stay within a screen's scroll."""
+text is at least 14 px, its title sits under the top bar, no text in it is cut off (a multiselect's chips
+included); and on Inpainting, after Run, the results are on the first screen while the controls stay within
+a screen's scroll and nothing is cut off either."""
 from __future__ import annotations
 
 import pytest
@@ -28,6 +29,27 @@ PLOT_TEXT = """() => [...document.querySelectorAll('[data-testid="stMain"] .js-p
     .filter(t => t.textContent.trim() && t.getBBox().width > 0)
     .map(t => [parseFloat(getComputedStyle(t).fontSize), t.textContent.trim().slice(0, 30)])"""
 
+# visible elements of the main area whose text is cut off: a box that hides what overflows it (an ellipsis, a
+# clip, or a strip that scrolls sideways as Streamlit's multiselect chips do) and holds more than it shows;
+# each named by the texts inside it that do not show in full (its own text when it holds no smaller ones).
+# Zero-sized and hidden elements (Streamlit keeps some for later) cannot show anything, so they do not count.
+CUT_TEXT = """() => {
+    const text = el => el.innerText?.trim().replace(/\\s+/g, ' ') || '';  // SVG elements have none
+    return [...document.querySelectorAll('[data-testid="stMain"] *')].filter(el => {
+        const box = el.getBoundingClientRect(), css = getComputedStyle(el);
+        if (!box.width || !box.height || css.visibility !== 'visible' || !text(el)) return false;
+        return (css.overflowX !== 'visible' && el.scrollWidth > el.clientWidth + 1)
+            || (css.overflowY !== 'visible' && el.scrollHeight > el.clientHeight + 1);
+    }).map(el => {
+        const box = el.getBoundingClientRect(), right = box.left + el.clientWidth, bottom = box.top + el.clientHeight;
+        const cut = [...el.querySelectorAll('*')].filter(c => !c.children.length && text(c)).filter(c => {
+            const r = c.getBoundingClientRect();
+            return r.left < box.left - 1 || r.top < box.top - 1 || r.right > right + 1 || r.bottom > bottom + 1;
+        }).map(text);
+        return `${el.getAttribute('data-testid') || el.tagName.toLowerCase()} cuts ${JSON.stringify(cut.length ? cut : [text(el).slice(0, 80)])}`;
+    });
+}"""
+
 
 def _top(page, selector: str) -> float:
     key = page.locator(f'[data-testid="stMain"] {selector}').first
@@ -48,6 +70,8 @@ def _check_screen(page, name: str) -> None:
         assert top <= H - SHOWN_PX, f"{name}: the key picture starts at {top:.0f} px, below the first screen"
     small = [(size, text) for size, text in page.evaluate(PLOT_TEXT) if size < 14]
     assert not small, f"{name}: plot text under 14 px: {small[:5]}"
+    cut = page.evaluate(CUT_TEXT)
+    assert not cut, f"{name}: text cut off at {W}x{H}: {cut}"
 
 
 @pytest.mark.parametrize("info", PAGES, ids=lambda p: p.url_path)
@@ -69,11 +93,13 @@ def test_inpainting_results_on_the_first_screen_and_controls_near(page, app_url)
     run.click()
     wait_for_app(page, timeout=300_000)
     page.get_by_role("heading", name="Results", exact=True).wait_for(timeout=60_000)
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / "projector-inpainting-run.png"))
     grid = _top(page, '[data-testid="stImage"]')
     assert grid <= H - SHOWN_PX, f"the results start at {grid:.0f} px"
     moved = run.bounding_box()["y"] - before
     assert moved < H, f"Run moved {moved:.0f} px down: more than a screen of scrolling to reach the controls"
     small = [(size, text) for size, text in page.evaluate(PLOT_TEXT) if size < 14]
     assert not small, f"plot text under 14 px after Run: {small[:5]}"
-    SHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SHOTS / "projector-inpainting-run.png"))
+    cut = page.evaluate(CUT_TEXT)
+    assert not cut, f"text cut off after Run at {W}x{H}: {cut}"
