@@ -1,21 +1,32 @@
 """Lecture decks: a lecturer steps through prepared live views with ← and →.
 
-A deck is a small JSON file, ``{"title": ..., "steps": [{"page": url path, "link": query string, "note": ...}]}``;
-each step is a page opened on its own permalink (the state its page already writes to the URL) with a
-"what to notice" note shown large above it. Shipped decks live in ``assets/decks/``. A deck being presented
-is in the URL (``deck=NAME&step=K``), so a lecturer's link opens on the same step.
+A deck is a small JSON file, ``{"title": ..., "steps": [{"page": url path, "link": query string, "note": ...,
+"controls": [widget keys]}]}``; each step is a page opened on its own permalink (the state its page already writes
+to the URL) with a "what to notice" note shown large above it. Shipped decks live in ``assets/decks/``. A deck being
+presented is in the URL (``deck=NAME&step=K``), so a lecturer's link opens on the same step; a lecturer's own deck
+travels whole in that link (``deck=~`` and its compressed JSON). ``present=1`` hides the top bar and every control
+but the page's main action and the step's ``controls``.
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import json
+import re
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode, urlparse
 
 import streamlit as st
 
 DECKS = Path(__file__).resolve().parents[1] / "assets" / "decks"
 MAX_STEPS, MAX_BYTES = 100, 100_000
+MAX_LINK = 8000  # characters of a deck carried in a link (nginx's default header buffer is 8 KB)
+INLINE = "~"  # a deck carried in its link: "~" + url-safe base64 of its zlib-compressed JSON
+PARAMS = ("deck", "step", "present")  # the deck's own URL parameters; the rest is the page's state
+MINE = "_deck_mine"  # session state: the deck a lecturer is making, {"title": str, "steps": [step dicts]}
+_KEY = re.compile(r"[A-Za-z0-9_-]{1,60}")  # a widget key, safe inside a CSS class selector
 
 
 class DeckError(ValueError):
@@ -27,6 +38,7 @@ class Step:
     page: str  # a page's url path
     link: str  # its URL state, as the page writes it ("critics_theta=1")
     note: str  # what to notice, in Markdown
+    controls: tuple[str, ...] = ()  # widget keys shown in present mode besides the page's main action
 
 
 @dataclass(frozen=True)
@@ -52,9 +64,48 @@ def parse(text: str | bytes, pages: dict[str, str]) -> Deck:
             raise DeckError(f"Step {i} is not a page, a link and a note (all text).")
         if s.get("page") not in pages:
             raise DeckError(f"Step {i} names the page {str(s.get('page'))[:40]!r}, which this app does not have.")
-        out.append(Step(s["page"], s.get("link", "").lstrip("?"), s.get("note", "")))
+        controls = s.get("controls", [])
+        if not isinstance(controls, list) or not all(isinstance(c, str) and _KEY.fullmatch(c) for c in controls):
+            raise DeckError(f"Step {i}'s controls are not a list of widget keys (letters, digits, _ and -).")
+        out.append(Step(s["page"], s.get("link", "").lstrip("?"), s.get("note", ""), tuple(controls)))
     title = raw.get("title")
-    return Deck(title if isinstance(title, str) and title.strip() else "Lecture", tuple(out))
+    return Deck(title.strip()[:120] if isinstance(title, str) and title.strip() else "Lecture", tuple(out))
+
+
+def as_dict(deck: Deck) -> dict:
+    return {"title": deck.title, "steps": [{"page": s.page, "link": s.link, "note": s.note,
+                                            **({"controls": list(s.controls)} if s.controls else {})}
+                                           for s in deck.steps]}
+
+
+def to_json(deck: Deck) -> str:
+    """The deck as the file a lecturer downloads (and ``parse`` reads back)."""
+    return json.dumps(as_dict(deck), ensure_ascii=False, indent=1)
+
+
+def encode(deck: Deck) -> str:
+    """The deck as one URL value: ``~`` and its compressed JSON (``decode`` reads it back)."""
+    text = json.dumps(as_dict(deck), ensure_ascii=False, separators=(",", ":")).encode()
+    return INLINE + base64.urlsafe_b64encode(zlib.compress(text, 9)).rstrip(b"=").decode()
+
+
+def decode(value: str, pages: dict[str, str]) -> Deck:
+    """The deck carried by a link's ``deck`` value (``encode``'s output). Raises DeckError."""
+    damaged = DeckError("This deck link is damaged (cut short or changed): copy the whole link again.")
+    if len(value) > MAX_LINK:
+        raise DeckError(f"This deck link is {len(value):,} characters long; a link carries at most {MAX_LINK:,}.")
+    body = value[len(INLINE):]
+    try:
+        packed = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+        inflate = zlib.decompressobj()
+        text = inflate.decompress(packed, MAX_BYTES + 1)  # a small link cannot unpack into gigabytes
+        if len(text) > MAX_BYTES:
+            raise DeckError(f"This deck link unpacks to more than {MAX_BYTES:,} bytes, the most a deck holds.")
+        if not inflate.eof:
+            raise damaged
+    except (binascii.Error, ValueError, zlib.error) as err:
+        raise (err if isinstance(err, DeckError) else damaged) from None
+    return parse(text, pages)
 
 
 def shipped(pages: dict[str, str]) -> dict[str, Deck]:
@@ -62,7 +113,18 @@ def shipped(pages: dict[str, str]) -> dict[str, Deck]:
     return {p.stem: parse(p.read_text(encoding="utf-8"), pages) for p in sorted(DECKS.glob("*.json"))}
 
 
-def _pages() -> dict[str, str]:
+def find(name: str, pages: dict[str, str]) -> Deck:
+    """The deck a link's ``deck`` value names: a shipped deck, or one carried in the link. Raises DeckError."""
+    if name.startswith(INLINE):
+        return decode(name, pages)
+    decks = shipped(pages)
+    if name not in decks:
+        raise DeckError(f"There is no deck called {name[:40]!r}; this app ships {', '.join(map(repr, decks))}.")
+    return decks[name]
+
+
+def page_files() -> dict[str, str]:
+    """The app's pages: url path -> page file."""
     from ui.pages import PAGES  # here: ui.pages draws the bar with this module
     return {p.url_path: p.file for p in PAGES}
 
@@ -76,11 +138,28 @@ def _reset_views() -> None:
         del s[flag]
 
 
-def go(name: str, deck: Deck, k: int) -> None:
+def go(name: str, deck: Deck, k: int, present: bool = False) -> None:
     """Open step ``k`` (0-based) of ``deck``: its page, on its link, with the deck in the URL."""
     step = deck.steps[k]
     _reset_views()
-    st.switch_page(_pages()[step.page], query_params={**dict(parse_qsl(step.link)), "deck": name, "step": str(k + 1)})
+    params = {**dict(parse_qsl(step.link)), "deck": name, "step": str(k + 1)}
+    st.switch_page(page_files()[step.page], query_params={**params, "present": "1"} if present else params)
+
+
+def _present_css(step: Step) -> str:
+    """Present mode: no top bar, and no control but the page's main action (its primary button), the step's
+    ``controls`` and the deck's own buttons; the pictures and their notes stay."""
+    widgets = ", ".join(f".st{w}" for w in ("Button", "DownloadButton", "Slider", "Selectbox", "MultiSelect", "Radio",
+                                            "Checkbox", "Toggle", "NumberInput", "TextInput", "TextArea",
+                                            "FileUploader", "SegmentedControl", "Pills", "SelectSlider", "ColorPicker"))
+    hidden = (f'[data-testid="stMain"] .stElementContainer:has(:is({widgets}))'  # one selector: no whitespace
+              ':not(:has([data-testid="stBaseButton-primary"])):not(.st-key-deck_bar *)'
+              + "".join(f":not(.st-key-{key})" for key in step.controls))
+    return f"""<style>
+header[data-testid="stHeader"], [data-testid="stSidebar"] {{ display: none; }}
+[data-testid="stMainBlockContainer"] {{ padding-top: 1rem; }}
+{hidden} {{ display: none; }}
+</style>"""
 
 
 def bar() -> None:
@@ -88,29 +167,126 @@ def bar() -> None:
     name = st.query_params.get("deck")
     if name is None:
         return
-    decks = shipped(_pages())
-    if name not in decks:
-        st.warning(f"There is no deck called {name[:40]!r}; this app ships {', '.join(map(repr, decks))}.")
+    try:
+        deck = find(name, page_files())
+    except DeckError as err:
+        st.warning(str(err))
         return
-    deck = decks[name]
     text = st.query_params.get("step", "1")
     k = int(text) - 1 if text.isascii() and text.isdigit() and len(text) < 4 else -1
     if not 0 <= k < len(deck.steps):
         st.warning(f"This deck has steps 1 to {len(deck.steps)}; {text[:20]!r} is not one of them, so it opens on "
                    "step 1.")
         k = 0
-    with st.container(border=True):
+    present = st.query_params.get("present") == "1"
+    if present:
+        st.html(_present_css(deck.steps[k]))
+    with st.container(border=True, key="deck_bar"):
         back, note, ahead = st.columns([1, 8, 1], vertical_alignment="center")
         if back.button("Back", key="_deck_back", shortcut="Left", disabled=k == 0, help="The previous step"):
-            go(name, deck, k - 1)
+            go(name, deck, k - 1, present)
         if ahead.button("Next", key="_deck_next", shortcut="Right", disabled=k == len(deck.steps) - 1,
                         help="The next step"):
-            go(name, deck, k + 1)
+            go(name, deck, k + 1, present)
         with note.container(key="deck_note"):  # shown large (ui/app.css)
             st.markdown(deck.steps[k].note)
-        line, leave = note.columns([5, 1], vertical_alignment="center")
+        line, mode, leave = note.columns([4, 1.3, 1.3], vertical_alignment="center")
         line.caption(f"{deck.title} · step {k + 1} of {len(deck.steps)}")
-        if leave.button("Leave the deck", key="_deck_leave", type="tertiary"):
-            for param in ("deck", "step"):
-                del st.query_params[param]
+        if mode.button("Show controls" if present else "Present", key="_deck_present", type="tertiary",
+                       help="Show every control again" if present else
+                       "Hide the top bar and every control this step does not use"):
+            if present:
+                del st.query_params["present"]
+            else:
+                st.query_params["present"] = "1"
             st.rerun()
+        if leave.button("Leave the deck", key="_deck_leave", type="tertiary"):
+            for param in PARAMS:
+                st.query_params.pop(param, None)
+            st.rerun()
+
+
+# ---------------------------------------------------------------- a lecturer's own deck
+
+
+def mine() -> dict:
+    """The deck this session is making: ``{"title": str, "steps": [step dicts]}``, in session state."""
+    return st.session_state.setdefault(MINE, {"title": "My lecture", "steps": []})
+
+
+def as_deck(made: dict, pages: dict[str, str]) -> Deck:
+    """The deck being made, checked as a deck file is. Raises DeckError (an empty deck too)."""
+    return parse(json.dumps(made), pages)
+
+
+def current_page(pages: dict[str, str]) -> str | None:
+    """The url path of the page in the visitor's browser (the app's root is the default page); None unknown."""
+    url = st.context.url
+    if not url:
+        return None
+    last = urlparse(url).path.rstrip("/").rsplit("/", 1)[-1]
+    return last if last in pages else next(iter(pages))
+
+
+def view_link() -> str:
+    """The page's state as its URL holds it now, without the deck's own parameters."""
+    return urlencode([(k, v) for k, v in st.query_params.items() if k not in PARAMS])
+
+
+def _add_view() -> None:
+    pages, made = page_files(), mine()
+    page = current_page(pages)
+    if page is None:
+        st.session_state["_deck_said"] = "This view's page is not known here, so it cannot be added."
+    elif len(made["steps"]) >= MAX_STEPS:
+        st.session_state["_deck_said"] = f"A deck holds at most {MAX_STEPS} steps; remove one on the Decks page first."
+    else:
+        note = st.session_state.get("_deck_add_note", "").strip()
+        made["steps"].append({"page": page, "link": view_link(), "note": note or f"*{page}*: what do you notice?"})
+        st.session_state["_deck_add_note"] = ""
+        st.session_state["_deck_said"] = f"Added as step {len(made['steps'])}."
+
+
+def add_view() -> None:
+    """In the sidebar of every page: add the view on screen (its page, its link and a note) to the deck being made."""
+    from ui.pages import PAGES, page_link  # here: ui.pages draws the sidebar with this module
+    side = st.sidebar
+    side.subheader("Your lecture deck")
+    side.text_area("What to notice here (the step's note, Markdown)", key="_deck_add_note", max_chars=600,
+                   height=100)
+    side.button("Add this view as a step", key="_deck_add", on_click=_add_view, icon=":material/add:")
+    said = st.session_state.pop("_deck_said", None)
+    if said:
+        side.info(said)
+    n = len(mine()["steps"])
+    side.caption(f"{n} step{'s' * (n != 1)} so far, kept in this browser tab until it is reloaded. Reorder, edit, "
+                 "present, download or share them on the Decks page.")
+    page_link(next(p for p in PAGES if p.url_path == "decks"), side)
+
+
+COLUMNS = ("#", "page", "note", "link")  # the Decks page's table of steps
+
+
+def apply_edits(steps: list[dict], edits: dict, pages: dict[str, str]) -> tuple[list[dict], list[str]]:
+    """The steps after a table edit (``st.data_editor``'s ``edited_rows``, ``added_rows``, ``deleted_rows``),
+    in the order of their # (ties keep their place), and one sentence per row that could not be taken."""
+    rows = [{**s, "#": i} for i, s in enumerate(steps, 1)]
+    said = []
+    for i, change in edits.get("edited_rows", {}).items():
+        if "page" in change and change["page"] not in pages:
+            said.append(f"Step {int(i) + 1} needs a page, so it keeps {rows[int(i)]['page']!r}.")
+            change = {k: v for k, v in change.items() if k != "page"}
+        rows[int(i)].update({k: "" if v is None and k != "#" else v for k, v in change.items() if k in COLUMNS})
+    for i in sorted(edits.get("deleted_rows", []), reverse=True):
+        del rows[i]
+    for new in edits.get("added_rows", []):
+        if new.get("page") in pages:
+            rows.append({"page": new["page"], "link": new.get("link") or "", "note": new.get("note") or "",
+                         "#": new.get("#")})
+        else:
+            said.append("A new step needs a page: choose one in its page column.")
+    for row in rows:
+        num = row.get("#")
+        row["#"] = float(num) if isinstance(num, (int, float)) and num == num else float("inf")
+    rows.sort(key=lambda r: r["#"])
+    return [{k: v for k, v in r.items() if k != "#" and (v or k in ("link", "note"))} for r in rows], said

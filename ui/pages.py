@@ -81,6 +81,9 @@ PAGES: tuple[PageInfo, ...] = (
              "RMSE table and DMFA's NLL per hole; a small rerun of the inpainting benchmark in seconds.",
              "**Does it reproduce?** A published number holds for one protocol: a different binarisation, column "
              "set or budget changes it. Compare like with like, and read the spread before the difference."),
+    PageInfo("pages/decks.py", "Decks", ":material/slideshow:", "decks",
+             "Lecture decks: present the shipped lecture step by step with ← and →, or make your own from any "
+             "page's view (the sidebar's *Add this view*), then reorder, download, upload or share it as one link."),
     PageInfo("pages/about.py", "About", ":material/info:", "about",
              "Reproducibility: every shipped model's card (data, seed, training time, metrics, sha256, the "
              "command that rebuilds it), the device in use and the data directory."),
@@ -96,12 +99,13 @@ def setup_page() -> None:
     st.html(CSS)  # style only: Streamlit adds it to the page without taking room
     keep_registered()  # choices made on a page survive a visit to another page
     deck.bar()  # while a lecture deck is presented: its step's note, with ← and →
+    deck.add_view()  # the sidebar: add this view to the lecturer's own deck
     serving.start_warmup()  # once per server process: each page's default view, computed before its first visitor
 
 
-def page_link(page: PageInfo) -> None:
+def page_link(page: PageInfo, where=st) -> None:
     """A link to another page; a plain link when this page runs alone (no navigation to resolve it)."""
     try:
-        st.page_link(page.file, label=page.title, icon=page.icon)
+        where.page_link(page.file, label=page.title, icon=page.icon)
     except StreamlitPageNotFoundError:
-        st.markdown(f"[{page.title}](./{page.url_path})")
+        where.markdown(f"[{page.title}](./{page.url_path})")

@@ -2,7 +2,9 @@
 a bad deck file or URL value gets one sentence; a page presented in a deck shows the step's note."""
 from __future__ import annotations
 
+import base64
 import json
+import zlib
 from urllib.parse import parse_qsl
 
 import pytest
@@ -19,7 +21,7 @@ PAGE_FILES = {p.url_path: p.file for p in PAGES}
 def test_the_shipped_deck_covers_every_lesson_with_links_that_read_cleanly():
     lecture = deck.shipped(PAGE_FILES)["lecture"]
     assert 15 <= len(lecture.steps) <= 25
-    assert {s.page for s in lecture.steps} >= {p.url_path for p in PAGES} - {"about"}  # every lesson
+    assert {s.page for s in lecture.steps} >= {p.url_path for p in PAGES if p.lesson}  # every lesson
     for i, step in enumerate(lecture.steps, 1):
         assert step.note.strip(), f"step {i} has no note"
         raw = dict(parse_qsl(step.link))
@@ -64,3 +66,89 @@ def test_a_bad_deck_link_gets_one_sentence_and_the_page_still_works(params, word
     assert not at.exception
     assert any(words in w.value for w in at.warning)
     assert at.title[0].value.startswith("Critics")
+
+
+# ---------------------------------------------------------------- a lecturer's own deck
+
+MADE = deck.Deck("Ma leçon: θ", (deck.Step("critics", "critics_theta=0.5", "Hellinger is **stuck** at 2.", ("critics_theta",)),
+                                 deck.Step("home", "", "Back home.")))
+
+
+def test_a_deck_survives_its_file_and_its_link_unchanged():
+    assert deck.parse(deck.to_json(MADE), PAGE_FILES) == MADE
+    value = deck.encode(MADE)
+    assert value.startswith(deck.INLINE) and value.isascii() and "=" not in value and "&" not in value
+    assert deck.decode(value, PAGE_FILES) == MADE
+
+
+@pytest.mark.parametrize("value, words", [
+    (deck.encode(MADE)[:-12], "damaged"),
+    ("~not base64 at all!", "damaged"),
+    ("~" + "A" * (deck.MAX_LINK + 1), "at most"),
+    ("~" + base64.urlsafe_b64encode(zlib.compress(b" " * 1_000_000, 9)).decode(), "more than"),  # a zip bomb
+    ("~" + base64.urlsafe_b64encode(zlib.compress(b'{"steps": 3}')).decode(), "1 to 100 steps"),
+])
+def test_a_bad_deck_link_value_gets_one_sentence(value, words):
+    with pytest.raises(deck.DeckError, match=words) as e:
+        deck.decode(value, PAGE_FILES)
+    assert str(e.value).endswith(".") and str(e.value).count(". ") == 0
+
+
+def test_a_step_names_controls_as_widget_keys_only():  # they end up in a CSS selector
+    text = json.dumps({"steps": [{"page": "critics", "controls": ["x) {} body {display: none"]}]})
+    with pytest.raises(deck.DeckError, match="widget keys"):
+        deck.parse(text, PAGE_FILES)
+
+
+STEPS = [{"page": "home", "link": "", "note": "a"}, {"page": "critics", "link": "critics_theta=1", "note": "b"},
+         {"page": "vae", "link": "", "note": "c", "controls": ["vae_k"]}]
+
+
+@pytest.mark.parametrize("edits, notes, said", [
+    ({"edited_rows": {0: {"#": 9}}}, "bca", 0),  # move the first step last
+    ({"edited_rows": {2: {"#": 0.5}}}, "cab", 0),  # and the last first
+    ({"edited_rows": {1: {"#": None}}}, "acb", 0),  # no number: last
+    ({"deleted_rows": [0, 2]}, "b", 0),
+    ({"edited_rows": {1: {"note": "B"}}}, "aBc", 0),
+    ({"added_rows": [{"page": "mnar", "note": "d"}]}, "abcd", 0),
+    ({"added_rows": [{"note": "no page"}]}, "abc", 1),
+    ({"edited_rows": {0: {"page": None}}}, "abc", 1),  # a cleared page keeps the old one
+])
+def test_the_table_reorders_deletes_adds_and_edits_steps(edits, notes, said):
+    steps, sentences = deck.apply_edits([dict(s) for s in STEPS], edits, PAGE_FILES)
+    assert "".join(s["note"] for s in steps) == notes
+    assert len(sentences) == said
+    assert all(s.get("controls") == ["vae_k"] for s in steps if s["note"] == "c")  # kept through the edit
+    deck.as_deck({"title": "t", "steps": steps}, PAGE_FILES)  # still a deck
+
+
+def test_a_deck_carried_in_its_link_presents_like_a_shipped_one():
+    at = open_page("critics", "", deck=deck.encode(MADE), step=1, critics_theta=0.5)
+    assert not at.exception and not at.warning
+    assert MADE.steps[0].note in " ".join(m.value for m in at.markdown)
+    assert any("Ma leçon: θ · step 1 of 2" in c.value for c in at.caption)
+
+
+def test_present_mode_keeps_the_step_controls_and_the_main_action():
+    at = open_page("critics", "", deck=deck.encode(MADE), step=1, present=1)
+    css = " ".join(h.proto.body for h in at.get("html"))
+    assert 'header[data-testid="stHeader"]' in css and ":not(.st-key-critics_theta)" in css
+    assert at.button(key="_deck_present").label == "Show controls"
+    plain = open_page("critics", "", deck=deck.encode(MADE), step=1)
+    assert "stHeader" not in " ".join(h.proto.body for h in plain.get("html"))
+
+
+def test_the_decks_page_makes_a_copy_of_the_shipped_deck_to_edit_and_share():
+    at = open_page("decks", "")
+    assert not at.exception
+    assert any("No steps yet" in i.value for i in at.info)
+    at.button(key="_decks_copy_lecture").click().run()
+    assert not at.exception
+    lecture = deck.shipped(PAGE_FILES)["lecture"]
+    assert at.text_input(key="_decks_title").value == lecture.title
+    link = next(c.value for c in at.code)
+    value = dict(parse_qsl(link.split("?", 1)[1]))["deck"]
+    assert deck.decode(value, PAGE_FILES) == lecture
+    at.text_input(key="_decks_title").set_value("Week 3").run()
+    link = next(c.value for c in at.code)
+    assert deck.decode(dict(parse_qsl(link.split("?", 1)[1]))["deck"], PAGE_FILES).title == "Week 3"

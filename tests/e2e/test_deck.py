@@ -1,5 +1,7 @@
 """Presenting the shipped lecture deck in chromium at 1280x720, from the first step to the last with the →
-key and one step back with ←: no step raises, none is empty, each opens its page on its own link."""
+key and one step back with ←: no step raises, none is empty, each opens its page on its own link, with the
+controls it names. A lecturer's own deck: made from two pages' views, downloaded, uploaded, shared as a link
+and presented from that link in another session."""
 from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlparse
@@ -30,7 +32,7 @@ def test_the_shipped_deck_presents_from_first_to_last_with_the_keyboard(page, ap
     lecture = deck.shipped(PAGE_FILES)["lecture"]
     n = len(lecture.steps)
     page.set_viewport_size({"width": 1280, "height": 720})
-    page.goto(f"{app_url}/?deck=lecture&step=1")
+    page.goto(f"{app_url}/?deck=lecture&step=1&present=1")  # presented: the top bar and unused controls hidden
     wait_for_app(page, timeout=180_000)
     shots = ROOT / ".screens"
     shots.mkdir(exist_ok=True)
@@ -45,8 +47,74 @@ def test_the_shipped_deck_presents_from_first_to_last_with_the_keyboard(page, ap
             url.path.strip("/") == step.page, f"step {k} opened {url.path}"
         params = dict(parse_qsl(url.query))
         assert all(params.get(key) == value for key, value in parse_qsl(step.link)), f"step {k}: {url.query}"
+        assert params.get("present") == "1" and page.get_by_test_id("stHeader").is_hidden(), f"step {k}"
+        for key in step.controls:  # the step's own controls stay
+            expect(page.locator(f".st-key-{key}"), f"step {k}: {key}").to_be_visible(timeout=60_000)
         if k in (1, n // 2, n):
             page.screenshot(path=str(shots / f"deck-step-{k:02d}.png"))
         if k < n:
             _press(page, "ArrowRight", k + 1, n)
     _press(page, "ArrowLeft", n - 1, n)
+
+
+def _sidebar(page):
+    if not page.locator('[data-testid="stSidebar"][data-collapsed="false"]').count():
+        page.get_by_test_id("stExpandSidebarButton").first.click()
+    return page.get_by_test_id("stSidebar")
+
+
+def _add_view(page, note: str) -> None:
+    side = _sidebar(page)
+    side.get_by_label("What to notice here").fill(note)
+    side.get_by_role("button", name="Add this view as a step").click()
+    expect(side.get_by_text("Added as step")).to_be_visible(timeout=60_000)
+    wait_for_app(page)
+
+
+def test_a_lecturer_makes_a_deck_shares_it_and_presents_it(page, app_url, tmp_path):
+    page.set_viewport_size({"width": 1280, "height": 720})
+    page.goto(app_url)  # a server's first request runs the page alone, without the top bar
+    wait_for_app(page, timeout=180_000)
+    page.goto(f"{app_url}/critics?critics_theta=0.5")
+    wait_for_app(page, timeout=180_000)
+    _add_view(page, "At θ = 0.5 **Hellinger** is already at 2.")
+    page.get_by_test_id("stTopNav").get_by_role("link", name="VAE").click()  # in the same session
+    wait_for_app(page, timeout=180_000)
+    _add_view(page, "A VAE's reconstructions are smoother.")
+    _sidebar(page).get_by_role("link", name="Decks").click()
+    wait_for_app(page, timeout=180_000)
+    link = page.get_by_test_id("stCode").first.inner_text().replace("\n", "")
+    made = deck.decode(dict(parse_qsl(urlparse(link).query))["deck"], PAGE_FILES)
+    assert [(s.page, s.note) for s in made.steps] == [("critics", "At θ = 0.5 **Hellinger** is already at 2."),
+                                                      ("vae", "A VAE's reconstructions are smoother.")]
+    assert dict(parse_qsl(made.steps[0].link))["critics_theta"] == "0.5"
+    with page.expect_download() as got:
+        page.get_by_role("button", name="Download (JSON)").click()
+    saved = tmp_path / "mine.json"
+    got.value.save_as(saved)
+    assert deck.parse(saved.read_bytes(), PAGE_FILES) == made
+    # a bad file gets one sentence; the downloaded one opens again
+    bad = tmp_path / "bad.json"
+    bad.write_text("a shopping list")
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(bad))
+    expect(page.get_by_text("This is not a deck")).to_be_visible(timeout=60_000)
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(saved))
+    expect(page.get_by_role("button", name="Make it your deck (replaces your 2 steps)")).to_be_visible(timeout=60_000)
+
+    student = page.context.new_page()  # the shared link, in another session: the deck travels in it
+    student.set_viewport_size({"width": 1280, "height": 720})
+    student.goto(link)
+    wait_for_app(student, timeout=180_000)
+    expect(_place(student)).to_contain_text("step 1 of 2")
+    assert "is already at 2" in student.locator(".st-key-deck_note").inner_text()
+    slider = student.locator('[data-testid="stMain"] .stSlider').first
+    expect(slider).to_be_visible()
+    student.get_by_role("button", name="Present").click()
+    wait_for_app(student, timeout=180_000)
+    expect(slider).to_be_hidden()  # a control the step does not name
+    expect(student.get_by_test_id("stHeader")).to_be_hidden()
+    expect(student.locator('[data-testid="stMain"] [data-testid="stBaseButton-primary"]').first).to_be_visible()
+    _press(student, "ArrowRight", 2, 2)
+    assert dict(parse_qsl(urlparse(student.url).query)).get("present") == "1"
+    assert urlparse(student.url).path.strip("/") == "vae"
+    assert not student.get_by_test_id("stException").count()

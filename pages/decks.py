@@ -1,0 +1,105 @@
+"""Decks: present the shipped lecture deck, or make one's own (``ui.deck``): steps added from any page's sidebar,
+reordered and edited in a table, downloaded or uploaded as a small JSON file, shared as one link."""
+from urllib.parse import urlparse
+
+import pandas as pd
+import streamlit as st
+
+from ui import deck
+from ui.pages import setup_page
+
+setup_page()
+pages = deck.page_files()
+made = deck.mine()
+
+st.title("Lecture decks")
+st.markdown("A deck steps through live views of this app with **←** and **→**: each step opens a page on its own "
+            "link, with a note on what to notice shown large above it. **Present** hides the top bar and every "
+            "control the step does not use. Present the shipped lecture, or make your own: on any page, open the "
+            "sidebar (**›** at the top left), write what to notice and press *Add this view as a step*. Your deck lives in this browser tab until it is "
+            "reloaded: download it or copy its link to keep it.")
+
+
+def share_link(d: deck.Deck) -> str:
+    """A link that opens ``d`` on its first step, for this server (relative when the server's address is unknown)."""
+    first = d.steps[0]
+    url = st.context.url or ""
+    path = urlparse(url).path.rstrip("/")
+    base = url[: len(url) - len(urlparse(url).path)] + (path.rsplit("/", 1)[0] if path.rsplit("/", 1)[-1] in pages
+                                                         else path)
+    page = "" if first.page == next(iter(pages)) else first.page
+    query = "&".join(q for q in (first.link, f"deck={deck.encode(d)}", "step=1") if q)
+    return f"{base or '.'}/{page}?{query}"
+
+
+def _take(d: deck.Deck) -> None:
+    """Make ``d`` the deck being made (a callback: the title box is drawn after it)."""
+    made.update(deck.as_dict(d))
+    st.session_state["_decks_title"] = d.title
+
+
+def _take_edits() -> None:
+    made["steps"], said = deck.apply_edits(made["steps"], st.session_state["_decks_table"], pages)
+    st.session_state["_decks_said"] = said
+
+
+shipped, own = st.columns([1.1, 1.6], gap="large")
+with shipped:
+    st.subheader("Shipped")
+    for name, d in deck.shipped(pages).items():
+        with st.container(border=True):
+            st.markdown(f"**{d.title}** · {len(d.steps)} steps")
+            row = st.container(horizontal=True)
+            if row.button("Present", key=f"_decks_go_{name}", type="primary", icon=":material/slideshow:"):
+                deck.go(name, d, 0)
+            row.button("Edit a copy", key=f"_decks_copy_{name}", help="Make it your deck (replaces yours)",
+                        on_click=_take, args=(d,))
+            row.download_button("Download", deck.to_json(d), file_name=f"{name}.json", mime="application/json",
+                                 key=f"_decks_get_{name}")
+
+with own:
+    st.subheader("Yours")
+    st.session_state.setdefault("_decks_title", made["title"])
+    made["title"] = st.text_input("Title", key="_decks_title", max_chars=120).strip() or "My lecture"
+    for sentence in st.session_state.pop("_decks_said", []):
+        st.warning(sentence)
+    if not made["steps"]:
+        st.info("No steps yet: add views from any page's sidebar, edit a copy of a shipped deck, or open a deck file "
+                "below.")
+    else:
+        table = pd.DataFrame([{"#": i, **{k: s.get(k, "") for k in deck.COLUMNS[1:]}}
+                              for i, s in enumerate(made["steps"], 1)], columns=list(deck.COLUMNS))
+        st.data_editor(table, key="_decks_table", on_change=_take_edits, num_rows="dynamic", hide_index=True,
+                       width="stretch", column_config={
+                           "#": st.column_config.NumberColumn(help="Change it to move the step", width="small"),
+                           "page": st.column_config.SelectboxColumn(options=list(pages), required=True),
+                           "note": st.column_config.TextColumn("what to notice", width="medium", max_chars=600),
+                           "link": st.column_config.TextColumn("the page's state (its link)")})
+        st.caption("Change a step's # to move it; select rows and press Delete to remove them; the last row adds one.")
+        try:
+            mine = deck.as_deck(made, pages)
+        except deck.DeckError as err:
+            st.warning(str(err))
+        else:
+            go, save = st.columns(2)
+            if go.button("Present", key="_decks_go_mine", type="primary", icon=":material/slideshow:"):
+                deck.go(deck.encode(mine), mine, 0)
+            save.download_button("Download (JSON)", deck.to_json(mine), file_name="deck.json",
+                                 mime="application/json", key="_decks_get_mine")
+            link = share_link(mine)
+            if len(link) > deck.MAX_LINK:
+                st.warning(f"This deck is too long for one link ({len(link):,} characters; at most "
+                           f"{deck.MAX_LINK:,}): share its file instead.")
+            else:
+                st.markdown("**Share it as one link** (it carries the whole deck):")
+                st.code(link, language=None, wrap_lines=True)
+    upload = st.file_uploader("Open a deck file (JSON)", type=["json"], key="_decks_upload")
+    if upload is not None:
+        try:
+            loaded = deck.parse(upload.getvalue(), pages)
+        except deck.DeckError as err:
+            st.error(str(err))
+        else:
+            st.success(f"{upload.name}: {loaded.title!r}, {len(loaded.steps)} steps.")
+            st.button("Make it your deck" + (f" (replaces your {len(made['steps'])} steps)" if made["steps"] else ""),
+                      key="_decks_take", on_click=_take, args=(loaded,))
