@@ -14,17 +14,16 @@ setup_page()
 
 st.title("Results: the papers' tables next to ours")
 st.markdown(
-    "Does this reproduce the paper? Each section puts our figure next to the published one with its spread, "
-    "says how it was measured, how to rebuild it and where our protocol differs. Published figures are shown "
-    "only where they were checked against the paper or the authors' own code output; the rest are named as "
-    "unverified and left out. Nothing on this page is typed by hand: it reads `benchmarks/results/*.json`, "
-    "the model cards in `pretrained/` and `benchmarks/published.json`.")
+    "Does this reproduce the paper? Each paper is one slide: our figure with its spread next to the published one "
+    "where a checked one exists, one sentence on where we differ and why, and the command that rebuilds it; how it "
+    "was measured is folded under it. Published figures are shown only where they were checked against the paper or "
+    "the authors' own code output; the rest are named as unverified and left out. Nothing on this page is typed by "
+    "hand: it reads `benchmarks/results/*.json`, the model cards in `pretrained/` and `benchmarks/published.json`.")
 
 sections = demo.sections()
 st.markdown(" · ".join(f"[{s.title}](#{s.key})" if s.measured else f"{s.title} (not measured yet)"
                        for s in sections))
 for sec in sections:
-    st.markdown(f'<div id="{sec.key}"></div>', unsafe_allow_html=True)
-    view.section(sec)
+    view.section(sec)  # its header's anchor is the section's key, the target of the links above
     if sec.key == "dlvm":
         view.small_rerun()

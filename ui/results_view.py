@@ -36,7 +36,8 @@ def show_table(rows: list[demo.Row], ours: str = "ours", published: str = "publi
 
 def _layout(fig: go.Figure, title: str, y: str | None = None) -> go.Figure:
     fig.update_layout(title=title, height=420, margin=dict(l=10, r=10, t=70, b=10),
-                      legend=dict(orientation="h", y=-0.2), template="plotly_white")
+                      legend=dict(orientation="h", y=-0.2), template="plotly_white",
+                      hoverlabel_font_size=plots.MIN_PX)  # a hover names a published figure's source: readable too
     if y:
         fig.update_yaxes(title_text=y, col=1)
     return fig
@@ -46,6 +47,16 @@ def _panels(titles: list[str], rows: int = 1, shared_y: bool = False) -> go.Figu
     cols = -(-len(titles) // rows)
     return make_subplots(rows=rows, cols=cols, subplot_titles=titles, shared_yaxes=shared_y,
                          horizontal_spacing=0.04 if shared_y else 0.08, vertical_spacing=0.12)
+
+
+def _published_marker(fig: go.Figure, sec: demo.Section, x: list, y: list, name: str, colour: str,
+                      error: list | None = None, horizontal: bool = False, size: int = 14, **at) -> None:
+    """The published figures as a hollow marker beside ours; its hover names the source."""
+    err = dict(type="data", array=[e or 0 for e in error], color=colour) if error and any(error) else None
+    fig.add_scatter(x=x, y=y, mode="markers", name=name, legendgroup=name, **at,
+                    marker=dict(color=colour, size=size, symbol="diamond-open", line_width=2),
+                    hovertext=[sec.cite] * len(x), hovertemplate=f"{name}: %{{{'x' if horizontal else 'y'}}}"
+                    "<br>%{hovertext}<extra></extra>", **({"error_x" if horizontal else "error_y": err} if err else {}))
 
 
 def f1_against_missing(sec: demo.Section) -> go.Figure | None:
@@ -67,7 +78,8 @@ def f1_against_missing(sec: demo.Section) -> go.Figure | None:
 
 
 def rmse_dots(sec: demo.Section) -> go.Figure | None:
-    """not-MIWAE Table 1, a panel per table: our RMSE ± sd per method (at the shortest common run), the paper's as bars."""
+    """not-MIWAE Table 1, a panel per table: our RMSE ± sd per method (at the shortest common run), the paper's ± sd
+    beside it."""
     lengths = sorted({r.setting for r in sec.rows if r.setting.endswith("iterations")}, key=lambda s: int(s.split()[0]))
     if not lengths:
         return None
@@ -84,13 +96,12 @@ def rmse_dots(sec: demo.Section) -> go.Figure | None:
         fig.add_scatter(x=[r.ours for r in pts], y=[r.method for r in pts], mode="markers", name="ours ± sd",
                         legendgroup="ours", showlegend=k == 0, marker=dict(color=CYCLE[0], size=8),
                         error_x=dict(type="data", array=[r.spread or 0 for r in pts]), **at)
-        fig.add_scatter(x=[r.published for r in pts], y=[r.method for r in pts], mode="markers", name="paper",
-                        legendgroup="paper", showlegend=k == 0, **at,
-                        marker=dict(color=CYCLE[1], size=13, symbol="line-ns-open", line_width=3))
+        _published_marker(fig, sec, [r.published for r in pts], [r.method for r in pts], "paper", CYCLE[1],
+                          [r.published_spread for r in pts], horizontal=True, size=11, showlegend=k == 0, **at)
     fig.update_yaxes(categoryorder="array", categoryarray=methods)
     fig.update_xaxes(title_text="RMSE", row=2)
-    fig = _layout(fig, f"RMSE on the missing entries ({iterations} for the models; blue ours ± sd, orange bars the "
-                  "paper's Table 1)")
+    fig = _layout(fig, f"RMSE on the missing entries ({iterations} for the models; ours ± sd next to the paper's "
+                  "Table 1 ± sd)")
     fig.update_layout(height=720)
     return fig
 
@@ -110,10 +121,9 @@ def nll_per_hole(sec: demo.Section) -> go.Figure | None:
                             name=f"{model}, ours ± sd", legendgroup=model, showlegend=col == 1, offsetgroup=model,
                             error_y=dict(type="data", array=[r.spread for r in pts]),
                             marker=dict(color=colour, size=10), row=1, col=col)
-            fig.add_scatter(x=[r.setting for r in pts], y=[r.published for r in pts], mode="markers", row=1, col=col,
-                            name=f"{model}, authors' repository", legendgroup=model + " published",
-                            showlegend=col == 1, offsetgroup=model,
-                            marker=dict(color=colour, size=13, symbol="diamond-open", line_width=2))
+            _published_marker(fig, sec, [r.setting for r in pts], [r.published for r in pts],
+                              f"{model}, authors' repository", colour, showlegend=col == 1,
+                              offsetgroup=model + " published", row=1, col=col)
     fig.update_layout(scattermode="group")
     return _layout(fig, "Mean NLL of the hidden pixels per hole (lower is better)", "NLL (nats)")
 
@@ -135,12 +145,102 @@ def critic_curves(sec: demo.Section) -> go.Figure | None:
     return _layout(fig, "Critics' estimates against the true distances", "distance")
 
 
-PLOTS = {"dlvm": f1_against_missing, "dmfa": nll_per_hole, "notmiwae": rmse_dots, "wgan": critic_curves}
+def miwae_rmse_and_cards(sec: demo.Section) -> go.Figure | None:
+    """MIWAE on the UCI tables (RMSE ± sd, the paper's Table 1 beside it), then each image model's card figure."""
+    tables = [r for r in sec.rows if r.metric == "RMSE"]
+    cards = [r for r in sec.rows if r.metric != "RMSE"]
+    if not tables and not cards:
+        return None
+    titles = (["UCI tables: RMSE on the missing entries"] if tables else []) + [r.dataset for r in cards]
+    widths = ([0.5] if tables else []) + [(0.5 if tables else 1.0) / len(cards)] * len(cards) if cards else [1.0]
+    fig = make_subplots(rows=1, cols=len(titles), subplot_titles=titles, column_widths=widths,
+                        horizontal_spacing=0.06)
+    if tables:
+        fig.add_scatter(x=[r.ours for r in tables], y=[r.dataset for r in tables], mode="markers", name="ours ± sd",
+                        marker=dict(color=CYCLE[0], size=10), row=1, col=1,
+                        error_x=dict(type="data", array=[r.spread or 0 for r in tables]))
+        pub = [r for r in tables if r.published is not None]
+        _published_marker(fig, sec, [r.published for r in pub], [r.dataset for r in pub], "paper", CYCLE[1],
+                          [r.published_spread for r in pub], horizontal=True, size=12, row=1, col=1)
+        fig.update_xaxes(title_text="RMSE", row=1, col=1)
+    for col, r in enumerate(cards, start=1 + bool(tables)):  # each on its own scale: CelebA's density is continuous
+        fig.add_bar(x=["ours"], y=[r.ours], name=r.metric, legendgroup="card", showlegend=False,
+                    marker_color=CYCLE[2], text=[r.ours], textposition="inside", row=1, col=col,
+                    hovertemplate=f"{r.method}: %{{y}}<extra>{r.source}</extra>")
+    if cards:
+        fig.update_yaxes(title_text=f"{cards[0].metric} (nats)", col=1 + bool(tables))
+    return _layout(fig, "MIWAE: RMSE on the tables next to the paper; the image models' test log-likelihood "
+                   "(ours only)")
+
+
+def vae_bounds(sec: demo.Section) -> go.Figure | None:
+    """Each VAE's test log-likelihood and ELBO (the reference's figure beside VAE MNIST), then the ELBO's gap."""
+    scores = [r for r in sec.rows if r.metric in ("test log lik", "test elbo")]
+    gaps = [r for r in sec.rows if r.metric.startswith("gap")]
+    if not scores:
+        return None
+    fig = make_subplots(rows=1, cols=2 if gaps else 1, column_widths=[0.65, 0.35] if gaps else None,
+                        horizontal_spacing=0.1, subplot_titles=["Test log-likelihood and ELBO (nats)"]
+                        + ([f"ELBO below the K = {gaps[0].metric.rsplit('L_', 1)[-1]} bound (nats)"] if gaps else []))
+    names = {"test log lik": "log-likelihood", "test elbo": "ELBO"}
+    for i, (metric, name) in enumerate(names.items()):  # each reference figure in the slot beside ours
+        pts = [r for r in scores if r.metric == metric]
+        fig.add_scatter(x=[r.method for r in pts], y=[r.ours for r in pts], mode="markers", name=f"ours, {name}",
+                        offsetgroup=name, marker=dict(color=CYCLE[2 * i], size=12, symbol=("circle", "square")[i]),
+                        row=1, col=1)
+        pub = [r for r in pts if r.published is not None]
+        if pub:
+            _published_marker(fig, sec, [r.method for r in pub], [r.published for r in pub], f"reference, {name}",
+                              CYCLE[1], offsetgroup=name + " reference", row=1, col=1)
+    if gaps:
+        fig.add_bar(x=[r.method for r in gaps], y=[r.ours for r in gaps], name="ours, gap", marker_color=CYCLE[3],
+                    text=[r.ours for r in gaps], textposition="inside", row=1, col=2)
+    fig.update_layout(scattermode="group")
+    shown = [v for r in scores for v in (r.ours, r.published) if v is not None]
+    pad = 0.1 * (max(shown) - min(shown) or 1)  # grouped scatter would otherwise stretch the axis to zero
+    fig.update_yaxes(range=[min(shown) - pad, max(shown) + pad], row=1, col=1)
+    return _layout(fig, "VAE and IWAE: ours next to the reference notebook's test log-likelihood")
+
+
+def accuracy_per_round(sec: demo.Section) -> go.Figure | None:
+    """VAE + GMM: every seed's test accuracy per round (thin lines), the mean over seeds at the first and last
+    round, and scikit-learn's mixture at the last; a panel per variant (network, Gibbs start)."""
+    rows = [r for r in sec.rows if r.x is not None]
+    if not rows:
+        return None
+    files = [f for f in sec.panels if any(r.source == f for r in rows)] or list(dict.fromkeys(r.source for r in rows))
+    fig = _panels([sec.panels.get(f, f).replace(", ", "<br>", 1) for f in files], shared_y=True)
+    for col, f in enumerate(files, start=1):
+        mine = [r for r in rows if r.source == f]
+        per_seed = [r for r in mine if r.where[0] == "runs"]  # ("runs", i, "rounds", j, ...): seed i's rounds
+        for k, run in enumerate(dict.fromkeys(r.where[1] for r in per_seed)):
+            pts = sorted((r for r in per_seed if r.where[1] == run), key=lambda r: r.x)
+            fig.add_scatter(x=[r.x for r in pts], y=[r.ours for r in pts], mode="lines+markers", name="each seed",
+                            legendgroup="seed", showlegend=col == 1 and k == 0, opacity=0.6,
+                            line=dict(color=CYCLE[0], width=1), marker=dict(size=5), row=1, col=col,
+                            hovertext=[r.setting for r in pts], hovertemplate="%{hovertext}: %{y}<extra></extra>")
+        means = [r for r in mine if r.where[0] == "summary" and r.where[1].endswith("_mean")]
+        for method, name, colour, symbol in (("VAE + GMM", "VAE + GMM, mean over seeds", CYCLE[0], "circle"),
+                                             ("scikit-learn", "scikit-learn Bayesian GMM, mean", CYCLE[2], "square")):
+            pts = sorted((r for r in means if r.method.startswith(method)), key=lambda r: r.x)
+            fig.add_scatter(x=[r.x for r in pts], y=[r.ours for r in pts], mode="markers", name=name,
+                            legendgroup=name, showlegend=col == 1, row=1, col=col,
+                            marker=dict(color=colour, size=14, symbol=symbol, line=dict(color="white", width=1)))
+    fig.update_xaxes(title_text="round", dtick=1)
+    fig = _layout(fig, "VAE + GMM: test accuracy per round, each seed and the mean", "test accuracy")
+    fig.update_layout(margin=dict(t=110))
+    return fig
+
+
+PLOTS = {"dlvm": f1_against_missing, "miwae": miwae_rmse_and_cards, "dmfa": nll_per_hole, "notmiwae": rmse_dots,
+         "vae": vae_bounds, "vae_gmm": accuracy_per_round, "wgan": critic_curves}
 
 
 def section(sec: demo.Section) -> None:
-    """One paper: citation, plot, what the published column is, command; protocol, differences and table folded."""
-    st.header(sec.title)
+    """One paper as a slide: citation, its figure, one sentence on where we differ, one line on the published
+    marker (or that none exists), the command; the published figures' full story, protocol, differences and the
+    table folded below."""
+    st.header(sec.title, anchor=sec.key)
     st.caption(sec.paper)
     if not sec.measured:
         st.info(f"Not measured yet: `{'`, `'.join(sec.files)}` is not in this copy of the app. "
@@ -149,13 +249,17 @@ def section(sec: demo.Section) -> None:
     for path in sec.missing:
         st.info(f"Not measured yet: `{path}`.")
     # the figure first, as on a slide; how it was measured goes behind an expander
-    fig = PLOTS[sec.key](sec) if sec.key in PLOTS else None
+    fig = PLOTS[sec.key](sec) if sec.key in PLOTS and sec.rows else None
     if fig is not None:
+        fig.update_layout(meta=sec.key)  # which section a chart belongs to, for a test or a browser
         plots.show(st, fig, width="stretch", config={"displaylogo": False})
-    st.markdown(f"**Published figures:** {sec.published}")
+    if sec.gist:
+        st.markdown(f"**Where we differ:** {sec.gist}")
+    st.markdown(sec.published_short)
     st.markdown(f"**Rebuild:** `{sec.command}` · **files:** {', '.join(f'`{f}`' for f in sec.files)}"
                 + (f" · **±:** {sec.spread}" if sec.spread else ""))
     with st.expander("How it was measured, and where we differ from the paper"):
+        st.markdown(f"**Published figures.** {sec.published}")
         st.markdown(f"**Protocol.** {sec.protocol}")
         if sec.differences:
             st.markdown(f"**Where we differ, and why.** {sec.differences}")

@@ -5,6 +5,9 @@
 - Text (markdown, captions, notes): every number outside backticks is a number of a file the page reads
   (or a setting of the small rerun), at the precision written (the rule of tests/test_readme.py).
 - Plots: every plotted y (or x of the dot plot) is a figure of the page's rows.
+- Slides: every measured section draws its chart; each published marker drawn equals its file's figure and
+  its hover names the source; a section with no published figure says so in one line; the long texts
+  (published figures, protocol, differences) are folded in an expander, the command is not.
 - WGAN: its section shows figures when its file exists and says "not measured yet" when it does not.
 """
 from __future__ import annotations
@@ -100,8 +103,7 @@ def check_text(at: AppTest) -> None:
 def check_plots(at: AppTest, rows: list[demo.Row]) -> None:
     figures = {v for r in rows for v in (r.ours, r.published, r.x) if v is not None}
     charts = at.get("plotly_chart")
-    # F1 against missing fraction, DMFA NLL per hole, the RMSE dot plot; the critics' curves once measured
-    assert len(charts) == 3 + any(r.metric == "estimate" for r in rows)
+    assert len(charts) == len({r.section for r in rows})  # one per section with figures
     for chart in charts:
         spec = json.loads(chart.proto.spec)
         for trace in spec["data"]:
@@ -125,6 +127,105 @@ def test_every_figure_on_the_page_equals_its_file(monkeypatch, with_data):
     assert button.disabled is (not with_data)
     if not with_data:
         assert any("DGM_DATA_DIR" in i.value for i in at.info)
+
+
+NO_PUBLISHED = "No verified published figure exists for this;"
+
+
+def slides(at: AppTest) -> dict[str, dict[str, list]]:
+    """Each section's elements, by section key: ``slide`` what shows unfolded, ``folded`` what is in an expander."""
+    keys = {s.title: s.key for s in demo.sections()}
+
+    def walk(node, folded: bool = False):
+        for child in node.children.values():
+            inside = folded or child.type == "expander"
+            yield child, inside
+            if hasattr(child, "children"):
+                yield from walk(child, inside)
+
+    out: dict[str, dict[str, list]] = {}
+    current = None
+    for node, folded in walk(at.main):
+        if node.type == "header":
+            current = out.setdefault(keys[node.value], {"slide": [], "folded": []})
+        elif current is not None:
+            current["folded" if folded else "slide"].append(node)
+    return out
+
+
+def texts(nodes: list) -> list[str]:
+    return [n.value for n in nodes if n.type in ("markdown", "caption", "info")]
+
+
+def charts(nodes: list) -> list[dict]:
+    return [json.loads(n.proto.spec) for n in nodes if n.type == "plotly_chart"]
+
+
+PUBLISHED_TRACE = ("paper", "reference", "authors' repository")  # what a published marker's legend says
+
+
+def published_traces(spec: dict) -> list[dict]:
+    return [t for t in spec["data"] if any(w in (t.get("name") or "") for w in PUBLISHED_TRACE)]
+
+
+@pytest.fixture(scope="module")
+def slide_page():
+    """The page without data, run once for the slide tests."""
+    with pytest.MonkeyPatch.context() as mp:
+        yield slides(run_page(mp, False))
+
+
+def test_every_measured_section_draws_its_chart_on_its_slide(slide_page):
+    by_key = slide_page
+    for sec in demo.sections():
+        drawn = charts(by_key[sec.key]["slide"])
+        if sec.measured and sec.rows:
+            assert len(drawn) == 1 and drawn[0]["layout"]["meta"] == sec.key, sec.key
+            assert any(t.get("y") or t.get("x") for t in drawn[0]["data"]), sec.key
+        else:
+            assert not drawn, sec.key
+
+
+def test_each_drawn_published_figure_equals_its_file_and_names_its_source(slide_page):
+    by_key = slide_page
+    drawn_in = set()
+    for sec in demo.sections():
+        (spec,) = charts(by_key[sec.key]["slide"]) or [{"data": []}]
+        published = [r for r in (*sec.rows, *sec.related) if r.published is not None]  # related: drawn beside
+        n = 0
+        for trace in published_traces(spec):
+            value_axis = "x" if isinstance(trace["y"][0], str) else "y"
+            at_axis = "y" if value_axis == "x" else "x"
+            assert trace["hovertext"] == [sec.cite] * len(trace[value_axis]) and sec.cite, (sec.key, trace["name"])
+            for where, value in zip(trace[at_axis], trace[value_axis]):
+                # the row drawn here: same place on the plot (a data set, a method, a hole) and the same figure
+                found = [r for r in published if where in r.id.split(" · ") and r.published == value]
+                assert found, f"{sec.key}: {trace['name']} draws {value} at {where}, no published figure of its rows"
+                for row in found:  # one figure may stand for a table's row at several run lengths
+                    assert value == file_value(row.published_source, row.published_where), row.id
+                n += 1
+        if sec.key in ("miwae", "vae"):  # every published figure of theirs is drawn, nothing else
+            assert n == len([r for r in sec.rows if r.published is not None]) > 0, sec.key
+        if n:
+            drawn_in.add(sec.key)
+    assert drawn_in == {s.key for s in demo.sections() if s.has_published}
+
+
+def test_a_section_without_a_published_figure_says_so_in_one_line(slide_page):
+    by_key = slide_page
+    for sec in demo.sections():
+        if not sec.measured:
+            continue
+        slide, folded = texts(by_key[sec.key]["slide"]), texts(by_key[sec.key]["folded"])
+        said = [t for t in slide if t == sec.published_short]
+        assert len(said) == 1 and "\n" not in said[0] and len(said[0]) <= 200, sec.key
+        assert said[0].startswith(NO_PUBLISHED) is not sec.has_published, sec.key
+        if not sec.has_published:
+            assert not any(published_traces(c) for c in charts(by_key[sec.key]["slide"])), sec.key
+        # the slide: where we differ in one sentence, the command; the long texts folded under it
+        assert any(sec.gist in t for t in slide) and any(sec.command in t for t in slide), sec.key
+        for long in (sec.published, sec.protocol, sec.differences):
+            assert any(long in t for t in folded) and not any(long in t for t in slide), (sec.key, long[:40])
 
 
 def test_the_wgan_section_follows_its_files(monkeypatch):

@@ -1,5 +1,6 @@
 """dgm_core.demos.results: every figure of the results page is the value its file holds at the place the
-row names, nothing is typed in code (shift every number of every file and every row follows), a section
+row names, nothing is typed in code (shift every number of every file and every row follows), a published
+figure is a row only where its status says verified, each section's slide lines are one line each, a section
 without its file says so, and the small rerun gives back the shipped inpainting figure's ordering."""
 from __future__ import annotations
 
@@ -66,7 +67,7 @@ def test_every_row_is_the_value_at_its_place_in_its_file():
 
 
 def test_only_verified_published_figures_are_shown():
-    """The DLVM, MIWAE-paper and VAE+GMM tables are unverified (MODELS.md): no published column there."""
+    """The DLVM, MIWAE-paper and VAE+GMM tables are unverified: no published column there."""
     by_key = {s.key: s for s in demo.sections()}
     for key in ("dlvm", "vae_gmm"):
         assert all(r.published is None for r in by_key[key].rows)
@@ -74,6 +75,50 @@ def test_only_verified_published_figures_are_shown():
     # the not-MIWAE Table 1 figures: every row of the file carries the paper's
     table1 = [r for r in by_key["notmiwae"].rows if r.source.endswith("notmiwae.json")]
     assert table1 and all(r.published is not None for r in table1)
+
+
+NO_PUBLISHED = "No verified published figure exists for this;"
+
+
+def test_each_slide_says_in_one_line_what_is_published_and_where_we_differ():
+    for s in demo.sections():
+        for line in (s.published_short, s.gist):
+            assert line and "\n" not in line and len(line) <= 200 and "{" not in line, (s.key, line)
+        # the line says there is none exactly where no row carries a published figure
+        assert s.published_short.startswith(NO_PUBLISHED) is not s.has_published, s.key
+        assert bool(s.cite) is s.has_published, s.key  # the source a published marker's hover names
+    assert {s.key for s in demo.sections() if s.has_published} == {"miwae", "dmfa", "notmiwae", "vae"}
+
+
+def test_a_published_figure_is_a_row_only_while_its_status_says_verified(tmp_path):
+    root = copy_sources(tmp_path)
+    vae = next(s for s in demo.sections(root) if s.key == "vae")
+    (ref,) = [r for r in vae.rows if r.published is not None]
+    assert ref.published == json.loads((root / demo.PUBLISHED).read_text())["sections"]["vae"]["reference"][
+        "test_log_lik"]
+    published = json.loads((root / demo.PUBLISHED).read_text())
+    published["sections"]["vae"]["reference"]["status"] = "read off an image, not verified"
+    (root / demo.PUBLISHED).write_text(json.dumps(published))
+    vae = next(s for s in demo.sections(root) if s.key == "vae")
+    assert not vae.has_published and all(r.published is None for r in vae.rows)
+    # the VAE+GMM figures cited for scale are unverified: none is a row's published figure, whatever its value
+    gmm = next(s for s in demo.sections(root) if s.key == "vae_gmm")
+    assert not gmm.has_published and published["sections"]["vae_gmm"]["for_scale"]
+
+
+def test_the_vae_gmm_section_holds_every_variant_every_seed_and_round():
+    (gmm,) = [s for s in demo.sections() if s.key == "vae_gmm"]
+    files = sorted(ROOT.glob("benchmarks/results/vae_gmm*.json"))
+    assert sorted(gmm.panels) == sorted(gmm.files) == sorted(str(f.relative_to(ROOT)) for f in files)
+    for f in files:
+        d = json.loads(f.read_text())
+        mine = [r for r in gmm.rows if r.source == str(f.relative_to(ROOT))]
+        summary = [r for r in mine if r.setting.endswith(("mean over seeds", "worst seed"))]
+        per_round = sorted((r.x, r.ours) for r in mine if r not in summary)  # x: the round
+        assert per_round == sorted((rnd["round"], rnd["test_accuracy"]) for run in d["runs"] for rnd in run["rounds"])
+        assert sorted(r.ours for r in summary) == sorted(
+            d["summary"][k] for k in ("round0_mean", "last_mean", "last_min", "sklearn_last_mean"))
+    check_rows(gmm.rows, ROOT)
 
 
 def test_nothing_is_typed_every_figure_follows_its_file(tmp_path):
