@@ -18,7 +18,8 @@ st.markdown(
     "An interactive lab for **deep generative models and missing data**: how a variational autoencoder, an "
     "importance-weighted bound or a mixture of factor analysers fills in what is missing, and how the way data "
     "goes missing changes the answer. Every model here was trained by this project's own training command; "
-    "every number can be re-measured (see **About**).")
+    "every number can be re-measured (see **About**). Teaching with it? **Decks** presents a lecture as live views, "
+    "step by step with ← and →, and makes your own.")
 
 st.header("What each demo teaches")
 for page in PAGES:

@@ -22,8 +22,8 @@ from benchmarks.common import CHROMIUM_ARGS, streamlit_server  # noqa: E402
 # page url path -> what to do before the shot: ("button" | "tab", name), ("scroll", CSS selector), or None
 SHOTS = {"home": None, "inpainting": ("button", "Run"), "mnar": None, "mnar_images": None,
          "latent": ("scroll", ".ls"), "critics": None, "vae": ("tab", "Bound against K"), "clusters": None,
-         "results": None, "about": None}
-DECK_STEPS = (2, 10, 16)  # three steps of the shipped lecture deck (assets/decks/lecture.json), as presented
+         "results": None, "decks": None, "about": None}
+DECK_STEPS = (2, 10, 16)  # three steps of the shipped lecture deck (assets/decks/lecture.json), presented
 
 
 def _wait(page, timeout: float = 180_000) -> None:
@@ -61,7 +61,7 @@ def main() -> int:
                     _wait(page)
             _shoot(page, path)
         for k in DECK_STEPS:
-            page.goto(f"{url}/?deck=lecture&step={k}")
+            page.goto(f"{url}/?deck=lecture&step={k}&present=1")
             _wait(page)
             _shoot(page, f"deck-step-{k:02d}")
         browser.close()

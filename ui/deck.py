@@ -179,6 +179,9 @@ def bar() -> None:
                    "step 1.")
         k = 0
     present = st.query_params.get("present") == "1"
+    pages = page_files()
+    if current_page(pages) not in (None, deck.steps[k].page):  # a hand-made link (``/?deck=lecture&step=10``)
+        go(name, deck, k, present)
     if present:
         st.html(_present_css(deck.steps[k]))
     with st.container(border=True, key="deck_bar"):

@@ -4,6 +4,8 @@ controls it names. A lecturer's own deck: made from two pages' views, downloaded
 and presented from that link in another session."""
 from __future__ import annotations
 
+import re
+
 from urllib.parse import parse_qsl, urlparse
 
 from playwright.sync_api import expect
@@ -55,6 +57,10 @@ def test_the_shipped_deck_presents_from_first_to_last_with_the_keyboard(page, ap
         if k < n:
             _press(page, "ArrowRight", k + 1, n)
     _press(page, "ArrowLeft", n - 1, n)
+    page.goto(f"{app_url}/?deck=lecture&step={n // 2}")  # a hand-made link opens the step's own page
+    wait_for_app(page, timeout=180_000)
+    middle = lecture.steps[n // 2 - 1]
+    expect(page).to_have_url(re.compile(f"/{middle.page}\\?"), timeout=60_000)
 
 
 def _sidebar(page):
