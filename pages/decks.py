@@ -12,7 +12,7 @@ setup_page()
 pages = deck.page_files()
 made = deck.mine()
 
-st.title("Lecture decks")
+st.title("Decks: a lecture in live views")
 st.markdown("A deck steps through live views of this app with **←** and **→**: each step opens a page on its own "
             "link, with a note on what to notice shown large above it. **Present** hides the top bar and every "
             "control the step does not use. Present the shipped lecture, or make your own: on any page, open the "
