@@ -21,9 +21,10 @@ from benchmarks.common import CHROMIUM_ARGS, streamlit_server  # noqa: E402
 
 # page url path -> what to do before the shot: ("button" | "tab", name), ("scroll", CSS selector), or None
 SHOTS = {"home": None, "inpainting": ("button", "Run"), "mnar": None, "mnar_images": None,
-         "latent": ("scroll", ".ls"), "critics": None, "vae": ("tab", "Bound against K"), "clusters": None,
+         "latent": ("scroll", ".ls"), "critics": None, "vae": ("tab", "Bound against K"), "gan": ("button", "Play"),
+         "clusters": None,
          "results": None, "decks": None, "about": None}
-DECK_STEPS = (2, 10, 16)  # three steps of the shipped lecture deck (assets/decks/lecture.json), presented
+DECK_STEPS = (2, 10, 18)  # three steps of the shipped lecture deck (assets/decks/lecture.json), presented
 
 
 def _wait(page, timeout: float = 180_000) -> None:

@@ -125,6 +125,16 @@ def critics() -> dict[str, Param]:
     return {"theta": Param(1.0, "θ", choices=THETAS)}
 
 
+GAN_LRS = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2]  # the GAN training page's learning rates
+TOY_NAMES = {"ring": "a ring of 8 Gaussians", "moons": "two moons", "lines": "the critics page's line"}
+
+
+def gan() -> dict[str, Param]:
+    return {"toy": Param("lines", "Data", choices=list(TOY_NAMES), names=TOY_NAMES),
+            "lr": Param(1e-3, "Learning rate", choices=GAN_LRS),
+            "k": Param(5, "Critic steps per generator step", lo=1, hi=10)}
+
+
 def _n_shown(got: dict) -> int:
     from dgm_core import pretrained
     from ui import clusters_view as v
@@ -149,4 +159,4 @@ def clusters() -> dict[str, Param]:
 
 SPECS: dict[str, Callable[[], dict[str, Param]]] = {
     "inp_": inpainting, "mnar_": mnar, "mi_": mnar_images, "lat_": latent, "vae_": vae, "critics_": critics,
-    "cl_": clusters}
+    "gan_": gan, "cl_": clusters}

@@ -68,6 +68,13 @@ PAGES: tuple[PageInfo, ...] = (
              "**Why WGANs train.** When the data and the generator do not overlap, the Hellinger distance is "
              "stuck at its maximum and gives no gradient, while the Wasserstein distance grows with the gap and "
              "tells the generator which way to move."),
+    PageInfo("pages/gan.py", "GAN training", ":material/animation:", "gan",
+             "The same small generator trained on a 2-D toy (a ring of Gaussians, two moons, the critics page's "
+             "line) against a squared-Hellinger and a Wasserstein critic side by side, a step per frame: the "
+             "critics as heat maps, the generated points moving, both bounds against the steps.",
+             "**Why the critic's slope matters.** Started away from the data, the Hellinger critic saturates at its "
+             "ceiling and the generator it trains barely moves or collapses; the Wasserstein critic keeps a slope "
+             "all the way to the data."),
     PageInfo("pages/clusters.py", "Clusters", ":material/bubble_chart:", "clusters",
              "A VAE and a Bayesian Gaussian mixture teaching each other on MNIST: t-SNE maps before and after "
              "mutual learning, cluster cards with samples from each cluster, the confusion matrix and the "

@@ -16,7 +16,7 @@ def test_home_is_a_lesson_map_with_a_glossary():
     assert at.title[0].value == "DGM Lab"
     assert [h.value for h in at.header] == ["What each demo teaches", "Glossary"]
     lessons = [p for p in PAGES if p.lesson]
-    assert len(lessons) >= 4 and len(at.get("page_link")) == len(lessons)  # every demo, linked
+    assert len(lessons) >= 4 and len(at.main.get("page_link")) == len(lessons)  # every demo, linked
     text = " ".join(m.value for m in at.markdown)
     for p in lessons:
         assert p.lesson.split("**")[1] in text  # its lesson's heading is on the page

@@ -14,7 +14,7 @@ from ui.state import MAX_RAW, MAX_WARNING, Param, read_link
 
 PAGES = Path(__file__).resolve().parents[2] / "pages"
 PAGE_OF = {"inp_": "inpainting", "mnar_": "mnar", "mi_": "mnar_images", "lat_": "latent", "vae_": "vae",
-           "critics_": "critics", "cl_": "clusters"}
+           "critics_": "critics", "gan_": "gan", "cl_": "clusters"}
 SPECS = {prefix: make() for prefix, make in links.SPECS.items()}
 
 

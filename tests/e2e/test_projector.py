@@ -22,6 +22,7 @@ KEY = {
     "latent": "img.main",
     "vae": '[data-testid="stImage"]',
     "critics": ".js-plotly-plot",
+    "gan": ".js-plotly-plot",
     "clusters": ".js-plotly-plot",
     "results": ".js-plotly-plot",
 }

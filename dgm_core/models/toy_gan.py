@@ -1,0 +1,136 @@
+"""A GAN on a 2-D toy, trained one step at a time so a page can show it learning: the same small generator
+trained against a squared-Hellinger critic (f-GAN) and against a Wasserstein critic with a one-sided gradient
+penalty, the critics and objectives of ``critics.py``. The generator starts as a small blob away from the data
+(disjoint supports): there the Hellinger critic saturates (its bound sits near 2 and ``exp(T)`` on the generated
+points is near 0, so the generator's gradient vanishes), while the Wasserstein critic keeps a slope towards the data.
+
+Generator step losses: Hellinger, the generator's term of the f-GAN bound, E_Q[1 - exp(T(G(z)))]; Wasserstein,
+-E_Q[T(G(z))]. Points are (n, 2) float32.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from sklearn.datasets import make_moons
+from torch import nn
+
+from .critics import KINDS, CriticConfig, critic_mlp, objective, sample_lines
+from .wgan import gradient_penalty
+
+TOYS = ("ring", "moons", "lines")
+START = {"ring": (0.0, 0.0), "moons": (0.5, -1.6), "lines": (1.5, 0.5)}  # where the generator's blob starts
+BOX = {"ring": (-3.0, 3.0, -3.0, 3.0), "moons": (-1.5, 2.5, -2.2, 1.5), "lines": (-0.5, 2.0, -0.4, 1.4)}  # x0 x1 y0 y1
+
+
+def sample_toy(toy: str, n: int, generator: torch.Generator) -> torch.Tensor:
+    """n points of the toy: (n, 2). ring: 8 Gaussians (sd 0.05) on a circle of radius 2; moons: scikit-learn's two
+    moons (noise 0.05); lines: the critics page's data segment P = (0, U[0, 1])."""
+    if toy == "ring":
+        k = torch.randint(0, 8, (n,), generator=generator).float() * (2 * math.pi / 8)
+        return 2 * torch.stack([k.cos(), k.sin()], 1) + 0.05 * torch.randn(n, 2, generator=generator)
+    if toy == "moons":
+        seed = int(torch.randint(0, 2**31 - 1, (1,), generator=generator))
+        return torch.as_tensor(make_moons(n, noise=0.05, random_state=seed)[0], dtype=torch.float32)
+    if toy == "lines":
+        return sample_lines(0.0, n, generator)[0]
+    raise ValueError(f"toy must be one of {TOYS}, not {toy!r}")
+
+
+@dataclass(frozen=True)
+class ToyConfig:
+    toy: str = "ring"
+    objective: str = "wasserstein"
+    lr: float = 1e-3  # Adam (0.5, 0.9), generator and critic
+    critic_steps: int = 5  # critic updates per generator update
+    batch: int = 128
+    hidden: int = 32
+    penalty_weight: float = 10.0  # Wasserstein only
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.toy not in TOYS:
+            raise ValueError(f"toy must be one of {TOYS}, not {self.toy!r}")
+        if self.objective not in KINDS:
+            raise ValueError(f"objective must be one of {KINDS}, not {self.objective!r}")
+
+
+@dataclass(frozen=True)
+class ToyStep:
+    step: int  # generator updates so far
+    estimate: float  # the critic's objective (the divergence's lower bound) on the last critic batch
+
+
+class ToyGAN:
+    """A generator 2-H-H-2 (ReLU) from z ~ N(0, I_2), its last layer started small around ``START[toy]``, and a
+    critic 2-H-H-H-1 (LeakyReLU), trained alternately. Deterministic given the config's seed."""
+
+    def __init__(self, cfg: ToyConfig) -> None:
+        self.cfg = cfg
+        self.rng = torch.Generator().manual_seed(cfg.seed)
+        torch.manual_seed(cfg.seed)  # the networks' initialisation
+        h = cfg.hidden
+        self.gen = nn.Sequential(nn.Linear(2, h), nn.ReLU(), nn.Linear(h, h), nn.ReLU(), nn.Linear(h, 2))
+        with torch.no_grad():
+            self.gen[-1].weight.mul_(0.1)
+            self.gen[-1].bias.copy_(torch.tensor(START[cfg.toy]))
+        self.critic = critic_mlp(CriticConfig(hidden=h, depth=3))
+        betas = (0.5, 0.9)
+        self.opt_g = torch.optim.Adam(self.gen.parameters(), lr=cfg.lr, betas=betas)
+        self.opt_c = torch.optim.Adam(self.critic.parameters(), lr=cfg.lr, betas=betas)
+        self.steps = 0
+
+    def _t(self, x: torch.Tensor) -> torch.Tensor:
+        return self.critic(x).squeeze(-1)
+
+    def step(self) -> ToyStep:
+        """``critic_steps`` critic updates, then one generator update."""
+        cfg, kind = self.cfg, self.cfg.objective
+        for _ in range(cfg.critic_steps):
+            p = sample_toy(cfg.toy, cfg.batch, self.rng)
+            with torch.no_grad():
+                q = self.gen(torch.randn(cfg.batch, 2, generator=self.rng))
+            est = objective(kind, self._t(p), self._t(q))
+            loss = -est
+            if kind == "wasserstein":
+                loss = loss + cfg.penalty_weight * gradient_penalty(self._t, p, q, one_sided=True,
+                                                                    generator=self.rng)[0]
+            self.opt_c.zero_grad(set_to_none=True)
+            loss.backward()
+            self.opt_c.step()
+        t_q = self._t(self.gen(torch.randn(cfg.batch, 2, generator=self.rng)))
+        g_loss = (1 - torch.exp(t_q)).mean() if kind == "hellinger" else -t_q.mean()
+        self.opt_g.zero_grad(set_to_none=True)
+        g_loss.backward()
+        self.opt_g.step()
+        self.steps += 1
+        return ToyStep(self.steps, est.item())
+
+    @torch.no_grad()
+    def points(self, z: torch.Tensor) -> np.ndarray:
+        """G(z) for fixed z (n, 2): the generated points a page shows frame after frame."""
+        return self.gen(z).numpy()
+
+    @torch.no_grad()
+    def critic_map(self, n: int = 40) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The critic T over the toy's box: xs (n,), ys (n,), T (n, n) with rows along y."""
+        x0, x1, y0, y1 = BOX[self.cfg.toy]
+        xs, ys = torch.linspace(x0, x1, n), torch.linspace(y0, y1, n)
+        grid = torch.stack(torch.meshgrid(xs, ys, indexing="xy"), -1).reshape(-1, 2)
+        return xs.numpy(), ys.numpy(), self._t(grid).reshape(n, n).numpy()
+
+
+def display_z(n: int = 400, seed: int = 0) -> torch.Tensor:
+    """The fixed z whose images a page follows: (n, 2)."""
+    return torch.randn(n, 2, generator=torch.Generator().manual_seed(seed))
+
+
+def distances(points: np.ndarray, toy: str, n: int = 1000, seed: int = 1) -> tuple[float, float]:
+    """(off, missed): the mean distance from each generated point to the nearest of ``n`` data points (0: every
+    point on the data), and from each data point to the nearest generated point (0: no part of the data missed;
+    large when the generator collapses onto a part of it)."""
+    data = sample_toy(toy, n, torch.Generator().manual_seed(seed)).numpy()
+    d = np.sqrt(((points[:, None, :] - data[None, :, :]) ** 2).sum(-1))
+    return float(d.min(1).mean()), float(d.min(0).mean())
