@@ -46,7 +46,12 @@ def _take_edits() -> None:
 shipped, own = st.columns([1.1, 1.6], gap="large")
 with shipped:
     st.subheader("Shipped")
-    for name, d in deck.shipped(pages).items():
+    try:
+        decks = deck.shipped(pages)
+    except deck.DeckError as err:  # a deck file in assets/decks/ that this app cannot present
+        st.error(str(err))
+        decks = {}
+    for name, d in decks.items():
         with st.container(border=True):
             st.markdown(f"**{d.title}** · {len(d.steps)} steps")
             row = st.container(horizontal=True)

@@ -26,7 +26,7 @@ def test_page_opens_on_the_shipped_run_and_its_lesson():
     assert not at.exception
     assert at.title[0].value.startswith("MNAR lab")
     assert at.query_params["mnar_mech"] in ("notmiwae_uci", ["notmiwae_uci"])
-    assert at.selectbox(key="mnar_preset").value == "paper" and not at.button  # nothing to press: shown at once
+    assert at.selectbox(key="mnar_preset").value == "paper" and not at.main.button  # nothing to press: shown at once
     rmse = _rmse(at)
     assert rmse["not-MIWAE"] < rmse["MICE"] and rmse["not-MIWAE"] < rmse["MIWAE"]
     assert "Lowest RMSE: **not-MIWAE" in at.success[0].value
