@@ -46,7 +46,7 @@ def _toggle() -> None:
 
 play.button("Pause" if playing else "Play", icon=":material/pause:" if playing else ":material/play_arrow:",
             key=P + "play", type="primary", disabled=race.done, on_click=_toggle, width="stretch",
-            help=f"{demo.PLAY_STEPS} generator steps of each, a frame per step, then a pause")
+            help=f"{demo.PLAY_STEPS} generator steps of each, {demo.STEPS_PER_FRAME} a frame, then a pause")
 if step.button("Step", key=P + "step", disabled=playing or race.done, width="stretch",
                help="One generator step of each, with its critic steps"):
     race.advance()
@@ -57,10 +57,10 @@ if reset.button("Reset", key=P + "reset", width="stretch", help="Both generators
 
 @st.fragment(run_every=demo.FRAME_SECONDS if playing else None)
 def training() -> None:
-    """A frame: each generator one step further while playing, then both panels, the curves and the verdict."""
+    """A frame: each generator a few steps further while playing, then both panels, the curves and the verdict."""
     r: demo.Race = s[P + "race"]
     if s[PLAYING] is not False:
-        r.advance()
+        r.advance(min(demo.STEPS_PER_FRAME, s[PLAYING] - r.steps))
         if r.steps >= s[PLAYING]:
             s[PLAYING] = False
             st.rerun()  # the whole page: Play comes back

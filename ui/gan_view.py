@@ -11,14 +11,14 @@ from dgm_core.models.critics import KINDS
 from dgm_core.models.toy_gan import BOX, sample_toy
 from ui.critics_view import COLOURS, P_COLOUR, SHORT
 
-DATA_N = 600  # data points drawn under each panel
+DATA_N = 300  # data points drawn under each panel
 
 
 def field_figure(race: Race, kind: str) -> go.Figure:
     """The critic T as a heat map over the toy's box, the data (black) and the generated points (the critic's
     colour) at this frame."""
     gan = race.gans[kind]
-    xs, ys, t = gan.critic_map()
+    xs, ys, t = gan.critic_map(30)
     data = sample_toy(race.toy, DATA_N, torch.Generator().manual_seed(7)).numpy()
     pts = gan.points(race.z)
     x0, x1, y0, y1 = BOX[race.toy]

@@ -11,7 +11,9 @@ from ..tabular import single_thread
 from ..models.toy_gan import ToyConfig, ToyGAN, display_z, distances
 
 MAX_STEPS = 2000  # generator steps a session can run (then Reset): bounded CPU per student
-PLAY_STEPS = 100  # steps of one press of Play, a frame each
+PLAY_STEPS = 200  # steps of one press of Play
+STEPS_PER_FRAME = 5  # steps between two frames while playing: a frame costs about a second on a busy host
+
 FRAME_SECONDS = 0.1  # asked between two frames while playing
 SATURATED = 1.8  # a Hellinger bound above this is near its ceiling of 2 (disjoint supports)
 
@@ -69,6 +71,8 @@ def verdict(race: Race, labels: dict[str, str]) -> str:
                 f"{f.missed:.2f} from them")
         if kind == "hellinger" and f.estimate > SATURATED:
             text += " — the bound is near its ceiling of 2, so the critic tells the generator almost nothing"
+        elif f.estimate < 0:
+            text += " — below 0, so for now this critic is worse than none (it is catching up with its generator)"
         parts.append(text + ".")
     ahead = min(KINDS, key=lambda k: race.frames[k][-1].off + race.frames[k][-1].missed)
     return (f"After {race.steps} step{'s' * (race.steps != 1)}: " + " ".join(parts)

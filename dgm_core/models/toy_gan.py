@@ -122,7 +122,7 @@ class ToyGAN:
         return xs.numpy(), ys.numpy(), self._t(grid).reshape(n, n).numpy()
 
 
-def display_z(n: int = 400, seed: int = 0) -> torch.Tensor:
+def display_z(n: int = 200, seed: int = 0) -> torch.Tensor:
     """The fixed z whose images a page follows: (n, 2)."""
     return torch.randn(n, 2, generator=torch.Generator().manual_seed(seed))
 

@@ -6,6 +6,7 @@ import json
 
 from streamlit.testing.v1 import AppTest
 
+from dgm_core.demos import gan as demo
 from tests.app import open_page
 
 
@@ -34,7 +35,7 @@ def test_step_and_play_advance_both_generators_and_the_verdict_follows():
     verdict = next(m.value for m in at.markdown if m.value.startswith("After 1 step:"))
     assert "Hellinger" in verdict and "Wasserstein" in verdict
     at.button(key="gan_play").click().run()  # the frame of the run that follows the press
-    assert _steps(at) == 2 and at.session_state["gan_playing"] == 101
+    assert at.session_state["gan_playing"] == 1 + demo.PLAY_STEPS and _steps(at) == 1 + demo.STEPS_PER_FRAME
     assert at.button(key="gan_play").label == "Pause" and at.button(key="gan_step").disabled
     at.button(key="gan_play").click().run()
     assert at.session_state["gan_playing"] is False and at.button(key="gan_play").label == "Play"
