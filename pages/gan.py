@@ -23,8 +23,8 @@ PLAYING = P + "playing"
 
 st.title("GAN training: Hellinger against Wasserstein, live")
 st.markdown("One generator, two critics. Both generators start as the same small blob **away from the data**; "
-            "press **Play** and watch which one the critic leads to the data. The grey shading is the critic's "
-            "function T: the generator moves its points up its slope.")
+            "press **Play** and watch which one the critic leads to the data. The shading is the critic's "
+            "function T (light: high); each generator moves its points up that slope.")
 
 c_toy, c_lr, c_k, c_buttons = st.columns([1.3, 1, 1, 1.6], vertical_alignment="bottom")
 toy = c_toy.selectbox("Data", list(links.TOY_NAMES), format_func=links.TOY_NAMES.get, key=P + "toy")
