@@ -174,8 +174,15 @@ async def chromium_student(browser, url: str, i: int, start_at: float, out: dict
             if kind == "open":
                 await page.goto(f"{url}/{target}", timeout=STEP_TIMEOUT_S * 1000)
             elif kind == "nav":
-                await page.locator(f'header [data-testid="stTopNavLink"][href$="/{target}"]').click(
-                    timeout=STEP_TIMEOUT_S * 1000)
+                link = page.locator(f'header [data-testid="stTopNavLink"][href$="/{target}"]').first
+                await link.wait_for(state="attached", timeout=STEP_TIMEOUT_S * 1000)
+                if await link.evaluate("e => !e.closest('[inert]')"):
+                    await link.click(timeout=STEP_TIMEOUT_S * 1000)
+                else:  # folded into the top bar's "N more" menu (a narrow window, many pages)
+                    await page.locator('header [data-testid="stTopNavSection"]').last.click(
+                        timeout=STEP_TIMEOUT_S * 1000)
+                    await page.locator(f'[data-testid="stTopNavDropdownLink"][href$="/{target}"]').click(
+                        timeout=STEP_TIMEOUT_S * 1000)
             else:
                 await page.get_by_role("button", name=target, exact=True).first.click(timeout=STEP_TIMEOUT_S * 1000)
             if shown:
