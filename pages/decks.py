@@ -16,8 +16,8 @@ st.title("Decks: a lecture in live views")
 st.markdown("A deck steps through live views of this app with **←** and **→**: each step opens a page on its own "
             "link, with a note on what to notice shown large above it. **Present** hides the top bar and every "
             "control the step does not use. Present the shipped lecture, or make your own: on any page, open the "
-            "sidebar (**›** at the top left), write what to notice and press *Add this view as a step*. Your deck lives in this browser tab until it is "
-            "reloaded: download it or copy its link to keep it.")
+            "sidebar (**›** at the top left), write what to notice and press *Add this view as a step*. Your deck "
+            "lives in this browser tab until it is reloaded: download it or copy its link to keep it.")
 
 
 def share_link(d: deck.Deck) -> str:

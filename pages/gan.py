@@ -1,5 +1,5 @@
 """GAN training, live: the same small generator trained on a 2-D toy against a squared-Hellinger critic (f-GAN) and a
-Wasserstein critic with a gradient penalty, side by side, a step per frame (``dgm_core.demos.gan``). The critics
+Wasserstein critic with a gradient penalty, side by side, a few steps a frame (``dgm_core.demos.gan``). The critics
 page's lesson, animated: when the generator starts away from the data the Hellinger critic saturates and gives no
 direction, the Wasserstein critic keeps a slope.
 """

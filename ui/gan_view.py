@@ -2,16 +2,25 @@
 and both objectives' bounds and distances against the steps. Computing in ``dgm_core.demos.gan``."""
 from __future__ import annotations
 
+from functools import lru_cache
+
+import numpy as np
 import plotly.graph_objects as go
 import torch
 from plotly.subplots import make_subplots
 
 from dgm_core.demos.gan import Race
 from dgm_core.models.critics import KINDS
-from dgm_core.models.toy_gan import BOX, sample_toy
+from dgm_core.models.toy_gan import BOX, TOYS, sample_toy
 from ui.critics_view import COLOURS, P_COLOUR, SHORT
 
 DATA_N = 300  # data points drawn under each panel
+
+
+@lru_cache(maxsize=len(TOYS))
+def _data(toy: str) -> np.ndarray:
+    """The data points a panel draws under the generated ones: the same every frame, drawn once per toy."""
+    return sample_toy(toy, DATA_N, torch.Generator().manual_seed(7)).numpy()
 
 
 def field_figure(race: Race, kind: str) -> go.Figure:
@@ -19,7 +28,7 @@ def field_figure(race: Race, kind: str) -> go.Figure:
     colour) at this frame."""
     gan = race.gans[kind]
     xs, ys, t = gan.critic_map(30)
-    data = sample_toy(race.toy, DATA_N, torch.Generator().manual_seed(7)).numpy()
+    data = _data(race.toy)
     pts = gan.points(race.z)
     x0, x1, y0, y1 = BOX[race.toy]
     fig = go.Figure(go.Heatmap(x=xs, y=ys, z=t, colorscale="Greys", reversescale=True, showscale=False, opacity=0.45,

@@ -1,5 +1,5 @@
 """The GAN training page: the same generator trained on one 2-D toy against each critic (squared Hellinger and
-Wasserstein, ``models.toy_gan``), advanced together a step per frame, with what each frame shows recorded."""
+Wasserstein, ``models.toy_gan``), advanced together a few steps a frame, with what each frame shows recorded."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 import torch
 
 from ..models.critics import KINDS
-from ..tabular import single_thread
 from ..models.toy_gan import ToyConfig, ToyGAN, display_z, distances
+from ..tabular import single_thread
 
 MAX_STEPS = 2000  # generator steps a session can run (then Reset): bounded CPU per student
 PLAY_STEPS = 200  # steps of one press of Play
