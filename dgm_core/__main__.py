@@ -6,6 +6,7 @@
     python -m dgm_core train wgan-mnist --resume continue a long run from pretrained/checkpoints/wgan-mnist.pt
     python -m dgm_core evaluate vae-mnist        re-measure a card's test metrics from its weights
     python -m dgm_core bench <name> [args]       re-measure a benchmark: python -m benchmarks.<name>
+    python -m dgm_core precompute mnar-grid      the MNAR lab's grid of fits (resumable; dgm_core.demos.mnar_grid)
     torchrun --standalone --nproc_per_node 2 -m dgm_core train vae-mnist --out DIR   data-parallel (VAE recipes)
 
 ``bench`` runs the benchmark in a child process from the repository root, so the core package never
@@ -41,6 +42,20 @@ def bench(name: str, args: list[str]) -> int:
     return subprocess.run([sys.executable, "-m", f"benchmarks.{name}", *args], cwd=ROOT).returncode
 
 
+def export(name: str) -> int:
+    from . import export as ex
+    from .pretrained import PretrainedError
+    try:
+        for n in ex.exportable() if name == "all" else [name]:
+            entry = ex.export(n)
+            print(f"exported {n} to {entry['onnx']}: {entry['bytes'] / 1e6:.1f} MB, "
+                  f"max |onnx - torch| {entry['max_abs_diff_vs_torch']:.1e}")
+    except (ex.ExportError, PretrainedError) as err:
+        print(err, file=sys.stderr)
+        return 2
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m dgm_core")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -57,6 +72,11 @@ def main(argv: list[str] | None = None) -> int:
     e = sub.add_parser("evaluate", help="re-measure a card's test metrics from its weights (no training)")
     e.add_argument("name")
     e.add_argument("--dir", default=None, help="folder of the card and weights (default: pretrained/)")
+    x = sub.add_parser("export", help="export a latent-explorer generator to ONNX for the browser (or: all)")
+    x.add_argument("name")
+    g = sub.add_parser("precompute", help="precompute a page's grid of fits into pretrained/ (resumable)")
+    g.add_argument("name", choices=["mnar-grid"])
+    g.add_argument("args", nargs=argparse.REMAINDER)
     b = sub.add_parser("bench", help="run a benchmark script (benchmarks/<name>.py)")
     b.add_argument("name")
     b.add_argument("args", nargs=argparse.REMAINDER)
@@ -69,6 +89,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if a.cmd == "bench":
         return bench(a.name, a.args)
+    if a.cmd == "precompute":
+        from .demos import mnar_grid
+        return mnar_grid.main(a.args)
+    if a.cmd == "export":
+        return export(a.name)
 
     from . import training
     from .training import distributed
@@ -95,6 +120,9 @@ def main(argv: list[str] | None = None) -> int:
                       + (f" --out {out}" if a.out or a.dry_run else ""))
                 return 0
             print(f"saved {card.name} to {out or 'pretrained/'}: {card.metrics}")
+            from .demos.latent import MODELS
+            if card.name in MODELS and not a.dry_run and out is None:  # the browser's copy follows the weights
+                return export(card.name)
             return 0
         if a.cmd == "evaluate":
             card = training.evaluate(a.name, directory=a.dir)

@@ -61,6 +61,7 @@ class ModelCard:
     notes: str = ""
     created: str = ""
     torch_version: str = ""
+    browser: dict[str, Any] = field(default_factory=dict)  # its ONNX export for the browser (dgm_core.export)
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=False) + "\n"

@@ -6,9 +6,8 @@ import streamlit as st
 
 from dgm_core.demos import latent as demo
 from ui import latent_view as v
-from ui import links, loaders, plots
+from ui import latent_slider, links, loaders, plots
 from ui.imaging import png_bytes
-from ui.latent_slider import latent_sliders
 from ui.pages import setup_page
 from ui.player import player
 from ui.state import sync_url, url_state
@@ -73,30 +72,49 @@ t_slide, t_grid, t_interp = st.tabs(SPEC["tab"].choices, key=P + "tab",
 
 @st.fragment
 def sliders() -> None:
-    """The slider panel reruns alone on a release, so the page's other parts are not redrawn."""
+    """The slider panel reruns alone on a release, so the page's other parts are not redrawn. The generator runs
+    in the visitor's browser unless the browser said it cannot (then the server sends frames)."""
     values = (list(s[P + "vals"]) + [0.0] * len(dirs))[:len(dirs)]
     try:
-        img, strips = demo.slider_view(ex, s[P + "seed"], directions, values)
+        demo.check_values(values)
     except demo.LatentError as e:
         st.error(f"{e} Press Reset to start again from z.")
-        img, strips = demo.slider_view(ex, s[P + "seed"], directions, [0.0] * len(dirs))
+        values = [0.0] * len(dirs)
 
     def released() -> None:
         new = list(s[P + "panel"].get("values") or [])  # the component's state: a mapping
         if len(new) == len(dirs):
             s[P + "vals"] = [float(x) for x in new]
 
-    latent_sliders(main=img, caption=f"{v.LABELS[name]}, seed {s[P + 'seed']}", names=directions.names,
-                   values=values, strips=strips, eps=demo.SLIDER_EPS, key=P + "panel", on_change=released)
+    caption = f"{v.LABELS[name]}, seed {s[P + 'seed']}"
+    browser = loaders.card(name).get("browser") or {}
+    reason = latent_slider.fallback_reason(P + "panel") or (None if browser else "no ONNX export is installed")
+    if reason is None:
+        latent_slider.browser_sliders(
+            model=latent_slider.model_url(browser), z0=demo.base_latent(ex, s[P + "seed"]), dirs=directions.vectors,
+            shape=ex.shape, caption=caption, names=directions.names, values=values, eps=demo.SLIDER_EPS,
+            key=P + "panel", on_change=released, on_fallback=lambda: None)
+    else:
+        img, strips = demo.slider_view(ex, s[P + "seed"], directions, values)
+        latent_slider.server_sliders(
+            main=img, caption=caption, names=directions.names, values=values, strips=strips, eps=demo.SLIDER_EPS,
+            key=P + "panel", on_change=released, on_fallback=lambda: None,
+            note=f"Frames from the server: {reason}. A drag shows the dragged slider's frames; a release redraws.")
     c1, c2 = st.columns([1, 4], vertical_alignment="center")
     c1.button("Reset sliders to 0", key=P + "reset", on_click=lambda: s.update({P + "vals": [0.0] * len(dirs)}))
-    c2.caption("Drag a slider: the picture follows it frame by frame (the strip under it shows where it goes); "
-               "on release the other strips are redrawn from the new point. "
+    c2.caption(("Drag any slider: your browser runs the generator and redraws the picture as it moves (every "
+                "slider counts); on release the strips under the sliders are redrawn from the new point. "
+                if reason is None else "Drag a slider: the picture follows it frame by frame; on release the other "
+                "strips are redrawn from the new point. ")
                + (v.explained_text(ex, dirs) if kind == "pca" else "Raw coordinates are rarely meaningful "
                   "alone: each mixes many features, which is why GANSpace looks for directions."))
-    st.download_button("Download the image and strips (PNG)",  # made on click: it costs more than the panel
-                       lambda: png_bytes(v.stack_rows([v.pil_row(img[None], big)] + [v.pil_row(x, 2) for x in strips])),
-                       f"{name}_sliders.png", "image/png", key=P + "dl_sl")
+
+    def picture() -> bytes:  # made on click, from the final z: it costs more than the panel
+        img, strips = demo.slider_view(ex, s[P + "seed"], directions, values)
+        return png_bytes(v.stack_rows([v.pil_row(img[None], big)] + [v.pil_row(x, 2) for x in strips]))
+
+    st.download_button("Download the image and strips (PNG)", picture, f"{name}_sliders.png", "image/png",
+                       key=P + "dl_sl")
     sync_url(SPEC, P)
 
 

@@ -1,84 +1,30 @@
-"""Sliders that show frames while dragged (a components-v2 component): Streamlit's slider reports only on release, so
-the server sends each direction's strip of frames and the browser swaps the picture on every ``input`` event;
-on release the new values come back, the strips are redrawn and the URL follows.
+"""The latent explorer's slider panel (a components-v2 component; its JS and CSS are ui/latent_slider.js and .css).
+
+Browser mode (the default): the page sends the generator's ONNX file's URL (static/models, served by the app),
+z of the seed and the directions once; the visitor's browser runs the generator (onnxruntime-web, vendored in
+static/ort) on every ``input`` event of any slider, and only the released values come back (the URL follows):
+no server work while a slider moves. Server mode, when the browser reports it cannot (no WebAssembly, say):
+the server sends each direction's strip of frames and the browser swaps them as today's fallback.
 """
 from __future__ import annotations
 
 import base64
 from collections.abc import Callable
+from pathlib import Path
 
 import streamlit as st
 import torch
 
 from ui.imaging import png_bytes, to_pil
 
-HTML = '<div class="ls"><div class="pic"><img class="main" alt="the generated image"/><div class="cap"></div></div>' \
+HERE = Path(__file__).resolve().parent
+HTML = '<div class="ls"><div class="pic"><div class="cap"></div><div class="note"></div></div>' \
        '<div class="rows"></div></div>'
-CSS = """
-.ls { display: flex; gap: 1.5rem; align-items: flex-start; font-family: var(--st-font, sans-serif);
-      color: var(--st-text-color, #262730); }
-.pic { flex: 0 0 auto; text-align: center; }
-.main { width: 256px; height: 256px; image-rendering: pixelated; border: 1px solid #ccc; }
-.cap { font-size: 0.85rem; opacity: 0.75; margin-top: 0.2rem; max-width: 256px; }
-.rows { flex: 1 1 auto; display: flex; flex-direction: column; gap: 0.55rem; min-width: 0; }
-.row label { display: flex; justify-content: space-between; font-size: 0.9rem; }
-.row input { width: 100%; accent-color: #0072B2; margin: 0.15rem 0; }
-.strip { display: flex; gap: 1px; }
-.strip img { flex: 1 1 0; min-width: 0; image-rendering: pixelated; cursor: pointer; opacity: 0.9; }
-.strip img.on { outline: 2px solid #D55E00; opacity: 1; }
-"""
-JS = """
-export default function(component) {
-  const { data, setStateValue, parentElement } = component;
-  if (!data) return;
-  const root = parentElement.querySelector('.ls');
-  const main = root.querySelector('.main');
-  const cap = root.querySelector('.cap');
-  const rows = root.querySelector('.rows');
-  const values = data.values.slice();
-  main.src = data.main;
-  cap.textContent = data.caption;
-  rows.innerHTML = '';
-  const nearest = (v) => data.eps.reduce((b, e, i) => Math.abs(e - v) < Math.abs(data.eps[b] - v) ? i : b, 0);
-  data.names.forEach((name, d) => {
-    const row = document.createElement('div');
-    row.className = 'row';
-    const label = document.createElement('label');
-    const title = document.createElement('span');
-    title.textContent = name;
-    const shown = document.createElement('span');
-    label.append(title, shown);
-    const input = document.createElement('input');
-    input.type = 'range'; input.min = 0; input.max = data.eps.length - 1; input.step = 1;
-    input.value = nearest(values[d]);
-    input.setAttribute('aria-label', name);
-    input.dataset.direction = d;
-    const strip = document.createElement('div');
-    strip.className = 'strip';
-    const thumbs = data.frames[d].map((src, i) => {
-      const im = document.createElement('img');
-      im.src = src; im.title = name + ' = ' + data.eps[i];
-      im.onclick = () => { input.value = i; show(i); send(); };
-      strip.appendChild(im);
-      return im;
-    });
-    const show = (i) => {
-      main.src = data.frames[d][i];
-      shown.textContent = (data.eps[i] >= 0 ? '+' : '') + data.eps[i].toFixed(1);
-      thumbs.forEach((t, j) => t.classList.toggle('on', j === i));
-    };
-    const send = () => { values[d] = data.eps[Number(input.value)]; setStateValue('values', values.slice()); };
-    input.addEventListener('input', () => show(Number(input.value)));
-    input.addEventListener('change', send);
-    shown.textContent = (values[d] >= 0 ? '+' : '') + Number(values[d]).toFixed(1);
-    thumbs[nearest(values[d])].classList.add('on');
-    row.append(label, input, strip);
-    rows.appendChild(row);
-  });
-}
-"""
+RUNTIME = "app/static/ort/"  # relative to the page's URL, so a base path (a proxy's prefix) is kept
+LO, HI, STEP = -5.0, 5.0, 0.1  # the browser's sliders (the URL accepts any value in [LO, HI])
 
-_panel = st.components.v2.component("dgm_latent_sliders", html=HTML, css=CSS, js=JS)
+_panel = st.components.v2.component("dgm_latent_sliders", html=HTML, css=(HERE / "latent_slider.css").read_text(),
+                                    js=(HERE / "latent_slider.js").read_text())
 
 
 def data_url(x: torch.Tensor) -> str:
@@ -86,10 +32,37 @@ def data_url(x: torch.Tensor) -> str:
     return "data:image/png;base64," + base64.b64encode(png_bytes(to_pil(x))).decode()
 
 
-def latent_sliders(*, main: torch.Tensor, caption: str, names: list[str], values: list[float],
-                   strips: list[torch.Tensor], eps: tuple[float, ...], key: str,
-                   on_change: Callable[[], None]) -> None:
-    """``on_change`` runs on release, before the rerun; the values are in ``st.session_state[key]["values"]``."""
-    _panel(key=key, data={"main": data_url(main), "caption": caption, "names": names, "values": list(values),
-                          "eps": list(eps), "frames": [[data_url(f) for f in strip] for strip in strips]},
-           default={"values": list(values)}, on_values_change=on_change)
+def fallback_reason(key: str) -> str | None:
+    """Why the browser could not run the generator (None: it can, or has not said)."""
+    got = st.session_state.get(key)
+    return (got or {}).get("fallback") if hasattr(got, "get") else None
+
+
+def model_url(browser: dict) -> str:
+    """The card's ``browser`` entry -> the ONNX file's URL; the sha256 in the query makes a new export a new URL
+    (browsers may cache the old file)."""
+    return "app/" + browser["onnx"] + "?v=" + browser["sha256"][:12]
+
+
+def browser_sliders(*, model: str, z0: torch.Tensor, dirs: torch.Tensor, shape: tuple[int, ...], caption: str,
+                    names: list[str], values: list[float], eps: tuple[float, ...], key: str,
+                    on_change: Callable[[], None], on_fallback: Callable[[], None]) -> None:
+    """The generator in the browser: ``model`` its URL, ``z0`` (d,) the seed's z, ``dirs`` (k, d)."""
+    _panel(key=key, data={"mode": "browser", "model": model, "runtime": RUNTIME, "shape": list(shape),
+                          "z0": [float(x) for x in z0], "dirs": [[float(x) for x in d] for d in dirs],
+                          "caption": caption, "names": names, "values": list(values), "eps": list(eps),
+                          "lo": LO, "hi": HI, "step": STEP},
+           default={"values": list(values), "fallback": None}, on_values_change=on_change,
+           on_fallback_change=on_fallback)
+
+
+def server_sliders(*, main: torch.Tensor, caption: str, names: list[str], values: list[float],
+                   strips: list[torch.Tensor], eps: tuple[float, ...], key: str, note: str,
+                   on_change: Callable[[], None], on_fallback: Callable[[], None]) -> None:
+    """Server frames: ``on_change`` runs on release, before the rerun; the values are in
+    ``st.session_state[key]["values"]``."""
+    _panel(key=key, data={"mode": "server", "main": data_url(main), "caption": caption, "names": names,
+                          "values": list(values), "eps": list(eps), "note": note,
+                          "frames": [[data_url(f) for f in strip] for strip in strips]},
+           default={"values": list(values), "fallback": None}, on_values_change=on_change,
+           on_fallback_change=on_fallback)

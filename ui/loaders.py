@@ -32,6 +32,11 @@ def cards() -> list[dict]:
     return [dataclasses.asdict(c) for c in pretrained.list_cards()]
 
 
+def card(name: str) -> dict:
+    """The card of a shipped model as a dict ({} when it has none)."""
+    return next((c for c in cards() if c["name"] == name), {})
+
+
 def shipped(names) -> list[str]:
     """The names (an iterable of model names) that have a card in pretrained/, in their order."""
     have = {c["name"] for c in cards()}

@@ -5,6 +5,7 @@ and VAE decoders (arXiv 1312.6114); tools in dgm_core.latent.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import torch
@@ -70,6 +71,11 @@ class Explorer:
         """A GANSpace direction by its share of the variance it was found in: "PC 1 (12 % of variance)"."""
         return f"{self.pcs.names[i]} ({self.pcs.explained[i]:.0%} of variance)"
 
+    @cached_property
+    def shape(self) -> tuple[int, ...]:
+        """(C, H, W) of an image."""
+        return tuple(self.render(torch.zeros(1, self.latent, device=lt.device_of(self.gen))).shape[1:])
+
     @torch.no_grad()
     def render(self, z: torch.Tensor) -> torch.Tensor:
         """(B, d) -> (B, C, H, W) in [0, 1]."""
@@ -81,7 +87,8 @@ def build(name: str, model: nn.Module, k: int = 10) -> Explorer:
     return Explorer(name, gen, lt.ganspace_directions(gen, k=k))
 
 
-def _check(values: list[float]) -> torch.Tensor:
+def check_values(values: list[float]) -> torch.Tensor:
+    """Slider values as a tensor; raises LatentError (one sentence) for a value no slider can take."""
     if any(not np.isfinite(v) or abs(v) > max(SLIDER_EPS) * 2 for v in values):
         raise LatentError(f"Slider values must lie within ±{max(SLIDER_EPS) * 2:g}.")
     return torch.tensor(values, dtype=torch.float32)
@@ -103,7 +110,7 @@ def slider_view(ex: Explorer, seed: int, dirs: lt.Directions, values: list[float
                 ) -> tuple[torch.Tensor, list[torch.Tensor]]:
     """The image at z(seed) moved by ``values`` along ``dirs``, and per direction the strip of images
     with that direction's value running over SLIDER_EPS and the others held: ((C, H, W), [(E, C, H, W)])."""
-    v = _check(values)
+    v = check_values(values)
     z = lt.moved(base_latent(ex, seed), dirs.vectors, v)
     eps = torch.tensor(SLIDER_EPS)
     lat = torch.cat([lt.strip_latents(z - v[i] * d, d, eps) for i, d in enumerate(dirs.vectors)] + [z[None]])
