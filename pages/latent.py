@@ -93,7 +93,7 @@ def sliders() -> None:
         latent_slider.browser_sliders(
             model=latent_slider.model_url(browser), z0=demo.base_latent(ex, s[P + "seed"]), dirs=directions.vectors,
             shape=ex.shape, caption=caption, names=directions.names, values=values, eps=demo.SLIDER_EPS,
-            key=P + "panel", on_change=released, on_fallback=lambda: None)
+            key=P + "panel", url_key=P + "vals", on_change=released, on_fallback=lambda: None)
     else:
         img, strips = demo.slider_view(ex, s[P + "seed"], directions, values)
         latent_slider.server_sliders(

@@ -11,7 +11,7 @@
 
 const runtimes = {};  // the runtime's folder URL -> Promise of the ort module (loaded once per page)
 const sessions = {};  // model URL -> Promise of its InferenceSession
-const drawnFrom = new WeakMap();  // panel -> the data it was built from
+const panels = new WeakMap();  // the panel's root -> {sig: the data it was built from, setValues}
 
 function runtime(dir) {
   if (!runtimes[dir]) {
@@ -158,10 +158,19 @@ function browserPanel(component, root) {
     draw();
   }
   function onRelease() {
+    // the URL follows at once (the format the server writes, which its rerun then confirms)
+    const url = new URL(window.location.href);
+    url.searchParams.set(data.url_key, values.map((v) => String(Number(v.toFixed(6)))).join(','));
+    window.history.replaceState(window.history.state, '', url);
     setStateValue('values', values.slice());
     strips();
   }
   for (let d = 0; d < k; d++) mark(d);
+  const setValues = (vs) => {  // values from the server (Reset): move the sliders there, redraw if they moved
+    if (vs.every((v, d) => Math.abs(v - values[d]) < 1e-9)) return;
+    vs.forEach((v, d) => { values[d] = v; inputs[d].value = v; shown[d].textContent = sign(v); mark(d); });
+    draw(); strips();
+  };
 
   runtime(dirPath)
     .then((m) => { ort = m; return session(ort, modelPath); })
@@ -171,6 +180,7 @@ function browserPanel(component, root) {
       note.textContent = 'This browser cannot run the generator (' + err.message + '); asking the server for frames…';
       setStateValue('fallback', String(err.message || err));
     });
+  return setValues;
 }
 
 function serverPanel(component, root) {
@@ -226,13 +236,16 @@ export default function (component) {
   const { data, parentElement } = component;
   if (!data) return;
   const root = parentElement.querySelector('.ls');
-  // a rerun that sends what is already shown (the release's own values coming back) keeps the panel as it is
-  const sig = JSON.stringify([data.mode, data.model, data.z0, data.dirs, data.names, data.values, data.caption,
-                              data.main]);
-  if (drawnFrom.get(root) === sig) return;
-  drawnFrom.set(root, sig);
+  // a rerun with the same model, z and directions keeps the panel (its canvases, its strips): the release's own
+  // values coming back change nothing, Reset moves the sliders
+  const sig = JSON.stringify([data.mode, data.model, data.z0, data.dirs, data.names, data.caption, data.main]);
+  const built = panels.get(root);
+  if (built && built.sig === sig && data.mode === 'browser') {
+    built.setValues(data.values);
+    return;
+  }
   root.querySelector('.pic').querySelectorAll('.main').forEach((el) => el.remove());
   root.querySelector('.rows').innerHTML = '';
   root.dataset.mode = data.mode;
-  (data.mode === 'browser' ? browserPanel : serverPanel)(component, root);
+  panels.set(root, { sig, setValues: (data.mode === 'browser' ? browserPanel : serverPanel)(component, root) });
 }

@@ -45,13 +45,14 @@ def model_url(browser: dict) -> str:
 
 
 def browser_sliders(*, model: str, z0: torch.Tensor, dirs: torch.Tensor, shape: tuple[int, ...], caption: str,
-                    names: list[str], values: list[float], eps: tuple[float, ...], key: str,
+                    names: list[str], values: list[float], eps: tuple[float, ...], key: str, url_key: str,
                     on_change: Callable[[], None], on_fallback: Callable[[], None]) -> None:
-    """The generator in the browser: ``model`` its URL, ``z0`` (d,) the seed's z, ``dirs`` (k, d)."""
+    """The generator in the browser: ``model`` its URL, ``z0`` (d,) the seed's z, ``dirs`` (k, d); a release
+    writes the values to the URL parameter ``url_key`` at once."""
     _panel(key=key, data={"mode": "browser", "model": model, "runtime": RUNTIME, "shape": list(shape),
                           "z0": [float(x) for x in z0], "dirs": [[float(x) for x in d] for d in dirs],
                           "caption": caption, "names": names, "values": list(values), "eps": list(eps),
-                          "lo": LO, "hi": HI, "step": STEP},
+                          "lo": LO, "hi": HI, "step": STEP, "url_key": url_key},
            default={"values": list(values), "fallback": None}, on_values_change=on_change,
            on_fallback_change=on_fallback)
 
