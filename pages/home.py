@@ -2,6 +2,7 @@
 
 Provenance (model cards, hashes, the device, the data directory) lives on the About page.
 """
+import io
 from pathlib import Path
 
 import streamlit as st
@@ -12,6 +13,19 @@ from ui.pages import PAGES, page_link, setup_page
 
 setup_page()
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def screenshot_jpeg(path: str, mtime: float) -> bytes:
+    """A page's screenshot as the JPEG Streamlit sends for it (a PNG without alpha, quality 90), encoded once per
+    server: given the PNG's path, ``st.image`` decodes and re-encodes it on every run of this page, for every visitor."""
+    from PIL import Image
+
+    buf = io.BytesIO()
+    with Image.open(path) as img:
+        (img if img.mode == "RGB" else img.convert("RGB")).save(buf, format="JPEG", quality=90)
+    return buf.getvalue()
+
 
 st.title("DGM Lab")
 st.markdown(
@@ -28,7 +42,7 @@ for page in PAGES:
     pic, text = st.columns([1, 1.6], gap="medium", vertical_alignment="center")
     shot = ASSETS / f"{page.url_path}.png"
     if shot.exists():
-        pic.image(str(shot), width="stretch")
+        pic.image(screenshot_jpeg(str(shot), shot.stat().st_mtime), output_format="JPEG", width="stretch")
     with text:
         page_link(page)
         st.markdown(page.lesson)
