@@ -1,16 +1,16 @@
 # DGM Lab: `make run` sets up and starts the app; `make test` sets up and runs every test.
-# Both work on a fresh clone with only Python 3.11 installed (make test also installs chromium with apt).
+# Both work on a fresh clone with only Python 3.11 installed (make test also installs chromium and nginx with apt).
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
 
-.PHONY: run test setup setup-dev chromium clean
+.PHONY: run test setup setup-dev chromium nginx clean
 
 run: $(VENV)/.deps
 	$(PY) -m streamlit run app.py --server.port $(PORT)
 
-test: $(VENV)/.deps-dev chromium
+test: $(VENV)/.deps-dev chromium nginx
 	$(PY) -m pytest
 
 setup: $(VENV)/.deps
@@ -31,6 +31,13 @@ chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium; }
+
+# Debian's nginx for tests/test_nginx_replicas.py (two app replicas behind it, deploy/serve.py); the test skips
+# without it. Only the binary is used: nothing is started as a service.
+nginx:
+	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q nginx; }
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -1,6 +1,6 @@
 """A lesson played by a class: N students follow the same short lesson in the hosted app at once.
 
-    python -m dgm_core bench class_load --students N [--replicas 1] [--clients chromium|light]
+    python -m dgm_core bench class_load --students N [--replicas R] [--clients chromium|light]
                                         [--data/--no-data] [--label baseline|final] [--app-dir DIR]
 
 Starts the app as a host would (a fresh `streamlit run app.py`, with or without DGM_DATA_DIR), pins the
@@ -19,6 +19,11 @@ reports nothing running); ``light`` speaks Streamlit's own websocket protocol (B
 protobufs on /_stcore/stream): it asks for a rerun of a page or with a button's trigger, and a step ends at
 the run's ``script_finished``; it fetches the images the run sends, as a browser would. Run both at small N
 to see that they measure the same thing.
+
+``--replicas R`` (R > 1) serves the app as deploy/serve.py does: R replicas on loopback behind nginx (sticky by a
+cookie that names the replica), every replica and nginx pinned to the same server core as the single server; the
+memory figures are summed over the replicas and nginx. Each student first loads the page (as a browser does: the
+light client keeps the cookie nginx sets and sends it with its websocket and image requests).
 
 ``--app-dir`` plays the lesson against another checkout's app (started by that checkout's own
 benchmarks.common.streamlit_server), to measure an earlier version of the app on the same footing.
@@ -40,6 +45,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections import Counter
 from pathlib import Path
 
 from benchmarks.common import CHROMIUM_ARGS, machine, machine_line, streamlit_server
@@ -83,17 +89,22 @@ def vm_hwm_kb(pid: int) -> int | None:
     return None
 
 
-class RssPoller:
-    """Polls the server tree's resident memory twice a second; ``peak_kb`` is the largest sum seen."""
+def rss_kb(pids: list[int]) -> int:
+    """Resident memory of these processes and their children, kB."""
+    return sum(tree_rss_kb(pid) for pid in pids)
 
-    def __init__(self, pid: int):
-        self.pid, self.peak_kb, self.samples = pid, 0, 0
+
+class RssPoller:
+    """Polls the server trees' resident memory twice a second; ``peak_kb`` is the largest sum seen."""
+
+    def __init__(self, pids: list[int]):
+        self.pids, self.peak_kb, self.samples = pids, 0, 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.peak_kb = max(self.peak_kb, tree_rss_kb(self.pid))
+            self.peak_kb = max(self.peak_kb, rss_kb(self.pids))
             self.samples += 1
             self._stop.wait(0.5)
 
@@ -117,16 +128,21 @@ def server_for(app_dir: Path):
 
 
 @contextlib.contextmanager
-def pinned_server(app_dir: Path, env: dict, log: Path):
+def pinned_server(app_dir: Path, env: dict, log: Path, replicas: int = 1):
     """The app's server on core 0 (it and every process it starts inherit the affinity), this process and
-    the clients it starts afterwards on core 1."""
+    the clients it starts afterwards on core 1 -> (url, the server's pids). ``replicas`` > 1: nginx and that many
+    replicas (deploy/serve.py), all on core 0."""
     start, mine = server_for(app_dir), os.sched_getaffinity(0)
     os.sched_setaffinity(0, {SERVER_CORE})
     try:
-        cm = start(env=env, log=log) if app_dir.resolve() == ROOT else start(env=env)
-        with cm as (url, server):
+        if replicas > 1:
+            from deploy.serve import cluster
+            cm = cluster(replicas, cpus={SERVER_CORE}, env=env, log=log, app_dir=app_dir)
+        else:
+            cm = start(env=env, log=log) if app_dir.resolve() == ROOT else start(env=env)
+        with cm as served:
             os.sched_setaffinity(0, {CLIENT_CORE})
-            yield url, server
+            yield (served.url, served.pids()) if replicas > 1 else (served[0], [served[1].pid])
     finally:
         os.sched_setaffinity(0, mine)
 
@@ -172,7 +188,8 @@ async def chromium_student(browser, url: str, i: int, start_at: float, out: dict
         for name, kind, target, shown in LESSON:
             t0 = time.monotonic()
             if kind == "open":
-                await page.goto(f"{url}/{target}", timeout=STEP_TIMEOUT_S * 1000)
+                answer = await page.goto(f"{url}/{target}", timeout=STEP_TIMEOUT_S * 1000)
+                out["replica"] = answer.headers.get("x-dgm-replica") if answer else None
             elif kind == "nav":
                 link = page.locator(f'header [data-testid="stTopNavLink"][href$="/{target}"]').first
                 await link.wait_for(state="attached", timeout=STEP_TIMEOUT_S * 1000)
@@ -246,13 +263,27 @@ class LightSession:
         self.media: list[str] = []
         self.finished = asyncio.Event()
         self.status = None
+        self.cookies: dict[str, str] = {}  # what the page's answer set (behind nginx: the replica to stick to)
+
+    def _headers(self) -> dict[str, str]:
+        return {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())} if self.cookies else {}
+
+    def _open_page(self) -> None:
+        """GET the app's page as a browser does before it opens the websocket; keep the cookies it sets."""
+        with urllib.request.urlopen(self.url + "/", timeout=60) as r:
+            for header in r.headers.get_all("Set-Cookie") or []:
+                name, _, value = header.split(";", 1)[0].partition("=")
+                self.cookies[name.strip()] = value.strip()
+            self.out["replica"] = r.headers.get("X-DGM-Replica")
+            r.read()
 
     async def __aenter__(self) -> LightSession:
         import websockets
 
+        await asyncio.to_thread(self._open_page)
         ws_url = self.url.replace("http://", "ws://") + "/_stcore/stream"
         self.ws = await websockets.connect(ws_url, subprotocols=["streamlit"], max_size=None, open_timeout=60,
-                                           ping_interval=None)
+                                           ping_interval=None, additional_headers=self._headers())
         self.reader = asyncio.create_task(self._read())
         return self
 
@@ -312,7 +343,7 @@ class LightSession:
 
     def _fetch(self, path: str) -> None:
         try:
-            urllib.request.urlopen(self.url + path, timeout=60).read()
+            urllib.request.urlopen(urllib.request.Request(self.url + path, headers=self._headers()), timeout=60).read()
         except urllib.error.HTTPError as e:  # a browser logs a failed image as a console error
             self.out["console_errors"].append(f"{e.code} {path}")
 
@@ -378,8 +409,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default=str(RESULTS))
     argv = sys.argv[1:] if argv is None else argv
     a = p.parse_args(argv)
-    if a.replicas != 1:
-        p.error("only one replica is measured here (--replicas 1)")
+    if a.replicas < 1:
+        p.error("--replicas is at least 1")
     if a.data and not os.environ.get("DGM_DATA_DIR"):
         p.error("--data needs DGM_DATA_DIR set")
     if len(os.sched_getaffinity(0)) < 2:
@@ -396,16 +427,18 @@ def main(argv: list[str] | None = None) -> int:
     log = ROOT / ".pytest_cache" / "class_load-server.log"
     log.parent.mkdir(exist_ok=True)
     t0 = time.monotonic()
-    with pinned_server(app_dir, env, log) as (url, server):
+    with pinned_server(app_dir, env, log, a.replicas) as (url, pids):
         started_s = round(time.monotonic() - t0, 2)
-        rss_started_mb = round(tree_rss_kb(server.pid) / 1024, 1)
-        affinity, client_cores = sorted(os.sched_getaffinity(server.pid)), sorted(os.sched_getaffinity(0))
-        with RssPoller(server.pid) as poll:
+        rss_started_mb = round(rss_kb(pids) / 1024, 1)
+        affinity = sorted(set().union(*(os.sched_getaffinity(pid) for pid in pids)))
+        client_cores = sorted(os.sched_getaffinity(0))
+        with RssPoller(pids) as poll:
             t1 = time.monotonic()
             asyncio.run((chromium_class if clients == "chromium" else light_class)(url, a.students, outs))
             wall_s = round(time.monotonic() - t1, 2)
-        hwm = vm_hwm_kb(server.pid)
-        rss_end_mb = round(tree_rss_kb(server.pid) / 1024, 1)
+        hwms = [vm_hwm_kb(pid) for pid in pids]
+        hwm = None if None in hwms else sum(hwms)
+        rss_end_mb = round(rss_kb(pids) / 1024, 1)
 
     commit = subprocess.run(["git", "-C", str(app_dir), "rev-parse", "--short", "HEAD"], capture_output=True,
                             text=True).stdout.strip()
@@ -421,6 +454,7 @@ def main(argv: list[str] | None = None) -> int:
            "console_errors": [e for o in outs for e in o["console_errors"]],
            "offline_requests": sorted({u for o in outs for u in o["offline"]}),
            "failed": {o["student"]: o["failed"] for o in outs if "failed" in o},
+           "students_per_replica": dict(sorted(Counter(str(o.get("replica")) for o in outs).items())),
            "sessions": outs, "machine": machine(load_at_start)}
     path = Path(a.out) / "class_load.json"
     records = json.loads(path.read_text())["records"] if path.exists() else {}
@@ -444,7 +478,9 @@ def report(records: dict) -> str:
                                                      r["replicas"], r["students"], r["clients"]))
     for r in order:
         lines += [f"## {r['label']}: {r['students']} student{'s' if r['students'] != 1 else ''}, {r['clients']}, "
-                  f"{r['replicas']} replica, {'with' if r['data'] else 'without'} DGM_DATA_DIR (app {r['app_commit']})",
+                  f"{r['replicas']} replica{'s' if r['replicas'] != 1 else ''}"
+                  f"{' behind nginx' if r['replicas'] > 1 else ''}, {'with' if r['data'] else 'without'} DGM_DATA_DIR "
+                  f"(app {r['app_commit']})",
                   "", f"`{r['command']}`", "",
                   "| step | p50 (s) | p95 (s) | max (s) | students done | p50 / max to script_finished (s) |",
                   "|---|---|---|---|---|---|"]
@@ -454,12 +490,16 @@ def report(records: dict) -> str:
             lines.append(f"| {name} | {s['p50_s']} | {s['p95_s']} | {s['max_s']} | {s['n']} | {fin} |" if s["n"] else
                          f"| {name} | – | – | – | 0 | – |")
         lines += ["", f"Server start {r['server_start_s']} s; resident memory {r['rss_started_mb']} MB after start, "
-                  f"**peak {r['rss_peak_mb']} MB** (VmHWM of the server process {r['server_vm_hwm_mb']} MB), "
+                  f"**peak {r['rss_peak_mb']} MB** (VmHWM of the server process"
+                  f"{'es, summed' if r['replicas'] > 1 else ''} {r['server_vm_hwm_mb']} MB), "
                   f"{r['rss_end_mb']} MB at the end; the lesson took {r['wall_s']} s for the class.",
                   f"Exceptions shown: {len(r['exceptions'])}; console errors: {len(r['console_errors'])}; "
                   f"students who did not finish: {len(r['failed'])}."
                   + (f" Requests to other hosts that failed offline (not the app's): {len(r['offline_requests'])}."
-                     if r["offline_requests"] else "")]
+                     if r["offline_requests"] else "")
+                  + (f" Students per replica: {', '.join(f'{k} {v}' for k, v in r['students_per_replica'].items())}; "
+                     f"every process on core{'s' if len(r['server_cores']) > 1 else ''} "
+                     f"{', '.join(map(str, r['server_cores']))}." if r["replicas"] > 1 else "")]
         for what in ("exceptions", "console_errors"):
             lines += [f"- {e}" for e in list(dict.fromkeys(r[what]))[:5]]
         lines += [f"- student {i}: {f}" for i, f in r["failed"].items()]

@@ -1,0 +1,1 @@
+"""Deployment past one process: nginx in front of app replicas (deploy/serve.py)."""
