@@ -70,6 +70,20 @@ t_slide, t_grid, t_interp = st.tabs(SPEC["tab"].choices, key=P + "tab",
                                     on_change="rerun")
 
 
+BROWSER = loaders.card(name).get("browser") or {}  # the generator's ONNX export, which the visitor's browser runs
+
+
+def server_draws(*keys: str) -> str | None:
+    """Why the server must draw (None: the browser draws): no export, or a panel's browser said it cannot, which
+    holds for the session's other panels too (a closed tab's panel forgets its state)."""
+    if not BROWSER:
+        return "no ONNX export of this generator is installed"
+    reason = s.get(P + "no_browser") or next((r for k in keys if (r := latent_slider.fallback_reason(k))), None)
+    if reason:
+        s[P + "no_browser"] = reason
+    return reason
+
+
 @st.fragment
 def sliders() -> None:
     """The slider panel reruns alone on a release, so the page's other parts are not redrawn. The generator runs
@@ -87,11 +101,10 @@ def sliders() -> None:
             s[P + "vals"] = [float(x) for x in new]
 
     caption = f"{v.LABELS[name]}, seed {s[P + 'seed']}"
-    browser = loaders.card(name).get("browser") or {}
-    reason = latent_slider.fallback_reason(P + "panel") or (None if browser else "no ONNX export is installed")
+    reason = server_draws(P + "panel")
     if reason is None:
         latent_slider.browser_sliders(
-            model=latent_slider.model_url(browser), z0=demo.base_latent(ex, s[P + "seed"]), dirs=directions.vectors,
+            model=latent_slider.model_url(BROWSER), z0=demo.base_latent(ex, s[P + "seed"]), dirs=directions.vectors,
             shape=ex.shape, caption=caption, names=directions.names, values=values, eps=demo.SLIDER_EPS,
             key=P + "panel", url_key=P + "vals", on_change=released, on_fallback=lambda: None)
     else:
@@ -127,15 +140,23 @@ if t_slide.open:
 
 if t_grid.open:
     with t_grid:
-        grid = demo.perturbation_grid(ex, s[P + "seed"], directions)
         st.markdown("**One z, each direction moved by ε = −5 … 4** (one row per direction, ε over each column; the "
                     "framed column is ε = 0, the original).")
-        pic = v.grid_picture(grid, big - 1, directions.names)
-        st.image(pic, width="content")
+        reason = server_draws(P + "grid", P + "panel")
+        if reason is None:
+            latent_slider.browser_grid(model=latent_slider.model_url(BROWSER), z0=demo.base_latent(ex, s[P + "seed"]),
+                                       dirs=directions.vectors, shape=ex.shape, names=directions.names,
+                                       eps=demo.lt.EPSILONS, cell=ex.shape[-1] * (big - 1), key=P + "grid",
+                                       on_fallback=lambda: None)
+        else:
+            st.image(v.grid_picture(demo.perturbation_grid(ex, s[P + "seed"], directions), big - 1, directions.names),
+                     width="content", caption=f"Drawn by the server: {reason}.")
         st.caption("In a WGAN trained on house-number digits (SVHN), single latent coordinates have been seen to turn "
                    "a 9 into an 8 or thicken strokes; here compare raw coordinates with GANSpace directions, which usually change "
                    "one visible thing (pose, light, stroke width) more cleanly.")
-        st.download_button("Download the grid (PNG)", pic, f"{name}_grid.png", "image/png", key=P + "dl_grid")
+        st.download_button("Download the grid (PNG)",  # made on click
+                           lambda: v.grid_picture(demo.perturbation_grid(ex, s[P + "seed"], directions), big - 1,
+                                                  directions.names), f"{name}_grid.png", "image/png", key=P + "dl_grid")
 
 if t_interp.open:
     with t_interp:
@@ -151,8 +172,38 @@ if t_interp.open:
         left.download_button("Download the strips (PNG)", lambda: png_bytes(v.stack_rows([r for _, r in rows])),
                              f"{name}_interpolation.png", "image/png", key=P + "dl_int")
 
+        def scores(alpha: float) -> None:
+            if interp.scores is None:
+                st.caption("No WGAN critic for this data set is installed, so the frames are not scored.")
+                return
+            plots.show(st, v.score_figure(interp, alpha, critic_name), key=P + "scores")
+            st.caption("The critic works on pixels in [−1, 1], as it was trained: a difference of its scores "
+                       "estimates a Wasserstein distance twice the one on [0, 1] pixels.")
+            if "midpoints" in facts:
+                m = facts["midpoints"]
+                st.caption(f"Over {m['pairs']} seed pairs (0, 1), (2, 3), … the critic scored the pixel blend's "
+                           f"midpoint below slerp's in {m['pixel_mid_below_slerp_mid']} and below the mean of its "
+                           f"own two ends in {m['pixel_mid_below_both_ends']} (`python -m dgm_core bench wgan`).")
+
         @st.fragment
         def interpolation_player() -> None:
+            """In the browser: α moves and plays there, the release (or Play's end) brings α here for the URL and
+            the critic's marker. Server frames otherwise: a player that reruns this fragment a frame at a time."""
+            reason = server_draws(P + "interp", P + "panel")
+            if reason is None:
+                def moved() -> None:
+                    a = (s[P + "interp"] or {}).get("alpha")
+                    if a is not None:
+                        s[P + "alpha"] = min(links.ALPHAS, key=lambda x: abs(x - float(a)))
+
+                latent_slider.browser_interpolation(
+                    model=latent_slider.model_url(BROWSER), z0=demo.base_latent(ex, s[P + "seed"]),
+                    z1=demo.base_latent(ex, s[P + "seed_b"]), shape=ex.shape, alpha=s[P + "alpha"],
+                    paths=list(interp.frames), cell=ex.shape[-1] * big, seconds=2.5, key=P + "interp",
+                    on_alpha=moved, on_fallback=lambda: None)
+                sync_url(SPEC, P)
+                scores(s[P + "alpha"])
+                return
             with player(links.ALPHAS, key=P + "alpha", button_key=P + "play", label="α",
                         format_func=lambda a: f"{a:.1f}") as alpha:
                 i = int(round(alpha * (len(interp.alphas) - 1)))
@@ -161,17 +212,7 @@ if t_interp.open:
                     col.image(png_bytes(v.pil_row(f[i:i + 1], big)), caption=f"{path}, α = {alpha:.1f}",
                               width="stretch")
                 sync_url(SPEC, P)  # a playing player reruns only this fragment: α must reach the URL here
-                if interp.scores is not None:
-                    plots.show(st, v.score_figure(interp, alpha, critic_name), key=P + "scores")
-                    st.caption("The critic works on pixels in [−1, 1], as it was trained: a difference of its scores "
-                               "estimates a Wasserstein distance twice the one on [0, 1] pixels.")
-                    if "midpoints" in facts:
-                        m = facts["midpoints"]
-                        st.caption(f"Over {m['pairs']} seed pairs (0, 1), (2, 3), … the critic scored the pixel blend's "
-                                   f"midpoint below slerp's in {m['pixel_mid_below_slerp_mid']} and below the mean of its "
-                                   f"own two ends in {m['pixel_mid_below_both_ends']} (`python -m dgm_core bench wgan`).")
-                else:
-                    st.caption("No WGAN critic for this data set is installed, so the frames are not scored.")
+                scores(alpha)
 
         with right:
             interpolation_player()

@@ -11,6 +11,7 @@
 
 const runtimes = {};  // the runtime's folder URL -> Promise of the ort module (loaded once per page)
 const sessions = {};  // model URL -> Promise of its InferenceSession
+const chains = {};  // model URL -> the promise of its last run
 const panels = new WeakMap();  // the panel's root -> {sig: the data it was built from, setValues}
 
 function runtime(dir) {
@@ -31,6 +32,32 @@ function runtime(dir) {
 function session(ort, url) {
   if (!sessions[url]) sessions[url] = ort.InferenceSession.create(url, { executionProviders: ['wasm'] });
   return sessions[url];
+}
+
+// the runtime and the model, then a run function that queues runs on the session: zs (B*d floats) -> images
+async function generator(data) {
+  const ort = await runtime(new URL(data.runtime, window.location.href).href);
+  const url = new URL(data.model, window.location.href).href;
+  const sess = await session(ort, url);
+  return (zs, batch) => {  // one run at a time on a session, whichever panel asks
+    const p = (chains[url] || Promise.resolve()).then(() => sess.run({
+      z: new ort.Tensor('float32', zs, [batch, data.z0.length]) }));
+    chains[url] = p.catch(() => {});
+    return p.then((r) => r.image.data);
+  };
+}
+
+// the panel cannot run the generator: say so, and ask Python for server frames
+function giveUp(component, note, err) {
+  note.textContent = 'This browser cannot run the generator (' + err.message + '); asking the server for frames…';
+  component.setStateValue('fallback', String(err.message || err));
+}
+
+function el(tag, cls, parent) {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (parent) parent.appendChild(e);
+  return e;
 }
 
 const sign = (v) => (v >= 0 ? '+' : '') + Number(v).toFixed(1);
@@ -60,17 +87,14 @@ function browserPanel(component, root) {
   const values = data.values.slice();
   const k = data.names.length;
   const E = data.eps.length;
-  const [dirPath, modelPath] = [new URL(data.runtime, window.location.href).href,
-                                new URL(data.model, window.location.href).href];
-  const main = document.createElement('canvas');
+  const pic = el('div', 'pic', root);
+  const main = el('canvas', 'main', pic);
   [main.width, main.height] = [data.shape[2], data.shape[1]];
-  main.className = 'main';
   main.setAttribute('role', 'img');
   main.setAttribute('aria-label', 'the generated image');
-  root.querySelector('.pic').prepend(main);
-  const cap = root.querySelector('.cap');
-  const note = root.querySelector('.note');
-  const rows = root.querySelector('.rows');
+  const cap = el('div', 'cap', pic);
+  const note = el('div', 'note', pic);
+  const rows = el('div', 'rows', root);
   cap.textContent = data.caption;
   note.textContent = 'Loading the generator into this browser…';
 
@@ -79,13 +103,7 @@ function browserPanel(component, root) {
     for (let d = 0; d < k; d++) for (let i = 0; i < out.length; i++) out[i] += values[d] * data.dirs[d][i];
     return out;
   };
-  let chain = Promise.resolve();  // one run at a time on the session
-  let sess = null; let ort = null;
-  const run = (zs, batch) => {
-    const p = chain.then(() => sess.run({ z: new ort.Tensor('float32', zs, [batch, data.z0.length]) }));
-    chain = p.catch(() => {});
-    return p.then((r) => r.image.data);
-  };
+  let run = null;  // set once the generator has loaded
 
   const inputs = []; const thumbs = []; const shown = [];
   const nearest = (v) => data.eps.reduce((b, e, i) => (Math.abs(e - v) < Math.abs(data.eps[b] - v) ? i : b), 0);
@@ -122,7 +140,7 @@ function browserPanel(component, root) {
 
   let busy = false; let again = false; let times = [];
   async function draw() {
-    if (!sess) return;
+    if (!run) return;
     if (busy) { again = true; return; }
     busy = true;
     try {
@@ -138,7 +156,7 @@ function browserPanel(component, root) {
     } finally { busy = false; }
   }
   async function strips() {
-    if (!sess) return;
+    if (!run) return;
     const d0 = data.z0.length;
     const base = z();
     const zs = new Float32Array(k * E * d0);
@@ -158,11 +176,12 @@ function browserPanel(component, root) {
     draw();
   }
   function onRelease() {
-    // the URL follows at once (the format the server writes, which its rerun then confirms)
+    setStateValue('values', values.slice());
+    // the URL follows at once (the format the server writes, which its rerun then confirms); after the call
+    // above, which may write the URL Streamlit knows
     const url = new URL(window.location.href);
     url.searchParams.set(data.url_key, values.map((v) => String(Number(v.toFixed(6)))).join(','));
     window.history.replaceState(window.history.state, '', url);
-    setStateValue('values', values.slice());
     strips();
   }
   for (let d = 0; d < k; d++) mark(d);
@@ -172,26 +191,21 @@ function browserPanel(component, root) {
     draw(); strips();
   };
 
-  runtime(dirPath)
-    .then((m) => { ort = m; return session(ort, modelPath); })
-    .then((s) => { sess = s; return draw(); })
+  generator(data)
+    .then((r) => { run = r; return draw(); })
     .then(() => strips())
-    .catch((err) => {
-      note.textContent = 'This browser cannot run the generator (' + err.message + '); asking the server for frames…';
-      setStateValue('fallback', String(err.message || err));
-    });
+    .catch((err) => giveUp(component, note, err));
   return setValues;
 }
 
 function serverPanel(component, root) {
   const { data, setStateValue } = component;
-  const main = document.createElement('img');
-  main.className = 'main';
+  const pic = el('div', 'pic', root);
+  const main = el('img', 'main', pic);
   main.alt = 'the generated image';
-  root.querySelector('.pic').prepend(main);
-  const cap = root.querySelector('.cap');
-  const rows = root.querySelector('.rows');
-  root.querySelector('.note').textContent = data.note || '';
+  const cap = el('div', 'cap', pic);
+  el('div', 'note', pic).textContent = data.note || '';
+  const rows = el('div', 'rows', root);
   const values = data.values.slice();
   main.src = data.main;
   cap.textContent = data.caption;
@@ -232,20 +246,162 @@ function serverPanel(component, root) {
   });
 }
 
+// the perturbation grid: row d is z0 + eps * direction d, one column per eps (the eps = 0 column framed)
+function gridPanel(component, root) {
+  const { data } = component;
+  const k = data.names.length;
+  const E = data.eps.length;
+  const table = el('div', 'grid', root);
+  table.style.gridTemplateColumns = `max-content repeat(${E}, ${data.cell}px)`;
+  el('div', 'head', table);
+  data.eps.forEach((e) => { el('div', 'head', table).textContent = e > 0 ? '+' + e : String(e); });
+  const cells = data.names.map((name, d) => {
+    el('div', 'name', table).textContent = name;
+    return data.eps.map((e) => {
+      const c = el('canvas', e === 0 ? 'cell zero' : 'cell', table);
+      [c.width, c.height] = [data.shape[2], data.shape[1]];
+      c.title = `${name}, ε = ${e}`;
+      return c;
+    });
+  });
+  const note = el('div', 'note', root);
+  note.textContent = 'Loading the generator into this browser…';
+  const d0 = data.z0.length;
+  const zs = new Float32Array(k * E * d0);
+  for (let d = 0; d < k; d++) {
+    for (let e = 0; e < E; e++) {
+      for (let i = 0; i < d0; i++) zs[(d * E + e) * d0 + i] = data.z0[i] + data.eps[e] * data.dirs[d][i];
+    }
+  }
+  generator(data)
+    .then(async (run) => {
+      const t0 = performance.now();
+      const out = await run(zs, k * E);
+      for (let d = 0; d < k; d++) for (let e = 0; e < E; e++) paint(cells[d][e], out, d * E + e, data.shape);
+      note.textContent = `Drawn in this browser (onnxruntime-web): ${k * E} pictures in `
+        + `${(performance.now() - t0).toFixed(0)} ms.`;
+    })
+    .catch((err) => giveUp(component, note, err));
+  return () => {};
+}
+
+// z along the great circle from z0 to z1, the norm interpolated linearly (dgm_core.latent.slerp, in float64)
+function slerp(z0, z1, a) {
+  const norm = (v) => Math.sqrt(v.reduce((t, x) => t + x * x, 0));
+  const [n0, n1] = [norm(z0), norm(z1)];
+  const u0 = z0.map((x) => x / n0); const u1 = z1.map((x) => x / n1);
+  const omega = Math.acos(Math.min(1, Math.max(-1, u0.reduce((t, x, i) => t + x * u1[i], 0))));
+  let u;
+  if (Math.abs(omega) < 1e-4) {
+    u = u0.map((x, i) => (1 - a) * x + a * u1[i]);
+    const n = norm(u);
+    u = u.map((x) => x / n);
+  } else {
+    u = u0.map((x, i) => (Math.sin((1 - a) * omega) * x + Math.sin(a * omega) * u1[i]) / Math.sin(omega));
+  }
+  const r = (1 - a) * n0 + a * n1;
+  return u.map((x) => x * r);
+}
+
+// latent lerp, latent slerp and the pixel blend from z0 to z1 at any alpha; Play sweeps alpha at screen rate
+function interpPanel(component, root) {
+  const { data, setStateValue } = component;
+  const bar = el('div', 'ibar', root);
+  el('span', 'ilabel', bar).textContent = 'α';
+  const input = el('input', '', bar);
+  input.type = 'range'; input.min = 0; input.max = 1; input.step = 0.01; input.value = data.alpha;
+  input.setAttribute('aria-label', 'α');
+  const play = el('button', 'iplay', bar);
+  play.type = 'button'; play.textContent = '▶ Play';
+  const pics = el('div', 'ipics', root);
+  const views = data.paths.map(() => {
+    const fig = el('figure', '', pics);
+    const c = el('canvas', 'main', fig);
+    [c.width, c.height] = [data.shape[2], data.shape[1]];
+    c.style.width = c.style.height = data.cell + 'px';
+    return [c, el('figcaption', '', fig)];
+  });
+  const note = el('div', 'note', root);
+  note.textContent = 'Loading the generator into this browser…';
+  const n = data.shape[0] * data.shape[1] * data.shape[2];
+  const d0 = data.z0.length;
+  let run = null; let ends = null; let alpha = Number(data.alpha);
+  let busy = false; let again = false; let playing = null;
+
+  async function draw() {
+    if (!run) return;
+    if (busy) { again = true; return; }
+    busy = true;
+    try {
+      do {
+        again = false;
+        const a = alpha;
+        const zs = new Float32Array(2 * d0);
+        data.z0.forEach((x, i) => { zs[i] = (1 - a) * x + a * data.z1[i]; });
+        zs.set(slerp(data.z0, data.z1, a), d0);
+        const out = await run(zs, 2);
+        paint(views[0][0], out, 0, data.shape);
+        paint(views[1][0], out, 1, data.shape);
+        const blend = new Float32Array(n);
+        for (let i = 0; i < n; i++) blend[i] = (1 - a) * ends[i] + a * ends[n + i];
+        paint(views[2][0], blend, 0, data.shape);
+        views.forEach(([, cap], j) => { cap.textContent = `${data.paths[j]}, α = ${a.toFixed(2)}`; });
+      } while (again);
+    } finally { busy = false; }
+  }
+  const show = (a) => { alpha = a; input.value = a; draw(); };
+  const send = () => {  // the URL and the critic's marker take alpha on the 0.1 grid
+    show(Math.round(alpha * 10) / 10);
+    setStateValue('alpha', alpha);
+  };
+  const stop = () => {
+    if (playing !== null) cancelAnimationFrame(playing);
+    playing = null; play.textContent = '▶ Play';
+  };
+  play.onclick = () => {
+    if (playing !== null) { stop(); send(); return; }
+    if (alpha >= 1) show(0);
+    play.textContent = 'Pause';
+    let last = performance.now();
+    const step = (t) => {
+      show(Math.min(1, alpha + (t - last) / 1000 / data.seconds));
+      last = t;
+      if (alpha < 1) playing = requestAnimationFrame(step); else { stop(); send(); }
+    };
+    playing = requestAnimationFrame(step);
+  };
+  input.addEventListener('input', () => { stop(); show(Number(input.value)); });
+  input.addEventListener('change', send);
+
+  generator(data)
+    .then(async (r) => {
+      run = r;
+      ends = await run(new Float32Array([...data.z0, ...data.z1]), 2);
+      await draw();
+      note.textContent = 'Drawn in this browser (onnxruntime-web): drag α or press Play.';
+    })
+    .catch((err) => giveUp(component, note, err));
+  return (a) => { if (playing === null && Math.abs(a - alpha) > 1e-9) show(a); };
+}
+
+const VIEWS = { browser: browserPanel, server: serverPanel, grid: gridPanel, interp: interpPanel };
+
 export default function (component) {
   const { data, parentElement } = component;
   if (!data) return;
   const root = parentElement.querySelector('.ls');
+  root.classList.toggle('lg', data.mode === 'grid');
+  root.classList.toggle('li', data.mode === 'interp');
   // a rerun with the same model, z and directions keeps the panel (its canvases, its strips): the release's own
   // values coming back change nothing, Reset moves the sliders
-  const sig = JSON.stringify([data.mode, data.model, data.z0, data.dirs, data.names, data.caption, data.main]);
+  const sig = JSON.stringify([data.mode, data.model, data.z0, data.z1, data.dirs, data.names, data.caption,
+                              data.main, data.eps]);
   const built = panels.get(root);
-  if (built && built.sig === sig && data.mode === 'browser') {
-    built.setValues(data.values);
+  if (built && built.sig === sig && data.mode !== 'server') {
+    built.setValues(data.mode === 'interp' ? data.alpha : data.values);
     return;
   }
-  root.querySelector('.pic').querySelectorAll('.main').forEach((el) => el.remove());
-  root.querySelector('.rows').innerHTML = '';
+  root.innerHTML = '';
   root.dataset.mode = data.mode;
-  panels.set(root, { sig, setValues: (data.mode === 'browser' ? browserPanel : serverPanel)(component, root) });
+  panels.set(root, { sig, setValues: VIEWS[data.mode](component, root) });
 }

@@ -1,4 +1,4 @@
-"""The latent explorer's slider panel (a components-v2 component; its JS and CSS are ui/latent_slider.js and .css).
+"""The latent explorer's slider panel and perturbation grid (a components-v2 component; its JS and CSS are ui/latent_slider.js and .css).
 
 Browser mode (the default): the page sends the generator's ONNX file's URL (static/models, served by the app),
 z of the seed and the directions once; the visitor's browser runs the generator (onnxruntime-web, vendored in
@@ -18,8 +18,7 @@ import torch
 from ui.imaging import png_bytes, to_pil
 
 HERE = Path(__file__).resolve().parent
-HTML = '<div class="ls"><div class="pic"><div class="cap"></div><div class="note"></div></div>' \
-       '<div class="rows"></div></div>'
+HTML = '<div class="ls"></div>'  # the JS builds the view
 RUNTIME = "app/static/ort/"  # relative to the page's URL, so a base path (a proxy's prefix) is kept
 LO, HI, STEP = -5.0, 5.0, 0.1  # the browser's sliders (the URL accepts any value in [LO, HI])
 
@@ -66,4 +65,26 @@ def server_sliders(*, main: torch.Tensor, caption: str, names: list[str], values
                           "values": list(values), "eps": list(eps), "note": note,
                           "frames": [[data_url(f) for f in strip] for strip in strips]},
            default={"values": list(values), "fallback": None}, on_values_change=on_change,
+           on_fallback_change=on_fallback)
+
+
+def browser_grid(*, model: str, z0: torch.Tensor, dirs: torch.Tensor, shape: tuple[int, ...], names: list[str],
+                 eps: tuple[int, ...], cell: int, key: str, on_fallback: Callable[[], None]) -> None:
+    """The perturbation grid drawn in the browser: row i is z0 + eps_j * dirs[i]; ``cell`` pixels a picture."""
+    _panel(key=key, data={"mode": "grid", "model": model, "runtime": RUNTIME, "shape": list(shape),
+                          "z0": [float(x) for x in z0], "dirs": [[float(x) for x in d] for d in dirs],
+                          "names": names, "eps": list(eps), "cell": cell},
+           default={"fallback": None}, on_fallback_change=on_fallback)
+
+
+def browser_interpolation(*, model: str, z0: torch.Tensor, z1: torch.Tensor, shape: tuple[int, ...], alpha: float,
+                          paths: list[str], cell: int, seconds: float, key: str, on_alpha: Callable[[], None],
+                          on_fallback: Callable[[], None]) -> None:
+    """Latent lerp, latent slerp and the pixel blend from z0 to z1 drawn in the browser at any α; Play sweeps α
+    from 0 to 1 in ``seconds``. A release (or the end of Play) sends α on the 0.1 grid: ``on_alpha`` reads
+    ``st.session_state[key]["alpha"]``."""
+    _panel(key=key, data={"mode": "interp", "model": model, "runtime": RUNTIME, "shape": list(shape),
+                          "z0": [float(x) for x in z0], "z1": [float(x) for x in z1], "alpha": float(alpha),
+                          "paths": paths, "cell": cell, "seconds": seconds},
+           default={"alpha": float(alpha), "fallback": None}, on_alpha_change=on_alpha,
            on_fallback_change=on_fallback)

@@ -1,6 +1,9 @@
-"""The latent explorer under AppTest: every model, every control, bad links; state in the URL.
-(The drag-following slider panel is a custom component, invisible to AppTest: tests/e2e/test_latent.py drags
-it in chromium. Here its values come from the URL, as a shared link gives them.)"""
+"""The latent explorer under AppTest: every model, every control, bad links; state in the URL; what the page sends
+the browser, which runs the generator (the component's data), and the server's frames when the browser says it
+cannot (its ``fallback`` state, set here as the browser sets it). The panels are drawn and dragged in chromium by
+tests/e2e/test_latent.py; here slider values come from the URL, as a shared link gives them."""
+import json
+
 from pathlib import Path
 
 import pytest
@@ -9,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 from tests.app import open_page
 
 from dgm_core import pretrained
+from dgm_core.demos import latent as demo
 from dgm_core.demos.latent import MODELS
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "latent.py")
@@ -28,6 +32,12 @@ def _captions(at: AppTest) -> list[str]:
     return [e.proto.imgs[0].caption for e in at.get("image")]
 
 
+def _sent(at: AppTest) -> dict:
+    """The data the page sent its one browser-drawn panel."""
+    (panel,) = at.get("bidi_component")
+    return json.loads(panel.proto.json)
+
+
 def _tab(at: AppTest, name: str) -> AppTest:
     at.session_state["lat_tab"] = name
     return at.run()
@@ -39,13 +49,17 @@ def test_every_model_shows_samples_grid_and_interpolation(model):
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert len(at.image) >= 1  # the samples
     assert at.button(key="lat_reset") and at.get("download_button")
+    sent = _sent(at)
+    card = pretrained.load_card(model)
+    assert sent["mode"] == "browser" and sent["model"] == f"app/{card.browser['onnx']}?v={card.browser['sha256'][:12]}"
+    assert len(sent["dirs"]) == 5 and "frames" not in sent  # the browser draws: no server frames
     at = _tab(at, "Perturbation grid")
     assert not at.exception and any("ε = −5 … 4" in m.value for m in at.markdown)
+    assert _sent(at)["mode"] == "grid" and _sent(at)["eps"] == list(range(-5, 5))
     at = _tab(at, "Interpolation")
     assert not at.exception
-    assert _captions(at)[1:] == ["latent lerp", "latent slerp", "pixel blend", "latent lerp, α = 0.5",
-                                 "latent slerp, α = 0.5", "pixel blend, α = 0.5"]
-    assert len(at.select_slider) == 1 and at.button(key="lat_play")
+    assert _captions(at)[1:] == ["latent lerp", "latent slerp", "pixel blend"]
+    assert _sent(at)["mode"] == "interp" and _sent(at)["alpha"] == 0.5
 
 
 def test_controls_live_in_the_url_and_a_link_restores_them():
@@ -63,10 +77,27 @@ def test_controls_live_in_the_url_and_a_link_restores_them():
     assert not at.exception and set(_q(at, "vals").split(",")) == {"0"}
 
 
-def test_the_interpolation_player_and_seed_b():
-    at = _tab(_page(model=SHIPPED[0]), "Interpolation")
+def test_the_interpolation_in_the_browser_takes_seed_b_and_alpha_from_the_link():
+    at = _tab(_page(model=SHIPPED[0], alpha=0.3), "Interpolation")
     at.number_input(key="lat_seed_b").set_value(3).run()
-    assert not at.exception and _q(at, "seed_b") == "3"
+    assert not at.exception and _q(at, "seed_b") == "3" and _q(at, "alpha") == "0.3"
+    sent = _sent(at)
+    ex = demo.build(SHIPPED[0], pretrained.load(SHIPPED[0])[0])
+    assert sent["z1"] == pytest.approx(demo.base_latent(ex, 3).tolist()) and sent["alpha"] == 0.3
+
+
+def test_a_browser_that_cannot_run_the_generator_gets_the_servers_frames_and_player():
+    at = _page(model=SHIPPED[0])
+    at.session_state["lat_panel"] = {"fallback": "this browser cannot run WebAssembly", "values": [0.0] * 5}
+    at.run()
+    assert not at.exception
+    sent = _sent(at)
+    assert sent["mode"] == "server" and len(sent["frames"]) == 5 and "cannot run WebAssembly" in sent["note"]
+    at = _tab(at, "Perturbation grid")  # the other panels follow the one that failed
+    assert not at.exception and not at.get("bidi_component")
+    assert any("Drawn by the server" in c for c in _captions(at))
+    at = _tab(at, "Interpolation")
+    assert "latent slerp, α = 0.5" in _captions(at)
     at.select_slider(key="lat_alpha").set_value(0.3).run()
     assert not at.exception and _q(at, "alpha") == "0.3"
     assert "latent slerp, α = 0.3" in _captions(at)

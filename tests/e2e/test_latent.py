@@ -74,6 +74,23 @@ def test_two_sliders_drawn_in_the_browser_match_the_servers_render_and_send_noth
     page.screenshot(path=str(shots / "latent-sliders.png"))
 
 
+def test_the_perturbation_grid_drawn_in_the_browser_matches_the_servers(page, app_url):
+    page.set_viewport_size({"width": 1280, "height": 720})
+    page.goto(f"{app_url}/latent?lat_seed=3&lat_tab=Perturbation+grid&lat_dirs=0,2,5")
+    wait_for_app(page, timeout=180_000)
+    expect(page.locator(".ls .note")).to_contain_text("30 pictures", timeout=120_000)
+    cells = page.locator(".ls canvas.cell")
+    name = "wgan-celeba"
+    model, _ = pretrained.load(name)
+    ex = demo.build(name, model)
+    grid = demo.perturbation_grid(ex, 3, ex.directions("pca", [0, 2, 5]))  # (3, 10, C, H, W)
+    for i, j in [(0, 0), (1, 5), (2, 9)]:
+        shown = np.array(cells.nth(i * 10 + j).evaluate(PIXELS), dtype=float).reshape(32, 32, 4)[..., :3]
+        want = (grid[i, j].clamp(0, 1).numpy() * 255).round().transpose(1, 2, 0)
+        assert np.abs(shown - want).max() <= 2, (i, j, np.abs(shown - want).max())
+    assert page.get_by_test_id("stException").count() == 0
+
+
 def test_a_browser_without_webassembly_gets_the_servers_frames_and_is_told(playwright, app_url):
     browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     try:
@@ -90,18 +107,34 @@ def test_a_browser_without_webassembly_gets_the_servers_frames_and_is_told(playw
         page.mouse.up()
         page.wait_for_function("() => parseFloat(new URLSearchParams(location.search).get('lat_vals')) > 1",
                                timeout=60_000)
+        wait_for_app(page)
+        page.get_by_role("tab", name="Perturbation grid").click()
+        expect(page.get_by_text("Drawn by the server: this browser cannot run WebAssembly")).to_be_visible(
+            timeout=60_000)
         assert page.get_by_test_id("stException").count() == 0
     finally:
         browser.close()
 
 
-def test_the_interpolation_player_plays_to_the_end(page, app_url):
+def test_the_interpolation_plays_in_the_browser_to_the_end_and_matches_the_servers_frames(page, app_url):
     page.set_viewport_size({"width": 1280, "height": 720})
-    page.goto(f"{app_url}/latent?lat_tab=Interpolation&lat_alpha=0.6")
+    page.goto(f"{app_url}/latent?lat_seed=3&lat_seed_b=8&lat_tab=Interpolation&lat_alpha=0.3")
     wait_for_app(page, timeout=180_000)
-    page.get_by_role("button", name="▶ Play").click()
-    expect(page.get_by_role("button", name="▶ Play")).to_be_visible(timeout=60_000)  # Pause again at alpha = 1
+    expect(page.locator(".ls .note")).to_contain_text("Drawn in this browser", timeout=120_000)
+    name = "wgan-celeba"
+    ex = demo.build(name, pretrained.load(name)[0])
+    frames = demo.interpolation(ex, 3, 8).frames  # latent lerp, latent slerp, pixel blend at alpha = 0, 0.1, ... 1
+
+    def assert_shows(i: int) -> None:
+        for canvas, f in zip(page.locator(".ls .ipics canvas").all(), frames.values()):
+            shown = np.array(canvas.evaluate(PIXELS), dtype=float).reshape(32, 32, 4)[..., :3]
+            want = (f[i].clamp(0, 1).numpy() * 255).round().transpose(1, 2, 0)
+            assert np.abs(shown - want).max() <= 2, (i, np.abs(shown - want).max())
+
+    assert_shows(3)
+    page.locator(".ls button.iplay").click()
+    page.wait_for_function("() => new URLSearchParams(location.search).get('lat_alpha') === '1'", timeout=60_000)
     wait_for_app(page)
-    expect(page.get_by_text("latent slerp, α = 1.0")).to_be_visible()
-    assert "lat_alpha=1" in page.url, page.url  # the played-to frame is in a shared link
+    assert_shows(10)
+    expect(page.locator(".ls .ipics figcaption").nth(1)).to_have_text("latent slerp, α = 1.00")
     assert page.get_by_test_id("stException").count() == 0
