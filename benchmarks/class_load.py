@@ -22,8 +22,13 @@ to see that they measure the same thing.
 
 ``--replicas R`` (R > 1) serves the app as deploy/serve.py does: R replicas on loopback behind nginx (sticky by a
 cookie that names the replica), every replica and nginx pinned to the same server core as the single server; the
-memory figures are summed over the replicas and nginx. Each student first loads the page (as a browser does: the
+memory figures are summed over the replicas and nginx. As deploy/serve.py, each replica has had one first visit
+before nginx opens (its imports and warm-up started before the class; ``--cold``: not), which the single server,
+started as `streamlit run` starts it, cannot have. Each student first loads the page (as a browser does: the
 light client keeps the cookie nginx sets and sends it with its websocket and image requests).
+
+``--py-spy DIR`` records the server processes with py-spy (raw stacks, 50 samples a second, on the clients' core)
+and writes ``DIR/profile.md``: the samples per page and the costs that lead each (``profile_summary``).
 
 ``--app-dir`` plays the lesson against another checkout's app (started by that checkout's own
 benchmarks.common.streamlit_server), to measure an earlier version of the app on the same footing.
@@ -38,6 +43,7 @@ import contextlib
 import importlib.util
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -128,7 +134,7 @@ def server_for(app_dir: Path):
 
 
 @contextlib.contextmanager
-def pinned_server(app_dir: Path, env: dict, log: Path, replicas: int = 1):
+def pinned_server(app_dir: Path, env: dict, log: Path, replicas: int = 1, warm: bool = True):
     """The app's server on core 0 (it and every process it starts inherit the affinity), this process and
     the clients it starts afterwards on core 1 -> (url, the server's pids). ``replicas`` > 1: nginx and that many
     replicas (deploy/serve.py), all on core 0."""
@@ -137,7 +143,7 @@ def pinned_server(app_dir: Path, env: dict, log: Path, replicas: int = 1):
     try:
         if replicas > 1:
             from deploy.serve import cluster
-            cm = cluster(replicas, cpus={SERVER_CORE}, env=env, log=log, app_dir=app_dir)
+            cm = cluster(replicas, cpus={SERVER_CORE}, env=env, log=log, app_dir=app_dir, warm=warm)
         else:
             cm = start(env=env, log=log) if app_dir.resolve() == ROOT else start(env=env)
         with cm as served:
@@ -145,6 +151,57 @@ def pinned_server(app_dir: Path, env: dict, log: Path, replicas: int = 1):
             yield (served.url, served.pids()) if replicas > 1 else (served[0], [served[1].pid])
     finally:
         os.sched_setaffinity(0, mine)
+
+
+@contextlib.contextmanager
+def py_spy(pids: list[int], out: Path | None):
+    """py-spy recording each of ``pids`` into ``out``/server-<pid>.txt while the block runs (nothing when ``out`` is
+    None); then ``out``/profile.md."""
+    if out is None:
+        yield
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    exe = Path(sys.executable).with_name("py-spy")
+    spies = [subprocess.Popen([str(exe), "record", "-p", str(pid), "--rate", "50", "--format", "raw", "--threads",
+                               "--nonblocking", "-o", str(out / f"server-{pid}.txt")],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for pid in pids]
+    try:
+        yield
+    finally:
+        for spy in spies:
+            spy.send_signal(2)  # SIGINT: py-spy writes what it sampled
+            spy.wait(60)
+        (out / "profile.md").write_text(profile_summary(sorted(out.glob("server-*.txt"))))
+
+
+def profile_summary(files: list[Path], top: int = 8) -> str:
+    """py-spy's raw stacks as samples per page (the page file a script thread runs; 'other threads': the serving
+    jobs, the event loop) with the functions that lead each: inclusive (framework plumbing left out) and self."""
+    pages = {p.stem for p in (ROOT / "pages").glob("*.py")}
+    total, per = Counter(), {}
+    plumbing = re.compile(r"threading\.py|script_runner\.py|exec_code\.py|navigation/page\.py|<module> \(app\.py|"
+                          r"importlib|runpy")
+    for f in files:
+        for line in f.read_text().splitlines():
+            stack, _, n = line.rpartition(" ")
+            frames = [re.sub(r":\d+\)$", ")", fr) for fr in stack.split(";")]
+            page = next((m.group(1) for fr in frames if (m := re.match(r"<module> \((\w+)\.py\)", fr))
+                         and m.group(1) in pages), None)
+            where = page or ("script, outside a page" if "ScriptRunner" in frames[0] else "other threads")
+            total[where] += int(n)
+            incl, own = per.setdefault(where, (Counter(), Counter()))
+            for fr in dict.fromkeys(frames[1:]):
+                if not plumbing.search(fr):
+                    incl[fr] += int(n)
+            own[frames[-1]] += int(n)
+    lines = ["# Where the server's CPU went", "", f"{sum(total.values())} samples at 50 a second (py-spy, raw stacks "
+             f"of {len(files)} process{'es' if len(files) != 1 else ''}).", ""]
+    for where, n in total.most_common():
+        incl, own = per[where]
+        lines += [f"## {where}: {n} samples ({100 * n / sum(total.values()):.1f} %)", ""]
+        lines += [f"- {100 * c / n:.0f} % in {fr}" for fr, c in incl.most_common(top)]
+        lines += [f"- {100 * c / n:.0f} % self {fr}" for fr, c in own.most_common(3)] + [""]
+    return "\n".join(lines)
 
 
 # ------------------------------------------------------------------------------------ the chromium client
@@ -393,7 +450,7 @@ def summarise(outs: list[dict], field: str = "steps") -> dict:
 
 def key(rec: dict) -> str:
     return f"{rec['label']}|students={rec['students']}|replicas={rec['replicas']}|data={rec['data']}|" \
-           f"clients={rec['clients']}"
+           f"clients={rec['clients']}" + ("|cold" if rec.get("first_visit_before_class") is False else "")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -407,6 +464,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--label", default="final", help="what is measured: baseline (before the serving layer), final")
     p.add_argument("--app-dir", default=str(ROOT), help="the checkout whose app.py to serve (default: this one)")
     p.add_argument("--out", default=str(RESULTS))
+    p.add_argument("--cold", action="store_true", help="--replicas: no first visit of each replica before the class")
+    p.add_argument("--py-spy", dest="py_spy", default=None, help="profile the server(s) into this folder")
     argv = sys.argv[1:] if argv is None else argv
     a = p.parse_args(argv)
     if a.replicas < 1:
@@ -427,12 +486,12 @@ def main(argv: list[str] | None = None) -> int:
     log = ROOT / ".pytest_cache" / "class_load-server.log"
     log.parent.mkdir(exist_ok=True)
     t0 = time.monotonic()
-    with pinned_server(app_dir, env, log, a.replicas) as (url, pids):
+    with pinned_server(app_dir, env, log, a.replicas, not a.cold) as (url, pids):
         started_s = round(time.monotonic() - t0, 2)
         rss_started_mb = round(rss_kb(pids) / 1024, 1)
         affinity = sorted(set().union(*(os.sched_getaffinity(pid) for pid in pids)))
         client_cores = sorted(os.sched_getaffinity(0))
-        with RssPoller(pids) as poll:
+        with RssPoller(pids) as poll, py_spy(pids, Path(a.py_spy) if a.py_spy else None):
             t1 = time.monotonic()
             asyncio.run((chromium_class if clients == "chromium" else light_class)(url, a.students, outs))
             wall_s = round(time.monotonic() - t1, 2)
@@ -446,6 +505,7 @@ def main(argv: list[str] | None = None) -> int:
            "command": "python -m dgm_core bench class_load" + (" " + " ".join(argv) if argv else ""),
            "app_commit": commit, "lesson": [s[0] for s in LESSON], "stagger_s": STAGGER_S,
            "server_cores": affinity, "client_cores": client_cores,
+           **({"first_visit_before_class": not a.cold} if a.replicas > 1 else {}),
            "server_start_s": started_s, "wall_s": wall_s, "rss_started_mb": rss_started_mb,
            "rss_peak_mb": round(poll.peak_kb / 1024, 1), "rss_end_mb": rss_end_mb,
            "server_vm_hwm_mb": None if hwm is None else round(hwm / 1024, 1),
@@ -479,7 +539,9 @@ def report(records: dict) -> str:
     for r in order:
         lines += [f"## {r['label']}: {r['students']} student{'s' if r['students'] != 1 else ''}, {r['clients']}, "
                   f"{r['replicas']} replica{'s' if r['replicas'] != 1 else ''}"
-                  f"{' behind nginx' if r['replicas'] > 1 else ''}, {'with' if r['data'] else 'without'} DGM_DATA_DIR "
+                  f"{' behind nginx' if r['replicas'] > 1 else ''}"
+                  f"{', cold' if r.get('first_visit_before_class') is False else ''}"
+                  f", {'with' if r['data'] else 'without'} DGM_DATA_DIR "
                   f"(app {r['app_commit']})",
                   "", f"`{r['command']}`", "",
                   "| step | p50 (s) | p95 (s) | max (s) | students done | p50 / max to script_finished (s) |",
@@ -499,7 +561,10 @@ def report(records: dict) -> str:
                      if r["offline_requests"] else "")
                   + (f" Students per replica: {', '.join(f'{k} {v}' for k, v in r['students_per_replica'].items())}; "
                      f"every process on core{'s' if len(r['server_cores']) > 1 else ''} "
-                     f"{', '.join(map(str, r['server_cores']))}." if r["replicas"] > 1 else "")]
+                     f"{', '.join(map(str, r['server_cores']))}; "
+                     + ("each replica had one first visit before the class (deploy/serve.py)."
+                        if r.get("first_visit_before_class") else "no replica had a visit before the class.")
+                     if r["replicas"] > 1 else "")]
         for what in ("exceptions", "console_errors"):
             lines += [f"- {e}" for e in list(dict.fromkeys(r[what]))[:5]]
         lines += [f"- student {i}: {f}" for i, f in r["failed"].items()]

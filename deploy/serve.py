@@ -4,7 +4,8 @@
 
 Starts N ``streamlit run app.py`` replicas on 127.0.0.1 (ports from ``--first-replica-port``), all reading this
 checkout's one ``pretrained/`` (no replica writes it) and sharing one cookie secret; waits until each answers
-``/_stcore/health``; writes ``deploy/nginx.conf.template`` filled in to a run folder and starts nginx on ``--port``
+``/_stcore/health``; opens the app once on each (a first visit: the imports, and the warm-up of the pages'
+default views, start before any student's, as a replica joins nginx only once it is warm); writes ``deploy/nginx.conf.template`` filled in to a run folder and starts nginx on ``--port``
 (sticky sessions by a cookie that names the replica, websocket upgrades, a passive health check); then polls every
 replica's health every few seconds and restarts one that stops answering, until Ctrl-C or SIGTERM stops them all.
 ``--cpus`` pins the replicas and nginx (taskset's list), as ``bench class_load --replicas N`` pins them to its
@@ -46,6 +47,33 @@ def healthy(url: str, timeout: float = 2.0) -> bool:
         return urllib.request.urlopen(url + HEALTH, timeout=timeout).read() == b"ok"
     except OSError:
         return False
+
+
+def first_visit(url: str, timeout: float = 300) -> float:
+    """Open the app's default page once, as a browser's first visit would (one websocket session, one script run),
+    and wait until the run ends -> seconds it took. The replica's imports and its warm-up start here, not with the
+    first student."""
+    import asyncio
+
+    import websockets
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    async def visit() -> None:
+        async with websockets.connect(url.replace("http://", "ws://") + "/_stcore/stream", subprotocols=["streamlit"],
+                                      max_size=None, open_timeout=60, ping_interval=None) as ws:
+            back = BackMsg()
+            back.rerun_script.page_name = ""
+            await ws.send(back.SerializeToString())
+            async for data in ws:
+                msg = ForwardMsg()
+                msg.ParseFromString(data)
+                if msg.WhichOneof("type") == "script_finished":
+                    return
+
+    t0 = time.monotonic()
+    asyncio.run(asyncio.wait_for(visit(), timeout))
+    return time.monotonic() - t0
 
 
 def max_upload_mb() -> int:
@@ -103,6 +131,11 @@ class Cluster:
                     print(f"replica r{i + 1} ({url}) is down: restarting it", file=sys.stderr, flush=True)
                     stop(proc)
                     self.replicas[i] = self._start(i)
+                    deadline = time.time() + 180
+                    while not healthy(url) and time.time() < deadline and self.replicas[i].poll() is None:
+                        time.sleep(0.5)
+                    with contextlib.suppress(Exception):
+                        first_visit(url)
                     self.restarts.append(i)
                     misses[i] = 0
             if once:
@@ -123,9 +156,10 @@ def stop(proc: subprocess.Popen, timeout: float = 15) -> None:
 @contextlib.contextmanager
 def cluster(replicas: int = 2, port: int | None = None, first_replica_port: int | None = None,
             cpus: set[int] | None = None, env: dict | None = None, log: Path | None = None,
-            app_dir: Path = ROOT, startup_s: float = 180) -> Iterator[Cluster]:
+            app_dir: Path = ROOT, startup_s: float = 180, warm: bool = True) -> Iterator[Cluster]:
     """nginx on 127.0.0.1:``port`` in front of ``replicas`` app replicas (free ports where none are given), each
-    process pinned to ``cpus`` when given; yields a ``Cluster`` once nginx and every replica answer, stops them all."""
+    process pinned to ``cpus`` when given; yields a ``Cluster`` once nginx and every replica answer (and, ``warm``,
+    each had its ``first_visit``), stops them all."""
     if not Path(NGINX).exists():
         raise RuntimeError("nginx is not installed (Debian: apt-get install -y nginx)")
     env = dict(os.environ if env is None else env)
@@ -155,6 +189,9 @@ def cluster(replicas: int = 2, port: int | None = None, first_replica_port: int 
                 if proc.poll() is not None or time.time() > deadline:
                     raise RuntimeError(f"the replica at {url} did not start (exit code {proc.poll()})")
                 time.sleep(0.2)
+        if warm:
+            for url in urls:
+                first_visit(url)
         conf = run_dir / "nginx.conf"
         conf.write_text(render(ports, f"127.0.0.1:{port}", run_dir))
         nginx = subprocess.Popen([NGINX, "-p", str(run_dir), "-c", str(conf), "-e", str(run_dir / "error.log")],
@@ -182,10 +219,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--port", type=int, default=8501, help="nginx's port, the one visitors open")
     p.add_argument("--first-replica-port", type=int, default=8601)
     p.add_argument("--cpus", default=None, help="pin every process to these cores (e.g. 0 or 0,1)")
+    p.add_argument("--cold", action="store_true", help="no first visit: a replica's imports and warm-up wait for "
+                                                       "its first visitor")
     a = p.parse_args(argv)
     cpus = {int(c) for c in a.cpus.split(",")} if a.cpus else None
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    with cluster(a.replicas, a.port, a.first_replica_port, cpus) as c:
+    with cluster(a.replicas, a.port, a.first_replica_port, cpus, warm=not a.cold) as c:
         print(f"DGM Lab on {c.url} ({a.replicas} replicas: {', '.join(c.replica_urls)})", flush=True)
         try:
             c.supervise()
