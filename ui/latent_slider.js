@@ -60,6 +60,33 @@ function el(tag, cls, parent) {
   return e;
 }
 
+// run `work` (async) now, or once more after the run in progress when called meanwhile: a drag's events coalesce
+// into the newest picture instead of queueing behind each other
+function coalesced(work) {
+  let busy = false; let again = false;
+  return async () => {
+    if (busy) { again = true; return; }
+    busy = true;
+    try {
+      do { again = false; await work(); } while (again);
+    } finally { busy = false; }
+  };
+}
+
+// one slider's row under `rows`: its name and value, the range input, and an empty strip for its frames
+function sliderRow(rows, name, min, max, step, value) {
+  const row = el('div', 'row', rows);
+  const label = el('label', '', row);
+  el('span', '', label).textContent = name;
+  const val = el('span', '', label);
+  const input = el('input', '', row);
+  input.type = 'range'; input.min = min; input.max = max; input.step = step; input.value = value;
+  input.setAttribute('aria-label', name);
+  return { input, val, strip: el('div', 'strip', row) };
+}
+
+// the index of the value in eps nearest to v
+const nearestIndex = (eps, v) => eps.reduce((b, e, i) => (Math.abs(e - v) < Math.abs(eps[b] - v) ? i : b), 0);
 const sign = (v) => (v >= 0 ? '+' : '') + Number(v).toFixed(1);
 
 // image b of a (B, C, H, W) float output in [0, 1] -> the canvas, at the model's own size
@@ -106,22 +133,10 @@ function browserPanel(component, root) {
   let run = null;  // set once the generator has loaded
 
   const inputs = []; const thumbs = []; const shown = [];
-  const nearest = (v) => data.eps.reduce((b, e, i) => (Math.abs(e - v) < Math.abs(data.eps[b] - v) ? i : b), 0);
+  const nearest = (v) => nearestIndex(data.eps, v);
   data.names.forEach((name, d) => {
-    const row = document.createElement('div');
-    row.className = 'row';
-    const label = document.createElement('label');
-    const title = document.createElement('span');
-    title.textContent = name;
-    const val = document.createElement('span');
+    const { input, val, strip } = sliderRow(rows, name, data.lo, data.hi, data.step, values[d]);
     val.textContent = sign(values[d]);
-    label.append(title, val);
-    const input = document.createElement('input');
-    input.type = 'range'; input.min = data.lo; input.max = data.hi; input.step = data.step;
-    input.value = values[d];
-    input.setAttribute('aria-label', name);
-    const strip = document.createElement('div');
-    strip.className = 'strip';
     const ims = data.eps.map((e) => {
       const c = document.createElement('canvas');
       [c.width, c.height] = [data.shape[2], data.shape[1]];
@@ -133,28 +148,19 @@ function browserPanel(component, root) {
     input.addEventListener('input', () => onInput(d));
     input.addEventListener('change', () => onRelease());
     inputs.push(input); thumbs.push(ims); shown.push(val);
-    row.append(label, input, strip);
-    rows.appendChild(row);
   });
   const mark = (d) => thumbs[d].forEach((t, j) => t.classList.toggle('on', j === nearest(values[d])));
 
-  let busy = false; let again = false; let times = [];
-  async function draw() {
+  let times = [];
+  const draw = coalesced(async () => {
     if (!run) return;
-    if (busy) { again = true; return; }
-    busy = true;
-    try {
-      do {
-        again = false;
-        const t0 = performance.now();
-        const out = await run(z(), 1);
-        paint(main, out, 0, data.shape);
-        times = times.concat(performance.now() - t0).slice(-30);
-      } while (again);
-      const ms = times.slice().sort((a, b) => a - b)[Math.floor(times.length / 2)];
-      note.textContent = `Drawn in this browser (onnxruntime-web): ${ms.toFixed(1)} ms a picture.`;
-    } finally { busy = false; }
-  }
+    const t0 = performance.now();
+    const out = await run(z(), 1);
+    paint(main, out, 0, data.shape);
+    times = times.concat(performance.now() - t0).slice(-30);
+    const ms = times.slice().sort((a, b) => a - b)[Math.floor(times.length / 2)];
+    note.textContent = `Drawn in this browser (onnxruntime-web): ${ms.toFixed(1)} ms a picture.`;
+  });
   async function strips() {
     if (!run) return;
     const d0 = data.z0.length;
@@ -209,21 +215,9 @@ function serverPanel(component, root) {
   const values = data.values.slice();
   main.src = data.main;
   cap.textContent = data.caption;
-  const nearest = (v) => data.eps.reduce((b, e, i) => (Math.abs(e - v) < Math.abs(data.eps[b] - v) ? i : b), 0);
+  const nearest = (v) => nearestIndex(data.eps, v);
   data.names.forEach((name, d) => {
-    const row = document.createElement('div');
-    row.className = 'row';
-    const label = document.createElement('label');
-    const title = document.createElement('span');
-    title.textContent = name;
-    const val = document.createElement('span');
-    label.append(title, val);
-    const input = document.createElement('input');
-    input.type = 'range'; input.min = 0; input.max = data.eps.length - 1; input.step = 1;
-    input.value = nearest(values[d]);
-    input.setAttribute('aria-label', name);
-    const strip = document.createElement('div');
-    strip.className = 'strip';
+    const { input, val, strip } = sliderRow(rows, name, 0, data.eps.length - 1, 1, nearest(values[d]));
     const ims = data.frames[d].map((src, i) => {
       const im = document.createElement('img');
       im.src = src; im.title = name + ' = ' + data.eps[i];
@@ -241,8 +235,6 @@ function serverPanel(component, root) {
     input.addEventListener('change', send);
     val.textContent = sign(values[d]);
     ims[nearest(values[d])].classList.add('on');
-    row.append(label, input, strip);
-    rows.appendChild(row);
   });
 }
 
@@ -326,29 +318,22 @@ function interpPanel(component, root) {
   const n = data.shape[0] * data.shape[1] * data.shape[2];
   const d0 = data.z0.length;
   let run = null; let ends = null; let alpha = Number(data.alpha);
-  let busy = false; let again = false; let playing = null;
+  let playing = null;
 
-  async function draw() {
+  const draw = coalesced(async () => {
     if (!run) return;
-    if (busy) { again = true; return; }
-    busy = true;
-    try {
-      do {
-        again = false;
-        const a = alpha;
-        const zs = new Float32Array(2 * d0);
-        data.z0.forEach((x, i) => { zs[i] = (1 - a) * x + a * data.z1[i]; });
-        zs.set(slerp(data.z0, data.z1, a), d0);
-        const out = await run(zs, 2);
-        paint(views[0][0], out, 0, data.shape);
-        paint(views[1][0], out, 1, data.shape);
-        const blend = new Float32Array(n);
-        for (let i = 0; i < n; i++) blend[i] = (1 - a) * ends[i] + a * ends[n + i];
-        paint(views[2][0], blend, 0, data.shape);
-        views.forEach(([, cap], j) => { cap.textContent = `${data.paths[j]}, α = ${a.toFixed(2)}`; });
-      } while (again);
-    } finally { busy = false; }
-  }
+    const a = alpha;
+    const zs = new Float32Array(2 * d0);
+    data.z0.forEach((x, i) => { zs[i] = (1 - a) * x + a * data.z1[i]; });
+    zs.set(slerp(data.z0, data.z1, a), d0);
+    const out = await run(zs, 2);
+    paint(views[0][0], out, 0, data.shape);
+    paint(views[1][0], out, 1, data.shape);
+    const blend = new Float32Array(n);
+    for (let i = 0; i < n; i++) blend[i] = (1 - a) * ends[i] + a * ends[n + i];
+    paint(views[2][0], blend, 0, data.shape);
+    views.forEach(([, cap], j) => { cap.textContent = `${data.paths[j]}, α = ${a.toFixed(2)}`; });
+  });
   const show = (a) => { alpha = a; input.value = a; draw(); };
   const send = () => {  // the URL and the critic's marker take alpha on the 0.1 grid
     show(Math.round(alpha * 10) / 10);
