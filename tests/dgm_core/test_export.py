@@ -17,6 +17,7 @@ ROOT = pretrained.PRETRAINED_DIR.parent
 @pytest.mark.parametrize("name", export.exportable())
 def test_the_shipped_export_renders_what_the_torch_model_renders(name):
     card = pretrained.load_card(name)
+    assert card.browser, f"{name} has no ONNX export in its card: python -m dgm_core export {name}"
     path = ROOT / card.browser["onnx"]
     assert pretrained.sha256_file(path) == card.browser["sha256"]
     assert card.browser["weights_sha256"] == card.sha256, f"{name}: retrained since its export; run export {name}"
