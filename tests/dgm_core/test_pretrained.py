@@ -103,10 +103,15 @@ def test_every_shipped_model_loads_and_matches_its_card(card):
 
 def test_every_file_in_pretrained_is_a_card_its_weights_or_a_run_checkpoint():
     """Nothing stray ships: a card and its weights, or the checkpoint of a long run still under way
-    (pretrained/checkpoints/<recipe>.pt, small enough to travel by git, removed when the run ends)."""
+    (pretrained/checkpoints/<recipe>.pt, small enough to travel by git, removed when the run ends), or the MNAR
+    lab's precomputed grid: its card and the files that card names (dgm_core.demos.mnar_grid)."""
     from dgm_core import training
+    from dgm_core.demos import mnar_grid
 
     names = {c.name for c in pretrained.list_cards()}
+    grid = pretrained.PRETRAINED_DIR / mnar_grid.CARD
+    names_grid = {grid.name, *(t["file"] for t in json.loads(grid.read_text())["tables"].values())} \
+        if grid.exists() else set()
     for path in pretrained.PRETRAINED_DIR.rglob("*"):
         if path.is_dir():
             assert path.name == "checkpoints", path
@@ -115,5 +120,7 @@ def test_every_file_in_pretrained_is_a_card_its_weights_or_a_run_checkpoint():
         if rel.parts[0] == "checkpoints":
             assert path.suffix == ".pt" and path.stem in training.RECIPES, rel
             assert path == training.checkpoint_path(path.stem) and path.stat().st_size < 20 * 2**20
+        elif rel.name.startswith("mnar-grid"):
+            assert rel.name in names_grid and path.stat().st_size < 20 * 2**20, rel
         else:
             assert path.suffix in (".json", ".safetensors") and path.stem in names, rel
