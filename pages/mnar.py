@@ -3,8 +3,11 @@
 Ipsen, Mattei & Frellsen, "not-MIWAE: Deep Generative Modelling with Missing not at Random Data",
 ICLR 2021, arXiv 2006.12871. The algorithm is dgm_core.models.notmiwae (model), dgm_core.tabular (fit, impute)
 and dgm_core.mnar_experiment (presets, simulate, train); the page's calls dgm_core.demos.mnar; widgets ui.mnar_widgets.
-It opens on the case benchmarks/mnar_default.py chose, with the shipped run trained at the paper's budget;
-only the open tab computes (st.tabs with on_change="rerun"). The images part is pages/mnar_images.py.
+It opens on the case benchmarks/mnar_default.py chose, with the shipped run trained at the paper's budget; under
+"precomputed", any other setting shows the nearest point of a grid trained beforehand (dgm_core.demos.mnar_grid,
+pretrained/mnar-grid*) at once, says which point, and offers "Train at exactly this setting" (live, queued); off the
+grid, or without its files, the page says why in one sentence and trains live as before.
+Only the open tab computes (st.tabs with on_change="rerun"). The images part is pages/mnar_images.py.
 """
 import numpy as np
 import pandas as pd
@@ -37,8 +40,7 @@ mechanism = c2.selectbox("Missingness mechanism", SPEC["mech"].choices, format_f
                          key=w.P + "mech")
 seed = int(c3.number_input("Seed", 0, 10_000, key=w.P + "seed"))
 preset = c4.selectbox("Training", SPEC["preset"].choices, format_func=w.PRESET_LABELS.get, key=w.P + "preset",
-                      help="paper budget: precomputed for the opening case only; tiny: seconds; small: under a "
-                           "minute; medium: several minutes (all cached)")
+                      help=w.PRESET_HELP)
 csv_bytes = None
 if source == "upload CSV":
     up = st.file_uploader("A numeric CSV with a header line (empty cells = missing; incomplete rows are dropped)",
@@ -81,7 +83,9 @@ key = w.settings_key(source=source, csv=hash(csv_bytes), mech=mechanism, params=
 table = source if csv_bytes is None else csv_bytes  # an upload's runs are keyed by its bytes: files never share
 
 
-def show_fits(fits: dict, source_note: str) -> None:
+def show_fits(fits: dict, source_note: str, sim: mnar_lab.Simulated, preset: str, keep: str | None = None) -> None:
+    """The fits of ``sim`` (the page's simulation, or a grid point's) trained with ``preset``; ``keep``: a grid
+    point's key, under which its figures are built once per server."""
     table = w.rmse_table(fits)
     r1, r2 = st.columns([5, 6])
     best = min(fits, key=lambda k: fits[k].rmse)
@@ -97,23 +101,24 @@ def show_fits(fits: dict, source_note: str) -> None:
     j = r2.selectbox("Feature", range(len(columns)), format_func=lambda j: columns[j], key=w.P + "scatter_feature",
                      index=int(np.argmax(sim.missing.rate_per_feature)))
     shown = {k: fits[k] for k in ("MICE", "miwae", "notmiwae") if k in fits}  # not-MIWAE drawn last, on top
-    plots.show(r2, w.scatter_figure(sim, shown, j, columns[j]), width="stretch")
+    plots.show(r2, w.figure(keep and f"{keep}|scatter|{j}", lambda: w.scatter_figure(sim, shown, j, columns[j])),
+               width="stretch")
     if source_note:
         st.caption(source_note)
     with st.expander("Recovered vs true mechanism"):
         st.dataframe(w.mechanism_table(sim, fits, columns), width="stretch", height=300)
         st.caption("W > 0: high values go missing. Thresholds are b in the data's units; a deterministic cut "
                    "(the not-MIWAE protocol) has infinite steepness, so the learnt W only needs to be large.")
-    show_maps(fits)
-    show_points(fits, j)
+    show_maps(fits, sim, keep)
+    show_points(fits, j, sim)
     completed = pd.DataFrame(fits["notmiwae"].imputed, columns=list(columns))
     d1, d2 = st.columns(2)
     d1.download_button("RMSE table (CSV)", table.to_csv(), "mnar_rmse.csv", "text/csv")
-    d2.download_button("not-MIWAE completed table (CSV)", completed.to_csv(index=False), "mnar_imputed.csv",
-                       "text/csv")
+    d2.download_button("not-MIWAE completed table (CSV)", lambda: completed.to_csv(index=False),  # on the click
+                       "mnar_imputed.csv", "text/csv")
 
 
-def show_maps(fits: dict) -> None:
+def show_maps(fits: dict, sim: mnar_lab.Simulated, keep: str | None = None) -> None:
     """What each missing model learnt, as a feature-by-feature map, next to the generating mechanism."""
     st.subheader("What the missing models learnt")
     truth = mnar_lab.true_sensitivity(sim)
@@ -133,11 +138,13 @@ def show_maps(fits: dict) -> None:
     cols, lim = st.columns(min(len(panels), 3)), w.shared_limit([m for _, m in panels])
     for i, (name, m) in enumerate(panels):
         with cols[i % len(cols)]:
-            plots.show(st, w.sensitivity_figure(m, columns, name, lim=lim), width="stretch", key=f"{w.P}map_{i}")
+            fig = w.figure(keep and f"{keep}|map|{name}|{lim}",
+                           lambda m=m, name=name: w.sensitivity_figure(m, columns, name, lim=lim))
+            plots.show(st, fig, width="stretch", key=f"{w.P}map_{i}")
             st.markdown("Strongest: " + "; ".join(mnar_lab.describe_sensitivity(m, columns)) + ".")
 
 
-def show_points(fits: dict, j: int) -> None:
+def show_points(fits: dict, j: int, sim: mnar_lab.Simulated) -> None:
     """Mean vs median as point imputations: both scored by both losses, and one entry's conditional."""
     st.subheader("Which single value? The mean for squared error, the median for absolute error")
     st.markdown("A model gives a whole distribution p(x_missing | x_observed, mask) for each hidden entry. The point "
@@ -148,6 +155,9 @@ def show_points(fits: dict, j: int) -> None:
                  hide_index=True, column_config={"method": st.column_config.TextColumn(width="medium")})
     models = [m for m, f in fits.items() if f.model is not None and f.median is not None]
     if not models:
+        if any("median" in f.errors for f in fits.values()):  # precomputed: scores kept, models not
+            q2.caption("One hidden entry's whole conditional needs the trained model: **Train at exactly this "
+                       "setting** above draws it.")
         return
     pick = q2.selectbox("Model", models, format_func=mnar_lab.label, key=w.P + "dens_model",
                         index=models.index("notmiwae") if "notmiwae" in models else 0)
@@ -167,10 +177,36 @@ def show_points(fits: dict, j: int) -> None:
     q2.caption(f"Importance-weighted draws for row {row}: {cond.ess:.0f} effective of 5000.{few}")
 
 
+def show_grid(grid, point) -> tuple[dict | None, str, mnar_lab.Simulated, str, str | None]:
+    """A precomputed grid point at once, with the sentence saying which, and live training at exactly these settings
+    on a click -> (fits, note, their simulation, their preset, the grid point's key for its figures or None); fits
+    None when the point cannot be shown (said)."""
+    g1, g2 = st.columns([4, 1], vertical_alignment="center")  # one row: the key picture stays above the fold
+    sentence = g1.empty()
+    live_key = w.settings_key(base=w.settings_key(source=source, csv=hash(csv_bytes), mech=mechanism, params=params,
+                                                  preset=grid.preset, seed=seed), agnostic=())
+    with g2:  # its queue place and progress show under it; the finished run's curves full width below
+        trained = run_button("Train at exactly this setting", key=w.P + "train_exact", inputs=live_key,
+                             compute=lambda: w.fit_job(sim, grid.preset, seed, (), table),
+                             help=f"MIWAE and not-MIWAE trained here, live, on exactly these settings with the "
+                                  f"grid's '{grid.preset}' budget (under a minute on a quiet server; queued, shared)")
+    if trained and trained.inputs == live_key:
+        sentence.markdown(w.grid_sentence(grid, point, params, trained=True))
+        w.trained_curves(trained.value)
+        st.caption(f"Trained with the '{grid.preset}' preset. {serving.caption(trained.ran)}")
+        return trained.value, "", sim, grid.preset, None
+    fits, shown, why = w.grid_fits(point, x, sim, params, seed)
+    if fits is None:
+        sentence.info(f"{why} Train at exactly this setting, pick a budget under **Training**, or go back.")
+        return None, "", sim, grid.preset, None
+    sentence.markdown(w.grid_sentence(grid, point, params))
+    return fits, w.grid_note(grid), shown, grid.preset, w.grid_key(grid, point)
+
+
 if tab_imp.open:
     with tab_imp:
         default_case = w.is_default(source, mechanism, params, seed)
-        fits, source_note = None, ""
+        fits, source_note, shown_sim, shown_preset, keep = None, "", sim, preset, None
         if preset == "paper" and default_case:
             try:
                 fits, cards = w.shipped(sim)
@@ -182,10 +218,14 @@ if tab_imp.open:
             except pretrained.PretrainedError as e:
                 st.info(f"{e} Meanwhile pick a budget under **Training** to train here.")
         elif preset == "paper":
-            st.info("The paper's budget (100 000 iterations per model, minutes each) is precomputed only for the "
-                    "opening case. To train on these settings pick **tiny**, **small** or **medium** under "
-                    "**Training**, or go back.")
-            st.button("Back to the opening case", key=w.P + "reset", on_click=w.reset_to_default)
+            grid, point, why = w.grid_point(source if csv_bytes is None else None, x, mechanism, params, seed)
+            if point is not None:
+                fits, source_note, shown_sim, shown_preset, keep = show_grid(grid, point)
+            else:
+                st.info(f"{why} The paper's budget (100 000 iterations per model, minutes each) is precomputed only "
+                        "for the opening case. To train on these settings pick **tiny**, **small** or **medium** "
+                        "under **Training**, or go back.")
+                st.button("Back to the opening case", key=w.P + "reset", on_click=w.reset_to_default)
         else:
             st.markdown("MIWAE maximises a bound on log p(x°); not-MIWAE on log p(x°, s), with the self-masking "
                         "model P(s=1 | x) = σ(−W (x − b)) per feature (*known*: the direction of W is given).")
@@ -208,7 +248,7 @@ if tab_imp.open:
                 w.trained_curves(fits)
                 st.caption(f"Trained with the '{preset}' preset. {serving.caption(trained.ran)}")
         if fits is not None:
-            show_fits(fits, source_note)
+            show_fits(fits, source_note, shown_sim, shown_preset, keep)
 
 if tab_mech.open:
     with tab_mech:

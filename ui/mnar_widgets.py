@@ -14,6 +14,7 @@ import streamlit as st
 
 from dgm_core import budgets, data, results
 from dgm_core.demos import mnar as mnar_lab
+from dgm_core.demos import mnar_grid
 from dgm_core.methods import MNAR, palette
 from dgm_core.missingness.tabular import missing_curve
 from dgm_core.serving import Job, jobs
@@ -39,8 +40,10 @@ FORMULAS = {
 }
 
 
-PRESET_LABELS = {"paper": "paper budget (precomputed)", "tiny": "train: tiny", "small": "train: small",
-                 "medium": "train: medium"}
+PRESET_LABELS = {"paper": "precomputed", "tiny": "train: tiny", "small": "train: small", "medium": "train: medium"}
+PRESET_HELP = ("precomputed: the opening case at the paper's budget, any other setting the nearest point of a grid "
+               "trained beforehand (`python -m dgm_core precompute mnar-grid`), both shown at once; tiny: seconds; "
+               "small: under a minute; medium: several minutes (all cached)")
 P = "mnar_"  # the page's session-state and URL prefix
 BASE_KEYS = ("table", "seed", "preset", "mech", "agn")
 EXTRA_LABELS = {m: MNAR[m].short for m in mnar_lab.EXTRAS}  # the "Also fit" picker's names
@@ -308,6 +311,82 @@ def shipped(sim: mnar_lab.Simulated) -> tuple[dict, dict]:
     fits, _ = serving.run(job, key=P + "shipped", cancellable=False,
                           label="Re-imputing the table with the shipped models")
     return fits, cards
+
+
+# ---------------------------------------------------------------- the precomputed grid
+def _grid_files() -> tuple[tuple[str, int, int], ...]:
+    """What the grid's files are now (name, mtime, size): a rebuilt or deleted file is read again."""
+    d = mnar_grid.GRID_DIR
+    return tuple(sorted((f.name, f.stat().st_mtime_ns, f.stat().st_size) for f in d.glob("mnar-grid*")
+                        if f.suffix in (".json", ".npz")))
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _load_grid(directory: str, files: tuple) -> mnar_grid.Grid | str:
+    try:
+        return mnar_grid.load(directory)
+    except mnar_grid.GridError as e:
+        return str(e)
+
+
+def grid_point(table: str | None, x: np.ndarray, mechanism: str, params: dict,
+               seed: int) -> tuple[mnar_grid.Grid | None, mnar_grid.Point | None, str]:
+    """(the grid, its point nearest to these settings, "") or (grid or None, None, why not, in one sentence);
+    ``table``: None for an upload."""
+    grid = _load_grid(str(mnar_grid.GRID_DIR), _grid_files())
+    if isinstance(grid, str):
+        return None, None, grid
+    if table is None:
+        return grid, None, "An uploaded table has no precomputed grid."
+    point, why = mnar_grid.nearest(grid, table, x, mechanism, params, seed)
+    return grid, point, why
+
+
+def grid_fits(point: mnar_grid.Point, x: np.ndarray, sim: mnar_lab.Simulated, params: dict, seed: int
+              ) -> tuple[dict | None, mnar_lab.Simulated, str]:
+    """(the grid point's fits, its own simulation: ``sim`` itself when the page's settings are the point's, "")
+    or (None, sim, why not in one sentence) when this simulation is not the one the grid was computed on."""
+    rec = point.record
+    same = all(k in params and mnar_grid.same(params[k], v) for k, v in rec["params"].items())
+    psim = sim if same else mnar_lab.simulate(x, rec["mechanism"], rec["params"], seed)
+    try:
+        return mnar_grid.fits(point, psim), psim, ""
+    except mnar_grid.GridError as e:
+        return None, sim, str(e)
+
+
+def grid_sentence(grid: mnar_grid.Grid, point: mnar_grid.Point, params: dict, trained: bool = False) -> str:
+    """Which grid point is shown, how it was computed, in one sentence (``trained``: what replaced it)."""
+    if trained:
+        return (f"**Trained at exactly this setting** with the grid's '{grid.preset}' budget (its nearest point: "
+                f"{mnar_grid.describe(point)}).")
+    iters = grid.card["preset_config"]["iterations"]
+    return (f"**Precomputed at {mnar_grid.describe(point, params)}** with the '{grid.preset}' budget ({iters:,} "
+            "iterations a model): shown at once, nothing trains.")
+
+
+@st.cache_resource(show_spinner=False, max_entries=512)
+def _kept_figure(key: str, _build: Callable[[], go.Figure]) -> go.Figure:
+    return plots.readable(_build())
+
+
+def figure(key: str | None, build: Callable[[], go.Figure]) -> go.Figure:
+    """``build()``; with a ``key`` (a precomputed grid point's figure, the same for every session: the key names the
+    grid file, the point and the figure) built once per server and kept."""
+    return build() if key is None else _kept_figure(key, build)
+
+
+def grid_key(grid: mnar_grid.Grid, point: mnar_grid.Point) -> str:
+    return f"{grid.card['tables'][point.table]['sha256']}|{point.record['id']}"
+
+
+def grid_note(grid: mnar_grid.Grid) -> str:
+    """Where the grid comes from, under its results."""
+    n = sum(t["points"] for t in grid.card["tables"].values())
+    return (f"The grid: `{mnar_grid.COMMAND}` trained MIWAE and not-MIWAE at each of {n} settings of this lab "
+            f"(each mechanism's {', '.join(sorted({a.name for a in mnar_grid.AXES.values()}))} at a few values, the "
+            f"other controls at their defaults, seed {grid.card['seed']}), with the '{grid.preset}' budget its card "
+            f"(pretrained/{mnar_grid.CARD}) gives the rule for. **Train at exactly this setting** trains here, live.")
 
 
 def reset_to_default() -> None:

@@ -32,6 +32,7 @@ def test_page_opens_on_the_shipped_run_and_its_lesson():
     assert "Lowest RMSE: **not-MIWAE" in at.success[0].value
     assert any("What to notice" in m.value and "models *why*" in m.value for m in at.markdown)
     assert any("train notmiwae-breast" in c.value for c in at.caption)
+    assert not any("Precomputed at" in m.value for m in at.markdown)  # the shipped run, not the grid's point
 
 
 def test_only_the_open_tab_computes():
