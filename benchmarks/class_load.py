@@ -175,19 +175,22 @@ def py_spy(pids: list[int], out: Path | None):
 
 
 def profile_summary(files: list[Path], top: int = 8) -> str:
-    """py-spy's raw stacks as samples per page (the page file a script thread runs; 'other threads': the serving
-    jobs, the event loop) with the functions that lead each: inclusive (framework plumbing left out) and self."""
+    """py-spy's raw stacks as samples per page (the page file a script thread runs), per other thread (by name: the
+    serving jobs, the warm-up, the event loop), with the functions that lead each: inclusive (plumbing left out)
+    and self. py-spy counts a thread waiting in epoll or a sleep as running at times: read those as idle."""
     pages = {p.stem for p in (ROOT / "pages").glob("*.py")}
     total, per = Counter(), {}
     plumbing = re.compile(r"threading\.py|script_runner\.py|exec_code\.py|navigation/page\.py|<module> \(app\.py|"
-                          r"importlib|runpy")
+                          r"importlib|runpy|click/|streamlit/__main__|streamlit/web/")
     for f in files:
         for line in f.read_text().splitlines():
             stack, _, n = line.rpartition(" ")
             frames = [re.sub(r":\d+\)$", ")", fr) for fr in stack.split(";")]
             page = next((m.group(1) for fr in frames if (m := re.match(r"<module> \((\w+)\.py\)", fr))
                          and m.group(1) in pages), None)
-            where = page or ("script, outside a page" if "ScriptRunner" in frames[0] else "other threads")
+            thread = re.sub(r"^thread \(\w+\): |\d+$", "", frames[0]) or "unnamed"
+            script = any("script_runner.py" in fr for fr in frames)
+            where = page or ("script, outside a page" if script else f"thread {thread}")
             total[where] += int(n)
             incl, own = per.setdefault(where, (Counter(), Counter()))
             for fr in dict.fromkeys(frames[1:]):

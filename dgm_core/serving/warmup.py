@@ -47,7 +47,7 @@ def _others_running() -> bool | None:
     return False
 
 
-def busy_share(seconds: float, every: float = 0.05) -> float:
+def busy_share(seconds: float, every: float = 0.2) -> float:
     """The share of ``seconds`` in which another thread of this process ran or waited for a core (a page run, a job).
     Where /proc is missing: the process's CPU time over the wall time."""
     cpu, t0, seen, busy = time.process_time(), time.monotonic(), 0, 0
