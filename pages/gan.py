@@ -1,5 +1,6 @@
 """GAN training, live: the same small generator trained on a 2-D toy against a squared-Hellinger critic (f-GAN) and a
-Wasserstein critic with a gradient penalty, side by side, a few steps a frame (``dgm_core.demos.gan``). The critics
+Wasserstein critic with a gradient penalty, side by side, a few steps a server run (``dgm_core.demos.gan``), each step drawn in the browser as a frame
+(``ui.gan_view``, ui/gan_panel.js). The critics
 page's lesson, animated: when the generator starts away from the data the Hellinger critic saturates and gives no
 direction, the Wasserstein critic keeps a slope.
 """
@@ -9,7 +10,7 @@ from dgm_core.demos import critics as critics_demo
 from dgm_core.demos import gan as demo
 from dgm_core.models.critics import KINDS
 from ui import gan_view as v
-from ui import links, plots
+from ui import links
 from ui.pages import setup_page
 from ui.state import sync_url, url_state
 
@@ -19,7 +20,7 @@ P = "gan_"
 SPEC = links.gan()
 s = st.session_state
 url_state(SPEC, P)
-PLAYING = P + "playing"
+PLAYING, SHOTS, RACE_ID, PLAYER = P + "playing", P + "shots", P + "race_id", P + "player"  # SHOTS: kept over a rerun
 
 st.title("GAN training: Hellinger against Wasserstein, live")
 st.markdown("One generator, two critics. Both generators start as the same small blob **away from the data**; "
@@ -31,45 +32,62 @@ toy = c_toy.selectbox("Data", list(links.TOY_NAMES), format_func=links.TOY_NAMES
 lr = c_lr.select_slider("Learning rate", options=links.GAN_LRS, key=P + "lr", format_func=lambda x: f"{x:g}")
 k = c_k.number_input("Critic steps per generator step", 1, 10, key=P + "k")
 setting = (toy, lr, int(k))
+
+
+def _new_race() -> None:
+    if s.get(PLAYER) is not None:
+        s[PLAYER].pause()
+    s[P + "race"], s[P + "setting"], s[PLAYING], s[SHOTS] = demo.Race(toy, lr, int(k)), setting, False, []
+    s[PLAYER] = demo.Player(s[P + "race"])
+    s[RACE_ID] = s.get(RACE_ID, 0) + 1  # the browser's film starts again
+
+
 if s.get(P + "race") is None or s[P + "setting"] != setting:  # a new setting starts both generators again
-    s[P + "race"], s[P + "setting"], s[PLAYING] = demo.Race(toy, lr, int(k)), setting, False
+    _new_race()
 race: demo.Race = s[P + "race"]
+player: demo.Player = s[PLAYER]
 
 play, step, reset = c_buttons.columns(3)
 playing = s[PLAYING] is not False  # while playing: the step to pause at
 
 
 def _toggle() -> None:
-    r = s[P + "race"]
-    s[PLAYING] = False if s[PLAYING] is not False else min(r.steps + demo.PLAY_STEPS, demo.MAX_STEPS)
+    p = s[PLAYER]
+    if s[PLAYING] is not False:
+        p.pause()
+        s[PLAYING] = False
+    else:
+        s[PLAYING] = min(p.race.steps + demo.PLAY_STEPS, demo.MAX_STEPS)
+        p.play(s[PLAYING])
 
 
 play.button("Pause" if playing else "Play", icon=":material/pause:" if playing else ":material/play_arrow:",
             key=P + "play", type="primary", disabled=race.done, on_click=_toggle, width="stretch",
-            help=f"{demo.PLAY_STEPS} generator steps of each, {demo.STEPS_PER_FRAME} a frame, then a pause")
+            help=f"{demo.PLAY_STEPS} generator steps of each, every step drawn, then a pause")
 if step.button("Step", key=P + "step", disabled=playing or race.done, width="stretch",
                help="One generator step of each, with its critic steps"):
-    race.advance()
+    player.step()
 if reset.button("Reset", key=P + "reset", width="stretch", help="Both generators back to the start"):
-    s[P + "race"], s[PLAYING] = demo.Race(toy, lr, int(k)), False
-    race = s[P + "race"]
+    _new_race()
+    race, player = s[P + "race"], s[PLAYER]
 
 
-@st.fragment(run_every=demo.FRAME_SECONDS if playing else None)
+@st.fragment(run_every=demo.RUN_SECONDS if playing else None)
 def training() -> None:
-    """A frame: each generator a few steps further while playing, then both panels, the curves and the verdict."""
-    r: demo.Race = s[P + "race"]
-    if s[PLAYING] is not False:
-        r.advance(min(demo.STEPS_PER_FRAME, s[PLAYING] - r.steps))
-        if r.steps >= s[PLAYING]:
-            s[PLAYING] = False
-            st.rerun()  # the whole page: Play comes back
-    left, right = st.columns(2, gap="medium")
-    for kind, col in zip(KINDS, (left, right)):
-        plots.show(col, v.field_figure(r, kind), key=f"{P}field_{kind}", config={"displayModeBar": False})
-    st.markdown(demo.verdict(r, critics_demo.LABELS))
-    plots.show(st, v.history_figure(r), key=P + "history", config={"displayModeBar": False})
-    if r.done:
+    """While playing, the player trains in its own thread; each run sends the pictures of the steps trained since
+    the last one (the browser plays them a step a frame) and says what the last step shows."""
+    p: demo.Player = s[PLAYER]
+    shots = s[SHOTS] + p.take()
+    if s[PLAYING] is not False and not p.playing:  # the player reached its step: Play comes back
+        s[PLAYING], s[SHOTS] = False, shots
+        st.rerun()  # the whole page; these pictures go with it
+    s[SHOTS] = []
+    r = p.race
+    with p.lock:
+        v.panel(r, f"{r.toy}|{r.lr}|{r.critic_steps}|{s[RACE_ID]}", shots, key=P + "panel")
+        st.markdown(demo.verdict(r, critics_demo.LABELS))
+        done = r.done
+    if done:
         st.info(f"Both generators ran the {demo.MAX_STEPS} steps a session may run here; Reset starts again.")
 
 

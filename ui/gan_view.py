@@ -1,63 +1,54 @@
-"""The GAN training page's figures: per objective, the critic as a heat map under the data and the generated points;
-and both objectives' bounds and distances against the steps. Computing in ``dgm_core.demos.gan``."""
+"""The GAN training page's pictures, drawn in the browser (a components-v2 component; its JS and CSS are
+ui/gan_panel.js and .css): per objective the critic as shading under the data and the generated points, and both
+objectives' bounds and distances against the steps. The server sends each step's picture once (the steps a run
+trained, ``dgm_core.demos.gan.Snapshot``) and the browser plays them a step a frame; computing in
+``dgm_core.demos.gan``."""
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
-import plotly.graph_objects as go
+import streamlit as st
 import torch
-from plotly.subplots import make_subplots
 
-from dgm_core.demos.gan import Race
+from dgm_core.demos.gan import MAP_N, Race, Snapshot
 from dgm_core.models.critics import KINDS
 from dgm_core.models.toy_gan import BOX, TOYS, sample_toy
-from ui.critics_view import COLOURS, P_COLOUR, SHORT
+from ui.critics_view import COLOURS, SHORT
 
+HERE = Path(__file__).resolve().parent
 DATA_N = 300  # data points drawn under each panel
+CEILING = 2.0  # the squared Hellinger distance's largest value, drawn on the bounds' plot
+
+_panel = st.components.v2.component("dgm_gan_panel", html='<div class="gp"></div>',
+                                    css=(HERE / "gan_panel.css").read_text(), js=(HERE / "gan_panel.js").read_text())
 
 
 @lru_cache(maxsize=len(TOYS))
-def _data(toy: str) -> np.ndarray:
-    """The data points a panel draws under the generated ones: the same every frame, drawn once per toy."""
-    return sample_toy(toy, DATA_N, torch.Generator().manual_seed(7)).numpy()
+def _data(toy: str) -> tuple[float, ...]:
+    """The data points a panel draws under the generated ones, flat (x, y, x, y, ...): the same every frame."""
+    pts = sample_toy(toy, DATA_N, torch.Generator().manual_seed(7)).numpy()
+    return tuple(np.round(pts, 2).ravel().tolist())
 
 
-def field_figure(race: Race, kind: str) -> go.Figure:
-    """The critic T as a heat map over the toy's box, the data (black) and the generated points (the critic's
-    colour) at this frame."""
-    gan = race.gans[kind]
-    xs, ys, t = gan.critic_map(30)
-    data = _data(race.toy)
-    pts = gan.points(race.z)
-    x0, x1, y0, y1 = BOX[race.toy]
-    fig = go.Figure(go.Heatmap(x=xs, y=ys, z=t, colorscale="Greys", reversescale=True, showscale=False, opacity=0.45,
-                               hovertemplate="critic T = %{z:.2f}<extra></extra>"))
-    fig.add_scatter(x=data[:, 0], y=data[:, 1], mode="markers", name="data", hoverinfo="skip",
-                    marker={"color": P_COLOUR, "size": 4, "opacity": 0.5})
-    fig.add_scatter(x=pts[:, 0], y=pts[:, 1], mode="markers", name="generated", hoverinfo="skip",
-                    marker={"color": COLOURS[kind], "size": 5, "opacity": 0.8})
-    fig.update_xaxes(range=[x0, x1], showgrid=False, zeroline=False)
-    fig.update_yaxes(range=[y0, y1], showgrid=False, zeroline=False, scaleanchor="x", scaleratio=1)
-    fig.update_layout(title=f"{SHORT[kind]} critic: step {gan.steps}", height=360, showlegend=False,
-                      margin={"l": 10, "r": 10, "t": 40, "b": 10}, template="plotly_white")
-    return fig
+def history(race: Race, start: int = 0) -> dict:
+    """Each objective's steps from ``start`` on, bounds (NaN before the first step: null) and distances to the data;
+    ``from``: ``start`` (the browser keeps what came before it)."""
+    def num(v: float) -> float | None:
+        return None if np.isnan(v) else round(v, 4)
+    out: dict = {"from": start}
+    for k in KINDS:
+        fr = race.frames[k][start:]  # frame i is step i
+        out[k] = {"step": [f.step for f in fr], "est": [num(f.estimate) for f in fr], "off": [round(f.off, 4) for f in fr]}
+    return out
 
 
-def history_figure(race: Race) -> go.Figure:
-    """Both bounds, and how far the generated points are from the data, against the steps."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("the critic's bound", "generated points' distance to the data"),
-                        horizontal_spacing=0.1)
-    for kind in KINDS:
-        fr = race.frames[kind]
-        steps = [f.step for f in fr]
-        fig.add_scatter(x=steps[1:], y=[f.estimate for f in fr[1:]], mode="lines", name=SHORT[kind],
-                        line={"color": COLOURS[kind]}, legendgroup=kind, row=1, col=1)
-        fig.add_scatter(x=steps, y=[f.off for f in fr], mode="lines", name=SHORT[kind], showlegend=False,
-                        line={"color": COLOURS[kind]}, legendgroup=kind, row=1, col=2)
-    fig.add_hline(y=2, line={"dash": "dot", "color": COLOURS["hellinger"]}, row=1, col=1,
-                  annotation_text="Hellinger² ceiling 2", annotation_position="bottom right")
-    fig.update_xaxes(title_text="generator steps")
-    fig.update_layout(height=300, margin={"l": 10, "r": 10, "t": 40, "b": 10}, template="plotly_white",
-                      legend={"orientation": "h", "y": -0.35, "x": 0})
-    return fig
+def panel(race: Race, race_id: str, shots: list[Snapshot], key: str) -> None:
+    """Both fields and the curves; ``shots``: the pictures of the steps trained since the last call (played in
+    the browser one a frame), ``race_id``: a new one (a new setting, Reset) clears the browser's film."""
+    _panel(key=key, data={
+        "id": race_id, "box": list(BOX[race.toy]), "data": list(_data(race.toy)), "n": MAP_N, "ceiling": CEILING,
+        "kinds": [{"kind": k, "label": SHORT[k], "colour": COLOURS[k]} for k in KINDS],
+        "frames": [s.wire() for s in shots], "now": race.snapshot().wire(),
+        "history": history(race, shots[0].step if shots else 0)})

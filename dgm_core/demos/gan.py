@@ -1,9 +1,15 @@
 """The GAN training page: the same generator trained on one 2-D toy against each critic (squared Hellinger and
-Wasserstein, ``models.toy_gan``), advanced together a few steps a frame, with what each frame shows recorded."""
+Wasserstein, ``models.toy_gan``), advanced together a few steps a server run, with what each step shows recorded:
+its numbers always, and on request its picture (``Snapshot``: the generated points and the critic over the box),
+which the browser then plays one step a frame."""
 from __future__ import annotations
 
+import base64
+import threading
+import time
 from dataclasses import dataclass, field
 
+import numpy as np
 import torch
 
 from ..models.critics import KINDS
@@ -12,9 +18,8 @@ from ..tabular import single_thread
 
 MAX_STEPS = 2000  # generator steps a session can run (then Reset): bounded CPU per student
 PLAY_STEPS = 200  # steps of one press of Play
-STEPS_PER_FRAME = 5  # steps between two frames while playing: a frame costs about a second on a busy host
-
-FRAME_SECONDS = 0.1  # asked between two frames while playing
+RUN_SECONDS = 0.25  # between two server runs while playing: each sends the pictures trained meanwhile
+MAP_N = 24  # the critic is drawn from its values on an n x n grid over the toy's box
 SATURATED = 1.8  # a Hellinger bound above this is near its ceiling of 2 (disjoint supports)
 
 
@@ -24,6 +29,30 @@ class Frame:
     estimate: float  # the critic's bound on the divergence
     off: float  # mean distance from the generated points to the data
     missed: float  # mean distance from the data to the generated points
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What one step looks like, per objective: the generated points of the fixed z (n, 2) and the critic T over the
+    box (MAP_N, MAP_N), rows along y, each rounded for the wire (the browser draws them)."""
+
+    step: int
+    points: dict[str, np.ndarray]
+    critic: dict[str, np.ndarray]
+
+    def wire(self) -> dict:
+        """Compact for the wire, base64 little-endian: the points as int16 hundredths (a pixel of the panel or less),
+        the critic as uint8 levels between its frame's lowest and highest value (the shading only needs those)."""
+        def b64(a: np.ndarray) -> str:
+            return base64.b64encode(np.ascontiguousarray(a).tobytes()).decode()
+        out: dict = {"step": self.step}
+        for k, pts in self.points.items():
+            t = self.critic[k]
+            lo, hi = float(t.min()), float(t.max())
+            level = np.round((t - lo) / (hi - lo) * 255) if hi > lo else np.full(t.shape, 255.0)
+            out[k] = {"pts": b64(np.clip(np.round(pts * 100), -32768, 32767).astype("<i2")),
+                      "t": b64(level.astype(np.uint8)), "lo": round(lo, 4), "hi": round(hi, 4)}
+        return out
 
 
 @dataclass
@@ -51,13 +80,71 @@ class Race:
     def done(self) -> bool:
         return self.steps >= MAX_STEPS
 
-    def advance(self, steps: int = 1) -> None:
-        """Every generator ``steps`` steps further (up to MAX_STEPS), each recorded as a frame."""
+    def advance(self, steps: int = 1, shots: list[Snapshot] | None = None) -> None:
+        """Every generator ``steps`` steps further (up to MAX_STEPS), each recorded as a frame; with ``shots``, each
+        step's picture appended to it too."""
         with single_thread():  # tiny matrices: a second thread only waits (and spins) on a shared CPU
-            for kind, gan in self.gans.items():
-                for _ in range(min(steps, MAX_STEPS - gan.steps)):
+            for _ in range(min(steps, MAX_STEPS - self.steps)):
+                for kind, gan in self.gans.items():
                     out = gan.step()
                     self.frames[kind].append(Frame(out.step, out.estimate, *distances(gan.points(self.z), self.toy)))
+                if shots is not None:
+                    shots.append(self.snapshot())
+
+    def snapshot(self) -> Snapshot:
+        """This step's picture."""
+        return Snapshot(self.steps, {k: g.points(self.z) for k, g in self.gans.items()},
+                        {k: g.critic_map(MAP_N)[2] for k, g in self.gans.items()})
+
+
+class Player:
+    """Plays a race: trains it step by step up to a given step in a thread of its own, each step's picture kept
+    until ``take`` collects it, so the training runs at the CPU's pace while the page sends what is ready. The
+    race's state changes only under ``lock``: read it there."""
+
+    def __init__(self, race: Race) -> None:
+        self.race, self.lock = race, threading.Lock()
+        self._shots: list[Snapshot] = []
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def playing(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def play(self, until: int) -> None:
+        """Train up to step ``until`` (at most MAX_STEPS) in the background; a play in progress stops first."""
+        self.pause()
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, args=(min(until, MAX_STEPS),), daemon=True,
+                                        name="gan-play")
+        self._thread.start()
+
+    def _run(self, until: int) -> None:
+        while not self._stop.is_set():
+            with self.lock:
+                if self.race.steps >= until:
+                    return
+                self.race.advance(1, self._shots)
+            time.sleep(0.001)  # a lock is not fair: without a pause between steps a reader may wait for all of them
+
+    def step(self) -> None:
+        """One step of each, now (not while playing)."""
+        with self.lock:
+            self.race.advance(1, self._shots)
+
+    def pause(self) -> None:
+        """Stop after the step in progress."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        self._thread = None
+
+    def take(self) -> list[Snapshot]:
+        """The pictures of the steps trained since the last call."""
+        with self.lock:
+            out, self._shots = self._shots, []
+        return out
 
 
 def verdict(race: Race, labels: dict[str, str]) -> str:

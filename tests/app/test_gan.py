@@ -2,7 +2,9 @@
 says what the frame shows, a new setting starts again, a bad link value gets one sentence."""
 from __future__ import annotations
 
+import base64
 import json
+import time
 
 from streamlit.testing.v1 import AppTest
 
@@ -18,27 +20,64 @@ def _steps(at: AppTest) -> int:
     return at.session_state["gan_race"].steps
 
 
+def _sent(at: AppTest) -> dict:
+    """What the page sent its browser-drawn panel."""
+    (panel,) = at.get("bidi_component")
+    return json.loads(panel.proto.json)
+
+
 def test_the_page_opens_on_its_link_with_both_generators_at_the_start():
     at = _page(toy="ring", lr=0.003, k=2)
     assert not at.exception and not at.warning
     assert at.selectbox(key="gan_toy").value == "ring"
     assert at.select_slider(key="gan_lr").value == 0.003 and at.number_input(key="gan_k").value == 2
     assert _steps(at) == 0 and any("Press Play" in m.value for m in at.markdown)
-    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
-    assert len(charts) == 3  # a field per critic and the curves
+    sent = _sent(at)
+    assert sent["frames"] == [] and sent["now"]["step"] == 0  # nothing to play: the start is drawn
+    assert [k["kind"] for k in sent["kinds"]] == ["hellinger", "wasserstein"]
+    assert len(base64.b64decode(sent["now"]["wasserstein"]["t"])) == demo.MAP_N ** 2 and len(sent["data"]) == 2 * 300
+    assert sent["history"]["from"] == 0 and sent["history"]["wasserstein"]["step"] == [0]
 
 
-def test_step_and_play_advance_both_generators_and_the_verdict_follows():
+def _wait(at: AppTest) -> None:
+    """Until the page's player has trained to its step (it trains in a thread of its own)."""
+    deadline = time.monotonic() + 120
+    while at.session_state["gan_player"].playing and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def test_step_and_play_advance_both_generators_and_each_step_is_sent_once(monkeypatch):
+    monkeypatch.setattr(demo, "PLAY_STEPS", 6)  # the page runs in this process: a short Play
     at = _page(toy="lines")
     at.button(key="gan_step").click().run()
     assert _steps(at) == 1
     verdict = next(m.value for m in at.markdown if m.value.startswith("After 1 step:"))
     assert "Hellinger" in verdict and "Wasserstein" in verdict
-    at.button(key="gan_play").click().run()  # the frame of the run that follows the press
-    assert at.session_state["gan_playing"] == 1 + demo.PLAY_STEPS and _steps(at) == 1 + demo.STEPS_PER_FRAME
-    assert at.button(key="gan_play").label == "Pause" and at.button(key="gan_step").disabled
+    assert [f["step"] for f in _sent(at)["frames"]] == [1]  # the step's picture
     at.button(key="gan_play").click().run()
+    assert at.session_state["gan_playing"] == 7 and at.button(key="gan_play").label == "Pause"
+    assert at.button(key="gan_step").disabled
+    sent = [f["step"] for f in _sent(at)["frames"]]
+    _wait(at)
+    at.run()  # the run that finds the player done: Play comes back, with the last pictures
+    sent += [f["step"] for f in _sent(at)["frames"]]
+    assert _steps(at) == 7 and sent == list(range(2, 8))  # every step trained is sent, once, in order
     assert at.session_state["gan_playing"] is False and at.button(key="gan_play").label == "Play"
+    hist = _sent(at)["history"]
+    assert hist["hellinger"]["step"][-1] == 7 and hist["from"] == sent[-len(hist["hellinger"]["step"])]
+    at.run()
+    assert _sent(at)["frames"] == [] and _sent(at)["now"]["step"] == 7  # nothing sent twice
+
+
+def test_pause_stops_the_player(monkeypatch):
+    monkeypatch.setattr(demo, "PLAY_STEPS", 2000)
+    at = _page(toy="ring")
+    at.button(key="gan_play").click().run()
+    at.button(key="gan_play").click().run()
+    assert at.session_state["gan_playing"] is False and not at.session_state["gan_player"].playing
+    steps = _steps(at)
+    time.sleep(0.3)
+    assert _steps(at) == steps < 2000
 
 
 def test_a_new_setting_starts_both_generators_again():
@@ -47,8 +86,9 @@ def test_a_new_setting_starts_both_generators_again():
     at.number_input(key="gan_k").set_value(3).run()
     assert _steps(at) == 0 and at.session_state["gan_race"].critic_steps == 3
     at.button(key="gan_step").click().run()
+    before = _sent(at)["id"]
     at.button(key="gan_reset").click().run()
-    assert _steps(at) == 0
+    assert _steps(at) == 0 and _sent(at)["id"] != before  # the browser's film starts again
 
 
 def test_a_bad_link_value_gets_one_sentence_and_the_page_works():

@@ -3,6 +3,8 @@ from the data, the lesson (on the line, the Hellinger critic saturates and its g
 the Wasserstein one reaches it), and one seed, one film."""
 from __future__ import annotations
 
+import base64
+
 import numpy as np
 import pytest
 import torch
@@ -78,3 +80,24 @@ def test_a_race_stops_at_its_step_budget(monkeypatch):
     race = demo.Race("lines", 1e-3, 1)
     race.advance(10)
     assert race.steps == 3 and race.done and len(race.frames["hellinger"]) == 4
+
+
+def test_a_film_is_the_same_however_its_steps_are_grouped_and_each_step_has_its_picture():
+    a, b = demo.Race("moons", 3e-3, 2), demo.Race("moons", 3e-3, 2)
+    shots: list[demo.Snapshot] = []
+    a.advance(3, shots)
+    for _ in range(3):
+        b.advance(1)
+    assert repr(a.frames) == repr(b.frames)
+    assert [s.step for s in shots] == [1, 2, 3]
+    last = shots[-1]
+    assert np.array_equal(last.points["hellinger"], b.gans["hellinger"].points(b.z))
+    assert last.critic["wasserstein"].shape == (demo.MAP_N, demo.MAP_N)
+    wire = last.wire()["wasserstein"]  # what the browser decodes: points to 0.01, the critic's levels 0..255
+    pts = np.frombuffer(base64.b64decode(wire["pts"]), "<i2").reshape(-1, 2) / 100
+    assert np.abs(pts - last.points["wasserstein"]).max() <= 0.005 + 1e-6
+    levels = np.frombuffer(base64.b64decode(wire["t"]), np.uint8).reshape(demo.MAP_N, demo.MAP_N)
+    t = last.critic["wasserstein"]
+    assert levels.min() == 0 and levels.max() == 255 and (wire["lo"], wire["hi"]) == (round(float(t.min()), 4),
+                                                                                      round(float(t.max()), 4))
+    assert np.abs(wire["lo"] + levels / 255 * (wire["hi"] - wire["lo"]) - t).max() <= (t.max() - t.min()) / 255

@@ -22,7 +22,7 @@ KEY = {
     "latent": "img.main",
     "vae": '[data-testid="stImage"]',
     "critics": ".js-plotly-plot",
-    "gan": ".js-plotly-plot",
+    "gan": ".gp canvas",
     "clusters": ".js-plotly-plot",
     "results": ".js-plotly-plot",
 }
