@@ -182,12 +182,13 @@ function browserPanel(component, root) {
     draw();
   }
   function onRelease() {
-    setStateValue('values', values.slice());
-    // the URL follows at once (the format the server writes, which its rerun then confirms); after the call
-    // above, which may write the URL Streamlit knows
+    // the URL follows at once (the format the server writes, which its rerun then confirms), before the value
+    // goes to Streamlit: that call starts the rerun (its message carries this URL) and can take a busy browser
+    // hundreds of milliseconds
     const url = new URL(window.location.href);
     url.searchParams.set(data.url_key, values.map((v) => String(Number(v.toFixed(6)))).join(','));
     window.history.replaceState(window.history.state, '', url);
+    setStateValue('values', values.slice());
     strips();
   }
   for (let d = 0; d < k; d++) mark(d);
