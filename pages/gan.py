@@ -12,6 +12,7 @@ from dgm_core.models.critics import KINDS
 from ui import gan_view as v
 from ui import links
 from ui.pages import setup_page
+from ui.serving import shared
 from ui.state import sync_url, url_state
 
 setup_page()
@@ -38,7 +39,7 @@ def _new_race() -> None:
     if s.get(PLAYER) is not None:
         s[PLAYER].pause()
     s[P + "race"], s[P + "setting"], s[PLAYING], s[SHOTS] = demo.Race(toy, lr, int(k)), setting, False, []
-    s[PLAYER] = demo.Player(s[P + "race"])
+    s[PLAYER] = demo.Player(s[P + "race"], shared().queue)  # a Play takes its turn with the server's heavy runs
     s[RACE_ID] = s.get(RACE_ID, 0) + 1  # the browser's film starts again
 
 
@@ -82,6 +83,9 @@ def training() -> None:
         s[PLAYING], s[SHOTS] = False, shots
         st.rerun()  # the whole page; these pictures go with it
     s[SHOTS] = []
+    if place := p.place:
+        st.info(f"Queued: place {place} for one of {shared().queue.slots} slot(s) on this server; Play starts when "
+                "the runs ahead of it finish.", icon=":material/hourglass_top:")
     r = p.race
     with p.lock:
         v.panel(r, f"{r.toy}|{r.lr}|{r.critic_steps}|{s[RACE_ID]}", shots, key=P + "panel")

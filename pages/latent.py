@@ -29,8 +29,15 @@ if not MODELS:
     st.error("No generator is installed in `pretrained/`; train one with `python -m dgm_core train wgan-mnist`.")
     st.stop()
 
+
+
+def _opening_seed() -> None:
+    """Another generator opens on its own seed, the one bench wgan chose by its recorded rule (0 where it chose none)."""
+    s[P + "seed"] = demo.measured(s[P + "model"]).get("opening_seed", 0)
+
+
 c_model, c_seed, c_kind, c_dirs = st.columns([1.3, 0.7, 1.0, 2.0], gap="medium")  # the chips need the room
-name = c_model.selectbox("Generator", MODELS, format_func=v.LABELS.get, key=P + "model")
+name = c_model.selectbox("Generator", MODELS, format_func=v.LABELS.get, key=P + "model", on_change=_opening_seed)
 c_seed.number_input("Seed of z", 0, 10**6, key=P + "seed", help="z ~ N(0, I) drawn from this seed.")
 kind = c_kind.radio("Directions", ["pca", "raw"], key=P + "kind", horizontal=True,
                     format_func={"pca": "GANSpace (PCA)", "raw": "raw coordinates"}.get,

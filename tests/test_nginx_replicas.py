@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from concurrent.futures import ThreadPoolExecutor
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -50,7 +51,9 @@ def test_two_clients_land_on_two_replicas_stay_there_and_a_session_runs_through_
                 await s.rerun("")  # Home, and the images it shows, fetched with the cookie
                 return s
 
-        s = asyncio.run(home())
+        # a thread of its own: in a full run pytest-playwright's sync API keeps an event loop running in this one
+        with ThreadPoolExecutor(1) as pool:
+            s = pool.submit(asyncio.run, home()).result()
         assert out["exceptions"] == [] and out["console_errors"] == []
         assert "DGM Lab" in s.texts and s.media
         other = next(k for k, r in zip(cookies, replicas) if r != out["replica"])

@@ -14,12 +14,14 @@ import torch
 
 from ..models.critics import KINDS
 from ..models.toy_gan import ToyConfig, ToyGAN, display_z, distances
+from ..serving.admission import AdmissionQueue, Cancelled, Ticket
 from ..tabular import single_thread
 
 MAX_STEPS = 2000  # generator steps a session can run (then Reset): bounded CPU per student
 PLAY_STEPS = 200  # steps of one press of Play
 RUN_SECONDS = 0.25  # between two server runs while playing: each sends the pictures trained meanwhile
 MAP_N = 24  # the critic is drawn from its values on an n x n grid over the toy's box
+QUEUE_NAME = "GAN training"  # a Play's name in the admission queue (its estimates average over these)
 SATURATED = 1.8  # a Hellinger bound above this is near its ceiling of 2 (disjoint supports)
 
 
@@ -99,14 +101,16 @@ class Race:
 
 class Player:
     """Plays a race: trains it step by step up to a given step in a thread of its own, each step's picture kept
-    until ``take`` collects it, so the training runs at the CPU's pace while the page sends what is ready. The
-    race's state changes only under ``lock``: read it there."""
+    until ``take`` collects it, so the training runs at the CPU's pace while the page sends what is ready. With a
+    ``queue`` (the server's admission queue) a Play first waits for a slot, as every heavy run does. The race's state
+    changes only under ``lock``: read it there."""
 
-    def __init__(self, race: Race) -> None:
-        self.race, self.lock = race, threading.Lock()
+    def __init__(self, race: Race, queue: AdmissionQueue | None = None) -> None:
+        self.race, self.lock, self.queue = race, threading.Lock(), queue
         self._shots: list[Snapshot] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._ticket: Ticket | None = None
 
     @property
     def playing(self) -> bool:
@@ -116,17 +120,34 @@ class Player:
         """Train up to step ``until`` (at most MAX_STEPS) in the background; a play in progress stops first."""
         self.pause()
         self._stop.clear()
+        self._ticket = self.queue.enqueue(QUEUE_NAME) if self.queue is not None else None
         self._thread = threading.Thread(target=self._run, args=(min(until, MAX_STEPS),), daemon=True,
                                         name="gan-play")
         self._thread.start()
 
     def _run(self, until: int) -> None:
-        while not self._stop.is_set():
-            with self.lock:
-                if self.race.steps >= until:
-                    return
-                self.race.advance(1, self._shots)
-            time.sleep(0.001)  # a lock is not fair: without a pause between steps a reader may wait for all of them
+        ticket = self._ticket
+        if ticket is not None:
+            try:
+                self.queue.wait(ticket)  # the server's heavy runs take turns: a Play waits for a free slot
+            except Cancelled:  # paused while it waited
+                return
+        try:
+            while not self._stop.is_set():
+                with self.lock:
+                    if self.race.steps >= until:
+                        return
+                    self.race.advance(1, self._shots)
+                time.sleep(0.001)  # a lock is not fair: without a pause between steps a reader may wait for all
+        finally:
+            if ticket is not None:
+                self.queue.done(ticket)
+
+    @property
+    def place(self) -> int | None:
+        """This Play's place in the admission queue while it waits for a slot (1: next), else None."""
+        t = self._ticket
+        return self.queue.place(t) if t is not None and self.playing else None
 
     def step(self) -> None:
         """One step of each, now (not while playing)."""
@@ -136,6 +157,8 @@ class Player:
     def pause(self) -> None:
         """Stop after the step in progress."""
         self._stop.set()
+        if self._ticket is not None and self._ticket.started is None:
+            self._ticket.cancel()  # still queued: leave the queue
         if self._thread is not None:
             self._thread.join()
         self._thread = None

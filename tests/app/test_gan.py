@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from dgm_core.demos import gan as demo
 from tests.app import open_page
+from ui.serving import shared
 
 
 def _page(**params) -> AppTest:
@@ -96,3 +97,21 @@ def test_a_bad_link_value_gets_one_sentence_and_the_page_works():
     assert not at.exception
     assert len(at.warning) == 2 and all(w.value.endswith(".") for w in at.warning)
     assert at.selectbox(key="gan_toy").value == "lines" and at.number_input(key="gan_k").value == 10
+
+
+def test_a_play_takes_its_turn_behind_the_servers_heavy_runs_and_says_its_place(monkeypatch):
+    monkeypatch.setattr(demo, "PLAY_STEPS", 3)
+    queue = shared().queue  # the page runs in this process: the server's one queue
+    at = _page(toy="ring")
+    held = [queue.enqueue("another session's run") for _ in range(queue.slots)]
+    for t in held:
+        queue.wait(t)  # every slot busy
+    try:
+        at.button(key="gan_play").click().run()
+        assert any("Queued: place 1" in i.value for i in at.info) and _steps(at) == 0
+    finally:
+        for t in held:
+            queue.done(t)
+    _wait(at)
+    at.run()
+    assert _steps(at) == 3 and not at.info

@@ -147,3 +147,13 @@ def test_directions_are_named_the_grid_labels_its_epsilons_and_the_critic_says_i
     at = _tab(at, "Interpolation")
     assert not at.exception
     assert any("[−1, 1]" in c.value and "twice" in c.value for c in at.caption)
+
+
+def test_another_generator_opens_on_the_seed_bench_wgan_chose_for_it():
+    wgans = [m for m in SHIPPED if demo.measured(m).get("opening_seed") is not None]
+    if len(wgans) < 2 or len({demo.measured(m)["opening_seed"] for m in wgans}) < 2:
+        pytest.skip("needs two shipped WGANs with different opening seeds in benchmarks/results/wgan.json")
+    a, b = wgans[:2]
+    at = _page(model=a, seed=demo.measured(a)["opening_seed"])
+    at.selectbox(key="lat_model").set_value(b).run()
+    assert not at.exception and _q(at, "seed") == str(demo.measured(b)["opening_seed"])

@@ -4,6 +4,7 @@ the Wasserstein one reaches it), and one seed, one film."""
 from __future__ import annotations
 
 import base64
+import time
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ import torch
 
 from dgm_core.demos import gan as demo
 from dgm_core.models import toy_gan as tg
+from dgm_core.serving import AdmissionQueue
 from dgm_core.tabular import single_thread
 
 
@@ -101,3 +103,29 @@ def test_a_film_is_the_same_however_its_steps_are_grouped_and_each_step_has_its_
     assert levels.min() == 0 and levels.max() == 255 and (wire["lo"], wire["hi"]) == (round(float(t.min()), 4),
                                                                                       round(float(t.max()), 4))
     assert np.abs(wire["lo"] + levels / 255 * (wire["hi"] - wire["lo"]) - t).max() <= (t.max() - t.min()) / 255
+
+
+def _until_stopped(player: demo.Player) -> None:
+    deadline = time.monotonic() + 60
+    while player.playing and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
+def test_a_play_waits_for_a_slot_of_the_admission_queue_and_a_pause_while_queued_leaves_it():
+    queue = AdmissionQueue(slots=1)
+    player = demo.Player(demo.Race("ring", 1e-3, 1), queue)
+    with queue.slot("another session's run"):  # holds the only slot
+        player.play(3)
+        time.sleep(0.3)
+        assert player.playing and player.place == 1 and player.race.steps == 0  # waits, trains nothing
+    _until_stopped(player)
+    assert player.race.steps == 3 and player.place is None and queue.typical(demo.QUEUE_NAME) is not None
+    with queue.slot("another session's run"):
+        player.play(6)
+        time.sleep(0.1)
+        player.pause()  # while queued
+        assert not player.playing and player.place is None
+        after = queue.enqueue("next")
+        assert queue.place(after) == 1  # the paused Play left the queue
+        after.cancel()
+    assert player.race.steps == 3  # and never trained

@@ -19,7 +19,7 @@ KEY = {
     "inpainting": '[data-testid="stImage"]:has-text("missing (red)")',  # the image with its mask
     "mnar": '[data-testid="stDataFrame"]',
     "mnar_images": '[data-testid="stImage"]',
-    "latent": "img.main",
+    "latent": ".ls .main",  # a canvas where the browser runs the generator, an image where the server does
     "vae": '[data-testid="stImage"]',
     "critics": ".js-plotly-plot",
     "gan": ".gp canvas",
