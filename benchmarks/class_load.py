@@ -7,9 +7,13 @@ Starts the app as a host would (a fresh `streamlit run app.py`, with or without 
 server to core 0 and the clients to core 1, and plays the lesson in N sessions at once, their starts
 staggered over a few seconds:
 
-    Home -> Inpainting -> Run (the default) -> MNAR lab (its table) -> Latent explorer -> VAE -> Clusters -> Results
+    Home -> Inpainting -> Run (the default) -> a mask of one's own -> Run (it) -> MNAR lab (its table)
+         -> Latent explorer -> VAE -> Clusters -> Results
 
 Each step is a click in the top navigation (one session throughout, as a student clicks), or the Run button.
+The student's own mask is the preset "Random rectangles" with the mask seed 1 + the student's number, so every
+student's second Run is a computation nobody else asked for: it waits its turn in the server's queue. After that
+step each student's URL must hold their own mask seed, and nobody else's (a leak between sessions otherwise).
 Per step it records the time from the click to the result shown (the script finished and, where the step
 names one, its result on the page), over the students: p50, p95, max; every exception element and every
 console error; and the server's peak resident memory (the server and its children, polled).
@@ -50,6 +54,7 @@ import sys
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections import Counter
 from pathlib import Path
@@ -68,6 +73,10 @@ LESSON = (
     ("home", "open", "", None),
     ("inpainting", "nav", "inpainting", None),
     ("inpainting_run", "button", "Run", "Results"),
+    ("mask", "mask", "Random rectangles", None),
+    # the results' line "Computed on <image>, Random rectangles (<n>% missing)"; two students whose seeds drew the
+    # same rectangle share one computation, as they should
+    ("own_mask_run", "button", "Run", "Random rectangles ("),
     ("mnar", "nav", "mnar", "Lowest RMSE"),
     ("latent", "nav", "latent", None),
     ("vae", "nav", "vae", None),
@@ -260,13 +269,18 @@ async def chromium_student(browser, url: str, i: int, start_at: float, out: dict
                         timeout=STEP_TIMEOUT_S * 1000)
                     await page.locator(f'[data-testid="stTopNavDropdownLink"][href$="/{target}"]').click(
                         timeout=STEP_TIMEOUT_S * 1000)
+            elif kind == "mask":
+                await chromium_own_mask(page, target, own_mask_seed(i))
             else:
                 await page.get_by_role("button", name=target, exact=True).first.click(timeout=STEP_TIMEOUT_S * 1000)
             if shown:
-                await page.get_by_text(shown, exact=False).first.wait_for(timeout=STEP_TIMEOUT_S * 1000)
+                await page.get_by_text(re.compile(re.escape(shown))).first.wait_for(  # case-sensitive
+                    timeout=STEP_TIMEOUT_S * 1000)
             await _wait_for_app(page, STEP_TIMEOUT_S * 1000)
             await page.locator("h1").first.wait_for(timeout=STEP_TIMEOUT_S * 1000)
             out["steps"][name] = round(time.monotonic() - t0, 2)
+            if kind == "mask":
+                check_own_mask(page.url, i, out)
             if finished[0] > t0:
                 out["finished"][name] = round(finished[0] - t0, 2)
             for e in await page.get_by_test_id("stException").all():
@@ -275,6 +289,39 @@ async def chromium_student(browser, url: str, i: int, start_at: float, out: dict
         out["failed"] = f"{type(e).__name__}: {str(e)[:300]}"
     finally:
         await ctx.close()
+
+
+def own_mask_seed(student: int) -> int:
+    return 1 + student
+
+
+def check_own_mask(url_or_query: str, student: int, out: dict) -> None:
+    """The student's URL names their own mask seed and preset; anything else came from another session."""
+    query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(url_or_query).query or url_or_query))
+    got = (query.get("inp_preset"), query.get("inp_mseed"))
+    if got != ("rectangles", str(own_mask_seed(student))):
+        out["leaks"].append(f"student {student}: the URL says preset {got[0]}, mask seed {got[1]} after choosing "
+                            f"rectangles, seed {own_mask_seed(student)}")
+
+
+async def chromium_own_mask(page, preset: str, seed: int) -> None:
+    """Choose the mask preset in its select, then type the mask seed, as a student does (each is a rerun)."""
+    box = page.locator('[data-testid="stSelectbox"]').filter(has_text="Preset").first
+    for attempt in range(3):  # a late rerun can redraw the select and close its list under the click
+        await _wait_for_app(page, STEP_TIMEOUT_S * 1000)
+        await box.evaluate("e => e.scrollIntoView({block: 'center'})")  # its list opens below it, on screen
+        await box.get_by_role("button", name="Open").click(timeout=STEP_TIMEOUT_S * 1000)
+        try:
+            await page.get_by_role("option").get_by_text(preset, exact=True).click(timeout=10_000)
+            break
+        except Exception:  # noqa: BLE001 - the list closed; open it again
+            if attempt == 2:
+                raise
+    await _wait_for_app(page, STEP_TIMEOUT_S * 1000)
+    field = page.get_by_label("Mask seed")
+    await field.fill(str(seed), timeout=STEP_TIMEOUT_S * 1000)
+    await field.press("Enter")
+    await _wait_for_app(page, STEP_TIMEOUT_S * 1000)
 
 
 async def chromium_class(url: str, n: int, outs: list[dict]) -> None:
@@ -318,7 +365,7 @@ class LightSession:
         self.url, self.out = url, out
         self.pages: dict[str, str] = {}  # url path -> page_script_hash, from the server's navigation message
         self.page, self.query, self.step = "", "", ""
-        self.buttons: dict[str, str] = {}  # label -> widget id, from the latest run
+        self.widgets: dict[str, str] = {}  # label -> widget id (buttons, selects, number inputs), latest run
         self.texts: list[str] = []
         self.media: list[str] = []
         self.finished = asyncio.Event()
@@ -370,8 +417,8 @@ class LightSession:
                 if t == "exception":
                     self.out["exceptions"].append(
                         f"{self.step}: {el.exception.type}: {el.exception.message[:300]}")
-                elif t == "button":
-                    self.buttons[el.button.label] = el.button.id
+                elif t in ("button", "selectbox", "number_input"):
+                    self.widgets[getattr(el, t).label] = getattr(el, t).id
                 elif t == "imgs":
                     self.media += [img.url for img in el.imgs.imgs if img.url.startswith("/")]
                 if t:
@@ -381,7 +428,9 @@ class LightSession:
                 if msg.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN:
                     self.finished.set()
 
-    async def rerun(self, page: str, button: str | None = None) -> None:
+    async def rerun(self, page: str, button: str | None = None, **values) -> None:
+        """Run ``page`` again: with a button's trigger, or with widgets set (``values``: label -> WidgetState
+        fields, e.g. ``{"Seed": {"int_value": 3}}``); the other widgets keep their values on the server."""
         from streamlit.proto.BackMsg_pb2 import BackMsg
         from streamlit.proto.WidgetStates_pb2 import WidgetState
 
@@ -392,8 +441,10 @@ class LightSession:
             cs.page_script_hash = self.pages[page]
         cs.query_string = self.query if page == self.page else ""  # a link to another page carries no query
         if button is not None:
-            cs.widget_states.widgets.append(WidgetState(id=self.buttons[button], trigger_value=True))
-        self.page, self.buttons, self.texts, self.media = page, {}, [], []  # a run sends every element again
+            cs.widget_states.widgets.append(WidgetState(id=self.widgets[button], trigger_value=True))
+        for label, fields in values.items():
+            cs.widget_states.widgets.append(WidgetState(id=self.widgets[label], **fields))
+        self.page, self.widgets, self.texts, self.media = page, {}, [], []  # a run sends every element again
         self.finished.clear()
         await self.ws.send(back.SerializeToString())
         await asyncio.wait_for(self.finished.wait(), STEP_TIMEOUT_S)
@@ -417,6 +468,10 @@ async def light_student(url: str, i: int, start_at: float, out: dict) -> None:
                 t0 = time.monotonic()
                 if kind == "button":
                     await s.rerun(s.page, button=target)
+                elif kind == "mask":  # two reruns, as the browser sends one per widget changed
+                    await s.rerun(s.page, **{"Preset": {"string_value": target}})
+                    await s.rerun(s.page, **{"Mask seed": {"int_value": own_mask_seed(i)}})
+                    check_own_mask(s.query, i, out)
                 else:
                     await s.rerun(target)
                 if shown and not any(shown in t for t in s.texts):
@@ -484,7 +539,8 @@ def main(argv: list[str] | None = None) -> int:
         env.pop("DGM_DATA_DIR", None)
 
     load_at_start = os.getloadavg()
-    outs = [{"student": i, "steps": {}, "finished": {}, "exceptions": [], "console_errors": [], "offline": []}
+    outs = [{"student": i, "steps": {}, "finished": {}, "exceptions": [], "console_errors": [], "offline": [],
+             "leaks": []}
             for i in range(a.students)]
     log = ROOT / ".pytest_cache" / "class_load-server.log"
     log.parent.mkdir(exist_ok=True)
@@ -515,6 +571,7 @@ def main(argv: list[str] | None = None) -> int:
            "steps": summarise(outs), "script_finished": summarise(outs, "finished"),
            "exceptions": [e for o in outs for e in o["exceptions"]],
            "console_errors": [e for o in outs for e in o["console_errors"]],
+           "leaks": [e for o in outs for e in o["leaks"]],
            "offline_requests": sorted({u for o in outs for u in o["offline"]}),
            "failed": {o["student"]: o["failed"] for o in outs if "failed" in o},
            "students_per_replica": dict(sorted(Counter(str(o.get("replica")) for o in outs).items())),
@@ -532,7 +589,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def report(records: dict) -> str:
     lines = ["# A lesson played by a class", "",
-             "Each student, in one session: " + " → ".join(name for name, *_ in LESSON) + ". The server runs on "
+             "Each student, in one session: " + " → ".join(name for name, *_ in LESSON) + " (earlier records: the steps their table "
+             "lists). The server runs on "
              "one core, the clients on the other; the students start within "
              f"{STAGGER_S:g} s of each other. Time per step from the click to the result shown, over the students "
              "(p50 / p95 / max, seconds). `chromium`: real pages; `light`: Streamlit's websocket protocol, no browser.",
@@ -559,7 +617,8 @@ def report(records: dict) -> str:
                   f"{'es, summed' if r['replicas'] > 1 else ''} {r['server_vm_hwm_mb']} MB), "
                   f"{r['rss_end_mb']} MB at the end; the lesson took {r['wall_s']} s for the class.",
                   f"Exceptions shown: {len(r['exceptions'])}; console errors: {len(r['console_errors'])}; "
-                  f"students who did not finish: {len(r['failed'])}."
+                  f"students who did not finish: {len(r['failed'])}"
+                  + (f"; leaks between sessions: {len(r['leaks'])}." if "leaks" in r else ".")
                   + (f" Requests to other hosts that failed offline (not the app's): {len(r['offline_requests'])}."
                      if r["offline_requests"] else "")
                   + (f" Students per replica: {', '.join(f'{k} {v}' for k, v in r['students_per_replica'].items())}; "
@@ -568,8 +627,8 @@ def report(records: dict) -> str:
                      + ("each replica had one first visit before the class (deploy/serve.py)."
                         if r.get("first_visit_before_class") else "no replica had a visit before the class.")
                      if r["replicas"] > 1 else "")]
-        for what in ("exceptions", "console_errors"):
-            lines += [f"- {e}" for e in list(dict.fromkeys(r[what]))[:5]]
+        for what in ("exceptions", "console_errors", "leaks"):
+            lines += [f"- {e}" for e in list(dict.fromkeys(r.get(what, [])))[:5]]
         lines += [f"- student {i}: {f}" for i, f in r["failed"].items()]
         lines += ["", machine_line(r["machine"]), ""]
     return "\n".join(lines)
