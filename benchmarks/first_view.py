@@ -130,8 +130,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def report(records: dict) -> str:
     lines = ["# The first view of each page on a fresh server", "",
-             "Each page opened by its link as the first request of a server just started (pinned to one core; "
-             "chromium on the other, 1280x720), until nothing on the page is running. "
+             "Each page opened by its link on a server just started (pinned to one core; chromium on the other, "
+             "1280x720): as the server's first request, or after a first visit of Home where the heading says so; "
+             "timed until nothing on the page is running. "
              f"Bar {BAR_S:g} s, goal {GOAL_S:g} s.", ""]
     for r in records.values():
         when = (f"{r['after_visit_s']:g} s after a first visit of Home" if r.get("after_visit_s") is not None
