@@ -208,6 +208,25 @@ OPENING_RULE = (f"of seeds 0-{OPENING_SEEDS - 1}, the one with the median confid
                 "encoder-space distance to the nearest training face (faces)")
 
 
+# the issue's targets: (where in the record, bar, goal, True where lower is better)
+TARGETS = {"wgan-mnist Fréchet distance": (("digits", "wgan-mnist", "frechet_distance"), 15.0, 8.0, True),
+           "wgan-mnist digits labelled with confidence >= 0.9": (("digits", "wgan-mnist", "confident_share"), 0.8, 0.9, False),
+           "wgan-celeba Fréchet distance": (("faces", "wgan-celeba", "frechet_distance"), 4.0, 3.0, True)}
+
+
+def targets(rec: dict) -> dict:
+    """Each target present in the record: its value, bar, goal, whether each is met and by how much the bar is missed."""
+    out = {}
+    for name, ((part, model, key), bar, goal, lower) in TARGETS.items():
+        if model not in rec[part]:
+            continue
+        v = rec[part][model][key]
+        met = (lambda t: v <= t) if lower else (lambda t: v >= t)
+        out[name] = {"value": v, "bar": bar, "goal": goal, "bar_met": met(bar), "goal_met": met(goal),
+                     "short_of_bar": 0.0 if met(bar) else round(abs(v - bar), 4)}
+    return out
+
+
 def _seed(r: dict) -> str:
     return f"{r['opening_seed']['seed']} ({r['opening_seed']['score']})" if r.get("opening_seed") else "-"
 
@@ -238,6 +257,9 @@ def report(rec: dict) -> str:
               "|---|---|---|---|"]
     lines += [f"| {m} | {r['pixel_mid_below_slerp_mid']} of {r['pairs']} | {r['pixel_mid_below_both_ends']} of "
               f"{r['pairs']} | {r['median_slerp_minus_pixel']} |" for m, r in rec["interpolation"].items()]
+    lines += ["", "| target | value | bar | goal | bar met | goal met | short of the bar by |", "|---|---|---|---|---|---|---|"]
+    lines += [f"| {n} | {t['value']} | {t['bar']} | {t['goal']} | {t['bar_met']} | {t['goal_met']} | {t['short_of_bar']} |"
+              for n, t in rec.get("targets", {}).items()]
     return "\n".join(lines) + "\n"
 
 
@@ -255,6 +277,7 @@ def main(argv: list[str] | None = None) -> int:
            "command": "python -m dgm_core bench wgan", "threads": a.threads, "machine": machine(load),
            "cards": {n: pretrained.load_card(n).sha256[:12] for n in ("wgan-mnist", "wgan-celeba")
                      if (pretrained.PRETRAINED_DIR / f"{n}.json").exists()}}
+    rec["targets"] = targets(rec)
     write_results(a.out, "wgan", rec, report(rec))
     return 0
 

@@ -170,3 +170,18 @@ def test_the_opening_seed_is_the_median_scored_of_the_first_100_and_the_page_rea
     monkeypatch.setattr(results, "ROOT", tmp_path)
     assert demo.measured("wgan-mnist")["opening_seed"] == rec["seed"]
     assert "opening_seed" not in demo.measured("wgan-celeba")
+
+
+def test_bench_wgan_judges_each_target_in_its_own_direction():
+    """A distance is met at or below its bar, a share at or above; a miss says by how much."""
+    from benchmarks import wgan as bench
+
+    rec = {"digits": {"wgan-mnist": {"frechet_distance": 8.0, "confident_share": 0.75}},
+           "faces": {"wgan-celeba": {"frechet_distance": 4.5}}}
+    t = bench.targets(rec)
+    fd, share, faces = (t[n] for n in bench.TARGETS)
+    assert (fd["bar_met"], fd["goal_met"], fd["short_of_bar"]) == (True, True, 0.0)
+    assert (share["bar_met"], share["goal_met"], share["short_of_bar"]) == (False, False, 0.05)
+    assert (faces["bar_met"], faces["goal_met"], faces["short_of_bar"]) == (False, False, 0.5)
+    del rec["faces"]["wgan-celeba"]
+    assert len(bench.targets(rec)) == 2
