@@ -9,34 +9,8 @@
 const views = new WeakMap();  // the panel's root -> its view (for one race: a new setting or Reset builds anew)
 const FIELD = [540, 240];  // a field's canvas, CSS pixels (the canvas scales to its column)
 const CURVES = [1100, 170];
-const FONT = '14px "Source Sans Pro", sans-serif';
 
-function el(tag, cls, parent) {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  parent.appendChild(e);
-  return e;
-}
-
-function canvas(parent, [w, h], label) {
-  const c = el('canvas', '', parent);
-  const dpr = window.devicePixelRatio || 1;
-  [c.width, c.height] = [Math.round(w * dpr), Math.round(h * dpr)];
-  c.setAttribute('role', 'img');
-  c.setAttribute('aria-label', label);
-  const ctx = c.getContext('2d');
-  ctx.scale(dpr, dpr);
-  return ctx;
-}
-
-// base64 -> bytes; the server's arrays are little-endian
-function bytes(b64) {
-  const s = atob(b64); const out = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
-  return out;
-}
-
-// a step as sent (points as int16 hundredths, the critic as levels 0..255) -> {pts: [x, y, ...], t: levels}
+// a step as sent (points as little-endian int16 hundredths, the critic as levels 0..255) -> {pts: [x, y, ...], t: levels}
 function decode(shot, kinds) {
   const out = { step: shot.step };
   for (const { kind } of kinds) {
@@ -46,11 +20,6 @@ function decode(shot, kinds) {
     out[kind] = { pts, t: bytes(shot[kind].t) };
   }
   return out;
-}
-
-function rgba(hex, a) {
-  const n = parseInt(hex.slice(1), 16);
-  return `rgba(${n >> 16}, ${(n >> 8) & 255}, ${n & 255}, ${a})`;
 }
 
 // one objective's field: the critic's n x n values (rows along y) as shading, then the data and the generated points

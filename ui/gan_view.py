@@ -6,23 +6,20 @@ trained, ``dgm_core.demos.gan.Snapshot``) and the browser plays them a step a fr
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
-import streamlit as st
 import torch
 
 from dgm_core.demos.gan import MAP_N, Race, Snapshot
 from dgm_core.models.critics import KINDS
 from dgm_core.models.toy_gan import BOX, TOYS, sample_toy
+from ui import panels
 from ui.critics_view import COLOURS, SHORT
 
-HERE = Path(__file__).resolve().parent
 DATA_N = 300  # data points drawn under each panel
 CEILING = 2.0  # the squared Hellinger distance's largest value, drawn on the bounds' plot
 
-_panel = st.components.v2.component("dgm_gan_panel", html='<div class="gp"></div>',
-                                    css=(HERE / "gan_panel.css").read_text(), js=(HERE / "gan_panel.js").read_text())
+_panel = panels.component("dgm_gan_panel", "gan_panel", '<div class="gp"></div>')
 
 
 @lru_cache(maxsize=len(TOYS))

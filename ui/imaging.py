@@ -1,6 +1,7 @@
 """Tensors to pictures for the UI: magnified PIL images, a colour map for uncertainty, PNG grids."""
 from __future__ import annotations
 
+import base64
 import io
 
 import numpy as np
@@ -57,6 +58,11 @@ def png_bytes(img: Image.Image) -> bytes:
     buf = io.BytesIO()
     img.save(buf, format="PNG")
     return buf.getvalue()
+
+
+def data_url(x: torch.Tensor) -> str:
+    """(C, H, W) in [0, 1] -> a PNG data URL at the image's own size (the browser scales it up)."""
+    return "data:image/png;base64," + base64.b64encode(png_bytes(to_pil(x))).decode()
 
 
 def grid_png(rows: list[tuple[str, list[torch.Tensor]]], scale: int = 4, label_width: int = 180) -> bytes:

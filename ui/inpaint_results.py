@@ -7,19 +7,17 @@ import html
 import io
 import math
 
-import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 import torch
 
 from dgm_core import masks, results
 from dgm_core.demos.inpainting import BINARY, DATASETS, ChainTrace, PageRun, Settings
 from dgm_core.imputation import ChainDiagnostics, FactorDiagnostics
-from dgm_core.methods import INPAINTING, inpainting_label, palette
+from dgm_core.methods import INPAINTING, inpainting_label
 from ui.imaging import colour_bar, colour_map, grid_png, png_bytes, to_pil
-from ui import plots, serving
-from ui.player import player
+from ui import serving
+from ui.chain_player import chain_player
 
 GRID = 7  # cells per row: the original and all six methods in one row (~150 px each on 1280 px)
 
@@ -274,28 +272,6 @@ def _strip(images: list[torch.Tensor], caption: str) -> None:
     st.image(to_pil(strip, max(1, math.ceil(112 / strip.shape[-2]))), caption=caption, width="content")
 
 
-def _trace_figure(traces: dict[str, ChainTrace], what: str, title: str, y: str, step: int) -> go.Figure:
-    """One line per sampler, a marker at ``step``; one constructor call, as plotly validates every add_*/update_*."""
-    data, settled = [], []
-    for method, tr in traces.items():
-        values = tr.log_joint.mean(1) if what == "log_joint" else tr.score
-        data.append({"type": "scatter", "y": values.numpy(), "x": np.arange(1, len(values) + 1), "mode": "lines",
-                     "name": tr.label or INPAINTING.label(method), "line": {"color": INPAINTING.colour(method)}})
-        settled.append(values[len(values) // 10:])
-    yaxis: dict = {"title": {"text": y}}
-    if what == "log_joint" and settled and all(len(v) for v in settled):
-        # the first iterations from a noise fill sit far below: scale the axis to where the chains settle
-        lo, hi = min(float(v.min()) for v in settled), max(float(v.max()) for v in settled)
-        pad = 0.1 * (hi - lo) + 1e-6
-        yaxis["range"] = [lo - pad, hi + pad]
-    marker = {"type": "line", "xref": "x", "yref": "paper", "x0": step, "x1": step, "y0": 0, "y1": 1,
-              "line": {"color": palette("dark_grey"), "dash": "dot"}}
-    return go.Figure(data=data, layout={
-        "title": {"text": title}, "xaxis": {"title": {"text": "iteration"}}, "yaxis": yaxis, "height": 280,
-        "shapes": [marker], "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
-        "legend": {"orientation": "h", "y": -0.35, "x": 0}})
-
-
 def _diagnostics_table(rows: list) -> pd.DataFrame | None:
     keys = {"acceptance": "acceptance", "ess_log_joint": "ESS of log p(x, z)", "ess_pixels": "ESS of the fill",
             "rhat": "split-R̂", "accepted_moves": "accepted moves after burn-in (median per chain)",
@@ -314,8 +290,9 @@ def _diagnostics_table(rows: list) -> pd.DataFrame | None:
     return pd.DataFrame(records).set_index("method") if records else None
 
 
-def sampler_insides(traces: dict[str, ChainTrace], rows: list, dataset: str, image: torch.Tensor, p: str) -> None:
-    """Diagnostics, then a player: the step slider and ▶ Play move together, with a marker on the traces."""
+def sampler_insides(traces: dict[str, ChainTrace], rows: list, dataset: str, p: str) -> None:
+    """Diagnostics, then the chain player (in the browser): the step slider and ▶ Play move the pictures and a
+    marker on the traces together."""
     if not traces:
         return
     st.subheader("Inside the samplers")
@@ -343,29 +320,8 @@ def sampler_insides(traces: dict[str, ChainTrace], rows: list, dataset: str, ima
     kernel = next((res.diagnostics.kernel for res, _, _ in rows if res.method == "mwg"), None)
     if kernel and (note := benchmark_note(kernel, dataset)):
         st.caption(note)
-    _player(traces, dataset, image, p)
-
-
-@st.fragment
-def _player(traces: dict[str, ChainTrace], dataset: str, image: torch.Tensor, p: str) -> None:
-    steps = next(iter(traces.values())).snapshot_steps
-    if len(steps) < 2:
-        return
-    with player(range(len(steps)), key=p + "step", button_key=p + "play", label="Step through the chains",
-                format_func=lambda i: f"iteration {steps[i]}",
-                help="Animate the chains: the slider and the traces' marker move with the pictures.") as k:
-        cols = st.columns(2 * len(traces), gap="small")
-        for i, (method, tr) in enumerate(traces.items()):
-            label, j = tr.label or INPAINTING.label(method), min(k, len(tr.snapshot_steps) - 1)
-            _show(cols[2 * i], tr.snapshot_sample[j], f"{label}: chain 1")
-            _show(cols[2 * i + 1], tr.snapshot_mean[j], f"{label}: mean over chains")
-        c1, c2 = st.columns(2)
-        plots.show(c1, _trace_figure(traces, "log_joint", "log p(x, z) along the chains (mean over chains)",
-                                      "log-joint (nats)", steps[k]), key=p + "fig_lj")
-        if all(len(t.score) for t in traces.values()):
-            name = "F1 of the missing pixels" if BINARY[dataset] else "MSE of the missing pixels"
-            plots.show(c2, _trace_figure(traces, "score", f"{name} against iteration", name, steps[k]),
-                            key=p + "fig_score")
+    if len(first.snapshot_steps) > 1:
+        chain_player(traces, dataset, key=p + "player")
 
 
 def results_view(results: PageRun, current: bool) -> None:
@@ -392,7 +348,7 @@ def results_details(results: PageRun, p: str) -> None:
     what_to_notice(rows, results.traces, dataset, r_mask)
     with st.expander("Draws from each method"):
         samples_panel(rows, dataset)
-    sampler_insides(results.traces, rows, dataset, r_img, p)
+    sampler_insides(results.traces, rows, dataset, p)
     downloads(rows, r_img, r_mask, p)
 
 

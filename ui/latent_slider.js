@@ -53,12 +53,6 @@ function giveUp(component, note, err) {
   component.setStateValue('fallback', String(err.message || err));
 }
 
-function el(tag, cls, parent) {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (parent) parent.appendChild(e);
-  return e;
-}
 
 // run `work` (async) now, or once more after the run in progress when called meanwhile: a drag's events coalesce
 // into the newest picture instead of queueing behind each other

@@ -8,27 +8,19 @@ the server sends each direction's strip of frames and the browser swaps them as 
 """
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable
-from pathlib import Path
 
 import streamlit as st
 import torch
 
-from ui.imaging import png_bytes, to_pil
+from ui import panels
+from ui.imaging import data_url
 
-HERE = Path(__file__).resolve().parent
 HTML = '<div class="ls"></div>'  # the JS builds the view
 RUNTIME = "app/static/ort/"  # relative to the page's URL, so a base path (a proxy's prefix) is kept
 LO, HI, STEP = -5.0, 5.0, 0.1  # the browser's sliders (the URL accepts any value in [LO, HI])
 
-_panel = st.components.v2.component("dgm_latent_sliders", html=HTML, css=(HERE / "latent_slider.css").read_text(),
-                                    js=(HERE / "latent_slider.js").read_text())
-
-
-def data_url(x: torch.Tensor) -> str:
-    """(C, H, W) in [0, 1] -> a PNG data URL at the image's own size (the browser scales it up)."""
-    return "data:image/png;base64," + base64.b64encode(png_bytes(to_pil(x))).decode()
+_panel = panels.component("dgm_latent_sliders", "latent_slider", HTML)
 
 
 def fallback_reason(key: str) -> str | None:

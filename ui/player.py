@@ -1,6 +1,7 @@
-"""The play/pause player every animated panel uses: a slider over the frames and a Play button that
-steps it, one frame per fragment rerun, to the last frame. Used inside an ``st.fragment``, so playing
-reruns only the panel."""
+"""A server-side play/pause player: a slider over the frames and a Play button that steps it, one frame per
+fragment rerun, to the last frame. Used inside an ``st.fragment``, so playing reruns only the panel. Only the
+latent explorer's fallback uses it (a browser that cannot run the generator); the other players run in the
+browser (ui/chain_player.js, ui/gan_panel.js, ui/latent_slider.js)."""
 from __future__ import annotations
 
 import time

@@ -122,6 +122,22 @@ class Walk:
                 self.check(f"moving slider {i}")
                 after = self.page.locator(f"{self.scope} {SLIDER}").nth(i).locator('input[type="range"]')
                 self.sliders_moved += after.count() > 0 and after.input_value() != before
+        # the sliders of the panels drawn in the browser (the chain player's, the latent explorer's): plain range
+        # inputs named by their aria-label
+        ranges = self.page.locator(f'{self.scope} input[type="range"]')
+        for i in range(ranges.count()):
+            r = ranges.nth(i)
+            if r.evaluate("e => !!e.closest('[data-testid=\"stSlider\"]')"):
+                continue
+            name = "panel: " + (r.get_attribute("aria-label") or str(i))
+            if r.is_visible() and name not in self.slid and not self.over_budget():
+                self.slid.add(name)
+                _centre(r)
+                before = r.input_value()
+                r.focus()
+                self.page.keyboard.press("ArrowRight" if before != r.get_attribute("max") else "ArrowLeft")
+                self.check(f"moving {name}")
+                self.sliders_moved += r.input_value() != before
 
     def selects(self, max_options: int = 3) -> None:
         """Pick the first few options of every selectbox, then put back the one it had."""

@@ -1,0 +1,36 @@
+// Helpers every browser-drawn panel shares (ui/panels.py puts this file before each panel's own JS).
+
+const FONT = '14px "Source Sans Pro", sans-serif';
+
+function el(tag, cls, parent) {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (parent) parent.appendChild(e);
+  return e;
+}
+
+// a canvas of [w, h] CSS pixels, sharp on any screen; returns its 2-D context, scaled to CSS pixels
+function canvas(parent, [w, h], label) {
+  const c = el('canvas', '', parent);
+  const dpr = window.devicePixelRatio || 1;
+  [c.width, c.height] = [Math.round(w * dpr), Math.round(h * dpr)];
+  c.setAttribute('role', 'img');
+  c.setAttribute('aria-label', label);
+  const ctx = c.getContext('2d');
+  ctx.scale(dpr, dpr);
+  return ctx;
+}
+
+// base64 -> bytes
+function bytes(b64) {
+  const s = atob(b64); const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+  return out;
+}
+
+// '#rrggbb' and an opacity -> a CSS colour
+function rgba(hex, a) {
+  const n = parseInt(hex.slice(1), 16);
+  return `rgba(${n >> 16}, ${(n >> 8) & 255}, ${n & 255}, ${a})`;
+}
+
