@@ -3,20 +3,15 @@ lesson, the app shows no exception and logs no console error, the server stayed 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
+from tests.pinned import PINNED_BENCHMARK
 
 ROOT = Path(__file__).resolve().parents[1]
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="chromium is not installed"),
-    pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="the benchmark pins the server and clients apart"),
-]
+pytestmark = PINNED_BENCHMARK
 
 
 def test_two_students_play_the_lesson(tmp_path):

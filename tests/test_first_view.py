@@ -3,20 +3,15 @@ nothing on it runs; the record says so, the report names the page, and an unknow
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
+from tests.pinned import PINNED_BENCHMARK
 
 ROOT = Path(__file__).resolve().parents[1]
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="chromium is not installed"),
-    pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="the benchmark pins the server and browser apart"),
-]
+pytestmark = PINNED_BENCHMARK
 
 
 def bench(*args: str, out: Path) -> subprocess.CompletedProcess:
