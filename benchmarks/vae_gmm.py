@@ -3,10 +3,10 @@ several seeds, the same for scikit-learn's variational BayesianGaussianMixture o
 the clusters page's server-side timings (loading the shipped model, a selection's images).
 
     python -m dgm_core bench vae_gmm [--seeds 0 1 2] [--rounds 3] [--epochs 20] [--gibbs 100]
-        [--depth D --hidden H --gibbs-start kmeans|previous] [--n-train 10000] [--jobs 1]
+        [--depth D --hidden H --gibbs-start kmeans|previous --prior diag|full] [--n-train 10000] [--jobs 1]
 
-``--depth``/``--hidden``/``--gibbs-start`` try another VAE or Gibbs start than the shipped recipe's (the
-defaults); any other choice writes vae_gmm_depth<D>_h<H>_<start>.{json,md} instead, next to the shipped
+``--depth``/``--hidden``/``--gibbs-start``/``--prior`` try another VAE, Gibbs start or prior than the shipped
+recipe's (the defaults); any other choice writes vae_gmm_depth<D>_h<H>_<start>[_full].{json,md} instead, next to the shipped
 model's figures (the seed's own network is ``--depth 1 --hidden 256 --gibbs-start kmeans``). ``--jobs``
 runs seeds in parallel processes (one thread each).
 
@@ -53,7 +53,7 @@ def timings() -> dict:
 
 def report(rec: dict) -> str:
     lines = ["# VAE + GMM mutual learning (bench vae_gmm)", "", f"`{rec['command']}`", "",
-             f"VAE {rec.get('network', '784-256-12')}, Gibbs start of rounds >= 1: {rec.get('gibbs_start', 'kmeans')}. Held-out test digits (10 000); accuracy under the Hungarian "
+             f"VAE {rec.get('network', '784-256-12')}, Gibbs start of rounds >= 1: {rec.get('gibbs_start', 'kmeans')}, a digit's prior: its cluster's {'full' if rec.get('prior') == 'full' else 'diagonal'} covariance. Held-out test digits (10 000); accuracy under the Hungarian "
              "matching; the LAST Gibbs state.", "",
              "| seed | round | test accuracy | test ARI | sklearn BGM accuracy | sklearn BGM ARI | train ELBO |",
              "|---|---|---|---|---|---|---|"]
@@ -77,7 +77,8 @@ def run_seed(seed: int, a: argparse.Namespace) -> dict:
     te = load_images("mnist", "test")
     x_tr, y_tr, x_te, y_te = tr.x.reshape(len(tr.x), -1), tr.y.numpy(), te.x.reshape(len(te.x), -1), te.y.numpy()
     t0 = time.perf_counter()
-    cfg = Config(latent=SHIPPED.latent, rounds=a.rounds, depth=a.depth, hidden=a.hidden, gibbs_start=a.gibbs_start)
+    cfg = Config(latent=SHIPPED.latent, rounds=a.rounds, depth=a.depth, hidden=a.hidden, gibbs_start=a.gibbs_start,
+                 prior=a.prior)
     _, hist = mutual_learning(x_tr, y_tr, x_te, y_te, cfg, epochs=a.epochs, gibbs=a.gibbs, seed=seed, tsne=False)
     print(f"seed {seed}: " + ", ".join(f"round {h.round} acc {h.test_accuracy:.4f}" for h in hist), flush=True)
     return {"seed": seed, "seconds": round(time.perf_counter() - t0, 1),
@@ -96,6 +97,8 @@ def main() -> None:
     ap.add_argument("--depth", type=int, default=SHIPPED.depth)
     ap.add_argument("--hidden", type=int, default=SHIPPED.hidden)
     ap.add_argument("--gibbs-start", choices=["kmeans", "previous"], default=SHIPPED.gibbs_start)
+    ap.add_argument("--prior", choices=["diag", "full"], default=SHIPPED.prior,
+                    help="a digit's prior in rounds >= 1: its cluster's diagonal or full covariance")
     ap.add_argument("--jobs", type=int, default=1)
     a = ap.parse_args()
     load_at_start = os.getloadavg()
@@ -114,22 +117,23 @@ def main() -> None:
                "last_min": round(float(np.min(last)), 4), "sklearn_last_mean": round(float(np.mean(sk_last)), 4),
                "above_round0_every_seed": above, "bar_met": above and min(last) >= BAR,
                "goal_met": min(last) >= GOAL and all(b > s for b, s in zip(last, sk_last))}
-    shipped = (a.depth, a.hidden, a.gibbs_start) == (SHIPPED.depth, SHIPPED.hidden, SHIPPED.gibbs_start)
+    shipped = (a.depth, a.hidden, a.gibbs_start, a.prior) == (SHIPPED.depth, SHIPPED.hidden, SHIPPED.gibbs_start,
+                                                                SHIPPED.prior)
     flags = [f"--seeds {' '.join(map(str, a.seeds))}", f"--rounds {a.rounds}", f"--epochs {a.epochs}", f"--gibbs {a.gibbs}"]
     if not shipped:
-        flags.append(f"--depth {a.depth} --hidden {a.hidden} --gibbs-start {a.gibbs_start}")
+        flags.append(f"--depth {a.depth} --hidden {a.hidden} --gibbs-start {a.gibbs_start} --prior {a.prior}")
     flags += ([f"--n-train {a.n_train}"] if a.n_train != 10_000 else []) + ([f"--jobs {a.jobs}"] if a.jobs > 1 else [])
     command = "python -m dgm_core bench vae_gmm " + " ".join(flags)
     rec = {"command": command, "bar": BAR, "goal": GOAL, "n_train": a.n_train, "n_test": n_test,
            "network": network(Config(latent=SHIPPED.latent, depth=a.depth, hidden=a.hidden)),
-           "gibbs_start": a.gibbs_start, "runs": runs,
+           "gibbs_start": a.gibbs_start, "prior": a.prior, "runs": runs,
            "summary": summary, "machine": machine(load_at_start)}
     if shipped:
         try:
             rec["timings"] = timings()
         except pretrained.PretrainedError as e:  # no shipped model yet: the accuracy figures stand alone
             rec["timings_missing"] = str(e)
-    name = "vae_gmm" if shipped else f"vae_gmm_depth{a.depth}_h{a.hidden}_{a.gibbs_start}"
+    name = "vae_gmm" if shipped else f"vae_gmm_depth{a.depth}_h{a.hidden}_{a.gibbs_start}" + ("_full" if a.prior == "full" else "")
     write_results(a.out, name, rec, report(rec))
 
 

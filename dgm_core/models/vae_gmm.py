@@ -32,11 +32,15 @@ class Config:
     perplexities: tuple[int, ...] = (30, 5)  # the shipped t-SNE pictures
     # start of round r >= 1's Gibbs chain: "kmeans" (afresh) or "previous" (the assignments behind this round's priors)
     gibbs_start: str = "kmeans"
+    # a digit's prior in rounds >= 1: its cluster's Gaussian with the covariance's "diagonal" or "full" covariance
+    prior: str = "diag"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "perplexities", tuple(int(p) for p in self.perplexities))
         if self.gibbs_start not in ("kmeans", "previous"):
             raise ValueError(f"gibbs_start must be 'kmeans' or 'previous', not {self.gibbs_start!r}.")
+        if self.prior not in ("diag", "full"):
+            raise ValueError(f"prior must be 'diag' or 'full', not {self.prior!r}.")
         if self.rounds < 2:
             raise ValueError("Mutual learning needs at least 2 rounds (round 0 is the plain VAE).")
 
@@ -71,21 +75,32 @@ class ClusterVAE(nn.Module):
         """z: (..., d) -> Bernoulli logits (..., 784)."""
         return self.dec(z)
 
-    def terms(self, x: torch.Tensor, prior_mu: torch.Tensor, prior_var: torch.Tensor,
+    def terms(self, x: torch.Tensor, prior_mu: torch.Tensor, prior_cov: torch.Tensor,
               generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """Per point: (expected log-likelihood, KL(q(z|x) || N(prior_mu, diag prior_var))), each (B,).
-        prior_mu, prior_var: (B, d), row i is data point i's own prior."""
+        """Per point: (expected log-likelihood, KL(q(z|x) || its prior)), each (B,). prior_mu: (B, d), row i is data
+        point i's own prior's mean; prior_cov: its variances (B, d) (a diagonal covariance) or its precision
+        matrix (B, d, d) (a full one)."""
         mu, logvar = self.encode(x)
         eps = torch.randn(mu.shape, generator=generator, device=mu.device)
         z = mu + torch.exp(0.5 * logvar) * eps
         rec = -F.binary_cross_entropy_with_logits(self.decode(z), x, reduction="none").sum(-1)
-        return rec, kl_diag(mu, logvar, prior_mu, prior_var)
+        kl = kl_diag if prior_cov.dim() == 2 else kl_full
+        return rec, kl(mu, logvar, prior_mu, prior_cov)
 
 
 def kl_diag(mu_q: torch.Tensor, logvar_q: torch.Tensor, mu_p: torch.Tensor, var_p: torch.Tensor) -> torch.Tensor:
     """KL(N(mu_q, diag e^logvar_q) || N(mu_p, diag var_p)), summed over the last dim: (B, d) -> (B,)."""
     var_q = logvar_q.exp()
     return 0.5 * (torch.log(var_p) - logvar_q + (var_q + (mu_q - mu_p) ** 2) / var_p - 1.0).sum(-1)
+
+
+def kl_full(mu_q: torch.Tensor, logvar_q: torch.Tensor, mu_p: torch.Tensor, prec_p: torch.Tensor) -> torch.Tensor:
+    """KL(N(mu_q, diag e^logvar_q) || N(mu_p, prec_p^-1)): (B, d), (B, d), (B, d), (B, d, d) -> (B,).
+    0.5 (tr(Lambda S_q) + (mu_p - mu_q)^T Lambda (mu_p - mu_q) - d - log|Lambda| - log|S_q|)."""
+    diff = mu_p - mu_q
+    trace = (torch.diagonal(prec_p, dim1=-2, dim2=-1) * logvar_q.exp()).sum(-1)
+    quad = torch.einsum("bi,bij,bj->b", diff, prec_p, diff)
+    return 0.5 * (trace + quad - mu_q.shape[-1] - torch.logdet(prec_p) - logvar_q.sum(-1))
 
 
 class VaeGmm(nn.Module):

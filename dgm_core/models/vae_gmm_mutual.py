@@ -38,10 +38,10 @@ def _batches(n: int, batch: int, g: torch.Generator):
     return [perm[i:i + batch] for i in range(0, n, batch)]
 
 
-def train_vae(vae: ClusterVAE, x: torch.Tensor, prior_mu: torch.Tensor, prior_var: torch.Tensor, *,
+def train_vae(vae: ClusterVAE, x: torch.Tensor, prior_mu: torch.Tensor, prior_cov: torch.Tensor, *,
               epochs: int, seed: int, batch: int = 100, lr: float = 1e-3,
               progress: Callable[[int, float], None] | None = None) -> list[float]:
-    """Adam on -ELBO, row i's KL against (prior_mu[i], prior_var[i]) -> mean -ELBO per epoch."""
+    """Adam on -ELBO, row i's KL against (prior_mu[i], prior_cov[i]) (``ClusterVAE.terms``) -> mean -ELBO per epoch."""
     g = torch.Generator().manual_seed(seed)
     opt = torch.optim.Adam(vae.parameters(), lr=lr)
     losses = []
@@ -49,7 +49,7 @@ def train_vae(vae: ClusterVAE, x: torch.Tensor, prior_mu: torch.Tensor, prior_va
     for epoch in range(epochs):
         total = 0.0
         for idx in _batches(len(x), batch, g):
-            rec, kl = vae.terms(x[idx], prior_mu[idx], prior_var[idx], g)
+            rec, kl = vae.terms(x[idx], prior_mu[idx], prior_cov[idx], g)
             loss = (kl - rec).mean()
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -69,18 +69,20 @@ def encode(vae: ClusterVAE, x: torch.Tensor, batch: int = 2000) -> np.ndarray:
 
 
 @torch.no_grad()
-def elbo(vae: ClusterVAE, x: torch.Tensor, prior_mu: torch.Tensor, prior_var: torch.Tensor, seed: int = 0) -> float:
+def elbo(vae: ClusterVAE, x: torch.Tensor, prior_mu: torch.Tensor, prior_cov: torch.Tensor, seed: int = 0) -> float:
     """Mean ELBO per digit (one reparameterised draw per digit, fixed seed)."""
     g = torch.Generator().manual_seed(seed)
-    rec, kl = vae.terms(x, prior_mu, prior_var, g)
+    rec, kl = vae.terms(x, prior_mu, prior_cov, g)
     return float((rec - kl).mean())
 
 
-def cluster_priors(state: GMMState, assign: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
-    """Each point's prior: its cluster's mean and the diagonal of its covariance, (N, d) each."""
-    var = np.diagonal(state.cov, axis1=1, axis2=2)
-    return (torch.as_tensor(state.mu[assign], dtype=torch.float32),
-            torch.as_tensor(var[assign], dtype=torch.float32))
+def cluster_priors(state: GMMState, assign: np.ndarray, full: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each point's prior: its cluster's mean (N, d) and the diagonal of its covariance (N, d), or with ``full``
+    its cluster's whole precision matrix (N, d, d)."""
+    mu = torch.as_tensor(state.mu[assign], dtype=torch.float32)
+    if full:
+        return mu, torch.as_tensor(state.prec, dtype=torch.float32)[torch.as_tensor(assign)]
+    return mu, torch.as_tensor(np.diagonal(state.cov, axis1=1, axis2=2)[assign], dtype=torch.float32)
 
 
 def sklearn_baseline(z_train: np.ndarray, z_test: np.ndarray, y_test: np.ndarray, k: int, seed: int) -> tuple[float, float]:
@@ -105,7 +107,7 @@ def mutual_learning(x_train: torch.Tensor, y_train: np.ndarray, x_test: torch.Te
                          f"and {len(x_test)} test digits; lower n_shown.")
     model = VaeGmm(cfg)
     n, d = len(x_train), cfg.latent
-    prior_mu, prior_var = torch.zeros(n, d), torch.ones(n, d)
+    prior_mu, prior_cov = torch.zeros(n, d), torch.ones(n, d)
     history: list[RoundResult] = []
     test_clusters: list[np.ndarray] = []
     prev: GMMState | None = None
@@ -118,7 +120,7 @@ def mutual_learning(x_train: torch.Tensor, y_train: np.ndarray, x_test: torch.Te
                 layer.reset_parameters()
         step = (lambda e, loss, _r=r: progress(f"round {_r}: VAE epoch {e}/{epochs}", (_r + 0.8 * e / epochs) / cfg.rounds,
                                                loss)) if progress else None
-        train_vae(vae, x_train, prior_mu, prior_var, epochs=epochs, seed=seed * 1000 + r, progress=step)
+        train_vae(vae, x_train, prior_mu, prior_cov, epochs=epochs, seed=seed * 1000 + r, progress=step)
         z_tr, z_te = encode(vae, x_train), encode(vae, x_test)
         if progress:
             progress(f"round {r}: Gibbs sampling", (r + 0.85) / cfg.rounds, float("nan"))
@@ -127,12 +129,12 @@ def mutual_learning(x_train: torch.Tensor, y_train: np.ndarray, x_test: torch.Te
         pred_te = predict(z_te, state)
         # a test digit's prior: the cluster the previous round's GMM gave it (as training digits had theirs)
         test_prior = (torch.zeros(len(x_test), d), torch.ones(len(x_test), d)) if prev is None else \
-            cluster_priors(prev, test_clusters[-1])
+            cluster_priors(prev, test_clusters[-1], cfg.prior == "full")
         sk_acc, sk_ari = sklearn_baseline(z_tr, z_te, y_test, cfg.k, seed)
         history.append(RoundResult(
             r, cluster_accuracy(y_test, pred_te, cfg.k), float(adjusted_rand_score(y_test, pred_te)),
             cluster_accuracy(y_train, state.assign, cfg.k), float(adjusted_rand_score(y_train, state.assign)),
-            sk_acc, sk_ari, elbo(vae, x_train, prior_mu, prior_var, seed), elbo(vae, x_test, *test_prior, seed),
+            sk_acc, sk_ari, elbo(vae, x_train, prior_mu, prior_cov, seed), elbo(vae, x_test, *test_prior, seed),
             time.perf_counter() - t0, np.bincount(state.assign, minlength=cfg.k).tolist()))
         model.gmm_pi[r] = torch.as_tensor(state.pi)
         model.gmm_mu[r] = torch.as_tensor(state.mu)
@@ -145,7 +147,7 @@ def mutual_learning(x_train: torch.Tensor, y_train: np.ndarray, x_test: torch.Te
             model.shown_cluster[i, 0] = torch.as_tensor(state.assign[:m])
             model.shown_cluster[i, 1] = torch.as_tensor(pred_te[:m])
         test_clusters.append(pred_te)
-        prior_mu, prior_var = cluster_priors(state, state.assign)  # the next round's per-point priors
+        prior_mu, prior_cov = cluster_priors(state, state.assign, cfg.prior == "full")  # the next round's priors
         prev = state
     m = cfg.n_shown
     model.shown_label[0] = torch.as_tensor(y_train[:m])

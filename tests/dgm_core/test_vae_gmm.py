@@ -117,6 +117,26 @@ def test_kl_diag_matches_torch_distributions():
     torch.testing.assert_close(kl_diag(mq, lq, mp, vp), want)
 
 
+def test_kl_full_matches_torch_distributions_and_the_diagonal_case():
+    """A full precision matrix per point (each digit's cluster's): torch's closed form for two multivariate normals,
+    and with a diagonal precision the diagonal KL."""
+    from torch.distributions import MultivariateNormal, kl_divergence
+    from dgm_core.models.vae_gmm import ClusterVAE, kl_diag, kl_full
+    g = torch.Generator().manual_seed(2)
+    mq, lq, mp = torch.randn(5, 4, generator=g), torch.randn(5, 4, generator=g), torch.randn(5, 4, generator=g)
+    a = torch.randn(5, 4, 4, generator=g, dtype=torch.float64)
+    prec = (a @ a.transpose(1, 2) + 0.5 * torch.eye(4, dtype=torch.float64)).float()
+    want = kl_divergence(MultivariateNormal(mq, torch.diag_embed(lq.exp())), MultivariateNormal(mp, precision_matrix=prec))
+    torch.testing.assert_close(kl_full(mq, lq, mp, prec), want, rtol=1e-4, atol=1e-4)
+    vp = torch.rand(5, 4, generator=g) + 0.1
+    torch.testing.assert_close(kl_full(mq, lq, mp, torch.diag_embed(1 / vp)), kl_diag(mq, lq, mp, vp))
+    vae = ClusterVAE(latent=4, hidden=8)  # terms() takes either: variances (B, d) or precisions (B, d, d)
+    x = torch.rand(5, 784, generator=g)
+    diag = vae.terms(x, mp, vp, torch.Generator().manual_seed(0))
+    full = vae.terms(x, mp, torch.diag_embed(1 / vp), torch.Generator().manual_seed(0))
+    torch.testing.assert_close(diag, full)
+
+
 def test_mutual_learning_runs_end_to_end_on_synthetic_digits():
     # 3 "digit" templates plus noise: every round must cluster them nearly perfectly, train and test
     torch.set_num_threads(1)
