@@ -62,7 +62,7 @@ with c_digit:
         s[P + "idx"] = min(int(s[P + "idx"]), n - 1)
         st.number_input(f"{what.capitalize()} (0–{n - 1})", 0, n - 1, key=P + "idx")
         idx = s[P + "idx"]
-        x, key = x_all[idx], f"{what}:{idx}"
+        x, key = x_all[idx].clone(), f"{what}:{idx}"  # a copy: the digits are shared
         label = None if labels is None else int(labels[idx])
     elif src == "Draw":
         from streamlit_drawable_canvas import st_canvas

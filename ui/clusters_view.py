@@ -89,9 +89,10 @@ def _ticks(values: list[float], most: int = 6) -> dict:
     return {"dtick": step, "tick0": 0, "tickformat": f".{decimals}f"}
 
 
-@st.cache_data(show_spinner=False, max_entries=2)
+@st.cache_resource(show_spinner=False, max_entries=2)
 def real_digits(split: str, n: int) -> np.ndarray | None:
-    """The first n MNIST digits of a split from DGM_DATA_DIR (never shipped), or None when absent."""
+    """The first n MNIST digits of a split from DGM_DATA_DIR (never shipped), or None when absent. One array for
+    every session (a resource: not unpickled on each rerun): never change it."""
     if not data.available("mnist"):
         return None
     return data.load_images("mnist", split, limit=n).x[:, 0].numpy()

@@ -78,7 +78,7 @@ def _gallery(dataset: str, p: str) -> tuple[torch.Tensor | None, str]:
     c3.button("▶", key=p + "next", help="next image", on_click=step, args=(1,))
     c4.button("Random", key=p + "rand", width="stretch",
               on_click=lambda: s.update({p + "idx": int(np.random.default_rng().integers(n))}))
-    return images[s[p + "idx"]], f"{what} #{s[p + 'idx']}"
+    return images[s[p + "idx"]].clone(), f"{what} #{s[p + 'idx']}"  # a copy: the gallery is shared
 
 
 def _upload(dataset: str, p: str) -> tuple[torch.Tensor | None, str]:

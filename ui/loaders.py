@@ -1,4 +1,5 @@
-"""Cached loaders: models (st.cache_resource, eval mode, never mutated) and small data (st.cache_data)."""
+"""Cached loaders: models (st.cache_resource, eval mode, never mutated), the pages' galleries (st.cache_resource:
+one copy per server, never mutated; a page takes a copy of the image it shows) and small data (st.cache_data)."""
 from __future__ import annotations
 
 import os
@@ -43,12 +44,15 @@ def shipped(names) -> list[str]:
     return [m for m in names if m in have]
 
 
-@st.cache_data(show_spinner="Loading images…", max_entries=8)
+# a resource, not cache_data: cache_data would unpickle the whole split (31 MB for MNIST's test digits) on every rerun
+# of every session that shows it
+@st.cache_resource(show_spinner="Loading images…", max_entries=8)
 def test_or_generated(dataset: str, _test: Callable[[], Any], generator_model: str,
                       _generate: Callable[[torch.nn.Module, torch.device], Any], gallery: str) -> tuple[Any, bool]:
     """A page's gallery: ``_test()`` when ``dataset`` is in the data directory, else ``_generate(model, device)``
     with the shipped ``generator_model``; and whether it was generated. ``gallery`` names the gallery in the
-    cache (the callables are not part of its key). Raises pretrained.PretrainedError if the model is missing."""
+    cache (the callables are not part of its key). The same objects for every session: never change them. Raises
+    pretrained.PretrainedError if the model is missing."""
     if data.available(dataset):
         return _test(), False
     return _generate(model(generator_model)[0], device()), True

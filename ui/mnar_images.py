@@ -65,7 +65,7 @@ def _image(col_src, col_img) -> tuple[torch.Tensor | None, str]:
     n = images.shape[0]
     s[P + "clip_img"] = min(int(s[P + "clip_img"]), n - 1)
     col_img.number_input(f"Image (0–{n - 1})", 0, n - 1, key=P + "clip_img")
-    return images[s[P + "clip_img"]], f"{what} #{s[P + 'clip_img']}"
+    return images[s[P + "clip_img"]].clone(), f"{what} #{s[P + 'clip_img']}"  # a copy: the gallery is shared
 
 
 def _mechanism_figure(x: torch.Tensor, w: float, b: float) -> go.Figure:
