@@ -25,6 +25,8 @@ def _has_scale(trace, owner) -> bool:
 
 def readable(fig: go.Figure) -> go.Figure:
     """Raise every text of ``fig`` to the projector sizes, in place; returns it."""
+    if getattr(fig, "_dgm_frozen", False):  # done once already, and shared: never changed again
+        return fig
     lay = fig.layout
     fig.update_layout(font_size=_at_least(lay.font.size), legend_font_size=_at_least(lay.legend.font.size),
                       legend_title_font_size=_at_least(lay.legend.title.font.size))
@@ -43,6 +45,14 @@ def readable(fig: go.Figure) -> go.Figure:
             if owner is not None and "colorbar" in owner and _has_scale(trace, owner):
                 owner.colorbar.tickfont.size = _at_least(owner.colorbar.tickfont.size)
                 owner.colorbar.title.font.size = _at_least(owner.colorbar.title.font.size)
+    return fig
+
+
+def frozen(fig: go.Figure) -> go.Figure:
+    """``fig`` made readable once and marked final: a figure kept for every session (a server resource) that
+    ``show`` then sends as it is, without going over it again on each view. Never change it afterwards."""
+    readable(fig)
+    fig._dgm_frozen = True
     return fig
 
 

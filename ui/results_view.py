@@ -3,6 +3,8 @@ numbers unformatted, indexed by row id, so a test can read each back against its
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -15,6 +17,8 @@ from dgm_core.methods import CRITICS, CYCLE, palette
 from dgm_core.serving import Job, jobs
 from ui import loaders, plots, serving
 from ui.run import run_button
+
+ROOT = Path(__file__).resolve().parents[1]
 
 P = "res_"  # session-state prefix of this page
 
@@ -236,6 +240,24 @@ PLOTS = {"dlvm": f1_against_missing, "miwae": miwae_rmse_and_cards, "dmfa": nll_
          "vae": vae_bounds, "vae_gmm": accuracy_per_round, "wgan": critic_curves}
 
 
+def _stamp(files: list[str]) -> tuple:
+    """The files' paths and modification times, the published figures' included: a rerun benchmark makes a new
+    figure."""
+    return tuple((f, (ROOT / f).stat().st_mtime_ns if (ROOT / f).exists() else None)
+                 for f in [*files, "benchmarks/published.json"])
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _figure(key: str, stamp: tuple, _sec: demo.Section) -> go.Figure:
+    """A section's figure, built once per server for the files it reads (``stamp``) and shared by every view:
+    building and styling it was most of the page's cost with a class on the server."""
+    fig = PLOTS[key](_sec)
+    if fig is not None:
+        fig.update_layout(meta=key)  # which section a chart belongs to, for a test or a browser
+        plots.frozen(fig)
+    return fig
+
+
 def section(sec: demo.Section) -> None:
     """One paper as a slide: citation, its figure, one sentence on where we differ, one line on the published
     marker (or that none exists), the command; the published figures' full story, protocol, differences and the
@@ -249,9 +271,8 @@ def section(sec: demo.Section) -> None:
     for path in sec.missing:
         st.info(f"Not measured yet: `{path}`.")
     # the figure first, as on a slide; how it was measured goes behind an expander
-    fig = PLOTS[sec.key](sec) if sec.key in PLOTS and sec.rows else None
+    fig = _figure(sec.key, _stamp(sec.files), sec) if sec.key in PLOTS and sec.rows else None
     if fig is not None:
-        fig.update_layout(meta=sec.key)  # which section a chart belongs to, for a test or a browser
         plots.show(st, fig, width="stretch", config={"displaylogo": False})
     if sec.gist:
         st.markdown(f"**Where we differ:** {sec.gist}")

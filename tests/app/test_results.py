@@ -267,3 +267,19 @@ def test_the_small_rerun_shows_its_figure_next_to_the_shipped_one(monkeypatch):
     assert not other.exception, other.exception
     assert any(c.value.startswith("Shared: computed") and "for another session" in c.value for c in other.caption)
     assert next(d.value for d in other.dataframe if "this run" in d.value.columns).equals(fresh)
+
+
+def test_a_sections_figure_is_built_once_per_server_and_anew_when_its_file_changes():
+    """Every view of the page sends the same figure object (built and styled once: with a class on the server,
+    building them was most of the page's cost); a rerun benchmark (a newer file) makes a new one."""
+    from ui import plots, results_view as view
+    sec = next(s for s in demo.sections() if s.key == "dmfa")
+    first = view._figure(sec.key, view._stamp(sec.files), sec)
+    assert view._figure(sec.key, view._stamp(sec.files), sec) is first and plots.readable(first) is first
+    path = ROOT / sec.files[0]
+    was = path.stat()
+    try:
+        os.utime(path, ns=(was.st_atime_ns, was.st_mtime_ns + 1000))
+        assert view._figure(sec.key, view._stamp(sec.files), sec) is not first
+    finally:
+        os.utime(path, ns=(was.st_atime_ns, was.st_mtime_ns))
