@@ -17,11 +17,26 @@ from pathlib import Path
 import torch
 
 
+VECTOR_FLAGS = ("avx2", "fma", "avx512f", "avx512_bf16", "avx_vnni", "amx_tile")  # the kernels torch may choose
+
+
+def cpu_model() -> str:
+    """The processor's name and the vector instructions it offers of VECTOR_FLAGS (Linux: /proc/cpuinfo), "" where
+    it cannot be read: results that hang on the last bits of float arithmetic differ between processors."""
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return ""
+    name = next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), "")
+    flags = next((line.split(":", 1)[1].split() for line in lines if line.startswith("flags")), [])
+    return " ".join([name, *(f for f in VECTOR_FLAGS if f in flags)]).strip()
+
+
 def machine(load_at_start: tuple[float, ...]) -> dict:
     """Timings compare only on the same machine under the same load: the load average at the start shows
     what else was running; at the end it includes this run."""
     return {"platform": platform.platform(), "machine": platform.machine(), "python": platform.python_version(),
-            "torch": torch.__version__, "cpu_count": os.cpu_count(),
+            "torch": torch.__version__, "cpu_count": os.cpu_count(), "cpu": cpu_model(),
             "load_average_at_start": [round(v, 2) for v in load_at_start],
             "load_average_at_end": [round(v, 2) for v in os.getloadavg()],
             "date": time.strftime("%Y-%m-%d %H:%M %Z")}

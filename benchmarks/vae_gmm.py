@@ -3,12 +3,14 @@ several seeds, the same for scikit-learn's variational BayesianGaussianMixture o
 the clusters page's server-side timings (loading the shipped model, a selection's images).
 
     python -m dgm_core bench vae_gmm [--seeds 0 1 2] [--rounds 3] [--epochs 20] [--gibbs 100]
-        [--depth D --hidden H --gibbs-start kmeans|previous --prior diag|full] [--n-train 10000] [--jobs 1]
+        [--depth D --hidden H --gibbs-start kmeans|previous --prior diag|full] [--n-train 10000] [--jobs 1] [--tag T]
 
 ``--depth``/``--hidden``/``--gibbs-start``/``--prior`` try another VAE, Gibbs start or prior than the shipped
 recipe's (the defaults); any other choice writes vae_gmm_depth<D>_h<H>_<start>[_full].{json,md} instead, next to the shipped
 model's figures (the seed's own network is ``--depth 1 --hidden 256 --gibbs-start kmeans``). ``--jobs``
-runs seeds in parallel processes (one thread each).
+runs seeds in parallel processes (one thread each). ``--tag T`` appends ``_T`` to the file's name: a rerun on
+another machine kept beside the last one (the shipped recipe's clusters move with the last bits of the float
+arithmetic, so two processors can disagree by several points).
 
 Each seed runs dgm_core.models.vae_gmm_mutual.mutual_learning exactly as the shipped recipe does (the first
 10 000 training digits, all 10 000 test digits; t-SNE skipped), one thread. The issue's bar: test
@@ -100,6 +102,7 @@ def main() -> None:
     ap.add_argument("--prior", choices=["diag", "full"], default=SHIPPED.prior,
                     help="a digit's prior in rounds >= 1: its cluster's diagonal or full covariance")
     ap.add_argument("--jobs", type=int, default=1)
+    ap.add_argument("--tag", default="", help="a word appended to the file's name: a rerun kept beside the last one")
     a = ap.parse_args()
     load_at_start = os.getloadavg()
     if a.jobs > 1:
@@ -123,17 +126,19 @@ def main() -> None:
     if not shipped:
         flags.append(f"--depth {a.depth} --hidden {a.hidden} --gibbs-start {a.gibbs_start} --prior {a.prior}")
     flags += ([f"--n-train {a.n_train}"] if a.n_train != 10_000 else []) + ([f"--jobs {a.jobs}"] if a.jobs > 1 else [])
+    flags += [f"--tag {a.tag}"] if a.tag else []
     command = "python -m dgm_core bench vae_gmm " + " ".join(flags)
     rec = {"command": command, "bar": BAR, "goal": GOAL, "n_train": a.n_train, "n_test": n_test,
            "network": network(Config(latent=SHIPPED.latent, depth=a.depth, hidden=a.hidden)),
-           "gibbs_start": a.gibbs_start, "prior": a.prior, "runs": runs,
+           "gibbs_start": a.gibbs_start, "prior": a.prior, "tag": a.tag, "runs": runs,
            "summary": summary, "machine": machine(load_at_start)}
-    if shipped:
+    if shipped and not a.tag:
         try:
             rec["timings"] = timings()
         except pretrained.PretrainedError as e:  # no shipped model yet: the accuracy figures stand alone
             rec["timings_missing"] = str(e)
     name = "vae_gmm" if shipped else f"vae_gmm_depth{a.depth}_h{a.hidden}_{a.gibbs_start}" + ("_full" if a.prior == "full" else "")
+    name += f"_{a.tag}" if a.tag else ""
     write_results(a.out, name, rec, report(rec))
 
 

@@ -218,12 +218,18 @@ class VaeGmm:
     summary: dict[str, Any]
     runs: list[dict]
     seed_gains: dict[int, float]  # seed -> last round's test accuracy minus round 0's
+    prior: str = "diag"  # a digit's prior in rounds >= 1: its cluster's "diag"onal or "full" covariance
+    measured: str = ""  # when, and on which processor ("" where the file does not say)
+    tag: str = ""  # the run's --tag (a rerun kept beside the last one)
 
 
 def _vae_gmm(d: dict) -> VaeGmm:
     gains = {r["seed"]: r["rounds"][-1]["test_accuracy"] - r["rounds"][0]["test_accuracy"] for r in d["runs"]}
+    m = d.get("machine", {})
+    measured = " on ".join(x for x in (m.get("date", ""), m.get("cpu", "")) if x)
     return VaeGmm(d["command"], d.get("network", "784-256-12"), d.get("gibbs_start", "kmeans"), d.get("bar"),
-                  dict(d["summary"]), list(d["runs"]), gains)
+                  dict(d["summary"]), list(d["runs"]), gains, d.get("prior", "diag"), measured,
+                  d.get("tag", ""))
 
 
 def vae_gmm(root: Path | None = None, name: str = "vae_gmm") -> VaeGmm:

@@ -156,3 +156,20 @@ def test_only_dgm_core_results_reads_benchmark_json():
     readers = [str(p.relative_to(ROOT)) for d in SCANNED for p in sorted((ROOT / d).rglob("*.py"))
                if reads_results_json(p.read_text(encoding="utf-8"))]
     assert readers == ["dgm_core/results.py"], readers
+
+
+def test_a_vae_gmm_file_says_its_prior_tag_and_processor(tmp_path):
+    """A variant's prior, a rerun's tag and where it was measured come from the file; an older file without them
+    reads as the diagonal prior, no tag, measured where unknown."""
+    import json
+    d = json.loads((ROOT / results.source("vae_gmm")).read_text())
+    (tmp_path / results.RESULTS).mkdir(parents=True)
+    d.pop("prior", None), d.pop("tag", None), d["machine"].pop("cpu", None)
+    (tmp_path / results.source("vae_gmm")).write_text(json.dumps(d))
+    old = results.vae_gmm(tmp_path)
+    assert (old.prior, old.tag, old.measured) == ("diag", "", d["machine"]["date"])
+    d.update(prior="full", tag="rerun")
+    d["machine"]["cpu"] = "a processor avx2"
+    (tmp_path / results.RESULTS / "vae_gmm_depth2_h512_previous_full_rerun.json").write_text(json.dumps(d))
+    new = results.vae_gmm(tmp_path, "vae_gmm_depth2_h512_previous_full_rerun")
+    assert (new.prior, new.tag, new.measured) == ("full", "rerun", f"{d['machine']['date']} on a processor avx2")
