@@ -121,7 +121,7 @@ def variants() -> tuple[pd.DataFrame, str] | None:
                      "scikit-learn BGM, last round": sm["sklearn_last_mean"], "measured": d.measured,
                      "command": d.command})
         what = (f"{rows[-1]['VAE']} with {start}" + (", full-covariance priors" if d.prior == "full" else "")
-                + (" (shipped)" if shipped else f" (rerun {d.tag!r})" if d.tag else "")
+                + (" (shipped)" if shipped else f" ({d.tag})" if d.tag else "")
                 + f": round 0 {sm['round0_mean']:.3f}, last round {sm['last_mean']:.3f}")
         worse = sum(g < 0 for g in gains)
         if worse:

@@ -229,7 +229,8 @@ def _vae_gmm(published: dict, root: Path) -> Section:
     sec = _section("vae_gmm", published, root, facts, spread="each seed drawn; the worst seed is its own row")
     for name, v in results.vae_gmm_variants(root):
         vsrc, shipped = results.source(name), name == "vae_gmm"
-        label = f"{v.network} VAE, Gibbs from {GIBBS_STARTS.get(v.gibbs_start, v.gibbs_start)}"
+        label = (f"{v.network} VAE, Gibbs from {GIBBS_STARTS.get(v.gibbs_start, v.gibbs_start)}"
+                 + (", full-covariance priors" if v.prior == "full" else "") + (f", {v.tag}" if v.tag else ""))
         sec.panels[vsrc] = label + (" (shipped)" if shipped else "")
         if vsrc not in sec.files:
             sec.files.append(vsrc)
