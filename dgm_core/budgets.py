@@ -45,8 +45,9 @@ ECHO_CHARS = 40  # a user's value quoted in a message is shortened to this many 
 
 
 def shorten(value: object, n: int = ECHO_CHARS) -> str:
-    """A user's value as a message may quote it: at most ``n`` characters, an ellipsis where cut."""
-    s = str(value)
+    """A user's value as a message may quote it: on one line (a newline, a tab or another unprintable character
+    written as its escape, ``\\n``), at most ``n`` characters, an ellipsis where cut."""
+    s = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(value))
     return s if len(s) <= n else s[:n - 1] + "…"
 
 

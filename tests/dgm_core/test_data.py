@@ -253,6 +253,8 @@ def body(n: int = 10, line: str = "{i},{j},{k}") -> bytes:
 
 @pytest.mark.parametrize("text, pattern", [
     (b"a,b,c\n1,x,3\n" + body(), r"Column 'b' is not numeric"),
+    # a quoted cell with a line break is quoted back on one line, its break written \n
+    (b'a,b,c\n1,"x\ny",3\n' + body(), r"^Column 'b' is not numeric \(it contains 'x\\ny',[^\n]*$"),
     (b"a,b,c\n" + body(line="{i},7,{k}"), r"Column 'b' is constant"),
     (b"a,b,c\n1,2,3\n", rf"at least {budgets.TABLE_MIN_ROWS} rows.*has 1"),
     (b"a,b,c\n" + body(line="{i},,{k}"), r"Column 'b' is entirely missing"),
