@@ -114,12 +114,11 @@ def variants() -> tuple[pd.DataFrame, str] | None:
         start = {"previous": "previous round's clusters"}.get(d.gibbs_start, "k-means afresh")
         shipped = name == "vae_gmm"
         prior = "full covariance" if d.prior == "full" else "diagonal"
-        rows.append({"VAE": d.network, "Gibbs start (rounds ≥ 1)": start, "prior (rounds ≥ 1)": prior,
-                     "shipped": shipped,
+        rows.append({"run": "shipped" if shipped else d.tag or "variant", "measured": d.measured[:10],
+                     "VAE": d.network, "Gibbs start (rounds ≥ 1)": start, "prior (rounds ≥ 1)": prior,
                      "seeds": len(gains), "round 0": sm["round0_mean"], "last round": sm["last_mean"],
                      "worst seed, last round": sm["last_min"], "gain per seed": ", ".join(f"{g:+.3f}" for g in gains),
-                     "scikit-learn BGM, last round": sm["sklearn_last_mean"], "measured": d.measured,
-                     "command": d.command})
+                     "scikit-learn BGM, last round": sm["sklearn_last_mean"], "command": d.command})
         what = (f"{rows[-1]['VAE']} with {start}" + (", full-covariance priors" if d.prior == "full" else "")
                 + (" (shipped)" if shipped else f" ({d.tag})" if d.tag else "")
                 + f": round 0 {sm['round0_mean']:.3f}, last round {sm['last_mean']:.3f}")
@@ -133,7 +132,8 @@ def variants() -> tuple[pd.DataFrame, str] | None:
         return None
     return pd.DataFrame(rows), ("; ".join(said) + ". Compare round 0 across rows for what the network does, and "
                                 "the gains within a row for what mutual learning adds; rows measured on different "
-                                "processors (the measured column) differ by their float arithmetic alone.")
+                                "machines (the measured column: the date; the files name the processor) differ by their float arithmetic "
+                                "alone.")
 
 
 def strip(images: np.ndarray) -> torch.Tensor:

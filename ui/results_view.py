@@ -206,6 +206,17 @@ def vae_bounds(sec: demo.Section) -> go.Figure | None:
     return _layout(fig, "VAE and IWAE: ours next to the reference notebook's test log-likelihood")
 
 
+SHORT_PARTS = {"Gibbs from the previous round's clusters": "previous clusters", "Gibbs from k-means": "k-means restart",
+               "full-covariance priors": "full covariance"}
+
+
+def _panel_title(label: str) -> str:
+    """A variant's label as a panel title a sixth of the width carries: a line per part, the long parts shortened."""
+    shipped = label.endswith(" (shipped)")
+    parts = label.removesuffix(" (shipped)").split(", ") + (["shipped"] if shipped else [])
+    return "<br>".join(SHORT_PARTS.get(part, part) for part in parts)
+
+
 def accuracy_per_round(sec: demo.Section) -> go.Figure | None:
     """VAE + GMM: every seed's test accuracy per round (thin lines), the mean over seeds at the first and last
     round, and scikit-learn's mixture at the last; a panel per variant (network, Gibbs start)."""
@@ -213,7 +224,7 @@ def accuracy_per_round(sec: demo.Section) -> go.Figure | None:
     if not rows:
         return None
     files = [f for f in sec.panels if any(r.source == f for r in rows)] or list(dict.fromkeys(r.source for r in rows))
-    fig = _panels([sec.panels.get(f, f).replace(", ", "<br>", 1) for f in files], shared_y=True)
+    fig = _panels([_panel_title(sec.panels.get(f, f)) for f in files], shared_y=True)
     for col, f in enumerate(files, start=1):
         mine = [r for r in rows if r.source == f]
         per_seed = [r for r in mine if r.where[0] == "runs"]  # ("runs", i, "rounds", j, ...): seed i's rounds
@@ -232,7 +243,7 @@ def accuracy_per_round(sec: demo.Section) -> go.Figure | None:
                             marker=dict(color=colour, size=14, symbol=symbol, line=dict(color="white", width=1)))
     fig.update_xaxes(title_text="round", dtick=1)
     fig = _layout(fig, "VAE + GMM: test accuracy per round, each seed and the mean", "test accuracy")
-    fig.update_layout(margin=dict(t=110))
+    fig.update_layout(margin=dict(t=130))
     return fig
 
 
