@@ -3,14 +3,12 @@
     python -m dgm_core bench first_view [--data/--no-data] [--pages home,mnar,...] [--after-visit S] [--shots DIR]
                                         [--label final]
 
-For each page: a fresh `streamlit run app.py` (nothing computed, nothing cached, the warm-up not begun: Streamlit
-runs no script before a first session), pinned to core 0 as `bench class_load` pins it; chromium on core 1 opens the
-page's link as a student's first request, at 1280x720, and the clock stops when the page is done: connected, the
-script not running, no status widget, no spinner and no progress bar left on it (and on the latent explorer, the
-generator's picture drawn in the browser). ``--after-visit S``: someone
-opened Home S seconds before (the lecturer who opens the app once after a deploy, as docs/DEPLOY.md asks: Streamlit
-runs the app's warm-up of the pages' default views only from a first session), then the page is opened in a fresh
-browser. The page's exceptions are counted;
+For each page: a fresh `streamlit run app.py`, pinned to core 0 as `bench class_load` pins it, timed until it answers
+its health check (the app's start-up hook runs before: the pages' imports and their default views, app.py); then
+chromium on core 1 opens the page's link as a student's first request, at 1280x720, and the clock stops when the page
+is done: connected, the script not running, no status widget, no spinner and no progress bar left on it (and on the
+latent explorer, the generator's picture drawn in the browser). ``--after-visit S``: someone opened Home S seconds
+before (a lecturer's first visit), then the page is opened in a fresh browser. The page's exceptions are counted;
 ``--shots`` keeps a screenshot of each page as it was shown. The issue's bar is 5 s per page, its goal 2 s.
 
 Writes benchmarks/results/first_view.{json,md}; a run replaces only the records of its own label and data setting.
@@ -107,8 +105,11 @@ def main(argv: list[str] | None = None) -> int:
 
     load_at_start, views = os.getloadavg(), {}
     for path in chosen:
+        t0 = time.monotonic()
         with pinned_server(ROOT, env, log) as (url, _):
+            started = round(time.monotonic() - t0, 2)  # until the server answers: its start-up (app.py) included
             views[path] = asyncio.run(first_view(url, path, Path(a.shots) if a.shots else None, a.after_visit))
+            views[path]["server_start_s"] = started
         print(path, views[path], flush=True)
     commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
                             text=True).stdout.strip()
@@ -139,10 +140,12 @@ def report(records: dict) -> str:
                 else "the server's first request")
         lines += [f"## {r['label']}: {when}, {'with' if r['data'] else 'without'} DGM_DATA_DIR "
                   f"(app {r['app_commit']})", "",
-                  f"`{r['command']}`", "", "| page | first view (s) | exceptions |", "|---|---|---|"]
+                  f"`{r['command']}`", "", "| page | first view (s) | exceptions | server start before it (s) |",
+                  "|---|---|---|---|"]
         for name, v in r["pages"].items():
-            lines.append(f"| {name} | {v['seconds']} | {v['exceptions']} |" if "seconds" in v
-                         else f"| {name} | did not settle: {v['failed']} | – |")
+            start = v.get("server_start_s", "not measured")
+            lines.append(f"| {name} | {v['seconds']} | {v['exceptions']} | {start} |" if "seconds" in v
+                         else f"| {name} | did not settle: {v['failed']} | – | {start} |")
         lines += ["", f"Within the bar: {r['within_bar']} of {len(r['pages'])} pages; within the goal: "
                   f"{r['within_goal']}; slowest {r['max_s']} s.", "", machine_line(r["machine"]), ""]
     return "\n".join(lines)

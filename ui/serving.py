@@ -6,7 +6,12 @@ collector's full passes (``freeze_long_lived``).
 """
 from __future__ import annotations
 
+import ast
+import asyncio
+import contextlib
 import gc
+import importlib
+import importlib.util
 import logging
 import os
 import threading
@@ -14,6 +19,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import streamlit as st
@@ -32,6 +38,8 @@ POLL_S = 0.5  # how often a waiting page redraws; a rerun (a click elsewhere, Ca
 _lock = threading.RLock()
 _serving: Serving | None = None
 _warmup: threading.Thread | None = None
+_defaults_ready = threading.Event()
+WARM_WAIT_S = 60.0  # the longest a server's start waits for those defaults before it opens anyway
 
 
 def shared() -> Serving:
@@ -223,7 +231,13 @@ def warm_jobs() -> list[Callable[[], Job | None]]:
     from dgm_core.demos.inpainting import DATASETS
 
     first, *rest = DATASETS
-    return [_inpainting_default(first), _mnar_opening, *(warmup.when_idle(_inpainting_default(ds)) for ds in rest)]
+    return [_inpainting_default(first), _mnar_opening, _defaults_done,
+            *(warmup.when_idle(_inpainting_default(ds)) for ds in rest)]
+
+
+def _defaults_done() -> None:
+    """The warm-up step after the defaults a lesson opens with: a server's start-up (``prepare_server``) waits for it."""
+    _defaults_ready.set()
 
 
 def freeze_long_lived() -> int:
@@ -264,15 +278,56 @@ class _QuietWarmup(logging.Filter):
 _frozen = False
 
 
-def start_warmup() -> None:
-    """Once per server process, from the first page run: freezes the modules imported so far out of the garbage
-    collector's full passes (``freeze_long_lived``), and starts the warm-up unless ``DGM_WARMUP=0``."""
+def start_warmup() -> bool:
+    """Once per server process, at its start (``prepare_server``) or else from the first page run: freezes the modules
+    imported so far out of the garbage collector's full passes (``freeze_long_lived``), and starts the warm-up unless
+    ``DGM_WARMUP=0`` -> whether a warm-up runs."""
     global _warmup, _frozen
     with _lock:
         if not _frozen and _in_server():
             _frozen = True
             freeze_long_lived()
-        if os.environ.get("DGM_WARMUP", "1") == "0" or _warmup is not None:
-            return
-        logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(_QuietWarmup())
-        _warmup = warmup.start(shared(), [_import_and_freeze, *warm_jobs()])
+        if os.environ.get("DGM_WARMUP", "1") == "0":
+            return False
+        if _warmup is None:
+            logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(_QuietWarmup())
+            _warmup = warmup.start(shared(), [_import_and_freeze, *warm_jobs()])
+        return True
+
+
+def _page_modules() -> list[str]:
+    """The project's modules (ui, dgm_core) that the page files import, read from their source."""
+    from ui.pages import PAGES
+
+    root = Path(__file__).resolve().parents[1]
+    names = set()
+    for page in PAGES:
+        for node in ast.walk(ast.parse((root / page.file).read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] in ("ui", "dgm_core"):
+                names.add(node.module)
+                names.update(f"{node.module}.{a.name}" for a in node.names
+                             if importlib.util.find_spec(node.module).submodule_search_locations)
+    return sorted(names)
+
+
+def prepare_server() -> list[str]:
+    """What the pages import (torch, scikit-learn, plotly, the demos), imported once, then the warm-up started and
+    the defaults a lesson opens with computed (at most ``WARM_WAIT_S``) -> the modules imported. ``streamlit run
+    app.py`` calls it before the server answers its first request: a host shows its own "starting" screen meanwhile,
+    and the first student to follow a link finds the page's modules loaded and its default view computed."""
+    names = _page_modules() + ["dgm_core.serving.jobs"]
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except ImportError:  # a name imported from a module, not a module
+            pass
+    if start_warmup():
+        _defaults_ready.wait(WARM_WAIT_S)
+    return names
+
+
+@contextlib.asynccontextmanager
+async def lifespan(_app):  # noqa: ANN001 (st.App)
+    """The server's start-up hook (``st.App(lifespan=...)``): ``prepare_server`` off the event loop."""
+    await asyncio.to_thread(prepare_server)
+    yield
