@@ -189,16 +189,15 @@ def inpainting_job(methods: list[str], image: torch.Tensor, mask: torch.Tensor, 
 # ---------------------------------------------------------------- warm-up
 def _inpainting_default(dataset: str) -> Callable[[], Job | None]:
     def make() -> Job | None:
-        from dgm_core import data, masks
+        from dgm_core import masks
         from dgm_core.demos.inpainting import BINARY, available_methods, default_settings
         from ui import links
         from ui.image_source import default_index, gallery_images
 
-        if not data.available(dataset):
-            return None
         spec = {k: p.default for k, p in links.inpainting().items()}
-        spec["idx"] = default_index(dataset)  # each data set opens on its own recorded image
-        image = gallery_images(dataset)[0][spec["idx"]]
+        images, generated = gallery_images(dataset)  # without a data directory: the shipped VAE's own images
+        spec["idx"] = min(default_index(dataset), images.shape[0] - 1)  # each data set opens on its recorded image
+        image = images[spec["idx"]]
         if BINARY[dataset]:
             image = (image > 0.5).float()  # as the page's image picker
         shape = tuple(image.shape[1:])
@@ -207,7 +206,8 @@ def _inpainting_default(dataset: str) -> Callable[[], Job | None]:
         offered = available_methods(dataset, {c.name for c in pretrained.list_cards()})
         return inpainting_job([m for m in spec["methods"] if m in offered], image, mask, dataset=dataset,
                               settings=default_settings(dataset),
-                              what=f"test image #{spec['idx']}, {masks.PRESETS[spec['preset']]}")
+                              what=f"{'generated' if generated else 'test'} image #{spec['idx']}, "
+                                   f"{masks.PRESETS[spec['preset']]}")
     make.__name__ = f"inpainting {dataset}"
     return make
 
