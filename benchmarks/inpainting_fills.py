@@ -34,7 +34,8 @@ from dgm_core.methods import INPAINTING
 
 RESULTS = Path(__file__).resolve().parent / "results"
 ONE_PASS = ("neighbour_fill", "mean_fill", "mfa", "dmfa")  # INPAINTING ids run here
-DEEP = {"pseudo-Gibbs", "MWG encoder", "MWG hmc", "MIWAE-IS", "DMFA"}  # a deep generative model's fill
+# a deep generative model's fill: bench inpainting's chains and MIWAE (its names), and DMFA
+DEEP = {"pseudo-Gibbs", "MWG encoder", "MWG hmc", "MIWAE-IS", INPAINTING.label("dmfa")}
 EXACT = "MWG hmc"  # the exact sampler as the page runs it by default
 
 

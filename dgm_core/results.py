@@ -31,6 +31,7 @@ FILES: dict[str, tuple[str, str]] = {
     "inpainting_blur": ("The single draws against the averaged imputation", "inpainting_blur"),
     "inpainting_page": ("The inpainting page's default run time", "inpainting_page"),
     "inpainting_default": ("The inpainting page's default test image", "inpainting_default"),
+    "inpainting_fills": ("The face fills against the neighbour fill", "inpainting_fills"),
     "notmiwae": ("The not-MIWAE Table 1 reproduction", "notmiwae"),
     "notmiwae_images": ("The not-MIWAE clipped-image reproduction", "notmiwae_images"),
     "notmiwae_cutoff": ("The not-MIWAE cut-off sweep", "notmiwae_cutoff"),
@@ -303,6 +304,15 @@ def _inpainting_default(rec: dict) -> dict[str, DefaultImage]:
 
 def inpainting_default(root: Path | None = None) -> dict[str, DefaultImage]:
     return _file("inpainting_default", _inpainting_default, root)
+
+
+def _inpainting_fills(rec: dict) -> dict[tuple[str, str], dict]:
+    return {(r["mask"], r["method"]): r for r in rec["records"]}
+
+
+def inpainting_fills(root: Path | None = None) -> dict[tuple[str, str], dict]:
+    """(mask, method label) -> {score_mean, score_se, n_images, rhat_median for the chains} on CelebA's faces."""
+    return _file("inpainting_fills", _inpainting_fills, root)
 
 
 # ---------------------------------------------------------------- not-MIWAE cut-off (bench notmiwae_cutoff)

@@ -256,10 +256,34 @@ def test_each_data_set_opens_on_its_own_recorded_default_image():
     assert _page(ds="omniglot", idx=5).session_state["inp_idx"] == 5  # a link naming one keeps it
 
 
-def test_celeba_gets_no_digits_benchmark_paragraph():
+def test_celeba_gets_the_faces_paragraph_not_the_digits_one():
     from ui import inpaint_results
-    assert inpaint_results.benchmark_note("hmc", "mnist") is not None  # the shipped benchmark file
-    assert inpaint_results.benchmark_note("hmc", "celeba") is None  # it ran on MNIST and Omniglot only
+    assert "MNIST and Omniglot" in inpaint_results.benchmark_note("hmc", "mnist")  # the shipped benchmark files
+    assert "CelebA test faces" in inpaint_results.benchmark_note("hmc", "celeba")
+    assert inpaint_results.benchmark_note("pcn", "celeba") is None  # the faces benchmark ran no pCN chains
+
+
+def test_faces_note_says_where_the_exact_sampler_loses_to_the_neighbour_fill_and_why(tmp_path, monkeypatch):
+    from dgm_core import results
+    from ui import inpaint_results
+
+    monkeypatch.setattr(results, "ROOT", tmp_path)
+    (tmp_path / results.RESULTS).mkdir(parents=True)
+    path = tmp_path / results.source("inpainting_fills")
+
+    def write(hmc: dict[str, tuple[float, float]]) -> str:
+        rows = [{"mask": m, "method": "Neighbour fill", "score_mean": 0.05, "n_images": 100} for m in hmc]
+        rows += [{"mask": m, "method": "MWG hmc", "score_mean": v, "rhat_median": r} for m, (v, r) in hmc.items()]
+        path.write_text(json.dumps({"records": rows}))
+        return inpaint_results.benchmark_note("hmc", "celeba")
+
+    note = write({"top half": (0.08, 1.76), "random 60 %": (0.06, 1.02), "bottom half": (0.04, 1.3)})
+    assert "beats the neighbour fill on 1 of 3" in note and "top half: 0.0800 against 0.0500, split-R̂ 1.76" in note
+    assert "On top half its chains had not mixed" in note and "On random 60 % they had" in note
+    assert "bottom half:" not in note  # where it wins, no loss is listed
+    assert write({"top half": (0.04, 1.5)}).endswith("on 1 of 1.")
+    path.write_text("[]")  # an older format: no note rather than an error
+    assert inpaint_results.benchmark_note("hmc", "celeba") is None
 
 
 def test_notes_say_why_a_fill_without_a_model_wins_and_what_pseudo_gibbs_nll_is():

@@ -18,7 +18,7 @@ SCANNED = ("dgm_core", "ui", "pages")
 LOADERS = {"critics": results.critics, "wgan": results.wgan, "vae_bounds": results.vae_bounds,
            "vae_gmm": results.vae_gmm, "inpainting": results.inpainting, "inpainting_blur": results.inpainting_blur,
            "inpainting_page": results.inpainting_page, "inpainting_default": results.inpainting_default,
-           "notmiwae_cutoff": results.notmiwae_cutoff}
+           "inpainting_fills": results.inpainting_fills, "notmiwae_cutoff": results.notmiwae_cutoff}
 
 
 def shipped(name: str):
@@ -52,6 +52,7 @@ def test_each_loader_reads_its_shipped_file():
     assert results.inpainting_default()["mnist"].default_index == \
         shipped("inpainting_default")["datasets"]["mnist"]["default_index"]
     assert results.notmiwae_cutoff().iterations == shipped("notmiwae_cutoff")["iterations"]
+    assert len(results.inpainting_fills()) == len(shipped("inpainting_fills")["records"])
     for name in ("notmiwae", "notmiwae_images", "dmfa"):
         assert results.document(name) == shipped(name)
     assert results.published() == json.loads((ROOT / results.PUBLISHED).read_text())
