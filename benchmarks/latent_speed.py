@@ -229,7 +229,8 @@ def report(rec: dict) -> str:
               f"{br['grid_draw_in_browser_median_ms']} | ≤ {bars['grid_ms']} | ≤ {goals['grid_ms']} |",
               f"| … from a new seed typed in (Enter) to the grid drawn, with the server's rerun (ms) | "
               f"{br['grid_new_seed_to_drawn_median_ms']} | | |",
-              f"| interpolation Play (α 0 → 1 in 2.5 s), pictures drawn per second (3 paths each) | "
+              f"| interpolation Play (from the opening α, 0.5, to 1: half of the page's 2.5 s), pictures drawn per second "
+              "(3 paths each) | "
               f"{br['play_frames_per_second']} | | |",
               f"| … messages to the server during Play (the last one: α = 1 for the URL) | "
               f"{br['play_websocket_messages']} | | |",
