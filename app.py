@@ -2,8 +2,8 @@
 
 Streamlit reads this file twice over. Each session runs it as its script (``__main__``): the navigation over the
 pages. The server imports it as a module and serves ``app``, an ``st.App`` whose start-up (``ui.serving.lifespan``)
-imports what the pages import and begins computing their default views before it answers anyone, so the first
-student to follow a link does not wait for torch and scikit-learn to load.
+imports what the pages import and computes the lesson's opening defaults before it answers anyone, so the first
+student to follow a link waits neither for torch and scikit-learn to load nor for the default Run.
 """
 import streamlit as st
 
