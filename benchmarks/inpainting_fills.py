@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from scipy.stats import wilcoxon
 
 from benchmarks.common import machine, machine_line, write_results
 from benchmarks.inpainting import CELEBA_MASKS, MASKS, make_masks
@@ -58,7 +59,8 @@ def one_pass(n_images: int) -> list[dict]:
             v = np.array(mse)
             records.append({"dataset": "celeba", "mask": label, "method": INPAINTING.label(method), "score_mean": round(float(v.mean()), 4),
                             "score_se": round(float(v.std(ddof=1) / np.sqrt(len(v))), 4), "n_images": len(v),
-                            "seconds_per_image": round((time.perf_counter() - t0) / len(v), 4)})
+                            "seconds_per_image": round((time.perf_counter() - t0) / len(v), 4),
+                            "scores": [round(float(e), 6) for e in v]})  # per face: paired comparisons
     return records
 
 
@@ -69,6 +71,16 @@ def chains(n_images: int) -> list[dict]:
         return []
     rows = [r for r in json.loads(path.read_text())["records"] if r["dataset"] == "celeba"]
     return [r for r in rows if r["n_images"] == n_images]
+
+
+def paired(a: dict, b: dict) -> dict:
+    """a's per-face MSE minus b's on the same faces: mean, standard error and the two-sided Wilcoxon signed-rank
+    p (scipy); empty when either has no per-face scores (the chains' rows keep only their means)."""
+    if "scores" not in a or "scores" not in b:
+        return {}
+    d = np.asarray(a["scores"]) - np.asarray(b["scores"])
+    return {"paired_diff": round(float(d.mean()), 5), "paired_se": round(float(d.std(ddof=1) / np.sqrt(len(d))), 5),
+            "paired_p": float(f"{wilcoxon(d).pvalue:.3g}"), "faces_better": int((d < 0).sum())}
 
 
 def verdicts(records: list[dict]) -> list[dict]:
@@ -82,6 +94,7 @@ def verdicts(records: list[dict]) -> list[dict]:
         exact = rows.get(EXACT)
         out.append({"mask": label, "neighbour_fill": fill, "best_deep": best["method"],
                     "best_deep_mse": best["score_mean"], "best_deep_wins": best["score_mean"] < fill,
+                    **paired(best, rows[INPAINTING.label("neighbour_fill")]),
                     "exact_mse": exact and exact["score_mean"], "exact_rhat": exact and exact.get("rhat_median"),
                     "exact_wins": bool(exact) and exact["score_mean"] < fill,
                     "exact_wins_mixed": bool(exact) and exact["score_mean"] < fill and exact["rhat_median"] < 1.1})
@@ -101,11 +114,14 @@ def report(rec: dict) -> str:
         cells = [f"{by[(k, m)]['score_mean']:.4f} ± {by[(k, m)]['score_se']:.4f}" if (k, m) in by else "–"
                  for k in CELEBA_MASKS]
         lines.append(f"| {m} | " + " | ".join(cells) + " |")
-    lines += ["", "| mask | neighbour fill | best deep method | it wins | exact sampler (HMC) | R̂ | it wins |",
-              "|---|---|---|---|---|---|---|"]
+    lines += ["", "| mask | neighbour fill | best deep method | it wins | paired difference ± SE (faces better, "
+              "Wilcoxon p) | exact sampler (HMC) | R̂ | it wins |", "|---|---|---|---|---|---|---|---|"]
     for v in rec["verdicts"]:
+        pair = (f"{v['paired_diff']:+.4f} ± {v['paired_se']:.4f} ({v['faces_better']} of {rec['n_images']}, "
+                f"p {v['paired_p']:.2g})" if "paired_diff" in v else "–")
         lines.append(f"| {v['mask']} | {v['neighbour_fill']:.4f} | {v['best_deep']} {v['best_deep_mse']:.4f} | "
-                     f"{'yes' if v['best_deep_wins'] else 'no'} | {v['exact_mse'] if v['exact_mse'] is not None else '–'} | "
+                     f"{'yes' if v['best_deep_wins'] else 'no'} | {pair} | "
+                     f"{v['exact_mse'] if v['exact_mse'] is not None else '–'} | "
                      f"{v['exact_rhat'] if v['exact_rhat'] is not None else '–'} | {'yes' if v['exact_wins'] else 'no'} |")
     wins = sum(v["best_deep_wins"] for v in rec["verdicts"])
     exact = sum(v["exact_wins_mixed"] for v in rec["verdicts"])

@@ -32,6 +32,21 @@ def test_the_best_deep_method_and_the_exact_sampler_are_judged_against_the_neigh
     assert not v["best_deep_wins"] and v["exact_mse"] is None and not v["exact_wins"]
 
 
+def test_the_paired_difference_uses_the_same_faces_and_only_where_both_have_per_face_scores():
+    rows = _rows({"Neighbour fill": 0.05, DMFA: 0.04, "MWG hmc": 0.06})
+    for r in rows:  # the one-pass rows carry per-face scores; DMFA is 0.01 below the fill on 7 of 8 faces
+        if r["method"] == "Neighbour fill":
+            r["scores"] = [0.05 + 0.01 * i for i in range(8)]
+        elif r["method"] == DMFA:
+            r["scores"] = [0.04 + 0.01 * i for i in range(7)] + [0.2]
+    (v, *_) = verdicts(rows)
+    assert v["best_deep"] == DMFA and v["faces_better"] == 7
+    assert v["paired_diff"] == pytest.approx((7 * -0.01 + (0.2 - 0.12)) / 8, abs=1e-5)
+    assert 0 < v["paired_se"] and 0 < v["paired_p"] <= 1
+    (v, *_) = verdicts(_rows({"Neighbour fill": 0.05, "MWG hmc": 0.03}))  # a chain's row: means only
+    assert v["best_deep"] == "MWG hmc" and "paired_diff" not in v
+
+
 @pytest.mark.skipif(not os.environ.get("DGM_DATA_DIR"), reason="DGM_DATA_DIR is not set: no CelebA test faces")
 def test_three_faces(tmp_path):
     run = subprocess.run([sys.executable, "-m", "benchmarks.inpainting_fills", "--n-images", "3", "--out",
@@ -41,4 +56,5 @@ def test_three_faces(tmp_path):
     methods = {(r["mask"], r["method"]) for r in rec["records"]}
     assert {(k, "Neighbour fill") for k in CELEBA_MASKS} <= methods and {(k, DMFA) for k in CELEBA_MASKS} <= methods
     assert all(r["n_images"] == 3 and 0 <= r["score_mean"] < 1 for r in rec["records"])
+    assert all(len(r["scores"]) == 3 for r in rec["records"] if r["method"] in (DMFA, "Neighbour fill"))
     assert len(rec["verdicts"]) == 3 and "Neighbour fill" in (tmp_path / "inpainting_fills.md").read_text()

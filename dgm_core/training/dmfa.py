@@ -23,6 +23,7 @@ from typing import Any, ClassVar
 
 import torch
 
+from .. import masks
 from ..data import load_images
 from ..device import generator, set_threads
 from ..models import dmfa as dmfa_mod
@@ -33,6 +34,8 @@ from .loop import Progress, cosine_lr, epoch_loop, optimiser_step
 
 TRAIN_IMAGES = {"mnist": 60000, "celeba": 5340}  # size of the train split each recipe cuts
 DRY_TRAIN, DRY_VAL = 64, 16  # a dry run takes the first 80 train images, so it never resizes the split
+PAGE_MISSING = (0.2, 0.8)  # random-pixel missing rates of the page-mask share
+SIDES = ("top", "bottom", "left", "right")
 FLOOR_GRID = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1)  # MFA diagonal floors tried on validation
 
 
@@ -47,6 +50,10 @@ class Recipe:
     hole: Hole = (14, 14)  # training rectangle (height, width) ...
     hole_ampl: Hole = (5, 5)  # ... ± these, so every benchmark hole is inside the training range
     unknown: int = 0  # side of an extra hidden, unscored square (training on incomplete data); 0 = off
+    # share of training images whose scored hole is instead one of the Inpainting page's other presets:
+    # a half (top, bottom, left or right, equally likely) or random pixels at a missing rate uniform in
+    # PAGE_MISSING; 0 = the paper's rectangles only
+    page_share: float = 0.0
     bench_holes: tuple[Hole, ...] = ((10, 10), (10, 15), (18, 18))
     epochs: int = 10  # DMFA
     warmup_epochs: int = 1  # NLL + mse_weight * SSE, then NLL alone
@@ -150,6 +157,8 @@ def fit_dmfa(model: dmfa_mod.DMFA, r: Recipe, x: torch.Tensor, progress: Progres
     def step(idx: torch.Tensor, epoch: int, steps: int) -> float:
         xb = x[idx]
         scored = random_holes(xb.shape[0], hw, r.hole, r.hole_ampl, g)  # False inside the scored hole
+        if r.page_share:
+            scored = page_masks(scored, r.page_share, g)
         seen = scored  # the network's input mask
         if r.unknown:  # hidden from the input but never scored: the density marginalises it
             seen = scored & random_holes(xb.shape[0], hw, (r.unknown, r.unknown), (0, 0), g)
@@ -167,6 +176,20 @@ def fit_dmfa(model: dmfa_mod.DMFA, r: Recipe, x: torch.Tensor, progress: Progres
                          max_steps=max_steps)
     model.eval()
     return history
+
+
+def page_masks(rect: torch.Tensor, share: float, g: torch.Generator) -> torch.Tensor:
+    """Replace a ``share`` of the (B, 1, H, W) rectangle masks by page presets: half of those a half
+    (side uniform), half random pixels (missing rate uniform in PAGE_MISSING, iid per pixel)."""
+    b, hw = rect.shape[0], tuple(rect.shape[-2:])
+    u = torch.rand(3, b, generator=g)
+    halves = torch.stack([masks.half(hw, side) for side in SIDES])[(u[1] * len(SIDES)).long()]  # (B, H, W)
+    lo, hi = PAGE_MISSING
+    rate = lo + (hi - lo) * u[2]
+    pixels = torch.rand(b, *hw, generator=g) >= rate[:, None, None]
+    kind = torch.where(u[0] < share, torch.where(u[0] < share / 2, 1, 2), 0)[:, None, None]
+    page = torch.where(kind == 1, halves, pixels)
+    return torch.where(kind[:, None] == 0, rect, page[:, None])
 
 
 def tune_floor(model: mfa_mod.MFA, x_val: torch.Tensor, r: Recipe) -> tuple[mfa_mod.MFA, dict[str, float]]:
@@ -194,10 +217,13 @@ BACKBONE_NOTE = (
 
 
 def _dmfa_notes(r: Recipe, model: dmfa_mod.DMFA, epochs: int) -> str:
+    page = (f" ({r.page_share:.0%} of images get one of the Inpainting page's presets instead: half of those a half "
+            f"image, top, bottom, left or right, the other half random pixels missing at a rate uniform in "
+            f"{PAGE_MISSING[0]:g}-{PAGE_MISSING[1]:g})" if r.page_share else "")
     return (f"{sum(p.numel() for p in model.parameters()) / 1e6:.2f} M parameters. NLL of a random "
-            f"{r.hole[0]}±{r.hole_ampl[0]} x {r.hole[1]}±{r.hole_ampl[1]} hole per image (+ {r.mse_weight} x SSE "
+            f"{r.hole[0]}±{r.hole_ampl[0]} x {r.hole[1]}±{r.hole_ampl[1]} hole per image{page} (+ {r.mse_weight} x SSE "
             f"for {r.warmup_epochs} warm-up epoch), Adam lr {r.lr} cosine to {r.lr / 50:g} over the steps, batch "
-            f"{r.batch}, {epochs} epochs, grad-norm clip 100, 1 CPU thread, unknown no-loss region "
+            f"{r.batch}, {epochs} epochs, grad-norm clip 100, {torch.get_num_threads()} CPU thread(s), unknown no-loss region "
             f"{r.unknown or 'off'}. K = {r.config['n_mixes']}, l = {r.config['n_factors']}. " + BACKBONE_NOTE)
 
 
@@ -208,7 +234,8 @@ RECIPES: dict[str, Recipe] = {
     "dmfa-mnist": Recipe("dmfa", "mnist", {**_DMFA, "shape": (1, 28, 28), "width": 16}, n_train=20000,
                          hole_ampl=(6, 6), epochs=20),
     "dmfa-celeba": Recipe("dmfa", "celeba", {**_DMFA, "shape": (3, 32, 32), "width": 24}, size=32,
-                          n_val=340, hole=(16, 16), hole_ampl=(6, 6), bench_holes=_CELEBA_HOLES, epochs=20),
+                          n_val=340, hole=(16, 16), hole_ampl=(6, 6), bench_holes=_CELEBA_HOLES, epochs=30,
+                          page_share=0.5),
     "mfa-mnist": Recipe("mfa", "mnist", dict(shape=(1, 28, 28), n_mixes=10, n_factors=10, d_floor=1e-4),
                         n_train=10000, em_iters=12),
     "mfa-celeba": Recipe("mfa", "celeba", dict(shape=(3, 32, 32), n_mixes=10, n_factors=10, d_floor=1e-4),

@@ -8,8 +8,9 @@ from scipy.special import logsumexp
 from scipy.stats import multivariate_normal as mvn
 
 from dgm_core import pretrained
-from dgm_core.masks import rectangles_batch
+from dgm_core.masks import half, rectangles_batch
 from dgm_core.models import dmfa, mfa
+from dgm_core.training.dmfa import PAGE_MISSING, SIDES, page_masks
 
 D64 = torch.float64
 
@@ -92,6 +93,25 @@ def test_one_adam_step_lowers_the_nll_on_a_fixed_batch():
     with torch.no_grad():
         after = model.nll(x, mask).mean()
     assert after < before
+
+
+def test_page_masks_replace_the_stated_share_by_halves_and_random_pixels():
+    """dmfa-celeba's training masks: of 4000 rectangles, about half become page presets, half of those a
+    half image (exactly 512 of 1024 pixels, one of the four sides) and half random pixels at a rate in
+    PAGE_MISSING; the rest stay the rectangles they were."""
+    g = torch.Generator().manual_seed(0)
+    rect = rectangles_batch(4000, (32, 32), height=16, width=16, generator=g, height_ampl=6, width_ampl=6)
+    out = page_masks(rect, 0.5, g)
+    assert out.shape == rect.shape and out.dtype == torch.bool
+    kept = (out == rect).flatten(1).all(1)
+    halves = torch.stack([half((32, 32), s) for s in SIDES]).flatten(1)
+    is_half = (out.flatten(1)[:, None] == halves[None]).all(-1).any(-1)
+    assert abs(kept.float().mean().item() - 0.5) < 0.03
+    assert abs(is_half.float().mean().item() - 0.25) < 0.03
+    rate = (~out[~kept & ~is_half]).flatten(1).float().mean(1)
+    lo, hi = PAGE_MISSING
+    assert rate.min() > lo - 0.06 and rate.max() < hi + 0.06 and abs(rate.mean().item() - (lo + hi) / 2) < 0.02
+    assert (page_masks(rect, 0.0, g) == rect).all()
 
 
 @pytest.mark.parametrize("family", ["dmfa", "mfa"])
