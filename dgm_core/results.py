@@ -167,7 +167,8 @@ def critics(root: Path | None = None) -> CriticsSweep:
 
 @dataclass(frozen=True)
 class GeneratorFigures:
-    """Per generator: ``quality`` {frechet_distance, floor, n, reference, features}; ``midpoints``: interpolation
+    """Per generator: ``quality`` {frechet_distance, floor, n, reference, features, and for digits recognisable:
+    {share, real, confidence, bar}}; ``midpoints``: interpolation
     record; ``opening_seeds``: the seed the latent explorer opens on, chosen by the bench's recorded rule."""
 
     quality: dict[str, dict]
@@ -184,6 +185,11 @@ def _wgan(rec: dict) -> GeneratorFigures:
                 quality[name] = {"frechet_distance": m["frechet_distance"], "floor": sec["floor_test_vs_train"],
                                  "n": sec["n"], "reference": sec["reference"],
                                  "features": sec.get("features", "our MNIST classifier's 128 penultimate units")}
+                if "confident_share" in m:  # digits our classifier labels with confidence >= the threshold
+                    target = rec.get("targets", {}).get(f"{name} digits labelled with confidence >= "
+                                                        f"{sec['confidence']}", {})
+                    quality[name]["recognisable"] = {"share": m["confident_share"], "real": sec["test_confident_share"],
+                                                     "confidence": sec["confidence"], "bar": target.get("bar")}
                 if m.get("opening_seed"):
                     seeds[name] = int(m["opening_seed"]["seed"])
     return GeneratorFigures(quality, dict(rec.get("interpolation", {})), seeds)

@@ -35,6 +35,19 @@ def critic_for(name: str) -> tuple[torch.nn.Module | None, str]:
     return model, ("its own critic" if critic_name == name else f"the critic of {LABELS[critic_name]}")
 
 
+def recognisable_note(r: dict, card: dict) -> str:
+    """The caption's sentence on how many samples our classifier recognises, and by how much that misses the
+    project's bar (with what the card says of the generator's training) where it does."""
+    note = (f" Recognisable: {r['share']:.0%} of the samples are digits our classifier labels with confidence of at "
+            f"least {r['confidence']:g} (real test digits: {r['real']:.0%}).")
+    if r.get("bar") is not None and r["share"] < r["bar"]:
+        steps = card.get("metrics", {}).get("generator_iterations")
+        note += (f" That misses the project's bar of {r['bar']:.0%} by {100 * (r['bar'] - r['share']):.1f} points, so "
+                 f"expect some malformed digits: the generator is small ({card['config']['hidden']} channels wide)"
+                 + (f", trained for {steps:,} steps on a CPU." if steps else ".") if "config" in card else "")
+    return note
+
+
 def pil_row(images: torch.Tensor, scale: int, pad: int = 2, highlight: int | None = None) -> Image.Image:
     """(N, C, H, W) -> one row of magnified images; ``highlight``: the index framed in vermillion."""
     cells = [to_pil(im if im.shape[0] == 3 else im.expand(3, *im.shape[1:]), scale) for im in images]

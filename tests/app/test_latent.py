@@ -43,6 +43,20 @@ def _tab(at: AppTest, name: str) -> AppTest:
     return at.run()
 
 
+def test_the_digits_caption_says_how_many_samples_are_recognisable_and_by_how_much_the_bar_is_missed():
+    """From benchmarks/results/wgan.json: the share, the real digits' ceiling, and the gap to the bar (the card's
+    width and steps say why); faces have no classifier, so no such sentence."""
+    rec = json.loads((Path(PAGE).parents[1] / "benchmarks/results/wgan.json").read_text())
+    share, bar = rec["digits"]["wgan-mnist"]["confident_share"], rec["targets"][
+        "wgan-mnist digits labelled with confidence >= 0.9"]["bar"]
+    (quality,) = [c.value for c in _page(model="wgan-mnist").caption if c.value.startswith("Sample quality")]
+    assert f"Recognisable: {share:.0%} of the samples" in quality
+    assert (f"misses the project's bar of {bar:.0%} by {100 * (bar - share):.1f} points" in quality) == (share < bar)
+    assert "32 channels wide" in quality and "40,000 steps" in quality
+    (faces,) = [c.value for c in _page(model="wgan-celeba").caption if c.value.startswith("Sample quality")]
+    assert "Recognisable" not in faces
+
+
 @pytest.mark.parametrize("model", SHIPPED)
 def test_every_model_shows_samples_grid_and_interpolation(model):
     at = _page(model=model)
