@@ -51,16 +51,21 @@ def one_pass(n_images: int) -> list[dict]:
         masks = make_masks(kind, missing, x.shape[0], tuple(x.shape[2:]))
         for method in ONE_PASS:
             t0 = time.perf_counter()
-            mse = []
+            mse, var = [], []
             with torch.no_grad():
                 for img, m in zip(x, masks):
                     res, _ = run_method(method, models.get(method), img, m[0], dataset="celeba", settings=settings)
                     mse.append(metrics.mse_missing(res.mean, img.unsqueeze(0), m.unsqueeze(0)).item())
+                    if res.std is not None and float(res.std.max()) > 0:  # the page's spread, squared, averaged like the MSE
+                        var.append(metrics.mse_missing(res.std, torch.zeros_like(img).unsqueeze(0),
+                                                       m.unsqueeze(0)).item())
             v = np.array(mse)
             records.append({"dataset": "celeba", "mask": label, "method": INPAINTING.label(method), "score_mean": round(float(v.mean()), 4),
                             "score_se": round(float(v.std(ddof=1) / np.sqrt(len(v))), 4), "n_images": len(v),
                             "seconds_per_image": round((time.perf_counter() - t0) / len(v), 4),
-                            "scores": [round(float(e), 6) for e in v]})  # per face: paired comparisons
+                            "scores": [round(float(e), 6) for e in v],  # per face: paired comparisons
+                            **({"predicted_var": round(float(np.mean(var)), 4),  # and its ratio to the MSE
+                                "spread_ratio": round(float(np.mean(var) / v.mean()), 2)} if var else {})})
     return records
 
 
@@ -123,6 +128,13 @@ def report(rec: dict) -> str:
                      f"{'yes' if v['best_deep_wins'] else 'no'} | {pair} | "
                      f"{v['exact_mse'] if v['exact_mse'] is not None else '–'} | "
                      f"{v['exact_rhat'] if v['exact_rhat'] is not None else '–'} | {'yes' if v['exact_wins'] else 'no'} |")
+    spread = [r for r in rec["records"] if "predicted_var" in r]
+    if spread:
+        lines += ["", "Calibration: the variance the page's spread shows for a missing pixel (its standard deviation "
+                  "squared), averaged like the MSE; a calibrated model's is close to its MSE.", "",
+                  "| method | mask | MSE | predicted variance | ratio |", "|---|---|---|---|---|"]
+        lines += [f"| {r['method']} | {r['mask']} | {r['score_mean']:.4f} | {r['predicted_var']:.4f} | "
+                  f"{r['spread_ratio']:.1f} |" for r in spread]
     wins = sum(v["best_deep_wins"] for v in rec["verdicts"])
     exact = sum(v["exact_wins_mixed"] for v in rec["verdicts"])
     lines += ["", f"Targets: the best deep method beats the neighbour fill on {wins} of {len(rec['verdicts'])} masks "

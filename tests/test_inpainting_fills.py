@@ -57,4 +57,6 @@ def test_three_faces(tmp_path):
     assert {(k, "Neighbour fill") for k in CELEBA_MASKS} <= methods and {(k, DMFA) for k in CELEBA_MASKS} <= methods
     assert all(r["n_images"] == 3 and 0 <= r["score_mean"] < 1 for r in rec["records"])
     assert all(len(r["scores"]) == 3 for r in rec["records"] if r["method"] in (DMFA, "Neighbour fill"))
+    assert all(("spread_ratio" in r) == (r["method"] in (DMFA, "MFA conditional (classical)"))
+               for r in rec["records"] if "scores" in r)  # a spread where the page draws one
     assert len(rec["verdicts"]) == 3 and "Neighbour fill" in (tmp_path / "inpainting_fills.md").read_text()

@@ -262,6 +262,34 @@ def simple_fill_note(rows: list, dataset: str) -> str | None:
     return note
 
 
+def spread_note(rows: list, dataset: str) -> str | None:
+    """On faces: how far each spread shown here is from the squared error it should match, over
+    ``bench inpainting_fills``'s faces and masks (1 = calibrated); None where the file has no such figure."""
+    if dataset != "celeba":
+        return None
+    try:
+        recs = results.inpainting_fills()
+    except results.ResultsError:
+        return None
+    said = []
+    for res, _, _ in rows:
+        ratios = {mask: r["spread_ratio"] for (mask, method), r in recs.items()
+                  if method == INPAINTING.label(res.method) and "spread_ratio" in r}
+        if not ratios:
+            continue
+        lo, hi = min(ratios.values()), max(ratios.values())
+        verdict = ("its spread and draws overstate how unsure it should be" if lo > 2 else
+                   "too narrow a spread" if hi < 0.5 else "too wide on some masks" if hi > 2 else
+                   "near on some masks, too narrow on others")
+        said.append(f"**{_label(res)}** {lo:.1f} to {hi:.1f} times, {verdict}")
+    if not said:
+        return None
+    n = next(iter(recs.values()))["n_images"]
+    return (f"On the first {n} CelebA test faces and {len({m for m, _ in recs})} masks (`python -m dgm_core bench "
+            f"inpainting_fills`), a missing pixel's predicted variance against its squared error (1 = calibrated): "
+            + "; ".join(said) + ".")
+
+
 def what_to_notice(rows: list, traces: dict[str, ChainTrace], dataset: str, mask: torch.Tensor) -> None:
     """Plain-words notes where a result needs one, each from this run's figures: a chain that did not move, an F1
     of 0, a fill without a model that wins, what pseudo-Gibbs's NLL is."""
@@ -273,7 +301,7 @@ def what_to_notice(rows: list, traces: dict[str, ChainTrace], dataset: str, mask
             notes.append(f"**{_label(res)}** has F1 = 0: every missing pixel's probability of ink "
                          "is below 0.5, so the thresholded fill has no ink at all, even if the fill shows a "
                          "faint stroke.")
-    notes += [n for n in (simple_fill_note(rows, dataset), nll_note(rows, mask)) if n]
+    notes += [n for n in (simple_fill_note(rows, dataset), nll_note(rows, mask), spread_note(rows, dataset)) if n]
     if notes:
         st.info("**What to notice.** " + "  \n".join(notes), icon=":material/lightbulb:")
 

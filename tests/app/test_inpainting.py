@@ -286,6 +286,28 @@ def test_faces_note_says_where_the_exact_sampler_loses_to_the_neighbour_fill_and
     assert inpaint_results.benchmark_note("hmc", "celeba") is None
 
 
+def test_spread_note_compares_each_methods_predicted_variance_with_its_squared_error(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+    from dgm_core import results
+    from ui import inpaint_results
+
+    monkeypatch.setattr(results, "ROOT", tmp_path)
+    (tmp_path / results.RESULTS).mkdir(parents=True)
+    rows = [{"mask": m, "method": "DMFA", "score_mean": 0.01, "predicted_var": v, "spread_ratio": v / 0.01,
+             "n_images": 100} for m, v in (("top half", 0.05), ("random 60 %", 0.4))]
+    rows += [{"mask": m, "method": "MFA conditional (classical)", "score_mean": 0.02, "predicted_var": v,
+              "spread_ratio": v / 0.02, "n_images": 100} for m, v in (("top half", 0.004), ("random 60 %", 0.008))]
+    rows += [{"mask": "top half", "method": "Neighbour fill", "score_mean": 0.05, "n_images": 100}]
+    (tmp_path / results.source("inpainting_fills")).write_text(json.dumps({"records": rows}))
+    run = [(SimpleNamespace(method=m, diagnostics=None), {}, None) for m in ("dmfa", "mfa", "neighbour_fill")]
+    note = inpaint_results.spread_note(run, "celeba")
+    assert "first 100 CelebA test faces and 2 masks" in note
+    assert "**DMFA** 5.0 to 40.0 times, its spread and draws overstate" in note
+    assert "**MFA conditional (classical)** 0.2 to 0.4 times, too narrow a spread" in note
+    assert "Neighbour fill" not in note  # a point fill has no spread
+    assert inpaint_results.spread_note(run, "mnist") is None and inpaint_results.spread_note(run[2:], "celeba") is None
+
+
 def test_notes_say_why_a_fill_without_a_model_wins_and_what_pseudo_gibbs_nll_is():
     import torch
     from dgm_core import masks
