@@ -13,8 +13,9 @@ another machine kept beside the last one (the shipped recipe's clusters move wit
 arithmetic, so two processors can disagree by several points).
 
 Each seed runs dgm_core.models.vae_gmm_mutual.mutual_learning exactly as the shipped recipe does (the first
-10 000 training digits, all 10 000 test digits; t-SNE skipped), one thread. The issue's bar: test
-accuracy after mutual learning >= 0.80 and above round 0 on every seed; the goal: >= 0.90 and above
+10 000 training digits, all 10 000 test digits; t-SNE skipped), one thread. The bar: test accuracy after
+mutual learning >= 0.90 averaged over the seeds, >= 0.88 on the worst, and above round 0 on every seed (where it
+is not, the page says so); the goal: >= 0.93 on average and above
 scikit-learn's GMM on the same latents. Writes benchmarks/results/vae_gmm.{json,md}. Needs DGM_DATA_DIR.
 """
 from __future__ import annotations
@@ -37,7 +38,7 @@ from dgm_core.models.vae_gmm_mutual import mutual_learning
 from dgm_core.training.vae_gmm import RECIPES
 
 RESULTS = Path(__file__).resolve().parent / "results"
-BAR, GOAL = 0.80, 0.90
+BAR, BAR_WORST, GOAL = 0.90, 0.88, 0.93  # last round: mean over seeds, worst seed; goal: mean
 SHIPPED = Config(**RECIPES["vae-gmm-mnist"].config)  # the shipped model's network: the defaults
 
 
@@ -66,8 +67,9 @@ def report(rec: dict) -> str:
     s = rec["summary"]
     lines += ["", f"Round 0 mean test accuracy {s['round0_mean']:.4f}; last round {s['last_mean']:.4f} "
               f"(min over seeds {s['last_min']:.4f}); above round 0 on every seed: {s['above_round0_every_seed']}; "
-              f"bar (>= {BAR} and above round 0 on every seed) met: {s['bar_met']}; goal (>= {GOAL}, above "
-              f"scikit-learn's GMM) met: {s['goal_met']}."]
+              f"bar (mean >= {rec['bar']}, worst seed >= {rec['bar_worst']}, above round 0 on every seed) met: "
+              f"{s['bar_met']} (short by {s['short_of_bar']:.4f} on the mean, {s['worst_short_of_bar']:.4f} on the "
+              f"worst seed); goal (mean >= {rec['goal']}, above scikit-learn's GMM on every seed) met: {s['goal_met']}."]
     if rec.get("timings"):
         lines += ["", "Page timings (server side, ms): " + ", ".join(f"{k} {v}" for k, v in rec["timings"].items())]
     return "\n".join(lines) + "\n"
@@ -86,6 +88,22 @@ def run_seed(seed: int, a: argparse.Namespace) -> dict:
     return {"seed": seed, "seconds": round(time.perf_counter() - t0, 1),
             "rounds": [{k: (round(v, 4) if isinstance(v, float) else v) for k, v in dataclasses.asdict(h).items()}
                        for h in hist]}
+
+
+def summarise(runs: list[dict]) -> dict:
+    """Each seed's round 0 and last round -> the means, the worst seed, and the bar and goal against them."""
+    first = [run["rounds"][0]["test_accuracy"] for run in runs]
+    last = [run["rounds"][-1]["test_accuracy"] for run in runs]
+    sk_last = [run["rounds"][-1]["sklearn_test_accuracy"] for run in runs]
+    above = all(b > f for f, b in zip(first, last))
+    summary = {"round0_mean": round(float(np.mean(first)), 4), "last_mean": round(float(np.mean(last)), 4),
+               "last_min": round(float(np.min(last)), 4), "sklearn_last_mean": round(float(np.mean(sk_last)), 4),
+               "above_round0_every_seed": above,
+               "bar_met": above and float(np.mean(last)) >= BAR and min(last) >= BAR_WORST,
+               "short_of_bar": round(max(0.0, BAR - float(np.mean(last))), 4),
+               "worst_short_of_bar": round(max(0.0, BAR_WORST - min(last)), 4),
+               "goal_met": float(np.mean(last)) >= GOAL and all(b > s for b, s in zip(last, sk_last))}
+    return summary
 
 
 def main() -> None:
@@ -112,14 +130,7 @@ def main() -> None:
     else:
         runs = [run_seed(seed, a) for seed in a.seeds]
     n_test = len(load_images("mnist", "test").y)
-    first = [run["rounds"][0]["test_accuracy"] for run in runs]
-    last = [run["rounds"][-1]["test_accuracy"] for run in runs]
-    sk_last = [run["rounds"][-1]["sklearn_test_accuracy"] for run in runs]
-    above = all(b > f for f, b in zip(first, last))
-    summary = {"round0_mean": round(float(np.mean(first)), 4), "last_mean": round(float(np.mean(last)), 4),
-               "last_min": round(float(np.min(last)), 4), "sklearn_last_mean": round(float(np.mean(sk_last)), 4),
-               "above_round0_every_seed": above, "bar_met": above and min(last) >= BAR,
-               "goal_met": min(last) >= GOAL and all(b > s for b, s in zip(last, sk_last))}
+    summary = summarise(runs)
     shipped = (a.depth, a.hidden, a.gibbs_start, a.prior) == (SHIPPED.depth, SHIPPED.hidden, SHIPPED.gibbs_start,
                                                                 SHIPPED.prior)
     flags = [f"--seeds {' '.join(map(str, a.seeds))}", f"--rounds {a.rounds}", f"--epochs {a.epochs}", f"--gibbs {a.gibbs}"]
@@ -128,7 +139,7 @@ def main() -> None:
     flags += ([f"--n-train {a.n_train}"] if a.n_train != 10_000 else []) + ([f"--jobs {a.jobs}"] if a.jobs > 1 else [])
     flags += [f"--tag {a.tag}"] if a.tag else []
     command = "python -m dgm_core bench vae_gmm " + " ".join(flags)
-    rec = {"command": command, "bar": BAR, "goal": GOAL, "n_train": a.n_train, "n_test": n_test,
+    rec = {"command": command, "bar": BAR, "bar_worst": BAR_WORST, "goal": GOAL, "n_train": a.n_train, "n_test": n_test,
            "network": network(Config(latent=SHIPPED.latent, depth=a.depth, hidden=a.hidden)),
            "gibbs_start": a.gibbs_start, "prior": a.prior, "tag": a.tag, "runs": runs,
            "summary": summary, "machine": machine(load_at_start)}

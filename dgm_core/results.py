@@ -228,6 +228,8 @@ class VaeGmm:
     prior: str = "diag"  # a digit's prior in rounds >= 1: its cluster's "diag"onal or "full" covariance
     measured: str = ""  # when, and on which processor ("" where the file does not say)
     tag: str = ""  # the run's --tag (a rerun kept beside the last one)
+    bar_worst: float | None = None  # the bar on the worst seed's last round (files before it had none)
+    n_train: int = 10_000  # training digits
 
 
 def _vae_gmm(d: dict) -> VaeGmm:
@@ -236,7 +238,7 @@ def _vae_gmm(d: dict) -> VaeGmm:
     measured = " on ".join(x for x in (m.get("date", ""), m.get("cpu", "")) if x)
     return VaeGmm(d["command"], d.get("network", "784-256-12"), d.get("gibbs_start", "kmeans"), d.get("bar"),
                   dict(d["summary"]), list(d["runs"]), gains, d.get("prior", "diag"), measured,
-                  d.get("tag", ""))
+                  d.get("tag", ""), d.get("bar_worst"), int(d.get("n_train", 10_000)))
 
 
 def vae_gmm(root: Path | None = None, name: str = "vae_gmm") -> VaeGmm:
