@@ -234,7 +234,7 @@ RECIPES: dict[str, Recipe] = {
     "dmfa-mnist": Recipe("dmfa", "mnist", {**_DMFA, "shape": (1, 28, 28), "width": 16}, n_train=20000,
                          hole_ampl=(6, 6), epochs=20),
     "dmfa-celeba": Recipe("dmfa", "celeba", {**_DMFA, "shape": (3, 32, 32), "width": 24}, size=32,
-                          n_val=340, hole=(16, 16), hole_ampl=(6, 6), bench_holes=_CELEBA_HOLES, epochs=30,
+                          n_val=340, hole=(16, 16), hole_ampl=(6, 6), bench_holes=_CELEBA_HOLES, epochs=60,
                           page_share=0.5),
     "mfa-mnist": Recipe("mfa", "mnist", dict(shape=(1, 28, 28), n_mixes=10, n_factors=10, d_floor=1e-4),
                         n_train=10000, em_iters=12),
