@@ -36,13 +36,13 @@ def critic_for(name: str) -> tuple[torch.nn.Module | None, str]:
 
 
 def recognisable_note(r: dict, card: dict) -> str:
-    """The caption's sentence on how many samples our classifier recognises, and by how much that misses the
-    project's bar (with what the card says of the generator's training) where it does."""
+    """The caption's sentence on how many samples our classifier recognises, and by how much that misses
+    our bar (with what the card says of the generator's training) where it does."""
     note = (f" Recognisable: {r['share']:.0%} of the samples are digits our classifier labels with confidence of at "
             f"least {r['confidence']:g} (real test digits: {r['real']:.0%}).")
     if r.get("bar") is not None and r["share"] < r["bar"]:
         steps = card.get("metrics", {}).get("generator_iterations")
-        note += (f" That misses the project's bar of {r['bar']:.0%} by {100 * (r['bar'] - r['share']):.1f} points, so "
+        note += (f" That is {100 * (r['bar'] - r['share']):.1f} points below the {r['bar']:.0%} we aim for, so "
                  f"expect some malformed digits: the generator is small ({card['config']['hidden']} channels wide)"
                  + (f", trained for {steps:,} steps on a CPU." if steps else ".") if "config" in card else "")
     return note
