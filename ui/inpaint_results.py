@@ -262,32 +262,37 @@ def simple_fill_note(rows: list, dataset: str) -> str | None:
     return note
 
 
-def spread_note(rows: list, dataset: str) -> str | None:
-    """On faces: how far each spread shown here is from the squared error it should match, over
-    ``bench inpainting_fills``'s faces and masks (1 = calibrated); None where the file has no such figure."""
+def spread_ratios(dataset: str) -> dict[str, tuple[float, float, int, int]]:
+    """On faces, per method label: the lowest and highest ratio of its spread's variance to its squared error over
+    ``bench inpainting_fills``'s masks (1 = calibrated), its faces and masks; {} without the file or off faces."""
     if dataset != "celeba":
-        return None
+        return {}
     try:
         recs = results.inpainting_fills()
     except results.ResultsError:
-        return None
-    said = []
+        return {}
+    by: dict[str, list] = {}
+    for (mask, method), r in recs.items():
+        if "spread_ratio" in r:
+            by.setdefault(method, []).append((r["spread_ratio"], r["n_images"], mask))
+    return {m: (min(v[0] for v in rs), max(v[0] for v in rs), rs[0][1], len(rs)) for m, rs in by.items()}
+
+
+def spread_note(rows: list, dataset: str) -> str | None:
+    """On faces: how far each spread shown here is from the squared error it should match (``spread_ratios``)."""
+    ratios, said = spread_ratios(dataset), []
     for res, _, _ in rows:
-        ratios = {mask: r["spread_ratio"] for (mask, method), r in recs.items()
-                  if method == INPAINTING.label(res.method) and "spread_ratio" in r}
-        if not ratios:
+        if (r := ratios.get(INPAINTING.label(res.method))) is None:
             continue
-        lo, hi = min(ratios.values()), max(ratios.values())
+        lo, hi, n, n_masks = r
         verdict = ("its spread and draws overstate how unsure it should be" if lo > 2 else
                    "too narrow a spread" if hi < 0.5 else "too wide on some masks" if hi > 2 else
                    "near on some masks, too narrow on others")
         said.append(f"**{_label(res)}** {lo:.1f} to {hi:.1f} times, {verdict}")
     if not said:
         return None
-    n = next(iter(recs.values()))["n_images"]
-    return (f"On the first {n} CelebA test faces and {len({m for m, _ in recs})} masks (`python -m dgm_core bench "
-            f"inpainting_fills`), a missing pixel's predicted variance against its squared error (1 = calibrated): "
-            + "; ".join(said) + ".")
+    return (f"On the first {n} CelebA test faces and {n_masks} masks (`python -m dgm_core bench inpainting_fills`), "
+            "a missing pixel's predicted variance against its squared error (1 = calibrated): " + "; ".join(said) + ".")
 
 
 def what_to_notice(rows: list, traces: dict[str, ChainTrace], dataset: str, mask: torch.Tensor) -> None:
@@ -316,8 +321,11 @@ def samples_panel(rows: list, dataset: str) -> None:
             a, fill = res.diagnostics.factors[0].cpu(), res.mean[0]  # a: (K, C, H, W), zero on observed pixels
             eps = torch.randn(6, a.shape[0], generator=g)
             draws = [fill + torch.einsum("k,kchw->chw", e, a) for e in eps]
+            ratio = spread_ratios(dataset).get(INPAINTING.label(res.method))
             _strip(draws, f"{label}: 6 draws of the low-rank part (fill + Σ ε_k a_k, ε ~ N(0, I); the "
-                          "per-pixel noise term is left out so that the structure shows)")
+                          "per-pixel noise term is left out so that the structure shows)"
+                          + (f". On faces its spread is {ratio[0]:.1f} to {ratio[1]:.1f} times its squared error "
+                             "(see What to notice)" if ratio else ""))
             moves = [fill + sign * a[k] for k in range(min(a.shape[0], 5)) for sign in (-1, 1)]
             _strip(moves, f"{label}: the fill moved one standard deviation − / + along each of its first "
                           f"{min(a.shape[0], 5)} directions of uncertainty")
