@@ -271,11 +271,12 @@ def spread_ratios(dataset: str) -> dict[str, tuple[float, float, int, int]]:
         recs = results.inpainting_fills()
     except results.ResultsError:
         return {}
-    by: dict[str, list] = {}
-    for (mask, method), r in recs.items():
+    by: dict[str, list[dict]] = {}
+    for (_, method), r in recs.items():
         if "spread_ratio" in r:
-            by.setdefault(method, []).append((r["spread_ratio"], r["n_images"], mask))
-    return {m: (min(v[0] for v in rs), max(v[0] for v in rs), rs[0][1], len(rs)) for m, rs in by.items()}
+            by.setdefault(method, []).append(r)
+    return {m: (min(r["spread_ratio"] for r in rs), max(r["spread_ratio"] for r in rs), rs[0]["n_images"], len(rs))
+            for m, rs in by.items()}
 
 
 def spread_note(rows: list, dataset: str) -> str | None:
@@ -297,7 +298,7 @@ def spread_note(rows: list, dataset: str) -> str | None:
 
 def what_to_notice(rows: list, traces: dict[str, ChainTrace], dataset: str, mask: torch.Tensor) -> None:
     """Plain-words notes where a result needs one, each from this run's figures: a chain that did not move, an F1
-    of 0, a fill without a model that wins, what pseudo-Gibbs's NLL is."""
+    of 0, a fill without a model that wins, what pseudo-Gibbs's NLL is; on faces, how calibrated each spread is."""
     notes = []
     for res, m, _ in rows:
         if isinstance(res.diagnostics, ChainDiagnostics):  # the chains' mixing verdict, one image

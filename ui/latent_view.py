@@ -40,12 +40,14 @@ def recognisable_note(r: dict, card: dict) -> str:
     our bar (with what the card says of the generator's training) where it does."""
     note = (f" Recognisable: {r['share']:.0%} of the samples are digits our classifier labels with confidence of at "
             f"least {r['confidence']:g} (real test digits: {r['real']:.0%}).")
-    if r.get("bar") is not None and r["share"] < r["bar"]:
-        steps = card.get("metrics", {}).get("generator_iterations")
-        note += (f" That is {100 * (r['bar'] - r['share']):.1f} points below the {r['bar']:.0%} we aim for, so "
-                 f"expect some malformed digits: the generator is small ({card['config']['hidden']} channels wide)"
-                 + (f", trained for {steps:,} steps on a CPU." if steps else ".") if "config" in card else "")
-    return note
+    if r.get("bar") is None or r["share"] >= r["bar"]:
+        return note
+    note += (f" That is {100 * (r['bar'] - r['share']):.1f} points below the {r['bar']:.0%} we aim for, so expect "
+             f"some malformed digits")
+    why = [f"{card['config']['hidden']} channels wide" if "hidden" in card.get("config", {}) else "",
+           f"trained for {steps:,} steps" if (steps := card.get("metrics", {}).get("generator_iterations")) else ""]
+    why = [w for w in why if w]
+    return note + (f": the generator is small ({', '.join(why)})." if why else ".")
 
 
 def pil_row(images: torch.Tensor, scale: int, pad: int = 2, highlight: int | None = None) -> Image.Image:
