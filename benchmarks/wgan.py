@@ -30,7 +30,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch import nn
 
 from benchmarks.common import machine, write_results
 from dgm_core import pretrained
@@ -38,47 +37,11 @@ from dgm_core.data import load_images
 from dgm_core.device import set_threads
 from dgm_core.latent import as_generator, seed_latent
 from dgm_core.metrics import frechet_distance
+from dgm_core.sample_quality import CONFIDENT, EPOCHS, N_DIGITS, batched, digit_judge, digit_scores
 
 RESULTS = Path(__file__).resolve().parent / "results"
-N_DIGITS = 10_000
-CONFIDENT = 0.9  # a digit the classifier is this sure of is "recognisable"
 FACE_QUANTILE = 0.95  # a face no farther from the training faces than this quantile of real test faces
 OPENING_SEEDS = 100
-
-
-class DigitNet(nn.Module):
-    """conv 32 - pool - conv 64 - pool - 128 - 10: ``features`` is the 128-unit layer."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.body = nn.Sequential(nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 3), nn.ReLU(),
-                                  nn.MaxPool2d(2), nn.Flatten(), nn.Linear(64 * 5 * 5, 128), nn.ReLU())
-        self.head = nn.Linear(128, 10)
-
-    def features(self, x: torch.Tensor) -> torch.Tensor:
-        return self.body(x)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.body(x))
-
-
-def train_classifier(x: torch.Tensor, y: torch.Tensor, epochs: int = 2, seed: int = 0) -> DigitNet:
-    torch.manual_seed(seed)
-    net = DigitNet()
-    opt = torch.optim.Adam(net.parameters(), 1e-3)
-    g = torch.Generator().manual_seed(seed)
-    for _ in range(epochs):
-        for idx in torch.randperm(len(x), generator=g).split(128):
-            loss = nn.functional.cross_entropy(net(x[idx]), y[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-    return net.eval()
-
-
-@torch.no_grad()
-def batched(fn, x: torch.Tensor, size: int = 1000) -> torch.Tensor:
-    return torch.cat([fn(x[i:i + size]) for i in range(0, len(x), size)])
 
 
 @torch.no_grad()
@@ -110,29 +73,16 @@ def opening_seed(name: str, score, higher_is_better: bool) -> dict | None:
 
 
 def digits() -> dict:
-    tr, te = load_images("mnist", "train"), load_images("mnist", "test")
-    t0 = time.perf_counter()
-    net = train_classifier(tr.x, tr.y)
-    acc = float((batched(net, te.x).argmax(1) == te.y).float().mean())
-    ref = batched(net.features, tr.x[:N_DIGITS]).numpy()
-    out = {"classifier": {"test_accuracy": round(acc, 4), "epochs": 2, "seconds": round(time.perf_counter() - t0, 1)},
+    judge = digit_judge(load_images("mnist", "train"), load_images("mnist", "test"))
+    out = {"classifier": {"test_accuracy": judge.test_accuracy, "epochs": EPOCHS, "seconds": judge.seconds},
            "reference": f"the first {N_DIGITS} training digits", "n": N_DIGITS,
-           "floor_test_vs_train": round(frechet_distance(batched(net.features, te.x[:N_DIGITS]).numpy(), ref), 3)}
-    confidence = lambda x: batched(net, x).softmax(1).max(1).values  # noqa: E731  (B,)
-    out["test_confident_share"] = round(float((confidence(te.x) >= CONFIDENT).float().mean()), 4)
-    out["confidence"] = CONFIDENT
+           "floor_test_vs_train": judge.floor, "test_confident_share": judge.test_confident_share,
+           "confidence": CONFIDENT}
     for name in ("wgan-mnist", "vae-mnist"):
         x = generated(name, N_DIGITS)
         if x is None:
             continue
-        logits = batched(net, x)
-        counts = np.bincount(logits.argmax(1).numpy(), minlength=10)
-        out[name] = {"frechet_distance": round(frechet_distance(batched(net.features, x).numpy(), ref), 3),
-                     "class_fractions": [round(c / N_DIGITS, 4) for c in counts.tolist()],
-                     "largest_class_fraction": round(counts.max() / N_DIGITS, 4),
-                     "smallest_class_fraction": round(counts.min() / N_DIGITS, 4),
-                     "confident_share": round(float((logits.softmax(1).max(1).values >= CONFIDENT).float().mean()), 4),
-                     "opening_seed": opening_seed(name, confidence, higher_is_better=True)}
+        out[name] = {**digit_scores(judge, x), "opening_seed": opening_seed(name, judge.confidence, higher_is_better=True)}
         print(name, out[name], flush=True)
     return out
 

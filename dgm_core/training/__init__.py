@@ -1,13 +1,14 @@
 """Training recipes for every shipped model: ``python -m dgm_core train <name>`` rebuilds it exactly.
 
-One registry (``RECIPES``, name -> recipe) gathered from one file per model family: ``vae`` (the
-VAEs and MIWAEs, Kingma & Welling arXiv 1312.6114; Mattei & Frellsen arXiv 1812.02633), ``dmfa``
-(DMFA and its MFA baseline, arXiv 2010.02183), ``wgan`` (the latent explorer's GANs, arXiv 1701.07875), ``clipping`` (conv MIWAE / not-MIWAE under
-self-masking, arXiv 2006.12871), ``tabular`` (the MNAR lab's default run, the same paper's
-Table 1) and ``vae_gmm`` (VAE + GMM mutual learning, arXiv 1910.08918). A recipe fixes the data,
-the config, the optimiser, the seed and the run's length (epochs or steps, never the wall clock), so
-that a card's ``command`` rebuilds its weights; ``evaluate`` re-measures a card's test metrics from
-the shipped weights with the same estimator, K, images and seeds as training did, without retraining.
+One registry (``RECIPES``, name -> recipe) gathered from one file per model family: ``vae`` (the VAEs
+and MIWAEs, Kingma & Welling arXiv 1312.6114; Mattei & Frellsen arXiv 1812.02633), ``dmfa`` (DMFA and
+its MFA baseline, arXiv 2010.02183), ``wgan`` (the latent explorer's GANs, arXiv 1701.07875), ``flow``
+(flow matching of MNIST, arXiv 2210.02747), ``clipping`` (conv MIWAE / not-MIWAE under self-masking,
+arXiv 2006.12871), ``tabular`` (the MNAR lab's default run, the same paper's Table 1) and ``vae_gmm``
+(VAE + GMM mutual learning, arXiv 1910.08918). A recipe fixes the data, the config, the optimiser, the
+seed and the run's length (epochs or steps, never the wall clock), so that a card's ``command`` rebuilds
+its weights; ``evaluate`` re-measures a card's test metrics from the shipped weights with the same
+estimator, K, images and seeds as training did, without retraining.
 
 Every recipe offers: ``family``, ``config``, ``seed``, ``length`` / ``length_key`` (the run length
 and the card metric that records it), ``with_epochs(n)``, ``dry()`` (a few steps on a few images:
@@ -29,7 +30,7 @@ from typing import Any, ClassVar, Protocol
 import torch
 
 from .. import pretrained
-from . import clipping, dmfa, tabular, vae, vae_gmm, wgan
+from . import clipping, dmfa, flow, tabular, vae, vae_gmm, wgan
 from ..device import set_threads
 from .cards import Fitted, rewrite_metrics, write
 from .loop import Checkpoint, CheckpointError, Progress
@@ -58,7 +59,8 @@ class Recipe(Protocol):
 
 RECIPES: dict[str, Recipe] = {**vae.RECIPES, **dmfa.RECIPES, **clipping.RECIPES, **tabular.RECIPES,
                              **vae_gmm.RECIPES, **wgan.RECIPES}
-UNSHIPPED: dict[str, Recipe] = dict(wgan.UNSHIPPED)  # recipes for data we do not have (no card in pretrained/)
+# recipes with no card in pretrained/: data we do not have (wgan-svhn), or a first run still under way (flow-mnist)
+UNSHIPPED: dict[str, Recipe] = {**wgan.UNSHIPPED, **flow.RECIPES}
 
 
 class UnknownModelError(ValueError):
