@@ -1,19 +1,19 @@
 """DGM Lab: deep generative models and missing data, in the browser. `streamlit run app.py`.
 
 Streamlit reads this file twice over. Each session runs it as its script (``__main__``): the navigation over the
-pages. The server imports it as a module and serves ``app``, an ``st.App`` whose start-up (``ui.serving.lifespan``)
+pages. The server imports it as a module and serves ``app``, an ``st.App`` whose start-up (``ui.warmup.lifespan``)
 imports what the pages import and computes the lesson's opening defaults before it answers anyone, so the first
 student to follow a link waits neither for torch and scikit-learn to load nor for the default Run.
 """
 import streamlit as st
 
 if __name__ == "__main__":
-    from ui.pages import PAGES
+    from ui.catalog import PAGES
 
     st.navigation([st.Page(p.file, title=p.title, icon=p.icon, url_path=p.url_path, default=(i == 0))
                    for i, p in enumerate(PAGES)],
                   position="top").run()  # the whole width for pictures: a projector has 1280 px
 else:
-    from ui.serving import lifespan
+    from ui.warmup import lifespan
 
     app = st.App(__file__, lifespan=lifespan)

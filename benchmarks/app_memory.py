@@ -55,7 +55,7 @@ def torch_import_mb(python: str) -> dict:
 def main(argv: list[str] | None = None) -> int:
     from playwright.sync_api import sync_playwright
 
-    from ui.pages import PAGES
+    from ui.catalog import PAGES
 
     p = argparse.ArgumentParser(prog="python -m dgm_core bench app_memory")
     p.add_argument("--users", type=int, default=5)

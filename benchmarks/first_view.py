@@ -76,7 +76,7 @@ async def first_view(url: str, path: str, shot: Path | None, after_visit: float 
 
 
 def main(argv: list[str] | None = None) -> int:
-    from ui.pages import PAGES
+    from ui.catalog import PAGES
 
     paths = [p.url_path for p in PAGES]
     p = argparse.ArgumentParser(prog="python -m dgm_core bench first_view")

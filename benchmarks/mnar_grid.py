@@ -109,7 +109,7 @@ def grid_moves(page, url: str, moves: int) -> list[dict]:
         t = _timed(page, lambda k=key: slider.press(k), _expected("notmiwae_uci", offset))
         out.append({"control": f"offset slider, {key}", "to": f"offset {offset:g}", **t})
         _idle(page)
-    from ui.mnar_widgets import MECHANISMS
+    from dgm_core.demos.mnar import MECHANISMS
     for mech, value in (("self_masked", 3.0), ("mcar", 0.3), ("quantile", 0.25)):
         t = _timed(page, lambda m=mech: _select(page, "Missingness mechanism", MECHANISMS[m]), _expected(mech, value))
         out.append({"control": "mechanism select box", "to": mech, **t})

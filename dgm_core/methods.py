@@ -1,11 +1,11 @@
-"""Every method the lab runs, named once (id, label, colour, model family, runner, benchmark keys) in two tables,
-``INPAINTING`` (images) and ``MNAR`` (tables); everything else uses the ids, and an unknown id raises.
+"""Every method the lab runs, named once (id, label, colour, model family, benchmark keys) in two tables,
+``INPAINTING`` (images) and ``MNAR`` (tables); everything else uses the ids, and an unknown id raises. The function
+that runs an inpainting method is beside it, in ``dgm_core.demos.inpainting.RUNNERS`` (a leaf can't import its callers).
 Colours: Okabe & Ito's colour-blind-safe palette.
 """
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 # Okabe & Ito, "Color Universal Design" (2008): eight colours told apart under every common colour blindness
@@ -40,7 +40,6 @@ class Method:
     label: str
     colour_name: str  # a key of PALETTE
     family: str | None  # the model family it needs (shipped model f"{family}-{dataset}"), None: no model
-    runner: str  # "module:function" that runs it, imported on first use (``run``)
     blurb: str = ""
     short: str = ""  # where a table column or a picture's title has little room
     density: bool = False  # gives a density of the missing values (so a conditional NLL)
@@ -49,11 +48,6 @@ class Method:
     @property
     def colour(self) -> str:
         return palette(self.colour_name)
-
-    @property
-    def run(self) -> Callable:
-        module, name = self.runner.split(":")
-        return getattr(importlib.import_module(module), name)
 
 
 class Registry(dict):
@@ -80,25 +74,24 @@ class Registry(dict):
         raise KeyError(f"No {self.kind} method is written as {key!r} in a benchmark file.")
 
 
-_INPAINT = "dgm_core.demos.inpainting"
 INPAINTING = Registry("inpainting", [
-    Method("mwg", "Metropolis-within-Gibbs", "vermillion", "vae", f"{_INPAINT}:run_chain", short="MWG", density=True,
+    Method("mwg", "Metropolis-within-Gibbs", "vermillion", "vae", short="MWG", density=True,
            blurb="Exact sampler of the VAE's p(x_m | x_o): a Gibbs chain on (z, x_m) whose z-moves are "
                  "accepted or rejected so that the chain targets the model's own conditional. The z-move "
                  "is a setting: Hamiltonian Monte Carlo with the decoder's gradient (default), the "
                  "paper's encoder proposal, a pCN random walk, or a random mix of encoder and HMC."),
-    Method("pseudo_gibbs", "Pseudo-Gibbs", "blue", "vae", f"{_INPAINT}:run_chain", density=True,
+    Method("pseudo_gibbs", "Pseudo-Gibbs", "blue", "vae", density=True,
            blurb="The same loop accepting every proposal: cheap, but not exact."),
-    Method("miwae", "MIWAE importance sampling", "bluish_green", "miwae", f"{_INPAINT}:run_importance", density=True,
+    Method("miwae", "MIWAE importance sampling", "bluish_green", "miwae", density=True,
            blurb="Weighted encoder samples of a model trained on images with 50 % of pixels missing at "
                  "random (large contiguous holes are outside what it saw); mean + resampled draws."),
-    Method("dmfa", "DMFA", "reddish_purple", "dmfa", f"{_INPAINT}:run_dmfa", density=True,
+    Method("dmfa", "DMFA", "reddish_purple", "dmfa", density=True,
            blurb="A network predicting a Gaussian with low-rank covariance over the missing pixels."),
-    Method("mfa", "MFA conditional (classical)", "orange", "mfa", f"{_INPAINT}:run_mfa", density=True,
+    Method("mfa", "MFA conditional (classical)", "orange", "mfa", density=True,
            blurb="Mixture of factor analysers fitted on complete images, conditioned in closed form."),
-    Method("mean_fill", "Mean fill", "grey", None, f"{_INPAINT}:run_mean_fill",
+    Method("mean_fill", "Mean fill", "grey", None,
            blurb="Every missing pixel gets the mean of the observed ones."),
-    Method("neighbour_fill", "Neighbour fill", "sky_blue", None, f"{_INPAINT}:run_neighbour_fill",
+    Method("neighbour_fill", "Neighbour fill", "sky_blue", None,
            blurb="Diffuses observed neighbours into the hole."),
 ])
 # the exact sampler's z-kernels (dgm_core.samplers.kernels), as the pages name them
@@ -114,26 +107,25 @@ def inpainting_label(method: str, kernel: str | None = None) -> str:
     return m.label
 
 
-_MNAR, _BASE = "dgm_core.demos.mnar:fit_model", "dgm_core.baselines:run_baseline"
 MNAR = Registry("MNAR", [
-    Method("miwae", "MIWAE", "blue", "notmiwae", _MNAR, bench_keys=("MIWAE",)),
-    Method("notmiwae", "not-MIWAE", "vermillion", "notmiwae", _MNAR, short="SM",
+    Method("miwae", "MIWAE", "blue", "notmiwae", bench_keys=("MIWAE",)),
+    Method("notmiwae", "not-MIWAE", "vermillion", "notmiwae", short="SM",
            bench_keys=("not-MIWAE self-masking", "not-MIWAE")),  # the second: bench notmiwae_images
-    Method("notmiwae_known", "not-MIWAE, known direction", "reddish_purple", "notmiwae", _MNAR, short="SM-known",
+    Method("notmiwae_known", "not-MIWAE, known direction", "reddish_purple", "notmiwae", short="SM-known",
            bench_keys=("not-MIWAE self-masking known",)),
-    Method("notmiwae_linear", "not-MIWAE, linear mechanism", "black", "notmiwae", _MNAR,
+    Method("notmiwae_linear", "not-MIWAE, linear mechanism", "black", "notmiwae",
            short="agnostic: linear mechanism"),
-    Method("notmiwae_nonlinear", "not-MIWAE, nonlinear mechanism", "brown", "notmiwae", _MNAR,
+    Method("notmiwae_nonlinear", "not-MIWAE, nonlinear mechanism", "brown", "notmiwae",
            short="agnostic: nonlinear mechanism"),
-    Method("notmiwae_steep", "not-MIWAE, known direction, steep start", "dark_vermillion", "notmiwae", _MNAR,
+    Method("notmiwae_steep", "not-MIWAE, known direction, steep start", "dark_vermillion", "notmiwae",
            short="known direction, steep start (W₀ = 10)", bench_keys=("not-MIWAE self-masking known, steep start",)),
-    Method("notmiwae_ppca", "not-MIWAE, known direction, linear decoder", "dark_purple", "notmiwae", _MNAR,
+    Method("notmiwae_ppca", "not-MIWAE, known direction, linear decoder", "dark_purple", "notmiwae",
            short="known direction, linear decoder", bench_keys=("not-MIWAE-PPCA self-masking known",)),
-    Method("sup_miwae", "supMIWAE", "blue", "notmiwae", "dgm_core.demos.mnar:supervised"),
-    Method("sup_notmiwae", "sup-not-MIWAE", "vermillion", "notmiwae", "dgm_core.demos.mnar:supervised"),
+    Method("sup_miwae", "supMIWAE", "blue", "notmiwae"),
+    Method("sup_notmiwae", "sup-not-MIWAE", "vermillion", "notmiwae"),
     # the baselines' ids are dgm_core.baselines' names
-    Method("mean", "mean", "grey", None, _BASE, bench_keys=("mean",)),
-    Method("kNN", "kNN", "orange", None, _BASE, bench_keys=("kNN",)),
-    Method("MICE", "MICE", "bluish_green", None, _BASE, bench_keys=("MICE",)),
-    Method("missForest", "missForest", "sky_blue", None, _BASE, bench_keys=("missForest",)),
+    Method("mean", "mean", "grey", None, bench_keys=("mean",)),
+    Method("kNN", "kNN", "orange", None, bench_keys=("kNN",)),
+    Method("MICE", "MICE", "bluish_green", None, bench_keys=("MICE",)),
+    Method("missForest", "missForest", "sky_blue", None, bench_keys=("missForest",)),
 ])

@@ -12,7 +12,8 @@ import torch
 from dgm_core import pretrained, results
 from dgm_core.demos import clusters
 from ui import clusters_view as v
-from ui import links, loaders, plots
+from ui import loaders, plots
+from ui.controls import widget
 from ui.imaging import grid_png, to_pil
 from ui.pages import setup_page
 from ui.state import sync_url, url_state
@@ -20,7 +21,7 @@ from ui.state import sync_url, url_state
 setup_page()
 
 P = "cl_"
-SPEC = links.clusters()
+SPEC = clusters.CONTROLS
 TABS = ["Cluster cards", "Confusion matrix", "Per round", "About t-SNE"]
 s = st.session_state
 url_state(SPEC, P)
@@ -67,12 +68,9 @@ more.caption(f"Published, for scale: the reference VAE+GMM code this page builds
              f"{scale['vade']['accuracy']}, both trained end to end as one model (`{results.PUBLISHED}`).")
 
 k1, k2, k3, k4 = st.columns(4)
-colour = k1.radio("Colour by", ["cluster", "label"], key=P + "colour", horizontal=True,
-                  format_func={"cluster": "GMM cluster", "label": "true digit"}.get)
-split = k2.radio("Digits", list(v.SPLITS), key=P + "split", horizontal=True,
-                 format_func={"test": "held-out test", "train": "training"}.get)
-perp_i = k3.radio("t-SNE perplexity", [0, 1], key=P + "perp", horizontal=True,
-                  format_func=lambda i: str(model.cfg.perplexities[i]))
+colour = widget(SPEC, P, "colour", k1, horizontal=True)
+split = widget(SPEC, P, "split", k2, horizontal=True)
+perp_i = widget(SPEC, P, "perp", k3, horizontal=True, format_func=lambda i: str(model.cfg.perplexities[i]))
 k4.caption("A cluster takes the colour of the digit it is matched to (grey: matched to none). Drag a box or lasso "
            "on either map to see those digits below; hover for a point's digit and cluster.")
 
@@ -113,8 +111,8 @@ tabs = st.tabs(TABS, key=P + "tab", on_change="rerun")
 rnd_i = 0 if s[P + "round"] == "0" else 1
 if tabs[0].open:
     with tabs[0]:
-        st.radio("Round", ["last", "0"], key=P + "round", horizontal=True,
-                 format_func=lambda r: f"round {last} (mutual learning)" if r == "last" else "round 0 (plain VAE)")
+        widget(SPEC, P, "round", horizontal=True,
+               format_func=lambda r: f"round {last} (mutual learning)" if r == "last" else "round 0 (plain VAE)")
         cards = clusters.cluster_cards(model, v.round_of(model, rnd_i))
         st.caption("Each cluster: its decoded mean (left) and six codes drawn from the cluster's full Gaussian "
                    "N(μ_k, Λ_k⁻¹), decoded; its size and majority digit among the shown training digits.")
@@ -132,8 +130,7 @@ if tabs[1].open:
         table, order = clusters.confusion(model, rnd_i, sp)
         mapping = clusters.match_clusters(model.shown_label[sp].numpy(), model.shown_cluster[rnd_i, sp].numpy(),
                                           model.cfg.k)
-        st.radio("Round", ["last", "0"], key=P + "round", horizontal=True,
-                 format_func=lambda r: f"round {last}" if r == "last" else "round 0")
+        widget(SPEC, P, "round", horizontal=True, format_func=lambda r: f"round {last}" if r == "last" else "round 0")
         plots.show(st, v.confusion_figure(table, order, mapping), width="stretch")
         st.caption(f"The first {model.cfg.n_shown} {split} digits; columns are clusters ordered by the digit the "
                    "Hungarian algorithm matched them to, so a perfect clustering is a diagonal.")

@@ -9,7 +9,8 @@ import streamlit as st
 
 from dgm_core.device import describe
 from ui import loaders
-from ui.pages import PAGES, page_link, setup_page
+from ui.catalog import PAGES, page_link
+from ui.pages import setup_page
 
 setup_page()
 ASSETS = Path(__file__).resolve().parents[1] / "assets"

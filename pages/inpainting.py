@@ -3,10 +3,12 @@ import streamlit as st
 import torch
 
 from dgm_core import masks
-from dgm_core.demos.inpainting import DATASETS, Settings, available_methods, default_settings
-from dgm_core.methods import INPAINTING, KERNEL_LABELS
-from ui import links, loaders, serving
-from ui.image_source import default_index, default_note, image_picker
+from dgm_core.controls import resolve
+from dgm_core.demos.inpainting import CONTROLS as SPEC, DATASETS, settings_from
+from dgm_core.methods import INPAINTING
+from ui import jobs, loaders, serving
+from ui.controls import values, widget
+from ui.image_source import default_note, image_picker
 from ui.imaging import to_pil
 from ui.inpaint_results import estimate_caption, results_details, results_view
 from ui.mask_editor import mask_editor
@@ -17,24 +19,21 @@ from ui.state import sync_url, url_state
 setup_page()
 
 P = "inp_"
-SPEC = links.inpainting()
 s = st.session_state
-# Chains on faces are fewer and shorter by default (dgm_core.demos.inpainting.DATASET_SETTINGS), set when
+# Chains on faces are fewer and shorter by default (their controls' defaults depend on the data set), set when
 # the data set changes and on a first load whose link sets none of these.
-CHAIN_KEYS = {"chains": "chains", "steps": "steps", "burn": "burn_in"}  # URL key -> Settings field
+CHAIN_KEYS = ("chains", "steps", "burn")
 
 
 def dataset_defaults(chains: bool = True, image: bool = True) -> None:
-    d = default_settings(s[P + "ds"])
-    for key, field in CHAIN_KEYS.items() if chains else ():
-        s[P + key] = getattr(d, field)
-    if image:  # each data set opens on its own recorded default image
-        s[P + "idx"] = default_index(s[P + "ds"])
+    got = {"ds": s[P + "ds"]}
+    for key in CHAIN_KEYS * chains + ("idx",) * image:  # each data set opens on its own recorded default image
+        s[P + key] = resolve(SPEC[key].default, got)
 
 
 first_load = not s.get(f"_{P}url_loaded")
 url_state(SPEC, P)
-if first_load:
+if first_load:  # the link's data set may not be MNIST, whose defaults url_state gave the keys the link leaves out
     dataset_defaults(chains=not any(P + key in st.query_params for key in CHAIN_KEYS),
                      image=P + "idx" not in st.query_params)
 for key, default in (("tool", "Brush"), ("brush", 24), ("mask_black", False)):
@@ -54,8 +53,7 @@ results_slot = st.container()
 c_img, c_mask, c_run = st.columns([1, 1, 1.15], gap="medium")
 with c_img:
     st.subheader("1 · Image")
-    dataset = st.selectbox("Data set", list(DATASETS), format_func=DATASETS.get, key=P + "ds",
-                           on_change=dataset_defaults)
+    dataset = widget(SPEC, P, "ds", on_change=dataset_defaults)
     image, image_what = image_picker(dataset, P)
     if image is not None:
         st.image(to_pil(image, 8 if image.shape[-1] <= 32 else 4), caption=image_what, width=224)
@@ -81,9 +79,9 @@ with c_mask:
 
 with c_run:
     st.subheader("3 · Methods")
-    offered = available_methods(dataset, {c["name"] for c in loaders.cards()})
+    offered = resolve(SPEC["methods"].choices, {"ds": dataset})
     s[P + "methods"] = [m for m in s[P + "methods"] if m in offered]  # before the widget: a data set without them
-    chosen = st.multiselect("Methods", offered, format_func=INPAINTING.label, key=P + "methods")
+    chosen = widget(SPEC, P, "methods")
     if len(offered) < len(INPAINTING):
         st.caption("Not offered on " + DATASETS[dataset] + ": " + ", ".join(m.label for m in INPAINTING.values()
                    if m.id not in offered) + " (no model of theirs was trained on this data set).")
@@ -92,28 +90,12 @@ with c_run:
             st.markdown(f"**{INPAINTING[m].label}**: {INPAINTING[m].blurb}")
     with st.expander("Settings"):
         c = st.columns(2)
-        c[0].number_input("Chain iterations", 10, 5000, step=50, key=P + "steps")
-        c[1].number_input("Chains", 1, 64, key=P + "chains")
-        c[0].number_input("Burn-in iterations", 0, 4999, step=10, key=P + "burn")
-        c[1].number_input("Importance samples (MIWAE)", 10, 20000, step=100, key=P + "ns")
-        c[0].selectbox("Initial fill of missing pixels", ["noise", "zeros", "half"], key=P + "init",
-                       help="What the missing pixels hold before the first step: the encoder reads this image once.")
-        c[1].number_input("Pseudo-Gibbs warm start", 0, 500, key=P + "warm",
-                          help="Pseudo-Gibbs steps run before either chain starts. With none, a chain does not "
-                               "start from pure noise: it starts from one encoder draw of z at the image with its "
-                               "missing pixels filled as set (noise by default), and those pixels redrawn from the "
-                               "decoder at that z.")
-        c[0].number_input("Seed", 0, 10**6, key=P + "seed")
-        c[1].selectbox("Exact sampler's z-move", list(KERNEL_LABELS), format_func=KERNEL_LABELS.get, key=P + "kernel",
-                       help="How Metropolis-within-Gibbs proposes a new latent z. HMC follows the decoder's "
-                            "gradient (its step size is tuned during burn-in, then fixed); the encoder proposal is "
-                            "the paper's and is rarely accepted on images; pCN is a small random walk; the mix "
-                            "picks encoder or HMC at random each step.")
+        for i, key in enumerate(("steps", "chains", "burn", "ns", "init", "warm", "seed", "kernel")):
+            widget(SPEC, P, key, c[i % 2])
 
 settings = None
 try:
-    settings = Settings(steps=s[P + "steps"], chains=s[P + "chains"], burn_in=s[P + "burn"], n_samples=s[P + "ns"],
-                        init=s[P + "init"], warm_start=s[P + "warm"], seed=s[P + "seed"], kernel=s[P + "kernel"])
+    settings = settings_from(values(SPEC, P))
 except ValueError as e:
     st.error(str(e))
 
@@ -121,8 +103,7 @@ ready = image is not None and mask is not None and settings is not None and bool
 
 
 def run():  # shared by every session asking for these inputs, queued with the server's other heavy runs
-    return serving.inpainting_job(chosen, image, mask, dataset=dataset, settings=settings,
-                                  what=f"{image_what}, {mask_what}")
+    return jobs.inpainting(chosen, image, mask, dataset=dataset, settings=settings, what=f"{image_what}, {mask_what}")
 
 
 with c_run:

@@ -6,7 +6,8 @@ import streamlit as st
 
 from dgm_core.demos import latent as demo
 from ui import latent_view as v
-from ui import latent_slider, links, loaders, plots
+from ui import latent_slider, loaders, plots
+from ui.controls import widget
 from ui.imaging import png_bytes
 from ui.pages import setup_page
 from ui.player import player
@@ -16,7 +17,7 @@ setup_page()
 
 P = "lat_"
 MODELS = loaders.shipped(demo.MODELS)
-SPEC = links.latent()
+SPEC = demo.CONTROLS
 s = st.session_state
 url_state(SPEC, P)
 
@@ -37,18 +38,15 @@ def _opening_seed() -> None:
 
 
 c_model, c_seed, c_kind, c_dirs = st.columns([1.3, 0.7, 1.0, 2.0], gap="medium")  # the chips need the room
-name = c_model.selectbox("Generator", MODELS, format_func=v.LABELS.get, key=P + "model", on_change=_opening_seed)
-c_seed.number_input("Seed of z", 0, 10**6, key=P + "seed", help="z ~ N(0, I) drawn from this seed.")
-kind = c_kind.radio("Directions", ["pca", "raw"], key=P + "kind", horizontal=True,
-                    format_func={"pca": "GANSpace (PCA)", "raw": "raw coordinates"}.get,
-                    help="GANSpace: principal components of the generator's first-layer features, mapped back to "
-                         "z. Raw: single coordinates of z.")
+name = widget(SPEC, P, "model", c_model, on_change=_opening_seed)
+widget(SPEC, P, "seed", c_seed)
+kind = widget(SPEC, P, "kind", c_kind, horizontal=True)
 ex = v.explorer(name)
-n_avail = links.N_DIRS if kind == "pca" else ex.latent
+n_avail = demo.N_DIRS if kind == "pca" else ex.latent
 dirs = [d for d in s[P + "dirs"] if 0 <= d < n_avail] or list(range(5))  # the link's, checked for the first kind
 vals = (list(s[P + "vals"]) + [0.0] * len(dirs))[:len(dirs)]
 picked = c_dirs.multiselect("Directions to move (up to 6)", list(range(n_avail)), default=dirs,
-                            max_selections=links.MAX_DIRS, format_func=lambda i: v.chip_name(ex, kind, i),
+                            max_selections=demo.MAX_DIRS, format_func=lambda i: v.chip_name(ex, kind, i),
                             key=f"{P}pick_{name}_{kind}",
                             help="PC k (x%): the k-th GANSpace direction, which carries x% of the variance of the "
                                  "generator's first-layer features. z[i]: the i-th coordinate of z.")
@@ -168,7 +166,7 @@ if t_grid.open:
 
 if t_interp.open:
     with t_interp:
-        st.number_input("Seed B (the other end of the path)", 0, 10**6, key=P + "seed_b", width=280)
+        widget(SPEC, P, "seed_b", width=280)
         interp = demo.interpolation(ex, s[P + "seed"], s[P + "seed_b"], critic)
         rows = [(path, v.pil_row(f, 2)) for path, f in interp.frames.items()]
         left, right = st.columns([1, 1], gap="large")
@@ -202,7 +200,7 @@ if t_interp.open:
                 def moved() -> None:
                     a = (s[P + "interp"] or {}).get("alpha")
                     if a is not None:
-                        s[P + "alpha"] = min(links.ALPHAS, key=lambda x: abs(x - float(a)))
+                        s[P + "alpha"] = min(demo.ALPHAS, key=lambda x: abs(x - float(a)))
 
                 latent_slider.browser_interpolation(
                     model=latent_slider.model_url(BROWSER), z0=demo.base_latent(ex, s[P + "seed"]),
@@ -212,7 +210,7 @@ if t_interp.open:
                 sync_url(SPEC, P)
                 scores(s[P + "alpha"])
                 return
-            with player(links.ALPHAS, key=P + "alpha", button_key=P + "play", label="α",
+            with player(demo.ALPHAS, key=P + "alpha", button_key=P + "play", label="α",
                         format_func=lambda a: f"{a:.1f}") as alpha:
                 i = int(round(alpha * (len(interp.alphas) - 1)))
                 cols = st.columns(len(interp.frames))

@@ -15,9 +15,11 @@ import streamlit as st
 
 from dgm_core import data, pretrained
 from dgm_core.demos import mnar as mnar_lab
-from ui import links, plots, serving
+from ui import plots, serving
 from ui import mnar_widgets as w
-from ui.pages import PAGES, page_link, setup_page
+from ui.catalog import PAGES, page_link
+from ui.controls import widget
+from ui.pages import setup_page
 from ui.run import run_button
 from ui.state import sync_url, url_state
 
@@ -29,18 +31,15 @@ st.markdown("When values go missing **because of their own value** (a sensor tha
             "mechanism p(s | x) with the data; MIWAE and the classical imputers do not.")
 
 s = st.session_state
-SPEC = links.mnar()
+SPEC = mnar_lab.CONTROLS
 url_state(SPEC, w.P)
 
 # ---------------------------------------------------------------- data and mechanism
 c1, c2, c3, c4 = st.columns([2, 3, 1, 2])
-source = c1.selectbox("Table", SPEC["table"].choices, key=w.P + "table",
-                      on_change=lambda: s.update({w.P + "nf": 0}))  # a new table: censor half its features
-mechanism = c2.selectbox("Missingness mechanism", SPEC["mech"].choices, format_func=w.MECHANISMS.get,
-                         key=w.P + "mech")
-seed = int(c3.number_input("Seed", 0, 10_000, key=w.P + "seed"))
-preset = c4.selectbox("Training", SPEC["preset"].choices, format_func=w.PRESET_LABELS.get, key=w.P + "preset",
-                      help=w.PRESET_HELP)
+source = widget(SPEC, w.P, "table", c1, on_change=lambda: s.update({w.P + "nf": 0}))  # a new table: half its features
+mechanism = widget(SPEC, w.P, "mech", c2)
+seed = int(widget(SPEC, w.P, "seed", c3))
+preset = widget(SPEC, w.P, "preset", c4)
 csv_bytes = None
 if source == "upload CSV":
     up = st.file_uploader("A numeric CSV with a header line (empty cells = missing; incomplete rows are dropped)",
@@ -229,13 +228,7 @@ if tab_imp.open:
         else:
             st.markdown("MIWAE maximises a bound on log p(x°); not-MIWAE on log p(x°, s), with the self-masking "
                         "model P(s=1 | x) = σ(−W (x − b)) per feature (*known*: the direction of W is given).")
-            extras = tuple(st.multiselect(
-                "Also fit these not-MIWAE variants", list(mnar_lab.EXTRAS),
-                format_func=w.EXTRA_LABELS.get, key=w.P + "agn",
-                help="Agnostic: P(s | x) from every feature, not just the value itself, linear (a logistic "
-                     "regression per feature) or nonlinear (one hidden layer); their maps show what they learnt. "
-                     "Known direction: W starting at 10 instead of about 0.7, or a linear decoder; they hold up "
-                     "where a low cut hides most of a feature (see the note under the offset slider)."))
+            extras = tuple(widget(SPEC, w.P, "agn"))
             if any(m in mnar_lab.VARIANTS for m in extras) and not mnar_lab.has_known_direction(sim):
                 st.caption("The known-direction variants need a mechanism with a direction (self-masking or the "
                            "not-MIWAE cut); they are left out here.")

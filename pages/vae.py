@@ -13,7 +13,8 @@ import torch
 from dgm_core.data.convert import ImageError, image_from_bytes, image_from_canvas
 from dgm_core.demos import vae as demo
 from dgm_core.device import generator
-from ui import links, loaders, plots
+from ui import loaders, plots
+from ui.controls import widget
 from ui import vae_view as v
 from ui.imaging import grid_png, to_pil
 from ui.pages import setup_page
@@ -23,7 +24,7 @@ setup_page()
 
 P = "vae_"
 MODELS = loaders.shipped(v.MODELS)
-SPEC = links.vae()
+SPEC = demo.CONTROLS
 s = st.session_state
 url_state(SPEC, P)
 
@@ -38,7 +39,7 @@ if not MODELS:
     st.stop()
 
 c_model, c_src, c_digit = st.columns([1.2, 1, 1.4], gap="medium")
-name = c_model.selectbox("Model", MODELS, format_func=v.LABELS.get, key=P + "model")
+name = widget(SPEC, P, "model", c_model)
 dataset = v.MODELS[name]
 model, card = loaders.model(name)
 c_model.caption(f"Test log p(x) {card.metrics['test_log_lik']} nats, ELBO {card.metrics['test_elbo']} "
@@ -50,7 +51,7 @@ if dataset == "mnist":
                     "torchvision MNIST, 60 000 images, "
                     + ("trained on images binarised afresh in every batch (dynamic binarisation, 100 epochs), tested "
                        "on one fixed binarisation." if "dynamic" in card.data else "one fixed binarisation."))
-src = c_src.radio("Digit", SPEC["src"].choices, key=P + "src", horizontal=True)
+src = widget(SPEC, P, "src", c_src, horizontal=True)
 x_all, labels, what = v.digits(dataset)
 thing = "digit" if dataset == "mnist" else "character"  # what one image shows, in the page's words
 
@@ -116,7 +117,7 @@ if t_rec.open:
         c1, c2 = st.columns([4, 1], vertical_alignment="bottom")
         c1.markdown("**Samples from the prior**: decoder means at z ~ N(0, I), "
                     f"what the model thinks {thing}s look like.")
-        c2.number_input("Sample seed", 0, 10**6, key=P + "seed")
+        widget(SPEC, P, "seed", c2)
         samples = demo.prior_samples(model, 16, generator(s[P + "seed"], dev)).cpu()
         st.image(to_pil(torch.cat([torch.cat(list(samples[:8]), -1), torch.cat(list(samples[8:]), -1)], -2), 4),
                  width="stretch")
@@ -135,7 +136,7 @@ if t_bound.open:
             plots.show(st, v.bound_figure(curves, v.class_curves(), None if label is None else str(label)),
                             key=P + "bound_fig")
         with c2:
-            st.select_slider("Largest K", options=SPEC["kmax"].choices, key=P + "kmax")
+            widget(SPEC, P, "kmax")
             for m, c in curves.items():
                 st.metric(f"{v.LABELS[m]}: L_{c.ks[-1]}", f"{c.best:.2f} nats",
                           help=f"The tightest estimate of log p(x) for this digit (K = {c.ks[-1]}).")

@@ -97,3 +97,45 @@ def test_the_checker_sees_demos_and_training_import_each_other(tmp_path, src, li
     bad.write_text(line)
     with pytest.raises(AssertionError, match=f"imports {target}"):
         _check_directions(bad, tmp_path)
+
+
+# ---------------------------------------------------------------- no import circle in ui/ and dgm_core/
+
+def _graph(root: Path, packages: tuple[str, ...] = ("ui", "dgm_core")) -> dict[str, set[str]]:
+    """module -> the project modules it imports, every import counted (those inside functions too, so none can hide a
+    circle). ``from package import name`` is an edge to the submodule where ``name`` is one, else to the package."""
+    files = {_module(p, root): p for pkg in packages for p in sorted((root / pkg).rglob("*.py"))}
+    graph: dict[str, set[str]] = {}
+    for mod, path in files.items():
+        edges = set()
+        for target, names in _imports(path, root):
+            if not target.split(".")[0] in packages:
+                continue
+            subs = {f"{target}.{n}" for n in names if f"{target}.{n}" in files}
+            edges |= subs
+            if target in files and (not names or len(subs) < len(names)):
+                edges.add(target)
+        graph[mod] = edges - {mod}
+    return graph
+
+
+def _circle(graph: dict[str, set[str]]) -> list[str] | None:
+    from graphlib import CycleError, TopologicalSorter
+    try:
+        TopologicalSorter(graph).prepare()
+    except CycleError as e:
+        return e.args[1]
+    return None
+
+
+def test_ui_and_dgm_core_import_each_other_without_a_circle():
+    assert _circle(_graph(ROOT)) is None, " -> ".join(_circle(_graph(ROOT)))
+
+
+def test_the_circle_finder_sees_a_circle_through_an_import_inside_a_function(tmp_path):
+    (tmp_path / "ui").mkdir()
+    (tmp_path / "ui" / "__init__.py").write_text("")
+    (tmp_path / "ui" / "a.py").write_text("from ui import b\n")
+    (tmp_path / "ui" / "b.py").write_text("def f():\n    from ui.a import g\n")
+    (tmp_path / "dgm_core").mkdir()
+    assert _circle(_graph(tmp_path)) in (["ui.a", "ui.b", "ui.a"], ["ui.b", "ui.a", "ui.b"])

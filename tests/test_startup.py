@@ -1,4 +1,4 @@
-"""The server prepares itself before it answers (app.py is an st.App; ui.serving.prepare_server is its start-up hook):
+"""The server prepares itself before it answers (app.py is an st.App; ui.warmup.prepare_server is its start-up hook):
 the pages' modules are loaded and the defaults a lesson opens with are computed before the first student arrives."""
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ def test_streamlit_run_serves_app_py_as_an_app_with_the_start_up_hook():
     assert found.is_asgi_app and found.app_name == "app"
     import app  # as the server imports it: not as a session's script
 
-    from ui.serving import lifespan
+    from ui.warmup import lifespan
     assert app.app._user_lifespan is lifespan
 
 
@@ -35,8 +35,8 @@ def test_a_fresh_server_has_loaded_the_pages_modules_before_it_answers():
 def test_prepare_server_returns_once_the_opening_defaults_are_computed():
     """The MNAR lab's opening needs no data directory (scikit-learn's breast-cancer table): it is in the shared cache
     when prepare_server returns, and so is MNIST's inpainting default where the data are."""
-    code = ("from ui import serving; serving.prepare_server(); "
-            "print(serving._defaults_ready.is_set(), len(serving.shared().cache))")
+    code = ("from ui import serving, warmup; warmup.prepare_server(); "
+            "print(warmup._defaults_ready.is_set(), len(serving.shared().cache))")
     env = {**os.environ, "DGM_WARMUP": "1"}
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]

@@ -13,9 +13,9 @@ from dgm_core.demos import clusters
 from dgm_core.methods import DIGITS, palette
 from ui.vae_view import selected_indices as selected_rows  # noqa: F401 - the page's selection reader
 
-MODEL = "vae-gmm-mnist"
+MODEL = clusters.MODEL
 PALETTE = DIGITS  # one colour per digit; a cluster takes its matched digit's
-SPLITS = {"test": 1, "train": 0}
+SPLITS = clusters.SPLITS
 
 
 def round_of(model, index: int) -> int:

@@ -20,6 +20,8 @@ from urllib.parse import parse_qsl, urlencode, urlparse
 
 import streamlit as st
 
+from ui.catalog import PAGES, page_link
+
 DECKS = Path(__file__).resolve().parents[1] / "assets" / "decks"
 MAX_STEPS, MAX_BYTES = 100, 100_000
 MAX_LINK = 8000  # characters of a deck carried in a link (nginx's default header buffer is 8 KB)
@@ -125,7 +127,6 @@ def find(name: str, pages: dict[str, str]) -> Deck:
 
 def page_files() -> dict[str, str]:
     """The app's pages: url path -> page file."""
-    from ui.pages import PAGES  # here: ui.pages draws the bar with this module
     return {p.url_path: p.file for p in PAGES}
 
 
@@ -252,7 +253,6 @@ def _add_view() -> None:
 
 def add_view() -> None:
     """In the sidebar of every page: add the view on screen (its page, its link and a note) to the deck being made."""
-    from ui.pages import PAGES, page_link  # here: ui.pages draws the sidebar with this module
     side = st.sidebar
     side.subheader("Your lecture deck")
     side.text_area("What to notice here (the step's note, Markdown)", key="_deck_add_note", max_chars=600,

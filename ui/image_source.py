@@ -9,10 +9,9 @@ import torch
 from dgm_core import budgets, data, pretrained, results
 from dgm_core.data.convert import ImageError, image_from_bytes, image_from_canvas
 from dgm_core.device import generator
-from dgm_core.demos.inpainting import BINARY, DATASETS
+from dgm_core.demos.inpainting import BINARY, CONTROLS, DATASETS, SIZE, default_index
 from ui import loaders
-
-SIZE = {"mnist": 28, "omniglot": 28, "celeba": 32}
+from ui.controls import widget
 
 
 def default_choice() -> dict[str, results.DefaultImage]:
@@ -21,11 +20,6 @@ def default_choice() -> dict[str, results.DefaultImage]:
         return results.inpainting_default()
     except results.ResultsError:
         return {}
-
-
-def default_index(dataset: str = "mnist") -> int:
-    r = default_choice().get(dataset)
-    return r.default_index if r else 0
 
 
 def default_note(dataset: str, index: int) -> str | None:
@@ -123,7 +117,7 @@ def _draw(dataset: str, p: str) -> tuple[torch.Tensor | None, str]:
 
 def image_picker(dataset: str, p: str) -> tuple[torch.Tensor | None, str]:
     """Image widgets; returns (C, H, W) in [0, 1] (binarised for binary data sets) and a description."""
-    source = st.radio("Image from", ["Gallery", "Upload", "Draw"], horizontal=True, key=p + "src")
+    source = widget(CONTROLS, p, "src", horizontal=True)
     image, what = {"Gallery": _gallery, "Upload": _upload, "Draw": _draw}[source](dataset, p)
     if image is not None and BINARY[dataset]:
         image = (image > 0.5).float()

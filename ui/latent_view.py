@@ -12,8 +12,7 @@ from dgm_core.methods import palette
 from ui import loaders
 from ui.imaging import png_bytes, to_pil
 
-LABELS = {"wgan-celeba": "WGAN · faces (CelebA 32×32)", "wgan-mnist": "WGAN · digits (MNIST)",
-          "vae-celeba": "VAE · faces (CelebA 32×32)", "vae-mnist": "VAE · digits (MNIST)"}
+LABELS = demo.LABELS
 COLOURS = {"latent lerp": palette("blue"), "latent slerp": palette("bluish_green"), "pixel blend": palette("vermillion")}
 HIGHLIGHT = (213, 94, 0)  # Okabe-Ito vermillion: the eps = 0 column
 

@@ -56,3 +56,22 @@ def test_or_generated(dataset: str, _test: Callable[[], Any], generator_model: s
     if data.available(dataset):
         return _test(), False
     return _generate(model(generator_model)[0], device()), True
+
+
+def models(names: list[str]) -> Callable[[str], torch.nn.Module]:
+    """The shipped models ``names`` loaded now (in the page's thread, through the per-server loader) -> name ->
+    model for a job's worker thread; a model that failed to load raises its PretrainedError there."""
+    got: dict[str, Any] = {}
+    for name in names:
+        try:
+            got[name] = model(name)[0]
+        except pretrained.PretrainedError as e:
+            got[name] = e
+
+    def load(name: str) -> torch.nn.Module:
+        m = got[name]
+        if isinstance(m, Exception):
+            raise m
+        return m
+
+    return load

@@ -11,32 +11,30 @@ import torch
 
 from dgm_core import masks
 from dgm_core.data.convert import ImageError, mask_from_bytes
+from dgm_core.demos.inpainting import CONTROLS, preset_mask
 from ui import image_source
+from ui.controls import values, widget
 from ui.imaging import to_pil
 
 CANVAS = 336  # canvas side in screen pixels (28 x 12, 32 x 10.5)
 PAINT = "rgba(255, 60, 60, 0.75)"
 ERASE = "rgba(60, 220, 120, 0.75)"
-PRESET_KEYS = list(masks.PRESETS)
 UPLOAD_HELP = image_source.UPLOAD_HELP  # one decoder, one budget for images and masks
 
 
 def _preset(shape: tuple[int, int], p: str) -> tuple[torch.Tensor, str]:
     s = st.session_state
-    kind = st.selectbox("Preset", PRESET_KEYS, format_func=masks.PRESETS.get, key=p + "preset")
+    kind = widget(CONTROLS, p, "preset")
     c1, c2 = st.columns(2)
     if kind == "random":
-        c1.slider("Missing %", 5, 95, step=5, key=p + "miss")
+        widget(CONTROLS, p, "miss", c1)
     if kind in ("centre", "rectangles"):
-        s[p + "size"] = min(s[p + "size"], min(shape) - 1)  # the size a link or another data set gave may not fit
-        c1.slider("Square size (pixels)", 2, min(shape) - 1, key=p + "size")
+        widget(CONTROLS, p, "size", c1)  # its bound follows the data set; a size that no longer fits is cut to it
     if kind == "rectangles":
-        c2.number_input("Number of squares", 1, 10, key=p + "nrect")
+        widget(CONTROLS, p, "nrect", c2)
     if kind in ("random", "rectangles"):
-        c2.number_input("Mask seed", 0, 10**6, key=p + "mseed")
-    size = min(s[p + "size"], min(shape) - 1)
-    mask = masks.preset(kind, shape, missing=s[p + "miss"] / 100, size=size, n=s[p + "nrect"], seed=s[p + "mseed"])
-    return mask, masks.PRESETS[kind]
+        widget(CONTROLS, p, "mseed", c2)
+    return preset_mask(values(CONTROLS, p), shape), masks.PRESETS[kind]
 
 
 def _erased_to_transparent(rgba: np.ndarray) -> np.ndarray:
@@ -100,7 +98,7 @@ def _upload(shape: tuple[int, int], p: str) -> tuple[torch.Tensor | None, str]:
 def mask_editor(image: torch.Tensor, dataset: str, p: str) -> tuple[torch.Tensor | None, str]:
     """Mask widgets; returns the (H, W) bool mask (True = observed) or None, and a description."""
     shape = tuple(image.shape[1:])
-    source = st.radio("Mask from", ["Preset", "Draw", "Upload"], horizontal=True, key=p + "msrc")
+    source = widget(CONTROLS, p, "msrc", horizontal=True)
     if source == "Preset":
         return _preset(shape, p)
     if source == "Draw":

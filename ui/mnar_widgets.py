@@ -14,20 +14,14 @@ import streamlit as st
 
 from dgm_core import budgets, data, results
 from dgm_core.demos import mnar as mnar_lab
+from dgm_core.demos.mnar import CONTROLS
 from dgm_core.demos import mnar_grid
 from dgm_core.methods import MNAR, palette
 from dgm_core.missingness.tabular import missing_curve
 from dgm_core.serving import Job, jobs
-from ui import plots, serving
+from ui import loaders, plots, serving
+from ui.controls import widget
 
-MECHANISMS = {
-    "notmiwae_uci": "not-MIWAE protocol (above-mean values of the first half of the features)",
-    "self_masked": "self-masked logistic (each value hides itself)",
-    "quantile": "quantile censoring",
-    "mnar_logistic": "MNAR logistic (driven by values that may be missing)",
-    "mar_logistic": "MAR logistic (driven by always-observed columns)",
-    "mcar": "MCAR (completely at random)",
-}
 FORMULAS = {
     "notmiwae_uci": r"P(m_{ij}=1 \mid x) = \mathbb{1}\left[x_{ij} > \bar x_j + \delta\, s_j\right],\ j < \lfloor D/2 \rfloor",
     "self_masked": r"P(m_{ij}=1 \mid x) = \sigma\!\left(c_j\, k\, \frac{x_{ij}-\bar x_j}{s_j} + b_j\right),"
@@ -40,13 +34,8 @@ FORMULAS = {
 }
 
 
-PRESET_LABELS = {"paper": "precomputed", "tiny": "train: tiny", "small": "train: small", "medium": "train: medium"}
-PRESET_HELP = ("precomputed: the opening case at the paper's budget, any other setting the nearest point of a grid "
-               "trained beforehand (`python -m dgm_core precompute mnar-grid`), both shown at once; tiny: seconds; "
-               "small: under a minute; medium: several minutes (all cached)")
 P = "mnar_"  # the page's session-state and URL prefix
 BASE_KEYS = ("table", "seed", "preset", "mech", "agn")
-EXTRA_LABELS = {m: MNAR[m].short for m in mnar_lab.EXTRAS}  # the "Also fit" picker's names
 MECHANISM_KEYS = {"notmiwae_uci": ("offset", "nf"), "self_masked": ("p", "dir", "k"), "quantile": ("p", "q", "cut"),
                   "mnar_logistic": ("p", "pin"), "mar_logistic": ("p", "pin"), "mcar": ("p",)}
 
@@ -83,18 +72,19 @@ def mechanism_params(mechanism: str, n_features: int) -> dict:
     if mechanism == "notmiwae_uci":
         if not 1 <= s[P + "nf"] <= n_features:  # 0 (a new table) or more features than this table has
             s[P + "nf"] = max(n_features // 2, 1)
-        return {"offset": c1.slider("threshold offset δ (sd)", -1.0, 1.0, step=0.25, key=P + "offset"),
-                "n_features": c2.slider("censored features (first n)", 1, max(n_features, 2), key=P + "nf")}
-    p = c1.slider("missing rate p", 0.05, 0.9, step=0.05, key=P + "p")
+        nf = CONTROLS["nf"]  # its range is this table's features
+        return {"offset": widget(CONTROLS, P, "offset", c1),
+                "n_features": c2.slider(nf.label, 1, max(n_features, 2), key=P + "nf")}
+    p = widget(CONTROLS, P, "p", c1)
     if mechanism == "self_masked":
-        return {"p": p, "direction": c2.radio("values that go missing", ["high", "low"], key=P + "dir", horizontal=True),
-                "steepness": c3.slider("steepness k", 0.5, 10.0, step=0.5, key=P + "k")}
+        return {"p": p, "direction": widget(CONTROLS, P, "dir", c2, horizontal=True),
+                "steepness": widget(CONTROLS, P, "k", c3)}
     if mechanism == "quantile":
-        return {"p": p, "q": c2.slider("quantile q", 0.05, 0.45, step=0.05, key=P + "q"),
-                "cut": c3.radio("cut", ["upper", "lower", "both"], key=P + "cut", horizontal=True), "p_params": 0.5}
+        return {"p": p, "q": widget(CONTROLS, P, "q", c2), "cut": widget(CONTROLS, P, "cut", c3, horizontal=True),
+                "p_params": 0.5}
     if mechanism in ("mnar_logistic", "mar_logistic"):
         key = "p_params" if mechanism == "mnar_logistic" else "p_obs"
-        return {"p": p, key: c2.slider("fraction of input columns", 0.1, 0.9, step=0.1, key=P + "pin")}
+        return {"p": p, key: widget(CONTROLS, P, "pin", c2)}
     return {"p": p}
 
 
@@ -296,8 +286,6 @@ def is_default(source: str, mechanism: str, params: dict, seed: int) -> bool:
 def shipped_job(sim: mnar_lab.Simulated) -> tuple[Job, dict]:
     """The shipped models' re-imputation of ``sim`` as a shared job, and their cards by method id.
     Raises pretrained.PretrainedError."""
-    from ui import loaders
-
     loaded = {m: loaders.model(name) for m, name in mnar_lab.SHIPPED.items()}
     job = jobs.mnar_shipped(sim, {m: model for m, (model, _) in loaded.items()}, mnar_lab.DEFAULT["seed"],
                             time_limit=serving.time_limit())

@@ -1,6 +1,7 @@
 """Page state in the URL (a shared link reproduces the view) that survives reruns: the one mechanism every page uses.
 
-Each page has a spec ``{key: Param(default, label, choices | lo/hi)}`` (in ``ui.links``) and a prefix (``inp_``, ...);
+Each page has a spec ``{key: Control(default, label, kind, choices | lo/hi)}`` (``dgm_core.controls``; the specs
+by prefix in ``ui.specs``) and a prefix (``inp_``, ...);
 the prefixed key is both the widget's session-state key and the query parameter. ``read_link`` (pure) checks a
 link's values against the spec and returns those to use, with one warning per bad key in the page's words;
 ``url_state`` applies it once per session; ``sync_url`` writes the current values back.
@@ -9,11 +10,13 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import Any
 
 import streamlit as st
+
+from dgm_core.controls import Control, name as _name, resolve as _resolve
 
 MAX_RAW = 40  # characters of a bad value repeated in a warning
 MAX_WARNING = 200
@@ -22,38 +25,6 @@ _INT = re.compile(r"[+-]?[0-9]{1,15}", re.ASCII)
 _FLOAT = re.compile(r"[+-]?([0-9]{1,15}(\.[0-9]{0,15})?|\.[0-9]{1,15})([eE][+-]?[0-9]{1,3})?", re.ASCII)
 
 _NOTHING = object()  # a value no spec allows
-Bound = float | Callable[[dict], float] | None  # a callable gets the values of the spec's earlier keys
-
-
-@dataclass(frozen=True)
-class Param:
-    default: Any
-    label: str = ""  # the control's label on the page: what a warning calls it
-    choices: Sequence[Any] | Callable[[dict], Sequence[Any]] | None = None  # for lists: the allowed items
-    lo: Bound = None
-    hi: Bound = None
-    names: Mapping[Any, str] | Callable[[Any], str] | None = None  # how a value reads on the page
-    item: type | None = None  # lists: the type of an item (else the default's first item's, else str)
-    max_items: int | None = None  # lists: at most this many
-    fill: Any = None  # lists whose positions matter: a bad item becomes this (else it is dropped)
-    unique: bool = True  # lists: each item at most once
-
-
-def _resolve(x: Any, got: dict) -> Any:
-    return x(got) if callable(x) else x
-
-
-def _name(p: Param, v: Any) -> str:
-    if p.names is not None:
-        try:
-            return str(p.names(v) if callable(p.names) else p.names.get(v, v))
-        except (KeyError, TypeError, ValueError):
-            pass
-    if isinstance(v, bool):
-        return "on" if v else "off"
-    if isinstance(v, float):
-        return f"{v:g}"
-    return str(v)
 
 
 def _few(words: list[str], room: int) -> str:
@@ -69,7 +40,7 @@ def _few(words: list[str], room: int) -> str:
     return text if len(text) <= room else f"the {len(words)} on the page"
 
 
-def _item_type(p: Param) -> type:
+def _item_type(p: Control) -> type:
     if p.item is not None:
         return p.item
     d = p.default
@@ -101,7 +72,7 @@ def _kind_words(kind: type) -> str:
     return {bool: "yes or no", int: "a whole number", float: "a number"}.get(kind, "a value")
 
 
-def _range(p: Param, got: dict) -> str | None:
+def _range(p: Control, got: dict) -> str | None:
     lo, hi = _resolve(p.lo, got), _resolve(p.hi, got)
     fmt = lambda b: f"{b:g}" if isinstance(b, float) else str(b)  # noqa: E731
     if lo is not None and hi is not None:
@@ -111,7 +82,7 @@ def _range(p: Param, got: dict) -> str | None:
     return None
 
 
-def _check(v: Any, p: Param, got: dict) -> str | None:
+def _check(v: Any, p: Control, got: dict) -> str | None:
     """None when ``v`` (one value, or one item of a list) is allowed; else what is allowed, in words."""
     choices = _resolve(p.choices, got)
     if choices is not None:
@@ -122,7 +93,7 @@ def _check(v: Any, p: Param, got: dict) -> str | None:
     return None
 
 
-def _nearest(v: Any, p: Param, got: dict) -> Any:
+def _nearest(v: Any, p: Control, got: dict) -> Any:
     """A number out of its range: the nearest bound (a hole of 30 pixels on a 28-pixel image: the largest)."""
     lo, hi = _resolve(p.lo, got), _resolve(p.hi, got)
     if _resolve(p.choices, got) is None and isinstance(v, (int, float)) and not isinstance(v, bool):
@@ -137,7 +108,7 @@ def _shown(raw: str) -> str:
     return "`" + (raw if len(raw) <= MAX_RAW else raw[:MAX_RAW - 1] + "…") + "`"
 
 
-def _warning(p: Param, raw: str, problem: str | tuple[str, list[str]], used: str) -> str:
+def _warning(p: Control, raw: str, problem: str | tuple[str, list[str]], used: str) -> str:
     """One sentence of at most MAX_WARNING characters; a problem ``(lead, words)`` lists the allowed
     values, shortened to what fits."""
     used = used if len(used) <= 60 else used[:59] + "…"
@@ -146,13 +117,13 @@ def _warning(p: Param, raw: str, problem: str | tuple[str, list[str]], used: str
     return (head + (_few(words, MAX_WARNING - len(head) - len(tail)) if words else "") + tail)[:MAX_WARNING]
 
 
-def _used(p: Param, v: Any) -> str:
+def _used(p: Control, v: Any) -> str:
     if isinstance(v, (list, tuple)):
         return ", ".join(_name(p, i) for i in v) if v else "none"
     return _name(p, v)
 
 
-def _read_list(raw: str, p: Param, got: dict) -> tuple[list, str | None]:
+def _read_list(raw: str, p: Control, got: dict) -> tuple[list, str | None]:
     """The list's usable items, and what was wrong with it (in words) or None."""
     kind, items, problem = _item_type(p), [], None
     choices = _resolve(p.choices, got)
@@ -181,19 +152,20 @@ def _read_list(raw: str, p: Param, got: dict) -> tuple[list, str | None]:
     return items, problem
 
 
-def read_link(spec: dict[str, Param], raw: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
+def read_link(spec: dict[str, Control], raw: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
     """Values for every key of ``spec`` from the link's ``raw`` strings (unprefixed keys), one warning per bad
     value; never raises."""
     got: dict[str, Any] = {}
     warnings = []
     for key, p in spec.items():
+        p = replace(p, default=_resolve(p.default, got), choices=_resolve(p.choices, got), lo=_resolve(p.lo, got),
+                    hi=_resolve(p.hi, got))
         value = list(p.default) if isinstance(p.default, (list, tuple)) else p.default
         text = raw.get(key)
         if text is None:
             got[key] = value
             continue
         text, kind = str(text), type(p.default)
-        p = replace(p, choices=_resolve(p.choices, got), lo=_resolve(p.lo, got), hi=_resolve(p.hi, got))
         if len(text) > MAX_TEXT:
             warnings.append(_warning(p, text, f"this long (at most {MAX_TEXT} characters)", _used(p, value)))
         elif isinstance(p.default, (list, tuple)):
@@ -218,7 +190,7 @@ def read_link(spec: dict[str, Param], raw: Mapping[str, str]) -> tuple[dict[str,
     return got, warnings
 
 
-def url_state(spec: dict[str, Param], prefix: str) -> list[str]:
+def url_state(spec: dict[str, Control], prefix: str) -> list[str]:
     """Initialise ``st.session_state[prefix + key]`` from the URL (once per session); show each bad value's
     warning where the page is drawing, and return them."""
     st.session_state.setdefault("_keep", set()).update(prefix + key for key in spec)

@@ -15,9 +15,7 @@ from dgm_core.device import generator
 from dgm_core.methods import DIGITS, palette
 from ui import loaders
 
-# the shipped binary VAEs the page offers (model name -> data set); the page lists those with a card
-MODELS = {"vae-mnist": "mnist", "iwae-mnist": "mnist", "vae-omniglot": "omniglot"}
-LABELS = {"vae-mnist": "VAE (ELBO), MNIST", "iwae-mnist": "IWAE (K = 5), MNIST", "vae-omniglot": "VAE (ELBO), Omniglot"}
+MODELS, LABELS = demo.MODELS, demo.LABELS  # the shipped binary VAEs the page offers (model name -> data set)
 COLOURS = {"vae-mnist": palette("blue"), "iwae-mnist": palette("vermillion"), "vae-omniglot": palette("bluish_green")}
 N_MAP = 2000  # test images on the latent map
 

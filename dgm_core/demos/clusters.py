@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from .. import pretrained
+from ..controls import Control
 from ..models.vae_gmm import VaeGmm, match_clusters
 
 
@@ -68,3 +70,26 @@ def confusions(table: np.ndarray, order: list[int], mapping: dict[int, int], top
     cells = [(int(table[d, j]), d, mapping[c]) for j, c in enumerate(order) for d in range(table.shape[0])
              if mapping[c] >= 0 and mapping[c] != d and table[d, j] > 0]
     return [(d, m, n) for n, d, m in sorted(cells, reverse=True)[:top]]
+
+
+MODEL = "vae-gmm-mnist"  # the shipped model the page shows
+SPLITS = {"test": 1, "train": 0}  # the page's splits -> their index in the model's stored maps
+
+
+def _n_shown(got: dict) -> int:
+    """Points per split on the page's maps (0 without the shipped model)."""
+    try:
+        return int(pretrained.load_card(MODEL).config["n_shown"])
+    except (pretrained.PretrainedError, KeyError):
+        return 0
+
+
+# The page's controls, each declared once (dgm_core.controls); the selection is made on the maps themselves
+CONTROLS: dict[str, Control] = {
+    "round": Control("last", "Round", "radio", choices=["last", "0"], names={"last": "last round", "0": "round 0"}),
+    "colour": Control("cluster", "Colour by", "radio", choices=["cluster", "label"],
+                      names={"cluster": "GMM cluster", "label": "true digit"}),
+    "split": Control("test", "Digits", "radio", choices=list(SPLITS), names={"test": "held-out test", "train": "training"}),
+    "perp": Control(0, "t-SNE perplexity", "radio", choices=[0, 1], names={0: "the first", 1: "the second"}),
+    "sel": Control([], "selection", item=int, lo=0, hi=lambda got: _n_shown(got) - 1, max_items=200),
+}

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field, replace
 
 import torch
 
-from .. import metrics, pretrained
+from .. import masks, metrics, pretrained, results
+from ..controls import Control, check
 from ..device import generator
 from ..imputation import FactorDiagnostics, Imputation
 from ..methods import INPAINTING, KERNEL_LABELS, inpainting_label
@@ -31,44 +32,110 @@ def available_methods(dataset: str, shipped: set[str] | frozenset[str]) -> list[
     return [m for m, info in INPAINTING.items() if info.family is None or f"{info.family}-{dataset}" in shipped]
 
 
-@dataclass(frozen=True)
-class Settings:
-    steps: int = 300  # chain iterations
-    chains: int = 6  # sized for the page's time budget (bench inpainting_page)
-    burn_in: int = 75  # the first quarter, as in bench inpainting; HMC tunes its step size there
-    n_samples: int = 1000  # importance samples (MIWAE)
-    n_draws: int = 8  # multiple imputations kept for display
-    init: str = "noise"  # initial fill of the missing pixels for the chains
-    # pseudo-Gibbs steps before the chains proper; with none, each chain starts from one encoder draw of z at the
-    # image with its missing pixels filled by ``init``, and those pixels redrawn from the decoder at that z
-    warm_start: int = 0
-    seed: int = 0
-    snapshots: int = 50  # states kept for the step slider
-    kernel: str = "hmc"  # the exact sampler's z-move (KERNEL_LABELS); bench inpainting compares them
+SIZE = {"mnist": 28, "omniglot": 28, "celeba": 32}  # the side of the images the page shows and the models take
 
-    LIMITS = {"steps": (1, 5000), "chains": (1, 64), "burn_in": (0, 4999), "n_samples": (10, 20000),
-              "n_draws": (1, 32), "warm_start": (0, 500), "seed": (0, 2**31 - 1), "snapshots": (2, 200)}
 
-    def __post_init__(self) -> None:
-        for name, (lo, hi) in self.LIMITS.items():
-            v = getattr(self, name)
-            if not isinstance(v, int) or not lo <= v <= hi:
-                raise ValueError(f"{name.replace('_', ' ').capitalize()} must be a whole number between {lo} and {hi}, "
-                                 f"not {v!r}.")
-        if self.burn_in >= self.steps:
-            raise ValueError(f"Burn-in ({self.burn_in}) must be shorter than the chain ({self.steps} steps).")
-        if self.init not in ("noise", "zeros", "half"):
-            raise ValueError(f"Initialisation must be noise, zeros or half, not {self.init!r}.")
-        if self.kernel not in KERNEL_LABELS:
-            raise ValueError(f"The exact sampler's z-move must be one of {', '.join(KERNEL_LABELS)}, not {self.kernel!r}.")
+def default_index(dataset: str = "mnist") -> int:
+    """The data set's recorded default test image (bench inpainting_default), 0 where none is recorded."""
+    try:
+        r = results.inpainting_default().get(dataset)
+    except results.ResultsError:
+        r = None
+    return r.default_index if r else 0
 
 
 # a colour face's chain step costs several digits': fewer, shorter chains keep the page's time budget
 DATASET_SETTINGS: dict[str, dict[str, int]] = {"celeba": {"chains": 4, "steps": 120, "burn_in": 30}}
+_CHAIN = {"steps": 300, "chains": 6, "burn_in": 75}  # sized for the page's time budget (bench inpainting_page)
+
+
+def _chain_default(field_: str) -> Callable[[dict], int]:
+    """A chain setting's default for the data set chosen (``got["ds"]``; MNIST's without one)."""
+    return lambda got: DATASET_SETTINGS.get(got.get("ds", "mnist"), {}).get(field_, _CHAIN[field_])
+
+
+def _offered(got: dict) -> list[str]:
+    """The methods offered on the data set chosen: those whose model was trained on it, and the simple fills."""
+    return available_methods(got.get("ds", "mnist"), {c.name for c in pretrained.list_cards()})
+
+
+# The page's controls, each declared once (dgm_core.controls): the widgets, links, deck, warm-up and Settings read them
+CONTROLS: dict[str, Control] = {
+    "ds": Control("mnist", "Data set", "select", choices=list(DATASETS), names=DATASETS),
+    "src": Control("Gallery", "Image from", "radio", choices=["Gallery", "Upload", "Draw"]),
+    # drawn by the page's gallery, whose size bounds it further (ui.image_source)
+    "idx": Control(lambda got: default_index(got["ds"]), "Index", lo=0, hi=10**6),
+    "msrc": Control("Preset", "Mask from", "radio", choices=["Preset", "Draw", "Upload"]),
+    "preset": Control("bottom", "Preset", "select", choices=list(masks.PRESETS), names=masks.PRESETS),
+    "miss": Control(50, "Missing %", "slider", lo=5, hi=95, step=5),
+    "size": Control(14, "Square size (pixels)", "slider", lo=2, hi=lambda got: SIZE[got["ds"]] - 1),  # fits the image
+    "nrect": Control(1, "Number of squares", "number", lo=1, hi=10),
+    "mseed": Control(0, "Mask seed", "number", lo=0, hi=10**6),
+    "methods": Control(lambda got: [m for m in DEFAULT_METHODS if m in _offered(got)], "Methods", "multiselect",
+                       choices=_offered, names=INPAINTING.label, max_items=len(INPAINTING)),
+    "steps": Control(_chain_default("steps"), "Chain iterations", "number", lo=10, hi=5000, step=50),
+    "chains": Control(_chain_default("chains"), "Chains", "number", lo=1, hi=64),
+    "burn": Control(_chain_default("burn_in"), "Burn-in iterations", "number", lo=0, hi=4999, step=10),
+    "ns": Control(1000, "Importance samples (MIWAE)", "number", lo=10, hi=20000, step=100),
+    "init": Control("noise", "Initial fill of missing pixels", "select", choices=["noise", "zeros", "half"],
+                    help="What the missing pixels hold before the first step: the encoder reads this image once."),
+    "warm": Control(0, "Pseudo-Gibbs warm start", "number", lo=0, hi=500,
+                    help="Pseudo-Gibbs steps run before either chain starts. With none, a chain does not start from "
+                         "pure noise: it starts from one encoder draw of z at the image with its missing pixels filled "
+                         "as set (noise by default), and those pixels redrawn from the decoder at that z."),
+    "seed": Control(0, "Seed", "number", lo=0, hi=10**6),
+    "kernel": Control("hmc", "Exact sampler's z-move", "select", choices=list(KERNEL_LABELS), names=KERNEL_LABELS,
+                      help="How Metropolis-within-Gibbs proposes a new latent z. HMC follows the decoder's gradient "
+                           "(its step size is tuned during burn-in, then fixed); the encoder proposal is the paper's "
+                           "and is rarely accepted on images; pCN is a small random walk; the mix picks encoder or "
+                           "HMC at random each step."),
+}
+# Settings' fields that are the page's controls: field -> the control's key
+FIELD_KEYS = {"steps": "steps", "chains": "chains", "burn_in": "burn", "n_samples": "ns", "init": "init",
+              "warm_start": "warm", "seed": "seed", "kernel": "kernel"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The samplers' settings; those the page sets are checked against its CONTROLS (``FIELD_KEYS``)."""
+
+    steps: int = _CHAIN["steps"]  # chain iterations
+    chains: int = _CHAIN["chains"]
+    burn_in: int = _CHAIN["burn_in"]  # the first quarter, as in bench inpainting; HMC tunes its step size there
+    n_samples: int = CONTROLS["ns"].default  # importance samples (MIWAE)
+    n_draws: int = 8  # multiple imputations kept for display
+    init: str = CONTROLS["init"].default  # initial fill of the missing pixels for the chains
+    # pseudo-Gibbs steps before the chains proper; with none, each chain starts from one encoder draw of z at the
+    # image with its missing pixels filled by ``init``, and those pixels redrawn from the decoder at that z
+    warm_start: int = CONTROLS["warm"].default
+    seed: int = CONTROLS["seed"].default
+    snapshots: int = 50  # states kept for the step slider
+    kernel: str = CONTROLS["kernel"].default  # the exact sampler's z-move (KERNEL_LABELS); bench inpainting compares them
+
+    LIMITS = {"n_draws": (1, 32), "snapshots": (2, 200)}  # the fields no control sets
+
+    def __post_init__(self) -> None:
+        for name, key in FIELD_KEYS.items():
+            check(CONTROLS[key], getattr(self, name))
+        for name, (lo, hi) in self.LIMITS.items():
+            check(Control(lo, name.replace("_", " ").capitalize(), lo=lo, hi=hi), getattr(self, name))
+        if self.burn_in >= self.steps:
+            raise ValueError(f"Burn-in ({self.burn_in}) must be shorter than the chain ({self.steps} steps).")
 
 
 def default_settings(dataset: str) -> Settings:
     return replace(Settings(), **DATASET_SETTINGS.get(dataset, {}))
+
+
+def settings_from(values: dict[str, Any]) -> Settings:
+    """The page's control values (url key -> value) as the samplers' Settings; ValueError: one sentence."""
+    return Settings(**{name: values[key] for name, key in FIELD_KEYS.items()})
+
+
+def preset_mask(values: dict[str, Any], shape: tuple[int, int]) -> torch.Tensor:
+    """The preset mask the page's controls describe, for an image of ``shape``: (H, W) bool, True = observed."""
+    return masks.preset(values["preset"], shape, missing=values["miss"] / 100, size=min(values["size"], min(shape) - 1),
+                        n=values["nrect"], seed=values["mseed"])
 
 
 @dataclass
@@ -96,7 +163,7 @@ def _log_lik_missing(state: ChainState, truth: torch.Tensor, missing: torch.Tens
     return (lp * missing).flatten(1).sum(1)
 
 
-# Runners share one signature, for dispatch through dgm_core.methods: (method id, model, x (1, C, H, W),
+# Runners share one signature, for dispatch through RUNNERS (below): (method id, model, x (1, C, H, W),
 # mask (1, 1, H, W), truth (C, H, W) or None, settings, binary, on_progress) -> (Imputation, ChainTrace | None).
 
 
@@ -174,6 +241,11 @@ def run_neighbour_fill(method: str, model, x, mask, truth, s: Settings, binary: 
     return simple.neighbour_fill(x, mask), None
 
 
+RUNNERS: dict[str, Callable[..., tuple[Imputation, ChainTrace | None]]] = {  # INPAINTING id -> what runs it
+    "mwg": run_chain, "pseudo_gibbs": run_chain, "miwae": run_importance, "dmfa": run_dmfa, "mfa": run_mfa,
+    "mean_fill": run_mean_fill, "neighbour_fill": run_neighbour_fill}
+
+
 def run_method(method: str, model, x: torch.Tensor, mask: torch.Tensor, *, dataset: str, settings: Settings,
                truth: torch.Tensor | None = None,
                on_progress: Callable[[float], None] | None = None) -> tuple[Imputation, ChainTrace | None]:
@@ -183,7 +255,7 @@ def run_method(method: str, model, x: torch.Tensor, mask: torch.Tensor, *, datas
         raise ValueError(f"Unknown method {method!r}.")
     t0 = time.perf_counter()
     xb, mb = x.unsqueeze(0), mask.view(1, 1, *mask.shape)
-    res, trace = INPAINTING[method].run(method, model, xb, mb, truth, settings, BINARY[dataset], on_progress)
+    res, trace = RUNNERS[method](method, model, xb, mb, truth, settings, BINARY[dataset], on_progress)
     res.method = method
     res.seconds = time.perf_counter() - t0
     if on_progress:

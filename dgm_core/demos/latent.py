@@ -12,7 +12,8 @@ import torch
 from torch import nn
 
 from .. import latent as lt
-from .. import results
+from .. import pretrained, results
+from ..controls import Control
 
 # shipped model -> (data set, kind): the page offers the ones that are installed
 MODELS: dict[str, tuple[str, str]] = {
@@ -22,6 +23,11 @@ MODELS: dict[str, tuple[str, str]] = {
 CRITIC_OF = {"celeba": "wgan-celeba", "mnist": "wgan-mnist"}  # the WGAN whose critic scores a data set's frames
 SLIDER_EPS = tuple(float(v) for v in np.round(np.arange(-5, 5.01, 0.5), 2))  # the values a slider can take
 N_FRAMES = 11  # interpolation frames, alpha = 0, 0.1, ..., 1
+LABELS = {"wgan-celeba": "WGAN · faces (CelebA 32×32)", "wgan-mnist": "WGAN · digits (MNIST)",
+          "vae-celeba": "VAE · faces (CelebA 32×32)", "vae-mnist": "VAE · digits (MNIST)"}
+N_DIRS = 10  # GANSpace components computed per model
+MAX_DIRS = 6  # directions moved at once
+ALPHAS = tuple(round(i / 10, 1) for i in range(N_FRAMES))  # the interpolation player's frames
 
 
 def measured(name: str) -> dict:
@@ -150,3 +156,41 @@ def interpolation(ex: Explorer, seed_a: int, seed_b: int, critic: nn.Module | No
     if critic is not None:
         scores = {k: critic.score(v.to(next(critic.parameters()).device)).cpu().numpy() for k, v in frames.items()}
     return Interpolation(a.numpy(), frames, scores)
+
+
+def shipped() -> list[str]:
+    """The generators of ``MODELS`` that have a card in pretrained/, in that order."""
+    have = {c.name for c in pretrained.list_cards()}
+    return [m for m in MODELS if m in have]
+
+
+def _dims(got: dict) -> int:
+    """How many directions the chosen model and kind offer (the last index a link may name, plus one)."""
+    if got["kind"] == "pca" or got["model"] not in shipped():
+        return N_DIRS
+    return int(pretrained.load_card(got["model"]).config["latent"])
+
+
+def _opening_seed(got: dict) -> int:
+    """The seed bench wgan chose by its recorded rule (median score of seeds 0-99), never a hand pick."""
+    return measured(got["model"]).get("opening_seed", 0)
+
+
+# The page's controls, each declared once (dgm_core.controls); the sliders' values and the player's frame are drawn
+# by the page's own components
+CONTROLS: dict[str, Control] = {
+    "model": Control(lambda got: (shipped() or ["wgan-celeba"])[0], "Generator", "select",
+                     choices=lambda got: shipped() or list(MODELS), names=LABELS),
+    "seed": Control(_opening_seed, "Seed of z", "number", lo=0, hi=10**6, help="z ~ N(0, I) drawn from this seed."),
+    "kind": Control("pca", "Directions", "radio", choices=["pca", "raw"],
+                    names={"pca": "GANSpace (PCA)", "raw": "raw coordinates"},
+                    help="GANSpace: principal components of the generator's first-layer features, mapped back to z. "
+                         "Raw: single coordinates of z."),
+    # drawn by the page as chips named by the model's directions
+    "dirs": Control([0, 1, 2, 3, 4], "Directions to move", lo=0, hi=lambda got: _dims(got) - 1, max_items=MAX_DIRS),
+    "vals": Control([0.0] * 5, "slider values", lo=min(SLIDER_EPS), hi=max(SLIDER_EPS), max_items=MAX_DIRS, fill=0.0,
+                    unique=False),
+    "seed_b": Control(1, "Seed B (the other end of the path)", "number", lo=0, hi=10**6),
+    "alpha": Control(0.5, "α", choices=ALPHAS),
+    "tab": Control("Sliders", "Tab", choices=["Sliders", "Perturbation grid", "Interpolation"]),
+}

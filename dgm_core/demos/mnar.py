@@ -10,7 +10,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .. import baselines, tabular
+from .. import baselines, data, tabular
+from ..controls import Control
 from ..methods import MNAR
 # the page also reads DEFAULT, LIVE_ROWS, MISSING, SHIPPED, default_simulation and simulate through this module
 from ..mnar_experiment import (DEFAULT, LIVE_ROWS, MISSING, PRESETS, SHIPPED, VARIANTS, FitResult, Progress, Simulated,
@@ -20,6 +21,42 @@ from ..models.notmiwae import Config, NotMIWAE
 LIVE_PRESETS = ("tiny", "small", "medium")  # what the page offers to train live
 AGNOSTIC = ("notmiwae_linear", "notmiwae_nonlinear")  # missing models that may read every feature
 EXTRAS = (*AGNOSTIC, *VARIANTS)  # what a user may add to the fitted models
+
+MECHANISMS = {
+    "notmiwae_uci": "not-MIWAE protocol (above-mean values of the first half of the features)",
+    "self_masked": "self-masked logistic (each value hides itself)",
+    "quantile": "quantile censoring",
+    "mnar_logistic": "MNAR logistic (driven by values that may be missing)",
+    "mar_logistic": "MAR logistic (driven by always-observed columns)",
+    "mcar": "MCAR (completely at random)",
+}
+PRESET_LABELS = {"paper": "precomputed", "tiny": "train: tiny", "small": "train: small", "medium": "train: medium"}
+# The page's controls, each declared once (dgm_core.controls): the widgets, links, deck and warm-up read them
+CONTROLS: dict[str, Control] = {
+    "table": Control("breast", "Table", "select", choices=[*data.TABLES, "upload CSV"]),
+    "seed": Control(0, "Seed", "number", lo=0, hi=10_000),
+    "preset": Control("paper", "Training", "select", choices=["paper", *LIVE_PRESETS], names=PRESET_LABELS,
+                      help="precomputed: the opening case at the paper's budget, any other setting the nearest point "
+                           "of a grid trained beforehand (`python -m dgm_core precompute mnar-grid`), both shown at "
+                           "once; tiny: seconds; small: under a minute; medium: several minutes (all cached)"),
+    "mech": Control("notmiwae_uci", "Missingness mechanism", "select", choices=list(MECHANISMS), names=MECHANISMS),
+    # the mechanisms' parameters; only the chosen mechanism's are kept in the URL
+    "offset": Control(0.0, "threshold offset δ (sd)", "slider", lo=-1.0, hi=1.0, step=0.25),
+    # drawn by the page, whose range is the loaded table's features; 0: half of them
+    "nf": Control(0, "censored features (first n)", lo=0, hi=10_000),
+    "p": Control(0.3, "missing rate p", "slider", lo=0.05, hi=0.9, step=0.05),
+    "dir": Control("high", "values that go missing", "radio", choices=["high", "low"]),
+    "k": Control(3.0, "steepness k", "slider", lo=0.5, hi=10.0, step=0.5),
+    "q": Control(0.25, "quantile q", "slider", lo=0.05, hi=0.45, step=0.05),
+    "cut": Control("upper", "cut", "radio", choices=["upper", "lower", "both"]),
+    "pin": Control(0.3, "fraction of input columns", "slider", lo=0.1, hi=0.9, step=0.1),
+    "agn": Control([], "Also fit these not-MIWAE variants", "multiselect", choices=list(EXTRAS),
+                   names={m: MNAR[m].short for m in EXTRAS}, item=str, max_items=len(EXTRAS),
+                   help="Agnostic: P(s | x) from every feature, not just the value itself, linear (a logistic "
+                        "regression per feature) or nonlinear (one hidden layer); their maps show what they learnt. "
+                        "Known direction: W starting at 10 instead of about 0.7, or a linear decoder; they hold up "
+                        "where a low cut hides most of a feature (see the note under the offset slider)."),
+}
 
 
 def label(method: str) -> str:

@@ -9,7 +9,9 @@ from dataclasses import dataclass
 
 import torch
 
+from ..controls import Control
 from ..metrics import rmse_missing_pooled
+from ..missingness import clipping
 from ..missingness.clipping import Mechanism, check_mechanism, clip_masks
 from ..models.notmiwae_conv import ConvNotMIWAE, impute_batched
 
@@ -46,3 +48,17 @@ def compare(models: dict[str, ConvNotMIWAE], x: torch.Tensor, mechanism: Mechani
         imputed[name], sd[name], ess[name] = out["mean"], out["sd"], out["ess"].mean().item()
     rmse = {name: rmse_missing_pooled(v, x, mask) for name, v in imputed.items()}
     return Comparison(mask, imputed, sd, rmse, ess)
+
+
+# The page's controls, each declared once (dgm_core.controls)
+CONTROLS: dict[str, Control] = {
+    "clip_w": Control(50.0, "Steepness W", "slider", lo=clipping.W_RANGE[0], hi=clipping.W_RANGE[1], step=1.0,
+                      help="how sharp the cut is; the models were trained with W = 50"),
+    "clip_b": Control(0.75, "Threshold b", "slider", lo=clipping.B_RANGE[0], hi=clipping.B_RANGE[1], step=0.01,
+                      help="brightness at which a pixel has even odds of being lost; trained with b = 0.75"),
+    "clip_img": Control(22, "Image", lo=0, hi=10**6),  # drawn by the page: its range is the gallery's
+    "clip_k": Control(500, "Importance samples K", "select_slider", choices=(100, 500, 2000),
+                      help="draws per imputation: more is steadier and slower"),
+    "clip_src": Control("Gallery", "Face from", "radio", choices=("Gallery", "Upload")),
+    "clip_seed": Control(0, "Seed", "number", lo=0, hi=10_000, help="which pixels are lost, and the draws"),
+}

@@ -11,6 +11,8 @@ import numpy as np
 import torch
 from sklearn.decomposition import PCA
 
+from .. import pretrained
+from ..controls import Control
 from ..models.vae import importance_log_weights
 
 KS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000)  # the page's K axis (log scale)
@@ -121,3 +123,25 @@ def latent_map(model, x: torch.Tensor, grid: int = 9, batch: int = 500) -> Laten
 def encode_mean(model, x: torch.Tensor) -> torch.Tensor:
     """Encoder means (B, d) of images (B, C, H, W)."""
     return model.encode(x)[0]
+
+
+# the shipped binary VAEs the page offers (model name -> data set); the page lists those with a card
+MODELS = {"vae-mnist": "mnist", "iwae-mnist": "mnist", "vae-omniglot": "omniglot"}
+LABELS = {"vae-mnist": "VAE (ELBO), MNIST", "iwae-mnist": "IWAE (K = 5), MNIST", "vae-omniglot": "VAE (ELBO), Omniglot"}
+
+
+def shipped() -> list[str]:
+    """The VAEs of ``MODELS`` that have a card in pretrained/, in that order."""
+    have = {c.name for c in pretrained.list_cards()}
+    return [m for m in MODELS if m in have]
+
+
+# The page's controls, each declared once (dgm_core.controls)
+CONTROLS: dict[str, Control] = {
+    "model": Control(lambda got: (shipped() or ["vae-mnist"])[0], "Model", "select",
+                     choices=lambda got: shipped() or list(MODELS), names=LABELS),
+    "src": Control("Test image", "Digit", "radio", choices=["Test image", "Draw", "Upload"]),
+    "idx": Control(0, "Test image", lo=0, hi=10**6),  # drawn by the page: its range is the test split's
+    "kmax": Control(5000, "Largest K", "select_slider", choices=[k for k in KS if k >= 10]),
+    "seed": Control(0, "Sample seed", "number", lo=0, hi=10**6),
+}

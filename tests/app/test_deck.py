@@ -12,7 +12,7 @@ import pytest
 from tests.app import open_page
 from ui import deck
 from ui.links import SPECS
-from ui.pages import PAGES
+from ui.catalog import PAGES
 from ui.state import read_link
 
 PAGE_FILES = {p.url_path: p.file for p in PAGES}
@@ -27,7 +27,7 @@ def test_the_shipped_deck_covers_every_lesson_with_links_that_read_cleanly():
         raw = dict(parse_qsl(step.link))
         for prefix, spec in SPECS.items():
             mine = {k[len(prefix):]: v for k, v in raw.items() if k.startswith(prefix)}
-            _, warnings = read_link(spec(), mine)
+            _, warnings = read_link(spec, mine)
             assert not warnings, f"step {i}: {warnings}"
         assert all(any(k.startswith(p) for p in SPECS) for k in raw), f"step {i}: a parameter no page reads"
 

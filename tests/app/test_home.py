@@ -4,7 +4,7 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from dgm_core import pretrained
-from ui.pages import PAGES
+from ui.catalog import PAGES
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")  # the home page needs app.py's navigation for its links

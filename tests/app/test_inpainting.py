@@ -358,8 +358,9 @@ def test_the_default_run_right_after_server_start_is_the_warm_up_result():
     """With the data, the default view is a test digit; without them, a digit of the shipped VAE's gallery."""
     from dgm_core.serving import warmup
     from ui import serving
+    from ui.warmup import warm_jobs
 
-    warmup.warm(serving.shared(), [j for j in serving.warm_jobs() if j.__name__ == "inpainting mnist"])
+    warmup.warm(serving.shared(), [j for j in warm_jobs() if j.__name__ == "inpainting mnist"])
     at = AppTest.from_file(PAGE, default_timeout=120).run()  # no link: the page's default view
     at.button(key="inp_run").click().run()
     assert not at.exception

@@ -10,12 +10,13 @@ from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
 from ui import links
-from ui.state import MAX_RAW, MAX_WARNING, Param, read_link
+from dgm_core.controls import Control
+from ui.state import MAX_RAW, MAX_WARNING, read_link
 
 PAGES = Path(__file__).resolve().parents[2] / "pages"
 PAGE_OF = {"inp_": "inpainting", "mnar_": "mnar", "mi_": "mnar_images", "lat_": "latent", "vae_": "vae",
            "critics_": "critics", "gan_": "gan", "cl_": "clusters"}
-SPECS = {prefix: make() for prefix, make in links.SPECS.items()}
+SPECS = links.SPECS
 
 
 def _run(page: str, **params: str) -> AppTest:
@@ -29,7 +30,7 @@ def _warnings(at: AppTest) -> list[str]:
     return [w.value for w in at.warning]
 
 
-def _check_words(warnings: list[str], prefix: str, spec: dict[str, Param]) -> None:
+def _check_words(warnings: list[str], prefix: str, spec: dict[str, Control]) -> None:
     for w in warnings:
         assert len(w) <= MAX_WARNING, w
         head, _, rest = w.partition("`")
@@ -107,7 +108,7 @@ def test_a_value_near_1e_308_is_read_as_the_number_the_control_shows():
 
 # ---------------------------------------------------------------- fuzz: the pure check, every page's spec
 
-def _value_strategy(p: Param, keys: list[str]) -> st.SearchStrategy[str]:
+def _value_strategy(p: Control, keys: list[str]) -> st.SearchStrategy[str]:
     """Link values a user could type or a program could send: near misses, odd digits, huge, lists."""
     choices = p.choices if isinstance(p.choices, (list, tuple)) else []
     words = [str(c) for c in choices] + ["0", "1", "-1", "1e-308", "1e308", "nan", "inf", "²", "٣", "1_000", "0x10",
@@ -134,7 +135,7 @@ def test_fuzz_every_key_of_every_page_gives_a_value_the_spec_allows_and_short_wa
         got = {}
         for key, p in spec.items():
             v = values[key]
-            bounded = Param(p.default, choices=p.choices(got) if callable(p.choices) else p.choices,
+            bounded = Control(p.default, choices=p.choices(got) if callable(p.choices) else p.choices,
                             lo=p.lo(got) if callable(p.lo) else p.lo, hi=p.hi(got) if callable(p.hi) else p.hi)
             for item in (v if isinstance(v, list) else [v]):
                 if bounded.choices is not None:

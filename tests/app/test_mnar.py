@@ -281,8 +281,9 @@ def test_learnt_and_true_mechanism_maps_share_one_unit_and_one_scale():
 def test_the_opening_view_is_read_from_the_warm_up():
     from dgm_core.serving import warmup
     from ui import serving
+    from ui.warmup import warm_jobs
 
-    warmup.warm(serving.shared(), [j for j in serving.warm_jobs() if j.__name__ == "_mnar_opening"])
+    warmup.warm(serving.shared(), [j for j in warm_jobs() if j.__name__ == "_mnar_opening"])
     cache = serving.shared().cache
     held = len(cache)
     at = _app().run()

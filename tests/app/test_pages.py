@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from ui.pages import PAGES
+from ui.catalog import PAGES
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")

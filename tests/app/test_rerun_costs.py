@@ -10,7 +10,7 @@ from PIL import Image
 from streamlit.elements.lib import image_utils
 from streamlit.testing.v1 import AppTest
 
-from ui.pages import PAGES
+from ui.catalog import PAGES
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
@@ -43,14 +43,14 @@ def test_the_first_page_run_freezes_the_imported_modules_out_of_the_full_garbage
     code = """
 import gc, os, time
 os.environ["DGM_WARMUP"] = "0"
-from ui import serving
+from ui import warmup
 def collect():
     t = time.perf_counter(); gc.collect(2); return time.perf_counter() - t
 before = min(collect() for _ in range(3))
 n = len(gc.get_objects())
-serving._in_server = lambda: True  # as under `streamlit run` (AppTest's runtime is a mock: nothing is frozen there)
-serving.start_warmup()
-serving.start_warmup()  # once per process
+warmup._in_server = lambda: True  # as under `streamlit run` (AppTest's runtime is a mock: nothing is frozen there)
+warmup.start_warmup()
+warmup.start_warmup()  # once per process
 after = min(collect() for _ in range(3))
 print(n, gc.get_freeze_count(), before, after)
 """
@@ -62,15 +62,8 @@ print(n, gc.get_freeze_count(), before, after)
 
 
 def test_the_warm_up_starts_with_the_default_run_a_lesson_opens_with():
-    from ui import serving
+    from ui import warmup
 
-    assert [j.__name__ for j in serving.warm_jobs()][:2] == ["inpainting mnist", "_mnar_opening"]
+    assert [j.__name__ for j in warmup.warm_jobs()][:2] == ["inpainting mnist", "_mnar_opening"]
 
 
-def test_the_first_page_a_visitor_opens_does_not_wait_for_scikit_learn():
-    """Every page imports ui.pages (and with it ui.serving); the heavy calls' module (scikit-learn, every demo) is
-    imported by the warm-up in the background or by the page that runs one."""
-    code = "import sys, ui.pages; print(sorted(m for m in ('sklearn', 'dgm_core.serving.jobs') if m in sys.modules))"
-    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert run.returncode == 0, run.stderr[-2000:]
-    assert run.stdout.split("\n")[-2] == "[]"

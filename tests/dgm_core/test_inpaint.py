@@ -39,8 +39,8 @@ def test_every_method_keeps_observed_pixels_and_scores_missing_ones(method):
 
 
 @pytest.mark.parametrize("kwargs, words", [
-    ({"steps": 0}, "between 1 and 5000"), ({"chains": 1000}, "chains"), ({"steps": 10, "burn_in": 10}, "burn-in"),
-    ({"init": "magic"}, "initialisation"), ({"seed": -1}, "seed"),
+    ({"steps": 0}, "between 10 and 5000"), ({"chains": 1000}, "chains"), ({"steps": 10, "burn_in": 10}, "burn-in"),
+    ({"init": "magic"}, "initial fill"), ({"seed": -1}, "seed"),
 ])
 def test_settings_refuse_absurd_values(kwargs, words):
     with pytest.raises(ValueError, match="(?i)" + words):

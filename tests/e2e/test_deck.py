@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl, urlparse
 from playwright.sync_api import expect
 
 from ui import deck
-from ui.pages import PAGES
+from ui.catalog import PAGES
 
 from .conftest import ROOT, wait_for_app
 

@@ -4,7 +4,7 @@ must set itself up and render without app.py."""
 import pytest
 
 from tests.e2e.conftest import streamlit_server, wait_for_app
-from ui.pages import PAGES
+from ui.catalog import PAGES
 
 
 @pytest.mark.parametrize("page", [p for p in PAGES if p.url_path != "home"], ids=lambda p: p.url_path)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from ui.pages import PAGES
+from ui.catalog import PAGES
 
 from .conftest import ROOT, wait_for_app
 

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from ui.pages import PAGES
+from ui.catalog import PAGES
 
 from .conftest import ROOT, wait_for_app
 

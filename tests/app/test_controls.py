@@ -1,0 +1,92 @@
+"""Each control is declared once (dgm_core.controls; every page's spec in ui.links.SPECS): the widget a page draws has
+the label, bounds, choices and help of its declaration, and the core's own check refuses what the widget cannot give."""
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dgm_core.controls import Control, check, defaults, name, resolve
+from dgm_core.demos.inpainting import CONTROLS as INPAINTING, Settings, settings_from
+from ui.links import SPECS
+
+PAGES = Path(__file__).resolve().parents[2] / "pages"
+# a page and the links that between them draw every widget of its spec
+VIEWS = {
+    "inp_": ("inpainting", [{}, {"inp_preset": "rectangles"}, {"inp_preset": "random", "inp_ds": "celeba"}]),
+    "mnar_": ("mnar", [{"mnar_mech": m} for m in ("notmiwae_uci", "self_masked", "quantile", "mnar_logistic")]
+              + [{"mnar_preset": "tiny"}]),
+    "mi_": ("mnar_images", [{}]),
+    "lat_": ("latent", [{}, {"lat_tab": "Interpolation"}]),
+    "vae_": ("vae", [{}, {"vae_tab": "Bound against K"}]),
+    "cl_": ("clusters", [{}, {"cl_tab": "Confusion matrix"}]),
+    "critics_": ("critics", [{}]),
+    "gan_": ("gan", [{}]),
+}
+KINDS = {"number": "number_input", "slider": "slider", "select": "selectbox", "select_slider": "select_slider",
+         "multiselect": "multiselect", "radio": "radio"}
+PAGE_NAMES = {"cl_round", "cl_perp"}  # the page names these choices with what it knows (the round's number)
+
+
+def _widgets(at: AppTest) -> dict[str, object]:
+    return {w.key: (kind, w) for kind, attr in KINDS.items() for w in getattr(at, attr) if w.key}
+
+
+@pytest.mark.parametrize("prefix", list(VIEWS))
+def test_every_widget_is_drawn_as_its_control_declares(prefix):
+    page, links = VIEWS[prefix]
+    spec, seen = SPECS[prefix], set()
+    for link in links:
+        at = AppTest.from_file(str(PAGES / f"{page}.py"), default_timeout=180)
+        for k, v in link.items():
+            if k[len(prefix):] in spec:
+                at.query_params[k] = v
+            else:  # a tab the URL does not keep: opened as a click would
+                at.session_state[k] = v
+        at.run()
+        assert not at.exception, (link, at.exception)
+        got = {key: at.session_state[prefix + key] if prefix + key in at.session_state else None for key in spec}
+        for key, (kind, w) in _widgets(at).items():
+            if not key.startswith(prefix) or key[len(prefix):] not in spec:
+                continue
+            c: Control = spec[key[len(prefix):]]
+            if c.kind == "hidden":  # drawn by its page with the data's own range (a gallery's size)
+                continue
+            assert c.kind == kind, (key, kind)
+            assert w.label == c.label and (c.help is None or w.help == c.help), key
+            if kind in ("number", "slider"):
+                assert (w.min, w.max) == (resolve(c.lo, got), resolve(c.hi, got)), key
+                assert c.step is None or w.step == c.step, key
+            else:
+                choices = resolve(c.choices, got)
+                assert len(w.options) == len(choices), key
+                assert key in PAGE_NAMES or list(w.options) == [name(c, v) for v in choices], key
+            seen.add(key[len(prefix):])
+    drawn = {key for key, c in spec.items() if c.kind != "hidden"}
+    assert drawn <= seen, f"never drawn by {page}: {sorted(drawn - seen)}"
+
+
+def test_the_samplers_settings_refuse_what_the_page_cannot_ask_for():
+    """Settings and the page read one declaration: the chain's bounds are the widget's."""
+    steps, seed = INPAINTING["steps"], INPAINTING["seed"]
+    assert Settings(steps=steps.lo, burn_in=0).steps == steps.lo
+    for bad, c in (({"steps": steps.lo - 1, "burn_in": 0}, steps), ({"steps": steps.hi + 1}, steps),
+                   ({"seed": seed.hi + 1}, seed)):
+        with pytest.raises(ValueError, match=f"{c.label} must be a whole number between {c.lo} and {c.hi}"):
+            Settings(**bad)
+
+
+def test_the_page_values_become_the_settings_of_the_data_set():
+    faces = settings_from(defaults(INPAINTING, ds="celeba"))
+    assert (faces.chains, faces.steps, faces.burn_in) == (4, 120, 30)
+    assert settings_from(defaults(INPAINTING)) == Settings()
+
+
+def test_check_names_the_control_and_what_it_allows():
+    c = Control(5, "Critic steps", "number", lo=1, hi=10)
+    check(c, 10)
+    with pytest.raises(ValueError, match="Critic steps must be a whole number between 1 and 10, not 11"):
+        check(c, 11)
+    with pytest.raises(ValueError, match="whole number"):
+        check(c, 2.5)
+    with pytest.raises(ValueError, match="must be one of a, b"):
+        check(Control("a", "Tool", "radio", choices=["a", "b"]), "c")
