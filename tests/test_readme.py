@@ -17,11 +17,22 @@ A field is ``[file: ]path[#k]``. ``file`` is one of the files the section's ``- 
 (``pretrained/<name>.json``, ``benchmarks/results/<name>.json`` or ``.md``, ``benchmarks/published.json``);
 the README names whole paths, having no ``- Source:`` lines. ``path`` walks a JSON file by keys and list
 steps joined by ``/``: ``[3]`` is an index, ``[dataset=mnist, hole=10x15]`` the one record with those
-values. In a ``.md`` report (for a benchmark that writes no JSON) ``path`` is the start of one line.
+values, ``[len]`` the number of items of a list (or keys of a record). In a ``.md`` report (for a benchmark that writes no JSON) ``path`` is the start of one line.
 ``#k`` takes the k-th number (from 0) of a text field or line, read as the documents are read.
 
+A field is what the figure means: the same quantity, of the same run, label and machine, not a field that
+happens to hold the same digits. A figure that is not a measurement names what it is instead, in one of
+two marks a reader of the source sees beside the others:
+
+- ``dgm_core/budgets.py: NAME`` (or ``NAME in MB``, ``NAME in megapixels``): a limit, compared with the
+  constant of ``dgm_core/budgets.py``, imported (MB as ``budgets.megabytes`` says it, 1024 × 1024 bytes);
+- ``not measured, KIND: what it is = VALUE``, KIND one of ``target`` (a bar or goal the issue set, and no
+  results file records), ``setting`` (a constant of the code or the protocol: a threshold, a definition),
+  ``date`` or ``label``: compared with VALUE as written, so an edit of the figure alone still fails, and
+  counted apart by ``tools/figure_guard_mutations.py``.
+
 docs/RESULTS.md holds figures only in its ``### `` blocks, each naming its files (``- Source:``) and
-its command (``- Rerun:``); in docs/DEPLOY.md the sections with a ``- Source:`` line are checked; in the
+its command (``- Rerun:``); in docs/DEPLOY.md the sections with a ``- Source:`` line or a figures comment are checked; in the
 README every section is. This test reads only committed files, so it passes on a fresh clone.
 
 Rules, for every figure:
@@ -202,6 +213,8 @@ def _select(node, step: str):
         if not isinstance(node, dict) or step not in node:
             raise LookupError(f"no key {step!r}")
         return node[step]
+    if m[1] == "len" and isinstance(node, (list, dict)):  # how many items (or keys) it holds
+        return Decimal(len(node))
     if not isinstance(node, list):
         raise LookupError(f"{step} on something that is not a list")
     if m[1].isdigit():
@@ -227,12 +240,38 @@ def text_numbers(text: str) -> list[tuple[str, Decimal, Decimal, bool]]:
     return _numbers(re.sub(r"(?<=\d)x(?=\d)", "×", text))
 
 
+NOT_MEASURED = re.compile(r"^not measured, (?P<kind>[a-z]+): (?P<what>.+) = (?P<value>[-+]?\d+(?:\.\d+)?)$")
+NOT_MEASURED_KINDS = ("target", "setting", "date", "label")
+BUDGET = re.compile(r"^dgm_core/budgets\.py: (?P<name>[A-Z][A-Z0-9_]*)(?: in (?P<unit>MB|megapixels))?$")
+UNITS = {None: 1, "MB": 1024 * 1024, "megapixels": 1_000_000}  # MB as ``budgets.megabytes`` says it
+
+
+def budget(name: str, unit: str | None = None) -> Decimal:
+    """A limit of ``dgm_core/budgets.py``, imported, in ``unit``."""
+    from dgm_core import budgets
+
+    value = getattr(budgets, name, None)
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        raise LookupError(f"dgm_core/budgets.py has no numeric limit {name!r}")
+    return Decimal(value) / UNITS[unit]
+
+
 def field_value(ref: str, names: list[str], root: Path = ROOT):
     """The value a field reference names: a Decimal, a text (for a version), or a LookupError.
 
     ``ref`` is ``[file: ]path[#k]``: ``file`` a source the block names (its file name is enough) or a
     source's whole path; ``path`` keys and list steps joined by ``/`` in a JSON file, or the start of a
-    line of a ``.md`` report; ``#k`` the k-th number (from 0) of that text."""
+    line of a ``.md`` report; ``#k`` the k-th number (from 0) of that text. Or it is one of the two
+    marks of a figure that is not a measurement: ``dgm_core/budgets.py: NAME [in MB|megapixels]``, the
+    limit itself, imported; ``not measured, KIND: what it is = VALUE``, the value as written."""
+    m = NOT_MEASURED.match(ref)
+    if m:
+        if m["kind"] not in NOT_MEASURED_KINDS:
+            raise LookupError(f"{m['kind']!r} is not one of {', '.join(NOT_MEASURED_KINDS)}")
+        return Decimal(m["value"])
+    m = BUDGET.match(ref)
+    if m:
+        return budget(m["name"], m["unit"])
     m = re.match(r"^(\S+\.(?:json|md)): (.*)$", ref)
     file, path = (m[1], m[2]) if m else ("", ref)
     if file and "/" in file:
@@ -413,6 +452,22 @@ def test_deploy_quotes_its_figures_from_a_source():
 
 @pytest.mark.parametrize("section", CHECKED, ids=[f"{s.doc}: {s.title[:40]}" for s in CHECKED])
 def test_every_figure_is_the_field_it_names(section):
+    assert check(section) == []
+
+
+def test_every_mark_of_a_figure_that_is_not_measured_is_well_formed():
+    """A field that starts like a mark is one: its kind is known, and a budget names a limit that exists."""
+    bad = [f"{s.doc} {s.title!r}: {ref}" for s in CHECKED for ref in s.fields
+           if (ref.startswith("not measured") and not NOT_MEASURED.match(ref))
+           or (ref.startswith("not measured") and NOT_MEASURED.match(ref)["kind"] not in NOT_MEASURED_KINDS)
+           or (ref.startswith("dgm_core/budgets.py") and not BUDGET.match(ref))]
+    assert bad == []
+
+
+def test_the_upload_limits_are_the_constants_of_budgets():
+    """DEPLOY's paragraph on what one upload may cost quotes dgm_core/budgets.py's limits, each by its name."""
+    section = next(s for s in CHECKED if s.doc == "docs/DEPLOY.md" and s.title == "What one visitor's upload costs")
+    assert section.fields and all(BUDGET.match(ref) for ref in section.fields)
     assert check(section) == []
 
 

@@ -2,7 +2,8 @@
 
 Each figure of the README, docs/RESULTS.md and docs/DEPLOY.md that the guard checks gets its last digit
 raised by one, then lowered by one (where the digit allows), one edit at a time, and the guard is run on
-the edited section; an edit it lets pass is printed. The guard is tight when none passes.
+the edited section; an edit it lets pass is printed. The guard is tight when none passes. It also counts the
+figures tied to a results field, to a limit of dgm_core/budgets.py, and those marked not measured (by kind).
 
     .venv/bin/python tools/figure_guard_mutations.py            # the count, and every edit that passed
     .venv/bin/python tools/figure_guard_mutations.py --show DMFA  # each figure of the sections whose
@@ -16,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.test_readme import CHECKED, check, figure_fields, figures, surviving_edits  # noqa: E402
+from tests.test_readme import BUDGET, CHECKED, NOT_MEASURED, check, figure_fields, figures, surviving_edits  # noqa: E402
 
 
 def show(title_part: str) -> None:
@@ -48,6 +49,16 @@ def main() -> int:
     for section in CHECKED:
         by_doc[section.doc] = by_doc.get(section.doc, 0) + len(figures(section.text))
     print(", ".join(f"{doc}: {n}" for doc, n in by_doc.items()))
+    fields = [ref for section in CHECKED for ref in section.fields]
+    kinds: dict[str, int] = {}
+    for ref in fields:
+        m = NOT_MEASURED.match(ref)
+        if m:
+            kinds[m["kind"]] = kinds.get(m["kind"], 0) + 1
+    limits = sum(1 for ref in fields if BUDGET.match(ref))
+    marked = sum(kinds.values())
+    print(f"{len(fields) - marked - limits} figures tied to a results field, {limits} to a limit of dgm_core/budgets.py, "
+          f"{marked} marked not measured ({', '.join(f'{k}: {n}' for k, n in sorted(kinds.items())) or 'none'})")
     print(f"{len(survivors)} of {n_edits} one-unit edits of {n_figures} figures pass the guard")
     return 1 if survivors or broken else 0
 
