@@ -1,5 +1,6 @@
 """Imputers for deep latent variable models, each returning an ``Imputation``: ``gibbs_chain`` (Metropolis-within-Gibbs
-or pseudo-Gibbs, yielding ``ChainState``), ``run_gibbs`` (a chain summarised), ``importance_impute`` (MIWAE IS + SIR).
+or pseudo-Gibbs, yielding ``ChainState``), ``run_gibbs`` (a chain summarised), ``importance_impute`` (MIWAE IS + SIR),
+and ``flow_inpaint`` (a flow-matching model's path with the observed pixels replaced; an approximation).
 """
 from __future__ import annotations
 
@@ -11,12 +12,13 @@ from ..device import generator as make_generator
 from ..imputation import Imputation, keep_observed
 from .base import ChainState, summarise_chain
 from .diagnostics import chain_diagnostics, tracked_pixels
+from .flow_inpaint import flow_inpaint, flow_inpaint_path
 from .kernels import KERNELS, ZKernel, make_kernel
 from .importance import conditional_log_lik, importance_impute
 from .mwg import gibbs_chain
 
 __all__ = ["ChainState", "Imputation", "KERNELS", "ZKernel", "chain_diagnostics", "gibbs_chain", "make_kernel",
-           "run_gibbs", "importance_impute", "conditional_log_lik", "keep_observed"]
+           "run_gibbs", "importance_impute", "conditional_log_lik", "keep_observed", "flow_inpaint", "flow_inpaint_path"]
 
 
 def run_gibbs(model, x: torch.Tensor, mask: torch.Tensor, *, metropolis: bool = True, n_steps: int = 500,
