@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     set_threads(a.threads)
     missing = [d for d in a.datasets if not available(d)]
     if missing:
-        raise SystemExit(f"no test images for {', '.join(missing)}: set DGM_DATA_DIR (see the README's Data section)")
+        raise SystemExit(f"no test images for {', '.join(missing)}: set DGM_DATA_DIR (see docs/GUIDE.md, Data)")
     rec = {"command": "python -m dgm_core bench inpainting_default" + (" " + " ".join(argv) if argv else ""),
            "rule": __doc__.split("Rule (fixed before looking): ")[1].split("\n\n")[0].replace("\n", " "),
            "exact_label": INPAINTING.label("mwg"), "settings": dataclasses.asdict(Settings()),

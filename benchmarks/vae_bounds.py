@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     shipped = {c.name for c in pretrained.list_cards()}
     names = [n for n in MODELS if n in shipped and available(MODELS[n])]
     if not names:
-        raise SystemExit("no shipped binary VAE with its test set: set DGM_DATA_DIR (see the README's Data section)")
+        raise SystemExit("no shipped binary VAE with its test set: set DGM_DATA_DIR (see docs/GUIDE.md, Data)")
     rec = {"command": "python -m dgm_core bench vae_bounds" + (" " + " ".join(argv) if argv else ""),
            "threads": threads, "target_ms": TARGET_MS, "models": {n: one_model(n, a.per_class) for n in names},
            "machine": machine(load_at_start)}

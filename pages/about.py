@@ -53,7 +53,7 @@ with col2:
             "cancer, bundled with scikit-learn) are unavailable; the pretrained models, uploads and "
             "drawing still work. Point the app at the datasets with "
             "`DGM_DATA_DIR=/path/to/data make run` (torchvision layout: `MNIST/raw/…`, plus the "
-            "`omniglot/`, `celeba/` and `uci/` files described in the README)."
+            "`omniglot/`, `celeba/` and `uci/` files described in docs/GUIDE.md, Data)."
         )
     else:
         status = {name: data.available(name) for name in (*data.IMAGE_DATASETS, *data.TABLES)}

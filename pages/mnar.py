@@ -52,7 +52,7 @@ if source == "upload CSV":
 elif not data.available(source):
     sync_url(w.BASE_KEYS, w.P)
     st.warning(f"The '{source}' table is not in the data directory. Set `DGM_DATA_DIR` to a folder with "
-               f"`uci/` (see the README's Data section), or choose **breast**, which ships with scikit-learn.")
+               f"`uci/` (see docs/GUIDE.md, Data), or choose **breast**, which ships with scikit-learn.")
     st.stop()
 try:
     x, columns, y, task, dropped, note = w.load_source(source, csv_bytes)

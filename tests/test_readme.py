@@ -594,7 +594,16 @@ def test_the_architecture_section_ends_with_adding_a_control():
     end = next(i for i in range(start + 1, len(lines)) if lines[i].startswith("## "))
     subsections = [line for line in lines[start + 1:end] if line.startswith("### ")]
     assert subsections[-1:] == ["### Adding a control"]
-    assert "<!-- lead: knob example -->" in lines[lines.index("### Adding a control"):end]
+
+
+def test_the_control_example_is_the_code_it_names():
+    """Each line of the README's example is in the file its comment names, as written there."""
+    block = README_TEXT.split("### Adding a control", 1)[1].split("```python", 1)[1].split("```", 1)[0]
+    lines = [line for line in block.strip().splitlines()]
+    assert len(lines) == 4
+    for comment, code in zip(lines[::2], lines[1::2], strict=True):
+        path = ROOT / comment.removeprefix("# ").split(",")[0]
+        assert code.strip() in path.read_text(), (path, code)
 
 
 def test_the_readme_names_each_missed_target():

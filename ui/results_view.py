@@ -309,7 +309,7 @@ def small_rerun() -> None:
                 "the benchmark's samplers, step counts and models; a run takes seconds to half a minute.")
     if not have:
         st.info("This needs the MNIST test images: start the app with `DGM_DATA_DIR` pointing at a folder with "
-                "`MNIST/raw/` (see the README's Data section).")
+                "`MNIST/raw/` (see docs/GUIDE.md, Data).")
 
     def rerun() -> Job:  # shared: identical reruns from any session run once, queued, within the time limit
         names = ("vae-mnist", "miwae-mnist")
