@@ -1,8 +1,10 @@
-"""ONNX exports of the latent explorer's generators, so that the browser renders z itself (onnxruntime-web), and
-of flow-matching velocity networks, which the browser integrates itself.
+"""ONNX exports of the latent explorer's generators, so that the browser renders z itself (onnxruntime-web), of
+flow-matching velocity networks, which the browser integrates itself, and of the inpainting page's VAE and MIWAE
+encoders and decoders, which the browser's samplers call (ui/inpaint.worker.js).
 
     python -m dgm_core export wgan-mnist     # or: export all
     python -m dgm_core export flow-mnist     # (x_t, t) -> velocity
+    python -m dgm_core export miwae-mnist    # encoder (x, mask) -> (mu, log_sigma), decoder z -> params
 
 The graph maps z (B, latent) to the image in [0, 1] (B, C, H, W), exactly what the page's Python side renders:
 a WGAN's ``generate``, a VAE's decoder mean clamped to [0, 1]. The file goes to ``static/models/<name>.onnx``
@@ -11,6 +13,11 @@ difference from torch on a batch of z are written into the model's card (``brows
 a model the explorer offers after training it, so the two never disagree. A flow model's graph maps
 x_t (B, C, H, W) on [-1, 1] and t (B,) to the velocity (B, C, H, W) (dgm_core.models.flow), checked the same way on
 a batch of noise and times.
+
+An inpainting model's two graphs are the model's own ``encode`` (x, and for MIWAE the mask as 0/1 floats ->
+mu, log_sigma, clamped as in torch) and ``decode`` (z -> the decoder's parameters, logits for a Bernoulli decoder:
+(B, P, C, H, W)); the samplers' arithmetic (draws, likelihoods, weights) is the worker's. They go to
+``static/models/<name>-encoder.onnx`` and ``-decoder.onnx``, recorded under the card's ``browser["inpaint"]``.
 """
 from __future__ import annotations
 
@@ -31,6 +38,8 @@ STATIC_DIR = pretrained.PRETRAINED_DIR.parent / "static" / "models"
 OPSET = 17  # onnxruntime-web 1.30 runs opsets up to 21; 17 has every op these generators use
 TOLERANCE = 1e-4  # max |onnx - torch| over [0, 1] pixels (or velocity entries) that a shipped export may have
 FLOWS = ("flow-mnist",)  # velocity networks the browser integrates with its own steps
+# the inpainting page's models whose samplers the browser runs (pseudo-Gibbs on the VAE, importance sampling on MIWAE)
+INPAINTERS = ("vae-mnist", "miwae-mnist")
 
 
 class ExportError(ValueError):
@@ -49,13 +58,14 @@ class _Render(nn.Module):
         return self.gen.generate(z)
 
 
-def _graph(module: nn.Module, args: tuple[torch.Tensor, ...], inputs: list[str], output: str) -> bytes:
-    """``module`` as an ONNX graph with a dynamic batch axis on every input and the output (the legacy
-    TorchScript exporter)."""
+def _graph(module: nn.Module, args: tuple[torch.Tensor, ...], inputs: list[str], output: str | list[str]) -> bytes:
+    """``module`` as an ONNX graph with a dynamic batch axis on every input and output (the legacy TorchScript
+    exporter)."""
+    outputs = [output] if isinstance(output, str) else output
     buf = io.BytesIO()
     with torch.no_grad():
-        torch.onnx.export(module, args, buf, input_names=inputs, output_names=[output], opset_version=OPSET,
-                          dynamic_axes={n: {0: "batch"} for n in [*inputs, output]}, dynamo=False)
+        torch.onnx.export(module, args, buf, input_names=inputs, output_names=outputs, opset_version=OPSET,
+                          dynamic_axes={n: {0: "batch"} for n in [*inputs, *outputs]}, dynamo=False)
     return buf.getvalue()
 
 
@@ -72,7 +82,8 @@ def velocity_onnx_bytes(model: nn.Module) -> bytes:
 
 
 def velocity_max_difference(model: nn.Module, data: bytes | str | Path, n: int = 16, seed: int = 0) -> float:
-    """Largest |onnx - torch| of the velocity at n noise images x ~ N(0, I) and times t ~ U(0, 1) drawn from ``seed``."""
+    """Largest |onnx - torch| of the velocity at n noise images x ~ N(0, I) and times t ~ U(0, 1) drawn from
+    ``seed``."""
     import onnxruntime as ort
     model = model.cpu().eval()
     g = torch.Generator().manual_seed(seed)
@@ -101,12 +112,121 @@ def max_difference(model: nn.Module, data: bytes | str | Path, n: int = 16, seed
     return float(np.abs(run_onnx(data, z.numpy()) - want).max())
 
 
+class _Encoder(nn.Module):
+    """(x, mask as 0/1 floats) -> (mu, log_sigma): the model's own ``encode``; a plain VAE takes x only."""
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.model.encode(x, None if mask is None else mask > 0.5)
+
+
+class _Decoder(nn.Module):
+    """z -> the decoder's parameters (B, P, C, H, W)."""
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.model.decode(z)
+
+
+def _inpaint_inputs(model: nn.Module, n: int, seed: int) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+    """What the parity check feeds: n images (binary for a Bernoulli decoder), their masks (~half observed) and
+    z ~ N(0, 4 I) (wider than the prior: the samplers visit such z)."""
+    g = torch.Generator().manual_seed(seed)
+    shape = (n, *model.cfg.shape)
+    x = torch.rand(shape, generator=g)
+    if model.cfg.likelihood == "bernoulli":
+        x = (x > 0.5).float()
+    enc = {"x": x}
+    if model.cfg.mask_input:
+        enc["mask"] = (torch.rand(shape, generator=g) < 0.5).float()
+    return enc, 2 * torch.randn(n, model.cfg.latent, generator=g)
+
+
+def inpaint_onnx_bytes(model: nn.Module) -> tuple[bytes, bytes]:
+    """The model's encoder and decoder as two ONNX graphs."""
+    model = model.cpu().eval()
+    enc, z = _inpaint_inputs(model, 2, 0)
+    encoder = _graph(_Encoder(model), tuple(enc.values()), list(enc), ["mu", "log_sigma"])
+    return encoder, _graph(_Decoder(model), (z,), ["z"], "params")
+
+
+def inpaint_max_difference(model: nn.Module, encoder: bytes | str | Path, decoder: bytes | str | Path,
+                           n: int = 16, seed: int = 0) -> dict[str, float]:
+    """Largest |onnx - torch| of each graph's outputs (mu and log_sigma; the decoder's parameters) on
+    ``_inpaint_inputs``."""
+    import onnxruntime as ort
+    model = model.cpu().eval()
+    enc, z = _inpaint_inputs(model, n, seed)
+    with torch.no_grad():
+        mu, log_sigma = _Encoder(model)(*enc.values())
+        params = model.decode(z)
+    run = lambda data, feed: ort.InferenceSession(  # noqa: E731
+        str(data) if isinstance(data, (str, Path)) else data, providers=["CPUExecutionProvider"]).run(None, feed)
+    got_mu, got_ls = run(encoder, {k: v.numpy() for k, v in enc.items()})
+    (got_params,) = run(decoder, {"z": z.numpy()})
+    return {"encoder": float(max(np.abs(got_mu - mu.numpy()).max(), np.abs(got_ls - log_sigma.numpy()).max())),
+            "decoder": float(np.abs(got_params - params.numpy()).max())}
+
+
+def export_inpaint(name: str, directory: str | Path | None = None, out_dir: str | Path | None = None) -> dict:
+    """Export an inpainting model's encoder and decoder (``INPAINTERS``) to ``out_dir``, check them against torch,
+    and record them in the card's ``browser["inpaint"]`` (the rest of ``browser`` is kept). Returns that entry."""
+    if name not in INPAINTERS:
+        raise ExportError(f"'{name}' is not an inpainting model the browser runs ({', '.join(INPAINTERS)}).")
+    directory = Path(directory or pretrained.PRETRAINED_DIR)
+    out_dir = Path(out_dir or STATIC_DIR)
+    model, card = pretrained.load(name, directory)
+    t0 = time.perf_counter()
+    graphs = dict(zip(("encoder", "decoder"), inpaint_onnx_bytes(model), strict=True))
+    diff = inpaint_max_difference(model, graphs["encoder"], graphs["decoder"])
+    for part, d in diff.items():
+        if not d <= TOLERANCE:
+            raise ExportError(f"The ONNX export of '{name}' ({part}) differs from torch by {d:.2g} (> {TOLERANCE:g}).")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    cfg = model.cfg
+    shape = ["batch", *cfg.shape]
+    io_ = {"encoder": ([["x", shape], *([["mask", shape]] if cfg.mask_input else [])],
+                       [["mu", ["batch", cfg.latent]], ["log_sigma", ["batch", cfg.latent]]]),
+           "decoder": ([["z", ["batch", cfg.latent]]], [["params", ["batch", _n_params(cfg), *cfg.shape]]])}
+    files = {}
+    for part, data in graphs.items():
+        path = out_dir / f"{name}-{part}.onnx"
+        path.write_bytes(data)
+        files[part] = {"onnx": _relative(path), "sha256": pretrained.sha256_file(path), "bytes": len(data),
+                       "input": io_[part][0], "output": io_[part][1], "max_abs_diff_vs_torch": diff[part]}
+    entry = {"onnx": [f["onnx"] for f in files.values()], "bytes": sum(f["bytes"] for f in files.values()),
+             "max_abs_diff_vs_torch": max(diff.values()), **files, "opset": OPSET, "likelihood": cfg.likelihood,
+             "min_scale": cfg.min_scale, "weights_sha256": card.sha256, "command": f"python -m dgm_core export {name}",
+             "torch_version": torch.__version__, "export_time_s": round(time.perf_counter() - t0, 2)}
+    new = dataclasses.replace(card, browser={**card.browser, "inpaint": entry})
+    (directory / f"{name}.json").write_text(new.to_json())
+    return entry
+
+
+def _n_params(cfg) -> int:
+    return 2 if cfg.likelihood == "gaussian" else 1
+
+
+def _relative(path: Path) -> str:
+    root = pretrained.PRETRAINED_DIR.parent
+    return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
+
+
 def export(name: str, directory: str | Path | None = None, out_dir: str | Path | None = None) -> dict:
     """Export model ``name`` (card and weights in ``directory``) to ``out_dir/<name>.onnx``, check it against
-    torch, and record it in the card. Returns the card's new ``browser`` entry."""
+    torch, and record it in the card; an inpainting model's encoder and decoder too (``export_inpaint``). Returns
+    the card's new ``browser`` entry, or for a model the browser only inpaints with, its ``inpaint`` entry."""
     if name not in MODELS and name not in FLOWS:
-        raise ExportError(f"'{name}' is not a generator the latent explorer offers ({', '.join(MODELS)}) "
-                          f"nor a flow model ({', '.join(FLOWS)}).")
+        if name in INPAINTERS:
+            return export_inpaint(name, directory, out_dir)
+        raise ExportError(f"'{name}' is not a generator the latent explorer offers ({', '.join(MODELS)}), "
+                          f"a flow model ({', '.join(FLOWS)}) nor an inpainting model ({', '.join(INPAINTERS)}).")
     directory = Path(directory or pretrained.PRETRAINED_DIR)
     out_dir = Path(out_dir or STATIC_DIR)
     model, card = pretrained.load(name, directory)
@@ -119,8 +239,7 @@ def export(name: str, directory: str | Path | None = None, out_dir: str | Path |
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"{name}.onnx"
     path.write_bytes(data)
-    root = pretrained.PRETRAINED_DIR.parent
-    entry = {"onnx": str(path.relative_to(root)) if path.is_relative_to(root) else str(path),
+    entry = {"onnx": _relative(path),
              "sha256": pretrained.sha256_file(path), "bytes": len(data), "opset": OPSET,
              **(_velocity_io(model) if flow else {"input": ["z", ["batch", card.config.get("latent")]],
                                                   "output": ["image", ["batch", *_shape(model)]]}),
@@ -129,6 +248,8 @@ def export(name: str, directory: str | Path | None = None, out_dir: str | Path |
              "export_time_s": round(time.perf_counter() - t0, 2)}
     new = dataclasses.replace(card, browser=entry)
     (directory / f"{name}.json").write_text(new.to_json())
+    if name in INPAINTERS:
+        entry = {**entry, "inpaint": export_inpaint(name, directory, out_dir)}
     return entry
 
 
@@ -144,6 +265,12 @@ def _shape(model: nn.Module) -> list[int]:
 
 
 def exportable(directory: str | Path | None = None) -> list[str]:
+    """The explorer's generators and the browser's inpainting models that have a card in ``directory``."""
+    have = {c.name for c in pretrained.list_cards(directory)}
+    return [m for m in dict.fromkeys([*MODELS, *INPAINTERS]) if m in have]
+
+
+def generators(directory: str | Path | None = None) -> list[str]:
     """The explorer's generators that have a card in ``directory``."""
     have = {c.name for c in pretrained.list_cards(directory)}
     return [m for m in MODELS if m in have]

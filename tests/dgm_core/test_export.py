@@ -1,6 +1,7 @@
-"""The browser's generators: each shipped ONNX export is the file its card names, renders what the torch model
-renders (onnxruntime in Python, max |diff| <= 1e-4 on the same z), and was exported from the shipped weights;
-an export writes its card; the vendored browser runtime matches its hashes."""
+"""The browser's models: each shipped ONNX export (a generator; an inpainting model's encoder and decoder) is the
+file its card names, computes what the torch model computes (onnxruntime in Python, max |diff| <= 1e-4 on the same
+inputs), and was exported from the shipped weights; an export writes its card; the vendored browser runtime matches
+its hashes."""
 import shutil
 
 import numpy as np
@@ -14,7 +15,7 @@ from tools import vendor_ort
 ROOT = pretrained.PRETRAINED_DIR.parent
 
 
-@pytest.mark.parametrize("name", export.exportable())
+@pytest.mark.parametrize("name", export.generators())
 def test_the_shipped_export_renders_what_the_torch_model_renders(name):
     card = pretrained.load_card(name)
     assert card.browser, f"{name} has no ONNX export in its card: python -m dgm_core export {name}"
@@ -23,7 +24,8 @@ def test_the_shipped_export_renders_what_the_torch_model_renders(name):
     assert card.browser["weights_sha256"] == card.sha256, f"{name}: retrained since its export; run export {name}"
     model, _ = pretrained.load(name)
     gen = latent.as_generator(model)
-    z = torch.cat([latent.seed_latent(7, gen.latent, 8), 3 * torch.randn(4, gen.latent, generator=torch.manual_seed(1))])
+    wide = 3 * torch.randn(4, gen.latent, generator=torch.manual_seed(1))
+    z = torch.cat([latent.seed_latent(7, gen.latent, 8), wide])
     with torch.no_grad():
         want = gen.generate(z).numpy()
     got = export.run_onnx(path, z.numpy())
@@ -32,8 +34,22 @@ def test_the_shipped_export_renders_what_the_torch_model_renders(name):
 
 
 def test_every_generator_the_explorer_offers_is_exported():
-    assert set(export.exportable()) == {c.name for c in pretrained.list_cards() if c.name in MODELS}
-    assert all(pretrained.load_card(n).browser for n in export.exportable())
+    assert set(export.generators()) == {c.name for c in pretrained.list_cards() if c.name in MODELS}
+    assert all(pretrained.load_card(n).browser for n in export.generators())
+
+
+@pytest.mark.parametrize("name", export.INPAINTERS)
+def test_the_shipped_inpainting_graphs_compute_the_models_encoder_and_decoder(name):
+    card = pretrained.load_card(name)
+    entry = card.browser.get("inpaint")
+    assert entry, f"{name} has no inpainting export in its card: python -m dgm_core export {name}"
+    assert entry["weights_sha256"] == card.sha256, f"{name}: retrained since its export; run export {name}"
+    for part in ("encoder", "decoder"):
+        assert pretrained.sha256_file(ROOT / entry[part]["onnx"]) == entry[part]["sha256"], part
+    model, _ = pretrained.load(name)
+    diff = export.inpaint_max_difference(model, ROOT / entry["encoder"]["onnx"], ROOT / entry["decoder"]["onnx"],
+                                         n=24, seed=7)  # other inputs than the export's own check
+    assert max(diff.values()) <= export.TOLERANCE, diff
 
 
 def test_an_export_writes_the_file_and_its_card(tmp_path):
@@ -44,11 +60,30 @@ def test_an_export_writes_the_file_and_its_card(tmp_path):
     assert card.browser == entry and entry["max_abs_diff_vs_torch"] <= export.TOLERANCE
     assert pretrained.sha256_file(tmp_path / "models" / "vae-mnist.onnx") == entry["sha256"]
     assert entry["output"] == ["image", ["batch", 1, 28, 28]]
+    inpaint = entry["inpaint"]  # vae-mnist is also the browser's pseudo-Gibbs model
+    assert inpaint["decoder"]["output"] == [["params", ["batch", 1, 1, 28, 28]]]
+    for part in ("encoder", "decoder"):
+        assert pretrained.sha256_file(tmp_path / "models" / f"vae-mnist-{part}.onnx") == inpaint[part]["sha256"]
 
 
-def test_a_model_the_explorer_does_not_offer_is_one_sentence():
-    with pytest.raises(export.ExportError, match="not a generator the latent explorer offers"):
-        export.export("miwae-mnist")
+def test_an_inpainting_export_keeps_the_cards_generator_entry(tmp_path):
+    for name in ("vae-mnist", "miwae-mnist"):
+        for suffix in (".json", ".safetensors"):
+            shutil.copy(pretrained.PRETRAINED_DIR / f"{name}{suffix}", tmp_path)
+    generator = pretrained.load_card("vae-mnist").browser
+    export.export_inpaint("vae-mnist", directory=tmp_path, out_dir=tmp_path / "models")
+    card = pretrained.load_card("vae-mnist", tmp_path)
+    without = lambda browser: {k: v for k, v in browser.items() if k != "inpaint"}  # noqa: E731
+    assert without(card.browser) == without(generator)
+    entry = export.export("miwae-mnist", directory=tmp_path, out_dir=tmp_path / "models")
+    assert pretrained.load_card("miwae-mnist", tmp_path).browser == {"inpaint": entry}
+    assert entry["encoder"]["input"] == [["x", ["batch", 1, 28, 28]], ["mask", ["batch", 1, 28, 28]]]
+    assert entry["max_abs_diff_vs_torch"] <= export.TOLERANCE
+
+
+def test_a_model_the_browser_does_not_run_is_one_sentence():
+    with pytest.raises(export.ExportError, match="not a generator the latent explorer offers.*nor an inpainting"):
+        export.export("dmfa-mnist")
 
 
 def test_the_vendored_runtime_matches_its_hashes_and_a_changed_byte_is_caught(tmp_path):

@@ -1,0 +1,178 @@
+"""The browser's inpainting samplers (ui/inpaint.worker.js: onnxruntime-web in a Web Worker of chromium, on the ONNX
+exports in static/models) against dgm_core, their reference: given the same image, mask, weights and random draws
+(torch's seeded generator's, replayed here in the order dgm_core asks for them and handed to the worker), pseudo-Gibbs
+and MIWAE importance sampling agree pixel for pixel within 1e-4 (mean, spread, draws) and in their scores. A change
+to either side's draws, algebra or summaries breaks them; the worker also checks the draws' order and sizes."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from dgm_core import masks, pretrained
+from dgm_core.demos import inpainting
+from dgm_core.device import generator
+from ui.browser_inpaint import RUNTIME, WORKER_JS, model_specs
+
+TOL = 1e-4
+ORIGIN_PAGE = "app/static/ort/VENDOR.json"  # a small file of the app's origin: the worker loads the app's static files
+
+# start the worker, run one job, collect its messages (typed arrays as plain lists)
+CALL = """async ([src, msg]) => {
+  const abs = (u) => new URL(u, location.origin + '/').href;
+  msg.runtime = abs(msg.runtime);
+  for (const spec of Object.values(msg.models)) { spec.encoder = abs(spec.encoder); spec.decoder = abs(spec.decoder); }
+  const w = new Worker(URL.createObjectURL(new Blob([src], {type: 'text/javascript'})));
+  const out = {results: [], progress: []};
+  await new Promise((resolve) => {
+    w.onmessage = ({data}) => {
+      if (data.type === 'progress') out.progress.push(data.fraction);
+      else if (data.type === 'result') out.results.push(Object.fromEntries(Object.entries(data.result).map(
+        ([k, v]) => [k, ArrayBuffer.isView(v) ? Array.from(v) : v])));
+      else { out.end = data; resolve(); }
+    };
+    w.onerror = (e) => { out.end = {type: 'error', message: e.message}; resolve(); };
+    w.postMessage(msg);
+  });
+  w.terminate();
+  return out;
+}"""
+
+
+def run_worker(page, app_url: str, msg: dict) -> dict:
+    page.goto(f"{app_url}/{ORIGIN_PAGE}")
+    out = page.evaluate(CALL, [WORKER_JS, msg])
+    assert out["end"]["type"] == "done", out["end"]
+    return out
+
+
+class Draws:
+    """torch's seeded generator replayed: the chunks dgm_core's sampler draws, in its order, for the worker."""
+
+    def __init__(self, seed: int):
+        self.g, self.chunks = generator(seed), []
+
+    def uniform(self, *shape):
+        self.chunks.append({"kind": "uniform", "data": torch.rand(shape, generator=self.g).reshape(-1).tolist()})
+
+    def normal(self, *shape):
+        self.chunks.append({"kind": "normal", "data": torch.randn(shape, generator=self.g).reshape(-1).tolist()})
+
+    def uniform64(self, n):  # torch.multinomial with replacement: one float64 uniform per draw
+        self.chunks.append({"kind": "uniform64", "data": torch.rand(n, dtype=torch.float64, generator=self.g).tolist()})
+
+
+def pseudo_gibbs_draws(s: inpainting.Settings, latent: int, shape) -> list[dict]:
+    """gibbs_chain's draws: the initial fill, the chains' start (z, then x^m), then z and x^m at every step."""
+    d = Draws(s.seed)
+    if s.init == "noise":
+        d.uniform(s.chains, *shape)
+    for _ in range(1 + s.warm_start + s.steps):
+        d.normal(s.chains, latent)
+        d.uniform(s.chains, *shape)
+    return d.chunks
+
+
+def miwae_draws(s: inpainting.Settings, latent: int, shape) -> tuple[list[dict], list[dict]]:
+    """importance_impute's draws (L encoder draws, the resampling, the draws' pixels) and conditional_log_lik's."""
+    d = Draws(s.seed)
+    d.normal(s.n_samples, latent)
+    d.uniform64(s.n_draws)
+    d.uniform(s.n_draws, *shape)
+    nll = Draws(s.seed + 1)
+    nll.normal(s.n_samples, latent)
+    return d.chunks, nll.chunks
+
+
+@pytest.fixture(scope="module")
+def digit():
+    """A binary digit drawn by the shipped VAE (no data set needed) and the page's default mask (bottom half)."""
+    vae, _ = pretrained.load("vae-mnist")
+    x = (vae.sample(1, generator(3))[0] > 0.5).float()  # (1, 28, 28)
+    return x, masks.preset("bottom", (28, 28))
+
+
+def assert_close(name: str, got, want: torch.Tensor, tol: float = TOL) -> None:
+    want = want.reshape(-1).numpy()
+    got = np.asarray(got, dtype=np.float64)
+    assert got.shape == want.shape, (name, got.shape, want.shape)
+    diff = np.abs(got - want).max()
+    assert diff <= tol, f"{name}: the browser differs from dgm_core by {diff:.3g} (> {tol:g})"
+
+
+def assert_scores(got: dict, want: dict) -> None:
+    for key in ("F1", "accuracy", "MSE"):
+        assert abs(got[key] - want[key]) <= TOL, (key, got[key], want[key])
+    nll = want["NLL (nats)"]
+    assert abs(got["NLL (nats)"] - nll) <= TOL * max(1.0, abs(nll)), (got["NLL (nats)"], nll)
+
+
+def job(x, mask, methods, s, draws) -> dict:
+    return {"cmd": "run", "id": 1, "runtime": RUNTIME, "models": model_specs("mnist"), "image": x.reshape(-1).tolist(),
+            "mask": mask.reshape(-1).int().tolist(), "shape": list(x.shape), "methods": methods, "binary": True,
+            "settings": {f: getattr(s, f) for f in ("steps", "chains", "burn_in", "n_samples", "n_draws", "init",
+                                                     "warm_start", "seed")},
+            "draws": draws}
+
+
+@pytest.mark.parametrize("init, warm", [("noise", 2), ("zeros", 0)])
+def test_pseudo_gibbs_in_the_browser_is_dgm_cores(page, app_url, digit, init, warm):
+    x, mask = digit
+    s = inpainting.Settings(steps=40, chains=3, burn_in=10, n_draws=2, init=init, warm_start=warm, seed=5)
+    vae, card = pretrained.load("vae-mnist")
+    res, trace = inpainting.run_method("pseudo_gibbs", vae, x, mask, dataset="mnist", settings=s, truth=x)
+    want = inpainting.score(res, x, mask, dataset="mnist")
+    out = run_worker(page, app_url, job(x, mask, ["pseudo_gibbs"], s,
+                                        {"pseudo_gibbs": pseudo_gibbs_draws(s, card.config["latent"], x.shape)}))
+    (got,) = out["results"]
+    assert_close("mean", got["mean"], res.mean)
+    assert_close("spread", got["std"], res.std)
+    assert_close("draws", got["samples"], res.samples[0])
+    assert_close("score per step", got["trace"], trace.score)
+    assert_scores(got["scores"], want)
+    assert out["progress"] and out["progress"][-1] == 1.0
+    observed = mask.reshape(-1).repeat(2)
+    assert np.array_equal(np.asarray(got["samples"])[observed.numpy()], x.reshape(-1).repeat(2)[observed].numpy())
+
+
+def test_miwae_importance_sampling_in_the_browser_is_dgm_cores(page, app_url, digit):
+    x, mask = digit
+    s = inpainting.Settings(n_samples=300, n_draws=6, seed=11)
+    miwae, card = pretrained.load("miwae-mnist")
+    res, _ = inpainting.run_method("miwae", miwae, x, mask, dataset="mnist", settings=s, truth=x)
+    want = inpainting.score(res, x, mask, dataset="mnist")
+    chunks, nll = miwae_draws(s, card.config["latent"], x.shape)
+    out = run_worker(page, app_url, job(x, mask, ["miwae"], s, {"miwae": chunks, "miwae_nll": nll}))
+    (got,) = out["results"]
+    assert_close("mean", got["mean"], res.mean)
+    assert_close("spread", got["std"], res.std)
+    assert_close("draws", got["samples"], res.samples[0])
+    d = res.diagnostics
+    assert abs(got["ess"] - d.ess.item()) <= TOL * d.ess.item()
+    assert abs(got["log_px_obs"] - d.log_px_obs.item()) <= TOL * abs(d.log_px_obs.item())
+    assert_scores(got["scores"], want)
+
+
+def test_draws_out_of_order_are_an_error_not_a_result(page, app_url, digit):
+    x, mask = digit
+    s = inpainting.Settings(steps=10, chains=2, burn_in=2, seed=1)
+    chunks = pseudo_gibbs_draws(s, 50, x.shape)
+    chunks[0], chunks[1] = chunks[1], chunks[0]
+    page.goto(f"{app_url}/{ORIGIN_PAGE}")
+    out = page.evaluate(CALL, [WORKER_JS, job(x, mask, ["pseudo_gibbs"], s, {"pseudo_gibbs": chunks})])
+    assert out["end"]["type"] == "error" and "draw 1 should be" in out["end"]["message"]
+
+
+def test_the_workers_own_draws_repeat_with_the_seed_and_keep_the_observed_pixels(page, app_url, digit):
+    x, mask = digit
+    s = inpainting.Settings(steps=20, chains=2, burn_in=5, n_samples=200, n_draws=2, seed=4)
+    runs = [run_worker(page, app_url, job(x, mask, ["pseudo_gibbs", "miwae"], s, None))["results"] for _ in range(2)]
+    other = run_worker(page, app_url, job(x, mask, ["pseudo_gibbs", "miwae"], inpainting.Settings(
+        steps=20, chains=2, burn_in=5, n_samples=200, n_draws=2, seed=5), None))["results"]
+    observed = mask.reshape(-1).numpy()
+    for a, b, c in zip(*runs, other, strict=True):
+        assert a["mean"] == b["mean"] and a["samples"] == b["samples"]
+        assert a["mean"] != c["mean"]
+        mean = np.asarray(a["mean"])
+        assert np.array_equal(mean[observed], x.reshape(-1).numpy()[observed])
+        assert ((mean >= 0) & (mean <= 1)).all() and 0 < a["scores"]["F1"] <= 1

@@ -1,0 +1,366 @@
+// The inpainting page's samplers for a visitor's own image and mask, in a Web Worker of the visitor's browser:
+// pseudo-Gibbs on the VAE (dgm_core/samplers/mwg.py and kernels.py, summarised as dgm_core/samplers/base.py does)
+// and MIWAE importance sampling with resampled draws (dgm_core/samplers/importance.py), with the page's scores
+// (dgm_core/demos/inpainting.py: score). The networks are the models' own encoder and decoder, exported to ONNX by
+// `python -m dgm_core export NAME` and run by the vendored onnxruntime-web (static/ort, WebAssembly, one thread);
+// every other step (draws, likelihoods, weights, averages) is here, in the same order as dgm_core, which stays the
+// reference: given the same draws both give the same numbers (tests/e2e/test_browser_inpaint.py).
+//
+// Randomness: a seeded generator (`seeded` of ui/seeded_rng.js, which ui/browser_inpaint.py puts before this file;
+// float32 uniforms, Box-Muller normals, float64 uniforms for the resampling), or, for the parity tests, `draws`: the
+// very numbers torch's seeded generator gave dgm_core, one chunk per call, in the order dgm_core asks for them. A
+// chunk of the wrong kind or size is an error.
+//
+// Images are (C, H, W) flat Float32Arrays in [0, 1]; the mask is (H, W), 1 = observed; observed pixels never change.
+//
+// Message in: {cmd: 'run', id, runtime, models: {vae, miwae}, image, mask, shape, methods, settings, truth?, draws?}
+//   models.<family>: {encoder, decoder (URLs), latent, maskInput, likelihood, minScale}
+//   settings: dgm_core.demos.inpainting.Settings' fields (steps, chains, burn_in, n_samples, n_draws, init,
+//   warm_start, seed); draws: {pseudo_gibbs, miwae, miwae_nll}: [{kind: 'uniform' | 'normal' | 'uniform64', data}]
+// Messages out: {type: 'progress', id, method, fraction}, {type: 'result', id, result} per method,
+//   {type: 'done', id, seconds}, {type: 'error', id, message}.
+
+const LOG_2PI = Math.log(2 * Math.PI);
+let ort = null;
+const sessions = {};  // URL -> Promise of an InferenceSession
+
+// ---- randomness ---------------------------------------------------------------------------------------------------
+
+// the draws handed over, one chunk per call, each checked against what the sampler asks for
+function tape(chunks, what) {
+  let i = 0;
+  const take = (kind, n) => {
+    const c = chunks[i++];
+    if (!c || c.kind !== kind || c.data.length !== n) {
+      throw new Error(`${what}: draw ${i} should be ${n} ${kind} numbers, the tape has ` +
+        (c ? `${c.data.length} ${c.kind}` : 'nothing left'));
+    }
+    return kind === 'uniform64' ? Float64Array.from(c.data) : Float32Array.from(c.data);
+  };
+  return { uniform: (n) => take('uniform', n), normal: (n) => take('normal', n), uniform64: (n) => take('uniform64', n),
+    left: () => chunks.length - i };
+}
+
+// ---- the model: its two ONNX graphs, and its decoder's law (dgm_core/models/vae.py) -------------------------------
+
+async function runtime(dir) {
+  if (!ort) {
+    ort = await import(dir + 'ort.wasm.bundle.min.mjs');
+    ort.env.wasm.numThreads = 1;  // threads need a cross-origin-isolated page; one is plenty for these models
+    ort.env.wasm.wasmPaths = { wasm: dir + 'ort-wasm-simd-threaded.wasm' };
+  }
+  return ort;
+}
+
+function session(url) {
+  if (!sessions[url]) sessions[url] = ort.InferenceSession.create(url, { executionProviders: ['wasm'] });
+  return sessions[url];
+}
+
+const sigmoid = (l) => Math.fround(1 / (1 + Math.exp(-l)));
+const softplus = (v) => (v > 20 ? v : Math.log1p(Math.exp(v)));  // torch's threshold
+
+async function model(spec, shape) {
+  const [enc, dec] = await Promise.all([session(spec.encoder), session(spec.decoder)]);
+  const D = shape[0] * shape[1] * shape[2];
+  const d = spec.latent;
+  const gaussian = spec.likelihood === 'gaussian';
+  const P = gaussian ? 2 : 1;
+  return {
+    d, D, gaussian,
+    // x (B*D), mask (B*D) 0/1 floats or null (all observed) -> {mu, logSigma} (B*d each)
+    async encode(x, mask, B) {
+      const feed = { x: new ort.Tensor('float32', x, [B, ...shape]) };
+      if (spec.maskInput) feed.mask = new ort.Tensor('float32', mask || new Float32Array(B * D).fill(1), [B, ...shape]);
+      const r = await enc.run(feed);
+      return { mu: r.mu.data, logSigma: r.log_sigma.data };
+    },
+    // z (B*d) -> params (B*P*D), parameter-major per image
+    async decode(z, B) {
+      return (await dec.run({ z: new ort.Tensor('float32', z, [B, d]) })).params.data;
+    },
+    // E[x | z] and Var[x | z] of image b's pixel j
+    mean: (params, b, j) => sigmoid(params[b * P * D + j]),
+    logScale: (params, b, j) => Math.log(softplus(params[b * P * D + D + j]) + spec.minScale),
+    // log p(x_j | z) of image b's pixel j (BCE with logits; a Gaussian with its floored scale)
+    logPx(params, b, j, v) {
+      const l = params[b * P * D + j];
+      if (!gaussian) return -(Math.max(l, 0) - l * v + Math.log1p(Math.exp(-Math.abs(l))));
+      const ls = this.logScale(params, b, j);
+      const e = (v - sigmoid(l)) * Math.exp(-ls);
+      return -0.5 * (e * e + LOG_2PI) - ls;
+    },
+    variance(params, b, j) {
+      if (!gaussian) { const p = sigmoid(params[b * P * D + j]); return p * (1 - p); }
+      return Math.exp(2 * this.logScale(params, b, j));
+    },
+    // x ~ p(x | z) for B images (model.sample_x): u < p for Bernoulli pixels, mean + scale * eps for Gaussian ones
+    sample(params, B, rng) {
+      const out = new Float32Array(B * D);
+      const draw = gaussian ? rng.normal(B * D) : rng.uniform(B * D);
+      for (let b = 0; b < B; b++) {
+        for (let j = 0; j < D; j++) {
+          const p = this.mean(params, b, j);
+          const v = draw[b * D + j];
+          out[b * D + j] = gaussian ? p + Math.exp(this.logScale(params, b, j)) * v : (v < p ? 1 : 0);
+        }
+      }
+      return out;
+    },
+  };
+}
+
+// z = mu + exp(log_sigma) * eps, and the eps used
+function reparameterise(mu, logSigma, rng) {
+  const eps = rng.normal(mu.length);
+  const z = new Float32Array(mu.length);
+  for (let i = 0; i < z.length; i++) z[i] = mu[i] + Math.exp(logSigma[i]) * eps[i];
+  return z;
+}
+
+const logStandardNormal = (z, b, d) => {
+  let s = 0;
+  for (let k = 0; k < d; k++) s += -0.5 * (z[b * d + k] * z[b * d + k] + LOG_2PI);
+  return s;
+};
+
+function logSumExp(a) {
+  let m = -Infinity;
+  for (const v of a) m = Math.max(m, v);
+  if (!Number.isFinite(m)) return m;
+  let s = 0;
+  for (const v of a) s += Math.exp(v - m);
+  return m + Math.log(s);
+}
+
+// ---- scores on the missing pixels (dgm_core.metrics, dgm_core.demos.inpainting.score) -----------------------------
+
+function scores(pred, truth, miss, binary) {
+  let tp = 0; let np = 0; let nt = 0; let right = 0; let se = 0; let n = 0;
+  for (let j = 0; j < pred.length; j++) {
+    if (!miss[j]) continue;
+    const p = pred[j] > 0.5; const t = truth[j] > 0.5;
+    tp += p && t; np += p; nt += t; right += p === t; n += 1;
+    se += (pred[j] - truth[j]) ** 2;
+  }
+  const out = {};
+  if (binary) {
+    out.F1 = np + nt > 0 ? 2 * tp / (np + nt) : 1;
+    out.accuracy = right / Math.max(n, 1);
+  }
+  out.MSE = se / Math.max(n, 1);
+  return out;
+}
+
+// ---- pseudo-Gibbs: z ~ q(z | x_t), x^m ~ p(x^m | z), every move kept (dgm_core.samplers.mwg.gibbs_chain) -----------
+
+async function pseudoGibbs(m, job, rng, progress) {
+  const { D } = m;
+  const s = job.settings;
+  const B = s.chains;
+  const obs = job.observed;
+  const xObs = job.image;
+  const x = new Float32Array(B * D);  // the chains' completions
+  const keep = (fill) => {
+    for (let b = 0; b < B; b++) for (let j = 0; j < D; j++) x[b * D + j] = obs[j] ? xObs[j] : fill(b, j);
+  };
+  if (s.init === 'noise') { const u = rng.uniform(B * D); keep((b, j) => u[b * D + j]); }
+  else if (s.init === 'zeros' || s.init === 'half') keep(() => (s.init === 'half' ? 0.5 : 0));
+  else throw new Error(`Unknown initialisation ${s.init}; use zeros, half or noise.`);
+  const step = async () => {  // z ~ q(z | x_t), then x^m ~ p(x^m | z); returns the decoder's parameters
+    const { mu, logSigma } = await m.encode(x, null, B);
+    const params = await m.decode(reparameterise(mu, logSigma, rng), B);
+    const draw = m.sample(params, B, rng);
+    for (let i = 0; i < B * D; i++) if (!obs[i % D]) x[i] = draw[i];
+    return params;
+  };
+  let params = await step();  // the chains' start: one encoder draw at the filled image, its pixels redrawn
+  const s1 = new Float64Array(D); const s2 = new Float64Array(D);
+  let count = 0;
+  const trace = [];
+  const miss = Uint8Array.from(obs, (o) => 1 - o);
+  const chainMean = new Float32Array(D);
+  const lls = [];
+  for (let t = 1; t <= s.warm_start + s.steps; t++) {
+    params = await step();
+    const k = t - s.warm_start;
+    if (k <= 0) continue;
+    const burnt = k > s.burn_in;  // Settings keeps the burn-in shorter than the chain
+    for (let j = 0; j < D; j++) {
+      let a = 0; let a2 = 0;
+      for (let b = 0; b < B; b++) { const p = m.mean(params, b, j); a += p; a2 += p * p + m.variance(params, b, j); }
+      chainMean[j] = a / B;
+      if (burnt) { s1[j] += a / B; s2[j] += a2 / B; }
+    }
+    if (burnt) count += 1;
+    if (job.truth) {
+      trace.push(scores(chainMean, job.truth, miss, job.binary)[job.binary ? 'F1' : 'MSE']);
+      if (k > s.burn_in) for (let b = 0; b < B; b++) lls.push(logLikMissing(m, params, b, job.truth, miss, job.binary));
+    }
+    if (k % 10 === 0 || k === s.steps) progress(k / s.steps);
+  }
+  const mean = new Float32Array(D); const std = new Float32Array(D);
+  for (let j = 0; j < D; j++) {
+    mean[j] = obs[j] ? xObs[j] : s1[j] / count;
+    std[j] = obs[j] ? 0 : Math.sqrt(Math.max(s2[j] / count - (s1[j] / count) ** 2, 0));
+  }
+  const n = Math.min(s.n_draws, B);
+  const samples = new Float32Array(n * D);
+  for (let b = 0; b < n; b++) {  // the final states; for a Gaussian decoder its means (a face, not pixel noise)
+    for (let j = 0; j < D; j++) {
+      samples[b * D + j] = obs[j] ? xObs[j] : (m.gaussian ? m.mean(params, b, j) : x[b * D + j]);
+    }
+  }
+  const out = { method: 'pseudo_gibbs', mean, std, samples, n_draws: n, trace };
+  if (lls.length) out.cond_log_lik = logSumExp(lls) - Math.log(lls.length);
+  return out;
+}
+
+// log p(x_m_true | z) of one chain (dgm_core.demos.inpainting._log_lik_missing)
+function logLikMissing(m, params, b, truth, miss, binary) {
+  let s = 0;
+  for (let j = 0; j < truth.length; j++) {
+    if (!miss[j]) continue;
+    if (binary) {
+      const p = Math.min(Math.max(m.mean(params, b, j), 1e-6), 1 - 1e-6);
+      s += truth[j] * Math.log(p) + (1 - truth[j]) * Math.log1p(-p);
+    } else {
+      const v = m.variance(params, b, j); const e = truth[j] - m.mean(params, b, j);
+      s += -0.5 * (e * e / v + Math.log(2 * Math.PI * v));
+    }
+  }
+  return s;
+}
+
+// ---- MIWAE: importance weights of L encoder draws, the weighted mean, draws by resampling (importance.py) -----------
+
+// log w_l = log p(x^o | z_l) + log p(z_l) - log q(z_l | x^o) for L draws at x (only its observed pixels count),
+// and the decoder's parameters, in chunks (progress between them)
+async function weights(m, x, obs, L, rng, progress) {
+  const { D, d } = m;
+  const xo = Float32Array.from(x, (v, j) => (obs[j] ? v : 0));
+  const { mu, logSigma } = await m.encode(xo, Float32Array.from(obs), 1);
+  const eps = rng.normal(L * d);
+  const z = new Float32Array(L * d);
+  for (let l = 0; l < L; l++) for (let k = 0; k < d; k++) z[l * d + k] = mu[k] + Math.exp(logSigma[k]) * eps[l * d + k];
+  const P = m.gaussian ? 2 : 1;
+  const params = new Float32Array(L * P * D);
+  const CHUNK = 250;
+  for (let l0 = 0; l0 < L; l0 += CHUNK) {
+    const n = Math.min(CHUNK, L - l0);
+    params.set(await m.decode(z.slice(l0 * d, (l0 + n) * d), n), l0 * P * D);
+    progress((l0 + n) / L);
+  }
+  const logW = new Float64Array(L);
+  for (let l = 0; l < L; l++) {
+    let lp = 0;
+    for (let j = 0; j < D; j++) if (obs[j]) lp += m.logPx(params, l, j, xo[j]);
+    let lq = 0;
+    for (let k = 0; k < d; k++) {
+      const e = (z[l * d + k] - mu[k]) * Math.exp(-logSigma[k]);
+      lq += -0.5 * (e * e + LOG_2PI) - logSigma[k];
+    }
+    logW[l] = lp + logStandardNormal(z, l, d) - lq;
+  }
+  return { logW, params };
+}
+
+async function importance(m, job, rng, nllRng, progress) {
+  const { D } = m;
+  const s = job.settings;
+  const L = s.n_samples;
+  const obs = job.observed;
+  const x = job.image;
+  const { logW, params } = await weights(m, x, obs, L, rng, (f) => progress(0.45 * f));
+  const lse = logSumExp(logW);
+  const w = Float64Array.from(logW, (v) => Math.exp(v - lse));
+  const mean = new Float32Array(D); const std = new Float32Array(D);
+  for (let j = 0; j < D; j++) {
+    if (obs[j]) { mean[j] = x[j]; continue; }
+    let a = 0; let a2 = 0;
+    for (let l = 0; l < L; l++) {
+      const p = m.mean(params, l, j);
+      a += w[l] * p; a2 += w[l] * (p * p + m.variance(params, l, j));
+    }
+    mean[j] = a; std[j] = Math.sqrt(Math.max(a2 - a * a, 0));
+  }
+  // torch.multinomial with replacement: a float64 uniform per draw, the first index whose normalised cumulative
+  // weight reaches it
+  const cum = new Float64Array(L);
+  let acc = 0;
+  for (let l = 0; l < L; l++) { acc += w[l]; cum[l] = acc; }
+  const u = rng.uniform64(s.n_draws);
+  const idx = Array.from(u, (v) => {
+    let lo = 0; let hi = L - 1;
+    while (hi > lo) { const mid = lo + ((hi - lo) >> 1); if (cum[mid] / acc < v) lo = mid + 1; else hi = mid; }
+    return lo;
+  });
+  const P = m.gaussian ? 2 : 1;
+  const picked = new Float32Array(idx.length * P * D);
+  idx.forEach((l, i) => picked.set(params.subarray(l * P * D, (l + 1) * P * D), i * P * D));
+  // Bernoulli: a draw at each resampled z; Gaussian: its mean (per-pixel noise on a face looks like snow)
+  const fill = m.gaussian
+    ? Float32Array.from({ length: idx.length * D }, (_, i) => m.mean(picked, Math.floor(i / D), i % D))
+    : m.sample(picked, idx.length, rng);
+  const samples = Float32Array.from(fill, (v, i) => (obs[i % D] ? x[i % D] : v));
+  let sw2 = 0;
+  for (const v of w) sw2 += v * v;
+  const out = { method: 'miwae', mean, std, samples, n_draws: idx.length, ess: 1 / sw2,
+    log_px_obs: lse - Math.log(L) };
+  if (job.truth) {  // log p(x^m_true | x^o) ≈ log Σ_l w_l p(x^m_true | z_l), fresh draws (conditional_log_lik)
+    const t = await weights(m, job.truth, obs, L, nllRng, (f) => progress(0.5 + 0.5 * f));
+    const tl = logSumExp(t.logW);
+    const terms = Float64Array.from(t.logW, (v, l) => {
+      let lp = 0;
+      for (let j = 0; j < D; j++) if (!obs[j]) lp += m.logPx(t.params, l, j, job.truth[j]);
+      return v - tl + lp;
+    });
+    out.cond_log_lik = logSumExp(terms);
+  }
+  return out;
+}
+
+// ---- a run ------------------------------------------------------------------------------------------------------
+
+const FAMILY = { pseudo_gibbs: 'vae', miwae: 'miwae' };
+
+async function run(msg) {
+  const t0 = performance.now();
+  await runtime(msg.runtime);
+  const [C, H, W] = msg.shape;
+  const D = C * H * W;
+  const observed = new Uint8Array(D);
+  for (let j = 0; j < D; j++) observed[j] = msg.mask[j % (H * W)] ? 1 : 0;
+  const job = { image: Float32Array.from(msg.image), observed, settings: msg.settings, binary: !!msg.binary,
+    truth: msg.truth === null ? null : Float32Array.from(msg.truth || msg.image) };
+  const miss = Uint8Array.from(observed, (o) => 1 - o);
+  for (const [i, method] of msg.methods.entries()) {
+    if (!FAMILY[method]) throw new Error(`The browser does not run ${method}.`);
+    const t1 = performance.now();
+    const m = await model(msg.models[FAMILY[method]], msg.shape);
+    const draws = msg.draws || {};
+    const rng = draws[method] ? tape(draws[method], method) : seeded(msg.settings.seed);
+    const fraction = (f) => (i + f) / msg.methods.length;
+    const progress = (f) => postMessage({ type: 'progress', id: msg.id, method, fraction: fraction(f) });
+    const nllRng = draws.miwae_nll ? tape(draws.miwae_nll, 'miwae_nll') : seeded(msg.settings.seed + 1);
+    const res = method === 'miwae' ? await importance(m, job, rng, nllRng, progress)
+      : await pseudoGibbs(m, job, rng, progress);
+    if (draws[method] && rng.left()) throw new Error(`${method}: ${rng.left()} chunks of draws were not used`);
+    res.seconds = (performance.now() - t1) / 1000;
+    if (job.truth) {
+      res.scores = scores(res.mean, job.truth, miss, job.binary);
+      if (res.cond_log_lik !== undefined) res.scores['NLL (nats)'] = -res.cond_log_lik;
+    }
+    postMessage({ type: 'result', id: msg.id, result: res });
+  }
+  postMessage({ type: 'done', id: msg.id, seconds: (performance.now() - t0) / 1000 });
+}
+
+onmessage = async ({ data: msg }) => {
+  try {
+    if (msg.cmd === 'run') await run(msg);
+    else throw new Error(`unknown command ${msg.cmd}`);
+  } catch (e) {
+    postMessage({ type: 'error', id: msg.id, message: String((e && e.message) || e) });
+  }
+};
