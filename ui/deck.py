@@ -31,6 +31,10 @@ MINE = "_deck_mine"  # session state: the deck a lecturer is making, {"title": s
 _KEY = re.compile(r"[A-Za-z0-9_-]{1,60}")  # a widget key, safe inside a CSS class selector
 
 
+# the deck's keys, listened for on the whole document (ui/deck_keys.js): they press Back and Next
+_keys = st.components.v2.component("dgm_deck_keys", js=(Path(__file__).with_name("deck_keys.js")).read_text())
+
+
 class DeckError(ValueError):
     """A deck file that cannot be presented; the message is one sentence for the lecturer."""
 
@@ -159,6 +163,7 @@ def _present_css(step: Step) -> str:
     return f"""<style>
 header[data-testid="stHeader"], [data-testid="stSidebar"] {{ display: none; }}
 [data-testid="stMainBlockContainer"] {{ padding-top: 1rem; }}
+[data-testid="stLayoutWrapper"]:has(> .st-key-deck_bar) {{ top: 0; }}
 {hidden} {{ display: none; }}
 </style>"""
 
@@ -187,11 +192,12 @@ def bar() -> None:
         st.html(_present_css(deck.steps[k]))
     with st.container(border=True, key="deck_bar"):
         back, note, ahead = st.columns([1, 8, 1], vertical_alignment="center")
-        if back.button("Back", key="_deck_back", shortcut="Left", disabled=k == 0, help="The previous step"):
+        if back.button("Back", key="_deck_back", disabled=k == 0, help="The previous step (← or PageUp)"):
             go(name, deck, k - 1, present)
-        if ahead.button("Next", key="_deck_next", shortcut="Right", disabled=k == len(deck.steps) - 1,
-                        help="The next step"):
+        if ahead.button("Next", key="_deck_next", disabled=k == len(deck.steps) - 1,
+                        help="The next step (→, PageDown or space)"):
             go(name, deck, k + 1, present)
+        _keys(key="deck_keys", data={"step": f"{name[:40]}:{k}", "present": present})
         with note.container(key="deck_note"):  # shown large (ui/app.css)
             st.markdown(deck.steps[k].note)
         line, mode, leave = note.columns([4, 1.3, 1.3], vertical_alignment="center")

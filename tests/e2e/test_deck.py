@@ -63,6 +63,62 @@ def test_the_shipped_deck_presents_from_first_to_last_with_the_keyboard(page, ap
     expect(page).to_have_url(re.compile(f"/{middle.page}\\?"), timeout=60_000)
 
 
+def _at_step(page, k: int) -> None:
+    expect(_place(page)).to_contain_text(f"step {k} of ", timeout=180_000)
+    wait_for_app(page, timeout=180_000)
+
+
+def _top(page) -> float:
+    return page.evaluate("() => Math.max(document.scrollingElement.scrollTop, "
+                         "document.querySelector('[data-testid=\"stMain\"]').scrollTop)")
+
+
+def test_a_clicker_steps_the_deck_whatever_has_the_focus(page, app_url):
+    """Presented, with the focus and the pointer on the latent explorer's slider (as a note's "drag it" leaves
+    them), → steps the deck and the slider keeps its value; PageDown and PageUp step it too. The note stays pinned
+    on screen while the page scrolls, and each step arrives at the top of its page."""
+    page.set_viewport_size({"width": 1280, "height": 720})
+    page.goto(f"{app_url}/latent?deck=lecture&step=11&present=1")
+    _at_step(page, 11)
+    slider = page.locator('.st-key-lat_sliders input[type="range"], input[type="range"]').first
+    expect(slider).to_be_visible(timeout=60_000)
+    slider.hover()
+    slider.focus()
+    before = slider.input_value()
+    page.keyboard.press("ArrowRight")
+    _at_step(page, 12)
+    page.mouse.wheel(0, 2000)  # the page scrolls under the note
+    page.wait_for_timeout(300)
+    box = page.locator(".st-key-deck_bar").bounding_box()
+    assert box is not None and 0 <= box["y"] < 100, box
+    page.keyboard.press("PageDown")
+    _at_step(page, 13)
+    assert _top(page) == 0  # the new step opens at its top
+    page.keyboard.press("PageUp")
+    _at_step(page, 12)
+    page.keyboard.press("ArrowLeft")
+    _at_step(page, 11)
+    assert page.locator('input[type="range"]').first.input_value() == before  # the key was the deck's
+
+
+def test_out_of_present_mode_a_slider_under_the_pointer_keeps_its_arrows(page, app_url):
+    page.set_viewport_size({"width": 1280, "height": 720})
+    page.goto(f"{app_url}/critics?critics_theta=0.5&deck=lecture&step=16")
+    _at_step(page, 16)
+    theta = page.get_by_test_id("stSlider").first
+    before = theta.locator('input[type="range"]').get_attribute("aria-valuetext")
+    theta.hover()
+    theta.locator('input[type="range"]').focus()
+    page.keyboard.press("ArrowRight")  # the lecturer is dragging it: the slider moves, the deck stays
+    expect(theta.locator('input[type="range"]')).not_to_have_attribute("aria-valuetext", before, timeout=60_000)
+    expect(_place(page)).to_contain_text("step 16 of ")
+    wait_for_app(page, timeout=180_000)
+    page.get_by_test_id("stSlider").first.locator('input[type="range"]').focus()
+    page.mouse.move(640, 700)  # the pointer leaves the slider, the focus stays on it: → is the deck's again
+    page.keyboard.press("ArrowRight")
+    _at_step(page, 17)
+
+
 def _sidebar(page):
     if not page.locator('[data-testid="stSidebar"][data-collapsed="false"]').count():
         page.get_by_test_id("stExpandSidebarButton").first.click()
