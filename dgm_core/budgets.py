@@ -1,10 +1,13 @@
-"""What one visitor's upload may cost the shared server: every limit on an input, in one place.
+"""What one visitor's input may cost the shared server: every limit on an input, in one place.
 
 Each limit is checked before the work it bounds: an image's size from its header before a pixel is
-decoded, a table's bytes, columns and cell lengths before it is parsed. What lies beyond is refused
-with the numbers, in one sentence; a table with more rows than the interactive budget is subsampled
-(with a fixed seed, and the page says so). The pages state these limits on their upload widgets, and
-``benchmarks/hostile_inputs.py`` measures what the worst accepted input costs.
+decoded (uploads and the drawing canvas alike), a table's bytes, columns and cell lengths before it is
+parsed, a deck's bytes and nesting before its JSON is read. What lies beyond is refused with the numbers,
+in one sentence; a table with more rows than the interactive budget is subsampled (with a fixed seed, and
+the page says so). Every parser's cost grows at most linearly with its input, so the caps below bound its
+time as well as its memory (PARSE_CPU_S, UPLOAD_PEAK_MB). The pages state these limits on their upload
+widgets, in the words of ``megabytes``, and ``benchmarks/hostile_inputs.py`` measures what the worst
+accepted or refused input costs.
 """
 from __future__ import annotations
 
@@ -16,11 +19,13 @@ UPLOAD_MAX_BYTES = 20 * 1024 * 1024
 # decoded at 1/2-1/8 scale first (their DCT allows it for free), so a 48-megapixel phone photo still fits.
 IMAGE_MAX_PIXELS = 10_000_000
 # Text metadata (PNG tEXt/zTXt/iTXt, summed over chunks): real files carry a few kB.
-IMAGE_MAX_TEXT_BYTES = 1_000_000
+IMAGE_MAX_TEXT_BYTES = 1024 * 1024
 # Every image or mask becomes 28-64 pixels a side: it is shrunk (area average) to this longer side before any
 # float copy is made, so the float work is a few MB whatever the upload's size.
 IMAGE_WORK_SIDE = 512
 # Only the first frame of an animation (GIF, APNG, WebP) is ever decoded; later frames cost nothing.
+# The drawing canvas's value is a PNG data URL the browser sends: held to the bytes and pixels above, read from
+# its header before it is decoded (a modified browser can send any picture, or anything else).
 
 # ---------------------------------------------------------------- tables
 TABLE_MAX_BYTES = UPLOAD_MAX_BYTES
@@ -29,13 +34,25 @@ TABLE_MAX_CELL_CHARS = 200  # a number or a column name; longer cells are refuse
 TABLE_MAX_ROWS = 5_000  # the interactive budget (the largest UCI table has 4,898): larger uploads are subsampled
 TABLE_SUBSAMPLE_SEED = 0
 TABLE_MIN_ROWS = 10  # complete rows needed to simulate missingness and score imputations
+# The separator is guessed from the first lines of this prefix, by counting (linear); csv.Sniffer grows
+# quadratically with its sample (64 kB: minutes of one core, the interpreter lock held throughout).
+TABLE_SNIFF_BYTES = 64 * 1024
+TABLE_SNIFF_LINES = 50
 BASELINE_MAX_ROWS = 5_000  # kNN and MICE learn from at most this many rows (a seeded sample), then fill every row
 # importance samples x rows x features held at once by the tabular imputation: every UCI table at every preset
 # fits in one block as before; a wide upload is imputed in smaller blocks
 IMPUTE_BLOCK_ELEMENTS = 6_000_000
 BASELINE_WORKING_MB = 64  # scikit-learn's chunk size for kNN's distance matrix (its default is 1 GB)
 
-# ---------------------------------------------------------------- what the worst accepted upload may add
+# ---------------------------------------------------------------- lecture decks (a file, or a link that carries one)
+DECK_MAX_BYTES = 100_000  # a deck's JSON; the shipped 20-step lecture is 7 kB
+DECK_MAX_STEPS = 100
+DECK_MAX_DEPTH = 6  # nesting of its JSON: the deck, its steps, a step, its controls (4); deeper is refused unread
+DECK_MAX_LINK_CHARS = 8000  # a deck carried in a link (nginx's default header buffer is 8 KB)
+
+# ---------------------------------------------------------------- what the worst input may cost
+# CPU seconds one visitor's input may cost its parser, at any size up to its cap, accepted or refused.
+PARSE_CPU_S = 2.0
 # The extra peak RSS one upload may add to the server process while it is converted (tests and the
 # hostile-inputs benchmark hold the converters to it).
 UPLOAD_PEAK_MB = 100
@@ -52,5 +69,8 @@ def shorten(value: object, n: int = ECHO_CHARS) -> str:
 
 
 def megabytes(n: int) -> str:
-    """Bytes as a reader says them: '154 kB', '5.2 MB'."""
-    return f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{max(n / 1e3, 0.1):.0f} kB" if n >= 1e3 else f"{n} bytes"
+    """Bytes as every limit and refusal says them, in the units of Streamlit's uploader (its "Limit 20MB per file"
+    is 20 x 1024 x 1024 bytes): '20 MB', '5.2 MB', '154 kB'. One figure per limit, said the same way everywhere."""
+    if n >= 1024 * 1024:
+        return f"{n / 1024 ** 2:.1f}".removesuffix(".0") + " MB"
+    return f"{max(n / 1024, 0.1):.0f} kB" if n >= 1024 else f"{n} bytes"

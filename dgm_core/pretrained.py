@@ -33,7 +33,8 @@ FAMILIES: dict[str, str] = {
 
 
 class PretrainedError(Exception):
-    """A shipped model cannot be used; the message is one sentence a page can show."""
+    """A shipped model cannot be used (its card or weights missing, corrupted, or not this model's); the message is
+    one sentence a page can show, and the warm-up can log on one line."""
 
 
 class WeightsMissingError(PretrainedError, FileNotFoundError):
@@ -66,6 +67,11 @@ class ModelCard:
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=False) + "\n"
+
+
+def _said(e: BaseException) -> str:
+    """An exception's text on one line, shortened: what a sentence may quote of it."""
+    return " ".join(str(e).split())[:120] or type(e).__name__
 
 
 def model_class(family: str) -> type[torch.nn.Module]:
@@ -121,8 +127,9 @@ def load_card(name: str, directory: str | Path | None = None) -> ModelCard:
                                   f"`python -m dgm_core train {name}`.")
     try:
         return ModelCard(**json.loads(path.read_text()))
-    except (json.JSONDecodeError, TypeError) as e:
-        raise PretrainedError(f"The model card {path} is not valid ({e}).") from e
+    except (ValueError, TypeError) as e:  # not JSON, not UTF-8, or not a card's fields
+        raise PretrainedError(f"The model card {path.name} is not valid ({_said(e)}); restore it from git or "
+                              f"retrain with `python -m dgm_core train {name}`.") from e
 
 
 def list_cards(directory: str | Path | None = None) -> list[ModelCard]:
@@ -150,10 +157,15 @@ def load(name: str, directory: str | Path | None = None,
     if digest != card.sha256:
         raise ChecksumError(f"The weights of '{name}' are corrupted: sha256 {digest[:12]}… does not "
                             f"match the card's {card.sha256[:12]}…; restore {path.name} from git or retrain.")
-    model = build(card.family, card.config)
+    try:
+        model = build(card.family, card.config)
+    except (TypeError, ValueError, ImportError, AttributeError) as e:  # a config this code's model does not take
+        raise PretrainedError(f"The card of '{name}' describes a model this code cannot build ({_said(e)}); "
+                              f"retrain it with `python -m dgm_core train {name}`.") from e
     try:
         state = load_file(str(path), device="cpu")
         model.load_state_dict(state)
-    except Exception as e:  # safetensors header errors, shape mismatches
-        raise PretrainedError(f"The weights of '{name}' do not fit its config ({e}).") from e
+    except Exception as e:  # safetensors header errors, shape mismatches (several lines of them: not quoted whole)
+        raise PretrainedError(f"The weights of '{name}' do not fit its config ({_said(e)}); restore "
+                              f"{path.name} from git or retrain.") from e
     return model.to(device).eval(), card

@@ -41,7 +41,8 @@ c_model, c_seed, c_kind, c_dirs = st.columns([1.3, 0.7, 1.0, 2.0], gap="medium")
 name = widget(SPEC, P, "model", c_model, on_change=_opening_seed)
 widget(SPEC, P, "seed", c_seed)
 kind = widget(SPEC, P, "kind", c_kind, horizontal=True)
-ex = v.explorer(name)
+with loaders.server_files():  # a corrupted or missing model: one sentence
+    ex = v.explorer(name)
 n_avail = demo.N_DIRS if kind == "pca" else ex.latent
 dirs = [d for d in s[P + "dirs"] if 0 <= d < n_avail] or list(range(5))  # the link's, checked for the first kind
 vals = (list(s[P + "vals"]) + [0.0] * len(dirs))[:len(dirs)]

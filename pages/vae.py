@@ -41,7 +41,9 @@ if not MODELS:
 c_model, c_src, c_digit = st.columns([1.2, 1, 1.4], gap="medium")
 name = widget(SPEC, P, "model", c_model)
 dataset = v.MODELS[name]
-model, card = loaders.model(name)
+with loaders.server_files():  # a corrupted or missing model, a damaged data folder: one sentence
+    model, card = loaders.model(name)
+    x_all, labels, what = v.digits(dataset)
 c_model.caption(f"Test log p(x) {card.metrics['test_log_lik']} nats, ELBO {card.metrics['test_elbo']} "
                 f"(card of `{name}`, K = {card.metrics['eval_k']}, {card.metrics['test_images']} test images).")
 if dataset == "mnist":
@@ -52,7 +54,6 @@ if dataset == "mnist":
                     + ("trained on images binarised afresh in every batch (dynamic binarisation, 100 epochs), tested "
                        "on one fixed binarisation." if "dynamic" in card.data else "one fixed binarisation."))
 src = widget(SPEC, P, "src", c_src, horizontal=True)
-x_all, labels, what = v.digits(dataset)
 thing = "digit" if dataset == "mnist" else "character"  # what one image shows, in the page's words
 
 # ---------------------------------------------------------------- the digit

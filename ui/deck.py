@@ -53,23 +53,57 @@ class Deck:
     steps: tuple[Step, ...]
 
 
+_SYNTAX = re.compile(r'[^"\\\[\]{}]+')  # all but quotes, backslashes and brackets: one linear pass removes it
+
+
+def _depth(text: str) -> int:
+    """How deep the JSON's arrays and objects nest, counted outside its strings in one linear pass."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for c in _SYNTAX.sub("", text):
+        if escaped:
+            escaped = False
+        elif in_string:
+            escaped, in_string = c == "\\", c != '"'
+        elif c == '"':
+            in_string = True
+        elif c != "\\":
+            depth += 1 if c in "[{" else -1
+            deepest = max(deepest, depth)
+    return deepest
+
+
 def parse(text: str | bytes, pages: dict[str, str]) -> Deck:
-    """A deck from its JSON text; ``pages`` maps url paths to page files. Raises DeckError."""
-    if len(text) > MAX_BYTES:
-        raise DeckError(f"This deck is {len(text):,} bytes; a deck file holds at most {MAX_BYTES:,}.")
+    """A deck from its JSON text; ``pages`` maps url paths to page files. Raises DeckError, in one sentence, for
+    any size, nesting and shape that is not a deck: the bytes and the nesting are checked before the JSON is read
+    (the limits of ``dgm_core.budgets``), so no file or link costs more than reading DECK_MAX_BYTES."""
+    from dgm_core import budgets  # (the module's imports are being moved; hoist this with them)
+
+    not_deck = DeckError("This is not a deck: a deck is a JSON file with a title and a list of steps.")
+    if len(text) > budgets.DECK_MAX_BYTES:
+        raise DeckError(f"This deck is {len(text):,} bytes; a deck file holds at most {budgets.DECK_MAX_BYTES:,}.")
+    if isinstance(text, (bytes, bytearray)):
+        try:
+            text = bytes(text).decode(json.detect_encoding(text))
+        except (UnicodeDecodeError, LookupError):
+            raise not_deck from None
+    if (depth := _depth(text)) > budgets.DECK_MAX_DEPTH:
+        raise DeckError(f"This deck nests {depth:,} levels deep; a deck's JSON nests at most "
+                        f"{budgets.DECK_MAX_DEPTH}, so it is not read.")
     try:
         raw = json.loads(text)
-    except (ValueError, UnicodeDecodeError):
-        raise DeckError("This is not a deck: a deck is a JSON file with a title and a list of steps.") from None
+    except (ValueError, RecursionError):  # RecursionError cannot happen below DECK_MAX_DEPTH: a second guard
+        raise not_deck from None
     steps = raw.get("steps") if isinstance(raw, dict) else None
-    if not isinstance(steps, list) or not steps or len(steps) > MAX_STEPS:
-        raise DeckError(f"A deck needs a list of 1 to {MAX_STEPS} steps under \"steps\".")
+    if not isinstance(steps, list) or not steps or len(steps) > budgets.DECK_MAX_STEPS:
+        raise DeckError(f"A deck needs a list of 1 to {budgets.DECK_MAX_STEPS} steps under \"steps\".")
     out = []
     for i, s in enumerate(steps, 1):
         if not isinstance(s, dict) or not all(isinstance(s.get(k, ""), str) for k in ("page", "link", "note")):
             raise DeckError(f"Step {i} is not a page, a link and a note (all text).")
         if s.get("page") not in pages:
-            raise DeckError(f"Step {i} names the page {str(s.get('page'))[:40]!r}, which this app does not have.")
+            raise DeckError(f"Step {i} names the page {budgets.shorten(s.get('page'))!r}, which this app does "
+                            "not have.")
         controls = s.get("controls", [])
         if not isinstance(controls, list) or not all(isinstance(c, str) and _KEY.fullmatch(c) for c in controls):
             raise DeckError(f"Step {i}'s controls are not a list of widget keys (letters, digits, _ and -).")
@@ -96,17 +130,22 @@ def encode(deck: Deck) -> str:
 
 
 def decode(value: str, pages: dict[str, str]) -> Deck:
-    """The deck carried by a link's ``deck`` value (``encode``'s output). Raises DeckError."""
+    """The deck carried by a link's ``deck`` value (``encode``'s output). Raises DeckError: the link's length,
+    and the length it unpacks to, are checked before anything is read."""
+    from dgm_core import budgets  # (the module's imports are being moved; hoist this with them)
+
     damaged = DeckError("This deck link is damaged (cut short or changed): copy the whole link again.")
-    if len(value) > MAX_LINK:
-        raise DeckError(f"This deck link is {len(value):,} characters long; a link carries at most {MAX_LINK:,}.")
+    if len(value) > budgets.DECK_MAX_LINK_CHARS:
+        raise DeckError(f"This deck link is {len(value):,} characters long; a link carries at most "
+                        f"{budgets.DECK_MAX_LINK_CHARS:,}.")
     body = value[len(INLINE):]
     try:
         packed = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
         inflate = zlib.decompressobj()
-        text = inflate.decompress(packed, MAX_BYTES + 1)  # a small link cannot unpack into gigabytes
-        if len(text) > MAX_BYTES:
-            raise DeckError(f"This deck link unpacks to more than {MAX_BYTES:,} bytes, the most a deck holds.")
+        text = inflate.decompress(packed, budgets.DECK_MAX_BYTES + 1)  # a small link cannot unpack into gigabytes
+        if len(text) > budgets.DECK_MAX_BYTES:
+            raise DeckError(f"This deck link unpacks to more than {budgets.DECK_MAX_BYTES:,} bytes, the most a "
+                            "deck holds.")
         if not inflate.eof:
             raise damaged
     except (binascii.Error, ValueError, zlib.error) as err:

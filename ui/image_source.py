@@ -7,7 +7,7 @@ import streamlit as st
 import torch
 
 from dgm_core import budgets, data, pretrained, results
-from dgm_core.data.convert import ImageError, image_from_bytes, image_from_canvas
+from dgm_core.data.convert import ImageError, canvas_rgba, image_from_bytes, image_from_canvas
 from dgm_core.device import generator
 from dgm_core.demos.inpainting import BINARY, CONTROLS, DATASETS, SIZE, default_index
 from ui import loaders
@@ -33,7 +33,7 @@ def default_note(dataset: str, index: int) -> str | None:
             f"bottom half hidden (the exact sampler won on {r.exact_wins} of them; `python -m dgm_core bench "
             f"inpainting_default`). {verdict} ({r.metric} gain {r.default_gain:+.3f}).")
 N_GENERATED = 64
-UPLOAD_HELP = (f"Up to {budgets.UPLOAD_MAX_BYTES // 2**20} MB and {budgets.IMAGE_MAX_PIXELS / 1e6:g} megapixels "
+UPLOAD_HELP = (f"Up to {budgets.megabytes(budgets.UPLOAD_MAX_BYTES)} and {budgets.IMAGE_MAX_PIXELS / 1e6:g} megapixels "
                f"(larger JPEG photos are read at a reduced scale); only the first frame of an animation is used.")
 
 
@@ -56,6 +56,9 @@ def _gallery(dataset: str, p: str) -> tuple[torch.Tensor | None, str]:
         images, generated = gallery_images(dataset)
     except pretrained.PretrainedError as e:
         st.error(f"No data directory is set and the shipped VAE cannot be loaded: {e}")
+        return None, ""
+    except data.DatasetNotFoundError as e:  # a data file cut short or replaced: one sentence, no gallery
+        st.error(str(e))
         return None, ""
     what = "generated image" if generated else "test image"
     if generated:
@@ -92,6 +95,26 @@ def _upload(dataset: str, p: str) -> tuple[torch.Tensor | None, str]:
     return kept[1], "uploaded image (converted)"
 
 
+def drawn(result) -> bool:
+    """Whether a canvas (streamlit_drawable_canvas) sent a drawing with strokes on it; a value a browser changed to
+    something else is no drawing."""
+    objects = result.json_data.get("objects") if isinstance(result.json_data, dict) else None
+    return bool(objects) and isinstance(objects, list)
+
+
+def canvas_picture(result) -> np.ndarray:
+    """The canvas's picture, (h, w, 4) uint8 RGBA, checked as an upload is before it is decoded (its bytes, and its
+    pixels from the PNG header: ``convert.canvas_rgba``), never through the component's own decoder. Raises
+    ImageError."""
+    try:
+        png = result.image_bytes
+    except ValueError:  # a value that is not a base64 data URL (binascii.Error is a ValueError)
+        raise ImageError("The drawing the browser sent is not a picture; clear the canvas and draw again.") from None
+    if png is None:
+        raise ImageError("The browser sent the strokes of the drawing without its picture; draw once more.")
+    return canvas_rgba(png)
+
+
 def _draw(dataset: str, p: str) -> tuple[torch.Tensor | None, str]:
     from streamlit_drawable_canvas import st_canvas
 
@@ -102,10 +125,9 @@ def _draw(dataset: str, p: str) -> tuple[torch.Tensor | None, str]:
     result = st_canvas(stroke_width=22, stroke_color="#ffffff", background_color="#000000", height=280, width=280,
                        drawing_mode="freedraw", initial_drawing=s.get(p + "sketch_json"), return_image_data=True,
                        key=p + "sketch_canvas")
-    rgba = result.image_data
-    if rgba is not None and result.json_data is not None and result.json_data.get("objects"):
+    if drawn(result):
         try:
-            s[p + "sketch_img"] = image_from_canvas(rgba, dataset, size=SIZE[dataset])
+            s[p + "sketch_img"] = image_from_canvas(canvas_picture(result), dataset, size=SIZE[dataset])
             s[p + "sketch_json"] = result.json_data
         except ImageError as e:
             st.error(str(e))

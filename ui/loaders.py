@@ -2,8 +2,9 @@
 one copy per server, never mutated; a page takes a copy of the image it shows) and small data (st.cache_data)."""
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import streamlit as st
@@ -42,6 +43,17 @@ def shipped(names) -> list[str]:
     """The names (an iterable of model names) that have a card in pretrained/, in their order."""
     have = {c["name"] for c in cards()}
     return [m for m in names if m in have]
+
+
+@contextlib.contextmanager
+def server_files() -> Iterator[None]:
+    """Around a page's loads of shipped models and data sets: a fault in a file the server owns (a model missing or
+    corrupted, a data file cut short) is shown as its one sentence, and the page stops there, never a traceback."""
+    try:
+        yield
+    except (pretrained.PretrainedError, data.DatasetNotFoundError) as e:
+        st.error(" ".join(str(e).split()))
+        st.stop()
 
 
 # a resource, not cache_data: cache_data would unpickle the whole split (31 MB for MNIST's test digits) on every rerun

@@ -67,10 +67,14 @@ def _draw(image: torch.Tensor, dataset: str, p: str) -> tuple[torch.Tensor | Non
         initial_drawing=saved.get("json"), return_image_data=True,
         key=f"{p}canvas_{dataset}_{s.get(p + 'canvas_gen', 0)}",
     )
-    rgba = result.image_data
-    if rgba is not None and result.json_data is not None:
-        mask = masks.from_drawing(_erased_to_transparent(rgba), shape, coverage=0.3)
-        s[store] = {"json": result.json_data, "mask": mask}
+    if image_source.drawn(result):  # the picture is checked as an upload is before it is decoded
+        try:
+            mask = masks.from_drawing(_erased_to_transparent(image_source.canvas_picture(result)), shape, coverage=0.3)
+            s[store] = {"json": result.json_data, "mask": mask}
+        except ImageError as e:
+            st.error(str(e))
+    elif isinstance(result.json_data, dict):  # every stroke undone or erased: no drawing
+        s[store] = {"json": result.json_data, "mask": None}
     saved = s.get(store)
     if saved is None or not saved["json"].get("objects"):
         return None, "drawing"

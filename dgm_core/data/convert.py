@@ -290,6 +290,21 @@ def image_from_array(img: np.ndarray, dataset: str, *, size: int | None = None) 
     return _convert(*_planes(img), dataset, s)
 
 
+def canvas_rgba(png: bytes) -> np.ndarray:
+    """The drawing canvas's picture as the browser sent it (the PNG bytes of its data URL) -> (h, w, 4) uint8 RGBA.
+
+    A modified browser can send any picture, or anything else: it goes through the uploads' decoder, so its bytes
+    and its pixels (read from the header) are held to the same caps before a pixel is decoded, and it is shrunk to
+    at most IMAGE_WORK_SIDE a side. Raises ImageError (one sentence).
+    """
+    img = decode_upload(png)
+    try:
+        return np.asarray(img.convert("RGBA"))
+    except (ValueError, OSError):
+        raise ImageError(f"The drawing arrived in colour mode {img.mode!r}, which is no canvas picture; clear the "
+                         "canvas and draw again.") from None
+
+
 def image_from_canvas(rgba: np.ndarray, dataset: str, *, size: int | None = None) -> torch.Tensor:
     """A drawing canvas's (h, w, 4) uint8 RGBA export, white strokes on black -> (C, H, W) float32.
 
@@ -300,5 +315,5 @@ def image_from_canvas(rgba: np.ndarray, dataset: str, *, size: int | None = None
     return image_from_array(ink, dataset, size=size)
 
 
-__all__ = ["ImageError", "SIZES", "decode_upload", "image_from_bytes", "image_from_array", "image_from_canvas",
-           "mask_from_bytes"]
+__all__ = ["ImageError", "SIZES", "canvas_rgba", "decode_upload", "image_from_bytes", "image_from_array",
+           "image_from_canvas", "mask_from_bytes"]

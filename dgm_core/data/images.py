@@ -14,7 +14,9 @@ same binary test set.
 from __future__ import annotations
 
 import functools
+import math
 import os
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,6 +62,18 @@ class DatasetNotFoundError(FileNotFoundError):
         super().__init__(msg + ".")
 
 
+class DatasetDamagedError(DatasetNotFoundError):
+    """A data set's file is on disk but cannot be read (cut short, or another file under its name). A kind of
+    DatasetNotFoundError, so that every page that says a data set is missing says this instead; the message is one
+    sentence."""
+
+    def __init__(self, name: str, path: Path | str, why: str):
+        self.dataset, self.paths = name, [str(path)]
+        label = _LABELS.get(name, f"UCI {name}")
+        FileNotFoundError.__init__(self, f"The {label} file {Path(path).name} is damaged ({why}); restore it "
+                                         f"(README, Data) or remove it to use the app without {label}.")
+
+
 def data_dir(explicit: str | Path | None = None) -> Path | None:
     """The data folder: ``explicit`` if given, else ``$DGM_DATA_DIR``, else None (never a guess)."""
     if explicit is not None and str(explicit) != "":
@@ -98,19 +112,27 @@ def binarize_static(x: torch.Tensor, seed: int = 0) -> torch.Tensor:
 # ---------------------------------------------------------------- raw arrays (cached, never mutated)
 
 @functools.lru_cache(maxsize=8)
-def _npz(path: str, keys: tuple[str, ...]) -> tuple[np.ndarray, ...]:
-    with np.load(path) as f:
-        return tuple(f[k] for k in keys)
+def _npz(path: str, keys: tuple[str, ...], name: str = "") -> tuple[np.ndarray, ...]:
+    try:
+        with np.load(path) as f:
+            return tuple(f[k] for k in keys)
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as e:  # cut short, or another archive
+        why = f"it holds no array {e.args[0]!r}" if isinstance(e, KeyError) else "it is not a complete NumPy archive"
+        raise DatasetDamagedError(name, path, why) from None
 
 
-def _read_idx(path: Path) -> np.ndarray:
+def _read_idx(path: Path, name: str = "mnist") -> np.ndarray:
     """An IDX file, MNIST's format: 2 zero bytes, a type byte (8 = uint8), the number of dimensions, each
-    dimension as a big-endian int32, then the data."""
+    dimension as a big-endian int32, then the data. A file cut short, or another file, raises
+    DatasetDamagedError."""
     raw = path.read_bytes()
-    if raw[:3] != b"\x00\x00\x08":
-        raise ValueError(f"{path} is not an IDX file of unsigned bytes")
+    if raw[:3] != b"\x00\x00\x08" or len(raw) < 4 + 4 * raw[3]:
+        raise DatasetDamagedError(name, path, "it is not an IDX file of unsigned bytes")
     ndim = raw[3]
     shape = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    expected = 4 + 4 * ndim + math.prod(shape)
+    if len(raw) != expected:
+        raise DatasetDamagedError(name, path, f"it holds {len(raw):,} bytes where its header promises {expected:,}")
     return np.frombuffer(raw, np.uint8, offset=4 + 4 * ndim).reshape(shape)
 
 
@@ -126,6 +148,9 @@ def _mnist_raw(root: str, train: bool, download: bool) -> tuple[torch.Tensor, to
     folder = Path(root) / "MNIST" / "raw"
     x = _read_idx(folder / f"{stem}-images-idx3-ubyte")
     y = _read_idx(folder / f"{stem}-labels-idx1-ubyte")
+    if x.ndim != 3 or y.ndim != 1 or len(x) != len(y):
+        raise DatasetDamagedError("mnist", folder / f"{stem}-labels-idx1-ubyte",
+                                  f"{len(y):,} labels for {len(x):,} images of shape {x.shape[1:]}")
     return torch.from_numpy(x.copy()), torch.from_numpy(y.astype(np.int64))
 
 
@@ -184,9 +209,9 @@ def _load_omniglot(root, split, size, limit, download):
     path = root / rel if root is not None else None
     if path is not None and path.is_file():
         if size == 28:
-            x, y = _npz(str(path), (f"x_{stem}", f"y_{stem}"))
+            x, y = _npz(str(path), (f"x_{stem}", f"y_{stem}"), "omniglot")
             return torch.from_numpy(x[:limit, None]), y[:limit]
-        images, labels = _npz(str(path), ("images", "labels"))  # (chars, 20, 105, 105) bool, True = paper
+        images, labels = _npz(str(path), ("images", "labels"), "omniglot")  # (chars, 20, 105, 105) bool, True = paper
         n_char, n_draw = images.shape[:2]
         x = images.reshape(n_char * n_draw, 1, 105, 105)[:limit]  # rows: character, then drawer
         return torch.from_numpy(~x), labels.reshape(-1)[:limit]
@@ -224,7 +249,7 @@ def _omniglot_png_tree(folder: str, size: int) -> tuple[torch.Tensor, np.ndarray
 def _load_celeba(root, split, size, limit, download):
     path = root / "celeba" / "celeba64_subset.npz" if root is not None else None
     if path is not None and path.is_file():
-        x, y = _npz(str(path), (f"x_{split}", f"identity_{split}"))  # (N, 64, 64, 3) uint8 HWC
+        x, y = _npz(str(path), (f"x_{split}", f"identity_{split}"), "celeba")  # (N, 64, 64, 3) uint8 HWC
         x = torch.from_numpy(x[:limit]).permute(0, 3, 1, 2)
         if size != 64:
             # Area averaging: each 32x32 pixel is the mean of a 2x2 block, no aliasing.
@@ -257,7 +282,11 @@ def _load_svhn(root, split, size, limit, download):
     # torchvision's file, read with scipy (as torchvision does, without its checksum or its import):
     # X is (32, 32, 3, N) uint8 and y is (N, 1) with 10 standing for the digit 0
     from scipy.io import loadmat
-    mat = loadmat(str(found[0]))
+    try:
+        mat = loadmat(str(found[0]))
+        mat["X"], mat["y"]
+    except (OSError, ValueError, TypeError, KeyError):  # cut short, or another file under its name
+        raise DatasetDamagedError("svhn", found[0], "it is not a complete SVHN .mat file") from None
     x = torch.from_numpy(np.ascontiguousarray(mat["X"][..., :limit].transpose(3, 2, 0, 1)))  # (N, 3, 32, 32)
     return x, (mat["y"].reshape(-1)[:limit] % 10).astype(np.int64)
 

@@ -20,6 +20,7 @@ Uploaded tables keep NaN where a value is missing: those are the real missing en
 """
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -31,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from dgm_core import budgets
-from dgm_core.data.images import DatasetNotFoundError, data_dir as _resolve_dir
+from dgm_core.data.images import DatasetDamagedError, DatasetNotFoundError, data_dir as _resolve_dir
 
 TABLES = ("banknote", "concrete", "red", "white", "yeast", "breast")
 
@@ -96,16 +97,18 @@ def load_table(name: str, *, data_dir: str | Path | None = None) -> Table:
         shown = path if path is not None else f"<DGM_DATA_DIR>/uci/{spec.file}"
         raise DatasetNotFoundError(name, [shown], _resolve_dir(data_dir),
                                    layout=f"uci/{spec.file} (the README's Data section lists the UCI files)")
-    df = pd.read_csv(path, sep=spec.sep)
-    target = spec.target if spec.target is not None else df.columns[-1]
-    features = df.drop(columns=[target, *spec.drop])
-    if spec.task == "classification" and not pd.api.types.is_numeric_dtype(df[target]):
-        y = pd.Categorical(df[target]).codes.astype(np.int64)  # yeast: sorted site names -> 0..9
-    elif spec.task == "classification":
-        y = df[target].to_numpy(dtype=np.int64)
-    else:
-        y = df[target].to_numpy(dtype=np.float64)
-    return Table(name=name, x=features.to_numpy(dtype=np.float64), columns=tuple(map(str, features.columns)),
+    try:
+        df = pd.read_csv(path, sep=spec.sep)
+        target = spec.target if spec.target is not None else df.columns[-1]
+        features = df.drop(columns=[target, *spec.drop])
+        x = features.to_numpy(dtype=np.float64)
+        if spec.task == "classification" and not pd.api.types.is_numeric_dtype(df[target]):
+            y = pd.Categorical(df[target]).codes.astype(np.int64)  # yeast: sorted site names -> 0..9
+        else:
+            y = df[target].to_numpy(dtype=np.int64 if spec.task == "classification" else np.float64)
+    except (ValueError, KeyError, IndexError, UnicodeDecodeError):  # cut short, or another file under its name
+        raise DatasetDamagedError(name, path, "its rows or columns are not the table's") from None
+    return Table(name=name, x=x, columns=tuple(map(str, features.columns)),
                  y=y, target_name=str(target), task=spec.task, source=str(path))
 
 
@@ -118,47 +121,76 @@ def _breast_sklearn() -> Table:
 
 
 # ---------------------------------------------------------------- user uploads
-
-def _read_text(data: bytes | str | Path) -> tuple[str, str]:
-    """(CSV text, source). A ``str`` naming an existing file is a path; any other ``str`` is CSV text."""
-    if isinstance(data, Path) or (isinstance(data, str) and "\n" not in data and Path(data).is_file()):
-        return Path(data).read_bytes().decode("utf-8-sig", errors="replace"), str(data)
-    if isinstance(data, (bytes, bytearray)):
-        try:
-            return bytes(data).decode("utf-8-sig"), "upload"
-        except UnicodeDecodeError:
-            return bytes(data).decode("latin-1"), "upload"  # spreadsheets still export Windows-1252
-    if isinstance(data, str):
-        return data, "upload"
-    raise TypeError(f"table_from_csv expects bytes, a CSV string or a path, not {type(data).__name__}.")
-
+# An upload is handled as bytes throughout (UTF-8, or Windows-1252 when it is not UTF-8; separators and line
+# ends are ASCII in both): every pass is linear and reads it a megabyte at a time, and only the header, a
+# bounded prefix and the (subsampled) rows pandas parses are ever decoded, so that the worst 20 MB file adds
+# a few copies of itself at most to the server's memory (budgets.UPLOAD_PEAK_MB).
 
 _SEP_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "vertical-bar"}
+_CHUNK = 1 << 20
+_QUOTED = re.compile(r'"[^"\n]*"')  # a quoted cell on one line: linear to remove (no nested repetition)
 
 
-def _sniff(text: str) -> str:
-    # Spreadsheets export , ; tab or |; sniff among those only (pandas' own sniffing also tries
-    # letters and digits, and splits a one-column file on a digit). A comma is the honest default.
-    sample = text[:65536]
+def _read_bytes(data: bytes | str | Path) -> tuple[bytes, str, str]:
+    """(the file's bytes, their encoding, source). A ``str`` naming an existing file is a path; any other ``str``
+    is CSV text."""
+    if isinstance(data, Path) or (isinstance(data, str) and "\n" not in data and Path(data).is_file()):
+        raw, source = Path(data).read_bytes(), str(data)
+    elif isinstance(data, (bytes, bytearray)):
+        raw, source = bytes(data), "upload"
+    elif isinstance(data, str):
+        raw, source = data.encode("utf-8", "replace"), "upload"
+    else:
+        raise TypeError(f"table_from_csv expects bytes, a CSV string or a path, not {type(data).__name__}.")
+    raw = raw.removeprefix(b"\xef\xbb\xbf")  # the byte-order mark spreadsheets write
+    # spreadsheets still export Windows-1252 (latin-1 decodes anything)
+    encoding = next(e for e in ("utf-8", "cp1252", "latin-1") if _decodes(raw, e))
+    return raw, encoding, source
+
+
+def _decodes(raw: bytes, encoding: str) -> bool:
+    """Whether ``raw`` is text in ``encoding``, checked a megabyte at a time (no decoded copy of the file)."""
+    decoder = codecs.getincrementaldecoder(encoding)()
     try:
-        return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
-    except csv.Error:
-        # the sniffer wants the same count on every line of the sample; the header line alone decides then
-        head = sample.split("\n", 1)[0]
-        counts = {sep: head.count(sep) for sep in _SEP_NAMES}
-        best = max(counts, key=counts.get)
-        return best if counts[best] else ","
+        for off in range(0, len(raw), _CHUNK):
+            decoder.decode(raw[off:off + _CHUNK])
+        decoder.decode(b"", final=True)
+        return True
+    except UnicodeDecodeError:
+        return False
 
 
-def _refuse_long_cell(text: str, sep: str) -> None:
+def _sniff(head: str) -> str:
+    """The separator, guessed in linear time from the first TABLE_SNIFF_LINES lines of a bounded prefix, among
+    those spreadsheets export (pandas' own sniffing also tries letters and digits, and splits a one-column file
+    on a digit): the one the header and most rows hold equally often (quoted cells left out), the most frequent
+    such; else the one the header holds most; a comma when it holds none."""
+    lines = [_QUOTED.sub("", line) for line in head.split("\n")[:budgets.TABLE_SNIFF_LINES] if line.strip()]
+    if not lines:
+        return ","
+    header, rows = lines[0], lines[1:] or lines[:1]
+
+    def score(sep: str) -> tuple[bool, int]:
+        n = header.count(sep)
+        steady = sum(row.count(sep) == n for row in rows) >= 0.8 * len(rows)
+        return n > 0 and steady, n
+
+    best = max(_SEP_NAMES, key=score)  # ties: the order of _SEP_NAMES, comma first
+    return best if score(best)[1] else ","
+
+
+def _pieces(raw: bytes, start: int = 0):
+    """(offset, uint8 array) views of raw[start:], a megabyte each: no pass holds more than a few of them."""
+    for off in range(start, len(raw), _CHUNK):
+        yield off, np.frombuffer(raw, np.uint8, count=min(_CHUNK, len(raw) - off), offset=off)
+
+
+def _refuse_long_cell(raw: bytes, sep: str) -> None:
     """A cell longer than TABLE_MAX_CELL_CHARS is no number: refused before parsing, quoted shortened.
-    Runs between separators are measured on the UTF-8 bytes a megabyte at a time (linear, a few MB)."""
-    raw = text.encode("utf-8", "replace")
-    codes = np.array([ord(sep), ord("\n"), ord("\r")], np.uint8)
-    best, best_start, run_start, chunk = 0, 0, 0, 1 << 20
-    for off in range(0, len(raw), chunk):
-        a = np.frombuffer(raw, np.uint8, count=min(chunk, len(raw) - off), offset=off)
-        stops = np.flatnonzero(np.isin(a, codes)) + off
+    Runs between separators are measured on the bytes a megabyte at a time (linear, a few MB)."""
+    best, best_start, run_start = 0, 0, 0
+    for off, a in _pieces(raw):
+        stops = np.flatnonzero((a == ord(sep)) | (a == 10)) + off
         if len(stops):
             starts = np.concatenate(([run_start], stops[:-1] + 1))
             k = int(np.argmax(stops - starts))
@@ -175,36 +207,86 @@ def _refuse_long_cell(text: str, sep: str) -> None:
                          "so this file is not read.")
 
 
-def _header(text: str, sep: str) -> list[str]:
-    """The names the user wrote, in a linear pass: unnamed columns get their position ("column 4"),
-    a repeated name its count ("x (2)"); pandas' own renaming of repeats is quadratic in their number."""
-    line = next(csv.reader([text.split("\n", 1)[0].rstrip("\r")], delimiter=sep), [])
-    if len(line) > budgets.TABLE_MAX_COLUMNS:
-        raise ValueError(f"The table has {len(line):,} columns (read as {_SEP_NAMES[sep]}-separated); this page "
-                         f"works with at most {budgets.TABLE_MAX_COLUMNS}: keep the columns you need.")
+def _too_wide(n: int, sep: str) -> ValueError:
+    return ValueError(f"The table has {n:,} columns (read as {_SEP_NAMES[sep]}-separated); this page works with at "
+                      f"most {budgets.TABLE_MAX_COLUMNS}: keep the columns you need.")
+
+
+_HEADER_MAX = budgets.TABLE_MAX_COLUMNS * (budgets.TABLE_MAX_CELL_CHARS + 3)  # every name quoted, a separator each
+
+
+def _header(raw: bytes, top: int, end: int, encoding: str, sep: str) -> list[str]:
+    """The names the user wrote on the line raw[top:end], in a linear pass: unnamed columns get their position
+    ("column 4"), a repeated name its count ("x (2)"); pandas' own renaming of repeats is quadratic in their
+    number. Only the first _HEADER_MAX bytes are decoded and split: a 20 MB one-line file is 10 million cells."""
+    longest = _HEADER_MAX
+    line = raw[top:min(end, top + longest + 1)].decode(encoding, "replace")
+    try:
+        cells = next(csv.reader([line[:longest]], delimiter=sep), [])
+    except csv.Error:  # a NUL byte, a stray quote: no header a table could have
+        raise ValueError(f"The header line ('{budgets.shorten(line)}') could not be read as "
+                         f"{_SEP_NAMES[sep]}-separated names.") from None
+    if len(cells) > budgets.TABLE_MAX_COLUMNS:
+        raise _too_wide(raw.count(sep.encode(), top, end) + 1, sep)  # at most: quoted separators make fewer
+    if end - top > longest:
+        raise ValueError(f"The header line is {end - top:,} characters long ('{budgets.shorten(line)}'); names "
+                         f"longer than {budgets.TABLE_MAX_CELL_CHARS} characters are not column names, so this "
+                         "file is not read.")
     seen: dict[str, int] = {}
     names = []
-    for j, raw in enumerate(line):
-        name = raw.strip() or f"column {j + 1}"
+    for j, cell in enumerate(cells):
+        name = cell.strip() or f"column {j + 1}"
         seen[name] = seen.get(name, 0) + 1
         names.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
     return names
 
 
-def _subsample(text: str) -> tuple[str, list[int] | None, int]:
-    """Beyond TABLE_MAX_ROWS non-blank rows: the header and a seeded random TABLE_MAX_ROWS of the rows, chosen
-    before parsing so that parsing costs the budget, not the file. Returns (text, the kept rows' 0-based
-    line numbers in the original or None, the number of rows in the file)."""
-    if text.count("\n") <= budgets.TABLE_MAX_ROWS:
-        return text, None, 0
-    lines = text.rstrip("\r\n").split("\n")
-    blank = "\n\n" in text or "\n\r\n" in text
-    body = [i for i in range(1, len(lines)) if lines[i].strip()] if blank else range(1, len(lines))
-    if len(body) <= budgets.TABLE_MAX_ROWS:
-        return text, None, 0
+def _body_lines(raw: bytes, start: int):
+    """Per megabyte of raw[start:] (the rows below the header): the lines that end in it, as arrays of their
+    starts and ends, and whether each holds anything (an empty line is no row)."""
+    line_start = start  # of the line still open at the end of the previous piece
+    for off, a in _pieces(raw, start):
+        ends = np.flatnonzero(a == 10) + off
+        if off + len(a) == len(raw) and a[-1] != 10:
+            ends = np.append(ends, len(raw))  # the last line has no line end
+        if len(ends):
+            starts = np.concatenate(([line_start], ends[:-1] + 1))
+            line_start = int(ends[-1]) + 1
+            yield starts, ends, ends > starts
+
+
+def _count_rows(raw: bytes, start: int) -> int:
+    """The non-empty lines of raw[start:], counted a megabyte at a time without listing them: every line end but
+    those right after another (or at the start), and a last line without one."""
+    n, before = 0, 10  # the byte before the body is the header's line end
+    for _, a in _pieces(raw, start):
+        ends = a == 10
+        n += int(np.count_nonzero(ends)) - int(np.count_nonzero(ends[1:] & ends[:-1])) - int(before == 10 and ends[0])
+        before = int(a[-1])
+    return n + (before != 10)
+
+
+def _subsample(raw: bytes, start: int) -> tuple[bytes, list[int] | None, int]:
+    """Beyond TABLE_MAX_ROWS non-empty rows: a seeded random TABLE_MAX_ROWS of the rows (raw[start:], below the
+    header), chosen before parsing so that parsing costs the budget, not the file, in two linear passes a megabyte
+    at a time. Returns (the rows' bytes, or the whole body when it fits; the kept rows' 1-based line numbers below
+    the header, or None; the number of rows in the file)."""
+    if raw.count(b"\n", start) <= budgets.TABLE_MAX_ROWS:
+        return raw[start:], None, 0
+    n_rows = _count_rows(raw, start)
+    if n_rows <= budgets.TABLE_MAX_ROWS:
+        return raw[start:], None, 0
     rng = np.random.default_rng(budgets.TABLE_SUBSAMPLE_SEED)
-    kept = [body[k] for k in np.sort(rng.choice(len(body), budgets.TABLE_MAX_ROWS, replace=False))]
-    return "\n".join([lines[0], *(lines[i] for i in kept)]) + "\n", kept, len(body)
+    pick = np.sort(rng.choice(n_rows, budgets.TABLE_MAX_ROWS, replace=False))
+    rows, kept, seen, line = [], [], 0, 0
+    for starts, ends, full in _body_lines(raw, start):
+        index = np.flatnonzero(full)  # this piece's rows, numbered from ``seen`` among all of them
+        lo, hi = np.searchsorted(pick, [seen, seen + len(index)])
+        chosen = index[pick[lo:hi] - seen]
+        rows += [raw[s:e] for s, e in zip(starts[chosen].tolist(), ends[chosen].tolist(), strict=True)]
+        kept += (line + chosen + 1).tolist()
+        seen, line = seen + len(index), line + len(starts)
+    return b"\n".join(rows) + b"\n", kept, n_rows
 
 
 def _ragged(line: int, saw: int, n: int, sep: str) -> ValueError:
@@ -212,20 +294,27 @@ def _ragged(line: int, saw: int, n: int, sep: str) -> ValueError:
                       f"{_SEP_NAMES[sep]}-separated): give every row the same number of cells.")
 
 
-def _parse(text: str, sep: str, names: list[str], line_of) -> pd.DataFrame:
+def _parse(body: bytes, encoding: str, sep: str, names: list[str], line_of) -> pd.DataFrame:
+    """The rows below the header as a frame of len(names) columns; line_of(k): the file's line number of the
+    k-th row (1-based)."""
+    head = body[:budgets.TABLE_SNIFF_BYTES].decode(encoding, "replace")
     # European spreadsheets write 1,5 in semicolon-separated files: read their decimal commas as such
-    digits_comma = re.search(r"\d,\d", text[:65536]) is not None
-    decimal = "," if sep == ";" and digits_comma and not re.search(r"\d\.\d", text[:65536]) else "."
+    decimal = "," if sep == ";" and re.search(r"\d,\d", head) and not re.search(r"\d\.\d", head) else "."
     # index_col=False: a separator at the end of every data row is no extra column (spreadsheets write those),
     # but pandas then drops any extra cells of the rows silently: refuse those that hold a value
-    first = next(csv.reader([text.split("\n", 2)[1] if text.count("\n") > 1 else ""], delimiter=sep), [])
+    try:
+        first = next(csv.reader([head.split("\n", 1)[0]], delimiter=sep), [])
+    except csv.Error:
+        first = []  # pandas names what is wrong with it below
     if any(c.strip() for c in first[len(names):]):
-        raise _ragged(line_of(2), len(first), len(names), sep)
+        raise _ragged(line_of(1), len(first), len(names), sep)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", pd.errors.ParserWarning)
-            return pd.read_csv(io.StringIO(text), sep=sep, header=0, names=range(len(names)), index_col=False,
-                               decimal=decimal)
+            return pd.read_csv(io.BytesIO(body), sep=sep, header=None, names=range(len(names)), index_col=False,
+                               decimal=decimal, encoding=encoding)
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame(columns=range(len(names)))
     except pd.errors.ParserError as e:
         ragged = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(e))
         if ragged:
@@ -235,30 +324,42 @@ def _parse(text: str, sep: str, names: list[str], line_of) -> pd.DataFrame:
                          "never closed?).") from None
 
 
-def table_from_csv(data: bytes | str | Path, *, name: str = "uploaded") -> Table:
+def table_from_csv(data: bytes | str | Path, *, name: str = "uploaded", sep: str | None = None) -> Table:
     """Parse an uploaded CSV into a Table. x: (N, D) float64 with NaN where values are missing.
 
     Held to the budgets of ``dgm_core.budgets`` before parsing (bytes, columns, cell length); a table
     with more than TABLE_MAX_ROWS rows is subsampled to that many (seed TABLE_SUBSAMPLE_SEED), said in
-    ``Table.note``. Raises ValueError with one sentence a page can show when the table cannot be used as it is.
+    ``Table.note``. ``sep``: the separator (one of , ; tab |), else guessed from the first lines. Every step
+    is linear in the file's size. Raises ValueError with one sentence a page can show when the table cannot
+    be used as it is.
     """
+    if sep is not None and sep not in _SEP_NAMES:
+        raise ValueError(f"The separator must be one of {', '.join(map(repr, _SEP_NAMES))}, not {sep!r}.")
     size = len(data) if isinstance(data, (bytes, bytearray, str)) else Path(data).stat().st_size
     if size > budgets.TABLE_MAX_BYTES:
         raise ValueError(f"The file is {budgets.megabytes(size)}, more than the "
                          f"{budgets.megabytes(budgets.TABLE_MAX_BYTES)} this page reads.")
-    text, source = _read_text(data)
-    text = text.replace("\r\n", "\n").replace("\r", "\n")  # Windows and old Mac line ends
-    lead = len(text) - len(text.lstrip("\r\n"))
-    lead, text = text[:lead].count("\n"), text[lead:]  # blank lines before the header
+    raw, encoding, source = _read_bytes(data)
+    if b"\r" in raw:
+        raw = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n")  # Windows and old Mac line ends
+    prefix = raw[:budgets.TABLE_SNIFF_BYTES]
+    top = len(prefix) - len(prefix.lstrip(b"\n"))
+    if top == len(prefix):
+        top = len(raw) - len(raw.lstrip(b"\n"))  # a long run of blank lines: the rare case that copies the file
+    lead = top  # blank lines before the header (line ends are \n by now)
     need = f"a header line and at least {budgets.TABLE_MIN_ROWS} rows of numbers"
-    if not text.strip():
+    if not raw[top:top + budgets.TABLE_SNIFF_BYTES].strip() and not raw[top:].strip():
         raise ValueError(f"The file is empty: it needs {need}.")
-    sep = _sniff(text)
-    _refuse_long_cell(text, sep)
-    names = _header(text, sep)
-    text, kept, n_rows = _subsample(text)
-    # pandas counts lines from 1 at the header; the user's file may have blank lines first, or more rows
-    df = _parse(text, sep, names, lambda line: lead + (line if kept is None else kept[line - 2] + 1))
+    sep = sep or _sniff(raw[top:top + budgets.TABLE_SNIFF_BYTES].decode(encoding, "replace"))
+    _refuse_long_cell(raw, sep)
+    end = raw.find(b"\n", top)
+    end = len(raw) if end < 0 else end
+    names = _header(raw, top, end, encoding, sep)
+    body, kept, n_rows = _subsample(raw, min(end + 1, len(raw)))
+    del raw
+    # line numbers count from 1 at the header; the user's file may have blank lines first, or more rows
+    df = _parse(body, encoding, sep, names, lambda k: lead + 1 + (k if kept is None else kept[k - 1]))
+    del body
     df.columns = names
     # spreadsheets end every line with a separator: an unnamed column with nothing in it is that, not data
     unnamed = [c for j, c in enumerate(names) if c == f"column {j + 1}" and df[c].isna().all()]

@@ -121,7 +121,8 @@ def test_omniglot_png_tree_fallback(root, tmp_path):
         folder = tmp_path / "omniglot-py" / "images_background" / r["alphabet"] / r["character"]
         folder.mkdir(parents=True)
         for d in range(20):
-            Image.fromarray(images[r["index_in_set"], d]).convert("1").save(folder / f"{r['char_id']:04d}_{d + 1:02d}.png")
+            Image.fromarray(images[r["index_in_set"], d]).convert("1").save(
+                folder / f"{r['char_id']:04d}_{d + 1:02d}.png")
     assert available("omniglot", tmp_path)
     ref105 = load_images("omniglot", "train", size=105, data_dir=root)
     ref28 = load_images("omniglot", "train", data_dir=root)
@@ -298,5 +299,8 @@ def test_idx_reader_reads_shape_and_bytes_and_refuses_other_files(tmp_path):
     f.write_bytes(b"\x00\x00\x08\x03" + b"".join(int(n).to_bytes(4, "big") for n in data.shape) + data.tobytes())
     assert np.array_equal(_read_idx(f), data)
     (tmp_path / "bad").write_bytes(b"PNG....")
-    with pytest.raises(ValueError, match="not an IDX file"):
+    with pytest.raises(DatasetNotFoundError, match=r"is damaged \(it is not an IDX file"):  # one sentence a page shows
         _read_idx(tmp_path / "bad")
+    f.write_bytes(f.read_bytes()[:-1])  # cut short by one byte
+    with pytest.raises(DatasetNotFoundError, match="holds 39 bytes where its header promises 40"):
+        _read_idx(f)
