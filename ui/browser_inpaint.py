@@ -2,12 +2,27 @@
 image and mask run in a Web Worker (ui/inpaint.worker.js) on the models' ONNX encoders and decoders
 (``python -m dgm_core export NAME``, static/models, served by the app), with the vendored onnxruntime-web
 (static/ort). dgm_core's samplers stay the reference and the server's path.
+
+``browser_run`` is the page's call: it draws the panel (a components-v2 component, ui/browser_inpaint.js and .css)
+that runs the job and shows its progress, and returns the results once the browser sends them, as the rows the
+server's ``run_page`` makes (``Imputation``, scores, ``ChainTrace``), scored and diagnosed by dgm_core.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
+from typing import Any
+
+import streamlit as st
+import torch
 
 from dgm_core import pretrained
+from dgm_core.demos import inpainting
+from dgm_core.imputation import ChainDiagnostics, Imputation, ImportanceDiagnostics
+from dgm_core.methods import INPAINTING, inpainting_label
+from dgm_core.samplers.diagnostics import chain_diagnostics, tracked_pixels
+from dgm_core.samplers.kernels import PseudoGibbsKernel
 
 HERE = Path(__file__).resolve().parent
 WORKER_JS = (HERE / "seeded_rng.js").read_text() + "\n" + (HERE / "inpaint.worker.js").read_text()
@@ -45,3 +60,102 @@ def browser_methods(dataset: str) -> list[str]:
     """The methods the visitor's browser can run on ``dataset`` (their model is exported)."""
     have = model_specs(dataset)
     return [m for m, f in FAMILY.items() if f in have]
+
+
+# ---- the panel -----------------------------------------------------------------------------------------------------
+
+SETTINGS = ("steps", "chains", "burn_in", "n_samples", "n_draws", "init", "warm_start", "seed", "snapshots")
+_panel = st.components.v2.component(
+    "dgm_browser_inpaint", html='<div class="bi"></div>', css=(HERE / "browser_inpaint.css").read_text(),
+    js="\n".join([(HERE / "panel_kit.js").read_text(), f"const INPAINT_WORKER = {json.dumps(WORKER_JS)};",
+                   (HERE / "browser_inpaint.js").read_text()]))
+
+
+def job_id(image: torch.Tensor, mask: torch.Tensor, methods: list[str], settings: inpainting.Settings,
+           dataset: str, models: dict) -> str:
+    """What identifies a run: its inputs and the models' exports."""
+    h = hashlib.sha256()
+    h.update(image.float().contiguous().numpy().tobytes())
+    h.update(mask.bool().contiguous().numpy().tobytes())
+    h.update(json.dumps([methods, [getattr(settings, f) for f in SETTINGS], dataset, models]).encode())
+    return h.hexdigest()[:16]
+
+
+def browser_error(key: str) -> str | None:
+    """Why the browser could not run the panel ``key``'s last job (None: it could, or has not said)."""
+    got = st.session_state.get(key)
+    err = (got or {}).get("error") if hasattr(got, "get") else None
+    return err["message"] if err and err.get("job") == st.session_state.get(f"{key}__job") else None
+
+
+def browser_run(image: torch.Tensor, mask: torch.Tensor, methods: list[str], settings: inpainting.Settings, *,
+                dataset: str, key: str) -> dict[str, Any] | None:
+    """Run ``methods`` (of ``browser_methods(dataset)``) on image (C, H, W) in [0, 1] with mask (H, W) bool, True =
+    observed, in the visitor's browser. Returns None while it runs (the panel shows how far) or if it could not
+    (``browser_error(key)`` says why); then, for this job, {"rows": [(Imputation, scores, ChainTrace | None)],
+    "traces": {method: ChainTrace}, "seconds": the browser's wall time}."""
+    models = model_specs(dataset)
+    missing = [m for m in methods if FAMILY.get(m) not in models]
+    if missing:
+        raise ValueError(f"The browser cannot run {', '.join(INPAINTING.label(m) for m in missing)} on {dataset}.")
+    job = job_id(image, mask, methods, settings, dataset, models)
+    held = st.session_state.get(f"{key}__rows")
+    st.session_state[f"{key}__job"] = job
+    track = tracked_pixels(mask.view(1, 1, *mask.shape), tuple(image.shape))[0]
+    _panel(key=key, data={
+        "job": job, "done": bool(held and held[0] == job), "runtime": RUNTIME, "models": models,
+        "image": image.reshape(-1).tolist(), "mask": mask.reshape(-1).int().tolist(), "shape": list(image.shape),
+        "methods": list(methods), "labels": {m: INPAINTING.label(m) for m in methods},
+        "settings": {f: getattr(settings, f) for f in SETTINGS}, "binary": inpainting.BINARY[dataset],
+        "track": track.tolist()},
+        default={"result": None, "error": None}, on_result_change=lambda: None, on_error_change=lambda: None)
+    if held and held[0] == job:
+        return held[1]
+    got = st.session_state.get(key)
+    result = (got or {}).get("result") if hasattr(got, "get") else None
+    if not result or result.get("job") != job:
+        return None
+    rows = as_rows(result["results"], image, mask, settings, dataset=dataset, track=track)
+    out = {"rows": rows, "traces": {r[0].method: r[2] for r in rows if r[2] is not None},
+           "seconds": float(result["seconds"])}
+    st.session_state[f"{key}__rows"] = (job, out)
+    return out
+
+
+# ---- the browser's results as the server's rows ----------------------------------------------------------------------
+
+def as_rows(results: list[dict], image: torch.Tensor, mask: torch.Tensor, settings: inpainting.Settings, *,
+            dataset: str, track: torch.Tensor) -> list[inpainting.Row]:
+    """The worker's results (plain lists) -> (Imputation, scores, ChainTrace | None) per method, as ``run_page``'s
+    rows: the scores are dgm_core's (``inpainting.score``) on the browser's mean, the chains' diagnostics
+    dgm_core's on the browser's traces. image: (C, H, W); mask: (H, W); track: the traced pixels' flat indices."""
+    shape = tuple(image.shape)
+    rows = []
+    for r in results:
+        method = r["method"]
+        t = lambda v: torch.tensor(v, dtype=torch.float32)  # noqa: E731
+        mean, std = t(r["mean"]).view(1, *shape), t(r["std"]).view(1, *shape)
+        samples = t(r["samples"]).view(1, r["n_draws"], *shape)
+        trace = None
+        if method == "miwae":
+            diag = ImportanceDiagnostics(ess=t([r["ess"]]), log_px_obs=t([r["log_px_obs"]]),
+                                         log_weights=t(r["log_weights"])[None], n_samples=settings.n_samples,
+                                         cond_log_lik=r.get("cond_log_lik"))
+        else:
+            steps, chains = settings.steps, r["chains"]
+            lj = t(r["log_joint"]).view(steps, 1, chains)
+            acc = torch.ones(steps, 1, chains, dtype=torch.bool)
+            px = t(r["pixel_trace"]).view(steps, 1, chains, track.numel())
+            kernel = PseudoGibbsKernel()
+            diag = ChainDiagnostics(n_steps=steps, burn_in=settings.burn_in, log_joint=lj, accepted=acc,
+                                    pixel_trace=None, exact=False, kernel=kernel.name, kernel_label=kernel.label,
+                                    cond_log_lik=r.get("cond_log_lik"),
+                                    **chain_diagnostics(lj, acc, px, settings.burn_in, False))
+            trace = inpainting.ChainTrace(
+                log_joint=lj[:, 0], accepted=acc[:, 0], score=t(r["trace"]), snapshot_steps=list(r["snapshot_steps"]),
+                snapshot_mean=[t(v).view(shape) for v in r["snapshot_mean"]],
+                snapshot_sample=[t(v).view(shape) for v in r["snapshot_sample"]], cond_log_lik=r.get("cond_log_lik"),
+                label=inpainting_label(method, kernel.name))
+        res = Imputation(method=method, mean=mean, samples=samples, std=std, diagnostics=diag, seconds=r["seconds"])
+        rows.append((res, inpainting.score(res, image, mask, dataset=dataset), trace))
+    return rows

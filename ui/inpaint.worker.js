@@ -13,10 +13,12 @@
 //
 // Images are (C, H, W) flat Float32Arrays in [0, 1]; the mask is (H, W), 1 = observed; observed pixels never change.
 //
-// Message in: {cmd: 'run', id, runtime, models: {vae, miwae}, image, mask, shape, methods, settings, truth?, draws?}
+// Message in: {cmd: 'run', id, runtime, models: {vae, miwae}, image, mask, shape, methods, settings, truth?, track?,
+//   draws?}
 //   models.<family>: {encoder, decoder (URLs), latent, maskInput, likelihood, minScale}
 //   settings: dgm_core.demos.inpainting.Settings' fields (steps, chains, burn_in, n_samples, n_draws, init,
-//   warm_start, seed); draws: {pseudo_gibbs, miwae, miwae_nll}: [{kind: 'uniform' | 'normal' | 'uniform64', data}]
+//   warm_start, seed, snapshots); track: flat indices of the missing pixels whose E[x | z_t] the chains trace;
+//   draws: {pseudo_gibbs, miwae, miwae_nll}: [{kind: 'uniform' | 'normal' | 'uniform64', data}]
 // Messages out: {type: 'progress', id, method, fraction}, {type: 'result', id, result} per method,
 //   {type: 'done', id, seconds}, {type: 'error', id, message}.
 
@@ -167,9 +169,11 @@ async function pseudoGibbs(m, job, rng, progress) {
   if (s.init === 'noise') { const u = rng.uniform(B * D); keep((b, j) => u[b * D + j]); }
   else if (s.init === 'zeros' || s.init === 'half') keep(() => (s.init === 'half' ? 0.5 : 0));
   else throw new Error(`Unknown initialisation ${s.init}; use zeros, half or noise.`);
+  let z = null;
   const step = async () => {  // z ~ q(z | x_t), then x^m ~ p(x^m | z); returns the decoder's parameters
     const { mu, logSigma } = await m.encode(x, null, B);
-    const params = await m.decode(reparameterise(mu, logSigma, rng), B);
+    z = reparameterise(mu, logSigma, rng);
+    const params = await m.decode(z, B);
     const draw = m.sample(params, B, rng);
     for (let i = 0; i < B * D; i++) if (!obs[i % D]) x[i] = draw[i];
     return params;
@@ -181,10 +185,21 @@ async function pseudoGibbs(m, job, rng, progress) {
   const miss = Uint8Array.from(obs, (o) => 1 - o);
   const chainMean = new Float32Array(D);
   const lls = [];
+  // per step: log p(x_t, z_t) of each chain, E[x | z_t] at the tracked pixels (the diagnostics), and every
+  // `every` steps a snapshot for the step slider: the chains' mean and chain 1's completion
+  const track = job.track || [];
+  const logJoint = []; const pixels = []; const snapSteps = []; const snapMean = []; const snapSample = [];
+  const every = Math.max(1, Math.floor(s.steps / s.snapshots));
   for (let t = 1; t <= s.warm_start + s.steps; t++) {
     params = await step();
     const k = t - s.warm_start;
     if (k <= 0) continue;
+    for (let b = 0; b < B; b++) {
+      let lp = logStandardNormal(z, b, m.d);
+      for (let j = 0; j < D; j++) lp += m.logPx(params, b, j, x[b * D + j]);
+      logJoint.push(lp);
+      for (const j of track) pixels.push(m.mean(params, b, j));
+    }
     const burnt = k > s.burn_in;  // Settings keeps the burn-in shorter than the chain
     for (let j = 0; j < D; j++) {
       let a = 0; let a2 = 0;
@@ -196,6 +211,12 @@ async function pseudoGibbs(m, job, rng, progress) {
     if (job.truth) {
       trace.push(scores(chainMean, job.truth, miss, job.binary)[job.binary ? 'F1' : 'MSE']);
       if (k > s.burn_in) for (let b = 0; b < B; b++) lls.push(logLikMissing(m, params, b, job.truth, miss, job.binary));
+    }
+    if (k % every === 0 || k === 1) {
+      snapSteps.push(k);
+      snapMean.push(Float32Array.from(chainMean, (v, j) => (obs[j] ? xObs[j] : v)));
+      const first = x.subarray(0, D);  // for a Gaussian decoder its mean, as the server's snapshot
+      snapSample.push(Float32Array.from(first, (v, j) => (m.gaussian && !obs[j] ? m.mean(params, 0, j) : v)));
     }
     if (k % 10 === 0 || k === s.steps) progress(k / s.steps);
   }
@@ -211,7 +232,8 @@ async function pseudoGibbs(m, job, rng, progress) {
       samples[b * D + j] = obs[j] ? xObs[j] : (m.gaussian ? m.mean(params, b, j) : x[b * D + j]);
     }
   }
-  const out = { method: 'pseudo_gibbs', mean, std, samples, n_draws: n, trace };
+  const out = { method: 'pseudo_gibbs', mean, std, samples, n_draws: n, trace, chains: B, log_joint: logJoint,
+    pixel_trace: pixels, snapshot_steps: snapSteps, snapshot_mean: snapMean, snapshot_sample: snapSample };
   if (lls.length) out.cond_log_lik = logSumExp(lls) - Math.log(lls.length);
   return out;
 }
@@ -306,7 +328,7 @@ async function importance(m, job, rng, nllRng, progress) {
   let sw2 = 0;
   for (const v of w) sw2 += v * v;
   const out = { method: 'miwae', mean, std, samples, n_draws: idx.length, ess: 1 / sw2,
-    log_px_obs: lse - Math.log(L) };
+    log_px_obs: lse - Math.log(L), log_weights: logW };
   if (job.truth) {  // log p(x^m_true | x^o) ≈ log Σ_l w_l p(x^m_true | z_l), fresh draws (conditional_log_lik)
     const t = await weights(m, job.truth, obs, L, nllRng, (f) => progress(0.5 + 0.5 * f));
     const tl = logSumExp(t.logW);
@@ -332,6 +354,7 @@ async function run(msg) {
   const observed = new Uint8Array(D);
   for (let j = 0; j < D; j++) observed[j] = msg.mask[j % (H * W)] ? 1 : 0;
   const job = { image: Float32Array.from(msg.image), observed, settings: msg.settings, binary: !!msg.binary,
+    track: msg.track,
     truth: msg.truth === null ? null : Float32Array.from(msg.truth || msg.image) };
   const miss = Uint8Array.from(observed, (o) => 1 - o);
   for (const [i, method] of msg.methods.entries()) {

@@ -12,13 +12,16 @@ import torch
 from dgm_core import masks, pretrained
 from dgm_core.demos import inpainting
 from dgm_core.device import generator
-from ui.browser_inpaint import RUNTIME, WORKER_JS, model_specs
+from dgm_core.samplers.diagnostics import tracked_pixels
+from ui.browser_inpaint import RUNTIME, SETTINGS, WORKER_JS, as_rows, model_specs
 
 TOL = 1e-4
 ORIGIN_PAGE = "app/static/ort/VENDOR.json"  # a small file of the app's origin: the worker loads the app's static files
 
 # start the worker, run one job, collect its messages (typed arrays as plain lists)
 CALL = """async ([src, msg]) => {
+  const plain = (v) => (ArrayBuffer.isView(v) ? Array.from(v) : Array.isArray(v) ? v.map(plain)
+    : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)])) : v);
   const abs = (u) => new URL(u, location.origin + '/').href;
   msg.runtime = abs(msg.runtime);
   for (const spec of Object.values(msg.models)) { spec.encoder = abs(spec.encoder); spec.decoder = abs(spec.decoder); }
@@ -27,8 +30,7 @@ CALL = """async ([src, msg]) => {
   await new Promise((resolve) => {
     w.onmessage = ({data}) => {
       if (data.type === 'progress') out.progress.push(data.fraction);
-      else if (data.type === 'result') out.results.push(Object.fromEntries(Object.entries(data.result).map(
-        ([k, v]) => [k, ArrayBuffer.isView(v) ? Array.from(v) : v])));
+      else if (data.type === 'result') out.results.push(plain(data.result));
       else { out.end = data; resolve(); }
     };
     w.onerror = (e) => { out.end = {type: 'error', message: e.message}; resolve(); };
@@ -94,7 +96,7 @@ def digit():
 
 def assert_close(name: str, got, want: torch.Tensor, tol: float = TOL) -> None:
     want = want.reshape(-1).numpy()
-    got = np.asarray(got, dtype=np.float64)
+    got = np.asarray(got, dtype=np.float64).reshape(-1)
     assert got.shape == want.shape, (name, got.shape, want.shape)
     diff = np.abs(got - want).max()
     assert diff <= tol, f"{name}: the browser differs from dgm_core by {diff:.3g} (> {tol:g})"
@@ -110,15 +112,18 @@ def assert_scores(got: dict, want: dict) -> None:
 def job(x, mask, methods, s, draws) -> dict:
     return {"cmd": "run", "id": 1, "runtime": RUNTIME, "models": model_specs("mnist"), "image": x.reshape(-1).tolist(),
             "mask": mask.reshape(-1).int().tolist(), "shape": list(x.shape), "methods": methods, "binary": True,
-            "settings": {f: getattr(s, f) for f in ("steps", "chains", "burn_in", "n_samples", "n_draws", "init",
-                                                     "warm_start", "seed")},
-            "draws": draws}
+            "settings": {f: getattr(s, f) for f in SETTINGS}, "track": track(x, mask).tolist(), "draws": draws}
+
+
+def track(x, mask) -> torch.Tensor:
+    """The missing pixels whose traces the chains' diagnostics read, as dgm_core picks them."""
+    return tracked_pixels(mask.view(1, 1, *mask.shape), tuple(x.shape))[0]
 
 
 @pytest.mark.parametrize("init, warm", [("noise", 2), ("zeros", 0)])
 def test_pseudo_gibbs_in_the_browser_is_dgm_cores(page, app_url, digit, init, warm):
     x, mask = digit
-    s = inpainting.Settings(steps=40, chains=3, burn_in=10, n_draws=2, init=init, warm_start=warm, seed=5)
+    s = inpainting.Settings(steps=40, chains=3, burn_in=10, n_draws=2, init=init, warm_start=warm, seed=5, snapshots=8)
     vae, card = pretrained.load("vae-mnist")
     res, trace = inpainting.run_method("pseudo_gibbs", vae, x, mask, dataset="mnist", settings=s, truth=x)
     want = inpainting.score(res, x, mask, dataset="mnist")
@@ -129,7 +134,17 @@ def test_pseudo_gibbs_in_the_browser_is_dgm_cores(page, app_url, digit, init, wa
     assert_close("spread", got["std"], res.std)
     assert_close("draws", got["samples"], res.samples[0])
     assert_close("score per step", got["trace"], trace.score)
+    assert_close("log p(x, z) per step", got["log_joint"], trace.log_joint, TOL * trace.log_joint.abs().max().item())
+    assert got["snapshot_steps"] == trace.snapshot_steps
+    assert_close("snapshots", got["snapshot_mean"], torch.stack(trace.snapshot_mean))
+    assert_close("chain 1's snapshots", got["snapshot_sample"], torch.stack(trace.snapshot_sample))
     assert_scores(got["scores"], want)
+    # the page's rows made of the browser's results: dgm_core's scores and chain diagnostics on them
+    (row,) = as_rows(out["results"], x, mask, s, dataset="mnist", track=track(x, mask))
+    assert abs(row[1]["F1"] - want["F1"]) <= TOL and row[2].label == trace.label
+    for field in ("ess_log_joint", "rhat", "ess_pixels", "rhat_pixels"):
+        assert torch.allclose(getattr(row[0].diagnostics, field), getattr(res.diagnostics, field), rtol=1e-3), field
+    assert row[0].diagnostics.verdict == res.diagnostics.verdict
     assert out["progress"] and out["progress"][-1] == 1.0
     observed = mask.reshape(-1).repeat(2)
     assert np.array_equal(np.asarray(got["samples"])[observed.numpy()], x.reshape(-1).repeat(2)[observed].numpy())
@@ -151,6 +166,9 @@ def test_miwae_importance_sampling_in_the_browser_is_dgm_cores(page, app_url, di
     assert abs(got["ess"] - d.ess.item()) <= TOL * d.ess.item()
     assert abs(got["log_px_obs"] - d.log_px_obs.item()) <= TOL * abs(d.log_px_obs.item())
     assert_scores(got["scores"], want)
+    (row,) = as_rows(out["results"], x, mask, s, dataset="mnist", track=track(x, mask))
+    assert_close("log weights", row[0].diagnostics.log_weights, d.log_weights, TOL * d.log_weights.abs().max().item())
+    assert abs(row[1]["NLL (nats)"] - want["NLL (nats)"]) <= TOL * abs(want["NLL (nats)"])
 
 
 def test_draws_out_of_order_are_an_error_not_a_result(page, app_url, digit):

@@ -1,0 +1,82 @@
+// The inpainting samplers' panel in the visitor's browser (a Streamlit components-v2 component; Python side:
+// ui/browser_inpaint.py, which puts ui/panel_kit.js and the worker's source, INPAINT_WORKER, before this file).
+// A new job (data.job) starts ui/inpaint.worker.js in a Web Worker of its own, so the page never freezes; a bar
+// names the method running and how far it is. When every method is done the panel sends the results back once
+// (state `result`, with the job's id); if the worker cannot start or stops, it sends `error` (one sentence's
+// reason) and the page can run the server's samplers instead. A rerun with the same job changes nothing.
+
+const views = new WeakMap();  // the panel's root -> its view
+
+// typed arrays (and arrays of them) as plain lists, which the component's state can carry
+const plain = (v) => (ArrayBuffer.isView(v) ? Array.from(v) : Array.isArray(v) ? v.map(plain)
+  : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)])) : v);
+
+function inpaintView(root) {
+  const bar = el('div', 'bar', root); const fill = el('div', 'fill', bar); const text = el('div', 'text', bar);
+  bar.setAttribute('role', 'progressbar');
+  const note = el('div', 'note', root);
+  const v = { job: null, worker: null };
+  const progress = (frac, words) => {
+    bar.hidden = false; fill.style.width = `${Math.round(100 * frac)}%`; text.textContent = words;
+    bar.setAttribute('aria-valuenow', String(Math.round(100 * frac)));
+  };
+  const stop = () => { if (v.worker) v.worker.terminate(); v.worker = null; };
+  const fail = (component, job, message) => {
+    stop();
+    bar.hidden = true;
+    note.textContent = `This browser could not run the samplers (${message}).`;
+    component.setStateValue('error', { job, message: String(message) });
+  };
+  const start = (component) => {
+    const d = component.data; const job = d.job;
+    const abs = (u) => new URL(u, window.location.href).href;
+    const models = Object.fromEntries(Object.entries(d.models).map(([f, s]) => [f,
+      { ...s, encoder: abs(s.encoder), decoder: abs(s.decoder) }]));
+    const results = [];
+    note.textContent = '';
+    progress(0, `${d.labels[d.methods[0]]} in this browser: loading the model…`);
+    try {
+      if (typeof WebAssembly !== 'object' || typeof Worker !== 'function') {
+        throw new Error('no WebAssembly or Web Workers');
+      }
+      v.worker = new Worker(URL.createObjectURL(new Blob([INPAINT_WORKER], { type: 'text/javascript' })));
+    } catch (err) { fail(component, job, err.message || err); return; }
+    v.worker.onerror = (e) => fail(component, job, e.message || 'the worker stopped');
+    v.worker.onmessage = ({ data: msg }) => {
+      if (msg.id !== v.job) return;
+      if (msg.type === 'progress') {
+        progress(msg.fraction, `${d.labels[msg.method]} in this browser: ${Math.round(100 * msg.fraction)} %`);
+      } else if (msg.type === 'result') {
+        results.push(plain(msg.result));
+      } else if (msg.type === 'done') {
+        stop();
+        progress(1, `Done in this browser in ${msg.seconds.toFixed(1)} s.`);
+        root.dataset.seconds = String(msg.seconds);
+        component.setStateValue('result', { job, seconds: msg.seconds, results });
+      } else if (msg.type === 'error') {
+        fail(component, job, msg.message);
+      }
+    };
+    v.worker.postMessage({ cmd: 'run', id: job, runtime: abs(d.runtime), models, image: d.image, mask: d.mask,
+      shape: d.shape, methods: d.methods, settings: d.settings, binary: d.binary, track: d.track });
+  };
+  v.receive = (component) => {
+    const d = component.data;
+    if (d.job === v.job) return;  // a rerun of the same job: running, or done
+    stop();
+    v.job = d.job;
+    root.dataset.job = d.job;
+    if (d.done) { progress(1, 'Done in this browser.'); return; }  // the page already holds this job's result
+    start(component);
+  };
+  return v;
+}
+
+export default function (component) {
+  const { data, parentElement } = component;
+  if (!data) return;
+  const root = parentElement.querySelector('.bi');
+  let v = views.get(root);
+  if (!v) { root.innerHTML = ''; v = inpaintView(root); views.set(root, v); }
+  v.receive(component);
+}
