@@ -56,7 +56,7 @@ with shipped:
             st.markdown(f"**{d.title}** · {len(d.steps)} steps")
             row = st.container(horizontal=True)
             if row.button("Present", key=f"_decks_go_{name}", type="primary", icon=":material/slideshow:"):
-                deck.go(name, d, 0)
+                deck.go(name, d, 0, present=True)
             row.button("Edit a copy", key=f"_decks_copy_{name}", help="Make it your deck (replaces yours)",
                         on_click=_take, args=(d,))
             row.download_button("Download", deck.to_json(d), file_name=f"{name}.json", mime="application/json",
@@ -88,7 +88,7 @@ with own:
         else:
             go, save = st.columns(2)
             if go.button("Present", key="_decks_go_mine", type="primary", icon=":material/slideshow:"):
-                deck.go(deck.encode(mine), mine, 0)
+                deck.go(deck.encode(mine), mine, 0, present=True)
             save.download_button("Download (JSON)", deck.to_json(mine), file_name="deck.json",
                                  mime="application/json", key="_decks_get_mine")
             link = share_link(mine)

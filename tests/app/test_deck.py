@@ -9,7 +9,9 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from tests.app import open_page
+from streamlit.testing.v1 import AppTest
+
+from tests.app import PAGES as PAGE_DIR, open_page
 from ui import deck
 from ui.links import SPECS
 from ui.catalog import PAGES
@@ -152,3 +154,12 @@ def test_the_decks_page_makes_a_copy_of_the_shipped_deck_to_edit_and_share():
     at.text_input(key="_decks_title").set_value("Week 3").run()
     link = next(c.value for c in at.code)
     assert deck.decode(dict(parse_qsl(link.split("?", 1)[1]))["deck"], PAGE_FILES).title == "Week 3"
+
+
+def test_present_on_the_decks_page_presents():
+    at = AppTest.from_file(str(PAGE_DIR.parent / "app.py"), default_timeout=120).run()  # the navigation: every page
+    at.switch_page("pages/decks.py").run()
+    at.button(key="_decks_go_lecture").click().run()
+    assert not at.exception
+    assert at.query_params.get("present") == "1" and at.query_params.get("step") == "1"
+    assert at.button(key="_deck_present").label == "Show controls"
