@@ -1,0 +1,95 @@
+"""ui.browser_inpaint's panel on a tiny page of its own (tests/e2e/pages/browser_inpaint_page.py; AppTest cannot run
+components): the inpainting page's default MNIST run (pseudo-Gibbs and MIWAE) runs in the visitor's browser, shows
+its progress, comes back once as the server's rows (dgm_core's scores of the browser's results), keeps the observed
+pixels, is not run again by a rerun, and a model that cannot load is one sentence on the page."""
+from __future__ import annotations
+
+import contextlib
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import wait_for_app
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGE = ROOT / "tests" / "e2e" / "pages" / "browser_inpaint_page.py"
+
+
+@contextlib.contextmanager
+def page_server(folder: Path):
+    """`streamlit run` of the tiny page beside a link to the app's static/ (Streamlit serves the static/ beside the
+    script it runs), with the app's .streamlit/config.toml (static serving on); yields its URL, stops it."""
+    (folder / "static").symlink_to(ROOT / "static")
+    (folder / "page.py").symlink_to(PAGE)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(folder / "page.py"), "--server.port",
+                               str(port), "--server.address", "127.0.0.1", "--server.headless", "true"],
+                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(240):
+            with contextlib.suppress(OSError):
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                    break
+            assert server.poll() is None, "the tiny page's server stopped"
+            time.sleep(0.5)
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+@pytest.fixture(scope="module")
+def url(tmp_path_factory):
+    with page_server(tmp_path_factory.mktemp("browser_inpaint")) as u:
+        yield u
+
+
+def test_the_default_run_comes_back_from_the_browser_once(page, url):
+    page.goto(url)
+    wait_for_app(page)
+    panel = page.locator(".bi")
+    bar = panel.locator(".bar .text")
+    bar.wait_for(timeout=60_000)
+    seen = set()
+    deadline = time.time() + 240
+    while not page.get_by_text("seconds in the browser").count():
+        seen.add(bar.text_content())
+        assert time.time() < deadline, "the browser's run did not come back"
+        page.wait_for_timeout(200)
+    wait_for_app(page)
+    assert any("in this browser:" in s and "%" in s for s in seen), seen  # progress was shown
+    assert page.get_by_test_id("stException").count() == 0
+    text = page.locator("body").inner_text()
+    assert "pseudo_gibbs: F1" in text and "miwae: F1" in text
+    assert text.count("observed pixels kept: True; mean in [0, 1]: True") == 2
+    assert "verdict:" in text
+    job = panel.first.get_attribute("data-job")
+    seconds = panel.first.get_attribute("data-seconds")
+    page.screenshot(path=str(ROOT / ".pytest_cache" / "browser_inpaint_page.png"), full_page=True)
+    page.get_by_role("button", name="Rerun").click()
+    wait_for_app(page)
+    page.wait_for_timeout(1000)
+    assert panel.first.get_attribute("data-job") == job and panel.first.get_attribute("data-seconds") == seconds
+    assert bar.text_content().startswith("Done in this browser"), bar.text_content()  # not started again
+    assert page.get_by_text("seconds in the browser").count() == 1
+
+
+def test_a_model_the_browser_cannot_load_is_one_sentence(page, url):
+    page.goto(f"{url}/?broken=1&steps=20")
+    wait_for_app(page)
+    warning = page.get_by_text("This browser could not run the samplers")
+    warning.first.wait_for(timeout=120_000)
+    assert page.get_by_test_id("stException").count() == 0
+    assert page.get_by_text("seconds in the browser").count() == 0
+    page.screenshot(path=str(ROOT / ".pytest_cache" / "browser_inpaint_page_broken.png"), full_page=True)
