@@ -13,7 +13,7 @@ from ui.imaging import to_pil
 from ui.inpaint_results import estimate_caption, results_details, results_view
 from ui.mask_editor import mask_editor
 from ui.pages import setup_page
-from ui.run import run_button
+from ui.run import run_button, shared_result
 from ui.state import sync_url, url_state
 
 setup_page()
@@ -23,6 +23,7 @@ s = st.session_state
 # Chains on faces are fewer and shorter by default (their controls' defaults depend on the data set), set when
 # the data set changes and on a first load whose link sets none of these.
 CHAIN_KEYS = ("chains", "steps", "burn")
+WANTED = "_inp_wanted"  # every method the student chose, on any data set
 
 
 def dataset_defaults(chains: bool = True, image: bool = True) -> None:
@@ -80,8 +81,15 @@ with c_mask:
 with c_run:
     st.subheader("3 · Methods")
     offered = resolve(SPEC["methods"].choices, {"ds": dataset})
-    s[P + "methods"] = [m for m in s[P + "methods"] if m in offered]  # before the widget: a data set without them
-    chosen = widget(SPEC, P, "methods")
+    # the methods the student wants, those this data set has no model for included: they come back on one that has
+    if first_load or WANTED not in s:
+        s[WANTED] = list(s[P + "methods"])
+    s[P + "methods"] = [m for m in s[WANTED] if m in offered]  # before the widget: this data set's of them
+
+    def keep_wanted() -> None:
+        s[WANTED] = [m for m in INPAINTING if m in s[P + "methods"] or (m in s[WANTED] and m not in offered)]
+
+    chosen = widget(SPEC, P, "methods", on_change=keep_wanted)
     if len(offered) < len(INPAINTING):
         st.caption("Not offered on " + DATASETS[dataset] + ": " + ", ".join(m.label for m in INPAINTING.values()
                    if m.id not in offered) + " (no model of theirs was trained on this data set).")
@@ -106,10 +114,19 @@ def run():  # shared by every session asking for these inputs, queued with the s
     return jobs.inpainting(chosen, image, mask, dataset=dataset, settings=settings, what=f"{image_what}, {mask_what}")
 
 
+def current(results) -> bool:
+    """Whether ``results`` were computed for what the page shows now."""
+    return (results.dataset == dataset and image is not None and mask is not None
+            and torch.equal(results.image, image) and torch.equal(results.mask, mask)
+            and results.methods == list(chosen) and results.settings == settings)
+
+
 with c_run:
     kept = run_button("Run", key=P + "run", inputs=None, compute=run, rerun=True, disabled=not ready,
                       type="primary", width="stretch")
     results = kept.value if kept else None
+    if ready and (results is None or not current(results)) and (hit := shared_result(run(), P + "run")):
+        kept, results = hit, hit.value  # this view was computed already (a lesson's step, at server start): shown
     if kept and kept.ran:
         st.caption(serving.caption(kept.ran))
     if ready:
@@ -118,11 +135,8 @@ with c_run:
         st.caption("Run is disabled: choose at least one method above.")
 
 if results:
-    current = (results.dataset == dataset and image is not None and mask is not None
-               and torch.equal(results.image, image) and torch.equal(results.mask, mask)
-               and results.methods == list(chosen) and results.settings == settings)
     with results_slot:
-        results_view(results, current)
+        results_view(results, current(results))
         st.divider()
     results_details(results, P)
 

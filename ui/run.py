@@ -32,6 +32,17 @@ def kept(key: str) -> Kept | None:
     return None if entry is None else replace(k, value=entry.value)
 
 
+def shared_result(job: Job, key: str) -> Kept | None:
+    """What the button ``key`` would show for ``job`` without being pressed, when the server's shared cache holds its
+    result already (a lesson's view computed at server start): kept as a Run keeps it, or None."""
+    hit = serving.cached(job, key)
+    if hit is None:
+        return None
+    value, ran = hit
+    st.session_state[key + "_result"] = Kept(None, None, ran)
+    return Kept(None, value, ran)
+
+
 def run_button(label: str, *, key: str, inputs: Hashable | Any, compute: Callable[[], Any], rerun: bool = False,
                disabled: bool = False, live: Callable[[Job, Any], None] | None = None, **button: Any) -> Kept | None:
     """Runs ``compute()`` once per click -> the kept result; None from ``compute`` keeps the earlier one; ``rerun``

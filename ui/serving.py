@@ -83,6 +83,15 @@ def caption(ran: Ran) -> str:
             }[ran.how]
 
 
+def cached(job: Job, key: str) -> tuple[Any, Ran] | None:
+    """The result of ``job`` when the shared cache holds it already (the warm-up computed it at server start, or
+    another session asked for the same inputs), for the widget ``key`` of this session; None when it does not."""
+    entry = shared().peek(job.key)
+    if entry is None:
+        return None
+    return entry.value, _ran(Outcome(entry.value, entry, False, False), job.key, 0.0, f"{_session()}:{key}")
+
+
 def _status_text(st_: Status, name: str) -> str:
     est = f", about {st_.estimate:.0f} s to go" if st_.estimate is not None else ""
     if st_.state == "queued":

@@ -16,16 +16,19 @@ import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import parse_qsl
 
 from streamlit.runtime import Runtime
 
 from dgm_core import data, masks
-from dgm_core.controls import defaults
 from dgm_core.demos import inpainting, mnar as mnar_lab
 from dgm_core.serving import Job, warmup
-from ui import jobs, mnar_widgets, serving
+from ui import deck, jobs, mnar_widgets, serving
 from ui.catalog import PAGES
 from ui.image_source import gallery_images
+from ui.state import read_link
+
+P = "inp_"  # the inpainting page's prefix in a link
 
 _lock = threading.Lock()
 _warmup: threading.Thread | None = None
@@ -33,11 +36,16 @@ _defaults_ready = threading.Event()
 WARM_WAIT_S = 60.0  # the longest a server's start waits for those defaults before it opens anyway
 
 
-def _inpainting_default(dataset: str) -> Callable[[], Job | None]:
+def _inpainting_view(link: dict[str, str], name: str) -> Callable[[], Job | None]:
+    """The inpainting page's Run for the view a link opens (its ``inp_`` values without the prefix), built from the
+    page's spec as the page builds it; None where the link's image or mask is not a gallery image and a preset."""
     def make() -> Job | None:
-        values = defaults(inpainting.CONTROLS, ds=dataset)
+        values, _ = read_link(inpainting.CONTROLS, link)
+        if values["src"] != "Gallery" or values["msrc"] != "Preset":
+            return None
+        dataset = values["ds"]
         images, generated = gallery_images(dataset)  # without a data directory: the shipped VAE's own images
-        idx = min(values["idx"], images.shape[0] - 1)  # each data set opens on its recorded image
+        idx = min(values["idx"], images.shape[0] - 1)
         image = images[idx]
         if inpainting.BINARY[dataset]:
             image = (image > 0.5).float()  # as the page's image picker
@@ -46,8 +54,20 @@ def _inpainting_default(dataset: str) -> Callable[[], Job | None]:
                                settings=inpainting.settings_from(values),
                                what=f"{'generated' if generated else 'test'} image #{idx}, "
                                     f"{masks.PRESETS[values['preset']]}")
-    make.__name__ = f"inpainting {dataset}"
+    make.__name__ = name
     return make
+
+
+def _deck_views() -> list[Callable[[], Job | None]]:
+    """The inpainting views of the shipped lecture decks' steps, so that a step arrives on its own result."""
+    views, seen = [], set()
+    for name, d in deck.shipped(deck.page_files()).items():
+        for k, step in enumerate(d.steps, 1):
+            link = {key[len(P):]: v for key, v in parse_qsl(step.link) if key.startswith(P)}
+            if step.page == "inpainting" and tuple(sorted(link.items())) not in seen:
+                seen.add(tuple(sorted(link.items())))
+                views.append(_inpainting_view(link, f"inpainting, {name} step {k}"))
+    return views
 
 
 def _mnar_opening() -> Job | None:
@@ -61,10 +81,12 @@ def _mnar_opening() -> Job | None:
 def warm_jobs() -> list[Callable[[], Job | None]]:
     """Each page's default view, in the order a class meets them: the inpainting default Run on MNIST (the page a
     lesson opens with) and the MNAR lab's opening re-imputation at once; the inpainting default on the other data
-    sets once the server is quiet (``warmup.when_idle``: computed while a class clicks, they would slow every click)."""
+    sets and the shipped decks' inpainting steps once the server is quiet (``warmup.when_idle``: computed while a
+    class clicks, they would slow every click)."""
     first, *rest = inpainting.DATASETS
-    return [_inpainting_default(first), _mnar_opening, _defaults_done,
-            *(warmup.when_idle(_inpainting_default(ds)) for ds in rest)]
+    return [_inpainting_view({"ds": first}, f"inpainting {first}"), _mnar_opening, _defaults_done,
+            *(warmup.when_idle(_inpainting_view({"ds": ds}, f"inpainting {ds}")) for ds in rest),
+            *(warmup.when_idle(view) for view in _deck_views())]
 
 
 def _defaults_done() -> None:

@@ -181,6 +181,16 @@ def test_methods_without_a_model_for_the_data_set_are_not_offered():
     assert any("Not offered on Omniglot" in c.value for c in at.caption)
 
 
+def test_methods_a_data_set_lacks_come_back_on_one_that_has_them():
+    at = _page(ds="celeba", methods="mwg,pseudo_gibbs,dmfa,mfa")
+    assert at.multiselect(key="inp_methods").value == ["mwg", "pseudo_gibbs", "dmfa", "mfa"]
+    at.selectbox(key="inp_ds").set_value("omniglot").run()
+    assert not at.exception and at.multiselect(key="inp_methods").value == ["mwg", "pseudo_gibbs"]
+    at.multiselect(key="inp_methods").unselect("pseudo_gibbs").run()  # a choice made where DMFA is not offered
+    at.selectbox(key="inp_ds").set_value("celeba").run()
+    assert not at.exception and at.multiselect(key="inp_methods").value == ["mwg", "dmfa", "mfa"]
+
+
 def test_faces_get_fewer_chains_unless_the_link_says_otherwise():
     digits, faces = default_settings("mnist"), default_settings("celeba")
     assert faces.chains * faces.steps < digits.chains * digits.steps
@@ -366,6 +376,27 @@ def test_the_default_run_right_after_server_start_is_the_warm_up_result():
     assert not at.exception
     assert any(c.value.startswith("Shared: computed at server start") for c in at.caption), \
         [c.value for c in at.caption]
+
+
+def test_a_deck_step_arrives_on_its_own_result_computed_at_server_start():
+    """The lecture's step 4 (the top half hidden) was computed by the warm-up: the page opens on its result, without
+    a click, never on the previous step's."""
+    from urllib.parse import parse_qsl
+
+    from dgm_core.serving import warmup
+    from ui import deck, serving
+    from ui.warmup import warm_jobs
+
+    warmup.warm(serving.shared(), [j for j in warm_jobs() if j.__name__.endswith("lecture step 4")])
+    link = dict(parse_qsl(deck.shipped(deck.page_files())["lecture"].steps[3].link))
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    for k, v in link.items():
+        at.query_params[k] = v
+    at.run()
+    assert not at.exception and _n_results(at) >= 1
+    assert any(c.value.startswith("Shared: computed at server start") for c in at.caption), \
+        [c.value for c in at.caption]
+    assert not any("stale" in w.value.lower() for w in at.warning)
 
 
 def test_a_run_queued_behind_other_heavy_runs_waits_its_turn_and_then_shows():
