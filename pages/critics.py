@@ -1,7 +1,8 @@
 """The critics page: squared Hellinger (f-GAN, Nowozin et al., arXiv 1606.00709) vs Wasserstein-1 (Arjovsky et al.,
 arXiv 1701.07875; one-sided penalty, Petzka et al., arXiv 1709.08894) on the parallel lines, against theta.
-The sweep is dgm_core.results.critics; figures and live retrain ui.critics_view. DGM_CRITICS_STEPS sets the
-live retrain's steps per critic (default dgm_core.demos.critics.LIVE), for a quick check of the page.
+The sweep is dgm_core.results.critics; figures and live retrain ui.critics_view: the retrain runs in the visitor's
+browser (ui/toy_train.worker.js), or on the server where the browser cannot. DGM_CRITICS_STEPS sets the live retrain's
+steps per critic (default dgm_core.demos.critics.BROWSER, LIVE on the server), for a quick check of the page.
 """
 import os
 
@@ -39,7 +40,8 @@ except results.ResultsError as e:
 
 theta = st.select_slider("θ: how far Q_θ is shifted from P", options=links.THETAS, key=P + "theta",
                          format_func=lambda t: f"{t:.1f}")
-live = kept(v.RETRAIN).value if kept(v.RETRAIN) else None
+reason = v.fallback_reason(v.BROWSER_RETRAIN)  # None: the visitor's browser retrains
+live = v.browser_result() if reason is None else (kept(v.RETRAIN).value if kept(v.RETRAIN) else None)
 c_sweep, c_samples = st.columns([3, 2], gap="medium")
 with c_sweep:
     if sw is not None:
@@ -67,7 +69,12 @@ st.markdown(
     "that usable gradient is what made WGANs trainable.")
 
 st.subheader("Retrain both critics at θ")
-v.retrain_panel(theta, sw, int(os.environ.get("DGM_CRITICS_STEPS", demo.LIVE.steps)))
+if reason is None:
+    v.browser_retrain_panel(theta, sw, int(os.environ.get("DGM_CRITICS_STEPS", demo.BROWSER.steps)))
+else:
+    st.info(f"This browser cannot retrain here ({reason}): the server retrains instead, taking turns with the other "
+            "visitors' runs.", icon=":material/dns:")
+    v.retrain_panel(theta, sw, int(os.environ.get("DGM_CRITICS_STEPS", demo.LIVE.steps)))
 
 if sw is not None:
     st.download_button("Download the sweep (CSV)", sw.csv(), "critics_sweep.csv", "text/csv", key=P + "dl_sweep",
@@ -75,4 +82,5 @@ if sw is not None:
     st.caption("The figures' own toolbar (camera icon, top right of each) saves them as PNG.")
 
 sync_url(SPEC, P)
-v.preload_optimiser()  # last: the page is drawn before this import competes for the CPU
+if reason:  # the server retrains: its optimiser's slow import, last (the page is drawn before it competes for the CPU)
+    v.preload_optimiser()

@@ -1,14 +1,13 @@
 """GAN training, live: the same small generator trained on a 2-D toy against a squared-Hellinger critic (f-GAN) and a
-Wasserstein critic with a gradient penalty, side by side, a few steps a server run (``dgm_core.demos.gan``), each step drawn in the browser as a frame
-(``ui.gan_view``, ui/gan_panel.js). The critics
-page's lesson, animated: when the generator starts away from the data the Hellinger critic saturates and gives no
-direction, the Wasserstein critic keeps a slope.
+Wasserstein critic with a gradient penalty, side by side, trained in the visitor's browser (a Web Worker,
+ui/toy_train.worker.js; ``ui.gan_view``, ui/gan_panel.js) or, where the browser cannot, a few steps a server run
+(``dgm_core.demos.gan``). The critics page's lesson, animated: when the generator starts away from the data the
+Hellinger critic saturates and gives no direction, the Wasserstein critic keeps a slope.
 """
 import streamlit as st
 
 from dgm_core.demos import critics as critics_demo
 from dgm_core.demos import gan as demo
-from dgm_core.models.critics import KINDS
 from ui import gan_view as v
 from ui import links
 from ui.pages import setup_page
@@ -28,11 +27,34 @@ st.markdown("One generator, two critics. Both generators start as the same small
             "press **Play** and watch which one the critic leads to the data. The shading is the critic's "
             "function T (light: high); each generator moves its points up that slope.")
 
-c_toy, c_lr, c_k, c_buttons = st.columns([1.3, 1, 1, 1.6], vertical_alignment="bottom")
+PANEL = P + "panel"  # the browser trainer's panel: its state holds the last step it reported, or why it cannot train
+reason = v.fallback_reason(PANEL)
+cols = st.columns([1.3, 1, 1, 1.6] if reason else [1.3, 1, 1], vertical_alignment="bottom")  # the server's buttons: 4th
+c_toy, c_lr, c_k = cols[:3]
 toy = c_toy.selectbox("Data", list(links.TOY_NAMES), format_func=links.TOY_NAMES.get, key=P + "toy")
 lr = c_lr.select_slider("Learning rate", options=links.GAN_LRS, key=P + "lr", format_func=lambda x: f"{x:g}")
 k = c_k.number_input("Critic steps per generator step", 1, 10, key=P + "k")
 setting = (toy, lr, int(k))
+cfg = demo.ToyConfig()
+CAPTION = (f"Each generator: 2-{cfg.hidden}-{cfg.hidden}-2 (ReLU) from z ~ N(0, I₂); each critic 3 hidden layers, Adam "
+           f"(0.5, 0.9), batch {cfg.batch}, {int(k)} critic steps per generator step. Hellinger: the f-GAN bound "
+           "E_P[1 − e^(−T)] + E_Q[1 − e^T]; Wasserstein: E_P[T] − E_Q[T] with a one-sided gradient penalty (weight "
+           f"{cfg.penalty_weight:g}). ")
+
+if reason is None:  # the visitor's browser trains: nothing here but the verdict on what it reports
+    v.browser_panel(toy, lr, int(k), key=PANEL, on_frame=lambda: None, on_fallback=lambda: None)
+    last = v.reported(PANEL, *setting)
+    st.markdown(demo.verdict_of(*last, critics_demo.LABELS) if last else demo.verdict_of(0, {}, critics_demo.LABELS))
+    if last and last[0] >= demo.MAX_STEPS:
+        st.info(f"Both generators ran the {demo.MAX_STEPS} steps a film has here; Reset starts again.")
+    st.caption(CAPTION + "Same seed, same film: your browser draws its own random numbers (seed 0), so its film is "
+               "the same on every visit and in every browser, though not the server's (torch draws others). The "
+               "distance plot: the mean distance from each generated point to the nearest data point.")
+    sync_url(SPEC, P)
+    st.stop()
+
+st.info(f"This browser cannot train here ({reason}): the server trains both generators instead, taking turns with "
+        "the other visitors' runs.", icon=":material/dns:")
 
 
 def _new_race() -> None:
@@ -48,7 +70,7 @@ if s.get(P + "race") is None or s[P + "setting"] != setting:  # a new setting st
 race: demo.Race = s[P + "race"]
 player: demo.Player = s[PLAYER]
 
-play, step, reset = c_buttons.columns(3)
+play, step, reset = cols[3].columns(3)
 playing = s[PLAYING] is not False  # while playing: the step to pause at
 
 
@@ -88,7 +110,7 @@ def training() -> None:
                 "the runs ahead of it finish.", icon=":material/hourglass_top:")
     r = p.race
     with p.lock:
-        v.panel(r, f"{r.toy}|{r.lr}|{r.critic_steps}|{s[RACE_ID]}", shots, key=P + "panel")
+        v.panel(r, f"{r.toy}|{r.lr}|{r.critic_steps}|{s[RACE_ID]}", shots, key=P + "server_panel")
         st.markdown(demo.verdict(r, critics_demo.LABELS))
         done = r.done
     if done:
@@ -96,10 +118,6 @@ def training() -> None:
 
 
 training()
-st.caption(f"Each generator: 2-{race.gans[KINDS[0]].cfg.hidden}-{race.gans[KINDS[0]].cfg.hidden}-2 (ReLU) from "
-           "z ~ N(0, I₂); each critic 3 hidden layers, Adam (0.5, 0.9), batch "
-           f"{race.gans[KINDS[0]].cfg.batch}, {int(k)} critic steps per generator step. Hellinger: the f-GAN bound "
-           "E_P[1 − e^(−T)] + E_Q[1 − e^T]; Wasserstein: E_P[T] − E_Q[T] with a one-sided gradient penalty (weight "
-           f"{race.gans[KINDS[1]].cfg.penalty_weight:g}). Same seed, same film. The distance plot: the mean distance "
-           "from each generated point to the nearest data point.")
+st.caption(CAPTION + "Same seed, same film. The distance plot: the mean distance from each generated point to the "
+           "nearest data point.")
 sync_url(SPEC, P)

@@ -4,9 +4,12 @@ Wasserstein (arXiv 1701.07875, one-sided penalty arXiv 1709.08894); computing in
 from __future__ import annotations
 
 import importlib
+import json
 import threading
 from collections.abc import Callable
 from dataclasses import replace
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import plotly.graph_objects as go
@@ -141,7 +144,8 @@ RETRAIN = "critics_retrain"  # the retrain button's key; ui.run keeps the last r
 
 @st.fragment
 def retrain_panel(theta: float, sw: results.CriticsSweep | None, steps: int) -> None:
-    """Button, live progress and chart, then the finals next to the shipped estimates and the truth (kept while theta stays)."""
+    """The server's retrain (where the browser cannot): button, live progress and chart, then the finals next to the
+    shipped estimates and the truth (kept while theta stays)."""
     live_steps = int(sw.live_config["steps"]) if sw else demo.LIVE.steps
     how = (f"Each critic trains {steps} steps here (the sweep: {sw.config['steps']}) and is evaluated on "
            f"{sw.live_config['eval_n']} fresh points (the sweep: {sw.config['eval_n']}), so a retrain is short"
@@ -164,10 +168,101 @@ def retrain_panel(theta: float, sw: results.CriticsSweep | None, steps: int) -> 
     bar_slot.progress(1.0, text=done_text(live))
     if done.ran:
         st.caption(serving.caption(done.ran))
+    show_retrain(live, theta, sw, chart_slot)
+
+
+def show_retrain(live: dict, theta: float, sw: results.CriticsSweep | None, chart_slot=st) -> None:
+    """A finished retrain (the server's or the browser's): its chart, each critic's final estimate beside the shipped
+    sweep's and the truth, its CSV."""
     plots.show(chart_slot, live_figure(theta, live["curves"], live["steps"]), key="critics_live_fig")
-    for col, kind in zip(st.columns(len(KINDS)), KINDS):
+    for col, kind in zip(st.columns(len(KINDS)), KINDS, strict=True):
         col.metric(f"{demo.LABELS[kind]}: your retrain", f"{live['final'][kind]:.3f}")
         shipped = f"shipped sweep {sw.at(kind, theta):.3f}, " if sw else ""
         col.caption(f"At θ = {theta:g}: {shipped}true value {true_value(kind, theta):g}.")
     st.download_button("Download this retrain (CSV)", live_csv(live), f"critics_retrain_theta{theta:g}.csv",
                        "text/csv", key="critics_dl_live", on_click="ignore", icon=":material/download:")
+
+
+BROWSER_RETRAIN = "critics_browser"  # the browser retrain's panel: its state holds the last retrain, or why it cannot
+
+
+def browser_result() -> dict | None:
+    """The browser's last retrain (None: none yet)."""
+    got = st.session_state.get(BROWSER_RETRAIN)
+    return (got or {}).get("result") if hasattr(got, "get") else None
+
+
+def browser_retrain_panel(theta: float, sw: results.CriticsSweep | None, steps: int) -> None:
+    """The retrain in the visitor's browser (ui/critics_retrain.js): the panel's button and live chart, then, once it
+    reports, the retrain next to the shipped sweep and the truth (kept while theta stays)."""
+    cfg = replace(demo.BROWSER, steps=steps)
+    sweep = (f" (the sweep: {sw.config['steps']} steps, {int(sw.config['hidden'])} units, batch "
+             f"{int(sw.config['batch'])})") if sw else ""
+    st.caption(f"Each critic trains {steps} steps in your browser, in a Web Worker (TensorFlow.js; the first retrain "
+               f"downloads {trainer_loads()}, once), a narrower critic on smaller batches than the sweep's{sweep}: 3 "
+               f"hidden layers of {cfg.hidden}, batch {cfg.batch}, evaluated on {cfg.eval_n} fresh points. Its random "
+               "numbers are the browser's own (seed 0): the same retrain on every visit, not the server's. The chart "
+               "shows the objective on each training batch, without the Lipschitz penalty.")
+    _retrain_panel(key=BROWSER_RETRAIN, data={
+        "theta": theta, "cfg": demo.config_dict(cfg), "seed": 0, "runtime": trainer_runtime(), "loads": trainer_loads(),
+        "kinds": [{"kind": k, "label": SHORT[k], "colour": COLOURS[k], "truth": true_value(k, theta)} for k in KINDS]},
+        default={"result": None, "fallback": None}, on_result_change=lambda: None, on_fallback_change=lambda: None)
+    live = browser_result()
+    if live is None:
+        return
+    if live["theta"] != theta:
+        st.info(f"Your last retrain was at θ = {live['theta']:g}: move the slider back to see it, or retrain here.")
+        return
+    show_retrain(live, theta, sw)
+
+
+# ---- the browser's trainer (ui/toy_train.worker.js), shared with the GAN training page ---------------------------
+
+HERE = Path(__file__).resolve().parent
+TFJS = HERE.parent / "static" / "tfjs"
+WORKER_JS = (HERE / "seeded_rng.js").read_text() + "\n" + (HERE / "toy_train.worker.js").read_text()
+TFJS_URL = "app/static/tfjs/"  # relative to the page's URL, so a base path (a proxy's prefix) is kept
+# what a browser loads of static/tfjs: the runtime's two scripts and one of its two WebAssembly builds
+_RUNTIME = {"tf": "tf.es2017.min.js", "wasm": "tf-backend-wasm.es2017.min.js", "simd": "tfjs-backend-wasm-simd.wasm",
+            "plain": "tfjs-backend-wasm.wasm"}
+
+
+@lru_cache(maxsize=1)
+def _vendored() -> dict[str, str]:
+    return json.loads((TFJS / "VENDOR.json").read_text())["files"]
+
+
+def trainer_runtime() -> dict[str, str]:
+    """The URLs of the vendored TensorFlow.js files the worker imports (content-hashed names, tools/vendor_tfjs.py)."""
+    return {key: TFJS_URL + _vendored()[name] for key, name in _RUNTIME.items()}
+
+
+def trainer_bytes() -> int:
+    """What a browser with WebAssembly SIMD downloads of TensorFlow.js, once (then its cache keeps it)."""
+    return sum((TFJS / _vendored()[_RUNTIME[k]]).stat().st_size for k in ("tf", "wasm", "simd"))
+
+
+def trainer_loads() -> str:
+    """``trainer_bytes`` in words: "1.7 MB"."""
+    return f"{trainer_bytes() / 1e6:.1f} MB"
+
+
+def trainer_component(name: str, stem: str, html: str):
+    """A components-v2 panel that trains in the browser: ui/panel_kit.js, the worker's source (TRAIN_WORKER),
+    ui/train_kit.js, then ui/<stem>.js; its CSS ui/<stem>.css."""
+    js = "\n".join([(HERE / "panel_kit.js").read_text(), f"const TRAIN_WORKER = {json.dumps(WORKER_JS)};",
+                    (HERE / "train_kit.js").read_text(), (HERE / f"{stem}.js").read_text()])
+    return st.components.v2.component(name, html=html, css=(HERE / f"{stem}.css").read_text(), js=js)
+
+
+def fallback_reason(key: str) -> str | None:
+    """Why the browser could not train (its panel's ``fallback`` state; None: it can, or has not said). Kept for the
+    session under ``key + "_fallback"``: the panel is not drawn while the server trains, and Streamlit drops the state
+    of a component that a run does not draw."""
+    got = st.session_state.get(key)
+    if reason := (got or {}).get("fallback") if hasattr(got, "get") else None:
+        st.session_state[key + "_fallback"] = reason
+    return st.session_state.get(key + "_fallback")
+
+
+_retrain_panel = trainer_component("dgm_critics_retrain", "critics_retrain", '<div class="cr"></div>')

@@ -164,10 +164,138 @@ function build(root, data) {
   return view;
 }
 
+// ---- browser mode ------------------------------------------------------------------------------------------------
+
+const trainers = new WeakMap();  // the panel's root -> its browser trainer's view (one worker for the page's life)
+
+// a worker's frame -> what `draw` takes: the critic's values as levels 0..255 between its lowest and highest
+function shotOf(f, kinds) {
+  const out = { step: f.step };
+  for (const { kind } of kinds) {
+    const t = f[kind].t; let lo = Infinity; let hi = -Infinity;
+    for (const v of t) { if (v < lo) lo = v; if (v > hi) hi = v; }
+    const levels = new Uint8Array(t.length);
+    for (let i = 0; i < t.length; i++) levels[i] = hi > lo ? Math.round((t[i] - lo) / (hi - lo) * 255) : 255;
+    out[kind] = { pts: f[kind].pts, t: levels };
+  }
+  return out;
+}
+
+// the Play button's icons (the fonts of a page may lack the media symbols): a triangle, two bars
+const ICONS = { play: '<svg viewBox="0 0 10 10" width="12" height="12"><path d="M2 1 L9 5 L2 9 Z" fill="currentColor"/></svg>',
+  pause: '<svg viewBox="0 0 10 10" width="12" height="12"><path d="M2 1 H4 V9 H2 Z M6 1 H8 V9 H6 Z" fill="currentColor"/></svg>' };
+
+function button(parent, label, icon, primary, help) {
+  const b = el('button', primary ? 'primary' : '', parent);
+  b.type = 'button'; b.title = help;
+  const i = el('span', 'icon', b); i.setAttribute('aria-hidden', 'true'); i.innerHTML = icon;
+  el('span', 'label', b).textContent = label;
+  return b;
+}
+
+function browserView(root) {
+  const bar = el('div', 'controls', root);
+  const play = button(bar, 'Play', ICONS.play, true, '');
+  const step = button(bar, 'Step', '', false, 'One generator step of each, with its critic steps');
+  const reset = button(bar, 'Reset', '', false, 'Both generators back to the start');
+  const note = el('div', 'note', root);
+  const film = el('div', 'film', root);
+  const b = { id: null, component: null, data: null, view: null, trainer: null, playing: false, step: 0,
+    last: null, latest: null, drawing: false };
+  note.textContent = 'Loading the trainer into this browser…';
+  const buttons = () => {
+    const ready = b.trainer !== null && b.view !== null; const done = b.step >= (b.data ? b.data.max_steps : 0);
+    play.querySelector('.label').textContent = b.playing ? 'Pause' : 'Play';
+    play.querySelector('.icon').innerHTML = b.playing ? ICONS.pause : ICONS.play;
+    play.title = b.playing ? 'Stop after the step in progress' : `${b.data ? b.data.play_steps : ''} generator steps of each, each drawn as it comes, then a pause`;
+    play.disabled = !ready || (done && !b.playing);
+    step.disabled = !ready || b.playing || done;
+    reset.disabled = !ready;
+  };
+  const report = () => {
+    if (!b.last) return;
+    const out = { id: b.id, step: b.last.step };
+    for (const { kind } of b.data.kinds) {
+      const f = b.last[kind];
+      out[kind] = { est: Number.isFinite(f.est) ? f.est : null, off: f.off, missed: f.missed };
+    }
+    b.component.setStateValue('frame', out);
+  };
+  const paint = () => {
+    b.drawing = false;
+    if (!b.latest) return;
+    b.view.draw(shotOf(b.latest, b.data.kinds));
+    root.dataset.step = String(b.latest.step);  // what a test or a benchmark watches
+    b.latest = null;
+  };
+  const onMessage = (msg) => {
+    if (msg.type === 'frame') {
+      if (msg.step === 0) {  // a new race's start: a fresh film
+        film.innerHTML = '';
+        b.view = build(film, { ...b.data, history: { from: 0 } });
+        b.view.data.history = Object.fromEntries(b.data.kinds.map(({ kind }) => [kind, { step: [], est: [], off: [] }]));
+      }
+      const h = b.view.data.history;
+      for (const { kind } of b.data.kinds) {
+        h[kind].step.push(msg.step); h[kind].est.push(Number.isFinite(msg[kind].est) ? msg[kind].est : null);
+        h[kind].off.push(msg[kind].off);
+      }
+      b.step = msg.step; b.last = msg; b.latest = msg;
+      if (!b.drawing) { b.drawing = true; requestAnimationFrame(paint); }
+      if (msg.step === 0) { buttons(); report(); }
+    } else if (msg.type === 'stopped') {
+      b.playing = false; buttons(); report();
+    } else if (msg.type === 'error') {
+      b.playing = false; buttons();
+      note.textContent = `The training in this browser stopped (${msg.message}); the server trains instead.`;
+      b.component.setStateValue('fallback', String(msg.message));
+    }
+  };
+  b.start = (data) => {  // a new race (a new setting, Reset): the worker starts both generators again
+    b.id = data.id; b.data = data; b.playing = false; b.step = 0; b.last = null;
+    buttons();
+    if (b.trainer) b.trainer.postMessage({ cmd: 'gan', ...data.race });
+  };
+  play.onclick = () => {
+    if (b.playing) { b.trainer.postMessage({ cmd: 'pause' }); return; }
+    b.playing = true; buttons();
+    b.trainer.postMessage({ cmd: 'play', until: Math.min(b.step + b.data.play_steps, b.data.max_steps) });
+  };
+  step.onclick = () => b.trainer.postMessage({ cmd: 'step', max: b.data.max_steps });
+  reset.onclick = () => b.start(b.data);
+  b.boot = (runtime, loads) => startTrainer(runtime, onMessage).then(({ worker, backend }) => {
+    b.trainer = worker;
+    note.textContent = `Trained in this browser: ${BACKENDS[backend] || backend}, in a worker of its own (${loads} `
+      + 'downloaded once, then kept by the browser).';
+    root.dataset.backend = backend;
+    b.start(b.data);
+  }, (err) => {
+    note.textContent = `This browser cannot train here (${err.message}); the server trains instead…`;
+    b.component.setStateValue('fallback', String(err.message || err));
+  });
+  return b;
+}
+
+function browserMode(component, root) {
+  const { data } = component;
+  let b = trainers.get(root);
+  if (!b) {
+    root.innerHTML = '';
+    b = browserView(root);
+    trainers.set(root, b);
+    b.component = component; b.data = data; b.id = data.id;
+    b.boot(data.runtime, data.loads);
+    return;
+  }
+  b.component = component;
+  if (b.id !== data.id) b.start(data);  // a new setting; a rerun with the same one changes nothing
+}
+
 export default function (component) {
   const { data, parentElement } = component;
   if (!data) return;
   const root = parentElement.querySelector('.gp');
+  if (data.mode === 'browser') { browserMode(component, root); return; }
   let view = views.get(root);
   if (!view || view.id !== data.id) {
     root.innerHTML = '';

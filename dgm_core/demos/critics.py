@@ -13,8 +13,11 @@ import torch
 
 from ..models.critics import KINDS, CriticConfig, CriticStep, sample_lines, train_critic
 
-# fewer steps and evaluation points than the sweep's CriticConfig(), so it runs live
+# fewer steps and evaluation points than the sweep's CriticConfig(), so it runs live: on the server (the fallback) ...
 LIVE = CriticConfig(steps=100, eval_n=5000)
+# ... and in the visitor's browser (ui/toy_train.worker.js), where TensorFlow.js takes longer per step than torch on a
+# server core: a narrower critic on smaller batches (bench browser_train times both)
+BROWSER = CriticConfig(hidden=32, batch=128, steps=100, eval_n=5000)
 LABELS = {"hellinger": "squared Hellinger (f-GAN)", "wasserstein": "Wasserstein-1 (Lipschitz penalty)"}
 
 

@@ -1,7 +1,9 @@
 """The GAN training page: the same generator trained on one 2-D toy against each critic (squared Hellinger and
-Wasserstein, ``models.toy_gan``), advanced together a few steps a server run, with what each step shows recorded:
-its numbers always, and on request its picture (``Snapshot``: the generated points and the critic over the box),
-which the browser then plays one step a frame."""
+Wasserstein, ``models.toy_gan``). The visitor's browser trains it (ui/toy_train.worker.js, from ``browser_race``: what
+every session shares, the fixed z, the reference data, the critic's grid); where it cannot, the server does (the
+fallback): ``Race`` advances both a few steps a server run, with what each step shows recorded, its numbers always
+and on request its picture (``Snapshot``: the generated points and the critic over the box), which the browser then
+plays one step a frame."""
 from __future__ import annotations
 
 import base64
@@ -13,7 +15,7 @@ import numpy as np
 import torch
 
 from ..models.critics import KINDS
-from ..models.toy_gan import ToyConfig, ToyGAN, display_z, distances
+from ..models.toy_gan import START, ToyConfig, ToyGAN, box_grid, display_z, distances, reference_data
 from ..serving.admission import AdmissionQueue, Cancelled, Ticket
 from ..tabular import single_thread
 
@@ -170,13 +172,29 @@ class Player:
         return out
 
 
+def browser_race(toy: str, lr: float, critic_steps: int, seed: int = 0) -> dict:
+    """What the browser's trainer needs to train a race as ``Race`` does, flat lists for the wire: the config, where the
+    generators start, the fixed z whose images are drawn (``display_z``), the data the distances are measured against
+    (``reference_data``) and the grid the critic is drawn on (MAP_N x MAP_N, rows along y)."""
+    cfg = ToyConfig(toy, KINDS[0], lr, critic_steps, seed=seed)
+    return {"cfg": {"toy": toy, "lr": lr, "critic_steps": critic_steps, "batch": cfg.batch, "hidden": cfg.hidden,
+                    "penalty_weight": cfg.penalty_weight, "seed": seed},
+            "start": list(START[toy]), "z": display_z().reshape(-1).tolist(),
+            "data": reference_data(toy).reshape(-1).tolist(), "grid": box_grid(toy, MAP_N)[2].reshape(-1).tolist()}
+
+
 def verdict(race: Race, labels: dict[str, str]) -> str:
     """What the last frame shows, in a sentence per objective, from its numbers (nothing claimed before a step)."""
-    if race.steps == 0:
+    return verdict_of(race.steps, {k: race.frames[k][-1] for k in KINDS}, labels)
+
+
+def verdict_of(steps: int, last: dict[str, Frame], labels: dict[str, str]) -> str:
+    """``verdict`` from the step and each objective's last frame (a race trained here or in the browser)."""
+    if steps == 0:
         return "Press Play (or Step): both generators start as the same small blob away from the data."
     parts = []
     for kind in KINDS:
-        f = race.frames[kind][-1]
+        f = last[kind]
         text = (f"**{labels[kind]}**: bound {f.estimate:.2f}; generated points {f.off:.2f} from the data, the data "
                 f"{f.missed:.2f} from them")
         if kind == "hellinger" and f.estimate > SATURATED:
@@ -184,6 +202,6 @@ def verdict(race: Race, labels: dict[str, str]) -> str:
         elif f.estimate < 0:
             text += " — below 0, so for now this critic is worse than none (it is catching up with its generator)"
         parts.append(text + ".")
-    ahead = min(KINDS, key=lambda k: race.frames[k][-1].off + race.frames[k][-1].missed)
-    return (f"After {race.steps} step{'s' * (race.steps != 1)}: " + " ".join(parts)
+    ahead = min(KINDS, key=lambda k: last[k].off + last[k].missed)
+    return (f"After {steps} step{'s' * (steps != 1)}: " + " ".join(parts)
             + f" Closer to the data, both ways: **{labels[ahead]}**.")

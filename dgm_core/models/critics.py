@@ -5,6 +5,7 @@ Hellinger: D = E_P[1 - exp(-V)] + E_Q[1 - exp(V)] (f-GAN, Table 2); Wasserstein:
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -49,12 +50,40 @@ class CriticConfig:
     eval_n: int = 20_000  # fresh points to evaluate the trained critic's objective
 
 
-def critic_mlp(cfg: CriticConfig) -> nn.Sequential:
+def init_linear_(net: nn.Module, generator: torch.Generator) -> nn.Module:
+    """Every ``nn.Linear`` of ``net`` initialised as torch's own default (Kaiming-uniform weights, biases
+    U(-1/sqrt(fan_in), 1/sqrt(fan_in))), drawn from ``generator``: the same numbers ``torch.manual_seed`` would give,
+    without touching the process-wide generator that every session of a server shares."""
+    with torch.no_grad():
+        for m in net.modules():
+            if isinstance(m, nn.Linear):
+                nn.init.kaiming_uniform_(m.weight, a=math.sqrt(5), generator=generator)
+                bound = 1 / math.sqrt(m.in_features)
+                nn.init.uniform_(m.bias, -bound, bound, generator=generator)
+    return net
+
+
+def critic_mlp(cfg: CriticConfig, generator: torch.Generator) -> nn.Sequential:
+    """2-H-...-H-1 (LeakyReLU 0.2), its weights drawn from ``generator``."""
     layers: list[nn.Module] = []
     for i in range(cfg.depth):
-        layers += [nn.Linear(2 if i == 0 else cfg.hidden, cfg.hidden), nn.LeakyReLU(0.2)]
-    layers.append(nn.Linear(cfg.hidden, 1))
-    return nn.Sequential(*layers)
+        layers += [nn.Linear(2 if i == 0 else cfg.hidden, cfg.hidden, device="meta"), nn.LeakyReLU(0.2)]
+    layers.append(nn.Linear(cfg.hidden, 1, device="meta"))  # meta: no draws from the global generator here
+    return init_linear_(nn.Sequential(*layers).to_empty(device="cpu"), generator)
+
+
+def critic_step(kind: str, f: Callable[[torch.Tensor], torch.Tensor], opt: torch.optim.Optimizer, p: torch.Tensor,
+                q: torch.Tensor, penalty_weight: float, generator: torch.Generator) -> float:
+    """One update of the critic ``f`` (x (B, 2) -> (B,)) maximising the bound on ``p`` and ``q`` (B, 2); Wasserstein
+    adds the one-sided penalty at one t ~ U(0, 1) per pair, drawn from ``generator``. Returns the bound (no penalty)."""
+    est = objective(kind, f(p), f(q))
+    loss = -est
+    if kind == "wasserstein":
+        loss = loss + penalty_weight * gradient_penalty(f, p, q, one_sided=True, generator=generator)[0]
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
+    return est.item()
 
 
 @dataclass
@@ -68,21 +97,13 @@ def train_critic(kind: str, theta: float, cfg: CriticConfig = CriticConfig(), *,
     """A fresh critic at ``theta``: yields a ``CriticStep`` per step, then the estimate on ``eval_n`` fresh points."""
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
-    g = torch.Generator().manual_seed(int(seed))
-    torch.manual_seed(int(seed))  # the critic's initialisation
-    net = critic_mlp(cfg)
+    g = torch.Generator().manual_seed(int(seed))  # the data and the penalty's t
+    net = critic_mlp(cfg, torch.Generator().manual_seed(int(seed)))  # the initialisation: a stream of its own
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
     f = lambda x: net(x).squeeze(-1)  # noqa: E731
     for step in range(cfg.steps):
         p, q = sample_lines(theta, cfg.batch, g)
-        est = objective(kind, f(p), f(q))
-        loss = -est
-        if kind == "wasserstein":
-            loss = loss + cfg.penalty_weight * gradient_penalty(f, p, q, one_sided=True, generator=g)[0]
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        yield CriticStep(step + 1, est.item())
+        yield CriticStep(step + 1, critic_step(kind, f, opt, p, q, cfg.penalty_weight, g))
     with torch.no_grad():
         p, q = sample_lines(theta, cfg.eval_n, g)
         yield objective(kind, f(p), f(q)).item()

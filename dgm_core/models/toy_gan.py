@@ -17,8 +17,7 @@ import torch
 from sklearn.datasets import make_moons
 from torch import nn
 
-from .critics import KINDS, CriticConfig, critic_mlp, objective, sample_lines
-from .wgan import gradient_penalty
+from .critics import KINDS, CriticConfig, critic_mlp, critic_step, init_linear_, sample_lines
 
 TOYS = ("ring", "moons", "lines")
 START = {"ring": (0.0, 0.0), "moons": (0.5, -1.6), "lines": (1.5, 0.5)}  # where the generator's blob starts
@@ -61,6 +60,7 @@ class ToyConfig:
 class ToyStep:
     step: int  # generator updates so far
     estimate: float  # the critic's objective (the divergence's lower bound) on the last critic batch
+    g_loss: float  # the generator's loss on its batch, before its update
 
 
 class ToyGAN:
@@ -69,14 +69,15 @@ class ToyGAN:
 
     def __init__(self, cfg: ToyConfig) -> None:
         self.cfg = cfg
-        self.rng = torch.Generator().manual_seed(cfg.seed)
-        torch.manual_seed(cfg.seed)  # the networks' initialisation
+        self.rng = torch.Generator().manual_seed(cfg.seed)  # the data, z and the penalty's t
+        init = torch.Generator().manual_seed(cfg.seed)  # the networks' initialisation, the generator's first
         h = cfg.hidden
-        self.gen = nn.Sequential(nn.Linear(2, h), nn.ReLU(), nn.Linear(h, h), nn.ReLU(), nn.Linear(h, 2))
+        self.gen = init_linear_(nn.Sequential(nn.Linear(2, h, device="meta"), nn.ReLU(), nn.Linear(h, h, device="meta"),
+                                              nn.ReLU(), nn.Linear(h, 2, device="meta")).to_empty(device="cpu"), init)
         with torch.no_grad():
             self.gen[-1].weight.mul_(0.1)
             self.gen[-1].bias.copy_(torch.tensor(START[cfg.toy]))
-        self.critic = critic_mlp(CriticConfig(hidden=h, depth=3))
+        self.critic = critic_mlp(CriticConfig(hidden=h, depth=3), init)
         betas = (0.5, 0.9)
         self.opt_g = torch.optim.Adam(self.gen.parameters(), lr=cfg.lr, betas=betas)
         self.opt_c = torch.optim.Adam(self.critic.parameters(), lr=cfg.lr, betas=betas)
@@ -86,27 +87,27 @@ class ToyGAN:
         return self.critic(x).squeeze(-1)
 
     def step(self) -> ToyStep:
-        """``critic_steps`` critic updates, then one generator update."""
+        """``critic_steps`` critic updates, then one generator update; every draw from ``self.rng``, in the order
+        p, z (the critic's fake batch), t (Wasserstein's penalty) per critic update, then the generator's z."""
         cfg, kind = self.cfg, self.cfg.objective
         for _ in range(cfg.critic_steps):
             p = sample_toy(cfg.toy, cfg.batch, self.rng)
             with torch.no_grad():
                 q = self.gen(torch.randn(cfg.batch, 2, generator=self.rng))
-            est = objective(kind, self._t(p), self._t(q))
-            loss = -est
-            if kind == "wasserstein":
-                loss = loss + cfg.penalty_weight * gradient_penalty(self._t, p, q, one_sided=True,
-                                                                    generator=self.rng)[0]
-            self.opt_c.zero_grad(set_to_none=True)
-            loss.backward()
-            self.opt_c.step()
-        t_q = self._t(self.gen(torch.randn(cfg.batch, 2, generator=self.rng)))
-        g_loss = (1 - torch.exp(t_q)).mean() if kind == "hellinger" else -t_q.mean()
+            est = critic_step(kind, self._t, self.opt_c, p, q, cfg.penalty_weight, self.rng)
+        g_loss = self.generator_step(torch.randn(cfg.batch, 2, generator=self.rng))
+        self.steps += 1
+        return ToyStep(self.steps, est, g_loss)
+
+    def generator_step(self, z: torch.Tensor) -> float:
+        """One generator update on z (B, 2) against the current critic -> its loss (Hellinger: E[1 - exp(T(G(z)))],
+        Wasserstein: -E[T(G(z))])."""
+        t_q = self._t(self.gen(z))
+        g_loss = (1 - torch.exp(t_q)).mean() if self.cfg.objective == "hellinger" else -t_q.mean()
         self.opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
         self.opt_g.step()
-        self.steps += 1
-        return ToyStep(self.steps, est.item())
+        return g_loss.item()
 
     @torch.no_grad()
     def points(self, z: torch.Tensor) -> np.ndarray:
@@ -116,10 +117,15 @@ class ToyGAN:
     @torch.no_grad()
     def critic_map(self, n: int = 40) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The critic T over the toy's box: xs (n,), ys (n,), T (n, n) with rows along y."""
-        x0, x1, y0, y1 = BOX[self.cfg.toy]
-        xs, ys = torch.linspace(x0, x1, n), torch.linspace(y0, y1, n)
-        grid = torch.stack(torch.meshgrid(xs, ys, indexing="xy"), -1).reshape(-1, 2)
+        xs, ys, grid = box_grid(self.cfg.toy, n)
         return xs.numpy(), ys.numpy(), self._t(grid).reshape(n, n).numpy()
+
+
+def box_grid(toy: str, n: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """n x n points over the toy's box: xs (n,), ys (n,), the points (n * n, 2), row i of the grid at ys[i]."""
+    x0, x1, y0, y1 = BOX[toy]
+    xs, ys = torch.linspace(x0, x1, n), torch.linspace(y0, y1, n)
+    return xs, ys, torch.stack(torch.meshgrid(xs, ys, indexing="xy"), -1).reshape(-1, 2)
 
 
 def display_z(n: int = 200, seed: int = 0) -> torch.Tensor:
@@ -127,10 +133,15 @@ def display_z(n: int = 200, seed: int = 0) -> torch.Tensor:
     return torch.randn(n, 2, generator=torch.Generator().manual_seed(seed))
 
 
+def reference_data(toy: str, n: int = 1000, seed: int = 1) -> torch.Tensor:
+    """The data points ``distances`` measures against: (n, 2), the same for every session."""
+    return sample_toy(toy, n, torch.Generator().manual_seed(seed))
+
+
 def distances(points: np.ndarray, toy: str, n: int = 1000, seed: int = 1) -> tuple[float, float]:
     """(off, missed): the mean distance from each generated point to the nearest of ``n`` data points (0: every
     point on the data), and from each data point to the nearest generated point (0: no part of the data missed;
     large when the generator collapses onto a part of it)."""
-    data = sample_toy(toy, n, torch.Generator().manual_seed(seed)).numpy()
+    data = reference_data(toy, n, seed).numpy()
     d = np.sqrt(((points[:, None, :] - data[None, :, :]) ** 2).sum(-1))
     return float(d.min(1).mean()), float(d.min(0).mean())

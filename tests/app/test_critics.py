@@ -1,12 +1,15 @@
-"""The critics page under AppTest: the shipped sweep drawn with its truth, every control (the theta slider,
-the retrain button with few steps, the downloads), theta in the URL and a bad link value, a missing sweep.
-(The fragment's live chart while it trains is seen by tests/e2e/test_critics.py.)"""
+"""The critics page under AppTest: the shipped sweep drawn with its truth, every control (the theta slider, the
+browser's retrain as its panel reports it, the server's retrain where the browser cannot, the downloads), theta in the
+URL and a bad link value, a missing sweep. (The browser's retrain itself is run in chromium by
+tests/e2e/test_critics.py; the panel is invisible to AppTest, so its state is set here as the browser sets it.)"""
+import threading
+import time
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.app import occupy_every_slot, open_page
+from tests.app import open_page
 
 from dgm_core import results
 from dgm_core.models.critics import KINDS, true_value
@@ -22,6 +25,24 @@ def _few_steps(monkeypatch):
 
 def _page(**params) -> AppTest:
     return open_page("critics", "critics_", **params)
+
+
+PANEL = "critics_browser"
+CANNOT = "this browser cannot run Web Workers"
+
+
+def _server_page(**params) -> AppTest:
+    """The page where the browser said it cannot retrain: the server does."""
+    at = _page(**params)
+    at.session_state[PANEL] = {"fallback": CANNOT, "result": None}
+    return at.run()
+
+
+def _browser_retrain(theta: float) -> dict:
+    """A retrain as the browser's panel reports it (its numbers made up; the worker's are checked in chromium)."""
+    curves = {k: [0.1 * (i + 1) for i in range(STEPS)] for k in KINDS}
+    return {"theta": theta, "steps": STEPS, "curves": curves, "final": {"hellinger": 1.93, "wasserstein": 0.61},
+            "seconds": 1.5, "backend": "wasm"}
 
 
 def _figure(at: AppTest, key: str) -> dict:
@@ -52,8 +73,35 @@ def test_the_page_draws_the_shipped_sweep_and_the_truth():
     assert any("gradient with respect to θ is zero" in m.value for m in at.markdown)
 
 
-def test_the_slider_and_the_retrain_button_with_the_url():
+def test_the_page_retrains_in_the_browser_and_shows_what_it_reports():
     at = _page(theta=0.5)
+    assert not at.exception and not at.info  # the retrain button is the browser panel's own:
+    assert "critics_retrain" not in [b.key for b in at.button]
+    (panel,) = [c for c in at.get("bidi_component") if PANEL in c.proto.id]
+    import json
+    sent = json.loads(panel.proto.json)
+    assert sent["theta"] == 0.5 and sent["cfg"]["steps"] == STEPS and sent["cfg"]["hidden"] == 32
+    assert sent["runtime"]["tf"].startswith("app/static/tfjs/tf.es2017.min.") and sent["loads"].endswith("MB")
+    assert any("in your browser, in a Web Worker" in c.value for c in at.caption)
+    live = _browser_retrain(0.5)
+    at.session_state[PANEL] = {"result": live, "fallback": None}
+    at.run()
+    assert not at.exception and [m.value for m in at.metric] == ["1.930", "0.610"]
+    stars = [t for t in _figure(at, "critics_sweep_fig")["data"] if t.get("name", "").endswith("your retrain")]
+    assert [t["y"] for t in stars] == [[1.93], [0.61]]
+    assert [b.label for b in at.get("download_button")] == ["Download this retrain (CSV)", "Download the sweep (CSV)"]
+    at.select_slider(key="critics_theta").set_value(1.5).run()
+    assert not at.exception and not at.metric and any("last retrain was at θ = 0.5" in i.value for i in at.info)
+
+
+def test_where_the_browser_cannot_the_server_retrains_and_says_so():
+    at = _server_page(theta=0.5)
+    assert not at.exception and any(CANNOT in i.value and "server retrains" in i.value for i in at.info)
+    assert at.button(key="critics_retrain").label == "Retrain both critics at θ = 0.5"
+
+
+def test_the_slider_and_the_retrain_button_with_the_url():
+    at = _server_page(theta=0.5)
     assert not at.exception and at.session_state["critics_theta"] == 0.5
     at.select_slider(key="critics_theta").set_value(1.5).run()
     assert not at.exception and at.query_params["critics_theta"] in ("1.5", ["1.5"])
@@ -74,7 +122,7 @@ def test_the_slider_and_the_retrain_button_with_the_url():
 
 
 def test_the_downloads():
-    at = _page()
+    at = _server_page()
     at.button(key="critics_retrain").click().run()
     labels = [b.label for b in at.get("download_button")]
     assert labels == ["Download this retrain (CSV)", "Download the sweep (CSV)"]
@@ -91,7 +139,7 @@ def test_a_bad_link_value_is_one_sentence_and_the_default(bad):
 
 def test_a_missing_sweep_is_one_sentence_and_the_retrain_still_works(monkeypatch, tmp_path):
     monkeypatch.setattr(results, "ROOT", tmp_path)
-    at = _page()
+    at = _server_page()
     assert not at.exception and len(at.error) == 1 and "missing" in at.error[0].value
     at.button(key="critics_retrain").click().run()
     assert not at.exception and len(at.metric) == len(KINDS)
@@ -112,11 +160,11 @@ def test_each_critic_has_one_colour_on_the_critics_and_results_pages():
 
 
 def test_a_second_session_retraining_at_the_same_theta_gets_the_first_ones_retrain():
-    first = _page(theta=0.3)
+    first = _server_page(theta=0.3)
     first.button(key="critics_retrain").click().run()
     assert not first.exception
     assert any(c.value.startswith(("Computed in ", "Shared: computed")) for c in first.caption)
-    second = _page(theta=0.3)
+    second = _server_page(theta=0.3)
     second.button(key="critics_retrain").click().run()
     assert not second.exception
     assert any(c.value.startswith("Shared: computed") and "for another session" in c.value for c in second.caption), \
@@ -127,7 +175,7 @@ def test_a_second_session_retraining_at_the_same_theta_gets_the_first_ones_retra
 def test_a_retrain_over_the_time_limit_stops_with_one_sentence_and_the_page_keeps_working(monkeypatch):
     monkeypatch.setenv("DGM_CRITICS_STEPS", "100000")
     monkeypatch.setenv("DGM_TIME_LIMIT_S", "0.5")
-    at = _page(theta=0.7)
+    at = _server_page(theta=0.7)
     at.button(key="critics_retrain").click().run()
     assert not at.exception and not at.metric
     assert [w.value for w in at.warning] == ["The training stopped at the time limit of 0.5 s per run on this server; "
@@ -138,10 +186,39 @@ def test_a_retrain_over_the_time_limit_stops_with_one_sentence_and_the_page_keep
 
 
 def test_a_retrain_queued_behind_other_heavy_runs_waits_its_turn():
-    blockers = occupy_every_slot(2.0)
-    at = _page(theta=1.3)
-    at.button(key="critics_retrain").click().run()
-    assert not at.exception and all(b.done.is_set() for b in blockers)
-    assert len(at.metric) == len(KINDS)
+    """The server's retrain (where the browser cannot) takes its turn in the queue. Other students' runs hold every
+    slot until the retrain is seen waiting behind them (the queue's state, not a clock: on a loaded host the page may
+    take any time to get there), then a little over a second more, so its caption counts the wait."""
+    from dgm_core.serving import Job, key_of
+    from ui import serving
+
+    shared, release = serving.shared(), threading.Event()
+
+    def block(progress):
+        while not release.wait(0.05):
+            progress(0.5, "another student's run")
+        return "done"
+
+    blockers = [shared.submit(Job(key_of("blocker", i, id(release)), block, "blocker"), f"other:{i}")
+                for i in range(shared.queue.slots)]
+    seen_queued = threading.Event()
+
+    def free_once_the_retrain_waits() -> None:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and not (all(b.ticket.started is not None for b in blockers)
+                                                   and len(shared.queue) > 0):
+            time.sleep(0.02)  # every slot held by a blocker, and someone (the retrain) waiting
+        seen_queued.set()
+        time.sleep(1.2)
+        release.set()
+
+    threading.Thread(target=free_once_the_retrain_waits, daemon=True).start()
+    try:
+        at = _server_page(theta=1.3)
+        at.button(key="critics_retrain").click().run()
+    finally:
+        release.set()
+    assert seen_queued.is_set() and all(b.done.is_set() for b in blockers)
+    assert not at.exception and len(at.metric) == len(KINDS)
     assert any(c.value.startswith("Computed in ") and "in the queue" in c.value for c in at.caption), \
         [c.value for c in at.caption]

@@ -1,5 +1,7 @@
-"""The GAN training page under AppTest: the link's settings, Step and Play advance both generators and the verdict
-says what the frame shows, a new setting starts again, a bad link value gets one sentence."""
+"""The GAN training page under AppTest: the link's settings; the browser's trainer gets what it needs and the verdict
+says what its last reported step shows (the panel's state, set here as the browser sets it; chromium runs the real
+one in tests/e2e/test_gan.py); where the browser cannot, the server trains: Step and Play advance both generators, a
+new setting starts again; a bad link value gets one sentence."""
 from __future__ import annotations
 
 import base64
@@ -13,8 +15,42 @@ from tests.app import open_page
 from ui.serving import shared
 
 
+PANEL = "gan_panel"
+CANNOT = "this browser cannot run Web Workers"
+
+
 def _page(**params) -> AppTest:
-    return open_page("gan", "gan_", **params)
+    """The page where the browser said it cannot train: the server does."""
+    at = open_page("gan", "gan_", **params)
+    at.session_state[PANEL] = {"fallback": CANNOT, "frame": None}
+    return at.run()
+
+
+def test_the_browser_trains_from_what_the_page_sends_and_the_verdict_reads_its_last_step():
+    at = open_page("gan", "gan_", toy="ring", lr=0.003, k=2)
+    assert not at.exception and not at.warning and "gan_race" not in at.session_state  # no server race
+    assert "gan_play" not in [b.key for b in at.button]  # Play, Step and Reset are the panel's own
+    sent = _sent(at)
+    race = sent["race"]
+    assert sent["mode"] == "browser" and sent["id"] == "ring|0.003|2" and race["cfg"]["critic_steps"] == 2
+    assert race["cfg"]["lr"] == 0.003 and len(race["z"]) == 400 and len(race["grid"]) == 2 * demo.MAP_N ** 2
+    assert sent["max_steps"] == demo.MAX_STEPS and sent["runtime"]["simd"].startswith("app/static/tfjs/")
+    assert any("Press Play" in m.value for m in at.markdown)
+    frame = {"id": "ring|0.003|2", "step": 12, "hellinger": {"est": 1.95, "off": 0.8, "missed": 0.9},
+             "wasserstein": {"est": 0.4, "off": 0.2, "missed": 0.3}}
+    at.session_state[PANEL] = {"frame": frame, "fallback": None}
+    at.run()
+    verdict = next(m.value for m in at.markdown if m.value.startswith("After 12 steps:"))
+    assert "near its ceiling of 2" in verdict and verdict.endswith("**Wasserstein-1 (Lipschitz penalty)**.")
+    at.number_input(key="gan_k").set_value(3).run()  # a new setting: the browser starts again, no verdict yet
+    assert _sent(at)["id"] == "ring|0.003|3" and any("Press Play" in m.value for m in at.markdown)
+
+
+def test_where_the_browser_cannot_the_server_trains_and_says_so():
+    at = _page(toy="lines")
+    assert not at.exception and any(CANNOT in i.value for i in at.info)
+    at.selectbox(key="gan_toy").set_value("ring").run()  # still the server's, after any rerun
+    assert not at.exception and at.button(key="gan_play").label == "Play"
 
 
 def _steps(at: AppTest) -> int:
@@ -93,7 +129,7 @@ def test_a_new_setting_starts_both_generators_again():
 
 
 def test_a_bad_link_value_gets_one_sentence_and_the_page_works():
-    at = _page(toy="spiral", k=99)
+    at = open_page("gan", "gan_", toy="spiral", k=99)
     assert not at.exception
     assert len(at.warning) == 2 and all(w.value.endswith(".") for w in at.warning)
     assert at.selectbox(key="gan_toy").value == "lines" and at.number_input(key="gan_k").value == 10
@@ -114,4 +150,4 @@ def test_a_play_takes_its_turn_behind_the_servers_heavy_runs_and_says_its_place(
             queue.done(t)
     _wait(at)
     at.run()
-    assert _steps(at) == 3 and not at.info
+    assert _steps(at) == 3 and not [i for i in at.info if "Queued" in i.value]

@@ -124,3 +124,14 @@ def test_live_retrain_yields_every_step_then_a_final_per_kind():
     assert [o.step for o in out[:6]] == [1, 2, 3, 4, 5, 5] and [o.final for o in out[:6]] == [False] * 5 + [True]
     p, q = demo.samples(0.7, 200)
     assert p.shape == q.shape == (200, 2) and (p[:, 0] == 0).all() and (q[:, 0] == pytest.approx(0.7))
+
+
+def test_a_retrain_neither_reads_nor_moves_the_process_wide_generator():
+    """Issue 39: the critic's initialisation and its data come from generators of its own, seeded by ``seed``."""
+    torch.set_num_threads(1)
+    cfg = CriticConfig(steps=3, eval_n=100, hidden=16)
+    before = torch.get_rng_state()
+    first = [estimate(k, 1.0, cfg, seed=2) for k in KINDS]
+    assert torch.equal(torch.get_rng_state(), before)
+    torch.manual_seed(999)
+    assert [estimate(k, 1.0, cfg, seed=2) for k in KINDS] == first

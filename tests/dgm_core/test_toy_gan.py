@@ -129,3 +129,45 @@ def test_a_play_waits_for_a_slot_of_the_admission_queue_and_a_pause_while_queued
         assert queue.place(after) == 1  # the paused Play left the queue
         after.cancel()
     assert player.race.steps == 3  # and never trained
+
+
+def test_a_session_neither_reads_nor_moves_the_process_wide_generator():
+    """Issue 39: a server's sessions share torch's global generator, so a race draws only from generators of its own."""
+    before = torch.get_rng_state()
+    race = demo.Race("ring", 3e-3, 2)
+    race.advance(2)
+    assert torch.equal(torch.get_rng_state(), before)
+    torch.manual_seed(12345)  # another session seeding the process-wide generator changes nothing here
+    other = demo.Race("ring", 3e-3, 2)
+    other.advance(2)
+    assert repr(race.frames) == repr(other.frames)
+
+
+def test_two_interleaved_sessions_with_one_seed_each_give_what_each_gives_alone():
+    import threading
+
+    def film(steps: int = 3) -> str:
+        race = demo.Race("moons", 3e-3, 2)
+        for _ in range(steps):
+            race.advance(1)
+            time.sleep(0.001)  # hand the processor to the other session between steps
+        return repr(race.frames)
+
+    alone = film()
+    stop = threading.Event()
+
+    def noise() -> None:  # a third session drawing from the global generator all along
+        while not stop.is_set():
+            torch.rand(64)
+
+    films: list[str] = []
+    threads = [threading.Thread(target=lambda: films.append(film())) for _ in range(2)]
+    hum = threading.Thread(target=noise)
+    hum.start()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    stop.set()
+    hum.join()
+    assert films == [alone, alone]
