@@ -14,7 +14,7 @@ CUTOFF = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / "notmi
 
 
 def _app() -> AppTest:
-    return AppTest.from_file(PAGE, default_timeout=90)
+    return AppTest.from_file(PAGE, default_timeout=240)  # a loaded host is slower, never wrong
 
 
 def _rmse(at):
@@ -331,8 +331,8 @@ def test_a_training_over_the_time_limit_stops_with_one_sentence_and_the_page_kee
 
 def test_a_training_queued_behind_other_heavy_runs_waits_its_turn():
     at = _tiny(9)
-    blockers = occupy_every_slot(2.0)
-    at.button(key="mnar_train").click().run(timeout=180)
+    blockers = occupy_every_slot()
+    at.button(key="mnar_train").click().run(timeout=300)  # a loaded host is slower, never wrong
     assert not at.exception and all(b.done.is_set() for b in blockers)
     assert "not-MIWAE" in _rmse(at)
     assert any(c.value.startswith("Trained with the 'tiny' preset. Computed in ") and "in the queue" in c.value
