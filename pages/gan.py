@@ -48,8 +48,9 @@ if reason is None:  # the visitor's browser trains: nothing here but the verdict
     if last and last[0] >= demo.MAX_STEPS:
         st.info(f"Both generators ran the {demo.MAX_STEPS} steps a film has here; Reset starts again.")
     st.caption(CAPTION + "Same seed, same film: your browser draws its own random numbers (seed 0), so its film is "
-               "the same on every visit and in every browser, though not the server's (torch draws others). The "
-               "distance plot: the mean distance from each generated point to the nearest data point.")
+               "the same on every visit (another processor may round differently and drift a little), though not "
+               "the server's (torch draws other numbers). The distance plot: the mean distance from each generated "
+               "point to the nearest data point.")
     sync_url(SPEC, P)
     st.stop()
 
