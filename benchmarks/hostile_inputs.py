@@ -1,4 +1,5 @@
-"""Hostile uploads: time to a verdict and extra peak memory of the code path the app runs, per input.
+"""Hostile inputs: CPU and wall time to a verdict and extra peak memory of the code path the app runs, per input;
+the pages' exceptions on broken server files; another session's page load while a hostile input is parsed.
 
 Every input is generated here (nothing is read from a data folder): flat PNGs that decode to
 gigabytes (6300×6300 RGBA, a 10000×10000 mask, a 20000×20000 decompression bomb), a PNG with a
@@ -12,26 +13,42 @@ and the table loader (``table``); an accepted table then trains the MNAR page's 
 preset (MIWAE, not-MIWAE, mean and kNN) on the not-MIWAE protocol, on one torch thread. A child is
 killed after ``--timeout`` seconds or above ``--rss-kill-mb`` of RSS, and reported as such.
 
-    python -m benchmarks.hostile_inputs --key baseline   # or: python -m dgm_core bench hostile_inputs
+Round two adds the inputs that still hurt: CSVs whose delimiter guess was quadratic (quotes after separators,
+4 to 64 kB) or that are one 19.9 MB line, the drawing canvas's picture (``canvas``: a 6300×6300 PNG, a header
+claiming 20000×20000), deck links and files nested 1,000 and 50,000 deep (``deck``), and the server's own files
+broken (``data``: MNIST cut short; ``weights``: a corrupted and a missing model). ``--pages`` also runs the pages
+that read those files, each alone (AppTest, a child process per fault), and counts their tracebacks; and starts
+the app (``streamlit run``) to time another session's page load, quiet and while one session uploads the worst
+CSV through the MNAR page or opens the deepest deck link (Streamlit's own protocol, the ``LightSession`` of
+``bench class_load`` for the page load). ``--code-dir`` measures another checkout (the baseline) with this
+script: its children, its pages and its server run that checkout's code.
 
-Writes benchmarks/results/hostile_inputs.json (one record per --key, the others kept) and .md.
+    python -m benchmarks.hostile_inputs --key "round 2" --pages   # or: python -m dgm_core bench hostile_inputs
+    python -m benchmarks.hostile_inputs --key "round 2 baseline" --pages --code-dir /tmp/base
+
+Writes benchmarks/results/hostile_inputs.json (one record per --key, the others kept) and .md, with the targets'
+table (``TARGETS``: each figure beside its baseline) once both round-two records are there.
 """
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
+import statistics
 import struct
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 import zlib
 from io import BytesIO
 from pathlib import Path
 
 import numpy as np
 
+from benchmarks.class_load import LightSession, server_for
 from benchmarks.common import machine, machine_line, write_results
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -125,6 +142,55 @@ def image_inputs() -> dict[str, bytes]:
     }
 
 
+DEEP_DECK_LINK = "~eNqLjh4Fo2AUDHcAACS9Y4g"  # 29 characters: a deck nested 1,000 levels deep (the issue's link)
+
+
+def round2_inputs() -> list[tuple[str, bytes, str]]:
+    """(input, bytes, path): what still hurt after round one, each at most its size cap."""
+    quoted = [(f"csv quotes after separators {k} kB", (b',"' * (k * 512))[:k * 1024], "table") for k in (4, 16, 32, 64)]
+    return quoted + [
+        ("csv one line of 19.9 MB", (b"1," * 10_000_000)[:19_900_000], "table"),
+        # 1 kB under the cap: room for the multipart form the browser wraps it in
+        ("csv 20 MB of short rows", b"a,b\n" + (b"1,2\n" * 5_242_880)[:20 * 2**20 - 1024], "table"),
+        ("canvas png 6300x6300 RGBA flat", flat_png(6300, 6300, 4), "canvas"),
+        ("canvas png 20000x20000 bomb", flat_png(20_000, 20_000, 1, value=0), "canvas"),
+        ("canvas png 280x280 drawing", flat_png(280, 280, 4, value=200), "canvas"),
+        ("deck link nested 1,000 deep (29 characters)", DEEP_DECK_LINK.encode(), "deck link"),
+        ("deck file nested 50,000 deep (100 kB)", b"[" * 50_000 + b"]" * 50_000, "deck file"),
+        ("data: MNIST test images cut short", b"mnist", "data"),
+        ("weights: vae-mnist corrupted", b"corrupted", "weights"),
+        ("weights: vae-mnist missing", b"missing", "weights"),
+    ]
+
+
+def broken_data(folder: Path) -> Path:
+    """A data folder whose MNIST test images stop half-way (a real IDX header; the labels whole)."""
+    raw = folder / "MNIST" / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    for stem, n in (("train", 60_000), ("t10k", 10_000)):
+        dims = b"".join(k.to_bytes(4, "big") for k in (n, 28, 28))
+        (raw / f"{stem}-images-idx3-ubyte").write_bytes(b"\x00\x00\x08\x03" + dims + bytes(n * 392))
+        (raw / f"{stem}-labels-idx1-ubyte").write_bytes(b"\x00\x00\x08\x01" + n.to_bytes(4, "big") + bytes(n))
+    return folder
+
+
+def broken_weights(folder: Path, fault: str, names: list[str] | None = None) -> Path:
+    """A copy of pretrained/ with the weights of ``names`` (all: None) corrupted (a byte flipped) or missing."""
+    import shutil
+
+    from dgm_core import pretrained
+    shutil.copytree(pretrained.PRETRAINED_DIR, folder, dirs_exist_ok=True)
+    for f in folder.glob("*.safetensors"):
+        if names is None or f.stem in names:
+            if fault == "missing":
+                f.unlink()
+            else:
+                data = bytearray(f.read_bytes())
+                data[len(data) // 2] ^= 0xFF
+                f.write_bytes(bytes(data))
+    return folder
+
+
 # ---------------------------------------------------------------- the child: one input, one path
 
 def _status(field: str) -> int:
@@ -139,42 +205,84 @@ def _emit(**kw) -> None:
     print(json.dumps(kw), flush=True)
 
 
-def _verdict(fn) -> dict:
-    """Run fn(): 'accepted', 'sentence' (the exception type the page shows) or 'exception' (a traceback)."""
+def _shown(path: str) -> tuple[type, ...]:
+    """The exceptions the page that runs ``path`` shows as their sentence (anything else is a traceback)."""
+    from dgm_core import pretrained
+    from dgm_core.data import DatasetNotFoundError
     from dgm_core.data.convert import ImageError
     from dgm_core.masks import MaskError
-    t0 = time.perf_counter()
+    if path.startswith("deck"):
+        from ui.deck import DeckError
+        return (DeckError,)
+    return {"data": (DatasetNotFoundError,), "weights": (pretrained.PretrainedError,),
+            "table": (ValueError, DatasetNotFoundError)}.get(path, (ImageError, MaskError, ValueError))
+
+
+def _verdict(fn, shown: tuple[type, ...]) -> dict:
+    """Run fn(): 'accepted', 'sentence' (an exception the page shows, on one line) or 'exception' (a traceback)."""
+    t0, cpu0 = time.perf_counter(), time.process_time()
     try:
         fn()
         out = {"verdict": "accepted", "message": ""}
-    except (ImageError, MaskError, ValueError) as e:
-        out = {"verdict": "sentence", "message": str(e)}
+    except shown as e:
+        out = {"verdict": "sentence" if "\n" not in str(e) else "exception", "message": str(e)}
     except Exception as e:  # what the page would show as a traceback
         out = {"verdict": "exception", "message": f"{type(e).__name__}: {e}"}
     out["seconds"] = round(time.perf_counter() - t0, 3)
+    out["cpu_s"] = round(time.process_time() - cpu0, 3)
     out["message"] = out["message"][:300] + ("…" if len(out["message"]) > 300 else "")
     out["message_chars"] = len(out["message"])
     return out
 
 
-def child(path: str, data: bytes, extra: str) -> None:
-    import torch
+def _canvas(data: bytes):
+    """The canvas's picture as the page reads it: through the checked decoder where this version has one
+    (``convert.canvas_rgba``), else as the component decoded it itself (``CanvasResult.image_data``)."""
+    from PIL import Image
 
     from dgm_core.data import convert
+    rgba = convert.canvas_rgba(data) if hasattr(convert, "canvas_rgba") else np.asarray(Image.open(BytesIO(data)))
+    return convert.image_from_canvas(rgba, "mnist")
+
+
+def _runner(path: str, data: bytes, tmp: Path):
+    """The entry point the app calls for ``path``, on ``data`` (or on the fault ``data`` names)."""
+    from dgm_core.data import convert
+    if path == "image":
+        return lambda b: convert.image_from_bytes(b, "mnist")
+    if path == "mask":
+        return lambda b: convert.mask_from_bytes(b, (28, 28))
+    if path == "canvas":
+        return _canvas
+    if path.startswith("deck"):
+        from ui import deck
+        pages = deck.page_files()
+        return lambda b: deck.decode(b.decode(), pages) if path == "deck link" else deck.parse(b, pages)
+    if path == "data":
+        from dgm_core.data import load_images
+        root = broken_data(tmp / "data")
+        return lambda b: load_images("mnist", "test", data_dir=root)
+    if path == "weights":
+        from dgm_core import pretrained
+        folder = broken_weights(tmp / "pretrained", data.decode(), ["vae-mnist"])
+        return lambda b: pretrained.load("vae-mnist", folder)
+    return None
+
+
+def child(path: str, data: bytes, extra: str) -> None:
+    import tempfile
+
+    import torch
+
     from dgm_core.demos import mnar  # noqa: F401  (imported before the peak is reset: its imports are not the input's)
     torch.set_num_threads(1)
-    if path == "image":
-        run = lambda b: convert.image_from_bytes(b, "mnist")  # noqa: E731
-    elif path == "mask":
-        run = lambda b: convert.mask_from_bytes(b, (28, 28))  # noqa: E731
-    else:
-        run = None
+    run = _runner(path, data, Path(tempfile.mkdtemp()))
     blobs = [bytes(data[i:i + int(n)]) for i, n in json.loads(extra)] if extra else [data]
     Path("/proc/self/clear_refs").write_text("5")  # the peak counts from here
     rss0 = _status("VmRSS")
     _emit(phase="start", rss0_kb=rss0)
     if run is not None:
-        results = [_verdict(lambda b=b: run(b)) for b in blobs]
+        results = [_verdict(lambda b=b: run(b), _shown(path)) for b in blobs]
         counts = {v: sum(r["verdict"] == v for r in results) for v in ("accepted", "sentence", "exception")}
         worst = max(results, key=lambda r: r["seconds"])
         first_exc = next((r["message"] for r in results if r["verdict"] == "exception"), "")
@@ -182,6 +290,7 @@ def child(path: str, data: bytes, extra: str) -> None:
         _emit(phase="verdict", verdict=results[0]["verdict"] if len(results) == 1 else
               ("exception" if counts["exception"] else "sentence"), message=msg[:300], counts=counts,
               seconds=worst["seconds"] if len(results) == 1 else round(sum(r["seconds"] for r in results), 3),
+              cpu_s=worst["cpu_s"] if len(results) == 1 else round(sum(r["cpu_s"] for r in results), 3),
               peak_kb=_status("VmHWM") - rss0)
         return
     table_holder = {}
@@ -197,7 +306,7 @@ def child(path: str, data: bytes, extra: str) -> None:
                              f"{TABLE_MIN_ROWS} are needed to simulate missingness and score imputations.")
         table_holder["x"] = table.x[complete]
 
-    v = _verdict(load)
+    v = _verdict(load, _shown("table"))
     _emit(phase="verdict", **v, peak_kb=_status("VmHWM") - rss0)
     if v["verdict"] != "accepted":
         return
@@ -208,6 +317,186 @@ def child(path: str, data: bytes, extra: str) -> None:
     fits = mnar_lab.fit_all(sim, "tiny", 0)
     _emit(phase="training", seconds=round(time.perf_counter() - t0, 2), rows=int(x.shape[0]), columns=int(x.shape[1]),
           rmse={k: round(f.rmse, 3) for k, f in fits.items()}, peak_kb=_status("VmHWM") - rss0)
+
+
+# ---------------------------------------------------------------- the pages: broken server files, a deck link
+
+PAGE_FAULTS = (("data: MNIST test images cut short", ("inpainting", "vae")),
+               ("weights: every model corrupted", ("inpainting", "vae", "latent", "clusters", "mnar_images")),
+               ("weights: vae-mnist missing", ("inpainting", "vae")),
+               ("link: a deck nested 1,000 deep", ("home", "latent")))
+
+
+def page_child(page: str, fault: str) -> None:
+    """One page run alone (AppTest) with ``fault`` in place: its exceptions and what it said, as a JSON line."""
+    import tempfile
+
+    from streamlit.testing.v1 import AppTest
+    tmp = Path(tempfile.mkdtemp())
+    os.environ.pop("DGM_DATA_DIR", None)
+    if fault.startswith("data"):
+        os.environ["DGM_DATA_DIR"] = str(broken_data(tmp / "data"))
+    if fault.startswith("weights"):
+        from dgm_core import pretrained
+        pretrained.PRETRAINED_DIR = broken_weights(tmp / "pretrained", fault.split()[-1],
+                                                   None if "every" in fault else ["vae-mnist"])
+    at = AppTest.from_file(str(Path.cwd() / "pages" / f"{page}.py"), default_timeout=300)
+    if fault.startswith("link"):
+        at.query_params["deck"] = DEEP_DECK_LINK
+    at.run()
+    _emit(phase="page", exceptions=[e.message[:300] for e in at.exception],
+          said=[e.value[:300] for e in (*at.error, *at.warning)][:3])
+
+
+def page_rows(code: Path) -> list[dict]:
+    """Every (fault, page) of PAGE_FAULTS in a child process running the checkout at ``code``."""
+    rows = []
+    for fault, pages in PAGE_FAULTS:
+        for page in pages:
+            out = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--page", page, fault], cwd=code,
+                                 env=code_env(code), capture_output=True, text=True, timeout=600)
+            got = next((json.loads(s) for s in out.stdout.splitlines() if s.startswith('{"phase": "page"')), None)
+            row = {"fault": fault, "page": page, "exceptions": len(got["exceptions"]) if got else None,
+                   "said": (got["exceptions"] or got["said"] or [""])[0] if got else out.stderr.strip()[-300:]}
+            rows.append(row)
+            print(json.dumps(row)[:400], flush=True)
+    return rows
+
+
+# ---------------------------------------------------------------- another session's page load, quiet and during
+
+class _Tee:
+    """A websocket whose incoming messages are also shown to ``see`` (sending, closing: the websocket's own)."""
+
+    def __init__(self, ws, see):
+        self.ws, self.see = ws, see
+
+    def __getattr__(self, name: str):
+        return getattr(self.ws, name)
+
+    async def __aiter__(self):
+        async for raw in self.ws:
+            self.see(raw)
+            yield raw
+
+
+class Uploader(LightSession):
+    """A student of ``bench class_load`` who also sends a file through a page's uploader as the browser does: the
+    upload URL asked for on the websocket (FileURLsRequest), the file PUT there (multipart, the XSRF cookie echoed in
+    its header), then a rerun with the uploader's state. Its reader sees what LightSession's does, and more: every
+    widget by its label (the uploader too), the page's alerts, the upload URLs."""
+
+    def __init__(self, url: str):
+        super().__init__(url, {"exceptions": [], "console_errors": []})
+        self.said, self.urls = [], asyncio.Queue()
+
+    def _open_page(self) -> None:
+        super()._open_page()
+        with urllib.request.urlopen(self.url + "/_stcore/health", timeout=60) as r:  # where the XSRF cookie is set
+            for header in r.headers.get_all("Set-Cookie") or []:
+                name, _, value = header.split(";", 1)[0].partition("=")
+                self.cookies[name.strip()] = value.strip()
+
+    async def __aenter__(self) -> Uploader:
+        await super().__aenter__()
+        self.ws = _Tee(self.ws, self._see)  # before its reader task first runs: it reads through the tee
+        return self
+
+    def _see(self, raw: bytes) -> None:
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+        msg = ForwardMsg.FromString(raw)
+        if msg.HasField("file_urls_response"):
+            self.urls.put_nowait(msg.file_urls_response.file_urls[0])
+        elif msg.HasField("delta") and msg.delta.HasField("new_element"):
+            el = msg.delta.new_element
+            inner = getattr(el, el.WhichOneof("type") or "empty")
+            if getattr(inner, "id", "") and getattr(inner, "label", ""):
+                self.widgets[inner.label] = inner.id
+            if el.WhichOneof("type") in ("alert", "exception"):
+                self.said.append(getattr(inner, "body", "") or getattr(inner, "message", ""))
+
+    async def visit(self, page: str, query: str, **values) -> float:
+        """Rerun ``page`` with ``query`` in its URL (and widgets set, as LightSession.rerun) -> seconds to its end."""
+        self.page, self.query, self.said = page, query, []
+        t0 = time.perf_counter()
+        await self.rerun(page, **values)
+        return time.perf_counter() - t0
+
+    async def upload(self, label: str, name: str, data: bytes) -> dict:
+        """The uploader ``label`` holding ``data``: the widget's fields to send with a rerun."""
+        from streamlit.proto.BackMsg_pb2 import BackMsg
+        from streamlit.proto.Common_pb2 import FileUploaderState, UploadedFileInfo
+        back = BackMsg()
+        back.file_urls_request.request_id, back.file_urls_request.file_names[:] = "1", [name]
+        await self.ws.send(back.SerializeToString())
+        urls = await asyncio.wait_for(self.urls.get(), 60)
+        boundary = "dgm" + os.urandom(8).hex()
+        body = (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
+                f"Content-Type: text/csv\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
+        put = urllib.request.Request(self.url + urls.upload_url, data=body, method="PUT", headers={
+            "Content-Type": f"multipart/form-data; boundary={boundary}", "X-Xsrftoken": self.cookies["_streamlit_xsrf"],
+            **self._headers()})
+        await asyncio.to_thread(lambda: urllib.request.urlopen(put, timeout=120).read())
+        info = UploadedFileInfo(file_id=urls.file_id, name=name, size=len(data), file_urls=urls)
+        return {"file_uploader_state_value": FileUploaderState(uploaded_file_info=[info])}
+
+
+# another session's page loads: the heaviest warm page (Clusters, about 0.9 s here) and a light one (VAE, 0.1-0.3 s),
+# neither reading an upload nor sharing anything with the MNAR page
+LOAD_PAGES = ("clusters", "vae")
+# the worst CSVs, and a control: a 1 kB one the page refuses at once (what any rerun of the MNAR page, and the host's
+# load, cost the other session without a hostile input)
+LOAD_CONTROL = "csv ragged row (line 8)"
+LOAD_INPUTS = ("csv quotes after separators 64 kB", "csv one line of 19.9 MB", "csv 20 MB of short rows", LOAD_CONTROL)
+UPLOAD_QUERY = "mnar_table=upload+CSV"
+
+
+async def _load_trials(url: str, data: bytes, trials: int) -> list[dict]:
+    """Per page of LOAD_PAGES: session A loads it (from Home) ``trials`` times quiet and ``trials`` times while
+    session B uploads ``data`` through the MNAR page's uploader (B's rerun starts first, A's load 0.2 s later),
+    quiet and during alternately."""
+    out = {"exceptions": [], "console_errors": [], "steps": {}, "finished": {}}
+    times = {page: {"quiet": [], "during": [], "upload": []} for page in LOAD_PAGES}
+    said = ""
+    async with LightSession(url, out) as a, Uploader(url) as b:
+        await a.rerun("")
+        for page in LOAD_PAGES:
+            await a.rerun(page)  # a first load fills the shared caches: every timed load is a warm one
+        await b.visit("mnar", UPLOAD_QUERY)
+        label = next(k for k in b.widgets if k.startswith("A numeric CSV"))
+        state = {label: await b.upload(label, "hostile.csv", data)}
+        for _ in range(trials):
+            for page, got in times.items():
+                await a.rerun("")
+                t0 = time.perf_counter()
+                await a.rerun(page)
+                got["quiet"].append(round(time.perf_counter() - t0, 2))
+                await a.rerun("")
+                job = asyncio.create_task(b.visit("mnar", UPLOAD_QUERY, **state))
+                await asyncio.sleep(0.2)
+                t0 = time.perf_counter()
+                await a.rerun(page)
+                got["during"].append(round(time.perf_counter() - t0, 2))
+                got["upload"].append(round(await job, 2))
+                said = next((x for x in b.said if x), said)
+    med = statistics.median
+    return [{"page": page, "quiet_s": t["quiet"], "during_s": t["during"], "upload_run_s": t["upload"],
+             "ratio": round(med(t["during"]) / med(t["quiet"]), 2), "said": said[:300],
+             "load_exceptions": (out["exceptions"] + b.out["exceptions"])[:3]} for page, t in times.items()]
+
+
+def load_rows(code: Path, inputs: dict[str, bytes], trials: int) -> list[dict]:
+    """Start the app of the checkout at ``code`` (no data folder, no warm-up) and time LOAD_PAGES quiet and during
+    each of ``inputs``."""
+    rows = []
+    env = {**os.environ, "DGM_WARMUP": "0"}
+    env.pop("DGM_DATA_DIR", None)
+    with server_for(code)(env=env) as (url, _):
+        for name, data in inputs.items():
+            for row in asyncio.run(_load_trials(url, data, trials)):
+                rows.append({"input": name, **row})
+                print(json.dumps(rows[-1])[:400], flush=True)
+    return rows
 
 
 # ---------------------------------------------------------------- the parent
@@ -222,11 +511,17 @@ def _rss_kb(pid: int) -> int:
     return 0
 
 
-def run_case(file: Path, path: str, timeout: float, rss_kill_mb: float, extra: str = "") -> dict:
-    """One child for (file, path); its JSON lines, or where it was stopped."""
-    cmd = [sys.executable, "-m", "benchmarks.hostile_inputs", "--child", path, str(file), extra]
+def code_env(code: Path) -> dict:
+    """The environment of a child that runs the checkout at ``code`` (its packages first on the path)."""
+    return {**os.environ, "PYTHONPATH": str(code), "DGM_WARMUP": "0"}
+
+
+def run_case(file: Path, path: str, timeout: float, rss_kill_mb: float, extra: str = "", code: Path = ROOT) -> dict:
+    """One child for (file, path), running the checkout at ``code``; its JSON lines, or where it was stopped."""
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", path, str(file), extra]
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(cmd, cwd=code, env=code_env(code), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
     top, stopped = 0, ""
     while proc.poll() is None:
         top = max(top, _rss_kb(proc.pid))
@@ -254,11 +549,13 @@ def run_case(file: Path, path: str, timeout: float, rss_kill_mb: float, extra: s
 def _row(name: str, path: str, r: dict) -> dict:
     v, t = r.get("verdict", {}), r.get("training")
     row = {"input": name, "path": path, "verdict": v.get("verdict", "(none)"), "message": v.get("message", ""),
-           "verdict_s": v.get("seconds"), "verdict_peak_mb": round(v["peak_kb"] / 1024) if v else None}
+           "verdict_s": v.get("seconds"), "cpu_s": v.get("cpu_s"),
+           "verdict_peak_mb": round(v["peak_kb"] / 1024, 1) if v else None}
     if "counts" in v:
         row["counts"] = v["counts"]
     if t:
-        row.update(training_s=t["seconds"], training_peak_mb=round(t["peak_kb"] / 1024), trained_on=[t["rows"], t["columns"]])
+        row.update(training_s=t["seconds"], training_peak_mb=round(t["peak_kb"] / 1024),
+                   trained_on=[t["rows"], t["columns"]])
     elif v.get("verdict") == "accepted" and path == "table":
         row.update(training_s=None, training_peak_mb=None)
     if "stopped" in r:
@@ -277,60 +574,139 @@ def _fmt(v, unit: str = "") -> str:
     return "–" if v is None else (v if isinstance(v, str) else f"{v:g}{unit}")
 
 
+VISITOR = ("image", "mask", "canvas", "table", "deck link", "deck file")  # paths of a visitor's input
+CAUSE = {"deck link": "the deck parser", "deck file": "the deck parser", "link": "the deck parser", "canvas": "canvas",
+         "data": "broken data", "weights": "broken weights", "table": "tables", "image": "images", "mask": "masks"}
+BASELINE, FINAL = "round 2 baseline", "round 2"
+TARGETS = (("cpu_s", "worst visitor input of at most its size cap: CPU seconds", 2.0),
+           ("ratio", "another session's page load during that input, against quiet (x)", 1.5),
+           ("peak_mb", "peak extra memory for any accepted or refused visitor input (MB)", 100.0),
+           ("causes", "causes of exceptions from links, files, canvas values, deck files, broken data and weights", 0))
+
+
+def figures(rec: dict) -> dict:
+    """One record's figure per target, each with the input (or the causes) behind it."""
+    rows = [r for r in rec["rows"] if r["path"] in VISITOR]
+    stopped = [r for r in rows if "stopped" in r and r["verdict"].startswith("none")]
+    cpu = max(rows, key=lambda r: r.get("cpu_s") or 0)
+    out = {"cpu_s": {"value": f"> {rec['timeout_s']:g}" if stopped else cpu.get("cpu_s"),
+                     "input": (stopped[0] if stopped else cpu)["input"]}}
+    peak = max(rows, key=lambda r: max(r.get("verdict_peak_mb") or 0, r.get("stopped_peak_mb") or 0))
+    out["peak_mb"] = {"value": max(peak.get("verdict_peak_mb") or 0, peak.get("stopped_peak_mb") or 0),
+                      "input": peak["input"]}
+    hostile = [r for r in rec.get("load", []) if r["input"] != LOAD_CONTROL]
+    if hostile:
+        worst = max(hostile, key=lambda r: r["ratio"])
+        out["ratio"] = {"value": worst["ratio"], "input": f"{worst['input']} ({worst['page']} page)"}
+        control = [r["ratio"] for r in rec["load"] if r["input"] == LOAD_CONTROL]
+        if control:  # the same loads beside a 1 kB CSV refused at once: how much of a ratio the host's load alone makes
+            out["ratio"]["input"] += f"; beside a 1 kB CSV refused at once: up to {max(control):g}"
+    causes = {CAUSE[r["path"]] for r in rec["rows"] if r["verdict"] == "exception" or "crash" in r}
+    causes |= {CAUSE[r["fault"].split(":")[0]] for r in rec.get("pages", []) if r["exceptions"] != 0}
+    out["causes"] = {"value": len(causes), "input": ", ".join(sorted(causes)) or "none"}
+    return out
+
+
+def targets(results: dict) -> list[dict]:
+    """The issue's targets: each figure of the round-two record beside its baseline and its bar."""
+    if BASELINE not in results or FINAL not in results:
+        return []
+    before, after = figures(results[BASELINE]), figures(results[FINAL])
+    return [{"target": what, "bar": bar, "baseline": before.get(k, {}).get("value"),
+             "baseline_input": before.get(k, {}).get("input"), "now": after.get(k, {}).get("value"),
+             "now_input": after.get(k, {}).get("input")} for k, what, bar in TARGETS]
+
+
 def report(results: dict) -> str:
     lines = ["# Hostile inputs: time to a verdict and extra peak RSS, one child process per input and path", "",
-             "`python -m benchmarks.hostile_inputs --key <key>`. Peak: the child's VmHWM above its RSS once the "
-             "file was read (MB). Training: the MNAR page's 'tiny' preset on the accepted table, one torch thread.",
-             ""]
+             "`python -m benchmarks.hostile_inputs --key <key> [--pages] [--code-dir DIR]`. Peak: the child's VmHWM "
+             "above its RSS once the file was read (MB). CPU: the child's CPU seconds to the verdict. Training: the "
+             "MNAR page's 'tiny' preset on the accepted table, one torch thread.", ""]
+    if table := targets(results):
+        lines += [f"## Targets: `{BASELINE}` (the code before round two) against `{FINAL}`", "",
+                  "| target | bar | baseline | its input | now | its input |", "|---|---|---|---|---|---|"]
+        lines += [f"| {t['target']} | {t['bar']:g} | {_fmt(t['baseline'])} | {t['baseline_input']} | "
+                  f"{_fmt(t['now'])} | {t['now_input']} |" for t in table]
+        lines.append("")
     for key, rec in results.items():
-        lines += [f"## {key}", "",
-                  "| input | path | verdict | s | peak MB | tiny training s | its peak MB | message |",
-                  "|---|---|---|---|---|---|---|---|"]
+        lines += [f"## {key}", "", *([f"Code: {rec['code']}.", ""] if "code" in rec else []),
+                  "| input | path | verdict | s | CPU s | peak MB | tiny training s | its peak MB | message |",
+                  "|---|---|---|---|---|---|---|---|---|"]
         for r in rec["rows"]:
             msg = r["message"].replace("|", "\\|").replace("\n", " ")
             msg = msg[:160] + "…" if len(msg) > 160 else msg
             peak = r.get("training_peak_mb") if r.get("training_peak_mb") is not None else r.get("stopped_peak_mb")
             lines.append(f"| {r['input']} | {r['path']} | {r['verdict']} | {_fmt(r['verdict_s'])} | "
-                         f"{_fmt(r['verdict_peak_mb'])} | {_fmt(r.get('training_s'))} | {_fmt(peak)} | {msg} |")
+                         f"{_fmt(r.get('cpu_s'))} | {_fmt(r['verdict_peak_mb'])} | {_fmt(r.get('training_s'))} | "
+                         f"{_fmt(peak)} | {msg} |")
+        if rec.get("pages"):
+            lines += ["", "Pages run alone (AppTest) with a fault in place:", "",
+                      "| fault | page | exceptions | what it said |", "|---|---|---|---|"]
+            lines += [f"| {r['fault']} | {r['page']} | {_fmt(r['exceptions'])} | "
+                      f"{r['said'][:160].replace('|', '/').replace(chr(10), ' ')} |" for r in rec["pages"]]
+        if rec.get("load"):
+            lines += ["", "Another session's page load (s), quiet and while one session uploads the input through the "
+                      "MNAR page (the app started with `streamlit run`, no data folder, no warm-up):", "",
+                      "| input | page | quiet | during | ratio of medians | the upload's run s | the MNAR page said |",
+                      "|---|---|---|---|---|---|---|"]
+            lines += [f"| {r['input']} | {r['page']} | {', '.join(map(str, r['quiet_s']))} | "
+                      f"{', '.join(map(str, r['during_s']))} | "
+                      f"{r['ratio']:g} | {', '.join(map(str, r['upload_run_s']))} | "
+                      f"{r['said'][:120].replace('|', '/')} |" for r in rec["load"]]
         lines += ["", machine_line(rec["machine"]), ""]
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.hostile_inputs")
-    p.add_argument("--key", default="final", help="the record to write (others in the file are kept)")
+    p.add_argument("--key", default="round 2", help="the record to write (others in the file are kept)")
     p.add_argument("--timeout", type=float, default=120.0, help="seconds before a child is killed")
     p.add_argument("--rss-kill-mb", type=float, default=6000.0, help="RSS above which a child is killed")
     p.add_argument("--only", default="", help="run only inputs whose name contains this")
+    p.add_argument("--pages", action="store_true", help="also the pages on broken files, and the page load during")
+    p.add_argument("--trials", type=int, default=3, help="page loads quiet, and during each input, with --pages")
+    p.add_argument("--code-dir", type=Path, default=ROOT, help="the checkout to measure (default: this one)")
     p.add_argument("--child", nargs=3, metavar=("PATH", "FILE", "EXTRA"), help=argparse.SUPPRESS)
+    p.add_argument("--page", nargs=2, metavar=("PAGE", "FAULT"), help=argparse.SUPPRESS)
     a = p.parse_args(argv)
     if a.child:
         child(a.child[0], Path(a.child[1]).read_bytes(), a.child[2])
         return 0
+    if a.page:
+        page_child(*a.page)
+        return 0
+    code = a.code_dir.resolve()
     load = os.getloadavg()
     rows = []
+    round2 = round2_inputs()
     with tempfile.TemporaryDirectory() as tmp:
         jobs = [(n, b, path) for n, b in image_inputs().items() for path in ("image", "mask")]
         mutants = bmp_mutants()
         jobs += [("bmp x280 byte-mutated", b"".join(mutants), path) for path in ("image", "mask")]
-        jobs += [(n, b, "table") for n, b in table_inputs().items()]
+        jobs += [(n, b, "table") for n, b in table_inputs().items()] + round2
         offsets = json.dumps([[sum(map(len, mutants[:i])), len(m)] for i, m in enumerate(mutants)])
         for i, (name, blob, path) in enumerate(jobs):
             if a.only and a.only not in name:
                 continue
             f = Path(tmp) / f"{i}.bin"
             f.write_bytes(blob)
-            r = run_case(f, path, a.timeout, a.rss_kill_mb, offsets if name.startswith("bmp") else "")
+            r = run_case(f, path, a.timeout, a.rss_kill_mb, offsets if name.startswith("bmp") else "", code)
             row = _row(name, path, r)
             row["file_kb"] = round(len(blob) / 1024, 1)
             rows.append(row)
             print(json.dumps(row)[:400], flush=True)
     out = RESULTS / "hostile_inputs.json"
     results = json.loads(out.read_text())["results"] if out.exists() else {}
+    record = {"rows": rows, "timeout_s": a.timeout, "rss_kill_mb": a.rss_kill_mb,
+              "code": "this checkout" if code == ROOT else str(code)}
     if a.only and a.key in results:  # a partial rerun replaces its own rows only
-        rows = [r for r in results[a.key]["rows"] if a.only not in r["input"]] + rows
-    results[a.key] = {"rows": rows, "timeout_s": a.timeout, "rss_kill_mb": a.rss_kill_mb, "machine": machine(load)}
-    write_results(RESULTS, "hostile_inputs", {"results": results}, report(results))
+        record = {**results[a.key], "rows": [r for r in results[a.key]["rows"] if a.only not in r["input"]] + rows}
+    if a.pages:
+        record["pages"] = page_rows(code)
+        inputs = {n: b for n, b, _ in jobs if n in LOAD_INPUTS}
+        record["load"] = load_rows(code, {n: inputs[n] for n in LOAD_INPUTS}, a.trials)
+    results[a.key] = {**record, "machine": machine(load)}
+    write_results(RESULTS, "hostile_inputs", {"results": results, "targets": targets(results)}, report(results))
     return 0
 
 
