@@ -46,7 +46,9 @@ WATCH = """root => {
 WORKER_RETRAIN = """async ([src, runtime, cfg, theta]) => {
   const abs = Object.fromEntries(Object.entries(runtime).map(([k, v]) => [k, new URL(v, location.origin + '/').href]));
   const w = new Worker(URL.createObjectURL(new Blob([src], {type: 'text/javascript'})));
-  const next = () => new Promise((resolve) => { w.onmessage = (e) => { if (e.data.type !== 'progress') resolve(e.data); }; });
+  const next = () => new Promise((resolve) => {
+    w.onmessage = (e) => { if (e.data.type !== 'progress') resolve(e.data); };
+  });
   w.postMessage({cmd: 'init', runtime: abs});
   const ready = await next();
   w.postMessage({cmd: 'retrain', theta, cfg, seed: 0});
