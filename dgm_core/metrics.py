@@ -3,8 +3,13 @@ True = observed -> (N,). F1 and accuracy binarise at 0.5 with ink (1) positive; 
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 import torch.nn.functional as F
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def _missing(mask: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
@@ -20,7 +25,8 @@ def f1_missing(pred: torch.Tensor, truth: torch.Tensor, mask: torch.Tensor, thre
     return torch.where(denom > 0, 2 * tp / denom.clamp_min(1e-12), torch.ones_like(tp))
 
 
-def accuracy_missing(pred: torch.Tensor, truth: torch.Tensor, mask: torch.Tensor, threshold: float = 0.5) -> torch.Tensor:
+def accuracy_missing(pred: torch.Tensor, truth: torch.Tensor, mask: torch.Tensor,
+                     threshold: float = 0.5) -> torch.Tensor:
     m = _missing(mask, truth)
     right = ((pred.flatten(1) > threshold) == (truth.flatten(1) > threshold)).float() * m
     return right.sum(1) / m.sum(1).clamp_min(1)

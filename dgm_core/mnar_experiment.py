@@ -99,7 +99,8 @@ class FitResult:
 
 def train_model(sim: Simulated, method: str, preset: str = "small", seed: int = 0, decoder: str = "gaussian",
                 progress: Progress | None = None, signs: tuple[float, ...] | None = None,
-                compile: bool = False, iterations: int | None = None) -> tuple[NotMIWAE, list[tuple[int, float, float]]]:
+                compile: bool = False,
+                iterations: int | None = None) -> tuple[NotMIWAE, list[tuple[int, float, float]]]:
     """Train ``method`` (a key of MISSING) -> (model, curve [(iteration, loss, RMSE on LIVE_ROWS rows)]); the curve
     costs an imputation per point, so it is measured only with ``progress``."""
     p = PRESETS[preset] if iterations is None else {**PRESETS[preset], "iterations": int(iterations)}

@@ -116,7 +116,8 @@ def names(pattern: str, root: Path | None = None) -> list[str]:
 
 @dataclass(frozen=True)
 class CriticsSweep:
-    """Each kind's estimate and true value at ``thetas[i]``; ``live_seconds[kind]``: one live retrain at ``live_theta``."""
+    """Each kind's estimate and true value at ``thetas[i]``; ``live_seconds[kind]``: one live retrain at
+    ``live_theta``."""
 
     thetas: list[float]
     estimates: dict[str, list[float]]

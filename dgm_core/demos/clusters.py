@@ -65,7 +65,8 @@ def decoded(model: VaeGmm, rnd_index: int, split: int, rows: np.ndarray) -> np.n
     return torch.sigmoid(vae.decode(z)).reshape(-1, 28, 28).numpy()
 
 
-def confusions(table: np.ndarray, order: list[int], mapping: dict[int, int], top: int = 3) -> list[tuple[int, int, int]]:
+def confusions(table: np.ndarray, order: list[int], mapping: dict[int, int],
+               top: int = 3) -> list[tuple[int, int, int]]:
     """Largest off-diagonal cells of ``confusion``: (true digit, matched digit, count), largest first."""
     cells = [(int(table[d, j]), d, mapping[c]) for j, c in enumerate(order) for d in range(table.shape[0])
              if mapping[c] >= 0 and mapping[c] != d and table[d, j] > 0]
@@ -89,7 +90,8 @@ CONTROLS: dict[str, Control] = {
     "round": Control("last", "Round", "radio", choices=["last", "0"], names={"last": "last round", "0": "round 0"}),
     "colour": Control("cluster", "Colour by", "radio", choices=["cluster", "label"],
                       names={"cluster": "GMM cluster", "label": "true digit"}),
-    "split": Control("test", "Digits", "radio", choices=list(SPLITS), names={"test": "held-out test", "train": "training"}),
+    "split": Control("test", "Digits", "radio", choices=list(SPLITS),
+                     names={"test": "held-out test", "train": "training"}),
     "perp": Control(0, "t-SNE perplexity", "radio", choices=[0, 1], names={0: "the first", 1: "the second"}),
     "sel": Control([], "selection", item=int, lo=0, hi=lambda got: _n_shown(got) - 1, max_items=200),
 }

@@ -110,7 +110,8 @@ class Settings:
     warm_start: int = CONTROLS["warm"].default
     seed: int = CONTROLS["seed"].default
     snapshots: int = 50  # states kept for the step slider
-    kernel: str = CONTROLS["kernel"].default  # the exact sampler's z-move (KERNEL_LABELS); bench inpainting compares them
+    # the exact sampler's z-move (KERNEL_LABELS); bench inpainting compares them
+    kernel: str = CONTROLS["kernel"].default
 
     LIMITS = {"n_draws": (1, 32), "snapshots": (2, 200)}  # the fields no control sets
 
@@ -205,7 +206,8 @@ def run_chain(method: str, model, x, mask, truth, s: Settings, binary: bool,
     return res, trace
 
 
-def run_importance(method: str, model, x, mask, truth, s: Settings, binary: bool, on_progress) -> tuple[Imputation, None]:
+def run_importance(method: str, model, x, mask, truth, s: Settings, binary: bool,
+                   on_progress) -> tuple[Imputation, None]:
     """MIWAE importance sampling on one image."""
     res = importance_impute(model, x, mask, n_samples=s.n_samples, n_draws=s.n_draws, generator=generator(s.seed))
     if truth is not None:
@@ -232,7 +234,8 @@ def run_mfa(method: str, model, x, mask, truth, s: Settings, binary: bool, on_pr
     return _factors(mfa, model, x, mask, truth, s)
 
 
-def run_mean_fill(method: str, model, x, mask, truth, s: Settings, binary: bool, on_progress) -> tuple[Imputation, None]:
+def run_mean_fill(method: str, model, x, mask, truth, s: Settings, binary: bool,
+                  on_progress) -> tuple[Imputation, None]:
     return simple.mean_fill(x, mask), None
 
 

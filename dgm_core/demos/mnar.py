@@ -13,9 +13,11 @@ import torch
 from .. import baselines, data, tabular
 from ..controls import Control
 from ..methods import MNAR
-# the page also reads DEFAULT, LIVE_ROWS, MISSING, SHIPPED, default_simulation and simulate through this module
-from ..mnar_experiment import (DEFAULT, LIVE_ROWS, MISSING, PRESETS, SHIPPED, VARIANTS, FitResult, Progress, Simulated,
-                               default_simulation, impute_with, point_errors, simulate, train_model)
+# the page, benchmarks and tests also read DEFAULT, LIVE_ROWS, MISSING, SHIPPED, default_simulation and simulate
+# through this module: re-exports, hence the noqa
+from ..mnar_experiment import (DEFAULT, LIVE_ROWS, MISSING, PRESETS, SHIPPED, VARIANTS, FitResult,  # noqa: F401
+                               Progress, Simulated, default_simulation, impute_with, point_errors,  # noqa: F401
+                               simulate, train_model)
 from ..models.notmiwae import Config, NotMIWAE
 
 LIVE_PRESETS = ("tiny", "small", "medium")  # what the page offers to train live
@@ -79,7 +81,8 @@ class Conditional:
 @torch.no_grad()
 def conditional(sim: Simulated, model: NotMIWAE, row: int, j: int, n_samples: int = 5000,
                 seed: int = 0) -> Conditional:
-    """Self-normalised importance draws of missing entry (row, j), as ``tabular.impute``; mean = W2, median = W1 point."""
+    """Self-normalised importance draws of missing entry (row, j), as ``tabular.impute``; mean = W2, median = W1
+    point."""
     if sim.mask[row, j]:
         raise ValueError(f"Entry ({row}, {j}) is observed; pick a missing one.")
     xt = torch.as_tensor(np.where(sim.mask[row:row + 1], sim.z[row:row + 1], 0.0), dtype=torch.float32)
@@ -119,7 +122,8 @@ def model_sensitivity(sim: Simulated, m: np.ndarray) -> np.ndarray:
 
 
 def describe_sensitivity(m: np.ndarray, columns, top: int = 3) -> list[str]:
-    """The ``top`` strongest entries in words ("x_3 goes missing when x_5 is low"); under a fifth of the strongest: dropped."""
+    """The ``top`` strongest entries in words ("x_3 goes missing when x_5 is low"); under a fifth of the strongest:
+    dropped."""
     m = np.asarray(m, float)
     scale = np.abs(m).max() if m.size else 0.0
     if not scale > 0:
@@ -147,7 +151,8 @@ def has_known_direction(sim: Simulated) -> bool:
 
 
 def models_for(sim: Simulated, extras: tuple[str, ...] = ()) -> list[str]:
-    """Models to fit: known-direction ones (and asked VARIANTS) only if the mechanism has a direction, then asked AGNOSTIC."""
+    """Models to fit: known-direction ones (and asked VARIANTS) only if the mechanism has a direction, then asked
+    AGNOSTIC."""
     bad = set(extras) - set(EXTRAS)
     if bad:
         raise ValueError(f"Unknown extra model(s) {sorted(bad)}; choose from {EXTRAS}.")
@@ -168,8 +173,8 @@ def fit_all(sim: Simulated, preset: str = "small", seed: int = 0, progress: Prog
 
 def shipped_fits(sim: Simulated, models: dict[str, NotMIWAE], seed: int = 0,
                  on_progress: Callable[[float, str], None] | None = None) -> dict[str, FitResult]:
-    """The default run: shipped models (method id -> model) impute ``sim`` with the 'paper' preset; keyed as ``fit_all``.
-    on_progress: (fraction done, what runs), before each model and baseline."""
+    """The default run: shipped models (method id -> model) impute ``sim`` with the 'paper' preset; keyed as
+    ``fit_all``. on_progress: (fraction done, what runs), before each model and baseline."""
     p = PRESETS["paper"]
     steps = [*models, *p["baselines"]]
     fits = {}

@@ -222,7 +222,7 @@ GIBBS_STARTS = {"previous": "the previous round's clusters", "kmeans": "k-means"
 def _vae_gmm(published: dict, root: Path) -> Section:
     """The shipped recipe's summary, then each variant's (a file each): the means over seeds, the worst seed, and
     every seed's test accuracy per round (``x``: the round). The outside figures are unverified: none is a row."""
-    src, d = results.source("vae_gmm"), results.document("vae_gmm", root)
+    d = results.document("vae_gmm", root)
     facts = {"n_train": d["n_train"], "n_test": d["n_test"], "seeds": len(d["runs"]), "command": d["command"],
              "network": d.get("network", "784-256-12"),
              "start": GIBBS_STARTS.get(d.get("gibbs_start"), "k-means")}

@@ -1,6 +1,7 @@
 """The VAE page's calls: reconstructions, prior samples, a 2-D latent map, and the IWAE bound against K (Burda,
 Grosse & Salakhutdinov, "Importance Weighted Autoencoders", arXiv 1509.00519): L_K = E log (1/K) Σ_k p(x, z_k) /
-q(z_k | x) rises from the ELBO (K = 1) to log p(x); L_∞ − L_1 = KL(q || true posterior). x: (B, C, H, W) in [0, 1]; z: (B, d).
+q(z_k | x) rises from the ELBO (K = 1) to log p(x); L_∞ − L_1 = KL(q || true posterior). x: (B, C, H, W) in [0, 1];
+z: (B, d).
 """
 from __future__ import annotations
 

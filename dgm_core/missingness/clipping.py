@@ -1,5 +1,6 @@
-"""Bright pixels lost (Ipsen, Mattei & Frellsen, "not-MIWAE", arXiv 2006.12871, §4.3): P(s = 1 | x) = sigmoid(-W (x - b)),
-W the cut's sharpness, b the brightness at even odds. x: (N, 1, H, W) in [0, 1]; masks bool, True = observed.
+"""Bright pixels lost (Ipsen, Mattei & Frellsen, "not-MIWAE", arXiv 2006.12871, §4.3):
+P(s = 1 | x) = sigmoid(-W (x - b)), W the cut's sharpness, b the brightness at even odds. x: (N, 1, H, W) in [0, 1];
+masks bool, True = observed.
 """
 from __future__ import annotations
 

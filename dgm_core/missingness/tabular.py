@@ -75,7 +75,8 @@ def mcar(x: np.ndarray, p: float, *, seed: int = 0) -> Missingness:
 
 def _logistic_columns(z_in: np.ndarray, n_targets: int, p: float, rng: np.random.Generator
                       ) -> tuple[np.ndarray, np.ndarray]:
-    """P(missing) = sigmoid(z_in w_j + b_j) (N, n_targets), Var(z_in w_j) = 1, mean p per column; and w (n_in, n_targets)."""
+    """P(missing) = sigmoid(z_in w_j + b_j) (N, n_targets), Var(z_in w_j) = 1, mean p per column; and w
+    (n_in, n_targets)."""
     w = rng.standard_normal((z_in.shape[1], n_targets))  # N(0, I) as MissingDataOT (not U[0,1))
     score = z_in @ w
     scale = np.where(score.std(0) > 0, score.std(0), 1.0)

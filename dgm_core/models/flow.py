@@ -169,6 +169,6 @@ def path(velocity: Velocity, x0: torch.Tensor, *, n_steps: int, method: str = "h
 def integrate(velocity: Velocity, x0: torch.Tensor, *, n_steps: int, method: str = "heun") -> torch.Tensor:
     """x_1 of the ODE started at x0 (B, ...) at t = 0."""
     x = x0
-    for _, x in path(velocity, x0, n_steps=n_steps, method=method):
-        pass
+    for _, x_t in path(velocity, x0, n_steps=n_steps, method=method):
+        x = x_t
     return x

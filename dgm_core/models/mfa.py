@@ -1,7 +1,8 @@
 """Mixture of factor analysers, the baseline of DMFA (Przewięźlikowski et al., arXiv 2010.02183; Richardson & Weiss,
 "On GANs and GMMs", arXiv 1805.12462): fit p(x) = Σ_k pi_k N(mu_k, A_kᵀA_k + diag(d_k)) by EM, then p(x_m | x_o) is
-again an MFA with weights p(k | x_o), means mu_m + A_mᵀ E[z | x_o, k] and factors G_k A_m, G_kᵀG_k = (I + A_o D_o⁻¹ A_oᵀ)⁻¹.
-Its conditional is a dmfa.Output. N images, K components, l factors, D = C·H·W; masks True = observed.
+again an MFA with weights p(k | x_o), means mu_m + A_mᵀ E[z | x_o, k] and factors G_k A_m,
+G_kᵀG_k = (I + A_o D_o⁻¹ A_oᵀ)⁻¹. Its conditional is a dmfa.Output. N images, K components, l factors, D = C·H·W;
+masks True = observed.
 """
 from __future__ import annotations
 
@@ -89,7 +90,8 @@ def fit(cfg: Config, x: torch.Tensor, *, iters: int = 30, seed: int = 0,
               if K > 1 else torch.zeros(n, dtype=torch.long).numpy())
     h = torch.nn.functional.one_hot(torch.as_tensor(labels).long(), K).double()  # (N, K)
     model = MFA(cfg)
-    mu, A, d = torch.zeros(K, dim, dtype=X.dtype), torch.zeros(K, l, dim, dtype=X.dtype), torch.zeros(K, dim, dtype=X.dtype)
+    mu, A, d = (torch.zeros(K, dim, dtype=X.dtype), torch.zeros(K, l, dim, dtype=X.dtype),
+                torch.zeros(K, dim, dtype=X.dtype))
     for k in range(K):
         xc = X[h[:, k] > 0] - X[h[:, k] > 0].mean(0)
         mu[k] = X[h[:, k] > 0].mean(0)

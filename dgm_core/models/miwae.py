@@ -1,6 +1,7 @@
-"""MIWAE (Mattei & Frellsen, "MIWAE: Deep Generative Modelling and Imputation of Incomplete Data Sets", arXiv 1812.02633):
-a VAE trained on L_K = E log (1/K) Σ_k p(x^o|z_k) p(z_k) / q(z_k|x^o), observed pixels only. The encoder also sees
-the mask, since on MNIST's black background a zero-imputed pixel is ambiguous. Imputation: samplers/importance.py.
+"""MIWAE (Mattei & Frellsen, "MIWAE: Deep Generative Modelling and Imputation of Incomplete Data Sets",
+arXiv 1812.02633): a VAE trained on L_K = E log (1/K) Σ_k p(x^o|z_k) p(z_k) / q(z_k|x^o), observed pixels only. The
+encoder also sees the mask, since on MNIST's black background a zero-imputed pixel is ambiguous. Imputation:
+samplers/importance.py.
 """
 from __future__ import annotations
 

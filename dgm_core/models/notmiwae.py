@@ -130,7 +130,8 @@ class NotMIWAE(nn.Module):
         return {"z": eps_z, "x": eps_x}
 
     def sample_x(self, par: dict[str, torch.Tensor], eps: torch.Tensor, relaxed: bool = True) -> torch.Tensor:
-        """Reparameterised x ~ p(x | z) from ``noise()["x"]``: (..., D). Bernoulli: Gumbel-sigmoid (T = 0.5) if relaxed."""
+        """Reparameterised x ~ p(x | z) from ``noise()["x"]``: (..., D). Bernoulli: Gumbel-sigmoid (T = 0.5) if
+        relaxed."""
         if "logits" in par:
             lg = par["logits"]
             if relaxed:

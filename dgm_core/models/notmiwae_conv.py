@@ -100,7 +100,8 @@ class ConvNotMIWAE(MIWAE):
     def impute(self, x: torch.Tensor, mask: torch.Tensor, k: int = 500, generator: torch.Generator | None = None,
                mechanism: Mechanism | None | str = "model", chunk: int = 100) -> dict[str, torch.Tensor]:
         """Self-normalised IS over z, lost pixels integrated out given z_k (sampling them collapses the weights):
-        alpha_k ∝ p(x^o | z_k) p(z_k) / q(z_k | x^o) Π_{j lost} P(s_j = 0 | z_k), E[x_j] ≈ Σ_k alpha_k E[x_j | z_k, s_j = 0].
+        alpha_k ∝ p(x^o | z_k) p(z_k) / q(z_k | x^o) Π_{j lost} P(s_j = 0 | z_k),
+        E[x_j] ≈ Σ_k alpha_k E[x_j | z_k, s_j = 0].
         ``mechanism``: "model" (the model's own), None or (W, b) -> {"mean", "sd": (B, C, H, W), "ess": (B,)}.
         """
         if isinstance(mechanism, str):

@@ -216,7 +216,8 @@ class VAE(nn.Module):
         return torch.logsumexp(torch.stack(parts), 0) - math.log(k)
 
     @torch.no_grad()
-    def sample(self, n: int, generator: torch.Generator | None = None, device: torch.device | str = "cpu") -> torch.Tensor:
+    def sample(self, n: int, generator: torch.Generator | None = None,
+               device: torch.device | str = "cpu") -> torch.Tensor:
         """n images: the decoder mean at z ~ N(0, I) -> (n, C, H, W)."""
         z = torch.randn((n, self.cfg.latent), generator=generator, device=device)
         return self.mean(self.decode(z))

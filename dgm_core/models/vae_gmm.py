@@ -170,8 +170,8 @@ def predict(z: np.ndarray, state: GMMState) -> np.ndarray:
 def sample_params(z: np.ndarray, assign: np.ndarray, k: int, prior: NWPrior, rng: np.random.Generator,
                   fixed_precision: np.ndarray | None = None) -> GMMState:
     """(pi, mu, Lambda) | assignments, Normal-Wishart conjugate (m = 0): beta_k = N_k + beta, m_k = S_k / beta_k,
-    W_k^-1 = W^-1 + Q_k - beta_k m_k m_k^T, nu_k = nu + N_k; Lambda_k ~ W(nu_k, W_k), mu_k ~ N(m_k, (beta_k Lambda_k)^-1),
-    pi ~ Dir(alpha + N). ``fixed_precision`` (d, d): Lambda known."""
+    W_k^-1 = W^-1 + Q_k - beta_k m_k m_k^T, nu_k = nu + N_k; Lambda_k ~ W(nu_k, W_k),
+    mu_k ~ N(m_k, (beta_k Lambda_k)^-1), pi ~ Dir(alpha + N). ``fixed_precision`` (d, d): Lambda known."""
     n, d = z.shape
     onehot = np.zeros((n, k))
     onehot[np.arange(n), assign] = 1.0
@@ -200,7 +200,8 @@ def gibbs_gmm(z: np.ndarray, k: int, iterations: int = 100, seed: int = 0, prior
               init: np.ndarray | str | None = "kmeans", fixed_precision: np.ndarray | None = None,
               trace: list | None = None) -> GMMState:
     """Gibbs on z: (N, d): parameters | assignments, then all assignments at once (Gumbel-max) -> the LAST state,
-    never a best one picked afterwards. ``init``: (N,) assignments, "kmeans" or None (uniform); ``trace``: gets each state."""
+    never a best one picked afterwards. ``init``: (N,) assignments, "kmeans" or None (uniform); ``trace``: gets each
+    state."""
     rng = np.random.default_rng(seed)
     z = np.asarray(z, np.float64)
     if init is None:

@@ -85,7 +85,8 @@ def cluster_priors(state: GMMState, assign: np.ndarray, full: bool = False) -> t
     return mu, torch.as_tensor(np.diagonal(state.cov, axis1=1, axis2=2)[assign], dtype=torch.float32)
 
 
-def sklearn_baseline(z_train: np.ndarray, z_test: np.ndarray, y_test: np.ndarray, k: int, seed: int) -> tuple[float, float]:
+def sklearn_baseline(z_train: np.ndarray, z_test: np.ndarray, y_test: np.ndarray, k: int,
+                     seed: int) -> tuple[float, float]:
     """scikit-learn's variational Bayesian GMM (full covariances) on the same latents: test accuracy, ARI."""
     from sklearn.metrics import adjusted_rand_score
     from sklearn.mixture import BayesianGaussianMixture
@@ -118,8 +119,8 @@ def mutual_learning(x_train: torch.Tensor, y_train: np.ndarray, x_test: torch.Te
         for layer in vae.modules():  # fresh weights every round, from this round's seed
             if isinstance(layer, torch.nn.Linear):
                 layer.reset_parameters()
-        step = (lambda e, loss, _r=r: progress(f"round {_r}: VAE epoch {e}/{epochs}", (_r + 0.8 * e / epochs) / cfg.rounds,
-                                               loss)) if progress else None
+        step = (lambda e, loss, _r=r: progress(f"round {_r}: VAE epoch {e}/{epochs}",
+                                               (_r + 0.8 * e / epochs) / cfg.rounds, loss)) if progress else None
         train_vae(vae, x_train, prior_mu, prior_cov, epochs=epochs, seed=seed * 1000 + r, progress=step)
         z_tr, z_te = encode(vae, x_train), encode(vae, x_test)
         if progress:

@@ -51,7 +51,8 @@ class Generator(nn.Module):
             nn.ConvTranspose2d(cfg.latent, widths[0], cfg.start, 1, 0, bias=False),
             nn.BatchNorm2d(widths[0]), nn.ReLU(True))]
         for a, b in zip(widths[:-1], widths[1:]):
-            blocks.append(nn.Sequential(nn.ConvTranspose2d(a, b, 4, 2, 1, bias=False), nn.BatchNorm2d(b), nn.ReLU(True)))
+            blocks.append(nn.Sequential(nn.ConvTranspose2d(a, b, 4, 2, 1, bias=False), nn.BatchNorm2d(b),
+                                        nn.ReLU(True)))
         blocks.append(nn.Sequential(nn.ConvTranspose2d(widths[-1], cfg.shape[0], 4, 2, 1), nn.Tanh()))
         self.blocks = nn.ModuleList(blocks)
 
@@ -133,7 +134,8 @@ class WGAN(nn.Module):
 
     @torch.no_grad()
     def recalibrate(self, n_batches: int = 50, batch: int = 256, generator: torch.Generator | None = None) -> None:
-        """Generator BatchNorm stats -> population values over ``n_batches`` of fresh z, so eval-mode images match training."""
+        """Generator BatchNorm stats -> population values over ``n_batches`` of fresh z, so eval-mode images match
+        training."""
         bns = [m for m in self.generator.modules() if isinstance(m, nn.BatchNorm2d)]
         for bn in bns:
             bn.reset_running_stats()

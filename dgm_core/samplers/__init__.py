@@ -18,7 +18,8 @@ from .importance import conditional_log_lik, importance_impute
 from .mwg import gibbs_chain
 
 __all__ = ["ChainState", "Imputation", "KERNELS", "ZKernel", "chain_diagnostics", "gibbs_chain", "make_kernel",
-           "run_gibbs", "importance_impute", "conditional_log_lik", "keep_observed", "flow_inpaint", "flow_inpaint_path"]
+           "run_gibbs", "importance_impute", "conditional_log_lik", "keep_observed", "flow_inpaint",
+           "flow_inpaint_path"]
 
 
 def run_gibbs(model, x: torch.Tensor, mask: torch.Tensor, *, metropolis: bool = True, n_steps: int = 500,

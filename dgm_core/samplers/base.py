@@ -35,7 +35,8 @@ def initial_fill(x: torch.Tensor, mask: torch.Tensor, init: str, generator: torc
     elif init == "noise":
         fill = torch.rand(x.shape, generator=generator, device=x.device, dtype=x.dtype)
     else:
-        raise ValueError(f"Unknown initialisation {init!r}; use zeros, half or noise (warm_start adds pseudo-Gibbs steps).")
+        raise ValueError(f"Unknown initialisation {init!r}; use zeros, half or noise "
+                         "(warm_start adds pseudo-Gibbs steps).")
     return torch.where(mask, x, fill)
 
 
@@ -78,5 +79,6 @@ def summarise_chain(chain: Iterator[ChainState], method: str, *, burn_in: int = 
                             kernel_label=None if kernel is None else kernel.label,
                             **({} if kernel is None else kernel.summary()),
                             **chain_diagnostics(lj, acc, px, burn_in, exact))
-    return Imputation(method=method, mean=mean, samples=state.probs if mean_samples else state.x, std=(second - mean.pow(2)).clamp_min(0).sqrt(),
-                      diagnostics=diag, seconds=time.perf_counter() - t0)
+    return Imputation(method=method, mean=mean, samples=state.probs if mean_samples else state.x,
+                      std=(second - mean.pow(2)).clamp_min(0).sqrt(), diagnostics=diag,
+                      seconds=time.perf_counter() - t0)

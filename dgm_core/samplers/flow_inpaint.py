@@ -84,9 +84,9 @@ def flow_inpaint(model, x: torch.Tensor, mask: torch.Tensor, *, n_steps: int = 1
     t0 = time.perf_counter()
     g = generator if generator is not None else make_generator(seed, x.device)
     state = None
-    for state in flow_inpaint_path(model, x, mask, n_steps=n_steps, n_draws=n_draws, resample=resample,
-                                   method=method, generator=g):
-        pass
+    for step in flow_inpaint_path(model, x, mask, n_steps=n_steps, n_draws=n_draws, resample=resample,
+                                  method=method, generator=g):
+        state = step
     samples = to_image(state.x)  # (N, S, C, H, W)
     evals = n_steps * (resample + 1) * (2 if method == "heun" else 1)
     result = Imputation(method="flow_inpaint", mean=samples.mean(1), samples=samples,

@@ -1,6 +1,6 @@
-"""Importance-sampling imputation with a (MI)WAE (Mattei & Frellsen, "MIWAE", arXiv 1812.02633, §3): with z_l ~ q(z | x^o),
-w_l ∝ p(x^o | z_l) p(z_l) / q(z_l | x^o), E[x^m | x^o] ≈ Σ_l w_l E[x^m | z_l]; multiple imputations by resampling z_l
-(SIR); ESS = 1 / Σ w_l².
+"""Importance-sampling imputation with a (MI)WAE (Mattei & Frellsen, "MIWAE", arXiv 1812.02633, §3): with
+z_l ~ q(z | x^o), w_l ∝ p(x^o | z_l) p(z_l) / q(z_l | x^o), E[x^m | x^o] ≈ Σ_l w_l E[x^m | z_l]; multiple imputations by
+resampling z_l (SIR); ESS = 1 / Σ w_l².
 """
 from __future__ import annotations
 
@@ -45,7 +45,8 @@ def importance_impute(model, x: torch.Tensor, mask: torch.Tensor, *, n_samples: 
         second = (wv * (probs.pow(2) + var)).sum(0)
         idx = torch.multinomial(w, n_draws, replacement=True, generator=generator)
         # Gaussian decoder: the mean at the resampled z (per-pixel noise on top looks like snow, not a face)
-        fill = model.sample_x(params[idx], generator) if model.cfg.likelihood == "bernoulli" else model.mean(params[idx])
+        fill = (model.sample_x(params[idx], generator) if model.cfg.likelihood == "bernoulli"
+                else model.mean(params[idx]))
         draws.append(torch.where(mi.expand_as(xi), xi, fill))
         means.append(mean)
         stds.append((second - mean.pow(2)).clamp_min(0).sqrt())
@@ -65,7 +66,8 @@ def importance_impute(model, x: torch.Tensor, mask: torch.Tensor, *, n_samples: 
 @torch.no_grad()
 def conditional_log_lik(model, x: torch.Tensor, mask: torch.Tensor, *, n_samples: int = 1000,
                         generator: torch.Generator | None = None) -> torch.Tensor:
-    """log p(x^m | x^o) of the true missing pixels ≈ log Σ_l w_l p(x^m | z_l) -> (N,) nats (consistent, biased at finite L)."""
+    """log p(x^m | x^o) of the true missing pixels ≈ log Σ_l w_l p(x^m | z_l) -> (N,) nats (consistent, biased at
+    finite L)."""
     out = []
     for i in range(x.shape[0]):
         xi, mi = x[i:i + 1], mask[i:i + 1]

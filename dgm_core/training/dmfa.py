@@ -223,7 +223,8 @@ def _dmfa_notes(r: Recipe, model: dmfa_mod.DMFA, epochs: int) -> str:
     return (f"{sum(p.numel() for p in model.parameters()) / 1e6:.2f} M parameters. NLL of a random "
             f"{r.hole[0]}±{r.hole_ampl[0]} x {r.hole[1]}±{r.hole_ampl[1]} hole per image{page} (+ {r.mse_weight} x SSE "
             f"for {r.warmup_epochs} warm-up epoch), Adam lr {r.lr} cosine to {r.lr / 50:g} over the steps, batch "
-            f"{r.batch}, {epochs} epochs, grad-norm clip 100, {torch.get_num_threads()} CPU thread(s), unknown no-loss region "
+            f"{r.batch}, {epochs} epochs, grad-norm clip 100, {torch.get_num_threads()} CPU thread(s), "
+            "unknown no-loss region "
             f"{r.unknown or 'off'}. K = {r.config['n_mixes']}, l = {r.config['n_factors']}. " + BACKBONE_NOTE)
 
 

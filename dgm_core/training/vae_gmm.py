@@ -81,7 +81,8 @@ class Recipe(RunLength):
         notes = (f"{cfg.rounds} rounds; each round a fresh VAE {network(cfg)} (ReLU, Bernoulli on grey "
                  f"values), Adam 1e-3, batch 100, {self.epochs} epochs, KL against each digit's own cluster prior "
                  f"(round 0: N(0, I)); Bayesian GMM K={cfg.k} by {self.gibbs} Gibbs iterations (Normal-Wishart "
-                 f"prior alpha 0.3, beta 1, W 0.55 I, nu d; round 0 from k-means, later rounds from {start}), scored at "
+                 f"prior alpha 0.3, beta 1, W 0.55 I, nu d; round 0 from k-means, later rounds from {start}), "
+                 "scored at "
                  "its last state; one CPU thread. "
                  "rounds[].sklearn_*: scikit-learn's variational BayesianGaussianMixture on the same latents.")
         return Fitted(model, metrics, seconds, notes, self.describe())

@@ -147,7 +147,8 @@ class Recipe(RunLength):
         cfg = model.cfg
         tricks = (f"the shipped generator is the exponential moving average of its weights (decay {self.ema})"
                   if self.ema else "no weight averaging")
-        tricks += ", both learning rates decayed linearly to 0" if self.schedule == "linear" else ", constant learning rates"
+        tricks += (", both learning rates decayed linearly to 0" if self.schedule == "linear"
+                   else ", constant learning rates")
         notes = (f"WGAN with the {cfg.penalty} Lipschitz penalty (weight {cfg.penalty_weight}, one t per pair, "
                  f"per-sample gradient norm), latent {cfg.latent}, width {cfg.hidden}; Adam lr {self.lr} betas "
                  f"{tuple(self.betas)}, batch {self.batch}, {self.n_critic} critic steps per generator step, "
