@@ -28,8 +28,8 @@ url_state(SPEC, P)
 
 st.title("Clusters: VAE + Gaussian mixture")
 st.markdown("A VAE compresses each digit to 12 numbers; a **Bayesian Gaussian mixture** (Gibbs sampling) groups the "
-            "codes into 10 clusters and sends each digit **its cluster's Gaussian as its prior** for the next VAE, which "
-            "pulls a cluster together. Round 0 is a plain VAE. No labels are used; they only score the clusters.")
+            "codes into 10 clusters and sends each digit **its cluster's Gaussian as its prior** for the next VAE, "
+            "which pulls a cluster together. Round 0 is a plain VAE. No labels are used; they only score the clusters.")
 try:
     model, card = loaders.model(v.MODEL)
 except pretrained.PretrainedError as e:
@@ -53,16 +53,20 @@ if worst:
 more = st.expander((f"Over {len(bench.runs)} seeds, and " if bench else "") + "published figures for scale")
 if bench:
     sm = bench.summary
-    verdict = ("above round 0 on every seed" if sm["above_round0_every_seed"] else "**not** above round 0 on every seed")
+    verdict = ("above round 0 on every seed" if sm["above_round0_every_seed"]
+               else "**not** above round 0 on every seed")
     small = {seed: g for seed, g in bench.seed_gains.items() if 0 <= g < 0.005}
     if sm["above_round0_every_seed"] and small:
-        verdict += " (on seed " + ", ".join(f"{seed} by only {g:+.4f}" for seed, g in small.items()) + ": next to nothing)"
+        verdict += (" (on seed " + ", ".join(f"{seed} by only {g:+.4f}" for seed, g in small.items())
+                    + ": next to nothing)")
     more.caption(f"Over {len(bench.runs)} seeds (`{bench.command}`): round 0 {sm['round0_mean']:.3f}, round "
                  f"{len(bench.runs[0]['rounds']) - 1} {sm['last_mean']:.3f} (worst seed {sm['last_min']:.3f}), "
-                 f"{verdict}; scikit-learn's variational Bayesian GMM on the same latents {sm['sklearn_last_mean']:.3f}. "
+                 f"{verdict}; scikit-learn's variational Bayesian GMM on the same latents "
+                 f"{sm['sklearn_last_mean']:.3f}. "
                  + v.bar_sentence(bench) + v.machine_note(bench, m, card.seed))
 scale = results.published()["sections"]["vae_gmm"]["for_scale"]
-more.caption(f"Published, for scale: the reference VAE+GMM code this page builds on {scale['seed_project']['round0']} → "
+more.caption("Published, for scale: the reference VAE+GMM code this page builds on "
+             f"{scale['seed_project']['round0']} → "
              f"{scale['seed_project']['last']} (training digits, best Gibbs iteration picked with the labels, which "
              f"inflates it); GMVAE (Dilokthanakul et al. 2016) {scale['gmvae']['accuracy']}; VaDE (Jiang et al. 2017) "
              f"{scale['vade']['accuracy']}, both trained end to end as one model (`{results.PUBLISHED}`).")
@@ -98,8 +102,10 @@ if sel:
     dec = clusters.decoded(model, from_index, sp, shown)
     labels = model.shown_label[sp].numpy()[shown]
     n_sel = len(picked) if picked else len(sel)  # the link keeps the first 200
-    st.markdown(f"**{n_sel} selected** ({len(shown)} of them shown, spread over the selection), digits {', '.join(map(str, labels))}: "
-                + ("the digits, and under them what round " f"{v.round_of(model, from_index)}'s VAE decodes from their codes."
+    st.markdown(f"**{n_sel} selected** ({len(shown)} of them shown, spread over the selection), "
+                f"digits {', '.join(map(str, labels))}: "
+                + ("the digits, and under them what round "
+                   f"{v.round_of(model, from_index)}'s VAE decodes from their codes."
                    if real is not None else "what the VAE decodes from their codes (the MNIST files are not in "
                    "`DGM_DATA_DIR` here, so the digits themselves cannot be shown)."))
     strips = ([v.strip(real[shown])] if real is not None else []) + [v.strip(dec)]
@@ -122,7 +128,8 @@ if tabs[0].open:
                 col.image(to_pil(torch.as_tensor(np.concatenate([c.mean_image, *c.samples], 1))[None], 2),
                           caption=f"cluster {c.cluster}: {c.size} digits, majority {c.majority} ({c.purity:.0%}), "
                                   f"matched to {c.matched}")
-                rows_png.append((f"cluster {c.cluster}", [torch.as_tensor(img)[None] for img in (c.mean_image, *c.samples)]))
+                rows_png.append((f"cluster {c.cluster}",
+                                 [torch.as_tensor(img)[None] for img in (c.mean_image, *c.samples)]))
         st.download_button("Cluster cards (PNG)", grid_png(rows_png, scale=3), "clusters.png", "image/png",
                            key=P + "dl_png")
 if tabs[1].open:
@@ -156,7 +163,8 @@ if tabs[3].open:
 buf = io.StringIO()
 xy = model.shown_tsne[1, perp_i, sp].numpy()
 pd.DataFrame({"row": np.arange(model.cfg.n_shown), "digit": model.shown_label[sp].numpy(),
-              "cluster_round0": model.shown_cluster[0, sp].numpy(), f"cluster_round{last}": model.shown_cluster[1, sp].numpy(),
+              "cluster_round0": model.shown_cluster[0, sp].numpy(),
+              f"cluster_round{last}": model.shown_cluster[1, sp].numpy(),
               "tsne_x": xy[:, 0], "tsne_y": xy[:, 1]}).to_csv(buf, index=False)
 st.download_button("t-SNE points and clusters (CSV)", buf.getvalue(), f"tsne_{split}.csv", "text/csv", key=P + "dl_csv")
 sync_url(SPEC, P)

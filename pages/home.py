@@ -19,7 +19,8 @@ ASSETS = Path(__file__).resolve().parents[1] / "assets"
 @st.cache_resource(show_spinner=False, max_entries=32)
 def screenshot_jpeg(path: str, mtime: float) -> bytes:
     """A page's screenshot as the JPEG Streamlit sends for it (a PNG without alpha, quality 90), encoded once per
-    server: given the PNG's path, ``st.image`` decodes and re-encodes it on every run of this page, for every visitor."""
+    server: given the PNG's path, ``st.image`` decodes and re-encodes it on every run of this page, for every
+    visitor."""
     from PIL import Image
 
     buf = io.BytesIO()
@@ -51,7 +52,8 @@ for page in PAGES:
 
 st.header("Glossary")
 st.markdown("""
-- **DLVM** (deep latent variable model): data x made from a hidden code z by a neural network, p(x) = ∫ p(x | z) p(z) dz.
+- **DLVM** (deep latent variable model): data x made from a hidden code z by a neural network, \
+p(x) = ∫ p(x | z) p(z) dz.
   A **VAE** is one, with an **encoder** q(z | x) that guesses the code of a given x.
 - **ELBO**: the evidence lower bound, log p(x) ≥ E_q[log p(x, z) − log q(z | x)]; what a VAE maximises. The gap is
   the KL divergence from the encoder to the true posterior p(z | x).
@@ -62,7 +64,8 @@ st.markdown("""
 - **MCAR / MAR / MNAR**: missing completely at random (a coin decides), at random (the observed values decide), not at
   random (the missing value itself decides, as when a sensor saturates).
 - **Metropolis–Hastings acceptance**: a proposed move is kept with a probability that makes the chain sample the exact
-  target; a chain that accepts almost nothing barely moves. **Pseudo-Gibbs** keeps every move and samples something else.
+  target; a chain that accepts almost nothing barely moves. **Pseudo-Gibbs** keeps every move and samples \
+something else.
 - **MWG (Metropolis-within-Gibbs)**: the exact sampler of a VAE's p(x_missing | x_observed): it alternates a z-move
   that is accepted or rejected (HMC, following the decoder's gradient, or the encoder's proposal) with a fresh draw
   of the missing pixels given z.
@@ -71,7 +74,8 @@ st.markdown("""
 - **Clustering accuracy / ARI**: clusters have no names, so each is matched to one digit by the assignment that agrees
   most (the Hungarian algorithm) before counting; the adjusted Rand index compares the two groupings without matching,
   0 for chance and 1 for identical.
-- **t-SNE**: a 2-D picture that keeps each point's neighbours near it; cluster sizes and the gaps between them mean little.
+- **t-SNE**: a 2-D picture that keeps each point's neighbours near it; cluster sizes and the gaps between them \
+mean little.
 """)
 
 st.caption(f"Computing on: {describe(loaders.device())}. Models, their cards and the data directory: see **About**.")

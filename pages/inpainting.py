@@ -6,7 +6,7 @@ from dgm_core import masks
 from dgm_core.controls import resolve
 from dgm_core.demos.inpainting import CONTROLS as SPEC, DATASETS, settings_from
 from dgm_core.methods import INPAINTING
-from ui import jobs, loaders, serving
+from ui import jobs, serving
 from ui.controls import values, widget
 from ui.image_source import default_note, image_picker
 from ui.imaging import to_pil

@@ -33,7 +33,8 @@ if not MODELS:
 
 
 def _opening_seed() -> None:
-    """Another generator opens on its own seed, the one bench wgan chose by its recorded rule (0 where it chose none)."""
+    """Another generator opens on its own seed, the one bench wgan chose by its recorded rule (0 where it chose
+    none)."""
     s[P + "seed"] = demo.measured(s[P + "model"]).get("opening_seed", 0)
 
 
@@ -159,7 +160,8 @@ if t_grid.open:
             st.image(v.grid_picture(demo.perturbation_grid(ex, s[P + "seed"], directions), big - 1, directions.names),
                      width="content", caption=f"Drawn by the server: {reason}.")
         st.caption("In a WGAN trained on house-number digits (SVHN), single latent coordinates have been seen to turn "
-                   "a 9 into an 8 or thicken strokes; here compare raw coordinates with GANSpace directions, which usually change "
+                   "a 9 into an 8 or thicken strokes; here compare raw coordinates with GANSpace directions, which "
+                   "usually change "
                    "one visible thing (pose, light, stroke width) more cleanly.")
         st.download_button("Download the grid (PNG)",  # made on click
                            lambda: v.grid_picture(demo.perturbation_grid(ex, s[P + "seed"], directions), big - 1,

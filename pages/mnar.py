@@ -26,7 +26,8 @@ from ui.state import sync_url, url_state
 setup_page()
 
 st.title("MNAR lab: not-MIWAE")
-st.markdown("When values go missing **because of their own value** (a sensor that saturates, an income nobody reports), "
+st.markdown("When values go missing **because of their own value** (a sensor that saturates, an income nobody "
+            "reports), "
             "imputers that ignore *why* are biased. **not-MIWAE** (Ipsen, Mattei & Frellsen, ICLR 2021) learns the "
             "mechanism p(s | x) with the data; MIWAE and the classical imputers do not.")
 
@@ -257,7 +258,8 @@ if tab_mech.open:
 if tab_sup.open:
     with tab_sup:
         if y is None or task is None:
-            st.info("The supervised comparison needs a target: choose one of the UCI tables (an uploaded CSV has none).")
+            st.info("The supervised comparison needs a target: choose one of the UCI tables "
+                    "(an uploaded CSV has none).")
         elif preset == "paper":
             st.info("The supervised models are trained here, live: pick **tiny**, **small** or **medium** under "
                     "**Training** first.")

@@ -166,7 +166,8 @@ if t_map.open:
             kept = float(sum(lm.explained[:2]))
             st.caption(f"The encoder means of the first {lm.xy.shape[0]} {what}s, projected on their two principal "
                        f"components (PCA), which keep **{kept:.0%} of their variance**: "
-                       + ("classes that overlap here may well be apart in the full latent space. " if kept < 0.5 else "")
+                       + ("classes that overlap here may well be apart in the full latent space. "
+                          if kept < 0.5 else "")
                        + f"Drag a box or lasso to see the {thing}s inside and their reconstructions.")
         with c2:
             grid = lm.grid

@@ -44,7 +44,8 @@ def tsne_figure(model, index: int, split: int, perp_index: int, colour: str) -> 
             hovertemplate="row %{customdata}<br>%{text}<extra></extra>"))
     rnd = round_of(model, index)
     fig.update_layout(height=430, dragmode="select", margin=dict(l=10, r=10, t=40, b=10),
-                      title=dict(text=f"round {rnd}" + (" (no mutual learning)" if rnd == 0 else " (after mutual learning)"),
+                      title=dict(text=f"round {rnd}"
+                                 + (" (no mutual learning)" if rnd == 0 else " (after mutual learning)"),
                                  font=dict(size=15)),
                       xaxis=dict(showticklabels=False, title=None), yaxis=dict(showticklabels=False, title=None),
                       legend=dict(itemsizing="constant", font=dict(size=10)))
@@ -120,7 +121,8 @@ def bar_sentence(bench: results.VaeGmm) -> str:
     if not tried:
         return out
     best, name, d = max(tried, key=lambda t: t[0])
-    reached = [n for _, n, t in tried if t.summary["last_mean"] >= bench.bar and t.summary["last_min"] >= bench.bar_worst]
+    reached = [n for _, n, t in tried
+               if t.summary["last_mean"] >= bench.bar and t.summary["last_min"] >= bench.bar_worst]
     if reached:
         return out + f" Of the variants tried (the table under Rounds), {', '.join(reached)} reached it."
     return out + (f" None of the {len(tried)} variants tried (the table under Rounds) reached it either: the best, "
@@ -153,7 +155,8 @@ def variants() -> tuple[pd.DataFrame, str] | None:
         prior = "full covariance" if d.prior == "full" else "diagonal"
         rows.append({"run": "shipped" if shipped else d.tag or "variant", "measured": d.measured[:10],
                      "VAE": d.network, "Gibbs start (rounds ≥ 1)": start, "prior (rounds ≥ 1)": prior,
-                     "training digits": d.n_train, "seeds": len(gains), "round 0": sm["round0_mean"], "last round": sm["last_mean"],
+                     "training digits": d.n_train, "seeds": len(gains), "round 0": sm["round0_mean"],
+                     "last round": sm["last_mean"],
                      "worst seed, last round": sm["last_min"], "gain per seed": ", ".join(f"{g:+.3f}" for g in gains),
                      "scikit-learn BGM, last round": sm["sklearn_last_mean"], "command": d.command})
         what = (f"{rows[-1]['VAE']} with {start}" + (", full-covariance priors" if d.prior == "full" else "")
@@ -170,7 +173,8 @@ def variants() -> tuple[pd.DataFrame, str] | None:
         return None
     return pd.DataFrame(rows), ("; ".join(said) + ". Compare round 0 across rows for what the network does, and "
                                 "the gains within a row for what mutual learning adds; rows measured on different "
-                                "machines (the measured column: the date; the files name the processor) differ by their float arithmetic "
+                                "machines (the measured column: the date; the files name the processor) differ by "
+                                "their float arithmetic "
                                 "alone.")
 
 

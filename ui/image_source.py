@@ -9,7 +9,7 @@ import torch
 from dgm_core import budgets, data, pretrained, results
 from dgm_core.data.convert import ImageError, canvas_rgba, image_from_bytes, image_from_canvas
 from dgm_core.device import generator
-from dgm_core.demos.inpainting import BINARY, CONTROLS, DATASETS, SIZE, default_index
+from dgm_core.demos.inpainting import BINARY, CONTROLS, DATASETS, SIZE
 from ui import loaders
 from ui.controls import widget
 

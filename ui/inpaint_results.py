@@ -252,7 +252,8 @@ def simple_fill_note(rows: list, dataset: str) -> str | None:
         note += (" It spreads the pixels around the hole inward, which is close to the truth where the hidden part "
                  f"continues what surrounds it, and {key} rewards a smooth guess over a sharp one in the wrong place.")
     else:
-        note += f" One value everywhere is a cautious guess, and {key} rewards caution over a sharp guess in the wrong place."
+        note += (f" One value everywhere is a cautious guess, and {key} rewards caution over a sharp guess in the "
+                 "wrong place.")
     unmixed = [(res, float(res.diagnostics.rhat.max())) for res, _ in models
                if isinstance(res.diagnostics, ChainDiagnostics) and float(res.diagnostics.rhat.max()) > 1.1]
     if unmixed:

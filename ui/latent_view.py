@@ -13,7 +13,8 @@ from ui import loaders
 from ui.imaging import png_bytes, to_pil
 
 LABELS = demo.LABELS
-COLOURS = {"latent lerp": palette("blue"), "latent slerp": palette("bluish_green"), "pixel blend": palette("vermillion")}
+COLOURS = {"latent lerp": palette("blue"), "latent slerp": palette("bluish_green"),
+           "pixel blend": palette("vermillion")}
 HIGHLIGHT = (213, 94, 0)  # Okabe-Ito vermillion: the eps = 0 column
 
 

@@ -23,7 +23,6 @@ UPLOAD_HELP = image_source.UPLOAD_HELP  # one decoder, one budget for images and
 
 
 def _preset(shape: tuple[int, int], p: str) -> tuple[torch.Tensor, str]:
-    s = st.session_state
     kind = widget(CONTROLS, p, "preset")
     c1, c2 = st.columns(2)
     if kind == "random":

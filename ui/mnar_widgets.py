@@ -23,10 +23,12 @@ from ui import loaders, plots, serving
 from ui.controls import widget
 
 FORMULAS = {
-    "notmiwae_uci": r"P(m_{ij}=1 \mid x) = \mathbb{1}\left[x_{ij} > \bar x_j + \delta\, s_j\right],\ j < \lfloor D/2 \rfloor",
+    "notmiwae_uci": r"P(m_{ij}=1 \mid x) = \mathbb{1}\left[x_{ij} > \bar x_j + \delta\, s_j\right],"
+                    r"\ j < \lfloor D/2 \rfloor",
     "self_masked": r"P(m_{ij}=1 \mid x) = \sigma\!\left(c_j\, k\, \frac{x_{ij}-\bar x_j}{s_j} + b_j\right),"
                    r"\ c_j = \pm 1,\ b_j: \tfrac1N\textstyle\sum_i P(m_{ij}=1) = p",
-    "quantile": r"P(m_{ij}=1 \mid x) = p\ \mathbb{1}\left[x_{ij} \ge Q_j(1-q)\right]\ \text{(upper; lower: } x_{ij} \le Q_j(q))",
+    "quantile": r"P(m_{ij}=1 \mid x) = p\ \mathbb{1}\left[x_{ij} \ge Q_j(1-q)\right]"
+                r"\ \text{(upper; lower: } x_{ij} \le Q_j(q))",
     "mnar_logistic": r"P(m_{ij}=1 \mid x) = \sigma\!\left(x_{i,\mathrm{in}}^\top w_j + b_j\right),"
                      r"\ \text{inputs then masked MCAR}(p)",
     "mar_logistic": r"P(m_{ij}=1 \mid x) = \sigma\!\left(x_{i,\mathrm{obs}}^\top w_j + b_j\right)",
@@ -201,7 +203,8 @@ def scatter_figure(sim: mnar_lab.Simulated, fits: dict, j: int, name: str) -> go
                         marker=dict(size=6, opacity=0.7, color=MNAR.colour(method)))
     lo, hi = (float(truth.min()), float(truth.max())) if miss.any() else (0.0, 1.0)
     fig.add_scatter(x=[lo, hi], y=[lo, hi], mode="lines", name="perfect", line=dict(color="black", dash="dash"))
-    fig.add_hline(y=float(sim.x[~miss, j].mean()) if (~miss).any() else 0.0, line=dict(color=palette("light_grey"), width=1),
+    fig.add_hline(y=float(sim.x[~miss, j].mean()) if (~miss).any() else 0.0,
+                  line=dict(color=palette("light_grey"), width=1),
                   annotation_text="mean of the observed values", annotation_position="bottom right")
     fig.update_layout(height=360, margin=dict(t=40, b=50, l=60, r=20), xaxis_title=f"true {name}",
                       yaxis_title=f"imputed {name}", legend=TOP_LEGEND)

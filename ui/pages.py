@@ -1,6 +1,6 @@
-"""``setup_page()``, which every page calls first: Streamlit runs a cold deep link (``/mnar`` as a server's first request)
-as the page file alone, before ``st.navigation``, so a page must set itself up without app.py. The pages themselves
-are listed in ``ui.catalog``.
+"""``setup_page()``, which every page calls first: Streamlit runs a cold deep link (``/mnar`` as a server's first
+request) as the page file alone, before ``st.navigation``, so a page must set itself up without app.py. The pages
+themselves are listed in ``ui.catalog``.
 """
 from __future__ import annotations
 

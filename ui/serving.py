@@ -42,7 +42,8 @@ class Ran:
     seconds: float  # computing it took on this server
     computed_at: float  # time.time()
     queued: float  # seconds it waited for a slot (0 when it came from the cache)
-    how: str  # "here", "joined" (another session's run of the same inputs), "cached", "mine" (cached, this session's), "warm"
+    # "here", "joined" (another session's run of the same inputs), "cached", "mine" (cached, this session's), "warm"
+    how: str
 
 
 def time_limit() -> float:

@@ -90,7 +90,8 @@ def warm_jobs() -> list[Callable[[], Job | None]]:
 
 
 def _defaults_done() -> None:
-    """The warm-up step after the defaults a lesson opens with: a server's start-up (``prepare_server``) waits for it."""
+    """The warm-up step after the defaults a lesson opens with: a server's start-up (``prepare_server``) waits for
+    it."""
     _defaults_ready.set()
 
 
