@@ -38,9 +38,8 @@ WATCH = """root => {
 
 def server_side(repeats: int) -> dict:
     from dgm_core.demos import gan as demo
-    from ui.links import gan
 
-    spec = gan()
+    spec = demo.CONTROLS
     race = demo.Race(spec["toy"].default, spec["lr"].default, spec["k"].default)
     race.advance()  # imports and first allocations out of the timings
     shots: list[demo.Snapshot] = []

@@ -11,7 +11,8 @@ import streamlit as st
 from dgm_core import results
 from dgm_core.demos import critics as demo
 from ui import critics_view as v
-from ui import links, plots
+from ui import plots
+from ui.controls import widget
 from ui.pages import setup_page
 from ui.run import kept
 from ui.state import sync_url, url_state
@@ -19,7 +20,7 @@ from ui.state import sync_url, url_state
 setup_page()
 
 P = "critics_"
-SPEC = links.critics()
+SPEC = demo.CONTROLS
 s = st.session_state
 url_state(SPEC, P)
 
@@ -38,8 +39,7 @@ except results.ResultsError as e:
     st.error(str(e))
     sw = None
 
-theta = st.select_slider("θ: how far Q_θ is shifted from P", options=links.THETAS, key=P + "theta",
-                         format_func=lambda t: f"{t:.1f}")
+theta = widget(SPEC, P, "theta")
 reason = v.fallback_reason(v.BROWSER_RETRAIN)  # None: the visitor's browser retrains
 live = v.browser_result() if reason is None else (kept(v.RETRAIN).value if kept(v.RETRAIN) else None)
 c_sweep, c_samples = st.columns([3, 2], gap="medium")

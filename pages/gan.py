@@ -9,7 +9,7 @@ import streamlit as st
 from dgm_core.demos import critics as critics_demo
 from dgm_core.demos import gan as demo
 from ui import gan_view as v
-from ui import links
+from ui.controls import widget
 from ui.pages import setup_page
 from ui.serving import shared
 from ui.state import sync_url, url_state
@@ -17,7 +17,7 @@ from ui.state import sync_url, url_state
 setup_page()
 
 P = "gan_"
-SPEC = links.gan()
+SPEC = demo.CONTROLS
 s = st.session_state
 url_state(SPEC, P)
 PLAYING, SHOTS, RACE_ID, PLAYER = P + "playing", P + "shots", P + "race_id", P + "player"  # SHOTS: kept over a rerun
@@ -31,9 +31,7 @@ PANEL = P + "panel"  # the browser trainer's panel: its state holds the last ste
 reason = v.fallback_reason(PANEL)
 cols = st.columns([1.3, 1, 1, 1.6] if reason else [1.3, 1, 1], vertical_alignment="bottom")  # the server's buttons: 4th
 c_toy, c_lr, c_k = cols[:3]
-toy = c_toy.selectbox("Data", list(links.TOY_NAMES), format_func=links.TOY_NAMES.get, key=P + "toy")
-lr = c_lr.select_slider("Learning rate", options=links.GAN_LRS, key=P + "lr", format_func=lambda x: f"{x:g}")
-k = c_k.number_input("Critic steps per generator step", 1, 10, key=P + "k")
+toy, lr, k = widget(SPEC, P, "toy", c_toy), widget(SPEC, P, "lr", c_lr), widget(SPEC, P, "k", c_k)
 setting = (toy, lr, int(k))
 cfg = demo.ToyConfig()
 CAPTION = (f"Each generator: 2-{cfg.hidden}-{cfg.hidden}-2 (ReLU) from z ~ N(0, I₂); each critic 3 hidden layers, Adam "

@@ -11,6 +11,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
+from ..controls import Control
 from ..models.critics import KINDS, CriticConfig, CriticStep, sample_lines, train_critic
 
 # fewer steps and evaluation points than the sweep's CriticConfig(), so it runs live: on the server (the fallback) ...
@@ -19,6 +20,12 @@ LIVE = CriticConfig(steps=100, eval_n=5000)
 # server core: a narrower critic on smaller batches (bench browser_train times both)
 BROWSER = CriticConfig(hidden=32, batch=128, steps=100, eval_n=5000)
 LABELS = {"hellinger": "squared Hellinger (f-GAN)", "wasserstein": "Wasserstein-1 (Lipschitz penalty)"}
+THETAS = tuple(round(i / 10, 1) for i in range(21))  # the page's shifts: 0 to 2 in steps of 0.1
+# The page's controls, each declared once (dgm_core.controls)
+CONTROLS: dict[str, Control] = {
+    "theta": Control(1.0, "θ: how far Q_θ is shifted from P", "select_slider", choices=THETAS,
+                     names=lambda t: f"{t:.1f}"),
+}
 
 
 def config_dict(cfg: CriticConfig) -> dict[str, float]:

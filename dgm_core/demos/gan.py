@@ -14,11 +14,20 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from ..controls import Control
 from ..models.critics import KINDS
 from ..models.toy_gan import START, ToyConfig, ToyGAN, box_grid, display_z, distances, reference_data
 from ..serving.admission import AdmissionQueue, Cancelled, Ticket
 from ..tabular import single_thread
 
+TOY_NAMES = {"ring": "a ring of 8 Gaussians", "moons": "two moons", "lines": "the critics page's line"}
+LRS = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2)  # the page's learning rates
+# The page's controls, each declared once (dgm_core.controls)
+CONTROLS: dict[str, Control] = {
+    "toy": Control("lines", "Data", "select", choices=list(TOY_NAMES), names=TOY_NAMES),
+    "lr": Control(1e-3, "Learning rate", "select_slider", choices=LRS),
+    "k": Control(5, "Critic steps per generator step", "number", lo=1, hi=10),
+}
 MAX_STEPS = 2000  # generator steps a session can run (then Reset): bounded CPU per student
 PLAY_STEPS = 200  # steps of one press of Play
 RUN_SECONDS = 0.25  # between two server runs while playing: each sends the pictures trained meanwhile

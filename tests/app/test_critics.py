@@ -81,7 +81,7 @@ def test_the_page_retrains_in_the_browser_and_shows_what_it_reports():
     import json
     sent = json.loads(panel.proto.json)
     assert sent["theta"] == 0.5 and sent["cfg"]["steps"] == STEPS and sent["cfg"]["hidden"] == 32
-    assert sent["runtime"]["tf"].startswith("app/static/tfjs/tf.es2017.min.") and sent["loads"].endswith("MB")
+    assert sent["runtime"]["tf"].startswith("app/static/tfjs/tf.es2017.min.") and sent["loads"].endswith("MB compressed")
     assert any("in your browser, in a Web Worker" in c.value for c in at.caption)
     live = _browser_retrain(0.5)
     at.session_state[PANEL] = {"result": live, "fallback": None}
@@ -132,7 +132,7 @@ def test_the_downloads():
 def test_a_bad_link_value_is_one_sentence_and_the_default(bad):
     at = _page(theta=bad)
     assert not at.exception
-    assert len(at.warning) == 1 and at.warning[0].value.startswith("The link's θ `")
+    assert len(at.warning) == 1 and at.warning[0].value.startswith("The link's θ: how far Q_θ is shifted from P `")
     assert "critics_theta" not in at.warning[0].value
     assert at.session_state["critics_theta"] == 1.0
 
@@ -153,7 +153,10 @@ def test_each_critic_has_one_colour_on_the_critics_and_results_pages():
     critics_fig = critics_view.sweep_figure(results.critics(), 1.0, None)
     sec = next(s for s in results_demo.sections() if s.key == "wgan")
     results_fig = results_view.critic_curves(sec)
-    on = lambda fig, kind: {tr.line.color for tr in fig.data if tr.name and kind.lower() in tr.name.lower() and tr.line.color}  # noqa: E731
+
+    def on(fig, kind):
+        return {tr.line.color for tr in fig.data if tr.name and kind.lower() in tr.name.lower() and tr.line.color}
+
     for kind, short in critics_view.SHORT.items():
         here, there = on(critics_fig, short[:6]), on(results_fig, kind)
         assert here and here == there, (kind, here, there)
