@@ -5,6 +5,7 @@ from urllib.parse import urlparse
 import pandas as pd
 import streamlit as st
 
+from dgm_core import budgets
 from ui import deck
 from ui.pages import setup_page
 
@@ -92,9 +93,9 @@ with own:
             save.download_button("Download (JSON)", deck.to_json(mine), file_name="deck.json",
                                  mime="application/json", key="_decks_get_mine")
             link = share_link(mine)
-            if len(link) > deck.MAX_LINK:
+            if len(link) > budgets.DECK_MAX_LINK_CHARS:
                 st.warning(f"This deck is too long for one link ({len(link):,} characters; at most "
-                           f"{deck.MAX_LINK:,}): share its file instead.")
+                           f"{budgets.DECK_MAX_LINK_CHARS:,}): share its file instead.")
             else:
                 st.markdown("**Share it as one link** (it carries the whole deck):")
                 st.code(link, language=None, wrap_lines=True)

@@ -20,11 +20,10 @@ from urllib.parse import parse_qsl, urlencode, urlparse
 
 import streamlit as st
 
+from dgm_core import budgets
 from ui.catalog import PAGES, page_link
 
 DECKS = Path(__file__).resolve().parents[1] / "assets" / "decks"
-MAX_STEPS, MAX_BYTES = 100, 100_000
-MAX_LINK = 8000  # characters of a deck carried in a link (nginx's default header buffer is 8 KB)
 INLINE = "~"  # a deck carried in its link: "~" + url-safe base64 of its zlib-compressed JSON
 PARAMS = ("deck", "step", "present")  # the deck's own URL parameters; the rest is the page's state
 MINE = "_deck_mine"  # session state: the deck a lecturer is making, {"title": str, "steps": [step dicts]}
@@ -77,8 +76,6 @@ def parse(text: str | bytes, pages: dict[str, str]) -> Deck:
     """A deck from its JSON text; ``pages`` maps url paths to page files. Raises DeckError, in one sentence, for
     any size, nesting and shape that is not a deck: the bytes and the nesting are checked before the JSON is read
     (the limits of ``dgm_core.budgets``), so no file or link costs more than reading DECK_MAX_BYTES."""
-    from dgm_core import budgets  # (the module's imports are being moved; hoist this with them)
-
     not_deck = DeckError("This is not a deck: a deck is a JSON file with a title and a list of steps.")
     if len(text) > budgets.DECK_MAX_BYTES:
         raise DeckError(f"This deck is {len(text):,} bytes; a deck file holds at most {budgets.DECK_MAX_BYTES:,}.")
@@ -132,8 +129,6 @@ def encode(deck: Deck) -> str:
 def decode(value: str, pages: dict[str, str]) -> Deck:
     """The deck carried by a link's ``deck`` value (``encode``'s output). Raises DeckError: the link's length,
     and the length it unpacks to, are checked before anything is read."""
-    from dgm_core import budgets  # (the module's imports are being moved; hoist this with them)
-
     damaged = DeckError("This deck link is damaged (cut short or changed): copy the whole link again.")
     if len(value) > budgets.DECK_MAX_LINK_CHARS:
         raise DeckError(f"This deck link is {len(value):,} characters long; a link carries at most "
@@ -287,8 +282,9 @@ def _add_view() -> None:
     page = current_page(pages)
     if page is None:
         st.session_state["_deck_said"] = "This view's page is not known here, so it cannot be added."
-    elif len(made["steps"]) >= MAX_STEPS:
-        st.session_state["_deck_said"] = f"A deck holds at most {MAX_STEPS} steps; remove one on the Decks page first."
+    elif len(made["steps"]) >= budgets.DECK_MAX_STEPS:
+        st.session_state["_deck_said"] = (f"A deck holds at most {budgets.DECK_MAX_STEPS} steps; remove one on the "
+                                          "Decks page first.")
     else:
         note = st.session_state.get("_deck_add_note", "").strip()
         made["steps"].append({"page": page, "link": view_link(), "note": note or f"*{page}*: what do you notice?"})

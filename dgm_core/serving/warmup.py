@@ -9,6 +9,8 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 
+from ..data import DatasetNotFoundError
+from ..pretrained import PretrainedError
 from .runner import Job, Serving
 
 log = logging.getLogger(__name__)
@@ -25,6 +27,8 @@ def warm(serving: Serving, jobs: Iterable[Callable[[], Job | None]]) -> list[str
             if job is not None:
                 serving.run(job, OWNER)
                 keys.append(job.key)
+        except (DatasetNotFoundError, PretrainedError) as e:  # a file the server owns is missing or damaged
+            log.warning("warm-up job %s skipped: %s", getattr(make, "__name__", make), " ".join(str(e).split()))
         except Exception:
             log.warning("warm-up job %s failed", getattr(make, "__name__", make), exc_info=True)
     return keys

@@ -11,6 +11,8 @@ import pytest
 
 from streamlit.testing.v1 import AppTest
 
+from dgm_core import budgets
+
 from tests.app import PAGES as PAGE_DIR, open_page
 from ui import deck
 from ui.links import SPECS
@@ -72,7 +74,8 @@ def test_a_bad_deck_link_gets_one_sentence_and_the_page_still_works(params, word
 
 # ---------------------------------------------------------------- a lecturer's own deck
 
-MADE = deck.Deck("Ma leçon: θ", (deck.Step("critics", "critics_theta=0.5", "Hellinger is **stuck** at 2.", ("critics_theta",)),
+MADE = deck.Deck("Ma leçon: θ", (deck.Step("critics", "critics_theta=0.5", "Hellinger is **stuck** at 2.",
+                                           ("critics_theta",)),
                                  deck.Step("home", "", "Back home.")))
 
 
@@ -86,7 +89,7 @@ def test_a_deck_survives_its_file_and_its_link_unchanged():
 @pytest.mark.parametrize("value, words", [
     (deck.encode(MADE)[:-12], "damaged"),
     ("~not base64 at all!", "damaged"),
-    ("~" + "A" * (deck.MAX_LINK + 1), "at most"),
+    ("~" + "A" * (budgets.DECK_MAX_LINK_CHARS + 1), "at most"),
     ("~" + base64.urlsafe_b64encode(zlib.compress(b" " * 1_000_000, 9)).decode(), "more than"),  # a zip bomb
     ("~" + base64.urlsafe_b64encode(zlib.compress(b'{"steps": 3}')).decode(), "1 to 100 steps"),
 ])
