@@ -99,7 +99,8 @@ def main(argv: list[str] | None = None) -> int:
                     pg.get_by_role("button", name="Run").click()
                     pg.get_by_role("heading", name="Results").wait_for(timeout=300_000)
                     wait(pg)
-                    results.append({"user": i, "load_s": round(t1 - t0, 2), "run_s": round(time.perf_counter() - t1, 2)})
+                    results.append({"user": i, "load_s": round(t1 - t0, 2),
+                                    "run_s": round(time.perf_counter() - t1, 2)})
                 finally:
                     b.close()
 

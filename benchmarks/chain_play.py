@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import time
 from pathlib import Path
@@ -94,7 +93,8 @@ def report(rec: dict) -> str:
         f"presses Run on Inpainting's default (shown after {p['run_s']} s) and then ▶ Play at each speed, to the "
         f"end. Data directory: {'yes' if rec['data'] else 'no'}.",
         "",
-        "| speed (pictures/s) | shown per second | median gap (ms) | longest gap (ms) | pictures | messages to the server |",
+        "| speed (pictures/s) | shown per second | median gap (ms) | longest gap (ms) | pictures "
+        "| messages to the server |",
         "|---|---|---|---|---|---|",
     ]
     lines += [f"| {r['speed']} | {r['pictures_per_s']} | {r['median_gap_ms']} | {r['longest_gap_ms']} | "

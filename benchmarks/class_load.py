@@ -589,7 +589,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def report(records: dict) -> str:
     lines = ["# A lesson played by a class", "",
-             "Each student, in one session: " + " → ".join(name for name, *_ in LESSON) + " (earlier records: the steps their table "
+             "Each student, in one session: " + " → ".join(name for name, *_ in LESSON)
+             + " (earlier records: the steps their table "
              "lists). The server runs on "
              "one core, the clients on the other; the students start within "
              f"{STAGGER_S:g} s of each other. Time per step from the click to the result shown, over the students "

@@ -82,7 +82,8 @@ def run(datasets: list[str], n: int, seed: int, models_dir: str | None) -> list[
 
 
 def table(records: list[dict]) -> str:
-    rows = ["| data (res.) | hole | model | NLL ours (std) | NLL median | NLL published | SSE ours (std) | SSE published | images |",
+    rows = ["| data (res.) | hole | model | NLL ours (std) | NLL median | NLL published | SSE ours (std) "
+            "| SSE published | images |",
             "|---|---|---|---|---|---|---|---|---|"]
     for r in records:
         rows.append(f"| {r['dataset']} ({r['resolution']}) | {r['hole']} | {r['model'].upper()} | "

@@ -114,7 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
                             text=True).stdout.strip()
     timed = [v["seconds"] for v in views.values() if "seconds" in v]
-    rec = {"label": a.label, "data": a.data, "after_visit_s": a.after_visit, "app_commit": commit, "bar_s": BAR_S, "goal_s": GOAL_S,
+    rec = {"label": a.label, "data": a.data, "after_visit_s": a.after_visit, "app_commit": commit, "bar_s": BAR_S,
+           "goal_s": GOAL_S,
            "command": "python -m dgm_core bench first_view" + (" " + " ".join(argv) if argv else ""),
            "pages": views, "max_s": max(timed) if timed else None,
            "within_bar": sum(t <= BAR_S for t in timed), "within_goal": sum(t <= GOAL_S for t in timed),

@@ -138,7 +138,8 @@ def run_dataset(name: str, n_images: int, steps: int, threads: int | None = 1) -
                     p = _wilcoxon(run["score"], pg)
                     extra.update(gain_vs_pseudo_gibbs=round(float(gain.mean()), 4), wilcoxon_p_vs_pseudo_gibbs=p,
                                  p_bonferroni=min(1.0, p * (BONFERRONI if binary else len(CELEBA_MASKS))),
-                                 gain_vs_miwae=round(float((run["score"] - iw if binary else iw - run["score"]).mean()), 4),
+                                 gain_vs_miwae=round(float((run["score"] - iw if binary else iw - run["score"]).mean()),
+                                                     4),
                                  wilcoxon_p_vs_miwae=_wilcoxon(run["score"], iw))
                 records.append(_record(name, label, warm, method_name(k), run["score"], steps, kernel=k, **extra))
                 print(f"{name} {label} warm {warm} {method_name(k)}: {score.__name__} {run['score'].mean():.4f} "
@@ -156,9 +157,11 @@ def write_report(records: list[dict], args: argparse.Namespace, seconds: float) 
     lines = [
         "# Inpainting benchmark: pseudo-Gibbs vs the exact sampler's z-kernels vs MIWAE-IS", "",
         f"Command: `python -m dgm_core bench inpainting --n-images {args.n_images} --steps {args.steps} "
-        f"--celeba-images {args.celeba_images} --celeba-steps {args.celeba_steps}` ({seconds / 60:.0f} min on this machine, {args.jobs} processes of one "
+        f"--celeba-images {args.celeba_images} --celeba-steps {args.celeba_steps}` ({seconds / 60:.0f} min on "
+        f"this machine, {args.jobs} processes of one "
         "thread). Protocol: the header of `benchmarks/inpainting.py` (T = "
-        f"{args.steps} (faces: {args.celeba_steps}), burn-in T/4, U(0,1) init, 3 seeds, one chain each). Score: F1 of ink on the missing "
+        f"{args.steps} (faces: {args.celeba_steps}), burn-in T/4, U(0,1) init, 3 seeds, one chain each). "
+        "Score: F1 of ink on the missing "
         "pixels (higher is better; MSE on faces, lower is better), mean ± standard error over images. "
         "Wilcoxon p of each exact kernel against pseudo-Gibbs, Bonferroni-corrected ×10 (faces: ×3). "
         "acc = acceptance, moves = accepted moves after burn-in (median chain), ESS = effective draws of "
@@ -181,7 +184,8 @@ def write_report(records: list[dict], args: argparse.Namespace, seconds: float) 
                                  f"{r['seconds_per_image'] * 1000:.0f} |")
                 iw = by.get((ds, label, None, "MIWAE-IS"))
                 if iw is not None:
-                    lines.append(f"| {label} | MIWAE-IS | {iw['score_mean']:.4f} ± {iw['score_se']:.4f} | | | | | | | |")
+                    lines.append(f"| {label} | MIWAE-IS | {iw['score_mean']:.4f} ± {iw['score_se']:.4f} "
+                                 "| | | | | | | |")
             lines.append("")
     lines += summary_lines(records)
     return "\n".join(lines) + "\n"
@@ -193,8 +197,8 @@ def summary(records: list[dict], kernel: str = DEFAULT_KERNEL) -> dict:
     out = {"kernel": kernel, "settings": len(rows),
            "acceptance_min": min((r["acceptance_mean"] for r in rows), default=None),
            "settings_at_or_above_pseudo_gibbs": sum(r["gain_vs_pseudo_gibbs"] >= 0 for r in rows),
-           "settings_above_pseudo_gibbs_p_bonf_below_0_01": sum(r["gain_vs_pseudo_gibbs"] > 0 and r["p_bonferroni"] < 0.01
-                                                               for r in rows),
+           "settings_above_pseudo_gibbs_p_bonf_below_0_01": sum(r["gain_vs_pseudo_gibbs"] > 0
+                                                               and r["p_bonferroni"] < 0.01 for r in rows),
            "settings_rhat_median_below_1_1": sum(r["rhat_median"] < 1.1 for r in rows),
            "half_masks_above_miwae": sum(r["gain_vs_miwae"] > 0 for r in rows if "half" in r["mask"]),
            "losses": [{"dataset": r["dataset"], "mask": r["mask"]} for r in rows if r["gain_vs_pseudo_gibbs"] < 0]}

@@ -73,7 +73,8 @@ def report(rec: dict) -> str:
              "grey share | acceptance |", "|---|---|---|---|---|---|---|---|"]
     for r in rec["rows"]:
         lines.append(f"| {r['dataset']} | {r['mask']} | {r['method']} | {r['f1_averaged']:.4f} | "
-                     f"{r['f1_single_draw']:.4f} | {r['ink_ratio']:.3f} | {r['grey_share']:.3f} | {r['acceptance']:.3f} |")
+                     f"{r['f1_single_draw']:.4f} | {r['ink_ratio']:.3f} | {r['grey_share']:.3f} | "
+                     f"{r['acceptance']:.3f} |")
     lines += ["", "Ink ratio: ink pixels of the averaged imputation over the truth's, among the missing pixels; "
               "grey share: missing pixels whose averaged imputation lies between 0.2 and 0.8.", "",
               machine_line(rec["machine"])]

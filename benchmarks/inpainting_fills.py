@@ -56,11 +56,13 @@ def one_pass(n_images: int) -> list[dict]:
                 for img, m in zip(x, masks):
                     res, _ = run_method(method, models.get(method), img, m[0], dataset="celeba", settings=settings)
                     mse.append(metrics.mse_missing(res.mean, img.unsqueeze(0), m.unsqueeze(0)).item())
-                    if res.std is not None and float(res.std.max()) > 0:  # the page's spread, squared, averaged like the MSE
+                    # the page's spread, squared, averaged like the MSE
+                    if res.std is not None and float(res.std.max()) > 0:
                         var.append(metrics.mse_missing(res.std, torch.zeros_like(img).unsqueeze(0),
                                                        m.unsqueeze(0)).item())
             v = np.array(mse)
-            records.append({"dataset": "celeba", "mask": label, "method": INPAINTING.label(method), "score_mean": round(float(v.mean()), 4),
+            records.append({"dataset": "celeba", "mask": label, "method": INPAINTING.label(method),
+                            "score_mean": round(float(v.mean()), 4),
                             "score_se": round(float(v.std(ddof=1) / np.sqrt(len(v))), 4), "n_images": len(v),
                             "seconds_per_image": round((time.perf_counter() - t0) / len(v), 4),
                             "scores": [round(float(e), 6) for e in v],  # per face: paired comparisons
@@ -127,7 +129,8 @@ def report(rec: dict) -> str:
         lines.append(f"| {v['mask']} | {v['neighbour_fill']:.4f} | {v['best_deep']} {v['best_deep_mse']:.4f} | "
                      f"{'yes' if v['best_deep_wins'] else 'no'} | {pair} | "
                      f"{v['exact_mse'] if v['exact_mse'] is not None else '–'} | "
-                     f"{v['exact_rhat'] if v['exact_rhat'] is not None else '–'} | {'yes' if v['exact_wins'] else 'no'} |")
+                     f"{v['exact_rhat'] if v['exact_rhat'] is not None else '–'} | "
+                     f"{'yes' if v['exact_wins'] else 'no'} |")
     spread = [r for r in rec["records"] if "predicted_var" in r]
     if spread:
         lines += ["", "Calibration: the variance the page's spread shows for a missing pixel (its standard deviation "

@@ -29,9 +29,9 @@ from benchmarks.common import machine, machine_line, write_results
 from dgm_core import masks, pretrained
 from dgm_core.data import available, load_images
 from dgm_core.device import generator, set_threads
-from dgm_core.demos.inpainting import BINARY, DATASET_SETTINGS, DATASETS, Settings, default_settings, run_page
+from dgm_core.demos.inpainting import (BINARY, DATASET_SETTINGS, DATASETS, Settings, default_index, default_settings,
+                                       run_page)
 from dgm_core.methods import INPAINTING
-from ui.image_source import default_index
 
 PAGE = Path(__file__).resolve().parents[1] / "pages" / "inpainting.py"
 RESULTS = Path(__file__).resolve().parent / "results"

@@ -13,9 +13,9 @@ drawn per second while one `input` event per screen frame moves every slider in 
 sends the server meanwhile (0: no rerun during a drag); and from a real mouse release to the URL holding the
 value; on the perturbation grid tab, from a new seed typed in to the 50 pictures drawn (the server's rerun
 included) and the browser's own drawing time, which the page shows; on the interpolation tab, the pictures
-drawn per second while Play sweeps α, and the messages sent meanwhile. Measured from outside with the browser's clock: the panel's canvas is watched (a stamp per
-putImageData), events are fired as a drag fires them. The previous server-frame figures stay in the file as
-the baseline.
+drawn per second while Play sweeps α, and the messages sent meanwhile. Measured from outside with the browser's
+clock: the panel's canvas is watched (a stamp per putImageData), events are fired as a drag fires them. The
+previous server-frame figures stay in the file as the baseline.
 
 Writes benchmarks/results/latent_speed.{json,md}. Needs no data directory (the generators are shipped).
 """
@@ -221,7 +221,8 @@ def report(rec: dict) -> str:
               f"| input event → new picture drawn, median of {len(br['input_to_drawn_ms'])} (ms) | "
               f"{br['input_to_drawn_median_ms']} (max {max(br['input_to_drawn_ms'])}) | ≤ {bars['input_to_drawn_ms']} "
               f"| ≤ {goals['input_to_drawn_ms']} |",
-              f"| slider released (its change event) → the URL holds the value, median of {len(br['release_to_url_ms'])}"
+              "| slider released (its change event) → the URL holds the value, median of "
+              f"{len(br['release_to_url_ms'])}"
               " (ms) | "
               f"{br['release_to_url_median_ms']} | ≤ {bars['release_to_url_ms']} | ≤ {goals['release_to_url_ms']} |",
               f"| messages to the server during the drag | {br['websocket_messages_during_drag']} | 0 | 0 |",
@@ -229,13 +230,15 @@ def report(rec: dict) -> str:
               f"{br['grid_draw_in_browser_median_ms']} | ≤ {bars['grid_ms']} | ≤ {goals['grid_ms']} |",
               f"| … from a new seed typed in (Enter) to the grid drawn, with the server's rerun (ms) | "
               f"{br['grid_new_seed_to_drawn_median_ms']} | | |",
-              f"| interpolation Play (from the opening α, 0.5, to 1: half of the page's 2.5 s), pictures drawn per second "
+              "| interpolation Play (from the opening α, 0.5, to 1: half of the page's 2.5 s), pictures drawn per "
+              "second "
               "(3 paths each) | "
               f"{br['play_frames_per_second']} | | |",
               f"| … messages to the server during Play (the last one: α = 1 for the URL) | "
               f"{br['play_websocket_messages']} | | |",
               "", "Under load the browser itself receives the mouse late: from playwright's mouse-up to the slider's "
-              f"change event {statistics.median(br['mouse_up_to_change_event_ms']):.0f} ms (median), not counted above.",
+              f"change event {statistics.median(br['mouse_up_to_change_event_ms']):.0f} ms (median), "
+              "not counted above.",
               "", f"The first picture appeared {br['first_picture_after_open_s']} s after the page was opened (the "
               "runtime, 14 MB of WebAssembly, and the model load once per visit)."]
     old = rec.get("baseline_server_frames")

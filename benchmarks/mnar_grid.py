@@ -106,7 +106,7 @@ def grid_moves(page, url: str, moves: int) -> list[dict]:
             _idle(page)
         slider = _offset_slider(page)
         slider.focus()
-        t = _timed(page, lambda k=key: slider.press(k), _expected("notmiwae_uci", offset))
+        t = _timed(page, lambda k=key, slider=slider: slider.press(k), _expected("notmiwae_uci", offset))
         out.append({"control": f"offset slider, {key}", "to": f"offset {offset:g}", **t})
         _idle(page)
     from dgm_core.demos.mnar import MECHANISMS

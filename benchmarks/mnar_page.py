@@ -97,7 +97,8 @@ def main(argv: list[str] | None = None) -> int:
              "| page | action | seconds |", "|---|---|---|"]
     for page in ("mnar_lab", "mnar_images"):
         lines += [f"| {page} | {k} | {v:.3f} |" for k, v in record[page].items()]
-    lines += ["", f"Slowest small change: {record['slowest small change'][0]} ({record['slowest small change'][1]:.3f} s)."]
+    lines += ["", f"Slowest small change: {record['slowest small change'][0]} "
+                  f"({record['slowest small change'][1]:.3f} s)."]
     write_results(RESULTS, "mnar_page", record, "\n".join(lines) + "\n")
     return 0
 

@@ -129,7 +129,8 @@ def summarise(runs_path: Path) -> list[dict]:
 
 
 def _cell(r: dict | None) -> str:
-    return "–" if r is None else f"{r['rmse_mean']:.2f} ± {r['rmse_std']:.2f} (n={r['runs']}) · paper {r['published']:.2f}"
+    return "–" if r is None else (f"{r['rmse_mean']:.2f} ± {r['rmse_std']:.2f} (n={r['runs']}) "
+                                  f"· paper {r['published']:.2f}")
 
 
 def write_tables(rows: list[dict], main_iterations: int = 10000) -> str:
@@ -148,7 +149,8 @@ def write_tables(rows: list[dict], main_iterations: int = 10000) -> str:
     for method in PUBLISHED:
         lines.append(f"| {method} | " + " | ".join(_cell(main.get((ds, method))) for ds in datasets) + " |")
     if other:
-        lines += ["", "## Longer training", "", "| method | data set | iterations | RMSE | paper |", "|---|---|---|---|---|"]
+        lines += ["", "## Longer training", "", "| method | data set | iterations | RMSE | paper |",
+                  "|---|---|---|---|---|"]
         for r in other:
             lines.append(f"| {r['method']} | {r['dataset']} | {r['iterations']} | {r['rmse_mean']:.3f} ± "
                          f"{r['rmse_std']:.3f} (n={r['runs']}) | {r['published']:.2f} |")
@@ -173,7 +175,8 @@ def write_tables(rows: list[dict], main_iterations: int = 10000) -> str:
               "(x > mean), so the self-masking steepness W wants to grow without bound, and Adam moves each "
               "parameter by at most about lr = 1e-3 per step: W of the masked features grows roughly "
               "linearly (banknote: about 5 at 10k, 10 at 20k, 15 at 30k iterations) and the RMSE falls with "
-              "it (one diagnostic banknote run, L = 1000: 1.16 / 0.92 / 0.90 / 0.81 at 5k / 10k / 20k / 30k). The paper trains 100k "
+              "it (one diagnostic banknote run, L = 1000: 1.16 / 0.92 / 0.90 / 0.81 at 5k / 10k / 20k / 30k). "
+              "The paper trains 100k "
               "iterations; our shared 2-core CPU allowed 10k for every method, 30k for the self-masking-known "
               "models (not-MIWAE self-masking known, i.e. the known self-masking direction with a Gaussian "
               "decoder, and its PPCA-like twin) on three sets, and 100k (the paper's length, trained through "
@@ -182,7 +185,8 @@ def write_tables(rows: list[dict], main_iterations: int = 10000) -> str:
               "does not help on average; the paper's own banknote self-masking row has sd 0.85. The model "
               "and imputation follow the reference TF code (nbip/notMIWAE: notMIWAE.py, utils.py), which "
               "also imputes with the last iterate. Our 'PPCA' row is the linear-decoder MIWAE "
-              "(one shared variance), not classical PPCA fitted by EM. Baselines are deterministic given the (deterministic) mask, so one run each. "
+              "(one shared variance), not classical PPCA fitted by EM. Baselines are deterministic given the "
+              "(deterministic) mask, so one run each. "
               "MICE = IterativeImputer(BayesianRidge, max_iter=10); missForest = IterativeImputer("
               "RandomForest(100 trees), max_iter=10). Breast = scikit-learn's breast-cancer table (569 x 30). "
               "Concrete keeps its compressive-strength column (9 columns, WITH_TARGET): only then do mean, MICE, "

@@ -140,7 +140,8 @@ def main(argv: list[str] | None = None) -> int:
     if not a.summary_only:
         done = {(r["dataset"], float(r["offset"]), r["method"], r["seed"]) for r in _records(runs_path)
                 if r.get("iterations") in (None, a.iterations)}  # a rerun resumes an interrupted sweep
-        done |= {(r["dataset"], 0.0, r["method"], r["seed"]) for r in table1 if r.get("iterations") in (None, a.iterations)}
+        done |= {(r["dataset"], 0.0, r["method"], r["seed"]) for r in table1
+                 if r.get("iterations") in (None, a.iterations)}
         for seed in a.seeds:
             for off in a.offsets:
                 for ds in a.datasets:

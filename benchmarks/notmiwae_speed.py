@@ -8,10 +8,11 @@ lr 1e-3, the same sequence of mini-batches, one torch thread, interleaved in ONE
 used: it clips gradients, writes TensorBoard logs and may impute on every batch; its model is driven
 by the same plain loop as ours (forward -> loss -> backward -> step) with the optimiser its Trainer
 builds (``torch.optim.Adam(lr=1e-3)``, default per-tensor implementation on a CPU). Both start from the
-same self-masking W (the peer's W = 1 before the softplus). Ours uses ``make_optimizer`` (fused Adam), twice: plain autograd, and the same loss through ``torch.compile``
-(``tabular.compiled_loss``; its one-off compile time is reported apart). After the fixed number of iterations both impute with the
-importance-weighted conditional mean sum_l alpha_l E[x^m | z_l] (the peer's ``impute(solver='l2')``
-and our ``estimator='rao_blackwell'``), L importance samples, RMSE on the missing entries.
+same self-masking W (the peer's W = 1 before the softplus). Ours uses ``make_optimizer`` (fused Adam), twice:
+plain autograd, and the same loss through ``torch.compile`` (``tabular.compiled_loss``; its one-off compile time
+is reported apart). After the fixed number of iterations both impute with the importance-weighted
+conditional mean sum_l alpha_l E[x^m | z_l] (the peer's ``impute(solver='l2')`` and our
+``estimator='rao_blackwell'``), L importance samples, RMSE on the missing entries.
 
 The peer is NOT a project dependency; install it into the venv only for this benchmark:
 

@@ -74,7 +74,8 @@ def report(rec: dict) -> str:
         "interleaved repeats (after a 20-step warm-up).", "",
         "| sampler | median s | acceptance | ESS of log p(x, z) | s per effective sample | every repeat (s) |",
         "|---|---|---|---|---|---|",
-        *(f"| {k} | {v['median_s']:.3f} | {v['acceptance']:.3f} | {v['ess_log_joint']:.0f} | {v['seconds_per_ess']:.4f} | "
+        *(f"| {k} | {v['median_s']:.3f} | {v['acceptance']:.3f} | {v['ess_log_joint']:.0f} | "
+          f"{v['seconds_per_ess']:.4f} | "
           f"{', '.join(f'{t:.3f}' for t in v['repeats_s'])} |" for k, v in rec["samplers"].items()),
         "", f"Ratio encoder kernel / pseudo-Gibbs: {rec['ratio_mwg_over_pseudo_gibbs']:.2f} (target: encoder kernel "
         "<= 0.3 s, ratio <= 1.2). Pseudo-Gibbs's ESS is of a chain that does not target the model's conditional; "

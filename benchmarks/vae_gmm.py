@@ -6,8 +6,8 @@ the clusters page's server-side timings (loading the shipped model, a selection'
         [--depth D --hidden H --gibbs-start kmeans|previous --prior diag|full] [--n-train 10000] [--jobs 1] [--tag T]
 
 ``--depth``/``--hidden``/``--gibbs-start``/``--prior`` try another VAE, Gibbs start or prior than the shipped
-recipe's (the defaults); any other choice writes vae_gmm_depth<D>_h<H>_<start>[_full].{json,md} instead, next to the shipped
-model's figures (the seed's own network is ``--depth 1 --hidden 256 --gibbs-start kmeans``). ``--jobs``
+recipe's (the defaults); any other choice writes vae_gmm_depth<D>_h<H>_<start>[_full].{json,md} instead, next to
+the shipped model's figures (the seed's own network is ``--depth 1 --hidden 256 --gibbs-start kmeans``). ``--jobs``
 runs seeds in parallel processes (one thread each). ``--tag T`` appends ``_T`` to the file's name: a rerun on
 another machine kept beside the last one (the shipped recipe's clusters move with the last bits of the float
 arithmetic, so two processors can disagree by several points).
@@ -56,7 +56,9 @@ def timings() -> dict:
 
 def report(rec: dict) -> str:
     lines = ["# VAE + GMM mutual learning (bench vae_gmm)", "", f"`{rec['command']}`", "",
-             f"VAE {rec.get('network', '784-256-12')}, Gibbs start of rounds >= 1: {rec.get('gibbs_start', 'kmeans')}, a digit's prior: its cluster's {'full' if rec.get('prior') == 'full' else 'diagonal'} covariance. Held-out test digits (10 000); accuracy under the Hungarian "
+             f"VAE {rec.get('network', '784-256-12')}, Gibbs start of rounds >= 1: {rec.get('gibbs_start', 'kmeans')}, "
+             f"a digit's prior: its cluster's {'full' if rec.get('prior') == 'full' else 'diagonal'} covariance. "
+             "Held-out test digits (10 000); accuracy under the Hungarian "
              "matching; the LAST Gibbs state.", "",
              "| seed | round | test accuracy | test ARI | sklearn BGM accuracy | sklearn BGM ARI | train ELBO |",
              "|---|---|---|---|---|---|---|"]
@@ -69,7 +71,8 @@ def report(rec: dict) -> str:
               f"(min over seeds {s['last_min']:.4f}); above round 0 on every seed: {s['above_round0_every_seed']}; "
               f"bar (mean >= {rec['bar']}, worst seed >= {rec['bar_worst']}, above round 0 on every seed) met: "
               f"{s['bar_met']} (short by {s['short_of_bar']:.4f} on the mean, {s['worst_short_of_bar']:.4f} on the "
-              f"worst seed); goal (mean >= {rec['goal']}, above scikit-learn's GMM on every seed) met: {s['goal_met']}."]
+              f"worst seed); goal (mean >= {rec['goal']}, above scikit-learn's GMM on every seed) met: "
+              f"{s['goal_met']}."]
     if rec.get("timings"):
         lines += ["", "Page timings (server side, ms): " + ", ".join(f"{k} {v}" for k, v in rec["timings"].items())]
     return "\n".join(lines) + "\n"
@@ -133,7 +136,8 @@ def main() -> None:
     summary = summarise(runs)
     shipped = (a.depth, a.hidden, a.gibbs_start, a.prior) == (SHIPPED.depth, SHIPPED.hidden, SHIPPED.gibbs_start,
                                                                 SHIPPED.prior)
-    flags = [f"--seeds {' '.join(map(str, a.seeds))}", f"--rounds {a.rounds}", f"--epochs {a.epochs}", f"--gibbs {a.gibbs}"]
+    flags = [f"--seeds {' '.join(map(str, a.seeds))}", f"--rounds {a.rounds}", f"--epochs {a.epochs}",
+             f"--gibbs {a.gibbs}"]
     if not shipped:
         flags.append(f"--depth {a.depth} --hidden {a.hidden} --gibbs-start {a.gibbs_start} --prior {a.prior}")
     flags += ([f"--n-train {a.n_train}"] if a.n_train != 10_000 else []) + ([f"--jobs {a.jobs}"] if a.jobs > 1 else [])
@@ -148,7 +152,8 @@ def main() -> None:
             rec["timings"] = timings()
         except pretrained.PretrainedError as e:  # no shipped model yet: the accuracy figures stand alone
             rec["timings_missing"] = str(e)
-    name = "vae_gmm" if shipped else f"vae_gmm_depth{a.depth}_h{a.hidden}_{a.gibbs_start}" + ("_full" if a.prior == "full" else "")
+    name = "vae_gmm" if shipped else (f"vae_gmm_depth{a.depth}_h{a.hidden}_{a.gibbs_start}"
+                                      + ("_full" if a.prior == "full" else ""))
     name += f"_{a.tag}" if a.tag else ""
     write_results(a.out, name, rec, report(rec))
 

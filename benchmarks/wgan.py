@@ -82,7 +82,8 @@ def digits() -> dict:
         x = generated(name, N_DIGITS)
         if x is None:
             continue
-        out[name] = {**digit_scores(judge, x), "opening_seed": opening_seed(name, judge.confidence, higher_is_better=True)}
+        out[name] = {**digit_scores(judge, x),
+                     "opening_seed": opening_seed(name, judge.confidence, higher_is_better=True)}
         print(name, out[name], flush=True)
     return out
 
@@ -119,8 +120,10 @@ def faces() -> dict:
             continue
         near = nearest(x)
         out[name] = {"frechet_distance": round(frechet_distance(batched(feat, x).numpy(), ref), 3),
-                     "nearest_train_rms": {"median": round(float(np.median(near)), 4), "min": round(float(near.min()), 4),
-                                           "share_closer_than_closest_test": round(float((near < near_test.min()).mean()), 4)},
+                     "nearest_train_rms": {"median": round(float(np.median(near)), 4),
+                                           "min": round(float(near.min()), 4),
+                                           "share_closer_than_closest_test":
+                                               round(float((near < near_test.min()).mean()), 4)},
                      "within_test_range_share": round(float((code_distance(x).numpy() <= cutoff).mean()), 4),
                      "opening_seed": opening_seed(name, code_distance, higher_is_better=False)}
         print(name, out[name], flush=True)
@@ -160,18 +163,20 @@ OPENING_RULE = (f"of seeds 0-{OPENING_SEEDS - 1}, the one with the median confid
 
 # the issue's targets: (where in the record, bar, goal, True where lower is better)
 TARGETS = {"wgan-mnist Fréchet distance": (("digits", "wgan-mnist", "frechet_distance"), 15.0, 8.0, True),
-           "wgan-mnist digits labelled with confidence >= 0.9": (("digits", "wgan-mnist", "confident_share"), 0.8, 0.9, False),
+           "wgan-mnist digits labelled with confidence >= 0.9": (("digits", "wgan-mnist", "confident_share"), 0.8, 0.9,
+                                                                 False),
            "wgan-celeba Fréchet distance": (("faces", "wgan-celeba", "frechet_distance"), 4.0, 3.0, True)}
 
 
 def targets(rec: dict) -> dict:
-    """Each target present in the record: its value, bar, goal, whether each is met and by how much the bar is missed."""
+    """Each target present in the record: its value, bar, goal, whether each is met and by how much the bar is
+    missed."""
     out = {}
     for name, ((part, model, key), bar, goal, lower) in TARGETS.items():
         if model not in rec[part]:
             continue
         v = rec[part][model][key]
-        met = (lambda t: v <= t) if lower else (lambda t: v >= t)
+        met = (lambda t, v=v: v <= t) if lower else (lambda t, v=v: v >= t)
         out[name] = {"value": v, "bar": bar, "goal": goal, "bar_met": met(bar), "goal_met": met(goal),
                      "short_of_bar": 0.0 if met(bar) else round(abs(v - bar), 4)}
     return out
@@ -185,30 +190,36 @@ def report(rec: dict) -> str:
     d, f = rec["digits"], rec["faces"]
     lines = ["# WGAN sample quality (offline Fréchet distances: NOT comparable with published FIDs)", "",
              f"Digits: features of our MNIST classifier (test accuracy {d['classifier']['test_accuracy']}), "
-             f"{d['n']} images each against {d['reference']}; floor (real test vs train) {d['floor_test_vs_train']}.", "",
+             f"{d['n']} images each against {d['reference']}; floor (real test vs train) "
+             f"{d['floor_test_vs_train']}.", "",
              f"Recognisable: the share the classifier labels with confidence >= {d['confidence']} (real test "
              f"digits: {d['test_confident_share']}). Opening seed: {OPENING_RULE}.", "",
              "| model | Fréchet distance | largest / smallest class share | recognisable | opening seed |",
              "|---|---|---|---|---|"]
-    lines += [f"| {m} | {d[m]['frechet_distance']} | {d[m]['largest_class_fraction']} / {d[m]['smallest_class_fraction']} "
+    lines += [f"| {m} | {d[m]['frechet_distance']} | {d[m]['largest_class_fraction']} / "
+              f"{d[m]['smallest_class_fraction']} "
               f"| {d[m]['confident_share']} | {_seed(d[m])} |" for m in ("wgan-mnist", "vae-mnist") if m in d]
     lines += ["", f"Faces: {f['features']}, {f['n']} images each against {f['reference']}; floor "
               f"{f['floor_test_vs_train']}. Nearest training face (pixel RMS) of a test face: median "
               f"{f['test_nearest_train_rms']['median']}, min {f['test_nearest_train_rms']['min']}. Recognisable: the "
               f"share whose nearest training face in the encoder's space is no farther than "
-              f"{f['test_nearest_train_code']['cutoff']} (the {f['test_nearest_train_code']['quantile']} quantile of the test faces').", "",
+              f"{f['test_nearest_train_code']['cutoff']} (the {f['test_nearest_train_code']['quantile']} "
+              "quantile of the test faces').", "",
               "| model | Fréchet distance | nearest training face: median / min | share closer than any test face "
               "| recognisable | opening seed |", "|---|---|---|---|---|---|"]
     lines += [f"| {m} | {f[m]['frechet_distance']} | {f[m]['nearest_train_rms']['median']} / "
               f"{f[m]['nearest_train_rms']['min']} | {f[m]['nearest_train_rms']['share_closer_than_closest_test']} "
               f"| {f[m]['within_test_range_share']} | {_seed(f[m])} |" for m in ("wgan-celeba", "vae-celeba") if m in f]
-    lines += ["", "Interpolation midpoints (alpha = 0.5) scored by the WGAN's own critic, seed pairs (0, 1), (2, 3), ...:", "",
+    lines += ["", "Interpolation midpoints (alpha = 0.5) scored by the WGAN's own critic, seed pairs (0, 1), (2, 3), "
+              "...:", "",
               "| model | pixel blend below slerp | pixel blend below its ends' mean | median slerp - pixel |",
               "|---|---|---|---|"]
     lines += [f"| {m} | {r['pixel_mid_below_slerp_mid']} of {r['pairs']} | {r['pixel_mid_below_both_ends']} of "
               f"{r['pairs']} | {r['median_slerp_minus_pixel']} |" for m, r in rec["interpolation"].items()]
-    lines += ["", "| target | value | bar | goal | bar met | goal met | short of the bar by |", "|---|---|---|---|---|---|---|"]
-    lines += [f"| {n} | {t['value']} | {t['bar']} | {t['goal']} | {t['bar_met']} | {t['goal_met']} | {t['short_of_bar']} |"
+    lines += ["", "| target | value | bar | goal | bar met | goal met | short of the bar by |",
+              "|---|---|---|---|---|---|---|"]
+    lines += [f"| {n} | {t['value']} | {t['bar']} | {t['goal']} | {t['bar_met']} | {t['goal_met']} | "
+              f"{t['short_of_bar']} |"
               for n, t in rec.get("targets", {}).items()]
     return "\n".join(lines) + "\n"
 

@@ -5,9 +5,10 @@
 Starts N ``streamlit run app.py`` replicas on 127.0.0.1 (ports from ``--first-replica-port``), all reading this
 checkout's one ``pretrained/`` (no replica writes it) and sharing one cookie secret; waits until each answers
 ``/_stcore/health``; opens the app once on each (a first visit: the imports, and the warm-up of the pages'
-default views, start before any student's, as a replica joins nginx only once it is warm); writes ``deploy/nginx.conf.template`` filled in to a run folder and starts nginx on ``--port``
-(sticky sessions by a cookie that names the replica, websocket upgrades, a passive health check); then polls every
-replica's health every few seconds and restarts one that stops answering, until Ctrl-C or SIGTERM stops them all.
+default views, start before any student's, as a replica joins nginx only once it is warm); writes
+``deploy/nginx.conf.template`` filled in to a run folder and starts nginx on ``--port`` (sticky sessions by a cookie
+that names the replica, websocket upgrades, a passive health check); then polls every replica's health every few seconds
+and restarts one that stops answering, until Ctrl-C or SIGTERM stops them all.
 ``--cpus`` pins the replicas and nginx (taskset's list), as ``bench class_load --replicas N`` pins them to its
 server core. nginx runs as the calling user with its files under the run folder (no root needed).
 """
@@ -91,7 +92,8 @@ def render(ports: list[int], listen: str, run_dir: Path) -> str:
     names = [f"r{i + 1}" for i in range(len(ports))]
     server = "        server {} max_fails=1 fail_timeout=10s{};"
     pinned = "\n".join(
-        f"    upstream {n} {{\n" + "\n".join([server.format(a, "")] + [server.format(b, " backup") for b in addr if b != a])
+        f"    upstream {n} {{\n"
+        + "\n".join([server.format(a, "")] + [server.format(b, " backup") for b in addr if b != a])
         + "\n    }" for n, a in zip(names, addr))
     fields = {
         "RUN_DIR": str(run_dir), "LISTEN": listen, "MAX_BODY": f"{max_upload_mb() + 1}m",

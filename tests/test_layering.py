@@ -109,7 +109,7 @@ def _graph(root: Path, packages: tuple[str, ...] = ("ui", "dgm_core")) -> dict[s
     for mod, path in files.items():
         edges = set()
         for target, names in _imports(path, root):
-            if not target.split(".")[0] in packages:
+            if target.split(".")[0] not in packages:
                 continue
             subs = {f"{target}.{n}" for n in names if f"{target}.{n}" in files}
             edges |= subs

@@ -17,8 +17,9 @@ A field is ``[file: ]path[#k]``. ``file`` is one of the files the section's ``- 
 (``pretrained/<name>.json``, ``benchmarks/results/<name>.json`` or ``.md``, ``benchmarks/published.json``);
 the README names whole paths, having no ``- Source:`` lines. ``path`` walks a JSON file by keys and list
 steps joined by ``/``: ``[3]`` is an index, ``[dataset=mnist, hole=10x15]`` the one record with those
-values, ``[len]`` the number of items of a list (or keys of a record). In a ``.md`` report (for a benchmark that writes no JSON) ``path`` is the start of one line.
-``#k`` takes the k-th number (from 0) of a text field or line, read as the documents are read.
+values, ``[len]`` the number of items of a list (or keys of a record). In a ``.md`` report (for a benchmark that writes
+no JSON) ``path`` is the start of one line. ``#k`` takes the k-th number (from 0) of a text field or line, read as the
+documents are read.
 
 A field is what the figure means: the same quantity, of the same run, label and machine, not a field that
 happens to hold the same digits. A figure that is not a measurement names what it is instead, in one of
@@ -32,8 +33,8 @@ two marks a reader of the source sees beside the others:
   counted apart by ``tools/figure_guard_mutations.py``.
 
 docs/RESULTS.md holds figures only in its ``### `` blocks, each naming its files (``- Source:``) and
-its command (``- Rerun:``); in docs/DEPLOY.md the sections with a ``- Source:`` line or a figures comment are checked; in the
-README every section is. This test reads only committed files, so it passes on a fresh clone.
+its command (``- Rerun:``); in docs/DEPLOY.md the sections with a ``- Source:`` line or a figures comment are
+checked; in the README every section is. This test reads only committed files, so it passes on a fresh clone.
 
 Rules, for every figure:
 
@@ -373,7 +374,8 @@ def figure_fields(section: Section, root: Path = ROOT) -> list[tuple[Figure, str
     names = tuple(section.sources)
     stamps = tuple((root / n).stat().st_mtime if (root / n).is_file() else 0.0 for n in names)
     # each field is read once while its files are unchanged: the one-unit edits below re-check a lot
-    return [(fig, ref, _field_value(ref, names, root, stamps)) for fig, ref in zip(figures(section.text), section.fields)]
+    return [(fig, ref, _field_value(ref, names, root, stamps))
+            for fig, ref in zip(figures(section.text), section.fields)]
 
 
 def check(section: Section, root: Path = ROOT) -> list[str]:
@@ -625,7 +627,8 @@ def test_every_link_resolves(doc):
         path = (doc.parent / file).resolve() if file else doc
         if not path.exists():
             missing.append(target)
-        elif anchor and anchor not in {_slug(h) for h in re.findall(r"^#+ (.*)$", path.read_text(encoding="utf-8"), re.M)}:
+        elif anchor and anchor not in {_slug(h)
+                                       for h in re.findall(r"^#+ (.*)$", path.read_text(encoding="utf-8"), re.M)}:
             missing.append(target)
     assert missing == []
 

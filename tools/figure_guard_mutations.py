@@ -34,7 +34,8 @@ def show(title_part: str) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--show", metavar="TITLE", help="list the figures and fields of the sections whose title holds TITLE")
+    parser.add_argument("--show", metavar="TITLE",
+                        help="list the figures and fields of the sections whose title holds TITLE")
     args = parser.parse_args()
     if args.show:
         show(args.show)
@@ -57,7 +58,8 @@ def main() -> int:
             kinds[m["kind"]] = kinds.get(m["kind"], 0) + 1
     limits = sum(1 for ref in fields if BUDGET.match(ref))
     marked = sum(kinds.values())
-    print(f"{len(fields) - marked - limits} figures tied to a results field, {limits} to a limit of dgm_core/budgets.py, "
+    print(f"{len(fields) - marked - limits} figures tied to a results field, {limits} to a limit of "
+          "dgm_core/budgets.py, "
           f"{marked} marked not measured ({', '.join(f'{k}: {n}' for k, n in sorted(kinds.items())) or 'none'})")
     print(f"{len(survivors)} of {n_edits} one-unit edits of {n_figures} figures pass the guard")
     return 1 if survivors or broken else 0

@@ -19,7 +19,8 @@ from ui.chain_player import FPS, SPEEDS, payload
 def _trace(seed: int, channels: int, n: int = 5, size: int = 8) -> ChainTrace:
     g = torch.Generator().manual_seed(seed)
     T = 40
-    return ChainTrace(log_joint=-100 + torch.randn(T, 3, generator=g).cumsum(0), accepted=torch.ones(T, 3, dtype=torch.bool),
+    return ChainTrace(log_joint=-100 + torch.randn(T, 3, generator=g).cumsum(0),
+                      accepted=torch.ones(T, 3, dtype=torch.bool),
                       score=torch.rand(T, generator=g), snapshot_steps=[1 + 8 * i for i in range(n)],
                       snapshot_mean=[torch.rand(channels, size, size, generator=g) for _ in range(n)],
                       snapshot_sample=[torch.rand(channels, size, size, generator=g) for _ in range(n)])

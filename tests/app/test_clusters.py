@@ -2,10 +2,14 @@
 every control and tab works, a selection in the URL shows those digits, bad link values fall back with a
 warning. Needs no data directory (without MNIST the selection shows decoded codes)."""
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from streamlit.testing.v1 import AppTest
 
 from dgm_core import pretrained
+
+if TYPE_CHECKING:
+    import numpy as np
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "clusters.py")
 

@@ -57,7 +57,8 @@ def test_every_method_runs_on_a_preset_mask(dataset):
     assert ("F1 (missing pixels)" in names) == (dataset != "celeba")
     assert ("SSIM (whole image)" in names) == (dataset == "celeba")
     # one NLL quantity per data set: a probability on binary images, a density on faces
-    assert ("NLL (nats)" in names) == (dataset != "celeba") and ("NLL (nats, density)" in names) == (dataset == "celeba")
+    assert (("NLL (nats)" in names) == (dataset != "celeba")
+            and ("NLL (nats, density)" in names) == (dataset == "celeba"))
     diagnostics = [d.value for d in at.dataframe if "acceptance" in d.value.columns]
     assert bool(diagnostics) == ("mwg" in expected)
     if diagnostics:  # every chain's mixing diagnostics, and a verdict in plain words

@@ -101,7 +101,8 @@ def test_an_agnostic_missing_model_shows_its_map_on_a_cross_feature_mechanism():
     at.selectbox(key="mnar_mech").set_value("mnar_logistic").run()
     at.selectbox(key="mnar_preset").set_value("tiny").run()
     at.multiselect(key="mnar_agn").select("notmiwae_linear").select("notmiwae_steep").run()
-    assert at.multiselect(key="mnar_agn").value == ["notmiwae_linear", "notmiwae_steep"] and "mnar_agn" in at.query_params
+    assert (at.multiselect(key="mnar_agn").value == ["notmiwae_linear", "notmiwae_steep"]
+            and "mnar_agn" in at.query_params)
     assert any("need a mechanism with a direction" in c.value for c in at.caption)  # no direction here
     at.button(key="mnar_train").click().run(timeout=180)
     assert not at.exception
@@ -274,8 +275,10 @@ def test_learnt_and_true_mechanism_maps_share_one_unit_and_one_scale():
     # one scale: near-zero (MCAR) maps stay pale next to each other, an unbounded cut does not wash out the rest
     assert w.shared_limit([np.zeros((2, 2)), np.full((2, 2), 0.3)]) == 1.0
     assert w.shared_limit([np.full((2, 2), 3.0), np.full((2, 2), 40.0)]) == 8.0
-    figs = [w.sensitivity_figure(m, list("ab"), "t", lim=w.shared_limit([truth])) for m in (truth[:2, :2], truth[2:, 2:])]
-    assert {f.data[0].zmax for f in figs} == {w.shared_limit([truth])} and "per sd" in figs[0].data[0].colorbar.title.text
+    figs = [w.sensitivity_figure(m, list("ab"), "t", lim=w.shared_limit([truth]))
+            for m in (truth[:2, :2], truth[2:, 2:])]
+    assert ({f.data[0].zmax for f in figs} == {w.shared_limit([truth])}
+            and "per sd" in figs[0].data[0].colorbar.title.text)
 
 
 def test_the_opening_view_is_read_from_the_warm_up():

@@ -42,7 +42,8 @@ def test_images_page_compares_miwae_and_notmiwae_on_a_clipped_face():
     assert {"constant b", "MIWAE", "not-MIWAE"} == set(rmse.index) and (rmse > 0).all()
     at.slider(key="mi_clip_b").set_value(0.6).run()  # a lower threshold loses more pixels
     assert not at.exception
-    assert float(next(m for m in at.metric if m.label == "Pixels lost").value.rstrip("%")) > float(lost.value.rstrip("%"))
+    assert (float(next(m for m in at.metric if m.label == "Pixels lost").value.rstrip("%"))
+            > float(lost.value.rstrip("%")))
     assert at.query_params["mi_clip_b"] in ("0.6", ["0.6"])
 
 

@@ -79,7 +79,7 @@ def check_tables(at: AppTest, rows: list[demo.Row]) -> int:
             assert rid in by_id, f"{rid!r} on the page is no row of dgm_core.demos.results"
             shown.add(rid)
             r = by_id[rid]
-            for column, (attr, where, source) in columns.items():
+            for column, (_attr, where, source) in columns.items():
                 if column in df.columns and getattr(r, where) is not None:
                     expected = file_value(getattr(r, source), getattr(r, where))
                     assert same(line[column], expected), f"{rid}: {column} shows {line[column]}, the file {expected}"

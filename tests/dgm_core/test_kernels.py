@@ -52,7 +52,8 @@ class PriorTwicePCN(PCNKernel):
     """pCN with a wrong ratio: the prior counted in the ratio although the proposal already preserves it."""
 
     def step(self, model, x, s, generator, adapt=False):
-        z_new = (1 - self.beta**2) ** 0.5 * s.z + self.beta * torch.randn(s.z.shape, generator=generator, dtype=s.z.dtype)
+        z_new = ((1 - self.beta**2) ** 0.5 * s.z
+                 + self.beta * torch.randn(s.z.shape, generator=generator, dtype=s.z.dtype))
         params_new = model.decode(z_new)
         lik_new = model.log_px(x, params_new)
         log_rho = lik_new - s.log_lik + log_standard_normal(z_new) - log_standard_normal(s.z)

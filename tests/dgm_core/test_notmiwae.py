@@ -97,14 +97,22 @@ def test_mixture_median_is_the_root_of_the_mixture_cdf(decoder):
         par["df"] = 3 + 5 * torch.rand(L, b, d, generator=g)
     alpha = torch.softmax(2 * torch.randn(L, b, generator=g), 0)
     spread = 10 * par["scale"].max()
-    med = tabular._mixture_median(None, par, alpha, par["loc"].min(0).values - spread, par["loc"].max(0).values + spread)
+    med = tabular._mixture_median(None, par, alpha, par["loc"].min(0).values - spread,
+                                  par["loc"].max(0).values + spread)
     p64 = {k: v.double().numpy() for k, v in par.items()}
     a64 = alpha.double().numpy()
     for i in range(b):
         for j in range(d):
-            u = lambda v: (v - p64["loc"][:, i, j]) / p64["scale"][:, i, j]
-            cdf = (lambda v: norm.cdf(u(v))) if decoder == "gaussian" else (lambda v: student_t.cdf(u(v), p64["df"][:, i, j]))
-            truth = brentq(lambda v: (a64[:, i] * cdf(v)).sum() - 0.5, -200, 200, xtol=1e-12)
+            def u(v, i=i, j=j):
+                return (v - p64["loc"][:, i, j]) / p64["scale"][:, i, j]
+
+            if decoder == "gaussian":
+                def cdf(v, u=u):
+                    return norm.cdf(u(v))
+            else:
+                def cdf(v, u=u, i=i, j=j):
+                    return student_t.cdf(u(v), p64["df"][:, i, j])
+            truth = brentq(lambda v, i=i, cdf=cdf: (a64[:, i] * cdf(v)).sum() - 0.5, -200, 200, xtol=1e-12)
             assert med[i, j].item() == pytest.approx(truth, abs=1e-5), (i, j)
             assert abs(truth - (a64[:, i] * p64["loc"][:, i, j]).sum()) > 1e-3  # not the mixture mean
 
@@ -134,7 +142,10 @@ def test_notmiwae_median_and_mean_match_the_exact_mnar_conditional(decoder):
     from scipy import integrate, optimize, stats
     w, b = 3.0, 0.5
     dens = (lambda v: stats.norm.pdf(v)) if decoder == "gaussian" else (lambda v: stats.t.pdf(v, 5))
-    post = lambda v: dens(v) * stats.logistic.cdf(w * (v - b))
+
+    def post(v):
+        return dens(v) * stats.logistic.cdf(w * (v - b))
+
     z = integrate.quad(post, -np.inf, np.inf)[0]
     median = optimize.brentq(lambda m: integrate.quad(post, -np.inf, m)[0] / z - 0.5, -5, 5)
     mean = integrate.quad(lambda v: v * post(v), -np.inf, np.inf)[0] / z
@@ -251,9 +262,11 @@ def test_table1_protocol_matches_the_papers_mean_and_mice_rows():
     """The column choice of each table is right when the deterministic baselines land on Table 1's
     numbers: mean and MICE (BayesianRidge, 10 rounds) on banknote, concrete (with its target) and red."""
     from benchmarks.notmiwae import protocol
-    for name, (mean_rmse, mice_rmse) in {"banknote": (1.73, 1.41), "concrete": (1.85, 1.70), "red": (1.83, 1.68)}.items():
+    for name, (mean_rmse, mice_rmse) in {"banknote": (1.73, 1.41), "concrete": (1.85, 1.70),
+                                         "red": (1.83, 1.68)}.items():
         x, mask = protocol(name)
-        assert tabular.rmse_missing(x, baselines.run_baseline("mean", x, mask), mask) == pytest.approx(mean_rmse, abs=0.015)
+        assert (tabular.rmse_missing(x, baselines.run_baseline("mean", x, mask), mask)
+                == pytest.approx(mean_rmse, abs=0.015))
         mice = baselines.run_baseline("MICE", x, mask, seed=0, max_iter=10)
         assert tabular.rmse_missing(x, mice, mask) == pytest.approx(mice_rmse, abs=0.015), name
 

@@ -48,7 +48,8 @@ def test_each_loader_reads_its_shipped_file():
     assert [n for n, _ in results.vae_gmm_variants()][0] == "vae_gmm"
     assert results.inpainting().records == shipped("inpainting")["records"]
     assert len(results.inpainting_blur()) == len(shipped("inpainting_blur")["rows"])
-    assert results.inpainting_page() == {d: r["page_total_s"] for d, r in shipped("inpainting_page")["datasets"].items()}
+    assert results.inpainting_page() == {d: r["page_total_s"]
+                                         for d, r in shipped("inpainting_page")["datasets"].items()}
     assert results.inpainting_default()["mnist"].default_index == \
         shipped("inpainting_default")["datasets"]["mnist"]["default_index"]
     assert results.notmiwae_cutoff().iterations == shipped("notmiwae_cutoff")["iterations"]

@@ -255,7 +255,8 @@ def test_an_mnar_training_is_keyed_by_its_settings_and_an_upload_by_its_bytes():
     one = jobs.mnar_fit(sim, "tiny", 0, table=b"a,b\n1,2\n").key
     assert jobs.mnar_fit(_sim(), "tiny", 0, table=b"a,b\n1,2\n").key == one
     for other in (jobs.mnar_fit(sim, "tiny", 0, table=b"a,c\n1,2\n"),  # another file, the same numbers
-                  jobs.mnar_fit(sim, "small", 0, table=b"a,b\n1,2\n"), jobs.mnar_fit(sim, "tiny", 1, table=b"a,b\n1,2\n"),
+                  jobs.mnar_fit(sim, "small", 0, table=b"a,b\n1,2\n"),
+                  jobs.mnar_fit(sim, "tiny", 1, table=b"a,b\n1,2\n"),
                   jobs.mnar_fit(sim, "tiny", 0, ("notmiwae_linear",), table=b"a,b\n1,2\n"),
                   jobs.mnar_fit(_sim(1), "tiny", 0, table=b"a,b\n1,2\n")):
         assert other.key != one

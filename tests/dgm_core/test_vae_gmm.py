@@ -81,7 +81,8 @@ def test_hungarian_accuracy_equals_a_brute_force_search(k, n_labels):
     for _ in range(20):
         labels = rng.integers(0, n_labels, 30)
         clust = np.where(rng.random(30) < 0.6, labels % k, rng.integers(0, k, 30))
-        assert cluster_accuracy(labels, clust, k, n_labels) == pytest.approx(_brute_force_accuracy(labels, clust, k, n_labels))
+        assert cluster_accuracy(labels, clust, k, n_labels) == pytest.approx(
+            _brute_force_accuracy(labels, clust, k, n_labels))
 
 
 def test_each_point_keeps_its_own_prior_when_the_batch_is_shuffled():
@@ -126,7 +127,8 @@ def test_kl_full_matches_torch_distributions_and_the_diagonal_case():
     mq, lq, mp = torch.randn(5, 4, generator=g), torch.randn(5, 4, generator=g), torch.randn(5, 4, generator=g)
     a = torch.randn(5, 4, 4, generator=g, dtype=torch.float64)
     prec = (a @ a.transpose(1, 2) + 0.5 * torch.eye(4, dtype=torch.float64)).float()
-    want = kl_divergence(MultivariateNormal(mq, torch.diag_embed(lq.exp())), MultivariateNormal(mp, precision_matrix=prec))
+    want = kl_divergence(MultivariateNormal(mq, torch.diag_embed(lq.exp())),
+                         MultivariateNormal(mp, precision_matrix=prec))
     torch.testing.assert_close(kl_full(mq, lq, mp, prec), want, rtol=1e-4, atol=1e-4)
     vp = torch.rand(5, 4, generator=g) + 0.1
     torch.testing.assert_close(kl_full(mq, lq, mp, torch.diag_embed(1 / vp)), kl_diag(mq, lq, mp, vp))

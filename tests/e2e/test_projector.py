@@ -47,7 +47,8 @@ CUT_TEXT = """() => {
             const r = c.getBoundingClientRect();
             return r.left < box.left - 1 || r.top < box.top - 1 || r.right > right + 1 || r.bottom > bottom + 1;
         }).map(text);
-        return `${el.getAttribute('data-testid') || el.tagName.toLowerCase()} cuts ${JSON.stringify(cut.length ? cut : [text(el).slice(0, 80)])}`;
+        return `${el.getAttribute('data-testid') || el.tagName.toLowerCase()} cuts \
+${JSON.stringify(cut.length ? cut : [text(el).slice(0, 80)])}`;
     });
 }"""
 
