@@ -81,7 +81,8 @@ def test_the_page_retrains_in_the_browser_and_shows_what_it_reports():
     import json
     sent = json.loads(panel.proto.json)
     assert sent["theta"] == 0.5 and sent["cfg"]["steps"] == STEPS and sent["cfg"]["hidden"] == 32
-    assert sent["runtime"]["tf"].startswith("app/static/tfjs/tf.es2017.min.") and sent["loads"].endswith("MB compressed")
+    assert (sent["runtime"]["tf"].startswith("app/static/tfjs/tf.es2017.min.")
+            and sent["loads"].endswith("MB compressed"))
     assert any("in your browser, in a Web Worker" in c.value for c in at.caption)
     live = _browser_retrain(0.5)
     at.session_state[PANEL] = {"result": live, "fallback": None}
