@@ -8,7 +8,8 @@ and what a server run sends the browser for ``STEPS`` such steps (the component'
 build, bytes). In chromium at 1280x720 against a
 fresh server: Play on the page's default at once (the server's warm-up running) and again ``settle`` seconds later,
 each time the frames drawn per second over ``seconds`` (each frame one generator step of both objectives; counted
-from outside, by watching the panel's ``data-step``) and the steps the server trained meanwhile. The issue's bar is 10 frames per second, its goal 30.
+from outside, by watching the panel's ``data-step``) and the steps the server trained meanwhile. The issue's bar is
+10 frames per second, its goal 30.
 
 Writes benchmarks/results/gan_live.{json,md}. Needs no data directory.
 """
@@ -140,7 +141,8 @@ def main(argv: list[str] | None = None) -> int:
     old = json.loads(old_file.read_text()) if old_file.exists() else {}
     baseline = old.get("baseline") or ({**old["browser"], "date": old["machine"]["date"]}
                                        if "steps_per_frame" in old.get("browser", {}) else None)
-    rec = {"repeats": a.repeats, "server": server_side(a.repeats), "browser": in_browser(a.seconds, a.settle, a.screenshot),
+    rec = {"repeats": a.repeats, "server": server_side(a.repeats),
+           "browser": in_browser(a.seconds, a.settle, a.screenshot),
            "bar_frames_per_s": BAR, "goal_frames_per_s": GOAL, "baseline": baseline,
            "run_seconds": RUN_SECONDS,
            "command": "python -m dgm_core bench gan_live"}

@@ -31,7 +31,8 @@ SHORT = {"hellinger": "Hellinger²", "wasserstein": "Wasserstein"}
 
 @st.cache_resource(show_spinner=False)
 def preload_optimiser() -> threading.Thread:
-    """Import torch._dynamo (slow; the first optimiser needs it) in the background once per server, so a retrain need not wait."""
+    """Import torch._dynamo (slow; the first optimiser needs it) in the background once per server, so a retrain need
+    not wait."""
     t = threading.Thread(target=importlib.import_module, args=("torch._dynamo",), name="critics-preload", daemon=True)
     t.start()
     return t

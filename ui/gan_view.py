@@ -40,7 +40,8 @@ def history(race: Race, start: int = 0) -> dict:
     out: dict = {"from": start}
     for k in KINDS:
         fr = race.frames[k][start:]  # frame i is step i
-        out[k] = {"step": [f.step for f in fr], "est": [num(f.estimate) for f in fr], "off": [round(f.off, 4) for f in fr]}
+        out[k] = {"step": [f.step for f in fr], "est": [num(f.estimate) for f in fr],
+                  "off": [round(f.off, 4) for f in fr]}
     return out
 
 

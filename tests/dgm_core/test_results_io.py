@@ -135,8 +135,9 @@ def reads_results_json(source: str) -> bool:
         stem = Path(s.split("/")[-1]).name.removesuffix(".json").rstrip("*") if s.endswith(".json") else ""
         return s == "results" or "benchmarks/results" in s or (bool(stem) and any(n.startswith(stem) for n in names))
 
+    keys = {id(n.slice) for n in ast.walk(tree) if isinstance(n, ast.Subscript)}  # reply["results"]: a dict's key
     strings = [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)
-               and id(n) not in docstrings]
+               and id(n) not in docstrings and id(n) not in keys]
     calls = {n.func.attr if isinstance(n.func, ast.Attribute) else getattr(n.func, "id", "")
              for n in ast.walk(tree) if isinstance(n, ast.Call)}
     return any(names_results(s) for s in strings) and bool(calls & {"load", "loads", "read_text", "read_bytes", "open"})
@@ -152,6 +153,8 @@ def test_the_check_finds_the_readers_it_replaced():
                               '    return json.loads((root / "benchmarks/results/dmfa.json").read_text())\n')
     assert not reads_results_json('"""Reads benchmarks/results/critics.json through dgm_core.results."""\n'
                                   'from dgm_core import results\nsweep = results.critics()\n')
+    assert not reads_results_json('import json\ndef f(reply, path):\n'
+                                  '    return reply["results"], json.loads(path.read_text())\n')
 
 
 def test_only_dgm_core_results_reads_benchmark_json():
