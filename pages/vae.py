@@ -13,7 +13,7 @@ import torch
 from dgm_core.data.convert import ImageError, image_from_bytes, image_from_canvas
 from dgm_core.demos import vae as demo
 from dgm_core.device import generator
-from ui import loaders, plots
+from ui import image_source, loaders, plots
 from ui.controls import widget
 from ui import vae_view as v
 from ui.imaging import grid_png, to_pil
@@ -71,14 +71,13 @@ with c_digit:
         result = st_canvas(stroke_width=22, stroke_color="#ffffff", background_color="#000000", height=224,
                            width=224, drawing_mode="freedraw", initial_drawing=s.get(P + "sketch_json"),
                            return_image_data=True, key=P + "canvas")
-        if result.json_data is not None:
+        if isinstance(result.json_data, dict):
             s[P + "sketch_json"] = result.json_data
-        rgba = result.image_data
-        if rgba is None or not (s.get(P + "sketch_json") or {}).get("objects"):
+        if not image_source.drawn(result):
             st.info("Draw a digit with the mouse: the canvas is empty.")
         else:
-            try:
-                x = (image_from_canvas(rgba, dataset) > 0.5).float()
+            try:  # the picture is checked as an upload is, from its header, before it is decoded
+                x = (image_from_canvas(image_source.canvas_picture(result), dataset) > 0.5).float()
                 key = "drawn:" + hashlib.sha1(x.numpy().tobytes()).hexdigest()
             except ImageError as e:
                 st.error(str(e))

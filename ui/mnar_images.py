@@ -61,7 +61,8 @@ def _image(col_src, col_img) -> tuple[torch.Tensor | None, str]:
             except ImageError as e:
                 st.error(str(e))
         return s.get(P + "clip_upload"), "your image"
-    images, generated = _faces()
+    with loaders.server_files():  # a damaged CelebA file or a missing model: one sentence
+        images, generated = _faces()
     what = "generated face" if generated else "CelebA test image"  # the page says so under the controls
     n = images.shape[0]
     s[P + "clip_img"] = min(int(s[P + "clip_img"]), n - 1)

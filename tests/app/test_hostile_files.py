@@ -92,3 +92,15 @@ def test_corrupted_weights_are_one_sentence(shipped_copy, page, model):
 def test_a_missing_model_is_one_sentence(shipped_copy):
     (shipped_copy / "vae-mnist.safetensors").unlink()
     assert "python -m dgm_core train vae-mnist" in one_sentence_error(run("vae"), "are missing")
+
+
+def test_a_damaged_faces_file_is_one_sentence_on_the_mnar_images_page(broken_data):
+    one_sentence_error(run("mnar_images"), "damaged")
+
+
+def test_corrupted_weights_are_one_sentence_on_the_mnar_images_page(shipped_copy):
+    for f in shipped_copy.glob("notmiwae-celeba-clip.safetensors"):
+        data = bytearray(f.read_bytes())
+        data[len(data) // 2] ^= 0xFF
+        f.write_bytes(bytes(data))
+    one_sentence_error(run("mnar_images"), "are corrupted")
