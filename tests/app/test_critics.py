@@ -2,14 +2,12 @@
 browser's retrain as its panel reports it, the server's retrain where the browser cannot, the downloads), theta in the
 URL and a bad link value, a missing sweep. (The browser's retrain itself is run in chromium by
 tests/e2e/test_critics.py; the panel is invisible to AppTest, so its state is set here as the browser sets it.)"""
-import threading
-import time
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.app import open_page
+from tests.app import occupy_every_slot, open_page
 
 from dgm_core import results
 from dgm_core.models.critics import KINDS, true_value
@@ -193,36 +191,10 @@ def test_a_retrain_queued_behind_other_heavy_runs_waits_its_turn():
     """The server's retrain (where the browser cannot) takes its turn in the queue. Other students' runs hold every
     slot until the retrain is seen waiting behind them (the queue's state, not a clock: on a loaded host the page may
     take any time to get there), then a little over a second more, so its caption counts the wait."""
-    from dgm_core.serving import Job, key_of
-    from ui import serving
-
-    shared, release = serving.shared(), threading.Event()
-
-    def block(progress):
-        while not release.wait(0.05):
-            progress(0.5, "another student's run")
-        return "done"
-
-    blockers = [shared.submit(Job(key_of("blocker", i, id(release)), block, "blocker"), f"other:{i}")
-                for i in range(shared.queue.slots)]
-    seen_queued = threading.Event()
-
-    def free_once_the_retrain_waits() -> None:
-        deadline = time.monotonic() + 300
-        while time.monotonic() < deadline and not (all(b.ticket.started is not None for b in blockers)
-                                                   and len(shared.queue) > 0):
-            time.sleep(0.02)  # every slot held by a blocker, and someone (the retrain) waiting
-        seen_queued.set()
-        time.sleep(1.2)
-        release.set()
-
-    threading.Thread(target=free_once_the_retrain_waits, daemon=True).start()
-    try:
-        at = _server_page(theta=1.3)
-        at.button(key="critics_retrain").click().run()
-    finally:
-        release.set()
-    assert seen_queued.is_set() and all(b.done.is_set() for b in blockers)
+    blockers = occupy_every_slot(hold=1.2)
+    at = _server_page(theta=1.3)
+    at.button(key="critics_retrain").click().run()
+    assert all(b.done.is_set() for b in blockers)
     assert not at.exception and len(at.metric) == len(KINDS)
     assert any(c.value.startswith("Computed in ") and "in the queue" in c.value for c in at.caption), \
         [c.value for c in at.caption]
