@@ -88,8 +88,19 @@ def _shrink(img: Image.Image) -> Image.Image:
         rgba = mode == "PA" or (mode == "P" and "transparency" in img.info)
         img = img.convert("RGBA" if rgba else "L" if mode == "1" else "RGB")
     if mode.startswith("I;16"):  # reduce has no 16-bit mode: average in 32 bits, back to 16 (range kept)
-        return img.convert("I").reduce(factor).convert("I;16")
-    return img.reduce(factor)
+        return _reduce(img.convert("I"), factor).convert("I;16")
+    return _reduce(img, factor)
+
+
+def _reduce(img: Image.Image, factor: int, rows: int = 64) -> Image.Image:
+    """``img.reduce(factor)``, the same pixels, one band of ``rows * factor`` rows at a time: PIL reduces a picture
+    with alpha through a premultiplied copy of all of it, which would double the decoded picture's memory."""
+    w, h = img.size
+    out = Image.new(img.mode, (math.ceil(w / factor), math.ceil(h / factor)))
+    band = rows * factor  # a whole number of blocks, so only the last band's last block is partial, as in one reduce
+    for y in range(0, h, band):
+        out.paste(img.crop((0, y, w, min(y + band, h))).reduce(factor), (0, y // factor))
+    return out
 
 
 def decode_upload(data: bytes) -> Image.Image:
