@@ -11,11 +11,11 @@ PORT ?= 8501
 run: $(VENV)/.deps
 	$(PY) -m streamlit run app.py --server.port $(PORT)
 
-# Everything: the tests that allow it on both cores (pytest-xdist), then the browser tests, one server and one
-# chromium at a time (their timings and screenshots assume the machine to themselves).
+# Everything, on both cores (pytest-xdist): the core and page tests, then the browser tests, each of the two
+# workers with a Streamlit server and a chromium of its own (their bars are wide enough for a shared machine).
 test: $(VENV)/.deps-dev chromium nginx lint
 	$(PY) -m pytest -n 2 --ignore=tests/e2e
-	$(PY) -m pytest tests/e2e
+	$(PY) -m pytest -n 2 tests/e2e
 
 # The fast tier: lint, then every test but the browser tests and those marked slow (tests/conftest.py SLOW_FILES).
 check: $(VENV)/.deps-dev lint

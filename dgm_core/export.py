@@ -14,10 +14,12 @@ a model the explorer offers after training it, so the two never disagree. A flow
 x_t (B, C, H, W) on [-1, 1] and t (B,) to the velocity (B, C, H, W) (dgm_core.models.flow), checked the same way on
 a batch of noise and times.
 
-An inpainting model's two graphs are the model's own ``encode`` (x, and for MIWAE the mask as 0/1 floats ->
+An inpainting model's graphs are the model's own ``encode`` (x, and for MIWAE the mask as 0/1 floats ->
 mu, log_sigma, clamped as in torch) and ``decode`` (z -> the decoder's parameters, logits for a Bernoulli decoder:
-(B, P, C, H, W)); the samplers' arithmetic (draws, likelihoods, weights) is the worker's. They go to
-``static/models/<name>-encoder.onnx`` and ``-decoder.onnx``, recorded under the card's ``browser["inpaint"]``.
+(B, P, C, H, W)), and for a VAE, whose exact sampler moves z by HMC, ``gradient`` ((z, x) -> the gradient in z of
+log p(x | z) + log p(z), and the parameters); the samplers' arithmetic (draws,
+likelihoods, weights, the leapfrog) is the worker's. They go to ``static/models/<name>-<graph>.onnx``, recorded under
+the card's ``browser["inpaint"]``.
 """
 from __future__ import annotations
 
@@ -38,8 +40,9 @@ STATIC_DIR = pretrained.PRETRAINED_DIR.parent / "static" / "models"
 OPSET = 17  # onnxruntime-web 1.30 runs opsets up to 21; 17 has every op these generators use
 TOLERANCE = 1e-4  # max |onnx - torch| over [0, 1] pixels (or velocity entries) that a shipped export may have
 FLOWS = ("flow-mnist",)  # velocity networks the browser integrates with its own steps
-# the inpainting page's models whose samplers the browser runs (pseudo-Gibbs on the VAE, importance sampling on MIWAE)
-INPAINTERS = ("vae-mnist", "miwae-mnist")
+# the inpainting page's models whose samplers the browser runs (the exact sampler and pseudo-Gibbs on the VAE,
+# importance sampling on MIWAE), on every data set the page offers
+INPAINTERS = tuple(f"{family}-{ds}" for ds in ("mnist", "omniglot", "celeba") for family in ("vae", "miwae"))
 
 
 class ExportError(ValueError):
@@ -134,6 +137,60 @@ class _Decoder(nn.Module):
         return self.model.decode(z)
 
 
+class _Gradient(nn.Module):
+    """(z, x) -> (grad, params): the gradient in z of the HMC z-move's target log p(x | z) + log p(z) over every
+    pixel of the completion x (dgm_core.samplers.kernels.HMCKernel._grad), and the decoder's parameters, from which
+    the worker computes the target itself (onnxruntime-web's wasm kernels give NaN for the exported BCE). The
+    gradient is the decoder's chain rule written out layer by layer (Linear, Tanh, ReLU, the conv decoder's reshape
+    and ConvTranspose2d, whose adjoint is a Conv2d with the same weight), because the exporter traces no autograd;
+    the parity check compares it with torch's autograd."""
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.model = model
+        dec = model.decoder
+        if isinstance(dec, nn.Sequential):
+            layers = list(dec)
+        elif hasattr(dec, "fc") and hasattr(dec, "net"):  # the conv decoder: fc, ReLU, (c0, 4, 4), the transposes
+            layers = [dec.fc, nn.ReLU(), nn.Unflatten(1, (dec.c0, 4, 4)), *dec.net]
+        else:
+            raise ExportError(f"No gradient graph for a {type(dec).__name__} decoder.")
+        for layer in layers:
+            if isinstance(layer, nn.ConvTranspose2d) and (layer.output_padding != (0, 0) or layer.groups != 1
+                                                          or layer.dilation != (1, 1)):
+                raise ExportError("No gradient graph for a transposed convolution with output padding, groups or "
+                                  "dilation.")
+            if not isinstance(layer, (nn.Linear, nn.Tanh, nn.ReLU, nn.Unflatten, nn.ConvTranspose2d)):
+                raise ExportError(f"No gradient graph through a {type(layer).__name__} layer.")
+        self.layers = nn.ModuleList(layers)
+
+    def forward(self, z: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        cfg = self.model.cfg
+        outs = [z]
+        for layer in self.layers:
+            outs.append(layer(outs[-1]))
+        params = outs[-1].reshape(-1, _n_params(cfg), *cfg.shape)
+        if cfg.likelihood == "bernoulli":
+            g = x - torch.sigmoid(params[:, 0])
+        else:  # mean m = sigmoid(l0), scale s = softplus(l1) + floor; log N(x; m, s)
+            m, s = torch.sigmoid(params[:, 0]), nn.functional.softplus(params[:, 1]) + cfg.min_scale
+            r = (x - m) / s
+            g = torch.stack([r / s * m * (1 - m), (r * r - 1) / s * torch.sigmoid(params[:, 1])], 1)
+        g = g.reshape(-1, *outs[-1].shape[1:])
+        for layer, out in zip(reversed(self.layers), reversed(outs[1:]), strict=True):
+            if isinstance(layer, nn.Linear):
+                g = g @ layer.weight
+            elif isinstance(layer, nn.Tanh):
+                g = g * (1 - out * out)
+            elif isinstance(layer, nn.ReLU):
+                g = g * (out > 0).to(g.dtype)
+            elif isinstance(layer, nn.Unflatten):
+                g = g.flatten(1)
+            else:
+                g = nn.functional.conv2d(g, layer.weight, stride=layer.stride, padding=layer.padding)
+        return g - z, params
+
+
 def _inpaint_inputs(model: nn.Module, n: int, seed: int) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
     """What the parity check feeds: n images (binary for a Bernoulli decoder), their masks (~half observed) and
     z ~ N(0, 4 I) (wider than the prior: the samplers visit such z)."""
@@ -148,19 +205,26 @@ def _inpaint_inputs(model: nn.Module, n: int, seed: int) -> tuple[dict[str, torc
     return enc, 2 * torch.randn(n, model.cfg.latent, generator=g)
 
 
-def inpaint_onnx_bytes(model: nn.Module) -> tuple[bytes, bytes]:
-    """The model's encoder and decoder as two ONNX graphs."""
+def inpaint_onnx_bytes(model: nn.Module, *, gradient: bool = False) -> dict[str, bytes]:
+    """The model's encoder and decoder as ONNX graphs; with ``gradient``, the HMC move's graph (``_Gradient``) too."""
     model = model.cpu().eval()
     enc, z = _inpaint_inputs(model, 2, 0)
-    encoder = _graph(_Encoder(model), tuple(enc.values()), list(enc), ["mu", "log_sigma"])
-    return encoder, _graph(_Decoder(model), (z,), ["z"], "params")
+    graphs = {"encoder": _graph(_Encoder(model), tuple(enc.values()), list(enc), ["mu", "log_sigma"]),
+              "decoder": _graph(_Decoder(model), (z,), ["z"], "params")}
+    if gradient:
+        graphs["gradient"] = _graph(_Gradient(model), (z, enc["x"]), ["z", "x"],
+                                    ["grad", "params"])
+    return graphs
 
 
-def inpaint_max_difference(model: nn.Module, encoder: bytes | str | Path, decoder: bytes | str | Path,
-                           n: int = 16, seed: int = 0) -> dict[str, float]:
-    """Largest |onnx - torch| of each graph's outputs (mu and log_sigma; the decoder's parameters) on
-    ``_inpaint_inputs``."""
+def inpaint_max_difference(model: nn.Module, graphs: dict[str, bytes | str | Path], n: int = 16,
+                           seed: int = 0) -> dict[str, float]:
+    """Largest |onnx - torch| of each graph's outputs on ``_inpaint_inputs`` (mu and log_sigma; the decoder's
+    parameters; the gradient and parameters against torch's autograd, relative to each output's largest entry,
+    since the gradients of log-likelihoods of thousands of pixels run to 10⁴)."""
     import onnxruntime as ort
+
+    from .samplers.kernels import HMCKernel
     model = model.cpu().eval()
     enc, z = _inpaint_inputs(model, n, seed)
     with torch.no_grad():
@@ -168,14 +232,20 @@ def inpaint_max_difference(model: nn.Module, encoder: bytes | str | Path, decode
         params = model.decode(z)
     run = lambda data, feed: ort.InferenceSession(  # noqa: E731
         str(data) if isinstance(data, (str, Path)) else data, providers=["CPUExecutionProvider"]).run(None, feed)
-    got_mu, got_ls = run(encoder, {k: v.numpy() for k, v in enc.items()})
-    (got_params,) = run(decoder, {"z": z.numpy()})
-    return {"encoder": float(max(np.abs(got_mu - mu.numpy()).max(), np.abs(got_ls - log_sigma.numpy()).max())),
-            "decoder": float(np.abs(got_params - params.numpy()).max())}
+    got_mu, got_ls = run(graphs["encoder"], {k: v.numpy() for k, v in enc.items()})
+    (got_params,) = run(graphs["decoder"], {"z": z.numpy()})
+    out = {"encoder": float(max(np.abs(got_mu - mu.numpy()).max(), np.abs(got_ls - log_sigma.numpy()).max())),
+           "decoder": float(np.abs(got_params - params.numpy()).max())}
+    if "gradient" in graphs:
+        _, grad, params, _ = HMCKernel()._grad(model, enc["x"], z)
+        got = run(graphs["gradient"], {"z": z.numpy(), "x": enc["x"].numpy()})
+        out["gradient"] = float(max(np.abs(g - w.numpy()).max() / max(np.abs(w.numpy()).max(), 1.0)
+                                    for g, w in zip(got, (grad, params), strict=True)))
+    return out
 
 
 def export_inpaint(name: str, directory: str | Path | None = None, out_dir: str | Path | None = None) -> dict:
-    """Export an inpainting model's encoder and decoder (``INPAINTERS``) to ``out_dir``, check them against torch,
+    """Export an inpainting model's graphs (``INPAINTERS``) to ``out_dir``, check them against torch,
     and record them in the card's ``browser["inpaint"]`` (the rest of ``browser`` is kept). Returns that entry."""
     if name not in INPAINTERS:
         raise ExportError(f"'{name}' is not an inpainting model the browser runs ({', '.join(INPAINTERS)}).")
@@ -183,17 +253,20 @@ def export_inpaint(name: str, directory: str | Path | None = None, out_dir: str 
     out_dir = Path(out_dir or STATIC_DIR)
     model, card = pretrained.load(name, directory)
     t0 = time.perf_counter()
-    graphs = dict(zip(("encoder", "decoder"), inpaint_onnx_bytes(model), strict=True))
-    diff = inpaint_max_difference(model, graphs["encoder"], graphs["decoder"])
+    graphs = inpaint_onnx_bytes(model, gradient=card.family == "vae")  # the VAE's exact sampler moves z by HMC
+    diff = inpaint_max_difference(model, graphs)
     for part, d in diff.items():
         if not d <= TOLERANCE:
             raise ExportError(f"The ONNX export of '{name}' ({part}) differs from torch by {d:.2g} (> {TOLERANCE:g}).")
     out_dir.mkdir(parents=True, exist_ok=True)
     cfg = model.cfg
     shape = ["batch", *cfg.shape]
+    latent, params = ["batch", cfg.latent], ["batch", _n_params(cfg), *cfg.shape]
     io_ = {"encoder": ([["x", shape], *([["mask", shape]] if cfg.mask_input else [])],
-                       [["mu", ["batch", cfg.latent]], ["log_sigma", ["batch", cfg.latent]]]),
-           "decoder": ([["z", ["batch", cfg.latent]]], [["params", ["batch", _n_params(cfg), *cfg.shape]]])}
+                       [["mu", latent], ["log_sigma", latent]]),
+           "decoder": ([["z", latent]], [["params", params]]),
+           "gradient": ([["z", latent], ["x", shape]],
+                        [["grad", latent], ["params", params]])}
     files = {}
     for part, data in graphs.items():
         path = out_dir / f"{name}-{part}.onnx"

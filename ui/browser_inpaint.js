@@ -31,7 +31,7 @@ function inpaintView(root) {
     const d = component.data; const job = d.job;
     const abs = (u) => new URL(u, window.location.href).href;
     const models = Object.fromEntries(Object.entries(d.models).map(([f, s]) => [f,
-      { ...s, encoder: abs(s.encoder), decoder: abs(s.decoder) }]));
+      { ...s, encoder: abs(s.encoder), decoder: abs(s.decoder), ...(s.gradient ? { gradient: abs(s.gradient) } : {}) }]));
     const results = [];
     note.textContent = '';
     progress(0, `${d.labels[d.methods[0]]} in this browser: loading the model…`);

@@ -22,12 +22,12 @@ from dgm_core.demos import inpainting
 from dgm_core.imputation import ChainDiagnostics, Imputation, ImportanceDiagnostics
 from dgm_core.methods import INPAINTING, inpainting_label
 from dgm_core.samplers.diagnostics import chain_diagnostics, tracked_pixels
-from dgm_core.samplers.kernels import PseudoGibbsKernel
+from dgm_core.samplers.kernels import make_kernel
 
 HERE = Path(__file__).resolve().parent
 WORKER_JS = (HERE / "seeded_rng.js").read_text() + "\n" + (HERE / "inpaint.worker.js").read_text()
 RUNTIME = "app/static/ort/"  # relative to the page's URL, so a base path (a proxy's prefix) is kept
-FAMILY = {"pseudo_gibbs": "vae", "miwae": "miwae"}  # the methods the browser runs -> their model's family
+FAMILY = {"mwg": "vae", "pseudo_gibbs": "vae", "miwae": "miwae"}  # the methods the browser runs -> their model's family
 
 
 def _url(path: str, sha256: str) -> str:
@@ -36,7 +36,8 @@ def _url(path: str, sha256: str) -> str:
 
 
 def model_spec(name: str) -> dict | None:
-    """What the worker needs of a model (its graphs' URLs and its decoder's law), None without an export."""
+    """What the worker needs of a model (its graphs' URLs: encoder, decoder, and a VAE's HMC gradient; its decoder's
+    law), None without an export."""
     try:
         card = pretrained.load_card(name)
     except pretrained.PretrainedError:
@@ -44,8 +45,9 @@ def model_spec(name: str) -> dict | None:
     entry = card.browser.get("inpaint")
     if not entry or entry.get("weights_sha256") != card.sha256:  # no export, or retrained since
         return None
-    return {"encoder": _url(entry["encoder"]["onnx"], entry["encoder"]["sha256"]),
-            "decoder": _url(entry["decoder"]["onnx"], entry["decoder"]["sha256"]),
+    graphs = {part: _url(entry[part]["onnx"], entry[part]["sha256"]) for part in ("encoder", "decoder", "gradient")
+              if part in entry}
+    return {**graphs,
             "latent": int(card.config["latent"]), "maskInput": bool(card.config.get("mask_input", False)),
             "likelihood": entry["likelihood"], "minScale": float(entry["min_scale"])}
 
@@ -64,7 +66,7 @@ def browser_methods(dataset: str) -> list[str]:
 
 # ---- the panel -----------------------------------------------------------------------------------------------------
 
-SETTINGS = ("steps", "chains", "burn_in", "n_samples", "n_draws", "init", "warm_start", "seed", "snapshots")
+SETTINGS = ("steps", "chains", "burn_in", "n_samples", "n_draws", "init", "warm_start", "seed", "snapshots", "kernel")
 _panel = st.components.v2.component(
     "dgm_browser_inpaint", html='<div class="bi"></div>', css=(HERE / "browser_inpaint.css").read_text(),
     js="\n".join([(HERE / "panel_kit.js").read_text(), f"const INPAINT_WORKER = {json.dumps(WORKER_JS)};",
@@ -144,13 +146,14 @@ def as_rows(results: list[dict], image: torch.Tensor, mask: torch.Tensor, settin
         else:
             steps, chains = settings.steps, r["chains"]
             lj = t(r["log_joint"]).view(steps, 1, chains)
-            acc = torch.ones(steps, 1, chains, dtype=torch.bool)
+            acc = torch.tensor(r["accepted"], dtype=torch.bool).view(steps, 1, chains)
             px = t(r["pixel_trace"]).view(steps, 1, chains, track.numel())
-            kernel = PseudoGibbsKernel()
+            kernel = make_kernel(r["kernel"])
+            tuned = {} if r.get("step_size") is None else {"step_size": t(r["step_size"])}
             diag = ChainDiagnostics(n_steps=steps, burn_in=settings.burn_in, log_joint=lj, accepted=acc,
-                                    pixel_trace=None, exact=False, kernel=kernel.name, kernel_label=kernel.label,
-                                    cond_log_lik=r.get("cond_log_lik"),
-                                    **chain_diagnostics(lj, acc, px, settings.burn_in, False))
+                                    pixel_trace=None, exact=kernel.exact, kernel=kernel.name, kernel_label=kernel.label,
+                                    cond_log_lik=r.get("cond_log_lik"), **tuned,
+                                    **chain_diagnostics(lj, acc, px, settings.burn_in, kernel.exact))
             trace = inpainting.ChainTrace(
                 log_joint=lj[:, 0], accepted=acc[:, 0], score=t(r["trace"]), snapshot_steps=list(r["snapshot_steps"]),
                 snapshot_mean=[t(v).view(shape) for v in r["snapshot_mean"]],

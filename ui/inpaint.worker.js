@@ -63,7 +63,8 @@ const sigmoid = (l) => Math.fround(1 / (1 + Math.exp(-l)));
 const softplus = (v) => (v > 20 ? v : Math.log1p(Math.exp(v)));  // torch's threshold
 
 async function model(spec, shape) {
-  const [enc, dec] = await Promise.all([session(spec.encoder), session(spec.decoder)]);
+  const [enc, dec, grad] = await Promise.all([session(spec.encoder), session(spec.decoder),
+    spec.gradient ? session(spec.gradient) : null]);
   const D = shape[0] * shape[1] * shape[2];
   const d = spec.latent;
   const gaussian = spec.likelihood === 'gaussian';
@@ -80,6 +81,22 @@ async function model(spec, shape) {
     // z (B*d) -> params (B*P*D), parameter-major per image
     async decode(z, B) {
       return (await dec.run({ z: new ort.Tensor('float32', z, [B, d]) })).params.data;
+    },
+    // (z (B*d), x (B*D)) -> the gradient in z of the HMC move's target log p(x | z) + log p(z) (the model's
+    // gradient graph), the decoder's parameters, log p(x | z) and that target
+    async gradient(z, x, B) {
+      if (!grad) throw new Error('this model has no gradient graph (python -m dgm_core export it again)');
+      const r = await grad.run({ z: new ort.Tensor('float32', z, [B, d]), x: new ort.Tensor('float32', x, [B, ...shape]) });
+      const params = r.params.data;
+      const logLik = this.logLik(params, x, B);
+      return { grad: r.grad.data, params, logLik,
+        logTarget: Float64Array.from(logLik, (l, b) => l + logStandardNormal(z, b, d)) };
+    },
+    // log p(x_b | z_b) of each of B images over all their pixels (model.log_px)
+    logLik(params, x, B) {
+      const out = new Float64Array(B);
+      for (let b = 0; b < B; b++) { let l = 0; for (let j = 0; j < D; j++) l += this.logPx(params, b, j, x[b * D + j]); out[b] = l; }
+      return out;
     },
     // E[x | z] and Var[x | z] of image b's pixel j
     mean: (params, b, j) => sigmoid(params[b * P * D + j]),
@@ -154,9 +171,133 @@ function scores(pred, truth, miss, binary) {
   return out;
 }
 
-// ---- pseudo-Gibbs: z ~ q(z | x_t), x^m ~ p(x^m | z), every move kept (dgm_core.samplers.mwg.gibbs_chain) -----------
+// ---- z-moves of the Gibbs chain on (z, x^m) (dgm_core/samplers/kernels.py) -----------------------------------------
+// Each step(x, s, rng, adapt) takes the chains' completions x (B*D) and state s = {z, params, logLik} (logLik: log
+// p(x | z) of each chain) and returns {state, accepted (0/1 per chain)}; draws in dgm_core's order.
 
-async function pseudoGibbs(m, job, rng, progress) {
+// accept each chain's proposal with probability min(1, exp(logRho)); a non-finite ratio rejects (kernels._metropolis)
+function metropolis(m, B, s, z, params, logLik, logRho, rng) {
+  const u = rng.uniform(B);
+  const accepted = Uint8Array.from(logRho, (r, b) => (Math.log(u[b]) < (Number.isNaN(r) ? -Infinity : r) ? 1 : 0));
+  if (!accepted.some((a) => a)) return { state: s, accepted };
+  const P = params.length / B;
+  const out = { z: Float32Array.from(s.z), params: Float32Array.from(s.params), logLik: Float64Array.from(s.logLik) };
+  for (let b = 0; b < B; b++) {
+    if (!accepted[b]) continue;
+    out.z.set(z.subarray(b * m.d, (b + 1) * m.d), b * m.d);
+    out.params.set(params.subarray(b * P, (b + 1) * P), b * P);
+    out.logLik[b] = logLik[b];
+  }
+  return { state: out, accepted };
+}
+
+// z ~ q(z | x_t), always kept (PseudoGibbsKernel)
+const pseudoKernel = (m, B) => ({
+  name: 'pseudo', exact: false,
+  async step(x, s, rng) {
+    const { mu, logSigma } = await m.encode(x, null, B);
+    const z = reparameterise(mu, logSigma, rng);
+    return { state: { z, params: await m.decode(z, B), logLik: null }, accepted: new Uint8Array(B).fill(1) };
+  },
+});
+
+// independence MH with the encoder's proposal at the current x_t (EncoderKernel; Mattei & Frellsen 2018, Alg. 1)
+const encoderKernel = (m, B) => ({
+  name: 'encoder', exact: true,
+  async step(x, s, rng) {
+    const { d } = m;
+    const { mu, logSigma } = await m.encode(x, null, B);
+    const eps = rng.normal(B * d);
+    const z = new Float32Array(B * d);
+    for (let i = 0; i < z.length; i++) z[i] = mu[i] + Math.exp(logSigma[i]) * eps[i];
+    const params = await m.decode(z, B);
+    const lik = m.logLik(params, x, B);
+    const logRho = Float64Array.from(lik, (l, b) => {
+      let r = l - s.logLik[b];
+      for (let k = 0; k < d; k++) {
+        const i = b * d + k;
+        const e = (s.z[i] - mu[i]) * Math.exp(-logSigma[i]);
+        r += -0.5 * (z[i] * z[i] - s.z[i] * s.z[i]) + 0.5 * (eps[i] * eps[i] - e * e);
+      }
+      return r;
+    });
+    return metropolis(m, B, s, z, params, lik, logRho, rng);
+  },
+});
+
+// preconditioned Crank-Nicolson, beta 0.3 (PCNKernel): prior-reversible, so rho = p(x_t | z~) / p(x_t | z)
+const pcnKernel = (m, B, beta = 0.3) => ({
+  name: 'pcn', exact: true,
+  async step(x, s, rng) {
+    const eps = rng.normal(B * m.d);
+    const z = Float32Array.from(s.z, (v, i) => Math.sqrt(1 - beta * beta) * v + beta * eps[i]);
+    const params = await m.decode(z, B);
+    const lik = m.logLik(params, x, B);
+    return metropolis(m, B, s, z, params, lik, Float64Array.from(lik, (l, b) => l - s.logLik[b]), rng);
+  },
+});
+
+// HMC on p(x_t | z) p(z), 5 leapfrog steps, its per-chain step size tuned towards acceptance 0.7 during burn-in and
+// then frozen at its running average (HMCKernel); the gradient is the model's own graph (m.gradient)
+function hmcKernel(m, B, leapfrog = 5, target = 0.7, init = 0.05) {
+  const { d } = m;
+  let logEps = null; let logEpsBar = null; let t = 0; let frozen = false;
+  return {
+    name: 'hmc', exact: true,
+    stepSize: () => (logEps ? Array.from(logEps, Math.exp) : null),
+    async step(x, s, rng, adapt) {
+      if (!logEps) { logEps = new Float32Array(B).fill(Math.log(init)); logEpsBar = Float32Array.from(logEps); }
+      if (!adapt && t > 0 && !frozen) { logEps = Float32Array.from(logEpsBar); frozen = true; }
+      const eps = Float32Array.from(logEps, Math.exp);
+      const g0 = await m.gradient(s.z, x, B);
+      const p0 = rng.normal(B * d);
+      let z = s.z;
+      const p = Float32Array.from(p0, (v, i) => v + 0.5 * eps[Math.floor(i / d)] * g0.grad[i]);
+      let g = g0;
+      for (let l = 0; l < leapfrog; l++) {
+        const zl = z;
+        z = Float32Array.from(zl, (v, i) => v + eps[Math.floor(i / d)] * p[i]);
+        g = await m.gradient(z, x, B);
+        if (l < leapfrog - 1) for (let i = 0; i < p.length; i++) p[i] += eps[Math.floor(i / d)] * g.grad[i];
+      }
+      for (let i = 0; i < p.length; i++) p[i] += 0.5 * eps[Math.floor(i / d)] * g.grad[i];
+      const logRho = Float64Array.from(g.logTarget, (v, b) => {
+        let r = v - g0.logTarget[b];
+        for (let k = 0; k < d; k++) { const i = b * d + k; r -= 0.5 * (p[i] * p[i] - p0[i] * p0[i]); }
+        return Math.fround(r);
+      });
+      if (adapt && !frozen) {
+        t += 1;
+        const eta = t ** -0.6;
+        for (let b = 0; b < B; b++) {
+          const a = Math.exp(Math.min(Number.isNaN(logRho[b]) ? -Infinity : logRho[b], 0));
+          logEps[b] = Math.min(Math.max(logEps[b] + eta * (a - target), Math.log(1e-4)), Math.log(2));
+          logEpsBar[b] = eta * logEps[b] + (1 - eta) * logEpsBar[b];
+        }
+      }
+      return metropolis(m, B, s, z, g.params, g.logLik, logRho, rng);
+    },
+  };
+}
+
+// the encoder move or HMC, picked at random each step with equal weights (MixKernel): one float64 uniform
+function mixKernel(m, B) {
+  const kernels = [encoderKernel(m, B), hmcKernel(m, B)];
+  return {
+    name: 'mix', exact: true, stepSize: kernels[1].stepSize,
+    step(x, s, rng, adapt) {
+      const u = rng.uniform64(1)[0];
+      return kernels[u <= 0.5 ? 0 : 1].step(x, s, rng, adapt);
+    },
+  };
+}
+
+const KERNELS = { encoder: encoderKernel, pcn: pcnKernel, hmc: hmcKernel, mix: mixKernel };
+
+// ---- the Gibbs chain: a z-move, then x^m ~ p(x^m | z) (dgm_core.samplers.mwg.gibbs_chain); "mwg" with the
+// settings' exact z-move, "pseudo_gibbs" with the encoder's draws kept without a test -----------------------------
+
+async function chain(m, job, rng, progress, method) {
   const { D } = m;
   const s = job.settings;
   const B = s.chains;
@@ -169,35 +310,40 @@ async function pseudoGibbs(m, job, rng, progress) {
   if (s.init === 'noise') { const u = rng.uniform(B * D); keep((b, j) => u[b * D + j]); }
   else if (s.init === 'zeros' || s.init === 'half') keep(() => (s.init === 'half' ? 0.5 : 0));
   else throw new Error(`Unknown initialisation ${s.init}; use zeros, half or noise.`);
-  let z = null;
-  const step = async () => {  // z ~ q(z | x_t), then x^m ~ p(x^m | z); returns the decoder's parameters
-    const { mu, logSigma } = await m.encode(x, null, B);
-    z = reparameterise(mu, logSigma, rng);
-    const params = await m.decode(z, B);
+  const redraw = (params) => {  // x^m ~ p(x^m | z); observed pixels never change
     const draw = m.sample(params, B, rng);
     for (let i = 0; i < B * D; i++) if (!obs[i % D]) x[i] = draw[i];
-    return params;
   };
-  let params = await step();  // the chains' start: one encoder draw at the filled image, its pixels redrawn
+  const warm = pseudoKernel(m, B);
+  if (method === 'mwg' && !KERNELS[s.kernel]) throw new Error(`Unknown z-move ${s.kernel}.`);
+  const kern = method === 'mwg' ? KERNELS[s.kernel](m, B) : warm;
+  // the chains' start: one encoder draw at the filled image, its pixels redrawn
+  let st = (await warm.step(x, null, rng)).state;
+  redraw(st.params);
+  st.logLik = m.logLik(st.params, x, B);
   const s1 = new Float64Array(D); const s2 = new Float64Array(D);
   let count = 0;
   const trace = [];
   const miss = Uint8Array.from(obs, (o) => 1 - o);
   const chainMean = new Float32Array(D);
   const lls = [];
-  // per step: log p(x_t, z_t) of each chain, E[x | z_t] at the tracked pixels (the diagnostics), and every
-  // `every` steps a snapshot for the step slider: the chains' mean and chain 1's completion
+  // per step: log p(x_t, z_t) of each chain, its move's acceptance, E[x | z_t] at the tracked pixels (the
+  // diagnostics), and every `every` steps a snapshot for the step slider: the chains' mean and chain 1's completion
   const track = job.track || [];
-  const logJoint = []; const pixels = []; const snapSteps = []; const snapMean = []; const snapSample = [];
+  const logJoint = []; const accepted = []; const pixels = []; const snapSteps = []; const snapMean = [];
+  const snapSample = [];
   const every = Math.max(1, Math.floor(s.steps / s.snapshots));
   for (let t = 1; t <= s.warm_start + s.steps; t++) {
-    params = await step();
     const k = t - s.warm_start;
+    const moved = await (k <= 0 ? warm : kern).step(x, st, rng, k > 0 && k <= s.burn_in);
+    st = moved.state;
+    redraw(st.params);
+    st = { ...st, logLik: m.logLik(st.params, x, B) };
     if (k <= 0) continue;
+    const params = st.params;
     for (let b = 0; b < B; b++) {
-      let lp = logStandardNormal(z, b, m.d);
-      for (let j = 0; j < D; j++) lp += m.logPx(params, b, j, x[b * D + j]);
-      logJoint.push(lp);
+      logJoint.push(st.logLik[b] + logStandardNormal(st.z, b, m.d));
+      accepted.push(moved.accepted[b]);
       for (const j of track) pixels.push(m.mean(params, b, j));
     }
     const burnt = k > s.burn_in;  // Settings keeps the burn-in shorter than the chain
@@ -229,11 +375,12 @@ async function pseudoGibbs(m, job, rng, progress) {
   const samples = new Float32Array(n * D);
   for (let b = 0; b < n; b++) {  // the final states; for a Gaussian decoder its means (a face, not pixel noise)
     for (let j = 0; j < D; j++) {
-      samples[b * D + j] = obs[j] ? xObs[j] : (m.gaussian ? m.mean(params, b, j) : x[b * D + j]);
+      samples[b * D + j] = obs[j] ? xObs[j] : (m.gaussian ? m.mean(st.params, b, j) : x[b * D + j]);
     }
   }
-  const out = { method: 'pseudo_gibbs', mean, std, samples, n_draws: n, trace, chains: B, log_joint: logJoint,
-    pixel_trace: pixels, snapshot_steps: snapSteps, snapshot_mean: snapMean, snapshot_sample: snapSample };
+  const out = { method, kernel: kern.name, mean, std, samples, n_draws: n, trace, chains: B, log_joint: logJoint,
+    accepted, pixel_trace: pixels, snapshot_steps: snapSteps, snapshot_mean: snapMean, snapshot_sample: snapSample,
+    step_size: kern.stepSize ? kern.stepSize() : null };
   if (lls.length) out.cond_log_lik = logSumExp(lls) - Math.log(lls.length);
   return out;
 }
@@ -344,7 +491,7 @@ async function importance(m, job, rng, nllRng, progress) {
 
 // ---- a run ------------------------------------------------------------------------------------------------------
 
-const FAMILY = { pseudo_gibbs: 'vae', miwae: 'miwae' };
+const FAMILY = { mwg: 'vae', pseudo_gibbs: 'vae', miwae: 'miwae' };
 
 async function run(msg) {
   const t0 = performance.now();
@@ -367,7 +514,7 @@ async function run(msg) {
     const progress = (f) => postMessage({ type: 'progress', id: msg.id, method, fraction: fraction(f) });
     const nllRng = draws.miwae_nll ? tape(draws.miwae_nll, 'miwae_nll') : seeded(msg.settings.seed + 1);
     const res = method === 'miwae' ? await importance(m, job, rng, nllRng, progress)
-      : await pseudoGibbs(m, job, rng, progress);
+      : await chain(m, job, rng, progress, method);
     if (draws[method] && rng.left()) throw new Error(`${method}: ${rng.left()} chunks of draws were not used`);
     res.seconds = (performance.now() - t1) / 1000;
     if (job.truth) {

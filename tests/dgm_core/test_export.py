@@ -44,12 +44,13 @@ def test_the_shipped_inpainting_graphs_compute_the_models_encoder_and_decoder(na
     entry = card.browser.get("inpaint")
     assert entry, f"{name} has no inpainting export in its card: python -m dgm_core export {name}"
     assert entry["weights_sha256"] == card.sha256, f"{name}: retrained since its export; run export {name}"
-    for part in ("encoder", "decoder"):
+    parts = ("encoder", "decoder", "gradient") if card.family == "vae" else ("encoder", "decoder")
+    for part in parts:
         assert pretrained.sha256_file(ROOT / entry[part]["onnx"]) == entry[part]["sha256"], part
     model, _ = pretrained.load(name)
-    diff = export.inpaint_max_difference(model, ROOT / entry["encoder"]["onnx"], ROOT / entry["decoder"]["onnx"],
+    diff = export.inpaint_max_difference(model, {p: ROOT / entry[p]["onnx"] for p in parts},
                                          n=24, seed=7)  # other inputs than the export's own check
-    assert max(diff.values()) <= export.TOLERANCE, diff
+    assert set(diff) == set(parts) and max(diff.values()) <= export.TOLERANCE, diff
 
 
 def test_an_export_writes_the_file_and_its_card(tmp_path):

@@ -5,6 +5,8 @@ and MIWAE importance sampling agree pixel for pixel within 1e-4 (mean, spread, d
 to either side's draws, algebra or summaries breaks them; the worker also checks the draws' order and sizes."""
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pytest
 import torch
@@ -24,7 +26,9 @@ CALL = """async ([src, msg]) => {
     : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)])) : v);
   const abs = (u) => new URL(u, location.origin + '/').href;
   msg.runtime = abs(msg.runtime);
-  for (const spec of Object.values(msg.models)) { spec.encoder = abs(spec.encoder); spec.decoder = abs(spec.decoder); }
+  for (const spec of Object.values(msg.models)) {
+    for (const g of ['encoder', 'decoder', 'gradient']) if (spec[g]) spec[g] = abs(spec[g]);
+  }
   const w = new Worker(URL.createObjectURL(new Blob([src], {type: 'text/javascript'})));
   const out = {results: [], progress: []};
   await new Promise((resolve) => {
@@ -86,6 +90,27 @@ def miwae_draws(s: inpainting.Settings, latent: int, shape) -> tuple[list[dict],
     return d.chunks, nll.chunks
 
 
+@contextlib.contextmanager
+def recorded():
+    """Every draw dgm_core makes from a seeded generator while inside, as the worker's chunks, in the order made: a
+    change of order, kind or size on either side fails the parity test."""
+    chunks, randn, rand = [], torch.randn, torch.rand
+
+    def record(kind, fn):
+        def draw(*args, **kw):
+            out = fn(*args, **kw)
+            if kw.get("generator") is not None:
+                k = "uniform64" if kind == "uniform" and out.dtype == torch.float64 else kind
+                chunks.append({"kind": k, "data": out.reshape(-1).tolist()})
+            return out
+        return draw
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(torch, "randn", record("normal", randn))
+        mp.setattr(torch, "rand", record("uniform", rand))
+        yield chunks
+
+
 @pytest.fixture(scope="module")
 def digit():
     """A binary digit drawn by the shipped VAE (no data set needed) and the page's default mask (bottom half)."""
@@ -109,9 +134,10 @@ def assert_scores(got: dict, want: dict) -> None:
     assert abs(got["NLL (nats)"] - nll) <= TOL * max(1.0, abs(nll)), (got["NLL (nats)"], nll)
 
 
-def job(x, mask, methods, s, draws) -> dict:
-    return {"cmd": "run", "id": 1, "runtime": RUNTIME, "models": model_specs("mnist"), "image": x.reshape(-1).tolist(),
-            "mask": mask.reshape(-1).int().tolist(), "shape": list(x.shape), "methods": methods, "binary": True,
+def job(x, mask, methods, s, draws, dataset: str = "mnist") -> dict:
+    return {"cmd": "run", "id": 1, "runtime": RUNTIME, "models": model_specs(dataset), "image": x.reshape(-1).tolist(),
+            "mask": mask.reshape(-1).int().tolist(), "shape": list(x.shape), "methods": methods,
+            "binary": inpainting.BINARY[dataset],
             "settings": {f: getattr(s, f) for f in SETTINGS}, "track": track(x, mask).tolist(), "draws": draws}
 
 
@@ -148,6 +174,52 @@ def test_pseudo_gibbs_in_the_browser_is_dgm_cores(page, app_url, digit, init, wa
     assert out["progress"] and out["progress"][-1] == 1.0
     observed = mask.reshape(-1).repeat(2)
     assert np.array_equal(np.asarray(got["samples"])[observed.numpy()], x.reshape(-1).repeat(2)[observed].numpy())
+
+
+def assert_same_chain(got: dict, res, trace) -> None:
+    """The browser's chain (its results) is dgm_core's (res, trace): fills, draws, moves accepted, steps tuned."""
+    assert_close("mean", got["mean"], res.mean)
+    assert_close("spread", got["std"], res.std)
+    assert_close("draws", got["samples"], res.samples[0])
+    assert_close("score per step", got["trace"], trace.score)
+    assert_close("log p(x, z) per step", got["log_joint"], trace.log_joint, TOL * trace.log_joint.abs().max().item())
+    assert got["accepted"] == res.diagnostics.accepted[:, 0].reshape(-1).int().tolist()
+    if res.diagnostics.step_size is not None:
+        assert_close("HMC step sizes", got["step_size"], res.diagnostics.step_size)
+    assert_close("snapshots", got["snapshot_mean"], torch.stack(trace.snapshot_mean))
+
+
+@pytest.mark.parametrize("kernel", ["hmc", "encoder", "mix", "pcn"])
+def test_the_exact_sampler_in_the_browser_is_dgm_cores(page, app_url, digit, kernel):
+    x, mask = digit
+    s = inpainting.Settings(steps=30, chains=3, burn_in=10, n_draws=2, seed=5, snapshots=6, kernel=kernel)
+    vae, _ = pretrained.load("vae-mnist")
+    with recorded() as draws:
+        res, trace = inpainting.run_method("mwg", vae, x, mask, dataset="mnist", settings=s, truth=x)
+    out = run_worker(page, app_url, job(x, mask, ["mwg"], s, {"mwg": draws}))
+    (got,) = out["results"]
+    assert_same_chain(got, res, trace)
+    assert_scores(got["scores"], inpainting.score(res, x, mask, dataset="mnist"))
+    (row,) = as_rows(out["results"], x, mask, s, dataset="mnist", track=track(x, mask))
+    assert row[2].label == trace.label and row[0].diagnostics.exact and row[0].diagnostics.kernel == kernel
+    assert torch.equal(row[0].diagnostics.acceptance, res.diagnostics.acceptance)
+    assert row[0].diagnostics.verdict == res.diagnostics.verdict
+    if kernel in ("hmc", "pcn"):  # moves that are accepted now and then: the test compares real Metropolis decisions
+        assert 0 < sum(got["accepted"]) < len(got["accepted"])
+
+
+def test_the_exact_sampler_on_a_face_in_the_browser_is_dgm_cores(page, app_url):
+    """CelebA: the conv VAE's gradient graph and its Gaussian decoder (a face the shipped VAE draws, no data set)."""
+    vae, _ = pretrained.load("vae-celeba")
+    with torch.no_grad():
+        x = vae.mean(vae.decode(torch.randn(1, vae.cfg.latent, generator=generator(2))))[0]
+    mask = masks.preset("centre", (32, 32))
+    s = inpainting.Settings(steps=16, chains=2, burn_in=6, n_draws=2, seed=3, snapshots=4, kernel="hmc")
+    with recorded() as draws:
+        res, trace = inpainting.run_method("mwg", vae, x, mask, dataset="celeba", settings=s, truth=x)
+    out = run_worker(page, app_url, job(x, mask, ["mwg"], s, {"mwg": draws}, dataset="celeba"))
+    (got,) = out["results"]
+    assert_same_chain(got, res, trace)
 
 
 def test_miwae_importance_sampling_in_the_browser_is_dgm_cores(page, app_url, digit):

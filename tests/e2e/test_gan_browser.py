@@ -38,7 +38,7 @@ def test_play_trains_in_the_browser_pause_reports_and_reset_starts_again(page, a
     expect(page.get_by_text(f"After {shown + 1} steps", exact=False)).to_be_visible(timeout=60_000)
     page.get_by_role("button", name="Reset", exact=True).click()
     expect(page.locator(".gp .title").first).to_contain_text("step 0", timeout=60_000)
-    expect(page.get_by_text("Press Play", exact=False)).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("Press Play (or Step)", exact=False)).to_be_visible(timeout=30_000)
     assert page.get_by_test_id("stException").count() == 0
 
 
