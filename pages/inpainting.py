@@ -6,6 +6,7 @@ from dgm_core import masks
 from dgm_core.controls import resolve
 from dgm_core.demos.inpainting import CONTROLS as SPEC, DATASETS, settings_from
 from dgm_core.methods import INPAINTING
+from ui import browser_inpaint as bi
 from ui import jobs, serving
 from ui.controls import values, widget
 from ui.image_source import default_note, image_picker
@@ -13,7 +14,7 @@ from ui.imaging import to_pil
 from ui.inpaint_results import estimate_caption, results_details, results_view
 from ui.mask_editor import mask_editor
 from ui.pages import setup_page
-from ui.run import run_button, shared_result
+from ui.run import Kept, run_button, shared_result
 from ui.state import sync_url, url_state
 
 setup_page()
@@ -100,6 +101,7 @@ with c_run:
         c = st.columns(2)
         for i, key in enumerate(("steps", "chains", "burn", "ns", "init", "warm", "seed", "kernel")):
             widget(SPEC, P, key, c[i % 2])
+        where = widget(SPEC, P, "where", horizontal=True)
 
 settings = None
 try:
@@ -110,8 +112,30 @@ except ValueError as e:
 ready = image is not None and mask is not None and settings is not None and bool(chosen)
 
 
-def run():  # shared by every session asking for these inputs, queued with the server's other heavy runs
-    return jobs.inpainting(chosen, image, mask, dataset=dataset, settings=settings, what=f"{image_what}, {mask_what}")
+def run(methods=None):  # shared by every session asking for these inputs, queued with the server's other heavy runs
+    return jobs.inpainting(chosen if methods is None else methods, image, mask, dataset=dataset, settings=settings,
+                           what=f"{image_what}, {mask_what}")
+
+
+# A student's own Run: the methods the visitor's browser can run go to it (ui/browser_inpaint.py, a Web Worker); the
+# rest (DMFA and MFA: milliseconds) to the server. The server's part is kept with the Run's inputs until the browser
+# sends its results, then the two make one result. A view the shared cache holds (a lesson's) is shown as it is.
+BROWSER = P + "browser"
+in_browser = [m for m in chosen if m in bi.browser_methods(dataset)] if where == "browser" else []
+
+
+def own_run() -> str:
+    """What identifies this Run's inputs (the browser's part starts again when they change)."""
+    return bi.job_id(image, mask, list(chosen), settings, dataset, {"where": where})
+
+
+def run_own():
+    if not in_browser:
+        return run()
+    server = [m for m in chosen if m not in in_browser]
+    part = serving.run(run(server), key=P + "run", label="Run")[0] if server else None
+    s[BROWSER] = (own_run(), ("server", part.rows, part.problems) if part else None)
+    return None
 
 
 def current(results) -> bool:
@@ -122,13 +146,28 @@ def current(results) -> bool:
 
 
 with c_run:
-    kept = run_button("Run", key=P + "run", inputs=None, compute=run, rerun=True, disabled=not ready,
+    kept = run_button("Run", key=P + "run", inputs=None, compute=run_own, rerun=True, disabled=not ready,
                       type="primary", width="stretch")
     results = kept.value if kept else None
     if ready and (results is None or not current(results)) and (hit := shared_result(run(), P + "run")):
         kept, results = hit, hit.value  # this view was computed already (a lesson's step, at server start): shown
+    if ready and (asked := s.get(BROWSER)) and asked[0] == own_run() and in_browser:
+        got = bi.browser_run(image, mask, in_browser, settings, dataset=dataset, key=P + "bi")
+        if err := bi.browser_error(P + "bi"):  # no WebAssembly, or a model that would not load: the server's turn
+            said = f"This browser could not run the samplers ({err}), so the server ran them."
+            st.warning(said)
+            fallback = serving.run(run(in_browser), key=P + "run", label="Run")[0]
+            got = {"rows": fallback.rows, "problems": [said, *fallback.problems], "where": "server"}
+        if got:
+            parts = [(got.get("where", "browser"), got["rows"], got.get("problems", []))] + [asked[1]] * bool(asked[1])
+            s[P + "run_result"] = Kept(None, bi.merged(list(chosen), image, mask, dataset=dataset, settings=settings,
+                                                       what=f"{image_what}, {mask_what}", parts=parts))
+            del s[BROWSER]
+            st.rerun()
     if kept and kept.ran:
         st.caption(serving.caption(kept.ran))
+    elif results and (note := bi.where_caption(results)):
+        st.caption(note)
     if ready:
         st.caption(estimate_caption(chosen, settings, dataset, results))
     elif not chosen:

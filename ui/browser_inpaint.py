@@ -19,7 +19,7 @@ import torch
 
 from dgm_core import pretrained
 from dgm_core.demos import inpainting
-from dgm_core.imputation import ChainDiagnostics, Imputation, ImportanceDiagnostics
+from dgm_core.imputation import ChainDiagnostics, FillDiagnostics, Imputation, ImportanceDiagnostics
 from dgm_core.methods import INPAINTING, inpainting_label
 from dgm_core.samplers.diagnostics import chain_diagnostics, tracked_pixels
 from dgm_core.samplers.kernels import make_kernel
@@ -27,7 +27,8 @@ from dgm_core.samplers.kernels import make_kernel
 HERE = Path(__file__).resolve().parent
 WORKER_JS = (HERE / "seeded_rng.js").read_text() + "\n" + (HERE / "inpaint.worker.js").read_text()
 RUNTIME = "app/static/ort/"  # relative to the page's URL, so a base path (a proxy's prefix) is kept
-FAMILY = {"mwg": "vae", "pseudo_gibbs": "vae", "miwae": "miwae"}  # the methods the browser runs -> their model's family
+# the methods the browser runs -> their model's family (None: a fill without a model)
+FAMILY = {"mwg": "vae", "pseudo_gibbs": "vae", "miwae": "miwae", "mean_fill": None, "neighbour_fill": None}
 
 
 def _url(path: str, sha256: str) -> str:
@@ -54,14 +55,14 @@ def model_spec(name: str) -> dict | None:
 
 def model_specs(dataset: str) -> dict[str, dict]:
     """family -> ``model_spec`` of ``f"{family}-{dataset}"``, for the families the browser has an export of."""
-    specs = {f: model_spec(f"{f}-{dataset}") for f in dict.fromkeys(FAMILY.values())}
+    specs = {f: model_spec(f"{f}-{dataset}") for f in dict.fromkeys(FAMILY.values()) if f}
     return {f: s for f, s in specs.items() if s is not None}
 
 
 def browser_methods(dataset: str) -> list[str]:
-    """The methods the visitor's browser can run on ``dataset`` (their model is exported)."""
+    """The methods the visitor's browser can run on ``dataset`` (their model is exported, or they need none)."""
     have = model_specs(dataset)
-    return [m for m, f in FAMILY.items() if f in have]
+    return [m for m, f in FAMILY.items() if f is None or f in have]
 
 
 # ---- the panel -----------------------------------------------------------------------------------------------------
@@ -97,7 +98,7 @@ def browser_run(image: torch.Tensor, mask: torch.Tensor, methods: list[str], set
     (``browser_error(key)`` says why); then, for this job, {"rows": [(Imputation, scores, ChainTrace | None)],
     "traces": {method: ChainTrace}, "seconds": the browser's wall time}."""
     models = model_specs(dataset)
-    missing = [m for m in methods if FAMILY.get(m) not in models]
+    missing = [m for m in methods if m not in FAMILY or (FAMILY[m] is not None and FAMILY[m] not in models)]
     if missing:
         raise ValueError(f"The browser cannot run {', '.join(INPAINTING.label(m) for m in missing)} on {dataset}.")
     job = job_id(image, mask, methods, settings, dataset, models)
@@ -139,7 +140,9 @@ def as_rows(results: list[dict], image: torch.Tensor, mask: torch.Tensor, settin
         mean, std = t(r["mean"]).view(1, *shape), t(r["std"]).view(1, *shape)
         samples = t(r["samples"]).view(1, r["n_draws"], *shape)
         trace = None
-        if method == "miwae":
+        if FAMILY[method] is None:
+            diag = FillDiagnostics(**r["diagnostics"])
+        elif method == "miwae":
             diag = ImportanceDiagnostics(ess=t([r["ess"]]), log_px_obs=t([r["log_px_obs"]]),
                                          log_weights=t(r["log_weights"])[None], n_samples=settings.n_samples,
                                          cond_log_lik=r.get("cond_log_lik"))
@@ -162,3 +165,37 @@ def as_rows(results: list[dict], image: torch.Tensor, mask: torch.Tensor, settin
         res = Imputation(method=method, mean=mean, samples=samples, std=std, diagnostics=diag, seconds=r["seconds"])
         rows.append((res, inpainting.score(res, image, mask, dataset=dataset), trace))
     return rows
+
+
+def merged(methods: list[str], image: torch.Tensor, mask: torch.Tensor, *, dataset: str, settings: inpainting.Settings,
+           what: str, parts: list[tuple[str, list[inpainting.Row], list[str]]]) -> inpainting.PageRun:
+    """One Run's results in the order of ``methods``, from ``parts``: (where it ran, its rows, its problems), e.g.
+    ("browser", ``browser_run(...)["rows"]``, []) and ("server", a server PageRun's rows and problems)."""
+    out = inpainting.PageRun(dataset, image, mask, list(methods), settings, what)
+    found = {}
+    for where, rows, problems in parts:
+        out.problems += problems
+        found.update({row[0].method: (where, row) for row in rows})
+    for m in methods:
+        if m in found:
+            where, row = found[m]
+            out.rows.append(row)
+            out.seconds[m], out.computed_in[m] = row[0].seconds, where
+            if row[2] is not None:
+                out.traces[m] = row[2]
+    return out
+
+
+def where_caption(results: inpainting.PageRun) -> str:
+    """Where a Run's methods ran and how long each side took, in one sentence ("" if all ran on the server)."""
+    browser = [m for m, w in results.computed_in.items() if w == "browser"]
+    if not browser:
+        return ""
+    server = [m for m, w in results.computed_in.items() if w == "server"]
+    took = lambda ms: sum(results.seconds.get(m, 0.0) for m in ms)  # noqa: E731
+    text = (f"Computed in this browser: {', '.join(INPAINTING[m].short or INPAINTING[m].label for m in browser)} "
+            f"({took(browser):.1f} s)")
+    if server:
+        text += f"; on the server: {', '.join(INPAINTING[m].short or INPAINTING[m].label for m in server)} " \
+                f"({took(server):.2f} s)"
+    return text + "."

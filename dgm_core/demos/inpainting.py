@@ -84,6 +84,11 @@ CONTROLS: dict[str, Control] = {
                          "pure noise: it starts from one encoder draw of z at the image with its missing pixels filled "
                          "as set (noise by default), and those pixels redrawn from the decoder at that z."),
     "seed": Control(0, "Seed", "number", lo=0, hi=10**6),
+    "where": Control("browser", "Compute your own runs", "radio", choices=["browser", "server"],
+                     names={"browser": "in this browser", "server": "on the server"},
+                     help="In this browser, the chains, MIWAE and the fills run on your machine and never wait for "
+                          "the class; DMFA and MFA (a few milliseconds each) and views the class shares run on the "
+                          "server. On the server, everything queues with the class's other runs."),
     "kernel": Control("hmc", "Exact sampler's z-move", "select", choices=list(KERNEL_LABELS), names=KERNEL_LABELS,
                       help="How Metropolis-within-Gibbs proposes a new latent z. HMC follows the decoder's gradient "
                            "(its step size is tuned during burn-in, then fixed); the encoder proposal is the paper's "
@@ -302,6 +307,8 @@ class PageRun:
     traces: dict[str, ChainTrace] = field(default_factory=dict)  # method id -> trace, the chains only
     problems: list[str] = field(default_factory=list)  # one sentence per method that could not run
     seconds: dict[str, float] = field(default_factory=dict)  # method id -> wall time of its run and score
+    # method id -> where it ran: "browser" (the visitor's, ui/inpaint.worker.js) or "server"; empty: all on the server
+    computed_in: dict[str, str] = field(default_factory=dict)
 
 
 def run_page(methods: list[str], image: torch.Tensor, mask: torch.Tensor, *, dataset: str, settings: Settings,

@@ -266,3 +266,24 @@ def test_the_workers_own_draws_repeat_with_the_seed_and_keep_the_observed_pixels
         mean = np.asarray(a["mean"])
         assert np.array_equal(mean[observed], x.reshape(-1).numpy()[observed])
         assert ((mean >= 0) & (mean <= 1)).all() and 0 < a["scores"]["F1"] <= 1
+
+
+@pytest.mark.parametrize("dataset, preset", [("mnist", "bottom"), ("mnist", "rectangles"), ("celeba", "centre"),
+                                             ("celeba", "random")])
+def test_the_fills_in_the_browser_are_dgm_cores(page, app_url, dataset, preset):
+    """Mean and harmonic (red-black SOR) fills: no model and no draws, the same pixels, sweeps and scores."""
+    side = inpainting.SIZE[dataset]
+    x = torch.rand(3 if dataset == "celeba" else 1, side, side, generator=generator(8))
+    x = x if dataset == "celeba" else (x > 0.6).float()
+    mask = masks.preset(preset, (side, side), seed=2)
+    s = inpainting.Settings()
+    out = run_worker(page, app_url, job(x, mask, ["mean_fill", "neighbour_fill"], s, None, dataset=dataset))
+    rows = as_rows(out["results"], x, mask, s, dataset=dataset, track=track(x, mask))
+    for got, (row_res, row_scores, _) in zip(out["results"], rows, strict=True):
+        res, _ = inpainting.run_method(got["method"], None, x, mask, dataset=dataset, settings=s, truth=x)
+        assert_close(f"{got['method']} fill", got["mean"], res.mean)
+        assert_close(f"{got['method']} draw", got["samples"], res.samples[0])
+        assert row_res.diagnostics.sweeps == res.diagnostics.sweeps
+        assert row_res.diagnostics.unreached == res.diagnostics.unreached
+        want = inpainting.score(res, x, mask, dataset=dataset)
+        assert all(abs(row_scores[k] - want[k]) <= TOL for k in want if k != "time (s)"), (row_scores, want)
