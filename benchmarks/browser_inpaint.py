@@ -1,16 +1,24 @@
-"""How long a student's own MNIST inpainting run takes in their browser, and whether the page stays responsive.
+"""A student's own inpainting run in their browser: how long it takes there, whether the page stays responsive, and
+what it still costs the server.
 
-    python -m dgm_core bench browser_inpaint [--repeats 2] [--throttle 4]
+    python -m dgm_core bench browser_inpaint [--repeats 2] [--throttle 4] [--runs 3]
 
-In chromium against a fresh server of the app: the inpainting page's default settings (pseudo-Gibbs, 300 steps of 6
-chains; MIWAE, 1000 importance samples and 8 draws) on a digit drawn by the shipped VAE (seed 3, binarised; no data
-set needed) with the page's default mask (the bottom half), run by ui/inpaint.worker.js in a Web Worker as
-ui.browser_inpaint.browser_run starts it (a fresh worker per run, onnxruntime-web from static/ort, the ONNX files from
-static/models), ``repeats`` times without throttling and ``repeats`` times with CDP's
-``Emulation.setCPUThrottlingRate`` at ``throttle`` (a slower laptop). Each run: the wall time from posting the job to
-its last result on the page, the worker's own time per method, and the longest task on the page's main thread
-meanwhile (PerformanceObserver 'longtask': only tasks over 50 ms are reported, so 0 means none was). For scale, the
-server's time for the same run (dgm_core, one torch thread, the app's setting) is measured beside it.
+1. In the worker. In chromium against a fresh server of the app: each data set's default settings on the page and
+   the default methods the browser runs (the exact sampler with HMC z-moves, pseudo-Gibbs, MIWAE, the neighbour fill)
+   on an image drawn by the shipped VAE (no data set needed: a binarised sample for MNIST and Omniglot, a decoder
+   mean for CelebA) with the page's default mask (the bottom half), run by ui/inpaint.worker.js in a Web Worker as
+   ui.browser_inpaint.browser_run starts it (a fresh worker per run, onnxruntime-web from static/ort, the ONNX files
+   from static/models), ``repeats`` times without throttling and ``repeats`` times with CDP's
+   ``Emulation.setCPUThrottlingRate`` at ``throttle`` (a slower laptop). Each run: the wall time from posting the
+   job to its last result, the worker's own time per method, and the longest task on the page's main thread
+   meanwhile (PerformanceObserver 'longtask': only tasks over 50 ms are reported, so 0 means none was). For scale,
+   the server's time for the same methods (dgm_core, one torch thread, the app's setting) is measured beside it.
+2. On the server. The Inpainting page itself in chromium, a mask nobody asked for before (random rectangles with a
+   fresh mask seed, so no shared result answers it), its Run pressed ``runs`` times per data set, "in this browser"
+   and "on the server": the server process's CPU seconds (/proc: user + system, every thread) from the click to the
+   results shown, which count the page's reruns, the server's share (DMFA, MFA) and turning the browser's results
+   into the page's; and the wall time. The server runs without its start-up warm-up (DGM_WARMUP=0), each data
+   set's models loaded by one Run before the counted ones.
 
 Writes benchmarks/results/browser_inpaint.{json,md}. Needs no data directory.
 """
@@ -33,12 +41,15 @@ from ui.browser_inpaint import RUNTIME, SETTINGS, WORKER_JS, browser_methods, mo
 
 RESULTS = Path(__file__).resolve().parent / "results"
 ORIGIN_PAGE = "app/static/ort/VENDOR.json"  # a small file of the app's origin, whose static files the worker loads
+DATASETS = ("mnist", "omniglot", "celeba")
 
 # run one job in a fresh worker, timing it and watching the main thread's long tasks
 RUN = """async ([src, msg]) => {
   const abs = (u) => new URL(u, location.origin + '/').href;
   msg.runtime = abs(msg.runtime);
-  for (const spec of Object.values(msg.models)) { spec.encoder = abs(spec.encoder); spec.decoder = abs(spec.decoder); }
+  for (const spec of Object.values(msg.models)) {
+    for (const g of ['encoder', 'decoder', 'gradient']) if (spec[g]) spec[g] = abs(spec[g]);
+  }
   const longest = { ms: 0, count: 0 };
   const obs = new PerformanceObserver((list) => {
     for (const e of list.getEntries()) { longest.ms = Math.max(longest.ms, e.duration); longest.count += 1; }
@@ -63,57 +74,110 @@ RUN = """async ([src, msg]) => {
 }"""
 
 
-def job() -> tuple[dict, torch.Tensor, torch.Tensor, inpainting.Settings]:
-    """The worker's message for the default run, as browser_run builds it, and its inputs."""
-    vae, _ = pretrained.load("vae-mnist")
+def image(dataset: str) -> torch.Tensor:
+    """An image the shipped VAE draws: (C, H, W) in [0, 1], binary where the data set is."""
+    vae, _ = pretrained.load(f"vae-{dataset}")
     with torch.no_grad():
-        x = (vae.sample(1, generator(3))[0] > 0.5).float()
-    mask = masks.preset(inpainting.CONTROLS["preset"].default, (28, 28))
-    s = inpainting.default_settings("mnist")
-    track = tracked_pixels(mask.view(1, 1, 28, 28), tuple(x.shape))[0]
-    msg = {"cmd": "run", "id": "bench", "runtime": RUNTIME, "models": model_specs("mnist"),
+        if inpainting.BINARY[dataset]:
+            return (vae.sample(1, generator(3))[0] > 0.5).float()
+        return vae.mean(vae.decode(torch.randn(1, vae.cfg.latent, generator=generator(3))))[0]
+
+
+def job(dataset: str) -> tuple[dict, torch.Tensor, torch.Tensor, inpainting.Settings]:
+    """The worker's message for the data set's default run, as browser_run builds it, and its inputs."""
+    x = image(dataset)
+    side = x.shape[-1]
+    mask = masks.preset(inpainting.CONTROLS["preset"].default, (side, side))
+    s = inpainting.default_settings(dataset)
+    methods = [m for m in inpainting.DEFAULT_METHODS if m in browser_methods(dataset)]
+    track = tracked_pixels(mask.view(1, 1, side, side), tuple(x.shape))[0]
+    msg = {"cmd": "run", "id": "bench", "runtime": RUNTIME, "models": model_specs(dataset),
            "image": x.reshape(-1).tolist(), "mask": mask.reshape(-1).int().tolist(), "shape": list(x.shape),
-           "methods": browser_methods("mnist"), "settings": {f: getattr(s, f) for f in SETTINGS}, "binary": True,
-           "track": track.tolist()}
+           "methods": methods, "settings": {f: getattr(s, f) for f in SETTINGS},
+           "binary": inpainting.BINARY[dataset], "track": track.tolist()}
     return msg, x, mask, s
 
 
-def in_browser(msg: dict, repeats: int, throttle: float) -> list[dict]:
-    from playwright.sync_api import sync_playwright
+def cpu_s(pid: int) -> float:
+    """A process's user + system CPU seconds so far, all its threads."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def in_browser(page, cdp, msgs: dict[str, dict], repeats: int, throttle: float) -> list[dict]:
+    page.goto(page.url.split("/app/")[0] + f"/{ORIGIN_PAGE}")
     runs = []
-    with streamlit_server() as (url, _), sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 720})
-        page = context.new_page()
-        page.goto(f"{url}/{ORIGIN_PAGE}")
-        cdp = context.new_cdp_session(page)
+    for dataset, msg in msgs.items():
         for rate in (1, throttle):
             cdp.send("Emulation.setCPUThrottlingRate", {"rate": rate})
             for i in range(repeats):
                 out = page.evaluate(RUN, [WORKER_JS, msg])
                 if out["error"]:
                     raise RuntimeError(f"the browser's run stopped: {out['error']}")
-                runs.append({"throttle": rate, "repeat": i, **out})
+                runs.append({"dataset": dataset, "throttle": rate, "repeat": i, **out})
                 print(runs[-1], flush=True)
-        browser.close()
+    cdp.send("Emulation.setCPUThrottlingRate", {"rate": 1})
     return runs
 
 
-def on_server(x: torch.Tensor, mask: torch.Tensor, s: inpainting.Settings, methods: list[str]) -> dict[str, float]:
+def server_cost(page, url: str, pid: int, runs: int) -> list[dict]:
+    """The Inpainting page's Run on a fresh own mask, in this browser and on the server: the server's CPU seconds
+    and the wall time from the click to the results shown."""
+    from playwright.sync_api import expect
+
+    from tests.e2e.conftest import wait_for_app
+
+    out, seed = [], 1000
+    for dataset in DATASETS:
+        for where in ("browser", "server"):
+            for i in range(runs + 1):  # the first loads the data set's models: not counted
+                seed += 1
+                page.goto(f"{url}/inpainting?inp_ds={dataset}&inp_preset=rectangles&inp_mseed={seed}&inp_where={where}")
+                wait_for_app(page, timeout=120_000)
+                c0, t0 = cpu_s(pid), time.monotonic()
+                page.get_by_role("button", name="Run").click()
+                # a fresh session (a page load) has no results before its own
+                expect(page.get_by_role("heading", name="Results")).to_be_visible(timeout=300_000)
+                wait_for_app(page, timeout=300_000)
+                rec = {"dataset": dataset, "where": where, "repeat": i, "counted": i > 0,
+                       "server_cpu_s": round(cpu_s(pid) - c0, 3), "wall_s": round(time.monotonic() - t0, 2)}
+                out.append(rec)
+                print(rec, flush=True)
+    return out
+
+
+def measure(msgs: dict[str, dict], repeats: int, throttle: float, runs: int) -> tuple[list[dict], list[dict]]:
+    from playwright.sync_api import sync_playwright
+    env = {**os.environ, "DGM_WARMUP": "0"}
+    env.pop("DGM_DATA_DIR", None)  # the page's gallery of VAE samples, as on a fresh clone
+    with streamlit_server(env=env) as (url, proc), sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1280, "height": 720})
+        page = context.new_page()
+        page.goto(f"{url}/{ORIGIN_PAGE}")
+        worker = in_browser(page, context.new_cdp_session(page), msgs, repeats, throttle)
+        server = server_cost(page, url, proc.pid, runs)
+        browser.close()
+    return worker, server
+
+
+def on_server(x: torch.Tensor, mask: torch.Tensor, s: inpainting.Settings, dataset: str,
+              methods: list[str]) -> dict[str, float]:
     """dgm_core's time for the same methods and settings, one torch thread."""
     torch.set_num_threads(1)
     out = {}
     for m in methods:
-        model, _ = pretrained.load(f"{inpainting.INPAINTING[m].family}-mnist")
+        family = inpainting.INPAINTING[m].family
+        model = pretrained.load(f"{family}-{dataset}")[0] if family else None
         t0 = time.perf_counter()
-        inpainting.run_method(m, model, x, mask, dataset="mnist", settings=s, truth=x)
+        inpainting.run_method(m, model, x, mask, dataset=dataset, settings=s, truth=x)
         out[m] = round(time.perf_counter() - t0, 2)
     return out
 
 
-def summary(runs: list[dict], rate: float) -> dict:
-    rs = [r for r in runs if r["throttle"] == rate]
-    return {"throttle": rate, "wall_s_median": round(statistics.median(r["wall_s"] for r in rs), 2),
+def summary(runs: list[dict], dataset: str, rate: float) -> dict:
+    rs = [r for r in runs if r["throttle"] == rate and r["dataset"] == dataset]
+    return {"dataset": dataset, "throttle": rate, "wall_s_median": round(statistics.median(r["wall_s"] for r in rs), 2),
             "wall_s": [round(r["wall_s"], 2) for r in rs],
             "worker_s_median": {m: round(statistics.median(r["method_s"][m] for r in rs), 2)
                                 for m in rs[0]["method_s"]},
@@ -121,26 +185,43 @@ def summary(runs: list[dict], rate: float) -> dict:
             "long_tasks_max": max(r["long_tasks"] for r in rs)}
 
 
+def cost_summary(server: list[dict], dataset: str, where: str) -> dict:
+    rs = [r for r in server if r["dataset"] == dataset and r["where"] == where and r["counted"]]
+    return {"dataset": dataset, "where": where, "runs": len(rs),
+            "server_cpu_s_median": round(statistics.median(r["server_cpu_s"] for r in rs), 3),
+            "server_cpu_s": [r["server_cpu_s"] for r in rs],
+            "wall_s_median": round(statistics.median(r["wall_s"] for r in rs), 2)}
+
+
 def report(rec: dict) -> str:
-    s = rec["settings"]
-    lines = ["# Inpainting in the browser (MNIST, the page's default settings)\n",
-             f"One run: pseudo-Gibbs ({s['steps']} steps of {s['chains']} chains) and MIWAE ({s['n_samples']} "
-             f"samples, {s['n_draws']} draws) on one digit, in a Web Worker of chromium "
+    lines = ["# Inpainting in the browser\n",
+             "## In the worker: each data set's default run\n",
+             f"The page's default methods that the browser runs ({', '.join(rec['methods']['mnist'])}), with each data "
+             "set's default settings, on one image, in a Web Worker of chromium "
              f"({rec['chromium_runs_per_setting']} runs per setting, a fresh worker each).\n",
-             "| CPU | wall time, median (s) | runs (s) | longest main-thread task (ms) | long tasks |",
-             "|---|---|---|---|---|"]
+             "| data set | CPU | wall time, median (s) | runs (s) | longest main-thread task (ms) | long tasks |",
+             "|---|---|---|---|---|---|"]
     for b in rec["browser"]:
         cpu = "unthrottled" if b["throttle"] == 1 else f"throttled {b['throttle']:g}×"
-        lines.append(f"| {cpu} | {b['wall_s_median']} | {', '.join(map(str, b['wall_s']))} | "
+        lines.append(f"| {b['dataset']} | {cpu} | {b['wall_s_median']} | {', '.join(map(str, b['wall_s']))} | "
                      f"{b['longest_task_ms_max']} | {b['long_tasks_max']} |")
-    server = " + ".join(f"{v} s ({k})" for k, v in rec["server_s"].items())
-    lines.append(f"\nThe server (dgm_core, one torch thread) takes {server} for the same run.")
-    un, th = rec["browser"]
-    lines.append("In the worker, per method (median s, unthrottled → throttled): " + "; ".join(
-        f"{m} {un['worker_s_median'][m]} → {th['worker_s_median'][m]}" for m in un["worker_s_median"])
-        + ". CDP's throttling is applied to the page; these say how much of it reached the worker's thread.")
-    lines.append("A long task is one over 50 ms on the page's main thread (PerformanceObserver 'longtask'); "
-                 "0 means none.")
+    lines.append("\nPer method, in the worker (median s, unthrottled → throttled), and the server's dgm_core for the "
+                 "same run (one torch thread):\n")
+    for ds in DATASETS:
+        un, th = (b for b in rec["browser"] if b["dataset"] == ds)
+        lines.append(f"- {ds}: " + "; ".join(
+            f"{m} {un['worker_s_median'][m]} → {th['worker_s_median'][m]} (server {rec['server_s'][ds][m]})"
+            for m in un["worker_s_median"]))
+    lines += ["\nCDP's throttling is applied to the page; the per-method figures say how much of it reached the "
+              "worker's thread. A long task is one over 50 ms on the page's main thread; 0 means none.\n",
+              "## On the server: one own-mask Run of the Inpainting page\n",
+              "A fresh mask (random rectangles, a new seed each Run), the page's default methods and settings; the "
+              "server process's CPU seconds from the click to the results shown (page reruns included), median of "
+              f"{rec['server_runs']} Runs after one that loads the models.\n",
+              "| data set | computed | server CPU s, median | runs (s) | wall s, median |", "|---|---|---|---|---|"]
+    for c in rec["server_cost"]:
+        lines.append(f"| {c['dataset']} | {'in this browser' if c['where'] == 'browser' else 'on the server'} | "
+                     f"{c['server_cpu_s_median']} | {', '.join(map(str, c['server_cpu_s']))} | {c['wall_s_median']} |")
     lines.append("\n" + machine_line(rec["machine"]))
     return "\n".join(lines) + "\n"
 
@@ -149,16 +230,21 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m dgm_core bench browser_inpaint")
     p.add_argument("--repeats", type=int, default=2)
     p.add_argument("--throttle", type=float, default=4.0)
+    p.add_argument("--runs", type=int, default=3, help="counted Runs of the page per data set and place")
     p.add_argument("--out", default=str(RESULTS))
     a = p.parse_args(argv)
     load = os.getloadavg()
-    msg, x, mask, s = job()
-    runs = in_browser(msg, a.repeats, a.throttle)
-    rec = {"settings": msg["settings"], "methods": msg["methods"], "image": "vae-mnist's sample, seed 3, binarised",
+    jobs = {ds: job(ds) for ds in DATASETS}
+    worker, server = measure({ds: j[0] for ds, j in jobs.items()}, a.repeats, a.throttle, a.runs)
+    rec = {"settings": {ds: j[0]["settings"] for ds, j in jobs.items()},
+           "methods": {ds: j[0]["methods"] for ds, j in jobs.items()},
+           "image": "the shipped VAE's sample, seed 3 (binarised; CelebA: its decoder mean)",
            "mask": inpainting.CONTROLS["preset"].default, "chromium_runs_per_setting": a.repeats,
-           "browser": [summary(runs, 1), summary(runs, a.throttle)], "runs": runs,
-           "server_s": on_server(x, mask, s, msg["methods"]),
-           "command": "python -m dgm_core bench browser_inpaint"}
+           "browser": [summary(worker, ds, rate) for ds in DATASETS for rate in (1, a.throttle)], "runs": worker,
+           "server_s": {ds: on_server(j[1], j[2], j[3], ds, j[0]["methods"]) for ds, j in jobs.items()},
+           "server_runs": a.runs,
+           "server_cost": [cost_summary(server, ds, w) for ds in DATASETS for w in ("browser", "server")],
+           "server_cost_runs": server, "command": "python -m dgm_core bench browser_inpaint"}
     rec["machine"] = machine(load)
     write_results(a.out, "browser_inpaint", rec, report(rec))
     return 0
