@@ -9,11 +9,13 @@ server's ``run_page`` makes (``Imputation``, scores, ``ChainTrace``), scored and
 """
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import streamlit as st
 import torch
 
@@ -127,6 +129,24 @@ def browser_run(image: torch.Tensor, mask: torch.Tensor, methods: list[str], set
 
 # ---- the browser's results as the server's rows ----------------------------------------------------------------------
 
+_TYPED = {"f32": "<f4", "f64": "<f8", "u8": "u1"}
+
+
+def _array(v: Any) -> np.ndarray:
+    """A worker's array as the panel sends it ({"f32": base64 of its bytes}, f64, u8) or as a plain list."""
+    if isinstance(v, dict) and len(v) == 1 and next(iter(v)) in _TYPED:
+        (kind, text), = v.items()
+        return np.frombuffer(base64.b64decode(text), dtype=_TYPED[kind])
+    return np.asarray(v)
+
+
+def _tensor(v: Any) -> torch.Tensor:
+    """A worker's array, or a list of them (the snapshots), as a float32 tensor."""
+    if isinstance(v, list) and v and not np.isscalar(v[0]):
+        return torch.from_numpy(np.stack([_array(a) for a in v]).astype(np.float32))
+    return torch.from_numpy(np.array(_array(v), dtype=np.float32))
+
+
 def as_rows(results: list[dict], image: torch.Tensor, mask: torch.Tensor, settings: inpainting.Settings, *,
             dataset: str, track: torch.Tensor) -> list[inpainting.Row]:
     """The worker's results (plain lists) -> (Imputation, scores, ChainTrace | None) per method, as ``run_page``'s
@@ -136,7 +156,7 @@ def as_rows(results: list[dict], image: torch.Tensor, mask: torch.Tensor, settin
     rows = []
     for r in results:
         method = r["method"]
-        t = lambda v: torch.tensor(v, dtype=torch.float32)  # noqa: E731
+        t = _tensor
         mean, std = t(r["mean"]).view(1, *shape), t(r["std"]).view(1, *shape)
         samples = t(r["samples"]).view(1, r["n_draws"], *shape)
         trace = None
@@ -149,7 +169,7 @@ def as_rows(results: list[dict], image: torch.Tensor, mask: torch.Tensor, settin
         else:
             steps, chains = settings.steps, r["chains"]
             lj = t(r["log_joint"]).view(steps, 1, chains)
-            acc = torch.tensor(r["accepted"], dtype=torch.bool).view(steps, 1, chains)
+            acc = torch.from_numpy(_array(r["accepted"]).astype(bool)).view(steps, 1, chains)
             px = t(r["pixel_trace"]).view(steps, 1, chains, track.numel())
             kernel = make_kernel(r["kernel"])
             tuned = {} if r.get("step_size") is None else {"step_size": t(r["step_size"])}

@@ -381,8 +381,9 @@ async function chain(m, job, rng, progress, method) {
       samples[b * D + j] = obs[j] ? xObs[j] : (m.gaussian ? m.mean(st.params, b, j) : x[b * D + j]);
     }
   }
-  const out = { method, kernel: kern.name, mean, std, samples, n_draws: n, trace, chains: B, log_joint: logJoint,
-    accepted, pixel_trace: pixels, snapshot_steps: snapSteps, snapshot_mean: snapMean, snapshot_sample: snapSample,
+  const out = { method, kernel: kern.name, mean, std, samples, n_draws: n, trace, chains: B,
+    log_joint: Float64Array.from(logJoint), accepted: Uint8Array.from(accepted), pixel_trace: Float32Array.from(pixels),
+    snapshot_steps: snapSteps, snapshot_mean: snapMean, snapshot_sample: snapSample,
     step_size: kern.stepSize ? kern.stepSize() : null };
   if (lls.length) out.cond_log_lik = logSumExp(lls) - Math.log(lls.length);
   return out;
