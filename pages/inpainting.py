@@ -158,12 +158,12 @@ with c_run:
             st.warning(said)
             fallback = serving.run(run(in_browser), key=P + "run", label="Run")[0]
             got = {"rows": fallback.rows, "problems": [said, *fallback.problems], "where": "server"}
-        if got:
+        if got:  # one result, kept as a Run keeps one, drawn in the results' place above in this same run
             parts = [(got.get("where", "browser"), got["rows"], got.get("problems", []))] + [asked[1]] * bool(asked[1])
-            s[P + "run_result"] = Kept(None, bi.merged(list(chosen), image, mask, dataset=dataset, settings=settings,
-                                                       what=f"{image_what}, {mask_what}", parts=parts))
+            results = bi.merged(list(chosen), image, mask, dataset=dataset, settings=settings,
+                                what=f"{image_what}, {mask_what}", parts=parts)
+            kept = s[P + "run_result"] = Kept(None, results)
             del s[BROWSER]
-            st.rerun()
     if kept and kept.ran:
         st.caption(serving.caption(kept.ran))
     elif results and (note := bi.where_caption(results)):

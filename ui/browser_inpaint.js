@@ -1,28 +1,12 @@
 // The inpainting samplers' panel in the visitor's browser (a Streamlit components-v2 component; Python side:
-// ui/browser_inpaint.py, which puts ui/panel_kit.js and the worker's source, INPAINT_WORKER, before this file).
+// ui/browser_inpaint.py, which puts ui/panel_kit.js, ui/typed_json.js (`plain`) and the worker's source,
+// INPAINT_WORKER, before this file).
 // A new job (data.job) starts ui/inpaint.worker.js in a Web Worker of its own, so the page never freezes; a bar
 // names the method running and how far it is. When every method is done the panel sends the results back once
 // (state `result`, with the job's id); if the worker cannot start or stops, it sends `error` (one sentence's
 // reason) and the page can run the server's samplers instead. A rerun with the same job changes nothing.
 
 const views = new WeakMap();  // the panel's root -> its view
-
-// what the component's state can carry (JSON): a typed array as its bytes in base64 under its type's name ({f32: …},
-// {f64: …}, {u8: …}; little-endian, as every browser stores them), which is four to ten times smaller than a list of
-// decimals and costs the server a decode instead of a parse (ui/browser_inpaint.py reads both)
-const TYPED = [[Float32Array, 'f32'], [Float64Array, 'f64'], [Uint8Array, 'u8']];
-function base64(a) {
-  const bytes = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-  let text = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(text);
-}
-const plain = (v) => {
-  for (const [T, name] of TYPED) if (v instanceof T) return { [name]: base64(v) };
-  if (ArrayBuffer.isView(v)) return Array.from(v);
-  if (Array.isArray(v)) return v.map(plain);
-  return v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)])) : v;
-};
 
 function inpaintView(root) {
   const bar = el('div', 'bar', root); const fill = el('div', 'fill', bar); const text = el('div', 'text', bar);

@@ -28,6 +28,7 @@ from dgm_core.samplers.kernels import make_kernel
 
 HERE = Path(__file__).resolve().parent
 WORKER_JS = (HERE / "seeded_rng.js").read_text() + "\n" + (HERE / "inpaint.worker.js").read_text()
+TYPED_JSON_JS = (HERE / "typed_json.js").read_text()  # `plain`: the worker's results as the panel sends them
 RUNTIME = "app/static/ort/"  # relative to the page's URL, so a base path (a proxy's prefix) is kept
 # the methods the browser runs -> their model's family (None: a fill without a model)
 FAMILY = {"mwg": "vae", "pseudo_gibbs": "vae", "miwae": "miwae", "mean_fill": None, "neighbour_fill": None}
@@ -72,8 +73,8 @@ def browser_methods(dataset: str) -> list[str]:
 SETTINGS = ("steps", "chains", "burn_in", "n_samples", "n_draws", "init", "warm_start", "seed", "snapshots", "kernel")
 _panel = st.components.v2.component(
     "dgm_browser_inpaint", html='<div class="bi"></div>', css=(HERE / "browser_inpaint.css").read_text(),
-    js="\n".join([(HERE / "panel_kit.js").read_text(), f"const INPAINT_WORKER = {json.dumps(WORKER_JS)};",
-                   (HERE / "browser_inpaint.js").read_text()]))
+    js="\n".join([(HERE / "panel_kit.js").read_text(), TYPED_JSON_JS,
+                   f"const INPAINT_WORKER = {json.dumps(WORKER_JS)};", (HERE / "browser_inpaint.js").read_text()]))
 
 
 def job_id(image: torch.Tensor, mask: torch.Tensor, methods: list[str], settings: inpainting.Settings,
