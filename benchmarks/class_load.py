@@ -66,6 +66,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 SERVER_CORE, CLIENT_CORE = 0, 1
 STAGGER_S = 3.0  # the students' starts spread over this long
 STEP_TIMEOUT_S = 240.0
+PANEL = "dgm_browser_inpaint"  # the inpainting page's browser panel (ui/browser_inpaint.py)
 RUN_BUDGET_S = 420.0  # a whole run ends by itself within this (students not done by then are cut off)
 
 # (name, what the student does, the page's url path or the button's label, text that shows the result)
@@ -365,7 +366,8 @@ class LightSession:
         self.url, self.out = url, out
         self.pages: dict[str, str] = {}  # url path -> page_script_hash, from the server's navigation message
         self.page, self.query, self.step = "", "", ""
-        self.widgets: dict[str, str] = {}  # label -> widget id (buttons, selects, number inputs), latest run
+        self.widgets: dict[str, str] = {}  # label -> widget id (buttons, selects, number inputs, radios), latest run
+        self.panel: tuple[str, dict] | None = None  # the inpainting page's browser panel: (widget id, its data)
         self.texts: list[str] = []
         self.media: list[str] = []
         self.finished = asyncio.Event()
@@ -417,8 +419,10 @@ class LightSession:
                 if t == "exception":
                     self.out["exceptions"].append(
                         f"{self.step}: {el.exception.type}: {el.exception.message[:300]}")
-                elif t in ("button", "selectbox", "number_input"):
+                elif t in ("button", "selectbox", "number_input", "radio"):
                     self.widgets[getattr(el, t).label] = getattr(el, t).id
+                elif t == "bidi_component" and el.bidi_component.component_name.endswith(PANEL):
+                    self.panel = (el.bidi_component.id, json.loads(el.bidi_component.json))
                 elif t == "imgs":
                     self.media += [img.url for img in el.imgs.imgs if img.url.startswith("/")]
                 if t:
@@ -428,9 +432,10 @@ class LightSession:
                 if msg.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN:
                     self.finished.set()
 
-    async def rerun(self, page: str, button: str | None = None, **values) -> None:
+    async def rerun(self, page: str, button: str | None = None, states: tuple = (), **values) -> None:
         """Run ``page`` again: with a button's trigger, or with widgets set (``values``: label -> WidgetState
-        fields, e.g. ``{"Seed": {"int_value": 3}}``); the other widgets keep their values on the server."""
+        fields, e.g. ``{"Seed": {"int_value": 3}}``; ``states``: (widget id, fields) pairs); the other widgets keep
+        their values on the server."""
         from streamlit.proto.BackMsg_pb2 import BackMsg
         from streamlit.proto.WidgetStates_pb2 import WidgetState
 
@@ -444,7 +449,10 @@ class LightSession:
             cs.widget_states.widgets.append(WidgetState(id=self.widgets[button], trigger_value=True))
         for label, fields in values.items():
             cs.widget_states.widgets.append(WidgetState(id=self.widgets[label], **fields))
+        for wid, fields in states:
+            cs.widget_states.widgets.append(WidgetState(id=wid, **fields))
         self.page, self.widgets, self.texts, self.media = page, {}, [], []  # a run sends every element again
+        self.panel = None
         self.finished.clear()
         await self.ws.send(back.SerializeToString())
         await asyncio.wait_for(self.finished.wait(), STEP_TIMEOUT_S)
@@ -459,7 +467,10 @@ class LightSession:
             self.out["console_errors"].append(f"{e.code} {path}")
 
 
-async def light_student(url: str, i: int, start_at: float, out: dict) -> None:
+async def light_student(url: str, i: int, start_at: float, out: dict, own_runs: str = "server",
+                        replay: dict | None = None, stop_after: str | None = None) -> None:
+    """One student's lesson. ``own_runs``: where the page computes their own mask ("server"; "browser": the browser's
+    work is ``replay[job]``, its results and the seconds it took in chromium, sent back after that long)."""
     await asyncio.sleep(max(0.0, start_at - time.monotonic()))
     try:
         async with LightSession(url, out) as s:
@@ -468,9 +479,23 @@ async def light_student(url: str, i: int, start_at: float, out: dict) -> None:
                 t0 = time.monotonic()
                 if kind == "button":
                     await s.rerun(s.page, button=target)
-                elif kind == "mask":  # two reruns, as the browser sends one per widget changed
+                    if stop_after is not None and s.panel is not None:  # a rehearsal: what the browser is asked
+                        out.setdefault("panels", []).append(s.panel[1])
+                        if name != stop_after:
+                            continue
+                    if name == stop_after:
+                        return
+                    if s.panel is not None and replay is not None:  # the student's browser computes, then answers
+                        wid, data = s.panel
+                        results, seconds = replay[data["job"]]
+                        await asyncio.sleep(seconds)
+                        answer = {"result": {"job": data["job"], "seconds": seconds, "results": results}}
+                        await s.rerun(s.page, states=((wid, {"json_value": json.dumps(answer)}),))
+                elif kind == "mask":  # a rerun per widget changed, as the browser sends them
                     await s.rerun(s.page, **{"Preset": {"string_value": target}})
                     await s.rerun(s.page, **{"Mask seed": {"int_value": own_mask_seed(i)}})
+                    if own_runs == "server":
+                        await s.rerun(s.page, **{"Compute your own runs": {"int_value": 1}})
                     check_own_mask(s.query, i, out)
                 else:
                     await s.rerun(target)
@@ -481,10 +506,75 @@ async def light_student(url: str, i: int, start_at: float, out: dict) -> None:
         out["failed"] = f"{type(e).__name__}: {str(e)[:300]}"
 
 
-async def light_class(url: str, n: int, outs: list[dict]) -> None:
+async def light_class(url: str, n: int, outs: list[dict], own_runs: str = "server",
+                      replay: dict | None = None) -> None:
     t0 = time.monotonic()
-    await _bounded(asyncio.gather(*(light_student(url, i, t0 + i * STAGGER_S / max(1, n - 1), outs[i])
-                                    for i in range(n))), outs)
+    await _bounded(asyncio.gather(*(light_student(url, i, t0 + i * STAGGER_S / max(1, n - 1), outs[i], own_runs,
+                                                  replay) for i in range(n))), outs)
+
+
+# ------------------------------------------------------------------------ the students' browsers, replayed
+
+# each student's own Run in chromium's worker, as the panel starts it, returned as the panel sends it (ui/typed_json.js)
+WORKER_RUN = """async ([src, msg]) => {
+  const abs = (u) => new URL(u, location.origin + '/').href;
+  msg.runtime = abs(msg.runtime);
+  for (const spec of Object.values(msg.models)) {
+    for (const g of ['encoder', 'decoder', 'gradient']) if (spec[g]) spec[g] = abs(spec[g]);
+  }
+  const w = new Worker(URL.createObjectURL(new Blob([src], { type: 'text/javascript' })));
+  const results = []; let end = null;
+  const t0 = performance.now();
+  await new Promise((resolve) => {
+    w.onmessage = ({ data }) => {
+      if (data.type === 'result') results.push(plain(data.result));
+      else if (data.type === 'done' || data.type === 'error') { end = data; resolve(); }
+    };
+    w.onerror = (e) => { end = { type: 'error', message: e.message }; resolve(); };
+    w.postMessage({ cmd: 'run', id: msg.job, ...msg });
+  });
+  w.terminate();
+  return { results, seconds: (performance.now() - t0) / 1000, error: end.type === 'error' ? end.message : null };
+}"""
+
+
+def rehearse(app_dir: Path, env: dict, n: int, log: Path) -> tuple[dict, dict]:
+    """Before the class, on a server of its own (so the class's server shares nothing with it): each student's
+    lesson up to their own Run, to learn what their browser's panel is asked (its data), and that work done in
+    chromium's worker (a fresh worker each, one at a time, unthrottled). -> {job: (results as the panel sends them,
+    seconds)}, and a summary of the seconds."""
+    from playwright.sync_api import sync_playwright
+
+    from ui.browser_inpaint import TYPED_JSON_JS, WORKER_JS
+
+    outs = [{"student": i, "steps": {}, "finished": {}, "exceptions": [], "console_errors": [], "offline": [],
+             "leaks": []} for i in range(n)]
+    replay = {}
+    with server_for(app_dir)(env=env, log=log) as (url, _):
+        async def all_students() -> None:
+            for batch in range(0, n, 10):
+                await asyncio.gather(*(light_student(url, i, 0.0, outs[i], "browser", None, "own_mask_run")
+                                       for i in range(batch, min(n, batch + 10))))
+        asyncio.run(all_students())
+        failed = [o for o in outs if not o.get("panels")]
+        if failed:
+            raise RuntimeError(f"rehearsal: {len(failed)} students had no browser panel: {failed[0]}")
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+            page = browser.new_page()
+            page.goto(f"{url}/app/static/ort/VENDOR.json")
+            page.add_script_tag(content=TYPED_JSON_JS + "\nwindow.plain = plain;")
+            for data in (d for o in outs for d in o["panels"]):
+                if data["job"] in replay:
+                    continue
+                got = page.evaluate(WORKER_RUN, [WORKER_JS, data])
+                if got["error"]:
+                    raise RuntimeError(f"rehearsal: the worker stopped: {got['error']}")
+                replay[data["job"]] = (got["results"], round(got["seconds"], 2))
+            browser.close()
+    seconds = [s for _, s in replay.values()]
+    return replay, {"jobs": len(replay), "p50_s": round(statistics.median(seconds), 2),
+                    "max_s": max(seconds), "methods": outs[0]["panels"][-1]["methods"]}
 
 
 # ------------------------------------------------------------------------------------------- the record
@@ -508,7 +598,8 @@ def summarise(outs: list[dict], field: str = "steps") -> dict:
 
 def key(rec: dict) -> str:
     return f"{rec['label']}|students={rec['students']}|replicas={rec['replicas']}|data={rec['data']}|" \
-           f"clients={rec['clients']}" + ("|cold" if rec.get("first_visit_before_class") is False else "")
+           f"clients={rec['clients']}" + ("|cold" if rec.get("first_visit_before_class") is False else "") \
+           + (f"|own_runs={rec['own_runs']}" if "own_runs" in rec else "")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -524,6 +615,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default=str(RESULTS))
     p.add_argument("--cold", action="store_true", help="--replicas: no first visit of each replica before the class")
     p.add_argument("--py-spy", dest="py_spy", default=None, help="profile the server(s) into this folder")
+    p.add_argument("--own-runs", dest="own_runs", choices=("browser", "server"), default="browser",
+                   help="where each student's own mask is computed: in their browser (the page's default; the light "
+                        "client replays each student's worker run, rehearsed in chromium before the class), or on "
+                        "the server (the page's Settings say so)")
     argv = sys.argv[1:] if argv is None else argv
     a = p.parse_args(argv)
     if a.replicas < 1:
@@ -533,6 +628,8 @@ def main(argv: list[str] | None = None) -> int:
     if len(os.sched_getaffinity(0)) < 2:
         p.error("needs two cores: one for the server, one for the clients")
     clients = a.clients or ("chromium" if a.students <= 5 else "light")
+    if clients == "chromium" and a.own_runs == "server":
+        p.error("the chromium client plays the page's default (own runs in the browser); use --clients light")
     app_dir = Path(a.app_dir).resolve()
     env = dict(os.environ)
     if not a.data:
@@ -544,6 +641,10 @@ def main(argv: list[str] | None = None) -> int:
             for i in range(a.students)]
     log = ROOT / ".pytest_cache" / "class_load-server.log"
     log.parent.mkdir(exist_ok=True)
+    replay, rehearsal = None, None
+    if clients == "light" and a.own_runs == "browser":
+        replay, rehearsal = rehearse(app_dir, env, a.students, log)
+        print(f"rehearsed: {rehearsal}", flush=True)
     t0 = time.monotonic()
     with pinned_server(app_dir, env, log, a.replicas, not a.cold) as (url, pids):
         started_s = round(time.monotonic() - t0, 2)
@@ -552,7 +653,8 @@ def main(argv: list[str] | None = None) -> int:
         client_cores = sorted(os.sched_getaffinity(0))
         with RssPoller(pids) as poll, py_spy(pids, Path(a.py_spy) if a.py_spy else None):
             t1 = time.monotonic()
-            asyncio.run((chromium_class if clients == "chromium" else light_class)(url, a.students, outs))
+            asyncio.run(chromium_class(url, a.students, outs) if clients == "chromium"
+                        else light_class(url, a.students, outs, a.own_runs, replay))
             wall_s = round(time.monotonic() - t1, 2)
         hwms = [vm_hwm_kb(pid) for pid in pids]
         hwm = None if None in hwms else sum(hwms)
@@ -561,6 +663,7 @@ def main(argv: list[str] | None = None) -> int:
     commit = subprocess.run(["git", "-C", str(app_dir), "rev-parse", "--short", "HEAD"], capture_output=True,
                             text=True).stdout.strip()
     rec = {"label": a.label, "students": a.students, "replicas": a.replicas, "data": a.data, "clients": clients,
+           "own_runs": a.own_runs, **({"browser_replayed": rehearsal} if rehearsal else {}),
            "command": "python -m dgm_core bench class_load" + (" " + " ".join(argv) if argv else ""),
            "app_commit": commit, "lesson": [s[0] for s in LESSON], "stagger_s": STAGGER_S,
            "server_cores": affinity, "client_cores": client_cores,
@@ -603,7 +706,9 @@ def report(records: dict) -> str:
                   f"{r['replicas']} replica{'s' if r['replicas'] != 1 else ''}"
                   f"{' behind nginx' if r['replicas'] > 1 else ''}"
                   f"{', cold' if r.get('first_visit_before_class') is False else ''}"
-                  f", {'with' if r['data'] else 'without'} DGM_DATA_DIR "
+                  f", {'with' if r['data'] else 'without'} DGM_DATA_DIR"
+                  + (f", own masks computed {'in the browser' if r['own_runs'] == 'browser' else 'on the server'}"
+                     if "own_runs" in r else "") + " "
                   f"(app {r['app_commit']})",
                   "", f"`{r['command']}`", "",
                   "| step | p50 (s) | p95 (s) | max (s) | students done | p50 / max to script_finished (s) |",
@@ -613,6 +718,11 @@ def report(records: dict) -> str:
             fin = f"{f['p50_s']} / {f['max_s']}" if f["n"] else "–"
             lines.append(f"| {name} | {s['p50_s']} | {s['p95_s']} | {s['max_s']} | {s['n']} | {fin} |" if s["n"] else
                          f"| {name} | – | – | – | 0 | – |")
+        if b := r.get("browser_replayed"):
+            lines += ["", f"Each student's browser work ({', '.join(b['methods'])}) was rehearsed in chromium's "
+                      f"worker before the class ({b['jobs']} runs, median {b['p50_s']} s, max {b['max_s']} s, "
+                      "unthrottled) and is replayed: after Run the student waits that long, then sends the panel's "
+                      "results as the browser would; own_mask_run includes that wait."]
         lines += ["", f"Server start {r['server_start_s']} s; resident memory {r['rss_started_mb']} MB after start, "
                   f"**peak {r['rss_peak_mb']} MB** (VmHWM of the server process"
                   f"{'es, summed' if r['replicas'] > 1 else ''} {r['server_vm_hwm_mb']} MB), "
