@@ -48,14 +48,19 @@ def test_draw_image_and_mask_then_compare_methods(page, app_url):
     page.screenshot(path=str(shots / "inpainting.png"))
 
 
-def test_a_face_runs_its_chains_here_and_dmfa_on_the_server(page, app_url):
-    page.set_viewport_size({"width": 1280, "height": 720})
-    page.goto(f"{app_url}/inpainting?inp_ds=celeba&inp_preset=centre&inp_size=12&inp_mseed=3"
-              "&inp_methods=mwg,miwae,dmfa,neighbour_fill&inp_steps=40&inp_chains=2&inp_burn=10")
+def _run_until_results(page, url: str) -> None:
+    """Open the page at ``url``, press Run, wait for its results."""
+    page.goto(url)
     wait_for_app(page)
     page.get_by_role("button", name="Run").click()
     expect(page.get_by_role("heading", name="Results")).to_be_visible(timeout=120_000)
     wait_for_app(page, timeout=120_000)
+
+
+def test_a_face_runs_its_chains_here_and_dmfa_on_the_server(page, app_url):
+    page.set_viewport_size({"width": 1280, "height": 720})
+    _run_until_results(page, f"{app_url}/inpainting?inp_ds=celeba&inp_preset=centre&inp_size=12&inp_mseed=3"
+                             "&inp_methods=mwg,miwae,dmfa,neighbour_fill&inp_steps=40&inp_chains=2&inp_burn=10")
     here = "Computed in this browser: MWG, MIWAE importance sampling, Neighbour fill ("
     expect(page.get_by_text(here)).to_be_visible()
     expect(page.get_by_text("; on the server: DMFA (")).to_be_visible()
@@ -65,12 +70,8 @@ def test_a_face_runs_its_chains_here_and_dmfa_on_the_server(page, app_url):
 
 def test_a_browser_without_webassembly_gets_the_servers_samplers_and_is_told(page, app_url):
     page.add_init_script("delete window.WebAssembly;")
-    page.goto(f"{app_url}/inpainting?inp_preset=top&inp_mseed=5&inp_methods=pseudo_gibbs,neighbour_fill"
-              "&inp_steps=30&inp_chains=2&inp_burn=5")
-    wait_for_app(page)
-    page.get_by_role("button", name="Run").click()
-    expect(page.get_by_role("heading", name="Results")).to_be_visible(timeout=120_000)
-    wait_for_app(page, timeout=120_000)
+    _run_until_results(page, f"{app_url}/inpainting?inp_preset=top&inp_mseed=5&inp_methods=pseudo_gibbs,"
+                             "neighbour_fill&inp_steps=30&inp_chains=2&inp_burn=5")
     expect(page.get_by_text("could not run the samplers (no WebAssembly or Web Workers), so the server ran them")
            .first).to_be_visible()
     expect(page.get_by_test_id("stDataFrame").first).to_contain_text("Neighbour fill")

@@ -1,0 +1,43 @@
+"""ui.browser_inpaint's Python side without a browser: the panel's typed arrays decoded as sent, and one Run's
+result made of the browser's rows and the server's (its order, where each ran, the caption that says so)."""
+import base64
+
+import numpy as np
+import pytest
+import torch
+
+from dgm_core.demos import inpainting
+from dgm_core.imputation import FillDiagnostics, Imputation
+from ui import browser_inpaint as bi
+
+
+@pytest.mark.parametrize("kind, dtype", [("f32", "<f4"), ("f64", "<f8"), ("u8", "u1")])
+def test_a_typed_array_arrives_as_its_values(kind, dtype):
+    values = np.random.default_rng(0).random(1000) * (255 if kind == "u8" else 1e3)
+    a = values.astype(dtype)
+    sent = {kind: base64.b64encode(a.tobytes()).decode()}
+    assert np.array_equal(bi._array(sent), a) and np.array_equal(bi._array(a.tolist()), a)
+    snapshots = [sent, sent]  # a list of arrays (the chain player's snapshots)
+    assert bi._tensor(snapshots).shape == (2, 1000) and bi._tensor(snapshots).dtype == torch.float32
+
+
+def _row(method: str, seconds: float) -> inpainting.Row:
+    x = torch.zeros(1, 1, 4, 4)
+    res = Imputation(method=method, mean=x, samples=x[:, None], std=x, diagnostics=FillDiagnostics(), seconds=seconds)
+    return res, {"MSE": 0.0}, None
+
+
+def test_one_run_is_made_of_the_browsers_rows_and_the_servers_in_the_methods_order():
+    image, mask = torch.zeros(1, 4, 4), torch.ones(4, 4, dtype=torch.bool)
+    methods = ["mwg", "dmfa", "neighbour_fill", "mfa"]
+    out = bi.merged(methods, image, mask, dataset="mnist", settings=inpainting.Settings(), what="a test",
+                    parts=[("browser", [_row("neighbour_fill", 0.05), _row("mwg", 2.5)], []),
+                           ("server", [_row("mfa", 0.01), _row("dmfa", 0.02)], ["one sentence"])])
+    assert [r[0].method for r in out.rows] == methods and out.methods == methods
+    assert out.computed_in == {"mwg": "browser", "dmfa": "server", "neighbour_fill": "browser", "mfa": "server"}
+    assert out.problems == ["one sentence"] and out.seconds["mwg"] == 2.5
+    assert bi.where_caption(out) == ("Computed in this browser: MWG, Neighbour fill (2.5 s); on the server: DMFA, "
+                                     "MFA conditional (classical) (0.03 s).")
+    server_only = bi.merged(["dmfa"], image, mask, dataset="mnist", settings=inpainting.Settings(), what="",
+                            parts=[("server", [_row("dmfa", 0.02)], [])])
+    assert bi.where_caption(server_only) == ""
