@@ -495,7 +495,7 @@ async def light_student(url: str, i: int, start_at: float, out: dict, own_runs: 
                     await s.rerun(s.page, **{"Preset": {"string_value": target}})
                     await s.rerun(s.page, **{"Mask seed": {"int_value": own_mask_seed(i)}})
                     if own_runs == "server":
-                        await s.rerun(s.page, **{"Compute your own runs": {"int_value": 1}})
+                        await s.rerun(s.page, **{"Compute your own runs": {"string_value": "on the server"}})
                     check_own_mask(s.query, i, out)
                 else:
                     await s.rerun(target)

@@ -164,6 +164,7 @@ with c_run:
                                 what=f"{image_what}, {mask_what}", parts=parts)
             kept = s[P + "run_result"] = Kept(None, results)
             del s[BROWSER]
+            bi.forget(P + "bi")  # one copy of the rows per student, the page's
     if kept and kept.ran:
         st.caption(serving.caption(kept.ran))
     elif results and (note := bi.where_caption(results)):

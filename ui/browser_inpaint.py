@@ -128,6 +128,12 @@ def browser_run(image: torch.Tensor, mask: torch.Tensor, methods: list[str], set
     return out
 
 
+def forget(key: str) -> None:
+    """Drop what the panel ``key`` holds of its last job (its rows), once the page keeps them itself."""
+    for k in (f"{key}__rows", f"{key}__job"):
+        st.session_state.pop(k, None)
+
+
 # ---- the browser's results as the server's rows ----------------------------------------------------------------------
 
 _TYPED = {"f32": "<f4", "f64": "<f8", "u8": "u1"}
