@@ -58,9 +58,9 @@ class Recipe(Protocol):
 
 
 RECIPES: dict[str, Recipe] = {**vae.RECIPES, **dmfa.RECIPES, **clipping.RECIPES, **tabular.RECIPES,
-                             **vae_gmm.RECIPES, **wgan.RECIPES}
-# recipes with no card in pretrained/: data we do not have (wgan-svhn), or a first run still under way (flow-mnist)
-UNSHIPPED: dict[str, Recipe] = {**wgan.UNSHIPPED, **flow.RECIPES}
+                             **vae_gmm.RECIPES, **wgan.RECIPES, **flow.RECIPES}
+# recipes with no card in pretrained/: data we do not have (wgan-svhn)
+UNSHIPPED: dict[str, Recipe] = {**wgan.UNSHIPPED}
 
 
 class UnknownModelError(ValueError):

@@ -194,9 +194,14 @@ def test_the_recipe_dry_run_trains_saves_loads_back_and_resumes_to_the_same_byte
         torch.set_num_threads(threads)
 
 
-def test_flow_mnist_is_unshipped_until_its_card_exists():
-    assert "flow-mnist" in training.UNSHIPPED and "flow-mnist" not in training.RECIPES
-    assert not (pretrained.PRETRAINED_DIR / "flow-mnist.json").exists()
+def test_the_shipped_flow_mnist_is_its_recipes_and_loads():
+    """The finished run ships: its card names the recipe's command and the measured samples, its weights load."""
+    assert "flow-mnist" in training.RECIPES and "flow-mnist" not in training.UNSHIPPED
+    model, card = pretrained.load("flow-mnist")
+    assert card.command == "python -m dgm_core train flow-mnist" and card.metrics["steps"] == 8000
+    assert 0 < card.metrics["confident_share"] < card.metrics["real_confident_share"]
+    x = model.sample(2, n_steps=2, method="euler", generator=torch.Generator().manual_seed(0))
+    assert x.shape == (2, 1, 28, 28) and bool(((x >= 0) & (x <= 1)).all())
 
 
 def test_the_velocity_export_matches_torch(tmp_path):
