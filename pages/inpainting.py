@@ -169,7 +169,9 @@ with c_run:
         st.caption(serving.caption(kept.ran))
     elif results and (note := bi.where_caption(results)):
         st.caption(note)
-    if ready:
+    if ready and in_browser and not (results and results.dataset == dataset):  # the server's times say nothing here
+        st.caption(bi.plan_caption(in_browser, [m for m in chosen if m not in in_browser]))
+    elif ready:
         st.caption(estimate_caption(chosen, settings, dataset, results))
     elif not chosen:
         st.caption("Run is disabled: choose at least one method above.")

@@ -213,6 +213,16 @@ def merged(methods: list[str], image: torch.Tensor, mask: torch.Tensor, *, datas
     return out
 
 
+def _names(methods: list[str]) -> str:
+    return ", ".join(INPAINTING[m].short or INPAINTING[m].label for m in methods)
+
+
+def plan_caption(browser: list[str], server: list[str]) -> str:
+    """Where Run will compute each method, before it has run here."""
+    return (f"Run computes {_names(browser)} in this browser" + (f", and {_names(server)} on the server" if server
+                                                                 else "") + ".")
+
+
 def where_caption(results: inpainting.PageRun) -> str:
     """Where a Run's methods ran and how long each side took, in one sentence ("" if all ran on the server)."""
     browser = [m for m, w in results.computed_in.items() if w == "browser"]
@@ -220,9 +230,7 @@ def where_caption(results: inpainting.PageRun) -> str:
         return ""
     server = [m for m, w in results.computed_in.items() if w == "server"]
     took = lambda ms: sum(results.seconds.get(m, 0.0) for m in ms)  # noqa: E731
-    text = (f"Computed in this browser: {', '.join(INPAINTING[m].short or INPAINTING[m].label for m in browser)} "
-            f"({took(browser):.1f} s)")
+    text = f"Computed in this browser: {_names(browser)} ({took(browser):.1f} s)"
     if server:
-        text += f"; on the server: {', '.join(INPAINTING[m].short or INPAINTING[m].label for m in server)} " \
-                f"({took(server):.2f} s)"
+        text += f"; on the server: {_names(server)} ({took(server):.2f} s)"
     return text + "."

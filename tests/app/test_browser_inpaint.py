@@ -41,3 +41,9 @@ def test_one_run_is_made_of_the_browsers_rows_and_the_servers_in_the_methods_ord
     server_only = bi.merged(["dmfa"], image, mask, dataset="mnist", settings=inpainting.Settings(), what="",
                             parts=[("server", [_row("dmfa", 0.02)], [])])
     assert bi.where_caption(server_only) == ""
+
+
+def test_before_a_run_the_page_says_where_each_method_will_compute():
+    assert bi.plan_caption(["mwg", "neighbour_fill"], ["dmfa"]) == ("Run computes MWG, Neighbour fill in this browser, "
+                                                                     "and DMFA on the server.")
+    assert bi.plan_caption(["miwae"], []) == "Run computes MIWAE importance sampling in this browser."
