@@ -58,6 +58,13 @@ class Walk:
     def check(self, what: str) -> None:
         try:
             wait_for_app(self.page, timeout=180_000)
+            # a Run the visitor's browser computes (the inpainting panel) ends when the panel says it is done and
+            # the page has drawn its results (locators see into the component's shadow root)
+            bar = self.page.locator(".bi .bar .text")
+            deadline = time.monotonic() + 180
+            while bar.count() and not bar.first.inner_text().startswith("Done") and time.monotonic() < deadline:
+                self.page.wait_for_timeout(200)
+            wait_for_app(self.page, timeout=180_000)
         except Exception as e:  # noqa: BLE001 - say which action left the page running
             self.page.screenshot(path=str(ROOT / ".screens" / f"walk-{self.name}-stuck.png"), full_page=True)
             raise AssertionError(f"{self.name}: still running 180 s after {what} (before: {self.log[-3:]})") from e
