@@ -75,15 +75,17 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--
 
 
 @contextlib.contextmanager
-def streamlit_server(env: dict | None = None, log: Path | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
-    """`streamlit run app.py` on a free local port (no file watcher, the server's output appended to ``log``);
-    yields its URL and process, stops it. The tests, the benchmarks and the screenshots all start it here."""
+def streamlit_server(env: dict | None = None, log: Path | None = None,
+                     script: Path | str = "app.py") -> Iterator[tuple[str, subprocess.Popen]]:
+    """`streamlit run app.py` (or another ``script``, from the repository's root) on a free local port (no file
+    watcher, the server's output appended to ``log``); yields its URL and process, stops it. The tests, the
+    benchmarks and the screenshots all start it here."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     url = f"http://127.0.0.1:{port}"
     out = open(log, "a") if log is not None else subprocess.DEVNULL
-    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true",
                                "--server.address", "127.0.0.1", "--server.port", str(port),
                                "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
                               cwd=Path(__file__).resolve().parents[1], env=env, stdout=out, stderr=subprocess.STDOUT)

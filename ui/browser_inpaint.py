@@ -10,6 +10,7 @@ server's ``run_page`` makes (``Imputation``, scores, ``ChainTrace``), scored and
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 from pathlib import Path
@@ -41,7 +42,17 @@ def _url(path: str, sha256: str) -> str:
 
 def model_spec(name: str) -> dict | None:
     """What the worker needs of a model (its graphs' URLs: encoder, decoder, and a VAE's HMC gradient; its decoder's
-    law), None without an export."""
+    law), None without an export. The page asks on every rerun: the card is read again only when its file changes."""
+    try:
+        mtime = (pretrained.PRETRAINED_DIR / f"{name}.json").stat().st_mtime_ns
+    except OSError:
+        return None
+    spec = _spec(name, mtime)
+    return None if spec is None else dict(spec)  # the caller's own copy
+
+
+@functools.lru_cache(maxsize=32)
+def _spec(name: str, mtime: int) -> dict | None:
     try:
         card = pretrained.load_card(name)
     except pretrained.PretrainedError:

@@ -4,54 +4,26 @@ its progress, comes back once as the server's rows (dgm_core's scores of the bro
 pixels, is not run again by a rerun, and a model that cannot load is one sentence on the page."""
 from __future__ import annotations
 
-import contextlib
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from benchmarks.common import streamlit_server
 from tests.e2e.conftest import wait_for_app
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = ROOT / "tests" / "e2e" / "pages" / "browser_inpaint_page.py"
 
 
-@contextlib.contextmanager
-def page_server(folder: Path):
-    """`streamlit run` of the tiny page beside a link to the app's static/ (Streamlit serves the static/ beside the
-    script it runs), with the app's .streamlit/config.toml (static serving on); yields its URL, stops it."""
-    (folder / "static").symlink_to(ROOT / "static")
-    (folder / "page.py").symlink_to(PAGE)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(folder / "page.py"), "--server.port",
-                               str(port), "--server.address", "127.0.0.1", "--server.headless", "true"],
-                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(240):
-            with contextlib.suppress(OSError):
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            assert server.poll() is None, "the tiny page's server stopped"
-            time.sleep(0.5)
-        yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-
-
 @pytest.fixture(scope="module")
 def url(tmp_path_factory):
-    with page_server(tmp_path_factory.mktemp("browser_inpaint")) as u:
+    """The tiny page served beside a link to the app's static/ (Streamlit serves the static/ beside the script it
+    runs), from the repository's root (the app's .streamlit/config.toml: static serving on)."""
+    folder = tmp_path_factory.mktemp("browser_inpaint")
+    (folder / "static").symlink_to(ROOT / "static")
+    (folder / "page.py").symlink_to(PAGE)
+    with streamlit_server(script=folder / "page.py") as (u, _):
         yield u
 
 
