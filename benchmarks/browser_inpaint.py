@@ -45,11 +45,7 @@ DATASETS = ("mnist", "omniglot", "celeba")
 
 # run one job in a fresh worker, timing it and watching the main thread's long tasks
 RUN = """async ([src, msg]) => {
-  const abs = (u) => new URL(u, location.origin + '/').href;
-  msg.runtime = abs(msg.runtime);
-  for (const spec of Object.values(msg.models)) {
-    for (const g of ['encoder', 'decoder', 'gradient']) if (spec[g]) spec[g] = abs(spec[g]);
-  }
+  msg.base = location.origin + '/';
   const longest = { ms: 0, count: 0 };
   const obs = new PerformanceObserver((list) => {
     for (const e of list.getEntries()) { longest.ms = Math.max(longest.ms, e.duration); longest.count += 1; }

@@ -517,11 +517,7 @@ async def light_class(url: str, n: int, outs: list[dict], own_runs: str = "serve
 
 # each student's own Run in chromium's worker, as the panel starts it, returned as the panel sends it (ui/typed_json.js)
 WORKER_RUN = """async ([src, msg]) => {
-  const abs = (u) => new URL(u, location.origin + '/').href;
-  msg.runtime = abs(msg.runtime);
-  for (const spec of Object.values(msg.models)) {
-    for (const g of ['encoder', 'decoder', 'gradient']) if (spec[g]) spec[g] = abs(spec[g]);
-  }
+  msg.base = location.origin + '/';
   const w = new Worker(URL.createObjectURL(new Blob([src], { type: 'text/javascript' })));
   const results = []; let end = null;
   const t0 = performance.now();

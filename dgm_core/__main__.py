@@ -48,8 +48,9 @@ def export(name: str) -> int:
     try:
         for n in ex.exportable() if name == "all" else [name]:
             entry = ex.export(n)
-            print(f"exported {n} to {entry['onnx']}: {entry['bytes'] / 1e6:.1f} MB, "
-                  f"max |onnx - torch| {entry['max_abs_diff_vs_torch']:.1e}")
+            files = entry["onnx"] or [entry["params"]["file"]]
+            print(f"exported {n} to {files}: {entry['bytes'] / 1e6:.1f} MB, "
+                  f"max |difference from torch| {entry['max_abs_diff_vs_torch']:.1e}")
     except (ex.ExportError, PretrainedError) as err:
         print(err, file=sys.stderr)
         return 2

@@ -41,8 +41,14 @@ OPSET = 17  # onnxruntime-web 1.30 runs opsets up to 21; 17 has every op these g
 TOLERANCE = 1e-4  # max |onnx - torch| over [0, 1] pixels (or velocity entries) that a shipped export may have
 FLOWS = ("flow-mnist",)  # velocity networks the browser integrates with its own steps
 # the inpainting page's models whose samplers the browser runs (the exact sampler and pseudo-Gibbs on the VAE,
-# importance sampling on MIWAE), on every data set the page offers
-INPAINTERS = tuple(f"{family}-{ds}" for ds in ("mnist", "omniglot", "celeba") for family in ("vae", "miwae"))
+# importance sampling on MIWAE, on every data set the page offers; DMFA's and MFA's Gaussian conditionals where
+# they are trained)
+INPAINTERS = (*(f"{family}-{ds}" for ds in ("mnist", "omniglot", "celeba") for family in ("vae", "miwae")),
+              *(f"{family}-{ds}" for ds in ("mnist", "celeba") for family in ("dmfa", "mfa")))
+# each family's browser files: ONNX graphs, or for MFA, whose conditional needs Cholesky factors that ONNX lacks,
+# its fitted parameters (safetensors, float32), from which the worker computes the conditional in float64 as torch does
+PARTS = {"vae": ("encoder", "decoder", "gradient"), "miwae": ("encoder", "decoder"), "dmfa": ("conditional",),
+         "mfa": ("params",)}
 
 
 class ExportError(ValueError):
@@ -191,6 +197,27 @@ class _Gradient(nn.Module):
         return g - z, params
 
 
+class _Conditional(nn.Module):
+    """DMFA: (x, mask as 0/1 floats (B, 1, H, W)) -> (logits, mean, A, d) of p(x_m | x_o) (dmfa.Output)."""
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        out = self.model(x, mask > 0.5)
+        return out.logits, out.mean, out.A, out.d
+
+
+def _factor_inputs(model: nn.Module, n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """What DMFA's parity check feeds: n images in [0, 1] and masks with a hole of random size and place."""
+    from .models.dmfa import random_holes
+    g = torch.Generator().manual_seed(seed)
+    c, h, w = model.cfg.shape
+    x = torch.rand(n, c, h, w, generator=g)
+    return x, random_holes(n, (h, w), (h // 2, w // 2), (h // 4, w // 4), g).float()
+
+
 def _inpaint_inputs(model: nn.Module, n: int, seed: int) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
     """What the parity check feeds: n images (binary for a Bernoulli decoder), their masks (~half observed) and
     z ~ N(0, 4 I) (wider than the prior: the samplers visit such z)."""
@@ -206,8 +233,17 @@ def _inpaint_inputs(model: nn.Module, n: int, seed: int) -> tuple[dict[str, torc
 
 
 def inpaint_onnx_bytes(model: nn.Module, *, gradient: bool = False) -> dict[str, bytes]:
-    """The model's encoder and decoder as ONNX graphs; with ``gradient``, the HMC move's graph (``_Gradient``) too."""
+    """The model's encoder and decoder as ONNX graphs; with ``gradient``, the HMC move's graph (``_Gradient``) too;
+    for DMFA, its network (``_Conditional``); for MFA, its parameters as safetensors."""
+    from .models.dmfa import DMFA
+    from .models.mfa import MFA
     model = model.cpu().eval()
+    if isinstance(model, MFA):
+        from safetensors.torch import save
+        return {"params": save({k: v.float().contiguous() for k, v in model.state_dict().items()})}
+    if isinstance(model, DMFA):
+        x, mask = _factor_inputs(model, 2, 0)
+        return {"conditional": _graph(_Conditional(model), (x, mask), ["x", "mask"], ["logits", "mean", "A", "d"])}
     enc, z = _inpaint_inputs(model, 2, 0)
     graphs = {"encoder": _graph(_Encoder(model), tuple(enc.values()), list(enc), ["mu", "log_sigma"]),
               "decoder": _graph(_Decoder(model), (z,), ["z"], "params")}
@@ -224,8 +260,23 @@ def inpaint_max_difference(model: nn.Module, graphs: dict[str, bytes | str | Pat
     since the gradients of log-likelihoods of thousands of pixels run to 10⁴)."""
     import onnxruntime as ort
 
+    from .models.dmfa import DMFA
+    from .models.mfa import MFA
     from .samplers.kernels import HMCKernel
     model = model.cpu().eval()
+    if isinstance(model, MFA):  # the file holds the fitted parameters themselves
+        from safetensors.torch import load
+        data = graphs["params"]
+        got = load(data if isinstance(data, bytes) else Path(data).read_bytes())
+        return {"params": max(float((got[k] - v.float()).abs().max()) for k, v in model.state_dict().items())}
+    if isinstance(model, DMFA):
+        x, mask = _factor_inputs(model, n, seed)
+        with torch.no_grad():
+            want = _Conditional(model)(x, mask)
+        sess = ort.InferenceSession(str(graphs["conditional"]) if isinstance(graphs["conditional"], Path)
+                                    else graphs["conditional"], providers=["CPUExecutionProvider"])
+        got = sess.run(None, {"x": x.numpy(), "mask": mask.numpy()})
+        return {"conditional": float(max(np.abs(g - w.numpy()).max() for g, w in zip(got, want, strict=True)))}
     enc, z = _inpaint_inputs(model, n, seed)
     with torch.no_grad():
         mu, log_sigma = _Encoder(model)(*enc.values())
@@ -260,26 +311,42 @@ def export_inpaint(name: str, directory: str | Path | None = None, out_dir: str 
             raise ExportError(f"The ONNX export of '{name}' ({part}) differs from torch by {d:.2g} (> {TOLERANCE:g}).")
     out_dir.mkdir(parents=True, exist_ok=True)
     cfg = model.cfg
-    shape = ["batch", *cfg.shape]
-    latent, params = ["batch", cfg.latent], ["batch", _n_params(cfg), *cfg.shape]
-    io_ = {"encoder": ([["x", shape], *([["mask", shape]] if cfg.mask_input else [])],
-                       [["mu", latent], ["log_sigma", latent]]),
-           "decoder": ([["z", latent]], [["params", params]]),
-           "gradient": ([["z", latent], ["x", shape]],
-                        [["grad", latent], ["params", params]])}
+    io_ = _inpaint_io(card.family, cfg)
     files = {}
     for part, data in graphs.items():
-        path = out_dir / f"{name}-{part}.onnx"
+        path = out_dir / f"{name}-{part}{'.safetensors' if part == 'params' else '.onnx'}"
         path.write_bytes(data)
-        files[part] = {"onnx": _relative(path), "sha256": pretrained.sha256_file(path), "bytes": len(data),
+        files[part] = {"file" if part == "params" else "onnx": _relative(path),
+                       "sha256": pretrained.sha256_file(path), "bytes": len(data),
                        "input": io_[part][0], "output": io_[part][1], "max_abs_diff_vs_torch": diff[part]}
-    entry = {"onnx": [f["onnx"] for f in files.values()], "bytes": sum(f["bytes"] for f in files.values()),
-             "max_abs_diff_vs_torch": max(diff.values()), **files, "opset": OPSET, "likelihood": cfg.likelihood,
-             "min_scale": cfg.min_scale, "weights_sha256": card.sha256, "command": f"python -m dgm_core export {name}",
+    law = ({"likelihood": cfg.likelihood, "min_scale": cfg.min_scale} if card.family in ("vae", "miwae")
+           else {"n_mixes": cfg.n_mixes, "n_factors": cfg.n_factors})
+    entry = {"onnx": [f["onnx"] for f in files.values() if "onnx" in f],
+             "bytes": sum(f["bytes"] for f in files.values()),
+             "max_abs_diff_vs_torch": max(diff.values()), **files, "opset": OPSET, "family": card.family, **law,
+             "weights_sha256": card.sha256, "command": f"python -m dgm_core export {name}",
              "torch_version": torch.__version__, "export_time_s": round(time.perf_counter() - t0, 2)}
     new = dataclasses.replace(card, browser={**card.browser, "inpaint": entry})
     (directory / f"{name}.json").write_text(new.to_json())
     return entry
+
+
+def _inpaint_io(family: str, cfg) -> dict[str, tuple[list, list]]:
+    """Each browser file's inputs and outputs, with their shapes, as the card lists them."""
+    shape = ["batch", *cfg.shape]
+    if family == "mfa":
+        k, l, dim = cfg.n_mixes, cfg.n_factors, cfg.shape[0] * cfg.shape[1] * cfg.shape[2]
+        return {"params": ([], [["logits", [k]], ["mu", [k, dim]], ["A", [k, l, dim]], ["d", [k, dim]]])}
+    if family == "dmfa":
+        k, l, dim = cfg.n_mixes, cfg.n_factors, cfg.shape[0] * cfg.shape[1] * cfg.shape[2]
+        return {"conditional": ([["x", shape], ["mask", ["batch", 1, *cfg.shape[1:]]]],
+                                [["logits", ["batch", k]], ["mean", ["batch", k, dim]], ["A", ["batch", k, l, dim]],
+                                 ["d", ["batch", k, dim]]])}
+    latent, params = ["batch", cfg.latent], ["batch", _n_params(cfg), *cfg.shape]
+    return {"encoder": ([["x", shape], *([["mask", shape]] if cfg.mask_input else [])],
+                        [["mu", latent], ["log_sigma", latent]]),
+            "decoder": ([["z", latent]], [["params", params]]),
+            "gradient": ([["z", latent], ["x", shape]], [["grad", latent], ["params", params]])}
 
 
 def _n_params(cfg) -> int:

@@ -118,8 +118,8 @@ def run(methods=None):  # shared by every session asking for these inputs, queue
 
 
 # A student's own Run: the methods the visitor's browser can run go to it (ui/browser_inpaint.py, a Web Worker); the
-# rest (DMFA and MFA: milliseconds) to the server. The server's part is kept with the Run's inputs until the browser
-# sends its results, then the two make one result. A view the shared cache holds (a lesson's) is shown as it is.
+# rest (a model with no browser export) to the server. The server's part is kept with the Run's inputs until the
+# browser sends its results, then the two make one result. A view the shared cache holds (a lesson's) is shown as it is.
 BROWSER = P + "browser"
 in_browser = [m for m in chosen if m in bi.browser_methods(dataset)] if where == "browser" else []
 

@@ -26,9 +26,6 @@ function inpaintView(root) {
   };
   const start = (component) => {
     const d = component.data; const job = d.job;
-    const abs = (u) => new URL(u, window.location.href).href;
-    const models = Object.fromEntries(Object.entries(d.models).map(([f, s]) => [f,
-      { ...s, encoder: abs(s.encoder), decoder: abs(s.decoder), ...(s.gradient ? { gradient: abs(s.gradient) } : {}) }]));
     const results = [];
     note.textContent = '';
     progress(0, `${d.labels[d.methods[0]]} in this browser: loading the model…`);
@@ -54,8 +51,8 @@ function inpaintView(root) {
         fail(component, job, msg.message);
       }
     };
-    v.worker.postMessage({ cmd: 'run', id: job, runtime: abs(d.runtime), models, image: d.image, mask: d.mask,
-      shape: d.shape, methods: d.methods, settings: d.settings, binary: d.binary, track: d.track });
+    v.worker.postMessage({ cmd: 'run', id: job, base: window.location.href, runtime: d.runtime, models: d.models,
+      image: d.image, mask: d.mask, shape: d.shape, methods: d.methods, settings: d.settings, binary: d.binary, track: d.track });
   };
   v.receive = (component) => {
     const d = component.data;

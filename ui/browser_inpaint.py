@@ -1,5 +1,6 @@
-"""The inpainting page's samplers in the visitor's browser: pseudo-Gibbs and MIWAE importance sampling for their own
-image and mask run in a Web Worker (ui/inpaint.worker.js) on the models' ONNX encoders and decoders
+"""The inpainting page's samplers in the visitor's browser: the exact sampler, pseudo-Gibbs, MIWAE importance sampling,
+DMFA's and MFA's Gaussian conditionals and the fills for their own image and mask run in a Web Worker
+(ui/inpaint.worker.js) on the models' ONNX graphs
 (``python -m dgm_core export NAME``, static/models, served by the app), with the vendored onnxruntime-web
 (static/ort). dgm_core's samplers stay the reference and the server's path.
 
@@ -22,7 +23,8 @@ import torch
 
 from dgm_core import pretrained
 from dgm_core.demos import inpainting
-from dgm_core.imputation import ChainDiagnostics, FillDiagnostics, Imputation, ImportanceDiagnostics
+from dgm_core.imputation import (ChainDiagnostics, FactorDiagnostics, FillDiagnostics, Imputation,
+                                 ImportanceDiagnostics)
 from dgm_core.methods import INPAINTING, inpainting_label
 from dgm_core.samplers.diagnostics import chain_diagnostics, tracked_pixels
 from dgm_core.samplers.kernels import make_kernel
@@ -32,7 +34,8 @@ WORKER_JS = (HERE / "seeded_rng.js").read_text() + "\n" + (HERE / "inpaint.worke
 TYPED_JSON_JS = (HERE / "typed_json.js").read_text()  # `plain`: the worker's results as the panel sends them
 RUNTIME = "app/static/ort/"  # relative to the page's URL, so a base path (a proxy's prefix) is kept
 # the methods the browser runs -> their model's family (None: a fill without a model)
-FAMILY = {"mwg": "vae", "pseudo_gibbs": "vae", "miwae": "miwae", "mean_fill": None, "neighbour_fill": None}
+FAMILY = {"mwg": "vae", "pseudo_gibbs": "vae", "miwae": "miwae", "dmfa": "dmfa", "mfa": "mfa", "mean_fill": None,
+          "neighbour_fill": None}
 
 
 def _url(path: str, sha256: str) -> str:
@@ -41,8 +44,9 @@ def _url(path: str, sha256: str) -> str:
 
 
 def model_spec(name: str) -> dict | None:
-    """What the worker needs of a model (its graphs' URLs: encoder, decoder, and a VAE's HMC gradient; its decoder's
-    law), None without an export. The page asks on every rerun: the card is read again only when its file changes."""
+    """What the worker needs of a model (its files' URLs: encoder, decoder, and a VAE's HMC gradient, with its
+    decoder's law; DMFA's conditional graph; MFA's parameters), None without an export. The page asks on every
+    rerun: the card is read again only when its file changes."""
     try:
         mtime = (pretrained.PRETRAINED_DIR / f"{name}.json").stat().st_mtime_ns
     except OSError:
@@ -60,9 +64,11 @@ def _spec(name: str, mtime: int) -> dict | None:
     entry = card.browser.get("inpaint")
     if not entry or entry.get("weights_sha256") != card.sha256:  # no export, or retrained since
         return None
-    graphs = {part: _url(entry[part]["onnx"], entry[part]["sha256"]) for part in ("encoder", "decoder", "gradient")
-              if part in entry}
-    return {**graphs,
+    files = {part: _url(entry[part].get("onnx", entry[part].get("file")), entry[part]["sha256"])
+             for part in ("encoder", "decoder", "gradient", "conditional", "params") if part in entry}
+    if card.family in ("dmfa", "mfa"):
+        return {**files, "nMixes": int(card.config["n_mixes"]), "nFactors": int(card.config["n_factors"])}
+    return {**files,
             "latent": int(card.config["latent"]), "maskInput": bool(card.config.get("mask_input", False)),
             "likelihood": entry["likelihood"], "minScale": float(entry["min_scale"])}
 
@@ -180,6 +186,11 @@ def as_rows(results: list[dict], image: torch.Tensor, mask: torch.Tensor, settin
         trace = None
         if FAMILY[method] is None:
             diag = FillDiagnostics(**r["diagnostics"])
+        elif FAMILY[method] in ("dmfa", "mfa"):
+            nll = r.get("cond_log_lik")
+            diag = FactorDiagnostics(factors=t(r["factors"]).view(1, r["n_factors"], *shape),
+                                     weights=t(r["weights"])[None], component=torch.tensor([r["component"]]),
+                                     nll=None if nll is None else torch.tensor([-nll]), cond_log_lik=nll)
         elif method == "miwae":
             diag = ImportanceDiagnostics(ess=t([r["ess"]]), log_px_obs=t([r["log_px_obs"]]),
                                          log_weights=t(r["log_weights"])[None], n_samples=settings.n_samples,

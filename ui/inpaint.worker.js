@@ -14,14 +14,16 @@
 // Images are (C, H, W) flat Float32Arrays in [0, 1]; the mask is (H, W), 1 = observed; observed pixels never change.
 //
 // The exact sampler (Metropolis-within-Gibbs with the page's z-move: HMC on the model's gradient graph, the encoder
-// proposal, pCN or their mix) runs on the VAE too, and the model-free fills (mean, harmonic) need no model.
+// proposal, pCN or their mix) runs on the VAE too; DMFA and MFA draw from their Gaussian conditionals; the model-free
+// fills (mean, harmonic) need no model.
 //
-// Message in: {cmd: 'run', id, runtime, models: {vae, miwae}, image, mask, shape, methods, settings, truth?, track?,
-//   draws?}
-//   models.<family>: {encoder, decoder (URLs), latent, maskInput, likelihood, minScale}
+// Message in: {cmd: 'run', id, base, runtime, models: {vae, miwae, dmfa, mfa}, image, mask, shape, methods, settings,
+//   truth?, track?, draws?}; base: the page's URL, against which the runtime's and the models' URLs are relative
+//   models.vae, models.miwae: {encoder, decoder, gradient? (URLs), latent, maskInput, likelihood, minScale};
+//   models.dmfa: {conditional (URL), nMixes, nFactors}; models.mfa: {params (URL), nMixes, nFactors}
 //   settings: dgm_core.demos.inpainting.Settings' fields (steps, chains, burn_in, n_samples, n_draws, init,
 //   warm_start, seed, snapshots); track: flat indices of the missing pixels whose E[x | z_t] the chains trace;
-//   draws: {pseudo_gibbs, miwae, miwae_nll}: [{kind: 'uniform' | 'normal' | 'uniform64', data}]
+//   draws: {mwg, pseudo_gibbs, miwae, miwae_nll, dmfa, mfa}: [{kind: 'uniform' | 'normal' | 'uniform64', data}]
 // Messages out: {type: 'progress', id, method, fraction}, {type: 'result', id, result} per method,
 //   {type: 'done', id, seconds}, {type: 'error', id, message}.
 
@@ -405,6 +407,19 @@ function logLikMissing(m, params, b, truth, miss, binary) {
   return s;
 }
 
+// torch.multinomial(w, n, replacement=True): a float64 uniform per draw, the first index whose normalised cumulative
+// weight reaches it
+function multinomial(w, n, rng) {
+  const cum = new Float64Array(w.length);
+  let acc = 0;
+  for (let l = 0; l < w.length; l++) { acc += w[l]; cum[l] = acc; }
+  return Array.from(rng.uniform64(n), (v) => {
+    let lo = 0; let hi = w.length - 1;
+    while (hi > lo) { const mid = lo + ((hi - lo) >> 1); if (cum[mid] / acc < v) lo = mid + 1; else hi = mid; }
+    return lo;
+  });
+}
+
 // ---- MIWAE: importance weights of L encoder draws, the weighted mean, draws by resampling (importance.py) -----------
 
 // log w_l = log p(x^o | z_l) + log p(z_l) - log q(z_l | x^o) for L draws at x (only its observed pixels count),
@@ -457,17 +472,7 @@ async function importance(m, job, rng, nllRng, progress) {
     }
     mean[j] = a; std[j] = Math.sqrt(Math.max(a2 - a * a, 0));
   }
-  // torch.multinomial with replacement: a float64 uniform per draw, the first index whose normalised cumulative
-  // weight reaches it
-  const cum = new Float64Array(L);
-  let acc = 0;
-  for (let l = 0; l < L; l++) { acc += w[l]; cum[l] = acc; }
-  const u = rng.uniform64(s.n_draws);
-  const idx = Array.from(u, (v) => {
-    let lo = 0; let hi = L - 1;
-    while (hi > lo) { const mid = lo + ((hi - lo) >> 1); if (cum[mid] / acc < v) lo = mid + 1; else hi = mid; }
-    return lo;
-  });
+  const idx = multinomial(w, s.n_draws, rng);
   const P = m.gaussian ? 2 : 1;
   const picked = new Float32Array(idx.length * P * D);
   idx.forEach((l, i) => picked.set(params.subarray(l * P * D, (l + 1) * P * D), i * P * D));
@@ -491,6 +496,189 @@ async function importance(m, job, rng, nllRng, progress) {
     out.cond_log_lik = logSumExp(terms);
   }
   return out;
+}
+
+// ---- DMFA and MFA: p(x_m | x_o) = Σ_k p_k N(m_k, A_kᵀA_k + diag d_k), a mixture of low-rank Gaussians ------------
+// (dgm_core/models/dmfa.py, mfa.py). DMFA's network gives it (the exported graph); MFA's is computed here from the
+// fitted parameters (a safetensors file) in float64, as torch does, and rounded to float32 like torch's result.
+
+const params = {};  // URL -> Promise of {name: Float32Array}
+
+// a safetensors file: an 8-byte little-endian header length, a JSON header {name: {dtype, shape, data_offsets}}, data
+function safetensors(url) {
+  if (!params[url]) {
+    params[url] = fetch(url).then(async (r) => {
+      if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
+      const buf = await r.arrayBuffer();
+      const n = Number(new DataView(buf).getBigUint64(0, true));
+      const header = JSON.parse(new TextDecoder().decode(new Uint8Array(buf, 8, n)));
+      const out = {};
+      for (const [name, t] of Object.entries(header)) {
+        if (name === '__metadata__') continue;
+        if (t.dtype !== 'F32') throw new Error(`${url}: ${name} is ${t.dtype}, not F32`);
+        out[name] = new Float32Array(buf.slice(8 + n + t.data_offsets[0], 8 + n + t.data_offsets[1]));
+      }
+      return out;
+    });
+  }
+  return params[url];
+}
+
+// the lower Cholesky factor of the l×l matrix a (row-major, float64), in place
+function cholesky(a, l) {
+  for (let i = 0; i < l; i++) {
+    for (let j = 0; j <= i; j++) {
+      let v = a[i * l + j];
+      for (let k = 0; k < j; k++) v -= a[i * l + k] * a[j * l + k];
+      a[i * l + j] = i === j ? Math.sqrt(v) : v / a[j * l + j];
+    }
+    for (let j = i + 1; j < l; j++) a[i * l + j] = 0;
+  }
+  return a;
+}
+
+// L y = b for the lower factor L, in place
+function forward(L, b, l) {
+  for (let i = 0; i < l; i++) { let v = b[i]; for (let k = 0; k < i; k++) v -= L[i * l + k] * b[k]; b[i] = v / L[i * l + i]; }
+  return b;
+}
+
+// Lᵀ y = b, in place
+function backward(L, b, l) {
+  for (let i = l - 1; i >= 0; i--) { let v = b[i]; for (let k = i + 1; k < l; k++) v -= L[k * l + i] * b[k]; b[i] = v / L[i * l + i]; }
+  return b;
+}
+
+// one component k of a mixture held as flat arrays (mean: K×D, A: K×l×D, d: K×D): its views
+const part = (t, k, l, D) => ({ mean: t.mean.subarray(k * D, (k + 1) * D), A: t.A.subarray(k * l * D, (k + 1) * l * D),
+  d: t.d.subarray(k * D, (k + 1) * D) });
+
+// I + A_S D_S⁻¹ A_Sᵀ over the coordinates S = sel, and its lower Cholesky factor
+function core(c, sel, l, D) {
+  const m = new Float64Array(l * l);
+  for (let i = 0; i < l; i++) m[i * l + i] = 1;
+  for (let j = 0; j < D; j++) {
+    if (!sel[j]) continue;
+    for (let i = 0; i < l; i++) {
+      const ai = c.A[i * D + j] / c.d[j];
+      for (let k = 0; k <= i; k++) m[i * l + k] += ai * c.A[k * D + j];
+    }
+  }
+  for (let i = 0; i < l; i++) for (let k = 0; k < i; k++) m[k * l + i] = m[i * l + k];
+  return cholesky(m, l);
+}
+
+// -log N(x_S; mean_S, A_Sᵀ A_S + diag d_S) by Woodbury and the determinant lemma (dmfa.lowrank_nll)
+function lowrankNll(x, c, sel, l, D) {
+  const L = core(c, sel, l, D);
+  const v = new Float64Array(l);
+  let quad = 0; let logdet = 0; let n = 0;
+  for (let j = 0; j < D; j++) {
+    if (!sel[j]) continue;
+    const r = x[j] - c.mean[j];
+    quad += r * r / c.d[j]; logdet += Math.log(c.d[j]); n += 1;
+    for (let i = 0; i < l; i++) v[i] += c.A[i * D + j] / c.d[j] * r;
+  }
+  forward(L, v, l);
+  for (let i = 0; i < l; i++) { quad -= v[i] * v[i]; logdet += 2 * Math.log(L[i * l + i]); }
+  return 0.5 * (quad + logdet + n * LOG_2PI);
+}
+
+function logSoftmax(logits) {
+  const lse = logSumExp(logits);
+  return Float64Array.from(logits, (v) => v - lse);
+}
+
+// MFA's conditional given x's observed pixels (mfa.MFA.forward): weights p(k | x_o), means m_k = mu + A_mᵀ E[z | x_o, k],
+// factors C_k⁻¹ A_k with C_k C_kᵀ = I + A_o D_o⁻¹ A_oᵀ, the same d
+function mfaConditional(p, x, obs, l, D) {
+  const K = p.logits.length;
+  const prior = logSoftmax(p.logits);
+  const out = { logits: new Float32Array(K), mean: new Float32Array(K * D), A: new Float32Array(K * l * D),
+    d: Float32Array.from(p.d) };
+  const fitted = { mean: p.mu, A: p.A, d: p.d };
+  for (let k = 0; k < K; k++) {
+    const c = part(fitted, k, l, D);
+    out.logits[k] = prior[k] - lowrankNll(x, c, obs, l, D);
+    const L = core(c, obs, l, D);
+    const ez = new Float64Array(l);
+    for (let j = 0; j < D; j++) {
+      if (!obs[j]) continue;
+      const r = (x[j] - c.mean[j]) / c.d[j];
+      for (let i = 0; i < l; i++) ez[i] += c.A[i * D + j] * r;
+    }
+    backward(L, forward(L, ez, l), l);
+    const col = new Float64Array(l);
+    for (let j = 0; j < D; j++) {
+      let m = c.mean[j];
+      for (let i = 0; i < l; i++) { m += ez[i] * c.A[i * D + j]; col[i] = c.A[i * D + j]; }
+      out.mean[k * D + j] = m;
+      forward(L, col, l);
+      for (let i = 0; i < l; i++) out.A[(k * l + i) * D + j] = col[i];
+    }
+  }
+  return out;
+}
+
+// DMFA's conditional: its network on (x ⊙ mask, mask)
+async function dmfaConditional(spec, x, mask2d, shape) {
+  const sess = await session(spec.conditional);
+  const [, H, W] = shape;
+  const r = await sess.run({ x: new ort.Tensor('float32', x, [1, ...shape]),
+    mask: new ort.Tensor('float32', Float32Array.from(mask2d, (v) => (v ? 1 : 0)), [1, 1, H, W]) });
+  return { logits: r.logits.data, mean: r.mean.data, A: r.A.data, d: r.d.data };
+}
+
+// the mixture's summary and draws (dmfa.impute_from): mean and spread of the most probable component, draws
+// k ~ p_k then m_k + A_kᵀ ε + √d_k ⊙ η; observed pixels kept; with the truth, the NLL of its missing pixels
+function factorImpute(method, out, job, l, rng) {
+  const x = job.image; const obs = job.observed; const D = x.length;
+  const K = out.logits.length; const S = job.settings.n_draws;
+  const logp = logSoftmax(out.logits);
+  const probs = Float32Array.from(logp, Math.exp);
+  let best = 0;
+  for (let k = 1; k < K; k++) if (probs[k] > probs[best]) best = k;
+  const b = part(out, best, l, D);
+  const mean = new Float32Array(D); const std = new Float32Array(D); const factors = new Float32Array(l * D);
+  for (let j = 0; j < D; j++) {
+    if (obs[j]) { mean[j] = x[j]; continue; }
+    let v = 0;
+    for (let i = 0; i < l; i++) { v += b.A[i * D + j] * b.A[i * D + j]; factors[i * D + j] = b.A[i * D + j]; }
+    mean[j] = b.mean[j]; std[j] = Math.sqrt(v + b.d[j]);
+  }
+  const comp = multinomial(probs, S, rng);
+  const eps = rng.normal(S * l);
+  const eta = rng.normal(S * D);
+  const samples = new Float32Array(S * D);
+  comp.forEach((k, s) => {
+    const c = part(out, k, l, D);
+    for (let j = 0; j < D; j++) {
+      if (obs[j]) { samples[s * D + j] = x[j]; continue; }
+      let v = c.mean[j];
+      for (let i = 0; i < l; i++) v += eps[s * l + i] * c.A[i * D + j];
+      samples[s * D + j] = v + Math.sqrt(c.d[j]) * eta[s * D + j];
+    }
+  });
+  const res = { method, mean, std, samples, n_draws: S, weights: probs, component: best, factors, n_factors: l };
+  if (job.truth) {  // -log Σ_k p_k N_k(x_m) (dmfa.mixture_nll): a density, not a probability
+    const miss = Uint8Array.from(obs, (o) => 1 - o);
+    res.cond_log_lik = logSumExp(Float64Array.from(logp, (lp, k) => lp - lowrankNll(job.truth, part(out, k, l, D),
+      miss, l, D)));
+  }
+  return res;
+}
+
+async function factorRun(method, spec, job, shape, rng, progress) {
+  const l = spec.nFactors;
+  let out;
+  if (method === 'dmfa') {
+    out = await dmfaConditional(spec, job.image, job.mask, shape);
+  } else {
+    const p = await safetensors(spec.params);
+    out = mfaConditional(p, job.image, job.observed, l, job.image.length);
+  }
+  progress(0.8);
+  return factorImpute(method, out, job, l, rng);
 }
 
 // ---- model-free fills (dgm_core/samplers/simple.py), in float32 as torch computes them ----------------------------
@@ -579,16 +767,22 @@ const FILLS = { mean_fill: meanFill, neighbour_fill: neighbourFill };
 
 // ---- a run ------------------------------------------------------------------------------------------------------
 
-const FAMILY = { mwg: 'vae', pseudo_gibbs: 'vae', miwae: 'miwae' };
+const FAMILY = { mwg: 'vae', pseudo_gibbs: 'vae', miwae: 'miwae', dmfa: 'dmfa', mfa: 'mfa' };
 
 async function run(msg) {
   const t0 = performance.now();
-  await runtime(msg.runtime);
+  // the URLs (runtime, models' files) are relative to the page's, `base`: a worker made from a blob has none of its own
+  const abs = (u) => new URL(u, msg.base).href;
+  const files = ['encoder', 'decoder', 'gradient', 'conditional', 'params'];
+  const models = Object.fromEntries(Object.entries(msg.models || {}).map(([f, spec]) => [f,
+    Object.fromEntries(Object.entries(spec).map(([k, v]) => [k, files.includes(k) ? abs(v) : v]))]));
+  await runtime(abs(msg.runtime));
   const [C, H, W] = msg.shape;
   const D = C * H * W;
   const observed = new Uint8Array(D);
   for (let j = 0; j < D; j++) observed[j] = msg.mask[j % (H * W)] ? 1 : 0;
-  const job = { image: Float32Array.from(msg.image), observed, settings: msg.settings, binary: !!msg.binary,
+  const job = { image: Float32Array.from(msg.image), observed, mask: msg.mask, settings: msg.settings,
+    binary: !!msg.binary,
     track: msg.track,
     truth: msg.truth === null ? null : Float32Array.from(msg.truth || msg.image) };
   const miss = Uint8Array.from(observed, (o) => 1 - o);
@@ -603,19 +797,26 @@ async function run(msg) {
       postMessage({ type: 'result', id: msg.id, result: res });
       continue;
     }
-    const m = await model(msg.models[FAMILY[method]], msg.shape);
+    const spec = models[FAMILY[method]];
+    if (!spec) throw new Error(`No ${FAMILY[method]} model was given for ${method}.`);
     const draws = msg.draws || {};
     const rng = draws[method] ? tape(draws[method], method) : seeded(msg.settings.seed);
     const fraction = (f) => (i + f) / msg.methods.length;
     const progress = (f) => postMessage({ type: 'progress', id: msg.id, method, fraction: fraction(f) });
     const nllRng = draws.miwae_nll ? tape(draws.miwae_nll, 'miwae_nll') : seeded(msg.settings.seed + 1);
-    const res = method === 'miwae' ? await importance(m, job, rng, nllRng, progress)
-      : await chain(m, job, rng, progress, method);
+    let res;
+    if (method === 'dmfa' || method === 'mfa') res = await factorRun(method, spec, job, msg.shape, rng, progress);
+    else {
+      const m = await model(spec, msg.shape);
+      res = method === 'miwae' ? await importance(m, job, rng, nllRng, progress) : await chain(m, job, rng, progress, method);
+    }
     if (draws[method] && rng.left()) throw new Error(`${method}: ${rng.left()} chunks of draws were not used`);
     res.seconds = (performance.now() - t1) / 1000;
     if (job.truth) {
       res.scores = scores(res.mean, job.truth, miss, job.binary);
-      if (res.cond_log_lik !== undefined) res.scores['NLL (nats)'] = -res.cond_log_lik;
+      // a Gaussian density on pixels (faces, DMFA, MFA) is not comparable with a Bernoulli probability (score)
+      const density = !job.binary || FAMILY[method] === 'dmfa' || FAMILY[method] === 'mfa';
+      if (res.cond_log_lik !== undefined) res.scores[density ? 'NLL density (nats)' : 'NLL (nats)'] = -res.cond_log_lik;
     }
     postMessage({ type: 'result', id: msg.id, result: res });
   }

@@ -86,9 +86,9 @@ CONTROLS: dict[str, Control] = {
     "seed": Control(0, "Seed", "number", lo=0, hi=10**6),
     "where": Control("browser", "Compute your own runs", "radio", choices=["browser", "server"],
                      names={"browser": "in this browser", "server": "on the server"},
-                     help="In this browser, the chains, MIWAE and the fills run on your machine and never wait for "
-                          "the class; DMFA and MFA (a few milliseconds each) and views the class shares run on the "
-                          "server. On the server, everything queues with the class's other runs."),
+                     help="In this browser, every method of your own Run computes on your machine and never waits "
+                          "for the class; views the class shares come from the server. On the server, everything "
+                          "queues with the class's other runs."),
     "kernel": Control("hmc", "Exact sampler's z-move", "select", choices=list(KERNEL_LABELS), names=KERNEL_LABELS,
                       help="How Metropolis-within-Gibbs proposes a new latent z. HMC follows the decoder's gradient "
                            "(its step size is tuned during burn-in, then fixed); the encoder proposal is the paper's "

@@ -411,16 +411,16 @@ def test_a_run_queued_behind_other_heavy_runs_waits_its_turn_and_then_shows():
         [c.value for c in at.caption]
 
 
-def test_an_own_run_sends_the_chains_to_the_browser_and_only_dmfa_and_mfa_to_the_server():
-    """In this browser (the default): Run hands MWG, pseudo-Gibbs, MIWAE and the fills to the visitor's browser (the
-    panel's worker; tests/e2e runs it) and runs only DMFA and MFA on the server, whose rows wait for the browser's."""
+def test_an_own_run_sends_every_method_to_the_browser_and_none_to_the_server():
+    """In this browser (the default): Run hands every method (the chains, MIWAE, DMFA, MFA, the fills) to the
+    visitor's browser (the panel's worker; tests/e2e runs it), and the server computes none of them."""
     at = _page(where="browser", ds="mnist", preset="centre", size=11, seed=13,
                methods="mwg,pseudo_gibbs,miwae,dmfa,mfa,neighbour_fill")
     at.button(key="inp_run").click().run()
     assert not at.exception
-    _, (where, rows, problems) = at.session_state["inp_browser"]
-    assert where == "server" and [r[0].method for r in rows] == ["dmfa", "mfa"] and not problems
-    assert _n_results(at) == 0  # nothing shown until the browser's part comes back
+    _, server_part = at.session_state["inp_browser"]
+    assert server_part is None
+    assert _n_results(at) == 0  # nothing shown until the browser's results come back
     on_server = _page(where="server", ds="mnist", preset="centre", size=11, seed=13, methods="mwg,dmfa")
     on_server.button(key="inp_run").click().run()
     assert _n_results(on_server) == 2 and "inp_browser" not in on_server.session_state

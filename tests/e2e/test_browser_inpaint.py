@@ -24,11 +24,7 @@ ORIGIN_PAGE = "app/static/ort/VENDOR.json"  # a small file of the app's origin: 
 CALL = """async ([src, msg]) => {
   const plain = (v) => (ArrayBuffer.isView(v) ? Array.from(v) : Array.isArray(v) ? v.map(plain)
     : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)])) : v);
-  const abs = (u) => new URL(u, location.origin + '/').href;
-  msg.runtime = abs(msg.runtime);
-  for (const spec of Object.values(msg.models)) {
-    for (const g of ['encoder', 'decoder', 'gradient']) if (spec[g]) spec[g] = abs(spec[g]);
-  }
+  msg.base = location.origin + '/';
   const w = new Worker(URL.createObjectURL(new Blob([src], {type: 'text/javascript'})));
   const out = {results: [], progress: []};
   await new Promise((resolve) => {
@@ -287,3 +283,48 @@ def test_the_fills_in_the_browser_are_dgm_cores(page, app_url, dataset, preset):
         assert row_res.diagnostics.unreached == res.diagnostics.unreached
         want = inpainting.score(res, x, mask, dataset=dataset)
         assert all(abs(row_scores[k] - want[k]) <= TOL for k in want if k != "time (s)"), (row_scores, want)
+
+
+def factor_draws(s: inpainting.Settings, n_factors: int, dim: int) -> list[dict]:
+    """dmfa.impute_from's draws: the components (torch.multinomial), then ε per factor and η per pixel."""
+    d = Draws(s.seed)
+    d.uniform64(s.n_draws)
+    d.normal(1, s.n_draws, n_factors)
+    d.normal(1, s.n_draws, dim)
+    return d.chunks
+
+
+@pytest.mark.parametrize("name, preset", [("dmfa-mnist", "bottom"), ("mfa-mnist", "rectangles"),
+                                          ("dmfa-celeba", "centre"), ("mfa-celeba", "bottom")])
+def test_dmfa_and_mfa_in_the_browser_are_dgm_cores(page, app_url, name, preset):
+    """DMFA's network (its ONNX graph) and MFA's analytic conditional (computed by the worker in float64 from the
+    fitted parameters): the same weights p(k | x_o), mean, spread, factor columns, draws and NLL of the truth."""
+    method, dataset = name.split("-")
+    model, card = pretrained.load(name)
+    side = inpainting.SIZE[dataset]
+    if dataset == "mnist":
+        vae, _ = pretrained.load("vae-mnist")
+        x = (vae.sample(1, generator(6))[0] > 0.5).float()
+    else:
+        vae, _ = pretrained.load("vae-celeba")
+        with torch.no_grad():
+            x = vae.mean(vae.decode(torch.randn(1, vae.cfg.latent, generator=generator(4))))[0]
+    mask = masks.preset(preset, (side, side), seed=3)
+    s = inpainting.Settings(n_draws=5, seed=9)
+    res, _ = inpainting.run_method(method, model, x, mask, dataset=dataset, settings=s, truth=x)
+    draws = factor_draws(s, card.config["n_factors"], x.numel())
+    out = run_worker(page, app_url, job(x, mask, [method], s, {method: draws}, dataset=dataset))
+    (got,) = out["results"]
+    d = res.diagnostics
+    assert got["component"] == int(d.component[0])
+    assert_close("p(k | x_o)", got["weights"], d.weights[0])
+    assert_close("mean", got["mean"], res.mean)
+    assert_close("spread", got["std"], res.std)
+    assert_close("factor columns", got["factors"], d.factors[0])
+    assert_close("draws", got["samples"], res.samples[0])
+    assert abs(got["cond_log_lik"] - d.cond_log_lik) <= TOL * max(1.0, abs(d.cond_log_lik))
+    (row,) = as_rows(out["results"], x, mask, s, dataset=dataset, track=track(x, mask))
+    want = inpainting.score(res, x, mask, dataset=dataset)
+    close = [abs(row[1][k] - want[k]) <= TOL * max(1.0, abs(want[k])) for k in want if k != "time (s)"]
+    assert all(close), (row[1], want)
+    assert torch.equal(row[0].diagnostics.component, d.component)
