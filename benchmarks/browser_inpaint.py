@@ -32,7 +32,7 @@ from pathlib import Path
 
 import torch
 
-from benchmarks.common import CHROMIUM_ARGS, machine, machine_line, streamlit_server, write_results
+from benchmarks.common import CHROMIUM_ARGS, ORIGIN_PAGE, machine, machine_line, streamlit_server, write_results
 from dgm_core import masks, pretrained
 from dgm_core.demos import inpainting
 from dgm_core.device import generator
@@ -40,7 +40,6 @@ from dgm_core.samplers.diagnostics import tracked_pixels
 from ui.browser_inpaint import RUNTIME, SETTINGS, WORKER_JS, browser_methods, model_specs
 
 RESULTS = Path(__file__).resolve().parent / "results"
-ORIGIN_PAGE = "app/static/ort/VENDOR.json"  # a small file of the app's origin, whose static files the worker loads
 DATASETS = ("mnist", "omniglot", "celeba")
 
 # run one job in a fresh worker, timing it and watching the main thread's long tasks

@@ -74,6 +74,36 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
+# a small file of the app's origin: a page there can start a worker that loads the app's static files
+ORIGIN_PAGE = "app/static/ort/VENDOR.json"
+# start an inpainting worker (ui/inpaint.worker.js), run one job, collect its messages (typed arrays as plain lists)
+WORKER_CALL = """async ([src, msg]) => {
+  const plain = (v) => (ArrayBuffer.isView(v) ? Array.from(v) : Array.isArray(v) ? v.map(plain)
+    : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)])) : v);
+  msg.base = location.origin + '/';
+  const w = new Worker(URL.createObjectURL(new Blob([src], {type: 'text/javascript'})));
+  const out = {results: [], progress: []};
+  await new Promise((resolve) => {
+    w.onmessage = ({data}) => {
+      if (data.type === 'progress') out.progress.push(data.fraction);
+      else if (data.type === 'result') out.results.push(plain(data.result));
+      else { out.end = data; resolve(); }
+    };
+    w.onerror = (e) => { out.end = {type: 'error', message: e.message}; resolve(); };
+    w.postMessage(msg);
+  });
+  w.terminate();
+  return out;
+}"""
+
+
+def worker_job(page, app_url: str, src: str, msg: dict) -> dict:
+    """Run ``msg`` in a fresh worker of ``src`` on a page of the app at ``app_url``: {results, progress, end}."""
+    if not page.url.startswith(app_url):
+        page.goto(f"{app_url}/{ORIGIN_PAGE}")
+    return page.evaluate(WORKER_CALL, [src, msg])
+
+
 @contextlib.contextmanager
 def streamlit_server(env: dict | None = None, log: Path | None = None,
                      script: Path | str = "app.py") -> Iterator[tuple[str, subprocess.Popen]]:

@@ -89,6 +89,10 @@ INPAINTING = Registry("inpainting", [
            blurb="A network predicting a Gaussian with low-rank covariance over the missing pixels."),
     Method("mfa", "MFA conditional (classical)", "orange", "mfa", density=True,
            blurb="Mixture of factor analysers fitted on complete images, conditioned in closed form."),
+    Method("flow", "Flow matching, replacement", "black", "flow", short="Flow",
+           blurb="A flow-matching model's ODE from noise, with the observed pixels replaced along the straight "
+                 "path at every step (the RePaint idea for flows): training-free, but an approximation that "
+                 "does not target even its own model's conditional p(x_m | x_o), unlike the exact sampler."),
     Method("mean_fill", "Mean fill", "grey", None,
            blurb="Every missing pixel gets the mean of the observed ones."),
     Method("neighbour_fill", "Neighbour fill", "sky_blue", None,

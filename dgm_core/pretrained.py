@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import importlib
+import functools
 import json
 import time
 from dataclasses import dataclass, field
@@ -121,15 +122,23 @@ def save(model: torch.nn.Module, *, name: str, family: str, data: str, seed: int
 
 
 def load_card(name: str, directory: str | Path | None = None) -> ModelCard:
+    """The card ``name``; parsed again only when its file changes (pages ask on every rerun)."""
     path = Path(directory or PRETRAINED_DIR) / f"{name}.json"
-    if not path.exists():
+    try:
+        st = path.stat()
+    except OSError:
         raise WeightsMissingError(f"No model card for '{name}' at {path}; rebuild it with "
-                                  f"`python -m dgm_core train {name}`.")
+                                  f"`python -m dgm_core train {name}`.") from None
+    return _parse_card(path, st.st_mtime_ns, st.st_size)
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_card(path: Path, mtime_ns: int, size: int) -> ModelCard:
     try:
         return ModelCard(**json.loads(path.read_text()))
     except (ValueError, TypeError) as e:  # not JSON, not UTF-8, or not a card's fields
         raise PretrainedError(f"The model card {path.name} is not valid ({_said(e)}); restore it from git or "
-                              f"retrain with `python -m dgm_core train {name}`.") from e
+                              f"retrain with `python -m dgm_core train {path.stem}`.") from e
 
 
 def list_cards(directory: str | Path | None = None) -> list[ModelCard]:

@@ -99,7 +99,7 @@ with c_run:
             st.markdown(f"**{INPAINTING[m].label}**: {INPAINTING[m].blurb}")
     with st.expander("Settings"):
         c = st.columns(2)
-        for i, key in enumerate(("steps", "chains", "burn", "ns", "init", "warm", "seed", "kernel")):
+        for i, key in enumerate(("steps", "chains", "burn", "ns", "init", "warm", "seed", "kernel", "fsteps")):
             widget(SPEC, P, key, c[i % 2])
         where = widget(SPEC, P, "where", horizontal=True)
 

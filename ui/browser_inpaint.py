@@ -27,6 +27,7 @@ from dgm_core.imputation import (ChainDiagnostics, FactorDiagnostics, FillDiagno
                                  ImportanceDiagnostics)
 from dgm_core.methods import INPAINTING, inpainting_label
 from dgm_core.samplers.diagnostics import chain_diagnostics, tracked_pixels
+from dgm_core.samplers.flow_inpaint import FlowDiagnostics
 from dgm_core.samplers.kernels import make_kernel
 
 HERE = Path(__file__).resolve().parent
@@ -34,8 +35,8 @@ WORKER_JS = (HERE / "seeded_rng.js").read_text() + "\n" + (HERE / "inpaint.worke
 TYPED_JSON_JS = (HERE / "typed_json.js").read_text()  # `plain`: the worker's results as the panel sends them
 RUNTIME = "app/static/ort/"  # relative to the page's URL, so a base path (a proxy's prefix) is kept
 # the methods the browser runs -> their model's family (None: a fill without a model)
-FAMILY = {"mwg": "vae", "pseudo_gibbs": "vae", "miwae": "miwae", "dmfa": "dmfa", "mfa": "mfa", "mean_fill": None,
-          "neighbour_fill": None}
+FAMILY = {"mwg": "vae", "pseudo_gibbs": "vae", "miwae": "miwae", "dmfa": "dmfa", "mfa": "mfa", "flow": "flow",
+          "mean_fill": None, "neighbour_fill": None}
 
 
 def _url(path: str, sha256: str) -> str:
@@ -61,6 +62,11 @@ def _spec(name: str, mtime: int) -> dict | None:
         card = pretrained.load_card(name)
     except pretrained.PretrainedError:
         return None
+    if card.family == "flow":  # its velocity graph, which the browser integrates (python -m dgm_core export)
+        entry = card.browser
+        if not entry or entry.get("weights_sha256") != card.sha256:
+            return None
+        return {"velocity": _url(entry["onnx"], entry["sha256"])}
     entry = card.browser.get("inpaint")
     if not entry or entry.get("weights_sha256") != card.sha256:  # no export, or retrained since
         return None
@@ -87,7 +93,8 @@ def browser_methods(dataset: str) -> list[str]:
 
 # ---- the panel -----------------------------------------------------------------------------------------------------
 
-SETTINGS = ("steps", "chains", "burn_in", "n_samples", "n_draws", "init", "warm_start", "seed", "snapshots", "kernel")
+SETTINGS = ("steps", "chains", "burn_in", "n_samples", "n_draws", "init", "warm_start", "seed", "snapshots", "kernel",
+            "flow_steps")
 _panel = st.components.v2.component(
     "dgm_browser_inpaint", html='<div class="bi"></div>', css=(HERE / "browser_inpaint.css").read_text(),
     js="\n".join([(HERE / "panel_kit.js").read_text(), TYPED_JSON_JS,
@@ -186,6 +193,8 @@ def as_rows(results: list[dict], image: torch.Tensor, mask: torch.Tensor, settin
         trace = None
         if FAMILY[method] is None:
             diag = FillDiagnostics(**r["diagnostics"])
+        elif method == "flow":
+            diag = FlowDiagnostics(**r["diagnostics"])
         elif FAMILY[method] in ("dmfa", "mfa"):
             nll = r.get("cond_log_lik")
             diag = FactorDiagnostics(factors=t(r["factors"]).view(1, r["n_factors"], *shape),

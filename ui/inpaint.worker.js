@@ -14,16 +14,17 @@
 // Images are (C, H, W) flat Float32Arrays in [0, 1]; the mask is (H, W), 1 = observed; observed pixels never change.
 //
 // The exact sampler (Metropolis-within-Gibbs with the page's z-move: HMC on the model's gradient graph, the encoder
-// proposal, pCN or their mix) runs on the VAE too; DMFA and MFA draw from their Gaussian conditionals; the model-free
-// fills (mean, harmonic) need no model.
+// proposal, pCN or their mix) runs on the VAE too; DMFA and MFA draw from their Gaussian conditionals; a flow-matching
+// model integrates its ODE with the observed pixels replaced; the model-free fills (mean, harmonic) need no model.
 //
 // Message in: {cmd: 'run', id, base, runtime, models: {vae, miwae, dmfa, mfa}, image, mask, shape, methods, settings,
 //   truth?, track?, draws?}; base: the page's URL, against which the runtime's and the models' URLs are relative
 //   models.vae, models.miwae: {encoder, decoder, gradient? (URLs), latent, maskInput, likelihood, minScale};
-//   models.dmfa: {conditional (URL), nMixes, nFactors}; models.mfa: {params (URL), nMixes, nFactors}
+//   models.dmfa: {conditional (URL), nMixes, nFactors}; models.mfa: {params (URL), nMixes, nFactors};
+//   models.flow: {velocity (URL)}
 //   settings: dgm_core.demos.inpainting.Settings' fields (steps, chains, burn_in, n_samples, n_draws, init,
 //   warm_start, seed, snapshots); track: flat indices of the missing pixels whose E[x | z_t] the chains trace;
-//   draws: {mwg, pseudo_gibbs, miwae, miwae_nll, dmfa, mfa}: [{kind: 'uniform' | 'normal' | 'uniform64', data}]
+//   draws: {mwg, pseudo_gibbs, miwae, miwae_nll, dmfa, mfa, flow}: [{kind: 'uniform' | 'normal' | 'uniform64', data}]
 // Messages out: {type: 'progress', id, method, fraction}, {type: 'result', id, result} per method,
 //   {type: 'done', id, seconds}, {type: 'error', id, message}.
 
@@ -681,6 +682,45 @@ async function factorRun(method, spec, job, shape, rng, progress) {
   return factorImpute(method, out, job, l, rng);
 }
 
+// ---- a flow-matching model's replacement path (dgm_core/samplers/flow_inpaint.py, resample 0, Heun steps) ---------
+// From noise z at t = 0 to the image at t = 1 by dx/dt = v(x, t) (the exported velocity graph, on [-1, 1]); before
+// each step the observed pixels are set to where the straight path from z to the image stands, (1 - t) z + t y.
+
+async function flowRun(spec, job, shape, rng, progress) {
+  const vel = await session(spec.velocity);
+  const x = job.image; const obs = job.observed; const D = x.length;
+  const S = job.settings.n_draws; const n = job.settings.flow_steps; const dt = 1 / n;
+  const y = Float32Array.from(x, (v) => v * 2 - 1);
+  const z = rng.normal(S * D);
+  const v = async (xt, t) => (await vel.run({ x: new ort.Tensor('float32', xt, [S, ...shape]),
+    t: new ort.Tensor('float32', new Float32Array(S).fill(t), [S]) })).velocity.data;
+  let xt = Float32Array.from(z);
+  for (let k = 0; k < n; k++) {
+    const t = k * dt;
+    for (let i = 0; i < S * D; i++) if (obs[i % D]) xt[i] = (1 - t) * z[i] + t * y[i % D];
+    const v1 = await v(xt, t);
+    const xe = Float32Array.from(xt, (a, i) => a + dt * v1[i]);
+    const v2 = await v(xe, Math.fround(Math.fround(t) + Math.fround(dt)));
+    xt = Float32Array.from(xt, (a, i) => a + dt * 0.5 * (v1[i] + v2[i]));
+    progress((k + 1) / n);
+  }
+  const samples = new Float32Array(S * D);
+  for (let i = 0; i < S * D; i++) {
+    const j = i % D;
+    samples[i] = obs[j] ? x[j] : Math.min(Math.max((xt[i] + 1) / 2, 0), 1);
+  }
+  const mean = new Float32Array(D); const std = new Float32Array(D);
+  for (let j = 0; j < D; j++) {
+    if (obs[j]) { mean[j] = x[j]; continue; }
+    let a = 0; for (let s = 0; s < S; s++) a += samples[s * D + j];
+    const m = a / S; let q = 0;
+    for (let s = 0; s < S; s++) q += (samples[s * D + j] - m) ** 2;
+    mean[j] = m; std[j] = Math.sqrt(q / S);
+  }
+  return { method: 'flow', mean, std, samples, n_draws: S,
+    diagnostics: { n_steps: n, resample: 0, method: 'heun', evaluations: 2 * n } };
+}
+
 // ---- model-free fills (dgm_core/samplers/simple.py), in float32 as torch computes them ----------------------------
 
 const f32 = Math.fround;
@@ -767,13 +807,13 @@ const FILLS = { mean_fill: meanFill, neighbour_fill: neighbourFill };
 
 // ---- a run ------------------------------------------------------------------------------------------------------
 
-const FAMILY = { mwg: 'vae', pseudo_gibbs: 'vae', miwae: 'miwae', dmfa: 'dmfa', mfa: 'mfa' };
+const FAMILY = { mwg: 'vae', pseudo_gibbs: 'vae', miwae: 'miwae', dmfa: 'dmfa', mfa: 'mfa', flow: 'flow' };
 
 async function run(msg) {
   const t0 = performance.now();
   // the URLs (runtime, models' files) are relative to the page's, `base`: a worker made from a blob has none of its own
   const abs = (u) => new URL(u, msg.base).href;
-  const files = ['encoder', 'decoder', 'gradient', 'conditional', 'params'];
+  const files = ['encoder', 'decoder', 'gradient', 'conditional', 'params', 'velocity'];
   const models = Object.fromEntries(Object.entries(msg.models || {}).map(([f, spec]) => [f,
     Object.fromEntries(Object.entries(spec).map(([k, v]) => [k, files.includes(k) ? abs(v) : v]))]));
   await runtime(abs(msg.runtime));
@@ -806,6 +846,7 @@ async function run(msg) {
     const nllRng = draws.miwae_nll ? tape(draws.miwae_nll, 'miwae_nll') : seeded(msg.settings.seed + 1);
     let res;
     if (method === 'dmfa' || method === 'mfa') res = await factorRun(method, spec, job, msg.shape, rng, progress);
+    else if (method === 'flow') res = await flowRun(spec, job, msg.shape, rng, progress);
     else {
       const m = await model(spec, msg.shape);
       res = method === 'miwae' ? await importance(m, job, rng, nllRng, progress) : await chain(m, job, rng, progress, method);

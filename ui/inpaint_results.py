@@ -308,6 +308,11 @@ def what_to_notice(rows: list, traces: dict[str, ChainTrace], dataset: str, mask
             notes.append(f"**{_label(res)}** has F1 = 0: every missing pixel's probability of ink "
                          "is below 0.5, so the thresholded fill has no ink at all, even if the fill shows a "
                          "faint stroke.")
+    if any(res.method == "flow" for res, _, _ in rows):
+        notes.append("**Exact against approximate.** The exact sampler's chain targets the VAE's own conditional "
+                     "p(x_m | x_o); the flow's replacement path only pins the observed pixels along its way, so it "
+                     "does not target even its own model's conditional: a sharp fill can still disagree with what "
+                     "is observed.")
     notes += [n for n in (simple_fill_note(rows, dataset), nll_note(rows, mask), spread_note(rows, dataset)) if n]
     if notes:
         st.info("**What to notice.** " + "  \n".join(notes), icon=":material/lightbulb:")
@@ -333,8 +338,9 @@ def samples_panel(rows: list, dataset: str) -> None:
                           f"{min(a.shape[0], 5)} directions of uncertainty")
         elif res.samples.shape[1] > 1:
             n = min(res.samples.shape[1], 6)
-            what = "0/1 draws of the pixels" if BINARY[dataset] else \
-                "decoder means at as many draws of the latent z (the decoder's per-pixel noise left out)"
+            what = ("completions from as many noise draws" if res.method == "flow" else "0/1 draws of the pixels"
+                    if BINARY[dataset] else
+                    "decoder means at as many draws of the latent z (the decoder's per-pixel noise left out)")
             _strip([res.samples[0, i] for i in range(n)], f"{label}: {n} {what}")
 
 

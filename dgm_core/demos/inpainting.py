@@ -89,6 +89,9 @@ CONTROLS: dict[str, Control] = {
                      help="In this browser, every method of your own Run computes on your machine and never waits "
                           "for the class; views the class shares come from the server. On the server, everything "
                           "queues with the class's other runs."),
+    "fsteps": Control(10, "Flow ODE steps", "number", lo=1, hi=200,
+                      help="Heun steps of the flow's ODE from noise (t = 0) to the image (t = 1); the observed pixels "
+                           "are replaced before each. Two network evaluations a step."),
     "kernel": Control("hmc", "Exact sampler's z-move", "select", choices=list(KERNEL_LABELS), names=KERNEL_LABELS,
                       help="How Metropolis-within-Gibbs proposes a new latent z. HMC follows the decoder's gradient "
                            "(its step size is tuned during burn-in, then fixed); the encoder proposal is the paper's "
@@ -97,7 +100,7 @@ CONTROLS: dict[str, Control] = {
 }
 # Settings' fields that are the page's controls: field -> the control's key
 FIELD_KEYS = {"steps": "steps", "chains": "chains", "burn_in": "burn", "n_samples": "ns", "init": "init",
-              "warm_start": "warm", "seed": "seed", "kernel": "kernel"}
+              "warm_start": "warm", "seed": "seed", "kernel": "kernel", "flow_steps": "fsteps"}
 
 
 @dataclass(frozen=True)
@@ -117,6 +120,7 @@ class Settings:
     snapshots: int = 50  # states kept for the step slider
     # the exact sampler's z-move (KERNEL_LABELS); bench inpainting compares them
     kernel: str = CONTROLS["kernel"].default
+    flow_steps: int = CONTROLS["fsteps"].default  # the flow inpainter's ODE steps
 
     LIMITS = {"n_draws": (1, 32), "snapshots": (2, 200)}  # the fields no control sets
 
@@ -239,6 +243,14 @@ def run_mfa(method: str, model, x, mask, truth, s: Settings, binary: bool, on_pr
     return _factors(mfa, model, x, mask, truth, s)
 
 
+def run_flow(method: str, model, x, mask, truth, s: Settings, binary: bool, on_progress) -> tuple[Imputation, None]:
+    """The flow-matching model's replacement path (dgm_core.samplers.flow_inpaint): ``n_draws`` completions."""
+    from ..samplers.flow_inpaint import flow_inpaint
+    res = flow_inpaint(model, x, mask, n_steps=s.flow_steps, n_draws=s.n_draws, generator=generator(s.seed))
+    res.method = method
+    return res, None
+
+
 def run_mean_fill(method: str, model, x, mask, truth, s: Settings, binary: bool,
                   on_progress) -> tuple[Imputation, None]:
     return simple.mean_fill(x, mask), None
@@ -251,7 +263,7 @@ def run_neighbour_fill(method: str, model, x, mask, truth, s: Settings, binary: 
 
 RUNNERS: dict[str, Callable[..., tuple[Imputation, ChainTrace | None]]] = {  # INPAINTING id -> what runs it
     "mwg": run_chain, "pseudo_gibbs": run_chain, "miwae": run_importance, "dmfa": run_dmfa, "mfa": run_mfa,
-    "mean_fill": run_mean_fill, "neighbour_fill": run_neighbour_fill}
+    "flow": run_flow, "mean_fill": run_mean_fill, "neighbour_fill": run_neighbour_fill}
 
 
 def run_method(method: str, model, x: torch.Tensor, mask: torch.Tensor, *, dataset: str, settings: Settings,

@@ -6,7 +6,7 @@ import torch
 from dgm_core import masks
 from dgm_core.demos.inpainting import Settings, run_method, score
 from dgm_core.methods import INPAINTING as METHODS
-from dgm_core.models import dmfa, mfa, miwae, vae
+from dgm_core.models import dmfa, flow, mfa, miwae, vae
 
 
 def _models():
@@ -15,7 +15,9 @@ def _models():
     mi = miwae.MIWAE(miwae.Config(shape=(1, 8, 8), latent=3, hidden=16)).eval()
     d = dmfa.DMFA(dmfa.Config(shape=(1, 8, 8), width=4, bottleneck=8)).eval()
     m = mfa.MFA(mfa.Config(shape=(1, 8, 8), n_mixes=2, n_factors=2))
-    return {"mwg": v, "pseudo_gibbs": v, "miwae": mi, "dmfa": d, "mfa": m, "mean_fill": None, "neighbour_fill": None}
+    f = flow.FlowUNet(flow.Config(shape=(1, 8, 8), width=8, mults=(1, 2), groups=4, time_features=8)).eval()
+    return {"mwg": v, "pseudo_gibbs": v, "miwae": mi, "dmfa": d, "mfa": m, "flow": f, "mean_fill": None,
+            "neighbour_fill": None}
 
 
 @pytest.mark.parametrize("method", list(METHODS))

@@ -15,35 +15,14 @@ from dgm_core import masks, pretrained
 from dgm_core.demos import inpainting
 from dgm_core.device import generator
 from dgm_core.samplers.diagnostics import tracked_pixels
-from ui.browser_inpaint import RUNTIME, SETTINGS, WORKER_JS, as_rows, model_specs
+from benchmarks.common import worker_job
+from ui.browser_inpaint import RUNTIME, SETTINGS, WORKER_JS, as_rows, browser_methods, model_specs
 
 TOL = 1e-4
-ORIGIN_PAGE = "app/static/ort/VENDOR.json"  # a small file of the app's origin: the worker loads the app's static files
-
-# start the worker, run one job, collect its messages (typed arrays as plain lists)
-CALL = """async ([src, msg]) => {
-  const plain = (v) => (ArrayBuffer.isView(v) ? Array.from(v) : Array.isArray(v) ? v.map(plain)
-    : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)])) : v);
-  msg.base = location.origin + '/';
-  const w = new Worker(URL.createObjectURL(new Blob([src], {type: 'text/javascript'})));
-  const out = {results: [], progress: []};
-  await new Promise((resolve) => {
-    w.onmessage = ({data}) => {
-      if (data.type === 'progress') out.progress.push(data.fraction);
-      else if (data.type === 'result') out.results.push(plain(data.result));
-      else { out.end = data; resolve(); }
-    };
-    w.onerror = (e) => { out.end = {type: 'error', message: e.message}; resolve(); };
-    w.postMessage(msg);
-  });
-  w.terminate();
-  return out;
-}"""
-
+SCORE_KEYS = ("F1", "MSE")
 
 def run_worker(page, app_url: str, msg: dict) -> dict:
-    page.goto(f"{app_url}/{ORIGIN_PAGE}")
-    out = page.evaluate(CALL, [WORKER_JS, msg])
+    out = worker_job(page, app_url, WORKER_JS, msg)
     assert out["end"]["type"] == "done", out["end"]
     return out
 
@@ -244,8 +223,7 @@ def test_draws_out_of_order_are_an_error_not_a_result(page, app_url, digit):
     s = inpainting.Settings(steps=10, chains=2, burn_in=2, seed=1)
     chunks = pseudo_gibbs_draws(s, 50, x.shape)
     chunks[0], chunks[1] = chunks[1], chunks[0]
-    page.goto(f"{app_url}/{ORIGIN_PAGE}")
-    out = page.evaluate(CALL, [WORKER_JS, job(x, mask, ["pseudo_gibbs"], s, {"pseudo_gibbs": chunks})])
+    out = worker_job(page, app_url, WORKER_JS, job(x, mask, ["pseudo_gibbs"], s, {"pseudo_gibbs": chunks}))
     assert out["end"]["type"] == "error" and "draw 1 should be" in out["end"]["message"]
 
 
@@ -328,3 +306,44 @@ def test_dmfa_and_mfa_in_the_browser_are_dgm_cores(page, app_url, name, preset):
     close = [abs(row[1][k] - want[k]) <= TOL * max(1.0, abs(want[k])) for k in want if k != "time (s)"]
     assert all(close), (row[1], want)
     assert torch.equal(row[0].diagnostics.component, d.component)
+
+
+def test_over_twenty_digits_the_browser_scores_as_dgm_core(page, app_url):
+    """Each side with its own random numbers (the worker's seeded generator, torch's), as on the page, over 20 digits
+    (bench browser_agreement's images, the default mask): no method's mean F1 or squared error differs between the
+    two by more than three standard errors of their paired difference (Monte Carlo noise alone rarely does), and the
+    methods without draws in their mean (DMFA, MFA, the fill) give the same scores. Fewer steps and draws than the
+    page's defaults, to keep the test short; bench browser_agreement measures the defaults."""
+    from benchmarks.browser_agreement import agreement, compare, images
+    xs, _ = images("mnist", 20)
+    mask = masks.preset(inpainting.CONTROLS["preset"].default, (28, 28))
+    s = inpainting.Settings(steps=40, chains=3, burn_in=10, n_samples=300, n_draws=4, seed=0)
+    methods = [m for m in inpainting.DEFAULT_METHODS if m in browser_methods("mnist")]
+    assert {"mwg", "pseudo_gibbs", "miwae", "dmfa", "mfa"} <= set(methods)
+    got = compare(page, app_url, "mnist", xs, mask, s, methods)
+    table = {(m, k): agreement(v) for m, by in got.items() for k, v in by.items()}
+    assert len(table) == 2 * len(methods)
+    assert all(abs(a["z"]) <= 3 for a in table.values()), {k: round(a["z"], 2) for k, a in table.items()}
+    for m in ("dmfa", "mfa", "neighbour_fill"):
+        assert all(abs(a - b) <= TOL for k in SCORE_KEYS for a, b in got[m][k]), m
+
+
+@pytest.mark.parametrize("preset", ["bottom", "random"])
+def test_the_flow_inpainter_in_the_browser_is_dgm_cores(page, app_url, digit, preset):
+    """The flow-matching model's replacement path: the exported velocity graph, Heun steps, the observed pixels set
+    on the straight path before each step; torch's noise replayed, the same draws, mean and spread."""
+    x, _ = digit
+    mask = masks.preset(preset, (28, 28), seed=4)
+    s = inpainting.Settings(n_draws=3, seed=2, flow_steps=6)
+    flow, _ = pretrained.load("flow-mnist")
+    with recorded() as draws:
+        res, _ = inpainting.run_method("flow", flow, x, mask, dataset="mnist", settings=s, truth=x)
+    out = run_worker(page, app_url, job(x, mask, ["flow"], s, {"flow": draws}))
+    (got,) = out["results"]
+    assert_close("draws", got["samples"], res.samples[0])
+    assert_close("mean", got["mean"], res.mean)
+    assert_close("spread", got["std"], res.std)
+    (row,) = as_rows(out["results"], x, mask, s, dataset="mnist", track=track(x, mask))
+    assert row[0].diagnostics == res.diagnostics
+    want = inpainting.score(res, x, mask, dataset="mnist")
+    assert all(abs(row[1][k] - want[k]) <= TOL for k in SCORE_KEYS)

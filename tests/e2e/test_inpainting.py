@@ -18,7 +18,7 @@ def _stroke(page, canvas, points):
 
 def test_draw_image_and_mask_then_compare_methods(page, app_url):
     page.goto(f"{app_url}/inpainting?inp_src=Draw&inp_msrc=Draw"
-              "&inp_methods=mwg,pseudo_gibbs,miwae,neighbour_fill&inp_steps=100&inp_chains=8&inp_burn=20")
+              "&inp_methods=mwg,pseudo_gibbs,miwae,flow,neighbour_fill&inp_steps=100&inp_chains=8&inp_burn=20")
     wait_for_app(page)
     canvases = page.locator("canvas.upper-canvas")
     expect(canvases.first).to_be_visible(timeout=30_000)
@@ -38,8 +38,9 @@ def test_draw_image_and_mask_then_compare_methods(page, app_url):
     expect(page.get_by_text("Inside the samplers")).to_be_visible()
     expect(page.get_by_test_id("stDataFrame").first).to_contain_text("F1 (missing pixels)")
     # the student's own image and mask: every method ran in this browser, none on the server
-    expect(page.get_by_text("Computed in this browser: MWG, Pseudo-Gibbs, MIWAE importance sampling, Neighbour fill "
-                            "(")).to_be_visible()
+    expect(page.get_by_text("Computed in this browser: MWG, Pseudo-Gibbs, MIWAE importance sampling, Flow, "
+                            "Neighbour fill (")).to_be_visible()
+    expect(page.get_by_text("Exact against approximate.", exact=False)).to_be_visible()
     expect(page.get_by_text("on the server:")).to_have_count(0)
     shots = ROOT / ".screens"
     shots.mkdir(exist_ok=True)

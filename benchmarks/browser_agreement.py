@@ -1,0 +1,165 @@
+"""One algorithm, two runtimes, on many images: the browser's inpainting (ui/inpaint.worker.js, its own seeded
+generator) and dgm_core's (torch's) score alike over n images per data set.
+
+    python -m dgm_core bench browser_agreement [--n 20] [--datasets mnist omniglot celeba]
+
+The parity tests (tests/e2e/test_browser_inpaint.py) replay torch's draws to the worker and ask for the same pixels;
+here each side draws its own numbers, as on the page, so the two scores of an image differ by Monte Carlo noise only.
+For each data set: n test images (the first n of the test split with ``DGM_DATA_DIR``; without it, n images the
+shipped VAE draws, binarised where the data set is binary), the page's default mask (the bottom half) and default
+settings, image i with seed i. Each method the browser runs on that data set computes in chromium's worker (against
+a fresh server of the app, for its static files) and with dgm_core (one torch thread); both results are scored by
+dgm_core (``inpainting.score``). Per method: the mean F1 (binary data) and squared error of each side, the
+benchmark's standard error (the server's across images, sd / √n), the paired difference and its standard error, and
+whether the two means agree within the benchmark's standard error.
+
+Writes benchmarks/results/browser_agreement.{json,md}.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import statistics
+import time
+from pathlib import Path
+
+import torch
+
+from benchmarks.common import CHROMIUM_ARGS, machine, machine_line, streamlit_server, worker_job, write_results
+from dgm_core import masks, pretrained
+from dgm_core.demos import inpainting
+from dgm_core.device import generator
+from dgm_core.samplers.diagnostics import tracked_pixels
+from ui.browser_inpaint import RUNTIME, SETTINGS, WORKER_JS, as_rows, browser_methods, model_specs
+
+RESULTS = Path(__file__).resolve().parent / "results"
+DATASETS = ("mnist", "omniglot", "celeba")
+SCORES = ("F1", "MSE")
+
+
+def images(dataset: str, n: int) -> tuple[torch.Tensor, str]:
+    """n images (N, C, H, W) in [0, 1] and where they come from: the test split where the data is, else the VAE's."""
+    from dgm_core.data import available, load_images
+    if available(dataset):
+        size = inpainting.SIZE[dataset]
+        x = load_images(dataset, "test", binarize=inpainting.BINARY[dataset],
+                        size=size if dataset == "celeba" else None, limit=n).x
+        return x[:n].float(), f"the first {n} test images"
+    vae, _ = pretrained.load(f"vae-{dataset}")
+    with torch.no_grad():
+        if inpainting.BINARY[dataset]:
+            return (vae.sample(n, generator(3)) > 0.5).float(), \
+                f"{n} binarised samples of the shipped VAE (no data set)"
+        return vae.mean(vae.decode(torch.randn(n, vae.cfg.latent, generator=generator(3)))), \
+            f"{n} decoder means of the shipped VAE (no data set)"
+
+
+def compare(page, app_url: str, dataset: str, xs: torch.Tensor, mask: torch.Tensor, settings: inpainting.Settings,
+            methods: list[str]) -> dict[str, dict[str, list[tuple[float, float]]]]:
+    """method -> score -> [(dgm_core's, the browser's)] per image; image i runs with seed settings.seed + i."""
+    models = {f: pretrained.load(f"{f}-{dataset}")[0] for f in {inpainting.INPAINTING[m].family for m in methods} if f}
+    track = tracked_pixels(mask.view(1, 1, *mask.shape), tuple(xs.shape[1:]))[0]
+    out: dict[str, dict[str, list[tuple[float, float]]]] = {m: {} for m in methods}
+    for i, x in enumerate(xs):
+        s = inpainting.Settings(**{**settings.__dict__, "seed": settings.seed + i})
+        msg = {"cmd": "run", "id": i, "runtime": RUNTIME, "models": model_specs(dataset),
+               "image": x.reshape(-1).tolist(), "mask": mask.reshape(-1).int().tolist(), "shape": list(x.shape),
+               "methods": methods, "binary": inpainting.BINARY[dataset],
+               "settings": {f: getattr(s, f) for f in SETTINGS}, "track": track.tolist()}
+        got = worker_job(page, app_url, WORKER_JS, msg)
+        if got["end"]["type"] != "done":
+            raise RuntimeError(f"the browser's run stopped: {got['end']}")
+        rows = as_rows(got["results"], x, mask, s, dataset=dataset, track=track)
+        for (_, scores, _), m in zip(rows, methods, strict=True):
+            family = inpainting.INPAINTING[m].family
+            ref, _ = inpainting.run_method(m, models.get(family), x, mask, dataset=dataset, settings=s, truth=x)
+            want = inpainting.score(ref, x, mask, dataset=dataset)
+            for k in SCORES:
+                if k in want:
+                    out[m].setdefault(k, []).append((want[k], scores[k]))
+    return out
+
+
+def agreement(pairs: list[tuple[float, float]]) -> dict:
+    """Each side's mean, the benchmark's standard error (dgm_core's scores across images), the paired difference
+    (browser - dgm_core) with its standard error and their ratio z (Monte Carlo noise alone: |z| about 1 or less,
+    rarely over 2), and whether the means agree within the benchmark's SE."""
+    ref, got = [p[0] for p in pairs], [p[1] for p in pairs]
+    n = len(pairs)
+    diff = [b - a for a, b in pairs]
+    se = statistics.stdev(ref) / math.sqrt(n) if n > 1 else float("nan")
+    d_se = statistics.stdev(diff) / math.sqrt(n) if n > 1 else float("nan")
+    mean = statistics.fmean(diff)
+    return {"n": n, "dgm_core": statistics.fmean(ref), "browser": statistics.fmean(got), "se": se,
+            "difference": mean, "difference_se": d_se, "z": mean / d_se if d_se > 0 else 0.0,
+            "agree": abs(mean) <= se}
+
+
+def measure(n: int, datasets: list[str]) -> dict:
+    from playwright.sync_api import sync_playwright
+    torch.set_num_threads(1)  # as the app's server computes
+    env = {**os.environ, "DGM_WARMUP": "0"}
+    out = {}
+    with streamlit_server(env=env) as (url, _), sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_context().new_page()
+        for ds in datasets:
+            t0 = time.monotonic()
+            xs, source = images(ds, n)
+            side = inpainting.SIZE[ds]
+            mask = masks.preset(inpainting.CONTROLS["preset"].default, (side, side))
+            methods = [m for m in inpainting.DEFAULT_METHODS if m in browser_methods(ds)]
+            s = inpainting.default_settings(ds)
+            pairs = compare(page, url, ds, xs, mask, s, methods)
+            out[ds] = {"images": source, "mask": inpainting.CONTROLS["preset"].default, "methods": methods,
+                       "settings": {f: getattr(s, f) for f in SETTINGS},
+                       "scores": {m: {k: {**agreement(v), "pairs": v} for k, v in by.items()}
+                                  for m, by in pairs.items()},
+                       "seconds": round(time.monotonic() - t0, 1)}
+            print(ds, {m: {k: (round(v["difference"], 4), round(v["se"], 4), v["agree"]) for k, v in by.items()}
+                       for m, by in out[ds]["scores"].items()}, flush=True)
+        browser.close()
+    return out
+
+
+def report(rec: dict) -> str:
+    lines = ["# The browser's inpainting against dgm_core's, image by image\n",
+             "Each side draws its own random numbers (the worker's seeded generator, torch's), as on the page; the "
+             "same images, mask, settings and seeds. Agree: the two means differ by at most the benchmark's standard "
+             "error (dgm_core's scores across the images, sd / √n). z: the paired difference over its own standard "
+             "error; a method whose draws differ from image to image (few effective importance samples, chains "
+             "that have not mixed) can miss the first test by Monte Carlo noise alone, which z shows.\n"]
+    for ds, r in rec["datasets"].items():
+        lines += [f"## {ds}: {r['images']}, mask {r['mask']}\n",
+                  "| method | score | dgm_core | browser | benchmark's SE | browser − dgm_core (± SE) | z | agree |",
+                  "|---|---|---|---|---|---|---|---|"]
+        for m, by in r["scores"].items():
+            for k, v in by.items():
+                lines.append(f"| {inpainting.INPAINTING.label(m)} | {k} | {v['dgm_core']:.4f} | {v['browser']:.4f} | "
+                             f"{v['se']:.4f} | {v['difference']:+.4f} ± {v['difference_se']:.4f} | {v['z']:+.2f} | "
+                             f"{'yes' if v['agree'] else 'NO'} |")
+        lines.append("")
+    lines += [f"All agree within the benchmark's SE: {rec['all_agree']}; largest |z|: {rec['max_abs_z']:.2f}.", "", f"Command: `{rec['command']}`. {machine_line(rec['machine'])}", ""]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m dgm_core bench browser_agreement")
+    ap.add_argument("--n", type=int, default=20, help="images per data set")
+    ap.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=DATASETS)
+    ap.add_argument("--out", default=str(RESULTS))
+    a = ap.parse_args(argv)
+    load_at_start = os.getloadavg()
+    got = measure(a.n, a.datasets)
+    rec = {"n": a.n, "datasets": got,
+           "all_agree": all(v["agree"] for r in got.values() for by in r["scores"].values() for v in by.values()),
+           "max_abs_z": max(abs(v["z"]) for r in got.values() for by in r["scores"].values()
+                            for v in by.values()),
+           "command": "python -m dgm_core bench browser_agreement", "machine": machine(load_at_start)}
+    write_results(a.out, "browser_agreement", rec, report(rec))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
