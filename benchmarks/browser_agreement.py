@@ -140,7 +140,8 @@ def report(rec: dict) -> str:
                              f"{v['se']:.4f} | {v['difference']:+.4f} ± {v['difference_se']:.4f} | {v['z']:+.2f} | "
                              f"{'yes' if v['agree'] else 'NO'} |")
         lines.append("")
-    lines += [f"All agree within the benchmark's SE: {rec['all_agree']}; largest |z|: {rec['max_abs_z']:.2f}.", "", f"Command: `{rec['command']}`. {machine_line(rec['machine'])}", ""]
+    lines += [f"All agree within the benchmark's SE: {rec['all_agree']}; largest |z|: {rec['max_abs_z']:.2f}.", "",
+              f"Command: `{rec['command']}`. {machine_line(rec['machine'])}", ""]
     return "\n".join(lines)
 
 
