@@ -4,7 +4,8 @@ what it still costs the server.
     python -m dgm_core bench browser_inpaint [--repeats 2] [--throttle 4] [--runs 3]
 
 1. In the worker. In chromium against a fresh server of the app: each data set's default settings on the page and
-   the default methods the browser runs (the exact sampler with HMC z-moves, pseudo-Gibbs, MIWAE, the neighbour fill)
+   the default methods the browser runs (the exact sampler with HMC z-moves, pseudo-Gibbs, MIWAE, DMFA and MFA where
+   trained, the neighbour fill; and, where a flow model is shipped, the flow inpainter alone)
    on an image drawn by the shipped VAE (no data set needed: a binarised sample for MNIST and Omniglot, a decoder
    mean for CelebA) with the page's default mask (the bottom half), run by ui/inpaint.worker.js in a Web Worker as
    ui.browser_inpaint.browser_run starts it (a fresh worker per run, onnxruntime-web from static/ort, the ONNX files
@@ -78,13 +79,14 @@ def image(dataset: str) -> torch.Tensor:
         return vae.mean(vae.decode(torch.randn(1, vae.cfg.latent, generator=generator(3))))[0]
 
 
-def job(dataset: str) -> tuple[dict, torch.Tensor, torch.Tensor, inpainting.Settings]:
-    """The worker's message for the data set's default run, as browser_run builds it, and its inputs."""
+def job(dataset: str, methods: list[str] | None = None) -> tuple[dict, torch.Tensor, torch.Tensor, inpainting.Settings]:
+    """The worker's message for the data set's default run (or ``methods`` with the default settings), as
+    browser_run builds it, and its inputs."""
     x = image(dataset)
     side = x.shape[-1]
     mask = masks.preset(inpainting.CONTROLS["preset"].default, (side, side))
     s = inpainting.default_settings(dataset)
-    methods = [m for m in inpainting.DEFAULT_METHODS if m in browser_methods(dataset)]
+    methods = methods or [m for m in inpainting.DEFAULT_METHODS if m in browser_methods(dataset)]
     track = tracked_pixels(mask.view(1, 1, side, side), tuple(x.shape))[0]
     msg = {"cmd": "run", "id": "bench", "runtime": RUNTIME, "models": model_specs(dataset),
            "image": x.reshape(-1).tolist(), "mask": mask.reshape(-1).int().tolist(), "shape": list(x.shape),
@@ -202,7 +204,7 @@ def report(rec: dict) -> str:
                      f"{b['longest_task_ms_max']} | {b['long_tasks_max']} |")
     lines.append("\nPer method, in the worker (median s, unthrottled → throttled), and the server's dgm_core for the "
                  "same run (one torch thread):\n")
-    for ds in DATASETS:
+    for ds in rec["server_s"]:
         un, th = (b for b in rec["browser"] if b["dataset"] == ds)
         lines.append(f"- {ds}: " + "; ".join(
             f"{m} {un['worker_s_median'][m]} → {th['worker_s_median'][m]} (server {rec['server_s'][ds][m]})"
@@ -230,13 +232,15 @@ def main(argv: list[str] | None = None) -> int:
     a = p.parse_args(argv)
     load = os.getloadavg()
     jobs = {ds: job(ds) for ds in DATASETS}
+    # the flow inpainter, offered beside the default methods where a flow model is shipped, on its own
+    jobs.update({f"{ds} (flow)": job(ds, ["flow"]) for ds in DATASETS if "flow" in browser_methods(ds)})
     worker, server = measure({ds: j[0] for ds, j in jobs.items()}, a.repeats, a.throttle, a.runs)
     rec = {"settings": {ds: j[0]["settings"] for ds, j in jobs.items()},
            "methods": {ds: j[0]["methods"] for ds, j in jobs.items()},
            "image": "the shipped VAE's sample, seed 3 (binarised; CelebA: its decoder mean)",
            "mask": inpainting.CONTROLS["preset"].default, "chromium_runs_per_setting": a.repeats,
-           "browser": [summary(worker, ds, rate) for ds in DATASETS for rate in (1, a.throttle)], "runs": worker,
-           "server_s": {ds: on_server(j[1], j[2], j[3], ds, j[0]["methods"]) for ds, j in jobs.items()},
+           "browser": [summary(worker, ds, rate) for ds in jobs for rate in (1, a.throttle)], "runs": worker,
+           "server_s": {ds: on_server(j[1], j[2], j[3], ds.split(" ")[0], j[0]["methods"]) for ds, j in jobs.items()},
            "server_runs": a.runs,
            "server_cost": [cost_summary(server, ds, w) for ds in DATASETS for w in ("browser", "server")],
            "server_cost_runs": server, "command": "python -m dgm_core bench browser_inpaint"}

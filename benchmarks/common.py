@@ -77,11 +77,12 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--
 # a small file of the app's origin: a page there can start a worker that loads the app's static files
 ORIGIN_PAGE = "app/static/ort/VENDOR.json"
 # start an inpainting worker (ui/inpaint.worker.js), run one job, collect its messages (typed arrays as plain lists)
-WORKER_CALL = """async ([src, msg]) => {
+WORKER_CALL = """async ([src, msg, keep]) => {
   const plain = (v) => (ArrayBuffer.isView(v) ? Array.from(v) : Array.isArray(v) ? v.map(plain)
     : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)])) : v);
   msg.base = location.origin + '/';
-  const w = new Worker(URL.createObjectURL(new Blob([src], {type: 'text/javascript'})));
+  const make = () => new Worker(URL.createObjectURL(new Blob([src], {type: 'text/javascript'})));
+  const w = keep ? (window.keptWorker = window.keptWorker || make()) : make();
   const out = {results: [], progress: []};
   await new Promise((resolve) => {
     w.onmessage = ({data}) => {
@@ -92,16 +93,17 @@ WORKER_CALL = """async ([src, msg]) => {
     w.onerror = (e) => { out.end = {type: 'error', message: e.message}; resolve(); };
     w.postMessage(msg);
   });
-  w.terminate();
+  if (!keep) w.terminate();
   return out;
 }"""
 
 
-def worker_job(page, app_url: str, src: str, msg: dict) -> dict:
-    """Run ``msg`` in a fresh worker of ``src`` on a page of the app at ``app_url``: {results, progress, end}."""
+def worker_job(page, app_url: str, src: str, msg: dict, keep: bool = False) -> dict:
+    """Run ``msg`` in a fresh worker of ``src`` on a page of the app at ``app_url``: {results, progress, end}. With
+    ``keep``, in the page's one kept worker (its runtime and models loaded once, as a student's next Run finds them)."""
     if not page.url.startswith(app_url):
         page.goto(f"{app_url}/{ORIGIN_PAGE}")
-    return page.evaluate(WORKER_CALL, [src, msg])
+    return page.evaluate(WORKER_CALL, [src, msg, keep])
 
 
 @contextlib.contextmanager

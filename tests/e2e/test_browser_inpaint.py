@@ -6,6 +6,7 @@ to either side's draws, algebra or summaries breaks them; the worker also checks
 from __future__ import annotations
 
 import contextlib
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -310,21 +311,23 @@ def test_dmfa_and_mfa_in_the_browser_are_dgm_cores(page, app_url, name, preset):
 
 def test_over_twenty_digits_the_browser_scores_as_dgm_core(page, app_url):
     """Each side with its own random numbers (the worker's seeded generator, torch's), as on the page, over 20 digits
-    (bench browser_agreement's images, the default mask): no method's mean F1 or squared error differs between the
-    two by more than three standard errors of their paired difference (Monte Carlo noise alone rarely does), and the
-    methods without draws in their mean (DMFA, MFA, the fill) give the same scores. Fewer steps and draws than the
-    page's defaults, to keep the test short; bench browser_agreement measures the defaults."""
+    (bench browser_agreement's images, the default mask): no method's F1 or squared error differs systematically
+    between the two (paired Wilcoxon signed-rank p >= 0.001; a shift of either side's generator or algebra fails it),
+    and the methods without draws in their mean (DMFA, MFA, the fills) give the same scores. MIWAE, whose score of
+    one digit jumps with its draws (a handful of effective importance samples), runs on four sets of seeds. Fewer
+    steps and draws than the page's defaults, to keep the test short; bench browser_agreement measures the defaults."""
     from benchmarks.browser_agreement import agreement, compare, images
     xs, _ = images("mnist", 20)
     mask = masks.preset(inpainting.CONTROLS["preset"].default, (28, 28))
-    s = inpainting.Settings(steps=40, chains=3, burn_in=10, n_samples=300, n_draws=4, seed=0)
-    methods = [m for m in inpainting.DEFAULT_METHODS if m in browser_methods("mnist")]
-    assert {"mwg", "pseudo_gibbs", "miwae", "dmfa", "mfa"} <= set(methods)
-    got = compare(page, app_url, "mnist", xs, mask, s, methods)
+    s = inpainting.Settings(steps=30, chains=2, burn_in=8, n_samples=200, n_draws=4, flow_steps=6, seed=0)
+    methods = browser_methods("mnist")
+    assert {"mwg", "pseudo_gibbs", "miwae", "dmfa", "mfa", "flow"} <= set(methods)
+    got = compare(page, app_url, "mnist", xs, mask, s, [m for m in methods if m != "miwae"])
+    got.update(compare(page, app_url, "mnist", xs, mask, s, ["miwae"], repeats=4))  # its scores jump with its draws
     table = {(m, k): agreement(v) for m, by in got.items() for k, v in by.items()}
     assert len(table) == 2 * len(methods)
-    assert all(abs(a["z"]) <= 3 for a in table.values()), {k: round(a["z"], 2) for k, a in table.items()}
-    for m in ("dmfa", "mfa", "neighbour_fill"):
+    assert all(a["wilcoxon_p"] >= 1e-3 for a in table.values()), [(k, a["wilcoxon_p"]) for k, a in table.items()]
+    for m in ("dmfa", "mfa", "mean_fill", "neighbour_fill"):
         assert all(abs(a - b) <= TOL for k in SCORE_KEYS for a, b in got[m][k]), m
 
 
@@ -347,3 +350,25 @@ def test_the_flow_inpainter_in_the_browser_is_dgm_cores(page, app_url, digit, pr
     assert row[0].diagnostics == res.diagnostics
     want = inpainting.score(res, x, mask, dataset="mnist")
     assert all(abs(row[1][k] - want[k]) <= TOL for k in SCORE_KEYS)
+
+
+def test_the_workers_generator_draws_the_laws_it_names(page, app_url):
+    """The worker's own generator (ui/seeded_rng.js: xoshiro128** seeded by splitmix32, Box-Muller normals), as the
+    page runs it: 200,000 draws of each kind against their laws by Kolmogorov-Smirnov, and consecutive draws
+    uncorrelated. The samplers are robust to a wrong spread of their noise (importance weights and Metropolis tests
+    correct for it), so their scores cannot see such a fault: this test does."""
+    from scipy import stats
+    page.goto(f"{app_url}/app/static/ort/VENDOR.json")
+    src = (Path(__file__).resolve().parents[2] / "ui" / "seeded_rng.js").read_text()
+    got = page.evaluate("""([src, n]) => {
+      const seeded = new Function(src + '; return seeded;')();
+      const g = seeded(12345);
+      return {normal: Array.from(g.normal(n)), uniform: Array.from(g.uniform(n)),
+              uniform64: Array.from(g.uniform64(n))};
+    }""", [src, 200_000])
+    for kind, law in (("normal", "norm"), ("uniform", "uniform"), ("uniform64", "uniform")):
+        x = np.asarray(got[kind])
+        assert stats.kstest(x, law).pvalue > 1e-3, kind
+        assert abs(np.corrcoef(x[:-1], x[1:])[0, 1]) < 0.01, kind
+    normal = np.asarray(got["normal"])
+    assert abs(normal[0::2].std() - 1) < 0.01 and abs(normal[1::2].std() - 1) < 0.01  # both halves of each pair
