@@ -69,6 +69,9 @@ something else.
 - **MWG (Metropolis-within-Gibbs)**: the exact sampler of a VAE's p(x_missing | x_observed): it alternates a z-move
   that is accepted or rejected (HMC, following the decoder's gradient, or the encoder's proposal) with a fresh draw
   of the missing pixels given z.
+- **Flow matching**: a network learns a velocity that carries noise (t = 0) to data (t = 1) along straight paths; a
+  sample integrates it. Filling a hole by pinning the observed pixels along that path (as RePaint does for diffusion)
+  needs no training, but samples no model's conditional.
 - **Split-R̂**: compares several chains; near 1 when they agree, above 1.1 when they have not mixed.
 - **F1 on missing pixels**: how well the ink of the hidden part is recovered (the fill thresholded at 0.5).
 - **Clustering accuracy / ARI**: clusters have no names, so each is matched to one digit by the assignment that agrees

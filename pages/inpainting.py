@@ -45,8 +45,10 @@ st.title("Inpainting")
 st.markdown(
     "Hide part of an image and let deep latent variable models fill it in: an **exact** sampler of the VAE's "
     "conditional p(x_missing | x_observed) (Mattei & Frellsen 2018; its z-moves here are Hamiltonian Monte Carlo "
-    "by default), **pseudo-Gibbs** (the encoder's draws kept without a test), **MIWAE** importance sampling and "
-    "**DMFA**. Metrics are on the missing pixels only; the diagnostics under the set-up say whether the chains mixed."
+    "by default), **pseudo-Gibbs** (the encoder's draws kept without a test), **MIWAE** importance sampling, "
+    "**DMFA**, and on MNIST a **flow-matching** model that fills the hole along its path (approximate: it targets no "
+    "model's conditional). Metrics are on the missing pixels only; the diagnostics under the set-up say whether the "
+    "chains mixed."
 )
 
 # Each method's fill goes above the set-up once there is a run: on a 1280×720 projector it is then on the

@@ -23,11 +23,13 @@ PAGES: tuple[PageInfo, ...] = (
              "What each demo teaches, a picture of each, and a glossary."),
     PageInfo("pages/inpainting.py", "Inpainting", ":material/format_paint:", "inpainting",
              "Pick, upload or draw an image, hide part of it, and compare the exact Metropolis-within-Gibbs "
-             "sampler, pseudo-Gibbs, MIWAE importance sampling and DMFA side by side, with uncertainty maps "
-             "and the samplers' diagnostics.",
+             "sampler, pseudo-Gibbs, MIWAE importance sampling, DMFA and a flow-matching model side by side, with "
+             "uncertainty maps and the samplers' diagnostics.",
              "**Exact vs approximate sampling.** A VAE defines an exact conditional p(x_missing | x_observed); "
              "a Metropolis-Hastings step makes a chain sample it, pseudo-Gibbs skips that step and samples "
-             "something else. Watch whether the chains move (acceptance, traces) and what that does to the fill."),
+             "something else, and a flow model filling the hole along its path (as diffusion models do) targets "
+             "no model's conditional. Watch whether the chains move (acceptance, traces) and what that does to "
+             "the fill."),
     PageInfo("pages/mnar.py", "MNAR lab", ":material/visibility_off:", "mnar",
              "Hide values of a real table with a mechanism you choose (self-masking, censoring, MAR, MCAR), "
              "train MIWAE and not-MIWAE live, and compare their imputations and the recovered mechanism "

@@ -55,7 +55,7 @@ def shift(node, by: float):
 
 def test_every_row_is_the_value_at_its_place_in_its_file():
     secs = demo.sections()
-    assert [s.key for s in secs] == ["dlvm", "miwae", "dmfa", "notmiwae", "vae", "vae_gmm", "wgan"]
+    assert [s.key for s in secs] == ["dlvm", "flow", "miwae", "dmfa", "notmiwae", "vae", "vae_gmm", "wgan"]
     for s in secs:
         check_rows(s.rows, ROOT)
         if s.key != "wgan":
