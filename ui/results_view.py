@@ -247,8 +247,8 @@ def accuracy_per_round(sec: demo.Section) -> go.Figure | None:
     return fig
 
 
-PLOTS = {"dlvm": f1_against_missing, "flow": f1_against_missing, "miwae": miwae_rmse_and_cards, "dmfa": nll_per_hole, "notmiwae": rmse_dots,
-         "vae": vae_bounds, "vae_gmm": accuracy_per_round, "wgan": critic_curves}
+PLOTS = {"dlvm": f1_against_missing, "flow": f1_against_missing, "miwae": miwae_rmse_and_cards, "dmfa": nll_per_hole,
+         "notmiwae": rmse_dots, "vae": vae_bounds, "vae_gmm": accuracy_per_round, "wgan": critic_curves}
 
 
 def _stamp(files: list[str]) -> tuple:

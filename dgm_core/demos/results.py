@@ -311,8 +311,8 @@ def _wgan(published: dict, root: Path) -> Section:
 
 
 READERS: dict[str, Callable[[dict, Path], Section]] = {
-    "dlvm": _dlvm, "flow": _flow, "miwae": _miwae, "dmfa": _dmfa, "notmiwae": _notmiwae, "vae": _vae, "vae_gmm": _vae_gmm,
-    "wgan": _wgan}
+    "dlvm": _dlvm, "flow": _flow, "miwae": _miwae, "dmfa": _dmfa, "notmiwae": _notmiwae, "vae": _vae,
+    "vae_gmm": _vae_gmm, "wgan": _wgan}
 
 
 def sections(root: Path = ROOT) -> list[Section]:
