@@ -9,8 +9,10 @@ what it still costs the server.
    on an image drawn by the shipped VAE (no data set needed: a binarised sample for MNIST and Omniglot, a decoder
    mean for CelebA) with the page's default mask (the bottom half), run by ui/inpaint.worker.js in a Web Worker as
    ui.browser_inpaint.browser_run starts it (a fresh worker per run, onnxruntime-web from static/ort, the ONNX files
-   from static/models), ``repeats`` times without throttling and ``repeats`` times with CDP's
-   ``Emulation.setCPUThrottlingRate`` at ``throttle`` (a slower laptop). Each run: the wall time from posting the
+   from static/models), ``repeats`` times without throttling and ``repeats`` times ``throttle``
+   times slower (a slower laptop): chromium's processes held to 1 / ``throttle`` of one core by a cgroup CPU quota
+   (``benchmarks.common.slow_browser``), the page's main thread also by CDP's ``Emulation.setCPUThrottlingRate``,
+   which alone does not reach a Web Worker. Each run: the wall time from posting the
    job to its last result, the worker's own time per method, and the longest task on the page's main thread
    meanwhile (PerformanceObserver 'longtask': only tasks over 50 ms are reported, so 0 means none was). For scale,
    the server's time for the same methods (dgm_core, one torch thread, the app's setting) is measured beside it.
@@ -26,6 +28,7 @@ Writes benchmarks/results/browser_inpaint.{json,md}. Needs no data directory.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import time
@@ -33,7 +36,8 @@ from pathlib import Path
 
 import torch
 
-from benchmarks.common import CHROMIUM_ARGS, ORIGIN_PAGE, machine, machine_line, streamlit_server, write_results
+from benchmarks.common import (CHROMIUM_ARGS, ORIGIN_PAGE, machine, machine_line, slow_browser, streamlit_server,
+                               write_results)
 from dgm_core import masks, pretrained
 from dgm_core.demos import inpainting
 from dgm_core.device import generator
@@ -106,13 +110,14 @@ def in_browser(page, cdp, msgs: dict[str, dict], repeats: int, throttle: float) 
     runs = []
     for dataset, msg in msgs.items():
         for rate in (1, throttle):
-            cdp.send("Emulation.setCPUThrottlingRate", {"rate": rate})
-            for i in range(repeats):
-                out = page.evaluate(RUN, [WORKER_JS, msg])
-                if out["error"]:
-                    raise RuntimeError(f"the browser's run stopped: {out['error']}")
-                runs.append({"dataset": dataset, "throttle": rate, "repeat": i, **out})
-                print(runs[-1], flush=True)
+            cdp.send("Emulation.setCPUThrottlingRate", {"rate": rate})  # the page's main thread
+            with slow_browser(rate) if rate != 1 else contextlib.nullcontext("not slowed"):  # the worker too
+                for i in range(repeats):
+                    out = page.evaluate(RUN, [WORKER_JS, msg])
+                    if out["error"]:
+                        raise RuntimeError(f"the browser's run stopped: {out['error']}")
+                    runs.append({"dataset": dataset, "throttle": rate, "repeat": i, **out})
+                    print(runs[-1], flush=True)
     cdp.send("Emulation.setCPUThrottlingRate", {"rate": 1})
     return runs
 
@@ -209,8 +214,10 @@ def report(rec: dict) -> str:
         lines.append(f"- {ds}: " + "; ".join(
             f"{m} {un['worker_s_median'][m]} → {th['worker_s_median'][m]} (server {rec['server_s'][ds][m]})"
             for m in un["worker_s_median"]))
-    lines += ["\nCDP's throttling is applied to the page; the per-method figures say how much of it reached the "
-              "worker's thread. A long task is one over 50 ms on the page's main thread; 0 means none.\n",
+    rate = max(b["throttle"] for b in rec["browser"])
+    lines += [f"\nThrottled: chromium's processes held to 1/{rate:g} of one core by a cgroup CPU quota (CDP's "
+              "throttling, applied to the page too, does not reach a Web Worker). A long task is one over 50 ms on the "
+              "page's main thread; 0 means none.\n",
               "## On the server: one own-mask Run of the Inpainting page\n",
               "A fresh mask (random rectangles, a new seed each Run), the page's default methods and settings; the "
               "server process's CPU seconds from the click to the results shown (page reruns included), median of "

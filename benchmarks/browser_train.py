@@ -7,8 +7,9 @@ TensorFlow.js in a Web Worker), measured in chromium against a fresh server.
 - The Critics page's retrain at theta = 1 (the page's browser config, dgm_core.demos.critics.BROWSER): seconds from
   the click to the worker's end, unthrottled and with chromium's CPU throttling at 4x (the DevTools protocol's
   Emulation.setCPUThrottlingRate on the page), and the longest main-thread task meanwhile (PerformanceObserver
-  'longtask': tasks over 50 ms, until the worker's end). Throttling goes to the page and to each worker target
-  (Target.setAutoAttach; the page-level command alone slows only the main thread). Also the worker alone on the
+  'longtask': tasks over 50 ms, until the worker's end). Throttling goes to the page (CDP) and to chromium's
+  processes (a cgroup quota, ``benchmarks.common.slow_browser``): CDP's command slows only the main thread, and
+  sent to a worker target it does not slow the worker either. Also the worker alone on the
   server's own config (LIVE: 128 units, batch 256), unthrottled.
 - The GAN page's Play on its default setting with ``students - 1`` other sessions on the server (protocol-level
   clients rerunning the GAN page every 2 s): generator steps shown per second (the panel's data-step, counted from
@@ -21,13 +22,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import threading
 import time
 from pathlib import Path
 
-from benchmarks.common import CHROMIUM_ARGS, machine, machine_line, streamlit_server, write_results
+from benchmarks.common import CHROMIUM_ARGS, machine, machine_line, slow_browser, streamlit_server, write_results
 
 RESULTS = Path(__file__).resolve().parent / "results"
 THETA = 1.0
@@ -79,35 +81,32 @@ def _tfjs_bytes(page, url: str) -> dict:
 
 
 class WorkerThrottle:
-    """Chromium's CPU throttling on the page's workers too (the page-level command slows the page's main thread
-    only): Emulation.setCPUThrottlingRate sent through the browser's session to each worker target."""
+    """CPU throttling of the page's main thread (CDP's Emulation.setCPUThrottlingRate) and of its workers: chromium's
+    processes held to 1 / rate of one core (``benchmarks.common.slow_browser``, a cgroup quota). CDP's throttling
+    sent to a worker target, as this benchmark did before, leaves the worker at full speed (measured: a busy loop
+    takes as long either way)."""
 
     def __init__(self, page):
         self.page_cdp = page.context.new_cdp_session(page)
-        self.browser_cdp = page.context.browser.new_browser_cdp_session()
-        self.sessions: dict[str, str] = {}  # worker target id -> its session
-        self.n = 0
+        self.slowed: contextlib.AbstractContextManager | None = None
         self.errors: list[str] = []
 
     def rate(self, rate: float) -> int:
-        """Throttle the page's main thread and every worker there is; -> how many workers took it."""
+        """Throttle the page's main thread and chromium's processes; -> 1 if the workers are slowed, else 0."""
         self.page_cdp.send("Emulation.setCPUThrottlingRate", {"rate": rate})
-        took = 0
-        for t in self.browser_cdp.send("Target.getTargets")["targetInfos"]:
-            if t["type"] != "worker":
-                continue
-            try:
-                if t["targetId"] not in self.sessions:
-                    self.sessions[t["targetId"]] = self.browser_cdp.send(
-                        "Target.attachToTarget", {"targetId": t["targetId"], "flatten": False})["sessionId"]
-                self.n += 1
-                self.browser_cdp.send("Target.sendMessageToTarget", {"sessionId": self.sessions[t["targetId"]],
-                                      "message": json.dumps({"id": self.n, "method": "Emulation.setCPUThrottlingRate",
-                                                             "params": {"rate": rate}})})
-                took += 1
-            except Exception as e:  # noqa: BLE001 - a browser that refuses: said in the record
-                self.errors.append(str(e)[:200])
-        return took
+        if self.slowed is not None:
+            self.slowed.__exit__(None, None, None)
+            self.slowed = None
+        if rate == 1:
+            return 0
+        try:
+            cm = slow_browser(rate)
+            cm.__enter__()
+            self.slowed = cm
+        except RuntimeError as e:  # no writable cgroup: said in the record
+            self.errors.append(str(e)[:200])
+            return 0
+        return 1
 
 
 # at the worker's end (the panel's data-seconds appears), the longest main-thread task so far: the page's own
@@ -279,8 +278,9 @@ def report(rec: dict) -> str:
     if "server_gan_steps_per_s" in base:
         lines.append(f"Baseline, the server training (benchmarks/results/gan_live.json, one student, "
                      f"{base['server_gan_date']}): {base['server_gan_steps_per_s']} steps per second.")
-    lines += ["", "Throttling: Emulation.setCPUThrottlingRate sent to the page and to its worker targets (the first "
-              "retrain starts the worker, so the unthrottled run comes first). The GAN figures are unthrottled.", "",
+    lines += ["", "Throttling: Emulation.setCPUThrottlingRate on the page's main thread, and chromium's processes "
+              "held to 1/rate of one core by a cgroup quota (what slows the worker). The GAN figures are "
+              "unthrottled.", "",
               machine_line(rec["machine"])]
     return "\n".join(lines) + "\n"
 

@@ -74,6 +74,57 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
+CPU_CGROUP = Path("/sys/fs/cgroup/cpu")  # cgroup v1's CPU controller, where this machine has one
+
+
+def _descendants(pid: int) -> list[int]:
+    """The processes under ``pid`` (children's children included), from /proc."""
+    parents: dict[int, list[int]] = {}
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                ppid = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            parents.setdefault(ppid, []).append(int(d.name))
+    out, todo = [], [pid]
+    while todo:
+        kids = parents.get(todo.pop(), [])
+        out += kids
+        todo += kids
+    return out
+
+
+@contextlib.contextmanager
+def slow_browser(rate: float) -> Iterator[str]:
+    """Every chromium process this benchmark started, limited to 1 / ``rate`` of one core (a cgroup CPU quota) while
+    inside; renderers the browser forks meanwhile inherit the limit. Chromium's own CPU throttling (CDP's
+    ``Emulation.setCPUThrottlingRate``) slows the page's main thread only, not its Web Workers, where the samplers
+    run. Harsher than a laptop whose every core is ``rate`` times slower: the browser's other threads (V8's garbage
+    collector, its other processes) share the same fraction of one core instead of running beside the worker
+    (measured: a busy loop in a worker is ``rate`` times slower, the samplers about twice that). Yields how the
+    browser was slowed, or raises RuntimeError where this machine has no writable cgroup."""
+    group = CPU_CGROUP / f"dgm-bench-{os.getpid()}"
+    try:
+        group.mkdir(exist_ok=True)
+        period = int((group / "cpu.cfs_period_us").read_text())
+        (group / "cpu.cfs_quota_us").write_text(str(int(period / rate)))
+    except OSError as e:
+        raise RuntimeError(f"no writable CPU cgroup here ({e})") from e
+    pids = [p for p in _descendants(os.getpid()) if "chrom" in Path(f"/proc/{p}/comm").read_text(errors="replace")]
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            (group / "cgroup.procs").write_text(str(pid))
+    try:
+        yield f"chromium's processes held to 1/{rate:g} of one core (cgroup CPU quota)"
+    finally:
+        for pid in (group / "cgroup.procs").read_text().split():
+            with contextlib.suppress(OSError):
+                (CPU_CGROUP / "cgroup.procs").write_text(pid)
+        with contextlib.suppress(OSError):
+            group.rmdir()
+
+
 # a small file of the app's origin: a page there can start a worker that loads the app's static files
 ORIGIN_PAGE = "app/static/ort/VENDOR.json"
 # start an inpainting worker (ui/inpaint.worker.js), run one job, collect its messages (typed arrays as plain lists)

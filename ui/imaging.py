@@ -55,8 +55,10 @@ def colour_bar(vmax: float, width: int = 420, height: int = 18) -> Image.Image:
 
 
 def png_bytes(img: Image.Image) -> bytes:
+    """PNG at zlib level 1: pictures drawn on every result (the chain player's sheets) cost the server a third of
+    level 6's time, for somewhat larger files sent once."""
     buf = io.BytesIO()
-    img.save(buf, format="PNG")
+    img.save(buf, format="PNG", compress_level=1)
     return buf.getvalue()
 
 
