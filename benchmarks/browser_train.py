@@ -180,7 +180,9 @@ def _gan(page, url: str, seconds: float, others: int) -> dict:
         time.sleep(seconds)
         draws = page.evaluate("() => document.ganDraws.slice()")
         longest = max(page.evaluate("() => window.__long"), default=0.0)
-        page.get_by_role("button", name="Pause", exact=True).click()
+        pause = page.get_by_role("button", name="Pause", exact=True)
+        if pause.count():  # a Play (a fixed number of steps) may have ended within the measured seconds
+            pause.click()
     finally:
         stop.set()
         if thread:
