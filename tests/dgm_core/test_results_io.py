@@ -37,7 +37,7 @@ def age(path: Path, seconds_ago: float) -> None:
 
 
 def test_each_loader_reads_its_shipped_file():
-    assert set(LOADERS) | {"notmiwae", "notmiwae_images", "dmfa"} == set(results.FILES)
+    assert set(LOADERS) | {"notmiwae", "notmiwae_images", "dmfa", "inpainting_flow"} == set(results.FILES)
     sweep = results.critics()
     assert sweep.thetas == shipped("critics")["thetas"] and sweep.command == shipped("critics")["command"]
     assert results.wgan().quality["wgan-mnist"]["frechet_distance"] == shipped("wgan")["digits"]["wgan-mnist"][
