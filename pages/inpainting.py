@@ -172,7 +172,8 @@ with c_run:
     elif results and (note := bi.where_caption(results)):
         st.caption(note)
     if ready and in_browser and not (results and results.dataset == dataset):  # the server's times say nothing here
-        st.caption(bi.plan_caption(in_browser, [m for m in chosen if m not in in_browser]))
+        st.caption(bi.plan_caption(in_browser, [m for m in chosen if m not in in_browser]) + " "
+                   + bi.download_caption(dataset, in_browser))
     elif ready:
         st.caption(estimate_caption(chosen, settings, dataset, results))
     elif not chosen:

@@ -66,12 +66,13 @@ def _spec(name: str, mtime: int) -> dict | None:
         entry = card.browser
         if not entry or entry.get("weights_sha256") != card.sha256:
             return None
-        return {"velocity": _url(entry["onnx"], entry["sha256"])}
+        return {"velocity": _url(entry["onnx"], entry["sha256"]), "bytes": int(entry["bytes"])}
     entry = card.browser.get("inpaint")
     if not entry or entry.get("weights_sha256") != card.sha256:  # no export, or retrained since
         return None
     files = {part: _url(entry[part].get("onnx", entry[part].get("file")), entry[part]["sha256"])
              for part in ("encoder", "decoder", "gradient", "conditional", "params") if part in entry}
+    files["bytes"] = int(entry["bytes"])
     if card.family in ("dmfa", "mfa"):
         return {**files, "nMixes": int(card.config["n_mixes"]), "nFactors": int(card.config["n_factors"])}
     return {**files,
@@ -252,6 +253,19 @@ def plan_caption(browser: list[str], server: list[str]) -> str:
     """Where Run will compute each method, before it has run here."""
     return (f"Run computes {_names(browser)} in this browser" + (f", and {_names(server)} on the server" if server
                                                                  else "") + ".")
+
+
+# the runtime the worker loads (static/ort): its module and its WebAssembly
+RUNTIME_BYTES = sum((HERE.parent / "static" / "ort" / f).stat().st_size
+                    for f in ("ort.wasm.bundle.min.mjs", "ort-wasm-simd-threaded.wasm"))
+
+
+def download_caption(dataset: str, methods: list[str]) -> str:
+    """What a first Run of ``methods`` in a browser downloads: the runtime and each model's files, in one sentence."""
+    specs = model_specs(dataset)
+    models = sum(specs[f]["bytes"] for f in {FAMILY[m] for m in methods if FAMILY.get(m)} if f in specs)
+    return (f"Its first Run in this browser downloads about {(RUNTIME_BYTES + models) / 1e6:.0f} MB (the runtime, "
+            f"{RUNTIME_BYTES / 1e6:.0f} MB, and the models); later Runs reuse what the browser has kept.")
 
 
 def where_caption(results: inpainting.PageRun) -> str:

@@ -47,3 +47,13 @@ def test_before_a_run_the_page_says_where_each_method_will_compute():
     assert bi.plan_caption(["mwg", "neighbour_fill"], ["dmfa"]) == ("Run computes MWG, Neighbour fill in this browser, "
                                                                      "and DMFA on the server.")
     assert bi.plan_caption(["miwae"], []) == "Run computes MIWAE importance sampling in this browser."
+
+
+def test_the_page_says_what_a_first_run_downloads():
+    """The runtime's files and the chosen methods' model files, as the cards record their bytes."""
+    from dgm_core import pretrained
+    text = bi.download_caption("mnist", ["mwg", "dmfa", "neighbour_fill"])
+    card_bytes = sum(pretrained.load_card(n).browser["inpaint"]["bytes"] for n in ("vae-mnist", "dmfa-mnist"))
+    assert f"about {(bi.RUNTIME_BYTES + card_bytes) / 1e6:.0f} MB" in text
+    assert bi.download_caption("mnist", ["neighbour_fill"]).startswith(
+        f"Its first Run in this browser downloads about {bi.RUNTIME_BYTES / 1e6:.0f} MB")
