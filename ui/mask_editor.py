@@ -58,13 +58,17 @@ def _draw(image: torch.Tensor, dataset: str, p: str) -> tuple[torch.Tensor | Non
         s.pop(store, None)
         s[p + "canvas_gen"] = s.get(p + "canvas_gen", 0) + 1
     colour = ERASE if tool == "Eraser" else PAINT
-    saved = s.get(store, {})
+    key = f"{p}canvas_{dataset}_{s.get(p + 'canvas_gen', 0)}"
+    # The canvas starts from the saved drawing once, when it is mounted (its key not yet in the session: a first
+    # visit, a return to the page, Clear), and keeps that start after: handed back the latest drawing on every
+    # rerun, it reloads itself from it and loses the strokes drawn while the rerun was on its way.
+    if key not in s or f"{key}__start" not in s:
+        s[f"{key}__start"] = s.get(store, {}).get("json")
     result = st_canvas(
         fill_color=colour, stroke_width=width, stroke_color=colour,
         background_image=to_pil(image, scale=max(1, CANVAS // shape[0])),
         height=CANVAS, width=CANVAS, drawing_mode="rect" if tool == "Rectangle" else "freedraw",
-        initial_drawing=saved.get("json"), return_image_data=True,
-        key=f"{p}canvas_{dataset}_{s.get(p + 'canvas_gen', 0)}",
+        initial_drawing=s[f"{key}__start"], return_image_data=True, key=key,
     )
     if image_source.drawn(result):  # the picture is checked as an upload is before it is decoded
         try:

@@ -114,3 +114,28 @@ def test_play_runs_in_the_browser_moving_pictures_slider_and_marker_and_sends_no
     slider.fill("3")  # an input event, as a drag makes
     assert player.get_attribute("data-step") == str(draws[2][1])
     assert page.get_by_test_id("stException").count() == 0
+
+
+def test_strokes_drawn_quickly_on_the_mask_are_all_kept(page, app_url):
+    """Three strokes drawn one after another, without waiting for the page's reruns: the mask holds all three
+    (the canvas is not reloaded from the previous stroke's drawing when a rerun arrives)."""
+    page.goto(f"{app_url}/inpainting?inp_msrc=Draw")
+    wait_for_app(page)
+    canvas = page.locator("canvas.upper-canvas").last
+    expect(canvas).to_be_visible(timeout=30_000)
+    page.wait_for_timeout(2000)
+    missing = page.get_by_text("of pixels missing").locator("visible=true").last
+
+    def share() -> int:
+        return int(missing.inner_text().split("%")[0].split()[-1])
+
+    _stroke(page, canvas, [(0.05, 0.2), (0.95, 0.2)])
+    wait_for_app(page)
+    expect(missing).to_be_visible(timeout=60_000)
+    one = share()
+    for y in (0.5, 0.8):
+        _stroke(page, canvas, [(0.05, y), (0.95, y)])
+    wait_for_app(page)
+    page.wait_for_timeout(1500)
+    wait_for_app(page)
+    assert one > 0 and share() >= 2.5 * one, (one, share())
