@@ -264,6 +264,8 @@ def inpaint_max_difference(model: nn.Module, graphs: dict[str, bytes | str | Pat
     from .models.mfa import MFA
     from .samplers.kernels import HMCKernel
     model = model.cpu().eval()
+    run = lambda data, feed: ort.InferenceSession(  # noqa: E731
+        str(data) if isinstance(data, (str, Path)) else data, providers=["CPUExecutionProvider"]).run(None, feed)
     if isinstance(model, MFA):  # the file holds the fitted parameters themselves
         from safetensors.torch import load
         data = graphs["params"]
@@ -273,16 +275,12 @@ def inpaint_max_difference(model: nn.Module, graphs: dict[str, bytes | str | Pat
         x, mask = _factor_inputs(model, n, seed)
         with torch.no_grad():
             want = _Conditional(model)(x, mask)
-        sess = ort.InferenceSession(str(graphs["conditional"]) if isinstance(graphs["conditional"], Path)
-                                    else graphs["conditional"], providers=["CPUExecutionProvider"])
-        got = sess.run(None, {"x": x.numpy(), "mask": mask.numpy()})
+        got = run(graphs["conditional"], {"x": x.numpy(), "mask": mask.numpy()})
         return {"conditional": float(max(np.abs(g - w.numpy()).max() for g, w in zip(got, want, strict=True)))}
     enc, z = _inpaint_inputs(model, n, seed)
     with torch.no_grad():
         mu, log_sigma = _Encoder(model)(*enc.values())
         params = model.decode(z)
-    run = lambda data, feed: ort.InferenceSession(  # noqa: E731
-        str(data) if isinstance(data, (str, Path)) else data, providers=["CPUExecutionProvider"]).run(None, feed)
     got_mu, got_ls = run(graphs["encoder"], {k: v.numpy() for k, v in enc.items()})
     (got_params,) = run(graphs["decoder"], {"z": z.numpy()})
     out = {"encoder": float(max(np.abs(got_mu - mu.numpy()).max(), np.abs(got_ls - log_sigma.numpy()).max())),

@@ -16,7 +16,7 @@ from dgm_core import masks, pretrained
 from dgm_core.demos import inpainting
 from dgm_core.device import generator
 from dgm_core.samplers.diagnostics import tracked_pixels
-from benchmarks.common import worker_job
+from benchmarks.common import ORIGIN_PAGE, worker_job
 from ui.browser_inpaint import RUNTIME, SETTINGS, WORKER_JS, as_rows, browser_methods, model_specs
 
 TOL = 1e-4
@@ -358,7 +358,7 @@ def test_the_workers_generator_draws_the_laws_it_names(page, app_url):
     uncorrelated. The samplers are robust to a wrong spread of their noise (importance weights and Metropolis tests
     correct for it), so their scores cannot see such a fault: this test does."""
     from scipy import stats
-    page.goto(f"{app_url}/app/static/ort/VENDOR.json")
+    page.goto(f"{app_url}/{ORIGIN_PAGE}")
     src = (Path(__file__).resolve().parents[2] / "ui" / "seeded_rng.js").read_text()
     got = page.evaluate("""([src, n]) => {
       const seeded = new Function(src + '; return seeded;')();
