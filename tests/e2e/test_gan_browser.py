@@ -1,6 +1,8 @@
 """The GAN training page in chromium: both generators train in the browser (a Web Worker, TensorFlow.js) while the
 page's main thread stays free; Pause stops them and the page writes what the last step shows; Reset starts again;
 the same seed gives the same film."""
+import re
+
 from playwright.sync_api import expect
 
 from .conftest import wait_for_app
@@ -25,7 +27,8 @@ def test_play_trains_in_the_browser_pause_reports_and_reset_starts_again(page, a
     page.get_by_role("button", name="Play", exact=True).click()
     expect(page.get_by_role("button", name="Pause", exact=True)).to_be_visible()
     expect(page.get_by_role("button", name="Step", exact=True)).to_be_disabled()
-    page.wait_for_timeout(4000)
+    # a few steps in (a press of Play runs 200, so it still plays: a fixed wait raced a fast machine to the end)
+    expect(page.locator(".gp").first).to_have_attribute("data-step", re.compile(r"^[1-9][0-9]+$"), timeout=60_000)
     assert page.get_by_test_id("stStatusWidget").count() == 0  # the server is not involved while it plays
     page.get_by_role("button", name="Pause", exact=True).click()
     expect(page.get_by_role("button", name="Play", exact=True)).to_be_visible(timeout=60_000)
