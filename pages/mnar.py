@@ -65,13 +65,16 @@ if note:
 p1, p2 = st.columns([3, 1])
 with p1:
     params = w.mechanism_params(mechanism, x.shape[1])
-    if mechanism == "notmiwae_uci" and (cut := w.cutoff_note(source, params["offset"])):
-        (st.warning if cut[1] else st.caption)(cut[0])
+    cut = w.cutoff_note(source, params["offset"]) if mechanism == "notmiwae_uci" else None
+    if cut and cut.warning:
+        st.warning(cut.warning)
 sync_url((*w.BASE_KEYS, *w.MECHANISM_KEYS[mechanism]), w.P)
 try:
     sim = mnar_lab.simulate(x, mechanism, params, seed)
 except ValueError as e:
     st.error(str(e))
+    if cut:  # no table here: the sweep's own numbers say what this setting does
+        st.caption(cut.sweep)
     st.stop()
 p2.caption(f"{x.shape[0]} rows × {x.shape[1]} features" + (f" ({dropped} incomplete rows dropped)" if dropped else "")
            + f"; {sim.missing.rate:.1%} of the entries hidden. Clipped faces have their own page:")
@@ -98,10 +101,11 @@ def show_fits(fits: dict, source_note: str, sim: mnar_lab.Simulated, preset: str
                                          "of the complete column (every hidden entry of the table)")})
     r1.markdown(w.notice(fits, mechanism, preset))
     r1.caption(w.ESS_HELP)
+    plot = r2.empty()  # the picture first, its feature under it: the scatter stays on the first screen
     j = r2.selectbox("Feature", range(len(columns)), format_func=lambda j: columns[j], key=w.P + "scatter_feature",
                      index=int(np.argmax(sim.missing.rate_per_feature)))
     shown = {k: fits[k] for k in ("MICE", "miwae", "notmiwae") if k in fits}  # not-MIWAE drawn last, on top
-    plots.show(r2, w.figure(keep and f"{keep}|scatter|{j}", lambda: w.scatter_figure(sim, shown, j, columns[j])),
+    plots.show(plot, w.figure(keep and f"{keep}|scatter|{j}", lambda: w.scatter_figure(sim, shown, j, columns[j])),
                width="stretch")
     if source_note:
         st.caption(source_note)
@@ -225,7 +229,13 @@ if tab_imp.open:
                 st.info(f"{why} The paper's budget (100 000 iterations per model, minutes each) is precomputed only "
                         "for the opening case. To train on these settings pick **tiny**, **small** or **medium** "
                         "under **Training**, or go back.")
-                st.button("Back to the opening case", key=w.P + "reset", on_click=w.reset_to_default)
+                b1, b2 = st.columns(2)
+                if held := w.held_off_grid(mechanism, params, x.shape[1]):  # e.g. a rate carried over from MCAR
+                    b1.button("Show the grid's setting (" + ", ".join(f"{SPEC[k].label} {v:g}" if isinstance(v, float)
+                                                                     else f"{SPEC[k].label}: {v}"
+                                                                     for k, v in held.items()) + ")",
+                              key=w.P + "to_grid", on_click=lambda: s.update({w.P + k: v for k, v in held.items()}))
+                b2.button("Back to the opening case", key=w.P + "reset", on_click=w.reset_to_default)
         else:
             st.markdown("MIWAE maximises a bound on log p(x°); not-MIWAE on log p(x°, s), with the self-masking "
                         "model P(s=1 | x) = σ(−W (x − b)) per feature (*known*: the direction of W is given).")
@@ -243,6 +253,9 @@ if tab_imp.open:
                 st.caption(f"Trained with the '{preset}' preset. {serving.caption(trained.ran)}")
         if fits is not None:
             show_fits(fits, source_note, shown_sim, shown_preset, keep)
+        if cut:  # a run of its own, with its own numbers: apart from the table above, named as such
+            with st.expander(f"The offset sweep: a benchmark of its own ({cut.iterations:,} iterations a model)"):
+                st.caption(cut.sweep)
 
 if tab_mech.open:
     with tab_mech:

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dgm_core import budgets, data, results
+from dgm_core import budgets, data, pretrained, results
 from dgm_core.demos import mnar as mnar_lab
 from dgm_core.demos.mnar import CONTROLS
 from dgm_core.demos import mnar_grid
@@ -107,9 +107,17 @@ def _cutoff_name(method: str) -> str:
     return CUTOFF_PHRASES.get(method) or MNAR.label(method)
 
 
-def cutoff_note(table: str, offset: float) -> tuple[str, bool] | None:
-    """What ``bench notmiwae_cutoff`` measured on ``table`` at the swept offset nearest ``offset``:
-    (a sentence, whether the page's own not-MIWAE fits lose to MIWAE or MICE there), or None when the
+class CutoffNote(NamedTuple):
+    """What ``bench notmiwae_cutoff`` measured at an offset: ``sweep``, its sentence with its own numbers (a run of its
+    own, shown apart from the page's table so the two never read as one); ``warning``, a sentence without numbers
+    when the page's own not-MIWAE fits lose there (else None); ``iterations``, the sweep's budget."""
+    sweep: str
+    warning: str | None
+    iterations: int
+
+
+def cutoff_note(table: str, offset: float) -> CutoffNote | None:
+    """What ``bench notmiwae_cutoff`` measured on ``table`` at the swept offset nearest ``offset``, or None when the
     sweep has no such cell (an uploaded table, or no results file)."""
     try:
         res = results.notmiwae_cutoff()
@@ -132,19 +140,21 @@ def cutoff_note(table: str, offset: float) -> tuple[str, bool] | None:
         text += (f" {v['columns_all_hidden']} of the censored features lose every value here, so nothing about them "
                  "can be learnt (this page refuses such settings).")
     page_best = min((by[m]["rmse_mean"] for m in CUTOFF_PAGE if m in by), default=None)
-    loses = page_best is not None and page_best >= v["other_rmse"]
-    if loses:
-        text += f" Here the page's not-MIWAE cannot be trusted: it loses to {MNAR.by_bench_key(v['best_other']).label}."
-        if near < 0:
-            text += (" With most of a feature hidden above a sharp cut, the data say little about how far above it "
-                     "the hidden values lie, and starting from a shallow W (about 0.7) the model pushes them far past "
-                     "the cut before W is steep.")
-        if v["not_miwae_wins"]:
-            best = MNAR.by_bench_key(v["best_not_miwae"]).id
-            text += f" The {_cutoff_name(best).removeprefix('its ')} variant (under **Also fit**) does win here."
-        else:
-            text += " No not-MIWAE variant wins here."
-    return text, loses
+    if page_best is None or page_best < v["other_rmse"]:
+        return CutoffNote(text, None, res.iterations)
+    other = MNAR.by_bench_key(v["best_other"]).label
+    warning = (f"Here the page's not-MIWAE cannot be trusted: in `bench notmiwae_cutoff` ({res.iterations:,} "
+               f"iterations a model) it loses to {other} {where}.")
+    if near < 0:
+        warning += (" With most of a feature hidden above a sharp cut, the data say little about how far above it the "
+                    "hidden values lie, and starting from a shallow W (about 0.7) the model pushes them far past the "
+                    "cut before W is steep.")
+    if v["not_miwae_wins"]:
+        best = MNAR.by_bench_key(v["best_not_miwae"]).id
+        warning += f" The {_cutoff_name(best).removeprefix('its ')} variant (under **Also fit**) does win there."
+    else:
+        warning += " No not-MIWAE variant wins there."
+    return CutoffNote(text, warning, res.iterations)
 
 
 def curve_figure(sim: mnar_lab.Simulated, columns, j: int) -> go.Figure:
@@ -347,13 +357,44 @@ def grid_fits(point: mnar_grid.Point, x: np.ndarray, sim: mnar_lab.Simulated, pa
 
 
 def grid_sentence(grid: mnar_grid.Grid, point: mnar_grid.Point, params: dict, trained: bool = False) -> str:
-    """Which grid point is shown, how it was computed, in one sentence (``trained``: what replaced it)."""
+    """Which grid point is shown, how it was computed, in one sentence (``trained``: what replaced it); and, where
+    plain not-MIWAE loses at this point, whether the grid's budget alone already changes the opening case's winner."""
     if trained:
         return (f"**Trained at exactly this setting** with the grid's '{grid.preset}' budget (its nearest point: "
                 f"{mnar_grid.describe(point)}).")
     iters = grid.card["preset_config"]["iterations"]
-    return (f"**Precomputed at {mnar_grid.describe(point, params)}** with the '{grid.preset}' budget ({iters:,} "
+    text = (f"**Precomputed at {mnar_grid.describe(point, params)}** with the '{grid.preset}' budget ({iters:,} "
             "iterations a model): shown at once, nothing trains.")
+    scores = point.record["scores"]
+    if "notmiwae" in scores and min(scores, key=lambda m: scores[m]["rmse"]) != "notmiwae":
+        text += budget_sentence(grid)
+    return text
+
+
+def budget_sentence(grid: mnar_grid.Grid) -> str:
+    """" ..." when the opening case's winner at the grid's budget (its own point there) is not its winner at the
+    paper's budget (the shipped models' cards): the budget, not the setting, changed it; "" otherwise."""
+    d = mnar_lab.DEFAULT
+    opening = next((p for p in grid.points.get(d["table"], ()) if p.record["mechanism"] == d["mechanism"]
+                    and all(mnar_grid.same(p.record["params"].get(k), v) for k, v in d["params"].items())), None)
+    try:
+        cards = {m: pretrained.load_card(name) for m, name in mnar_lab.SHIPPED.items()}
+    except pretrained.PretrainedError:
+        return ""
+    if opening is None or grid.card["seed"] != d["seed"]:
+        return ""
+    small = {m: s["rmse"] for m, s in opening.record["scores"].items()}
+    if any(abs(c.metrics["missing_rate"] - opening.record["missing_rate"]) > 5e-4 for c in cards.values()):
+        return ""  # not the same simulation: nothing to compare
+    paper = {**small, **{m: c.metrics["rmse_missing"] for m, c in cards.items()}}  # the baselines do not train
+    won_small, won_paper = min(small, key=small.get), min(paper, key=paper.get)
+    if won_small == won_paper:
+        return ""
+    label = mnar_lab.label
+    return (f" At this budget even the opening case ({mnar_grid.describe(opening)}) is won by {label(won_small)} "
+            f"({error(small[won_small])}; not-MIWAE {error(small['notmiwae'])}), where the paper's "
+            f"{cards['notmiwae'].metrics['iterations']:,} iterations make {label(won_paper)} win it "
+            f"({error(paper[won_paper])}): the training budget, not only the setting, changes the winner.")
 
 
 @st.cache_resource(show_spinner=False, max_entries=512)
@@ -378,6 +419,20 @@ def grid_note(grid: mnar_grid.Grid) -> str:
             f"(each mechanism's {', '.join(sorted({a.name for a in mnar_grid.AXES.values()}))} at a few values, the "
             f"other controls at their defaults, seed {grid.card['seed']}), with the '{grid.preset}' budget its card "
             f"(pretrained/{mnar_grid.CARD}) gives the rule for. **Train at exactly this setting** trains here, live.")
+
+
+# a mechanism parameter's name -> the key of its widget (under P)
+PARAM_KEYS = {"offset": "offset", "n_features": "nf", "p": "p", "direction": "dir", "steepness": "k", "q": "q",
+              "cut": "cut", "p_params": "pin", "p_obs": "pin"}
+
+
+def held_off_grid(mechanism: str, params: dict, n_features: int) -> dict[str, Any]:
+    """The parameters the grid holds fixed for ``mechanism`` that the page has elsewhere (one carried over from another
+    mechanism, say), as {widget key: the grid's value}; {} when none or the grid does not cover the mechanism."""
+    if mechanism not in mnar_grid.AXES:
+        return {}
+    held = mnar_grid.held_params(mechanism, n_features)
+    return {PARAM_KEYS[k]: v for k, v in held.items() if k in params and not mnar_grid.same(params[k], v)}
 
 
 def reset_to_default() -> None:
@@ -447,8 +502,8 @@ def point_table(fits: dict) -> pd.DataFrame:
     for m, f in fits.items():
         for point in ("mean", "median"):
             if point in f.errors:
-                rows.append({"method": mnar_lab.label(m), "point": "conditional " + point if f.model is not None
-                             else "its fill", **f.errors[point]})
+                rows.append({"method": mnar_lab.label(m), "point": "conditional " + point if "median" in f.errors
+                             else "its fill", **f.errors[point]})  # a model's both points; a baseline's one fill
     return pd.DataFrame(rows)
 
 

@@ -52,7 +52,7 @@ def test_mnar_mean_median_and_maps_in_chromium(page, app_url):
 def test_mnar_tiny_preset_in_chromium(page, app_url):
     page.goto(f"{app_url}/mnar?mnar_preset=tiny&mnar_seed=0&mnar_offset=-0.5&mnar_agn=notmiwae_steep")
     wait_for_app(page)
-    expect(page.get_by_text("bench notmiwae_cutoff on breast at this offset")).to_be_visible()  # the sweep's note
+    expect(page.get_by_text("The offset sweep: a benchmark of its own")).to_be_visible()  # the sweep, apart
     page.get_by_role("button", name="Train MIWAE and not-MIWAE").click()
     expect(page.get_by_text("Lowest RMSE")).to_be_visible(timeout=180_000)
     wait_for_app(page, timeout=120_000)
