@@ -53,7 +53,7 @@ st.markdown(
 
 # Each method's fill goes above the set-up once there is a run: on a 1280×720 projector it is then on the
 # first screen after Run, and the controls only move down by its height; the details go below them.
-results_slot = st.container()
+results_slot = st.container(key="inp_results")  # above the set-up: the results on the first screen
 c_img, c_mask, c_run = st.columns([1, 1, 1.15], gap="medium")
 with c_img:
     st.subheader("1 · Image")

@@ -1,5 +1,5 @@
-"""The projector check, in chromium at 1280x720: each page's key picture is on the first screen, its plot
-text is at least 14 px, its title sits under the top bar, no text in it is cut off (a multiselect's chips
+"""The projector check, in chromium at 1280x720: each page's key picture is on the first screen (its centre too), its
+plot text is at least 14 px, its title sits under the top bar, no text in it is cut off (a multiselect's chips
 included); and on Inpainting, after Run, the results are on the first screen while the controls stay within
 a screen's scroll and nothing is cut off either."""
 from __future__ import annotations
@@ -12,12 +12,13 @@ from .conftest import ROOT, wait_for_app
 
 W, H = 1280, 720
 SHOTS = ROOT / ".screens"
-SHOWN_PX = 120  # at least this much of the key picture shows on the first screen
+SHOWN_PX = 120  # at least this much of the key picture shows on the first screen, and its centre is on it
 # each page's key picture (the first match); About is text and links only
 KEY = {
     "home": '[data-testid="stImage"]',
-    "inpainting": '[data-testid="stImage"]:has-text("missing (red)")',  # the image with its mask
-    "mnar": '[data-testid="stDataFrame"]',
+    # the results where there are some (the shared default's once the server has computed it), else the mask
+    "inpainting": ('.st-key-inp_results [data-testid="stImage"]', '[data-testid="stImage"]:has-text("missing (red)")'),
+    "mnar": ".js-plotly-plot",  # imputed against true: the lesson's scatter
     "mnar_images": '[data-testid="stImage"]',
     "latent": ".ls .main",  # a canvas where the browser runs the generator, an image where the server does
     "vae": '[data-testid="stImage"]',
@@ -53,10 +54,18 @@ ${JSON.stringify(cut.length ? cut : [text(el).slice(0, 80)])}`;
 }"""
 
 
+def _box(page, selector: str | tuple[str, ...]) -> dict:
+    """The key picture's box: the first match of ``selector``, or of the first of several that has one (the last
+    is waited for)."""
+    *first, last = (selector,) if isinstance(selector, str) else selector
+    page.locator(f'[data-testid="stMain"] {last}').first.wait_for(timeout=60_000)
+    key = next((k for s in first if (k := page.locator(f'[data-testid="stMain"] {s}').first).count()),
+               page.locator(f'[data-testid="stMain"] {last}').first)
+    return key.bounding_box()  # from the top of the window: nothing has scrolled
+
+
 def _top(page, selector: str) -> float:
-    key = page.locator(f'[data-testid="stMain"] {selector}').first
-    key.wait_for(timeout=60_000)
-    return key.bounding_box()["y"]  # from the top of the window: nothing has scrolled
+    return _box(page, selector)["y"]
 
 
 def _check_screen(page, name: str) -> None:
@@ -68,8 +77,10 @@ def _check_screen(page, name: str) -> None:
     title = page.locator("h1").first.bounding_box()
     assert title["y"] < 80, f"{name}: the title starts {title['y']:.0f} px down"
     if name in KEY:
-        top = _top(page, KEY[name])
+        box = _box(page, KEY[name])
+        top, centre = box["y"], box["y"] + box["height"] / 2
         assert top <= H - SHOWN_PX, f"{name}: the key picture starts at {top:.0f} px, below the first screen"
+        assert centre <= H, f"{name}: the key picture's centre is at {centre:.0f} px, below the first screen"
     small = [(size, text) for size, text in page.evaluate(PLOT_TEXT) if size < 14]
     assert not small, f"{name}: plot text under 14 px: {small[:5]}"
     cut = page.evaluate(CUT_TEXT)
