@@ -52,6 +52,10 @@ def test_the_shipped_deck_presents_from_first_to_last_with_the_keyboard(page, ap
         assert params.get("present") == "1" and page.get_by_test_id("stHeader").is_hidden(), f"step {k}"
         for key in step.controls:  # the step's own controls stay
             expect(page.locator(f".st-key-{key}"), f"step {k}: {key}").to_be_visible(timeout=60_000)
+        shown = page.locator('[data-testid="stMain"]').inner_text()  # what the class reads under the note
+        for number in _numbers(step.note):
+            assert re.search(rf"(?<![\d.]){re.escape(number)}(?![\d]|\.\d)", shown.replace(note, "")), \
+                f"step {k}: the note says {number}, which its page does not show"
         if k in (1, n // 2, n):
             page.screenshot(path=str(shots / f"deck-step-{k:02d}.png"))
         if k < n:
@@ -61,6 +65,11 @@ def test_the_shipped_deck_presents_from_first_to_last_with_the_keyboard(page, ap
     wait_for_app(page, timeout=180_000)
     middle = lecture.steps[n // 2 - 1]
     expect(page).to_have_url(re.compile(f"/{middle.page}\\?"), timeout=60_000)
+
+
+def _numbers(note: str) -> list[str]:
+    """The numbers a note gives (of its prose, not its formulas' subscripts such as x_1)."""
+    return re.findall(r"(?<![\w.])\d+(?:\.\d+)?(?![\w])", note.replace("**", ""))
 
 
 def _at_step(page, k: int) -> None:
