@@ -167,8 +167,9 @@ def comparison_grid(rows: list, image: torch.Tensor, mask: torch.Tensor) -> None
         spread = colour_map(std, vmax) if float(std.max()) > 0 else None
         cells.append((_label(res), res.mean[0], spread,  # a mean outside [0, 1] is clipped, as a pixel is
                       _key_figure(m) + ("" if spread is not None else " · point fill, no spread")))
+    grid = st.container(key="inp_grid")  # on a phone, a row that swipes sideways (ui/app.css), not a long column
     for start in range(0, len(cells), GRID):
-        cols = st.columns(max(5, min(GRID, len(cells))), gap="small")
+        cols = grid.columns(max(5, min(GRID, len(cells))), gap="small")
         for col, (title, top, bottom, note) in zip(cols, cells[start:start + GRID]):
             # a title box of fixed height (four lines: a title and a note of two each), so the pictures of a
             # row stay aligned

@@ -141,3 +141,25 @@ def test_strokes_drawn_quickly_on_the_mask_are_all_kept(page, app_url):
              const m = /(\\d+)% of pixels missing/.exec(e.textContent); return m && +m[1] >= min; })""",
         arg=[at_least], timeout=60_000)
     assert one > 0
+
+
+def test_on_a_phone_the_methods_are_a_row_that_swipes(page, app_url):
+    """At 390x844 the results are one row per grid line, two and a bit methods on the screen, the rest a swipe
+    away; each method's fill keeps its spread beneath it, and no picture is narrower than a thumb's width."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    _run_until_results(page, f"{app_url}/inpainting?inp_steps=40&inp_chains=2&inp_burn=10&inp_ns=100")
+    grid = page.locator(".st-key-inp_grid [data-testid='stHorizontalBlock']").first
+    row = grid.evaluate("el => ({scroll: el.scrollWidth, width: el.clientWidth, height: el.clientHeight, "
+                        "columns: [...el.querySelectorAll(':scope > [data-testid=stColumn]')].map(c => "
+                        "[c.getBoundingClientRect().left, c.getBoundingClientRect().top, c.clientWidth])})")
+    assert row["scroll"] > row["width"] * 2, row  # more methods than the screen holds: a swipe away
+    tops = {round(top) for _, top, _ in row["columns"]}
+    assert len(tops) == 1, f"the methods are stacked, not side by side: {row['columns']}"
+    assert min(w for _, _, w in row["columns"]) >= 140 and row["height"] < 844, row
+    grid.scroll_into_view_if_needed()
+    page.screenshot(path=str(ROOT / ".screens" / "inpainting-phone.png"))
+    # a swipe to the end: the last method comes into the row's view
+    end = grid.evaluate("""el => { el.scrollLeft = el.scrollWidth;
+        const cols = el.querySelectorAll(':scope > [data-testid=stColumn]'), last = cols[cols.length - 1];
+        return [el.getBoundingClientRect().right, last.getBoundingClientRect().right]; }""")
+    assert abs(end[0] - end[1]) < 20, end
