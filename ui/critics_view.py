@@ -74,7 +74,7 @@ def sweep_figure(sw: results.CriticsSweep, theta: float, live: dict | None) -> g
                                      marker={"color": col, "size": 16, "symbol": "star",
                                              "line": {"color": "black", "width": 1}}))
     fig.add_vline(x=theta, line={"color": "grey", "dash": "dot", "width": 1})
-    return _layout(fig, 420, title={"text": "Estimated divergence between P and Q_θ, against θ", "x": 0},
+    return _layout(fig, 420, title={"text": "Estimated divergence, against θ", "x": 0},
                    xaxis={"title": "θ (how far Q_θ is shifted from P)", "dtick": 0.2},
                    yaxis={"title": "divergence (estimate and true value)"})
 

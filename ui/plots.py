@@ -58,5 +58,12 @@ def frozen(fig: go.Figure) -> go.Figure:
 
 def show(where, fig: go.Figure, **kwargs):
     """``where.plotly_chart(fig, ...)`` with the projector's text sizes (``where``: ``st``, a column or a
-    placeholder); returns what plotly_chart returns (the selection event of a chart with ``on_select``)."""
-    return where.plotly_chart(readable(fig), **kwargs)
+    placeholder); returns what plotly_chart returns (the selection event of a chart with ``on_select``).
+
+    A titled figure also gets its title as page text above it, which only a phone shows (ui/app.css): there the
+    figure's own title, one line of SVG, would run past the plot's edge, where the page's text wraps."""
+    fig = readable(fig)
+    if fig.layout.title.text:
+        where = where.container()
+        where.markdown(f'<div class="dgm-plot-title">{fig.layout.title.text}</div>', unsafe_allow_html=True)
+    return where.plotly_chart(fig, **kwargs)

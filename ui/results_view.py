@@ -155,7 +155,7 @@ def miwae_rmse_and_cards(sec: demo.Section) -> go.Figure | None:
     cards = [r for r in sec.rows if r.metric != "RMSE"]
     if not tables and not cards:
         return None
-    titles = (["UCI tables: RMSE on the missing entries"] if tables else []) + [r.dataset for r in cards]
+    titles = (["UCI tables: RMSE, missing entries"] if tables else []) + [r.dataset for r in cards]
     widths = ([0.5] if tables else []) + [(0.5 if tables else 1.0) / len(cards)] * len(cards) if cards else [1.0]
     fig = make_subplots(rows=1, cols=len(titles), subplot_titles=titles, column_widths=widths,
                         horizontal_spacing=0.06)
@@ -284,7 +284,8 @@ def section(sec: demo.Section) -> None:
     # the figure first, as on a slide; how it was measured goes behind an expander
     fig = _figure(sec.key, _stamp(sec.files), sec) if sec.key in PLOTS and sec.rows else None
     if fig is not None:
-        plots.show(st, fig, width="stretch", config={"displaylogo": False})
+        # a slide's figure, panels side by side: on a phone it keeps a readable width and swipes sideways (app.css)
+        plots.show(st.container(key=f"results_fig_{sec.key}"), fig, width="stretch", config={"displaylogo": False})
     if sec.gist:
         st.markdown(f"**Where we differ:** {sec.gist}")
     st.markdown(sec.published_short)

@@ -40,6 +40,7 @@ CUT_TEXT = """() => {
     return [...document.querySelectorAll('[data-testid="stMain"] *')].filter(el => {
         const box = el.getBoundingClientRect(), css = getComputedStyle(el);
         if (!box.width || !box.height || css.visibility !== 'visible' || !text(el)) return false;
+        if (css.scrollSnapType !== 'none') return false;  // a row made to swipe sideways (a phone's methods)
         return (css.overflowX !== 'visible' && el.scrollWidth > el.clientWidth + 1)
             || (css.overflowY !== 'visible' && el.scrollHeight > el.clientHeight + 1);
     }).map(el => {
@@ -52,6 +53,13 @@ CUT_TEXT = """() => {
 ${JSON.stringify(cut.length ? cut : [text(el).slice(0, 80)])}`;
     });
 }"""
+
+# a plot's texts that run past its own edges (a title longer than a phone's plot is cut there)
+PLOT_CUT = """() => [...document.querySelectorAll('[data-testid="stMain"] .js-plotly-plot')].flatMap(p => {
+    const r = p.getBoundingClientRect();
+    return [...p.querySelectorAll('text')].filter(t => { const b = t.getBoundingClientRect();
+        return b.width > 0 && t.textContent.trim() && (b.right > r.right + 1 || b.left < r.left - 1); })
+        .map(t => t.textContent.trim().slice(0, 40)); })"""
 
 
 def _box(page, selector: str | tuple[str, ...]) -> dict:
@@ -83,7 +91,7 @@ def _check_screen(page, name: str) -> None:
         assert centre <= H, f"{name}: the key picture's centre is at {centre:.0f} px, below the first screen"
     small = [(size, text) for size, text in page.evaluate(PLOT_TEXT) if size < 14]
     assert not small, f"{name}: plot text under 14 px: {small[:5]}"
-    cut = page.evaluate(CUT_TEXT)
+    cut = page.evaluate(CUT_TEXT) + page.evaluate(PLOT_CUT)
     assert not cut, f"{name}: text cut off at {W}x{H}: {cut}"
 
 
@@ -116,3 +124,35 @@ def test_inpainting_results_on_the_first_screen_and_controls_near(page, app_url)
     assert not small, f"plot text under 14 px after Run: {small[:5]}"
     cut = page.evaluate(CUT_TEXT)
     assert not cut, f"text cut off after Run at {W}x{H}: {cut}"
+
+
+PHONE_W, PHONE_H = 390, 844
+# what overflows the phone's width sideways: elements of the main area wider than the screen, but for those inside
+# a box that scrolls sideways on purpose (a table, a swipeable row of methods, a code block)
+WIDE = f"""() => [...document.querySelectorAll('[data-testid="stMain"] *')].filter(el => {{
+    const r = el.getBoundingClientRect();
+    if (!r.width || r.right <= {PHONE_W} + 1) return false;
+    for (let p = el.parentElement; p; p = p.parentElement) {{
+        const o = getComputedStyle(p).overflowX;
+        if ((o === 'auto' || o === 'scroll' || o === 'hidden') && p.getBoundingClientRect().right <= {PHONE_W} + 1)
+            return false;
+    }}
+    return true;
+}}).map(el => el.getAttribute('data-testid') || el.className || el.tagName).slice(0, 5)"""
+
+
+@pytest.mark.parametrize("info", PAGES, ids=lambda p: p.url_path)
+def test_a_phone_shows_every_page_whole(info, page, app_url):
+    """At 390x844: the title at the top, nothing wider than the screen (but in a box that scrolls sideways on
+    purpose), no text cut off, no exception."""
+    page.set_viewport_size({"width": PHONE_W, "height": PHONE_H})
+    page.goto(f"{app_url}/{'' if info is PAGES[0] else info.url_path}")
+    wait_for_app(page, timeout=180_000)
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"phone-{info.url_path}.png"))
+    assert page.get_by_test_id("stException").count() == 0
+    assert page.locator("h1").first.bounding_box()["y"] < 100
+    wide = page.evaluate(WIDE)
+    assert not wide, f"{info.url_path}: wider than a {PHONE_W}-px phone: {wide}"
+    cut = page.evaluate(CUT_TEXT) + page.evaluate(PLOT_CUT)
+    assert not cut, f"{info.url_path}: text cut off at {PHONE_W}x{PHONE_H}: {cut}"
