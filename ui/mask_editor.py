@@ -50,11 +50,11 @@ def _draw(image: torch.Tensor, dataset: str, p: str) -> tuple[torch.Tensor | Non
     s = st.session_state
     shape = tuple(image.shape[1:])
     store = f"{p}drawing_{dataset}"
-    c1, c2, c3 = st.columns([3, 2, 1])
-    tool = c1.radio("Tool", ["Brush", "Rectangle", "Eraser"], horizontal=True, key=p + "tool",
+    tool = st.radio("Tool", ["Brush", "Rectangle", "Eraser"], horizontal=True, key=p + "tool",
                     help="Red marks pixels as missing; the eraser (green) gives them back.")
+    c2, c3 = st.columns([3, 2], vertical_alignment="bottom")  # the button wide enough for its word in a third
     width = c2.slider("Brush size", 4, 60, key=p + "brush")
-    if c3.button("Clear", key=p + "clear"):
+    if c3.button("Clear", key=p + "clear", width="stretch"):
         s.pop(store, None)
         s[p + "canvas_gen"] = s.get(p + "canvas_gen", 0) + 1
     colour = ERASE if tool == "Eraser" else PAINT

@@ -5,6 +5,7 @@ a screen's scroll and nothing is cut off either."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from ui.catalog import PAGES
 
@@ -156,3 +157,14 @@ def test_a_phone_shows_every_page_whole(info, page, app_url):
     assert not wide, f"{info.url_path}: wider than a {PHONE_W}-px phone: {wide}"
     cut = page.evaluate(CUT_TEXT) + page.evaluate(PLOT_CUT)
     assert not cut, f"{info.url_path}: text cut off at {PHONE_W}x{PHONE_H}: {cut}"
+
+
+@pytest.mark.parametrize("width", [1280, 1024])
+def test_the_mask_editor_shows_every_control_whole(width, page, app_url):
+    """Drawing a mask: the tool, the brush size and Clear in full in the set-up's narrow column (Clear was "C…")."""
+    page.set_viewport_size({"width": width, "height": H})
+    page.goto(f"{app_url}/inpainting?inp_msrc=Draw")
+    wait_for_app(page, timeout=180_000)
+    expect(page.get_by_role("button", name="Clear", exact=True)).to_be_visible(timeout=60_000)
+    cut = page.evaluate(CUT_TEXT)
+    assert not cut, f"text cut off at {width}x{H}: {cut}"
