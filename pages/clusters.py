@@ -75,25 +75,52 @@ k1, k2, k3, k4 = st.columns(4)
 colour = widget(SPEC, P, "colour", k1, horizontal=True)
 split = widget(SPEC, P, "split", k2, horizontal=True)
 perp_i = widget(SPEC, P, "perp", k3, horizontal=True, format_func=lambda i: str(model.cfg.perplexities[i]))
-k4.caption("A cluster takes the colour of the digit it is matched to (grey: matched to none). Drag a box or lasso "
-           "on either map to see those digits below; hover for a point's digit and cluster.")
+k4.caption("A cluster takes the colour of the digit it is matched to (grey: matched to none). A box or lasso on "
+           "either map lights up the same digits on both maps and shows them below; hover for a point's digit.")
 
 sp = v.SPLITS[split]
-t0, t1 = st.columns(2)
-picked, from_index = [], 1
-for col, idx in ((t0, 0), (t1, 1)):
-    # a chart keeps its own selection across reruns: it sets the page's only when it changes, and Clear gives
-    # the maps new keys (an empty selection, no box)
-    key = f"{P}map{idx}_{split}_{s.setdefault('_cl_maps', 0)}"
-    with col:
-        rows = v.selected_rows(plots.show(st, v.tsne_figure(model, idx, sp, perp_i, colour), key=key,
-                                               on_select="rerun", selection_mode=("points", "box", "lasso")))
-    if rows != s.get("_seen_" + key, []):
-        s["_seen_" + key] = rows
-        s[P + "sel"] = [int(r) for r in rows[:200]]
-    if rows:
-        picked, from_index = rows, idx
+most = SPEC["sel"].max_items
+# The selection is linked: a box or lasso on either map sets the page's selection (a callback, before the page
+# draws), and the other map is drawn with those rows selected. The map it was drawn on is sent exactly as before:
+# a changed figure is a new chart, which would lose plotly's box (and its double click, which clears).
+s.setdefault("_cl_maps", 0)
+view = (split, perp_i, colour, s["_cl_maps"])  # what a map's figure depends on, besides the selection
+if s.get("_cl_boxed", (None, None))[1] != view:  # the maps were redrawn since: no map holds a box now
+    s["_cl_boxed"] = (None, view)
+
+
+def _map_key(idx: int) -> str:
+    # Clear gives the maps new keys: new charts, with an empty selection and no box
+    return f"{P}map{idx}_{split}_{s['_cl_maps']}"
+
+
+def _clear() -> None:
+    s.update({P + "sel": [], "_cl_rows": [], "_cl_boxed": (None, None), "_cl_maps": s["_cl_maps"] + 1})
+
+
+def _selected(idx: int) -> None:
+    rows = v.selected_rows(s[_map_key(idx)])
+    if not rows:  # a double click on the map with the box: plotly's deselect
+        _clear()
+        return
+    s.update({P + "sel": v.link_rows(rows, most), "_cl_rows": rows, "_cl_from": idx, "_cl_boxed": (idx, view)})
+
+
 sel = [r for r in s[P + "sel"] if 0 <= r < model.cfg.n_shown]  # the link's were checked against the model
+rows = s.get("_cl_rows", [])
+if v.link_rows(rows, most) != sel:  # the selection came from the link (or was cleared): the link's rows
+    rows, s["_cl_from"] = sel, 1
+from_index, drawn = s.get("_cl_from", 1), s.get("_cl_drawn", {})
+t0, t1 = st.columns(2)
+for col, idx in ((t0, 0), (t1, 1)):
+    if s["_cl_boxed"][0] != idx or idx not in drawn:
+        drawn[idx] = tuple(rows)
+    with col:
+        plots.show(st, v.tsne_figure(model, idx, sp, perp_i, colour, np.asarray(drawn[idx]) if drawn[idx] else None),
+                   key=_map_key(idx), on_select=lambda idx=idx: _selected(idx),
+                   selection_mode=("points", "box", "lasso"))
+s["_cl_drawn"] = drawn
+sel = rows
 
 if sel:
     order = np.sort(np.asarray(sel))
@@ -101,8 +128,7 @@ if sel:
     real = v.real_digits(split, model.cfg.n_shown)
     dec = clusters.decoded(model, from_index, sp, shown)
     labels = model.shown_label[sp].numpy()[shown]
-    n_sel = len(picked) if picked else len(sel)  # the link keeps the first 200
-    st.markdown(f"**{n_sel} selected** ({len(shown)} of them shown, spread over the selection), "
+    st.markdown(f"**{len(sel)} selected** ({len(shown)} of them shown, spread over the selection), "
                 f"digits {', '.join(map(str, labels))}: "
                 + ("the digits, and under them what round "
                    f"{v.round_of(model, from_index)}'s VAE decodes from their codes."
@@ -110,8 +136,7 @@ if sel:
                    "`DGM_DATA_DIR` here, so the digits themselves cannot be shown)."))
     strips = ([v.strip(real[shown])] if real is not None else []) + [v.strip(dec)]
     st.image(to_pil(torch.cat(strips, 1), 3), width="content")
-    st.button("Clear the selection", key=P + "clear", on_click=lambda: s.update({P + "sel": [],
-                                                                                 "_cl_maps": s["_cl_maps"] + 1}))
+    st.button("Clear the selection", key=P + "clear", on_click=_clear)
 
 tabs = st.tabs(TABS, key=P + "tab", on_change="rerun")
 rnd_i = 0 if s[P + "round"] == "0" else 1

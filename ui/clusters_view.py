@@ -23,9 +23,12 @@ def round_of(model, index: int) -> int:
     return 0 if index == 0 else model.cfg.rounds - 1
 
 
-def tsne_figure(model, index: int, split: int, perp_index: int, colour: str) -> go.Figure:
+def tsne_figure(model, index: int, split: int, perp_index: int, colour: str,
+                highlight: np.ndarray | None = None) -> go.Figure:
     """One round's t-SNE, coloured by digit or by cluster (in its matched digit's colour); customdata = row, for
-    selections. SVG, not WebGL: software-GL chromium drew only the on-screen part of a Scattergl canvas."""
+    selections. ``highlight``: rows drawn selected (the others dimmed, as plotly draws its own box selection), the
+    same rows on both rounds' maps. SVG, not WebGL: software-GL chromium drew only the on-screen part of a
+    Scattergl canvas."""
     xy = model.shown_tsne[index, perp_index, split].numpy()
     clusters_ = model.shown_cluster[index, split].numpy()
     labels = model.shown_label[split].numpy()
@@ -41,7 +44,9 @@ def tsne_figure(model, index: int, split: int, perp_index: int, colour: str) -> 
             marker=dict(size=4, opacity=0.75, color=PALETTE[int(g)] if colour == "label" else
                         (PALETTE[mapping[int(g)]] if mapping[int(g)] >= 0 else palette("pale_grey"))),
             customdata=rows, text=[f"digit {lab}, cluster {c}" for lab, c in zip(labels[rows], clusters_[rows])],
-            hovertemplate="row %{customdata}<br>%{text}<extra></extra>"))
+            hovertemplate="row %{customdata}<br>%{text}<extra></extra>",
+            selectedpoints=None if highlight is None else np.flatnonzero(np.isin(rows, highlight)).tolist(),
+            selected=dict(marker=dict(opacity=1)), unselected=dict(marker=dict(opacity=0.12))))
     rnd = round_of(model, index)
     fig.update_layout(height=430, dragmode="select", margin=dict(l=10, r=10, t=40, b=10),
                       title=dict(text=f"round {rnd}"
@@ -50,6 +55,15 @@ def tsne_figure(model, index: int, split: int, perp_index: int, colour: str) -> 
                       xaxis=dict(showticklabels=False, title=None), yaxis=dict(showticklabels=False, title=None),
                       legend=dict(itemsizing="constant", font=dict(size=10)))
     return fig
+
+
+def link_rows(rows: list[int], most: int) -> list[int]:
+    """At most ``most`` of the selected rows for the link, sorted and spread over the whole selection (the first
+    ``most`` in the chart's order would be its first clusters only)."""
+    rows = sorted(set(rows))
+    if len(rows) <= most:
+        return rows
+    return [rows[i] for i in np.linspace(0, len(rows) - 1, most).round().astype(int)]
 
 
 def confusion_figure(table: np.ndarray, order: list[int], mapping: dict[int, int]) -> go.Figure:

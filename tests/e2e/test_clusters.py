@@ -1,6 +1,8 @@
 """The clusters page in chromium at 1280x720: both t-SNE maps draw, a box selection on the last round's
-map shows those digits and lands in the URL, Clear empties it (text, URL and box) for good, and every tab opens."""
+map shows those digits and lands in the URL, Clear empties it (text, URL and box) for good, and every tab opens;
+a box on either round's map lights up the same digits on the other."""
 import re
+import time
 
 from playwright.sync_api import expect
 
@@ -34,3 +36,50 @@ def test_box_selection_shows_digits_and_tabs_open(page, app_url):
     shots = ROOT / ".screens"
     shots.mkdir(exist_ok=True)
     page.screenshot(path=str(shots / "clusters.png"), full_page=True)
+
+
+# per map, the rows (customdata) plotly draws selected, sorted; None where the map has no selection
+HIGHLIGHTED_JS = """els => els.map(el => {
+    let rows = null;
+    el.data.forEach((t, i) => {
+        if (!Array.isArray(t.selectedpoints)) return;
+        const cd = el._fullData.find(f => f.index === i).customdata;
+        rows = (rows || []).concat(t.selectedpoints.map(j => Number(cd[j])));
+    });
+    return rows && rows.sort((a, b) => a - b);
+})"""
+
+
+def _highlighted(page, plots, timeout: float = 15) -> list:
+    """Both maps' selected rows, once the page has redrawn them (both alike, or the time is up)."""
+    end = time.monotonic() + timeout
+    while True:
+        got = page.evaluate(HIGHLIGHTED_JS, plots.element_handles())
+        if (got[0] and got[0] == got[1]) or time.monotonic() > end:
+            return got
+        page.wait_for_timeout(250)
+
+
+def test_a_box_on_either_map_highlights_the_same_digits_on_the_other(page, app_url):
+    page.set_viewport_size({"width": 1280, "height": 720})
+    page.goto(f"{app_url}/clusters")
+    wait_for_app(page, timeout=120_000)
+    plots = page.locator(".js-plotly-plot")
+    expect(plots).to_have_count(2, timeout=60_000)
+    n = page.evaluate("el => el._fullData.reduce((n, t) => n + t.x.length, 0)", plots.nth(0).element_handle())
+    assert _highlighted(page, plots, timeout=0) == [None, None]  # nothing selected yet
+    seen = []
+    for source, (lo, hi) in ((0, (0.3, 0.6)), (1, (0.45, 0.8))):  # round 0's map, then round 2's
+        box_select(page, plots.nth(source), lo, hi)
+        wait_for_app(page, timeout=60_000)
+        rows = _highlighted(page, plots)
+        assert rows[0] and rows[1], f"a box on map {source}: highlighted {[r and len(r) for r in rows]}"
+        assert rows[0] == rows[1], f"a box on map {source}: the maps highlight different digits"
+        assert len(rows[0]) < n  # the rest are dimmed
+        assert len(set(rows[0])) == len(rows[0])
+        expect(page.get_by_text(f"{len(rows[0])} selected", exact=True)).to_be_visible(timeout=30_000)
+        linked = [int(r) for r in re.search(r"cl_sel=([0-9,%C]+)", page.url).group(1).replace("%2C", ",").split(",")]
+        assert set(linked) <= set(rows[0])  # the link keeps (some of) the same rows
+        seen.append(rows[0])
+    assert seen[0] != seen[1]  # the second box replaced the first on both maps
+    assert page.get_by_test_id("stException").count() == 0
