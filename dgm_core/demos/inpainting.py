@@ -15,7 +15,7 @@ import torch
 from .. import masks, metrics, pretrained, results
 from ..controls import Control, check
 from ..device import generator
-from ..imputation import FactorDiagnostics, Imputation
+from ..imputation import ChainDiagnostics, FactorDiagnostics, Imputation
 from ..methods import INPAINTING, KERNEL_LABELS, inpainting_label
 from ..samplers import conditional_log_lik, importance_impute, run_gibbs, simple
 from ..samplers.base import ChainState
@@ -162,14 +162,15 @@ class ChainTrace:
     label: str = ""  # the sampler's display name (dgm_core.methods.inpainting_label)
 
 
-def _log_lik_missing(state: ChainState, truth: torch.Tensor, missing: torch.Tensor, binary: bool) -> torch.Tensor:
-    """log p(x_m_true | z_t) for every chain -> (S,). truth: (C, H, W); missing: (C, H, W) bool."""
-    p, t = state.probs[0], truth.expand_as(state.probs[0])
+def _log_lik_missing(state: ChainState, truth: torch.Tensor, missing: torch.Tensor, binary: bool,
+                     i: int = 0) -> torch.Tensor:
+    """log p(x_m_true | z_t) for every chain of image ``i`` -> (S,). truth: (C, H, W); missing: (C, H, W) bool."""
+    p, t = state.probs[i], truth.expand_as(state.probs[i])
     if binary:
         p = p.clamp(1e-6, 1 - 1e-6)
         lp = t * torch.log(p) + (1 - t) * torch.log1p(-p)
     else:
-        lp = -0.5 * ((t - p) ** 2 / state.var[0] + torch.log(2 * math.pi * state.var[0]))
+        lp = -0.5 * ((t - p) ** 2 / state.var[i] + torch.log(2 * math.pi * state.var[i]))
     return (lp * missing).flatten(1).sum(1)
 
 
@@ -180,39 +181,72 @@ def _log_lik_missing(state: ChainState, truth: torch.Tensor, missing: torch.Tens
 def run_chain(method: str, model, x, mask, truth, s: Settings, binary: bool,
               on_progress: Callable[[float], None] | None) -> tuple[Imputation, ChainTrace]:
     """Metropolis-within-Gibbs ("mwg") or pseudo-Gibbs on one image, with its per-step trace."""
+    return run_chains(method, model, x, mask, None if truth is None else truth.unsqueeze(0), s, binary,
+                      on_progress)[0]
+
+
+def _one(d: ChainDiagnostics, i: int, chains: int) -> ChainDiagnostics:
+    """Image ``i``'s share of a batch's chain diagnostics (its chains are ``i * chains`` on, as the sampler lays
+    them out)."""
+    per_image = {f: getattr(d, f)[i:i + 1] for f in ("acceptance_per_chain", "acceptance", "accepted_moves",
+                                                     "ess_log_joint", "rhat", "ess_pixels", "rhat_pixels")
+                 if getattr(d, f) is not None}
+    return replace(d, log_joint=d.log_joint[:, i:i + 1], accepted=d.accepted[:, i:i + 1],
+                   pixel_trace=None if d.pixel_trace is None else d.pixel_trace[:, i:i + 1], verdict=[d.verdict[i]],
+                   step_size=None if d.step_size is None else d.step_size[i * chains:(i + 1) * chains],
+                   **per_image)
+
+
+def run_chains(method: str, model, x, mask, truth, s: Settings, binary: bool,
+               on_progress: Callable[[float], None] | None) -> list[tuple[Imputation, ChainTrace]]:
+    """Metropolis-within-Gibbs ("mwg") or pseudo-Gibbs on N images at once, one sampler run whose chains are each
+    image's own (independent chains, a step size tuned per chain): x (N, C, H, W); mask (N, 1, H, W); truth
+    (N, C, H, W) or None -> a (result, trace) per image, as ``run_chain`` gives for one. Several images in one run
+    cost little more than one (the server batches the Runs of students waiting for the same model); an image's
+    draws then depend on what else ran beside it, but their law does not."""
     metropolis = method == "mwg"
-    missing = (~mask[0]).expand_as(x[0])  # (C, H, W)
+    n = x.shape[0]
+    missing = (~mask).expand_as(x)  # (N, C, H, W)
     every = max(1, s.steps // s.snapshots)
-    scores, lls, snap_steps, snap_mean, snap_sample = [], [], [], [], []
+    scores, lls = [[] for _ in range(n)], [[] for _ in range(n)]
+    snap_steps, snap_mean, snap_sample = [], [[] for _ in range(n)], [[] for _ in range(n)]
 
     def on_state(state: ChainState) -> None:
-        mean = state.probs[0].mean(0, keepdim=True)
-        if truth is not None:
-            t, m = truth.unsqueeze(0), mask
-            scores.append((metrics.f1_missing(mean, t, m) if binary else metrics.mse_missing(mean, t, m)).item())
-            if state.step > s.burn_in:
-                lls.append(_log_lik_missing(state, truth, missing, binary))
-        if state.step % every == 0 or state.step == 1:
+        snap = state.step % every == 0 or state.step == 1
+        if snap:
             snap_steps.append(state.step)
-            snap_mean.append(torch.where(missing, mean[0], x[0]))
-            # chain 1's completion; for a Gaussian decoder its decoder mean (a face, not per-pixel noise)
-            snap_sample.append((state.x[0, 0] if binary else torch.where(missing, state.probs[0, 0], x[0])).clone())
+        for i in range(n):
+            mean = state.probs[i].mean(0, keepdim=True)
+            if truth is not None:
+                t, m = truth[i:i + 1], mask[i:i + 1]
+                scores[i].append((metrics.f1_missing(mean, t, m) if binary else metrics.mse_missing(mean, t, m)).item())
+                if state.step > s.burn_in:
+                    lls[i].append(_log_lik_missing(state, truth[i], missing[i], binary, i))
+            if snap:
+                snap_mean[i].append(torch.where(missing[i], mean[0], x[i]))
+                # chain 1's completion; for a Gaussian decoder its decoder mean (a face, not per-pixel noise)
+                snap_sample[i].append((state.x[i, 0] if binary else torch.where(missing[i], state.probs[i, 0], x[i]))
+                                      .clone())
         if on_progress and state.step % 10 == 0:
             on_progress(state.step / s.steps)
 
     res = run_gibbs(model, x, mask, metropolis=metropolis, n_steps=s.steps, chains=s.chains, burn_in=s.burn_in,
                     seed=s.seed, init=s.init, warm_start=s.warm_start, kernel=s.kernel if metropolis else None,
                     on_state=on_state)
-    d = res.diagnostics
-    d.pixel_trace = None  # summarised in ess_pixels and rhat_pixels; the page keeps its results in the session
-    trace = ChainTrace(log_joint=d.log_joint[:, 0], accepted=d.accepted[:, 0], score=torch.tensor(scores),
-                       snapshot_steps=snap_steps, snapshot_mean=snap_mean, snapshot_sample=snap_sample,
-                       label=inpainting_label(method, d.kernel))
-    if lls:  # log mean over (post-burn-in steps x chains) of p(x_m | z_t): the z_t sample p(z | x_o)
-        all_ll = torch.cat(lls)
-        trace.cond_log_lik = d.cond_log_lik = (torch.logsumexp(all_ll, 0) - math.log(all_ll.numel())).item()
-    res.samples = res.samples[:, : s.n_draws]
-    return res, trace
+    res.diagnostics.pixel_trace = None  # summarised in ess_pixels and rhat_pixels; the page keeps its results
+    out = []
+    for i in range(n):
+        d = _one(res.diagnostics, i, s.chains)
+        one = Imputation(method=res.method, mean=res.mean[i:i + 1], samples=res.samples[i:i + 1, : s.n_draws],
+                         std=res.std[i:i + 1], diagnostics=d, seconds=res.seconds)
+        trace = ChainTrace(log_joint=d.log_joint[:, 0], accepted=d.accepted[:, 0], score=torch.tensor(scores[i]),
+                           snapshot_steps=list(snap_steps), snapshot_mean=snap_mean[i],
+                           snapshot_sample=snap_sample[i], label=inpainting_label(method, d.kernel))
+        if lls[i]:  # log mean over (post-burn-in steps x chains) of p(x_m | z_t): the z_t sample p(z | x_o)
+            all_ll = torch.cat(lls[i])
+            trace.cond_log_lik = d.cond_log_lik = (torch.logsumexp(all_ll, 0) - math.log(all_ll.numel())).item()
+        out.append((one, trace))
+    return out
 
 
 def run_importance(method: str, model, x, mask, truth, s: Settings, binary: bool,
@@ -321,6 +355,7 @@ class PageRun:
     seconds: dict[str, float] = field(default_factory=dict)  # method id -> wall time of its run and score
     # method id -> where it ran: "browser" (the visitor's, ui/inpaint.worker.js) or "server"; empty: all on the server
     computed_in: dict[str, str] = field(default_factory=dict)
+    batched: int = 1  # the images whose chains ran in one sampler run with this one's (run_pages), itself included
 
 
 def run_page(methods: list[str], image: torch.Tensor, mask: torch.Tensor, *, dataset: str, settings: Settings,
@@ -328,8 +363,24 @@ def run_page(methods: list[str], image: torch.Tensor, mask: torch.Tensor, *, dat
              on_progress: Callable[[float, str], None] | None = None) -> PageRun:
     """Every chosen method on one image (C, H, W), results on the CPU. load_model: name -> model on ``device``;
     its PretrainedError puts the method in ``problems``. on_progress: (fraction done, what runs)."""
-    out = PageRun(dataset, image, mask, list(methods), settings, what)
-    dev = image.device if device is None else device
+    return run_pages(methods, [(image, mask, what)], dataset=dataset, settings=settings, load_model=load_model,
+                     device=device, on_progress=on_progress)[0]
+
+
+BATCHED = {"mwg", "pseudo_gibbs"}  # the methods run_pages runs for all its images at once (run_chains)
+
+
+def run_pages(methods: list[str], pages: list[tuple[torch.Tensor, torch.Tensor, str]], *, dataset: str,
+              settings: Settings, load_model: Callable[[str], Any], device: torch.device | None = None,
+              on_progress: Callable[[float, str], None] | None = None) -> list[PageRun]:
+    """``run_page`` for several pages' Runs with the same methods and settings, each (image (C, H, W), mask (H, W),
+    what): the chains of all of them in one sampler run per method (``BATCHED``), the other methods image by image.
+    One PageRun per page, in order."""
+    n = len(pages)
+    outs = [PageRun(dataset, image, mask, list(methods), settings, what, batched=n) for image, mask, what in pages]
+    dev = pages[0][0].device if device is None else device
+    xs = torch.stack([image for image, _, _ in pages]).to(dev)
+    ms = torch.stack([mask for _, mask, _ in pages]).view(n, 1, *pages[0][1].shape).to(dev)
     for i, method in enumerate(methods):
         info = INPAINTING[method]
         model = None
@@ -337,18 +388,28 @@ def run_page(methods: list[str], image: torch.Tensor, mask: torch.Tensor, *, dat
             try:
                 model = load_model(f"{info.family}-{dataset}")
             except pretrained.PretrainedError as e:
-                out.problems.append(f"{info.label} is not available for {DATASETS[dataset]}: {e}")
+                for out in outs:
+                    out.problems.append(f"{info.label} is not available for {DATASETS[dataset]}: {e}")
                 continue
 
         def step(frac: float, i: int = i, label: str = info.label) -> None:
             on_progress((i + frac) / len(methods), f"{label}…")
 
         t0 = time.perf_counter()
-        res, trace = run_method(method, model, image.to(dev), mask.to(dev), dataset=dataset, settings=settings,
-                                truth=image.to(dev), on_progress=step if on_progress else None)
-        res.mean, res.samples, res.std = res.mean.cpu(), res.samples.cpu(), res.std.cpu()
-        out.rows.append((res, score(res, image, mask, dataset=dataset), trace))
-        out.seconds[method] = time.perf_counter() - t0
-        if trace is not None:
-            out.traces[method] = trace
-    return out
+        if method in BATCHED:
+            done = run_chains(method, model, xs, ms, xs, settings, BINARY[dataset], step if on_progress else None)
+            for res, _ in done:
+                res.method, res.seconds = method, time.perf_counter() - t0
+            if on_progress:
+                step(1.0)
+        else:
+            done = [run_method(method, model, xs[j], ms[j, 0], dataset=dataset, settings=settings, truth=xs[j],
+                               on_progress=(lambda f, j=j: step((j + f) / n)) if on_progress else None)
+                    for j in range(n)]
+        for out, (res, trace) in zip(outs, done):
+            res.mean, res.samples, res.std = res.mean.cpu(), res.samples.cpu(), res.std.cpu()
+            out.rows.append((res, score(res, out.image, out.mask, dataset=dataset), trace))
+            out.seconds[method] = time.perf_counter() - t0
+            if trace is not None:
+                out.traces[method] = trace
+    return outs

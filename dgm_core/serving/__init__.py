@@ -6,7 +6,7 @@ ui/serving.py.
 from .admission import AdmissionQueue, Cancelled, Stopped, Ticket, TimeLimit
 from .cache import Entry, ResultCache, nbytes
 from .keys import key_of
-from .runner import Flight, Job, Outcome, Serving, Status
+from .runner import Batch, Flight, Job, Outcome, Serving, Status
 
-__all__ = ["AdmissionQueue", "Cancelled", "Entry", "Flight", "Job", "Outcome", "ResultCache", "Serving", "Status",
-           "Stopped", "Ticket", "TimeLimit", "key_of", "nbytes"]
+__all__ = ["AdmissionQueue", "Batch", "Cancelled", "Entry", "Flight", "Job", "Outcome", "ResultCache", "Serving",
+           "Status", "Stopped", "Ticket", "TimeLimit", "key_of", "nbytes"]

@@ -45,6 +45,7 @@ class Ticket:
         self.started: float | None = None
         self.finished: float | None = None
         self.cancelled = threading.Event()
+        self.absorbed = False  # runs inside another ticket's slot, batched with it (AdmissionQueue.absorb)
 
     def cancel(self) -> None:
         self.cancelled.set()
@@ -85,6 +86,8 @@ class AdmissionQueue:
                     self._waiting.remove(ticket)
                     self._cond.notify_all()
                     raise Cancelled("Cancelled while queued.")
+                if ticket.absorbed:  # taken into a running batch: it holds no slot of its own
+                    return
                 if self._waiting[0] is ticket and len(self._running) < self.slots:
                     break
                 self._cond.wait(0.1)  # a cancel sets an Event, not the condition: look again soon
@@ -93,11 +96,23 @@ class AdmissionQueue:
             self._running.append(ticket)
             self._cond.notify_all()
 
+    def absorb(self, leader: Ticket, tickets: list[Ticket]) -> list[Ticket]:
+        """Those of ``tickets`` still queued (and not cancelled), taken out of the queue to run now in ``leader``'s
+        slot, batched with it: their ``wait`` returns at once. Returns them."""
+        with self._cond:
+            taken = [t for t in tickets if t in self._waiting and not t.cancelled.is_set()]
+            for t in taken:
+                self._waiting.remove(t)
+                t.absorbed, t.started = True, leader.started
+            self._cond.notify_all()
+        return taken
+
     def done(self, ticket: Ticket) -> None:
-        """Frees the slot of a ticket that ran; records its duration for the estimates."""
+        """Frees the slot of a ticket that ran (an absorbed one held none); records its duration for the estimates."""
         with self._cond:
             ticket.finished = time.monotonic()
-            self._running.remove(ticket)
+            if ticket in self._running:
+                self._running.remove(ticket)
             if ticket.started is not None and not ticket.cancelled.is_set():
                 self._durations.setdefault(ticket.name, deque(maxlen=self.RECENT)).append(
                     ticket.finished - ticket.started)

@@ -11,12 +11,13 @@ from typing import Any
 import numpy as np
 import torch
 
+from .. import budgets
 from ..demos import critics as critics_demo, inpainting as inp, mnar as mnar_lab, mnar_images, results as results_demo
 from ..mnar_experiment import Simulated
 from ..models.critics import KINDS, CriticConfig
 from .admission import TimeLimit
 from .keys import key_of
-from .runner import Job
+from .runner import Batch, Job
 
 
 def inpainting(methods: list[str], image: torch.Tensor, mask: torch.Tensor, *, dataset: str,
@@ -31,7 +32,13 @@ def inpainting(methods: list[str], image: torch.Tensor, mask: torch.Tensor, *, d
         return inp.run_page(methods, image, mask, dataset=dataset, settings=settings, load_model=load_model,
                             device=device, what=what, on_progress=progress)
 
-    return Job(key, run, f"inpainting {dataset}", time_limit)
+    def run_many(pages, progress):  # other students' Runs of the same methods and settings, waiting with this one
+        return inp.run_pages(methods, pages, dataset=dataset, settings=settings, load_model=load_model,
+                             device=device, on_progress=progress)
+
+    batch = Batch(key_of("inpainting.run_pages", methods, dataset, settings, str(device)), (image, mask, what),
+                  run_many, budgets.INPAINT_BATCH) if inp.BATCHED & set(methods) else None
+    return Job(key, run, f"inpainting {dataset}", time_limit, batch)
 
 
 def mnar_shipped(sim: Simulated, models: dict[str, torch.nn.Module], seed: int,

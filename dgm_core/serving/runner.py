@@ -18,14 +18,27 @@ Progress = Callable[[float, str], None]  # (fraction done, what runs)
 
 
 @dataclass(frozen=True)
+class Batch:
+    """How a job runs together with others of the same ``key`` that wait in the queue when it starts (dynamic
+    batching): ``run_many([item, ...], progress)`` -> a value per item, in order, each what that job's own ``run``
+    returns; at most ``limit`` jobs a batch."""
+
+    key: str
+    item: Any
+    run_many: Callable[[list, Progress], list]
+    limit: int
+
+
+@dataclass(frozen=True)
 class Job:
     """A pure computation and the key of its inputs. ``run(progress)`` never touches a page; progress raises
-    Stopped when the job is cancelled or over its time limit."""
+    Stopped when the job is cancelled or over its time limit. With ``batch``, it may run with others (``Batch``)."""
 
     key: str
     run: Callable[[Progress], Any]
     name: str  # the kind of job: the queue's estimates average over runs of one name
     time_limit: float | None = None  # seconds of running, checked where the job reports progress
+    batch: Batch | None = None
 
 
 @dataclass(frozen=True)
@@ -57,6 +70,8 @@ class Flight:
         self.entry: Entry | None = None
         self.error: BaseException | None = None
         self.done = threading.Event()
+        self.batched = threading.Event()  # set by the batch's leader once this flight's entry or error is in
+        self.batch_size = 1  # the jobs it ran with, itself included
 
     def report(self, fraction: float, text: str = "") -> None:
         """The job's progress callback: records, then stops the job if it is cancelled or over time."""
@@ -102,11 +117,64 @@ class Serving:
         threading.Thread(target=self._work, args=(flight,), name=f"serving-{job.name}", daemon=True).start()
         return flight
 
+    def _peers(self, flight: Flight) -> list[Flight]:
+        """The queued flights that run batched with ``flight``, now starting: same batch key, first come first, up to
+        the batch's limit; taken out of the queue."""
+        batch = flight.job.batch
+        if batch is None or batch.limit < 2:
+            return []
+        with self._lock:
+            same = sorted((f for f in self._flights.values() if f is not flight and f.job.batch is not None
+                           and f.job.batch.key == batch.key and f.ticket.started is None),
+                          key=lambda f: f.ticket.id)[: batch.limit - 1]
+        taken = set(self.queue.absorb(flight.ticket, [f.ticket for f in same]))
+        return [f for f in same if f.ticket in taken]
+
+    def _run_batch(self, flight: Flight, peers: list[Flight]) -> None:
+        """``flight``'s job with its ``peers``' in one ``run_many``; each gets its own entry (or the error)."""
+        everyone = [flight, *peers]
+        for f in everyone:
+            f.batch_size = len(everyone)
+
+        def report(fraction: float, text: str = "") -> None:
+            for f in everyone:
+                f.fraction, f.text = float(fraction), text
+            if all(f.ticket.cancelled.is_set() for f in everyone):
+                raise Cancelled("Cancelled.")
+            if flight.ticket.started is not None and flight.job.time_limit is not None \
+                    and time.monotonic() - flight.ticket.started > flight.job.time_limit:
+                flight.ticket.check()  # the leader's time limit stops the batch (TimeLimit)
+
+        t0 = time.perf_counter()
+        try:
+            values = flight.job.batch.run_many([f.job.batch.item for f in everyone], report)
+            seconds = time.perf_counter() - t0
+            for f, value in zip(everyone, values):
+                if f.ticket.cancelled.is_set():
+                    f.error = Cancelled("Cancelled.")
+                else:
+                    f.entry = self.cache.put(f.job.key, value, seconds, f.owner)
+        except BaseException as e:  # noqa: BLE001 - every job of the batch gets the failure
+            for f in everyone:
+                f.error = e
+        finally:
+            for f in peers:
+                f.batched.set()
+
     def _work(self, flight: Flight) -> None:
         admitted = False
         try:
             self.queue.wait(flight.ticket)
             admitted = True
+            if flight.ticket.absorbed:  # another flight's batch runs this one: wait for it
+                flight.batched.wait()
+                return
+            peers = self._peers(flight)
+            if peers:
+                self._run_batch(flight, peers)
+                if flight.error is not None:
+                    raise flight.error
+                return
             t0 = time.perf_counter()
             value = flight.job.run(flight.report)
             flight.ticket.check()  # a cancel after the last report still counts

@@ -47,3 +47,42 @@ def test_every_method_keeps_observed_pixels_and_scores_missing_ones(method):
 def test_settings_refuse_absurd_values(kwargs, words):
     with pytest.raises(ValueError, match="(?i)" + words):
         Settings(**kwargs)
+
+
+@pytest.mark.parametrize("kernel", ["hmc", "encoder"])
+def test_pages_run_together_each_get_their_own_chains_scores_and_snapshots(kernel):
+    """run_pages on three images at once: each page holds its own image's results (observed pixels its own), its
+    trace's score at each snapshot step is the F1 of that step's snapshot on its own image, its diagnostics are
+    its own chains' (a step size per chain), and the methods that do not batch match their run alone."""
+    from dgm_core import metrics
+    from dgm_core.demos.inpainting import run_pages
+
+    torch.manual_seed(1)
+    models = _models()
+    xs = [(torch.rand(1, 8, 8) > p).float() for p in (0.3, 0.6, 0.9)]  # three different amounts of ink
+    mask = masks.half((8, 8), "bottom")
+    s = Settings(steps=30, chains=3, burn_in=5, n_samples=40, n_draws=4, warm_start=0, kernel=kernel)
+    pages = run_pages(["mwg", "miwae"], [(x, mask, f"image {i}") for i, x in enumerate(xs)], dataset="mnist",
+                      settings=s, load_model=lambda name: models["miwae" if name.startswith("miwae") else "mwg"])
+    assert [p.what for p in pages] == ["image 0", "image 1", "image 2"] and {p.batched for p in pages} == {3}
+    for x, page in zip(xs, pages):
+        (res, scores, trace), (alone, alone_scores, _) = page.rows
+        assert torch.equal(res.mean[0, :, mask], x[:, mask]) and res.samples.shape == (1, 3, 1, 8, 8)  # a draw a chain
+        d = res.diagnostics
+        assert d.log_joint.shape == (30, 1, 3) and d.acceptance.shape == (1,) and len(d.verdict) == 1
+        assert d.step_size is None if kernel != "hmc" else d.step_size.shape == (3,)
+        assert torch.equal(trace.log_joint, d.log_joint[:, 0])
+        assert trace.snapshot_steps == list(range(1, 31))  # every step (snapshots >= steps)
+        for step, snap in zip(trace.snapshot_steps, trace.snapshot_mean):  # the trace is this image's, step by step
+            f1 = metrics.f1_missing(snap.unsqueeze(0), x.unsqueeze(0), mask.view(1, 1, 8, 8)).item()
+            assert trace.score[step - 1].item() == pytest.approx(f1, abs=1e-6)
+        # and its steps are its own chains': after burn-in they average to the sampler's own mean for this image
+        after = torch.stack([m for t, m in zip(trace.snapshot_steps, trace.snapshot_mean) if t > s.burn_in]).mean(0)
+        assert torch.allclose(after, res.mean[0], atol=1e-5)
+        assert torch.equal(trace.snapshot_sample[-1], res.samples[0, 0])  # chain 1's last completion
+        assert scores["F1"] == pytest.approx(score(res, x, mask, dataset="mnist")["F1"])
+        lone, _ = run_method("miwae", models["miwae"], x, mask, dataset="mnist", settings=s, truth=x)
+        assert torch.allclose(alone.mean, lone.mean)  # importance sampling runs image by image, as alone
+    if kernel == "hmc":  # each image's chains tuned their own step sizes: the pages do not share one slice
+        sizes = [p.rows[0][0].diagnostics.step_size for p in pages]
+        assert not torch.equal(sizes[0], sizes[1]) and not torch.equal(sizes[1], sizes[2])

@@ -315,3 +315,69 @@ def test_the_critics_retrain_and_the_small_rerun_are_keyed_jobs():
     assert jobs.results_small_rerun(vae, vae, names=("vae-mnist", "miwae-mnist")).key == \
         jobs.results_small_rerun(vae, vae, names=("vae-mnist", "miwae-mnist")).key != \
         jobs.results_small_rerun(vae, vae, names=("vae-mnist", "miwae-mnist"), device=torch.device("meta")).key
+
+
+def _batchable(key: str, item, calls: list, limit: int = 3, name: str = "batched") -> Job:
+    """A job whose batch doubles each item; ``calls`` records each run_many's items and each lone run."""
+    from dgm_core.serving import Batch
+
+    def run_many(items, progress):
+        calls.append(list(items))
+        progress(0.5, "batch")
+        return [2 * i for i in items]
+
+    def run(progress):
+        calls.append(item)
+        return 2 * item
+
+    return Job(key_of("batched", key, item), run, name, batch=Batch(key_of("batch", key), item, run_many, limit))
+
+
+def test_jobs_waiting_for_the_same_model_run_as_one_batch_first_come_first():
+    serving = Serving(queue=AdmissionQueue(1))
+    release = threading.Event()
+    blocker = serving.submit(Job(key_of("blocker"), _blocker(release), "block"))
+    calls: list = []
+    flights = [serving.submit(_batchable("m", i, calls)) for i in range(5)]  # five Runs queue behind the blocker
+    other = serving.submit(_batchable("another model", 9, calls))
+    time.sleep(0.2)
+    assert [serving.status(f).place for f in flights] == [1, 2, 3, 4, 5]
+    release.set()
+    for f in (blocker, *flights, other):
+        assert f.done.wait(10)
+    assert [serving.result(f).value for f in flights] == [0, 2, 4, 6, 8]  # each its own value
+    assert serving.result(other).value == 18
+    # the first three together (the batch's limit), then the last two together, then the other model's alone
+    assert calls == [[0, 1, 2], [3, 4], 9]
+    assert [f.batch_size for f in flights] == [3, 3, 3, 2, 2] and other.batch_size == 1
+    assert len(serving.queue) == 0 and not serving.queue._running
+
+
+def test_a_run_cancelled_while_queued_is_not_batched_and_a_batch_failure_reaches_each():
+    from dgm_core.serving import Batch
+
+    serving = Serving(queue=AdmissionQueue(1))
+    release = threading.Event()
+    serving.submit(Job(key_of("blocker 2"), _blocker(release), "block"))
+    calls: list = []
+    flights = [serving.submit(_batchable("c", i, calls)) for i in range(3)]
+    serving.cancel(flights[1])
+    time.sleep(0.2)
+    release.set()
+    for f in flights:
+        assert f.done.wait(10)
+    assert calls == [[0, 2]] and isinstance(flights[1].error, Cancelled)
+
+    def broken(items, progress):
+        raise ValueError("the model is missing")
+
+    release2 = threading.Event()
+    serving.submit(Job(key_of("blocker 3"), _blocker(release2), "block"))
+    jobs = [Job(key_of("broken", i), lambda p: 0, "b", batch=Batch("broken", i, broken, 4)) for i in range(2)]
+    failing = [serving.submit(j) for j in jobs]
+    time.sleep(0.2)
+    release2.set()
+    for f in failing:
+        assert f.done.wait(10)
+        with pytest.raises(ValueError, match="the model is missing"):
+            serving.result(f)
