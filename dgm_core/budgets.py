@@ -79,5 +79,6 @@ def megabytes(n: int) -> str:
 # Inpainting Runs on the server (a browser without WebAssembly) waiting for the same model and settings run their
 # chains as one batch (dgm_core.serving.Batch). The rule: the largest batch whose run takes at most twice as long as
 # one image alone, so the first student in a batch waits at most twice as long and the others far less than in turn
-# (`python -m dgm_core bench inpainting_batch`: MNIST's defaults, 8 images 1.7x one).
-INPAINT_BATCH = 8
+# (`python -m dgm_core bench inpainting_batch`, benchmarks/results/inpainting_batch.json: MNIST's defaults, 4 images
+# 1.24x one image's time, 8 images 2.19x; 4 together take 3.2x less time than one after another).
+INPAINT_BATCH = 4

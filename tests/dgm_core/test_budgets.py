@@ -185,3 +185,15 @@ def test_upload_adds_at_most_the_budget_to_peak_rss(case):
     assert out.returncode == 0, out.stderr[-2000:]
     extra = json.loads(out.stdout.strip().splitlines()[-1])["extra_mb"]
     assert extra <= budgets.UPLOAD_PEAK_MB, f"{case}: {extra:.0f} MB"
+
+
+def test_the_inpainting_batch_limit_is_the_benchmarks_rule():
+    """The server's batch of inpainting Runs is the largest the recorded rule allows (bench inpainting_batch)."""
+    import json
+    from pathlib import Path
+
+    from dgm_core import budgets
+
+    rec = json.loads((Path(__file__).resolve().parents[2] / "benchmarks/results/inpainting_batch.json").read_text())
+    within = [r["n"] for r in rec["rows"] if r["methods"] == "page" and r["times_one"] <= rec["rule_times_one"]]
+    assert budgets.INPAINT_BATCH == max(within) == rec["largest_batch_within_rule"]
