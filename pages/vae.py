@@ -44,17 +44,23 @@ dataset = v.MODELS[name]
 with loaders.server_files():  # a corrupted or missing model, a damaged data folder: one sentence
     model, card = loaders.model(name)
     x_all, labels, what = v.digits(dataset)
-c_model.caption(f"Test log p(x) {card.metrics['test_log_lik']} nats, ELBO {card.metrics['test_elbo']} "
-                f"(card of `{name}`, K = {card.metrics['eval_k']}, {card.metrics['test_images']} test images).")
-if dataset == "mnist":
-    c_model.caption("Published figures are on other data: a reference VAE notebook reports −95.50 "
-                    "nats (K = 200) on Larochelle's binarised MNIST (50 000 training images); the IWAE paper about "
-                    "−85 to −87 for two-layer MLPs on *dynamically* binarised MNIST, after 3280 epochs. Ours: "
-                    "torchvision MNIST, 60 000 images, "
-                    + ("trained on images binarised afresh in every batch (dynamic binarisation, 100 epochs), tested "
-                       "on one fixed binarisation." if "dynamic" in card.data else "one fixed binarisation."))
 src = widget(SPEC, P, "src", c_src, horizontal=True)
 thing = "digit" if dataset == "mnist" else "character"  # what one image shows, in the page's words
+
+
+def provenance() -> None:
+    """Where the card's numbers come from, under the pictures: the pictures are what a visitor came for."""
+    with st.expander("Where these numbers come from"):
+        st.caption(f"Test log p(x) {card.metrics['test_log_lik']} nats, ELBO {card.metrics['test_elbo']} "
+                   f"(card of `{name}`, K = {card.metrics['eval_k']}, {card.metrics['test_images']} test images).")
+        if dataset == "mnist":
+            st.caption("Published figures are on other data: a reference VAE notebook reports −95.50 "
+                       "nats (K = 200) on Larochelle's binarised MNIST (50 000 training images); the IWAE paper "
+                       "about −85 to −87 for two-layer MLPs on *dynamically* binarised MNIST, after 3280 epochs. "
+                       "Ours: torchvision MNIST, 60 000 images, "
+                       + ("trained on images binarised afresh in every batch (dynamic binarisation, 100 epochs), "
+                          "tested on one fixed binarisation." if "dynamic" in card.data else "one fixed binarisation."))
+
 
 # ---------------------------------------------------------------- the digit
 x, label, key, extra_point = None, None, "", None
@@ -97,6 +103,7 @@ with c_digit:
                        "of it.")
 
 if x is None:
+    provenance()
     sync_url(SPEC, P)
     st.stop()
 
@@ -108,19 +115,23 @@ if t_rec.open:
     with t_rec:
         mean, draws = demo.reconstruct(model, x.unsqueeze(0).to(dev), 4, generator(s[P + "seed"], dev))
         pics = [("the digit", x), ("reconstruction", mean[0].cpu())] + \
-               [(f"draw {i + 1} of z ~ q(z | x)", d.cpu()) for i, d in enumerate(draws[0])]
-        cols = st.columns(len(pics))
-        for col, (cap, img) in zip(cols, pics):
-            col.image(to_pil(img, 8), caption=cap, width="stretch")
-        st.caption("Pictures are decoder means (probabilities of ink), not 0/1 draws: the reconstruction at the "
-                   "encoder's mean, then at four draws of z from the encoder, which differ where it is unsure.")
-        c1, c2 = st.columns([4, 1], vertical_alignment="bottom")
-        c1.markdown("**Samples from the prior**: decoder means at z ~ N(0, I), "
-                    f"what the model thinks {thing}s look like.")
-        widget(SPEC, P, "seed", c2)
+               [(f"draw {i + 1}", d.cpu()) for i, d in enumerate(draws[0])]
+        # fixed-width pictures in rows that wrap: the first screen holds the digits and the samples, and a phone
+        # shows three pictures a row rather than one a screen
+        with st.container(horizontal=True, gap="small", vertical_alignment="center"):
+            for cap, img in pics:
+                st.image(to_pil(img, 4), caption=cap, width=v.PIC_PX)
+            st.caption("Pictures are decoder means (probabilities of ink), not 0/1 draws: the reconstruction at the "
+                       "encoder's mean, then at four draws of z ~ q(z | x), which differ where the encoder is unsure.",
+                       width=v.NOTE_PX)
         samples = demo.prior_samples(model, 16, generator(s[P + "seed"], dev)).cpu()
-        st.image(to_pil(torch.cat([torch.cat(list(samples[:8]), -1), torch.cat(list(samples[8:]), -1)], -2), 4),
-                 width="stretch")
+        with st.container(horizontal=True, gap="medium", vertical_alignment="center"):
+            st.image(to_pil(torch.cat([torch.cat(list(samples[:8]), -1), torch.cat(list(samples[8:]), -1)], -2), 4),
+                     width=8 * v.SAMPLE_PX)
+            with st.container(width=v.NOTE_PX):
+                st.markdown("**Samples from the prior**: decoder means at z ~ N(0, I), "
+                            f"what the model thinks {thing}s look like.")
+                widget(SPEC, P, "seed")
         st.download_button("Download these pictures (PNG)",
                            grid_png([("digit, reconstruction, draws", [p[1] for p in pics]),
                                      ("prior samples", list(samples[:8])), ("", list(samples[8:]))]),
@@ -161,18 +172,11 @@ if t_map.open:
         c1, c2 = st.columns([3, 2], gap="medium")
         with c1:
             event = plots.show(st, v.map_figure(lm, labels, chosen, own), key=P + "map", on_select="rerun",
-                                    selection_mode=("points", "box", "lasso"))
-            kept = float(sum(lm.explained[:2]))
-            st.caption(f"The encoder means of the first {lm.xy.shape[0]} {what}s, projected on their two principal "
-                       f"components (PCA), which keep **{kept:.0%} of their variance**: "
-                       + ("classes that overlap here may well be apart in the full latent space. "
-                          if kept < 0.5 else "")
-                       + f"Drag a box or lasso to see the {thing}s inside and their reconstructions.")
+                               selection_mode=("points", "box", "lasso"))
+            st.caption(v.map_caption(lm, what, thing, own is not None))
         with c2:
-            grid = lm.grid
-            st.image(to_pil(torch.cat([torch.cat(list(row), dim=-1) for row in grid], dim=-2), 2), width="stretch",
-                     caption="Decoder means over the same plane (the other latent directions at the data's mean): "
-                             "what each region of the map means.")
+            st.image(to_pil(torch.cat([torch.cat(list(row), dim=-1) for row in lm.grid], dim=-2), 2),
+                     width="stretch", caption=v.grid_caption(lm, thing))
         picked = v.selected_indices(event)[:24]
         if picked:
             sel = x_all[picked].to(dev)
@@ -182,9 +186,10 @@ if t_map.open:
             st.image(to_pil(torch.cat([torch.cat(list(sel.cpu()), -1), torch.cat(list(rec.cpu()), -1)], -2), 3),
                      width="content")
             buf = io.StringIO()
-            pd.DataFrame({"index": picked, "pc1": lm.xy[picked, 0], "pc2": lm.xy[picked, 1],
+            pd.DataFrame({"index": picked, **{a: lm.xy[picked, i] for i, a in enumerate(v.axis_names(lm))},
                           **({"label": labels[picked]} if labels is not None else {})}).to_csv(buf, index=False)
             st.download_button("Download the selection (CSV)", buf.getvalue(), "selection.csv", "text/csv",
                                key=P + "dl_sel")
 
+provenance()
 sync_url(SPEC, P)

@@ -18,6 +18,7 @@ from ui import loaders
 MODELS, LABELS = demo.MODELS, demo.LABELS  # the shipped binary VAEs the page offers (model name -> data set)
 COLOURS = {"vae-mnist": palette("blue"), "iwae-mnist": palette("vermillion"), "vae-omniglot": palette("bluish_green")}
 N_MAP = 2000  # test images on the latent map
+PIC_PX, SAMPLE_PX, NOTE_PX = 104, 100, 260  # a digit and its reconstructions; a prior sample; a note beside them
 
 
 def digits(dataset: str) -> tuple[torch.Tensor, np.ndarray | None, str]:
@@ -35,8 +36,10 @@ def digits(dataset: str) -> tuple[torch.Tensor, np.ndarray | None, str]:
     return x, labels, "generated image" if generated else "test image"
 
 
-@st.cache_resource(show_spinner="Mapping the latent space…", max_entries=4)
+@st.cache_resource(show_spinner=f"Mapping the latent space (a t-SNE of {N_MAP} codes: several seconds, once per "
+                                "server and model)…", max_entries=4)
 def latent_map(model_name: str) -> demo.LatentMap:
+    """The model's latent map, computed once per server process and model, shared by every session (seed 0)."""
     model, _ = loaders.model(model_name)
     x, _, _ = digits(MODELS[model_name])
     return demo.latent_map(model, x[:N_MAP].to(loaders.device()))
@@ -87,7 +90,8 @@ def _rgba(hex_colour: str, alpha: float) -> str:
 
 def map_figure(lm: demo.LatentMap, labels: np.ndarray | None, chosen: int | None,
                extra: np.ndarray | None) -> go.Figure:
-    """Encodings on the PCA plane, chosen digit as a ring, the user's as a star; customdata = image index."""
+    """Encodings on the map (t-SNE, or a 2-D latent space itself), chosen digit as a ring, the user's as a star;
+    customdata = image index."""
     fig = go.Figure()
     idx = np.arange(lm.xy.shape[0])
     if labels is not None and len(np.unique(labels[: len(idx)])) <= 10:
@@ -110,11 +114,41 @@ def map_figure(lm: demo.LatentMap, labels: np.ndarray | None, chosen: int | None
         fig.add_trace(go.Scatter(x=extra[:, 0], y=extra[:, 1], mode="markers", name="your digit", hoverinfo="skip",
                                  marker={"size": 20, "symbol": "star", "color": palette("orange"),
                                          "line": {"width": 1.5, "color": "black"}}))
+    ax, ay = axis_names(lm)
+    tsne = lm.kind == "tsne"  # t-SNE's coordinates have no unit: no tick labels to read distances from
     fig.update_layout(height=480, dragmode="select", margin={"l": 10, "r": 10, "t": 30, "b": 10},
-                      xaxis={"title": f"PC 1 ({lm.explained[0]:.0%} of the variance)"},
-                      yaxis={"title": f"PC 2 ({lm.explained[1]:.0%})"},
+                      xaxis={"title": ax, "showticklabels": not tsne, "showgrid": not tsne, "zeroline": not tsne},
+                      yaxis={"title": ay, "showticklabels": not tsne, "showgrid": not tsne, "zeroline": not tsne},
                       legend={"title": {"text": "label"}, "orientation": "v"})
     return fig
+
+
+def axis_names(lm: demo.LatentMap) -> tuple[str, str]:
+    return ("t-SNE 1", "t-SNE 2") if lm.kind == "tsne" else ("z1", "z2")
+
+
+def map_caption(lm: demo.LatentMap, what: str, thing: str, own: bool) -> str:
+    """What the map is, what it keeps and what it loses, in two sentences (and where a drawn digit goes)."""
+    n, d = lm.xy.shape[0], lm.z.shape[1]
+    if lm.kind == "latent":
+        said = (f"The encoder means of the first {n} {what}s in the model's own 2-D latent space, drawn as they are: "
+                "distances and areas on this map are the model's. ")
+    else:
+        said = (f"A **t-SNE** of the encoder means of the first {n} {what}s ({d}-D latent space). It keeps "
+                f"**neighbours** (of each {thing}'s {demo.K_NEIGHBOURS} nearest in the latent space, "
+                f"{lm.neighbours_kept:.0%} on average are among its {demo.K_NEIGHBOURS} nearest here; "
+                f"{demo.K_NEIGHBOURS / n:.1%} on a random map) but not **distances or areas**: the gaps between "
+                "groups and their sizes mean little. ")
+        if own:
+            said += f"Your {thing} (the star) is placed among its nearest codes: t-SNE cannot place a new point. "
+    return said + f"Drag a box or lasso to see the {thing}s inside and their reconstructions."
+
+
+def grid_caption(lm: demo.LatentMap, thing: str) -> str:
+    if lm.kind == "latent":
+        return "Decoder means over the same plane: what each region of the map means."
+    return (f"Decoder means at the average code of the {thing}s in each square of the map (black: none there): "
+            "what each region of the map means.")
 
 
 def selected_indices(event) -> list[int]:

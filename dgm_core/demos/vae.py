@@ -1,7 +1,7 @@
-"""The VAE page's calls: reconstructions, prior samples, a 2-D latent map, and the IWAE bound against K (Burda,
-Grosse & Salakhutdinov, "Importance Weighted Autoencoders", arXiv 1509.00519): L_K = E log (1/K) Σ_k p(x, z_k) /
-q(z_k | x) rises from the ELBO (K = 1) to log p(x); L_∞ − L_1 = KL(q || true posterior). x: (B, C, H, W) in [0, 1];
-z: (B, d).
+"""The VAE page's calls: reconstructions, prior samples, a 2-D latent map (t-SNE of the codes), and the IWAE bound
+against K (Burda, Grosse & Salakhutdinov, "Importance Weighted Autoencoders", arXiv 1509.00519):
+L_K = E log (1/K) Σ_k p(x, z_k) / q(z_k | x) rises from the ELBO (K = 1) to log p(x); L_∞ − L_1 = KL(q || true
+posterior). x: (B, C, H, W) in [0, 1]; z: (B, d).
 """
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from sklearn.decomposition import PCA
 
 from .. import pretrained
 from ..controls import Control
@@ -90,34 +89,88 @@ def prior_samples(model, n: int, generator: torch.Generator | None = None) -> to
 
 @dataclass
 class LatentMap:
-    """Encoder means on their 2-PC plane: xy (N, 2); grid (rows, cols, C, H, W) decoder means over the plane
-    (other directions at the mean); extent (x0, x1, y0, y1)."""
+    """A 2-D map of encoder means. ``kind`` "latent": the latent space is itself 2-D and xy is z; "tsne": a t-SNE of
+    the codes (van der Maaten & Hinton, JMLR 2008), which keeps each code's neighbours near it but not distances or
+    areas. z (N, d) the codes, xy (N, 2) their points; grid (rows, cols, C, H, W) decoder means over the map (see
+    ``latent_map``); extent (x0, x1, y0, y1) the central 98 % of the points; neighbours_kept: the mean share of each
+    code's ``K_NEIGHBOURS`` nearest codes that are among its nearest on the map (1 where the map is the latent
+    space)."""
 
-    pca: PCA
+    kind: str
+    z: np.ndarray
     xy: np.ndarray
-    explained: tuple[float, float]
     grid: torch.Tensor
     extent: tuple[float, float, float, float]
+    neighbours_kept: float
 
     def project(self, z: torch.Tensor) -> np.ndarray:
-        """Encoder means (B, d) -> their points on the map (B, 2)."""
-        return self.pca.transform(z.detach().cpu().double().numpy())
+        """Encoder means (B, d) -> their points on the map (B, 2). t-SNE has no map for a new point: it goes to the
+        inverse-distance-weighted mean of the points of its ``K_NEIGHBOURS`` nearest codes (a code of the map lands
+        on its own point)."""
+        z = z.detach().cpu().double().numpy()
+        if self.kind == "latent":
+            return z
+        d = np.sqrt(((z[:, None, :] - self.z[None]) ** 2).sum(-1))  # (B, N)
+        near = np.argsort(d, 1)[:, :K_NEIGHBOURS]
+        w = 1.0 / (np.take_along_axis(d, near, 1) + 1e-9)
+        return (w[..., None] * self.xy[near]).sum(1) / w.sum(1, keepdims=True)
+
+
+K_NEIGHBOURS = 10  # the neighbours a map is scored on and a new point is placed among
+
+
+def tsne_map(z: np.ndarray, seed: int = 0, perplexity: float = 30.0) -> np.ndarray:
+    """scikit-learn's t-SNE of codes (N, d) -> (N, 2): PCA initialisation and a fixed seed, so the same codes give
+    the same map (with a PCA start the seed hardly matters)."""
+    from sklearn.manifold import TSNE
+    from threadpoolctl import threadpool_limits  # scikit-learn's own dependency
+
+    perplexity = min(perplexity, (z.shape[0] - 1) / 3)  # t-SNE needs more points than 3 x perplexity
+    # one OpenMP thread (this thread's limit only): on a busy 2-core server two threads that wait for each other at
+    # every step ran 2-3 times slower than one, and one leaves the other core to the visitors
+    with threadpool_limits(1, user_api="openmp"):
+        return TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=seed).fit_transform(z)
+
+
+def neighbours_kept(z: np.ndarray, xy: np.ndarray, k: int = K_NEIGHBOURS) -> float:
+    """The mean share of each point's k nearest neighbours among codes z (N, d) that are also among its k nearest on
+    the map xy (N, 2): 1 = every neighbourhood kept; about k / N for a random map."""
+    from sklearn.neighbors import NearestNeighbors
+
+    def near(a: np.ndarray) -> np.ndarray:
+        return NearestNeighbors(n_neighbors=k + 1).fit(a).kneighbors(a, return_distance=False)[:, 1:]
+
+    a, b = near(z), near(xy)
+    return float(np.mean([len(set(r) & set(s)) / k for r, s in zip(a, b)]))
 
 
 @torch.no_grad()
-def latent_map(model, x: torch.Tensor, grid: int = 9, batch: int = 500) -> LatentMap:
-    """2-D PCA of x's (N, C, H, W) encoder means; decode a grid × grid lattice over the central 98 % of points."""
+def latent_map(model, x: torch.Tensor, grid: int = 9, batch: int = 500, seed: int = 0) -> LatentMap:
+    """The encoder means of x (N, C, H, W) on a plane: the latent space itself where it is 2-D, else their t-SNE
+    (``seed``). Its grid is grid x grid decoder means over the central 98 % of the points: at each lattice point of
+    a 2-D latent space; on a t-SNE map, at the mean code of the points in each square (zeros where there are none:
+    t-SNE has no inverse)."""
     z = torch.cat([model.encode(x[i:i + batch])[0] for i in range(0, x.shape[0], batch)]).cpu().double().numpy()
-    pca = PCA(n_components=2, random_state=0).fit(z)
-    xy = pca.transform(z)
+    kind = "latent" if z.shape[1] == 2 else "tsne"
+    xy = z.copy() if kind == "latent" else tsne_map(z, seed)
     (x0, y0), (x1, y1) = np.percentile(xy, 1, axis=0), np.percentile(xy, 99, axis=0)
-    gx, gy = np.linspace(x0, x1, grid), np.linspace(y1, y0, grid)  # rows top to bottom: y decreasing
-    plane = np.array([[a, b] for b in gy for a in gx])
     p = next(model.parameters())
-    zg = torch.as_tensor(pca.inverse_transform(plane), dtype=p.dtype, device=p.device)
-    images = model.mean(model.decode(zg)).cpu()
-    return LatentMap(pca=pca, xy=xy, explained=tuple(float(v) for v in pca.explained_variance_ratio_),
-                     grid=images.view(grid, grid, *images.shape[1:]), extent=(x0, x1, y0, y1))
+    if kind == "latent":
+        gx, gy = np.linspace(x0, x1, grid), np.linspace(y1, y0, grid)  # rows top to bottom: y decreasing
+        codes, filled = np.array([[a, b] for b in gy for a in gx]), np.ones(grid * grid, bool)
+    else:
+        col = np.clip(((xy[:, 0] - x0) / (x1 - x0) * grid).astype(int), 0, grid - 1)
+        row = np.clip(((y1 - xy[:, 1]) / (y1 - y0) * grid).astype(int), 0, grid - 1)
+        cell = row * grid + col  # outside the central 98 %: the edge square
+        filled = np.bincount(cell, minlength=grid * grid) > 0
+        codes = np.zeros((grid * grid, z.shape[1]))
+        for c in np.flatnonzero(filled):
+            codes[c] = z[cell == c].mean(0)
+    images = model.mean(model.decode(torch.as_tensor(codes, dtype=p.dtype, device=p.device))).cpu()
+    images[torch.as_tensor(~filled)] = 0
+    return LatentMap(kind=kind, z=z, xy=xy, grid=images.view(grid, grid, *images.shape[1:]),
+                     extent=(float(x0), float(x1), float(y0), float(y1)),
+                     neighbours_kept=1.0 if kind == "latent" else neighbours_kept(z, xy))
 
 
 @torch.no_grad()

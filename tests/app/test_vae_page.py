@@ -39,7 +39,22 @@ def test_every_model_shows_reconstructions_bounds_and_map(model):
     at.session_state["vae_tab"] = "Latent map"
     at.run()
     assert not at.exception
-    assert any("principal components" in c.value for c in at.caption)
+    assert any("t-SNE" in c.value and "distances or areas" in c.value for c in at.caption)
+
+
+def test_the_pictures_come_first_and_the_cards_provenance_is_in_an_expander():
+    at = _page(model=SHIPPED[0])
+    assert not at.exception
+    (where,) = [e for e in at.expander if e.label == "Where these numbers come from"]
+    said = " ".join(c.value for c in where.caption)
+    assert f"card of `{SHIPPED[0]}`" in said and "Test log p(x)" in said
+    if MODELS[SHIPPED[0]] == "mnist":
+        assert "Published figures are on other data" in said
+    # the title, the controls, the pictures' tabs, then where the numbers come from; no caption speaks of the card
+    # anywhere else
+    kinds = [c.type for c in at.main.children.values()]
+    assert kinds.index("tab_container") < kinds.index("expander")
+    assert sum("card of" in c.value for c in at.caption) == 1
 
 
 def test_controls_change_the_view_and_live_in_the_url():
@@ -85,8 +100,8 @@ def test_an_empty_drawing_asks_for_a_digit():
     assert any("canvas is empty" in i.value for i in at.info)
 
 
-@pytest.mark.parametrize("labelled", [True, False])
-def test_the_map_draws_a_drawn_digit_as_a_star_beside_the_classes(labelled):
+@pytest.mark.parametrize("labelled, kind", [(True, "tsne"), (False, "tsne"), (True, "latent")])
+def test_the_map_draws_a_drawn_digit_as_a_star_beside_the_classes(labelled, kind):
     """A drawn or uploaded digit (``extra``) joins the map, with or without class colours (AppTest cannot draw,
     so the figure is built here as the page builds it)."""
     from types import SimpleNamespace
@@ -95,21 +110,24 @@ def test_the_map_draws_a_drawn_digit_as_a_star_beside_the_classes(labelled):
 
     xy = np.random.default_rng(0).normal(size=(30, 2))
     labels = np.arange(30) % 10 if labelled else None
-    fig = map_figure(SimpleNamespace(xy=xy, explained=(0.1, 0.06)), labels, 3, np.array([[0.5, -0.5]]))
+    fig = map_figure(SimpleNamespace(xy=xy, kind=kind), labels, 3, np.array([[0.5, -0.5]]))
+    # a t-SNE's coordinates have no unit: no ticks to read distances from; a 2-D latent space is drawn as it is
+    assert fig.layout.xaxis.title.text == ("t-SNE 1" if kind == "tsne" else "z1")
+    assert fig.layout.xaxis.showticklabels is (kind == "latent")
     names = [t.name for t in fig.data]
     assert names[-1] == "your digit" and fig.data[-1].marker.symbol == "star"
     assert len(names) == (10 if labelled else 1) + 2  # classes (or one cloud), the chosen ring, the star
 
 
-def test_the_omniglot_map_speaks_of_characters_and_says_how_much_variance_it_keeps():
+def test_the_omniglot_map_speaks_of_characters_and_says_what_its_t_sne_keeps():
     from ui import vae_view as v
 
     at = _page(model="vae-omniglot", kmax=100)
     at.session_state["vae_tab"] = "Latent map"
     at.run()
     assert not at.exception
-    said = next(c.value for c in at.caption if "principal components" in c.value)
+    said = next(c.value for c in at.caption if "t-SNE" in c.value)
     assert "digit" not in said and "characters inside" in said
-    kept = float(sum(v.latent_map("vae-omniglot").explained[:2]))
-    assert f"{kept:.0%} of their variance" in said
+    lm = v.latent_map("vae-omniglot")
+    assert lm.kind == "tsne" and f"{lm.neighbours_kept:.0%} on average" in said and "distances or areas" in said
     assert not any("digits look like" in m.value for m in at.markdown)
