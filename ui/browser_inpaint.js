@@ -52,7 +52,7 @@ function inpaintView(root) {
       }
     };
     v.worker.postMessage({ cmd: 'run', id: job, base: window.location.href, runtime: d.runtime, models: d.models,
-      image: d.image, mask: d.mask, shape: d.shape, methods: d.methods, settings: d.settings, binary: d.binary, track: d.track });
+      image: typed(d.image), mask: typed(d.mask), shape: d.shape, methods: d.methods, settings: d.settings, binary: d.binary, track: d.track });
   };
   v.receive = (component) => {
     const d = component.data;

@@ -16,3 +16,15 @@ const plain = (v) => {
   if (Array.isArray(v)) return v.map(plain);
   return v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)])) : v;
 };
+// and back: what the server sends the same way ({f32: …}, {u8: …}) as typed arrays, the rest as it is
+const typed = (v) => {
+  if (v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 1) {
+    const [[name, text]] = Object.entries(v);
+    const T = (TYPED.find(([, n]) => n === name) || [])[0];
+    if (T && typeof text === 'string') {
+      const bytes = Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+      return new T(bytes.buffer, 0, bytes.byteLength / T.BYTES_PER_ELEMENT);
+    }
+  }
+  return v;
+};
