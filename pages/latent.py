@@ -196,8 +196,9 @@ if t_interp.open:
 
         @st.fragment
         def interpolation_player() -> None:
-            """In the browser: α moves and plays there, the release (or Play's end) brings α here for the URL and
-            the critic's marker. Server frames otherwise: a player that reruns this fragment a frame at a time."""
+            """In the browser: α moves and plays there (back and forth, 5 s a pass, until Pause), the release (or
+            Pause) brings α here for the URL and the critic's marker. Server frames otherwise: a player that reruns
+            this fragment a frame at a time."""
             reason = server_draws(P + "interp", P + "panel")
             if reason is None:
                 def moved() -> None:
@@ -208,7 +209,7 @@ if t_interp.open:
                 latent_slider.browser_interpolation(
                     model=latent_slider.model_url(BROWSER), z0=demo.base_latent(ex, s[P + "seed"]),
                     z1=demo.base_latent(ex, s[P + "seed_b"]), shape=ex.shape, alpha=s[P + "alpha"],
-                    paths=list(interp.frames), cell=ex.shape[-1] * big, seconds=2.5, key=P + "interp",
+                    paths=list(interp.frames), cell=ex.shape[-1] * big, seconds=5.0, key=P + "interp",
                     on_alpha=moved, on_fallback=lambda: None)
                 sync_url(SPEC, P)
                 scores(s[P + "alpha"])

@@ -48,8 +48,9 @@ async function generator(data) {
 }
 
 // the panel cannot run the generator: say so, and ask Python for server frames
-function giveUp(component, note, err) {
+function giveUp(component, note, err, placeholder) {
   note.textContent = 'This browser cannot run the generator (' + err.message + '); asking the server for frames…';
+  if (placeholder) placeholder.textContent = 'Asking the server for frames…';
   component.setStateValue('fallback', String(err.message || err));
 }
 
@@ -109,15 +110,19 @@ function browserPanel(component, root) {
   const k = data.names.length;
   const E = data.eps.length;
   const pic = el('div', 'pic', root);
-  const main = el('canvas', 'main', pic);
+  const frame = el('div', 'frame', pic);  // the picture's box, its final size from the start
+  const main = el('canvas', 'main', frame);
   [main.width, main.height] = [data.shape[2], data.shape[1]];
   main.setAttribute('role', 'img');
   main.setAttribute('aria-label', 'the generated image');
+  // over the blank canvas until the first picture is drawn: the same box, so nothing moves when it goes
+  const placeholder = el('div', 'placeholder', frame);
+  placeholder.textContent = 'Loading the generator into this browser…';
   const cap = el('div', 'cap', pic);
   const note = el('div', 'note', pic);
   const rows = el('div', 'rows', root);
   cap.textContent = data.caption;
-  note.textContent = 'Loading the generator into this browser…';
+  note.textContent = 'The picture appears once your browser has loaded the generator.';
 
   const z = () => {
     const out = new Float32Array(data.z0);
@@ -151,6 +156,7 @@ function browserPanel(component, root) {
     const t0 = performance.now();
     const out = await run(z(), 1);
     paint(main, out, 0, data.shape);
+    placeholder.hidden = true;
     times = times.concat(performance.now() - t0).slice(-30);
     const ms = times.slice().sort((a, b) => a - b)[Math.floor(times.length / 2)];
     note.textContent = `Drawn in this browser (onnxruntime-web): ${ms.toFixed(1)} ms a picture.`;
@@ -195,7 +201,7 @@ function browserPanel(component, root) {
   generator(data)
     .then((r) => { run = r; return draw(); })
     .then(() => strips())
-    .catch((err) => giveUp(component, note, err));
+    .catch((err) => giveUp(component, note, err, placeholder));
   return setValues;
 }
 
@@ -290,7 +296,8 @@ function slerp(z0, z1, a) {
   return u.map((x) => x * r);
 }
 
-// latent lerp, latent slerp and the pixel blend from z0 to z1 at any alpha; Play sweeps alpha at screen rate
+// latent lerp, latent slerp and the pixel blend from z0 to z1 at any alpha; Play sweeps alpha back and forth at
+// screen rate, one pass (0 to 1 or 1 to 0) in data.seconds, until Pause (or a drag of alpha)
 function interpPanel(component, root) {
   const { data, setStateValue } = component;
   const bar = el('div', 'ibar', root);
@@ -305,7 +312,7 @@ function interpPanel(component, root) {
     const fig = el('figure', '', pics);
     const c = el('canvas', 'main', fig);
     [c.width, c.height] = [data.shape[2], data.shape[1]];
-    c.style.width = c.style.height = data.cell + 'px';
+    c.style.width = data.cell + 'px';  // the CSS keeps the height in proportion and lets a narrow panel shrink it
     return [c, el('figcaption', '', fig)];
   });
   const note = el('div', 'note', root);
@@ -313,7 +320,11 @@ function interpPanel(component, root) {
   const n = data.shape[0] * data.shape[1] * data.shape[2];
   const d0 = data.z0.length;
   let run = null; let ends = null; let alpha = Number(data.alpha);
-  let playing = null;
+  let playing = null;  // the pending animation frame while Play runs
+  let heading = 1;  // +1: towards seed B, -1: back towards seed A
+  root.dataset.passSeconds = String(data.seconds);  // what a test watches: one pass's length, the passes played
+  root.dataset.passes = '0';
+  root.dataset.playing = '0';
 
   const draw = coalesced(async () => {
     if (!run) return;
@@ -329,36 +340,51 @@ function interpPanel(component, root) {
     paint(views[2][0], blend, 0, data.shape);
     views.forEach(([, cap], j) => { cap.textContent = `${data.paths[j]}, α = ${a.toFixed(2)}`; });
   });
-  const show = (a) => { alpha = a; input.value = a; draw(); };
+  const show = (a) => { alpha = a; input.value = a; root.dataset.alpha = a.toFixed(3); draw(); };
   const send = () => {  // the URL and the critic's marker take alpha on the 0.1 grid
     show(Math.round(alpha * 10) / 10);
     setStateValue('alpha', alpha);
   };
+  const setPlaying = (on) => {
+    play.textContent = on ? 'Pause' : '▶ Play';  // the pause sign is the CSS's (fonts often lack ⏸)
+    play.classList.toggle('on', on);
+    root.dataset.playing = on ? '1' : '0';
+  };
   const stop = () => {
     if (playing !== null) cancelAnimationFrame(playing);
-    playing = null; play.textContent = '▶ Play';
+    playing = null; setPlaying(false);
   };
   play.onclick = () => {
-    if (playing !== null) { stop(); send(); return; }
-    if (alpha >= 1) show(0);
-    play.textContent = 'Pause';
-    let last = performance.now();
+    if (playing !== null) { stop(); send(); return; }  // α comes back only on Pause: no rerun while it plays
+    if (alpha >= 1) heading = -1; else if (alpha <= 0) heading = 1;
+    setPlaying(true);
+    let passes = 0; let last = performance.now();
     const step = (t) => {
-      show(Math.min(1, alpha + (t - last) / 1000 / data.seconds));
+      if (!bar.isConnected) { playing = null; return; }  // a rerun rebuilt the panel: this walk ends with it
+      // at most a tenth of a second a frame: a tab brought back from the background goes on where it was
+      let a = alpha + heading * Math.min(0.1, Math.max(0, t - last) / 1000) / data.seconds;
       last = t;
-      if (alpha < 1) playing = requestAnimationFrame(step); else { stop(); send(); }
+      if (a >= 1 || a <= 0) {  // the end of a pass: turn round
+        a = a >= 1 ? 1 : 0; heading = -heading; passes += 1;
+        root.dataset.passes = String(passes);
+      }
+      show(a);
+      playing = requestAnimationFrame(step);
     };
     playing = requestAnimationFrame(step);
   };
   input.addEventListener('input', () => { stop(); show(Number(input.value)); });
   input.addEventListener('change', send);
+  setPlaying(false);
+  root.dataset.alpha = alpha.toFixed(3);
 
   generator(data)
     .then(async (r) => {
       run = r;
       ends = await run(new Float32Array([...data.z0, ...data.z1]), 2);
       await draw();
-      note.textContent = 'Drawn in this browser (onnxruntime-web): drag α or press Play.';
+      note.textContent = 'Drawn in this browser (onnxruntime-web): drag α, or press Play to walk from seed A to '
+        + 'seed B and back until you press Pause.';
     })
     .catch((err) => giveUp(component, note, err));
   return (a) => { if (playing === null && Math.abs(a - alpha) > 1e-9) show(a); };

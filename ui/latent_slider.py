@@ -73,9 +73,9 @@ def browser_grid(*, model: str, z0: torch.Tensor, dirs: torch.Tensor, shape: tup
 def browser_interpolation(*, model: str, z0: torch.Tensor, z1: torch.Tensor, shape: tuple[int, ...], alpha: float,
                           paths: list[str], cell: int, seconds: float, key: str, on_alpha: Callable[[], None],
                           on_fallback: Callable[[], None]) -> None:
-    """Latent lerp, latent slerp and the pixel blend from z0 to z1 drawn in the browser at any α; Play sweeps α
-    from 0 to 1 in ``seconds``. A release (or the end of Play) sends α on the 0.1 grid: ``on_alpha`` reads
-    ``st.session_state[key]["alpha"]``."""
+    """Latent lerp, latent slerp and the pixel blend from z0 to z1 drawn in the browser at any α; Play walks α
+    from 0 to 1 and back, ``seconds`` a pass, until Pause. A release (or Pause) sends α on the 0.1 grid:
+    ``on_alpha`` reads ``st.session_state[key]["alpha"]``."""
     _panel(key=key, data={"mode": "interp", "model": model, "runtime": RUNTIME, "shape": list(shape),
                           "z0": [float(x) for x in z0], "z1": [float(x) for x in z1], "alpha": float(alpha),
                           "paths": paths, "cell": cell, "seconds": seconds},

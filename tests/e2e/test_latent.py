@@ -1,11 +1,14 @@
 """The latent explorer in chromium: the generator runs in the browser, so dragging any slider redraws the picture
 from every slider with no message to the server, the release puts the values in the URL, and the picture
 equals the server's render of that z; a browser without WebAssembly gets the server's frames and is told so;
-the interpolation player runs. Speeds are measured for the record by ``python -m dgm_core bench latent_speed``.
+the interpolation plays back and forth until paused; the key picture keeps its box while the generator loads;
+on a phone the sliders go under the picture at full width; no button label is cut off. Speeds are measured for
+the record by ``python -m dgm_core bench latent_speed``.
 """
 from urllib.parse import parse_qs, urlparse
 
 import numpy as np
+import pytest
 from playwright.sync_api import expect
 
 from benchmarks.common import CHROMIUM_ARGS
@@ -116,7 +119,7 @@ def test_a_browser_without_webassembly_gets_the_servers_frames_and_is_told(playw
         browser.close()
 
 
-def test_the_interpolation_plays_in_the_browser_to_the_end_and_matches_the_servers_frames(page, app_url):
+def test_the_interpolation_plays_back_and_forth_until_paused_and_pause_shows_the_servers_frames(page, app_url):
     page.set_viewport_size({"width": 1280, "height": 720})
     page.goto(f"{app_url}/latent?lat_seed=3&lat_seed_b=8&lat_tab=Interpolation&lat_alpha=0.3")
     wait_for_app(page, timeout=180_000)
@@ -132,9 +135,86 @@ def test_the_interpolation_plays_in_the_browser_to_the_end_and_matches_the_serve
             assert np.abs(shown - want).max() <= 2, (i, np.abs(shown - want).max())
 
     assert_shows(3)
-    page.locator(".ls button.iplay").click()
-    page.wait_for_function("() => new URLSearchParams(location.search).get('lat_alpha') === '1'", timeout=60_000)
+    root = page.locator(".ls")
+    seconds = float(root.get_attribute("data-pass-seconds"))
+    assert 4 <= seconds <= 6, seconds  # slow enough for a class to follow a pass
+    play = page.locator(".ls button.iplay")
+    play.click()
+    # the first pass ends at seed B (alpha 0.3 -> 1); the walk then turns back instead of stopping
+    expect(root).to_have_attribute("data-passes", "1", timeout=seconds * 2_000)
+    alphas = []
+    for _ in range(5):
+        page.wait_for_timeout(250)
+        alphas.append(float(root.get_attribute("data-alpha")))
+    assert root.get_attribute("data-playing") == "1" and play.inner_text().strip() == "Pause"
+    assert all(b < a for a, b in zip(alphas, alphas[1:])), f"α stopped after one pass: {alphas}"
+    play.click()  # Pause: alpha on the 0.1 grid goes to the URL, and the pictures are the server's frames there
+    page.wait_for_function("a => new URLSearchParams(location.search).get('lat_alpha') === a",
+                           arg=f"{round(float(root.get_attribute('data-alpha')), 1):g}", timeout=30_000)
     wait_for_app(page)
-    assert_shows(10)
-    expect(page.locator(".ls .ipics figcaption").nth(1)).to_have_text("latent slerp, α = 1.00")
+    i = round(float(parse_qs(urlparse(page.url).query)["lat_alpha"][0]) * 10)
+    assert_shows(i)
+    expect(page.locator(".ls .ipics figcaption").nth(1)).to_have_text(f"latent slerp, α = {i / 10:.2f}")
+    held = root.get_attribute("data-alpha")
+    page.wait_for_timeout(500)
+    assert root.get_attribute("data-alpha") == held and root.get_attribute("data-playing") == "0"
+    assert play.inner_text().strip() == "▶ Play"
     assert page.get_by_test_id("stException").count() == 0
+
+
+def test_on_a_phone_the_sliders_go_under_the_picture_at_full_width(page, app_url):
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{app_url}/latent?lat_seed=3")
+    wait_for_app(page, timeout=180_000)
+    main = page.locator(MAIN).bounding_box()
+    sliders = [b for b in page.locator(SLIDERS).evaluate_all(
+        "els => els.map(e => { const r = e.getBoundingClientRect(); return {y: r.y, w: r.width}; })")]
+    assert len(sliders) == 5
+    assert min(b["w"] for b in sliders) >= 300, sliders
+    assert min(b["y"] for b in sliders) >= main["y"] + main["height"], (main, sliders)
+
+
+def test_the_key_picture_holds_its_final_box_while_the_generator_loads(page, app_url):
+    page.set_viewport_size({"width": 1280, "height": 720})
+    held, go = [], []
+    page.route("**/static/ort/**", lambda route: route.continue_() if go else held.append(route))  # hold the runtime
+    page.goto(f"{app_url}/latent?lat_seed=3")
+    wait_for_app(page, timeout=180_000)
+    assert held, "the runtime was not requested"
+    placeholder = page.locator(".ls .placeholder")
+    expect(placeholder).to_be_visible()
+    expect(placeholder).to_contain_text("Loading the generator into this browser")
+    loading, first_slider = page.locator(MAIN).bounding_box(), page.locator(SLIDERS).first.bounding_box()
+    assert loading["height"] > 200 and placeholder.bounding_box() == loading, (loading, placeholder.bounding_box())
+    go.append(True)
+    for route in held:
+        route.continue_()
+    expect(page.locator(".ls .note")).to_contain_text("Drawn in this browser", timeout=120_000)
+    expect(placeholder).to_be_hidden()
+    assert page.locator(MAIN).bounding_box() == loading, "the picture moved or changed size when it was drawn"
+    assert page.locator(SLIDERS).first.bounding_box() == first_slider, "the sliders moved when the picture was drawn"
+
+
+# every visible button in the page's body, and every element in one, whose text is wider than its box
+CUT_LABELS = """els => els.filter(b => b.getClientRects().length).flatMap(b => [b, ...b.querySelectorAll('*')])
+    .filter(e => e.clientWidth > 0 && e.scrollWidth > e.clientWidth)
+    .map(e => `${e.textContent.trim()} (${e.scrollWidth} > ${e.clientWidth} px)`)"""
+
+
+@pytest.mark.parametrize("width, height", [(1280, 720), (390, 844)])
+def test_no_button_label_is_cut_off(page, app_url, width, height):
+    page.set_viewport_size({"width": width, "height": height})
+    buttons = page.locator('[data-testid="stMain"] button')
+    page.goto(f"{app_url}/latent?lat_seed=3&lat_seed_b=8")
+    wait_for_app(page, timeout=180_000)
+    assert buttons.evaluate_all(CUT_LABELS) == []
+    page.get_by_role("tab", name="Interpolation").click()
+    wait_for_app(page)
+    expect(page.locator(".ls .note")).to_contain_text("Drawn in this browser", timeout=120_000)
+    play = page.locator(".ls button.iplay")
+    assert buttons.evaluate_all(CUT_LABELS) == []
+    play.click()
+    expect(play).to_have_text("Pause")
+    assert buttons.evaluate_all(CUT_LABELS) == []
+    play.click()
+    wait_for_app(page)
