@@ -183,9 +183,10 @@ def browser(releases: int, seconds: float = 3.0) -> dict:
         page.locator(".ls .ipics canvas").first.evaluate(WATCH_DRAWS)
         n_sent = len(sent)
         page.locator(".ls button.iplay").click()
-        page.wait_for_function("() => new URLSearchParams(location.search).get('lat_alpha') === '1'", timeout=60_000)
+        page.locator('.ls[data-passes="1"]').wait_for(timeout=60_000)  # the first pass, 0.5 -> 1, is over
         play = page.evaluate(READ_DRAWS)
-        play_sent = len(sent) - n_sent
+        play_sent = len(sent) - n_sent  # alpha goes to the server only on Pause
+        page.locator(".ls button.iplay").click()
         b.close()
     return {"first_picture_after_open_s": first_picture_s,
             "input_to_drawn_ms": [round(v, 1) for v in latency],

@@ -1,5 +1,6 @@
 """A server-side play/pause player: a slider over the frames and a Play button that steps it, one frame per
-fragment rerun, to the last frame. Used inside an ``st.fragment``, so playing reruns only the panel. Only the
+fragment rerun, to the last frame and back, until Pause (a pass takes PASS_SECONDS, a pace a class can follow, as
+the browser's player). Used inside an ``st.fragment``, so playing reruns only the panel. Only the
 latent explorer's fallback uses it (a browser that cannot run the generator); the other players run in the
 browser (ui/chain_player.js, ui/gan_panel.js, ui/latent_slider.js)."""
 from __future__ import annotations
@@ -12,7 +13,8 @@ from typing import Any
 import streamlit as st
 from streamlit.errors import StreamlitInvalidLayoutContextError
 
-FRAME_SECONDS = 0.12  # between two frames while playing
+PASS_SECONDS = 5.0  # from the first frame to the last while playing (the browser's interpolation takes as long)
+MAX_PASSES = 12  # then it pauses by itself: a tab left playing costs the shared server a minute, not the day
 
 
 @contextmanager
@@ -21,27 +23,28 @@ def player(options: Sequence[Any], *, key: str, button_key: str, label: str,
     """``with player(frames, key=..., button_key=..., label=...) as frame:`` draws the slider and the
     button and yields the frame to show; the body draws it; on leaving, a playing player waits a frame
     and reruns the fragment with the next one."""
-    s, on = st.session_state, button_key + "_on"
+    s, on, way, n = st.session_state, button_key + "_on", button_key + "_way", button_key + "_frames"
     options = list(options)
     playing = s.get(on, False)
-    if playing:  # advance before the slider is drawn, so the slider moves with the pictures
+    if playing and s.get(n, 0) >= MAX_PASSES * (len(options) - 1):
+        playing = s[on] = False
+    if playing and len(options) > 1:  # advance before the slider is drawn, so the slider moves with the pictures
+        s[n] = s.get(n, 0) + 1
         i = options.index(s[key]) if s.get(key) in options else 0
-        s[key] = options[min(i + 1, len(options) - 1)]
-    c1, c2 = st.columns([6, 1], vertical_alignment="bottom")
+        if not 0 <= i + s.get(way, 1) < len(options):  # an end: back the other way
+            s[way] = -s.get(way, 1)
+        s[key] = options[i + s.get(way, 1)]
+    c1, c2 = st.columns([4, 1], vertical_alignment="bottom")  # the button's column holds "Pause" in full
     value = c1.select_slider(label, options=options, format_func=format_func, key=key)
 
     def toggle() -> None:
-        if not s.get(on) and s.get(key, options[0]) == options[-1]:
-            s[key] = options[0]  # play again from the start
-        s[on] = not s.get(on, False)
+        s[on], s[n] = not s.get(on, False), 0
 
-    c2.button("⏸ Pause" if playing else "▶ Play", key=button_key, on_click=toggle, help=help)
+    c2.button(":material/pause: Pause" if playing else ":material/play_arrow: Play", key=button_key, on_click=toggle,
+              help=help, width="stretch")
     yield value
     if playing:
-        if value == options[-1]:
-            s[on] = False
-        else:
-            time.sleep(FRAME_SECONDS)
+        time.sleep(PASS_SECONDS / max(len(options) - 1, 1))
         try:
             st.rerun(scope="fragment")
         except StreamlitInvalidLayoutContextError:  # a full run while playing: stop rather than rerun the app
