@@ -527,7 +527,7 @@ WORKER_RUN = """async ([src, msg]) => {
       else if (data.type === 'done' || data.type === 'error') { end = data; resolve(); }
     };
     w.onerror = (e) => { end = { type: 'error', message: e.message }; resolve(); };
-    w.postMessage({ cmd: 'run', id: msg.job, ...msg });
+    w.postMessage({ cmd: 'run', id: msg.job, ...msg, image: typed(msg.image), mask: typed(msg.mask) });  // as the panel
   });
   w.terminate();
   return { results, seconds: (performance.now() - t0) / 1000, error: end.type === 'error' ? end.message : null };
@@ -559,7 +559,7 @@ def rehearse(app_dir: Path, env: dict, n: int, log: Path) -> tuple[dict, dict]:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
             page = browser.new_page()
             page.goto(f"{url}/app/static/ort/VENDOR.json")
-            page.add_script_tag(content=TYPED_JSON_JS + "\nwindow.plain = plain;")
+            page.add_script_tag(content=TYPED_JSON_JS + "\nwindow.plain = plain; window.typed = typed;")
             for data in (d for o in outs for d in o["panels"]):
                 if data["job"] in replay:
                     continue
