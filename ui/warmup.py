@@ -78,15 +78,25 @@ def _mnar_opening() -> Job | None:
     return mnar_widgets.shipped_job(mnar_lab.simulate(x, d["mechanism"], d["params"], d["seed"]))[0]
 
 
+def _vae_map() -> None:
+    """The VAE page's latent map for its default model (a t-SNE: several seconds of one core), kept for every
+    session (``vae_view.latent_map``), so that the first student to open the tab does not wait for it."""
+    from dgm_core.controls import resolve
+    from dgm_core.demos import vae as vae_demo
+    from ui import vae_view
+
+    vae_view.latent_map(resolve(vae_demo.CONTROLS["model"].default, {}))
+
+
 def warm_jobs() -> list[Callable[[], Job | None]]:
     """Each page's default view, in the order a class meets them: the inpainting default Run on MNIST (the page a
     lesson opens with) and the MNAR lab's opening re-imputation at once; the inpainting default on the other data
-    sets and the shipped decks' inpainting steps once the server is quiet (``warmup.when_idle``: computed while a
-    class clicks, they would slow every click)."""
+    sets, the shipped decks' inpainting steps and the VAE page's latent map once the server is quiet
+    (``warmup.when_idle``: computed while a class clicks, they would slow every click)."""
     first, *rest = inpainting.DATASETS
     return [_inpainting_view({"ds": first}, f"inpainting {first}"), _mnar_opening, _defaults_done,
             *(warmup.when_idle(_inpainting_view({"ds": ds}, f"inpainting {ds}")) for ds in rest),
-            *(warmup.when_idle(view) for view in _deck_views())]
+            *(warmup.when_idle(view) for view in _deck_views()), warmup.when_idle(_vae_map)]
 
 
 def _defaults_done() -> None:
