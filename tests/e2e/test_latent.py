@@ -147,7 +147,8 @@ def test_the_interpolation_plays_back_and_forth_until_paused_and_pause_shows_the
         page.wait_for_timeout(250)
         alphas.append(float(root.get_attribute("data-alpha")))
     assert root.get_attribute("data-playing") == "1" and play.inner_text().strip() == "Pause"
-    assert all(b < a for a, b in zip(alphas, alphas[1:])), f"α stopped after one pass: {alphas}"
+    # on its way back (a busy machine may skip a frame between two looks, never turn)
+    assert all(b <= a for a, b in zip(alphas, alphas[1:])) and alphas[-1] < alphas[0], f"α after one pass: {alphas}"
     play.click()  # Pause: alpha on the 0.1 grid goes to the URL, and the pictures are the server's frames there
     page.wait_for_function("a => new URLSearchParams(location.search).get('lat_alpha') === a",
                            arg=f"{round(float(root.get_attribute('data-alpha')), 1):g}", timeout=30_000)
