@@ -168,7 +168,7 @@ with c_run:
             del s[BROWSER]
             bi.forget(P + "bi")  # one copy of the rows per student, the page's
     if kept and kept.ran:
-        together = getattr(results, "batched", 1) - 1  # the server's chains, batched with other students' Runs
+        together = results.batched - 1  # the server's chains, batched with other students' Runs
         st.caption(serving.caption(kept.ran) + (f" Its chains ran in one batch with {together} other Run"
                                                 f"{'s' * (together > 1)} waiting for the same model."
                                                 if together > 0 else ""))

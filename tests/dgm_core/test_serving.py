@@ -31,8 +31,10 @@ def _counting(seconds: float = 0.3, value=42):
     return run, calls
 
 
-def _blocker(release: threading.Event):
+def _blocker(release: threading.Event, started: threading.Event | None = None):
     def run(progress):
+        if started is not None:
+            started.set()  # it holds the slot now
         while not release.wait(0.02):
             progress(0.5, "blocking")
         return "blocked"
@@ -335,12 +337,12 @@ def _batchable(key: str, item, calls: list, limit: int = 3, name: str = "batched
 
 def test_jobs_waiting_for_the_same_model_run_as_one_batch_first_come_first():
     serving = Serving(queue=AdmissionQueue(1))
-    release = threading.Event()
-    blocker = serving.submit(Job(key_of("blocker"), _blocker(release), "block"))
+    release, started = threading.Event(), threading.Event()
+    blocker = serving.submit(Job(key_of("blocker"), _blocker(release, started), "block"))
+    assert started.wait(10)
     calls: list = []
     flights = [serving.submit(_batchable("m", i, calls)) for i in range(5)]  # five Runs queue behind the blocker
     other = serving.submit(_batchable("another model", 9, calls))
-    time.sleep(0.2)
     assert [serving.status(f).place for f in flights] == [1, 2, 3, 4, 5]
     release.set()
     for f in (blocker, *flights, other):
@@ -357,12 +359,12 @@ def test_a_run_cancelled_while_queued_is_not_batched_and_a_batch_failure_reaches
     from dgm_core.serving import Batch
 
     serving = Serving(queue=AdmissionQueue(1))
-    release = threading.Event()
-    serving.submit(Job(key_of("blocker 2"), _blocker(release), "block"))
+    release, started = threading.Event(), threading.Event()
+    serving.submit(Job(key_of("blocker 2"), _blocker(release, started), "block"))
+    assert started.wait(10)
     calls: list = []
     flights = [serving.submit(_batchable("c", i, calls)) for i in range(3)]
-    serving.cancel(flights[1])
-    time.sleep(0.2)
+    serving.cancel(flights[1])  # queued (its ticket is), so never taken into the batch
     release.set()
     for f in flights:
         assert f.done.wait(10)
@@ -371,11 +373,11 @@ def test_a_run_cancelled_while_queued_is_not_batched_and_a_batch_failure_reaches
     def broken(items, progress):
         raise ValueError("the model is missing")
 
-    release2 = threading.Event()
-    serving.submit(Job(key_of("blocker 3"), _blocker(release2), "block"))
+    release2, started2 = threading.Event(), threading.Event()
+    serving.submit(Job(key_of("blocker 3"), _blocker(release2, started2), "block"))
+    assert started2.wait(10)
     jobs = [Job(key_of("broken", i), lambda p: 0, "b", batch=Batch("broken", i, broken, 4)) for i in range(2)]
     failing = [serving.submit(j) for j in jobs]
-    time.sleep(0.2)
     release2.set()
     for f in failing:
         assert f.done.wait(10)

@@ -142,13 +142,10 @@ def test_the_interpolation_plays_back_and_forth_until_paused_and_pause_shows_the
     play.click()
     # the first pass ends at seed B (alpha 0.3 -> 1); the walk then turns back instead of stopping
     expect(root).to_have_attribute("data-passes", "1", timeout=seconds * 2_000)
-    alphas = []
-    for _ in range(5):
-        page.wait_for_timeout(250)
-        alphas.append(float(root.get_attribute("data-alpha")))
+    # then on its way back: α falls a tenth below seed B while it still plays
+    page.wait_for_function("el => Number(el.dataset.alpha) < 0.9 && el.dataset.passes === '1'",
+                           arg=root.element_handle(), timeout=seconds * 1_000)
     assert root.get_attribute("data-playing") == "1" and play.inner_text().strip() == "Pause"
-    # on its way back (a busy machine may skip a frame between two looks, never turn)
-    assert all(b <= a for a, b in zip(alphas, alphas[1:])) and alphas[-1] < alphas[0], f"α after one pass: {alphas}"
     play.click()  # Pause: alpha on the 0.1 grid goes to the URL, and the pictures are the server's frames there
     page.wait_for_function("a => new URLSearchParams(location.search).get('lat_alpha') === a",
                            arg=f"{round(float(root.get_attribute('data-alpha')), 1):g}", timeout=30_000)
@@ -157,7 +154,7 @@ def test_the_interpolation_plays_back_and_forth_until_paused_and_pause_shows_the
     assert_shows(i)
     expect(page.locator(".ls .ipics figcaption").nth(1)).to_have_text(f"latent slerp, α = {i / 10:.2f}")
     held = root.get_attribute("data-alpha")
-    page.wait_for_timeout(500)
+    page.evaluate(FRAMES, 30)  # thirty frames later (half a second), α is where Pause left it
     assert root.get_attribute("data-alpha") == held and root.get_attribute("data-playing") == "0"
     assert play.inner_text().strip() == "▶ Play"
     assert page.get_by_test_id("stException").count() == 0
@@ -194,6 +191,11 @@ def test_the_key_picture_holds_its_final_box_while_the_generator_loads(page, app
     expect(placeholder).to_be_hidden()
     assert page.locator(MAIN).bounding_box() == loading, "the picture moved or changed size when it was drawn"
     assert page.locator(SLIDERS).first.bounding_box() == first_slider, "the sliders moved when the picture was drawn"
+
+
+# resolves after n animation frames of the page: time measured in what the page draws, not by the clock
+FRAMES = """n => new Promise((done) => { const f = () => (--n > 0 ? requestAnimationFrame(f) : done());
+    requestAnimationFrame(f); })"""
 
 
 # every visible button in the page's body, and every element in one, whose text is wider than its box
