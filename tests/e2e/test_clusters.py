@@ -8,12 +8,18 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout, expect
 from .conftest import ROOT, box_select, wait_for_app
 
 
-def test_box_selection_shows_digits_and_tabs_open(page, app_url):
+def _open(page, app_url):
+    """The page at 1280x720 with its two maps drawn -> their plots."""
     page.set_viewport_size({"width": 1280, "height": 720})
     page.goto(f"{app_url}/clusters")
     wait_for_app(page, timeout=120_000)
     plots = page.locator(".js-plotly-plot")
     expect(plots).to_have_count(2, timeout=60_000)
+    return plots
+
+
+def test_box_selection_shows_digits_and_tabs_open(page, app_url):
+    plots = _open(page, app_url)
     plot = plots.nth(1)
     box_select(page, plot, 0.2, 0.8)
     wait_for_app(page, timeout=60_000)
@@ -63,11 +69,7 @@ def _highlighted(page, plots, timeout: float = 15) -> list:
 
 
 def test_a_box_on_either_map_highlights_the_same_digits_on_the_other(page, app_url):
-    page.set_viewport_size({"width": 1280, "height": 720})
-    page.goto(f"{app_url}/clusters")
-    wait_for_app(page, timeout=120_000)
-    plots = page.locator(".js-plotly-plot")
-    expect(plots).to_have_count(2, timeout=60_000)
+    plots = _open(page, app_url)
     n = page.evaluate("el => el._fullData.reduce((n, t) => n + t.x.length, 0)", plots.nth(0).element_handle())
     assert _highlighted(page, plots, timeout=0) == [None, None]  # nothing selected yet
     seen = []
