@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dgm_core import data, pretrained
+from dgm_core import budgets, data, pretrained
 from dgm_core.demos import mnar as mnar_lab
 from ui import plots, serving
 from ui import mnar_widgets as w
@@ -41,22 +41,25 @@ source = widget(SPEC, w.P, "table", c1, on_change=lambda: s.update({w.P + "nf": 
 mechanism = widget(SPEC, w.P, "mech", c2)
 seed = int(widget(SPEC, w.P, "seed", c3))
 preset = widget(SPEC, w.P, "preset", c4)
-csv_bytes = None
+upload = None  # an uploaded file's digest
 if source == "upload CSV":
     up = st.file_uploader("A numeric CSV with a header line (empty cells = missing; incomplete rows are dropped)",
-                          type=["csv", "txt"], key=w.P + "csv", help=w.CSV_HELP)
+                          type=["csv", "txt"], key=w.P + "csv", help=w.CSV_HELP,
+                          max_upload_size=budgets.TABLE_MAX_BYTES // 2**20)
     if up is None:
         sync_url(w.BASE_KEYS, w.P)
         st.info("Upload a CSV to continue, or choose one of the tables above.")
         st.stop()
-    csv_bytes = up.getvalue()
 elif not data.available(source):
     sync_url(w.BASE_KEYS, w.P)
     st.warning(f"The '{source}' table is not in the data directory. Set `DGM_DATA_DIR` to a folder with "
                f"`uci/` (see docs/GUIDE.md, Data), or choose **breast**, which ships with scikit-learn.")
     st.stop()
 try:
-    x, columns, y, task, dropped, note = w.load_source(source, csv_bytes)
+    if source == "upload CSV":
+        upload, (x, columns, y, task, dropped, note) = w.load_upload(up)
+    else:
+        x, columns, y, task, dropped, note = w.load_source(source)
 except (ValueError, data.DatasetNotFoundError) as e:
     st.error(str(e))
     st.stop()
@@ -82,8 +85,8 @@ with p2:
     page_link(next(p for p in PAGES if p.url_path == "mnar_images"))
 
 tab_imp, tab_mech, tab_sup = st.tabs(["Imputation", "Missingness", "Supervised"], key=w.P + "tab", on_change="rerun")
-key = w.settings_key(source=source, csv=hash(csv_bytes), mech=mechanism, params=params, preset=preset, seed=seed)
-table = source if csv_bytes is None else csv_bytes  # an upload's runs are keyed by its bytes: files never share
+key = w.settings_key(source=source, csv=upload, mech=mechanism, params=params, preset=preset, seed=seed)
+table = source if upload is None else f"upload {upload}"  # an upload's runs are keyed by its digest: files never share
 
 
 def show_fits(fits: dict, source_note: str, sim: mnar_lab.Simulated, preset: str, keep: str | None = None) -> None:
@@ -187,7 +190,7 @@ def show_grid(grid, point) -> tuple[dict | None, str, mnar_lab.Simulated, str, s
     None when the point cannot be shown (said)."""
     g1, g2 = st.columns([4, 1], vertical_alignment="center")  # one row: the key picture stays above the fold
     sentence = g1.empty()
-    live_key = w.settings_key(base=w.settings_key(source=source, csv=hash(csv_bytes), mech=mechanism, params=params,
+    live_key = w.settings_key(base=w.settings_key(source=source, csv=upload, mech=mechanism, params=params,
                                                   preset=grid.preset, seed=seed), agnostic=())
     with g2:  # its queue place and progress show under it; the finished run's curves full width below
         trained = run_button("Train at exactly this setting", key=w.P + "train_exact", inputs=live_key,
@@ -222,7 +225,7 @@ if tab_imp.open:
             except pretrained.PretrainedError as e:
                 st.info(f"{e} Meanwhile pick a budget under **Training** to train here.")
         elif preset == "paper":
-            grid, point, why = w.grid_point(source if csv_bytes is None else None, x, mechanism, params, seed)
+            grid, point, why = w.grid_point(source if upload is None else None, x, mechanism, params, seed)
             if point is not None:
                 fits, source_note, shown_sim, shown_preset, keep = show_grid(grid, point)
             else:

@@ -3,6 +3,7 @@ figures. The computing is in dgm_core.demos.mnar; here only what the page needs 
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -48,18 +49,45 @@ CSV_HELP = (f"Up to {budgets.TABLE_MAX_BYTES // 2**20} MB, {budgets.TABLE_MAX_CO
             f"{budgets.TABLE_MAX_ROWS:,} (seed {budgets.TABLE_SUBSAMPLE_SEED}) are used.")
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def load_source(name: str, csv_bytes: bytes | None
-                ) -> tuple[np.ndarray, tuple[str, ...], np.ndarray | None, str | None, int, str]:
-    """(complete rows x, columns, y, task, rows dropped, a note on a subsampled upload).
-    Raises ValueError / DatasetNotFoundError."""
-    table = data.table_from_csv(csv_bytes) if csv_bytes is not None else data.load_table(name)
+Source = tuple[np.ndarray, tuple[str, ...], np.ndarray | None, str | None, int, str]
+
+
+def _complete(table: data.Table) -> Source:
+    """(complete rows x, columns, y, task, rows dropped, a note on a subsampled upload). Raises ValueError."""
     complete = np.isfinite(table.x).all(1)
     if complete.sum() < budgets.TABLE_MIN_ROWS:
         raise ValueError(f"The table has only {int(complete.sum())} rows without missing values; at least "
                          f"{budgets.TABLE_MIN_ROWS} are needed to simulate missingness and score imputations.")
     y = None if table.y is None else table.y[complete]
     return table.x[complete], table.columns, y, table.task, int((~complete).sum()), table.note
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def load_source(name: str) -> Source:
+    """A named table's ``_complete`` rows. Raises ValueError / DatasetNotFoundError."""
+    return _complete(data.load_table(name))
+
+
+def load_upload(up: Any) -> tuple[str, Source]:
+    """An upload's digest (what its runs are keyed by: two files never share one) and its ``_complete`` rows, read
+    once per upload (a rerun with the file in place copies, hashes and parses nothing). ``up``: Streamlit's uploaded
+    file. Raises ValueError, its sentence."""
+    digest, source, refused = _read_upload(up.file_id, up)
+    if refused is not None:
+        raise ValueError(refused)
+    return digest, source
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _read_upload(file_id: str, _up: Any) -> tuple[str, Source | None, str | None]:
+    """Keyed by Streamlit's id of the uploaded file (new for every upload), so its 20 MB are never hashed for the
+    cache; a refusal is kept too (an exception would not be), so a rerun does not read the file again."""
+    raw = _up.getvalue()
+    digest = hashlib.sha256(raw).hexdigest()
+    try:
+        return digest, _complete(data.table_from_csv(raw)), None
+    except ValueError as e:
+        return digest, None, str(e)
 
 
 def error(v: float) -> str:

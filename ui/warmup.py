@@ -74,7 +74,7 @@ def _mnar_opening() -> Job | None:
     d = mnar_lab.DEFAULT
     if not data.available(d["table"]):
         return None
-    x = mnar_widgets.load_source(d["table"], None)[0]
+    x = mnar_widgets.load_source(d["table"])[0]
     return mnar_widgets.shipped_job(mnar_lab.simulate(x, d["mechanism"], d["params"], d["seed"]))[0]
 
 
