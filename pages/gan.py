@@ -32,7 +32,12 @@ reason = v.fallback_reason(PANEL)
 cols = st.columns([1.3, 1, 1, 1.6] if reason else [1.3, 1, 1], vertical_alignment="bottom")  # the server's buttons: 4th
 c_toy, c_lr, c_k = cols[:3]
 toy, lr, k = widget(SPEC, P, "toy", c_toy), widget(SPEC, P, "lr", c_lr), widget(SPEC, P, "k", c_k)
-setting = (toy, lr, int(k))
+points = v.drawn_points(toy, P + "pts")  # DRAWN: the 2-D flow page's drawing, from the link; else ()
+KEYS = [key for key in SPEC if key != "pts" or points]  # the link carries a drawing only while it is used
+if points is None:  # DRAWN without a usable drawing: said, with the way to make one
+    sync_url(KEYS, P)
+    st.stop()
+setting = (toy, lr, int(k), points)
 cfg = demo.ToyConfig()
 CAPTION = (f"Each generator: 2-{cfg.hidden}-{cfg.hidden}-2 (ReLU) from z ~ N(0, I₂); each critic 3 hidden layers, Adam "
            f"(0.5, 0.9), batch {cfg.batch}, {int(k)} critic steps per generator step. Hellinger: the f-GAN bound "
@@ -40,7 +45,7 @@ CAPTION = (f"Each generator: 2-{cfg.hidden}-{cfg.hidden}-2 (ReLU) from z ~ N(0, 
            f"{cfg.penalty_weight:g}). ")
 
 if reason is None:  # the visitor's browser trains: nothing here but the verdict on what it reports
-    v.browser_panel(toy, lr, int(k), key=PANEL, on_frame=lambda: None, on_fallback=lambda: None)
+    v.browser_panel(toy, lr, int(k), key=PANEL, on_frame=lambda: None, on_fallback=lambda: None, points=points)
     last = v.reported(PANEL, *setting)
     st.markdown(demo.verdict_of(*last, critics_demo.LABELS) if last else demo.verdict_of(0, {}, critics_demo.LABELS))
     if last and last[0] >= demo.MAX_STEPS:
@@ -49,7 +54,7 @@ if reason is None:  # the visitor's browser trains: nothing here but the verdict
                "the same on every visit (another processor may round differently and drift a little), though not "
                "the server's (torch draws other numbers). The distance plot: the mean distance from each generated "
                "point to the nearest data point.")
-    sync_url(SPEC, P)
+    sync_url(KEYS, P)
     st.stop()
 
 st.info(f"This browser cannot train here ({reason}): the server trains both generators instead, taking turns with "
@@ -59,7 +64,8 @@ st.info(f"This browser cannot train here ({reason}): the server trains both gene
 def _new_race() -> None:
     if s.get(PLAYER) is not None:
         s[PLAYER].pause()
-    s[P + "race"], s[P + "setting"], s[PLAYING], s[SHOTS] = demo.Race(toy, lr, int(k)), setting, False, []
+    s[P + "race"], s[P + "setting"] = demo.Race(toy, lr, int(k), points=points), setting
+    s[PLAYING], s[SHOTS] = False, []
     s[PLAYER] = demo.Player(s[P + "race"], shared().queue)  # a Play takes its turn with the server's heavy runs
     s[RACE_ID] = s.get(RACE_ID, 0) + 1  # the browser's film starts again
 
@@ -119,4 +125,4 @@ def training() -> None:
 training()
 st.caption(CAPTION + "Same seed, same film. The distance plot: the mean distance from each generated point to the "
            "nearest data point.")
-sync_url(SPEC, P)
+sync_url(KEYS, P)

@@ -135,7 +135,8 @@ def browser_run(image: torch.Tensor, mask: torch.Tensor, methods: list[str], set
     track = tracked_pixels(mask.view(1, 1, *mask.shape), tuple(image.shape))[0]
     _panel(key=key, data={
         "job": job, "done": bool(held and held[0] == job), "runtime": RUNTIME, "models": models,
-        "image": _typed(image.reshape(-1).float().numpy(), "f32"), "mask": _typed(mask.reshape(-1).numpy(), "u8"),
+        "image": typed_json(image.reshape(-1).float().numpy(), "f32"),
+        "mask": typed_json(mask.reshape(-1).numpy(), "u8"),
         "shape": list(image.shape),
         "methods": list(methods), "labels": {m: INPAINTING.label(m) for m in methods},
         "settings": {f: getattr(settings, f) for f in SETTINGS}, "binary": inpainting.BINARY[dataset],
@@ -165,7 +166,7 @@ def forget(key: str) -> None:
 _TYPED = {"f32": "<f4", "f64": "<f8", "u8": "u1"}
 
 
-def _typed(a: np.ndarray, kind: str) -> dict[str, str]:
+def typed_json(a: np.ndarray, kind: str) -> dict[str, str]:
     """An array as the panel's typed JSON carries it (ui/typed_json.js): its bytes in base64, under its type's name;
     a decode for the browser, and a few bytes of JSON for the server to write on every rerun, not a list of numbers."""
     return {kind: base64.b64encode(np.ascontiguousarray(a, dtype=_TYPED[kind]).tobytes()).decode()}

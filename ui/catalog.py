@@ -3,6 +3,7 @@ them (``page_link``). A leaf of ``ui``: the navigation, the deck, the warm-up an
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
@@ -69,6 +70,13 @@ PAGES: tuple[PageInfo, ...] = (
              "**Why the critic's slope matters.** Started away from the data, the Hellinger critic saturates at its "
              "ceiling and the generator it trains barely moves or collapses; the Wasserstein critic keeps a slope "
              "all the way to the data."),
+    PageInfo("pages/flow2d.py", "Flow in 2-D", ":material/air:", "flow2d",
+             "Draw points or pick a toy; your browser trains a small flow-matching model on them in seconds, and "
+             "the time slider carries a cloud of noise to your shape along the learned velocity field, drawn as "
+             "arrows. Your drawing goes in the link, and to the GAN page.",
+             "**How flow and diffusion models generate.** A flow model learns a velocity field by regression on "
+             "straight lines from noise points to data points; following the field turns noise into data. No "
+             "critic, no bound: the same idea, in 28×28, fills holes on the Inpainting page."),
     PageInfo("pages/clusters.py", "Clusters", ":material/bubble_chart:", "clusters",
              "A VAE and a Bayesian Gaussian mixture teaching each other on MNIST: t-SNE maps before and after "
              "mutual learning, cluster cards with samples from each cluster, the confusion matrix and the "
@@ -91,9 +99,10 @@ PAGES: tuple[PageInfo, ...] = (
 )
 
 
-def page_link(page: PageInfo, where=st) -> None:
-    """A link to another page; a plain link when this page runs alone (no navigation to resolve it)."""
+def page_link(page: PageInfo, where=st, *, label: str | None = None, query: dict[str, str] | None = None) -> None:
+    """A link to another page (``label``: its title; ``query``: the link's settings); a plain link when this page
+    runs alone (no navigation to resolve it)."""
     try:
-        where.page_link(page.file, label=page.title, icon=page.icon)
+        where.page_link(page.file, label=label or page.title, icon=page.icon, query_params=query)
     except StreamlitPageNotFoundError:
-        where.markdown(f"[{page.title}](./{page.url_path})")
+        where.markdown(f"[{label or page.title}](./{page.url_path}{'?' + urlencode(query) if query else ''})")

@@ -222,7 +222,9 @@ def browser_retrain_panel(theta: float, sw: results.CriticsSweep | None, steps: 
 
 HERE = Path(__file__).resolve().parent
 TFJS = HERE.parent / "static" / "tfjs"
-WORKER_JS = (HERE / "seeded_rng.js").read_text() + "\n" + (HERE / "toy_train.worker.js").read_text()
+_KIT_JS = (HERE / "seeded_rng.js").read_text() + "\n" + (HERE / "tf_kit.worker.js").read_text() + "\n"
+WORKER_JS = _KIT_JS + (HERE / "toy_train.worker.js").read_text()
+FLOW_WORKER_JS = _KIT_JS + (HERE / "flow_train.worker.js").read_text()  # the flow-matching page's trainer
 TFJS_URL = "app/static/tfjs/"  # relative to the page's URL, so a base path (a proxy's prefix) is kept
 # what a browser loads of static/tfjs: the runtime's two scripts and one of its two WebAssembly builds
 _RUNTIME = {"tf": "tf.es2017.min.js", "wasm": "tf-backend-wasm.es2017.min.js", "simd": "tfjs-backend-wasm-simd.wasm",
@@ -251,10 +253,11 @@ def trainer_loads() -> str:
     return f"{trainer_bytes() / 1e6:.1f} MB, {packed / 1e6:.1f} MB compressed"
 
 
-def trainer_component(name: str, stem: str, html: str):
-    """A components-v2 panel that trains in the browser: ui/panel_kit.js, the worker's source (TRAIN_WORKER),
-    ui/train_kit.js, then ui/<stem>.js; its CSS ui/<stem>.css."""
-    js = "\n".join([(HERE / "panel_kit.js").read_text(), f"const TRAIN_WORKER = {json.dumps(WORKER_JS)};",
+def trainer_component(name: str, stem: str, html: str, worker: str = WORKER_JS, kit: str = ""):
+    """A components-v2 panel that trains in the browser: ui/panel_kit.js and ``kit`` (more shared JS), the worker's
+    source (TRAIN_WORKER: ``worker``, WORKER_JS or FLOW_WORKER_JS), ui/train_kit.js, then ui/<stem>.js; its CSS
+    ui/<stem>.css."""
+    js = "\n".join([(HERE / "panel_kit.js").read_text(), kit, f"const TRAIN_WORKER = {json.dumps(worker)};",
                     (HERE / "train_kit.js").read_text(), (HERE / f"{stem}.js").read_text()])
     return st.components.v2.component(name, html=html, css=(HERE / f"{stem}.css").read_text(), js=js)
 

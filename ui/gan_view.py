@@ -6,6 +6,7 @@ each step's picture once (the steps a run trained, ``dgm_core.demos.gan.Snapshot
 step a frame. Computing in ``dgm_core.demos.gan``."""
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from functools import lru_cache
 
@@ -13,10 +14,12 @@ import numpy as np
 import streamlit as st
 import torch
 
+from dgm_core.demos import flow2d as flow_demo
 from dgm_core.demos import gan as demo
 from dgm_core.demos.gan import MAP_N, Frame, Race, Snapshot
 from dgm_core.models.critics import KINDS
-from dgm_core.models.toy_gan import BOX, TOYS, sample_toy
+from dgm_core.models.toy_gan import BOX, DRAWN, TOYS, sample_toy
+from ui.catalog import PAGES, page_link
 from ui.critics_view import COLOURS, SHORT, fallback_reason, trainer_component, trainer_loads, trainer_runtime  # noqa: F401 (the page asks here)
 
 DATA_N = 300  # data points drawn under each panel
@@ -25,10 +28,11 @@ CEILING = 2.0  # the squared Hellinger distance's largest value, drawn on the bo
 _panel = trainer_component("dgm_gan_panel", "gan_panel", '<div class="gp"></div>')
 
 
-@lru_cache(maxsize=len(TOYS))
-def _data(toy: str) -> tuple[float, ...]:
-    """The data points a panel draws under the generated ones, flat (x, y, x, y, ...): the same every frame."""
-    pts = sample_toy(toy, DATA_N, torch.Generator().manual_seed(7)).numpy()
+@lru_cache(maxsize=2 * len(TOYS))
+def _data(toy: str, points: tuple[float, ...] = ()) -> tuple[float, ...]:
+    """The data points a panel draws under the generated ones, flat (x, y, x, y, ...): the same every frame
+    (``points``: DRAWN's)."""
+    pts = sample_toy(toy, DATA_N, torch.Generator().manual_seed(7), points or None).numpy()
     return tuple(np.round(pts, 2).ravel().tolist())
 
 
@@ -49,39 +53,63 @@ def panel(race: Race, race_id: str, shots: list[Snapshot], key: str) -> None:
     """Both fields and the curves; ``shots``: the pictures of the steps trained since the last call (played in
     the browser one a frame), ``race_id``: a new one (a new setting, Reset) clears the browser's film."""
     _panel(key=key, data={
-        "id": race_id, "box": list(BOX[race.toy]), "data": list(_data(race.toy)), "n": MAP_N, "ceiling": CEILING,
+        "id": race_id, "box": list(BOX[race.toy]), "data": list(_data(race.toy, race.points)), "n": MAP_N,
+        "ceiling": CEILING,
         "kinds": [{"kind": k, "label": SHORT[k], "colour": COLOURS[k]} for k in KINDS],
         "frames": [s.wire() for s in shots], "now": race.snapshot().wire(),
         "history": history(race, shots[0].step if shots else 0)})
 
 
 @lru_cache(maxsize=4 * len(TOYS))
-def _race(toy: str, lr: float, critic_steps: int) -> dict:
-    return demo.browser_race(toy, lr, critic_steps)
+def _race(toy: str, lr: float, critic_steps: int, points: tuple[float, ...] = ()) -> dict:
+    return demo.browser_race(toy, lr, critic_steps, points=points)
 
 
-def race_id(toy: str, lr: float, critic_steps: int) -> str:
-    return f"{toy}|{lr}|{critic_steps}"
+def race_id(toy: str, lr: float, critic_steps: int, points: tuple[float, ...] = ()) -> str:
+    """A race's name for the browser (a new one starts its film again); a drawing's points by a digest."""
+    drawn = f"|{hashlib.sha256(np.asarray(points, np.float32).tobytes()).hexdigest()[:12]}" if points else ""
+    return f"{toy}|{lr}|{critic_steps}{drawn}"
 
 
 def browser_panel(toy: str, lr: float, critic_steps: int, *, key: str, on_frame: Callable[[], None],
-                  on_fallback: Callable[[], None]) -> None:
+                  on_fallback: Callable[[], None], points: tuple[float, ...] = ()) -> None:
     """Both generators trained in the visitor's browser from ``demo.browser_race``; the panel reports the last step's
     numbers (``frame``) when a Play ends and after a Step or a Reset, or ``fallback`` if it cannot train."""
     _panel(key=key, data={
-        "mode": "browser", "id": race_id(toy, lr, critic_steps), "race": _race(toy, lr, critic_steps),
-        "runtime": trainer_runtime(), "loads": trainer_loads(), "box": list(BOX[toy]), "data": list(_data(toy)),
+        "mode": "browser", "id": race_id(toy, lr, critic_steps, points), "race": _race(toy, lr, critic_steps, points),
+        "runtime": trainer_runtime(), "loads": trainer_loads(), "box": list(BOX[toy]),
+        "data": list(_data(toy, points)),
         "n": MAP_N, "ceiling": CEILING, "kinds": [{"kind": k, "label": SHORT[k], "colour": COLOURS[k]} for k in KINDS],
         "play_steps": demo.PLAY_STEPS, "max_steps": demo.MAX_STEPS},
         default={"frame": None, "fallback": None}, on_frame_change=on_frame, on_fallback_change=on_fallback)
 
 
-def reported(key: str, toy: str, lr: float, critic_steps: int) -> tuple[int, dict[str, Frame]] | None:
+def reported(key: str, toy: str, lr: float, critic_steps: int, points: tuple[float, ...] = ()
+             ) -> tuple[int, dict[str, Frame]] | None:
     """The browser's last reported step and each objective's numbers for this setting (None: none yet)."""
     got = st.session_state.get(key)
     frame = (got or {}).get("frame") if hasattr(got, "get") else None
-    if not frame or frame.get("id") != race_id(toy, lr, critic_steps):
+    if not frame or frame.get("id") != race_id(toy, lr, critic_steps, points):
         return None
     nan = float("nan")
     return int(frame["step"]), {k: Frame(int(frame["step"]), nan if frame[k]["est"] is None else float(frame[k]["est"]),
                                          float(frame[k]["off"]), float(frame[k]["missed"])) for k in KINDS}
+
+
+def drawn_points(toy: str, key: str) -> tuple[float, ...] | None:
+    """For DRAWN, the 2-D flow page's drawing from the link's text under ``key``, flat (x, y, x, y, ...); () for a
+    toy. None, with a sentence and a link to the flow page, when there is no usable drawing (too few points, or a
+    link's text that is not one)."""
+    if toy != DRAWN:
+        return ()
+    try:
+        pts = flow_demo.decode_points(st.session_state.get(key) or "")
+    except ValueError as e:
+        st.warning(str(e))
+        pts = np.zeros((0, 2), np.float32)
+    if len(pts) < flow_demo.MIN_POINTS:
+        st.info(f"Your drawing has {len(pts)} points; a GAN needs at least {flow_demo.MIN_POINTS}. Draw them on the "
+                "2-D flow page, then follow its link **Train a GAN on your drawing**.", icon=":material/draw:")
+        page_link(next(p for p in PAGES if p.url_path == "flow2d"))
+        return None
+    return tuple(np.round(pts.astype(np.float64).ravel(), 5).tolist())

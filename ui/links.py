@@ -4,8 +4,9 @@ steps and the tests. Each spec is declared once beside its page's core calls (``
 from __future__ import annotations
 
 from dgm_core.controls import Control
-from dgm_core.demos import clusters, critics, gan, inpainting, latent, mnar, mnar_images, vae
+from dgm_core.demos import clusters, critics, flow2d, gan, inpainting, latent, mnar, mnar_images, vae
 
 SPECS: dict[str, dict[str, Control]] = {
     "inp_": inpainting.CONTROLS, "mnar_": mnar.CONTROLS, "mi_": mnar_images.CONTROLS, "lat_": latent.CONTROLS,
-    "vae_": vae.CONTROLS, "critics_": critics.CONTROLS, "gan_": gan.CONTROLS, "cl_": clusters.CONTROLS}
+    "vae_": vae.CONTROLS, "critics_": critics.CONTROLS, "gan_": gan.CONTROLS, "cl_": clusters.CONTROLS,
+    "flow_": flow2d.CONTROLS}

@@ -34,3 +34,14 @@ function rgba(hex, a) {
   return `rgba(${n >> 16}, ${(n >> 8) & 255}, ${n & 255}, ${a})`;
 }
 
+// a panel's Play button icons (the fonts of a page may lack the media symbols): a triangle, two bars
+const ICONS = { play: '<svg viewBox="0 0 10 10" width="12" height="12"><path d="M2 1 L9 5 L2 9 Z" fill="currentColor"/></svg>',
+  pause: '<svg viewBox="0 0 10 10" width="12" height="12"><path d="M2 1 H4 V9 H2 Z M6 1 H8 V9 H6 Z" fill="currentColor"/></svg>' };
+
+function button(parent, label, icon, primary, help) {
+  const b = el('button', primary ? 'primary' : '', parent);
+  b.type = 'button'; b.title = help;
+  const i = el('span', 'icon', b); i.setAttribute('aria-hidden', 'true'); i.innerHTML = icon;
+  el('span', 'label', b).textContent = label;
+  return b;
+}

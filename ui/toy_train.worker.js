@@ -1,23 +1,14 @@
 // The Critics and GAN training pages' trainer, in a Web Worker of the visitor's browser: the same networks, objectives,
 // data and optimiser as dgm_core/models/critics.py and dgm_core/models/toy_gan.py (which stay the reference; the
-// parity tests feed both the same weights and batch), in TensorFlow.js (static/tfjs, its WebAssembly backend; the
-// plain-JavaScript one where WebAssembly is missing). Randomness comes from ui/seeded_rng.js (xoshiro128**, seeded):
-// the same seed gives the same film in any browser, not the server's (torch draws other numbers).
-//
-// Weights live here as Float32Arrays, a linear layer's W as (in, out) (torch keeps (out, in)); each update builds
-// tensors from them, takes the loss and its gradients in TensorFlow.js (the penalty's input gradient written out as
-// a chain of products, so its own gradient is first-order) and applies torch's Adam in plain JavaScript.
+// parity tests feed both the same weights and batch), on ui/tf_kit.worker.js's networks, Adam and start-up (put before
+// this file, after ui/seeded_rng.js, by ui/critics_view.py). Randomness comes from seeded_rng.js (xoshiro128**,
+// seeded): the same seed gives the same film in any browser, not the server's (torch draws other numbers). The
+// penalty's input gradient is written out as a chain of products, so its own gradient is first-order.
 //
 // Messages in: {cmd: 'init', runtime}, {cmd: 'retrain', theta, cfg, seed}, {cmd: 'gan', cfg, z, data, grid},
 // {cmd: 'play', until}, {cmd: 'step'}, {cmd: 'pause'}, and the parity tests' 'critic_update' and 'gan_update'.
 // Messages out: {type: 'ready', backend}, {type: 'error', message}, the retrain's 'progress' and 'done', the GAN's
 // 'frame' (one per generator step) and 'stopped'.
-
-let tf = null;
-
-// ---- randomness: ui/seeded_rng.js's `seeded` (put before this file by ui/critics_view.py), as vectors --------------
-
-const fill = (n, f) => { const a = new Float32Array(n); for (let i = 0; i < n; i++) a[i] = f(i); return a; };
 
 // ---- data: (n, 2) as a flat Float32Array [x0, y0, x1, y1, ...] --------------------------------------------------
 
@@ -49,28 +40,8 @@ function toy(name, n, r) {
   throw new Error(`unknown toy ${name}`);
 }
 
-// ---- networks: [{W: (in, out), b: (out), inn, out}], initialised as torch's nn.Linear (U(-1/sqrt(in), 1/sqrt(in))) --
+// ---- networks (ui/tf_kit.worker.js's mlp and forward) ------------------------------------------------------------
 
-function mlp(sizes, r) {
-  return sizes.slice(1).map((out, i) => {
-    const inn = sizes[i]; const bound = 1 / Math.sqrt(inn);
-    const W = r.uniform(inn * out).map((u) => (2 * u - 1) * bound); const b = r.uniform(out).map((u) => (2 * u - 1) * bound);
-    return { inn, out, W, b };
-  });
-}
-
-const flat = (net) => net.flatMap((l) => [l.W, l.b]);  // the parameters in the optimiser's order
-const tensors = (net) => net.flatMap((l) => [tf.tensor2d(l.W, [l.inn, l.out]), tf.tensor1d(l.b)]);
-
-// x (B, in) -> (B, out); hidden layers followed by `act`
-function forward(x, params, act) {
-  let h = x;
-  for (let i = 0; i < params.length; i += 2) {
-    h = tf.add(tf.matMul(h, params[i]), params[i + 1]);
-    if (i + 2 < params.length) h = act(h);
-  }
-  return h;
-}
 const leaky = (h) => tf.leakyRelu(h, 0.2);
 const critic = (params) => (x) => tf.reshape(forward(x, params, leaky), [-1]);  // T: (B, 2) -> (B,)
 const generator = (params) => (z) => forward(z, params, tf.relu);
@@ -110,24 +81,6 @@ function inputGradient(params, s) {
 function penalty(params, s) {
   const norms = tf.sqrt(tf.sum(tf.square(inputGradient(params, s)), 1));
   return tf.mean(tf.square(tf.relu(tf.sub(norms, 1))));
-}
-
-// torch.optim.Adam (no weight decay), on Float32Arrays
-function adam(arrays, lr, [b1, b2], eps = 1e-8) {
-  const m = arrays.map((a) => new Float32Array(a.length)); const v = arrays.map((a) => new Float32Array(a.length));
-  let t = 0;
-  return (grads) => {
-    t += 1;
-    const size = lr / (1 - b1 ** t); const bc2 = Math.sqrt(1 - b2 ** t);
-    arrays.forEach((w, k) => {
-      const g = grads[k]; const mk = m[k]; const vk = v[k];
-      for (let i = 0; i < w.length; i++) {
-        mk[i] = b1 * mk[i] + (1 - b1) * g[i];
-        vk[i] = b2 * vk[i] + (1 - b2) * g[i] * g[i];
-        w[i] -= size * mk[i] / (Math.sqrt(vk[i]) / bc2 + eps);
-      }
-    });
-  };
 }
 
 // one critic update (dgm_core.models.critics.critic_step): maximise the bound on (p, q), Wasserstein with its
@@ -221,6 +174,7 @@ function newRace({ cfg, z, data, grid, start }) {
     gans[kind] = { gen, crit, optG: adam(flat(gen), cfg.lr, betas), optC: adam(flat(crit), cfg.lr, betas), r };
   }
   race = { cfg, z: new Float32Array(z), data: new Float32Array(data), grid: new Float32Array(grid), gans, steps: 0,
+    pool: new Float32Array(cfg.pool || []),
     playing: false, until: 0, est: { hellinger: NaN, wasserstein: NaN } };
   postMessage(frame());
 }
@@ -229,7 +183,7 @@ function ganStep(kind, g) {
   const { cfg } = race; const { r } = g; const n = cfg.batch;
   let est = NaN;
   for (let k = 0; k < cfg.critic_steps; k++) {
-    const p = toy(cfg.toy, n, r);
+    const p = cfg.toy === 'drawn' ? samplePool(race.pool, n, cfg.jitter, r) : toy(cfg.toy, n, r);  // 'drawn': the 2-D flow page's points
     const q = apply(generator, g.gen, r.normal(2 * n));
     const t = kind === 'wasserstein' ? r.uniform(n) : null;
     est = criticUpdate(kind, g.crit, g.optC, p, q, t, cfg.penalty_weight);
@@ -271,12 +225,6 @@ function advance() {
   postMessage(f, Object.keys(race.gans).flatMap((k) => [f[k].pts.buffer, f[k].t.buffer]));
 }
 
-// a macrotask that is not clamped like a nested setTimeout: lets a 'pause' in between two steps
-const channel = new MessageChannel();
-const yielded = [];
-channel.port1.onmessage = () => yielded.shift()();
-const breathe = () => new Promise((resolve) => { yielded.push(resolve); channel.port2.postMessage(0); });
-
 async function play(until) {
   if (race.playing) return;
   race.playing = true; race.until = until;
@@ -289,9 +237,6 @@ async function play(until) {
 }
 
 // ---- the parity tests' entry points: one update from given weights and batches --------------------------------
-
-const fromWire = (layers) => layers.map((l) => ({ inn: l.inn, out: l.out, W: new Float32Array(l.W), b: new Float32Array(l.b) }));
-const toWire = (net) => net.map((l) => ({ inn: l.inn, out: l.out, W: Array.from(l.W), b: Array.from(l.b) }));
 
 function parity(msg) {
   if (msg.cmd === 'critic_update') {
@@ -310,19 +255,6 @@ function parity(msg) {
 }
 
 // ---- messages ----------------------------------------------------------------------------------------------------
-
-async function init({ runtime, backend }) {
-  importScripts(runtime.tf, runtime.wasm);
-  tf = self.tf;
-  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);  // threads need a cross-origin-isolated page
-  tf.wasm.setWasmPaths({ 'tfjs-backend-wasm.wasm': runtime.plain, 'tfjs-backend-wasm-simd.wasm': runtime.simd,
-    'tfjs-backend-wasm-threaded-simd.wasm': runtime.simd });
-  let ok = false;
-  try { ok = backend !== 'cpu' && typeof WebAssembly === 'object' && await tf.setBackend('wasm'); } catch (e) { ok = false; }
-  if (!ok) await tf.setBackend('cpu');
-  await tf.ready();
-  return tf.getBackend();
-}
 
 onmessage = async ({ data: msg }) => {
   try {

@@ -16,17 +16,20 @@ import torch
 
 from ..controls import Control
 from ..models.critics import KINDS
-from ..models.toy_gan import START, ToyConfig, ToyGAN, box_grid, display_z, distances, reference_data
+from ..models.toy_gan import (DRAWN, DRAWN_JITTER, ToyConfig, ToyGAN, box_grid, display_z, distances,
+                               reference_data, start_of)
 from ..serving.admission import AdmissionQueue, Cancelled, Ticket
 from ..tabular import single_thread
 
-TOY_NAMES = {"ring": "a ring of 8 Gaussians", "moons": "two moons", "lines": "the critics page's line"}
+TOY_NAMES = {"ring": "a ring of 8 Gaussians", "moons": "two moons", "lines": "the critics page's line",
+             DRAWN: "your drawing (2-D flow page)"}
 LRS = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2)  # the page's learning rates
 # The page's controls, each declared once (dgm_core.controls)
 CONTROLS: dict[str, Control] = {
     "toy": Control("lines", "Data", "select", choices=list(TOY_NAMES), names=TOY_NAMES),
     "lr": Control(1e-3, "Learning rate", "select_slider", choices=LRS),
     "k": Control(5, "Critic steps per generator step", "number", lo=1, hi=10),
+    "pts": Control("", "Your points"),  # DRAWN's points: the 2-D flow page's drawing, as its link carries it
 }
 MAX_STEPS = 2000  # generator steps a session can run (then Reset): bounded CPU per student
 PLAY_STEPS = 200  # steps of one press of Play
@@ -76,14 +79,19 @@ class Race:
     lr: float
     critic_steps: int
     seed: int = 0
+    points: tuple[float, ...] = ()  # DRAWN's points, flat
     gans: dict[str, ToyGAN] = field(default_factory=dict)
     frames: dict[str, list[Frame]] = field(default_factory=dict)
     z: torch.Tensor = field(default_factory=display_z)
 
     def __post_init__(self) -> None:
         for kind in KINDS:
-            self.gans[kind] = ToyGAN(ToyConfig(self.toy, kind, self.lr, self.critic_steps, seed=self.seed))
-            self.frames[kind] = [Frame(0, float("nan"), *distances(self.gans[kind].points(self.z), self.toy))]
+            self.gans[kind] = ToyGAN(ToyConfig(self.toy, kind, self.lr, self.critic_steps, seed=self.seed,
+                                               points=self.points))
+            self.frames[kind] = [Frame(0, float("nan"), *self._distances(self.gans[kind]))]
+
+    def _distances(self, gan: ToyGAN) -> tuple[float, float]:
+        return distances(gan.points(self.z), self.toy, drawn=self.points or None)
 
     @property
     def steps(self) -> int:
@@ -100,7 +108,7 @@ class Race:
             for _ in range(min(steps, MAX_STEPS - self.steps)):
                 for kind, gan in self.gans.items():
                     out = gan.step()
-                    self.frames[kind].append(Frame(out.step, out.estimate, *distances(gan.points(self.z), self.toy)))
+                    self.frames[kind].append(Frame(out.step, out.estimate, *self._distances(gan)))
                 if shots is not None:
                     shots.append(self.snapshot())
 
@@ -181,15 +189,18 @@ class Player:
         return out
 
 
-def browser_race(toy: str, lr: float, critic_steps: int, seed: int = 0) -> dict:
-    """What the browser's trainer needs to train a race as ``Race`` does, flat lists for the wire: the config, where the
-    generators start, the fixed z whose images are drawn (``display_z``), the data the distances are measured against
-    (``reference_data``) and the grid the critic is drawn on (MAP_N x MAP_N, rows along y)."""
-    cfg = ToyConfig(toy, KINDS[0], lr, critic_steps, seed=seed)
+def browser_race(toy: str, lr: float, critic_steps: int, seed: int = 0, points: tuple[float, ...] = ()) -> dict:
+    """What the browser's trainer needs to train a race as ``Race`` does, flat lists for the wire: the config (for
+    DRAWN, its points as ``pool`` and their jitter), where the generators start, the fixed z whose images are drawn
+    (``display_z``), the data the distances are measured against (``reference_data``) and the grid the critic is
+    drawn on (MAP_N x MAP_N, rows along y)."""
+    cfg = ToyConfig(toy, KINDS[0], lr, critic_steps, seed=seed, points=points)
+    drawn = points or None
     return {"cfg": {"toy": toy, "lr": lr, "critic_steps": critic_steps, "batch": cfg.batch, "hidden": cfg.hidden,
-                    "penalty_weight": cfg.penalty_weight, "seed": seed},
-            "start": list(START[toy]), "z": display_z().reshape(-1).tolist(),
-            "data": reference_data(toy).reshape(-1).tolist(), "grid": box_grid(toy, MAP_N)[2].reshape(-1).tolist()}
+                    "penalty_weight": cfg.penalty_weight, "seed": seed, "pool": list(points), "jitter": DRAWN_JITTER},
+            "start": list(start_of(toy, drawn)), "z": display_z().reshape(-1).tolist(),
+            "data": reference_data(toy, drawn=drawn).reshape(-1).tolist(),
+            "grid": box_grid(toy, MAP_N)[2].reshape(-1).tolist()}
 
 
 def verdict(race: Race, labels: dict[str, str]) -> str:

@@ -15,7 +15,7 @@ from ui.state import MAX_RAW, MAX_WARNING, read_link
 
 PAGES = Path(__file__).resolve().parents[2] / "pages"
 PAGE_OF = {"inp_": "inpainting", "mnar_": "mnar", "mi_": "mnar_images", "lat_": "latent", "vae_": "vae",
-           "critics_": "critics", "gan_": "gan", "cl_": "clusters"}
+           "critics_": "critics", "gan_": "gan", "cl_": "clusters", "flow_": "flow2d"}
 SPECS = links.SPECS
 
 

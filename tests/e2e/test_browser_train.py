@@ -31,9 +31,10 @@ CALL = """async ([src, runtime, msg]) => {
 }"""
 
 
-def call(page, app_url: str, msg: dict) -> dict:
+def call(page, app_url: str, msg: dict, worker: str = WORKER_JS) -> dict:
+    """``msg`` to a fresh worker of ``worker``'s source (the GAN's and critics', or the flow page's) -> its result."""
     page.goto(f"{app_url}/{ORIGIN_PAGE}")
-    out = page.evaluate(CALL, [WORKER_JS, trainer_runtime(), msg])
+    out = page.evaluate(CALL, [worker, trainer_runtime(), msg])
     assert out["type"] == "parity", out
     assert out["backend"] == "wasm"  # chromium runs the WebAssembly backend, the one visitors get
     return out["result"]
@@ -42,7 +43,7 @@ def call(page, app_url: str, msg: dict) -> dict:
 def wire(net: torch.nn.Module) -> list[dict]:
     """A torch MLP's linear layers as the worker keeps them: W as (in, out), flat."""
     return [{"inn": m.in_features, "out": m.out_features, "W": m.weight.detach().T.reshape(-1).tolist(),
-             "b": m.bias.detach().tolist()} for m in net if isinstance(m, torch.nn.Linear)]
+             "b": m.bias.detach().tolist()} for m in net.modules() if isinstance(m, torch.nn.Linear)]
 
 
 def assert_same(js: list[dict], net: torch.nn.Module) -> None:

@@ -25,6 +25,7 @@ KEY = {
     "vae": '[data-testid="stImage"]',
     "critics": ".js-plotly-plot",
     "gan": ".gp canvas",
+    "flow2d": ".fp canvas",
     "clusters": ".js-plotly-plot",
     "results": ".js-plotly-plot",
 }

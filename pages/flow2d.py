@@ -1,0 +1,55 @@
+"""Flow matching in 2-D: a student draws points (or picks a toy), their browser trains a small flow-matching model on
+them in seconds (a Web Worker, ui/flow_train.worker.js; ``dgm_core.models.flow2d`` is the reference and the server's
+fallback), and time is scrubbed: points of noise moving to the data along their paths, and the learned velocity field
+as arrows. The drawing travels in the link, and the GAN training page can train on it too.
+"""
+import streamlit as st
+
+from dgm_core.demos import flow2d as demo
+from ui import flow2d_view as v
+from ui.catalog import PAGES, page_link
+from ui.controls import widget
+from ui.critics_view import fallback_reason
+from ui.pages import setup_page
+from ui.state import sync_url, url_state
+
+setup_page()
+
+P = "flow_"
+SPEC = demo.CONTROLS
+s = st.session_state
+url_state(SPEC, P)
+PANEL = P + "panel"
+
+st.title("Flow matching in 2-D: from noise to your data")
+left, right = st.columns([1.25, 1], gap="large")  # the picture first: on a phone it comes before the text
+with right:
+    st.markdown("A flow model learns a **velocity field**: push a cloud of Gaussian noise along it from t = 0 to "
+                "t = 1 and the cloud becomes the data. Pick a shape or **draw your own**, then drag the time slider.")
+    data = widget(SPEC, P, "data")
+    c_steps, c_seed = st.columns(2)
+    steps, seed = int(widget(SPEC, P, "steps", c_steps)), int(widget(SPEC, P, "seed", c_seed))
+    points = v.drawn(PANEL, P + "pts")
+    reason = fallback_reason(PANEL)
+    if reason is not None:
+        st.info(f"This browser cannot train here ({reason}): the server trains the flow instead.",
+                icon=":material/dns:")
+    st.markdown("It is trained by regression, with no critic and no bound: pick a noise point x₀ and a data point "
+                "x₁; the straight line between them says which way to go at each point on it. **Why the paths "
+                "curve** though each training line is straight: many lines cross at each point, and the field "
+                "learns their average direction there.")
+    if data == demo.DRAWN and len(points) >= demo.MIN_POINTS:  # the same points, against a critic
+        page_link(next(p for p in PAGES if p.url_path == "gan"), label="Train a GAN on your drawing",
+                  query={"gan_toy": demo.DRAWN, "gan_pts": s[P + "pts"]})
+with left:
+    v.panel(data, points, steps, seed, key=PANEL, server=reason is not None)
+
+cfg = demo.config(data, steps, seed)
+st.caption(f"Grey: the data. Blue: {demo.DISPLAY_N} points of noise, each carried by the learned field from t = 0 "
+           f"to t (its path so far drawn faint). Arrows: the velocity at t on a {demo.GRID_N}×{demo.GRID_N} grid, "
+           f"their lengths to one scale. The network: (x, y, t) → {cfg.depth} hidden layers of {cfg.hidden} (SiLU) → "
+           f"a velocity; Adam, batch {cfg.batch}, {steps} steps, loss |v(x_t, t) − (x₁ − x₀)|² on x_t = (1 − t) x₀ + "
+           "t x₁ (conditional flow matching on straight paths). Your browser draws its own random numbers from the "
+           "seed: the same film on every visit, not the server's. The same idea in 28×28 fills holes on the "
+           "Inpainting page; the GAN page learns the same shapes with a critic instead.")
+sync_url([key for key in SPEC if key != "pts" or data == demo.DRAWN], P)  # a drawing only while shown

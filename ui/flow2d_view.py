@@ -1,0 +1,101 @@
+"""The 2-D flow page's panel (a components-v2 component; its JS and CSS are ui/flow_panel.js and .css): the data, the
+points of noise the learned flow carries to time t, their paths, and the velocity field at t as arrows, scrubbed or
+played in the browser. ``panel``: the visitor's browser trains (ui/flow_train.worker.js) or, where it cannot, the
+server does (``dgm_core.demos.flow2d.train_server``) and the panel plays what it sends. A drawing travels as integer
+codes on a LEVELS x LEVELS grid over the box: the panel's state while a stroke ends, the link's text after."""
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from dgm_core.demos import flow2d as demo
+from ui.browser_inpaint import TYPED_JSON_JS, typed_json
+from ui.critics_view import FLOW_WORKER_JS, trainer_component, trainer_loads, trainer_runtime
+
+LEVELS = demo.LEVELS
+_panel = trainer_component("dgm_flow_panel", "flow_panel", '<div class="fp"></div>', worker=FLOW_WORKER_JS,
+                           kit=TYPED_JSON_JS)  # `typed`: the server's paths and field, when the server trains
+
+
+def codes_of(points: np.ndarray, box: tuple[float, float, float, float]) -> list[int]:
+    """(n, 2) points on the LEVELS grid over ``box`` -> their integer codes, flat (x, y, x, y, ...)."""
+    x0, x1, y0, y1 = box
+    lo, span = np.array([x0, y0]), np.array([x1 - x0, y1 - y0])
+    return np.rint((np.asarray(points, dtype=np.float64) - lo) / span * (LEVELS - 1)).astype(int).ravel().tolist()
+
+
+def points_of(codes: list, box: tuple[float, float, float, float]) -> np.ndarray:
+    """Integer codes, flat, as the panel sends them -> (n, 2) points. Raises ValueError, a sentence, on anything
+    else (a modified browser can send anything)."""
+    try:
+        c = np.asarray(codes, dtype=np.int64).reshape(-1, 2)
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError("The drawing sent by the browser is not a list of points; draw again.") from None
+    if len(c) > demo.MAX_POINTS or ((c < 0) | (c >= LEVELS)).any():
+        raise ValueError(f"The drawing sent by the browser has points outside the picture or more than "
+                         f"{demo.MAX_POINTS}; draw again.")
+    x0, x1, y0, y1 = box
+    return (np.array([x0, y0]) + c / (LEVELS - 1) * np.array([x1 - x0, y1 - y0])).astype(np.float32)
+
+
+def drawn(panel_key: str, text_key: str) -> np.ndarray:
+    """The visitor's drawn points: the panel's last stroke when it sent one (then stored as the link's text under
+    ``text_key``), else the link's text. A bad link or drawing: a warning, and no points."""
+    s = st.session_state
+    got = s.get(panel_key)
+    sent = got.get("codes") if hasattr(got, "get") else None
+    if sent is not None and sent != s.get(panel_key + "_codes"):
+        s[panel_key + "_codes"] = sent
+        try:
+            pts = points_of(sent, demo.DRAWN_BOX)
+        except ValueError as e:
+            st.warning(str(e))
+            pts = np.zeros((0, 2), np.float32)
+        s[text_key] = demo.encode_points(pts)
+        return pts
+    try:
+        return demo.decode_points(s.get(text_key) or "")
+    except ValueError as e:
+        st.warning(f"{e} The drawing starts empty.")
+        s[text_key] = ""
+        return np.zeros((0, 2), np.float32)
+
+
+def panel(data: str, points: np.ndarray, steps: int, seed: int, *, key: str, server: bool) -> None:
+    """The picture for this setting: trained in the browser, or (``server``) by the server."""
+    drawable = data == demo.DRAWN
+    box = demo.DRAWN_BOX if drawable else demo.BOX[data]
+    job = demo.browser_job(data, points if len(points) >= demo.MIN_POINTS else None, steps, seed)
+    out = {"mode": "server" if server else "browser", "data": data, "steps": steps, "seed": seed, "box": list(box),
+           "drawable": drawable, "codes": codes_of(points, box) if drawable else [], "levels": LEVELS,
+           "min_points": demo.MIN_POINTS, "max_points": demo.MAX_POINTS, "grid": job["grid"], "grid_n": job["grid_n"],
+           "points": [] if drawable else _shown_data(data)}
+    if server:
+        out["result"] = _server_result(data, points, steps, seed)
+    else:
+        out.update(job=job, runtime=trainer_runtime(), loads=trainer_loads())
+    _panel(key=key, data=out, default={"codes": None, "fallback": None}, on_codes_change=lambda: None,
+           on_fallback_change=lambda: None)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _shown_data(data: str) -> list[float]:
+    """What the picture draws of a toy: 600 of its training points, rounded (a few kB of JSON)."""
+    pool = demo.pool(data, None)
+    return np.round(pool[:600], 3).ravel().tolist()
+
+
+def _server_result(data: str, points: np.ndarray, steps: int, seed: int) -> dict | None:
+    if data == demo.DRAWN and len(points) < demo.MIN_POINTS:
+        return None
+    with st.spinner("Training the flow on the server…"):
+        r = _train(data, demo.encode_points(points) if data == demo.DRAWN else "", steps, seed)
+    return r
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _train(data: str, text: str, steps: int, seed: int) -> dict:
+    r = demo.train_server(data, demo.decode_points(text) if text else None, steps, seed)
+    return {"paths": typed_json(r["paths"], "f32"), "field": typed_json(r["field"], "f32"),
+            "frames": int(r["paths"].shape[0] - 1), "m": int(r["paths"].shape[1]), "g": int(r["field"].shape[1]),
+            "note": f"Trained on the server in {r['seconds']:.1f} s: {steps} steps, last loss {r['loss']:.3f}."}
