@@ -51,19 +51,57 @@ function flowView(root) {
     return out;
   };
 
+  // a layer as big as the picture, drawn once and copied each frame: the box and the data (until they change), the
+  // paths so far (added to frame by frame, redrawn only when time goes back)
+  const layer = () => {
+    const c = document.createElement('canvas');
+    [c.width, c.height] = [cv.width, cv.height];
+    const x = c.getContext('2d'); x.scale(cv.width / VIEW[0], cv.height / VIEW[1]);
+    return x;
+  };
+  const dots = (c, pts, g, radius) => {  // one path, one fill
+    c.beginPath();
+    for (let i = 0; i < pts.length; i += 2) {
+      const x = g.px(pts[i]); const y = g.py(pts[i + 1]);
+      c.moveTo(x + radius, y); c.arc(x, y, radius, 0, 2 * Math.PI);
+    }
+    c.fill();
+  };
+  const base = (g) => {
+    if (f.base) return f.base.canvas;
+    const c = f.base = layer();
+    c.fillStyle = '#fff'; c.fillRect(g.px(g.x0), g.py(g.y1), (g.x1 - g.x0) * g.s, (g.y1 - g.y0) * g.s);
+    c.strokeStyle = '#999'; c.lineWidth = 1;
+    c.strokeRect(g.px(g.x0), g.py(g.y1), (g.x1 - g.x0) * g.s, (g.y1 - g.y0) * g.s);
+    c.fillStyle = 'rgba(0, 0, 0, 0.35)';
+    dots(c, shown(), g, 2.2);
+    return c.canvas;
+  };
+  const trails = (g, r, upto) => {
+    let c = f.trails;
+    if (!c || c.res !== r || upto < c.upto) {
+      c = f.trails = layer(); c.res = r; c.upto = 0;
+      c.strokeStyle = 'rgba(0, 114, 178, 0.18)'; c.lineWidth = 1;
+    }
+    if (upto > c.upto) {
+      c.beginPath();
+      for (let j = 0; j < r.m; j++) {
+        let o = (c.upto * r.m + j) * 2;
+        c.moveTo(g.px(r.paths[o]), g.py(r.paths[o + 1]));
+        for (let i = c.upto + 1; i <= upto; i++) { o = (i * r.m + j) * 2; c.lineTo(g.px(r.paths[o]), g.py(r.paths[o + 1])); }
+      }
+      c.stroke();
+      c.upto = upto;
+    }
+    return c.canvas;
+  };
+
   const paint = () => {
     const g = geometry();
     ctx.clearRect(0, 0, VIEW[0], VIEW[1]);
-    ctx.fillStyle = '#fff'; ctx.fillRect(g.px(g.x0), g.py(g.y1), (g.x1 - g.x0) * g.s, (g.y1 - g.y0) * g.s);
-    ctx.strokeStyle = '#999'; ctx.lineWidth = 1;
-    ctx.strokeRect(g.px(g.x0), g.py(g.y1), (g.x1 - g.x0) * g.s, (g.y1 - g.y0) * g.s);
+    ctx.drawImage(base(g), 0, 0, VIEW[0], VIEW[1]);
     ctx.save();
     ctx.beginPath(); ctx.rect(g.px(g.x0), g.py(g.y1), (g.x1 - g.x0) * g.s, (g.y1 - g.y0) * g.s); ctx.clip();
-    const data = shown();
-    ctx.fillStyle = 'rgba(0, 0, 0, 0.35)';
-    for (let i = 0; i < data.length; i += 2) {
-      ctx.beginPath(); ctx.arc(g.px(data[i]), g.py(data[i + 1]), 2.2, 0, 2 * Math.PI); ctx.fill();
-    }
     const r = f.res;
     if (r) {
       const vel = at(r.field, r.g, f.t, r.vbuf); const grid = f.data.grid;
@@ -79,28 +117,19 @@ function flowView(root) {
         ctx.moveTo(bx, by); ctx.lineTo(bx - hx + hy * 0.6, by - hy - hx * 0.6);
       }
       ctx.stroke();
-      const k = Math.min(f.t * r.frames, r.frames);
-      ctx.strokeStyle = 'rgba(0, 114, 178, 0.18)'; ctx.lineWidth = 1;  // the paths so far
-      ctx.beginPath();
-      for (let j = 0; j < r.m; j++) {
-        ctx.moveTo(g.px(r.paths[2 * j]), g.py(r.paths[2 * j + 1]));
-        for (let i = 1; i <= Math.floor(k); i++) {
-          const o = (i * r.m + j) * 2; ctx.lineTo(g.px(r.paths[o]), g.py(r.paths[o + 1]));
-        }
-      }
-      ctx.stroke();
-      const pos = at(r.paths, r.m, f.t, r.pbuf);
+      ctx.drawImage(trails(g, r, Math.floor(Math.min(f.t * r.frames, r.frames))), 0, 0, VIEW[0], VIEW[1]);
       ctx.fillStyle = 'rgba(0, 114, 178, 0.9)';
-      for (let i = 0; i < pos.length; i += 2) {
-        ctx.beginPath(); ctx.arc(g.px(pos[i]), g.py(pos[i + 1]), 2.6, 0, 2 * Math.PI); ctx.fill();
-      }
+      dots(ctx, at(r.paths, r.m, f.t, r.pbuf), g, 2.6);
     }
     ctx.restore();
-    slider.value = String(Math.round(f.t * 1000));
-    tLabel.textContent = `t = ${f.t.toFixed(2)}`;
+    const label = `t = ${f.t.toFixed(2)}`;  // the page's layout only when what it shows changes
+    if (label !== tLabel.textContent) {
+      tLabel.textContent = label;
+      if (f.playing) slider.value = String(Math.round(f.t * 1000));  // else the slider is where t comes from
+    }
     f.painted += 1;
-    root.dataset.painted = String(f.painted);  // what the frame-rate benchmark counts
-    root.dataset.t = f.t.toFixed(3);
+    root.painted = f.painted;  // what the frame-rate benchmark counts (a property: no DOM change a frame)
+    if (!f.playing) root.dataset.t = f.t.toFixed(3);
   };
 
   const tick = (now) => {
@@ -184,7 +213,7 @@ function flowView(root) {
     if (x < x0 || x > x1 || y < y0 || y > y1) return;
     if (f.codes.length / 2 >= f.data.max_points) { f.full = true; return; }
     f.codes.push(Math.round((x - x0) / (x1 - x0) * L), Math.round((y - y0) / (y1 - y0) * L));
-    f.stroke.last = [x, y]; f.dirty = true;
+    f.stroke.last = [x, y]; f.base = null; f.dirty = true;
   };
   cv.addEventListener('pointerdown', (e) => {
     if (!f.data || !f.data.drawable) return;
@@ -210,8 +239,11 @@ function flowView(root) {
   cv.addEventListener('pointercancel', end);
 
   play.onclick = () => { f.playing = !f.playing; if (f.playing && f.t >= 1) f.t = 0; f.hold = 0; buttons(); };
-  slider.addEventListener('input', () => { f.playing = false; f.t = Number(slider.value) / 1000; f.dirty = true; buttons(); });
-  clear.onclick = () => { f.codes = []; buttons(); f.component.setStateValue('codes', []); train(); };
+  slider.addEventListener('input', () => {  // the buttons change (a layout) only when a drag stops Play
+    if (f.playing) { f.playing = false; buttons(); }
+    f.t = Number(slider.value) / 1000; f.dirty = true;
+  });
+  clear.onclick = () => { f.codes = []; f.base = null; buttons(); f.component.setStateValue('codes', []); train(); };
 
   f.update = (component) => {
     const { data } = component;
@@ -219,7 +251,7 @@ function flowView(root) {
     const key = JSON.stringify([data.mode, data.data, data.steps, data.seed, data.drawable ? data.codes : null]);
     const mine = data.drawable && JSON.stringify(data.codes) === JSON.stringify(f.codes) && f.data && f.data.drawable
       && data.steps === f.data.steps && data.seed === f.data.seed && data.mode === f.data.mode;
-    f.data = data;
+    f.data = data; f.base = null;
     if (data.drawable && !mine) f.codes = data.codes.slice();
     buttons();
     if (key === f.key || mine) { f.key = key; return; }  // what is shown already (a drawing the page just stored)

@@ -26,8 +26,8 @@ def test_the_flow_trains_plays_and_scrubs_in_the_browser(page, app_url):
     _trained(page)
     assert page.locator(".fp").get_attribute("data-trained") == "300"
     panel = page.locator(".fp")
-    before = int(panel.get_attribute("data-painted"))
-    page.wait_for_function("([el, n]) => +el.dataset.painted > n + 20", arg=[panel.element_handle(), before])  # plays
+    before = panel.evaluate("el => el.painted")
+    page.wait_for_function("([el, n]) => el.painted > n + 20", arg=[panel.element_handle(), before])  # it plays
     page.get_by_role("button", name="Pause", exact=True).click()
     slider = page.locator(".fp input.time")
     slider.fill("500")  # scrubbing: t follows the slider
