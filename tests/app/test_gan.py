@@ -8,6 +8,8 @@ import base64
 import json
 import time
 
+import numpy as np
+
 from streamlit.testing.v1 import AppTest
 
 from dgm_core.demos import gan as demo
@@ -151,3 +153,20 @@ def test_a_play_takes_its_turn_behind_the_servers_heavy_runs_and_says_its_place(
     _wait(at)
     at.run()
     assert _steps(at) == 3 and not [i for i in at.info if "Queued" in i.value]
+
+
+def test_a_drawing_from_the_flow_page_is_the_data_and_without_one_the_page_says_how():
+    from dgm_core.demos import flow2d
+
+    at = open_page("gan", "gan_", toy="drawn")
+    assert not at.exception and any("Your drawing has 0 points" in i.value for i in at.info)
+    assert not at.get("bidi_component")  # nothing to train on
+    # a small ring in the top-left corner of the box (-3, 3)^2
+    ring = np.stack([-2 + 0.5 * np.cos(np.linspace(0, 6.2, 30)), 2 + 0.5 * np.sin(np.linspace(0, 6.2, 30))], 1)
+    at = open_page("gan", "gan_", toy="drawn", pts=flow2d.encode_points(ring))
+    assert not at.exception and not at.info
+    sent = _sent(at)
+    cfg = sent["race"]["cfg"]
+    assert cfg["toy"] == "drawn" and len(cfg["pool"]) == 60 and sent["id"].startswith("drawn|0.001|5|")
+    np.testing.assert_allclose(np.reshape(cfg["pool"], (-1, 2)), ring, atol=2e-3)  # the link's 12-bit codes
+    assert sent["race"]["start"] == [2.4, -2.4]  # the generator starts in the far corner, inset a tenth of the box
