@@ -16,6 +16,9 @@ from ui.catalog import PAGES
 from .conftest import ROOT, wait_for_app
 
 PAGE_FILES = {p.url_path: p.file for p in PAGES}
+STEPS = list(enumerate(deck.shipped(PAGE_FILES)["lecture"].steps, 1))
+LATENT = next(k for k, s in STEPS if s.page == "latent")  # the latent explorer's first step: its sliders
+HALF = next(k for k, s in STEPS if s.page == "critics" and "theta=0.5" in s.link)  # the critics at θ = 0.5
 
 
 def _place(page):
@@ -87,45 +90,45 @@ def test_a_clicker_steps_the_deck_whatever_has_the_focus(page, app_url):
     them), → steps the deck and the slider keeps its value; PageDown and PageUp step it too. The note stays pinned
     on screen while the page scrolls, and each step arrives at the top of its page."""
     page.set_viewport_size({"width": 1280, "height": 720})
-    page.goto(f"{app_url}/latent?deck=lecture&step=11&present=1")
-    _at_step(page, 11)
+    page.goto(f"{app_url}/latent?deck=lecture&step={LATENT}&present=1")
+    _at_step(page, LATENT)
     slider = page.locator('.st-key-lat_sliders input[type="range"], input[type="range"]').first
     expect(slider).to_be_visible(timeout=60_000)
     slider.hover()
     slider.focus()
     before = slider.input_value()
     page.keyboard.press("ArrowRight")
-    _at_step(page, 12)
+    _at_step(page, LATENT + 1)
     page.mouse.wheel(0, 2000)  # the page scrolls under the note
     page.wait_for_timeout(300)
     box = page.locator(".st-key-deck_bar").bounding_box()
     assert box is not None and 0 <= box["y"] < 100, box
     page.keyboard.press("PageDown")
-    _at_step(page, 13)
+    _at_step(page, LATENT + 2)
     assert _top(page) == 0  # the new step opens at its top
     page.keyboard.press("PageUp")
-    _at_step(page, 12)
+    _at_step(page, LATENT + 1)
     page.keyboard.press("ArrowLeft")
-    _at_step(page, 11)
+    _at_step(page, LATENT)
     assert page.locator('input[type="range"]').first.input_value() == before  # the key was the deck's
 
 
 def test_out_of_present_mode_a_slider_under_the_pointer_keeps_its_arrows(page, app_url):
     page.set_viewport_size({"width": 1280, "height": 720})
-    page.goto(f"{app_url}/critics?critics_theta=0.5&deck=lecture&step=16")
-    _at_step(page, 16)
+    page.goto(f"{app_url}/critics?critics_theta=0.5&deck=lecture&step={HALF}")
+    _at_step(page, HALF)
     theta = page.get_by_test_id("stSlider").first
     before = theta.locator('input[type="range"]').get_attribute("aria-valuetext")
     theta.hover()
     theta.locator('input[type="range"]').focus()
     page.keyboard.press("ArrowRight")  # the lecturer is dragging it: the slider moves, the deck stays
     expect(theta.locator('input[type="range"]')).not_to_have_attribute("aria-valuetext", before, timeout=60_000)
-    expect(_place(page)).to_contain_text("step 16 of ")
+    expect(_place(page)).to_contain_text(f"step {HALF} of ")
     wait_for_app(page, timeout=180_000)
     page.get_by_test_id("stSlider").first.locator('input[type="range"]').focus()
     page.mouse.move(640, 700)  # the pointer leaves the slider, the focus stays on it: → is the deck's again
     page.keyboard.press("ArrowRight")
-    _at_step(page, 17)
+    _at_step(page, HALF + 1)
 
 
 def _sidebar(page):
