@@ -19,10 +19,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as a script from the repository root
 from benchmarks.common import CHROMIUM_ARGS, streamlit_server  # noqa: E402
 
-# page url path -> what to do before the shot: ("button" | "tab", name), ("scroll", CSS selector), or None
+# page url path -> what to do before the shot: ("button" | "tab", name), ("scroll" | "wait", CSS selector), or None
 SHOTS = {"home": None, "inpainting": ("button", "Run"), "mnar": None, "mnar_images": None,
          "latent": ("scroll", ".ls"), "critics": None, "vae": ("tab", "Bound against K"), "gan": ("button", "Play"),
-         "clusters": None,
+         "flow2d": ("wait", ".fp[data-trained]:not([data-trained=''])"), "clusters": None,
          "results": None, "decks": None, "about": None}
 DECK_STEPS = (2, 10, 18)  # three steps of the shipped lecture deck (assets/decks/lecture.json), presented
 
@@ -57,6 +57,9 @@ def main() -> int:
                 if kind == "scroll":  # the part worth showing sits below the first screen
                     page.locator(name).first.scroll_into_view_if_needed()
                     page.wait_for_timeout(500)
+                elif kind == "wait":  # the browser's own work done (the flow trained; its film then plays on)
+                    page.locator(name).first.wait_for(timeout=180_000)
+                    page.wait_for_timeout(1200)
                 else:
                     page.get_by_role(kind, name=name).first.click()
                     _wait(page)
