@@ -9,6 +9,8 @@ import numpy as np
 import streamlit as st
 
 from dgm_core.demos import flow2d as demo
+from dgm_core.serving import Job, key_of
+from ui import serving
 from ui.browser_inpaint import TYPED_JSON_JS, typed_json
 from ui.critics_view import FLOW_WORKER_JS, trainer_component, trainer_loads, trainer_runtime
 
@@ -71,7 +73,7 @@ def panel(data: str, points: np.ndarray, steps: int, seed: int, *, key: str, ser
            "min_points": demo.MIN_POINTS, "max_points": demo.MAX_POINTS, "grid": job["grid"], "grid_n": job["grid_n"],
            "points": [] if drawable else _shown_data(data)}
     if server:
-        out["result"] = _server_result(data, points, steps, seed)
+        out["result"] = _server_result(data, points, steps, seed, key)
     else:
         out.update(job=job, runtime=trainer_runtime(), loads=trainer_loads())
     _panel(key=key, data=out, default={"codes": None, "fallback": None}, on_codes_change=lambda: None,
@@ -85,15 +87,17 @@ def _shown_data(data: str) -> list[float]:
     return np.round(pool[:600], 3).ravel().tolist()
 
 
-def _server_result(data: str, points: np.ndarray, steps: int, seed: int) -> dict | None:
+def _server_result(data: str, points: np.ndarray, steps: int, seed: int, key: str) -> dict | None:
+    """The server's training (where the browser cannot train), through the shared cache and queue: one run per
+    setting and drawing, whoever asks."""
     if data == demo.DRAWN and len(points) < demo.MIN_POINTS:
         return None
-    with st.spinner("Training the flow on the server…"):
-        r = _train(data, demo.encode_points(points) if data == demo.DRAWN else "", steps, seed)
-    return r
+    text = demo.encode_points(points) if data == demo.DRAWN else ""
+    job = Job(key_of("flow2d.train_server", data, text, steps, seed), lambda progress: _train(data, text, steps, seed),
+              "2-D flow training")
+    return serving.run(job, key=key + "_server", cancellable=False, label="Training the flow")[0]
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
 def _train(data: str, text: str, steps: int, seed: int) -> dict:
     r = demo.train_server(data, demo.decode_points(text) if text else None, steps, seed)
     return {"paths": typed_json(r["paths"], "f32"), "field": typed_json(r["field"], "f32"),
