@@ -29,7 +29,7 @@ IMAGE_WORK_SIDE = 512
 
 # ---------------------------------------------------------------- tables
 # A table's own cap, below the server's 20 MB: the page keeps 5,000 rows at most (a 5 MB file holds some 100,000
-# rows of five numbers), and receiving a 20 MB body costs Streamlit itself about 0.3 s of a one-core server, 1.6x
+# rows of five numbers), and receiving a 20 MB body costs Streamlit itself about 0.2 s of a one-core server, 1.67x
 # another student's page load (bench hostile_inputs). The uploader refuses a larger file in the browser.
 TABLE_MAX_BYTES = 5 * 1024 * 1024
 TABLE_MAX_COLUMNS = 30  # as many as the widest UCI table (breast); the tiny training's cost grows with them

@@ -27,7 +27,9 @@ function flowView(root) {
   const cv = ctx.canvas;
   const note = el('div', 'note', root);
   const f = { component: null, data: null, key: null, trainer: null, backend: null, playing: true, t: 0, hold: 0,
-    last: 0, res: null, codes: [], stroke: null, step: 0, painted: 0, dirty: true, scale: 1 };
+    last: 0, res: null, codes: [], stroke: null, painted: 0, dirty: true, scale: 1 };
+  // what the picture shows: a new one (a setting, a drawing from the link) trains again
+  const keyOf = (d, codes) => JSON.stringify([d.mode, d.data, d.steps, d.seed, d.drawable ? codes : null]);
 
   // the box in the picture, and back
   const geometry = () => {
@@ -187,7 +189,6 @@ function flowView(root) {
     if (msg.type === 'flow_progress' || msg.type === 'flow_done') {
       const c = f.data.job.cfg;
       receive({ paths: msg.paths, field: msg.field, frames: c.frames, m: f.data.job.z.length / 2, g: f.data.grid.length / 2 });
-      f.step = msg.step;
       root.dataset.step = String(msg.step);
       const secs = ((performance.now() - f.started) / 1000).toFixed(1);
       if (msg.type === 'flow_done') {
@@ -230,7 +231,7 @@ function flowView(root) {
   });
   const end = () => {
     if (!f.stroke) return;
-    f.stroke = null; buttons();
+    f.stroke = null; f.key = keyOf(f.data, f.codes); buttons();
     f.component.setStateValue('codes', f.codes.slice());  // the page keeps them (the link, the GAN page)
     train();
     if (f.full) say(`${note.textContent} At most ${f.data.max_points} points are kept: the rest of the stroke was not.`);
@@ -243,18 +244,19 @@ function flowView(root) {
     if (f.playing) { f.playing = false; buttons(); }
     f.t = Number(slider.value) / 1000; f.dirty = true;
   });
-  clear.onclick = () => { f.codes = []; f.base = null; buttons(); f.component.setStateValue('codes', []); train(); };
+  clear.onclick = () => {
+    f.codes = []; f.base = null; f.key = keyOf(f.data, f.codes); buttons();
+    f.component.setStateValue('codes', []); train();
+  };
 
   f.update = (component) => {
     const { data } = component;
     f.component = component;
-    const key = JSON.stringify([data.mode, data.data, data.steps, data.seed, data.drawable ? data.codes : null]);
-    const mine = data.drawable && JSON.stringify(data.codes) === JSON.stringify(f.codes) && f.data && f.data.drawable
-      && data.steps === f.data.steps && data.seed === f.data.seed && data.mode === f.data.mode;
+    const key = keyOf(data, data.codes);
     f.data = data; f.base = null;
-    if (data.drawable && !mine) f.codes = data.codes.slice();
+    if (key === f.key) { buttons(); return; }  // what is shown already (a drawing the page just stored, too)
+    if (data.drawable) f.codes = data.codes.slice();
     buttons();
-    if (key === f.key || mine) { f.key = key; return; }  // what is shown already (a drawing the page just stored)
     f.key = key; f.t = 0; f.hold = 0; f.playing = true; f.dirty = true;
     if (data.mode === 'server') {
       if (data.result) {
