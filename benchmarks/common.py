@@ -32,11 +32,22 @@ def cpu_model() -> str:
     return " ".join([name, *(f for f in VECTOR_FLAGS if f in flags)]).strip()
 
 
+# what makes a run take another processor's arithmetic on this one: torch's own kernels, MKL's (torch's matrix
+# products) and OpenBLAS's (numpy's); each a documented switch of that library
+KERNEL_SWITCHES = ("ATEN_CPU_CAPABILITY", "MKL_ENABLE_INSTRUCTIONS", "OPENBLAS_CORETYPE")
+
+
+def kernels() -> str:
+    """The vector kernels torch runs on (e.g. 'AVX512'), and any of KERNEL_SWITCHES set for this run."""
+    forced = [f"{k}={os.environ[k]}" for k in KERNEL_SWITCHES if os.environ.get(k)]
+    return " ".join([torch.backends.cpu.get_cpu_capability(), *forced])
+
+
 def machine(load_at_start: tuple[float, ...]) -> dict:
     """Timings compare only on the same machine under the same load: the load average at the start shows
     what else was running; at the end it includes this run."""
     return {"platform": platform.platform(), "machine": platform.machine(), "python": platform.python_version(),
-            "torch": torch.__version__, "cpu_count": os.cpu_count(), "cpu": cpu_model(),
+            "torch": torch.__version__, "cpu_count": os.cpu_count(), "cpu": cpu_model(), "kernels": kernels(),
             "load_average_at_start": [round(v, 2) for v in load_at_start],
             "load_average_at_end": [round(v, 2) for v in os.getloadavg()],
             "date": time.strftime("%Y-%m-%d %H:%M %Z")}

@@ -232,15 +232,17 @@ class VaeGmm:
     tag: str = ""  # the run's --tag (a rerun kept beside the last one)
     bar_worst: float | None = None  # the bar on the worst seed's last round (files before it had none)
     n_train: int = 10_000  # training digits
+    first_start: str = "kmeans"  # round 0's Gibbs start: "kmeans" on the latents or on their "tsne" map
 
 
 def _vae_gmm(d: dict) -> VaeGmm:
     gains = {r["seed"]: r["rounds"][-1]["test_accuracy"] - r["rounds"][0]["test_accuracy"] for r in d["runs"]}
     m = d.get("machine", {})
-    measured = " on ".join(x for x in (m.get("date", ""), m.get("cpu", "")) if x)
+    cpu = m.get("cpu", "") + (f" with {m['kernels']}" if "=" in m.get("kernels", "") else "")  # another's arithmetic
+    measured = " on ".join(x for x in (m.get("date", ""), cpu) if x)
     return VaeGmm(d["command"], d.get("network", "784-256-12"), d.get("gibbs_start", "kmeans"), d.get("bar"),
                   dict(d["summary"]), list(d["runs"]), gains, d.get("prior", "diag"), measured,
-                  d.get("tag", ""), d.get("bar_worst"), int(d.get("n_train", 10_000)))
+                  d.get("tag", ""), d.get("bar_worst"), int(d.get("n_train", 10_000)), d.get("first_start", "kmeans"))
 
 
 def vae_gmm(root: Path | None = None, name: str = "vae_gmm") -> VaeGmm:

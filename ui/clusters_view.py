@@ -164,16 +164,20 @@ def variants() -> tuple[pd.DataFrame, str] | None:
     rows, said = [], []
     for name, d in results.vae_gmm_variants():
         sm, gains = d.summary, list(d.seed_gains.values())
-        start = {"previous": "previous round's clusters"}.get(d.gibbs_start, "k-means afresh")
+        start = {"previous": "previous round's clusters", "tsne": "k-means on a t-SNE map"}.get(d.gibbs_start,
+                                                                                               "k-means afresh")
+        first = "k-means on a t-SNE map" if d.first_start == "tsne" else "k-means"
         shipped = name == "vae_gmm"
         prior = "full covariance" if d.prior == "full" else "diagonal"
         rows.append({"run": "shipped" if shipped else d.tag or "variant", "measured": d.measured[:10],
-                     "VAE": d.network, "Gibbs start (rounds ≥ 1)": start, "prior (rounds ≥ 1)": prior,
+                     "VAE": d.network, "Gibbs start (round 0)": first, "Gibbs start (rounds ≥ 1)": start,
+                     "prior (rounds ≥ 1)": prior,
                      "training digits": d.n_train, "seeds": len(gains), "round 0": sm["round0_mean"],
                      "last round": sm["last_mean"],
                      "worst seed, last round": sm["last_min"], "gain per seed": ", ".join(f"{g:+.3f}" for g in gains),
                      "scikit-learn BGM, last round": sm["sklearn_last_mean"], "command": d.command})
-        what = (f"{rows[-1]['VAE']} with {start}" + (", full-covariance priors" if d.prior == "full" else "")
+        what = (f"{rows[-1]['VAE']} with {start}" + (f" after {first} in round 0" if d.first_start == "tsne" else "")
+                + (", full-covariance priors" if d.prior == "full" else "")
                 + (f", {d.n_train:,} training digits" if d.n_train != 10_000 else "")
                 + (" (shipped)" if shipped else f" ({d.tag})" if d.tag else "")
                 + f": round 0 {sm['round0_mean']:.3f}, last round {sm['last_mean']:.3f}")

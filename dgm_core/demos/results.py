@@ -232,7 +232,8 @@ def _vae(published: dict, root: Path) -> Section:
     return sec
 
 
-GIBBS_STARTS = {"previous": "the previous round's clusters", "kmeans": "k-means"}  # where Gibbs starts, rounds >= 1
+# where a round's Gibbs chain starts
+GIBBS_STARTS = {"previous": "the previous round's clusters", "kmeans": "k-means", "tsne": "k-means on a t-SNE map"}
 
 
 def _vae_gmm(published: dict, root: Path) -> Section:
@@ -241,11 +242,14 @@ def _vae_gmm(published: dict, root: Path) -> Section:
     d = results.document("vae_gmm", root)
     facts = {"n_train": d["n_train"], "n_test": d["n_test"], "seeds": len(d["runs"]), "command": d["command"],
              "network": d.get("network", "784-256-12"),
-             "start": GIBBS_STARTS.get(d.get("gibbs_start"), "k-means")}
+             "start": GIBBS_STARTS.get(d.get("gibbs_start"), "k-means"),
+             "first": GIBBS_STARTS.get(d.get("first_start"), "k-means")}
     sec = _section("vae_gmm", published, root, facts, spread="each seed drawn; the worst seed is its own row")
     for name, v in results.vae_gmm_variants(root):
         vsrc, shipped = results.source(name), name == "vae_gmm"
-        label = (f"{v.network} VAE, Gibbs from {GIBBS_STARTS.get(v.gibbs_start, v.gibbs_start)}"
+        label = (f"{v.network} VAE, Gibbs from "
+                 + (f"{GIBBS_STARTS['tsne']} (round 0), then " if v.first_start == "tsne" else "")
+                 + f"{GIBBS_STARTS.get(v.gibbs_start, v.gibbs_start)}"
                  + (", full-covariance priors" if v.prior == "full" else "") + (f", {v.tag}" if v.tag else ""))
         sec.panels[vsrc] = label + (" (shipped)" if shipped else "")
         if vsrc not in sec.files:

@@ -34,11 +34,16 @@ class Config:
     gibbs_start: str = "kmeans"
     # a digit's prior in rounds >= 1: its cluster's Gaussian with the covariance's "diagonal" or "full" covariance
     prior: str = "diag"
+    # start of round 0's Gibbs chain: "kmeans" on the latents, or "tsne": k-means on a 2-D t-SNE map of the
+    # latents (the neighbourhoods a Gaussian in 12 dimensions cannot follow; no labels used)
+    first_start: str = "kmeans"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "perplexities", tuple(int(p) for p in self.perplexities))
-        if self.gibbs_start not in ("kmeans", "previous"):
-            raise ValueError(f"gibbs_start must be 'kmeans' or 'previous', not {self.gibbs_start!r}.")
+        if self.gibbs_start not in ("kmeans", "previous", "tsne"):
+            raise ValueError(f"gibbs_start must be 'kmeans', 'previous' or 'tsne', not {self.gibbs_start!r}.")
+        if self.first_start not in ("kmeans", "tsne"):
+            raise ValueError(f"first_start must be 'kmeans' or 'tsne', not {self.first_start!r}.")
         if self.prior not in ("diag", "full"):
             raise ValueError(f"prior must be 'diag' or 'full', not {self.prior!r}.")
         if self.rounds < 2:
@@ -220,6 +225,21 @@ def gibbs_gmm(z: np.ndarray, k: int, iterations: int = 100, seed: int = 0, prior
         if trace is not None:
             trace.append(state)
     return state
+
+
+def tsne_map(z: np.ndarray, perplexity: float, seed: int) -> np.ndarray:
+    """scikit-learn's t-SNE of latents (N, d) -> (N, 2), PCA initialisation, fixed seed."""
+    from sklearn.manifold import TSNE
+
+    return TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=seed).fit_transform(z)
+
+
+def tsne_start(z: np.ndarray, k: int, seed: int, perplexity: float = 30.0) -> np.ndarray:
+    """Assignments (N,) for a Gibbs chain's start: k-means (10 starts, the lowest inertia) on the 2-D t-SNE map of
+    z (``tsne_map``): no labels, and neighbourhoods a Gaussian in the latent space cannot follow."""
+    from sklearn.cluster import KMeans
+
+    return KMeans(k, n_init=10, random_state=seed).fit_predict(tsne_map(z, perplexity, seed)).astype(np.int64)
 
 
 # ------------------------------------------------------------------------------------ scores

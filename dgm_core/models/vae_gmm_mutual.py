@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from .vae_gmm import ClusterVAE, Config, GMMState, NWPrior, VaeGmm, cluster_accuracy, gibbs_gmm, predict
+from .vae_gmm import (ClusterVAE, Config, GMMState, NWPrior, VaeGmm, cluster_accuracy, gibbs_gmm, predict, tsne_map,
+                      tsne_start)
 
 
 Progress = Callable[[str, float, float], None]  # (what, fraction done, -ELBO or NaN) -> None
@@ -125,7 +126,12 @@ def mutual_learning(x_train: torch.Tensor, y_train: np.ndarray, x_test: torch.Te
         z_tr, z_te = encode(vae, x_train), encode(vae, x_test)
         if progress:
             progress(f"round {r}: Gibbs sampling", (r + 0.85) / cfg.rounds, float("nan"))
-        start = prev.assign if prev is not None and cfg.gibbs_start == "previous" else "kmeans"
+        if prev is not None and cfg.gibbs_start == "previous":
+            start = prev.assign
+        elif (cfg.first_start if prev is None else cfg.gibbs_start) == "tsne":
+            start = tsne_start(z_tr, cfg.k, seed * 1000 + r)
+        else:
+            start = "kmeans"
         state = gibbs_gmm(z_tr, cfg.k, gibbs, seed * 1000 + r, prior, init=start)
         pred_te = predict(z_te, state)
         # a test digit's prior: the cluster the previous round's GMM gave it (as training digits had theirs)
@@ -165,9 +171,3 @@ def mutual_learning(x_train: torch.Tensor, y_train: np.ndarray, x_test: torch.Te
                 model.shown_tsne[i, j] = torch.as_tensor(xy.reshape(2, m, 2))
     return model, history
 
-
-def tsne_map(z: np.ndarray, perplexity: float, seed: int) -> np.ndarray:
-    """scikit-learn's t-SNE of latents (N, d) -> (N, 2), PCA initialisation, fixed seed."""
-    from sklearn.manifold import TSNE
-
-    return TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=seed).fit_transform(z)

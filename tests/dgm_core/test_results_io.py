@@ -178,3 +178,25 @@ def test_a_vae_gmm_file_says_its_prior_tag_and_processor(tmp_path):
     (tmp_path / results.RESULTS / "vae_gmm_depth2_h512_previous_full_rerun.json").write_text(json.dumps(d))
     new = results.vae_gmm(tmp_path, "vae_gmm_depth2_h512_previous_full_rerun")
     assert (new.prior, new.tag, new.measured) == ("full", "rerun", f"{d['machine']['date']} on a processor avx2")
+    assert (old.first_start, new.first_start) == ("kmeans", "kmeans")  # files before the t-SNE start had none
+
+
+def test_a_run_with_another_processors_kernels_says_so(tmp_path, monkeypatch):
+    """A rerun forced onto other vector kernels (ATEN_CPU_CAPABILITY and the like) is named by them, beside the
+    processor it ran on; a run on the processor's own kernels is named by the processor alone."""
+    import json
+
+    from benchmarks.common import machine
+    monkeypatch.setenv("ATEN_CPU_CAPABILITY", "avx2")
+    forced = machine((0.0, 0.0, 0.0))
+    assert "ATEN_CPU_CAPABILITY=avx2" in forced["kernels"]
+    d = json.loads((ROOT / results.source("vae_gmm")).read_text())
+    (tmp_path / results.RESULTS).mkdir(parents=True)
+    d["machine"].update(cpu="a processor avx512f", kernels=forced["kernels"])
+    d["first_start"] = "tsne"
+    (tmp_path / results.source("vae_gmm")).write_text(json.dumps(d))
+    v = results.vae_gmm(tmp_path)
+    assert v.measured.endswith("on a processor avx512f with " + forced["kernels"]) and v.first_start == "tsne"
+    d["machine"]["kernels"] = "AVX512"
+    (tmp_path / results.source("vae_gmm")).write_text(json.dumps(d))
+    assert results.vae_gmm(tmp_path).measured.endswith("on a processor avx512f")

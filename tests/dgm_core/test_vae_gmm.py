@@ -11,7 +11,7 @@ from scipy import stats
 
 from dgm_core.demos import clusters
 from dgm_core.models.vae_gmm import (ClusterVAE, Config, GMMState, NWPrior, cluster_accuracy, gibbs_gmm,
-                                     log_joint_terms, sample_params)
+                                     log_joint_terms, sample_params, tsne_start)
 from dgm_core.models.vae_gmm_mutual import mutual_learning
 
 
@@ -175,3 +175,37 @@ def test_previous_start_carries_the_assignments_that_made_the_priors(start):
 def test_an_unknown_gibbs_start_is_an_error():
     with pytest.raises(ValueError, match="gibbs_start"):
         Config(gibbs_start="best")
+    with pytest.raises(ValueError, match="first_start"):
+        Config(first_start="labels")
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_the_tsne_start_follows_neighbourhoods_that_k_means_cuts_across(seed):
+    # two concentric rings: k-means on the coordinates halves the plane (about half right); the t-SNE map keeps
+    # each ring's neighbours together, so k-means there finds the rings themselves
+    from sklearn.cluster import KMeans
+    from sklearn.datasets import make_circles
+
+    x, y = make_circles(400, factor=0.3, noise=0.03, random_state=seed)
+    assert cluster_accuracy(y, KMeans(2, n_init=10, random_state=seed).fit_predict(x), 2, 2) < 0.6
+    assert cluster_accuracy(y, tsne_start(x, 2, seed), 2, 2) == 1.0
+
+
+@pytest.mark.parametrize("first", ["tsne", "kmeans"])
+def test_round_zero_starts_from_the_tsne_map_only_when_asked(first, monkeypatch):
+    # no Gibbs sweep (gibbs=0): round 0's state is its chain's start, which is the t-SNE start's assignments
+    # exactly when first_start is "tsne"
+    import dgm_core.models.vae_gmm_mutual as mutual
+
+    torch.set_num_threads(1)
+    g = torch.Generator().manual_seed(2)
+    y = torch.arange(300) % 3
+    x = ((torch.rand(3, 784, generator=g) > 0.7).float()[y] * 0.9 + 0.05 * torch.rand(300, 784, generator=g))
+    starts = []
+    monkeypatch.setattr(mutual, "tsne_start", lambda z, k, seed: starts.append(tsne_start(z, k, seed)) or starts[-1])
+    cfg = Config(latent=2, hidden=16, k=3, rounds=2, n_shown=40, gibbs_start="previous", first_start=first)
+    model, _ = mutual_learning(x[:200], y[:200].numpy(), x[200:], y[200:].numpy(), cfg, epochs=1,
+                               gibbs=0, seed=0, tsne=False)
+    assert len(starts) == (first == "tsne")
+    if starts:
+        assert np.array_equal(model.shown_cluster[0, 0].numpy(), starts[0][:40])
