@@ -152,17 +152,17 @@ def test_pseudo_gibbs_in_the_browser_is_dgm_cores(page, app_url, digit, init, wa
     assert np.array_equal(np.asarray(got["samples"])[observed.numpy()], x.reshape(-1).repeat(2)[observed].numpy())
 
 
-def assert_same_chain(got: dict, res, trace) -> None:
+def assert_same_chain(got: dict, res, trace, tol: float = TOL) -> None:
     """The browser's chain (its results) is dgm_core's (res, trace): fills, draws, moves accepted, steps tuned."""
-    assert_close("mean", got["mean"], res.mean)
-    assert_close("spread", got["std"], res.std)
-    assert_close("draws", got["samples"], res.samples[0])
-    assert_close("score per step", got["trace"], trace.score)
-    assert_close("log p(x, z) per step", got["log_joint"], trace.log_joint, TOL * trace.log_joint.abs().max().item())
     assert got["accepted"] == res.diagnostics.accepted[:, 0].reshape(-1).int().tolist()
+    assert_close("mean", got["mean"], res.mean, tol)
+    assert_close("spread", got["std"], res.std, tol)
+    assert_close("draws", got["samples"], res.samples[0], tol)
+    assert_close("score per step", got["trace"], trace.score, tol)
+    assert_close("log p(x, z) per step", got["log_joint"], trace.log_joint, tol * trace.log_joint.abs().max().item())
     if res.diagnostics.step_size is not None:
-        assert_close("HMC step sizes", got["step_size"], res.diagnostics.step_size)
-    assert_close("snapshots", got["snapshot_mean"], torch.stack(trace.snapshot_mean))
+        assert_close("HMC step sizes", got["step_size"], res.diagnostics.step_size, tol)
+    assert_close("snapshots", got["snapshot_mean"], torch.stack(trace.snapshot_mean), tol)
 
 
 @pytest.mark.parametrize("kernel", ["hmc", "encoder", "mix", "pcn"])
@@ -195,7 +195,10 @@ def test_the_exact_sampler_on_a_face_in_the_browser_is_dgm_cores(page, app_url):
         res, trace = inpainting.run_method("mwg", vae, x, mask, dataset="celeba", settings=s, truth=x)
     out = run_worker(page, app_url, job(x, mask, ["mwg"], s, {"mwg": draws}, dataset="celeba"))
     (got,) = out["results"]
-    assert_same_chain(got, res, trace)
+    # every Metropolis decision the same, to the move; the fills within 2e-3: a face's log-likelihood sums 3072
+    # float32 terms in another order, and HMC's step-size tuning reads the acceptance probability, so the two
+    # tuned steps part in the fourth digit and the trajectories after them by about 1e-3
+    assert_same_chain(got, res, trace, tol=2e-3)
 
 
 def test_miwae_importance_sampling_in_the_browser_is_dgm_cores(page, app_url, digit):
