@@ -47,10 +47,10 @@ def _layout(fig: go.Figure, title: str, y: str | None = None) -> go.Figure:
     return fig
 
 
-def _panels(titles: list[str], rows: int = 1, shared_y: bool = False) -> go.Figure:
+def _panels(titles: list[str], rows: int = 1, shared_y: bool = False, vertical_spacing: float = 0.12) -> go.Figure:
     cols = -(-len(titles) // rows)
     return make_subplots(rows=rows, cols=cols, subplot_titles=titles, shared_yaxes=shared_y,
-                         horizontal_spacing=0.04 if shared_y else 0.08, vertical_spacing=0.12)
+                         horizontal_spacing=0.04 if shared_y else 0.08, vertical_spacing=vertical_spacing)
 
 
 def _published_marker(fig: go.Figure, sec: demo.Section, x: list, y: list, name: str, colour: str,
@@ -207,7 +207,11 @@ def vae_bounds(sec: demo.Section) -> go.Figure | None:
 
 
 SHORT_PARTS = {"Gibbs from the previous round's clusters": "previous clusters", "Gibbs from k-means": "k-means restart",
-               "full-covariance priors": "full covariance"}
+               "full-covariance priors": "full covariance",
+               "Gibbs from k-means on a t-SNE map (round 0)": "t-SNE start",
+               "then the previous round's clusters": "previous clusters",
+               "then k-means on a t-SNE map": "t-SNE each round"}
+MAX_PANELS_IN_A_ROW = 6  # a panel a sixth of the width carries its title; more go to a second row
 
 
 def _panel_title(label: str) -> str:
@@ -224,26 +228,32 @@ def accuracy_per_round(sec: demo.Section) -> go.Figure | None:
     if not rows:
         return None
     files = [f for f in sec.panels if any(r.source == f for r in rows)] or list(dict.fromkeys(r.source for r in rows))
-    fig = _panels([_panel_title(sec.panels.get(f, f)) for f in files], shared_y=True)
-    for col, f in enumerate(files, start=1):
+    n_rows = 1 if len(files) <= MAX_PANELS_IN_A_ROW else 2  # more variants: two rows, each title still legible
+    # a second row's titles (three lines) sit under the first row's round axis: room for both
+    fig = _panels([_panel_title(sec.panels.get(f, f)) for f in files], rows=n_rows, shared_y=True,
+                  vertical_spacing=0.3)
+    per_row = -(-len(files) // n_rows)
+    for i, f in enumerate(files):
+        row, col = divmod(i, per_row)
+        row, col = row + 1, col + 1
         mine = [r for r in rows if r.source == f]
         per_seed = [r for r in mine if r.where[0] == "runs"]  # ("runs", i, "rounds", j, ...): seed i's rounds
         for k, run in enumerate(dict.fromkeys(r.where[1] for r in per_seed)):
             pts = sorted((r for r in per_seed if r.where[1] == run), key=lambda r: r.x)
             fig.add_scatter(x=[r.x for r in pts], y=[r.ours for r in pts], mode="lines+markers", name="each seed",
-                            legendgroup="seed", showlegend=col == 1 and k == 0, opacity=0.6,
-                            line=dict(color=CYCLE[0], width=1), marker=dict(size=5), row=1, col=col,
+                            legendgroup="seed", showlegend=i == 0 and k == 0, opacity=0.6,
+                            line=dict(color=CYCLE[0], width=1), marker=dict(size=5), row=row, col=col,
                             hovertext=[r.setting for r in pts], hovertemplate="%{hovertext}: %{y}<extra></extra>")
         means = [r for r in mine if r.where[0] == "summary" and r.where[1].endswith("_mean")]
         for method, name, colour, symbol in (("VAE + GMM", "VAE + GMM, mean over seeds", CYCLE[0], "circle"),
                                              ("scikit-learn", "scikit-learn Bayesian GMM, mean", CYCLE[2], "square")):
             pts = sorted((r for r in means if r.method.startswith(method)), key=lambda r: r.x)
             fig.add_scatter(x=[r.x for r in pts], y=[r.ours for r in pts], mode="markers", name=name,
-                            legendgroup=name, showlegend=col == 1, row=1, col=col,
+                            legendgroup=name, showlegend=i == 0, row=row, col=col,
                             marker=dict(color=colour, size=14, symbol=symbol, line=dict(color="white", width=1)))
     fig.update_xaxes(title_text="round", dtick=1)
     fig = _layout(fig, "VAE + GMM: test accuracy per round, each seed and the mean", "test accuracy")
-    fig.update_layout(margin=dict(t=130))
+    fig.update_layout(margin=dict(t=150 if n_rows == 2 else 130), **({"height": 900} if n_rows == 2 else {}))
     return fig
 
 
