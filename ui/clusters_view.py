@@ -11,6 +11,7 @@ import torch
 from dgm_core import data, results
 from dgm_core.demos import clusters
 from dgm_core.methods import DIGITS, palette
+from dgm_core.models.vae_gmm import GIBBS_STARTS
 from ui.vae_view import selected_indices as selected_rows  # noqa: F401 - the page's selection reader
 
 MODEL = clusters.MODEL
@@ -164,9 +165,7 @@ def variants() -> tuple[pd.DataFrame, str] | None:
     rows, said = [], []
     for name, d in results.vae_gmm_variants():
         sm, gains = d.summary, list(d.seed_gains.values())
-        start = {"previous": "previous round's clusters", "tsne": "k-means on a t-SNE map"}.get(d.gibbs_start,
-                                                                                               "k-means afresh")
-        first = "k-means on a t-SNE map" if d.first_start == "tsne" else "k-means"
+        start, first = GIBBS_STARTS.get(d.gibbs_start, d.gibbs_start), GIBBS_STARTS.get(d.first_start, d.first_start)
         shipped = name == "vae_gmm"
         prior = "full covariance" if d.prior == "full" else "diagonal"
         rows.append({"run": "shipped" if shipped else d.tag or "variant", "measured": d.measured[:10],

@@ -18,6 +18,7 @@ from .. import metrics, pretrained, results
 from ..data import load_images
 from ..device import generator
 from ..masks import half
+from ..models.vae_gmm import GIBBS_STARTS
 from ..results import PUBLISHED, ROOT, ResultsError
 from ..samplers import importance_impute, run_gibbs
 
@@ -232,8 +233,6 @@ def _vae(published: dict, root: Path) -> Section:
     return sec
 
 
-# where a round's Gibbs chain starts
-GIBBS_STARTS = {"previous": "the previous round's clusters", "kmeans": "k-means", "tsne": "k-means on a t-SNE map"}
 
 
 def _vae_gmm(published: dict, root: Path) -> Section:

@@ -21,6 +21,10 @@ from torch import nn
 LOG_2PI = math.log(2 * math.pi)
 
 
+# where a round's Gibbs chain starts, by name: what the card's notes, the Results page and the Clusters page call it
+GIBBS_STARTS = {"kmeans": "k-means", "previous": "the previous round's clusters", "tsne": "k-means on a t-SNE map"}
+
+
 @dataclass(frozen=True)
 class Config:
     latent: int = 12
@@ -40,8 +44,8 @@ class Config:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "perplexities", tuple(int(p) for p in self.perplexities))
-        if self.gibbs_start not in ("kmeans", "previous", "tsne"):
-            raise ValueError(f"gibbs_start must be 'kmeans', 'previous' or 'tsne', not {self.gibbs_start!r}.")
+        if self.gibbs_start not in GIBBS_STARTS:
+            raise ValueError(f"gibbs_start must be one of {', '.join(GIBBS_STARTS)}, not {self.gibbs_start!r}.")
         if self.first_start not in ("kmeans", "tsne"):
             raise ValueError(f"first_start must be 'kmeans' or 'tsne', not {self.first_start!r}.")
         if self.prior not in ("diag", "full"):
