@@ -22,6 +22,10 @@ Each seed runs dgm_core.models.vae_gmm_mutual.mutual_learning exactly as the shi
 accuracy after mutual learning >= 0.90 averaged over the seeds, >= 0.88 on the worst, and above round 0 on every
 seed (where it is not, the page says so); the goal: >= 0.93 on average and above scikit-learn's GMM on the same
 latents. Writes benchmarks/results/vae_gmm.{json,md}. Needs DGM_DATA_DIR.
+
+Which recipe ships (the rule, fixed before the t-SNE starts were run on seeds 3 to 8): among the shipped recipe,
+``--first-start tsne`` and ``--first-start tsne --gibbs-start tsne``, each measured on seeds 0 to 8 of one machine,
+the one whose worst seed's last round is highest; the mean over the nine seeds breaks a tie within 0.005.
 """
 from __future__ import annotations
 
