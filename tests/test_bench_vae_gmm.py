@@ -25,3 +25,27 @@ def test_the_bar_needs_the_mean_the_worst_seed_and_a_gain_on_every_seed():
     assert s["last_mean"] == pytest.approx(0.8542, abs=1e-4) and s["short_of_bar"] == pytest.approx(0.0458, abs=1e-4)
     s = summarise(_runs((0.9, 0.94, 0.93), (0.9, 0.94, 0.93), (0.9, 0.94, 0.95)))
     assert s["bar_met"] and not s["goal_met"]  # one seed below scikit-learn's GMM
+
+
+def test_a_files_command_names_every_choice_so_it_reruns_the_same_recipe():
+    """A file's command reruns its own recipe even after the shipped defaults change: every choice is a flag, and
+    the command parsed again gives the same recipe, file name and all."""
+    import shlex
+
+    from benchmarks.vae_gmm import SHIPPED, name_and_command, parser
+
+    keys = ("seeds", "rounds", "epochs", "gibbs", "n_train", "depth", "hidden", "gibbs_start", "prior", "first_start",
+            "jobs", "tag")
+    for argv in ([], ["--first-start", "kmeans"], ["--first-start", "kmeans", "--depth", "1", "--hidden", "256",
+                                                   "--gibbs-start", "kmeans", "--tag", "x", "--seeds", "3", "4"]):
+        a = parser().parse_args(argv)
+        name, command, shipped = name_and_command(a)
+        for flag in ("--depth", "--hidden", "--gibbs-start", "--prior", "--first-start"):
+            assert flag in command
+        again = parser().parse_args(shlex.split(command)[5:])
+        assert [getattr(again, k) for k in keys] == [getattr(a, k) for k in keys]
+        assert name_and_command(again) == (name, command, shipped)
+        assert shipped == (argv == [])
+    assert name_and_command(parser().parse_args([]))[0] == "vae_gmm"
+    other = "kmeans" if SHIPPED.first_start == "tsne" else "tsne"
+    assert name_and_command(parser().parse_args(["--first-start", other]))[0] == f"vae_gmm_depth2_h512_previous_{other}"

@@ -175,7 +175,7 @@ def variants() -> tuple[pd.DataFrame, str] | None:
                      "last round": sm["last_mean"],
                      "worst seed, last round": sm["last_min"], "gain per seed": ", ".join(f"{g:+.3f}" for g in gains),
                      "scikit-learn BGM, last round": sm["sklearn_last_mean"], "command": d.command})
-        what = (f"{rows[-1]['VAE']} with {start}" + (f" after {first} in round 0" if d.first_start == "tsne" else "")
+        what = (f"{rows[-1]['VAE']} with {start}" + f" after {first} in round 0"
                 + (", full-covariance priors" if d.prior == "full" else "")
                 + (f", {d.n_train:,} training digits" if d.n_train != 10_000 else "")
                 + (" (shipped)" if shipped else f" ({d.tag})" if d.tag else "")

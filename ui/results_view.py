@@ -206,11 +206,10 @@ def vae_bounds(sec: demo.Section) -> go.Figure | None:
     return _layout(fig, "VAE and IWAE: ours next to the reference notebook's test log-likelihood")
 
 
-SHORT_PARTS = {"Gibbs from the previous round's clusters": "previous clusters", "Gibbs from k-means": "k-means restart",
-               "full-covariance priors": "full covariance",
+SHORT_PARTS = {"Gibbs from k-means (round 0)": "k-means start",
                "Gibbs from k-means on a t-SNE map (round 0)": "t-SNE start",
-               "then the previous round's clusters": "previous clusters",
-               "then k-means on a t-SNE map": "t-SNE each round"}
+               "then the previous round's clusters": "previous clusters", "then k-means": "k-means restart",
+               "then k-means on a t-SNE map": "t-SNE each round", "full-covariance priors": "full covariance"}
 MAX_PANELS_IN_A_ROW = 6  # a panel a sixth of the width carries its title; more go to a second row
 
 
@@ -228,10 +227,11 @@ def accuracy_per_round(sec: demo.Section) -> go.Figure | None:
     if not rows:
         return None
     files = [f for f in sec.panels if any(r.source == f for r in rows)] or list(dict.fromkeys(r.source for r in rows))
-    n_rows = 1 if len(files) <= MAX_PANELS_IN_A_ROW else 2  # more variants: two rows, each title still legible
-    # a second row's titles (three lines) sit under the first row's round axis: room for both
+    n_rows = -(-len(files) // MAX_PANELS_IN_A_ROW)  # more variants: more rows, each title still legible
+    height = 450 * n_rows if n_rows > 1 else None
+    # a lower row's titles (up to four lines) sit under the row above's round axis: about 220 px for both
     fig = _panels([_panel_title(sec.panels.get(f, f)) for f in files], rows=n_rows, shared_y=True,
-                  vertical_spacing=0.3)
+                  vertical_spacing=min(0.3, 220 / (height - 150)) if height else 0.3)
     per_row = -(-len(files) // n_rows)
     for i, f in enumerate(files):
         row, col = divmod(i, per_row)
@@ -253,7 +253,7 @@ def accuracy_per_round(sec: demo.Section) -> go.Figure | None:
                             marker=dict(color=colour, size=14, symbol=symbol, line=dict(color="white", width=1)))
     fig.update_xaxes(title_text="round", dtick=1)
     fig = _layout(fig, "VAE + GMM: test accuracy per round, each seed and the mean", "test accuracy")
-    fig.update_layout(margin=dict(t=150 if n_rows == 2 else 130), **({"height": 900} if n_rows == 2 else {}))
+    fig.update_layout(margin=dict(t=150 if n_rows > 1 else 130), **({"height": height} if height else {}))
     return fig
 
 

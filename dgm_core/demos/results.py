@@ -246,8 +246,7 @@ def _vae_gmm(published: dict, root: Path) -> Section:
     sec = _section("vae_gmm", published, root, facts, spread="each seed drawn; the worst seed is its own row")
     for name, v in results.vae_gmm_variants(root):
         vsrc, shipped = results.source(name), name == "vae_gmm"
-        label = (f"{v.network} VAE, Gibbs from "
-                 + (f"{GIBBS_STARTS['tsne']} (round 0), then " if v.first_start == "tsne" else "")
+        label = (f"{v.network} VAE, Gibbs from {GIBBS_STARTS.get(v.first_start, v.first_start)} (round 0), then "
                  + f"{GIBBS_STARTS.get(v.gibbs_start, v.gibbs_start)}"
                  + (", full-covariance priors" if v.prior == "full" else "") + (f", {v.tag}" if v.tag else ""))
         sec.panels[vsrc] = label + (" (shipped)" if shipped else "")
