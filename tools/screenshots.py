@@ -1,6 +1,6 @@
 """Screenshots of every demo page at 1280×720 for assets/ (the home page's pictures and the README).
 
-    .venv/bin/python tools/screenshots.py
+    .venv/bin/python tools/screenshots.py [PAGE ...]   (only these pages, e.g. clusters; deck steps: decks)
 
 Runs the app WITHOUT a data directory, so the pages show generated images, never images of a data set
 (they may not be committed). Each page opens on its default; the inpainting page is run once, the VAE
@@ -44,12 +44,18 @@ def _shoot(page, name: str) -> None:
     print(f"wrote {out.relative_to(ROOT)} ({out.stat().st_size // 1024} KB)")
 
 
-def main() -> int:
+def main(only: list[str]) -> int:
+    unknown = sorted(set(only) - set(SHOTS))
+    if unknown:
+        print(f"No such page: {', '.join(unknown)}; the pages are {', '.join(SHOTS)}.", file=sys.stderr)
+        return 2
     env = {k: v for k, v in os.environ.items() if k != "DGM_DATA_DIR"}
     with streamlit_server(env) as (url, _), sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 720})
         for path, action in SHOTS.items():
+            if only and path not in only:
+                continue
             page.goto(f"{url}/{'' if path == 'home' else path}")
             _wait(page)
             if action is not None:
@@ -64,7 +70,7 @@ def main() -> int:
                     page.get_by_role(kind, name=name).first.click()
                     _wait(page)
             _shoot(page, path)
-        for k in DECK_STEPS:
+        for k in DECK_STEPS if not only or "decks" in only else ():
             page.goto(f"{url}/?deck=lecture&step={k}&present=1")
             _wait(page)
             _shoot(page, f"deck-step-{k:02d}")
@@ -73,4 +79,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(main(sys.argv[1:]))

@@ -230,7 +230,8 @@ def accuracy_per_round(sec: demo.Section) -> go.Figure | None:
     n_rows = -(-len(files) // MAX_PANELS_IN_A_ROW)  # more variants: more rows, each title still legible
     height = 450 * n_rows if n_rows > 1 else None
     # a lower row's titles (up to four lines) sit under the row above's round axis: about 220 px for both
-    fig = _panels([_panel_title(sec.panels.get(f, f)) for f in files], rows=n_rows, shared_y=True,
+    titles = [_panel_title(sec.panels.get(f, f)) for f in files]
+    fig = _panels(titles, rows=n_rows, shared_y=True,
                   vertical_spacing=min(0.3, 220 / (height - 150)) if height else 0.3)
     per_row = -(-len(files) // n_rows)
     for i, f in enumerate(files):
@@ -253,7 +254,9 @@ def accuracy_per_round(sec: demo.Section) -> go.Figure | None:
                             marker=dict(color=colour, size=14, symbol=symbol, line=dict(color="white", width=1)))
     fig.update_xaxes(title_text="round", dtick=1)
     fig = _layout(fig, "VAE + GMM: test accuracy per round, each seed and the mean", "test accuracy")
-    fig.update_layout(margin=dict(t=150 if n_rows > 1 else 130), **({"height": height} if height else {}))
+    # the figure's title above the first row's titles, a line each (up to five: network, starts, tag, shipped)
+    lines = max(t.count("<br>") + 1 for t in titles[:MAX_PANELS_IN_A_ROW])
+    fig.update_layout(margin=dict(t=80 + 24 * lines), **({"height": height} if height else {}))
     return fig
 
 

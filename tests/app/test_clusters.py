@@ -146,3 +146,15 @@ def test_the_machine_note_appears_only_where_the_benchs_run_of_the_cards_seed_en
     same = [{"seed": 0, "rounds": [{"test_accuracy": 0.8376}, {"test_accuracy": 0.8809}]}]
     assert clusters_view.machine_note(results.VaeGmm("cmd", "n", "previous", 0.9, {}, same, {}), card, 0) == ""
     assert clusters_view.machine_note(bench, card, 1) == ""  # the bench did not run the card's seed
+
+
+def test_the_variants_table_says_which_rows_are_the_shipped_recipe_and_where_mutual_learning_lowered_a_seed():
+    from dgm_core import results
+    from ui import clusters_view
+
+    table, said = clusters_view.variants()
+    lowered = sum(any(g < 0 for g in d.seed_gains.values()) for _, d in results.vae_gmm_variants())
+    assert said.startswith("Shipped: ") and f"in {lowered} of {len(table)} rows" in said
+    assert list(table["run"]).count("shipped") == 1
+    reruns = [f"shipped recipe, {d.tag}" for name, d in results.vae_gmm_variants() if name == f"vae_gmm_{d.tag}"]
+    assert reruns and all(r in list(table["run"]) for r in reruns)
