@@ -144,6 +144,17 @@ def bar_sentence(bench: results.VaeGmm) -> str:
                   f"{d.tag or name}, averages {best:.3f} over {len(d.runs)} seed(s).")
 
 
+def reruns_sentence() -> str:
+    """The shipped recipe on other seeds (``bench vae_gmm --seeds ... --tag T``): each such file's figures."""
+    out = []
+    for name, d in results.vae_gmm_variants():
+        if name == f"vae_gmm_{d.tag}":
+            sm, seeds = d.summary, [r["seed"] for r in d.runs]
+            out.append(f" The same recipe on seeds {', '.join(map(str, seeds))} ({d.tag}): round 0 "
+                       f"{sm['round0_mean']:.3f}, last round {sm['last_mean']:.3f} (worst seed {sm['last_min']:.3f}).")
+    return "".join(out)
+
+
 def machine_note(bench: results.VaeGmm, metrics: dict, seed: int) -> str:
     """Where the bench's run of the shipped model's seed ends elsewhere than the card (another processor's float
     arithmetic moves the clusters): both figures, so the headline and the seeds line do not seem to disagree."""

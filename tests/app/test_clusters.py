@@ -158,3 +158,14 @@ def test_the_variants_table_says_which_rows_are_the_shipped_recipe_and_where_mut
     assert list(table["run"]).count("shipped") == 1
     reruns = [f"shipped recipe, {d.tag}" for name, d in results.vae_gmm_variants() if name == f"vae_gmm_{d.tag}"]
     assert reruns and all(r in list(table["run"]) for r in reruns)
+
+
+def test_the_seeds_caption_gives_the_shipped_recipe_on_its_other_seeds():
+    from dgm_core import results
+
+    other = results.vae_gmm(name="vae_gmm_seeds3to8")
+    at = _app().run()
+    (seeds,) = [c.value for c in at.caption if c.value.startswith("Over ")]
+    sm = other.summary
+    assert (f"The same recipe on seeds 3, 4, 5, 6, 7, 8 (seeds3to8): round 0 {sm['round0_mean']:.3f}, last round "
+            f"{sm['last_mean']:.3f} (worst seed {sm['last_min']:.3f}).") in seeds
