@@ -44,7 +44,7 @@ from benchmarks.common import machine, median_ms, write_results
 from dgm_core import pretrained
 from dgm_core.data import load_images
 from dgm_core.demos import clusters
-from dgm_core.models.vae_gmm import Config, network
+from dgm_core.models.vae_gmm import FIRST_STARTS, GIBBS_STARTS, Config, network
 from dgm_core.models.vae_gmm_mutual import mutual_learning
 from dgm_core.training.vae_gmm import RECIPES
 
@@ -133,10 +133,10 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--out", default=str(RESULTS))
     ap.add_argument("--depth", type=int, default=SHIPPED.depth)
     ap.add_argument("--hidden", type=int, default=SHIPPED.hidden)
-    ap.add_argument("--gibbs-start", choices=["kmeans", "previous", "tsne"], default=SHIPPED.gibbs_start)
+    ap.add_argument("--gibbs-start", choices=list(GIBBS_STARTS), default=SHIPPED.gibbs_start)
     ap.add_argument("--prior", choices=["diag", "full"], default=SHIPPED.prior,
                     help="a digit's prior in rounds >= 1: its cluster's diagonal or full covariance")
-    ap.add_argument("--first-start", choices=["kmeans", "tsne"], default=SHIPPED.first_start,
+    ap.add_argument("--first-start", choices=list(FIRST_STARTS), default=SHIPPED.first_start,
                     help="round 0's Gibbs start: k-means on the latents, or k-means on their t-SNE map")
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--tag", default="", help="a word appended to the file's name: a rerun kept beside the last one")

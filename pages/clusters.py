@@ -10,8 +10,8 @@ import streamlit as st
 import torch
 
 from dgm_core import pretrained, results
-from dgm_core.models.vae_gmm import GIBBS_STARTS
 from dgm_core.demos import clusters
+from dgm_core.models.vae_gmm import GIBBS_STARTS
 from ui import clusters_view as v
 from ui import loaders, plots
 from ui.controls import widget

@@ -132,23 +132,38 @@ def bar_sentence(bench: results.VaeGmm) -> str:
         return f"That reaches the bar: {bench.bar:.2f} on average, {bench.bar_worst:.2f} on the worst seed."
     out = (f"That is **below the bar** of {bench.bar:.2f} on average (short by {sm['short_of_bar']:.3f}) and "
            f"{bench.bar_worst:.2f} on the worst seed (short by {sm['worst_short_of_bar']:.3f}).")
-    tried = [(d.summary["last_mean"], name, d) for name, d in results.vae_gmm_variants() if name != "vae_gmm"]
+    tried = [(d.summary["last_mean"], describe(d), d) for name, d in results.vae_gmm_variants()
+             if name != "vae_gmm" and not is_rerun(name, d)]
     if not tried:
         return out
     best, name, d = max(tried, key=lambda t: t[0])
     reached = [n for _, n, t in tried
                if t.summary["last_mean"] >= bench.bar and t.summary["last_min"] >= bench.bar_worst]
     if reached:
-        return out + f" Of the variants tried (the table under Rounds), {', '.join(reached)} reached it."
-    return out + (f" None of the {len(tried)} variants tried (the table under Rounds) reached it either: the best, "
-                  f"{d.tag or name}, averages {best:.3f} over {len(d.runs)} seed(s).")
+        return out + f" Of the variants tried (the table under Per round), {'; '.join(reached)} reached it."
+    return out + (f" None of the {len(tried)} variants tried (the table under Per round) reached it either: the "
+                  f"best ({name}) averages {best:.3f} over {len(d.runs)} seed(s).")
+
+
+def is_rerun(name: str, d: results.VaeGmm) -> bool:
+    """Whether a bench file is the shipped recipe on other seeds or another machine (``--tag T``), not a variant."""
+    return bool(d.tag) and name == f"vae_gmm_{d.tag}"
+
+
+def describe(d: results.VaeGmm) -> str:
+    """A bench file's recipe in words: network, where round 0's and later rounds' Gibbs chains start, and the rest."""
+    first, start = GIBBS_STARTS.get(d.first_start, d.first_start), GIBBS_STARTS.get(d.gibbs_start, d.gibbs_start)
+    out = f"{d.network}, round 0 from {first}, later rounds from {start}"
+    out += ", full-covariance priors" if d.prior == "full" else ""
+    out += f", {d.n_train:,} training digits" if d.n_train != 10_000 else ""
+    return out + (f" ({d.tag})" if d.tag else "")
 
 
 def reruns_sentence() -> str:
     """The shipped recipe on other seeds (``bench vae_gmm --seeds ... --tag T``): each such file's figures."""
     out = []
     for name, d in results.vae_gmm_variants():
-        if name == f"vae_gmm_{d.tag}":
+        if is_rerun(name, d):
             sm, seeds = d.summary, [r["seed"] for r in d.runs]
             out.append(f" The same recipe on seeds {', '.join(map(str, seeds))} ({d.tag}): round 0 "
                        f"{sm['round0_mean']:.3f}, last round {sm['last_mean']:.3f} (worst seed {sm['last_min']:.3f}).")
@@ -179,7 +194,7 @@ def variants() -> tuple[pd.DataFrame, str] | None:
         start, first = GIBBS_STARTS.get(d.gibbs_start, d.gibbs_start), GIBBS_STARTS.get(d.first_start, d.first_start)
         shipped = name == "vae_gmm"
         prior = "full covariance" if d.prior == "full" else "diagonal"
-        run = "shipped" if shipped else f"shipped recipe, {d.tag}" if name == f"vae_gmm_{d.tag}" else d.tag or "variant"
+        run = "shipped" if shipped else f"shipped recipe, {d.tag}" if is_rerun(name, d) else d.tag or "variant"
         rows.append({"run": run, "measured": d.measured[:10],
                      "VAE": d.network, "Gibbs start (round 0)": first, "Gibbs start (rounds ≥ 1)": start,
                      "prior (rounds ≥ 1)": prior,
@@ -188,8 +203,8 @@ def variants() -> tuple[pd.DataFrame, str] | None:
                      "worst seed, last round": sm["last_min"], "gain per seed": ", ".join(f"{g:+.3f}" for g in gains),
                      "scikit-learn BGM, last round": sm["sklearn_last_mean"], "command": d.command})
         if shipped:
-            said = (f"Shipped: {rows[-1]['VAE']}, round 0 from {first}, later rounds from {start}: round 0 "
-                    f"{sm['round0_mean']:.3f}, last round {sm['last_mean']:.3f} over {len(gains)} seeds.")
+            said = (f"Shipped: {describe(d)}: round 0 {sm['round0_mean']:.3f}, last round {sm['last_mean']:.3f} over "
+                    f"{len(gains)} seeds.")
         lowered += any(g < 0 for g in gains)
     if not rows:
         return None

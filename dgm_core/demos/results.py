@@ -233,8 +233,6 @@ def _vae(published: dict, root: Path) -> Section:
     return sec
 
 
-
-
 def _vae_gmm(published: dict, root: Path) -> Section:
     """The shipped recipe's summary, then each variant's (a file each): the means over seeds, the worst seed, and
     every seed's test accuracy per round (``x``: the round). The outside figures are unverified: none is a row."""

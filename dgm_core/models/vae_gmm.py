@@ -23,6 +23,7 @@ LOG_2PI = math.log(2 * math.pi)
 
 # where a round's Gibbs chain starts, by name: what the card's notes, the Results page and the Clusters page call it
 GIBBS_STARTS = {"kmeans": "k-means", "previous": "the previous round's clusters", "tsne": "k-means on a t-SNE map"}
+FIRST_STARTS = tuple(s for s in GIBBS_STARTS if s != "previous")  # round 0 has no previous round
 
 
 @dataclass(frozen=True)
@@ -46,8 +47,8 @@ class Config:
         object.__setattr__(self, "perplexities", tuple(int(p) for p in self.perplexities))
         if self.gibbs_start not in GIBBS_STARTS:
             raise ValueError(f"gibbs_start must be one of {', '.join(GIBBS_STARTS)}, not {self.gibbs_start!r}.")
-        if self.first_start not in ("kmeans", "tsne"):
-            raise ValueError(f"first_start must be 'kmeans' or 'tsne', not {self.first_start!r}.")
+        if self.first_start not in FIRST_STARTS:
+            raise ValueError(f"first_start must be one of {', '.join(FIRST_STARTS)}, not {self.first_start!r}.")
         if self.prior not in ("diag", "full"):
             raise ValueError(f"prior must be 'diag' or 'full', not {self.prior!r}.")
         if self.rounds < 2:
