@@ -137,9 +137,7 @@ class Recipe(RunLength):
                     return None
         seconds = checkpoint.elapsed() if checkpoint else time.perf_counter() - t0
         sessions = checkpoint.sessions_until(self.iterations) if checkpoint else []
-        if self.ema:
-            model.generator.load_state_dict(ema.state_dict())
-        model.recalibrate(generator=generator(self.seed + 1, device))
+        self.as_shipped(model, ema.state_dict())
         metrics = self.measure(model, data_dir)
         metrics["train_wasserstein_estimate"] = round(sum(r[0] for r in recent) / len(recent), 4)
         metrics["train_penalty"] = round(sum(r[1] for r in recent) / len(recent), 4)
@@ -158,6 +156,15 @@ class Recipe(RunLength):
                  + "Generator BatchNorm statistics recalibrated on 50 x 256 fresh z at the end. train_* metrics: "
                  "means over the last 500 critic steps.")
         return Fitted(model, metrics, seconds, notes, self.describe())
+
+    def as_shipped(self, model: torch.nn.Module, ema_state: dict[str, torch.Tensor]) -> torch.nn.Module:
+        """The trained model as it ships: the averaged generator's weights (where the recipe averages) and its
+        BatchNorm statistics recalibrated on fresh z (seeded by the recipe); in place, returned."""
+        if self.ema:
+            model.generator.load_state_dict(ema_state)
+        device = next(model.parameters()).device
+        model.recalibrate(generator=generator(self.seed + 1, device))
+        return model
 
     @torch.no_grad()
     def measure(self, model: torch.nn.Module, data_dir: str | Path | None = None) -> dict[str, Any]:

@@ -219,6 +219,24 @@ def test_a_run_stopped_and_resumed_ends_with_the_weights_of_a_straight_run(data_
     assert "Trained in 1 session(s)" in straight.notes
 
 
+def test_a_checkpoint_measured_mid_run_is_the_model_a_run_ending_there_ships(data_dir, tmp_path):
+    """bench wgan_progress's model from a checkpoint at step 2 equals, tensor for tensor, what a run of 2 steps
+    ships (averaged generator, recalibrated BatchNorm); constant learning rates, so the two runs take the same steps."""
+    from benchmarks.wgan_progress import checkpoint_model
+
+    cpu = torch.device("cpu")
+    r3 = dataclasses.replace(RECIPES["wgan-mnist"].dry(), schedule="constant")
+    path = tmp_path / "c.pt"
+    assert r3.fit(cpu, data_dir, checkpoint=training.loop.Checkpoint(path, r3.key(), cpu), stop_at=2) is None
+    model, at = checkpoint_model(r3, path)
+    assert (at["steps"], at["of"]) == (2, 3)
+    two = dataclasses.replace(r3, iterations=2).fit(cpu, data_dir).model.state_dict()
+    mid = model.state_dict()
+    assert [k for k in two if not torch.equal(two[k], mid[k])] == []
+    with pytest.raises(SystemExit, match="another recipe"):
+        checkpoint_model(dataclasses.replace(r3, ema=0.99), path)
+
+
 def test_resume_through_the_cli(data_dir, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("DGM_DATA_DIR", str(data_dir))
     out = str(tmp_path)

@@ -1,0 +1,107 @@
+"""How an unfinished wgan-mnist run is doing, before it ships: its checkpoint's generator measured as
+``bench wgan`` measures the shipped one.
+
+    python -m dgm_core bench wgan_progress [--threads 1]
+
+Reads the checkpoint of ``python -m dgm_core train wgan-mnist --resume`` (pretrained/checkpoints/wgan-mnist.pt),
+builds the recipe's model from it exactly as the finished run will ship it (the averaged generator, BatchNorm
+statistics recalibrated: ``Recipe.as_shipped``) and scores 10 000 samples (z seed 0, as ``bench wgan``) with the
+same classifier: the Fréchet distance in its features and the share it labels with confidence >= 0.9. The
+shipped card's figures, from benchmarks/results/wgan.json, stand beside as the line to beat.
+
+Each run adds the checkpoint's step as one row of benchmarks/results/wgan_progress.{json,md} (a rerun at the same
+step replaces that row). A mid-run generator has not had its learning rate decay to 0: the rows are a trend,
+not the result; the shipping rule is judged on the finished run by ``bench wgan``. Needs DGM_DATA_DIR (MNIST).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+
+import torch
+
+from benchmarks.common import machine, write_results
+from dgm_core import pretrained, training
+from dgm_core.data import load_images
+from dgm_core.device import set_threads
+from dgm_core.sample_quality import CONFIDENT, N_DIGITS, batched, digit_judge, digit_scores
+
+RESULTS = Path(__file__).resolve().parent / "results"
+NAME = "wgan-mnist"
+
+
+def checkpoint_model(r: training.Recipe, path: Path) -> tuple[torch.nn.Module, dict]:
+    """The model of recipe ``r``'s unfinished run as it would ship from the checkpoint at ``path``, and the
+    checkpoint's steps and training seconds."""
+    if not path.exists():
+        raise SystemExit(f"No run is under way: {path} does not exist.")
+    saved = torch.load(path, map_location="cpu", weights_only=True)
+    if saved["recipe"] != r.key():
+        raise SystemExit(f"{path} was written by another recipe than the one measured.")
+    model = pretrained.build(r.family, r.config)
+    model.load_state_dict(saved["state"]["model"])
+    r.as_shipped(model, saved["state"]["ema"])
+    return model.eval(), {"steps": int(saved["state"]["steps"]), "of": r.length,
+                          "training_seconds": round(saved["seconds"], 1), "config": training.full_config(r)}
+
+
+def shipped_figures(results: Path) -> dict | None:
+    """The shipped generator's figures as ``bench wgan`` last wrote them, with its card's hash."""
+    path = results / "wgan.json"
+    if not path.exists():
+        return None
+    rec = json.loads(path.read_text())
+    d = rec["digits"].get(NAME)
+    return d and {"frechet_distance": d["frechet_distance"], "confident_share": d["confident_share"],
+                  "card": rec.get("cards", {}).get(NAME)}
+
+
+def report(rec: dict) -> str:
+    s = rec["shipped"]
+    lines = [f"# {NAME}: the run under way, measured at its checkpoints", "",
+             f"Recipe {rec['config']}. Each row: the checkpoint's averaged generator (BatchNorm recalibrated), "
+             f"{rec['n']} samples, our classifier (test accuracy {rec['classifier_test_accuracy']}); recognisable = "
+             f"labelled with confidence >= {rec['confidence']}. A mid-run generator's learning rate has not decayed: "
+             "a trend, not the result.", ""]
+    if s:
+        lines += [f"Shipped generator (bench wgan): Fréchet distance {s['frechet_distance']}, recognisable "
+                  f"{s['confident_share']}.", ""]
+    lines += ["| step | of | training hours | Fréchet distance | recognisable |", "|---|---|---|---|---|"]
+    lines += [f"| {r['steps']} | {r['of']} | {r['training_seconds'] / 3600:.2f} | {r['frechet_distance']} | "
+              f"{r['confident_share']} |" for r in rec["rows"]]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m dgm_core bench wgan_progress")
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--out", default=str(RESULTS))
+    a = p.parse_args(argv)
+    load = os.getloadavg()
+    set_threads(a.threads)
+    out = Path(a.out)
+    model, at = checkpoint_model(training.recipe(NAME), training.checkpoint_path(NAME))
+    t0 = time.perf_counter()
+    judge = digit_judge(load_images("mnist", "train"), load_images("mnist", "test"))
+    with torch.no_grad():
+        z = torch.randn(N_DIGITS, model.latent, generator=torch.Generator().manual_seed(0))
+        scores = digit_scores(judge, batched(model.generate, z))
+    row = {**{k: at[k] for k in ("steps", "of", "training_seconds")},
+           **{k: scores[k] for k in ("frechet_distance", "confident_share", "largest_class_fraction",
+                                     "smallest_class_fraction")},
+           "seconds": round(time.perf_counter() - t0, 1), "machine": machine(load)}
+    old = json.loads((out / "wgan_progress.json").read_text()) if (out / "wgan_progress.json").exists() else {}
+    same_run = old.get("config") == at["config"]  # rows of another recipe's run are dropped
+    rows = [r for r in old.get("rows", []) if same_run and r["steps"] != row["steps"]] + [row]
+    rec = {"command": "python -m dgm_core bench wgan_progress", "config": at["config"], "n": N_DIGITS,
+           "confidence": CONFIDENT, "classifier_test_accuracy": judge.test_accuracy,
+           "shipped": shipped_figures(RESULTS), "rows": sorted(rows, key=lambda r: r["steps"])}
+    write_results(out, "wgan_progress", rec, report(rec))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
