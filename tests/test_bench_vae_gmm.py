@@ -35,12 +35,13 @@ def test_a_files_command_names_every_choice_so_it_reruns_the_same_recipe():
     from benchmarks.vae_gmm import SHIPPED, name_and_command, parser
 
     keys = ("seeds", "rounds", "epochs", "gibbs", "n_train", "depth", "hidden", "gibbs_start", "prior", "first_start",
-            "jobs", "tag")
+            "first_chain", "jobs", "tag")
     for argv in ([], ["--first-start", "kmeans"], ["--first-start", "kmeans", "--depth", "1", "--hidden", "256",
-                                                   "--gibbs-start", "kmeans", "--tag", "x", "--seeds", "3", "4"]):
+                                                   "--gibbs-start", "kmeans", "--tag", "x", "--seeds", "3", "4"],
+                 ["--first-chain", "start"]):
         a = parser().parse_args(argv)
         name, command, shipped = name_and_command(a)
-        for flag in ("--depth", "--hidden", "--gibbs-start", "--prior", "--first-start"):
+        for flag in ("--depth", "--hidden", "--gibbs-start", "--prior", "--first-start", "--first-chain"):
             assert flag in command
         again = parser().parse_args(shlex.split(command)[5:])
         assert [getattr(again, k) for k in keys] == [getattr(a, k) for k in keys]
@@ -49,3 +50,5 @@ def test_a_files_command_names_every_choice_so_it_reruns_the_same_recipe():
     assert name_and_command(parser().parse_args([]))[0] == "vae_gmm"
     other = "kmeans" if SHIPPED.first_start == "tsne" else "tsne"
     assert name_and_command(parser().parse_args(["--first-start", other]))[0] == f"vae_gmm_depth2_h512_previous_{other}"
+    kept = name_and_command(parser().parse_args(["--first-chain", "start"]))[0]
+    assert kept == "vae_gmm_depth2_h512_previous_tsne_start"

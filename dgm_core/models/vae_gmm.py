@@ -24,6 +24,9 @@ LOG_2PI = math.log(2 * math.pi)
 # where a round's Gibbs chain starts, by name: what the card's notes, the Results page and the Clusters page call it
 GIBBS_STARTS = {"kmeans": "k-means", "previous": "the previous round's clusters", "tsne": "k-means on a t-SNE map"}
 FIRST_STARTS = tuple(s for s in GIBBS_STARTS if s != "previous")  # round 0 has no previous round
+# what round 0 does from its start: run the Gibbs chain, or keep the start's clusters (the GMM's parameters drawn
+# once given them); from a t-SNE start the chain climbs the GMM's likelihood while it agrees less with the digits
+FIRST_CHAINS = {"gibbs": "a Gibbs chain from there", "start": "its clusters kept"}
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,7 @@ class Config:
     # start of round 0's Gibbs chain: "kmeans" on the latents, or "tsne": k-means on a 2-D t-SNE map of the
     # latents (the neighbourhoods a Gaussian in 12 dimensions cannot follow; no labels used)
     first_start: str = "kmeans"
+    first_chain: str = "gibbs"  # round 0 from its start: a Gibbs chain, or the start's clusters kept (FIRST_CHAINS)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "perplexities", tuple(int(p) for p in self.perplexities))
@@ -49,6 +53,8 @@ class Config:
             raise ValueError(f"gibbs_start must be one of {', '.join(GIBBS_STARTS)}, not {self.gibbs_start!r}.")
         if self.first_start not in FIRST_STARTS:
             raise ValueError(f"first_start must be one of {', '.join(FIRST_STARTS)}, not {self.first_start!r}.")
+        if self.first_chain not in FIRST_CHAINS:
+            raise ValueError(f"first_chain must be one of {', '.join(FIRST_CHAINS)}, not {self.first_chain!r}.")
         if self.prior not in ("diag", "full"):
             raise ValueError(f"prior must be 'diag' or 'full', not {self.prior!r}.")
         if self.rounds < 2:
@@ -216,9 +222,8 @@ def gibbs_gmm(z: np.ndarray, k: int, iterations: int = 100, seed: int = 0, prior
     z = np.asarray(z, np.float64)
     if init is None:
         assign = rng.integers(0, k, len(z))
-    elif isinstance(init, str) and init == "kmeans":  # scikit-learn's k-means, seeded: a chain that starts spread out
-        from sklearn.cluster import KMeans
-        assign = KMeans(k, n_init=3, random_state=seed).fit_predict(z).astype(np.int64)
+    elif isinstance(init, str) and init == "kmeans":
+        assign = kmeans_start(z, k, seed)
     else:
         assign = np.asarray(init, np.int64)
     state = GMMState(np.full(k, 1.0 / k), np.zeros((k, z.shape[1])), np.tile(np.eye(z.shape[1]), (k, 1, 1)), assign)
@@ -230,6 +235,20 @@ def gibbs_gmm(z: np.ndarray, k: int, iterations: int = 100, seed: int = 0, prior
         if trace is not None:
             trace.append(state)
     return state
+
+
+def kmeans_start(z: np.ndarray, k: int, seed: int) -> np.ndarray:
+    """Assignments (N,) for a chain's start: scikit-learn's k-means on z (3 starts), seeded: a start spread out."""
+    from sklearn.cluster import KMeans
+
+    return KMeans(k, n_init=3, random_state=seed).fit_predict(z).astype(np.int64)
+
+
+def kept_start(z: np.ndarray, k: int, assign: np.ndarray, seed: int = 0, prior: NWPrior = NWPrior()) -> GMMState:
+    """The GMM of a start kept as it is: (pi, mu, Lambda) drawn once from their conditional given the assignments
+    (N,), which stay: the state a Gibbs chain of zero assignment steps would hold."""
+    z = np.asarray(z, np.float64)
+    return sample_params(z, np.asarray(assign, np.int64), k, prior, np.random.default_rng(seed))
 
 
 def tsne_map(z: np.ndarray, perplexity: float, seed: int) -> np.ndarray:

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from .vae_gmm import (ClusterVAE, Config, GMMState, NWPrior, VaeGmm, cluster_accuracy, gibbs_gmm, predict, tsne_map,
-                      tsne_start)
+from .vae_gmm import (ClusterVAE, Config, GMMState, NWPrior, VaeGmm, cluster_accuracy, gibbs_gmm, kept_start,
+                      kmeans_start, predict, tsne_map, tsne_start)
 
 
 Progress = Callable[[str, float, float], None]  # (what, fraction done, -ELBO or NaN) -> None
@@ -132,7 +132,11 @@ def mutual_learning(x_train: torch.Tensor, y_train: np.ndarray, x_test: torch.Te
             start = tsne_start(z_tr, cfg.k, seed * 1000 + r)
         else:
             start = "kmeans"
-        state = gibbs_gmm(z_tr, cfg.k, gibbs, seed * 1000 + r, prior, init=start)
+        if prev is None and cfg.first_chain == "start":
+            labels = kmeans_start(z_tr, cfg.k, seed * 1000 + r) if isinstance(start, str) else start
+            state = kept_start(z_tr, cfg.k, labels, seed * 1000 + r, prior)
+        else:
+            state = gibbs_gmm(z_tr, cfg.k, gibbs, seed * 1000 + r, prior, init=start)
         pred_te = predict(z_te, state)
         # a test digit's prior: the cluster the previous round's GMM gave it (as training digits had theirs)
         test_prior = (torch.zeros(len(x_test), d), torch.ones(len(x_test), d)) if prev is None else \

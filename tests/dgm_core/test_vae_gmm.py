@@ -10,7 +10,7 @@ import torch
 from scipy import stats
 
 from dgm_core.demos import clusters
-from dgm_core.models.vae_gmm import (ClusterVAE, Config, GMMState, NWPrior, cluster_accuracy, gibbs_gmm,
+from dgm_core.models.vae_gmm import (ClusterVAE, Config, GMMState, NWPrior, cluster_accuracy, gibbs_gmm, kept_start,
                                      log_joint_terms, sample_params, tsne_start)
 from dgm_core.models.vae_gmm_mutual import mutual_learning
 
@@ -209,3 +209,35 @@ def test_round_zero_starts_from_the_tsne_map_only_when_asked(first, monkeypatch)
     assert len(starts) == (first == "tsne")
     if starts:
         assert np.array_equal(model.shown_cluster[0, 0].numpy(), starts[0][:40])
+
+
+def test_round_zero_keeps_its_start_when_asked_though_its_chain_would_move(monkeypatch):
+    # twenty Gibbs sweeps are allowed, yet with first_chain "start" round 0's clusters are the t-SNE start's own
+    import dgm_core.models.vae_gmm_mutual as mutual
+
+    torch.set_num_threads(1)
+    g = torch.Generator().manual_seed(2)
+    y = torch.arange(300) % 3
+    x = ((torch.rand(3, 784, generator=g) > 0.7).float()[y] * 0.9 + 0.05 * torch.rand(300, 784, generator=g))
+    starts = []
+    monkeypatch.setattr(mutual, "tsne_start", lambda z, k, seed: starts.append(tsne_start(z, k, seed)) or starts[-1])
+    cfg = Config(latent=2, hidden=16, k=3, rounds=2, n_shown=40, gibbs_start="previous", first_start="tsne",
+                 first_chain="start")
+    model, hist = mutual_learning(x[:200], y[:200].numpy(), x[200:], y[200:].numpy(), cfg, epochs=1,
+                                  gibbs=20, seed=0, tsne=False)
+    assert np.array_equal(model.shown_cluster[0, 0].numpy(), starts[0][:40])
+    assert hist[0].train_accuracy == cluster_accuracy(y[:200].numpy(), starts[0], 3)
+    with pytest.raises(ValueError, match="first_chain"):
+        Config(first_chain="best")
+
+
+def test_a_kept_start_draws_the_gmm_given_its_clusters():
+    # two tight, far-apart clusters (1500 and 500 points): the parameters drawn given the assignments sit at each
+    # cluster's mean (posterior sd of a mean well under 0.01) and weight; the assignments are returned unchanged
+    rng = np.random.default_rng(0)
+    assign = np.repeat([0, 1], [1500, 500])
+    z = np.where(assign[:, None] == 0, 3.0, -3.0) + 0.01 * rng.standard_normal((2000, 2))
+    state = kept_start(z, 2, assign, seed=0)
+    assert np.array_equal(state.assign, assign)
+    np.testing.assert_allclose(state.mu, [[3.0, 3.0], [-3.0, -3.0]], atol=0.01)
+    np.testing.assert_allclose(state.pi, [0.75, 0.25], atol=0.03)
