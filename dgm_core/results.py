@@ -233,6 +233,7 @@ class VaeGmm:
     bar_worst: float | None = None  # the bar on the worst seed's last round (files before it had none)
     n_train: int = 10_000  # training digits
     first_start: str = "kmeans"  # round 0's Gibbs start: "kmeans" on the latents or on their "tsne" map
+    first_chain: str = "gibbs"  # round 0 from its start: a Gibbs chain, or the start kept ("start")
 
 
 def _vae_gmm(d: dict) -> VaeGmm:
@@ -242,7 +243,8 @@ def _vae_gmm(d: dict) -> VaeGmm:
     measured = " on ".join(x for x in (m.get("date", ""), cpu) if x)
     return VaeGmm(d["command"], d.get("network", "784-256-12"), d.get("gibbs_start", "kmeans"), d.get("bar"),
                   dict(d["summary"]), list(d["runs"]), gains, d.get("prior", "diag"), measured,
-                  d.get("tag", ""), d.get("bar_worst"), int(d.get("n_train", 10_000)), d.get("first_start", "kmeans"))
+                  d.get("tag", ""), d.get("bar_worst"), int(d.get("n_train", 10_000)), d.get("first_start", "kmeans"),
+                  d.get("first_chain", "gibbs"))
 
 
 def vae_gmm(root: Path | None = None, name: str = "vae_gmm") -> VaeGmm:

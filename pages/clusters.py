@@ -45,8 +45,11 @@ bench = v.benchmark()
 st.markdown(f"**Held-out test digits** ({m['test_digits']}): accuracy **{m['test_accuracy_round0']:.3f} → "
             f"{m['test_accuracy_last']:.3f}** from round 0 to round {last}, ARI {m['test_ari_round0']:.3f} → "
             f"{m['test_ari_last']:.3f} (the last Gibbs state, clusters matched to digits by the Hungarian algorithm). "
-            f"Round 0's Gibbs chain starts from {GIBBS_STARTS[model.cfg.first_start]}, each later round's from "
-            f"{GIBBS_STARTS[model.cfg.gibbs_start]}.")
+            + (f"Round 0's Gibbs chain starts from {GIBBS_STARTS[model.cfg.first_start]}, each later round's from "
+               if model.cfg.first_chain == "gibbs" else
+               f"Round 0 keeps the clusters of {GIBBS_STARTS[model.cfg.first_start]} (no chain); each later round's "
+               "Gibbs chain starts from ")
+            + f"{GIBBS_STARTS[model.cfg.gibbs_start]}.")
 table_test, order_test = clusters.confusion(model, 1, 1)
 worst = clusters.confusions(table_test, order_test, clusters.match_clusters(
     model.shown_label[1].numpy(), model.shown_cluster[1, 1].numpy(), model.cfg.k))

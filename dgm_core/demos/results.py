@@ -18,7 +18,7 @@ from .. import metrics, pretrained, results
 from ..data import load_images
 from ..device import generator
 from ..masks import half
-from ..models.vae_gmm import GIBBS_STARTS
+from ..models.vae_gmm import GIBBS_STARTS, round0_words
 from ..results import PUBLISHED, ROOT, ResultsError
 from ..samplers import importance_impute, run_gibbs
 
@@ -240,11 +240,11 @@ def _vae_gmm(published: dict, root: Path) -> Section:
     facts = {"n_train": d["n_train"], "n_test": d["n_test"], "seeds": len(d["runs"]), "command": d["command"],
              "network": d.get("network", "784-256-12"),
              "start": GIBBS_STARTS.get(d.get("gibbs_start"), "k-means"),
-             "first": GIBBS_STARTS.get(d.get("first_start"), "k-means")}
+             "first": round0_words(d.get("first_start", "kmeans"), d.get("first_chain", "gibbs"))}
     sec = _section("vae_gmm", published, root, facts, spread="each seed drawn; the worst seed is its own row")
     for name, v in results.vae_gmm_variants(root):
         vsrc, shipped = results.source(name), name == "vae_gmm"
-        label = (f"{v.network} VAE, Gibbs from {GIBBS_STARTS.get(v.first_start, v.first_start)} (round 0), then "
+        label = (f"{v.network} VAE, Gibbs from {round0_words(v.first_start, v.first_chain)} (round 0), then "
                  + f"{GIBBS_STARTS.get(v.gibbs_start, v.gibbs_start)}"
                  + (", full-covariance priors" if v.prior == "full" else "") + (f", {v.tag}" if v.tag else ""))
         sec.panels[vsrc] = label + (" (shipped)" if shipped else "")

@@ -29,6 +29,12 @@ FIRST_STARTS = tuple(s for s in GIBBS_STARTS if s != "previous")  # round 0 has 
 FIRST_CHAINS = {"gibbs": "a Gibbs chain from there", "start": "its clusters kept"}
 
 
+def round0_words(first_start: str, first_chain: str = "gibbs") -> str:
+    """Where round 0's clusters come from, in words: the start of its chain, or the start kept as it is."""
+    start = GIBBS_STARTS.get(first_start, first_start)
+    return start if first_chain == "gibbs" else f"{start} ({FIRST_CHAINS.get(first_chain, first_chain)})"
+
+
 @dataclass(frozen=True)
 class Config:
     latent: int = 12

@@ -179,6 +179,14 @@ def test_a_vae_gmm_file_says_its_prior_tag_and_processor(tmp_path):
     new = results.vae_gmm(tmp_path, "vae_gmm_depth2_h512_previous_full_rerun")
     assert (new.prior, new.tag, new.measured) == ("full", "rerun", f"{d['machine']['date']} on a processor avx2")
     assert (old.first_start, new.first_start) == ("kmeans", "kmeans")  # files before the t-SNE start had none
+    assert old.first_chain == "gibbs"  # files before round 0 could keep its start ran its chain
+    d.update(first_start="tsne", first_chain="start", tag="")
+    (tmp_path / results.RESULTS / "vae_gmm_depth2_h512_previous_tsne_start.json").write_text(json.dumps(d))
+    kept = results.vae_gmm(tmp_path, "vae_gmm_depth2_h512_previous_tsne_start")
+    assert kept.first_chain == "start"
+    from ui.clusters_view import describe
+    assert "round 0 from k-means on a t-SNE map (its clusters kept)" in describe(kept)
+    assert "kept" not in describe(old)
 
 
 def test_a_run_with_another_processors_kernels_says_so(tmp_path, monkeypatch):
