@@ -182,7 +182,8 @@ if tabs[2].open:
         if (tried := v.variants()) is not None:
             st.markdown("**What made the difference** (`python -m dgm_core bench vae_gmm`, held-out test accuracy)")
             st.dataframe(tried[0], hide_index=True, width="stretch",
-                         column_config={"command": st.column_config.TextColumn(width="small")})
+                         column_config={"command": st.column_config.TextColumn(width="small"),
+                                        "round 0 from": st.column_config.TextColumn(width="medium")})
             st.caption(tried[1])
 if tabs[3].open:
     with tabs[3]:

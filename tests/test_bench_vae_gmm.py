@@ -52,3 +52,23 @@ def test_a_files_command_names_every_choice_so_it_reruns_the_same_recipe():
     assert name_and_command(parser().parse_args(["--first-start", other]))[0] == f"vae_gmm_depth2_h512_previous_{other}"
     kept = name_and_command(parser().parse_args(["--first-chain", "start"]))[0]
     assert kept == "vae_gmm_depth2_h512_previous_tsne_start"
+
+
+def test_every_committed_files_command_reruns_its_own_recipe_and_name():
+    """Each benchmarks/results/vae_gmm*.json: its command, parsed, gives the recipe the file records and its name."""
+    import json
+    import shlex
+    from pathlib import Path
+
+    from benchmarks.vae_gmm import RESULTS, name_and_command, parser
+
+    files = sorted(Path(RESULTS).glob("vae_gmm*.json"))
+    assert files
+    for f in files:
+        d = json.loads(f.read_text())
+        a = parser().parse_args(shlex.split(d["command"])[5:])
+        assert "--first-chain" in d["command"], f.name
+        recorded = (d.get("gibbs_start", "kmeans"), d.get("prior", "diag"), d.get("first_start", "kmeans"),
+                    d.get("first_chain", "gibbs"), d["n_train"], d.get("tag", ""))
+        assert (a.gibbs_start, a.prior, a.first_start, a.first_chain, a.n_train, a.tag) == recorded, f.name
+        assert name_and_command(a)[0] == f.stem, f.name

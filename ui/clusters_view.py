@@ -196,7 +196,7 @@ def variants() -> tuple[pd.DataFrame, str] | None:
         prior = "full covariance" if d.prior == "full" else "diagonal"
         run = "shipped" if shipped else f"shipped recipe, {d.tag}" if is_rerun(name, d) else d.tag or "variant"
         rows.append({"run": run, "measured": d.measured[:10],
-                     "VAE": d.network, "Gibbs start (round 0)": first, "Gibbs start (rounds ≥ 1)": start,
+                     "VAE": d.network, "round 0 from": first, "Gibbs start (rounds ≥ 1)": start,
                      "prior (rounds ≥ 1)": prior,
                      "training digits": d.n_train, "seeds": len(gains), "round 0": sm["round0_mean"],
                      "last round": sm["last_mean"],

@@ -244,7 +244,9 @@ def _vae_gmm(published: dict, root: Path) -> Section:
     sec = _section("vae_gmm", published, root, facts, spread="each seed drawn; the worst seed is its own row")
     for name, v in results.vae_gmm_variants(root):
         vsrc, shipped = results.source(name), name == "vae_gmm"
-        label = (f"{v.network} VAE, Gibbs from {round0_words(v.first_start, v.first_chain)} (round 0), then "
+        first = GIBBS_STARTS.get(v.first_start, v.first_start)
+        label = (f"{v.network} VAE, " + (f"Gibbs from {first} (round 0)" if v.first_chain == "gibbs" else
+                                         f"{first} kept (round 0)") + ", then "
                  + f"{GIBBS_STARTS.get(v.gibbs_start, v.gibbs_start)}"
                  + (", full-covariance priors" if v.prior == "full" else "") + (f", {v.tag}" if v.tag else ""))
         sec.panels[vsrc] = label + (" (shipped)" if shipped else "")

@@ -185,7 +185,7 @@ def test_a_vae_gmm_file_says_its_prior_tag_and_processor(tmp_path):
     kept = results.vae_gmm(tmp_path, "vae_gmm_depth2_h512_previous_tsne_start")
     assert kept.first_chain == "start"
     from ui.clusters_view import describe
-    assert "round 0 from k-means on a t-SNE map (its clusters kept)" in describe(kept)
+    assert "round 0 from k-means on a t-SNE map (kept)" in describe(kept)
     assert "kept" not in describe(old)
 
 
