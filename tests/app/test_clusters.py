@@ -186,3 +186,18 @@ def test_the_bar_sentence_counts_only_other_recipes_and_names_the_best_in_words(
     assert f"None of the {len(others)} variants tried" in said or "reached it." in said
     assert "vae_gmm_" not in said and (f"({clusters_view.describe(best)}) averages" in said or "reached it." in said)
     assert "(the table under Per round)" in said
+
+
+def test_the_why_sentence_takes_the_best_round_0_tried_and_counts_the_seeds_mutual_learning_lowered():
+    from dgm_core import results
+    from ui import clusters_view
+
+    def run(gains: dict[int, float], r0: float, first: str) -> results.VaeGmm:
+        return results.VaeGmm("cmd", "784-512-512-12", "previous", 0.9, {"round0_mean": r0}, [], gains,
+                              first_start=first)
+
+    said = clusters_view.why_sentence([("a", run({0: 0.01, 1: -0.02}, 0.80, "kmeans")),
+                                       ("b", run({0: -0.01, 1: -0.02, 2: 0.001}, 0.89, "tsne"))])
+    assert "(784-512-512-12, round 0 from k-means on a t-SNE map, later rounds from the previous round's clusters: " \
+           "0.890 over 3 seeds), mutual learning lowered the accuracy on 2 of them." in said
+    assert clusters_view.why_sentence([]) == ""
