@@ -82,8 +82,8 @@ PAGES: tuple[PageInfo, ...] = (
              "mutual learning, cluster cards with samples from each cluster, the confusion matrix and the "
              "accuracy per round on held-out digits.",
              "**Unsupervised clustering in a latent space.** A mixture fitted to a VAE's codes finds digit classes "
-             "without labels; feeding each cluster back as a prior pulls a cluster's codes together. The labels "
-             "only score the result, and t-SNE pictures can flatter it."),
+             "without labels; feeding each cluster back as a prior pulls a cluster's codes together, yet on most "
+             "seeds not closer to the digits. The labels only score the result, and t-SNE pictures can flatter it."),
     PageInfo("pages/results.py", "Results", ":material/table_chart:", "results",
              "The papers' tables next to ours: each paper's figure with its spread, the protocol, the command "
              "that rebuilds it and where we differ; plots of F1 against the missing fraction, the not-MIWAE "
