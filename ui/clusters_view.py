@@ -132,23 +132,24 @@ def bar_sentence(bench: results.VaeGmm) -> str:
         return f"That reaches the bar: {bench.bar:.2f} on average, {bench.bar_worst:.2f} on the worst seed."
     out = (f"That is **below the bar** of {bench.bar:.2f} on average (short by {sm['short_of_bar']:.3f}) and "
            f"{bench.bar_worst:.2f} on the worst seed (short by {sm['worst_short_of_bar']:.3f}).")
-    tried = [(d.summary["last_mean"], describe(d), d) for name, d in results.vae_gmm_variants()
+    variants = results.vae_gmm_variants()
+    tried = [(d.summary["last_mean"], describe(d), d) for name, d in variants
              if name != "vae_gmm" and not is_rerun(name, d)]
     if not tried:
-        return out + why_sentence()
+        return out + why_sentence(variants)
     best, name, d = max(tried, key=lambda t: t[0])
     reached = [n for _, n, t in tried
                if t.summary["last_mean"] >= bench.bar and t.summary["last_min"] >= bench.bar_worst]
     if reached:
         return out + f" Of the variants tried (the table under Per round), {'; '.join(reached)} reached it."
     return out + (f" None of the {len(tried)} variants tried (the table under Per round) reached it either: the "
-                  f"best ({name}) averages {best:.3f} over {len(d.runs)} seed(s).") + why_sentence()
+                  f"best ({name}) averages {best:.3f} over {len(d.runs)} seed(s).") + why_sentence(variants)
 
 
-def why_sentence(variants: list[tuple[str, results.VaeGmm]] | None = None) -> str:
+def why_sentence(variants: list[tuple[str, results.VaeGmm]]) -> str:
     """Why the bar is missed, from the files: the run with the best round 0 of all tried and on how many of its seeds
     mutual learning lowered the accuracy, then what watching the chains showed (in words)."""
-    tried = [(d.summary["round0_mean"], d) for _, d in (results.vae_gmm_variants() if variants is None else variants)]
+    tried = [(d.summary["round0_mean"], d) for _, d in variants]
     if not tried:
         return ""
     r0, d = max(tried, key=lambda t: t[0])

@@ -26,13 +26,13 @@ GIBBS_STARTS = {"kmeans": "k-means", "previous": "the previous round's clusters"
 FIRST_STARTS = tuple(s for s in GIBBS_STARTS if s != "previous")  # round 0 has no previous round
 # what round 0 does from its start: run the Gibbs chain, or keep the start's clusters (the GMM's parameters drawn
 # once given them); from a t-SNE start the chain climbs the GMM's likelihood while it agrees less with the digits
-FIRST_CHAINS = {"gibbs": "a Gibbs chain from there", "start": "kept"}
+FIRST_CHAINS = ("gibbs", "start")
 
 
 def round0_words(first_start: str, first_chain: str = "gibbs") -> str:
     """Where round 0's clusters come from, in words: the start of its chain, or the start kept as it is."""
     start = GIBBS_STARTS.get(first_start, first_start)
-    return start if first_chain == "gibbs" else f"{start} ({FIRST_CHAINS.get(first_chain, first_chain)})"
+    return start if first_chain == "gibbs" else f"{start} (kept)"
 
 
 @dataclass(frozen=True)

@@ -179,9 +179,8 @@ class Recipe(RunLength):
 
 RECIPES: dict[str, Recipe] = {
     # long runs, resumed across sessions from pretrained/checkpoints/. Per generator iteration at batch 64, on
-    # one CPU thread: about 0.4 s for the width-32 nets (digits) and 0.8 s (faces); 0.87 s for width 64
-    # (0.49 s on two threads in a short timing, 0.57 s over the run's first hours), so wgan-mnist's 40 000
-    # iterations take about 6 hours on two cores.
+    # one CPU thread: about 0.4 s for the width-32 nets (digits) and 0.8 s (faces); width 64 costs about
+    # 2.5 times width 32 (the cards' and checkpoint's sessions lines record each session's steps and seconds).
     # wgan-mnist is width 64 (WGAN-GP's MNIST width) since its width-32 run left a third of its digits
     # unreadable (0.6757 recognised by `bench wgan`). Rule fixed before the run: the width-64 generator ships
     # when `bench wgan` recognises a larger share of its digits than 0.6757; otherwise the width-32 one stays.

@@ -191,18 +191,25 @@ def test_the_tsne_start_follows_neighbourhoods_that_k_means_cuts_across(seed):
     assert cluster_accuracy(y, tsne_start(x, 2, seed), 2, 2) == 1.0
 
 
-@pytest.mark.parametrize("first", ["tsne", "kmeans"])
-def test_round_zero_starts_from_the_tsne_map_only_when_asked(first, monkeypatch):
-    # no Gibbs sweep (gibbs=0): round 0's state is its chain's start, which is the t-SNE start's assignments
-    # exactly when first_start is "tsne"
+def _three_digits_and_their_tsne_starts(monkeypatch) -> tuple[torch.Tensor, torch.Tensor, list[np.ndarray]]:
+    """300 noisy copies of three random binary images (labels y), and the list every t-SNE start of
+    mutual_learning is appended to."""
     import dgm_core.models.vae_gmm_mutual as mutual
 
     torch.set_num_threads(1)
     g = torch.Generator().manual_seed(2)
     y = torch.arange(300) % 3
     x = ((torch.rand(3, 784, generator=g) > 0.7).float()[y] * 0.9 + 0.05 * torch.rand(300, 784, generator=g))
-    starts = []
+    starts: list[np.ndarray] = []
     monkeypatch.setattr(mutual, "tsne_start", lambda z, k, seed: starts.append(tsne_start(z, k, seed)) or starts[-1])
+    return x, y, starts
+
+
+@pytest.mark.parametrize("first", ["tsne", "kmeans"])
+def test_round_zero_starts_from_the_tsne_map_only_when_asked(first, monkeypatch):
+    # no Gibbs sweep (gibbs=0): round 0's state is its chain's start, which is the t-SNE start's assignments
+    # exactly when first_start is "tsne"
+    x, y, starts = _three_digits_and_their_tsne_starts(monkeypatch)
     cfg = Config(latent=2, hidden=16, k=3, rounds=2, n_shown=40, gibbs_start="previous", first_start=first)
     model, _ = mutual_learning(x[:200], y[:200].numpy(), x[200:], y[200:].numpy(), cfg, epochs=1,
                                gibbs=0, seed=0, tsne=False)
@@ -213,14 +220,7 @@ def test_round_zero_starts_from_the_tsne_map_only_when_asked(first, monkeypatch)
 
 def test_round_zero_keeps_its_start_when_asked_though_its_chain_would_move(monkeypatch):
     # twenty Gibbs sweeps are allowed, yet with first_chain "start" round 0's clusters are the t-SNE start's own
-    import dgm_core.models.vae_gmm_mutual as mutual
-
-    torch.set_num_threads(1)
-    g = torch.Generator().manual_seed(2)
-    y = torch.arange(300) % 3
-    x = ((torch.rand(3, 784, generator=g) > 0.7).float()[y] * 0.9 + 0.05 * torch.rand(300, 784, generator=g))
-    starts = []
-    monkeypatch.setattr(mutual, "tsne_start", lambda z, k, seed: starts.append(tsne_start(z, k, seed)) or starts[-1])
+    x, y, starts = _three_digits_and_their_tsne_starts(monkeypatch)
     cfg = Config(latent=2, hidden=16, k=3, rounds=2, n_shown=40, gibbs_start="previous", first_start="tsne",
                  first_chain="start")
     model, hist = mutual_learning(x[:200], y[:200].numpy(), x[200:], y[200:].numpy(), cfg, epochs=1,
