@@ -372,8 +372,11 @@ def table_from_csv(data: bytes | str | Path, *, name: str = "uploaded", sep: str
             raise ValueError(f"Column '{budgets.shorten(col)}' is entirely missing (no value in any row); remove it.")
     for col in df.columns:
         if not (pd.api.types.is_numeric_dtype(df[col]) or pd.api.types.is_bool_dtype(df[col])):
-            example = budgets.shorten(df[col].dropna().astype(str).iloc[0])
-            raise ValueError(f"Column '{budgets.shorten(col)}' is not numeric (it contains '{example}', {how}); "
+            # two quoted values in one sentence: each gets three quarters of one echo, so the sentence stays in
+            # budgets.MESSAGE_MAX_CHARS whatever the file holds
+            short = budgets.ECHO_CHARS * 3 // 4
+            example = budgets.shorten(df[col].dropna().astype(str).iloc[0], short)
+            raise ValueError(f"Column '{budgets.shorten(col, short)}' is not numeric (it contains '{example}', {how}); "
                              "only numbers and empty cells are allowed, so remove or encode it.")
     x = df.to_numpy(dtype=np.float64, na_value=np.nan)
     inf = np.isinf(x)

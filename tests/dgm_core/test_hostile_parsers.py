@@ -182,3 +182,17 @@ def test_an_idx_file_cut_short_names_its_bytes(tmp_path):
     with pytest.raises(DatasetDamagedError, match=r"holds 5,000 bytes where its header promises 7,856") as e:
         _read_idx(f)
     assert str(e.value).count(". ") == 0 and "README" in str(e.value)
+
+
+@pytest.mark.parametrize("sep", [",", ";", "\t", "|"])
+def test_a_non_numeric_column_quoting_two_long_unprintable_values_stays_one_short_sentence(sep):
+    # the column's name and its first cell are both quoted: each as long as shortening allows, every character
+    # an escape (hypothesis found ten NUL bytes named a column and pushed the sentence past the budget)
+    from dgm_core import budgets
+    from dgm_core.data.tables import table_from_csv
+
+    s = sep.encode()
+    body = b"\x00" * 50 + s + b"a\n" + b"\x00" * 50 + s + b"1\n" + b"1" + s + b"2\n"
+    with pytest.raises(ValueError, match="is not numeric") as e:
+        table_from_csv(body)
+    assert len(str(e.value)) <= budgets.MESSAGE_MAX_CHARS
