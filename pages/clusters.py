@@ -68,8 +68,8 @@ if bench:
     more.caption(f"Over {len(bench.runs)} seeds (`{bench.command}`): round 0 {sm['round0_mean']:.3f}, round "
                  f"{len(bench.runs[0]['rounds']) - 1} {sm['last_mean']:.3f} (worst seed {sm['last_min']:.3f}), "
                  f"{verdict}; scikit-learn's variational Bayesian GMM on the same latents "
-                 f"{sm['sklearn_last_mean']:.3f}. "
-                 + v.bar_sentence(bench) + v.reruns_sentence() + v.machine_note(bench, m, card.seed))
+                 f"{sm['sklearn_last_mean']:.3f}."
+                 + v.machine_note(bench, m, card.seed) + v.reruns_sentence() + " " + v.bar_sentence(bench))
 scale = results.published()["sections"]["vae_gmm"]["for_scale"]
 more.caption("Published, for scale: the reference VAE+GMM code this page builds on "
              f"{scale['seed_project']['round0']} → "
