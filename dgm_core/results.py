@@ -25,6 +25,7 @@ PUBLISHED = "benchmarks/published.json"
 FILES: dict[str, tuple[str, str]] = {
     "critics": ("The critics sweep", "critics"),
     "wgan": ("The generators' sample quality", "wgan"),
+    "wgan_progress": ("The wgan-mnist run's checkpoints", "wgan_progress"),
     "vae_bounds": ("The VAEs' bound curves per digit class", "vae_bounds"),
     "vae_gmm": ("VAE + GMM mutual learning over seeds", "vae_gmm"),
     "inpainting": ("The samplers' inpainting scores", "inpainting"),

@@ -72,7 +72,8 @@ if "quality" in facts:
     st.caption(f"Sample quality (`python -m dgm_core bench wgan`): Fréchet distance {q['frechet_distance']} in the "
                f"features of {q['features']}, {q['n']} samples against {q['reference']}; real test images score "
                f"{q['floor']} (the floor). Our own features, so not comparable with published FIDs."
-               + (v.recognisable_note(q["recognisable"], loaders.card(name)) if "recognisable" in q else ""))
+               + (v.recognisable_note(q["recognisable"], loaders.card(name), facts.get("progress"))
+                  if "recognisable" in q else ""))
 
 t_slide, t_grid, t_interp = st.tabs(SPEC["tab"].choices, key=P + "tab",
                                     on_change="rerun")

@@ -35,19 +35,38 @@ def critic_for(name: str) -> tuple[torch.nn.Module | None, str]:
     return model, ("its own critic" if critic_name == name else f"the critic of {LABELS[critic_name]}")
 
 
-def recognisable_note(r: dict, card: dict) -> str:
+def recognisable_note(r: dict, card: dict, progress: dict | None = None) -> str:
     """The caption's sentence on how many samples our classifier recognises, and by how much that misses
-    our bar (with what the card says of the generator's training) where it does."""
+    our bar, and why where it does: the share along the run that made this card (``bench wgan_progress``'s
+    checkpoints, when their recipe is the card's), else what the card says of the generator's size."""
     note = (f" Recognisable: {r['share']:.0%} of the samples are digits our classifier labels with confidence of at "
             f"least {r['confidence']:g} (real test digits: {r['real']:.0%}).")
     if r.get("bar") is None or r["share"] >= r["bar"]:
         return note
     note += (f" That is {100 * (r['bar'] - r['share']):.1f} points below the {r['bar']:.0%} we aim for, so expect "
              f"some malformed digits")
+    steps = card.get("metrics", {}).get("generator_iterations")
+    along = run_shares(progress, card)
+    if along:
+        shares = [s for _, s in along] + [r["share"]]
+        points = ", ".join(f"{s:.0%} at step {n:,}" for n, s in along) + f", {r['share']:.0%} at the end"
+        how = "still rising" if all(a < b for a, b in zip(shares, shares[1:])) else "not rising throughout"
+        return note + (f": the generator ({card['config']['hidden']} channels wide) had {steps:,} steps, and its "
+                       f"share was {how} along the run ({points}).")
     why = [f"{card['config']['hidden']} channels wide" if "hidden" in card.get("config", {}) else "",
-           f"trained for {steps:,} steps" if (steps := card.get("metrics", {}).get("generator_iterations")) else ""]
+           f"trained for {steps:,} steps" if steps else ""]
     why = [w for w in why if w]
     return note + (f": the generator is small ({', '.join(why)})." if why else ".")
+
+
+def run_shares(progress: dict | None, card: dict) -> list[tuple[int, float]]:
+    """(step, recognised share) of each checkpoint ``bench wgan_progress`` measured on the run that made this card:
+    the same recipe and run length; [] otherwise."""
+    steps = card.get("metrics", {}).get("generator_iterations")
+    if not progress or not steps or any(card.get("config", {}).get(k) != v for k, v in progress["config"].items()):
+        return []
+    return sorted((row["steps"], row["confident_share"]) for row in progress["rows"]
+                  if row["of"] == steps and row["steps"] < steps)
 
 
 def pil_row(images: torch.Tensor, scale: int, pad: int = 2, highlight: int | None = None) -> Image.Image:

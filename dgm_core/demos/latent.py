@@ -31,7 +31,8 @@ ALPHAS = tuple(round(i / 10, 1) for i in range(N_FRAMES))  # the interpolation p
 
 
 def measured(name: str) -> dict:
-    """``bench wgan``'s {"quality", "midpoints", "opening_seed"} for this model, the parts it has ({} if none)."""
+    """``bench wgan``'s {"quality", "midpoints", "opening_seed"} for this model, the parts it has ({} if none), and
+    for wgan-mnist ``bench wgan_progress``'s checkpoints ("progress") where measured."""
     try:
         figures = results.wgan()
     except results.ResultsError:
@@ -43,6 +44,11 @@ def measured(name: str) -> dict:
         out["midpoints"] = figures.midpoints[name]
     if name in figures.opening_seeds:
         out["opening_seed"] = figures.opening_seeds[name]
+    if name == "wgan-mnist":
+        try:
+            out["progress"] = results.document("wgan_progress")
+        except results.ResultsError:
+            pass
     return out
 
 

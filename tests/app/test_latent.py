@@ -57,6 +57,30 @@ def test_the_digits_caption_says_how_many_samples_are_recognisable_and_by_how_mu
     assert "Recognisable" not in faces
 
 
+def test_the_why_of_a_missed_bar_is_the_share_along_the_run_when_its_checkpoints_were_measured():
+    """bench wgan_progress's rows count only for the run that made the card (same recipe, same length); then the
+    note gives the share at each checkpoint and the end, and says "still rising" only when every step rose."""
+    from ui.latent_view import recognisable_note
+
+    r = {"share": 0.72, "real": 0.94, "confidence": 0.9, "bar": 0.8}
+    config = {"shape": [1, 28, 28], "latent": 64, "hidden": 64}
+    card = {"config": config, "metrics": {"generator_iterations": 40000}}
+    rows = [{"steps": 20282, "of": 40000, "confident_share": 0.6937},
+            {"steps": 9155, "of": 40000, "confident_share": 0.657}]
+    said = recognisable_note(r, card, {"config": config, "rows": rows})
+    assert said.endswith(": the generator (64 channels wide) had 40,000 steps, and its share was still rising along "
+                         "the run (66% at step 9,155, 69% at step 20,282, 72% at the end).")
+    fell = recognisable_note({**r, "share": 0.68}, card, {"config": config, "rows": rows})
+    assert "not rising throughout" in fell and "68% at the end" in fell
+    for other in ({"config": {**config, "hidden": 32}, "rows": rows},  # another recipe's run
+                  {"config": config, "rows": [{**row, "of": 20000} for row in rows]},  # another length
+                  None):
+        said = recognisable_note(r, card, other)
+        assert "along the run" not in said and said.endswith("the generator is small (64 channels wide, trained for "
+                                                             "40,000 steps).")
+    assert "along the run" not in recognisable_note({**r, "share": 0.85}, card, {"config": config, "rows": rows})
+
+
 @pytest.mark.parametrize("model", SHIPPED)
 def test_every_model_shows_samples_grid_and_interpolation(model):
     at = _page(model=model)

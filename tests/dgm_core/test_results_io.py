@@ -37,7 +37,8 @@ def age(path: Path, seconds_ago: float) -> None:
 
 
 def test_each_loader_reads_its_shipped_file():
-    assert set(LOADERS) | {"notmiwae", "notmiwae_images", "dmfa", "inpainting_flow"} == set(results.FILES)
+    assert set(LOADERS) | {"notmiwae", "notmiwae_images", "dmfa", "inpainting_flow", "wgan_progress"} == \
+        set(results.FILES)
     sweep = results.critics()
     assert sweep.thetas == shipped("critics")["thetas"] and sweep.command == shipped("critics")["command"]
     assert results.wgan().quality["wgan-mnist"]["frechet_distance"] == shipped("wgan")["digits"]["wgan-mnist"][
@@ -54,7 +55,7 @@ def test_each_loader_reads_its_shipped_file():
         shipped("inpainting_default")["datasets"]["mnist"]["default_index"]
     assert results.notmiwae_cutoff().iterations == shipped("notmiwae_cutoff")["iterations"]
     assert len(results.inpainting_fills()) == len(shipped("inpainting_fills")["records"])
-    for name in ("notmiwae", "notmiwae_images", "dmfa"):
+    for name in ("notmiwae", "notmiwae_images", "dmfa", "wgan_progress"):
         assert results.document(name) == shipped(name)
     assert results.published() == json.loads((ROOT / results.PUBLISHED).read_text())
 
