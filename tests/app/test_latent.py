@@ -52,7 +52,8 @@ def test_the_digits_caption_says_how_many_samples_are_recognisable_and_by_how_mu
     (quality,) = [c.value for c in _page(model="wgan-mnist").caption if c.value.startswith("Sample quality")]
     assert f"Recognisable: {share:.0%} of the samples" in quality
     assert (f"{100 * (bar - share):.1f} points below the {bar:.0%} we aim for" in quality) == (share < bar)
-    assert "32 channels wide" in quality and "40,000 steps" in quality
+    card = json.loads((Path(PAGE).parents[1] / "pretrained/wgan-mnist.json").read_text())
+    assert f"{card['config']['hidden']} channels wide" in quality and "40,000 steps" in quality
     (faces,) = [c.value for c in _page(model="wgan-celeba").caption if c.value.startswith("Sample quality")]
     assert "Recognisable" not in faces
 
