@@ -35,13 +35,15 @@ def test_a_files_command_names_every_choice_so_it_reruns_the_same_recipe():
     from benchmarks.vae_gmm import SHIPPED, name_and_command, parser
 
     keys = ("seeds", "rounds", "epochs", "gibbs", "n_train", "depth", "hidden", "gibbs_start", "prior", "first_start",
-            "first_chain", "jobs", "tag")
+            "first_chain", "later_chain", "jobs", "tag")
     for argv in ([], ["--first-start", "kmeans"], ["--first-start", "kmeans", "--depth", "1", "--hidden", "256",
                                                    "--gibbs-start", "kmeans", "--tag", "x", "--seeds", "3", "4"],
-                 ["--first-chain", "start"]):
+                 ["--first-chain", "start"],
+                 ["--gibbs-start", "tsne", "--first-chain", "start", "--later-chain", "start"]):
         a = parser().parse_args(argv)
         name, command, shipped = name_and_command(a)
-        for flag in ("--depth", "--hidden", "--gibbs-start", "--prior", "--first-start", "--first-chain"):
+        for flag in ("--depth", "--hidden", "--gibbs-start", "--prior", "--first-start", "--first-chain",
+                     "--later-chain"):
             assert flag in command
         again = parser().parse_args(shlex.split(command)[5:])
         assert [getattr(again, k) for k in keys] == [getattr(a, k) for k in keys]
@@ -52,6 +54,8 @@ def test_a_files_command_names_every_choice_so_it_reruns_the_same_recipe():
     assert name_and_command(parser().parse_args(["--first-start", other]))[0] == f"vae_gmm_depth2_h512_previous_{other}"
     kept = name_and_command(parser().parse_args(["--first-chain", "start"]))[0]
     assert kept == "vae_gmm_depth2_h512_previous_tsne_start"
+    none = parser().parse_args(["--gibbs-start", "tsne", "--first-chain", "start", "--later-chain", "start"])
+    assert name_and_command(none)[0] == "vae_gmm_depth2_h512_tsne_tsne_start_kept"
 
 
 def test_every_committed_files_command_reruns_its_own_recipe_and_name():
@@ -67,8 +71,9 @@ def test_every_committed_files_command_reruns_its_own_recipe_and_name():
     for f in files:
         d = json.loads(f.read_text())
         a = parser().parse_args(shlex.split(d["command"])[5:])
-        assert "--first-chain" in d["command"], f.name
+        assert "--first-chain" in d["command"] and "--later-chain" in d["command"], f.name
         recorded = (d.get("gibbs_start", "kmeans"), d.get("prior", "diag"), d.get("first_start", "kmeans"),
-                    d.get("first_chain", "gibbs"), d["n_train"], d.get("tag", ""))
-        assert (a.gibbs_start, a.prior, a.first_start, a.first_chain, a.n_train, a.tag) == recorded, f.name
+                    d.get("first_chain", "gibbs"), d.get("later_chain", "gibbs"), d["n_train"], d.get("tag", ""))
+        assert (a.gibbs_start, a.prior, a.first_start, a.first_chain, a.later_chain, a.n_train, a.tag) == recorded, \
+            f.name
         assert name_and_command(a)[0] == f.stem, f.name

@@ -11,7 +11,7 @@ import torch
 from dgm_core import data, results
 from dgm_core.demos import clusters
 from dgm_core.methods import DIGITS, palette
-from dgm_core.models.vae_gmm import GIBBS_STARTS, round0_words
+from dgm_core.models.vae_gmm import start_words
 from ui.vae_view import selected_indices as selected_rows  # noqa: F401 - the page's selection reader
 
 MODEL = clusters.MODEL
@@ -169,7 +169,7 @@ def is_rerun(name: str, d: results.VaeGmm) -> bool:
 
 def describe(d: results.VaeGmm) -> str:
     """A bench file's recipe in words: network, where round 0's and later rounds' Gibbs chains start, and the rest."""
-    first, start = round0_words(d.first_start, d.first_chain), GIBBS_STARTS.get(d.gibbs_start, d.gibbs_start)
+    first, start = start_words(d.first_start, d.first_chain), start_words(d.gibbs_start, d.later_chain)
     out = f"{d.network}, round 0 from {first}, later rounds from {start}"
     out += ", full-covariance priors" if d.prior == "full" else ""
     out += f", {d.n_train:,} training digits" if d.n_train != 10_000 else ""
@@ -208,7 +208,7 @@ def variants() -> tuple[pd.DataFrame, str] | None:
     rows, said, lowered = [], "", 0
     for name, d in results.vae_gmm_variants():
         sm, gains = d.summary, list(d.seed_gains.values())
-        start, first = GIBBS_STARTS.get(d.gibbs_start, d.gibbs_start), round0_words(d.first_start, d.first_chain)
+        start, first = start_words(d.gibbs_start, d.later_chain), start_words(d.first_start, d.first_chain)
         shipped = name == "vae_gmm"
         prior = "full covariance" if d.prior == "full" else "diagonal"
         run = "shipped" if shipped else f"shipped recipe, {d.tag}" if is_rerun(name, d) else d.tag or "variant"

@@ -18,7 +18,7 @@ from .. import metrics, pretrained, results
 from ..data import load_images
 from ..device import generator
 from ..masks import half
-from ..models.vae_gmm import GIBBS_STARTS, round0_words
+from ..models.vae_gmm import GIBBS_STARTS, start_words
 from ..results import PUBLISHED, ROOT, ResultsError
 from ..samplers import importance_impute, run_gibbs
 
@@ -240,14 +240,14 @@ def _vae_gmm(published: dict, root: Path) -> Section:
     facts = {"n_train": d["n_train"], "n_test": d["n_test"], "seeds": len(d["runs"]), "command": d["command"],
              "network": d.get("network", "784-256-12"),
              "start": GIBBS_STARTS.get(d.get("gibbs_start"), "k-means"),
-             "first": round0_words(d.get("first_start", "kmeans"), d.get("first_chain", "gibbs"))}
+             "first": start_words(d.get("first_start", "kmeans"), d.get("first_chain", "gibbs"))}
     sec = _section("vae_gmm", published, root, facts, spread="each seed drawn; the worst seed is its own row")
     for name, v in results.vae_gmm_variants(root):
         vsrc, shipped = results.source(name), name == "vae_gmm"
         first = GIBBS_STARTS.get(v.first_start, v.first_start)
         label = (f"{v.network} VAE, " + (f"Gibbs from {first} (round 0)" if v.first_chain == "gibbs" else
                                          f"{first} kept (round 0)") + ", then "
-                 + f"{GIBBS_STARTS.get(v.gibbs_start, v.gibbs_start)}"
+                 + start_words(v.gibbs_start, v.later_chain)
                  + (", full-covariance priors" if v.prior == "full" else "") + (f", {v.tag}" if v.tag else ""))
         sec.panels[vsrc] = label + (" (shipped)" if shipped else "")
         if vsrc not in sec.files:

@@ -24,15 +24,15 @@ LOG_2PI = math.log(2 * math.pi)
 # where a round's Gibbs chain starts, by name: what the card's notes, the Results page and the Clusters page call it
 GIBBS_STARTS = {"kmeans": "k-means", "previous": "the previous round's clusters", "tsne": "k-means on a t-SNE map"}
 FIRST_STARTS = tuple(s for s in GIBBS_STARTS if s != "previous")  # round 0 has no previous round
-# what round 0 does from its start: run the Gibbs chain, or keep the start's clusters (the GMM's parameters drawn
+# what a round does from its start: run the Gibbs chain, or keep the start's clusters (the GMM's parameters drawn
 # once given them); from a t-SNE start the chain climbs the GMM's likelihood while it agrees less with the digits
-FIRST_CHAINS = ("gibbs", "start")
+CHAINS = ("gibbs", "start")
 
 
-def round0_words(first_start: str, first_chain: str = "gibbs") -> str:
-    """Where round 0's clusters come from, in words: the start of its chain, or the start kept as it is."""
-    start = GIBBS_STARTS.get(first_start, first_start)
-    return start if first_chain == "gibbs" else f"{start} (kept)"
+def start_words(start: str, chain: str = "gibbs") -> str:
+    """Where a round's clusters come from, in words: the start of its chain, or the start kept as it is."""
+    words = GIBBS_STARTS.get(start, start)
+    return words if chain == "gibbs" else f"{words} (kept)"
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,8 @@ class Config:
     # start of round 0's Gibbs chain: "kmeans" on the latents, or "tsne": k-means on a 2-D t-SNE map of the
     # latents (the neighbourhoods a Gaussian in 12 dimensions cannot follow; no labels used)
     first_start: str = "kmeans"
-    first_chain: str = "gibbs"  # round 0 from its start: a Gibbs chain, or the start's clusters kept (FIRST_CHAINS)
+    first_chain: str = "gibbs"  # round 0 from its start: a Gibbs chain, or the start's clusters kept (CHAINS)
+    later_chain: str = "gibbs"  # the same for rounds >= 1, from gibbs_start
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "perplexities", tuple(int(p) for p in self.perplexities))
@@ -59,8 +60,9 @@ class Config:
             raise ValueError(f"gibbs_start must be one of {', '.join(GIBBS_STARTS)}, not {self.gibbs_start!r}.")
         if self.first_start not in FIRST_STARTS:
             raise ValueError(f"first_start must be one of {', '.join(FIRST_STARTS)}, not {self.first_start!r}.")
-        if self.first_chain not in FIRST_CHAINS:
-            raise ValueError(f"first_chain must be one of {', '.join(FIRST_CHAINS)}, not {self.first_chain!r}.")
+        for name in ("first_chain", "later_chain"):
+            if getattr(self, name) not in CHAINS:
+                raise ValueError(f"{name} must be one of {', '.join(CHAINS)}, not {getattr(self, name)!r}.")
         if self.prior not in ("diag", "full"):
             raise ValueError(f"prior must be 'diag' or 'full', not {self.prior!r}.")
         if self.rounds < 2:

@@ -132,7 +132,7 @@ def mutual_learning(x_train: torch.Tensor, y_train: np.ndarray, x_test: torch.Te
             start = tsne_start(z_tr, cfg.k, seed * 1000 + r)
         else:
             start = "kmeans"
-        if prev is None and cfg.first_chain == "start":
+        if (cfg.first_chain if prev is None else cfg.later_chain) == "start":
             labels = kmeans_start(z_tr, cfg.k, seed * 1000 + r) if isinstance(start, str) else start
             state = kept_start(z_tr, cfg.k, labels, seed * 1000 + r, prior)
         else:

@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 import torch
 
 from ..data import load_images
-from ..models.vae_gmm import GIBBS_STARTS, Config, cluster_accuracy, network, predict, round0_words
+from ..models.vae_gmm import Config, cluster_accuracy, network, predict, start_words
 from ..models.vae_gmm_mutual import encode, mutual_learning
 from .cards import Fitted
 from .loop import Progress, RunLength
@@ -77,7 +77,7 @@ class Recipe(RunLength):
         metrics["epochs_per_round"] = self.epochs
         metrics["rounds"] = [{k: (round(v, 4) if isinstance(v, float) else v) for k, v in dataclasses.asdict(h).items()}
                              for h in history]
-        start, first = GIBBS_STARTS[cfg.gibbs_start], round0_words(cfg.first_start, cfg.first_chain)
+        start, first = start_words(cfg.gibbs_start, cfg.later_chain), start_words(cfg.first_start, cfg.first_chain)
         notes = (f"{cfg.rounds} rounds; each round a fresh VAE {network(cfg)} (ReLU, Bernoulli on grey "
                  f"values), Adam 1e-3, batch 100, {self.epochs} epochs, KL against each digit's own cluster prior "
                  f"(round 0: N(0, I)); Bayesian GMM K={cfg.k} by {self.gibbs} Gibbs iterations (Normal-Wishart "

@@ -231,6 +231,20 @@ def test_round_zero_keeps_its_start_when_asked_though_its_chain_would_move(monke
         Config(first_chain="best")
 
 
+def test_later_rounds_keep_their_tsne_start_when_asked_though_their_chain_would_move(monkeypatch):
+    # later_chain "start": the last round's clusters are that round's own t-SNE start, twenty sweeps allowed
+    x, y, starts = _three_digits_and_their_tsne_starts(monkeypatch)
+    cfg = Config(latent=2, hidden=16, k=3, rounds=2, n_shown=40, gibbs_start="tsne", first_start="tsne",
+                 first_chain="start", later_chain="start")
+    model, hist = mutual_learning(x[:200], y[:200].numpy(), x[200:], y[200:].numpy(), cfg, epochs=1,
+                                  gibbs=20, seed=0, tsne=False)
+    assert len(starts) == 2
+    assert np.array_equal(model.shown_cluster[1, 0].numpy(), starts[1][:40])
+    assert hist[1].train_accuracy == cluster_accuracy(y[:200].numpy(), starts[1], 3)
+    with pytest.raises(ValueError, match="later_chain"):
+        Config(later_chain="best")
+
+
 def test_a_kept_start_draws_the_gmm_given_its_clusters():
     # two tight, far-apart clusters (1500 and 500 points): the parameters drawn given the assignments sit at each
     # cluster's mean (posterior sd of a mean well under 0.01) and weight; the assignments are returned unchanged
