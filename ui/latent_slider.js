@@ -245,7 +245,8 @@ function gridPanel(component, root) {
   const k = data.names.length;
   const E = data.eps.length;
   const table = el('div', 'grid', root);
-  table.style.gridTemplateColumns = `max-content repeat(${E}, ${data.cell}px)`;
+  // on a narrow panel (a phone) the names wrap and the pictures shrink, so that all E columns stay in view
+  table.style.gridTemplateColumns = `fit-content(30%) repeat(${E}, minmax(0, ${data.cell}px))`;
   el('div', 'head', table);
   data.eps.forEach((e) => { el('div', 'head', table).textContent = e > 0 ? '+' + e : String(e); });
   const cells = data.names.map((name, d) => {

@@ -2,7 +2,8 @@
 from every slider with no message to the server, the release puts the values in the URL, and the picture
 equals the server's render of that z; a browser without WebAssembly gets the server's frames and is told so;
 the interpolation plays back and forth until paused; the key picture keeps its box while the generator loads;
-on a phone the sliders go under the picture at full width; no button label is cut off. Speeds are measured for
+on a phone the sliders go under the picture at full width and the perturbation grid keeps every column in view; no
+button label is cut off. Speeds are measured for
 the record by ``python -m dgm_core bench latent_speed``.
 """
 from urllib.parse import parse_qs, urlparse
@@ -170,6 +171,19 @@ def test_on_a_phone_the_sliders_go_under_the_picture_at_full_width(page, app_url
     assert len(sliders) == 5
     assert min(b["w"] for b in sliders) >= 300, sliders
     assert min(b["y"] for b in sliders) >= main["y"] + main["height"], (main, sliders)
+
+
+def test_on_a_phone_every_column_of_the_perturbation_grid_stays_in_view(page, app_url):
+    # 10 columns of the faces' 64-pixel cells are wider than a phone: the pictures shrink, none is cut off
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{app_url}/latent?lat_seed=3&lat_tab=Perturbation+grid")
+    wait_for_app(page, timeout=180_000)
+    expect(page.locator(".ls .note")).to_contain_text("50 pictures", timeout=120_000)
+    boxes = page.locator(".ls canvas.cell").evaluate_all(
+        "els => els.map(e => { const r = e.getBoundingClientRect(); return [r.left, r.right, r.width]; })")
+    assert len(boxes) == 50
+    assert min(b[0] for b in boxes) >= 0 and max(b[1] for b in boxes) <= 390, boxes[:10]
+    assert min(b[2] for b in boxes) >= 16, boxes[:10]  # still a picture, not a sliver
 
 
 def test_the_key_picture_holds_its_final_box_while_the_generator_loads(page, app_url):
