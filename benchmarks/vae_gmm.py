@@ -43,7 +43,8 @@ chains are what lower the seeds, in round 0 and after; this recipe runs none: ev
 map of its own latents as its clusters (the GMM's parameters drawn once given them), so what the rounds still
 exchange is the VAE's cluster priors. It ships if, over seeds 0 to 8 of one machine, its worst seed's last round
 is higher than the shipped recipe's (0.760); the mean over the nine seeds breaks a tie within 0.005. Whatever it
-gives, each seed's round 2 against its round 0 is reported.
+gives, each seed's round 2 against its round 0 is reported. It shipped (the defaults since): worst seed 0.9145,
+mean 0.9244, and mutual learning raised every one of the nine seeds (round 0's mean 0.8982).
 """
 from __future__ import annotations
 
@@ -181,8 +182,8 @@ def name_and_command(a: argparse.Namespace) -> tuple[str, str, bool]:
                                       + ("_tsne" if a.first_start == "tsne" else "")
                                       + ("_kmeans" if a.first_start == "kmeans" and SHIPPED.first_start != "kmeans"
                                          else "")
-                                      + (f"_{a.first_chain}" if a.first_chain != SHIPPED.first_chain else "")
-                                      + ("_kept" if a.later_chain != SHIPPED.later_chain else ""))
+                                      + ("_start" if a.first_chain == "start" else "")
+                                      + ("_kept" if a.later_chain == "start" else ""))
     name += f"_{a.tag}" if a.tag else ""
     return name, "python -m dgm_core bench vae_gmm " + " ".join(flags), shipped
 

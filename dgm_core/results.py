@@ -236,6 +236,7 @@ class VaeGmm:
     first_start: str = "kmeans"  # round 0's Gibbs start: "kmeans" on the latents or on their "tsne" map
     first_chain: str = "gibbs"  # round 0 from its start: a Gibbs chain, or the start kept ("start")
     later_chain: str = "gibbs"  # the same for rounds >= 1
+    goal: float | None = None  # the goal on the last round's mean (files before it had none)
 
 
 def _vae_gmm(d: dict) -> VaeGmm:
@@ -246,7 +247,8 @@ def _vae_gmm(d: dict) -> VaeGmm:
     return VaeGmm(d["command"], d.get("network", "784-256-12"), d.get("gibbs_start", "kmeans"), d.get("bar"),
                   dict(d["summary"]), list(d["runs"]), gains, d.get("prior", "diag"), measured,
                   d.get("tag", ""), d.get("bar_worst"), int(d.get("n_train", 10_000)), d.get("first_start", "kmeans"),
-                  d.get("first_chain", "gibbs"), d.get("later_chain", "gibbs"))
+                  d.get("first_chain", "gibbs"), d.get("later_chain", "gibbs"),
+                  d.get("goal"))
 
 
 def vae_gmm(root: Path | None = None, name: str = "vae_gmm") -> VaeGmm:

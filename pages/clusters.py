@@ -11,7 +11,6 @@ import torch
 
 from dgm_core import pretrained, results
 from dgm_core.demos import clusters
-from dgm_core.models.vae_gmm import GIBBS_STARTS
 from ui import clusters_view as v
 from ui import loaders, plots
 from ui.controls import widget
@@ -28,7 +27,7 @@ s = st.session_state
 url_state(SPEC, P)
 
 st.title("Clusters: VAE + Gaussian mixture")
-st.markdown("A VAE compresses each digit to 12 numbers; a **Bayesian Gaussian mixture** (Gibbs sampling) groups the "
+st.markdown("A VAE compresses each digit to 12 numbers; a **Bayesian Gaussian mixture** groups the "
             "codes into 10 clusters and sends each digit **its cluster's Gaussian as its prior** for the next VAE, "
             "which pulls a cluster together. Round 0 is a plain VAE. No labels are used; they only score the clusters.")
 try:
@@ -44,12 +43,8 @@ bench = v.benchmark()
 # lesson, start on a 1280x720 projector's first screen
 st.markdown(f"**Held-out test digits** ({m['test_digits']}): accuracy **{m['test_accuracy_round0']:.3f} → "
             f"{m['test_accuracy_last']:.3f}** from round 0 to round {last}, ARI {m['test_ari_round0']:.3f} → "
-            f"{m['test_ari_last']:.3f} (the last Gibbs state, clusters matched to digits by the Hungarian algorithm). "
-            + (f"Round 0's Gibbs chain starts from {GIBBS_STARTS[model.cfg.first_start]}, each later round's from "
-               if model.cfg.first_chain == "gibbs" else
-               f"Round 0 keeps the clusters of {GIBBS_STARTS[model.cfg.first_start]} (no chain); each later round's "
-               "Gibbs chain starts from ")
-            + f"{GIBBS_STARTS[model.cfg.gibbs_start]}.")
+            f"{m['test_ari_last']:.3f} (each digit in its most probable cluster of the round's mixture, clusters "
+            "matched to digits by the Hungarian algorithm). " + v.recipe_sentence(model.cfg))
 table_test, order_test = clusters.confusion(model, 1, 1)
 worst = clusters.confusions(table_test, order_test, clusters.match_clusters(
     model.shown_label[1].numpy(), model.shown_cluster[1, 1].numpy(), model.cfg.k))

@@ -38,8 +38,8 @@ def test_a_files_command_names_every_choice_so_it_reruns_the_same_recipe():
             "first_chain", "later_chain", "jobs", "tag")
     for argv in ([], ["--first-start", "kmeans"], ["--first-start", "kmeans", "--depth", "1", "--hidden", "256",
                                                    "--gibbs-start", "kmeans", "--tag", "x", "--seeds", "3", "4"],
-                 ["--first-chain", "start"],
-                 ["--gibbs-start", "tsne", "--first-chain", "start", "--later-chain", "start"]):
+                 ["--first-chain", "gibbs"],
+                 ["--gibbs-start", "previous", "--first-chain", "gibbs", "--later-chain", "gibbs"]):
         a = parser().parse_args(argv)
         name, command, shipped = name_and_command(a)
         for flag in ("--depth", "--hidden", "--gibbs-start", "--prior", "--first-start", "--first-chain",
@@ -51,11 +51,12 @@ def test_a_files_command_names_every_choice_so_it_reruns_the_same_recipe():
         assert shipped == (argv == [])
     assert name_and_command(parser().parse_args([]))[0] == "vae_gmm"
     other = "kmeans" if SHIPPED.first_start == "tsne" else "tsne"
-    assert name_and_command(parser().parse_args(["--first-start", other]))[0] == f"vae_gmm_depth2_h512_previous_{other}"
-    kept = name_and_command(parser().parse_args(["--first-chain", "start"]))[0]
-    assert kept == "vae_gmm_depth2_h512_previous_tsne_start"
-    none = parser().parse_args(["--gibbs-start", "tsne", "--first-chain", "start", "--later-chain", "start"])
-    assert name_and_command(none)[0] == "vae_gmm_depth2_h512_tsne_tsne_start_kept"
+    assert name_and_command(parser().parse_args(["--first-start", other]))[0] == \
+        f"vae_gmm_depth2_h512_tsne_{other}_start_kept"
+    chains = ["--gibbs-start", "previous", "--later-chain", "gibbs"]
+    assert name_and_command(parser().parse_args(chains))[0] == "vae_gmm_depth2_h512_previous_tsne_start"
+    assert name_and_command(parser().parse_args(chains + ["--first-chain", "gibbs"]))[0] == \
+        "vae_gmm_depth2_h512_previous_tsne"
 
 
 def test_every_committed_files_command_reruns_its_own_recipe_and_name():

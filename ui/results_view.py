@@ -210,7 +210,8 @@ SHORT_PARTS = {"Gibbs from k-means (round 0)": "k-means start",
                "Gibbs from k-means on a t-SNE map (round 0)": "t-SNE start",
                "k-means on a t-SNE map kept (round 0)": "t-SNE start kept",
                "then the previous round's clusters": "previous clusters", "then k-means": "k-means restart",
-               "then k-means on a t-SNE map": "t-SNE each round", "full-covariance priors": "full covariance"}
+               "then k-means on a t-SNE map": "t-SNE each round", "full-covariance priors": "full covariance",
+               "then k-means on a t-SNE map (kept)": "then t-SNE, kept"}
 MAX_PANELS_IN_A_ROW = 6  # a panel a sixth of the width carries its title; more go to a second row
 
 

@@ -127,7 +127,9 @@ def test_the_seeds_caption_says_by_how_much_the_bar_is_missed_and_how_far_the_va
     (seeds,) = [c.value for c in at.caption if c.value.startswith(f"Over {len(bench.runs)} seeds")]
     assert bench.bar == 0.90 and bench.bar_worst == 0.88
     if sm["bar_met"]:
-        assert "the shipped recipe reaches the bar: 0.90 on average, 0.88 on the worst seed." in seeds
+        assert "the shipped recipe reaches the bar: 0.90 on average, 0.88 on the worst seed" in seeds
+        assert sm["goal_met"] or (f"not the goal of 0.93 on average (short by {0.93 - sm['last_mean']:.3f})"
+                                  in seeds)
         return
     assert (f"**below the bar** of 0.90 on average (short by {sm['short_of_bar']:.3f}) and 0.88 on the worst seed "
             f"(short by {sm['worst_short_of_bar']:.3f})") in seeds
@@ -157,22 +159,26 @@ def test_the_variants_table_says_which_rows_are_the_shipped_recipe_and_where_mut
     assert said.startswith("Shipped: ") and f"in {lowered} of {len(table)} rows" in said
     assert list(table["run"]).count("shipped") == 1
     reruns = [f"shipped recipe, {d.tag}" for name, d in results.vae_gmm_variants() if name == f"vae_gmm_{d.tag}"]
-    assert reruns and all(r in list(table["run"]) for r in reruns)
+    assert all(r in list(table["run"]) for r in reruns)
 
 
 def test_the_seeds_caption_gives_the_shipped_recipe_on_its_other_seeds_before_the_verdict():
-    """Figures first (every seed), then the bar and why: the verdict names the seeds it is about."""
+    """Figures first (every seed, and the shipped recipe's reruns on other seeds where any ran), then the bar: the
+    verdict names the seeds it is about."""
     from dgm_core import results
+    from ui import clusters_view
 
-    other = results.vae_gmm(name="vae_gmm_seeds3to8")
+    bench = results.vae_gmm()
     at = _app().run()
     (seeds,) = [c.value for c in at.caption if c.value.startswith("Over ")]
-    sm = other.summary
-    assert (f"The same recipe on seeds 3, 4, 5, 6, 7, 8 (seeds3to8): round 0 {sm['round0_mean']:.3f}, last round "
-            f"{sm['last_mean']:.3f} (worst seed {sm['last_min']:.3f}).") in seeds
-    ran = ", ".join(str(r["seed"]) for r in results.vae_gmm().runs)
+    sm = bench.summary
+    ran = ", ".join(str(r["seed"]) for r in bench.runs)
     verdict = seeds.index(f"On seeds {ran} the shipped recipe ")
-    assert seeds.index("The same recipe on seeds 3,") < verdict < seeds.index(" Why: ")
+    assert seeds.index(f"round {len(bench.runs[0]['rounds']) - 1} {sm['last_mean']:.3f} (worst seed "
+                       f"{sm['last_min']:.3f})") < verdict
+    reruns = clusters_view.reruns_sentence()
+    if reruns:
+        assert seeds.index(reruns.strip()) < verdict
 
 
 def test_the_bar_sentence_counts_only_other_recipes_and_names_the_best_in_words():

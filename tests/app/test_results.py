@@ -298,6 +298,7 @@ def test_the_clusters_variants_keep_legible_titles_six_to_a_row():
     domains = {round(fig.layout[k].domain[0], 3) for k in fig.layout if k.startswith("yaxis")}
     assert len(domains) == -(-panels // 6), domains  # six to a row
     assert len({round(fig.layout[k].domain[1], 3) for k in fig.layout if k.startswith("xaxis")}) <= 6
-    assert "784-512-512-12 VAE<br>t-SNE start<br>previous clusters<br>shipped" in titles, titles
+    assert "784-512-512-12 VAE<br>t-SNE start kept<br>then t-SNE, kept<br>shipped" in titles, titles
+    assert "784-512-512-12 VAE<br>t-SNE start<br>previous clusters" in titles, titles
     assert "784-512-512-12 VAE<br>k-means start<br>previous clusters" in titles, titles
     assert all(len(line) <= 20 for t in titles for line in t.split("<br>")), titles
