@@ -38,11 +38,14 @@ from dgm_core.device import set_threads
 
 RESULTS = Path(__file__).resolve().parent / "results"
 # Injected by the measurement (never part of the page), called with the panel's big canvas (the panel lives in a
-# shadow root, which document.querySelector does not enter): stamps every picture the panel draws into it.
+# shadow root, which document.querySelector does not enter): stamps every picture the panel draws into it, and
+# the panel's α at that moment (its data-alpha; NaN on a panel without one)
 WATCH_DRAWS = """canvas => {
-  const ctx = canvas.getContext('2d'), put = ctx.putImageData.bind(ctx), draws = [];
-  ctx.putImageData = (...a) => { put(...a); draws.push(performance.now()); };
+  const ctx = canvas.getContext('2d'), put = ctx.putImageData.bind(ctx), draws = [], alphas = [];
+  const root = canvas.closest('.ls');
+  ctx.putImageData = (...a) => { put(...a); draws.push(performance.now()); alphas.push(Number(root?.dataset.alpha)); };
   document.latentDraws = draws;
+  document.latentAlphas = alphas;
 }"""
 READ_DRAWS = "() => document.latentDraws.slice()"
 # sets a slider (an <input type=range>) to a value and fires its `input` event, as a drag does; returns the time
@@ -168,10 +171,12 @@ def browser(releases: int, seconds: float = 3.0) -> dict:
         wait(page)
         page.locator(".ls .note").filter(has_text="Drawn in this browser").wait_for(timeout=120_000)
         page.locator(".ls .ipics canvas").first.evaluate(WATCH_DRAWS)
+        panel = page.locator(".ls").filter(has=page.locator("button.iplay"))
+        play_from, pass_s = float(panel.get_attribute("data-alpha")), float(panel.get_attribute("data-pass-seconds"))
         n_sent = len(sent)
         page.locator(".ls button.iplay").click()
-        page.locator('.ls[data-passes="1"]').wait_for(timeout=60_000)  # the first pass, 0.5 -> 1, is over
-        play = page.evaluate(READ_DRAWS)
+        page.locator('.ls[data-passes="1"]').wait_for(timeout=60_000)  # the first pass, to α = 1, is over
+        play, play_alphas = page.evaluate("() => [document.latentDraws.slice(), document.latentAlphas.slice()]")
         play_sent = len(sent) - n_sent  # alpha goes to the server only on Pause
         page.locator(".ls button.iplay").click()
         # every other shipped generator's grid, opened by its link (its ONNX graph is another size)
@@ -195,6 +200,8 @@ def browser(releases: int, seconds: float = 3.0) -> dict:
             "grid_draw_in_browser_median_ms": round(statistics.median(grid_draw_ms), 1),
             "play_frames": len(play), "play_seconds": round((play[-1] - play[0]) / 1000, 3),
             "play_frames_per_second": round((len(play) - 1) / max(1e-3, (play[-1] - play[0]) / 1000), 1),
+            "play_from_alpha": play_from, "play_to_alpha": play_alphas[-1], "play_pass_seconds": pass_s,
+            "play_alpha_first_drawn": play_alphas[0],
             "play_websocket_messages": play_sent, OTHERS: others}
 
 
@@ -219,6 +226,18 @@ def grid(page, n: int) -> tuple[list[float], list[float]]:
         drawing.append(float(note.inner_text().split(" pictures in ")[1].split(" ms")[0]))
         wait(page)
     return total, drawing
+
+
+def play_rows(br: dict) -> list[str]:
+    """The interpolation's Play rows: pictures a second, how long the watched stretch took against the page's pace
+    (one pass, α from 0 to 1, in ``play_pass_seconds``; files from before it was read lack that row), messages."""
+    rows = [f"| interpolation Play, pictures drawn per second (3 paths each) | {br['play_frames_per_second']} | | |"]
+    if "play_pass_seconds" in br:
+        a0, a1, pace = br["play_from_alpha"], br["play_to_alpha"], br["play_pass_seconds"]
+        rows.append(f"| … the watched stretch, from the opening α ({a0:g}) to {a1:g} (s; at the page's pace, "
+                    f"{pace:g} s from α = 0 to 1: {abs(a1 - a0) * pace:.3g}) | {br['play_seconds']} | | |")
+    return rows + [f"| … messages to the server during Play (α goes to it on Pause) | "
+                   f"{br['play_websocket_messages']} | | |"]
 
 
 def report(rec: dict) -> str:
@@ -248,12 +267,7 @@ def report(rec: dict) -> str:
               f"{br['grid_new_seed_to_drawn_median_ms']} | | |",
               *[f"| … the same grid of {name} (its link), median (ms) | {ms} | ≤ {bars['grid_ms']} | "
                 f"≤ {goals['grid_ms']} |" for name, ms in br.get(OTHERS, {}).items()],
-              "| interpolation Play (from the opening α, 0.5, to 1: half of the page's 2.5 s), pictures drawn per "
-              "second "
-              "(3 paths each) | "
-              f"{br['play_frames_per_second']} | | |",
-              f"| … messages to the server during Play (the last one: α = 1 for the URL) | "
-              f"{br['play_websocket_messages']} | | |",
+              *play_rows(br),
               "", "Under load the browser itself receives the mouse late: from playwright's mouse-up to the slider's "
               f"change event {statistics.median(br['mouse_up_to_change_event_ms']):.0f} ms (median), "
               "not counted above.",
