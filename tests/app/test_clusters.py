@@ -211,3 +211,20 @@ def test_the_why_sentence_takes_the_best_round_0_tried_and_counts_the_seeds_mutu
     assert "(784-512-512-12, round 0 from k-means on a t-SNE map, later rounds from the previous round's clusters: " \
            "0.890 over 3 seeds), mutual learning lowered the accuracy on 2 of them." in said
     assert clusters_view.why_sentence([]) == ""
+
+
+def test_the_headline_says_where_each_rounds_clusters_come_from():
+    from dgm_core.models.vae_gmm import Config
+    from ui.clusters_view import recipe_sentence
+
+    kept = Config(first_start="tsne", gibbs_start="tsne", first_chain="start", later_chain="start")
+    assert recipe_sentence(kept).startswith("Every round keeps the clusters of k-means on a t-SNE map of its own "
+                                            "latents (no Gibbs chain")
+    assert recipe_sentence(Config(first_start="tsne", gibbs_start="previous")) == (
+        "Round 0's Gibbs chain starts from k-means on a t-SNE map; each later round's Gibbs chain starts from the "
+        "previous round's clusters.")
+    assert recipe_sentence(Config(first_start="tsne", gibbs_start="previous", first_chain="start")) == (
+        "Round 0 keeps the clusters of k-means on a t-SNE map (no chain); each later round's Gibbs chain starts "
+        "from the previous round's clusters.")
+    assert "each later round keeps the clusters of k-means (no chain)" in recipe_sentence(
+        Config(gibbs_start="kmeans", later_chain="start"))
