@@ -27,9 +27,10 @@ s = st.session_state
 url_state(SPEC, P)
 
 st.title("Clusters: VAE + Gaussian mixture")
-st.markdown("A VAE compresses each digit to 12 numbers; a **Bayesian Gaussian mixture** groups the "
-            "codes into 10 clusters and sends each digit **its cluster's Gaussian as its prior** for the next VAE, "
-            "which pulls a cluster together. Round 0 is a plain VAE. No labels are used; they only score the clusters.")
+st.markdown("A VAE compresses each digit to 12 numbers; the codes are grouped into 10 clusters, each a "
+            "Gaussian of a **Bayesian Gaussian mixture**, and each digit gets **its cluster's Gaussian as its prior** "
+            "for the next VAE, which pulls a cluster together. Round 0 is a plain VAE. No labels are used; they "
+            "only score the clusters.")
 try:
     model, card = loaders.model(v.MODEL)
 except pretrained.PretrainedError as e:
