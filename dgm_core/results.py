@@ -237,6 +237,7 @@ class VaeGmm:
     first_chain: str = "gibbs"  # round 0 from its start: a Gibbs chain, or the start kept ("start")
     later_chain: str = "gibbs"  # the same for rounds >= 1
     goal: float | None = None  # the goal on the last round's mean (files before it had none)
+    processor: str = ""  # the processor (and any kernels forced on it) it ran on ("" where the file does not say)
 
 
 def _vae_gmm(d: dict) -> VaeGmm:
@@ -247,8 +248,7 @@ def _vae_gmm(d: dict) -> VaeGmm:
     return VaeGmm(d["command"], d.get("network", "784-256-12"), d.get("gibbs_start", "kmeans"), d.get("bar"),
                   dict(d["summary"]), list(d["runs"]), gains, d.get("prior", "diag"), measured,
                   d.get("tag", ""), d.get("bar_worst"), int(d.get("n_train", 10_000)), d.get("first_start", "kmeans"),
-                  d.get("first_chain", "gibbs"), d.get("later_chain", "gibbs"),
-                  d.get("goal"))
+                  d.get("first_chain", "gibbs"), d.get("later_chain", "gibbs"), d.get("goal"), cpu)
 
 
 def vae_gmm(root: Path | None = None, name: str = "vae_gmm") -> VaeGmm:

@@ -136,8 +136,11 @@ def bar_sentence(bench: results.VaeGmm) -> str:
             out += (f"; not the goal of {bench.goal:.2f} on average (short by "
                     f"{max(0.0, bench.goal - sm['last_mean']):.3f})")
         out += "."
-        if not reruns_sentence():
-            out += " It has run on one processor only: whether another gives the same clusters is not measured."
+        ran_on = {d.processor for name, d in results.vae_gmm_variants()
+                  if name == "vae_gmm" or is_rerun(name, d)} | {bench.processor}
+        if len(ran_on) == 1:
+            out += (f" It has run on one processor only ({bench.processor or 'not named in its file'}): whether "
+                    "another gives the same clusters is not measured.")
         return out
     out = (f"{who} is **below the bar** of {bench.bar:.2f} on average (short by {sm['short_of_bar']:.3f}) and "
            f"{bench.bar_worst:.2f} on the worst seed (short by {sm['worst_short_of_bar']:.3f}).")

@@ -228,3 +228,23 @@ def test_the_headline_says_where_each_rounds_clusters_come_from():
         "from the previous round's clusters.")
     assert "each later round keeps the clusters of k-means (no chain)" in recipe_sentence(
         Config(gibbs_start="kmeans", later_chain="start"))
+
+
+def test_a_met_bar_says_the_goal_gap_and_whether_a_second_processor_ran_the_recipe(monkeypatch):
+    from dgm_core import results
+    from ui import clusters_view
+
+    runs = [{"seed": s, "rounds": [{"test_accuracy": 0.9}, {"test_accuracy": 0.92}]} for s in (0, 1)]
+    summary = {"bar_met": True, "goal_met": False, "last_mean": 0.924}
+    here = results.VaeGmm("cmd", "n", "tsne", 0.9, summary, runs, {}, bar_worst=0.88, goal=0.93, processor="CPU A")
+    monkeypatch.setattr(results, "vae_gmm_variants", lambda root=None: [("vae_gmm", here)])
+    said = clusters_view.bar_sentence(here)
+    assert "reaches the bar: 0.90 on average, 0.88 on the worst seed; not the goal of 0.93 on average (short by " \
+           "0.006)." in said
+    assert "It has run on one processor only (CPU A)" in said
+    there = results.VaeGmm("cmd", "n", "tsne", 0.9, summary, runs, {}, tag="other", processor="CPU B")
+    monkeypatch.setattr(results, "vae_gmm_variants", lambda root=None: [("vae_gmm", here), ("vae_gmm_other", there)])
+    assert "one processor only" not in clusters_view.bar_sentence(here)
+    same = results.VaeGmm("cmd", "n", "tsne", 0.9, summary, runs, {}, tag="more", processor="CPU A")
+    monkeypatch.setattr(results, "vae_gmm_variants", lambda root=None: [("vae_gmm", here), ("vae_gmm_more", same)])
+    assert "one processor only (CPU A)" in clusters_view.bar_sentence(here)  # more seeds, the same processor
