@@ -44,8 +44,7 @@ bench = v.benchmark()
 # lesson, start on a 1280x720 projector's first screen
 st.markdown(f"**Held-out test digits** ({m['test_digits']}): accuracy **{m['test_accuracy_round0']:.3f} → "
             f"{m['test_accuracy_last']:.3f}** from round 0 to round {last}, ARI {m['test_ari_round0']:.3f} → "
-            f"{m['test_ari_last']:.3f} (each digit in its most probable cluster of the round's mixture, clusters "
-            "matched to digits by the Hungarian algorithm). " + v.recipe_sentence(model.cfg))
+            f"{m['test_ari_last']:.3f}. " + v.recipe_sentence(model.cfg))
 table_test, order_test = clusters.confusion(model, 1, 1)
 worst = clusters.confusions(table_test, order_test, clusters.match_clusters(
     model.shown_label[1].numpy(), model.shown_cluster[1, 1].numpy(), model.cfg.k))
@@ -53,6 +52,8 @@ if worst:
     st.caption("Where it goes wrong (test digits shown below): " + "; ".join(
         f"{n} {d}s sit in the cluster matched to {mm}" for d, mm, n in worst) + ".")
 more = st.expander((f"Over {len(bench.runs)} seeds, and " if bench else "") + "published figures for scale")
+more.caption("Scored: each digit in its most probable cluster of the round's mixture, clusters matched to digits "
+             "by the Hungarian algorithm.")
 if bench:
     sm = bench.summary
     verdict = ("above round 0 on every seed" if sm["above_round0_every_seed"]
@@ -77,8 +78,8 @@ k1, k2, k3, k4 = st.columns(4)
 colour = widget(SPEC, P, "colour", k1, horizontal=True)
 split = widget(SPEC, P, "split", k2, horizontal=True)
 perp_i = widget(SPEC, P, "perp", k3, horizontal=True, format_func=lambda i: str(model.cfg.perplexities[i]))
-k4.caption("A cluster takes the colour of the digit it is matched to (grey: matched to none). A box or lasso on "
-           "either map lights up the same digits on both maps and shows them below; hover for a point's digit.")
+k4.caption("A cluster takes the colour of its matched digit (grey: none). Box or lasso either map: the same "
+           "digits light up on both and are shown below.")
 
 sp = v.SPLITS[split]
 most = SPEC["sel"].max_items

@@ -177,7 +177,7 @@ def recipe_sentence(cfg: Config) -> str:
     first, later = GIBBS_STARTS[cfg.first_start], GIBBS_STARTS[cfg.gibbs_start]
     if cfg.first_chain == cfg.later_chain == "start" and first == later:
         return (f"Every round keeps the clusters of {later} of its own latents (no Gibbs chain: the mixture's "
-                "weights, means and covariances are drawn once given those clusters).")
+                "parameters are drawn once given them).")
     r0 = (f"Round 0's Gibbs chain starts from {first}" if cfg.first_chain == "gibbs"
           else f"Round 0 keeps the clusters of {first} (no chain)")
     rest = (f"each later round's Gibbs chain starts from {later}" if cfg.later_chain == "gibbs"
