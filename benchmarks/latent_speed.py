@@ -170,6 +170,9 @@ def browser(releases: int, seconds: float = 3.0) -> dict:
         page.get_by_role("tab", name="Interpolation").click()
         wait(page)
         page.locator(".ls .note").filter(has_text="Drawn in this browser").wait_for(timeout=120_000)
+        # the tab's critic chart is the page's first plotly chart: drawing it holds the browser's main thread about
+        # 0.6 s after the tab opens, which a Play pressed meanwhile would count as its own (pictures 0.6 s apart)
+        page.locator(".st-key-lat_scores .js-plotly-plot .main-svg").first.wait_for(state="visible", timeout=60_000)
         page.locator(".ls .ipics canvas").first.evaluate(WATCH_DRAWS)
         panel = page.locator(".ls").filter(has=page.locator("button.iplay"))
         play_from, pass_s = float(panel.get_attribute("data-alpha")), float(panel.get_attribute("data-pass-seconds"))
@@ -178,6 +181,10 @@ def browser(releases: int, seconds: float = 3.0) -> dict:
         page.locator('.ls[data-passes="1"]').wait_for(timeout=60_000)  # the first pass, to α = 1, is over
         play, play_alphas = page.evaluate("() => [document.latentDraws.slice(), document.latentAlphas.slice()]")
         play_sent = len(sent) - n_sent  # alpha goes to the server only on Pause
+        # Play turns round at α = 1 and goes on while the mark is read: the watched stretch ends at the first
+        # picture stamped with the pass's highest α, the pictures after it (on the way back) are counted apart
+        turn = play_alphas.index(max(play_alphas))
+        play_back, play, play_alphas = len(play) - turn - 1, play[:turn + 1], play_alphas[:turn + 1]
         page.locator(".ls button.iplay").click()
         # every other shipped generator's grid, opened by its link (its ONNX graph is another size)
         others = {}
@@ -201,7 +208,11 @@ def browser(releases: int, seconds: float = 3.0) -> dict:
             "play_frames": len(play), "play_seconds": round((play[-1] - play[0]) / 1000, 3),
             "play_frames_per_second": round((len(play) - 1) / max(1e-3, (play[-1] - play[0]) / 1000), 1),
             "play_from_alpha": play_from, "play_to_alpha": play_alphas[-1], "play_pass_seconds": pass_s,
-            "play_alpha_first_drawn": play_alphas[0],
+            "play_alpha_first_drawn": play_alphas[0], "play_drawn_after_turn": play_back,
+            # the page moves α by at most 0.1 s a frame: time between pictures beyond that is walked slower
+            "play_longest_gap_ms": round(max(b - a for a, b in zip(play, play[1:])), 1),
+            "play_longest_gap_after_picture": max(range(len(play) - 1), key=lambda i: play[i + 1] - play[i]),
+            "play_seconds_over_frame_cap": round(sum(max(0.0, b - a - 100) for a, b in zip(play, play[1:])) / 1000, 3),
             "play_websocket_messages": play_sent, OTHERS: others}
 
 
@@ -236,6 +247,9 @@ def play_rows(br: dict) -> list[str]:
         a0, a1, pace = br["play_from_alpha"], br["play_to_alpha"], br["play_pass_seconds"]
         rows.append(f"| … the watched stretch, from the opening α ({a0:g}) to {a1:g} (s; at the page's pace, "
                     f"{pace:g} s from α = 0 to 1: {abs(a1 - a0) * pace:.3g}) | {br['play_seconds']} | | |")
+    if "play_seconds_over_frame_cap" in br:
+        rows.append(f"| … of which pictures more than 0.1 s apart, beyond it (s; the page walks α at most 0.1 s a "
+                    f"frame; longest gap {br['play_longest_gap_ms']} ms) | {br['play_seconds_over_frame_cap']} | | |")
     return rows + [f"| … messages to the server during Play (α goes to it on Pause) | "
                    f"{br['play_websocket_messages']} | | |"]
 
