@@ -21,12 +21,15 @@ from urllib.parse import parse_qsl, urlencode, urlparse
 import streamlit as st
 
 from dgm_core import budgets
+from streamlit.runtime.scriptrunner import get_script_run_ctx
+
 from ui.catalog import PAGES, page_link
 
 DECKS = Path(__file__).resolve().parents[1] / "assets" / "decks"
 INLINE = "~"  # a deck carried in its link: "~" + url-safe base64 of its zlib-compressed JSON
 PARAMS = ("deck", "step", "present")  # the deck's own URL parameters; the rest is the page's state
 MINE = "_deck_mine"  # session state: the deck a lecturer is making, {"title": str, "steps": [step dicts]}
+LEFT = "_deck_left"  # session state: the step ← or → last left, (deck, step left, step opened), all 0-based
 _KEY = re.compile(r"[A-Za-z0-9_-]{1,60}")  # a widget key, safe inside a CSS class selector
 
 
@@ -177,10 +180,12 @@ def _reset_views() -> None:
         del s[flag]
 
 
-def go(name: str, deck: Deck, k: int, present: bool = False) -> None:
-    """Open step ``k`` (0-based) of ``deck``: its page, on its link, with the deck in the URL."""
+def go(name: str, deck: Deck, k: int, present: bool = False, *, leaving: int | None = None) -> None:
+    """Open step ``k`` (0-based) of ``deck``: its page, on its link, with the deck in the URL; ``leaving``: the step
+    ← or → leaves (see ``bar``)."""
     step = deck.steps[k]
     _reset_views()
+    st.session_state[LEFT] = None if leaving is None else (name, leaving, k)
     params = {**dict(parse_qsl(step.link)), "deck": name, "step": str(k + 1)}
     st.switch_page(page_files()[step.page], query_params={**params, "present": "1"} if present else params)
 
@@ -206,6 +211,7 @@ def bar() -> None:
     """Above every page while a deck is presented (``deck`` in the URL): the step's note, large, with ← and →."""
     name = st.query_params.get("deck")
     if name is None:
+        st.session_state.pop(LEFT, None)
         return
     try:
         deck = find(name, page_files())
@@ -219,6 +225,15 @@ def bar() -> None:
                    "step 1.")
         k = 0
     present = st.query_params.get("present") == "1"
+    left = st.session_state.get(LEFT)
+    ctx = get_script_run_ctx()
+    if ctx is not None and ctx.is_history_navigation:  # the browser's own back or forward: where it says
+        left = st.session_state[LEFT] = None
+    if left is not None and left[:2] == (name, k):
+        # A rerun of the step just left, sent by the browser before it heard of the next one (a page's component
+        # reporting at that moment, a second press): Streamlit runs it instead of the next step, which would leave
+        # the URL on the next step and the page on this one. The deck goes on to the step it was opening.
+        go(name, deck, left[2], present, leaving=k)
     pages = page_files()
     if current_page(pages) not in (None, deck.steps[k].page):  # a hand-made link (``/?deck=lecture&step=10``)
         go(name, deck, k, present)
@@ -227,10 +242,10 @@ def bar() -> None:
     with st.container(border=True, key="deck_bar"):
         back, note, ahead = st.columns([1, 8, 1], vertical_alignment="center")
         if back.button("Back", key="_deck_back", disabled=k == 0, help="The previous step (← or PageUp)"):
-            go(name, deck, k - 1, present)
+            go(name, deck, k - 1, present, leaving=k)
         if ahead.button("Next", key="_deck_next", disabled=k == len(deck.steps) - 1,
                         help="The next step (→, PageDown or space)"):
-            go(name, deck, k + 1, present)
+            go(name, deck, k + 1, present, leaving=k)
         _keys(key="deck_keys", data={"step": f"{name[:40]}:{k}", "present": present})
         with note.container(key="deck_note"):  # shown large (ui/app.css)
             st.markdown(deck.steps[k].note)

@@ -189,7 +189,7 @@ function browserView(root) {
   const note = el('div', 'note', root);
   const film = el('div', 'film', root);
   const b = { id: null, component: null, data: null, view: null, trainer: null, playing: false, step: 0,
-    last: null, latest: null, drawing: false };
+    last: null, latest: null, drawing: false, told: 0 };
   note.textContent = 'Loading the trainer into this browser…';
   const buttons = () => {
     const ready = b.trainer !== null && b.view !== null; const done = b.step >= (b.data ? b.data.max_steps : 0);
@@ -207,6 +207,7 @@ function browserView(root) {
       const f = b.last[kind];
       out[kind] = { est: Number.isFinite(f.est) ? f.est : null, off: f.off, missed: f.missed };
     }
+    b.told = out.step;
     b.component.setStateValue('frame', out);
   };
   const paint = () => {
@@ -230,7 +231,9 @@ function browserView(root) {
       }
       b.step = msg.step; b.last = msg; b.latest = msg;
       if (!b.drawing) { b.drawing = true; requestAnimationFrame(paint); }
-      if (msg.step === 0) { buttons(); report(); }
+      // a race's start: the page is told only if it holds a later step (a Reset); on a fresh page its verdict is
+      // already the start's, and a rerun then would be one more for the server and could cross a deck's next step
+      if (msg.step === 0) { buttons(); if (b.told > 0) report(); }
     } else if (msg.type === 'stopped') {
       b.playing = false; buttons(); report();
     } else if (msg.type === 'error') {

@@ -166,3 +166,42 @@ def test_present_on_the_decks_page_presents():
     assert not at.exception
     assert at.query_params.get("present") == "1" and at.query_params.get("step") == "1"
     assert at.button(key="_deck_present").label == "Show controls"
+
+
+def _made_deck_at(step: int) -> AppTest:
+    """The app (its navigation: every page) on step ``step`` of MADE, opened from its link."""
+    at = AppTest.from_file(str(PAGE_DIR.parent / "app.py"), default_timeout=120).run()
+    at.switch_page(PAGE_FILES[MADE.steps[step - 1].page])
+    for k, v in [*parse_qsl(MADE.steps[step - 1].link), ("deck", deck.encode(MADE)), ("step", str(step))]:
+        at.query_params[k] = v
+    return at.run()
+
+
+def _place(at: AppTest) -> str:
+    return next(c.value for c in at.caption if " · step " in c.value)
+
+
+def test_a_rerun_of_the_step_just_left_does_not_hold_the_deck_back():
+    # The browser may send a rerun of the step → is leaving before it hears of the next one (a component on that
+    # page reporting just then); Streamlit then runs it instead of the next step. The deck goes on all the same.
+    at = _made_deck_at(1)
+    at.button(key="_deck_next").click().run()
+    assert _place(at).endswith("step 2 of 2")
+    at.switch_page("pages/critics.py")  # the late rerun: the page and link of step 1, as the browser had them
+    at.query_params["step"] = "1"
+    at.run()
+    assert not at.exception
+    assert _place(at).endswith("step 2 of 2") and at.query_params["step"] == "2"
+
+
+def test_a_step_gone_back_to_keeps_its_own_reruns():
+    at = _made_deck_at(1)
+    at.button(key="_deck_next").click().run()
+    at.switch_page(PAGE_FILES[MADE.steps[1].page])  # AppTest keeps its own page: the browser's is the new one
+    at.button(key="_deck_back").click().run()
+    assert _place(at).endswith("step 1 of 2")
+    at.switch_page(PAGE_FILES[MADE.steps[0].page])
+    at.select_slider(key="critics_theta").set_value(1.0).run()  # the class moves θ on the step it came back to
+    assert not at.exception
+    assert _place(at).endswith("step 1 of 2") and at.query_params["step"] == "1"
+    assert at.select_slider(key="critics_theta").value == 1.0

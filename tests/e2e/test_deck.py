@@ -9,6 +9,8 @@ import re
 from urllib.parse import parse_qsl, urlparse
 
 from playwright.sync_api import expect
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 from ui import deck
 from ui.catalog import PAGES
@@ -129,6 +131,66 @@ def test_out_of_present_mode_a_slider_under_the_pointer_keeps_its_arrows(page, a
     page.mouse.move(640, 700)  # the pointer leaves the slider, the focus stays on it: → is the deck's again
     page.keyboard.press("ArrowRight")
     _at_step(page, HALF + 1)
+
+
+
+def _finished(messages: list) -> bool:
+    """Whether the server's ``messages`` include the end of a run that was not cut short."""
+    return any(m.WhichOneof("type") == "script_finished" and m.script_finished == ForwardMsg.FINISHED_SUCCESSFULLY
+               for m in map(ForwardMsg.FromString, messages))
+
+
+def _until(page, done, tries: int = 2400) -> None:
+    """Let playwright's events flow (the websocket route's handlers run then) until ``done()``."""
+    for _ in range(tries):
+        if done():
+            return
+        page.wait_for_timeout(50)
+    raise AssertionError("the server did not answer")
+
+
+def test_a_rerun_from_the_step_being_left_does_not_hold_the_deck_back(page, app_url):
+    """→ pressed, and before the browser hears of the next step it sends a rerun of the one it is leaving (here θ
+    moved; in a lecture, a page's component reporting just then): Streamlit runs that rerun instead of the next
+    step. The server's messages are held back from the browser meanwhile, so the race is run, not waited for. The
+    deck must still open the next step: its page, its link and its place, together."""
+    two = deck.Deck("Two", (deck.Step("critics", "critics_theta=0.5", "θ = 0.5."), deck.Step("home", "", "Home.")))
+    browser, hold, held, sent = [], [False], [], []  # the page's socket; whether the server's messages wait; those
+    # waiting; for each rerun the browser asked for while they wait, how many were waiting then
+
+    def route(ws) -> None:
+        server = ws.connect_to_server()
+        browser.append(ws)
+
+        def to_browser(message) -> None:
+            (held.append if hold[0] else ws.send)(message)
+
+        def to_server(message) -> None:
+            if hold[0] and BackMsg.FromString(message).WhichOneof("type") == "rerun_script":
+                sent.append(len(held))
+            server.send(message)
+        server.on_message(to_browser)
+        ws.on_message(to_server)
+    page.set_viewport_size({"width": 1280, "height": 720})
+    page.route_web_socket(re.compile(r"/_stcore/stream$"), route)
+    page.goto(f"{app_url}/critics?critics_theta=0.5&deck={deck.encode(two)}&step=1")
+    _at_step(page, 1)
+    hold[0] = True
+    page.get_by_role("button", name="Next", exact=True).click()
+    _until(page, lambda: bool(sent) and _finished(held[sent[0]:]))  # the server has opened step 2...
+    theta = page.get_by_test_id("stSlider").first
+    theta.hover()  # ... and the browser, still on step 1, moves θ: a rerun of step 1
+    theta.locator('input[type="range"]').focus()
+    page.keyboard.press("ArrowRight")
+    _until(page, lambda: len(sent) > 1 and _finished(held[sent[1]:]))
+    while held:  # let the browser hear it all, in order (what arrives meanwhile queues behind)
+        browser[0].send(held.pop(0))
+    hold[0] = False
+    wait_for_app(page, timeout=180_000)
+    expect(_place(page)).to_contain_text("step 2 of 2")
+    assert urlparse(page.url).path.strip("/") in ("", "home")
+    assert dict(parse_qsl(urlparse(page.url).query)).get("step") == "2"
+    assert not page.get_by_test_id("stException").count()
 
 
 def _sidebar(page):

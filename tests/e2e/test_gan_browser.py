@@ -4,6 +4,7 @@ the same seed gives the same film."""
 import re
 
 from playwright.sync_api import expect
+from streamlit.proto.BackMsg_pb2 import BackMsg
 
 from .conftest import wait_for_app
 
@@ -17,12 +18,23 @@ def _step(page) -> int:
     return int(page.locator(".gp").first.get_attribute("data-step") or 0)
 
 
+def _reruns(page) -> list:
+    """The reruns this page asks its server for, from now on."""
+    asked = []
+    page.on("websocket", lambda ws: ws.on("framesent", lambda f: asked.append(
+        BackMsg.FromString(f).WhichOneof("type") == "rerun_script" or None)))
+    return asked
+
+
 def test_play_trains_in_the_browser_pause_reports_and_reset_starts_again(page, app_url):
     page.set_viewport_size({"width": 1280, "height": 720})
+    asked = _reruns(page)
     page.goto(f"{app_url}/gan?gan_toy=lines&gan_k=2")
     wait_for_app(page)
     expect(page.locator(".gp[data-backend='wasm']")).to_have_count(1, timeout=120_000)
     expect(page.locator(".gp .title").first).to_contain_text("step 0", timeout=60_000)
+    wait_for_app(page)
+    assert asked.count(True) == 1  # the page's own run: a trainer at its start tells the server nothing new
     page.evaluate(LONGTASKS)
     page.get_by_role("button", name="Play", exact=True).click()
     expect(page.get_by_role("button", name="Pause", exact=True)).to_be_visible()
