@@ -19,10 +19,9 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlparse
 
 import streamlit as st
-
-from dgm_core import budgets
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from dgm_core import budgets
 from ui.catalog import PAGES, page_link
 
 DECKS = Path(__file__).resolve().parents[1] / "assets" / "decks"
