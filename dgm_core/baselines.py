@@ -57,6 +57,16 @@ def mice_impute(x: np.ndarray, mask: np.ndarray, *, max_iter: int = 10, seed: in
     return _run(IterativeImputer(max_iter=max_iter, random_state=seed), x, mask, seed)
 
 
+def mice_draws(x: np.ndarray, mask: np.ndarray, *, n_draws: int = 20, max_iter: int = 10, seed: int = 0
+               ) -> np.ndarray:
+    """Multiple imputation by chained equations: ``n_draws`` completed tables, each from IterativeImputer with
+    ``sample_posterior=True`` (every fill drawn from the Bayesian ridge's predictive distribution, not its mean) and
+    its own seed, as mice's m imputations. -> (N, n_draws, D), observed entries unchanged."""
+    draws = [_run(IterativeImputer(max_iter=max_iter, sample_posterior=True, random_state=seed + m), x, mask, seed)
+             for m in range(n_draws)]
+    return np.stack(draws, axis=1)
+
+
 def missforest_impute(x: np.ndarray, mask: np.ndarray, *, n_estimators: int = 100, max_iter: int = 10,
                       extra_trees: bool = False, seed: int = 0) -> np.ndarray:
     """missForest-style: chained random forests (100 trees, as the not-MIWAE reference), or extra trees."""

@@ -68,6 +68,7 @@ class Table:
     task: str | None
     source: str
     note: str = ""  # what was done to an upload to fit the budget (a subsample), in a sentence
+    rows_in_file: int = 0  # an upload's rows before a subsample (0: not subsampled, every row is in x)
 
     def __len__(self) -> int:
         return int(self.x.shape[0])
@@ -370,6 +371,10 @@ def table_from_csv(data: bytes | str | Path, *, name: str = "uploaded", sep: str
     for col in df.columns:
         if df[col].isna().all():
             raise ValueError(f"Column '{budgets.shorten(col)}' is entirely missing (no value in any row); remove it.")
+    numeric = [pd.api.types.is_numeric_dtype(df[c]) or pd.api.types.is_bool_dtype(df[c]) for c in df.columns]
+    if not any(numeric):
+        raise ValueError(f"The table has no numeric column ({how}): every column holds text, and only numbers "
+                         "and empty cells can be imputed.")
     for col in df.columns:
         if not (pd.api.types.is_numeric_dtype(df[col]) or pd.api.types.is_bool_dtype(df[col])):
             # two quoted values in one sentence: each gets three quarters of one echo, so the sentence stays in
@@ -399,4 +404,4 @@ def table_from_csv(data: bytes | str | Path, *, name: str = "uploaded", sep: str
         f"The file has {n_rows:,} rows: a random {budgets.TABLE_MAX_ROWS:,} of them (seed "
         f"{budgets.TABLE_SUBSAMPLE_SEED}) are used, this page's budget for a live fit.")
     return Table(name=name, x=x, columns=tuple(map(str, df.columns)), y=None, target_name=None, task=None,
-                 source=source, note=note)
+                 source=source, note=note, rows_in_file=n_rows if kept is not None else 0)

@@ -1,0 +1,254 @@
+"""Own-table mode: a researcher's table whose EMPTY CELLS ARE THE HOLES, filled by every imputer the MNAR lab has
+(mean, kNN, MICE, missForest-style chained forests, MIWAE and a not-MIWAE with the chosen missing model), each
+completed table with a per-cell "filled" mask and a provenance header; then how good the fills are without the
+truth, by overimputation (hide some OBSERVED cells, fill them again, compare).
+
+not-MIWAE: Ipsen, Mattei & Frellsen, "not-MIWAE: Deep Generative Modelling with Missing not at Random Data", ICLR
+2021, arXiv 2006.12871; MIWAE: Mattei & Frellsen, ICML 2019, arXiv 1812.02633; overimputation: Blackwell, Honaker
+& King, "A Unified Approach to Measurement Error and Missing Data: Overview and Applications", Sociological Methods
+& Research 2017 (Amelia's ``overimpute``). Nothing here simulates the holes of the table itself: they are the file's.
+x: (N, D) float64 in data units, NaN = an empty cell; mask: (N, D) bool, True = observed.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import torch
+
+from . import __version__, baselines, budgets, tabular
+from .methods import MNAR
+from .mnar_experiment import MISSING, PRESETS
+from .models.notmiwae import Config, NotMIWAE
+
+BASELINES = ("mean", "kNN", "MICE", "missForest")
+# not-MIWAE's missing model p(s | x), by the lab's method id (dgm_core.methods.MNAR)
+FAMILIES = {"notmiwae": "self-masking: each value hides itself, direction learnt",
+            "notmiwae_known": "self-masking with a known direction",
+            "notmiwae_linear": "agnostic, linear: any column's value may hide any other's",
+            "notmiwae_nonlinear": "agnostic, nonlinear (one hidden layer)"}
+INTERVAL = 0.9  # the nominal coverage of the intervals drawn from multiple imputations
+FOREST = {"n_estimators": 20, "max_iter": 5}  # the lab's missForest budget (dgm_core.demos.mnar.run_baselines)
+Progress = Callable[[float, str], None]  # (fraction done, what runs)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What a completion depends on besides the table. family: a key of FAMILIES; direction: 'high' or 'low', the
+    values that go missing (the known-direction family only); preset: a training budget of the lab
+    (dgm_core.mnar_experiment.PRESETS); draws: multiple imputations per method that gives them; target: a column that
+    must be complete (it is used as a predictor, never filled)."""
+
+    family: str = "notmiwae"
+    direction: str = "high"
+    preset: str = "small"
+    seed: int = 0
+    draws: int = 20
+    target: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.family not in FAMILIES:
+            raise ValueError(f"The missing model must be one of {', '.join(FAMILIES)}, not {self.family!r}.")
+        if self.direction not in ("high", "low"):
+            raise ValueError(f"The direction must be 'high' or 'low', not {self.direction!r}.")
+        if self.preset not in PRESETS:
+            raise ValueError(f"The training budget must be one of {', '.join(PRESETS)}, not {self.preset!r}.")
+        if not 2 <= self.draws <= 200:
+            raise ValueError(f"Multiple imputations: between 2 and 200 draws, not {self.draws}.")
+
+    @property
+    def methods(self) -> tuple[str, ...]:
+        return (*BASELINES, "miwae", self.family)
+
+
+@dataclass
+class Fill:
+    """One imputer's completed table. table: (N, D) data units, observed cells exactly the file's; draws: (N, M, D)
+    multiple imputations (None for single-imputation methods)."""
+
+    method: str
+    table: np.ndarray
+    draws: np.ndarray | None = None
+
+    def interval(self, level: float = INTERVAL) -> tuple[np.ndarray, np.ndarray] | None:
+        """(lo, hi), each (N, D): the central ``level`` interval of the draws. Quantiles at the Weibull plotting
+        positions p(M + 1), so that a new exchangeable draw falls inside with probability ``level`` on average; plain
+        linear interpolation would cover (M - 1)/(M + 1) of that."""
+        if self.draws is None:
+            return None
+        a = (1 - level) / 2
+        lo, hi = np.quantile(self.draws, [a, 1 - a], axis=1, method="weibull")
+        return lo, hi
+
+
+@dataclass
+class Completed:
+    """Every imputer's fill of one table. columns: D names; x: (N, D) with NaN in the holes; mask: (N, D) True =
+    observed; fills: method id -> Fill; source: the file's sha256 (or a name); model: the fitted not-MIWAE (its
+    missing model drives the mechanism-shaped overimputation)."""
+
+    columns: tuple[str, ...]
+    x: np.ndarray
+    mask: np.ndarray
+    settings: Settings
+    fills: dict[str, Fill]
+    source: str
+    model: NotMIWAE | None = field(default=None, repr=False)
+
+    @property
+    def filled(self) -> np.ndarray:
+        """(N, D) bool: the cells every imputer filled (the file's empty cells)."""
+        return ~self.mask
+
+    def provenance(self, method: str) -> dict:
+        return provenance(self, method)
+
+
+def validate(x: np.ndarray, columns: tuple[str, ...], target: str | None = None, rows_in_file: int = 0) -> None:
+    """Raises ValueError, one sentence, for a table whose holes this mode cannot fill (the parser,
+    ``dgm_core.data.table_from_csv``, has already refused text, empty and constant columns and oversized files)."""
+    if rows_in_file:
+        raise ValueError(f"The file has {rows_in_file:,} rows; its own holes are filled in tables of at most "
+                         f"{budgets.TABLE_MAX_ROWS:,} rows (every row is kept and filled): split it.")
+    if np.isfinite(x).all():
+        raise ValueError("The table has no empty cell, so there is nothing of its own to fill; simulate a "
+                         "mechanism on it instead.")
+    if target is not None:
+        if target not in columns:
+            raise ValueError(f"There is no column '{budgets.shorten(target)}' to use as the target.")
+        holes = int(np.isnan(x[:, columns.index(target)]).sum())
+        if holes:
+            raise ValueError(f"The target '{budgets.shorten(target)}' has {holes} empty cell{'s' if holes > 1 else ''}"
+                             ": a target must be complete (it is a predictor here, never filled); choose no target "
+                             "or drop those rows.")
+    if (~np.isfinite(x)).all(1).any():
+        n = int((~np.isfinite(x)).all(1).sum())
+        raise ValueError(f"{n} row{'s are' if n > 1 else ' is'} empty in every column: nothing in "
+                         f"{'them' if n > 1 else 'it'} can be learnt or kept; delete {'them' if n > 1 else 'it'}.")
+
+
+def _fit_model(method: str, z: np.ndarray, mask: np.ndarray, s: Settings, on_step: Callable[[int, int], None] | None
+               ) -> tuple[NotMIWAE, tabular.TabularImputation]:
+    """Train MIWAE or the not-MIWAE of ``s.family`` on the standardised table z (holes never read) and impute."""
+    p = PRESETS[s.preset]
+    missing = MISSING[method]
+    signs = (1.0 if s.direction == "high" else -1.0,) * z.shape[1] if missing == "selfmasking_known" else None
+    torch.manual_seed(s.seed)
+    model = NotMIWAE(Config(n_features=z.shape[1], hidden=p["hidden"], missing=missing, signs=signs))
+    z0 = np.where(mask, z, 0.0)
+    cb = (lambda it, _loss: on_step(it, p["iterations"])) if on_step else None
+    with tabular.single_thread():
+        tabular.fit(model, z0, mask, iterations=p["iterations"], lr=p["lr"], k=p["k"], seed=s.seed, callback=cb,
+                    every=max(p["iterations"] // 20, 1))
+        imp = tabular.impute(model, z0, mask, n_samples=p["n_samples"], n_draws=s.draws, seed=s.seed + 1)
+    return model, imp
+
+
+def complete(x: np.ndarray, columns: tuple[str, ...], settings: Settings = Settings(), *, source: str = "",
+             on_progress: Progress | None = None) -> Completed:
+    """Fill the empty cells of x: (N, D) (NaN) with every imputer of ``settings.methods``. Raises ValueError."""
+    x = np.asarray(x, np.float64)
+    columns = tuple(map(str, columns))
+    validate(x, columns, settings.target)
+    mask = np.isfinite(x)
+    std = tabular.Standardiser.fit(np.where(mask, x, 0.0), mask)
+    z = std.forward(np.where(mask, x, 0.0))
+    back = lambda zz: np.where(mask, x, std.inverse(zz))  # noqa: E731  (observed cells: the file's, exactly)
+    steps = len(settings.methods) + 1  # MICE's draws count as one step
+    say = on_progress or (lambda f, what: None)
+    fills: dict[str, Fill] = {}
+    for i, name in enumerate(BASELINES):
+        say(i / steps, f"{MNAR.label(name)}…")
+        kw = FOREST if name == "missForest" else {}
+        fills[name] = Fill(name, back(baselines.run_baseline(name, z, mask, seed=settings.seed, **kw)))
+    say(len(BASELINES) / steps, f"MICE: {settings.draws} multiple imputations…")
+    draws = baselines.mice_draws(z, mask, n_draws=settings.draws, seed=settings.seed)
+    fills["MICE"].draws = np.where(mask[:, None], x[:, None], std.inverse(draws))
+    model = None
+    for i, method in enumerate(("miwae", settings.family)):
+        base = (len(BASELINES) + 1 + i) / steps
+        tick = lambda it, total, m=method, b=base: say(b + it / total / steps,  # noqa: E731
+                                                      f"{MNAR.label(m)}: iteration {it:,}/{total:,}")
+        fitted, imp = _fit_model(method, z, mask, settings, tick)
+        fills[method] = Fill(method, back(imp.mean),
+                             np.where(mask[:, None], x[:, None], std.inverse(imp.draws)))
+        model = fitted
+    say(1.0, "done")
+    return Completed(columns, x, mask, settings, fills, source, model)
+
+
+# ---------------------------------------------------------------- provenance and the CSV a researcher downloads
+def _libraries() -> dict[str, str]:
+    import sklearn
+    return {"dgm_core": __version__, "torch": torch.__version__, "scikit-learn": sklearn.__version__,
+            "numpy": np.__version__}
+
+
+def provenance(done: Completed, method: str) -> dict:
+    """Where a completed table comes from: the file, its columns and holes, the imputer, the missing model it assumes,
+    its settings and seed, the package versions."""
+    s, p = done.settings, PRESETS[done.settings.preset]
+    mechanism = "none modelled (assumes missing at random)"
+    if method in FAMILIES:
+        mechanism = FAMILIES[method] + (f" ({s.direction} values go missing)" if method == "notmiwae_known" else "")
+    if method in ("miwae", *FAMILIES):
+        how = {"iterations": p["iterations"], "hidden": p["hidden"], "lr": p["lr"], "K": p["k"],
+               "importance_samples": p["n_samples"], "draws": s.draws}
+    else:
+        how = {"mean": {}, "kNN": {"n_neighbors": 5}, "MICE": {"max_iter": 10, "draws": s.draws},
+               "missForest": {"estimator": "RandomForestRegressor", **FOREST}}[method]
+    return {"made_by": "DGM Lab, MNAR lab: your table's own holes", "file_sha256": done.source,
+            "rows": int(done.x.shape[0]), "columns": list(done.columns), "cells_filled": int(done.filled.sum()),
+            "imputer": MNAR.label(method), "imputer_id": method, "mechanism": mechanism,
+            "settings": {"preset": s.preset, **how, "standardised_on": "observed cells"}, "seed": s.seed,
+            "target": s.target, "versions": _libraries()}
+
+
+def flag_names(columns: tuple[str, ...]) -> list[str]:
+    """The mask columns' names: '<column>_filled', with more underscores where the table already has that name."""
+    taken, out = set(columns), []
+    for c in columns:
+        name = f"{c}_filled"
+        while name in taken:
+            name = "_" + name
+        taken.add(name)
+        out.append(name)
+    return out
+
+
+def to_csv(done: Completed, method: str, record: dict | None = None) -> str:
+    """The completed table as CSV: the provenance first, one ``# key: JSON value`` line each (``pandas.read_csv(...,
+    comment='#')`` and R's ``read.csv(comment.char = '#')`` skip them), then the header, the D columns, and one 0/1
+    column per column (``flag_names``) that is 1 where the cell was empty in the file and this imputer filled it. The
+    mask travels in the same file as the values it marks, so the two cannot be separated or mismatched. ``record``:
+    the provenance, else ``provenance(done, method)``."""
+    import pandas as pd
+
+    fill = done.fills[method]
+    df = pd.DataFrame(fill.table, columns=list(done.columns))
+    for name, j in zip(flag_names(done.columns), range(len(done.columns)), strict=True):
+        df[name] = done.filled[:, j].astype(int)
+    meta = record or provenance(done, method)
+    head = "".join(f"# {k}: {json.dumps(v, ensure_ascii=False)}\n" for k, v in meta.items())
+    head += f"# flags: the last {len(done.columns)} columns are 1 where the file's cell was empty and was filled\n"
+    return head + df.to_csv(index=False, float_format="%.10g")
+
+
+def read_provenance(text: str) -> dict:
+    """The ``# key: value`` lines at the top of a CSV written by ``to_csv`` (or the simulated path's downloads)."""
+    out = {}
+    for line in text.splitlines():
+        if not line.startswith("# "):
+            break
+        key, _, value = line[2:].partition(": ")
+        try:
+            out[key] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key] = value
+    return out
+
+
+def settings_record(s: Settings) -> dict:
+    return asdict(s)
