@@ -52,6 +52,7 @@ DECK_MAX_BYTES = 100_000  # a deck's JSON; the shipped 20-step lecture is 7 kB
 DECK_MAX_STEPS = 100
 DECK_MAX_DEPTH = 6  # nesting of its JSON: the deck, its steps, a step, its controls (4); deeper is refused unread
 DECK_MAX_LINK_CHARS = 8000  # a deck carried in a link (nginx's default header buffer is 8 KB)
+DECK_MAX_QUESTION = 300  # a step's question, asked before its view answers it
 
 # ---------------------------------------------------------------- what the worst input may cost
 # CPU seconds one visitor's input may cost its parser, at any size up to its cap, accepted or refused.
@@ -85,3 +86,23 @@ def megabytes(n: int) -> str:
 # (`python -m dgm_core bench inpainting_batch`, benchmarks/results/inpainting_batch.json: MNIST's defaults, 4 images
 # 1.24x one image's time, 8 images 2.19x; 4 together take 3.2x less time than one after another).
 INPAINT_BATCH = 4
+
+# ---------------------------------------------------------------- a class poll (dgm_core/serving/poll.py)
+# Every request a phone or a presenter sends to the poll routes: one body, one JSON object, at most 1 kB (an answer
+# is about 100 bytes; a question with eight options of 80 characters fits).
+POLL_BODY_MAX_BYTES = 1024
+POLL_ROOM_TTL_S = 24 * 3600  # a room, its questions and its answers are purged a day after it was opened
+POLL_MAX_ROOMS = 500  # rooms alive at once on one host; a new one past it is refused
+POLL_MAX_QUESTIONS = 200  # per room: a lecture's every step, several times over
+POLL_MAX_OPTIONS = 8
+POLL_TEXT_MAX_CHARS = 300  # a question's prompt; an option or a unit is at most 80
+POLL_OPTION_MAX_CHARS = 80
+POLL_MAX_ROUNDS = 2  # the question, then once more after "discuss with your neighbour"
+POLL_COUNTDOWN_MAX_S = 600
+POLL_WAIT_MAX_S = 25.0  # a phone's long poll of the state route is answered at the latest after this
+# Rate limits (token buckets held by each server process): (burst, refill per second).
+# One phone may change its answer a few times; one address (a class behind one NAT: 300 phones answering within
+# 10 s) may send hundreds; one address may open a few rooms an hour.
+POLL_TOKEN_RATE = (10, 1.0)
+POLL_ADDRESS_RATE = (600, 30.0)
+POLL_ROOM_RATE = (20, 1 / 180)

@@ -22,18 +22,33 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from dgm_core import budgets
+from ui import slides
 from ui.catalog import PAGES, page_link
 
 DECKS = Path(__file__).resolve().parents[1] / "assets" / "decks"
 INLINE = "~"  # a deck carried in its link: "~" + url-safe base64 of its zlib-compressed JSON
-PARAMS = ("deck", "step", "present")  # the deck's own URL parameters; the rest is the page's state
+PARAMS = ("deck", "step", "present", "shown")  # the deck's own URL parameters; the rest is the page's state
 MINE = "_deck_mine"  # session state: the deck a lecturer is making, {"title": str, "steps": [step dicts]}
 LEFT = "_deck_left"  # session state: the step ← or → last left, (deck, step left, step opened), all 0-based
+WINDOW = "_deck_window"  # session state: the browser window's {"w", "h"} in CSS pixels, the slides' stage
 _KEY = re.compile(r"[A-Za-z0-9_-]{1,60}")  # a widget key, safe inside a CSS class selector
 
 
 # the deck's keys, listened for on the whole document (ui/deck_keys.js): they press Back and Next
 _keys = st.components.v2.component("dgm_deck_keys", js=(Path(__file__).with_name("deck_keys.js")).read_text())
+
+
+# A slide (present mode with a view): no top bar or sidebar, the note's band at the top of the window
+SLIDE_CSS = """<style>
+header[data-testid="stHeader"], [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"] { display: none; }
+[data-testid="stMainBlockContainer"] { padding: 0.5rem 1.5rem 0 1.5rem; max-width: none; }
+[data-testid="stLayoutWrapper"]:has(> .st-key-deck_bar) { position: static; }
+.st-key-deck_note p { font-size: 1.3rem; line-height: 1.35; margin: 0; }
+.st-key-deck_nav [data-testid="stCaptionContainer"] { margin: 0; }
+.slide-title { line-height: 1.3; overflow: hidden; font-size: 1rem; }
+@media (max-width: 640px) { [data-testid="stMainBlockContainer"] { padding: 0.25rem 0.75rem 0 0.75rem; }
+  .st-key-deck_note p { font-size: 1.05rem; } }
+</style>"""
 
 
 class DeckError(ValueError):
@@ -44,8 +59,10 @@ class DeckError(ValueError):
 class Step:
     page: str  # a page's url path
     link: str  # its URL state, as the page writes it ("critics_theta=1")
-    note: str  # what to notice, in Markdown
-    controls: tuple[str, ...] = ()  # widget keys shown in present mode besides the page's main action
+    note: str  # what to notice, in Markdown; ``{name}`` is a number of the view's result (``ui.slides``)
+    controls: tuple[str, ...] = ()  # the controls the note names, drawn beside the view in present mode
+    view: str = ""  # the picture present mode draws (``ui.slides.VIEWS``); "" = the page's main view
+    question: str = ""  # asked before the answer: the view shows its question, the next → reveals it
 
 
 @dataclass(frozen=True)
@@ -106,14 +123,24 @@ def parse(text: str | bytes, pages: dict[str, str]) -> Deck:
         controls = s.get("controls", [])
         if not isinstance(controls, list) or not all(isinstance(c, str) and _KEY.fullmatch(c) for c in controls):
             raise DeckError(f"Step {i}'s controls are not a list of widget keys (letters, digits, _ and -).")
-        out.append(Step(s["page"], s.get("link", "").lstrip("?"), s.get("note", ""), tuple(controls)))
+        view, question = s.get("view", ""), s.get("question", "")
+        if not isinstance(view, str) or not isinstance(question, str) or len(question) > budgets.DECK_MAX_QUESTION:
+            raise DeckError(f"Step {i}'s view and question are not short texts (a question holds at most "
+                            f"{budgets.DECK_MAX_QUESTION} characters).")
+        if view and slides.VIEWS.get(view, slides.View("")).page != s["page"]:
+            raise DeckError(f"Step {i} names the view {budgets.shorten(view)!r}, which its page "
+                            f"{s['page']!r} does not draw.")
+        out.append(Step(s["page"], s.get("link", "").lstrip("?"), s.get("note", ""), tuple(controls), view,
+                        question.strip()))
     title = raw.get("title")
     return Deck(title.strip()[:120] if isinstance(title, str) and title.strip() else "Lecture", tuple(out))
 
 
 def as_dict(deck: Deck) -> dict:
     return {"title": deck.title, "steps": [{"page": s.page, "link": s.link, "note": s.note,
-                                            **({"controls": list(s.controls)} if s.controls else {})}
+                                            **({"controls": list(s.controls)} if s.controls else {}),
+                                            **({"view": s.view} if s.view else {}),
+                                            **({"question": s.question} if s.question else {})}
                                            for s in deck.steps]}
 
 
@@ -206,6 +233,87 @@ header[data-testid="stHeader"], [data-testid="stSidebar"] {{ display: none; }}
 </style>"""
 
 
+def _step_of(deck: Deck) -> int:
+    text = st.query_params.get("step", "1")
+    k = int(text) - 1 if text.isascii() and text.isdigit() and len(text) < 4 else -1
+    if not 0 <= k < len(deck.steps):
+        st.warning(f"This deck has steps 1 to {len(deck.steps)}; {text[:20]!r} is not one of them, so it opens on "
+                   "step 1.")
+        k = 0
+    return k
+
+
+def _forward(name: str, deck: Deck, k: int, present: bool, shown: bool) -> None:
+    """→: a step's question revealed first, then the next step."""
+    if deck.steps[k].question and not shown and present:
+        st.query_params["shown"] = "1"
+        st.rerun()
+    go(name, deck, k + 1, present, leaving=k)
+
+
+def _backward(name: str, deck: Deck, k: int, present: bool, shown: bool) -> None:
+    """←: a revealed question asked again, else the previous step."""
+    if deck.steps[k].question and shown and present:
+        del st.query_params["shown"]
+        st.rerun()
+    go(name, deck, k - 1, present, leaving=k)
+
+
+def _took_window() -> None:
+    """The browser's window, as the keys component measured it: the stage every slide is sized to."""
+    got = st.session_state.get("deck_keys")
+    window = got.get("window") if hasattr(got, "get") else getattr(got, "window", None)
+    if isinstance(window, dict) and all(isinstance(window.get(k), (int, float)) for k in ("w", "h")):
+        st.session_state[WINDOW] = {"w": int(window["w"]), "h": int(window["h"])}
+
+
+def _keys_of(name: str, deck: Deck, k: int, present: bool) -> None:
+    _keys(key="deck_keys", data={"step": f"{name[:40]}:{k}", "present": present,
+                                 "window": st.session_state.get(WINDOW)}, on_window_change=_took_window)
+
+
+def _present_slide(name: str, deck: Deck, k: int, view: slides.View) -> None:
+    """Present mode with a view: the note (pinned, two lines at most) and the step's buttons, then the view on the
+    stage that is left with the controls the note names; nothing else of the page."""
+    step, shown = deck.steps[k], st.query_params.get("shown") == "1"
+    st.html(SLIDE_CSS)
+    with st.container(key="deck_bar"):
+        note, nav = st.columns([7, 2], vertical_alignment="center", gap="small")
+        with note.container(key="deck_note"):
+            note_slot = st.empty()
+        with nav.container(key="deck_nav"):
+            back, ahead = st.columns(2, gap="small")
+            if back.button(":material/arrow_back:", key="_deck_back", disabled=k == 0 and not (step.question and shown),
+                           help="Back (← or PageUp)", width="stretch"):
+                _backward(name, deck, k, True, shown)
+            asks = bool(step.question) and not shown
+            if ahead.button("Reveal" if asks else ":material/arrow_forward:", key="_deck_next",
+                            type="primary" if asks else "secondary",
+                            disabled=k == len(deck.steps) - 1 and not asks, width="stretch",
+                            help="Reveal the answer (→)" if asks else "Next (→, PageDown or space)"):
+                _forward(name, deck, k, True, shown)
+            line = st.container(horizontal=True, gap="small", vertical_alignment="center")
+            if line.button(":material/first_page:", key="_deck_first", type="tertiary",
+                           help="The first step (Home)") and k:
+                go(name, deck, 0, True, leaving=k)
+            line.caption(f"{k + 1} / {len(deck.steps)}")
+            if line.button(":material/last_page:", key="_deck_last", type="tertiary", help="The last step (End)") \
+                    and k != len(deck.steps) - 1:
+                go(name, deck, len(deck.steps) - 1, True, leaving=k)
+            if line.button("Explore", key="_deck_present", type="tertiary",
+                           help="This step's page with every control, to try things out"):
+                for param in ("present", "shown"):
+                    st.query_params.pop(param, None)
+                st.rerun()
+            if line.button("Leave", key="_deck_leave", type="tertiary"):
+                for param in PARAMS:
+                    st.query_params.pop(param, None)
+                st.rerun()
+        _keys_of(name, deck, k, True)
+    slide = slides.Slide(step.note, view, dict(parse_qsl(step.link)), step.controls, step.question, shown)
+    slides.draw(slide, slides.stage_of(st.session_state.get(WINDOW)), note_slot, f"{name[:40]}:{k}")
+
+
 def bar() -> None:
     """Above every page while a deck is presented (``deck`` in the URL): the step's note, large, with ← and →."""
     name = st.query_params.get("deck")
@@ -217,12 +325,7 @@ def bar() -> None:
     except DeckError as err:
         st.warning(str(err))
         return
-    text = st.query_params.get("step", "1")
-    k = int(text) - 1 if text.isascii() and text.isdigit() and len(text) < 4 else -1
-    if not 0 <= k < len(deck.steps):
-        st.warning(f"This deck has steps 1 to {len(deck.steps)}; {text[:20]!r} is not one of them, so it opens on "
-                   "step 1.")
-        k = 0
+    k = _step_of(deck)
     present = st.query_params.get("present") == "1"
     left = st.session_state.get(LEFT)
     ctx = get_script_run_ctx()
@@ -236,7 +339,10 @@ def bar() -> None:
     pages = page_files()
     if current_page(pages) not in (None, deck.steps[k].page):  # a hand-made link (``/?deck=lecture&step=10``)
         go(name, deck, k, present)
-    if present:
+    if present and (view := slides.view_of(deck.steps[k])) is not None:
+        _present_slide(name, deck, k, view)
+        st.stop()  # a slide is the note, the view and its controls: nothing else of the page
+    if present:  # a page with no view: the page itself, its other controls hidden
         st.html(_present_css(deck.steps[k]))
     with st.container(border=True, key="deck_bar"):
         back, note, ahead = st.columns([1, 8, 1], vertical_alignment="center")
@@ -245,9 +351,9 @@ def bar() -> None:
         if ahead.button("Next", key="_deck_next", disabled=k == len(deck.steps) - 1,
                         help="The next step (→, PageDown or space)"):
             go(name, deck, k + 1, present, leaving=k)
-        _keys(key="deck_keys", data={"step": f"{name[:40]}:{k}", "present": present})
+        _keys_of(name, deck, k, present)
         with note.container(key="deck_note"):  # shown large (ui/app.css)
-            st.markdown(deck.steps[k].note)
+            st.markdown(slides.note_for(f"{name[:40]}:{k}", deck.steps[k].note))
         line, mode, leave = note.columns([4, 1.3, 1.3], vertical_alignment="center")
         line.caption(f"{deck.title} · step {k + 1} of {len(deck.steps)}")
         if mode.button("Show controls" if present else "Present", key="_deck_present", type="tertiary",

@@ -122,7 +122,7 @@ def _blur_note(kernel: str, lost: list[dict]) -> str:
             "that blends them into faint ones under the 0.5 threshold.")
 
 
-def _label(res) -> str:
+def method_label(res) -> str:
     d = res.diagnostics
     return inpainting_label(res.method, d.kernel if isinstance(d, ChainDiagnostics) else None)
 
@@ -148,7 +148,7 @@ def estimate_caption(chosen: list[str], settings: Settings, dataset: str, last: 
             "settings; longer chains take longer in proportion, and a busy server queues runs.")
 
 
-def _key_figure(metrics: dict[str, float]) -> str:
+def key_figure(metrics: dict[str, float]) -> str:
     return f"F1 {metrics['F1']:.2f}" if "F1" in metrics else f"MSE {metrics['MSE']:.4f}"
 
 
@@ -165,8 +165,8 @@ def comparison_grid(rows: list, image: torch.Tensor, mask: torch.Tensor) -> None
     for res, m, _ in rows:
         std = res.std[0]
         spread = colour_map(std, vmax) if float(std.max()) > 0 else None
-        cells.append((_label(res), res.mean[0], spread,  # a mean outside [0, 1] is clipped, as a pixel is
-                      _key_figure(m) + ("" if spread is not None else " · point fill, no spread")))
+        cells.append((method_label(res), res.mean[0], spread,  # a mean outside [0, 1] is clipped, as a pixel is
+                      key_figure(m) + ("" if spread is not None else " · point fill, no spread")))
     grid = st.container(key="inp_grid")  # on a phone, a row that swipes sideways (ui/app.css), not a long column
     for start in range(0, len(cells), GRID):
         cols = grid.columns(max(5, min(GRID, len(cells))), gap="small")
@@ -190,7 +190,7 @@ def metrics_table(rows: list, dataset: str) -> pd.DataFrame:
     binary = BINARY[dataset]
     records = []
     for res, m, _ in rows:
-        rec = {"method": _label(res)}
+        rec = {"method": method_label(res)}
         for k, v in m.items():
             if binary and k == "NLL density (nats)":
                 continue  # a Gaussian density on 0/1 pixels is not a probability: not comparable
@@ -247,8 +247,8 @@ def simple_fill_note(rows: list, dataset: str) -> str | None:
     if (v_fill <= v_model) if higher else (v_fill >= v_model):
         return None
     fmt = ".3f" if higher else ".4f"
-    note = (f"**{_label(fill)}** scores the best {key} here: {v_fill:{fmt}}, against {v_model:{fmt}} for the best "
-            f"model ({_label(model)}).")
+    note = (f"**{method_label(fill)}** scores the best {key} here: {v_fill:{fmt}}, against {v_model:{fmt}} for the "
+            f"best model ({method_label(model)}).")
     if fill.method == "neighbour_fill":
         note += (" It spreads the pixels around the hole inward, which is close to the truth where the hidden part "
                  f"continues what surrounds it, and {key} rewards a smooth guess over a sharp one in the wrong place.")
@@ -258,7 +258,7 @@ def simple_fill_note(rows: list, dataset: str) -> str | None:
     unmixed = [(res, float(res.diagnostics.rhat.max())) for res, _ in models
                if isinstance(res.diagnostics, ChainDiagnostics) and float(res.diagnostics.rhat.max()) > 1.1]
     if unmixed:
-        note += (" The chains of " + " and of ".join(f"{_label(r)} (split-R̂ {rh:.2f})" for r, rh in unmixed)
+        note += (" The chains of " + " and of ".join(f"{method_label(r)} (split-R̂ {rh:.2f})" for r, rh in unmixed)
                  + " had not mixed: longer chains or more burn-in may change the ranking.")
     note += " The models draw what they find plausible for the whole image: compare the pictures, not only the number."
     return note
@@ -291,7 +291,7 @@ def spread_note(rows: list, dataset: str) -> str | None:
         verdict = ("its spread and draws overstate how unsure it should be" if lo > 2 else
                    "too narrow a spread" if hi < 0.5 else "too wide on some masks" if hi > 2 else
                    "near on some masks, too narrow on others")
-        said.append(f"**{_label(res)}** {lo:.1f} to {hi:.1f} times, {verdict}")
+        said.append(f"**{method_label(res)}** {lo:.1f} to {hi:.1f} times, {verdict}")
     if not said:
         return None
     return (f"On the first {n} CelebA test faces and {n_masks} masks (`python -m dgm_core bench inpainting_fills`), "
@@ -304,9 +304,9 @@ def what_to_notice(rows: list, traces: dict[str, ChainTrace], dataset: str, mask
     notes = []
     for res, m, _ in rows:
         if isinstance(res.diagnostics, ChainDiagnostics):  # the chains' mixing verdict, one image
-            notes.append(f"**{_label(res)}**: {res.diagnostics.verdict[0]}")
+            notes.append(f"**{method_label(res)}**: {res.diagnostics.verdict[0]}")
         if m.get("F1") == 0.0:
-            notes.append(f"**{_label(res)}** has F1 = 0: every missing pixel's probability of ink "
+            notes.append(f"**{method_label(res)}** has F1 = 0: every missing pixel's probability of ink "
                          "is below 0.5, so the thresholded fill has no ink at all, even if the fill shows a "
                          "faint stroke.")
     if any(res.method == "flow" for res, _, _ in rows):
@@ -324,7 +324,7 @@ def samples_panel(rows: list, dataset: str) -> None:
     fill + Σ ε_k a_k and the fill ± 1 sd along each factor, which read as images."""
     g = torch.Generator().manual_seed(0)
     for res, _, _ in rows:
-        label = _label(res)
+        label = method_label(res)
         if isinstance(res.diagnostics, FactorDiagnostics):
             a, fill = res.diagnostics.factors[0].cpu(), res.mean[0]  # a: (K, C, H, W), zero on observed pixels
             eps = torch.randn(6, a.shape[0], generator=g)
@@ -359,7 +359,7 @@ def _diagnostics_table(rows: list) -> pd.DataFrame | None:
         d = res.diagnostics
         if not isinstance(d, ChainDiagnostics):
             continue
-        rec = {"method": _label(res)}
+        rec = {"method": method_label(res)}
         for k, title in keys.items():
             v = getattr(d, k)
             if v is not None:
@@ -436,10 +436,10 @@ def downloads(rows: list, image: torch.Tensor, mask: torch.Tensor, p: str) -> No
         cells = [("original", [image]), ("masked", [masks.overlay(image, mask)])]
         for res, _, _ in rows:
             strip = [res.mean[0]] + [res.samples[0, i].clamp(0, 1) for i in range(min(res.samples.shape[1], 6))]
-            cells.append((_label(res), strip + [colour_map(res.std[0])]))
+            cells.append((method_label(res), strip + [colour_map(res.std[0])]))
         return grid_png(cells)
 
-    table = pd.DataFrame([{"method": _label(res), **m} for res, m, _ in rows])
+    table = pd.DataFrame([{"method": method_label(res), **m} for res, m, _ in rows])
     csv = io.StringIO()
     table.to_csv(csv, index=False)
     c1, c2, c3 = st.columns(3)

@@ -22,6 +22,6 @@ def setup_page() -> None:
                        initial_sidebar_state="collapsed")
     st.html(CSS)  # style only: Streamlit adds it to the page without taking room
     keep_registered()  # choices made on a page survive a visit to another page
-    deck.bar()  # while a lecture deck is presented: its step's note, with ← and →
-    deck.add_view()  # the sidebar: add this view to the lecturer's own deck
     warmup.start_warmup()  # once per server process: each page's default view, computed before its first visitor
+    deck.bar()  # while a lecture deck is presented: its step's note, with ← and → (a slide stops the page here)
+    deck.add_view()  # the sidebar: add this view to the lecturer's own deck
