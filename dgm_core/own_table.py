@@ -31,6 +31,7 @@ FAMILIES = {"notmiwae": "self-masking: each value hides itself, direction learnt
             "notmiwae_nonlinear": "agnostic, nonlinear (one hidden layer)"}
 INTERVAL = 0.9  # the nominal coverage of the intervals drawn from multiple imputations
 FOREST = {"n_estimators": 20, "max_iter": 5}  # the lab's missForest budget (dgm_core.demos.mnar.run_baselines)
+MICE_DRAW_ITER = 5  # chained-equation rounds of each MICE draw: R mice's default maxit (the point fill keeps 10)
 Progress = Callable[[float, str], None]  # (fraction done, what runs)
 
 
@@ -164,7 +165,7 @@ def complete(x: np.ndarray, columns: tuple[str, ...], settings: Settings = Setti
         kw = FOREST if name == "missForest" else {}
         fills[name] = Fill(name, back(baselines.run_baseline(name, z, mask, seed=settings.seed, **kw)))
     say(len(BASELINES) / steps, f"MICE: {settings.draws} multiple imputations…")
-    draws = baselines.mice_draws(z, mask, n_draws=settings.draws, seed=settings.seed)
+    draws = baselines.mice_draws(z, mask, n_draws=settings.draws, max_iter=MICE_DRAW_ITER, seed=settings.seed)
     fills["MICE"].draws = np.where(mask[:, None], x[:, None], std.inverse(draws))
     model = None
     for i, method in enumerate(("miwae", settings.family)):
@@ -197,7 +198,8 @@ def provenance(done: Completed, method: str) -> dict:
         how = {"iterations": p["iterations"], "hidden": p["hidden"], "lr": p["lr"], "K": p["k"],
                "importance_samples": p["n_samples"], "draws": s.draws}
     else:
-        how = {"mean": {}, "kNN": {"n_neighbors": 5}, "MICE": {"max_iter": 10, "draws": s.draws},
+        how = {"mean": {}, "kNN": {"n_neighbors": 5}, "MICE": {"max_iter": 10, "draws": s.draws,
+                                                             "draws_max_iter": MICE_DRAW_ITER},
                "missForest": {"estimator": "RandomForestRegressor", **FOREST}}[method]
     return {"made_by": "DGM Lab, MNAR lab: your table's own holes", "file_sha256": done.source,
             "rows": int(done.x.shape[0]), "columns": list(done.columns), "cells_filled": int(done.filled.sum()),

@@ -38,6 +38,7 @@ FILES: dict[str, tuple[str, str]] = {
     "notmiwae_images": ("The not-MIWAE clipped-image reproduction", "notmiwae_images"),
     "notmiwae_cutoff": ("The not-MIWAE cut-off sweep", "notmiwae_cutoff"),
     "dmfa": ("The DMFA hole densities", "dmfa"),
+    "own_table": ("Overimputation against the truth on the UCI tables", "own_table"),
 }
 # a file rewritten within the file system's clock tick keeps its mtime: one younger than this is read again
 RACY_NS = 2_000_000_000
@@ -351,3 +352,13 @@ def _cutoff(rec: dict) -> Cutoff:
 
 def notmiwae_cutoff(root: Path | None = None) -> Cutoff:
     return _file("notmiwae_cutoff", _cutoff, root)
+
+
+def _own_table(rec: dict) -> dict[str, dict]:
+    return {k: dict(v) for k, v in rec["verdicts"].items()}
+
+
+def own_table(root: Path | None = None) -> dict[str, dict]:
+    """``bench own_table``'s verdicts, by "<table>/<mcar|mechanism>": the winner by overimputation and on the real
+    holes, the interval methods' coverage."""
+    return _file("own_table", _own_table, root)
