@@ -3,7 +3,8 @@
 Streamlit reads this file twice over. Each session runs it as its script (``__main__``): the navigation over the
 pages. The server imports it as a module and serves ``app``, an ``st.App`` whose start-up (``ui.warmup.lifespan``)
 imports what the pages import and computes the lesson's opening defaults before it answers anyone, so the first
-student to follow a link waits neither for torch and scikit-learn to load nor for the default Run.
+student to follow a link waits neither for torch and scikit-learn to load nor for the default Run. Its routes are the
+class poll's (``ui.poll_routes``: /poll/, the phones' join page, and /poll/api/), served beside the pages.
 """
 import streamlit as st
 
@@ -14,6 +15,7 @@ if __name__ == "__main__":
                    for i, p in enumerate(PAGES)],
                   position="top").run()  # the whole width for pictures: a projector has 1280 px
 else:
+    from ui.poll_routes import ROUTES
     from ui.warmup import lifespan
 
-    app = st.App(__file__, lifespan=lifespan)
+    app = st.App(__file__, lifespan=lifespan, routes=ROUTES)

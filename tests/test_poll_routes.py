@@ -1,0 +1,191 @@
+"""The class poll's routes on the app's own server: ``streamlit run app.py`` on loopback, requests with urllib. The
+join page and its files, a whole question (open, answers, a changed answer, lock, reveal, a second round), long polls
+woken by an answer and by an action, JSON refusals for bad requests, the answers kept across a restart, and the
+pages still served beside the routes."""
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from streamlit.web.server.app_discovery import discover_asgi_app
+
+from benchmarks.common import streamlit_server
+
+pytestmark = pytest.mark.slow  # starts Streamlit servers
+ROOT = Path(__file__).resolve().parents[1]
+Q = {"id": "q1", "prompt": "Which fill will MIWAE give?", "kind": "choice", "options": ["a 3", "an 8", "a 9"],
+     "model": 1}
+
+
+def req(url: str, method: str = "GET", body: object = None, key: str | None = None, raw: bytes | None = None,
+        ctype: str = "application/json", timeout: float = 30) -> tuple[int, dict | str, dict]:
+    data = raw if raw is not None else None if body is None else json.dumps(body).encode()
+    headers = {"Content-Type": ctype, **({"X-Lecturer-Key": key} if key else {})}
+    r = urllib.request.Request(url, data=data, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(r, timeout=timeout) as f:
+            status, text, h = f.status, f.read().decode(), dict(f.headers)
+    except urllib.error.HTTPError as e:
+        status, text, h = e.code, e.read().decode(), dict(e.headers)
+    return status, json.loads(text) if h.get("content-type", "").startswith("application/json") else text, h
+
+
+@pytest.fixture(scope="module")
+def poll_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("poll")
+
+
+@pytest.fixture(scope="module")
+def server(poll_dir):
+    env = {**os.environ, "DGM_WARMUP": "0", "DGM_POLL_DIR": str(poll_dir)}
+    with streamlit_server(env) as (url, proc):
+        yield url, proc, env
+
+
+def test_app_py_mounts_the_poll_routes():
+    assert discover_asgi_app(ROOT / "app.py").is_asgi_app
+    import app
+    from ui.poll_routes import ROUTES
+    assert app.app._user_routes == ROUTES
+
+
+def test_the_join_page_and_its_files(server):
+    url = server[0]
+    for path in ("/poll/", "/poll/ABCDE", "/poll"):  # /poll redirects to /poll/
+        status, text, h = req(url + path)
+        assert status == 200 and h["content-type"].startswith("text/html") and 'id="join"' in text, path
+        assert 'src="static/poll.js"' in text
+    status, js, h = req(url + "/poll/static/poll.js")
+    assert status == 200 and h["content-type"].startswith("text/javascript") and "/poll/api/" in js
+    assert req(url + "/poll/static/poll.css")[2]["content-type"].startswith("text/css")
+    status, out, _ = req(url + "/poll/static/index.py")
+    assert status == 404 and "error" in out
+    assert req(url + "/poll/static/..%2f..%2fapp.py")[0] in (400, 404)  # Streamlit refuses a traversal first
+
+
+def test_a_whole_question_over_http(server):
+    api = server[0] + "/poll/api/"
+    status, room, _ = req(api + "rooms", "POST")
+    assert status == 201 and room["join"] == f"/poll/{room['room']}"
+    code, key = room["room"], room["key"]
+    assert req(api + f"{code}/questions", "POST", Q, key=key)[0] == 201
+    assert req(api + f"{code}/questions/q1/open", "POST", {}, key=key)[0] == 200
+    for i, v in enumerate([1, 1, 0, 2]):
+        status, out, _ = req(api + f"{code}/answer", "POST",
+                             {"question": "q1", "round": 1, "token": f"token-{i:012d}", "value": v})
+        assert status == 200 and out["message"] == "Answer received."
+    req(api + f"{code}/answer", "POST", {"question": "q1", "round": 1, "token": f"token-{3:012d}", "value": 1})
+    status, state, h = req(api + f"{code}/state")
+    assert state["question"]["answers"] == 4 and "results" not in state["question"] and key not in json.dumps(state)
+    assert h["cache-control"] == "no-store"
+    assert req(api + f"{code}/questions/q1/lock", "POST", {}, key=key)[0] == 200
+    status, out, _ = req(api + f"{code}/answer", "POST", {"question": "q1", "round": 1, "token": "t" * 20, "value": 0})
+    assert status == 409 and "only while it is open" in out["error"]
+    req(api + f"{code}/questions/q1/reveal", "POST", {}, key=key)
+    res = req(api + f"{code}/state")[1]["question"]["results"]  # a phone sees the results once revealed
+    assert res["rounds"][0]["counts"] == [1, 3, 0] and res["model"] == {"option": 1}
+    q = req(api + f"{code}/questions/q1/round", "POST", {}, key=key)[1]["question"]
+    assert (q["state"], q["round"]) == ("open", 2)
+
+
+def open_question(api: str) -> tuple[str, str]:
+    room = req(api + "rooms", "POST")[1]
+    req(api + f"{room['room']}/questions", "POST", Q, key=room["key"])
+    req(api + f"{room['room']}/questions/q1/open", "POST", {}, key=room["key"])
+    return room["room"], room["key"]
+
+
+def waited(url: str) -> tuple[list, threading.Thread]:
+    got: list = []
+    t = threading.Thread(target=lambda: got.append((req(url)[1], time.monotonic())))
+    t.start()
+    return got, t
+
+
+def test_a_long_poll_answers_when_the_room_changes_and_not_before(server):
+    api = server[0] + "/poll/api/"
+    code, key = open_question(api)
+    s = req(api + f"{code}/state")[1]
+    # a phone waits on the state's version: an answer does not wake it, the lock does
+    phone, t1 = waited(api + f"{code}/state?v={s['version']}&wait=20")
+    # the projector waits on the answers' version too: an answer wakes it
+    projector, t2 = waited(api + f"{code}/state?question=q1&v={s['version']}&a={s['answers_version']}&wait=20")
+    time.sleep(1.0)
+    assert not phone and not projector
+    req(api + f"{code}/answer", "POST", {"question": "q1", "round": 1, "token": "p" * 20, "value": 2})
+    sent = time.monotonic()
+    t2.join(20)
+    assert projector and projector[0][0]["question"]["answers"] == 1
+    assert projector[0][1] - sent < 1.0, "the projector's long poll took over 1 s to show the answer"
+    time.sleep(0.5)
+    assert not phone, "an answer woke the phones' long poll"
+    req(api + f"{code}/questions/q1/lock", "POST", {}, key=key)
+    sent = time.monotonic()
+    t1.join(20)
+    assert phone and phone[0][0]["question"]["state"] == "locked" and phone[0][1] - sent < 1.0
+
+
+def test_a_long_poll_ends_with_its_wait_or_its_countdown(server):
+    api = server[0] + "/poll/api/"
+    code, key = open_question(api)
+    v = req(api + f"{code}/state")[1]["version"]
+    t0 = time.monotonic()
+    assert req(api + f"{code}/state?v={v}&wait=1")[1]["version"] == v
+    assert 0.9 < time.monotonic() - t0 < 5
+    v = req(api + f"{code}/questions/q1/lock", "POST", {"seconds": 1.5}, key=key)[1]["version"]
+    t0 = time.monotonic()
+    out = req(api + f"{code}/state?v={v}&wait=20")[1]
+    assert out["question"]["state"] == "locked" and 1.0 < time.monotonic() - t0 < 5
+
+
+@pytest.mark.parametrize("method, path, body, kw, status", [
+    ("POST", "{c}/answer", None, {"raw": b"{" * 2000}, 413),
+    ("POST", "{c}/answer", None, {"raw": b'{"question": '}, 400),
+    ("POST", "{c}/answer", {"question": "q1", "round": 1, "token": "x" * 20, "value": 7}, {}, 400),
+    ("POST", "{c}/answer", {"question": "nope", "round": 1, "token": "x" * 20, "value": 0}, {}, 404),
+    ("POST", "ZZZZZ/answer", {"question": "q1", "round": 1, "token": "x" * 20, "value": 0}, {}, 404),
+    ("POST", "{c}/answer", {"question": "q1", "round": 1, "token": "x" * 20, "value": 0}, {"ctype": "text/plain"}, 415),
+    ("POST", "{c}/questions/q1/lock", {}, {}, 403),
+    ("POST", "{c}/questions/q1/lock", {}, {"key": "a-guess"}, 403),
+    ("POST", "{c}/questions", {**Q, "id": "q2", "prompt": "<script>x</script>"}, {"key": True}, 400),
+    ("DELETE", "{c}/state", None, {}, 405),
+    ("GET", "{c}/nothing", None, {}, 404),
+    ("GET", "{c}/state?v=1&wait=99", None, {}, 400),
+])
+def test_bad_requests_get_a_json_sentence(server, method, path, body, kw, status):
+    api = server[0] + "/poll/api/"
+    code, key = open_question(api)
+    if kw.get("key") is True:
+        kw = {**kw, "key": key}
+    got, out, h = req(api + path.format(c=code), method, body, **kw)
+    assert got == status and h["content-type"].startswith("application/json")
+    assert set(out) == {"error"} and out["error"].endswith(".")
+    assert req(api + f"{code}/state", key=key)[1]["question"]["answers"] == 0
+
+
+def test_answers_survive_a_restart_of_the_server(server):
+    url, _, env = server
+    code, key = open_question(url + "/poll/api/")
+    for i in range(5):
+        req(url + f"/poll/api/{code}/answer", "POST",
+            {"question": "q1", "round": 1, "token": f"r-{i:018d}", "value": 0})
+    with streamlit_server(env) as (url2, _):  # a second server on the same folder: a restart, or a replica
+        req(url2 + f"/poll/api/{code}/answer", "POST", {"question": "q1", "round": 1, "token": f"r-{0:018d}",
+                                                         "value": 2})
+        assert req(url2 + f"/poll/api/{code}/state", key=key)[1]["question"]["results"]["rounds"][0]["counts"] == \
+            [4, 0, 1]
+    assert req(url + f"/poll/api/{code}/state")[1]["question"]["answers"] == 5
+
+
+def test_the_pages_are_still_served_beside_the_routes(server):
+    url = server[0]
+    assert req(url + "/_stcore/health")[1] == "ok"
+    for path in ("/", "/mnar"):
+        status, text, _ = req(url + path)
+        assert status == 200 and "<noscript>" in text and 'id="join"' not in text, path
