@@ -118,8 +118,9 @@ function drawAnswer(q) {
 // one round's rows: an option (or a bin of a number question) a row, the class's share as a bar
 function drawRound(parent, q, res, rnd, model) {
   const card = el('div', 'card', parent);
-  el('h2', '', card, res.rounds.length > 1 ? `Round ${rnd.round}: ${rnd.n} answers` : `The class: ${rnd.n} answers`);
-  const you = (() => { const a = mine.all()[`${q.id}/${rnd.round}`]; return a; })();
+  const n = `${rnd.n} ${rnd.n === 1 ? 'answer' : 'answers'}`;
+  el('h2', '', card, res.rounds.length > 1 ? `Round ${rnd.round}: ${n}` : `The class: ${n}`);
+  const you = mine.all()[`${q.id}/${rnd.round}`];
   const labels = q.kind === 'choice' ? q.options.map((o, i) => `${LETTERS[i]}: ${o}`)
     : rnd.edges.slice(0, -1).map((lo, i) => `${fmt(lo)}–${fmt(rnd.edges[i + 1])}`);
   const bin = (v) => (q.kind === 'choice' ? v
@@ -187,16 +188,17 @@ function render(s) {
   }
   const sig = `${q.id}/${q.round}/${q.state}`;
   $('round').hidden = q.round < 2;
-  $('round').textContent = 'Round 2: discuss with your neighbour, then answer again.';
+  $('round').textContent = q.state === 'revealed' ? 'Round 2' : 'Round 2: discuss with your neighbour, then answer again.';
   $('prompt').textContent = q.prompt;
   if (sig !== view.sig) {
     view.sig = sig;
-    drawAnswer(q);
+    if (q.state === 'revealed') $('answer').replaceChildren();  // the results in its place, on the first screen
+    else drawAnswer(q);
     drawResults(q);
     const prev = answerText(q, mine.get(q));
     if (q.state === 'open') status(prev ? `Your answer: ${prev}. You can change it until the question is locked.` : '');
     else if (q.state === 'locked') status(`Answers are locked. ${prev ? `Your answer: ${prev}.` : 'You did not answer.'}`);
-    else status(prev ? `Your answer: ${prev}.` : '');
+    else status(prev ? `Your answer: ${prev}.` : 'You did not answer this round.');
   }
   tick();
 }

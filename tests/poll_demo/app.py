@@ -1,0 +1,24 @@
+"""A test-only app for the class poll's presenter panel (ui.poll.poll_panel), with the poll's routes mounted as
+app.py mounts them: ``streamlit run tests/poll_demo/app.py`` (tests/e2e/test_poll.py starts it). ``?q=number`` picks
+the number question."""
+import streamlit as st
+
+QUESTIONS = {
+    "choice": {"prompt": "Which fill will MIWAE's importance sampler give the hidden half of this digit?",
+               "kind": "choice", "options": ["a 3", "an 8", "a 9", "a blur"],
+               "model_answer": {"a 3": 0.15, "an 8": 0.6, "a 9": 0.2, "a blur": 0.05}, "countdown": 3},
+    "number": {"prompt": "How many of 100 MNAR-hidden values will MIWAE recover within 0.5?", "kind": "number",
+               "lo": 0, "hi": 100, "unit": "values", "model_answer": 38, "tolerance": 10},
+}
+
+if __name__ == "__main__":
+    from ui.poll import poll_panel
+
+    st.set_page_config(page_title="Poll demo", layout="wide")
+    st.title("Class poll demo")
+    which = st.query_params.get("q", "choice")
+    poll_panel(QUESTIONS.get(which, QUESTIONS["choice"]), step_key=f"demo-{which}")
+else:
+    from ui.poll_routes import ROUTES
+
+    app = st.App(__file__, routes=ROUTES)

@@ -1,0 +1,199 @@
+"""Predict, then reveal: the presenter's side of a class poll, drawn by present mode beside a deck step's question.
+
+``poll_panel(question, step_key=...)`` draws, in the current container: the join panel (the room's code, a QR code
+of the join link, the link, and a live count of the answers: a components-v2 panel, ui/poll_live.js, that long-polls
+the room's state route, so the projector shows an answer within a fraction of a second without a Streamlit rerun),
+the buttons Open, Lock (after an optional countdown), Reveal, Second round and Reset, and once revealed the class's
+answers per round beside the model's answer, which the caller passes in. Where between 35 % and 70 % of the class
+agreed with the reference it suggests a second round ("discuss with your neighbour and answer again").
+
+The room is this session's: opened on the first question, its lecturer key kept in ``st.session_state`` only (never
+in the code, the link or the page). The phones talk to the server's poll routes (ui/poll_routes.py); this panel calls
+the same store in process. The question dict:
+
+    prompt: str                      the question, as the phones show it
+    kind: "choice" | "number"
+    options: list[str]               choice: 2 to 8 options
+    lo, hi: float; unit: str = ""    number: the bounds the phones accept, and a unit
+    model_answer                     choice: the model's option (its index or its text) or a probability per option
+                                     (a list in the options' order, or a dict option -> probability);
+                                     number: the model's value. Optional: without it nothing is marked.
+    correct = None                   the reference for "right" (an option's index or text, or a number); by default
+                                     the model's answer (its most probable option)
+    tolerance = 5 % of hi - lo       number: an answer within it of the reference is right
+    countdown: int = 10              the Lock countdown's default, in seconds (0: lock at once)
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import re
+from urllib.parse import urlparse
+
+import plotly.graph_objects as go
+import segno
+import streamlit as st
+
+from dgm_core.methods import PALETTE
+from dgm_core.serving.poll_spec import PollError
+from ui import panels, plots
+from ui.poll_routes import store
+
+ROOM = "_poll_room"  # session state: {"code", "key"} of this presenter's room
+ERROR = "_poll_error"  # session state: the last refusal, shown once
+DISCUSS = (0.35, 0.70)  # share right between these: discuss with your neighbour and answer again
+HTML = '<div class="pl"></div>'
+
+_live = panels.component("dgm_poll_live", "poll_live", HTML)
+
+
+def question_id(question: dict, step_key: str) -> str:
+    """The store's id for a step's question: the step's key (shortened to the id's alphabet) and a hash of the key and
+    the question, so an edited question is a new one."""
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", step_key).strip("-")[:30] or "q"
+    digest = hashlib.sha256(json.dumps([step_key, question], sort_keys=True, default=str).encode()).hexdigest()
+    return f"{slug}-{digest[:8]}"
+
+
+def _option(value: object, options: list[str]) -> int:
+    return options.index(value) if isinstance(value, str) and value in options else value
+
+
+def to_spec(question: dict, qid: str) -> dict:
+    """The caller's question dict -> the store's question (``poll_spec.check_spec`` checks it)."""
+    spec = {"id": qid, "prompt": question.get("prompt"), "kind": question.get("kind")}
+    model, correct = question.get("model_answer"), question.get("correct")
+    if spec["kind"] == "choice":
+        opts = list(question.get("options") or [])
+        spec["options"] = opts
+        if isinstance(model, dict):
+            model = [float(model.get(o, 0.0)) for o in opts]
+        spec["model"] = ([float(p) for p in model] if isinstance(model, (list, tuple)) else
+                         _option(model, opts) if model is not None else None)
+        spec["correct"] = _option(correct, opts) if correct is not None else None
+    else:
+        spec.update(lo=question.get("lo"), hi=question.get("hi"), unit=question.get("unit", ""),
+                    model=model, correct=correct, tolerance=question.get("tolerance"))
+    return {k: v for k, v in spec.items() if v is not None}
+
+
+def join_url(code: str) -> str:
+    """The link phones open: ``DGM_POLL_URL`` (the address the class reaches, e.g. https://lab.example.org) where
+    set, else the address this browser used to open the app."""
+    base = os.environ.get("DGM_POLL_URL") or ""
+    if not base:
+        u = urlparse(st.context.url or "http://localhost:8501/")
+        base = f"{u.scheme}://{u.netloc}"
+    return f"{base.rstrip('/')}/poll/{code}"
+
+
+def _room() -> tuple[str, str]:
+    """This session's room, opened on first use (and again if it expired)."""
+    got = st.session_state.get(ROOM)
+    if got:
+        try:
+            store().state(got["code"], key=got["key"])
+            return got["code"], got["key"]
+        except PollError as e:
+            if e.status != 404:
+                raise
+    room = store().open_room(client=st.context.ip_address or "presenter")
+    st.session_state[ROOM] = {"code": room.code, "key": room.key}
+    return room.code, room.key
+
+
+def _act(code: str, key: str, qid: str, action: str, seconds_key: str | None = None) -> None:
+    """A button's callback: the action on the store; a refusal is shown once, above the buttons."""
+    seconds = st.session_state.get(seconds_key) if seconds_key else None
+    try:
+        store().act(code, key, qid, action, seconds=float(seconds) if seconds else None)
+    except PollError as e:
+        st.session_state[ERROR] = str(e)
+
+
+def _chart(q: dict) -> go.Figure:
+    """The class's answers per round (shares of the class) beside the model's answer."""
+    res, colours = q["results"], [PALETTE["light_grey"], PALETTE["blue"]]
+    fig = go.Figure()
+    if q["kind"] == "choice":
+        x = [f"{chr(65 + i)}: {o}" for i, o in enumerate(q["options"])]
+        for rnd, colour in zip(res["rounds"], colours):
+            share = [c / rnd["n"] if rnd["n"] else 0 for c in rnd["counts"]]
+            fig.add_bar(x=x, y=share, name=f"class, round {rnd['round']} ({rnd['n']})", marker_color=colour,
+                        text=[f"{s:.0%}" for s in share], textposition="outside")
+        model = res.get("model") or {}
+        if "probs" in model:
+            fig.add_bar(x=x, y=model["probs"], name="the model", marker_color=PALETTE["vermillion"],
+                        text=[f"{p:.0%}" for p in model["probs"]], textposition="outside")
+        elif "option" in model:
+            fig.add_bar(x=x, y=[1.0 if i == model["option"] else 0 for i in range(len(x))], name="the model's answer",
+                        marker_color=PALETTE["vermillion"])
+        fig.update_layout(barmode="group", yaxis_tickformat=".0%", yaxis_range=[0, 1.15])
+    else:
+        for rnd, colour in zip(res["rounds"], colours):
+            e = rnd["edges"]
+            fig.add_bar(x=[(a + b) / 2 for a, b in zip(e, e[1:])], y=rnd["counts"], width=(e[1] - e[0]) * 0.9,
+                        name=f"class, round {rnd['round']} ({rnd['n']})", marker_color=colour, opacity=0.85)
+        if (res.get("model") or {}).get("value") is not None:
+            v = res["model"]["value"]
+            fig.add_vline(x=v, line_color=PALETTE["vermillion"], line_width=4,
+                          annotation_text=f"the model: {v:g}", annotation_position="top")
+        top = max(max(r["counts"]) for r in res["rounds"])
+        fig.update_layout(barmode="group", xaxis_title=q.get("unit") or None, xaxis_range=[q["lo"], q["hi"]],
+                          yaxis_title="answers", yaxis_dtick=max(1, math.ceil(top / 5)), yaxis_range=[0, top + 0.5])
+    fig.update_layout(height=330, margin=dict(l=10, r=10, t=40, b=10), legend_orientation="h", legend_y=1.15,
+                      showlegend=True)
+    return fig
+
+
+def poll_panel(question: dict, *, step_key: str) -> None:
+    """The class poll of one deck step's ``question`` (the fields in this module's docstring), in the current
+    container; ``step_key`` names the step (a deck's name and step number), so each step has its own question."""
+    try:
+        code, key = _room()
+        qid = question_id(question, step_key)
+        store().add_question(code, key, to_spec(question, qid))
+        q = store().state(code, key=key, question=qid)["question"]
+    except PollError as e:
+        st.error(str(e))
+        return
+    url = join_url(code)
+    left, right = st.columns([1, 2], gap="medium")
+    with left:
+        _live(key=f"poll_live_{qid}", data={
+            "code": code, "url": url, "qr": segno.make(url, error="m").svg_inline(scale=4, border=2, omitsize=True),
+            "api": f"poll/api/{code}/state", "question": qid, "state": q["state"], "round": q["round"],
+            "deadline": q.get("deadline"), "now": store().clock()}, on_changed_change=lambda: None)
+        if urlparse(url).hostname in ("localhost", "127.0.0.1", "::1"):
+            st.caption("Phones cannot open a localhost link: open the app by this computer's network address, or "
+                       "set DGM_POLL_URL.")
+    with right:
+        st.markdown(f"**{q['prompt']}**")
+        if err := st.session_state.pop(ERROR, None):
+            st.error(err)
+        state, rnd = q["state"], q["round"]
+        cols = st.columns([1, 1, 1.1, 1, 1.5, 1], vertical_alignment="bottom")
+        k = f"poll_{qid}"
+        cols[0].button("Open", key=f"{k}_open", disabled=state not in ("waiting", "locked"), type="primary",
+                       on_click=_act, args=(code, key, qid, "open"), width="stretch")
+        cols[1].button("Lock", key=f"{k}_lock", disabled=state != "open", on_click=_act,
+                       args=(code, key, qid, "lock", f"{k}_secs"), width="stretch")
+        cols[2].number_input("after (s)", 0, 600, int(question.get("countdown", 10)), step=5, key=f"{k}_secs",
+                             help="Lock after this many seconds (0: at once); the phones show the countdown.")
+        cols[3].button("Reveal", key=f"{k}_reveal", disabled=state != "locked", type="primary", on_click=_act,
+                       args=(code, key, qid, "reveal"), width="stretch")
+        right_share = q["results"]["rounds"][-1]["right"] if q.get("results") else None
+        discuss = rnd == 1 and state in ("locked", "revealed") and right_share is not None and \
+            DISCUSS[0] <= right_share <= DISCUSS[1]
+        cols[4].button("Second round", key=f"{k}_round", disabled=rnd > 1 or state not in ("locked", "revealed"),
+                       type="primary" if discuss else "secondary", on_click=_act, args=(code, key, qid, "round"),
+                       width="stretch")
+        cols[5].button("Reset", key=f"{k}_reset", on_click=_act, args=(code, key, qid, "reset"),
+                       width="stretch")
+        if discuss:
+            st.info(f"{right_share:.0%} of the class agree with the model: discuss with your neighbour and answer "
+                    "again (Second round).")
+        if state == "revealed":
+            plots.show(st, _chart(q), width="stretch", key=f"{k}_chart_{rnd}")
