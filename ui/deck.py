@@ -296,7 +296,7 @@ def _present_slide(name: str, deck: Deck, k: int, view: slides.View) -> None:
             if line.button(":material/first_page:", key="_deck_first", type="tertiary",
                            help="The first step (Home)") and k:
                 go(name, deck, 0, True, leaving=k)
-            line.caption(f"{k + 1} / {len(deck.steps)}")
+            line.caption(f"step {k + 1} of {len(deck.steps)}")
             if line.button(":material/last_page:", key="_deck_last", type="tertiary", help="The last step (End)") \
                     and k != len(deck.steps) - 1:
                 go(name, deck, len(deck.steps) - 1, True, leaving=k)

@@ -125,13 +125,24 @@ ESS_HELP = ("Effective samples: each imputation averages K draws of the face, we
             "(Σw)² / Σw² counts how many draws really carry the weight: about 1 means one draw decides the picture.")
 
 
-def _show(x: torch.Tensor, res: mnar_images.Comparison, what: str, w: float, b: float) -> None:
-    m = res.mask[0]
-    vmax = 0.1
-    shown = [("original", x), ("observed (red = lost)", overlay(x, m)),
+SD_MAX = 0.1  # the spread picture's colour scale
+
+
+def face_row(x: torch.Tensor, res: mnar_images.Comparison) -> tuple[list[tuple[str, torch.Tensor]], list[str]]:
+    """The page's and the lecture slide's row: the face, what survived, each method's fill and not-MIWAE's spread
+    -> (title, picture) each, and a caption each (the share lost, each fill's RMSE on the lost pixels)."""
+    shown = [("original", x), ("observed (red = lost)", overlay(x, res.mask[0])),
              ("constant b", res.imputed["constant b"][0]), (MIWAE, res.imputed[MIWAE][0]),
              (NOTMIWAE, res.imputed[NOTMIWAE][0]),
-             (f"{NOTMIWAE} uncertainty (sd)", colour_map(res.sd[NOTMIWAE][0], vmax=vmax))]
+             (f"{NOTMIWAE} uncertainty (sd)", colour_map(res.sd[NOTMIWAE][0], vmax=SD_MAX))]
+    captions = ["", f"{res.missing_rate:.0%} of pixels lost"] + [f"RMSE {res.rmse[n]:.3f}" if n in res.rmse else ""
+                                                               for n, _ in shown[2:5]] + [f"0 to {SD_MAX:g}"]
+    return shown, captions
+
+
+def _show(x: torch.Tensor, res: mnar_images.Comparison, what: str, w: float, b: float) -> None:
+    vmax = SD_MAX
+    shown, _ = face_row(x, res)
     cols = st.columns(len(shown))
     for col, (label, img) in zip(cols, shown):
         col.image(to_pil(img, 6), caption=label, width="stretch")
@@ -152,7 +163,7 @@ def _show(x: torch.Tensor, res: mnar_images.Comparison, what: str, w: float, b: 
                     "face decides each fill, so another seed can give a visibly different one. A larger K raises "
                     "this only slowly: with 1024 pixels the weights are very uneven, so a fill is close to one "
                     "plausible face, not an average over many.")
-    miss = ~m.flatten()
+    miss = ~res.mask[0].flatten()
     fig = go.Figure()
     for m in MODELS:
         name = MNAR.label(m)

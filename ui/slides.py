@@ -42,7 +42,7 @@ class View:
     page: str  # the page whose lesson it draws (its url path)
     # (the step's link as {key: text}, the stage, whether its question was revealed) -> the facts a note may quote
     draw: Callable[[Mapping[str, str], Stage, bool], dict[str, str]] | None = None
-    controls: tuple[str, ...] = ()  # the widget keys this view can draw beside itself when a note names them
+    offers: tuple[str, ...] = ()  # the buttons and sliders its own panel draws (a note may name them)
     blurb: str = ""  # what it shows, for the Decks page
 
 
@@ -68,12 +68,13 @@ def placeholders(note: str) -> list[str]:
 
 
 TITLE_PX = 68  # a picture's title (two lines at most) and its caption line, above it
+GAP = 16  # Streamlit's "small" gap between the pictures of a row, and between rows (1rem)
 
 
-def _side(stage: Stage, n: int, rows: int, title_px: int = TITLE_PX, gap: int = 16) -> int:
+def _side(stage: Stage, n: int, rows: int, title_px: int = TITLE_PX, gap: int = GAP) -> int:
     """The side of a square picture when ``n`` of them fill the stage in ``rows`` rows, each under its title."""
     across = math.ceil(n / rows)
-    return max(32, int(min((stage.width - gap * (across - 1)) / across, (stage.height - gap * (rows - 1)) / rows
+    return max(32, int(min((stage.width - gap * (across - 1)) / across - 1, (stage.height - gap * (rows - 1)) / rows
                            - title_px)))
 
 
@@ -235,8 +236,8 @@ def inpainting_draws(link: Mapping[str, str], stage: Stage, shown: bool) -> Fact
     rows = [(method_label(res), res.samples[0, : min(res.samples.shape[1], 6)]) for res, _, _ in run.rows
             if res.samples.shape[1] > 1][:3]
     line = 30  # a row's title, one line
-    side = max(32, min(int((stage.height - 16 * (len(rows) - 1)) / max(1, len(rows))) - line,
-                       int((stage.width - 16 * 6) / 7)))
+    side = max(32, min(int((stage.height - GAP * (len(rows) - 1)) / max(1, len(rows))) - line,
+                       int((stage.width - GAP * 6) / 7) - 1))
     for i, (label, draws) in enumerate(rows):
         st.html(f'<div class="slide-title"><b>{label}</b>: {draws.shape[0]} draws of the hidden half</div>')
         _row([("", masks.overlay(run.image, run.mask))] + [("", d.clamp(0, 1)) for d in draws], side,
@@ -248,6 +249,8 @@ def critics_theta(link: Mapping[str, str], stage: Stage, shown: bool) -> Facts:
     """Both divergences against θ with the slider's θ marked, beside the two distributions at that θ."""
     from dgm_core import results
     from dgm_core.demos import critics as demo
+    from dgm_core.demos.critics import LABELS
+    from dgm_core.models.critics import true_value
     from ui import critics_view as v
 
     theta = _link_values(demo.CONTROLS, link, "critics_")["theta"]
@@ -258,11 +261,14 @@ def critics_theta(link: Mapping[str, str], stage: Stage, shown: bool) -> Facts:
         return {}
     left, right = (st.container(), st.container()) if stage.phone else st.columns([3, 2], gap="medium")
     height = stage.height if not stage.phone else int(stage.height * 0.6)
+    facts = {"theta": f"{theta:g}", **{k: f"{sw.at(k, theta):.2f}" for k in results.KINDS}}
     with left:
-        _fig(v.sweep_figure(sw, theta, None), Stage(stage.width, height), "slide_critics_sweep")
+        _fig(v.sweep_figure(sw, theta, None), Stage(stage.width, height - 30), "slide_critics_sweep")
+        st.caption(f"At θ = {theta:g} the critics estimate " + " and ".join(
+            f"{LABELS[k]} {facts[k]} (true {true_value(k, theta):g})" for k in results.KINDS) + ".")
     with right:
-        _fig(v.samples_figure(theta), Stage(stage.width, height), "slide_critics_samples")
-    return {"theta": f"{theta:g}", **{k: f"{sw.at(k, theta):.2f}" for k in results.KINDS}}
+        _fig(v.samples_figure(theta), Stage(stage.width, height - 30), "slide_critics_samples")
+    return facts
 
 
 def vae_reconstructions(link: Mapping[str, str], stage: Stage, shown: bool) -> Facts:
@@ -299,9 +305,12 @@ def vae_bound(link: Mapping[str, str], stage: Stage, shown: bool) -> Facts:
     _, _, what = v.digits(v.MODELS[name])
     curves = {m: v.curve(m, f"{what}:{idx}", x_all[idx], ks) for m in v.MODELS if v.MODELS[m] == v.MODELS[name]}
     label = None if labels is None else str(int(labels[idx]))
-    _fig(v.bound_figure(curves, v.class_curves(), label), stage, "slide_vae_bound")
+    _fig(v.bound_figure(curves, v.class_curves(), label), Stage(stage.width, stage.height - 30), "slide_vae_bound")
     c = curves[name]
-    return {"elbo": f"{c.mean[0]:.1f}", "bound": f"{c.best:.1f}", "kmax": f"{ks[-1]:,}", "gap": f"{c.gap[0]:.1f}"}
+    facts = {"elbo": f"{c.mean[0]:.1f}", "bound": f"{c.best:.1f}", "kmax": f"{ks[-1]}", "gap": f"{c.gap[0]:.1f}"}
+    st.caption(f"{v.LABELS[name]} on this digit: ELBO (K = 1) {facts['elbo']} nats; L_K at K = {facts['kmax']} "
+               f"{facts['bound']} nats, {facts['gap']} nats above it.")
+    return facts
 
 
 def clusters_maps(link: Mapping[str, str], stage: Stage, shown: bool) -> Facts:
@@ -313,14 +322,204 @@ def clusters_maps(link: Mapping[str, str], stage: Stage, shown: bool) -> Facts:
     values = _link_values(demo.CONTROLS, link, "cl_")
     model, card = loaders.model(v.MODEL)
     sp = v.SPLITS[values["split"]]
+    m = card.metrics
+    facts = {"round0": f"{m['test_accuracy_round0']:.2f}", "last": f"{m['test_accuracy_last']:.2f}",
+             "clusters": str(model.cfg.k), "rounds": str(model.cfg.rounds)}
     cols = [st.container(), st.container()] if stage.phone else st.columns(2)
     for col, idx in zip(cols, (0, 1)):
         with col:
             _fig(v.tsne_figure(model, idx, sp, values["perp"], values["colour"]),
-                 Stage(stage.width, stage.height if not stage.phone else stage.height // 2), f"slide_tsne_{idx}")
-    m = card.metrics
-    return {"round0": f"{m['test_accuracy_round0']:.2f}", "last": f"{m['test_accuracy_last']:.2f}",
-            "rounds": str(model.cfg.rounds)}
+                 Stage(stage.width, (stage.height - 30) // (2 if stage.phone else 1)), f"slide_tsne_{idx}")
+    st.caption(f"{facts['clusters']} clusters; their agreement with the test digits (accuracy of the best matching): "
+               f"{facts['round0']} in round 0, {facts['last']} in round {model.cfg.rounds - 1}.")
+    return facts
+
+
+def mnar_images_faces(link: Mapping[str, str], stage: Stage, shown: bool) -> Facts:
+    """A face with its bright pixels lost, then each method's fill and not-MIWAE's spread, one row, with the share
+    lost and each method's error on the lost pixels."""
+    from dgm_core import pretrained
+    from dgm_core.demos import mnar_images as demo
+    from ui import mnar_images as v
+
+    if any(not (pretrained.PRETRAINED_DIR / f"{m}.json").exists() for m in v.MODELS.values()):
+        st.info("The CelebA clipping models are not installed, so this step has nothing to show.")
+        return {}
+    values = _link_values(demo.CONTROLS, link, "mi_")
+    faces, _ = v._faces()
+    x = faces[values["clip_img"] % faces.shape[0]]
+    try:
+        res = v._compare(x[None].numpy(), values["clip_w"], values["clip_b"], values["clip_seed"], values["clip_k"])
+    except ValueError as e:  # every pixel lost at this threshold: one sentence, the slide stays
+        st.warning(str(e))
+        return {"b": f"{values['clip_b']:.2f}"}
+    pictures, captions = v.face_row(x, res)
+    _grid(pictures, stage, "slide_faces", captions)
+    return {"lost": f"{res.missing_rate:.0%}", "b": f"{values['clip_b']:.2f}",
+            **{f"rmse_{m}": f"{res.rmse[v.MNAR.label(m)]:.3f}" for m in v.MODELS}}
+
+
+def latent_face(link: Mapping[str, str], stage: Stage, shown: bool) -> Facts:
+    """A generated face and the sliders that move z along GANSpace directions, drawn by the visitor's browser."""
+    from dgm_core.demos import latent as demo
+    from ui import latent_slider, loaders
+    from ui import latent_view as v
+
+    values = _link_values(demo.CONTROLS, link, "lat_")
+    name, seed = values["model"], values["seed"]
+    ex = v.explorer(name)
+    directions = ex.directions(values["kind"], values["dirs"])
+    key = "slide_lat_panel"
+    held = (st.session_state.get(key) or {}).get("values") if hasattr(st.session_state.get(key), "get") else None
+    vals = [float(x) for x in (held or values["vals"])][: len(values["dirs"])]
+    browser = loaders.card(name).get("browser") or {}
+    with st.container(width=min(stage.width, 900)):
+        if browser and latent_slider.fallback_reason(key) is None:
+            latent_slider.browser_sliders(
+                model=latent_slider.model_url(browser), z0=demo.base_latent(ex, seed), dirs=directions.vectors,
+                shape=ex.shape, caption=f"{v.LABELS[name]}, seed {seed}", names=directions.names, values=vals,
+                eps=demo.SLIDER_EPS, key=key, url_key="lat_vals", on_change=lambda: None, on_fallback=lambda: None)
+        else:
+            img, strips = demo.slider_view(ex, seed, directions, vals)
+            latent_slider.server_sliders(main=img, caption=f"{v.LABELS[name]}, seed {seed}", names=directions.names,
+                                         values=vals, strips=strips, eps=demo.SLIDER_EPS, key=key,
+                                         on_change=lambda: None, on_fallback=lambda: None,
+                                         note="Frames from the server: this browser cannot run the generator.")
+    return {"directions": str(len(values["dirs"]))}
+
+
+def latent_paths(link: Mapping[str, str], stage: Stage, shown: bool) -> Facts:
+    """From one z to another: lerp and slerp decode every frame; the pixel blend cross-fades the two pictures."""
+    from dgm_core.demos import latent as demo
+    from ui import latent_view as v
+
+    values = _link_values(demo.CONTROLS, link, "lat_")
+    ex = v.explorer(values["model"])
+    critic, _ = v.critic_for(values["model"])
+    interp = demo.interpolation(ex, values["seed"], values["seed_b"], critic)
+    paths = list(interp.frames.items())
+    n = max(f.shape[0] for _, f in paths)
+    line = 30
+    side = max(24, min(int((stage.height - GAP * (len(paths) - 1)) / len(paths)) - line,
+                       int((stage.width - GAP * (n - 1)) / n) - 1))
+    for i, (path, frames) in enumerate(paths):
+        st.html(f'<div class="slide-title"><b>{path}</b>: α from 0 to 1</div>')
+        _row([("", f) for f in frames], side, f"slide_path_{i}", title_px=0)
+    return {"frames": str(n)}
+
+
+def gan_race(link: Mapping[str, str], stage: Stage, shown: bool) -> Facts:
+    """The two generators, each against its critic, trained live in the visitor's browser, with the verdict."""
+    from dgm_core.demos import critics as critics_demo
+    from dgm_core.demos import gan as demo
+    from ui import gan_view as v
+
+    values = _link_values(demo.CONTROLS, link, "gan_")
+    key = "slide_gan_panel"
+    if (reason := v.fallback_reason(key)) is not None:
+        st.info(f"This browser cannot train here ({reason}): press **Explore** to train on the server.")
+        return {}
+    setting = (values["toy"], values["lr"], int(values["k"]))
+    verdict = st.empty()
+    # the panel: its buttons and note, two square fields side by side, their curves: about 0.45 w + 130 px tall
+    with st.container(width=max(320, min(stage.width, int((stage.height - 160) / 0.45)))):
+        v.browser_panel(*setting, key=key, on_frame=lambda: None, on_fallback=lambda: None, points=())
+    last = v.reported(key, *setting)
+    verdict.markdown(demo.verdict_of(*last, critics_demo.LABELS) if last else
+                     demo.verdict_of(0, {}, critics_demo.LABELS))
+    return {"steps": str(demo.MAX_STEPS)}
+
+
+def flow2d_path(link: Mapping[str, str], stage: Stage, shown: bool) -> Facts:
+    """Noise carried to the data by the learned velocity field, scrubbed in time; trained in the visitor's browser."""
+    from dgm_core.demos import flow2d as demo
+    from ui import flow2d_view as v
+    from ui.critics_view import fallback_reason
+
+    values = _link_values(demo.CONTROLS, link, "flow_")
+    key = "slide_flow_panel"
+    reason = fallback_reason(key)
+    try:
+        points = demo.decode_points(values["pts"]) if values["data"] == demo.DRAWN else demo.decode_points("")
+    except ValueError as e:
+        st.warning(f"{e} The drawing starts empty.")
+        points = demo.decode_points("")
+    with st.container(width=max(280, min(stage.width, stage.height - 70))):  # a square canvas under its time bar
+        v.panel(values["data"], points, int(values["steps"]), int(values["seed"]), key=key, server=reason is not None)
+    return {"steps": str(values["steps"])}
+
+
+def results_table(link: Mapping[str, str], stage: Stage, shown: bool) -> Facts:
+    """Each paper's headline figure beside ours, with the file each comes from."""
+    import pandas as pd
+
+    from dgm_core.demos import results as demo
+
+    rows = []
+    for sec in demo.sections():
+        pair = next((r for r in sec.rows if r.published is not None), None)
+        if pair is not None:
+            rows.append({"paper": sec.title, "figure": pair.id, "ours": pair.ours, "published": pair.published})
+    if not rows:
+        st.info("No benchmark results are installed, so there is nothing to compare yet.")
+        return {}
+    st.dataframe(pd.DataFrame(rows).set_index("paper"), height=min(stage.height, 38 + 35 * len(rows)),
+                 width="stretch", column_config={c: st.column_config.NumberColumn(format="%.4g")
+                                                 for c in ("ours", "published")})
+    return {"papers": str(len(rows))}
+
+
+def mnar_fits(link: Mapping[str, str], stage: Stage, shown: bool) -> Facts:
+    """The MNAR lab's answer: each imputer's error on the hidden entries, beside the scatter of their fills against
+    the truth for the feature that lost most; the shipped models for the opening case, the precomputed grid else."""
+    import numpy as np
+
+    from dgm_core import data, pretrained
+    from dgm_core.demos import mnar as lab
+    from ui import mnar_widgets as w
+
+    values = _link_values(lab.CONTROLS, link, "mnar_")
+    source, mechanism, seed = values["table"], values["mech"], int(values["seed"])
+    if source == "upload CSV" or not data.available(source):
+        st.info(f"The '{source}' table is not on this server, so this step has nothing to show.")
+        return {}
+    x, columns, *_ = w.load_source(source)
+    d = lab.DEFAULT
+    if mechanism == d["mechanism"]:
+        params = dict(d["params"], offset=values["offset"])
+    elif mechanism == "mcar":
+        params = {"p": values["p"]}
+    else:
+        st.info("This step's mechanism is set on its page: press **Explore**.")
+        return {}
+    sim = lab.simulate(x, mechanism, params, seed)
+    if w.is_default(source, mechanism, params, seed):
+        try:
+            fits, _ = w.shipped(sim)
+        except pretrained.PretrainedError as e:
+            st.info(str(e))
+            return {}
+        shown_sim = sim
+    else:
+        _, point, why = w.grid_point(source, x, mechanism, params, seed)
+        fits, shown_sim, why = w.grid_fits(point, x, sim, params, seed) if point is not None else (None, sim, why)
+        if fits is None:
+            st.info(why)
+            return {}
+    j = int(np.argmax(shown_sim.missing.rate_per_feature))
+    table = w.rmse_table(fits)
+    left, right = (st.container(), st.container()) if stage.phone else st.columns([5, 6], gap="medium")
+    best = min(fits, key=lambda k: fits[k].rmse)
+    left.markdown(f"Lowest error: **{lab.label(best)}** ({w.error(fits[best].rmse)} sd), "
+                  f"{shown_sim.missing.rate:.0%} of the entries hidden.")
+    left.dataframe(table.style.format({"RMSE (missing, sd)": w.error}), width="stretch",
+                   height=min(stage.height - 60, 38 + 35 * len(table)),
+                   column_config={"_index": st.column_config.TextColumn("method", width="medium")})
+    scatter = {k: fits[k] for k in ("MICE", "miwae", "notmiwae") if k in fits}
+    with right:
+        _fig(w.scatter_figure(shown_sim, scatter, j, columns[j]), Stage(stage.width, stage.height), "slide_mnar")
+    return {"best": lab.label(best), "hidden": f"{shown_sim.missing.rate:.0%}",
+            **{f"rmse_{m}": w.error(f.rmse) for m, f in fits.items()}}
 
 
 VIEWS: dict[str, View] = {
@@ -332,10 +531,21 @@ VIEWS: dict[str, View] = {
     "vae.reconstructions": View("vae", vae_reconstructions, blurb="a digit, its reconstructions, prior samples"),
     "vae.bound": View("vae", vae_bound, blurb="the bound L_K against K for one digit"),
     "clusters.maps": View("clusters", clusters_maps, blurb="round 0's and the last round's t-SNE maps"),
+    "mnar_images.faces": View("mnar_images", mnar_images_faces, blurb="a clipped face and each method's fill"),
+    "latent.face": View("latent", latent_face, ("slider",), "a generated face and its GANSpace sliders"),
+    "latent.paths": View("latent", latent_paths, blurb="lerp, slerp and the pixel blend from one z to another"),
+    "gan.race": View("gan", gan_race, ("Play", "Step", "Reset"), "two generators, each against its critic, trained "
+                                                                 "live"),
+    "flow2d.path": View("flow2d", flow2d_path, ("Play", "Pause", "t"), "noise carried to the data by the learned "
+                                                                       "field"),
+    "results.table": View("results", results_table, blurb="each paper's headline figure beside ours"),
+    "mnar.fits": View("mnar", mnar_fits, blurb="each imputer's error on the hidden entries, and their fills"),
 }
 MAIN: dict[str, str] = {  # each page's main view: the one a lecturer's own step of that page presents
     "home": "home.lessons", "inpainting": "inpainting.fills", "critics": "critics.theta",
-    "vae": "vae.reconstructions", "clusters": "clusters.maps"}
+    "vae": "vae.reconstructions", "clusters": "clusters.maps", "mnar_images": "mnar_images.faces",
+    "latent": "latent.face", "gan": "gan.race", "flow2d": "flow2d.path", "results": "results.table",
+    "mnar": "mnar.fits"}
 
 
 def view_of(step) -> View | None:
@@ -389,25 +599,38 @@ def draw(slide: Slide, stage: Stage, note_slot, step_key: str = "") -> Facts:
         left = right = st.container()
         view_stage = stage
     with right:
-        controls(slide)
+        link = controls(slide, step_key)
     with left, st.container(key="slide_view"):
         if slide.question and not slide.shown:
             st.markdown(f"### {slide.question}")
             view_stage = Stage(view_stage.width, view_stage.height - 60)
-        facts = slide.view.draw(slide.link, view_stage, slide.shown) if slide.view.draw else {}
+        facts = slide.view.draw(link, view_stage, slide.shown) if slide.view.draw else {}
     note_slot.markdown(_filled(slide.note, facts))
     if step_key:
         st.session_state.setdefault(FACTS, {})[step_key] = facts
     return facts
 
 
-def controls(slide: Slide) -> None:
-    """The widgets a step's note names, from their page's declaration (the same key as on the page)."""
-    from ui.controls import widget
+ARRIVED = "_slide_at"  # session state: the step whose slide was drawn last
 
+
+def controls(slide: Slide, step_key: str = "") -> dict[str, str]:
+    """The widgets a step's note names, from their page's declaration (the same key as on the page), set to the
+    step's link on arrival -> the link the view draws: the step's, with the controls' values as moved since."""
+    from ui.controls import widget
+    from ui.state import read_link, url_text
+
+    s, link = st.session_state, dict(slide.link)
+    arrived = s.get(ARRIVED) != step_key
+    s[ARRIVED] = step_key
     for key in slide.controls:
-        if found := control_of(key):
-            widget(*found)
+        if (found := control_of(key)) is None:
+            continue
+        spec, prefix, name = found
+        if arrived or key not in s:
+            s[key] = read_link({name: spec[name]}, {name: link[key]} if key in link else {})[0][name]
+        link[key] = url_text(widget(spec, prefix, name))
+    return link
 
 
 def control_of(key: str) -> tuple[Mapping, str, str] | None:

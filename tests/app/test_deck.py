@@ -134,13 +134,22 @@ def test_a_deck_carried_in_its_link_presents_like_a_shipped_one():
     assert any("Ma leçon: θ · step 1 of 2" in c.value for c in at.caption)
 
 
-def test_present_mode_keeps_the_step_controls_and_the_main_action():
+def test_present_mode_draws_the_steps_slide_with_the_controls_its_note_names():
     at = open_page("critics", "", deck=deck.encode(MADE), step=1, present=1)
     css = " ".join(h.proto.body for h in at.get("html"))
-    assert 'header[data-testid="stHeader"]' in css and ":not(.st-key-critics_theta)" in css
-    assert at.button(key="_deck_present").label == "Show controls"
+    assert 'header[data-testid="stHeader"]' in css and not at.title  # the slide, not the page
+    assert at.select_slider(key="critics_theta").value == 0.5  # the named control, on the step's value
+    assert at.button(key="_deck_present").label == "Explore"
     plain = open_page("critics", "", deck=deck.encode(MADE), step=1)
-    assert "stHeader" not in " ".join(h.proto.body for h in plain.get("html"))
+    assert "stHeader" not in " ".join(h.proto.body for h in plain.get("html")) and plain.title
+
+
+def test_present_mode_on_a_page_without_a_view_hides_the_controls_its_step_does_not_name():
+    about = deck.Deck("t", (deck.Step("about", "", "Where the models come from."),))
+    at = open_page("about", "", deck=deck.encode(about), step=1, present=1)
+    css = " ".join(h.proto.body for h in at.get("html"))
+    assert 'header[data-testid="stHeader"]' in css and ":not(:has([data-testid=" in css and at.title
+    assert at.button(key="_deck_present").label == "Show controls"
 
 
 def test_the_decks_page_makes_a_copy_of_the_shipped_deck_to_edit_and_share():
@@ -165,7 +174,7 @@ def test_present_on_the_decks_page_presents():
     at.button(key="_decks_go_lecture").click().run()
     assert not at.exception
     assert at.query_params.get("present") == "1" and at.query_params.get("step") == "1"
-    assert at.button(key="_deck_present").label == "Show controls"
+    assert at.button(key="_deck_present").label == "Explore"  # the first step's slide
 
 
 def _made_deck_at(step: int) -> AppTest:

@@ -1,0 +1,135 @@
+"""Present mode draws slides (ui/slides.py): every step of the shipped deck draws its view and nothing of its page,
+the numbers its note quotes are filled from its view's result, a note names no control, tab or button its slide does
+not show, a question is asked before its answer is drawn, and a deck that names a view its page does not draw is
+refused in one sentence."""
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.app import open_page
+from ui import deck, slides
+from ui.catalog import PAGES
+from ui.links import SPECS
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGE_FILES = {p.url_path: p.file for p in PAGES}
+LECTURE = deck.shipped(PAGE_FILES)["lecture"]
+STEPS = list(enumerate(LECTURE.steps, 1))
+
+
+def _literals(call_names: set[str], arg: int = 0) -> set[str]:
+    """The string literals the app's pages and ui modules pass to these Streamlit calls (tab and button labels)."""
+    out: set[str] = set()
+    for path in [*(ROOT / "pages").glob("*.py"), *(ROOT / "ui").glob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", "")) in call_names:
+                if len(node.args) > arg:
+                    a = node.args[arg]
+                    items = a.elts if isinstance(a, (ast.List, ast.Tuple)) else [a]
+                    out |= {e.value for e in items if isinstance(e, ast.Constant) and isinstance(e.value, str)}
+    return out
+
+
+# everything a note could ask a lecturer to touch: every control's label (and its tab names), every tab and button
+CONTROLS = {c.label for spec in SPECS.values() for c in spec.values()}
+TABS = {str(v) for spec in SPECS.values() for k, c in spec.items() if k == "tab" for v in (c.choices or [])}
+TOUCHABLE = {x.lower() for x in CONTROLS | TABS | _literals({"tabs"}) | _literals({"button", "run_button"})
+             | {o for v in slides.VIEWS.values() for o in v.offers}}
+
+
+def _shown(step) -> set[str]:
+    """What the step's slide lets the lecturer touch: its named controls and its view's own buttons and sliders."""
+    view = slides.view_of(step)
+    named = {found[0][found[2]].label for key in step.controls if (found := slides.control_of(key))}
+    return {x.lower() for x in named | set(view.offers if view else ())}
+
+
+def asked_but_not_shown(step) -> list[str]:
+    """The bold phrases of a step's note that name something to touch which its slide does not show."""
+    bold = [b.strip().lower() for b in re.findall(r"\*\*(.+?)\*\*", step.note)]
+    return [b for b in bold if b in TOUCHABLE and b not in _shown(step)]
+
+
+@pytest.mark.parametrize("k,step", STEPS, ids=[f"step{k}" for k, _ in STEPS])
+def test_a_note_names_no_control_tab_or_button_its_slide_does_not_show(k, step):
+    assert slides.view_of(step) is not None, f"step {k} has no view to present"
+    assert not asked_but_not_shown(step), f"step {k}'s note asks for {asked_but_not_shown(step)}"
+
+
+def test_the_check_catches_the_notes_that_asked_for_hidden_controls():
+    """The notes of the deck before slides: "press **Run**" on a slide without Run, "Open **Bound against K**" on a
+    step that lands on another tab, a **Threshold b** the slide does not offer."""
+    step = LECTURE.steps[0]
+    for note in ("press **Run** to compare", "Open **Bound against K**: the bound rises", "A lower **Threshold b**"):
+        assert asked_but_not_shown(deck.Step(step.page, "", note, (), "home.lessons")), note
+    ok = deck.Step("mnar_images", "", "A lower **Threshold b**", ("mi_clip_b",), "mnar_images.faces")
+    assert not asked_but_not_shown(ok)
+
+
+@pytest.mark.parametrize("k,step", STEPS, ids=[f"step{k}" for k, _ in STEPS])
+def test_a_shipped_note_fits_two_lines_of_the_projector(k, step):
+    filled = slides._filled(step.note, {name: "0.000" for name in slides.placeholders(step.note)})
+    assert len(filled.replace("**", "")) <= slides.NOTE_CHARS, f"step {k}: {len(filled)} characters"
+
+
+def _note(at) -> str:
+    return " ".join(m.value for m in at.markdown)
+
+
+@pytest.mark.parametrize("k,step", STEPS, ids=[f"step{k}" for k, _ in STEPS])
+def test_each_shipped_step_presents_its_view_with_the_numbers_of_its_result(k, step):
+    at = open_page(step.page, "", timeout=300, deck="lecture", step=k, present=1)
+    assert not at.exception, f"step {k}: {at.exception}"
+    assert not at.title, f"step {k}: the page's own body was drawn under the slide"
+    text = _note(at)
+    missing = [name for name in slides.placeholders(step.note) if "{" + name + "}" in text or "…" in text]
+    assert not missing, f"step {k}: its view gave no {missing}"
+    facts = at.session_state[slides.FACTS][f"lecture:{k - 1}"]
+    assert slides._filled(step.note, facts) in text  # the note shown is the note filled from the view's result
+    for key in step.controls:
+        assert key in at.session_state and any(w.key == key for w in [*at.slider, *at.select_slider, *at.radio]), key
+
+
+def test_a_question_is_asked_before_its_answer_and_the_next_press_reveals_it():
+    k, step = next((k, s) for k, s in STEPS if s.question)
+    at = open_page(step.page, "", timeout=300, deck="lecture", step=k, present=1)
+    assert not at.exception
+    assert any(step.question in m.value for m in at.markdown)
+    assert at.button(key="_deck_next").label == "Reveal"
+    asked = len(at.get("image"))
+    assert asked == 1, f"{asked} pictures under the question: only the observed half belongs there"
+    at.button(key="_deck_next").click().run()
+    assert not at.exception
+    assert at.query_params["step"] == str(k) and at.query_params["shown"] == "1"
+    assert at.button(key="_deck_next").label != "Reveal"
+    assert len(at.get("image")) > asked  # the answer: each method's draws
+    at.button(key="_deck_back").click().run()  # ← asks it again
+    assert "shown" not in at.query_params and at.button(key="_deck_next").label == "Reveal"
+
+
+@pytest.mark.parametrize("change, words", [
+    ({"view": "critics.theta"}, "does not draw"),  # a view of another page
+    ({"view": "inpainting.nothing"}, "does not draw"),
+    ({"question": "?" * 301}, "at most 300"),
+    ({"view": ["inpainting.fills"]}, "short texts"),
+])
+def test_a_step_naming_a_view_its_page_does_not_draw_is_one_sentence(change, words):
+    text = '{"title": "t", "steps": [%s]}' % __import__("json").dumps({"page": "inpainting", "note": "n", **change})
+    with pytest.raises(deck.DeckError, match=words):
+        deck.parse(text, PAGE_FILES)
+
+
+def test_a_deck_keeps_its_views_and_questions_through_its_file_and_its_link():
+    assert deck.parse(deck.to_json(LECTURE), PAGE_FILES) == LECTURE
+    assert deck.decode(deck.encode(LECTURE), PAGE_FILES) == LECTURE
+
+
+def test_the_stage_is_the_window_less_the_notes_band():
+    projector, phone = slides.stage_of({"w": 1280, "h": 720}), slides.stage_of({"w": 390, "h": 844})
+    assert projector == slides.stage_of(None) and not projector.phone and phone.phone
+    assert projector.height < 720 and phone.width < 390
+    assert slides.stage_of({"w": 10**9, "h": -5}).width <= 4000  # a forged size is clamped
