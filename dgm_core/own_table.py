@@ -181,7 +181,7 @@ def complete(x: np.ndarray, columns: tuple[str, ...], settings: Settings = Setti
 
 
 # ---------------------------------------------------------------- provenance and the CSV a researcher downloads
-def _libraries() -> dict[str, str]:
+def versions() -> dict[str, str]:
     import sklearn
     return {"dgm_core": __version__, "torch": torch.__version__, "scikit-learn": sklearn.__version__,
             "numpy": np.__version__}
@@ -205,7 +205,7 @@ def provenance(done: Completed, method: str) -> dict:
             "rows": int(done.x.shape[0]), "columns": list(done.columns), "cells_filled": int(done.filled.sum()),
             "imputer": MNAR.label(method), "imputer_id": method, "mechanism": mechanism,
             "settings": {"preset": s.preset, **how, "standardised_on": "observed cells"}, "seed": s.seed,
-            "target": s.target, "versions": _libraries()}
+            "target": s.target, "versions": versions()}
 
 
 def flag_names(columns: tuple[str, ...]) -> list[str]:
@@ -220,22 +220,27 @@ def flag_names(columns: tuple[str, ...]) -> list[str]:
     return out
 
 
-def to_csv(done: Completed, method: str, record: dict | None = None) -> str:
-    """The completed table as CSV: the provenance first, one ``# key: JSON value`` line each (``pandas.read_csv(...,
-    comment='#')`` and R's ``read.csv(comment.char = '#')`` skip them), then the header, the D columns, and one 0/1
-    column per column (``flag_names``) that is 1 where the cell was empty in the file and this imputer filled it. The
-    mask travels in the same file as the values it marks, so the two cannot be separated or mismatched. ``record``:
-    the provenance, else ``provenance(done, method)``."""
+def csv_text(df, record: dict, filled: np.ndarray | None = None) -> str:
+    """A frame as CSV with ``record`` first, one ``# key: JSON value`` line each (``pandas.read_csv(...,
+    comment='#')`` and R's ``read.csv(comment.char = '#')`` skip them) and, with ``filled``: (N, D) bool, one 0/1
+    column per column of df (``flag_names``), 1 where the cell was empty and was filled. The mask travels in the
+    same file as the values it marks, so the two cannot be separated or mismatched."""
+    df = df.copy()
+    columns = tuple(map(str, df.columns))
+    head = "".join(f"# {k}: {json.dumps(v, ensure_ascii=False, default=str)}\n" for k, v in record.items())
+    if filled is not None:
+        for name, j in zip(flag_names(columns), range(len(columns)), strict=True):
+            df[name] = filled[:, j].astype(int)
+        head += f"# flags: the last {len(columns)} columns are 1 where the cell was empty and was filled\n"
+    return head + df.to_csv(index=df.index.name is not None, float_format="%.10g")
+
+
+def to_csv(done: Completed, method: str) -> str:
+    """One imputer's completed table as CSV (``csv_text``): its provenance, the D columns, the filled mask."""
     import pandas as pd
 
-    fill = done.fills[method]
-    df = pd.DataFrame(fill.table, columns=list(done.columns))
-    for name, j in zip(flag_names(done.columns), range(len(done.columns)), strict=True):
-        df[name] = done.filled[:, j].astype(int)
-    meta = record or provenance(done, method)
-    head = "".join(f"# {k}: {json.dumps(v, ensure_ascii=False)}\n" for k, v in meta.items())
-    head += f"# flags: the last {len(done.columns)} columns are 1 where the file's cell was empty and was filled\n"
-    return head + df.to_csv(index=False, float_format="%.10g")
+    df = pd.DataFrame(done.fills[method].table, columns=list(done.columns))
+    return csv_text(df, provenance(done, method), done.filled)
 
 
 def read_provenance(text: str) -> dict:

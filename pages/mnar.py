@@ -17,6 +17,7 @@ from dgm_core import budgets, data, pretrained
 from dgm_core.demos import mnar as mnar_lab
 from ui import plots, serving
 from ui import mnar_widgets as w
+from ui import own_table_view as own_view
 from ui.catalog import PAGES, page_link
 from ui.controls import widget
 from ui.pages import setup_page
@@ -38,12 +39,13 @@ url_state(SPEC, w.P)
 # ---------------------------------------------------------------- data and mechanism
 c1, c2, c3, c4 = st.columns([2, 3, 1, 2])
 source = widget(SPEC, w.P, "table", c1, on_change=lambda: s.update({w.P + "nf": 0}))  # a new table: half its features
-mechanism = widget(SPEC, w.P, "mech", c2)
 seed = int(widget(SPEC, w.P, "seed", c3))
-preset = widget(SPEC, w.P, "preset", c4)
+if source != "upload CSV":  # an upload's own holes need neither: drawn once the file says which path it takes
+    mechanism, preset = widget(SPEC, w.P, "mech", c2), widget(SPEC, w.P, "preset", c4)
 upload = None  # an uploaded file's digest
 if source == "upload CSV":
-    up = st.file_uploader("A numeric CSV with a header line (empty cells = missing; incomplete rows are dropped)",
+    up = st.file_uploader("A numeric CSV with a header line (empty cells = missing: fill them as they are, or "
+                          "simulate a mechanism on the complete rows)",
                           type=["csv", "txt"], key=w.P + "csv", help=w.CSV_HELP,
                           max_upload_size=budgets.TABLE_MAX_BYTES // 2**20)
     if up is None:
@@ -57,7 +59,14 @@ elif not data.available(source):
     st.stop()
 try:
     if source == "upload CSV":
-        upload, (x, columns, y, task, dropped, note) = w.load_upload(up)
+        upload, table = w.load_upload(up)
+        if np.isnan(table.x).any() and widget(SPEC, w.P, "own", horizontal=True) == "own":
+            sync_url((*w.BASE_KEYS, *own_view.KEYS), w.P)
+            st.subheader("Your table's own holes")
+            own_view.show(table, upload, seed)
+            st.stop()
+        mechanism, preset = widget(SPEC, w.P, "mech", c2), widget(SPEC, w.P, "preset", c4)
+        x, columns, y, task, dropped, note = w.complete_rows(table)
     else:
         x, columns, y, task, dropped, note = w.load_source(source)
 except (ValueError, data.DatasetNotFoundError) as e:
@@ -102,14 +111,19 @@ def show_fits(fits: dict, source_note: str, sim: mnar_lab.Simulated, preset: str
                                 "RMSE (missing, sd)": st.column_config.NumberColumn(
                                     help="root mean squared error on the hidden entries, in standard deviations "
                                          "of the complete column (every hidden entry of the table)")})
-    r1.markdown(w.notice(fits, mechanism, preset))
+    drawn, kept_out = w.with_fills(fits, sim, seed)  # a grid point keeps a few methods' fills: the rest redone
+    r1.markdown(w.notice(drawn, mechanism, preset, sim))
     r1.caption(w.ESS_HELP)
     plot = r2.empty()  # the picture first, its feature under it: the scatter stays on the first screen
     j = r2.selectbox("Feature", range(len(columns)), format_func=lambda j: columns[j], key=w.P + "scatter_feature",
                      index=int(np.argmax(sim.missing.rate_per_feature)))
-    shown = {k: fits[k] for k in ("MICE", "miwae", "notmiwae") if k in fits}  # not-MIWAE drawn last, on top
+    shown = dict(sorted(((m, drawn[m]) for m in fits if m not in kept_out),
+                        key=lambda kv: kv[0].startswith("notmiwae")))  # every method drawn, not-MIWAE on top
     plots.show(plot, w.figure(keep and f"{keep}|scatter|{j}", lambda: w.scatter_figure(sim, shown, j, columns[j])),
                width="stretch")
+    if kept_out:
+        r2.caption(", ".join(map(mnar_lab.label, kept_out)) + ": scored in the table, not drawn: the precomputed grid "
+                   "keeps its fills for a few methods only; **Train at exactly this setting** draws every method.")
     if source_note:
         st.caption(source_note)
     with st.expander("Recovered vs true mechanism"):
@@ -118,10 +132,13 @@ def show_fits(fits: dict, source_note: str, sim: mnar_lab.Simulated, preset: str
                    "(the not-MIWAE protocol) has infinite steepness, so the learnt W only needs to be large.")
     show_maps(fits, sim, keep)
     show_points(fits, j, sim)
-    completed = pd.DataFrame(fits["notmiwae"].imputed, columns=list(columns))
+    record = w.provenance(sim, table=source if upload is None else f"upload sha256 {upload}", seed=seed,
+                          mechanism=sim.missing.mechanism, preset=preset, columns=columns,
+                          params={k: sim.missing.params.get(k, v) for k, v in params.items()})  # a grid point's own
     d1, d2 = st.columns(2)
-    d1.download_button("RMSE table (CSV)", table.to_csv(), "mnar_rmse.csv", "text/csv")
-    d2.download_button("not-MIWAE completed table (CSV)", lambda: completed.to_csv(index=False),  # on the click
+    d1.download_button("RMSE table (CSV)", w.rmse_csv(table, record), "mnar_rmse.csv", "text/csv")
+    d2.download_button("not-MIWAE completed table (CSV)", lambda: w.imputed_csv(fits["notmiwae"], sim, record,
+                                                                              columns),  # on the click
                        "mnar_imputed.csv", "text/csv")
 
 

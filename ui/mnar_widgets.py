@@ -13,11 +13,12 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dgm_core import budgets, data, pretrained, results
+from dgm_core import budgets, data, own_table, pretrained, results
 from dgm_core.demos import mnar as mnar_lab
 from dgm_core.demos.mnar import CONTROLS
 from dgm_core.demos import mnar_grid
 from dgm_core.methods import MNAR, palette
+from dgm_core.missingness import diagnostics
 from dgm_core.missingness.tabular import missing_curve
 from dgm_core.serving import Job, jobs
 from ui import loaders, plots, serving
@@ -68,24 +69,29 @@ def load_source(name: str) -> Source:
     return _complete(data.load_table(name))
 
 
-def load_upload(up: Any) -> tuple[str, Source]:
-    """An upload's digest (what its runs are keyed by: two files never share one) and its ``_complete`` rows, read
+def load_upload(up: Any) -> tuple[str, data.Table]:
+    """An upload's digest (what its runs are keyed by: two files never share one) and its table, holes kept, read
     once per upload (a rerun with the file in place copies, hashes and parses nothing). ``up``: Streamlit's uploaded
     file. Raises ValueError, its sentence."""
-    digest, source, refused = _read_upload(up.file_id, up)
+    digest, table, refused = _read_upload(up.file_id, up)
     if refused is not None:
         raise ValueError(refused)
-    return digest, source
+    return digest, table
+
+
+def complete_rows(table: data.Table) -> Source:
+    """The simulation path's rows of an upload: its complete ones (``_complete``). Raises ValueError."""
+    return _complete(table)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _read_upload(file_id: str, _up: Any) -> tuple[str, Source | None, str | None]:
+def _read_upload(file_id: str, _up: Any) -> tuple[str, data.Table | None, str | None]:
     """Keyed by Streamlit's id of the uploaded file (new for every upload), so its 20 MB are never hashed for the
     cache; a refusal is kept too (an exception would not be), so a rerun does not read the file again."""
     raw = _up.getvalue()
     digest = hashlib.sha256(raw).hexdigest()
     try:
-        return digest, _complete(data.table_from_csv(raw)), None
+        return digest, data.table_from_csv(raw), None
     except ValueError as e:
         return digest, None, str(e)
 
@@ -493,18 +499,18 @@ _WHY_NOT = {"mcar": "Here values go missing at random, so there is nothing for t
                              "not-MIWAE's self-masking model (each value hides itself) does not describe that."}
 
 
-def notice(fits: dict, mechanism: str, preset: str) -> str:
+def notice(fits: dict, mechanism: str, preset: str, sim: mnar_lab.Simulated | None = None) -> str:
     """'What to notice' under the RMSE table, in a student's words, from this run: it names only methods that ran,
-    with their errors, and says why when a baseline wins."""
+    with their errors, and says why when a baseline wins; with ``sim``, where each method's fills sit, measured
+    (``diagnostics.fill_shift``) against the hidden values' own shift, never assumed."""
     best = min(fits, key=lambda k: fits[k].rmse)
     lab = mnar_lab.label(best)
     err = lambda m: f"{mnar_lab.label(m)} {error(fits[m].rmse)}"  # noqa: E731
     if best.startswith("notmiwae"):
         text = (f"**What to notice:** {lab} has the lowest error ({error(fits[best].rmse)}). It models *why* values "
-                "go missing (a value hides itself), so its fills move towards the values that tend to go missing.")
+                "go missing (a value hides itself).")
         if "miwae" in fits:
-            text += (f" MIWAE ({error(fits['miwae'].rmse)}) learns only from the values that survived, so its fills "
-                     "stay among them (blue points off the diagonal).")
+            text += f" MIWAE ({error(fits['miwae'].rmse)}) learns only from the values that survived."
         if "MICE" in fits:
             text += (f" MICE ({error(fits['MICE'].rmse)}) predicts each column from the others, which helps when "
                      "columns are correlated, but it never learns which values tend to hide.")
@@ -515,6 +521,9 @@ def notice(fits: dict, mechanism: str, preset: str) -> str:
         if preset in ("tiny", "small") and mechanism in _CUTS and others:
             text += (f" The training budget is small ({preset}): the self-masking model needs many iterations to "
                      f"learn {_CUTS[mechanism]} (the shipped run uses the paper's 100 000).")
+    if sim is not None:
+        shifts = {m: diagnostics.fill_shift(f.imputed, sim.mask) for m, f in fits.items() if f.imputed is not None}
+        text += " " + diagnostics.shift_sentence(shifts, mnar_lab.label, diagnostics.fill_shift(sim.x, sim.mask))
     low = [mnar_lab.label(m) for m, f in fits.items() if f.ess is not None and f.ess < 2]
     if low:
         text += (f" {', '.join(low)}: under 2 effective samples, so each imputation rests on about one draw and "
@@ -610,3 +619,32 @@ def sensitivity_figure(m: np.ndarray, columns, title: str, colour_title: str = S
                       yaxis=dict(title="goes missing", autorange="reversed"))
     return fig
 
+
+
+def provenance(sim: mnar_lab.Simulated, *, table: str, mechanism: str, params: dict, seed: int, preset: str,
+               columns) -> dict:
+    """Where the simulated path's downloads come from: the table (a name, or an upload's sha256), the mechanism and
+    its parameters, the seed, the training budget, the package versions."""
+    return {"made_by": "DGM Lab, MNAR lab: a simulated mechanism on the complete rows", "table": table,
+            "rows": int(sim.x.shape[0]), "columns": [str(c) for c in columns], "mechanism": mechanism,
+            "params": params, "cells_hidden": int((~sim.mask).sum()), "seed": seed, "preset": preset,
+            "versions": own_table.versions()}
+
+
+def rmse_csv(table: pd.DataFrame, record: dict) -> str:
+    return own_table.csv_text(table, record)
+
+
+def imputed_csv(fit, sim: mnar_lab.Simulated, record: dict, columns) -> str:
+    """A method's completed table with its provenance and a ``<column>_filled`` flag where the lab hid a cell."""
+    return own_table.csv_text(pd.DataFrame(fit.imputed, columns=[str(c) for c in columns]),
+                              {**record, "imputer": mnar_lab.label(fit.method)}, ~sim.mask)
+
+
+def with_fills(fits: dict, sim: mnar_lab.Simulated, seed: int) -> tuple[dict, list[str]]:
+    """(fits, the methods still without fills): a precomputed grid point keeps the fills of a few methods only; the
+    baselines' are recomputed here (the same scikit-learn runs, seconds), a model's cannot be without its weights."""
+    lacking = [m for m, f in fits.items() if f.imputed is None]
+    redo = tuple(m for m in lacking if m in mnar_lab.baselines.BASELINES)
+    out = {**fits, **mnar_lab.run_baselines(sim, seed, redo)} if redo else dict(fits)
+    return out, [m for m in lacking if m not in redo]

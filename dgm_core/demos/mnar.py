@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .. import baselines, data, tabular
+from .. import baselines, data, own_table, tabular
 from ..controls import Control
 from ..methods import MNAR
 # the page, benchmarks and tests also read DEFAULT, LIVE_ROWS, MISSING, SHIPPED, default_simulation and simulate
@@ -32,6 +32,7 @@ MECHANISMS = {
     "mar_logistic": "MAR logistic (driven by always-observed columns)",
     "mcar": "MCAR (completely at random)",
 }
+OWN_MODES = {"own": "Your table's own holes", "simulate": "Simulate a mechanism on its complete rows"}
 PRESET_LABELS = {"paper": "precomputed", "tiny": "train: tiny", "small": "train: small", "medium": "train: medium"}
 # The page's controls, each declared once (dgm_core.controls): the widgets, links, deck and warm-up read them
 CONTROLS: dict[str, Control] = {
@@ -52,6 +53,20 @@ CONTROLS: dict[str, Control] = {
     "q": Control(0.25, "quantile q", "slider", lo=0.05, hi=0.45, step=0.05),
     "cut": Control("upper", "cut", "radio", choices=["upper", "lower", "both"]),
     "pin": Control(0.3, "fraction of input columns", "slider", lo=0.1, hi=0.9, step=0.1),
+    # own-table mode: an upload's empty cells are the holes (dgm_core.own_table); the target, the column and the
+    # threshold depend on the uploaded table, so the page draws them
+    "own": Control("own", "The file's empty cells", "radio", choices=list(OWN_MODES), names=OWN_MODES,
+                   help="Your table's own holes: every imputer fills the file's empty cells, every row kept. "
+                        "Simulate: the teaching path, on the complete rows only, with a mechanism of the lab's."),
+    "ofam": Control("notmiwae", "not-MIWAE's missing model", "select", choices=list(own_table.FAMILIES),
+                    names=own_table.FAMILIES),
+    "odir": Control("high", "values that go missing", "radio", choices=["high", "low"]),
+    "obud": Control("small", "Training budget", "select", choices=list(LIVE_PRESETS), names=PRESET_LABELS,
+                    help="tiny: seconds; small: under a minute; medium: several minutes (queued, shared)"),
+    "ohow": Control("mcar", "Hide observed cells", "radio", choices=["mcar", "mechanism"],
+                    names={"mcar": "at random", "mechanism": "by the learnt mechanism"}),
+    "oshare": Control(0.1, "share of observed cells hidden", "slider", lo=0.05, hi=0.3, step=0.05),
+    "odelta": Control(0.0, "δ: every filled value moved by δ sd", "slider", lo=-2.0, hi=2.0, step=0.1),
     "agn": Control([], "Also fit these not-MIWAE variants", "multiselect", choices=list(EXTRAS),
                    names={m: MNAR[m].short for m in EXTRAS}, item=str, max_items=len(EXTRAS),
                    help="Agnostic: P(s | x) from every feature, not just the value itself, linear (a logistic "

@@ -152,3 +152,31 @@ def tipping_points(fills: dict[str, np.ndarray], filled: np.ndarray, sd: np.ndar
             row["delta_to_reference"] = tipping_point(t, filled, sd, j, float(fills[reference][:, j].mean()))
         out[m] = row
     return out
+
+
+# ---------------------------------------------------------------- which way do the fills move?
+def fill_shift(table: np.ndarray, mask: np.ndarray) -> float:
+    """Where one imputer's fills sit: the mean, over every filled cell, of (fill − its column's observed mean) in sd
+    of the column's observed values. table: (N, D) completed; mask: (N, D) True = observed. NaN with nothing
+    filled. Positive: the fills sit above what was observed, towards values that hide when high."""
+    mask = np.asarray(mask, bool)
+    if mask.all():
+        return float("nan")
+    obs = np.where(mask, table, np.nan)
+    z = (table - np.nanmean(obs, 0)) / observed_sd(obs)
+    return float(z[~mask].mean())
+
+
+def shift_sentence(shifts: dict[str, float], label, truth: float | None = None) -> str:
+    """The measured shifts (method -> ``fill_shift``) in words, largest first; ``truth``: the hidden values' own
+    shift, where it is known (a simulation), and whether each method moved towards it. ``label``: id -> name."""
+    words = lambda v: f"{v:+.2f} sd"  # noqa: E731
+    order = sorted(shifts, key=lambda m: -abs(shifts[m]))
+    text = "Fills against the observed mean (mean over every filled cell, in sd of its column): " + ", ".join(
+        f"{label(m)} {words(shifts[m])}" for m in order) + "."
+    if truth is not None and np.isfinite(truth):
+        toward = [label(m) for m in order if shifts[m] * truth > 0 and abs(shifts[m]) >= 0.1]
+        text += (f" The hidden values themselves sit at {words(truth)}: "
+                 + (f"{', '.join(toward)} move{'s' if len(toward) == 1 else ''} towards them"
+                    if toward else "no method moves towards them by 0.1 sd or more") + ".")
+    return text

@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from .. import budgets
+from .. import overimpute as overimputation, own_table
 from ..demos import critics as critics_demo, inpainting as inp, mnar as mnar_lab, mnar_images, results as results_demo
 from ..mnar_experiment import Simulated
 from ..models.critics import KINDS, CriticConfig
@@ -156,3 +157,31 @@ def results_small_rerun(vae: torch.nn.Module, miwae: torch.nn.Module, *, names: 
                  results_demo.SMALL_MASK, str(device))
     return Job(key, lambda progress: results_demo.small_rerun(vae, miwae, progress=lambda f, what: progress(
         f, f"{what}…")), "results small rerun", time_limit)
+
+
+def own_complete(x: np.ndarray, columns: tuple[str, ...], settings: own_table.Settings, *, source: str,
+                 time_limit: float | None = None) -> Job:
+    """Own-table mode: every imputer fills an upload's empty cells (``own_table.complete``); ``source``: the file's
+    sha256, so that two files never share a run."""
+    key = key_of("own_table.complete", x, tuple(columns), settings, source)
+
+    def run(progress):
+        try:
+            return own_table.complete(x, columns, settings, source=source, on_progress=progress)
+        except TimeLimit as e:
+            raise _stopped_training(time_limit, "a smaller training budget or a smaller table") from e
+
+    return Job(key, run, f"own table {settings.preset}", time_limit)
+
+
+def own_check(done: own_table.Completed, how: str, share: float, *, time_limit: float | None = None) -> Job:
+    """Own-table mode's overimputation of a completion (every model trained again on the table with more holes)."""
+    key = key_of("overimpute", done.x, done.columns, done.settings, done.source, how, float(share))
+
+    def run(progress):
+        try:
+            return overimputation.overimpute(done, how, share, on_progress=progress)
+        except TimeLimit as e:
+            raise _stopped_training(time_limit, "a smaller training budget or a smaller share") from e
+
+    return Job(key, run, f"own table check {done.settings.preset}", time_limit)

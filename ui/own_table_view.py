@@ -1,0 +1,201 @@
+"""The MNAR lab's "Your table's own holes" mode: an upload's empty cells are the holes. What the holes say about their
+mechanism (patterns, Little's test), every imputer's completed table (with its filled mask and provenance), how good
+the fills are without the truth (overimputation), and how far a conclusion may move (δ tipping point). The computing
+is dgm_core.own_table, dgm_core.overimpute and dgm_core.missingness.diagnostics; here the widgets and figures.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+from plotly.subplots import make_subplots
+
+from dgm_core import data, own_table
+from dgm_core.demos.mnar import CONTROLS as SPEC
+from dgm_core.methods import MNAR, palette
+from dgm_core.missingness import diagnostics as dg
+from dgm_core.serving import jobs
+from ui import plots, serving
+from ui.controls import widget
+from ui.run import run_button
+
+P = "mnar_"
+KEYS = ("own", "ofam", "odir", "obud", "ohow", "oshare", "odelta")  # its URL keys, after the page's own
+MAX_PATTERNS = 15
+
+
+def patterns_figure(p: dg.Patterns) -> go.Figure:
+    """naniar-style: one row per missingness pattern (most frequent on top), a cell per column (vermillion: missing),
+    and the rows that have it as a bar."""
+    top = min(len(p.counts), MAX_PATTERNS)
+    names = [str(c)[:16] for c in p.columns]
+    labels = [f"pattern {i + 1}" for i in range(top)]
+    fig = make_subplots(1, 2, shared_yaxes=True, column_widths=[0.72, 0.28], horizontal_spacing=0.03)
+    fig.add_trace(go.Heatmap(z=p.missing[:top].astype(int), x=names, y=labels, zmin=0, zmax=1, showscale=False,
+                             colorscale=[[0, "#dddddd"], [1, palette("vermillion")]], xgap=2, ygap=2,
+                             hovertemplate="%{y}, %{x}: %{z}<extra>1 = missing</extra>"), 1, 1)
+    fig.add_trace(go.Bar(x=p.counts[:top], y=labels, orientation="h", marker_color=palette("dark_grey"),
+                         text=p.counts[:top], textposition="outside", cliponaxis=False, showlegend=False,
+                         hovertemplate="%{x} rows<extra></extra>"), 1, 2)
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(tickangle=-40, row=1, col=1)
+    fig.update_xaxes(title_text="rows", row=1, col=2)
+    more = f" (the {top} most frequent of {len(p.counts)})" if len(p.counts) > top else ""
+    fig.update_layout(height=120 + 26 * top, margin=dict(t=40, b=10, l=10, r=30),
+                      title=dict(text=f"Missingness patterns{more}: red = empty", font=dict(size=14)))
+    return fig
+
+
+def check_figure(check, j: int, name: str) -> go.Figure:
+    """Overimputation: the hidden observed values of column j against each method's fill, with 90 % intervals where a
+    method gives them; the diagonal is a perfect fill."""
+    pts = check.points
+    here = pts["column"] == j
+    fig = go.Figure()
+    for method in dict.fromkeys(pts["method"][here]):
+        sel = here & (pts["method"] == method)
+        lo, hi, y = pts["lo"][sel], pts["hi"][sel], pts["fill"][sel]
+        bars = dict(type="data", symmetric=False, array=hi - y, arrayminus=y - lo, thickness=1, width=0) \
+            if np.isfinite(lo).all() else None
+        fig.add_scatter(x=pts["truth"][sel], y=y, mode="markers", name=MNAR.label(method), error_y=bars,
+                        marker=dict(size=7, opacity=0.8, color=MNAR.colour(method)))
+    truth = pts["truth"][here]
+    if len(truth):
+        lo, hi = float(truth.min()), float(truth.max())
+        fig.add_scatter(x=[lo, hi], y=[lo, hi], mode="lines", name="perfect", line=dict(color="black", dash="dash"))
+    fig.update_layout(height=380, margin=dict(t=60, b=50, l=60, r=20), xaxis_title=f"observed {name} (hidden)",
+                      yaxis_title=f"filled {name}", legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0))
+    return fig
+
+
+def delta_figure(tips: dict[str, dict], share: float, sd: float, threshold: float, delta: float,
+                 name: str) -> go.Figure:
+    """Column mean against δ for every imputer (a line: the mean moves by δ sd × the share filled), the threshold,
+    the δ chosen."""
+    ds = np.linspace(-2, 2, 41)
+    fig = go.Figure()
+    for m, t in tips.items():
+        fig.add_scatter(x=ds, y=t["mean"] + ds * sd * share, mode="lines", name=MNAR.label(m),
+                        line=dict(color=MNAR.colour(m), width=3 if m in own_table.FAMILIES else 2))
+    fig.add_hline(y=threshold, line=dict(color="black", dash="dot"), annotation_text="threshold",
+                  annotation_position="top left")
+    fig.add_vline(x=delta, line=dict(color=palette("grey"), width=1))
+    fig.update_layout(height=340, margin=dict(t=40, b=50, l=60, r=20), xaxis_title="δ (sd of the observed values)",
+                      yaxis_title=f"mean of {name}", legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0))
+    return fig
+
+
+def _mechanism(x: np.ndarray, columns: tuple[str, ...]) -> None:
+    st.markdown("#### Which mechanism made the holes?")
+    c1, c2 = st.columns([3, 2])
+    plots.show(c1, patterns_figure(dg.patterns(np.isfinite(x), columns)), width="stretch")
+    try:
+        c2.markdown(dg.little_mcar(x).sentence())
+    except (ValueError, np.linalg.LinAlgError) as e:
+        c2.info(f"Little's test cannot run on this table ({e}).")
+    holes = np.isnan(x)
+    c2.dataframe(pd.DataFrame({"empty": holes.sum(0), "share": holes.mean(0)}, index=list(columns))
+                 .style.format({"share": "{:.1%}"}), height=min(35 * (len(columns) + 1) + 3, 260))
+
+
+def _downloads(done: own_table.Completed) -> None:
+    st.markdown("**Every imputer's completed table** (CSV: the provenance in `#` lines, the columns, then one "
+                "`<column>_filled` flag per column, 1 where the file's cell was empty):")
+    cols = st.columns(3)
+    for i, method in enumerate(done.fills):
+        cols[i % 3].download_button(f"{MNAR.label(method)} (CSV)", lambda m=method: own_table.to_csv(done, m),
+                                    f"own_{method}.csv", "text/csv", key=f"{P}own_dl_{method}")
+
+
+def _check(done: own_table.Completed) -> None:
+    st.markdown("#### How good are the fills, without the truth?")
+    st.caption("Overimputation: a share of the OBSERVED cells is hidden, every imputer fills the table again (the "
+               "models retrained), and the fills are compared with what was there; for the methods that draw "
+               "multiple imputations, also how often their 90 % interval holds the hidden value (nominal 0.90). "
+               "Under MNAR the observed cells are not like the real holes: hiding them *by the learnt mechanism* "
+               "tries them where the holes are believed to be, as far as that model is right.")
+    c1, c2 = st.columns(2)
+    how, share = widget(SPEC, P, "ohow", c1, horizontal=True), widget(SPEC, P, "oshare", c2)
+    key = (done.source, done.settings, how, share)
+    ran = run_button("Check by overimputation", key=P + "own_check", inputs=key,
+                     compute=lambda: jobs.own_check(done, how, share, time_limit=serving.time_limit()))
+    if not ran or ran.inputs != key:
+        return
+    check = ran.value
+    rows = pd.DataFrame(check.rows)
+    rows["method"] = rows["method"].map(MNAR.label)
+    st.caption(f"{int(check.hidden.sum())} observed cells hidden {'at random' if how == 'mcar' else 'by the mechanism'}"
+               f". {serving.caption(ran.ran)} RMSE in the column's units; 'all columns': in sd of each column.")
+    t1, t2 = st.columns([5, 6])
+    t1.dataframe(rows.style.format({"rmse": "{:.3g}", "rmse_sd": "{:.2f}", "bias": "{:+.3g}",
+                                    "coverage": lambda v: "–" if v is None or v != v else f"{v:.2f}"}),
+                 hide_index=True, height=320, key=P + "own_check_table")
+    j = t2.selectbox("Column", range(len(done.columns)), format_func=lambda j: done.columns[j], key=P + "own_check_col",
+                     index=int(np.argmax(check.hidden.sum(0))))
+    plots.show(t2, check_figure(check, j, done.columns[j]), width="stretch")
+
+
+def _tipping(done: own_table.Completed) -> None:
+    st.markdown("#### How far may the conclusion move? δ-adjustment")
+    holed = [j for j in range(len(done.columns)) if done.filled[:, j].any()]
+    c1, c2, c3 = st.columns(3)
+    j = c1.selectbox("Column", holed, format_func=lambda j: done.columns[j], key=P + "own_delta_col",
+                     index=int(np.argmax(done.filled[:, holed].sum(0))))
+    obs = done.x[done.mask[:, j], j]
+    sd = dg.observed_sd(done.x)
+    threshold = c2.number_input(f"Threshold for the mean of {done.columns[j]}", value=float(np.round(
+        obs.mean() + 0.5 * sd[j], 3)), key=P + f"own_threshold_{j}", format="%.4g")
+    delta = widget(SPEC, P, "odelta", c3)
+    tables = {m: f.table for m, f in done.fills.items()}
+    tips = dg.tipping_points(tables, done.filled, sd, j, threshold, reference=done.settings.family)
+    share = float(done.filled[:, j].mean())
+    rows = [{"imputer": MNAR.label(m), f"mean at δ = {delta:+.1f}": t["mean"] + delta * sd[j] * share,
+             "δ to reach the threshold": t["delta_to_threshold"],
+             f"δ to meet {MNAR.label(done.settings.family)}": t.get("delta_to_reference")} for m, t in tips.items()]
+    d1, d2 = st.columns([5, 6])
+    d1.dataframe(pd.DataFrame(rows).style.format(precision=3, na_rep="–"), hide_index=True, key=P + "own_delta_table")
+    d1.caption(f"Every filled value of {done.columns[j]} moved by δ × {sd[j]:.3g} (the sd of its observed values): "
+               f"its mean moves by δ × {sd[j]:.3g} × {share:.1%} (the share filled). The tipping δ is where an "
+               "imputer's mean reaches the threshold; 'δ to meet' is where a missing-at-random imputer, pushed, "
+               "reaches the not-MIWAE's mean: the MNAR shift the not-MIWAE assumes, in its units.")
+    plots.show(d2, delta_figure(tips, share, sd[j], threshold, delta, done.columns[j]), width="stretch")
+
+
+def show(table: data.Table, digest: str, seed: int) -> None:
+    """The whole mode for an uploaded table (digest: its sha256); refusals are one sentence each."""
+    x, columns = table.x, table.columns
+    holes = np.isnan(x)
+    st.markdown(f"The file's **{int(holes.sum())} empty cells**, in {int(holes.any(1).sum())} of its {len(x)} "
+                "rows, are the holes: every row is kept and nothing is simulated.")
+    complete = [c for j, c in enumerate(columns) if not holes[:, j].any()]
+    target = st.selectbox("Target column (optional: it must be complete, it is a predictor, never filled)",
+                          [None, *columns], format_func=lambda c: "none" if c is None else c, key=P + "own_target")
+    try:
+        own_table.validate(x, columns, target, table.rows_in_file)
+    except ValueError as e:
+        st.error(str(e))
+        return
+    _mechanism(x, columns)
+    st.markdown("#### Fill the holes")
+    f1, f2, f3 = st.columns([3, 2, 2])
+    family = widget(SPEC, P, "ofam", f1)
+    direction = widget(SPEC, P, "odir", f2, horizontal=True) if family == "notmiwae_known" else "high"
+    preset = widget(SPEC, P, "obud", f3)
+    settings = own_table.Settings(family, direction, preset, seed, target=target)
+    key = (digest, settings)
+    ran = run_button("Fill my table's holes", type="primary", key=P + "own_fill", inputs=key,
+                     compute=lambda: jobs.own_complete(x, columns, settings, source=digest,
+                                                       time_limit=serving.time_limit()),
+                     help="mean, kNN, MICE, missForest, MIWAE and the not-MIWAE above, trained here (queued, shared)")
+    if not ran or ran.inputs != key:
+        st.caption("Complete columns: " + (", ".join(complete) if complete else "none") + ".")
+        return
+    done = ran.value
+    st.caption(f"Trained with the '{preset}' budget. {serving.caption(ran.ran)}")
+    shifts = {m: dg.fill_shift(f.table, done.mask) for m, f in done.fills.items()}
+    st.markdown(dg.shift_sentence(shifts, MNAR.label) + " The truth of the holes is unknown: which is right is a "
+                "question of the mechanism, checked below as far as the data allow.")
+    _downloads(done)
+    _check(done)
+    _tipping(done)
