@@ -40,7 +40,7 @@ def patterns_figure(p: dg.Patterns) -> go.Figure:
                          hovertemplate="%{x} rows<extra></extra>"), 1, 2)
     fig.update_yaxes(autorange="reversed")
     fig.update_xaxes(tickangle=-40, row=1, col=1)
-    fig.update_xaxes(title_text="rows", row=1, col=2)
+    fig.update_xaxes(title_text="rows", nticks=3, row=1, col=2)
     more = f" (the {top} most frequent of {len(p.counts)})" if len(p.counts) > top else ""
     fig.update_layout(height=120 + 26 * top, margin=dict(t=40, b=10, l=10, r=30),
                       title=dict(text=f"Missingness patterns{more}: red = empty", font=dict(size=14)))
@@ -102,8 +102,10 @@ def _mechanism(x: np.ndarray, columns: tuple[str, ...]) -> None:
 def _downloads(done: own_table.Completed) -> None:
     st.markdown("**Every imputer's completed table** (CSV: the provenance in `#` lines, the columns, then one "
                 "`<column>_filled` flag per column, 1 where the file's cell was empty):")
-    cols = st.columns(3)
-    for i, method in enumerate(done.fills):
+    methods = list(done.fills)
+    for i, method in enumerate(methods):
+        if i % 3 == 0:  # a row of three at a time: on a phone they stack in the fills' order
+            cols = st.columns(3)
         cols[i % 3].download_button(f"{MNAR.label(method)} (CSV)", lambda m=method: own_table.to_csv(done, m),
                                     f"own_{method}.csv", "text/csv", key=f"{P}own_dl_{method}")
 
@@ -125,15 +127,20 @@ def _check(done: own_table.Completed) -> None:
     check = ran.value
     rows = pd.DataFrame(check.rows)
     rows["method"] = rows["method"].map(MNAR.label)
+    rows["coverage"] = rows["coverage"].map(_number)  # no interval: NaN, read "–"
     st.caption(f"{int(check.hidden.sum())} observed cells hidden {'at random' if how == 'mcar' else 'by the mechanism'}"
                f". {serving.caption(ran.ran)} RMSE in the column's units; 'all columns': in sd of each column.")
     t1, t2 = st.columns([5, 6])
     t1.dataframe(rows.style.format({"rmse": "{:.3g}", "rmse_sd": "{:.2f}", "bias": "{:+.3g}",
-                                    "coverage": lambda v: "–" if v is None or v != v else f"{v:.2f}"}),
+                                    "coverage": "{:.2f}"}, na_rep="–"),
                  hide_index=True, height=320, key=P + "own_check_table")
     j = t2.selectbox("Column", range(len(done.columns)), format_func=lambda j: done.columns[j], key=P + "own_check_col",
-                     index=int(np.argmax(check.hidden.sum(0))))
+                     index=int(np.argmax(done.filled.sum(0) * check.hidden.any(0))))  # the most holed column
     plots.show(t2, check_figure(check, j, done.columns[j]), width="stretch")
+
+
+def _number(v: float | None) -> float:
+    return float("nan") if v is None else float(v)  # a table column of floats: NaN reads "–", None would not
 
 
 def _tipping(done: own_table.Completed) -> None:
@@ -151,8 +158,9 @@ def _tipping(done: own_table.Completed) -> None:
     tips = dg.tipping_points(tables, done.filled, sd, j, threshold, reference=done.settings.family)
     share = float(done.filled[:, j].mean())
     rows = [{"imputer": MNAR.label(m), f"mean at δ = {delta:+.1f}": t["mean"] + delta * sd[j] * share,
-             "δ to reach the threshold": t["delta_to_threshold"],
-             f"δ to meet {MNAR.label(done.settings.family)}": t.get("delta_to_reference")} for m, t in tips.items()]
+             "δ to reach the threshold": _number(t["delta_to_threshold"]),
+             f"δ to meet {MNAR.label(done.settings.family)}": _number(t.get("delta_to_reference"))}
+            for m, t in tips.items()]
     d1, d2 = st.columns([5, 6])
     d1.dataframe(pd.DataFrame(rows).style.format(precision=3, na_rep="–"), hide_index=True, key=P + "own_delta_table")
     d1.caption(f"Every filled value of {done.columns[j]} moved by δ × {sd[j]:.3g} (the sd of its observed values): "

@@ -1,0 +1,43 @@
+"""The MNAR lab's own-table mode in a real chromium: a weather table with its own holes uploaded, filled, checked by
+overimputation, the δ slider moved, at a laptop's 1280x720 and a phone's 390x844, with no exception on the page."""
+import pytest
+from playwright.sync_api import expect
+
+from tests.dgm_core.weather import csv_bytes, holed_weather
+
+from .conftest import ROOT, wait_for_app
+
+
+@pytest.mark.parametrize("width, height", [(1280, 720), (390, 844)])
+def test_own_holes_filled_and_checked(page, app_url, tmp_path, width, height):
+    _, holed = holed_weather()
+    path = tmp_path / "weather.csv"
+    path.write_bytes(csv_bytes(holed))
+    page.set_viewport_size({"width": width, "height": height})
+    page.goto(f"{app_url}/mnar?mnar_table=upload%20CSV&mnar_obud=tiny")
+    wait_for_app(page, timeout=120_000)
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(path))
+    wait_for_app(page, timeout=120_000)
+    expect(page.get_by_text("Little's test: d²")).to_be_visible(timeout=60_000)
+    page.get_by_role("button", name="Fill my table's holes").click()
+    wait_for_app(page, timeout=300_000)
+    expect(page.get_by_text("Fills against the observed mean")).to_be_visible(timeout=300_000)
+    page.get_by_role("button", name="Check by overimputation").click()
+    wait_for_app(page, timeout=300_000)
+    expect(page.get_by_text("observed cells hidden at random")).to_be_visible(timeout=300_000)
+    slider = page.get_by_role("slider").last
+    slider.focus()
+    slider.press("ArrowRight")
+    wait_for_app(page, timeout=60_000)
+    assert page.get_by_test_id("stException").count() == 0
+    shots = ROOT / ".screens"
+    shots.mkdir(exist_ok=True)
+    page.screenshot(path=str(shots / f"mnar_own_{width}.png"), full_page=True)
+    for part, heading in (("top", "Which mechanism made the holes?"), ("fill", "Fill the holes"),
+                          ("check", "How good are the fills, without the truth?")):
+        page.get_by_text(heading, exact=True).scroll_into_view_if_needed()
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(shots / f"mnar_own_{width}_{part}.png"))
+    page.locator(".js-plotly-plot").nth(1).scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(shots / f"mnar_own_{width}_plot.png"))
