@@ -12,8 +12,10 @@ accepted or refused input costs.
 from __future__ import annotations
 
 # ---------------------------------------------------------------- images and masks (one cap for both)
-# A file the browser may send: Streamlit's server.maxUploadSize (.streamlit/config.toml) is the same 20 MB.
-UPLOAD_MAX_BYTES = 20 * 1024 * 1024
+# A file the browser may send. Streamlit reads its own cap only from .streamlit/config.toml (server.maxUploadSize, in
+# its MB of 1024 x 1024 bytes): that figure is a copy of this one, and a test holds them equal.
+UPLOAD_MAX_MB = 20
+UPLOAD_MAX_BYTES = UPLOAD_MAX_MB * 1024 * 1024
 # Decoded pixels of the first frame, read from the header. 10 megapixels holds a 4K screenshot (8.3) and costs
 # at most 40 MB decoded (RGBA), twice that while PIL shrinks it (it premultiplies alpha in a copy); JPEGs are
 # decoded at 1/2-1/8 scale first (their DCT allows it for free), so a 48-megapixel phone photo still fits.
@@ -106,3 +108,28 @@ POLL_WAIT_MAX_S = 25.0  # a phone's long poll of the state route is answered at 
 POLL_TOKEN_RATE = (10, 1.0)
 POLL_ADDRESS_RATE = (600, 30.0)
 POLL_ROOM_RATE = (20, 1 / 180)
+
+# ---------------------------------------------------------------- what a visitor's browser sends back
+# The only large websocket messages are the inpainting page's own Runs, computed in the visitor's browser and sent back
+# by its panel (the other panels send a few kB; uploads come over HTTP). dgm_core.serving.border checks an answer
+# against the job the server sent before a byte of it is decoded: every array must hold exactly the values the job
+# implies, so a job's budget is its own size, ``border.budget``: its arrays as the panel encodes them (base64, 4
+# characters per 3 bytes, plus TYPED_ARRAY_CHARS each), JSON_NUMBER_CHARS per number (the longest a JSON number takes,
+# "-2.2250738585072014e-308", counted for every number, so the size is an upper bound) and RESULT_TEXT_CHARS per
+# method for its keys, short texts and scalars.
+JSON_NUMBER_CHARS = 24
+TYPED_ARRAY_CHARS = 16  # {"f32": "..."} around the base64
+RESULT_TEXT_CHARS = 2048
+# Streamlit's server.maxMessageSize, in its MB of 10**6 bytes (read only from .streamlit/config.toml, where this figure
+# is copied; a test holds them equal). A larger frame from a browser is refused from its header, before it is buffered,
+# and the connection closed; the server's own messages are held to it too (the largest, a default CelebA Run's results
+# view with its chain player, is 0.4 MB: every page's default view and that view under AppTest, each message's size).
+# Measured: a full default Run in chromium's worker (ui/inpaint.worker.js) on the largest images, CelebA, every
+# default method (the chains, MIWAE, DMFA, MFA, the neighbour fill), sends its answer as 5.16 MB of JSON (border.budget:
+# at most 7.74 M characters); on MNIST, 1.80 MB. The cap is four times the largest, so a Run with longer or more
+# chains than the defaults still fits.
+MESSAGE_MAX_MB = 20
+# What a Run's answer may take of it: half, the other half left for the page's other widgets' states in the same
+# frame (a drawn image's data URL). A Run whose budget is larger (its per-step traces grow as steps x chains: 5000
+# steps of 64 chains would send 117 MB) runs on the server instead, and the page says why in one sentence.
+BROWSER_ANSWER_MAX_CHARS = MESSAGE_MAX_MB * 10**6 // 2

@@ -1,0 +1,247 @@
+"""dgm_core.serving.border: a genuine answer of the browser's panel (every method the browser runs, built by dgm_core's
+own runs and laid out as the worker lays it out) passes unchanged; forged answers (hypothesis) are each refused in
+one clause, with no other exception, and the process's resident memory moves by at most 20 MB, a 100 MB body
+included."""
+from __future__ import annotations
+
+import base64
+import copy
+import math
+import os
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dgm_core import budgets
+from dgm_core.demos import inpainting
+from dgm_core.serving import border, schema
+from tests.dgm_core.browser_answers import answer, digit
+from ui.browser_inpaint import browser_methods, model_specs
+
+DATASET = "mnist"
+SETTINGS = inpainting.Settings(steps=16, chains=2, burn_in=4, n_samples=40, n_draws=3, snapshots=4, flow_steps=2)
+METHODS = browser_methods(DATASET)  # every method the browser runs
+JOB = "0123456789abcdef"
+X, MASK = digit(DATASET)
+EXPECTED = border.Expected.of(X, MASK, METHODS, SETTINGS, dataset=DATASET, models=model_specs(DATASET), job=JOB)
+GENUINE = answer(JOB, METHODS, X, MASK, SETTINGS, DATASET)
+BIG = "A" * (100 * 1024 * 1024)  # a 100 MB body, made once, before the memory is measured
+REASON_MAX = budgets.MESSAGE_MAX_CHARS // 2  # the page quotes the reason in its own sentence
+
+
+def rss_mb() -> float:
+    """This process's resident set (/proc/self/statm: pages)."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def decode(v) -> np.ndarray:
+    (kind, text), = v.items()
+    return np.frombuffer(base64.b64decode(text), dtype=border.DTYPE[kind])
+
+
+def test_a_genuine_answer_passes_unchanged():
+    got = border.check_message(copy.deepcopy(GENUINE), EXPECTED)
+    assert [r["method"] for r in got.results] == METHODS and got.seconds == GENUINE["seconds"]
+    for sent, kept in zip(GENUINE["results"], got.results):
+        assert set(kept) == {k for k, v in sent.items() if v is not None}, sent["method"]
+        for k, v in sent.items():
+            if isinstance(v, dict) and len(v) == 1 and next(iter(v)) in border.DTYPE:
+                assert np.array_equal(kept[k], decode(v)), (sent["method"], k)
+            elif k.startswith("snapshot_") and k != "snapshot_steps":
+                assert all(np.array_equal(a, decode(b)) for a, b in zip(kept[k], v))
+            elif isinstance(v, list):
+                assert np.array_equal(kept[k], np.asarray(v)), (sent["method"], k)
+            elif v is not None:
+                assert kept[k] == v, (sent["method"], k)
+
+
+def test_a_genuine_answer_is_within_its_jobs_budget():
+    """The budget bounds the answer as counted (and so its JSON), and is no more than twice it."""
+    import json
+    size = schema.size(GENUINE, 10**9)
+    assert len(json.dumps(GENUINE)) <= size <= border.budget(EXPECTED) <= 2 * size
+
+
+def test_the_job_the_server_sent_decides_every_length():
+    """Two more chains and 4 more steps: the same answer no longer fits the job."""
+    other = border.Expected.of(X, MASK, METHODS, inpainting.Settings(steps=20, chains=4, burn_in=4, n_samples=40,
+                                                                      n_draws=3, snapshots=4, flow_steps=2),
+                               dataset=DATASET, models=model_specs(DATASET), job=JOB)
+    with pytest.raises(border.Refused, match="MWG.s samples holds 1568 values, not 2352"):
+        border.check_message(copy.deepcopy(GENUINE), other)
+
+
+# ---- forged answers --------------------------------------------------------------------------------------------------
+
+def _typed_fields(r: dict) -> list[str]:
+    return [k for k, v in r.items() if isinstance(v, dict) and len(v) == 1 and next(iter(v)) in border.DTYPE]
+
+
+def _spec(r: dict, key: str):
+    return border.SCHEMA[border.kind(r["method"])][key]
+
+
+def _required(r: dict) -> list[str]:
+    return [k for k, s in border.SCHEMA[border.kind(r["method"])].items() if not s.optional and k in r]
+
+
+WRONG = {schema.Array: [3, "0.5", True, {"f16": "AAAA"}], schema.Number: ["3", [3], True, {}],
+         schema.Text: [3, [], True], schema.Record: [[], "x", 3], schema.Arrays: ["x", 3, {}]}
+
+
+def forge(kind: str, data) -> dict:
+    msg = copy.deepcopy(GENUINE)
+    r = msg["results"][data.draw(st.sampled_from(range(len(METHODS))), label="result")]
+    typed = _typed_fields(r)
+    if kind == "wrong shape":
+        k = data.draw(st.sampled_from(typed + ["trace"] * ("trace" in r)))
+        if k == "trace":
+            r[k] = r[k][:-1]
+        else:
+            (dt, text), = r[k].items()
+            r[k] = {dt: text[:-4] if data.draw(st.booleans()) and len(text) > 4 else text + "AAAA"}
+    elif kind == "100 MB body":
+        where = data.draw(st.sampled_from(["array", "snapshot", "job", "seconds", "method", "extra result"]))
+        if where == "array":
+            r[data.draw(st.sampled_from(typed))] = {"f32": BIG}
+        elif where == "snapshot" and "snapshot_mean" in r:
+            r["snapshot_mean"][0] = {"f32": BIG}
+        elif where == "extra result":
+            msg["results"].append(BIG)
+        elif where == "method":
+            r["method"] = BIG
+        else:
+            msg[where if where != "snapshot" else "seconds"] = BIG
+    elif kind == "not finite":
+        bad = data.draw(st.sampled_from([math.nan, math.inf, -math.inf]))
+        if data.draw(st.booleans()):
+            k = data.draw(st.sampled_from([k for k in typed if k not in ("accepted",)]))
+            a = decode(r[k]).copy()
+            a[data.draw(st.integers(0, a.size - 1))] = bad
+            (dt,) = r[k]
+            r[k] = {dt: base64.b64encode(a.tobytes()).decode()}
+        else:
+            k = data.draw(st.sampled_from([k for k in r if isinstance(_spec(r, k), schema.Number)]))
+            r[k] = bad
+    elif kind == "unknown method":
+        r["method"] = data.draw(st.text(max_size=30).filter(lambda t: t not in METHODS))
+    elif kind == "another job's id":
+        msg["job"] = data.draw(st.one_of(st.text(max_size=40).filter(lambda t: t != JOB), st.integers(), st.none()))
+    elif kind == "negative time":
+        (msg if data.draw(st.booleans()) else r)["seconds"] = -data.draw(st.floats(1e-9, 1e9))
+    elif kind == "extra key":
+        fields = border.SCHEMA[border.kind(r["method"])]
+        where = data.draw(st.sampled_from(["envelope", "result", "record"]))
+        if where == "envelope":
+            target, allowed = msg, border.ENVELOPE
+        elif where == "result":
+            target, allowed = r, fields
+        else:
+            name = "diagnostics" if "diagnostics" in r else "scores"
+            target, allowed = r.setdefault(name, {}), fields[name].fields
+        key = data.draw(st.text(min_size=1, max_size=20).filter(lambda t: t not in allowed))
+        target[key] = data.draw(st.one_of(st.integers(), st.text(max_size=5)))
+    elif kind == "wrong type":
+        k = data.draw(st.sampled_from([k for k in r if k != "method"]))
+        r[k] = data.draw(st.sampled_from(WRONG[type(_spec(r, k))]))
+    elif kind == "missing key":
+        if data.draw(st.booleans()):
+            del msg[data.draw(st.sampled_from(border.ENVELOPE))]
+        else:
+            del r[data.draw(st.sampled_from(_required(r)))]
+    elif kind == "string for a number":
+        k = data.draw(st.sampled_from([k for k in r if isinstance(_spec(r, k), schema.Number)] + ["trace", "job"]))
+        if k == "trace" and "trace" in r:
+            r[k][data.draw(st.integers(0, len(r[k]) - 1))] = str(r[k][0])
+        elif k in r:
+            r[k] = str(r[k])
+        else:
+            msg["seconds"] = str(msg["seconds"])
+    elif kind == "out of range":
+        k = data.draw(st.sampled_from(["mean", "std", "samples"] + [k for k in ("accepted", "weights") if k in r]))
+        a = decode(r[k]).copy()
+        where = range(a.size) if k in ("accepted", "weights") else np.flatnonzero(~np.resize(EXPECTED.observed, a.size))
+        a[data.draw(st.sampled_from(list(where)))] = {"std": -0.5, "accepted": 2}.get(k, 20.0)
+        (dt,) = r[k]
+        r[k] = {dt: base64.b64encode(a.tobytes()).decode()}
+    elif kind == "observed pixel changed":
+        k = data.draw(st.sampled_from(["mean", "samples"]))
+        a = decode(r[k]).copy()
+        j = data.draw(st.sampled_from(np.flatnonzero(EXPECTED.observed).tolist()))
+        a[j] = 1.0 - EXPECTED.image[j]
+        (dt,) = r[k]
+        r[k] = {dt: base64.b64encode(a.tobytes()).decode()}
+    elif kind == "a method twice":
+        i = next(i for i, x in enumerate(msg["results"]) if x is r)
+        j = data.draw(st.integers(0, len(METHODS) - 1).filter(lambda j: j != i))
+        msg["results"][j] = copy.deepcopy(r)
+    elif kind == "deep nesting":
+        deep: list = []
+        for _ in range(data.draw(st.integers(10, 5000))):
+            deep = [deep]
+        r[data.draw(st.sampled_from(typed))] = deep
+    elif kind == "a huge whole number":  # JSON's whole numbers are of any length
+        k = data.draw(st.sampled_from([k for k in r if isinstance(_spec(r, k), schema.Number)] + ["trace"]))
+        huge = data.draw(st.sampled_from([10**400, -(10**400), 2**53 + 1]))
+        if k == "trace" and "trace" in r:
+            r[k][0] = huge
+        elif k in r:
+            r[k] = huge
+        else:
+            msg["seconds"] = huge
+    elif kind == "not a record":
+        return data.draw(st.sampled_from([[], "x", None, 3, [GENUINE], {"result": GENUINE}]))
+    return msg
+
+
+KINDS = ["wrong shape", "100 MB body", "not finite", "unknown method", "another job's id", "negative time",
+         "extra key", "wrong type", "missing key", "string for a number", "out of range", "observed pixel changed",
+         "a method twice", "deep nesting", "a huge whole number", "not a record"]
+MEMORY: dict[str, float] = {}
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(kind=st.sampled_from(KINDS), data=st.data())
+def test_a_forged_answer_is_refused_in_one_clause_and_costs_no_memory(kind, data):
+    if not MEMORY:  # after the first check has loaded what it uses
+        border.check_message(copy.deepcopy(GENUINE), EXPECTED)
+        MEMORY["before"] = rss_mb()
+    msg = forge(kind, data)
+    with pytest.raises(border.Refused) as e:  # anything else (KeyError, RuntimeError, ...) fails the test
+        border.check_message(msg, EXPECTED)
+    reason = str(e.value)
+    assert 0 < len(reason) <= REASON_MAX and "\n" not in reason and BIG[:50] not in reason, reason
+    if kind == "100 MB body":  # refused for its size, before any field is read
+        assert reason.startswith("its answer is larger than the "), reason
+    del msg
+    grew = rss_mb() - MEMORY["before"]
+    MEMORY["most"] = max(MEMORY.get("most", 0.0), grew)
+    assert grew <= 20, f"{kind}: resident memory grew by {grew:.0f} MB"
+
+
+@pytest.mark.parametrize("results", [[{"method": "mwg"}], [{"method": "nope"}], "x", [3], [None],
+                                     [{**GENUINE["results"][0], "mean": {"f32": "AAAA"}}],
+                                     [{**GENUINE["results"][0], "trace": [math.nan] * SETTINGS.steps}]])
+def test_as_rows_refuses_what_no_genuine_answer_holds_in_one_clause(results):
+    """Fed forged results directly (the benchmarks' and parity tests' door), as_rows refuses them in one clause, never
+    with a KeyError or a RuntimeError; a genuine record passes."""
+    from ui.browser_inpaint import as_rows
+    with pytest.raises(border.Refused):
+        as_rows(results, X, MASK, SETTINGS, dataset=DATASET)
+    (row,) = as_rows(GENUINE["results"][:1], X, MASK, SETTINGS, dataset=DATASET)
+    assert row[0].method == METHODS[0] and row[2] is not None
+
+
+def test_the_browsers_word_that_it_could_not_run_is_one_short_line():
+    e = EXPECTED
+    assert border.check_error({"job": JOB, "message": "no WebAssembly or Web Workers"}, e) == \
+        "no WebAssembly or Web Workers"
+    said = border.check_error({"job": JOB, "message": BIG}, e)
+    assert len(said) <= REASON_MAX
+    for forged in ({"job": "other", "message": "x"}, {"job": JOB}, {"job": JOB, "message": 3}, [], {"job": JOB,
+                   "message": "x", "more": 1}):
+        with pytest.raises(border.Refused):
+            border.check_error(forged, e)
