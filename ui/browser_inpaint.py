@@ -14,6 +14,7 @@ import base64
 import functools
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +22,13 @@ import numpy as np
 import streamlit as st
 import torch
 
-from dgm_core import pretrained
+from dgm_core import budgets, pretrained
 from dgm_core.demos import inpainting
 from dgm_core.imputation import (ChainDiagnostics, FactorDiagnostics, FillDiagnostics, Imputation,
                                  ImportanceDiagnostics)
 from dgm_core.methods import INPAINTING, inpainting_label
-from dgm_core.samplers.diagnostics import chain_diagnostics, tracked_pixels
+from dgm_core.samplers.diagnostics import chain_diagnostics
+from dgm_core.serving import border
 from dgm_core.samplers.flow_inpaint import FlowDiagnostics
 from dgm_core.samplers.kernels import make_kernel
 
@@ -113,90 +115,128 @@ def job_id(image: torch.Tensor, mask: torch.Tensor, methods: list[str], settings
 
 
 def browser_error(key: str) -> str | None:
-    """Why the browser could not run the panel ``key``'s last job (None: it could, or has not said)."""
-    got = st.session_state.get(key)
-    err = (got or {}).get("error") if hasattr(got, "get") else None
-    return err["message"] if err and err.get("job") == st.session_state.get(f"{key}__job") else None
+    """Why the browser could not run the panel ``key``'s last job, or why the server did not take its answer (None:
+    it could, or has not said)."""
+    s = st.session_state
+    job = s.get(f"{key}__job")
+    if (refused := s.get(f"{key}__refused")) and refused[0] == job:
+        return refused[1]
+    got = s.get(key)
+    err = got.get("error") if hasattr(got, "get") else None
+    if not hasattr(err, "get") or err.get("job") != job or f"{key}__expected" not in s:
+        return None
+    try:
+        reason = border.check_error(err, s[f"{key}__expected"])
+    except border.Refused as e:
+        return _refuse(key, job, e)
+    return re.sub(r"([\\`*_\[\]<>$~|#])", r"\\\1", reason)  # the browser's words, never Markdown (links, pictures)
+
+
+def panel_data(e: border.Expected, done: bool = False) -> dict[str, Any]:
+    """What the panel and its worker are sent for job ``e``: the values the border holds the answer to."""
+    return {"job": e.job, "done": done, "runtime": RUNTIME, "models": dict(e.models),
+            "image": typed_json(e.image, "f32"), "mask": typed_json(e.mask, "u8"), "shape": list(e.shape),
+            "methods": list(e.methods), "labels": {m: INPAINTING.label(m) for m in e.methods},
+            "settings": {f: getattr(e.settings, f) for f in SETTINGS}, "binary": e.binary, "track": e.track.tolist()}
+
+
+SENT_KEPT = 8  # a panel's latest jobs: an answer to one of them but not the current is stale, to any other forged
+
+
+def _refuse(key: str, job: str, why: border.Refused | str) -> str:
+    """The panel ``key``'s answer to ``job`` not taken: dropped (nothing of it is kept), and why, in one clause."""
+    said = f"the server refused its answer: {why}" if isinstance(why, border.Refused) else why
+    st.session_state.pop(key, None)
+    st.session_state[f"{key}__refused"] = (job, said)
+    return said
+
+
+def _show(key: str, e: border.Expected, done: bool = False) -> None:
+    _panel(key=key, data=panel_data(e, done), default={"result": None, "error": None},
+           on_result_change=lambda: None, on_error_change=lambda: None)
 
 
 def browser_run(image: torch.Tensor, mask: torch.Tensor, methods: list[str], settings: inpainting.Settings, *,
                 dataset: str, key: str) -> dict[str, Any] | None:
     """Run ``methods`` (of ``browser_methods(dataset)``) on image (C, H, W) in [0, 1] with mask (H, W) bool, True =
-    observed, in the visitor's browser. Returns None while it runs (the panel shows how far) or if it could not
-    (``browser_error(key)`` says why); then, for this job, {"rows": [(Imputation, scores, ChainTrace | None)],
-    "traces": {method: ChainTrace}, "seconds": the browser's wall time}."""
+    observed, in the visitor's browser. Returns None while it runs (the panel shows how far), or if it could not,
+    if its results could not fit in a message, or if the server refused its answer (``browser_error(key)`` says why);
+    then, for this job, {"rows": [(Imputation, scores, ChainTrace | None)], "traces": {method: ChainTrace},
+    "seconds": the browser's wall time}. The answer is checked at the border (dgm_core.serving.border) before
+    anything of it is decoded or kept."""
     models = model_specs(dataset)
     missing = [m for m in methods if m not in FAMILY or (FAMILY[m] is not None and FAMILY[m] not in models)]
     if missing:
         raise ValueError(f"The browser cannot run {', '.join(INPAINTING.label(m) for m in missing)} on {dataset}.")
     job = job_id(image, mask, methods, settings, dataset, models)
-    held = st.session_state.get(f"{key}__rows")
-    st.session_state[f"{key}__job"] = job
-    track = tracked_pixels(mask.view(1, 1, *mask.shape), tuple(image.shape))[0]
-    _panel(key=key, data={
-        "job": job, "done": bool(held and held[0] == job), "runtime": RUNTIME, "models": models,
-        "image": typed_json(image.reshape(-1).float().numpy(), "f32"),
-        "mask": typed_json(mask.reshape(-1).numpy(), "u8"),
-        "shape": list(image.shape),
-        "methods": list(methods), "labels": {m: INPAINTING.label(m) for m in methods},
-        "settings": {f: getattr(settings, f) for f in SETTINGS}, "binary": inpainting.BINARY[dataset],
-        "track": track.tolist()},
-        default={"result": None, "error": None}, on_result_change=lambda: None, on_error_change=lambda: None)
-    if held and held[0] == job:
+    e = border.Expected.of(image, mask, methods, settings, dataset=dataset, models=models, job=job)
+    s = st.session_state
+    s[f"{key}__job"], s[f"{key}__expected"] = job, e
+    sent = s[f"{key}__sent"] = [*[j for j in s.get(f"{key}__sent", ()) if j != job], job][-SENT_KEPT:]
+    if (held := s.get(f"{key}__rows")) and held[0] == job:
+        _show(key, e, done=True)
         return held[1]
-    got = st.session_state.get(key)
-    result = (got or {}).get("result") if hasattr(got, "get") else None
-    if not result or result.get("job") != job:
+    if (refused := s.get(f"{key}__refused")) and refused[0] == job:
         return None
-    rows = as_rows(result["results"], image, mask, settings, dataset=dataset, track=track)
-    out = {"rows": rows, "traces": {r[0].method: r[2] for r in rows if r[2] is not None},
-           "seconds": float(result["seconds"])}
-    st.session_state[f"{key}__rows"] = (job, out)
+    if (need := border.budget(e)) > budgets.BROWSER_ANSWER_MAX_CHARS:
+        _refuse(key, job, f"its results (up to {budgets.megabytes(need)}) would not fit in the "
+                          f"{budgets.megabytes(budgets.BROWSER_ANSWER_MAX_CHARS)} a browser may send")
+        return None
+    got = s.get(key)
+    result = got.get("result") if hasattr(got, "get") else None
+    if result is None or (hasattr(result, "get") and result.get("job") in sent[:-1]):  # none yet, or the last job's
+        _show(key, e)
+        return None
+    try:
+        answer = border.check_message(result, e)
+    except border.Refused as err:  # the panel is not drawn again, so the browser forgets the answer too
+        _refuse(key, job, err)
+        return None
+    _show(key, e)  # as it was: it shows the run done
+    rows = _rows(answer.results, e, dataset)
+    out = {"rows": rows, "traces": {r[0].method: r[2] for r in rows if r[2] is not None}, "seconds": answer.seconds}
+    s[f"{key}__rows"] = (job, out)
     return out
 
 
 def forget(key: str) -> None:
     """Drop what the panel ``key`` holds of its last job (its rows), once the page keeps them itself."""
-    for k in (f"{key}__rows", f"{key}__job"):
-        st.session_state.pop(k, None)
+    for k in ("rows", "job", "expected", "refused"):
+        st.session_state.pop(f"{key}__{k}", None)
 
 
 # ---- the browser's results as the server's rows ----------------------------------------------------------------------
 
-_TYPED = {"f32": "<f4", "f64": "<f8", "u8": "u1"}
-
-
 def typed_json(a: np.ndarray, kind: str) -> dict[str, str]:
     """An array as the panel's typed JSON carries it (ui/typed_json.js): its bytes in base64, under its type's name;
     a decode for the browser, and a few bytes of JSON for the server to write on every rerun, not a list of numbers."""
-    return {kind: base64.b64encode(np.ascontiguousarray(a, dtype=_TYPED[kind]).tobytes()).decode()}
-
-
-def _array(v: Any) -> np.ndarray:
-    """A worker's array as the panel sends it ({"f32": base64 of its bytes}, f64, u8) or as a plain list."""
-    if isinstance(v, dict) and len(v) == 1 and next(iter(v)) in _TYPED:
-        (kind, text), = v.items()
-        return np.frombuffer(base64.b64decode(text), dtype=_TYPED[kind])
-    return np.asarray(v)
-
-
-def _tensor(v: Any) -> torch.Tensor:
-    """A worker's array, or a list of them (the snapshots), as a float32 tensor."""
-    if isinstance(v, list) and v and not np.isscalar(v[0]):
-        return torch.from_numpy(np.stack([_array(a) for a in v]).astype(np.float32))
-    return torch.from_numpy(np.array(_array(v), dtype=np.float32))
+    return {kind: base64.b64encode(np.ascontiguousarray(a, dtype=border.DTYPE[kind]).tobytes()).decode()}
 
 
 def as_rows(results: list[dict], image: torch.Tensor, mask: torch.Tensor, settings: inpainting.Settings, *,
-            dataset: str, track: torch.Tensor) -> list[inpainting.Row]:
-    """The worker's results (plain lists) -> (Imputation, scores, ChainTrace | None) per method, as ``run_page``'s
-    rows: the scores are dgm_core's (``inpainting.score``) on the browser's mean, the chains' diagnostics
-    dgm_core's on the browser's traces. image: (C, H, W); mask: (H, W); track: the traced pixels' flat indices."""
-    shape = tuple(image.shape)
+            dataset: str, track: torch.Tensor | None = None) -> list[inpainting.Row]:
+    """The worker's results (as the panel sends them, or plain lists) -> (Imputation, scores, ChainTrace | None) per
+    method, as ``run_page``'s rows, once the border has checked them against the job they answer (one record per
+    method named, for the browser's methods on ``dataset``): border.Refused (one clause) otherwise. image: (C, H, W);
+    mask: (H, W); track: the traced pixels' flat indices (the border's own, the ones the panel is sent)."""
+    named = [r.get("method") for r in results if hasattr(r, "get")] if isinstance(results, list) else []
+    methods = [m for m in named if m in FAMILY]
+    e = border.Expected.of(image, mask, methods, settings, dataset=dataset, models=model_specs(dataset))
+    if track is not None and not np.array_equal(track.numpy(), e.track):
+        raise ValueError("as_rows: the traced pixels are not the ones the panel is sent")
+    return _rows(border.check_results(results, e), e, dataset)
+
+
+def _rows(results: list[dict[str, Any]], e: border.Expected, dataset: str) -> list[inpainting.Row]:
+    """Checked records (dgm_core.serving.border: arrays decoded, flat) -> rows: the scores are dgm_core's
+    (``inpainting.score``) on the browser's mean, the chains' diagnostics dgm_core's on the browser's traces."""
+    shape, settings = e.shape, e.settings
+    image = torch.from_numpy(e.image).view(shape)
+    mask = torch.from_numpy(e.mask).view(shape[1:])
+    t = lambda a: torch.tensor(np.asarray(a), dtype=torch.float32)  # noqa: E731 - the checked arrays, copied
     rows = []
     for r in results:
         method = r["method"]
-        t = _tensor
         mean, std = t(r["mean"]).view(1, *shape), t(r["std"]).view(1, *shape)
         samples = t(r["samples"]).view(1, r["n_draws"], *shape)
         trace = None
@@ -216,8 +256,8 @@ def as_rows(results: list[dict], image: torch.Tensor, mask: torch.Tensor, settin
         else:
             steps, chains = settings.steps, r["chains"]
             lj = t(r["log_joint"]).view(steps, 1, chains)
-            acc = torch.from_numpy(_array(r["accepted"]).astype(bool)).view(steps, 1, chains)
-            px = t(r["pixel_trace"]).view(steps, 1, chains, track.numel())
+            acc = torch.from_numpy(np.asarray(r["accepted"]).astype(bool)).view(steps, 1, chains)
+            px = t(r["pixel_trace"]).view(steps, 1, chains, len(e.track))
             kernel = make_kernel(r["kernel"])
             tuned = {} if r.get("step_size") is None else {"step_size": t(r["step_size"])}
             diag = ChainDiagnostics(n_steps=steps, burn_in=settings.burn_in, log_joint=lj, accepted=acc,
@@ -225,11 +265,13 @@ def as_rows(results: list[dict], image: torch.Tensor, mask: torch.Tensor, settin
                                     cond_log_lik=r.get("cond_log_lik"), **tuned,
                                     **chain_diagnostics(lj, acc, px, settings.burn_in, kernel.exact))
             trace = inpainting.ChainTrace(
-                log_joint=lj[:, 0], accepted=acc[:, 0], score=t(r["trace"]), snapshot_steps=list(r["snapshot_steps"]),
+                log_joint=lj[:, 0], accepted=acc[:, 0], score=t(r["trace"]),
+                snapshot_steps=[int(k) for k in r["snapshot_steps"]],
                 snapshot_mean=[t(v).view(shape) for v in r["snapshot_mean"]],
                 snapshot_sample=[t(v).view(shape) for v in r["snapshot_sample"]], cond_log_lik=r.get("cond_log_lik"),
                 label=inpainting_label(method, kernel.name))
-        res = Imputation(method=method, mean=mean, samples=samples, std=std, diagnostics=diag, seconds=r["seconds"])
+        res = Imputation(method=method, mean=mean, samples=samples, std=std, diagnostics=diag,
+                         seconds=float(r["seconds"]))
         rows.append((res, inpainting.score(res, image, mask, dataset=dataset), trace))
     return rows
 

@@ -1,0 +1,164 @@
+"""The inpainting page takes from the visitor's browser only an answer to the job it sent (dgm_core.serving.border).
+The panel is invisible to AppTest, so its state is set here as the browser sets it ({"result": ..., "error": ...}):
+a genuine answer (dgm_core's own runs, laid out as the worker lays them out) becomes the Run's result; a forged one is
+one sentence on the page, nothing of it is kept, and the server runs the methods instead; a stale one (the panel's
+last job's) waits without a word. Also: Streamlit's own caps (.streamlit/config.toml) are dgm_core.budgets's."""
+from __future__ import annotations
+
+import math
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from dgm_core import budgets
+from dgm_core.demos.inpainting import CONTROLS, default_settings
+from dgm_core.serving import border
+from tests.app import open_page
+from tests.dgm_core.browser_answers import answer, digit, typed
+from ui.browser_inpaint import browser_methods, model_specs
+
+ROOT = Path(__file__).resolve().parents[2]
+PANEL = "inp_bi"
+QUICK = {"where": "browser", "ds": "mnist", "preset": "centre", "size": 11, "steps": 12, "chains": 2,
+         "burn": 2, "ns": 50, "methods": "pseudo_gibbs,neighbour_fill"}  # each test its own seed: its own server runs
+PAGE_SAID = "This browser could not run the samplers ("
+
+
+def _asked(**params):
+    """The page after Run, waiting for the browser's answer (the panel drawn, its job sent)."""
+    at = open_page("inpainting", "inp_", **{**QUICK, **params})
+    at.button(key="inp_run").click().run()
+    assert not at.exception and at.session_state[f"{PANEL}__job"]
+    return at
+
+
+def _genuine(at) -> dict:
+    """A genuine answer to the job the page sent."""
+    e = at.session_state[f"{PANEL}__expected"]
+    x, mask = torch.from_numpy(e.image).view(e.shape), torch.from_numpy(e.mask).view(e.shape[1:])
+    return answer(e.job, list(e.methods), x, mask, e.settings, "mnist")
+
+
+def _shown(at) -> list[str]:
+    return [w.value for w in at.warning] + [e.value for e in at.error]
+
+
+def _kept(at):
+    return at.session_state["inp_run_result"].value
+
+
+def _forged(kind: str, at) -> dict:
+    """A genuine answer to the page's job, forged one way."""
+    msg = _genuine(at)
+    r, d = msg["results"][0], len(at.session_state[f"{PANEL}__expected"].image)
+    if kind == "another job's id":
+        msg["job"] = "0" * 16
+    elif kind == "NaN fill":  # the issue's: scored F1 1.0 once
+        r["mean"] = typed(np.full(d, math.nan), "f32")
+    elif kind == "unknown method":
+        r["method"] = "gibbs_deluxe"
+    elif kind == "wrong shape":
+        r["samples"] = {"f32": r["samples"]["f32"][:-8]}
+    elif kind == "a 100 MB body":
+        r["log_joint"] = {"f64": "A" * (100 * 1024 * 1024)}
+    elif kind == "negative time":
+        msg["seconds"] = -3.0
+    elif kind == "infinite spread":
+        r["std"] = typed(np.full(d, math.inf), "f32")
+    elif kind == "extra key":
+        r["verdict"] = "mixed"
+    elif kind == "missing key":
+        del r["samples"]
+    elif kind == "string for a number":
+        r["n_draws"] = "2"
+    return msg
+
+
+FORGED = ["another job's id", "NaN fill", "unknown method", "wrong shape", "a 100 MB body", "negative time",
+          "infinite spread", "extra key", "missing key", "string for a number"]
+
+
+def test_a_genuine_answer_becomes_the_runs_result():
+    at = _asked(seed=13)
+    at.session_state[PANEL] = {"result": _genuine(at), "error": None}
+    at.run()
+    assert not at.exception and not _shown(at), _shown(at)
+    run = _kept(at)
+    assert run.computed_in == {"pseudo_gibbs": "browser", "neighbour_fill": "browser"}
+    assert [r[0].method for r in run.rows] == ["pseudo_gibbs", "neighbour_fill"]
+    assert 0 <= run.rows[0][1]["F1"] <= 1 and run.traces["pseudo_gibbs"].snapshot_steps
+    assert any(c.value.startswith("Computed in this browser") for c in at.caption)
+    assert not any(k.startswith(f"{PANEL}__") and k != f"{PANEL}__sent" for k in at.session_state)
+
+
+def test_a_forged_answer_is_one_sentence_nothing_is_kept_and_the_server_runs_it():
+    at = _asked(seed=17)
+    for kind in FORGED:
+        at.session_state[PANEL] = {"result": _forged(kind, at), "error": None}
+        at.run()
+        said = set(_shown(at))  # the page says it above its results too: the same sentence
+        assert not at.exception and len(said) == 1, (kind, said)
+        (sentence,) = said
+        assert sentence.startswith(PAGE_SAID + "the server refused its answer: ") and sentence.endswith(".")
+        assert len(sentence) <= budgets.MESSAGE_MAX_CHARS and "\n" not in sentence, sentence
+        assert PANEL not in at.session_state, kind  # the answer is dropped: Streamlit holds none of it either
+        assert not any(k.endswith(("__rows", "__refused", "__expected")) for k in at.session_state), kind
+        run = _kept(at)  # the page kept working: the server computed both methods
+        assert run.computed_in == {"pseudo_gibbs": "server", "neighbour_fill": "server"} and len(run.rows) == 2
+        at.run()  # a rerun: no traceback, the result stays with its one sentence
+        assert not at.exception and set(_shown(at)) == said, kind
+        at.button(key="inp_run").click().run()  # Run again: the browser is asked again
+        assert not at.exception and at.session_state[f"{PANEL}__job"]
+
+
+def test_the_browsers_word_that_it_could_not_run_is_quoted_as_text():
+    at = _asked(seed=19)
+    job = at.session_state[f"{PANEL}__job"]
+    at.session_state[PANEL] = {"result": None, "error": {"job": job, "message": "see ![x](http://x.example/p.png) $x$"}}
+    at.run()
+    (said,) = set(_shown(at))
+    assert not at.exception and said.startswith(PAGE_SAID) and r"see !\[x\](http://x.example/p.png) \$x\$)" in said
+    assert _kept(at).computed_in == {"pseudo_gibbs": "server", "neighbour_fill": "server"}
+
+
+def test_an_answer_to_the_panels_last_job_waits_without_a_word():
+    at = _asked(seed=23)
+    last = _genuine(at)
+    at.number_input(key="inp_seed").set_value(24).run()
+    at.button(key="inp_run").click().run()
+    assert at.session_state[f"{PANEL}__job"] != last["job"]
+    at.session_state[PANEL] = {"result": last, "error": None}
+    at.run()
+    assert not at.exception and not any(PAGE_SAID in w for w in _shown(at)), _shown(at)
+    assert "inp_browser" in at.session_state and f"{PANEL}__refused" not in at.session_state  # still waiting
+
+
+def test_a_run_too_large_for_a_message_runs_on_the_server_and_says_why(monkeypatch):
+    monkeypatch.setattr(budgets, "BROWSER_ANSWER_MAX_CHARS", 100_000)  # this run's answer takes about 160 k
+    at = open_page("inpainting", "inp_", **{**QUICK, "seed": 29})
+    at.button(key="inp_run").click().run()
+    (said,) = set(_shown(at))
+    assert not at.exception and PANEL not in at.session_state  # no panel: the browser is never asked
+    assert said.startswith(PAGE_SAID + "its results (up to ") and "would not fit in the 98 kB" in said, said
+    assert _kept(at).computed_in == {"pseudo_gibbs": "server", "neighbour_fill": "server"}
+
+
+def test_a_default_run_on_the_largest_images_fits_a_message_twice_over():
+    """CelebA's images are the largest: its default Run (every default method the browser runs) needs at most half
+    the answer's share of Streamlit's message cap; a chromium run of it measured 5.16 MB (dgm_core/budgets.py)."""
+    ds = "celeba"
+    x, mask = digit(ds)
+    methods = [m for m in CONTROLS["methods"].default({"ds": ds}) if m in browser_methods(ds)]
+    e = border.Expected.of(x, mask, methods, default_settings(ds), dataset=ds, models=model_specs(ds))
+    assert 2 * border.budget(e) <= 2 * budgets.BROWSER_ANSWER_MAX_CHARS <= budgets.MESSAGE_MAX_MB * 10**6
+    assert border.budget(e) >= 5_160_000  # the measured answer: the budget bounds it
+
+
+def test_streamlits_own_caps_are_dgm_cores():
+    """Streamlit reads its caps only from .streamlit/config.toml: the figures there are copies of dgm_core.budgets's."""
+    server = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())["server"]
+    assert server["maxUploadSize"] == budgets.UPLOAD_MAX_MB
+    assert budgets.UPLOAD_MAX_BYTES == budgets.UPLOAD_MAX_MB * 1024 * 1024  # Streamlit's MB for uploads
+    assert server["maxMessageSize"] == budgets.MESSAGE_MAX_MB
