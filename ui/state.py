@@ -16,10 +16,11 @@ from typing import Any
 
 import streamlit as st
 
+from dgm_core import budgets
 from dgm_core.controls import Control, name as _name, resolve as _resolve
 
-MAX_RAW = 40  # characters of a bad value repeated in a warning
-MAX_WARNING = 200
+MAX_RAW = budgets.ECHO_CHARS  # characters of a bad value repeated in a warning
+MAX_WARNING = budgets.MESSAGE_MAX_CHARS  # a warning is one sentence of at most this many characters
 MAX_TEXT = 2000  # longer link values are refused before they are parsed
 _INT = re.compile(r"[+-]?[0-9]{1,15}", re.ASCII)
 _FLOAT = re.compile(r"[+-]?([0-9]{1,15}(\.[0-9]{0,15})?|\.[0-9]{1,15})([eE][+-]?[0-9]{1,3})?", re.ASCII)
