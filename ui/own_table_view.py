@@ -127,20 +127,21 @@ def _check(done: own_table.Completed) -> None:
     check = ran.value
     rows = pd.DataFrame(check.rows)
     rows["method"] = rows["method"].map(MNAR.label)
-    rows["coverage"] = rows["coverage"].map(_number)  # no interval: NaN, read "–"
+    rows["coverage"] = [_text(v, "{:.2f}") for v in rows["coverage"]]  # no interval: "–"
     st.caption(f"{int(check.hidden.sum())} observed cells hidden {'at random' if how == 'mcar' else 'by the mechanism'}"
                f". {serving.caption(ran.ran)} RMSE in the column's units; 'all columns': in sd of each column.")
     t1, t2 = st.columns([5, 6])
     t1.dataframe(rows.style.format({"rmse": "{:.3g}", "rmse_sd": "{:.2f}", "bias": "{:+.3g}",
-                                    "coverage": "{:.2f}"}, na_rep="–"),
+                                    }),
                  hide_index=True, height=320, key=P + "own_check_table")
     j = t2.selectbox("Column", range(len(done.columns)), format_func=lambda j: done.columns[j], key=P + "own_check_col",
                      index=int(np.argmax(done.filled.sum(0) * check.hidden.any(0))))  # the most holed column
     plots.show(t2, check_figure(check, j, done.columns[j]), width="stretch")
 
 
-def _number(v: float | None) -> float:
-    return float("nan") if v is None else float(v)  # a table column of floats: NaN reads "–", None would not
+def _text(v: float | None, fmt: str = "{:.3f}") -> str:
+    """A figure a table shows, "–" where there is none (st.dataframe draws a missing number as "None")."""
+    return "–" if v is None or not np.isfinite(v) else fmt.format(v)
 
 
 def _tipping(done: own_table.Completed) -> None:
@@ -158,11 +159,11 @@ def _tipping(done: own_table.Completed) -> None:
     tips = dg.tipping_points(tables, done.filled, sd, j, threshold, reference=done.settings.family)
     share = float(done.filled[:, j].mean())
     rows = [{"imputer": MNAR.label(m), f"mean at δ = {delta:+.1f}": t["mean"] + delta * sd[j] * share,
-             "δ to reach the threshold": _number(t["delta_to_threshold"]),
-             f"δ to meet {MNAR.label(done.settings.family)}": _number(t.get("delta_to_reference"))}
+             "δ to reach the threshold": _text(t["delta_to_threshold"]),
+             f"δ to meet {MNAR.label(done.settings.family)}": _text(t.get("delta_to_reference"))}
             for m, t in tips.items()]
     d1, d2 = st.columns([5, 6])
-    d1.dataframe(pd.DataFrame(rows).style.format(precision=3, na_rep="–"), hide_index=True, key=P + "own_delta_table")
+    d1.dataframe(pd.DataFrame(rows).style.format(precision=3), hide_index=True, key=P + "own_delta_table")
     d1.caption(f"Every filled value of {done.columns[j]} moved by δ × {sd[j]:.3g} (the sd of its observed values): "
                f"its mean moves by δ × {sd[j]:.3g} × {share:.1%} (the share filled). The tipping δ is where an "
                "imputer's mean reaches the threshold; 'δ to meet' is where a missing-at-random imputer, pushed, "

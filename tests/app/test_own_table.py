@@ -44,7 +44,7 @@ def test_a_holed_table_is_filled_as_it_is_and_checked():
     assert not at.exception and not at.error
     table = next(d.value for d in at.dataframe if "coverage" in d.value.columns)
     assert set(table["method"]) == {"mean", "kNN", "MICE", "missForest", "MIWAE", "not-MIWAE, known direction"}
-    covered = table[table["coverage"].notna()]["method"]
+    covered = table[table["coverage"] != "–"]["method"]
     assert set(covered) == {"MICE", "MIWAE", "not-MIWAE, known direction"}
     assert len(at.get("plotly_chart")) == 3  # the patterns, the overimputation, the δ lines
     tips = next(d.value for d in at.dataframe if "δ to reach the threshold" in d.value.columns)
