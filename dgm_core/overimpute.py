@@ -19,7 +19,7 @@ import torch
 from scipy.special import expit
 
 from . import tabular
-from .missingness.tabular import _fit_bias
+from .missingness.tabular import fit_bias
 from .own_table import INTERVAL, Completed, complete
 
 HOW = {"mcar": "completely at random", "mechanism": "where the fitted not-MIWAE says values tend to go missing"}
@@ -65,7 +65,7 @@ def hide(done: Completed, how: str, share: float, seed: int = 0) -> np.ndarray:
         prob = np.zeros(mask.shape)
         for j in range(mask.shape[1]):
             if eligible[:, j].any():
-                prob[:, j] = expit(score[:, j] + _fit_bias(score[eligible[:, j], j], share))
+                prob[:, j] = expit(score[:, j] + fit_bias(score[eligible[:, j], j], share))
     hidden = eligible & (rng.random(mask.shape) < prob)
     for j in range(mask.shape[1]):  # a column keeps MIN_LEFT distinct observed values
         left = mask[:, j] & ~hidden[:, j]

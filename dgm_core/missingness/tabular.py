@@ -58,7 +58,7 @@ def _result(mechanism: str, prob: np.ndarray, rng: np.random.Generator, **params
     return Missingness(mechanism, ~missing, prob, params)  # the one conversion to True = observed
 
 
-def _fit_bias(score: np.ndarray, p: float) -> float:
+def fit_bias(score: np.ndarray, p: float) -> float:
     """b such that mean_i sigmoid(score_i + b) = p, by bisection on [-50, 50] (monotone in b)."""
     lo, hi = -50.0, 50.0
     for _ in range(60):
@@ -81,7 +81,7 @@ def _logistic_columns(z_in: np.ndarray, n_targets: int, p: float, rng: np.random
     score = z_in @ w
     scale = np.where(score.std(0) > 0, score.std(0), 1.0)
     score /= scale
-    prob = np.stack([expit(score[:, j] + _fit_bias(score[:, j], p)) for j in range(n_targets)], 1)
+    prob = np.stack([expit(score[:, j] + fit_bias(score[:, j], p)) for j in range(n_targets)], 1)
     return prob, w / scale
 
 
@@ -152,7 +152,7 @@ def self_masked(x: np.ndarray, p: float, direction: str | np.ndarray = "high", s
     bias = np.zeros(d)
     for j in cols:
         score = signs[j] * steepness * z[:, j]
-        bias[j] = _fit_bias(score, p)
+        bias[j] = fit_bias(score, p)
         prob[:, j] = expit(score + bias[j])
     return _result("self_masked", prob, np.random.default_rng(seed), p=p, steepness=steepness,
                    signs=signs.tolist(), columns=cols.tolist(), bias=bias.tolist())
