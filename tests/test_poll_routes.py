@@ -169,15 +169,22 @@ def test_bad_requests_get_a_json_sentence(server, method, path, body, kw, status
     assert req(api + f"{code}/state", key=key)[1]["question"]["answers"] == 0
 
 
-def test_answers_survive_a_restart_of_the_server(server):
+def test_answers_survive_a_restart_and_reach_a_replica(server):
     url, _, env = server
     code, key = open_question(url + "/poll/api/")
     for i in range(5):
         req(url + f"/poll/api/{code}/answer", "POST",
             {"question": "q1", "round": 1, "token": f"r-{i:018d}", "value": 0})
+    s = req(url + f"/poll/api/{code}/state")[1]
     with streamlit_server(env) as (url2, _):  # a second server on the same folder: a restart, or a replica
+        # the first server's projector hears of an answer sent to the second (the file is shared)
+        projector, t = waited(url + f"/poll/api/{code}/state?v={s['version']}&a={s['answers_version']}&wait=20")
+        time.sleep(0.5)
         req(url2 + f"/poll/api/{code}/answer", "POST", {"question": "q1", "round": 1, "token": f"r-{0:018d}",
                                                          "value": 2})
+        sent = time.monotonic()
+        t.join(20)
+        assert projector and projector[0][1] - sent < 1.0 and projector[0][0]["answers_version"] > s["answers_version"]
         assert req(url2 + f"/poll/api/{code}/state", key=key)[1]["question"]["results"]["rounds"][0]["counts"] == \
             [4, 0, 1]
     assert req(url + f"/poll/api/{code}/state")[1]["question"]["answers"] == 5

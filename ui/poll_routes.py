@@ -4,15 +4,16 @@ style at /poll/static/, read from the same folder, so they need neither Streamli
 main script), ``/poll/api/...`` the JSON routes of ``dgm_core.serving.poll_api``.
 
 The store's calls run in a worker thread (a write may wait for another replica's); a long poll of the state waits on
-the event loop, not in a thread: one task per server process (``Watch``) reads the versions of the rooms being
-waited on every ``WATCH_S`` seconds (at once after an answer or an action of this process) and wakes the requests
-whose room changed, so 300 waiting phones cost one small query per tick, and an answer sent to another replica
-shows within a tick.
+the event loop, not in a thread: one task per server process (``Watch``) checks every ``WATCH_S`` seconds whether the
+file changed and wakes the requests whose room did, so 300 waiting phones cost one small query per change, and an
+answer sent to another replica shows within a tick. An answer does not wake the phones (their state's version is
+unchanged), only a long poll on the answers' count (the projector's), at most every ``COALESCE_S`` seconds.
 """
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import sqlite3
 import threading
 import time
 from functools import partial
@@ -29,7 +30,8 @@ from dgm_core.serving.poll import PollStore, poll_dir
 
 FILES = Path(__file__).resolve().parents[1] / "static" / "poll"
 ASSETS = {"poll.js": "text/javascript", "poll.css": "text/css"}  # what /poll/static/ serves, and nothing else
-WATCH_S = 0.1  # how often the versions of waited-on rooms are read (a change made by another replica)
+WATCH_S = 0.1  # how often the watch asks whether the file changed (an answer, or another replica's write)
+COALESCE_S = 0.25  # a long poll on the answers' count is answered at most this often: one update for a burst
 NO_STORE = {"Cache-Control": "no-store"}
 
 _stores: dict[Path, PollStore] = {}
@@ -46,39 +48,64 @@ def store() -> PollStore:
 
 
 class Watch:
-    """Long polls waiting on rooms' versions, woken by one loop per process."""
+    """Long polls waiting on rooms' versions, woken by one task per server process. Each tick it asks SQLite whether
+    any connection (this process's or another replica's) has written the file since the last tick (``PRAGMA
+    data_version``: microseconds, on a connection of its own, on the event loop), and only then, or when a new long
+    poll has come in, reads the versions of the rooms waited on."""
 
     def __init__(self) -> None:
         self.waiting: dict[asyncio.Future, tuple[str, int, int | None]] = {}
-        self.poke = asyncio.Event()
+        self.poke = asyncio.Event()  # read now: a presenter's action in this process
         self.task: asyncio.Task | None = None
+        self.db: sqlite3.Connection | None = None
+        self.seen: int | None = None  # the file's data_version when the versions were last read
+        self.fresh = False  # a long poll came in since: its versions may be older than the last read
 
     async def wait(self, st: PollStore, code: str, v: int, a: int | None, timeout: float) -> None:
-        fut = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        start, fut = loop.time(), loop.create_future()
         self.waiting[fut] = (code, v, a)
+        self.fresh = True
         if self.task is None or self.task.done():
             self.task = asyncio.create_task(self._run(st))
         try:
-            await asyncio.wait_for(fut, timeout)
+            why = await asyncio.wait_for(fut, timeout)
         except asyncio.TimeoutError:
-            pass
+            return
         finally:
             self.waiting.pop(fut, None)
+        if why == "answers":  # the projector's count: a burst of answers goes out as one update every COALESCE_S
+            await asyncio.sleep(max(0.0, start + min(COALESCE_S, timeout) - loop.time()))
+
+    def _changed(self, st: PollStore, codes: list[str]) -> dict[str, tuple[int, int]] | None:
+        if self.db is None:
+            self.db = sqlite3.connect(st.path, timeout=0.05, isolation_level=None, check_same_thread=False)
+        seen = self.db.execute("PRAGMA data_version").fetchone()[0]
+        if seen == self.seen and not self.fresh:
+            return None
+        self.seen, self.fresh = seen, False
+        rows = self.db.execute(f"SELECT code, version, answers_version FROM rooms WHERE code IN "
+                               f"({','.join('?' * len(codes))})", codes).fetchall()
+        return {c: (v, a) for c, v, a in rows}
 
     async def _run(self, st: PollStore) -> None:
         while self.waiting:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self.poke.wait(), WATCH_S)
-            self.poke.clear()
-            codes = sorted({c for c, _, _ in self.waiting.values()})
+            if self.poke.is_set():
+                self.poke.clear()
+                self.fresh = True
             try:
-                now = await to_thread.run_sync(st.versions, codes)
-            except Exception:  # noqa: BLE001 (a busy file: the waiters time out or the next tick reads it)
+                now = self._changed(st, sorted({c for c, _, _ in self.waiting.values()}))
+            except sqlite3.Error:  # a busy file: the next tick reads it, or the waiters time out
+                self.fresh = True
                 continue
-            for fut, (code, v, a) in list(self.waiting.items()):
+            for fut, (code, v, a) in list(self.waiting.items()) if now is not None else ():
                 got = now.get(code)
-                if not fut.done() and (got is None or got[0] != v or (a is not None and got[1] != a)):
-                    fut.set_result(None)
+                if not fut.done() and (got is None or got[0] != v):
+                    fut.set_result("state")
+                elif not fut.done() and a is not None and got[1] != a:
+                    fut.set_result("answers")
 
 
 _watches: dict[int, Watch] = {}
@@ -112,8 +139,8 @@ async def api(request: Request) -> Response:
                    headers={k.lower(): v for k, v in request.headers.items()}, body=body,
                    client=request.client.host if request.client else "")
     status, out = await to_thread.run_sync(call)
-    if request.method == "POST" and status < 300:
-        watch().poke.set()
+    if request.method == "POST" and status < 300 and not path.rstrip("/").endswith("/answer"):
+        watch().poke.set()  # a presenter's action: the phones' long polls hear of it at once
     elif status == 200 and path.rstrip("/").endswith("/state"):
         v, a, wait = poll_api.long_poll(request.query_params) or (0, None, 0.0)
         end = time.monotonic() + wait
