@@ -282,7 +282,8 @@ def _present_slide(name: str, deck: Deck, k: int, view: slides.View) -> None:
         with note.container(key="deck_note"):
             note_slot = st.empty()
         with nav.container(key="deck_nav"):
-            back, ahead = st.columns(2, gap="small")
+            buttons = st.container(horizontal=True, gap="small")  # side by side on a phone too
+            back, ahead = buttons, buttons
             if back.button(":material/arrow_back:", key="_deck_back", disabled=k == 0 and not (step.question and shown),
                            help="Back (← or PageUp)", width="stretch"):
                 _backward(name, deck, k, True, shown)

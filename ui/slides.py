@@ -161,9 +161,9 @@ LESSON_PAGES = ("inpainting", "mnar", "latent", "critics")
 
 
 def _inpainting_run(link: Mapping[str, str]):
-    from ui import warmup
+    from ui import jobs
 
-    job = warmup.inpainting_job({k[len("inp_"):]: v for k, v in link.items() if k.startswith("inp_")})
+    job = jobs.lesson_inpainting({k[len("inp_"):]: v for k, v in link.items() if k.startswith("inp_")})
     if job is None:
         st.info("This step's image or mask is not a gallery image and a preset, so it cannot be shown as a slide.")
         return None
@@ -261,7 +261,8 @@ def critics_theta(link: Mapping[str, str], stage: Stage, shown: bool) -> Facts:
         return {}
     left, right = (st.container(), st.container()) if stage.phone else st.columns([3, 2], gap="medium")
     height = stage.height if not stage.phone else int(stage.height * 0.6)
-    facts = {"theta": f"{theta:g}", **{k: f"{sw.at(k, theta):.2f}" for k in results.KINDS}}
+    facts = {"theta": f"{theta:g}", **{k: f"{sw.at(k, theta) + 0.0:.2f}".replace("-0.00", "0.00")
+                                       for k in results.KINDS}}
     with left:
         _fig(v.sweep_figure(sw, theta, None), Stage(stage.width, height - 30), "slide_critics_sweep")
         st.caption(f"At θ = {theta:g} the critics estimate " + " and ".join(
@@ -412,6 +413,7 @@ def gan_race(link: Mapping[str, str], stage: Stage, shown: bool) -> Facts:
     """The two generators, each against its critic, trained live in the visitor's browser, with the verdict."""
     from dgm_core.demos import critics as critics_demo
     from dgm_core.demos import gan as demo
+    from dgm_core.models.critics import true_value
     from ui import gan_view as v
 
     values = _link_values(demo.CONTROLS, link, "gan_")
@@ -427,7 +429,10 @@ def gan_race(link: Mapping[str, str], stage: Stage, shown: bool) -> Facts:
     last = v.reported(key, *setting)
     verdict.markdown(demo.verdict_of(*last, critics_demo.LABELS) if last else
                      demo.verdict_of(0, {}, critics_demo.LABELS))
-    return {"steps": str(demo.MAX_STEPS)}
+    ceiling = true_value("hellinger", 1.0)  # any two distributions that do not overlap
+    st.caption(f"The Hellinger bound's ceiling is {ceiling:g}: the squared Hellinger distance between two "
+               "distributions that do not overlap, however far apart.")
+    return {"steps": str(demo.MAX_STEPS), "ceiling": f"{ceiling:g}"}
 
 
 def flow2d_path(link: Mapping[str, str], stage: Stage, shown: bool) -> Facts:
@@ -463,9 +468,7 @@ def results_table(link: Mapping[str, str], stage: Stage, shown: bool) -> Facts:
     if not rows:
         st.info("No benchmark results are installed, so there is nothing to compare yet.")
         return {}
-    st.dataframe(pd.DataFrame(rows).set_index("paper"), height=min(stage.height, 38 + 35 * len(rows)),
-                 width="stretch", column_config={c: st.column_config.NumberColumn(format="%.4g")
-                                                 for c in ("ours", "published")})
+    st.table(pd.DataFrame(rows).set_index("paper").style.format({c: "{:.4g}" for c in ("ours", "published")}))
     return {"papers": str(len(rows))}
 
 
@@ -512,9 +515,7 @@ def mnar_fits(link: Mapping[str, str], stage: Stage, shown: bool) -> Facts:
     best = min(fits, key=lambda k: fits[k].rmse)
     left.markdown(f"Lowest error: **{lab.label(best)}** ({w.error(fits[best].rmse)} sd), "
                   f"{shown_sim.missing.rate:.0%} of the entries hidden.")
-    left.dataframe(table.style.format({"RMSE (missing, sd)": w.error}), width="stretch",
-                   height=min(stage.height - 60, 38 + 35 * len(table)),
-                   column_config={"_index": st.column_config.TextColumn("method", width="medium")})
+    left.table(table.style.format({"RMSE (missing, sd)": w.error}))  # text, not a canvas: read from the room
     scatter = {k: fits[k] for k in ("MICE", "miwae", "notmiwae") if k in fits}
     with right:
         _fig(w.scatter_figure(shown_sim, scatter, j, columns[j]), Stage(stage.width, stage.height), "slide_mnar")
@@ -576,7 +577,7 @@ def stage_of(window: Mapping[str, Any] | None) -> Stage:
     w = int((window or {}).get("w") or 1280)
     h = int((window or {}).get("h") or 720)
     w, h = min(max(w, 320), 4000), min(max(h, 320), 3000)
-    band = 150 if w >= 640 else 260  # the note (two lines; more on a phone) and the step's buttons
+    band = 150 if w >= 640 else 210  # the note (two lines; more on a phone) and the step's buttons
     return Stage(w - (48 if w >= 640 else 24), h - band)
 
 

@@ -20,13 +20,11 @@ from urllib.parse import parse_qsl
 
 from streamlit.runtime import Runtime
 
-from dgm_core import data, masks
+from dgm_core import data
 from dgm_core.demos import inpainting, mnar as mnar_lab
 from dgm_core.serving import Job, warmup
 from ui import deck, jobs, mnar_widgets, serving
 from ui.catalog import PAGES
-from ui.image_source import gallery_images
-from ui.state import read_link
 
 P = "inp_"  # the inpainting page's prefix in a link
 
@@ -36,28 +34,10 @@ _defaults_ready = threading.Event()
 WARM_WAIT_S = 60.0  # the longest a server's start waits for those defaults before it opens anyway
 
 
-def inpainting_job(link: dict[str, str]) -> Job | None:
-    """The inpainting page's Run for the view a link opens (its ``inp_`` values without the prefix), built from the
-    page's spec as the page builds it; None where the link's image or mask is not a gallery image and a preset."""
-    values, _ = read_link(inpainting.CONTROLS, link)
-    if values["src"] != "Gallery" or values["msrc"] != "Preset":
-        return None
-    dataset = values["ds"]
-    images, generated = gallery_images(dataset)  # without a data directory: the shipped VAE's own images
-    idx = min(values["idx"], images.shape[0] - 1)
-    image = images[idx]
-    if inpainting.BINARY[dataset]:
-        image = (image > 0.5).float()  # as the page's image picker
-    mask = inpainting.preset_mask(values, tuple(image.shape[1:]))
-    return jobs.inpainting(values["methods"], image, mask, dataset=dataset, settings=inpainting.settings_from(values),
-                           what=f"{'generated' if generated else 'test'} image #{idx}, "
-                                f"{masks.PRESETS[values['preset']]}")
-
-
 def _inpainting_view(link: dict[str, str], name: str) -> Callable[[], Job | None]:
-    """``inpainting_job(link)`` as a warm-up job named ``name``."""
+    """``jobs.lesson_inpainting(link)`` as a warm-up job named ``name``."""
     def make() -> Job | None:
-        return inpainting_job(link)
+        return jobs.lesson_inpainting(link)
     make.__name__ = name
     return make
 
