@@ -31,7 +31,7 @@ from dgm_core.serving.poll import PollStore, poll_dir
 FILES = Path(__file__).resolve().parents[1] / "static" / "poll"
 ASSETS = {"poll.js": "text/javascript", "poll.css": "text/css"}  # what /poll/static/ serves, and nothing else
 WATCH_S = 0.1  # how often the watch asks whether the file changed (an answer, or another replica's write)
-COALESCE_S = 0.25  # a long poll on the answers' count is answered at most this often: one update for a burst
+COALESCE_S = 0.5  # a long poll on the answers' count is answered at most this often: one update for a burst
 NO_STORE = {"Cache-Control": "no-store"}
 
 _stores: dict[Path, PollStore] = {}
