@@ -123,6 +123,16 @@ def test_the_browsers_word_that_it_could_not_run_is_quoted_as_text():
     assert _kept(at).computed_in == {"pseudo_gibbs": "server", "neighbour_fill": "server"}
 
 
+def test_a_forged_word_that_it_could_not_run_is_refused_and_dropped():
+    at = _asked(seed=31)
+    at.session_state[PANEL] = {"result": None, "error": {"job": at.session_state[f"{PANEL}__job"], "message": ["x"]}}
+    at.run()
+    (said,) = set(_shown(at))
+    assert not at.exception and said.startswith(PAGE_SAID + "the server refused its answer: its word that it could ")
+    assert PANEL not in at.session_state  # the panel was drawn in that run: the word is dropped all the same
+    assert _kept(at).computed_in == {"pseudo_gibbs": "server", "neighbour_fill": "server"}
+
+
 def test_an_answer_to_the_panels_last_job_waits_without_a_word():
     at = _asked(seed=23)
     last = _genuine(at)
@@ -162,3 +172,28 @@ def test_streamlits_own_caps_are_dgm_cores():
     assert server["maxUploadSize"] == budgets.UPLOAD_MAX_MB
     assert budgets.UPLOAD_MAX_BYTES == budgets.UPLOAD_MAX_MB * 1024 * 1024  # Streamlit's MB for uploads
     assert server["maxMessageSize"] == budgets.MESSAGE_MAX_MB
+
+
+def test_the_apps_server_refuses_a_frame_over_the_cap_before_reading_it():
+    """The app's own server (its .streamlit/config.toml): a websocket frame one MB over the cap is refused from its
+    header (1009, message too big) and the server keeps answering."""
+    import asyncio
+    import urllib.request
+
+    import websockets
+
+    from benchmarks.common import streamlit_server
+
+    async def send(url: str, n: int) -> int | None:
+        async with websockets.connect(url.replace("http://", "ws://") + "/_stcore/stream", subprotocols=["streamlit"],
+                                      max_size=None, open_timeout=120) as ws:
+            try:
+                await ws.send(b"\0" * n)
+                await asyncio.wait_for(ws.recv(), 120)
+            except websockets.ConnectionClosed as e:
+                return e.rcvd.code if e.rcvd else None
+        return None
+
+    with streamlit_server() as (url, _):
+        assert asyncio.run(send(url, (budgets.MESSAGE_MAX_MB + 1) * 10**6)) == 1009
+        assert urllib.request.urlopen(f"{url}/_stcore/health", timeout=30).read() == b"ok"

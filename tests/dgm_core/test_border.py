@@ -192,6 +192,9 @@ def forge(kind: str, data) -> dict:
             r[k] = huge
         else:
             msg["seconds"] = huge
+    elif kind == "a fraction for a count":  # JavaScript writes a whole number without a point
+        counts = [k for k in r if isinstance(_spec(r, k), schema.Number) and _spec(r, k).integer]
+        r[data.draw(st.sampled_from(counts))] += data.draw(st.sampled_from([0.0, 0.5]))
     elif kind == "not a record":
         return data.draw(st.sampled_from([[], "x", None, 3, [GENUINE], {"result": GENUINE}]))
     return msg
@@ -199,7 +202,7 @@ def forge(kind: str, data) -> dict:
 
 KINDS = ["wrong shape", "100 MB body", "not finite", "unknown method", "another job's id", "negative time",
          "extra key", "wrong type", "missing key", "string for a number", "out of range", "observed pixel changed",
-         "a method twice", "deep nesting", "a huge whole number", "not a record"]
+         "a method twice", "deep nesting", "a huge whole number", "a fraction for a count", "not a record"]
 MEMORY: dict[str, float] = {}
 
 
