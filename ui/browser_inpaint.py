@@ -5,8 +5,10 @@ DMFA's and MFA's Gaussian conditionals and the fills for their own image and mas
 (static/ort). dgm_core's samplers stay the reference and the server's path.
 
 ``browser_run`` is the page's call: it draws the panel (a components-v2 component, ui/browser_inpaint.js and .css)
-that runs the job and shows its progress, and returns the results once the browser sends them, as the rows the
-server's ``run_page`` makes (``Imputation``, scores, ``ChainTrace``), scored and diagnosed by dgm_core.
+that runs the job and shows its progress, and returns the results once the browser sends them and the server's border
+(dgm_core.serving.border) has held them to the job it sent, as the rows the server's ``run_page`` makes
+(``Imputation``, scores, ``ChainTrace``), scored and diagnosed by dgm_core. An answer the border refuses is one
+clause for the page (``browser_error``) and is not kept.
 """
 from __future__ import annotations
 
@@ -28,9 +30,9 @@ from dgm_core.imputation import (ChainDiagnostics, FactorDiagnostics, FillDiagno
                                  ImportanceDiagnostics)
 from dgm_core.methods import INPAINTING, inpainting_label
 from dgm_core.samplers.diagnostics import chain_diagnostics
-from dgm_core.serving import border
 from dgm_core.samplers.flow_inpaint import FlowDiagnostics
 from dgm_core.samplers.kernels import make_kernel
+from dgm_core.serving import border
 
 HERE = Path(__file__).resolve().parent
 WORKER_JS = (HERE / "seeded_rng.js").read_text() + "\n" + (HERE / "inpaint.worker.js").read_text()
@@ -179,7 +181,7 @@ def browser_run(image: torch.Tensor, mask: torch.Tensor, methods: list[str], set
     if (refused := s.get(f"{key}__refused")) and refused[0] == job:
         return None
     if (need := border.budget(e)) > budgets.BROWSER_ANSWER_MAX_CHARS:
-        _refuse(key, job, f"its results (up to {budgets.megabytes(need)}) would not fit in the "
+        _refuse(key, job, f"its results, up to {budgets.megabytes(need)}, would not fit in the "
                           f"{budgets.megabytes(budgets.BROWSER_ANSWER_MAX_CHARS)} a browser may send")
         return None
     got = s.get(key)
