@@ -12,6 +12,8 @@ def test_cold_deep_link_renders_the_page(page, browser):
     with streamlit_server() as (url, _):
         tab = browser.new_page(viewport={"width": 1280, "height": 720})
         tab.goto(f"{url}/{page.url_path}")
+        # the page's first run in a fresh process (its imports, models and default view): waited for as long as the
+        # server works at it, however loaded the machine (wait_for_app's window only ends a wait on a server gone idle)
         wait_for_app(tab, timeout=120_000)
         assert tab.locator("h1").first.inner_text().startswith(page.title.split()[0])
         assert tab.get_by_test_id("stException").count() == 0
