@@ -15,16 +15,21 @@ def values(spec: Mapping[str, Control], prefix: str) -> dict[str, Any]:
     return {key: st.session_state.get(prefix + key) for key in spec}
 
 
-def widget(spec: Mapping[str, Control], prefix: str, key: str, where: Any = st, **extra: Any) -> Any:
+def widget(spec: Mapping[str, Control], prefix: str, key: str, where: Any = st, *, start: Any = None,
+           as_key: str | None = None, **extra: Any) -> Any:
     """Draws the control ``key`` of ``spec`` as its kind says, under the session-state key ``prefix + key``, in
     ``where`` (a column, a container; default the page) -> its value. ``extra``: a widget's own options that say
     nothing about the value (``on_change``, ``horizontal``, ``width``, ``label_visibility``, or a ``format_func``
-    that says more than the control's names where the page knows more)."""
+    that says more than the control's names where the page knows more). ``start``: a value to open on, under
+    the widget key ``as_key`` (a widget of its own, not the page's session-state key)."""
     c = spec[key]
     got = values(spec, prefix)
-    k = {"key": prefix + key, "help": c.help, **{a: v for a, v in extra.items() if a != "format_func"}}
+    k = {"key": as_key or prefix + key, "help": c.help, **{a: v for a, v in extra.items() if a != "format_func"}}
     fmt = {"format_func": extra.get("format_func", lambda v: name(c, v))}
     lo, hi, choices = resolve(c.lo, got), resolve(c.hi, got), resolve(c.choices, got)
+    if start is not None:  # the value as each kind of widget takes it
+        k.update({"index": list(choices).index(start)} if c.kind in ("select", "radio") else
+                 {"default": start} if c.kind == "multiselect" else {"value": start})
     if c.kind in ("number", "slider") and prefix + key in st.session_state and lo is not None and hi is not None:
         v = st.session_state[prefix + key]  # a value another data set or a link left may not fit this one's bounds
         if isinstance(v, (int, float)) and not lo <= v <= hi:

@@ -612,7 +612,7 @@ def draw(slide: Slide, stage: Stage, note_slot, step_key: str = "") -> Facts:
     return facts
 
 
-ARRIVED = "_slide_at"  # session state: the step whose slide was drawn last
+ARRIVED = "_slide_at"  # session state: (the step whose slide was drawn last, how many arrivals so far)
 
 
 def controls(slide: Slide, step_key: str = "") -> dict[str, str]:
@@ -622,15 +622,16 @@ def controls(slide: Slide, step_key: str = "") -> dict[str, str]:
     from ui.state import read_link, url_text
 
     s, link = st.session_state, dict(slide.link)
-    arrived = s.get(ARRIVED) != step_key
-    s[ARRIVED] = step_key
+    if s.get(ARRIVED, ("", 0))[0] != step_key:  # a new arrival: the controls open on the step's link again
+        s[ARRIVED] = (step_key, s.get(ARRIVED, ("", 0))[1] + 1)
+    arrival = s[ARRIVED][1]
     for key in slide.controls:
         if (found := control_of(key)) is None:
             continue
         spec, prefix, name = found
-        if arrived or key not in s:
-            s[key] = read_link({name: spec[name]}, {name: link[key]} if key in link else {})[0][name]
-        link[key] = url_text(widget(spec, prefix, name))
+        start = read_link({name: spec[name]}, {name: link[key]} if key in link else {})[0][name]
+        with st.container(key=key):  # named as on the page (its CSS class); the widget is this arrival's own
+            link[key] = url_text(widget(spec, prefix, name, start=start, as_key=f"_slide_{arrival}_{key}"))
     return link
 
 

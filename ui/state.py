@@ -215,9 +215,10 @@ def keep_registered() -> None:
             st.session_state[key] = st.session_state[key]
 
 
-def _text(v: Any) -> str:
+def url_text(v: Any) -> str:
+    """A value as a link writes it (``sync_url``; ``read_link`` reads it back)."""
     if isinstance(v, (list, tuple)):
-        return ",".join(map(_text, v))
+        return ",".join(map(url_text, v))
     return f"{v:g}" if isinstance(v, float) else str(v)
 
 
@@ -228,7 +229,7 @@ def sync_url(keys: Iterable[str], prefix: str) -> None:
         v = st.session_state.get(prefix + key)
         if v is None:
             continue
-        text = _text(v)
+        text = url_text(v)
         if st.query_params.get(prefix + key) != text:
             st.query_params[prefix + key] = text
     wanted = {prefix + key for key in keys}
