@@ -14,7 +14,7 @@ import binascii
 import json
 import re
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlparse
 
@@ -63,6 +63,9 @@ class Step:
     controls: tuple[str, ...] = ()  # the controls the note names, drawn beside the view in present mode
     view: str = ""  # the picture present mode draws (``ui.slides.VIEWS``); "" = the page's main view
     question: str = ""  # asked before the answer: the view shows its question, the next → reveals it
+    # the class answers the question on its phones: {"kind": "choice", "options": [...] or a fact's name, "answer": a
+    # fact's name} or {"kind": "number", "lo", "hi", "unit", "answer"}; the model's answer is the view's fact
+    poll: dict | None = field(default=None, hash=False)
 
 
 @dataclass(frozen=True)
@@ -130,17 +133,45 @@ def parse(text: str | bytes, pages: dict[str, str]) -> Deck:
         if view and slides.VIEWS.get(view, slides.View("")).page != s["page"]:
             raise DeckError(f"Step {i} names the view {budgets.shorten(view)!r}, which its page "
                             f"{s['page']!r} does not draw.")
+        poll = s.get("poll")
+        if poll is not None:
+            poll = _poll(poll, i, bool(question.strip()))
         out.append(Step(s["page"], s.get("link", "").lstrip("?"), s.get("note", ""), tuple(controls), view,
-                        question.strip()))
+                        question.strip(), poll))
     title = raw.get("title")
     return Deck(title.strip()[:120] if isinstance(title, str) and title.strip() else "Lecture", tuple(out))
+
+
+def _poll(poll: object, i: int, asked: bool) -> dict:
+    """A step's poll, checked: its kind, where the model's answer comes from, its options or bounds."""
+    bad = DeckError(f"Step {i}'s poll is not a choice with options or a number with bounds, each with the fact of "
+                    "its view that answers it.")
+    if not asked:
+        raise DeckError(f"Step {i} has a poll but no question to ask.")
+    if not isinstance(poll, dict) or not isinstance(poll.get("answer"), str) or not _KEY.fullmatch(poll["answer"]):
+        raise bad
+    if poll.get("kind") == "choice":
+        opts = poll.get("options")
+        named = isinstance(opts, str) and _KEY.fullmatch(opts)
+        listed = isinstance(opts, list) and 2 <= len(opts) <= budgets.POLL_MAX_OPTIONS and all(
+            isinstance(o, str) and 0 < len(o) <= budgets.POLL_OPTION_MAX_CHARS for o in opts)
+        if not (named or listed):
+            raise bad
+        return {"kind": "choice", "options": opts, "answer": poll["answer"]}
+    lo, hi, unit = poll.get("lo"), poll.get("hi"), poll.get("unit", "")
+    if poll.get("kind") != "number" or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                                                for v in (lo, hi)) or not lo < hi or not isinstance(unit, str) \
+            or len(unit) > budgets.POLL_OPTION_MAX_CHARS:
+        raise bad
+    return {"kind": "number", "lo": float(lo), "hi": float(hi), "unit": unit, "answer": poll["answer"]}
 
 
 def as_dict(deck: Deck) -> dict:
     return {"title": deck.title, "steps": [{"page": s.page, "link": s.link, "note": s.note,
                                             **({"controls": list(s.controls)} if s.controls else {}),
                                             **({"view": s.view} if s.view else {}),
-                                            **({"question": s.question} if s.question else {})}
+                                            **({"question": s.question} if s.question else {}),
+                                            **({"poll": s.poll} if s.poll else {})}
                                            for s in deck.steps]}
 
 
@@ -311,7 +342,7 @@ def _present_slide(name: str, deck: Deck, k: int, view: slides.View) -> None:
                     st.query_params.pop(param, None)
                 st.rerun()
         _keys_of(name, deck, k, True)
-    slide = slides.Slide(step.note, view, dict(parse_qsl(step.link)), step.controls, step.question, shown)
+    slide = slides.Slide(step.note, view, dict(parse_qsl(step.link)), step.controls, step.question, shown, step.poll)
     slides.draw(slide, slides.stage_of(st.session_state.get(WINDOW)), note_slot, f"{name[:40]}:{k}")
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import string
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
@@ -44,6 +44,8 @@ class View:
     draw: Callable[[Mapping[str, str], Stage, bool], dict[str, str]] | None = None
     offers: tuple[str, ...] = ()  # the buttons and sliders its own panel draws (a note may name them)
     blurb: str = ""  # what it shows, for the Decks page
+    facts: Callable[[Mapping[str, str]], Facts] | None = None  # its numbers without drawing (a poll's model answer)
+    asks: bool = False  # whether ``draw(..., shown=False)`` draws a question of its own (else: nothing before reveal)
 
 
 Facts = dict[str, str]
@@ -171,6 +173,8 @@ def _inpainting_run(link: Mapping[str, str]):
 
 
 def _inpainting_facts(run) -> Facts:
+    """Each method's score and label; ``methods``: the labels, |-joined; ``best``: the best score's label (F1 on
+    binary images, else the lowest MSE)."""
     from ui.inpaint_results import method_label
 
     facts: Facts = {"missing": f"{(~run.mask).float().mean().item():.0%}"}
@@ -180,7 +184,16 @@ def _inpainting_facts(run) -> Facts:
         if "MSE" in metrics:
             facts[f"mse_{res.method}"] = f"{metrics['MSE']:.4f}"
         facts[f"label_{res.method}"] = method_label(res)
+    scored = [(m["F1"] if "F1" in m else -m["MSE"], method_label(res)) for res, m, _ in run.rows if m]
+    facts["methods"] = "|".join(label for _, label in scored)
+    if scored:
+        facts["best"] = max(scored)[1]
     return facts
+
+
+def inpainting_facts(link: Mapping[str, str]) -> Facts:
+    run = _inpainting_run(link)
+    return {} if run is None else _inpainting_facts(run)
 
 
 def _inpainting_cells(run, spread: bool) -> tuple[list[tuple[str, Any]], list[str]]:
@@ -204,6 +217,9 @@ def inpainting_fills(link: Mapping[str, str], stage: Stage, shown: bool) -> Fact
     if run is None:
         return {}
     cells, notes = _inpainting_cells(run, spread=False)
+    if not shown:  # the question: the input alone
+        _grid(cells[:1], stage, "slide_question", notes[:1])
+        return _inpainting_facts(run)
     _grid(cells, stage, "slide_fills", notes)
     return _inpainting_facts(run)
 
@@ -259,10 +275,13 @@ def critics_theta(link: Mapping[str, str], stage: Stage, shown: bool) -> Facts:
     except results.ResultsError as e:
         st.error(str(e))
         return {}
+    facts = critics_facts(link)
+    if not shown:  # the question: the two distributions at θ, not yet the divergences
+        _fig(v.samples_figure(theta), Stage(stage.width, stage.height - 30), "slide_critics_samples")
+        st.caption(f"P and Q_θ at θ = {theta:g}.")
+        return facts
     left, right = (st.container(), st.container()) if stage.phone else st.columns([3, 2], gap="medium")
     height = stage.height if not stage.phone else int(stage.height * 0.6)
-    facts = {"theta": f"{theta:g}", **{k: f"{sw.at(k, theta) + 0.0:.2f}".replace("-0.00", "0.00")
-                                       for k in results.KINDS}}
     with left:
         _fig(v.sweep_figure(sw, theta, None), Stage(stage.width, height - 30), "slide_critics_sweep")
         st.caption(f"At θ = {theta:g} the critics estimate " + " and ".join(
@@ -270,6 +289,31 @@ def critics_theta(link: Mapping[str, str], stage: Stage, shown: bool) -> Facts:
     with right:
         _fig(v.samples_figure(theta), Stage(stage.width, height - 30), "slide_critics_samples")
     return facts
+
+
+MOVES = 0.5  # a critic tells the generator which way to move where its estimate's slope in θ is at least this
+CRITICS_NAMES = {"hellinger": "squared Hellinger", "wasserstein": "Wasserstein"}
+
+
+def critics_facts(link: Mapping[str, str]) -> Facts:
+    """Each critic's shipped estimate at the step's θ, and ``moves``: which critic's estimate changes with θ there
+    (its slope between the sweep's neighbouring θs at least MOVES): "Wasserstein", "squared Hellinger", "both" or
+    "neither"."""
+    from dgm_core import results
+    from dgm_core.demos import critics as demo
+
+    theta = _link_values(demo.CONTROLS, link, "critics_")["theta"]
+    try:
+        sw = results.critics()
+    except results.ResultsError:
+        return {"theta": f"{theta:g}"}
+    i = min(range(len(sw.thetas)), key=lambda j: abs(sw.thetas[j] - theta))
+    a, b = max(i - 1, 0), min(i + 1, len(sw.thetas) - 1)
+    moving = [k for k in results.KINDS
+              if abs(sw.estimates[k][b] - sw.estimates[k][a]) >= MOVES * (sw.thetas[b] - sw.thetas[a])]
+    return {"theta": f"{theta:g}", "moves": {0: "neither", 2: "both"}.get(len(moving), CRITICS_NAMES[moving[0]]
+                                                                           if moving else "neither"),
+            **{k: f"{sw.at(k, theta) + 0.0:.2f}".replace("-0.00", "0.00") for k in results.KINDS}}
 
 
 def vae_reconstructions(link: Mapping[str, str], stage: Stage, shown: bool) -> Facts:
@@ -340,24 +384,50 @@ def mnar_images_faces(link: Mapping[str, str], stage: Stage, shown: bool) -> Fac
     """A face with its bright pixels lost, then each method's fill and not-MIWAE's spread, one row, with the share
     lost and each method's error on the lost pixels."""
     from dgm_core import pretrained
-    from dgm_core.demos import mnar_images as demo
     from ui import mnar_images as v
 
     if any(not (pretrained.PRETRAINED_DIR / f"{m}.json").exists() for m in v.MODELS.values()):
         st.info("The CelebA clipping models are not installed, so this step has nothing to show.")
         return {}
+    got = _clipped(link)
+    if isinstance(got, str):  # every pixel lost at this threshold: one sentence, the slide stays
+        st.warning(got)
+        return {}
+    x, res, values = got
+    pictures, captions = v.face_row(x, res)
+    _grid(pictures, stage, "slide_faces", captions)
+    return mnar_images_facts(link)
+
+
+def _clipped(link: Mapping[str, str]):
+    """(the step's face, the methods' comparison on it, the control values), or why not in one sentence."""
+    from dgm_core.demos import mnar_images as demo
+    from ui import mnar_images as v
+
     values = _link_values(demo.CONTROLS, link, "mi_")
     faces, _ = v._faces()
     x = faces[values["clip_img"] % faces.shape[0]]
     try:
-        res = v._compare(x[None].numpy(), values["clip_w"], values["clip_b"], values["clip_seed"], values["clip_k"])
-    except ValueError as e:  # every pixel lost at this threshold: one sentence, the slide stays
-        st.warning(str(e))
-        return {"b": f"{values['clip_b']:.2f}"}
-    pictures, captions = v.face_row(x, res)
-    _grid(pictures, stage, "slide_faces", captions)
-    return {"lost": f"{res.missing_rate:.0%}", "b": f"{values['clip_b']:.2f}",
-            **{f"rmse_{m}": f"{res.rmse[v.MNAR.label(m)]:.3f}" for m in v.MODELS}}
+        return x, v._compare(x[None].numpy(), values["clip_w"], values["clip_b"], values["clip_seed"],
+                             values["clip_k"]), values
+    except ValueError as e:
+        return str(e)
+
+
+def mnar_images_facts(link: Mapping[str, str]) -> Facts:
+    """The share of the face lost (``lost``, and ``lost_pct`` as a number of percent), the threshold, each
+    method's RMSE on the lost pixels."""
+    from dgm_core import pretrained
+    from ui import mnar_images as v
+
+    if any(not (pretrained.PRETRAINED_DIR / f"{m}.json").exists() for m in v.MODELS.values()):
+        return {}
+    got = _clipped(link)
+    if isinstance(got, str):
+        return {}
+    _, res, values = got
+    return {"lost": f"{res.missing_rate:.0%}", "lost_pct": f"{100 * res.missing_rate:.0f}",
+            "b": f"{values['clip_b']:.2f}", **{f"rmse_{m}": f"{res.rmse[v.MNAR.label(m)]:.3f}" for m in v.MODELS}}
 
 
 def latent_face(link: Mapping[str, str], stage: Stage, shown: bool) -> Facts:
@@ -472,11 +542,9 @@ def results_table(link: Mapping[str, str], stage: Stage, shown: bool) -> Facts:
     return {"papers": str(len(rows))}
 
 
-def mnar_fits(link: Mapping[str, str], stage: Stage, shown: bool) -> Facts:
-    """The MNAR lab's answer: each imputer's error on the hidden entries, beside the scatter of their fills against
-    the truth for the feature that lost most; the shipped models for the opening case, the precomputed grid else."""
-    import numpy as np
-
+def _mnar_result(link: Mapping[str, str]):
+    """(the fits, the simulation they were fitted on, the columns) for the step's table and mechanism: the shipped
+    models for the opening case, the precomputed grid else; or why not, in one sentence."""
     from dgm_core import data, pretrained
     from dgm_core.demos import mnar as lab
     from ui import mnar_widgets as w
@@ -484,8 +552,7 @@ def mnar_fits(link: Mapping[str, str], stage: Stage, shown: bool) -> Facts:
     values = _link_values(lab.CONTROLS, link, "mnar_")
     source, mechanism, seed = values["table"], values["mech"], int(values["seed"])
     if source == "upload CSV" or not data.available(source):
-        st.info(f"The '{source}' table is not on this server, so this step has nothing to show.")
-        return {}
+        return f"The '{source}' table is not on this server, so this step has nothing to show."
     x, columns, *_ = w.load_source(source)
     d = lab.DEFAULT
     if mechanism == d["mechanism"]:
@@ -493,46 +560,76 @@ def mnar_fits(link: Mapping[str, str], stage: Stage, shown: bool) -> Facts:
     elif mechanism == "mcar":
         params = {"p": values["p"]}
     else:
-        st.info("This step's mechanism is set on its page: press **Explore**.")
-        return {}
+        return "This step's mechanism is set on its page: press Explore."
     sim = lab.simulate(x, mechanism, params, seed)
     if w.is_default(source, mechanism, params, seed):
         try:
-            fits, _ = w.shipped(sim)
+            return w.shipped(sim)[0], sim, columns
         except pretrained.PretrainedError as e:
-            st.info(str(e))
-            return {}
-        shown_sim = sim
-    else:
-        _, point, why = w.grid_point(source, x, mechanism, params, seed)
-        fits, shown_sim, why = w.grid_fits(point, x, sim, params, seed) if point is not None else (None, sim, why)
-        if fits is None:
-            st.info(why)
-            return {}
+            return str(e)
+    _, point, why = w.grid_point(source, x, mechanism, params, seed)
+    if point is None:
+        return why
+    fits, shown, why = w.grid_fits(point, x, sim, params, seed)
+    return why if fits is None else (fits, shown, columns)
+
+
+def mnar_facts(link: Mapping[str, str]) -> Facts:
+    """Each imputer's RMSE on the hidden entries (``rmse_<id>``), ``methods`` (|-joined), the ``best``, the share
+    ``hidden``."""
+    from dgm_core.demos import mnar as lab
+    from ui import mnar_widgets as w
+
+    got = _mnar_result(link)
+    if isinstance(got, str):
+        return {}
+    fits, sim, _ = got
+    best = min(fits, key=lambda k: fits[k].rmse)
+    return {"best": lab.label(best), "methods": "|".join(lab.label(m) for m in fits),
+            "hidden": f"{sim.missing.rate:.0%}", **{f"rmse_{m}": w.error(f.rmse) for m, f in fits.items()}}
+
+
+def mnar_fits(link: Mapping[str, str], stage: Stage, shown: bool) -> Facts:
+    """The MNAR lab's answer: each imputer's error on the hidden entries, beside the scatter of their fills against
+    the truth for the feature that lost most."""
+    import numpy as np
+
+    from dgm_core.demos import mnar as lab
+    from ui import mnar_widgets as w
+
+    got = _mnar_result(link)
+    if isinstance(got, str):
+        st.info(got)
+        return {}
+    fits, shown_sim, columns = got
+    facts = mnar_facts(link)
     j = int(np.argmax(shown_sim.missing.rate_per_feature))
-    table = w.rmse_table(fits)
     left, right = (st.container(), st.container()) if stage.phone else st.columns([5, 6], gap="medium")
     best = min(fits, key=lambda k: fits[k].rmse)
-    left.markdown(f"Lowest error: **{lab.label(best)}** ({w.error(fits[best].rmse)} sd), "
-                  f"{shown_sim.missing.rate:.0%} of the entries hidden.")
-    left.table(table.style.format({"RMSE (missing, sd)": w.error}))  # text, not a canvas: read from the room
+    left.markdown(f"Lowest error: **{lab.label(best)}** ({w.error(fits[best].rmse)} sd), {facts['hidden']} of the "
+                  "entries hidden.")
+    left.table(w.rmse_table(fits).style.format({"RMSE (missing, sd)": w.error}))  # text, read from the room
     scatter = {k: fits[k] for k in ("MICE", "miwae", "notmiwae") if k in fits}
     with right:
         _fig(w.scatter_figure(shown_sim, scatter, j, columns[j]), Stage(stage.width, stage.height), "slide_mnar")
-    return {"best": lab.label(best), "hidden": f"{shown_sim.missing.rate:.0%}",
-            **{f"rmse_{m}": w.error(f.rmse) for m, f in fits.items()}}
+    return facts
 
 
 VIEWS: dict[str, View] = {
     "home.lessons": View("home", home_lessons, blurb="the lessons of the day, a picture each"),
-    "inpainting.fills": View("inpainting", inpainting_fills, blurb="the input and each method's fill, with its score"),
-    "inpainting.spread": View("inpainting", inpainting_spread, blurb="each method's spread on one colour scale"),
-    "inpainting.draws": View("inpainting", inpainting_draws, blurb="the observed part, then each method's draws"),
-    "critics.theta": View("critics", critics_theta, blurb="both divergences against θ, and P and Q_θ at θ"),
+    "inpainting.fills": View("inpainting", inpainting_fills, blurb="the input and each method's fill, with its score",
+                             facts=inpainting_facts, asks=True),
+    "inpainting.spread": View("inpainting", inpainting_spread, blurb="each method's spread on one colour scale",
+                              facts=inpainting_facts),
+    "inpainting.draws": View("inpainting", inpainting_draws, blurb="the observed part, then each method's draws",
+                             facts=inpainting_facts, asks=True),
+    "critics.theta": View("critics", critics_theta, blurb="both divergences against θ, and P and Q_θ at θ",
+                          facts=critics_facts, asks=True),
     "vae.reconstructions": View("vae", vae_reconstructions, blurb="a digit, its reconstructions, prior samples"),
     "vae.bound": View("vae", vae_bound, blurb="the bound L_K against K for one digit"),
     "clusters.maps": View("clusters", clusters_maps, blurb="round 0's and the last round's t-SNE maps"),
-    "mnar_images.faces": View("mnar_images", mnar_images_faces, blurb="a clipped face and each method's fill"),
+    "mnar_images.faces": View("mnar_images", mnar_images_faces, blurb="a clipped face and each method's fill",
+                              facts=mnar_images_facts),
     "latent.face": View("latent", latent_face, ("slider",), "a generated face and its GANSpace sliders"),
     "latent.paths": View("latent", latent_paths, blurb="lerp, slerp and the pixel blend from one z to another"),
     "gan.race": View("gan", gan_race, ("Play", "Step", "Reset"), "two generators, each against its critic, trained "
@@ -540,7 +637,8 @@ VIEWS: dict[str, View] = {
     "flow2d.path": View("flow2d", flow2d_path, ("Play", "Pause", "t"), "noise carried to the data by the learned "
                                                                        "field"),
     "results.table": View("results", results_table, blurb="each paper's headline figure beside ours"),
-    "mnar.fits": View("mnar", mnar_fits, blurb="each imputer's error on the hidden entries, and their fills"),
+    "mnar.fits": View("mnar", mnar_fits, blurb="each imputer's error on the hidden entries, and their fills",
+                      facts=mnar_facts),
 }
 MAIN: dict[str, str] = {  # each page's main view: the one a lecturer's own step of that page presents
     "home": "home.lessons", "inpainting": "inpainting.fills", "critics": "critics.theta",
@@ -568,7 +666,7 @@ class Slide:
     controls: tuple[str, ...] = ()
     question: str = ""
     shown: bool = True
-    facts: Facts = field(default_factory=dict)
+    poll: dict | None = None  # the class answers the question on its phones (ui.poll), the view's facts answer it
 
 
 def stage_of(window: Mapping[str, Any] | None) -> Stage:
@@ -592,7 +690,9 @@ def note_for(step_key: str, note: str) -> str:
 
 
 def draw(slide: Slide, stage: Stage, note_slot, step_key: str = "") -> Facts:
-    """Draws the slide's view (its named controls beside it) on the stage, then fills its note with the view's facts."""
+    """Draws the slide's view (its named controls beside it) on the stage, then its note filled with the view's
+    facts; a step with a question shows the question in the note's place, and nothing of the answer, until →."""
+    asking = bool(slide.question) and not slide.shown
     if slide.controls and not stage.phone:
         left, right = st.columns([4, 1], gap="medium")
         view_stage = stage.share(width=0.78)
@@ -602,13 +702,47 @@ def draw(slide: Slide, stage: Stage, note_slot, step_key: str = "") -> Facts:
     with right:
         link = controls(slide, step_key)
     with left, st.container(key="slide_view"):
-        if slide.question and not slide.shown:
-            st.markdown(f"### {slide.question}")
-            view_stage = Stage(view_stage.width, view_stage.height - 60)
-        facts = slide.view.draw(link, view_stage, slide.shown) if slide.view.draw else {}
-    note_slot.markdown(_filled(slide.note, facts))
+        if asking and slide.poll:  # the class predicts first: the poll, and the view's question if it asks one
+            facts = ask(slide, link, view_stage, step_key)
+        elif asking and not slide.view.asks:  # nothing of the answer before the reveal
+            facts = slide.view.facts(link) if slide.view.facts else {}
+            st.caption("→ reveals the answer.")
+        else:
+            facts = slide.view.draw(link, view_stage, slide.shown) if slide.view.draw else {}
+    note_slot.markdown(f"**{slide.question}**" if asking else _filled(slide.note, facts))
     if step_key:
         st.session_state.setdefault(FACTS, {})[step_key] = facts
+    return facts
+
+
+def poll_question(slide: Slide, facts: Facts) -> dict:
+    """The question a step's poll asks the phones, with the model's answer read from the view's facts."""
+    p = slide.poll or {}
+    answer = facts.get(p.get("answer", ""))
+    q = {"prompt": slide.question, "kind": p.get("kind")}
+    if q["kind"] == "choice":
+        opts = p["options"] if isinstance(p["options"], list) else facts.get(p["options"], "").split("|")
+        q.update(options=[o for o in opts if o], model_answer=answer if answer in opts else None)
+    else:
+        q.update(lo=p["lo"], hi=p["hi"], unit=p.get("unit", ""),
+                 model_answer=float(answer) if answer not in (None, "") else None)
+    return q
+
+
+def ask(slide: Slide, link: Mapping[str, str], stage: Stage, step_key: str) -> Facts:
+    """Before the reveal of a polled step: the view's question (where it draws one) beside the class poll; the
+    model's answer is computed now, from the result the view will show, and revealed with the class's."""
+    from ui.poll import poll_panel
+
+    facts = slide.view.facts(link) if slide.view.facts else {}
+    if slide.view.asks:
+        left, right = (st.container(), st.container()) if stage.phone else st.columns([1, 2.2], gap="medium")
+        with left:
+            slide.view.draw(link, Stage(stage.width // (1 if stage.phone else 3), stage.height), False)
+    else:
+        right = st.container()
+    with right:
+        poll_panel(poll_question(slide, facts), step_key=step_key or "slide")
     return facts
 
 

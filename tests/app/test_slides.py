@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 import re
 from pathlib import Path
+from urllib.parse import parse_qsl
 
 import pytest
 
@@ -89,13 +90,18 @@ def test_each_shipped_step_presents_its_view_with_the_numbers_of_its_result(k, s
     missing = [name for name in slides.placeholders(step.note) if "{" + name + "}" in text or "…" in text]
     assert not missing, f"step {k}: its view gave no {missing}"
     facts = at.session_state[slides.FACTS][f"lecture:{k - 1}"]
+    if step.question:  # asked first: the question in the note's place; → then shows the note
+        assert step.question in text and slides._filled(step.note, facts) not in text
+        at.button(key="_deck_next").click().run()
+        assert not at.exception and at.query_params["shown"] == "1"
+        text = _note(at)
     assert slides._filled(step.note, facts) in text  # the note shown is the note filled from the view's result
     for key in step.controls:
         assert any(w.key.endswith("_" + key) for w in [*at.slider, *at.select_slider, *at.radio]), key
 
 
 def test_a_question_is_asked_before_its_answer_and_the_next_press_reveals_it():
-    k, step = next((k, s) for k, s in STEPS if s.question)
+    k, step = next((k, s) for k, s in STEPS if s.question and slides.view_of(s).asks)
     at = open_page(step.page, "", timeout=300, deck="lecture", step=k, present=1)
     assert not at.exception
     assert any(step.question in m.value for m in at.markdown)
@@ -133,3 +139,47 @@ def test_the_stage_is_the_window_less_the_notes_band():
     assert projector == slides.stage_of(None) and not projector.phone and phone.phone
     assert projector.height < 720 and phone.width < 390
     assert slides.stage_of({"w": 10**9, "h": -5}).width <= 4000  # a forged size is clamped
+
+
+POLLED = [(k, s) for k, s in STEPS if s.poll]
+
+
+def poll_question_id(step, k: int) -> str:
+    """The store's id of a shipped step's poll, as present mode makes it (ui.poll.question_id)."""
+    from ui.poll import question_id
+
+    facts = slides.view_of(step).facts(dict(parse_qsl(step.link)))
+    slide = slides.Slide(step.note, slides.view_of(step), {}, (), step.question, False, step.poll)
+    return question_id(slides.poll_question(slide, facts), f"lecture:{k - 1}")
+
+
+def test_the_shipped_deck_has_five_predict_steps_each_answered_by_its_model():
+    assert len(POLLED) >= 5
+    for k, step in POLLED:
+        assert slides.view_of(step).facts is not None, f"step {k}: no result to answer its poll"
+
+
+@pytest.mark.parametrize("k,step", POLLED, ids=[f"step{k}" for k, _ in POLLED])
+def test_a_polled_step_asks_the_phones_first_with_the_models_answer_computed(k, step):
+    from ui.poll_routes import store
+
+    at = open_page(step.page, "", timeout=300, deck="lecture", step=k, present=1)
+    assert not at.exception, at.exception
+    assert step.question in _note(at)
+    room = at.session_state["_poll_room"]
+    q = store().state(room["code"], key=room["key"], question=poll_question_id(step, k))["question"]
+    assert q["prompt"] == step.question
+    facts = slides.view_of(step).facts(dict(parse_qsl(step.link)))
+    answer, model = facts[step.poll["answer"]], q["results"]["model"]
+    if step.poll["kind"] == "choice":
+        assert model and q["options"][model["option"]] == answer, f"step {k}: the model's answer is not {answer!r}"
+    else:
+        assert model["value"] == pytest.approx(float(answer)), f"step {k}"
+    assert not any("slide_" in (w.key or "") for w in at.get("image")), "the answer drawn before the question"
+
+
+@pytest.mark.parametrize("theta, moves", [(0.5, "Wasserstein"), (2, "Wasserstein")])
+def test_the_critic_that_tells_the_generator_where_to_move_is_read_from_the_sweep(theta, moves):
+    """Closed form: away from θ = 0 the squared Hellinger distance is flat at 2 and the Wasserstein distance is |θ|,
+    slope 1; the shipped sweep's estimates must say so."""
+    assert slides.critics_facts({"critics_theta": str(theta)})["moves"] == moves
