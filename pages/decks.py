@@ -21,15 +21,16 @@ st.markdown("A deck steps through live views of this app with **←** and **→*
             "lives in this browser tab until it is reloaded: download it or copy its link to keep it.")
 
 
-def share_link(d: deck.Deck) -> str:
-    """A link that opens ``d`` on its first step, for this server (relative when the server's address is unknown)."""
+def share_link(d: deck.Deck, value: str | None = None) -> str:
+    """A link that opens ``d`` on its first step, for this server (relative when the server's address is unknown);
+    ``value``: the link's deck value (default: the whole deck, carried in the link)."""
     first = d.steps[0]
     url = st.context.url or ""
     path = urlparse(url).path.rstrip("/")
     base = url[: len(url) - len(urlparse(url).path)] + (path.rsplit("/", 1)[0] if path.rsplit("/", 1)[-1] in pages
                                                          else path)
     page = "" if first.page == next(iter(pages)) else first.page
-    query = "&".join(q for q in (first.link, f"deck={deck.encode(d)}", "step=1") if q)
+    query = "&".join(q for q in (first.link, f"deck={value or deck.encode(d)}", "step=1") if q)
     return f"{base or '.'}/{page}?{query}"
 
 
@@ -92,12 +93,17 @@ with own:
                 deck.go(deck.encode(mine), mine, 0, present=True)
             save.download_button("Download (JSON)", deck.to_json(mine), file_name="deck.json",
                                  mime="application/json", key="_decks_get_mine")
+            try:
+                st.markdown("**Share it** (a short link; this server keeps the deck):")
+                st.code(share_link(mine, deck.short(mine)), language=None, wrap_lines=True)
+            except (deck.DeckError, OSError, ValueError) as err:
+                st.warning(f"This server cannot keep decks ({err}); share the long link or the file.")
             link = share_link(mine)
             if len(link) > budgets.DECK_MAX_LINK_CHARS:
                 st.warning(f"This deck is too long for one link ({len(link):,} characters; at most "
                            f"{budgets.DECK_MAX_LINK_CHARS:,}): share its file instead.")
             else:
-                st.markdown("**Share it as one link** (it carries the whole deck):")
+                st.markdown("**Or as one long link** (it carries the whole deck; no server needs to keep it):")
                 st.code(link, language=None, wrap_lines=True)
     upload = st.file_uploader("Open a deck file (JSON)", type=["json"], key="_decks_upload")
     if upload is not None:

@@ -22,11 +22,13 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from dgm_core import budgets
+from dgm_core.serving import saved_decks
 from ui import slides
 from ui.catalog import PAGES, page_link
 
 DECKS = Path(__file__).resolve().parents[1] / "assets" / "decks"
 INLINE = "~"  # a deck carried in its link: "~" + url-safe base64 of its zlib-compressed JSON
+SAVED = "@"  # a deck kept on the server behind a short link: "@" + its code (dgm_core.serving.saved_decks)
 PARAMS = ("deck", "step", "present", "shown")  # the deck's own URL parameters; the rest is the page's state
 MINE = "_deck_mine"  # session state: the deck a lecturer is making, {"title": str, "steps": [step dicts]}
 LEFT = "_deck_left"  # session state: the step ← or → last left, (deck, step left, step opened), all 0-based
@@ -186,6 +188,11 @@ def encode(deck: Deck) -> str:
     return INLINE + base64.urlsafe_b64encode(zlib.compress(text, 9)).rstrip(b"=").decode()
 
 
+def short(deck: Deck) -> str:
+    """The deck kept on this server -> the link value that opens it (``SAVED`` and its code)."""
+    return SAVED + saved_decks.save(to_json(deck))
+
+
 def decode(value: str, pages: dict[str, str]) -> Deck:
     """The deck carried by a link's ``deck`` value (``encode``'s output). Raises DeckError: the link's length,
     and the length it unpacks to, are checked before anything is read."""
@@ -217,6 +224,11 @@ def find(name: str, pages: dict[str, str]) -> Deck:
     """The deck a link's ``deck`` value names: a shipped deck, or one carried in the link. Raises DeckError."""
     if name.startswith(INLINE):
         return decode(name, pages)
+    if name.startswith(SAVED):
+        try:
+            return parse(saved_decks.load(name[len(SAVED):]), pages)
+        except saved_decks.SavedDeckError as err:
+            raise DeckError(str(err)) from None
     decks = shipped(pages)
     if name not in decks:
         raise DeckError(f"There is no deck called {name[:40]!r}; this app ships {', '.join(map(repr, decks))}.")
