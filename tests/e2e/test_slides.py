@@ -5,6 +5,7 @@ the focus; a phone opening the presenter's link gets the slide without sideways 
 from __future__ import annotations
 
 import re
+from urllib.parse import parse_qsl, urlparse
 
 import pytest
 from playwright.sync_api import expect
@@ -47,6 +48,9 @@ def test_every_step_of_the_shipped_deck_is_a_slide_inside_the_window(page, app_u
     shots = ROOT / ".screens"
     shots.mkdir(exist_ok=True)
     for k, step in enumerate(LECTURE.steps, 1):
+        url = urlparse(page.url)  # each step opens its own page on its own link
+        assert url.path.strip("/") in ("", step.page), f"step {k} opened {url.path}"
+        assert set(parse_qsl(step.link)) <= set(parse_qsl(url.query)), f"step {k}: {url.query}"
         for phase in ("question", "answer") if step.question else ("answer",):
             assert not page.get_by_test_id("stException").count(), f"step {k}: an exception"
             page.wait_for_timeout(300)  # a component panel sizes itself a moment after the run
