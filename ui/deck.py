@@ -318,7 +318,8 @@ def _keys_of(name: str, deck: Deck, k: int, present: bool) -> None:
 def _present_slide(name: str, deck: Deck, k: int, view: slides.View) -> None:
     """Present mode with a view: the note (pinned, two lines at most) and the step's buttons, then the view on the
     stage that is left with the controls the note names; nothing else of the page."""
-    step, shown = deck.steps[k], st.query_params.get("shown") == "1"
+    step = deck.steps[k]
+    shown = st.query_params.get("shown") == "1" or not step.question  # a step without a question shows its answer
     st.html(SLIDE_CSS)
     with st.container(key="deck_bar"):
         note, nav = st.columns([7, 2], vertical_alignment="center", gap="small")

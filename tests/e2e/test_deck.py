@@ -173,7 +173,8 @@ def test_a_lecturer_makes_a_deck_shares_it_and_presents_it(page, app_url, tmp_pa
     slider = student.locator('[data-testid="stMain"] .stSlider').first
     expect(slider).to_be_visible()
     student.get_by_role("button", name="Present").click()
-    wait_for_app(student, timeout=180_000)
+    expect(student.locator(".st-key-slide_view")).to_be_visible(timeout=180_000)  # the slide: no heading to wait for
+    student.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(timeout=180_000)
     expect(slider).to_be_hidden()  # a control the step does not name
     expect(student.get_by_test_id("stHeader")).to_be_hidden()
     expect(student.locator(".st-key-slide_view")).to_be_visible()  # the slide: the critics' view
