@@ -157,9 +157,11 @@ def _show(col, x: torch.Tensor, caption: str | None = None) -> None:
     col.image(to_pil(x, max(1, math.ceil(224 / x.shape[-1]))), caption=caption, width="stretch")
 
 
-def comparison_grid(rows: list, image: torch.Tensor, mask: torch.Tensor) -> None:
-    """Original and input, then each method's fill with its spread beneath, on one colour scale."""
-    vmax = max([float(res.std.max()) for res, _, _ in rows] + [1e-6])
+def fill_cells(rows: list, image: torch.Tensor, mask: torch.Tensor
+               ) -> list[tuple[str, torch.Tensor, torch.Tensor | None, str]]:
+    """The pictures of a run, the page's grid's and the lecture slides' (ui/slides.py): (title, the original or a
+    method's fill, the input or the fill's spread on one colour scale (None: a point fill), a note with its score)."""
+    vmax = spread_max(rows)
     cells: list[tuple[str, torch.Tensor, torch.Tensor | None, str]] = [
         ("original", image, masks.overlay(image, mask), "below: missing in red")]
     for res, m, _ in rows:
@@ -167,6 +169,18 @@ def comparison_grid(rows: list, image: torch.Tensor, mask: torch.Tensor) -> None
         spread = colour_map(std, vmax) if float(std.max()) > 0 else None
         cells.append((method_label(res), res.mean[0], spread,  # a mean outside [0, 1] is clipped, as a pixel is
                       key_figure(m) + ("" if spread is not None else " · point fill, no spread")))
+    return cells
+
+
+def spread_max(rows: list) -> float:
+    """The top of the spreads' one colour scale."""
+    return max([float(res.std.max()) for res, _, _ in rows] + [1e-6])
+
+
+def comparison_grid(rows: list, image: torch.Tensor, mask: torch.Tensor) -> None:
+    """Original and input, then each method's fill with its spread beneath, on one colour scale."""
+    vmax = spread_max(rows)
+    cells = fill_cells(rows, image, mask)
     grid = st.container(key="inp_grid")  # on a phone, a row that swipes sideways (ui/app.css), not a long column
     for start in range(0, len(cells), GRID):
         cols = grid.columns(max(5, min(GRID, len(cells))), gap="small")

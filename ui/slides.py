@@ -197,17 +197,15 @@ def inpainting_facts(link: Mapping[str, str]) -> Facts:
 
 
 def _inpainting_cells(run, spread: bool) -> tuple[list[tuple[str, Any]], list[str]]:
-    from dgm_core import masks
-    from ui.imaging import colour_map
-    from ui.inpaint_results import key_figure, method_label
+    """The page's own pictures of the run (``inpaint_results.fill_cells``): the input, then each method's fill, or
+    (``spread``) each fill's spread; and a caption each."""
+    from ui.inpaint_results import fill_cells
 
-    vmax = max([float(res.std.max()) for res, _, _ in run.rows] + [1e-6])
-    cells = [("the input", masks.overlay(run.image, run.mask))]
-    notes = [f"{(~run.mask).float().mean().item():.0%} hidden (red)"]
-    for res, metrics, _ in run.rows:
-        std = res.std[0]
-        cells.append((method_label(res), colour_map(std, vmax) if spread else res.mean[0]))
-        notes.append(key_figure(metrics) if not spread or float(std.max()) > 0 else "a point fill: no spread")
+    (_, _, masked, _), *methods = fill_cells(run.rows, run.image, run.mask)
+    cells = [("the input", masked)] + [(title, sd if spread else fill) for title, fill, sd, _ in methods
+                                       if not spread or sd is not None]
+    notes = [f"{(~run.mask).float().mean().item():.0%} hidden (red)"] + [note for _, _, s, note in methods
+                                                                         if not spread or s is not None]
     return cells, notes
 
 
@@ -227,12 +225,13 @@ def inpainting_fills(link: Mapping[str, str], stage: Stage, shown: bool) -> Fact
 def inpainting_spread(link: Mapping[str, str], stage: Stage, shown: bool) -> Facts:
     """Each method's spread (the sd of every missing pixel) on one colour scale, dark = sure."""
     from ui.imaging import colour_bar
+    from ui.inpaint_results import spread_max
 
     run = _inpainting_run(link)
     if run is None:
         return {}
     cells, notes = _inpainting_cells(run, spread=True)
-    vmax = max([float(res.std.max()) for res, _, _ in run.rows] + [1e-6])
+    vmax = spread_max(run.rows)
     _grid(cells, Stage(stage.width, stage.height - 70), "slide_spread", notes)
     st.image(colour_bar(vmax), width=min(420, stage.width), caption="spread: dark = sure, bright = unsure")
     return _inpainting_facts(run)
