@@ -64,9 +64,9 @@ def test_the_same_seed_gives_the_same_film(page, app_url):
         wait_for_app(page)
         expect(page.locator(".gp[data-backend]")).to_have_count(1, timeout=120_000)
         expect(page.locator(".gp .title").first).to_contain_text("step 0", timeout=60_000)
-        for _ in range(3):
+        for i in range(1, 4):  # each press waits for the step before it: a loaded machine's click is not lost
             page.get_by_role("button", name="Step", exact=True).click()
-            page.wait_for_timeout(300)
+            expect(page.locator(".gp").first, f"step {i} taken").to_have_attribute("data-step", str(i), timeout=60_000)
         expect(page.get_by_text("After 3 steps", exact=False)).to_be_visible(timeout=60_000)
         films.append(page.get_by_text("After 3 steps", exact=False).inner_text())
     assert films[0] == films[1]

@@ -7,6 +7,16 @@ from benchmarks.chain_play import WATCH  # the player's pictures, seen from outs
 
 from .conftest import ROOT, wait_for_app
 
+# true once the background canvas beside a drawable canvas (streamlit-drawable-canvas's dc-background-canvas, where it
+# draws its background image once loaded) has a pixel that is not transparent
+BACKGROUND_DRAWN = """top => {
+    const bg = top.closest('.dc-container')?.querySelector('canvas.dc-background-canvas');
+    if (!bg || !bg.width || !bg.height) return false;
+    const px = bg.getContext('2d').getImageData(0, 0, bg.width, bg.height).data;
+    for (let i = 3; i < px.length; i += 4) if (px[i]) return true;
+    return false;
+}"""
+
 
 def _stroke(page, canvas, points):
     box = canvas.bounding_box()
@@ -30,7 +40,8 @@ def test_draw_image_and_mask_then_compare_methods(page, app_url):
     expect(page.get_by_text("your drawing").locator("visible=true").first).to_be_visible(timeout=30_000)
     # 2. paint over its lower half with the mask brush (the second canvas)
     expect(canvases).to_have_count(2, timeout=30_000)
-    page.wait_for_timeout(3000)  # let the mask canvas load its new background before painting
+    # the mask canvas shows the drawing as its background before it is painted on (its own canvas, drawn once loaded)
+    page.wait_for_function(BACKGROUND_DRAWN, arg=canvases.nth(1).element_handle(), timeout=60_000)
     _stroke(page, canvases.nth(1), [(0.1, 0.6), (0.9, 0.6), (0.9, 0.8), (0.1, 0.8)])
     wait_for_app(page)
     expect(page.get_by_text("of pixels missing").locator("visible=true").first).to_be_visible(timeout=60_000)
