@@ -332,10 +332,10 @@ def _present_slide(name: str, deck: Deck, k: int, view: slides.View) -> None:
                            help="Back (← or PageUp)", width="stretch"):
                 _backward(name, deck, k, True, shown)
             asks = bool(step.question) and not shown
-            if ahead.button("Reveal" if asks else ":material/arrow_forward:", key="_deck_next",
+            if ahead.button("Answer" if asks else ":material/arrow_forward:", key="_deck_next",
                             type="primary" if asks else "secondary",
                             disabled=k == len(deck.steps) - 1 and not asks, width="stretch",
-                            help="Reveal the answer (→)" if asks else "Next (→, PageDown or space)"):
+                            help="Show the answer (→)" if asks else "Next (→, PageDown or space)"):
                 _forward(name, deck, k, True, shown)
             line = st.container(horizontal=True, gap="small", vertical_alignment="center")
             if line.button(":material/first_page:", key="_deck_first", type="tertiary",

@@ -105,16 +105,16 @@ def test_a_question_is_asked_before_its_answer_and_the_next_press_reveals_it():
     at = open_page(step.page, "", timeout=300, deck="lecture", step=k, present=1)
     assert not at.exception
     assert any(step.question in m.value for m in at.markdown)
-    assert at.button(key="_deck_next").label == "Reveal"
+    assert at.button(key="_deck_next").label == "Answer"
     asked = len(at.get("image"))
     assert asked == 1, f"{asked} pictures under the question: only the observed half belongs there"
     at.button(key="_deck_next").click().run()
     assert not at.exception
     assert at.query_params["step"] == str(k) and at.query_params["shown"] == "1"
-    assert at.button(key="_deck_next").label != "Reveal"
+    assert at.button(key="_deck_next").label != "Answer"
     assert len(at.get("image")) > asked  # the answer: each method's draws
     at.button(key="_deck_back").click().run()  # ← asks it again
-    assert "shown" not in at.query_params and at.button(key="_deck_next").label == "Reveal"
+    assert "shown" not in at.query_params and at.button(key="_deck_next").label == "Answer"
 
 
 @pytest.mark.parametrize("change, words", [

@@ -135,3 +135,71 @@ def test_a_phone_opening_the_presenters_link_gets_the_slide_without_sideways_scr
         note = page.locator(".st-key-deck_note").bounding_box()
         assert note and note["y"] < 200, f"step {k}: the note is not at the top"
         page.screenshot(path=str(ROOT / ".screens" / f"slide-phone-{k:02d}.png"))
+
+
+def test_a_shipped_poll_step_with_a_projector_and_three_phones_and_the_decks_keys(browser, app_url):
+    """The shipped deck's "which critic tells the generator which way to move?" presented at 1280×720: three phones
+    (390×844) join by the link and by the code, answer, one changes its answer; the lecturer locks and reveals the
+    class beside the model (the sweep's answer), runs a second round; → then shows the slide's answer and the next
+    step, the deck's keys stepping throughout."""
+    k, step = next((k, s) for k, s in enumerate(LECTURE.steps, 1) if s.poll and s.poll["kind"] == "choice"
+                   and s.page == "critics")
+    projector = browser.new_page(viewport={"width": 1280, "height": 720})
+    projector.goto(f"{app_url}/{step.page}?deck=lecture&step={k}&present=1")
+    _arrived(projector, k)
+    code = projector.locator(".pl .code").inner_text().strip()
+    phones = [browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True).new_page()
+              for _ in range(3)]
+    for i, phone in enumerate(phones):
+        if i == 1:  # by the code, typed
+            phone.goto(f"{app_url}/poll/")
+            phone.locator("#code").fill(code.lower())
+            phone.get_by_role("button", name="Join").click()
+        else:
+            phone.goto(f"{app_url}/poll/{code}")
+        expect(phone.locator("#room")).to_have_text(code, timeout=WAIT)
+
+    def act(name: str) -> None:
+        button = projector.locator(f'[class*="st-key-poll_"][class*="_{name}"] button')
+        expect(button).to_be_enabled(timeout=WAIT)
+        button.click()
+        projector.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(timeout=WAIT)
+
+    def answer(phone, option: str) -> None:
+        phone.locator("#answer .option", has_text=option).click()
+        expect(phone.locator("#status")).to_contain_text("Answer received", timeout=WAIT)
+
+    act("open")
+    for phone in phones:
+        expect(phone.locator("#answer .option")).to_have_count(4, timeout=WAIT)
+    answer(phones[0], "Wasserstein")
+    answer(phones[1], "Wasserstein")
+    answer(phones[2], "squared Hellinger")
+    answer(phones[2], "neither")  # changed: still one answer
+    expect(projector.locator(".pl .count")).to_have_text("3 answers", timeout=WAIT)
+    countdown = projector.get_by_label("after (s)", exact=True)
+    countdown.fill("0")
+    countdown.press("Enter")  # a number box has the focus: Enter is the box's, the arrows would be the deck's
+    act("lock")
+    act("reveal")
+    for phone in phones:
+        expect(phone.locator(".model-says")).to_contain_text("The model's answer: B: Wasserstein", timeout=WAIT)
+    expect(phones[0].locator(".bar.right .tag.you")).to_have_count(1)  # it agreed with the model
+    expect(phones[2].locator(".bar.right .tag.you")).to_have_count(0)
+    projector.screenshot(path=str(ROOT / ".screens" / "poll-projector-revealed.png"))
+    phones[2].screenshot(path=str(ROOT / ".screens" / "poll-phone-revealed.png"))
+    act("round")
+    for phone in phones:
+        expect(phone.locator("#round")).to_contain_text("discuss with your neighbour", timeout=WAIT)
+        answer(phone, "Wasserstein")
+    expect(projector.locator(".pl .count")).to_have_text("3 answers", timeout=WAIT)
+    act("lock")
+    act("reveal")
+    for phone in phones:
+        expect(phone.locator("#results .card")).to_have_count(2, timeout=WAIT)
+    projector.get_by_label("after (s)", exact=True).focus()  # the focus in the poll's number box: → is the deck's
+    projector.keyboard.press("ArrowRight")  # the slide's answer
+    expect(projector.locator(".st-key-deck_note p").first).not_to_have_text(step.question, timeout=WAIT)
+    _arrived(projector, k)
+    _press(projector, "ArrowRight", k + 1)
+    assert not projector.get_by_test_id("stException").count()
