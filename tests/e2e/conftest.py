@@ -94,6 +94,18 @@ class Watch:
         self.mark, self.used = now, started_cpu_seconds()
 
 
+def patiently(wait, what: str, window: float = 60) -> None:
+    """``wait(ms)``, a playwright wait or ``expect`` given its timeout, tried again each time it times out while what
+    this test process started keeps working (``Watch``), so a loaded machine's slow run is waited for; once a window
+    of ``window`` seconds passes with them idle, an AssertionError says what was awaited."""
+    watch = Watch(window)
+    while True:
+        try:
+            return wait(window * 1000)
+        except (PlaywrightTimeout, AssertionError) as e:  # expect's timeouts are AssertionErrors
+            watch.check(f"{what} ({str(e).strip().splitlines()[0]})")
+
+
 # true once no element was added or removed for `ms` milliseconds (the observer lives until the next load)
 QUIET_JS = """ms => {
     if (window.__quietSince === undefined) {
@@ -112,14 +124,9 @@ def wait_for_app(page, timeout: float = 60_000) -> None:
     in the gap between a click and the rerun it starts; the app root's script state cannot. A short
     pause first lets a click's rerun request reach the server.
 
-    ``timeout`` (ms) is a window, not a budget: the wait goes on while what this test process started keeps working
-    (``Watch``), and fails, saying what was awaited, once a window passes with them idle."""
-    watch = Watch(timeout / 1000)
-    while True:
-        try:
-            return _wait_for_run(page, timeout)
-        except PlaywrightTimeout as e:
-            watch.check(f"{page.url} rendered, its script finished and the page still ({e.message.splitlines()[0]})")
+    ``timeout`` (ms) is a window, not a budget (``patiently``)."""
+    patiently(lambda ms: _wait_for_run(page, ms), f"{page.url} rendered, its script finished and the page still",
+              timeout / 1000)
 
 
 def _wait_for_run(page, timeout: float) -> None:
