@@ -52,6 +52,17 @@ def answer(phone, option: str) -> float:
     return time.monotonic()
 
 
+def join(phone, url: str, code: str, i: int) -> None:
+    """The ``i``-th phone joins: by the link (the 1st), by typing the code in lower case (the 2nd), by the link in
+    lower case (the others)."""
+    if i == 1:
+        phone.goto(f"{url}/poll/")
+        phone.locator("#code").fill(code.lower())
+        phone.get_by_role("button", name="Join").click()
+    else:
+        phone.goto(f"{url}/poll/{code if i == 0 else code.lower()}")
+
+
 def test_a_class_predicts_then_the_model_is_revealed(browser, demo_url):
     projector = browser.new_page(viewport=PROJECTOR)
     projector.goto(demo_url)
@@ -67,12 +78,7 @@ def test_a_class_predicts_then_the_model_is_revealed(browser, demo_url):
     loads = []
     for i, phone in enumerate(phones):
         t0 = time.monotonic()
-        if i == 1:  # by the code, typed
-            phone.goto(f"{demo_url}/poll/")
-            phone.locator("#code").fill(code.lower())
-            phone.get_by_role("button", name="Join").click()
-        else:
-            phone.goto(f"{demo_url}/poll/{code if i == 0 else code.lower()}")
+        join(phone, demo_url, code, i)
         expect(phone.locator("#prompt")).to_contain_text("Waiting for the lecturer", timeout=10_000)
         loads.append(time.monotonic() - t0)
         expect(phone.locator("#room")).to_have_text(code)

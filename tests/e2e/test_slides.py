@@ -14,6 +14,7 @@ from ui import deck, slides
 from ui.catalog import PAGES
 
 from .conftest import ROOT
+from .test_poll import join
 
 PAGE_FILES = {p.url_path: p.file for p in PAGES}
 LECTURE = deck.shipped(PAGE_FILES)["lecture"]
@@ -151,12 +152,7 @@ def test_a_shipped_poll_step_with_a_projector_and_three_phones_and_the_decks_key
     phones = [browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True).new_page()
               for _ in range(3)]
     for i, phone in enumerate(phones):
-        if i == 1:  # by the code, typed
-            phone.goto(f"{app_url}/poll/")
-            phone.locator("#code").fill(code.lower())
-            phone.get_by_role("button", name="Join").click()
-        else:
-            phone.goto(f"{app_url}/poll/{code}")
+        join(phone, app_url, code, i)
         expect(phone.locator("#room")).to_have_text(code, timeout=WAIT)
 
     def act(name: str) -> None:
