@@ -1,5 +1,8 @@
 """Settings for the whole suite."""
+import json
+import math
 import os
+from pathlib import Path
 
 # The app's warm-up (docs/DEPLOY.md, "A class on one server") computes every page's default view in a background thread
 # of the server process; under pytest that thread would compete with the tests for the CPU. The tests of the warm-up
@@ -8,9 +11,12 @@ import os
 os.environ.setdefault("DGM_WARMUP", "0")
 
 
-# `make check`, the fast tier, leaves out the tests marked slow: those below whose tests train models, start servers or
-# fresh interpreters, or run whole pages many times, each taking seconds (measured with `pytest --durations=50`);
-# `make test` runs them all.
+# `make check`, the fast tier, leaves out the tests marked slow: those whose time (setup, call and teardown) measured
+# by tools/measure_slow.py, recorded in tests/slow_tests.json, is over the record's threshold, and those not recorded
+# yet in a file that has a slow test (a new test beside slow ones is likely slow too); `make test` runs them all.
+SLOW_RECORD = Path(__file__).with_name("slow_tests.json")
+# A file the record has not measured falls back on this list, kept by hand before the record (each of its tests took
+# seconds, by `pytest --durations=50`); any other file runs in the fast tier until it is measured.
 SLOW_FILES = {
     "tests/app/test_mnar.py", "tests/app/test_mnar_grid.py", "tests/app/test_mnar_images.py",
     "tests/app/test_inpainting.py",
@@ -27,10 +33,25 @@ SLOW_FILES = {
 }
 
 
+def slow_tests() -> tuple[dict[str, float], float]:
+    """The record's seconds by test id and its threshold (no record: none)."""
+    if not SLOW_RECORD.exists():
+        return {}, math.inf
+    record = json.loads(SLOW_RECORD.read_text())
+    return record["seconds"], record["threshold_s"]
+
+
 def pytest_collection_modifyitems(config, items):
     import pytest
 
-    root = config.rootpath
+    seconds, threshold = slow_tests()
+    measured = {test.split("::")[0] for test in seconds}
+    slow_files = {test.split("::")[0] for test, t in seconds.items() if t > threshold}
     for item in items:
-        if str(item.path.relative_to(root)) in SLOW_FILES:
+        file, recorded = item.nodeid.split("::")[0], seconds.get(item.nodeid)
+        if recorded is not None:
+            slow = recorded > threshold
+        else:
+            slow = file in slow_files or file not in measured and file in SLOW_FILES
+        if slow:
             item.add_marker(pytest.mark.slow)
