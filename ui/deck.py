@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import html
 import json
 import re
 import zlib
@@ -48,6 +49,9 @@ header[data-testid="stHeader"], [data-testid="stSidebar"], [data-testid="stSideb
 .st-key-deck_note p { font-size: 1.3rem; line-height: 1.35; margin: 0; }
 .st-key-deck_nav [data-testid="stCaptionContainer"] { margin: 0; }
 .slide-title { line-height: 1.3; overflow: hidden; font-size: 1rem; }
+.slide-h1 { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); margin: 0;
+  padding: 0; white-space: nowrap; }
+[data-testid="stElementContainer"]:has(> [data-testid="stHtml"] .slide-h1) { position: absolute; }
 @media (max-width: 640px) { [data-testid="stMainBlockContainer"] { padding: 0.25rem 0.75rem 0 0.75rem; }
   .st-key-deck_note p { font-size: 1.05rem; } }
 </style>"""
@@ -321,6 +325,8 @@ def _present_slide(name: str, deck: Deck, k: int, view: slides.View) -> None:
     step = deck.steps[k]
     shown = st.query_params.get("shown") == "1" or not step.question  # a step without a question shows its answer
     st.html(SLIDE_CSS)
+    # the slide's heading, for screen readers and anything that waits for a page's heading; not drawn
+    st.html(f'<h1 class="slide-h1">{html.escape(deck.title)}, step {k + 1} of {len(deck.steps)}</h1>')
     with st.container(key="deck_bar"):
         note, nav = st.columns([7, 2], vertical_alignment="center", gap="small")
         with note.container(key="deck_note"):
