@@ -17,7 +17,8 @@ test: $(VENV)/.deps-dev chromium nginx lint
 	$(PY) -m pytest -n 2 --ignore=tests/e2e
 	$(PY) -m pytest -n 2 tests/e2e
 
-# The fast tier: lint, then every test but the browser tests and those marked slow (tests/conftest.py SLOW_FILES).
+# The fast tier: lint, then every test but the browser tests and those measured slow (tests/slow_tests.json, written
+# by tools/measure_slow.py; tests/conftest.py marks them).
 check: $(VENV)/.deps-dev lint
 	$(PY) -m pytest -n 2 -m "not slow" --ignore=tests/e2e
 

@@ -15,6 +15,7 @@ from playwright.sync_api import expect
 from .conftest import LOG, streamlit_server, wait_for_app
 
 SHOTS = Path("/tmp/poll_e2e")
+WAIT = 120_000  # generous, for a loaded machine: each wait ends on its event, the benchmark times them
 PHONE = {"width": 390, "height": 844}
 PROJECTOR = {"width": 1280, "height": 720}
 
@@ -33,21 +34,21 @@ def shot(page, name: str) -> None:
 
 def click(projector, name: str) -> None:
     button = projector.get_by_role("button", name=name, exact=True)
-    expect(button).to_be_enabled(timeout=30_000)
+    expect(button).to_be_enabled(timeout=WAIT)
     button.click()
     wait_for_app(projector)
 
 
 def count_shown(projector, n: int) -> float:
     """Waits until the projector's live count reads ``n`` answers -> when (time.monotonic)."""
-    expect(projector.locator(".pl .count")).to_have_text(f"{n} answer{'s' if n != 1 else ''}", timeout=10_000)
+    expect(projector.locator(".pl .count")).to_have_text(f"{n} answer{'s' if n != 1 else ''}", timeout=WAIT)
     return time.monotonic()
 
 
 def answer(phone, option: str) -> float:
     """Taps an option -> when the phone showed its receipt."""
     phone.locator("#answer .option", has_text=option).click()
-    expect(phone.locator("#status")).to_contain_text("Answer received", timeout=10_000)
+    expect(phone.locator("#status")).to_contain_text("Answer received", timeout=WAIT)
     expect(phone.locator("#answer .option.chosen")).to_contain_text(option)
     return time.monotonic()
 
@@ -75,25 +76,20 @@ def test_a_class_predicts_then_the_model_is_revealed(browser, demo_url):
 
     contexts = [browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True) for _ in range(3)]
     phones = [c.new_page() for c in contexts]
-    loads = []
     for i, phone in enumerate(phones):
-        t0 = time.monotonic()
         join(phone, demo_url, code, i)
-        expect(phone.locator("#prompt")).to_contain_text("Waiting for the lecturer", timeout=10_000)
-        loads.append(time.monotonic() - t0)
+        expect(phone.locator("#prompt")).to_contain_text("Waiting for the lecturer", timeout=WAIT)
         expect(phone.locator("#room")).to_have_text(code)
-    shot(phones[1], "phone-1-waiting")
-    assert max(loads) < 2.0, f"a phone took {max(loads):.2f} s to open the join page"
+    shot(phones[1], "phone-1-waiting")  # how fast a phone opens it: bench class_poll, not a timed test
 
     click(projector, "Open")
     for phone in phones:  # the long poll brings the question without a reload
-        expect(phone.locator("#answer .option")).to_have_count(4, timeout=5_000)
+        expect(phone.locator("#answer .option")).to_have_count(4, timeout=WAIT)
     answer(phones[0], "an 8")
     answer(phones[1], "an 8")
     answer(phones[2], "a 3")
-    sent = answer(phones[2], "a 9")  # changed its mind: still one answer
-    lag = count_shown(projector, 3) - sent
-    assert lag < 1.0, f"the projector showed the last answer {lag:.2f} s after the phone's receipt"
+    answer(phones[2], "a 9")  # changed its mind: still one answer
+    count_shown(projector, 3)  # how soon: bench class_poll's show_s, not a timed test
     shot(phones[2], "phone-2-answered")
     shot(projector, "projector-2-answers")
 
@@ -102,20 +98,20 @@ def test_a_class_predicts_then_the_model_is_revealed(browser, demo_url):
     countdown.press("Enter")
     wait_for_app(projector)
     click(projector, "Lock")
-    expect(phones[0].locator("#timer")).to_contain_text("Locks in", timeout=5_000)
+    expect(phones[0].locator("#timer")).to_contain_text("Locks in", timeout=WAIT)
     shot(phones[0], "phone-3-countdown")
     for phone in phones:
-        expect(phone.locator("#status")).to_contain_text("Answers are locked", timeout=10_000)
+        expect(phone.locator("#status")).to_contain_text("Answers are locked", timeout=WAIT)
         expect(phone.locator("#answer .option").first).to_be_disabled()
     # the countdown's end reruns the projector's page once (the panel's trigger): Reveal is offered
-    expect(projector.get_by_role("button", name="Reveal", exact=True)).to_be_enabled(timeout=10_000)
+    expect(projector.get_by_role("button", name="Reveal", exact=True)).to_be_enabled(timeout=WAIT)
     wait_for_app(projector)
     expect(projector.get_by_text("discuss with your neighbour")).to_be_visible()  # 2 of 3 agree with the model
 
     click(projector, "Reveal")
-    expect(projector.locator(".js-plotly-plot")).to_have_count(1, timeout=30_000)
+    expect(projector.locator(".js-plotly-plot")).to_have_count(1, timeout=WAIT)
     for phone in phones:
-        expect(phone.locator("#results .card")).to_have_count(1, timeout=5_000)
+        expect(phone.locator("#results .card")).to_have_count(1, timeout=WAIT)
         expect(phone.locator(".model-says")).to_contain_text("The model: A 15 %, B 60 %")
     expect(phones[0].locator(".bar.right .tag.you")).to_have_count(1)  # its answer is the model's
     expect(phones[2].locator(".bar.right .tag.you")).to_have_count(0)
@@ -124,7 +120,7 @@ def test_a_class_predicts_then_the_model_is_revealed(browser, demo_url):
 
     click(projector, "Second round")
     for phone in phones:
-        expect(phone.locator("#round")).to_contain_text("discuss with your neighbour", timeout=5_000)
+        expect(phone.locator("#round")).to_contain_text("discuss with your neighbour", timeout=WAIT)
         expect(phone.locator("#results")).to_be_hidden()  # the first round's results hidden while they answer
         answer(phone, "an 8")
     count_shown(projector, 3)
@@ -133,9 +129,9 @@ def test_a_class_predicts_then_the_model_is_revealed(browser, demo_url):
     wait_for_app(projector)
     click(projector, "Lock")
     click(projector, "Reveal")
-    expect(projector.locator(".js-plotly-plot .legendtext")).to_have_count(3, timeout=30_000)  # 2 rounds, model
+    expect(projector.locator(".js-plotly-plot .legendtext")).to_have_count(3, timeout=WAIT)  # 2 rounds, model
     for phone in phones:
-        expect(phone.locator("#results .card")).to_have_count(2, timeout=5_000)
+        expect(phone.locator("#results .card")).to_have_count(2, timeout=WAIT)
     expect(phones[2].locator("#results .card").nth(1)).to_contain_text("100 % of the class agreed with the model")
     shot(projector, "projector-4-second-round")
     shot(phones[2], "phone-5-second-round")
@@ -154,13 +150,13 @@ def test_a_number_question_on_a_phone(browser, demo_url):
     phone = context.new_page()
     phone.goto(f"{demo_url}/poll/{code}")
     field = phone.locator("#value")
-    expect(field).to_be_enabled(timeout=10_000)
+    expect(field).to_be_enabled(timeout=WAIT)
     field.fill("141")  # over the bound: the browser's own check keeps it from being sent
     phone.get_by_role("button", name="Send").click()
     expect(phone.locator("#status")).not_to_contain_text("Answer received")
     field.fill("41.5")
     phone.get_by_role("button", name="Send").click()
-    expect(phone.locator("#status")).to_contain_text("Answer received: 41.5 values", timeout=10_000)
+    expect(phone.locator("#status")).to_contain_text("Answer received: 41.5 values", timeout=WAIT)
     count_shown(projector, 1)
     shot(phone, "number-1-phone-answered")
     countdown = projector.get_by_label("after (s)", exact=True)
@@ -169,8 +165,8 @@ def test_a_number_question_on_a_phone(browser, demo_url):
     wait_for_app(projector)
     click(projector, "Lock")
     click(projector, "Reveal")
-    expect(projector.locator(".js-plotly-plot")).to_have_count(1, timeout=30_000)
-    expect(phone.locator(".bar.right .tag.model")).to_have_text("model 38 ★", timeout=5_000)
+    expect(projector.locator(".js-plotly-plot")).to_have_count(1, timeout=WAIT)
+    expect(phone.locator(".bar.right .tag.model")).to_have_text("model 38 ★", timeout=WAIT)
     expect(phone.locator(".bar", has_text="40–50").locator(".tag.you")).to_have_count(1)
     expect(phone.locator(".share")).to_contain_text("100 % of the class agreed with the model")  # within 10 of 38
     shot(projector, "number-2-projector-revealed")
