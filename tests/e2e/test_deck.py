@@ -65,13 +65,14 @@ def _finished(messages: list) -> bool:
                for m in map(ForwardMsg.FromString, messages))
 
 
-def _until(page, done, tries: int = 2400) -> None:
-    """Let playwright's events flow (the websocket route's handlers run then) until ``done()``."""
+def _until(page, done, tries: int = 12_000) -> None:
+    """Let playwright's events flow (the websocket route's handlers run then) until ``done()``: the server's message
+    awaited, however loaded the machine; 10 minutes at most, then a failure that says what was awaited."""
     for _ in range(tries):
         if done():
             return
         page.wait_for_timeout(50)
-    raise AssertionError("the server did not answer")
+    raise AssertionError(f"the server's 'script finished' for the held step never came ({tries * 50 / 1000:.0f} s)")
 
 
 def test_a_rerun_from_the_step_being_left_does_not_hold_the_deck_back(page, app_url):
