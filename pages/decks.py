@@ -14,11 +14,22 @@ pages = deck.page_files()
 made = deck.mine()
 
 st.title("Decks: a lecture in live views")
-st.markdown("A deck steps through live views of this app with **←** and **→**: each step opens a page on its own "
-            "link, with a note on what to notice shown large above it. **Present** hides the top bar and every "
-            "control the step does not use. Present the shipped lecture, or make your own: on any page, open the "
-            "sidebar (**›** at the top left), write what to notice and press *Add this view as a step*. Your deck "
-            "lives in this browser tab until it is reloaded: download it or copy its link to keep it.")
+st.markdown("A deck is a lecture as **slides**: each step shows one picture of a page, a note on what to notice and "
+            "the controls the note names; **←** and **→** step through it, and a step may ask the class a question "
+            "(on their phones) before it shows the answer. Present the shipped lecture, or make your own: on any "
+            "page, open the sidebar (**›** at the top left), write what to notice and press *Add this view as a "
+            "step*. Your deck lives in this browser tab until it is reloaded: download it or share its link.")
+
+
+SHORT = "_decks_short"  # session state: (the deck's JSON, its short link value), kept on the server once per change
+
+
+def short_value(d: deck.Deck) -> str:
+    """The deck's short link value, saved on the server when the deck changed since it was last saved."""
+    text = deck.to_json(d)
+    if st.session_state.get(SHORT, ("", ""))[0] != text:
+        st.session_state[SHORT] = (text, deck.short(d))
+    return st.session_state[SHORT][1]
 
 
 def share_link(d: deck.Deck, value: str | None = None) -> str:
@@ -95,7 +106,7 @@ with own:
                                  mime="application/json", key="_decks_get_mine")
             try:
                 st.markdown("**Share it** (a short link; this server keeps the deck):")
-                st.code(share_link(mine, deck.short(mine)), language=None, wrap_lines=True)
+                st.code(share_link(mine, short_value(mine)), language=None, wrap_lines=True)
             except (deck.DeckError, OSError, ValueError) as err:
                 st.warning(f"This server cannot keep decks ({err}); share the long link or the file.")
             link = share_link(mine)
@@ -105,7 +116,8 @@ with own:
             else:
                 st.markdown("**Or as one long link** (it carries the whole deck; no server needs to keep it):")
                 st.code(link, language=None, wrap_lines=True)
-    upload = st.file_uploader("Open a deck file (JSON)", type=["json"], key="_decks_upload")
+    upload = st.file_uploader("Open a deck file (JSON)", type=["json"], key="_decks_upload",
+                              max_upload_size=max(1, budgets.DECK_MAX_BYTES // 2**20))  # MB, Streamlit's least
     if upload is not None:
         try:
             loaded = deck.parse(upload.getvalue(), pages)

@@ -18,8 +18,6 @@ from typing import Any
 
 import streamlit as st
 
-NOTE_LINES = 2  # a note is read from the back of the room: at most two lines at 1280×720
-NOTE_CHARS = 190  # about two lines of the note's type across a 1280-px projector (a test holds shipped notes to it)
 
 
 @dataclass(frozen=True)
@@ -296,8 +294,8 @@ CRITICS_NAMES = {"hellinger": "squared Hellinger", "wasserstein": "Wasserstein"}
 
 def critics_facts(link: Mapping[str, str]) -> Facts:
     """Each critic's shipped estimate at the step's θ, and ``moves``: which critic's estimate changes with θ there
-    (its slope between the sweep's neighbouring θs at least MOVES): "Wasserstein", "squared Hellinger", "both" or
-    "neither"."""
+    (its slope between the sweep's neighbouring θs at least MOVES), one of ``critics`` (|-joined): each critic's
+    name, "both" or "neither"."""
     from dgm_core import results
     from dgm_core.demos import critics as demo
 
@@ -310,8 +308,8 @@ def critics_facts(link: Mapping[str, str]) -> Facts:
     a, b = max(i - 1, 0), min(i + 1, len(sw.thetas) - 1)
     moving = [k for k in results.KINDS
               if abs(sw.estimates[k][b] - sw.estimates[k][a]) >= MOVES * (sw.thetas[b] - sw.thetas[a])]
-    return {"theta": f"{theta:g}", "moves": {0: "neither", 2: "both"}.get(len(moving), CRITICS_NAMES[moving[0]]
-                                                                           if moving else "neither"),
+    return {"theta": f"{theta:g}", "critics": "|".join([*CRITICS_NAMES.values(), "both", "neither"]),
+            "moves": {0: "neither", 2: "both"}.get(len(moving), CRITICS_NAMES[moving[0]] if moving else "neither"),
             **{k: f"{sw.at(k, theta) + 0.0:.2f}".replace("-0.00", "0.00") for k in results.KINDS}}
 
 
@@ -395,7 +393,7 @@ def mnar_images_faces(link: Mapping[str, str], stage: Stage, shown: bool) -> Fac
     x, res, values = got
     pictures, captions = v.face_row(x, res)
     _grid(pictures, stage, "slide_faces", captions)
-    return mnar_images_facts(link)
+    return _clipped_facts(res, values)
 
 
 def _clipped(link: Mapping[str, str]):
@@ -422,9 +420,12 @@ def mnar_images_facts(link: Mapping[str, str]) -> Facts:
     if any(not (pretrained.PRETRAINED_DIR / f"{m}.json").exists() for m in v.MODELS.values()):
         return {}
     got = _clipped(link)
-    if isinstance(got, str):
-        return {}
-    _, res, values = got
+    return {} if isinstance(got, str) else _clipped_facts(*got[1:])
+
+
+def _clipped_facts(res, values: dict) -> Facts:
+    from ui import mnar_images as v
+
     return {"lost": f"{res.missing_rate:.0%}", "lost_pct": f"{100 * res.missing_rate:.0f}",
             "b": f"{values['clip_b']:.2f}", **{f"rmse_{m}": f"{res.rmse[v.MNAR.label(m)]:.3f}" for m in v.MODELS}}
 
@@ -576,13 +577,14 @@ def _mnar_result(link: Mapping[str, str]):
 def mnar_facts(link: Mapping[str, str]) -> Facts:
     """Each imputer's RMSE on the hidden entries (``rmse_<id>``), ``methods`` (|-joined), the ``best``, the share
     ``hidden``."""
+    got = _mnar_result(link)
+    return {} if isinstance(got, str) else _mnar_facts(*got[:2])
+
+
+def _mnar_facts(fits: dict, sim) -> Facts:
     from dgm_core.demos import mnar as lab
     from ui import mnar_widgets as w
 
-    got = _mnar_result(link)
-    if isinstance(got, str):
-        return {}
-    fits, sim, _ = got
     best = min(fits, key=lambda k: fits[k].rmse)
     return {"best": lab.label(best), "methods": "|".join(lab.label(m) for m in fits),
             "hidden": f"{sim.missing.rate:.0%}", **{f"rmse_{m}": w.error(f.rmse) for m, f in fits.items()}}
@@ -601,7 +603,7 @@ def mnar_fits(link: Mapping[str, str], stage: Stage, shown: bool) -> Facts:
         st.info(got)
         return {}
     fits, shown_sim, columns = got
-    facts = mnar_facts(link)
+    facts = _mnar_facts(fits, shown_sim)
     j = int(np.argmax(shown_sim.missing.rate_per_feature))
     left, right = (st.container(), st.container()) if stage.phone else st.columns([5, 6], gap="medium")
     best = min(fits, key=lambda k: fits[k].rmse)
