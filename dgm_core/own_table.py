@@ -130,14 +130,21 @@ def validate(x: np.ndarray, columns: tuple[str, ...], target: str | None = None,
                          f"{'them' if n > 1 else 'it'} can be learnt or kept; delete {'them' if n > 1 else 'it'}.")
 
 
+def new_model(method: str, n_features: int, s: Settings) -> NotMIWAE:
+    """MIWAE or the not-MIWAE of ``s.family``, freshly initialised from ``s.seed``: the weights the server trains from
+    and the ones it sends a visitor's browser to train from (dgm_core.own_table_browser)."""
+    p = PRESETS[s.preset]
+    missing = MISSING[method]
+    signs = (1.0 if s.direction == "high" else -1.0,) * n_features if missing == "selfmasking_known" else None
+    torch.manual_seed(s.seed)
+    return NotMIWAE(Config(n_features=n_features, hidden=p["hidden"], missing=missing, signs=signs))
+
+
 def _fit_model(method: str, z: np.ndarray, mask: np.ndarray, s: Settings, on_step: Callable[[int, int], None] | None
                ) -> tuple[NotMIWAE, tabular.TabularImputation]:
     """Train MIWAE or the not-MIWAE of ``s.family`` on the standardised table z (holes never read) and impute."""
     p = PRESETS[s.preset]
-    missing = MISSING[method]
-    signs = (1.0 if s.direction == "high" else -1.0,) * z.shape[1] if missing == "selfmasking_known" else None
-    torch.manual_seed(s.seed)
-    model = NotMIWAE(Config(n_features=z.shape[1], hidden=p["hidden"], missing=missing, signs=signs))
+    model = new_model(method, z.shape[1], s)
     z0 = np.where(mask, z, 0.0)
     cb = (lambda it, _loss: on_step(it, p["iterations"])) if on_step else None
     with tabular.single_thread():
@@ -148,8 +155,11 @@ def _fit_model(method: str, z: np.ndarray, mask: np.ndarray, s: Settings, on_ste
 
 
 def complete(x: np.ndarray, columns: tuple[str, ...], settings: Settings = Settings(), *, source: str = "",
-             on_progress: Progress | None = None) -> Completed:
-    """Fill the empty cells of x: (N, D) (NaN) with every imputer of ``settings.methods``. Raises ValueError."""
+             on_progress: Progress | None = None,
+             learnt: dict[str, tuple[NotMIWAE, tabular.TabularImputation]] | None = None) -> Completed:
+    """Fill the empty cells of x: (N, D) (NaN) with every imputer of ``settings.methods``. Raises ValueError.
+    ``learnt``: MIWAE's and the not-MIWAE's fitted model and imputation (standardised units) where they were trained
+    elsewhere (the visitor's browser, dgm_core.own_table_browser): only the baselines then run here."""
     x = np.asarray(x, np.float64)
     columns = tuple(map(str, columns))
     validate(x, columns, settings.target)
@@ -172,7 +182,7 @@ def complete(x: np.ndarray, columns: tuple[str, ...], settings: Settings = Setti
         base = (len(BASELINES) + 1 + i) / steps
         tick = lambda it, total, m=method, b=base: say(b + it / total / steps,  # noqa: E731
                                                       f"{MNAR.label(m)}: iteration {it:,}/{total:,}")
-        fitted, imp = _fit_model(method, z, mask, settings, tick)
+        fitted, imp = learnt[method] if learnt else _fit_model(method, z, mask, settings, tick)
         fills[method] = Fill(method, back(imp.mean),
                              np.where(mask[:, None], x[:, None], std.inverse(imp.draws)))
         model = fitted

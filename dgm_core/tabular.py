@@ -22,6 +22,7 @@ import torch
 
 from . import budgets
 from .models.notmiwae import NotMIWAE, make_optimizer
+from .xoshiro import Xoshiro
 
 Callback = Callable[[int, float], None]  # (iteration, running loss) -> None
 
@@ -73,28 +74,38 @@ def _tensor(x: np.ndarray, mask: np.ndarray) -> tuple[torch.Tensor, torch.Tensor
 
 def fit(model: NotMIWAE, x: np.ndarray, mask: np.ndarray, *, iterations: int = 20000, batch: int = 16,
         k: int = 20, lr: float = 1e-3, seed: int = 0, y: np.ndarray | None = None,
-        callback: Callback | None = None, every: int = 500, compile: bool = False) -> list[tuple[int, float]]:
+        callback: Callback | None = None, every: int = 500, compile: bool = False, draws: Xoshiro | None = None,
+        trace: list[float] | None = None) -> list[tuple[int, float]]:
     """Adam on -bound for a fixed number of iterations (no early stopping: under MNAR the imputation
     error cannot be monitored, paper §4.2). x: (N, D) standardised. Returns [(iteration, mean loss)].
 
     ``compile``: run the loss through ``torch.compile`` (fused kernels, after a compile that only long
-    runs repay). Same noise, same result up to rounding."""
+    runs repay). Same noise, same result up to rounding. ``draws``: take each step's batch rows and noise from the
+    browser's generator (``dgm_core.xoshiro``) in the browser trainer's order (rows, then z's noise, then x's)
+    instead of torch's, so that a training in the visitor's browser (static/js/tabular) is replayed exactly.
+    ``trace``: every step's loss is appended to it."""
     xt, st = _tensor(x, mask)
     yt = None if y is None else torch.as_tensor(y)
     g = torch.Generator().manual_seed(int(seed))
     torch.manual_seed(int(seed))  # _standard_gamma (Student t) has no generator argument
     opt = make_optimizer(model, lr)
-    idx_all = torch.randint(0, xt.shape[0], (iterations, min(batch, xt.shape[0])), generator=g)
+    b = min(batch, xt.shape[0])
+    idx_all = torch.randint(0, xt.shape[0], (iterations, b), generator=g) if draws is None else None
     history, running = [], 0.0
     model.train()
     loss_fn = compiled_loss(model, k) if compile else partial(_loss, model, k)
     for it in range(iterations):
-        idx = idx_all[it]
-        noise = model.noise(k, len(idx), g)
+        if draws is None:
+            idx = idx_all[it]
+            noise = model.noise(k, len(idx), g)
+        else:
+            idx, noise = _replayed(model, draws, xt.shape[0], b, k)
         loss = loss_fn(xt[idx], st[idx], None if yt is None else yt[idx], noise)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
+        if trace is not None:
+            trace.append(float(loss.item()))
         running += loss.item() if (it + 1) % 10 == 0 else 0.0  # .item() syncs: sample 1 in 10
         if (it + 1) % every == 0 or it + 1 == iterations:
             n_samples = max(((it + 1) - (history[-1][0] if history else 0)) // 10, 1)
@@ -104,6 +115,16 @@ def fit(model: NotMIWAE, x: np.ndarray, mask: np.ndarray, *, iterations: int = 2
                 callback(it + 1, history[-1][1])
     model.eval()
     return history
+
+
+def _replayed(model: NotMIWAE, draws: Xoshiro, n: int, b: int, k: int) -> tuple[torch.Tensor, dict]:
+    """One step's rows (b,) and noise (z: (K, b, p), x: (K, b, D)) from the browser's generator, in its order."""
+    if model.cfg.decoder != "gaussian":
+        raise ValueError("The browser's trainer, and so its replay, has the Gaussian decoder only.")
+    idx = torch.from_numpy(draws.rows(n, b))
+    p, d = model.cfg.d_latent, model.cfg.n_features
+    return idx, {"z": torch.from_numpy(draws.normal(k * b * p)).view(k, b, p),
+                 "x": torch.from_numpy(draws.normal(k * b * d)).view(k, b, d)}
 
 
 def _loss(model: NotMIWAE, k: int, x: torch.Tensor, s: torch.Tensor, y: torch.Tensor | None,
