@@ -97,6 +97,7 @@ class Completed:
     fills: dict[str, Fill]
     source: str
     model: NotMIWAE | None = field(default=None, repr=False)
+    trained_in: str = "the server (PyTorch)"  # where MIWAE and the not-MIWAE trained
 
     @property
     def filled(self) -> np.ndarray:
@@ -156,10 +157,12 @@ def _fit_model(method: str, z: np.ndarray, mask: np.ndarray, s: Settings, on_ste
 
 def complete(x: np.ndarray, columns: tuple[str, ...], settings: Settings = Settings(), *, source: str = "",
              on_progress: Progress | None = None,
-             learnt: dict[str, tuple[NotMIWAE, tabular.TabularImputation]] | None = None) -> Completed:
+             learnt: dict[str, tuple[NotMIWAE, tabular.TabularImputation]] | None = None,
+             trained_in: str = "the server (PyTorch)") -> Completed:
     """Fill the empty cells of x: (N, D) (NaN) with every imputer of ``settings.methods``. Raises ValueError.
     ``learnt``: MIWAE's and the not-MIWAE's fitted model and imputation (standardised units) where they were trained
-    elsewhere (the visitor's browser, dgm_core.own_table_browser): only the baselines then run here."""
+    elsewhere (the visitor's browser, dgm_core.own_table_browser): only the baselines then run here; ``trained_in``
+    says where, for the provenance."""
     x = np.asarray(x, np.float64)
     columns = tuple(map(str, columns))
     validate(x, columns, settings.target)
@@ -187,7 +190,7 @@ def complete(x: np.ndarray, columns: tuple[str, ...], settings: Settings = Setti
                              np.where(mask[:, None], x[:, None], std.inverse(imp.draws)))
         model = fitted
     say(1.0, "done")
-    return Completed(columns, x, mask, settings, fills, source, model)
+    return Completed(columns, x, mask, settings, fills, source, model, trained_in)
 
 
 # ---------------------------------------------------------------- provenance and the CSV a researcher downloads
@@ -206,7 +209,7 @@ def provenance(done: Completed, method: str) -> dict:
         mechanism = FAMILIES[method] + (f" ({s.direction} values go missing)" if method == "notmiwae_known" else "")
     if method in ("miwae", *FAMILIES):
         how = {"iterations": p["iterations"], "hidden": p["hidden"], "lr": p["lr"], "K": p["k"],
-               "importance_samples": p["n_samples"], "draws": s.draws}
+               "importance_samples": p["n_samples"], "draws": s.draws, "trained_in": done.trained_in}
     else:
         how = {"mean": {}, "kNN": {"n_neighbors": 5}, "MICE": {"max_iter": 10, "draws": s.draws,
                                                              "draws_max_iter": MICE_DRAW_ITER},

@@ -5,6 +5,10 @@ is dgm_core.own_table, dgm_core.overimpute and dgm_core.missingness.diagnostics;
 """
 from __future__ import annotations
 
+import hashlib
+import json
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -12,14 +16,17 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from dgm_core import data, own_table
+from dgm_core import own_table_browser as browser
 from dgm_core.demos.mnar import CONTROLS as SPEC
 from dgm_core.methods import MNAR, palette
 from dgm_core.missingness import diagnostics as dg
-from dgm_core.serving import jobs
+from dgm_core.serving import Stopped, jobs, schema
 from ui import plots, serving
 from ui.controls import widget
-from ui.run import run_button
+from ui.critics_view import fallback_reason, trainer_loads, trainer_runtime
+from ui.run import Kept, kept, run_button
 
+STATIC = Path(__file__).resolve().parent.parent / "static" / "js" / "tabular"
 P = "mnar_"
 KEYS = ("own", "ofam", "odir", "obud", "ohow", "oshare", "odelta")  # its URL keys, after the page's own
 MAX_PATTERNS = 15
@@ -171,6 +178,58 @@ def _tipping(done: own_table.Completed) -> None:
     plots.show(d2, delta_figure(tips, share, sd[j], threshold, delta, done.columns[j]), width="stretch")
 
 
+_panel = st.components.v2.component("dgm_own_table_browser", html='<div class="otb"></div>',
+                                    css=(Path(__file__).resolve().parent / "own_table_browser.css").read_text(),
+                                    js=(STATIC / "mount.js").read_text())
+
+
+def _job(x: np.ndarray, settings: own_table.Settings, digest: str) -> tuple[browser.Job, dict]:
+    """The browser's training job and its wire form, built once a session per table and settings."""
+    cache = st.session_state.setdefault(P + "own_jobs", {})
+    if (digest, settings) not in cache:
+        cache.clear()  # one table and setting at a time: the wire holds the table
+        j = browser.job(x, settings)
+        cache[(digest, settings)] = (j, j.wire())
+    return cache[(digest, settings)]
+
+
+def _browser_fill(x: np.ndarray, columns: tuple[str, ...], settings: own_table.Settings, digest: str,
+                  key: tuple) -> Kept | None:
+    """The visitor's browser trains MIWAE and the not-MIWAE (static/js/tabular, the panel's button); once it answers,
+    the answer is checked against its job and the server adds the baselines (queued, shared) -> the kept completion,
+    as the server's button keeps it."""
+    j, wire = _job(x, settings, digest)
+    _panel(key=P + "own_browser", data={
+        "job": wire, "runtime": trainer_runtime(), "label": "Fill my table's holes",
+        "help": "MIWAE and the not-MIWAE above train here, in your browser; mean, kNN, MICE and missForest on the "
+                "server",
+        "note": f"MIWAE and {MNAR.label(settings.family)} train in your browser (TensorFlow.js, "
+                f"{trainer_loads()} once, then cached); the other imputers on the server."},
+        default={"result": None, "fallback": None}, on_result_change=lambda: None, on_fallback_change=lambda: None)
+    got = st.session_state.get(P + "own_browser")
+    answer = got.get("result") if hasattr(got, "get") else None
+    before = kept(P + "own_fill")
+    if before is not None and before.inputs == key or not answer or answer.get("id") != j.id:
+        return before
+    try:
+        learnt = browser.learnt(j, answer)
+    except schema.Refused as e:
+        st.error(f"Your browser's training could not be used ({e}); press the button again.")
+        return None
+    digest_answer = hashlib.sha256(json.dumps(answer, sort_keys=True).encode()).hexdigest()
+    where = f"your browser ({answer.get('backend', '?')}, {float(answer.get('seconds', 0)):.1f} s)"
+    try:
+        value, ran = serving.run(jobs.own_complete(x, columns, settings, source=digest, learnt=learnt,
+                                                   answer=digest_answer, trained_in=where,
+                                                   time_limit=serving.time_limit()),
+                                 key=P + "own_fill", label="The other imputers")
+    except Stopped as e:
+        st.warning(str(e))
+        return None
+    st.session_state[P + "own_fill_result"] = Kept(key, None, ran)
+    return Kept(key, value, ran)
+
+
 def show(table: data.Table, digest: str, seed: int) -> None:
     """The whole mode for an uploaded table (digest: its sha256); refusals are one sentence each."""
     x, columns = table.x, table.columns
@@ -193,15 +252,22 @@ def show(table: data.Table, digest: str, seed: int) -> None:
     preset = widget(SPEC, P, "obud", f3)
     settings = own_table.Settings(family, direction, preset, seed, target=target)
     key = (digest, settings)
-    ran = run_button("Fill my table's holes", type="primary", key=P + "own_fill", inputs=key,
-                     compute=lambda: jobs.own_complete(x, columns, settings, source=digest,
-                                                       time_limit=serving.time_limit()),
-                     help="mean, kNN, MICE, missForest, MIWAE and the not-MIWAE above, trained here (queued, shared)")
+    why = browser.where(len(x), preset) or fallback_reason(P + "own_browser")
+    ran = _browser_fill(x, columns, settings, digest, key) if why is None else None
+    if why is not None:
+        st.caption(f"MIWAE and not-MIWAE train on this server, queued: {why}. In a browser with WebAssembly, tables "
+                   f"up to {browser.MAX_ROWS:,} rows with the {' or '.join(map(repr, browser.PRESETS_IN_BROWSER))} "
+                   "budget train in the visitor's own browser.")
+        ran = run_button("Fill my table's holes", type="primary", key=P + "own_fill", inputs=key,
+                         compute=lambda: jobs.own_complete(x, columns, settings, source=digest,
+                                                           time_limit=serving.time_limit()),
+                         help="mean, kNN, MICE, missForest, MIWAE and the not-MIWAE above, trained here (queued, "
+                              "shared)")
     if not ran or ran.inputs != key:
         st.caption("Complete columns: " + (", ".join(complete) if complete else "none") + ".")
         return
     done = ran.value
-    st.caption(f"Trained with the '{preset}' budget. {serving.caption(ran.ran)}")
+    st.caption(f"Trained with the '{preset}' budget in {done.trained_in}. {serving.caption(ran.ran)}")
     shifts = {m: dg.fill_shift(f.table, done.mask) for m, f in done.fills.items()}
     st.markdown(dg.shift_sentence(shifts, MNAR.label) + " The truth of the holes is unknown: which is right is a "
                 "question of the mechanism, checked below as far as the data allow.")

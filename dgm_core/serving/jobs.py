@@ -160,14 +160,17 @@ def results_small_rerun(vae: torch.nn.Module, miwae: torch.nn.Module, *, names: 
 
 
 def own_complete(x: np.ndarray, columns: tuple[str, ...], settings: own_table.Settings, *, source: str,
-                 time_limit: float | None = None) -> Job:
+                 time_limit: float | None = None, learnt: dict | None = None, answer: str = "",
+                 trained_in: str = "") -> Job:
     """Own-table mode: every imputer fills an upload's empty cells (``own_table.complete``); ``source``: the file's
-    sha256, so that two files never share a run."""
-    key = key_of("own_table.complete", x, tuple(columns), settings, source)
+    sha256, so that two files never share a run. ``learnt``: MIWAE and not-MIWAE as a visitor's browser trained them
+    (``answer``: a digest of its answer, ``trained_in``: where, in words)."""
+    key = key_of("own_table.complete", x, tuple(columns), settings, source, answer)
 
     def run(progress):
         try:
-            return own_table.complete(x, columns, settings, source=source, on_progress=progress)
+            return own_table.complete(x, columns, settings, source=source, on_progress=progress, learnt=learnt,
+                                      trained_in=trained_in or "the server (PyTorch)")
         except TimeLimit as e:
             raise _stopped_training(time_limit, "a smaller training budget or a smaller table") from e
 

@@ -1,0 +1,73 @@
+// Own-table mode's "fill in my browser" panel (a components-v2 component, ui/own_table_view.py): its button starts
+// train.worker.js (a module worker) on the job the server sent (dgm_core.own_table_browser), shows each model's
+// progress, and reports the result to the server as the component's `result` state; where the browser cannot train
+// (no WebAssembly, no module workers, the runtime's files unreachable, an error), its `fallback` state says why in
+// words and the page offers the server's training instead.
+import { plain, typed } from './wire.js';
+
+const BACKENDS = { wasm: 'TensorFlow.js on WebAssembly', cpu: 'TensorFlow.js in plain JavaScript' };
+const views = new WeakMap();  // the panel's root -> {id, busy}
+
+function el(tag, cls, parent, text) {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text) e.textContent = text;
+  if (parent) parent.appendChild(e);
+  return e;
+}
+
+function start(component, root, view) {
+  const { data } = component;
+  const say = root.querySelector('.otb-status'); const bar = root.querySelector('progress');
+  const button = root.querySelector('button');
+  const fallback = (why) => { root.dataset.state = 'fallback'; say.textContent = `Cannot train here: ${why}.`; component.setStateValue('fallback', why); };
+  if (typeof WebAssembly !== 'object') { fallback('this browser has no WebAssembly'); return; }
+  const abs = Object.fromEntries(Object.entries(data.runtime).map(([k, v]) => [k, new URL(v, document.baseURI).href]));
+  let worker;
+  try {
+    worker = new Worker(new URL('app/static/js/tabular/train.worker.js', document.baseURI), { type: 'module' });
+  } catch (e) { fallback('this browser cannot run module workers'); return; }
+  view.busy = true; button.disabled = true; root.dataset.state = 'training';
+  const total = data.job.iterations * data.job.models.length; const t0 = performance.now();
+  const index = Object.fromEntries(data.job.models.map((m, i) => [m.method, i]));
+  const label = Object.fromEntries(data.job.models.map((m) => [m.method, m.label]));
+  say.textContent = 'Starting TensorFlow.js…';
+  worker.onerror = (e) => { e.preventDefault(); view.busy = false; worker.terminate(); fallback(e.message || 'the trainer did not start'); };
+  worker.onmessage = ({ data: msg }) => {
+    if (msg.type === 'ready') {
+      root.dataset.backend = msg.backend;
+      say.textContent = `Training in your browser (${BACKENDS[msg.backend] || msg.backend})…`;
+      worker.postMessage({ cmd: 'fill', job: typed(data.job) });
+    } else if (msg.type === 'progress') {
+      bar.value = (index[msg.method] * data.job.iterations + msg.step) / total;
+      say.textContent = `${label[msg.method]}: step ${msg.step.toLocaleString()} of ${msg.of.toLocaleString()}, loss ${msg.loss.toFixed(3)}`
+        + (msg.step === msg.of ? ' (imputing…)' : '');
+    } else if (msg.type === 'done') {
+      worker.terminate(); view.busy = false; bar.value = 1;
+      const wall = (performance.now() - t0) / 1000;
+      root.dataset.state = 'done'; root.dataset.seconds = msg.result.seconds.toFixed(2); root.dataset.wall = wall.toFixed(2);
+      say.textContent = `Trained and imputed in your browser in ${msg.result.seconds.toFixed(1)} s (${BACKENDS[msg.result.backend] || msg.result.backend}); the other imputers run on the server.`;
+      component.setStateValue('result', plain(msg.result));
+    } else if (msg.type === 'error') {
+      worker.terminate(); view.busy = false; fallback(msg.message);
+    }
+  };
+  worker.postMessage({ cmd: 'init', runtime: abs });
+}
+
+export default function panel(component) {
+  const { data, parentElement } = component;
+  if (!data) return;
+  const root = parentElement.querySelector('.otb');
+  let view = views.get(root);
+  if (view && view.id === data.job.id) return;  // the same job: keep what is on screen (a training goes on)
+  view = { id: data.job.id, busy: false };
+  views.set(root, view);
+  root.innerHTML = ''; root.dataset.state = 'idle'; delete root.dataset.backend;
+  const row = el('div', 'otb-row', root);
+  const button = el('button', 'primary', row, data.label);
+  button.type = 'button'; button.title = data.help;
+  el('progress', '', row).value = 0;
+  el('div', 'otb-status', root, data.note);
+  button.addEventListener('click', () => { if (!view.busy) start(component, root, view); });
+}

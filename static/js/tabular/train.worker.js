@@ -1,0 +1,62 @@
+// Own-table mode's trainer, a module Web Worker of the visitor's browser: MIWAE and the chosen not-MIWAE trained on
+// the table the page sends (notmiwae.js, TensorFlow.js on WebAssembly; its plain-JavaScript backend where WebAssembly
+// fails to start), from the server's initial weights, with the seeded generator dgm_core replays (rng.js); then each
+// model imputes the empty cells (importance weights, multiple imputations).
+//
+// In: {cmd: 'init', runtime: {tf, wasm, simd, plain} (absolute URLs)}, {cmd: 'fill', job} (dgm_core.own_table_browser
+// Job.wire(), typed arrays decoded). Out: {type: 'ready', backend}, {type: 'progress', method, step, of, loss},
+// {type: 'done', result: {id, backend, seconds, models: {method: {mean, draws, losses, weights}}}} (mean: the holes'
+// fills in row-major order; draws: M planes of them), {type: 'error', message}.
+import { seeded } from './rng.js';
+import { trainer, impute } from './notmiwae.js';
+
+let tf = null;
+
+async function init({ runtime }) {
+  await import(runtime.tf);  // UMD bundles: each sets globalThis.tf
+  await import(runtime.wasm);
+  tf = globalThis.tf;
+  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);  // threads need a cross-origin-isolated page
+  tf.wasm.setWasmPaths({ 'tfjs-backend-wasm.wasm': runtime.plain, 'tfjs-backend-wasm-simd.wasm': runtime.simd,
+    'tfjs-backend-wasm-threaded-simd.wasm': runtime.simd });
+  let ok = false;
+  try { ok = typeof WebAssembly === 'object' && await tf.setBackend('wasm'); } catch (e) { ok = false; }
+  if (!ok) await tf.setBackend('cpu');
+  await tf.ready();
+  return tf.getBackend();
+}
+
+// the values of `a` (N * D, or M planes of it) at the holes (mask 0), in row-major order
+function atHoles(a, mask, planes = 1) {
+  const holes = []; for (let i = 0; i < mask.length; i++) if (!mask[i]) holes.push(i);
+  const out = new Float32Array(planes * holes.length);
+  for (let m = 0; m < planes; m++) holes.forEach((i, h) => { out[m * holes.length + h] = a[m * mask.length + i]; });
+  return out;
+}
+
+function fill(job) {
+  const t0 = performance.now();
+  const models = {};
+  const every = Math.max(1, Math.floor(job.iterations / 50));
+  for (const { method, cfg, weights } of job.models) {
+    const rng = seeded(job.seed);
+    const t = trainer(tf, cfg, weights, job.x, job.mask, job.N, rng);
+    const losses = [];
+    for (let s = 1; s <= job.iterations; s++) {
+      losses.push(t.step());
+      if (s % every === 0 || s === job.iterations) postMessage({ type: 'progress', method, step: s, of: job.iterations, loss: losses[s - 1] });
+    }
+    const { mean, draws } = impute(tf, cfg, t.weights, job.x, job.mask, job.N, job.L, job.M, rng);
+    models[method] = { mean: atHoles(mean, job.mask), draws: atHoles(draws, job.mask, job.M), losses, weights: t.weights };
+  }
+  return { id: job.id, backend: tf.getBackend(), seconds: (performance.now() - t0) / 1000, models };
+}
+
+onmessage = async ({ data: msg }) => {
+  try {
+    if (msg.cmd === 'init') postMessage({ type: 'ready', backend: await init(msg) });
+    else if (msg.cmd === 'fill') postMessage({ type: 'done', result: fill({ ...msg.job, mask: Float32Array.from(msg.job.mask) }) });
+  } catch (e) {
+    postMessage({ type: 'error', message: String((e && e.message) || e) });
+  }
+};
