@@ -34,7 +34,7 @@ from dgm_core import masks, pretrained
 from dgm_core.demos import inpainting
 from dgm_core.device import generator
 from dgm_core.samplers.diagnostics import tracked_pixels
-from ui.browser_inpaint import RUNTIME, SETTINGS, WORKER_JS, as_rows, browser_methods, model_specs
+from ui.browser_inpaint import RUNTIME, SETTINGS, WORKER_URL, as_rows, browser_methods, model_specs
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DATASETS = ("mnist", "omniglot", "celeba")
@@ -72,7 +72,7 @@ def compare(page, app_url: str, dataset: str, xs: torch.Tensor, mask: torch.Tens
                "image": x.reshape(-1).tolist(), "mask": mask.reshape(-1).int().tolist(), "shape": list(x.shape),
                "methods": methods, "binary": inpainting.BINARY[dataset],
                "settings": {f: getattr(s, f) for f in SETTINGS}, "track": track.tolist()}
-        got = worker_job(page, app_url, WORKER_JS, msg, keep=True)
+        got = worker_job(page, app_url, WORKER_URL, msg, keep=True)
         if got["end"]["type"] != "done":
             raise RuntimeError(f"the browser's run stopped: {got['end']}")
         rows = as_rows(got["results"], x, mask, s, dataset=dataset, track=track)

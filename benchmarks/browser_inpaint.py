@@ -42,7 +42,7 @@ from dgm_core import masks, pretrained
 from dgm_core.demos import inpainting
 from dgm_core.device import generator
 from dgm_core.samplers.diagnostics import tracked_pixels
-from ui.browser_inpaint import RUNTIME, SETTINGS, WORKER_JS, browser_methods, model_specs
+from ui.browser_inpaint import RUNTIME, SETTINGS, WORKER_URL, browser_methods, model_specs
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DATASETS = ("mnist", "omniglot", "celeba")
@@ -56,7 +56,7 @@ RUN = """async ([src, msg]) => {
   });
   obs.observe({ type: 'longtask', buffered: false });
   const t0 = performance.now();
-  const w = new Worker(URL.createObjectURL(new Blob([src], { type: 'text/javascript' })));
+  const w = new Worker(new URL(src, location.origin + '/'), {type: 'module'});
   const seconds = {}; let error = null;
   await new Promise((resolve) => {
     w.onmessage = ({ data }) => {
@@ -113,7 +113,7 @@ def in_browser(page, cdp, msgs: dict[str, dict], repeats: int, throttle: float) 
             cdp.send("Emulation.setCPUThrottlingRate", {"rate": rate})  # the page's main thread
             with slow_browser(rate) if rate != 1 else contextlib.nullcontext("not slowed"):  # the worker too
                 for i in range(repeats):
-                    out = page.evaluate(RUN, [WORKER_JS, msg])
+                    out = page.evaluate(RUN, [WORKER_URL, msg])
                     if out["error"]:
                         raise RuntimeError(f"the browser's run stopped: {out['error']}")
                     runs.append({"dataset": dataset, "throttle": rate, "repeat": i, **out})

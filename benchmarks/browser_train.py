@@ -47,7 +47,7 @@ WATCH = """root => {
 # the worker alone, as the parity tests start it: a retrain of both critics with the given config
 WORKER_RETRAIN = """async ([src, runtime, cfg, theta]) => {
   const abs = Object.fromEntries(Object.entries(runtime).map(([k, v]) => [k, new URL(v, location.origin + '/').href]));
-  const w = new Worker(URL.createObjectURL(new Blob([src], {type: 'text/javascript'})));
+  const w = new Worker(new URL(src, location.origin + '/'), {type: 'module'});
   const next = () => new Promise((resolve) => {
     w.onmessage = (e) => { if (e.data.type !== 'progress') resolve(e.data); };
   });
@@ -215,7 +215,7 @@ def measure(seconds: float, students: int, server_config: bool) -> dict:
     from playwright.sync_api import sync_playwright
 
     from dgm_core.demos import critics as demo
-    from ui.critics_view import WORKER_JS, trainer_runtime
+    from ui.critics_view import WORKER_URL, trainer_runtime
 
     env = {k: v for k, v in os.environ.items() if k != "DGM_DATA_DIR"}
     with streamlit_server(env) as (url, _), sync_playwright() as p:
@@ -232,7 +232,7 @@ def measure(seconds: float, students: int, server_config: bool) -> dict:
         rec["retrain_config"] = demo.config_dict(demo.BROWSER)
         if server_config:
             page.goto(f"{url}/app/static/tfjs/VENDOR.json")
-            rec["retrain_server_config"] = {**page.evaluate(WORKER_RETRAIN, [WORKER_JS, trainer_runtime(),
+            rec["retrain_server_config"] = {**page.evaluate(WORKER_RETRAIN, [WORKER_URL, trainer_runtime(),
                                                                              demo.config_dict(demo.LIVE), THETA]),
                                             "config": demo.config_dict(demo.LIVE)}
         rec["gan_alone"] = _gan(page, url, seconds, 0)

@@ -518,7 +518,7 @@ async def light_class(url: str, n: int, outs: list[dict], own_runs: str = "serve
 # each student's own Run in chromium's worker, as the panel starts it, returned as the panel sends it (ui/typed_json.js)
 WORKER_RUN = """async ([src, msg]) => {
   msg.base = location.origin + '/';
-  const w = new Worker(URL.createObjectURL(new Blob([src], { type: 'text/javascript' })));
+  const w = new Worker(new URL(src, location.origin + '/'), {type: 'module'});
   const results = []; let end = null;
   const t0 = performance.now();
   await new Promise((resolve) => {
@@ -541,7 +541,9 @@ def rehearse(app_dir: Path, env: dict, n: int, log: Path) -> tuple[dict, dict]:
     seconds)}, and a summary of the seconds."""
     from playwright.sync_api import sync_playwright
 
-    from ui.browser_inpaint import TYPED_JSON_JS, WORKER_JS
+    from dgm_core.manifest import module_url
+    from ui.browser_inpaint import WORKER_URL
+    TYPED_JSON_URL = module_url("kit/typed_json.js")
 
     outs = [{"student": i, "steps": {}, "finished": {}, "exceptions": [], "console_errors": [], "offline": [],
              "leaks": []} for i in range(n)]
@@ -559,11 +561,13 @@ def rehearse(app_dir: Path, env: dict, n: int, log: Path) -> tuple[dict, dict]:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
             page = browser.new_page()
             page.goto(f"{url}/app/static/ort/VENDOR.json")
-            page.add_script_tag(content=TYPED_JSON_JS + "\nwindow.plain = plain; window.typed = typed;")
+            page.add_script_tag(type="module", content=f"import {{ plain, typed }} from '/{TYPED_JSON_URL}';\n"
+                                "window.plain = plain; window.typed = typed;")
+            page.wait_for_function("() => window.typed !== undefined")
             for data in (d for o in outs for d in o["panels"]):
                 if data["job"] in replay:
                     continue
-                got = page.evaluate(WORKER_RUN, [WORKER_JS, data])
+                got = page.evaluate(WORKER_RUN, [WORKER_URL, data])
                 if got["error"]:
                     raise RuntimeError(f"rehearsal: the worker stopped: {got['error']}")
                 replay[data["job"]] = (got["results"], round(got["seconds"], 2))

@@ -143,7 +143,7 @@ WORKER_CALL = """async ([src, msg, keep]) => {
   const plain = (v) => (ArrayBuffer.isView(v) ? Array.from(v) : Array.isArray(v) ? v.map(plain)
     : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)])) : v);
   msg.base = location.origin + '/';
-  const make = () => new Worker(URL.createObjectURL(new Blob([src], {type: 'text/javascript'})));
+  const make = () => new Worker(new URL(src, location.origin + '/'), {type: 'module'});
   const w = keep ? (window.keptWorker = window.keptWorker || make()) : make();
   const out = {results: [], progress: []};
   await new Promise((resolve) => {
@@ -161,8 +161,9 @@ WORKER_CALL = """async ([src, msg, keep]) => {
 
 
 def worker_job(page, app_url: str, src: str, msg: dict, keep: bool = False) -> dict:
-    """Run ``msg`` in a fresh worker of ``src`` on a page of the app at ``app_url``: {results, progress, end}. With
-    ``keep``, in the page's one kept worker (its runtime and models loaded once, as a student's next Run finds them)."""
+    """Run ``msg`` in a fresh module worker of ``src`` (its URL in the app) on a page of the app at ``app_url``:
+    {results, progress, end}. With ``keep``, in the page's one kept worker (its runtime and models loaded once, as a
+    student's next Run finds them)."""
     if not page.url.startswith(app_url):
         page.goto(f"{app_url}/{ORIGIN_PAGE}")
     return page.evaluate(WORKER_CALL, [src, msg, keep])

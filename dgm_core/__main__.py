@@ -7,6 +7,7 @@
     python -m dgm_core evaluate vae-mnist        re-measure a card's test metrics from its weights
     python -m dgm_core bench <name> [args]       re-measure a benchmark: python -m benchmarks.<name>
     python -m dgm_core precompute mnar-grid      the MNAR lab's grid of fits (resumable; dgm_core.demos.mnar_grid)
+    python -m dgm_core manifest                  static/js/manifest.json: the facts and module hashes the browser reads
     torchrun --standalone --nproc_per_node 2 -m dgm_core train vae-mnist --out DIR   data-parallel (VAE recipes)
 
 ``bench`` runs the benchmark in a child process from the repository root, so the core package never
@@ -54,6 +55,16 @@ def export(name: str) -> int:
     except (ex.ExportError, PretrainedError) as err:
         print(err, file=sys.stderr)
         return 2
+    return manifest()  # the exported files' hashes
+
+
+def manifest() -> int:
+    from . import manifest as mf
+    try:
+        print(f"wrote {mf.write().relative_to(ROOT)}")
+    except ValueError as err:  # a module importing a missing file, or itself
+        print(err, file=sys.stderr)
+        return 2
     return 0
 
 
@@ -78,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     g = sub.add_parser("precompute", help="precompute a page's grid of fits into pretrained/ (resumable)")
     g.add_argument("name", choices=["mnar-grid"])
     g.add_argument("args", nargs=argparse.REMAINDER)
+    sub.add_parser("manifest", help="write static/js/manifest.json (the browser's facts and module hashes)")
     b = sub.add_parser("bench", help="run a benchmark script (benchmarks/<name>.py)")
     b.add_argument("name")
     b.add_argument("args", nargs=argparse.REMAINDER)
@@ -95,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
         return mnar_grid.main(a.args)
     if a.cmd == "export":
         return export(a.name)
+    if a.cmd == "manifest":
+        return manifest()
 
     from . import training
     from .training import distributed

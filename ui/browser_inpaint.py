@@ -1,10 +1,12 @@
 """The inpainting page's samplers in the visitor's browser: the exact sampler, pseudo-Gibbs, MIWAE importance sampling,
 DMFA's and MFA's Gaussian conditionals and the fills for their own image and mask run in a Web Worker
-(ui/inpaint.worker.js) on the models' ONNX graphs
+(static/js/workers/inpaint.worker.js, which imports static/js/inpaint.js and one module per dgm_core twin) on the
+models' ONNX graphs
 (``python -m dgm_core export NAME``, static/models, served by the app), with the vendored onnxruntime-web
 (static/ort). dgm_core's samplers stay the reference and the server's path.
 
-``browser_run`` is the page's call: it draws the panel (a components-v2 component, ui/browser_inpaint.js and .css)
+``browser_run`` is the page's call: it draws the panel (a components-v2 component, static/js/panels/browser_inpaint.js
+and ui/browser_inpaint.css)
 that runs the job and shows its progress, and returns the results once the browser sends them and the server's border
 (dgm_core.serving.border) has held them to the job it sent, as the rows the server's ``run_page`` makes
 (``Imputation``, scores, ``ChainTrace``), scored and diagnosed by dgm_core. An answer the border refuses is one
@@ -25,6 +27,7 @@ import streamlit as st
 import torch
 
 from dgm_core import budgets, pretrained
+from dgm_core.manifest import BROWSER_INPAINTING
 from dgm_core.demos import inpainting
 from dgm_core.imputation import (ChainDiagnostics, FactorDiagnostics, FillDiagnostics, Imputation,
                                  ImportanceDiagnostics)
@@ -33,14 +36,13 @@ from dgm_core.samplers.diagnostics import chain_diagnostics
 from dgm_core.samplers.flow_inpaint import FlowDiagnostics
 from dgm_core.samplers.kernels import make_kernel
 from dgm_core.serving import border
+from ui import panels
 
 HERE = Path(__file__).resolve().parent
-WORKER_JS = (HERE / "seeded_rng.js").read_text() + "\n" + (HERE / "inpaint.worker.js").read_text()
-TYPED_JSON_JS = (HERE / "typed_json.js").read_text()  # `plain`: the worker's results as the panel sends them
+WORKER_URL = panels.worker_url("inpaint")  # relative to the page's URL, content-hashed
 RUNTIME = "app/static/ort/"  # relative to the page's URL, so a base path (a proxy's prefix) is kept
-# the methods the browser runs -> their model's family (None: a fill without a model)
-FAMILY = {"mwg": "vae", "pseudo_gibbs": "vae", "miwae": "miwae", "dmfa": "dmfa", "mfa": "mfa", "flow": "flow",
-          "mean_fill": None, "neighbour_fill": None}
+# the methods the browser runs -> their model's family (None: a fill without a model), from dgm_core's registry
+FAMILY = {m: INPAINTING[m].family for m in BROWSER_INPAINTING}
 
 
 def _url(path: str, sha256: str) -> str:
@@ -100,10 +102,7 @@ def browser_methods(dataset: str) -> list[str]:
 
 SETTINGS = ("steps", "chains", "burn_in", "n_samples", "n_draws", "init", "warm_start", "seed", "snapshots", "kernel",
             "flow_steps")
-_panel = st.components.v2.component(
-    "dgm_browser_inpaint", html='<div class="bi"></div>', css=(HERE / "browser_inpaint.css").read_text(),
-    js="\n".join([(HERE / "panel_kit.js").read_text(), TYPED_JSON_JS,
-                   f"const INPAINT_WORKER = {json.dumps(WORKER_JS)};", (HERE / "browser_inpaint.js").read_text()]))
+_panel = panels.component("dgm_browser_inpaint", "browser_inpaint", '<div class="bi"></div>')
 
 
 def job_id(image: torch.Tensor, mask: torch.Tensor, methods: list[str], settings: inpainting.Settings,
@@ -136,7 +135,7 @@ def browser_error(key: str) -> str | None:
 
 def panel_data(e: border.Expected, done: bool = False) -> dict[str, Any]:
     """What the panel and its worker are sent for job ``e``: the values the border holds the answer to."""
-    return {"job": e.job, "done": done, "runtime": RUNTIME, "models": dict(e.models),
+    return {"job": e.job, "done": done, "worker": WORKER_URL, "runtime": RUNTIME, "models": dict(e.models),
             "image": typed_json(e.image, "f32"), "mask": typed_json(e.mask, "u8"), "shape": list(e.shape),
             "methods": list(e.methods), "labels": {m: INPAINTING.label(m) for m in e.methods},
             "settings": {f: getattr(e.settings, f) for f in SETTINGS}, "binary": e.binary, "track": e.track.tolist()}
@@ -210,7 +209,8 @@ def forget(key: str) -> None:
 # ---- the browser's results as the server's rows ----------------------------------------------------------------------
 
 def typed_json(a: np.ndarray, kind: str) -> dict[str, str]:
-    """An array as the panel's typed JSON carries it (ui/typed_json.js): its bytes in base64, under its type's name;
+    """An array as the panel's typed JSON carries it (static/js/kit/typed_json.js): its bytes in base64, under its
+    type's name;
     a decode for the browser, and a few bytes of JSON for the server to write on every rerun, not a list of numbers."""
     return {kind: base64.b64encode(np.ascontiguousarray(a, dtype=border.DTYPE[kind]).tobytes()).decode()}
 

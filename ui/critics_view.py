@@ -21,7 +21,7 @@ from dgm_core.demos import critics as demo
 from dgm_core.methods import CRITICS, palette
 from dgm_core.models.critics import KINDS, true_value
 from dgm_core.serving import Job, jobs
-from ui import loaders, plots, serving
+from ui import loaders, panels, plots, serving
 from ui.run import run_button
 
 COLOURS = {kind: palette(name) for kind, name in CRITICS.items()}
@@ -195,8 +195,8 @@ def browser_result() -> dict | None:
 
 
 def browser_retrain_panel(theta: float, sw: results.CriticsSweep | None, steps: int) -> None:
-    """The retrain in the visitor's browser (ui/critics_retrain.js): the panel's button and live chart, then, once it
-    reports, the retrain next to the shipped sweep and the truth (kept while theta stays)."""
+    """The retrain in the visitor's browser (static/js/panels/critics_retrain.js): the panel's button and live chart,
+    then, once it reports, the retrain next to the shipped sweep and the truth (kept while theta stays)."""
     cfg = replace(demo.BROWSER, steps=steps)
     sweep = (f" (the sweep: {sw.config['steps']} steps, {int(sw.config['hidden'])} units, batch "
              f"{int(sw.config['batch'])})") if sw else ""
@@ -218,13 +218,12 @@ def browser_retrain_panel(theta: float, sw: results.CriticsSweep | None, steps: 
     show_retrain(live, theta, sw)
 
 
-# ---- the browser's trainer (ui/toy_train.worker.js), shared with the GAN training page ---------------------------
+# ---- the browser's trainer (static/js/workers/toy_train.worker.js), shared with the GAN training page -----------
 
 HERE = Path(__file__).resolve().parent
 TFJS = HERE.parent / "static" / "tfjs"
-_KIT_JS = (HERE / "seeded_rng.js").read_text() + "\n" + (HERE / "tf_kit.worker.js").read_text() + "\n"
-WORKER_JS = _KIT_JS + (HERE / "toy_train.worker.js").read_text()
-FLOW_WORKER_JS = _KIT_JS + (HERE / "flow_train.worker.js").read_text()  # the flow-matching page's trainer
+WORKER_URL = panels.worker_url("toy_train")  # the Critics and GAN pages' trainer (static/js/workers)
+FLOW_WORKER_URL = panels.worker_url("flow_train")  # the flow-matching page's trainer
 TFJS_URL = "app/static/tfjs/"  # relative to the page's URL, so a base path (a proxy's prefix) is kept
 # what a browser loads of static/tfjs: the runtime's two scripts and one of its two WebAssembly builds
 _RUNTIME = {"tf": "tf.es2017.min.js", "wasm": "tf-backend-wasm.es2017.min.js", "simd": "tfjs-backend-wasm-simd.wasm",
@@ -236,9 +235,11 @@ def _vendored() -> dict[str, str]:
     return json.loads((TFJS / "VENDOR.json").read_text())["files"]
 
 
-def trainer_runtime() -> dict[str, str]:
-    """The URLs of the vendored TensorFlow.js files the worker imports (content-hashed names, tools/vendor_tfjs.py)."""
-    return {key: TFJS_URL + _vendored()[name] for key, name in _RUNTIME.items()}
+def trainer_runtime(worker: str = WORKER_URL) -> dict[str, str]:
+    """What a panel's trainer starts (static/js/kit/train_kit.js): the worker's module (``worker``, WORKER_URL or
+    FLOW_WORKER_URL) and the vendored TensorFlow.js files it imports (content-hashed names, tools/vendor_tfjs.py),
+    their URLs relative to the page's."""
+    return {"worker": worker, **{key: TFJS_URL + _vendored()[name] for key, name in _RUNTIME.items()}}
 
 
 def trainer_bytes() -> int:
@@ -253,15 +254,6 @@ def trainer_loads() -> str:
     return f"{trainer_bytes() / 1e6:.1f} MB, {packed / 1e6:.1f} MB compressed"
 
 
-def trainer_component(name: str, stem: str, html: str, worker: str = WORKER_JS, kit: str = ""):
-    """A components-v2 panel that trains in the browser: ui/panel_kit.js and ``kit`` (more shared JS), the worker's
-    source (TRAIN_WORKER: ``worker``, WORKER_JS or FLOW_WORKER_JS), ui/train_kit.js, then ui/<stem>.js; its CSS
-    ui/<stem>.css."""
-    js = "\n".join([(HERE / "panel_kit.js").read_text(), kit, f"const TRAIN_WORKER = {json.dumps(worker)};",
-                    (HERE / "train_kit.js").read_text(), (HERE / f"{stem}.js").read_text()])
-    return st.components.v2.component(name, html=html, css=(HERE / f"{stem}.css").read_text(), js=js)
-
-
 def fallback_reason(key: str) -> str | None:
     """Why the browser could not train (its panel's ``fallback`` state; None: it can, or has not said). Kept for the
     session under ``key + "_fallback"``: the panel is not drawn while the server trains, and Streamlit drops the state
@@ -272,4 +264,4 @@ def fallback_reason(key: str) -> str | None:
     return st.session_state.get(key + "_fallback")
 
 
-_retrain_panel = trainer_component("dgm_critics_retrain", "critics_retrain", '<div class="cr"></div>')
+_retrain_panel = panels.component("dgm_critics_retrain", "critics_retrain", '<div class="cr"></div>')

@@ -24,7 +24,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from dgm_core import budgets
 from dgm_core.serving import saved_decks
-from ui import slides
+from ui import panels, slides
 from ui.catalog import PAGES, page_link
 
 DECKS = Path(__file__).resolve().parents[1] / "assets" / "decks"
@@ -37,8 +37,8 @@ WINDOW = "_deck_window"  # session state: the browser window's {"w", "h"} in CSS
 _KEY = re.compile(r"[A-Za-z0-9_-]{1,60}")  # a widget key, safe inside a CSS class selector
 
 
-# the deck's keys, listened for on the whole document (ui/deck_keys.js): they press Back and Next
-_keys = st.components.v2.component("dgm_deck_keys", js=(Path(__file__).with_name("deck_keys.js")).read_text())
+# the deck's keys, listened for on the whole document (static/js/panels/deck_keys.js): they press Back and Next
+_keys = panels.component("dgm_deck_keys", "deck_keys")
 
 
 # A slide (present mode with a view): no top bar or sidebar, the note's band at the top of the window

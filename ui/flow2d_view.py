@@ -1,8 +1,9 @@
-"""The 2-D flow page's panel (a components-v2 component; its JS and CSS are ui/flow_panel.js and .css): the data, the
-points of noise the learned flow carries to time t, their paths, and the velocity field at t as arrows, scrubbed or
-played in the browser. ``panel``: the visitor's browser trains (ui/flow_train.worker.js) or, where it cannot, the
-server does (``dgm_core.demos.flow2d.train_server``) and the panel plays what it sends. A drawing travels as integer
-codes on a LEVELS x LEVELS grid over the box: the panel's state while a stroke ends, the link's text after."""
+"""The 2-D flow page's panel (a components-v2 component: static/js/panels/flow_panel.js, ui/flow_panel.css): the
+data, the points of noise the learned flow carries to time t, their paths, and the velocity field at t as arrows,
+scrubbed or played in the browser. ``panel``: the visitor's browser trains (static/js/workers/flow_train.worker.js)
+or, where it cannot, the server does (``dgm_core.demos.flow2d.train_server``) and the panel plays what it sends. A
+drawing travels as integer codes on a LEVELS x LEVELS grid over the box: the panel's state while a stroke ends, the
+link's text after."""
 from __future__ import annotations
 
 import numpy as np
@@ -10,13 +11,12 @@ import streamlit as st
 
 from dgm_core.demos import flow2d as demo
 from dgm_core.serving import Job, key_of
-from ui import serving
-from ui.browser_inpaint import TYPED_JSON_JS, typed_json
-from ui.critics_view import FLOW_WORKER_JS, trainer_component, trainer_loads, trainer_runtime
+from ui import panels, serving
+from ui.browser_inpaint import typed_json
+from ui.critics_view import FLOW_WORKER_URL, trainer_loads, trainer_runtime
 
 LEVELS = demo.LEVELS
-_panel = trainer_component("dgm_flow_panel", "flow_panel", '<div class="fp"></div>', worker=FLOW_WORKER_JS,
-                           kit=TYPED_JSON_JS)  # `typed`: the server's paths and field, when the server trains
+_panel = panels.component("dgm_flow_panel", "flow_panel", '<div class="fp"></div>')
 
 
 def codes_of(points: np.ndarray, box: tuple[float, float, float, float]) -> list[int]:
@@ -75,7 +75,7 @@ def panel(data: str, points: np.ndarray, steps: int, seed: int, *, key: str, ser
     if server:
         out["result"] = _server_result(data, points, steps, seed, key)
     else:
-        out.update(job=job, runtime=trainer_runtime(), loads=trainer_loads())
+        out.update(job=job, runtime=trainer_runtime(FLOW_WORKER_URL), loads=trainer_loads())
     _panel(key=key, data=out, default={"codes": None, "fallback": None}, on_codes_change=lambda: None,
            on_fallback_change=lambda: None)
 

@@ -19,13 +19,14 @@ from dgm_core.demos import gan as demo
 from dgm_core.demos.gan import MAP_N, Frame, Race, Snapshot
 from dgm_core.models.critics import KINDS
 from dgm_core.models.toy_gan import BOX, DRAWN, TOYS, sample_toy
+from ui import panels
 from ui.catalog import PAGES, page_link
-from ui.critics_view import COLOURS, SHORT, fallback_reason, trainer_component, trainer_loads, trainer_runtime  # noqa: F401 (the page asks here)
+from ui.critics_view import COLOURS, SHORT, fallback_reason, trainer_loads, trainer_runtime  # noqa: F401 (the page asks here)
 
 DATA_N = 300  # data points drawn under each panel
 CEILING = 2.0  # the squared Hellinger distance's largest value, drawn on the bounds' plot
 
-_panel = trainer_component("dgm_gan_panel", "gan_panel", '<div class="gp"></div>')
+_panel = panels.component("dgm_gan_panel", "gan_panel", '<div class="gp"></div>')
 
 
 @lru_cache(maxsize=2 * len(TOYS))

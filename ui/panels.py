@@ -1,15 +1,31 @@
-"""The panels drawn in the browser (Streamlit components v2): each is ``ui/<stem>.js`` after the helpers they share
-(``ui/panel_kit.js``), and ``ui/<stem>.css``."""
+"""The panels drawn in the browser (Streamlit components v2). Each panel is an ES module under ``static/js/panels/``
+(served by the app at ``app/static/js/``), with its CSS beside its Python view in ``ui/<stem>.css``. Python never
+writes or joins JavaScript: every panel's inline JS is the same small file, ``static/js/mount.js``, which imports the
+module that the panel's HTML names (``data-module``: its URL relative to the page, with its content hash from the
+manifest, ``dgm_core.manifest``) and hands it the component."""
 from __future__ import annotations
 
+import html as html_lib
 from pathlib import Path
 
 import streamlit as st
 
+from dgm_core.manifest import JS, module_url
+
 HERE = Path(__file__).resolve().parent
+MOUNT_JS = (JS / "mount.js").read_text()
 
 
-def component(name: str, stem: str, html: str):
-    """The components-v2 mount function of the panel ``stem``, registered as ``name``."""
-    js = (HERE / "panel_kit.js").read_text() + "\n" + (HERE / f"{stem}.js").read_text()
-    return st.components.v2.component(name, html=html, css=(HERE / f"{stem}.css").read_text(), js=js)
+def component(name: str, stem: str, html: str = ""):
+    """The components-v2 mount function of the panel ``stem`` (static/js/panels/<stem>.js; its CSS ui/<stem>.css, if
+    it has one), registered as ``name``."""
+    tag = f'<template data-module="{html_lib.escape(module_url(f"panels/{stem}.js"))}"></template>'
+    path = HERE / f"{stem}.css"
+    return st.components.v2.component(name, html=tag + html, css=path.read_text() if path.exists() else None,
+                                      js=MOUNT_JS)
+
+
+def worker_url(name: str) -> str:
+    """The URL of the worker ``static/js/workers/<name>.worker.js`` relative to the page, content-hashed: a panel
+    starts it as a module worker (``new Worker(new URL(url, document.baseURI), {type: 'module'})``)."""
+    return module_url(f"workers/{name}.worker.js")

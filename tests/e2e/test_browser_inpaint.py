@@ -9,7 +9,6 @@ import contextlib
 import math
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,13 +20,14 @@ from dgm_core.device import generator
 from dgm_core.samplers import kernels
 from dgm_core.samplers.diagnostics import tracked_pixels
 from benchmarks.common import ORIGIN_PAGE, worker_job
-from ui.browser_inpaint import RUNTIME, SETTINGS, WORKER_JS, as_rows, browser_methods, model_specs
+from dgm_core.manifest import module_url
+from ui.browser_inpaint import RUNTIME, SETTINGS, WORKER_URL, as_rows, browser_methods, model_specs
 
 TOL = 1e-4
 SCORE_KEYS = ("F1", "MSE")
 
 def run_worker(page, app_url: str, msg: dict) -> dict:
-    out = worker_job(page, app_url, WORKER_JS, msg)
+    out = worker_job(page, app_url, WORKER_URL, msg)
     assert out["end"]["type"] == "done", out["end"]
     return out
 
@@ -343,7 +343,7 @@ def test_draws_out_of_order_are_an_error_not_a_result(page, app_url, digit):
     s = inpainting.Settings(steps=10, chains=2, burn_in=2, seed=1)
     chunks = pseudo_gibbs_draws(s, 50, x.shape)
     chunks[0], chunks[1] = chunks[1], chunks[0]
-    out = worker_job(page, app_url, WORKER_JS, job(x, mask, ["pseudo_gibbs"], s, {"pseudo_gibbs": chunks}))
+    out = worker_job(page, app_url, WORKER_URL, job(x, mask, ["pseudo_gibbs"], s, {"pseudo_gibbs": chunks}))
     assert out["end"]["type"] == "error" and "draw 1 should be" in out["end"]["message"]
 
 
@@ -472,19 +472,18 @@ def test_the_flow_inpainter_in_the_browser_is_dgm_cores(page, app_url, digit, pr
 
 
 def test_the_workers_generator_draws_the_laws_it_names(page, app_url):
-    """The worker's own generator (ui/seeded_rng.js: xoshiro128** seeded by splitmix32, Box-Muller normals), as the
-    page runs it: 200,000 draws of each kind against their laws by Kolmogorov-Smirnov, and consecutive draws
-    uncorrelated. The samplers are robust to a wrong spread of their noise (importance weights and Metropolis tests
+    """The worker's own generator (static/js/kit/seeded_rng.js: xoshiro128** seeded by splitmix32, Box-Muller
+    normals), as the page runs it: 200,000 draws of each kind against their laws by Kolmogorov-Smirnov, and
+    consecutive draws uncorrelated. The samplers are robust to a wrong spread of their noise (importance weights and Metropolis tests
     correct for it), so their scores cannot see such a fault: this test does."""
     from scipy import stats
     page.goto(f"{app_url}/{ORIGIN_PAGE}")
-    src = (Path(__file__).resolve().parents[2] / "ui" / "seeded_rng.js").read_text()
-    got = page.evaluate("""([src, n]) => {
-      const seeded = new Function(src + '; return seeded;')();
+    got = page.evaluate("""async ([url, n]) => {
+      const { seeded } = await import(new URL(url, location.origin + '/'));
       const g = seeded(12345);
       return {normal: Array.from(g.normal(n)), uniform: Array.from(g.uniform(n)),
               uniform64: Array.from(g.uniform64(n))};
-    }""", [src, 200_000])
+    }""", [module_url("kit/seeded_rng.js"), 200_000])
     for kind, law in (("normal", "norm"), ("uniform", "uniform"), ("uniform64", "uniform")):
         x = np.asarray(got[kind])
         assert stats.kstest(x, law).pvalue > 1e-3, kind

@@ -11,7 +11,7 @@ import torch
 from dgm_core.models import critics as cr
 from dgm_core.models import toy_gan as tg
 from dgm_core.models.wgan import gradient_penalty
-from ui.critics_view import trainer_runtime, WORKER_JS
+from ui.critics_view import trainer_runtime, WORKER_URL
 
 TOL = 1e-5
 # a page of the app's origin (the worker imports TensorFlow.js from the app's static files); a small file, fast
@@ -19,7 +19,7 @@ ORIGIN_PAGE = "app/static/tfjs/VENDOR.json"
 
 CALL = """async ([src, runtime, msg]) => {
   const abs = Object.fromEntries(Object.entries(runtime).map(([k, v]) => [k, new URL(v, location.origin + '/').href]));
-  const w = new Worker(URL.createObjectURL(new Blob([src], {type: 'text/javascript'})));
+  const w = new Worker(new URL(src, location.origin + '/'), {type: 'module'});
   const next = () => new Promise((resolve) => { w.onmessage = (e) => resolve(e.data); });
   w.postMessage({cmd: 'init', runtime: abs});
   const ready = await next();
@@ -31,8 +31,8 @@ CALL = """async ([src, runtime, msg]) => {
 }"""
 
 
-def call(page, app_url: str, msg: dict, worker: str = WORKER_JS) -> dict:
-    """``msg`` to a fresh worker of ``worker``'s source (the GAN's and critics', or the flow page's) -> its result."""
+def call(page, app_url: str, msg: dict, worker: str = WORKER_URL) -> dict:
+    """``msg`` to a fresh worker of the module ``worker`` (the GAN's and critics', or the flow page's) -> its result."""
     page.goto(f"{app_url}/{ORIGIN_PAGE}")
     out = page.evaluate(CALL, [worker, trainer_runtime(), msg])
     assert out["type"] == "parity", out

@@ -12,7 +12,7 @@ import torch
 
 from dgm_core.demos import flow2d as demo
 from dgm_core.models import flow2d as f
-from ui.critics_view import FLOW_WORKER_JS, trainer_runtime
+from ui.critics_view import FLOW_WORKER_URL, trainer_runtime
 
 from .test_browser_train import call as browser_call
 from .test_browser_train import ORIGIN_PAGE, flat, wire
@@ -21,7 +21,7 @@ TOL, PATH_TOL = 1e-5, 1e-4
 
 
 def call(page, app_url: str, msg: dict) -> dict:
-    return browser_call(page, app_url, msg, FLOW_WORKER_JS)
+    return browser_call(page, app_url, msg, FLOW_WORKER_URL)
 
 
 def trained(steps: int = 300) -> f.VelocityMLP:
@@ -73,7 +73,7 @@ def test_paths_and_field_match_dgm_core(page, app_url):
 # posted after the first 'flow_progress'
 JOB = """async ([src, runtime, job, then]) => {
   const abs = Object.fromEntries(Object.entries(runtime).map(([k, v]) => [k, new URL(v, location.origin + '/').href]));
-  const w = new Worker(URL.createObjectURL(new Blob([src], {type: 'text/javascript'})));
+  const w = new Worker(new URL(src, location.origin + '/'), {type: 'module'});
   await new Promise((r) => { w.onmessage = r; w.postMessage({cmd: 'init', runtime: abs}); });
   const msgs = []; let last = null; let sent = false;
   await new Promise((resolve) => {
@@ -93,7 +93,7 @@ JOB = """async ([src, runtime, job, then]) => {
 
 def run_job(page, app_url: str, job: dict, then: dict | None = None) -> dict:
     page.goto(f"{app_url}/{ORIGIN_PAGE}")
-    return page.evaluate(JOB, [FLOW_WORKER_JS, trainer_runtime(), job, then])
+    return page.evaluate(JOB, [FLOW_WORKER_URL, trainer_runtime(), job, then])
 
 
 def test_a_job_sends_its_film_as_it_learns_and_reaches_the_data(page, app_url):

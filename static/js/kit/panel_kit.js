@@ -1,8 +1,8 @@
-// Helpers every browser-drawn panel shares (ui/panels.py puts this file before each panel's own JS).
+// Helpers every browser-drawn panel shares (a panel's module imports them).
 
-const FONT = '14px "Source Sans Pro", sans-serif';
+export const FONT = '14px "Source Sans Pro", sans-serif';
 
-function el(tag, cls, parent) {
+export function el(tag, cls, parent) {
   const e = document.createElement(tag);
   if (cls) e.className = cls;
   if (parent) parent.appendChild(e);
@@ -10,7 +10,7 @@ function el(tag, cls, parent) {
 }
 
 // a canvas of [w, h] CSS pixels, sharp on any screen; returns its 2-D context, scaled to CSS pixels
-function canvas(parent, [w, h], label) {
+export function canvas(parent, [w, h], label) {
   const c = el('canvas', '', parent);
   const dpr = window.devicePixelRatio || 1;
   [c.width, c.height] = [Math.round(w * dpr), Math.round(h * dpr)];
@@ -22,23 +22,23 @@ function canvas(parent, [w, h], label) {
 }
 
 // base64 -> bytes
-function bytes(b64) {
+export function bytes(b64) {
   const s = atob(b64); const out = new Uint8Array(s.length);
   for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
   return out;
 }
 
 // '#rrggbb' and an opacity -> a CSS colour
-function rgba(hex, a) {
+export function rgba(hex, a) {
   const n = parseInt(hex.slice(1), 16);
   return `rgba(${n >> 16}, ${(n >> 8) & 255}, ${n & 255}, ${a})`;
 }
 
 // a panel's Play button icons (the fonts of a page may lack the media symbols): a triangle, two bars
-const ICONS = { play: '<svg viewBox="0 0 10 10" width="12" height="12"><path d="M2 1 L9 5 L2 9 Z" fill="currentColor"/></svg>',
+export const ICONS = { play: '<svg viewBox="0 0 10 10" width="12" height="12"><path d="M2 1 L9 5 L2 9 Z" fill="currentColor"/></svg>',
   pause: '<svg viewBox="0 0 10 10" width="12" height="12"><path d="M2 1 H4 V9 H2 Z M6 1 H8 V9 H6 Z" fill="currentColor"/></svg>' };
 
-function button(parent, label, icon, primary, help) {
+export function button(parent, label, icon, primary, help) {
   const b = el('button', primary ? 'primary' : '', parent);
   b.type = 'button'; b.title = help;
   const i = el('span', 'icon', b); i.setAttribute('aria-hidden', 'true'); i.innerHTML = icon;

@@ -1,12 +1,13 @@
-// A seeded random generator for the browser's workers (ui/browser_inpaint.py puts it before ui/inpaint.worker.js):
-// xoshiro128** (Blackman & Vigna) seeded by splitmix32. The same seed gives the same numbers in any browser; they are
-// not torch's (the parity tests hand torch's draws to the worker instead).
+// The random numbers of the browser's workers: a seeded generator, xoshiro128** (Blackman & Vigna) seeded by
+// splitmix32, whose same seed gives the same numbers in any browser (they are not torch's), and a tape that hands
+// over the very numbers torch's seeded generator gave dgm_core, so the parity tests can replay dgm_core's draws.
+// Both have the same three calls: uniform(n) float32 in [0, 1), normal(n) float32, uniform64(n) float64 in [0, 1).
 
 const rotl = (v, k) => ((v << k) | (v >>> (32 - k))) >>> 0;
 
 // xoshiro128** seeded by splitmix32: uniform(n) float32 in [0, 1) (24 bits, as torch's float32 draws),
 // normal(n) by Box-Muller, uniform64(n) in [0, 1) (53 bits)
-function seeded(seed) {
+export function seeded(seed) {
   let x = seed >>> 0;
   const split = () => {
     x = (x + 0x9e3779b9) >>> 0;
@@ -40,4 +41,20 @@ function seeded(seed) {
       return a;
     },
   };
+}
+
+// the draws handed over, one chunk per call ({kind: 'uniform' | 'normal' | 'uniform64', data}), each checked against
+// what the sampler asks for; `left()`: the chunks not used yet
+export function tape(chunks, what) {
+  let i = 0;
+  const take = (kind, n) => {
+    const c = chunks[i++];
+    if (!c || c.kind !== kind || c.data.length !== n) {
+      throw new Error(`${what}: draw ${i} should be ${n} ${kind} numbers, the tape has ` +
+        (c ? `${c.data.length} ${c.kind}` : 'nothing left'));
+    }
+    return kind === 'uniform64' ? Float64Array.from(c.data) : Float32Array.from(c.data);
+  };
+  return { uniform: (n) => take('uniform', n), normal: (n) => take('normal', n), uniform64: (n) => take('uniform64', n),
+    left: () => chunks.length - i };
 }

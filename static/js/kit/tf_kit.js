@@ -1,5 +1,5 @@
-// What the browser's trainers share (ui/critics_view.py puts it after ui/seeded_rng.js and before a trainer:
-// ui/toy_train.worker.js, the Critics and GAN pages'; ui/flow_train.worker.js, the flow-matching page's): small
+// What the browser's trainers share (imported by workers/toy_train.worker.js, the Critics and GAN pages' trainer,
+// and workers/flow_train.worker.js, the flow-matching page's): small
 // multilayer perceptrons in TensorFlow.js (static/tfjs, its WebAssembly backend; the plain-JavaScript one where
 // WebAssembly is missing), initialised as torch's nn.Linear, and torch's Adam in plain JavaScript, so dgm_core stays
 // the reference that the parity tests hold each trainer to.
@@ -7,25 +7,26 @@
 // Weights live here as Float32Arrays, a linear layer's W as (in, out) (torch keeps (out, in)); each update builds
 // tensors from them, takes the loss and its gradients in TensorFlow.js and applies Adam to the arrays.
 
-let tf = null;
+export let tf = null;  // TensorFlow.js, once `init` has loaded it (a live binding for the importers)
 
-const fill = (n, f) => { const a = new Float32Array(n); for (let i = 0; i < n; i++) a[i] = f(i); return a; };
+export const fill = (n, f) => { const a = new Float32Array(n); for (let i = 0; i < n; i++) a[i] = f(i); return a; };
 
 // ---- networks: [{W: (in, out), b: (out), inn, out}], initialised as torch's nn.Linear (U(-1/sqrt(in), 1/sqrt(in))) --
 
-function mlp(sizes, r) {
+export function mlp(sizes, r) {
   return sizes.slice(1).map((out, i) => {
     const inn = sizes[i]; const bound = 1 / Math.sqrt(inn);
-    const W = r.uniform(inn * out).map((u) => (2 * u - 1) * bound); const b = r.uniform(out).map((u) => (2 * u - 1) * bound);
+    const W = r.uniform(inn * out).map((u) => (2 * u - 1) * bound);
+    const b = r.uniform(out).map((u) => (2 * u - 1) * bound);
     return { inn, out, W, b };
   });
 }
 
-const flat = (net) => net.flatMap((l) => [l.W, l.b]);  // the parameters in the optimiser's order
-const tensors = (net) => net.flatMap((l) => [tf.tensor2d(l.W, [l.inn, l.out]), tf.tensor1d(l.b)]);
+export const flat = (net) => net.flatMap((l) => [l.W, l.b]);  // the parameters in the optimiser's order
+export const tensors = (net) => net.flatMap((l) => [tf.tensor2d(l.W, [l.inn, l.out]), tf.tensor1d(l.b)]);
 
 // x (B, in) -> (B, out); hidden layers followed by `act`
-function forward(x, params, act) {
+export function forward(x, params, act) {
   let h = x;
   for (let i = 0; i < params.length; i += 2) {
     h = tf.add(tf.matMul(h, params[i]), params[i + 1]);
@@ -36,7 +37,7 @@ function forward(x, params, act) {
 
 // torch.optim.Adam (no weight decay), on Float32Arrays: -> update(grads, lrNow = lr); a rate per call follows a
 // schedule as torch does when a param group's lr is changed between steps (the moments are not touched)
-function adam(arrays, lr, [b1, b2], eps = 1e-8) {
+export function adam(arrays, lr, [b1, b2], eps = 1e-8) {
   const m = arrays.map((a) => new Float32Array(a.length)); const v = arrays.map((a) => new Float32Array(a.length));
   let t = 0;
   return (grads, lrNow = lr) => {
@@ -57,11 +58,11 @@ function adam(arrays, lr, [b1, b2], eps = 1e-8) {
 const channel = new MessageChannel();
 const yielded = [];
 channel.port1.onmessage = () => yielded.shift()();
-const breathe = () => new Promise((resolve) => { yielded.push(resolve); channel.port2.postMessage(0); });
+export const breathe = () => new Promise((resolve) => { yielded.push(resolve); channel.port2.postMessage(0); });
 
 // n points (n * 2) of a pool (N * 2): rows uniformly with replacement, plus jitter * N(0, I)
 // (dgm_core.models.flow2d.sample_pool): the flow's data, and the GAN's on a drawing
-function samplePool(pool, n, jitter, r) {
+export function samplePool(pool, n, jitter, r) {
   const N = pool.length / 2; const u = r.uniform(n); const x = new Float32Array(2 * n);
   for (let i = 0; i < n; i++) {
     const j = Math.min(N - 1, Math.floor(u[i] * N));
@@ -75,18 +76,20 @@ function samplePool(pool, n, jitter, r) {
 }
 
 // the parity tests' networks on the wire: plain arrays
-const fromWire = (layers) => layers.map((l) => ({ inn: l.inn, out: l.out, W: new Float32Array(l.W), b: new Float32Array(l.b) }));
-const toWire = (net) => net.map((l) => ({ inn: l.inn, out: l.out, W: Array.from(l.W), b: Array.from(l.b) }));
+export const fromWire = (layers) => layers.map((l) => ({ inn: l.inn, out: l.out, W: new Float32Array(l.W),
+  b: new Float32Array(l.b) }));
+export const toWire = (net) => net.map((l) => ({ inn: l.inn, out: l.out, W: Array.from(l.W), b: Array.from(l.b) }));
 
 // {cmd: 'init', runtime: {tf, wasm, simd, plain} (absolute URLs), backend?} -> the backend's name ('wasm' or 'cpu')
-async function init({ runtime, backend }) {
-  importScripts(runtime.tf, runtime.wasm);
-  tf = self.tf;
+export async function init({ runtime, backend }) {
+  await import(runtime.tf);  // UMD scripts: they set globalThis.tf, then its WebAssembly backend
+  await import(runtime.wasm);
+  tf = globalThis.tf;
   tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);  // threads need a cross-origin-isolated page
   tf.wasm.setWasmPaths({ 'tfjs-backend-wasm.wasm': runtime.plain, 'tfjs-backend-wasm-simd.wasm': runtime.simd,
     'tfjs-backend-wasm-threaded-simd.wasm': runtime.simd });
   let ok = false;
-  try { ok = backend !== 'cpu' && typeof WebAssembly === 'object' && await tf.setBackend('wasm'); } catch (e) { ok = false; }
+  try { ok = backend !== 'cpu' && typeof WebAssembly === 'object' && await tf.setBackend('wasm'); } catch { ok = false; }
   if (!ok) await tf.setBackend('cpu');
   await tf.ready();
   return tf.getBackend();

@@ -1,10 +1,12 @@
 // The inpainting samplers' panel in the visitor's browser (a Streamlit components-v2 component; Python side:
-// ui/browser_inpaint.py, which puts ui/panel_kit.js, ui/typed_json.js (`plain`) and the worker's source,
-// INPAINT_WORKER, before this file).
-// A new job (data.job) starts ui/inpaint.worker.js in a Web Worker of its own, so the page never freezes; a bar
-// names the method running and how far it is. When every method is done the panel sends the results back once
+// ui/browser_inpaint.py, which sends the job and the worker's URL, data.worker).
+// A new job (data.job) starts workers/inpaint.worker.js in a module Web Worker of its own, so the page never freezes;
+// a bar names the method running and how far it is. When every method is done the panel sends the results back once
 // (state `result`, with the job's id); if the worker cannot start or stops, it sends `error` (one sentence's
 // reason) and the page can run the server's samplers instead. A rerun with the same job changes nothing.
+
+import { el } from '../kit/panel_kit.js';
+import { plain, typed } from '../kit/typed_json.js';
 
 const views = new WeakMap();  // the panel's root -> its view
 
@@ -33,7 +35,7 @@ function inpaintView(root) {
       if (typeof WebAssembly !== 'object' || typeof Worker !== 'function') {
         throw new Error('no WebAssembly or Web Workers');
       }
-      v.worker = new Worker(URL.createObjectURL(new Blob([INPAINT_WORKER], { type: 'text/javascript' })));
+      v.worker = new Worker(new URL(d.worker, document.baseURI), { type: 'module' });
     } catch (err) { fail(component, job, err.message || err); return; }
     v.worker.onerror = (e) => fail(component, job, e.message || 'the worker stopped');
     v.worker.onmessage = ({ data: msg }) => {
@@ -52,7 +54,8 @@ function inpaintView(root) {
       }
     };
     v.worker.postMessage({ cmd: 'run', id: job, base: window.location.href, runtime: d.runtime, models: d.models,
-      image: typed(d.image), mask: typed(d.mask), shape: d.shape, methods: d.methods, settings: d.settings, binary: d.binary, track: d.track });
+      image: typed(d.image), mask: typed(d.mask), shape: d.shape, methods: d.methods, settings: d.settings,
+      binary: d.binary, track: d.track });
   };
   v.receive = (component) => {
     const d = component.data;

@@ -5,6 +5,8 @@
 // Play, the slider and the speed are the browser's own: a frame is a few sub-image copies and a marker drawn
 // over the traces, with no message to the server, so the film plays at the chosen rate however busy the server is.
 
+import { canvas, el, FONT } from '../kit/panel_kit.js';
+
 const players = new WeakMap();  // the panel's root -> its player (one per run: a new run builds anew)
 const CHART = [540, 250];  // a chart's canvas, CSS pixels (it scales to its column)
 
@@ -32,7 +34,8 @@ function picture(parent, pic, h, w) {
 }
 
 // one chart: each sampler's values against the iteration, and a dotted marker at the step shown; the legend gives
-// each sampler's value there. The lines are drawn once, into a canvas of their own; a frame copies it and adds the marker.
+// each sampler's value there. The lines are drawn once, into a canvas of their own; a frame copies it and adds the
+// marker.
 function chart(parent, spec, series, n) {
   const ctx = canvas(el('div', 'chart', parent), CHART, spec.title);
   const [W, H] = CHART;
@@ -48,7 +51,9 @@ function chart(parent, spec, series, n) {
   g.fillText(spec.title, (l + r) / 2, 16);
   g.fillText('iteration', (3 * r + l) / 4, b + 16);  // between the middle and the last tick
   g.textAlign = 'right';
-  for (const y of [spec.lo, (spec.lo + spec.hi) / 2, spec.hi]) g.fillText(Number(y.toPrecision(3)).toString(), l - 6, Y(y) + 5);
+  for (const y of [spec.lo, (spec.lo + spec.hi) / 2, spec.hi]) {
+    g.fillText(Number(y.toPrecision(3)).toString(), l - 6, Y(y) + 5);
+  }
   g.textAlign = 'center';
   for (const x of [1, Math.round((n + 1) / 2), n]) g.fillText(String(x), X(x), b + 16);
   g.save(); g.translate(12, (t + b) / 2); g.rotate(-Math.PI / 2); g.fillText(spec.ylabel, 0, 0); g.restore();

@@ -5,6 +5,9 @@
 // back (state `result`) and the page shows it next to the shipped sweep. If the worker cannot start, the panel reports
 // `fallback` and the page retrains on the server.
 
+import { BACKENDS, startTrainer } from '../kit/train_kit.js';
+import { canvas, el, FONT, rgba } from '../kit/panel_kit.js';
+
 const retrainers = new WeakMap();  // the panel's root -> its view
 const CHART = [1100, 300];
 

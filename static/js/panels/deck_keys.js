@@ -7,6 +7,7 @@
 // has the focus (a slide's controls are moved by pointer and touch); typing in a text box keeps its keys.
 // In present mode it also tells the server the window's size, the stage a slide is drawn for (ui/slides.py).
 
+
 const NEXT = ['ArrowRight', 'PageDown'];
 const BACK = ['ArrowLeft', 'PageUp'];
 const ENDS = { Home: 'first', End: 'last' };  // present mode only

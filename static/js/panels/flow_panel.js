@@ -8,6 +8,10 @@
 // points go to the page (the link, the GAN page) as integer codes on a LEVELS x LEVELS grid over the box.
 // Where the browser cannot train, the server does (mode 'server': the page sends the paths and the field).
 
+import { BACKENDS, startTrainer } from '../kit/train_kit.js';
+import { button, canvas, el, ICONS } from '../kit/panel_kit.js';
+import { typed } from '../kit/typed_json.js';
+
 const VIEW = [480, 480];  // the picture, CSS pixels (it scales down to a narrower column)
 const PASS_S = 2.5;  // one pass of Play from noise to data
 const HOLD_S = 0.6;  // at the data before the next pass
@@ -90,7 +94,10 @@ function flowView(root) {
       for (let j = 0; j < r.m; j++) {
         let o = (c.upto * r.m + j) * 2;
         c.moveTo(g.px(r.paths[o]), g.py(r.paths[o + 1]));
-        for (let i = c.upto + 1; i <= upto; i++) { o = (i * r.m + j) * 2; c.lineTo(g.px(r.paths[o]), g.py(r.paths[o + 1])); }
+        for (let i = c.upto + 1; i <= upto; i++) {
+          o = (i * r.m + j) * 2;
+          c.lineTo(g.px(r.paths[o]), g.py(r.paths[o + 1]));
+        }
       }
       c.stroke();
       c.upto = upto;
@@ -188,7 +195,8 @@ function flowView(root) {
   const onMessage = (msg) => {
     if (msg.type === 'flow_progress' || msg.type === 'flow_done') {
       const c = f.data.job.cfg;
-      receive({ paths: msg.paths, field: msg.field, frames: c.frames, m: f.data.job.z.length / 2, g: f.data.grid.length / 2 });
+      receive({ paths: msg.paths, field: msg.field, frames: c.frames, m: f.data.job.z.length / 2,
+        g: f.data.grid.length / 2 });
       root.dataset.step = String(msg.step);
       const secs = ((performance.now() - f.started) / 1000).toFixed(1);
       if (msg.type === 'flow_done') {
@@ -206,7 +214,8 @@ function flowView(root) {
   // drawing: a press and drag adds points along the stroke, GAP apart; the stroke's end trains
   const point = (e) => {
     const rect = cv.getBoundingClientRect(); const g = geometry();
-    const cx = (e.clientX - rect.left) * VIEW[0] / rect.width; const cy = (e.clientY - rect.top) * VIEW[1] / rect.height;
+    const cx = (e.clientX - rect.left) * VIEW[0] / rect.width;
+    const cy = (e.clientY - rect.top) * VIEW[1] / rect.height;
     return [g.ux(cx), g.uy(cy)];
   };
   const add = ([x, y]) => {
@@ -227,7 +236,9 @@ function flowView(root) {
     const p = point(e); const q = f.stroke.last;
     if (!q) { add(p); return; }
     const d = Math.hypot(p[0] - q[0], p[1] - q[1]);
-    for (let i = 1; i <= Math.floor(d / GAP); i++) add([q[0] + (p[0] - q[0]) * i * GAP / d, q[1] + (p[1] - q[1]) * i * GAP / d]);
+    for (let i = 1; i <= Math.floor(d / GAP); i++) {
+      add([q[0] + (p[0] - q[0]) * i * GAP / d, q[1] + (p[1] - q[1]) * i * GAP / d]);
+    }
   });
   const end = () => {
     if (!f.stroke) return;

@@ -6,11 +6,15 @@
 // light = high, the data in black, the generated points in the critic's colour) and, below, both bounds and the
 // distance to the data against the steps, drawn up to the step shown.
 
+import { BACKENDS, startTrainer } from '../kit/train_kit.js';
+import { button, bytes, canvas, el, FONT, ICONS, rgba } from '../kit/panel_kit.js';
+
 const views = new WeakMap();  // the panel's root -> its view (for one race: a new setting or Reset builds anew)
 const FIELD = [540, 240];  // a field's canvas, CSS pixels (the canvas scales to its column)
 const CURVES = [1100, 170];
 
-// a step as sent (points as little-endian int16 hundredths, the critic as levels 0..255) -> {pts: [x, y, ...], t: levels}
+// a step as sent (points as little-endian int16 hundredths, the critic as levels 0..255)
+// -> {pts: [x, y, ...], t: levels}
 function decode(shot, kinds) {
   const out = { step: shot.step };
   for (const { kind } of kinds) {
@@ -73,14 +77,16 @@ function curves(parent, data) {
     const pts = data.kinds.map((k) => {
       const h = data.history[k.kind];
       const out = [];
-      for (let i = 0; i < h.step.length && h.step[i] <= upto; i++) if (Number.isFinite(h[key][i])) out.push([h.step[i], h[key][i]]);
+      for (let i = 0; i < h.step.length && h.step[i] <= upto; i++) {
+        if (Number.isFinite(h[key][i])) out.push([h.step[i], h[key][i]]);
+      }
       return out;
     });
     const all = pts.flat();
     const xmax = Math.max(10, upto);
     // a bound can dive far below 0 for a step (a critic behind its generator): the range stops at `floor`, the
     // curve runs off the plot there, so the ceiling stays readable
-    let lo = Math.max(floor, Math.min(0, ...all.map((p) => p[1])));
+    const lo = Math.max(floor, Math.min(0, ...all.map((p) => p[1])));
     let hi = Math.min(roof, Math.max(ceiling ? ceiling * 1.05 : 0.1, ...all.map((p) => p[1])));
     if (hi - lo < 1e-6) hi = lo + 1;
     const X = (x) => l + (x / xmax) * (r - l); const Y = (y) => b - ((y - lo) / (hi - lo)) * (b - t);
@@ -222,7 +228,8 @@ function browserView(root) {
       if (msg.step === 0) {  // a new race's start: a fresh film
         film.innerHTML = '';
         b.view = build(film, { ...b.data, history: { from: 0 } });
-        b.view.data.history = Object.fromEntries(b.data.kinds.map(({ kind }) => [kind, { step: [], est: [], off: [] }]));
+        b.view.data.history = Object.fromEntries(b.data.kinds.map(({ kind }) => [kind,
+          { step: [], est: [], off: [] }]));
       }
       const h = b.view.data.history;
       for (const { kind } of b.data.kinds) {

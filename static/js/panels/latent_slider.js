@@ -9,6 +9,8 @@
 // Server mode (data.mode === "server"): the strips of frames come from Python; a drag swaps the picture between
 // the dragged slider's frames, a release sends the values and Python redraws.
 
+import { el } from '../kit/panel_kit.js';
+
 const runtimes = {};  // the runtime's folder URL -> Promise of the ort module (loaded once per page)
 const sessions = {};  // model URL -> Promise of its InferenceSession
 const chains = {};  // model URL -> the promise of its last run

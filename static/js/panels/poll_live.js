@@ -5,6 +5,8 @@
 // changes the room, or after 25 s), with no Streamlit rerun per answer. It asks for one rerun (the `changed` trigger)
 // only when the question's state or round differs from what the page drew: a countdown that ran out, another tab.
 
+import { el } from '../kit/panel_kit.js';
+
 const lives = new WeakMap();  // the panel's root -> its view
 const STATES = { waiting: 'Waiting: press Open', open: 'Open: the class is answering', locked: 'Locked',
   revealed: 'Revealed' };

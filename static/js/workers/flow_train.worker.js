@@ -13,6 +13,9 @@
 // field: Float32Array (frames + 1) * G * 2, both transferred; loss: the mean batch loss since the last report);
 // {type: 'flow_stopped', step} after a 'stop'; {type: 'parity', result}; {type: 'error', message}.
 
+import { adam, breathe, fill, flat, forward, fromWire, init, mlp, samplePool, tensors, tf, toWire } from '../kit/tf_kit.js';
+import { seeded } from '../kit/seeded_rng.js';
+
 // ---- the model (dgm_core.models.flow2d): v(x, y, t), SiLU hidden layers --------------------------------------------
 
 const silu = (h) => tf.mul(h, tf.sigmoid(h));
@@ -148,7 +151,7 @@ function parity(msg) {
 
 // ---- messages ----------------------------------------------------------------------------------------------------
 
-onmessage = async ({ data: msg }) => {
+self.onmessage = async ({ data: msg }) => {
   try {
     if (msg.cmd === 'init') postMessage({ type: 'ready', backend: await init(msg) });
     else if (msg.cmd === 'flow') await flowJob(msg);

@@ -10,6 +10,9 @@
 // Messages out: {type: 'ready', backend}, {type: 'error', message}, the retrain's 'progress' and 'done', the GAN's
 // 'frame' (one per generator step) and 'stopped'.
 
+import { adam, breathe, fill, flat, forward, fromWire, init, mlp, samplePool, tensors, tf, toWire } from '../kit/tf_kit.js';
+import { seeded } from '../kit/seeded_rng.js';
+
 // ---- data: (n, 2) as a flat Float32Array [x0, y0, x1, y1, ...] --------------------------------------------------
 
 // P = (0, U[0, 1]) and Q_theta = (theta, U[0, 1]), as dgm_core.models.critics.sample_lines
@@ -29,8 +32,14 @@ function toy(name, n, r) {
   }
   if (name === 'moons') {  // make_moons: n // 2 on the outer half circle, the rest on the inner, shuffled, noised
     const nOut = Math.floor(n / 2); const nIn = n - nOut; const pts = [];
-    for (let i = 0; i < nOut; i++) { const a = nOut > 1 ? Math.PI * i / (nOut - 1) : 0; pts.push([Math.cos(a), Math.sin(a)]); }
-    for (let i = 0; i < nIn; i++) { const a = nIn > 1 ? Math.PI * i / (nIn - 1) : 0; pts.push([1 - Math.cos(a), 1 - Math.sin(a) - 0.5]); }
+    for (let i = 0; i < nOut; i++) {
+      const a = nOut > 1 ? Math.PI * i / (nOut - 1) : 0;
+      pts.push([Math.cos(a), Math.sin(a)]);
+    }
+    for (let i = 0; i < nIn; i++) {
+      const a = nIn > 1 ? Math.PI * i / (nIn - 1) : 0;
+      pts.push([1 - Math.cos(a), 1 - Math.sin(a) - 0.5]);
+    }
     const u = r.uniform64(n);
     for (let i = n - 1; i > 0; i--) { const j = Math.floor(u[i] * (i + 1)); [pts[i], pts[j]] = [pts[j], pts[i]]; }
     const noise = r.normal(2 * n);
@@ -241,8 +250,8 @@ async function play(until) {
 function parity(msg) {
   if (msg.cmd === 'critic_update') {
     const net = fromWire(msg.critic); const opt = adam(flat(net), msg.lr, msg.betas);
-    const estimates = msg.batches.map((b) => criticUpdate(msg.kind, net, opt, new Float32Array(b.p), new Float32Array(b.q),
-      b.t ? new Float32Array(b.t) : null, msg.weight));
+    const estimates = msg.batches.map((b) => criticUpdate(msg.kind, net, opt, new Float32Array(b.p),
+      new Float32Array(b.q), b.t ? new Float32Array(b.t) : null, msg.weight));
     return { estimates, critic: toWire(net) };
   }
   // gan_update: the critic's updates on the given batches (q = G(zq)), then the generator's on zg
@@ -256,7 +265,7 @@ function parity(msg) {
 
 // ---- messages ----------------------------------------------------------------------------------------------------
 
-onmessage = async ({ data: msg }) => {
+self.onmessage = async ({ data: msg }) => {
   try {
     if (msg.cmd === 'init') postMessage({ type: 'ready', backend: await init(msg) });
     else if (msg.cmd === 'retrain') retrain(msg);

@@ -1,0 +1,117 @@
+"""The facts the browser's modules share with the Python side, written by dgm_core into ``static/js/manifest.json``
+(``python -m dgm_core manifest``; a test holds the committed file to what this module computes).
+
+The browser half of the lab is ES modules under ``static/js/`` (served by the app at ``app/static/js/``): the panels,
+their workers and one module per ``dgm_core`` twin. What both halves must agree on is written here once, from
+``dgm_core``'s own registries, and read by the JavaScript from the manifest:
+
+- ``methods``: each inpainting method's model family and label (``dgm_core.methods.INPAINTING``), and ``browser``:
+  the methods the browser's worker runs (static/js/inpaint.js, ``RUNS`` and the fills);
+- ``prefixes``: each page's prefix of its keys in a link (``PREFIXES``: the pages, ui/links.py and the tests read it);
+- ``budgets``: the caps the browser's code keeps to (``dgm_core.budgets``);
+- ``models``: the exported files under ``static/models`` and their sha256;
+- ``modules``: every module's content hash, over its own text and everything it imports (the manifest's facts
+  included), so that a panel's or a worker's URL (``module_url``) changes whenever any code it runs changes and a
+  browser never runs a stale copy from its cache.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import re
+from pathlib import Path
+
+from . import budgets
+from .methods import INPAINTING
+
+ROOT = Path(__file__).resolve().parent.parent
+STATIC = ROOT / "static"
+JS = STATIC / "js"
+PATH = JS / "manifest.json"
+URL = "app/static/js/"  # the modules' folder as the app serves it, relative to the page's URL (a proxy's prefix kept)
+
+# each page's prefix of its keys in a link (?inp_steps=…): a page's widgets, its URL state and the deck use it
+PREFIXES = {"inpainting": "inp_", "mnar": "mnar_", "mnar_images": "mi_", "latent": "lat_", "vae": "vae_",
+            "critics": "critics_", "gan": "gan_", "clusters": "cl_", "flow2d": "flow_"}
+# the inpainting methods the browser's worker runs (static/js/inpaint.js: RUNS, and samplers/simple.js: FILLS)
+BROWSER_INPAINTING = ("mwg", "pseudo_gibbs", "miwae", "dmfa", "mfa", "flow", "mean_fill", "neighbour_fill")
+# the caps of dgm_core.budgets that the browser's code keeps to
+BROWSER_BUDGETS = ("BROWSER_ANSWER_MAX_CHARS",)
+
+# folders of static/js that load their modules themselves, not through ui/panels.py (the tabular trainer's own loader)
+OWN_LOADERS = ("tabular",)
+_IMPORT = re.compile(r"""(?:\bfrom\s*|\bimport\s*\(?\s*|new\s+URL\(\s*)['"](\.{1,2}/[^'"?#]+)['"]""")
+
+
+def facts() -> dict:
+    """What the browser reads: methods and families, the browser's methods, page prefixes, budgets, model files."""
+    models = STATIC / "models"
+    return {
+        "methods": {"inpainting": {m: {"family": r.family, "label": r.label} for m, r in INPAINTING.items()}},
+        "browser": {"inpainting": list(BROWSER_INPAINTING)},
+        "prefixes": dict(PREFIXES),
+        "budgets": {name: getattr(budgets, name) for name in BROWSER_BUDGETS},
+        "models": {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+                   for p in sorted(models.iterdir()) if p.is_file()} if models.is_dir() else {},
+    }
+
+
+def imports(path: Path) -> list[Path]:
+    """The files a module imports by a relative specifier (static and dynamic imports, ``new URL(…)``)."""
+    return [(path.parent / spec).resolve() for spec in _IMPORT.findall(path.read_text())]
+
+
+def module_hashes(root: Path = JS, facts_json: str | None = None) -> dict[str, str]:
+    """{module's path under ``root``: sha256 (16 hex digits) of its text and of what it imports, transitively}. The
+    manifest itself counts by its facts (``facts_json``), not by these hashes, so that it can list them."""
+    facts_json = json.dumps(facts(), sort_keys=True) if facts_json is None else facts_json
+    manifest = (root / "manifest.json").resolve()
+    done: dict[Path, str] = {}
+
+    def digest(path: Path, seen: tuple[Path, ...]) -> str:
+        if path == manifest:
+            return hashlib.sha256(facts_json.encode()).hexdigest()[:16]
+        if path in seen:
+            raise ValueError(f"{path.relative_to(root)} imports itself (through {seen[-1].relative_to(root)})")
+        if path not in done:
+            if not path.is_file():
+                raise ValueError(f"{seen[-1].relative_to(root)} imports {path}, which does not exist")
+            h = hashlib.sha256(path.read_bytes())
+            for dep in imports(path):
+                h.update(digest(dep, (*seen, path)).encode())
+            done[path] = h.hexdigest()[:16]
+        return done[path]
+
+    return {p.relative_to(root).as_posix(): digest(p.resolve(), ()) for p in sorted(root.rglob("*.js"))
+            if p.relative_to(root).parts[0] not in OWN_LOADERS}
+
+
+def build() -> dict:
+    """The manifest as ``write`` writes it."""
+    f = facts()
+    return {**f, "modules": module_hashes(facts_json=json.dumps(f, sort_keys=True))}
+
+
+def text() -> str:
+    return json.dumps(build(), indent=1, sort_keys=True) + "\n"
+
+
+def write() -> Path:
+    PATH.write_text(text())
+    return PATH
+
+
+@functools.lru_cache(maxsize=1)
+def _committed() -> dict:
+    return json.loads(PATH.read_text())
+
+
+def module_url(module: str) -> str:
+    """The URL of the module ``module`` (a path under static/js) relative to the page's, with its content hash from
+    the committed manifest."""
+    try:
+        version = _committed()["modules"][module]
+    except KeyError:
+        raise KeyError(f"static/js/{module} is not in the manifest: run python -m dgm_core manifest") from None
+    return f"{URL}{module}?v={version}"
