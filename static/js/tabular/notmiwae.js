@@ -25,8 +25,8 @@ export function shapes(cfg) {
   return out;
 }
 
-// y = x W^T + b, x (n, in)
-const linear = (tf, x, W, b) => tf.add(tf.matMul(x, W, false, true), b);
+// y = x W^T + b, x (n, in): one fused kernel (and one in the backward pass) instead of two
+const linear = (tf, x, W, b) => tf.fused.matMul({ a: x, b: W, transposeB: true, bias: b });
 
 function mlp(tf, P, name, x) {
   const h1 = tf.tanh(linear(tf, x, P[`${name}.0.weight`], P[`${name}.0.bias`]));
@@ -59,7 +59,9 @@ export function logWeights(tf, cfg, P, x, s, epsZ, epsX) {
   const [loc, rawScale] = tf.split(out, 2, 2);
   const scale = tf.add(tf.softplus(rawScale), cfg.min_scale);
   const u = tf.div(tf.sub(xo, loc), scale);
-  const logPx = tf.sum(tf.mul(tf.sub(tf.mul(-0.5, tf.add(tf.square(u), LOG_2PI)), tf.log(scale)), s), 2);
+  // sum_j s_j (-(u^2 + log 2 pi) / 2 - log scale); the log 2 pi of each observed value is a constant, added once
+  const logPx = tf.neg(tf.add(tf.sum(tf.mul(tf.add(tf.mul(0.5, tf.square(u)), tf.log(scale)), s), 2),
+    tf.mul(0.5 * LOG_2PI, tf.sum(s, 1))));
   // log p(z) - log q(z | x): the eps^2 of q and the z^2 of the prior, the constants cancel
   const logPzQ = tf.add(tf.mul(0.5, tf.sum(tf.sub(tf.square(epsZ), tf.square(z)), 2)), tf.sum(logSig, 1));
   const xFull = tf.add(xo, tf.mul(tf.sub(1, s), tf.add(loc, tf.mul(scale, epsX))));  // x^o with sampled x^m

@@ -3,7 +3,7 @@
 // fails to start), from the server's initial weights, with the seeded generator dgm_core replays (rng.js); then each
 // model imputes the empty cells (importance weights, multiple imputations).
 //
-// In: {cmd: 'init', runtime: {tf, wasm, simd, plain} (absolute URLs)}, {cmd: 'fill', job} (dgm_core.own_table_browser
+// In: {cmd: 'init', runtime: {tf, wasm, simd, plain} (absolute URLs), backend?: 'cpu' (no WebAssembly)}, {cmd: 'fill', job} (dgm_core.own_table_browser
 // Job.wire(), typed arrays decoded). Out: {type: 'ready', backend}, {type: 'progress', method, step, of, loss},
 // {type: 'done', result: {id, backend, seconds, models: {method: {mean, draws, losses, weights}}}} (mean: the holes'
 // fills in row-major order; draws: M planes of them), {type: 'error', message}.
@@ -12,7 +12,7 @@ import { trainer, impute } from './notmiwae.js';
 
 let tf = null;
 
-async function init({ runtime }) {
+async function init({ runtime, backend }) {
   await import(runtime.tf);  // UMD bundles: each sets globalThis.tf
   await import(runtime.wasm);
   tf = globalThis.tf;
@@ -20,7 +20,7 @@ async function init({ runtime }) {
   tf.wasm.setWasmPaths({ 'tfjs-backend-wasm.wasm': runtime.plain, 'tfjs-backend-wasm-simd.wasm': runtime.simd,
     'tfjs-backend-wasm-threaded-simd.wasm': runtime.simd });
   let ok = false;
-  try { ok = typeof WebAssembly === 'object' && await tf.setBackend('wasm'); } catch (e) { ok = false; }
+  try { ok = backend !== 'cpu' && typeof WebAssembly === 'object' && await tf.setBackend('wasm'); } catch (e) { ok = false; }
   if (!ok) await tf.setBackend('cpu');
   await tf.ready();
   return tf.getBackend();
@@ -35,10 +35,11 @@ function atHoles(a, mask, planes = 1) {
 }
 
 function fill(job) {
-  const t0 = performance.now();
+  const start = performance.now();
   const models = {};
   const every = Math.max(1, Math.floor(job.iterations / 50));
   for (const { method, cfg, weights } of job.models) {
+    const t0 = performance.now();
     const rng = seeded(job.seed);
     const t = trainer(tf, cfg, weights, job.x, job.mask, job.N, rng);
     const losses = [];
@@ -46,10 +47,12 @@ function fill(job) {
       losses.push(t.step());
       if (s % every === 0 || s === job.iterations) postMessage({ type: 'progress', method, step: s, of: job.iterations, loss: losses[s - 1] });
     }
+    const t1 = performance.now();
     const { mean, draws } = impute(tf, cfg, t.weights, job.x, job.mask, job.N, job.L, job.M, rng);
-    models[method] = { mean: atHoles(mean, job.mask), draws: atHoles(draws, job.mask, job.M), losses, weights: t.weights };
+    models[method] = { mean: atHoles(mean, job.mask), draws: atHoles(draws, job.mask, job.M), losses, weights: t.weights,
+      train_s: (t1 - t0) / 1000, impute_s: (performance.now() - t1) / 1000 };
   }
-  return { id: job.id, backend: tf.getBackend(), seconds: (performance.now() - t0) / 1000, models };
+  return { id: job.id, backend: tf.getBackend(), seconds: (performance.now() - start) / 1000, models };
 }
 
 onmessage = async ({ data: msg }) => {
