@@ -253,11 +253,16 @@ def show(table: data.Table, digest: str, seed: int) -> None:
     settings = own_table.Settings(family, direction, preset, seed, target=target)
     key = (digest, settings)
     why = browser.where(len(x), preset) or fallback_reason(P + "own_browser")
+    if why is None and st.radio("Train MIWAE and not-MIWAE in", ("your browser", "the server"), horizontal=True,
+                                key=P + "own_where", help=f"Your browser: tables up to {browser.MAX_ROWS:,} rows, "
+                                "the 'tiny' and 'small' budgets, nothing queued. The server: any table, queued "
+                                "behind the class's other trainings.") == "the server":
+        why = "you chose the server"
     ran = _browser_fill(x, columns, settings, digest, key) if why is None else None
     if why is not None:
-        st.caption(f"MIWAE and not-MIWAE train on this server, queued: {why}. In a browser with WebAssembly, tables "
-                   f"up to {browser.MAX_ROWS:,} rows with the {' or '.join(map(repr, browser.PRESETS_IN_BROWSER))} "
-                   "budget train in the visitor's own browser.")
+        st.caption("MIWAE and not-MIWAE train on this server, queued" + ("." if why == "you chose the server" else
+                   f": {why}. In a browser with WebAssembly, tables up to {browser.MAX_ROWS:,} rows with the "
+                   f"{' or '.join(map(repr, browser.PRESETS_IN_BROWSER))} budget train in the visitor's own browser."))
         ran = run_button("Fill my table's holes", type="primary", key=P + "own_fill", inputs=key,
                          compute=lambda: jobs.own_complete(x, columns, settings, source=digest,
                                                            time_limit=serving.time_limit()),

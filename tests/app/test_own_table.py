@@ -34,6 +34,8 @@ def test_a_holed_table_is_filled_as_it_is_and_checked():
     assert not any(sb.key == "mnar_mech" for sb in at.selectbox)  # the simulation's controls are not this path's
     at.selectbox(key="mnar_obud").set_value("tiny").run()
     at.selectbox(key="mnar_ofam").set_value("notmiwae_known").run()
+    assert not any(b.key == "mnar_own_fill" for b in at.button)  # the browser trains: its panel's button, not ours
+    at.radio(key="mnar_own_where").set_value("the server").run()
     at.button(key="mnar_own_fill").click().run(timeout=240)
     assert not at.exception and not at.error
     said = next(m.value for m in at.markdown if m.value.startswith("Fills against the observed mean"))
