@@ -11,6 +11,7 @@ import torch
 
 from dgm_core import pretrained, results
 from dgm_core.demos import clusters
+from dgm_core.manifest import PREFIXES
 from ui import clusters_view as v
 from ui import loaders, plots
 from ui.controls import widget
@@ -20,7 +21,7 @@ from ui.state import sync_url, url_state
 
 setup_page()
 
-P = "cl_"
+P = PREFIXES["clusters"]
 SPEC = clusters.CONTROLS
 TABS = ["Cluster cards", "Confusion matrix", "Per round", "About t-SNE"]
 s = st.session_state

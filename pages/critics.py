@@ -10,6 +10,7 @@ import streamlit as st
 
 from dgm_core import results
 from dgm_core.demos import critics as demo
+from dgm_core.manifest import PREFIXES
 from ui import critics_view as v
 from ui import plots
 from ui.controls import widget
@@ -19,7 +20,7 @@ from ui.state import sync_url, url_state
 
 setup_page()
 
-P = "critics_"
+P = PREFIXES["critics"]
 SPEC = demo.CONTROLS
 s = st.session_state
 url_state(SPEC, P)

@@ -6,6 +6,7 @@ as arrows. The drawing travels in the link, and the GAN training page can train 
 import streamlit as st
 
 from dgm_core.demos import flow2d as demo
+from dgm_core.manifest import PREFIXES
 from ui import flow2d_view as v
 from ui.catalog import PAGES, page_link
 from ui.controls import widget
@@ -15,7 +16,7 @@ from ui.state import sync_url, url_state
 
 setup_page()
 
-P = "flow_"
+P = PREFIXES["flow2d"]
 SPEC = demo.CONTROLS
 s = st.session_state
 url_state(SPEC, P)

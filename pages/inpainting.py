@@ -5,6 +5,7 @@ import torch
 from dgm_core import masks
 from dgm_core.controls import resolve
 from dgm_core.demos.inpainting import CONTROLS as SPEC, DATASETS, settings_from
+from dgm_core.manifest import PREFIXES
 from dgm_core.methods import INPAINTING
 from ui import browser_inpaint as bi
 from ui import jobs, serving
@@ -19,7 +20,7 @@ from ui.state import sync_url, url_state
 
 setup_page()
 
-P = "inp_"
+P = PREFIXES["inpainting"]
 s = st.session_state
 # Chains on faces are fewer and shorter by default (their controls' defaults depend on the data set), set when
 # the data set changes and on a first load whose link sets none of these.

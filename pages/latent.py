@@ -5,6 +5,7 @@ dgm_core.demos.latent; cached explorers ui.latent_view; drag-following sliders u
 import streamlit as st
 
 from dgm_core.demos import latent as demo
+from dgm_core.manifest import PREFIXES
 from ui import latent_view as v
 from ui import latent_slider, loaders, plots
 from ui.controls import widget
@@ -15,7 +16,7 @@ from ui.state import sync_url, url_state
 
 setup_page()
 
-P = "lat_"
+P = PREFIXES["latent"]
 MODELS = loaders.shipped(demo.MODELS)
 SPEC = demo.CONTROLS
 s = st.session_state

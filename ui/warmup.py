@@ -22,11 +22,12 @@ from streamlit.runtime import Runtime
 
 from dgm_core import data
 from dgm_core.demos import inpainting, mnar as mnar_lab
+from dgm_core.manifest import PREFIXES
 from dgm_core.serving import Job, warmup
 from ui import deck, jobs, mnar_widgets, serving
 from ui.catalog import PAGES
 
-P = "inp_"  # the inpainting page's prefix in a link
+P = PREFIXES["inpainting"]  # the inpainting page's prefix in a link
 
 _lock = threading.Lock()
 _warmup: threading.Thread | None = None

@@ -7,6 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from dgm_core.controls import Control, check, defaults, name, resolve
 from dgm_core.demos.inpainting import CONTROLS as INPAINTING, Settings, settings_from
+from dgm_core.manifest import PREFIXES
 from ui.links import SPECS
 
 PAGES = Path(__file__).resolve().parents[2] / "pages"
@@ -21,12 +22,17 @@ VIEWS = {
     "cl_": ("clusters", [{}, {"cl_tab": "Confusion matrix"}]),
     "critics_": ("critics", [{}]),
     "gan_": ("gan", [{}]),
+    "flow_": ("flow2d", [{}]),
 }
 KINDS = {"number": "number_input", "slider": "slider", "select": "selectbox", "select_slider": "select_slider",
          "multiselect": "multiselect", "radio": "radio"}
 PAGE_NAMES = {"cl_round", "cl_perp"}  # the page names these choices with what it knows (the round's number)
 # drawn only once a file with empty cells is uploaded, which no link can do: tests/app/test_own_table.py checks them
 UPLOAD_ONLY = {"mnar_": {"own", "ofam", "odir", "obud", "ohow", "oshare", "odelta"}}
+
+
+def test_every_pages_spec_is_checked_here():
+    assert set(VIEWS) == set(SPECS) == set(PREFIXES.values())
 
 
 def _widgets(at: AppTest) -> dict[str, object]:

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from tests.app import open_page
 
 from ui.vae_view import MODELS
-from dgm_core import pretrained
+from dgm_core import pretrained, results
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "vae.py")
 SHIPPED = [m for m in MODELS if m in {c.name for c in pretrained.list_cards()}]
@@ -49,7 +49,9 @@ def test_the_pictures_come_first_and_the_cards_provenance_is_in_an_expander():
     said = " ".join(c.value for c in where.caption)
     assert f"card of `{SHIPPED[0]}`" in said and "Test log p(x)" in said
     if MODELS[SHIPPED[0]] == "mnist":
-        assert "Published figures are on other data" in said
+        ref = results.published()["sections"]["vae"]  # the figure and its source from the one file that holds them
+        assert f"The published figure is on other data: {ref['reference']['test_log_lik']} nats" in said
+        assert ref["published"] in said
     # the title, the controls, the pictures' tabs, then where the numbers come from; no caption speaks of the card
     # anywhere else
     kinds = [c.type for c in at.main.children.values()]
