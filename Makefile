@@ -1,32 +1,41 @@
 # DGM Lab: `make run` sets up and starts the app; `make test` sets up and runs every test; `make check` is the fast
 # tier (lint, and the core and page tests that need no browser or server: under 3 minutes on two cores).
-# All work on a fresh clone with only Python 3.11 installed (make test also installs chromium and nginx with apt).
+# All work on a fresh clone with Python 3.11 and Node 20 installed (make test also installs chromium and nginx with apt).
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
 
-.PHONY: run test check lint setup setup-dev chromium nginx clean
+.PHONY: run test check lint lint-js test-js manifest setup setup-dev chromium nginx clean
 
 run: $(VENV)/.deps
 	$(PY) -m streamlit run app.py --server.port $(PORT)
 
 # Everything, on both cores (pytest-xdist): the core and page tests, then the browser tests, each of the two
 # workers with a Streamlit server and a chromium of its own (their bars are wide enough for a shared machine).
-test: $(VENV)/.deps-dev chromium nginx lint
+test: $(VENV)/.deps-dev chromium nginx lint test-js
 	$(PY) -m pytest -n 2 --ignore=tests/e2e
 	$(PY) -m pytest -n 2 tests/e2e
 
 # The fast tier: lint, then every test but the browser tests and those measured slow (tests/slow_tests.json, written
 # by tools/measure_slow.py; tests/conftest.py marks them).
-check: $(VENV)/.deps-dev lint
+check: $(VENV)/.deps-dev lint test-js
 	$(PY) -m pytest -n 2 -m "not slow" --ignore=tests/e2e
 
-lint: $(VENV)/.deps-dev
+lint: $(VENV)/.deps-dev node_modules/.deps
 	$(VENV)/bin/ruff check .
+	npx --no-install eslint .
+
+# The browser's maths under Node's test runner, against fixtures dgm_core writes (tests/js; seconds, no browser).
+test-js: $(VENV)/.deps-dev node_modules/.deps
+	node --test tests/js/
+
+# static/js/manifest.json: the facts and module hashes the browser reads (after editing a module under static/js)
+manifest: $(VENV)/.deps
+	$(PY) -m dgm_core manifest
 
 setup: $(VENV)/.deps
-setup-dev: $(VENV)/.deps-dev
+setup-dev: $(VENV)/.deps-dev node_modules/.deps
 
 $(VENV)/.deps: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -36,6 +45,12 @@ $(VENV)/.deps: requirements.txt
 
 $(VENV)/.deps-dev: $(VENV)/.deps requirements-dev.txt
 	$(PY) -m pip install -r requirements-dev.txt
+	touch $@
+
+# ESLint and onnxruntime-node, exactly as package-lock.json pins them (onnxruntime-node's CPU build is in its package:
+# its install script, which would fetch the CUDA build, is skipped)
+node_modules/.deps: package.json package-lock.json
+	ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
 	touch $@
 
 # A real browser for tests/e2e: Debian's chromium (never `playwright install`, which downloads one).
@@ -52,4 +67,4 @@ nginx:
 	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q nginx; }
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache node_modules

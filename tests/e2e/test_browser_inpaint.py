@@ -474,8 +474,8 @@ def test_the_flow_inpainter_in_the_browser_is_dgm_cores(page, app_url, digit, pr
 def test_the_workers_generator_draws_the_laws_it_names(page, app_url):
     """The worker's own generator (static/js/kit/seeded_rng.js: xoshiro128** seeded by splitmix32, Box-Muller
     normals), as the page runs it: 200,000 draws of each kind against their laws by Kolmogorov-Smirnov, and
-    consecutive draws uncorrelated. The samplers are robust to a wrong spread of their noise (importance weights and Metropolis tests
-    correct for it), so their scores cannot see such a fault: this test does."""
+    consecutive draws uncorrelated. The samplers are robust to a wrong spread of their noise (importance weights and
+    Metropolis tests correct for it), so their scores cannot see such a fault: this test does."""
     from scipy import stats
     page.goto(f"{app_url}/{ORIGIN_PAGE}")
     got = page.evaluate("""async ([url, n]) => {
