@@ -128,3 +128,21 @@ def claims_intervals(done: Completed) -> list[str]:
 
 
 NOMINAL = INTERVAL
+TOLERANCE = 0.05  # a coverage within this of NOMINAL counts as calibrated
+
+
+def calibration(check: Check) -> dict[str, tuple[float, bool]]:
+    """Per method that gives intervals: its coverage over every hidden cell and whether it is within TOLERANCE of
+    NOMINAL."""
+    return {r["method"]: (r["coverage"], abs(r["coverage"] - NOMINAL) <= TOLERANCE + 1e-12) for r in check.rows
+            if r["column"] == "all columns" and r["coverage"] is not None}
+
+
+def calibration_sentence(check: Check, label: Callable[[str], str]) -> str:
+    """``calibration`` in words: which methods' 90 % intervals held the hidden values as often as they claim."""
+    cal = calibration(check)
+    ok = [f"{label(m)} {c:.2f}" for m, (c, good) in cal.items() if good]
+    off = [f"{label(m)} {c:.2f}" for m, (c, good) in cal.items() if not good]
+    return (f"Coverage of the {NOMINAL:.0%} intervals, within {TOLERANCE:g} of {NOMINAL:.2f}: "
+            f"{', '.join(ok) if ok else 'none'}; outside: {', '.join(off) if off else 'none'}. The other methods "
+            "give one fill and no interval.")

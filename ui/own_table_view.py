@@ -16,6 +16,7 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from dgm_core import data, own_table
+from dgm_core import overimpute as overimputation
 from dgm_core import own_table_browser as browser
 from dgm_core.demos.mnar import CONTROLS as SPEC
 from dgm_core.methods import MNAR, palette
@@ -141,6 +142,9 @@ def _check(done: own_table.Completed) -> None:
     t1.dataframe(rows.style.format({"rmse": "{:.3g}", "rmse_sd": "{:.2f}", "bias": "{:+.3g}",
                                     }),
                  hide_index=True, height=320, key=P + "own_check_table")
+    t1.caption(overimputation.calibration_sentence(check, MNAR.label) + " Intervals miss when they are centred off "
+               "the hidden values (hiding by the mechanism picks cells by their own value) or too narrow (few "
+               "importance samples carry the weight).")
     j = t2.selectbox("Column", range(len(done.columns)), format_func=lambda j: done.columns[j], key=P + "own_check_col",
                      index=int(np.argmax(done.filled.sum(0) * check.hidden.any(0))))  # the most holed column
     plots.show(t2, check_figure(check, j, done.columns[j]), width="stretch")

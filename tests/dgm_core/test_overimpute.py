@@ -95,3 +95,17 @@ def test_hiding_refuses_what_it_cannot_do():
     done.model = None
     with pytest.raises(ValueError, match="missing model"):
         hide(done, "mechanism", 0.1)
+
+
+def test_the_calibration_note_sorts_each_method_by_its_own_coverage():
+    from dgm_core.overimpute import Check, calibration, calibration_sentence
+    rows = [{"column": "all columns", "method": "MICE", "coverage": 0.93},
+            {"column": "all columns", "method": "miwae", "coverage": 0.84},
+            {"column": "all columns", "method": "notmiwae", "coverage": 0.85},
+            {"column": "all columns", "method": "mean", "coverage": None},
+            {"column": "x", "method": "MICE", "coverage": 0.5}]
+    check = Check("mcar", 0.1, np.zeros((1, 1), bool), rows, {})
+    assert calibration(check) == {"MICE": (0.93, True), "miwae": (0.84, False), "notmiwae": (0.85, True)}
+    said = calibration_sentence(check, str.upper)
+    assert said.startswith("Coverage of the 90% intervals, within 0.05 of 0.90: MICE 0.93, NOTMIWAE 0.85; "
+                           "outside: MIWAE 0.84.")
