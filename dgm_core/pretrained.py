@@ -30,6 +30,7 @@ FAMILIES: dict[str, str] = {
     "vae-gmm": "dgm_core.models.vae_gmm:VaeGmm",
     "wgan": "dgm_core.models.wgan:WGAN",
     "flow": "dgm_core.models.flow:FlowUNet",
+    "digits": "dgm_core.models.digits:DigitNet",
 }
 
 

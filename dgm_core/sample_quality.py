@@ -20,26 +20,11 @@ from torch import nn
 
 from .data import ImageSet
 from .metrics import frechet_distance
+from .models.digits import DigitNet
 
 N_DIGITS = 10_000
 CONFIDENT = 0.9  # a digit the classifier is this sure of is "recognisable"
 EPOCHS = 2
-
-
-class DigitNet(nn.Module):
-    """conv 32 - pool - conv 64 - pool - 128 - 10: ``features`` is the 128-unit layer."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.body = nn.Sequential(nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 3), nn.ReLU(),
-                                  nn.MaxPool2d(2), nn.Flatten(), nn.Linear(64 * 5 * 5, 128), nn.ReLU())
-        self.head = nn.Linear(128, 10)
-
-    def features(self, x: torch.Tensor) -> torch.Tensor:
-        return self.body(x)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.body(x))
 
 
 def train_classifier(x: torch.Tensor, y: torch.Tensor, epochs: int = EPOCHS, seed: int = 0) -> DigitNet:

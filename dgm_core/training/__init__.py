@@ -30,7 +30,7 @@ from typing import Any, ClassVar, Protocol
 import torch
 
 from .. import pretrained
-from . import clipping, dmfa, flow, tabular, vae, vae_gmm, wgan
+from . import clipping, digits, dmfa, flow, tabular, vae, vae_gmm, wgan
 from ..device import set_threads
 from .cards import Fitted, rewrite_metrics, write
 from .loop import Checkpoint, CheckpointError, Progress
@@ -58,7 +58,7 @@ class Recipe(Protocol):
 
 
 RECIPES: dict[str, Recipe] = {**vae.RECIPES, **dmfa.RECIPES, **clipping.RECIPES, **tabular.RECIPES,
-                             **vae_gmm.RECIPES, **wgan.RECIPES, **flow.RECIPES}
+                             **vae_gmm.RECIPES, **wgan.RECIPES, **flow.RECIPES, **digits.RECIPES}
 # recipes with no card in pretrained/: data we do not have (wgan-svhn)
 UNSHIPPED: dict[str, Recipe] = {**wgan.UNSHIPPED}
 
