@@ -13,7 +13,7 @@ the same store in process. The question dict:
 
     prompt: str                      the question, as the phones show it
     kind: "choice" | "number"
-    options: list[str]               choice: 2 to 8 options
+    options: list[str]               choice: 2 to 10 options
     lo, hi: float; unit: str = ""    number: the bounds the phones accept, and a unit
     model_answer                     choice: the model's option (its index or its text) or a probability per option
                                      (a list in the options' order, or a dict option -> probability);
@@ -122,11 +122,11 @@ def _chart(q: dict) -> go.Figure:
         for rnd, colour in zip(res["rounds"], colours):
             share = [c / rnd["n"] if rnd["n"] else 0 for c in rnd["counts"]]
             fig.add_bar(x=x, y=share, name=f"class, round {rnd['round']} ({rnd['n']})", marker_color=colour,
-                        text=[f"{s:.0%}" for s in share], textposition="outside")
+                        text=[f"{s:.0%}" if s else "" for s in share], textposition="outside")
         model = res.get("model") or {}
         if "probs" in model:
             fig.add_bar(x=x, y=model["probs"], name="the model", marker_color=PALETTE["vermillion"],
-                        text=[f"{p:.0%}" for p in model["probs"]], textposition="outside")
+                        text=[f"{p:.0%}" if p >= 0.005 else "" for p in model["probs"]], textposition="outside")
         elif "option" in model:
             fig.add_bar(x=x, y=[1.0 if i == model["option"] else 0 for i in range(len(x))], name="the model's answer",
                         marker_color=PALETTE["vermillion"])
@@ -148,9 +148,10 @@ def _chart(q: dict) -> go.Figure:
     return fig
 
 
-def poll_panel(question: dict, *, step_key: str) -> None:
+def poll_panel(question: dict, *, step_key: str, prompt: bool = True) -> None:
     """The class poll of one deck step's ``question`` (the fields in this module's docstring), in the current
-    container; ``step_key`` names the step (a deck's name and step number), so each step has its own question."""
+    container; ``step_key`` names the step (a deck's name and step number), so each step has its own question.
+    ``prompt=False``: the question is not written above the buttons (a slide's note already shows it)."""
     try:
         code, key = _room()
         qid = question_id(question, step_key)
@@ -170,7 +171,8 @@ def poll_panel(question: dict, *, step_key: str) -> None:
             st.caption("Phones cannot open a localhost link: open the app by this computer's network address, or "
                        "set DGM_POLL_URL.")
     with right:
-        st.markdown(f"**{q['prompt']}**")
+        if prompt:
+            st.markdown(f"**{q['prompt']}**")
         if err := st.session_state.pop(ERROR, None):
             st.error(err)
         state, rnd = q["state"], q["round"]

@@ -46,7 +46,7 @@ class View:
     asks: bool = False  # whether ``draw(..., shown=False)`` draws a question of its own (else: nothing before reveal)
 
 
-Facts = dict[str, str]
+Facts = dict[str, Any]  # a note's {name} -> its text; a poll's model answer may be a dict
 
 
 def _filled(note: str, facts: Facts) -> str:
@@ -186,7 +186,32 @@ def _inpainting_facts(run) -> Facts:
     facts["methods"] = "|".join(label for _, label in scored)
     if scored:
         facts["best"] = max(scored)[1]
-    return facts
+    return {**facts, **_digit_facts(run)}
+
+
+DIGITS = [str(d) for d in range(10)]
+
+
+def _digit_facts(run) -> Facts:
+    """On a digit: the exact sampler's draws read by the shipped digit classifier (``digits-mnist``). ``digits``: the
+    ten options; ``digit_probs``: digit -> the share of the draws read as it (the sampler's posterior over the
+    classes); ``digit_read``: the shares in words; ``mwg_draws``: how many draws. Nothing without the classifier or
+    off MNIST."""
+    from dgm_core import pretrained
+    from dgm_core.models.digits import read_digits
+    from ui.loaders import model
+
+    exact = next((res for res, _, _ in run.rows if res.method == "mwg"), None)
+    if exact is None or tuple(run.image.shape) != (1, 28, 28):
+        return {}
+    try:
+        net, _ = model("digits-mnist")
+    except pretrained.PretrainedError:
+        return {}
+    shares = read_digits(net, exact.samples[0])
+    read = sorted(((p, d) for d, p in zip(DIGITS, shares) if p > 0), reverse=True)
+    return {"digits": "|".join(DIGITS), "digit_probs": dict(zip(DIGITS, shares)),
+            "digit_read": ", ".join(f"{d} ({p:.0%})" for p, d in read), "mwg_draws": str(exact.samples.shape[1])}
 
 
 def inpainting_facts(link: Mapping[str, str]) -> Facts:
@@ -723,7 +748,8 @@ def poll_question(slide: Slide, facts: Facts) -> dict:
     q = {"prompt": slide.question, "kind": p.get("kind")}
     if q["kind"] == "choice":
         opts = p["options"] if isinstance(p["options"], list) else facts.get(p["options"], "").split("|")
-        q.update(options=[o for o in opts if o], model_answer=answer if answer in opts else None)
+        opts = [o for o in opts if o]
+        q.update(options=opts, model_answer=answer if isinstance(answer, dict) or answer in opts else None)
     else:
         q.update(lo=p["lo"], hi=p["hi"], unit=p.get("unit", ""),
                  model_answer=float(answer) if answer not in (None, "") else None)
@@ -743,7 +769,7 @@ def ask(slide: Slide, link: Mapping[str, str], stage: Stage, step_key: str) -> F
     else:
         right = st.container()
     with right:
-        poll_panel(poll_question(slide, facts), step_key=step_key or "slide")
+        poll_panel(poll_question(slide, facts), step_key=step_key or "slide", prompt=False)  # the note asks
     return facts
 
 

@@ -62,7 +62,7 @@ def check_code(code: object) -> str:
 
 def check_spec(spec: object) -> dict:
     """A question as a presenter sends it -> the stored form. Fields: ``id``, ``prompt``, ``kind`` ("choice":
-    ``options``, 2 to 8 texts; "number": ``lo`` < ``hi``, optional ``unit``), optional ``model`` (choice: the right
+    ``options``, 2 to 10 texts; "number": ``lo`` < ``hi``, optional ``unit``), optional ``model`` (choice: the right
     option's index or a probability per option; number: a value), optional ``correct`` (the reference for "right":
     an option index or a number; by default the model's answer) and ``tolerance`` (a number answer within it of the
     reference is right; by default 5 % of the range)."""

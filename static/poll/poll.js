@@ -8,7 +8,7 @@ const $ = (id) => document.getElementById(id);
 const base = location.pathname.replace(/\/poll(\/[^/]*)?\/?$/, '');  // a proxy's prefix, if any
 const api = (path) => `${base}/poll/api/${path}`;
 const codeInPath = (location.pathname.match(/\/poll\/([^/]+)\/?$/) || [])[1];
-const LETTERS = 'ABCDEFGH';
+const LETTERS = 'ABCDEFGHIJ'; // as many as a question's options (budgets.POLL_MAX_OPTIONS)
 const view = { code: null, sig: '', state: null, offset: 0, timer: null };
 
 function el(tag, cls, parent, text) {
@@ -155,7 +155,8 @@ function drawResults(q) {
   const res = q.results;
   const m = res.model;
   const said = !m ? 'No model answer for this question.'
-    : m.probs ? `The model: ${m.probs.map((p, i) => `${LETTERS[i]} ${Math.round(100 * p)} %`).join(', ')} (the dots).`
+    : m.probs ? `The model: ${m.probs.map((p, i) => [p, i]).filter(([p]) => p >= 0.005).sort((a, b) => b[0] - a[0])
+      .map(([p, i]) => `${answerText(q, i)} (${Math.round(100 * p)} %)`).join(', ')}; the dots mark each option's share.`
       : m.option !== undefined ? `The model's answer: ${answerText(q, m.option)}.`
         : `The model's answer: ${answerText(q, m.value)}.`;
   el('p', 'model-says', box, said);

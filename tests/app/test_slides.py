@@ -172,7 +172,9 @@ def test_a_polled_step_asks_the_phones_first_with_the_models_answer_computed(k, 
     assert q["prompt"] == step.question
     facts = slides.view_of(step).facts(dict(parse_qsl(step.link)))
     answer, model = facts[step.poll["answer"]], q["results"]["model"]
-    if step.poll["kind"] == "choice":
+    if isinstance(answer, dict):  # a posterior over the options
+        assert model["probs"] == pytest.approx([answer[o] for o in q["options"]]), f"step {k}"
+    elif step.poll["kind"] == "choice":
         assert model and q["options"][model["option"]] == answer, f"step {k}: the model's answer is not {answer!r}"
     else:
         assert model["value"] == pytest.approx(float(answer)), f"step {k}"
