@@ -26,6 +26,7 @@ s = st.session_state
 # the data set changes and on a first load whose link sets none of these.
 CHAIN_KEYS = ("chains", "steps", "burn")
 WANTED = "_inp_wanted"  # every method the student chose, on any data set
+PRE_RUN = ("steps", "chains", "burn", "ns", "init", "warm", "seed", "kernel", "fsteps")  # nothing on screen reads them
 
 
 def dataset_defaults(chains: bool = True, image: bool = True) -> None:
@@ -102,8 +103,8 @@ with c_run:
             st.markdown(f"**{INPAINTING[m].label}**: {INPAINTING[m].blurb}")
     with st.expander("Settings"):
         c = st.columns(2)
-        for i, key in enumerate(("steps", "chains", "burn", "ns", "init", "warm", "seed", "kernel", "fsteps")):
-            widget(SPEC, P, key, c[i % 2])
+        for i, key in enumerate(PRE_RUN):  # read when Run is pressed: a change costs no rerun
+            widget(SPEC, P, key, c[i % 2], on_change="ignore")
         where = widget(SPEC, P, "where", horizontal=True)
 
 settings = None

@@ -8,6 +8,7 @@ from typing import Any
 import streamlit as st
 
 from dgm_core.controls import Control, name, resolve
+from ui.state import BOUND, UNBINDABLE
 
 
 def values(spec: Mapping[str, Control], prefix: str) -> dict[str, Any]:
@@ -21,12 +22,24 @@ def widget(spec: Mapping[str, Control], prefix: str, key: str, where: Any = st, 
     ``where`` (a column, a container; default the page) -> its value. ``extra``: a widget's own options that say
     nothing about the value (``on_change``, ``horizontal``, ``width``, ``label_visibility``, or a ``format_func``
     that says more than the control's names where the page knows more). ``start``: a value to open on, under
-    the widget key ``as_key`` (a widget of its own, not the page's session-state key)."""
+    the widget key ``as_key`` (a widget of its own, not the page's session-state key).
+
+    ``on_change="ignore"``: a setting read only when the page's button is pressed. Changing it costs the server no
+    rerun: the browser keeps the new value, Python reads it on the next run, and the widget is bound to its URL
+    parameter (``bind="query-params"``), so the link shows the new value at once (a choice by its name, which
+    ``ui.state.read_link`` reads), with the spec's default as the widget's (the URL leaves out a value equal to it,
+    and a link without it opens on it). A multiselect is not bound (Streamlit writes one parameter per item): its
+    link follows on the next run."""
     c = spec[key]
     got = values(spec, prefix)
     k = {"key": as_key or prefix + key, "help": c.help, **{a: v for a, v in extra.items() if a != "format_func"}}
     fmt = {"format_func": extra.get("format_func", lambda v: name(c, v))}
     lo, hi, choices = resolve(c.lo, got), resolve(c.hi, got), resolve(c.choices, got)
+    if extra.get("on_change") == "ignore" and as_key is None and c.kind != "multiselect" \
+            and prefix + key not in st.session_state.get(UNBINDABLE, ()):
+        k["bind"] = "query-params"
+        st.session_state.setdefault(BOUND, set()).add(prefix + key)
+        start = resolve(c.default, got) if start is None else start
     if start is not None:  # the value as each kind of widget takes it
         k.update({"index": list(choices).index(start)} if c.kind in ("select", "radio") else
                  {"default": start} if c.kind == "multiselect" else {"value": start})

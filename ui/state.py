@@ -26,6 +26,8 @@ _INT = re.compile(r"[+-]?[0-9]{1,15}", re.ASCII)
 _FLOAT = re.compile(r"[+-]?([0-9]{1,15}(\.[0-9]{0,15})?|\.[0-9]{1,15})([eE][+-]?[0-9]{1,3})?", re.ASCII)
 
 _NOTHING = object()  # a value no spec allows
+BOUND = "_url_bound"  # the session-state keys whose widgets keep their URL parameter themselves (ui.controls.widget)
+UNBINDABLE = "_url_unbindable"  # keys this session's link gave a value the page did not take as it was
 
 
 def _few(words: list[str], room: int) -> str:
@@ -175,6 +177,9 @@ def read_link(spec: dict[str, Control], raw: Mapping[str, str]) -> tuple[dict[st
                 warnings.append(_warning(p, text, problem, _used(p, items)))
             value = items
         else:
+            if p.choices is not None and text not in map(url_text, p.choices):
+                # a choice's name, as a widget bound to its parameter writes it (ui.controls.widget)
+                text = next((url_text(c) for c in p.choices if _name(p, c) == text), text)
             try:
                 v = _scalar(text, kind if kind in (bool, int, float) else str)
                 allowed = _check(v, p, got)
@@ -203,6 +208,10 @@ def url_state(spec: dict[str, Control], prefix: str) -> list[str]:
     values, warnings = read_link(spec, raw)
     for key, v in values.items():
         st.session_state.setdefault(prefix + key, v)
+    # a widget bound to its parameter would read the link again (Streamlit's own reading: `inf` for a whole number
+    # raises): a key whose link text is not what the spec made of it is never bound in this session
+    st.session_state.setdefault(UNBINDABLE, set()).update(prefix + key for key, text in raw.items() if str(text)
+                                                          not in (url_text(values[key]), _name(spec[key], values[key])))
     for w in warnings:
         st.warning(w)
     return warnings
@@ -223,15 +232,17 @@ def url_text(v: Any) -> str:
 
 
 def sync_url(keys: Iterable[str], prefix: str) -> None:
-    """Write the current values of these keys to the URL; drop this page's other URL parameters."""
+    """Write the current values of these keys to the URL; drop this page's other URL parameters. A key whose widget
+    is bound to its parameter (``ui.controls.widget``, ``on_change="ignore"``) is left to Streamlit, which keeps it."""
     keys = list(keys)
+    bound = st.session_state.get(BOUND, ())
     for key in keys:
         v = st.session_state.get(prefix + key)
-        if v is None:
+        if v is None or prefix + key in bound:
             continue
         text = url_text(v)
         if st.query_params.get(prefix + key) != text:
             st.query_params[prefix + key] = text
     wanted = {prefix + key for key in keys}
-    for name in [n for n in st.query_params if n.startswith(prefix) and n not in wanted]:
+    for name in [n for n in st.query_params if n.startswith(prefix) and n not in wanted and n not in bound]:
         del st.query_params[name]
