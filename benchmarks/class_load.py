@@ -47,6 +47,7 @@ import contextlib
 import importlib.util
 import json
 import os
+import random
 import re
 import statistics
 import subprocess
@@ -513,6 +514,90 @@ async def light_class(url: str, n: int, outs: list[dict], own_runs: str = "serve
                                                   replay) for i in range(n))), outs)
 
 
+# ------------------------------------------------------------------------------------ a class poll beside it
+
+POLL_WINDOW_S = 30.0  # the phones answer within this long of the class's start (its first views)
+
+
+async def poll_phones(url: str, n: int, outs: list[dict], class_done: asyncio.Event, out: dict,
+                      seed: int = 0) -> None:
+    """``n`` phones in a class poll while the students play, as bench class_poll's phones: before the class a lecturer
+    opens a room and a question on the app's own poll routes; each phone loads the join page and its script and
+    long-polls the room's state; within POLL_WINDOW_S of the class's start each answers at a random moment (one in
+    five changes its answer a second later). ``out``: the answers' latencies and the tally against the receipts."""
+    from benchmarks.class_poll import CHANGE_SHARE, QUESTION, Conn, pct
+
+    rng = random.Random(seed)
+    port = urllib.parse.urlsplit(url).port
+    lecturer = Conn(port)
+    room = json.loads((await lecturer.request("POST", "/poll/api/rooms", {}))[1])
+    code, key = room["room"], room["key"]
+    await lecturer.request("POST", f"/poll/api/{code}/questions", QUESTION, key=key)
+    await lecturer.request("POST", f"/poll/api/{code}/questions/q1/open", {}, key=key)
+    state = f"/poll/api/{code}/state"
+    t0 = time.monotonic()
+    latencies, last, failed = [], {}, []
+
+    async def phone(i: int) -> None:
+        page, poll = Conn(port), Conn(port)
+        try:
+            await asyncio.sleep(rng.uniform(0, STAGGER_S))
+            for path in (f"/poll/{code}", "/poll/static/poll.js", "/poll/static/poll.css"):
+                await page.request("GET", path)
+            v = json.loads((await poll.request("GET", state))[1])["version"]
+
+            async def follow(v: int) -> None:  # the join page's long poll, held until the class ends
+                while not class_done.is_set():
+                    v = json.loads((await poll.request("GET", f"{state}?v={v}&wait=25"))[1]).get("version", v)
+
+            follower = asyncio.create_task(follow(v))
+            at = rng.uniform(0, POLL_WINDOW_S - 1.5)
+            plan = [(at, rng.randrange(4))] + [(at + 1.0, rng.randrange(4))] * (rng.random() < CHANGE_SHARE)
+            for when, value in plan:
+                await asyncio.sleep(max(0.0, t0 + when - time.monotonic()))
+                sent = time.monotonic()
+                status, body = await page.request("POST", f"/poll/api/{code}/answer", {
+                    "question": "q1", "round": 1, "token": f"class-load-phone-{i:08d}", "value": value})
+                if status != 200:
+                    raise RuntimeError(f"answer refused ({status}): {body[:200]!r}")
+                latencies.append(1000 * (time.monotonic() - sent))
+                last[i] = value
+            await class_done.wait()
+            follower.cancel()
+        except Exception as e:  # noqa: BLE001 - a phone that failed is a result
+            failed.append(f"phone {i}: {type(e).__name__}: {str(e)[:200]}")
+        finally:
+            page.close()
+            poll.close()
+
+    await asyncio.gather(*(phone(i) for i in range(n)))
+    s = json.loads((await lecturer.request("GET", state, key=key))[1])
+    lecturer.close()
+    tally = s["question"]["results"]["rounds"][0]
+    out.update({"phones": n, "window_s": POLL_WINDOW_S, "answers": len(latencies),
+                "latency_ms": ({"p50": pct(latencies, 50), "p95": pct(latencies, 95), "max": round(max(latencies), 1)}
+                               if latencies else None),
+                "counted": tally["n"], "phones_with_a_receipt": len(last),
+                "tally_matches_receipts": tally["counts"] == [sum(v == k for v in last.values()) for k in range(4)],
+                "failed": failed})
+
+
+async def with_poll(lesson, url: str, phones: int, outs: list[dict], out: dict) -> None:
+    """The class's ``lesson`` (a coroutine) with ``phones`` poll phones answering beside it (none: the lesson)."""
+    if not phones:
+        await lesson
+        return
+    done = asyncio.Event()
+
+    async def played() -> None:
+        try:
+            await lesson
+        finally:
+            done.set()
+
+    await asyncio.gather(played(), poll_phones(url, phones, outs, done, out))
+
+
 # ------------------------------------------------------------------------ the students' browsers, replayed
 
 # each student's own Run in chromium's worker, as the panel starts it, returned as the panel sends it (ui/typed_json.js)
@@ -599,7 +684,8 @@ def summarise(outs: list[dict], field: str = "steps") -> dict:
 def key(rec: dict) -> str:
     return f"{rec['label']}|students={rec['students']}|replicas={rec['replicas']}|data={rec['data']}|" \
            f"clients={rec['clients']}" + ("|cold" if rec.get("first_visit_before_class") is False else "") \
-           + (f"|own_runs={rec['own_runs']}" if "own_runs" in rec else "")
+           + (f"|own_runs={rec['own_runs']}" if "own_runs" in rec else "") \
+           + (f"|poll_phones={rec['poll']['phones']}" if "poll" in rec else "")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -619,6 +705,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="where each student's own mask is computed: in their browser (the page's default; the light "
                         "client replays each student's worker run, rehearsed in chromium before the class), or on "
                         "the server (the page's Settings say so)")
+    p.add_argument("--poll-phones", dest="poll_phones", type=int, default=0,
+                   help="this many phones answer a class poll (the app's own poll routes) while the students play")
     argv = sys.argv[1:] if argv is None else argv
     a = p.parse_args(argv)
     if a.replicas < 1:
@@ -641,7 +729,7 @@ def main(argv: list[str] | None = None) -> int:
             for i in range(a.students)]
     log = ROOT / ".pytest_cache" / "class_load-server.log"
     log.parent.mkdir(exist_ok=True)
-    replay, rehearsal = None, None
+    replay, rehearsal, poll_out = None, None, {}
     if clients == "light" and a.own_runs == "browser":
         replay, rehearsal = rehearse(app_dir, env, a.students, log)
         print(f"rehearsed: {rehearsal}", flush=True)
@@ -653,8 +741,9 @@ def main(argv: list[str] | None = None) -> int:
         client_cores = sorted(os.sched_getaffinity(0))
         with RssPoller(pids) as poll, py_spy(pids, Path(a.py_spy) if a.py_spy else None):
             t1 = time.monotonic()
-            asyncio.run(chromium_class(url, a.students, outs) if clients == "chromium"
-                        else light_class(url, a.students, outs, a.own_runs, replay))
+            asyncio.run(with_poll(chromium_class(url, a.students, outs) if clients == "chromium"
+                                  else light_class(url, a.students, outs, a.own_runs, replay),
+                                  url, a.poll_phones, outs, poll_out))
             wall_s = round(time.monotonic() - t1, 2)
         hwms = [vm_hwm_kb(pid) for pid in pids]
         hwm = None if None in hwms else sum(hwms)
@@ -664,6 +753,7 @@ def main(argv: list[str] | None = None) -> int:
                             text=True).stdout.strip()
     rec = {"label": a.label, "students": a.students, "replicas": a.replicas, "data": a.data, "clients": clients,
            "own_runs": a.own_runs, **({"browser_replayed": rehearsal} if rehearsal else {}),
+           **({"poll": poll_out} if a.poll_phones else {}),
            "command": "python -m dgm_core bench class_load" + (" " + " ".join(argv) if argv else ""),
            "app_commit": commit, "lesson": [s[0] for s in LESSON], "stagger_s": STAGGER_S,
            "server_cores": affinity, "client_cores": client_cores,
@@ -708,7 +798,8 @@ def report(records: dict) -> str:
                   f"{', cold' if r.get('first_visit_before_class') is False else ''}"
                   f", {'with' if r['data'] else 'without'} DGM_DATA_DIR"
                   + (f", own masks computed {'in the browser' if r['own_runs'] == 'browser' else 'on the server'}"
-                     if "own_runs" in r else "") + " "
+                     if "own_runs" in r else "")
+                  + (f", a {r['poll']['phones']}-phone poll beside it" if "poll" in r else "") + " "
                   f"(app {r['app_commit']})",
                   "", f"`{r['command']}`", "",
                   "| step | p50 (s) | p95 (s) | max (s) | students done | p50 / max to script_finished (s) |",
@@ -723,6 +814,13 @@ def report(records: dict) -> str:
                       f"worker before the class ({b['jobs']} runs, median {b['p50_s']} s, max {b['max_s']} s, "
                       "unthrottled) and is replayed: after Run the student waits that long, then sends the panel's "
                       "results as the browser would; own_mask_run includes that wait."]
+        if q := r.get("poll"):
+            lat = q["latency_ms"] or {}
+            lines += ["", f"Beside the class, {q['phones']} phones answered a poll on the app's own routes within "
+                      f"{q['window_s']:g} s of its start, their long polls held throughout: {q['answers']} answers, "
+                      f"p50 {lat.get('p50')} ms, p95 {lat.get('p95')} ms; {q['counted']} counted for "
+                      f"{q['phones_with_a_receipt']} phones with a receipt (tally matches: "
+                      f"{'yes' if q['tally_matches_receipts'] else 'no'}); phones that failed: {len(q['failed'])}."]
         lines += ["", f"Server start {r['server_start_s']} s; resident memory {r['rss_started_mb']} MB after start, "
                   f"**peak {r['rss_peak_mb']} MB** (VmHWM of the server process"
                   f"{'es, summed' if r['replicas'] > 1 else ''} {r['server_vm_hwm_mb']} MB), "
