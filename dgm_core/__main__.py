@@ -7,6 +7,7 @@
     python -m dgm_core evaluate vae-mnist        re-measure a card's test metrics from its weights
     python -m dgm_core bench <name> [args]       re-measure a benchmark: python -m benchmarks.<name>
     python -m dgm_core precompute mnar-grid      the MNAR lab's grid of fits (resumable; dgm_core.demos.mnar_grid)
+    python -m dgm_core train-all --out DIR [--device cuda] [--budget-s 480]   every recipe that gains from a GPU
     python -m dgm_core manifest                  static/js/manifest.json: the facts and module hashes the browser reads
     torchrun --standalone --nproc_per_node 2 -m dgm_core train vae-mnist --out DIR   data-parallel (VAE recipes)
 
@@ -68,6 +69,23 @@ def manifest() -> int:
     return 0
 
 
+def train_all(a: argparse.Namespace) -> int:
+    import json
+    import os
+    if a.device:
+        os.environ["DGM_DEVICE"] = a.device
+    from .data import DatasetNotFoundError
+    from .training import CheckpointError
+    from .training.train_all import train_all as run
+    try:
+        summary = run(a.out, budget_s=a.budget_s, dry_run=a.dry_run, resume=a.resume, progress=_progress)
+    except (DatasetNotFoundError, CheckpointError) as err:
+        print(err, file=sys.stderr)
+        return 2
+    print(json.dumps(summary, indent=1))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m dgm_core")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -81,6 +99,13 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--resume", action="store_true", help="continue the run from its checkpoint (long recipes)")
     t.add_argument("--stop-at", type=int, default=None,
                    help="stop after this many steps in total, checkpointed (split a long run across sessions)")
+    ta = sub.add_parser("train-all", help="every recipe that gains from a GPU, into one folder (tools/gpu_train.sh)")
+    ta.add_argument("--out", required=True, help="folder for the weights, cards and train_all.json")
+    ta.add_argument("--device", default=None, help="cuda, cpu, ... (default: the accelerator, else the CPU)")
+    ta.add_argument("--budget-s", type=float, default=480.0, help="seconds for all runs; a run out of its share "
+                    "stops with a checkpoint (--resume continues it)")
+    ta.add_argument("--resume", action="store_true", help="continue the runs that left checkpoints in --out")
+    ta.add_argument("--dry-run", action="store_true", help="a few steps of each on a few images")
     e = sub.add_parser("evaluate", help="re-measure a card's test metrics from its weights (no training)")
     e.add_argument("name")
     e.add_argument("--dir", default=None, help="folder of the card and weights (default: pretrained/)")
@@ -109,6 +134,8 @@ def main(argv: list[str] | None = None) -> int:
         return export(a.name)
     if a.cmd == "manifest":
         return manifest()
+    if a.cmd == "train-all":
+        return train_all(a)
 
     from . import training
     from .training import distributed

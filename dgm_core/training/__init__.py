@@ -59,8 +59,8 @@ class Recipe(Protocol):
 
 RECIPES: dict[str, Recipe] = {**vae.RECIPES, **dmfa.RECIPES, **clipping.RECIPES, **tabular.RECIPES,
                              **vae_gmm.RECIPES, **wgan.RECIPES, **flow.RECIPES, **digits.RECIPES}
-# recipes with no card in pretrained/: data we do not have (wgan-svhn)
-UNSHIPPED: dict[str, Recipe] = {**wgan.UNSHIPPED}
+# recipes with no card in pretrained/: data we do not have (wgan-svhn), candidates to replace a shipped model
+UNSHIPPED: dict[str, Recipe] = {**wgan.UNSHIPPED, **wgan.CANDIDATES, **flow.CANDIDATES}
 
 
 class UnknownModelError(ValueError):
@@ -88,12 +88,14 @@ def checkpoint_path(name: str, out_dir: str | Path | None = None) -> Path:
 
 def train(name: str, *, epochs: int | None = None, dry_run: bool = False, out_dir: str | Path | None = None,
           data_dir: str | Path | None = None, progress: Progress | None = None, threads: int | None = None,
-          resume: bool = False, stop_at: int | None = None) -> pretrained.ModelCard | None:
+          resume: bool = False, stop_at: int | None = None,
+          budget_s: float | None = None) -> pretrained.ModelCard | None:
     """Train recipe ``name`` from the data in ``data_dir`` (default: DGM_DATA_DIR) and save weights +
     card into ``out_dir`` (default: pretrained/). ``epochs`` overrides the recipe's length (the card's
     command then says so); ``dry_run`` trains a few steps on a few images; ``threads`` overrides the
     recipe's thread count. Resumable recipes only: ``resume`` continues from the run's checkpoint;
-    ``stop_at`` stops after that many steps in total with a checkpoint, and returns None."""
+    ``stop_at`` stops after that many steps in total with a checkpoint, and returns None; so does ``budget_s``
+    once this session has trained that many seconds (a lent machine's time, not the run's length)."""
     r = recipe(name)
     if epochs is not None:
         r = r.with_epochs(epochs)
@@ -103,11 +105,11 @@ def train(name: str, *, epochs: int | None = None, dry_run: bool = False, out_di
     if threads is not None:
         set_threads(threads)
     if not getattr(r, "resumable", False):
-        if resume or stop_at is not None:
+        if resume or stop_at is not None or budget_s is not None:
             raise CheckpointError(f"'{name}' trains in one run: it has no checkpoints to stop at or resume.")
         return write(r.fit(device, data_dir, progress), name=name, family=r.family, seed=r.seed, epochs=epochs,
                      directory=out_dir)
-    ckpt = Checkpoint(checkpoint_path(name, out_dir), r.key(), device)
+    ckpt = Checkpoint(checkpoint_path(name, out_dir), r.key(), device, budget_s=budget_s)
     if not resume and ckpt.path.exists():
         raise CheckpointError(f"An unfinished run of '{name}' left {ckpt.path}: continue it with --resume, "
                               "or delete that file to start over.")

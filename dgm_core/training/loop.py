@@ -103,8 +103,10 @@ class Checkpoint:
     ``recipe`` (JSON-able) identifies the run; resuming a checkpoint written by another recipe is refused.
     """
 
-    def __init__(self, path: str | Path, recipe: dict, device: torch.device, *, every_s: float = 180.0) -> None:
+    def __init__(self, path: str | Path, recipe: dict, device: torch.device, *, every_s: float = 180.0,
+                 budget_s: float | None = None) -> None:
         self.path, self.recipe, self.device, self.every_s = Path(path), recipe, device, every_s
+        self.budget_s = budget_s  # this session's training seconds, after which the run stops checkpointed
         self.seconds = 0.0  # training seconds of earlier sessions
         self.sessions: list[dict] = []
         self._start = time.perf_counter()
@@ -132,6 +134,11 @@ class Checkpoint:
 
     def due(self) -> bool:
         return time.perf_counter() - self._last >= self.every_s
+
+    def out_of_time(self) -> bool:
+        """This session has used its ``budget_s`` (a guard on a lent machine's time, never the run's length:
+        the run stops with a checkpoint and its card waits for ``--resume``)."""
+        return self.budget_s is not None and time.perf_counter() - self._start >= self.budget_s
 
     def save(self, state: dict, steps: int) -> None:
         """Write ``state`` after ``steps`` steps in total, atomically."""
