@@ -160,7 +160,7 @@ if tabs[0].open:
                 rows_png.append((f"cluster {c.cluster}",
                                  [torch.as_tensor(img)[None] for img in (c.mean_image, *c.samples)]))
         st.download_button("Cluster cards (PNG)", grid_png(rows_png, scale=3), "clusters.png", "image/png",
-                           key=P + "dl_png")
+                           key=P + "dl_png", on_click="ignore")
 if tabs[1].open:
     with tabs[1]:
         table, order = clusters.confusion(model, rnd_i, sp)
@@ -176,7 +176,7 @@ if tabs[2].open:
         st.caption("ELBOs of different rounds compare: every round's KL has the same scale (summed, averaged over "
                    "the batch), against the prior that round trained with. The reference code's rounds did not.")
         st.download_button("Per-round figures (CSV)", pd.DataFrame(m["rounds"]).to_csv(index=False), "rounds.csv",
-                           "text/csv", key=P + "dl_rounds")
+                           "text/csv", key=P + "dl_rounds", on_click="ignore")
         if (tried := v.variants()) is not None:
             st.markdown("**What made the difference** (`python -m dgm_core bench vae_gmm`, held-out test accuracy)")
             st.dataframe(tried[0], hide_index=True, width="stretch",
@@ -196,5 +196,6 @@ pd.DataFrame({"row": np.arange(model.cfg.n_shown), "digit": model.shown_label[sp
               "cluster_round0": model.shown_cluster[0, sp].numpy(),
               f"cluster_round{last}": model.shown_cluster[1, sp].numpy(),
               "tsne_x": xy[:, 0], "tsne_y": xy[:, 1]}).to_csv(buf, index=False)
-st.download_button("t-SNE points and clusters (CSV)", buf.getvalue(), f"tsne_{split}.csv", "text/csv", key=P + "dl_csv")
+st.download_button("t-SNE points and clusters (CSV)", buf.getvalue(), f"tsne_{split}.csv", "text/csv",
+                   key=P + "dl_csv", on_click="ignore")
 sync_url(SPEC, P)

@@ -137,7 +137,7 @@ def sliders() -> None:
         return png_bytes(v.stack_rows([v.pil_row(img[None], big)] + [v.pil_row(x, 2) for x in strips]))
 
     st.download_button("Download the image and strips (PNG)", picture, f"{name}_sliders.png", "image/png",
-                       key=P + "dl_sl")
+                       key=P + "dl_sl", on_click="ignore")
     sync_url(SPEC, P)
 
 
@@ -167,7 +167,8 @@ if t_grid.open:
                    "one visible thing (pose, light, stroke width) more cleanly.")
         st.download_button("Download the grid (PNG)",  # made on click
                            lambda: v.grid_picture(demo.perturbation_grid(ex, s[P + "seed"], directions), big - 1,
-                                                  directions.names), f"{name}_grid.png", "image/png", key=P + "dl_grid")
+                                                  directions.names), f"{name}_grid.png", "image/png",
+                           key=P + "dl_grid", on_click="ignore")
 
 if t_interp.open:
     with t_interp:
@@ -181,7 +182,7 @@ if t_interp.open:
                      "the pixel blend is a double exposure halfway. Slerp keeps |z| near the typical norm √d; lerp's "
                      "midpoint is shorter, often a blander image.")
         left.download_button("Download the strips (PNG)", lambda: png_bytes(v.stack_rows([r for _, r in rows])),
-                             f"{name}_interpolation.png", "image/png", key=P + "dl_int")
+                             f"{name}_interpolation.png", "image/png", key=P + "dl_int", on_click="ignore")
 
         def scores(alpha: float) -> None:
             if interp.scores is None:

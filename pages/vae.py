@@ -140,7 +140,7 @@ if t_rec.open:
         st.download_button("Download these pictures (PNG)",
                            grid_png([("digit, reconstruction, draws", [p[1] for p in pics]),
                                      ("prior samples", list(samples[:8])), ("", list(samples[8:]))]),
-                           f"{name}_reconstructions.png", "image/png", key=P + "dl_rec")
+                           f"{name}_reconstructions.png", "image/png", key=P + "dl_rec", on_click="ignore")
 
 if t_bound.open:
     with t_bound:
@@ -167,7 +167,7 @@ if t_bound.open:
         table = pd.DataFrame({"K": ks, **{f"{m} L_K (nats)": c.mean for m, c in curves.items()},
                               **{f"{m} sd of one estimate": c.sd for m, c in curves.items()}})
         st.download_button("Download the bounds (CSV)", table.to_csv(index=False), f"bounds_{key.split(':')[0]}.csv",
-                           "text/csv", key=P + "dl_bounds")
+                           "text/csv", key=P + "dl_bounds", on_click="ignore")
 
 if t_map.open:
     with t_map:
@@ -194,7 +194,7 @@ if t_map.open:
             pd.DataFrame({"index": picked, **{a: lm.xy[picked, i] for i, a in enumerate(v.axis_names(lm))},
                           **({"label": labels[picked]} if labels is not None else {})}).to_csv(buf, index=False)
             st.download_button("Download the selection (CSV)", buf.getvalue(), "selection.csv", "text/csv",
-                               key=P + "dl_sel")
+                               key=P + "dl_sel", on_click="ignore")
 
 provenance()
 sync_url(SPEC, P)

@@ -432,8 +432,10 @@ def results_view(results: PageRun, current: bool) -> None:
     comparison_grid(results.rows, results.image, r_mask)
 
 
+@st.fragment
 def results_details(results: PageRun, p: str) -> None:
-    """The rest of a run, below the set-up: scores, what to notice, draws, the samplers' insides, downloads."""
+    """The rest of a run, below the set-up: scores, what to notice, draws, the samplers' insides, downloads. A
+    fragment: what a student does in it (the chain player's controls) reruns it alone, not the page."""
     r_img, r_mask, rows, dataset = results.image, results.mask, results.rows, results.dataset
     st.subheader("Scores and diagnostics")
     metrics_table(rows, dataset)
@@ -457,8 +459,9 @@ def downloads(rows: list, image: torch.Tensor, mask: torch.Tensor, p: str) -> No
     csv = io.StringIO()
     table.to_csv(csv, index=False)
     c1, c2, c3 = st.columns(3)
-    c1.download_button("Download results (PNG grid)", grid, "inpainting.png", "image/png", key=p + "dl_png")
+    c1.download_button("Download results (PNG grid)", grid, "inpainting.png", "image/png",
+                       key=p + "dl_png", on_click="ignore")
     c2.download_button("Download metrics (CSV)", csv.getvalue(), "inpainting_metrics.csv", "text/csv",
-                       key=p + "dl_csv")
+                       key=p + "dl_csv", on_click="ignore")
     c3.download_button("Download mask (PNG, white = missing)", lambda: png_bytes(to_pil((~mask).float())),
-                       "mask.png", "image/png", key=p + "dl_mask")
+                       "mask.png", "image/png", key=p + "dl_mask", on_click="ignore")

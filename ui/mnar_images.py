@@ -175,9 +175,10 @@ def _show(x: torch.Tensor, res: mnar_images.Comparison, what: str, w: float, b: 
     plots.show(t2, fig, width="stretch")
     plots.show(t3, _mechanism_figure(x, w, b), width="stretch")
     d1, d2 = st.columns(2)
-    d1.download_button("RMSE table (CSV)", table.to_csv(), "clipping_rmse.csv", "text/csv", key=P + "dl_csv")
+    d1.download_button("RMSE table (CSV)", table.to_csv(), "clipping_rmse.csv", "text/csv",
+                       key=P + "dl_csv", on_click="ignore")
     d2.download_button("Images (PNG)", grid_png([(label, [img]) for label, img in shown], scale=4),
-                       "clipping.png", "image/png", key=P + "dl_png")
+                       "clipping.png", "image/png", key=P + "dl_png", on_click="ignore")
 
 
 def _evaluate(w: float, b: float, seed: int, k: int) -> None:
