@@ -100,7 +100,8 @@ def _fields(j: Job) -> dict[str, schema.Spec]:
     return {"mean": schema.Array("f32", lambda job, m: job.holes, -LIMIT, LIMIT),
             "draws": schema.Array("f32", lambda job, m: job.holes * job.settings.draws, -LIMIT, LIMIT),
             "losses": schema.Array(None, lambda job, m: PRESETS[job.settings.preset]["iterations"], -1e9, 1e9,
-                                   at_most=True)}
+                                   at_most=True),
+            "train_s": schema.Number(0, 1e6, optional=True), "impute_s": schema.Number(0, 1e6, optional=True)}
 
 
 def learnt(j: Job, answer: Mapping[str, Any]) -> dict[str, tuple[NotMIWAE, tabular.TabularImputation]]:

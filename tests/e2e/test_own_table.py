@@ -1,5 +1,7 @@
-"""The MNAR lab's own-table mode in a real chromium: a weather table with its own holes uploaded, filled, checked by
-overimputation, the δ slider moved, at a laptop's 1280x720 and a phone's 390x844, with no exception on the page."""
+"""The MNAR lab's own-table mode in a real chromium: a weather table with its own holes uploaded, filled (MIWAE and
+not-MIWAE trained in the page's module worker, TensorFlow.js on WebAssembly; the other imputers on the server),
+checked by overimputation, the δ slider moved, at a laptop's 1280x720 and a phone's 390x844, with no exception on the
+page."""
 import pytest
 from playwright.sync_api import expect
 
@@ -20,8 +22,12 @@ def test_own_holes_filled_and_checked(page, app_url, tmp_path, width, height):
     wait_for_app(page, timeout=120_000)
     expect(page.get_by_text("Little's test: d²")).to_be_visible(timeout=60_000)
     page.get_by_role("button", name="Fill my table's holes").click()
+    panel = page.locator(".otb")
+    expect(panel).to_have_attribute("data-state", "done", timeout=300_000)  # the worker answered
+    assert panel.get_attribute("data-backend") == "wasm"
     wait_for_app(page, timeout=300_000)
     expect(page.get_by_text("Fills against the observed mean")).to_be_visible(timeout=300_000)
+    expect(page.get_by_text("budget in your browser (wasm", exact=False)).to_be_visible()
     page.get_by_role("button", name="Check by overimputation").click()
     wait_for_app(page, timeout=300_000)
     expect(page.get_by_text("observed cells hidden at random")).to_be_visible(timeout=300_000)
