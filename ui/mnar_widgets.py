@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -24,24 +25,57 @@ from dgm_core.serving import Job, jobs
 from ui import loaders, plots, serving
 from ui.controls import widget
 
-FORMULAS = {
-    "notmiwae_uci": r"P(m_{ij}=1 \mid x) = \mathbb{1}\left[x_{ij} > \bar x_j + \delta\, s_j\right],"
-                    r"\ j < \lfloor D/2 \rfloor",
-    "self_masked": r"P(m_{ij}=1 \mid x) = \sigma\!\left(c_j\, k\, \frac{x_{ij}-\bar x_j}{s_j} + b_j\right),"
-                   r"\ c_j = \pm 1,\ b_j: \tfrac1N\textstyle\sum_i P(m_{ij}=1) = p",
-    "quantile": r"P(m_{ij}=1 \mid x) = p\ \mathbb{1}\left[x_{ij} \ge Q_j(1-q)\right]"
-                r"\ \text{(upper; lower: } x_{ij} \le Q_j(q))",
-    "mnar_logistic": r"P(m_{ij}=1 \mid x) = \sigma\!\left(x_{i,\mathrm{in}}^\top w_j + b_j\right),"
-                     r"\ \text{inputs then masked MCAR}(p)",
-    "mar_logistic": r"P(m_{ij}=1 \mid x) = \sigma\!\left(x_{i,\mathrm{obs}}^\top w_j + b_j\right)",
-    "mcar": r"P(m_{ij}=1 \mid x) = p",
+
+@dataclass(frozen=True)
+class Mechanism:
+    """One simulated mechanism, everything the page says of it: its formula (LaTeX), its parameters in the order
+    drawn as (the name dgm_core.missingness.tabular takes, the widget key under P), parameters the page holds fixed,
+    what a self-masking model needs many iterations to learn of it (``cut``), and why not-MIWAE's self-masking model
+    is the wrong story for it (``why_not``)."""
+
+    formula: str
+    params: tuple[tuple[str, str], ...]
+    fixed: tuple[tuple[str, float], ...] = ()
+    cut: str | None = None
+    why_not: str | None = None
+
+
+MECHANISMS = {
+    "notmiwae_uci": Mechanism(
+        r"P(m_{ij}=1 \mid x) = \mathbb{1}\left[x_{ij} > \bar x_j + \delta\, s_j\right],\ j < \lfloor D/2 \rfloor",
+        (("offset", "offset"), ("n_features", "nf")), cut="a hard cut at a threshold"),
+    "self_masked": Mechanism(
+        r"P(m_{ij}=1 \mid x) = \sigma\!\left(c_j\, k\, \frac{x_{ij}-\bar x_j}{s_j} + b_j\right),"
+        r"\ c_j = \pm 1,\ b_j: \tfrac1N\textstyle\sum_i P(m_{ij}=1) = p",
+        (("p", "p"), ("direction", "dir"), ("steepness", "k")),
+        cut="how steeply the chance of hiding grows with the value"),
+    "quantile": Mechanism(
+        r"P(m_{ij}=1 \mid x) = p\ \mathbb{1}\left[x_{ij} \ge Q_j(1-q)\right]"
+        r"\ \text{(upper; lower: } x_{ij} \le Q_j(q))",
+        (("p", "p"), ("q", "q"), ("cut", "cut")), fixed=(("p_params", 0.5),), cut="a cut at a quantile"),
+    "mnar_logistic": Mechanism(
+        r"P(m_{ij}=1 \mid x) = \sigma\!\left(x_{i,\mathrm{in}}^\top w_j + b_j\right),"
+        r"\ \text{inputs then masked MCAR}(p)",
+        (("p", "p"), ("p_params", "pin")),
+        why_not="Here a value's missingness depends on *other* columns that may be missing too; not-MIWAE's "
+                "self-masking model (each value hides itself) does not describe that."),
+    "mar_logistic": Mechanism(
+        r"P(m_{ij}=1 \mid x) = \sigma\!\left(x_{i,\mathrm{obs}}^\top w_j + b_j\right)", (("p", "p"), ("p_obs", "pin")),
+        why_not="Here missingness depends on *other, observed* columns (MAR), which every method can use; "
+                "not-MIWAE's self-masking model (a value hides itself) is the wrong story."),
+    "mcar": Mechanism(
+        r"P(m_{ij}=1 \mid x) = p", (("p", "p"),),
+        why_not="Here values go missing at random, so there is nothing for the missingness model to learn and its "
+                "extra parameters only add noise."),
 }
+# views of MECHANISMS that the page and the grid read
+FORMULAS = {k: m.formula for k, m in MECHANISMS.items()}
+MECHANISM_KEYS = {k: tuple(key for _, key in m.params) for k, m in MECHANISMS.items()}
+PARAM_KEYS = {name: key for m in MECHANISMS.values() for name, key in m.params}  # a parameter -> its widget key
 
 
 P = "mnar_"  # the page's session-state and URL prefix
 BASE_KEYS = ("table", "seed", "preset", "mech", "agn")
-MECHANISM_KEYS = {"notmiwae_uci": ("offset", "nf"), "self_masked": ("p", "dir", "k"), "quantile": ("p", "q", "cut"),
-                  "mnar_logistic": ("p", "pin"), "mar_logistic": ("p", "pin"), "mcar": ("p",)}
 
 
 CSV_HELP = (f"Up to {budgets.TABLE_MAX_BYTES // 2**20} MB, {budgets.TABLE_MAX_COLUMNS} columns and cells of "
@@ -102,26 +136,18 @@ def error(v: float) -> str:
 
 
 def mechanism_params(mechanism: str, n_features: int) -> dict:
-    """Widgets for the chosen mechanism's parameters (their values live in session state and the URL)."""
-    s = st.session_state
-    c1, c2, c3 = st.columns(3)
-    if mechanism == "notmiwae_uci":
-        if not 1 <= s[P + "nf"] <= n_features:  # 0 (a new table) or more features than this table has
-            s[P + "nf"] = max(n_features // 2, 1)
-        nf = CONTROLS["nf"]  # its range is this table's features
-        return {"offset": widget(CONTROLS, P, "offset", c1),
-                "n_features": c2.slider(nf.label, 1, max(n_features, 2), key=P + "nf")}
-    p = widget(CONTROLS, P, "p", c1)
-    if mechanism == "self_masked":
-        return {"p": p, "direction": widget(CONTROLS, P, "dir", c2, horizontal=True),
-                "steepness": widget(CONTROLS, P, "k", c3)}
-    if mechanism == "quantile":
-        return {"p": p, "q": widget(CONTROLS, P, "q", c2), "cut": widget(CONTROLS, P, "cut", c3, horizontal=True),
-                "p_params": 0.5}
-    if mechanism in ("mnar_logistic", "mar_logistic"):
-        key = "p_params" if mechanism == "mnar_logistic" else "p_obs"
-        return {"p": p, key: widget(CONTROLS, P, "pin", c2)}
-    return {"p": p}
+    """Widgets for the chosen mechanism's parameters (MECHANISMS; their values live in session state and the URL)."""
+    s, m = st.session_state, MECHANISMS[mechanism]
+    cols = st.columns(3)
+    out = {}
+    for col, (name, key) in zip(cols, m.params, strict=False):
+        if key == "nf":  # its range is this table's features: 0 (a new table) or too many become half of them
+            if not 1 <= s[P + "nf"] <= n_features:
+                s[P + "nf"] = max(n_features // 2, 1)
+            out[name] = col.slider(CONTROLS["nf"].label, 1, max(n_features, 2), key=P + "nf")
+        else:
+            out[name] = widget(CONTROLS, P, key, col, **({"horizontal": True} if CONTROLS[key].kind == "radio" else {}))
+    return {**out, **dict(m.fixed)}
 
 
 FAINT = "rgba(140, 140, 140, 0.35)"
@@ -455,11 +481,6 @@ def grid_note(grid: mnar_grid.Grid) -> str:
             f"(pretrained/{mnar_grid.CARD}) gives the rule for. **Train at exactly this setting** trains here, live.")
 
 
-# a mechanism parameter's name -> the key of its widget (under P)
-PARAM_KEYS = {"offset": "offset", "n_features": "nf", "p": "p", "direction": "dir", "steepness": "k", "q": "q",
-              "cut": "cut", "p_params": "pin", "p_obs": "pin"}
-
-
 def held_off_grid(mechanism: str, params: dict, n_features: int) -> dict[str, Any]:
     """The parameters the grid holds fixed for ``mechanism`` that the page has elsewhere (one carried over from another
     mechanism, say), as {widget key: the grid's value}; {} when none or the grid does not cover the mechanism."""
@@ -488,16 +509,6 @@ ESS_HELP = ("Effective samples: each imputation averages L draws weighted by how
             "imputation; near L, all agree.")
 
 
-# the mechanisms a self-masking model can describe, and what about each takes it many iterations to learn
-_CUTS = {"notmiwae_uci": "a hard cut at a threshold", "quantile": "a cut at a quantile",
-         "self_masked": "how steeply the chance of hiding grows with the value"}
-_WHY_NOT = {"mcar": "Here values go missing at random, so there is nothing for the missingness model to learn and "
-                    "its extra parameters only add noise.",
-            "mar_logistic": "Here missingness depends on *other, observed* columns (MAR), which every method can "
-                            "use; not-MIWAE's self-masking model (a value hides itself) is the wrong story.",
-            "mnar_logistic": "Here a value's missingness depends on *other* columns that may be missing too; "
-                             "not-MIWAE's self-masking model (each value hides itself) does not describe that."}
-
 
 def notice(fits: dict, mechanism: str, preset: str, sim: mnar_lab.Simulated | None = None) -> str:
     """'What to notice' under the RMSE table, in a student's words, from this run: it names only methods that ran,
@@ -517,10 +528,11 @@ def notice(fits: dict, mechanism: str, preset: str, sim: mnar_lab.Simulated | No
     else:
         others = [m for m in fits if m.startswith("notmiwae")]
         text = (f"**What to notice:** {lab} wins here ({error(fits[best].rmse)}"
-                + (f"; {', '.join(err(m) for m in others)}" if others else "") + "). " + _WHY_NOT.get(mechanism, ""))
-        if preset in ("tiny", "small") and mechanism in _CUTS and others:
+                + (f"; {', '.join(err(m) for m in others)}" if others else "") + "). "
+                + (MECHANISMS[mechanism].why_not or ""))
+        if preset in ("tiny", "small") and MECHANISMS[mechanism].cut and others:
             text += (f" The training budget is small ({preset}): the self-masking model needs many iterations to "
-                     f"learn {_CUTS[mechanism]} (the shipped run uses the paper's 100 000).")
+                     f"learn {MECHANISMS[mechanism].cut} (the shipped run uses the paper's 100 000).")
     if sim is not None:
         shifts = {m: diagnostics.fill_shift(f.imputed, sim.mask) for m, f in fits.items() if f.imputed is not None}
         text += " " + diagnostics.shift_sentence(shifts, mnar_lab.label, diagnostics.fill_shift(sim.x, sim.mask))
