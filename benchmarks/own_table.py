@@ -141,7 +141,8 @@ def notes(record: dict) -> list[str]:
         out.append(f"{MNAR.label(m)}: within {TOLERANCE:g} of 0.90 " + "; ".join(parts) + ".")
     v = record["verdicts"]
     agree = [k for k, x in v.items() if x["agree"]]
-    out += WHY + [f"Overimputation's winner agrees with the real holes' winner in {len(agree)} of {len(v)} checks"
+    out += WHY + [f"Overimputation's winner agrees with the real holes' winner in {record['agreements']} of {len(v)} "
+                  "checks"
                   + (f" ({', '.join(agree)})." if agree else ".")]
     return out
 
@@ -191,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
         record = json.loads((Path(a.out) / "own_table.json").read_text())
         record["verdicts"] = verdicts(record["tables"])
         record["coverage"] = coverage(record["tables"])
+        record["agreements"] = sum(v["agree"] for v in record["verdicts"].values())
         record["notes"] = notes(record)
         write_results(a.out, "own_table", record, report(record))
         return 0
@@ -214,6 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     record = {"command": "python -m dgm_core bench own_table " + " ".join(argv or []), "rows": a.rows,
               "preset": a.preset, "share": a.share, "seed": a.seed, "nominal_coverage": 0.9, "tolerance": TOLERANCE,
               "tables": res, "verdicts": verdicts(res), "coverage": coverage(res), "machine": machine(load)}
+    record["agreements"] = sum(v["agree"] for v in record["verdicts"].values())
     record["notes"] = notes(record)
     write_results(a.out, "own_table", record, report(record))
     return 0
