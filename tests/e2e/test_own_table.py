@@ -2,10 +2,15 @@
 not-MIWAE trained in the page's module worker, TensorFlow.js on WebAssembly; the other imputers on the server),
 checked by overimputation, the δ slider moved, at a laptop's 1280x720 and a phone's 390x844, with no exception on the
 page."""
+import io
+
+import numpy as np
+import pandas as pd
 import pytest
 from playwright.sync_api import expect
 
-from tests.dgm_core.weather import csv_bytes, holed_weather
+from dgm_core import own_table
+from tests.dgm_core.weather import COLUMNS, csv_bytes, holed_weather
 
 from .conftest import ROOT, wait_for_app
 
@@ -28,6 +33,17 @@ def test_own_holes_filled_and_checked(page, app_url, tmp_path, width, height):
     wait_for_app(page, timeout=300_000)
     expect(page.get_by_text("Fills against the observed mean")).to_be_visible(timeout=300_000)
     expect(page.get_by_text("budget in your browser (wasm", exact=False)).to_be_visible()
+    for label in ("not-MIWAE (CSV)", "MICE (CSV)"):  # each completed table: provenance, every hole filled, its mask
+        with page.expect_download() as got:
+            page.get_by_role("button", name=label).click()
+        text = got.value.path().read_text()
+        meta = own_table.read_provenance(text)
+        df = pd.read_csv(io.StringIO(text), comment="#")
+        assert meta["cells_filled"] == int(np.isnan(holed).sum()) and meta["rows"] == len(holed)
+        assert not df[list(COLUMNS)].isna().any().any()
+        assert (df[[f"{c}_filled" for c in COLUMNS]].to_numpy() == np.isnan(holed)).all()
+        if label.startswith("not-MIWAE"):
+            assert meta["settings"]["trained_in"].startswith("your browser (wasm")
     page.get_by_role("button", name="Check by overimputation").click()
     wait_for_app(page, timeout=300_000)
     expect(page.get_by_text("observed cells hidden at random")).to_be_visible(timeout=300_000)
