@@ -93,6 +93,12 @@ INPAINTING = Registry("inpainting", [
            blurb="A flow-matching model's ODE from noise, with the observed pixels replaced along the straight "
                  "path at every step (the RePaint idea for flows): training-free, but an approximation that "
                  "does not target even its own model's conditional p(x_m | x_o), unlike the exact sampler."),
+    Method("flow_smc", "Flow matching, particle filter", "brown", "flow", short="Flow SMC", density=False,
+           blurb="The same flow model's path run by P weighted particles (MCGdiff, Cardoso et al. 2024): at each "
+                 "step a particle's observed pixels are drawn where its own step and the noised observation agree, "
+                 "it is weighted by how well it predicted them, and the particles are resampled. As P grows it "
+                 "targets the flow model's own p(x_m | x_o), like the exact sampler does for the VAE's; with few "
+                 "particles its weights rest on a handful of them (the effective sample size says how many)."),
     Method("mean_fill", "Mean fill", "grey", None,
            blurb="Every missing pixel gets the mean of the observed ones."),
     Method("neighbour_fill", "Neighbour fill", "sky_blue", None,

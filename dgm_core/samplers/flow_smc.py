@@ -57,7 +57,7 @@ class SMCDiagnostics(Diagnostics):
     n_steps: int
     tau: float  # the chain's pixel noise at the image, on the model's scale [-1, 1]
     ess: torch.Tensor  # (K, N) effective sample size after each step's weighting, before any resampling
-    ess_final: torch.Tensor  # (N,) of the weights the mean is taken under
+    ess_final: torch.Tensor  # (N,) the last step's, before its resampling: how many particles the image rests on
     resamples: torch.Tensor  # (N,) steps at which the filter resampled
     log_evidence: torch.Tensor  # (N,) estimate of log p(x_1^o = y) of the chain (a density on the model's scale)
     evaluations: int  # network evaluations per particle
@@ -115,8 +115,8 @@ def _predict(velocity: Velocity, x: torch.Tensor, t: float, shape: tuple[int, ..
 
 
 @torch.no_grad()
-def smc_path(velocity: Velocity, y: torch.Tensor, observed: torch.Tensor, *, particles: int = 64, n_steps: int = 20,
-             tau: float = 0.1, ess_fraction: float = 0.5,
+def smc_path(velocity: Velocity, y: torch.Tensor, observed: torch.Tensor, *, particles: int = 32, n_steps: int = 40,
+             tau: float = 0.3, ess_fraction: float = 0.5,
              generator: torch.Generator | None = None) -> Iterator[SMCState]:
     """The filter on any shapes, on the model's scale: y (N, ...) the observed values (the rest ignored); observed
     (N, ...) bool. Yields an ``SMCState`` after each of ``n_steps`` steps; the last is at t = 1."""
@@ -164,8 +164,8 @@ def smc_path(velocity: Velocity, y: torch.Tensor, observed: torch.Tensor, *, par
 
 
 @torch.no_grad()
-def flow_smc_inpaint(model: Velocity, x: torch.Tensor, mask: torch.Tensor, *, particles: int = 64,
-                     n_steps: int = 20, tau: float = 0.1, n_draws: int = 8, ess_fraction: float = 0.5,
+def flow_smc_inpaint(model: Velocity, x: torch.Tensor, mask: torch.Tensor, *, particles: int = 32,
+                     n_steps: int = 40, tau: float = 0.3, n_draws: int = 8, ess_fraction: float = 0.5,
                      generator: torch.Generator | None = None, seed: int = 0) -> Imputation:
     """``n_draws`` completions per image from the filter with ``particles`` particles (noise from ``generator``,
     else from ``seed``). Returns samples (N, S, C, H, W) in [0, 1], the weighted mean of x̂_1 and its weighted sd
@@ -185,7 +185,7 @@ def flow_smc_inpaint(model: Velocity, x: torch.Tensor, mask: torch.Tensor, *, pa
     pick = systematic(state.log_w, g, n_draws)  # (N, S)
     samples = torch.stack([img[i, pick[i]] for i in range(img.shape[0])])  # (N, S, C, H, W)
     diag = SMCDiagnostics(particles=particles, n_steps=n_steps, tau=tau, ess=torch.stack(ess_steps),
-                          ess_final=1.0 / w.pow(2).sum(1), resamples=state.resamples,
+                          ess_final=state.ess, resamples=state.resamples,
                           log_evidence=state.log_evidence, evaluations=n_steps)
     result = keep_observed(Imputation(method="flow_smc", mean=mean, samples=samples, std=std, diagnostics=diag),
                            x, m)

@@ -114,3 +114,25 @@ def test_images_keep_observed_pixels_and_report_ess():
     assert torch.equal(res.samples, again.samples)
     with pytest.raises(ValueError, match="particles"):
         flow_smc_inpaint(model, x, mask, particles=0)
+
+
+def test_the_inpainting_page_runs_it_on_the_server_with_its_particle_count():
+    from dataclasses import replace
+
+    from dgm_core.demos import inpainting
+    from dgm_core.methods import INPAINTING
+    from dgm_core.models.flow import Config, FlowUNet
+    torch.manual_seed(0)
+    model = FlowUNet(Config(width=8, mults=(1, 2), groups=4)).eval()
+    x = (torch.rand(1, 28, 28) > 0.7).float()
+    mask = torch.ones(28, 28, dtype=torch.bool)
+    mask[14:] = False
+    assert INPAINTING["flow_smc"].family == "flow"
+    assert "flow_smc" in inpainting.available_methods("mnist", {"flow-mnist"})
+    settings = replace(inpainting.Settings(), particles=3, n_draws=2)
+    res, trace = inpainting.run_method("flow_smc", model, x, mask, dataset="mnist", settings=settings, truth=x)
+    assert trace is None and res.method == "flow_smc" and res.diagnostics.particles == 3
+    assert res.samples.shape == (1, 2, 1, 28, 28) and torch.equal(res.mean[0, :, :14], x[:, :14])
+    assert set(inpainting.score(res, x, mask, dataset="mnist")) >= {"F1", "MSE"}
+    with pytest.raises(ValueError):
+        inpainting.settings_from({**{k: getattr(settings, f) for f, k in inpainting.FIELD_KEYS.items()}, "parts": 0})
