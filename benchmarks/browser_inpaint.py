@@ -23,12 +23,18 @@ what it still costs the server.
    into the page's; and the wall time. The server runs without its start-up warm-up (DGM_WARMUP=0), each data
    set's models loaded by one Run before the counted ones.
 
+3. A Settings change before Run (``--settings-only [--label L] [--app-dir DIR]``, kept beside the other parts, one
+   record per label; ``--app-dir``: another checkout's app, an earlier version to compare): on the Inpainting page
+   each Settings control changed in turn as a student does, the server's CPU from the change until the page is idle
+   (less its idle upkeep) and the reruns the page asked the server for; and, for scale, one change that reruns.
+
 Writes benchmarks/results/browser_inpaint.{json,md}. Needs no data directory.
 """
 from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import statistics
 import time
@@ -148,6 +154,78 @@ def server_cost(page, url: str, pid: int, runs: int) -> list[dict]:
     return out
 
 
+# each Settings control of the page gets a value other than its default (the page reads them when Run is pressed):
+# the nine the page had before issue 56, so that an earlier checkout (--app-dir) is measured on the same changes
+NEW_SETTINGS = {"steps": 150, "chains": 3, "burn": 30, "ns": 200, "init": "zeros", "warm": 2, "seed": 7,
+                "kernel": "pcn", "fsteps": 12}
+IDLE_S = 4.0  # the idle server's CPU is read over this long before the changes
+
+
+def _reruns_asked(page) -> list[str]:
+    """A list that grows by one entry per rerun the page asks of the server (the BackMsgs it sends)."""
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+
+    asked: list[str] = []
+
+    def sent(payload) -> None:
+        if isinstance(payload, bytes):
+            msg = BackMsg()
+            msg.ParseFromString(payload)
+            if msg.WhichOneof("type") == "rerun_script":
+                asked.append(msg.rerun_script.page_script_hash)
+
+    page.on("websocket", lambda ws: ws.on("framesent", sent))
+    return asked
+
+
+def settings_cost(page, url: str, pid: int) -> dict:
+    """The Inpainting page (MNIST, its default view) in chromium: each of its Settings changed in turn, as a student
+    does before Run, the server's CPU seconds from the change until the page is idle again (less the idle server's
+    own upkeep over as long) and the reruns the page asked for; then, for scale, one change that does rerun the page
+    (the mask seed, drawn on the page)."""
+    from dgm_core.controls import name
+    from tests.e2e.conftest import wait_for_app
+
+    c = inpainting.CONTROLS
+    asked = _reruns_asked(page)
+    page.goto(f"{url}/inpainting")
+    wait_for_app(page, timeout=120_000)
+    page.get_by_text("Settings", exact=True).click()
+    page.get_by_label(c["steps"].label, exact=True).wait_for()
+    wait_for_app(page)
+    c0 = cpu_s(pid)
+    time.sleep(IDLE_S)
+    idle = (cpu_s(pid) - c0) / IDLE_S
+
+    def timed(change) -> dict:
+        n, c0, t0 = len(asked), cpu_s(pid), time.monotonic()
+        change()
+        wait_for_app(page)
+        window = time.monotonic() - t0
+        return {"server_cpu_s": round(max(0.0, cpu_s(pid) - c0 - idle * window), 3), "window_s": round(window, 2),
+                "reruns": len(asked) - n}
+
+    def setter(key: str, value):
+        def change() -> None:
+            if c[key].kind == "number":
+                box = page.get_by_label(c[key].label, exact=True)
+                box.fill(str(value))
+                box.press("Enter")
+            else:
+                page.get_by_role("combobox", name=c[key].label).click()
+                page.get_by_role("option", name=name(c[key], value), exact=True).click()
+        return change
+
+    changes = {key: timed(setter(key, value)) for key, value in NEW_SETTINGS.items()}
+    for key, rec in changes.items():
+        print(key, rec, flush=True)
+    rerun = timed(setter("mseed", 5))
+    print("mask seed", rerun, flush=True)
+    return {"changes": changes, "idle_cpu_ms_per_s": round(1000 * idle, 2), "a_rerun": rerun,
+            "server_cpu_s_per_change_median": statistics.median(r["server_cpu_s"] for r in changes.values()),
+            "reruns": sum(r["reruns"] for r in changes.values())}
+
+
 def measure(msgs: dict[str, dict], repeats: int, throttle: float, runs: int) -> tuple[list[dict], list[dict]]:
     from playwright.sync_api import sync_playwright
     env = {**os.environ, "DGM_WARMUP": "0"}
@@ -227,7 +305,53 @@ def report(rec: dict) -> str:
         lines.append(f"| {c['dataset']} | {'in this browser' if c['where'] == 'browser' else 'on the server'} | "
                      f"{c['server_cpu_s_median']} | {', '.join(map(str, c['server_cpu_s']))} | {c['wall_s_median']} |")
     lines.append("\n" + machine_line(rec["machine"]))
+    if costs := rec.get("settings_cost"):
+        lines += ["\n## On the server: a Settings change before Run\n",
+                  "The Inpainting page (MNIST, its default view) in chromium: each Settings control changed in turn "
+                  f"({', '.join(NEW_SETTINGS)}), the server's CPU seconds from the change until the page is idle "
+                  "again, less the idle server's upkeep over as long, and the reruns the page asked the server for; "
+                  "then, for scale, a change that reruns the page (the mask seed).\n",
+                  "| record | app | server CPU s per change, median | reruns asked (of 9 changes) "
+                  "| a rerun (mask seed), CPU s |", "|---|---|---|---|---|"]
+        for label, s in costs.items():
+            lines.append(f"| {label} | {s['app_commit']} | {s['server_cpu_s_per_change_median']} | {s['reruns']} | "
+                         f"{s['a_rerun']['server_cpu_s']} |")
+        lines += [f"\n{label}: " + machine_line(s["machine"]) for label, s in costs.items()]
     return "\n".join(lines) + "\n"
+
+
+def measure_settings(app_dir: Path) -> dict:
+    """``settings_cost`` on a fresh server of the checkout at ``app_dir`` (an earlier version of the app: compare)."""
+    import subprocess
+
+    from playwright.sync_api import sync_playwright
+
+    from benchmarks.class_load import server_for
+
+    env = {**os.environ, "DGM_WARMUP": "0"}
+    env.pop("DGM_DATA_DIR", None)
+    with server_for(app_dir)(env=env) as (url, proc), sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_context(viewport={"width": 1280, "height": 720}).new_page()
+        out = settings_cost(page, url, proc.pid)
+        browser.close()
+    commit = subprocess.run(["git", "-C", str(app_dir), "rev-parse", "--short", "HEAD"], capture_output=True,
+                            text=True).stdout.strip()
+    return {"app_commit": commit, **out}
+
+
+def settings_only(a) -> int:
+    """``--settings-only``: the settings' cost alone, kept in the JSON beside the other parts' figures, one record per
+    ``--label``."""
+    path = Path(a.out) / "browser_inpaint.json"
+    rec = json.loads(path.read_text())
+    load = os.getloadavg()
+    got = measure_settings(Path(a.app_dir).resolve())
+    got["machine"] = machine(load)
+    got["command"] = "python -m dgm_core bench browser_inpaint --settings-only --label " + a.label
+    rec.setdefault("settings_cost", {})[a.label] = got
+    write_results(a.out, "browser_inpaint", rec, report(rec))
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -236,7 +360,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--throttle", type=float, default=4.0)
     p.add_argument("--runs", type=int, default=3, help="counted Runs of the page per data set and place")
     p.add_argument("--out", default=str(RESULTS))
+    p.add_argument("--settings-only", dest="settings_only", action="store_true",
+                   help="measure only what changing the page's Settings costs the server (kept beside the rest)")
+    p.add_argument("--label", default="final", help="--settings-only: the record's name (baseline, final)")
+    p.add_argument("--app-dir", dest="app_dir", default=str(Path(__file__).resolve().parents[1]),
+                   help="--settings-only: the checkout whose app to serve (default: this one)")
     a = p.parse_args(argv)
+    if a.settings_only:
+        return settings_only(a)
     load = os.getloadavg()
     jobs = {ds: job(ds) for ds in DATASETS}
     # the flow inpainter, offered beside the default methods where a flow model is shipped, on its own
@@ -252,6 +383,8 @@ def main(argv: list[str] | None = None) -> int:
            "server_cost": [cost_summary(server, ds, w) for ds in DATASETS for w in ("browser", "server")],
            "server_cost_runs": server, "command": "python -m dgm_core bench browser_inpaint"}
     rec["machine"] = machine(load)
+    if (kept := Path(a.out) / "browser_inpaint.json").exists():  # --settings-only's records stay
+        rec["settings_cost"] = json.loads(kept.read_text()).get("settings_cost", {})
     write_results(a.out, "browser_inpaint", rec, report(rec))
     return 0
 

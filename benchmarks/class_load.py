@@ -145,16 +145,17 @@ def server_for(app_dir: Path):
 
 
 @contextlib.contextmanager
-def pinned_server(app_dir: Path, env: dict, log: Path, replicas: int = 1, warm: bool = True):
+def pinned_server(app_dir: Path, env: dict, log: Path, replicas: int = 1, warm: bool = True,
+                  cores: frozenset[int] = frozenset({SERVER_CORE})):
     """The app's server on core 0 (it and every process it starts inherit the affinity), this process and
     the clients it starts afterwards on core 1 -> (url, the server's pids). ``replicas`` > 1: nginx and that many
-    replicas (deploy/serve.py), all on core 0."""
+    replicas (deploy/serve.py), all on core 0. ``cores``: the server's cores instead (both: the clients share one)."""
     start, mine = server_for(app_dir), os.sched_getaffinity(0)
-    os.sched_setaffinity(0, {SERVER_CORE})
+    os.sched_setaffinity(0, set(cores))
     try:
         if replicas > 1:
             from deploy.serve import cluster
-            cm = cluster(replicas, cpus={SERVER_CORE}, env=env, log=log, app_dir=app_dir, warm=warm)
+            cm = cluster(replicas, cpus=set(cores), env=env, log=log, app_dir=app_dir, warm=warm)
         else:
             cm = start(env=env, log=log) if app_dir.resolve() == ROOT else start(env=env)
         with cm as served:
@@ -685,7 +686,9 @@ def key(rec: dict) -> str:
     return f"{rec['label']}|students={rec['students']}|replicas={rec['replicas']}|data={rec['data']}|" \
            f"clients={rec['clients']}" + ("|cold" if rec.get("first_visit_before_class") is False else "") \
            + (f"|own_runs={rec['own_runs']}" if "own_runs" in rec else "") \
-           + (f"|poll_phones={rec['poll']['phones']}" if "poll" in rec else "")
+           + (f"|poll_phones={rec['poll']['phones']}" if "poll" in rec else "") \
+           + (f"|server_cores={','.join(map(str, rec['server_cores']))}" if rec["server_cores"] != [SERVER_CORE]
+              else "")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -705,6 +708,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="where each student's own mask is computed: in their browser (the page's default; the light "
                         "client replays each student's worker run, rehearsed in chromium before the class), or on "
                         "the server (the page's Settings say so)")
+    p.add_argument("--server-cores", dest="server_cores", default=str(SERVER_CORE),
+                   help="the server's cores, e.g. 0,1 (the replicas on both; the clients stay on core 1)")
     p.add_argument("--poll-phones", dest="poll_phones", type=int, default=0,
                    help="this many phones answer a class poll (the app's own poll routes) while the students play")
     argv = sys.argv[1:] if argv is None else argv
@@ -734,7 +739,8 @@ def main(argv: list[str] | None = None) -> int:
         replay, rehearsal = rehearse(app_dir, env, a.students, log)
         print(f"rehearsed: {rehearsal}", flush=True)
     t0 = time.monotonic()
-    with pinned_server(app_dir, env, log, a.replicas, not a.cold) as (url, pids):
+    cores = frozenset(int(c) for c in a.server_cores.split(","))
+    with pinned_server(app_dir, env, log, a.replicas, not a.cold, cores) as (url, pids):
         started_s = round(time.monotonic() - t0, 2)
         rss_started_mb = round(rss_kb(pids) / 1024, 1)
         affinity = sorted(set().union(*(os.sched_getaffinity(pid) for pid in pids)))
