@@ -15,6 +15,18 @@ from tests.dgm_core.weather import COLUMNS, csv_bytes, holed_weather
 from .conftest import ROOT, wait_for_app
 
 
+def _download(page, label: str) -> str:
+    """The text of the file the button ``label`` downloads (a second press where the first download was canceled: a
+    rerun of the page in flight cancels a download it started)."""
+    for _ in range(2):
+        with page.expect_download(timeout=120_000) as got:
+            page.get_by_role("button", name=label, exact=True).last.click()
+        if got.value.failure() is None:
+            return got.value.path().read_text()
+        wait_for_app(page, timeout=120_000)
+    raise AssertionError(f"the download of {label} was canceled twice: {got.value.failure()}")
+
+
 @pytest.mark.parametrize("width, height", [(1280, 720), (390, 844)])
 def test_own_holes_filled_and_checked(page, app_url, tmp_path, width, height):
     _, holed = holed_weather()
@@ -33,10 +45,9 @@ def test_own_holes_filled_and_checked(page, app_url, tmp_path, width, height):
     wait_for_app(page, timeout=300_000)
     expect(page.get_by_text("Fills against the observed mean")).to_be_visible(timeout=300_000)
     expect(page.get_by_text("budget in your browser (wasm", exact=False)).to_be_visible()
+    wait_for_app(page, timeout=300_000)
     for label in ("not-MIWAE (CSV)", "MICE (CSV)"):  # each completed table: provenance, every hole filled, its mask
-        with page.expect_download() as got:
-            page.get_by_role("button", name=label).click()
-        text = got.value.path().read_text()
+        text = _download(page, label)
         meta = own_table.read_provenance(text)
         df = pd.read_csv(io.StringIO(text), comment="#")
         assert meta["cells_filled"] == int(np.isnan(holed).sum()) and meta["rows"] == len(holed)
