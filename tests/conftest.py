@@ -26,7 +26,7 @@ SLOW_FILES = {
     "tests/dgm_core/test_serving.py", "tests/dgm_core/test_mnar_demo.py", "tests/dgm_core/test_notmiwae.py",
     "tests/dgm_core/test_toy_gan.py", "tests/dgm_core/test_training.py", "tests/dgm_core/test_wgan.py",
     "tests/dgm_core/test_budgets.py", "tests/dgm_core/test_flow.py", "tests/dgm_core/test_critics.py",
-    "tests/dgm_core/test_train_all.py", "tests/dgm_core/test_flow_smc.py",
+    "tests/dgm_core/test_train_all.py", "tests/dgm_core/test_flow_smc.py", "tests/dgm_core/test_flow_samples.py",
     "tests/dgm_core/test_mnar_experiment.py", "tests/dgm_core/test_vae_gmm.py",
     "tests/test_startup.py", "tests/test_nginx_replicas.py", "tests/test_deploy.py",
     "tests/test_no_streamlit_in_core.py",
