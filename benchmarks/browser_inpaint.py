@@ -179,16 +179,16 @@ def _reruns_asked(page) -> list[str]:
 
 
 def settings_cost(page, url: str, pid: int) -> dict:
-    """The Inpainting page (MNIST, its default view) in chromium: each of its Settings changed in turn, as a student
-    does before Run, the server's CPU seconds from the change until the page is idle again (less the idle server's
-    own upkeep over as long) and the reruns the page asked for; then, for scale, one change that does rerun the page
-    (the mask seed, drawn on the page)."""
+    """The Inpainting page (MNIST, its default image, random rectangles) in chromium: each of its Settings changed
+    in turn, as a student does before Run, the server's CPU seconds from the change until the page is idle again
+    (less the idle server's own upkeep over as long) and the reruns the page asked for; then, for scale, one change
+    that does rerun the page (the mask seed, drawn on the page)."""
     from dgm_core.controls import name
     from tests.e2e.conftest import wait_for_app
 
     c = inpainting.CONTROLS
     asked = _reruns_asked(page)
-    page.goto(f"{url}/inpainting")
+    page.goto(f"{url}/inpainting?inp_preset=rectangles")  # a preset with a mask seed, for the rerun
     wait_for_app(page, timeout=120_000)
     page.get_by_text("Settings", exact=True).click()
     page.get_by_label(c["steps"].label, exact=True).wait_for()
@@ -307,7 +307,8 @@ def report(rec: dict) -> str:
     lines.append("\n" + machine_line(rec["machine"]))
     if costs := rec.get("settings_cost"):
         lines += ["\n## On the server: a Settings change before Run\n",
-                  "The Inpainting page (MNIST, its default view) in chromium: each Settings control changed in turn "
+                  "The Inpainting page (MNIST, its default image, random rectangles) in chromium: each Settings "
+                  "control changed in turn "
                   f"({', '.join(NEW_SETTINGS)}), the server's CPU seconds from the change until the page is idle "
                   "again, less the idle server's upkeep over as long, and the reruns the page asked the server for; "
                   "then, for scale, a change that reruns the page (the mask seed).\n",
