@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from urllib.parse import quote_plus
 
-from playwright.sync_api import expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeout, expect
 from streamlit.proto.BackMsg_pb2 import BackMsg
 
 from dgm_core.controls import name
@@ -45,9 +45,18 @@ def _set(page, key: str, value) -> None:
         box = page.get_by_label(c.label, exact=True)
         box.fill(str(value))
         box.press("Enter")
-    else:  # a select: open it, pick the option by its name
-        page.get_by_test_id("stSelectbox").filter(has_text=c.label).locator('[role="combobox"]').first.click()
-        page.get_by_role("option", name=name(c, value), exact=True).click()
+    else:  # a select: open it, pick the option by its name (a list that closed under the click is opened again)
+        box, option = page.get_by_role("combobox", name=c.label), page.get_by_role("option", name=name(c, value),
+                                                                                    exact=True)
+        for _ in range(3):
+            box.scroll_into_view_if_needed()
+            box.click()
+            try:
+                option.click(timeout=10_000)
+                return
+            except PlaywrightTimeout:
+                page.keyboard.press("Escape")
+        raise AssertionError(f"the option {name(c, value)!r} of {c.label} did not open")
 
 
 def test_settings_change_without_a_rerun_and_run_reads_them(page, app_url):
