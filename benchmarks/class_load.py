@@ -186,6 +186,43 @@ def py_spy(pids: list[int], out: Path | None):
         (out / "profile.md").write_text(profile_summary(sorted(out.glob("server-*.txt"))))
 
 
+OWNERS = (  # whose a sample is: the first of these its stack meets, from the running function up
+    ("idle", re.compile(r"^(EpollSelector\.select|select|Condition\.wait|Event\.wait|sleep|wait) "
+                        r"\((selectors|threading|time|asyncio/\w+)\.py")),
+    ("ours", re.compile(r"\((ui|dgm_core)/|\((" + "|".join(sorted(p.stem for p in (ROOT / "pages").glob("*.py")))
+                        + r"|app)\.py")),  # a page's file: its name alone
+    ("Streamlit", re.compile(r"\(streamlit/")),
+    ("the web server", re.compile(r"\((uvicorn|starlette|anyio|websockets|wsproto|h11|httptools|tornado)/")),
+)
+
+
+def profile_split(files: list[Path]) -> dict:
+    """py-spy's raw stacks split by whose code was running: ours (pages, ui, dgm_core, and the libraries they call),
+    Streamlit's (its element calls, messages, media files, sessions, and what it calls), the web server's (uvicorn,
+    starlette, asyncio's loop), idle waits py-spy sampled, and the rest -> {owner: share of the samples, %}, and
+    the same for the script threads alone (a page's rerun)."""
+    counts, script = Counter(), Counter()
+    for f in files:
+        for line in f.read_text().splitlines():
+            stack, _, n = line.rpartition(" ")
+            frames = stack.split(";")[1:]
+            owner = "other"
+            for i, fr in enumerate(reversed(frames)):
+                if i == 0 and OWNERS[0][1].search(fr):
+                    owner = "idle"
+                    break
+                got = next((o for o, rx in OWNERS[1:] if rx.search(fr)), None)
+                if got:
+                    owner = got
+                    break
+            counts[owner] += int(n)
+            if "ScriptRunner.scriptThread" in stack[:80]:
+                script[owner] += int(n)
+    pct = lambda c: {o: round(100 * v / max(1, sum(c.values())), 1) for o, v in c.most_common()}  # noqa: E731
+    return {"samples": sum(counts.values()), "share_pct": pct(counts), "script_samples": sum(script.values()),
+            "script_share_pct": pct(script)}
+
+
 def profile_summary(files: list[Path], top: int = 8) -> str:
     """py-spy's raw stacks as samples per page (the page file a script thread runs), per other thread (by name: the
     serving jobs, the warm-up, the event loop), with the functions that lead each: inclusive (plumbing left out)
@@ -209,8 +246,12 @@ def profile_summary(files: list[Path], top: int = 8) -> str:
                 if not plumbing.search(fr):
                     incl[fr] += int(n)
             own[frames[-1]] += int(n)
+    split = profile_split(files)
     lines = ["# Where the server's CPU went", "", f"{sum(total.values())} samples at 50 a second (py-spy, raw stacks "
-             f"of {len(files)} process{'es' if len(files) != 1 else ''}).", ""]
+             f"of {len(files)} process{'es' if len(files) != 1 else ''}).", "",
+             "Whose code ran (the first owner a sample's stack meets from the running function up), all threads: "
+             + ", ".join(f"{o} {v} %" for o, v in split["share_pct"].items()) + "; the pages' reruns (script "
+             "threads) alone: " + ", ".join(f"{o} {v} %" for o, v in split["script_share_pct"].items()) + ".", ""]
     for where, n in total.most_common():
         incl, own = per[where]
         lines += [f"## {where}: {n} samples ({100 * n / sum(total.values()):.1f} %)", ""]
@@ -760,6 +801,7 @@ def main(argv: list[str] | None = None) -> int:
     rec = {"label": a.label, "students": a.students, "replicas": a.replicas, "data": a.data, "clients": clients,
            "own_runs": a.own_runs, **({"browser_replayed": rehearsal} if rehearsal else {}),
            **({"poll": poll_out} if a.poll_phones else {}),
+           **({"profile": profile_split(sorted(Path(a.py_spy).glob("server-*.txt")))} if a.py_spy else {}),
            "command": "python -m dgm_core bench class_load" + (" " + " ".join(argv) if argv else ""),
            "app_commit": commit, "lesson": [s[0] for s in LESSON], "stagger_s": STAGGER_S,
            "server_cores": affinity, "client_cores": client_cores,
