@@ -161,7 +161,7 @@ NEW_SETTINGS = {"steps": 150, "chains": 3, "burn": 30, "ns": 200, "init": "zeros
 IDLE_S = 4.0  # the idle server's CPU is read over this long before the changes
 
 
-def _reruns_asked(page) -> list[str]:
+def reruns_asked(page) -> list[str]:
     """A list that grows by one entry per rerun the page asks of the server (the BackMsgs it sends)."""
     from streamlit.proto.BackMsg_pb2 import BackMsg
 
@@ -178,16 +178,40 @@ def _reruns_asked(page) -> list[str]:
     return asked
 
 
+def set_control(page, c, value) -> None:
+    """Give the page's widget of control ``c`` (a number or a select) ``value`` as a student does: typed and Enter,
+    or its select opened and the option picked by its name (a list that closed under the click is opened again)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    from dgm_core.controls import name
+
+    if c.kind == "number":
+        box = page.get_by_label(c.label, exact=True)
+        box.fill(str(value))
+        box.press("Enter")
+        return
+    box, option = page.get_by_role("combobox", name=c.label), page.get_by_role("option", name=name(c, value),
+                                                                                exact=True)
+    for _ in range(3):
+        box.scroll_into_view_if_needed()
+        box.click()
+        try:
+            option.click(timeout=10_000)
+            return
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+    raise AssertionError(f"the option {name(c, value)!r} of {c.label} did not open")
+
+
 def settings_cost(page, url: str, pid: int) -> dict:
     """The Inpainting page (MNIST, its default image, random rectangles) in chromium: each of its Settings changed
     in turn, as a student does before Run, the server's CPU seconds from the change until the page is idle again
     (less the idle server's own upkeep over as long) and the reruns the page asked for; then, for scale, one change
     that does rerun the page (the mask seed, drawn on the page)."""
-    from dgm_core.controls import name
     from tests.e2e.conftest import wait_for_app
 
     c = inpainting.CONTROLS
-    asked = _reruns_asked(page)
+    asked = reruns_asked(page)
     page.goto(f"{url}/inpainting?inp_preset=rectangles")  # a preset with a mask seed, for the rerun
     wait_for_app(page, timeout=120_000)
     page.get_by_text("Settings", exact=True).click()
@@ -206,15 +230,7 @@ def settings_cost(page, url: str, pid: int) -> dict:
                 "reruns": len(asked) - n}
 
     def setter(key: str, value):
-        def change() -> None:
-            if c[key].kind == "number":
-                box = page.get_by_label(c[key].label, exact=True)
-                box.fill(str(value))
-                box.press("Enter")
-            else:
-                page.get_by_role("combobox", name=c[key].label).click()
-                page.get_by_role("option", name=name(c[key], value), exact=True).click()
-        return change
+        return lambda: set_control(page, c[key], value)
 
     changes = {key: timed(setter(key, value)) for key, value in NEW_SETTINGS.items()}
     for key, rec in changes.items():

@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 from urllib.parse import quote_plus
 
-from playwright.sync_api import TimeoutError as PlaywrightTimeout, expect
-from streamlit.proto.BackMsg_pb2 import BackMsg
+from playwright.sync_api import expect
 
+from benchmarks.browser_inpaint import reruns_asked, set_control
 from dgm_core.controls import name
 from dgm_core.demos.inpainting import CONTROLS, FIELD_KEYS
 
@@ -19,56 +19,21 @@ NEW = {"steps": 150, "chains": 3, "burn": 30, "ns": 200, "init": "zeros", "warm"
        "fsteps": 12, "parts": 48}
 
 
-def _count_reruns(page) -> list[str]:
-    """A list that grows by one entry per rerun the page asks of the server from now on."""
-    asked: list[str] = []
-
-    def sent(payload) -> None:
-        if isinstance(payload, bytes):
-            msg = BackMsg()
-            msg.ParseFromString(payload)
-            if msg.WhichOneof("type") == "rerun_script":
-                asked.append(msg.rerun_script.page_script_hash)
-
-    page.on("websocket", lambda ws: ws.on("framesent", sent))
-    return asked
-
-
 def _param(key: str, value) -> str:
     """The parameter as the bound widget writes it: a choice by its name."""
     return rf"[?&]inp_{key}={re.escape(quote_plus(name(CONTROLS[key], value)))}(&|$)"
 
 
-def _set(page, key: str, value) -> None:
-    c = CONTROLS[key]
-    if c.kind == "number":
-        box = page.get_by_label(c.label, exact=True)
-        box.fill(str(value))
-        box.press("Enter")
-    else:  # a select: open it, pick the option by its name (a list that closed under the click is opened again)
-        box, option = page.get_by_role("combobox", name=c.label), page.get_by_role("option", name=name(c, value),
-                                                                                    exact=True)
-        for _ in range(3):
-            box.scroll_into_view_if_needed()
-            box.click()
-            try:
-                option.click(timeout=10_000)
-                return
-            except PlaywrightTimeout:
-                page.keyboard.press("Escape")
-        raise AssertionError(f"the option {name(c, value)!r} of {c.label} did not open")
-
-
 def test_settings_change_without_a_rerun_and_run_reads_them(page, app_url):
     assert set(NEW) == set(FIELD_KEYS.values())  # every setting Run reads
-    asked = _count_reruns(page)
+    asked = reruns_asked(page)
     page.goto(f"{app_url}/inpainting")
     wait_for_app(page)
     page.get_by_text("Settings", exact=True).click()  # the expander
     expect(page.get_by_label(CONTROLS["steps"].label, exact=True)).to_be_visible()
     before = len(asked)
     for key, value in NEW.items():
-        _set(page, key, value)
+        set_control(page, CONTROLS[key], value)
         # the widget has committed its value: its URL parameter says so (a rerun, if asked, is asked at that moment)
         page.wait_for_function("re => new RegExp(re).test(location.search)", arg=_param(key, value), timeout=30_000)
         assert len(asked) == before, f"changing {CONTROLS[key].label} asked the server for a rerun"
