@@ -4,7 +4,8 @@ Streamlit reads this file twice over. Each session runs it as its script (``__ma
 pages. The server imports it as a module and serves ``app``, an ``st.App`` whose start-up (``ui.warmup.lifespan``)
 imports what the pages import and computes the lesson's opening defaults before it answers anyone, so the first
 student to follow a link waits neither for torch and scikit-learn to load nor for the default Run. Its routes are the
-class poll's (``ui.poll_routes``: /poll/, the phones' join page, and /poll/api/), served beside the pages.
+class poll's (``ui.poll_routes``: /poll/, the phones' join page, and /poll/api/), served beside the pages; its
+middleware has the browser revalidate the ES modules under static/js on every load (``ui.module_cache``).
 """
 import streamlit as st
 
@@ -15,7 +16,10 @@ if __name__ == "__main__":
                    for i, p in enumerate(PAGES)],
                   position="top").run()  # the whole width for pictures: a projector has 1280 px
 else:
+    from starlette.middleware import Middleware
+
+    from ui.module_cache import RevalidateModules
     from ui.poll_routes import ROUTES
     from ui.warmup import lifespan
 
-    app = st.App(__file__, lifespan=lifespan, routes=ROUTES)
+    app = st.App(__file__, lifespan=lifespan, routes=ROUTES, middleware=[Middleware(RevalidateModules)])
