@@ -11,8 +11,10 @@ their workers and one module per ``dgm_core`` twin. What both halves must agree 
 - ``budgets``: the caps the browser's code keeps to (``dgm_core.budgets``);
 - ``models``: the exported files under ``static/models`` and their sha256;
 - ``modules``: every module's content hash, over its own text and everything it imports (the manifest's facts
-  included), so that a panel's or a worker's URL (``module_url``) changes whenever any code it runs changes and a
-  browser never runs a stale copy from its cache.
+  included), so that a panel's or a worker's URL (``module_url``) changes whenever any code it runs changes. The
+  modules it imports are fetched by plain relative URLs, which cannot carry a hash: the app's server has the browser
+  revalidate every file under static/js on each load (``Cache-Control: no-cache``, 304 while unchanged:
+  ui/module_cache.py), so a browser never runs a stale copy from its cache.
 """
 from __future__ import annotations
 
