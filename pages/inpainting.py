@@ -26,7 +26,8 @@ s = st.session_state
 # the data set changes and on a first load whose link sets none of these.
 CHAIN_KEYS = ("chains", "steps", "burn")
 WANTED = "_inp_wanted"  # every method the student chose, on any data set
-PRE_RUN = ("steps", "chains", "burn", "ns", "init", "warm", "seed", "kernel", "fsteps", "parts")  # nothing on screen reads them
+# nothing on screen reads them
+PRE_RUN = ("steps", "chains", "burn", "ns", "init", "warm", "seed", "kernel", "fsteps", "parts")
 
 
 def dataset_defaults(chains: bool = True, image: bool = True) -> None:
@@ -49,8 +50,8 @@ st.markdown(
     "conditional p(x_missing | x_observed) (Mattei & Frellsen 2018; its z-moves here are Hamiltonian Monte Carlo "
     "by default), **pseudo-Gibbs** (the encoder's draws kept without a test), **MIWAE** importance sampling, "
     "**DMFA**, and on MNIST a **flow-matching** model that fills the hole along its path, either by replacement "
-    "(approximate: it targets no model's conditional) or by a **particle filter** that targets the flow's own. Metrics are on the missing pixels only; the diagnostics under the set-up say whether the "
-    "chains mixed."
+    "(approximate: it targets no model's conditional) or by a **particle filter** that targets the flow's own. "
+    "Metrics are on the missing pixels only; the diagnostics under the set-up say whether the chains mixed."
 )
 
 # Each method's fill goes above the set-up once there is a run: on a 1280×720 projector it is then on the
