@@ -35,14 +35,14 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).resolve().parent / "results"
 TARGET_S, SERVER_CPU_S = 10.0, 0.1  # the issue's bars: a throttled browser's wait, the server's CPU per training
 HARNESS = b"""<!doctype html><meta charset="utf-8"><title>own table worker</title><script type="module">
-import { typed, plain } from './app/static/js/tabular/wire.js';
+import { typedDeep, plain } from './app/static/js/tabular/wire.js';
 window.fill = (job, runtime, backend) => new Promise((resolve, reject) => {
   const t0 = performance.now();
   const abs = Object.fromEntries(Object.entries(runtime).map(([k, v]) => [k, new URL(v, document.baseURI).href]));
   const w = new Worker(new URL('app/static/js/tabular/train.worker.js', document.baseURI), { type: 'module' });
   w.onerror = (e) => reject(new Error(e.message));
   w.onmessage = ({ data: m }) => {
-    if (m.type === 'ready') w.postMessage({ cmd: 'fill', job: typed(job) });
+    if (m.type === 'ready') w.postMessage({ cmd: 'fill', job: typedDeep(job) });
     else if (m.type === 'error') reject(new Error(m.message));
     else if (m.type === 'done') {
       w.terminate();

@@ -36,7 +36,8 @@ def _answer(j: browser.Job, shift: float = 1.0) -> dict:
     n = j.holes
     return {"id": j.id, "backend": "wasm", "seconds": 1.0, "models": {
         m: {"mean": _f32(np.full(n, shift)), "draws": _f32(np.tile(np.linspace(-1, 1, TINY.draws), (n, 1)).T.ravel()),
-            "losses": [5.0, 4.0], "train_s": 0.5, "impute_s": 0.1, "weights": {k: _f32(v.numpy().ravel()) for k, v in model.state_dict().items()}}
+            "losses": [5.0, 4.0], "train_s": 0.5, "impute_s": 0.1,
+            "weights": {k: _f32(v.numpy().ravel()) for k, v in model.state_dict().items()}}
         for m, model in j.models.items()}}
 
 

@@ -9,6 +9,8 @@
 // state_dict: {name: Float32Array}, a linear layer's weight (out, in); cfg: {D, p, hidden, missing, signs,
 // min_scale, k, batch, lr}. Tables: x (N * D) standardised, 0 in the holes; mask (N * D), 1 = observed.
 
+import { adam } from '../kit/tf_kit.js';
+
 const LOG_2PI = Math.log(2 * Math.PI);
 
 // the parameters in torch's order (NotMIWAE.named_parameters) and their shapes
@@ -79,24 +81,6 @@ export function loss(tf, cfg, P, x, s, epsZ, epsX) {
   return tf.neg(tf.mean(tf.sub(tf.logSumExp(logW, 0), Math.log(epsZ.shape[0]))));
 }
 
-// torch.optim.Adam (no weight decay) on Float32Arrays
-function adam(arrays, lr, b1 = 0.9, b2 = 0.999, eps = 1e-8) {
-  const m = arrays.map((a) => new Float32Array(a.length)); const v = arrays.map((a) => new Float32Array(a.length));
-  let t = 0;
-  return (grads) => {
-    t += 1;
-    const size = lr / (1 - b1 ** t); const bc2 = Math.sqrt(1 - b2 ** t);
-    arrays.forEach((w, k) => {
-      const g = grads[k]; const mk = m[k]; const vk = v[k];
-      for (let i = 0; i < w.length; i++) {
-        mk[i] = b1 * mk[i] + (1 - b1) * g[i];
-        vk[i] = b2 * vk[i] + (1 - b2) * g[i] * g[i];
-        w[i] -= size * mk[i] / (Math.sqrt(vk[i]) / bc2 + eps);
-      }
-    });
-  };
-}
-
 // rows `idx` of a flat (N, D) table -> (idx.length * D)
 function gather(a, idx, D) {
   const out = new Float32Array(idx.length * D);
@@ -111,7 +95,7 @@ export function trainer(tf, cfg, weights, x, mask, N, rng) {
   const names = shapes(cfg);
   const W = Object.fromEntries(names.map(([n]) => [n, Float32Array.from(weights[n])]));
   const arrays = names.map(([n]) => W[n]);
-  const opt = adam(arrays, cfg.lr);
+  const opt = adam(arrays, cfg.lr, [0.9, 0.999]);  // torch.optim.Adam's defaults
   const { D, p, k: K } = cfg; const B = Math.min(cfg.batch, N);
   const step = () => {
     const rows = rng.rows(N, B); const epsZ = rng.normal(K * B * p); const epsX = rng.normal(K * B * D);
@@ -142,7 +126,8 @@ export function impute(tf, cfg, weights, x, mask, N, L, M, rng) {
     const epsZ = rng.normal(L * b * p); const epsX = rng.normal(L * b * D);
     const [alpha, point, full] = tf.tidy(() => {
       const P = Object.fromEntries(names.map(([n, shape]) => [n, tf.tensor(weights[n], shape)]));
-      const X = tf.tensor2d(x.subarray(r0 * D, (r0 + b) * D), [b, D]); const S = tf.tensor2d(mask.subarray(r0 * D, (r0 + b) * D), [b, D]);
+      const X = tf.tensor2d(x.subarray(r0 * D, (r0 + b) * D), [b, D]);
+      const S = tf.tensor2d(mask.subarray(r0 * D, (r0 + b) * D), [b, D]);
       const t = logWeights(tf, cfg, P, X, S, tf.tensor3d(epsZ, [L, b, p]), tf.tensor3d(epsX, [L, b, D]));
       const a = tf.softmax(tf.transpose(t.logW), 1);  // (b, L)
       // (L, b, D) each: what the mean weighs, and the sampled completions the draws resample

@@ -3,7 +3,7 @@
 // progress, and reports the result to the server as the component's `result` state; where the browser cannot train
 // (no WebAssembly, no module workers, the runtime's files unreachable, an error), its `fallback` state says why in
 // words and the page offers the server's training instead.
-import { plain, typed } from './wire.js';
+import { plain, typedDeep } from './wire.js';
 
 const BACKENDS = { wasm: 'TensorFlow.js on WebAssembly', cpu: 'TensorFlow.js in plain JavaScript' };
 const views = new WeakMap();  // the panel's root -> {id, busy}
@@ -26,7 +26,7 @@ function start(component, root, view) {
   let worker;
   try {
     worker = new Worker(new URL('app/static/js/tabular/train.worker.js', document.baseURI), { type: 'module' });
-  } catch (e) { fallback('this browser cannot run module workers'); return; }
+  } catch { fallback('this browser cannot run module workers'); return; }
   view.busy = true; button.disabled = true; root.dataset.state = 'training';
   const total = data.job.iterations * data.job.models.length; const t0 = performance.now();
   const index = Object.fromEntries(data.job.models.map((m, i) => [m.method, i]));
@@ -37,7 +37,7 @@ function start(component, root, view) {
     if (msg.type === 'ready') {
       root.dataset.backend = msg.backend;
       say.textContent = `Training in your browser (${BACKENDS[msg.backend] || msg.backend})…`;
-      worker.postMessage({ cmd: 'fill', job: typed(data.job) });
+      worker.postMessage({ cmd: 'fill', job: typedDeep(data.job) });
     } else if (msg.type === 'progress') {
       bar.value = (index[msg.method] * data.job.iterations + msg.step) / total;
       say.textContent = `${label[msg.method]}: step ${msg.step.toLocaleString()} of ${msg.of.toLocaleString()}, loss ${msg.loss.toFixed(3)}`

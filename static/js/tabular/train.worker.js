@@ -1,30 +1,16 @@
 // Own-table mode's trainer, a module Web Worker of the visitor's browser: MIWAE and the chosen not-MIWAE trained on
-// the table the page sends (notmiwae.js, TensorFlow.js on WebAssembly; its plain-JavaScript backend where WebAssembly
-// fails to start), from the server's initial weights, with the seeded generator dgm_core replays (rng.js); then each
-// model imputes the empty cells (importance weights, multiple imputations).
+// the table the page sends (notmiwae.js; TensorFlow.js started by kit/tf_kit.js: WebAssembly, or plain JavaScript
+// where WebAssembly fails to start), from the server's initial weights, with the seeded generator dgm_core replays
+// (rng.js); then each model imputes the empty cells (importance weights, multiple imputations).
 //
-// In: {cmd: 'init', runtime: {tf, wasm, simd, plain} (absolute URLs), backend?: 'cpu' (no WebAssembly)}, {cmd: 'fill', job} (dgm_core.own_table_browser
-// Job.wire(), typed arrays decoded). Out: {type: 'ready', backend}, {type: 'progress', method, step, of, loss},
-// {type: 'done', result: {id, backend, seconds, models: {method: {mean, draws, losses, weights}}}} (mean: the holes'
-// fills in row-major order; draws: M planes of them), {type: 'error', message}.
+// In: {cmd: 'init', runtime: {tf, wasm, simd, plain} (absolute URLs), backend?: 'cpu'}, {cmd: 'fill', job}
+// (dgm_core.own_table_browser Job.wire(), typed arrays decoded). Out: {type: 'ready', backend},
+// {type: 'progress', method, step, of, loss},
+// {type: 'done', result: {id, backend, seconds, models: {method: {mean, draws, losses, weights, train_s, impute_s}}}}
+// (mean: the holes' fills in row-major order; draws: M planes of them), {type: 'error', message}.
 import { seeded } from './rng.js';
 import { trainer, impute } from './notmiwae.js';
-
-let tf = null;
-
-async function init({ runtime, backend }) {
-  await import(runtime.tf);  // UMD bundles: each sets globalThis.tf
-  await import(runtime.wasm);
-  tf = globalThis.tf;
-  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);  // threads need a cross-origin-isolated page
-  tf.wasm.setWasmPaths({ 'tfjs-backend-wasm.wasm': runtime.plain, 'tfjs-backend-wasm-simd.wasm': runtime.simd,
-    'tfjs-backend-wasm-threaded-simd.wasm': runtime.simd });
-  let ok = false;
-  try { ok = backend !== 'cpu' && typeof WebAssembly === 'object' && await tf.setBackend('wasm'); } catch (e) { ok = false; }
-  if (!ok) await tf.setBackend('cpu');
-  await tf.ready();
-  return tf.getBackend();
-}
+import { init, tf } from '../kit/tf_kit.js';
 
 // the values of `a` (N * D, or M planes of it) at the holes (mask 0), in row-major order
 function atHoles(a, mask, planes = 1) {
@@ -49,7 +35,8 @@ function fill(job) {
     }
     const t1 = performance.now();
     const { mean, draws } = impute(tf, cfg, t.weights, job.x, job.mask, job.N, job.L, job.M, rng);
-    models[method] = { mean: atHoles(mean, job.mask), draws: atHoles(draws, job.mask, job.M), losses, weights: t.weights,
+    models[method] = { mean: atHoles(mean, job.mask), draws: atHoles(draws, job.mask, job.M), losses,
+      weights: t.weights,
       train_s: (t1 - t0) / 1000, impute_s: (performance.now() - t1) / 1000 };
   }
   return { id: job.id, backend: tf.getBackend(), seconds: (performance.now() - start) / 1000, models };

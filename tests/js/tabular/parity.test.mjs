@@ -3,7 +3,7 @@
 // dgm_core's replay gives after 50 Adam steps drawn from Xoshiro(seed); this test trains the module under
 // TensorFlow.js's CPU backend (npm @tensorflow/tfjs, the vendored version) and holds every step's loss and every final
 // weight to 1e-4. PYTHON names the interpreter (default: the repository's .venv).
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
@@ -24,6 +24,9 @@ const f32 = (v) => { const b = Buffer.from(v.f32, 'base64'); return new Float32A
 const u8 = (v) => Float32Array.from(Buffer.from(v.u8, 'base64'));
 
 await tf.setBackend('cpu');
+// kit/tf_kit.js (the Adam the trainer imports) opens a MessageChannel for its workers' pauses, and in Node an open
+// port keeps the process alive: once every test has reported, end it (with the runner's exit code)
+after(() => setTimeout(() => process.exit(), 500).unref());
 
 test('the generator draws dgm_core.xoshiro\'s numbers', () => {
   const want = read('rng'); const g = seeded(want.seed);
