@@ -346,6 +346,8 @@ def score(res: Imputation, truth: torch.Tensor, mask: torch.Tensor, *, dataset: 
         # a Gaussian density on pixels (DMFA, MFA) is not comparable with a Bernoulli probability
         gaussian = not BINARY[dataset] or isinstance(res.diagnostics, FactorDiagnostics)
         out["NLL density (nats)" if gaussian else "NLL (nats)"] = -float(res.diagnostics.cond_log_lik)
+    if hasattr(res.diagnostics, "particles"):  # the flow's particle filter: how many particles its weights rest on
+        out["particle ESS, smallest over steps"] = float(res.diagnostics.ess[:, 0].min())
     out["time (s)"] = res.seconds
     return out
 

@@ -133,6 +133,8 @@ def test_the_inpainting_page_runs_it_on_the_server_with_its_particle_count():
     res, trace = inpainting.run_method("flow_smc", model, x, mask, dataset="mnist", settings=settings, truth=x)
     assert trace is None and res.method == "flow_smc" and res.diagnostics.particles == 3
     assert res.samples.shape == (1, 2, 1, 28, 28) and torch.equal(res.mean[0, :, :14], x[:, :14])
-    assert set(inpainting.score(res, x, mask, dataset="mnist")) >= {"F1", "MSE"}
+    scores = inpainting.score(res, x, mask, dataset="mnist")
+    assert set(scores) >= {"F1", "MSE"} and 1 - 1e-4 <= scores["particle ESS, smallest over steps"] <= 3 + 1e-4
+    assert scores["particle ESS, smallest over steps"] == pytest.approx(res.diagnostics.ess.min().item())
     with pytest.raises(ValueError):
         inpainting.settings_from({**{k: getattr(settings, f) for f, k in inpainting.FIELD_KEYS.items()}, "parts": 0})
