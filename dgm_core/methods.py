@@ -98,8 +98,8 @@ INPAINTING = Registry("inpainting", [
                  "step a particle's observed pixels are drawn where its own step and the noised observation agree, "
                  "it is weighted by how well it predicted them, and the particles are resampled. As P grows it "
                  "targets the flow model's own p(x_m | x_o), like the exact sampler does for the VAE's; with few "
-                 "particles its weights rest on a handful of them (the effective sample size says how many: near 1, its small "
-                 "spread is one ancestor's, not certainty)."),
+                 "particles its weights rest on a handful of them (the effective sample size says how many: near "
+                 "1, its small spread is one ancestor's, not certainty)."),
     Method("mean_fill", "Mean fill", "grey", None,
            blurb="Every missing pixel gets the mean of the observed ones."),
     Method("neighbour_fill", "Neighbour fill", "sky_blue", None,
