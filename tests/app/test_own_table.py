@@ -2,6 +2,7 @@
 gets its patterns, Little's test, every imputer's completed table with mask and provenance, the overimputation table
 and plot, the δ tipping point; each bad table gets one sentence and the page keeps working."""
 import io
+import json
 from pathlib import Path
 
 import numpy as np
@@ -48,6 +49,16 @@ def test_a_holed_table_is_filled_as_it_is_and_checked():
     assert set(table["method"]) == {"mean", "kNN", "MICE", "missForest", "MIWAE", "not-MIWAE, known direction"}
     covered = table[table["coverage"] != "–"]["method"]
     assert set(covered) == {"MICE", "MIWAE", "not-MIWAE, known direction"}
+    # the calibration note says the table's own coverages over every column, each on the side of 0.05 it is
+    overall = table[(table["column"] == "all columns") & (table["coverage"] != "–")]
+    note = next(c.value for c in at.caption if c.value.startswith("Coverage of the 90% intervals"))
+    ok, off = note.split("outside:")
+    for method, cov in zip(overall["method"], overall["coverage"], strict=True):
+        assert f"{method} {cov}" in (ok if abs(float(cov) - 0.9) <= 0.05 else off), (method, cov, note)
+    # every method of the overimputation table is in its plot, and every imputer's fill shift is in the note
+    chart = next(c for c in at.get("plotly_chart") if '"perfect"' in c.proto.spec)
+    assert set(table["method"]) <= {t.get("name") for t in json.loads(chart.proto.spec)["data"]}
+    assert all(f"{m} " in said for m in set(table["method"]))
     assert len(at.get("plotly_chart")) == 3  # the patterns, the overimputation, the δ lines
     tips = next(d.value for d in at.dataframe if "δ to reach the threshold" in d.value.columns)
     at.slider(key="mnar_odelta").set_value(1.0).run()
