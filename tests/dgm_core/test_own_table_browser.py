@@ -1,12 +1,7 @@
 """Own-table mode's browser training, the server's half (dgm_core.own_table_browser): the job starts the browser from
 the server's own initial weights, an answer is checked before any of it is kept, the replay on the browser's draws is
-the parity test's reference; and the parity test itself (tests/js/tabular, Node + TensorFlow.js) where Node and
-@tensorflow/tfjs are installed."""
+the parity test's reference (the parity test itself: tests/js/tabular, under Node, ``make test-js``)."""
 import base64
-import os
-import shutil
-import subprocess
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,7 +13,6 @@ from dgm_core.serving.schema import Refused
 from dgm_core.xoshiro import Xoshiro
 from tests.dgm_core.weather import COLUMNS, holed_weather
 
-ROOT = Path(__file__).resolve().parents[2]
 TINY = own_table.Settings(preset="tiny", draws=4, seed=2)
 
 
@@ -110,16 +104,3 @@ def test_the_replay_draws_the_browsers_numbers_and_repeats_itself(holed):
     assert la == lb and len(la) == 5
     for k, v in a.state_dict().items():
         assert torch.equal(v, b.state_dict()[k])
-
-
-NODE_TFJS = shutil.which("node") and subprocess.run(
-    ["node", "--input-type=module", "-e", "await import('@tensorflow/tfjs')"], cwd=ROOT / "tests" / "js",
-    capture_output=True).returncode == 0
-
-
-@pytest.mark.skipif(not NODE_TFJS, reason="Node or npm's @tensorflow/tfjs is not installed (npm install)")
-def test_the_browsers_trainer_matches_dgm_core_under_node():
-    import sys
-    r = subprocess.run(["node", "--test", "tests/js/tabular/"], cwd=ROOT, capture_output=True, text=True,
-                       env={**os.environ, "PYTHON": sys.executable}, timeout=600)
-    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
