@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import LOG, streamlit_server, wait_for_app
+from .conftest import LOG, ROOT, streamlit_server, wait_for_app
 
 SHOTS = Path("/tmp/poll_e2e")
 WAIT = 120_000  # generous, for a loaded machine: each wait ends on its event, the benchmark times them
@@ -22,8 +22,13 @@ PROJECTOR = {"width": 1280, "height": 720}
 
 @pytest.fixture(scope="module")
 def demo_url(tmp_path_factory):
+    """The demo app, served beside a link to the app's static/ (the panel's module, static/js/panels/poll_live.js:
+    Streamlit serves the static/ beside the script it runs)."""
     env = {**os.environ, "DGM_WARMUP": "0", "DGM_POLL_DIR": str(tmp_path_factory.mktemp("poll"))}
-    with streamlit_server(env, log=LOG, script="tests/poll_demo/app.py") as (url, _):
+    folder = tmp_path_factory.mktemp("poll_demo")
+    (folder / "static").symlink_to(ROOT / "static")
+    (folder / "app.py").symlink_to(ROOT / "tests" / "poll_demo" / "app.py")
+    with streamlit_server(env, log=LOG, script=folder / "app.py") as (url, _):
         yield url
 
 

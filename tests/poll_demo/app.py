@@ -1,6 +1,7 @@
 """A test-only app for the class poll's presenter panel (ui.poll.poll_panel), with the poll's routes mounted as
-app.py mounts them: ``streamlit run tests/poll_demo/app.py`` (tests/e2e/test_poll.py starts it). ``?q=number`` picks
-the number question."""
+app.py mounts them. tests/e2e/test_poll.py runs it from a folder with a link to the app's static/ beside it, as
+Streamlit serves the panel's module (static/js/panels/poll_live.js) from the static/ beside the script it runs.
+``?q=number`` picks the number question."""
 import streamlit as st
 
 QUESTIONS = {
