@@ -12,13 +12,16 @@ from ui import deck, warmup
 from ui.state import keep_registered
 
 CSS = Path(__file__).with_name("app.css")
+# the tab's icon, a file of ours (a Material icon name is fetched from fonts.gstatic.com: no icon, and a console
+# error on every page, where a classroom's network is closed)
+ICON = (Path(__file__).resolve().parent.parent / "assets" / "icon.svg").read_text()
 
 
 def setup_page() -> None:
     """Page config and shared session state; the first call of every page file, on every run."""
     # navigation is a top bar (app.py); the sidebar stays closed, so a cold deep link, which shows
     # Streamlit's automatic list of page files there, opens with the whole width for the page too
-    st.set_page_config(page_title="DGM Lab", page_icon=":material/blur_on:", layout="wide",
+    st.set_page_config(page_title="DGM Lab", page_icon=ICON, layout="wide",
                        initial_sidebar_state="collapsed")
     st.html(CSS)  # style only: Streamlit adds it to the page without taking room
     keep_registered()  # choices made on a page survive a visit to another page
