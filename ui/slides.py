@@ -195,28 +195,33 @@ DIGITS = [str(d) for d in range(10)]
 def _digit_facts(run) -> Facts:
     """On a digit: the exact sampler's draws read by the shipped digit classifier (``digits-mnist``). ``digits``: the
     ten options; ``digit_probs``: digit -> the share of the draws read as it (the sampler's posterior over the
-    classes); ``digit_read``: the shares in words; ``mwg_draws``: how many draws. Nothing without the classifier or
+    classes); ``mwg_draws``: how many draws. Nothing without the classifier or
     off MNIST."""
-    from dgm_core import pretrained
     from dgm_core.models.digits import read_digits
-    from ui.loaders import model
 
     exact = next((res for res, _, _ in run.rows if res.method == "mwg"), None)
-    if exact is None or tuple(run.image.shape) != (1, 28, 28):
-        return {}
-    try:
-        net, _ = model("digits-mnist")
-    except pretrained.PretrainedError:
+    net = _digit_reader() if exact is not None and tuple(run.image.shape) == (1, 28, 28) else None
+    if net is None:
         return {}
     shares = read_digits(net, exact.samples[0])
-    read = sorted(((p, d) for d, p in zip(DIGITS, shares) if p > 0), reverse=True)
     return {"digits": "|".join(DIGITS), "digit_probs": dict(zip(DIGITS, shares)),
-            "digit_read": ", ".join(f"{d} ({p:.0%})" for p, d in read), "mwg_draws": str(exact.samples.shape[1])}
+            "mwg_draws": str(exact.samples.shape[1])}
 
 
 def inpainting_facts(link: Mapping[str, str]) -> Facts:
     run = _inpainting_run(link)
     return {} if run is None else _inpainting_facts(run)
+
+
+def _digit_reader():
+    """The shipped digit classifier, None without it."""
+    from dgm_core import pretrained
+    from ui.loaders import model
+
+    try:
+        return model("digits-mnist")[0]
+    except pretrained.PretrainedError:
+        return None
 
 
 def _inpainting_cells(run, spread: bool) -> tuple[list[tuple[str, Any]], list[str]]:
@@ -271,13 +276,22 @@ def inpainting_draws(link: Mapping[str, str], stage: Stage, shown: bool) -> Fact
     if not shown:
         _grid([("what the class sees", masks.overlay(run.image, run.mask))], stage, "slide_question", title_px=30)
         return _inpainting_facts(run)
-    rows = [(method_label(res), res.samples[0, : min(res.samples.shape[1], 6)]) for res, _, _ in run.rows
+    rows = [(res.method, method_label(res), res.samples[0, : min(res.samples.shape[1], 6)]) for res, _, _ in run.rows
             if res.samples.shape[1] > 1][:3]
+    net = _digit_reader() if tuple(run.image.shape) == (1, 28, 28) else None
+    read_px = 24 if net is not None else 0  # the exact sampler's draws, each titled with the digit read in it
     line = 30  # a row's title, one line
-    side = max(32, min(int((stage.height - GAP * (len(rows) - 1)) / max(1, len(rows))) - line,
+    side = max(32, min(int((stage.height - read_px - GAP * (len(rows) - 1)) / max(1, len(rows))) - line,
                        int((stage.width - GAP * 6) / 7) - 1))
-    for i, (label, draws) in enumerate(rows):
+    for i, (method, label, draws) in enumerate(rows):
         st.html(f'<div class="slide-title"><b>{label}</b>: {draws.shape[0]} draws of the hidden half</div>')
+        if method == "mwg" and net is not None:
+            from dgm_core.models.digits import read_each
+
+            titles = ["the input"] + [f"reads {d}" for d in read_each(net, draws)]
+            _row(list(zip(titles, [masks.overlay(run.image, run.mask), *draws.clamp(0, 1)])), side,
+                 f"slide_draws_{i}", title_px=read_px)
+            continue
         _row([("", masks.overlay(run.image, run.mask))] + [("", d.clamp(0, 1)) for d in draws], side,
              f"slide_draws_{i}", title_px=0)
     return _inpainting_facts(run)

@@ -40,9 +40,14 @@ class DigitNet(nn.Module):
 
 
 @torch.no_grad()
+def read_each(net: DigitNet, draws: torch.Tensor) -> list[int]:
+    """Completed digits (N, 28, 28) or (N, 1, 28, 28) in [0, 1] -> the digit the classifier reads in each (its most
+    probable class)."""
+    return net(draws.float().clamp(0, 1).reshape(-1, 1, 28, 28)).argmax(1).tolist()
+
+
 def read_digits(net: DigitNet, draws: torch.Tensor) -> list[float]:
-    """Completed digits (N, 28, 28) or (N, 1, 28, 28) in [0, 1] -> the share of them the classifier reads as each of
-    the ten digits (its most probable class): a sampler's posterior over the classes, estimated from its N draws."""
-    x = draws.float().clamp(0, 1).reshape(-1, 1, 28, 28)
-    counts = torch.bincount(net(x).argmax(1), minlength=10)
+    """Completed digits -> the share of them the classifier reads as each of the ten digits: a sampler's posterior
+    over the classes, estimated from its N draws."""
+    counts = torch.bincount(torch.tensor(read_each(net, draws)), minlength=10)
     return (counts / counts.sum()).tolist()

@@ -117,7 +117,7 @@ def test_a_class_predicts_then_the_model_is_revealed(browser, demo_url):
     expect(projector.locator(".js-plotly-plot")).to_have_count(1, timeout=WAIT)
     for phone in phones:
         expect(phone.locator("#results .card")).to_have_count(1, timeout=WAIT)
-        expect(phone.locator(".model-says")).to_contain_text("The model: A 15 %, B 60 %")
+        expect(phone.locator(".model-says")).to_contain_text("The model: B: an 8 (60 %), C: a 9 (20 %), A: a 3 (15 %)")
     expect(phones[0].locator(".bar.right .tag.you")).to_have_count(1)  # its answer is the model's
     expect(phones[2].locator(".bar.right .tag.you")).to_have_count(0)
     shot(projector, "projector-3-revealed")
