@@ -22,12 +22,11 @@ import os
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from benchmarks.common import machine, machine_line, write_results
-from benchmarks.inpainting import SEEDS, _chains, _record, _wilcoxon, make_masks
-from benchmarks.inpainting_flow import _flow
+from benchmarks.inpainting import SEEDS, _chains, _record, make_masks
+from benchmarks.inpainting_flow import _flow, paired
 from dgm_core import metrics, pretrained
 from dgm_core.data import available, load_images
 from dgm_core.device import generator, set_threads
@@ -36,13 +35,6 @@ from dgm_core.samplers.flow_smc import flow_smc_inpaint
 RESULTS = Path(__file__).resolve().parent / "results"
 MASKS = {"bottom half": ("bottom", None), "random 60 %": ("random", 0.6)}
 EXACT_STEPS, FLOW_STEPS, TAU = 500, 10, 0.3
-
-
-def _paired(f1: np.ndarray, exact: np.ndarray) -> dict:
-    diff = f1 - exact
-    return {"difference_vs_exact": round(float(diff.mean()), 4),
-            "difference_se": round(float(diff.std(ddof=1) / np.sqrt(len(diff))), 4),
-            "wilcoxon_p_vs_exact": _wilcoxon(f1, exact)}
 
 
 def run(n_images: int, particles: list[int], smc_steps: int) -> list[dict]:
@@ -56,7 +48,7 @@ def run(n_images: int, particles: list[int], smc_steps: int) -> list[dict]:
                                seeds=len(SEEDS), seconds_per_image=round(exact["seconds_per_image"], 4)))
         f1, sec = _flow(flow, x, mask, FLOW_STEPS, 0)
         records.append(_record("mnist", label, None, "flow, replacement", f1, FLOW_STEPS, seeds=len(SEEDS),
-                               seconds_per_image=round(sec, 4), **_paired(f1, exact["score"])))
+                               seconds_per_image=round(sec, 4), **paired(f1, exact["score"], "exact")))
         print(records[-1], flush=True)
         for p in particles:
             t0 = time.perf_counter()
@@ -69,7 +61,7 @@ def run(n_images: int, particles: list[int], smc_steps: int) -> list[dict]:
                                    ess_min_median=round(float(d.ess.min(0).values.median()), 2),
                                    ess_last_median=round(float(d.ess_final.median()), 2),
                                    resamples_median=float(d.resamples.float().median()),
-                                   **_paired(f1, exact["score"])))
+                                   **paired(f1, exact["score"], "exact")))
             print(records[-1], flush=True)
     return records
 
