@@ -73,7 +73,7 @@ with shipped:
             row.button("Edit a copy", key=f"_decks_copy_{name}", help="Make it your deck (replaces yours)",
                         on_click=_take, args=(d,))
             row.download_button("Download", deck.to_json(d), file_name=f"{name}.json", mime="application/json",
-                                 key=f"_decks_get_{name}")
+                                 key=f"_decks_get_{name}", on_click="ignore")
 
 with own:
     st.subheader("Yours")
@@ -103,7 +103,7 @@ with own:
             if go.button("Present", key="_decks_go_mine", type="primary", icon=":material/slideshow:"):
                 deck.go(deck.encode(mine), mine, 0, present=True)
             save.download_button("Download (JSON)", deck.to_json(mine), file_name="deck.json",
-                                 mime="application/json", key="_decks_get_mine")
+                                 mime="application/json", key="_decks_get_mine", on_click="ignore")
             try:
                 st.markdown("**Share it** (a short link; this server keeps the deck):")
                 st.code(share_link(mine, short_value(mine)), language=None, wrap_lines=True)

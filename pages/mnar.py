@@ -136,10 +136,10 @@ def show_fits(fits: dict, source_note: str, sim: mnar_lab.Simulated, preset: str
                           mechanism=sim.missing.mechanism, preset=preset, columns=columns,
                           params={k: sim.missing.params.get(k, v) for k, v in params.items()})  # a grid point's own
     d1, d2 = st.columns(2)
-    d1.download_button("RMSE table (CSV)", w.rmse_csv(table, record), "mnar_rmse.csv", "text/csv")
+    d1.download_button("RMSE table (CSV)", w.rmse_csv(table, record), "mnar_rmse.csv", "text/csv", on_click="ignore")
     d2.download_button("not-MIWAE completed table (CSV)", lambda: w.imputed_csv(fits["notmiwae"], sim, record,
                                                                               columns),  # on the click
-                       "mnar_imputed.csv", "text/csv")
+                       "mnar_imputed.csv", "text/csv", on_click="ignore")
 
 
 def show_maps(fits: dict, sim: mnar_lab.Simulated, keep: str | None = None) -> None:

@@ -115,7 +115,8 @@ def _downloads(done: own_table.Completed) -> None:
         if i % 3 == 0:  # a row of three at a time: on a phone they stack in the fills' order
             cols = st.columns(3)
         cols[i % 3].download_button(f"{MNAR.label(method)} (CSV)", lambda m=method: own_table.to_csv(done, m),
-                                    f"own_{method}.csv", "text/csv", key=f"{P}own_dl_{method}")
+                                    f"own_{method}.csv", "text/csv", key=f"{P}own_dl_{method}",
+                                    on_click="ignore")
 
 
 def _check(done: own_table.Completed) -> None:
