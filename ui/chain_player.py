@@ -68,6 +68,6 @@ def payload(traces: dict[str, ChainTrace], dataset: str) -> dict:
     return out
 
 
-def chain_player(traces: dict[str, ChainTrace], dataset: str, key: str) -> None:
-    """The player for a run's ``traces`` (those with snapshots; at least two of them)."""
-    _panel(key=key, data=payload(traces, dataset))
+def chain_player(data: dict, key: str) -> None:
+    """The player for a run's ``payload`` (of its traces with snapshots; at least two of them)."""
+    _panel(key=key, data=data)

@@ -17,7 +17,7 @@ from dgm_core.imputation import ChainDiagnostics, FactorDiagnostics
 from dgm_core.methods import INPAINTING, inpainting_label
 from ui.imaging import colour_bar, colour_map, grid_png, png_bytes, to_pil
 from ui import serving
-from ui.chain_player import chain_player
+from ui.chain_player import chain_player, payload
 
 GRID = 7  # cells per row: the original and all six methods in one row (~150 px each on 1280 px)
 
@@ -152,9 +152,19 @@ def key_figure(metrics: dict[str, float]) -> str:
     return f"F1 {metrics['F1']:.2f}" if "F1" in metrics else f"MSE {metrics['MSE']:.4f}"
 
 
-def _show(col, x: torch.Tensor, caption: str | None = None) -> None:
-    """One grid picture: magnified with crisp pixels, stretched to the cell (≥ 200 px on 1280 px)."""
-    col.image(to_pil(x, max(1, math.ceil(224 / x.shape[-1]))), caption=caption, width="stretch")
+def drawn(results: PageRun, name: str, make):
+    """``make()``, the picture or panel payload ``name`` of ``results``, made on the first rerun that shows them and
+    kept with them: every later rerun, of this session or of any other showing the same results (a lesson's shared
+    run, held once for the whole class), sends the same bytes instead of encoding them again."""
+    kept = results.__dict__.setdefault("_drawn", {})
+    if name not in kept:
+        kept[name] = make()
+    return kept[name]
+
+
+def _png(x: torch.Tensor, side: int = 224) -> bytes:
+    """One grid picture as PNG bytes: magnified with crisp pixels to at least ``side`` px."""
+    return png_bytes(to_pil(x, max(1, math.ceil(side / x.shape[-1]))))
 
 
 def fill_cells(rows: list, image: torch.Tensor, mask: torch.Tensor
@@ -177,10 +187,16 @@ def spread_max(rows: list) -> float:
     return max([float(res.std.max()) for res, _, _ in rows] + [1e-6])
 
 
-def comparison_grid(rows: list, image: torch.Tensor, mask: torch.Tensor) -> None:
-    """Original and input, then each method's fill with its spread beneath, on one colour scale."""
+def comparison_grid(results: PageRun) -> None:
+    """Original and input, then each method's fill with its spread beneath, on one colour scale (its pictures made
+    once per result: ``drawn``)."""
+    rows = results.rows
     vmax = spread_max(rows)
-    cells = fill_cells(rows, image, mask)
+
+    def pictures():
+        return [(title, _png(top), None if bottom is None else _png(bottom), note)
+                for title, top, bottom, note in fill_cells(rows, results.image, results.mask)]
+    cells = drawn(results, "grid", pictures)
     grid = st.container(key="inp_grid")  # on a phone, a row that swipes sideways (ui/app.css), not a long column
     for start in range(0, len(cells), GRID):
         cols = grid.columns(max(5, min(GRID, len(cells))), gap="small")
@@ -189,11 +205,12 @@ def comparison_grid(rows: list, image: torch.Tensor, mask: torch.Tensor) -> None
             # row stay aligned
             col.markdown(f'<div style="height:5em;line-height:1.25;overflow:hidden"><b>{html.escape(title)}</b>'
                          f'<br><span style="opacity:0.7">{html.escape(note)}</span></div>', unsafe_allow_html=True)
-            _show(col, top)
+            col.image(top, width="stretch", output_format="PNG")
             if bottom is not None:
-                _show(col, bottom)
+                col.image(bottom, width="stretch", output_format="PNG")
     c1, c2 = st.columns([2, 3], vertical_alignment="center")
-    c1.image(colour_bar(vmax), width="stretch")
+    c1.image(drawn(results, "colour bar", lambda: png_bytes(colour_bar(vmax))), width="stretch",
+             output_format="PNG")
     c2.caption("Lower pictures: the **spread** of each method, the standard deviation of every missing pixel "
                "under its conditional distribution, on one colour scale for all methods (dark = sure). "
                "Fills are the conditional mean.")
@@ -333,9 +350,20 @@ def what_to_notice(rows: list, traces: dict[str, ChainTrace], dataset: str, mask
         st.info("**What to notice.** " + "  \n".join(notes), icon=":material/lightbulb:")
 
 
-def samples_panel(rows: list, dataset: str) -> None:
+def samples_panel(results: PageRun) -> None:
     """A strip of draws per method; for DMFA and MFA (draws dominated by pixel noise) the structured part
-    fill + Σ ε_k a_k and the fill ± 1 sd along each factor, which read as images."""
+    fill + Σ ε_k a_k and the fill ± 1 sd along each factor, which read as images. Made once per result
+    (``drawn``)."""
+    for picture, caption in drawn(results, "draws", lambda: _strips(results.rows, results.dataset)):
+        st.image(picture, caption=caption, width="content", output_format="PNG")
+
+
+def _strips(rows: list, dataset: str) -> list[tuple[bytes, str]]:
+    out: list[tuple[bytes, str]] = []
+
+    def _strip(images: list[torch.Tensor], caption: str) -> None:
+        strip = torch.cat([x.clamp(0, 1) for x in images], dim=-1)
+        out.append((png_bytes(to_pil(strip, max(1, math.ceil(112 / strip.shape[-2])))), caption))
     g = torch.Generator().manual_seed(0)
     for res, _, _ in rows:
         label = method_label(res)
@@ -357,11 +385,7 @@ def samples_panel(rows: list, dataset: str) -> None:
                     if BINARY[dataset] else
                     "decoder means at as many draws of the latent z (the decoder's per-pixel noise left out)")
             _strip([res.samples[0, i] for i in range(n)], f"{label}: {n} {what}")
-
-
-def _strip(images: list[torch.Tensor], caption: str) -> None:
-    strip = torch.cat([x.clamp(0, 1) for x in images], dim=-1)
-    st.image(to_pil(strip, max(1, math.ceil(112 / strip.shape[-2]))), caption=caption, width="content")
+    return out
 
 
 def _diagnostics_table(rows: list) -> pd.DataFrame | None:
@@ -382,9 +406,10 @@ def _diagnostics_table(rows: list) -> pd.DataFrame | None:
     return pd.DataFrame(records).set_index("method") if records else None
 
 
-def sampler_insides(traces: dict[str, ChainTrace], rows: list, dataset: str, p: str) -> None:
+def sampler_insides(results: PageRun, p: str) -> None:
     """Diagnostics, then the chain player (in the browser): the step slider and ▶ Play move the pictures and a
-    marker on the traces together."""
+    marker on the traces together (its film made once per result: ``drawn``)."""
+    traces, rows, dataset = results.traces, results.rows, results.dataset
     if not traces:
         return
     st.subheader("Inside the samplers")
@@ -413,7 +438,7 @@ def sampler_insides(traces: dict[str, ChainTrace], rows: list, dataset: str, p: 
     if kernel and (note := benchmark_note(kernel, dataset)):
         st.caption(note)
     if len(first.snapshot_steps) > 1:
-        chain_player(traces, dataset, key=p + "player")
+        chain_player(drawn(results, "chain player", lambda: payload(traces, dataset)), key=p + "player")
 
 
 def results_view(results: PageRun, current: bool) -> None:
@@ -429,7 +454,7 @@ def results_view(results: PageRun, current: bool) -> None:
                "missing); scores, notes, draws, the samplers' insides and downloads are under the set-up.")
     for problem in results.problems:
         st.warning(problem)
-    comparison_grid(results.rows, results.image, r_mask)
+    comparison_grid(results)
 
 
 @st.fragment
@@ -441,8 +466,8 @@ def results_details(results: PageRun, p: str) -> None:
     metrics_table(rows, dataset)
     what_to_notice(rows, results.traces, dataset, r_mask)
     with st.expander("Draws from each method"):
-        samples_panel(rows, dataset)
-    sampler_insides(results.traces, rows, dataset, p)
+        samples_panel(results)
+    sampler_insides(results, p)
     downloads(rows, r_img, r_mask, p)
 
 
