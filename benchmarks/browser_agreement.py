@@ -34,6 +34,7 @@ from dgm_core import masks, pretrained
 from dgm_core.demos import inpainting
 from dgm_core.device import generator
 from dgm_core.samplers.diagnostics import tracked_pixels
+from dgm_core.serving import border
 from ui.browser_inpaint import RUNTIME, SETTINGS, WORKER_URL, as_rows, browser_methods, model_specs
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -75,7 +76,7 @@ def compare(page, app_url: str, dataset: str, xs: torch.Tensor, mask: torch.Tens
         got = worker_job(page, app_url, WORKER_URL, msg, keep=True)
         if got["end"]["type"] != "done":
             raise RuntimeError(f"the browser's run stopped: {got['end']}")
-        rows = as_rows(got["results"], x, mask, s, dataset=dataset, track=track)
+        rows = as_rows([border.sent(r) for r in got["results"]], x, mask, s, dataset=dataset, track=track)
         for (_, scores, _), m in zip(rows, methods, strict=True):
             family = inpainting.INPAINTING[m].family
             ref, _ = inpainting.run_method(m, models.get(family), x, mask, dataset=dataset, settings=s, truth=x)

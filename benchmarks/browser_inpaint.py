@@ -47,6 +47,7 @@ from benchmarks.common import (CHROMIUM_ARGS, ORIGIN_PAGE, machine, machine_line
 from dgm_core import masks, pretrained
 from dgm_core.demos import inpainting
 from dgm_core.device import generator
+from dgm_core.manifest import module_url
 from dgm_core.samplers.diagnostics import tracked_pixels
 from ui.browser_inpaint import RUNTIME, SETTINGS, WORKER_URL, browser_methods, model_specs
 
@@ -54,8 +55,11 @@ RESULTS = Path(__file__).resolve().parent / "results"
 DATASETS = ("mnist", "omniglot", "celeba")
 
 # run one job in a fresh worker, timing it and watching the main thread's long tasks
-RUN = """async ([src, msg]) => {
+RUN = """async ([src, msg, kit]) => {
   msg.base = location.origin + '/';
+  const { sent } = await import(new URL(kit.own, location.origin + '/'));
+  const { plain } = await import(new URL(kit.typed, location.origin + '/'));
+  const results = [];
   const longest = { ms: 0, count: 0 };
   const obs = new PerformanceObserver((list) => {
     for (const e of list.getEntries()) { longest.ms = Math.max(longest.ms, e.duration); longest.count += 1; }
@@ -66,7 +70,7 @@ RUN = """async ([src, msg]) => {
   const seconds = {}; let error = null;
   await new Promise((resolve) => {
     w.onmessage = ({ data }) => {
-      if (data.type === 'result') seconds[data.result.method] = data.result.seconds;
+      if (data.type === 'result') { seconds[data.result.method] = data.result.seconds; results.push(data.result); }
       else if (data.type === 'done' || data.type === 'error') { error = data.message || null; resolve(); }
     };
     w.onerror = (e) => { error = e.message; resolve(); };
@@ -76,8 +80,13 @@ RUN = """async ([src, msg]) => {
   w.terminate();
   await new Promise((r) => setTimeout(r, 100));  // the observer's last entries
   obs.disconnect();
-  return { wall_s: wall, method_s: seconds, longest_task_ms: longest.ms, long_tasks: longest.count, error };
+  // the answer as the panel sends it (the snapshots kept here), and as it would be with everything
+  const size = (f) => JSON.stringify({ job: msg.id || 'job', seconds: wall, results: results.map(f) }).length;
+  return { wall_s: wall, method_s: seconds, longest_task_ms: longest.ms, long_tasks: longest.count, error,
+    answer_chars: size(sent), whole_chars: size(plain) };
 }"""
+# the panel's own modules, for the answer's size as it sends it
+KIT = {"own": module_url("kit/own_runs.js"), "typed": module_url("kit/typed_json.js")}
 
 
 def image(dataset: str) -> torch.Tensor:
@@ -119,7 +128,7 @@ def in_browser(page, cdp, msgs: dict[str, dict], repeats: int, throttle: float) 
             cdp.send("Emulation.setCPUThrottlingRate", {"rate": rate})  # the page's main thread
             with slow_browser(rate) if rate != 1 else contextlib.nullcontext("not slowed"):  # the worker too
                 for i in range(repeats):
-                    out = page.evaluate(RUN, [WORKER_URL, msg])
+                    out = page.evaluate(RUN, [WORKER_URL, msg, KIT])
                     if out["error"]:
                         raise RuntimeError(f"the browser's run stopped: {out['error']}")
                     runs.append({"dataset": dataset, "throttle": rate, "repeat": i, **out})
@@ -288,6 +297,8 @@ def summary(runs: list[dict], dataset: str, rate: float) -> dict:
             "worker_s_median": {m: round(statistics.median(r["method_s"][m] for r in rs), 2)
                                 for m in rs[0]["method_s"]},
             "longest_task_ms_max": round(max(r["longest_task_ms"] for r in rs), 1),
+            "answer_mb": round(max(r["answer_chars"] for r in rs) / 1e6, 3),
+            "answer_mb_with_snapshots": round(max(r["whole_chars"] for r in rs) / 1e6, 3),
             "long_tasks_max": max(r["long_tasks"] for r in rs)}
 
 
@@ -305,12 +316,14 @@ def report(rec: dict) -> str:
              f"The page's default methods that the browser runs ({', '.join(rec['methods']['mnist'])}), with each data "
              "set's default settings, on one image, in a Web Worker of chromium "
              f"({rec['chromium_runs_per_setting']} runs per setting, a fresh worker each).\n",
-             "| data set | CPU | wall time, median (s) | runs (s) | longest main-thread task (ms) | long tasks |",
-             "|---|---|---|---|---|---|"]
+             "| data set | CPU | wall time, median (s) | runs (s) | longest main-thread task (ms) | long tasks "
+             "| answer sent (MB; with the snapshots) |",
+             "|---|---|---|---|---|---|---|"]
     for b in rec["browser"]:
         cpu = "unthrottled" if b["throttle"] == 1 else f"throttled {b['throttle']:g}×"
+        answer = f"{b['answer_mb']} ({b['answer_mb_with_snapshots']})" if "answer_mb" in b else "not measured"
         lines.append(f"| {b['dataset']} | {cpu} | {b['wall_s_median']} | {', '.join(map(str, b['wall_s']))} | "
-                     f"{b['longest_task_ms_max']} | {b['long_tasks_max']} |")
+                     f"{b['longest_task_ms_max']} | {b['long_tasks_max']} | {answer} |")
     lines.append("\nPer method, in the worker (median s, unthrottled → throttled), and the server's dgm_core for the "
                  "same run (one torch thread):\n")
     for ds in rec["server_s"]:

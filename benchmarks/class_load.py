@@ -650,7 +650,7 @@ WORKER_RUN = """async ([src, msg]) => {
   const t0 = performance.now();
   await new Promise((resolve) => {
     w.onmessage = ({ data }) => {
-      if (data.type === 'result') results.push(plain(data.result));
+      if (data.type === 'result') results.push(sent(data.result));  // as the panel sends it
       else if (data.type === 'done' || data.type === 'error') { end = data; resolve(); }
     };
     w.onerror = (e) => { end = { type: 'error', message: e.message }; resolve(); };
@@ -670,7 +670,7 @@ def rehearse(app_dir: Path, env: dict, n: int, log: Path) -> tuple[dict, dict]:
 
     from dgm_core.manifest import module_url
     from ui.browser_inpaint import WORKER_URL
-    TYPED_JSON_URL = module_url("kit/typed_json.js")
+    TYPED_JSON_URL, OWN_RUNS_URL = module_url("kit/typed_json.js"), module_url("kit/own_runs.js")
 
     outs = [{"student": i, "steps": {}, "finished": {}, "exceptions": [], "console_errors": [], "offline": [],
              "leaks": []} for i in range(n)]
@@ -688,9 +688,10 @@ def rehearse(app_dir: Path, env: dict, n: int, log: Path) -> tuple[dict, dict]:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
             page = browser.new_page()
             page.goto(f"{url}/app/static/ort/VENDOR.json")
-            page.add_script_tag(type="module", content=f"import {{ plain, typed }} from '/{TYPED_JSON_URL}';\n"
-                                "window.plain = plain; window.typed = typed;")
-            page.wait_for_function("() => window.typed !== undefined")
+            page.add_script_tag(type="module", content=f"import {{ typed }} from '/{TYPED_JSON_URL}';\n"
+                                f"import {{ sent }} from '/{OWN_RUNS_URL}';\n"
+                                "window.sent = sent; window.typed = typed;")
+            page.wait_for_function("() => window.sent !== undefined && window.typed !== undefined")
             for data in (d for o in outs for d in o["panels"]):
                 if data["job"] in replay:
                     continue

@@ -124,10 +124,10 @@ RESULT_TEXT_CHARS = 2048
 # is copied; a test holds them equal). A larger frame from a browser is refused from its header, before it is buffered,
 # and the connection closed; the server's own messages are held to it too (the largest, a default CelebA Run's results
 # view with its chain player, is 0.4 MB: every page's default view and that view under AppTest, each message's size).
-# Measured: a full default Run in chromium's worker (ui/inpaint.worker.js) on the largest images, CelebA, every
-# default method (the chains, MIWAE, DMFA, MFA, the neighbour fill), sends its answer as 5.16 MB of JSON (border.budget:
-# at most 7.74 M characters); on MNIST, 1.80 MB. The cap is four times the largest, so a Run with longer or more
-# chains than the defaults still fits.
+# Measured (`python -m dgm_core bench browser_inpaint`: answer_mb): a full default Run in chromium's worker on the
+# largest images, CelebA, every default method (the chains, MIWAE, DMFA, MFA, the neighbour fill), sends its answer as
+# 1.16 MB of JSON, the chains' snapshots staying in the browser (5.16 MB with them); on MNIST, 0.95 MB (1.80). The cap
+# is over four times what it took with the snapshots, so a Run with longer or more chains than the defaults still fits.
 MESSAGE_MAX_MB = 20
 # What a Run's answer may take of it: half, the other half left for the page's other widgets' states in the same
 # frame (a drawn image's data URL). A Run whose budget is larger (its per-step traces grow as steps x chains: 5000

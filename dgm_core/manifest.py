@@ -7,6 +7,8 @@ their workers and one module per ``dgm_core`` twin. What both halves must agree 
 
 - ``methods``: each inpainting method's model family and label (``dgm_core.methods.INPAINTING``), and ``browser``:
   the methods the browser's worker runs (static/js/inpaint.js, ``RUNS`` and the fills);
+- ``kept``: the fields of a method's result that stay in the browser that computed it (the chains' snapshots, which
+  its panels draw there) and never reach the server (``KEPT_IN_BROWSER``);
 - ``prefixes``: each page's prefix of its keys in a link (``PREFIXES``: the pages, ui/links.py and the tests read it);
 - ``budgets``: the caps the browser's code keeps to (``dgm_core.budgets``);
 - ``models``: the exported files under ``static/models`` and their sha256;
@@ -38,6 +40,9 @@ PREFIXES = {"inpainting": "inp_", "mnar": "mnar_", "mnar_images": "mi_", "latent
             "critics": "critics_", "gan": "gan_", "clusters": "cl_", "flow2d": "flow_"}
 # the inpainting methods the browser's worker runs (static/js/inpaint.js: RUNS, and samplers/simple.js: FILLS)
 BROWSER_INPAINTING = ("mwg", "pseudo_gibbs", "miwae", "dmfa", "mfa", "flow", "mean_fill", "neighbour_fill")
+# the fields of an inpainting method's result that stay in the visitor's browser: the chains' snapshots, drawn there
+# (the chain player's film); its panel sends the server the rest (static/js/kit/own_runs.js: sent)
+KEPT_IN_BROWSER = ("snapshot_mean", "snapshot_sample")
 # the caps of dgm_core.budgets that the browser's code keeps to
 BROWSER_BUDGETS = ("BROWSER_ANSWER_MAX_CHARS",)
 
@@ -52,6 +57,7 @@ def facts() -> dict:
     return {
         "methods": {"inpainting": {m: {"family": r.family, "label": r.label} for m, r in INPAINTING.items()}},
         "browser": {"inpainting": list(BROWSER_INPAINTING)},
+        "kept": {"inpainting": list(KEPT_IN_BROWSER)},
         "prefixes": dict(PREFIXES),
         "budgets": {name: getattr(budgets, name) for name in BROWSER_BUDGETS},
         "models": {p.name: hashlib.sha256(p.read_bytes()).hexdigest()

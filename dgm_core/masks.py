@@ -250,8 +250,11 @@ def preset(name: str, shape: Shape, *, missing: float = 0.5, size: int | None = 
     return rectangles((h, w), n=n, height=s, width=s, seed=seed)
 
 
-def overlay(x: torch.Tensor, mask: torch.Tensor, colour: tuple[float, float, float] = (1, 0.2, 0.2),
-            alpha: float = 0.6) -> torch.Tensor:
+OVERLAY_TINT, OVERLAY_ALPHA = (1.0, 0.2, 0.2), 0.6  # missing pixels shown mixed with red at this opacity
+
+
+def overlay(x: torch.Tensor, mask: torch.Tensor, colour: tuple[float, float, float] = OVERLAY_TINT,
+            alpha: float = OVERLAY_ALPHA) -> torch.Tensor:
     """For display: x (C, H, W) or (H, W) in [0, 1], C in {1, 3} -> (3, H, W), missing tinted."""
     x = x if x.is_floating_point() else x.float()
     x = x[None] if x.ndim == 2 else x

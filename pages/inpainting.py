@@ -166,7 +166,7 @@ with c_run:
         if got:  # one result, kept as a Run keeps one, drawn in the results' place above in this same run
             parts = [(got.get("where", "browser"), got["rows"], got.get("problems", []))] + [asked[1]] * bool(asked[1])
             results = bi.merged(list(chosen), image, mask, dataset=dataset, settings=settings,
-                                what=f"{image_what}, {mask_what}", parts=parts)
+                                what=f"{image_what}, {mask_what}", parts=parts, job=got.get("job", ""))
             kept = s[P + "run_result"] = Kept(None, results)
             del s[BROWSER]
             bi.forget(P + "bi")  # one copy of the rows per student, the page's

@@ -26,7 +26,7 @@ import numpy as np
 import streamlit as st
 import torch
 
-from dgm_core import budgets, pretrained
+from dgm_core import budgets, masks, pretrained
 from dgm_core.manifest import BROWSER_INPAINTING
 from dgm_core.demos import inpainting
 from dgm_core.imputation import (ChainDiagnostics, FactorDiagnostics, FillDiagnostics, Imputation,
@@ -37,6 +37,7 @@ from dgm_core.samplers.flow_inpaint import FlowDiagnostics
 from dgm_core.samplers.kernels import make_kernel
 from dgm_core.serving import border
 from ui import panels
+from ui.imaging import COLOUR_STOPS
 
 HERE = Path(__file__).resolve().parent
 WORKER_URL = panels.worker_url("inpaint")  # relative to the page's URL, content-hashed
@@ -163,8 +164,9 @@ def browser_run(image: torch.Tensor, mask: torch.Tensor, methods: list[str], set
     observed, in the visitor's browser. Returns None while it runs (the panel shows how far), or if it could not,
     if its results could not fit in a message, or if the server refused its answer (``browser_error(key)`` says why);
     then, for this job, {"rows": [(Imputation, scores, ChainTrace | None)], "traces": {method: ChainTrace},
-    "seconds": the browser's wall time}. The answer is checked at the border (dgm_core.serving.border) before
-    anything of it is decoded or kept."""
+    "seconds": the browser's wall time, "job": its id (the browser keeps the chains' snapshots under it, and draws
+    the film and the results' grid from its own arrays: ``fill_grid``, ui/chain_player.py)}. The answer is checked
+    at the border (dgm_core.serving.border) before anything of it is decoded or kept."""
     models = model_specs(dataset)
     missing = [m for m in methods if m not in FAMILY or (FAMILY[m] is not None and FAMILY[m] not in models)]
     if missing:
@@ -195,7 +197,8 @@ def browser_run(image: torch.Tensor, mask: torch.Tensor, methods: list[str], set
         return None
     _show(key, e)  # as it was: it shows the run done
     rows = _rows(answer.results, e, dataset)
-    out = {"rows": rows, "traces": {r[0].method: r[2] for r in rows if r[2] is not None}, "seconds": answer.seconds}
+    out = {"rows": rows, "traces": {r[0].method: r[2] for r in rows if r[2] is not None}, "seconds": answer.seconds,
+           "job": job}
     s[f"{key}__rows"] = (job, out)
     return out
 
@@ -204,6 +207,28 @@ def forget(key: str) -> None:
     """Drop what the panel ``key`` holds of its last job (its rows), once the page keeps them itself."""
     for k in ("rows", "job", "expected", "refused"):
         st.session_state.pop(f"{key}__{k}", None)
+
+
+# ---- the results' pictures, drawn by the browser that computed them --------------------------------------------------
+
+_grid = panels.component("dgm_fill_grid", "fill_grid", '<div class="fg"></div>')
+
+
+def fill_grid(job: str, shape: tuple[int, ...], cells: list[tuple[str, str | None, bool, str]], vmax: float,
+              caption: str, key: str) -> bool:
+    """The results' grid of the browser's job ``job`` drawn by that page from its own arrays (static/js/panels/
+    fill_grid.js): ``cells``, (title, method or None for the original, whether it has a spread, note), each picture
+    at ``shape`` (C, H, W), the spreads on one colour scale up to ``vmax``. False if the page said it no longer holds
+    the job's arrays: the caller draws the grid itself."""
+    got = st.session_state.get(key)
+    if hasattr(got, "get") and got.get("missing") == job:
+        return False
+    data = {"job": job, "shape": list(shape), "vmax": vmax, "caption": caption,
+            "cells": [{"title": t, "method": m, "spread": has, "note": n} for t, m, has, n in cells],
+            "stops": COLOUR_STOPS.tolist(), "tint": list(masks.OVERLAY_TINT), "alpha": masks.OVERLAY_ALPHA}
+    data["id"] = hashlib.sha1(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+    _grid(key=key, data=data, default={"missing": None}, on_missing_change=lambda: None)
+    return True
 
 
 # ---- the browser's results as the server's rows ----------------------------------------------------------------------
@@ -268,10 +293,8 @@ def _rows(results: list[dict[str, Any]], e: border.Expected, dataset: str) -> li
                                     **chain_diagnostics(lj, acc, px, settings.burn_in, kernel.exact))
             trace = inpainting.ChainTrace(
                 log_joint=lj[:, 0], accepted=acc[:, 0], score=t(r["trace"]),
-                snapshot_steps=[int(k) for k in r["snapshot_steps"]],
-                snapshot_mean=[t(v).view(shape) for v in r["snapshot_mean"]],
-                snapshot_sample=[t(v).view(shape) for v in r["snapshot_sample"]], cond_log_lik=r.get("cond_log_lik"),
-                label=inpainting_label(method, kernel.name))
+                snapshot_steps=[int(k) for k in r["snapshot_steps"]],  # their pictures stay in the browser
+                cond_log_lik=r.get("cond_log_lik"), label=inpainting_label(method, kernel.name))
         res = Imputation(method=method, mean=mean, samples=samples, std=std, diagnostics=diag,
                          seconds=float(r["seconds"]))
         rows.append((res, inpainting.score(res, image, mask, dataset=dataset), trace))
@@ -279,10 +302,11 @@ def _rows(results: list[dict[str, Any]], e: border.Expected, dataset: str) -> li
 
 
 def merged(methods: list[str], image: torch.Tensor, mask: torch.Tensor, *, dataset: str, settings: inpainting.Settings,
-           what: str, parts: list[tuple[str, list[inpainting.Row], list[str]]]) -> inpainting.PageRun:
+           what: str, parts: list[tuple[str, list[inpainting.Row], list[str]]], job: str = "") -> inpainting.PageRun:
     """One Run's results in the order of ``methods``, from ``parts``: (where it ran, its rows, its problems), e.g.
-    ("browser", ``browser_run(...)["rows"]``, []) and ("server", a server PageRun's rows and problems)."""
-    out = inpainting.PageRun(dataset, image, mask, list(methods), settings, what)
+    ("browser", ``browser_run(...)["rows"]``, []) and ("server", a server PageRun's rows and problems); ``job``: the
+    browser's job that computed its browser rows (``browser_run(...)["job"]``)."""
+    out = inpainting.PageRun(dataset, image, mask, list(methods), settings, what, browser_job=job)
     found = {}
     for where, rows, problems in parts:
         out.problems += problems

@@ -1,7 +1,8 @@
 """The inpainting page's chain player, drawn in the browser (a components-v2 panel: ui/chain_player.js and .css).
 
 A run's snapshots go to the browser once, with the run: per picture (each sampler's chain 1 and its mean over the
-chains) one PNG holding every snapshot stacked top to bottom, and each sampler's traces per iteration. Play, the
+chains) one PNG holding every snapshot stacked top to bottom, and each sampler's traces per iteration. A run computed
+in the visitor's browser never sent its snapshots: the panel draws them from that page's own copy. Play, the
 step slider and the speed are the browser's: playing sends nothing to the server and costs it nothing, so the
 film keeps its rate however many students share the server.
 """
@@ -42,15 +43,19 @@ def _range(series: list[list[float | None]], settle: bool) -> tuple[float, float
     return lo - pad, hi + pad
 
 
-def payload(traces: dict[str, ChainTrace], dataset: str) -> dict:
-    """What the browser gets for one run: the pictures, the traces, the charts' titles and ranges."""
+def payload(traces: dict[str, ChainTrace], dataset: str, shape: tuple[int, ...], job: str = "") -> dict:
+    """What the browser gets for one run of images of ``shape`` (C, H, W): the pictures, the traces, the charts'
+    titles and ranges. The server's run sends its snapshots as sheets; the browser's (``job``: its snapshots stayed
+    there, static/js/kit/own_runs.js) names each picture's method and which snapshots the panel draws from its own."""
     first = next(iter(traces.values()))
-    h, w = first.snapshot_mean[0].shape[-2:]
+    channels, h, w = shape
     pictures, series = [], []
     for method, tr in traces.items():
         label = tr.label or INPAINTING.label(method)
-        pictures += [{"label": f"{label}: chain 1", "sheet": _sheet(tr.snapshot_sample)},
-                     {"label": f"{label}: mean over chains", "sheet": _sheet(tr.snapshot_mean)}]
+        for which, title, frames in (("sample", "chain 1", tr.snapshot_sample), ("mean", "mean over chains",
+                                                                                 tr.snapshot_mean)):
+            pictures.append({"label": f"{label}: {title}", "sheet": _sheet(frames)} if frames else
+                            {"label": f"{label}: {title}", "method": method, "which": which})
         series.append({"label": label, "colour": INPAINTING.colour(method),
                        "log_joint": _finite(tr.log_joint.mean(1).tolist()), "score": _finite(tr.score.tolist())})
     score = "F1 of the missing pixels" if BINARY[dataset] else "MSE of the missing pixels"
@@ -61,8 +66,8 @@ def payload(traces: dict[str, ChainTrace], dataset: str) -> dict:
     for c in charts:
         c["lo"], c["hi"] = _range([s[c["key"]] for s in series], c.pop("settle"))
     out = {"steps": list(first.snapshot_steps), "iterations": int(first.log_joint.shape[0]), "height": int(h),
-           "width": int(w), "pictures": pictures, "series": series, "charts": charts, "speeds": list(SPEEDS),
-           "fps": FPS}
+           "width": int(w), "channels": int(channels), "job": job, "pictures": pictures, "series": series,
+           "charts": charts, "speeds": list(SPEEDS), "fps": FPS}
     # a new run is a new film; a rerun of the page with the same run keeps the browser's place in it
     out["id"] = hashlib.sha1(repr(sorted(out.items())).encode()).hexdigest()[:16]
     return out

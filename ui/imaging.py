@@ -8,8 +8,9 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw, ImageFont
 
-# a perceptually ordered dark-to-bright map (approximately "magma"), interpolated linearly
-_MAP = np.array([[0, 0, 4], [59, 15, 112], [140, 41, 129], [222, 73, 104], [254, 159, 109], [252, 253, 191]],
+# the spreads' colour map, perceptually ordered dark to bright (approximately "magma"), interpolated linearly; the
+# browser draws its pictures with the same stops (static/js/kit/pictures.js)
+COLOUR_STOPS = np.array([[0, 0, 4], [59, 15, 112], [140, 41, 129], [222, 73, 104], [254, 159, 109], [252, 253, 191]],
                 dtype=np.float32) / 255.0
 
 
@@ -32,10 +33,10 @@ def colour_map(v: torch.Tensor, vmax: float | None = None) -> torch.Tensor:
         v = v.mean(0)
     vmax = float(v.max()) if vmax is None else vmax
     t = (v / vmax).clamp(0, 1).numpy() if vmax > 0 else np.zeros(v.shape, np.float32)
-    pos = t * (len(_MAP) - 1)
-    i = np.clip(np.floor(pos).astype(int), 0, len(_MAP) - 2)
+    pos = t * (len(COLOUR_STOPS) - 1)
+    i = np.clip(np.floor(pos).astype(int), 0, len(COLOUR_STOPS) - 2)
     f = (pos - i)[..., None]
-    rgb = _MAP[i] * (1 - f) + _MAP[i + 1] * f
+    rgb = COLOUR_STOPS[i] * (1 - f) + COLOUR_STOPS[i + 1] * f
     return torch.from_numpy(rgb).permute(2, 0, 1)
 
 

@@ -17,6 +17,7 @@ from dgm_core.imputation import ChainDiagnostics, FactorDiagnostics
 from dgm_core.methods import INPAINTING, inpainting_label
 from ui.imaging import colour_bar, colour_map, grid_png, png_bytes, to_pil
 from ui import serving
+from ui.browser_inpaint import fill_grid
 from ui.chain_player import chain_player, payload
 
 GRID = 7  # cells per row: the original and all six methods in one row (~150 px each on 1280 px)
@@ -167,18 +168,29 @@ def _png(x: torch.Tensor, side: int = 224) -> bytes:
     return png_bytes(to_pil(x, max(1, math.ceil(side / x.shape[-1]))))
 
 
+def cell_labels(rows: list) -> list[tuple[str, str | None, bool, str]]:
+    """The grid's cells in words: (title, the method or None for the original, whether it has a spread, a note with
+    its score)."""
+    cells: list[tuple[str, str | None, bool, str]] = [("original", None, True, "below: missing in red")]
+    for res, m, _ in rows:
+        has = float(res.std.max()) > 0
+        cells.append((method_label(res), res.method, has, key_figure(m) + ("" if has else " · point fill, no spread")))
+    return cells
+
+
 def fill_cells(rows: list, image: torch.Tensor, mask: torch.Tensor
                ) -> list[tuple[str, torch.Tensor, torch.Tensor | None, str]]:
     """The pictures of a run, the page's grid's and the lecture slides' (ui/slides.py): (title, the original or a
     method's fill, the input or the fill's spread on one colour scale (None: a point fill), a note with its score)."""
     vmax = spread_max(rows)
-    cells: list[tuple[str, torch.Tensor, torch.Tensor | None, str]] = [
-        ("original", image, masks.overlay(image, mask), "below: missing in red")]
-    for res, m, _ in rows:
-        std = res.std[0]
-        spread = colour_map(std, vmax) if float(std.max()) > 0 else None
-        cells.append((method_label(res), res.mean[0], spread,  # a mean outside [0, 1] is clipped, as a pixel is
-                      key_figure(m) + ("" if spread is not None else " · point fill, no spread")))
+    fills = {res.method: res for res, _, _ in rows}
+    cells = []
+    for title, method, has, note in cell_labels(rows):
+        if method is None:
+            cells.append((title, image, masks.overlay(image, mask), note))
+        else:  # a mean outside [0, 1] is clipped, as a pixel is
+            res = fills[method]
+            cells.append((title, res.mean[0], colour_map(res.std[0], vmax) if has else None, note))
     return cells
 
 
@@ -187,11 +199,21 @@ def spread_max(rows: list) -> float:
     return max([float(res.std.max()) for res, _, _ in rows] + [1e-6])
 
 
+SPREAD_CAPTION = ("Lower pictures: the spread of each method, the standard deviation of every missing pixel under its "
+                  "conditional distribution, on one colour scale for all methods (dark = sure). Fills are the "
+                  "conditional mean.")
+
+
 def comparison_grid(results: PageRun) -> None:
-    """Original and input, then each method's fill with its spread beneath, on one colour scale (its pictures made
-    once per result: ``drawn``)."""
+    """Original and input, then each method's fill with its spread beneath, on one colour scale. A Run computed in
+    the visitor's browser is drawn there, from its own arrays (``browser_inpaint.fill_grid``); the server's pictures
+    are made once per result (``drawn``)."""
     rows = results.rows
     vmax = spread_max(rows)
+    if results.browser_job and all(results.computed_in.get(res.method) == "browser" for res, _, _ in rows) \
+            and fill_grid(results.browser_job, tuple(results.image.shape), cell_labels(rows), vmax, SPREAD_CAPTION,
+                          key="inp_fill_grid"):
+        return
 
     def pictures():
         return [(title, _png(top), None if bottom is None else _png(bottom), note)
@@ -211,9 +233,7 @@ def comparison_grid(results: PageRun) -> None:
     c1, c2 = st.columns([2, 3], vertical_alignment="center")
     c1.image(drawn(results, "colour bar", lambda: png_bytes(colour_bar(vmax))), width="stretch",
              output_format="PNG")
-    c2.caption("Lower pictures: the **spread** of each method, the standard deviation of every missing pixel "
-               "under its conditional distribution, on one colour scale for all methods (dark = sure). "
-               "Fills are the conditional mean.")
+    c2.caption(SPREAD_CAPTION.replace("the spread", "the **spread**"))
 
 
 def metrics_table(rows: list, dataset: str) -> pd.DataFrame:
@@ -438,7 +458,8 @@ def sampler_insides(results: PageRun, p: str) -> None:
     if kernel and (note := benchmark_note(kernel, dataset)):
         st.caption(note)
     if len(first.snapshot_steps) > 1:
-        chain_player(drawn(results, "chain player", lambda: payload(traces, dataset)), key=p + "player")
+        chain_player(drawn(results, "chain player", lambda: payload(traces, dataset, tuple(results.image.shape),
+                                                                    results.browser_job)), key=p + "player")
 
 
 def results_view(results: PageRun, current: bool) -> None:

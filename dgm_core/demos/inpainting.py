@@ -371,6 +371,9 @@ class PageRun:
     seconds: dict[str, float] = field(default_factory=dict)  # method id -> wall time of its run and score
     # method id -> where it ran: "browser" (the visitor's, ui/inpaint.worker.js) or "server"; empty: all on the server
     computed_in: dict[str, str] = field(default_factory=dict)
+    # the id of the visitor's browser's job that computed the "browser" rows: that page keeps their chains' snapshots
+    # and draws their pictures itself (ui/browser_inpaint.py); "" where the server computed every row
+    browser_job: str = ""
     batched: int = 1  # the images whose chains ran in one sampler run with this one's (run_pages), itself included
 
 

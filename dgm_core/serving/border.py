@@ -10,6 +10,8 @@ length the job implies, the whole within the job's own size (``budget``) before 
 finite and in its range, and the observed pixels as they were sent. A refused answer is one clause (``Refused``); an
 accepted one comes back decoded. Scores are not taken from the browser: dgm_core computes them from the fill
 (``inpainting.score``); the per-step scores and the NLL, which it cannot recompute cheaply, are held to their ranges.
+The chains' snapshots (the film) stay in the browser that drew them (``sent``): a record that carries them is refused
+like any field no genuine answer has.
 
 Images are (C, H, W) flat, C*H*W = D values; the mask True = observed, over every channel.
 """
@@ -26,15 +28,16 @@ import numpy as np
 import torch
 
 from .. import budgets
+from ..manifest import KEPT_IN_BROWSER
 from ..demos import inpainting
 from ..methods import INPAINTING
 from ..samplers.diagnostics import tracked_pixels
 from ..samplers.flow_inpaint import flow_inpaint
 from ..samplers.kernels import PseudoGibbsKernel
-from .schema import DTYPE, Array, Arrays, Number, Record, Refused, Spec, Text, chars, equal, number, record, size
+from .schema import DTYPE, Array, Number, Record, Refused, Spec, Text, chars, equal, number, record, size
 
 __all__ = ["DTYPE", "SCHEMA", "Answer", "Expected", "Refused", "budget", "check_error", "check_message",
-           "check_result", "check_results", "kind"]
+           "check_result", "check_results", "kind", "sent"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -146,8 +149,6 @@ SCHEMA: dict[str, dict[str, Spec]] = {
         "trace": Array(None, lambda e, m: e.settings.steps, *UNIT),  # the chains' mean's F1 (0/1 pixels) or MSE
         "snapshot_steps": Array(None, _snapshots, 1, lambda e, m: e.settings.steps, integer=True, increasing=True,
                                 at_most=True),
-        "snapshot_mean": Arrays(Array("f32", _pixels, *UNIT, observed="image"), like="snapshot_steps"),
-        "snapshot_sample": Arrays(Array("f32", _pixels, *UNIT, observed="image"), like="snapshot_steps"),
         "step_size": Array(None, lambda e, m: e.settings.chains, 0.0, optional=True),  # what HMC tuned, per chain
     },
     "importance": {
@@ -181,6 +182,15 @@ SCHEMA: dict[str, dict[str, Spec]] = {
     },
 }
 ENVELOPE = ("job", "seconds", "results")
+# the snapshots at snapshot_steps (each chain 1's state and the mean over the chains) stay in the browser that computed
+# them, which draws the film; they are never sent (dgm_core.manifest.KEPT_IN_BROWSER)
+assert not set(KEPT_IN_BROWSER) & {f for fields in SCHEMA.values() for f in fields}
+
+
+def sent(result: Mapping[str, Any]) -> dict[str, Any]:
+    """A worker's record for one method as its panel sends it (static/js/kit/own_runs.js: sent): without the fields
+    that stay in the browser."""
+    return {k: v for k, v in result.items() if k not in KEPT_IN_BROWSER}
 
 
 # ---- the checks ------------------------------------------------------------------------------------------------------

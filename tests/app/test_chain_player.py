@@ -36,7 +36,7 @@ def _frames(sheet: str, n: int) -> np.ndarray:
 def test_every_snapshot_comes_back_from_its_stacked_picture():
     for channels, dataset in ((1, "mnist"), (3, "celeba")):
         traces = {"mwg": _trace(0, channels), "pseudo_gibbs": _trace(1, channels)}
-        got = payload(traces, dataset)
+        got = payload(traces, dataset, (channels, 8, 8))
         assert (got["height"], got["width"]) == (8, 8) and got["steps"] == [1, 9, 17, 25, 33]
         assert [p["label"] for p in got["pictures"]] == [
             f"{INPAINTING.label(m)}: {what}" for m in traces for what in ("chain 1", "mean over chains")]
@@ -49,7 +49,7 @@ def test_every_snapshot_comes_back_from_its_stacked_picture():
 
 def test_the_charts_hold_their_values_and_the_log_joint_its_settled_part():
     traces = {"mwg": _trace(0, 1)}
-    got = payload(traces, "mnist")
+    got = payload(traces, "mnist", (1, 8, 8))
     lj, score = got["charts"]
     assert (lj["key"], score["key"]) == ("log_joint", "score") and "F1" in score["title"]
     values = traces["mwg"].log_joint.mean(1)
@@ -57,10 +57,21 @@ def test_the_charts_hold_their_values_and_the_log_joint_its_settled_part():
     assert lj["lo"] < float(settled.min()) and lj["hi"] > float(settled.max())
     assert score["lo"] < float(traces["mwg"].score.min()) and score["hi"] > float(traces["mwg"].score.max())
     assert got["series"][0]["log_joint"] == [round(v, 5) for v in values.tolist()]
-    assert "MSE" in payload(traces, "celeba")["charts"][1]["title"]
+    assert "MSE" in payload(traces, "celeba", (1, 8, 8))["charts"][1]["title"]
     assert FPS in SPEEDS and got["fps"] == FPS
 
 
 def test_a_rerun_keeps_the_film_and_a_new_run_changes_it():
-    assert payload({"mwg": _trace(0, 1)}, "mnist")["id"] == payload({"mwg": _trace(0, 1)}, "mnist")["id"]
-    assert payload({"mwg": _trace(0, 1)}, "mnist")["id"] != payload({"mwg": _trace(2, 1)}, "mnist")["id"]
+    film = lambda seed: payload({"mwg": _trace(seed, 1)}, "mnist", (1, 8, 8))["id"]  # noqa: E731
+    assert film(0) == film(0) and film(0) != film(2)
+
+
+def test_a_run_computed_in_the_browser_sends_no_pictures_but_where_the_page_keeps_them():
+    """The browser's run never sent its snapshots (dgm_core.manifest.KEPT_IN_BROWSER): each picture names its method
+    and which snapshots the panel draws from that page's own copy, under the job's id."""
+    here = _trace(0, 3)
+    here.snapshot_mean, here.snapshot_sample = [], []
+    got = payload({"mwg": here}, "celeba", (3, 8, 8), job="abc")
+    assert got["job"] == "abc" and got["channels"] == 3 and not any("sheet" in p for p in got["pictures"])
+    assert [(p["method"], p["which"]) for p in got["pictures"]] == [("mwg", "sample"), ("mwg", "mean")]
+    assert got["steps"] == [1, 9, 17, 25, 33]

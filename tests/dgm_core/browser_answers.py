@@ -47,8 +47,6 @@ def record(method: str, x: torch.Tensor, mask: torch.Tensor, s: inpainting.Setti
         out.update(kernel=d.kernel, chains=s.chains, trace=trace.score.tolist(),
                    log_joint=typed(trace.log_joint, "f64"), accepted=typed(trace.accepted, "u8"),
                    pixel_trace=typed(again.diagnostics.pixel_trace, "f32"), snapshot_steps=list(trace.snapshot_steps),
-                   snapshot_mean=[typed(v, "f32") for v in trace.snapshot_mean],
-                   snapshot_sample=[typed(v, "f32") for v in trace.snapshot_sample],
                    step_size=None if d.step_size is None else d.step_size.tolist())
     elif method == "miwae":
         out.update(ess=float(d.ess[0]), log_px_obs=float(d.log_px_obs[0]), log_weights=typed(d.log_weights, "f64"))

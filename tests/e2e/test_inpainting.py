@@ -1,6 +1,7 @@
 """The inpainting page in chromium: draw a digit, paint a mask with the brush, run, see results."""
 import re
 
+import pytest
 from playwright.sync_api import expect
 
 from benchmarks.chain_play import WATCH  # the player's pictures, seen from outside (no hook in the page)
@@ -55,6 +56,15 @@ def test_draw_image_and_mask_then_compare_methods(page, app_url):
                             "Neighbour fill (")).to_be_visible()
     expect(page.get_by_text("Exact against approximate.", exact=False)).to_be_visible()
     expect(page.get_by_text("on the server:")).to_have_count(0)
+    # the grid drawn by this browser from its own arrays: the original and the input, each method's fill and (not the
+    # neighbour fill's, a point fill) its spread, and the spreads' colour scale
+    grid = page.locator(".fg")
+    expect(grid).to_have_attribute("data-state", "drawn")
+    assert grid.locator(".cells canvas").count() == 2 + 2 * 4 + 1 and grid.locator(".scale canvas").count() == 1
+    assert page.locator(".st-key-inp_grid").count() == 0  # not the server's pictures as well
+    distinct = grid.locator(".cells canvas").nth(2).evaluate(
+        "c => new Set(c.getContext('2d').getImageData(0, 0, c.width, c.height).data).size")
+    assert distinct > 2, "the exact sampler's fill is blank"
     shots = ROOT / ".screens"
     shots.mkdir(exist_ok=True)
     page.set_viewport_size({"width": 1400, "height": 3800})  # the app scrolls inside its own container
@@ -154,23 +164,32 @@ def test_strokes_drawn_quickly_on_the_mask_are_all_kept(page, app_url):
     assert one > 0
 
 
-def test_on_a_phone_the_methods_are_a_row_that_swipes(page, app_url):
+# a Run computed here: its grid drawn by this browser (ui/browser_inpaint.py: fill_grid), the cells its children; or
+# the server's, a row of columns
+GRIDS = {"browser": (".fg .cells", ":scope > figure"),
+         "server": (".st-key-inp_grid [data-testid='stHorizontalBlock']", ":scope > [data-testid=stColumn]")}
+
+
+@pytest.mark.parametrize("where", ["browser", "server"])
+def test_on_a_phone_the_methods_are_a_row_that_swipes(page, app_url, where):
     """At 390x844 the results are one row per grid line, two and a bit methods on the screen, the rest a swipe
-    away; each method's fill keeps its spread beneath it, and no picture is narrower than a thumb's width."""
+    away; each method's fill keeps its spread beneath it, and no picture is narrower than a thumb's width: the grid
+    this browser draws for its own Run as the server's."""
     page.set_viewport_size({"width": 390, "height": 844})
-    _run_until_results(page, f"{app_url}/inpainting?inp_steps=40&inp_chains=2&inp_burn=10&inp_ns=100")
-    grid = page.locator(".st-key-inp_grid [data-testid='stHorizontalBlock']").first
-    row = grid.evaluate("el => ({scroll: el.scrollWidth, width: el.clientWidth, height: el.clientHeight, "
-                        "columns: [...el.querySelectorAll(':scope > [data-testid=stColumn]')].map(c => "
-                        "[c.getBoundingClientRect().left, c.getBoundingClientRect().top, c.clientWidth])})")
+    _run_until_results(page, f"{app_url}/inpainting?inp_steps=40&inp_chains=2&inp_burn=10&inp_ns=100&inp_where={where}")
+    rows, cells = GRIDS[where]
+    grid = page.locator(rows).first
+    row = grid.evaluate("(el, cells) => ({scroll: el.scrollWidth, width: el.clientWidth, height: el.clientHeight, "
+                        "columns: [...el.querySelectorAll(cells)].map(c => "
+                        "[c.getBoundingClientRect().left, c.getBoundingClientRect().top, c.clientWidth])})", cells)
     assert row["scroll"] > row["width"] * 2, row  # more methods than the screen holds: a swipe away
     tops = {round(top) for _, top, _ in row["columns"]}
     assert len(tops) == 1, f"the methods are stacked, not side by side: {row['columns']}"
     assert min(w for _, _, w in row["columns"]) >= 140 and row["height"] < 844, row
     grid.scroll_into_view_if_needed()
-    page.screenshot(path=str(ROOT / ".screens" / "inpainting-phone.png"))
+    page.screenshot(path=str(ROOT / ".screens" / f"inpainting-phone-{where}.png"))
     # a swipe to the end: the last method comes into the row's view
-    end = grid.evaluate("""el => { el.scrollLeft = el.scrollWidth;
-        const cols = el.querySelectorAll(':scope > [data-testid=stColumn]'), last = cols[cols.length - 1];
-        return [el.getBoundingClientRect().right, last.getBoundingClientRect().right]; }""")
+    end = grid.evaluate("""(el, cells) => { el.scrollLeft = el.scrollWidth;
+        const cols = el.querySelectorAll(cells), last = cols[cols.length - 1];
+        return [el.getBoundingClientRect().right, last.getBoundingClientRect().right]; }""", cells)
     assert abs(end[0] - end[1]) < 20, end

@@ -1,12 +1,14 @@
 // The inpainting samplers' panel in the visitor's browser (a Streamlit components-v2 component; Python side:
 // ui/browser_inpaint.py, which sends the job and the worker's URL, data.worker).
 // A new job (data.job) starts workers/inpaint.worker.js in a module Web Worker of its own, so the page never freezes;
-// a bar names the method running and how far it is. When every method is done the panel sends the results back once
+// a bar names the method running and how far it is. When every method is done the panel keeps the results in the page
+// (kit/own_runs.js: the grid and the chains' film are drawn from them) and sends them back once, less what stays here
 // (state `result`, with the job's id); if the worker cannot start or stops, it sends `error` (one sentence's
 // reason) and the page can run the server's samplers instead. A rerun with the same job changes nothing.
 
 import { el } from '../kit/panel_kit.js';
-import { plain, typed } from '../kit/typed_json.js';
+import { keep, sent } from '../kit/own_runs.js';
+import { typed } from '../kit/typed_json.js';
 
 const views = new WeakMap();  // the panel's root -> its view
 
@@ -28,7 +30,7 @@ function inpaintView(root) {
   };
   const start = (component) => {
     const d = component.data; const job = d.job;
-    const results = [];
+    const results = []; const image = typed(d.image); const mask = typed(d.mask);
     note.textContent = '';
     progress(0, `${d.labels[d.methods[0]]} in this browser: loading the model…`);
     try {
@@ -43,19 +45,19 @@ function inpaintView(root) {
       if (msg.type === 'progress') {
         progress(msg.fraction, `${d.labels[msg.method]} in this browser: ${Math.round(100 * msg.fraction)} %`);
       } else if (msg.type === 'result') {
-        results.push(plain(msg.result));
+        results.push(msg.result);
       } else if (msg.type === 'done') {
         stop();
         progress(1, `Done in this browser in ${msg.seconds.toFixed(1)} s.`);
         root.dataset.seconds = String(msg.seconds);
-        component.setStateValue('result', { job, seconds: msg.seconds, results });
+        keep(job, { image, mask, results });  // the page draws its pictures and film from these (kit/own_runs.js)
+        component.setStateValue('result', { job, seconds: msg.seconds, results: results.map(sent) });
       } else if (msg.type === 'error') {
         fail(component, job, msg.message);
       }
     };
     v.worker.postMessage({ cmd: 'run', id: job, base: window.location.href, runtime: d.runtime, models: d.models,
-      image: typed(d.image), mask: typed(d.mask), shape: d.shape, methods: d.methods, settings: d.settings,
-      binary: d.binary, track: d.track });
+      image, mask, shape: d.shape, methods: d.methods, settings: d.settings, binary: d.binary, track: d.track });
   };
   v.receive = (component) => {
     const d = component.data;

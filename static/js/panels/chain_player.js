@@ -6,19 +6,38 @@
 // over the traces, with no message to the server, so the film plays at the chosen rate however busy the server is.
 
 import { canvas, el, FONT } from '../kit/panel_kit.js';
+import { held } from '../kit/own_runs.js';
+import { rgba } from '../kit/pictures.js';
 
 const players = new WeakMap();  // the panel's root -> its player (one per run: a new run builds anew)
 const CHART = [540, 250];  // a chart's canvas, CSS pixels (it scales to its column)
 
-// one picture: the stacked snapshots of `pic.sheet`, each h x w; returns draw(k)
-function picture(parent, pic, h, w) {
+// one picture's figure: its canvas (h x w) and caption; returns the canvas's 2-D context
+function figure(parent, label, h, w) {
   const box = el('figure', 'pic', parent);
   const c = el('canvas', '', box);
   [c.width, c.height] = [w, h];
   c.setAttribute('role', 'img');
-  c.setAttribute('aria-label', pic.label);
-  el('figcaption', '', box).textContent = pic.label;
-  const ctx = c.getContext('2d');
+  c.setAttribute('aria-label', label);
+  el('figcaption', '', box).textContent = label;
+  return c.getContext('2d');
+}
+
+// one picture, returning draw(k): the server's run sends its snapshots stacked top to bottom in `pic.sheet`; a Run
+// computed in this browser draws them from this page's own copy (kit/own_runs.js)
+function picture(parent, pic, data) {
+  const [c, h, w] = [data.channels, data.height, data.width];
+  const ctx = figure(parent, pic.label, h, w);
+  if (!pic.sheet) {
+    const result = held(data.job)?.results.find((r) => r.method === pic.method);
+    const frames = result?.[pic.which === 'mean' ? 'snapshot_mean' : 'snapshot_sample'];
+    if (!frames) {  // a Run this page no longer holds: its film stayed with it
+      el('p', 'gone', ctx.canvas.parentElement).textContent =
+        'This Run\'s film stayed in the page that computed it: press Run to see it.';
+      return () => {};
+    }
+    return (k) => ctx.putImageData(new ImageData(rgba(frames[Math.min(k, frames.length - 1)], [c, h, w]), w, h), 0, 0);
+  }
   const sheet = new Image();
   let shown = 0;
   const draw = (k) => {
@@ -102,7 +121,7 @@ function build(root, data) {
   }
   const pics = el('div', 'pics', root);
   pics.style.gridTemplateColumns = `repeat(${data.pictures.length}, minmax(0, 1fr))`;
-  const draws = data.pictures.map((p) => picture(pics, p, data.height, data.width));
+  const draws = data.pictures.map((p) => picture(pics, p, data));
   const charts = el('div', 'charts', root);
   const marks = data.charts.map((spec) => chart(charts, spec, data.series, data.iterations));
   const view = { id: data.id, k: Number(input.value), playing: false, due: 0 };
