@@ -21,8 +21,10 @@ console error; and the server's peak resident memory (the server and its childre
 Clients: ``chromium`` drives real pages (one browser, a context per student; a step ends when Streamlit
 reports nothing running); ``light`` speaks Streamlit's own websocket protocol (BackMsg / ForwardMsg
 protobufs on /_stcore/stream): it asks for a rerun of a page or with a button's trigger, and a step ends at
-the run's ``script_finished``; it fetches the images the run sends, as a browser would. Run both at small N
-to see that they measure the same thing.
+the run's ``script_finished``; it fetches the images the run sends, as a browser would, and before its own Run
+computes in the browser (``--own-runs browser``: the work replayed) the runtime's and the models' files its worker
+loads, accepting gzip, as a browser with nothing cached does. Run both at small N to see that they measure the same
+thing.
 
 ``--replicas R`` (R > 1) serves the app as deploy/serve.py does: R replicas on loopback behind nginx (sticky by a
 cookie that names the replica), every replica and nginx pinned to the same server core as the single server; the
@@ -503,6 +505,22 @@ class LightSession:
             self.out["exceptions"].append(f"{self.step}: the script ended with status {self.status}")
         await asyncio.gather(*(asyncio.to_thread(self._fetch, u) for u in dict.fromkeys(self.media)))
 
+    def fetch_runtime(self, data: dict) -> None:
+        """What the student's browser fetches before its worker can run the panel's job ``data`` the first time: the
+        runtime's files (static/ort, as its VENDOR.json lists them) and the models' files the job names, one after
+        another, accepting gzip as chromium does (it caches them: later Runs fetch nothing)."""
+        vendor = json.loads((ROOT / "static" / "ort" / "VENDOR.json").read_text())
+        paths = [data["runtime"] + Path(f).name for f in vendor["files"]]
+        paths += [v for spec in data["models"].values() for v in spec.values()
+                  if isinstance(v, str) and v.startswith("app/static/")]
+        got = 0
+        for path in paths:
+            request = urllib.request.Request(f"{self.url}/{path}", headers={**self._headers(),
+                                                                          "Accept-Encoding": "gzip, deflate, br"})
+            with urllib.request.urlopen(request, timeout=120) as r:
+                got += len(r.read())
+        self.out["static_bytes"] = self.out.get("static_bytes", 0) + got
+
     def _fetch(self, path: str) -> None:
         try:
             urllib.request.urlopen(urllib.request.Request(self.url + path, headers=self._headers()), timeout=60).read()
@@ -531,6 +549,7 @@ async def light_student(url: str, i: int, start_at: float, out: dict, own_runs: 
                     if s.panel is not None and replay is not None:  # the student's browser computes, then answers
                         wid, data = s.panel
                         results, seconds = replay[data["job"]]
+                        await asyncio.to_thread(s.fetch_runtime, data)  # its worker loads them, then computes
                         await asyncio.sleep(seconds)
                         answer = {"result": {"job": data["job"], "seconds": seconds, "results": results}}
                         await s.rerun(s.page, states=((wid, {"json_value": json.dumps(answer)}),))
@@ -809,6 +828,7 @@ def main(argv: list[str] | None = None) -> int:
            **({"first_visit_before_class": not a.cold} if a.replicas > 1 else {}),
            "server_start_s": started_s, "wall_s": wall_s, "rss_started_mb": rss_started_mb,
            "rss_peak_mb": round(poll.peak_kb / 1024, 1), "rss_end_mb": rss_end_mb,
+           "static_mb_fetched": round(sum(o.get("static_bytes", 0) for o in outs) / 1e6, 1),
            "server_vm_hwm_mb": None if hwm is None else round(hwm / 1024, 1),
            "steps": summarise(outs), "script_finished": summarise(outs, "finished"),
            "exceptions": [e for o in outs for e in o["exceptions"]],
