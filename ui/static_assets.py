@@ -1,9 +1,9 @@
 """What the app's static files cost the server: none is compressed per request (app.py's st.App middleware).
 
 Streamlit gzips every response it sends under ``app/static/`` as it sends it, at level 9: the browser runtime's
-WebAssembly (static/ort, 14 MB) took the server 0.33 s of CPU each time a browser fetched it, against 0.03 s sent as
-it is, and the models' float weights (static/models) shrink by under a tenth for 40 ms a megabyte. Every student's
-first Run fetches both, so a class of thirty cost the server seconds of compression before any sampler ran.
+WebAssembly (static/ort, 14 MB) was compressed anew for every browser that fetched it, ten times the CPU of sending it
+as it is, and the models' float weights (static/models) shrink by under a tenth for 40 ms a megabyte. Every student's
+first Run fetches both (``bench browser_inpaint --settings-only``: first_runs, a student's first Run's server CPU).
 
 Here the runtime's files (``PRECOMPRESSED``) are compressed once per server process, the first time a browser asks,
 and every later browser that accepts gzip is sent those bytes (with their own ETag, and 304 to a revalidation); a
