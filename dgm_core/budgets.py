@@ -126,8 +126,9 @@ RESULT_TEXT_CHARS = 2048
 # view with its chain player, is 0.4 MB: every page's default view and that view under AppTest, each message's size).
 # Measured (`python -m dgm_core bench browser_inpaint`: answer_mb): a full default Run in chromium's worker on the
 # largest images, CelebA, every default method (the chains, MIWAE, DMFA, MFA, the neighbour fill), sends its answer as
-# 1.16 MB of JSON, the chains' snapshots staying in the browser (5.16 MB with them); on MNIST, 0.95 MB (1.80). The cap
-# is over four times what it took with the snapshots, so a Run with longer or more chains than the defaults still fits.
+# 1.0 MB of JSON, the chains' snapshots and traced pixels staying in the browser (5.16 MB with them); on MNIST, 0.33 MB
+# (1.80). The cap is over four times what it took with them, so a Run with longer or more chains than the defaults
+# still fits.
 MESSAGE_MAX_MB = 20
 # What a Run's answer may take of it: half, the other half left for the page's other widgets' states in the same
 # frame (a drawn image's data URL). A Run whose budget is larger (its per-step traces grow as steps x chains: 5000

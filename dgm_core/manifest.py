@@ -8,7 +8,7 @@ their workers and one module per ``dgm_core`` twin. What both halves must agree 
 - ``methods``: each inpainting method's model family and label (``dgm_core.methods.INPAINTING``), and ``browser``:
   the methods the browser's worker runs (static/js/inpaint.js, ``RUNS`` and the fills);
 - ``kept``: the fields of a method's result that stay in the browser that computed it (the chains' snapshots, which
-  its panels draw there) and never reach the server (``KEPT_IN_BROWSER``);
+  its panels draw there, and the traced pixels, sent as their ESS) and never reach the server (``KEPT_IN_BROWSER``);
 - ``prefixes``: each page's prefix of its keys in a link (``PREFIXES``: the pages, ui/links.py and the tests read it);
 - ``budgets``: the caps the browser's code keeps to (``dgm_core.budgets``);
 - ``models``: the exported files under ``static/models`` and their sha256;
@@ -41,8 +41,9 @@ PREFIXES = {"inpainting": "inp_", "mnar": "mnar_", "mnar_images": "mi_", "latent
 # the inpainting methods the browser's worker runs (static/js/inpaint.js: RUNS, and samplers/simple.js: FILLS)
 BROWSER_INPAINTING = ("mwg", "pseudo_gibbs", "miwae", "dmfa", "mfa", "flow", "mean_fill", "neighbour_fill")
 # the fields of an inpainting method's result that stay in the visitor's browser: the chains' snapshots, drawn there
-# (the chain player's film); its panel sends the server the rest (static/js/kit/own_runs.js: sent)
-KEPT_IN_BROWSER = ("snapshot_mean", "snapshot_sample")
+# (the chain player's film), and the traced pixels, summarised there in their ESS (static/js/kit/mcmc.js); its panel
+# sends the server the rest (static/js/kit/own_runs.js: sent)
+KEPT_IN_BROWSER = ("snapshot_mean", "snapshot_sample", "pixel_trace")
 # the caps of dgm_core.budgets that the browser's code keeps to
 BROWSER_BUDGETS = ("BROWSER_ANSWER_MAX_CHARS",)
 

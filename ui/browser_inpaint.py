@@ -284,13 +284,15 @@ def _rows(results: list[dict[str, Any]], e: border.Expected, dataset: str) -> li
             steps, chains = settings.steps, r["chains"]
             lj = t(r["log_joint"]).view(steps, 1, chains)
             acc = torch.from_numpy(np.asarray(r["accepted"]).astype(bool)).view(steps, 1, chains)
-            px = t(r["pixel_trace"]).view(steps, 1, chains, len(e.track))
             kernel = make_kernel(r["kernel"])
             tuned = {} if r.get("step_size") is None else {"step_size": t(r["step_size"])}
+            # the traced pixels' ESS is the browser's (their traces stay there), the rest dgm_core's on the browser's
+            pixels = {} if r.get("ess_pixels") is None else {
+                "ess_pixels": torch.tensor([r["ess_pixels"]], dtype=torch.float64)}  # as chain_diagnostics has it
             diag = ChainDiagnostics(n_steps=steps, burn_in=settings.burn_in, log_joint=lj, accepted=acc,
                                     pixel_trace=None, exact=kernel.exact, kernel=kernel.name, kernel_label=kernel.label,
-                                    cond_log_lik=r.get("cond_log_lik"), **tuned,
-                                    **chain_diagnostics(lj, acc, px, settings.burn_in, kernel.exact))
+                                    cond_log_lik=r.get("cond_log_lik"), **tuned, **pixels,
+                                    **chain_diagnostics(lj, acc, None, settings.burn_in, kernel.exact))
             trace = inpainting.ChainTrace(
                 log_joint=lj[:, 0], accepted=acc[:, 0], score=t(r["trace"]),
                 snapshot_steps=[int(k) for k in r["snapshot_steps"]],  # their pictures stay in the browser

@@ -9,9 +9,9 @@ terms): its id, every method asked for once and no other, each field of its type
 length the job implies, the whole within the job's own size (``budget``) before a byte is decoded; then every value
 finite and in its range, and the observed pixels as they were sent. A refused answer is one clause (``Refused``); an
 accepted one comes back decoded. Scores are not taken from the browser: dgm_core computes them from the fill
-(``inpainting.score``); the per-step scores and the NLL, which it cannot recompute cheaply, are held to their ranges.
-The chains' snapshots (the film) stay in the browser that drew them (``sent``): a record that carries them is refused
-like any field no genuine answer has.
+(``inpainting.score``); the per-step scores, the NLL and the traced pixels' ESS, which it cannot recompute cheaply, are
+held to their ranges. The chains' snapshots (the film) and the traced pixels stay in the browser (``sent``): a record
+that carries them is refused like any field no genuine answer has.
 
 Images are (C, H, W) flat, C*H*W = D values; the mask True = observed, over every channel.
 """
@@ -101,6 +101,14 @@ def _snapshots(e: Expected, m: str) -> int:
     return min(e.settings.steps, 2 * e.settings.snapshots)
 
 
+def _ess_max(e: Expected) -> float:
+    """The largest effective sample size ArviZ reports for the draws chain_diagnostics keeps: n draws are worth at
+    most n·log10(n) (its autocorrelation time is at least 1 / log10(n)), and a still pixel one draw a chain."""
+    s = e.settings
+    n = s.chains * (s.steps - s.burn_in if s.steps - s.burn_in >= 4 else s.steps)
+    return max(n * math.log10(max(n, 10)), s.chains) * (1 + 1e-6)
+
+
 def _spec(e: Expected, m: str) -> Mapping[str, Any]:
     return e.models.get(INPAINTING[m].family) or {}
 
@@ -145,7 +153,9 @@ SCHEMA: dict[str, dict[str, Spec]] = {
         "chains": Number(integer=True, **equal(lambda e, m: e.settings.chains)),
         "log_joint": Array("f64", _per_step),  # log p(x_t, z_t) per step and chain
         "accepted": Array("u8", _per_step, *UNIT, integer=True),
-        "pixel_trace": Array("f32", lambda e, m: _per_step(e, m) * len(e.track), *UNIT),  # E[x | z_t], traced pixels
+        # the median over the traced pixels of their ESS (dgm_core.samplers.diagnostics, computed in the browser from
+        # E[x | z_t] at those pixels, which stay there); none where no pixel has one
+        "ess_pixels": Number(0.0, lambda e, m: _ess_max(e), optional=True),
         "trace": Array(None, lambda e, m: e.settings.steps, *UNIT),  # the chains' mean's F1 (0/1 pixels) or MSE
         "snapshot_steps": Array(None, _snapshots, 1, lambda e, m: e.settings.steps, integer=True, increasing=True,
                                 at_most=True),

@@ -46,7 +46,8 @@ def record(method: str, x: torch.Tensor, mask: torch.Tensor, s: inpainting.Setti
                           kernel=s.kernel if method == "mwg" else None)
         out.update(kernel=d.kernel, chains=s.chains, trace=trace.score.tolist(),
                    log_joint=typed(trace.log_joint, "f64"), accepted=typed(trace.accepted, "u8"),
-                   pixel_trace=typed(again.diagnostics.pixel_trace, "f32"), snapshot_steps=list(trace.snapshot_steps),
+                   ess_pixels=float(again.diagnostics.ess_pixels[0]),  # as the browser computes it from its trace
+                   snapshot_steps=list(trace.snapshot_steps),
                    step_size=None if d.step_size is None else d.step_size.tolist())
     elif method == "miwae":
         out.update(ess=float(d.ess[0]), log_px_obs=float(d.log_px_obs[0]), log_weights=typed(d.log_weights, "f64"))

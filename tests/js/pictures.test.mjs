@@ -2,24 +2,11 @@
 // pictures of the same arrays (tests/js/picture_fixtures.py: ui/imaging.py's bytes): every pixel's colour within one
 // level of 255 (the two round a half differently), for a grey and a colour image.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 
+import { pythonFixtures } from './python_fixtures.mjs';
+
 import { rgba, spread, tinted } from '../../static/js/kit/pictures.js';
-
-const ROOT = resolve(import.meta.dirname, '../..');
-const PYTHON = process.env.PYTHON || join(ROOT, '.venv/bin/python');
-
-function fixtures() {
-  const folder = mkdtempSync(join(tmpdir(), 'dgm-pictures-'));
-  try {
-    execFileSync(PYTHON, ['-m', 'tests.js.picture_fixtures', folder], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
-    return JSON.parse(readFileSync(join(folder, 'pictures.json'), 'utf8'));
-  } finally { rmSync(folder, { recursive: true, force: true }); }
-}
 
 // RGBA -> its RGB bytes, then the largest difference from the server's
 function worst(got, want) {
@@ -31,7 +18,7 @@ function worst(got, want) {
   return most;
 }
 
-for (const c of fixtures()) {
+for (const c of pythonFixtures('picture_fixtures', 'pictures.json')) {
   test(`a ${c.shape.join('x')} picture is the server's`, () => {
     const x = Float32Array.from(c.x); const std = Float32Array.from(c.std); const mask = Uint8Array.from(c.mask);
     assert.ok(worst(rgba(x, c.shape), c.want.rgba) <= 1, 'the values');

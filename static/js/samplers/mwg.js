@@ -3,6 +3,7 @@
 // 2018, arXiv:1812.02633), "pseudo_gibbs" with the encoder's draws kept without a test.
 
 import { logStandardNormal, logSumExp } from '../kit/maths.js';
+import { essPixels } from '../kit/mcmc.js';
 import { logLikMissing, scores } from '../metrics.js';
 import { KERNELS, pseudoKernel } from './kernels.js';
 
@@ -87,8 +88,10 @@ export async function chain(m, job, rng, progress, method) {
       samples[b * D + j] = obs[j] ? xObs[j] : (m.gaussian ? m.mean(st.params, b, j) : x[b * D + j]);
     }
   }
+  const pixelTrace = Float32Array.from(pixels);  // kept in the browser: the server gets its ESS (dgm_core's rule)
   const out = { method, kernel: kern.name, mean, std, samples, n_draws: n, trace, chains: B,
-    log_joint: Float64Array.from(logJoint), accepted: Uint8Array.from(accepted), pixel_trace: Float32Array.from(pixels),
+    log_joint: Float64Array.from(logJoint), accepted: Uint8Array.from(accepted), pixel_trace: pixelTrace,
+    ess_pixels: track.length ? essPixels(pixelTrace, s.steps, B, track.length, s.burn_in) : null,
     snapshot_steps: snapSteps, snapshot_mean: snapMean, snapshot_sample: snapSample,
     step_size: kern.stepSize ? kern.stepSize() : null };
   if (lls.length) out.cond_log_lik = logSumExp(lls) - Math.log(lls.length);
