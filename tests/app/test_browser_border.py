@@ -94,6 +94,21 @@ def test_a_genuine_answer_becomes_the_runs_result():
     assert not any(k.startswith(f"{PANEL}__") and k != f"{PANEL}__sent" for k in at.session_state)
 
 
+def test_the_browser_draws_its_runs_grid_and_the_server_draws_it_when_the_page_no_longer_holds_it():
+    """The grid of a Run computed in the browser is that page's own drawing (the fill_grid panel: no picture of the
+    server's in it); should the page say it no longer holds the job's arrays, the server draws the grid itself: the
+    original and the input, each method's fill, the spreads of those that have one, and the colour scale."""
+    at = _asked(seed=11)
+    at.session_state[PANEL] = {"result": _genuine(at), "error": None}
+    at.run()
+    run = _kept(at)
+    assert not at.exception and run.browser_job
+    pictures = len(at.get("image"))
+    at.session_state["inp_fill_grid"] = {"missing": run.browser_job}
+    at.run()
+    assert not at.exception and len(at.get("image")) - pictures == 2 + 2 + 1 + 1  # neighbour fill: no spread
+
+
 def test_a_forged_answer_is_one_sentence_nothing_is_kept_and_the_server_runs_it():
     at = _asked(seed=17)
     for kind in FORGED:
