@@ -107,6 +107,10 @@ def test_the_first_screen_carries_the_lesson(info, page, app_url):
     _check_screen(page, info.url_path)
 
 
+# a Run's results grid: the one the browser draws for its own Run (ui/browser_inpaint.py: fill_grid), or the server's
+RESULTS_GRID = '.fg .cells canvas, [data-testid="stMain"] .st-key-inp_grid [data-testid="stImage"]'
+
+
 def test_inpainting_results_on_the_first_screen_and_controls_near(page, app_url):
     page.set_viewport_size({"width": W, "height": H})
     page.goto(f"{app_url}/inpainting?inp_steps=40&inp_chains=4&inp_burn=10&inp_ns=100&inp_warm=5")
@@ -116,9 +120,9 @@ def test_inpainting_results_on_the_first_screen_and_controls_near(page, app_url)
     run.click()
     wait_for_app(page, timeout=300_000)
     page.get_by_role("heading", name="Results", exact=True).wait_for(timeout=60_000)
+    grid = _top(page, RESULTS_GRID)  # waited for: the browser draws its grid once the panel's module has loaded
     SHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SHOTS / "projector-inpainting-run.png"))
-    grid = _top(page, '[data-testid="stImage"]')
     assert grid <= H - SHOWN_PX, f"the results start at {grid:.0f} px"
     moved = run.bounding_box()["y"] - before
     assert moved < H, f"Run moved {moved:.0f} px down: more than a screen of scrolling to reach the controls"
