@@ -26,7 +26,9 @@ what it still costs the server.
 3. A Settings change before Run (``--settings-only [--label L] [--app-dir DIR]``, kept beside the other parts, one
    record per label; ``--app-dir``: another checkout's app, an earlier version to compare): on the Inpainting page
    each Settings control changed in turn as a student does, the server's CPU from the change until the page is idle
-   (less its idle upkeep) and the reruns the page asked the server for; and, for scale, one change that reruns.
+   (less its idle upkeep) and the reruns the page asked the server for; for scale, one change that reruns, before
+   a Run and with its results shown; then a student's first Run from a browser with nothing cached (``first_runs``:
+   the runtime's and the models' files fetched from the server).
 
 Writes benchmarks/results/browser_inpaint.{json,md}. Needs no data directory.
 """
@@ -402,7 +404,8 @@ def first_runs(browser, url: str, pid: int) -> dict:
 
 
 def measure_settings(app_dir: Path) -> dict:
-    """``settings_cost`` on a fresh server of the checkout at ``app_dir`` (an earlier version of the app: compare)."""
+    """``settings_cost``, then ``first_runs``, on a fresh server of the checkout at ``app_dir`` (an earlier version of
+    the app: compare)."""
     import subprocess
 
     from playwright.sync_api import sync_playwright
@@ -423,8 +426,8 @@ def measure_settings(app_dir: Path) -> dict:
 
 
 def settings_only(a) -> int:
-    """``--settings-only``: the settings' cost alone, kept in the JSON beside the other parts' figures, one record per
-    ``--label``."""
+    """``--settings-only``: the settings' cost and a student's first Run alone (``measure_settings``), kept in the
+    JSON beside the other parts' figures, one record per ``--label``."""
     path = Path(a.out) / "browser_inpaint.json"
     rec = json.loads(path.read_text())
     load = os.getloadavg()
@@ -443,7 +446,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--runs", type=int, default=3, help="counted Runs of the page per data set and place")
     p.add_argument("--out", default=str(RESULTS))
     p.add_argument("--settings-only", dest="settings_only", action="store_true",
-                   help="measure only what changing the page's Settings costs the server (kept beside the rest)")
+                   help="measure only what changing the page's Settings and a student's first Run cost the server "
+                        "(kept beside the rest)")
     p.add_argument("--label", default="final", help="--settings-only: the record's name (baseline, final)")
     p.add_argument("--app-dir", dest="app_dir", default=str(Path(__file__).resolve().parents[1]),
                    help="--settings-only: the checkout whose app to serve (default: this one)")

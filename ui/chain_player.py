@@ -1,4 +1,5 @@
-"""The inpainting page's chain player, drawn in the browser (a components-v2 panel: ui/chain_player.js and .css).
+"""The inpainting page's chain player, drawn in the browser (a components-v2 panel: static/js/panels/chain_player.js,
+ui/chain_player.css).
 
 A run's snapshots go to the browser once, with the run: per picture (each sampler's chain 1 and its mean over the
 chains) one PNG holding every snapshot stacked top to bottom, and each sampler's traces per iteration. A run computed
