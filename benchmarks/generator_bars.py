@@ -4,10 +4,10 @@
 
 - Digits a class recognises: the share of samples our MNIST classifier labels with confidence >= 0.9, and the
   Fréchet distance in its features (dgm_core.sample_quality), as the cards and ``bench wgan`` measured them: flow-mnist
-  from its card (10 000 samples, 10 Heun steps), wgan-mnist from benchmarks/results/wgan.json.
+  from its card (10 000 samples, its sample_steps Heun steps), wgan-mnist from benchmarks/results/wgan.json.
 - A clean background (measured here): the mean grey value, on the pixels that are 0 in 95 % of the first ``--n``
-  real training digits, of ``--n`` samples of each generator (flow: 10 Heun steps from seed 1000's noise, as its
-  card's; WGAN: z from seed 0, as ``bench wgan``'s), against the same of ``--n`` real test digits.
+  real training digits, of ``--n`` samples of each generator (flow: its card's sample_steps Heun steps from seed 1000's
+  noise, as its card's; WGAN: z from seed 0, as ``bench wgan``'s), against the same of ``--n`` real test digits.
 - The flow inpainter against the exact sampler: F1 of the mean, MNIST bottom half and random 60 %, read from
   benchmarks/results/inpainting_flow_smc.json (the particle filter with its largest particle count).
 Each bar: the figure, the bar, the goal, and by how much the figure falls short of the bar (0 when it meets it).
@@ -45,13 +45,15 @@ def bar(name: str, value: float, bar_: float, goal: float, higher_is_better: boo
 def backgrounds(n: int) -> dict:
     train, test = load_images("mnist", "train", limit=n).x, load_images("mnist", "test", limit=n).x
     where = fs.background(train)
-    flow = pretrained.load("flow-mnist")[0]
+    flow, card = pretrained.load("flow-mnist")
+    steps = int(card.metrics["sample_steps"])
     g = torch.Generator().manual_seed(1000)  # the card's noise (dgm_core.training.flow measure)
-    flow_x = torch.cat([flow.sample(min(500, n - i), n_steps=10, method="heun", generator=g) for i in range(0, n, 500)])
+    flow_x = torch.cat([flow.sample(min(500, n - i), n_steps=steps, method="heun", generator=g)
+                        for i in range(0, n, 500)])
     wgan = pretrained.load("wgan-mnist")[0]
     wgan_x = batched(wgan.generate, torch.randn(n, wgan.latent, generator=torch.Generator().manual_seed(0)))
     real = fs.background_level(test, where)
-    out = {"pixels": int(where.sum()), "n": n, "real_test_digits": round(real, 5)}
+    out = {"pixels": int(where.sum()), "n": n, "real_test_digits": round(real, 5), "flow_steps": steps}
     for name, x in (("flow-mnist", flow_x), ("wgan-mnist", wgan_x)):
         level = fs.background_level(x, where)
         out[name] = {"level": round(level, 5), "ratio_to_real": round(level / real, 3)}

@@ -34,6 +34,7 @@ FILES: dict[str, tuple[str, str]] = {
     "inpainting_default": ("The inpainting page's default test image", "inpainting_default"),
     "inpainting_fills": ("The face fills against the neighbour fill", "inpainting_fills"),
     "inpainting_flow": ("The flow inpainter against the exact sampler", "inpainting_flow"),
+    "flow_steps": ("The flow's digits against its Heun steps", "flow_steps"),
     "notmiwae": ("The not-MIWAE Table 1 reproduction", "notmiwae"),
     "notmiwae_images": ("The not-MIWAE clipped-image reproduction", "notmiwae_images"),
     "notmiwae_cutoff": ("The not-MIWAE cut-off sweep", "notmiwae_cutoff"),

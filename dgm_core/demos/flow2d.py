@@ -19,6 +19,7 @@ from ..controls import Control, check
 from ..models.flow2d import FlowConfig, field, integrate, train
 from ..models.toy_gan import DRAWN, DRAWN_BOX, DRAWN_JITTER, sample_toy
 from ..tabular import single_thread
+from .flow_samples import SETTLED_STEPS, STEP_CHOICES
 
 # toy_gan.TOYS, then a drawing
 DATA = {"ring": "a ring of 8 Gaussians", "moons": "two moons", "lines": "a line segment", DRAWN: "your drawing"}
@@ -29,6 +30,10 @@ CONTROLS: dict[str, Control] = {
     "steps": Control(800, "Training steps", "select_slider", choices=STEPS),
     "seed": Control(0, "Seed", "number", lo=0, hi=9999, help="Seeds the network's weights and every training draw."),
     "pts": Control("", "Your points"),
+    # the MNIST flow's digits further down the page: the integrator's steps, opening on the recorded rule's choice
+    "msteps": Control(SETTLED_STEPS, "Heun steps for the digits", "select_slider", choices=STEP_CHOICES,
+                      help="Steps of Heun's method from noise (t = 0) to digit (t = 1); each costs two evaluations "
+                           "of the network."),
 }
 # The picture's box (x0, x1, y0, y1), per data choice: the same square for all, not toy_gan.BOX's tight boxes, since
 # the noise at t = 0 fills about (-3, 3)^2 whatever the data (and every toy fits in it)

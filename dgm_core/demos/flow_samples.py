@@ -12,6 +12,13 @@ from ..device import generator
 from ..models.flow import path, to_image
 
 GRID, PATH_ROWS = 64, 6  # samples in the grid (8 x 8), samples drawn along their path
+STEP_CHOICES = (5, 10, 20, 40, 80)  # Heun steps a page offers (each costs two network evaluations)
+# The rule that picks the step count the card measures and the page opens on, fixed before any score was looked at:
+# the fewest steps, doubling from 5, whose 64 digits (the page's grid, seed 0) differ from the same noise's digits at
+# twice the steps by at most one grey level of a screen (1/255) in mean absolute value. It asks only that the
+# integrator has solved the model's ODE to what a screen shows; the samples' scores play no part in it.
+SOLVER_TOLERANCE = 1 / 255
+SETTLED_STEPS = 20  # what the rule picks for flow-mnist (tests/dgm_core/test_flow_samples.py re-derives it)
 
 
 @torch.no_grad()
@@ -30,6 +37,19 @@ def paths(model, *, n: int = PATH_ROWS, n_steps: int = 10, seed: int = 0) -> tor
     x0 = torch.randn(n, *model.cfg.shape, generator=generator(seed, p.device), device=p.device, dtype=p.dtype)
     states = [x0] + [x for _, x in path(model, x0, n_steps=n_steps, method="heun")]
     return to_image(torch.stack(states, 1)).cpu()
+
+
+@torch.no_grad()
+def solver_gap(model, n_steps: int, *, n: int = GRID, seed: int = 0) -> float:
+    """Mean absolute grey difference between ``n`` digits drawn with ``n_steps`` Heun steps and the same noise's
+    digits at twice the steps: how far the integrator is from the model's own ODE solution, as a screen shows it."""
+    return float((samples(model, n=n, n_steps=n_steps, seed=seed)
+                  - samples(model, n=n, n_steps=2 * n_steps, seed=seed)).abs().mean())
+
+
+def settled(gaps: dict[int, float], tolerance: float = SOLVER_TOLERANCE) -> int | None:
+    """The fewest step counts whose ``solver_gap`` is within ``tolerance`` (None if none is)."""
+    return next((k for k in sorted(gaps) if gaps[k] <= tolerance), None)
 
 
 def background(x: torch.Tensor, share: float = 0.95) -> torch.Tensor:

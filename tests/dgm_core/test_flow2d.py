@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from dgm_core.controls import check, defaults
 from dgm_core.demos import flow2d as demo
+from dgm_core.demos.flow_samples import SETTLED_STEPS
 from dgm_core.models import flow2d as f
 from dgm_core.models.toy_gan import TOYS
 from dgm_core.tabular import single_thread
@@ -124,8 +125,8 @@ def test_training_is_deterministic_and_pool_draws_are_rows_plus_jitter():
 def test_the_controls_offer_the_toys_and_a_drawing():
     assert list(demo.DATA) == [*TOYS, demo.DRAWN] and demo.DATA[demo.DRAWN] == "your drawing"
     values = defaults(demo.CONTROLS)
-    assert values == {"data": "ring", "steps": 800, "seed": 0, "pts": ""}
-    for key in ("data", "steps", "seed"):
+    assert values == {"data": "ring", "steps": 800, "seed": 0, "pts": "", "msteps": SETTLED_STEPS}
+    for key in ("data", "steps", "seed", "msteps"):
         check(demo.CONTROLS[key], values[key])
     with pytest.raises(ValueError, match="Training steps must be one of"):
         demo.browser_job("ring", None, 50, 0)

@@ -37,3 +37,46 @@ def test_the_flow_page_shows_the_models_digits_and_its_path():
     assert any("flow model's own digits" in h.value for h in at.subheader)
     assert len(at.get("imgs")) >= 2 or len(at.get("image")) >= 2
     assert any("recognises" in c.value for c in at.caption)
+
+
+def test_the_rule_takes_the_fewest_steps_within_the_tolerance():
+    assert fs.settled({5: 0.02, 10: 0.005, 20: 0.003, 40: 0.001}, tolerance=0.004) == 20
+    assert fs.settled({40: 0.001, 5: 0.02}, tolerance=0.004) == 40  # read in order of steps, not of the dict
+    assert fs.settled({5: 0.02, 10: 0.01}, tolerance=0.004) is None
+    assert fs.settled({5: 1 / 255}) == 5  # within: the bound itself counts
+
+
+class _Shrink(torch.nn.Module):
+    """dx/dt = -3 t x: the exact flow from x_0 at t = 1 is x_0 exp(-3/2), a closed form for the integrator."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cfg = Config(shape=(1, 6, 6))
+        self.dummy = torch.nn.Parameter(torch.zeros(()))  # the sampler reads the device and dtype from a parameter
+
+    def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        return -3 * t.view(-1, 1, 1, 1) * x
+
+
+def test_heun_s_gap_to_twice_the_steps_shrinks_as_a_second_order_method_s():
+    model = _Shrink()
+    gaps = [fs.solver_gap(model, k, n=200) for k in (4, 8, 16, 32)]
+    assert all(a > b > 0 for a, b in zip(gaps, gaps[1:]))
+    assert 0.15 < gaps[3] / gaps[2] < 0.35  # second order: about a quarter per doubling
+    x0 = torch.randn(200, 1, 6, 6, generator=torch.Generator().manual_seed(0))
+    exact = to_image(x0 * torch.exp(torch.tensor(-1.5)))
+    assert (fs.samples(model, n=200, n_steps=64) - exact).abs().mean() < 1e-4
+
+
+def test_the_shipped_flow_s_settled_steps_follow_the_rule():
+    """SETTLED_STEPS is what the rule picks for flow-mnist: within one grey level of twice the steps, and the step
+    count below it is not (the card, the flow page and bench flow_steps all use it)."""
+    from dgm_core import pretrained
+    flow = pretrained.load("flow-mnist")[0]
+    k = fs.SETTLED_STEPS
+    assert k in fs.STEP_CHOICES
+    assert fs.solver_gap(flow, k) <= fs.SOLVER_TOLERANCE
+    smaller = [c for c in fs.STEP_CHOICES if c < k]
+    if smaller:
+        assert fs.solver_gap(flow, max(smaller)) > fs.SOLVER_TOLERANCE
+    assert pretrained.load_card("flow-mnist").metrics["sample_steps"] == k
