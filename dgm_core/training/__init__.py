@@ -60,7 +60,7 @@ class Recipe(Protocol):
 RECIPES: dict[str, Recipe] = {**vae.RECIPES, **dmfa.RECIPES, **clipping.RECIPES, **tabular.RECIPES,
                              **vae_gmm.RECIPES, **wgan.RECIPES, **flow.RECIPES, **digits.RECIPES}
 # recipes with no card in pretrained/: data we do not have (wgan-svhn), candidates to replace a shipped model
-UNSHIPPED: dict[str, Recipe] = {**wgan.UNSHIPPED, **wgan.CANDIDATES, **flow.CANDIDATES}
+UNSHIPPED: dict[str, Recipe] = {**wgan.UNSHIPPED, **wgan.CANDIDATES, **flow.CANDIDATES, **vae.CANDIDATES}
 
 
 class UnknownModelError(ValueError):

@@ -327,3 +327,14 @@ def test_a_missing_card_is_one_sentence_not_a_traceback(tmp_path, capsys):
     assert main(["evaluate", "vae-mnist", "--dir", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("No model card for 'vae-mnist'") and "\n" not in err
+
+
+def test_mirroring_flips_the_chosen_faces_left_right_only():
+    from dgm_core.training.vae import mirrored
+    x = torch.arange(2 * 3 * 2 * 4, dtype=torch.float32).view(2, 3, 2, 4)
+    out = mirrored(x, torch.tensor([True, False]))
+    assert torch.equal(out[1], x[1])
+    assert torch.equal(out[0, :, :, 0], x[0, :, :, 3]) and torch.equal(out[0, :, 1, :], x[0, :, 1].flip(-1))
+    assert torch.equal(mirrored(out, torch.tensor([True, False])), x)
+    assert RECIPES["vae-celeba"].flip and "mirrored" in RECIPES["vae-celeba"].describe()
+    assert "mirrored" in pretrained.load_card("vae-celeba").data
