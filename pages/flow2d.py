@@ -82,16 +82,17 @@ else:
     except ResultsError as e:
         st.info(str(e))
     else:
-        few, many = d["records"][0], d["records"][-1]
+        few = next((r for r in d["records"] if r["steps"] == 10), d["records"][0])  # the default before the rule
+        many = d["records"][-1]
         f_col, t_col = st.columns([1.4, 1], gap="large")
         show(f_col, fig, config={"displayModeBar": False})
         t_col.markdown(
             f"**Too few steps leave speckle; more do not make better digits.** With {few['steps']} steps the "
             f"integrator has not yet solved the model's own equation: twice the steps still move each pixel by "
-            f"{few['solver_gap_grey_levels']:g} grey levels on average, and the background carries "
-            f"{few['background_ratio']:g} × the ink of real digits. By {d['settled_steps']} steps the change is under "
-            f"one grey level, the page's default (the rule: the fewest steps a screen cannot tell from twice as "
-            f"many). Yet the share our classifier recognises barely moves ({few['confident_share']:.0%} at "
+            f"{few['solver_gap_grey_levels']:.1f} grey levels on average, and the background carries "
+            f"{few['background_ratio']:.1f} × the ink of real digits. By {d['settled_steps']} steps the change is "
+            f"under one grey level, the page's default (the rule: the fewest steps a screen cannot tell from twice as "
+            f"many). Yet the share our classifier recognises moves little ({few['confident_share']:.0%} at "
             f"{few['steps']}, {many['confident_share']:.0%} at {many['steps']}): what the digits still lack is the "
             "network's, not the integrator's.")
         st.caption(f"{d['n']:,} digits per step count; source `{results.source('flow_steps')}`, rerun "
