@@ -7,6 +7,7 @@ import streamlit as st
 
 from dgm_core import results
 from dgm_core.demos import flow_samples as fs
+from dgm_core.models.flow import SETTLED_STEPS
 from ui.imaging import grid_png
 from ui.loaders import model
 from ui.plots import frozen
@@ -15,7 +16,7 @@ COLUMNS = 10  # the path strip shows t = 0 and about this many later times, what
 
 
 @st.cache_data(show_spinner="Drawing the flow's digits…", max_entries=len(fs.STEP_CHOICES))
-def pictures(n_steps: int = fs.SETTLED_STEPS, seed: int = 0) -> tuple[bytes, bytes, dict]:
+def pictures(n_steps: int = SETTLED_STEPS, seed: int = 0) -> tuple[bytes, bytes, dict]:
     """(8 x 8 grid PNG; path PNG: a row per sample, columns from t = 0 to 1 every ``n_steps // COLUMNS`` steps; the
     flow-mnist card's metrics)."""
     flow, card = model("flow-mnist")

@@ -16,10 +16,11 @@ import numpy as np
 import torch
 
 from ..controls import Control, check
+from ..models.flow import SETTLED_STEPS
 from ..models.flow2d import FlowConfig, field, integrate, train
 from ..models.toy_gan import DRAWN, DRAWN_BOX, DRAWN_JITTER, sample_toy
 from ..tabular import single_thread
-from .flow_samples import SETTLED_STEPS, STEP_CHOICES
+from .flow_samples import STEP_CHOICES
 
 # toy_gan.TOYS, then a drawing
 DATA = {"ring": "a ring of 8 Gaussians", "moons": "two moons", "lines": "a line segment", DRAWN: "your drawing"}

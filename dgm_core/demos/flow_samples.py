@@ -18,7 +18,6 @@ STEP_CHOICES = (5, 10, 20, 40, 80)  # Heun steps a page offers (each costs two n
 # twice the steps by at most one grey level of a screen (1/255) in mean absolute value. It asks only that the
 # integrator has solved the model's ODE to what a screen shows; the samples' scores play no part in it.
 SOLVER_TOLERANCE = 1 / 255
-SETTLED_STEPS = 20  # what the rule picks for flow-mnist (tests/dgm_core/test_flow_samples.py re-derives it)
 
 
 @torch.no_grad()

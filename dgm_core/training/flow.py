@@ -26,8 +26,8 @@ import torch
 from .. import pretrained
 from .. import sample_quality as sq
 from ..data import load_images
-from ..demos.flow_samples import SETTLED_STEPS
 from ..device import default_device, generator
+from ..models.flow import SETTLED_STEPS
 from .cards import Fitted, sessions_line
 from .loop import Checkpoint, Progress, RunLength, cosine_lr, ema_update, optimiser_step
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from dgm_core.controls import check, defaults
 from dgm_core.demos import flow2d as demo
-from dgm_core.demos.flow_samples import SETTLED_STEPS
+from dgm_core.models.flow import SETTLED_STEPS
 from dgm_core.models import flow2d as f
 from dgm_core.models.toy_gan import TOYS
 from dgm_core.tabular import single_thread

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from dgm_core.demos import flow_samples as fs
-from dgm_core.models.flow import Config, FlowUNet, integrate, to_image
+from dgm_core.models.flow import SETTLED_STEPS, Config, FlowUNet, integrate, to_image
 from tests.app import open_page
 
 
@@ -73,7 +73,7 @@ def test_the_shipped_flow_s_settled_steps_follow_the_rule():
     count below it is not (the card, the flow page and bench flow_steps all use it)."""
     from dgm_core import pretrained
     flow = pretrained.load("flow-mnist")[0]
-    k = fs.SETTLED_STEPS
+    k = SETTLED_STEPS
     assert k in fs.STEP_CHOICES
     assert fs.solver_gap(flow, k) <= fs.SOLVER_TOLERANCE
     smaller = [c for c in fs.STEP_CHOICES if c < k]

@@ -38,7 +38,8 @@ def age(path: Path, seconds_ago: float) -> None:
 
 
 def test_each_loader_reads_its_shipped_file():
-    assert set(LOADERS) | {"notmiwae", "notmiwae_images", "dmfa", "inpainting_flow", "wgan_progress"} == \
+    assert set(LOADERS) | {"notmiwae", "notmiwae_images", "dmfa", "inpainting_flow", "wgan_progress",
+                          "flow_steps"} == \
         set(results.FILES)
     sweep = results.critics()
     assert sweep.thetas == shipped("critics")["thetas"] and sweep.command == shipped("critics")["command"]
@@ -57,7 +58,7 @@ def test_each_loader_reads_its_shipped_file():
     assert results.notmiwae_cutoff().iterations == shipped("notmiwae_cutoff")["iterations"]
     assert len(results.inpainting_fills()) == len(shipped("inpainting_fills")["records"])
     assert results.own_table()  # every table's verdicts, read from the shipped file
-    for name in ("notmiwae", "notmiwae_images", "dmfa", "wgan_progress"):
+    for name in ("notmiwae", "notmiwae_images", "dmfa", "wgan_progress", "flow_steps"):
         assert results.document(name) == shipped(name)
     assert results.published() == json.loads((ROOT / results.PUBLISHED).read_text())
 
