@@ -17,18 +17,16 @@ Writes benchmarks/results/flow_steps.{json,md}. Needs DGM_DATA_DIR (MNIST) for t
 from __future__ import annotations
 
 import argparse
-import os
 import time
 from pathlib import Path
 
 import torch
 
-from benchmarks.common import machine, machine_line, write_results
+from benchmarks.common import machine_line, timed_record
 from dgm_core import pretrained
 from dgm_core import sample_quality as sq
 from dgm_core.data import available, load_images
 from dgm_core.demos import flow_samples as fs
-from dgm_core.device import set_threads
 from dgm_core.models.flow import SETTLED_STEPS
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -90,13 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     a = ap.parse_args(argv)
     if not available("mnist"):
         raise SystemExit("no MNIST digits: set DGM_DATA_DIR (see docs/GUIDE.md, Data)")
-    set_threads(a.threads)
-    load_at_start = os.getloadavg()
-    t0 = time.monotonic()
-    rec = run(a.n, a.gap_n)
-    rec.update({"seconds": round(time.monotonic() - t0, 1), "command": "python -m dgm_core bench flow_steps",
-                "machine": machine(load_at_start)})
-    write_results(a.out, "flow_steps", rec, report(rec))
+    timed_record("flow_steps", a.out, a.threads, lambda: run(a.n, a.gap_n), report)
     return 0
 
 

@@ -18,17 +18,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import time
 from pathlib import Path
 
 import torch
 
-from benchmarks.common import machine, machine_line, write_results
+from benchmarks.common import machine_line, timed_record
 from dgm_core import pretrained
 from dgm_core.data import available, load_images
 from dgm_core.demos import flow_samples as fs
-from dgm_core.device import set_threads
 from dgm_core.sample_quality import batched
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -105,13 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     a = ap.parse_args(argv)
     if not available("mnist"):
         raise SystemExit("no MNIST digits: set DGM_DATA_DIR (see docs/GUIDE.md, Data)")
-    set_threads(a.threads)
-    load_at_start = os.getloadavg()
-    t0 = time.monotonic()
-    rec = run(a.n)
-    rec.update({"seconds": round(time.monotonic() - t0, 1), "command": "python -m dgm_core bench generator_bars",
-                "machine": machine(load_at_start)})
-    write_results(a.out, "generator_bars", rec, report(rec))
+    timed_record("generator_bars", a.out, a.threads, lambda: run(a.n), report)
     return 0
 
 
