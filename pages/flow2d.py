@@ -97,5 +97,15 @@ else:
             "network's, not the integrator's.")
         st.caption(f"{d['n']:,} digits per step count; source `{results.source('flow_steps')}`, rerun "
                    "`python -m dgm_core bench flow_steps`.")
+    try:
+        bars = results.document("generator_bars")["bars"]
+    except ResultsError:
+        bars = []
+    short = [b for b in bars if b["what"].startswith("flow-mnist") and not b["meets_bar"]]
+    if short:
+        st.caption("Short of the bars a class needs: " + "; ".join(
+            f"{b['what'].removeprefix('flow-mnist ')} {b['value']:g} against {b['bar']:g}" for b in short)
+            + ". A wider network trained longer (`flow-mnist-w32`) waits for a GPU: see Results, "
+            "\"The generators against the bars\" (`python -m dgm_core bench generator_bars`).")
 
 sync_url([key for key in SPEC if key != "pts" or data == demo.DRAWN], P)  # a drawing only while shown
