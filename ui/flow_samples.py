@@ -15,13 +15,18 @@ from ui.plots import frozen
 COLUMNS = 10  # the path strip shows t = 0 and about this many later times, whatever the steps
 
 
+def _every(n_steps: int) -> int:
+    """The path strip's stride: one column every this many steps."""
+    return max(1, n_steps // COLUMNS)
+
+
 @st.cache_data(show_spinner="Drawing the flow's digits…", max_entries=len(fs.STEP_CHOICES))
 def pictures(n_steps: int = SETTLED_STEPS, seed: int = 0) -> tuple[bytes, bytes, dict]:
     """(8 x 8 grid PNG; path PNG: a row per sample, columns from t = 0 to 1 every ``n_steps // COLUMNS`` steps; the
     flow-mnist card's metrics)."""
     flow, card = model("flow-mnist")
     paths = fs.paths(flow, n=fs.GRID, n_steps=n_steps, seed=seed)  # (64, n_steps + 1, 1, 28, 28)
-    every = max(1, n_steps // COLUMNS)
+    every = _every(n_steps)
     grid = grid_png([("", list(paths[i:i + 8, -1])) for i in range(0, fs.GRID, 8)], scale=3, label_width=0)
     strip = grid_png([(f"digit {i + 1}", list(paths[i, ::every])) for i in range(fs.PATH_ROWS)], scale=2,
                      label_width=60)
@@ -30,8 +35,7 @@ def pictures(n_steps: int = SETTLED_STEPS, seed: int = 0) -> tuple[bytes, bytes,
 
 def path_times(n_steps: int) -> str:
     """The times the path strip's columns show, as its caption says them."""
-    every = max(1, n_steps // COLUMNS)
-    dt = every / n_steps
+    dt = _every(n_steps) / n_steps
     return f"t = 0, {dt:g}, {2 * dt:g}, …, 1"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from dgm_core import pretrained
 from dgm_core.demos import flow_samples as fs
 from dgm_core.models.flow import SETTLED_STEPS, Config, FlowUNet, integrate, to_image
 from tests.app import open_page
@@ -71,7 +72,6 @@ def test_heun_s_gap_to_twice_the_steps_shrinks_as_a_second_order_method_s():
 def test_the_shipped_flow_s_settled_steps_follow_the_rule():
     """SETTLED_STEPS is what the rule picks for flow-mnist: within one grey level of twice the steps, and the step
     count below it is not (the card, the flow page and bench flow_steps all use it)."""
-    from dgm_core import pretrained
     flow = pretrained.load("flow-mnist")[0]
     k = SETTLED_STEPS
     assert k in fs.STEP_CHOICES
