@@ -32,7 +32,7 @@ test-js: $(VENV)/.deps-dev node_modules/.deps
 
 # static/js/manifest.json: the facts and module hashes the browser reads (after editing a module under static/js)
 manifest: $(VENV)/.deps
-	$(PY) -m dgm_core manifest
+	$(PY) -m server manifest
 
 setup: $(VENV)/.deps
 setup-dev: $(VENV)/.deps-dev node_modules/.deps
@@ -59,7 +59,7 @@ chromium:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium; }
 
-# Debian's nginx for tests/test_nginx_replicas.py (two app replicas behind it, deploy/serve.py); the test skips
+# Debian's nginx for tests/test_nginx_replicas.py (two app replicas behind it, server/replicas.py); the test skips
 # without it. Only the binary is used: nothing is started as a service.
 nginx:
 	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { \

@@ -4,10 +4,10 @@ Streamlit reads this file twice over. Each session runs it as its script (``__ma
 pages. The server imports it as a module and serves ``app``, an ``st.App`` whose start-up (``ui.warmup.lifespan``)
 imports what the pages import and computes the lesson's opening defaults before it answers anyone, so the first
 student to follow a link waits neither for torch and scikit-learn to load nor for the default Run. Its routes are the
-class poll's (``ui.poll_routes``: /poll/, the phones' join page, and /poll/api/), served beside the pages; its
+class poll's (``server.poll_routes``: /poll/, the phones' join page, and /poll/api/), served beside the pages; its
 middleware sends the static files without compressing them per request, the browser runtime gzipped once
-(``ui.static_assets``), and has the browser revalidate the ES modules under static/js on every load
-(``ui.module_cache``).
+(``server.static_assets``), and has the browser revalidate the ES modules under static/js on every load
+(``server.module_cache``).
 """
 import streamlit as st
 
@@ -20,9 +20,9 @@ if __name__ == "__main__":
 else:
     from starlette.middleware import Middleware
 
-    from ui.module_cache import RevalidateModules
-    from ui.poll_routes import ROUTES
-    from ui.static_assets import StaticAssets
+    from server.module_cache import RevalidateModules
+    from server.poll_routes import ROUTES
+    from server.static_assets import StaticAssets
     from ui.warmup import lifespan
 
     app = st.App(__file__, lifespan=lifespan, routes=ROUTES,

@@ -34,7 +34,7 @@ from dgm_core import masks, pretrained
 from dgm_core.demos import inpainting
 from dgm_core.device import generator
 from dgm_core.samplers.diagnostics import tracked_pixels
-from dgm_core.serving import border
+from server import border
 from ui.browser_inpaint import RUNTIME, SETTINGS, WORKER_URL, as_rows, browser_methods, model_specs
 
 RESULTS = Path(__file__).resolve().parent / "results"

@@ -49,7 +49,7 @@ from benchmarks.common import (CHROMIUM_ARGS, ORIGIN_PAGE, machine, machine_line
 from dgm_core import masks, pretrained
 from dgm_core.demos import inpainting
 from dgm_core.device import generator
-from dgm_core.manifest import module_url
+from server.manifest import module_url
 from dgm_core.samplers.diagnostics import tracked_pixels
 from ui.browser_inpaint import RUNTIME, SETTINGS, WORKER_URL, browser_methods, model_specs
 

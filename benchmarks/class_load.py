@@ -26,9 +26,9 @@ computes in the browser (``--own-runs browser``: the work replayed) the runtime'
 loads, accepting gzip, as a browser with nothing cached does. Run both at small N to see that they measure the same
 thing.
 
-``--replicas R`` (R > 1) serves the app as deploy/serve.py does: R replicas on loopback behind nginx (sticky by a
+``--replicas R`` (R > 1) serves the app as server/replicas.py does: R replicas on loopback behind nginx (sticky by a
 cookie that names the replica), every replica and nginx pinned to the same server core as the single server; the
-memory figures are summed over the replicas and nginx. As deploy/serve.py, each replica has had one first visit
+memory figures are summed over the replicas and nginx. As server/replicas.py, each replica has had one first visit
 before nginx opens (its imports and warm-up started before the class; ``--cold``: not), which the single server,
 started as `streamlit run` starts it, cannot have. Each student first loads the page (as a browser does: the
 light client keeps the cookie nginx sets and sends it with its websocket and image requests).
@@ -150,13 +150,14 @@ def server_for(app_dir: Path):
 def pinned_server(app_dir: Path, env: dict, log: Path, replicas: int = 1, warm: bool = True,
                   cores: frozenset[int] = frozenset({SERVER_CORE})):
     """The app's server on core 0 (it and every process it starts inherit the affinity), this process and
-    the clients it starts afterwards on core 1 -> (url, the server's pids). ``replicas`` > 1: nginx and that many
-    replicas (deploy/serve.py), all on core 0. ``cores``: the server's cores instead (both: the clients share one)."""
+    the clients it starts afterwards on core 1 -> (url, the server's pids). ``replicas`` > 1: nginx and
+    that many replicas (server/replicas.py), all on core 0. ``cores``: the server's cores instead (both: the
+    clients share one)."""
     start, mine = server_for(app_dir), os.sched_getaffinity(0)
     os.sched_setaffinity(0, set(cores))
     try:
         if replicas > 1:
-            from deploy.serve import cluster
+            from server.replicas import cluster
             cm = cluster(replicas, cpus=set(cores), env=env, log=log, app_dir=app_dir, warm=warm)
         else:
             cm = start(env=env, log=log) if app_dir.resolve() == ROOT else start(env=env)
@@ -687,7 +688,7 @@ def rehearse(app_dir: Path, env: dict, n: int, log: Path) -> tuple[dict, dict]:
     seconds)}, and a summary of the seconds."""
     from playwright.sync_api import sync_playwright
 
-    from dgm_core.manifest import module_url
+    from server.manifest import module_url
     from ui.browser_inpaint import WORKER_URL
     TYPED_JSON_URL, OWN_RUNS_URL = module_url("kit/typed_json.js"), module_url("kit/own_runs.js")
 
@@ -902,7 +903,7 @@ def report(records: dict) -> str:
                   + (f" Students per replica: {', '.join(f'{k} {v}' for k, v in r['students_per_replica'].items())}; "
                      f"every process on core{'s' if len(r['server_cores']) > 1 else ''} "
                      f"{', '.join(map(str, r['server_cores']))}; "
-                     + ("each replica had one first visit before the class (deploy/serve.py)."
+                     + ("each replica had one first visit before the class (server/replicas.py)."
                         if r.get("first_visit_before_class") else "no replica had a visit before the class.")
                      if r["replicas"] > 1 else "")]
         for what in ("exceptions", "console_errors", "leaks"):

@@ -1,5 +1,5 @@
 """A class answering a poll on their phones: real HTTP on loopback against `streamlit run app.py` (the poll routes of
-ui/poll_routes.py, the store of dgm_core/serving/poll.py).
+server/poll_routes.py, the store of server/poll.py).
 
     python -m dgm_core bench class_poll [--phones 100,300] [--restart 300] [--window 10]
 

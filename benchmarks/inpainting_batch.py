@@ -6,7 +6,7 @@
 The page's server path (a browser without WebAssembly): MNIST's default methods and settings, one torch thread (the
 app's), N different test images (VAE samples without a data directory), their bottom halves missing. For each N: the
 wall time of one batched run, against N times one image's; and the chains alone (MWG and pseudo-Gibbs, the methods
-that batch), where the gain is. The batch limit (dgm_core.budgets.INPAINT_BATCH) is the largest N whose batch takes
+that batch), where the gain is. The batch limit (server.budgets.INPAINT_BATCH) is the largest N whose batch takes
 at most twice one image's time: the first student of a batch waits at most twice as long, the others far less.
 
 Writes benchmarks/results/inpainting_batch.json and .md.
@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         *(f"| {r['methods']} | {r['n']} | {r['batch_s']:.2f} | {r['one_after_another_s']:.2f} | {r['times_one']:.2f} | "
           f"{r['speedup']:.2f} |" for r in rows),
         "", f"The largest batch of the page's methods within {RULE:g}x one image's time: {max(within)} "
-            "(dgm_core.budgets.INPAINT_BATCH, tested to be this).", "", machine_line(rec["machine"]), ""])
+            "(server.budgets.INPAINT_BATCH, tested to be this).", "", machine_line(rec["machine"]), ""])
     write_results(a.out, "inpainting_batch", rec, report)
     return 0
 

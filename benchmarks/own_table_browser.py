@@ -2,14 +2,14 @@
 Web Worker) instead of on the shared server: how long a visitor waits, and what the server still spends.
 
 The table: the issue's weather table (temperature, humidity, pressure, wind, rain; humidity missing mostly above 68 %,
-self-masking, plus 8 blanks at random) at --rows rows. The job is dgm_core.own_table_browser's, as the page sends it
+self-masking, plus 8 blanks at random) at --rows rows. The job is server.own_table_job's, as the page sends it
 ('tiny' budget, the learnt-direction not-MIWAE); chromium runs the page's own worker module from a static server of
 the repository (no Streamlit: the app adds nothing to the worker's time) and reports the time from the worker's
 creation (TensorFlow.js and its WebAssembly loaded, compiled and started) to its answer, and the worker's own
 training-and-imputing time. Throttled 4x: CDP's CPU throttling on the page and chromium's processes held to a quarter
 of one core (benchmarks.browser_train.WorkerThrottle: CDP's throttling alone leaves a worker at full speed). The
 server's CPU per training: building and encoding the job (initial weights, table) and checking and decoding the answer
-(dgm_core.own_table_browser.learnt), by time.process_time, the best of --repeats.
+(server.own_table_job.learnt), by time.process_time, the best of --repeats.
 
     python -m dgm_core bench own_table_browser [--rows 500] [--rate 4] [--repeats 3]
 
@@ -88,7 +88,7 @@ def table(rows: int, seed: int = 0) -> np.ndarray:
 
 def server_cpu(x: np.ndarray, settings, answer: dict | None, repeats: int) -> dict:
     """CPU seconds the server spends per browser training: the job built and encoded, the answer checked."""
-    from dgm_core import own_table_browser as browser
+    from server import own_table_job as browser
     build, check = [], []
     for _ in range(repeats):
         t0 = time.process_time()
@@ -110,7 +110,7 @@ def measure(rows: int, rate: float, repeats: int) -> dict:
     from playwright.sync_api import sync_playwright
 
     from benchmarks.browser_train import WorkerThrottle
-    from dgm_core import own_table_browser as browser
+    from server import own_table_job as browser
     from dgm_core.own_table import Settings
     from ui.critics_view import trainer_runtime
 

@@ -2,7 +2,7 @@
 
 Each limit is checked before the work it bounds: an image's size from its header before a pixel is
 decoded (uploads and the drawing canvas alike), a table's bytes, columns and cell lengths before it is
-parsed, a deck's bytes and nesting before its JSON is read. What lies beyond is refused with the numbers,
+parsed, What lies beyond is refused with the numbers,
 in one sentence; a table with more rows than the interactive budget is subsampled (with a fixed seed, and
 the page says so). Every parser's cost grows at most linearly with its input, so the caps below bound its
 time as well as its memory (PARSE_CPU_S, UPLOAD_PEAK_MB). The pages state these limits on their upload
@@ -49,13 +49,6 @@ BASELINE_MAX_ROWS = 5_000  # kNN and MICE learn from at most this many rows (a s
 IMPUTE_BLOCK_ELEMENTS = 6_000_000
 BASELINE_WORKING_MB = 64  # scikit-learn's chunk size for kNN's distance matrix (its default is 1 GB)
 
-# ---------------------------------------------------------------- lecture decks (a file, or a link that carries one)
-DECK_MAX_BYTES = 100_000  # a deck's JSON; the shipped 20-step lecture is 7 kB
-DECK_MAX_STEPS = 100
-DECK_MAX_DEPTH = 6  # nesting of its JSON: the deck, its steps, a step, its controls (4); deeper is refused unread
-DECK_MAX_LINK_CHARS = 8000  # a deck carried in a link (nginx's default header buffer is 8 KB)
-DECK_MAX_QUESTION = 300  # a step's question, asked before its view answers it
-
 # ---------------------------------------------------------------- what the worst input may cost
 # CPU seconds one visitor's input may cost its parser, at any size up to its cap, accepted or refused.
 PARSE_CPU_S = 2.0
@@ -80,57 +73,3 @@ def megabytes(n: int) -> str:
     if n >= 1024 * 1024:
         return f"{n / 1024 ** 2:.1f}".removesuffix(".0") + " MB"
     return f"{max(n / 1024, 0.1):.0f} kB" if n >= 1024 else f"{n} bytes"
-
-# ---------------------------------------------------------------- the server's own work, batched
-# Inpainting Runs on the server (a browser without WebAssembly) waiting for the same model and settings run their
-# chains as one batch (dgm_core.serving.Batch). The rule: the largest batch whose run takes at most twice as long as
-# one image alone, so the first student in a batch waits at most twice as long and the others far less than in turn
-# (`python -m dgm_core bench inpainting_batch`, benchmarks/results/inpainting_batch.json: MNIST's defaults, 4 images
-# 1.24x one image's time, 8 images 2.19x; 4 together take 3.2x less time than one after another).
-INPAINT_BATCH = 4
-
-# ---------------------------------------------------------------- a class poll (dgm_core/serving/poll.py)
-# Every request a phone or a presenter sends to the poll routes: one body, one JSON object, at most 1 kB (an answer
-# is about 100 bytes; a question with eight options of 80 characters fits).
-POLL_BODY_MAX_BYTES = 1024
-POLL_ROOM_TTL_S = 24 * 3600  # a room, its questions and its answers are purged a day after it was opened
-POLL_MAX_ROOMS = 500  # rooms alive at once on one host; a new one past it is refused
-POLL_MAX_QUESTIONS = 200  # per room: a lecture's every step, several times over
-POLL_MAX_OPTIONS = 10  # "which digit is it?" has ten
-POLL_TEXT_MAX_CHARS = 300  # a question's prompt; an option or a unit is at most 80
-POLL_OPTION_MAX_CHARS = 80
-POLL_MAX_ROUNDS = 2  # the question, then once more after "discuss with your neighbour"
-POLL_COUNTDOWN_MAX_S = 600
-POLL_WAIT_MAX_S = 25.0  # a phone's long poll of the state route is answered at the latest after this
-# Rate limits (token buckets held by each server process): (burst, refill per second).
-# One phone may change its answer a few times; one address (a class behind one NAT: 300 phones answering within
-# 10 s) may send hundreds; one address may open a few rooms an hour.
-POLL_TOKEN_RATE = (10, 1.0)
-POLL_ADDRESS_RATE = (600, 30.0)
-POLL_ROOM_RATE = (20, 1 / 180)
-
-# ---------------------------------------------------------------- what a visitor's browser sends back
-# The only large websocket messages are the inpainting page's own Runs, computed in the visitor's browser and sent back
-# by its panel (the other panels send a few kB; uploads come over HTTP). dgm_core.serving.border checks an answer
-# against the job the server sent before a byte of it is decoded: every array must hold exactly the values the job
-# implies, so a job's budget is its own size, ``border.budget``: its arrays as the panel encodes them (base64, 4
-# characters per 3 bytes, plus TYPED_ARRAY_CHARS each), JSON_NUMBER_CHARS per number (the longest a JSON number takes,
-# "-2.2250738585072014e-308", counted for every number, so the size is an upper bound) and RESULT_TEXT_CHARS per
-# method for its keys, short texts and scalars.
-JSON_NUMBER_CHARS = 24
-TYPED_ARRAY_CHARS = 16  # {"f32": "..."} around the base64
-RESULT_TEXT_CHARS = 2048
-# Streamlit's server.maxMessageSize, in its MB of 10**6 bytes (read only from .streamlit/config.toml, where this figure
-# is copied; a test holds them equal). A larger frame from a browser is refused from its header, before it is buffered,
-# and the connection closed; the server's own messages are held to it too (the largest, a default CelebA Run's results
-# view with its chain player, is 0.4 MB: every page's default view and that view under AppTest, each message's size).
-# Measured (`python -m dgm_core bench browser_inpaint`: answer_mb): a full default Run in chromium's worker on the
-# largest images, CelebA, every default method (the chains, MIWAE, DMFA, MFA, the neighbour fill), sends its answer as
-# 1.0 MB of JSON, the chains' snapshots and traced pixels staying in the browser (5.16 MB with them); on MNIST, 0.33 MB
-# (1.80). The cap is over four times what it took with them, so a Run with longer or more chains than the defaults
-# still fits.
-MESSAGE_MAX_MB = 20
-# What a Run's answer may take of it: half, the other half left for the page's other widgets' states in the same
-# frame (a drawn image's data URL). A Run whose budget is larger (its per-step traces grow as steps x chains: 5000
-# steps of 64 chains would send 117 MB) runs on the server instead, and the page says why in one sentence.
-BROWSER_ANSWER_MAX_CHARS = MESSAGE_MAX_MB * 10**6 // 2

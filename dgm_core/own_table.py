@@ -133,7 +133,7 @@ def validate(x: np.ndarray, columns: tuple[str, ...], target: str | None = None,
 
 def new_model(method: str, n_features: int, s: Settings) -> NotMIWAE:
     """MIWAE or the not-MIWAE of ``s.family``, freshly initialised from ``s.seed``: the weights the server trains from
-    and the ones it sends a visitor's browser to train from (dgm_core.own_table_browser)."""
+    and the ones it sends a visitor's browser to train from (server.own_table_job)."""
     p = PRESETS[s.preset]
     missing = MISSING[method]
     signs = (1.0 if s.direction == "high" else -1.0,) * n_features if missing == "selfmasking_known" else None
@@ -161,7 +161,7 @@ def complete(x: np.ndarray, columns: tuple[str, ...], settings: Settings = Setti
              trained_in: str = "the server (PyTorch)") -> Completed:
     """Fill the empty cells of x: (N, D) (NaN) with every imputer of ``settings.methods``. Raises ValueError.
     ``learnt``: MIWAE's and the not-MIWAE's fitted model and imputation (standardised units) where they were trained
-    elsewhere (the visitor's browser, dgm_core.own_table_browser): only the baselines then run here; ``trained_in``
+    elsewhere (the visitor's browser, server.own_table_job): only the baselines then run here; ``trained_in``
     says where, for the provenance."""
     x = np.asarray(x, np.float64)
     columns = tuple(map(str, columns))

@@ -11,7 +11,7 @@ import torch
 
 from dgm_core import pretrained, results
 from dgm_core.demos import clusters
-from dgm_core.manifest import PREFIXES
+from server.manifest import PREFIXES
 from ui import clusters_view as v
 from ui import loaders, plots
 from ui.controls import widget

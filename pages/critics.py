@@ -10,7 +10,7 @@ import streamlit as st
 
 from dgm_core import results
 from dgm_core.demos import critics as demo
-from dgm_core.manifest import PREFIXES
+from server.manifest import PREFIXES
 from ui import critics_view as v
 from ui import plots
 from ui.controls import widget

@@ -5,7 +5,7 @@ from urllib.parse import urlparse
 import pandas as pd
 import streamlit as st
 
-from dgm_core import budgets
+from server import budgets
 from ui import deck
 from ui.pages import setup_page
 

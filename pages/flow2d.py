@@ -7,7 +7,7 @@ import streamlit as st
 
 from dgm_core import results
 from dgm_core.demos import flow2d as demo
-from dgm_core.manifest import PREFIXES
+from server.manifest import PREFIXES
 from dgm_core.pretrained import PretrainedError
 from dgm_core.results import ResultsError
 from ui import flow2d_view as v

@@ -8,7 +8,8 @@ import streamlit as st
 
 from dgm_core.demos import critics as critics_demo
 from dgm_core.demos import gan as demo
-from dgm_core.manifest import PREFIXES
+from server.gan_player import Player
+from server.manifest import PREFIXES
 from ui import gan_view as v
 from ui.controls import widget
 from ui.pages import setup_page
@@ -67,14 +68,14 @@ def _new_race() -> None:
         s[PLAYER].pause()
     s[P + "race"], s[P + "setting"] = demo.Race(toy, lr, int(k), points=points), setting
     s[PLAYING], s[SHOTS] = False, []
-    s[PLAYER] = demo.Player(s[P + "race"], shared().queue)  # a Play takes its turn with the server's heavy runs
+    s[PLAYER] = Player(s[P + "race"], shared().queue)  # a Play takes its turn with the server's heavy runs
     s[RACE_ID] = s.get(RACE_ID, 0) + 1  # the browser's film starts again
 
 
 if s.get(P + "race") is None or s[P + "setting"] != setting:  # a new setting starts both generators again
     _new_race()
 race: demo.Race = s[P + "race"]
-player: demo.Player = s[PLAYER]
+player: Player = s[PLAYER]
 
 play, step, reset = cols[3].columns(3)
 playing = s[PLAYING] is not False  # while playing: the step to pause at
@@ -105,7 +106,7 @@ if reset.button("Reset", key=P + "reset", width="stretch", help="Both generators
 def training() -> None:
     """While playing, the player trains in its own thread; each run sends the pictures of the steps trained since
     the last one (the browser plays them a step a frame) and says what the last step shows."""
-    p: demo.Player = s[PLAYER]
+    p: Player = s[PLAYER]
     shots = s[SHOTS] + p.take()
     if s[PLAYING] is not False and not p.playing:  # the player reached its step: Play comes back
         s[PLAYING], s[SHOTS] = False, shots

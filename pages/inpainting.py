@@ -5,7 +5,7 @@ import torch
 from dgm_core import masks
 from dgm_core.controls import resolve
 from dgm_core.demos.inpainting import CONTROLS as SPEC, DATASETS, settings_from
-from dgm_core.manifest import PREFIXES
+from server.manifest import PREFIXES
 from dgm_core.methods import INPAINTING
 from ui import browser_inpaint as bi
 from ui import jobs, serving

@@ -5,7 +5,7 @@ dgm_core.demos.latent; cached explorers ui.latent_view; drag-following sliders u
 import streamlit as st
 
 from dgm_core.demos import latent as demo
-from dgm_core.manifest import PREFIXES
+from server.manifest import PREFIXES
 from ui import latent_view as v
 from ui import latent_slider, loaders, plots
 from ui.controls import widget

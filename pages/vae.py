@@ -14,7 +14,7 @@ from dgm_core import results
 from dgm_core.data.convert import ImageError, image_from_bytes, image_from_canvas
 from dgm_core.demos import vae as demo
 from dgm_core.device import generator
-from dgm_core.manifest import PREFIXES
+from server.manifest import PREFIXES
 from ui import image_source, loaders, plots
 from ui.controls import widget
 from ui import vae_view as v

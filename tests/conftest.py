@@ -23,7 +23,7 @@ SLOW_FILES = {
     "tests/app/test_rerun_costs.py", "tests/app/test_critics.py", "tests/app/test_gan.py", "tests/app/test_latent.py",
     "tests/app/test_vae_page.py", "tests/app/test_clusters.py", "tests/app/test_results.py",
     "tests/app/test_chain_player.py", "tests/app/test_hostile_files.py",
-    "tests/dgm_core/test_serving.py", "tests/dgm_core/test_mnar_demo.py", "tests/dgm_core/test_notmiwae.py",
+    "tests/server/test_serving.py", "tests/dgm_core/test_mnar_demo.py", "tests/dgm_core/test_notmiwae.py",
     "tests/dgm_core/test_toy_gan.py", "tests/dgm_core/test_training.py", "tests/dgm_core/test_wgan.py",
     "tests/dgm_core/test_budgets.py", "tests/dgm_core/test_flow.py", "tests/dgm_core/test_critics.py",
     "tests/dgm_core/test_train_all.py", "tests/dgm_core/test_flow_smc.py", "tests/dgm_core/test_flow_samples.py",

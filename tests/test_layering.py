@@ -1,9 +1,11 @@
-"""Import directions inside dgm_core, read from the source with ast (no import needed):
+"""Import directions inside dgm_core and server, read from the source with ast (no import needed):
 
     imputation (leaf) <- models <- samplers <- demos, training <- __main__;  missingness below models;
     demos and training never import each other (what both need lives in models/ or a top-level module
     such as mnar_experiment); nothing in dgm_core imports benchmarks, ui, pages or streamlit; no module
     takes another's private name.
+    dgm_core is the maths: it never imports the server package beside it, a database (sqlite3) or an HTTP framework
+    (starlette, anyio, uvicorn, ...). server imports dgm_core, never ui, pages, benchmarks or tests.
 """
 import ast
 from pathlib import Path
@@ -35,11 +37,13 @@ def _imports(path: Path, root: Path = ROOT) -> list[tuple[str, list[str]]]:
     return out
 
 
-FILES = sorted(CORE.rglob("*.py"))
+FILES = sorted(CORE.rglob("*.py")) + sorted((ROOT / "server").rglob("*.py"))
+WEB = ("sqlite3", "starlette", "anyio", "uvicorn", "fastapi", "flask", "aiohttp", "tornado", "http.server", "websockets")
 # (importing package, imported package): directions that must not exist
 FORBIDDEN = [
     ("dgm_core", "benchmarks"), ("dgm_core", "ui"), ("dgm_core", "pages"), ("dgm_core", "streamlit"),
-    ("dgm_core", "tests"),
+    ("dgm_core", "tests"), ("dgm_core", "server"), *(("dgm_core", w) for w in WEB),
+    ("server", "ui"), ("server", "pages"), ("server", "benchmarks"), ("server", "tests"),
     ("dgm_core.models", "dgm_core.samplers"), ("dgm_core.models", "dgm_core.demos"),
     ("dgm_core.models", "dgm_core.training"),
     ("dgm_core.samplers", "dgm_core.demos"), ("dgm_core.samplers", "dgm_core.training"),
@@ -86,6 +90,19 @@ def test_the_checker_sees_a_forbidden_import(tmp_path):
         _check_directions(bad, tmp_path)
 
 
+@pytest.mark.parametrize("line, target", [
+    ("import sqlite3\n", "sqlite3"),
+    ("from starlette.routing import Route\n", "starlette.routing"),
+    ("from server.poll import PollStore\n", "server.poll"),
+])
+def test_the_checker_sees_the_maths_import_the_server(tmp_path, line, target):
+    bad = tmp_path / "dgm_core" / "demos" / "probe.py"
+    bad.parent.mkdir(parents=True)
+    bad.write_text(line)
+    with pytest.raises(AssertionError, match=f"imports {target}"):
+        _check_directions(bad, tmp_path)
+
+
 @pytest.mark.parametrize("src, line, target", [
     ("training/probe.py", "from ..demos import mnar\n", "dgm_core.demos"),
     ("training/probe.py", "import dgm_core.demos.clusters\n", "dgm_core.demos.clusters"),
@@ -101,7 +118,7 @@ def test_the_checker_sees_demos_and_training_import_each_other(tmp_path, src, li
 
 # ---------------------------------------------------------------- no import circle in ui/ and dgm_core/
 
-def _graph(root: Path, packages: tuple[str, ...] = ("ui", "dgm_core")) -> dict[str, set[str]]:
+def _graph(root: Path, packages: tuple[str, ...] = ("ui", "dgm_core", "server")) -> dict[str, set[str]]:
     """module -> the project modules it imports, every import counted (those inside functions too, so none can hide a
     circle). ``from package import name`` is an edge to the submodule where ``name`` is one, else to the package."""
     files = {_module(p, root): p for pkg in packages for p in sorted((root / pkg).rglob("*.py"))}

@@ -1,4 +1,4 @@
-"""The browser's manifest (dgm_core.manifest -> static/js/manifest.json) is current, its facts are dgm_core's, and the
+"""The browser's manifest (server.manifest -> static/js/manifest.json) is current, its facts are dgm_core's, and the
 Python side never writes JavaScript: every panel loads its module through the one mount file."""
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dgm_core import manifest
+from server import manifest
 from dgm_core.methods import INPAINTING
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,4 +1,4 @@
-"""The ES modules under static/js are revalidated by the browser on every load (ui.module_cache.RevalidateModules):
+"""The ES modules under static/js are revalidated by the browser on every load (server.module_cache.RevalidateModules):
 Streamlit's own static-file route, wrapped in the middleware as app.py wraps it, answers a module with
 ``Cache-Control: no-cache`` and an ETag, a revalidation of the unchanged file with 304 and no body, and one of a
 changed file with the new file. tests/e2e/test_modules.py asks the running app the same."""
@@ -14,7 +14,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from streamlit.web.server.starlette.starlette_routes import create_app_static_serving_routes
 
-from ui.module_cache import RevalidateModules
+from server.module_cache import RevalidateModules
 
 ROOT = Path(__file__).resolve().parents[1]
 

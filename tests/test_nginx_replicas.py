@@ -1,4 +1,4 @@
-"""The scale-out of deploy/serve.py: nginx in front of two app replicas on loopback. Newcomers are spread over the
+"""The scale-out of server/replicas.py: nginx in front of two app replicas on loopback. Newcomers are spread over the
 replicas even when they all come from 127.0.0.1, each browser sticks to its replica by a cookie, and a whole
 Streamlit session (the websocket, then the images it shows) works through nginx on that replica."""
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.class_load import LightSession
-from deploy.serve import NGINX, cluster
+from server.replicas import NGINX, cluster
 
 pytestmark = pytest.mark.skipif(not Path(NGINX).exists(),
                                 reason="nginx is not installed (Debian: apt-get install -y nginx); "
@@ -29,7 +29,7 @@ def get(url: str, cookie: str | None = None):
 
 def test_two_clients_land_on_two_replicas_stay_there_and_a_session_runs_through_nginx():
     env = {**os.environ, "DGM_WARMUP": "0"}  # two replicas under pytest: no background warm-up
-    with cluster(2, env=env, warm=False) as c:  # the first visits (deploy/serve.py) are the benchmark's
+    with cluster(2, env=env, warm=False) as c:  # the first visits (server/replicas.py) are the benchmark's
         cookies, replicas = [], []
         for _ in range(2):  # two newcomers from the same address
             h = get(c.url + "/")

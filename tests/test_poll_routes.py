@@ -51,7 +51,7 @@ def server(poll_dir):
 def test_app_py_mounts_the_poll_routes():
     assert discover_asgi_app(ROOT / "app.py").is_asgi_app
     import app
-    from ui.poll_routes import ROUTES
+    from server.poll_routes import ROUTES
     assert app.app._user_routes == ROUTES
 
 

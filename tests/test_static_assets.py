@@ -1,4 +1,4 @@
-"""The app's static files are never compressed per request (ui.static_assets.StaticAssets), over Streamlit's own
+"""The app's static files are never compressed per request (server.static_assets.StaticAssets), over Streamlit's own
 static route and its own gzip middleware, in the order app.py's st.App stacks them: the browser runtime's WebAssembly
 is sent gzipped from a copy made once (the same bytes as the file, once unzipped, and 304 to a revalidation), as it is
 to a browser that does not accept gzip, and a model's weights are sent as they are, where Streamlit alone would have
@@ -14,8 +14,8 @@ from streamlit.web.server.starlette.starlette_gzip_middleware import SelectiveGZ
 from streamlit.web.server.starlette.starlette_routes import create_app_static_serving_routes
 
 from tests.test_module_cache import ROOT, get
-from ui.module_cache import RevalidateModules
-from ui.static_assets import StaticAssets
+from server.module_cache import RevalidateModules
+from server.static_assets import StaticAssets
 
 WASM = "/app/static/ort/ort-wasm-simd-threaded.wasm"
 MODEL = "/app/static/models/vae-mnist-decoder.onnx"

@@ -8,7 +8,7 @@ models' ONNX graphs
 ``browser_run`` is the page's call: it draws the panel (a components-v2 component, static/js/panels/browser_inpaint.js
 and ui/browser_inpaint.css)
 that runs the job and shows its progress, and returns the results once the browser sends them and the server's border
-(dgm_core.serving.border) has held them to the job it sent, as the rows the server's ``run_page`` makes
+(server.border) has held them to the job it sent, as the rows the server's ``run_page`` makes
 (``Imputation``, scores, ``ChainTrace``), scored and diagnosed by dgm_core. An answer the border refuses is one
 clause for the page (``browser_error``) and is not kept.
 """
@@ -26,8 +26,9 @@ import numpy as np
 import streamlit as st
 import torch
 
-from dgm_core import budgets, masks, pretrained
-from dgm_core.manifest import BROWSER_INPAINTING
+from dgm_core import masks, pretrained
+from server import budgets
+from server.manifest import BROWSER_INPAINTING
 from dgm_core.demos import inpainting
 from dgm_core.imputation import (ChainDiagnostics, FactorDiagnostics, FillDiagnostics, Imputation,
                                  ImportanceDiagnostics)
@@ -35,7 +36,7 @@ from dgm_core.methods import INPAINTING, inpainting_label
 from dgm_core.samplers.diagnostics import chain_diagnostics
 from dgm_core.samplers.flow_inpaint import FlowDiagnostics
 from dgm_core.samplers.kernels import make_kernel
-from dgm_core.serving import border
+from server import border
 from ui import panels
 from ui.imaging import COLOUR_STOPS
 
@@ -166,7 +167,7 @@ def browser_run(image: torch.Tensor, mask: torch.Tensor, methods: list[str], set
     then, for this job, {"rows": [(Imputation, scores, ChainTrace | None)], "traces": {method: ChainTrace},
     "seconds": the browser's wall time, "job": its id (the browser keeps the chains' snapshots under it, and draws
     the film and the results' grid from its own arrays: ``fill_grid``, ui/chain_player.py)}. The answer is checked
-    at the border (dgm_core.serving.border) before anything of it is decoded or kept."""
+    at the border (server.border) before anything of it is decoded or kept."""
     models = model_specs(dataset)
     missing = [m for m in methods if m not in FAMILY or (FAMILY[m] is not None and FAMILY[m] not in models)]
     if missing:
@@ -255,7 +256,7 @@ def as_rows(results: list[dict], image: torch.Tensor, mask: torch.Tensor, settin
 
 
 def _rows(results: list[dict[str, Any]], e: border.Expected, dataset: str) -> list[inpainting.Row]:
-    """Checked records (dgm_core.serving.border: arrays decoded, flat) -> rows: the scores are dgm_core's
+    """Checked records (server.border: arrays decoded, flat) -> rows: the scores are dgm_core's
     (``inpainting.score``) on the browser's mean, the chains' diagnostics dgm_core's on the browser's traces."""
     shape, settings = e.shape, e.settings
     image = torch.from_numpy(e.image).view(shape)

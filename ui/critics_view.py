@@ -20,7 +20,7 @@ from dgm_core import results
 from dgm_core.demos import critics as demo
 from dgm_core.methods import CRITICS, palette
 from dgm_core.models.critics import KINDS, true_value
-from dgm_core.serving import Job, jobs
+from server import Job, jobs
 from ui import loaders, panels, plots, serving
 from ui.run import run_button
 

@@ -22,14 +22,14 @@ from urllib.parse import parse_qsl, urlencode, urlparse
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from dgm_core import budgets
-from dgm_core.serving import saved_decks
+from server import budgets
+from server import saved_decks
 from ui import panels, slides
 from ui.catalog import PAGES, page_link
 
 DECKS = Path(__file__).resolve().parents[1] / "assets" / "decks"
 INLINE = "~"  # a deck carried in its link: "~" + url-safe base64 of its zlib-compressed JSON
-SAVED = "@"  # a deck kept on the server behind a short link: "@" + its code (dgm_core.serving.saved_decks)
+SAVED = "@"  # a deck kept on the server behind a short link: "@" + its code (server.saved_decks)
 PARAMS = ("deck", "step", "present", "shown")  # the deck's own URL parameters; the rest is the page's state
 MINE = "_deck_mine"  # session state: the deck a lecturer is making, {"title": str, "steps": [step dicts]}
 LEFT = "_deck_left"  # session state: the step ← or → last left, (deck, step left, step opened), all 0-based

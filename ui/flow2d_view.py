@@ -10,7 +10,7 @@ import numpy as np
 import streamlit as st
 
 from dgm_core.demos import flow2d as demo
-from dgm_core.serving import Job, key_of
+from server import Job, key_of
 from ui import panels, serving
 from ui.browser_inpaint import typed_json
 from ui.critics_view import FLOW_WORKER_URL, trainer_loads, trainer_runtime

@@ -1,4 +1,4 @@
-"""The pages' heavy runs as shared jobs (``dgm_core.serving.jobs``) with this server's models, device and time limit:
+"""The pages' heavy runs as shared jobs (``server.jobs``) with this server's models, device and time limit:
 a page and the warm-up build them alike, so equal inputs share one computation."""
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dgm_core import masks
 from dgm_core.demos import inpainting as inpainting_demo
 from dgm_core.demos.inpainting import Settings
 from dgm_core.methods import INPAINTING
-from dgm_core.serving import Job, jobs
+from server import Job, jobs
 from ui import loaders
 from ui.image_source import gallery_images
 from ui.serving import time_limit

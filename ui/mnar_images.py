@@ -17,7 +17,7 @@ from dgm_core.device import generator
 from dgm_core.masks import overlay
 from dgm_core.methods import MNAR, palette
 from dgm_core.missingness import clipping
-from dgm_core.serving import Job, jobs
+from server import Job, jobs
 from ui import loaders, plots, serving
 from ui.controls import widget
 from ui.imaging import colour_bar, colour_map, grid_png, to_pil

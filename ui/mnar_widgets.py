@@ -21,7 +21,7 @@ from dgm_core.demos import mnar_grid
 from dgm_core.methods import MNAR, palette
 from dgm_core.missingness import diagnostics
 from dgm_core.missingness.tabular import missing_curve
-from dgm_core.serving import Job, jobs
+from server import Job, jobs
 from ui import loaders, plots, serving
 from ui.controls import widget
 

@@ -17,11 +17,11 @@ from plotly.subplots import make_subplots
 
 from dgm_core import data, own_table
 from dgm_core import overimpute as overimputation
-from dgm_core import own_table_browser as browser
+from server import own_table_job as browser
 from dgm_core.demos.mnar import CONTROLS as SPEC
 from dgm_core.methods import MNAR, palette
 from dgm_core.missingness import diagnostics as dg
-from dgm_core.serving import Stopped, jobs, schema
+from server import Stopped, jobs, schema
 from ui import plots, serving
 from ui.controls import widget
 from ui.critics_view import fallback_reason, trainer_loads, trainer_runtime

@@ -2,7 +2,7 @@
 (served by the app at ``app/static/js/``), with its CSS beside its Python view in ``ui/<stem>.css``. Python never
 writes or joins JavaScript: every panel's inline JS is the same small file, ``static/js/mount.js``, which imports the
 module that the panel's HTML names (``data-module``: its URL relative to the page, with its content hash from the
-manifest, ``dgm_core.manifest``) and hands it the component."""
+manifest, ``server.manifest``) and hands it the component."""
 from __future__ import annotations
 
 import html as html_lib
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from dgm_core.manifest import JS, module_url
+from server.manifest import JS, module_url
 
 HERE = Path(__file__).resolve().parent
 MOUNT_JS = (JS / "mount.js").read_text()

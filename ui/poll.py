@@ -8,8 +8,8 @@ answers per round beside the model's answer, which the caller passes in. Where b
 agreed with the reference it suggests a second round ("discuss with your neighbour and answer again").
 
 The room is this session's: opened on the first question, its lecturer key kept in ``st.session_state`` only (never
-in the code, the link or the page). The phones talk to the server's poll routes (ui/poll_routes.py); this panel calls
-the same store in process. The question dict:
+in the code, the link or the page). The phones talk to the server's poll routes
+(server/poll_routes.py); this panel calls the same store in process. The question dict:
 
     prompt: str                      the question, as the phones show it
     kind: "choice" | "number"
@@ -37,9 +37,9 @@ import segno
 import streamlit as st
 
 from dgm_core.methods import PALETTE
-from dgm_core.serving.poll_spec import PollError
+from server.poll_spec import PollError
 from ui import panels, plots
-from ui.poll_routes import store
+from server.poll_routes import store
 
 ROOM = "_poll_room"  # session state: {"code", "key"} of this presenter's room
 ERROR = "_poll_error"  # session state: the last refusal, shown once

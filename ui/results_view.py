@@ -14,7 +14,7 @@ from dgm_core import data
 from dgm_core.data import DatasetNotFoundError
 from dgm_core.demos import results as demo
 from dgm_core.methods import CRITICS, CYCLE, palette
-from dgm_core.serving import Job, jobs
+from server import Job, jobs
 from ui import loaders, plots, serving
 from ui.run import run_button
 

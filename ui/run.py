@@ -1,7 +1,7 @@
 """Running a computation on a button, the one pattern every page uses. A click sets a flag in the button's callback
 (so a rerun another widget asks for does not swallow it); the next run calls ``compute()`` and keeps the result
 with its inputs (``kept(key)``: the page judges from them if it is current). A run stopped by a rerun runs again.
-A ``compute`` that returns a dgm_core.serving Job runs it through the server's shared cache and queue (ui.serving):
+A ``compute`` that returns a server Job runs it through the server's shared cache and queue (ui.serving):
 the session then keeps only the job's key, the value stays in the shared cache, and a rerun finds the same run.
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 import streamlit as st
 
-from dgm_core.serving import Job, Stopped
+from server import Job, Stopped
 from ui import serving
 
 

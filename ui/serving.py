@@ -1,4 +1,4 @@
-"""The Streamlit side of dgm_core.serving: one ``Serving`` per server process (a result cache shared by every
+"""The Streamlit side of server: one ``Serving`` per server process (a result cache shared by every
 session, one admission queue), a heavy job run from a page with its place in the queue, an estimate, a Cancel
 button and a progress bar, and the caption saying what this run cost on this server. The warm-up of each page's
 default view at server start is ``ui.warmup``; the pages' jobs are built in ``ui.jobs``.
@@ -15,7 +15,7 @@ from typing import Any
 
 import streamlit as st
 
-from dgm_core.serving import Job, Outcome, ResultCache, Serving, Status, warmup
+from server import Job, Outcome, ResultCache, Serving, Status, warmup
 
 TIME_LIMIT_S = 600.0  # per run; a longer one (thousands of steps on 64 chains) stops with a sentence
 CACHE_ENTRIES, CACHE_BYTES = 64, 256 * 2**20

@@ -22,8 +22,8 @@ from streamlit.runtime import Runtime
 
 from dgm_core import data
 from dgm_core.demos import inpainting, mnar as mnar_lab
-from dgm_core.manifest import PREFIXES
-from dgm_core.serving import Job, warmup
+from server.manifest import PREFIXES
+from server import Job, warmup
 from ui import deck, jobs, mnar_widgets, serving
 from ui.catalog import PAGES
 
@@ -159,7 +159,7 @@ def prepare_server() -> list[str]:
     the defaults a lesson opens with computed (at most ``WARM_WAIT_S``) -> the modules imported. ``streamlit run
     app.py`` calls it before the server answers its first request: a host shows its own "starting" screen meanwhile,
     and the first student to follow a link finds the page's modules loaded and its default view computed."""
-    names = _page_modules() + ["dgm_core.serving.jobs"]
+    names = _page_modules() + ["server.jobs"]
     for name in names:
         try:
             importlib.import_module(name)

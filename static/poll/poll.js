@@ -1,4 +1,4 @@
-// The class poll's join page (static/poll/index.html, served at /poll/ and /poll/<code> by ui/poll_routes.py).
+// The class poll's join page (static/poll/index.html, served at /poll/ and /poll/<code> by server/poll_routes.py).
 // A phone joins a room by its link or its code, long-polls the room's state (GET /poll/api/<code>/state?v=...: the
 // server answers when the state changes, or after 25 s), sends its answer (POST /poll/api/<code>/answer) under an
 // anonymous token kept in this browser, and after the reveal draws the class's answers beside the model's.

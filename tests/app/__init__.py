@@ -22,7 +22,7 @@ def occupy_every_slot(hold: float = 1.5, give_up: float = 300.0) -> list:
     import threading
     import time
 
-    from dgm_core.serving import Job, key_of
+    from server import Job, key_of
     from ui import serving
 
     release, shared = threading.Event(), serving.shared()

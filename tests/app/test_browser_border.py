@@ -1,4 +1,4 @@
-"""The inpainting page takes from the visitor's browser only an answer to the job it sent (dgm_core.serving.border).
+"""The inpainting page takes from the visitor's browser only an answer to the job it sent (server.border).
 The panel is invisible to AppTest, so its state is set here as the browser sets it ({"result": ..., "error": ...}):
 a genuine answer (dgm_core's own runs, laid out as the worker lays them out) becomes the Run's result; a forged one is
 one sentence on the page, nothing of it is kept, and the server runs the methods instead; a stale one (the panel's
@@ -13,11 +13,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from dgm_core import budgets
+from server import budgets
 from dgm_core.demos.inpainting import CONTROLS, default_settings
-from dgm_core.serving import border
+from server import border
 from tests.app import open_page
-from tests.dgm_core.browser_answers import answer, digit, typed
+from tests.server.browser_answers import answer, digit, typed
 from ui.browser_inpaint import browser_methods, model_specs
 
 ROOT = Path(__file__).resolve().parents[2]

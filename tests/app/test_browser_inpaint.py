@@ -6,7 +6,7 @@ import torch
 
 from dgm_core.demos import inpainting
 from dgm_core.imputation import FillDiagnostics, Imputation
-from dgm_core.serving import border, schema
+from server import border, schema
 from ui import browser_inpaint as bi
 
 

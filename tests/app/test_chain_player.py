@@ -67,7 +67,7 @@ def test_a_rerun_keeps_the_film_and_a_new_run_changes_it():
 
 
 def test_a_run_computed_in_the_browser_sends_no_pictures_but_where_the_page_keeps_them():
-    """The browser's run never sent its snapshots (dgm_core.manifest.KEPT_IN_BROWSER): each picture names its method
+    """The browser's run never sent its snapshots (server.manifest.KEPT_IN_BROWSER): each picture names its method
     and which snapshots the panel draws from that page's own copy, under the job's id."""
     here = _trace(0, 3)
     here.snapshot_mean, here.snapshot_sample = [], []

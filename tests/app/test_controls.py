@@ -7,7 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from dgm_core.controls import Control, check, defaults, name, resolve
 from dgm_core.demos.inpainting import CONTROLS as INPAINTING, Settings, settings_from
-from dgm_core.manifest import PREFIXES
+from server.manifest import PREFIXES
 from ui.links import SPECS
 
 PAGES = Path(__file__).resolve().parents[2] / "pages"

@@ -11,7 +11,7 @@ import pytest
 
 from streamlit.testing.v1 import AppTest
 
-from dgm_core import budgets
+from server import budgets
 
 from tests.app import PAGES as PAGE_DIR, open_page
 from ui import deck

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
-from dgm_core import budgets
+from server import budgets
 from tests.dgm_core.test_hostile_parsers import assert_budget
 from ui import deck
 

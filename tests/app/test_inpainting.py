@@ -368,7 +368,7 @@ def test_run_says_what_it_cost_here_and_a_second_session_shares_the_one_result()
 
 def test_the_default_run_right_after_server_start_is_the_warm_up_result():
     """With the data, the default view is a test digit; without them, a digit of the shipped VAE's gallery."""
-    from dgm_core.serving import warmup
+    from server import warmup
     from ui import serving
     from ui.warmup import warm_jobs
 
@@ -385,7 +385,7 @@ def test_a_deck_step_arrives_on_its_own_result_computed_at_server_start():
     a click, never on the previous step's."""
     from urllib.parse import parse_qsl
 
-    from dgm_core.serving import warmup
+    from server import warmup
     from ui import deck, serving
     from ui.warmup import warm_jobs
 

@@ -329,7 +329,7 @@ def test_learnt_and_true_mechanism_maps_share_one_unit_and_one_scale():
 
 
 def test_the_opening_view_is_read_from_the_warm_up():
-    from dgm_core.serving import warmup
+    from server import warmup
     from ui import serving
     from ui.warmup import warm_jobs
 

@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from ui import poll
-from ui.poll_routes import store
+from server.poll_routes import store
 
 DEMO = str(Path(__file__).resolve().parents[1] / "poll_demo" / "app.py")
 

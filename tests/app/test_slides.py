@@ -162,7 +162,7 @@ def test_the_shipped_deck_has_five_predict_steps_each_answered_by_its_model():
 
 @pytest.mark.parametrize("k,step", POLLED, ids=[f"step{k}" for k, _ in POLLED])
 def test_a_polled_step_asks_the_phones_first_with_the_models_answer_computed(k, step):
-    from ui.poll_routes import store
+    from server.poll_routes import store
 
     at = open_page(step.page, "", timeout=300, deck="lecture", step=k, present=1)
     assert not at.exception, at.exception

@@ -192,8 +192,8 @@ def test_the_inpainting_batch_limit_is_the_benchmarks_rule():
     import json
     from pathlib import Path
 
-    from dgm_core import budgets
+    from server import budgets as server_budgets
 
     rec = json.loads((Path(__file__).resolve().parents[2] / "benchmarks/results/inpainting_batch.json").read_text())
     within = [r["n"] for r in rec["rows"] if r["methods"] == "page" and r["times_one"] <= rec["rule_times_one"]]
-    assert budgets.INPAINT_BATCH == max(within) == rec["largest_batch_within_rule"]
+    assert server_budgets.INPAINT_BATCH == max(within) == rec["largest_batch_within_rule"]

@@ -12,7 +12,8 @@ import torch
 
 from dgm_core.demos import gan as demo
 from dgm_core.models import toy_gan as tg
-from dgm_core.serving import AdmissionQueue
+from server import AdmissionQueue
+from server.gan_player import QUEUE_NAME, Player
 from dgm_core.tabular import single_thread
 
 
@@ -105,7 +106,7 @@ def test_a_film_is_the_same_however_its_steps_are_grouped_and_each_step_has_its_
     assert np.abs(wire["lo"] + levels / 255 * (wire["hi"] - wire["lo"]) - t).max() <= (t.max() - t.min()) / 255
 
 
-def _until_stopped(player: demo.Player) -> None:
+def _until_stopped(player: Player) -> None:
     deadline = time.monotonic() + 60
     while player.playing and time.monotonic() < deadline:
         time.sleep(0.02)
@@ -113,13 +114,13 @@ def _until_stopped(player: demo.Player) -> None:
 
 def test_a_play_waits_for_a_slot_of_the_admission_queue_and_a_pause_while_queued_leaves_it():
     queue = AdmissionQueue(slots=1)
-    player = demo.Player(demo.Race("ring", 1e-3, 1), queue)
+    player = Player(demo.Race("ring", 1e-3, 1), queue)
     with queue.slot("another session's run"):  # holds the only slot
         player.play(3)
         time.sleep(0.3)
         assert player.playing and player.place == 1 and player.race.steps == 0  # waits, trains nothing
     _until_stopped(player)
-    assert player.race.steps == 3 and player.place is None and queue.typical(demo.QUEUE_NAME) is not None
+    assert player.race.steps == 3 and player.place is None and queue.typical(QUEUE_NAME) is not None
     with queue.slot("another session's run"):
         player.play(6)
         time.sleep(0.1)

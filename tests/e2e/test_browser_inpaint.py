@@ -15,13 +15,13 @@ import pytest
 import torch
 
 from dgm_core import masks, pretrained
-from dgm_core.serving import border
+from server import border
 from dgm_core.demos import inpainting
 from dgm_core.device import generator
 from dgm_core.samplers import kernels
 from dgm_core.samplers.diagnostics import tracked_pixels
 from benchmarks.common import ORIGIN_PAGE, worker_job
-from dgm_core.manifest import module_url
+from server.manifest import module_url
 from ui.browser_inpaint import RUNTIME, SETTINGS, WORKER_URL, as_rows, browser_methods, model_specs
 
 

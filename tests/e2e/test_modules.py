@@ -1,5 +1,6 @@
-"""The browser's ES modules as the running app serves them (static/js, ui.module_cache): the inpainting worker's whole
-import graph loads in chromium with no request failing, every module comes with ``Cache-Control: no-cache``, and a
+"""The browser's ES modules as the running app serves them (static/js, server.module_cache): the inpainting
+worker's whole import graph loads in chromium with no request failing, every module comes with
+``Cache-Control: no-cache``, and a
 second load revalidates each module (the inner ones are plain relative imports, no hash in their URLs) instead of
 reusing a copy that a deploy may have made stale; the server answers such a revalidation with 304 while the file is
 unchanged (chromium shows the cached copy's 200 to playwright, so that is asked of the server directly)."""
@@ -14,7 +15,7 @@ import torch
 from benchmarks.common import worker_job
 from dgm_core import masks
 from dgm_core.demos import inpainting
-from dgm_core.manifest import JS
+from server.manifest import JS
 from tests.e2e.test_browser_inpaint import job
 from ui.browser_inpaint import WORKER_URL
 

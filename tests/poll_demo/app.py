@@ -20,6 +20,6 @@ if __name__ == "__main__":
     which = st.query_params.get("q", "choice")
     poll_panel(QUESTIONS.get(which, QUESTIONS["choice"]), step_key=f"demo-{which}")
 else:
-    from ui.poll_routes import ROUTES
+    from server.poll_routes import ROUTES
 
     app = st.App(__file__, routes=ROUTES)

@@ -4,7 +4,7 @@
 // imports this file shares the one store; a reload empties it (the grid then asks the server to draw it).
 //
 // `sent` is one method's result as the panel sends it to the server: the fields the manifest keeps in the browser
-// (the chains' snapshots: dgm_core.manifest.KEPT_IN_BROWSER) left out, typed arrays as typed JSON.
+// (the chains' snapshots: server.manifest.KEPT_IN_BROWSER) left out, typed arrays as typed JSON.
 
 import manifest from '../manifest.json' with { type: 'json' };
 import { plain } from './typed_json.js';

@@ -4,7 +4,7 @@
 // (rng.js); then each model imputes the empty cells (importance weights, multiple imputations).
 //
 // In: {cmd: 'init', runtime: {tf, wasm, simd, plain} (absolute URLs), backend?: 'cpu'}, {cmd: 'fill', job}
-// (dgm_core.own_table_browser Job.wire(), typed arrays decoded). Out: {type: 'ready', backend},
+// (server.own_table_job Job.wire(), typed arrays decoded). Out: {type: 'ready', backend},
 // {type: 'progress', method, step, of, loss},
 // {type: 'done', result: {id, backend, seconds, models: {method: {mean, draws, losses, weights, train_s, impute_s}}}}
 // (mean: the holes' fills in row-major order; draws: M planes of them), {type: 'error', message}.

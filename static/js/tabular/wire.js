@@ -1,5 +1,5 @@
 // Typed arrays between the page's server and the tabular worker, as the server's schema reads them
-// (dgm_core/serving/schema.py): kit/typed_json.js's {f32: base64}, {u8: base64}, both ways; `typedDeep` decodes
+// (server/schema.py): kit/typed_json.js's {f32: base64}, {u8: base64}, both ways; `typedDeep` decodes
 // every one inside a job (its table, its mask, each model's weights).
 import { plain, typed } from '../kit/typed_json.js';
 

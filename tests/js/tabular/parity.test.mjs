@@ -1,5 +1,5 @@
 // The browser's tabular trainer (static/js/tabular/notmiwae.js, rng.js) against dgm_core on the same initial weights,
-// batches and noise: dgm_core.own_table_browser writes, per missing model, the job as a browser gets it and what
+// batches and noise: server.own_table_job writes, per missing model, the job as a browser gets it and what
 // dgm_core's replay gives after 50 Adam steps drawn from Xoshiro(seed); this test trains the module under
 // TensorFlow.js's CPU backend (npm @tensorflow/tfjs, the vendored version) and holds every step's loss and every final
 // weight to 1e-4. PYTHON names the interpreter (default: the repository's .venv).
@@ -18,7 +18,7 @@ const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const TOL = 1e-4;
 const python = process.env.PYTHON || (existsSync(join(ROOT, '.venv/bin/python')) ? join(ROOT, '.venv/bin/python') : 'python3');
 const dir = mkdtempSync(join(tmpdir(), 'tabular-parity-'));
-const methods = execFileSync(python, ['-m', 'dgm_core.own_table_browser', dir], { cwd: ROOT, encoding: 'utf8' }).trim().split(' ');
+const methods = execFileSync(python, ['-m', 'server.own_table_job', dir], { cwd: ROOT, encoding: 'utf8' }).trim().split(' ');
 const read = (name) => JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8'));
 const f32 = (v) => { const b = Buffer.from(v.f32, 'base64'); return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4); };
 const u8 = (v) => Float32Array.from(Buffer.from(v.u8, 'base64'));

@@ -1,11 +1,11 @@
-"""A deck behind a short link (dgm_core.serving.saved_decks): the same deck gives the same code, a restart keeps it,
+"""A deck behind a short link (server.saved_decks): the same deck gives the same code, a restart keeps it,
 a damaged or unknown code is one sentence, and the oldest decks go first past the cap."""
 from __future__ import annotations
 
 import pytest
 
-from dgm_core import budgets
-from dgm_core.serving import saved_decks as sd
+from server import budgets
+from server import saved_decks as sd
 
 
 def test_a_saved_deck_comes_back_under_a_short_code_the_same_for_the_same_deck(tmp_path):

@@ -11,11 +11,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from .. import budgets
-from .. import overimpute as overimputation, own_table
-from ..demos import critics as critics_demo, inpainting as inp, mnar as mnar_lab, mnar_images, results as results_demo
-from ..mnar_experiment import Simulated
-from ..models.critics import KINDS, CriticConfig
+from . import budgets
+from dgm_core import overimpute as overimputation, own_table
+from dgm_core.demos import (critics as critics_demo, inpainting as inp, mnar as mnar_lab, mnar_images,
+                            results as results_demo)
+from dgm_core.mnar_experiment import Simulated
+from dgm_core.models.critics import KINDS, CriticConfig
 from .admission import TimeLimit
 from .keys import key_of
 from .runner import Batch, Job

@@ -9,7 +9,7 @@ locked -> revealed, in rounds (round 2: "discuss with your neighbour and answer 
 An **answer** is one row per (question, round, phone's anonymous token), replaced until the lock: counted once.
 
 The file lives in ``DGM_POLL_DIR`` (default ``var/poll`` in the checkout), in WAL mode, so the replicas of one host
-(deploy/serve.py) share it and a restarted server finds every answer. Every write checks its input and the room's
+(server/replicas.py) share it and a restarted server finds every answer. Every write checks its input and the room's
 state inside one ``BEGIN IMMEDIATE`` transaction, so a refused write changes nothing and a lock and an answer never
 interleave. A refusal is a ``PollError``: an HTTP status and one sentence. Limits: ``dgm_core/budgets.py``.
 Pure Python (stdlib sqlite3): the HTTP side is ``poll_api``, the presenter's panel ui/poll.py.
@@ -29,12 +29,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from dgm_core import budgets as B
-from dgm_core.budgets import shorten
-from dgm_core.serving.poll_spec import (CODE_ALPHABET, CODE_LEN, PollError, check_code, check_spec, check_token,
+from server import budgets as B
+from server.budgets import shorten
+from server.poll_spec import (CODE_ALPHABET, CODE_LEN, PollError, check_code, check_spec, check_token,
                                         ident, in_bounds, number, public_question, tally)
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 STATES = ("waiting", "open", "locked", "revealed")
 POOL = 8  # idle connections kept
 

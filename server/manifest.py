@@ -10,13 +10,13 @@ their workers and one module per ``dgm_core`` twin. What both halves must agree 
 - ``kept``: the fields of a method's result that stay in the browser that computed it (the chains' snapshots, which
   its panels draw there, and the traced pixels, sent as their ESS) and never reach the server (``KEPT_IN_BROWSER``);
 - ``prefixes``: each page's prefix of its keys in a link (``PREFIXES``: the pages, ui/links.py and the tests read it);
-- ``budgets``: the caps the browser's code keeps to (``dgm_core.budgets``);
+- ``budgets``: the caps the browser's code keeps to (``server.budgets``);
 - ``models``: the exported files under ``static/models`` and their sha256;
 - ``modules``: every module's content hash, over its own text and everything it imports (the manifest's facts
   included), so that a panel's or a worker's URL (``module_url``) changes whenever any code it runs changes. The
   modules it imports are fetched by plain relative URLs, which cannot carry a hash: the app's server has the browser
   revalidate every file under static/js on each load (``Cache-Control: no-cache``, 304 while unchanged:
-  ui/module_cache.py), so a browser never runs a stale copy from its cache.
+  server/module_cache.py), so a browser never runs a stale copy from its cache.
 """
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ import re
 from pathlib import Path
 
 from . import budgets
-from .methods import INPAINTING
+from dgm_core.methods import INPAINTING
 
 ROOT = Path(__file__).resolve().parent.parent
 STATIC = ROOT / "static"
@@ -44,7 +44,7 @@ BROWSER_INPAINTING = ("mwg", "pseudo_gibbs", "miwae", "dmfa", "mfa", "flow", "me
 # (the chain player's film), and the traced pixels, summarised there in their ESS (static/js/kit/mcmc.js); its panel
 # sends the server the rest (static/js/kit/own_runs.js: sent)
 KEPT_IN_BROWSER = ("snapshot_mean", "snapshot_sample", "pixel_trace")
-# the caps of dgm_core.budgets that the browser's code keeps to
+# the caps of server.budgets that the browser's code keeps to
 BROWSER_BUDGETS = ("BROWSER_ANSWER_MAX_CHARS",)
 
 # folders of static/js that load their modules themselves, not through ui/panels.py (the tabular trainer's own loader)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from dgm_core.serving import warmup
+from server import warmup
 
 
 def test_a_deferred_warm_up_job_waits_while_the_process_is_busy_and_runs_once_it_is_quiet():

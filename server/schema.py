@@ -7,7 +7,7 @@ the job the server sent (any object with the ``Job`` attributes) and the method 
 ``field`` checks an array's length before a byte of it is decoded, then that every value is finite and in range, whole
 where it counts, and that observed pixels are the image's; whatever fails raises ``Refused``: one clause that quotes
 nothing it was sent. ``size`` measures a whole message without decoding anything, to hold it to ``chars``, the most a
-genuine one takes. dgm_core.serving.border declares the inpainting panel's answer with these.
+genuine one takes. server.border declares the inpainting panel's answer with these.
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from typing import Any, Protocol, Union
 
 import numpy as np
 
-from .. import budgets
+from . import budgets
 
 
 class Refused(ValueError):

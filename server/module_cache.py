@@ -1,7 +1,7 @@
 """The browser's ES modules are revalidated on every load (``st.App(middleware=[Middleware(RevalidateModules)])`` in
 app.py), so a deploy never leaves a stale module in a visitor's browser cache.
 
-A panel's or a worker's own URL carries its content hash (``dgm_core.manifest.module_url``), but the modules it imports
+A panel's or a worker's own URL carries its content hash (``server.manifest.module_url``), but the modules it imports
 are fetched by plain relative paths (``import { chain } from '../samplers/mwg.js'``): an ES module's specifier cannot
 carry its importer's query. Streamlit's static files are sent with an ETag and a Last-Modified but no Cache-Control,
 so a browser may reuse a cached inner module unasked for a tenth of its age (RFC 9111's heuristic freshness) and run

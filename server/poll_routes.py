@@ -1,7 +1,7 @@
 """The class poll's routes on the app's own server (``st.App(routes=ROUTES)`` in app.py): phones never open a
 Streamlit session. ``/poll/`` and ``/poll/<code>`` answer the join page (static/poll/index.html; its script and
 style at /poll/static/, read from the same folder, so they need neither Streamlit's static serving nor app.py as the
-main script), ``/poll/api/...`` the JSON routes of ``dgm_core.serving.poll_api``.
+main script), ``/poll/api/...`` the JSON routes of ``server.poll_api``.
 
 The store's calls run in a worker thread (a write may wait for another replica's); a long poll of the state waits on
 the event loop, not in a thread: one task per server process (``Watch``) checks every ``WATCH_S`` seconds whether the
@@ -24,9 +24,9 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from dgm_core import budgets as B
-from dgm_core.serving import poll_api
-from dgm_core.serving.poll import PollStore, poll_dir
+from server import budgets as B
+from server import poll_api
+from server.poll import PollStore, poll_dir
 
 FILES = Path(__file__).resolve().parents[1] / "static" / "poll"
 ASSETS = {"poll.js": "text/javascript", "poll.css": "text/css"}  # what /poll/static/ serves, and nothing else

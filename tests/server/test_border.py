@@ -1,4 +1,4 @@
-"""dgm_core.serving.border: a genuine answer of the browser's panel (every method the browser runs, built by dgm_core's
+"""server.border: a genuine answer of the browser's panel (every method the browser runs, built by dgm_core's
 own runs and laid out as the worker lays it out) passes unchanged; forged answers (hypothesis) are each refused in
 one clause, with no other exception, and the process's resident memory moves by at most 20 MB, a 100 MB body
 included."""
@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 
 from dgm_core import budgets
 from dgm_core.demos import inpainting
-from dgm_core.serving import border, schema
-from tests.dgm_core.browser_answers import answer, digit
+from server import border, schema
+from tests.server.browser_answers import answer, digit
 from ui.browser_inpaint import browser_methods, model_specs
 
 DATASET = "mnist"
@@ -59,7 +59,7 @@ def test_a_genuine_answer_passes_unchanged():
 def test_the_chains_snapshots_stay_in_the_browser():
     """The film is drawn by the browser that computed it: a chain's record that carries its snapshots is refused, in
     one clause, like any field no genuine answer has; ``sent`` is the record as the panel sends it."""
-    from dgm_core.manifest import KEPT_IN_BROWSER
+    from server.manifest import KEPT_IN_BROWSER
     chain = next(r for r in GENUINE["results"] if r["method"] == "mwg")
     frames = [{"f32": base64.b64encode(np.zeros(X.numel(), np.float32).tobytes()).decode()}] * len(
         chain["snapshot_steps"])

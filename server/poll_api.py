@@ -1,6 +1,6 @@
 """The class poll's HTTP side, without a web framework: a request (method, the path below ``/poll/api/``, query,
 headers, body, the client's address) -> an HTTP status and a JSON object. The app's server calls ``handle`` from its
-routes (ui/poll_routes.py); the tests call it directly. Routes (``K``: the lecturer key in the ``X-Lecturer-Key``
+routes (server/poll_routes.py); the tests call it directly. Routes (``K``: the lecturer key in the ``X-Lecturer-Key``
 header; bodies are JSON objects of at most ``budgets.POLL_BODY_MAX_BYTES``, sent as ``application/json``):
 
     POST rooms                                     -> 201 {room, key, expires_at, join}   (the key: only here)
@@ -20,10 +20,10 @@ import json
 import sqlite3
 from collections.abc import Mapping
 
-from dgm_core import budgets as B
-from dgm_core.budgets import megabytes, shorten
-from dgm_core.serving.poll import PollStore
-from dgm_core.serving.poll_spec import PollError, check_code
+from server import budgets as B
+from server.budgets import megabytes, shorten
+from server.poll import PollStore
+from server.poll_spec import PollError, check_code
 
 KEY_HEADER = "x-lecturer-key"
 ANSWER_FIELDS = {"question", "round", "token", "value"}

@@ -1,15 +1,15 @@
 """What a class poll accepts, checked before anything is stored, and what it shows: a room code, a question as a
 presenter sends it, a phone's token; a round's tally. Every refusal is a ``PollError``: an HTTP status and one
 sentence that says what was wrong (a user's value quoted shortened, ``budgets.shorten``). Used by
-``dgm_core.serving.poll`` (the store) and ``poll_api`` (the HTTP side).
+``server.poll`` (the store) and ``poll_api`` (the HTTP side).
 """
 from __future__ import annotations
 
 import math
 import re
 
-from dgm_core import budgets as B
-from dgm_core.budgets import shorten
+from server import budgets as B
+from server.budgets import shorten
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # 31 symbols: no 0/O, 1/I/L to confuse on a projector
 CODE_LEN = 5

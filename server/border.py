@@ -4,7 +4,7 @@ The inpainting page's own Run computes in the visitor's browser (ui/inpaint.work
 back over the websocket: {"job", "seconds", "results": [one record per method]}, arrays as {dtype: base64 of their
 bytes} (ui/typed_json.js), or {"job", "message"} when it could not run. Anything may arrive instead: a modified
 browser, another job's answer, a hand-written frame. ``check_message`` holds an answer to the job the server sent
-(``Expected``, built from the values the panel was given) and to ``SCHEMA`` (declared in dgm_core.serving.schema's
+(``Expected``, built from the values the panel was given) and to ``SCHEMA`` (declared in server.schema's
 terms): its id, every method asked for once and no other, each field of its type and, for arrays, of the dtype and
 length the job implies, the whole within the job's own size (``budget``) before a byte is decoded; then every value
 finite and in its range, and the observed pixels as they were sent. A refused answer is one clause (``Refused``); an
@@ -27,13 +27,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from .. import budgets
-from ..manifest import KEPT_IN_BROWSER
-from ..demos import inpainting
-from ..methods import INPAINTING
-from ..samplers.diagnostics import tracked_pixels
-from ..samplers.flow_inpaint import flow_inpaint
-from ..samplers.kernels import PseudoGibbsKernel
+from . import budgets
+from .manifest import KEPT_IN_BROWSER
+from dgm_core.demos import inpainting
+from dgm_core.methods import INPAINTING
+from dgm_core.samplers.diagnostics import tracked_pixels
+from dgm_core.samplers.flow_inpaint import flow_inpaint
+from dgm_core.samplers.kernels import PseudoGibbsKernel
 from .schema import DTYPE, Array, Number, Record, Refused, Spec, Text, chars, equal, number, record, size
 
 __all__ = ["DTYPE", "SCHEMA", "Answer", "Expected", "Refused", "budget", "check_error", "check_message",
@@ -193,7 +193,7 @@ SCHEMA: dict[str, dict[str, Spec]] = {
 }
 ENVELOPE = ("job", "seconds", "results")
 # the snapshots at snapshot_steps (each chain 1's state and the mean over the chains) stay in the browser that computed
-# them, which draws the film; they are never sent (dgm_core.manifest.KEPT_IN_BROWSER)
+# them, which draws the film; they are never sent (server.manifest.KEPT_IN_BROWSER)
 assert not set(KEPT_IN_BROWSER) & {f for fields in SCHEMA.values() for f in fields}
 
 

@@ -1,4 +1,4 @@
-"""Own-table mode's browser training, the server's half (dgm_core.own_table_browser): the job starts the browser from
+"""Own-table mode's browser training, the server's half (server.own_table_job): the job starts the browser from
 the server's own initial weights, an answer is checked before any of it is kept, the replay on the browser's draws is
 the parity test's reference (the parity test itself: tests/js/tabular, under Node, ``make test-js``)."""
 import base64
@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from dgm_core import own_table
-from dgm_core import own_table_browser as browser
-from dgm_core.serving.schema import Refused
+from server import own_table_job as browser
+from server.schema import Refused
 from dgm_core.xoshiro import Xoshiro
 from tests.dgm_core.weather import COLUMNS, holed_weather
 

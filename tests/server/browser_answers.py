@@ -1,6 +1,6 @@
 """Genuine answers of the inpainting panel, built from dgm_core's own runs: each method's result as the browser's
 worker (ui/inpaint.worker.js) lays it out and the panel sends it (ui/typed_json.js: typed arrays as {dtype: base64}),
-for the border's tests (tests/dgm_core/test_border.py, tests/app/test_browser_border.py)."""
+for the border's tests (tests/server/test_border.py, tests/app/test_browser_border.py)."""
 from __future__ import annotations
 
 import base64
@@ -13,7 +13,7 @@ from dgm_core import masks, pretrained
 from dgm_core.demos import inpainting
 from dgm_core.device import generator
 from dgm_core.samplers import run_gibbs
-from dgm_core.serving import border
+from server import border
 
 
 def typed(a: torch.Tensor | np.ndarray, kind: str) -> dict[str, str]:

@@ -1,12 +1,12 @@
 """DGM Lab on one host past one process: N Streamlit replicas on loopback behind Debian's nginx.
 
-    .venv/bin/python -m deploy.serve --replicas 3 --port 8501 [--first-replica-port 8601] [--cpus 0,1]
+    .venv/bin/python -m server.replicas --replicas 3 --port 8501 [--first-replica-port 8601] [--cpus 0,1]
 
 Starts N ``streamlit run app.py`` replicas on 127.0.0.1 (ports from ``--first-replica-port``), all reading this
 checkout's one ``pretrained/`` (no replica writes it) and sharing one cookie secret; waits until each answers
 ``/_stcore/health``; opens the app once on each (a first visit: the imports, and the warm-up of the pages'
 default views, start before any student's, as a replica joins nginx only once it is warm); writes
-``deploy/nginx.conf.template`` filled in to a run folder and starts nginx on ``--port`` (sticky sessions by a cookie
+``server/nginx.conf.template`` filled in to a run folder and starts nginx on ``--port`` (sticky sessions by a cookie
 that names the replica, websocket upgrades, a passive health check); then polls every replica's health every few seconds
 and restarts one that stops answering, until Ctrl-C or SIGTERM stops them all.
 ``--cpus`` pins the replicas and nginx (taskset's list), as ``bench class_load --replicas N`` pins them to its
@@ -216,7 +216,7 @@ def cluster(replicas: int = 2, port: int | None = None, first_replica_port: int 
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m deploy.serve", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m server.replicas", description=__doc__.split("\n\n")[0])
     p.add_argument("--replicas", type=int, default=2)
     p.add_argument("--port", type=int, default=8501, help="nginx's port, the one visitors open")
     p.add_argument("--first-replica-port", type=int, default=8601)

@@ -22,13 +22,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from . import tabular
-from .methods import MNAR
-from .mnar_experiment import PRESETS
-from .models.notmiwae import NotMIWAE
-from .own_table import Settings, new_model
-from .serving import schema
-from .xoshiro import Xoshiro
+from dgm_core import tabular
+from dgm_core.methods import MNAR
+from dgm_core.mnar_experiment import PRESETS
+from dgm_core.models.notmiwae import NotMIWAE
+from dgm_core.own_table import Settings, new_model
+from . import schema
+from dgm_core.xoshiro import Xoshiro
 
 MAX_ROWS = 2_000  # a browser trains tables up to this many rows (the answer's draws stay under 5 MB); more: the server
 PRESETS_IN_BROWSER = ("tiny", "small")  # 'medium' (10,000 steps of 2 x 128) would keep a phone busy for minutes
@@ -177,5 +177,5 @@ def parity_fixture(folder: Path, steps: int = 50) -> list[str]:
     return names
 
 
-if __name__ == "__main__":  # python -m dgm_core.own_table_browser FOLDER: the parity test's fixtures
+if __name__ == "__main__":  # python -m server.own_table_job FOLDER: the parity test's fixtures
     print(" ".join(parity_fixture(Path(sys.argv[1]))))

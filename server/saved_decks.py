@@ -10,7 +10,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-from .. import budgets
+from . import budgets
 from .poll import poll_dir
 
 CODE = re.compile(r"[a-z2-7]{12}")  # base32 of the first 60 bits of the deck's sha256

@@ -1,4 +1,4 @@
-"""The class poll's store (dgm_core/serving/poll.py) and its HTTP side without a server (poll_api): answers counted
+"""The class poll's store (server/poll.py) and its HTTP side without a server (poll_api): answers counted
 once from threads and processes and across a restart, the question's states in order, rooms purged after a day, and
 every hostile request refused with one sentence and nothing changed."""
 from __future__ import annotations
@@ -15,10 +15,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dgm_core import budgets as B
-from dgm_core.serving import poll_api
-from dgm_core.serving.poll import PollStore, RateLimit
-from dgm_core.serving.poll_spec import CODE_ALPHABET, CODE_LEN, PollError, check_spec, tally
+from server import budgets as B
+from server import poll_api
+from server.poll import PollStore, RateLimit
+from server.poll_spec import CODE_ALPHABET, CODE_LEN, PollError, check_spec, tally
 
 ROOT = Path(__file__).resolve().parents[2]
 CHOICE = {"id": "q1", "prompt": "Which fill will MIWAE give?", "kind": "choice", "options": ["a 3", "an 8", "a 9"],
@@ -161,7 +161,7 @@ def test_answers_from_many_threads_are_each_counted_once(store):
 CHILD = """
 import sys, time
 from pathlib import Path
-from dgm_core.serving.poll import PollStore
+from server.poll import PollStore
 s = PollStore(sys.argv[1])
 Path(sys.argv[1], "ready-" + sys.argv[3]).touch()
 while not Path(sys.argv[1], "go").exists():  # both processes write at the same time
@@ -171,7 +171,7 @@ for i in range(int(sys.argv[3]), int(sys.argv[4])):
 """
 
 
-@pytest.mark.slow  # two fresh interpreters import torch (dgm_core.serving's cache): seconds on two cores
+@pytest.mark.slow  # two fresh interpreters import torch (server's cache): seconds on two cores
 def test_two_processes_sharing_the_file_count_every_answer_once(store):
     code, key = room_with(store)
     # the two ranges overlap by 100 tokens: those phones answer through both processes and count once

@@ -8,7 +8,7 @@ first Run fetches both (``bench browser_inpaint --settings-only``: first_runs, a
 Here the runtime's files (``PRECOMPRESSED``) are compressed once per server process, the first time a browser asks,
 and every later browser that accepts gzip is sent those bytes (with their own ETag, and 304 to a revalidation); a
 browser that does not accept gzip gets the file as it is. Every other file under ``app/static/`` (the models, the ES
-modules: ui/module_cache.py) is sent as it is, never compressed on the fly.
+modules: server/module_cache.py) is sent as it is, never compressed on the fly.
 """
 from __future__ import annotations
 

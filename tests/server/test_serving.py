@@ -1,4 +1,4 @@
-"""dgm_core.serving: one computation per key across threads, a queue with a slot per core, cancel, bounded cache,
+"""server: one computation per key across threads, a queue with a slot per core, cancel, bounded cache,
 stable keys, time limits, warm-up, and same seed same output across processes."""
 import dataclasses
 import json
@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from dgm_core.demos.inpainting import Settings, default_settings
-from dgm_core.serving import AdmissionQueue, Cancelled, Job, ResultCache, Serving, TimeLimit, key_of, warmup
+from server import AdmissionQueue, Cancelled, Job, ResultCache, Serving, TimeLimit, key_of, warmup
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -194,7 +194,7 @@ DEFAULT_RUN = """
 import json, sys, torch
 from dgm_core import data, masks, pretrained
 from dgm_core.demos.inpainting import BINARY, DEFAULT_METHODS, available_methods, default_settings
-from dgm_core.serving import jobs, key_of
+from server import jobs, key_of
 ds = "mnist"
 if data.available(ds):
     image = data.load_images(ds, "test", binarize=True).x[0]
@@ -228,7 +228,7 @@ def _sim(seed: int = 0):
 
 
 def test_two_sessions_asking_for_the_same_mnar_training_run_it_once():
-    from dgm_core.serving import jobs
+    from server import jobs
 
     serving, outs, start = Serving(queue=AdmissionQueue(2)), {}, threading.Barrier(2)
 
@@ -251,7 +251,7 @@ def test_two_sessions_asking_for_the_same_mnar_training_run_it_once():
 
 
 def test_an_mnar_training_is_keyed_by_its_settings_and_an_upload_by_its_bytes():
-    from dgm_core.serving import jobs
+    from server import jobs
 
     sim = _sim()
     one = jobs.mnar_fit(sim, "tiny", 0, table=b"a,b\n1,2\n").key
@@ -267,7 +267,7 @@ def test_an_mnar_training_is_keyed_by_its_settings_and_an_upload_by_its_bytes():
 
 
 def test_an_mnar_training_over_its_time_limit_stops_with_one_sentence():
-    from dgm_core.serving import jobs
+    from server import jobs
 
     serving = Serving(queue=AdmissionQueue(1))
     job = jobs.mnar_fit(_sim(), "small", 0, table="breast", time_limit=0.2)
@@ -282,7 +282,7 @@ def test_an_mnar_training_over_its_time_limit_stops_with_one_sentence():
 
 
 def test_a_queued_mnar_training_waits_for_a_slot():
-    from dgm_core.serving import jobs
+    from server import jobs
 
     serving, release = Serving(queue=AdmissionQueue(1)), threading.Event()
     blocker = serving.submit(Job(key_of("block", "mnar"), _blocker(release), "block"), "other")
@@ -299,7 +299,7 @@ def test_a_queued_mnar_training_waits_for_a_slot():
 
 def test_the_critics_retrain_and_the_small_rerun_are_keyed_jobs():
     from dgm_core.demos import critics
-    from dgm_core.serving import jobs
+    from server import jobs
 
     cfg = dataclasses.replace(critics.LIVE, steps=4, eval_n=200)
     serving = Serving(queue=AdmissionQueue(1))
@@ -321,7 +321,7 @@ def test_the_critics_retrain_and_the_small_rerun_are_keyed_jobs():
 
 def _batchable(key: str, item, calls: list, limit: int = 3, name: str = "batched") -> Job:
     """A job whose batch doubles each item; ``calls`` records each run_many's items and each lone run."""
-    from dgm_core.serving import Batch
+    from server import Batch
 
     def run_many(items, progress):
         calls.append(list(items))
@@ -356,7 +356,7 @@ def test_jobs_waiting_for_the_same_model_run_as_one_batch_first_come_first():
 
 
 def test_a_run_cancelled_while_queued_is_not_batched_and_a_batch_failure_reaches_each():
-    from dgm_core.serving import Batch
+    from server import Batch
 
     serving = Serving(queue=AdmissionQueue(1))
     release, started = threading.Event(), threading.Event()

@@ -9,8 +9,8 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 
-from ..data import DatasetNotFoundError
-from ..pretrained import PretrainedError
+from dgm_core.data import DatasetNotFoundError
+from dgm_core.pretrained import PretrainedError
 from .runner import Job, Serving
 
 log = logging.getLogger(__name__)

@@ -1,1 +1,0 @@
-"""Deployment past one process: nginx in front of app replicas (deploy/serve.py)."""
