@@ -34,11 +34,19 @@ def test_a_fresh_server_has_loaded_the_pages_modules_before_it_answers():
 
 def test_prepare_server_returns_once_the_opening_defaults_are_computed():
     """The MNAR lab's opening needs no data directory (scikit-learn's breast-cancer table): it is in the shared cache
-    when prepare_server returns, and so is MNIST's inpainting default where the data are."""
-    code = ("from ui import serving, warmup; warmup.prepare_server(); "
-            "print(warmup._defaults_ready.is_set(), len(serving.shared().cache))")
+    when prepare_server returns, and so is MNIST's inpainting default where the data are. On a machine too busy to
+    compute them within ``WARM_WAIT_S``, the server opens anyway at that deadline, never before."""
+    # os._exit: the rest of the warm-up goes on in its daemon thread, and an interpreter ending under a running torch
+    # computation can abort in torch's thread pool on a busy machine; how this process ends is not what is tested.
+    code = ("import os, time; from ui import serving, warmup; t0 = time.monotonic(); warmup.prepare_server(); "
+            "print(warmup._defaults_ready.is_set(), len(serving.shared().cache), time.monotonic() - t0, flush=True); "
+            "os._exit(0)")
     env = {**os.environ, "DGM_WARMUP": "1"}
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]
-    ready, entries = out.stdout.split()[-2:]
-    assert ready == "True" and int(entries) >= (2 if os.environ.get("DGM_DATA_DIR") else 1)
+    ready, entries, seconds = out.stdout.split()[-3:]
+    from ui.warmup import WARM_WAIT_S
+    if ready != "True":  # a busy machine: the start waited its whole budget (the import time comes before it)
+        assert float(seconds) >= WARM_WAIT_S, (ready, seconds)
+        return
+    assert int(entries) >= (2 if os.environ.get("DGM_DATA_DIR") else 1)

@@ -141,13 +141,17 @@ def start_warmup() -> bool:
         return True
 
 
+PROJECT = ("ui", "dgm_core", "server")
+
+
 def _page_modules() -> list[str]:
-    """The project's modules (ui, dgm_core) that the page files import, read from their source."""
+    """The project's modules (ui, dgm_core, server) that the page files import, read from their source."""
     root = Path(__file__).resolve().parents[1]
     names = set()
     for page in PAGES:
         for node in ast.walk(ast.parse((root / page.file).read_text())):
-            if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] in ("ui", "dgm_core"):
+            ours = isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] in PROJECT
+            if ours:
                 names.add(node.module)
                 names.update(f"{node.module}.{a.name}" for a in node.names
                              if importlib.util.find_spec(node.module).submodule_search_locations)
