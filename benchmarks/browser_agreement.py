@@ -1,5 +1,5 @@
-"""One algorithm, two runtimes, on many images: the browser's inpainting (ui/inpaint.worker.js, its own seeded
-generator) and dgm_core's (torch's) score alike over n images per data set.
+"""One algorithm, two runtimes, on many images: the browser's inpainting (static/js/workers/inpaint.worker.js, its own
+seeded generator) and dgm_core's (torch's) score alike over n images per data set.
 
     python -m dgm_core bench browser_agreement [--n 20] [--datasets mnist omniglot celeba]
 

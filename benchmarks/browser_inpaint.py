@@ -7,9 +7,9 @@ what it still costs the server.
    the default methods the browser runs (the exact sampler with HMC z-moves, pseudo-Gibbs, MIWAE, DMFA and MFA where
    trained, the neighbour fill; and, where a flow model is shipped, the flow inpainter alone)
    on an image drawn by the shipped VAE (no data set needed: a binarised sample for MNIST and Omniglot, a decoder
-   mean for CelebA) with the page's default mask (the bottom half), run by ui/inpaint.worker.js in a Web Worker as
-   ui.browser_inpaint.browser_run starts it (a fresh worker per run, onnxruntime-web from static/ort, the ONNX files
-   from static/models), ``repeats`` times without throttling and ``repeats`` times ``throttle``
+   mean for CelebA) with the page's default mask (the bottom half), run by static/js/workers/inpaint.worker.js in a Web
+   Worker as ui.browser_inpaint.browser_run starts it (a fresh worker per run, onnxruntime-web from static/ort, the ONNX
+   files from static/models), ``repeats`` times without throttling and ``repeats`` times ``throttle``
    times slower (a slower laptop): chromium's processes held to 1 / ``throttle`` of one core by a cgroup CPU quota
    (``benchmarks.common.slow_browser``), the page's main thread also by CDP's ``Emulation.setCPUThrottlingRate``,
    which alone does not reach a Web Worker. Each run: the wall time from posting the

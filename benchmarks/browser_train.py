@@ -1,4 +1,4 @@
-"""The Critics retrain and the GAN training page's film in the visitor's browser (ui/toy_train.worker.js,
+"""The Critics retrain and the GAN training page's film in the visitor's browser (static/js/workers/toy_train.worker.js,
 TensorFlow.js in a Web Worker), measured in chromium against a fresh server.
 
     python -m dgm_core bench browser_train [--seconds 10] [--students 30] [--skip-server-config]

@@ -662,7 +662,8 @@ async def with_poll(lesson, url: str, phones: int, outs: list[dict], out: dict) 
 
 # ------------------------------------------------------------------------ the students' browsers, replayed
 
-# each student's own Run in chromium's worker, as the panel starts it, returned as the panel sends it (ui/typed_json.js)
+# each student's own Run in chromium's worker, as the panel starts it, returned as the panel sends it
+# (static/js/kit/typed_json.js)
 WORKER_RUN = """async ([src, msg]) => {
   msg.base = location.origin + '/';
   const w = new Worker(new URL(src, location.origin + '/'), {type: 'module'});

@@ -154,7 +154,8 @@ def slow_browser(rate: float) -> Iterator[str]:
 
 # a small file of the app's origin: a page there can start a worker that loads the app's static files
 ORIGIN_PAGE = "app/static/ort/VENDOR.json"
-# start an inpainting worker (ui/inpaint.worker.js), run one job, collect its messages (typed arrays as plain lists)
+# start an inpainting worker (static/js/workers/inpaint.worker.js), run one job, collect its messages (typed arrays as
+# plain lists)
 WORKER_CALL = """async ([src, msg, keep]) => {
   const plain = (v) => (ArrayBuffer.isView(v) ? Array.from(v) : Array.isArray(v) ? v.map(plain)
     : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)])) : v);

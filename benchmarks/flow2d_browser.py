@@ -1,5 +1,5 @@
 """The 2-D flow page in chromium against a fresh server: a drawing trained in the visitor's browser
-(ui/flow_train.worker.js, TensorFlow.js in a Web Worker) and the film it plays.
+(static/js/workers/flow_train.worker.js, TensorFlow.js in a Web Worker) and the film it plays.
 
     python -m dgm_core bench flow2d_browser [--trials 3]
 

@@ -1,4 +1,4 @@
-"""Command line: ``python -m dgm_core {list,train,evaluate,bench}``.
+"""Command line: ``python -m dgm_core {list,train,evaluate,bench,docs}``.
 
     python -m dgm_core list                      shipped models and their headline metrics
     python -m dgm_core train vae-mnist           rebuild a shipped model into pretrained/
@@ -9,6 +9,7 @@
     python -m dgm_core precompute mnar-grid      the MNAR lab's grid of fits (resumable; dgm_core.demos.mnar_grid)
     python -m dgm_core train-all --out DIR [--device cuda] [--budget-s 480]   every recipe that gains from a GPU
     python -m dgm_core manifest                  static/js/manifest.json: the facts and module hashes the browser reads
+    python -m dgm_core docs                      docs/RESULTS.md from its template and the results files (dgm_core.docs)
     torchrun --standalone --nproc_per_node 2 -m dgm_core train vae-mnist --out DIR   data-parallel (VAE recipes)
 
 ``bench`` runs the benchmark in a child process from the repository root, so the core package never
@@ -65,6 +66,17 @@ def manifest() -> int:
     return subprocess.run([sys.executable, "-m", "server", "manifest"], cwd=ROOT).returncode
 
 
+def docs() -> int:
+    from .docs import DocsError, write
+    try:
+        changed = write()
+    except DocsError as err:
+        print(err, file=sys.stderr)
+        return 2
+    print("\n".join(f"wrote {p.relative_to(ROOT)}" for p in changed) or "every document is current")
+    return 0
+
+
 def train_all(a: argparse.Namespace) -> int:
     import json
     import os
@@ -111,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("name", choices=["mnar-grid"])
     g.add_argument("args", nargs=argparse.REMAINDER)
     sub.add_parser("manifest", help="write static/js/manifest.json (the browser's facts and module hashes)")
+    sub.add_parser("docs", help="rewrite docs/RESULTS.md from docs/templates/ and the results files")
     b = sub.add_parser("bench", help="run a benchmark script (benchmarks/<name>.py)")
     b.add_argument("name")
     b.add_argument("args", nargs=argparse.REMAINDER)
@@ -130,6 +143,8 @@ def main(argv: list[str] | None = None) -> int:
         return export(a.name)
     if a.cmd == "manifest":
         return manifest()
+    if a.cmd == "docs":
+        return docs()
     if a.cmd == "train-all":
         return train_all(a)
 

@@ -1,6 +1,6 @@
 """ONNX exports of the latent explorer's generators, so that the browser renders z itself (onnxruntime-web), of
 flow-matching velocity networks, which the browser integrates itself, and of the inpainting page's VAE and MIWAE
-encoders and decoders, which the browser's samplers call (ui/inpaint.worker.js).
+encoders and decoders, which the browser's samplers call (static/js/workers/inpaint.worker.js).
 
     python -m dgm_core export wgan-mnist     # or: export all
     python -m dgm_core export flow-mnist     # (x_t, t) -> velocity

@@ -1,8 +1,9 @@
 """The critics page: squared Hellinger (f-GAN, Nowozin et al., arXiv 1606.00709) vs Wasserstein-1 (Arjovsky et al.,
 arXiv 1701.07875; one-sided penalty, Petzka et al., arXiv 1709.08894) on the parallel lines, against theta.
 The sweep is dgm_core.results.critics; figures and live retrain ui.critics_view: the retrain runs in the visitor's
-browser (ui/toy_train.worker.js), or on the server where the browser cannot. DGM_CRITICS_STEPS sets the live retrain's
-steps per critic (default dgm_core.demos.critics.BROWSER, LIVE on the server), for a quick check of the page.
+browser (static/js/workers/toy_train.worker.js), or on the server where the browser cannot. DGM_CRITICS_STEPS sets the
+live retrain's steps per critic (default dgm_core.demos.critics.BROWSER, LIVE on the server), for a quick check of the
+page.
 """
 import os
 

@@ -1,7 +1,7 @@
 """Flow matching in 2-D: a student draws points (or picks a toy), their browser trains a small flow-matching model on
-them in seconds (a Web Worker, ui/flow_train.worker.js; ``dgm_core.models.flow2d`` is the reference and the server's
-fallback), and time is scrubbed: points of noise moving to the data along their paths, and the learned velocity field
-as arrows. The drawing travels in the link, and the GAN training page can train on it too.
+them in seconds (a Web Worker, static/js/workers/flow_train.worker.js; ``dgm_core.models.flow2d`` is the reference and
+the server's fallback), and time is scrubbed: points of noise moving to the data along their paths, and the learned
+velocity field as arrows. The drawing travels in the link, and the GAN training page can train on it too.
 """
 import streamlit as st
 

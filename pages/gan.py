@@ -1,8 +1,8 @@
 """GAN training, live: the same small generator trained on a 2-D toy against a squared-Hellinger critic (f-GAN) and a
 Wasserstein critic with a gradient penalty, side by side, trained in the visitor's browser (a Web Worker,
-ui/toy_train.worker.js; ``ui.gan_view``, ui/gan_panel.js) or, where the browser cannot, a few steps a server run
-(``dgm_core.demos.gan``). The critics page's lesson, animated: when the generator starts away from the data the
-Hellinger critic saturates and gives no direction, the Wasserstein critic keeps a slope.
+static/js/workers/toy_train.worker.js; ``ui.gan_view``, static/js/panels/gan_panel.js) or, where the browser cannot, a
+few steps a server run (``dgm_core.demos.gan``). The critics page's lesson, animated: when the generator starts away
+from the data the Hellinger critic saturates and gives no direction, the Wasserstein critic keeps a slope.
 """
 import streamlit as st
 

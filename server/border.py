@@ -1,10 +1,10 @@
 """The border: what a visitor's browser sends back is checked here before the server decodes or keeps any of it.
 
-The inpainting page's own Run computes in the visitor's browser (ui/inpaint.worker.js) and its panel sends the results
-back over the websocket: {"job", "seconds", "results": [one record per method]}, arrays as {dtype: base64 of their
-bytes} (ui/typed_json.js), or {"job", "message"} when it could not run. Anything may arrive instead: a modified
-browser, another job's answer, a hand-written frame. ``check_message`` holds an answer to the job the server sent
-(``Expected``, built from the values the panel was given) and to ``SCHEMA`` (declared in server.schema's
+The inpainting page's own Run computes in the visitor's browser (static/js/workers/inpaint.worker.js) and its panel
+sends the results back over the websocket: {"job", "seconds", "results": [one record per method]}, arrays as {dtype:
+base64 of their bytes} (static/js/kit/typed_json.js), or {"job", "message"} when it could not run. Anything may arrive
+instead: a modified browser, another job's answer, a hand-written frame. ``check_message`` holds an answer to the job
+the server sent (``Expected``, built from the values the panel was given) and to ``SCHEMA`` (declared in server.schema's
 terms): its id, every method asked for once and no other, each field of its type and, for arrays, of the dtype and
 length the job implies, the whole within the job's own size (``budget``) before a byte is decoded; then every value
 finite and in its range, and the observed pixels as they were sent. A refused answer is one clause (``Refused``); an

@@ -73,7 +73,7 @@ class Job:
                 "lr": p["lr"]}
 
     def wire(self) -> dict[str, Any]:
-        """What the page sends the browser (typed arrays as ui/typed_json.js reads them)."""
+        """What the page sends the browser (typed arrays as static/js/kit/typed_json.js reads them)."""
         p, s = PRESETS[self.settings.preset], self.settings
         return {"id": self.id, "N": int(self.z.shape[0]), "D": int(self.z.shape[1]), "x": _f32(self.z),
                 "mask": {"u8": base64.b64encode(self.mask.astype(np.uint8).tobytes()).decode()},

@@ -1,7 +1,8 @@
 """A declared schema for what a visitor's browser sends back, checked before the server decodes or keeps any of it.
 
 A message is a record of fields, each declared once: an ``Array`` (a typed array as the panels send them, {dtype:
-base64 of its little-endian bytes} (ui/typed_json.js), or a plain list of numbers), a list of arrays (``Arrays``), a
+base64 of its little-endian bytes} (static/js/kit/typed_json.js), or a plain list of numbers), a list of arrays
+(``Arrays``), a
 ``Number``, a short ``Text`` or a small ``Record`` of those. An array's length and a value's bounds are functions of
 the job the server sent (any object with the ``Job`` attributes) and the method answered, so no fact is typed twice.
 ``field`` checks an array's length before a byte of it is decoded, then that every value is finite and in range, whole
@@ -88,7 +89,7 @@ class Record:
 
 
 Spec = Union[Array, Arrays, Number, Text, Record]
-DTYPE = {"f32": "<f4", "f64": "<f8", "u8": "u1"}  # the typed arrays' names (ui/typed_json.js)
+DTYPE = {"f32": "<f4", "f64": "<f8", "u8": "u1"}  # the typed arrays' names (static/js/kit/typed_json.js)
 ITEMSIZE = {k: np.dtype(v).itemsize for k, v in DTYPE.items()}
 
 

@@ -1,9 +1,9 @@
 """The GAN training page's pictures, drawn in the browser (a components-v2 component; its JS and CSS are
-ui/gan_panel.js and .css): per objective the critic as shading under the data and the generated points, and both
-objectives' bounds and distances against the steps. ``browser_panel``: the visitor's browser trains (a Web Worker,
-ui/toy_train.worker.js) and the panel's own Play, Step and Reset drive it; ``panel`` (the fallback): the server sends
-each step's picture once (the steps a run trained, ``dgm_core.demos.gan.Snapshot``) and the browser plays them a
-step a frame. Computing in ``dgm_core.demos.gan``."""
+static/js/panels/gan_panel.js, ui/gan_panel.css): per objective the critic as shading under the data and the generated
+points, and both objectives' bounds and distances against the steps. ``browser_panel``: the visitor's browser trains (a
+Web Worker, static/js/workers/toy_train.worker.js) and the panel's own Play, Step and Reset drive it; ``panel`` (the
+fallback): the server sends each step's picture once (the steps a run trained, ``dgm_core.demos.gan.Snapshot``) and the
+browser plays them a step a frame. Computing in ``dgm_core.demos.gan``."""
 from __future__ import annotations
 
 import hashlib

@@ -1,5 +1,5 @@
 """The latent explorer's slider panel and perturbation grid (a components-v2 component; its JS and CSS are
-ui/latent_slider.js and .css).
+static/js/panels/latent_slider.js, ui/latent_slider.css).
 
 Browser mode (the default): the page sends the generator's ONNX file's URL (static/models, served by the app),
 z of the seed and the directions once; the visitor's browser runs the generator (onnxruntime-web, vendored in

@@ -2,7 +2,7 @@
 fragment rerun, to the last frame and back, until Pause (a pass takes PASS_SECONDS, a pace a class can follow, as
 the browser's player). Used inside an ``st.fragment``, so playing reruns only the panel. Only the
 latent explorer's fallback uses it (a browser that cannot run the generator); the other players run in the
-browser (ui/chain_player.js, ui/gan_panel.js, ui/latent_slider.js)."""
+browser (static/js/panels/chain_player.js, static/js/panels/gan_panel.js, static/js/panels/latent_slider.js)."""
 from __future__ import annotations
 
 import time

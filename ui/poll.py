@@ -1,11 +1,11 @@
 """Predict, then reveal: the presenter's side of a class poll, drawn by present mode beside a deck step's question.
 
 ``poll_panel(question, step_key=...)`` draws, in the current container: the join panel (the room's code, a QR code
-of the join link, the link, and a live count of the answers: a components-v2 panel, ui/poll_live.js, that long-polls
-the room's state route, so the projector shows an answer within a fraction of a second without a Streamlit rerun),
-the buttons Open, Lock (after an optional countdown), Reveal, Second round and Reset, and once revealed the class's
-answers per round beside the model's answer, which the caller passes in. Where between 35 % and 70 % of the class
-agreed with the reference it suggests a second round ("discuss with your neighbour and answer again").
+of the join link, the link, and a live count of the answers: a components-v2 panel, static/js/panels/poll_live.js, that
+long-polls the room's state route, so the projector shows an answer within a fraction of a second without a Streamlit
+rerun), the buttons Open, Lock (after an optional countdown), Reveal, Second round and Reset, and once revealed the
+class's answers per round beside the model's answer, which the caller passes in. Where between 35 % and 70 % of the
+class agreed with the reference it suggests a second round ("discuss with your neighbour and answer again").
 
 The room is this session's: opened on the first question, its lecturer key kept in ``st.session_state`` only (never
 in the code, the link or the page). The phones talk to the server's poll routes

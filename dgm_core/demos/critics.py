@@ -16,8 +16,8 @@ from ..models.critics import KINDS, CriticConfig, CriticStep, sample_lines, trai
 
 # fewer steps and evaluation points than the sweep's CriticConfig(), so it runs live: on the server (the fallback) ...
 LIVE = CriticConfig(steps=100, eval_n=5000)
-# ... and in the visitor's browser (ui/toy_train.worker.js), where TensorFlow.js takes longer per step than torch on a
-# server core: a narrower critic on smaller batches (bench browser_train times both)
+# ... and in the visitor's browser (static/js/workers/toy_train.worker.js), where TensorFlow.js takes longer per step
+# than torch on a server core: a narrower critic on smaller batches (bench browser_train times both)
 BROWSER = CriticConfig(hidden=32, batch=128, steps=100, eval_n=5000)
 LABELS = {"hellinger": "squared Hellinger (f-GAN)", "wasserstein": "Wasserstein-1 (Lipschitz penalty)"}
 THETAS = tuple(round(i / 10, 1) for i in range(21))  # the page's shifts: 0 to 2 in steps of 0.1

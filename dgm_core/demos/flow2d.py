@@ -2,9 +2,9 @@
 path of Liu et al., arXiv 2209.03003) learns to carry Gaussian noise (t = 0) onto a 2-D toy or onto the points a
 student drew (t = 1); the page scrubs t and shows the points moving along their paths over the learned field.
 
-The visitor's browser trains it (ui/flow_train.worker.js, from ``browser_job``: the config, the training pool, the
-display noise and the field's grid); where it cannot, the server does (``train_server``, the fallback, with torch's
-random numbers instead of the browser's). Drawn points travel in links as ``encode_points``' text.
+The visitor's browser trains it (static/js/workers/flow_train.worker.js, from ``browser_job``: the config, the training
+pool, the display noise and the field's grid); where it cannot, the server does (``train_server``, the fallback, with
+torch's random numbers instead of the browser's). Drawn points travel in links as ``encode_points``' text.
 """
 from __future__ import annotations
 

@@ -1,9 +1,9 @@
 """The GAN training page: the same generator trained on one 2-D toy against each critic (squared Hellinger and
-Wasserstein, ``models.toy_gan``). The visitor's browser trains it (ui/toy_train.worker.js, from ``browser_race``: what
-every session shares, the fixed z, the reference data, the critic's grid); where it cannot, the server does (the
-fallback): ``Race`` advances both a few steps a server run, with what each step shows recorded, its numbers always
-and on request its picture (``Snapshot``: the generated points and the critic over the box), which the browser then
-plays one step a frame."""
+Wasserstein, ``models.toy_gan``). The visitor's browser trains it (static/js/workers/toy_train.worker.js, from
+``browser_race``: what every session shares, the fixed z, the reference data, the critic's grid); where it cannot, the
+server does (the fallback): ``Race`` advances both a few steps a server run, with what each step shows recorded, its
+numbers always and on request its picture (``Snapshot``: the generated points and the critic over the box), which the
+browser then plays one step a frame."""
 from __future__ import annotations
 
 import base64

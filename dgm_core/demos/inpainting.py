@@ -369,7 +369,8 @@ class PageRun:
     traces: dict[str, ChainTrace] = field(default_factory=dict)  # method id -> trace, the chains only
     problems: list[str] = field(default_factory=list)  # one sentence per method that could not run
     seconds: dict[str, float] = field(default_factory=dict)  # method id -> wall time of its run and score
-    # method id -> where it ran: "browser" (the visitor's, ui/inpaint.worker.js) or "server"; empty: all on the server
+    # method id -> where it ran: "browser" (the visitor's, static/js/workers/inpaint.worker.js) or "server"; empty: all
+    # on the server
     computed_in: dict[str, str] = field(default_factory=dict)
     # the id of the visitor's browser's job that computed the "browser" rows: that page keeps their chains' snapshots
     # and draws their pictures itself (ui/browser_inpaint.py); "" where the server computed every row

@@ -5,10 +5,10 @@ Generate and Transfer Data with Rectified Flow" (arXiv 2209.03003).
 Idea in one sentence: regress a velocity field v(x, y, t) onto x_1 - x_0 at x_t = (1 - t) x_0 + t x_1 between a noise
 point x_0 ~ N(0, I) and a data point x_1, then carry noise to data by integrating dx/dt = v(x, t) from t = 0 to 1.
 
-This is the reference of the browser's trainer (ui/flow_train.worker.js, TensorFlow.js): the same network (3 inputs,
-SiLU hidden layers, torch's nn.Linear initialisation), loss, Adam with the same cosine learning rate, and the same
-integrator (one Heun step per frame, ``dgm_core.models.flow.path``); the parity tests feed both the same weights and
-batches. Points are (n, 2) float32, time t is (n,) in [0, 1] (or one float for every point).
+This is the reference of the browser's trainer (static/js/workers/flow_train.worker.js, TensorFlow.js): the same network
+(3 inputs, SiLU hidden layers, torch's nn.Linear initialisation), loss, Adam with the same cosine learning rate, and the
+same integrator (one Heun step per frame, ``dgm_core.models.flow.path``); the parity tests feed both the same weights
+and batches. Points are (n, 2) float32, time t is (n,) in [0, 1] (or one float for every point).
 """
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The GAN training page under AppTest: the link's settings; the browser's trainer gets what it needs and the verdict
 says what its last reported step shows (the panel's state, set here as the browser sets it; chromium runs the real
-one in tests/e2e/test_gan.py); where the browser cannot, the server trains: Step and Play advance both generators, a
-new setting starts again; a bad link value gets one sentence."""
+one in tests/e2e/test_gan_browser.py); where the browser cannot, the server trains: Step and Play advance both
+generators, a new setting starts again; a bad link value gets one sentence."""
 from __future__ import annotations
 
 import base64

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import time
 from pathlib import Path
@@ -17,6 +18,13 @@ LOG = ROOT / ".pytest_cache" / "streamlit-e2e.log" if (ROOT / ".pytest_cache").e
 
 
 def pytest_collection_modifyitems(config, items):
+    seed = os.environ.get("DGM_SHUFFLE_SEED")
+    if seed:  # the browser tests in a shuffled order: none may lean on what an earlier one left behind
+        e2e = [i for i, item in enumerate(items) if "e2e" in item.nodeid]
+        order = [items[i] for i in e2e]
+        random.Random(int(seed)).shuffle(order)
+        for i, item in zip(e2e, order):
+            items[i] = item
     if Path(CHROMIUM).exists():
         return
     if os.environ.get("DGM_REQUIRE_BROWSER"):
@@ -35,6 +43,19 @@ def browser_type_launch_args(browser_type_launch_args):
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
     return {**browser_context_args, "viewport": {"width": 1400, "height": 1000}}
+
+
+@pytest.fixture(autouse=True)
+def fresh_page(request):
+    """Every browser test starts from a fresh context: pytest-playwright's ``page`` and ``context`` are the test's own,
+    and this checks it (no URL, cookie or stored value left by another test). ``DGM_SHUFFLE_SEED=N`` runs the tests
+    in a shuffled order to show they stand alone."""
+    if "page" in request.fixturenames:
+        page = request.getfixturevalue("page")
+        assert page.url == "about:blank" and page.context.cookies() == [] and len(page.context.pages) == 1, \
+            "the test's browser page is not fresh"
+        assert page.context.storage_state() == {"cookies": [], "origins": []}, "the test's context holds storage"
+    yield
 
 
 @pytest.fixture(scope="session")

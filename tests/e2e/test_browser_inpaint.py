@@ -1,8 +1,8 @@
-"""The browser's inpainting samplers (ui/inpaint.worker.js: onnxruntime-web in a Web Worker of chromium, on the ONNX
-exports in static/models) against dgm_core, their reference: given the same image, mask, weights and random draws
-(torch's seeded generator's, replayed here in the order dgm_core asks for them and handed to the worker), pseudo-Gibbs
-and MIWAE importance sampling agree pixel for pixel within 1e-4 (mean, spread, draws) and in their scores. A change
-to either side's draws, algebra or summaries breaks them; the worker also checks the draws' order and sizes."""
+"""The browser's inpainting samplers (static/js/workers/inpaint.worker.js: onnxruntime-web in a Web Worker of chromium,
+on the ONNX exports in static/models) against dgm_core, their reference: given the same image, mask, weights and random
+draws (torch's seeded generator's, replayed here in the order dgm_core asks for them and handed to the worker),
+pseudo-Gibbs and MIWAE importance sampling agree pixel for pixel within 1e-4 (mean, spread, draws) and in their scores.
+A change to either side's draws, algebra or summaries breaks them; the worker also checks the draws' order and sizes."""
 from __future__ import annotations
 
 import contextlib

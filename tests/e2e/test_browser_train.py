@@ -1,7 +1,7 @@
-"""The browser's trainer (ui/toy_train.worker.js, TensorFlow.js in a Web Worker of chromium) against dgm_core, its
-reference: given the same weights and the same batches (drawn here by torch, sent to the worker), the critics' bounds,
-the generator's loss and the weights after the Adam updates agree within 1e-5. A change to either side's loss,
-network, penalty or optimiser breaks them."""
+"""The browser's trainer (static/js/workers/toy_train.worker.js, TensorFlow.js in a Web Worker of chromium) against
+dgm_core, its reference: given the same weights and the same batches (drawn here by torch, sent to the worker), the
+critics' bounds, the generator's loss and the weights after the Adam updates agree within 1e-5. A change to either
+side's loss, network, penalty or optimiser breaks them."""
 from __future__ import annotations
 
 import numpy as np

@@ -1,6 +1,6 @@
-"""The flow-matching page's trainer (ui/flow_train.worker.js, TensorFlow.js in a Web Worker of chromium) against
-dgm_core.models.flow2d, its reference: from the same weights on the same batches (drawn here by torch, sent to the
-worker) the losses and the weights after Adam's updates, at a constant rate and along the cosine schedule, agree
+"""The flow-matching page's trainer (static/js/workers/flow_train.worker.js, TensorFlow.js in a Web Worker of chromium)
+against dgm_core.models.flow2d, its reference: from the same weights on the same batches (drawn here by torch, sent to
+the worker) the losses and the weights after Adam's updates, at a constant rate and along the cosine schedule, agree
 within 1e-5; from the same weights the paths of the same noise (one Heun step per frame) and the velocity field on
 the same grid agree within 1e-4. A change to either side's network, loss, optimiser, schedule or integrator breaks
 them."""

@@ -1,6 +1,6 @@
 """Genuine answers of the inpainting panel, built from dgm_core's own runs: each method's result as the browser's
-worker (ui/inpaint.worker.js) lays it out and the panel sends it (ui/typed_json.js: typed arrays as {dtype: base64}),
-for the border's tests (tests/server/test_border.py, tests/app/test_browser_border.py)."""
+worker (static/js/workers/inpaint.worker.js) lays it out and the panel sends it (static/js/kit/typed_json.js: typed
+arrays as {dtype: base64}), for the border's tests (tests/server/test_border.py, tests/app/test_browser_border.py)."""
 from __future__ import annotations
 
 import base64

@@ -1,6 +1,7 @@
 // The Critics page's retrain, in the visitor's browser (a Streamlit components-v2 component; Python side:
-// ui/critics_view.py). The button starts ui/toy_train.worker.js (ui/train_kit.js; the first press loads TensorFlow.js)
-// and asks it to retrain both critics at the slider's theta; while it trains, a bar names the critic and the step and
+// ui/critics_view.py). The button starts static/js/workers/toy_train.worker.js (static/js/kit/train_kit.js; the first
+// press loads TensorFlow.js) and asks it to retrain both critics at the slider's theta; while it trains, a bar names
+// the critic and the step and
 // a chart draws each critic's bound on its training batches. When both are done the panel sends the whole retrain
 // back (state `result`) and the page shows it next to the shipped sweep. If the worker cannot start, the panel reports
 // `fallback` and the page retrains on the server.

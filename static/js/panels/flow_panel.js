@@ -4,8 +4,9 @@
 // took so far, and the learned velocity field at t as arrows. Time is scrubbed with the slider or played, here in
 // the browser, a frame per screen refresh (the positions between two of the flow's computed times are interpolated).
 // On "your drawing" a press and drag on the picture draws points; when the stroke ends the visitor's browser trains
-// the flow on them (ui/flow_train.worker.js, TensorFlow.js in a Web Worker) and plays it while it trains, and the
-// points go to the page (the link, the GAN page) as integer codes on a LEVELS x LEVELS grid over the box.
+// the flow on them (static/js/workers/flow_train.worker.js, TensorFlow.js in a Web Worker) and plays it while it
+// trains, and the points go to the page (the link, the GAN page) as integer codes on a LEVELS x LEVELS grid over the
+// box.
 // Where the browser cannot train, the server does (mode 'server': the page sends the paths and the field).
 
 import { BACKENDS, startTrainer } from '../kit/train_kit.js';

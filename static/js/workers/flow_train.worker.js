@@ -1,8 +1,8 @@
 // The flow-matching page's trainer, in a Web Worker of the visitor's browser: flow matching on the straight path
 // (Lipman et al., arXiv 2210.02747; Liu et al., arXiv 2209.03003) with the network, loss, Adam and learning-rate
 // schedule of dgm_core/models/flow2d.py and its integrator (one Heun step per frame), which stays the reference: the
-// parity tests feed both the same weights and batches. ui/critics_view.py puts ui/seeded_rng.js and
-// ui/tf_kit.worker.js (networks, Adam, start-up) before this file. Randomness comes from seeded_rng.js: the same seed
+// parity tests feed both the same weights and batches. It imports kit/seeded_rng.js and kit/tf_kit.js (networks,
+// Adam, start-up). Randomness comes from seeded_rng.js: the same seed
 // gives the same training in any browser, not the server's (torch draws other numbers).
 //
 // Messages in: {cmd: 'init', runtime}; {cmd: 'flow', job} (job: dgm_core.demos.flow2d.browser_job's dict; a 'flow'

@@ -1,7 +1,7 @@
 // The Critics and GAN training pages' trainer, in a Web Worker of the visitor's browser: the same networks, objectives,
 // data and optimiser as dgm_core/models/critics.py and dgm_core/models/toy_gan.py (which stay the reference; the
-// parity tests feed both the same weights and batch), on ui/tf_kit.worker.js's networks, Adam and start-up (put before
-// this file, after ui/seeded_rng.js, by ui/critics_view.py). Randomness comes from seeded_rng.js (xoshiro128**,
+// parity tests feed both the same weights and batch), on kit/tf_kit.js's networks, Adam and start-up (imported
+// below, with kit/seeded_rng.js). Randomness comes from seeded_rng.js (xoshiro128**,
 // seeded): the same seed gives the same film in any browser, not the server's (torch draws other numbers). The
 // penalty's input gradient is written out as a chain of products, so its own gradient is first-order.
 //
@@ -49,7 +49,7 @@ function toy(name, n, r) {
   throw new Error(`unknown toy ${name}`);
 }
 
-// ---- networks (ui/tf_kit.worker.js's mlp and forward) ------------------------------------------------------------
+// ---- networks (kit/tf_kit.js's mlp and forward) -------------------------------------------------------------------
 
 const leaky = (h) => tf.leakyRelu(h, 0.2);
 const critic = (params) => (x) => tf.reshape(forward(x, params, leaky), [-1]);  // T: (B, 2) -> (B,)
