@@ -38,7 +38,8 @@ def _imports(path: Path, root: Path = ROOT) -> list[tuple[str, list[str]]]:
 
 
 FILES = sorted(CORE.rglob("*.py")) + sorted((ROOT / "server").rglob("*.py"))
-WEB = ("sqlite3", "starlette", "anyio", "uvicorn", "fastapi", "flask", "aiohttp", "tornado", "http.server", "websockets")
+WEB = ("sqlite3", "starlette", "anyio", "uvicorn", "fastapi", "flask", "aiohttp", "tornado", "http.server",
+       "websockets")  # a database and the HTTP frameworks
 # (importing package, imported package): directions that must not exist
 FORBIDDEN = [
     ("dgm_core", "benchmarks"), ("dgm_core", "ui"), ("dgm_core", "pages"), ("dgm_core", "streamlit"),
