@@ -15,16 +15,16 @@ from dgm_core.samplers.flow_smc import bridge, flow_smc_inpaint, smc_path, syste
 D, OBS = 5, torch.tensor([True, False, True, False, False])
 
 
-def gaussian_data() -> tuple[torch.Tensor, torch.Tensor]:
-    g = torch.Generator().manual_seed(3)
-    a = torch.randn(D, D, generator=g, dtype=torch.float64)
-    sigma = a @ a.T / D + 0.05 * torch.eye(D, dtype=torch.float64)
-    return torch.randn(D, generator=g, dtype=torch.float64) * 0.5, sigma
+def gaussian_data(d: int = D, seed: int = 3) -> tuple[torch.Tensor, torch.Tensor]:
+    g = torch.Generator().manual_seed(seed)
+    a = torch.randn(d, d, generator=g, dtype=torch.float64)
+    sigma = a @ a.T / d + 0.05 * torch.eye(d, dtype=torch.float64)
+    return torch.randn(d, generator=g, dtype=torch.float64) * 0.5, sigma
 
 
 def predictor(mu: torch.Tensor, sigma: torch.Tensor, t: float) -> tuple[torch.Tensor, torch.Tensor]:
     """E[x_1 | x_t] = P x_t + q."""
-    c = (1 - t) ** 2 * torch.eye(D, dtype=torch.float64) + t ** 2 * sigma
+    c = (1 - t) ** 2 * torch.eye(len(mu), dtype=torch.float64) + t ** 2 * sigma
     p = t * sigma @ torch.linalg.inv(c)
     return p, mu - t * p @ mu
 
@@ -36,16 +36,17 @@ def velocity_of(mu, sigma):
     return v
 
 
-def chain_conditional(mu, sigma, n_steps: int, tau: float, y: torch.Tensor):
+def chain_conditional(mu, sigma, n_steps: int, tau: float, y: torch.Tensor, obs: torch.Tensor = OBS):
     """The chain's exact p(x_1^m | x_1^o = y): its x_1 ~ N(m, S) propagated step by step, then conditioned."""
-    m, s = torch.zeros(D, dtype=torch.float64), torch.eye(D, dtype=torch.float64)
+    eye = torch.eye(len(mu), dtype=torch.float64)
+    m, s = torch.zeros(len(mu), dtype=torch.float64), eye
     for k in range(1, n_steps + 1):
         t0, t1 = (k - 1) / n_steps, k / n_steps
         a, b, v = bridge(t0, t1, tau)
         p, q = predictor(mu, sigma, t0)
-        lin = a * p + b * torch.eye(D, dtype=torch.float64)
-        m, s = lin @ m + a * q, lin @ s @ lin.T + v * torch.eye(D, dtype=torch.float64)
-    o, u = OBS, ~OBS
+        lin = a * p + b * eye
+        m, s = lin @ m + a * q, lin @ s @ lin.T + v * eye
+    o, u = obs, ~obs
     gain = s[u][:, o] @ torch.linalg.inv(s[o][:, o])
     return m[u] + gain @ (y[o] - m[o]), s[u][:, u] - gain @ s[o][:, u]
 
