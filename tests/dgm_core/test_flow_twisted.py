@@ -67,9 +67,11 @@ def test_its_error_falls_as_particles_grow():
     got = [[errors(16, p, s) for s in seeds] for p in counts]
     mean_err = [sum(e[0] for e in row) / len(row) for row in got]
     cov_err = [sum(e[1] for e in row) / len(row) for row in got]
-    assert slope(counts, mean_err) < -0.3, mean_err
-    assert slope(counts, cov_err) < -0.3, cov_err
-    assert mean_err[-1] < 0.5 * mean_err[0] and cov_err[-1] < 0.5 * cov_err[0], (mean_err, cov_err)
+    # measured: slopes -0.57 and -0.49, each fourfold count cutting the errors to 0.43-0.55 of theirs; with the
+    # proposal's ratio left out of the weights the mean's error stalls at 0.33 from 256 particles (slope -0.30)
+    assert slope(counts, mean_err) < -0.35 and slope(counts, cov_err) < -0.35, (mean_err, cov_err)
+    for errs in (mean_err, cov_err):
+        assert all(b < 0.75 * a for a, b in zip(errs, errs[1:])), errs
 
 
 @pytest.mark.slow
