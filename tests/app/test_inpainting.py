@@ -6,7 +6,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
@@ -431,13 +430,9 @@ def test_the_particle_filters_ess_chart_has_a_line_per_filter_and_a_row_per_step
     from dataclasses import replace
 
     from dgm_core.demos import inpainting
-    from dgm_core.models.flow import Config, FlowUNet
+    from tests.dgm_core.test_flow_smc import page_inputs
     from ui import inpaint_results
-    torch.manual_seed(0)
-    model = FlowUNet(Config(width=8, mults=(1, 2), groups=4)).eval()
-    x = (torch.rand(1, 28, 28) > 0.7).float()
-    mask = torch.ones(28, 28, dtype=torch.bool)
-    mask[14:] = False
+    model, x, mask = page_inputs()
     settings = replace(inpainting.Settings(), particles=3, n_draws=2)
     rows = [(inpainting.run_method(m, model if m != "mean_fill" else None, x, mask, dataset="mnist",
                                    settings=settings)[0], {}, None) for m in ("flow_smc", "flow_twisted", "mean_fill")]

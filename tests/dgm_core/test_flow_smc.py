@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from dgm_core.models.flow import Config, FlowUNet
 from dgm_core.samplers.flow_smc import bridge, flow_smc_inpaint, smc_path, systematic
 
 D, OBS = 5, torch.tensor([True, False, True, False, False])
@@ -97,13 +98,27 @@ def test_systematic_resampling_keeps_proportions():
     assert torch.bincount(idx[0], minlength=4).tolist() == [4, 2, 2, 0]
 
 
-def test_images_keep_observed_pixels_and_report_ess():
-    from dgm_core.models.flow import Config, FlowUNet
+def small_images():
+    """An untrained flow network on 8 x 8 images, two images and their top half observed."""
     torch.manual_seed(0)
     model = FlowUNet(Config(shape=(1, 8, 8), width=8, mults=(1, 2), groups=4)).eval()
-    x = torch.rand(2, 1, 8, 8)
     mask = torch.zeros(8, 8, dtype=torch.bool)
     mask[:4] = True
+    return model, torch.rand(2, 1, 8, 8), mask
+
+
+def page_inputs():
+    """An untrained flow network on MNIST's size, one random binary image and its bottom half missing."""
+    torch.manual_seed(0)
+    model = FlowUNet(Config(width=8, mults=(1, 2), groups=4)).eval()
+    x = (torch.rand(1, 28, 28) > 0.7).float()
+    mask = torch.ones(28, 28, dtype=torch.bool)
+    mask[14:] = False
+    return model, x, mask
+
+
+def test_images_keep_observed_pixels_and_report_ess():
+    model, x, mask = small_images()
     res = flow_smc_inpaint(model, x, mask, particles=6, n_steps=3, n_draws=4, seed=1)
     assert res.samples.shape == (2, 4, 1, 8, 8) and res.mean.shape == (2, 1, 8, 8)
     assert torch.equal(res.samples[:, :, :, :4], x[:, None, :, :4].expand(2, 4, 1, 4, 8))
@@ -122,12 +137,7 @@ def test_the_inpainting_page_runs_it_on_the_server_with_its_particle_count():
 
     from dgm_core.demos import inpainting
     from dgm_core.methods import INPAINTING
-    from dgm_core.models.flow import Config, FlowUNet
-    torch.manual_seed(0)
-    model = FlowUNet(Config(width=8, mults=(1, 2), groups=4)).eval()
-    x = (torch.rand(1, 28, 28) > 0.7).float()
-    mask = torch.ones(28, 28, dtype=torch.bool)
-    mask[14:] = False
+    model, x, mask = page_inputs()
     assert INPAINTING["flow_smc"].family == "flow"
     assert "flow_smc" in inpainting.available_methods("mnist", {"flow-mnist"})
     settings = replace(inpainting.Settings(), particles=3, n_draws=2)

@@ -12,7 +12,7 @@ import torch
 
 from dgm_core.samplers.flow_smc import smc_path
 from dgm_core.samplers.flow_twisted import flow_twisted_inpaint, twist_variance, twisted_path
-from tests.dgm_core.test_flow_smc import chain_conditional, gaussian_data, velocity_of
+from tests.dgm_core.test_flow_smc import chain_conditional, gaussian_data, page_inputs, small_images, velocity_of
 
 STEPS, TAU = 40, 0.3
 
@@ -83,12 +83,7 @@ def test_its_weights_stay_ten_times_as_even_as_the_untwisted_filters():
 
 
 def test_images_keep_observed_pixels_and_report_ess_per_step():
-    from dgm_core.models.flow import Config, FlowUNet
-    torch.manual_seed(0)
-    model = FlowUNet(Config(shape=(1, 8, 8), width=8, mults=(1, 2), groups=4)).eval()
-    x = torch.rand(2, 1, 8, 8)
-    mask = torch.zeros(8, 8, dtype=torch.bool)
-    mask[:4] = True
+    model, x, mask = small_images()
     res = flow_twisted_inpaint(model, x, mask, particles=6, n_steps=3, langevin=2, n_draws=4, seed=1)
     assert res.method == "flow_twisted" and res.samples.shape == (2, 4, 1, 8, 8)
     assert torch.equal(res.samples[:, :, :, :4], x[:, None, :, :4].expand(2, 4, 1, 4, 8))
@@ -108,12 +103,7 @@ def test_the_inpainting_page_runs_it_with_its_particles_and_langevin_moves():
 
     from dgm_core.demos import inpainting
     from dgm_core.methods import INPAINTING
-    from dgm_core.models.flow import Config, FlowUNet
-    torch.manual_seed(0)
-    model = FlowUNet(Config(width=8, mults=(1, 2), groups=4)).eval()
-    x = (torch.rand(1, 28, 28) > 0.7).float()
-    mask = torch.ones(28, 28, dtype=torch.bool)
-    mask[14:] = False
+    model, x, mask = page_inputs()
     assert INPAINTING["flow_twisted"].family == "flow"
     assert "flow_twisted" in inpainting.available_methods("mnist", {"flow-mnist"})
     settings = replace(inpainting.Settings(), particles=3, langevin=1, n_draws=2)
