@@ -100,6 +100,13 @@ INPAINTING = Registry("inpainting", [
                  "targets the flow model's own p(x_m | x_o), like the exact sampler does for the VAE's; with few "
                  "particles its weights rest on a handful of them (the effective sample size says how many: near "
                  "1, its small spread is one ancestor's, not certainty)."),
+    Method("flow_twisted", "Flow matching, twisted particle filter", "dark_purple", "flow", short="Flow TDS",
+           blurb="The particle filter twisted (Twisted Diffusion Sampling, Wu et al. 2023): each particle is weighted "
+                 "at every step by how well the network's own guess of the finished image already matches the "
+                 "observed pixels, and its step is pushed up that match's gradient (one backward pass through the "
+                 "network); the weights correct for the push, so it targets the same conditional, the flow model's "
+                 "own p(x_m | x_o), with weights that stay far more even. Optional Langevin moves on the twisted "
+                 "target spread the copies that resampling makes."),
     Method("mean_fill", "Mean fill", "grey", None,
            blurb="Every missing pixel gets the mean of the observed ones."),
     Method("neighbour_fill", "Neighbour fill", "sky_blue", None,

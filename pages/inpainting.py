@@ -27,7 +27,7 @@ s = st.session_state
 CHAIN_KEYS = ("chains", "steps", "burn")
 WANTED = "_inp_wanted"  # every method the student chose, on any data set
 # nothing on screen reads them
-PRE_RUN = ("steps", "chains", "burn", "ns", "init", "warm", "seed", "kernel", "fsteps", "parts")
+PRE_RUN = ("steps", "chains", "burn", "ns", "init", "warm", "seed", "kernel", "fsteps", "parts", "lmoves")
 
 
 def dataset_defaults(chains: bool = True, image: bool = True) -> None:
@@ -50,7 +50,8 @@ st.markdown(
     "conditional p(x_missing | x_observed) (Mattei & Frellsen 2018; its z-moves here are Hamiltonian Monte Carlo "
     "by default), **pseudo-Gibbs** (the encoder's draws kept without a test), **MIWAE** importance sampling, "
     "**DMFA**, and on MNIST a **flow-matching** model that fills the hole along its path, either by replacement "
-    "(approximate: it targets no model's conditional) or by a **particle filter** that targets the flow's own. "
+    "(approximate: it targets no model's conditional) or by a **particle filter**, plain or **twisted**, that "
+    "targets the flow's own. "
     "Metrics are on the missing pixels only; the diagnostics under the set-up say whether the chains mixed."
 )
 

@@ -14,6 +14,7 @@ import torch
 from dgm_core import masks, results
 from dgm_core.demos.inpainting import BINARY, DATASETS, ChainTrace, PageRun, Settings
 from dgm_core.imputation import ChainDiagnostics, FactorDiagnostics
+from dgm_core.samplers.flow_smc import SMCDiagnostics
 from dgm_core.methods import INPAINTING, inpainting_label
 from ui.imaging import colour_bar, colour_map, grid_png, png_bytes, to_pil
 from ui import serving
@@ -426,6 +427,31 @@ def _diagnostics_table(rows: list) -> pd.DataFrame | None:
     return pd.DataFrame(records).set_index("method") if records else None
 
 
+def particle_ess(rows: list) -> pd.DataFrame | None:
+    """The flow's particle filters' effective sample size after each step's weighting: a column per filter that
+    ran, a row per step (the filters' steps are the same grid), None if none ran."""
+    ess = {method_label(res): res.diagnostics.ess[:, 0].tolist() for res, _, _ in rows
+           if isinstance(res.diagnostics, SMCDiagnostics)}
+    if not ess:
+        return None
+    return pd.DataFrame(ess, index=pd.RangeIndex(1, len(next(iter(ess.values()))) + 1, name="step"))
+
+
+def particle_ess_chart(rows: list) -> None:
+    """``particle_ess`` as lines in each filter's colour, and what to read in them."""
+    frame = particle_ess(rows)
+    if frame is None:
+        return
+    filters = [res for res, _, _ in rows if isinstance(res.diagnostics, SMCDiagnostics)]
+    st.markdown("**The particle filters' effective sample size at each step**")
+    st.line_chart(frame, x_label="step of the path (noise → image)", y_label="effective sample size",
+                  color=[INPAINTING.colour(res.method) for res in filters], height=220)
+    st.caption(f"Of {filters[0].diagnostics.particles} particles: how many the weights rest on after each step, "
+               "before resampling. Near 1, the fill is one particle's; the twisted filter weighs each particle by "
+               "how well the network's guess of the image already matches the observed pixels, so its weights "
+               "stay more even.")
+
+
 def sampler_insides(results: PageRun, p: str) -> None:
     """Diagnostics, then the chain player (in the browser): the step slider and ▶ Play move the pictures and a
     marker on the traces together (its film made once per result: ``drawn``)."""
@@ -488,6 +514,7 @@ def results_details(results: PageRun, p: str) -> None:
     what_to_notice(rows, results.traces, dataset, r_mask)
     with st.expander("Draws from each method"):
         samples_panel(results)
+    particle_ess_chart(rows)
     sampler_insides(results, p)
     downloads(rows, r_img, r_mask, p)
 

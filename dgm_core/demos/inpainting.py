@@ -92,9 +92,14 @@ CONTROLS: dict[str, Control] = {
     "fsteps": Control(10, "Flow ODE steps", "number", lo=1, hi=200,
                       help="Heun steps of the flow's ODE from noise (t = 0) to the image (t = 1); the observed pixels "
                            "are replaced before each. Two network evaluations a step."),
-    "parts": Control(32, "Flow particle filter: particles", "number", lo=1, hi=256,
-                     help="Particles of the flow's particle filter (40 steps of its path, one network evaluation per "
-                          "particle and step). More particles: nearer the flow model's own conditional, slower."),
+    "parts": Control(32, "Flow particle filters: particles", "number", lo=1, hi=256,
+                     help="Particles of the flow's particle filters, plain and twisted (40 steps of its path, one "
+                          "network evaluation per particle and step; the twisted one adds a backward pass). More "
+                          "particles: nearer the flow model's own conditional, slower."),
+    "lmoves": Control(0, "Twisted filter: Langevin moves", "number", lo=0, hi=10,
+                      help="Langevin moves of every particle of the twisted filter after each step's resampling, "
+                           "on the twisted target: they spread the copies resampling makes, at one more network "
+                           "evaluation and backward pass each."),
     "kernel": Control("hmc", "Exact sampler's z-move", "select", choices=list(KERNEL_LABELS), names=KERNEL_LABELS,
                       help="How Metropolis-within-Gibbs proposes a new latent z. HMC follows the decoder's gradient "
                            "(its step size is tuned during burn-in, then fixed); the encoder proposal is the paper's "
@@ -104,7 +109,7 @@ CONTROLS: dict[str, Control] = {
 # Settings' fields that are the page's controls: field -> the control's key
 FIELD_KEYS = {"steps": "steps", "chains": "chains", "burn_in": "burn", "n_samples": "ns", "init": "init",
               "warm_start": "warm", "seed": "seed", "kernel": "kernel", "flow_steps": "fsteps",
-              "particles": "parts"}
+              "particles": "parts", "langevin": "lmoves"}
 
 
 @dataclass(frozen=True)
@@ -125,7 +130,8 @@ class Settings:
     # the exact sampler's z-move (KERNEL_LABELS); bench inpainting compares them
     kernel: str = CONTROLS["kernel"].default
     flow_steps: int = CONTROLS["fsteps"].default  # the flow inpainter's ODE steps
-    particles: int = CONTROLS["parts"].default  # the flow particle filter's particles
+    particles: int = CONTROLS["parts"].default  # the flow particle filters' particles
+    langevin: int = CONTROLS["lmoves"].default  # the twisted flow filter's Langevin moves a step
 
     LIMITS = {"n_draws": (1, 32), "snapshots": (2, 200)}  # the fields no control sets
 
@@ -299,6 +305,16 @@ def run_flow_smc(method: str, model, x, mask, truth, s: Settings, binary: bool,
     return res, None
 
 
+def run_flow_twisted(method: str, model, x, mask, truth, s: Settings, binary: bool,
+                     on_progress) -> tuple[Imputation, None]:
+    """The flow model's twisted particle filter (dgm_core.samplers.flow_twisted): ``particles`` particles,
+    ``langevin`` Langevin moves a step, ``n_draws`` draws."""
+    from ..samplers.flow_twisted import flow_twisted_inpaint
+    res = flow_twisted_inpaint(model, x, mask, particles=s.particles, langevin=s.langevin, n_draws=s.n_draws,
+                               generator=generator(s.seed))
+    return res, None
+
+
 def run_mean_fill(method: str, model, x, mask, truth, s: Settings, binary: bool,
                   on_progress) -> tuple[Imputation, None]:
     return simple.mean_fill(x, mask), None
@@ -311,7 +327,8 @@ def run_neighbour_fill(method: str, model, x, mask, truth, s: Settings, binary: 
 
 RUNNERS: dict[str, Callable[..., tuple[Imputation, ChainTrace | None]]] = {  # INPAINTING id -> what runs it
     "mwg": run_chain, "pseudo_gibbs": run_chain, "miwae": run_importance, "dmfa": run_dmfa, "mfa": run_mfa,
-    "flow": run_flow, "flow_smc": run_flow_smc, "mean_fill": run_mean_fill, "neighbour_fill": run_neighbour_fill}
+    "flow": run_flow, "flow_smc": run_flow_smc, "flow_twisted": run_flow_twisted, "mean_fill": run_mean_fill,
+    "neighbour_fill": run_neighbour_fill}
 
 
 def run_method(method: str, model, x: torch.Tensor, mask: torch.Tensor, *, dataset: str, settings: Settings,

@@ -177,17 +177,23 @@ def flow_smc_inpaint(model: Velocity, x: torch.Tensor, mask: torch.Tensor, *, pa
     for state in smc_path(model, to_model(x), m, particles=particles, n_steps=n_steps, tau=tau,
                           ess_fraction=ess_fraction, generator=g):
         ess_steps.append(state.ess)
+    diag = SMCDiagnostics(particles=particles, n_steps=n_steps, tau=tau, ess=torch.stack(ess_steps),
+                          ess_final=state.ess, resamples=state.resamples,
+                          log_evidence=state.log_evidence, evaluations=n_steps)
+    return summarise("flow_smc", state, diag, x, m, n_draws, g, t0)
+
+
+def summarise(method: str, state: SMCState, diag: SMCDiagnostics, x: torch.Tensor, m: torch.Tensor, n_draws: int,
+              generator: torch.Generator | None, t0: float) -> Imputation:
+    """A filter's last state as an ``Imputation``: the weighted mean of x̂_1 and its weighted sd, ``n_draws``
+    resampled particles' x̂_1, the observed pixels put back. x: (N, C, H, W) in [0, 1]; m: x's shape, bool."""
     w = state.log_w.exp()  # (N, P)
     img = to_image(state.x1_hat)  # (N, P, C, H, W)
     wb = w.view(*w.shape, *([1] * (img.dim() - 2)))
     mean = (wb * img).sum(1)
     std = (wb * (img - mean.unsqueeze(1)) ** 2).sum(1).sqrt()
-    pick = systematic(state.log_w, g, n_draws)  # (N, S)
+    pick = systematic(state.log_w, generator, n_draws)  # (N, S)
     samples = torch.stack([img[i, pick[i]] for i in range(img.shape[0])])  # (N, S, C, H, W)
-    diag = SMCDiagnostics(particles=particles, n_steps=n_steps, tau=tau, ess=torch.stack(ess_steps),
-                          ess_final=state.ess, resamples=state.resamples,
-                          log_evidence=state.log_evidence, evaluations=n_steps)
-    result = keep_observed(Imputation(method="flow_smc", mean=mean, samples=samples, std=std, diagnostics=diag),
-                           x, m)
+    result = keep_observed(Imputation(method=method, mean=mean, samples=samples, std=std, diagnostics=diag), x, m)
     result.seconds = time.perf_counter() - t0
     return result

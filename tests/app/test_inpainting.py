@@ -424,3 +424,20 @@ def test_an_own_run_sends_every_method_to_the_browser_and_none_to_the_server():
     on_server = _page(where="server", ds="mnist", preset="centre", size=11, seed=13, methods="mwg,dmfa")
     on_server.button(key="inp_run").click().run()
     assert _n_results(on_server) == 2 and "inp_browser" not in on_server.session_state
+
+
+def test_the_particle_filters_ess_chart_has_a_line_per_filter_and_a_row_per_step():
+    from dataclasses import replace
+
+    from dgm_core.demos import inpainting
+    from tests.dgm_core.test_flow_smc import page_inputs
+    from ui import inpaint_results
+    model, x, mask = page_inputs()
+    settings = replace(inpainting.Settings(), particles=3, n_draws=2)
+    rows = [(inpainting.run_method(m, model if m != "mean_fill" else None, x, mask, dataset="mnist",
+                                   settings=settings)[0], {}, None) for m in ("flow_smc", "flow_twisted", "mean_fill")]
+    frame = inpaint_results.particle_ess(rows)
+    assert list(frame.columns) == [inpaint_results.method_label(r) for r, _, _ in rows[:2]]
+    assert list(frame.index) == list(range(1, 41))
+    assert frame.iloc[:, 1].tolist() == rows[1][0].diagnostics.ess[:, 0].tolist()
+    assert inpaint_results.particle_ess(rows[2:]) is None

@@ -10,21 +10,22 @@ from __future__ import annotations
 import pytest
 import torch
 
+from dgm_core.models.flow import Config, FlowUNet
 from dgm_core.samplers.flow_smc import bridge, flow_smc_inpaint, smc_path, systematic
 
 D, OBS = 5, torch.tensor([True, False, True, False, False])
 
 
-def gaussian_data() -> tuple[torch.Tensor, torch.Tensor]:
-    g = torch.Generator().manual_seed(3)
-    a = torch.randn(D, D, generator=g, dtype=torch.float64)
-    sigma = a @ a.T / D + 0.05 * torch.eye(D, dtype=torch.float64)
-    return torch.randn(D, generator=g, dtype=torch.float64) * 0.5, sigma
+def gaussian_data(d: int = D, seed: int = 3) -> tuple[torch.Tensor, torch.Tensor]:
+    g = torch.Generator().manual_seed(seed)
+    a = torch.randn(d, d, generator=g, dtype=torch.float64)
+    sigma = a @ a.T / d + 0.05 * torch.eye(d, dtype=torch.float64)
+    return torch.randn(d, generator=g, dtype=torch.float64) * 0.5, sigma
 
 
 def predictor(mu: torch.Tensor, sigma: torch.Tensor, t: float) -> tuple[torch.Tensor, torch.Tensor]:
     """E[x_1 | x_t] = P x_t + q."""
-    c = (1 - t) ** 2 * torch.eye(D, dtype=torch.float64) + t ** 2 * sigma
+    c = (1 - t) ** 2 * torch.eye(len(mu), dtype=torch.float64) + t ** 2 * sigma
     p = t * sigma @ torch.linalg.inv(c)
     return p, mu - t * p @ mu
 
@@ -36,16 +37,17 @@ def velocity_of(mu, sigma):
     return v
 
 
-def chain_conditional(mu, sigma, n_steps: int, tau: float, y: torch.Tensor):
+def chain_conditional(mu, sigma, n_steps: int, tau: float, y: torch.Tensor, obs: torch.Tensor = OBS):
     """The chain's exact p(x_1^m | x_1^o = y): its x_1 ~ N(m, S) propagated step by step, then conditioned."""
-    m, s = torch.zeros(D, dtype=torch.float64), torch.eye(D, dtype=torch.float64)
+    eye = torch.eye(len(mu), dtype=torch.float64)
+    m, s = torch.zeros(len(mu), dtype=torch.float64), eye
     for k in range(1, n_steps + 1):
         t0, t1 = (k - 1) / n_steps, k / n_steps
         a, b, v = bridge(t0, t1, tau)
         p, q = predictor(mu, sigma, t0)
-        lin = a * p + b * torch.eye(D, dtype=torch.float64)
-        m, s = lin @ m + a * q, lin @ s @ lin.T + v * torch.eye(D, dtype=torch.float64)
-    o, u = OBS, ~OBS
+        lin = a * p + b * eye
+        m, s = lin @ m + a * q, lin @ s @ lin.T + v * eye
+    o, u = obs, ~obs
     gain = s[u][:, o] @ torch.linalg.inv(s[o][:, o])
     return m[u] + gain @ (y[o] - m[o]), s[u][:, u] - gain @ s[o][:, u]
 
@@ -96,13 +98,27 @@ def test_systematic_resampling_keeps_proportions():
     assert torch.bincount(idx[0], minlength=4).tolist() == [4, 2, 2, 0]
 
 
-def test_images_keep_observed_pixels_and_report_ess():
-    from dgm_core.models.flow import Config, FlowUNet
+def small_images():
+    """An untrained flow network on 8 x 8 images, two images and their top half observed."""
     torch.manual_seed(0)
     model = FlowUNet(Config(shape=(1, 8, 8), width=8, mults=(1, 2), groups=4)).eval()
-    x = torch.rand(2, 1, 8, 8)
     mask = torch.zeros(8, 8, dtype=torch.bool)
     mask[:4] = True
+    return model, torch.rand(2, 1, 8, 8), mask
+
+
+def page_inputs():
+    """An untrained flow network on MNIST's size, one random binary image and its bottom half missing."""
+    torch.manual_seed(0)
+    model = FlowUNet(Config(width=8, mults=(1, 2), groups=4)).eval()
+    x = (torch.rand(1, 28, 28) > 0.7).float()
+    mask = torch.ones(28, 28, dtype=torch.bool)
+    mask[14:] = False
+    return model, x, mask
+
+
+def test_images_keep_observed_pixels_and_report_ess():
+    model, x, mask = small_images()
     res = flow_smc_inpaint(model, x, mask, particles=6, n_steps=3, n_draws=4, seed=1)
     assert res.samples.shape == (2, 4, 1, 8, 8) and res.mean.shape == (2, 1, 8, 8)
     assert torch.equal(res.samples[:, :, :, :4], x[:, None, :, :4].expand(2, 4, 1, 4, 8))
@@ -121,12 +137,7 @@ def test_the_inpainting_page_runs_it_on_the_server_with_its_particle_count():
 
     from dgm_core.demos import inpainting
     from dgm_core.methods import INPAINTING
-    from dgm_core.models.flow import Config, FlowUNet
-    torch.manual_seed(0)
-    model = FlowUNet(Config(width=8, mults=(1, 2), groups=4)).eval()
-    x = (torch.rand(1, 28, 28) > 0.7).float()
-    mask = torch.ones(28, 28, dtype=torch.bool)
-    mask[14:] = False
+    model, x, mask = page_inputs()
     assert INPAINTING["flow_smc"].family == "flow"
     assert "flow_smc" in inpainting.available_methods("mnist", {"flow-mnist"})
     settings = replace(inpainting.Settings(), particles=3, n_draws=2)

@@ -52,7 +52,8 @@ def test_every_inpainting_method_has_its_runner_and_dispatches_through_it():
     assert set(inpainting.RUNNERS) == set(INPAINTING)
     assert set(inpainting.RUNNERS.values()) == {
         inpainting.run_chain, inpainting.run_importance, inpainting.run_dmfa, inpainting.run_mfa,
-        inpainting.run_flow, inpainting.run_flow_smc, inpainting.run_mean_fill, inpainting.run_neighbour_fill}
+        inpainting.run_flow, inpainting.run_flow_smc, inpainting.run_flow_twisted, inpainting.run_mean_fill,
+        inpainting.run_neighbour_fill}
     assert set(inpainting.DEFAULT_METHODS) <= set(INPAINTING)
 
 

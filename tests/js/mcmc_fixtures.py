@@ -1,6 +1,7 @@
 """Fixtures for static/js/kit/mcmc.js under Node (tests/js/mcmc.test.mjs): ArviZ's effective sample size of a mean
 (``dgm_core.samplers.diagnostics.ess``) on chains that mix well, badly, alternate (a negative autocorrelation), stay
-put or are short, and ``chain_diagnostics``' ess_pixels on sampler-like pixel traces with stuck pixels and a burn-in.
+put or are short, or lie 1e12 away from 0, and ``chain_diagnostics``' ess_pixels on sampler-like pixel traces with
+stuck pixels and a burn-in.
 ``python -m tests.js.mcmc_fixtures OUT_DIR``."""
 from __future__ import annotations
 
@@ -35,6 +36,10 @@ def cases() -> dict:
               "constant": np.full((3, 40), 0.25), "short": rng.normal(size=(2, 3)),
               "two levels": np.repeat(rng.normal(size=(3, 1)), 30, axis=1) + 1e-3 * rng.normal(size=(3, 30))}
     out = {"ess": [{"name": k, "chains": v.tolist(), "want": _num(ess(v))} for k, v in chains.items()]}
+    # draws 1e12 away from 0: float64 keeps about four digits of their deviations, and ArviZ's sums lose some of
+    # those; the exact ESS of these draws is ArviZ's of the draws less 1e12 (each difference exact)
+    far = rng.normal(size=(4, 200)) + 1e12
+    out["offset"] = {"chains": far.tolist(), "want": _num(ess(far - 1e12)), "arviz": _num(ess(far))}
     traces = []
     for t, s, p, burn in ((60, 3, 8, 15), (12, 2, 5, 10), (40, 1, 6, 10)):
         px = torch.from_numpy(_ar1(rng, s * p, t, 0.8).reshape(s, p, t)).permute(2, 0, 1).float()  # (T, S, P)

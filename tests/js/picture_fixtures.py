@@ -1,6 +1,7 @@
 """Fixtures for static/js/kit/pictures.js under Node (tests/js/pictures.test.mjs): the server's pictures of a few
 random arrays, as the bytes it sends (ui/imaging.py: to_pil of the values, of their spread on the colour map, and of
-an input with its missing pixels tinted: dgm_core.masks.overlay). ``python -m tests.js.picture_fixtures OUT_DIR``."""
+an input with its missing pixels tinted: dgm_core.masks.overlay); a NaN spread is written null.
+``python -m tests.js.picture_fixtures OUT_DIR``."""
 from __future__ import annotations
 
 import json
@@ -27,7 +28,9 @@ def cases() -> list[dict]:
         std = torch.rand(c, h, w, generator=g) * 0.5
         mask = torch.rand(h, w, generator=g) > 0.4
         vmax = float(std.mean(0).max()) * 0.8  # some spreads above the scale's top: its last colour
-        out.append({"shape": [c, h, w], "x": x.reshape(-1).tolist(), "std": std.reshape(-1).tolist(),
+        std[0, 0, 0] = float("nan")  # a spread that is not a number: the server draws it black
+        out.append({"shape": [c, h, w], "x": x.reshape(-1).tolist(),
+                    "std": [None if v != v else v for v in std.reshape(-1).tolist()],
                     "mask": mask.reshape(-1).int().tolist(), "vmax": vmax, "stops": COLOUR_STOPS.tolist(),
                     "tint": list(masks.OVERLAY_TINT), "alpha": masks.OVERLAY_ALPHA,
                     "want": {"rgba": _rgb(x), "spread": _rgb(colour_map(std, vmax)),

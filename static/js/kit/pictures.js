@@ -16,17 +16,18 @@ export function rgba(x, [c, h, w]) {
 }
 
 // a spread (C*H*W, non-negative) -> RGBA bytes on the colour map `stops` ([[r, g, b] in [0, 1]]), 0 -> the first
-// stop, vmax and above -> the last; a colour image's spread is its channels' mean
+// stop, vmax and above -> the last, NaN black; a colour image's spread is its channels' mean
 export function spread(std, [c, h, w], vmax, stops) {
   const n = h * w; const out = new Uint8ClampedArray(4 * n); const top = stops.length - 1;
   for (let i = 0; i < n; i++) {
     let v = 0;
     for (let k = 0; k < c; k++) v += std[k * n + i];
     v /= c;
+    out[4 * i + 3] = 255;
+    if (Number.isNaN(v)) continue;  // black, as the server draws a spread that is not a number
     const t = vmax > 0 ? Math.min(1, Math.max(0, v / vmax)) : 0;
     const pos = t * top; const j = Math.min(Math.max(Math.floor(pos), 0), top - 1); const f = pos - j;
     for (let k = 0; k < 3; k++) out[4 * i + k] = byte(stops[j][k] * (1 - f) + stops[j + 1][k] * f);
-    out[4 * i + 3] = 255;
   }
   return out;
 }
