@@ -203,8 +203,9 @@ def _fit_model(method: str, z: np.ndarray, mask: np.ndarray, s: Settings, on_ste
 def complete(x: np.ndarray, columns: tuple[str, ...], settings: Settings = Settings(), *, source: str = "",
              on_progress: Progress | None = None,
              learnt: dict[str, tuple[NotMIWAE, tabular.TabularImputation]] | None = None,
-             trained_in: str = "the server (PyTorch)") -> Completed:
-    """Fill the empty cells of x: (N, D) (NaN) with every imputer of ``settings.methods``. Raises ValueError.
+             trained_in: str = "the server (PyTorch)", only: tuple[str, ...] | None = None) -> Completed:
+    """Fill the empty cells of x: (N, D) (NaN) with every imputer of ``settings.methods`` (``only``: those of them).
+    Raises ValueError.
     ``learnt``: MIWAE's and the not-MIWAE's fitted model and imputation (standardised units) where they were trained
     elsewhere (the visitor's browser, dgm_core.own_table_browser): only the baselines then run here; ``trained_in``
     says where, for the provenance."""
@@ -226,22 +227,26 @@ def complete(x: np.ndarray, columns: tuple[str, ...], settings: Settings = Setti
     steps = len(settings.methods) + 1  # MICE's draws count as one step
     say = on_progress or (lambda f, what: None)
     fills: dict[str, Fill] = {}
+    wanted = lambda m: only is None or m in only  # noqa: E731
     for i, name in enumerate(BASELINES):
+        if not wanted(name):
+            continue
         say(i / steps, f"{MNAR.label(name)}…")
         kw = FOREST if name == "missForest" else {"sample_posterior": True} if name == "MICE" else {}
         filled = baselines.run_baseline(name, z, dmask, seed=settings.seed, **kw)
         table = back(filled)
         fills[name] = Fill(name, _classified(name, filled, table, kinds, blocks, settings.seed) if categorical
                            else table)
-    say(len(BASELINES) / steps, f"MICE: {settings.draws} multiple imputations…")
-    draws = baselines.mice_draws(z, dmask, n_draws=settings.draws, max_iter=MICE_DRAW_ITER, seed=settings.seed)
-    mice = back(draws)
-    if categorical:  # each draw's levels drawn from its own logistic regressions
-        for m in range(settings.draws):
-            mice[:, m] = _classified("MICE", draws[:, m], mice[:, m], kinds, blocks, settings.seed + m)
-    fills["MICE"].draws = mice
+    if wanted("MICE"):
+        say(len(BASELINES) / steps, f"MICE: {settings.draws} multiple imputations…")
+        draws = baselines.mice_draws(z, dmask, n_draws=settings.draws, max_iter=MICE_DRAW_ITER, seed=settings.seed)
+        mice = back(draws)
+        if categorical:  # each draw's levels drawn from its own logistic regressions
+            for m in range(settings.draws):
+                mice[:, m] = _classified("MICE", draws[:, m], mice[:, m], kinds, blocks, settings.seed + m)
+        fills["MICE"].draws = mice
     model = None
-    for i, method in enumerate(("miwae", settings.family)):
+    for i, method in enumerate(m for m in ("miwae", settings.family) if wanted(m)):
         base = (len(BASELINES) + 1 + i) / steps
         tick = lambda it, total, m=method, b=base: say(b + it / total / steps,  # noqa: E731
                                                       f"{MNAR.label(m)}: iteration {it:,}/{total:,}")

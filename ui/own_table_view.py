@@ -15,10 +15,11 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from dgm_core import data, own_table
+from dgm_core import own_table
 from dgm_core import overimpute as overimputation
 from dgm_core import own_table_browser as browser
 from dgm_core.demos.mnar import CONTROLS as SPEC
+from dgm_core.data import typed
 from dgm_core.methods import MNAR, palette
 from dgm_core.missingness import diagnostics as dg
 from dgm_core.serving import Stopped, jobs, schema
@@ -107,14 +108,14 @@ def _mechanism(x: np.ndarray, columns: tuple[str, ...]) -> None:
                  .style.format({"share": "{:.1%}"}), height=min(35 * (len(columns) + 1) + 3, 260))
 
 
-def _downloads(done: own_table.Completed) -> None:
+def _downloads(done: own_table.Completed, enc: typed.Encoded) -> None:
     st.markdown("**Every imputer's completed table** (CSV: the provenance in `#` lines, the columns, then one "
                 "`<column>_filled` flag per column, 1 where the file's cell was empty):")
     methods = list(done.fills)
     for i, method in enumerate(methods):
         if i % 3 == 0:  # a row of three at a time: on a phone they stack in the fills' order
             cols = st.columns(3)
-        cols[i % 3].download_button(f"{MNAR.label(method)} (CSV)", lambda m=method: own_table.to_csv(done, m),
+        cols[i % 3].download_button(f"{MNAR.label(method)} (CSV)", lambda m=method: own_table.to_csv(done, m, enc),
                                     f"own_{method}.csv", "text/csv", key=f"{P}own_dl_{method}",
                                     on_click="ignore")
 
@@ -158,7 +159,10 @@ def _text(v: float | None, fmt: str = "{:.3f}") -> str:
 
 def _tipping(done: own_table.Completed) -> None:
     st.markdown("#### How far may the conclusion move? δ-adjustment")
-    holed = [j for j in range(len(done.columns)) if done.filled[:, j].any()]
+    kinds = done.settings.kinds or ("continuous",) * len(done.columns)
+    holed = [j for j in range(len(done.columns)) if done.filled[:, j].any() and kinds[j] == "continuous"]
+    if not holed:
+        return
     c1, c2, c3 = st.columns(3)
     j = c1.selectbox("Column", holed, format_func=lambda j: done.columns[j], key=P + "own_delta_col",
                      index=int(np.argmax(done.filled[:, holed].sum(0))))
@@ -235,9 +239,42 @@ def _browser_fill(x: np.ndarray, columns: tuple[str, ...], settings: own_table.S
     return Kept(key, value, ran)
 
 
-def show(table: data.Table, digest: str, seed: int) -> None:
+def has_holes(cells: typed.Typed) -> bool:
+    """Whether a column proposed for use has a missing cell (the own-table mode has something to fill)."""
+    return bool(cells.missing[:, [r == "use" for r in cells.roles]].any())
+
+
+def _columns(cells: typed.Typed) -> typed.Encoded | None:
+    """The column table the user corrects (kind, role), and the table it encodes; None after a refusal (said)."""
+    st.markdown("#### Your columns")
+    summary = cells.summary()
+    edited = st.data_editor(summary, hide_index=True, key=P + "own_columns", disabled=[
+        c for c in summary.columns if c not in ("kind", "role")], column_config={
+        "kind": st.column_config.SelectboxColumn("kind", options=list(typed.KINDS), required=True,
+                                                 help="continuous: numbers; binary: two values (its fills stay one "
+                                                      "of them); categorical: levels (text); identifier, date: "
+                                                      "kept as they are"),
+        "role": st.column_config.SelectboxColumn("role", options=list(typed.ROLES), required=True,
+                                                 help="use: its holes filled, it informs the others; keep: written "
+                                                      "back untouched; ignore: left out of the download")})
+    markers = ", ".join(f"'{m}'" for m in (*typed.MARKERS, *cells.markers))
+    st.caption(f"Guessed from the cells ({cells.frame.how}); correct a kind or a role in the table. Missing: "
+               f"{markers}. Binary and categorical holes: the baselines fill them by classifiers (the most frequent "
+               "level; kNN's, a logistic regression's draw, a random forest's vote); MIWAE and not-MIWAE read a "
+               "level as one-hot inputs and fill the level whose indicator they impute highest.")
+    try:
+        return typed.encode(cells, tuple(edited["kind"]), tuple(edited["role"]))
+    except ValueError as e:
+        st.error(str(e))
+        return None
+
+
+def show(cells: typed.Typed, digest: str, seed: int) -> None:
     """The whole mode for an uploaded table (digest: its sha256); refusals are one sentence each."""
-    x, columns = table.x, table.columns
+    enc = _columns(cells)
+    if enc is None:
+        return
+    x, columns = enc.x, enc.columns
     holes = np.isnan(x)
     st.markdown(f"The file's **{int(holes.sum())} empty cells**, in {int(holes.any(1).sum())} of its {len(x)} "
                 "rows, are the holes: every row is kept and nothing is simulated.")
@@ -245,7 +282,7 @@ def show(table: data.Table, digest: str, seed: int) -> None:
     target = st.selectbox("Target column (optional: it must be complete, it is a predictor, never filled)",
                           [None, *columns], format_func=lambda c: "none" if c is None else c, key=P + "own_target")
     try:
-        own_table.validate(x, columns, target, table.rows_in_file)
+        own_table.validate(x, columns, target, cells.frame.rows_in_file)
     except ValueError as e:
         st.error(str(e))
         return
@@ -255,9 +292,9 @@ def show(table: data.Table, digest: str, seed: int) -> None:
     family = widget(SPEC, P, "ofam", f1)
     direction = widget(SPEC, P, "odir", f2, horizontal=True) if family == "notmiwae_known" else "high"
     preset = widget(SPEC, P, "obud", f3)
-    settings = own_table.Settings(family, direction, preset, seed, target=target)
-    key = (digest, settings)
-    why = browser.where(len(x), preset) or fallback_reason(P + "own_browser")
+    settings = own_table.Settings(family, direction, preset, seed, target=target, kinds=enc.kinds)
+    key = (digest, settings, enc.order)
+    why = browser.where(len(x), preset, kinds=enc.kinds) or fallback_reason(P + "own_browser")
     if why is None and st.radio("Train MIWAE and not-MIWAE in", ("your browser", "the server"), horizontal=True,
                                 key=P + "own_where", help=f"Your browser: tables up to {browser.MAX_ROWS:,} rows, "
                                 "the 'tiny' and 'small' budgets, nothing queued. The server: any table, queued "
@@ -278,9 +315,10 @@ def show(table: data.Table, digest: str, seed: int) -> None:
         return
     done = ran.value
     st.caption(f"Trained with the '{preset}' budget in {done.trained_in}. {serving.caption(ran.ran)}")
-    shifts = {m: dg.fill_shift(f.table, done.mask) for m, f in done.fills.items()}
+    cont = [k == "continuous" for k in enc.kinds]
+    shifts = {m: dg.fill_shift(f.table[:, cont], done.mask[:, cont]) for m, f in done.fills.items()}
     st.markdown(dg.shift_sentence(shifts, MNAR.label) + " The truth of the holes is unknown: which is right is a "
                 "question of the mechanism, checked below as far as the data allow.")
-    _downloads(done)
+    _downloads(done, enc)
     _check(done)
     _tipping(done)

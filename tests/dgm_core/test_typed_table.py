@@ -105,3 +105,18 @@ def test_a_users_marker_and_utf16_are_read():
     for encoding in ("utf-16", "utf-16-le"):
         wide = typed.encode(typed.read(text.encode(encoding), markers=("-999",)))
         assert np.array_equal(wide.x, e.x, equal_nan=True), encoding
+
+
+def test_the_users_corrections_are_applied():
+    t = typed.read(cars(n=60))
+    kinds, roles = list(t.kinds), list(t.roles)
+    roles[t.columns.index("Year")] = "ignore"
+    kinds[t.columns.index("Cylinders")] = "categorical"
+    e = typed.encode(t, tuple(kinds), tuple(roles))
+    assert "Year" not in e.order and e.order[0] == "Name" and e.categories[e.columns.index("Cylinders")] == (
+        "4", "6", "8")
+    kinds[t.columns.index("Origin")] = "continuous"
+    with pytest.raises(ValueError, match=r"Column 'Origin', line 2: '\w+' is neither a number"):
+        typed.encode(t, tuple(kinds), tuple(roles))
+    with pytest.raises(ValueError, match="Column 'Name' is an identifier"):
+        typed.encode(t, t.kinds, ("use",) * len(t.columns))
