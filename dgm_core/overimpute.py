@@ -151,3 +151,31 @@ def calibration_sentence(check: Check, label: Callable[[str], str]) -> str:
     return (f"Coverage of the {NOMINAL:.0%} intervals, within {TOLERANCE:g} of {NOMINAL:.2f}: "
             f"{', '.join(ok) if ok else 'none'}; outside: {', '.join(off) if off else 'none'}. The other methods "
             "give one fill and no interval.")
+
+
+COSTS = 1.05  # an MNAR model whose overimputation RMSE is above this times the best's costs accuracy
+
+
+def ranking(check: Check) -> list[tuple[str, float]]:
+    """(method, RMSE in sd over every hidden cell), best first."""
+    over = [(r["method"], r["rmse_sd"]) for r in check.rows if r["column"] == "all columns"]
+    return sorted(over, key=lambda mr: mr[1])
+
+
+def recommend(check: Check, family: str, label: Callable[[str], str]) -> tuple[str, str]:
+    """The method to trust on this table by ``check``'s ranking, and one sentence on whether the MNAR model
+    ``family`` costs accuracy here (its RMSE above COSTS times the best's) or earns it (the best)."""
+    ranked = ranking(check)
+    best, best_rmse = ranked[0]
+    mine = dict(ranked).get(family)
+    order = ", ".join(f"{label(m)} {v:.2f}" for m, v in ranked)
+    head = f"Ranked by overimputation ({HOW[check.how]}; RMSE in sd): {order}. Trust {label(best)} here."
+    if mine is None:
+        return best, head
+    if best == family:
+        return best, head + f" The MNAR assumption earns its keep: {label(family)} fills best."
+    if mine > COSTS * best_rmse:
+        return best, head + (f" The MNAR assumption costs accuracy on this table: {label(family)} misses by "
+                             f"{mine:.2f} sd against {label(best)}'s {best_rmse:.2f}; without evidence of self-masking "
+                             "(the column checks above), prefer the latter.")
+    return best, head + f" The MNAR assumption costs little here ({label(family)} {mine:.2f} sd)."

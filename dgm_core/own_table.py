@@ -26,13 +26,16 @@ from .models.notmiwae import Config, NotMIWAE
 BASELINES = ("mean", "kNN", "MICE", "missForest")
 # not-MIWAE's missing model p(s | x), by the lab's method id (dgm_core.methods.MNAR)
 FAMILIES = {"notmiwae": "self-masking: each value hides itself, direction learnt",
-            "notmiwae_known": "self-masking with a known direction",
+            "notmiwae_known": "self-masking with a known direction (or none), per column",
             "notmiwae_linear": "agnostic, linear: any column's value may hide any other's",
             "notmiwae_nonlinear": "agnostic, nonlinear (one hidden layer)"}
 INTERVAL = 0.9  # the nominal coverage of the intervals drawn from multiple imputations
 FOREST = {"n_estimators": 20, "max_iter": 5}  # the lab's missForest budget (dgm_core.demos.mnar.run_baselines)
 MICE_DRAW_ITER = 5  # chained-equation rounds of each MICE draw: R mice's default maxit (the point fill keeps 10)
 Progress = Callable[[float, str], None]  # (fraction done, what runs)
+# the known-direction family's missing model per column: P(missing) = σ(sign W (x − b)), sign 0 for 'mcar' (W = 0:
+# the same probability whatever the value, so the missing model moves no fill), +1 high, −1 low
+DIRECTIONS = {"mcar": 0.0, "high": 1.0, "low": -1.0}
 KINDS = ("continuous", "binary", "categorical")  # binary and categorical columns hold codes 0..K-1 (data.typed)
 SEEDED = ("MICE", "missForest", "miwae", *FAMILIES)  # the imputers whose table changes with the seed
 CATEGORICAL_FILL = {  # how each imputer fills a binary or categorical column's holes (_classified, undesign)
@@ -91,6 +94,7 @@ class Settings:
     draws: int = 20
     target: str | None = None
     kinds: tuple[str, ...] | None = None  # per column of x: KINDS (None: every column continuous)
+    directions: tuple[str, ...] | None = None  # per column, the known-direction family's: DIRECTIONS
 
     def __post_init__(self) -> None:
         if self.kinds is not None and not set(self.kinds) <= set(KINDS):
@@ -99,6 +103,9 @@ class Settings:
             raise ValueError(f"The missing model must be one of {', '.join(FAMILIES)}, not {self.family!r}.")
         if self.direction not in ("high", "low"):
             raise ValueError(f"The direction must be 'high' or 'low', not {self.direction!r}.")
+        if self.directions is not None and not set(self.directions) <= set(DIRECTIONS):
+            raise ValueError(f"A column's missing model is one of {', '.join(DIRECTIONS)}, not "
+                             f"{sorted(set(self.directions) - set(DIRECTIONS))}.")
         if self.preset not in PRESETS:
             raise ValueError(f"The training budget must be one of {', '.join(PRESETS)}, not {self.preset!r}.")
         if not 2 <= self.draws <= 200:
@@ -176,21 +183,29 @@ def validate(x: np.ndarray, columns: tuple[str, ...], target: str | None = None,
                          f"{'them' if n > 1 else 'it'} can be learnt or kept; delete {'them' if n > 1 else 'it'}.")
 
 
-def new_model(method: str, n_features: int, s: Settings) -> NotMIWAE:
+def new_model(method: str, n_features: int, s: Settings, widths: tuple[int, ...] | None = None) -> NotMIWAE:
     """MIWAE or the not-MIWAE of ``s.family``, freshly initialised from ``s.seed``: the weights the server trains from
-    and the ones it sends a visitor's browser to train from (dgm_core.own_table_browser)."""
+    and the ones it sends a visitor's browser to train from (dgm_core.own_table_browser). ``widths``: each column's
+    inputs (``design``; None: one each)."""
     p = PRESETS[s.preset]
     missing = MISSING[method]
-    signs = (1.0 if s.direction == "high" else -1.0,) * n_features if missing == "selfmasking_known" else None
+    signs = None
+    if missing == "selfmasking_known":
+        widths = widths or (1,) * n_features
+        kinds = s.kinds or ("continuous",) * len(widths)
+        per = s.directions or (s.direction,) * len(widths)
+        # a binary or categorical column's one-hot inputs: its holes at random (a level hides no value)
+        signs = tuple(DIRECTIONS[d] if k == "continuous" else 0.0
+                      for d, k, w in zip(per, kinds, widths, strict=True) for _ in range(w))
     torch.manual_seed(s.seed)
     return NotMIWAE(Config(n_features=n_features, hidden=p["hidden"], missing=missing, signs=signs))
 
 
-def _fit_model(method: str, z: np.ndarray, mask: np.ndarray, s: Settings, on_step: Callable[[int, int], None] | None
-               ) -> tuple[NotMIWAE, tabular.TabularImputation]:
+def _fit_model(method: str, z: np.ndarray, mask: np.ndarray, s: Settings, on_step: Callable[[int, int], None] | None,
+               widths: tuple[int, ...] | None = None) -> tuple[NotMIWAE, tabular.TabularImputation]:
     """Train MIWAE or the not-MIWAE of ``s.family`` on the standardised table z (holes never read) and impute."""
     p = PRESETS[s.preset]
-    model = new_model(method, z.shape[1], s)
+    model = new_model(method, z.shape[1], s, widths)
     z0 = np.where(mask, z, 0.0)
     cb = (lambda it, _loss: on_step(it, p["iterations"])) if on_step else None
     with tabular.single_thread():
@@ -250,7 +265,8 @@ def complete(x: np.ndarray, columns: tuple[str, ...], settings: Settings = Setti
         base = (len(BASELINES) + 1 + i) / steps
         tick = lambda it, total, m=method, b=base: say(b + it / total / steps,  # noqa: E731
                                                       f"{MNAR.label(m)}: iteration {it:,}/{total:,}")
-        fitted, imp = learnt[method] if learnt else _fit_model(method, z, dmask, settings, tick)
+        fitted, imp = learnt[method] if learnt else _fit_model(method, z, dmask, settings, tick,
+                                                                     tuple(b.stop - b.start for b in blocks))
         fills[method] = Fill(method, back(imp.mean), back(imp.draws))
         model = fitted
     say(1.0, "done")
@@ -270,7 +286,11 @@ def provenance(done: Completed, method: str) -> dict:
     s, p = done.settings, PRESETS[done.settings.preset]
     mechanism = "none modelled (assumes missing at random)"
     if method in FAMILIES:
-        mechanism = FAMILIES[method] + (f" ({s.direction} values go missing)" if method == "notmiwae_known" else "")
+        mechanism = FAMILIES[method]
+        if method == "notmiwae_known":
+            per = s.directions or (s.direction,) * len(done.columns)
+            mechanism += ": " + ", ".join(f"{c} {'at random' if d == 'mcar' else d + ' values go missing'}"
+                                          for c, d in zip(done.columns, per, strict=True))
     if method in ("miwae", *FAMILIES):
         how = {"iterations": p["iterations"], "hidden": p["hidden"], "lr": p["lr"], "K": p["k"],
                "importance_samples": p["n_samples"], "draws": s.draws, "trained_in": done.trained_in}

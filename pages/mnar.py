@@ -45,8 +45,9 @@ if source != "upload CSV":  # an upload's own holes need neither: drawn once the
     mechanism, preset = widget(SPEC, w.P, "mech", c2), widget(SPEC, w.P, "preset", c4)
 upload = None  # an uploaded file's digest
 if source == "upload CSV":
-    up = st.file_uploader("A numeric CSV with a header line (empty cells = missing: fill them as they are, or "
-                          "simulate a mechanism on the complete rows)",
+    up = st.file_uploader("A CSV with a header line: numbers, categories, identifiers, dates (empty cells, NA, ? "
+                          "and the like = missing: fill them as they are, or simulate a mechanism on the complete "
+                          "rows)",
                           type=["csv", "txt"], key=w.P + "csv", help=w.CSV_HELP,
                           max_upload_size=budgets.TABLE_MAX_BYTES // 2**20)
     marker = st.text_input("Also missing (a marker of your own, such as -999)", key=w.P + "marker",

@@ -22,7 +22,8 @@ from dgm_core.demos.mnar import CONTROLS as SPEC
 from dgm_core.data import typed
 from dgm_core.methods import MNAR, palette
 from dgm_core.missingness import diagnostics as dg
-from dgm_core.serving import Stopped, jobs, schema
+from dgm_core import own_table_pool as pool
+from dgm_core.serving import Job, Stopped, TimeLimit, jobs, key_of, schema
 from ui import plots, serving
 from ui.controls import widget
 from ui.critics_view import fallback_reason, trainer_loads, trainer_runtime
@@ -95,7 +96,9 @@ def delta_figure(tips: dict[str, dict], share: float, sd: float, threshold: floa
     return fig
 
 
-def _mechanism(x: np.ndarray, columns: tuple[str, ...]) -> None:
+def _mechanism(x: np.ndarray, columns: tuple[str, ...], kinds: tuple[str, ...]) -> dict[str, dg.ColumnCheck]:
+    """The patterns, Little's test and, per continuous column with holes, whether they depend on the other columns
+    (``diagnostics.column_checks``) -> those checks by column."""
     st.markdown("#### Which mechanism made the holes?")
     c1, c2 = st.columns([3, 2])
     plots.show(c1, patterns_figure(dg.patterns(np.isfinite(x), columns)), width="stretch")
@@ -104,8 +107,35 @@ def _mechanism(x: np.ndarray, columns: tuple[str, ...]) -> None:
     except (ValueError, np.linalg.LinAlgError) as e:
         c2.info(f"Little's test cannot run on this table ({e}).")
     holes = np.isnan(x)
-    c2.dataframe(pd.DataFrame({"empty": holes.sum(0), "share": holes.mean(0)}, index=list(columns))
-                 .style.format({"share": "{:.1%}"}), height=min(35 * (len(columns) + 1) + 3, 260))
+    checks = {c.column: c for c in dg.column_checks(x, columns)}
+    rows = [{"column": c, "empty": int(holes[:, j].sum()), "share": holes[:, j].mean(),
+             "holes depend on the others (p)": _text(checks[c].p_depends, "{:.2g}") if c in checks else "–",
+             "holed rows predicted (sd)": _text(checks[c].shift, "{:+.2f}") if c in checks else "–",
+             "suggests": checks[c].default if c in checks and kinds[j] == "continuous" else "–"}
+            for j, c in enumerate(columns)]
+    c2.dataframe(pd.DataFrame(rows).style.format({"share": "{:.1%}"}), hide_index=True,
+                 height=min(35 * (len(columns) + 1) + 3, 260), key=P + "own_column_checks")
+    c2.caption("Per column: a logistic regression of its holes on the other columns (a likelihood-ratio test), and "
+               "its value as predicted from them in the holed rows against the observed rows (a Welch t-test); a "
+               "significant shift (at 0.05 over the holed columns) suggests the direction of self-masking, none "
+               "suggests no missing model.")
+    return checks
+
+
+def _directions(columns: tuple[str, ...], kinds: tuple[str, ...], checks: dict[str, dg.ColumnCheck]
+                ) -> tuple[str, ...]:
+    """Each column's missing model for the known-direction not-MIWAE, proposed from its check, as the user sets it."""
+    rows = pd.DataFrame([{"column": c, "missing model": checks[c].default, "because": checks[c].reason()}
+                         for j, c in enumerate(columns) if c in checks and kinds[j] == "continuous"])
+    if rows.empty:
+        return ("mcar",) * len(columns)
+    edited = st.data_editor(rows, hide_index=True, key=P + "own_directions", disabled=["column", "because"],
+                            column_config={"missing model": st.column_config.SelectboxColumn(
+                                "missing model", options=list(own_table.DIRECTIONS), required=True,
+                                help="mcar: no missing model (the value does not decide); high / low: high / low "
+                                     "values go missing")})
+    chosen = dict(zip(edited["column"], edited["missing model"], strict=True))
+    return tuple(chosen.get(c, "mcar") for c in columns)
 
 
 def _downloads(done: own_table.Completed, enc: typed.Encoded) -> None:
@@ -140,6 +170,7 @@ def _check(done: own_table.Completed) -> None:
     rows["coverage"] = [_text(v, "{:.2f}") for v in rows["coverage"]]  # no interval: "–"
     st.caption(f"{int(check.hidden.sum())} observed cells hidden {'at random' if how == 'mcar' else 'by the mechanism'}"
                f". {serving.caption(ran.ran)} RMSE in the column's units; 'all columns': in sd of each column.")
+    st.markdown(overimputation.recommend(check, done.settings.family, MNAR.label)[1])
     t1, t2 = st.columns([5, 6])
     t1.dataframe(rows.style.format({"rmse": "{:.3g}", "rmse_sd": "{:.2f}", "bias": "{:+.3g}",
                                     }),
@@ -150,6 +181,54 @@ def _check(done: own_table.Completed) -> None:
     j = t2.selectbox("Column", range(len(done.columns)), format_func=lambda j: done.columns[j], key=P + "own_check_col",
                      index=int(np.argmax(done.filled.sum(0) * check.hidden.any(0))))  # the most holed column
     plots.show(t2, check_figure(check, j, done.columns[j]), width="stretch")
+
+
+def _pool(done: own_table.Completed, enc: typed.Encoded, digest: str) -> None:
+    """Every seeded imputer fit m times (one seed each): each fill's spread across the fits, a column's mean pooled
+    by Rubin's rules, the m completed tables to download."""
+    st.markdown("#### Across fits: the imputations as a distribution")
+    kinds = enc.kinds
+    holed = [j for j in range(len(done.columns)) if done.filled[:, j].any() and kinds[j] == "continuous"]
+    if not holed:
+        return
+    c1, c2 = st.columns([1, 3])
+    m = int(c1.number_input("fits m", 2, 20, pool.M, key=P + "own_m", help="one seed each: seed, seed + 1, …"))
+    j = c2.selectbox("Pool the mean of", holed, format_func=lambda j: done.columns[j], key=P + "own_pool_col",
+                     index=int(np.argmax(done.filled[:, holed].sum(0))))
+    x, columns, s = done.x, done.columns, done.settings
+    limit = serving.time_limit()
+
+    def fits(progress):
+        try:
+            return pool.multiple(x, columns, s, m, source=digest, on_progress=progress)
+        except TimeLimit as e:
+            raise TimeLimit(f"The fits stopped at the time limit of {limit:g} s per run on this server; choose fewer "
+                            "fits or a smaller budget.") from e
+
+    key = (digest, s, m)
+    ran = run_button(f"Fit every seeded imputer {m} times", key=P + "own_pool", inputs=key,
+                     compute=lambda: Job(key_of("own_table_pool.multiple", x, columns, s, digest, m), fits,
+                                         f"own table pool {s.preset}", limit),
+                     help="MICE, missForest, MIWAE and the not-MIWAE, each fitted again with every seed (queued)")
+    if not ran or ran.inputs != key:
+        return
+    mult, cell = ran.value, done.filled[:, j]
+    rows = []
+    for method in mult.fits[0].fills:
+        p = pool.pool_mean(mult, method, j)
+        rows.append({"imputer": MNAR.label(method), "pooled mean": p.estimate, "95 % interval": f"{p.lo:.4g} – "
+                     f"{p.hi:.4g}", "within Ū": p.within, "between B": p.between, "total T": p.total, "df ν": p.df,
+                     "fill's sd across fits": float(mult.spread(method)[cell, j].mean())})
+    st.dataframe(pd.DataFrame(rows).style.format(precision=4), hide_index=True, key=P + "own_pool_table")
+    st.caption(f"Rubin's rules over the m = {m} completed tables (a fit's table is its first multiple imputation "
+               "where it draws them, missForest's fill otherwise): Q̄ = mean of the m means; Ū = mean of their "
+               "variances (s²/n); B = the m means' variance; T = Ū + (1 + 1/m) B; ν by Barnard & Rubin (1999); the "
+               "interval Q̄ ± t(ν) √T. The last column: each filled cell's sd across the fits, averaged.")
+    cols = st.columns(4)
+    for i, method in enumerate(mult.fits[0].fills):
+        cols[i % 4].download_button(f"{MNAR.label(method)}: {m} tables (CSV)",
+                                    lambda mm=method: pool.long_csv(mult, mm, enc), f"own_{method}_m{m}.csv",
+                                    "text/csv", key=f"{P}own_pool_dl_{method}", on_click="ignore")
 
 
 def _text(v: float | None, fmt: str = "{:.3f}") -> str:
@@ -286,13 +365,17 @@ def show(cells: typed.Typed, digest: str, seed: int) -> None:
     except ValueError as e:
         st.error(str(e))
         return
-    _mechanism(x, columns)
+    checks = _mechanism(x, columns, enc.kinds)
     st.markdown("#### Fill the holes")
     f1, f2, f3 = st.columns([3, 2, 2])
     family = widget(SPEC, P, "ofam", f1)
     direction = widget(SPEC, P, "odir", f2, horizontal=True) if family == "notmiwae_known" else "high"
     preset = widget(SPEC, P, "obud", f3)
-    settings = own_table.Settings(family, direction, preset, seed, target=target, kinds=enc.kinds)
+    directions = None
+    if family == "notmiwae_known" and direction == "per column":
+        direction, directions = "high", _directions(columns, enc.kinds, checks)
+    settings = own_table.Settings(family, direction, preset, seed, target=target, kinds=enc.kinds,
+                                  directions=directions)
     key = (digest, settings, enc.order)
     why = browser.where(len(x), preset, kinds=enc.kinds) or fallback_reason(P + "own_browser")
     if why is None and st.radio("Train MIWAE and not-MIWAE in", ("your browser", "the server"), horizontal=True,
@@ -320,5 +403,6 @@ def show(cells: typed.Typed, digest: str, seed: int) -> None:
     st.markdown(dg.shift_sentence(shifts, MNAR.label) + " The truth of the holes is unknown: which is right is a "
                 "question of the mechanism, checked below as far as the data allow.")
     _downloads(done, enc)
+    _pool(done, enc, digest)
     _check(done)
     _tipping(done)

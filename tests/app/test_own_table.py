@@ -177,3 +177,10 @@ def test_a_table_as_it_comes_is_typed_corrected_filled_and_downloaded_with_every
     src = pd.read_csv(io.BytesIO(raw), keep_default_na=False, dtype=str)
     holes = int((src["Miles_per_Gallon"] == "?").sum() + (src["turbo"] == "").sum())
     assert any(f"{holes} empty cells" in m.value for m in at.markdown)
+    at.number_input(key="mnar_own_m").set_value(2).run()
+    at.button(key="mnar_own_pool").click().run(timeout=240)
+    assert not at.exception and not at.error
+    pooled = next(d.value for d in at.dataframe if "pooled mean" in d.value.columns)
+    assert set(pooled["imputer"]) == {"MICE", "missForest", "MIWAE", "not-MIWAE, known direction"}
+    assert (pooled["total T"] >= pooled["within Ū"]).all() and (pooled["fill's sd across fits"] > 0).all()
+    assert len(at.get("download_button")) == 6 + 4
