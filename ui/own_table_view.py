@@ -231,6 +231,16 @@ def _pool(done: own_table.Completed, enc: typed.Encoded, digest: str) -> None:
                                     "text/csv", key=f"{P}own_pool_dl_{method}", on_click="ignore")
 
 
+def beyond_slider(tips: dict[str, float | None], reach: float) -> str:
+    """One sentence: which imputers' tipping δ the slider's ±``reach`` cannot reach, and where they lie."""
+    far = {k: v for k, v in tips.items() if v is not None and np.isfinite(v) and abs(v) > reach}
+    if not far:
+        return f"Every tipping δ lies within the slider's ±{reach:g} sd." if any(
+            v is not None and np.isfinite(v) for v in tips.values()) else "No imputer's mean reaches the threshold."
+    return (f"Beyond the slider's ±{reach:g} sd: " + ", ".join(f"{k} tips at δ = {v:+.3g}" for k, v in far.items())
+            + " (the holes are too few, or the threshold too far, for any plausible shift to change the conclusion).")
+
+
 def _text(v: float | None, fmt: str = "{:.3f}") -> str:
     """A figure a table shows, "–" where there is none (st.dataframe draws a missing number as "None")."""
     return "–" if v is None or not np.isfinite(v) else fmt.format(v)
@@ -263,6 +273,8 @@ def _tipping(done: own_table.Completed) -> None:
                f"its mean moves by δ × {sd[j]:.3g} × {share:.1%} (the share filled). The tipping δ is where an "
                "imputer's mean reaches the threshold; 'δ to meet' is where a missing-at-random imputer, pushed, "
                "reaches the not-MIWAE's mean: the MNAR shift the not-MIWAE assumes, in its units.")
+    d1.markdown(beyond_slider({MNAR.label(m): t["delta_to_threshold"] for m, t in tips.items()},
+                              SPEC["odelta"].hi))
     plots.show(d2, delta_figure(tips, share, sd[j], threshold, delta, done.columns[j]), width="stretch")
 
 

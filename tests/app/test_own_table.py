@@ -184,3 +184,11 @@ def test_a_table_as_it_comes_is_typed_corrected_filled_and_downloaded_with_every
     assert set(pooled["imputer"]) == {"MICE", "missForest", "MIWAE", "not-MIWAE, known direction"}
     assert (pooled["total T"] >= pooled["within Ū"]).all() and (pooled["fill's sd across fits"] > 0).all()
     assert len(at.get("download_button")) == 6 + 4
+
+
+def test_a_tipping_point_beyond_the_slider_is_named():
+    from ui.own_table_view import beyond_slider
+
+    said = beyond_slider({"MICE": 1.2, "not-MIWAE": 86.0, "mean": None}, 2.0)
+    assert said.startswith("Beyond the slider's ±2 sd: not-MIWAE tips at δ = +86") and "MICE" not in said
+    assert beyond_slider({"MICE": -1.5}, 2.0) == "Every tipping δ lies within the slider's ±2 sd."
