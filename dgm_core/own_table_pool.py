@@ -114,6 +114,41 @@ def pool_mean(mult: Multiple, method: str, column: int) -> Pooled:
     return rubin(col.mean(1), col.var(1, ddof=1) / n, n)
 
 
+def pooled_at(mult: Multiple, method: str, column: int, delta: float, sd: float) -> Pooled:
+    """``pool_mean`` after every filled cell of the column, in each of the m drawn tables, moved by delta × sd."""
+    tables = mult.tables(method)[:, :, column] + delta * sd * mult.fits[0].filled[:, column]
+    n = tables.shape[1]
+    return rubin(tables.mean(1), tables.var(1, ddof=1) / n, n)
+
+
+def tipping(mult: Multiple, method: str, column: int, threshold: float, sd: float, reach: float = 50.0
+            ) -> dict[str, float | None]:
+    """Where the δ shift, applied to each fit's drawn fills and pooled over the m fits, tips a conclusion about the
+    column's mean against ``threshold``: 'estimate', the δ at which the pooled mean reaches it; 'interval', the δ at
+    which its 95 % interval first holds it (a difference from the threshold no longer significant), where that
+    interval did not at δ = 0. None where no δ within ±``reach`` does (bisection on pooled_at)."""
+    def gap(delta: float, what: str) -> float:
+        p = pooled_at(mult, method, column, delta, sd)
+        if what == "estimate":
+            return p.estimate - threshold
+        return (p.lo - threshold) if p.estimate > threshold else (threshold - p.hi)  # < 0 once it holds it
+
+    def root(what: str) -> float | None:
+        at0 = gap(0.0, what)
+        if what == "interval" and at0 <= 0:
+            return 0.0
+        side = -1.0 if pooled_at(mult, method, column, 0.0, sd).estimate > threshold else 1.0
+        lo, hi = 0.0, side * reach
+        if np.sign(gap(hi, what)) == np.sign(at0):
+            return None
+        for _ in range(60):
+            mid = (lo + hi) / 2
+            lo, hi = (mid, hi) if np.sign(gap(mid, what)) == np.sign(at0) else (lo, mid)
+        return (lo + hi) / 2
+
+    return {"estimate": root("estimate"), "interval": root("interval")}
+
+
 def long_csv(mult: Multiple, method: str, layout=None) -> str:
     """The m completed tables in one CSV, stacked (mice's complete(action = 'long')): a first column '.imp' (1..m),
     then the table as ``own_table.to_csv`` writes it; the provenance lists each fit's seed."""

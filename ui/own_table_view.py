@@ -191,10 +191,14 @@ def _pool(done: own_table.Completed, enc: typed.Encoded, digest: str) -> None:
     holed = [j for j in range(len(done.columns)) if done.filled[:, j].any() and kinds[j] == "continuous"]
     if not holed:
         return
-    c1, c2 = st.columns([1, 3])
+    c1, c2, c3 = st.columns([1, 2, 2])
     m = int(c1.number_input("fits m", 2, 20, pool.M, key=P + "own_m", help="one seed each: seed, seed + 1, …"))
     j = c2.selectbox("Pool the mean of", holed, format_func=lambda j: done.columns[j], key=P + "own_pool_col",
                      index=int(np.argmax(done.filled[:, holed].sum(0))))
+    sd = float(dg.observed_sd(done.x)[j])
+    obs = done.x[done.mask[:, j], j]
+    threshold = c3.number_input(f"Threshold for the mean of {done.columns[j]}", value=float(np.round(
+        obs.mean() + 0.5 * sd, 3)), key=P + f"own_pool_threshold_{j}", format="%.4g")
     x, columns, s = done.x, done.columns, done.settings
     limit = serving.time_limit()
 
@@ -216,14 +220,19 @@ def _pool(done: own_table.Completed, enc: typed.Encoded, digest: str) -> None:
     rows = []
     for method in mult.fits[0].fills:
         p = pool.pool_mean(mult, method, j)
+        tip = pool.tipping(mult, method, j, threshold, sd)
         rows.append({"imputer": MNAR.label(method), "pooled mean": p.estimate, "95 % interval": f"{p.lo:.4g} – "
                      f"{p.hi:.4g}", "within Ū": p.within, "between B": p.between, "total T": p.total, "df ν": p.df,
-                     "fill's sd across fits": float(mult.spread(method)[cell, j].mean())})
+                     "fill's sd across fits": float(mult.spread(method)[cell, j].mean()),
+                     "δ: mean reaches threshold": _text(tip["estimate"]),
+                     "δ: interval holds it": _text(tip["interval"])})
     st.dataframe(pd.DataFrame(rows).style.format(precision=4), hide_index=True, key=P + "own_pool_table")
     st.caption(f"Rubin's rules over the m = {m} completed tables (a fit's table is its first multiple imputation "
                "where it draws them, missForest's fill otherwise): Q̄ = mean of the m means; Ū = mean of their "
                "variances (s²/n); B = the m means' variance; T = Ū + (1 + 1/m) B; ν by Barnard & Rubin (1999); the "
-               "interval Q̄ ± t(ν) √T. The last column: each filled cell's sd across the fits, averaged.")
+               "interval Q̄ ± t(ν) √T. 'fill's sd': each filled cell's sd across the fits, averaged. The δ columns: "
+               "every fit's drawn fills moved by δ sd, pooled again: where the pooled mean reaches the threshold, and "
+               "where its interval first holds it (the difference no longer significant); '–': not within ±50 sd.")
     cols = st.columns(4)
     for i, method in enumerate(mult.fits[0].fills):
         cols[i % 4].download_button(f"{MNAR.label(method)}: {m} tables (CSV)",

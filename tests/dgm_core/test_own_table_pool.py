@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from dgm_core import own_table
-from dgm_core.own_table_pool import long_csv, multiple, pool_mean, rubin
+from dgm_core.own_table_pool import long_csv, multiple, pool_mean, pooled_at, rubin, tipping
 from tests.dgm_core.weather import COLUMNS, holed_weather
 
 
@@ -39,6 +39,15 @@ def test_m_fits_differ_pool_and_download():
         means = mult.tables(method)[:, :, 1].mean(1)
         assert p.estimate == pytest.approx(means.mean()) and p.between == pytest.approx(means.var(ddof=1))
         assert p.lo < p.estimate < p.hi and p.m == 3
+    # δ on each fit's drawn fills, pooled: the pooled mean moves by δ sd × the share filled, so it tips in closed form
+    sd, share = float(np.nanstd(holed[:, 1])), float(holes[:, 1].mean())
+    base = pool_mean(mult, "MICE", 1)
+    assert pooled_at(mult, "MICE", 1, 0.7, sd).estimate == pytest.approx(base.estimate + 0.7 * sd * share)
+    threshold = base.estimate + 6 * sd * share
+    tip = tipping(mult, "MICE", 1, threshold, sd)
+    assert tip["estimate"] == pytest.approx(6.0, abs=1e-6) and 0 < tip["interval"] < 6
+    p = pooled_at(mult, "MICE", 1, tip["interval"], sd)
+    assert p.hi == pytest.approx(threshold, abs=1e-6)  # the interval's edge meets the threshold there
     text = long_csv(mult, "MICE")
     df = pd.read_csv(io.StringIO(text), comment="#")
     assert len(df) == 3 * len(holed) and list(df[".imp"].unique()) == [1, 2, 3]
