@@ -127,18 +127,19 @@ def tipping(mult: Multiple, method: str, column: int, threshold: float, sd: floa
     column's mean against ``threshold``: 'estimate', the δ at which the pooled mean reaches it; 'interval', the δ at
     which its 95 % interval first holds it (a difference from the threshold no longer significant), where that
     interval did not at δ = 0. None where no δ within ±``reach`` does (bisection on pooled_at)."""
+    above = pooled_at(mult, method, column, 0.0, sd).estimate > threshold  # the side the conclusion starts on
+
     def gap(delta: float, what: str) -> float:
         p = pooled_at(mult, method, column, delta, sd)
         if what == "estimate":
             return p.estimate - threshold
-        return (p.lo - threshold) if p.estimate > threshold else (threshold - p.hi)  # < 0 once it holds it
+        return (p.lo - threshold) if above else (threshold - p.hi)  # < 0 once the interval holds it
 
     def root(what: str) -> float | None:
         at0 = gap(0.0, what)
         if what == "interval" and at0 <= 0:
             return 0.0
-        side = -1.0 if pooled_at(mult, method, column, 0.0, sd).estimate > threshold else 1.0
-        lo, hi = 0.0, side * reach
+        lo, hi = 0.0, (-1.0 if above else 1.0) * reach
         if np.sign(gap(hi, what)) == np.sign(at0):
             return None
         for _ in range(60):
