@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -299,7 +300,8 @@ def main(argv: list[str] | None = None) -> int:
         run = {"pooled": lambda: pooled_weather(a.pool_seeds, a.fits, a.preset),
                "mcar": lambda: mcar_table(a.mcar_rows, 0.05, a.preset), "mice_seeds": mice_seeds}
         for name in a.extensions or list(run):
-            ext[name] = {**run[name](), "command": "python -m dgm_core bench own_table " + " ".join(argv or [])}
+            ext[name] = {**run[name](), "command": "python -m dgm_core bench own_table " + " ".join(
+                sys.argv[1:] if argv is None else argv)}
             write_results(a.out, "own_table", record, report(record))
         return 0
     if a.from_results:
