@@ -52,9 +52,13 @@ def knn_impute(x: np.ndarray, mask: np.ndarray, *, k: int = 5, seed: int = 0) ->
     return _run(KNNImputer(n_neighbors=k), x, mask, seed)
 
 
-def mice_impute(x: np.ndarray, mask: np.ndarray, *, max_iter: int = 10, seed: int = 0) -> np.ndarray:
-    """MICE: chained Bayesian ridge regressions (the not-MIWAE reference: max_iter=10)."""
-    return _run(IterativeImputer(max_iter=max_iter, random_state=seed), x, mask, seed)
+def mice_impute(x: np.ndarray, mask: np.ndarray, *, max_iter: int = 10, seed: int = 0,
+                sample_posterior: bool = False) -> np.ndarray:
+    """MICE: chained Bayesian ridge regressions (the not-MIWAE reference: max_iter=10). ``sample_posterior``: each
+    fill drawn from the ridge's predictive distribution (seeded: another seed, another table), as R's mice does,
+    instead of its mean."""
+    return _run(IterativeImputer(max_iter=max_iter, random_state=seed, sample_posterior=sample_posterior), x, mask,
+                seed)
 
 
 def mice_draws(x: np.ndarray, mask: np.ndarray, *, n_draws: int = 20, max_iter: int = 10, seed: int = 0
@@ -88,3 +92,36 @@ def run_baseline(name: str, x: np.ndarray, mask: np.ndarray, *, seed: int = 0, *
     if name not in BASELINES:
         raise ValueError(f"Unknown baseline {name!r}; choose one of {', '.join(BASELINES)}.")
     return BASELINES[name](x, mask, seed=seed, **kwargs)
+
+
+def classify(name: str, features: np.ndarray, codes: np.ndarray, *, seed: int = 0) -> np.ndarray:
+    """A categorical column's holes filled by the classifier of baseline ``name``: mean -> the most frequent level;
+    kNN -> the majority of the 5 nearest rows; MICE -> a level DRAWN from a logistic regression's probabilities
+    (seeded, as mice's polyreg); missForest -> a random forest's vote. features: (N, F) complete; codes: (N,) levels
+    0..K-1, NaN in the holes. -> (N,) codes, the observed ones unchanged."""
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.neighbors import KNeighborsClassifier
+
+    seen = np.isfinite(codes)
+    out = codes.copy()
+    if seen.all():
+        return out
+    y = codes[seen].astype(int)
+    levels = np.unique(y)
+    if name == "mean" or len(levels) == 1:
+        out[~seen] = np.bincount(y).argmax()
+        return out
+    model = {"kNN": lambda: KNeighborsClassifier(n_neighbors=min(5, int(seen.sum()))),
+             "MICE": lambda: LogisticRegression(max_iter=300),
+             "missForest": lambda: RandomForestClassifier(n_estimators=20, random_state=seed, n_jobs=1)}[name]()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(features[seen], y)
+    if name == "MICE":
+        p = model.predict_proba(features[~seen])
+        u = np.random.default_rng(seed).random((len(p), 1))
+        out[~seen] = model.classes_[np.minimum((p.cumsum(1) < u).sum(1), len(model.classes_) - 1)]
+    else:
+        out[~seen] = model.predict(features[~seen])
+    return out

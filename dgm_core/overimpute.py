@@ -20,7 +20,7 @@ from scipy.special import expit
 
 from . import tabular
 from .missingness.tabular import fit_bias
-from .own_table import INTERVAL, Completed, complete
+from .own_table import INTERVAL, Completed, complete, design
 
 HOW = {"mcar": "completely at random", "mechanism": "where the fitted not-MIWAE says values tend to go missing"}
 MIN_LEFT = 3  # observed values each column keeps after the hiding (a constant or empty column teaches nothing)
@@ -42,7 +42,8 @@ class Check:
 
 
 def hide(done: Completed, how: str, share: float, seed: int = 0) -> np.ndarray:
-    """(N, D) bool: the observed cells to hide, a share ``share`` of each column's (the target's never), completely
+    """(N, D) bool: the observed cells to hide, a share ``share`` of each continuous column's (the target's and a
+    binary or categorical column's never), completely
     at random or with the fitted missing model's P(missing | the not-MIWAE-completed row), its bias per column moved
     so that the expected share is ``share``. Each column keeps MIN_LEFT observed values and each row one."""
     if how not in HOW:
@@ -53,15 +54,19 @@ def hide(done: Completed, how: str, share: float, seed: int = 0) -> np.ndarray:
     eligible = mask.copy()
     if done.settings.target is not None:
         eligible[:, done.columns.index(done.settings.target)] = False
+    kinds = done.settings.kinds or ("continuous",) * mask.shape[1]
+    eligible[:, [k != "continuous" for k in kinds]] = False  # RMSE scores numbers: levels are not hidden
     if how == "mcar":
         prob = np.full(mask.shape, share)
     else:
         if done.model is None or done.model.cfg.missing == "none":
             raise ValueError("Hiding by the mechanism needs the fitted not-MIWAE's missing model.")
-        std = tabular.Standardiser.fit(np.where(mask, done.x, 0.0), mask)
-        z = std.forward(done.fills[done.settings.family].table)
+        d, blocks = design(done.x, kinds)
+        std = tabular.Standardiser.fit(np.where(np.isfinite(d), d, 0.0), np.isfinite(d))
+        z = std.forward(design(done.fills[done.settings.family].table, kinds)[0])
         with torch.no_grad():
-            score = -done.model.logits_s(torch.as_tensor(z, dtype=torch.float32)).double().numpy()  # logit P(miss)
+            logit = -done.model.logits_s(torch.as_tensor(z, dtype=torch.float32)).double().numpy()  # logit P(miss)
+        score = logit[:, [b.start for b in blocks]]  # a continuous column's own
         prob = np.zeros(mask.shape)
         for j in range(mask.shape[1]):
             if eligible[:, j].any():
@@ -146,3 +151,31 @@ def calibration_sentence(check: Check, label: Callable[[str], str]) -> str:
     return (f"Coverage of the {NOMINAL:.0%} intervals, within {TOLERANCE:g} of {NOMINAL:.2f}: "
             f"{', '.join(ok) if ok else 'none'}; outside: {', '.join(off) if off else 'none'}. The other methods "
             "give one fill and no interval.")
+
+
+COSTS = 1.05  # an MNAR model whose overimputation RMSE is above this times the best's costs accuracy
+
+
+def ranking(check: Check) -> list[tuple[str, float]]:
+    """(method, RMSE in sd over every hidden cell), best first."""
+    over = [(r["method"], r["rmse_sd"]) for r in check.rows if r["column"] == "all columns"]
+    return sorted(over, key=lambda mr: mr[1])
+
+
+def recommend(check: Check, family: str, label: Callable[[str], str]) -> tuple[str, str]:
+    """The method to trust on this table by ``check``'s ranking, and one sentence on whether the MNAR model
+    ``family`` costs accuracy here (its RMSE above COSTS times the best's) or earns it (the best)."""
+    ranked = ranking(check)
+    best, best_rmse = ranked[0]
+    mine = dict(ranked).get(family)
+    order = ", ".join(f"{label(m)} {v:.2f}" for m, v in ranked)
+    head = f"Ranked by overimputation ({HOW[check.how]}; RMSE in sd): {order}. Trust {label(best)} here."
+    if mine is None:
+        return best, head
+    if best == family:
+        return best, head + f" The MNAR assumption earns its keep: {label(family)} fills best."
+    if mine > COSTS * best_rmse:
+        return best, head + (f" The MNAR assumption costs accuracy on this table: {label(family)} misses by "
+                             f"{mine:.2f} sd against {label(best)}'s {best_rmse:.2f}; without evidence of self-masking "
+                             "(the column checks above), prefer the latter.")
+    return best, head + f" The MNAR assumption costs little here ({label(family)} {mine:.2f} sd)."

@@ -26,13 +26,58 @@ from .models.notmiwae import Config, NotMIWAE
 BASELINES = ("mean", "kNN", "MICE", "missForest")
 # not-MIWAE's missing model p(s | x), by the lab's method id (dgm_core.methods.MNAR)
 FAMILIES = {"notmiwae": "self-masking: each value hides itself, direction learnt",
-            "notmiwae_known": "self-masking with a known direction",
+            "notmiwae_known": "self-masking with a known direction (or none), per column",
             "notmiwae_linear": "agnostic, linear: any column's value may hide any other's",
             "notmiwae_nonlinear": "agnostic, nonlinear (one hidden layer)"}
 INTERVAL = 0.9  # the nominal coverage of the intervals drawn from multiple imputations
 FOREST = {"n_estimators": 20, "max_iter": 5}  # the lab's missForest budget (dgm_core.demos.mnar.run_baselines)
 MICE_DRAW_ITER = 5  # chained-equation rounds of each MICE draw: R mice's default maxit (the point fill keeps 10)
 Progress = Callable[[float, str], None]  # (fraction done, what runs)
+# the known-direction family's missing model per column: P(missing) = σ(sign W (x − b)), sign 0 for 'mcar' (W = 0:
+# the same probability whatever the value, so the missing model moves no fill), +1 high, −1 low
+DIRECTIONS = {"mcar": 0.0, "high": 1.0, "low": -1.0}
+KINDS = ("continuous", "binary", "categorical")  # binary and categorical columns hold codes 0..K-1 (data.typed)
+SEEDED = ("MICE", "missForest", "miwae", *FAMILIES)  # the imputers whose table changes with the seed
+CATEGORICAL_FILL = {  # how each imputer fills a binary or categorical column's holes (_classified, undesign)
+    "mean": "the most frequent level", "kNN": "the majority of the 5 nearest rows (KNeighborsClassifier)",
+    "MICE": "a level drawn from a logistic regression's probabilities (LogisticRegression)",
+    "missForest": "a random forest's vote (RandomForestClassifier, 20 trees)",
+    "deep": "one-hot inputs with a Gaussian likelihood; the fill is the level whose indicator is imputed highest"}
+
+
+def design(x: np.ndarray, kinds: tuple[str, ...]) -> tuple[np.ndarray, list[slice]]:
+    """The imputers' inputs: continuous columns as they are, a binary or categorical column of K levels as K one-hot
+    columns (all NaN in its holes). x: (N, D) -> ((N, D'), the D' columns of each of the D)."""
+    parts, blocks, at = [], [], 0
+    for j, kind in enumerate(kinds):
+        if kind == "continuous":
+            parts.append(x[:, j:j + 1])
+        else:
+            k = int(np.nanmax(x[:, j])) + 1
+            hot = (x[:, j:j + 1] == np.arange(k)).astype(np.float64)
+            parts.append(np.where(np.isfinite(x[:, j:j + 1]), hot, np.nan))
+        blocks.append(slice(at, at + parts[-1].shape[1]))
+        at += parts[-1].shape[1]
+    return np.concatenate(parts, axis=1), blocks
+
+
+def undesign(d: np.ndarray, kinds: tuple[str, ...], blocks: list[slice]) -> np.ndarray:
+    """``design``'s inverse on a completed (..., D') design: a one-hot block's fill is its largest column (the level
+    the model finds likeliest), so a binary column stays 0 or 1. -> (..., D)."""
+    return np.stack([d[..., b.start] if kind == "continuous" else np.argmax(d[..., b], axis=-1).astype(np.float64)
+                     for kind, b in zip(kinds, blocks, strict=True)], axis=-1)
+
+
+def _classified(name: str, z: np.ndarray, x: np.ndarray, kinds: tuple[str, ...], blocks: list[slice], seed: int
+                ) -> np.ndarray:
+    """x's binary and categorical columns filled by ``name``'s classifier (baselines.classify) from every other
+    column of the completed design z; continuous columns left as they are."""
+    out = x.copy()
+    for j, kind in enumerate(kinds):
+        if kind != "continuous":
+            others = np.delete(z, np.r_[blocks[j]], axis=1)
+            out[:, j] = baselines.classify(name, others, x[:, j], seed=seed)
+    return out
 
 
 @dataclass(frozen=True)
@@ -48,12 +93,19 @@ class Settings:
     seed: int = 0
     draws: int = 20
     target: str | None = None
+    kinds: tuple[str, ...] | None = None  # per column of x: KINDS (None: every column continuous)
+    directions: tuple[str, ...] | None = None  # per column, the known-direction family's: DIRECTIONS
 
     def __post_init__(self) -> None:
+        if self.kinds is not None and not set(self.kinds) <= set(KINDS):
+            raise ValueError(f"A column's kind is one of {', '.join(KINDS)}, not {sorted(set(self.kinds))}.")
         if self.family not in FAMILIES:
             raise ValueError(f"The missing model must be one of {', '.join(FAMILIES)}, not {self.family!r}.")
         if self.direction not in ("high", "low"):
             raise ValueError(f"The direction must be 'high' or 'low', not {self.direction!r}.")
+        if self.directions is not None and not set(self.directions) <= set(DIRECTIONS):
+            raise ValueError(f"A column's missing model is one of {', '.join(DIRECTIONS)}, not "
+                             f"{sorted(set(self.directions) - set(DIRECTIONS))}.")
         if self.preset not in PRESETS:
             raise ValueError(f"The training budget must be one of {', '.join(PRESETS)}, not {self.preset!r}.")
         if not 2 <= self.draws <= 200:
@@ -131,21 +183,29 @@ def validate(x: np.ndarray, columns: tuple[str, ...], target: str | None = None,
                          f"{'them' if n > 1 else 'it'} can be learnt or kept; delete {'them' if n > 1 else 'it'}.")
 
 
-def new_model(method: str, n_features: int, s: Settings) -> NotMIWAE:
+def new_model(method: str, n_features: int, s: Settings, widths: tuple[int, ...] | None = None) -> NotMIWAE:
     """MIWAE or the not-MIWAE of ``s.family``, freshly initialised from ``s.seed``: the weights the server trains from
-    and the ones it sends a visitor's browser to train from (server.own_table_job)."""
+    and the ones it sends a visitor's browser to train from (server.own_table_job). ``widths``: each column's
+    inputs (``design``; None: one each)."""
     p = PRESETS[s.preset]
     missing = MISSING[method]
-    signs = (1.0 if s.direction == "high" else -1.0,) * n_features if missing == "selfmasking_known" else None
+    signs = None
+    if missing == "selfmasking_known":
+        widths = widths or (1,) * n_features
+        kinds = s.kinds or ("continuous",) * len(widths)
+        per = s.directions or (s.direction,) * len(widths)
+        # a binary or categorical column's one-hot inputs: its holes at random (a level hides no value)
+        signs = tuple(DIRECTIONS[d] if k == "continuous" else 0.0
+                      for d, k, w in zip(per, kinds, widths, strict=True) for _ in range(w))
     torch.manual_seed(s.seed)
     return NotMIWAE(Config(n_features=n_features, hidden=p["hidden"], missing=missing, signs=signs))
 
 
-def _fit_model(method: str, z: np.ndarray, mask: np.ndarray, s: Settings, on_step: Callable[[int, int], None] | None
-               ) -> tuple[NotMIWAE, tabular.TabularImputation]:
+def _fit_model(method: str, z: np.ndarray, mask: np.ndarray, s: Settings, on_step: Callable[[int, int], None] | None,
+               widths: tuple[int, ...] | None = None) -> tuple[NotMIWAE, tabular.TabularImputation]:
     """Train MIWAE or the not-MIWAE of ``s.family`` on the standardised table z (holes never read) and impute."""
     p = PRESETS[s.preset]
-    model = new_model(method, z.shape[1], s)
+    model = new_model(method, z.shape[1], s, widths)
     z0 = np.where(mask, z, 0.0)
     cb = (lambda it, _loss: on_step(it, p["iterations"])) if on_step else None
     with tabular.single_thread():
@@ -158,8 +218,9 @@ def _fit_model(method: str, z: np.ndarray, mask: np.ndarray, s: Settings, on_ste
 def complete(x: np.ndarray, columns: tuple[str, ...], settings: Settings = Settings(), *, source: str = "",
              on_progress: Progress | None = None,
              learnt: dict[str, tuple[NotMIWAE, tabular.TabularImputation]] | None = None,
-             trained_in: str = "the server (PyTorch)") -> Completed:
-    """Fill the empty cells of x: (N, D) (NaN) with every imputer of ``settings.methods``. Raises ValueError.
+             trained_in: str = "the server (PyTorch)", only: tuple[str, ...] | None = None) -> Completed:
+    """Fill the empty cells of x: (N, D) (NaN) with every imputer of ``settings.methods`` (``only``: those of them).
+    Raises ValueError.
     ``learnt``: MIWAE's and the not-MIWAE's fitted model and imputation (standardised units) where they were trained
     elsewhere (the visitor's browser, server.own_table_job): only the baselines then run here; ``trained_in``
     says where, for the provenance."""
@@ -167,27 +228,46 @@ def complete(x: np.ndarray, columns: tuple[str, ...], settings: Settings = Setti
     columns = tuple(map(str, columns))
     validate(x, columns, settings.target)
     mask = np.isfinite(x)
-    std = tabular.Standardiser.fit(np.where(mask, x, 0.0), mask)
-    z = std.forward(np.where(mask, x, 0.0))
-    back = lambda zz: np.where(mask, x, std.inverse(zz))  # noqa: E731  (observed cells: the file's, exactly)
+    kinds = settings.kinds or ("continuous",) * x.shape[1]
+    if len(kinds) != x.shape[1]:
+        raise ValueError(f"Give one kind per column: {x.shape[1]} columns, {len(kinds)} kinds.")
+    d, blocks = design(x, kinds)
+    dmask = np.isfinite(d)
+    std = tabular.Standardiser.fit(np.where(dmask, d, 0.0), dmask)
+    z = std.forward(np.where(dmask, d, 0.0))
+    # observed cells: the file's, exactly; a one-hot block's fill is decoded to its level
+    back = lambda zz: np.where(mask if zz.ndim == 2 else mask[:, None], x if zz.ndim == 2 else x[:, None],  # noqa: E731
+                               undesign(std.inverse(zz), kinds, blocks))
+    categorical = any(k != "continuous" for k in kinds)
     steps = len(settings.methods) + 1  # MICE's draws count as one step
     say = on_progress or (lambda f, what: None)
     fills: dict[str, Fill] = {}
+    wanted = lambda m: only is None or m in only  # noqa: E731
     for i, name in enumerate(BASELINES):
+        if not wanted(name):
+            continue
         say(i / steps, f"{MNAR.label(name)}…")
-        kw = FOREST if name == "missForest" else {}
-        fills[name] = Fill(name, back(baselines.run_baseline(name, z, mask, seed=settings.seed, **kw)))
-    say(len(BASELINES) / steps, f"MICE: {settings.draws} multiple imputations…")
-    draws = baselines.mice_draws(z, mask, n_draws=settings.draws, max_iter=MICE_DRAW_ITER, seed=settings.seed)
-    fills["MICE"].draws = np.where(mask[:, None], x[:, None], std.inverse(draws))
+        kw = FOREST if name == "missForest" else {"sample_posterior": True} if name == "MICE" else {}
+        filled = baselines.run_baseline(name, z, dmask, seed=settings.seed, **kw)
+        table = back(filled)
+        fills[name] = Fill(name, _classified(name, filled, table, kinds, blocks, settings.seed) if categorical
+                           else table)
+    if wanted("MICE"):
+        say(len(BASELINES) / steps, f"MICE: {settings.draws} multiple imputations…")
+        draws = baselines.mice_draws(z, dmask, n_draws=settings.draws, max_iter=MICE_DRAW_ITER, seed=settings.seed)
+        mice = back(draws)
+        if categorical:  # each draw's levels drawn from its own logistic regressions
+            for m in range(settings.draws):
+                mice[:, m] = _classified("MICE", draws[:, m], mice[:, m], kinds, blocks, settings.seed + m)
+        fills["MICE"].draws = mice
     model = None
-    for i, method in enumerate(("miwae", settings.family)):
+    for i, method in enumerate(m for m in ("miwae", settings.family) if wanted(m)):
         base = (len(BASELINES) + 1 + i) / steps
         tick = lambda it, total, m=method, b=base: say(b + it / total / steps,  # noqa: E731
                                                       f"{MNAR.label(m)}: iteration {it:,}/{total:,}")
-        fitted, imp = learnt[method] if learnt else _fit_model(method, z, mask, settings, tick)
-        fills[method] = Fill(method, back(imp.mean),
-                             np.where(mask[:, None], x[:, None], std.inverse(imp.draws)))
+        fitted, imp = learnt[method] if learnt else _fit_model(method, z, dmask, settings, tick,
+                                                                     tuple(b.stop - b.start for b in blocks))
+        fills[method] = Fill(method, back(imp.mean), back(imp.draws))
         model = fitted
     say(1.0, "done")
     return Completed(columns, x, mask, settings, fills, source, model, trained_in)
@@ -206,19 +286,27 @@ def provenance(done: Completed, method: str) -> dict:
     s, p = done.settings, PRESETS[done.settings.preset]
     mechanism = "none modelled (assumes missing at random)"
     if method in FAMILIES:
-        mechanism = FAMILIES[method] + (f" ({s.direction} values go missing)" if method == "notmiwae_known" else "")
+        mechanism = FAMILIES[method]
+        if method == "notmiwae_known":
+            per = s.directions or (s.direction,) * len(done.columns)
+            mechanism += ": " + ", ".join(f"{c} {'at random' if d == 'mcar' else d + ' values go missing'}"
+                                          for c, d in zip(done.columns, per, strict=True))
     if method in ("miwae", *FAMILIES):
         how = {"iterations": p["iterations"], "hidden": p["hidden"], "lr": p["lr"], "K": p["k"],
                "importance_samples": p["n_samples"], "draws": s.draws, "trained_in": done.trained_in}
     else:
-        how = {"mean": {}, "kNN": {"n_neighbors": 5}, "MICE": {"max_iter": 10, "draws": s.draws,
-                                                             "draws_max_iter": MICE_DRAW_ITER},
+        how = {"mean": {}, "kNN": {"n_neighbors": 5},
+               "MICE": {"max_iter": 10, "sample_posterior": True, "draws": s.draws, "draws_max_iter": MICE_DRAW_ITER},
                "missForest": {"estimator": "RandomForestRegressor", **FOREST}}[method]
+    kinds = s.kinds or ("continuous",) * len(done.columns)
+    if any(k != "continuous" for k in kinds):
+        how["categorical_fill"] = CATEGORICAL_FILL[method if method in CATEGORICAL_FILL else "deep"]
     return {"made_by": "DGM Lab, MNAR lab: your table's own holes", "file_sha256": done.source,
             "rows": int(done.x.shape[0]), "columns": list(done.columns), "cells_filled": int(done.filled.sum()),
             "imputer": MNAR.label(method), "imputer_id": method, "mechanism": mechanism,
+            "column_kinds": dict(zip(done.columns, kinds, strict=True)),
             "settings": {"preset": s.preset, **how, "standardised_on": "observed cells"}, "seed": s.seed,
-            "target": s.target, "versions": versions()}
+            "seed_matters": method in SEEDED, "target": s.target, "versions": versions()}
 
 
 def flag_names(columns: tuple[str, ...]) -> list[str]:
@@ -248,12 +336,21 @@ def csv_text(df, record: dict, filled: np.ndarray | None = None) -> str:
     return head + df.to_csv(index=df.index.name is not None, float_format="%.10g")
 
 
-def to_csv(done: Completed, method: str) -> str:
-    """One imputer's completed table as CSV (``csv_text``): its provenance, the D columns, the filled mask."""
+def to_csv(done: Completed, method: str, layout=None) -> str:
+    """One imputer's completed table as CSV (``csv_text``): its provenance, the D columns, the filled mask.
+    ``layout``: the upload's ``dgm_core.data.typed.Encoded``: levels written as the file wrote them, and the columns
+    kept as they are (identifiers, dates) back in their places, untouched (their flags 0)."""
     import pandas as pd
 
-    df = pd.DataFrame(done.fills[method].table, columns=list(done.columns))
-    return csv_text(df, provenance(done, method), done.filled)
+    table = done.fills[method].table
+    if layout is None:
+        return csv_text(pd.DataFrame(table, columns=list(done.columns)), provenance(done, method), done.filled)
+    df = layout.frame(table)
+    filled = np.zeros(df.shape, bool)
+    for j, c in enumerate(done.columns):
+        filled[:, list(df.columns).index(c)] = done.filled[:, j]
+    record = {**provenance(done, method), "kept_as_is": [c for c in df.columns if c not in done.columns]}
+    return csv_text(df, record, filled)
 
 
 def read_provenance(text: str) -> dict:

@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from dgm_core import budgets, data, pretrained
+from dgm_core.data import typed
 from dgm_core.demos import mnar as mnar_lab
 from ui import plots, serving
 from ui import mnar_widgets as w
@@ -44,10 +45,13 @@ if source != "upload CSV":  # an upload's own holes need neither: drawn once the
     mechanism, preset = widget(SPEC, w.P, "mech", c2), widget(SPEC, w.P, "preset", c4)
 upload = None  # an uploaded file's digest
 if source == "upload CSV":
-    up = st.file_uploader("A numeric CSV with a header line (empty cells = missing: fill them as they are, or "
-                          "simulate a mechanism on the complete rows)",
+    up = st.file_uploader("A CSV with a header line: numbers, categories, identifiers, dates (empty cells, NA, ? "
+                          "and the like = missing: fill them as they are, or simulate a mechanism on the complete "
+                          "rows)",
                           type=["csv", "txt"], key=w.P + "csv", help=w.CSV_HELP,
                           max_upload_size=budgets.TABLE_MAX_BYTES // 2**20)
+    marker = st.text_input("Also missing (a marker of your own, such as -999)", key=w.P + "marker",
+                           help="Besides empty cells and " + ", ".join(f"'{m}'" for m in typed.MARKERS[1:]) + ".")
     if up is None:
         sync_url(w.BASE_KEYS, w.P)
         st.info("Upload a CSV to continue, or choose one of the tables above.")
@@ -59,12 +63,13 @@ elif not data.available(source):
     st.stop()
 try:
     if source == "upload CSV":
-        upload, table = w.load_upload(up)
-        if np.isnan(table.x).any() and widget(SPEC, w.P, "own", horizontal=True) == "own":
+        upload, cells, _ = w.load_typed(up, tuple(marker.split(",")))
+        if cells is not None and own_view.has_holes(cells) and widget(SPEC, w.P, "own", horizontal=True) == "own":
             sync_url((*w.BASE_KEYS, *own_view.KEYS), w.P)
             st.subheader("Your table's own holes")
-            own_view.show(table, upload, seed)
+            own_view.show(cells, upload, seed)
             st.stop()
+        upload, table = w.load_upload(up)
         mechanism, preset = widget(SPEC, w.P, "mech", c2), widget(SPEC, w.P, "preset", c4)
         x, columns, y, task, dropped, note = w.complete_rows(table)
     else:

@@ -36,8 +36,10 @@ BATCH = 16  # rows a step, as dgm_core.tabular.fit
 LIMIT = 1e4  # |a fill| in sd of its column: a genuine answer stays far inside it
 
 
-def where(n_rows: int, preset: str, wasm: bool = True) -> str | None:
+def where(n_rows: int, preset: str, wasm: bool = True, kinds: tuple[str, ...] | None = None) -> str | None:
     """None where a browser trains this table; otherwise why the server does, in one clause."""
+    if kinds is not None and any(k != "continuous" for k in kinds):
+        return "tables with binary or categorical columns train on the server (their one-hot inputs)"
     if n_rows > MAX_ROWS:
         return f"tables of more than {MAX_ROWS:,} rows train on the server"
     if preset not in PRESETS_IN_BROWSER:

@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dgm_core import budgets, data, own_table, pretrained, results
+from dgm_core.data import typed
 from dgm_core.demos import mnar as mnar_lab
 from dgm_core.demos.mnar import CONTROLS
 from dgm_core.demos import mnar_grid
@@ -111,6 +112,23 @@ def load_upload(up: Any) -> tuple[str, data.Table]:
     if refused is not None:
         raise ValueError(refused)
     return digest, table
+
+
+def load_typed(up: Any, markers: tuple[str, ...] = ()) -> tuple[str, typed.Typed | None, str | None]:
+    """An upload's digest and its cells typed column by column (``dgm_core.data.typed``: text categories,
+    identifiers, dates and missing markers taken as they come), or the sentence saying why not; read once per
+    upload and markers."""
+    return _read_typed(up.file_id, markers, up)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _read_typed(file_id: str, markers: tuple[str, ...], _up: Any) -> tuple[str, typed.Typed | None, str | None]:
+    raw = _up.getvalue()
+    digest = hashlib.sha256(raw).hexdigest()
+    try:
+        return digest, typed.read(raw, markers=markers), None
+    except ValueError as e:
+        return digest, None, str(e)
 
 
 def complete_rows(table: data.Table) -> Source:

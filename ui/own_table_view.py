@@ -15,13 +15,15 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from dgm_core import data, own_table
 from dgm_core import overimpute as overimputation
-from server import own_table_job as browser
+from dgm_core import own_table
+from dgm_core import own_table_pool as pool
+from dgm_core.data import typed
 from dgm_core.demos.mnar import CONTROLS as SPEC
 from dgm_core.methods import MNAR, palette
 from dgm_core.missingness import diagnostics as dg
-from server import Stopped, jobs, schema
+from server import Job, Stopped, TimeLimit, jobs, key_of, schema
+from server import own_table_job as browser
 from ui import plots, serving
 from ui.controls import widget
 from ui.critics_view import fallback_reason, trainer_loads, trainer_runtime
@@ -94,7 +96,9 @@ def delta_figure(tips: dict[str, dict], share: float, sd: float, threshold: floa
     return fig
 
 
-def _mechanism(x: np.ndarray, columns: tuple[str, ...]) -> None:
+def _mechanism(x: np.ndarray, columns: tuple[str, ...], kinds: tuple[str, ...]) -> dict[str, dg.ColumnCheck]:
+    """The patterns, Little's test and, per continuous column with holes, whether they depend on the other columns
+    (``diagnostics.column_checks``) -> those checks by column."""
     st.markdown("#### Which mechanism made the holes?")
     c1, c2 = st.columns([3, 2])
     plots.show(c1, patterns_figure(dg.patterns(np.isfinite(x), columns)), width="stretch")
@@ -103,18 +107,45 @@ def _mechanism(x: np.ndarray, columns: tuple[str, ...]) -> None:
     except (ValueError, np.linalg.LinAlgError) as e:
         c2.info(f"Little's test cannot run on this table ({e}).")
     holes = np.isnan(x)
-    c2.dataframe(pd.DataFrame({"empty": holes.sum(0), "share": holes.mean(0)}, index=list(columns))
-                 .style.format({"share": "{:.1%}"}), height=min(35 * (len(columns) + 1) + 3, 260))
+    checks = {c.column: c for c in dg.column_checks(x, columns)}
+    rows = [{"column": c, "empty": int(holes[:, j].sum()), "share": holes[:, j].mean(),
+             "holes depend on the others (p)": _text(checks[c].p_depends, "{:.2g}") if c in checks else "–",
+             "holed rows predicted (sd)": _text(checks[c].shift, "{:+.2f}") if c in checks else "–",
+             "suggests": checks[c].default if c in checks and kinds[j] == "continuous" else "–"}
+            for j, c in enumerate(columns)]
+    c2.dataframe(pd.DataFrame(rows).style.format({"share": "{:.1%}"}), hide_index=True,
+                 height=min(35 * (len(columns) + 1) + 3, 260), key=P + "own_column_checks")
+    c2.caption("Per column: a logistic regression of its holes on the other columns (a likelihood-ratio test), and "
+               "its value as predicted from them in the holed rows against the observed rows (a Welch t-test); a "
+               "significant shift (at 0.05 over the holed columns) suggests the direction of self-masking, none "
+               "suggests no missing model.")
+    return checks
 
 
-def _downloads(done: own_table.Completed) -> None:
+def _directions(columns: tuple[str, ...], kinds: tuple[str, ...], checks: dict[str, dg.ColumnCheck]
+                ) -> tuple[str, ...]:
+    """Each column's missing model for the known-direction not-MIWAE, proposed from its check, as the user sets it."""
+    rows = pd.DataFrame([{"column": c, "missing model": checks[c].default, "because": checks[c].reason()}
+                         for j, c in enumerate(columns) if c in checks and kinds[j] == "continuous"])
+    if rows.empty:
+        return ("mcar",) * len(columns)
+    edited = st.data_editor(rows, hide_index=True, key=P + "own_directions", disabled=["column", "because"],
+                            column_config={"missing model": st.column_config.SelectboxColumn(
+                                "missing model", options=list(own_table.DIRECTIONS), required=True,
+                                help="mcar: no missing model (the value does not decide); high / low: high / low "
+                                     "values go missing")})
+    chosen = dict(zip(edited["column"], edited["missing model"], strict=True))
+    return tuple(chosen.get(c, "mcar") for c in columns)
+
+
+def _downloads(done: own_table.Completed, enc: typed.Encoded) -> None:
     st.markdown("**Every imputer's completed table** (CSV: the provenance in `#` lines, the columns, then one "
                 "`<column>_filled` flag per column, 1 where the file's cell was empty):")
     methods = list(done.fills)
     for i, method in enumerate(methods):
         if i % 3 == 0:  # a row of three at a time: on a phone they stack in the fills' order
             cols = st.columns(3)
-        cols[i % 3].download_button(f"{MNAR.label(method)} (CSV)", lambda m=method: own_table.to_csv(done, m),
+        cols[i % 3].download_button(f"{MNAR.label(method)} (CSV)", lambda m=method: own_table.to_csv(done, m, enc),
                                     f"own_{method}.csv", "text/csv", key=f"{P}own_dl_{method}",
                                     on_click="ignore")
 
@@ -139,6 +170,7 @@ def _check(done: own_table.Completed) -> None:
     rows["coverage"] = [_text(v, "{:.2f}") for v in rows["coverage"]]  # no interval: "–"
     st.caption(f"{int(check.hidden.sum())} observed cells hidden {'at random' if how == 'mcar' else 'by the mechanism'}"
                f". {serving.caption(ran.ran)} RMSE in the column's units; 'all columns': in sd of each column.")
+    st.markdown(overimputation.recommend(check, done.settings.family, MNAR.label)[1])
     t1, t2 = st.columns([5, 6])
     t1.dataframe(rows.style.format({"rmse": "{:.3g}", "rmse_sd": "{:.2f}", "bias": "{:+.3g}",
                                     }),
@@ -151,6 +183,73 @@ def _check(done: own_table.Completed) -> None:
     plots.show(t2, check_figure(check, j, done.columns[j]), width="stretch")
 
 
+def _pool(done: own_table.Completed, enc: typed.Encoded, digest: str) -> None:
+    """Every seeded imputer fit m times (one seed each): each fill's spread across the fits, a column's mean pooled
+    by Rubin's rules, the m completed tables to download."""
+    st.markdown("#### Across fits: the imputations as a distribution")
+    kinds = enc.kinds
+    holed = [j for j in range(len(done.columns)) if done.filled[:, j].any() and kinds[j] == "continuous"]
+    if not holed:
+        return
+    c1, c2, c3 = st.columns([1, 2, 2])
+    m = int(c1.number_input("fits m", 2, 20, pool.M, key=P + "own_m", help="one seed each: seed, seed + 1, …"))
+    j = c2.selectbox("Pool the mean of", holed, format_func=lambda j: done.columns[j], key=P + "own_pool_col",
+                     index=int(np.argmax(done.filled[:, holed].sum(0))))
+    sd = float(dg.observed_sd(done.x)[j])
+    obs = done.x[done.mask[:, j], j]
+    threshold = c3.number_input(f"Threshold for the mean of {done.columns[j]}", value=float(np.round(
+        obs.mean() + 0.5 * sd, 3)), key=P + f"own_pool_threshold_{j}", format="%.4g")
+    x, columns, s = done.x, done.columns, done.settings
+    limit = serving.time_limit()
+
+    def fits(progress):
+        try:
+            return pool.multiple(x, columns, s, m, source=digest, on_progress=progress)
+        except TimeLimit as e:
+            raise TimeLimit(f"The fits stopped at the time limit of {limit:g} s per run on this server; choose fewer "
+                            "fits or a smaller budget.") from e
+
+    key = (digest, s, m)
+    ran = run_button(f"Fit every seeded imputer {m} times", key=P + "own_pool", inputs=key,
+                     compute=lambda: Job(key_of("own_table_pool.multiple", x, columns, s, digest, m), fits,
+                                         f"own table pool {s.preset}", limit),
+                     help="MICE, missForest, MIWAE and the not-MIWAE, each fitted again with every seed (queued)")
+    if not ran or ran.inputs != key:
+        return
+    mult, cell = ran.value, done.filled[:, j]
+    rows = []
+    for method in mult.fits[0].fills:
+        p = pool.pool_mean(mult, method, j)
+        tip = pool.tipping(mult, method, j, threshold, sd)
+        rows.append({"imputer": MNAR.label(method), "pooled mean": p.estimate, "95 % interval": f"{p.lo:.4g} – "
+                     f"{p.hi:.4g}", "within Ū": p.within, "between B": p.between, "total T": p.total, "df ν": p.df,
+                     "fill's sd across fits": float(mult.spread(method)[cell, j].mean()),
+                     "δ: mean reaches threshold": _text(tip["estimate"]),
+                     "δ: interval holds it": _text(tip["interval"])})
+    st.dataframe(pd.DataFrame(rows).style.format(precision=4), hide_index=True, key=P + "own_pool_table")
+    st.caption(f"Rubin's rules over the m = {m} completed tables (a fit's table is its first multiple imputation "
+               "where it draws them, missForest's fill otherwise): Q̄ = mean of the m means; Ū = mean of their "
+               "variances (s²/n); B = the m means' variance; T = Ū + (1 + 1/m) B; ν by Barnard & Rubin (1999); the "
+               "interval Q̄ ± t(ν) √T. 'fill's sd': each filled cell's sd across the fits, averaged. The δ columns: "
+               "every fit's drawn fills moved by δ sd, pooled again: where the pooled mean reaches the threshold, and "
+               "where its interval first holds it (the difference no longer significant); '–': not within ±50 sd.")
+    cols = st.columns(4)
+    for i, method in enumerate(mult.fits[0].fills):
+        cols[i % 4].download_button(f"{MNAR.label(method)}: {m} tables (CSV)",
+                                    lambda mm=method: pool.long_csv(mult, mm, enc), f"own_{method}_m{m}.csv",
+                                    "text/csv", key=f"{P}own_pool_dl_{method}", on_click="ignore")
+
+
+def beyond_slider(tips: dict[str, float | None], reach: float) -> str:
+    """One sentence: which imputers' tipping δ the slider's ±``reach`` cannot reach, and where they lie."""
+    far = {k: v for k, v in tips.items() if v is not None and np.isfinite(v) and abs(v) > reach}
+    if not far:
+        return f"Every tipping δ lies within the slider's ±{reach:g} sd." if any(
+            v is not None and np.isfinite(v) for v in tips.values()) else "No imputer's mean reaches the threshold."
+    return (f"Beyond the slider's ±{reach:g} sd: " + ", ".join(f"{k} tips at δ = {v:+.3g}" for k, v in far.items())
+            + " (the holes are too few, or the threshold too far, for any plausible shift to change the conclusion).")
+
+
 def _text(v: float | None, fmt: str = "{:.3f}") -> str:
     """A figure a table shows, "–" where there is none (st.dataframe draws a missing number as "None")."""
     return "–" if v is None or not np.isfinite(v) else fmt.format(v)
@@ -158,7 +257,10 @@ def _text(v: float | None, fmt: str = "{:.3f}") -> str:
 
 def _tipping(done: own_table.Completed) -> None:
     st.markdown("#### How far may the conclusion move? δ-adjustment")
-    holed = [j for j in range(len(done.columns)) if done.filled[:, j].any()]
+    kinds = done.settings.kinds or ("continuous",) * len(done.columns)
+    holed = [j for j in range(len(done.columns)) if done.filled[:, j].any() and kinds[j] == "continuous"]
+    if not holed:
+        return
     c1, c2, c3 = st.columns(3)
     j = c1.selectbox("Column", holed, format_func=lambda j: done.columns[j], key=P + "own_delta_col",
                      index=int(np.argmax(done.filled[:, holed].sum(0))))
@@ -180,6 +282,8 @@ def _tipping(done: own_table.Completed) -> None:
                f"its mean moves by δ × {sd[j]:.3g} × {share:.1%} (the share filled). The tipping δ is where an "
                "imputer's mean reaches the threshold; 'δ to meet' is where a missing-at-random imputer, pushed, "
                "reaches the not-MIWAE's mean: the MNAR shift the not-MIWAE assumes, in its units.")
+    d1.markdown(beyond_slider({MNAR.label(m): t["delta_to_threshold"] for m, t in tips.items()},
+                              SPEC["odelta"].hi))
     plots.show(d2, delta_figure(tips, share, sd[j], threshold, delta, done.columns[j]), width="stretch")
 
 
@@ -235,9 +339,42 @@ def _browser_fill(x: np.ndarray, columns: tuple[str, ...], settings: own_table.S
     return Kept(key, value, ran)
 
 
-def show(table: data.Table, digest: str, seed: int) -> None:
+def has_holes(cells: typed.Typed) -> bool:
+    """Whether a column proposed for use has a missing cell (the own-table mode has something to fill)."""
+    return bool(cells.missing[:, [r == "use" for r in cells.roles]].any())
+
+
+def _columns(cells: typed.Typed) -> typed.Encoded | None:
+    """The column table the user corrects (kind, role), and the table it encodes; None after a refusal (said)."""
+    st.markdown("#### Your columns")
+    summary = cells.summary()
+    edited = st.data_editor(summary, hide_index=True, key=P + "own_columns", disabled=[
+        c for c in summary.columns if c not in ("kind", "role")], column_config={
+        "kind": st.column_config.SelectboxColumn("kind", options=list(typed.KINDS), required=True,
+                                                 help="continuous: numbers; binary: two values (its fills stay one "
+                                                      "of them); categorical: levels (text); identifier, date: "
+                                                      "kept as they are"),
+        "role": st.column_config.SelectboxColumn("role", options=list(typed.ROLES), required=True,
+                                                 help="use: its holes filled, it informs the others; keep: written "
+                                                      "back untouched; ignore: left out of the download")})
+    markers = ", ".join(f"'{m}'" for m in (*typed.MARKERS, *cells.markers))
+    st.caption(f"Guessed from the cells ({cells.frame.how}); correct a kind or a role in the table. Missing: "
+               f"{markers}. Binary and categorical holes: the baselines fill them by classifiers (the most frequent "
+               "level; kNN's, a logistic regression's draw, a random forest's vote); MIWAE and not-MIWAE read a "
+               "level as one-hot inputs and fill the level whose indicator they impute highest.")
+    try:
+        return typed.encode(cells, tuple(edited["kind"]), tuple(edited["role"]))
+    except ValueError as e:
+        st.error(str(e))
+        return None
+
+
+def show(cells: typed.Typed, digest: str, seed: int) -> None:
     """The whole mode for an uploaded table (digest: its sha256); refusals are one sentence each."""
-    x, columns = table.x, table.columns
+    enc = _columns(cells)
+    if enc is None:
+        return
+    x, columns = enc.x, enc.columns
     holes = np.isnan(x)
     st.markdown(f"The file's **{int(holes.sum())} empty cells**, in {int(holes.any(1).sum())} of its {len(x)} "
                 "rows, are the holes: every row is kept and nothing is simulated.")
@@ -245,19 +382,23 @@ def show(table: data.Table, digest: str, seed: int) -> None:
     target = st.selectbox("Target column (optional: it must be complete, it is a predictor, never filled)",
                           [None, *columns], format_func=lambda c: "none" if c is None else c, key=P + "own_target")
     try:
-        own_table.validate(x, columns, target, table.rows_in_file)
+        own_table.validate(x, columns, target, cells.frame.rows_in_file)
     except ValueError as e:
         st.error(str(e))
         return
-    _mechanism(x, columns)
+    checks = _mechanism(x, columns, enc.kinds)
     st.markdown("#### Fill the holes")
     f1, f2, f3 = st.columns([3, 2, 2])
     family = widget(SPEC, P, "ofam", f1)
     direction = widget(SPEC, P, "odir", f2, horizontal=True) if family == "notmiwae_known" else "high"
     preset = widget(SPEC, P, "obud", f3)
-    settings = own_table.Settings(family, direction, preset, seed, target=target)
-    key = (digest, settings)
-    why = browser.where(len(x), preset) or fallback_reason(P + "own_browser")
+    directions = None
+    if family == "notmiwae_known" and direction == "per column":
+        direction, directions = "high", _directions(columns, enc.kinds, checks)
+    settings = own_table.Settings(family, direction, preset, seed, target=target, kinds=enc.kinds,
+                                  directions=directions)
+    key = (digest, settings, enc.order)
+    why = browser.where(len(x), preset, kinds=enc.kinds) or fallback_reason(P + "own_browser")
     if why is None and st.radio("Train MIWAE and not-MIWAE in", ("your browser", "the server"), horizontal=True,
                                 key=P + "own_where", help=f"Your browser: tables up to {browser.MAX_ROWS:,} rows, "
                                 "the 'tiny' and 'small' budgets, nothing queued. The server: any table, queued "
@@ -278,9 +419,11 @@ def show(table: data.Table, digest: str, seed: int) -> None:
         return
     done = ran.value
     st.caption(f"Trained with the '{preset}' budget in {done.trained_in}. {serving.caption(ran.ran)}")
-    shifts = {m: dg.fill_shift(f.table, done.mask) for m, f in done.fills.items()}
+    cont = [k == "continuous" for k in enc.kinds]
+    shifts = {m: dg.fill_shift(f.table[:, cont], done.mask[:, cont]) for m, f in done.fills.items()}
     st.markdown(dg.shift_sentence(shifts, MNAR.label) + " The truth of the holes is unknown: which is right is a "
                 "question of the mechanism, checked below as far as the data allow.")
-    _downloads(done)
+    _downloads(done, enc)
+    _pool(done, enc, digest)
     _check(done)
     _tipping(done)

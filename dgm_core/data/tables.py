@@ -144,9 +144,34 @@ def _read_bytes(data: bytes | str | Path) -> tuple[bytes, str, str]:
     else:
         raise TypeError(f"table_from_csv expects bytes, a CSV string or a path, not {type(data).__name__}.")
     raw = raw.removeprefix(b"\xef\xbb\xbf")  # the byte-order mark spreadsheets write
+    wide = _wide_encoding(raw)
+    if wide is not None:  # Excel's "Unicode text": UTF-16 (or UTF-32), read as the text it is
+        try:
+            raw = raw.decode(wide).removeprefix("\ufeff").encode("utf-8")
+        except UnicodeDecodeError:
+            raise ValueError(f"The file looks {wide.upper()}-encoded but does not decode as such; save it as "
+                             "UTF-8 (\"CSV UTF-8\" in a spreadsheet) and upload it again.") from None
+        return raw, "utf-8", source
     # spreadsheets still export Windows-1252 (latin-1 decodes anything)
     encoding = next(e for e in ("utf-8", "cp1252", "latin-1") if _decodes(raw, e))
     return raw, encoding, source
+
+
+_BOMS = ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"), (b"\xff\xfe", "utf-16"),
+         (b"\xfe\xff", "utf-16"))
+
+
+def _wide_encoding(raw: bytes) -> str | None:
+    """'utf-16' or 'utf-32' (with its byte-order mark), 'utf-16-le' / 'utf-16-be' (without one: nearly every other
+    byte of the head NUL, nearly none of the rest), else None."""
+    for bom, name in _BOMS:
+        if raw.startswith(bom):
+            return name
+    head = raw[:budgets.TABLE_SNIFF_BYTES // 8 * 2]
+    odd, even = head[1::2].count(0) / max(len(head) // 2, 1), head[0::2].count(0) / max(len(head) // 2, 1)
+    if len(head) >= 8 and max(odd, even) >= 0.9 and min(odd, even) <= 0.1:  # ASCII text, two bytes a character
+        return "utf-16-le" if odd > even else "utf-16-be"
+    return None
 
 
 def _decodes(raw: bytes, encoding: str) -> bool:
@@ -295,12 +320,16 @@ def _ragged(line: int, saw: int, n: int, sep: str) -> ValueError:
                       f"{_SEP_NAMES[sep]}-separated): give every row the same number of cells.")
 
 
-def _parse(body: bytes, encoding: str, sep: str, names: list[str], line_of) -> pd.DataFrame:
+def _decimal(head: str, sep: str) -> str:
+    """European spreadsheets write 1,5 in semicolon-separated files: read their decimal commas as such."""
+    return "," if sep == ";" and re.search(r"\d,\d", head) and not re.search(r"\d\.\d", head) else "."
+
+
+def _parse(body: bytes, encoding: str, sep: str, names: list[str], line_of, text: bool = False) -> pd.DataFrame:
     """The rows below the header as a frame of len(names) columns; line_of(k): the file's line number of the
-    k-th row (1-based)."""
+    k-th row (1-based). ``text``: every cell as the string the file holds ('' where empty), nothing converted."""
     head = body[:budgets.TABLE_SNIFF_BYTES].decode(encoding, "replace")
-    # European spreadsheets write 1,5 in semicolon-separated files: read their decimal commas as such
-    decimal = "," if sep == ";" and re.search(r"\d,\d", head) and not re.search(r"\d\.\d", head) else "."
+    decimal = _decimal(head, sep)
     # index_col=False: a separator at the end of every data row is no extra column (spreadsheets write those),
     # but pandas then drops any extra cells of the rows silently: refuse those that hold a value
     try:
@@ -312,8 +341,9 @@ def _parse(body: bytes, encoding: str, sep: str, names: list[str], line_of) -> p
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", pd.errors.ParserWarning)
+            as_text = {"dtype": str, "keep_default_na": False, "na_filter": False} if text else {}
             return pd.read_csv(io.BytesIO(body), sep=sep, header=None, names=range(len(names)), index_col=False,
-                               decimal=decimal, encoding=encoding)
+                               decimal=decimal, encoding=encoding, **as_text)
     except pd.errors.EmptyDataError:
         return pd.DataFrame(columns=range(len(names)))
     except pd.errors.ParserError as e:
@@ -325,15 +355,35 @@ def _parse(body: bytes, encoding: str, sep: str, names: list[str], line_of) -> p
                          "never closed?).") from None
 
 
-def table_from_csv(data: bytes | str | Path, *, name: str = "uploaded", sep: str | None = None) -> Table:
-    """Parse an uploaded CSV into a Table. x: (N, D) float64 with NaN where values are missing.
+@dataclass(frozen=True, eq=False)
+class Frame:
+    """An upload's cells before any typing. df: the rows below the header (columns: the header's names); lines: (N,)
+    each row's line number in the file (1 = the first line); how: 'read as comma-separated' and the like; decimal:
+    the decimal mark of its numbers; note and rows_in_file: as ``Table``'s."""
 
-    Held to the budgets of ``dgm_core.budgets`` before parsing (bytes, columns, cell length); a table
-    with more than TABLE_MAX_ROWS rows is subsampled to that many (seed TABLE_SUBSAMPLE_SEED), said in
-    ``Table.note``. ``sep``: the separator (one of , ; tab |), else guessed from the first lines. Every step
-    is linear in the file's size. Raises ValueError with one sentence a page can show when the table cannot
-    be used as it is.
-    """
+    df: pd.DataFrame
+    lines: np.ndarray
+    how: str
+    decimal: str
+    source: str
+    note: str = ""
+    rows_in_file: int = 0
+
+
+def _row_lines(body: bytes) -> np.ndarray:
+    """The 1-based line numbers, within ``body``, of its non-empty lines (the rows pandas reads)."""
+    a = np.frombuffer(body, np.uint8)
+    ends = np.flatnonzero(a == 10)
+    if not len(a) or a[-1] != 10:
+        ends = np.append(ends, len(a))
+    starts = np.concatenate(([0], ends[:-1] + 1))
+    return np.flatnonzero(ends > starts) + 1
+
+
+def read_frame(data: bytes | str | Path, *, sep: str | None = None, text: bool = False) -> Frame:
+    """The front half of ``table_from_csv``: budgets, encoding, separator, header, subsample, parse. ``text``: every
+    cell as the file's string ('' where empty; for ``dgm_core.data.typed``), else as pandas reads numbers. Raises
+    ValueError, one sentence."""
     if sep is not None and sep not in _SEP_NAMES:
         raise ValueError(f"The separator must be one of {', '.join(map(repr, _SEP_NAMES))}, not {sep!r}.")
     size = len(data) if isinstance(data, (bytes, bytearray, str)) else Path(data).stat().st_size
@@ -359,15 +409,35 @@ def table_from_csv(data: bytes | str | Path, *, name: str = "uploaded", sep: str
     body, kept, n_rows = _subsample(raw, min(end + 1, len(raw)))
     del raw
     # line numbers count from 1 at the header; the user's file may have blank lines first, or more rows
-    df = _parse(body, encoding, sep, names, lambda k: lead + 1 + (k if kept is None else kept[k - 1]))
+    lines = lead + 1 + (_row_lines(body) if kept is None else np.asarray(kept))
+    df = _parse(body, encoding, sep, names, lambda k: lead + 1 + (k if kept is None else kept[k - 1]), text)
+    decimal = _decimal(body[:budgets.TABLE_SNIFF_BYTES].decode(encoding, "replace"), sep)
     del body
     df.columns = names
     # spreadsheets end every line with a separator: an unnamed column with nothing in it is that, not data
-    unnamed = [c for j, c in enumerate(names) if c == f"column {j + 1}" and df[c].isna().all()]
-    df = df.drop(columns=unnamed)
+    empty = (lambda c: (df[c].str.strip() == "").all()) if text else (lambda c: df[c].isna().all())
+    df = df.drop(columns=[c for j, c in enumerate(names) if c == f"column {j + 1}" and empty(c)])
     how = f"read as {_SEP_NAMES[sep]}-separated"
     if df.shape[0] == 0 or df.shape[1] == 0:
         raise ValueError(f"The file has no rows of numbers ({how}): it needs {need}.")
+    note = "" if kept is None else (
+        f"The file has {n_rows:,} rows: a random {budgets.TABLE_MAX_ROWS:,} of them (seed "
+        f"{budgets.TABLE_SUBSAMPLE_SEED}) are used, this page's budget for a live fit.")
+    return Frame(df, lines[:len(df)] if len(lines) >= len(df) else np.arange(1, len(df) + 1) + lead + 1, how,
+                 decimal, source, note, n_rows if kept is not None else 0)
+
+
+def table_from_csv(data: bytes | str | Path, *, name: str = "uploaded", sep: str | None = None) -> Table:
+    """Parse an uploaded CSV into a Table. x: (N, D) float64 with NaN where values are missing.
+
+    Held to the budgets of ``dgm_core.budgets`` before parsing (bytes, columns, cell length); a table
+    with more than TABLE_MAX_ROWS rows is subsampled to that many (seed TABLE_SUBSAMPLE_SEED), said in
+    ``Table.note``. ``sep``: the separator (one of , ; tab |), else guessed from the first lines. Every step
+    is linear in the file's size. Raises ValueError with one sentence a page can show when the table cannot
+    be used as it is.
+    """
+    frame = read_frame(data, sep=sep)
+    df, how, source, note = frame.df, frame.how, frame.source, frame.note
     for col in df.columns:
         if df[col].isna().all():
             raise ValueError(f"Column '{budgets.shorten(col)}' is entirely missing (no value in any row); remove it.")
@@ -400,8 +470,5 @@ def table_from_csv(data: bytes | str | Path, *, name: str = "uploaded", sep: str
         if len(values) == 1:
             raise ValueError(f"Column '{budgets.shorten(col)}' is constant (every value is "
                              f"{budgets.shorten(values[0])}), so it carries no information; remove it.")
-    note = "" if kept is None else (
-        f"The file has {n_rows:,} rows: a random {budgets.TABLE_MAX_ROWS:,} of them (seed "
-        f"{budgets.TABLE_SUBSAMPLE_SEED}) are used, this page's budget for a live fit.")
     return Table(name=name, x=x, columns=tuple(map(str, df.columns)), y=None, target_name=None, task=None,
-                 source=source, note=note, rows_in_file=n_rows if kept is not None else 0)
+                 source=source, note=note, rows_in_file=frame.rows_in_file)

@@ -58,9 +58,11 @@ CONTROLS: dict[str, Control] = {
     "own": Control("own", "The file's empty cells", "radio", choices=list(OWN_MODES), names=OWN_MODES,
                    help="Your table's own holes: every imputer fills the file's empty cells, every row kept. "
                         "Simulate: the teaching path, on the complete rows only, with a mechanism of the lab's."),
-    "ofam": Control("notmiwae", "not-MIWAE's missing model", "select", choices=list(own_table.FAMILIES),
+    "ofam": Control("notmiwae_known", "not-MIWAE's missing model", "select", choices=list(own_table.FAMILIES),
                     names=own_table.FAMILIES),
-    "odir": Control("high", "values that go missing", "radio", choices=["high", "low"]),
+    "odir": Control("per column", "values that go missing", "radio", choices=["per column", "high", "low"],
+                    help="per column: each column's missing model (none, high or low values) as its check suggests "
+                         "and you correct; high / low: the same direction for every column"),
     "obud": Control("small", "Training budget", "select", choices=list(LIVE_PRESETS), names=PRESET_LABELS,
                     help="tiny: seconds; small: under a minute; medium: several minutes (queued, shared)"),
     "ohow": Control("mcar", "Hide observed cells", "radio", choices=["mcar", "mechanism"],

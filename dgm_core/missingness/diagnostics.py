@@ -115,6 +115,69 @@ def little_mcar(x: np.ndarray) -> LittleTest:
     return LittleTest(d2, df, float(chi2.sf(d2, df)) if df > 0 else float("nan"), len(groups))
 
 
+# ---------------------------------------------------------------- per column: do the holes depend on the others?
+DIRECTION_MIN_SD = 0.1  # a predicted shift smaller than this (in sd) sets no direction, however significant
+
+
+@dataclass(frozen=True)
+class ColumnCheck:
+    """One column's holes against the other columns' values. p_depends: a likelihood-ratio test of a logistic
+    regression of the column's missingness on the others (against an intercept alone); shift: the mean, in sd of the
+    column's observed values, of its value as predicted from the others (a linear regression fitted on its observed
+    rows) in the holed rows minus that in the observed rows, and p_shift its Welch t-test; default: the missing model
+    the evidence suggests, 'high' or 'low' where the holed rows are predicted significantly higher or lower (at
+    ``level`` / the number of holed columns), else 'mcar'."""
+
+    column: str
+    holes: int
+    p_depends: float
+    shift: float
+    p_shift: float
+    default: str
+
+    def reason(self) -> str:
+        if self.default == "mcar":
+            seen = (f"the holed rows' values, predicted from the other columns, sit {self.shift:+.2f} sd from the "
+                    f"observed rows' (p = {self.p_shift:.2g}): no direction")
+            if self.p_depends < 0.05:
+                return (f"the holes depend on the other columns (p = {self.p_depends:.2g}) but {seen}, so at random "
+                        "given them (the imputers condition on them), no self-masking assumed")
+            return (f"the holes do not depend on the other columns (p = {self.p_depends:.2g}) and {seen}, so "
+                    "completely at random unless you know better")
+        return (f"the holed rows' values, predicted from the other columns, sit {self.shift:+.2f} sd from the observed "
+                f"rows' (p = {self.p_shift:.2g}): {self.default} values go missing, as far as the others tell")
+
+
+def column_checks(x: np.ndarray, columns: tuple[str, ...], level: float = 0.05) -> list[ColumnCheck]:
+    """A ``ColumnCheck`` for every column of x: (N, D) with holes and at least 3 observed values (the others' holes
+    filled with their observed mean for the regressions)."""
+    from scipy.stats import ttest_ind
+    from sklearn.linear_model import LinearRegression, LogisticRegression
+
+    x = np.asarray(x, np.float64)
+    holes = np.isnan(x)
+    mean, sd = np.nanmean(x, 0), observed_sd(x)
+    z = (np.where(holes, mean, x) - mean) / sd
+    holed = [j for j in range(x.shape[1]) if holes[:, j].any() and (~holes[:, j]).sum() >= 3]
+    out = []
+    for j in holed:
+        r, others = holes[:, j], np.delete(z, j, axis=1)
+        p = r.mean()
+        null = len(r) * (p * np.log(p) + (1 - p) * np.log(1 - p))
+        fit = LogisticRegression(C=1e4, max_iter=500).fit(others, r)
+        q = np.clip(fit.predict_proba(others)[:, 1], 1e-12, 1 - 1e-12)
+        ll = float(np.sum(np.where(r, np.log(q), np.log(1 - q))))
+        p_dep = float(chi2.sf(max(2 * (ll - null), 0.0), others.shape[1]))
+        pred = LinearRegression().fit(others[~r], z[~r, j]).predict(others)
+        shift = float(pred[r].mean() - pred[~r].mean())
+        p_shift = float(ttest_ind(pred[r], pred[~r], equal_var=False).pvalue) if r.sum() > 1 else 1.0
+        p_shift = 1.0 if not np.isfinite(p_shift) else p_shift
+        strong = p_shift < level / len(holed) and abs(shift) >= DIRECTION_MIN_SD
+        out.append(ColumnCheck(str(columns[j]), int(r.sum()), p_dep, shift, p_shift,
+                               ("high" if shift > 0 else "low") if strong else "mcar"))
+    return out
+
+
 # ---------------------------------------------------------------- δ-adjustment
 def observed_sd(x: np.ndarray) -> np.ndarray:
     """(D,) sd of each column's observed values (divisor N_observed), 1 where a column is constant."""

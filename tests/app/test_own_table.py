@@ -155,3 +155,40 @@ def test_the_own_modes_widgets_are_drawn_as_their_controls_declare():
                     assert list(w.options) == [name(c, v) for v in c.choices], key
                 seen.add(key)
     assert seen == UPLOAD_ONLY["mnar_"] - {"ohow", "oshare", "odelta"}  # those three come with a fill
+
+
+def test_a_table_as_it_comes_is_typed_corrected_filled_and_downloaded_with_every_column():
+    from tests.dgm_core.real_tables import cars
+
+    raw = cars(n=120)
+    at = _upload(raw)
+    assert not at.exception and not at.error
+    columns = next(d.value for d in at.dataframe if "role" in d.value.columns)  # the column table the user corrects
+    assert dict(zip(columns["column"], columns["kind"], strict=True)) == {
+        "Name": "identifier", "Miles_per_Gallon": "continuous", "Cylinders": "continuous", "Horsepower": "continuous",
+        "Weight_in_lbs": "continuous", "Year": "date", "Origin": "categorical", "turbo": "binary"}
+    assert list(columns["role"]) == ["keep", "use", "use", "use", "use", "keep", "use", "use"]
+    assert any("'?'" in c.value and "Missing:" in c.value for c in at.caption)
+    at.selectbox(key="mnar_obud").set_value("tiny").run()
+    assert at.button(key="mnar_own_fill")  # binary and categorical columns: the server trains
+    at.button(key="mnar_own_fill").click().run(timeout=240)
+    assert not at.exception and not at.error
+    assert len(at.get("download_button")) == 6
+    src = pd.read_csv(io.BytesIO(raw), keep_default_na=False, dtype=str)
+    holes = int((src["Miles_per_Gallon"] == "?").sum() + (src["turbo"] == "").sum())
+    assert any(f"{holes} empty cells" in m.value for m in at.markdown)
+    at.number_input(key="mnar_own_m").set_value(2).run()
+    at.button(key="mnar_own_pool").click().run(timeout=240)
+    assert not at.exception and not at.error
+    pooled = next(d.value for d in at.dataframe if "pooled mean" in d.value.columns)
+    assert set(pooled["imputer"]) == {"MICE", "missForest", "MIWAE", "not-MIWAE, known direction"}
+    assert (pooled["total T"] >= pooled["within Ū"]).all() and (pooled["fill's sd across fits"] > 0).all()
+    assert len(at.get("download_button")) == 6 + 4
+
+
+def test_a_tipping_point_beyond_the_slider_is_named():
+    from ui.own_table_view import beyond_slider
+
+    said = beyond_slider({"MICE": 1.2, "not-MIWAE": 86.0, "mean": None}, 2.0)
+    assert said.startswith("Beyond the slider's ±2 sd: not-MIWAE tips at δ = +86") and "MICE" not in said
+    assert beyond_slider({"MICE": -1.5}, 2.0) == "Every tipping δ lies within the slider's ±2 sd."

@@ -76,7 +76,9 @@ def test_overimputation_scores_match_the_closed_forms_and_the_intervals_cover():
         np.testing.assert_allclose(r["rmse"], np.sqrt(np.mean((truth - np.nanmean(np.where(
             check.hidden[:, j], np.nan, holed[:, j]))) ** 2)), rtol=1e-9)  # the fill is the mean of what is left
         assert 0.8 < r["rmse_sd"] < 1.2 and abs(r["rmse"] / sd[j] - r["rmse_sd"]) < 1e-12
-        assert rows[(col, "MICE")]["rmse"] < 0.8 * r["rmse"]  # correlation 0.8: regression beats the mean
+        # correlation 0.8: regression beats the mean, even MICE's table, one draw from its posterior (whose error
+        # is the residual's √2 times: 0.6 √2 ≈ 0.85 of the mean's)
+        assert rows[(col, "MICE")]["rmse"] < 0.95 * r["rmse"]
     every = rows[("all columns", "MICE")]
     assert every["n"] == check.hidden.sum() and abs(every["coverage"] - 0.9) <= 0.05, every
     assert rows[("all columns", "mean")]["coverage"] is None

@@ -51,7 +51,8 @@ def test_own_holes_filled_and_checked(page, app_url, tmp_path, width, height):
     expect(page.get_by_text("Fills against the observed mean")).to_be_visible(timeout=300_000)
     expect(page.get_by_text("budget in your browser (wasm", exact=False)).to_be_visible()
     wait_for_app(page, timeout=300_000)
-    for label in ("not-MIWAE (CSV)", "MICE (CSV)"):  # each completed table: provenance, every hole filled, its mask
+    # the default not-MIWAE: a missing model per column, as the column checks suggest
+    for label in ("not-MIWAE, known direction (CSV)", "MICE (CSV)"):  # each table: provenance, every hole, its mask
         text = _download(page, label)
         meta = own_table.read_provenance(text)
         df = pd.read_csv(io.StringIO(text), comment="#")
