@@ -22,6 +22,9 @@ class Config:
     hidden: int = 32  # channels of the widest-resolution layer
     penalty: str = "one-sided"  # "one-sided": E[(|g| - 1)_+^2] (Petzka); "two-sided": E[(|g| - 1)^2] (WGAN-GP)
     penalty_weight: float = 10.0
+    # stride-1 3x3 conv layers at the widest resolution (H/2), in the generator before its output layer and in the
+    # critic after its first layer: the ``n_extra_layers`` of the WGAN authors' DCGAN (arXiv 1701.07875's code)
+    extra_layers: int = 0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "shape", tuple(int(s) for s in self.shape))
@@ -53,6 +56,9 @@ class Generator(nn.Module):
         for a, b in zip(widths[:-1], widths[1:]):
             blocks.append(nn.Sequential(nn.ConvTranspose2d(a, b, 4, 2, 1, bias=False), nn.BatchNorm2d(b),
                                         nn.ReLU(True)))
+        for _ in range(cfg.extra_layers):
+            blocks.append(nn.Sequential(nn.Conv2d(widths[-1], widths[-1], 3, 1, 1, bias=False),
+                                        nn.BatchNorm2d(widths[-1]), nn.ReLU(True)))
         blocks.append(nn.Sequential(nn.ConvTranspose2d(widths[-1], cfg.shape[0], 4, 2, 1), nn.Tanh()))
         self.blocks = nn.ModuleList(blocks)
 
@@ -73,6 +79,8 @@ class Critic(nn.Module):
         super().__init__()
         widths = [cfg.hidden * 2 ** i for i in range(cfg.n_up)]  # e.g. [32, 64, 128]
         layers: list[nn.Module] = [nn.Conv2d(cfg.shape[0], widths[0], 4, 2, 1), nn.LeakyReLU(0.2, True)]
+        for _ in range(cfg.extra_layers):
+            layers += [nn.Conv2d(widths[0], widths[0], 3, 1, 1), nn.LeakyReLU(0.2, True)]
         for a, b in zip(widths[:-1], widths[1:]):
             layers += [nn.Conv2d(a, b, 4, 2, 1), nn.LeakyReLU(0.2, True)]
         layers.append(nn.Conv2d(widths[-1], 1, cfg.start, 1, 0))

@@ -80,6 +80,28 @@ def test_a_saved_wgan_reloads_to_identical_outputs(tmp_path):
     assert x.min() >= 0 and x.max() <= 1
 
 
+def test_extra_layers_add_stride_one_convolutions_at_half_the_side_and_keep_every_shape():
+    """``extra_layers`` (wgan-mnist-conv): 3x3 stride-1 convolutions at H/2 in both nets, shapes unchanged;
+    0 (the shipped cards) builds exactly the nets those weights fit."""
+    torch.manual_seed(0)
+    z = torch.randn(3, 16)
+    for shape in ((1, 28, 28), (3, 32, 32)):
+        base, deep = (WGAN(Config(shape=shape, latent=16, hidden=8, extra_layers=k)) for k in (0, 2))
+        extra = [m for m in deep.critic.net if isinstance(m, nn.Conv2d) and m.kernel_size == (3, 3)]
+        assert [(m.in_channels, m.out_channels, m.stride) for m in extra] == [(8, 8, (1, 1))] * 2
+        gen_extra = [m for m in deep.generator.modules() if isinstance(m, nn.Conv2d)
+                     and not isinstance(m, nn.ConvTranspose2d)]
+        assert len(gen_extra) == 2 and len(deep.generator.blocks) == len(base.generator.blocks) + 2
+        h = deep.generator(z, upto=len(deep.generator.blocks) - 2)  # the last extra layer's output
+        assert h.shape == (3, 8, shape[1] // 2, shape[2] // 2)
+        for m in (base, deep):
+            x = m.eval().generate(z)
+            assert x.shape == (3, *shape) and m.score(x).shape == (3,)
+    shipped, card = pretrained.load("wgan-mnist")
+    assert card.config["extra_layers"] == 0 and not any(
+        isinstance(m, nn.Conv2d) and m.kernel_size == (3, 3) for m in shipped.modules())
+
+
 def test_svhn_trains_through_the_same_recipe(tmp_path):
     """SVHN is not on our machines: a synthetic stand-in in torchvision's layout (.mat, X (32, 32, 3, N), y with
     10 for the digit 0) loads, and the wgan-svhn recipe's dry run trains, saves and reloads on it."""
