@@ -52,6 +52,9 @@ POLL_ROOM_RATE = (20, 1 / 180)
 # "-2.2250738585072014e-308", counted for every number, so the size is an upper bound) and RESULT_TEXT_CHARS per
 # method for its keys, short texts and scalars.
 JSON_NUMBER_CHARS = 24
+# A Run's time as its browser reports it (the whole job's, and each method's): a default Run takes seconds, the
+# longest settings minutes; a page left computing overnight is still less than a day. More is no genuine answer.
+BROWSER_RUN_MAX_S = 24 * 3600.0
 TYPED_ARRAY_CHARS = 16  # {"f32": "..."} around the base64
 RESULT_TEXT_CHARS = 2048
 # Streamlit's server.maxMessageSize, in its MB of 10**6 bytes (read only from .streamlit/config.toml, where this figure

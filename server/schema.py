@@ -54,6 +54,7 @@ class Array:
     increasing: bool = False
     at_most: bool = False  # ``count`` bounds the length instead of fixing it
     optional: bool = False  # may be missing or null
+    total: float | None = None  # its values sum to this, within TOTAL_TOLERANCE (probabilities: 1)
 
 
 @dataclass(frozen=True)
@@ -81,13 +82,17 @@ class Text:
 
 @dataclass(frozen=True)
 class Record:
-    """A few scalars, each key optional."""
+    """A few scalars: the keys in ``required`` must be there (and not null), the others may be missing."""
 
     fields: Mapping[str, Number | Text]
     optional: bool = False
+    required: tuple[str, ...] = ()
 
 
 Spec = Union[Array, Arrays, Number, Text, Record]
+# how far a float32 sum of probabilities may stray from their total: K float32 roundings of at most 6e-8 each, for the
+# few hundred values such an array holds, with room to spare
+TOTAL_TOLERANCE = 1e-4
 DTYPE = {"f32": "<f4", "f64": "<f8", "u8": "u1"}  # the typed arrays' names (ui/typed_json.js)
 ITEMSIZE = {k: np.dtype(v).itemsize for k, v in DTYPE.items()}
 
@@ -183,6 +188,8 @@ def array(spec: Array, v: Any, job: Job, m: str, what: str) -> np.ndarray:
         raise Refused(f"{what} holds values outside [{lo:g}, {hi:g}]")
     if spec.integer and not np.array_equal(a, np.round(a)):
         raise Refused(f"{what} holds something other than whole numbers")
+    if spec.total is not None and not abs(float(a.sum(dtype=np.float64)) - spec.total) <= TOTAL_TOLERANCE:
+        raise Refused(f"{what} does not sum to {spec.total:g}")
     if spec.increasing and (np.diff(a) <= 0).any():
         raise Refused(f"{what} is not increasing")
     if spec.observed:
@@ -226,6 +233,8 @@ def field(spec: Spec, v: Any, job: Job, m: str, what: str, got: Mapping[str, Any
         return text(spec, v, job, m, what)
     if not isinstance(v, Mapping) or not all(isinstance(k, str) and k in spec.fields for k in v):
         raise Refused(f"{what} is not a record of known fields")
+    if missing := [k for k in spec.required if v.get(k) is None]:
+        raise Refused(f"{what} has no {missing[0]}")
     return {k: field(spec.fields[k], x, job, m, f"{what} {k}", v) for k, x in v.items() if x is not None}
 
 

@@ -261,3 +261,92 @@ def test_the_browsers_word_that_it_could_not_run_is_one_short_line():
                    "message": "x", "more": 1}):
         with pytest.raises(border.Refused):
             border.check_error(forged, e)
+
+
+# ---- which fields are present, and their values: what the border lets through, the server can use -------------------
+
+EXTREME = [0, -1, 1e300, -1e300, 1e308, -1e308, 2**53, 0.5, "", "heun", None]
+
+
+def _records(r: dict) -> list[tuple[dict, str]]:
+    """A result and the small records in it (diagnostics, scores) -> (record, its name)."""
+    return [(r, "")] + [(r[k], k) for k in ("diagnostics", "scores") if isinstance(r.get(k), dict)]
+
+
+@settings(max_examples=250, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@given(i=st.integers(0, len(METHODS) - 1), data=st.data())
+def test_fields_present_or_absent_and_their_values_are_refused_or_used_never_an_exception(i, data):
+    """Every method: a genuine result with some of its fields (and of its diagnostics' and scores') dropped, and some
+    numbers set to extremes; the border refuses it in one clause or passes it, and what it passes the server turns
+    into its rows (ui/browser_inpaint.py: the diagnostics' classes) without an exception of any other kind."""
+    from ui.browser_inpaint import _rows
+    msg = copy.deepcopy(GENUINE)
+    r = msg["results"][i]
+    for rec, name in _records(r):
+        keys = [k for k in rec if k != "method"]
+        for k in data.draw(st.lists(st.sampled_from(keys), unique=True, max_size=len(keys)) if keys else st.just([]),
+                           label=f"dropped from {name or 'the result'}"):
+            del rec[k]
+        numbers = [k for k, v in rec.items() if type(v) in (int, float)]
+        for k in data.draw(st.lists(st.sampled_from(numbers), unique=True, max_size=3) if numbers else st.just([]),
+                           label=f"set in {name or 'the result'}"):
+            rec[k] = data.draw(st.sampled_from(EXTREME), label=k)
+    try:
+        got = border.check_message(msg, EXPECTED)
+    except border.Refused as e:
+        assert 0 < len(str(e)) <= REASON_MAX and "\n" not in str(e)
+        return
+    rows = _rows(got.results, EXPECTED, DATASET)  # any exception here is the crash the border must prevent
+    assert [row[0].method for row in rows] == METHODS
+
+
+def _forged(method: str, **changes) -> dict:
+    msg = copy.deepcopy(GENUINE)
+    next(r for r in msg["results"] if r["method"] == method).update(changes)
+    return msg
+
+
+@pytest.mark.parametrize("method, changes, said", [
+    ("flow", {"diagnostics": {}}, "diagnostics has no n_steps"),
+    ("flow", {"seconds": 1e300}, "seconds is outside"),
+    ("mwg", {"log_joint": {"f64": base64.b64encode(np.full(SETTINGS.steps * SETTINGS.chains, 1e308).tobytes())
+                           .decode()}}, "log_joint holds values outside"),
+    ("mwg", {"log_joint": {"f64": base64.b64encode(np.full(SETTINGS.steps * SETTINGS.chains, -1e308).tobytes())
+                           .decode()}}, "log_joint holds values outside"),
+    ("miwae", {"log_px_obs": -1e308}, "log_px_obs is outside"),
+    ("dmfa", {"cond_log_lik": 1e308}, "cond_log_lik is outside"),
+    ("neighbour_fill", {"diagnostics": {"sweeps": 3, "max_change": 1e300, "unreached": 0}}, "max_change is outside"),
+])
+def test_what_the_last_round_let_through_is_one_clause(method, changes, said):
+    if method not in METHODS:
+        pytest.skip(f"{method} has no export here")
+    with pytest.raises(border.Refused, match=said):
+        border.check_message(_forged(method, **changes), EXPECTED)
+
+
+@pytest.mark.parametrize("method", ["dmfa", "mfa"])
+@pytest.mark.parametrize("weights", [0.0, 0.5, None])
+def test_a_mixtures_weights_sum_to_one(method, weights):
+    """All 0, all 1/2, or the genuine ones scaled by 0.999: refused (the genuine ones pass: the tests above)."""
+    if method not in METHODS:
+        pytest.skip(f"{method} has no export here")
+    genuine = decode(next(r for r in GENUINE["results"] if r["method"] == method)["weights"])
+    w = genuine * 0.999 if weights is None else np.full_like(genuine, weights)
+    with pytest.raises(border.Refused, match="weights does not sum to 1"):
+        border.check_message(_forged(method, weights={"f32": base64.b64encode(w.astype(np.float32).tobytes())
+                                                      .decode()}), EXPECTED)
+
+
+def test_the_diagnostics_records_are_the_classes_the_server_builds():
+    """The flow's and the fills' records name exactly their classes' own fields; the required are those without a
+    default: a field added to FlowDiagnostics fails here until the border declares it."""
+    import dataclasses
+
+    from dgm_core.imputation import FillDiagnostics
+    from dgm_core.samplers.flow_inpaint import FlowDiagnostics
+    for kind, cls in (("flow", FlowDiagnostics), ("fill", FillDiagnostics)):
+        rec = border.SCHEMA[kind]["diagnostics"]
+        own = [f.name for f in dataclasses.fields(cls) if f.name != "cond_log_lik"]
+        assert list(rec.fields) == own
+        assert set(rec.required) == {f.name for f in dataclasses.fields(cls) if f.default is dataclasses.MISSING
+                                     and f.default_factory is dataclasses.MISSING}
