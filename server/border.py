@@ -36,10 +36,11 @@ from dgm_core.methods import INPAINTING
 from dgm_core.samplers.diagnostics import tracked_pixels
 from dgm_core.samplers.flow_inpaint import FlowDiagnostics, flow_inpaint
 from dgm_core.samplers.kernels import PseudoGibbsKernel
-from .schema import DTYPE, Array, Number, Record, Refused, Spec, Text, chars, equal, number, record, size
+from .schema import (DTYPE, Array, Number, Record, Refused, Spec, Text, chars, equal, levels, number, parse, record,
+                     size)
 
 __all__ = ["DTYPE", "SCHEMA", "Answer", "Expected", "Refused", "budget", "check_error", "check_message",
-           "check_result", "check_results", "kind", "sent"]
+           "check_result", "check_results", "check_text", "kind", "read", "sent"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -220,6 +221,8 @@ SCHEMA: dict[str, dict[str, Spec]] = {
     },
 }
 ENVELOPE = ("job", "seconds", "results")
+# the deepest a genuine answer nests as JSON: the envelope, its list of results, a result, and its deepest field
+MAX_DEPTH = 3 + max(levels(spec) for fields in SCHEMA.values() for spec in fields.values())
 # the snapshots at snapshot_steps (each chain 1's state and the mean over the chains) stay in the browser that computed
 # them, which draws the film; they are never sent (server.manifest.KEPT_IN_BROWSER)
 assert not set(KEPT_IN_BROWSER) & {f for fields in SCHEMA.values() for f in fields}
@@ -286,6 +289,18 @@ def check_message(msg: Any, e: Expected) -> Answer:
         raise Refused("it answers another job than the one this page sent")
     seconds = number(SCHEMA["fill"]["seconds"], msg["seconds"], e, "", "its time")
     return Answer(float(seconds), check_results(msg["results"], e))
+
+
+def read(text: Any, e: Expected) -> Any:
+    """The panel's answer to job ``e`` as it sends it, one JSON text (static/js/panels/browser_inpaint.js) -> its
+    value, decoded only if it is within the job's budget and nested no deeper than a genuine answer (``MAX_DEPTH``):
+    a 15 MB or a 100,000-deep text is refused (one clause) before a byte of it is decoded."""
+    return parse(text, budget(e), MAX_DEPTH)
+
+
+def check_text(text: Any, e: Expected) -> Answer:
+    """``check_message`` of the panel's answer as it sends it (``read``)."""
+    return check_message(read(text, e), e)
 
 
 def check_error(msg: Any, e: Expected) -> str:

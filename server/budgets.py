@@ -52,6 +52,10 @@ POLL_ROOM_RATE = (20, 1 / 180)
 # "-2.2250738585072014e-308", counted for every number, so the size is an upper bound) and RESULT_TEXT_CHARS per
 # method for its keys, short texts and scalars.
 JSON_NUMBER_CHARS = 24
+# Any widget's state as JSON (server.widget_states): the deepest a page's takes is the inpainting panel's error record
+# and a chart's selection (a few levels; the panel's answer travels as one JSON text); past this, it is refused before
+# Streamlit decodes it (Python's json recurses, and fails about 1,000 levels down)
+WIDGET_STATE_MAX_DEPTH = 32
 # A Run's time as its browser reports it (the whole job's, and each method's): a default Run takes seconds, the
 # longest settings minutes; a page left computing overnight is still less than a day. More is no genuine answer.
 BROWSER_RUN_MAX_S = 24 * 3600.0

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import base64
 import copy
+import json
 import math
-import os
 
 import numpy as np
 import pytest
@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from dgm_core import budgets
 from dgm_core.demos import inpainting
 from server import border, schema
+from tests.server import rss_mb
 from tests.server.browser_answers import answer, digit
 from ui.browser_inpaint import browser_methods, model_specs
 
@@ -29,12 +30,6 @@ EXPECTED = border.Expected.of(X, MASK, METHODS, SETTINGS, dataset=DATASET, model
 GENUINE = answer(JOB, METHODS, X, MASK, SETTINGS, DATASET)
 BIG = "A" * (100 * 1024 * 1024)  # a 100 MB body, made once, before the memory is measured
 REASON_MAX = budgets.MESSAGE_MAX_CHARS // 2  # the page quotes the reason in its own sentence
-
-
-def rss_mb() -> float:
-    """This process's resident set (/proc/self/statm: pages)."""
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 def decode(v) -> np.ndarray:
@@ -73,7 +68,6 @@ def test_the_chains_snapshots_stay_in_the_browser():
 
 def test_a_genuine_answer_is_within_its_jobs_budget():
     """The budget bounds the answer as counted (and so its JSON), and is no more than twice it."""
-    import json
     size = schema.size(GENUINE, 10**9)
     assert len(json.dumps(GENUINE)) <= size <= border.budget(EXPECTED) <= 2 * size
 
@@ -350,3 +344,36 @@ def test_the_diagnostics_records_are_the_classes_the_server_builds():
         assert list(rec.fields) == own
         assert set(rec.required) == {f.name for f in dataclasses.fields(cls) if f.default is dataclasses.MISSING
                                      and f.default_factory is dataclasses.MISSING}
+
+
+# ---- the answer as the panel sends it: one JSON text, read within its size and depth -------------------------------
+
+def test_the_answer_as_one_json_text_is_read_within_its_size_and_depth():
+    assert border.check_text(json.dumps(GENUINE), EXPECTED).seconds == GENUINE["seconds"]
+    assert schema.depth(json.dumps(GENUINE)) == border.MAX_DEPTH  # a genuine answer is as deep as it may be
+    refused = {"[" * 100_000 + "]" * 100_000: "nested deeper", "[" * 5 + "]" * 5: "nested deeper",
+               "{" + "1" * 5_000 + "}": "not valid JSON", "x" * (border.budget(EXPECTED) + 1): "larger than",
+               '"[[[[[[[[[["': "not a record", json.dumps(GENUINE) + "]": "not valid JSON"}
+    for text, said in refused.items():
+        with pytest.raises(border.Refused, match=said):
+            border.check_text(text, EXPECTED)
+    for not_text in (GENUINE, None, 3, [json.dumps(GENUINE)]):
+        with pytest.raises(border.Refused, match="not one JSON text"):
+            border.check_text(not_text, EXPECTED)
+
+
+@pytest.mark.parametrize("shape", ["flat", "deep"])
+def test_twenty_refused_15_mb_answers_keep_no_memory(shape):
+    """20 answers of 15 MB (one long array, or 15 MB of brackets), each refused: before a byte is decoded when it is
+    larger than the job's budget; the text's depth measured without decoding when within it. RSS grows <= 20 MB."""
+    border.check_text(json.dumps(GENUINE), EXPECTED)  # what the check loads, loaded
+    before = rss_mb()
+    for _ in range(20):
+        n = 15 * 2**20
+        text = ('{"job": "' + "A" * (n - 11) + '"}') if shape == "flat" else "[" * (n // 2) + "]" * (n // 2)
+        budget = len(text) + 1 if shape == "deep" else border.budget(EXPECTED)  # the deep one within its budget
+        with pytest.raises(border.Refused):
+            schema.parse(text, budget, border.MAX_DEPTH)
+        del text
+    grew = rss_mb() - before
+    assert grew <= 20, f"resident memory grew by {grew:.0f} MB after 20 refused 15 MB answers"
