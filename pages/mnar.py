@@ -47,7 +47,7 @@ if source == "upload CSV":
     up = st.file_uploader("A numeric CSV with a header line (empty cells = missing: fill them as they are, or "
                           "simulate a mechanism on the complete rows)",
                           type=["csv", "txt"], key=w.P + "csv", help=w.CSV_HELP,
-                          max_upload_size=budgets.TABLE_MAX_BYTES // 2**20)
+                          max_upload_size=budgets.TABLE_MAX_MB)
     if up is None:
         sync_url(w.BASE_KEYS, w.P)
         st.info("Upload a CSV to continue, or choose one of the tables above.")

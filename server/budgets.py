@@ -5,7 +5,7 @@ enforces from this one module.
 """
 from __future__ import annotations
 
-from dgm_core.budgets import (ECHO_CHARS, MESSAGE_MAX_CHARS, PARSE_CPU_S, UPLOAD_MAX_BYTES, UPLOAD_MAX_MB,  # noqa: F401
+from dgm_core.budgets import (MB, ECHO_CHARS, MESSAGE_MAX_CHARS, PARSE_CPU_S, UPLOAD_MAX_BYTES, UPLOAD_MAX_MB,  # noqa: F401
                               UPLOAD_PEAK_MB, megabytes, shorten)
 
 # ---------------------------------------------------------------- lecture decks (a file, or a link that carries one)
@@ -14,6 +14,11 @@ DECK_MAX_STEPS = 100
 DECK_MAX_DEPTH = 6  # nesting of its JSON: the deck, its steps, a step, its controls (4); deeper is refused unread
 DECK_MAX_LINK_CHARS = 8000  # a deck carried in a link (nginx's default header buffer is 8 KB)
 DECK_MAX_QUESTION = 300  # a step's question, asked before its view answers it
+# Saves of a deck behind a short link (server.saved_decks), each when the lecturer presses Save: token buckets
+# (burst, refill per second) held by each server process. A lecturer saves a few versions in a lesson; an address
+# (a department behind one NAT) a few dozen.
+DECK_SAVE_SESSION_RATE = (10, 1 / 60)
+DECK_SAVE_ADDRESS_RATE = (60, 1 / 20)
 
 # ---------------------------------------------------------------- the server's own work, batched
 # Inpainting Runs on the server (a browser without WebAssembly) waiting for the same model and settings run their

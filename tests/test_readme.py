@@ -244,7 +244,7 @@ def text_numbers(text: str) -> list[tuple[str, Decimal, Decimal, bool]]:
 NOT_MEASURED = re.compile(r"^not measured, (?P<kind>[a-z]+): (?P<what>.+) = (?P<value>[-+]?\d+(?:\.\d+)?)$")
 NOT_MEASURED_KINDS = ("target", "setting", "date", "label")
 BUDGET = re.compile(r"^dgm_core/budgets\.py: (?P<name>[A-Z][A-Z0-9_]*)(?: in (?P<unit>MB|megapixels))?$")
-UNITS = {None: 1, "MB": 1024 * 1024, "megapixels": 1_000_000}  # MB as ``budgets.megabytes`` says it
+UNITS = {None: 1, "MB": 10**6, "megapixels": 1_000_000}  # MB as ``budgets.megabytes`` says it
 
 
 def budget(name: str, unit: str | None = None) -> Decimal:

@@ -199,7 +199,7 @@ def test_streamlits_own_caps_are_dgm_cores():
     """Streamlit reads its caps only from .streamlit/config.toml: the figures there are copies of dgm_core.budgets's."""
     server = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())["server"]
     assert server["maxUploadSize"] == budgets.UPLOAD_MAX_MB
-    assert budgets.UPLOAD_MAX_BYTES == budgets.UPLOAD_MAX_MB * 1024 * 1024  # Streamlit's MB for uploads
+    assert budgets.UPLOAD_MAX_BYTES == budgets.UPLOAD_MAX_MB * 10**6  # Streamlit's MB for uploads, in the browser
     assert server["maxMessageSize"] == budgets.MESSAGE_MAX_MB
 
 
