@@ -6,8 +6,9 @@ imports what the pages import and computes the lesson's opening defaults before 
 student to follow a link waits neither for torch and scikit-learn to load nor for the default Run. Its routes are the
 class poll's (``server.poll_routes``: /poll/, the phones' join page, and /poll/api/), served beside the pages; its
 middleware sends the static files without compressing them per request, the browser runtime gzipped once
-(``server.static_assets``), and has the browser revalidate the ES modules under static/js on every load
-(``server.module_cache``).
+(``server.static_assets``), has the browser revalidate the ES modules under static/js on every load
+(``server.module_cache``), and refuses a widget state nested too deep before Streamlit decodes it
+(``server.widget_states``).
 """
 import streamlit as st
 
@@ -23,7 +24,8 @@ else:
     from server.module_cache import RevalidateModules
     from server.poll_routes import ROUTES
     from server.static_assets import StaticAssets
+    from server.widget_states import BoundedWidgetStates
     from ui.warmup import lifespan
 
     app = st.App(__file__, lifespan=lifespan, routes=ROUTES,
-                 middleware=[Middleware(StaticAssets), Middleware(RevalidateModules)])
+                 middleware=[Middleware(StaticAssets), Middleware(RevalidateModules), Middleware(BoundedWidgetStates)])

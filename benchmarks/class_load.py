@@ -552,7 +552,8 @@ async def light_student(url: str, i: int, start_at: float, out: dict, own_runs: 
                         results, seconds = replay[data["job"]]
                         await asyncio.to_thread(s.fetch_runtime, data)  # its worker loads them, then computes
                         await asyncio.sleep(seconds)
-                        answer = {"result": {"job": data["job"], "seconds": seconds, "results": results}}
+                        text = json.dumps({"job": data["job"], "seconds": seconds, "results": results})
+                        answer = {"result": {"job": data["job"], "text": text}}  # as the panel sends it
                         await s.rerun(s.page, states=((wid, {"json_value": json.dumps(answer)}),))
                 elif kind == "mask":  # a rerun per widget changed, as the browser sends them
                     await s.rerun(s.page, **{"Preset": {"string_value": target}})

@@ -688,8 +688,248 @@ def report(results: dict) -> str:
                       f"{', '.join(map(str, r['during_s']))} | "
                       f"{r['ratio']:g} | {', '.join(map(str, r['upload_run_s']))} | "
                       f"{r['said'][:120].replace('|', '/')} |" for r in rec["load"]]
+        if rec.get("round4"):
+            lines += round4_report(rec["round4"])
         lines += ["", machine_line(rec["machine"]), ""]
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- round four (issue 65): the class's results, the
+# border's schema and depth, tracebacks, saved decks, upload units; measured in this process (``--round4``)
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _r4_shared_results() -> dict:
+    """The warm-up's default Inpainting view, then 70 own Runs of one session (each its own entry, as large as the
+    default's), then the default view asked for again: whether it is still cached, and how long it takes."""
+    import copy
+
+    from server import Job, ResultCache, Serving, key_of, warmup
+    from ui.warmup import warm_jobs
+
+    shared = Serving(ResultCache(64, 256 * 2**20))  # ui.serving's sizes
+    t0 = time.perf_counter()
+    (key,) = warmup.warm(shared, [j for j in warm_jobs() if j.__name__ == "inpainting mnist"])
+    computed = time.perf_counter() - t0
+    default = shared.peek(key).value
+    for i in range(70):
+        shared.run(Job(key_of("own run", i), lambda p: copy.deepcopy(default), "inpainting"), "student:inp_run")
+    t0 = time.perf_counter()
+    hit = shared.peek(key)
+    return {"what": "a student's 70 own server Runs, then a fresh Inpainting page", "kept": hit is not None,
+            "shown_s": round(time.perf_counter() - t0, 4), "recompute_s": round(computed, 2),
+            "entries": len(shared.cache)}
+
+
+def _r4_forged_answers() -> dict:
+    """Every browser method's genuine result with each of its fields (and its diagnostics' and scores') dropped in
+    turn, and each number set to each extreme: refused in one clause, or passed and turned into rows."""
+    import copy
+
+    from dgm_core.demos import inpainting
+    from server import border
+    from tests.server.browser_answers import answer, digit
+    from ui.browser_inpaint import _rows, browser_methods, model_specs
+
+    s = inpainting.Settings(steps=16, chains=2, burn_in=4, n_samples=40, n_draws=3, snapshots=4, flow_steps=2)
+    methods = browser_methods("mnist")
+    x, mask = digit("mnist")
+    e = border.Expected.of(x, mask, methods, s, dataset="mnist", models=model_specs("mnist"), job="j")
+    genuine = answer("j", methods, x, mask, s, "mnist")
+    cases = []
+    for i, r in enumerate(genuine["results"]):
+        for where in [None, "diagnostics", "scores"]:
+            rec = r if where is None else r.get(where)
+            if not isinstance(rec, dict):
+                continue
+            for k, v in rec.items():
+                if k == "method":
+                    continue
+                cases.append((i, where, k, "drop"))
+                if type(v) in (int, float):
+                    cases += [(i, where, k, bad) for bad in (0, -1, 1e300, -1e300, 1e308, -1e308, 2**53, "")]
+    counts = {"accepted": 0, "sentence": 0, "exception": 0}
+    first = ""
+    for i, where, k, change in cases:
+        msg = copy.deepcopy(genuine)
+        rec = msg["results"][i] if where is None else msg["results"][i][where]
+        if change == "drop":
+            del rec[k]
+        else:
+            rec[k] = change
+        try:
+            _rows(border.check_message(msg, e).results, e, "mnist")
+            counts["accepted"] += 1
+        except border.Refused:
+            counts["sentence"] += 1
+        except Exception as err:  # noqa: BLE001 - what the row counts
+            counts["exception"] += 1
+            first = first or f"{methods[i]} {where or ''} {k} {change}: {type(err).__name__}: {err}"[:200]
+    return {"what": "generated forged answers (fields present / absent, extreme values, every method)",
+            "cases": len(cases), "methods": len(methods), **counts, "first_exception": first}
+
+
+def _r4_deep_and_large() -> list[dict]:
+    """A 100,000-deep answer (as the panel's text, and as a whole widget state before Streamlit decodes it), and the
+    RSS after 20 refused 15 MB answers of each kind."""
+    from server import border, schema, widget_states
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+
+    def frame(value: str) -> bytes:
+        m = BackMsg()
+        w = m.rerun_script.widget_states.widgets.add()
+        w.id, w.json_value = "$$ID-panel", value
+        return m.SerializeToString()
+
+    deep = "[" * 100_000 + "]" * 100_000
+    out = []
+    try:
+        schema.parse(deep, 10**7, 4)
+        said = "accepted"
+    except schema.Refused as err:
+        said = str(err)
+    state = BackMsg()
+    state.ParseFromString(widget_states.bounded(frame('{"result": ' + deep + "}")))
+    out.append({"what": "a 100,000-deep answer", "as_text": said,
+                "as_state": json.loads(state.rerun_script.widget_states.widgets[0].json_value)})
+    n = 15 * 2**20
+    for kind in ("flat text", "deep text", "deep state"):
+        before = _rss_mb()
+        for _ in range(20):
+            if kind == "flat text":
+                text = '{"job": "' + "A" * (n - 11) + '"}'
+                try:
+                    schema.parse(text, 2 * 10**6, border.MAX_DEPTH)  # a default MNIST job's budget is about 0.7 MB
+                except schema.Refused:
+                    pass
+            elif kind == "deep text":
+                text = "[" * (n // 2) + "]" * (n // 2)
+                try:
+                    schema.parse(text, n + 1, border.MAX_DEPTH)  # within the size: refused for its depth
+                except schema.Refused:
+                    pass
+            else:
+                text = frame("[" * (n // 2) + "]" * (n // 2))
+                widget_states.bounded(text)
+            del text
+        out.append({"what": f"RSS after 20 refused 15 MB answers ({kind})", "grew_mb": round(_rss_mb() - before, 1)})
+    return out
+
+
+def _r4_tracebacks() -> dict:
+    """An uncaught error in a page under the shipped configuration: the lines of traceback and the paths shown."""
+    import tomllib
+
+    from streamlit import config
+    from streamlit.testing.v1 import AppTest
+
+    shipped = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())["client"].get("showErrorDetails")
+    config.set_option("client.showErrorDetails", shipped if shipped is not None else "full")
+    at = AppTest.from_string("open('/srv/dgm/no-such-file.bin')", default_timeout=60).run()
+    shown = [*at.exception[0].stack_trace, at.exception[0].message] if at.exception else []
+    return {"what": "server paths in any traceback", "showErrorDetails": shipped,
+            "trace_lines": len(at.exception[0].stack_trace) if at.exception else 0,
+            "paths_shown": sum("/" in line for line in shown)}
+
+
+def _r4_saved_decks(saves: int = 20_000, unlimited_saves: int = 2_000) -> dict:
+    """Another lecturer's deck, opened by its class, in a store filled to its cap; then ``saves`` saves of new decks
+    from one tab (the rates as shipped), then ``unlimited_saves`` more as if from that many addresses and sessions."""
+    import sqlite3
+
+    from server import saved_decks as sd
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        sd._db(folder).close()
+        db = sqlite3.connect(folder / "decks.sqlite")
+        old = (f'{{"old": {i}}}' for i in range(sd.MAX_DECKS - 1))  # never opened, saved long ago
+        db.executemany("INSERT INTO decks VALUES (?, ?, ?, NULL)", ((sd.code_of(t), t, 1000.0) for t in old))
+        db.commit()
+        db.close()
+        theirs = sd.save('{"title": "week 3"}', folder, session="lecturer", address="198.51.100.1")
+        sd.load(theirs, folder)
+        sd.SESSIONS, sd.ADDRESSES = (sd.RateLimit(*sd.budgets.DECK_SAVE_SESSION_RATE),
+                                     sd.RateLimit(*sd.budgets.DECK_SAVE_ADDRESS_RATE))
+        t0, saved = time.perf_counter(), 0
+        for i in range(saves):
+            try:
+                sd.save(f'{{"tab": {i}}}', folder, session="one-tab", address="203.0.113.9")
+                saved += 1
+            except sd.SavedDeckError:
+                pass
+        tab_s = time.perf_counter() - t0
+        t0, many = time.perf_counter(), 0
+        for i in range(unlimited_saves):
+            sd.save(f'{{"many": {i}}}', folder, session=f"s{i}", address=f"10.{i // 65536}.{i // 256 % 256}.{i % 256}")
+            many += 1
+        many_s = time.perf_counter() - t0
+        try:
+            kept = sd.load(theirs, folder) == '{"title": "week 3"}'
+        except sd.SavedDeckError:
+            kept = False
+    return {"what": "another lecturer's deck after 20,000 saves from one tab", "kept": kept, "store": sd.MAX_DECKS,
+            "tab_saves": saves, "tab_saved": saved, "tab_s": round(tab_s, 1), "addresses_saves": unlimited_saves,
+            "addresses_saved": many, "addresses_s": round(many_s, 1)}
+
+
+def _r4_uploads() -> list[dict]:
+    """One byte under and one over each stated upload limit, through the converters the pages call."""
+    from dgm_core import budgets
+    from dgm_core.data.convert import ImageError, decode_upload
+    from dgm_core.data.tables import table_from_csv
+
+    img = BytesIO()
+    from PIL import Image
+    pic = Image.new("L", (28, 28), 0)
+    pic.paste(255, (12, 4, 16, 24))
+    pic.save(img, format="PNG")
+    head, row = b"a,b,c,d,e\n", b"1,2,3,4,5\n"
+    out = []
+    for what, cap, make, read, errors in (
+            ("image", budgets.UPLOAD_MAX_BYTES, lambda n: img.getvalue() + bytes(n - img.tell()), decode_upload,
+             ImageError),
+            ("table", budgets.TABLE_MAX_BYTES,
+             lambda n: head + row * ((n - len(head)) // len(row)) + b"9" * ((n - len(head)) % len(row)),
+             table_from_csv, ValueError)):
+        for delta in (-1, 1):
+            blob = make(cap + delta)
+            try:
+                read(blob)
+                said = "accepted"
+            except errors as err:
+                said = str(err)
+            out.append({"what": f"{what}, {cap + delta:,} bytes (stated {budgets.megabytes(cap)})",
+                        "bytes": len(blob), "said": said})
+    return out
+
+
+def round4_rows() -> dict:
+    """Each row of issue 65's targets that this process can measure."""
+    out = {}
+    for name, f in (("shared_results", _r4_shared_results), ("forged_answers", _r4_forged_answers),
+                    ("deep_and_large", _r4_deep_and_large), ("tracebacks", _r4_tracebacks),
+                    ("saved_decks", _r4_saved_decks), ("uploads", _r4_uploads)):
+        t0 = time.perf_counter()
+        out[name] = f()
+        print(json.dumps({name: out[name]})[:600], flush=True)
+        out[name + "_bench_s"] = round(time.perf_counter() - t0, 1)
+    return out
+
+
+def round4_report(r4: dict) -> list[str]:
+    """The round-four rows as Markdown lines."""
+    lines = ["", "Round four (issue 65), measured in one process (`--round4`):", "", "| row | figures |", "|---|---|"]
+    for name, v in r4.items():
+        if name.endswith("_bench_s"):
+            continue
+        for item in v if isinstance(v, list) else [v]:
+            figs = "; ".join(f"{k}: {x}" for k, x in item.items() if k != "what")
+            lines.append(f"| {item['what']} | {figs.replace('|', '/')[:400]} |")
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -701,6 +941,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--pages", action="store_true", help="also the pages on broken files, and the page load during")
     p.add_argument("--trials", type=int, default=3, help="page loads quiet, and during each input, with --pages")
     p.add_argument("--code-dir", type=Path, default=ROOT, help="the checkout to measure (default: this one)")
+    p.add_argument("--round4", action="store_true", help="only round four's rows (issue 65), in this process")
     p.add_argument("--child", nargs=3, metavar=("PATH", "FILE", "EXTRA"), help=argparse.SUPPRESS)
     p.add_argument("--page", nargs=2, metavar=("PAGE", "FAULT"), help=argparse.SUPPRESS)
     a = p.parse_args(argv)
@@ -712,6 +953,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     code = a.code_dir.resolve()
     load = os.getloadavg()
+    if a.round4:
+        out = RESULTS / "hostile_inputs.json"
+        results = json.loads(out.read_text())["results"] if out.exists() else {}
+        results[a.key] = {"rows": [], "timeout_s": a.timeout, "round4": round4_rows(), "machine": machine(load)}
+        write_results(RESULTS, "hostile_inputs", {"results": results, "targets": targets(results)}, report(results))
+        return 0
     rows = []
     round2 = round2_inputs()
     with tempfile.TemporaryDirectory() as tmp:

@@ -11,11 +11,19 @@ accepted or refused input costs.
 """
 from __future__ import annotations
 
+# ---------------------------------------------------------------- the one unit of every upload limit
+# Streamlit's uploader checks a file in the browser, before it is sent, against its cap in MB (server.maxUploadSize,
+# or the widget's max_upload_size) as MB x 10**6 bytes, and says it so ("Limit 20MB per file"): 1024 x 1024 only on
+# Windows, where its server's own check (MB x 1024 x 1024) lets the file through and the page refuses it in its own
+# sentence. Every upload limit is stated and enforced in that MB: a file one byte under a stated limit is accepted
+# everywhere, one byte over is refused (tests/app/test_upload_limits.py).
+MB = 10**6
+
 # ---------------------------------------------------------------- images and masks (one cap for both)
-# A file the browser may send. Streamlit reads its own cap only from .streamlit/config.toml (server.maxUploadSize, in
-# its MB of 1024 x 1024 bytes): that figure is a copy of this one, and a test holds them equal.
+# A file the browser may send. Streamlit reads its own cap only from .streamlit/config.toml (server.maxUploadSize):
+# that figure is a copy of this one, and a test holds them equal.
 UPLOAD_MAX_MB = 20
-UPLOAD_MAX_BYTES = UPLOAD_MAX_MB * 1024 * 1024
+UPLOAD_MAX_BYTES = UPLOAD_MAX_MB * MB
 # Decoded pixels of the first frame, read from the header. 10 megapixels holds a 4K screenshot (8.3) and costs
 # at most 40 MB decoded (RGBA), twice that while PIL shrinks it (it premultiplies alpha in a copy); JPEGs are
 # decoded at 1/2-1/8 scale first (their DCT allows it for free), so a 48-megapixel phone photo still fits.
@@ -33,7 +41,8 @@ IMAGE_WORK_SIDE = 512
 # A table's own cap, below the server's 20 MB: the page keeps 5,000 rows at most (a 5 MB file holds some 100,000
 # rows of five numbers), and receiving a 20 MB body costs Streamlit itself about 0.2 s of a one-core server, 1.67x
 # another student's page load (bench hostile_inputs). The uploader refuses a larger file in the browser.
-TABLE_MAX_BYTES = 5 * 1024 * 1024
+TABLE_MAX_MB = 5  # the table uploader's max_upload_size
+TABLE_MAX_BYTES = TABLE_MAX_MB * MB
 TABLE_MAX_COLUMNS = 30  # as many as the widest UCI table (breast); the tiny training's cost grows with them
 TABLE_MAX_CELL_CHARS = 200  # a number or a column name; longer cells are refused, and echoed shortened
 TABLE_MAX_ROWS = 5_000  # the interactive budget (the largest UCI table has 4,898): larger uploads are subsampled
@@ -68,8 +77,8 @@ def shorten(value: object, n: int = ECHO_CHARS) -> str:
 
 
 def megabytes(n: int) -> str:
-    """Bytes as every limit and refusal says them, in the units of Streamlit's uploader (its "Limit 20MB per file"
-    is 20 x 1024 x 1024 bytes): '20 MB', '5.2 MB', '154 kB'. One figure per limit, said the same way everywhere."""
-    if n >= 1024 * 1024:
-        return f"{n / 1024 ** 2:.1f}".removesuffix(".0") + " MB"
-    return f"{max(n / 1024, 0.1):.0f} kB" if n >= 1024 else f"{n} bytes"
+    """Bytes as every limit and refusal says them, in the units of Streamlit's uploader (``MB``: its "Limit 20MB per
+    file" is 20,000,000 bytes): '20 MB', '5.2 MB', '154 kB'. One figure per limit, said the same way everywhere."""
+    if n >= MB:
+        return f"{n / MB:.1f}".removesuffix(".0") + " MB"
+    return f"{max(n / 1000, 0.1):.0f} kB" if n >= 1000 else f"{n} bytes"

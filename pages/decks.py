@@ -1,5 +1,6 @@
 """Decks: present the shipped lecture deck, or make one's own (``ui.deck``): steps added from any page's sidebar,
 reordered and edited in a table, downloaded or uploaded as a small JSON file, shared as one link."""
+import uuid
 from urllib.parse import urlparse
 
 import pandas as pd
@@ -21,15 +22,20 @@ st.markdown("A deck is a lecture as **slides**: each step shows one picture of a
             "step*. Your deck lives in this browser tab until it is reloaded: download it or share its link.")
 
 
-SHORT = "_decks_short"  # session state: (the deck's JSON, its short link value), kept on the server once per change
+SHORT = "_decks_short"  # session state: (the deck's JSON, its short link value) as the lecturer last saved it
+SAVE_SAID = "_decks_save_said"
 
 
-def short_value(d: deck.Deck) -> str:
-    """The deck's short link value, saved on the server when the deck changed since it was last saved."""
-    text = deck.to_json(d)
-    if st.session_state.get(SHORT, ("", ""))[0] != text:
-        st.session_state[SHORT] = (text, deck.short(d))
-    return st.session_state[SHORT][1]
+def save_short(d: deck.Deck) -> None:
+    """The Save button's callback: the deck kept on the server (server.saved_decks: saves are limited per session and
+    per address), or why not in one sentence. Edits are never saved until the lecturer asks."""
+    session = st.session_state.setdefault("_decks_session", uuid.uuid4().hex)
+    try:
+        st.session_state[SHORT] = (deck.to_json(d), deck.short(d, session, st.context.ip_address))
+    except ValueError as err:  # saved_decks.SavedDeckError: rates, a full store
+        st.session_state[SAVE_SAID] = str(err)
+    except OSError as err:
+        st.session_state[SAVE_SAID] = f"This server cannot keep decks ({err}); share the long link or the file."
 
 
 def share_link(d: deck.Deck, value: str | None = None) -> str:
@@ -104,11 +110,16 @@ with own:
                 deck.go(deck.encode(mine), mine, 0, present=True)
             save.download_button("Download (JSON)", deck.to_json(mine), file_name="deck.json",
                                  mime="application/json", key="_decks_get_mine", on_click="ignore")
-            try:
-                st.markdown("**Share it** (a short link; this server keeps the deck):")
-                st.code(share_link(mine, short_value(mine)), language=None, wrap_lines=True)
-            except (deck.DeckError, OSError, ValueError) as err:
-                st.warning(f"This server cannot keep decks ({err}); share the long link or the file.")
+            st.markdown("**Share it** (a short link; this server keeps the deck once you save it):")
+            saved = st.session_state.get(SHORT)
+            current = saved is not None and saved[0] == deck.to_json(mine)
+            if current:
+                st.code(share_link(mine, saved[1]), language=None, wrap_lines=True)
+            st.button("Save again for a short link (changed since)" if saved and not current else
+                      "Save for a short link", key="_decks_save", icon=":material/link:", disabled=current,
+                      on_click=save_short, args=(mine,))
+            if said := st.session_state.pop(SAVE_SAID, None):
+                st.warning(said)
             link = share_link(mine)
             if len(link) > budgets.DECK_MAX_LINK_CHARS:
                 st.warning(f"This deck is too long for one link ({len(link):,} characters; at most "
@@ -117,7 +128,7 @@ with own:
                 st.markdown("**Or as one long link** (it carries the whole deck; no server needs to keep it):")
                 st.code(link, language=None, wrap_lines=True)
     upload = st.file_uploader("Open a deck file (JSON)", type=["json"], key="_decks_upload",
-                              max_upload_size=max(1, budgets.DECK_MAX_BYTES // 2**20))  # MB, Streamlit's least
+                              max_upload_size=max(1, budgets.DECK_MAX_BYTES // budgets.MB))  # MB, Streamlit's least
     if upload is not None:
         try:
             loaded = deck.parse(upload.getvalue(), pages)

@@ -49,7 +49,7 @@ if source == "upload CSV":
                           "and the like = missing: fill them as they are, or simulate a mechanism on the complete "
                           "rows)",
                           type=["csv", "txt"], key=w.P + "csv", help=w.CSV_HELP,
-                          max_upload_size=budgets.TABLE_MAX_BYTES // 2**20)
+                          max_upload_size=budgets.TABLE_MAX_MB)
     marker = st.text_input("Also missing (a marker of your own, such as -999)", key=w.P + "marker",
                            help="Besides empty cells and " + ", ".join(f"'{m}'" for m in typed.MARKERS[1:]) + ".")
     if up is None:

@@ -17,6 +17,7 @@ Images are (C, H, W) flat, C*H*W = D values; the mask True = observed, over ever
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 import math
@@ -30,14 +31,16 @@ import torch
 from . import budgets
 from .manifest import KEPT_IN_BROWSER
 from dgm_core.demos import inpainting
+from dgm_core.imputation import Diagnostics, FillDiagnostics
 from dgm_core.methods import INPAINTING
 from dgm_core.samplers.diagnostics import tracked_pixels
-from dgm_core.samplers.flow_inpaint import flow_inpaint
+from dgm_core.samplers.flow_inpaint import FlowDiagnostics, flow_inpaint
 from dgm_core.samplers.kernels import PseudoGibbsKernel
-from .schema import DTYPE, Array, Number, Record, Refused, Spec, Text, chars, equal, number, record, size
+from .schema import (DTYPE, Array, Number, Record, Refused, Spec, Text, chars, equal, levels, number, parse, record,
+                     size)
 
 __all__ = ["DTYPE", "SCHEMA", "Answer", "Expected", "Refused", "budget", "check_error", "check_message",
-           "check_result", "check_results", "kind", "sent"]
+           "check_result", "check_results", "check_text", "kind", "read", "sent"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -125,24 +128,48 @@ UNIT = (0.0, 1.0)  # pixels, probabilities, F1, the MSE of [0, 1] pixels
 GAUSSIAN = (-10.0, 11.0)
 # the worker's own scores: checked, never read (the server computes its own from the fill)
 SCORE_KEYS = ("F1", "accuracy", "MSE", "NLL (nats)", "NLL density (nats)")
+# A log density the models report (log p(x, z) per step, MIWAE's log weights and log p(x_o), log p(x_m | x_o)) is a sum
+# over the image's D values and the latent's: genuine ones (dgm_core's runs on MNIST and CelebA, every method the
+# browser runs, tests/server/browser_answers.py) lie within 0.6 nats per value of 0. A hundred nats a value (a pixel's
+# probability of e**-100) is past any model's; further is no answer of one.
+LOG_DENSITY_PER_VALUE = 100.0
+
+
+def _log_bound(e: Expected, m: str) -> float:
+    return LOG_DENSITY_PER_VALUE * (e.size + int(_spec(e, m).get("latent", 0)))
 
 
 def _nll_hi(e: Expected, m: str) -> float:
-    """log p(x_m | x_o) of 0/1 pixels is a log probability (<= 0); a density's (faces, DMFA, MFA) is not bounded."""
-    return 0.0 if e.binary and kind(m) != "factor" else math.inf
+    """log p(x_m | x_o) of 0/1 pixels is a log probability (<= 0); a density's (faces, DMFA, MFA) is bounded above."""
+    return 0.0 if e.binary and kind(m) != "factor" else _log_bound(e, m)
+
+
+def _log_lo(e: Expected, m: str) -> float:
+    return -_log_bound(e, m)
 
 
 def _common(pixels: tuple[float, float]) -> dict[str, Spec]:
+    lo, hi = pixels
     return {
         "method": Text(lambda e, m: (m,)),
         "mean": Array("f32", _pixels, *pixels, observed="image"),
-        "std": Array("f32", _pixels, 0.0, math.inf, observed="zero"),
+        "std": Array("f32", _pixels, 0.0, hi - lo, observed="zero"),  # no spread of values in [lo, hi] is wider
         "samples": Array("f32", lambda e, m: _n_draws(e, m) * e.size, *pixels, observed="image"),
         "n_draws": Number(integer=True, **equal(_n_draws)),
-        "seconds": Number(0.0),
-        "cond_log_lik": Number(hi=_nll_hi, optional=True),
-        "scores": Record({k: Number() for k in SCORE_KEYS}, optional=True),
+        "seconds": Number(0.0, budgets.BROWSER_RUN_MAX_S),
+        "cond_log_lik": Number(_log_lo, _nll_hi, optional=True),
+        "scores": Record({k: Number(_log_lo, _log_bound) for k in SCORE_KEYS}, optional=True),
     }
+
+
+def diagnostics(cls: type[Diagnostics], fields: Mapping[str, Number | Text]) -> Record:
+    """The record the server builds ``cls`` from (ui/browser_inpaint.py: ``cls(**record)``): exactly its own fields
+    (not ``Diagnostics``' shared ones, sent beside it), those without a default required."""
+    shared = {f.name for f in dataclasses.fields(Diagnostics)}
+    own = [f for f in dataclasses.fields(cls) if f.name not in shared]
+    assert [f.name for f in own] == list(fields), f"{cls.__name__}: {[f.name for f in own]} != {list(fields)}"
+    return Record(fields, required=tuple(f.name for f in own if f.default is dataclasses.MISSING
+                                         and f.default_factory is dataclasses.MISSING))
 
 
 # kind -> field -> its spec: every field a genuine answer has, and no other
@@ -151,7 +178,7 @@ SCHEMA: dict[str, dict[str, Spec]] = {
         **_common(UNIT),
         "kernel": Text(lambda e, m: (e.settings.kernel if m == "mwg" else PseudoGibbsKernel.name,)),
         "chains": Number(integer=True, **equal(lambda e, m: e.settings.chains)),
-        "log_joint": Array("f64", _per_step),  # log p(x_t, z_t) per step and chain
+        "log_joint": Array("f64", _per_step, _log_lo, _nll_hi),  # log p(x_t, z_t) per step and chain
         "accepted": Array("u8", _per_step, *UNIT, integer=True),
         # the median over the traced pixels of their ESS (dgm_core.samplers.diagnostics, computed in the browser from
         # E[x | z_t] at those pixels, which stay there); none where no pixel has one
@@ -165,12 +192,12 @@ SCHEMA: dict[str, dict[str, Spec]] = {
         **_common(UNIT),
         # 1 / sum of the squared normalised weights: between 1 and L (a float32 sum may round either end by 1e-6)
         "ess": Number(1 - 1e-6, lambda e, m: e.settings.n_samples * (1 + 1e-6)),
-        "log_px_obs": Number(),
-        "log_weights": Array("f64", lambda e, m: e.settings.n_samples),
+        "log_px_obs": Number(_log_lo, _log_bound),
+        "log_weights": Array("f64", lambda e, m: e.settings.n_samples, _log_lo, _log_bound),
     },
     "factor": {
         **_common(GAUSSIAN),
-        "weights": Array("f32", lambda e, m: int(_spec(e, m).get("nMixes", 0)), *UNIT),  # p(k | x_o)
+        "weights": Array("f32", lambda e, m: int(_spec(e, m).get("nMixes", 0)), *UNIT, total=1.0),  # p(k | x_o)
         "component": Number(0, lambda e, m: int(_spec(e, m).get("nMixes", 0)) - 1, integer=True),
         "n_factors": Number(integer=True, **equal(lambda e, m: int(_spec(e, m).get("nFactors", -1)))),
         "factors": Array("f32", lambda e, m: int(_spec(e, m).get("nFactors", 0)) * e.size, *GAUSSIAN,
@@ -178,7 +205,7 @@ SCHEMA: dict[str, dict[str, Spec]] = {
     },
     "flow": {
         **_common(UNIT),
-        "diagnostics": Record({
+        "diagnostics": diagnostics(FlowDiagnostics, {
             "n_steps": Number(integer=True, **equal(lambda e, m: e.settings.flow_steps)),
             "resample": Number(integer=True, **equal(lambda e, m: _flow_default("resample"))),
             "method": Text(lambda e, m: (_flow_default("method"),)),
@@ -187,11 +214,15 @@ SCHEMA: dict[str, dict[str, Spec]] = {
     },
     "fill": {
         **_common(UNIT),
-        "diagnostics": Record({"fill": Text(), "sweeps": Number(0, _pixels, integer=True),
-                               "max_change": Number(0.0), "unreached": Number(0, _pixels, integer=True)}),
+        "diagnostics": diagnostics(FillDiagnostics, {
+            "fill": Text(), "sweeps": Number(0, _pixels, integer=True),
+            "max_change": Number(*UNIT),  # a sweep's largest change of a [0, 1] pixel
+            "unreached": Number(0, _pixels, integer=True)}),
     },
 }
 ENVELOPE = ("job", "seconds", "results")
+# the deepest a genuine answer nests as JSON: the envelope, its list of results, a result, and its deepest field
+MAX_DEPTH = 3 + max(levels(spec) for fields in SCHEMA.values() for spec in fields.values())
 # the snapshots at snapshot_steps (each chain 1's state and the mean over the chains) stay in the browser that computed
 # them, which draws the film; they are never sent (server.manifest.KEPT_IN_BROWSER)
 assert not set(KEPT_IN_BROWSER) & {f for fields in SCHEMA.values() for f in fields}
@@ -256,8 +287,20 @@ def check_message(msg: Any, e: Expected) -> Answer:
         raise Refused(f"its answer is larger than the {budgets.megabytes(limit)} this job's results can take")
     if not isinstance(msg["job"], str) or msg["job"] != e.job:
         raise Refused("it answers another job than the one this page sent")
-    seconds = number(Number(0.0), msg["seconds"], e, "", "its time")
+    seconds = number(SCHEMA["fill"]["seconds"], msg["seconds"], e, "", "its time")
     return Answer(float(seconds), check_results(msg["results"], e))
+
+
+def read(text: Any, e: Expected) -> Any:
+    """The panel's answer to job ``e`` as it sends it, one JSON text (static/js/panels/browser_inpaint.js) -> its
+    value, decoded only if it is within the job's budget and nested no deeper than a genuine answer (``MAX_DEPTH``):
+    a 15 MB or a 100,000-deep text is refused (one clause) before a byte of it is decoded."""
+    return parse(text, budget(e), MAX_DEPTH)
+
+
+def check_text(text: Any, e: Expected) -> Answer:
+    """``check_message`` of the panel's answer as it sends it (``read``)."""
+    return check_message(read(text, e), e)
 
 
 def check_error(msg: Any, e: Expected) -> str:

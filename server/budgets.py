@@ -5,7 +5,7 @@ enforces from this one module.
 """
 from __future__ import annotations
 
-from dgm_core.budgets import (ECHO_CHARS, MESSAGE_MAX_CHARS, PARSE_CPU_S, UPLOAD_MAX_BYTES, UPLOAD_MAX_MB,  # noqa: F401
+from dgm_core.budgets import (MB, ECHO_CHARS, MESSAGE_MAX_CHARS, PARSE_CPU_S, UPLOAD_MAX_BYTES, UPLOAD_MAX_MB,  # noqa: F401
                               UPLOAD_PEAK_MB, megabytes, shorten)
 
 # ---------------------------------------------------------------- lecture decks (a file, or a link that carries one)
@@ -14,6 +14,11 @@ DECK_MAX_STEPS = 100
 DECK_MAX_DEPTH = 6  # nesting of its JSON: the deck, its steps, a step, its controls (4); deeper is refused unread
 DECK_MAX_LINK_CHARS = 8000  # a deck carried in a link (nginx's default header buffer is 8 KB)
 DECK_MAX_QUESTION = 300  # a step's question, asked before its view answers it
+# Saves of a deck behind a short link (server.saved_decks), each when the lecturer presses Save: token buckets
+# (burst, refill per second) held by each server process. A lecturer saves a few versions in a lesson; an address
+# (a department behind one NAT) a few dozen.
+DECK_SAVE_SESSION_RATE = (10, 1 / 60)
+DECK_SAVE_ADDRESS_RATE = (60, 1 / 20)
 
 # ---------------------------------------------------------------- the server's own work, batched
 # Inpainting Runs on the server (a browser without WebAssembly) waiting for the same model and settings run their
@@ -52,6 +57,13 @@ POLL_ROOM_RATE = (20, 1 / 180)
 # "-2.2250738585072014e-308", counted for every number, so the size is an upper bound) and RESULT_TEXT_CHARS per
 # method for its keys, short texts and scalars.
 JSON_NUMBER_CHARS = 24
+# Any widget's state as JSON (server.widget_states): the deepest a page's takes is the inpainting panel's error record
+# and a chart's selection (a few levels; the panel's answer travels as one JSON text); past this, it is refused before
+# Streamlit decodes it (Python's json recurses, and fails about 1,000 levels down)
+WIDGET_STATE_MAX_DEPTH = 32
+# A Run's time as its browser reports it (the whole job's, and each method's): a default Run takes seconds, the
+# longest settings minutes; a page left computing overnight is still less than a day. More is no genuine answer.
+BROWSER_RUN_MAX_S = 24 * 3600.0
 TYPED_ARRAY_CHARS = 16  # {"f32": "..."} around the base64
 RESULT_TEXT_CHARS = 2048
 # Streamlit's server.maxMessageSize, in its MB of 10**6 bytes (read only from .streamlit/config.toml, where this figure

@@ -62,8 +62,8 @@ class Outcome:
 class Flight:
     """A job on its way: queued, then running in a worker thread; ``done`` is set once it ends."""
 
-    def __init__(self, job: Job, ticket: Ticket | None, subscriber: str | None):
-        self.job, self.ticket = job, ticket
+    def __init__(self, job: Job, ticket: Ticket | None, subscriber: str | None, pinned: bool = False):
+        self.job, self.ticket, self.pinned = job, ticket, pinned  # pinned: its entry is the class's (ResultCache)
         self.subscribers: set[str] = {subscriber} if subscriber else set()
         self.owner = subscriber  # who asked first
         self.fraction, self.text = 0.0, ""
@@ -97,11 +97,15 @@ class Serving:
         with self._lock:
             return self._flights.get(key)
 
-    def submit(self, job: Job, subscriber: str | None = None) -> Flight:
+    def submit(self, job: Job, subscriber: str | None = None, pinned: bool = False) -> Flight:
         """The job's flight: a finished one from the cache, the running one for its key, or a new one queued now.
-        ``subscriber`` (a session and button) names who waits: asking again with it is not a second request."""
+        ``subscriber`` (a session and button) names who waits: asking again with it is not a second request.
+        ``pinned``: its result is the class's (the warm-up's, a lesson's view), kept whatever sessions store."""
         with self._lock:
             entry = self.cache.get(job.key)
+            if entry is not None and pinned and not entry.pinned:
+                self.cache.pin(job.key)
+                entry = self.cache.get(job.key)
             if entry is not None:
                 flight = Flight(job, None, subscriber)
                 flight.entry, flight.fraction, flight.owner = entry, 1.0, entry.owner
@@ -111,8 +115,9 @@ class Serving:
             if flight is not None and not flight.ticket.cancelled.is_set():  # a cancelled one ends without a value
                 if subscriber:
                     flight.subscribers.add(subscriber)
+                flight.pinned |= pinned
                 return flight
-            flight = Flight(job, self.queue.enqueue(job.name, job.time_limit), subscriber)
+            flight = Flight(job, self.queue.enqueue(job.name, job.time_limit), subscriber, pinned)
             self._flights[job.key] = flight
         threading.Thread(target=self._work, args=(flight,), name=f"serving-{job.name}", daemon=True).start()
         return flight
@@ -153,7 +158,7 @@ class Serving:
                 if f.ticket.cancelled.is_set():
                     f.error = Cancelled("Cancelled.")
                 else:
-                    f.entry = self.cache.put(f.job.key, value, seconds, f.owner)
+                    f.entry = self.cache.put(f.job.key, value, seconds, f.owner, f.pinned)
         except BaseException as e:  # noqa: BLE001 - every job of the batch gets the failure
             for f in everyone:
                 f.error = e
@@ -178,7 +183,7 @@ class Serving:
             t0 = time.perf_counter()
             value = flight.job.run(flight.report)
             flight.ticket.check()  # a cancel after the last report still counts
-            entry = self.cache.put(flight.job.key, value, time.perf_counter() - t0, flight.owner)
+            entry = self.cache.put(flight.job.key, value, time.perf_counter() - t0, flight.owner, flight.pinned)
             flight.entry = entry
         except BaseException as e:  # handed to every waiter; a job's failure must not kill the worker silently
             flight.error = e
@@ -219,11 +224,11 @@ class Serving:
         return Outcome(flight.entry.value, flight.entry, computed_now, computed_now and flight.owner != subscriber)
 
     def run(self, job: Job, subscriber: str | None = None, on_status: Callable[[Status], None] | None = None,
-            poll: float = 0.25) -> Outcome:
+            poll: float = 0.25, pinned: bool = False) -> Outcome:
         """Submit and wait; ``on_status`` is called every ``poll`` seconds while waiting. A flight cancelled by the
         other callers while this one waits is submitted again, so this caller still gets its result."""
         while True:
-            flight = self.submit(job, subscriber)
+            flight = self.submit(job, subscriber, pinned)
             while not flight.done.wait(poll if on_status else None):
                 on_status(self.status(flight))
             if isinstance(flight.error, Cancelled) and subscriber is not None and subscriber in flight.subscribers:

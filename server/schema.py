@@ -15,7 +15,9 @@ from __future__ import annotations
 import base64
 import binascii
 import itertools
+import json
 import math
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, Union
@@ -55,6 +57,7 @@ class Array:
     increasing: bool = False
     at_most: bool = False  # ``count`` bounds the length instead of fixing it
     optional: bool = False  # may be missing or null
+    total: float | None = None  # its values sum to this, within TOTAL_TOLERANCE (probabilities: 1)
 
 
 @dataclass(frozen=True)
@@ -82,13 +85,17 @@ class Text:
 
 @dataclass(frozen=True)
 class Record:
-    """A few scalars, each key optional."""
+    """A few scalars: the keys in ``required`` must be there (and not null), the others may be missing."""
 
     fields: Mapping[str, Number | Text]
     optional: bool = False
+    required: tuple[str, ...] = ()
 
 
 Spec = Union[Array, Arrays, Number, Text, Record]
+# how far a float32 sum of probabilities may stray from their total: K float32 roundings of at most 6e-8 each, for the
+# few hundred values such an array holds, with room to spare
+TOTAL_TOLERANCE = 1e-4
 DTYPE = {"f32": "<f4", "f64": "<f8", "u8": "u1"}  # the typed arrays' names (static/js/kit/typed_json.js)
 ITEMSIZE = {k: np.dtype(v).itemsize for k, v in DTYPE.items()}
 
@@ -140,6 +147,42 @@ def size(value: Any, limit: int) -> int:
     return total
 
 
+def levels(spec: Spec) -> int:
+    """How deeply a genuine value of ``spec`` nests as JSON: an array or a record one level, a list of arrays two."""
+    return {Array: 1, Record: 1, Arrays: 2}.get(type(spec), 0)
+
+
+# ---- text, before it is decoded -----------------------------------------------------------------------------------
+
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)  # a JSON string, its escapes included (unrolled)
+_NOT_BRACKET = bytes(b for b in range(128) if chr(b) not in "[]{}")
+
+
+def depth(text: str) -> int:
+    """How deeply a JSON text nests (its lists and records), measured without decoding it: its strings blanked, the
+    brackets left counted open and shut, in one pass of C loops (no recursion, a few bytes of memory per bracket)."""
+    brackets = _STRING.sub("", text).encode("ascii", "replace").translate(None, _NOT_BRACKET)
+    if not brackets:
+        return 0
+    steps = np.frombuffer(brackets, np.uint8)
+    return int(np.cumsum(np.where((steps == ord("[")) | (steps == ord("{")), 1, -1), dtype=np.int64).max())
+
+
+def parse(text: Any, limit: int, max_depth: int, what: str = "its answer") -> Any:
+    """A JSON text a browser sent -> its value, decoded only once its length is within ``limit`` characters and its
+    nesting within ``max_depth``: a huge or deep text is refused (one clause) before any of it is decoded."""
+    if not isinstance(text, str):
+        raise Refused(f"{what} is not one JSON text")
+    if len(text) > limit:
+        raise Refused(f"{what} is larger than the {budgets.megabytes(limit)} this job's results can take")
+    if depth(text) > max_depth:
+        raise Refused(f"{what} is nested deeper than any genuine one ({max_depth} levels)")
+    try:
+        return json.loads(text)
+    except ValueError:  # JSONDecodeError, and a number too long to convert
+        raise Refused(f"{what} is not valid JSON") from None
+
+
 # ---- the checks ------------------------------------------------------------------------------------------------------
 
 def _bound(b: Bound, job: Job, m: str) -> float:
@@ -184,6 +227,8 @@ def array(spec: Array, v: Any, job: Job, m: str, what: str) -> np.ndarray:
         raise Refused(f"{what} holds values outside [{lo:g}, {hi:g}]")
     if spec.integer and not np.array_equal(a, np.round(a)):
         raise Refused(f"{what} holds something other than whole numbers")
+    if spec.total is not None and not abs(float(a.sum(dtype=np.float64)) - spec.total) <= TOTAL_TOLERANCE:
+        raise Refused(f"{what} does not sum to {spec.total:g}")
     if spec.increasing and (np.diff(a) <= 0).any():
         raise Refused(f"{what} is not increasing")
     if spec.observed:
@@ -227,6 +272,8 @@ def field(spec: Spec, v: Any, job: Job, m: str, what: str, got: Mapping[str, Any
         return text(spec, v, job, m, what)
     if not isinstance(v, Mapping) or not all(isinstance(k, str) and k in spec.fields for k in v):
         raise Refused(f"{what} is not a record of known fields")
+    if missing := [k for k in spec.required if v.get(k) is None]:
+        raise Refused(f"{what} has no {missing[0]}")
     return {k: field(spec.fields[k], x, job, m, f"{what} {k}", v) for k, x in v.items() if x is not None}
 
 

@@ -25,7 +25,7 @@ def warm(serving: Serving, jobs: Iterable[Callable[[], Job | None]]) -> list[str
         try:
             job = make()
             if job is not None:
-                serving.run(job, OWNER)
+                serving.run(job, OWNER, pinned=True)  # the class's: no session's own results push it out
                 keys.append(job.key)
         except (DatasetNotFoundError, PretrainedError) as e:  # a file the server owns is missing or damaged
             log.warning("warm-up job %s skipped: %s", getattr(make, "__name__", make), " ".join(str(e).split()))

@@ -36,7 +36,7 @@ from dgm_core.methods import INPAINTING, inpainting_label
 from dgm_core.samplers.diagnostics import chain_diagnostics
 from dgm_core.samplers.flow_inpaint import FlowDiagnostics
 from dgm_core.samplers.kernels import make_kernel
-from server import border
+from server import border, widget_states
 from ui import panels
 from ui.imaging import COLOUR_STOPS
 
@@ -187,12 +187,15 @@ def browser_run(image: torch.Tensor, mask: torch.Tensor, methods: list[str], set
                           f"{budgets.megabytes(budgets.BROWSER_ANSWER_MAX_CHARS)} a browser may send")
         return None
     got = s.get(key)
-    result = got.get("result") if hasattr(got, "get") else None
+    if hasattr(got, "get") and widget_states.REFUSED in got:  # nested too deep to decode: its words are never quoted
+        _refuse(key, job, border.Refused(widget_states.SAID))
+        return None
+    result = got.get("result") if hasattr(got, "get") else None  # {"job": its id, "text": the answer as JSON text}
     if result is None or (hasattr(result, "get") and result.get("job") in sent[:-1]):  # none yet, or the last job's
         _show(key, e)
         return None
-    try:
-        answer = border.check_message(result, e)
+    try:  # its text is decoded only within the job's size and a genuine answer's depth (border.read)
+        answer = border.check_text(result.get("text") if hasattr(result, "get") else result, e)
     except border.Refused as err:  # the panel is not drawn again, so the browser forgets the answer too
         _refuse(key, job, err)
         return None

@@ -192,9 +192,10 @@ def encode(deck: Deck) -> str:
     return INLINE + base64.urlsafe_b64encode(zlib.compress(text, 9)).rstrip(b"=").decode()
 
 
-def short(deck: Deck) -> str:
-    """The deck kept on this server -> the link value that opens it (``SAVED`` and its code)."""
-    return SAVED + saved_decks.save(to_json(deck))
+def short(deck: Deck, session: str = "", address: str | None = None) -> str:
+    """The deck kept on this server, saved by ``session`` from ``address`` -> the link value that opens it (``SAVED``
+    and its code). Raises saved_decks.SavedDeckError (one sentence) past the saves' rates or when the store is full."""
+    return SAVED + saved_decks.save(to_json(deck), session=session, address=address)
 
 
 def decode(value: str, pages: dict[str, str]) -> Deck:

@@ -79,7 +79,7 @@ P = "mnar_"  # the page's session-state and URL prefix
 BASE_KEYS = ("table", "seed", "preset", "mech", "agn")
 
 
-CSV_HELP = (f"Up to {budgets.TABLE_MAX_BYTES // 2**20} MB, {budgets.TABLE_MAX_COLUMNS} columns and cells of "
+CSV_HELP = (f"Up to {budgets.megabytes(budgets.TABLE_MAX_BYTES)}, {budgets.TABLE_MAX_COLUMNS} columns and cells of "
             f"{budgets.TABLE_MAX_CELL_CHARS} characters; comma, semicolon, tab or | separated. At least "
             f"{budgets.TABLE_MIN_ROWS} complete rows; beyond {budgets.TABLE_MAX_ROWS:,} rows a random "
             f"{budgets.TABLE_MAX_ROWS:,} (seed {budgets.TABLE_SUBSAMPLE_SEED}) are used.")

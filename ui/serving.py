@@ -84,12 +84,15 @@ def caption(ran: Ran) -> str:
             }[ran.how]
 
 
-def cached(job: Job, key: str) -> tuple[Any, Ran] | None:
+def cached(job: Job, key: str, lesson: bool = False) -> tuple[Any, Ran] | None:
     """The result of ``job`` when the shared cache holds it already (the warm-up computed it at server start, or
-    another session asked for the same inputs), for the widget ``key`` of this session; None when it does not."""
+    another session asked for the same inputs), for the widget ``key`` of this session; None when it does not.
+    ``lesson``: it is a lesson's view, the class's from now on (pinned in the cache)."""
     entry = shared().peek(job.key)
     if entry is None:
         return None
+    if lesson and not entry.pinned:
+        shared().cache.pin(job.key)
     return entry.value, _ran(Outcome(entry.value, entry, False, False), job.key, 0.0, f"{_session()}:{key}")
 
 
@@ -110,11 +113,12 @@ def _cancel(job_key: str, subscriber: str, pending: str | None) -> None:
 
 
 def run(job: Job, *, key: str, cancellable: bool = True, label: str = "",
-        live: Callable[[Job, Any], None] | None = None) -> tuple[Any, Ran]:
+        live: Callable[[Job, Any], None] | None = None, lesson: bool = False) -> tuple[Any, Ran]:
     """Run ``job`` through the shared cache and queue for the widget ``key`` of this session: shows the place in the
     queue, an estimate, a Cancel button (``cancellable``) and progress while it waits -> (value, how it ran). A rerun
     while waiting finds the same run again; asking for other inputs drops this session's wait for the old ones.
     ``live(running job, placeholder)`` draws what the running job reported so far (a live chart) at each redraw.
+    ``lesson``: a lesson's view, the class's (pinned in the shared cache: no session's own results push it out).
     Raises Stopped (cancelled, over the time limit) and the job's own errors."""
     serving, s = shared(), st.session_state
     subscriber = f"{_session()}:{key}"
@@ -122,7 +126,7 @@ def run(job: Job, *, key: str, cancellable: bool = True, label: str = "",
     if (old := s.get(waiting)) and old != job.key and (flight := serving.flight(old)) is not None:
         serving.cancel(flight, subscriber)
     s[waiting] = job.key
-    flight = serving.submit(job, subscriber)
+    flight = serving.submit(job, subscriber, pinned=lesson)
     if not flight.done.is_set():
         note, bar, button, chart = st.empty(), st.empty(), st.empty(), st.empty()
         if cancellable:

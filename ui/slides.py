@@ -122,9 +122,9 @@ def _shared(job, key: str, label: str):
     now with its progress shown, then kept for every session."""
     from ui import serving
 
-    if (hit := serving.cached(job, key)) is not None:
+    if (hit := serving.cached(job, key, lesson=True)) is not None:
         return hit[0]
-    return serving.run(job, key=key, label=label, cancellable=False)[0]
+    return serving.run(job, key=key, label=label, cancellable=False, lesson=True)[0]
 
 
 def _fig(fig, stage: Stage, key: str) -> None:

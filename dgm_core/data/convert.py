@@ -113,8 +113,9 @@ def decode_upload(data: bytes) -> Image.Image:
     if len(data) == 0:
         raise ImageError("The file is not an image PIL can read (the file is empty).")
     if len(data) > budgets.UPLOAD_MAX_BYTES:
-        raise ImageError(f"The file is {budgets.megabytes(len(data))}, more than the "
-                         f"{budgets.megabytes(budgets.UPLOAD_MAX_BYTES)} this page accepts: upload a smaller one.")
+        cap = budgets.UPLOAD_MAX_BYTES
+        raise ImageError(f"The file is {len(data):,} bytes, more than the {budgets.megabytes(cap)} ({cap:,} bytes) "
+                         "this page accepts: upload a smaller one.")
     if data.startswith(_PNG) and (n := _png_text_bytes(data)) > budgets.IMAGE_MAX_TEXT_BYTES:
         raise _text_too_large(n)
     try:

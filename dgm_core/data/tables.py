@@ -388,8 +388,8 @@ def read_frame(data: bytes | str | Path, *, sep: str | None = None, text: bool =
         raise ValueError(f"The separator must be one of {', '.join(map(repr, _SEP_NAMES))}, not {sep!r}.")
     size = len(data) if isinstance(data, (bytes, bytearray, str)) else Path(data).stat().st_size
     if size > budgets.TABLE_MAX_BYTES:
-        raise ValueError(f"The file is {budgets.megabytes(size)}, more than the "
-                         f"{budgets.megabytes(budgets.TABLE_MAX_BYTES)} this page reads.")
+        raise ValueError(f"The file is {size:,} bytes, more than the {budgets.megabytes(budgets.TABLE_MAX_BYTES)} "
+                         f"({budgets.TABLE_MAX_BYTES:,} bytes) this page reads.")
     raw, encoding, source = _read_bytes(data)
     if b"\r" in raw:
         raw = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n")  # Windows and old Mac line ends

@@ -1,5 +1,6 @@
 """The inpainting page takes from the visitor's browser only an answer to the job it sent (server.border).
-The panel is invisible to AppTest, so its state is set here as the browser sets it ({"result": ..., "error": ...}):
+The panel is invisible to AppTest, so its state is set here as the browser sets it ({"result": {"job", "text": the
+answer as one JSON text}, "error": ...}, or what server.widget_states leaves of a state nested too deep):
 a genuine answer (dgm_core's own runs, laid out as the worker lays them out) becomes the Run's result; a forged one is
 one sentence on the page, nothing of it is kept, and the server runs the methods instead; a stale one (the panel's
 last job's) waits without a word. Also: Streamlit's own caps (.streamlit/config.toml) are dgm_core.budgets's."""
@@ -17,7 +18,8 @@ from server import budgets
 from dgm_core.demos.inpainting import CONTROLS, default_settings
 from server import border
 from tests.app import open_page
-from tests.server.browser_answers import answer, digit, typed
+from server import widget_states
+from tests.server.browser_answers import answer, as_sent, digit, typed
 from ui.browser_inpaint import browser_methods, model_specs
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,8 +53,14 @@ def _kept(at):
 
 
 def _forged(kind: str, at) -> dict:
-    """A genuine answer to the page's job, forged one way."""
+    """The panel's state with a genuine answer to the page's job, forged one way."""
     msg = _genuine(at)
+    if kind == "100,000-deep text":
+        return {"result": {"job": msg["job"], "text": "[" * 100_000 + "]" * 100_000}, "error": None}
+    if kind == "a tree for the text":  # Streamlit decodes it: a shallow one (server.widget_states holds the deep)
+        return {"result": {"job": msg["job"], "text": msg}, "error": None}
+    if kind == "100,000-deep state":  # as server.widget_states passes it on, the words sent replaced
+        return {widget_states.REFUSED: "anything the browser wrote"}
     r, d = msg["results"][0], len(at.session_state[f"{PANEL}__expected"].image)
     if kind == "another job's id":
         msg["job"] = "0" * 16
@@ -74,16 +82,17 @@ def _forged(kind: str, at) -> dict:
         del r["samples"]
     elif kind == "string for a number":
         r["n_draws"] = "2"
-    return msg
+    return {"result": as_sent(msg), "error": None}
 
 
 FORGED = ["another job's id", "NaN fill", "unknown method", "wrong shape", "a 100 MB body", "negative time",
-          "infinite spread", "extra key", "missing key", "string for a number"]
+          "infinite spread", "extra key", "missing key", "string for a number", "100,000-deep text",
+          "a tree for the text", "100,000-deep state"]
 
 
 def test_a_genuine_answer_becomes_the_runs_result():
     at = _asked(seed=13)
-    at.session_state[PANEL] = {"result": _genuine(at), "error": None}
+    at.session_state[PANEL] = {"result": as_sent(_genuine(at)), "error": None}
     at.run()
     assert not at.exception and not _shown(at), _shown(at)
     run = _kept(at)
@@ -99,7 +108,7 @@ def test_the_browser_draws_its_runs_grid_and_the_server_draws_it_when_the_page_n
     server's in it); should the page say it no longer holds the job's arrays, the server draws the grid itself: the
     original and the input, each method's fill, the spreads of those that have one, and the colour scale."""
     at = _asked(seed=11)
-    at.session_state[PANEL] = {"result": _genuine(at), "error": None}
+    at.session_state[PANEL] = {"result": as_sent(_genuine(at)), "error": None}
     at.run()
     run = _kept(at)
     assert not at.exception and run.browser_job
@@ -112,12 +121,13 @@ def test_the_browser_draws_its_runs_grid_and_the_server_draws_it_when_the_page_n
 def test_a_forged_answer_is_one_sentence_nothing_is_kept_and_the_server_runs_it():
     at = _asked(seed=17)
     for kind in FORGED:
-        at.session_state[PANEL] = {"result": _forged(kind, at), "error": None}
+        at.session_state[PANEL] = _forged(kind, at)
         at.run()
         said = set(_shown(at))  # the page says it above its results too: the same sentence
         assert not at.exception and len(said) == 1, (kind, said)
         (sentence,) = said
         assert sentence.startswith(PAGE_SAID + "the server refused its answer: ") and sentence.endswith(".")
+        assert "anything the browser wrote" not in sentence
         assert len(sentence) <= budgets.MESSAGE_MAX_CHARS and "\n" not in sentence, sentence
         assert PANEL not in at.session_state, kind  # the answer is dropped: Streamlit holds none of it either
         assert not any(k.endswith(("__rows", "__refused", "__expected")) for k in at.session_state), kind
@@ -155,7 +165,7 @@ def test_an_answer_to_the_panels_last_job_waits_without_a_word():
     at.number_input(key="inp_seed").set_value(24).run()
     at.button(key="inp_run").click().run()
     assert at.session_state[f"{PANEL}__job"] != last["job"]
-    at.session_state[PANEL] = {"result": last, "error": None}
+    at.session_state[PANEL] = {"result": as_sent(last), "error": None}
     at.run()
     assert not at.exception and not any(PAGE_SAID in w for w in _shown(at)), _shown(at)
     assert "inp_browser" in at.session_state and f"{PANEL}__refused" not in at.session_state  # still waiting
@@ -189,7 +199,7 @@ def test_streamlits_own_caps_are_dgm_cores():
     """Streamlit reads its caps only from .streamlit/config.toml: the figures there are copies of dgm_core.budgets's."""
     server = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())["server"]
     assert server["maxUploadSize"] == budgets.UPLOAD_MAX_MB
-    assert budgets.UPLOAD_MAX_BYTES == budgets.UPLOAD_MAX_MB * 1024 * 1024  # Streamlit's MB for uploads
+    assert budgets.UPLOAD_MAX_BYTES == budgets.UPLOAD_MAX_MB * 10**6  # Streamlit's MB for uploads, in the browser
     assert server["maxMessageSize"] == budgets.MESSAGE_MAX_MB
 
 

@@ -161,12 +161,16 @@ def test_the_decks_page_makes_a_copy_of_the_shipped_deck_to_edit_and_share():
     assert not at.exception
     lecture = deck.shipped(PAGE_FILES)["lecture"]
     assert at.text_input(key="_decks_title").value == lecture.title
+    assert len(at.code) == 1  # the long link; the short one once the lecturer saves
+    at.button(key="_decks_save").click().run()
     short, link = (c.value for c in at.code)
     value = dict(parse_qsl(link.split("?", 1)[1]))["deck"]
     assert deck.decode(value, PAGE_FILES) == lecture
     assert len(short) <= 100 and len(link) > 1000  # the shipped deck: a short link, and the long one that carries it
     assert deck.find(dict(parse_qsl(short.split("?", 1)[1]))["deck"], PAGE_FILES) == lecture
     at.text_input(key="_decks_title").set_value("Week 3").run()
+    assert len(at.code) == 1 and "changed since" in at.button(key="_decks_save").label  # an edit saves nothing
+    at.button(key="_decks_save").click().run()
     short, link = (c.value for c in at.code)
     assert deck.decode(dict(parse_qsl(link.split("?", 1)[1]))["deck"], PAGE_FILES).title == "Week 3"
     assert deck.find(dict(parse_qsl(short.split("?", 1)[1]))["deck"], PAGE_FILES).title == "Week 3"

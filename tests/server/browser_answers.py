@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import json
 
 import numpy as np
 import torch
@@ -64,3 +65,9 @@ def answer(job: str, methods: list[str], x: torch.Tensor, mask: torch.Tensor, s:
     """The panel's whole answer to ``job``."""
     results = [record(m, x, mask, s, dataset) for m in methods]
     return {"job": job, "seconds": sum(r["seconds"] for r in results), "results": results}
+
+
+def as_sent(msg: dict) -> dict:
+    """The panel's state ``result`` for the answer ``msg`` (static/js/panels/browser_inpaint.js): its job's id, and the
+    answer as one JSON text."""
+    return {"job": msg.get("job") if isinstance(msg, dict) else None, "text": json.dumps(msg)}

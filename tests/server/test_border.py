@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import base64
 import copy
+import json
 import math
-import os
 
 import numpy as np
 import pytest
@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from dgm_core import budgets
 from dgm_core.demos import inpainting
 from server import border, schema
+from tests.server import rss_mb
 from tests.server.browser_answers import answer, digit
 from ui.browser_inpaint import browser_methods, model_specs
 
@@ -29,12 +30,6 @@ EXPECTED = border.Expected.of(X, MASK, METHODS, SETTINGS, dataset=DATASET, model
 GENUINE = answer(JOB, METHODS, X, MASK, SETTINGS, DATASET)
 BIG = "A" * (100 * 1024 * 1024)  # a 100 MB body, made once, before the memory is measured
 REASON_MAX = budgets.MESSAGE_MAX_CHARS // 2  # the page quotes the reason in its own sentence
-
-
-def rss_mb() -> float:
-    """This process's resident set (/proc/self/statm: pages)."""
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 def decode(v) -> np.ndarray:
@@ -73,7 +68,6 @@ def test_the_chains_snapshots_stay_in_the_browser():
 
 def test_a_genuine_answer_is_within_its_jobs_budget():
     """The budget bounds the answer as counted (and so its JSON), and is no more than twice it."""
-    import json
     size = schema.size(GENUINE, 10**9)
     assert len(json.dumps(GENUINE)) <= size <= border.budget(EXPECTED) <= 2 * size
 
@@ -261,3 +255,125 @@ def test_the_browsers_word_that_it_could_not_run_is_one_short_line():
                    "message": "x", "more": 1}):
         with pytest.raises(border.Refused):
             border.check_error(forged, e)
+
+
+# ---- which fields are present, and their values: what the border lets through, the server can use -------------------
+
+EXTREME = [0, -1, 1e300, -1e300, 1e308, -1e308, 2**53, 0.5, "", "heun", None]
+
+
+def _records(r: dict) -> list[tuple[dict, str]]:
+    """A result and the small records in it (diagnostics, scores) -> (record, its name)."""
+    return [(r, "")] + [(r[k], k) for k in ("diagnostics", "scores") if isinstance(r.get(k), dict)]
+
+
+@settings(max_examples=250, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@given(i=st.integers(0, len(METHODS) - 1), data=st.data())
+def test_fields_present_or_absent_and_their_values_are_refused_or_used_never_an_exception(i, data):
+    """Every method: a genuine result with some of its fields (and of its diagnostics' and scores') dropped, and some
+    numbers set to extremes; the border refuses it in one clause or passes it, and what it passes the server turns
+    into its rows (ui/browser_inpaint.py: the diagnostics' classes) without an exception of any other kind."""
+    from ui.browser_inpaint import _rows
+    msg = copy.deepcopy(GENUINE)
+    r = msg["results"][i]
+    for rec, name in _records(r):
+        keys = [k for k in rec if k != "method"]
+        for k in data.draw(st.lists(st.sampled_from(keys), unique=True, max_size=len(keys)) if keys else st.just([]),
+                           label=f"dropped from {name or 'the result'}"):
+            del rec[k]
+        numbers = [k for k, v in rec.items() if type(v) in (int, float)]
+        for k in data.draw(st.lists(st.sampled_from(numbers), unique=True, max_size=3) if numbers else st.just([]),
+                           label=f"set in {name or 'the result'}"):
+            rec[k] = data.draw(st.sampled_from(EXTREME), label=k)
+    try:
+        got = border.check_message(msg, EXPECTED)
+    except border.Refused as e:
+        assert 0 < len(str(e)) <= REASON_MAX and "\n" not in str(e)
+        return
+    rows = _rows(got.results, EXPECTED, DATASET)  # any exception here is the crash the border must prevent
+    assert [row[0].method for row in rows] == METHODS
+
+
+def _forged(method: str, **changes) -> dict:
+    msg = copy.deepcopy(GENUINE)
+    next(r for r in msg["results"] if r["method"] == method).update(changes)
+    return msg
+
+
+@pytest.mark.parametrize("method, changes, said", [
+    ("flow", {"diagnostics": {}}, "diagnostics has no n_steps"),
+    ("flow", {"seconds": 1e300}, "seconds is outside"),
+    ("mwg", {"log_joint": {"f64": base64.b64encode(np.full(SETTINGS.steps * SETTINGS.chains, 1e308).tobytes())
+                           .decode()}}, "log_joint holds values outside"),
+    ("mwg", {"log_joint": {"f64": base64.b64encode(np.full(SETTINGS.steps * SETTINGS.chains, -1e308).tobytes())
+                           .decode()}}, "log_joint holds values outside"),
+    ("miwae", {"log_px_obs": -1e308}, "log_px_obs is outside"),
+    ("dmfa", {"cond_log_lik": 1e308}, "cond_log_lik is outside"),
+    ("neighbour_fill", {"diagnostics": {"sweeps": 3, "max_change": 1e300, "unreached": 0}}, "max_change is outside"),
+])
+def test_what_the_last_round_let_through_is_one_clause(method, changes, said):
+    if method not in METHODS:
+        pytest.skip(f"{method} has no export here")
+    with pytest.raises(border.Refused, match=said):
+        border.check_message(_forged(method, **changes), EXPECTED)
+
+
+@pytest.mark.parametrize("method", ["dmfa", "mfa"])
+@pytest.mark.parametrize("weights", [0.0, 0.5, None])
+def test_a_mixtures_weights_sum_to_one(method, weights):
+    """All 0, all 1/2, or the genuine ones scaled by 0.999: refused (the genuine ones pass: the tests above)."""
+    if method not in METHODS:
+        pytest.skip(f"{method} has no export here")
+    genuine = decode(next(r for r in GENUINE["results"] if r["method"] == method)["weights"])
+    w = genuine * 0.999 if weights is None else np.full_like(genuine, weights)
+    with pytest.raises(border.Refused, match="weights does not sum to 1"):
+        border.check_message(_forged(method, weights={"f32": base64.b64encode(w.astype(np.float32).tobytes())
+                                                      .decode()}), EXPECTED)
+
+
+def test_the_diagnostics_records_are_the_classes_the_server_builds():
+    """The flow's and the fills' records name exactly their classes' own fields; the required are those without a
+    default: a field added to FlowDiagnostics fails here until the border declares it."""
+    import dataclasses
+
+    from dgm_core.imputation import FillDiagnostics
+    from dgm_core.samplers.flow_inpaint import FlowDiagnostics
+    for kind, cls in (("flow", FlowDiagnostics), ("fill", FillDiagnostics)):
+        rec = border.SCHEMA[kind]["diagnostics"]
+        own = [f.name for f in dataclasses.fields(cls) if f.name != "cond_log_lik"]
+        assert list(rec.fields) == own
+        assert set(rec.required) == {f.name for f in dataclasses.fields(cls) if f.default is dataclasses.MISSING
+                                     and f.default_factory is dataclasses.MISSING}
+
+
+# ---- the answer as the panel sends it: one JSON text, read within its size and depth -------------------------------
+
+def test_the_answer_as_one_json_text_is_read_within_its_size_and_depth():
+    assert border.check_text(json.dumps(GENUINE), EXPECTED).seconds == GENUINE["seconds"]
+    assert schema.depth(json.dumps(GENUINE)) == border.MAX_DEPTH  # a genuine answer is as deep as it may be
+    refused = {"[" * 100_000 + "]" * 100_000: "nested deeper", "[" * 5 + "]" * 5: "nested deeper",
+               "{" + "1" * 5_000 + "}": "not valid JSON", "x" * (border.budget(EXPECTED) + 1): "larger than",
+               '"[[[[[[[[[["': "not a record", json.dumps(GENUINE) + "]": "not valid JSON"}
+    for text, said in refused.items():
+        with pytest.raises(border.Refused, match=said):
+            border.check_text(text, EXPECTED)
+    for not_text in (GENUINE, None, 3, [json.dumps(GENUINE)]):
+        with pytest.raises(border.Refused, match="not one JSON text"):
+            border.check_text(not_text, EXPECTED)
+
+
+@pytest.mark.parametrize("shape", ["flat", "deep"])
+def test_twenty_refused_15_mb_answers_keep_no_memory(shape):
+    """20 answers of 15 MB (one long array, or 15 MB of brackets), each refused: before a byte is decoded when it is
+    larger than the job's budget; the text's depth measured without decoding when within it. RSS grows <= 20 MB."""
+    border.check_text(json.dumps(GENUINE), EXPECTED)  # what the check loads, loaded
+    before = rss_mb()
+    for _ in range(20):
+        n = 15 * 2**20
+        text = ('{"job": "' + "A" * (n - 11) + '"}') if shape == "flat" else "[" * (n // 2) + "]" * (n // 2)
+        budget = len(text) + 1 if shape == "deep" else border.budget(EXPECTED)  # the deep one within its budget
+        with pytest.raises(border.Refused):
+            schema.parse(text, budget, border.MAX_DEPTH)
+        del text
+    grew = rss_mb() - before
+    assert grew <= 20, f"resident memory grew by {grew:.0f} MB after 20 refused 15 MB answers"

@@ -14,6 +14,7 @@ import torch
 
 from dgm_core.demos.inpainting import Settings, default_settings
 from server import AdmissionQueue, Cancelled, Job, ResultCache, Serving, TimeLimit, key_of, warmup
+from server import cache as cache_module
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -383,3 +384,31 @@ def test_a_run_cancelled_while_queued_is_not_batched_and_a_batch_failure_reaches
         assert f.done.wait(10)
         with pytest.raises(ValueError, match="the model is missing"):
             serving.result(f)
+
+
+def test_one_sessions_own_results_never_push_out_the_class_s_or_another_students():
+    """The warm-up's 20 views (pinned) and another student's 5 Runs, then 70 Runs of one student: every pinned entry
+    and the other student's stay; the one student keeps its share (the newest of its own)."""
+    cache = ResultCache(max_entries=64, max_bytes=10**9)
+    for i in range(20):
+        cache.put(f"lesson-{i}", torch.zeros(100), 5.2, owner="warm-up", pinned=True)
+    for i in range(5):
+        cache.put(f"other-{i}", torch.zeros(100), 1.0, owner="other-session:inp_run")
+    for i in range(70):
+        cache.put(f"mine-{i}", torch.zeros(100), 1.0, owner="one-session:inp_run")
+    assert all(f"lesson-{i}" in cache for i in range(20)) and all(f"other-{i}" in cache for i in range(5))
+    mine = [i for i in range(70) if f"mine-{i}" in cache]
+    assert mine == list(range(70 - len(mine), 70)) and 1 <= len(mine) <= 64 * cache_module.SESSION_SHARE
+
+
+def test_a_lesson_view_asked_for_is_pinned_and_the_pinned_keep_to_their_share():
+    cache = ResultCache(max_entries=8, max_bytes=10**9)
+    cache.put("view", "a student's Run of the lesson's view", 1.0, owner="s:inp_run")
+    Serving(cache).submit(Job("view", lambda p: None, "view"), "t:slide", pinned=True)  # a lesson asks: a hit
+    assert cache.get("view").pinned
+    for i in range(10):
+        cache.put(f"lesson-{i}", i, 1.0, owner="warm-up", pinned=True)
+    assert sum(cache.get(k).pinned for k in [*(f"lesson-{i}" for i in range(10)), "view"] if k in cache) == 4
+    for i in range(10):
+        cache.put(f"s{i}", i, 1.0, owner=f"s{i}:run")
+    assert all(f"lesson-{i}" in cache for i in range(6, 10))

@@ -3,8 +3,9 @@
 // A new job (data.job) starts workers/inpaint.worker.js in a module Web Worker of its own, so the page never freezes;
 // a bar names the method running and how far it is. When every method is done the panel keeps the results in the page
 // (kit/own_runs.js: the grid and the chains' film are drawn from them) and sends them back once, less what stays here
-// (state `result`, with the job's id); if the worker cannot start or stops, it sends `error` (one sentence's
-// reason) and the page can run the server's samplers instead. A rerun with the same job changes nothing.
+// (state `result`: the job's id and the answer as one JSON text); if the worker cannot start or stops, it sends
+// `error` (one sentence's reason) and the page can run the server's samplers instead. A rerun with the same job
+// changes nothing.
 
 import { el } from '../kit/panel_kit.js';
 import { keep, sent } from '../kit/own_runs.js';
@@ -51,7 +52,9 @@ function inpaintView(root) {
         progress(1, `Done in this browser in ${msg.seconds.toFixed(1)} s.`);
         root.dataset.seconds = String(msg.seconds);
         keep(job, { image, mask, results });  // the page draws its pictures and film from these (kit/own_runs.js)
-        component.setStateValue('result', { job, seconds: msg.seconds, results: results.map(sent) });
+        // one JSON text, its job's id beside it: the server decodes it only within the job's size and depth
+        const answer = JSON.stringify({ job, seconds: msg.seconds, results: results.map(sent) });
+        component.setStateValue('result', { job, text: answer });
       } else if (msg.type === 'error') {
         fail(component, job, msg.message);
       }
