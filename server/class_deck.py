@@ -36,7 +36,8 @@ def drawn(deck_hash: str, step: int) -> dict | None:
 def public(deck_hash: str, deck: dict, prefix: str = "pictures") -> dict:
     """The deck for the class page: its title and, per step, the note, the question, ``poll`` (whether the class
     answers on its phones), the pictures' URLs (under ``prefix``, relative to the page's folder, /class/) and titles,
-    and ``missing``: why a view has no picture here (one the server cannot draw without a browser)."""
+    ``missing``: why a view has no picture here (one the server cannot draw without a browser), and ``drawn``: whether
+    the server drew the step yet (the page reads the deck again until it did)."""
     steps = []
     for k, s in enumerate(deck["steps"]):
         got = drawn(deck_hash, k) or {}
@@ -45,5 +46,6 @@ def public(deck_hash: str, deck: dict, prefix: str = "pictures") -> dict:
                       "question": s.get("question", ""), "poll": bool(s.get("poll")), "page": s.get("page", ""),
                       "pictures": [{"src": f"{prefix}/{deck_hash}/{k}/{p['file']}", "title": p.get("title", "")}
                                    for p in pics],
-                      "missing": got.get("missing", "" if got else "This step's pictures are not drawn yet.")})
+                      "missing": got.get("missing", "" if got else "This step's pictures are not drawn yet."),
+                      "drawn": bool(got)})
     return {"deck": deck_hash, "title": deck.get("title", "Lecture"), "steps": steps}

@@ -5,10 +5,10 @@ a file, with its title, under ``<class_deck.pictures_dir()>/<deck hash>/<step>/`
 with the view's numbers, the pictures, and ``missing``, what the view draws that is not an image here (a Plotly chart
 is drawn by the browser's plotting library, which a phone following a lecture does not load: its step says so).
 
-``python -m ui.class_pictures DECK`` draws a shipped deck's steps (``-``: a deck's JSON on stdin). A lecturer's
-Present starts it in a process of its own (``draw_later``; Streamlit's test runner replaces the running server's
-runtime while it runs, so it never runs inside the server), niced, once per deck: the class page shows each step's
-pictures as soon as they are drawn, its note before.
+A lecturer's Present starts ``python -m ui.class_pictures -`` (the deck's JSON on stdin) in a process of its own
+(``ui.lecture.draw_later``; Streamlit's test runner replaces the running server's runtime while it runs, so it never
+runs inside the server), niced, once per deck: the class page shows each step's pictures as soon as they are drawn,
+its note before. A lesson pack draws its deck here too (ui/class_pack.py).
 """
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ import json
 import re
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import parse_qsl
 
 from server import class_deck
@@ -95,48 +94,21 @@ def draw_deck(deck: dict, deck_hash: str, *, again: bool = False) -> list[dict]:
             else draw_step(deck, k, deck_hash) for k in range(len(deck["steps"]))]
 
 
-def draw_later(deck: dict, deck_hash: str) -> None:
-    """Draws the deck's steps not drawn yet in a niced process of its own, unless one is drawing it already (its
-    ``.drawing`` file names a live process)."""
-    import os
-    import subprocess
-
-    if all(class_deck.drawn(deck_hash, k) is not None for k in range(len(deck["steps"]))):
-        return
-    busy = class_deck.pictures_dir() / deck_hash / ".drawing"
-    try:
-        os.kill(int(busy.read_text()), 0)
-        return
-    except (OSError, ValueError):
-        pass
-    busy.parent.mkdir(parents=True, exist_ok=True)
-    proc = subprocess.Popen(["nice", "-n", "10", sys.executable, "-m", "ui.class_pictures", "-"],
-                            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            cwd=Path(__file__).resolve().parents[1], start_new_session=True)
-    busy.write_text(str(proc.pid))
-    proc.stdin.write(json.dumps(deck).encode())
-    proc.stdin.close()
-
-
 def main(argv: list[str]) -> int:
+    """``python -m ui.class_pictures -``: draws the deck whose JSON (its dict form, as ``ui.lecture.draw_later``
+    writes it) comes on stdin."""
     from server import rooms
-    from ui import deck as decks
 
-    if len(argv) != 1:
-        print("usage: python -m ui.class_pictures DECK  (a deck of assets/decks/ by name, or - and its JSON on "
-              "stdin)", file=sys.stderr)
+    if argv != ["-"]:
+        print("usage: python -m ui.class_pictures -  (a deck's JSON on stdin; a shipped deck: python -m dgm_core pack)",
+              file=sys.stderr)
         return 2
-    try:
-        text = sys.stdin.read() if argv[0] == "-" else None
-        d = decks.as_dict(decks.parse(text, decks.page_files()) if text is not None else
-                          decks.find(argv[0], decks.page_files()))
-    except decks.DeckError as err:
-        print(err, file=sys.stderr)
-        return 2
+    d = json.loads(sys.stdin.read())
     h = rooms.deck_hash(d)
-    for k, got in enumerate(draw_deck(d, h)):
-        print(f"step {k + 1}: {len(got['pictures'])} picture(s){'; ' + got['missing'] if got['missing'] else ''}")
-    print(f"in {Path(class_deck.pictures_dir(), h)}")
+    try:
+        draw_deck(d, h)
+    finally:
+        (class_deck.pictures_dir() / h / ".drawing").unlink(missing_ok=True)
     return 0
 
 

@@ -395,7 +395,8 @@ def bar() -> None:
         go(name, deck, k, present)
     if present:  # the lecture's room (with the lecturer's pass) takes this step, or a new session goes to its step
         from ui import lecture
-        lecture.follow(name, deck, k, st.query_params.get("shown") == "1")
+        if (room_at := lecture.follow(name, deck, k, st.query_params.get("shown") == "1")) is not None:
+            go(name, deck, room_at[0], True, shown=room_at[1])
     if present and (view := slides.view_of(deck.steps[k])) is not None:
         _present_slide(name, deck, k, view)
         st.stop()  # a slide is the note, the view and its controls: nothing else of the page

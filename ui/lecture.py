@@ -9,9 +9,16 @@ the pass a presented deck is a deck like any other: no room, no poll's controls.
 """
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlparse
+
 import streamlit as st
 
-from server import rooms
+from server import class_deck, rooms
 from server.poll_routes import store
 from ui import panels
 
@@ -25,8 +32,6 @@ _keep = panels.component("dgm_lecture_pass", "lecture_pass")
 def start(name: str, deck: dict) -> rooms.Lecture:
     """A lecturer's Present of the deck ``name`` (its dict form): the lecture this browser holds for it, else a new
     room on its first step."""
-    from ui.class_pictures import draw_later
-
     lec = held(name)
     if lec is None:
         lec = rooms.open_lecture(store(), name, deck, client=st.context.ip_address or "presenter")
@@ -34,6 +39,26 @@ def start(name: str, deck: dict) -> rooms.Lecture:
     st.session_state[PASS] = lec.pass_
     st.session_state[SYNCED] = lec.code  # the lecturer's step is the room's from now
     return lec
+
+
+def draw_later(deck: dict, deck_hash: str) -> None:
+    """Draws the deck's steps not drawn yet in a niced process of its own, unless one is drawing it already (its
+    ``.drawing`` file names a live process)."""
+    if all(class_deck.drawn(deck_hash, k) is not None for k in range(len(deck["steps"]))):
+        return
+    busy = class_deck.pictures_dir() / deck_hash / ".drawing"
+    try:
+        os.kill(int(busy.read_text()), 0)
+        return
+    except (OSError, ValueError):
+        pass
+    busy.parent.mkdir(parents=True, exist_ok=True)
+    proc = subprocess.Popen(["nice", "-n", "10", sys.executable, "-m", "ui.class_pictures", "-"],
+                            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            cwd=Path(__file__).resolve().parents[1], start_new_session=True)
+    busy.write_text(str(proc.pid))
+    proc.stdin.write(json.dumps(deck).encode())
+    proc.stdin.close()
 
 
 def held(name: str | None = None) -> rooms.Lecture | None:
@@ -55,6 +80,16 @@ def presenter_link(lec: rooms.Lecture) -> str:
     return f"{u.scheme}://{u.netloc}{u.path}?{urlencode(query)}"
 
 
+def join_url(code: str) -> str:
+    """The link phones open, the lecture's class page (server/class_routes.py): ``DGM_POLL_URL`` (the address the
+    class reaches, e.g. https://lab.example.org) where set, else the address this browser used to open the app."""
+    base = os.environ.get("DGM_POLL_URL") or ""
+    if not base:
+        u = urlparse(st.context.url or "http://localhost:8501/")
+        base = f"{u.scheme}://{u.netloc}"
+    return f"{base.rstrip('/')}/class/{code}"
+
+
 BADGE_CSS = """<style>
 [data-testid="stElementContainer"]:has(> [data-testid="stHtml"] .lecture-badge) { position: absolute; }
 .lecture-badge { position: fixed; right: 10px; bottom: 8px; z-index: 1000; font-size: 0.95rem; padding: 2px 10px;
@@ -67,18 +102,15 @@ def _badge(code: str) -> None:
     """The room's code and class page, in a corner of every presented step (it takes no room from the slide)."""
     import html
 
-    from ui.poll import join_url
-
     url = join_url(code)
     st.html(f'{BADGE_CSS}<div class="lecture-badge">Follow on your phone: {html.escape(url.rsplit("/", 1)[0])}/'
             f'<b class="lecture-code">{html.escape(code)}</b></div>')
 
 
-def follow(name: str, deck, k: int, shown: bool) -> rooms.Lecture | None:
+def follow(name: str, deck, k: int, shown: bool) -> tuple[int, bool] | None:
     """Each run of a presented step (``ui.deck.bar``): with the pass, the room takes the step ``k`` at its stage
-    ``shown``; a session new to the room goes to the room's step instead. Without it, nothing. -> the lecture."""
-    from ui.deck import go
-
+    ``shown``. A session new to the room (a reload, a second tab, after a restart) goes to the room's step instead:
+    -> that (step, shown), for the caller to open; None where it stays."""
     lec = held(name)
     if PARAM in st.query_params:
         del st.query_params[PARAM]  # the pass is kept (session, cookie): not in the projector's address bar
@@ -89,7 +121,7 @@ def follow(name: str, deck, k: int, shown: bool) -> rooms.Lecture | None:
     if st.session_state.get(SYNCED) != lec.code:
         st.session_state[SYNCED] = lec.code
         if (lec.step, lec.shown) != (k, shown) and lec.step < len(deck.steps):
-            go(name, deck, lec.step, True, shown=lec.shown)
+            return lec.step, lec.shown
     if (lec.step, lec.shown) != (k, shown):
         rooms.move(store(), lec.code, lec.key, k, shown, client=st.context.ip_address or "presenter")
-    return lec
+    return None

@@ -29,7 +29,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 import re
 from urllib.parse import urlparse
 
@@ -41,6 +40,7 @@ from dgm_core.methods import PALETTE
 from server.poll_spec import PollError
 from server.poll_routes import store
 from ui import lecture, panels, plots
+from ui.lecture import join_url
 
 ERROR = "_poll_error"  # session state: the last refusal, shown once
 DISCUSS = (0.35, 0.70)  # share right between these: discuss with your neighbour and answer again
@@ -77,16 +77,6 @@ def to_spec(question: dict, qid: str) -> dict:
         spec.update(lo=question.get("lo"), hi=question.get("hi"), unit=question.get("unit", ""),
                     model=model, correct=correct, tolerance=question.get("tolerance"))
     return {k: v for k, v in spec.items() if v is not None}
-
-
-def join_url(code: str) -> str:
-    """The link phones open, the lecture's class page (server/class_routes.py): ``DGM_POLL_URL`` (the address the
-    class reaches, e.g. https://lab.example.org) where set, else the address this browser used to open the app."""
-    base = os.environ.get("DGM_POLL_URL") or ""
-    if not base:
-        u = urlparse(st.context.url or "http://localhost:8501/")
-        base = f"{u.scheme}://{u.netloc}"
-    return f"{base.rstrip('/')}/class/{code}"
 
 
 def _act(code: str, key: str, qid: str, action: str, seconds_key: str | None = None) -> None:

@@ -115,7 +115,10 @@ async function loadDeck(code) {
 async function show(s, token) {
   view.token = token;
   view.state = s;
-  if (s.lecture && (!view.deck || view.deck.deck !== s.lecture.deck)) await loadDeck(view.code);
+  const shown = s.lecture && view.deck && view.deck.steps[s.lecture.step];
+  if (s.lecture && (!view.deck || view.deck.deck !== s.lecture.deck || (shown && !shown.drawn))) {
+    await loadDeck(view.code);  // a new deck, or the lecturer's step not drawn when the deck was read
+  }
   if (!s.lecture) {  // a poll's room, no lecture: the question alone
     view.deck = view.deck || { deck: '', title: 'Class poll', steps: [{ note: '', question: '', poll: true,
       pictures: [], missing: '' }] };

@@ -43,7 +43,7 @@ function show(v) {
   const now = Date.now() / 1000 + v.offset;
   const phones = (v.state && v.state.phones) || 0;
   v.count.textContent = `${q.answers} ${q.answers === 1 ? 'answer' : 'answers'}`;
-  el('span', 'phones', v.count, ` from ${phones} ${phones === 1 ? 'phone' : 'phones'}`);
+  el('span', 'phones', v.count).textContent = ` from ${phones} ${phones === 1 ? 'phone' : 'phones'}`;
   v.over.hidden = !q.over;
   v.over.textContent = q.over ? 'More answers than phones: some answers were not sent by the phones that joined.' : '';
   const ago = q.last_answer_at ? `, the last ${Math.max(0, Math.round(now - q.last_answer_at))} s ago` : '';
