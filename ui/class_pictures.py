@@ -84,6 +84,8 @@ def draw_step(deck: dict, k: int, deck_hash: str) -> dict:
             if charts:
                 out["missing"] = (f"{'A chart' if charts == 1 else f'{charts} charts'} of this step "
                                   f"{'is' if charts == 1 else 'are'} drawn on the projector only.")
+            elif not out["pictures"]:  # a panel that plays or is moved in the browser, a table
+                out["missing"] = "This step's view (a live panel or a table) is shown on the projector only."
     (folder / "step.json").write_text(json.dumps(out, ensure_ascii=False, indent=1))
     return out
 
