@@ -81,6 +81,7 @@ function render() {
   if ($('pictures').dataset.sig !== sig) {
     $('pictures').dataset.sig = sig;
     $('pictures').replaceChildren();
+    $('pictures').classList.toggle('many', step.pictures.length > 3);  // a row of the slide's pictures: three across
     for (const p of asking ? [] : step.pictures) {
       const f = document.createElement('figure');
       if (p.title) { const c = document.createElement('figcaption'); c.textContent = p.title; f.appendChild(c); }
