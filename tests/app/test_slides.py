@@ -173,7 +173,8 @@ def test_a_polled_step_asks_the_phones_first_with_the_models_answer_computed(k, 
     lec = rooms.open_lecture(store(), "lecture", deck.as_dict(deck.find("lecture", deck.page_files())))
     at = AppTest.from_file(str(PAGE_DIR / f"{step.page}.py"), default_timeout=300)
     at.query_params.update(deck="lecture", step=str(k), present="1")
-    at.session_state[lecture.PASS] = lec.pass_  # the lecturer's browser: it pressed Present
+    at.session_state[lecture.PASS] = lec.pass_  # the lecturer's browser: it pressed Present on step 1 ...
+    at.session_state[lecture.SYNCED] = lec.code  # ... and stepped on from there
     at.run()
     assert not at.exception, at.exception
     assert step.question in _note(at)
