@@ -197,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps(r), flush=True)
     path = Path(a.out) / "class_follow.json"
     old = json.loads(path.read_text())["records"] if path.exists() else {}
-    name = f"phones={a.phones}" + ("|no pictures" if a.no_pictures else "")
+    name = f"phones={a.phones}" + (", no pictures" if a.no_pictures else "")
     old[name] = r
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"bars": BARS, "records": old}, indent=1) + "\n")
