@@ -10,9 +10,9 @@ export default [
     files: ['static/js/**/*.js'],
     languageOptions: { ecmaVersion: 2025, sourceType: 'module', globals: { ...globals.browser, ...globals.worker } },
   },
-  {  // the class poll's join page: a classic script
-    files: ['static/poll/**/*.js'],
-    languageOptions: { ecmaVersion: 2025, sourceType: 'script', globals: { ...globals.browser } },
+  {  // the class poll's join page and the lecture's class page: ES modules of their own
+    files: ['static/poll/**/*.js', 'static/class/**/*.js'],
+    languageOptions: { ecmaVersion: 2025, sourceType: 'module', globals: { ...globals.browser } },
     rules: { 'no-redeclare': ['error', { builtinGlobals: false }] },  // its own `status`, not window.status
   },
   {

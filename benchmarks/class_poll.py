@@ -5,8 +5,9 @@ server/poll_routes.py, the store of server/poll.py).
 
 The server runs under `taskset -c 0` (DGM_WARMUP=0: no page warm-up competing for that core) with a fresh poll folder;
 this process plays the phones on core 1 (asyncio, keep-alive HTTP/1.1 connections, two a phone as a browser opens).
-A run: the lecturer opens a room and a four-option question; every phone loads the join page and its script and starts
-long-polling the state, as the page does; then within ``--window`` seconds each phone answers at a random moment, and
+A run: the lecturer opens a room (in process, as the app's Present does: no request opens one) and a four-option
+question; every phone loads the join page and its script, joins (its token from the server) and starts long-polling
+the state, as the page does; then within ``--window`` seconds each phone answers at a random moment, and
 one in five changes its answer a second later; a projector long-polls the answer count throughout. Measured: each
 answer's latency (from sending it to its receipt), answers counted against answers sent (the tally after the lock
 against each phone's last receipt), the server's CPU per answer (its /proc/<pid>/stat, utime + stime, over the answer
@@ -107,6 +108,18 @@ def cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICK  # utime, stime
 
 
+def open_room(folder: Path) -> tuple[str, str]:
+    """The lecturer's room, opened in the server's folder as the app's Present opens one -> (code, lecturer key)."""
+    from server.poll import PollStore
+
+    store = PollStore(folder)
+    try:
+        room = store.open_room()
+    finally:
+        store.close()
+    return room.code, room.key
+
+
 def start_server(port: int, env: dict, log) -> subprocess.Popen:
     proc = subprocess.Popen(["taskset", "-c", str(SERVER_CORE), sys.executable, "-m", "streamlit", "run", "app.py",
                              "--server.headless", "true", "--server.address", "127.0.0.1", "--server.port", str(port),
@@ -142,8 +155,7 @@ async def run(n: int, window: float, restart: bool, port: int, env: dict, log, s
     box = {"proc": await asyncio.to_thread(start_server, port, env, log)}
     try:
         lecturer = Conn(port)
-        room = json.loads((await lecturer.request("POST", "/poll/api/rooms", {}))[1])
-        code, key = room["room"], room["key"]
+        code, key = open_room(Path(env["DGM_POLL_DIR"]))
         await lecturer.request("POST", f"/poll/api/{code}/questions", QUESTION, key=key)
         opened = json.loads((await lecturer.request("POST", f"/poll/api/{code}/questions/q1/open", {}, key=key))[1])
         state_path = f"/poll/api/{code}/state"
@@ -181,9 +193,12 @@ async def run(n: int, window: float, restart: bool, port: int, env: dict, log, s
             await page.request("GET", f"/poll/{code}")
             await page.request("GET", "/poll/static/poll.js")
             await page.request("GET", "/poll/static/poll.css")
+            await page.request("GET", "/poll/static/poll_view.js")
+            tokens[i] = json.loads((await page.request("POST", f"/poll/api/{code}/join"))[1])["token"]
             v = json.loads((await poll.request("GET", state_path))[1])["version"]
             return page, poll, v
 
+        tokens: dict[int, str] = {}
         joined = await asyncio.gather(*(join(i) for i in range(n)))
         followers = [asyncio.create_task(follow(i, poll, v)) for i, (_, poll, v) in enumerate(joined)]
         watcher = asyncio.create_task(projector())
@@ -194,7 +209,7 @@ async def run(n: int, window: float, restart: bool, port: int, env: dict, log, s
         async def answer(i: int, conn: Conn, at: float, value: int) -> None:
             await asyncio.sleep(at)
             t0, tries = time.monotonic(), 0
-            body = {"question": "q1", "round": 1, "token": f"bench-phone-{i:08d}", "value": value}
+            body = {"question": "q1", "round": 1, "token": tokens[i], "value": value}
             while True:
                 tries += 1
                 try:
@@ -243,6 +258,7 @@ async def run(n: int, window: float, restart: bool, port: int, env: dict, log, s
         # one more phone answers last: the clock runs from sending it to the projector's long poll counting it
         await asyncio.sleep(0.5)
         late = Conn(port)
+        tokens[n] = json.loads((await late.request("POST", f"/poll/api/{code}/join"))[1])["token"]
         sent = time.monotonic()
         await answer(n, late, 0.0, 1)
         while not any(c > n for t, c in shown if t >= sent) and time.monotonic() - sent < 30:

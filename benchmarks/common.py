@@ -188,13 +188,14 @@ def worker_job(page, app_url: str, src: str, msg: dict, keep: bool = False) -> d
 
 @contextlib.contextmanager
 def streamlit_server(env: dict | None = None, log: Path | None = None,
-                     script: Path | str = "app.py") -> Iterator[tuple[str, subprocess.Popen]]:
-    """`streamlit run app.py` (or another ``script``, from the repository's root) on a free local port (no file
-    watcher, the server's output appended to ``log``); yields its URL and process, stops it. The tests, the
-    benchmarks and the screenshots all start it here."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+                     script: Path | str = "app.py", port: int | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`streamlit run app.py` (or another ``script``, from the repository's root) on a free local port (or ``port``:
+    a server restarted where the last one was; no file watcher, the server's output appended to ``log``); yields its
+    URL and process, stops it. The tests, the benchmarks and the screenshots all start it here."""
+    if port is None:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
     url = f"http://127.0.0.1:{port}"
     out = open(log, "a") if log is not None else subprocess.DEVNULL
     server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true",

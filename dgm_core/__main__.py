@@ -10,10 +10,11 @@
     python -m dgm_core train-all --out DIR [--device cuda] [--budget-s 480]   every recipe that gains from a GPU
     python -m dgm_core manifest                  static/js/manifest.json: the facts and module hashes the browser reads
     python -m dgm_core docs                      docs/RESULTS.md from its template and the results files (dgm_core.docs)
+    python -m dgm_core pack lecture DIR          a deck's class page as a folder of static files (a lesson pack)
     torchrun --standalone --nproc_per_node 2 -m dgm_core train vae-mnist --out DIR   data-parallel (VAE recipes)
 
 ``bench`` runs the benchmark in a child process from the repository root, so the core package never
-imports the top-level ``benchmarks`` package.
+imports the top-level ``benchmarks`` package; ``pack`` runs ``python -m ui.class_pack`` so, the app's side.
 """
 from __future__ import annotations
 
@@ -94,6 +95,11 @@ def train_all(a: argparse.Namespace) -> int:
     return 0
 
 
+def pack(deck: str, folder: str) -> int:
+    """A lesson pack is the app's (ui.class_pack: the deck's views draw its pictures): run in its own process."""
+    return subprocess.run([sys.executable, "-m", "ui.class_pack", deck, folder], cwd=ROOT).returncode
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m dgm_core")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -124,6 +130,9 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("args", nargs=argparse.REMAINDER)
     sub.add_parser("manifest", help="write static/js/manifest.json (the browser's facts and module hashes)")
     sub.add_parser("docs", help="rewrite docs/RESULTS.md from docs/templates/ and the results files")
+    k = sub.add_parser("pack", help="write a deck's class page as a folder of static files (a lesson pack)")
+    k.add_argument("deck", help="a shipped deck's name (assets/decks/) or a deck's JSON file")
+    k.add_argument("dir", help="a new folder")
     b = sub.add_parser("bench", help="run a benchmark script (benchmarks/<name>.py)")
     b.add_argument("name")
     b.add_argument("args", nargs=argparse.REMAINDER)
@@ -145,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
         return manifest()
     if a.cmd == "docs":
         return docs()
+    if a.cmd == "pack":
+        return pack(a.deck, str(Path(a.dir).resolve()))
     if a.cmd == "train-all":
         return train_all(a)
 

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from server import budgets
-from ui import deck
+from ui import deck, lecture
 from ui.pages import setup_page
 
 setup_page()
@@ -75,6 +75,7 @@ with shipped:
             st.markdown(f"**{d.title}** · {len(d.steps)} steps")
             row = st.container(horizontal=True)
             if row.button("Present", key=f"_decks_go_{name}", type="primary", icon=":material/slideshow:"):
+                lecture.start(name, deck.as_dict(d))  # the class's room: the phones follow this lecture
                 deck.go(name, d, 0, present=True)
             row.button("Edit a copy", key=f"_decks_copy_{name}", help="Make it your deck (replaces yours)",
                         on_click=_take, args=(d,))
@@ -107,6 +108,7 @@ with own:
         else:
             go, save = st.columns(2)
             if go.button("Present", key="_decks_go_mine", type="primary", icon=":material/slideshow:"):
+                lecture.start(deck.encode(mine), deck.as_dict(mine))
                 deck.go(deck.encode(mine), mine, 0, present=True)
             save.download_button("Download (JSON)", deck.to_json(mine), file_name="deck.json",
                                  mime="application/json", key="_decks_get_mine", on_click="ignore")

@@ -47,6 +47,16 @@ POLL_WAIT_MAX_S = 25.0  # a phone's long poll of the state route is answered at 
 POLL_TOKEN_RATE = (10, 1.0)
 POLL_ADDRESS_RATE = (600, 30.0)
 POLL_ROOM_RATE = (20, 1 / 180)
+# A phone's join (the server names it: server/tokens.py): 300 phones of a class behind one address join at once
+# (a phone refused retries a second later, so a class larger still passes within a minute).
+POLL_JOIN_RATE = (300, 5.0)
+# Room codes looked up in vain, per address: a typo or two, never a search of the codes (600 guesses in a few seconds
+# meet a 429 after the first 20; while this address's bucket is empty, a look-up is refused before it is made, so a
+# hit is not told apart from a miss).
+POLL_MISS_RATE = (20, 0.2)
+# A lecture (server/rooms.py): its room follows the lecturer's step; it expires this long after the lecturer last
+# moved it (a lecture, its break and the questions after), and with its room a day after it opened at the latest.
+LECTURE_IDLE_TTL_S = 4 * 3600
 
 # ---------------------------------------------------------------- what a visitor's browser sends back
 # The only large websocket messages are the inpainting page's own Runs, computed in the visitor's browser and sent back

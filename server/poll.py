@@ -6,7 +6,10 @@ neighbour and answers again. A **room** has a short code the class types (``CODE
 lecturer key, a random secret returned once, when the room is opened (only its hash is kept); a room is purged a day
 after it was opened. A **question** (a choice between options, or a number between bounds) goes waiting -> open ->
 locked -> revealed, in rounds (round 2: "discuss with your neighbour and answer again"); a lock may be a countdown.
-An **answer** is one row per (question, round, phone's anonymous token), replaced until the lock: counted once.
+An **answer** is one row per (question, round, phone's token), replaced until the lock: counted once. A phone's
+token is given by the server when it **joins** the room (server/tokens.py: signed, so a made-up one is refused), and
+the room counts its phones, so the projector can say "N answers from M phones". A **lecture** (server/rooms.py) is a
+room that follows a deck's steps.
 
 The file lives in ``DGM_POLL_DIR`` (default ``var/poll`` in the checkout), in WAL mode, so the replicas of one host
 (server/replicas.py) share it and a restarted server finds every answer. Every write checks its input and the room's
@@ -30,8 +33,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from server import budgets as B
+from server import tokens
 from server.budgets import shorten
-from server.poll_spec import (CODE_ALPHABET, CODE_LEN, PollError, check_code, check_spec, check_token,
+from server.poll_spec import (CODE_ALPHABET, CODE_LEN, NoRoom, PollError, check_code, check_spec, check_token,
                                         ident, in_bounds, number, public_question, tally)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,6 +53,11 @@ CREATE TABLE IF NOT EXISTS questions (
 CREATE TABLE IF NOT EXISTS answers (
   room TEXT NOT NULL, question TEXT NOT NULL, round INTEGER NOT NULL, token TEXT NOT NULL, value REAL NOT NULL,
   at REAL NOT NULL, PRIMARY KEY (room, question, round, token));
+CREATE TABLE IF NOT EXISTS phones (
+  room TEXT NOT NULL, name TEXT NOT NULL, joined REAL NOT NULL, PRIMARY KEY (room, name));
+CREATE TABLE IF NOT EXISTS lectures (
+  code TEXT PRIMARY KEY, deck_name TEXT NOT NULL, deck TEXT NOT NULL, deck_hash TEXT NOT NULL,
+  step INTEGER NOT NULL DEFAULT 0, shown INTEGER NOT NULL DEFAULT 0, moved REAL NOT NULL);
 """
 
 
@@ -64,6 +73,13 @@ class RateLimit:
         self.burst, self.per_s, self.clock, self.size = burst, per_s, clock, size
         self._buckets: dict[str, tuple[float, float]] = {}
         self._lock = threading.Lock()
+
+    def ok(self, name: str) -> bool:
+        """Whether one request of ``name`` would go ahead, taking nothing."""
+        now = self.clock()
+        with self._lock:
+            level, at = self._buckets.get(name, (self.burst, now))
+            return min(self.burst, level + (now - at) * self.per_s) >= 1
 
     def take(self, name: str) -> bool:
         """One request of ``name`` -> whether it may go ahead."""
@@ -101,7 +117,9 @@ class PollStore:
         self.path = self.folder / "poll.sqlite3"
         self.clock = clock
         self.limits = {"token": RateLimit(*B.POLL_TOKEN_RATE), "address": RateLimit(*B.POLL_ADDRESS_RATE),
-                       "room": RateLimit(*B.POLL_ROOM_RATE)}
+                       "room": RateLimit(*B.POLL_ROOM_RATE), "join": RateLimit(*B.POLL_JOIN_RATE),
+                       "miss": RateLimit(*B.POLL_MISS_RATE)}
+        self.secret = tokens.server_secret(self.folder)
         self._idle: list[sqlite3.Connection] = []  # connections not in use, for the next transaction of any thread
         self._lock = threading.Lock()
         with self._tx() as db:
@@ -153,7 +171,7 @@ class PollStore:
         row = db.execute("SELECT code, key_hash, created, current, version, answers_version FROM rooms WHERE code=?",
                          (code,)).fetchone()
         if row is None or row[2] < self.clock() - B.POLL_ROOM_TTL_S:
-            raise PollError(404, f"There is no room '{code}' (a room closes a day after it opened).")
+            raise NoRoom(404, f"There is no room '{code}' (a room closes a day after it opened).")
         return row
 
     def _presenter(self, db: sqlite3.Connection, code: object, key: object) -> tuple:
@@ -259,7 +277,25 @@ class PollStore:
             db.execute("UPDATE rooms SET version=version+1 WHERE code=?", (code,))
         return self.state(code)
 
-    # -- a phone's answer
+    # -- a phone
+    def join(self, code: str, *, client: str = "") -> dict:
+        """A phone joins the room -> its token (signed for this room), which its answers carry."""
+        self._limit("join", client, "Too many phones joined from this address at once; wait a second and join again.")
+        with self._tx() as db:
+            code = self._room(db, code)[0]
+            token = tokens.make(self.secret, code)
+            db.execute("INSERT OR IGNORE INTO phones (room, name, joined) VALUES (?, ?, ?)",
+                       (code, token[:tokens.NAME_CHARS], self.clock()))
+            db.execute("UPDATE rooms SET answers_version=answers_version+1 WHERE code=?", (code,))
+        return {"room": code, "token": token}
+
+    def _phone(self, code: str, token: object) -> str:
+        token = check_token(token)
+        if tokens.name_of(self.secret, code, token) is None:
+            raise PollError(403, "This phone's token was not given by this server for this room: join the room "
+                                 "again.")
+        return token
+
     def answer(self, code: str, qid: str, token: str, value: object, round: int, *, client: str = "") -> dict:
         """A phone's answer (``value``: an option's index, or a number within the bounds) to ``round`` of an open
         question; a second answer from the same token replaces the first -> a receipt."""
@@ -271,6 +307,7 @@ class PollStore:
         now = self.clock()
         with self._tx() as db:
             code = self._room(db, code)[0]
+            self._phone(code, token)
             qid, spec, state, rnd, *_ = self._question(db, code, qid)
             if state != "open":
                 raise PollError(409, f"Question '{qid}' is {state}: answers are taken only while it is open.")
@@ -299,16 +336,20 @@ class PollStore:
                               f"({','.join('?' * len(codes))})", codes).fetchall()
         return {c: (v, a) for c, v, a in rows}
 
-    def state(self, code: str, *, key: str | None = None, question: str | None = None) -> dict:
+    def state(self, code: str, *, key: str | None = None, question: str | None = None,
+              token: str | None = None) -> dict:
         """The room as a phone sees it: its current question (or ``question``), that question's state, round,
-        countdown and number of answers this round; its results (a tally per round, the model's answer, what counts
-        as right) once revealed, or at any time with the lecturer ``key``."""
+        countdown and number of answers this round, the phones joined (``phones``) and ``over``: whether a round
+        holds more answers than phones; its results (a tally per round, the model's answer, what counts as right)
+        once revealed, or at any time with the lecturer ``key``; with a phone's ``token``, ``mine``: its own answer
+        per round (none after a reset)."""
         now = self.clock()
         with self._tx(write=False) as db:
             room = self._presenter(db, code, key) if key is not None else self._room(db, code)
             code, _, created, current, version, answers_version = room
+            phones = db.execute("SELECT COUNT(*) FROM phones WHERE room=?", (code,)).fetchone()[0]
             out = {"room": code, "version": version, "answers_version": answers_version,
-                   "expires_at": created + B.POLL_ROOM_TTL_S, "now": now, "question": None}
+                   "expires_at": created + B.POLL_ROOM_TTL_S, "now": now, "question": None, "phones": phones}
             qid = question if question is not None else current
             if qid is None:
                 return out
@@ -317,13 +358,17 @@ class PollStore:
             n, last = db.execute("SELECT COUNT(*), MAX(at) FROM answers WHERE room=? AND question=? AND round=?",
                                  (code, qid, rnd)).fetchone()
             pq = public_question(q)
-            pq.update(state=state, round=rnd, answers=n, last_answer_at=last,
+            pq.update(state=state, round=rnd, answers=n, last_answer_at=last, over=n > phones,
                       deadline=deadline if state == "open" else None,
                       seconds_left=max(0.0, deadline - now) if state == "open" and deadline else None)
             if key is not None or state == "revealed":
                 pq["results"] = {"rounds": [self._tally(db, code, qid, q, r) for r in range(1, rnd + 1)],
                                  "model": q.get("model"), "correct": q.get("correct"),
                                  "tolerance": q.get("tolerance")}
+            if token is not None:
+                pq["mine"] = {str(r): v for r, v in db.execute(
+                    "SELECT round, value FROM answers WHERE room=? AND question=? AND token=?",
+                    (code, qid, self._phone(code, token)))}
             out["question"] = pq
             return out
 
@@ -341,6 +386,7 @@ class PollStore:
 
     def _purge(self, db: sqlite3.Connection, now: float) -> int:
         old = [c for (c,) in db.execute("SELECT code FROM rooms WHERE created < ?", (now - B.POLL_ROOM_TTL_S,))]
-        for table, col in (("answers", "room"), ("questions", "room"), ("rooms", "code")):
+        for table, col in (("answers", "room"), ("questions", "room"), ("phones", "room"), ("lectures", "code"),
+                           ("rooms", "code")):
             db.executemany(f"DELETE FROM {table} WHERE {col}=?", [(c,) for c in old])
         return len(old)

@@ -1,29 +1,39 @@
 """The class poll's HTTP side, without a web framework: a request (method, the path below ``/poll/api/``, query,
 headers, body, the client's address) -> an HTTP status and a JSON object. The app's server calls ``handle`` from its
 routes (server/poll_routes.py); the tests call it directly. Routes (``K``: the lecturer key in the ``X-Lecturer-Key``
-header; bodies are JSON objects of at most ``budgets.POLL_BODY_MAX_BYTES``, sent as ``application/json``):
+header, or the lecturer's pass in the ``dgm_lecture`` cookie, server.rooms; bodies are JSON objects of at most
+``budgets.POLL_BODY_MAX_BYTES``, sent as ``application/json``):
 
-    POST rooms                                     -> 201 {room, key, expires_at, join}   (the key: only here)
-    GET  <code>/state[?question=&v=&a=&wait=]      -> the room (its current question, or that one) as phones see it
-                                                      (with K: the results at any time)
+    POST rooms                                     -> 403: a room is opened by a lecturer's Present in the app
+    POST <code>/join                               -> 201 {room, token}: a phone's token, signed (server.tokens)
+    GET  <code>/state[?question=&v=&a=&wait=&token=] -> the room (its current question, or that one) as phones see it
+                                                      (with K: the results at any time; with a phone's token, its
+                                                      own answers; a lecture's room: its step, ``lecture``)
+    GET  <code>/deck                               -> a lecture's deck as the class page shows it (server.class_deck)
     POST <code>/answer  {question, round, token, value}                        -> {ok, room, question, round, value}
+    POST <code>/step  K  {step, shown}             -> a lecture's room moves to the step (0-based) and its stage
+    POST <code>/pass  K                            -> {room, pass}: the server sets the lecturer's cookie
     POST <code>/questions  K  {id, prompt, kind, options | lo, hi[, unit], model, correct, tolerance}  -> 201
     POST <code>/questions/<id>/<open|lock|reveal|round|reset>  K  [{seconds}]  -> the room's state
 
 A state request with ``v`` (and ``a``) is a long poll: the server answers once the room's state version differs from
 ``v`` (or its answers' version from ``a``), or after ``wait`` seconds; ``long_poll`` reads those, and the server
-does the waiting. Every refusal is a 4xx (or 503) with ``{"error": one sentence}``, and changes nothing.
+does the waiting. Every refusal is a 4xx (or 503) with ``{"error": one sentence}``, and changes nothing. An
+address that named rooms that do not exist too often (``budgets.POLL_MISS_RATE``) is answered 429 for any room a
+while, before the look-up.
 """
 from __future__ import annotations
 
 import json
 import sqlite3
+from http.cookies import CookieError, SimpleCookie
 from collections.abc import Mapping
 
 from server import budgets as B
+from server import class_deck, rooms
 from server.budgets import megabytes, shorten
 from server.poll import PollStore
-from server.poll_spec import PollError, check_code
+from server.poll_spec import NoRoom, PollError, check_code
 
 KEY_HEADER = "x-lecturer-key"
 ANSWER_FIELDS = {"question", "round", "token", "value"}
@@ -77,6 +87,20 @@ def long_poll(query: Mapping[str, str]) -> tuple[int, int | None, float] | None:
     return v, a, wait
 
 
+def lecturer_key(code: str, headers: Mapping[str, str]) -> str | None:
+    """The lecturer key a request carries for room ``code``: its X-Lecturer-Key header, else the key of the pass in
+    its cookie where that pass is for this room."""
+    if (key := headers.get(KEY_HEADER)) is not None:
+        return key
+    jar = SimpleCookie()
+    try:
+        jar.load(headers.get("cookie", ""))
+    except CookieError:
+        return None
+    got = rooms.split_pass(jar[rooms.COOKIE].value) if rooms.COOKIE in jar else None
+    return got[1] if got and got[0] == code else None
+
+
 def unchanged(state: dict, v: int, a: int | None) -> bool:
     """Whether a long poll for versions ``v`` (state) and ``a`` (answers, None: any) should go on waiting."""
     return state["version"] == v and (a is None or state["answers_version"] == a)
@@ -85,9 +109,14 @@ def unchanged(state: dict, v: int, a: int | None) -> bool:
 def handle(store: PollStore, method: str, path: str, *, query: Mapping[str, str], headers: Mapping[str, str],
            body: bytes, client: str) -> tuple[int, dict]:
     """One request below /poll/api/ -> (HTTP status, JSON object). ``headers``' names in lower case."""
+    parts = [p for p in path.split("/") if p]
     try:
-        return _route(store, method.upper(), [p for p in path.split("/") if p], query, headers, body, client)
+        if client and parts != ["rooms"] and not store.limits["miss"].ok(client):
+            raise PollError(429, "This address named too many rooms that do not exist; wait a minute.")
+        return _route(store, method.upper(), parts, query, headers, body, client)
     except PollError as e:
+        if isinstance(e, NoRoom) and client:
+            store.limits["miss"].take(client)
         return e.status, {"error": str(e)}
     except sqlite3.OperationalError:  # another writer held the file past the busy timeout, or the disk failed
         return 503, {"error": "The poll's store is busy or unavailable; send it again in a moment."}
@@ -95,9 +124,9 @@ def handle(store: PollStore, method: str, path: str, *, query: Mapping[str, str]
 
 def _route(store: PollStore, method: str, parts: list[str], query: Mapping[str, str], headers: Mapping[str, str],
            body: bytes, client: str) -> tuple[int, dict]:
-    key = headers.get(KEY_HEADER)
-    want = "GET" if len(parts) == 2 and parts[1] == "state" else "POST"
-    known = (parts == ["rooms"] or len(parts) == 2 and parts[1] in ("state", "answer", "questions")
+    want = "GET" if len(parts) == 2 and parts[1] in ("state", "deck") else "POST"
+    known = (parts == ["rooms"] or len(parts) == 2 and parts[1] in ("state", "deck", "answer", "questions", "join",
+                                                                     "step", "pass")
              or len(parts) == 4 and parts[1] == "questions")
     if not known:
         raise PollError(404, f"There is no poll route '/poll/api/{shorten('/'.join(parts))}'.")
@@ -105,14 +134,19 @@ def _route(store: PollStore, method: str, parts: list[str], query: Mapping[str, 
         raise PollError(405, f"This poll route takes {want} requests, not {shorten(method, 10)}.")
     data = read_body(body, headers) if method == "POST" else {}
     if parts == ["rooms"]:
-        if data:
-            raise PollError(400, "Opening a room takes no fields.")
-        room = store.open_room(client=client)
-        return 201, {"room": room.code, "key": room.key, "expires_at": room.expires_at, "join": f"/poll/{room.code}"}
+        raise PollError(403, "A room is opened by a lecturer's Present in the app, not by a request.")
     code = check_code(parts[0])
+    key = lecturer_key(code, headers)
     if parts[1] == "state":
         long_poll(query)  # checked here, waited for by the server
-        return 200, store.state(code, key=key, question=query.get("question"))
+        out = store.state(code, key=key, question=query.get("question"), token=query.get("token"))
+        return 200, {**out, "lecture": rooms.where(store, code)}
+    if parts[1] == "deck":
+        return 200, class_deck.public(*rooms.deck_of(store, code))
+    if parts[1] == "join":
+        if data:
+            raise PollError(400, "Joining a room takes no fields.")
+        return 201, store.join(code, client=client)
     if parts[1] == "answer":
         if extra := sorted(set(data) - ANSWER_FIELDS):
             raise PollError(400, f"An answer has no field '{shorten(extra[0], 20)}'.")
@@ -122,6 +156,13 @@ def _route(store: PollStore, method: str, parts: list[str], query: Mapping[str, 
         return 200, {**receipt, "message": "Answer received."}
     if key is None:
         raise PollError(403, "Only the lecturer can do this: the request lacks the room's lecturer key.")
+    if parts[1] == "pass":
+        store.state(code, key=key)  # 403 for a wrong key
+        return 200, {"room": code, "pass": f"{code}.{key}"}
+    if parts[1] == "step":
+        if set(data) != {"step", "shown"}:
+            raise PollError(400, "A step's move takes two fields: 'step' (0-based) and 'shown' (true or false).")
+        return 200, rooms.move(store, code, key, data["step"], data["shown"], client=client)
     if len(parts) == 2:
         return 201, store.add_question(code, key, data, client=client)
     if set(data) - {"seconds"}:

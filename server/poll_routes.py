@@ -25,11 +25,12 @@ from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Redire
 from starlette.routing import Route
 
 from server import budgets as B
-from server import poll_api
+from server import poll_api, rooms
 from server.poll import PollStore, poll_dir
 
 FILES = Path(__file__).resolve().parents[1] / "static" / "poll"
-ASSETS = {"poll.js": "text/javascript", "poll.css": "text/css"}  # what /poll/static/ serves, and nothing else
+# what /poll/static/ serves, and nothing else (poll_view.js: the class page's too)
+ASSETS = {"poll.js": "text/javascript", "poll_view.js": "text/javascript", "poll.css": "text/css"}
 WATCH_S = 0.1  # how often the watch asks whether the file changed (an answer, or another replica's write)
 COALESCE_S = 0.5  # a long poll on the answers' count is answered at most this often: one update for a burst
 NO_STORE = {"Cache-Control": "no-store"}
@@ -139,7 +140,9 @@ async def api(request: Request) -> Response:
                    headers={k.lower(): v for k, v in request.headers.items()}, body=body,
                    client=request.client.host if request.client else "")
     status, out = await to_thread.run_sync(call)
-    if request.method == "POST" and status < 300 and not path.rstrip("/").endswith("/answer"):
+    if request.method == "POST" and status == 200 and path.rstrip("/").endswith("/pass"):
+        return _with_pass(out)
+    if request.method == "POST" and status < 300 and not path.rstrip("/").endswith(("/answer", "/join")):
         watch().poke.set()  # a presenter's action: the phones' long polls hear of it at once
     elif status == 200 and path.rstrip("/").endswith("/state"):
         v, a, wait = poll_api.long_poll(request.query_params) or (0, None, 0.0)
@@ -155,25 +158,35 @@ async def api(request: Request) -> Response:
     return JSONResponse(out, status_code=status, headers=NO_STORE)
 
 
-async def join_page(_request: Request) -> Response:
-    return HTMLResponse((FILES / "index.html").read_text(), headers={"Cache-Control": "no-cache"})
+def _with_pass(out: dict) -> Response:
+    """The lecturer's pass as a cookie of this server's (HttpOnly: no page's script reads it), for the lecture's
+    length; the answer's body names the room only."""
+    r = JSONResponse({"room": out["room"]}, headers=NO_STORE)
+    r.set_cookie(rooms.COOKIE, out["pass"], max_age=int(B.POLL_ROOM_TTL_S), path="/", httponly=True, samesite="strict")
+    return r
 
 
-async def to_folder(_request: Request) -> Response:
-    return RedirectResponse("poll/")  # the page's links are relative to /poll/
+def page_routes(prefix: str, folder: Path, assets: dict[str, str], what: str) -> tuple[list[Route], Route]:
+    """A phone's static page: ``/<prefix>/`` and ``/<prefix>/<code>`` answer ``folder/index.html``, ``/<prefix>``
+    redirects there, ``/<prefix>/static/<name>`` serves the files of ``assets`` (name -> type) and nothing else ->
+    (the routes, the code's route: it goes after any other route under the prefix)."""
+    async def page(_request: Request) -> Response:
+        return HTMLResponse((folder / "index.html").read_text(), headers={"Cache-Control": "no-cache"})
+
+    async def to_folder(_request: Request) -> Response:
+        return RedirectResponse(f"{prefix}/")  # the page's links are relative to /<prefix>/
+
+    async def asset(request: Request) -> Response:
+        name = request.path_params["name"]
+        if name not in assets:
+            return JSONResponse({"error": f"There is no such file of the {what}."}, status_code=404)
+        return FileResponse(folder / name, media_type=assets[name], headers={"Cache-Control": "no-cache"})
+
+    return ([Route(f"/{prefix}", to_folder, methods=["GET"]), Route(f"/{prefix}/", page, methods=["GET"]),
+             Route(f"/{prefix}/static/{{name}}", asset, methods=["GET"])],
+            Route(f"/{prefix}/{{code}}", page, methods=["GET"]))
 
 
-async def asset(request: Request) -> Response:
-    name = request.path_params["name"]
-    if name not in ASSETS:
-        return JSONResponse({"error": "There is no such file of the poll page."}, status_code=404)
-    return FileResponse(FILES / name, media_type=ASSETS[name], headers={"Cache-Control": "no-cache"})
-
-
-ROUTES = [
-    Route("/poll", to_folder, methods=["GET"]),
-    Route("/poll/", join_page, methods=["GET"]),
-    Route("/poll/static/{name}", asset, methods=["GET"]),
-    Route("/poll/api/{rest:path}", api, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),  # 405s in JSON
-    Route("/poll/{code}", join_page, methods=["GET"]),
-]
+_page, _code = page_routes("poll", FILES, ASSETS, "poll page")
+ROUTES = [*_page, Route("/poll/api/{rest:path}", api, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),  # JSON 405s
+          _code]

@@ -52,11 +52,15 @@ def ident(value: object, what: str, n: int = 40) -> str:
     return value
 
 
+class NoRoom(PollError):
+    """A room code that names no room: an address that sends too many is refused a while (server.poll_api)."""
+
+
 def check_code(code: object) -> str:
     """A room code as typed (any case, spaces around) -> its canonical form, or a 404 PollError."""
     c = code.strip().upper() if isinstance(code, str) else ""
     if len(c) != CODE_LEN or any(ch not in CODE_ALPHABET for ch in c):
-        raise PollError(404, f"There is no room '{shorten(code, 12)}': a room code is {CODE_LEN} letters and digits.")
+        raise NoRoom(404, f"There is no room '{shorten(code, 12)}': a room code is {CODE_LEN} letters and digits.")
     return c
 
 

@@ -16,6 +16,8 @@ import pytest
 from streamlit.web.server.app_discovery import discover_asgi_app
 
 from benchmarks.common import streamlit_server
+from server import rooms
+from server.poll import PollStore
 
 pytestmark = pytest.mark.slow  # starts Streamlit servers
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,8 +53,8 @@ def server(poll_dir):
 def test_app_py_mounts_the_poll_routes():
     assert discover_asgi_app(ROOT / "app.py").is_asgi_app
     import app
-    from server.poll_routes import ROUTES
-    assert app.app._user_routes == ROUTES
+    from server import class_routes, poll_routes
+    assert app.app._user_routes == poll_routes.ROUTES + class_routes.ROUTES
 
 
 def test_the_join_page_and_its_files(server):
@@ -69,23 +71,40 @@ def test_the_join_page_and_its_files(server):
     assert req(url + "/poll/static/..%2f..%2fapp.py")[0] in (400, 404)  # Streamlit refuses a traversal first
 
 
-def test_a_whole_question_over_http(server):
+def lecture(poll_dir: Path) -> rooms.Lecture:
+    """A lecturer's Present: the app opens the room in process (no request opens one), in the server's folder."""
+    store = PollStore(poll_dir)
+    try:
+        return rooms.open_lecture(store, "lecture", {"title": "A lecture", "steps": [{"page": "home", "note": "a"},
+                                                                                     {"page": "home", "note": "b"}]})
+    finally:
+        store.close()
+
+
+def phones(api: str, code: str, n: int) -> list[str]:
+    """``n`` phones join the room -> their tokens, as the server gave them."""
+    out = [req(api + f"{code}/join", "POST") for _ in range(n)]
+    assert all(status == 201 for status, *_ in out)
+    return [o["token"] for _, o, _ in out]
+
+
+def test_a_whole_question_over_http(server, poll_dir):
     api = server[0] + "/poll/api/"
-    status, room, _ = req(api + "rooms", "POST")
-    assert status == 201 and room["join"] == f"/poll/{room['room']}"
-    code, key = room["room"], room["key"]
+    assert req(api + "rooms", "POST")[0] == 403  # no request opens a room
+    room = lecture(poll_dir)
+    code, key = room.code, room.key
     assert req(api + f"{code}/questions", "POST", Q, key=key)[0] == 201
     assert req(api + f"{code}/questions/q1/open", "POST", {}, key=key)[0] == 200
-    for i, v in enumerate([1, 1, 0, 2]):
-        status, out, _ = req(api + f"{code}/answer", "POST",
-                             {"question": "q1", "round": 1, "token": f"token-{i:012d}", "value": v})
+    tokens = phones(api, code, 4)
+    for t, v in zip(tokens, [1, 1, 0, 2]):
+        status, out, _ = req(api + f"{code}/answer", "POST", {"question": "q1", "round": 1, "token": t, "value": v})
         assert status == 200 and out["message"] == "Answer received."
-    req(api + f"{code}/answer", "POST", {"question": "q1", "round": 1, "token": f"token-{3:012d}", "value": 1})
+    req(api + f"{code}/answer", "POST", {"question": "q1", "round": 1, "token": tokens[3], "value": 1})
     status, state, h = req(api + f"{code}/state")
     assert state["question"]["answers"] == 4 and "results" not in state["question"] and key not in json.dumps(state)
     assert h["cache-control"] == "no-store"
     assert req(api + f"{code}/questions/q1/lock", "POST", {}, key=key)[0] == 200
-    status, out, _ = req(api + f"{code}/answer", "POST", {"question": "q1", "round": 1, "token": "t" * 20, "value": 0})
+    status, out, _ = req(api + f"{code}/answer", "POST", {"question": "q1", "round": 1, "token": tokens[0], "value": 0})
     assert status == 409 and "only while it is open" in out["error"]
     req(api + f"{code}/questions/q1/reveal", "POST", {}, key=key)
     res = req(api + f"{code}/state")[1]["question"]["results"]  # a phone sees the results once revealed
@@ -94,11 +113,11 @@ def test_a_whole_question_over_http(server):
     assert (q["state"], q["round"]) == ("open", 2)
 
 
-def open_question(api: str) -> tuple[str, str]:
-    room = req(api + "rooms", "POST")[1]
-    req(api + f"{room['room']}/questions", "POST", Q, key=room["key"])
-    req(api + f"{room['room']}/questions/q1/open", "POST", {}, key=room["key"])
-    return room["room"], room["key"]
+def open_question(api: str, poll_dir: Path) -> tuple[str, str]:
+    room = lecture(poll_dir)
+    req(api + f"{room.code}/questions", "POST", Q, key=room.key)
+    req(api + f"{room.code}/questions/q1/open", "POST", {}, key=room.key)
+    return room.code, room.key
 
 
 def waited(url: str) -> tuple[list, threading.Thread]:
@@ -108,9 +127,9 @@ def waited(url: str) -> tuple[list, threading.Thread]:
     return got, t
 
 
-def test_a_long_poll_answers_when_the_room_changes_and_not_before(server):
+def test_a_long_poll_answers_when_the_room_changes_and_not_before(server, poll_dir):
     api = server[0] + "/poll/api/"
-    code, key = open_question(api)
+    code, key = open_question(api, poll_dir)
     s = req(api + f"{code}/state")[1]
     # a phone waits on the state's version: an answer does not wake it, the lock does
     phone, t1 = waited(api + f"{code}/state?v={s['version']}&wait=20")
@@ -118,7 +137,7 @@ def test_a_long_poll_answers_when_the_room_changes_and_not_before(server):
     projector, t2 = waited(api + f"{code}/state?question=q1&v={s['version']}&a={s['answers_version']}&wait=20")
     time.sleep(1.0)
     assert not phone and not projector
-    req(api + f"{code}/answer", "POST", {"question": "q1", "round": 1, "token": "p" * 20, "value": 2})
+    req(api + f"{code}/answer", "POST", {"question": "q1", "round": 1, "token": phones(api, code, 1)[0], "value": 2})
     sent = time.monotonic()
     t2.join(20)
     assert projector and projector[0][0]["question"]["answers"] == 1
@@ -131,9 +150,9 @@ def test_a_long_poll_answers_when_the_room_changes_and_not_before(server):
     assert phone and phone[0][0]["question"]["state"] == "locked" and phone[0][1] - sent < 1.0
 
 
-def test_a_long_poll_ends_with_its_wait_or_its_countdown(server):
+def test_a_long_poll_ends_with_its_wait_or_its_countdown(server, poll_dir):
     api = server[0] + "/poll/api/"
-    code, key = open_question(api)
+    code, key = open_question(api, poll_dir)
     v = req(api + f"{code}/state")[1]["version"]
     t0 = time.monotonic()
     assert req(api + f"{code}/state?v={v}&wait=1")[1]["version"] == v
@@ -147,10 +166,12 @@ def test_a_long_poll_ends_with_its_wait_or_its_countdown(server):
 @pytest.mark.parametrize("method, path, body, kw, status", [
     ("POST", "{c}/answer", None, {"raw": b"{" * 2000}, 413),
     ("POST", "{c}/answer", None, {"raw": b'{"question": '}, 400),
-    ("POST", "{c}/answer", {"question": "q1", "round": 1, "token": "x" * 20, "value": 7}, {}, 400),
-    ("POST", "{c}/answer", {"question": "nope", "round": 1, "token": "x" * 20, "value": 0}, {}, 404),
-    ("POST", "ZZZZZ/answer", {"question": "q1", "round": 1, "token": "x" * 20, "value": 0}, {}, 404),
-    ("POST", "{c}/answer", {"question": "q1", "round": 1, "token": "x" * 20, "value": 0}, {"ctype": "text/plain"}, 415),
+    ("POST", "{c}/answer", {"question": "q1", "round": 1, "token": "{t}", "value": 7}, {}, 400),
+    ("POST", "{c}/answer", {"question": "nope", "round": 1, "token": "{t}", "value": 0}, {}, 404),
+    ("POST", "ZZZZZ/answer", {"question": "q1", "round": 1, "token": "{t}", "value": 0}, {}, 404),
+    ("POST", "{c}/answer", {"question": "q1", "round": 1, "token": "x" * 38, "value": 0}, {}, 403),
+    ("POST", "{c}/answer", {"question": "q1", "round": 1, "token": "{t}", "value": 0}, {"ctype": "text/plain"}, 415),
+    ("POST", "{c}/step", {"step": 1, "shown": True}, {}, 403),
     ("POST", "{c}/questions/q1/lock", {}, {}, 403),
     ("POST", "{c}/questions/q1/lock", {}, {"key": "a-guess"}, 403),
     ("POST", "{c}/questions", {**Q, "id": "q2", "prompt": "<script>x</script>"}, {"key": True}, 400),
@@ -158,36 +179,73 @@ def test_a_long_poll_ends_with_its_wait_or_its_countdown(server):
     ("GET", "{c}/nothing", None, {}, 404),
     ("GET", "{c}/state?v=1&wait=99", None, {}, 400),
 ])
-def test_bad_requests_get_a_json_sentence(server, method, path, body, kw, status):
+def test_bad_requests_get_a_json_sentence(server, poll_dir, method, path, body, kw, status):
     api = server[0] + "/poll/api/"
-    code, key = open_question(api)
+    code, key = open_question(api, poll_dir)
     if kw.get("key") is True:
         kw = {**kw, "key": key}
+    if isinstance(body, dict) and body.get("token") == "{t}":
+        body = {**body, "token": phones(api, code, 1)[0]}
     got, out, h = req(api + path.format(c=code), method, body, **kw)
     assert got == status and h["content-type"].startswith("application/json")
     assert set(out) == {"error"} and out["error"].endswith(".")
     assert req(api + f"{code}/state", key=key)[1]["question"]["answers"] == 0
 
 
-def test_answers_survive_a_restart_and_reach_a_replica(server):
+def test_answers_survive_a_restart_and_reach_a_replica(server, poll_dir):
     url, _, env = server
-    code, key = open_question(url + "/poll/api/")
-    for i in range(5):
-        req(url + f"/poll/api/{code}/answer", "POST",
-            {"question": "q1", "round": 1, "token": f"r-{i:018d}", "value": 0})
+    code, key = open_question(url + "/poll/api/", poll_dir)
+    tokens = phones(url + "/poll/api/", code, 5)
+    for t in tokens:
+        req(url + f"/poll/api/{code}/answer", "POST", {"question": "q1", "round": 1, "token": t, "value": 0})
     s = req(url + f"/poll/api/{code}/state")[1]
     with streamlit_server(env) as (url2, _):  # a second server on the same folder: a restart, or a replica
         # the first server's projector hears of an answer sent to the second (the file is shared)
         projector, t = waited(url + f"/poll/api/{code}/state?v={s['version']}&a={s['answers_version']}&wait=20")
         time.sleep(0.5)
-        req(url2 + f"/poll/api/{code}/answer", "POST", {"question": "q1", "round": 1, "token": f"r-{0:018d}",
-                                                         "value": 2})
+        # a token the first server gave is good on the second (one secret, in the shared folder)
+        req(url2 + f"/poll/api/{code}/answer", "POST", {"question": "q1", "round": 1, "token": tokens[0], "value": 2})
         sent = time.monotonic()
         t.join(20)
         assert projector and projector[0][1] - sent < 1.0 and projector[0][0]["answers_version"] > s["answers_version"]
         assert req(url2 + f"/poll/api/{code}/state", key=key)[1]["question"]["results"]["rounds"][0]["counts"] == \
             [4, 0, 1]
     assert req(url + f"/poll/api/{code}/state")[1]["question"]["answers"] == 5
+
+
+def test_the_lecturers_pass_is_a_cookie_that_moves_the_step(server, poll_dir):
+    api = server[0] + "/poll/api/"
+    room = lecture(poll_dir)
+    assert req(api + f"{room.code}/pass", "POST")[0] == 403
+    assert req(api + f"{room.code}/pass", "POST", key="a-guess")[0] == 403
+    status, out, h = req(api + f"{room.code}/pass", "POST", key=room.key)
+    cookie = h["set-cookie"]
+    assert status == 200 and out == {"room": room.code} and room.key not in json.dumps(out)
+    assert cookie.startswith(f"{rooms.COOKIE}={room.pass_};") and "HttpOnly" in cookie and "SameSite=strict" in cookie
+    v = req(api + f"{room.code}/state")[1]["version"]
+    phone, t = waited(api + f"{room.code}/state?v={v}&wait=20")  # a phone follows the lecture
+    r = urllib.request.Request(api + f"{room.code}/step", data=json.dumps({"step": 1, "shown": False}).encode(),
+                               method="POST", headers={"Content-Type": "application/json",
+                                                       "Cookie": cookie.split(";")[0]})
+    with urllib.request.urlopen(r, timeout=30) as f:
+        assert f.status == 200
+    sent = time.monotonic()
+    t.join(20)
+    assert phone and phone[0][0]["lecture"]["step"] == 1 and phone[0][1] - sent < 1.0
+
+
+def test_the_class_page_and_its_files(server, poll_dir):
+    url = server[0]
+    for path in ("/class/", "/class/ABCDE", "/class"):
+        status, text, h = req(url + path)
+        assert status == 200 and h["content-type"].startswith("text/html") and 'src="static/class.js"' in text, path
+    status, js, h = req(url + "/class/static/class.js")
+    assert status == 200 and h["content-type"].startswith("text/javascript") and "/poll/api/" in js
+    assert req(url + "/class/static/class.css")[2]["content-type"].startswith("text/css")
+    assert req(url + "/class/static/poll.js")[0] == 404
+    for bad in ("/class/pictures/0123456789abcdef/0/0.png", "/class/pictures/../../0/0.png",
+                "/class/pictures/0123456789abcdef/0/step.json"):
+        assert req(url + bad)[0] in (400, 404), bad  # Streamlit refuses a traversal first
 
 
 def test_the_pages_are_still_served_beside_the_routes(server):

@@ -254,14 +254,17 @@ def _reset_views() -> None:
         del s[flag]
 
 
-def go(name: str, deck: Deck, k: int, present: bool = False, *, leaving: int | None = None) -> None:
+def go(name: str, deck: Deck, k: int, present: bool = False, *, leaving: int | None = None,
+       shown: bool = False) -> None:
     """Open step ``k`` (0-based) of ``deck``: its page, on its link, with the deck in the URL; ``leaving``: the step
-    ← or → leaves (see ``bar``)."""
+    ← or → leaves (see ``bar``); ``shown``: its question answered."""
     step = deck.steps[k]
     _reset_views()
     st.session_state[LEFT] = None if leaving is None else (name, leaving, k)
     params = {**dict(parse_qsl(step.link)), "deck": name, "step": str(k + 1)}
-    st.switch_page(page_files()[step.page], query_params={**params, "present": "1"} if present else params)
+    if present:
+        params = {**params, "present": "1", **({"shown": "1"} if shown else {})}
+    st.switch_page(page_files()[step.page], query_params=params)
 
 
 def _present_css(step: Step) -> str:
@@ -391,6 +394,10 @@ def bar() -> None:
     pages = page_files()
     if current_page(pages) not in (None, deck.steps[k].page):  # a hand-made link (``/?deck=lecture&step=10``)
         go(name, deck, k, present)
+    if present:  # the lecture's room (with the lecturer's pass) takes this step, or a new session goes to its step
+        from ui import lecture
+        if (room_at := lecture.follow(name, deck, k, st.query_params.get("shown") == "1")) is not None:
+            go(name, deck, room_at[0], True, shown=room_at[1])
     if present and (view := slides.view_of(deck.steps[k])) is not None:
         _present_slide(name, deck, k, view)
         st.stop()  # a slide is the note, the view and its controls: nothing else of the page
@@ -414,6 +421,8 @@ def bar() -> None:
             if present:
                 del st.query_params["present"]
             else:
+                from ui import lecture
+                lecture.start(name, as_dict(deck))  # a lecturer's Present opens (or resumes) the class's room
                 st.query_params["present"] = "1"
             st.rerun()
         if leave.button("Leave the deck", key="_deck_leave", type="tertiary"):

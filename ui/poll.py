@@ -7,9 +7,10 @@ rerun), the buttons Open, Lock (after an optional countdown), Reveal, Second rou
 class's answers per round beside the model's answer, which the caller passes in. Where between 35 % and 70 % of the
 class agreed with the reference it suggests a second round ("discuss with your neighbour and answer again").
 
-The room is this session's: opened on the first question, its lecturer key kept in ``st.session_state`` only (never
-in the code, the link or the page). The phones talk to the server's poll routes
-(server/poll_routes.py); this panel calls the same store in process. The question dict:
+The room is the lecture's (ui/lecture.py): opened by the lecturer's Present, its key known only to the browser that
+holds the lecturer's pass (never in the code or the page). Without the pass the panel draws no control, only where
+the class follows. The phones talk to the server's poll routes (server/poll_routes.py); this panel calls the same store
+in process. Once the step's answer is shown, ``results`` keeps the class's answers beside it. The question dict:
 
     prompt: str                      the question, as the phones show it
     kind: "choice" | "number"
@@ -28,7 +29,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 import re
 from urllib.parse import urlparse
 
@@ -38,10 +38,10 @@ import streamlit as st
 
 from dgm_core.methods import PALETTE
 from server.poll_spec import PollError
-from ui import panels, plots
 from server.poll_routes import store
+from ui import lecture, panels, plots
+from ui.lecture import join_url
 
-ROOM = "_poll_room"  # session state: {"code", "key"} of this presenter's room
 ERROR = "_poll_error"  # session state: the last refusal, shown once
 DISCUSS = (0.35, 0.70)  # share right between these: discuss with your neighbour and answer again
 HTML = '<div class="pl"></div>'
@@ -77,31 +77,6 @@ def to_spec(question: dict, qid: str) -> dict:
         spec.update(lo=question.get("lo"), hi=question.get("hi"), unit=question.get("unit", ""),
                     model=model, correct=correct, tolerance=question.get("tolerance"))
     return {k: v for k, v in spec.items() if v is not None}
-
-
-def join_url(code: str) -> str:
-    """The link phones open: ``DGM_POLL_URL`` (the address the class reaches, e.g. https://lab.example.org) where
-    set, else the address this browser used to open the app."""
-    base = os.environ.get("DGM_POLL_URL") or ""
-    if not base:
-        u = urlparse(st.context.url or "http://localhost:8501/")
-        base = f"{u.scheme}://{u.netloc}"
-    return f"{base.rstrip('/')}/poll/{code}"
-
-
-def _room() -> tuple[str, str]:
-    """This session's room, opened on first use (and again if it expired)."""
-    got = st.session_state.get(ROOM)
-    if got:
-        try:
-            store().state(got["code"], key=got["key"])
-            return got["code"], got["key"]
-        except PollError as e:
-            if e.status != 404:
-                raise
-    room = store().open_room(client=st.context.ip_address or "presenter")
-    st.session_state[ROOM] = {"code": room.code, "key": room.key}
-    return room.code, room.key
 
 
 def _act(code: str, key: str, qid: str, action: str, seconds_key: str | None = None) -> None:
@@ -152,8 +127,13 @@ def poll_panel(question: dict, *, step_key: str, prompt: bool = True) -> None:
     """The class poll of one deck step's ``question`` (the fields in this module's docstring), in the current
     container; ``step_key`` names the step (a deck's name and step number), so each step has its own question.
     ``prompt=False``: the question is not written above the buttons (a slide's note already shows it)."""
+    lec = lecture.held()
+    if lec is None:  # a presenter's link without the lecturer's pass: the slide, no control
+        st.info("The class answers this question on its phones. Only the lecturer's browser (the one that pressed "
+                "Present) opens, locks and reveals it.")
+        return
+    code, key = lec.code, lec.key
     try:
-        code, key = _room()
         qid = question_id(question, step_key)
         store().add_question(code, key, to_spec(question, qid))
         q = store().state(code, key=key, question=qid)["question"]
@@ -167,6 +147,10 @@ def poll_panel(question: dict, *, step_key: str, prompt: bool = True) -> None:
             "code": code, "url": url, "qr": segno.make(url, error="m").svg_inline(scale=4, border=2, omitsize=True),
             "api": f"poll/api/{code}/state", "question": qid, "state": q["state"], "round": q["round"],
             "deadline": q.get("deadline"), "now": store().clock()}, on_changed_change=lambda: None)
+        with st.popover("Lecturer's link", icon=":material/key:"):
+            st.caption("This link opens the lecture's room with its lecturer controls on any computer: keep it to "
+                       "yourself (the class follows at the link above).")
+            st.code(lecture.presenter_link(lec), language=None, wrap_lines=True)
         if urlparse(url).hostname in ("localhost", "127.0.0.1", "::1"):
             st.caption("Phones cannot open a localhost link: open the app by this computer's network address, or "
                        "set DGM_POLL_URL.")
@@ -199,3 +183,20 @@ def poll_panel(question: dict, *, step_key: str, prompt: bool = True) -> None:
                     "again (Second round).")
         if state == "revealed":
             plots.show(st, _chart(q), width="stretch", key=f"{k}_chart_{rnd}")
+
+
+def results(question: dict, *, step_key: str) -> None:
+    """On the step's answer: the class's answers per round beside the model's, where the class answered."""
+    lec = lecture.held()
+    if lec is None:
+        return
+    try:
+        q = store().state(lec.code, key=lec.key, question=question_id(question, step_key))["question"]
+    except PollError:  # the question was never asked in this room
+        return
+    n = sum(r["n"] for r in q["results"]["rounds"])
+    if not n:
+        st.caption("The class did not answer this question.")
+        return
+    st.caption(f"The class: {n} answer{'s' * (n != 1)}")
+    plots.show(st, _chart(q), width="stretch", key=f"poll_{q['id']}_answered")

@@ -747,6 +747,14 @@ def draw(slide: Slide, stage: Stage, note_slot, step_key: str = "") -> Facts:
         elif asking and not slide.view.asks:  # nothing of the answer before the reveal
             facts = slide.view.facts(link) if slide.view.facts else {}
             st.caption("→ reveals the answer.")
+        elif slide.poll and slide.shown and not stage.phone:  # the answer, the class's answers beside it
+            from ui.poll import results
+            view_col, class_col = st.columns([3, 1], gap="small")
+            with view_col:
+                facts = slide.view.draw(link, view_stage.share(width=0.74), True) if slide.view.draw else {}
+            with class_col:  # the question as ``ask`` put it (its model's answer from the view's facts)
+                asked = slide.view.facts(link) if slide.view.facts else {}
+                results(poll_question(slide, asked), step_key=step_key or "slide")
         else:
             facts = slide.view.draw(link, view_stage, slide.shown) if slide.view.draw else {}
     note_slot.markdown(f"**{slide.question}**" if asking else _filled(slide.note, facts))

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from ui import poll
+from server import rooms
 from server.poll_routes import store
+from ui import lecture, poll
 
 DEMO = str(Path(__file__).resolve().parents[1] / "poll_demo" / "app.py")
 
@@ -34,14 +35,14 @@ def page_text(at: AppTest) -> str:
 
 
 def test_the_buttons_walk_a_question_to_its_reveal(app):
-    room = app.session_state[poll.ROOM]
-    code, key = room["code"], room["key"]
+    lec = rooms.resume(store(), app.session_state[lecture.PASS])
+    code, key = lec.code, lec.key
     assert button(app, "Open").disabled is False and button(app, "Reveal").disabled is True
     button(app, "Open").click().run()
     q = store().state(code)["question"]
     assert q["state"] == "open"
-    for i, v in enumerate([1, 1, 0]):
-        store().answer(code, q["id"], f"apptest-token-{i:06d}", v, 1)
+    for v in [1, 1, 0]:
+        store().answer(code, q["id"], store().join(code)["token"], v, 1)
     app.number_input[0].set_value(0).run()
     button(app, "Lock").click().run()
     assert store().state(code)["question"]["state"] == "locked"
@@ -54,19 +55,41 @@ def test_the_buttons_walk_a_question_to_its_reveal(app):
     assert traces[1]["y"] == [0.15, 0.6, 0.2, 0.05]
     button(app, "Second round").click().run()
     assert store().state(code, key=key)["question"]["round"] == 2
-    assert key not in page_text(app)  # the lecturer key never reaches the page
+    # the lecturer key reaches the page only in the lecturer's own link, folded away
+    assert key not in page_text(app).replace(lecture.presenter_link(lec), "")
+    assert [c.value for c in app.code] == [lecture.presenter_link(lec)]
 
 
 def test_a_refused_question_is_one_sentence(tmp_path, monkeypatch):
     monkeypatch.setenv("DGM_POLL_DIR", str(tmp_path))
 
     def script():
+        import streamlit as st
+
+        from server import rooms
+        from server.poll_routes import store
+        from ui.lecture import PASS
         from ui.poll import poll_panel
+        st.session_state[PASS] = rooms.open_lecture(store(), "t", {"title": "t", "steps": [{"page": "home"}]}).pass_
         poll_panel({"prompt": "<b>Which?</b>", "kind": "choice", "options": ["a", "b"]}, step_key="bad")
 
     at = AppTest.from_function(script, default_timeout=60).run()
     assert not at.exception
     assert [e.value for e in at.error] == ["The prompt may not contain HTML (a tag or an entity): '<b>Which?</b>'."]
+
+
+def test_without_the_lecturers_pass_no_control_is_drawn(tmp_path, monkeypatch):
+    monkeypatch.setenv("DGM_POLL_DIR", str(tmp_path))
+
+    def script():
+        from ui.poll import poll_panel
+        poll_panel({"prompt": "Which?", "kind": "choice", "options": ["a", "b"]}, step_key="a")
+
+    at = AppTest.from_function(script, default_timeout=60).run()
+    assert not at.exception and not at.button and not at.code
+    assert any("Only the lecturer's browser" in i.value for i in at.info)
+    with store()._tx(write=False) as db:
+        assert db.execute("SELECT COUNT(*) FROM rooms").fetchone()[0] == 0  # no room made
 
 
 def test_a_question_dict_becomes_the_stores_question():

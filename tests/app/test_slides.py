@@ -164,11 +164,22 @@ def test_the_shipped_deck_has_five_predict_steps_each_answered_by_its_model():
 def test_a_polled_step_asks_the_phones_first_with_the_models_answer_computed(k, step):
     from server.poll_routes import store
 
-    at = open_page(step.page, "", timeout=300, deck="lecture", step=k, present=1)
+    from streamlit.testing.v1 import AppTest
+
+    from server import rooms
+    from tests.app import PAGES as PAGE_DIR
+    from ui import lecture
+
+    lec = rooms.open_lecture(store(), "lecture", deck.as_dict(deck.find("lecture", deck.page_files())))
+    at = AppTest.from_file(str(PAGE_DIR / f"{step.page}.py"), default_timeout=300)
+    at.query_params.update(deck="lecture", step=str(k), present="1")
+    at.session_state[lecture.PASS] = lec.pass_  # the lecturer's browser: it pressed Present on step 1 ...
+    at.session_state[lecture.SYNCED] = lec.code  # ... and stepped on from there
+    at.run()
     assert not at.exception, at.exception
     assert step.question in _note(at)
-    room = at.session_state["_poll_room"]
-    q = store().state(room["code"], key=room["key"], question=poll_question_id(step, k))["question"]
+    assert rooms.resume(store(), lec.pass_).step == k - 1  # the room follows the lecturer's step
+    q = store().state(lec.code, key=lec.key, question=poll_question_id(step, k))["question"]
     assert q["prompt"] == step.question
     facts = slides.view_of(step).facts(dict(parse_qsl(step.link)))
     answer, model = facts[step.poll["answer"]], q["results"]["model"]

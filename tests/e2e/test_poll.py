@@ -6,6 +6,7 @@ Screenshots of every stage are written to /tmp/poll_e2e (look at them)."""
 from __future__ import annotations
 
 import os
+import re
 import time
 from pathlib import Path
 
@@ -46,7 +47,7 @@ def click(projector, name: str) -> None:
 
 def count_shown(projector, n: int) -> float:
     """Waits until the projector's live count reads ``n`` answers -> when (time.monotonic)."""
-    expect(projector.locator(".pl .count")).to_have_text(f"{n} answer{'s' if n != 1 else ''}", timeout=WAIT)
+    expect(projector.locator(".pl .count")).to_have_text(re.compile(rf"^{n} answers? from \d+ phones?$"), timeout=WAIT)
     return time.monotonic()
 
 
@@ -76,7 +77,7 @@ def test_a_class_predicts_then_the_model_is_revealed(browser, demo_url):
     code = projector.locator(".pl .code").inner_text().strip()
     assert len(code) == 5
     expect(projector.locator(".pl .qr svg")).to_be_visible()
-    expect(projector.locator(".pl .url")).to_have_text(f"{demo_url}/poll/{code}")
+    expect(projector.locator(".pl .url")).to_have_text(f"{demo_url}/class/{code}")
     shot(projector, "projector-1-waiting")
 
     contexts = [browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True) for _ in range(3)]
@@ -176,4 +177,9 @@ def test_a_number_question_on_a_phone(browser, demo_url):
     expect(phone.locator(".share")).to_contain_text("100 % of the class agreed with the model")  # within 10 of 38
     shot(projector, "number-2-projector-revealed")
     shot(phone, "number-3-phone-revealed")
+    click(projector, "Reset")  # the phones' answers go too: reopened, the phone has none
+    click(projector, "Open")
+    expect(field).to_be_enabled(timeout=WAIT)
+    expect(field).to_have_value("")
+    expect(phone.locator("#status")).not_to_contain_text("Your answer")
     context.close()

@@ -13,13 +13,19 @@ QUESTIONS = {
 }
 
 if __name__ == "__main__":
+    from ui import lecture
     from ui.poll import poll_panel
 
     st.set_page_config(page_title="Poll demo", layout="wide")
     st.title("Class poll demo")
     which = st.query_params.get("q", "choice")
+    if lecture.held() is None:  # the demo's lecturer, as a Present makes one: a one-step lecture's room
+        from server import rooms
+        from server.poll_routes import store
+        st.session_state[lecture.PASS] = rooms.open_lecture(store(), "poll-demo", {
+            "title": "Poll demo", "steps": [{"page": "home", "note": ""}]}).pass_
     poll_panel(QUESTIONS.get(which, QUESTIONS["choice"]), step_key=f"demo-{which}")
 else:
-    from server.poll_routes import ROUTES
+    from server import class_routes, poll_routes
 
-    app = st.App(__file__, routes=ROUTES)
+    app = st.App(__file__, routes=poll_routes.ROUTES + class_routes.ROUTES)

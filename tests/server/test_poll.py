@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from server import budgets as B
-from server import poll_api
+from server import poll_api, tokens
 from server.poll import PollStore, RateLimit
 from server.poll_spec import CODE_ALPHABET, CODE_LEN, PollError, check_spec, tally
 
@@ -27,8 +27,17 @@ NUMBER = {"id": "n1", "prompt": "How many of 100 values are recovered?", "kind":
           "unit": "values", "model": 40, "tolerance": 5}
 
 
-def tok(i: int) -> str:
-    return f"phone-token-{i:010d}"
+SECRET = b"the tests' server secret, 32 b."  # every store of these tests signs its phones' tokens with it
+
+
+def tok(code: str, i: int) -> str:
+    """Phone ``i``'s token in room ``code``, as the server signs it when the phone joins."""
+    return tokens.sign(SECRET, code, f"phone-{i:010d}")
+
+
+def new_store(folder: Path, **kw) -> PollStore:
+    (folder / "server.key").write_bytes(SECRET)
+    return PollStore(folder, **kw)
 
 
 class Clock:
@@ -41,7 +50,7 @@ class Clock:
 
 @pytest.fixture
 def store(tmp_path):
-    s = PollStore(tmp_path)
+    s = new_store(tmp_path)
     yield s
     s.close()
 
@@ -73,8 +82,8 @@ def test_a_room_code_is_short_and_unambiguous_and_the_key_is_not_kept(store):
 def test_a_question_goes_open_locked_revealed_then_a_second_round(store):
     code, key = room_with(store)
     for i, v in enumerate([1, 1, 0, 2, 1]):
-        store.answer(code, "q1", tok(i), v, 1)
-    store.answer(code, "q1", tok(3), 1, 1)  # changed its mind: 2 -> 1
+        store.answer(code, "q1", tok(code, i), v, 1)
+    store.answer(code, "q1", tok(code, 3), 1, 1)  # changed its mind: 2 -> 1
     q = store.state(code)["question"]
     assert (q["state"], q["round"], q["answers"]) == ("open", 1, 5)
     assert "results" not in q and "model" not in q  # nothing of the answer before the reveal
@@ -82,7 +91,7 @@ def test_a_question_goes_open_locked_revealed_then_a_second_round(store):
         store.act(code, key, "q1", "reveal")
     store.act(code, key, "q1", "lock")
     with pytest.raises(PollError) as e:
-        store.answer(code, "q1", tok(9), 0, 1)
+        store.answer(code, "q1", tok(code, 9), 0, 1)
     assert e.value.status == 409
     q = store.act(code, key, "q1", "reveal")["question"]
     r1 = q["results"]["rounds"][0]
@@ -91,8 +100,8 @@ def test_a_question_goes_open_locked_revealed_then_a_second_round(store):
     q = store.act(code, key, "q1", "round")["question"]
     assert (q["state"], q["round"], q["answers"]) == ("open", 2, 0) and "results" not in q  # round 2 hides round 1
     with pytest.raises(PollError, match="Round 1 of this question is closed"):
-        store.answer(code, "q1", tok(0), 1, 1)
-    store.answer(code, "q1", tok(0), 2, 2)
+        store.answer(code, "q1", tok(code, 0), 1, 1)
+    store.answer(code, "q1", tok(code, 0), 2, 2)
     store.act(code, key, "q1", "lock")
     with pytest.raises(PollError, match="second round follows"):
         store.act(code, key, "q1", "round")
@@ -106,15 +115,15 @@ def test_a_question_goes_open_locked_revealed_then_a_second_round(store):
 
 def test_a_countdown_locks_the_question_when_it_runs_out(tmp_path):
     clock = Clock()
-    store = PollStore(tmp_path, clock=clock)
+    store = new_store(tmp_path, clock=clock)
     code, key = room_with(store)
     store.act(code, key, "q1", "lock", seconds=10)
     clock.t += 9.5
-    store.answer(code, "q1", tok(1), 0, 1)
+    store.answer(code, "q1", tok(code, 1), 0, 1)
     assert store.state(code)["question"]["seconds_left"] == pytest.approx(0.5)
     clock.t += 1
     with pytest.raises(PollError, match="is locked"):
-        store.answer(code, "q1", tok(2), 0, 1)
+        store.answer(code, "q1", tok(code, 2), 0, 1)
     assert store.state(code)["question"]["state"] == "locked"
     store.act(code, key, "q1", "reveal")
 
@@ -129,9 +138,9 @@ def test_opening_a_question_locks_the_one_open_before(store):
 def test_a_number_question_is_a_histogram_over_its_bounds(store):
     code, key = room_with(store, NUMBER, open_="n1")
     for i, v in enumerate([0, 9.99, 10, 38, 42, 45, 100]):
-        store.answer(code, "n1", tok(i), v, 1)
+        store.answer(code, "n1", tok(code, i), v, 1)
     with pytest.raises(PollError, match="between 0 and 100"):
-        store.answer(code, "n1", tok(99), 100.5, 1)
+        store.answer(code, "n1", tok(code, 99), 100.5, 1)
     store.act(code, key, "n1", "lock")
     r = store.act(code, key, "n1", "reveal")["question"]["results"]["rounds"][0]
     assert r["counts"] == [2, 1, 0, 1, 2, 0, 0, 0, 0, 1] and r["edges"][0] == 0 and r["edges"][-1] == 100
@@ -144,9 +153,9 @@ def test_answers_from_many_threads_are_each_counted_once(store):
 
     def phone(t: int) -> None:
         for i in range(per):
-            store.answer(code, "q1", tok(t * per + i), 0, 1)
+            store.answer(code, "q1", tok(code, t * per + i), 0, 1)
         for i in range(per):  # each phone changes its answer once
-            store.answer(code, "q1", tok(t * per + i), (t * per + i) % 3, 1)
+            store.answer(code, "q1", tok(code, t * per + i), (t * per + i) % 3, 1)
 
     threads = [threading.Thread(target=phone, args=(t,)) for t in range(n_threads)]
     for th in threads:
@@ -161,13 +170,14 @@ def test_answers_from_many_threads_are_each_counted_once(store):
 CHILD = """
 import sys, time
 from pathlib import Path
+from server import tokens
 from server.poll import PollStore
 s = PollStore(sys.argv[1])
 Path(sys.argv[1], "ready-" + sys.argv[3]).touch()
 while not Path(sys.argv[1], "go").exists():  # both processes write at the same time
     time.sleep(0.01)
 for i in range(int(sys.argv[3]), int(sys.argv[4])):
-    s.answer(sys.argv[2], "q1", f"phone-token-{i:010d}", i % 3, 1)
+    s.answer(sys.argv[2], "q1", tokens.sign(s.secret, sys.argv[2], f"phone-{i:010d}"), i % 3, 1)
 """
 
 
@@ -189,15 +199,15 @@ def test_two_processes_sharing_the_file_count_every_answer_once(store):
 
 
 def test_a_restarted_server_finds_every_answer(tmp_path):
-    store = PollStore(tmp_path)
+    store = new_store(tmp_path)
     code, key = room_with(store)
     for i in range(50):
-        store.answer(code, "q1", tok(i), i % 3, 1)
+        store.answer(code, "q1", tok(code, i), i % 3, 1)
     store.close()
-    again = PollStore(tmp_path)  # a new process's store, on the same file
+    again = new_store(tmp_path)  # a new process's store, on the same file
     assert again.state(code)["question"]["answers"] == 50
-    again.answer(code, "q1", tok(0), 2, 1)  # a phone that answered before the restart changes its answer
-    again.answer(code, "q1", tok(50), 2, 1)
+    again.answer(code, "q1", tok(code, 0), 2, 1)  # a phone that answered before the restart changes its answer
+    again.answer(code, "q1", tok(code, 50), 2, 1)
     again.act(code, key, "q1", "lock")
     r = again.act(code, key, "q1", "reveal")["question"]["results"]["rounds"][0]
     assert r["n"] == 51 and r["counts"] == [16, 17, 18]
@@ -205,9 +215,9 @@ def test_a_restarted_server_finds_every_answer(tmp_path):
 
 def test_a_room_is_purged_a_day_after_it_opened(tmp_path):
     clock = Clock()
-    store = PollStore(tmp_path, clock=clock)
+    store = new_store(tmp_path, clock=clock)
     code, key = room_with(store)
-    store.answer(code, "q1", tok(1), 1, 1)
+    store.answer(code, "q1", tok(code, 1), 1, 1)
     clock.t += B.POLL_ROOM_TTL_S - 1
     assert store.state(code)["question"]["answers"] == 1
     clock.t += 2
@@ -215,7 +225,7 @@ def test_a_room_is_purged_a_day_after_it_opened(tmp_path):
         store.state(code)
     assert e.value.status == 404
     with pytest.raises(PollError):
-        store.answer(code, "q1", tok(2), 1, 1)
+        store.answer(code, "q1", tok(code, 2), 1, 1)
     store.open_room()  # opening a room purges the expired ones
     rooms, questions, answers = snapshot(store)
     assert len(rooms) == 1 and rooms[0][0] != code and not questions and not answers
@@ -257,7 +267,7 @@ def refused(store, *args, status: int | None = None, **kwargs) -> str:
 
 
 def answer(code, **kw):
-    return {"question": "q1", "round": 1, "token": tok(1), "value": 1, **kw}
+    return {"question": "q1", "round": 1, "token": tok(code, 1), "value": 1, **kw}
 
 
 def test_every_hostile_request_is_refused_with_nothing_changed(store):
@@ -267,7 +277,7 @@ def test_every_hostile_request_is_refused_with_nothing_changed(store):
     cases = [
         (("POST", "ZZZZZ/answer", answer(code)), 404),  # unknown room
         (("POST", "not-a-room/answer", answer(code)), 404),
-        (("POST", f"{other}/answer", answer(code)), 404),  # a real room without that question
+        (("POST", f"{other}/answer", answer(other)), 404),  # a real room without that question
         (("POST", f"{code}/answer", answer(code, question="q9")), 404),  # unknown question
         (("POST", f"{code}/answer", answer(code, value=3)), 400),  # unknown option
         (("POST", f"{code}/answer", answer(code, value=True)), 400),
@@ -312,7 +322,11 @@ def test_every_hostile_request_is_refused_with_nothing_changed(store):
         (("POST", f"{code}/questions", {**CHOICE, "id": "q2", "model": [0.5, 0.6, 0.1]}), 400, {"key": key}),
         (("POST", f"{code}/questions", {**NUMBER, "id": "n2", "lo": 5, "hi": 5}), 400, {"key": key}),
         (("POST", f"{code}/questions", {**NUMBER, "id": "n2", "model": 1e300}), 400, {"key": key}),
-        (("POST", "rooms", {"name": "x"}), 400),
+        (("POST", "rooms", {}), 403),  # a room is opened by a lecturer's Present, never by a request
+        (("POST", f"{code}/answer", answer(code, token=tok(other, 1))), 403),  # another room's token
+        (("POST", f"{code}/answer", answer(code, token="made-up-token-0123456789-abcdefghijk")), 403),
+        (("POST", f"{code}/join", {"token": "x" * 20}), 400),
+        (("POST", f"{code}/step", {"step": 1, "shown": False}), 403),
     ]
     for args, status, *kw in cases:
         refused(store, *args, status=status, **(kw[0] if kw else {}))
@@ -323,21 +337,24 @@ def test_every_hostile_request_is_refused_with_nothing_changed(store):
 def test_a_phone_or_an_address_that_floods_is_refused(store):
     frozen = Clock(0.0)  # no refill while the test sends: the bursts are exact
     store.limits = {k: RateLimit(*rate, clock=frozen) for k, rate in
-                    (("token", B.POLL_TOKEN_RATE), ("address", B.POLL_ADDRESS_RATE), ("room", B.POLL_ROOM_RATE))}
+                    (("token", B.POLL_TOKEN_RATE), ("address", B.POLL_ADDRESS_RATE), ("room", B.POLL_ROOM_RATE),
+                     ("join", B.POLL_JOIN_RATE), ("miss", B.POLL_MISS_RATE))}
     code, _ = room_with(store)
     for _ in range(B.POLL_TOKEN_RATE[0]):
         assert call(store, "POST", f"{code}/answer", answer(code))[0] == 200
     assert "Too many answers from this phone" in refused(store, "POST", f"{code}/answer", answer(code), status=429)
     for i in range(B.POLL_ADDRESS_RATE[0]):
-        assert call(store, "POST", f"{code}/answer", answer(code, token=tok(1000 + i)), client="10.9.9.9")[0] == 200
-    msg = refused(store, "POST", f"{code}/answer", answer(code, token=tok(5000)), client="10.9.9.9", status=429)
+        got = call(store, "POST", f"{code}/answer", answer(code, token=tok(code, 1000 + i)), client="10.9.9.9")
+        assert got[0] == 200
+    msg = refused(store, "POST", f"{code}/answer", answer(code, token=tok(code, 5000)), client="10.9.9.9", status=429)
     assert "this address" in msg
-    assert call(store, "POST", f"{code}/answer", answer(code, token=tok(5001)), client="10.9.9.8")[0] == 200
+    assert call(store, "POST", f"{code}/answer", answer(code, token=tok(code, 5001)), client="10.9.9.8")[0] == 200
     for _ in range(B.POLL_ROOM_RATE[0]):
-        assert call(store, "POST", "rooms", client="10.7.7.7")[0] == 201
-    refused(store, "POST", "rooms", client="10.7.7.7", status=429)
+        store.open_room(client="10.7.7.7")
+    with pytest.raises(PollError, match="too many rooms"):
+        store.open_room(client="10.7.7.7")
     frozen.t += 1.0  # a second later the address may answer again
-    assert call(store, "POST", f"{code}/answer", answer(code, token=tok(5002)), client="10.9.9.9")[0] == 200
+    assert call(store, "POST", f"{code}/answer", answer(code, token=tok(code, 5002)), client="10.9.9.9")[0] == 200
 
 
 JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
@@ -367,4 +384,4 @@ def test_fuzz_a_refused_request_changes_nothing(store, path, body, with_key, met
         assert set(out) == {"error"} and len(out["error"]) <= B.MESSAGE_MAX_CHARS and out["error"].endswith(".")
         assert snapshot(store) == before
     else:
-        assert with_key or path in ("{c}/answer", "rooms", "{c}/state")
+        assert with_key or path in ("{c}/answer", "{c}/state")

@@ -28,6 +28,8 @@ function build(root, data, component) {
   link.href = data.url; link.target = '_blank'; link.rel = 'noopener'; link.textContent = data.url;
   v.count = el('div', 'count', root);
   v.line = el('div', 'line', root);
+  v.over = el('div', 'over', root);
+  v.over.hidden = true;
   v.timer = el('div', 'timer', root);
   v.stop = () => { v.stopped = true; v.abort.abort(); clearInterval(v.tick); };
   v.tick = setInterval(() => show(v), 250);
@@ -39,7 +41,11 @@ function show(v) {
   const q = (v.state && v.state.question) || { state: v.data.state, round: v.data.round, answers: 0,
     deadline: v.data.deadline };
   const now = Date.now() / 1000 + v.offset;
+  const phones = (v.state && v.state.phones) || 0;
   v.count.textContent = `${q.answers} ${q.answers === 1 ? 'answer' : 'answers'}`;
+  el('span', 'phones', v.count).textContent = ` from ${phones} ${phones === 1 ? 'phone' : 'phones'}`;
+  v.over.hidden = !q.over;
+  v.over.textContent = q.over ? 'More answers than phones: some answers were not sent by the phones that joined.' : '';
   const ago = q.last_answer_at ? `, the last ${Math.max(0, Math.round(now - q.last_answer_at))} s ago` : '';
   v.line.textContent = `${q.round > 1 ? 'Round 2. ' : ''}${STATES[q.state] || q.state}${ago}`;
   const left = q.state === 'open' && q.deadline ? q.deadline - now : null;

@@ -1,0 +1,237 @@
+"""A class following a lecture on their phones: real HTTP on loopback against `streamlit run app.py` (the class page of
+server/class_routes.py, the lecture's room of server/rooms.py), light clients that speak the class page's HTTP.
+
+    python -m dgm_core bench class_follow [--phones 300] [--deck lecture]
+
+The server runs under `taskset -c 0` (DGM_WARMUP=0) with a fresh poll folder; this process plays the phones on core 1
+(asyncio, keep-alive HTTP/1.1, two connections a phone as a browser opens). The lecturer's room is opened in process
+(as the app's Present opens it); every phone loads the class page, its modules and styles, joins (its token from the
+server), reads the deck and long-polls the room's state, as static/class/class.js does. The lecturer then steps
+through the whole deck, a question step twice (asked, then its answer), one move every ``--pause`` seconds
+(POST /poll/api/<code>/step with the lecturer's key, as the app moves the room); on each move every phone's long poll
+returns the new step and the phone fetches the step's pictures (drawn ones, where ui/class_pictures.py drew the deck
+into DGM_CLASS_DIR; none otherwise: said in the record). Measured: per move and phone the time from the lecturer's
+request to the phone holding the step (and its pictures), p50/p95/max over all; the server's CPU over the moves, less
+its idle upkeep with every long poll held (read over ``IDLE_S`` first), per phone per move; its memory (VmRSS) before
+the phones and after the last move. Bars (issue 68): p95 <= 1 s, <= 3 ms of server CPU per phone per step, memory
++ <= 100 MB.
+
+Writes benchmarks/results/class_follow.{json,md}; a run replaces the record of its phone count.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.class_poll import CLIENT_CORE, IDLE_S, Conn, cpu_s, pct, start_server, stop
+from benchmarks.common import machine, machine_line
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = Path(__file__).resolve().parent / "results"
+BARS = {"p95_s": 1.0, "cpu_ms_per_phone_step": 3.0, "memory_mb": 100.0}
+PAGE = ("/class/{code}", "/class/static/class.js", "/class/static/class.css", "/poll/static/poll.css",
+        "/poll/static/poll_view.js")
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def open_lecture(folder: Path, deck_name: str) -> tuple[str, str, dict]:
+    """The lecturer's Present, in the server's folder -> (code, key, the deck's dict)."""
+    from server import rooms
+    from server.poll import PollStore
+    from ui import deck as decks
+
+    deck = decks.as_dict(decks.find(deck_name, decks.page_files()))
+    store = PollStore(folder)
+    try:
+        lec = rooms.open_lecture(store, deck_name, deck)
+    finally:
+        store.close()
+    return lec.code, lec.key, deck
+
+
+def moves_of(deck: dict) -> list[tuple[int, bool]]:
+    """The lecturer's moves through the deck: each step, a question step asked first, then answered."""
+    return [(k, shown) for k, s in enumerate(deck["steps"]) for shown in ((False, True) if s.get("question") else
+                                                                           (True,))]
+
+
+async def run(n: int, deck_name: str, pause: float, port: int, env: dict, log, with_pictures: bool = True) -> dict:
+    proc = await asyncio.to_thread(start_server, port, env, log)
+    pid = proc.pid
+    try:
+        code, key, deck = open_lecture(Path(env["DGM_POLL_DIR"]), deck_name)
+        mem0 = rss_mb(pid)
+        lecturer = Conn(port)
+        moves = moves_of(deck)
+        # the move each phone last saw: [(when, step, shown)] per phone; the clock of each move's request
+        seen: list[list[tuple[float, int, bool]]] = [[] for _ in range(n)]
+        sent: dict[tuple[int, bool], float] = {}
+        pictures: dict[str, list[str]] = {}
+        fetched = {"bytes": 0}
+        done = asyncio.Event()
+
+        async def phone(i: int) -> None:
+            page, poll = Conn(port), Conn(port)
+            for path in PAGE:
+                await page.request("GET", path.format(code=code))
+            while True:
+                status, body = await page.request("POST", f"/poll/api/{code}/join")
+                if status == 201:
+                    token = json.loads(body)["token"]
+                    break
+                await asyncio.sleep(1.0)  # 429: many phones at once, as the page waits
+            if not pictures:
+                pictures.update({str(k): [p["src"] for p in s["pictures"]] for k, s in
+                                 enumerate(json.loads((await page.request("GET", f"/poll/api/{code}/deck"))[1])
+                                           ["steps"])})
+            else:
+                await page.request("GET", f"/poll/api/{code}/deck")
+            v, at = -1, None
+            while not done.is_set():
+                try:
+                    status, body = await poll.request("GET", f"/poll/api/{code}/state?v={v}&wait=25&token={token}")
+                except ConnectionError:
+                    await asyncio.sleep(0.25)
+                    continue
+                s = json.loads(body)
+                v = s.get("version", v)
+                lec = s.get("lecture") or {}
+                if (lec.get("step"), lec.get("shown")) != at:
+                    at = (lec.get("step"), lec.get("shown"))
+                    for src in pictures.get(str(at[0]), []) if with_pictures and (
+                            at[1] or not deck["steps"][at[0]].get("question")) else []:
+                        got = (await page.request("GET", f"/class/{src}"))[1]
+                        fetched["bytes"] += len(got)
+                    seen[i].append((time.monotonic(), *at))
+            page.close()
+            poll.close()
+
+        phones = [asyncio.create_task(phone(i)) for i in range(n)]
+        while sum(1 for s in seen if s) < n:  # every phone joined and holds the first step
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(1.0)
+        idle0 = cpu_s(pid)
+        await asyncio.sleep(IDLE_S)
+        idle_per_s = (cpu_s(pid) - idle0) / IDLE_S
+        cpu0, t0 = cpu_s(pid), time.monotonic()
+        missed = 0
+        for step, shown in moves[1:]:
+            sent[(step, shown)] = time.monotonic()
+            await lecturer.request("POST", f"/poll/api/{code}/step", {"step": step, "shown": shown}, key=key)
+            end = time.monotonic() + 30
+            while any(not s or s[-1][1:] != (step, shown) for s in seen) and time.monotonic() < end:
+                await asyncio.sleep(0.01)
+            missed += sum(1 for s in seen if not s or s[-1][1:] != (step, shown))
+            await asyncio.sleep(pause)
+        cpu, dt = cpu_s(pid) - cpu0, time.monotonic() - t0
+        mem1 = rss_mb(pid)
+        done.set()
+        for t in phones:
+            t.cancel()
+        lecturer.close()
+        lat = [when - sent[(k, sh)] for s in seen for when, k, sh in s if (k, sh) in sent]
+        n_moves = len(moves) - 1
+        return {
+            "phones": n, "deck": deck_name, "steps": len(deck["steps"]), "moves": n_moves, "pause_s": pause,
+            "follow_s": {"p50": pct(lat, 50), "p95": pct(lat, 95), "max": round(max(lat), 3), "n": len(lat)}
+            if lat else None,
+            "missed": missed, "pictures_drawn": sum(len(v) for v in pictures.values()),
+            "pictures_fetched": with_pictures,
+            "picture_mb_per_phone": round(fetched["bytes"] / n / 1e6, 3),
+            "server_cpu_s": round(cpu, 3), "moves_window_s": round(dt, 2),
+            "idle_cpu_ms_per_s": round(1000 * idle_per_s, 2),
+            "cpu_ms_per_phone_step_all": round(1000 * cpu / (n * n_moves), 3),
+            "cpu_ms_per_phone_step": round(1000 * (cpu - idle_per_s * dt) / (n * n_moves), 3),
+            "memory_mb": {"before": round(mem0, 1), "after": round(mem1, 1), "added": round(mem1 - mem0, 1)},
+        }
+    finally:
+        stop(proc)
+
+
+def verdicts(r: dict) -> dict:
+    return {"p95_s": r["follow_s"] is not None and r["follow_s"]["p95"] <= BARS["p95_s"] and r["missed"] == 0,
+            "cpu_ms_per_phone_step": r["cpu_ms_per_phone_step"] <= BARS["cpu_ms_per_phone_step"],
+            "memory_mb": r["memory_mb"]["added"] <= BARS["memory_mb"]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m dgm_core bench class_follow")
+    p.add_argument("--phones", type=int, default=300)
+    p.add_argument("--deck", default="lecture", help="a shipped deck (assets/decks/)")
+    p.add_argument("--pause", type=float, default=0.5, help="seconds between the lecturer's moves")
+    p.add_argument("--no-pictures", action="store_true", help="the phones fetch no picture: the follow's own cost")
+    p.add_argument("--out", default=str(RESULTS))
+    argv = sys.argv[1:] if argv is None else argv
+    a = p.parse_args(argv)
+    if len(os.sched_getaffinity(0)) < 2:
+        p.error("needs two cores: one for the server, one for the phones")
+    os.sched_setaffinity(0, {CLIENT_CORE})
+    load_at_start = os.getloadavg()
+    log = open(ROOT / ".pytest_cache" / "class_follow-server.log", "a") if (ROOT / ".pytest_cache").exists() else \
+        subprocess.DEVNULL
+    with tempfile.TemporaryDirectory(prefix="dgm-follow-bench-") as folder, socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        env = {**os.environ, "DGM_WARMUP": "0", "DGM_POLL_DIR": folder}
+        r = asyncio.run(run(a.phones, a.deck, a.pause, port, env, log, not a.no_pictures))
+    r["verdicts"] = verdicts(r)
+    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
+                            text=True).stdout.strip()
+    r.update(app_commit=commit, machine=machine(load_at_start),
+             command="python -m dgm_core bench class_follow" + (" " + " ".join(argv) if argv else ""))
+    print(json.dumps(r), flush=True)
+    path = Path(a.out) / "class_follow.json"
+    old = json.loads(path.read_text())["records"] if path.exists() else {}
+    name = f"phones={a.phones}" + (", no pictures" if a.no_pictures else "")
+    old[name] = r
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"bars": BARS, "records": old}, indent=1) + "\n")
+    path.with_suffix(".md").write_text(report(old))
+    print(report({name: r}))
+    return 0
+
+
+def report(records: dict) -> str:
+    lines = ["# A class following a lecture on their phones", "",
+             "Real HTTP on loopback: `streamlit run app.py` under `taskset -c 0` (no warm-up), the phones simulated on "
+             "core 1, each speaking the class page's HTTP (the page, its modules, a join, the deck, a long poll of the "
+             "room's state, the step's pictures on arrival); the lecturer steps through the whole deck. "
+             f"Bars: p95 <= {BARS['p95_s']:g} s from the lecturer's move to every phone holding the step, "
+             f"<= {BARS['cpu_ms_per_phone_step']:g} ms of server CPU per phone per step, memory + <= "
+             f"{BARS['memory_mb']:g} MB.", "",
+             "| run | moves | p50 (s) | p95 (s) | max (s) | missed | CPU per phone per step (ms) | same, idle "
+             "upkeep included (ms) | memory added (MB) | pictures (MB a phone) |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for name, r in records.items():
+        f = r["follow_s"] or {}
+        lines.append(f"| {name} | {r['moves']} | {f.get('p50')} | {f.get('p95')} | {f.get('max')} | {r['missed']} | "
+                     f"{r['cpu_ms_per_phone_step']} | {r['cpu_ms_per_phone_step_all']} | "
+                     f"{r['memory_mb']['added']} | {r['picture_mb_per_phone']} |")
+    for name, r in records.items():
+        missed = [k for k, ok in r["verdicts"].items() if not ok]
+        said = f"misses {', '.join(missed)}" if missed else "meets its bars"
+        pics = (f"{r['pictures_drawn']} pictures drawn" + ("" if r.get("pictures_fetched", True) else
+                                                            ", none fetched (--no-pictures)")
+                if r["pictures_drawn"] else
+                "no step's pictures drawn in DGM_CLASS_DIR (the phones fetched none)")
+        lines += ["", f"{name}: {said}; {pics} (app {r['app_commit']}). " + machine_line(r["machine"])]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,51 @@
+"""A lecture's deck as the class page (static/class/) shows it on a phone: per step its note (its numbers filled in
+as the slide shows them), its question, whether the class answers it, and the step's pictures, drawn once per deck
+and step by ui/class_pictures.py into ``<pictures_dir()>/<deck hash>/<step>/`` (``step.json`` and its PNGs) and
+served as static files (server.class_routes). A step not drawn yet shows its note, its numbers as "…".
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+HOLE = re.compile(r"\{[A-Za-z0-9_]+(:[^{}]*)?\}")  # a note's {name} (ui.slides fills them from the view's facts)
+PICTURE = re.compile(r"[0-9]{1,2}\.(png|jpg)")  # a step's picture files: 0.png, 1.jpg, ... (as Streamlit kept them)
+TYPES = {".png": "image/png", ".jpg": "image/jpeg"}
+
+
+def pictures_dir() -> Path:
+    """Where the steps' pictures are kept: ``DGM_CLASS_DIR``, else ``var/class`` in the checkout (ignored by git)."""
+    return Path(os.environ.get("DGM_CLASS_DIR") or ROOT / "var" / "class")
+
+
+def step_dir(deck_hash: str, step: int) -> Path:
+    return pictures_dir() / deck_hash / str(step)
+
+
+def drawn(deck_hash: str, step: int) -> dict | None:
+    """What ui/class_pictures.py wrote for a step: {"note", "pictures": [{"file", "title"}], "missing"}; None yet."""
+    try:
+        return json.loads((step_dir(deck_hash, step) / "step.json").read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def public(deck_hash: str, deck: dict, prefix: str = "pictures") -> dict:
+    """The deck for the class page: its title and, per step, the note, the question, ``poll`` (whether the class
+    answers on its phones), the pictures' URLs (under ``prefix``, relative to the page's folder, /class/) and titles,
+    ``missing``: why a view has no picture here (one the server cannot draw without a browser), and ``drawn``: whether
+    the server drew the step yet (the page reads the deck again until it did)."""
+    steps = []
+    for k, s in enumerate(deck["steps"]):
+        got = drawn(deck_hash, k) or {}
+        pics = [p for p in got.get("pictures", []) if PICTURE.fullmatch(p.get("file", ""))]
+        steps.append({"note": got.get("note") or HOLE.sub("…", s.get("note", "")),
+                      "question": s.get("question", ""), "poll": bool(s.get("poll")), "page": s.get("page", ""),
+                      "pictures": [{"src": f"{prefix}/{deck_hash}/{k}/{p['file']}", "title": p.get("title", "")}
+                                   for p in pics],
+                      "missing": got.get("missing", "" if got else "This step's pictures are not drawn yet."),
+                      "drawn": bool(got)})
+    return {"deck": deck_hash, "title": deck.get("title", "Lecture"), "steps": steps}

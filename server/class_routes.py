@@ -1,0 +1,35 @@
+"""The class page's routes on the app's own server (app.py mounts them beside the poll's): ``/class/<code>`` is the
+page a phone follows the lecture on (static/class/index.html, its ES modules and style at /class/static/), with no
+Streamlit session; its JSON comes from the poll's routes (/poll/api/<code>/join, state, deck, answer); the steps'
+pictures, drawn once per deck step (server.class_deck), are served at /class/pictures/<deck hash>/<step>/<n>.jpg
+(or .png) under a URL that names the deck's content, so a phone keeps them (immutable).
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from server import class_deck
+from server.poll_routes import page_routes
+
+FILES = Path(__file__).resolve().parents[1] / "static" / "class"
+ASSETS = {"class.js": "text/javascript", "class.css": "text/css"}  # what /class/static/ serves, and nothing else
+HASH = re.compile(r"[0-9a-f]{16}")
+IMMUTABLE = {"Cache-Control": "public, max-age=31536000, immutable"}
+
+
+async def picture(request: Request) -> Response:
+    h, step, name = (request.path_params[k] for k in ("deck", "step", "name"))
+    path = class_deck.step_dir(h, int(step)) / name if HASH.fullmatch(h) and step.isdigit() and len(step) < 4 and \
+        class_deck.PICTURE.fullmatch(name) else None
+    if path is None or not path.is_file():
+        return JSONResponse({"error": "There is no such picture."}, status_code=404)
+    return FileResponse(path, media_type=class_deck.TYPES[path.suffix], headers=IMMUTABLE)
+
+
+_page, _code = page_routes("class", FILES, ASSETS, "class page")
+ROUTES = [*_page, Route("/class/pictures/{deck}/{step}/{name}", picture, methods=["GET"]), _code]

@@ -1,0 +1,162 @@
+// The lecture's class page (static/class/index.html, served at /class/<code> by server/class_routes.py): a phone
+// follows the lecturer's deck with no Streamlit session. It joins the room (POST /poll/api/<code>/join: the server
+// names the phone), reads the deck once (GET /poll/api/<code>/deck: each step's note, question and pictures, drawn
+// once per step by the server), and long-polls the room's state (GET /poll/api/<code>/state?v=...&token=...: the
+// lecturer's step and stage, the poll's question and this phone's own answers). A step shows its question first
+// (the poll's buttons inline) until the lecturer shows its answer, then its note and pictures. The student may look
+// back at earlier steps; one tap returns to the lecturer's.
+//
+// A lesson pack (python -m dgm_core pack DECK DIR) serves this page beside deck.json with no server: it follows no
+// lecturer and shows no poll, and says so; the student steps through it alone.
+// Every text the server sends is set as text, never as HTML.
+
+import {
+  drawQuestion, followRoom, sendAnswer, showJoin,
+} from '../../poll/static/poll_view.js';
+
+const $ = (id) => document.getElementById(id);
+const base = location.pathname.replace(/\/class(\/[^/]*)?\/?$/, '');  // a proxy's prefix, if any
+const api = (path) => `${base}/poll/api/${path}`;
+const codeInPath = (location.pathname.match(/\/class\/([A-Za-z0-9]{5})\/?$/) || [])[1];
+const view = {
+  code: null, token: null, deck: null, state: null, at: 0, following: true, sig: '', alone: false, revealed: new Set(),
+};
+
+function say(text, kind) {
+  const s = $('status');
+  s.textContent = text || '';
+  s.className = `status ${kind || ''}`;
+}
+
+// a note's Markdown, read as text: its emphasis marks dropped
+const plain = (md) => md.replace(/\*\*|__|(?<![\w*])\*(?!\s)|(?<!\s)\*(?![\w*])/g, '').replace(/`/g, '');
+
+// the lecturer's place: {step, shown}; alone (a lesson pack), the student's own
+function lecturer() {
+  const lec = view.state && view.state.lecture;
+  return lec || { step: view.deck.steps.length - 1, shown: true };
+}
+
+function drawPoll(step, asking) {
+  const q = view.state && view.state.question;
+  const box = $('poll');
+  const ours = !view.alone && step.poll && view.following && q && q.prompt === step.question;
+  box.hidden = !ours;
+  if (!ours) { view.sig = ''; return; }
+  if (q.state === 'waiting') {
+    view.sig = '';
+    $('answer').replaceChildren(); $('results').hidden = true; $('round').hidden = true;
+    say(asking ? 'Think of your answer: the lecturer opens the question in a moment.' : '');
+    return;
+  }
+  const sig = `${q.id}/${q.round}/${q.state}/${asking}`;
+  if (sig === view.sig) return;
+  view.sig = sig;
+  const boxes = { round: $('round'), answer: $('answer'), results: $('results') };
+  drawQuestion(q, boxes, (value) => sendAnswer(api, view.code, view.token, q, value, $('answer'), say), say);
+}
+
+function render() {
+  const d = view.deck;
+  if (!d) return;
+  const lec = lecturer();
+  if (view.following) view.at = Math.min(lec.step, d.steps.length - 1);
+  const k = view.at;
+  const step = d.steps[k];
+  const here = k === lec.step;
+  // a step's question is asked first: until the lecturer shows the answer (or, alone, until the student asks)
+  const asking = Boolean(step.question) && (view.alone ? !view.revealed.has(k) : here && !lec.shown);
+  $('steps').hidden = false;
+  $('where').textContent = `Step ${k + 1} of ${d.steps.length}`;
+  $('back').disabled = k === 0;
+  $('next').disabled = k >= (view.alone ? d.steps.length - 1 : lec.step);
+  $('rejoin').hidden = view.alone || view.following;
+  $('follow').textContent = view.alone
+    ? 'A lesson pack: it follows no lecturer and shows no poll. Step through it yourself.'
+    : view.following ? 'Following the lecturer.' : `Looking back: the lecturer is on step ${lec.step + 1}.`;
+  const text = $('text');
+  text.textContent = asking ? step.question : plain(step.note);
+  text.className = asking ? 'question' : '';
+  const sig = `${d.deck}/${k}/${asking}`;
+  if ($('pictures').dataset.sig !== sig) {
+    $('pictures').dataset.sig = sig;
+    $('pictures').replaceChildren();
+    $('pictures').classList.toggle('many', step.pictures.length > 3);  // a row of the slide's pictures: three across
+    for (const p of asking ? [] : step.pictures) {
+      const f = document.createElement('figure');
+      if (p.title) { const c = document.createElement('figcaption'); c.textContent = p.title; f.appendChild(c); }
+      const img = document.createElement('img');
+      img.src = p.src; img.alt = p.title || `step ${k + 1}'s picture`; img.loading = 'lazy'; img.decoding = 'async';
+      f.appendChild(img);
+      $('pictures').appendChild(f);
+    }
+  }
+  $('missing').hidden = asking || !step.missing;
+  $('missing').textContent = step.missing || '';
+  $('reveal').hidden = !(view.alone && asking);
+  drawPoll(step, asking);
+}
+
+function look(dk) {
+  const lec = lecturer();
+  view.at = Math.max(0, Math.min(view.at + dk, view.alone ? view.deck.steps.length - 1 : lec.step));
+  view.following = !view.alone && view.at === lec.step;
+  render();
+  window.scrollTo(0, 0);
+}
+
+async function loadDeck(code) {
+  const r = await fetch(api(`${code}/deck`), { cache: 'no-store' });
+  const out = await r.json();
+  if (!r.ok) throw Object.assign(new Error(out.error), { status: r.status });
+  view.deck = out;
+  $('title').textContent = out.title;
+}
+
+async function show(s, token) {
+  view.token = token;
+  view.state = s;
+  const shown = s.lecture && view.deck && view.deck.steps[s.lecture.step];
+  if (s.lecture && (!view.deck || view.deck.deck !== s.lecture.deck || (shown && !shown.drawn))) {
+    await loadDeck(view.code);  // a new deck, or the lecturer's step not drawn when the deck was read
+  }
+  if (!s.lecture) {  // a poll's room, no lecture: the question alone
+    view.deck = view.deck || { deck: '', title: 'Class poll', steps: [{ note: '', question: '', poll: true,
+      pictures: [], missing: '' }] };
+    view.deck.steps[0].question = s.question ? s.question.prompt : 'Waiting for the lecturer to open a question…';
+    s.lecture = { step: 0, shown: false };
+  }
+  render();
+}
+
+async function follow(code) {
+  view.code = code;
+  history.replaceState(null, '', `${base}/class/${code}`);
+  $('join').hidden = true;
+  $('room').hidden = false; $('room').textContent = code;
+  await followRoom(api, code, show, (text) => { $('follow').textContent = text; });
+  $('text').textContent = 'No such room.';
+  showJoin($('join'), $('code'), say, follow);
+}
+
+// a lesson pack: deck.json beside the page, no server to follow
+async function alone() {
+  try {
+    const r = await fetch('deck.json', { cache: 'no-cache' });
+    if (!r.ok || !(r.headers.get('content-type') || '').includes('json')) return false;
+    view.deck = await r.json();
+  } catch {
+    return false;
+  }
+  view.alone = true; view.following = false;
+  $('title').textContent = view.deck.title;
+  render();
+  return true;
+}
+
+$('back').onclick = () => look(-1);
+$('next').onclick = () => look(1);
+$('rejoin').onclick = () => { view.following = true; render(); window.scrollTo(0, 0); };
+$('reveal').onclick = () => { view.revealed.add(view.at); render(); };
+if (codeInPath) follow(decodeURIComponent(codeInPath).toUpperCase());
+else if (!(await alone())) { $('text').textContent = 'Follow the lecture'; showJoin($('join'), $('code'), say, follow); }

@@ -1,0 +1,118 @@
+"""A deck's steps drawn once as static pictures for the class page (static/class/, server/class_deck.py): each step's
+view is drawn headless by the deck's own view function (``ui.slides.VIEWS``), at a phone's width, under Streamlit's
+own test runner (``AppTest``: the script runs as in a session, with no browser), and every image it shows is kept as
+a file, with its title, under ``<class_deck.pictures_dir()>/<deck hash>/<step>/``, beside ``step.json``: the note filled
+with the view's numbers, the pictures, and ``missing``, what the view draws that is not an image here (a Plotly chart
+is drawn by the browser's plotting library, which a phone following a lecture does not load: its step says so).
+
+A lecturer's Present starts ``python -m ui.class_pictures -`` (the deck's JSON on stdin) in a process of its own
+(``ui.lecture.draw_later``; Streamlit's test runner replaces the running server's runtime while it runs, so it never
+runs inside the server), niced, once per deck: the class page shows each step's pictures as soon as they are drawn,
+its note before. A lesson pack draws its deck here too (ui/class_pack.py).
+"""
+from __future__ import annotations
+
+import html
+import json
+import re
+import sys
+from collections.abc import Iterator
+from urllib.parse import parse_qsl
+
+from server import class_deck
+
+PHONE = (360, 640)  # the stage a view is drawn for: a phone's width (390 CSS px less the page's margins)
+TIMEOUT_S = 600  # one step's view, computed where the server has not cached it yet
+TAG = re.compile(r"<[^>]+>")
+KINDS = {"image/png": "png", "image/jpeg": "jpg"}
+
+
+def _script(view_name: str, link: dict, width: int, height: int, holder: list) -> None:  # runs inside AppTest
+    from streamlit.runtime import Runtime
+
+    from ui import slides
+
+    holder.append(slides.VIEWS[view_name].draw(link, slides.Stage(width, height), True) or {})
+    holder.append(Runtime.instance().media_file_mgr)
+
+
+def _walk(node) -> Iterator:
+    yield node
+    for child in getattr(node, "children", {}).values():
+        yield from _walk(child)
+
+
+def draw_step(deck: dict, k: int, deck_hash: str) -> dict:
+    """Draws step ``k`` of ``deck`` (its dict form) into its folder -> what ``step.json`` holds."""
+    from streamlit.testing.v1 import AppTest
+    from streamlit.testing.v1.element_tree import Html, Image
+
+    from ui import slides
+
+    step = deck["steps"][k]
+    folder = class_deck.step_dir(deck_hash, k)
+    folder.mkdir(parents=True, exist_ok=True)
+    name = step.get("view") or slides.MAIN.get(step.get("page", ""), "")
+    out = {"note": step.get("note", ""), "pictures": [], "missing": ""}
+    if name not in slides.VIEWS or slides.VIEWS[name].draw is None:
+        out["missing"] = "This step shows a page of the app, not a picture: open it on a computer to explore it."
+    else:
+        holder: list = []
+        at = AppTest.from_function(_script, args=(name, dict(parse_qsl(step.get("link", ""))), *PHONE,
+                                                  holder), default_timeout=TIMEOUT_S).run()
+        if at.exception or len(holder) < 2:
+            out["missing"] = "This step's view could not be drawn here; the projector shows it."
+        else:
+            facts, media = holder
+            out["note"] = slides._filled(step.get("note", ""), facts)
+            title, charts = "", 0
+            for node in _walk(at.main):
+                if isinstance(node, Html):
+                    title = ": ".join(" ".join(html.unescape(TAG.sub(" ", part)).split())
+                                      for part in node.proto.body.split("<br>") if TAG.sub("", part).strip())
+                elif isinstance(node, Image):
+                    for img in node.proto.imgs:
+                        f = media.read_file(img.url.rsplit("/", 1)[-1].split(".")[0])
+                        if f is None or f.mimetype not in KINDS:
+                            continue
+                        file = f"{len(out['pictures'])}.{KINDS[f.mimetype]}"
+                        (folder / file).write_bytes(f.content)
+                        out["pictures"].append({"file": file, "title": " ".join(img.caption.split()) or title})
+                    title = ""
+                elif getattr(node, "type", "") in ("plotly_chart", "arrow_vega_lite_chart", "deck_gl_json_chart"):
+                    charts += 1
+            if charts:
+                out["missing"] = (f"{'A chart' if charts == 1 else f'{charts} charts'} of this step "
+                                  f"{'is' if charts == 1 else 'are'} drawn on the projector only.")
+            elif not out["pictures"]:  # a panel that plays or is moved in the browser, a table
+                out["missing"] = "This step's view (a live panel or a table) is shown on the projector only."
+    (folder / "step.json").write_text(json.dumps(out, ensure_ascii=False, indent=1))
+    return out
+
+
+def draw_deck(deck: dict, deck_hash: str, *, again: bool = False) -> list[dict]:
+    """Every step of ``deck`` not drawn yet (all of them with ``again``) -> each step's ``step.json``."""
+    return [class_deck.drawn(deck_hash, k) if not again and class_deck.drawn(deck_hash, k) is not None
+            else draw_step(deck, k, deck_hash) for k in range(len(deck["steps"]))]
+
+
+def main(argv: list[str]) -> int:
+    """``python -m ui.class_pictures -``: draws the deck whose JSON (its dict form, as ``ui.lecture.draw_later``
+    writes it) comes on stdin."""
+    from server import rooms
+
+    if argv != ["-"]:
+        print("usage: python -m ui.class_pictures -  (a deck's JSON on stdin; a shipped deck: python -m dgm_core pack)",
+              file=sys.stderr)
+        return 2
+    d = json.loads(sys.stdin.read())
+    h = rooms.deck_hash(d)
+    try:
+        draw_deck(d, h)
+    finally:
+        (class_deck.pictures_dir() / h / ".drawing").unlink(missing_ok=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
