@@ -10,7 +10,6 @@ import streamlit as st
 
 from dgm_core import results
 from dgm_core.demos import critics as demo
-from server.manifest import PREFIXES
 from ui import critics_view as v
 from ui import plots
 from ui.controls import widget
@@ -20,7 +19,7 @@ from ui.state import sync_url, url_state
 
 setup_page()
 
-P = PREFIXES["critics"]
+P = v.PAGE.prefix
 SPEC = demo.CONTROLS
 s = st.session_state
 url_state(SPEC, P)

@@ -4,15 +4,14 @@ import torch
 
 from dgm_core import masks
 from dgm_core.controls import resolve
-from dgm_core.demos.inpainting import CONTROLS as SPEC, DATASETS, settings_from
-from server.manifest import PREFIXES
+from dgm_core.demos.inpainting import CONTROLS as SPEC, DATASETS, PREFIX as P, settings_from
 from dgm_core.methods import INPAINTING
 from ui import browser_inpaint as bi
 from ui import jobs, serving
 from ui.controls import values, widget
 from ui.image_source import default_note, image_picker
 from ui.imaging import to_pil
-from ui.inpaint_results import estimate_caption, results_details, results_view
+from ui.inpainting_view import estimate_caption, results_details, results_view
 from ui.mask_editor import mask_editor
 from ui.pages import setup_page
 from ui.run import Kept, run_button, shared_result
@@ -20,7 +19,6 @@ from ui.state import sync_url, url_state
 
 setup_page()
 
-P = PREFIXES["inpainting"]
 s = st.session_state
 # Chains on faces are fewer and shorter by default (their controls' defaults depend on the data set), set when
 # the data set changes and on a first load whose link sets none of these.

@@ -9,7 +9,7 @@ their workers and one module per ``dgm_core`` twin. What both halves must agree 
   the methods the browser's worker runs (static/js/inpaint.js, ``RUNS`` and the fills);
 - ``kept``: the fields of a method's result that stay in the browser that computed it (the chains' snapshots, which
   its panels draw there, and the traced pixels, sent as their ESS) and never reach the server (``KEPT_IN_BROWSER``);
-- ``prefixes``: each page's prefix of its keys in a link (``PREFIXES``: the pages, ui/links.py and the tests read it);
+- ``prefixes``: each page's prefix of its keys in a link, declared beside its spec (``dgm_core.demos.<page>.PREFIX``);
 - ``budgets``: the caps the browser's code keeps to (``server.budgets``);
 - ``models``: the exported files under ``static/models`` and their sha256;
 - ``modules``: every module's content hash, over its own text and everything it imports (the manifest's facts
@@ -27,6 +27,7 @@ import re
 from pathlib import Path
 
 from . import budgets
+from dgm_core.demos import prefixes
 from dgm_core.methods import INPAINTING
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,9 +36,6 @@ JS = STATIC / "js"
 PATH = JS / "manifest.json"
 URL = "app/static/js/"  # the modules' folder as the app serves it, relative to the page's URL (a proxy's prefix kept)
 
-# each page's prefix of its keys in a link (?inp_steps=…): a page's widgets, its URL state and the deck use it
-PREFIXES = {"inpainting": "inp_", "mnar": "mnar_", "mnar_images": "mi_", "latent": "lat_", "vae": "vae_",
-            "critics": "critics_", "gan": "gan_", "clusters": "cl_", "flow2d": "flow_"}
 # the inpainting methods the browser's worker runs (static/js/inpaint.js: RUNS, and samplers/simple.js: FILLS)
 BROWSER_INPAINTING = ("mwg", "pseudo_gibbs", "miwae", "dmfa", "mfa", "flow", "mean_fill", "neighbour_fill")
 # the fields of an inpainting method's result that stay in the visitor's browser: the chains' snapshots, drawn there
@@ -59,7 +57,7 @@ def facts() -> dict:
         "methods": {"inpainting": {m: {"family": r.family, "label": r.label} for m, r in INPAINTING.items()}},
         "browser": {"inpainting": list(BROWSER_INPAINTING)},
         "kept": {"inpainting": list(KEPT_IN_BROWSER)},
-        "prefixes": dict(PREFIXES),
+        "prefixes": prefixes(),
         "budgets": {name: getattr(budgets, name) for name in BROWSER_BUDGETS},
         "models": {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
                    for p in sorted(models.iterdir()) if p.is_file()} if models.is_dir() else {},

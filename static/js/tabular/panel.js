@@ -1,4 +1,4 @@
-// Own-table mode's "fill in my browser" panel (a components-v2 component, ui/own_table_view.py): its button starts
+// Own-table mode's "fill in my browser" panel (a components-v2 component, ui/own_table.py): its button starts
 // train.worker.js (a module worker) on the job the server sent (server.own_table_job), shows each model's
 // progress, and reports the result to the server as the component's `result` state; where the browser cannot train
 // (no WebAssembly, no module workers, the runtime's files unreachable, an error), its `fallback` state says why in

@@ -18,7 +18,7 @@ from plotly.subplots import make_subplots
 from dgm_core import data, own_table
 from dgm_core import overimpute as overimputation
 from server import own_table_job as browser
-from dgm_core.demos.mnar import CONTROLS as SPEC
+from dgm_core.demos.mnar import CONTROLS as SPEC, PREFIX as P
 from dgm_core.methods import MNAR, palette
 from dgm_core.missingness import diagnostics as dg
 from server import Stopped, jobs, schema
@@ -28,7 +28,6 @@ from ui.critics_view import fallback_reason, trainer_loads, trainer_runtime
 from ui.run import Kept, kept, run_button
 
 STATIC = Path(__file__).resolve().parent.parent / "static" / "js" / "tabular"
-P = "mnar_"
 KEYS = ("own", "ofam", "odir", "obud", "ohow", "oshare", "odelta")  # its URL keys, after the page's own
 MAX_PATTERNS = 15
 
