@@ -12,7 +12,7 @@ from dgm_core.results import ResultsError
 from ui import flow2d_view as v
 from ui import gan_view
 from ui.controls import widget
-from ui.critics_view import fallback_reason
+from ui.trainer import fallback_reason
 from ui.flow_samples import path_times, steps_figure
 from ui.flow_samples import pictures as flow_pictures
 from ui.plots import show

@@ -34,7 +34,8 @@ ROOT = Path(__file__).resolve().parent.parent
 STATIC = ROOT / "static"
 JS = STATIC / "js"
 PATH = JS / "manifest.json"
-URL = "app/static/js/"  # the modules' folder as the app serves it, relative to the page's URL (a proxy's prefix kept)
+STATIC_URL = "app/static/"  # static/ as the app serves it, relative to the page's URL (a proxy's prefix kept)
+URL = STATIC_URL + "js/"  # the modules' folder
 
 # the inpainting methods the browser's worker runs (static/js/inpaint.js: RUNS, and samplers/simple.js: FILLS)
 BROWSER_INPAINTING = ("mwg", "pseudo_gibbs", "miwae", "dmfa", "mfa", "flow", "mean_fill", "neighbour_fill")
@@ -44,9 +45,6 @@ BROWSER_INPAINTING = ("mwg", "pseudo_gibbs", "miwae", "dmfa", "mfa", "flow", "me
 KEPT_IN_BROWSER = ("snapshot_mean", "snapshot_sample", "pixel_trace")
 # the caps of server.budgets that the browser's code keeps to
 BROWSER_BUDGETS = ("BROWSER_ANSWER_MAX_CHARS",)
-
-# folders of static/js that load their modules themselves, not through ui/panels.py (the tabular trainer's own loader)
-OWN_LOADERS = ("tabular",)
 _IMPORT = re.compile(r"""(?:\bfrom\s*|\bimport\s*\(?\s*|new\s+URL\(\s*)['"](\.{1,2}/[^'"?#]+)['"]""")
 
 
@@ -90,8 +88,7 @@ def module_hashes(root: Path = JS, facts_json: str | None = None) -> dict[str, s
             done[path] = h.hexdigest()[:16]
         return done[path]
 
-    return {p.relative_to(root).as_posix(): digest(p.resolve(), ()) for p in sorted(root.rglob("*.js"))
-            if p.relative_to(root).parts[0] not in OWN_LOADERS}
+    return {p.relative_to(root).as_posix(): digest(p.resolve(), ()) for p in sorted(root.rglob("*.js"))}
 
 
 def build() -> dict:
@@ -112,6 +109,11 @@ def write() -> Path:
 @functools.lru_cache(maxsize=1)
 def _committed() -> dict:
     return json.loads(PATH.read_text())
+
+
+def static_url(folder: str) -> str:
+    """The URL of a folder of static/ (a vendored runtime: ``ort``, ``tfjs``) relative to the page's."""
+    return f"{STATIC_URL}{folder}/"
 
 
 def module_url(module: str) -> str:

@@ -3,14 +3,10 @@ Wasserstein (arXiv 1701.07875, one-sided penalty arXiv 1709.08894); computing in
 """
 from __future__ import annotations
 
-import gzip
 import importlib
-import json
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import plotly.graph_objects as go
@@ -27,6 +23,7 @@ from ui import slides
 from ui.descriptor import Page
 from ui.slides import Facts, Stage, View
 from ui.run import run_button
+from ui.trainer import trainer_loads, trainer_runtime
 
 COLOURS = {kind: palette(name) for kind, name in CRITICS.items()}
 P_COLOUR, Q_COLOUR = palette("black"), palette("orange")  # the data P and the generator's Q_theta
@@ -220,52 +217,6 @@ def browser_retrain_panel(theta: float, sw: results.CriticsSweep | None, steps: 
         st.info(f"Your last retrain was at θ = {live['theta']:g}: move the slider back to see it, or retrain here.")
         return
     show_retrain(live, theta, sw)
-
-
-# ---- the browser's trainer (static/js/workers/toy_train.worker.js), shared with the GAN training page -----------
-
-HERE = Path(__file__).resolve().parent
-TFJS = HERE.parent / "static" / "tfjs"
-WORKER_URL = panels.worker_url("toy_train")  # the Critics and GAN pages' trainer (static/js/workers)
-FLOW_WORKER_URL = panels.worker_url("flow_train")  # the flow-matching page's trainer
-TFJS_URL = "app/static/tfjs/"  # relative to the page's URL, so a base path (a proxy's prefix) is kept
-# what a browser loads of static/tfjs: the runtime's two scripts and one of its two WebAssembly builds
-_RUNTIME = {"tf": "tf.es2017.min.js", "wasm": "tf-backend-wasm.es2017.min.js", "simd": "tfjs-backend-wasm-simd.wasm",
-            "plain": "tfjs-backend-wasm.wasm"}
-
-
-@lru_cache(maxsize=1)
-def _vendored() -> dict[str, str]:
-    return json.loads((TFJS / "VENDOR.json").read_text())["files"]
-
-
-def trainer_runtime(worker: str = WORKER_URL) -> dict[str, str]:
-    """What a panel's trainer starts (static/js/kit/train_kit.js): the worker's module (``worker``, WORKER_URL or
-    FLOW_WORKER_URL) and the vendored TensorFlow.js files it imports (content-hashed names, tools/vendor_tfjs.py),
-    their URLs relative to the page's."""
-    return {"worker": worker, **{key: TFJS_URL + _vendored()[name] for key, name in _RUNTIME.items()}}
-
-
-def trainer_bytes() -> int:
-    """What a browser with WebAssembly SIMD downloads of TensorFlow.js, once (then its cache keeps it)."""
-    return sum((TFJS / _vendored()[_RUNTIME[k]]).stat().st_size for k in ("tf", "wasm", "simd"))
-
-
-@lru_cache(maxsize=1)
-def trainer_loads() -> str:
-    """What a browser downloads, in words: ``trainer_bytes`` and its size gzipped (the server compresses them)."""
-    packed = sum(len(gzip.compress((TFJS / _vendored()[_RUNTIME[k]]).read_bytes(), 6)) for k in ("tf", "wasm", "simd"))
-    return f"{trainer_bytes() / 1e6:.1f} MB, {packed / 1e6:.1f} MB compressed"
-
-
-def fallback_reason(key: str) -> str | None:
-    """Why the browser could not train (its panel's ``fallback`` state; None: it can, or has not said). Kept for the
-    session under ``key + "_fallback"``: the panel is not drawn while the server trains, and Streamlit drops the state
-    of a component that a run does not draw."""
-    got = st.session_state.get(key)
-    if reason := (got or {}).get("fallback") if hasattr(got, "get") else None:
-        st.session_state[key + "_fallback"] = reason
-    return st.session_state.get(key + "_fallback")
 
 
 _retrain_panel = panels.component("dgm_critics_retrain", "critics_retrain", '<div class="cr"></div>')

@@ -13,10 +13,10 @@ import streamlit as st
 
 from dgm_core.demos import flow2d as demo
 from server import Job, key_of
+from server.schema import typed
 from ui import panels, serving
 from ui import slides
-from ui.browser_inpaint import typed_json
-from ui.critics_view import FLOW_WORKER_URL, fallback_reason, trainer_loads, trainer_runtime
+from ui.trainer import FLOW_WORKER_URL, fallback_reason, trainer_loads, trainer_runtime
 from ui.descriptor import Page
 from ui.slides import Facts, Stage, View
 
@@ -105,7 +105,7 @@ def _server_result(data: str, points: np.ndarray, steps: int, seed: int, key: st
 
 def _train(data: str, text: str, steps: int, seed: int) -> dict:
     r = demo.train_server(data, demo.decode_points(text) if text else None, steps, seed)
-    return {"paths": typed_json(r["paths"], "f32"), "field": typed_json(r["field"], "f32"),
+    return {"paths": typed(r["paths"], "f32"), "field": typed(r["field"], "f32"),
             "frames": int(r["paths"].shape[0] - 1), "m": int(r["paths"].shape[1]), "g": int(r["field"].shape[1]),
             "note": f"Trained on the server in {r['seconds']:.1f} s: {steps} steps, last loss {r['loss']:.3f}."}
 

@@ -24,7 +24,8 @@ from ui import panels, slides
 from ui.descriptor import Page
 from ui.slides import Facts, Stage, View
 from ui import flow2d_view
-from ui.critics_view import COLOURS, SHORT, fallback_reason, trainer_loads, trainer_runtime  # noqa: F401 (the page asks here)
+from ui.critics_view import COLOURS, SHORT
+from ui.trainer import fallback_reason, trainer_loads, trainer_runtime  # noqa: F401 (the page asks here)
 
 DATA_N = 300  # data points drawn under each panel
 CEILING = 2.0  # the squared Hellinger distance's largest value, drawn on the bounds' plot
