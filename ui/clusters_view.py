@@ -1,5 +1,8 @@
 """Figures and cached loaders of the clusters page (pages/clusters.py); the computing is
-dgm_core.demos.clusters, the model dgm_core.models.vae_gmm."""
+dgm_core.demos.clusters, the model dgm_core.models.vae_gmm.
+
+Its descriptor ``PAGE`` (collected by ui.catalog) lists its slide views (``*_slide``), drawn in present mode.
+"""
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -284,7 +287,6 @@ def maps_slide(link: Mapping[str, str], stage: Stage, shown: bool) -> Facts:
     st.caption(f"{facts['clusters']} clusters; their agreement with the test digits (accuracy of the best matching): "
                f"{facts['round0']} in round 0, {facts['last']} in round {model.cfg.rounds - 1}.")
     return facts
-
 
 
 PAGE = Page("pages/clusters.py", "Clusters", ":material/bubble_chart:",

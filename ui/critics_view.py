@@ -1,5 +1,7 @@
 """The critics page's loader, figures and live-retrain panel: squared Hellinger (f-GAN, arXiv 1606.00709) against
 Wasserstein (arXiv 1701.07875, one-sided penalty arXiv 1709.08894); computing in dgm_core.demos.critics.
+
+Its descriptor ``PAGE`` (collected by ui.catalog) lists its slide views (``*_slide``), drawn in present mode.
 """
 from __future__ import annotations
 
@@ -269,7 +271,6 @@ def theta_facts(link: Mapping[str, str]) -> Facts:
     return {"theta": f"{theta:g}", "critics": "|".join([*CRITICS_NAMES.values(), "both", "neither"]),
             "moves": {0: "neither", 2: "both"}.get(len(moving), CRITICS_NAMES[moving[0]] if moving else "neither"),
             **{k: f"{sw.at(k, theta) + 0.0:.2f}".replace("-0.00", "0.00") for k in results.KINDS}}
-
 
 
 PAGE = Page("pages/critics.py", "Critics", ":material/straighten:",

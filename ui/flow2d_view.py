@@ -3,7 +3,10 @@ data, the points of noise the learned flow carries to time t, their paths, and t
 scrubbed or played in the browser. ``panel``: the visitor's browser trains (static/js/workers/flow_train.worker.js)
 or, where it cannot, the server does (``dgm_core.demos.flow2d.train_server``) and the panel plays what it sends. A
 drawing travels as integer codes on a LEVELS x LEVELS grid over the box: the panel's state while a stroke ends, the
-link's text after."""
+link's text after.
+
+Its descriptor ``PAGE`` (collected by ui.catalog) lists its slide views (``*_slide``), drawn in present mode.
+"""
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -126,7 +129,6 @@ def path_slide(link: Mapping[str, str], stage: Stage, shown: bool) -> Facts:
     with st.container(width=max(280, min(stage.width, stage.height - 70))):  # a square canvas under its time bar
         panel(values["data"], points, int(values["steps"]), int(values["seed"]), key=key, server=reason is not None)
     return {"steps": str(values["steps"])}
-
 
 
 PAGE = Page("pages/flow2d.py", "Flow in 2-D", ":material/air:",

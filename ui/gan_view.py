@@ -3,7 +3,10 @@ ui/gan_panel.js and .css): per objective the critic as shading under the data an
 objectives' bounds and distances against the steps. ``browser_panel``: the visitor's browser trains (a Web Worker,
 ui/toy_train.worker.js) and the panel's own Play, Step and Reset drive it; ``panel`` (the fallback): the server sends
 each step's picture once (the steps a run trained, ``dgm_core.demos.gan.Snapshot``) and the browser plays them a
-step a frame. Computing in ``dgm_core.demos.gan``."""
+step a frame. Computing in ``dgm_core.demos.gan``.
+
+Its descriptor ``PAGE`` (collected by ui.catalog) lists its slide views (``*_slide``), drawn in present mode.
+"""
 from __future__ import annotations
 
 import hashlib
@@ -142,7 +145,6 @@ def race_slide(link: Mapping[str, str], stage: Stage, shown: bool) -> Facts:
     st.caption(f"The Hellinger bound's ceiling is {ceiling:g}: the squared Hellinger distance between two "
                "distributions that do not overlap, however far apart.")
     return {"steps": str(demo.MAX_STEPS), "ceiling": f"{ceiling:g}"}
-
 
 
 PAGE = Page("pages/gan.py", "GAN training", ":material/animation:",

@@ -643,7 +643,6 @@ def draws_slide(link: Mapping[str, str], stage: Stage, shown: bool) -> Facts:
     return _facts(run)
 
 
-
 def _warm(link: dict[str, str], name: str) -> Callable[[], Job | None]:
     """``jobs.lesson_inpainting(link)`` as a warm-up job named ``name``."""
     def make() -> Job | None:

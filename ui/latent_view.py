@@ -1,4 +1,7 @@
-"""The latent explorer's cached explorers, pictures and figures (the computing is dgm_core.demos.latent)."""
+"""The latent explorer's cached explorers, pictures and figures (the computing is dgm_core.demos.latent).
+
+Its descriptor ``PAGE`` (collected by ui.catalog) lists its slide views (``*_slide``), drawn in present mode.
+"""
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -187,7 +190,6 @@ def paths_slide(link: Mapping[str, str], stage: Stage, shown: bool) -> Facts:
         st.html(f'<div class="slide-title"><b>{path}</b>: α from 0 to 1</div>')
         slides.row([("", f) for f in frames], side, f"slide_path_{i}", title_px=0)
     return {"frames": str(n)}
-
 
 
 PAGE = Page("pages/latent.py", "Latent explorer", ":material/tune:",

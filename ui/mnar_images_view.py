@@ -1,6 +1,8 @@
 """The MNAR images page's widgets and figures (Ipsen, Mattei & Frellsen, "not-MIWAE", arXiv 2006.12871, §4.3): bright
 pixels clipped with P(s = 1 | x) = sigmoid(-W (x - b)), MIWAE vs not-MIWAE on grey CelebA; computing in
 dgm_core.demos.mnar_images.
+
+Its descriptor ``PAGE`` (collected by ui.catalog) lists its slide views (``*_slide``), drawn in present mode.
 """
 from __future__ import annotations
 
@@ -259,7 +261,6 @@ def faces_facts(link: Mapping[str, str]) -> Facts:
 def _clipped_facts(res, values: dict) -> Facts:
     return {"lost": f"{res.missing_rate:.0%}", "lost_pct": f"{100 * res.missing_rate:.0f}",
             "b": f"{values['clip_b']:.2f}", **{f"rmse_{m}": f"{res.rmse[MNAR.label(m)]:.3f}" for m in MODELS}}
-
 
 
 PAGE = Page("pages/mnar_images.py", "MNAR images", ":material/face:",

@@ -1,5 +1,7 @@
 """Streamlit helpers of the MNAR lab page: its URL-state spec, cached data and fits, mechanism widgets,
 figures. The computing is in dgm_core.demos.mnar; here only what the page needs around it.
+
+Its descriptor ``PAGE`` (collected by ui.catalog) lists its slide views (``*_slide``), drawn in present mode.
 """
 from __future__ import annotations
 
@@ -513,7 +515,6 @@ ESS_HELP = ("Effective samples: each imputation averages L draws weighted by how
             "imputation; near L, all agree.")
 
 
-
 def notice(fits: dict, mechanism: str, preset: str, sim: mnar_lab.Simulated | None = None) -> str:
     """'What to notice' under the RMSE table, in a student's words, from this run: it names only methods that ran,
     with their errors, and says why when a baseline wins; with ``sim``, where each method's fills sit, measured
@@ -636,7 +637,6 @@ def sensitivity_figure(m: np.ndarray, columns, title: str, colour_title: str = S
     return fig
 
 
-
 def provenance(sim: mnar_lab.Simulated, *, table: str, mechanism: str, params: dict, seed: int, preset: str,
                columns) -> dict:
     """Where the simulated path's downloads come from: the table (a name, or an upload's sha256), the mechanism and
@@ -729,7 +729,6 @@ def fits_slide(link: Mapping[str, str], stage: Stage, shown: bool) -> Facts:
     with right:
         slides.fig(scatter_figure(shown_sim, scatter, j, columns[j]), Stage(stage.width, stage.height), "slide_mnar")
     return facts
-
 
 
 def mnar_opening() -> Job | None:

@@ -1,5 +1,7 @@
 """The results page's tables, plots and small rerun, every number from a ``dgm_core.demos.results.Row``; tables keep
 numbers unformatted, indexed by row id, so a test can read each back against its file.
+
+Its descriptor ``PAGE`` (collected by ui.catalog) lists its slide views (``*_slide``), drawn in present mode.
 """
 from __future__ import annotations
 
@@ -363,7 +365,6 @@ def table_slide(link: Mapping[str, str], stage: Stage, shown: bool) -> Facts:
         return {}
     st.table(pd.DataFrame(rows).set_index("paper").style.format({c: "{:.4g}" for c in ("ours", "published")}))
     return {"papers": str(len(rows))}
-
 
 
 PAGE = Page("pages/results.py", "Results", ":material/table_chart:",

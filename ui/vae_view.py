@@ -1,5 +1,7 @@
 """The VAE page's cached computations and figures; the latent map is cached per model, the bound curve per
 (model, digit), so a control redraws quickly.
+
+Its descriptor ``PAGE`` (collected by ui.catalog) lists its slide views (``*_slide``), drawn in present mode.
 """
 from __future__ import annotations
 
@@ -205,8 +207,6 @@ def bound_slide(link: Mapping[str, str], stage: Stage, shown: bool) -> Facts:
     st.caption(f"{LABELS[name]} on this digit: ELBO (K = 1) {facts['elbo']} nats; L_K at K = {facts['kmax']} "
                f"{facts['bound']} nats, {facts['gap']} nats above it.")
     return facts
-
-
 
 
 def _latent_map() -> None:
