@@ -51,7 +51,7 @@ from dgm_core.demos import inpainting
 from dgm_core.device import generator
 from server.manifest import module_url
 from dgm_core.samplers.diagnostics import tracked_pixels
-from ui.browser_inpaint import RUNTIME, SETTINGS, WORKER_URL, browser_methods, model_specs
+from server.inpaint_job import RUNTIME, SETTINGS, WORKER_URL, browser_methods, model_specs
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DATASETS = ("mnist", "omniglot", "celeba")

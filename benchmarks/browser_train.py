@@ -215,7 +215,7 @@ def measure(seconds: float, students: int, server_config: bool) -> dict:
     from playwright.sync_api import sync_playwright
 
     from dgm_core.demos import critics as demo
-    from ui.critics_view import WORKER_URL, trainer_runtime
+    from ui.trainer import WORKER_URL, trainer_runtime
 
     env = {k: v for k, v in os.environ.items() if k != "DGM_DATA_DIR"}
     with streamlit_server(env) as (url, _), sync_playwright() as p:

@@ -691,7 +691,7 @@ def rehearse(app_dir: Path, env: dict, n: int, log: Path) -> tuple[dict, dict]:
     from playwright.sync_api import sync_playwright
 
     from server.manifest import module_url
-    from ui.browser_inpaint import WORKER_URL
+    from server.inpaint_job import WORKER_URL
     TYPED_JSON_URL, OWN_RUNS_URL = module_url("kit/typed_json.js"), module_url("kit/own_runs.js")
 
     outs = [{"student": i, "steps": {}, "finished": {}, "exceptions": [], "console_errors": [], "offline": [],

@@ -300,7 +300,7 @@ def child(path: str, data: bytes, extra: str) -> None:
     table_holder = {}
 
     def load():
-        # what the MNAR page runs on an upload (ui.mnar_widgets.load_source): parse, keep complete rows
+        # what the MNAR page runs on an upload (ui.mnar_view.load_source): parse, keep complete rows
         from dgm_core.budgets import TABLE_MIN_ROWS
         from dgm_core.data import table_from_csv
         table = table_from_csv(data)
@@ -732,7 +732,7 @@ def _r4_forged_answers() -> dict:
     from dgm_core.demos import inpainting
     from server import border
     from tests.server.browser_answers import answer, digit
-    from ui.browser_inpaint import _rows, browser_methods, model_specs
+    from server.inpaint_job import browser_methods, model_specs, rows_of as _rows
 
     s = inpainting.Settings(steps=16, chains=2, burn_in=4, n_samples=40, n_draws=3, snapshots=4, flow_steps=2)
     methods = browser_methods("mnist")

@@ -112,7 +112,7 @@ def measure(rows: int, rate: float, repeats: int) -> dict:
     from benchmarks.browser_train import WorkerThrottle
     from server import own_table_job as browser
     from dgm_core.own_table import Settings
-    from ui.critics_view import trainer_runtime
+    from ui.trainer import trainer_runtime
 
     x = table(rows)
     runtime = trainer_runtime()

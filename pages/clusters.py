@@ -11,7 +11,6 @@ import torch
 
 from dgm_core import pretrained, results
 from dgm_core.demos import clusters
-from server.manifest import PREFIXES
 from ui import clusters_view as v
 from ui import loaders, plots
 from ui.controls import widget
@@ -21,7 +20,7 @@ from ui.state import sync_url, url_state
 
 setup_page()
 
-P = PREFIXES["clusters"]
+P = v.PAGE.prefix
 SPEC = clusters.CONTROLS
 TABS = ["Cluster cards", "Confusion matrix", "Per round", "About t-SNE"]
 s = st.session_state

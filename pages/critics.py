@@ -11,17 +11,17 @@ import streamlit as st
 
 from dgm_core import results
 from dgm_core.demos import critics as demo
-from server.manifest import PREFIXES
 from ui import critics_view as v
 from ui import plots
 from ui.controls import widget
 from ui.pages import setup_page
 from ui.run import kept
 from ui.state import sync_url, url_state
+from ui.trainer import fallback_reason
 
 setup_page()
 
-P = PREFIXES["critics"]
+P = v.PAGE.prefix
 SPEC = demo.CONTROLS
 s = st.session_state
 url_state(SPEC, P)
@@ -42,7 +42,7 @@ except results.ResultsError as e:
     sw = None
 
 theta = widget(SPEC, P, "theta")
-reason = v.fallback_reason(v.BROWSER_RETRAIN)  # None: the visitor's browser retrains
+reason = fallback_reason(v.BROWSER_RETRAIN)  # None: the visitor's browser retrains
 live = v.browser_result() if reason is None else (kept(v.RETRAIN).value if kept(v.RETRAIN) else None)
 c_sweep, c_samples = st.columns([3, 2], gap="medium")
 with c_sweep:

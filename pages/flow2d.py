@@ -7,13 +7,12 @@ import streamlit as st
 
 from dgm_core import results
 from dgm_core.demos import flow2d as demo
-from server.manifest import PREFIXES
 from dgm_core.pretrained import PretrainedError
 from dgm_core.results import ResultsError
 from ui import flow2d_view as v
-from ui.catalog import PAGES, page_link
+from ui import gan_view
 from ui.controls import widget
-from ui.critics_view import fallback_reason
+from ui.trainer import fallback_reason
 from ui.flow_samples import path_times, steps_figure
 from ui.flow_samples import pictures as flow_pictures
 from ui.plots import show
@@ -22,7 +21,7 @@ from ui.state import sync_url, url_state
 
 setup_page()
 
-P = PREFIXES["flow2d"]
+P = v.PAGE.prefix
 SPEC = demo.CONTROLS
 s = st.session_state
 url_state(SPEC, P)
@@ -46,8 +45,9 @@ with right:
                 "curve** though each training line is straight: many lines cross at each point, and the field "
                 "learns their average direction there.")
     if data == demo.DRAWN and len(points) >= demo.MIN_POINTS:  # the same points, against a critic
-        page_link(next(p for p in PAGES if p.url_path == "gan"), label="Train a GAN on your drawing",
-                  query={"gan_toy": demo.DRAWN, "gan_pts": s[P + "pts"]})
+        gan = gan_view.PAGE.prefix
+        gan_view.PAGE.link(label="Train a GAN on your drawing",
+                           query={gan + "toy": demo.DRAWN, gan + "pts": s[P + "pts"]})
 with left:
     v.panel(data, points, steps, seed, key=PANEL, server=reason is not None)
 

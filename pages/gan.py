@@ -9,7 +9,6 @@ import streamlit as st
 from dgm_core.demos import critics as critics_demo
 from dgm_core.demos import gan as demo
 from server.gan_player import Player
-from server.manifest import PREFIXES
 from ui import gan_view as v
 from ui.controls import widget
 from ui.pages import setup_page
@@ -18,7 +17,7 @@ from ui.state import sync_url, url_state
 
 setup_page()
 
-P = PREFIXES["gan"]
+P = v.PAGE.prefix
 SPEC = demo.CONTROLS
 s = st.session_state
 url_state(SPEC, P)

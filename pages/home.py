@@ -9,7 +9,7 @@ import streamlit as st
 
 from dgm_core.device import describe
 from ui import loaders
-from ui.catalog import PAGES, page_link
+from ui.catalog import PAGES
 from ui.pages import setup_page
 
 setup_page()
@@ -46,7 +46,7 @@ for page in PAGES:
     if shot.exists():
         pic.image(screenshot_jpeg(str(shot), shot.stat().st_mtime), output_format="JPEG", width="stretch")
     with text:
-        page_link(page)
+        page.link()
         st.markdown(page.lesson)
         st.caption(page.summary)
 

@@ -4,15 +4,15 @@ import torch
 
 from dgm_core import masks
 from dgm_core.controls import resolve
-from dgm_core.demos.inpainting import CONTROLS as SPEC, DATASETS, settings_from
-from server.manifest import PREFIXES
+from dgm_core.demos.inpainting import CONTROLS as SPEC, DATASETS, PREFIX as P, settings_from
 from dgm_core.methods import INPAINTING
+from server import inpaint_job
 from ui import browser_inpaint as bi
 from ui import jobs, serving
 from ui.controls import values, widget
 from ui.image_source import default_note, image_picker
 from ui.imaging import to_pil
-from ui.inpaint_results import estimate_caption, results_details, results_view
+from ui.inpainting_view import estimate_caption, results_details, results_view
 from ui.mask_editor import mask_editor
 from ui.pages import setup_page
 from ui.run import Kept, run_button, shared_result
@@ -20,7 +20,6 @@ from ui.state import sync_url, url_state
 
 setup_page()
 
-P = PREFIXES["inpainting"]
 s = st.session_state
 # Chains on faces are fewer and shorter by default (their controls' defaults depend on the data set), set when
 # the data set changes and on a first load whose link sets none of these.
@@ -127,12 +126,12 @@ def run(methods=None):  # shared by every session asking for these inputs, queue
 # rest (a model with no browser export) to the server. The server's part is kept with the Run's inputs until the
 # browser sends its results, then the two make one result. A view the shared cache holds (a lesson's) is shown as it is.
 BROWSER = P + "browser"
-in_browser = [m for m in chosen if m in bi.browser_methods(dataset)] if where == "browser" else []
+in_browser = [m for m in chosen if m in inpaint_job.browser_methods(dataset)] if where == "browser" else []
 
 
 def own_run() -> str:
     """What identifies this Run's inputs (the browser's part starts again when they change)."""
-    return bi.job_id(image, mask, list(chosen), settings, dataset, {"where": where})
+    return inpaint_job.job_id(image, mask, list(chosen), settings, dataset, {"where": where})
 
 
 def run_own():
@@ -166,7 +165,7 @@ with c_run:
             got = {"rows": fallback.rows, "problems": [said, *fallback.problems], "where": "server"}
         if got:  # one result, kept as a Run keeps one, drawn in the results' place above in this same run
             parts = [(got.get("where", "browser"), got["rows"], got.get("problems", []))] + [asked[1]] * bool(asked[1])
-            results = bi.merged(list(chosen), image, mask, dataset=dataset, settings=settings,
+            results = inpaint_job.merged(list(chosen), image, mask, dataset=dataset, settings=settings,
                                 what=f"{image_what}, {mask_what}", parts=parts, job=got.get("job", ""))
             kept = s[P + "run_result"] = Kept(None, results)
             del s[BROWSER]

@@ -5,7 +5,6 @@ dgm_core.demos.latent; cached explorers ui.latent_view; drag-following sliders u
 import streamlit as st
 
 from dgm_core.demos import latent as demo
-from server.manifest import PREFIXES
 from ui import latent_view as v
 from ui import latent_slider, loaders, plots
 from ui.controls import widget
@@ -16,7 +15,7 @@ from ui.state import sync_url, url_state
 
 setup_page()
 
-P = PREFIXES["latent"]
+P = v.PAGE.prefix
 MODELS = loaders.shipped(demo.MODELS)
 SPEC = demo.CONTROLS
 s = st.session_state

@@ -2,7 +2,7 @@
 
 Ipsen, Mattei & Frellsen, "not-MIWAE: Deep Generative Modelling with Missing not at Random Data",
 ICLR 2021, arXiv 2006.12871. The algorithm is dgm_core.models.notmiwae (model), dgm_core.tabular (fit, impute)
-and dgm_core.mnar_experiment (presets, simulate, train); the page's calls dgm_core.demos.mnar; widgets ui.mnar_widgets.
+and dgm_core.mnar_experiment (presets, simulate, train); the page's calls dgm_core.demos.mnar; widgets ui.mnar_view.
 It opens on the case benchmarks/mnar_default.py chose, with the shipped run trained at the paper's budget; under
 "precomputed", any other setting shows the nearest point of a grid trained beforehand (dgm_core.demos.mnar_grid,
 pretrained/mnar-grid*) at once, says which point, and offers "Train at exactly this setting" (live, queued); off the
@@ -17,9 +17,9 @@ from dgm_core import budgets, data, pretrained
 from dgm_core.data import typed
 from dgm_core.demos import mnar as mnar_lab
 from ui import plots, serving
-from ui import mnar_widgets as w
-from ui import own_table_view as own_view
-from ui.catalog import PAGES, page_link
+from ui import mnar_images_view
+from ui import mnar_view as w
+from ui import own_table as own_view
 from ui.controls import widget
 from ui.pages import setup_page
 from ui.run import run_button
@@ -96,7 +96,7 @@ except ValueError as e:
 p2.caption(f"{x.shape[0]} rows × {x.shape[1]} features" + (f" ({dropped} incomplete rows dropped)" if dropped else "")
            + f"; {sim.missing.rate:.1%} of the entries hidden. Clipped faces have their own page:")
 with p2:
-    page_link(next(p for p in PAGES if p.url_path == "mnar_images"))
+    mnar_images_view.PAGE.link()
 
 tab_imp, tab_mech, tab_sup = st.tabs(["Imputation", "Missingness", "Supervised"], key=w.P + "tab", on_change="rerun")
 key = w.settings_key(source=source, csv=upload, mech=mechanism, params=params, preset=preset, seed=seed)

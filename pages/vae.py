@@ -14,7 +14,6 @@ from dgm_core import results
 from dgm_core.data.convert import ImageError, image_from_bytes, image_from_canvas
 from dgm_core.demos import vae as demo
 from dgm_core.device import generator
-from server.manifest import PREFIXES
 from ui import image_source, loaders, plots
 from ui.controls import widget
 from ui import vae_view as v
@@ -24,7 +23,7 @@ from ui.state import sync_url, url_state
 
 setup_page()
 
-P = PREFIXES["vae"]
+P = v.PAGE.prefix
 MODELS = loaders.shipped(v.MODELS)
 SPEC = demo.CONTROLS
 s = st.session_state

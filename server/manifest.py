@@ -9,7 +9,7 @@ their workers and one module per ``dgm_core`` twin. What both halves must agree 
   the methods the browser's worker runs (static/js/inpaint.js, ``RUNS`` and the fills);
 - ``kept``: the fields of a method's result that stay in the browser that computed it (the chains' snapshots, which
   its panels draw there, and the traced pixels, sent as their ESS) and never reach the server (``KEPT_IN_BROWSER``);
-- ``prefixes``: each page's prefix of its keys in a link (``PREFIXES``: the pages, ui/links.py and the tests read it);
+- ``prefixes``: each page's prefix of its keys in a link, declared beside its spec (``dgm_core.demos.<page>.PREFIX``);
 - ``budgets``: the caps the browser's code keeps to (``server.budgets``);
 - ``models``: the exported files under ``static/models`` and their sha256;
 - ``modules``: every module's content hash, over its own text and everything it imports (the manifest's facts
@@ -27,17 +27,16 @@ import re
 from pathlib import Path
 
 from . import budgets
+from dgm_core.demos import prefixes
 from dgm_core.methods import INPAINTING
 
 ROOT = Path(__file__).resolve().parent.parent
 STATIC = ROOT / "static"
 JS = STATIC / "js"
 PATH = JS / "manifest.json"
-URL = "app/static/js/"  # the modules' folder as the app serves it, relative to the page's URL (a proxy's prefix kept)
+STATIC_URL = "app/static/"  # static/ as the app serves it, relative to the page's URL (a proxy's prefix kept)
+URL = STATIC_URL + "js/"  # the modules' folder
 
-# each page's prefix of its keys in a link (?inp_steps=…): a page's widgets, its URL state and the deck use it
-PREFIXES = {"inpainting": "inp_", "mnar": "mnar_", "mnar_images": "mi_", "latent": "lat_", "vae": "vae_",
-            "critics": "critics_", "gan": "gan_", "clusters": "cl_", "flow2d": "flow_"}
 # the inpainting methods the browser's worker runs (static/js/inpaint.js: RUNS, and samplers/simple.js: FILLS)
 BROWSER_INPAINTING = ("mwg", "pseudo_gibbs", "miwae", "dmfa", "mfa", "flow", "mean_fill", "neighbour_fill")
 # the fields of an inpainting method's result that stay in the visitor's browser: the chains' snapshots, drawn there
@@ -46,9 +45,6 @@ BROWSER_INPAINTING = ("mwg", "pseudo_gibbs", "miwae", "dmfa", "mfa", "flow", "me
 KEPT_IN_BROWSER = ("snapshot_mean", "snapshot_sample", "pixel_trace")
 # the caps of server.budgets that the browser's code keeps to
 BROWSER_BUDGETS = ("BROWSER_ANSWER_MAX_CHARS",)
-
-# folders of static/js that load their modules themselves, not through ui/panels.py (the tabular trainer's own loader)
-OWN_LOADERS = ("tabular",)
 _IMPORT = re.compile(r"""(?:\bfrom\s*|\bimport\s*\(?\s*|new\s+URL\(\s*)['"](\.{1,2}/[^'"?#]+)['"]""")
 
 
@@ -59,7 +55,7 @@ def facts() -> dict:
         "methods": {"inpainting": {m: {"family": r.family, "label": r.label} for m, r in INPAINTING.items()}},
         "browser": {"inpainting": list(BROWSER_INPAINTING)},
         "kept": {"inpainting": list(KEPT_IN_BROWSER)},
-        "prefixes": dict(PREFIXES),
+        "prefixes": prefixes(),
         "budgets": {name: getattr(budgets, name) for name in BROWSER_BUDGETS},
         "models": {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
                    for p in sorted(models.iterdir()) if p.is_file()} if models.is_dir() else {},
@@ -92,8 +88,7 @@ def module_hashes(root: Path = JS, facts_json: str | None = None) -> dict[str, s
             done[path] = h.hexdigest()[:16]
         return done[path]
 
-    return {p.relative_to(root).as_posix(): digest(p.resolve(), ()) for p in sorted(root.rglob("*.js"))
-            if p.relative_to(root).parts[0] not in OWN_LOADERS}
+    return {p.relative_to(root).as_posix(): digest(p.resolve(), ()) for p in sorted(root.rglob("*.js"))}
 
 
 def build() -> dict:
@@ -114,6 +109,11 @@ def write() -> Path:
 @functools.lru_cache(maxsize=1)
 def _committed() -> dict:
     return json.loads(PATH.read_text())
+
+
+def static_url(folder: str) -> str:
+    """The URL of a folder of static/ (a vendored runtime: ``ort``, ``tfjs``) relative to the page's."""
+    return f"{STATIC_URL}{folder}/"
 
 
 def module_url(module: str) -> str:

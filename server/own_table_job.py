@@ -10,7 +10,6 @@ x: (N, D) float64 in data units, NaN = an empty cell; mask: (N, D) bool, True = 
 """
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import sys
@@ -28,6 +27,7 @@ from dgm_core.mnar_experiment import PRESETS
 from dgm_core.models.notmiwae import NotMIWAE
 from dgm_core.own_table import Settings, new_model
 from . import schema
+from .schema import typed
 from dgm_core.xoshiro import Xoshiro
 
 MAX_ROWS = 2_000  # a browser trains tables up to this many rows (the answer's draws stay under 5 MB); more: the server
@@ -47,10 +47,6 @@ def where(n_rows: int, preset: str, wasm: bool = True, kinds: tuple[str, ...] | 
     if not wasm:
         return "this browser has no WebAssembly"
     return None
-
-
-def _f32(a: np.ndarray) -> dict[str, str]:
-    return {"f32": base64.b64encode(np.ascontiguousarray(a, "<f4").tobytes()).decode()}
 
 
 @dataclass(frozen=True)
@@ -77,11 +73,11 @@ class Job:
     def wire(self) -> dict[str, Any]:
         """What the page sends the browser (typed arrays as static/js/kit/typed_json.js reads them)."""
         p, s = PRESETS[self.settings.preset], self.settings
-        return {"id": self.id, "N": int(self.z.shape[0]), "D": int(self.z.shape[1]), "x": _f32(self.z),
-                "mask": {"u8": base64.b64encode(self.mask.astype(np.uint8).tobytes()).decode()},
+        return {"id": self.id, "N": int(self.z.shape[0]), "D": int(self.z.shape[1]), "x": typed(self.z, "f32"),
+                "mask": typed(self.mask, "u8"),
                 "seed": s.seed, "iterations": p["iterations"], "L": p["n_samples"], "M": s.draws,
                 "models": [{"method": m, "label": MNAR.label(m), "cfg": self.cfg(m),
-                            "weights": {k: _f32(v.detach().numpy()) for k, v in model.state_dict().items()}}
+                            "weights": {k: typed(v.detach().numpy(), "f32") for k, v in model.state_dict().items()}}
                            for m, model in self.models.items()]}
 
 

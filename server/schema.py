@@ -100,6 +100,13 @@ DTYPE = {"f32": "<f4", "f64": "<f8", "u8": "u1"}  # the typed arrays' names (sta
 ITEMSIZE = {k: np.dtype(v).itemsize for k, v in DTYPE.items()}
 
 
+def typed(a: np.ndarray, kind: str) -> dict[str, str]:
+    """An array as typed JSON carries it, both ways (static/js/kit/typed_json.js): its little-endian bytes in base64
+    under its type's name (``{"f32": …}``), a decode for the browser and a few bytes of JSON, not a list of numbers;
+    ``array`` reads it back."""
+    return {kind: base64.b64encode(np.ascontiguousarray(a, dtype=DTYPE[kind]).tobytes()).decode()}
+
+
 def equal(value: Callable[[Any, str], float]) -> dict[str, Bound]:
     """A Number's bounds when it must be exactly ``value``."""
     return {"lo": value, "hi": value}

@@ -1,5 +1,5 @@
 """A deck's steps drawn once as static pictures for the class page (static/class/, server/class_deck.py): each step's
-view is drawn headless by the deck's own view function (``ui.slides.VIEWS``), at a phone's width, under Streamlit's
+view is drawn headless by the deck's own view function (``ui.catalog.VIEWS``), at a phone's width, under Streamlit's
 own test runner (``AppTest``: the script runs as in a session, with no browser), and every image it shows is kept as
 a file, with its title, under ``<class_deck.pictures_dir()>/<deck hash>/<step>/``, beside ``step.json``: the note filled
 with the view's numbers, the pictures, and ``missing``, what the view draws that is not an image here (a Plotly chart
@@ -30,9 +30,9 @@ KINDS = {"image/png": "png", "image/jpeg": "jpg"}
 def _script(view_name: str, link: dict, width: int, height: int, holder: list) -> None:  # runs inside AppTest
     from streamlit.runtime import Runtime
 
-    from ui import slides
+    from ui import catalog, slides
 
-    holder.append(slides.VIEWS[view_name].draw(link, slides.Stage(width, height), True) or {})
+    holder.append(catalog.VIEWS[view_name].draw(link, slides.Stage(width, height), True) or {})
     holder.append(Runtime.instance().media_file_mgr)
 
 
@@ -47,14 +47,14 @@ def draw_step(deck: dict, k: int, deck_hash: str) -> dict:
     from streamlit.testing.v1 import AppTest
     from streamlit.testing.v1.element_tree import Html, Image
 
-    from ui import slides
+    from ui import catalog, slides
 
     step = deck["steps"][k]
     folder = class_deck.step_dir(deck_hash, k)
     folder.mkdir(parents=True, exist_ok=True)
-    name = step.get("view") or slides.MAIN.get(step.get("page", ""), "")
+    name = step.get("view") or catalog.MAIN.get(step.get("page", ""), "")
     out = {"note": step.get("note", ""), "pictures": [], "missing": ""}
-    if name not in slides.VIEWS or slides.VIEWS[name].draw is None:
+    if name not in catalog.VIEWS or catalog.VIEWS[name].draw is None:
         out["missing"] = "This step shows a page of the app, not a picture: open it on a computer to explore it."
     else:
         holder: list = []

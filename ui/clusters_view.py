@@ -1,6 +1,11 @@
 """Figures and cached loaders of the clusters page (pages/clusters.py); the computing is
-dgm_core.demos.clusters, the model dgm_core.models.vae_gmm."""
+dgm_core.demos.clusters, the model dgm_core.models.vae_gmm.
+
+Its descriptor ``PAGE`` (collected by ui.catalog) lists its slide views (``*_slide``), drawn in present mode.
+"""
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -12,6 +17,9 @@ from dgm_core import data, results
 from dgm_core.demos import clusters
 from dgm_core.methods import DIGITS, palette
 from dgm_core.models.vae_gmm import GIBBS_STARTS, Config, start_words
+from ui import loaders, slides
+from ui.descriptor import Page
+from ui.slides import Facts, Stage, View
 from ui.vae_view import selected_indices as selected_rows  # noqa: F401 - the page's selection reader
 
 MODEL = clusters.MODEL
@@ -258,3 +266,34 @@ def variants() -> tuple[pd.DataFrame, str] | None:
 def strip(images: np.ndarray) -> torch.Tensor:
     """(n, 28, 28) -> one (1, 28, 28 n) strip for ui.imaging.to_pil."""
     return torch.as_tensor(np.concatenate(list(images), 1))[None]
+
+
+# ---------------------------------------------------------------- the slide views
+
+
+def maps_slide(link: Mapping[str, str], stage: Stage, shown: bool) -> Facts:
+    """Round 0's and the last round's t-SNE maps side by side, coloured by cluster or by the true digit."""
+    values = slides.link_values(clusters, link)
+    model, card = loaders.model(MODEL)
+    sp = SPLITS[values["split"]]
+    m = card.metrics
+    facts = {"round0": f"{m['test_accuracy_round0']:.2f}", "last": f"{m['test_accuracy_last']:.2f}",
+             "clusters": str(model.cfg.k), "rounds": str(model.cfg.rounds)}
+    cols = [st.container(), st.container()] if stage.phone else st.columns(2)
+    for col, idx in zip(cols, (0, 1)):
+        with col:
+            slides.fig(tsne_figure(model, idx, sp, values["perp"], values["colour"]),
+                 Stage(stage.width, (stage.height - 30) // (2 if stage.phone else 1)), f"slide_tsne_{idx}")
+    st.caption(f"{facts['clusters']} clusters; their agreement with the test digits (accuracy of the best matching): "
+               f"{facts['round0']} in round 0, {facts['last']} in round {model.cfg.rounds - 1}.")
+    return facts
+
+
+PAGE = Page("pages/clusters.py", "Clusters", ":material/bubble_chart:",
+            "A VAE and a Bayesian Gaussian mixture teaching each other on MNIST: t-SNE maps before and after "
+            "mutual learning, cluster cards with samples from each cluster, the confusion matrix and the "
+            "accuracy per round on held-out digits.",
+            "**Unsupervised clustering in a latent space.** A mixture fitted to a VAE's codes finds digit classes "
+            "without labels; feeding each cluster back as a prior pulls a cluster's codes together, yet on most "
+            "seeds not closer to the digits. The labels only score the result, and t-SNE pictures can flatter it.",
+            demo=clusters, views={"maps": View(draw=maps_slide, blurb="round 0's and the last round's t-SNE maps")})

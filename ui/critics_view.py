@@ -1,16 +1,14 @@
 """The critics page's loader, figures and live-retrain panel: squared Hellinger (f-GAN, arXiv 1606.00709) against
 Wasserstein (arXiv 1701.07875, one-sided penalty arXiv 1709.08894); computing in dgm_core.demos.critics.
+
+Its descriptor ``PAGE`` (collected by ui.catalog) lists its slide views (``*_slide``), drawn in present mode.
 """
 from __future__ import annotations
 
-import gzip
 import importlib
-import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import plotly.graph_objects as go
@@ -18,11 +16,16 @@ import streamlit as st
 
 from dgm_core import results
 from dgm_core.demos import critics as demo
+from dgm_core.demos.critics import LABELS
 from dgm_core.methods import CRITICS, palette
 from dgm_core.models.critics import KINDS, true_value
 from server import Job, jobs
 from ui import loaders, panels, plots, serving
+from ui import slides
+from ui.descriptor import Page
+from ui.slides import Facts, Stage, View
 from ui.run import run_button
+from ui.trainer import trainer_loads, trainer_runtime
 
 COLOURS = {kind: palette(name) for kind, name in CRITICS.items()}
 P_COLOUR, Q_COLOUR = palette("black"), palette("orange")  # the data P and the generator's Q_theta
@@ -218,50 +221,63 @@ def browser_retrain_panel(theta: float, sw: results.CriticsSweep | None, steps: 
     show_retrain(live, theta, sw)
 
 
-# ---- the browser's trainer (static/js/workers/toy_train.worker.js), shared with the GAN training page -----------
-
-HERE = Path(__file__).resolve().parent
-TFJS = HERE.parent / "static" / "tfjs"
-WORKER_URL = panels.worker_url("toy_train")  # the Critics and GAN pages' trainer (static/js/workers)
-FLOW_WORKER_URL = panels.worker_url("flow_train")  # the flow-matching page's trainer
-TFJS_URL = "app/static/tfjs/"  # relative to the page's URL, so a base path (a proxy's prefix) is kept
-# what a browser loads of static/tfjs: the runtime's two scripts and one of its two WebAssembly builds
-_RUNTIME = {"tf": "tf.es2017.min.js", "wasm": "tf-backend-wasm.es2017.min.js", "simd": "tfjs-backend-wasm-simd.wasm",
-            "plain": "tfjs-backend-wasm.wasm"}
-
-
-@lru_cache(maxsize=1)
-def _vendored() -> dict[str, str]:
-    return json.loads((TFJS / "VENDOR.json").read_text())["files"]
-
-
-def trainer_runtime(worker: str = WORKER_URL) -> dict[str, str]:
-    """What a panel's trainer starts (static/js/kit/train_kit.js): the worker's module (``worker``, WORKER_URL or
-    FLOW_WORKER_URL) and the vendored TensorFlow.js files it imports (content-hashed names, tools/vendor_tfjs.py),
-    their URLs relative to the page's."""
-    return {"worker": worker, **{key: TFJS_URL + _vendored()[name] for key, name in _RUNTIME.items()}}
-
-
-def trainer_bytes() -> int:
-    """What a browser with WebAssembly SIMD downloads of TensorFlow.js, once (then its cache keeps it)."""
-    return sum((TFJS / _vendored()[_RUNTIME[k]]).stat().st_size for k in ("tf", "wasm", "simd"))
-
-
-@lru_cache(maxsize=1)
-def trainer_loads() -> str:
-    """What a browser downloads, in words: ``trainer_bytes`` and its size gzipped (the server compresses them)."""
-    packed = sum(len(gzip.compress((TFJS / _vendored()[_RUNTIME[k]]).read_bytes(), 6)) for k in ("tf", "wasm", "simd"))
-    return f"{trainer_bytes() / 1e6:.1f} MB, {packed / 1e6:.1f} MB compressed"
-
-
-def fallback_reason(key: str) -> str | None:
-    """Why the browser could not train (its panel's ``fallback`` state; None: it can, or has not said). Kept for the
-    session under ``key + "_fallback"``: the panel is not drawn while the server trains, and Streamlit drops the state
-    of a component that a run does not draw."""
-    got = st.session_state.get(key)
-    if reason := (got or {}).get("fallback") if hasattr(got, "get") else None:
-        st.session_state[key + "_fallback"] = reason
-    return st.session_state.get(key + "_fallback")
-
-
 _retrain_panel = panels.component("dgm_critics_retrain", "critics_retrain", '<div class="cr"></div>')
+
+
+# ---------------------------------------------------------------- the slide views
+
+
+def theta_slide(link: Mapping[str, str], stage: Stage, shown: bool) -> Facts:
+    """Both divergences against θ with the slider's θ marked, beside the two distributions at that θ."""
+    theta = slides.link_values(demo, link)["theta"]
+    try:
+        sw = results.critics()
+    except results.ResultsError as e:
+        st.error(str(e))
+        return {}
+    facts = theta_facts(link)
+    if not shown:  # the question: the two distributions at θ, not yet the divergences
+        slides.fig(samples_figure(theta), Stage(stage.width, stage.height - 30), "slide_critics_samples")
+        st.caption(f"P and Q_θ at θ = {theta:g}.")
+        return facts
+    left, right = (st.container(), st.container()) if stage.phone else st.columns([3, 2], gap="medium")
+    height = stage.height if not stage.phone else int(stage.height * 0.6)
+    with left:
+        slides.fig(sweep_figure(sw, theta, None), Stage(stage.width, height - 30), "slide_critics_sweep")
+        st.caption(f"At θ = {theta:g} the critics estimate " + " and ".join(
+            f"{LABELS[k]} {facts[k]} (true {true_value(k, theta):g})" for k in results.KINDS) + ".")
+    with right:
+        slides.fig(samples_figure(theta), Stage(stage.width, height - 30), "slide_critics_samples")
+    return facts
+
+
+MOVES = 0.5  # a critic tells the generator which way to move where its estimate's slope in θ is at least this
+CRITICS_NAMES = {"hellinger": "squared Hellinger", "wasserstein": "Wasserstein"}
+
+
+def theta_facts(link: Mapping[str, str]) -> Facts:
+    """Each critic's shipped estimate at the step's θ, and ``moves``: which critic's estimate changes with θ there
+    (its slope between the sweep's neighbouring θs at least MOVES), one of ``critics`` (|-joined): each critic's
+    name, "both" or "neither"."""
+    theta = slides.link_values(demo, link)["theta"]
+    try:
+        sw = results.critics()
+    except results.ResultsError:
+        return {"theta": f"{theta:g}"}
+    i = min(range(len(sw.thetas)), key=lambda j: abs(sw.thetas[j] - theta))
+    a, b = max(i - 1, 0), min(i + 1, len(sw.thetas) - 1)
+    moving = [k for k in results.KINDS
+              if abs(sw.estimates[k][b] - sw.estimates[k][a]) >= MOVES * (sw.thetas[b] - sw.thetas[a])]
+    return {"theta": f"{theta:g}", "critics": "|".join([*CRITICS_NAMES.values(), "both", "neither"]),
+            "moves": {0: "neither", 2: "both"}.get(len(moving), CRITICS_NAMES[moving[0]] if moving else "neither"),
+            **{k: f"{sw.at(k, theta) + 0.0:.2f}".replace("-0.00", "0.00") for k in results.KINDS}}
+
+
+PAGE = Page("pages/critics.py", "Critics", ":material/straighten:",
+            "Squared Hellinger (f-GAN) and Wasserstein critics on two parallel lines, estimated over a range of "
+            "shifts θ against the true values, with both critics retrained live at the θ you choose.",
+            "**Why WGANs train.** When the data and the generator do not overlap, the Hellinger distance is "
+            "stuck at its maximum and gives no gradient, while the Wasserstein distance grows with the gap and "
+            "tells the generator which way to move.",
+            demo=demo, views={"theta": View(draw=theta_slide, blurb="both divergences against θ, and P and Q_θ at θ",
+                                            facts=theta_facts, asks=True)})

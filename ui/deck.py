@@ -25,7 +25,8 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from server import budgets
 from server import saved_decks
 from ui import panels, slides
-from ui.catalog import PAGES, page_link
+from ui import catalog, decks_view
+from ui.catalog import PAGES
 
 DECKS = Path(__file__).resolve().parents[1] / "assets" / "decks"
 INLINE = "~"  # a deck carried in its link: "~" + url-safe base64 of its zlib-compressed JSON
@@ -67,7 +68,7 @@ class Step:
     link: str  # its URL state, as the page writes it ("critics_theta=1")
     note: str  # what to notice, in Markdown; ``{name}`` is a number of the view's result (``ui.slides``)
     controls: tuple[str, ...] = ()  # the controls the note names, drawn beside the view in present mode
-    view: str = ""  # the picture present mode draws (``ui.slides.VIEWS``); "" = the page's main view
+    view: str = ""  # the picture present mode draws (``ui.catalog.VIEWS``); "" = the page's main view
     question: str = ""  # asked before the answer: the view shows its question, the next → reveals it
     # the class answers the question on its phones: {"kind": "choice", "options": [...] or a fact's name, "answer": a
     # fact's name} or {"kind": "number", "lo", "hi", "unit", "answer"}; the model's answer is the view's fact
@@ -136,7 +137,7 @@ def parse(text: str | bytes, pages: dict[str, str]) -> Deck:
         if not isinstance(view, str) or not isinstance(question, str) or len(question) > budgets.DECK_MAX_QUESTION:
             raise DeckError(f"Step {i}'s view and question are not short texts (a question holds at most "
                             f"{budgets.DECK_MAX_QUESTION} characters).")
-        if view and slides.VIEWS.get(view, slides.View("")).page != s["page"]:
+        if view and catalog.VIEWS.get(view, slides.View()).page != s["page"]:
             raise DeckError(f"Step {i} names the view {budgets.shorten(view)!r}, which its page "
                             f"{s['page']!r} does not draw.")
         poll = s.get("poll")
@@ -365,8 +366,15 @@ def _present_slide(name: str, deck: Deck, k: int, view: slides.View) -> None:
                     st.query_params.pop(param, None)
                 st.rerun()
         _keys_of(name, deck, k, True)
-    slide = slides.Slide(step.note, view, dict(parse_qsl(step.link)), step.controls, step.question, shown, step.poll)
+    slide = slides.Slide(step.note, view, dict(parse_qsl(step.link)), _named_controls(step), step.question, shown,
+                         step.poll)
     slides.draw(slide, slides.stage_of(st.session_state.get(WINDOW)), note_slot, f"{name[:40]}:{k}")
+
+
+def _named_controls(step: Step) -> dict[str, tuple]:
+    """The widgets a step's note names, by key, with their page's spec (``catalog.control_of``; a key no page
+    declares is left out)."""
+    return {key: found for key in step.controls if (found := catalog.control_of(key)) is not None}
 
 
 def bar() -> None:
@@ -398,7 +406,7 @@ def bar() -> None:
         from ui import lecture
         if (room_at := lecture.follow(name, deck, k, st.query_params.get("shown") == "1")) is not None:
             go(name, deck, room_at[0], True, shown=room_at[1])
-    if present and (view := slides.view_of(deck.steps[k])) is not None:
+    if present and (view := catalog.view_of(deck.steps[k])) is not None:
         _present_slide(name, deck, k, view)
         st.stop()  # a slide is the note, the view and its controls: nothing else of the page
     if present:  # a page with no view: the page itself, its other controls hidden
@@ -486,7 +494,7 @@ def add_view() -> None:
     n = len(mine()["steps"])
     side.caption(f"{n} step{'s' * (n != 1)} so far, kept in this browser tab until it is reloaded. Reorder, edit, "
                  "present, download or share them on the Decks page.")
-    page_link(next(p for p in PAGES if p.url_path == "decks"), side)
+    decks_view.PAGE.link(side)
 
 
 COLUMNS = ("#", "page", "note", "link")  # the Decks page's table of steps

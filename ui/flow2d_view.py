@@ -3,17 +3,25 @@ data, the points of noise the learned flow carries to time t, their paths, and t
 scrubbed or played in the browser. ``panel``: the visitor's browser trains (static/js/workers/flow_train.worker.js)
 or, where it cannot, the server does (``dgm_core.demos.flow2d.train_server``) and the panel plays what it sends. A
 drawing travels as integer codes on a LEVELS x LEVELS grid over the box: the panel's state while a stroke ends, the
-link's text after."""
+link's text after.
+
+Its descriptor ``PAGE`` (collected by ui.catalog) lists its slide views (``*_slide``), drawn in present mode.
+"""
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import numpy as np
 import streamlit as st
 
 from dgm_core.demos import flow2d as demo
 from server import Job, key_of
+from server.schema import typed
 from ui import panels, serving
-from ui.browser_inpaint import typed_json
-from ui.critics_view import FLOW_WORKER_URL, trainer_loads, trainer_runtime
+from ui import slides
+from ui.trainer import FLOW_WORKER_URL, fallback_reason, trainer_loads, trainer_runtime
+from ui.descriptor import Page
+from ui.slides import Facts, Stage, View
 
 LEVELS = demo.LEVELS
 _panel = panels.component("dgm_flow_panel", "flow_panel", '<div class="fp"></div>')
@@ -100,6 +108,35 @@ def _server_result(data: str, points: np.ndarray, steps: int, seed: int, key: st
 
 def _train(data: str, text: str, steps: int, seed: int) -> dict:
     r = demo.train_server(data, demo.decode_points(text) if text else None, steps, seed)
-    return {"paths": typed_json(r["paths"], "f32"), "field": typed_json(r["field"], "f32"),
+    return {"paths": typed(r["paths"], "f32"), "field": typed(r["field"], "f32"),
             "frames": int(r["paths"].shape[0] - 1), "m": int(r["paths"].shape[1]), "g": int(r["field"].shape[1]),
             "note": f"Trained on the server in {r['seconds']:.1f} s: {steps} steps, last loss {r['loss']:.3f}."}
+
+
+# ---------------------------------------------------------------- the slide views
+
+
+def path_slide(link: Mapping[str, str], stage: Stage, shown: bool) -> Facts:
+    """Noise carried to the data by the learned velocity field, scrubbed in time; trained in the visitor's browser."""
+    values = slides.link_values(demo, link)
+    key = "slide_flow_panel"
+    reason = fallback_reason(key)
+    try:
+        points = demo.decode_points(values["pts"]) if values["data"] == demo.DRAWN else demo.decode_points("")
+    except ValueError as e:
+        st.warning(f"{e} The drawing starts empty.")
+        points = demo.decode_points("")
+    with st.container(width=max(280, min(stage.width, stage.height - 70))):  # a square canvas under its time bar
+        panel(values["data"], points, int(values["steps"]), int(values["seed"]), key=key, server=reason is not None)
+    return {"steps": str(values["steps"])}
+
+
+PAGE = Page("pages/flow2d.py", "Flow in 2-D", ":material/air:",
+            "Draw points or pick a toy; your browser trains a small flow-matching model on them in seconds, and "
+            "the time slider carries a cloud of noise to your shape along the learned velocity field, drawn as "
+            "arrows. Your drawing goes in the link, and to the GAN page.",
+            "**How flow and diffusion models generate.** A flow model learns a velocity field by regression on "
+            "straight lines from noise points to data points; following the field turns noise into data. No "
+            "critic, no bound: the same idea, in 28×28, fills holes on the Inpainting page.",
+            demo=demo, views={"path": View(draw=path_slide, offers=("Play", "Pause", "t"),
+                                           blurb="noise carried to the data by the learned field")})

@@ -3,11 +3,14 @@ static/js/panels/gan_panel.js, ui/gan_panel.css): per objective the critic as sh
 points, and both objectives' bounds and distances against the steps. ``browser_panel``: the visitor's browser trains (a
 Web Worker, static/js/workers/toy_train.worker.js) and the panel's own Play, Step and Reset drive it; ``panel`` (the
 fallback): the server sends each step's picture once (the steps a run trained, ``dgm_core.demos.gan.Snapshot``) and the
-browser plays them a step a frame. Computing in ``dgm_core.demos.gan``."""
+browser plays them a step a frame. Computing in ``dgm_core.demos.gan``.
+
+Its descriptor ``PAGE`` (collected by ui.catalog) lists its slide views (``*_slide``), drawn in present mode.
+"""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 
 import numpy as np
@@ -15,13 +18,17 @@ import streamlit as st
 import torch
 
 from dgm_core.demos import flow2d as flow_demo
+from dgm_core.demos import critics as critics_demo
 from dgm_core.demos import gan as demo
 from dgm_core.demos.gan import MAP_N, Frame, Race, Snapshot
-from dgm_core.models.critics import KINDS
+from dgm_core.models.critics import KINDS, true_value
 from dgm_core.models.toy_gan import BOX, DRAWN, TOYS, sample_toy
-from ui import panels
-from ui.catalog import PAGES, page_link
-from ui.critics_view import COLOURS, SHORT, fallback_reason, trainer_loads, trainer_runtime  # noqa: F401 (the page asks here)
+from ui import panels, slides
+from ui.descriptor import Page
+from ui.slides import Facts, Stage, View
+from ui import flow2d_view
+from ui.critics_view import COLOURS, SHORT
+from ui.trainer import fallback_reason, trainer_loads, trainer_runtime  # noqa: F401 (the page asks here)
 
 DATA_N = 300  # data points drawn under each panel
 CEILING = 2.0  # the squared Hellinger distance's largest value, drawn on the bounds' plot
@@ -111,6 +118,41 @@ def drawn_points(toy: str, key: str) -> tuple[float, ...] | None:
     if len(pts) < flow_demo.MIN_POINTS:
         st.info(f"Your drawing has {len(pts)} points; a GAN needs at least {flow_demo.MIN_POINTS}. Draw them on the "
                 "2-D flow page, then follow its link **Train a GAN on your drawing**.", icon=":material/draw:")
-        page_link(next(p for p in PAGES if p.url_path == "flow2d"))
+        flow2d_view.PAGE.link()
         return None
     return tuple(np.round(pts.astype(np.float64).ravel(), 5).tolist())
+
+
+# ---------------------------------------------------------------- the slide views
+
+
+def race_slide(link: Mapping[str, str], stage: Stage, shown: bool) -> Facts:
+    """The two generators, each against its critic, trained live in the visitor's browser, with the verdict."""
+    values = slides.link_values(demo, link)
+    key = "slide_gan_panel"
+    if (reason := fallback_reason(key)) is not None:
+        st.info(f"This browser cannot train here ({reason}): press **Explore** to train on the server.")
+        return {}
+    setting = (values["toy"], values["lr"], int(values["k"]))
+    verdict = st.empty()
+    # the panel: its buttons and note, two square fields side by side, their curves: about 0.45 w + 130 px tall
+    with st.container(width=max(320, min(stage.width, int((stage.height - 160) / 0.45)))):
+        browser_panel(*setting, key=key, on_frame=lambda: None, on_fallback=lambda: None, points=())
+    last = reported(key, *setting)
+    verdict.markdown(demo.verdict_of(*last, critics_demo.LABELS) if last else
+                     demo.verdict_of(0, {}, critics_demo.LABELS))
+    ceiling = true_value("hellinger", 1.0)  # any two distributions that do not overlap
+    st.caption(f"The Hellinger bound's ceiling is {ceiling:g}: the squared Hellinger distance between two "
+               "distributions that do not overlap, however far apart.")
+    return {"steps": str(demo.MAX_STEPS), "ceiling": f"{ceiling:g}"}
+
+
+PAGE = Page("pages/gan.py", "GAN training", ":material/animation:",
+            "The same small generator trained on a 2-D toy (a ring of Gaussians, two moons, the critics page's "
+            "line) against a squared-Hellinger and a Wasserstein critic side by side, a step per frame: the "
+            "critics as heat maps, the generated points moving, both bounds against the steps.",
+            "**Why the critic's slope matters.** Started away from the data, the Hellinger critic saturates at its "
+            "ceiling and the generator it trains barely moves or collapses; the Wasserstein critic keeps a slope "
+            "all the way to the data.",
+            demo=demo, views={"race": View(draw=race_slide, offers=("Play", "Step", "Reset"),
+                                           blurb="two generators, each against its critic, trained live")})

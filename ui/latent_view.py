@@ -1,5 +1,10 @@
-"""The latent explorer's cached explorers, pictures and figures (the computing is dgm_core.demos.latent)."""
+"""The latent explorer's cached explorers, pictures and figures (the computing is dgm_core.demos.latent).
+
+Its descriptor ``PAGE`` (collected by ui.catalog) lists its slide views (``*_slide``), drawn in present mode.
+"""
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import plotly.graph_objects as go
 import streamlit as st
@@ -10,6 +15,9 @@ from dgm_core import pretrained
 from dgm_core.demos import latent as demo
 from dgm_core.methods import palette
 from ui import loaders
+from ui import latent_slider, slides
+from ui.descriptor import Page
+from ui.slides import GAP, Facts, Stage, View
 from ui.imaging import png_bytes, to_pil
 
 LABELS = demo.LABELS
@@ -136,3 +144,61 @@ def explained_text(ex: demo.Explorer, idx: list[int]) -> str:
     shares = ", ".join(f"PC {i + 1} {ex.pcs.explained[i]:.1%}" for i in idx)
     return (f"Share of the variance of the generator's first-layer features that each direction carries: {shares} "
             f"(of {len(ex.pcs.names)} components computed from 2000 random z).")
+
+
+# ---------------------------------------------------------------- the slide views
+
+
+def face_slide(link: Mapping[str, str], stage: Stage, shown: bool) -> Facts:
+    """A generated face and the sliders that move z along GANSpace directions, drawn by the visitor's browser."""
+    values = slides.link_values(demo, link)
+    name, seed = values["model"], values["seed"]
+    ex = explorer(name)
+    directions = ex.directions(values["kind"], values["dirs"])
+    key = "slide_lat_panel"
+    held = (st.session_state.get(key) or {}).get("values") if hasattr(st.session_state.get(key), "get") else None
+    vals = [float(x) for x in (held or values["vals"])][: len(values["dirs"])]
+    browser = loaders.card(name).get("browser") or {}
+    with st.container(width=min(stage.width, 900)):
+        if browser and latent_slider.fallback_reason(key) is None:
+            latent_slider.browser_sliders(
+                model=latent_slider.model_url(browser), z0=demo.base_latent(ex, seed), dirs=directions.vectors,
+                shape=ex.shape, caption=f"{LABELS[name]}, seed {seed}", names=directions.names, values=vals,
+                eps=demo.SLIDER_EPS, key=key, url_key=demo.PREFIX + "vals", on_change=lambda: None,
+                on_fallback=lambda: None)
+        else:
+            img, strips = demo.slider_view(ex, seed, directions, vals)
+            latent_slider.server_sliders(main=img, caption=f"{LABELS[name]}, seed {seed}", names=directions.names,
+                                         values=vals, strips=strips, eps=demo.SLIDER_EPS, key=key,
+                                         on_change=lambda: None, on_fallback=lambda: None,
+                                         note="Frames from the server: this browser cannot run the generator.")
+    return {"directions": str(len(values["dirs"]))}
+
+
+def paths_slide(link: Mapping[str, str], stage: Stage, shown: bool) -> Facts:
+    """From one z to another: lerp and slerp decode every frame; the pixel blend cross-fades the two pictures."""
+    values = slides.link_values(demo, link)
+    ex = explorer(values["model"])
+    critic, _ = critic_for(values["model"])
+    interp = demo.interpolation(ex, values["seed"], values["seed_b"], critic)
+    paths = list(interp.frames.items())
+    n = max(f.shape[0] for _, f in paths)
+    line = 30
+    side = max(24, min(int((stage.height - GAP * (len(paths) - 1)) / len(paths)) - line,
+                       int((stage.width - GAP * (n - 1)) / n) - 1))
+    for i, (path, frames) in enumerate(paths):
+        st.html(f'<div class="slide-title"><b>{path}</b>: α from 0 to 1</div>')
+        slides.row([("", f) for f in frames], side, f"slide_path_{i}", title_px=0)
+    return {"frames": str(n)}
+
+
+PAGE = Page("pages/latent.py", "Latent explorer", ":material/tune:",
+            "Move a WGAN's or a VAE's latent vector along directions found without labels (GANSpace) or raw "
+            "coordinates, with sliders the picture follows while you drag; the perturbation grid; latent against "
+            "pixel interpolation, each frame scored by a WGAN critic.",
+            "**What a latent space means.** A generator maps random numbers to images; some directions in those "
+            "numbers change one visible thing. Walking between two points in latent space gives images all the "
+            "way, where cross-fading two pictures gives a double exposure.",
+            demo=demo,
+            views={"face": View(draw=face_slide, offers=("slider",), blurb="a generated face and its GANSpace sliders"),
+                   "paths": View(draw=paths_slide, blurb="lerp, slerp and the pixel blend from one z to another")})

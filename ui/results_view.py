@@ -1,7 +1,11 @@
 """The results page's tables, plots and small rerun, every number from a ``dgm_core.demos.results.Row``; tables keep
 numbers unformatted, indexed by row id, so a test can read each back against its file.
+
+Its descriptor ``PAGE`` (collected by ui.catalog) lists its slide views (``*_slide``), drawn in present mode.
 """
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from pathlib import Path
 
@@ -17,6 +21,8 @@ from dgm_core.methods import CRITICS, CYCLE, palette
 from server import Job, jobs
 from ui import loaders, plots, serving
 from ui.run import run_button
+from ui.descriptor import Page
+from ui.slides import Facts, Stage, View
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -342,3 +348,29 @@ def small_rerun() -> None:
     if run is not None:
         st.caption(serving.caption(done.ran))
         show_table(run.rows, ours="this run", published="shipped")
+
+
+# ---------------------------------------------------------------- the slide views
+
+
+def table_slide(link: Mapping[str, str], stage: Stage, shown: bool) -> Facts:
+    """Each paper's headline figure beside ours, with the file each comes from."""
+    rows = []
+    for sec in demo.sections():
+        pair = next((r for r in sec.rows if r.published is not None), None)
+        if pair is not None:
+            rows.append({"paper": sec.title, "figure": pair.id, "ours": pair.ours, "published": pair.published})
+    if not rows:
+        st.info("No benchmark results are installed, so there is nothing to compare yet.")
+        return {}
+    st.table(pd.DataFrame(rows).set_index("paper").style.format({c: "{:.4g}" for c in ("ours", "published")}))
+    return {"papers": str(len(rows))}
+
+
+PAGE = Page("pages/results.py", "Results", ":material/table_chart:",
+            "The papers' tables next to ours: each paper's figure with its spread, the protocol, the command "
+            "that rebuilds it and where we differ; plots of F1 against the missing fraction, the not-MIWAE "
+            "RMSE table and DMFA's NLL per hole; a small rerun of the inpainting benchmark in seconds.",
+            "**Does it reproduce?** A published number holds for one protocol: a different binarisation, column "
+            "set or budget changes it. Compare like with like, and read the spread before the difference.",
+            views={"table": View(draw=table_slide, blurb="each paper's headline figure beside ours")})

@@ -1,7 +1,7 @@
 """Page state in the URL (a shared link reproduces the view) that survives reruns: the one mechanism every page uses.
 
 Each page has a spec ``{key: Control(default, label, kind, choices | lo/hi)}`` (``dgm_core.controls``; the specs
-by prefix in ``ui.links.SPECS``) and a prefix (``inp_``, ...);
+by prefix in ``ui.catalog.SPECS``) and a prefix (``inp_``, ...);
 the prefixed key is both the widget's session-state key and the query parameter. ``read_link`` (pure) checks a
 link's values against the spec and returns those to use, with one warning per bad key in the page's words;
 ``url_state`` applies it once per session; ``sync_url`` writes the current values back.

@@ -1,8 +1,11 @@
 """The VAE page's cached computations and figures; the latent map is cached per model, the bound curve per
 (model, digit), so a control redraws quickly.
+
+Its descriptor ``PAGE`` (collected by ui.catalog) lists its slide views (``*_slide``), drawn in present mode.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 
 import numpy as np
 import plotly.graph_objects as go
@@ -10,10 +13,14 @@ import streamlit as st
 import torch
 
 from dgm_core import data, results
+from dgm_core.controls import resolve
 from dgm_core.demos import vae as demo
 from dgm_core.device import generator
 from dgm_core.methods import DIGITS, palette
 from ui import loaders
+from ui import slides
+from ui.descriptor import Page
+from ui.slides import Facts, Stage, View
 
 MODELS, LABELS = demo.MODELS, demo.LABELS  # the shipped binary VAEs the page offers (model name -> data set)
 COLOURS = {"vae-mnist": palette("blue"), "iwae-mnist": palette("vermillion"), "vae-omniglot": palette("bluish_green")}
@@ -163,3 +170,60 @@ def selected_indices(event) -> list[int]:
         if cd is not None:
             out.append(int(cd[0] if isinstance(cd, (list, tuple)) else cd))
     return out
+
+
+# ---------------------------------------------------------------- the slide views
+
+
+def reconstructions_slide(link: Mapping[str, str], stage: Stage, shown: bool) -> Facts:
+    """A test digit, its reconstruction and four reconstructions at draws of z, then samples from the prior."""
+    values = slides.link_values(demo, link)
+    name = values["model"]
+    model, _ = loaders.model(name)
+    x_all, _, _ = digits(MODELS[name])
+    x = x_all[values["idx"] % x_all.shape[0]]
+    dev = loaders.device()
+    mean, draws = demo.reconstruct(model, x.unsqueeze(0).to(dev), 4, generator(values["seed"], dev))
+    pics = [("the digit", x), ("reconstruction", mean[0].cpu())] + [(f"draw {i + 1}", d.cpu())
+                                                                    for i, d in enumerate(draws[0])]
+    samples = demo.prior_samples(model, 8, generator(values["seed"], dev)).cpu()
+    slides.grid(pics + [(f"prior sample {i + 1}", s) for i, s in enumerate(samples[:6])], stage, "slide_vae")
+    return {}
+
+
+def bound_slide(link: Mapping[str, str], stage: Stage, shown: bool) -> Facts:
+    """L_K against K for one digit, with the per-class averages: the bound rises towards log p(x)."""
+    values = slides.link_values(demo, link)
+    name = values["model"]
+    x_all, labels, _ = digits(MODELS[name])
+    idx = values["idx"] % x_all.shape[0]
+    ks = tuple(k for k in demo.KS if k <= values["kmax"])
+    _, _, what = digits(MODELS[name])
+    curves = {m: curve(m, f"{what}:{idx}", x_all[idx], ks) for m in MODELS if MODELS[m] == MODELS[name]}
+    label = None if labels is None else str(int(labels[idx]))
+    slides.fig(bound_figure(curves, class_curves(), label), Stage(stage.width, stage.height - 30), "slide_vae_bound")
+    c = curves[name]
+    facts = {"elbo": f"{c.mean[0]:.1f}", "bound": f"{c.best:.1f}", "kmax": f"{ks[-1]}", "gap": f"{c.gap[0]:.1f}"}
+    st.caption(f"{LABELS[name]} on this digit: ELBO (K = 1) {facts['elbo']} nats; L_K at K = {facts['kmax']} "
+               f"{facts['bound']} nats, {facts['gap']} nats above it.")
+    return facts
+
+
+def _latent_map() -> None:
+    """The latent map for the default model (a t-SNE: several seconds of one core), kept for every session, so that
+    the first student to open the tab does not wait for it (a warm-up job)."""
+    latent_map(resolve(demo.CONTROLS["model"].default, {}))
+
+
+PAGE = Page("pages/vae.py", "VAE", ":material/scatter_plot:",
+            "What a binarised-MNIST VAE learned: reconstructions and samples, how far its ELBO is from "
+            "log p(x) as the importance-weighted bound tightens with K, and a map of its latent space with "
+            "your own digit on it.",
+            "**Bounds and latent spaces.** A VAE is trained on a lower bound of log p(x); importance sampling "
+            "tightens it, and the gap measures how wrong the encoder is. The latent map shows how digits are "
+            "arranged in what the model learned.",
+            demo=demo,
+            views={"reconstructions": View(draw=reconstructions_slide,
+                                           blurb="a digit, its reconstructions, prior samples"),
+                   "bound": View(draw=bound_slide, blurb="the bound L_K against K for one digit")},
+            warm_idle=(_latent_map,))

@@ -1,7 +1,7 @@
-"""The server's warm-up: at its start, each page's default view is computed into the shared cache (off with
-``DGM_WARMUP=0``), reading each page's spec (``dgm_core.demos.<page>.CONTROLS``) and its "values -> core inputs"
-function as the page does, never the page files; and the long-lived objects frozen out of the garbage collector's
-full passes (``freeze_long_lived``). ``lifespan`` is the server's start-up hook (app.py).
+"""The server's warm-up: at its start, each page's default views are computed into the shared cache (off with
+``DGM_WARMUP=0``), read from the pages' descriptors (``ui.catalog``: their warm-up jobs), never the page files; and
+the long-lived objects frozen out of the garbage collector's full passes (``freeze_long_lived``). ``lifespan`` is the
+server's start-up hook (app.py).
 """
 from __future__ import annotations
 
@@ -20,14 +20,9 @@ from urllib.parse import parse_qsl
 
 from streamlit.runtime import Runtime
 
-from dgm_core import data
-from dgm_core.demos import inpainting, mnar as mnar_lab
-from server.manifest import PREFIXES
 from server import Job, warmup
-from ui import deck, jobs, mnar_widgets, serving
+from ui import deck, serving
 from ui.catalog import PAGES
-
-P = PREFIXES["inpainting"]  # the inpainting page's prefix in a link
 
 _lock = threading.Lock()
 _warmup: threading.Thread | None = None
@@ -35,53 +30,37 @@ _defaults_ready = threading.Event()
 WARM_WAIT_S = 60.0  # the longest a server's start waits for those defaults before it opens anyway
 
 
-def _inpainting_view(link: dict[str, str], name: str) -> Callable[[], Job | None]:
-    """``jobs.lesson_inpainting(link)`` as a warm-up job named ``name``."""
+def _step_job(page, link: dict[str, str], name: str) -> Callable[[], Job | None]:
+    """``page.step_job(link)`` as a warm-up job named ``name``."""
     def make() -> Job | None:
-        return jobs.lesson_inpainting(link)
+        return page.step_job(link)
     make.__name__ = name
     return make
 
 
 def _deck_views() -> list[Callable[[], Job | None]]:
-    """The inpainting views of the shipped lecture decks' steps, so that a step arrives on its own result."""
-    views, seen = [], set()
+    """The shared jobs of the shipped lecture decks' steps (on the pages that have them), so that a step arrives on
+    its own result."""
+    views, seen, by_path = [], set(), {p.url_path: p for p in PAGES}
     for name, d in deck.shipped(deck.page_files()).items():
         for k, step in enumerate(d.steps, 1):
-            link = {key[len(P):]: v for key, v in parse_qsl(step.link) if key.startswith(P)}
-            if step.page == "inpainting" and tuple(sorted(link.items())) not in seen:
-                seen.add(tuple(sorted(link.items())))
-                views.append(_inpainting_view(link, f"inpainting, {name} step {k}"))
+            page = by_path[step.page]
+            link = {key[len(page.prefix):]: v for key, v in parse_qsl(step.link) if key.startswith(page.prefix)}
+            if page.step_job is not None and (page.url_path, *sorted(link.items())) not in seen:
+                seen.add((page.url_path, *sorted(link.items())))
+                views.append(_step_job(page, link, f"{page.url_path}, {name} step {k}"))
     return views
 
 
-def _mnar_opening() -> Job | None:
-    d = mnar_lab.DEFAULT
-    if not data.available(d["table"]):
-        return None
-    x = mnar_widgets.load_source(d["table"])[0]
-    return mnar_widgets.shipped_job(mnar_lab.simulate(x, d["mechanism"], d["params"], d["seed"]))[0]
-
-
-def _vae_map() -> None:
-    """The VAE page's latent map for its default model (a t-SNE: several seconds of one core), kept for every
-    session (``vae_view.latent_map``), so that the first student to open the tab does not wait for it."""
-    from dgm_core.controls import resolve
-    from dgm_core.demos import vae as vae_demo
-    from ui import vae_view
-
-    vae_view.latent_map(resolve(vae_demo.CONTROLS["model"].default, {}))
-
-
 def warm_jobs() -> list[Callable[[], Job | None]]:
-    """Each page's default view, in the order a class meets them: the inpainting default Run on MNIST (the page a
-    lesson opens with) and the MNAR lab's opening re-imputation at once; the inpainting default on the other data
-    sets, the shipped decks' inpainting steps and the VAE page's latent map once the server is quiet
-    (``warmup.when_idle``: computed while a class clicks, they would slow every click)."""
-    first, *rest = inpainting.DATASETS
-    return [_inpainting_view({"ds": first}, f"inpainting {first}"), _mnar_opening, _defaults_done,
-            *(warmup.when_idle(_inpainting_view({"ds": ds}, f"inpainting {ds}")) for ds in rest),
-            *(warmup.when_idle(view) for view in _deck_views()), warmup.when_idle(_vae_map)]
+    """Each page's default views (its descriptor's ``warm``), in the order a class meets them (the catalog's: the
+    inpainting default Run on MNIST, the page a lesson opens with, and the MNAR lab's opening re-imputation); then,
+    once the server is quiet (``warmup.when_idle``: computed while a class clicks, they would slow every click), each
+    page's ``warm_idle`` (the inpainting default on the other data sets, the VAE page's latent map) and the shipped
+    decks' steps."""
+    return [*(make for p in PAGES for make in p.warm), _defaults_done,
+            *(warmup.when_idle(make) for p in PAGES for make in p.warm_idle),
+            *(warmup.when_idle(view) for view in _deck_views())]
 
 
 def _defaults_done() -> None:

@@ -86,6 +86,7 @@ def _n_shown(got: dict) -> int:
 
 
 # The page's controls, each declared once (dgm_core.controls); the selection is made on the maps themselves
+PREFIX = "cl_"  # the page's keys in a link: ?cl_<control>=… (its widgets, its URL state, the deck)
 CONTROLS: dict[str, Control] = {
     "round": Control("last", "Round", "radio", choices=["last", "0"], names={"last": "last round", "0": "round 0"}),
     "colour": Control("cluster", "Colour by", "radio", choices=["cluster", "label"],

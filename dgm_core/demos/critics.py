@@ -22,6 +22,7 @@ BROWSER = CriticConfig(hidden=32, batch=128, steps=100, eval_n=5000)
 LABELS = {"hellinger": "squared Hellinger (f-GAN)", "wasserstein": "Wasserstein-1 (Lipschitz penalty)"}
 THETAS = tuple(round(i / 10, 1) for i in range(21))  # the page's shifts: 0 to 2 in steps of 0.1
 # The page's controls, each declared once (dgm_core.controls)
+PREFIX = "critics_"  # the page's keys in a link: ?critics_<control>=… (its widgets, its URL state, the deck)
 CONTROLS: dict[str, Control] = {
     "theta": Control(1.0, "θ: how far Q_θ is shifted from P", "select_slider", choices=THETAS,
                      names=lambda t: f"{t:.1f}"),

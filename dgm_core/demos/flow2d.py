@@ -26,6 +26,7 @@ from .flow_samples import STEP_CHOICES
 DATA = {"ring": "a ring of 8 Gaussians", "moons": "two moons", "lines": "a line segment", DRAWN: "your drawing"}
 STEPS = (300, 800, 2000)
 # The page's controls, each declared once (dgm_core.controls); "pts" is the drawing, ``encode_points``' text
+PREFIX = "flow_"  # the page's keys in a link: ?flow_<control>=… (its widgets, its URL state, the deck)
 CONTROLS: dict[str, Control] = {
     "data": Control("ring", "Data", "select", choices=list(DATA), names=DATA),
     "steps": Control(800, "Training steps", "select_slider", choices=STEPS),

@@ -22,6 +22,7 @@ TOY_NAMES = {"ring": "a ring of 8 Gaussians", "moons": "two moons", "lines": "th
              DRAWN: "your drawing (2-D flow page)"}
 LRS = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2)  # the page's learning rates
 # The page's controls, each declared once (dgm_core.controls)
+PREFIX = "gan_"  # the page's keys in a link: ?gan_<control>=… (its widgets, its URL state, the deck)
 CONTROLS: dict[str, Control] = {
     "toy": Control("lines", "Data", "select", choices=list(TOY_NAMES), names=TOY_NAMES),
     "lr": Control(1e-3, "Learning rate", "select_slider", choices=LRS),

@@ -60,6 +60,7 @@ def _offered(got: dict) -> list[str]:
 
 
 # The page's controls, each declared once (dgm_core.controls): the widgets, links, deck, warm-up and Settings read them
+PREFIX = "inp_"  # the page's keys in a link: ?inp_<control>=… (its widgets, its URL state, the deck)
 CONTROLS: dict[str, Control] = {
     "ds": Control("mnist", "Data set", "select", choices=list(DATASETS), names=DATASETS),
     "src": Control("Gallery", "Image from", "radio", choices=["Gallery", "Upload", "Draw"]),

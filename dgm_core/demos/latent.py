@@ -184,6 +184,7 @@ def _opening_seed(got: dict) -> int:
 
 # The page's controls, each declared once (dgm_core.controls); the sliders' values and the player's frame are drawn
 # by the page's own components
+PREFIX = "lat_"  # the page's keys in a link: ?lat_<control>=… (its widgets, its URL state, the deck)
 CONTROLS: dict[str, Control] = {
     "model": Control(lambda got: (shipped() or ["wgan-celeba"])[0], "Generator", "select",
                      choices=lambda got: shipped() or list(MODELS), names=LABELS),

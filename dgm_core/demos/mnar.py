@@ -35,6 +35,7 @@ MECHANISMS = {
 OWN_MODES = {"own": "Your table's own holes", "simulate": "Simulate a mechanism on its complete rows"}
 PRESET_LABELS = {"paper": "precomputed", "tiny": "train: tiny", "small": "train: small", "medium": "train: medium"}
 # The page's controls, each declared once (dgm_core.controls): the widgets, links, deck and warm-up read them
+PREFIX = "mnar_"  # the page's keys in a link: ?mnar_<control>=… (its widgets, its URL state, the deck)
 CONTROLS: dict[str, Control] = {
     "table": Control("breast", "Table", "select", choices=[*data.TABLES, "upload CSV"]),
     "seed": Control(0, "Seed", "number", lo=0, hi=10_000),

@@ -60,7 +60,7 @@ HALF = "half"  # n_features held at half of the table's features, as the page op
 class Axis:
     """The one parameter of a mechanism that the grid varies; every other parameter is held at ``held``."""
 
-    param: str  # its key in the page's parameters (ui.mnar_widgets.mechanism_params)
+    param: str  # its key in the page's parameters (ui.mnar_view.mechanism_params)
     name: str  # how a sentence names it
     values: tuple[float, ...]
     held: dict[str, Any] = field(default_factory=dict)

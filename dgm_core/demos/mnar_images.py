@@ -51,6 +51,7 @@ def compare(models: dict[str, ConvNotMIWAE], x: torch.Tensor, mechanism: Mechani
 
 
 # The page's controls, each declared once (dgm_core.controls)
+PREFIX = "mi_"  # the page's keys in a link: ?mi_<control>=… (its widgets, its URL state, the deck)
 CONTROLS: dict[str, Control] = {
     "clip_w": Control(50.0, "Steepness W", "slider", lo=clipping.W_RANGE[0], hi=clipping.W_RANGE[1], step=1.0,
                       help="how sharp the cut is; the models were trained with W = 50"),

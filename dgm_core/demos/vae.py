@@ -191,6 +191,7 @@ def shipped() -> list[str]:
 
 
 # The page's controls, each declared once (dgm_core.controls)
+PREFIX = "vae_"  # the page's keys in a link: ?vae_<control>=… (its widgets, its URL state, the deck)
 CONTROLS: dict[str, Control] = {
     "model": Control(lambda got: (shipped() or ["vae-mnist"])[0], "Model", "select",
                      choices=lambda got: shipped() or list(MODELS), names=LABELS),

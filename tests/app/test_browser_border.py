@@ -20,7 +20,7 @@ from server import border
 from tests.app import open_page
 from server import widget_states
 from tests.server.browser_answers import answer, as_sent, digit, typed
-from ui.browser_inpaint import browser_methods, model_specs
+from server.inpaint_job import browser_methods, model_specs
 
 ROOT = Path(__file__).resolve().parents[2]
 PANEL = "inp_bi"

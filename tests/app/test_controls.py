@@ -1,4 +1,4 @@
-"""Each control is declared once (dgm_core.controls; every page's spec in ui.links.SPECS): the widget a page draws has
+"""Each control is declared once (dgm_core.controls; every page's spec in ui.catalog.SPECS): the widget a page draws has
 the label, bounds, choices and help of its declaration, and the core's own check refuses what the widget cannot give."""
 from pathlib import Path
 
@@ -7,49 +7,43 @@ from streamlit.testing.v1 import AppTest
 
 from dgm_core.controls import Control, check, defaults, name, resolve
 from dgm_core.demos.inpainting import CONTROLS as INPAINTING, Settings, settings_from
-from server.manifest import PREFIXES
-from ui.links import SPECS
+from ui.catalog import PAGES
 
-PAGES = Path(__file__).resolve().parents[2] / "pages"
-# a page and the links that between them draw every widget of its spec
-VIEWS = {
-    "inp_": ("inpainting", [{}, {"inp_preset": "rectangles"}, {"inp_preset": "random", "inp_ds": "celeba"}]),
-    "mnar_": ("mnar", [{"mnar_mech": m} for m in ("notmiwae_uci", "self_masked", "quantile", "mnar_logistic")]
-              + [{"mnar_preset": "tiny"}]),
-    "mi_": ("mnar_images", [{}]),
-    "lat_": ("latent", [{}, {"lat_tab": "Interpolation"}]),
-    "vae_": ("vae", [{}, {"vae_tab": "Bound against K"}]),
-    "cl_": ("clusters", [{}, {"cl_tab": "Confusion matrix"}]),
-    "critics_": ("critics", [{}]),
-    "gan_": ("gan", [{}]),
-    "flow_": ("flow2d", [{}]),
+ROOT = Path(__file__).resolve().parents[2]
+# the links (their keys without the page's prefix) that between them draw every widget of a page's spec, where its
+# default link alone does not
+LINKS = {
+    "inpainting": [{}, {"preset": "rectangles"}, {"preset": "random", "ds": "celeba"}],
+    "mnar": [{"mech": m} for m in ("notmiwae_uci", "self_masked", "quantile", "mnar_logistic")] + [{"preset": "tiny"}],
+    "latent": [{}, {"tab": "Interpolation"}],
+    "vae": [{}, {"tab": "Bound against K"}],
+    "clusters": [{}, {"tab": "Confusion matrix"}],
 }
 KINDS = {"number": "number_input", "slider": "slider", "select": "selectbox", "select_slider": "select_slider",
          "multiselect": "multiselect", "radio": "radio"}
 PAGE_NAMES = {"cl_round", "cl_perp"}  # the page names these choices with what it knows (the round's number)
 # drawn only once a file with empty cells is uploaded, which no link can do: tests/app/test_own_table.py checks them
-UPLOAD_ONLY = {"mnar_": {"own", "ofam", "odir", "obud", "ohow", "oshare", "odelta"}}
+UPLOAD_ONLY = {"mnar": {"own", "ofam", "odir", "obud", "ohow", "oshare", "odelta"}}
 
 
-def test_every_pages_spec_is_checked_here():
-    assert set(VIEWS) == set(SPECS) == set(PREFIXES.values())
+def test_the_links_here_are_of_pages_with_controls():
+    assert set(LINKS) | set(UPLOAD_ONLY) <= {p.url_path for p in PAGES if p.controls}
 
 
 def _widgets(at: AppTest) -> dict[str, object]:
     return {w.key: (kind, w) for kind, attr in KINDS.items() for w in getattr(at, attr) if w.key}
 
 
-@pytest.mark.parametrize("prefix", list(VIEWS))
-def test_every_widget_is_drawn_as_its_control_declares(prefix):
-    page, links = VIEWS[prefix]
-    spec, seen = SPECS[prefix], set()
-    for link in links:
-        at = AppTest.from_file(str(PAGES / f"{page}.py"), default_timeout=180)
+@pytest.mark.parametrize("page", [p for p in PAGES if p.controls], ids=lambda p: p.url_path)
+def test_every_widget_is_drawn_as_its_control_declares(page):
+    prefix, spec, seen = page.prefix, page.controls, set()
+    for link in LINKS.get(page.url_path, [{}]):
+        at = AppTest.from_file(str(ROOT / page.file), default_timeout=180)
         for k, v in link.items():
-            if k[len(prefix):] in spec:
-                at.query_params[k] = v
+            if k in spec:
+                at.query_params[prefix + k] = v
             else:  # a tab the URL does not keep: opened as a click would
-                at.session_state[k] = v
+                at.session_state[prefix + k] = v
         at.run()
         assert not at.exception, (link, at.exception)
         got = {key: at.session_state[prefix + key] if prefix + key in at.session_state else None for key in spec}
@@ -69,8 +63,8 @@ def test_every_widget_is_drawn_as_its_control_declares(prefix):
                 assert len(w.options) == len(choices), key
                 assert key in PAGE_NAMES or list(w.options) == [name(c, v) for v in choices], key
             seen.add(key[len(prefix):])
-    drawn = {key for key, c in spec.items() if c.kind != "hidden"} - UPLOAD_ONLY.get(prefix, set())
-    assert drawn <= seen, f"never drawn by {page}: {sorted(drawn - seen)}"
+    drawn = {key for key, c in spec.items() if c.kind != "hidden"} - UPLOAD_ONLY.get(page.url_path, set())
+    assert drawn <= seen, f"never drawn by {page.file}: {sorted(drawn - seen)}"
 
 
 def test_the_samplers_settings_refuse_what_the_page_cannot_ask_for():

@@ -15,8 +15,7 @@ from server import budgets
 
 from tests.app import PAGES as PAGE_DIR, open_page
 from ui import deck
-from ui.links import SPECS
-from ui.catalog import PAGES
+from ui.catalog import PAGES, SPECS
 from ui.state import read_link
 
 PAGE_FILES = {p.url_path: p.file for p in PAGES}

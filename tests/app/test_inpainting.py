@@ -213,7 +213,7 @@ def test_faces_get_fewer_chains_unless_the_link_says_otherwise():
 
 def test_benchmark_note_says_where_the_exact_sampler_loses_and_whether_its_chains_mixed(tmp_path, monkeypatch):
     from dgm_core import results
-    from ui import inpaint_results
+    from ui import inpainting_view
 
     def rec(ds, mask, rhat):
         return {"dataset": ds, "mask": mask, "warm_start": 0, "kernel": "hmc", "n_images": 200, "rhat_median": rhat,
@@ -225,19 +225,19 @@ def test_benchmark_note_says_where_the_exact_sampler_loses_and_whether_its_chain
     path = tmp_path / results.source("inpainting")
     path.write_text(json.dumps({"summary": {"hmc": summary},
                                 "records": [rec("mnist", "top half", 1.02), rec("omniglot", "top half", 1.03)]}))
-    note = inpaint_results.benchmark_note("hmc", "omniglot")
+    note = inpainting_view.benchmark_note("hmc", "omniglot")
     assert "1 of 2 settings" in note and "loses on omniglot top half (-0.018 F1, Bonferroni p 0.052)" in note
     assert "had mixed" in note
     path.write_text(json.dumps({"summary": {"hmc": summary},
                                 "records": [rec("mnist", "top half", 1.02), rec("omniglot", "top half", 1.4)]}))
-    assert "had not all mixed" in inpaint_results.benchmark_note("hmc", "omniglot")
+    assert "had not all mixed" in inpainting_view.benchmark_note("hmc", "omniglot")
     path.write_text("[]")  # an older format, or no file: no note rather than an error
-    assert inpaint_results.benchmark_note("hmc", "omniglot") is None
+    assert inpainting_view.benchmark_note("hmc", "omniglot") is None
 
 
 def test_benchmark_note_says_why_from_the_blur_benchmark(tmp_path, monkeypatch):
     from dgm_core import results
-    from ui import inpaint_results
+    from ui import inpainting_view
 
     monkeypatch.setattr(results, "ROOT", tmp_path)
     (tmp_path / results.RESULTS).mkdir(parents=True)
@@ -247,11 +247,11 @@ def test_benchmark_note_says_why_from_the_blur_benchmark(tmp_path, monkeypatch):
                             "losses": [{"dataset": "omniglot", "mask": "top half"}]}},
         "records": [{"dataset": "omniglot", "mask": "top half", "warm_start": 0, "kernel": "hmc", "n_images": 200,
                      "rhat_median": 1.05, "gain_vs_pseudo_gibbs": -0.02, "p_bonferroni": 0.05}]}))
-    assert "Why" not in inpaint_results.benchmark_note("hmc", "omniglot")  # no blur file: the rest of the note stands
+    assert "Why" not in inpainting_view.benchmark_note("hmc", "omniglot")  # no blur file: the rest of the note stands
     row = {"dataset": "omniglot", "mask": "top half"}
     blur.write_text(json.dumps({"rows": [{**row, "kernel": "hmc", "f1_single_draw": 0.193, "ink_ratio": 0.174},
                                          {**row, "kernel": "pseudo", "f1_single_draw": 0.203, "ink_ratio": 0.407}]}))
-    note = inpaint_results.benchmark_note("hmc", "omniglot")
+    note = inpainting_view.benchmark_note("hmc", "omniglot")
     assert "one draw scores F1 0.193 against pseudo-Gibbs's 0.203" in note
     assert "keeps 17% of the true ink against pseudo-Gibbs's 41%" in note
 
@@ -269,15 +269,15 @@ def test_each_data_set_opens_on_its_own_recorded_default_image():
 
 
 def test_celeba_gets_the_faces_paragraph_not_the_digits_one():
-    from ui import inpaint_results
-    assert "MNIST and Omniglot" in inpaint_results.benchmark_note("hmc", "mnist")  # the shipped benchmark files
-    assert "CelebA test faces" in inpaint_results.benchmark_note("hmc", "celeba")
-    assert inpaint_results.benchmark_note("pcn", "celeba") is None  # the faces benchmark ran no pCN chains
+    from ui import inpainting_view
+    assert "MNIST and Omniglot" in inpainting_view.benchmark_note("hmc", "mnist")  # the shipped benchmark files
+    assert "CelebA test faces" in inpainting_view.benchmark_note("hmc", "celeba")
+    assert inpainting_view.benchmark_note("pcn", "celeba") is None  # the faces benchmark ran no pCN chains
 
 
 def test_faces_note_says_where_the_exact_sampler_loses_to_the_neighbour_fill_and_why(tmp_path, monkeypatch):
     from dgm_core import results
-    from ui import inpaint_results
+    from ui import inpainting_view
 
     monkeypatch.setattr(results, "ROOT", tmp_path)
     (tmp_path / results.RESULTS).mkdir(parents=True)
@@ -287,7 +287,7 @@ def test_faces_note_says_where_the_exact_sampler_loses_to_the_neighbour_fill_and
         rows = [{"mask": m, "method": "Neighbour fill", "score_mean": 0.05, "n_images": 100} for m in hmc]
         rows += [{"mask": m, "method": "MWG hmc", "score_mean": v, "rhat_median": r} for m, (v, r) in hmc.items()]
         path.write_text(json.dumps({"records": rows}))
-        return inpaint_results.benchmark_note("hmc", "celeba")
+        return inpainting_view.benchmark_note("hmc", "celeba")
 
     note = write({"top half": (0.08, 1.76), "random 60 %": (0.06, 1.02), "bottom half": (0.04, 1.3)})
     assert "beats the neighbour fill on 1 of 3" in note and "top half: 0.0800 against 0.0500, split-R̂ 1.76" in note
@@ -295,13 +295,13 @@ def test_faces_note_says_where_the_exact_sampler_loses_to_the_neighbour_fill_and
     assert "bottom half:" not in note  # where it wins, no loss is listed
     assert write({"top half": (0.04, 1.5)}).endswith("on 1 of 1.")
     path.write_text("[]")  # an older format: no note rather than an error
-    assert inpaint_results.benchmark_note("hmc", "celeba") is None
+    assert inpainting_view.benchmark_note("hmc", "celeba") is None
 
 
 def test_spread_note_compares_each_methods_predicted_variance_with_its_squared_error(tmp_path, monkeypatch):
     from types import SimpleNamespace
     from dgm_core import results
-    from ui import inpaint_results
+    from ui import inpainting_view
 
     monkeypatch.setattr(results, "ROOT", tmp_path)
     (tmp_path / results.RESULTS).mkdir(parents=True)
@@ -312,19 +312,19 @@ def test_spread_note_compares_each_methods_predicted_variance_with_its_squared_e
     rows += [{"mask": "top half", "method": "Neighbour fill", "score_mean": 0.05, "n_images": 100}]
     (tmp_path / results.source("inpainting_fills")).write_text(json.dumps({"records": rows}))
     run = [(SimpleNamespace(method=m, diagnostics=None), {}, None) for m in ("dmfa", "mfa", "neighbour_fill")]
-    note = inpaint_results.spread_note(run, "celeba")
+    note = inpainting_view.spread_note(run, "celeba")
     assert "first 100 CelebA test faces and 2 masks" in note
     assert "**DMFA** 5.0 to 40.0 times, its spread and draws overstate" in note
     assert "**MFA conditional (classical)** 0.2 to 0.4 times, too narrow a spread" in note
     assert "Neighbour fill" not in note  # a point fill has no spread
-    assert inpaint_results.spread_note(run, "mnist") is None and inpaint_results.spread_note(run[2:], "celeba") is None
+    assert inpainting_view.spread_note(run, "mnist") is None and inpainting_view.spread_note(run[2:], "celeba") is None
 
 
 def test_notes_say_why_a_fill_without_a_model_wins_and_what_pseudo_gibbs_nll_is():
     import torch
     from dgm_core import masks
     from dgm_core.demos.inpainting import run_page
-    from ui import inpaint_results, loaders
+    from ui import inpainting_view, loaders
 
     # a smooth image with a small hole: spreading the neighbours inward is all but exact
     ramp = torch.linspace(0.2, 0.8, 32)
@@ -335,14 +335,14 @@ def test_notes_say_why_a_fill_without_a_model_wins_and_what_pseudo_gibbs_nll_is(
                    load_model=lambda name: loaders.model(name)[0])
     (pg, pg_m, _), (nb, nb_m, _) = out.rows
     assert nb_m["MSE"] < pg_m["MSE"]
-    note = inpaint_results.simple_fill_note(out.rows, "celeba")
+    note = inpainting_view.simple_fill_note(out.rows, "celeba")
     assert f"**Neighbour fill** scores the best MSE here: {nb_m['MSE']:.4f}, against {pg_m['MSE']:.4f}" in note
-    assert inpaint_results.simple_fill_note(out.rows[:1], "celeba") is None  # no fill without a model ran
+    assert inpainting_view.simple_fill_note(out.rows[:1], "celeba") is None  # no fill without a model ran
     nll = pg_m["NLL density (nats)"]
-    note = inpaint_results.nll_note(out.rows, mask)
+    note = inpainting_view.nll_note(out.rows, mask)
     assert f"({nll:,.0f} nats, {nll / (36 * 3):.1f} per missing value)" in note
     assert "not under the model's conditional" in note
-    assert inpaint_results.nll_note(out.rows[1:], mask) is None
+    assert inpainting_view.nll_note(out.rows[1:], mask) is None
 
 
 def test_the_warm_start_setting_says_where_a_chain_without_one_starts():
@@ -431,7 +431,7 @@ def test_the_particle_filters_ess_chart_has_a_line_per_filter_and_a_row_per_step
 
     from dgm_core.demos import inpainting
     from tests.dgm_core.test_flow_smc import page_inputs
-    from ui import inpaint_results
+    from ui import inpainting_view as inpaint_results
     model, x, mask = page_inputs()
     settings = replace(inpainting.Settings(), particles=3, n_draws=2)
     rows = [(inpainting.run_method(m, model if m != "mean_fill" else None, x, mask, dataset="mnist",

@@ -1,4 +1,4 @@
-"""Links are checked by each page's spec (ui.links, ui.state.read_link): named regressions for the links that
+"""Links are checked by each page's spec (ui.catalog.SPECS, ui.state.read_link): named regressions for the links that
 once raised or were taken without a word, and a property-based fuzz of every page's spec (the pure check with
 many examples, a few page runs with generated bad links) asserting no exception and short warnings in the
 page's words."""
@@ -9,14 +9,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
-from ui import links
 from dgm_core.controls import Control
+from dgm_core.demos import mnar
+from ui.catalog import PAGES as CATALOG, SPECS
 from ui.state import MAX_RAW, MAX_WARNING, read_link
 
 PAGES = Path(__file__).resolve().parents[2] / "pages"
-PAGE_OF = {"inp_": "inpainting", "mnar_": "mnar", "mi_": "mnar_images", "lat_": "latent", "vae_": "vae",
-           "critics_": "critics", "gan_": "gan", "cl_": "clusters", "flow_": "flow2d"}
-SPECS = links.SPECS
+PAGE_OF = {p.prefix: p.url_path for p in CATALOG if p.prefix}
 
 
 def _run(page: str, **params: str) -> AppTest:
@@ -102,7 +101,7 @@ def test_an_out_of_range_direction_warns_like_every_other_key():
 def test_a_value_near_1e_308_is_read_as_the_number_the_control_shows():
     at = _run("mnar", mnar_offset="1e-308", mnar_preset="tiny")
     assert not at.exception and not at.warning and at.session_state["mnar_offset"] == 0.0
-    values, warnings = read_link(SPECS["mnar_"], {"p": "1e-308", "offset": "-4.9e-324"})
+    values, warnings = read_link(SPECS[mnar.PREFIX], {"p": "1e-308", "offset": "-4.9e-324"})
     assert values["offset"] == 0.0 and values["p"] == 0.05 and len(warnings) == 1
 
 
@@ -161,7 +160,7 @@ def test_fuzz_a_page_given_a_bad_value_for_every_key_still_works(prefix):
     @settings(max_examples=2, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(bad)
     def check(raw):
-        if prefix == "inp_":  # short chains: a fuzzed link must not make the page slow to test
+        if PAGE_OF[prefix] == "inpainting":  # short chains: a fuzzed link must not make the page slow to test
             raw = {**raw, "steps": "30", "chains": "2", "burn": "5"}
         at = _run(PAGE_OF[prefix], **{prefix + k: v for k, v in raw.items()})
         assert not at.exception, [e.value for e in at.exception]

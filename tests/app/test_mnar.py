@@ -283,7 +283,7 @@ def _fits(**rmse):
 
 
 def test_what_to_notice_speaks_only_of_what_ran_and_of_its_mechanism():
-    from ui import mnar_widgets as w
+    from ui import mnar_view as w
 
     tiny = _fits(miwae=0.9, notmiwae=0.7, notmiwae_known=0.6, mean=1.1, kNN=1.0)  # a tiny run: no MICE
     said = w.notice(tiny, "notmiwae_uci", "tiny")
@@ -304,7 +304,7 @@ def test_learnt_and_true_mechanism_maps_share_one_unit_and_one_scale():
     from dgm_core import mnar_experiment as experiment
     from dgm_core.demos import mnar
     from dgm_core.models.notmiwae import Config, NotMIWAE
-    from ui import mnar_widgets as w
+    from ui import mnar_view as w
 
     x = np.random.default_rng(1).standard_normal((400, 4)) * [1, 2, 3, 1]
     sim = experiment.simulate(x, "self_masked", {"p": 0.4, "steepness": 3.0}, seed=2)  # the high values hide
@@ -333,7 +333,7 @@ def test_the_opening_view_is_read_from_the_warm_up():
     from ui import serving
     from ui.warmup import warm_jobs
 
-    warmup.warm(serving.shared(), [j for j in warm_jobs() if j.__name__ == "_mnar_opening"])
+    warmup.warm(serving.shared(), [j for j in warm_jobs() if j.__name__ == "mnar_opening"])
     cache = serving.shared().cache
     held = len(cache)
     at = _app().run()

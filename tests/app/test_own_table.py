@@ -106,7 +106,7 @@ def test_the_simulated_path_measures_its_direction_plots_every_method_and_labels
     import re
 
     from dgm_core.demos import mnar
-    from ui import mnar_widgets as w
+    from ui import mnar_view as w
 
     at = AppTest.from_file(PAGE, default_timeout=240).run()
     assert not at.exception
@@ -136,6 +136,7 @@ def test_the_simulated_path_measures_its_direction_plots_every_method_and_labels
 
 def test_the_own_modes_widgets_are_drawn_as_their_controls_declare():
     from dgm_core.controls import name
+    from dgm_core.demos import mnar
     from dgm_core.demos.mnar import CONTROLS
     from tests.app.test_controls import UPLOAD_ONLY
 
@@ -145,8 +146,8 @@ def test_the_own_modes_widgets_are_drawn_as_their_controls_declare():
     seen = set()
     for kind in ("radio", "selectbox", "slider"):
         for w in getattr(at, kind):
-            key = (w.key or "").removeprefix("mnar_")
-            if key in UPLOAD_ONLY["mnar_"]:
+            key = (w.key or "").removeprefix(mnar.PREFIX)
+            if key in UPLOAD_ONLY["mnar"]:
                 c = CONTROLS[key]
                 assert w.label == c.label and (c.help is None or w.help == c.help), key
                 if kind == "slider":
@@ -154,7 +155,7 @@ def test_the_own_modes_widgets_are_drawn_as_their_controls_declare():
                 else:
                     assert list(w.options) == [name(c, v) for v in c.choices], key
                 seen.add(key)
-    assert seen == UPLOAD_ONLY["mnar_"] - {"ohow", "oshare", "odelta"}  # those three come with a fill
+    assert seen == UPLOAD_ONLY["mnar"] - {"ohow", "oshare", "odelta"}  # those three come with a fill
 
 
 def test_a_table_as_it_comes_is_typed_corrected_filled_and_downloaded_with_every_column():
@@ -187,7 +188,7 @@ def test_a_table_as_it_comes_is_typed_corrected_filled_and_downloaded_with_every
 
 
 def test_a_tipping_point_beyond_the_slider_is_named():
-    from ui.own_table_view import beyond_slider
+    from ui.own_table import beyond_slider
 
     said = beyond_slider({"MICE": 1.2, "not-MIWAE": 86.0, "mean": None}, 2.0)
     assert said.startswith("Beyond the slider's ±2 sd: not-MIWAE tips at δ = +86") and "MICE" not in said

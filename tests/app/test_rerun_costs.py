@@ -64,6 +64,6 @@ print(n, gc.get_freeze_count(), before, after)
 def test_the_warm_up_starts_with_the_default_run_a_lesson_opens_with():
     from ui import warmup
 
-    assert [j.__name__ for j in warmup.warm_jobs()][:2] == ["inpainting mnist", "_mnar_opening"]
+    assert [j.__name__ for j in warmup.warm_jobs()][:2] == ["inpainting mnist", "mnar_opening"]
 
 

@@ -12,9 +12,9 @@ from urllib.parse import parse_qsl
 import pytest
 
 from tests.app import open_page
-from ui import deck, slides
-from ui.catalog import PAGES
-from ui.links import SPECS
+from dgm_core.demos import critics
+from ui import catalog, critics_view, deck, slides
+from ui.catalog import PAGES, SPECS
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE_FILES = {p.url_path: p.file for p in PAGES}
@@ -40,13 +40,13 @@ def _literals(call_names: set[str], arg: int = 0) -> set[str]:
 CONTROLS = {c.label for spec in SPECS.values() for c in spec.values()}
 TABS = {str(v) for spec in SPECS.values() for k, c in spec.items() if k == "tab" for v in (c.choices or [])}
 TOUCHABLE = {x.lower() for x in CONTROLS | TABS | _literals({"tabs"}) | _literals({"button", "run_button"})
-             | {o for v in slides.VIEWS.values() for o in v.offers}}
+             | {o for v in catalog.VIEWS.values() for o in v.offers}}
 
 
 def _shown(step) -> set[str]:
     """What the step's slide lets the lecturer touch: its named controls and its view's own buttons and sliders."""
-    view = slides.view_of(step)
-    named = {found[0][found[2]].label for key in step.controls if (found := slides.control_of(key))}
+    view = catalog.view_of(step)
+    named = {found[0][found[2]].label for key in step.controls if (found := catalog.control_of(key))}
     return {x.lower() for x in named | set(view.offers if view else ())}
 
 
@@ -58,7 +58,7 @@ def asked_but_not_shown(step) -> list[str]:
 
 @pytest.mark.parametrize("k,step", STEPS, ids=[f"step{k}" for k, _ in STEPS])
 def test_a_note_names_no_control_tab_or_button_its_slide_does_not_show(k, step):
-    assert slides.view_of(step) is not None, f"step {k} has no view to present"
+    assert catalog.view_of(step) is not None, f"step {k} has no view to present"
     assert not asked_but_not_shown(step), f"step {k}'s note asks for {asked_but_not_shown(step)}"
 
 
@@ -102,7 +102,7 @@ def test_each_shipped_step_presents_its_view_with_the_numbers_of_its_result(k, s
 
 
 def test_a_question_is_asked_before_its_answer_and_the_next_press_reveals_it():
-    k, step = next((k, s) for k, s in STEPS if s.question and slides.view_of(s).asks)
+    k, step = next((k, s) for k, s in STEPS if s.question and catalog.view_of(s).asks)
     at = open_page(step.page, "", timeout=300, deck="lecture", step=k, present=1)
     assert not at.exception
     assert any(step.question in m.value for m in at.markdown)
@@ -149,15 +149,15 @@ def poll_question_id(step, k: int) -> str:
     """The store's id of a shipped step's poll, as present mode makes it (ui.poll.question_id)."""
     from ui.poll import question_id
 
-    facts = slides.view_of(step).facts(dict(parse_qsl(step.link)))
-    slide = slides.Slide(step.note, slides.view_of(step), {}, (), step.question, False, step.poll)
+    facts = catalog.view_of(step).facts(dict(parse_qsl(step.link)))
+    slide = slides.Slide(step.note, catalog.view_of(step), {}, {}, step.question, False, step.poll)
     return question_id(slides.poll_question(slide, facts), f"lecture:{k - 1}")
 
 
 def test_the_shipped_deck_has_five_predict_steps_each_answered_by_its_model():
     assert len(POLLED) >= 5
     for k, step in POLLED:
-        assert slides.view_of(step).facts is not None, f"step {k}: no result to answer its poll"
+        assert catalog.view_of(step).facts is not None, f"step {k}: no result to answer its poll"
 
 
 @pytest.mark.parametrize("k,step", POLLED, ids=[f"step{k}" for k, _ in POLLED])
@@ -181,7 +181,7 @@ def test_a_polled_step_asks_the_phones_first_with_the_models_answer_computed(k, 
     assert rooms.resume(store(), lec.pass_).step == k - 1  # the room follows the lecturer's step
     q = store().state(lec.code, key=lec.key, question=poll_question_id(step, k))["question"]
     assert q["prompt"] == step.question
-    facts = slides.view_of(step).facts(dict(parse_qsl(step.link)))
+    facts = catalog.view_of(step).facts(dict(parse_qsl(step.link)))
     answer, model = facts[step.poll["answer"]], q["results"]["model"]
     if isinstance(answer, dict):  # a posterior over the options
         assert model["probs"] == pytest.approx([answer[o] for o in q["options"]]), f"step {k}"
@@ -196,4 +196,4 @@ def test_a_polled_step_asks_the_phones_first_with_the_models_answer_computed(k, 
 def test_the_critic_that_tells_the_generator_where_to_move_is_read_from_the_sweep(theta, moves):
     """Closed form: away from θ = 0 the squared Hellinger distance is flat at 2 and the Wasserstein distance is |θ|,
     slope 1; the shipped sweep's estimates must say so."""
-    assert slides.critics_facts({"critics_theta": str(theta)})["moves"] == moves
+    assert critics_view.theta_facts({critics.PREFIX + "theta": str(theta)})["moves"] == moves

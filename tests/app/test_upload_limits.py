@@ -17,7 +17,7 @@ from PIL import Image
 from dgm_core import budgets
 from tests.app import open_page
 from ui.image_source import UPLOAD_HELP
-from ui.mnar_widgets import CSV_HELP
+from ui.mnar_view import CSV_HELP
 
 ROOT = Path(__file__).resolve().parents[2]
 

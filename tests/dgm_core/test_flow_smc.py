@@ -13,6 +13,8 @@ import torch
 from dgm_core.models.flow import Config, FlowUNet
 from dgm_core.samplers.flow_smc import bridge, flow_smc_inpaint, smc_path, systematic
 
+pytestmark = pytest.mark.slow  # seconds a test; not yet in tests/slow_tests.json
+
 D, OBS = 5, torch.tensor([True, False, True, False, False])
 
 

@@ -13,6 +13,8 @@ from dgm_core.__main__ import main
 from dgm_core.training import train_all as ta
 from tests.dgm_core.test_training import write_synthetic_data
 
+pytestmark = pytest.mark.slow  # trains tiny models; not yet in tests/slow_tests.json
+
 
 @pytest.fixture
 def data_dir(tmp_path, monkeypatch):

@@ -22,7 +22,7 @@ from dgm_core.samplers import kernels
 from dgm_core.samplers.diagnostics import tracked_pixels
 from benchmarks.common import ORIGIN_PAGE, worker_job
 from server.manifest import module_url
-from ui.browser_inpaint import RUNTIME, SETTINGS, WORKER_URL, as_rows, browser_methods, model_specs
+from server.inpaint_job import RUNTIME, SETTINGS, WORKER_URL, as_rows, browser_methods, model_specs
 
 
 def sent(results: list[dict]) -> list[dict]:

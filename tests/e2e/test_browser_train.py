@@ -11,7 +11,7 @@ import torch
 from dgm_core.models import critics as cr
 from dgm_core.models import toy_gan as tg
 from dgm_core.models.wgan import gradient_penalty
-from ui.critics_view import trainer_runtime, WORKER_URL
+from ui.trainer import trainer_runtime, WORKER_URL
 
 TOL = 1e-5
 # a page of the app's origin (the worker imports TensorFlow.js from the app's static files); a small file, fast

@@ -12,7 +12,7 @@ import torch
 
 from dgm_core.demos import flow2d as demo
 from dgm_core.models import flow2d as f
-from ui.critics_view import FLOW_WORKER_URL, trainer_runtime
+from ui.trainer import FLOW_WORKER_URL, trainer_runtime
 
 from .test_browser_train import call as browser_call
 from .test_browser_train import ORIGIN_PAGE, flat, wire

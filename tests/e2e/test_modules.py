@@ -17,7 +17,7 @@ from dgm_core import masks
 from dgm_core.demos import inpainting
 from server.manifest import JS
 from tests.e2e.test_browser_inpaint import job
-from ui.browser_inpaint import WORKER_URL
+from server.inpaint_job import WORKER_URL
 
 MODULES = "/app/static/js/"
 

@@ -19,7 +19,7 @@ from dgm_core.demos import inpainting
 from server import border, schema
 from tests.server import rss_mb
 from tests.server.browser_answers import answer, digit
-from ui.browser_inpaint import browser_methods, model_specs
+from server.inpaint_job import browser_methods, model_specs
 
 DATASET = "mnist"
 SETTINGS = inpainting.Settings(steps=16, chains=2, burn_in=4, n_samples=40, n_draws=3, snapshots=4, flow_steps=2)
@@ -238,7 +238,7 @@ def test_a_forged_answer_is_refused_in_one_clause_and_costs_no_memory(kind, data
 def test_as_rows_refuses_what_no_genuine_answer_holds_in_one_clause(results):
     """Fed forged results directly (the benchmarks' and parity tests' door), as_rows refuses them in one clause, never
     with a KeyError or a RuntimeError; a genuine record passes."""
-    from ui.browser_inpaint import as_rows
+    from server.inpaint_job import as_rows
     with pytest.raises(border.Refused):
         as_rows(results, X, MASK, SETTINGS, dataset=DATASET)
     (row,) = as_rows(GENUINE["results"][:1], X, MASK, SETTINGS, dataset=DATASET)

@@ -1,9 +1,9 @@
-// Own-table mode's "fill in my browser" panel (a components-v2 component, ui/own_table_view.py): its button starts
-// train.worker.js (a module worker) on the job the server sent (server.own_table_job), shows each model's
-// progress, and reports the result to the server as the component's `result` state; where the browser cannot train
-// (no WebAssembly, no module workers, the runtime's files unreachable, an error), its `fallback` state says why in
-// words and the page offers the server's training instead.
-import { plain, typedDeep } from './wire.js';
+// Own-table mode's "fill in my browser" panel (a components-v2 component, ui/own_table.py): its button starts
+// tabular/train.worker.js (a module worker, its URL in the runtime the server sends) on the job the server sent
+// (server.own_table_job), shows each model's progress, and reports the result to the server as the component's
+// `result` state; where the browser cannot train (no WebAssembly, no module workers, the runtime's files unreachable,
+// an error), its `fallback` state says why in words and the page offers the server's training instead.
+import { plain, typedDeep } from '../tabular/wire.js';
 
 const BACKENDS = { wasm: 'TensorFlow.js on WebAssembly', cpu: 'TensorFlow.js in plain JavaScript' };
 const views = new WeakMap();  // the panel's root -> {id, busy}
@@ -25,7 +25,7 @@ function start(component, root, view) {
   const abs = Object.fromEntries(Object.entries(data.runtime).map(([k, v]) => [k, new URL(v, document.baseURI).href]));
   let worker;
   try {
-    worker = new Worker(new URL('app/static/js/tabular/train.worker.js', document.baseURI), { type: 'module' });
+    worker = new Worker(abs.worker, { type: 'module' });
   } catch { fallback('this browser cannot run module workers'); return; }
   view.busy = true; button.disabled = true; root.dataset.state = 'training';
   const total = data.job.iterations * data.job.models.length; const t0 = performance.now();

@@ -1,25 +1,34 @@
-"""Results of the inpainting page: comparison grid, metrics table, the samplers' insides, downloads. Sized for a
-1280×720 projector; the chain player is a fragment, so its slider reruns only the player.
+"""The inpainting page's view: its descriptor (``PAGE``); its results (comparison grid, metrics table, the samplers'
+insides, downloads), sized for a 1280×720 projector, the chain player a fragment, so its slider reruns only the
+player; its slide views (the fills, their spread, the draws) and their facts; its warm-up jobs.
 """
 from __future__ import annotations
 
 import html
 import io
 import math
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import pandas as pd
 import streamlit as st
 import torch
 
-from dgm_core import masks, results
+from dgm_core import masks, pretrained, results
+from dgm_core.demos import inpainting as demo
 from dgm_core.demos.inpainting import BINARY, DATASETS, ChainTrace, PageRun, Settings
 from dgm_core.imputation import ChainDiagnostics, FactorDiagnostics
 from dgm_core.samplers.flow_smc import SMCDiagnostics
 from dgm_core.methods import INPAINTING, inpainting_label
-from ui.imaging import colour_bar, colour_map, grid_png, png_bytes, to_pil
-from ui import serving
+from dgm_core.models.digits import read_digits, read_each
+from server import Job
+from ui import jobs, serving, slides
 from ui.browser_inpaint import fill_grid
 from ui.chain_player import chain_player, payload
+from ui.descriptor import Page
+from ui.imaging import colour_bar, colour_map, grid_png, png_bytes, to_pil
+from ui.loaders import model
+from ui.slides import GAP, Facts, Stage, View
 
 GRID = 7  # cells per row: the original and all six methods in one row (~150 px each on 1280 px)
 
@@ -538,3 +547,154 @@ def downloads(rows: list, image: torch.Tensor, mask: torch.Tensor, p: str) -> No
                        key=p + "dl_csv", on_click="ignore")
     c3.download_button("Download mask (PNG, white = missing)", lambda: png_bytes(to_pil((~mask).float())),
                        "mask.png", "image/png", key=p + "dl_mask", on_click="ignore")
+
+
+# ---------------------------------------------------------------- the slide views
+
+
+def _run(link: Mapping[str, str]):
+    job = jobs.lesson_inpainting({k[len(demo.PREFIX):]: v for k, v in link.items() if k.startswith(demo.PREFIX)})
+    if job is None:
+        st.info("This step's image or mask is not a gallery image and a preset, so it cannot be shown as a slide.")
+        return None
+    return slides.shared(job, "slide_inp", "This step's fills, computed once for every session")
+
+
+def _facts(run) -> Facts:
+    """Each method's score and label; ``methods``: the labels, |-joined; ``best``: the best score's label (F1 on
+    binary images, else the lowest MSE)."""
+    facts: Facts = {"missing": f"{(~run.mask).float().mean().item():.0%}"}
+    for res, metrics, _ in run.rows:
+        if "F1" in metrics:
+            facts[f"f1_{res.method}"] = f"{metrics['F1']:.2f}"
+        if "MSE" in metrics:
+            facts[f"mse_{res.method}"] = f"{metrics['MSE']:.4f}"
+        facts[f"label_{res.method}"] = method_label(res)
+    scored = [(m["F1"] if "F1" in m else -m["MSE"], method_label(res)) for res, m, _ in run.rows if m]
+    facts["methods"] = "|".join(label for _, label in scored)
+    if scored:
+        facts["best"] = max(scored)[1]
+    return {**facts, **_digit_facts(run)}
+
+
+DIGITS = [str(d) for d in range(10)]
+
+
+def _digit_facts(run) -> Facts:
+    """On a digit: the exact sampler's draws read by the shipped digit classifier (``digits-mnist``). ``digits``: the
+    ten options; ``digit_probs``: digit -> the share of the draws read as it (the sampler's posterior over the
+    classes); ``mwg_draws``: how many draws. Nothing without the classifier or
+    off MNIST."""
+    exact = next((res for res, _, _ in run.rows if res.method == "mwg"), None)
+    net = _digit_reader() if exact is not None and tuple(run.image.shape) == (1, 28, 28) else None
+    if net is None:
+        return {}
+    shares = read_digits(net, exact.samples[0])
+    return {"digits": "|".join(DIGITS), "digit_probs": dict(zip(DIGITS, shares)),
+            "mwg_draws": str(exact.samples.shape[1])}
+
+
+def slide_facts(link: Mapping[str, str]) -> Facts:
+    run = _run(link)
+    return {} if run is None else _facts(run)
+
+
+def _digit_reader():
+    """The shipped digit classifier, None without it."""
+    try:
+        return model("digits-mnist")[0]
+    except pretrained.PretrainedError:
+        return None
+
+
+def _cells(run, spread: bool) -> tuple[list[tuple[str, Any]], list[str]]:
+    """The page's own pictures of the run (``fill_cells``): the input, then each method's fill, or
+    (``spread``) each fill's spread; and a caption each."""
+    (_, _, masked, _), *methods = fill_cells(run.rows, run.image, run.mask)
+    cells = [("the input", masked)] + [(title, sd if spread else fill) for title, fill, sd, _ in methods
+                                       if not spread or sd is not None]
+    notes = [f"{(~run.mask).float().mean().item():.0%} hidden (red)"] + [note for _, _, s, note in methods
+                                                                         if not spread or s is not None]
+    return cells, notes
+
+
+def fills_slide(link: Mapping[str, str], stage: Stage, shown: bool) -> Facts:
+    """The input and each method's fill (its conditional mean), one row, each with its score."""
+    run = _run(link)
+    if run is None:
+        return {}
+    cells, notes = _cells(run, spread=False)
+    if not shown:  # the question: the input alone
+        slides.grid(cells[:1], stage, "slide_question", notes[:1])
+        return _facts(run)
+    slides.grid(cells, stage, "slide_fills", notes)
+    return _facts(run)
+
+
+def spread_slide(link: Mapping[str, str], stage: Stage, shown: bool) -> Facts:
+    """Each method's spread (the sd of every missing pixel) on one colour scale, dark = sure."""
+    run = _run(link)
+    if run is None:
+        return {}
+    cells, notes = _cells(run, spread=True)
+    vmax = spread_max(run.rows)
+    slides.grid(cells, Stage(stage.width, stage.height - 70), "slide_spread", notes)
+    st.image(colour_bar(vmax), width=min(420, stage.width), caption="spread: dark = sure, bright = unsure")
+    return _facts(run)
+
+
+def draws_slide(link: Mapping[str, str], stage: Stage, shown: bool) -> Facts:
+    """The question: the observed part alone. The answer: each method's draws of the hidden part, a row each."""
+    run = _run(link)
+    if run is None:
+        return {}
+    if not shown:
+        slides.grid([("what the class sees", masks.overlay(run.image, run.mask))], stage, "slide_question", title_px=30)
+        return _facts(run)
+    rows = [(res.method, method_label(res), res.samples[0, : min(res.samples.shape[1], 6)]) for res, _, _ in run.rows
+            if res.samples.shape[1] > 1][:3]
+    net = _digit_reader() if tuple(run.image.shape) == (1, 28, 28) else None
+    read_px = 24 if net is not None else 0  # the exact sampler's draws, each titled with the digit read in it
+    line = 30  # a row's title, one line
+    side = max(32, min(int((stage.height - read_px - GAP * (len(rows) - 1)) / max(1, len(rows))) - line,
+                       int((stage.width - GAP * 6) / 7) - 1))
+    for i, (method, label, draws) in enumerate(rows):
+        st.html(f'<div class="slide-title"><b>{label}</b>: {draws.shape[0]} draws of the hidden half</div>')
+        if method == "mwg" and net is not None:
+            titles = ["the input"] + [f"reads {d}" for d in read_each(net, draws)]
+            slides.row(list(zip(titles, [masks.overlay(run.image, run.mask), *draws.clamp(0, 1)])), side,
+                 f"slide_draws_{i}", title_px=read_px)
+            continue
+        slides.row([("", masks.overlay(run.image, run.mask))] + [("", d.clamp(0, 1)) for d in draws], side,
+             f"slide_draws_{i}", title_px=0)
+    return _facts(run)
+
+
+def _warm(link: dict[str, str], name: str) -> Callable[[], Job | None]:
+    """``jobs.lesson_inpainting(link)`` as a warm-up job named ``name``."""
+    def make() -> Job | None:
+        return jobs.lesson_inpainting(link)
+    make.__name__ = name
+    return make
+
+
+PAGE = Page("pages/inpainting.py", "Inpainting", ":material/format_paint:",
+            "Pick, upload or draw an image, hide part of it, and compare the exact Metropolis-within-Gibbs "
+            "sampler, pseudo-Gibbs, MIWAE importance sampling, DMFA and a flow-matching model side by side, with "
+            "uncertainty maps and the samplers' diagnostics.",
+            "**Exact vs approximate sampling.** A VAE defines an exact conditional p(x_missing | x_observed); "
+            "a Metropolis-Hastings step makes a chain sample it, pseudo-Gibbs skips that step and samples "
+            "something else, and a flow model filling the hole along its path (as diffusion models do) targets "
+            "no model's conditional. Watch whether the chains move (acceptance, traces) and what that does to "
+            "the fill.",
+            demo=demo,
+            views={"fills": View(draw=fills_slide, blurb="the input and each method's fill, with its score",
+                                 facts=slide_facts, asks=True),
+                   "spread": View(draw=spread_slide, blurb="each method's spread on one colour scale",
+                                  facts=slide_facts),
+                   "draws": View(draw=draws_slide, blurb="the observed part, then each method's draws",
+                                 facts=slide_facts, asks=True)},
+            # the default Run on the first data set (the page a lesson opens with) at once, the others when quiet
+            warm=tuple(_warm({"ds": ds}, f"inpainting {ds}") for ds in list(DATASETS)[:1]),
+            warm_idle=tuple(_warm({"ds": ds}, f"inpainting {ds}") for ds in list(DATASETS)[1:]),
+            step_job=jobs.lesson_inpainting)

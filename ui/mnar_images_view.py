@@ -1,8 +1,12 @@
 """The MNAR images page's widgets and figures (Ipsen, Mattei & Frellsen, "not-MIWAE", arXiv 2006.12871, §4.3): bright
 pixels clipped with P(s = 1 | x) = sigmoid(-W (x - b)), MIWAE vs not-MIWAE on grey CelebA; computing in
 dgm_core.demos.mnar_images.
+
+Its descriptor ``PAGE`` (collected by ui.catalog) lists its slide views (``*_slide``), drawn in present mode.
 """
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -19,15 +23,18 @@ from dgm_core.methods import MNAR, palette
 from dgm_core.missingness import clipping
 from server import Job, jobs
 from ui import loaders, plots, serving
+from ui import slides
+from ui.descriptor import Page
+from ui.slides import Facts, Stage, View
 from ui.controls import widget
 from ui.imaging import colour_bar, colour_map, grid_png, to_pil
-from ui.mnar_widgets import TOP_LEGEND
+from ui.mnar_view import TOP_LEGEND
 from ui.run import run_button
 from ui.state import sync_url, url_state
 
 MODELS = {"miwae": "miwae-celeba-clip", "notmiwae": "notmiwae-celeba-clip"}  # method id -> shipped model
 MIWAE, NOTMIWAE = MNAR.label("miwae"), MNAR.label("notmiwae")  # dgm_core.demos.mnar_images keys its results by these
-P = "mi_"  # session-state and URL prefix of the images page
+P = mnar_images.PREFIX  # session-state and URL prefix of the images page
 SPEC = mnar_images.CONTROLS
 N_GENERATED = 64
 N_EVAL = 100
@@ -209,3 +216,57 @@ def _evaluate(w: float, b: float, seed: int, k: int) -> None:
     st.dataframe(pd.DataFrame({"method": list(res.rmse), "RMSE on lost pixels": list(res.rmse.values())})
                  .set_index("method").style.format("{:.4f}"))
     st.caption(f"{res.missing_rate:.1%} of the pixels lost; RMSE over all of them.")
+
+
+# ---------------------------------------------------------------- the slide views
+
+
+def faces_slide(link: Mapping[str, str], stage: Stage, shown: bool) -> Facts:
+    """A face with its bright pixels lost, then each method's fill and not-MIWAE's spread, one row, with the share
+    lost and each method's error on the lost pixels."""
+    if any(not (pretrained.PRETRAINED_DIR / f"{m}.json").exists() for m in MODELS.values()):
+        st.info("The CelebA clipping models are not installed, so this step has nothing to show.")
+        return {}
+    got = _clipped(link)
+    if isinstance(got, str):  # every pixel lost at this threshold: one sentence, the slide stays
+        st.warning(got)
+        return {}
+    x, res, values = got
+    pictures, captions = face_row(x, res)
+    slides.grid(pictures, stage, "slide_faces", captions)
+    return _clipped_facts(res, values)
+
+
+def _clipped(link: Mapping[str, str]):
+    """(the step's face, the methods' comparison on it, the control values), or why not in one sentence."""
+    values = slides.link_values(mnar_images, link)
+    faces, _ = _faces()
+    x = faces[values["clip_img"] % faces.shape[0]]
+    try:
+        return x, _compare(x[None].numpy(), values["clip_w"], values["clip_b"], values["clip_seed"],
+                             values["clip_k"]), values
+    except ValueError as e:
+        return str(e)
+
+
+def faces_facts(link: Mapping[str, str]) -> Facts:
+    """The share of the face lost (``lost``, and ``lost_pct`` as a number of percent), the threshold, each
+    method's RMSE on the lost pixels."""
+    if any(not (pretrained.PRETRAINED_DIR / f"{m}.json").exists() for m in MODELS.values()):
+        return {}
+    got = _clipped(link)
+    return {} if isinstance(got, str) else _clipped_facts(*got[1:])
+
+
+def _clipped_facts(res, values: dict) -> Facts:
+    return {"lost": f"{res.missing_rate:.0%}", "lost_pct": f"{100 * res.missing_rate:.0f}",
+            "b": f"{values['clip_b']:.2f}", **{f"rmse_{m}": f"{res.rmse[MNAR.label(m)]:.3f}" for m in MODELS}}
+
+
+PAGE = Page("pages/mnar_images.py", "MNAR images", ":material/face:",
+            "Clip the bright pixels of a face (missing not at random) and see whether MIWAE or not-MIWAE "
+            "fills them back, with the uncertainty of each pixel.",
+            "**MNAR on images.** Bright pixels that saturate are missing because they are bright: a model that "
+            "knows the mechanism fills them brighter than one that does not.",
+            demo=mnar_images, views={"faces": View(draw=faces_slide, blurb="a clipped face and each method's fill",
+                                                   facts=faces_facts)})

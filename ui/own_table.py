@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -19,18 +18,16 @@ from dgm_core import overimpute as overimputation
 from dgm_core import own_table
 from dgm_core import own_table_pool as pool
 from dgm_core.data import typed
-from dgm_core.demos.mnar import CONTROLS as SPEC
+from dgm_core.demos.mnar import CONTROLS as SPEC, PREFIX as P
 from dgm_core.methods import MNAR, palette
 from dgm_core.missingness import diagnostics as dg
 from server import Job, Stopped, TimeLimit, jobs, key_of, schema
 from server import own_table_job as browser
-from ui import plots, serving
+from ui import panels, plots, serving
 from ui.controls import widget
-from ui.critics_view import fallback_reason, trainer_loads, trainer_runtime
+from ui.trainer import TABLE_WORKER_URL, fallback_reason, trainer_loads, trainer_runtime
 from ui.run import Kept, kept, run_button
 
-STATIC = Path(__file__).resolve().parent.parent / "static" / "js" / "tabular"
-P = "mnar_"
 KEYS = ("own", "ofam", "odir", "obud", "ohow", "oshare", "odelta")  # its URL keys, after the page's own
 MAX_PATTERNS = 15
 
@@ -287,9 +284,7 @@ def _tipping(done: own_table.Completed) -> None:
     plots.show(d2, delta_figure(tips, share, sd[j], threshold, delta, done.columns[j]), width="stretch")
 
 
-_panel = st.components.v2.component("dgm_own_table_browser", html='<div class="otb"></div>',
-                                    css=(Path(__file__).resolve().parent / "own_table_browser.css").read_text(),
-                                    js=(STATIC / "mount.js").read_text())
+_panel = panels.component("dgm_own_table_browser", "own_table_browser", '<div class="otb"></div>')
 
 
 def _job(x: np.ndarray, settings: own_table.Settings, digest: str) -> tuple[browser.Job, dict]:
@@ -309,7 +304,7 @@ def _browser_fill(x: np.ndarray, columns: tuple[str, ...], settings: own_table.S
     as the server's button keeps it."""
     j, wire = _job(x, settings, digest)
     _panel(key=P + "own_browser", data={
-        "job": wire, "runtime": trainer_runtime(), "label": "Fill my table's holes",
+        "job": wire, "runtime": trainer_runtime(TABLE_WORKER_URL), "label": "Fill my table's holes",
         "help": "MIWAE and the not-MIWAE above train here, in your browser; mean, kNN, MICE and missForest on the "
                 "server",
         "note": f"MIWAE and {MNAR.label(settings.family)} train in your browser (TensorFlow.js, "

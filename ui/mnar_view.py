@@ -1,5 +1,7 @@
 """Streamlit helpers of the MNAR lab page: its URL-state spec, cached data and fits, mechanism widgets,
 figures. The computing is in dgm_core.demos.mnar; here only what the page needs around it.
+
+Its descriptor ``PAGE`` (collected by ui.catalog) lists its slide views (``*_slide``), drawn in present mode.
 """
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -25,6 +28,9 @@ from dgm_core.missingness.tabular import missing_curve
 from server import Job, jobs
 from ui import loaders, plots, serving
 from ui.controls import widget
+from ui import slides
+from ui.descriptor import Page
+from ui.slides import Facts, Stage, View
 
 
 @dataclass(frozen=True)
@@ -75,7 +81,7 @@ MECHANISM_KEYS = {k: tuple(key for _, key in m.params) for k, m in MECHANISMS.it
 PARAM_KEYS = {name: key for m in MECHANISMS.values() for name, key in m.params}  # a parameter -> its widget key
 
 
-P = "mnar_"  # the page's session-state and URL prefix
+P = mnar_lab.PREFIX  # the page's session-state and URL prefix
 BASE_KEYS = ("table", "seed", "preset", "mech", "agn")
 
 
@@ -527,7 +533,6 @@ ESS_HELP = ("Effective samples: each imputation averages L draws weighted by how
             "imputation; near L, all agree.")
 
 
-
 def notice(fits: dict, mechanism: str, preset: str, sim: mnar_lab.Simulated | None = None) -> str:
     """'What to notice' under the RMSE table, in a student's words, from this run: it names only methods that ran,
     with their errors, and says why when a baseline wins; with ``sim``, where each method's fills sit, measured
@@ -650,7 +655,6 @@ def sensitivity_figure(m: np.ndarray, columns, title: str, colour_title: str = S
     return fig
 
 
-
 def provenance(sim: mnar_lab.Simulated, *, table: str, mechanism: str, params: dict, seed: int, preset: str,
                columns) -> dict:
     """Where the simulated path's downloads come from: the table (a name, or an upload's sha256), the mechanism and
@@ -678,3 +682,90 @@ def with_fills(fits: dict, sim: mnar_lab.Simulated, seed: int) -> tuple[dict, li
     redo = tuple(m for m in lacking if m in mnar_lab.baselines.BASELINES)
     out = {**fits, **mnar_lab.run_baselines(sim, seed, redo)} if redo else dict(fits)
     return out, [m for m in lacking if m not in redo]
+
+
+# ---------------------------------------------------------------- the slide views
+
+
+def _slide_result(link: Mapping[str, str]):
+    """(the fits, the simulation they were fitted on, the columns) for the step's table and mechanism: the shipped
+    models for the opening case, the precomputed grid else; or why not, in one sentence."""
+    values = slides.link_values(mnar_lab, link)
+    source, mechanism, seed = values["table"], values["mech"], int(values["seed"])
+    if source == "upload CSV" or not data.available(source):
+        return f"The '{source}' table is not on this server, so this step has nothing to show."
+    x, columns, *_ = load_source(source)
+    d = mnar_lab.DEFAULT
+    if mechanism == d["mechanism"]:
+        params = dict(d["params"], offset=values["offset"])
+    elif mechanism == "mcar":
+        params = {"p": values["p"]}
+    else:
+        return "This step's mechanism is set on its page: press Explore."
+    sim = mnar_lab.simulate(x, mechanism, params, seed)
+    if is_default(source, mechanism, params, seed):
+        try:
+            return shipped(sim)[0], sim, columns
+        except pretrained.PretrainedError as e:
+            return str(e)
+    _, point, why = grid_point(source, x, mechanism, params, seed)
+    if point is None:
+        return why
+    fits, shown, why = grid_fits(point, x, sim, params, seed)
+    return why if fits is None else (fits, shown, columns)
+
+
+def fits_facts(link: Mapping[str, str]) -> Facts:
+    """Each imputer's RMSE on the hidden entries (``rmse_<id>``), ``methods`` (|-joined), the ``best``, the share
+    ``hidden``."""
+    got = _slide_result(link)
+    return {} if isinstance(got, str) else _fits_facts(*got[:2])
+
+
+def _fits_facts(fits: dict, sim) -> Facts:
+    best = min(fits, key=lambda k: fits[k].rmse)
+    return {"best": mnar_lab.label(best), "methods": "|".join(mnar_lab.label(m) for m in fits),
+            "hidden": f"{sim.missing.rate:.0%}", **{f"rmse_{m}": error(f.rmse) for m, f in fits.items()}}
+
+
+def fits_slide(link: Mapping[str, str], stage: Stage, shown: bool) -> Facts:
+    """The MNAR lab's answer: each imputer's error on the hidden entries, beside the scatter of their fills against
+    the truth for the feature that lost most."""
+    got = _slide_result(link)
+    if isinstance(got, str):
+        st.info(got)
+        return {}
+    fits, shown_sim, columns = got
+    facts = _fits_facts(fits, shown_sim)
+    j = int(np.argmax(shown_sim.missing.rate_per_feature))
+    left, right = (st.container(), st.container()) if stage.phone else st.columns([5, 6], gap="medium")
+    best = min(fits, key=lambda k: fits[k].rmse)
+    left.markdown(f"Lowest error: **{mnar_lab.label(best)}** ({error(fits[best].rmse)} sd), {facts['hidden']} of the "
+                  "entries hidden.")
+    left.table(rmse_table(fits).style.format({"RMSE (missing, sd)": error}))  # text, read from the room
+    scatter = {k: fits[k] for k in ("MICE", "miwae", "notmiwae") if k in fits}
+    with right:
+        slides.fig(scatter_figure(shown_sim, scatter, j, columns[j]), Stage(stage.width, stage.height), "slide_mnar")
+    return facts
+
+
+def mnar_opening() -> Job | None:
+    """The warm-up's job for the lab's opening view: the shipped models' re-imputation of the default simulation."""
+    d = mnar_lab.DEFAULT
+    if not data.available(d["table"]):
+        return None
+    x = load_source(d["table"])[0]
+    return shipped_job(mnar_lab.simulate(x, d["mechanism"], d["params"], d["seed"]))[0]
+
+
+PAGE = Page("pages/mnar.py", "MNAR lab", ":material/visibility_off:",
+            "Hide values of a real table with a mechanism you choose (self-masking, censoring, MAR, MCAR), "
+            "train MIWAE and not-MIWAE live, and compare their imputations and the recovered mechanism "
+            "with scikit-learn baselines.",
+            "**MCAR, MAR, MNAR.** When values go missing because of the value itself (MNAR), an imputer that "
+            "ignores why they are missing fills in the wrong values; not-MIWAE models the mechanism and "
+            "recovers them. Switch the mechanism and see when that matters.",
+            demo=mnar_lab,
+            views={"fits": View(draw=fits_slide, blurb="each imputer's error on the hidden entries, and their fills",
+                                facts=fits_facts)},
+            warm=(mnar_opening,))
