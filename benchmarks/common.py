@@ -87,6 +87,12 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
+def app_commit(checkout: Path) -> str:
+    """The short hash of ``checkout``'s HEAD: the app a measurement served."""
+    return subprocess.run(["git", "-C", str(checkout), "rev-parse", "--short", "HEAD"], capture_output=True,
+                          text=True).stdout.strip()
+
+
 CPU_CGROUP = Path("/sys/fs/cgroup/cpu")  # cgroup v1's CPU controller, where this machine has one
 
 

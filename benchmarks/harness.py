@@ -44,7 +44,7 @@ class Bench:
     record, args)``: the document to write from the previous one and the stamped record (default: the record).
     ``saved(document)``: what the JSON holds of it (default: all of it; the report always reads the whole). ``stamp``:
     whether the harness stamps the record (a script whose file keeps several runs' records stamps each with
-    ``stamp(args)``). ``ok(document)``: whether the run succeeded (exit status 0, else 1)."""
+    ``stamp(args)``). ``ok(record)``: whether the run succeeded (exit status 0, else 1)."""
 
     name: str
     doc: str
@@ -92,7 +92,7 @@ class Bench:
                 rec.setdefault(k, v)
         doc = self.merge(a.previous, rec, a) if self.merge else rec
         write_results(a.out, name, self.saved(doc) if self.saved else doc, self.report(doc))
-        return 0 if self.ok is None or self.ok(doc) else 1
+        return 0 if self.ok is None or self.ok(rec) else 1
 
 
 def stamp(a: argparse.Namespace) -> dict:
