@@ -17,15 +17,12 @@ writes benchmarks/results/own_table.json (+ .md). Tables that are not under DGM_
 from __future__ import annotations
 
 import argparse
-import json
 import time
-from pathlib import Path
 
+from benchmarks.harness import BenchError, bench
 import numpy as np
 
-from benchmarks.common import machine, write_results
 
-RESULTS = Path(__file__).resolve().parent / "results"
 TOLERANCE = 0.05  # coverage within this of the nominal 0.90 counts as calibrated
 # why the interval methods miss 0.90 where they do; the figures beside them come from the run (``notes``)
 WHY = [
@@ -177,33 +174,31 @@ def report(record: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m dgm_core bench own_table")
+def options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rows", type=int, default=300)
     p.add_argument("--preset", default="small")
     p.add_argument("--share", type=float, default=0.1)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--tables", nargs="*", default=None)
-    p.add_argument("--out", default=str(RESULTS))
     p.add_argument("--from-results", action="store_true",
                    help="recompute the verdicts, coverage and notes of the tables in <out>/own_table.json, no rerun")
-    a = p.parse_args(argv)
+
+
+def run(a: argparse.Namespace) -> dict:
     if a.from_results:
-        record = json.loads((Path(a.out) / "own_table.json").read_text())
+        if not a.previous:
+            raise BenchError(f"--from-results: there is no own_table.json in {a.out}")
+        record = a.previous
         record["verdicts"] = verdicts(record["tables"])
         record["coverage"] = coverage(record["tables"])
         record["agreements"] = sum(v["agree"] for v in record["verdicts"].values())
         record["notes"] = notes(record)
-        write_results(a.out, "own_table", record, report(record))
-        return 0
-    import os
-
+        return record
     import torch
 
     from dgm_core.data import TABLES, table_available
 
     torch.set_num_threads(1)
-    load = os.getloadavg()
     res = {}
     for name in a.tables or TABLES:
         if not table_available(name):
@@ -213,14 +208,15 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         res[name] = run_table(name, a.rows, a.preset, a.share, a.seed)
         print(f"{name}: {time.perf_counter() - t0:.0f} s", flush=True)
-    record = {"command": "python -m dgm_core bench own_table " + " ".join(argv or []), "rows": a.rows,
-              "preset": a.preset, "share": a.share, "seed": a.seed, "nominal_coverage": 0.9, "tolerance": TOLERANCE,
-              "tables": res, "verdicts": verdicts(res), "coverage": coverage(res), "machine": machine(load)}
+    record = {"rows": a.rows, "preset": a.preset, "share": a.share, "seed": a.seed, "nominal_coverage": 0.9,
+              "tolerance": TOLERANCE, "tables": res, "verdicts": verdicts(res), "coverage": coverage(res)}
     record["agreements"] = sum(v["agree"] for v in record["verdicts"].values())
     record["notes"] = notes(record)
-    write_results(a.out, "own_table", record, report(record))
-    return 0
+    return record
+
+
+BENCH = bench(run, report, options=options)
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(BENCH.main())
