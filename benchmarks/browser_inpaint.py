@@ -142,7 +142,7 @@ def server_cost(page, url: str, pid: int, runs: int) -> list[dict]:
     and the wall time from the click to the results shown."""
     from playwright.sync_api import expect
 
-    from tests.e2e.conftest import wait_for_app
+    from benchmarks.fixtures import wait_for_app
 
     out, seed = [], 1000
     for dataset in DATASETS:
@@ -217,7 +217,7 @@ def settings_cost(page, url: str, pid: int) -> dict:
     in turn, as a student does before Run, the server's CPU seconds from the change until the page is idle again
     (less the idle server's own upkeep over as long) and the reruns the page asked for; then, for scale, one change
     that does rerun the page (the mask seed, drawn on the page)."""
-    from tests.e2e.conftest import wait_for_app
+    from benchmarks.fixtures import wait_for_app
 
     c = inpainting.CONTROLS
     asked = reruns_asked(page)
@@ -380,7 +380,7 @@ def first_runs(browser, url: str, pid: int) -> dict:
     the server's)."""
     from playwright.sync_api import expect
 
-    from tests.e2e.conftest import wait_for_app
+    from benchmarks.fixtures import wait_for_app
 
     out = {}
     for dataset in ("mnist", "celeba"):

@@ -81,7 +81,7 @@ _Handler.extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map
 
 
 def table(rows: int, seed: int = 0) -> np.ndarray:
-    from tests.dgm_core.weather import holed_weather
+    from benchmarks.fixtures import holed_weather
     return holed_weather(rows, seed)[1]
 
 
