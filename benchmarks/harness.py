@@ -15,6 +15,7 @@ the scripts that call ``bench`` (``REGISTRY`` holds those imported; the CLI find
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import shlex
@@ -112,7 +113,7 @@ REGISTRY: dict[str, Bench] = {}
 
 def bench(run: Callable[[argparse.Namespace], Any], report: Callable[[Any], str], **kw) -> Bench:
     """The ``Bench`` of the script that defines ``run`` (its name: the file's), registered under that name."""
-    module = run.__globals__
+    module = inspect.unwrap(run).__globals__  # a decorated run (torch.no_grad) names its script all the same
     b = Bench(Path(module["__file__"]).stem, module.get("__doc__") or "", run, report, **kw)
     REGISTRY[b.name] = b
     return b
