@@ -23,10 +23,10 @@ import threading
 import time
 from pathlib import Path
 
-from benchmarks.common import CHROMIUM_ARGS, machine, streamlit_server, write_results
+from benchmarks.harness import bench
+from benchmarks.common import CHROMIUM_ARGS, streamlit_server
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = Path(__file__).resolve().parent / "results"
 TARGET_MB, GOAL_MB = 1000, 690
 # VmRSS, not ru_maxrss: a child started by a process that already holds torch inherits its high-water mark
 TORCH_PROBE = ("import torch; x = torch.randn(64, 64) @ torch.randn(64, 64); "
@@ -52,19 +52,17 @@ def torch_import_mb(python: str) -> dict:
     return {"python": python, "max_rss_mb": int(out[0]), "torch": out[1]}
 
 
-def main(argv: list[str] | None = None) -> int:
+def options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--users", type=int, default=5)
+    p.add_argument("--cpu-torch", default=None, help="python of a venv with the CPU-only torch build")
+
+
+def run(a: argparse.Namespace) -> dict:
     from playwright.sync_api import sync_playwright
 
     from ui.catalog import PAGES
 
-    p = argparse.ArgumentParser(prog="python -m dgm_core bench app_memory")
-    p.add_argument("--users", type=int, default=5)
-    p.add_argument("--cpu-torch", default=None, help="python of a venv with the CPU-only torch build")
-    p.add_argument("--out", default=str(RESULTS))
-    a = p.parse_args(argv)
-    load_at_start = os.getloadavg()
-    rec: dict = {"command": "python -m dgm_core bench app_memory" + (" " + " ".join(argv) if argv else ""),
-                 "data_dir_set": bool(os.environ.get("DGM_DATA_DIR")), "target_mb": TARGET_MB, "goal_mb": GOAL_MB}
+    rec: dict = {"data_dir_set": bool(os.environ.get("DGM_DATA_DIR")), "target_mb": TARGET_MB, "goal_mb": GOAL_MB}
     with streamlit_server() as (url, server):
         rec["rss_started_mb"] = rss_mb(server.pid)
         with sync_playwright() as pw:
@@ -118,9 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         rec["import_torch"]["cpu_only_build"] = torch_import_mb(a.cpu_torch)
         rec["import_torch"]["saved_mb"] = (rec["import_torch"]["this_venv"]["max_rss_mb"]
                                            - rec["import_torch"]["cpu_only_build"]["max_rss_mb"])
-    rec["machine"] = machine(load_at_start)
-    write_results(a.out, "app_memory", rec, report(rec))
-    return 0
+    return rec
 
 
 def report(rec: dict) -> str:
@@ -150,5 +146,8 @@ def report(rec: dict) -> str:
     return "\n".join(lines)
 
 
+BENCH = bench(run, report, options=options)
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(BENCH.main())

@@ -24,12 +24,12 @@ import math
 import os
 import statistics
 import time
-from pathlib import Path
 
+from benchmarks.harness import bench
 import torch
 from scipy.stats import wilcoxon
 
-from benchmarks.common import CHROMIUM_ARGS, machine, machine_line, streamlit_server, worker_job, write_results
+from benchmarks.common import CHROMIUM_ARGS, machine_line, streamlit_server, worker_job
 from dgm_core import masks, pretrained
 from dgm_core.demos import inpainting
 from dgm_core.device import generator
@@ -37,7 +37,6 @@ from dgm_core.samplers.diagnostics import tracked_pixels
 from server import border
 from server.inpaint_job import RUNTIME, SETTINGS, WORKER_URL, as_rows, browser_methods, model_specs
 
-RESULTS = Path(__file__).resolve().parent / "results"
 DATASETS = ("mnist", "omniglot", "celeba")
 SCORES = ("F1", "MSE")
 
@@ -178,25 +177,24 @@ def report(rec: dict) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m dgm_core bench browser_agreement")
-    ap.add_argument("--n", type=int, default=20, help="images per data set")
-    ap.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=DATASETS)
-    ap.add_argument("--seed-sets", type=int, default=10, help="sets of seeds MIWAE runs on each side (0: none)")
-    ap.add_argument("--out", default=str(RESULTS))
-    a = ap.parse_args(argv)
-    load_at_start = os.getloadavg()
+def options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--n", type=int, default=20, help="images per data set")
+    p.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=DATASETS)
+    p.add_argument("--seed-sets", type=int, default=10, help="sets of seeds MIWAE runs on each side (0: none)")
+
+
+def run(a: argparse.Namespace) -> dict:
     got = measure(a.n, a.datasets, a.seed_sets)
-    rec = {"n": a.n, "datasets": got,
-           "all_agree": all(v["agree"] for r in got.values() for by in r["scores"].values() for v in by.values()),
-           "max_abs_z": max(abs(v["z"]) for r in got.values() for by in r["scores"].values()
-                            for v in by.values()),
-           "min_wilcoxon_p": min(v["wilcoxon_p"] for r in got.values() for by in r["scores"].values()
-                                 for v in by.values()),
-           "command": "python -m dgm_core bench browser_agreement", "machine": machine(load_at_start)}
-    write_results(a.out, "browser_agreement", rec, report(rec))
-    return 0
+    return {"n": a.n, "datasets": got,
+            "all_agree": all(v["agree"] for r in got.values() for by in r["scores"].values() for v in by.values()),
+            "max_abs_z": max(abs(v["z"]) for r in got.values() for by in r["scores"].values()
+                             for v in by.values()),
+            "min_wilcoxon_p": min(v["wilcoxon_p"] for r in got.values() for by in r["scores"].values()
+                                  for v in by.values())}
+
+
+BENCH = bench(run, report, options=options)
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(BENCH.main())

@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import statistics
 import time
@@ -44,8 +43,8 @@ from pathlib import Path
 
 import torch
 
-from benchmarks.common import (CHROMIUM_ARGS, ORIGIN_PAGE, machine, machine_line, slow_browser, streamlit_server,
-                               write_results)
+from benchmarks.common import (CHROMIUM_ARGS, ORIGIN_PAGE, machine_line, slow_browser, streamlit_server)
+from benchmarks.harness import BenchError, bench, stamp
 from dgm_core import masks, pretrained
 from dgm_core.demos import inpainting
 from dgm_core.device import generator
@@ -53,7 +52,6 @@ from server.manifest import module_url
 from dgm_core.samplers.diagnostics import tracked_pixels
 from server.inpaint_job import RUNTIME, SETTINGS, WORKER_URL, browser_methods, model_specs
 
-RESULTS = Path(__file__).resolve().parent / "results"
 DATASETS = ("mnist", "omniglot", "celeba")
 
 # run one job in a fresh worker, timing it and watching the main thread's long tasks
@@ -144,7 +142,7 @@ def server_cost(page, url: str, pid: int, runs: int) -> list[dict]:
     and the wall time from the click to the results shown."""
     from playwright.sync_api import expect
 
-    from tests.e2e.conftest import wait_for_app
+    from benchmarks.fixtures import wait_for_app
 
     out, seed = [], 1000
     for dataset in DATASETS:
@@ -219,7 +217,7 @@ def settings_cost(page, url: str, pid: int) -> dict:
     in turn, as a student does before Run, the server's CPU seconds from the change until the page is idle again
     (less the idle server's own upkeep over as long) and the reruns the page asked for; then, for scale, one change
     that does rerun the page (the mask seed, drawn on the page)."""
-    from tests.e2e.conftest import wait_for_app
+    from benchmarks.fixtures import wait_for_app
 
     c = inpainting.CONTROLS
     asked = reruns_asked(page)
@@ -382,7 +380,7 @@ def first_runs(browser, url: str, pid: int) -> dict:
     the server's)."""
     from playwright.sync_api import expect
 
-    from tests.e2e.conftest import wait_for_app
+    from benchmarks.fixtures import wait_for_app
 
     out = {}
     for dataset in ("mnist", "celeba"):
@@ -425,36 +423,33 @@ def measure_settings(app_dir: Path) -> dict:
     return {"app_commit": commit, **out}
 
 
-def settings_only(a) -> int:
+def settings_only(a: argparse.Namespace) -> dict:
     """``--settings-only``: the settings' cost and a student's first Run alone (``measure_settings``), kept in the
     JSON beside the other parts' figures, one record per ``--label``."""
-    path = Path(a.out) / "browser_inpaint.json"
-    rec = json.loads(path.read_text())
-    load = os.getloadavg()
+    if not a.previous:
+        raise BenchError(f"--settings-only keeps its figures beside the rest: there is no browser_inpaint.json in "
+                         f"{a.out}")
     got = measure_settings(Path(a.app_dir).resolve())
-    got["machine"] = machine(load)
-    got["command"] = "python -m dgm_core bench browser_inpaint --settings-only --label " + a.label
-    rec.setdefault("settings_cost", {})[a.label] = got
-    write_results(a.out, "browser_inpaint", rec, report(rec))
-    return 0
+    got.update(stamp(a))
+    a.previous.setdefault("settings_cost", {})[a.label] = got
+    return a.previous
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m dgm_core bench browser_inpaint")
+def options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--repeats", type=int, default=2)
     p.add_argument("--throttle", type=float, default=4.0)
     p.add_argument("--runs", type=int, default=3, help="counted Runs of the page per data set and place")
-    p.add_argument("--out", default=str(RESULTS))
     p.add_argument("--settings-only", dest="settings_only", action="store_true",
                    help="measure only what changing the page's Settings and a student's first Run cost the server "
                         "(kept beside the rest)")
     p.add_argument("--label", default="final", help="--settings-only: the record's name (baseline, final)")
     p.add_argument("--app-dir", dest="app_dir", default=str(Path(__file__).resolve().parents[1]),
                    help="--settings-only: the checkout whose app to serve (default: this one)")
-    a = p.parse_args(argv)
+
+
+def run(a: argparse.Namespace) -> dict:
     if a.settings_only:
         return settings_only(a)
-    load = os.getloadavg()
     jobs = {ds: job(ds) for ds in DATASETS}
     # the flow inpainter, offered beside the default methods where a flow model is shipped, on its own
     jobs.update({f"{ds} (flow)": job(ds, ["flow"]) for ds in DATASETS if "flow" in browser_methods(ds)})
@@ -467,13 +462,14 @@ def main(argv: list[str] | None = None) -> int:
            "server_s": {ds: on_server(j[1], j[2], j[3], ds.split(" ")[0], j[0]["methods"]) for ds, j in jobs.items()},
            "server_runs": a.runs,
            "server_cost": [cost_summary(server, ds, w) for ds in DATASETS for w in ("browser", "server")],
-           "server_cost_runs": server, "command": "python -m dgm_core bench browser_inpaint"}
-    rec["machine"] = machine(load)
-    if (kept := Path(a.out) / "browser_inpaint.json").exists():  # --settings-only's records stay
-        rec["settings_cost"] = json.loads(kept.read_text()).get("settings_cost", {})
-    write_results(a.out, "browser_inpaint", rec, report(rec))
-    return 0
+           "server_cost_runs": server}
+    if "settings_cost" in a.previous:  # --settings-only's records stay
+        rec["settings_cost"] = a.previous["settings_cost"]
+    return rec
+
+
+BENCH = bench(run, report, options=options)
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(BENCH.main())

@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import statistics
-from pathlib import Path
 
-from benchmarks.common import CHROMIUM_ARGS, machine, machine_line, slow_browser, write_results
+from benchmarks.harness import bench
+from benchmarks.common import CHROMIUM_ARGS, machine_line, slow_browser
 
-RESULTS = Path(__file__).resolve().parent / "results"
 LOOP = "let x = 0; for (let i = 0; i < 3e8; i++) x += i % 7;"
 BOTH = """async (loop) => {
   const src = `onmessage = () => { const t0 = performance.now(); ${loop} postMessage(performance.now() - t0); };`;
@@ -59,18 +57,17 @@ def report(rec: dict) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m dgm_core bench browser_throttle")
-    ap.add_argument("--rate", type=float, default=4.0)
-    ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--out", default=str(RESULTS))
-    a = ap.parse_args(argv)
-    load_at_start = os.getloadavg()
-    rec = {"rate": a.rate, "repeats": a.repeats, "results": measure(a.rate, a.repeats),
-           "command": "python -m dgm_core bench browser_throttle", "machine": machine(load_at_start)}
-    write_results(a.out, "browser_throttle", rec, report(rec))
-    return 0
+def options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--rate", type=float, default=4.0)
+    p.add_argument("--repeats", type=int, default=3)
+
+
+def run(a: argparse.Namespace) -> dict:
+    return {"rate": a.rate, "repeats": a.repeats, "results": measure(a.rate, a.repeats)}
+
+
+BENCH = bench(run, report, options=options)
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(BENCH.main())

@@ -27,11 +27,10 @@ import json
 import os
 import threading
 import time
-from pathlib import Path
 
-from benchmarks.common import CHROMIUM_ARGS, machine, machine_line, slow_browser, streamlit_server, write_results
+from benchmarks.harness import RESULTS, bench
+from benchmarks.common import CHROMIUM_ARGS, machine_line, slow_browser, streamlit_server
 
-RESULTS = Path(__file__).resolve().parent / "results"
 THETA = 1.0
 BAR_RETRAIN_S, GOAL_RETRAIN_S = 2.0, 0.5  # the retrain throttled 4x
 BAR_STEPS, GOAL_STEPS = 30, 60  # GAN steps shown a second with 30 students
@@ -287,23 +286,22 @@ def report(rec: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m dgm_core bench browser_train")
+def options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seconds", type=float, default=10.0, help="seconds of Play measured")
     p.add_argument("--students", type=int, default=30, help="sessions on the server while the GAN plays")
     p.add_argument("--skip-server-config", action="store_true", help="no worker run on the server's critic config")
-    p.add_argument("--out", default=str(RESULTS))
-    a = p.parse_args(argv)
-    load = os.getloadavg()
+
+
+def run(a: argparse.Namespace) -> dict:
     rec = measure(a.seconds, a.students, not a.skip_server_config)
     rec.update({"baseline": _baseline(), "bars": {"retrain_throttled_s": [BAR_RETRAIN_S, GOAL_RETRAIN_S],
                                                    "gan_steps_per_s": [BAR_STEPS, GOAL_STEPS],
-                                                   "longest_task_ms": [BAR_TASK_MS, GOAL_TASK_MS]},
-                "command": "python -m dgm_core bench browser_train" + (" " + " ".join(argv) if argv else ""),
-                "machine": machine(load)})
-    write_results(a.out, "browser_train", rec, report(rec))
-    return 0
+                                                   "longest_task_ms": [BAR_TASK_MS, GOAL_TASK_MS]}})
+    return rec
+
+
+BENCH = bench(run, report, options=options)
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(BENCH.main())

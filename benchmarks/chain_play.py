@@ -19,12 +19,11 @@ import argparse
 import asyncio
 import os
 import time
-from pathlib import Path
 
+from benchmarks.harness import BenchError, bench
 from benchmarks.class_load import LESSON, ROOT, light_student, pinned_server, STAGGER_S
-from benchmarks.common import CHROMIUM_ARGS, machine, machine_line, write_results
+from benchmarks.common import CHROMIUM_ARGS, machine_line
 
-RESULTS = Path(__file__).resolve().parent / "results"
 BAR, GOAL = 10, 24  # pictures per second
 # stamps every picture the player shows (its root's data-step changes), with the browser's clock
 WATCH = """root => {
@@ -104,20 +103,19 @@ def report(rec: dict) -> str:
     return "\n".join(lines + ["", machine_line(rec["machine"])])
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m dgm_core bench chain_play")
+def options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--students", type=int, default=10)
     p.add_argument("--data", action=argparse.BooleanOptionalAction, default=bool(os.environ.get("DGM_DATA_DIR")))
-    p.add_argument("--out", default=str(RESULTS))
-    a = p.parse_args(argv)
+
+
+def run(a: argparse.Namespace) -> dict:
     if a.students < 1:
-        p.error("--students is at least 1")
+        raise BenchError("--students is at least 1")
     if len(os.sched_getaffinity(0)) < 2:
-        p.error("needs two cores: one for the server, one for the clients")
+        raise BenchError("needs two cores: one for the server, one for the clients")
     env = dict(os.environ)
     if not a.data:
         env.pop("DGM_DATA_DIR", None)
-    load = os.getloadavg()
     out: dict = {}
     others = [{"student": i + 1, "steps": {}, "finished": {}, "exceptions": [], "console_errors": [], "offline": [],
                "leaks": []} for i in range(a.students - 1)]
@@ -126,15 +124,14 @@ def main(argv: list[str] | None = None) -> int:
     with pinned_server(ROOT, env, log) as (url, pids):
         server_cores, client_cores = sorted(os.sched_getaffinity(pids[0])), sorted(os.sched_getaffinity(0))
         asyncio.run(lesson(url, a.students, out, others))
-    rec = {"students": a.students, "data": a.data, "server_cores": server_cores, "client_cores": client_cores,
-           "lesson": [s[0] for s in LESSON], "player": out,
-           "others_finished": sum(len(o["steps"]) == len(LESSON) for o in others),
-           "bar_pictures_per_s": BAR, "goal_pictures_per_s": GOAL,
-           "command": "python -m dgm_core bench chain_play" + (f" --students {a.students}" if a.students != 10 else ""),
-           "machine": machine(load)}
-    write_results(a.out, "chain_play", rec, report(rec))
-    return 0
+    return {"students": a.students, "data": a.data, "server_cores": server_cores, "client_cores": client_cores,
+            "lesson": [s[0] for s in LESSON], "player": out,
+            "others_finished": sum(len(o["steps"]) == len(LESSON) for o in others),
+            "bar_pictures_per_s": BAR, "goal_pictures_per_s": GOAL}
+
+
+BENCH = bench(run, report, options=options)
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(BENCH.main())

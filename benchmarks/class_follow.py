@@ -26,16 +26,15 @@ import json
 import os
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 from benchmarks.class_poll import CLIENT_CORE, IDLE_S, Conn, cpu_s, pct, start_server, stop
-from benchmarks.common import machine, machine_line
+from benchmarks.common import app_commit, machine_line
+from benchmarks.harness import BenchError, bench
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = Path(__file__).resolve().parent / "results"
 BARS = {"p95_s": 1.0, "cpu_ms_per_phone_step": 3.0, "memory_mb": 100.0}
 PAGE = ("/class/{code}", "/class/static/class.js", "/class/static/class.css", "/poll/static/poll.css",
         "/poll/static/poll_view.js")
@@ -69,7 +68,7 @@ def moves_of(deck: dict) -> list[tuple[int, bool]]:
                                                                            (True,))]
 
 
-async def run(n: int, deck_name: str, pause: float, port: int, env: dict, log, with_pictures: bool = True) -> dict:
+async def follow(n: int, deck_name: str, pause: float, port: int, env: dict, log, with_pictures: bool = True) -> dict:
     proc = await asyncio.to_thread(start_server, port, env, log)
     pid = proc.pid
     try:
@@ -168,19 +167,17 @@ def verdicts(r: dict) -> dict:
             "memory_mb": r["memory_mb"]["added"] <= BARS["memory_mb"]}
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m dgm_core bench class_follow")
+def options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--phones", type=int, default=300)
     p.add_argument("--deck", default="lecture", help="a shipped deck (assets/decks/)")
     p.add_argument("--pause", type=float, default=0.5, help="seconds between the lecturer's moves")
     p.add_argument("--no-pictures", action="store_true", help="the phones fetch no picture: the follow's own cost")
-    p.add_argument("--out", default=str(RESULTS))
-    argv = sys.argv[1:] if argv is None else argv
-    a = p.parse_args(argv)
+
+
+def run(a: argparse.Namespace) -> dict:
     if len(os.sched_getaffinity(0)) < 2:
-        p.error("needs two cores: one for the server, one for the phones")
+        raise BenchError("needs two cores: one for the server, one for the phones")
     os.sched_setaffinity(0, {CLIENT_CORE})
-    load_at_start = os.getloadavg()
     log = open(ROOT / ".pytest_cache" / "class_follow-server.log", "a") if (ROOT / ".pytest_cache").exists() else \
         subprocess.DEVNULL
     with tempfile.TemporaryDirectory(prefix="dgm-follow-bench-") as folder, socket.socket() as s:
@@ -188,25 +185,20 @@ def main(argv: list[str] | None = None) -> int:
         port = s.getsockname()[1]
         s.close()
         env = {**os.environ, "DGM_WARMUP": "0", "DGM_POLL_DIR": folder}
-        r = asyncio.run(run(a.phones, a.deck, a.pause, port, env, log, not a.no_pictures))
+        r = asyncio.run(follow(a.phones, a.deck, a.pause, port, env, log, not a.no_pictures))
     r["verdicts"] = verdicts(r)
-    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
-                            text=True).stdout.strip()
-    r.update(app_commit=commit, machine=machine(load_at_start),
-             command="python -m dgm_core bench class_follow" + (" " + " ".join(argv) if argv else ""))
-    print(json.dumps(r), flush=True)
-    path = Path(a.out) / "class_follow.json"
-    old = json.loads(path.read_text())["records"] if path.exists() else {}
+    r["app_commit"] = app_commit(ROOT)
+    return r
+
+
+def merge(old: dict, record: dict, a: argparse.Namespace) -> dict:
+    """The file keeps one record per phone count (and whether they fetched the pictures)."""
     name = f"phones={a.phones}" + (", no pictures" if a.no_pictures else "")
-    old[name] = r
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"bars": BARS, "records": old}, indent=1) + "\n")
-    path.with_suffix(".md").write_text(report(old))
-    print(report({name: r}))
-    return 0
+    return {"bars": BARS, "records": {**old.get("records", {}), name: record}}
 
 
-def report(records: dict) -> str:
+def report(doc: dict) -> str:
+    records = doc["records"]
     lines = ["# A class following a lecture on their phones", "",
              "Real HTTP on loopback: `streamlit run app.py` under `taskset -c 0` (no warm-up), the phones simulated on "
              "core 1, each speaking the class page's HTTP (the page, its modules, a join, the deck, a long poll of the "
@@ -233,5 +225,8 @@ def report(records: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+BENCH = bench(run, report, options=options, merge=merge)
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(BENCH.main())

@@ -62,10 +62,10 @@ import urllib.request
 from collections import Counter
 from pathlib import Path
 
-from benchmarks.common import CHROMIUM_ARGS, machine, machine_line, streamlit_server
+from benchmarks.common import CHROMIUM_ARGS, app_commit, machine_line, streamlit_server
+from benchmarks.harness import BenchError, bench, keyed
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = Path(__file__).resolve().parent / "results"
 SERVER_CORE, CLIENT_CORE = 0, 1
 STAGGER_S = 3.0  # the students' starts spread over this long
 STEP_TIMEOUT_S = 240.0
@@ -755,8 +755,7 @@ def key(rec: dict) -> str:
               else "")
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m dgm_core bench class_load")
+def options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--students", type=int, default=2)
     p.add_argument("--replicas", type=int, default=1)
     p.add_argument("--clients", choices=("chromium", "light"), default=None,
@@ -765,7 +764,6 @@ def main(argv: list[str] | None = None) -> int:
                    help="serve with DGM_DATA_DIR (default: when it is set)")
     p.add_argument("--label", default="final", help="what is measured: baseline (before the serving layer), final")
     p.add_argument("--app-dir", default=str(ROOT), help="the checkout whose app.py to serve (default: this one)")
-    p.add_argument("--out", default=str(RESULTS))
     p.add_argument("--cold", action="store_true", help="--replicas: no first visit of each replica before the class")
     p.add_argument("--py-spy", dest="py_spy", default=None, help="profile the server(s) into this folder")
     p.add_argument("--own-runs", dest="own_runs", choices=("browser", "server"), default="browser",
@@ -776,23 +774,23 @@ def main(argv: list[str] | None = None) -> int:
                    help="the server's cores, e.g. 0,1 (the replicas on both; the clients stay on core 1)")
     p.add_argument("--poll-phones", dest="poll_phones", type=int, default=0,
                    help="this many phones answer a class poll (the app's own poll routes) while the students play")
-    argv = sys.argv[1:] if argv is None else argv
-    a = p.parse_args(argv)
+
+
+def run(a: argparse.Namespace) -> dict:
     if a.replicas < 1:
-        p.error("--replicas is at least 1")
+        raise BenchError("--replicas is at least 1")
     if a.data and not os.environ.get("DGM_DATA_DIR"):
-        p.error("--data needs DGM_DATA_DIR set")
+        raise BenchError("--data needs DGM_DATA_DIR set")
     if len(os.sched_getaffinity(0)) < 2:
-        p.error("needs two cores: one for the server, one for the clients")
+        raise BenchError("needs two cores: one for the server, one for the clients")
     clients = a.clients or ("chromium" if a.students <= 5 else "light")
     if clients == "chromium" and a.own_runs == "server":
-        p.error("the chromium client plays the page's default (own runs in the browser); use --clients light")
+        raise BenchError("the chromium client plays the page's default (own runs in the browser); use --clients light")
     app_dir = Path(a.app_dir).resolve()
     env = dict(os.environ)
     if not a.data:
         env.pop("DGM_DATA_DIR", None)
 
-    load_at_start = os.getloadavg()
     outs = [{"student": i, "steps": {}, "finished": {}, "exceptions": [], "console_errors": [], "offline": [],
              "leaks": []}
             for i in range(a.students)]
@@ -819,14 +817,11 @@ def main(argv: list[str] | None = None) -> int:
         hwm = None if None in hwms else sum(hwms)
         rss_end_mb = round(rss_kb(pids) / 1024, 1)
 
-    commit = subprocess.run(["git", "-C", str(app_dir), "rev-parse", "--short", "HEAD"], capture_output=True,
-                            text=True).stdout.strip()
-    rec = {"label": a.label, "students": a.students, "replicas": a.replicas, "data": a.data, "clients": clients,
+    return {"label": a.label, "students": a.students, "replicas": a.replicas, "data": a.data, "clients": clients,
            "own_runs": a.own_runs, **({"browser_replayed": rehearsal} if rehearsal else {}),
            **({"poll": poll_out} if a.poll_phones else {}),
            **({"profile": profile_split(sorted(Path(a.py_spy).glob("server-*.txt")))} if a.py_spy else {}),
-           "command": "python -m dgm_core bench class_load" + (" " + " ".join(argv) if argv else ""),
-           "app_commit": commit, "lesson": [s[0] for s in LESSON], "stagger_s": STAGGER_S,
+           "app_commit": app_commit(app_dir), "lesson": [s[0] for s in LESSON], "stagger_s": STAGGER_S,
            "server_cores": affinity, "client_cores": client_cores,
            **({"first_visit_before_class": not a.cold} if a.replicas > 1 else {}),
            "server_start_s": started_s, "wall_s": wall_s, "rss_started_mb": rss_started_mb,
@@ -840,19 +835,11 @@ def main(argv: list[str] | None = None) -> int:
            "offline_requests": sorted({u for o in outs for u in o["offline"]}),
            "failed": {o["student"]: o["failed"] for o in outs if "failed" in o},
            "students_per_replica": dict(sorted(Counter(str(o.get("replica")) for o in outs).items())),
-           "sessions": outs, "machine": machine(load_at_start)}
-    path = Path(a.out) / "class_load.json"
-    records = json.loads(path.read_text())["records"] if path.exists() else {}
-    records[key(rec)] = rec
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"records": records}, indent=1) + "\n")
-    (path.with_suffix(".md")).write_text(report(records))
-    print(report({key(rec): rec}))
-    print(f"wrote {path} and {path.with_suffix('.md')}")
-    return 0 if not rec["failed"] else 1
+           "sessions": outs}
 
 
-def report(records: dict) -> str:
+def report(doc: dict) -> str:
+    records = doc["records"]
     lines = ["# A lesson played by a class", "",
              "Each student, in one session: " + " → ".join(name for name, *_ in LESSON)
              + " (earlier records: the steps their table "
@@ -915,5 +902,8 @@ def report(records: dict) -> str:
     return "\n".join(lines)
 
 
+BENCH = bench(run, report, options=options, merge=keyed(key), ok=lambda r: not r["failed"])
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(BENCH.main())

@@ -38,10 +38,10 @@ import time
 import urllib.request
 from pathlib import Path
 
-from benchmarks.common import machine, machine_line
+from benchmarks.common import app_commit, machine_line
+from benchmarks.harness import BenchError, bench, stamp
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = Path(__file__).resolve().parent / "results"
 BARS = {"p95_ms": 200.0, "counted_share": 1.0, "cpu_ms_per_answer": 2.0, "show_s": 1.0}
 SERVER_CORE, CLIENT_CORE = 0, 1
 CHANGE_SHARE = 0.2  # phones that change their answer a second after the first
@@ -150,7 +150,7 @@ def pct(xs: list[float], q: float) -> float:
     return round(statistics.quantiles(xs, n=100, method="inclusive")[q - 1], 1) if len(xs) > 1 else round(xs[0], 1)
 
 
-async def run(n: int, window: float, restart: bool, port: int, env: dict, log, seed: int = 0) -> dict:
+async def poll(n: int, window: float, restart: bool, port: int, env: dict, log, seed: int = 0) -> dict:
     rng = random.Random(seed)
     box = {"proc": await asyncio.to_thread(start_server, port, env, log)}
     try:
@@ -313,18 +313,16 @@ def verdicts(r: dict) -> dict:
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m dgm_core bench class_poll")
+def options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--phones", default="100,300", help="phone counts, comma-separated")
     p.add_argument("--restart", type=int, default=300, help="phones in the run with a restart (0: none)")
     p.add_argument("--window", type=float, default=10.0, help="seconds within which every phone answers")
-    p.add_argument("--out", default=str(RESULTS))
-    argv = sys.argv[1:] if argv is None else argv
-    a = p.parse_args(argv)
+
+
+def run(a: argparse.Namespace) -> dict:
     if len(os.sched_getaffinity(0)) < 2:
-        p.error("needs two cores: one for the server, one for the phones")
+        raise BenchError("needs two cores: one for the server, one for the phones")
     os.sched_setaffinity(0, {CLIENT_CORE})
-    load_at_start = os.getloadavg()
     runs = [(int(k), False) for k in a.phones.split(",") if k] + ([(a.restart, True)] if a.restart else [])
     log = open(ROOT / ".pytest_cache" / "class_poll-server.log", "a") if (ROOT / ".pytest_cache").exists() else \
         subprocess.DEVNULL
@@ -335,27 +333,18 @@ def main(argv: list[str] | None = None) -> int:
             port = s.getsockname()[1]
             s.close()
             env = {**os.environ, "DGM_WARMUP": "0", "DGM_POLL_DIR": folder}
-            r = asyncio.run(run(n, a.window, restart, port, env, log))
+            r = asyncio.run(poll(n, a.window, restart, port, env, log))
         r["verdicts"] = verdicts(r)
         records[f"phones={n}{'|restart' if restart else ''}"] = r
         print(json.dumps(r), flush=True)
-    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
-                            text=True).stdout.strip()
-    path = Path(a.out) / "class_poll.json"
-    old = json.loads(path.read_text())["records"] if path.exists() else {}
-    m = machine(load_at_start)
+    commit, done = app_commit(ROOT), stamp(a)
     for r in records.values():
-        r.update(app_commit=commit, machine=m,
-                 command="python -m dgm_core bench class_poll" + (" " + " ".join(argv) if argv else ""))
-    old.update(records)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"bars": BARS, "records": old}, indent=1) + "\n")
-    path.with_suffix(".md").write_text(report(old))
-    print(report(records))
-    return 0
+        r.update(app_commit=commit, **done)
+    return {"bars": BARS, "records": {**a.previous.get("records", {}), **records}}
 
 
-def report(records: dict) -> str:
+def report(doc: dict) -> str:
+    records = doc["records"]
     lines = ["# A class answering a poll on their phones", "",
              "Real HTTP on loopback: `streamlit run app.py` under `taskset -c 0` (no warm-up), the phones simulated "
              "on core 1; each phone loads the join page, long-polls the state and answers once within the window "
@@ -388,5 +377,8 @@ def report(records: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+BENCH = bench(run, report, options=options, stamp=False)
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(BENCH.main())

@@ -11,12 +11,11 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import torch
 
-from dgm_core.device import set_threads
 
 
 VECTOR_FLAGS = ("avx2", "fma", "avx512f", "avx512_bf16", "avx_vnni", "amx_tile")  # the kernels torch may choose
@@ -87,21 +86,13 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
+def app_commit(checkout: Path) -> str:
+    """The short hash of ``checkout``'s HEAD: the app a measurement served."""
+    return subprocess.run(["git", "-C", str(checkout), "rev-parse", "--short", "HEAD"], capture_output=True,
+                          text=True).stdout.strip()
+
+
 CPU_CGROUP = Path("/sys/fs/cgroup/cpu")  # cgroup v1's CPU controller, where this machine has one
-
-
-def timed_record(name: str, out: str | Path, threads: int, run: Callable[[], dict],
-                 report: Callable[[dict], str]) -> dict:
-    """``run()`` on ``threads`` threads, its record stamped with its seconds, its command (``bench name``) and the
-    machine with its load, written by ``write_results``; returns the record."""
-    set_threads(threads)
-    load_at_start = os.getloadavg()
-    t0 = time.monotonic()
-    rec = run()
-    rec.update({"seconds": round(time.monotonic() - t0, 1), "command": f"python -m dgm_core bench {name}",
-                "machine": machine(load_at_start)})
-    write_results(out, name, rec, report(rec))
-    return rec
 
 
 def _descendants(pid: int) -> list[int]:

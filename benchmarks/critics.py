@@ -14,19 +14,15 @@ Writes benchmarks/results/critics.{json,md}.
 from __future__ import annotations
 
 import argparse
-import os
 import time
-from pathlib import Path
 
+from benchmarks.harness import bench
 import numpy as np
 import torch
 
-from benchmarks.common import machine, write_results
 from dgm_core.demos import critics as demo
-from dgm_core.device import set_threads
 from dgm_core.models.critics import KINDS, CriticConfig, estimate, sweep, true_value
 
-RESULTS = Path(__file__).resolve().parent / "results"
 LIVE_THETA = 1.0
 
 
@@ -48,14 +44,11 @@ def report(rec: dict) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m dgm_core bench critics")
-    p.add_argument("--threads", type=int, default=1)
+def options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", default=str(RESULTS))
-    a = p.parse_args(argv)
-    load_at_start = os.getloadavg()
-    threads = set_threads(a.threads)
+
+
+def run(a: argparse.Namespace) -> dict:
     cfg = CriticConfig()
     thetas = [round(float(t), 10) for t in np.linspace(0, 2, 21)]
     t0 = time.perf_counter()
@@ -66,17 +59,16 @@ def main(argv: list[str] | None = None) -> int:
         t1 = time.perf_counter()
         live_est[kind] = round(estimate(kind, LIVE_THETA, demo.LIVE, seed=a.seed), 4)
         live_s[kind] = round(time.perf_counter() - t1, 2)
-    rec = {"command": "python -m dgm_core bench critics" + (" " + " ".join(argv) if argv else ""),
-           "thetas": thetas, "estimates": {k: [round(v, 4) for v in est[k]] for k in KINDS},
-           "true_values": {k: [true_value(k, t) for t in thetas] for k in KINDS},
-           "config": demo.config_dict(cfg), "seed": a.seed, "seconds": round(seconds, 1), "threads": threads,
-           "torch": torch.__version__,
-           "live_retrain": {"theta": LIVE_THETA, "config": demo.config_dict(demo.LIVE), "seconds": live_s,
-                            "estimates": live_est},
-           "machine": machine(load_at_start)}
-    write_results(a.out, "critics", rec, report(rec))
-    return 0
+    return {"thetas": thetas, "estimates": {k: [round(v, 4) for v in est[k]] for k in KINDS},
+            "true_values": {k: [true_value(k, t) for t in thetas] for k in KINDS},
+            "config": demo.config_dict(cfg), "seed": a.seed, "seconds": round(seconds, 1), "threads": a.threads,
+            "torch": torch.__version__,
+            "live_retrain": {"theta": LIVE_THETA, "config": demo.config_dict(demo.LIVE), "seconds": live_s,
+                             "estimates": live_est}}
+
+
+BENCH = bench(run, report, options=options, threads=1)
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(BENCH.main())

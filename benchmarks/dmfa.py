@@ -13,19 +13,15 @@ Writes benchmarks/results/dmfa.md and benchmarks/results/dmfa.json and prints th
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 import time
-from pathlib import Path
 
 import torch
 
+from benchmarks.harness import bench
 from dgm_core import pretrained
 from dgm_core.data import load_images
-from dgm_core.device import set_threads
 from dgm_core.models.dmfa import hole_metrics
 
-RESULTS = Path(__file__).resolve().parent / "results"
 HOLES = {"mnist": ((10, 10), (10, 15), (18, 18)), "celeba": ((12, 12), (12, 20), (20, 20))}
 SIZE = {"mnist": None, "celeba": 32}
 # mprzewie/dmfa_inpainting notebooks/*_different_holes/*_summary.csv: (NLL, summed squared error)
@@ -55,7 +51,7 @@ def published_interval(hole: str, fam: str) -> tuple[float, float]:
     return mean - half, mean + half
 
 
-def run(datasets: list[str], n: int, seed: int, models_dir: str | None) -> list[dict]:
+def measure(datasets: list[str], n: int, seed: int, models_dir: str | None) -> list[dict]:
     records = []
     for ds in datasets:
         x = load_images(ds, "test", size=SIZE[ds], limit=n).x
@@ -116,20 +112,22 @@ def verdict(records: list[dict]) -> list[str]:
     return lines
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m dgm_core bench dmfa", description=__doc__.split("\n")[0])
+def options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--datasets", nargs="+", default=["mnist", "celeba"], choices=sorted(HOLES))
     p.add_argument("--n", type=int, default=500, help="test images per data set (the first n)")
     p.add_argument("--seed", type=int, default=2024, help="hole positions: seed + index of the hole size")
     p.add_argument("--models-dir", default=None, help="folder with the model cards (default: pretrained/)")
-    p.add_argument("--out", default=str(RESULTS), help="folder for dmfa.md and dmfa.json")
-    p.add_argument("--threads", type=int, default=1)
-    a = p.parse_args(argv)
-    set_threads(a.threads)
-    t0 = time.perf_counter()
+
+
+def run(a: argparse.Namespace) -> dict:
+    """The measured holes (``records``, what dmfa.json holds) and the settings the report names."""
     with torch.no_grad():
-        records = run(a.datasets, a.n, a.seed, a.models_dir)
-    cmd = "python -m dgm_core bench dmfa" + (" " + " ".join(argv) if argv else "")
+        records = measure(a.datasets, a.n, a.seed, a.models_dir)
+    return {"records": records, "n": a.n, "seed": a.seed, "threads": a.threads}
+
+
+def report(rec: dict) -> str:
+    records = rec["records"]
     tab, checks = table(records), verdict(records)
     md = "\n".join([
         "# DMFA vs classical MFA: conditional density of rectangular holes", "",
@@ -139,10 +137,10 @@ def main(argv: list[str] | None = None) -> int:
         "the published 9.05; CelebA's squared error against the published mean's own uncertainty (it is a mean "
         "over 20 images):", *checks, "",
         "## Protocol", "",
-        f"- Test split, the first {a.n} images per data set (CelebA: the 660-image test part of the on-disk "
+        f"- Test split, the first {rec['n']} images per data set (CelebA: the 660-image test part of the on-disk "
         "subset, area-downsampled to 32x32 RGB; MNIST 28x28 grey). Pixels in [0, 1].",
         f"- One hole per image of exactly the stated size (height x width), top-left corner uniform over all "
-        f"positions that fit (last row/column included), drawn with torch.Generator(seed {a.seed} + hole "
+        f"positions that fit (last row/column included), drawn with torch.Generator(seed {rec['seed']} + hole "
         "index); both models see the same holes.",
         "- NLL: -log p(x_missing | x_observed) in nats, summed over the hidden pixels (x channels), averaged "
         "over images (the median is shown too: a few images with strokes where a model is confident of "
@@ -162,17 +160,13 @@ def main(argv: list[str] | None = None) -> int:
         "photos, where our subset holds 5,000 training faces of 178 people. NLLs of continuous densities "
         "on quantised pixels depend strongly on the variance floor, so compare the DMFA-vs-MFA ordering, not "
         "the absolute NLL values.", "",
-        f"Command: `DGM_DATA_DIR=... {cmd}` ({time.perf_counter() - t0:.0f} s, {a.threads} thread(s), "
-        f"torch {torch.__version__}).", ""])
-    out = Path(a.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "dmfa.md").write_text(md)
-    (out / "dmfa.json").write_text(json.dumps(records, indent=2) + "\n")
-    print(tab)
-    print("\n".join(checks))
-    print(f"wrote {out / 'dmfa.md'} and {out / 'dmfa.json'}")
-    return 0
+        f"Command: `DGM_DATA_DIR=... {rec['command']}` ({rec['machine']['seconds']:.0f} s, {rec['threads']} "
+        f"thread(s), torch {rec['machine']['torch']}).", ""])
+    return md
+
+
+BENCH = bench(run, report, options=options, threads=1, saved=lambda rec: rec["records"])
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    raise SystemExit(BENCH.main())

@@ -17,18 +17,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 from benchmarks.class_load import _wait_for_app, pinned_server
-from benchmarks.common import CHROMIUM_ARGS, machine, machine_line
+from benchmarks.common import CHROMIUM_ARGS, app_commit, machine_line
+from benchmarks.harness import BenchError, bench, keyed
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = Path(__file__).resolve().parent / "results"
 BAR_S, GOAL_S = 5.0, 2.0
 TIMEOUT_S = 180.0
 # a page's own sign that its key picture is on screen, where the browser draws it after the script has finished
@@ -75,35 +72,37 @@ async def first_view(url: str, path: str, shot: Path | None, after_visit: float 
             await browser.close()
 
 
-def main(argv: list[str] | None = None) -> int:
+def options(p: argparse.ArgumentParser) -> None:
     from ui.catalog import PAGES
 
-    paths = [p.url_path for p in PAGES]
-    p = argparse.ArgumentParser(prog="python -m dgm_core bench first_view")
     p.add_argument("--data", action=argparse.BooleanOptionalAction, default=bool(os.environ.get("DGM_DATA_DIR")),
                    help="serve with DGM_DATA_DIR (default: when it is set)")
-    p.add_argument("--pages", default=",".join(paths), help="url paths, comma-separated (default: every page)")
+    p.add_argument("--pages", default=",".join(pg.url_path for pg in PAGES),
+                   help="url paths, comma-separated (default: every page)")
     p.add_argument("--after-visit", dest="after_visit", type=float, default=None,
                    help="open Home this many seconds before the page (the lecturer's first visit)")
     p.add_argument("--shots", default=None, help="keep a screenshot of each first view in this folder")
     p.add_argument("--label", default="final")
-    p.add_argument("--out", default=str(RESULTS))
-    argv = sys.argv[1:] if argv is None else argv
-    a = p.parse_args(argv)
+
+
+def run(a: argparse.Namespace) -> dict:
+    from ui.catalog import PAGES
+
+    paths = [p.url_path for p in PAGES]
     if a.data and not os.environ.get("DGM_DATA_DIR"):
-        p.error("--data needs DGM_DATA_DIR set")
+        raise BenchError("--data needs DGM_DATA_DIR set")
     if len(os.sched_getaffinity(0)) < 2:
-        p.error("needs two cores: one for the server, one for the browser")
+        raise BenchError("needs two cores: one for the server, one for the browser")
     chosen = a.pages.split(",")
     if unknown := sorted(set(chosen) - set(paths)):
-        p.error(f"no page {', '.join(unknown)}; the pages are {', '.join(paths)}")
+        raise BenchError(f"no page {', '.join(unknown)}; the pages are {', '.join(paths)}")
     env = dict(os.environ)
     if not a.data:
         env.pop("DGM_DATA_DIR", None)
     log = ROOT / ".pytest_cache" / "first_view-server.log"
     log.parent.mkdir(exist_ok=True)
 
-    load_at_start, views = os.getloadavg(), {}
+    views = {}
     for path in chosen:
         t0 = time.monotonic()
         with pinned_server(ROOT, env, log) as (url, _):
@@ -111,26 +110,14 @@ def main(argv: list[str] | None = None) -> int:
             views[path] = asyncio.run(first_view(url, path, Path(a.shots) if a.shots else None, a.after_visit))
             views[path]["server_start_s"] = started
         print(path, views[path], flush=True)
-    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
-                            text=True).stdout.strip()
     timed = [v["seconds"] for v in views.values() if "seconds" in v]
-    rec = {"label": a.label, "data": a.data, "after_visit_s": a.after_visit, "app_commit": commit, "bar_s": BAR_S,
-           "goal_s": GOAL_S,
-           "command": "python -m dgm_core bench first_view" + (" " + " ".join(argv) if argv else ""),
-           "pages": views, "max_s": max(timed) if timed else None,
-           "within_bar": sum(t <= BAR_S for t in timed), "within_goal": sum(t <= GOAL_S for t in timed),
-           "machine": machine(load_at_start)}
-    path = Path(a.out) / "first_view.json"
-    records = json.loads(path.read_text())["records"] if path.exists() else {}
-    records[f"{a.label}|data={a.data}|after_visit={a.after_visit}"] = rec
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"records": records}, indent=1) + "\n")
-    path.with_suffix(".md").write_text(report(records))
-    print(report({"": rec}))
-    return 0 if all("seconds" in v for v in views.values()) else 1
+    return {"label": a.label, "data": a.data, "after_visit_s": a.after_visit, "app_commit": app_commit(ROOT),
+            "bar_s": BAR_S, "goal_s": GOAL_S, "pages": views, "max_s": max(timed) if timed else None,
+            "within_bar": sum(t <= BAR_S for t in timed), "within_goal": sum(t <= GOAL_S for t in timed)}
 
 
-def report(records: dict) -> str:
+def report(doc: dict) -> str:
+    records = doc["records"]
     lines = ["# The first view of each page on a fresh server", "",
              "Each page opened by its link on a server just started (pinned to one core; chromium on the other, "
              "1280x720): as the server's first request, or after a first visit of Home where the heading says so; "
@@ -152,5 +139,14 @@ def report(records: dict) -> str:
     return "\n".join(lines)
 
 
+def key(rec: dict) -> str:
+    """A record's place in the file: a run replaces only the record of its own label and settings."""
+    return f"{rec['label']}|data={rec['data']}|after_visit={rec['after_visit_s']}"
+
+
+BENCH = bench(run, report, options=options, merge=keyed(key),
+              ok=lambda r: all("seconds" in v for v in r["pages"].values()))
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(BENCH.main())

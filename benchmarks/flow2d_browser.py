@@ -21,12 +21,11 @@ import argparse
 import os
 import statistics
 import time
-from pathlib import Path
 
+from benchmarks.harness import bench
 from benchmarks.browser_train import LONGTASKS, WorkerThrottle
-from benchmarks.common import CHROMIUM_ARGS, machine, machine_line, streamlit_server, write_results
+from benchmarks.common import CHROMIUM_ARGS, machine_line, streamlit_server
 
-RESULTS = Path(__file__).resolve().parent / "results"
 BAR_DRAW_S, GOAL_DRAW_S = 10.0, 3.0  # draw -> trained and playing
 BAR_FPS, GOAL_FPS = 30, 60  # frames a second while playing or scrubbing
 WINDOW_S = 3.0
@@ -151,20 +150,19 @@ def report(rec: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m dgm_core bench flow2d_browser")
+def options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--trials", type=int, default=3, help="drawings timed at each throttle")
-    p.add_argument("--out", default=str(RESULTS))
-    a = p.parse_args(argv)
-    load = os.getloadavg()
+
+
+def run(a: argparse.Namespace) -> dict:
     rec = measure(a.trials)
     rec.update({"trials": a.trials, "summary": summary(rec), "bars": {"draw_s": [BAR_DRAW_S, GOAL_DRAW_S],
-                                                                      "fps": [BAR_FPS, GOAL_FPS]},
-                "command": "python -m dgm_core bench flow2d_browser" + (" " + " ".join(argv) if argv else ""),
-                "machine": machine(load)})
-    write_results(a.out, "flow2d_browser", rec, report(rec))
-    return 0
+                                                                      "fps": [BAR_FPS, GOAL_FPS]}})
+    return rec
+
+
+BENCH = bench(run, report, options=options)
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(BENCH.main())

@@ -18,23 +18,25 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
 
 import torch
 
-from benchmarks.common import machine_line, timed_record
+from benchmarks.common import machine_line
+from benchmarks.harness import BenchError, bench
 from dgm_core import pretrained
 from dgm_core import sample_quality as sq
 from dgm_core.data import available, load_images
 from dgm_core.demos import flow_samples as fs
 from dgm_core.models.flow import SETTLED_STEPS
 
-RESULTS = Path(__file__).resolve().parent / "results"
 CARD_SEED = 1000  # the card's noise (dgm_core.training.flow measure)
 
 
 @torch.no_grad()
-def run(n: int, gap_n: int) -> dict:
+def run(a: argparse.Namespace) -> dict:
+    if not available("mnist"):
+        raise BenchError("no MNIST digits: set DGM_DATA_DIR (see docs/GUIDE.md, Data)")
+    n, gap_n = a.n, a.gap_n
     train, test = load_images("mnist", "train"), load_images("mnist", "test")
     judge = sq.digit_judge(train, test)
     where = fs.background(train.x[:n])
@@ -59,7 +61,8 @@ def run(n: int, gap_n: int) -> dict:
     return {"n": n, "gap_n": gap_n, "tolerance": round(fs.SOLVER_TOLERANCE, 6), "settled_steps": pick,
             "shipped_settled_steps": SETTLED_STEPS, "real_background": round(real, 5),
             "background_pixels": int(where.sum()), "real_confident_share": judge.test_confident_share,
-            "frechet_floor": judge.floor, "records": rows}
+            "frechet_floor": judge.floor, "records": rows,
+            "seconds": round(time.monotonic() - a.started, 1)}  # what the page's caption cites
 
 
 def report(rec: dict) -> str:
@@ -79,18 +82,14 @@ def report(rec: dict) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m dgm_core bench flow_steps")
-    ap.add_argument("--n", type=int, default=2000, help="digits scored per step count")
-    ap.add_argument("--gap-n", type=int, default=fs.GRID, help="digits the solver's gap is measured on")
-    ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--out", default=str(RESULTS))
-    a = ap.parse_args(argv)
-    if not available("mnist"):
-        raise SystemExit("no MNIST digits: set DGM_DATA_DIR (see docs/GUIDE.md, Data)")
-    timed_record("flow_steps", a.out, a.threads, lambda: run(a.n, a.gap_n), report)
-    return 0
+def options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--n", type=int, default=2000, help="digits scored per step count")
+    p.add_argument("--gap-n", type=int, default=fs.GRID, help="digits the solver's gap is measured on")
+
+
+BENCH = bench(run, report, options=options, threads=1)
+
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(BENCH.main())

@@ -19,14 +19,13 @@ import argparse
 import json
 import os
 import time
-from pathlib import Path
 
+from benchmarks.harness import bench
 import torch
 
 from dgm_core.demos.gan import RUN_SECONDS
-from benchmarks.common import CHROMIUM_ARGS, machine, machine_line, median_ms, streamlit_server, write_results
+from benchmarks.common import CHROMIUM_ARGS, machine_line, median_ms, streamlit_server
 
-RESULTS = Path(__file__).resolve().parent / "results"
 BAR, GOAL = 10, 30  # frames per second
 STEPS = 10  # the steps of one server run, for its data's size
 # stamps every step the panel draws (its root's data-step changes), with the browser's clock
@@ -127,29 +126,26 @@ def report(rec: dict) -> str:
     return "\n".join(lines + ["", machine_line(rec["machine"])])
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m dgm_core bench gan_live")
+def options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seconds", type=float, default=15.0)
     p.add_argument("--repeats", type=int, default=20)
     p.add_argument("--settle", type=float, default=60.0, help="seconds between the fresh and the settled Play")
     p.add_argument("--screenshot", default=None, help="a PNG of the page after the measured seconds of Play")
-    p.add_argument("--out", default=str(RESULTS))
-    a = p.parse_args(argv)
-    load = os.getloadavg()
+
+
+def run(a: argparse.Namespace) -> dict:
     torch.set_num_threads(1)
-    old_file = Path(a.out) / "gan_live.json"
-    old = json.loads(old_file.read_text()) if old_file.exists() else {}
+    old = a.previous
     baseline = old.get("baseline") or ({**old["browser"], "date": old["machine"]["date"]}
                                        if "steps_per_frame" in old.get("browser", {}) else None)
-    rec = {"repeats": a.repeats, "server": server_side(a.repeats),
-           "browser": in_browser(a.seconds, a.settle, a.screenshot),
-           "bar_frames_per_s": BAR, "goal_frames_per_s": GOAL, "baseline": baseline,
-           "run_seconds": RUN_SECONDS,
-           "command": "python -m dgm_core bench gan_live"}
-    rec["machine"] = machine(load)
-    write_results(a.out, "gan_live", rec, report(rec))
-    return 0
+    return {"repeats": a.repeats, "server": server_side(a.repeats),
+            "browser": in_browser(a.seconds, a.settle, a.screenshot),
+            "bar_frames_per_s": BAR, "goal_frames_per_s": GOAL, "baseline": baseline,
+            "run_seconds": RUN_SECONDS}
+
+
+BENCH = bench(run, report, options=options)
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(BENCH.main())

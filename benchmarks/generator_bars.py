@@ -18,17 +18,17 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
+import time
 
 import torch
 
-from benchmarks.common import machine_line, timed_record
+from benchmarks.common import machine_line
+from benchmarks.harness import RESULTS, BenchError, bench
 from dgm_core import pretrained
 from dgm_core.data import available, load_images
 from dgm_core.demos import flow_samples as fs
 from dgm_core.sample_quality import batched
 
-RESULTS = Path(__file__).resolve().parent / "results"
 BACKGROUND_RATIO_BAR = 1.5  # the issue's bar: the samples' background at most 1.5 times real digits'
 
 
@@ -57,8 +57,10 @@ def backgrounds(n: int) -> dict:
     return out
 
 
-def run(n: int) -> dict:
-    root = RESULTS
+def run(a: argparse.Namespace) -> dict:
+    if not available("mnist"):
+        raise BenchError("no MNIST digits: set DGM_DATA_DIR (see docs/GUIDE.md, Data)")
+    n, root = a.n, RESULTS  # the other benches' committed figures
     flow = pretrained.load_card("flow-mnist").metrics
     wgan = json.loads((root / "wgan.json").read_text())["digits"]
     bg = backgrounds(n)
@@ -79,7 +81,8 @@ def run(n: int) -> dict:
                                                                              "real_confident_share", "frechet_floor",
                                                                              "samples", "steps")},
             "wgan_bench": {"confident_share": wgan["wgan-mnist"]["confident_share"],
-                           "frechet_distance": wgan["wgan-mnist"]["frechet_distance"]}}
+                           "frechet_distance": wgan["wgan-mnist"]["frechet_distance"]},
+            "seconds": round(time.monotonic() - a.started, 1)}
 
 
 def report(rec: dict) -> str:
@@ -94,17 +97,13 @@ def report(rec: dict) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m dgm_core bench generator_bars")
-    ap.add_argument("--n", type=int, default=2000)
-    ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--out", default=str(RESULTS))
-    a = ap.parse_args(argv)
-    if not available("mnist"):
-        raise SystemExit("no MNIST digits: set DGM_DATA_DIR (see docs/GUIDE.md, Data)")
-    timed_record("generator_bars", a.out, a.threads, lambda: run(a.n), report)
-    return 0
+def options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--n", type=int, default=2000)
+
+
+BENCH = bench(run, report, options=options, threads=1)
+
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(BENCH.main())

@@ -49,9 +49,9 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.class_load import LightSession, pinned_server
-from benchmarks.common import machine, machine_line, write_results
+from benchmarks.common import machine_line
+from benchmarks.harness import bench
 
-RESULTS = Path(__file__).resolve().parent / "results"
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -651,7 +651,8 @@ def targets(results: dict) -> list[dict]:
              "now_input": after.get(k, {}).get("input")} for k, what, bar in TARGETS]
 
 
-def report(results: dict) -> str:
+def report(doc: dict) -> str:
+    results = doc["results"]
     lines = ["# Hostile inputs: time to a verdict and extra peak RSS, one child process per input and path", "",
              "`python -m benchmarks.hostile_inputs --key <key> [--pages] [--code-dir DIR]`. Peak: the child's VmHWM "
              "above its RSS once the file was read (MB). CPU: the child's CPU seconds to the verdict. Training: the "
@@ -731,7 +732,7 @@ def _r4_forged_answers() -> dict:
 
     from dgm_core.demos import inpainting
     from server import border
-    from tests.server.browser_answers import answer, digit
+    from benchmarks.browser_answers import answer, digit
     from server.inpaint_job import browser_methods, model_specs, rows_of as _rows
 
     s = inpainting.Settings(steps=16, chains=2, burn_in=4, n_samples=40, n_draws=3, snapshots=4, flow_steps=2)
@@ -932,8 +933,7 @@ def round4_report(r4: dict) -> list[str]:
     return lines
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m benchmarks.hostile_inputs")
+def options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--key", default="round 2", help="the record to write (others in the file are kept)")
     p.add_argument("--timeout", type=float, default=120.0, help="seconds before a child is killed")
     p.add_argument("--rss-kill-mb", type=float, default=6000.0, help="RSS above which a child is killed")
@@ -944,21 +944,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--round4", action="store_true", help="only round four's rows (issue 65), in this process")
     p.add_argument("--child", nargs=3, metavar=("PATH", "FILE", "EXTRA"), help=argparse.SUPPRESS)
     p.add_argument("--page", nargs=2, metavar=("PAGE", "FAULT"), help=argparse.SUPPRESS)
-    a = p.parse_args(argv)
+
+
+def run(a: argparse.Namespace) -> dict | None:
+    """This run's record (``--key``); None in a child process (``--child``, ``--page``), which writes nothing."""
     if a.child:
         child(a.child[0], Path(a.child[1]).read_bytes(), a.child[2])
-        return 0
+        return None
     if a.page:
         page_child(*a.page)
-        return 0
+        return None
     code = a.code_dir.resolve()
-    load = os.getloadavg()
     if a.round4:
-        out = RESULTS / "hostile_inputs.json"
-        results = json.loads(out.read_text())["results"] if out.exists() else {}
-        results[a.key] = {"rows": [], "timeout_s": a.timeout, "round4": round4_rows(), "machine": machine(load)}
-        write_results(RESULTS, "hostile_inputs", {"results": results, "targets": targets(results)}, report(results))
-        return 0
+        return {"rows": [], "timeout_s": a.timeout, "round4": round4_rows()}
     rows = []
     round2 = round2_inputs()
     with tempfile.TemporaryDirectory() as tmp:
@@ -977,12 +975,12 @@ def main(argv: list[str] | None = None) -> int:
             row["file_kb"] = round(len(blob) / 1024, 1)
             rows.append(row)
             print(json.dumps(row)[:400], flush=True)
-    out = RESULTS / "hostile_inputs.json"
-    results = json.loads(out.read_text())["results"] if out.exists() else {}
+    results = a.previous.get("results", {})
     record = {"rows": rows, "timeout_s": a.timeout, "rss_kill_mb": a.rss_kill_mb,
               "code": "this checkout" if code == ROOT else str(code)}
     if a.only and a.key in results:  # a partial rerun replaces its own rows only
-        record = {**results[a.key], "rows": [r for r in results[a.key]["rows"] if a.only not in r["input"]] + rows}
+        record = {**{k: v for k, v in results[a.key].items() if k not in ("command", "machine")},
+                  "rows": [r for r in results[a.key]["rows"] if a.only not in r["input"]] + rows}
     if a.pages:
         record["pages"] = page_rows(code)
         inputs = {n: b for n, b, _ in jobs if n in LOAD_INPUTS}
@@ -990,10 +988,17 @@ def main(argv: list[str] | None = None) -> int:
         record["load_how"] = ("the app started with `streamlit run` on one core, the clients on the other, no data "
                               "folder, no warm-up; B uploads a new file each time and reruns the page with it, A "
                               "loads its page until B's turn is over: the slowest of those loads")
-    results[a.key] = {**record, "machine": machine(load)}
-    write_results(RESULTS, "hostile_inputs", {"results": results, "targets": targets(results)}, report(results))
-    return 0
+    return record
+
+
+def merge(old: dict, record: dict, a: argparse.Namespace) -> dict:
+    """The file's records by ``--key``, this run's replacing its own, and the targets judged on all of them."""
+    results = {**old.get("results", {}), a.key: record}
+    return {"results": results, "targets": targets(results)}
+
+
+BENCH = bench(run, report, options=options, merge=merge)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(BENCH.main())

@@ -32,21 +32,19 @@ Writes benchmarks/results/inpainting.{md,json}.
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing as mp
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
 from scipy.stats import wilcoxon
 
+from benchmarks.harness import bench
 from dgm_core import masks, metrics, pretrained
 from dgm_core.data import load_images
 from dgm_core.device import generator, set_threads
 from dgm_core.samplers import chain_diagnostics, importance_impute, make_kernel, run_gibbs
 
-RESULTS = Path(__file__).resolve().parent / "results"
 MASKS = {"top half": ("top", None), "bottom half": ("bottom", None), "random 40 %": ("random", 0.4),
          "random 60 %": ("random", 0.6), "random 80 %": ("random", 0.8)}
 CELEBA_MASKS = ("top half", "bottom half", "random 60 %")
@@ -163,14 +161,15 @@ def command(args: argparse.Namespace) -> str:
             f"--celeba-images {args.celeba_images} --celeba-steps {args.celeba_steps}{extra}")
 
 
-def write_report(records: list[dict], args: argparse.Namespace, seconds: float, kept: list[str] | None = None) -> str:
+def report(rec: dict) -> str:
+    records, kept = rec["records"], rec["kept_from_previous_run"]
     by = {(r["dataset"], r["mask"], r["warm_start"], r["method"]): r for r in records}
-    took = (f"{seconds / 60:.0f} min on this machine, {args.jobs} processes of one thread"
+    took = (f"{rec['machine']['seconds'] / 60:.0f} min on this machine, {rec['jobs']} processes of one thread"
             + (f"; the rows of {' and '.join(kept)} kept from the file's previous run" if kept else ""))
     lines = [
         "# Inpainting benchmark: pseudo-Gibbs vs the exact sampler's z-kernels vs MIWAE-IS", "",
-        f"Command: `{command(args)}` ({took}). Protocol: the header of `benchmarks/inpainting.py` (T = "
-        f"{args.steps} (faces: {args.celeba_steps}), burn-in T/4, U(0,1) init, 3 seeds, one chain each). "
+        f"Command: `{rec['command']}` ({took}). Protocol: the header of `benchmarks/inpainting.py` (T = "
+        f"{rec['steps']} (faces: {rec['celeba_steps']}), burn-in T/4, U(0,1) init, 3 seeds, one chain each). "
         "Score: F1 of ink on the missing "
         "pixels (higher is better; MSE on faces, lower is better), mean ± standard error over images. "
         "Wilcoxon p of each exact kernel against pseudo-Gibbs, Bonferroni-corrected ×10 (faces: ×3). "
@@ -229,8 +228,7 @@ def summary_lines(records: list[dict]) -> list[str]:
     return lines + [""]
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m dgm_core bench inpainting")
+def options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--n-images", type=int, default=200)
     p.add_argument("--celeba-images", type=int, default=100, help="0 leaves CelebA out")
     p.add_argument("--steps", type=int, default=500)
@@ -239,33 +237,29 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--keep-others", action="store_true",
                    help="keep the existing file's rows of the data sets not run now (their models unchanged)")
     p.add_argument("--jobs", type=int, default=3, help="data sets run in parallel, one thread each")
-    p.add_argument("--out", default=str(RESULTS))
-    args = p.parse_args(argv)
-    t0 = time.perf_counter()
+
+
+def run(args: argparse.Namespace) -> dict:
     tasks = [(name, args.n_images, args.steps) for name in args.datasets]
     if args.celeba_images:  # a process per mask: a face's step costs several digits'
         tasks += [("celeba", args.celeba_images, args.celeba_steps, 1, (label,)) for label in CELEBA_MASKS]
     with mp.get_context("spawn").Pool(args.jobs) as pool:
         parts = pool.starmap(run_dataset, tasks)
     records = [r for part in parts for r in part]
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     ran = {t[0] for t in tasks}
     kept: list[dict] = []
-    if args.keep_others and (out / "inpainting.json").exists():
-        kept = [r for r in json.loads((out / "inpainting.json").read_text())["records"] if r["dataset"] not in ran]
+    if args.keep_others and args.previous:
+        kept = [r for r in args.previous["records"] if r["dataset"] not in ran]
         records = kept + records
-    report = write_report(records, args, time.perf_counter() - t0,
-                          sorted({r["dataset"] for r in kept}) if kept else None)
-    (out / "inpainting.md").write_text(report)
-    result = {"command": command(args), "kept_from_previous_run": sorted({r["dataset"] for r in kept}),
-              "steps": args.steps, "burn_in": args.steps // 4, "seeds": list(SEEDS), "warm_starts": list(WARM_STARTS),
-              "default_kernel": DEFAULT_KERNEL, "bonferroni": BONFERRONI,
-              "summary": {k: summary(records, k) for k in KERNELS[1:]}, "records": records}
-    (out / "inpainting.json").write_text(json.dumps(result, indent=2) + "\n")
-    print(report)
-    return 0
+    return {"command": command(args), "kept_from_previous_run": sorted({r["dataset"] for r in kept}),
+            "steps": args.steps, "celeba_steps": args.celeba_steps, "jobs": args.jobs, "burn_in": args.steps // 4,
+            "seeds": list(SEEDS), "warm_starts": list(WARM_STARTS), "default_kernel": DEFAULT_KERNEL,
+            "bonferroni": BONFERRONI, "summary": {k: summary(records, k) for k in KERNELS[1:]}, "records": records}
+
+
+BENCH = bench(run, report, options=options)
+
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(BENCH.main())

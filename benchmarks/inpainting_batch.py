@@ -14,21 +14,19 @@ Writes benchmarks/results/inpainting_batch.json and .md.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import time
-from pathlib import Path
 
+from benchmarks.harness import bench
 import torch
 
-from benchmarks.common import machine, machine_line, write_results
+from benchmarks.common import machine_line
 from dgm_core import masks, pretrained
 from dgm_core.controls import resolve
 from dgm_core.data import DatasetNotFoundError, load_images
 from dgm_core.demos import inpainting as inp
 from dgm_core.device import set_threads
 
-RESULTS = Path(__file__).resolve().parent / "results"
 RULE = 2.0  # a batch may take at most this many times one image's time
 
 
@@ -50,13 +48,12 @@ def _time(methods: list[str], images: list[torch.Tensor], mask: torch.Tensor, se
     return time.perf_counter() - t0
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m dgm_core bench inpainting_batch")
+def options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sizes", type=int, nargs="+", default=[1, 2, 4, 8, 16])
     p.add_argument("--repeats", type=int, default=3)
-    p.add_argument("--out", default=str(RESULTS))
-    a = p.parse_args(argv)
-    load = os.getloadavg()
+
+
+def run(a: argparse.Namespace) -> dict:
     set_threads(1)
     settings = inp.default_settings("mnist")
     images, what = _images(max(a.sizes))
@@ -77,23 +74,28 @@ def main(argv: list[str] | None = None) -> int:
         r["times_one"] = round(r["batch_s"] / one, 2)
         r["speedup"] = round(r["n"] * one / r["batch_s"], 2)
     within = [r["n"] for r in rows if r["methods"] == "page" and r["times_one"] <= RULE]
-    rec = {"command": "python -m dgm_core bench inpainting_batch", "images": what, "mask": "bottom half",
-           "settings": {"steps": settings.steps, "chains": settings.chains, "burn_in": settings.burn_in,
-                        "kernel": settings.kernel, "n_samples": settings.n_samples},
-           "methods": groups, "threads": 1, "rule_times_one": RULE, "largest_batch_within_rule": max(within),
-           "rows": rows, "machine": machine(load)}
-    report = "\n".join([
+    return {"images": what, "mask": "bottom half",
+            "settings": {"steps": settings.steps, "chains": settings.chains, "burn_in": settings.burn_in,
+                         "kernel": settings.kernel, "n_samples": settings.n_samples},
+            "methods": groups, "threads": 1, "rule_times_one": RULE, "largest_batch_within_rule": max(within),
+            "repeats": a.repeats, "rows": rows}
+
+
+def report(rec: dict) -> str:
+    s, within = rec["settings"], rec["largest_batch_within_rule"]
+    return "\n".join([
         "# Batching the server's inpainting Runs", "", f"Command: `{rec['command']}`", "",
-        f"{what}, bottom half missing; MNIST's default settings ({settings.steps} steps x {settings.chains} chains, "
-        f"{settings.kernel} z-moves); one torch thread; median of {a.repeats}.", "",
+        f"{rec['images']}, bottom half missing; MNIST's default settings ({s['steps']} steps x {s['chains']} chains, "
+        f"{s['kernel']} z-moves); one torch thread; median of {rec['repeats']}.", "",
         "| methods | N | one batch (s) | one after another (s) | x one image | speed-up |", "|---|---|---|---|---|---|",
         *(f"| {r['methods']} | {r['n']} | {r['batch_s']:.2f} | {r['one_after_another_s']:.2f} | {r['times_one']:.2f} | "
-          f"{r['speedup']:.2f} |" for r in rows),
-        "", f"The largest batch of the page's methods within {RULE:g}x one image's time: {max(within)} "
+          f"{r['speedup']:.2f} |" for r in rec["rows"]),
+        "", f"The largest batch of the page's methods within {RULE:g}x one image's time: {within} "
             "(server.budgets.INPAINT_BATCH, tested to be this).", "", machine_line(rec["machine"]), ""])
-    write_results(a.out, "inpainting_batch", rec, report)
-    return 0
+
+
+BENCH = bench(run, report, options=options)
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(BENCH.main())

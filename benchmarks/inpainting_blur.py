@@ -22,20 +22,18 @@ Writes benchmarks/results/inpainting_blur.{json,md}. Needs DGM_DATA_DIR (MNIST, 
 from __future__ import annotations
 
 import argparse
-import os
 import time
-from pathlib import Path
 
+from benchmarks.harness import bench
 import torch
 
-from benchmarks.common import machine, machine_line, write_results
+from benchmarks.common import machine_line
 from benchmarks.inpainting import MASKS, make_masks, method_name
 from dgm_core import metrics, pretrained
 from dgm_core.data import load_images
 from dgm_core.device import set_threads
 from dgm_core.samplers import run_gibbs
 
-RESULTS = Path(__file__).resolve().parent / "results"
 SETTINGS = [(ds, m) for ds in ("mnist", "omniglot") for m in ("top half", "bottom half")]
 KERNELS = ("pseudo", "hmc")
 
@@ -81,13 +79,12 @@ def report(rec: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--n-images", type=int, default=100)
-    ap.add_argument("--steps", type=int, default=500)
-    ap.add_argument("--out", default=str(RESULTS))
-    a = ap.parse_args()
-    load_at_start = os.getloadavg()
+def options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--n-images", type=int, default=100)
+    p.add_argument("--steps", type=int, default=500)
+
+
+def run(a: argparse.Namespace) -> dict:
     set_threads(1)
     rows = []
     for ds, label in SETTINGS:
@@ -98,10 +95,12 @@ def main() -> None:
         for k in KERNELS:
             rows.append({"dataset": ds, "mask": label, **one(vae, x, mask, k, a.steps)})
             print(rows[-1], flush=True)
-    rec = {"command": f"python -m dgm_core bench inpainting_blur --n-images {a.n_images} --steps {a.steps}",
-           "n_images": a.n_images, "steps": a.steps, "rows": rows, "machine": machine(load_at_start)}
-    write_results(a.out, "inpainting_blur", rec, report(rec))
+    return {"command": f"python -m dgm_core bench inpainting_blur --n-images {a.n_images} --steps {a.steps}",
+            "n_images": a.n_images, "steps": a.steps, "rows": rows}
+
+
+BENCH = bench(run, report, options=options)
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(BENCH.main())

@@ -15,19 +15,15 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
 import statistics
 import time
-from pathlib import Path
 
-from benchmarks.common import machine, write_results
+from benchmarks.harness import BenchError, bench
 from dgm_core import masks, pretrained
 from dgm_core.data import available, load_images
 from dgm_core.demos.inpainting import BINARY, Settings, run_method, score
 from dgm_core.methods import INPAINTING
-from dgm_core.device import set_threads
 
-RESULTS = Path(__file__).resolve().parent / "results"
 MASK = "bottom"
 
 
@@ -67,25 +63,22 @@ def report(rec: dict) -> str:
     return "\n".join(lines + ["", f"Machine: {rec['machine']['platform']}, {rec['machine']['date']}.", ""])
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m dgm_core bench inpainting_default")
+def options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--n-images", type=int, default=40)
     p.add_argument("--datasets", nargs="+", default=["mnist", "omniglot"])
-    p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--out", default=str(RESULTS))
-    a = p.parse_args(argv)
-    load_at_start = os.getloadavg()
-    set_threads(a.threads)
+
+
+def run(a: argparse.Namespace) -> dict:
     missing = [d for d in a.datasets if not available(d)]
     if missing:
-        raise SystemExit(f"no test images for {', '.join(missing)}: set DGM_DATA_DIR (see docs/GUIDE.md, Data)")
-    rec = {"command": "python -m dgm_core bench inpainting_default" + (" " + " ".join(argv) if argv else ""),
-           "rule": __doc__.split("Rule (fixed before looking): ")[1].split("\n\n")[0].replace("\n", " "),
-           "exact_label": INPAINTING.label("mwg"), "settings": dataclasses.asdict(Settings()),
-           "datasets": {d: gains(d, a.n_images) for d in a.datasets}, "machine": machine(load_at_start)}
-    write_results(a.out, "inpainting_default", rec, report(rec))
-    return 0
+        raise BenchError(f"no test images for {', '.join(missing)}: set DGM_DATA_DIR (see docs/GUIDE.md, Data)")
+    return {"rule": __doc__.split("Rule (fixed before looking): ")[1].split("\n\n")[0].replace("\n", " "),
+            "exact_label": INPAINTING.label("mwg"), "settings": dataclasses.asdict(Settings()),
+            "datasets": {d: gains(d, a.n_images) for d in a.datasets}}
+
+
+BENCH = bench(run, report, options=options, threads=1)
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(BENCH.main())

@@ -17,15 +17,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import time
-from pathlib import Path
 
+from benchmarks.harness import RESULTS, bench
 import numpy as np
 import torch
 from scipy.stats import wilcoxon
 
-from benchmarks.common import machine, machine_line, write_results
+from benchmarks.common import machine_line
 from benchmarks.inpainting import CELEBA_MASKS, MASKS, make_masks
 from dgm_core import metrics, pretrained
 from dgm_core.data import load_images
@@ -33,7 +32,6 @@ from dgm_core.demos.inpainting import default_settings, run_method
 from dgm_core.device import set_threads
 from dgm_core.methods import INPAINTING
 
-RESULTS = Path(__file__).resolve().parent / "results"
 ONE_PASS = ("neighbour_fill", "mean_fill", "mfa", "dmfa")  # INPAINTING ids run here
 # a deep generative model's fill: bench inpainting's chains and MIWAE (its names), and DMFA
 DEEP = {"pseudo-Gibbs", "MWG encoder", "MWG hmc", "MIWAE-IS", INPAINTING.label("dmfa")}
@@ -146,19 +144,18 @@ def report(rec: dict) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m dgm_core bench inpainting_fills", description=__doc__.split("\n")[0])
+def options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--n-images", type=int, default=100)
-    p.add_argument("--out", default=str(RESULTS))
-    a = p.parse_args(argv)
+
+
+def run(a: argparse.Namespace) -> dict:
     set_threads(1)
-    load_at_start = os.getloadavg()
     records = chains(a.n_images) + one_pass(a.n_images)
-    rec = {"command": "python -m dgm_core bench inpainting_fills" + (" " + " ".join(argv) if argv else ""),
-           "n_images": a.n_images, "records": records, "verdicts": verdicts(records), "machine": machine(load_at_start)}
-    write_results(a.out, "inpainting_fills", rec, report(rec))
-    return 0
+    return {"n_images": a.n_images, "records": records, "verdicts": verdicts(records)}
+
+
+BENCH = bench(run, report, options=options)
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(BENCH.main())

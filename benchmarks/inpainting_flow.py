@@ -18,22 +18,20 @@ Writes benchmarks/results/inpainting_flow.{json,md}. Needs DGM_DATA_DIR (MNIST t
 from __future__ import annotations
 
 import argparse
-import os
 import time
-from pathlib import Path
 
+from benchmarks.harness import BenchError, bench
 import numpy as np
 import torch
 
-from benchmarks.common import machine, machine_line, write_results
+from benchmarks.common import machine_line
 from benchmarks.inpainting import MASKS, SEEDS, _chains, _record, _wilcoxon, make_masks
 from dgm_core import metrics, pretrained
 from dgm_core.data import available, load_images
 from dgm_core.demos.inpainting import CONTROLS
-from dgm_core.device import generator, set_threads
+from dgm_core.device import generator
 from dgm_core.samplers.flow_inpaint import flow_inpaint
 
-RESULTS = Path(__file__).resolve().parent / "results"
 DRAWS = 8
 
 
@@ -45,7 +43,7 @@ def _flow(model, x, mask, steps: int, resample: int) -> tuple[np.ndarray, float]
     return torch.stack(per_seed).mean(0).numpy(), (time.perf_counter() - t0) / (len(SEEDS) * x.shape[0])
 
 
-def run(n_images: int, steps: int, flow_steps: int) -> list[dict]:
+def measure(n_images: int, steps: int, flow_steps: int) -> list[dict]:
     x = load_images("mnist", "test", binarize=True, limit=n_images).x
     vae, flow = pretrained.load("vae-mnist")[0], pretrained.load("flow-mnist")[0]
     records = []
@@ -91,26 +89,23 @@ def report(rec: dict) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m dgm_core bench inpainting_flow")
-    ap.add_argument("--n-images", type=int, default=100)
-    ap.add_argument("--steps", type=int, default=500, help="the exact sampler's steps (bench inpainting's)")
-    ap.add_argument("--flow-steps", type=int, default=CONTROLS["fsteps"].default)
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--out", default=str(RESULTS))
-    a = ap.parse_args(argv)
+def options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--n-images", type=int, default=100)
+    p.add_argument("--steps", type=int, default=500, help="the exact sampler's steps (bench inpainting's)")
+    p.add_argument("--flow-steps", type=int, default=CONTROLS["fsteps"].default)
+
+
+def run(a: argparse.Namespace) -> dict:
     if not available("mnist"):
-        raise SystemExit("no MNIST test digits: set DGM_DATA_DIR (see docs/GUIDE.md, Data)")
-    set_threads(a.threads)
-    load_at_start = os.getloadavg()
+        raise BenchError("no MNIST test digits: set DGM_DATA_DIR (see docs/GUIDE.md, Data)")
     t0 = time.monotonic()
-    records = run(a.n_images, a.steps, a.flow_steps)
-    rec = {"n_images": a.n_images, "steps": a.steps, "flow_steps": a.flow_steps, "seeds": list(SEEDS),
-           "records": records, "seconds": round(time.monotonic() - t0, 1),
-           "command": "python -m dgm_core bench inpainting_flow", "machine": machine(load_at_start)}
-    write_results(a.out, "inpainting_flow", rec, report(rec))
-    return 0
+    records = measure(a.n_images, a.steps, a.flow_steps)
+    return {"n_images": a.n_images, "steps": a.steps, "flow_steps": a.flow_steps, "seeds": list(SEEDS),
+            "records": records, "seconds": round(time.monotonic() - t0, 1)}
+
+
+BENCH = bench(run, report, options=options, threads=2)
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(BENCH.main())

@@ -22,28 +22,25 @@ Writes benchmarks/results/inpainting_flow_smc.{json,md}. Needs DGM_DATA_DIR (MNI
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 import time
-from pathlib import Path
 
+from benchmarks.harness import BenchError, bench
 import torch
 
-from benchmarks.common import machine, machine_line, write_results
+from benchmarks.common import machine_line
 from benchmarks.inpainting import SEEDS, _chains, _record, make_masks
 from benchmarks.inpainting_flow import _flow, paired
 from dgm_core import metrics, pretrained
 from dgm_core.data import available, load_images
-from dgm_core.device import generator, set_threads
+from dgm_core.device import generator
 from dgm_core.samplers.flow_smc import flow_smc_inpaint
 from dgm_core.samplers.flow_twisted import flow_twisted_inpaint
 
-RESULTS = Path(__file__).resolve().parent / "results"
 MASKS = {"bottom half": ("bottom", None), "random 60 %": ("random", 0.6)}
 EXACT_STEPS, FLOW_STEPS, TAU = 500, 10, 0.3
 
 
-def run(n_images: int, particles: list[int], smc_steps: int, twisted: list[int], langevin: int) -> list[dict]:
+def measure(n_images: int, particles: list[int], smc_steps: int, twisted: list[int], langevin: int) -> list[dict]:
     x = load_images("mnist", "test", binarize=True, limit=n_images).x
     vae, flow = pretrained.load("vae-mnist")[0], pretrained.load("flow-mnist")[0]
     records = []
@@ -105,34 +102,29 @@ def report(rec: dict) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m dgm_core bench inpainting_flow_smc")
-    ap.add_argument("--n-images", type=int, default=50)
-    ap.add_argument("--particles", default="8,32", help="comma-separated particle counts")
-    ap.add_argument("--smc-steps", type=int, default=40)
-    ap.add_argument("--twisted-particles", default="32", help="comma-separated particle counts of the twisted filter")
-    ap.add_argument("--langevin", type=int, default=0, help="the twisted filter's Langevin moves a step")
-    ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--out", default=str(RESULTS))
-    a = ap.parse_args(argv)
+def options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--n-images", type=int, default=50)
+    p.add_argument("--particles", default="8,32", help="comma-separated particle counts")
+    p.add_argument("--smc-steps", type=int, default=40)
+    p.add_argument("--twisted-particles", default="32", help="comma-separated particle counts of the twisted filter")
+    p.add_argument("--langevin", type=int, default=0, help="the twisted filter's Langevin moves a step")
+
+
+def run(a: argparse.Namespace) -> dict:
     if not available("mnist"):
-        raise SystemExit("no MNIST test digits: set DGM_DATA_DIR (see docs/GUIDE.md, Data)")
+        raise BenchError("no MNIST test digits: set DGM_DATA_DIR (see docs/GUIDE.md, Data)")
     particles = [int(p) for p in a.particles.split(",")]
     twisted = [int(p) for p in a.twisted_particles.split(",")]
-    set_threads(a.threads)
-    load_at_start = os.getloadavg()
     t0 = time.monotonic()
     torch.manual_seed(0)
-    records = run(a.n_images, particles, a.smc_steps, twisted, a.langevin)
-    rec = {"n_images": a.n_images, "particles": particles, "twisted_particles": twisted, "langevin": a.langevin,
-           "smc_steps": a.smc_steps, "tau": TAU,
-           "seeds": list(SEEDS), "records": records, "seconds": round(time.monotonic() - t0, 1),
-           "command": " ".join(["python -m dgm_core bench inpainting_flow_smc",
-                                *(sys.argv[1:] if argv is None else argv)]),
-           "machine": machine(load_at_start)}
-    write_results(a.out, "inpainting_flow_smc", rec, report(rec))
-    return 0
+    records = measure(a.n_images, particles, a.smc_steps, twisted, a.langevin)
+    return {"n_images": a.n_images, "particles": particles, "twisted_particles": twisted, "langevin": a.langevin,
+            "smc_steps": a.smc_steps, "tau": TAU, "seeds": list(SEEDS), "records": records,
+            "seconds": round(time.monotonic() - t0, 1)}
+
+
+BENCH = bench(run, report, options=options, threads=1)
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(BENCH.main())

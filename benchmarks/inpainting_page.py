@@ -17,24 +17,23 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
 import statistics
 import threading
 import time
 from pathlib import Path
 
+from benchmarks.harness import bench
 import torch
 
-from benchmarks.common import machine, machine_line, write_results
+from benchmarks.common import machine_line
 from dgm_core import masks, pretrained
 from dgm_core.data import available, load_images
-from dgm_core.device import generator, set_threads
+from dgm_core.device import generator
 from dgm_core.demos.inpainting import (BINARY, DATASET_SETTINGS, DATASETS, Settings, default_index, default_settings,
                                        run_page)
 from dgm_core.methods import INPAINTING
 
 PAGE = Path(__file__).resolve().parents[1] / "pages" / "inpainting.py"
-RESULTS = Path(__file__).resolve().parent / "results"
 TARGET_S = {"mnist": 3, "omniglot": 3, "celeba": 5}
 
 
@@ -128,25 +127,19 @@ def report(rec: dict) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m dgm_core bench inpainting_page")
-    p.add_argument("--threads", type=int, default=1)
+def options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--datasets", nargs="+", default=list(TARGET_S), choices=list(TARGET_S))
-    p.add_argument("--out", default=str(RESULTS), help="folder for inpainting_page.json and .md")
-    a = p.parse_args(argv)
-    load_at_start = os.getloadavg()
-    threads = set_threads(a.threads)
-    rec = {
-        "command": "python -m dgm_core bench inpainting_page" + (" " + " ".join(argv) if argv else ""),
-        "settings": dataclasses.asdict(Settings()), "dataset_settings": DATASET_SETTINGS,
-        "repeats": a.repeats, "core_threads": threads,
-        "datasets": {ds: one_dataset(ds, a.repeats) for ds in a.datasets},
-        "machine": machine(load_at_start),
-    }
-    write_results(a.out, "inpainting_page", rec, report(rec))
-    return 0
+
+
+def run(a: argparse.Namespace) -> dict:
+    return {"settings": dataclasses.asdict(Settings()), "dataset_settings": DATASET_SETTINGS,
+            "repeats": a.repeats, "core_threads": a.threads,
+            "datasets": {ds: one_dataset(ds, a.repeats) for ds in a.datasets}}
+
+
+BENCH = bench(run, report, options=options, threads=1)
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(BENCH.main())

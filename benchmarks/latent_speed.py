@@ -23,20 +23,18 @@ Writes benchmarks/results/latent_speed.{json,md}. Needs no data directory (the g
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import time
-from pathlib import Path
 
+from benchmarks.harness import bench
 import torch
 
-from benchmarks.common import CHROMIUM_ARGS, machine, machine_line, median_ms, streamlit_server, write_results
+from benchmarks.common import CHROMIUM_ARGS, machine_line, median_ms, streamlit_server
 from dgm_core import pretrained
 from dgm_core.demos import latent as demo
 from dgm_core.device import set_threads
 
-RESULTS = Path(__file__).resolve().parent / "results"
 # Injected by the measurement (never part of the page), called with the panel's big canvas (the panel lives in a
 # shadow root, which document.querySelector does not enter): stamps every picture the panel draws into it, and
 # the panel's α at that moment (its data-alpha; NaN on a panel without one)
@@ -305,28 +303,26 @@ def report(rec: dict) -> str:
     return "\n".join(lines) + "\n" + "\n" + machine_line(rec["machine"]) + "\n"
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m dgm_core bench latent_speed")
+def options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--repeats", type=int, default=7)
     p.add_argument("--releases", type=int, default=8)
-    p.add_argument("--out", default=str(RESULTS))
-    a = p.parse_args(argv)
-    load = os.getloadavg()
+
+
+def run(a: argparse.Namespace) -> dict:
     set_threads(1)
     have = {c.name for c in pretrained.list_cards()}
-    previous = Path(a.out) / "latent_speed.json"
-    old = json.loads(previous.read_text()) if previous.exists() else {}
+    old = a.previous
     baseline = old.get("baseline_server_frames") or (
         {**old["browser"], "date": old["machine"]["date"]} if "release_to_redraw_median_ms" in old.get("browser", {})
         else None)
-    rec = {"server": {m: server(m, a.repeats) for m in demo.MODELS if m in have},
-           "browser": browser(a.releases), "browser_bars": BROWSER_BARS, "browser_goals": BROWSER_GOALS,
-           "baseline_server_frames": baseline, "targets_ms": TARGETS_MS, "threads": 1, "repeats": a.repeats,
-           "releases": a.releases, "viewport": [1280, 720], "grid": [5, len(demo.lt.EPSILONS)],
-           "command": "python -m dgm_core bench latent_speed", "machine": machine(load)}
-    write_results(a.out, "latent_speed", rec, report(rec))
-    return 0
+    return {"server": {m: server(m, a.repeats) for m in demo.MODELS if m in have},
+            "browser": browser(a.releases), "browser_bars": BROWSER_BARS, "browser_goals": BROWSER_GOALS,
+            "baseline_server_frames": baseline, "targets_ms": TARGETS_MS, "threads": 1, "repeats": a.repeats,
+            "releases": a.releases, "viewport": [1280, 720], "grid": [5, len(demo.lt.EPSILONS)]}
+
+
+BENCH = bench(run, report, options=options)
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(BENCH.main())

@@ -27,16 +27,17 @@ times larger L), next to the baselines run here through the page's functions on 
 
     python -m dgm_core bench mnar_default [--reimpute]
 
-writes benchmarks/results/mnar_default.json.
+writes benchmarks/results/mnar_default.{json,md}.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import time
-from pathlib import Path
 
-RESULTS = Path(__file__).resolve().parent / "results"
+from benchmarks.common import machine_line
+from benchmarks.harness import bench
+
 ITERATIONS = 10_000
 NOTMIWAE = ("not-MIWAE self-masking", "not-MIWAE self-masking known")
 RIVALS = ("MIWAE", "MICE")
@@ -105,10 +106,11 @@ def page_check(reimpute: bool) -> dict:
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m dgm_core bench mnar_default")
+def options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--reimpute", action="store_true", help="re-impute with the shipped weights (seconds)")
-    a = p.parse_args(argv)
+
+
+def run(a: argparse.Namespace) -> dict:
     import torch
 
     torch.set_num_threads(1)
@@ -124,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     from dgm_core.data import load_table
     from dgm_core.demos import mnar
 
-    result = {
+    return {
         "source": f"benchmarks/results/notmiwae.json (python -m dgm_core bench notmiwae), {ITERATIONS} iterations",
         "mechanism": "notmiwae_uci (offset 0, first floor(D/2) features): the only mechanism with Table 1 results",
         "rule": ["1: both not-MIWAE variants below MIWAE and MICE by more than twice the larger seed sd",
@@ -138,17 +140,25 @@ def main(argv: list[str] | None = None) -> int:
         "page_default": mnar.DEFAULT,
         "page_check": page_check(a.reimpute) if choice == mnar.DEFAULT["table"] else None,
     }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "mnar_default.json").write_text(json.dumps(result, indent=1) + "\n")
-    for ds, j in judged.items():
-        print(f"{ds:9s} not-MIWAE {j['rmse']['not-MIWAE self-masking']:.3f}  known "
-              f"{j['rmse']['not-MIWAE self-masking known']:.3f}  MIWAE {j['rmse']['MIWAE']:.3f}  "
-              f"MICE {j['rmse']['MICE']:.3f}  lesson shows: {j['lesson_shows']}  margin {j['relative_margin']:+.3f}")
-    print(f"choice: {result['choice']}; rules 1 and 3 alone: {result['rules_1_and_3_alone_pick']}")
-    if result["page_check"]:
-        print("page check:", json.dumps(result["page_check"]["methods"]))
-    return 0
+
+
+def report(rec: dict) -> str:
+    lines = ["# The MNAR page's opening case", "", f"`{rec['command']}`; from {rec['source']}.", "", "Rules:",
+             *(f"- {r}" for r in rec["rule"]), "",
+             "| table | not-MIWAE | not-MIWAE known | MIWAE | MICE | lesson shows | margin |",
+             "|---|---|---|---|---|---|---|"]
+    for ds, j in rec["tables"].items():
+        r = j["rmse"]
+        lines.append(f"| {ds} | {r['not-MIWAE self-masking']:.3f} | {r['not-MIWAE self-masking known']:.3f} | "
+                     f"{r['MIWAE']:.3f} | {r['MICE']:.3f} | {j['lesson_shows']} | {j['relative_margin']:+.3f} |")
+    lines += ["", f"Choice: {rec['choice']}; rules 1 and 3 alone: {rec['rules_1_and_3_alone_pick']}."]
+    if rec["page_check"]:
+        lines += ["", f"Page check: {json.dumps(rec['page_check']['methods'])}"]
+    return "\n".join(lines + ["", machine_line(rec["machine"]), ""])
+
+
+BENCH = bench(run, report, options=options)
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(BENCH.main())

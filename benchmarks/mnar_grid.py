@@ -22,10 +22,10 @@ import statistics
 import time
 from pathlib import Path
 
-from benchmarks.common import CHROMIUM_ARGS, machine, machine_line, streamlit_server, write_results
+from benchmarks.harness import bench
+from benchmarks.common import CHROMIUM_ARGS, machine_line, streamlit_server
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "benchmarks" / "results"
 BAR_S, GOAL_S = 1.0, 0.3
 # the page has answered: the sentence names the point, the run ended, nothing stale is left on the screen
 SHOWN = """text => {
@@ -199,16 +199,15 @@ def report(rec: dict) -> str:
     ])
 
 
-def main(argv: list[str] | None = None) -> int:
-    from playwright.sync_api import sync_playwright
-
-    p = argparse.ArgumentParser(prog="python -m dgm_core bench mnar_grid")
+def options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--moves", type=int, default=8, help="offset slider steps (then three mechanisms)")
     p.add_argument("--baselines", type=int, default=2, help="live 'tiny' trainings timed (at most 3)")
     p.add_argument("--repeats", type=int, default=5, help="AppTest reruns (each way) for the script's own time")
-    p.add_argument("--out", default=str(RESULTS))
-    a = p.parse_args(argv)
-    load = os.getloadavg()
+
+
+def run(a: argparse.Namespace) -> dict:
+    from playwright.sync_api import sync_playwright
+
     server = server_side(a.repeats)
     card = json.loads((ROOT / "pretrained" / "mnar-grid.json").read_text())
     env = {k: v for k, v in os.environ.items() if k != "DGM_DATA_DIR"}
@@ -220,18 +219,17 @@ def main(argv: list[str] | None = None) -> int:
         b.close()
     secs = [m["seconds"] for m in moves]
     tiny = [x["seconds"] for x in base if x["path"].startswith("train: tiny")] or [float("nan")]
-    rec = {"grid": {"moves": moves, "median_s": round(statistics.median(secs), 3), "max_s": round(max(secs), 3),
-                    "min_s": round(min(secs), 3)},
-           "server": server, "baseline": base, "baseline_median_s": round(statistics.median(tiny), 2),
-           "bar_s": BAR_S, "goal_s": GOAL_S,
-           "grid_card": {"command": card["command"], "preset": card["preset"], "points": len(card["points"]),
-                         "cpu_time_s": card["cpu_time_s"],
-                         "sha256": {t: m["sha256"] for t, m in card["tables"].items()}},
-           "command": "python -m dgm_core bench mnar_grid" + (f" {' '.join(argv)}" if argv else "")}
-    rec["machine"] = machine(load)
-    write_results(a.out, "mnar_grid", rec, report(rec))
-    return 0
+    return {"grid": {"moves": moves, "median_s": round(statistics.median(secs), 3), "max_s": round(max(secs), 3),
+                     "min_s": round(min(secs), 3)},
+            "server": server, "baseline": base, "baseline_median_s": round(statistics.median(tiny), 2),
+            "bar_s": BAR_S, "goal_s": GOAL_S,
+            "grid_card": {"command": card["command"], "preset": card["preset"], "points": len(card["points"]),
+                          "cpu_time_s": card["cpu_time_s"],
+                          "sha256": {t: m["sha256"] for t, m in card["tables"].items()}}}
+
+
+BENCH = bench(run, report, options=options)
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(BENCH.main())

@@ -18,12 +18,11 @@ import statistics
 import time
 from pathlib import Path
 
+from benchmarks.harness import bench
 import torch
 
-from benchmarks.common import machine, write_results
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "benchmarks" / "results"
 
 
 def _timed(at, action=None) -> float:
@@ -76,32 +75,37 @@ def images(repeats: int) -> dict:
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m dgm_core bench mnar_page")
+def options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--repeats", type=int, default=3)
-    a = p.parse_args(argv)
-    load = os.getloadavg()
+
+
+def run(a: argparse.Namespace) -> dict:
     torch.set_num_threads(1)
     record = {"what": "page script wall time under AppTest (seconds); reruns: median of the alternations after "
                       "each value's first visit", "threads": torch.get_num_threads(),
               "data_dir_set": bool(os.environ.get("DGM_DATA_DIR")), "mnar_lab": lab(a.repeats),
               "mnar_images": images(a.repeats)}
-    record["machine"] = machine(load)
     small = {f"{page}: {k}": v for page in ("mnar_lab", "mnar_images") for k, v in record[page].items()
              if not k.startswith("first load") and "new imputation" not in k}
     record["slowest small change"] = max(small.items(), key=lambda kv: kv[1])
+    return record
+
+
+def report(record: dict) -> str:
     lines = ["# MNAR pages: rerun time after a small change", "",
              f"AppTest page-script wall time, {record['threads']} torch thread, DGM_DATA_DIR "
              f"{'set' if record['data_dir_set'] else 'not set'}; load average at the start "
-             f"{record['machine']['load_average_at_start']}. Rebuild: `python -m dgm_core bench mnar_page`.", "",
+             f"{record['machine']['load_average_at_start']}. Rebuild: `{record['command']}`.", "",
              "| page | action | seconds |", "|---|---|---|"]
     for page in ("mnar_lab", "mnar_images"):
         lines += [f"| {page} | {k} | {v:.3f} |" for k, v in record[page].items()]
     lines += ["", f"Slowest small change: {record['slowest small change'][0]} "
                   f"({record['slowest small change'][1]:.3f} s)."]
-    write_results(RESULTS, "mnar_page", record, "\n".join(lines) + "\n")
-    return 0
+    return "\n".join(lines) + "\n"
+
+
+BENCH = bench(run, report, options=options)
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(BENCH.main())

@@ -37,12 +37,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from benchmarks.harness import bench
 from dgm_core import baselines, tabular
 from dgm_core.data import TABLES, load_table
 from dgm_core.missingness.tabular import notmiwae_uci
 from dgm_core.models.notmiwae import Config, NotMIWAE
 
-RESULTS = Path(__file__).resolve().parent / "results"
 COLS = ("banknote", "concrete", "red", "white", "yeast", "breast")
 PUBLISHED = {  # Table 1 of the paper, RMSE mean (std), columns as COLS
     "PPCA": ([1.39, 1.61, 1.61, 1.57, 1.67, 0.90], [0] * 6),
@@ -199,8 +199,7 @@ def write_tables(rows: list[dict], main_iterations: int = 10000) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m dgm_core bench notmiwae")
+def options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--datasets", nargs="+", default=["banknote", "white", "breast"], choices=TABLES)
     p.add_argument("--methods", nargs="+", default=[*NEURAL, *BASELINES])
     p.add_argument("--runs", type=int, default=3)
@@ -212,10 +211,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--compile", action="store_true", help="train through torch.compile (long runs)")
     p.add_argument("--summary-only", action="store_true", help="rebuild the tables from the run records")
     p.add_argument("--fresh", action="store_true", help="discard earlier run records")
-    a = p.parse_args(argv)
+
+
+def run(a: argparse.Namespace) -> dict:
+    """Each run appended to <out>/notmiwae_runs.jsonl as it ends (an interrupted sweep keeps what it did); the
+    table's rows summarise that file (what notmiwae.json holds)."""
     torch.set_num_threads(1)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    runs_path = RESULTS / "notmiwae_runs.jsonl"
+    Path(a.out).mkdir(parents=True, exist_ok=True)
+    runs_path = Path(a.out) / "notmiwae_runs.jsonl"
     if a.fresh and runs_path.exists():
         runs_path.unlink()
     if not a.summary_only:
@@ -236,12 +239,15 @@ def main(argv: list[str] | None = None) -> int:
                     rec.update(dataset=ds, method=method, seed=seed, seconds=round(time.perf_counter() - t0, 1))
                     _append(rec, runs_path)
                     print(f"  {method:36s} seed {seed}: RMSE {rec['rmse']:.3f} ({rec['seconds']:.0f} s)", flush=True)
-    rows = summarise(runs_path)
-    (RESULTS / "notmiwae.json").write_text(json.dumps(rows, indent=1) + "\n")
-    (RESULTS / "notmiwae.md").write_text(write_tables(rows))
-    print(write_tables(rows))
-    return 0
+    return {"rows": summarise(runs_path)}
+
+
+def report(rec: dict) -> str:
+    return write_tables(rec["rows"])
+
+
+BENCH = bench(run, report, options=options, saved=lambda rec: rec["rows"])
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(BENCH.main())

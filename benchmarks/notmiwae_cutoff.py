@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -24,7 +25,8 @@ import torch
 from dgm_core import baselines, tabular
 from dgm_core.data import TABLES
 
-from .notmiwae import BASELINES, COLS, NEURAL, RESULTS, _append, protocol, run_neural
+from .harness import RESULTS, bench
+from .notmiwae import BASELINES, COLS, NEURAL, _append, protocol, run_neural
 
 METHODS = ("not-MIWAE self-masking known", "not-MIWAE self-masking known, steep start", "not-MIWAE self-masking",
            "not-MIWAE-PPCA self-masking known", "MIWAE", "MICE", "mean")
@@ -122,8 +124,7 @@ def write_md(rows: list[dict], table: list[dict], missing: dict[tuple[str, float
     return "\n".join(lines) + "\n"
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m dgm_core bench notmiwae_cutoff")
+def options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--datasets", nargs="+", default=list(COLS), choices=TABLES)
     p.add_argument("--offsets", type=float, nargs="+", default=[-1.0, -0.5, 0.0, 0.5, 1.0])
     p.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
@@ -133,9 +134,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data-dir", default=None)
     p.add_argument("--compile", action="store_true", help="train through torch.compile")
     p.add_argument("--summary-only", action="store_true", help="rebuild the tables from the run records")
-    a = p.parse_args(argv)
+
+
+def run(a: argparse.Namespace) -> dict:
+    """The sweep's runs appended to <out>/notmiwae_cutoff_runs.jsonl as they end (a rerun resumes it); offset 0
+    is Table 1's, from the committed notmiwae_runs.jsonl."""
     torch.set_num_threads(1)
-    runs_path = RESULTS / "notmiwae_cutoff_runs.jsonl"
+    Path(a.out).mkdir(parents=True, exist_ok=True)
+    runs_path = Path(a.out) / "notmiwae_cutoff_runs.jsonl"
     table1 = _records(RESULTS / "notmiwae_runs.jsonl")
     if not a.summary_only:
         done = {(r["dataset"], float(r["offset"]), r["method"], r["seed"]) for r in _records(runs_path)
@@ -174,15 +180,18 @@ def main(argv: list[str] | None = None) -> int:
         hidden[(ds, off)] = int((~mask).all(0).sum())
     table = verdicts(rows, missing, hidden)
     summary = overview(rows, table)
-    (RESULTS / "notmiwae_cutoff.json").write_text(json.dumps({"iterations": a.iterations, "summary": summary,
-                                                              "rows": rows, "verdicts": table}, indent=1) + "\n")
-    md = write_md(rows, table, missing, a.iterations) + "\n## Overview\n\n" + "\n".join(
+    return {"iterations": a.iterations, "summary": summary, "rows": rows, "verdicts": table}
+
+
+def report(rec: dict) -> str:
+    missing = {(v["dataset"], v["offset"]): v["missing_rate"] for v in rec["verdicts"]}
+    return write_md(rec["rows"], rec["verdicts"], missing, rec["iterations"]) + "\n## Overview\n\n" + "\n".join(
         f"- {k.replace('_', ' ')}: {v if not isinstance(v, list) else ', '.join(v) or 'none'}"
-        for k, v in summary.items()) + "\n"
-    (RESULTS / "notmiwae_cutoff.md").write_text(md)
-    print(md)
-    return 0
+        for k, v in rec["summary"].items()) + "\n"
+
+
+BENCH = bench(run, report, options=options)
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(BENCH.main())

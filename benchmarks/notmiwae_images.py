@@ -13,25 +13,23 @@ Writes benchmarks/results/notmiwae_images.md and .json and prints the table.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import time
-from pathlib import Path
 
 import torch
 
+from benchmarks.harness import bench
 from dgm_core import pretrained
 from dgm_core.data import load_grey_faces
 from dgm_core.demos.mnar_images import compare
 from dgm_core.device import set_threads
 from dgm_core.metrics import rmse_missing_pooled
 
-RESULTS = Path(__file__).resolve().parent / "results"
 MODELS = {"MIWAE": "miwae-celeba-clip", "not-MIWAE": "notmiwae-celeba-clip"}
 PUBLISHED = {"MIWAE": 0.17298, "not-MIWAE": 0.07294, "constant 1": 0.1757}  # SVHN, W = 50, b = 0.75
 
 
-def run(n: int | None, seeds: list[int], k: int, mechanisms: list[tuple[float, float]],
+def measure(n: int | None, seeds: list[int], k: int, mechanisms: list[tuple[float, float]],
         models_dir: str | None = None) -> list[dict]:
     x = load_grey_faces("test", n)
     loaded = {label: pretrained.load(name, models_dir) for label, name in MODELS.items()}
@@ -62,9 +60,10 @@ def run(n: int | None, seeds: list[int], k: int, mechanisms: list[tuple[float, f
     return records
 
 
-def report(records: list[dict], cmd: str) -> str:
+def report(rec: dict) -> str:
+    records = rec["records"]
     lines = ["# Images under MNAR: MIWAE vs not-MIWAE on clipped grey CelebA 32x32", "",
-             f"Command: `{cmd}`", "",
+             f"Command: `{rec['command']}`", "",
              "RMSE over every lost pixel of the test images (pixel scale [0, 1]), mean ± std over mask seeds; "
              "imputation = importance-weighted conditional mean with K samples; not-MIWAE weighs with the "
              "true (known) mechanism, as in the paper. Published: the paper's SVHN Table 2 (different images, "
@@ -87,28 +86,24 @@ def report(records: list[dict], cmd: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m dgm_core bench notmiwae_images")
+def options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--n", type=int, default=None, help="test images (default: all 660)")
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--k", type=int, default=200, help="importance samples (K = 1000 changes the RMSE by < 0.001)")
     p.add_argument("--mechanisms", nargs="*", default=["50,0.75", "50,0.6", "20,0.75"],
                    help="W,b pairs; the first should be the training mechanism 50,0.75")
     p.add_argument("--models-dir", default=None)
-    p.add_argument("--out", default=str(RESULTS / "notmiwae_images"))
-    a = p.parse_args(argv)
+
+
+def run(a: argparse.Namespace) -> dict:
     set_threads()
     mechs = [tuple(float(v) for v in m.split(",")) for m in a.mechanisms]
-    records = run(a.n, a.seeds, a.k, mechs, a.models_dir)
-    cmd = "python -m dgm_core bench notmiwae_images" + (" " + " ".join(argv) if argv else "")
-    text = report(records, cmd)
-    out = Path(a.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.with_suffix(".md").write_text(text)
-    out.with_suffix(".json").write_text(json.dumps(records, indent=1) + "\n")
-    print(text)
-    return 0
+    return {"records": measure(a.n, a.seeds, a.k, mechs, a.models_dir)}
+
+
+BENCH = bench(run, report, options=options, saved=lambda rec: rec["records"])
+
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(BENCH.main())

@@ -17,24 +17,23 @@ conditional mean sum_l alpha_l E[x^m | z_l] (the peer's ``impute(solver='l2')`` 
 The peer is NOT a project dependency; install it into the venv only for this benchmark:
 
     pip install notmiwae-pytorch==0.1.3 tensorboard matplotlib
-    python -m benchmarks.notmiwae_speed --iterations 5000 --n-samples 1000
+    python -m dgm_core bench notmiwae_speed --iterations 5000 --n-samples 1000
 
-Writes benchmarks/results/notmiwae_speed.md.
+Writes benchmarks/results/notmiwae_speed.{json,md} (``python -m dgm_core bench notmiwae_speed``).
 """
 from __future__ import annotations
 
 import argparse
 import importlib.util
-import platform
 import statistics
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
 
+from benchmarks.harness import bench
+
 INSTALL = "pip install notmiwae-pytorch==0.1.3 tensorboard matplotlib"
-RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def _peer_available() -> bool:
@@ -51,20 +50,20 @@ def _peer_impute(model, xt: torch.Tensor, st: torch.Tensor, n_samples: int, rows
     return torch.cat(out).numpy().astype(np.float64)
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m benchmarks.notmiwae_speed")
+def options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dataset", default="white")
     p.add_argument("--iterations", type=int, default=5000, help="training iterations per model (multiple of --block)")
     p.add_argument("--block", type=int, default=1000, help="iterations per timed, interleaved block")
     p.add_argument("--n-samples", type=int, default=1000, help="L importance samples for the imputation")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--data-dir", default=None)
-    p.add_argument("--out", default=str(RESULTS / "notmiwae_speed.md"))
-    a = p.parse_args(argv)
+
+
+def run(a: argparse.Namespace) -> dict | None:
     if not _peer_available():
         print("notmiwae-pytorch is not installed, so there is nothing to compare against. It is not a "
               f"project dependency; for this benchmark only:\n\n    {INSTALL}\n")
-        return 0
+        return None
     import notmiwae_pytorch  # imports tensorboard and matplotlib at import time
 
     from benchmarks.notmiwae import protocol
@@ -154,45 +153,54 @@ def main(argv: list[str] | None = None) -> int:
     torch.manual_seed(a.seed + 2)
     rmse["peer"] = tabular.rmse_missing(x, _peer_impute(peer, xt, st, a.n_samples), mask)
     sec = {k: statistics.median(v) for k, v in times.items()}
-    ratio = sec["peer"] / sec["ours"]
-    ratio_c = sec["peer"] / sec["compiled"]
+    return {"dataset": a.dataset, "rows": n, "features": d, "missing_rate": round(float(1 - mask.mean()), 4),
+            "iterations": a.iterations, "n_samples": a.n_samples, "block": a.block, "seed": a.seed,
+            "parameters": {"ours": n_par[0], "peer": n_par[1]},
+            "seconds_per_1000": {k: round(v, 4) for k, v in sec.items()},
+            "blocks_seconds_per_1000": {k: [round(t, 4) for t in v] for k, v in times.items()},
+            "peer_over_ours": round(sec["peer"] / sec["ours"], 3),
+            "peer_over_compiled": round(sec["peer"] / sec["compiled"], 3),
+            "rmse": {k: round(float(v), 4) for k, v in rmse.items()}, "compile_s": round(compile_s, 1)}
 
+
+def report(rec: dict) -> str:
+    sec, times, rmse, n_par = rec["seconds_per_1000"], rec["blocks_seconds_per_1000"], rec["rmse"], rec["parameters"]
+    ratio, ratio_c = rec["peer_over_ours"], rec["peer_over_compiled"]
     lines = [
         "# not-MIWAE training speed: ours vs notmiwae-pytorch 0.1.3", "",
-        f"Command: `python -m benchmarks.notmiwae_speed --iterations {a.iterations} --n-samples {a.n_samples}` "
-        f"(peer installed with `{INSTALL}`, not a project dependency).", "",
-        f"Data: {a.dataset} ({n} x {d}), Table 1 protocol, missing rate {1 - mask.mean():.3f}. Model: Gaussian "
-        f"decoder, self-masking with known signs, 2 x 128 tanh, latent {d - 1}, K = 20, batch 16, Adam lr 1e-3, "
-        f"the same {a.iterations} mini-batches for both, 1 torch thread, blocks of {a.block} iterations "
-        "interleaved in one process. The peer's Trainer is not used (it clips gradients, logs to TensorBoard "
-        "and can impute every batch): its model runs in the same plain loop as ours with the optimiser its "
-        "Trainer builds, `torch.optim.Adam(lr=1e-3)`; ours uses fused Adam (`make_optimizer`). Both start from the "
-        "peer's self-masking W (raw 1 before the softplus; our library default is the TF reference's Glorot draw, "
-        "which at 10k iterations costs ~0.05 RMSE because W grows by only ~lr per step). Parameters: "
-        f"ours {n_par[0]}, peer {n_par[1]}.", "",
+        f"Command: `{rec['command']}` (peer installed with `{INSTALL}`, not a project dependency).", "",
+        f"Data: {rec['dataset']} ({rec['rows']} x {rec['features']}), Table 1 protocol, missing rate "
+        f"{rec['missing_rate']:.3f}. Model: Gaussian "
+        f"decoder, self-masking with known signs, 2 x 128 tanh, latent {rec['features'] - 1}, K = 20, batch 16, Adam "
+        f"lr 1e-3, the same {rec['iterations']} mini-batches for both, 1 torch thread, blocks of {rec['block']} "
+        "iterations interleaved in one process. The peer's Trainer is not used (it clips gradients, logs to "
+        "TensorBoard and can impute every batch): its model runs in the same plain loop as ours with the optimiser "
+        "its Trainer builds, `torch.optim.Adam(lr=1e-3)`; ours uses fused Adam (`make_optimizer`). Both start from "
+        "the peer's self-masking W (raw 1 before the softplus; our library default is the TF reference's Glorot "
+        "draw, which at 10k iterations costs ~0.05 RMSE because W grows by only ~lr per step). Parameters: "
+        f"ours {n_par['ours']}, peer {n_par['peer']}.", "",
         "| | ours (plain autograd) | ours (`torch.compile`) | peer |", "|---|---|---|---|",
         f"| seconds per 1000 iterations (median of {len(times['ours'])} blocks) | {sec['ours']:.2f} | "
         f"{sec['compiled']:.2f} | {sec['peer']:.2f} |",
         f"| peer / ours | **{ratio:.2f}x** | **{ratio_c:.2f}x** | 1 |",
         f"| per-block s/1000 | {', '.join(f'{t:.2f}' for t in times['ours'])} | "
         f"{', '.join(f'{t:.2f}' for t in times['compiled'])} | {', '.join(f'{t:.2f}' for t in times['peer'])} |",
-        f"| imputation RMSE after {a.iterations} iterations (L = {a.n_samples}) | {rmse['ours']:.3f} | "
+        f"| imputation RMSE after {rec['iterations']} iterations (L = {rec['n_samples']}) | {rmse['ours']:.3f} | "
         f"{rmse['compiled']:.3f} | {rmse['peer']:.3f} |",
-        f"| one-off compile time | | {compile_s:.0f} s | |", "",
+        f"| one-off compile time | | {rec['compile_s']:.0f} s | |", "",
         "Target: ours at least 2x faster at equal or better RMSE (one seed, so RMSE differences of a few "
         "hundredths are noise):",
         *(f"- {label}: {r:.2f}x, RMSE {rmse[k]:.3f} vs {rmse['peer']:.3f} -> "
           f"{'met' if r >= 2 and rmse[k] <= rmse['peer'] + 0.02 else 'NOT met'}"
           for label, k, r in (("plain autograd", "ours", ratio), ("torch.compile", "compiled", ratio_c))), "",
-        f"Machine: {platform.machine()}, torch {torch.__version__}, shared 2-core CPU (other training jobs "
-        "ran at the same time, so absolute times vary; the ratio is what interleaving protects).",
+        f"Machine: {rec['machine']['machine']}, torch {rec['machine']['torch']}, shared 2-core CPU (other training "
+        "jobs ran at the same time, so absolute times vary; the ratio is what interleaving protects).",
     ]
-    text = "\n".join(lines) + "\n"
-    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(a.out).write_text(text)
-    print(text)
-    return 0
+    return "\n".join(lines) + "\n"
+
+
+BENCH = bench(run, report, options=options)
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(BENCH.main())

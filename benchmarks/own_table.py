@@ -17,16 +17,12 @@ writes benchmarks/results/own_table.json (+ .md). Tables that are not under DGM_
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 import time
-from pathlib import Path
 
+from benchmarks.harness import BenchError, bench
 import numpy as np
 
-from benchmarks.common import machine, write_results
 
-RESULTS = Path(__file__).resolve().parent / "results"
 TOLERANCE = 0.05  # coverage within this of the nominal 0.90 counts as calibrated
 # why the interval methods miss 0.90 where they do; the figures beside them come from the run (``notes``)
 WHY = [
@@ -96,7 +92,7 @@ def pooled_weather(seeds: int, fits: int, preset: str) -> dict:
     from dgm_core import own_table
     from dgm_core.missingness.diagnostics import column_checks
     from dgm_core.own_table_pool import multiple, pool_mean
-    from tests.dgm_core.weather import COLUMNS, holed_weather
+    from benchmarks.fixtures import COLUMNS, holed_weather
 
     truth, holed = holed_weather()
     checks = {c.column: c.default for c in column_checks(holed, COLUMNS)}
@@ -150,7 +146,7 @@ def mcar_table(rows: int, share: float, preset: str, seed: int = 0) -> dict:
 def mice_seeds() -> dict:
     """MICE's completed weather table for seeds 0 and 1: the share of filled cells that differ, and their spread."""
     from dgm_core import own_table
-    from tests.dgm_core.weather import COLUMNS, holed_weather
+    from benchmarks.fixtures import COLUMNS, holed_weather
 
     _, holed = holed_weather()
     holes = np.isnan(holed)
@@ -273,14 +269,12 @@ def report(record: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m dgm_core bench own_table")
+def options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rows", type=int, default=300)
     p.add_argument("--preset", default="small")
     p.add_argument("--share", type=float, default=0.1)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--tables", nargs="*", default=None)
-    p.add_argument("--out", default=str(RESULTS))
     p.add_argument("--extensions", nargs="*", default=None, choices=["pooled", "mcar", "mice_seeds"],
                    help="run only these checks and keep the tables' results in <out>/own_table.json")
     p.add_argument("--pool-seeds", type=int, default=10)
@@ -288,38 +282,35 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--mcar-rows", type=int, default=5000)
     p.add_argument("--from-results", action="store_true",
                    help="recompute the verdicts, coverage and notes of the tables in <out>/own_table.json, no rerun")
-    a = p.parse_args(argv)
+
+
+def run(a: argparse.Namespace) -> dict:
     if a.extensions is not None:
         import torch
 
         torch.set_num_threads(1)
-        path = Path(a.out) / "own_table.json"
-        record = json.loads(path.read_text()) if path.is_file() else {
-            "rows": a.rows, "preset": a.preset, "share": a.share, "seed": a.seed, "tables": {}, "verdicts": {}}
+        record = a.previous or {"rows": a.rows, "preset": a.preset, "share": a.share, "seed": a.seed, "tables": {},
+                                "verdicts": {}}
         ext = record.setdefault("extensions", {})
-        run = {"pooled": lambda: pooled_weather(a.pool_seeds, a.fits, a.preset),
-               "mcar": lambda: mcar_table(a.mcar_rows, 0.05, a.preset), "mice_seeds": mice_seeds}
-        for name in a.extensions or list(run):
-            ext[name] = {**run[name](), "command": "python -m dgm_core bench own_table " + " ".join(
-                sys.argv[1:] if argv is None else argv)}
-            write_results(a.out, "own_table", record, report(record))
-        return 0
+        checks = {"pooled": lambda: pooled_weather(a.pool_seeds, a.fits, a.preset),
+                  "mcar": lambda: mcar_table(a.mcar_rows, 0.05, a.preset), "mice_seeds": mice_seeds}
+        for name in a.extensions or list(checks):
+            ext[name] = {**checks[name](), "command": a.command}
+        return record
     if a.from_results:
-        record = json.loads((Path(a.out) / "own_table.json").read_text())
+        if not a.previous:
+            raise BenchError(f"--from-results: there is no own_table.json in {a.out}")
+        record = a.previous
         record["verdicts"] = verdicts(record["tables"])
         record["coverage"] = coverage(record["tables"])
         record["agreements"] = sum(v["agree"] for v in record["verdicts"].values())
         record["notes"] = notes(record)
-        write_results(a.out, "own_table", record, report(record))
-        return 0
-    import os
-
+        return record
     import torch
 
     from dgm_core.data import TABLES, table_available
 
     torch.set_num_threads(1)
-    load = os.getloadavg()
     res = {}
     for name in a.tables or TABLES:
         if not table_available(name):
@@ -329,14 +320,15 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         res[name] = run_table(name, a.rows, a.preset, a.share, a.seed)
         print(f"{name}: {time.perf_counter() - t0:.0f} s", flush=True)
-    record = {"command": "python -m dgm_core bench own_table " + " ".join(argv or []), "rows": a.rows,
-              "preset": a.preset, "share": a.share, "seed": a.seed, "nominal_coverage": 0.9, "tolerance": TOLERANCE,
-              "tables": res, "verdicts": verdicts(res), "coverage": coverage(res), "machine": machine(load)}
+    record = {"rows": a.rows, "preset": a.preset, "share": a.share, "seed": a.seed, "nominal_coverage": 0.9,
+              "tolerance": TOLERANCE, "tables": res, "verdicts": verdicts(res), "coverage": coverage(res)}
     record["agreements"] = sum(v["agree"] for v in record["verdicts"].values())
     record["notes"] = notes(record)
-    write_results(a.out, "own_table", record, report(record))
-    return 0
+    return record
+
+
+BENCH = bench(run, report, options=options)
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(BENCH.main())

@@ -21,18 +21,17 @@ import argparse
 import functools
 import http.server
 import json
-import os
 import statistics
 import threading
 import time
 from pathlib import Path
 
+from benchmarks.harness import bench
 import numpy as np
 
-from benchmarks.common import CHROMIUM_ARGS, machine, machine_line, write_results
+from benchmarks.common import CHROMIUM_ARGS, machine_line
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = Path(__file__).resolve().parent / "results"
 TARGET_S, SERVER_CPU_S = 10.0, 0.1  # the issue's bars: a throttled browser's wait, the server's CPU per training
 HARNESS = b"""<!doctype html><meta charset="utf-8"><title>own table worker</title><script type="module">
 import { typedDeep, plain } from './app/static/js/tabular/wire.js';
@@ -82,7 +81,7 @@ _Handler.extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map
 
 
 def table(rows: int, seed: int = 0) -> np.ndarray:
-    from tests.dgm_core.weather import holed_weather
+    from benchmarks.fixtures import holed_weather
     return holed_weather(rows, seed)[1]
 
 
@@ -183,18 +182,18 @@ def report(rec: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--rows", type=int, default=500)
-    ap.add_argument("--rate", type=float, default=4.0)
-    ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--out", default=str(RESULTS))
-    a = ap.parse_args(argv)
-    load = os.getloadavg()
-    rec = measure(a.rows, a.rate, a.repeats)
-    rec["machine"] = machine(load)
-    write_results(a.out, "own_table_browser", rec, report(rec))
+def options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--rows", type=int, default=500)
+    p.add_argument("--rate", type=float, default=4.0)
+    p.add_argument("--repeats", type=int, default=3)
+
+
+def run(a: argparse.Namespace) -> dict:
+    return measure(a.rows, a.rate, a.repeats)
+
+
+BENCH = bench(run, report, options=options)
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(BENCH.main())

@@ -17,21 +17,18 @@ count, the machine and its load average, the date) and prints the table.
 from __future__ import annotations
 
 import argparse
-import os
 import time
-from pathlib import Path
 
+from benchmarks.harness import bench
 import torch
 
-from benchmarks.common import machine, machine_line, write_results
+from benchmarks.common import machine_line
 from dgm_core import masks, pretrained
 from dgm_core.data import DatasetNotFoundError, load_images
-from dgm_core.device import generator, set_threads
+from dgm_core.device import generator
 from dgm_core.samplers import chain_diagnostics, gibbs_chain, make_kernel
 
 KERNELS = ("pseudo", "encoder", "pcn", "hmc", "mix")
-
-RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def _model():
@@ -84,16 +81,13 @@ def report(rec: dict) -> str:
         machine_line(m), ""])
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m dgm_core bench sampler_speed")
+def options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--steps", type=int, default=500)
     p.add_argument("--chains", type=int, default=16)
-    p.add_argument("--threads", type=int, default=1)
     p.add_argument("--repeats", type=int, default=5)
-    p.add_argument("--out", default=str(RESULTS), help="folder for sampler_speed.json and .md")
-    a = p.parse_args(argv)
-    load_at_start = os.getloadavg()
-    threads = set_threads(a.threads)
+
+
+def run(a: argparse.Namespace) -> dict:
     model, which = _model()
     x, image = _image()
     mask = masks.half((28, 28), "bottom").view(1, 1, 28, 28)
@@ -111,18 +105,17 @@ def main(argv: list[str] | None = None) -> int:
             "seconds_per_ess": round(med[0] / max(med[1], 1e-9), 5), "acceptance": round(med[2], 4),
             "repeats_s": [round(t[0], 4) for t in v]}
     mwg, pg = samplers["MWG encoder"]["median_s"], samplers["pseudo-Gibbs"]["median_s"]
-    rec = {
-        "command": "python -m dgm_core bench sampler_speed" + (" " + " ".join(argv) if argv else ""),
+    return {
         "settings": {"steps": a.steps, "chains": a.chains, "repeats": a.repeats, "warm_up_steps": 20,
                      "mask": "bottom half"},
-        "threads": threads, "device": str(next(model.parameters()).device), "model": which, "image": image,
+        "threads": a.threads, "device": str(next(model.parameters()).device), "model": which, "image": image,
         "samplers": samplers,
         "ratio_mwg_over_pseudo_gibbs": round(mwg / pg, 4), "targets": {"encoder_kernel_s": 0.3, "ratio": 1.2},
-        "machine": machine(load_at_start),
     }
-    write_results(a.out, "sampler_speed", rec, report(rec))
-    return 0
+
+
+BENCH = bench(run, report, options=options, threads=1)
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(BENCH.main())

@@ -15,20 +15,18 @@ Writes benchmarks/results/vae_bounds.{json,md}. Needs DGM_DATA_DIR (test images)
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-from pathlib import Path
 
+from benchmarks.harness import BenchError, bench
 import numpy as np
 import torch
 
-from benchmarks.common import machine, median_ms, write_results
+from benchmarks.common import median_ms
 from dgm_core import pretrained
 from dgm_core.data import available, load_images
 from dgm_core.demos import vae as demo
-from dgm_core.device import generator, set_threads
+from dgm_core.device import generator
 
-RESULTS = Path(__file__).resolve().parent / "results"
 MODELS = {"vae-mnist": "mnist", "iwae-mnist": "mnist", "vae-omniglot": "omniglot"}
 TARGET_MS = 300
 
@@ -83,25 +81,21 @@ def report(rec: dict) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m dgm_core bench vae_bounds")
+def options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--per-class", type=int, default=20)
-    p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--out", default=str(RESULTS))
-    a = p.parse_args(argv)
-    load_at_start = os.getloadavg()
-    threads = set_threads(a.threads)
+
+
+def run(a: argparse.Namespace) -> dict:
     torch.set_grad_enabled(False)
     shipped = {c.name for c in pretrained.list_cards()}
     names = [n for n in MODELS if n in shipped and available(MODELS[n])]
     if not names:
-        raise SystemExit("no shipped binary VAE with its test set: set DGM_DATA_DIR (see docs/GUIDE.md, Data)")
-    rec = {"command": "python -m dgm_core bench vae_bounds" + (" " + " ".join(argv) if argv else ""),
-           "threads": threads, "target_ms": TARGET_MS, "models": {n: one_model(n, a.per_class) for n in names},
-           "machine": machine(load_at_start)}
-    write_results(a.out, "vae_bounds", rec, report(rec))
-    return 0
+        raise BenchError("no shipped binary VAE with its test set: set DGM_DATA_DIR (see docs/GUIDE.md, Data)")
+    return {"threads": a.threads, "target_ms": TARGET_MS, "models": {n: one_model(n, a.per_class) for n in names}}
+
+
+BENCH = bench(run, report, options=options, threads=1)
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(BENCH.main())

@@ -50,14 +50,13 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
 
-from benchmarks.common import machine, median_ms, write_results
+from benchmarks.common import median_ms
+from benchmarks.harness import bench
 from dgm_core import pretrained
 from dgm_core.data import load_images
 from dgm_core.demos import clusters
@@ -65,7 +64,6 @@ from dgm_core.models.vae_gmm import CHAINS, FIRST_STARTS, GIBBS_STARTS, Config, 
 from dgm_core.models.vae_gmm_mutual import mutual_learning
 from dgm_core.training.vae_gmm import RECIPES
 
-RESULTS = Path(__file__).resolve().parent / "results"
 BAR, BAR_WORST, GOAL = 0.90, 0.88, 0.93  # last round: mean over seeds, worst seed; goal: mean
 SHIPPED = Config(**RECIPES["vae-gmm-mnist"].config)  # the shipped model's network: the defaults
 
@@ -141,14 +139,12 @@ def summarise(runs: list[dict]) -> dict:
     return summary
 
 
-def parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser()
+def options(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--epochs", type=int, default=20)
     ap.add_argument("--gibbs", type=int, default=100)
     ap.add_argument("--n-train", type=int, default=10_000)
-    ap.add_argument("--out", default=str(RESULTS))
     ap.add_argument("--depth", type=int, default=SHIPPED.depth)
     ap.add_argument("--hidden", type=int, default=SHIPPED.hidden)
     ap.add_argument("--gibbs-start", choices=list(GIBBS_STARTS), default=SHIPPED.gibbs_start)
@@ -162,7 +158,6 @@ def parser() -> argparse.ArgumentParser:
                     help="rounds >= 1 from their start (--gibbs-start): a Gibbs chain, or the start's clusters kept")
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--tag", default="", help="a word appended to the file's name: a rerun kept beside the last one")
-    return ap
 
 
 def name_and_command(a: argparse.Namespace) -> tuple[str, str, bool]:
@@ -188,9 +183,7 @@ def name_and_command(a: argparse.Namespace) -> tuple[str, str, bool]:
     return name, "python -m dgm_core bench vae_gmm " + " ".join(flags), shipped
 
 
-def main() -> None:
-    a = parser().parse_args()
-    load_at_start = os.getloadavg()
+def run(a: argparse.Namespace) -> dict:
     if a.jobs > 1:
         from concurrent.futures import ProcessPoolExecutor
         with ProcessPoolExecutor(a.jobs) as pool:
@@ -199,19 +192,21 @@ def main() -> None:
         runs = [run_seed(seed, a) for seed in a.seeds]
     n_test = len(load_images("mnist", "test").y)
     summary = summarise(runs)
-    name, command, shipped = name_and_command(a)
-    rec = {"command": command, "bar": BAR, "bar_worst": BAR_WORST, "goal": GOAL, "n_train": a.n_train, "n_test": n_test,
-           "network": network(Config(latent=SHIPPED.latent, depth=a.depth, hidden=a.hidden)),
+    _, command, shipped = name_and_command(a)
+    rec = {"command": command, "bar": BAR, "bar_worst": BAR_WORST, "goal": GOAL, "n_train": a.n_train,
+           "n_test": n_test, "network": network(Config(latent=SHIPPED.latent, depth=a.depth, hidden=a.hidden)),
            "gibbs_start": a.gibbs_start, "prior": a.prior, "first_start": a.first_start, "first_chain": a.first_chain,
-           "later_chain": a.later_chain, "tag": a.tag, "runs": runs,
-           "summary": summary, "machine": machine(load_at_start)}
+           "later_chain": a.later_chain, "tag": a.tag, "runs": runs, "summary": summary}
     if shipped and not a.tag:
         try:
             rec["timings"] = timings()
         except pretrained.PretrainedError as e:  # no shipped model yet: the accuracy figures stand alone
             rec["timings_missing"] = str(e)
-    write_results(a.out, name, rec, report(rec))
+    return rec
+
+
+BENCH = bench(run, report, options=options, file=lambda a: name_and_command(a)[0])
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(BENCH.main())

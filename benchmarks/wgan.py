@@ -24,22 +24,18 @@ Writes benchmarks/results/wgan.{json,md}. Needs DGM_DATA_DIR (MNIST, CelebA).
 from __future__ import annotations
 
 import argparse
-import os
 import time
-from pathlib import Path
 
+from benchmarks.harness import bench
 import numpy as np
 import torch
 
-from benchmarks.common import machine, write_results
 from dgm_core import pretrained
 from dgm_core.data import load_images
-from dgm_core.device import set_threads
 from dgm_core.latent import as_generator, seed_latent
 from dgm_core.metrics import frechet_distance
 from dgm_core.sample_quality import CONFIDENT, EPOCHS, N_DIGITS, batched, digit_judge, digit_scores
 
-RESULTS = Path(__file__).resolve().parent / "results"
 FACE_QUANTILE = 0.95  # a face no farther from the training faces than this quantile of real test faces
 OPENING_SEEDS = 100
 
@@ -224,24 +220,19 @@ def report(rec: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m dgm_core bench wgan")
-    p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--out", default=str(RESULTS))
-    a = p.parse_args(argv)
-    load = os.getloadavg()
-    set_threads(a.threads)
+def run(a: argparse.Namespace) -> dict:
     t0 = time.perf_counter()
     rec = {"digits": digits(), "faces": faces(),
            "interpolation": {m: r for m in ("wgan-celeba", "wgan-mnist") if (r := midpoints(m)) is not None},
-           "seconds": round(time.perf_counter() - t0, 1),
-           "command": "python -m dgm_core bench wgan", "threads": a.threads, "machine": machine(load),
+           "seconds": round(time.perf_counter() - t0, 1), "threads": a.threads,
            "cards": {n: pretrained.load_card(n).sha256[:12] for n in ("wgan-mnist", "wgan-celeba")
                      if (pretrained.PRETRAINED_DIR / f"{n}.json").exists()}}
     rec["targets"] = targets(rec)
-    write_results(a.out, "wgan", rec, report(rec))
-    return 0
+    return rec
+
+
+BENCH = bench(run, report, threads=1)
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(BENCH.main())

@@ -17,19 +17,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import time
 from pathlib import Path
 
+from benchmarks.harness import RESULTS, bench, stamp
 import torch
 
-from benchmarks.common import machine, write_results
 from dgm_core import pretrained, training
 from dgm_core.data import load_images
-from dgm_core.device import set_threads
 from dgm_core.sample_quality import CONFIDENT, N_DIGITS, batched, digit_judge, digit_scores
 
-RESULTS = Path(__file__).resolve().parent / "results"
 NAME = "wgan-mnist"
 
 
@@ -75,14 +72,7 @@ def report(rec: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m dgm_core bench wgan_progress")
-    p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--out", default=str(RESULTS))
-    a = p.parse_args(argv)
-    load = os.getloadavg()
-    set_threads(a.threads)
-    out = Path(a.out)
+def run(a: argparse.Namespace) -> dict:
     model, at = checkpoint_model(training.recipe(NAME), training.checkpoint_path(NAME))
     t0 = time.perf_counter()
     judge = digit_judge(load_images("mnist", "train"), load_images("mnist", "test"))
@@ -92,16 +82,17 @@ def main(argv: list[str] | None = None) -> int:
     row = {**{k: at[k] for k in ("steps", "of", "training_seconds")},
            **{k: scores[k] for k in ("frechet_distance", "confident_share", "largest_class_fraction",
                                      "smallest_class_fraction")},
-           "seconds": round(time.perf_counter() - t0, 1), "machine": machine(load)}
-    old = json.loads((out / "wgan_progress.json").read_text()) if (out / "wgan_progress.json").exists() else {}
+           "seconds": round(time.perf_counter() - t0, 1), "machine": stamp(a)["machine"]}
+    old = a.previous
     same_run = old.get("config") == at["config"]  # rows of another recipe's run are dropped
     rows = [r for r in old.get("rows", []) if same_run and r["steps"] != row["steps"]] + [row]
-    rec = {"command": "python -m dgm_core bench wgan_progress", "config": at["config"], "n": N_DIGITS,
-           "confidence": CONFIDENT, "classifier_test_accuracy": judge.test_accuracy,
-           "shipped": shipped_figures(RESULTS), "rows": sorted(rows, key=lambda r: r["steps"])}
-    write_results(out, "wgan_progress", rec, report(rec))
-    return 0
+    return {"config": at["config"], "n": N_DIGITS, "confidence": CONFIDENT,
+            "classifier_test_accuracy": judge.test_accuracy, "shipped": shipped_figures(RESULTS),
+            "rows": sorted(rows, key=lambda r: r["steps"])}
+
+
+BENCH = bench(run, report, threads=1)
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(BENCH.main())

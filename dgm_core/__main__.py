@@ -6,6 +6,7 @@
     python -m dgm_core train wgan-mnist --resume continue a long run from pretrained/checkpoints/wgan-mnist.pt
     python -m dgm_core evaluate vae-mnist        re-measure a card's test metrics from its weights
     python -m dgm_core bench <name> [args]       re-measure a benchmark: python -m benchmarks.<name>
+    python -m dgm_core bench                     list the benchmarks
     python -m dgm_core precompute mnar-grid      the MNAR lab's grid of fits (resumable; dgm_core.demos.mnar_grid)
     python -m dgm_core train-all --out DIR [--device cuda] [--budget-s 480]   every recipe that gains from a GPU
     python -m dgm_core manifest                  static/js/manifest.json: the facts and module hashes the browser reads
@@ -19,6 +20,7 @@ imports the top-level ``benchmarks`` package; ``pack`` runs ``python -m ui.class
 from __future__ import annotations
 
 import argparse
+import re
 import subprocess
 import sys
 import tempfile
@@ -31,15 +33,22 @@ def _progress(epoch: int, step: int, loss: float) -> None:
     print(f"epoch {epoch + 1} step {step} loss {loss:.2f}", flush=True)
 
 
+BENCH_MARK = re.compile(r"^BENCH = bench\(", re.M)  # how a script registers with benchmarks/harness.py
+
+
 def benchmarks() -> list[str]:
-    """Names of the benchmark scripts: benchmarks/<name>.py files that run as ``python -m`` (helpers do not)."""
+    """Names of the benchmark scripts: the benchmarks/<name>.py files that register with the benchmarks' harness
+    (read from the files: the core never imports ``benchmarks``; helpers such as common.py do not register)."""
     return sorted(p.stem for p in (ROOT / "benchmarks").glob("*.py")
-                  if not p.stem.startswith("_") and '__name__ == "__main__"' in p.read_text())
+                  if not p.stem.startswith("_") and BENCH_MARK.search(p.read_text()))
 
 
-def bench(name: str, args: list[str]) -> int:
-    name = name.replace("-", "_")
+def bench(name: str | None, args: list[str]) -> int:
     known = benchmarks()
+    if name is None:  # ``bench`` alone: the benchmarks, one a line
+        print("\n".join(known))
+        return 0
+    name = name.replace("-", "_")
     if name not in known:
         print(f"unknown benchmark '{name}'; available: {', '.join(known)}", file=sys.stderr)
         return 2
@@ -133,8 +142,8 @@ def main(argv: list[str] | None = None) -> int:
     k = sub.add_parser("pack", help="write a deck's class page as a folder of static files (a lesson pack)")
     k.add_argument("deck", help="a shipped deck's name (assets/decks/) or a deck's JSON file")
     k.add_argument("dir", help="a new folder")
-    b = sub.add_parser("bench", help="run a benchmark script (benchmarks/<name>.py)")
-    b.add_argument("name")
+    b = sub.add_parser("bench", help="run a benchmark script (benchmarks/<name>.py); alone: list them")
+    b.add_argument("name", nargs="?")
     b.add_argument("args", nargs=argparse.REMAINDER)
     a = p.parse_args(argv)
 

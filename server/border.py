@@ -130,7 +130,7 @@ GAUSSIAN = (-10.0, 11.0)
 SCORE_KEYS = ("F1", "accuracy", "MSE", "NLL (nats)", "NLL density (nats)")
 # A log density the models report (log p(x, z) per step, MIWAE's log weights and log p(x_o), log p(x_m | x_o)) is a sum
 # over the image's D values and the latent's: genuine ones (dgm_core's runs on MNIST and CelebA, every method the
-# browser runs, tests/server/browser_answers.py) lie within 0.6 nats per value of 0. A hundred nats a value (a pixel's
+# browser runs, benchmarks/browser_answers.py) lie within 0.6 nats per value of 0. A hundred nats a value (a pixel's
 # probability of e**-100) is past any model's; further is no answer of one.
 LOG_DENSITY_PER_VALUE = 100.0
 

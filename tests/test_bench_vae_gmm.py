@@ -32,7 +32,9 @@ def test_a_files_command_names_every_choice_so_it_reruns_the_same_recipe():
     the command parsed again gives the same recipe, file name and all."""
     import shlex
 
-    from benchmarks.vae_gmm import SHIPPED, name_and_command, parser
+    from benchmarks.vae_gmm import BENCH, SHIPPED, name_and_command
+
+    parser = BENCH.parser
 
     keys = ("seeds", "rounds", "epochs", "gibbs", "n_train", "depth", "hidden", "gibbs_start", "prior", "first_start",
             "first_chain", "later_chain", "jobs", "tag")
@@ -65,7 +67,10 @@ def test_every_committed_files_command_reruns_its_own_recipe_and_name():
     import shlex
     from pathlib import Path
 
-    from benchmarks.vae_gmm import RESULTS, name_and_command, parser
+    from benchmarks.harness import RESULTS
+    from benchmarks.vae_gmm import BENCH, name_and_command
+
+    parser = BENCH.parser
 
     files = sorted(Path(RESULTS).glob("vae_gmm*.json"))
     assert files

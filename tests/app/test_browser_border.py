@@ -19,7 +19,7 @@ from dgm_core.demos.inpainting import CONTROLS, default_settings
 from server import border
 from tests.app import open_page
 from server import widget_states
-from tests.server.browser_answers import answer, as_sent, digit, typed
+from benchmarks.browser_answers import answer, as_sent, digit, typed
 from server.inpaint_job import browser_methods, model_specs
 
 ROOT = Path(__file__).resolve().parents[2]

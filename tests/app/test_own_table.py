@@ -11,7 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dgm_core import own_table
-from tests.dgm_core.weather import COLUMNS, csv_bytes, holed_weather
+from benchmarks.fixtures import COLUMNS, csv_bytes, holed_weather
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "mnar.py")
 

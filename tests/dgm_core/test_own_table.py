@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from dgm_core import __version__, data, own_table
-from tests.dgm_core.weather import COLUMNS, csv_bytes, holed_weather
+from benchmarks.fixtures import COLUMNS, csv_bytes, holed_weather
 
 TINY = own_table.Settings(preset="tiny", draws=8, family="notmiwae_known", direction="high")
 

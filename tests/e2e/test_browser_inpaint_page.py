@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.common import streamlit_server
-from tests.e2e.conftest import Watch, wait_for_app
+from benchmarks.fixtures import Watch, wait_for_app
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = ROOT / "tests" / "e2e" / "pages" / "browser_inpaint_page.py"

@@ -11,7 +11,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from dgm_core import own_table
-from tests.dgm_core.weather import COLUMNS, csv_bytes, holed_weather
+from benchmarks.fixtures import COLUMNS, csv_bytes, holed_weather
 
 from .conftest import ROOT, wait_for_app
 

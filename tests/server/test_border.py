@@ -18,7 +18,7 @@ from dgm_core import budgets
 from dgm_core.demos import inpainting
 from server import border, schema
 from tests.server import rss_mb
-from tests.server.browser_answers import answer, digit
+from benchmarks.browser_answers import answer, digit
 from server.inpaint_job import browser_methods, model_specs
 
 DATASET = "mnist"

@@ -11,7 +11,7 @@ from dgm_core import own_table
 from server import own_table_job as browser
 from server.schema import Refused
 from dgm_core.xoshiro import Xoshiro
-from tests.dgm_core.weather import COLUMNS, holed_weather
+from benchmarks.fixtures import COLUMNS, holed_weather
 
 TINY = own_table.Settings(preset="tiny", draws=4, seed=2)
 
