@@ -29,7 +29,7 @@ UPLOAD_MAX_BYTES = UPLOAD_MAX_MB * MB
 # decoded at 1/2-1/8 scale first (their DCT allows it for free), so a 48-megapixel phone photo still fits.
 IMAGE_MAX_PIXELS = 10_000_000
 # Text metadata (PNG tEXt/zTXt/iTXt, summed over chunks): real files carry a few kB.
-IMAGE_MAX_TEXT_BYTES = 1024 * 1024
+IMAGE_MAX_TEXT_BYTES = MB
 # Every image or mask becomes 28-64 pixels a side: it is shrunk (area average) to this longer side before any
 # float copy is made, so the float work is a few MB whatever the upload's size.
 IMAGE_WORK_SIDE = 512

@@ -98,7 +98,7 @@ def systematic(log_w: torch.Tensor, generator: torch.Generator | None, m: int | 
     return torch.searchsorted(cdf, u).clamp_(max=log_w.shape[1] - 1)
 
 
-def _log_normal(x: torch.Tensor, mean: torch.Tensor, var: float | torch.Tensor, obs: torch.Tensor) -> torch.Tensor:
+def log_normal(x: torch.Tensor, mean: torch.Tensor, var: float | torch.Tensor, obs: torch.Tensor) -> torch.Tensor:
     """Sum over the observed entries of log N(x; mean, var) -> (B,). Shapes (B, D); obs (B, D) bool."""
     lp = -0.5 * ((x - mean) ** 2 / var + math.log(2 * math.pi) + torch.log(torch.as_tensor(var, dtype=x.dtype)))
     return (lp * obs).sum(1)
@@ -138,7 +138,7 @@ def smc_path(velocity: Velocity, y: torch.Tensor, observed: torch.Tensor, *, par
         x1_hat = _predict(velocity, x, s, shape)
         mean = a * x1_hat + b * x
         sd_g2 = (1 - t) ** 2 + (t * tau) ** 2 if t < 1 else 0.0  # g_k's variance; 0 at the end: x^o = y exactly
-        log_inc = _log_normal(mean, t * yb, v + sd_g2, obs) - log_g_prev  # the step's weight, a function of x_s
+        log_inc = log_normal(mean, t * yb, v + sd_g2, obs) - log_g_prev  # the step's weight, a function of x_s
         log_w = log_w + log_inc.view(n, p)
         norm = log_w.logsumexp(1, keepdim=True)
         evidence = evidence + norm[:, 0]
@@ -156,7 +156,7 @@ def smc_path(velocity: Velocity, y: torch.Tensor, observed: torch.Tensor, *, par
             var_o = 1.0 / (1.0 / v + 1.0 / sd_g2)
             mean_o = var_o * (mean / v + t * yb / sd_g2)
             x = torch.where(obs, mean_o + var_o ** 0.5 * eps, mean + v ** 0.5 * eps)
-            log_g_prev = _log_normal(x, t * yb, sd_g2, obs)
+            log_g_prev = log_normal(x, t * yb, sd_g2, obs)
         else:
             x = torch.where(obs, yb, mean + v ** 0.5 * eps)
         yield SMCState(k, t, x.view(n, p, *shape), x1_hat.view(n, p, *shape), log_w, ess, resamples.clone(),

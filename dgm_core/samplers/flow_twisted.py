@@ -42,7 +42,7 @@ import torch
 from ..device import generator as make_generator
 from ..imputation import Imputation, batch_mask
 from ..models.flow import to_model
-from .flow_smc import CHUNK, SMCDiagnostics, SMCState, Velocity, _log_normal, bridge, summarise, systematic
+from .flow_smc import CHUNK, SMCDiagnostics, SMCState, Velocity, log_normal, bridge, summarise, systematic
 
 
 @dataclass(kw_only=True)
@@ -69,7 +69,7 @@ def _twist(velocity: Velocity, x: torch.Tensor, t: float, shape: tuple[int, ...]
             xi = xc.view(-1, *shape)
             tt = torch.full((xi.shape[0],), t, device=x.device, dtype=x.dtype)
             x1 = (xi + (1 - t) * velocity(xi, tt)).flatten(1)
-            log_g = _log_normal(yc, x1, var, oc)
+            log_g = log_normal(yc, x1, var, oc)
             (grad,) = torch.autograd.grad(log_g.sum(), xc)
         x1s.append(x1.detach())
         logs.append(log_g.detach())
@@ -127,7 +127,7 @@ def twisted_path(velocity: Velocity, y: torch.Tensor, observed: torch.Tensor, *,
             x1_hat, log_g, grad = _twist(velocity, x, t, shape, yb, obs, tau)
             log_inc = log_ratio + log_g - log_g_prev
         else:  # the chain's last step: x_1 ~ N(x̂_1(x_s), τ^2) with x_1^o = y
-            log_inc = _log_normal(yb, x1_hat, v, obs) - log_g
+            log_inc = log_normal(yb, x1_hat, v, obs) - log_g
             x = torch.where(obs, yb, x1_hat + v ** 0.5 * eps)
         log_w = log_w + log_inc.view(n, p)
         norm = log_w.logsumexp(1, keepdim=True)
