@@ -177,7 +177,7 @@ def test_a_run_too_large_for_a_message_runs_on_the_server_and_says_why(monkeypat
     at.button(key="inp_run").click().run()
     (said,) = set(_shown(at))
     assert not at.exception and PANEL not in at.session_state  # no panel: the browser is never asked
-    assert said.startswith(PAGE_SAID + "its results, up to ") and "would not fit in the 29 kB" in said, said
+    assert said.startswith(PAGE_SAID + "its results, up to ") and "would not fit in the 30 kB" in said, said
     assert _kept(at).computed_in == {"pseudo_gibbs": "server", "neighbour_fill": "server"}
 
 

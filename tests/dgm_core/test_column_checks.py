@@ -4,7 +4,7 @@ import numpy as np
 
 from dgm_core import own_table
 from dgm_core.missingness import diagnostics as dg
-from tests.dgm_core.weather import COLUMNS, holed_weather
+from benchmarks.fixtures import COLUMNS, holed_weather
 
 
 def test_the_checks_find_self_masking_where_it_is_and_none_where_holes_are_at_random():

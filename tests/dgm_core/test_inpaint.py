@@ -16,7 +16,8 @@ def _models():
     d = dmfa.DMFA(dmfa.Config(shape=(1, 8, 8), width=4, bottleneck=8)).eval()
     m = mfa.MFA(mfa.Config(shape=(1, 8, 8), n_mixes=2, n_factors=2))
     f = flow.FlowUNet(flow.Config(shape=(1, 8, 8), width=8, mults=(1, 2), groups=4, time_features=8)).eval()
-    return {"mwg": v, "pseudo_gibbs": v, "miwae": mi, "dmfa": d, "mfa": m, "flow": f, "flow_smc": f, "mean_fill": None,
+    return {"mwg": v, "pseudo_gibbs": v, "miwae": mi, "dmfa": d, "mfa": m, "flow": f, "flow_smc": f, "flow_twisted": f,
+            "mean_fill": None,
             "neighbour_fill": None}
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from dgm_core import own_table
 from dgm_core.own_table_pool import long_csv, multiple, pool_mean, pooled_at, rubin, tipping
-from tests.dgm_core.weather import COLUMNS, holed_weather
+from benchmarks.fixtures import COLUMNS, holed_weather
 
 
 def test_rubins_rules_in_closed_form():
