@@ -588,13 +588,13 @@ async def poll_phones(url: str, n: int, outs: list[dict], class_done: asyncio.Ev
     opens a room and a question on the app's own poll routes; each phone loads the join page and its script and
     long-polls the room's state; within POLL_WINDOW_S of the class's start each answers at a random moment (one in
     five changes its answer a second later). ``out``: the answers' latencies and the tally against the receipts."""
-    from benchmarks.class_poll import CHANGE_SHARE, QUESTION, Conn, pct
+    from benchmarks.class_poll import CHANGE_SHARE, QUESTION, Conn, open_room, pct
+    from server.poll import poll_dir
 
     rng = random.Random(seed)
     port = urllib.parse.urlsplit(url).port
     lecturer = Conn(port)
-    room = json.loads((await lecturer.request("POST", "/poll/api/rooms", {}))[1])
-    code, key = room["room"], room["key"]
+    code, key = open_room(poll_dir())  # opened as the app's Present opens one (no request can open a room)
     await lecturer.request("POST", f"/poll/api/{code}/questions", QUESTION, key=key)
     await lecturer.request("POST", f"/poll/api/{code}/questions/q1/open", {}, key=key)
     state = f"/poll/api/{code}/state"
@@ -607,6 +607,7 @@ async def poll_phones(url: str, n: int, outs: list[dict], class_done: asyncio.Ev
             await asyncio.sleep(rng.uniform(0, STAGGER_S))
             for path in (f"/poll/{code}", "/poll/static/poll.js", "/poll/static/poll.css"):
                 await page.request("GET", path)
+            token = json.loads((await page.request("POST", f"/poll/api/{code}/join"))[1])["token"]  # the server's
             v = json.loads((await poll.request("GET", state))[1])["version"]
 
             async def follow(v: int) -> None:  # the join page's long poll, held until the class ends
@@ -620,7 +621,7 @@ async def poll_phones(url: str, n: int, outs: list[dict], class_done: asyncio.Ev
                 await asyncio.sleep(max(0.0, t0 + when - time.monotonic()))
                 sent = time.monotonic()
                 status, body = await page.request("POST", f"/poll/api/{code}/answer", {
-                    "question": "q1", "round": 1, "token": f"class-load-phone-{i:08d}", "value": value})
+                    "question": "q1", "round": 1, "token": token, "value": value})
                 if status != 200:
                     raise RuntimeError(f"answer refused ({status}): {body[:200]!r}")
                 latencies.append(1000 * (time.monotonic() - sent))

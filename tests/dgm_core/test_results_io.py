@@ -164,7 +164,9 @@ def test_the_check_finds_the_readers_it_replaced():
 def test_only_dgm_core_results_reads_benchmark_json():
     readers = [str(p.relative_to(ROOT)) for d in SCANNED for p in sorted((ROOT / d).rglob("*.py"))
                if reads_results_json(p.read_text(encoding="utf-8"))]
-    assert readers == ["dgm_core/results.py"], readers
+    # dgm_core/docs.py writes docs/RESULTS.md from the files' numbers exactly as written (Decimal), which the typed
+    # loaders do not keep; it renders, and no page reads it
+    assert readers == ["dgm_core/docs.py", "dgm_core/results.py"], readers
 
 
 def test_a_vae_gmm_file_says_its_prior_tag_and_processor(tmp_path):

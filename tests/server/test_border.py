@@ -272,8 +272,8 @@ def _records(r: dict) -> list[tuple[dict, str]]:
 def test_fields_present_or_absent_and_their_values_are_refused_or_used_never_an_exception(i, data):
     """Every method: a genuine result with some of its fields (and of its diagnostics' and scores') dropped, and some
     numbers set to extremes; the border refuses it in one clause or passes it, and what it passes the server turns
-    into its rows (ui/browser_inpaint.py: the diagnostics' classes) without an exception of any other kind."""
-    from ui.browser_inpaint import _rows
+    into its rows (server/inpaint_job.py: the diagnostics' classes) without an exception of any other kind."""
+    from server.inpaint_job import rows_of as _rows
     msg = copy.deepcopy(GENUINE)
     r = msg["results"][i]
     for rec, name in _records(r):
