@@ -14,10 +14,8 @@ classifier recognises and the Fréchet distance in its features, beside real dig
 from __future__ import annotations
 
 import copy
-import json
-import os
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -26,16 +24,16 @@ import torch
 from .. import pretrained
 from .. import sample_quality as sq
 from ..data import load_images
-from ..device import default_device, generator
+from ..device import generator
 from ..models.flow import SETTLED_STEPS
 from .cards import Fitted, sessions_line
-from .loop import Checkpoint, Progress, RunLength, cosine_lr, ema_update, optimiser_step
+from .loop import Checkpoint, Progress, Resumable, cosine_lr, ema_update, optimiser_step
 
 DRY_TRAIN, DRY_TEST, DRY_STEPS, DRY_SAMPLES = 96, 32, 3, 32
 
 
 @dataclass(frozen=True)
-class Recipe(RunLength):
+class Recipe(Resumable):
     config: dict[str, Any]
     steps: int = 8000
     batch: int = 128
@@ -53,19 +51,9 @@ class Recipe(RunLength):
     family: ClassVar[str] = "flow"
     length_key: ClassVar[str] = "steps"
     length_field: ClassVar[str] = "steps"
-    resumable: ClassVar[bool] = True
 
     def dry(self) -> Recipe:
         return replace(self, steps=DRY_STEPS, dry_run=True)
-
-    def key(self) -> dict[str, Any]:
-        """What a checkpoint must match to be resumed: every field that changes the arithmetic."""
-        return json.loads(json.dumps({k: v for k, v in asdict(self).items() if k != "threads"}))
-
-    def prepare(self) -> torch.device:
-        """One thread by default (``DGM_THREADS`` overrides): the run shares a small machine."""
-        torch.set_num_threads(int(os.environ.get("DGM_THREADS", "0")) or self.threads)
-        return default_device()
 
     def describe(self) -> str:
         desc = "MNIST (torchvision) train 60000 / test 10000, grey values in [0, 1] scaled to [-1, 1]"

@@ -7,15 +7,18 @@ does the same arithmetic on a busy machine as on an idle one.
 """
 from __future__ import annotations
 
+import json
 import math
 import os
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
 import torch
+
+from ..device import default_device
 
 Progress = Callable[[int, int, float], None]  # (epoch, step, running loss per example)
 Step = Callable[[torch.Tensor, int, int], float]  # (batch indices, epoch, steps done) -> mean loss of the batch
@@ -175,3 +178,18 @@ class RunLength:
 
     def with_epochs(self: Any, epochs: int) -> Any:
         return replace(self, **{self.length_field: epochs})
+
+class Resumable(RunLength):
+    """A recipe whose run checkpoints and resumes: ``key`` is what a checkpoint must match to be resumed (every field
+    that changes the arithmetic, so every field but ``threads``); ``prepare`` sets torch's threads (``DGM_THREADS``
+    overrides the recipe's: one by default, so two runs share a two-core machine) and picks the device."""
+
+    resumable: ClassVar[bool] = True
+
+    def key(self) -> dict[str, Any]:
+        return json.loads(json.dumps({k: v for k, v in asdict(self).items() if k != "threads"}))
+
+    def prepare(self) -> torch.device:
+        torch.set_num_threads(int(os.environ.get("DGM_THREADS", "0")) or self.threads)
+        return default_device()
+

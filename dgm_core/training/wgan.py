@@ -17,10 +17,8 @@ between distributions); sample quality is measured by ``python -m dgm_core bench
 from __future__ import annotations
 
 import copy
-import json
-import os
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -28,9 +26,9 @@ import torch
 
 from .. import pretrained
 from ..data import load_images
-from ..device import default_device, generator
+from ..device import generator
 from .cards import Fitted, sessions_line
-from .loop import Checkpoint, Progress, RunLength, ema_update, linear_lr, optimiser_step
+from .loop import Checkpoint, Progress, Resumable, ema_update, linear_lr, optimiser_step
 
 DRY_TRAIN, DRY_ITERS = 128, 3
 LABELS = {"mnist": "MNIST (torchvision) train 60000 / test 10000, grey values in [0, 1] scaled to [-1, 1]",
@@ -39,7 +37,7 @@ LABELS = {"mnist": "MNIST (torchvision) train 60000 / test 10000, grey values in
 
 
 @dataclass(frozen=True)
-class Recipe(RunLength):
+class Recipe(Resumable):
     config: dict[str, Any]
     dataset: str
     size: int | None = None
@@ -57,22 +55,9 @@ class Recipe(RunLength):
     family: ClassVar[str] = "wgan"
     length_key: ClassVar[str] = "generator_iterations"
     length_field: ClassVar[str] = "iterations"
-    resumable: ClassVar[bool] = True
-
-
 
     def dry(self) -> Recipe:
         return replace(self, iterations=DRY_ITERS, dry_run=True)
-
-    def key(self) -> dict[str, Any]:
-        """What a checkpoint must match to be resumed: every field that changes the arithmetic."""
-        fields = {k: v for k, v in asdict(self).items() if k != "threads"}
-        return json.loads(json.dumps(fields))
-
-    def prepare(self) -> torch.device:
-        """One thread by default (``DGM_THREADS`` overrides): two GANs train side by side on 2 cores."""
-        torch.set_num_threads(int(os.environ.get("DGM_THREADS", "0")) or self.threads)
-        return default_device()
 
     def describe(self) -> str:
         desc = LABELS[self.dataset]
