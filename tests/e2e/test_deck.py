@@ -145,6 +145,10 @@ def test_a_lecturer_makes_a_deck_shares_it_and_presents_it(page, app_url, tmp_pa
     _add_view(page, "A VAE's reconstructions are smoother.")
     _sidebar(page).get_by_role("link", name="Decks").click()
     wait_for_app(page, timeout=180_000)
+    expect(page.get_by_test_id("stCode")).to_have_count(1)  # the long link only: a deck is kept when asked
+    page.get_by_role("button", name="Save for a short link").click()
+    wait_for_app(page)
+    expect(page.get_by_test_id("stCode")).to_have_count(2, timeout=60_000)
     short = page.get_by_test_id("stCode").first.inner_text().replace("\n", "")
     link = page.get_by_test_id("stCode").nth(1).inner_text().replace("\n", "")
     made = deck.decode(dict(parse_qsl(urlparse(link).query))["deck"], PAGE_FILES)
