@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Page as PlaywrightPage
 
 from benchmarks.common import CHROMIUM_ARGS, streamlit_server
 from benchmarks.fixtures import Watch, patiently, wait_for_app  # noqa: F401 - the e2e tests import them from here
@@ -49,8 +50,8 @@ def fresh_page(request):
     """Every browser test starts from a fresh context: pytest-playwright's ``page`` and ``context`` are the test's own,
     and this checks it (no URL, cookie or stored value left by another test). ``DGM_SHUFFLE_SEED=N`` runs the tests
     in a shuffled order to show they stand alone."""
-    if "page" in request.fixturenames:
-        page = request.getfixturevalue("page")
+    page = request.getfixturevalue("page") if "page" in request.fixturenames else None
+    if isinstance(page, PlaywrightPage):  # (a test may name a parameter "page": a page of the app's catalog)
         assert page.url == "about:blank" and page.context.cookies() == [] and len(page.context.pages) == 1, \
             "the test's browser page is not fresh"
         assert page.context.storage_state() == {"cookies": [], "origins": []}, "the test's context holds storage"

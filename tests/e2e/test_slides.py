@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from ui import deck
 from ui.catalog import PAGES
 
-from .conftest import ROOT
+from .conftest import ROOT, wait_for_app
 from .test_poll import join
 
 PAGE_FILES = {p.url_path: p.file for p in PAGES}
@@ -147,7 +147,11 @@ def test_a_shipped_poll_step_with_a_projector_and_three_phones_and_the_decks_key
     k, step = next((k, s) for k, s in enumerate(LECTURE.steps, 1) if s.poll and s.poll["kind"] == "choice"
                    and s.page == "critics")
     projector = browser.new_page(viewport={"width": 1280, "height": 720})
-    projector.goto(f"{app_url}/{step.page}?deck=lecture&step={k}&present=1")
+    projector.goto(f"{app_url}/{step.page}?deck=lecture&step={k}")
+    wait_for_app(projector, timeout=180_000)
+    present = projector.get_by_role("button", name="Present", exact=True)  # the lecturer's Present opens the room
+    expect(present).to_be_enabled(timeout=120_000)
+    present.click()
     _arrived(projector, k)
     code = projector.locator(".pl .code").inner_text().strip()
     phones = [browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True).new_page()
