@@ -16,7 +16,7 @@ from .conftest import wait_for_app
 
 # the new value of each Settings control (url key -> value; a select's value as the page names it)
 NEW = {"steps": 150, "chains": 3, "burn": 30, "ns": 200, "init": "zeros", "warm": 2, "seed": 7, "kernel": "pcn",
-       "fsteps": 12, "parts": 48}
+       "fsteps": 12, "parts": 48, "lmoves": 3}
 
 
 def _param(key: str, value) -> str:

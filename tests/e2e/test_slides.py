@@ -110,6 +110,7 @@ def test_the_deck_owns_its_keys_whatever_widget_has_the_focus(page, app_url, k, 
     page.goto(f"{app_url}/{KINDS.steps[k - 1].page}?deck={deck.encode(KINDS)}&step={k}&present=1")
     expect(page.locator(".st-key-deck_nav")).to_contain_text(f"step {k} of {n}", timeout=WAIT)
     page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(timeout=WAIT)
+    page.wait_for_function("window.__dgmDeckKeys === true", timeout=WAIT)  # the deck's key listener is mounted
     widget = page.locator(target).first
     expect(widget).to_be_visible(timeout=WAIT)
     page.locator(target.split(" ")[0]).first.hover()  # the pointer on the widget as drawn (its input may be hidden)
@@ -177,7 +178,7 @@ def test_a_shipped_poll_step_with_a_projector_and_three_phones_and_the_decks_key
     answer(phones[1], "Wasserstein")
     answer(phones[2], "squared Hellinger")
     answer(phones[2], "neither")  # changed: still one answer
-    expect(projector.locator(".pl .count")).to_have_text("3 answers", timeout=WAIT)
+    expect(projector.locator(".pl .count")).to_have_text("3 answers from 3 phones", timeout=WAIT)
     countdown = projector.get_by_label("after (s)", exact=True)
     countdown.fill("0")
     countdown.press("Enter")  # a number box has the focus: Enter is the box's, the arrows would be the deck's
@@ -193,7 +194,7 @@ def test_a_shipped_poll_step_with_a_projector_and_three_phones_and_the_decks_key
     for phone in phones:
         expect(phone.locator("#round")).to_contain_text("discuss with your neighbour", timeout=WAIT)
         answer(phone, "Wasserstein")
-    expect(projector.locator(".pl .count")).to_have_text("3 answers", timeout=WAIT)
+    expect(projector.locator(".pl .count")).to_have_text("3 answers from 3 phones", timeout=WAIT)
     act("lock")
     act("reveal")
     for phone in phones:
