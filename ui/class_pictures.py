@@ -64,7 +64,7 @@ def draw_step(deck: dict, k: int, deck_hash: str) -> dict:
             out["missing"] = "This step's view could not be drawn here; the projector shows it."
         else:
             facts, media = holder
-            out["note"] = slides._filled(step.get("note", ""), facts)
+            out["note"] = slides.fill_note(step.get("note", ""), facts)
             title, charts = "", 0
             for node in _walk(at.main):
                 if isinstance(node, Html):

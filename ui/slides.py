@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import html
 import math
-import string
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -55,19 +55,18 @@ class View:
 Facts = dict[str, Any]  # a note's {name} -> its text; a poll's model answer may be a dict
 
 
-def _filled(note: str, facts: Facts) -> str:
-    """The note with its ``{name}``s replaced by the view's facts; one it lacks stays visible as ``{name}``."""
-    out = []
-    for text, name, spec, _ in string.Formatter().parse(note):
-        out.append(text)
-        if name is not None:
-            out.append(facts.get(name, "{" + name + (":" + spec if spec else "") + "}"))
-    return "".join(out)
+PLACEHOLDER = re.compile(r"\{([A-Za-z_]\w*)\}")  # a note's {name}; any other brace (LaTeX's x^{2}, a lone }) is text
+
+
+def fill_note(note: str, facts: Facts) -> str:
+    """The note with its ``{name}``s replaced by the view's facts; one it lacks stays visible as ``{name}``, and every
+    other brace is the lecturer's text."""
+    return PLACEHOLDER.sub(lambda m: str(facts.get(m.group(1), m.group(0))), note)
 
 
 def placeholders(note: str) -> list[str]:
     """The ``{name}``s a note asks its view for."""
-    return [name for _, name, _, _ in string.Formatter().parse(note) if name]
+    return PLACEHOLDER.findall(note)
 
 
 # ---------------------------------------------------------------- the drawing the views share
@@ -167,7 +166,7 @@ def note_for(step_key: str, note: str) -> str:
     """A step's note outside its slide (explore mode): filled with the facts its slide showed this session, a fact
     not yet shown as "…" (the view computes it when presented)."""
     facts = st.session_state.get(FACTS, {}).get(step_key, {})
-    return _filled(note, {name: facts.get(name, "…") for name in placeholders(note)})
+    return fill_note(note, {name: facts.get(name, "…") for name in placeholders(note)})
 
 
 def draw(slide: Slide, stage: Stage, note_slot, step_key: str = "") -> Facts:
@@ -198,7 +197,7 @@ def draw(slide: Slide, stage: Stage, note_slot, step_key: str = "") -> Facts:
                 results(poll_question(slide, asked), step_key=step_key or "slide")
         else:
             facts = slide.view.draw(link, view_stage, slide.shown) if slide.view.draw else {}
-    note_slot.markdown(f"**{slide.question}**" if asking else _filled(slide.note, facts))
+    note_slot.markdown(f"**{slide.question}**" if asking else fill_note(slide.note, facts))
     if step_key:
         st.session_state.setdefault(FACTS, {})[step_key] = facts
     return facts

@@ -74,7 +74,7 @@ def test_the_check_catches_the_notes_that_asked_for_hidden_controls():
 
 @pytest.mark.parametrize("k,step", STEPS, ids=[f"step{k}" for k, _ in STEPS])
 def test_a_shipped_note_fits_two_lines_of_the_projector(k, step):
-    filled = slides._filled(step.note, {name: "0.000" for name in slides.placeholders(step.note)})
+    filled = slides.fill_note(step.note, {name: "0.000" for name in slides.placeholders(step.note)})
     assert len(filled.replace("**", "")) <= NOTE_CHARS, f"step {k}: {len(filled)} characters"
 
 
@@ -92,11 +92,11 @@ def test_each_shipped_step_presents_its_view_with_the_numbers_of_its_result(k, s
     assert not missing, f"step {k}: its view gave no {missing}"
     facts = at.session_state[slides.FACTS][f"lecture:{k - 1}"]
     if step.question:  # asked first: the question in the note's place; → then shows the note
-        assert step.question in text and slides._filled(step.note, facts) not in text
+        assert step.question in text and slides.fill_note(step.note, facts) not in text
         at.button(key="_deck_next").click().run()
         assert not at.exception and at.query_params["shown"] == "1"
         text = _note(at)
-    assert slides._filled(step.note, facts) in text  # the note shown is the note filled from the view's result
+    assert slides.fill_note(step.note, facts) in text  # the note shown is the note filled from the view's result
     for key in step.controls:
         assert any(w.key.endswith("_" + key) for w in [*at.slider, *at.select_slider, *at.radio]), key
 
@@ -197,3 +197,16 @@ def test_the_critic_that_tells_the_generator_where_to_move_is_read_from_the_swee
     """Closed form: away from θ = 0 the squared Hellinger distance is flat at 2 and the Wasserstein distance is |θ|,
     slope 1; the shipped sweep's estimates must say so."""
     assert critics_view.theta_facts({critics.PREFIX + "theta": str(theta)})["moves"] == moves
+
+
+@pytest.mark.parametrize("present", [0, 1])
+def test_a_note_with_stray_braces_shows_as_the_lecturer_wrote_it(present):
+    """A lone brace or LaTeX's x^{2}} in a note is text, as is a placeholder no view fills; the page runs."""
+    note = "Lone } and { braces, x^{2}} and {no_such_fact}."
+    mine = deck.Deck("braces", (deck.Step("home", "", note, (), "home.lessons"),))
+    assert slides.fill_note(note, {}) == note
+    at = open_page("home", "", deck=deck.encode(mine), step=1, present=present)
+    assert not at.exception, at.exception
+    # presented, a fact its view lacks shows as written; in explore mode, as "…" until the slide is presented
+    shown = note if present else note.replace("{no_such_fact}", "…")
+    assert any(shown in m.value for m in at.markdown), _note(at)[:300]
