@@ -47,9 +47,16 @@ def _layout(fig: go.Figure, height: int, **kw) -> go.Figure:
     return fig
 
 
-def sweep_figure(sw: results.CriticsSweep, theta: float, live: dict | None) -> go.Figure:
-    """Estimates against theta, true values dashed (Hellinger's jump at 0 as filled/open dots), live finals as stars."""
+def sweep_figure(sw: results.CriticsSweep, theta: float, live: dict | None, upto: float | None = None) -> go.Figure:
+    """Estimates against theta, true values dashed (Hellinger's jump at 0 as filled/open dots), live finals as stars;
+    ``upto``: only the thetas up to it (a lecture reveals the curves as its θ grows), on the whole sweep's axes."""
     fig = go.Figure()
+    full = sw
+    if upto is not None:
+        keep = [i for i, t in enumerate(sw.thetas) if t <= upto + 1e-9]
+        sw = replace(sw, thetas=[sw.thetas[i] for i in keep],
+                     estimates={k: [v[i] for i in keep] for k, v in sw.estimates.items()},
+                     truth={k: [v[i] for i in keep] for k, v in sw.truth.items()})
     th = sw.thetas
     lo, hi = min(th), max(th)
     for kind in KINDS:
@@ -77,9 +84,13 @@ def sweep_figure(sw: results.CriticsSweep, theta: float, live: dict | None) -> g
                                      marker={"color": col, "size": 16, "symbol": "star",
                                              "line": {"color": "black", "width": 1}}))
     fig.add_vline(x=theta, line={"color": "grey", "dash": "dot", "width": 1})
+    ys = [y for k in KINDS for y in (*full.estimates[k], *full.truth[k], true_value(k, full.thetas[0]))]
+    pad = 0.05 * (max(full.thetas) - min(full.thetas))
     return _layout(fig, 420, title={"text": "Estimated divergence, against θ", "x": 0},
-                   xaxis={"title": "θ (how far Q_θ is shifted from P)", "dtick": 0.2},
-                   yaxis={"title": "divergence (estimate and true value)"})
+                   xaxis={"title": "θ (how far Q_θ is shifted from P)", "dtick": 0.2,
+                          "range": [min(full.thetas) - pad, max(full.thetas) + pad]},
+                   yaxis={"title": "divergence (estimate and true value)",
+                          "range": [min(ys) - 0.1, max(ys) + 0.15]})
 
 
 def samples_figure(theta: float, n: int = 200) -> go.Figure:
@@ -243,7 +254,7 @@ def theta_slide(link: Mapping[str, str], stage: Stage, shown: bool) -> Facts:
     left, right = (st.container(), st.container()) if stage.phone else st.columns([3, 2], gap="medium")
     height = stage.height if not stage.phone else int(stage.height * 0.6)
     with left:
-        slides.fig(sweep_figure(sw, theta, None), Stage(stage.width, height - 30), "slide_critics_sweep")
+        slides.fig(sweep_figure(sw, theta, None, upto=theta), Stage(stage.width, height - 30), "slide_critics_sweep")
         st.caption(f"At θ = {theta:g} the critics estimate " + " and ".join(
             f"{LABELS[k]} {facts[k]} (true {true_value(k, theta):g})" for k in results.KINDS) + ".")
     with right:

@@ -5,6 +5,7 @@ refused in one sentence."""
 from __future__ import annotations
 
 import ast
+import json
 import re
 from pathlib import Path
 from urllib.parse import parse_qsl
@@ -210,3 +211,21 @@ def test_a_note_with_stray_braces_shows_as_the_lecturer_wrote_it(present):
     # presented, a fact its view lacks shows as written; in explore mode, as "…" until the slide is presented
     shown = note if present else note.replace("{no_such_fact}", "…")
     assert any(shown in m.value for m in at.markdown), _note(at)[:300]
+
+
+CRITICS_STEPS = [(k, s) for k, s in STEPS if s.view == "critics.theta"]
+
+
+@pytest.mark.parametrize("k,step", CRITICS_STEPS, ids=[f"step{k}" for k, _ in CRITICS_STEPS])
+def test_a_critics_slide_draws_no_estimate_beyond_its_own_theta(k, step):
+    """The sweep is revealed as the lecture's θ grows: no step draws an estimate or true value at a θ a later question
+    asks about (step 16's chart must not answer steps 17 and 18)."""
+    theta = slides.link_values(critics, dict(parse_qsl(step.link)))["theta"]
+    at = open_page(step.page, "", timeout=300, deck="lecture", step=k, present=1)
+    if step.question:
+        at.button(key="_deck_next").click().run()
+    assert not at.exception, at.exception
+    traces = [t for c in at.get("plotly_chart") for t in json.loads(c.proto.spec)["data"]
+              if "estimate" in t.get("name", "") or "true" in t.get("name", "")]
+    assert traces, f"step {k}: no sweep drawn"
+    assert max(x for t in traces for x in t["x"]) <= theta + 1e-9, f"step {k} draws the sweep beyond θ = {theta}"
