@@ -104,7 +104,7 @@ def test_the_slide_puts_each_papers_figure_beside_the_published_one_and_says_why
             figures = _numbers(cell)
             assert figures[0][1] - figures[0][2] <= value <= figures[0][1] + figures[0][2], (sec.key, cell, value)
             assert (len(figures) > 1) is bool(spread), (sec.key, cell)
-        assert gap == [sec.gap], sec.key
+        assert gap == [sec.gap] and sec.gap, sec.key  # its own line, not empty
         said = [w[0] for text in (*pair, *gap) for w in _numbers(text) if not _found(w, values)]
         assert not said, f"{sec.key}: {said} on the slide are in no file the page reads"
 
