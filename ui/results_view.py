@@ -5,6 +5,8 @@ Its descriptor ``PAGE`` (collected by ui.catalog) lists its slide views (``*_sli
 """
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Mapping
 
 from pathlib import Path
@@ -353,18 +355,60 @@ def small_rerun() -> None:
 # ---------------------------------------------------------------- the slide views
 
 
+def number(value: float, digits: int = 4) -> str:
+    """``value`` to ``digits`` significant figures with a true minus sign; one that rounds to zero reads "0", never
+    "−0" (a critic's estimate stored as -0.0)."""
+    text = f"{value:.{digits}g}"
+    return "0" if float(text) == 0 else re.sub(r"^-", "−", text)
+
+
+def _cell(value: float, spread: float | None) -> str:
+    return number(value) + (f' <span class="res-sd">± {number(spread)}</span>' if spread else "")
+
+
+SLIDE_FILL = 0.8  # the share of the stage's height the table's text is sized to fill
+SLIDE_EM = 1.9, 3.0  # the table's height in ems (measured in chromium): its header, then each paper's two lines
+SLIDE_WIDTH_EM = 48  # the stage's width in ems at most: a paper's name and figure stay on one line
+SLIDE_CSS = """<style>
+.res-slide { width: 100%; border-collapse: collapse; line-height: 1.3; }
+.res-slide th { text-align: left; font-weight: 600; opacity: .7; padding: 0 .4em .3em; font-size: .8em;
+  border-bottom: 2px solid rgba(128,128,128,.4); }
+.res-slide td { padding: .35em .4em 0; vertical-align: baseline; }
+.res-slide td.num, .res-slide th.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
+.res-slide .res-figure { font-size: .75em; opacity: .8; }
+.res-slide .res-sd { font-size: .7em; opacity: .7; }
+.res-slide tr.res-gap td { padding: .15em .4em .5em 1.2em; font-size: .72em; opacity: .85;
+  border-bottom: 1px solid rgba(128,128,128,.25); }
+</style>"""
+
+
+def slide_px(stage: Stage, rows: int) -> float:
+    """The slide table's font size in CSS px: its ``rows`` fill ``SLIDE_FILL`` of the stage's height, as wide as the
+    stage allows."""
+    return max(14.0, min(SLIDE_FILL * stage.height / (SLIDE_EM[0] + SLIDE_EM[1] * rows), stage.width / SLIDE_WIDTH_EM))
+
+
 def table_slide(link: Mapping[str, str], stage: Stage, shown: bool) -> Facts:
-    """Each paper's headline figure beside ours, with the file each comes from."""
-    rows = []
-    for sec in demo.sections():
-        pair = next((r for r in sec.rows if r.published is not None), None)
-        if pair is not None:
-            rows.append({"paper": sec.title, "figure": pair.id, "ours": pair.ours, "published": pair.published})
-    if not rows:
+    """Each paper's headline figure beside the published one (the critics: the true value), each ± its spread, and
+    under it the one line on why the two differ (the section's ``gap``), in text sized to fill the stage."""
+    secs = [s for s in demo.sections() if s.headline is not None]
+    if not secs:
         st.info("No benchmark results are installed, so there is nothing to compare yet.")
         return {}
-    st.table(pd.DataFrame(rows).set_index("paper").style.format({c: "{:.4g}" for c in ("ours", "published")}))
-    return {"papers": str(len(rows))}
+    px = slide_px(stage, len(secs))
+    lines = []
+    for sec in secs:
+        r = sec.headline
+        other = "" if sec.reference == "published" else f' <span class="res-sd">({html.escape(sec.reference)})</span>'
+        lines.append(f'<tr class="res-pair"><td><b>{html.escape(re.split(r":| [(]", sec.title)[0])}</b> '
+                     f'<span class="res-figure">{html.escape(r.id)}</span></td>'
+                     f'<td class="num">{_cell(r.ours, r.spread)}</td>'
+                     f'<td class="num">{_cell(r.published, r.published_spread)}{other}</td></tr>'
+                     f'<tr class="res-gap"><td colspan="3">{html.escape(sec.gap)}</td></tr>')
+    st.html(f'{SLIDE_CSS}<table class="res-slide" style="font-size:{px:.0f}px"><thead><tr><th>paper, figure</th>'
+            f'<th class="num">ours</th><th class="num">published</th></tr></thead><tbody>{"".join(lines)}'
+            "</tbody></table>")
+    return {"papers": str(len(secs))}
 
 
 PAGE = Page("pages/results.py", "Results", ":material/table_chart:",

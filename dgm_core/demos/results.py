@@ -73,6 +73,7 @@ class Section:
     missing: list[str] = field(default_factory=list)  # results files of this section not written yet
     published_short: str = ""  # the slide's one line on the published marker, or that no verified one exists
     gist: str = ""  # the slide's one sentence on where we differ and why
+    gap: str = ""  # the lecture slide's one line on why ``headline``'s two figures differ (theirs: how; ours: how)
     cite: str = ""  # the source a published marker's hover names
     panels: dict[str, str] = field(default_factory=dict)  # results file -> its label, where a plot has a panel each
 
@@ -80,6 +81,11 @@ class Section:
     def has_published(self) -> bool:
         """Whether a row carries a published figure (the critics' second column is a true value, not one)."""
         return self.reference == "published" and any(r.published is not None for r in self.rows)
+
+    @property
+    def headline(self) -> Row | None:
+        """The first row with a second figure (published, or the critics' true value): the lecture slide's row."""
+        return next((r for r in self.rows if r.published is not None), None)
 
 
 # ---------------------------------------------------------------- reading files
@@ -107,7 +113,7 @@ def _section(key: str, published: dict, root: Path, facts: dict[str, Any] | None
 
     return Section(key, s["title"], s["paper"], s["published"], fill(s["protocol"]), fill(s["differences"]),
                    facts.get("command", s["command"]), list(s["files"]), measured, spread,
-                   published_short=s["published_short"], gist=fill(s["gist"]),
+                   published_short=s["published_short"], gist=fill(s["gist"]), gap=fill(s.get("gap", "")),
                    cite=s.get("cite") or s.get("reference", {}).get("source", ""))
 
 
@@ -186,15 +192,17 @@ def _notmiwae_row(section: str, r: dict, src: str) -> Row:
 
 def _dmfa(published: dict, root: Path) -> Section:
     src, recs = results.source("dmfa"), results.document("dmfa", root)
-    sec = _section("dmfa", published, root, {"n_images": _one({r["n_images"] for r in recs})},
+    floor = pretrained.load_card("dmfa-mnist", root / "pretrained").config["d_floor"]  # the gap line's floor
+    sec = _section("dmfa", published, root, {"n_images": _one({r["n_images"] for r in recs}), "d_floor": floor},
                    spread="sd over images")
-    for metric, ours, sd, pub in (("NLL", "nll_mean", "nll_std", "published_nll"),
-                                  ("SSE", "sse_mean", "sse_std", "published_sse")):
+    for metric, ours, sd, pub, pub_sd in (("NLL", "nll_mean", "nll_std", "published_nll", "published_nll_std"),
+                                          ("SSE", "sse_mean", "sse_std", "published_sse", None)):
         for r in recs:
             key = {k: r[k] for k in ("dataset", "hole", "model")}
             sec.rows.append(Row("dmfa", f"{DATASET_NAMES[r['dataset']]} {r['resolution']}", f"hole {r['hole']}",
                                 r["model"].upper(), metric, r[ours], src, (key, ours), spread=r[sd],
-                                published=r[pub], published_source=src, published_where=(key, pub)))
+                                published=r[pub], published_spread=r.get(pub_sd), published_source=src,
+                                published_where=(key, pub)))
     return sec
 
 
@@ -217,7 +225,9 @@ def _notmiwae(published: dict, root: Path) -> Section:
 
 
 def _vae(published: dict, root: Path) -> Section:
-    sec = _section("vae", published, root, spread="none (one run each)")
+    card = pretrained.load_card("vae-mnist", root / "pretrained")  # the reference figure's counterpart
+    sec = _section("vae", published, root, {"latent": card.config["latent"], "eval_k": card.metrics["eval_k"]},
+                   spread="none (one run each)")
     ref = ("sections", "vae", "reference", "test_log_lik")
     shown = verified(published["sections"]["vae"].get("reference", {}))
     for name in ("vae-mnist", "iwae-mnist", "vae-omniglot"):
