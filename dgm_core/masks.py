@@ -253,6 +253,14 @@ def preset(name: str, shape: Shape, *, missing: float = 0.5, size: int | None = 
 OVERLAY_TINT, OVERLAY_ALPHA = (1.0, 0.2, 0.2), 0.6  # missing pixels shown mixed with red at this opacity
 
 
+HOLE_GREY = (0.5, 0.5, 0.5)  # a hole drawn in one flat colour: none of the hidden pixels shows through
+
+
+def holed(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """For a question: x (C, H, W) or (H, W) in [0, 1] -> (3, H, W), every missing pixel HOLE_GREY."""
+    return overlay(x, mask, HOLE_GREY, 1.0)
+
+
 def overlay(x: torch.Tensor, mask: torch.Tensor, colour: tuple[float, float, float] = OVERLAY_TINT,
             alpha: float = OVERLAY_ALPHA) -> torch.Tensor:
     """For display: x (C, H, W) or (H, W) in [0, 1], C in {1, 3} -> (3, H, W), missing tinted."""

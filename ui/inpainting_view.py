@@ -610,11 +610,11 @@ def _digit_reader():
 def _cells(run, spread: bool) -> tuple[list[tuple[str, Any]], list[str]]:
     """The page's own pictures of the run (``fill_cells``): the input, then each method's fill, or
     (``spread``) each fill's spread; and a caption each."""
-    (_, _, masked, _), *methods = fill_cells(run.rows, run.image, run.mask)
-    cells = [("the input", masked)] + [(title, sd if spread else fill) for title, fill, sd, _ in methods
-                                       if not spread or sd is not None]
-    notes = [f"{(~run.mask).float().mean().item():.0%} hidden (red)"] + [note for _, _, s, note in methods
-                                                                         if not spread or s is not None]
+    _, *methods = fill_cells(run.rows, run.image, run.mask)
+    cells = [("the input", masks.holed(run.image, run.mask))]
+    cells += [(title, sd if spread else fill) for title, fill, sd, _ in methods if not spread or sd is not None]
+    notes = [f"{(~run.mask).float().mean().item():.0%} hidden (grey)"]
+    notes += [note for _, _, s, note in methods if not spread or s is not None]
     return cells, notes
 
 
@@ -649,7 +649,7 @@ def draws_slide(link: Mapping[str, str], stage: Stage, shown: bool) -> Facts:
     if run is None:
         return {}
     if not shown:
-        slides.grid([("what the class sees", masks.overlay(run.image, run.mask))], stage, "slide_question", title_px=30)
+        slides.grid([("what the class sees", masks.holed(run.image, run.mask))], stage, "slide_question", title_px=30)
         return _facts(run)
     rows = [(res.method, method_label(res), res.samples[0, : min(res.samples.shape[1], 6)]) for res, _, _ in run.rows
             if res.samples.shape[1] > 1][:3]
@@ -662,10 +662,10 @@ def draws_slide(link: Mapping[str, str], stage: Stage, shown: bool) -> Facts:
         st.html(f'<div class="slide-title"><b>{label}</b>: {draws.shape[0]} draws of the hidden half</div>')
         if method == "mwg" and net is not None:
             titles = ["the input"] + [f"reads {d}" for d in read_each(net, draws)]
-            slides.row(list(zip(titles, [masks.overlay(run.image, run.mask), *draws.clamp(0, 1)])), side,
+            slides.row(list(zip(titles, [masks.holed(run.image, run.mask), *draws.clamp(0, 1)])), side,
                  f"slide_draws_{i}", title_px=read_px)
             continue
-        slides.row([("", masks.overlay(run.image, run.mask))] + [("", d.clamp(0, 1)) for d in draws], side,
+        slides.row([("", masks.holed(run.image, run.mask))] + [("", d.clamp(0, 1)) for d in draws], side,
              f"slide_draws_{i}", title_px=0)
     return _facts(run)
 

@@ -232,6 +232,9 @@ def faces_slide(link: Mapping[str, str], stage: Stage, shown: bool) -> Facts:
         st.warning(got)
         return {}
     x, res, values = got
+    if not shown:  # the question: the whole face, nothing of what the threshold takes
+        slides.grid([("this face", x)], stage, "slide_question", title_px=30)
+        return _clipped_facts(res, values)
     pictures, captions = face_row(x, res)
     slides.grid(pictures, stage, "slide_faces", captions)
     return _clipped_facts(res, values)
@@ -269,4 +272,4 @@ PAGE = Page("pages/mnar_images.py", "MNAR images", ":material/face:",
             "**MNAR on images.** Bright pixels that saturate are missing because they are bright: a model that "
             "knows the mechanism fills them brighter than one that does not.",
             demo=mnar_images, views={"faces": View(draw=faces_slide, blurb="a clipped face and each method's fill",
-                                                   facts=faces_facts)})
+                                                   facts=faces_facts, asks=True)})

@@ -229,3 +229,46 @@ def test_a_critics_slide_draws_no_estimate_beyond_its_own_theta(k, step):
               if "estimate" in t.get("name", "") or "true" in t.get("name", "")]
     assert traces, f"step {k}: no sweep drawn"
     assert max(x for t in traces for x in t["x"]) <= theta + 1e-9, f"step {k} draws the sweep beyond θ = {theta}"
+
+
+QUESTIONS = [(k, s) for k, s in STEPS if s.question]
+
+
+@pytest.mark.parametrize("k,step", QUESTIONS, ids=[f"step{k}" for k, _ in QUESTIONS])
+def test_a_question_stage_draws_nothing_of_its_answer(k, step, monkeypatch):
+    """Every picture under a question is the input as the class may see it: a hole is one flat grey (none of the
+    hidden truth shows through), a face to be clipped is the whole face, and no chart of the answer is drawn."""
+    import numpy as np
+    import streamlit
+
+    from dgm_core import masks
+    from dgm_core.demos import inpainting, mnar_images
+    from ui import mnar_images_view
+
+    drawn, image = [], streamlit.image
+    monkeypatch.setattr(streamlit, "image", lambda img, *a, **kw: (drawn.append(img), image(img, *a, **kw))[1])
+    at = open_page(step.page, "", timeout=300, deck="lecture", step=k, present=1)
+    assert not at.exception, at.exception
+    assert step.question in _note(at)
+    link = dict(parse_qsl(step.link))
+    charts = [t.get("name", "") for c in at.get("plotly_chart") for t in json.loads(c.proto.spec)["data"]]
+    assert not [n for n in charts if "estimate" in n or "true" in n], f"step {k}: the answer's chart is drawn"
+    pictures = [np.asarray(p.convert("RGB")) for p in drawn if hasattr(p, "convert")]
+    if step.page == "inpainting":
+        values = slides.link_values(inpainting, link)
+        hidden = ~inpainting.preset_mask(values, (28, 28)).numpy()
+        assert pictures, f"step {k}: the question shows no input"
+        for a in pictures:
+            cells = a[:: a.shape[0] // 28, :: a.shape[1] // 28][:28, :28]  # one pixel per image pixel
+            assert (np.abs(cells[hidden].astype(int) - round(255 * masks.HOLE_GREY[0])) <= 1).all(), \
+                f"step {k}: a hidden pixel shows through its hole"
+    elif step.page == "mnar_images":
+        face = mnar_images_view._clipped(link)[0]
+        truth = (face.permute(1, 2, 0).numpy() * 255).round()
+        assert len(pictures) == 1, f"step {k}: {len(pictures)} pictures under the question; the face alone belongs"
+        a = pictures[0]
+        assert np.abs(a[:: a.shape[0] // 32, :: a.shape[1] // 32][:32, :32] - truth).max() <= 1, \
+            f"step {k}: the face under the question is not the whole face"
+    else:
+        assert not pictures, f"step {k}: pictures drawn before the answer"
+    del mnar_images
