@@ -69,6 +69,16 @@ def placeholders(note: str) -> list[str]:
     return PLACEHOLDER.findall(note)
 
 
+def duel(a: tuple[str, float], b: tuple[str, float], margin: float, higher: bool = True) -> Facts:
+    """A two-way question whose model answer is unique: ``duel_options`` (|-joined: a's name, b's, a tie) and
+    ``duel``, the option the scores pick: the better of ``a`` and ``b`` (name, score) where it is better by at least
+    ``margin``, else the tie. The rule a choice poll's answer follows: never a tie broken silently."""
+    tie = f"a tie (within {margin:g})"
+    gap = (a[1] - b[1]) if higher else (b[1] - a[1])
+    return {"duel_options": "|".join((a[0], b[0], tie)),
+            "duel": a[0] if gap >= margin else b[0] if -gap >= margin else tie}
+
+
 # ---------------------------------------------------------------- the drawing the views share
 
 
@@ -234,18 +244,21 @@ def ask(slide: Slide, link: Mapping[str, str], stage: Stage, step_key: str) -> F
 
 
 ARRIVED = "_slide_at"  # session state: (the step whose slide was drawn last, how many arrivals so far)
+KEPT = "_slide_kept"  # session state: {step key: {widget key: its value as a link writes it}}, while the lecture lasts
 
 
 def controls(slide: Slide, step_key: str = "") -> dict[str, str]:
-    """The widgets a step's note names, from their page's declaration (the same key as on the page), set to the
-    step's link on arrival -> the link the view draws: the step's, with the controls' values as moved since."""
+    """The widgets a step's note names, from their page's declaration (the same key as on the page), set on arrival
+    to what they showed when the lecture last left this step (else the step's link) -> the link the view draws: the
+    step's, with the controls' values as moved since."""
     s, link = st.session_state, dict(slide.link)
-    if s.get(ARRIVED, ("", 0))[0] != step_key:  # a new arrival: the controls open on the step's link again
+    if s.get(ARRIVED, ("", 0))[0] != step_key:  # a new arrival: the widgets are made anew, at the kept values
         s[ARRIVED] = (step_key, s.get(ARRIVED, ("", 0))[1] + 1)
-    arrival = s[ARRIVED][1]
+    arrival, kept = s[ARRIVED][1], s.setdefault(KEPT, {}).setdefault(step_key, {})
     for key, (spec, prefix, name) in slide.controls.items():
-        start = read_link({name: spec[name]}, {name: link[key]} if key in link else {})[0][name]
+        given = kept.get(key, link.get(key))
+        start = read_link({name: spec[name]}, {name: given} if given is not None else {})[0][name]
         with st.container(key=key):  # named as on the page (its CSS class); the widget is this arrival's own
-            link[key] = url_text(widget(spec, prefix, name, start=start, as_key=f"_slide_{arrival}_{key}"))
+            link[key] = kept[key] = url_text(widget(spec, prefix, name, start=start,
+                                                    as_key=f"_slide_{arrival}_{key}"))
     return link
-

@@ -188,6 +188,7 @@ def test_a_polled_step_asks_the_phones_first_with_the_models_answer_computed(k, 
         assert model["probs"] == pytest.approx([answer[o] for o in q["options"]]), f"step {k}"
     elif step.poll["kind"] == "choice":
         assert model and q["options"][model["option"]] == answer, f"step {k}: the model's answer is not {answer!r}"
+        assert answer in slides.fill_note(step.note, facts), f"step {k}: the note does not name {answer!r}"
     else:
         assert model["value"] == pytest.approx(float(answer)), f"step {k}"
     assert not any("slide_" in (w.key or "") for w in at.get("image")), "the answer drawn before the question"
@@ -272,3 +273,40 @@ def test_a_question_stage_draws_nothing_of_its_answer(k, step, monkeypatch):
     else:
         assert not pictures, f"step {k}: pictures drawn before the answer"
     del mnar_images
+
+
+@pytest.mark.parametrize("a, b, margin, higher, answer", [
+    (0.79, 0.789, 0.01, True, "a tie (within 0.01)"),  # step 2's MWG and DMFA before: a tie, never broken silently
+    (0.79, 0.65, 0.01, True, "A"),
+    (0.60, 0.70, 0.01, True, "B"),
+    (0.847, 1.285, 0.01, False, "A"),  # errors: the lower wins
+    (0.847, 0.853, 0.01, False, "a tie (within 0.01)"),
+])
+def test_a_duel_names_the_better_by_its_margin_or_a_tie(a, b, margin, higher, answer):
+    got = slides.duel(("A", a), ("B", b), margin, higher)
+    assert got["duel"] == answer and got["duel_options"].split("|") == ["A", "B", "a tie (within 0.01)"]
+
+
+def test_no_shipped_choice_poll_answers_by_a_bare_argmax():
+    """A choice poll's answer is a rule's unique option (a duel with its tie, the critic that moves, a posterior),
+    never the best of many scores, where two within the slide's precision would tie silently."""
+    for k, step in POLLED:
+        assert step.poll.get("answer") != "best", f"step {k} answers with the best of many scores"
+
+
+def test_a_steps_widget_keeps_its_value_across_the_next_and_back_keys():
+    """The lecturer drags θ, presses → then ←: θ is where it was left (a new arrival no longer resets it)."""
+    mine = deck.Deck("keep", (deck.Step("critics", "critics_theta=0.5", "θ", ("critics_theta",), "critics.theta"),
+                              deck.Step("critics", "critics_theta=0", "θ = 0", (), "critics.theta")))
+    at = open_page("critics", "", deck=deck.encode(mine), step=1, present=1)
+    theta = next(w for w in at.select_slider if w.key.endswith("_critics_theta"))
+    assert theta.value == 0.5
+    theta.set_value(1.2).run()
+    for k in (2, 1):  # the deck's → and ← as the link carries them (this test runs one page file, no navigation)
+        at.query_params["step"] = str(k)
+        at.run()
+        assert not at.exception, at.exception
+        assert at.session_state[slides.ARRIVED][0].endswith(f":{k - 1}"), at.session_state[slides.ARRIVED]
+    assert not at.exception, at.exception
+    again = next(w for w in at.select_slider if w.key.endswith("_critics_theta"))
+    assert again.value == 1.2 and again.key != theta.key  # this arrival's own widget, at the value left
