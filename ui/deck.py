@@ -45,6 +45,8 @@ _keys = panels.component("dgm_deck_keys", "deck_keys")
 # A slide (present mode with a view): no top bar or sidebar, the note's band at the top of the window
 SLIDE_CSS = """<style>
 header[data-testid="stHeader"], [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"] { display: none; }
+/* text grows with the projector: 16 px at 1280x720, 24 px at 1920x1080, 48 px at 3840x2160 (ui.slides.stage_of) */
+@media (min-width: 640px) { html { font-size: clamp(16px, min(100vh / 45, 100vw / 80), 48px); } }
 [data-testid="stMainBlockContainer"] { padding: 0.5rem 1.5rem 0 1.5rem; max-width: none; }
 [data-testid="stLayoutWrapper"]:has(> .st-key-deck_bar) { position: static; }
 .st-key-deck_note p { font-size: 1.3rem; line-height: 1.35; margin: 0; }

@@ -12,10 +12,6 @@ MIN_PX = 14  # plot text on a 1280x720 projector: ticks, legends, axis titles, n
 TITLE_PX = 16
 
 
-def _at_least(size: float | None, floor: int = MIN_PX) -> int:
-    return int(max(size or 0, floor))
-
-
 def _has_scale(trace, owner) -> bool:
     """Whether plotly draws a colour bar for ``owner`` (a heatmap-like trace, or a marker with a scale)."""
     if owner is trace:
@@ -23,11 +19,15 @@ def _has_scale(trace, owner) -> bool:
     return bool(getattr(owner, "showscale", False))
 
 
-def readable(fig: go.Figure) -> go.Figure:
-    """Raise every text of ``fig`` to the projector sizes, in place; returns it."""
+def readable(fig: go.Figure, scale: float = 1.0) -> go.Figure:
+    """Raise every text of ``fig`` to the projector sizes (``scale`` times them), in place; returns it."""
     if getattr(fig, "_dgm_frozen", False):  # done once already, and shared: never changed again
         return fig
     lay = fig.layout
+
+    def _at_least(size: float | None, floor: float = MIN_PX) -> int:
+        return int(max(size or 0, floor * scale))
+
     fig.update_layout(font_size=_at_least(lay.font.size), legend_font_size=_at_least(lay.legend.font.size),
                       legend_title_font_size=_at_least(lay.legend.title.font.size))
     if lay.title.text:
@@ -56,13 +56,14 @@ def frozen(fig: go.Figure) -> go.Figure:
     return fig
 
 
-def show(where, fig: go.Figure, **kwargs):
+def show(where, fig: go.Figure, scale: float = 1.0, **kwargs):
     """``where.plotly_chart(fig, ...)`` with the projector's text sizes (``where``: ``st``, a column or a
-    placeholder); returns what plotly_chart returns (the selection event of a chart with ``on_select``).
+    placeholder; ``scale``: a slide's on a larger projector, ``ui.slides.fig``); returns what plotly_chart returns
+    (the selection event of a chart with ``on_select``).
 
     A titled figure also gets its title as page text above it, which only a phone shows (ui/app.css): there the
     figure's own title, one line of SVG, would run past the plot's edge, where the page's text wraps."""
-    fig = readable(fig)
+    fig = readable(fig, scale)
     if fig.layout.title.text:
         where = where.container()
         where.markdown(f'<div class="dgm-plot-title">{fig.layout.title.text}</div>', unsafe_allow_html=True)

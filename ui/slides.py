@@ -138,8 +138,10 @@ def shared(job, key: str, label: str):
 
 def fig(figure, stage: Stage, key: str) -> None:
     """A plotly figure as tall as the stage."""
-    figure.update_layout(height=max(220, stage.height), margin=dict(l=50, r=20, t=50, b=45))
-    plots.show(st, figure, key=key, width="stretch")
+    s = max(1.0, stage.height / 570)  # the stage's height at 1280×720: its text grows with the projector's
+    figure.update_layout(height=max(220, stage.height), margin=dict(l=round(50 * s), r=20, t=round(50 * s),
+                                                                    b=round(45 * s)))
+    plots.show(st, figure, scale=s, key=key, width="stretch")
 
 
 # ---------------------------------------------------------------- the slide
@@ -165,8 +167,16 @@ def stage_of(window: Mapping[str, Any] | None) -> Stage:
     w = int((window or {}).get("w") or 1280)
     h = int((window or {}).get("h") or 720)
     w, h = min(max(w, 320), 4000), min(max(h, 320), 3000)
-    band = 150 if w >= 640 else 210  # the note (two lines; more on a phone) and the step's buttons
-    return Stage(w - (48 if w >= 640 else 24), h - band)
+    if w < 640:  # a phone: the note takes more lines
+        return Stage(w - 24, h - 210)
+    s = text_scale(w, h)  # the note (two lines) and the step's buttons grow with the text (ui/deck.py's SLIDE_CSS)
+    return Stage(w - round(48 * s), h - round(150 * s))
+
+
+def text_scale(w: int, h: int) -> float:
+    """How much larger a slide's text is than at 1280×720 in a w×h window: the root font size's rule in
+    ui/deck.py's SLIDE_CSS (16 px there, clamp(16px, min(h / 45, w / 80), 48px))."""
+    return min(max(min(h / 45, w / 80), 16), 48) / 16
 
 
 FACTS = "_slide_facts"  # session state: {deck:step -> the facts its slide showed}, for the same note in explore mode

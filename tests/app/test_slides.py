@@ -141,6 +141,9 @@ def test_the_stage_is_the_window_less_the_notes_band():
     assert projector == slides.stage_of(None) and not projector.phone and phone.phone
     assert projector.height < 720 and phone.width < 390
     assert slides.stage_of({"w": 10**9, "h": -5}).width <= 4000  # a forged size is clamped
+    for w, h, s in ((1920, 1080, 1.5), (3840, 2160, 3)):  # a larger projector: the same slide, s times larger
+        big = slides.stage_of({"w": w, "h": h})
+        assert (big.width, big.height) == (projector.width * s, projector.height * s)
 
 
 POLLED = [(k, s) for k, s in STEPS if s.poll]
