@@ -29,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import re
 from urllib.parse import urlparse
 
@@ -123,6 +124,17 @@ def _chart(q: dict) -> go.Figure:
     return fig
 
 
+def join_note(url: str) -> None:
+    """Under the QR code: where the join link leads, when it is not the address the lecturer set."""
+    if lecture.is_local(urlparse(url).hostname):
+        st.warning("Phones cannot open a localhost link. Set DGM_POLL_URL to the address the class reaches (e.g. "
+                   "DGM_POLL_URL=https://lab.example.org make run), or join this computer to the room's network "
+                   "and start the app without --server.address.")
+    elif not os.environ.get("DGM_POLL_URL", "").strip() and lecture.is_local(urlparse(st.context.url or "").hostname):
+        st.caption("The app is open on localhost: phones join by this computer's address on its network, so they "
+                   "must be on the same network (the room's wifi). For a public address, set DGM_POLL_URL.")
+
+
 def poll_panel(question: dict, *, step_key: str, prompt: bool = True) -> None:
     """The class poll of one deck step's ``question`` (the fields in this module's docstring), in the current
     container; ``step_key`` names the step (a deck's name and step number), so each step has its own question.
@@ -151,9 +163,7 @@ def poll_panel(question: dict, *, step_key: str, prompt: bool = True) -> None:
             st.caption("This link opens the lecture's room with its lecturer controls on any computer: keep it to "
                        "yourself (the class follows at the link above).")
             st.code(lecture.presenter_link(lec), language=None, wrap_lines=True)
-        if urlparse(url).hostname in ("localhost", "127.0.0.1", "::1"):
-            st.caption("Phones cannot open a localhost link: open the app by this computer's network address, or "
-                       "set DGM_POLL_URL.")
+        join_note(url)
     with right:
         if prompt:
             st.markdown(f"**{q['prompt']}**")
