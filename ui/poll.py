@@ -131,8 +131,8 @@ def join_note(url: str) -> None:
                    "DGM_POLL_URL=https://lab.example.org make run), or join this computer to the room's network "
                    "and start the app without --server.address.")
     elif not os.environ.get("DGM_POLL_URL", "").strip() and lecture.is_local(urlparse(st.context.url or "").hostname):
-        st.caption("The app is open on localhost: phones join by this computer's address on its network, so they "
-                   "must be on the same network (the room's wifi). For a public address, set DGM_POLL_URL.")
+        st.caption("Phones on this computer's network (the room's wifi) join at its address above. A public "
+                   "address: set DGM_POLL_URL.")
 
 
 def poll_panel(question: dict, *, step_key: str, prompt: bool = True) -> None:
@@ -159,11 +159,11 @@ def poll_panel(question: dict, *, step_key: str, prompt: bool = True) -> None:
             "code": code, "url": url, "qr": segno.make(url, error="m").svg_inline(scale=4, border=2, omitsize=True),
             "api": f"poll/api/{code}/state", "question": qid, "state": q["state"], "round": q["round"],
             "deadline": q.get("deadline"), "now": store().clock()}, on_changed_change=lambda: None)
+        join_note(url)
         with st.popover("Lecturer's link", icon=":material/key:"):
             st.caption("This link opens the lecture's room with its lecturer controls on any computer: keep it to "
                        "yourself (the class follows at the link above).")
             st.code(lecture.presenter_link(lec), language=None, wrap_lines=True)
-        join_note(url)
     with right:
         if prompt:
             st.markdown(f"**{q['prompt']}**")
