@@ -127,12 +127,11 @@ def _chart(q: dict) -> go.Figure:
 def join_note(url: str) -> None:
     """Under the QR code: where the join link leads, when it is not the address the lecturer set."""
     if lecture.is_local(urlparse(url).hostname):
-        st.warning("Phones cannot open a localhost link. Set DGM_POLL_URL to the address the class reaches (e.g. "
-                   "DGM_POLL_URL=https://lab.example.org make run), or join this computer to the room's network "
-                   "and start the app without --server.address.")
+        st.warning("Phones cannot open a localhost link: set `DGM_POLL_URL` to the app's public address, or "
+                   "start the app without `--server.address` on the room's network.")
     elif not os.environ.get("DGM_POLL_URL", "").strip() and lecture.is_local(urlparse(st.context.url or "").hostname):
         st.caption("Phones on this computer's network (the room's wifi) join at its address above. A public "
-                   "address: set DGM_POLL_URL.")
+                   "address: set `DGM_POLL_URL`.")
 
 
 def poll_panel(question: dict, *, step_key: str, prompt: bool = True) -> None:
