@@ -106,7 +106,7 @@ def lan_address() -> str | None:
 
 def network_host() -> str | None:
     """The address phones on this computer's network reach this server at: the address the server listens on
-    (Streamlit's ``server.address``) where it names one, else (it listens on every interface, Streamlit's default)
+    (Streamlit's ``--server.address``) where it names one, else (it listens on every interface, Streamlit's default)
     ``lan_address()``; None where the server listens on this computer only, or there is no network."""
     bound = st.get_option("server.address") or ""
     if bound in ("", "0.0.0.0", "::"):
