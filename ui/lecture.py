@@ -91,7 +91,7 @@ def lan_address() -> str | None:
     UDP socket only picks the interface a packet would leave by; None where it has only the loopback."""
     try:
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-            s.connect(("192.0.2.1", 9))  # a documentation address (RFC 5737): no host has it; the default route
+            s.connect(("192.0.2.1", 9))  # TEST-NET-1 (RFC 5737): no host has it, so the default route is picked
             ip = s.getsockname()[0]
         if not is_local(ip):
             return ip

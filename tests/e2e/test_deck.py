@@ -177,7 +177,7 @@ def test_a_lecturer_makes_a_deck_shares_it_and_presents_it(page, app_url, tmp_pa
     expect(_place(student)).to_contain_text("step 1 of 2")
     assert "is already at 2" in student.locator(".st-key-deck_note").inner_text()
     expect(student.locator('[data-testid="stMain"] .stSlider').first).to_be_hidden()  # a control the step does not name
-    expect(student.get_by_test_id("stHeader")).to_be_hidden()
+    expect(student.get_by_test_id("stHeader")).to_be_hidden(timeout=60_000)  # a loaded machine once took over 5 s
     expect(student.locator(".st-key-slide_view")).to_be_visible()  # the slide: the critics' view
     _press(student, "ArrowRight", 2, 2)
     assert dict(parse_qsl(urlparse(student.url).query)).get("present") == "1"
