@@ -39,15 +39,15 @@ def save_short(d: deck.Deck) -> None:
 
 
 def share_link(d: deck.Deck, value: str | None = None) -> str:
-    """A link that opens ``d`` on its first step, for this server (relative when the server's address is unknown);
-    ``value``: the link's deck value (default: the whole deck, carried in the link)."""
+    """A link that opens ``d`` on its first step, as slides (``present=1``), for this server (relative when the
+    server's address is unknown); ``value``: the link's deck value (default: the whole deck, carried in the link)."""
     first = d.steps[0]
     url = st.context.url or ""
     path = urlparse(url).path.rstrip("/")
     base = url[: len(url) - len(urlparse(url).path)] + (path.rsplit("/", 1)[0] if path.rsplit("/", 1)[-1] in pages
                                                          else path)
     page = "" if first.page == next(iter(pages)) else first.page
-    query = "&".join(q for q in (first.link, f"deck={value or deck.encode(d)}", "step=1") if q)
+    query = "&".join(q for q in (first.link, f"deck={value or deck.encode(d)}", "step=1", "present=1") if q)
     return f"{base or '.'}/{page}?{query}"
 
 

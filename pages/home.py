@@ -8,7 +8,7 @@ from pathlib import Path
 import streamlit as st
 
 from dgm_core.device import describe
-from ui import loaders
+from ui import catalog, loaders
 from ui.catalog import PAGES
 from ui.pages import setup_page
 
@@ -36,6 +36,8 @@ st.markdown(
     "goes missing changes the answer. Every model here was trained by this project's own training command; "
     "every number can be re-measured (see **About**). Teaching with it? **Decks** presents a lecture as live views, "
     "step by step with ← and →, and makes your own.")
+# one click from here: at a projector's 1280 px the top bar folds Decks under "more"
+catalog.page("decks").link(label="Decks: present a lecture, or make your own")
 
 st.header("What each demo teaches")
 for page in PAGES:

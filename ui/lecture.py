@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -80,14 +81,53 @@ def presenter_link(lec: rooms.Lecture) -> str:
     return f"{u.scheme}://{u.netloc}{u.path}?{urlencode(query)}"
 
 
+def is_local(host: str | None) -> bool:
+    """Whether ``host`` names this computer only (localhost, 127.x, ::1): an address no phone can open."""
+    return host is None or host in ("", "localhost", "::1", "0.0.0.0") or host.startswith("127.")
+
+
+def lan_address() -> str | None:
+    """This computer's IPv4 address on its network (the room's wifi), found without sending anything: connecting a
+    UDP socket only picks the interface a packet would leave by; None where it has only the loopback."""
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.connect(("192.0.2.1", 9))  # TEST-NET-1 (RFC 5737): no host has it, so the default route is picked
+            ip = s.getsockname()[0]
+        if not is_local(ip):
+            return ip
+    except OSError:  # no route at all
+        pass
+    try:
+        ip = socket.gethostbyname(socket.gethostname())
+    except OSError:
+        return None
+    return None if is_local(ip) else ip
+
+
+def network_host() -> str | None:
+    """The address phones on this computer's network reach this server at: the address the server listens on
+    (Streamlit's ``--server.address``) where it names one, else (it listens on every interface, Streamlit's default)
+    ``lan_address()``; None where the server listens on this computer only, or there is no network."""
+    bound = st.get_option("server.address") or ""
+    if bound in ("", "0.0.0.0", "::"):
+        return lan_address()
+    return None if is_local(bound) else bound
+
+
+def join_base() -> str:
+    """The address the class reaches the app at: ``DGM_POLL_URL`` (e.g. https://lab.example.org) where set, else the
+    address this browser opened the app by, with ``network_host()`` in place of localhost."""
+    if base := os.environ.get("DGM_POLL_URL", "").strip():
+        return base.rstrip("/")
+    u = urlparse(st.context.url or "http://localhost:8501/")
+    if is_local(u.hostname) and (host := network_host()):
+        return f"{u.scheme}://{f'[{host}]' if ':' in host else host}" + (f":{u.port}" if u.port else "")
+    return f"{u.scheme}://{u.netloc}"
+
+
 def join_url(code: str) -> str:
-    """The link phones open, the lecture's class page (server/class_routes.py): ``DGM_POLL_URL`` (the address the
-    class reaches, e.g. https://lab.example.org) where set, else the address this browser used to open the app."""
-    base = os.environ.get("DGM_POLL_URL") or ""
-    if not base:
-        u = urlparse(st.context.url or "http://localhost:8501/")
-        base = f"{u.scheme}://{u.netloc}"
-    return f"{base.rstrip('/')}/class/{code}"
+    """The link phones open, the lecture's class page (server/class_routes.py), at ``join_base()``."""
+    return f"{join_base()}/class/{code}"
 
 
 BADGE_CSS = """<style>

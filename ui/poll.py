@@ -29,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import re
 from urllib.parse import urlparse
 
@@ -123,6 +124,16 @@ def _chart(q: dict) -> go.Figure:
     return fig
 
 
+def join_note(url: str) -> None:
+    """Under the QR code: where the join link leads, when it is not the address the lecturer set."""
+    if lecture.is_local(urlparse(url).hostname):
+        st.warning("Phones cannot open a localhost link: set `DGM_POLL_URL` to the app's public address, or "
+                   "start the app without `--server.address` on the room's network.")
+    elif not os.environ.get("DGM_POLL_URL", "").strip() and lecture.is_local(urlparse(st.context.url or "").hostname):
+        st.caption("Phones on this computer's network (the room's wifi) join at its address above. A public "
+                   "address: set `DGM_POLL_URL`.")
+
+
 def poll_panel(question: dict, *, step_key: str, prompt: bool = True) -> None:
     """The class poll of one deck step's ``question`` (the fields in this module's docstring), in the current
     container; ``step_key`` names the step (a deck's name and step number), so each step has its own question.
@@ -147,13 +158,11 @@ def poll_panel(question: dict, *, step_key: str, prompt: bool = True) -> None:
             "code": code, "url": url, "qr": segno.make(url, error="m").svg_inline(scale=4, border=2, omitsize=True),
             "api": f"poll/api/{code}/state", "question": qid, "state": q["state"], "round": q["round"],
             "deadline": q.get("deadline"), "now": store().clock()}, on_changed_change=lambda: None)
+        join_note(url)
         with st.popover("Lecturer's link", icon=":material/key:"):
             st.caption("This link opens the lecture's room with its lecturer controls on any computer: keep it to "
                        "yourself (the class follows at the link above).")
             st.code(lecture.presenter_link(lec), language=None, wrap_lines=True)
-        if urlparse(url).hostname in ("localhost", "127.0.0.1", "::1"):
-            st.caption("Phones cannot open a localhost link: open the app by this computer's network address, or "
-                       "set DGM_POLL_URL.")
     with right:
         if prompt:
             st.markdown(f"**{q['prompt']}**")

@@ -167,6 +167,9 @@ def test_the_decks_page_makes_a_copy_of_the_shipped_deck_to_edit_and_share():
     assert deck.decode(value, PAGE_FILES) == lecture
     assert len(short) <= 100 and len(link) > 1000  # the shipped deck: a short link, and the long one that carries it
     assert deck.find(dict(parse_qsl(short.split("?", 1)[1]))["deck"], PAGE_FILES) == lecture
+    for shared in (short, link):  # either opens the deck as slides on its first step
+        assert {k: v for k, v in parse_qsl(shared.split("?", 1)[1]) if k in ("step", "present")} == \
+            {"step": "1", "present": "1"}
     at.text_input(key="_decks_title").set_value("Week 3").run()
     assert len(at.code) == 1 and "changed since" in at.button(key="_decks_save").label  # an edit saves nothing
     at.button(key="_decks_save").click().run()

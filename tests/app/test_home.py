@@ -16,7 +16,9 @@ def test_home_is_a_lesson_map_with_a_glossary():
     assert at.title[0].value == "DGM Lab"
     assert [h.value for h in at.header] == ["What each demo teaches", "Glossary"]
     lessons = [p for p in PAGES if p.lesson]
-    assert len(lessons) >= 4 and len(at.main.get("page_link")) == len(lessons)  # every demo, linked
+    links = at.main.get("page_link")
+    assert len(lessons) >= 4 and len(links) == len(lessons) + 1  # every demo, linked, and Decks
+    assert links[0].proto.page == "decks"  # one click from the top of Home: the lecturer's way in
     text = " ".join(m.value for m in at.markdown)
     for p in lessons:
         assert p.lesson.split("**")[1] in text  # its lesson's heading is on the page

@@ -4,7 +4,9 @@ the session (never in the page), and a question the store refuses is one sentenc
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -58,6 +60,38 @@ def test_the_buttons_walk_a_question_to_its_reveal(app):
     # the lecturer key reaches the page only in the lecturer's own link, folded away
     assert key not in page_text(app).replace(lecture.presenter_link(lec), "")
     assert [c.value for c in app.code] == [lecture.presenter_link(lec)]
+
+
+def join_panel(at: AppTest) -> dict:
+    """The join panel's data: the room's code, the join link and its QR code."""
+    (panel,) = [c for c in at.get("bidi_component") if c.proto.component_name == "dgm_poll_live"]
+    return json.loads(panel.proto.json)
+
+
+def test_opened_on_localhost_the_join_link_is_this_computers_address_on_its_network(tmp_path, monkeypatch):
+    monkeypatch.setenv("DGM_POLL_DIR", str(tmp_path))
+    monkeypatch.delenv("DGM_POLL_URL", raising=False)
+    at = AppTest.from_file(DEMO, default_timeout=60).run()  # the test's browser opened the app on localhost
+    assert not at.exception
+    host = urlparse(join_panel(at)["url"]).hostname
+    said = " ".join([c.value for c in at.caption] + [w.value for w in at.warning])
+    if lecture.lan_address() is None:  # a computer on no network: the warning names the setting
+        assert lecture.is_local(host) and "Phones cannot open a localhost link" in said and "DGM_POLL_URL" in said
+        return
+    assert not lecture.is_local(host) and host != "localhost"
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))  # an address of this computer: binding any other fails
+    assert "this computer's network" in said and "DGM_POLL_URL" in said
+
+
+def test_the_public_address_setting_is_the_join_link(tmp_path, monkeypatch):
+    monkeypatch.setenv("DGM_POLL_DIR", str(tmp_path))
+    monkeypatch.setenv("DGM_POLL_URL", "https://lab.example.org/")
+    at = AppTest.from_file(DEMO, default_timeout=60).run()
+    assert not at.exception
+    data = join_panel(at)
+    assert data["url"] == f"https://lab.example.org/class/{data['code']}"
+    assert not at.warning and not any("localhost" in c.value for c in at.caption)
 
 
 def test_a_refused_question_is_one_sentence(tmp_path, monkeypatch):

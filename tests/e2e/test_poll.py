@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from ui.slides import stage_of
+
 from .conftest import LOG, ROOT, streamlit_server, wait_for_app
 
 SHOTS = Path("/tmp/poll_e2e")
@@ -78,6 +80,10 @@ def test_a_class_predicts_then_the_model_is_revealed(browser, demo_url):
     assert len(code) == 5
     expect(projector.locator(".pl .qr svg")).to_be_visible()
     expect(projector.locator(".pl .url")).to_have_text(f"{demo_url}/class/{code}")
+    # the server listens on 127.0.0.1 only: no phone reaches it, and the panel names the setting that fixes that
+    expect(projector.get_by_text("Phones cannot open a localhost link")).to_contain_text("DGM_POLL_URL")
+    qr = projector.locator(".pl .qr").bounding_box()  # scanned from the back of the room
+    assert qr["height"] >= stage_of({"w": PROJECTOR["width"], "h": PROJECTOR["height"]}).height / 4
     shot(projector, "projector-1-waiting")
 
     contexts = [browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True) for _ in range(3)]
