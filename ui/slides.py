@@ -243,9 +243,10 @@ def ask(slide: Slide, link: Mapping[str, str], stage: Stage, step_key: str) -> F
     model's answer is computed now, from the result the view will show, and revealed with the class's."""
     facts = slide.view.facts(link) if slide.view.facts else {}
     if slide.view.asks:
-        left, right = (st.container(), st.container()) if stage.phone else st.columns([1, 2.2], gap="medium")
+        # the question's picture as tall as the stage (its side is the height at 1280x720), the poll beside it
+        left, right = (st.container(), st.container()) if stage.phone else st.columns([1, 1.2], gap="medium")
         with left:
-            slide.view.draw(link, Stage(stage.width // (1 if stage.phone else 3), stage.height), False)
+            slide.view.draw(link, stage if stage.phone else stage.share(width=0.45), False)
     else:
         right = st.container()
     with right:
