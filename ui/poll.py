@@ -89,6 +89,9 @@ def _act(code: str, key: str, qid: str, action: str, seconds_key: str | None = N
         st.session_state[ERROR] = str(e)
 
 
+COUNTDOWNS = "_poll_countdowns"  # session state: {a step's poll: the countdown typed}, while the lecture lasts
+
+
 def _chart(q: dict) -> go.Figure:
     """The class's answers per round (shares of the class) beside the model's answer."""
     res, colours = q["results"], [PALETTE["light_grey"], PALETTE["blue"]]
@@ -114,13 +117,13 @@ def _chart(q: dict) -> go.Figure:
                         name=f"class, round {rnd['round']} ({rnd['n']})", marker_color=colour, opacity=0.85)
         if (res.get("model") or {}).get("value") is not None:
             v = res["model"]["value"]
-            fig.add_vline(x=v, line_color=PALETTE["vermillion"], line_width=4,
-                          annotation_text=f"the model: {v:g}", annotation_position="top")
+            fig.add_vline(x=v, line_color=PALETTE["vermillion"], line_width=4,  # its label inside the plot,
+                          annotation_text=f"the model: {v:g}", annotation_position="top right")  # clear of the legend
         top = max(max(r["counts"]) for r in res["rounds"])
         fig.update_layout(barmode="group", xaxis_title=q.get("unit") or None, xaxis_range=[q["lo"], q["hi"]],
                           yaxis_title="answers", yaxis_dtick=max(1, math.ceil(top / 5)), yaxis_range=[0, top + 0.5])
     fig.update_layout(height=330, margin=dict(l=10, r=10, t=40, b=10), legend_orientation="h", legend_y=1.15,
-                      showlegend=True)
+                      showlegend=True, uniformtext_minsize=14, uniformtext_mode="show")  # no percentage shrunk
     return fig
 
 
@@ -175,7 +178,9 @@ def poll_panel(question: dict, *, step_key: str, prompt: bool = True) -> None:
                        on_click=_act, args=(code, key, qid, "open"), width="stretch")
         cols[1].button("Lock", key=f"{k}_lock", disabled=state != "open", on_click=_act,
                        args=(code, key, qid, "lock", f"{k}_secs"), width="stretch")
-        cols[2].number_input("after (s)", 0, 600, int(question.get("countdown", 10)), step=5, key=f"{k}_secs",
+        kept = st.session_state.setdefault(COUNTDOWNS, {})  # the widget's own state ends when its step is left
+        cols[2].number_input("after (s)", 0, 600, kept.get(k, int(question.get("countdown", 10))), step=5,
+                             key=f"{k}_secs", on_change=lambda: kept.__setitem__(k, st.session_state[f"{k}_secs"]),
                              help="Lock after this many seconds (0: at once); the phones show the countdown.")
         cols[3].button("Reveal", key=f"{k}_reveal", disabled=state != "locked", type="primary", on_click=_act,
                        args=(code, key, qid, "reveal"), width="stretch")

@@ -141,7 +141,7 @@ def fig(figure, stage: Stage, key: str) -> None:
     s = max(1.0, stage.height / 570)  # the stage's height at 1280×720: its text grows with the projector's
     figure.update_layout(height=max(220, stage.height), margin=dict(l=round(50 * s), r=20, t=round(50 * s),
                                                                     b=round(45 * s)))
-    plots.show(st, figure, scale=s, key=key, width="stretch")
+    plots.show(st, figure, scale=s, key=key, width="stretch", config={"displayModeBar": False})  # over its title
 
 
 # ---------------------------------------------------------------- the slide

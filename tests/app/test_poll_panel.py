@@ -136,3 +136,15 @@ def test_a_question_dict_becomes_the_stores_question():
     assert (n["lo"], n["hi"], n["model"]) == (0, 10, 4.5)
     a, b = (poll.question_id({"prompt": p}, "lecture.json#3 step") for p in ("one?", "two?"))
     assert a != b and a.startswith("lecture.json-3-step-")  # an edited question is a new question
+
+
+def test_a_countdown_typed_is_kept_when_the_lecture_moves_on_and_back(app):
+    """The lecturer types 25, → moves to another step's poll, ← comes back: 25 is still there."""
+    box = next(n for n in app.number_input if n.label == "after (s)")
+    box.set_value(25).run()
+    app.query_params["q"] = "number"
+    app.run()
+    assert next(n for n in app.number_input if n.label == "after (s)").value != 25  # another step's own
+    app.query_params["q"] = "choice"
+    app.run()
+    assert not app.exception and next(n for n in app.number_input if n.label == "after (s)").value == 25
