@@ -313,3 +313,23 @@ def test_a_steps_widget_keeps_its_value_across_the_next_and_back_keys():
     assert not at.exception, at.exception
     again = next(w for w in at.select_slider if w.key.endswith("_critics_theta"))
     assert again.value == 1.2 and again.key != theta.key  # this arrival's own widget, at the value left
+
+
+def test_the_digit_question_shows_the_image_its_recorded_rule_chose():
+    """Step 4's "which digit is it?" shows the test digit whose exact draws the classifier reads as the most different
+    digits (bench question_digit, its rule in the script), not one every draw reads alike."""
+    rec = json.loads((ROOT / "benchmarks" / "results" / "question_digit.json").read_text())
+    k, step = next((k, s) for k, s in POLLED if s.poll.get("answer") == "digit_probs")
+    assert dict(parse_qsl(step.link)).get("inp_idx") == str(rec["index"]), f"step {k} shows another image"
+    candidates = [r for r in rec["images"] if r["index"] != rec["left_out"]]
+    assert rec["doubt"] == max(r["doubt"] for r in candidates) > 0 and rec["digits_read"] > 1
+    from dgm_core.demos.inpainting import default_index
+    assert rec["left_out"] == default_index("mnist")  # steps 2 and 3 show that image's top half
+
+
+def test_a_digits_doubt_is_the_entropy_of_its_reads():
+    import math
+
+    from benchmarks.question_digit import doubt
+    assert doubt([1.0] + [0.0] * 9) == 0 and doubt([0.5, 0.5] + [0.0] * 8) == pytest.approx(math.log(2))
+    assert doubt([0.1] * 10) == pytest.approx(math.log(10))
