@@ -38,24 +38,25 @@ def model_url(browser: dict) -> str:
 
 def browser_sliders(*, model: str, z0: torch.Tensor, dirs: torch.Tensor, shape: tuple[int, ...], caption: str,
                     names: list[str], values: list[float], eps: tuple[float, ...], key: str, url_key: str,
-                    on_change: Callable[[], None], on_fallback: Callable[[], None]) -> None:
+                    on_change: Callable[[], None], on_fallback: Callable[[], None], side: int | None = None) -> None:
     """The generator in the browser: ``model`` its URL, ``z0`` (d,) the seed's z, ``dirs`` (k, d); a release
-    writes the values to the URL parameter ``url_key`` at once."""
+    writes the values to the URL parameter ``url_key`` at once. ``side``: the picture's side in CSS pixels (a
+    slide's, in proportion to its stage; 256 by default)."""
     _panel(key=key, data={"mode": "browser", "model": model, "runtime": RUNTIME, "shape": list(shape),
                           "z0": [float(x) for x in z0], "dirs": [[float(x) for x in d] for d in dirs],
                           "caption": caption, "names": names, "values": list(values), "eps": list(eps),
-                          "lo": LO, "hi": HI, "step": STEP, "url_key": url_key},
+                          "lo": LO, "hi": HI, "step": STEP, "url_key": url_key, "side": side},
            default={"values": list(values), "fallback": None}, on_values_change=on_change,
            on_fallback_change=on_fallback)
 
 
 def server_sliders(*, main: torch.Tensor, caption: str, names: list[str], values: list[float],
                    strips: list[torch.Tensor], eps: tuple[float, ...], key: str, note: str,
-                   on_change: Callable[[], None], on_fallback: Callable[[], None]) -> None:
+                   on_change: Callable[[], None], on_fallback: Callable[[], None], side: int | None = None) -> None:
     """Server frames: ``on_change`` runs on release, before the rerun; the values are in
-    ``st.session_state[key]["values"]``."""
+    ``st.session_state[key]["values"]``; ``side`` as ``browser_sliders``'."""
     _panel(key=key, data={"mode": "server", "main": data_url(main), "caption": caption, "names": names,
-                          "values": list(values), "eps": list(eps), "note": note,
+                          "values": list(values), "eps": list(eps), "note": note, "side": side,
                           "frames": [[data_url(f) for f in strip] for strip in strips]},
            default={"values": list(values), "fallback": None}, on_values_change=on_change,
            on_fallback_change=on_fallback)

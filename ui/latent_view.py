@@ -159,19 +159,21 @@ def face_slide(link: Mapping[str, str], stage: Stage, shown: bool) -> Facts:
     held = (st.session_state.get(key) or {}).get("values") if hasattr(st.session_state.get(key), "get") else None
     vals = [float(x) for x in (held or values["vals"])][: len(values["dirs"])]
     browser = loaders.card(name).get("browser") or {}
-    with st.container(width=min(stage.width, 900)):
+    side = None if stage.phone else max(256, min(stage.height - 90, int(stage.width * 0.45)))  # the stage's
+    with st.container(width=stage.width):
         if browser and latent_slider.fallback_reason(key) is None:
             latent_slider.browser_sliders(
                 model=latent_slider.model_url(browser), z0=demo.base_latent(ex, seed), dirs=directions.vectors,
                 shape=ex.shape, caption=f"{LABELS[name]}, seed {seed}", names=directions.names, values=vals,
                 eps=demo.SLIDER_EPS, key=key, url_key=demo.PREFIX + "vals", on_change=lambda: None,
-                on_fallback=lambda: None)
+                on_fallback=lambda: None, side=side)
         else:
             img, strips = demo.slider_view(ex, seed, directions, vals)
             latent_slider.server_sliders(main=img, caption=f"{LABELS[name]}, seed {seed}", names=directions.names,
                                          values=vals, strips=strips, eps=demo.SLIDER_EPS, key=key,
                                          on_change=lambda: None, on_fallback=lambda: None,
-                                         note="Frames from the server: this browser cannot run the generator.")
+                                         note="Frames from the server: this browser cannot run the generator.",
+                                         side=side)
     return {"directions": str(len(values["dirs"]))}
 
 

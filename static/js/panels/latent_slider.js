@@ -401,6 +401,7 @@ export default function (component) {
   const root = parentElement.querySelector('.ls');
   root.classList.toggle('lg', data.mode === 'grid');
   root.classList.toggle('li', data.mode === 'interp');
+  root.style.setProperty('--side', data.side ? `${data.side}px` : '');  // a slide's picture, sized to its stage
   // a rerun with the same model, z and directions keeps the panel (its canvases, its strips): the release's own
   // values coming back change nothing, Reset moves the sliders
   const sig = JSON.stringify([data.mode, data.model, data.z0, data.z1, data.dirs, data.names, data.caption,
