@@ -13,7 +13,8 @@ from ui import serving
 from ui.warmup import warm_jobs
 
 
-def test_seventy_own_runs_leave_the_lessons_result_shown_at_once():
+def test_seventy_own_runs_leave_the_lessons_result_shown_at_once(monkeypatch):
+    monkeypatch.setattr(serving, "_serving", None)  # a server just started: no other test's results in its cache
     shared = serving.shared()
     (warmed,) = warmup.warm(shared, [j for j in warm_jobs() if j.__name__ == "inpainting mnist"])
     default = shared.peek(warmed).value
