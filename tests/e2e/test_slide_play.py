@@ -1,6 +1,6 @@
 """The shipped lecture deck's animated slides in chromium, as a lecturer drives them at 1280×720: the GAN race and the
 2-D flow wait at their start (step 0, t = 0) for Play; a step left and opened again shows what it showed (the race's
-step, not 0); and outside present mode a clicked tab leaves → to the deck."""
+step, the flow's time, not 0); and outside present mode a clicked tab leaves → to the deck."""
 from __future__ import annotations
 
 import re
@@ -59,6 +59,12 @@ def test_the_flow_slide_waits_at_the_noise_for_play(page, app_url):
                            timeout=WAIT, polling=10)  # a pass near its end: the noise carried to the moons
     page.locator(".fp button", has_text="Pause").click()
     _shot(page, f"{k:02d}-play")
+    expect(page.locator(".fp")).not_to_have_attribute("data-t", "0.000")  # paused near the data
+    t, shown = page.locator(".fp").get_attribute("data-t"), label.inner_text()
+    _press(page, "ArrowLeft", k - 1)
+    _press(page, "ArrowRight", k)  # the step opened again: the flow at the time it was left at, not at 0
+    expect(page.locator(".fp")).to_have_attribute("data-t", t, timeout=WAIT)
+    expect(label).to_have_text(shown)
 
 
 def test_the_gan_race_waits_for_play_and_keeps_its_step_when_the_deck_comes_back(page, app_url):

@@ -259,7 +259,9 @@ function flowView(root) {
   cv.addEventListener('pointerup', end);
   cv.addEventListener('pointercancel', end);
 
-  play.onclick = () => { f.playing = !f.playing; if (f.playing && f.t >= 1) f.t = 0; f.hold = 0; buttons(); };
+  play.onclick = () => {  // a pause paints once more: the time it stopped at is the panel's (data-t)
+    f.playing = !f.playing; if (f.playing && f.t >= 1) f.t = 0; f.hold = 0; f.dirty = true; buttons();
+  };
   slider.addEventListener('input', () => {  // the buttons change (a layout) only when a drag stops Play
     if (f.playing) { f.playing = false; buttons(); }
     f.t = Number(slider.value) / 1000; f.dirty = true;
