@@ -71,15 +71,18 @@ def drawn(panel_key: str, text_key: str) -> np.ndarray:
         return np.zeros((0, 2), np.float32)
 
 
-def panel(data: str, points: np.ndarray, steps: int, seed: int, *, key: str, server: bool) -> None:
-    """The picture for this setting: trained in the browser, or (``server``) by the server."""
+def panel(data: str, points: np.ndarray, steps: int, seed: int, *, key: str, server: bool, wait: bool = False,
+          keep: str | None = None) -> None:
+    """The picture for this setting: trained in the browser, or (``server``) by the server. ``wait``: the film waits
+    at t = 0 for Play (else it plays as it trains); ``keep``: the name the browser keeps the panel under while its tab
+    lives (a deck's step: opened again, it shows the time it was left at)."""
     drawable = data == demo.DRAWN
     box = demo.DRAWN_BOX if drawable else demo.BOX[data]
     job = demo.browser_job(data, points if len(points) >= demo.MIN_POINTS else None, steps, seed)
     out = {"mode": "server" if server else "browser", "data": data, "steps": steps, "seed": seed, "box": list(box),
            "drawable": drawable, "codes": codes_of(points, box) if drawable else [], "levels": LEVELS,
            "min_points": demo.MIN_POINTS, "max_points": demo.MAX_POINTS, "grid": job["grid"], "grid_n": job["grid_n"],
-           "points": [] if drawable else _shown_data(data)}
+           "points": [] if drawable else _shown_data(data), "wait": wait, "keep": keep}
     if server:
         out["result"] = _server_result(data, points, steps, seed, key)
     else:
@@ -117,7 +120,8 @@ def _train(data: str, text: str, steps: int, seed: int) -> dict:
 
 
 def path_slide(link: Mapping[str, str], stage: Stage, shown: bool) -> Facts:
-    """Noise carried to the data by the learned velocity field, scrubbed in time; trained in the visitor's browser."""
+    """Noise carried to the data by the learned velocity field, scrubbed in time; trained in the visitor's browser.
+    It waits at t = 0, the noise, for the lecturer's Play, and keeps its time when the deck comes back to it."""
     values = slides.link_values(demo, link)
     key = "slide_flow_panel"
     reason = fallback_reason(key)
@@ -127,7 +131,8 @@ def path_slide(link: Mapping[str, str], stage: Stage, shown: bool) -> Facts:
         st.warning(f"{e} The drawing starts empty.")
         points = demo.decode_points("")
     with st.container(width=max(280, min(stage.width, stage.height - 70))):  # a square canvas under its time bar
-        panel(values["data"], points, int(values["steps"]), int(values["seed"]), key=key, server=reason is not None)
+        panel(values["data"], points, int(values["steps"]), int(values["seed"]), key=key, server=reason is not None,
+              wait=True, keep=panels.deck_step())
     return {"steps": str(values["steps"])}
 
 

@@ -80,15 +80,17 @@ def race_id(toy: str, lr: float, critic_steps: int, points: tuple[float, ...] = 
 
 
 def browser_panel(toy: str, lr: float, critic_steps: int, *, key: str, on_frame: Callable[[], None],
-                  on_fallback: Callable[[], None], points: tuple[float, ...] = ()) -> None:
+                  on_fallback: Callable[[], None], points: tuple[float, ...] = (), keep: str | None = None) -> None:
     """Both generators trained in the visitor's browser from ``demo.browser_race``; the panel reports the last step's
-    numbers (``frame``) when a Play ends and after a Step or a Reset, or ``fallback`` if it cannot train."""
+    numbers (``frame``) when a Play ends and after a Step or a Reset, or ``fallback`` if it cannot train. ``keep``: the
+    name the browser keeps the panel under while its tab lives (a deck's step: opened again, the race is where it
+    was left, and the panel reports its step to the new page)."""
     _panel(key=key, data={
         "mode": "browser", "id": race_id(toy, lr, critic_steps, points), "race": _race(toy, lr, critic_steps, points),
         "runtime": trainer_runtime(), "loads": trainer_loads(), "box": list(BOX[toy]),
         "data": list(_data(toy, points)),
         "n": MAP_N, "ceiling": CEILING, "kinds": [{"kind": k, "label": SHORT[k], "colour": COLOURS[k]} for k in KINDS],
-        "play_steps": demo.PLAY_STEPS, "max_steps": demo.MAX_STEPS},
+        "play_steps": demo.PLAY_STEPS, "max_steps": demo.MAX_STEPS, "keep": keep},
         default={"frame": None, "fallback": None}, on_frame_change=on_frame, on_fallback_change=on_fallback)
 
 
@@ -127,7 +129,8 @@ def drawn_points(toy: str, key: str) -> tuple[float, ...] | None:
 
 
 def race_slide(link: Mapping[str, str], stage: Stage, shown: bool) -> Facts:
-    """The two generators, each against its critic, trained live in the visitor's browser, with the verdict."""
+    """The two generators, each against its critic, trained live in the visitor's browser, with the verdict; the race
+    waits at step 0 for the lecturer's Play, and is where it was left when the deck comes back to it."""
     values = slides.link_values(demo, link)
     key = "slide_gan_panel"
     if (reason := fallback_reason(key)) is not None:
@@ -137,7 +140,8 @@ def race_slide(link: Mapping[str, str], stage: Stage, shown: bool) -> Facts:
     verdict = st.empty()
     # the panel: its buttons and note, two square fields side by side, their curves: about 0.45 w + 130 px tall
     with st.container(width=max(320, min(stage.width, int((stage.height - 160) / 0.45)))):
-        browser_panel(*setting, key=key, on_frame=lambda: None, on_fallback=lambda: None, points=())
+        browser_panel(*setting, key=key, on_frame=lambda: None, on_fallback=lambda: None, points=(),
+                      keep=panels.deck_step())
     last = reported(key, *setting)
     verdict.markdown(demo.verdict_of(*last, critics_demo.LABELS) if last else
                      demo.verdict_of(0, {}, critics_demo.LABELS))

@@ -29,3 +29,11 @@ def worker_url(name: str) -> str:
     """The URL of the worker ``static/js/workers/<name>.worker.js`` relative to the page, content-hashed: a panel
     starts it as a module worker (``new Worker(new URL(url, document.baseURI), {type: 'module'})``)."""
     return module_url(f"workers/{name}.worker.js")
+
+
+def deck_step() -> str | None:
+    """The lecture deck's step on screen ("deck:step", from the URL), None outside a deck: a slide's browser panel
+    is kept under it for the browser tab's life (``keptRoot`` in static/js/kit/panel_kit.js), so a step left and
+    opened again shows what it showed (a race's progress, a flow's time)."""
+    name, step = st.query_params.get("deck"), st.query_params.get("step")
+    return f"{name}:{step}" if name and step else None

@@ -45,3 +45,20 @@ export function button(parent, label, icon, primary, help) {
   el('span', 'label', b).textContent = label;
   return b;
 }
+
+// A panel kept across its remounts while the browser tab lives (a lecture deck's step left and opened again, its page
+// drawn anew): `keep` names it (the deck's step; none: the panel is built anew as before). The first mount's root is
+// kept; a later mount under the same name puts that root, with its canvases and its view's state, in place of the
+// new empty one. Returns the root to use.
+const keptRoots = new Map();
+export function keptRoot(parentElement, selector, keep) {
+  const root = parentElement.querySelector(selector);
+  if (!keep) return root;
+  const old = keptRoots.get(keep);
+  if (old && old !== root && !old.isConnected) {
+    root.replaceWith(old);
+    return old;
+  }
+  if (!old) keptRoots.set(keep, root);
+  return root;
+}

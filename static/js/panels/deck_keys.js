@@ -2,9 +2,11 @@
 // presenter's clicker sends ←/→ or PageUp/PageDown, and they must step the deck whatever has the focus. They press
 // the deck bar's own Back and Next buttons, so a key and a click take the same path.
 //
-// ←/→ stay with a focused slider, tab list or option list only while the pointer is on it (a student or lecturer
-// dragging it), and never in present mode, where the deck owns ←/→, PageUp/PageDown, space, Home and End whatever
-// has the focus (a slide's controls are moved by pointer and touch); typing in a text box keeps its keys.
+// ←/→ stay with a focused slider or drop-down list only while the pointer is on it (a student or lecturer dragging
+// it, choosing in it), and never in present mode, where the deck owns ←/→, PageUp/PageDown, space, Home and End
+// whatever has the focus (a slide's controls are moved by pointer and touch); typing in a text box keeps its keys.
+// A tab or a radio button never keeps them: a click on one leaves it focused with the pointer resting on it, and a
+// lecturer's → after choosing a tab means the next step, not the next tab.
 // In present mode it also tells the server the window's size, the stage a slide is drawn for (ui/slides.py).
 
 
@@ -13,7 +15,7 @@ const BACK = ['ArrowLeft', 'PageUp'];
 const ENDS = { Home: 'first', End: 'last' };  // present mode only
 const STEER = /^(Arrow(Left|Right)|Page(Up|Down)|Home|End)$/;  // keys a presented deck takes even from a text box
 const TYPING = 'input[type="text"], input[type="number"], input:not([type]), textarea, [contenteditable="true"]';
-const ARROWS = 'input[type="range"], [role="slider"], [role="tablist"], [role="tab"], [role="radiogroup"], [role="listbox"], [role="combobox"]';
+const ARROWS = 'input[type="range"], [role="slider"], [role="listbox"], [role="combobox"]';
 
 let hovered = null;  // the element under the pointer
 let mounted = null;  // the step on screen, as this component last saw it

@@ -8,9 +8,12 @@
 // trains, and the points go to the page (the link, the GAN page) as integer codes on a LEVELS x LEVELS grid over the
 // box.
 // Where the browser cannot train, the server does (mode 'server': the page sends the paths and the field).
+// On a slide (`wait`) the film waits at t = 0, the noise, for Play while the flow trains; a slide's panel is kept while
+// the browser tab lives (`keep`, its deck step): a step opened again shows the time it was left at. A panel whose
+// page is gone pauses.
 
 import { BACKENDS, startTrainer } from '../kit/train_kit.js';
-import { button, canvas, el, ICONS } from '../kit/panel_kit.js';
+import { button, canvas, el, ICONS, keptRoot } from '../kit/panel_kit.js';
 import { typed } from '../kit/typed_json.js';
 
 const VIEW = [480, 480];  // the picture, CSS pixels (it scales down to a narrower column)
@@ -31,7 +34,7 @@ function flowView(root) {
   const ctx = canvas(root, VIEW, 'the data, the points carried by the flow to time t, and the velocity field at t');
   const cv = ctx.canvas;
   const note = el('div', 'note', root);
-  const f = { component: null, data: null, key: null, trainer: null, backend: null, playing: true, t: 0, hold: 0,
+  const f = { component: null, data: null, key: null, trainer: null, backend: null, playing: false, t: 0, hold: 0,
     last: 0, res: null, codes: [], stroke: null, painted: 0, dirty: true, scale: 1 };
   // what the picture shows: a new one (a setting, a drawing from the link) trains again
   const keyOf = (d, codes) => JSON.stringify([d.mode, d.data, d.steps, d.seed, d.drawable ? codes : null]);
@@ -145,6 +148,11 @@ function flowView(root) {
   const tick = (now) => {
     const dt = f.last ? Math.min((now - f.last) / 1000, 0.1) : 0;
     f.last = now;
+    if (!root.isConnected) {  // its page is gone (a deck's next step): paused where it was
+      if (f.playing) { f.playing = false; buttons(); }
+      requestAnimationFrame(tick);
+      return;
+    }
     if (f.playing && f.res) {
       if (f.t >= 1) {
         f.hold += dt;
@@ -251,7 +259,9 @@ function flowView(root) {
   cv.addEventListener('pointerup', end);
   cv.addEventListener('pointercancel', end);
 
-  play.onclick = () => { f.playing = !f.playing; if (f.playing && f.t >= 1) f.t = 0; f.hold = 0; buttons(); };
+  play.onclick = () => {  // a pause paints once more: the time it stopped at is the panel's (data-t)
+    f.playing = !f.playing; if (f.playing && f.t >= 1) f.t = 0; f.hold = 0; f.dirty = true; buttons();
+  };
   slider.addEventListener('input', () => {  // the buttons change (a layout) only when a drag stops Play
     if (f.playing) { f.playing = false; buttons(); }
     f.t = Number(slider.value) / 1000; f.dirty = true;
@@ -268,8 +278,8 @@ function flowView(root) {
     f.data = data; f.base = null;
     if (key === f.key) { buttons(); return; }  // what is shown already (a drawing the page just stored, too)
     if (data.drawable) f.codes = data.codes.slice();
+    f.key = key; f.t = 0; f.hold = 0; f.playing = !data.wait; f.dirty = true;
     buttons();
-    f.key = key; f.t = 0; f.hold = 0; f.playing = true; f.dirty = true;
     if (data.mode === 'server') {
       if (data.result) {
         receive({ ...data.result, paths: typed(data.result.paths), field: typed(data.result.field) });
@@ -295,7 +305,7 @@ function flowView(root) {
 export default function (component) {
   const { data, parentElement } = component;
   if (!data) return;
-  const root = parentElement.querySelector('.fp');
+  const root = keptRoot(parentElement, '.fp', data.keep);
   let f = flows.get(root);
   if (f) { f.update(component); return; }
   root.innerHTML = '';

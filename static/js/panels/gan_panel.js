@@ -5,9 +5,11 @@
 // film runs at the training's own rate without a rerun per frame. Per objective a field (the critic as shading,
 // light = high, the data in black, the generated points in the critic's colour) and, below, both bounds and the
 // distance to the data against the steps, drawn up to the step shown.
+// In the browser mode a slide's panel is kept while the browser tab lives (`keep`, its deck step): a step opened again
+// shows the race where it was left, paused there when its page went (a Play goes on only on the page).
 
 import { BACKENDS, startTrainer } from '../kit/train_kit.js';
-import { button, bytes, canvas, el, FONT, ICONS, rgba } from '../kit/panel_kit.js';
+import { button, bytes, canvas, el, FONT, ICONS, keptRoot, rgba } from '../kit/panel_kit.js';
 
 const views = new WeakMap();  // the panel's root -> its view (for one race: a new setting or Reset builds anew)
 const FIELD = [540, 240];  // a field's canvas, CSS pixels (the canvas scales to its column)
@@ -237,12 +239,14 @@ function browserView(root) {
         h[kind].off.push(msg[kind].off);
       }
       b.step = msg.step; b.last = msg; b.latest = msg;
+      if (b.playing && !root.isConnected) b.trainer.postMessage({ cmd: 'pause' });  // its page is gone
       if (!b.drawing) { b.drawing = true; requestAnimationFrame(paint); }
       // a race's start: the page is told only if it holds a later step (a Reset); on a fresh page its verdict is
       // already the start's, and a rerun then would be one more for the server and could cross a deck's next step
       if (msg.step === 0) { buttons(); if (b.told > 0) report(); }
     } else if (msg.type === 'stopped') {
-      b.playing = false; buttons(); report();
+      b.playing = false; buttons();
+      if (root.isConnected) report();  // else told when the page is drawn again
     } else if (msg.type === 'error') {
       b.playing = false; buttons();
       note.textContent = `The training in this browser stopped (${msg.message}); the server trains instead.`;
@@ -260,6 +264,7 @@ function browserView(root) {
     b.trainer.postMessage({ cmd: 'play', until: Math.min(b.step + b.data.play_steps, b.data.max_steps) });
   };
   step.onclick = () => b.trainer.postMessage({ cmd: 'step', max: b.data.max_steps });
+  b.report = report;
   reset.onclick = () => b.start(b.data);
   b.boot = (runtime, loads) => startTrainer(runtime, onMessage).then(({ worker, backend }) => {
     b.trainer = worker;
@@ -285,14 +290,16 @@ function browserMode(component, root) {
     b.boot(data.runtime, data.loads);
     return;
   }
+  const again = b.component.parentElement !== component.parentElement;  // kept, and drawn on a new page
   b.component = component;
   if (b.id !== data.id) b.start(data);  // a new setting; a rerun with the same one changes nothing
+  else if (again && b.step > 0) b.report();  // the new page's verdict knows no step yet: this one's
 }
 
 export default function (component) {
   const { data, parentElement } = component;
   if (!data) return;
-  const root = parentElement.querySelector('.gp');
+  const root = keptRoot(parentElement, '.gp', data.keep);
   if (data.mode === 'browser') { browserMode(component, root); return; }
   let view = views.get(root);
   if (!view || view.id !== data.id) {
