@@ -661,8 +661,9 @@ def draws_slide(link: Mapping[str, str], stage: Stage, shown: bool) -> Facts:
     rows = [(res.method, method_label(res), res.samples[0, : min(res.samples.shape[1], 6)]) for res, _, _ in run.rows
             if res.samples.shape[1] > 1][:3]
     net = _digit_reader() if tuple(run.image.shape) == (1, 28, 28) else None
-    read_px = 24 if net is not None else 0  # the exact sampler's draws, each titled with the digit read in it
-    line = 30  # a row's title, one line
+    text = slides.text_of(stage)  # titles grow with the projector's text
+    read_px = round(24 * text) if net is not None else 0  # the exact sampler's draws, each titled with its digit
+    line = round(30 * text)  # a row's title, one line
     side = max(32, min(int((stage.height - read_px - GAP * (len(rows) - 1)) / max(1, len(rows))) - line,
                        int((stage.width - GAP * 6) / 7) - 1))
     for i, (method, label, draws) in enumerate(rows):

@@ -185,7 +185,7 @@ def paths_slide(link: Mapping[str, str], stage: Stage, shown: bool) -> Facts:
     interp = demo.interpolation(ex, values["seed"], values["seed_b"], critic)
     paths = list(interp.frames.items())
     n = max(f.shape[0] for _, f in paths)
-    line = 30
+    line = round(30 * slides.text_of(stage))  # a row's title, growing with the projector's text
     side = max(24, min(int((stage.height - GAP * (len(paths) - 1)) / len(paths)) - line,
                        int((stage.width - GAP * (n - 1)) / n) - 1))
     for i, (path, frames) in enumerate(paths):

@@ -98,6 +98,7 @@ def grid(pictures: list[tuple[str, Any]], stage: Stage, key: str, captions: list
     """Square pictures (PIL images or (C, H, W) tensors), each under its title and caption, in as many rows as make
     them largest on the stage; returns their side in pixels."""
     n = len(pictures)
+    title_px = round(title_px * text_of(stage))  # the titles' text grows with the projector's
     rows = max(range(1, n + 1), key=lambda r: (side_of(stage, n, r, title_px), -r))
     side = side_of(stage, n, rows, title_px)
     across = math.ceil(n / rows)
@@ -105,6 +106,11 @@ def grid(pictures: list[tuple[str, Any]], stage: Stage, key: str, captions: list
         part = slice(r * across, (r + 1) * across)
         row(pictures[part], side, f"{key}_{r}", (captions or [""] * n)[part], title_px)
     return side
+
+
+def text_of(stage: Stage) -> float:
+    """How much larger a slide's text is on this stage than on a 1280×720 projector's (its height there, 570 px)."""
+    return max(1.0, stage.height / 570)
 
 
 def row(pictures: list[tuple[str, Any]], side: int, key: str, captions: list[str] | None = None,
@@ -138,7 +144,7 @@ def shared(job, key: str, label: str):
 
 def fig(figure, stage: Stage, key: str) -> None:
     """A plotly figure as tall as the stage."""
-    s = max(1.0, stage.height / 570)  # the stage's height at 1280×720: its text grows with the projector's
+    s = text_of(stage)
     figure.update_layout(height=max(220, stage.height), margin=dict(l=round(50 * s), r=20, t=round(50 * s),
                                                                     b=round(45 * s)))
     plots.show(st, figure, scale=s, key=key, width="stretch", config={"displayModeBar": False})  # over its title
