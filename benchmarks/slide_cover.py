@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 from pathlib import Path
 
 from benchmarks.common import CHROMIUM_ARGS, streamlit_server
@@ -95,21 +96,25 @@ def run(a: argparse.Namespace) -> dict:
     with streamlit_server(env=dict(os.environ)) as (url, _):
         rows = measure(url, sizes, steps, shots)
     pictured = [r for r in rows if r["picture"]]
-    return {"bar": BAR, "rows": rows, "sizes": a.sizes,
-            "summary": {s: {"stages": sum(r["size"] == s for r in rows),
-                            "with_a_picture": sum(r["size"] == s for r in pictured),
-                            "under_bar": sorted({f"{r['step']}{'q' if r['stage'] == 'question' else ''}"
-                                                 for r in pictured if r["size"] == s and r["cover"] < BAR},
-                                                key=lambda t: int(t.rstrip("q")))}
-                        for s in a.sizes}}
+    summary = {}
+    for s in a.sizes:
+        under = [r for r in pictured if r["size"] == s and r["cover"] < BAR]
+        summary[s] = {"stages": sum(r["size"] == s for r in rows),
+                      "with_a_picture": sum(r["size"] == s for r in pictured),
+                      "under_bar": [f"{r['step']}{'q' if r['stage'] == 'question' else ''}" for r in under],
+                      "under_bar_count": len(under),
+                      "median_cover": statistics.median(r["cover"] for r in pictured if r["size"] == s)}
+    return {"bar": BAR, "rows": rows, "sizes": a.sizes, "summary": summary}
 
 
 def report(rec: dict) -> str:
     lines = ["# How much of the projector the lecture's pictures fill", "", f"Command: `{rec['command']}`", "",
              "The share of the stage (the window below the note) the pictures cover; q: a question stage.", "",
-             "| size | stages | with a picture | covering less than half the stage |", "|---|---|---|---|"]
+             "| size | stages | with a picture | median cover | covering less than half the stage |",
+             "|---|---|---|---|---|"]
     for s, v in rec["summary"].items():
-        lines.append(f"| {s} | {v['stages']} | {v['with_a_picture']} | {', '.join(v['under_bar']) or 'none'} |")
+        lines.append(f"| {s} | {v['stages']} | {v['with_a_picture']} | {v['median_cover']:.2f} | "
+                     f"{v['under_bar_count']}: {', '.join(v['under_bar']) or 'none'} |")
     lines += ["", "| size | step | stage | view | largest picture | its height share | cover |",
               "|---|---|---|---|---|---|---|"]
     lines += [f"| {r['size']} | {r['step']} | {r['stage']} | {r['view']} | {r['picture'] or '-'} | "

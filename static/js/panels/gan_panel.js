@@ -97,7 +97,8 @@ function curves(parent, data) {
     ctx.textAlign = 'right';
     ctx.fillText('generator steps', r, H - 4);
     ctx.textAlign = 'right';
-    for (const y of [lo, (lo + hi) / 2, hi]) ctx.fillText(y.toFixed(2), l - 6, Y(y) + 5);
+    const label = (y) => (Math.abs(y) < 0.005 ? 0 : y).toFixed(2);  // a bound a hair below 0 reads 0.00, not -0.00
+    for (const y of [lo, (lo + hi) / 2, hi]) ctx.fillText(label(y), l - 6, Y(y) + 5);
     ctx.textAlign = 'center';
     for (const x of [0, Math.round(xmax / 2), xmax]) ctx.fillText(String(x), X(x), b + 16);
     ctx.strokeStyle = '#bbb'; ctx.lineWidth = 1; ctx.strokeRect(l, t, r - l, b - t);
