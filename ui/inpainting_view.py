@@ -664,8 +664,9 @@ def draws_slide(link: Mapping[str, str], stage: Stage, shown: bool) -> Facts:
     text = slides.text_of(stage)  # titles grow with the projector's text
     read_px = round(24 * text) if net is not None else 0  # the exact sampler's draws, each titled with its digit
     line = round(30 * text)  # a row's title, one line
-    side = max(32, min(int((stage.height - read_px - GAP * (len(rows) - 1)) / max(1, len(rows))) - line,
-                       int((stage.width - GAP * 6) / 7) - 1))
+    gap = round(GAP * text)  # Streamlit's gap is 1rem: it grows with the text too
+    side = max(32, min(int((stage.height - read_px - gap * (len(rows) - 1)) / max(1, len(rows))) - line,
+                       int((stage.width - gap * 6) / 7) - 1))
     for i, (method, label, draws) in enumerate(rows):
         st.html(f'<div class="slide-title"><b>{label}</b>: {draws.shape[0]} draws of the hidden half</div>')
         if method == "mwg" and net is not None:

@@ -185,9 +185,9 @@ def paths_slide(link: Mapping[str, str], stage: Stage, shown: bool) -> Facts:
     interp = demo.interpolation(ex, values["seed"], values["seed_b"], critic)
     paths = list(interp.frames.items())
     n = max(f.shape[0] for _, f in paths)
-    line = round(30 * slides.text_of(stage))  # a row's title, growing with the projector's text
-    side = max(24, min(int((stage.height - GAP * (len(paths) - 1)) / len(paths)) - line,
-                       int((stage.width - GAP * (n - 1)) / n) - 1))
+    line, gap = round(30 * slides.text_of(stage)), round(GAP * slides.text_of(stage))  # both grow with the text
+    side = max(24, min(int((stage.height - gap * (len(paths) - 1)) / len(paths)) - line,
+                       int((stage.width - gap * (n - 1)) / n) - 1))
     for i, (path, frames) in enumerate(paths):
         st.html(f'<div class="slide-title"><b>{path}</b>: α from 0 to 1</div>')
         slides.row([("", f) for f in frames], side, f"slide_path_{i}", title_px=0)

@@ -98,9 +98,9 @@ def grid(pictures: list[tuple[str, Any]], stage: Stage, key: str, captions: list
     """Square pictures (PIL images or (C, H, W) tensors), each under its title and caption, in as many rows as make
     them largest on the stage; returns their side in pixels."""
     n = len(pictures)
-    title_px = round(title_px * text_of(stage))  # the titles' text grows with the projector's
-    rows = max(range(1, n + 1), key=lambda r: (side_of(stage, n, r, title_px), -r))
-    side = side_of(stage, n, rows, title_px)
+    title_px, gap = round(title_px * text_of(stage)), round(GAP * text_of(stage))  # both grow with the text (rem)
+    rows = max(range(1, n + 1), key=lambda r: (side_of(stage, n, r, title_px, gap), -r))
+    side = side_of(stage, n, rows, title_px, gap)
     across = math.ceil(n / rows)
     for r in range(rows):
         part = slice(r * across, (r + 1) * across)
