@@ -253,12 +253,13 @@ def theta_slide(link: Mapping[str, str], stage: Stage, shown: bool) -> Facts:
         return facts
     left, right = (st.container(), st.container()) if stage.phone else st.columns([3, 2], gap="medium")
     height = stage.height if not stage.phone else int(stage.height * 0.6)
+    height -= round(60 * slides.text_of(stage))  # the caption under the chart, its text growing with the projector's
     with left:
-        slides.fig(sweep_figure(sw, theta, None, upto=theta), Stage(stage.width, height - 30), "slide_critics_sweep")
+        slides.fig(sweep_figure(sw, theta, None, upto=theta), Stage(stage.width, height), "slide_critics_sweep")
         st.caption(f"At θ = {theta:g} the critics estimate " + " and ".join(
             f"{LABELS[k]} {facts[k]} (true {true_value(k, theta):g})" for k in results.KINDS) + ".")
     with right:
-        slides.fig(samples_figure(theta), Stage(stage.width, height - 30), "slide_critics_samples")
+        slides.fig(samples_figure(theta), Stage(stage.width, height), "slide_critics_samples")
     return facts
 
 
