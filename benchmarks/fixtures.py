@@ -96,6 +96,13 @@ def wait_for_app(page, timeout: float = 60_000) -> None:
               timeout / 1000)
 
 
+def deck_key(page, key: str, timeout: float = 120_000) -> None:
+    """Press ``key`` as a clicker does, once the deck's key listener is on the page (a fresh tab mounts it a moment
+    after its first run; a key pressed before it is lost)."""
+    page.wait_for_function("window.__dgmDeckKeys === true", timeout=timeout)
+    page.keyboard.press(key)
+
+
 def _wait_for_run(page, timeout: float) -> None:
     page.wait_for_timeout(150)
     page.locator('[data-testid="stApp"][data-test-connection-state="CONNECTED"]').wait_for(timeout=timeout)

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page as PlaywrightPage
 
 from benchmarks.common import CHROMIUM_ARGS, streamlit_server
-from benchmarks.fixtures import Watch, patiently, wait_for_app  # noqa: F401 - the e2e tests import them from here
+from benchmarks.fixtures import Watch, deck_key, patiently, wait_for_app  # noqa: F401 - the e2e tests import them from here
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

@@ -18,7 +18,7 @@ from playwright.sync_api import expect
 
 from ui.deck import encode, page_files, parse
 
-from .conftest import LOG, streamlit_server, wait_for_app
+from .conftest import LOG, deck_key, streamlit_server, wait_for_app
 
 SHOTS = Path("/tmp/class_e2e")
 WAIT = 120_000
@@ -84,7 +84,7 @@ def test_a_lecture_the_lecturer_owns_and_a_phone_follows(browser, server):
     expect(phone.locator("#where")).to_have_text("Step 1 of 3")
     shot(phone, "phone-1-step-one")
 
-    projector.keyboard.press("ArrowRight")  # the clicker: step two, its question asked first
+    deck_key(projector, "ArrowRight", WAIT)  # the clicker: step two, its question asked first
     wait_for_app(projector)
     expect(phone.locator("#text")).to_have_text("How many lessons does the app show?", timeout=WAIT)
     press(projector, "Open")
@@ -127,7 +127,7 @@ def test_a_lecture_the_lecturer_owns_and_a_phone_follows(browser, server):
     shot(student, "student-presenter-link")
     student_ctx.close()
 
-    projector.keyboard.press("ArrowRight")  # the answer: the phone shows the note, the projector the class's answers
+    deck_key(projector, "ArrowRight", WAIT)  # the answer: the phone shows the note, the projector the class's answers
     wait_for_app(projector)
     expect(phone.locator("#text")).to_have_text("Step two: the answer is shown.", timeout=WAIT)
     expect(projector.locator(".js-plotly-plot")).to_have_count(1, timeout=WAIT)
@@ -143,7 +143,7 @@ def test_a_lecture_the_lecturer_owns_and_a_phone_follows(browser, server):
         expect(projector.locator(".lecture-badge .lecture-code")).to_have_text(code, timeout=WAIT)
         assert "step=2" in projector.url and "shown=1" in projector.url
         assert state(url, code)["question"]["answers"] == 1
-        projector.keyboard.press("ArrowRight")  # step three: the phone follows without a reload
+        deck_key(projector, "ArrowRight", WAIT)  # step three: the phone follows without a reload
         wait_for_app(projector)
         for _ in range(300):  # the room took the step
             if state(url, code)["lecture"]["step"] == 2:

@@ -15,7 +15,7 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from ui import deck
 from ui.catalog import PAGES
 
-from .conftest import wait_for_app
+from .conftest import deck_key, wait_for_app
 
 PAGE_FILES = {p.url_path: p.file for p in PAGES}
 STEPS = list(enumerate(deck.shipped(PAGE_FILES)["lecture"].steps, 1))
@@ -30,7 +30,7 @@ def _place(page):
 def _press(page, key: str, k: int, n: int) -> None:
     """Press ``key`` on the page (not on a widget) and wait until step ``k`` is drawn (a slide has no heading)."""
     page.mouse.click(5, 700)
-    page.keyboard.press(key)
+    deck_key(page, key, 180_000)
     expect(_place(page)).to_contain_text(f"step {k} of {n}", timeout=180_000)
     page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(timeout=180_000)
 
@@ -54,7 +54,7 @@ def test_out_of_present_mode_a_slider_under_the_pointer_keeps_its_arrows(page, a
     wait_for_app(page, timeout=180_000)
     page.get_by_test_id("stSlider").first.locator('input[type="range"]').focus()
     page.mouse.move(640, 700)  # the pointer leaves the slider, the focus stays on it: → is the deck's again
-    page.keyboard.press("ArrowRight")
+    deck_key(page, "ArrowRight", 180_000)
     _at_step(page, HALF + 1)
 
 

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from ui import deck
 from ui.catalog import PAGES
 
-from .conftest import ROOT
+from .conftest import ROOT, deck_key
 from .test_slides import WAIT, _arrived, _press
 
 LECTURE = deck.shipped({p.url_path: p.file for p in PAGES})["lecture"]
@@ -98,11 +98,10 @@ def test_out_of_present_mode_a_clicked_tab_leaves_the_arrows_to_the_deck(page, a
     place = page.locator('[data-testid="stCaptionContainer"]', has_text=re.compile(r"step \d+ of \d+")).first
     expect(place).to_contain_text(f"step {k} of {N}", timeout=WAIT)
     page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(timeout=WAIT)
-    page.wait_for_function("window.__dgmDeckKeys === true", timeout=WAIT)
     tab = page.get_by_role("tab").first
     expect(tab).to_have_attribute("aria-selected", "true", timeout=WAIT)
     tab.click()  # the open tab: the focus and the pointer stay on it
     page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(timeout=WAIT)
     assert page.evaluate("document.activeElement.getAttribute('role')") == "tab"
-    page.keyboard.press("ArrowRight")
+    deck_key(page, "ArrowRight", WAIT)
     expect(place).to_contain_text(f"step {k + 1} of {N}", timeout=WAIT)

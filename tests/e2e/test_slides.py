@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from ui import deck
 from ui.catalog import PAGES
 
-from .conftest import ROOT, wait_for_app
+from .conftest import ROOT, deck_key, wait_for_app
 from .test_poll import join
 
 PAGE_FILES = {p.url_path: p.file for p in PAGES}
@@ -34,7 +34,7 @@ def _arrived(page, k: int) -> None:
 
 def _press(page, key: str, k: int) -> None:
     page.mouse.click(3, 3)  # the window, not a widget
-    page.keyboard.press(key)
+    deck_key(page, key, WAIT)
     _arrived(page, k)
 
 
@@ -110,14 +110,13 @@ def test_the_deck_owns_its_keys_whatever_widget_has_the_focus(page, app_url, k, 
     page.goto(f"{app_url}/{KINDS.steps[k - 1].page}?deck={deck.encode(KINDS)}&step={k}&present=1")
     expect(page.locator(".st-key-deck_nav")).to_contain_text(f"step {k} of {n}", timeout=WAIT)
     page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(timeout=WAIT)
-    page.wait_for_function("window.__dgmDeckKeys === true", timeout=WAIT)  # the deck's key listener is mounted
     widget = page.locator(target).first
     expect(widget).to_be_visible(timeout=WAIT)
     page.locator(target.split(" ")[0]).first.hover()  # the pointer on the widget as drawn (its input may be hidden)
     widget.focus()
     value = widget.evaluate("e => e.value ?? e.getAttribute('aria-valuenow') ?? e.checked")
     ahead = "ArrowLeft" if k == n else "ArrowRight"
-    page.keyboard.press(ahead)
+    deck_key(page, ahead, WAIT)  # once the deck's key listener is mounted
     expect(page.locator(".st-key-deck_nav")).to_contain_text(f"step {k - 1 if k == n else k + 1} of {n}",
                                                              timeout=WAIT)
     page.keyboard.press("ArrowRight" if k == n else "ArrowLeft")
@@ -200,7 +199,7 @@ def test_a_shipped_poll_step_with_a_projector_and_three_phones_and_the_decks_key
     for phone in phones:
         expect(phone.locator("#results .card")).to_have_count(2, timeout=WAIT)
     projector.get_by_label("after (s)", exact=True).focus()  # the focus in the poll's number box: → is the deck's
-    projector.keyboard.press("ArrowRight")  # the slide's answer
+    deck_key(projector, "ArrowRight", WAIT)  # the slide's answer
     expect(projector.locator(".st-key-deck_note p").first).not_to_have_text(step.question, timeout=WAIT)
     _arrived(projector, k)
     _press(projector, "ArrowRight", k + 1)
