@@ -33,6 +33,29 @@ def drawn(deck_hash: str, step: int) -> dict | None:
         return None
 
 
+EXPERIMENT = "experiment.json"  # a step's own experiment, beside its step.json
+
+
+def experiment(deck_hash: str, step: int) -> dict | None:
+    """The class's own experiment on step ``step`` as ui/class_pictures.py wrote it (a deck step that names one,
+    ``"experiment": "inpaint"``): {"kind": "inpaint", "dataset", "shape": [C, H, W], "binary", "image": the step's
+    image, flat (C*H*W floats in [0, 1], the truth a phone's fills are scored against), "methods": two methods, the
+    first compared against the second, "labels": {method: its name}, and what a phone's browser needs to run them
+    (the worker's job: "settings", "models", "runtime", "worker")}; None where the step has none (or is not drawn)."""
+    try:
+        got = json.loads((step_dir(deck_hash, step) / EXPERIMENT).read_text())
+    except (OSError, ValueError):
+        return None
+    return got if isinstance(got, dict) and got.get("kind") == "inpaint" else None
+
+
+def write_experiment(deck_hash: str, step: int, spec: dict) -> None:
+    """Keep ``spec`` (``experiment``'s form) as step ``step``'s experiment."""
+    folder = step_dir(deck_hash, step)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / EXPERIMENT).write_text(json.dumps(spec))
+
+
 def public(deck_hash: str, deck: dict, prefix: str = "pictures") -> dict:
     """The deck for the class page: its title and, per step, the note, the question, ``poll`` (whether the class
     answers on its phones), the pictures' URLs (under ``prefix``, relative to the page's folder, /class/) and titles,

@@ -159,7 +159,7 @@ def test_the_own_modes_widgets_are_drawn_as_their_controls_declare():
 
 
 def test_a_table_as_it_comes_is_typed_corrected_filled_and_downloaded_with_every_column():
-    from tests.dgm_core.real_tables import cars
+    from benchmarks.real_tables import cars
 
     raw = cars(n=120)
     at = _upload(raw)

@@ -9,7 +9,7 @@ import pytest
 
 from dgm_core import own_table
 from dgm_core.data import typed
-from tests.dgm_core.real_tables import cars, penguins
+from benchmarks.real_tables import cars, penguins
 
 TINY = dict(preset="tiny", draws=4)
 
