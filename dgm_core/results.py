@@ -40,6 +40,7 @@ FILES: dict[str, tuple[str, str]] = {
     "notmiwae_cutoff": ("The not-MIWAE cut-off sweep", "notmiwae_cutoff"),
     "dmfa": ("The DMFA hole densities", "dmfa"),
     "own_table": ("Overimputation against the truth on the UCI tables", "own_table"),
+    "class_experiment": ("A phone's chain for the class's own experiment", "class_experiment"),
 }
 # a file rewritten within the file system's clock tick keeps its mtime: one younger than this is read again
 RACY_NS = 2_000_000_000
@@ -333,6 +334,15 @@ def _inpainting_fills(rec: dict) -> dict[tuple[str, str], dict]:
 def inpainting_fills(root: Path | None = None) -> dict[tuple[str, str], dict]:
     """(mask, method label) -> {score_mean, score_se, n_images, rhat_median for the chains} on CelebA's faces."""
     return _file("inpainting_fills", _inpainting_fills, root)
+
+
+def _phone_steps(rec: dict) -> dict[str, int]:
+    return {ds: int(r["phone_steps"]) for ds, r in rec["datasets"].items()}
+
+
+def phone_steps(root: Path | None = None) -> dict[str, int]:
+    """Data set -> the chain a phone runs in the class's own experiment (its rule: benchmarks/class_experiment.py)."""
+    return _file("class_experiment", _phone_steps, root)
 
 
 # ---------------------------------------------------------------- not-MIWAE cut-off (bench notmiwae_cutoff)

@@ -59,8 +59,9 @@ def write_experiment(deck_hash: str, step: int, spec: dict) -> None:
 def public(deck_hash: str, deck: dict, prefix: str = "pictures") -> dict:
     """The deck for the class page: its title and, per step, the note, the question, ``poll`` (whether the class
     answers on its phones), the pictures' URLs (under ``prefix``, relative to the page's folder, /class/) and titles,
-    ``missing``: why a view has no picture here (one the server cannot draw without a browser), and ``drawn``: whether
-    the server drew the step yet (the page reads the deck again until it did)."""
+    ``missing``: why a view has no picture here (one the server cannot draw without a browser), ``experiment``: the
+    URL of the step's own experiment for the class ("" where it has none), and ``drawn``: whether the server drew the
+    step yet (the page reads the deck again until it did)."""
     steps = []
     for k, s in enumerate(deck["steps"]):
         got = drawn(deck_hash, k) or {}
@@ -70,5 +71,7 @@ def public(deck_hash: str, deck: dict, prefix: str = "pictures") -> dict:
                       "pictures": [{"src": f"{prefix}/{deck_hash}/{k}/{p['file']}", "title": p.get("title", "")}
                                    for p in pics],
                       "missing": got.get("missing", "" if got else "This step's pictures are not drawn yet."),
+                      "experiment": (f"{prefix}/{deck_hash}/{k}/{EXPERIMENT}" if s.get("experiment")
+                                     and experiment(deck_hash, k) is not None else ""),
                       "drawn": bool(got)})
     return {"deck": deck_hash, "title": deck.get("title", "Lecture"), "steps": steps}

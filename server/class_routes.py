@@ -2,7 +2,8 @@
 page a phone follows the lecture on (static/class/index.html, its ES modules and style at /class/static/), with no
 Streamlit session; its JSON comes from the poll's routes (/poll/api/<code>/join, state, deck, answer); the steps'
 pictures, drawn once per deck step (server.class_deck), are served at /class/pictures/<deck hash>/<step>/<n>.jpg
-(or .png) under a URL that names the deck's content, so a phone keeps them (immutable).
+(or .png) under a URL that names the deck's content, so a phone keeps them (immutable); beside them a step's own
+experiment for the class (experiment.json, server.class_deck.experiment).
 """
 from __future__ import annotations
 
@@ -17,17 +18,21 @@ from server import class_deck
 from server.poll_routes import page_routes
 
 FILES = Path(__file__).resolve().parents[1] / "static" / "class"
-ASSETS = {"class.js": "text/javascript", "class.css": "text/css"}  # what /class/static/ serves, and nothing else
+# what /class/static/ serves, and nothing else
+ASSETS = {"class.js": "text/javascript", "experiment.js": "text/javascript", "class.css": "text/css"}
 HASH = re.compile(r"[0-9a-f]{16}")
 IMMUTABLE = {"Cache-Control": "public, max-age=31536000, immutable"}
 
 
 async def picture(request: Request) -> Response:
     h, step, name = (request.path_params[k] for k in ("deck", "step", "name"))
+    known = class_deck.PICTURE.fullmatch(name) or name == class_deck.EXPERIMENT
     path = class_deck.step_dir(h, int(step)) / name if HASH.fullmatch(h) and step.isdigit() and len(step) < 4 and \
-        class_deck.PICTURE.fullmatch(name) else None
+        known else None
     if path is None or not path.is_file():
         return JSONResponse({"error": "There is no such picture."}, status_code=404)
+    if name == class_deck.EXPERIMENT:  # it names the models' and the worker's current URLs: read again each time
+        return FileResponse(path, media_type="application/json", headers={"Cache-Control": "no-cache"})
     return FileResponse(path, media_type=class_deck.TYPES[path.suffix], headers=IMMUTABLE)
 
 

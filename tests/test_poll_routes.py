@@ -44,8 +44,13 @@ def poll_dir(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def server(poll_dir):
-    env = {**os.environ, "DGM_WARMUP": "0", "DGM_POLL_DIR": str(poll_dir)}
+def class_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("class")
+
+
+@pytest.fixture(scope="module")
+def server(poll_dir, class_dir):
+    env = {**os.environ, "DGM_WARMUP": "0", "DGM_POLL_DIR": str(poll_dir), "DGM_CLASS_DIR": str(class_dir)}
     with streamlit_server(env) as (url, proc):
         yield url, proc, env
 
@@ -246,6 +251,32 @@ def test_the_class_page_and_its_files(server, poll_dir):
     for bad in ("/class/pictures/0123456789abcdef/0/0.png", "/class/pictures/../../0/0.png",
                 "/class/pictures/0123456789abcdef/0/step.json"):
         assert req(url + bad)[0] in (400, 404), bad  # Streamlit refuses a traversal first
+
+
+def test_a_steps_own_experiment_is_served_beside_its_pictures(server, poll_dir, class_dir, monkeypatch):
+    from server import class_deck
+
+    monkeypatch.setenv("DGM_CLASS_DIR", str(class_dir))
+    url = server[0]
+    deck = {"title": "A lecture", "steps": [{"page": "home", "note": "a"},
+                                           {"page": "inpainting", "note": "b", "experiment": "inpaint"}]}
+    store = PollStore(poll_dir)
+    try:
+        room = rooms.open_lecture(store, "lecture", deck)
+    finally:
+        store.close()
+    h = rooms.deck_hash(deck)
+    steps = req(url + f"/poll/api/{room.code}/deck")[1]["steps"]
+    assert [s["experiment"] for s in steps] == ["", ""]  # not written yet: no link to follow
+    spec = {"kind": "inpaint", "dataset": "mnist", "shape": [1, 2, 2], "image": [0, 1, 1, 0], "methods": ["mwg"]}
+    class_deck.write_experiment(h, 1, spec)
+    steps = req(url + f"/poll/api/{room.code}/deck")[1]["steps"]
+    assert [s["experiment"] for s in steps] == ["", f"pictures/{h}/1/experiment.json"]
+    status, got, headers = req(url + f"/class/{steps[1]['experiment']}")
+    assert status == 200 and got == spec and {k.lower(): v for k, v in headers.items()}["cache-control"] == "no-cache"
+    assert req(url + "/class/static/experiment.js")[2]["content-type"].startswith("text/javascript")
+    class_deck.write_experiment(h, 0, {**spec, "kind": "a shopping list"})  # not an experiment the page knows
+    assert class_deck.experiment(h, 0) is None
 
 
 def test_the_pages_are_still_served_beside_the_routes(server):

@@ -33,6 +33,9 @@ def read_deck(what: str) -> tuple[str, dict]:
     return what, decks.as_dict(decks.find(what, decks.page_files()))
 
 
+NO_EXPERIMENT = "The class's own experiment on this step runs on a lecture's class page, not in a lesson pack."
+
+
 def pack(deck: dict, folder: Path) -> dict:
     """Writes the deck's lesson pack into ``folder`` (its steps drawn first where not yet) -> the pack's deck.json."""
     h = rooms.deck_hash(deck)
@@ -47,6 +50,9 @@ def pack(deck: dict, folder: Path) -> dict:
         shutil.copyfile(poll_routes.FILES / name, shared / name)
     public = class_deck.public(h, deck)
     for k, step in enumerate(public["steps"]):
+        if step["experiment"]:  # it runs the app's samplers and graphs, which a pack does not carry
+            step["experiment"] = ""
+            step["missing"] = " ".join(filter(None, (step["missing"], NO_EXPERIMENT)))
         if step["pictures"]:
             (page / "pictures" / h / str(k)).mkdir(parents=True, exist_ok=True)
         for p in step["pictures"]:

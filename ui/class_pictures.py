@@ -90,8 +90,55 @@ def draw_step(deck: dict, k: int, deck_hash: str) -> dict:
     return out
 
 
+EXPERIMENT_METHODS = ("mwg", "pseudo_gibbs")  # the class's own inpainting: the exact sampler against pseudo-Gibbs
+
+
+def experiment_spec(link: dict[str, str]) -> dict | None:
+    """The class's own experiment on an inpainting step (``class_deck.experiment``'s form): the step's image, the two
+    samplers with the page's settings for that link, and what a phone's browser needs to run them (the worker's job,
+    as the inpainting page's panel sends it: server.inpaint_job); None where the link opens no gallery image or the
+    browser has no export of the data set's VAE."""
+    from dataclasses import asdict
+
+    from dgm_core import results
+    from dgm_core.demos import inpainting as inpainting_demo
+    from dgm_core.methods import INPAINTING
+    from server import inpaint_job
+    from ui.jobs import lesson_image
+
+    got = lesson_image({k[len(inpainting_demo.PREFIX):]: v for k, v in link.items()
+                        if k.startswith(inpainting_demo.PREFIX)})
+    if got is None:
+        return None
+    values, image, what = got
+    models = inpaint_job.model_specs(values["ds"])
+    if "vae" not in models:
+        return None
+    settings = asdict(inpainting_demo.settings_from(values))
+    try:  # a phone's chain, by the rule of bench class_experiment (at most the page's)
+        steps = min(results.phone_steps()[values["ds"]], settings["steps"])
+    except (results.ResultsError, KeyError):
+        steps = settings["steps"]
+    chain = (f"{steps} chain steps, a slow phone's share of the page's {settings['steps']}"
+             if steps < settings["steps"] else f"the page's {steps} chain steps")
+    page_steps = settings["steps"]
+    settings.update(steps=steps, burn_in=min(settings["burn_in"], steps // 4))
+    return {"kind": "inpaint", "dataset": values["ds"], "what": what, "chain": chain, "page_steps": page_steps,
+            "shape": list(image.shape), "binary": bool(inpainting_demo.BINARY[values["ds"]]),
+            "image": [round(float(v), 4) for v in image.flatten()],
+            "methods": list(EXPERIMENT_METHODS), "labels": {m: INPAINTING.label(m) for m in EXPERIMENT_METHODS},
+            "settings": {f: settings[f] for f in inpaint_job.SETTINGS}, "models": {"vae": models["vae"]},
+            "runtime": inpaint_job.RUNTIME, "worker": inpaint_job.WORKER_URL}
+
+
 def draw_deck(deck: dict, deck_hash: str, *, again: bool = False) -> list[dict]:
-    """Every step of ``deck`` not drawn yet (all of them with ``again``) -> each step's ``step.json``."""
+    """Every step of ``deck`` not drawn yet (all of them with ``again``) -> each step's ``step.json``; a step that
+    asks the class for its own experiment gets its ``experiment.json`` first (the phones need it before any picture)."""
+    for k, step in enumerate(deck["steps"]):
+        if step.get("experiment") and (again or class_deck.experiment(deck_hash, k) is None):
+            spec = experiment_spec(dict(parse_qsl(step.get("link", ""))))
+            if spec is not None:
+                class_deck.write_experiment(deck_hash, k, spec)
     return [class_deck.drawn(deck_hash, k) if not again and class_deck.drawn(deck_hash, k) is not None
             else draw_step(deck, k, deck_hash) for k in range(len(deck["steps"]))]
 

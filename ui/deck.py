@@ -60,6 +60,9 @@ header[data-testid="stHeader"], [data-testid="stSidebar"], [data-testid="stSideb
 </style>"""
 
 
+EXPERIMENTS = {"": "", "inpaint": "inpainting"}  # a step's own experiment for the class -> the page it runs on
+
+
 class DeckError(ValueError):
     """A deck file that cannot be presented; the message is one sentence for the lecturer."""
 
@@ -75,6 +78,9 @@ class Step:
     # the class answers the question on its phones: {"kind": "choice", "options": [...] or a fact's name, "answer": a
     # fact's name} or {"kind": "number", "lo", "hi", "unit", "answer"}; the model's answer is the view's fact
     poll: dict | None = field(default=None, hash=False)
+    # the class runs its own experiment on its phones (the class page), pooled on the projector: "inpaint" (each
+    # student hides part of the step's image and runs the exact sampler and pseudo-Gibbs on it); "" = none
+    experiment: str = ""
 
 
 @dataclass(frozen=True)
@@ -145,8 +151,13 @@ def parse(text: str | bytes, pages: dict[str, str]) -> Deck:
         poll = s.get("poll")
         if poll is not None:
             poll = _poll(poll, i, bool(question.strip()))
+        experiment = s.get("experiment", "")
+        if not isinstance(experiment, str) or experiment not in EXPERIMENTS or \
+                experiment and EXPERIMENTS[experiment] != s["page"]:
+            raise DeckError(f"Step {i}'s experiment is not one its page runs on phones "
+                            f"({', '.join(f'{k!r} on {p}' for k, p in EXPERIMENTS.items() if k)}).")
         out.append(Step(s["page"], s.get("link", "").lstrip("?"), s.get("note", ""), tuple(controls), view,
-                        question.strip(), poll))
+                        question.strip(), poll, experiment))
     title = raw.get("title")
     return Deck(title.strip()[:120] if isinstance(title, str) and title.strip() else "Lecture", tuple(out))
 
@@ -180,7 +191,8 @@ def as_dict(deck: Deck) -> dict:
                                             **({"controls": list(s.controls)} if s.controls else {}),
                                             **({"view": s.view} if s.view else {}),
                                             **({"question": s.question} if s.question else {}),
-                                            **({"poll": s.poll} if s.poll else {})}
+                                            **({"poll": s.poll} if s.poll else {}),
+                                            **({"experiment": s.experiment} if s.experiment else {})}
                                            for s in deck.steps]}
 
 

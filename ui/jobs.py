@@ -23,19 +23,26 @@ def inpainting(methods: list[str], image: torch.Tensor, mask: torch.Tensor, *, d
                            device=loaders.device(), what=what, time_limit=time_limit())
 
 
-def lesson_inpainting(link: dict[str, str]) -> Job | None:
-    """The inpainting page's Run for the view a link opens (its ``inp_`` values without the prefix), built from the
-    page's spec as the page builds it; None where the link's image or mask is not a gallery image and a preset."""
+def lesson_image(link: dict[str, str]) -> tuple[dict, torch.Tensor, str] | None:
+    """The image a link's view opens on (its ``inp_`` values without the prefix): (the page's control values, the
+    image (C, H, W), what it is); None where it is not a gallery image and a preset mask."""
     values, _ = read_link(inpainting_demo.CONTROLS, link)
     if values["src"] != "Gallery" or values["msrc"] != "Preset":
         return None
-    dataset = values["ds"]
-    images, generated = gallery_images(dataset)  # without a data directory: the shipped VAE's own images
+    images, generated = gallery_images(values["ds"])  # without a data directory: the shipped VAE's own images
     idx = min(values["idx"], images.shape[0] - 1)
     image = images[idx]
-    if inpainting_demo.BINARY[dataset]:
+    if inpainting_demo.BINARY[values["ds"]]:
         image = (image > 0.5).float()  # as the page's image picker
+    return values, image, f"{'generated' if generated else 'test'} image #{idx}"
+
+
+def lesson_inpainting(link: dict[str, str]) -> Job | None:
+    """The inpainting page's Run for the view a link opens (its ``inp_`` values without the prefix), built from the
+    page's spec as the page builds it; None where the link's image or mask is not a gallery image and a preset."""
+    if (got := lesson_image(link)) is None:
+        return None
+    values, image, what = got
     mask = inpainting_demo.preset_mask(values, tuple(image.shape[1:]))
-    return inpainting(values["methods"], image, mask, dataset=dataset, settings=inpainting_demo.settings_from(values),
-                           what=f"{'generated' if generated else 'test'} image #{idx}, "
-                                f"{masks.PRESETS[values['preset']]}")
+    return inpainting(values["methods"], image, mask, dataset=values["ds"],
+                      settings=inpainting_demo.settings_from(values), what=f"{what}, {masks.PRESETS[values['preset']]}")

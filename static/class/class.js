@@ -11,8 +11,9 @@
 // Every text the server sends is set as text, never as HTML.
 
 import {
-  drawQuestion, followRoom, sendAnswer, showJoin,
+  drawQuestion, followRoom, join, sendAnswer, showJoin,
 } from '../../poll/static/poll_view.js';
+import { mountExperiment } from './experiment.js';
 
 const $ = (id) => document.getElementById(id);
 const base = location.pathname.replace(/\/class(\/[^/]*)?\/?$/, '');  // a proxy's prefix, if any
@@ -91,10 +92,51 @@ function render() {
       $('pictures').appendChild(f);
     }
   }
+  drawExperiment(step, k, asking);
   $('missing').hidden = asking || !step.missing;
   $('missing').textContent = step.missing || '';
   $('reveal').hidden = !(view.alone && asking);
   drawPoll(step, asking);
+}
+
+// a step's own experiment (experiment.js): one panel per deck and step, kept while the student looks elsewhere
+const panels = new Map();
+const root = new URL('../', location.href).href;  // the app's root: the experiment's URLs are relative to it
+
+async function sendRun(k, body) {
+  if (view.alone) return null;
+  const post = (token) => fetch(api(`${view.code}/run`), {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ token, step: k, ...body }),
+  });
+  let r;
+  try {
+    r = await post(view.token);
+    if (r.status === 403) r = await post(view.token = await join(api, view.code, true));
+  } catch {
+    throw new Error('Your run did not reach the server; check the connection and run again.');
+  }
+  const out = await r.json();
+  if (!r.ok) throw new Error(out.error);
+  return out;
+}
+
+function drawExperiment(step, k, asking) {
+  const box = $('experiment');
+  const key = `${view.deck.deck}/${k}`;
+  box.hidden = asking || !step.experiment;
+  if (box.hidden || box.dataset.sig === key) return;
+  box.dataset.sig = key;
+  if (!panels.has(key)) {
+    const panel = document.createElement('div');
+    panel.className = 'experiment';
+    panel.textContent = 'Loading your own experiment…';
+    panels.set(key, panel);
+    fetch(step.experiment).then((r) => (r.ok ? r.json() : Promise.reject(new Error(`${r.status}`)))).then((spec) => {
+      panel.replaceChildren();
+      mountExperiment(panel, spec, root, (body) => sendRun(k, body));
+    }).catch(() => { panel.textContent = 'This step\'s experiment could not be loaded; the projector shows the class\'s.'; });
+  }
+  box.replaceChildren(panels.get(key));
 }
 
 function look(dk) {

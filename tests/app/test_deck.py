@@ -104,6 +104,18 @@ def test_a_step_names_controls_as_widget_keys_only():  # they end up in a CSS se
         deck.parse(text, PAGE_FILES)
 
 
+@pytest.mark.parametrize("step", [{"page": "critics", "note": "x", "experiment": "inpaint"},  # not its page's
+                                  {"page": "inpainting", "note": "x", "experiment": "train a GAN"},
+                                  {"page": "inpainting", "note": "x", "experiment": ["inpaint"]}])
+def test_a_steps_own_experiment_is_one_its_page_runs(step):
+    with pytest.raises(deck.DeckError, match="experiment is not one its page runs on phones"):
+        deck.parse(json.dumps({"steps": [step]}), PAGE_FILES)
+    ok = deck.parse(json.dumps({"steps": [{**step, "page": "inpainting", "experiment": "inpaint"}]}), PAGE_FILES)
+    assert ok.steps[0].experiment == "inpaint" and deck.parse(deck.to_json(ok), PAGE_FILES) == ok
+    lecture = deck.shipped(PAGE_FILES)["lecture"]
+    assert sum(s.experiment == "inpaint" for s in lecture.steps) >= 2  # the class pools its own runs twice
+
+
 STEPS = [{"page": "home", "link": "", "note": "a"}, {"page": "critics", "link": "critics_theta=1", "note": "b"},
          {"page": "vae", "link": "", "note": "c", "controls": ["vae_k"]}]
 

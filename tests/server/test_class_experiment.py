@@ -1,0 +1,52 @@
+"""The class's own experiment (a deck step's "experiment": "inpaint"): what a phone is sent to run
+(ui.class_pictures.experiment_spec, kept by server.class_deck), and the rule that gives a slow phone its chain (bench
+class_experiment)."""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from urllib.parse import parse_qsl, urlparse
+
+import pytest
+
+from benchmarks.class_experiment import BUDGET_S, QUANTUM, chain_for
+from dgm_core import results
+from ui import deck
+from ui.class_pictures import EXPERIMENT_METHODS, experiment_spec
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("a, b, page, want", [
+    (1.0, 0.02, 300, 200),  # 1 + 0.02 * 200 = 5: exactly the budget
+    (1.0, 0.021, 300, 175),  # 190 steps fit: down to a multiple of 25
+    (0.5, 0.001, 300, 300),  # the page's chain fits: never longer
+    (6.0, 0.01, 300, QUANTUM),  # nothing fits: the shortest chain, said on the phone
+])
+def test_a_phones_chain_is_the_longest_that_fits_the_budget(a, b, page, want):
+    steps = [50, 150, 300]
+    chain, fa, fb = chain_for(steps, [a + b * s for s in steps], page)
+    assert chain == want and math.isclose(fa, a, abs_tol=1e-9) and math.isclose(fb, b, abs_tol=1e-12)
+    assert chain == QUANTUM or fa + fb * chain <= BUDGET_S + 1e-9
+
+
+def test_the_lectures_experiments_are_what_a_phone_can_run():
+    lecture = deck.shipped(deck.page_files())["lecture"]
+    steps = [s for s in lecture.steps if s.experiment]
+    assert steps
+    try:
+        phone = results.phone_steps()
+    except results.ResultsError:
+        phone = {}
+    for s in steps:
+        spec = experiment_spec(dict(parse_qsl(s.link)))
+        c, h, w = spec["shape"]
+        assert len(spec["image"]) == c * h * w and spec["methods"] == list(EXPERIMENT_METHODS)
+        image = spec["image"]
+        assert set(image) <= {0.0, 1.0} if spec["binary"] else 0 <= min(image) <= max(image) <= 1
+        steps_ = spec["settings"]["steps"]
+        assert steps_ == min(phone.get(spec["dataset"], spec["page_steps"]), spec["page_steps"])
+        assert spec["settings"]["burn_in"] < steps_ and str(steps_) in spec["chain"]
+        for url in [*(spec["models"]["vae"][k] for k in ("encoder", "decoder", "gradient")), spec["worker"]]:
+            path = urlparse(url).path.removeprefix("app/")  # Streamlit serves static/ at app/static/
+            assert (ROOT / path).is_file(), url
