@@ -17,6 +17,7 @@ token 403; a step that is not the lecturer's, or has no experiment, 409; a step 
 """
 from __future__ import annotations
 
+import functools
 import json
 import math
 
@@ -25,32 +26,65 @@ import torch
 
 from dgm_core.metrics import f1_missing, mse_missing
 from server import budgets as B
-from server import class_deck, rooms, schema, tokens
+from server import class_deck, tokens
 from server.budgets import shorten
 from server.poll import PollStore
-from server.poll_spec import PollError, check_code
+from server.poll_spec import PollError
 
 FIELDS = ("token", "step", "mask", "fills")
 MASKS_SHOWN = 60  # the latest masks the projector's wall shows
 
 
-def spec_of(store: PollStore, code: str, step: object) -> dict:
-    """Step ``step``'s experiment in room ``code``'s lecture, or a PollError (404: no lecture; 409: no experiment)."""
+def lecture_of(store: PollStore, code: str) -> tuple[str, str, int]:
+    """Room ``code``'s lecture -> (its code, its deck's hash, the lecturer's step); a PollError where there is none."""
+    with store._tx(write=False) as db:
+        code = store._room(db, code)[0]
+        row = db.execute("SELECT deck_hash, step FROM lectures WHERE code=?", (code,)).fetchone()
+    if row is None:
+        raise PollError(404, f"Room {code} is a poll, not a lecture: it has no steps.")
+    return code, *row
+
+
+@functools.lru_cache(maxsize=64)
+def _experiment(deck_hash: str, step: int, _mtime_ns: int) -> dict | None:
+    """A step's experiment as read from its file once (per version of the file), its image as float32 ``truth``."""
+    spec = class_deck.experiment(deck_hash, step)
+    return spec and {**spec, "truth": torch.tensor(np.asarray(spec["image"], np.float32))}
+
+
+def spec_of(deck_hash: str, step: object) -> dict:
+    """Step ``step``'s experiment, or a PollError (400: no step; 409: the step runs no experiment)."""
     if isinstance(step, bool) or not isinstance(step, int):
         raise PollError(400, f"The run's step must be a whole number, not '{shorten(step)}'.")
-    deck_hash, deck = rooms.deck_of(store, code)
-    spec = class_deck.experiment(deck_hash, step) if 0 <= step < len(deck["steps"]) else None
+    try:  # a step beyond the deck has no folder, so no file
+        mtime = (class_deck.step_dir(deck_hash, step) / class_deck.EXPERIMENT).stat().st_mtime_ns if step >= 0 else 0
+    except OSError:
+        mtime = 0
+    spec = _experiment(deck_hash, step, mtime) if mtime else None
     if spec is None:
         raise PollError(409, f"Step {step + 1} of this lecture runs no experiment of the class.")
     return spec
 
 
 def _fill(v: object, n: int, name: str) -> np.ndarray:
-    """One method's mean fill, checked as the border checks a browser's arrays (server.schema)."""
+    """One method's mean fill: ``n`` numbers in [0, 1], as server.schema checks a browser's plain arrays (its
+    sentences), in a few C loops (a phone's run is held to a few milliseconds of the server's CPU)."""
+    what = f"The run's {name}'s fill"
+    if not isinstance(v, list):
+        raise PollError(400, f"{what} is not an array.")
+    if len(v) != n:
+        raise PollError(400, f"{what} holds {len(v)} values, not {n}.")
+    if not set(map(type, v)) <= {int, float}:
+        raise PollError(400, f"{what} holds non-numbers.")
     try:
-        return schema.array(schema.Array(None, lambda _j, _m: n, 0.0, 1.0), v, None, "", f"{name}'s fill")
-    except schema.Refused as e:
-        raise PollError(400, f"The run's {e}.") from None
+        a = np.array(v, dtype=np.float64)
+    except OverflowError:  # a whole number beyond any float
+        a = np.array([np.inf])
+    if not np.isfinite(a).all():
+        raise PollError(400, f"{what} holds values that are not finite.")
+    if a.min() < 0 or a.max() > 1:
+        raise PollError(400, f"{what} holds values outside [0, 1].")
+    return a
 
 
 def check(spec: dict, data: dict) -> tuple[str, dict[str, np.ndarray]]:
@@ -75,7 +109,7 @@ def check(spec: dict, data: dict) -> tuple[str, dict[str, np.ndarray]]:
 def score(spec: dict, mask: str, fills: dict[str, np.ndarray]) -> dict[str, float]:
     """Each fill's score on the hidden pixels against the experiment's image: F1 (binary data) or MSE."""
     shape = (1, *spec["shape"])
-    truth = torch.tensor(spec["image"], dtype=torch.float32).reshape(shape)
+    truth = (spec["truth"] if "truth" in spec else torch.tensor(spec["image"], dtype=torch.float32)).reshape(shape)
     seen = torch.frombuffer(bytearray(mask.encode()), dtype=torch.uint8).eq(ord("1")).reshape(1, 1, *shape[2:])
     metric = f1_missing if spec.get("binary") else mse_missing
     return {m: float(metric(torch.from_numpy(f.astype(np.float32)).reshape(shape), truth, seen)[0])
@@ -89,12 +123,11 @@ def submit(store: PollStore, code: str, data: dict, *, client: str = "") -> dict
         raise PollError(400, f"A run has no field '{shorten(extra[0], 20)}'.")
     if missing := [f for f in FIELDS if f not in data]:
         raise PollError(400, f"A run needs the field '{missing[0]}'.")
-    code = check_code(code)
-    rooms.deck_of(store, code)  # 404: no such room, or a poll without a lecture
+    code, deck_hash, now = lecture_of(store, code)
     token = store._phone(code, data["token"])
     store._limit("token", token, "Too many runs from this phone; wait a few seconds and send it again.")
-    spec, step = spec_of(store, code, data["step"]), data["step"]
-    if (now := rooms.where(store, code)["step"]) != step:
+    spec, step = spec_of(deck_hash, data["step"]), data["step"]
+    if now != step:
         raise PollError(409, f"The lecture is on step {now + 1}, not step {step + 1}: a run counts on the step the "
                              "lecturer shows.")
     mask, fills = check(spec, data)
@@ -119,10 +152,10 @@ def pooled(store: PollStore, code: str, step: object) -> dict:
     "diff_se" (their sd / sqrt(n); None below two runs), "wins" / "ties" / "losses": runs where a did better / as
     well / worse than b (F1 higher, MSE lower), "masks": the latest ``MASKS_SHOWN`` masks (oldest first),
     "hidden_share": per run the share of pixels hidden, "shape": [C, H, W]}."""
-    spec = spec_of(store, code, step)
+    code, deck_hash, _ = lecture_of(store, code)
+    spec = spec_of(deck_hash, step)
     a, b = spec["methods"][:2]
     with store._tx(write=False) as db:
-        code = store._room(db, code)[0]
         rows = db.execute("SELECT mask, scores FROM runs WHERE room=? AND step=? ORDER BY at, rowid",
                           (code, step)).fetchall()
     scores = [json.loads(s) for _, s in rows]
