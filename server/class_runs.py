@@ -46,7 +46,7 @@ def lecture_of(store: PollStore, code: str) -> tuple[str, str, int]:
 
 
 @functools.lru_cache(maxsize=64)
-def _experiment(deck_hash: str, step: int, _mtime_ns: int) -> dict | None:
+def _experiment(deck_hash: str, step: int, _version: tuple[int, int]) -> dict | None:
     """A step's experiment as read from its file once (per version of the file), its image as float32 ``truth``."""
     spec = class_deck.experiment(deck_hash, step)
     return spec and {**spec, "truth": torch.tensor(np.asarray(spec["image"], np.float32))}
@@ -57,10 +57,10 @@ def spec_of(deck_hash: str, step: object) -> dict:
     if isinstance(step, bool) or not isinstance(step, int):
         raise PollError(400, f"The run's step must be a whole number, not '{shorten(step)}'.")
     try:  # a step beyond the deck has no folder, so no file
-        mtime = (class_deck.step_dir(deck_hash, step) / class_deck.EXPERIMENT).stat().st_mtime_ns if step >= 0 else 0
+        st = (class_deck.step_dir(deck_hash, step) / class_deck.EXPERIMENT).stat() if step >= 0 else None
     except OSError:
-        mtime = 0
-    spec = _experiment(deck_hash, step, mtime) if mtime else None
+        st = None
+    spec = _experiment(deck_hash, step, (st.st_mtime_ns, st.st_size)) if st else None
     if spec is None:
         raise PollError(409, f"Step {step + 1} of this lecture runs no experiment of the class.")
     return spec

@@ -223,3 +223,16 @@ def test_a_run_over_the_apps_real_http_route(room, tmp_path):
         assert status == 413 and "over" in out["error"]
         status, out, _ = req(f"{api}/answer", "POST", body)  # an answer's route keeps its own small limit
         assert status == 413
+
+
+def test_grey_data_is_scored_by_mse_and_the_lower_wins(room):
+    store, lec = room
+    class_deck.write_experiment(lec.deck_hash, 1, {**SPEC, "binary": False})
+    off = {"mwg": np.clip(TRUTH - 0.1, 0, 1).tolist(), "pseudo_gibbs": np.clip(TRUTH + 0.3, 0, 1).tolist()}
+    got, out = call(store, "POST", f"{lec.code}/run", run(join(store, lec.code), off))
+    hidden = np.array([c == "0" for c in TOP])
+    want = {m: float(((np.asarray(f) - TRUTH)[hidden] ** 2).mean()) for m, f in off.items()}
+    assert got == 200 and out["scores"] == pytest.approx(want, abs=1e-6)
+    p = class_runs.pooled(store, lec.code, 1)
+    assert p["metric"] == "MSE" and p["diff_mean"] == pytest.approx(want["mwg"] - want["pseudo_gibbs"], abs=1e-6)
+    assert p["diff_mean"] < 0 and (p["wins"], p["losses"]) == (1, 0)  # the smaller error is the better fill
