@@ -24,15 +24,12 @@ import argparse
 import asyncio
 import json
 import os
-import socket
-import subprocess
-import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.class_poll import CLIENT_CORE, IDLE_S, Conn, cpu_s, pct, start_server, stop
+from benchmarks.class_poll import IDLE_S, Conn, client_core, cpu_s, pct, scratch, start_server, stop
 from benchmarks.common import app_commit, machine_line
-from benchmarks.harness import BenchError, bench
+from benchmarks.harness import bench
 
 ROOT = Path(__file__).resolve().parents[1]
 BARS = {"p95_s": 1.0, "cpu_ms_per_phone_step": 3.0, "memory_mb": 100.0}
@@ -175,15 +172,8 @@ def options(p: argparse.ArgumentParser) -> None:
 
 
 def run(a: argparse.Namespace) -> dict:
-    if len(os.sched_getaffinity(0)) < 2:
-        raise BenchError("needs two cores: one for the server, one for the phones")
-    os.sched_setaffinity(0, {CLIENT_CORE})
-    log = open(ROOT / ".pytest_cache" / "class_follow-server.log", "a") if (ROOT / ".pytest_cache").exists() else \
-        subprocess.DEVNULL
-    with tempfile.TemporaryDirectory(prefix="dgm-follow-bench-") as folder, socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-        s.close()
+    log = client_core("class_follow")
+    with scratch("follow") as (folder, port):
         env = {**os.environ, "DGM_WARMUP": "0", "DGM_POLL_DIR": folder}
         r = asyncio.run(follow(a.phones, a.deck, a.pause, port, env, log, not a.no_pictures))
     r["verdicts"] = verdicts(r)

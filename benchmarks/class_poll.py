@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -36,6 +37,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 from benchmarks.common import app_commit, machine_line
@@ -319,19 +321,32 @@ def options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--window", type=float, default=10.0, help="seconds within which every phone answers")
 
 
-def run(a: argparse.Namespace) -> dict:
+def client_core(name: str):
+    """A server bench's start: this process moved to the phones' core (the server gets ``SERVER_CORE``) -> the file
+    the server's output goes to (.pytest_cache/<name>-server.log where that folder exists)."""
     if len(os.sched_getaffinity(0)) < 2:
         raise BenchError("needs two cores: one for the server, one for the phones")
     os.sched_setaffinity(0, {CLIENT_CORE})
-    runs = [(int(k), False) for k in a.phones.split(",") if k] + ([(a.restart, True)] if a.restart else [])
-    log = open(ROOT / ".pytest_cache" / "class_poll-server.log", "a") if (ROOT / ".pytest_cache").exists() else \
+    return open(ROOT / ".pytest_cache" / f"{name}-server.log", "a") if (ROOT / ".pytest_cache").exists() else \
         subprocess.DEVNULL
+
+
+@contextlib.contextmanager
+def scratch(name: str) -> Iterator[tuple[str, int]]:
+    """A fresh folder (removed after) and a free local port, for one server of a bench."""
+    with tempfile.TemporaryDirectory(prefix=f"dgm-{name}-bench-") as folder, socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        yield folder, port
+
+
+def run(a: argparse.Namespace) -> dict:
+    log = client_core("class_poll")
+    runs = [(int(k), False) for k in a.phones.split(",") if k] + ([(a.restart, True)] if a.restart else [])
     records = {}
     for n, restart in runs:
-        with tempfile.TemporaryDirectory(prefix="dgm-poll-bench-") as folder, socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-            s.close()
+        with scratch("poll") as (folder, port):
             env = {**os.environ, "DGM_WARMUP": "0", "DGM_POLL_DIR": folder}
             r = asyncio.run(poll(n, a.window, restart, port, env, log))
         r["verdicts"] = verdicts(r)

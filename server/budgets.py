@@ -40,6 +40,11 @@ POLL_TEXT_MAX_CHARS = 300  # a question's prompt; an option or a unit is at most
 POLL_OPTION_MAX_CHARS = 80
 POLL_MAX_ROUNDS = 2  # the question, then once more after "discuss with your neighbour"
 POLL_COUNTDOWN_MAX_S = 600
+# A phone's run of the class's own experiment (server/class_runs.py): its mask and two mean fills as numbers, at most
+# 64 kB (an MNIST digit's, rounded to 3 decimals as the class page sends them: about 10 kB; unrounded, or a 3x32x32
+# image's rounded: under 40 kB). A step keeps at most this many runs (one a phone: a large lecture hall, several times).
+POLL_RUN_MAX_BYTES = 64 * 1024
+RUNS_MAX_PER_STEP = 2000
 POLL_WAIT_MAX_S = 25.0  # a phone's long poll of the state route is answered at the latest after this
 # Rate limits (token buckets held by each server process): (burst, refill per second).
 # One phone may change its answer a few times; one address (a class behind one NAT: 300 phones answering within

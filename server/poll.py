@@ -9,7 +9,8 @@ locked -> revealed, in rounds (round 2: "discuss with your neighbour and answer 
 An **answer** is one row per (question, round, phone's token), replaced until the lock: counted once. A phone's
 token is given by the server when it **joins** the room (server/tokens.py: signed, so a made-up one is refused), and
 the room counts its phones, so the projector can say "N answers from M phones". A **lecture** (server/rooms.py) is a
-room that follows a deck's steps.
+room that follows a deck's steps; on a step that asks for one, the class's own experiment keeps a **run** per phone
+(server/class_runs.py).
 
 The file lives in ``DGM_POLL_DIR`` (default ``var/poll`` in the checkout), in WAL mode, so the replicas of one host
 (server/replicas.py) share it and a restarted server finds every answer. Every write checks its input and the room's
@@ -58,6 +59,9 @@ CREATE TABLE IF NOT EXISTS phones (
 CREATE TABLE IF NOT EXISTS lectures (
   code TEXT PRIMARY KEY, deck_name TEXT NOT NULL, deck TEXT NOT NULL, deck_hash TEXT NOT NULL,
   step INTEGER NOT NULL DEFAULT 0, shown INTEGER NOT NULL DEFAULT 0, moved REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+  room TEXT NOT NULL, step INTEGER NOT NULL, phone TEXT NOT NULL, mask TEXT NOT NULL, scores TEXT NOT NULL,
+  at REAL NOT NULL, PRIMARY KEY (room, step, phone));
 """
 
 
@@ -386,7 +390,7 @@ class PollStore:
 
     def _purge(self, db: sqlite3.Connection, now: float) -> int:
         old = [c for (c,) in db.execute("SELECT code FROM rooms WHERE created < ?", (now - B.POLL_ROOM_TTL_S,))]
-        for table, col in (("answers", "room"), ("questions", "room"), ("phones", "room"), ("lectures", "code"),
-                           ("rooms", "code")):
+        for table, col in (("answers", "room"), ("questions", "room"), ("phones", "room"), ("runs", "room"),
+                           ("lectures", "code"), ("rooms", "code")):
             db.executemany(f"DELETE FROM {table} WHERE {col}=?", [(c,) for c in old])
         return len(old)

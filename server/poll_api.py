@@ -11,6 +11,9 @@ header, or the lecturer's pass in the ``dgm_lecture`` cookie, server.rooms; bodi
                                                       own answers; a lecture's room: its step, ``lecture``)
     GET  <code>/deck                               -> a lecture's deck as the class page shows it (server.class_deck)
     POST <code>/answer  {question, round, token, value}                        -> {ok, room, question, round, value}
+    POST <code>/run  {token, step, mask, fills}    -> {scores, runs, message}: a phone's run of the step's experiment
+                                                      (server.class_runs; a body of at most POLL_RUN_MAX_BYTES)
+    GET  <code>/runs?step=k                        -> the class's runs on step k, pooled (class_runs.pooled)
     POST <code>/step  K  {step, shown}             -> a lecture's room moves to the step (0-based) and its stage
     POST <code>/pass  K                            -> {room, pass}: the server sets the lecturer's cookie
     POST <code>/questions  K  {id, prompt, kind, options | lo, hi[, unit], model, correct, tolerance}  -> 201
@@ -30,7 +33,7 @@ from http.cookies import CookieError, SimpleCookie
 from collections.abc import Mapping
 
 from server import budgets as B
-from server import class_deck, rooms
+from server import class_deck, class_runs, rooms
 from server.budgets import megabytes, shorten
 from server.poll import PollStore
 from server.poll_spec import NoRoom, PollError, check_code
@@ -52,10 +55,15 @@ def _no_duplicates(pairs: list[tuple[str, object]]) -> dict:
     return out
 
 
-def read_body(body: bytes, headers: Mapping[str, str]) -> dict:
+def body_limit(path: str) -> int:
+    """The most bytes a POST's body to ``path`` (below /poll/api/) may hold: a run's, or any other request's."""
+    return B.POLL_RUN_MAX_BYTES if path.rstrip("/").endswith("/run") else B.POLL_BODY_MAX_BYTES
+
+
+def read_body(body: bytes, headers: Mapping[str, str], limit: int = B.POLL_BODY_MAX_BYTES) -> dict:
     """A POST's body -> its JSON object, or a PollError saying what is wrong with it."""
-    if len(body) > B.POLL_BODY_MAX_BYTES:
-        raise PollError(413, f"The request's body is over {megabytes(B.POLL_BODY_MAX_BYTES)}.")
+    if len(body) > limit:
+        raise PollError(413, f"The request's body is over {megabytes(limit)}.")
     if not body.strip():
         return {}
     if headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
@@ -124,15 +132,15 @@ def handle(store: PollStore, method: str, path: str, *, query: Mapping[str, str]
 
 def _route(store: PollStore, method: str, parts: list[str], query: Mapping[str, str], headers: Mapping[str, str],
            body: bytes, client: str) -> tuple[int, dict]:
-    want = "GET" if len(parts) == 2 and parts[1] in ("state", "deck") else "POST"
-    known = (parts == ["rooms"] or len(parts) == 2 and parts[1] in ("state", "deck", "answer", "questions", "join",
-                                                                     "step", "pass")
+    want = "GET" if len(parts) == 2 and parts[1] in ("state", "deck", "runs") else "POST"
+    known = (parts == ["rooms"] or len(parts) == 2 and parts[1] in ("state", "deck", "runs", "answer", "run",
+                                                                     "questions", "join", "step", "pass")
              or len(parts) == 4 and parts[1] == "questions")
     if not known:
         raise PollError(404, f"There is no poll route '/poll/api/{shorten('/'.join(parts))}'.")
     if method != want:
         raise PollError(405, f"This poll route takes {want} requests, not {shorten(method, 10)}.")
-    data = read_body(body, headers) if method == "POST" else {}
+    data = read_body(body, headers, body_limit("/".join(parts))) if method == "POST" else {}
     if parts == ["rooms"]:
         raise PollError(403, "A room is opened by a lecturer's Present in the app, not by a request.")
     code = check_code(parts[0])
@@ -143,6 +151,14 @@ def _route(store: PollStore, method: str, parts: list[str], query: Mapping[str, 
         return 200, {**out, "lecture": rooms.where(store, code)}
     if parts[1] == "deck":
         return 200, class_deck.public(*rooms.deck_of(store, code))
+    if parts[1] == "runs":
+        try:
+            step = int(query.get("step", ""))
+        except ValueError:
+            raise PollError(400, "The runs of a step are asked for as runs?step=k, k a whole number.") from None
+        return 200, class_runs.pooled(store, code, step)
+    if parts[1] == "run":
+        return 200, {**class_runs.submit(store, code, data, client=client), "message": "Run received."}
     if parts[1] == "join":
         if data:
             raise PollError(400, "Joining a room takes no fields.")

@@ -120,14 +120,14 @@ def watch() -> Watch:
     return _watches[id(loop)]
 
 
-async def _body(request: Request) -> bytes:
-    """The request's body, read no further than one byte past the limit (a larger one is refused unread)."""
-    if int(request.headers.get("content-length") or 0) > B.POLL_BODY_MAX_BYTES:
-        return b"x" * (B.POLL_BODY_MAX_BYTES + 1)
+async def _body(request: Request, limit: int) -> bytes:
+    """The request's body, read no further than one byte past ``limit`` (a larger one is refused unread)."""
+    if int(request.headers.get("content-length") or 0) > limit:
+        return b"x" * (limit + 1)
     out = b""
     async for chunk in request.stream():
         out += chunk
-        if len(out) > B.POLL_BODY_MAX_BYTES:
+        if len(out) > limit:
             break
     return out
 
@@ -135,14 +135,14 @@ async def _body(request: Request) -> bytes:
 async def api(request: Request) -> Response:
     st = store()
     path = request.path_params["rest"]
-    body = await _body(request) if request.method == "POST" else b""
+    body = await _body(request, poll_api.body_limit(path)) if request.method == "POST" else b""
     call = partial(poll_api.handle, st, request.method, path, query=request.query_params,
                    headers={k.lower(): v for k, v in request.headers.items()}, body=body,
                    client=request.client.host if request.client else "")
     status, out = await to_thread.run_sync(call)
     if request.method == "POST" and status == 200 and path.rstrip("/").endswith("/pass"):
         return _with_pass(out)
-    if request.method == "POST" and status < 300 and not path.rstrip("/").endswith(("/answer", "/join")):
+    if request.method == "POST" and status < 300 and not path.rstrip("/").endswith(("/answer", "/join", "/run")):
         watch().poke.set()  # a presenter's action: the phones' long polls hear of it at once
     elif status == 200 and path.rstrip("/").endswith("/state"):
         v, a, wait = poll_api.long_poll(request.query_params) or (0, None, 0.0)

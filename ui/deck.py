@@ -24,7 +24,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from server import budgets
 from server import saved_decks
-from ui import panels, slides
+from ui import class_runs_view, panels, slides
 from ui import catalog, decks_view
 from ui.catalog import PAGES
 
@@ -381,7 +381,7 @@ def _present_slide(name: str, deck: Deck, k: int, view: slides.View) -> None:
                 st.rerun()
         _keys_of(name, deck, k, True)
     slide = slides.Slide(step.note, view, dict(parse_qsl(step.link)), _named_controls(step), step.question, shown,
-                         step.poll)
+                         step.poll, class_runs_view.step_of(name, k))
     slides.draw(slide, slides.stage_of(st.session_state.get(WINDOW)), note_slot, f"{name[:40]}:{k}")
 
 

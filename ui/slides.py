@@ -165,6 +165,7 @@ class Slide:
     question: str = ""
     shown: bool = True
     poll: dict | None = None  # the class answers the question on its phones (ui.poll), the view's facts answer it
+    runs: tuple[str, int] | None = None  # (room, step): the class's runs pooled beside the view (ui.class_runs_view)
 
 
 def stage_of(window: Mapping[str, Any] | None) -> Stage:
@@ -221,6 +222,13 @@ def draw(slide: Slide, stage: Stage, note_slot, step_key: str = "") -> Facts:
             with class_col:  # the question as ``ask`` put it (its model's answer from the view's facts)
                 asked = slide.view.facts(link) if slide.view.facts else {}
                 results(poll_question(slide, asked), step_key=step_key or "slide")
+        elif slide.runs and not stage.phone:  # the class's own experiment: its runs pooled beside the view
+            from ui.class_runs_view import panel
+            view_col, class_col = st.columns([3, 1], gap="small")
+            with view_col:
+                facts = slide.view.draw(link, view_stage.share(width=0.74), slide.shown) if slide.view.draw else {}
+            with class_col:
+                panel(*slide.runs)
         else:
             facts = slide.view.draw(link, view_stage, slide.shown) if slide.view.draw else {}
     note_slot.markdown(f"**{slide.question}**" if asking else fill_note(slide.note, facts))

@@ -1,0 +1,72 @@
+"""The class's own experiment pooled on the projector (ui/class_runs_view.py) in chromium at 1280x720: the lecturer
+presents a deck whose second step runs the experiment, the pooled view says no run yet, then twelve phones' runs
+(sent over HTTP as the class page sends them) appear beside the step's view without a reload: the count, the paired
+difference, the strip and the wall of masks, all on the first screen. Screenshot in /tmp/class_e2e (look at it)."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import urllib.request
+
+import numpy as np
+import pytest
+from playwright.sync_api import expect
+
+from server import class_deck
+from tests.server.test_class_runs import SPEC, TRUTH
+from ui.class_runs_view import EMPTY
+from ui.deck import encode, page_files, parse
+
+from .conftest import LOG, deck_key, streamlit_server, wait_for_app
+from .test_class import PROJECTOR, WAIT, press, shot, state
+
+DECK = {"title": "The class's experiment", "steps": [
+    {"page": "home", "note": "Step one: follow on your phone."},
+    {"page": "home", "note": "Step two: hide any part of the digit you like, and Run."}]}
+
+
+def post(url: str, body: dict) -> tuple[int, dict]:
+    r = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
+                               headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(r, timeout=30) as f:
+        return f.status, json.loads(f.read())
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    env = {**os.environ, "DGM_WARMUP": "0", "DGM_POLL_DIR": str(tmp_path_factory.mktemp("poll")),
+           "DGM_CLASS_DIR": str(tmp_path_factory.mktemp("class"))}
+    with streamlit_server(env, log=LOG) as (url, proc):
+        yield {"url": url, "env": env}
+
+
+def test_the_projector_pools_the_class_runs_as_they_arrive(browser, server, monkeypatch):
+    url = server["url"]
+    monkeypatch.setenv("DGM_CLASS_DIR", server["env"]["DGM_CLASS_DIR"])
+    projector = browser.new_context(viewport=PROJECTOR).new_page()
+    projector.goto(f"{url}/?deck={encode(parse(json.dumps(DECK), page_files()))}&step=1")
+    wait_for_app(projector)
+    press(projector, "Present")
+    badge = projector.locator(".lecture-badge .lecture-code")
+    expect(badge).to_have_text(re.compile(r"^[A-Z0-9]{5}$"), timeout=WAIT)
+    code = badge.inner_text()
+    class_deck.write_experiment(state(url, code)["lecture"]["deck"], 1, SPEC)  # as the deck's drawing writes it
+    deck_key(projector, "ArrowRight", WAIT)
+    expect(projector.get_by_text(EMPTY)).to_be_visible(timeout=WAIT)
+    api = f"{url}/poll/api/{code}"
+    rng = np.random.default_rng(0)
+    for _ in range(12):
+        token = post(f"{api}/join", {})[1]["token"]
+        mask = "".join(np.where(rng.random(784) < 0.4, "0", "1"))
+        fills = {m: np.clip(TRUTH + rng.normal(0, s, 784), 0, 1).round(3).tolist() for m, s in
+                 (("mwg", 0.3), ("pseudo_gibbs", 0.4))}
+        assert post(f"{api}/run", {"token": token, "step": 1, "mask": mask, "fills": fills})[0] == 200
+    count = projector.locator(".class-runs .count")
+    expect(count).to_have_text("12 runs from the class", timeout=10_000)  # the fragment's next read, no reload
+    expect(projector.locator(".class-runs .diff")).to_contain_text("exact sampler − pseudo-Gibbs: ")
+    wall = projector.get_by_role("img").last
+    for element in (count, wall, projector.locator(".js-plotly-plot").last):
+        box = element.bounding_box()
+        assert box and box["y"] + box["height"] <= PROJECTOR["height"] + 1, box  # on the first screen
+    shot(projector, "pooled-projector")
