@@ -90,7 +90,8 @@ def draw_step(deck: dict, k: int, deck_hash: str) -> dict:
     return out
 
 
-EXPERIMENT_METHODS = ("mwg", "pseudo_gibbs")  # the class's own inpainting: the exact sampler against pseudo-Gibbs
+# the class's own inpainting: the exact sampler against pseudo-Gibbs, named as the lecture names them
+EXPERIMENT_METHODS = {"mwg": "exact sampler", "pseudo_gibbs": "pseudo-Gibbs"}
 
 
 def experiment_spec(link: dict[str, str]) -> dict | None:
@@ -102,7 +103,6 @@ def experiment_spec(link: dict[str, str]) -> dict | None:
 
     from dgm_core import results
     from dgm_core.demos import inpainting as inpainting_demo
-    from dgm_core.methods import INPAINTING
     from server import inpaint_job
     from ui.jobs import lesson_image
 
@@ -126,7 +126,7 @@ def experiment_spec(link: dict[str, str]) -> dict | None:
     return {"kind": "inpaint", "dataset": values["ds"], "what": what, "chain": chain, "page_steps": page_steps,
             "shape": list(image.shape), "binary": bool(inpainting_demo.BINARY[values["ds"]]),
             "image": [round(float(v), 4) for v in image.flatten()],
-            "methods": list(EXPERIMENT_METHODS), "labels": {m: INPAINTING.label(m) for m in EXPERIMENT_METHODS},
+            "methods": list(EXPERIMENT_METHODS), "labels": EXPERIMENT_METHODS,
             "settings": {f: settings[f] for f in inpaint_job.SETTINGS}, "models": {"vae": models["vae"]},
             "runtime": inpaint_job.RUNTIME, "worker": inpaint_job.WORKER_URL}
 

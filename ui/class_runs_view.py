@@ -62,6 +62,7 @@ def wall(masks: list[str], shape: list[int], columns: int = WALL_COLUMNS, scale:
     """The masks as one PNG, ``columns`` a row, a grey gap between them: white where the model saw the pixel, black
     where it was hidden."""
     h, w = shape[-2:]
+    columns = max(1, min(columns, len(masks)))  # a few masks: each drawn large
     rows = -(-len(masks) // columns)
     out = np.full((rows * (h + 2), columns * (w + 2)), 160, np.uint8)
     for i, m in enumerate(masks):

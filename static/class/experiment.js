@@ -40,7 +40,7 @@ export function mountExperiment(box, spec, root, send) {
   const [a, b] = spec.methods;
   el('h2', 'exp-title', box, 'Your own experiment');
   el('p', 'exp-how', box, `Drag over the ${spec.dataset === 'mnist' ? 'digit' : 'image'} to hide part of it (grey), `
-    + `then run ${spec.labels[a]} (the exact sampler) and ${spec.labels[b]} on your mask, on this phone `
+    + `then run the ${spec.labels[a]} and ${spec.labels[b]} on your mask, on this phone `
     + `(${spec.chain}).`);
   const canvas = el('canvas', 'exp-canvas', box);
   canvas.width = W * SCALE; canvas.height = H * SCALE;

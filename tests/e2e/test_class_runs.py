@@ -70,3 +70,75 @@ def test_the_projector_pools_the_class_runs_as_they_arrive(browser, server, monk
         box = element.bounding_box()
         assert box and box["y"] + box["height"] <= PROJECTOR["height"] + 1, box  # on the first screen
     shot(projector, "pooled-projector")
+
+
+PHONE_DECK = {"title": "The class's own experiment", "steps": [
+    {"page": "home", "note": "Step one: follow on your phone."},
+    {"page": "inpainting", "link": "inp_ds=mnist&inp_preset=bottom&inp_methods=mwg,pseudo_gibbs",
+     "note": "Hide any part of the digit you like, and Run.", "view": "inpainting.fills", "experiment": "inpaint"}]}
+
+
+def test_phones_run_their_own_experiment_and_the_projector_pools_them(browser, server, monkeypatch):
+    """Two phones (390x844) on the class page hide part of the step's digit (one the bottom half, one a stroke of a
+    finger) and run both samplers in their own browser; the server scores their fills as the phones did, and the
+    projector counts both runs without a reload."""
+    from urllib.parse import parse_qsl
+
+    from ui.class_pictures import experiment_spec
+
+    from .test_class import PHONE
+
+    url = server["url"]
+    monkeypatch.setenv("DGM_CLASS_DIR", server["env"]["DGM_CLASS_DIR"])
+    projector = browser.new_context(viewport=PROJECTOR).new_page()
+    projector.goto(f"{url}/?deck={encode(parse(json.dumps(PHONE_DECK), page_files()))}&step=1")
+    wait_for_app(projector)
+    press(projector, "Present")
+    badge = projector.locator(".lecture-badge .lecture-code")
+    expect(badge).to_have_text(re.compile(r"^[A-Z0-9]{5}$"), timeout=WAIT)
+    code = badge.inner_text()
+    h = state(url, code)["lecture"]["deck"]
+    for _ in range(600):  # Present's drawing of the deck writes the step's experiment first
+        if class_deck.experiment(h, 1) is not None:
+            break
+        projector.wait_for_timeout(200)
+    assert class_deck.experiment(h, 1) == experiment_spec(dict(parse_qsl(PHONE_DECK["steps"][1]["link"])))
+    spec = class_deck.experiment(h, 1)
+    spec["settings"].update(steps=25, burn_in=6)  # a short chain: the test is of the page, not of the samplers
+    spec["chain"] = "25 chain steps"
+    class_deck.write_experiment(h, 1, spec)
+    phones = []
+    for _ in range(2):
+        phone = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True).new_page()
+        phone.goto(f"{url}/class/{code}")
+        expect(phone.locator("#where")).to_have_text("Step 1 of 2", timeout=WAIT)
+        phones.append(phone)
+    deck_key(projector, "ArrowRight", WAIT)
+    for i, phone in enumerate(phones):
+        canvas = phone.locator(".exp-canvas")
+        expect(canvas).to_be_visible(timeout=WAIT)
+        expect(phone.locator(".exp-how")).to_contain_text("25 chain steps")
+        if i == 0:
+            phone.get_by_role("button", name="Hide the bottom half").click()
+        else:
+            box = canvas.bounding_box()
+            phone.mouse.move(box["x"] + 10, box["y"] + box["height"] * 0.3)
+            phone.mouse.down()
+            phone.mouse.move(box["x"] + box["width"] - 10, box["y"] + box["height"] * 0.5, steps=15)
+            phone.mouse.up()
+        phone.get_by_role("button", name="Run both samplers").click()
+    shown = []
+    for i, phone in enumerate(phones):
+        expect(phone.locator(".exp-sent")).to_contain_text("Sent: the projector pools", timeout=WAIT)
+        captions = phone.locator(".exp-fills figcaption").all_inner_texts()
+        shown.append([float(c.rsplit("F1 ", 1)[1]) for c in captions])
+        shot(phone, f"experiment-phone-{i + 1}")
+    expect(projector.locator(".class-runs .count")).to_have_text("2 runs from the class", timeout=WAIT)
+    with urllib.request.urlopen(f"{url}/poll/api/{code}/runs?step=1", timeout=30) as f:
+        pooled = json.loads(f.read())
+    assert pooled["n"] == 2 and len(set(pooled["masks"])) == 2  # two masks of the students' own
+    for j, m in enumerate(spec["methods"]):  # the server's scores are the phones' own (shown to 2 decimals)
+        assert abs(pooled["mean"][m] - np.mean([s[j] for s in shown])) <= 0.0051, (m, pooled["mean"], shown)
+    expect(projector.locator(".js-plotly-plot .scatterlayer .point")).to_have_count(2, timeout=WAIT)  # the strip
+    expect(projector.locator(".class-runs .diff")).to_contain_text("exact sampler − pseudo-Gibbs: ")
+    shot(projector, "experiment-projector")
