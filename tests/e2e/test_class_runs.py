@@ -41,16 +41,21 @@ def server(tmp_path_factory):
         yield {"url": url, "env": env}
 
 
-def test_the_projector_pools_the_class_runs_as_they_arrive(browser, server, monkeypatch):
-    url = server["url"]
-    monkeypatch.setenv("DGM_CLASS_DIR", server["env"]["DGM_CLASS_DIR"])
+def present(browser, url: str, deck: dict):
+    """The lecturer presents ``deck`` at 1280x720 -> (the projector's page, the room's code)."""
     projector = browser.new_context(viewport=PROJECTOR).new_page()
-    projector.goto(f"{url}/?deck={encode(parse(json.dumps(DECK), page_files()))}&step=1")
+    projector.goto(f"{url}/?deck={encode(parse(json.dumps(deck), page_files()))}&step=1")
     wait_for_app(projector)
     press(projector, "Present")
     badge = projector.locator(".lecture-badge .lecture-code")
     expect(badge).to_have_text(re.compile(r"^[A-Z0-9]{5}$"), timeout=WAIT)
-    code = badge.inner_text()
+    return projector, badge.inner_text()
+
+
+def test_the_projector_pools_the_class_runs_as_they_arrive(browser, server, monkeypatch):
+    url = server["url"]
+    monkeypatch.setenv("DGM_CLASS_DIR", server["env"]["DGM_CLASS_DIR"])
+    projector, code = present(browser, url, DECK)
     class_deck.write_experiment(state(url, code)["lecture"]["deck"], 1, SPEC)  # as the deck's drawing writes it
     deck_key(projector, "ArrowRight", WAIT)
     expect(projector.get_by_text(EMPTY)).to_be_visible(timeout=WAIT)
@@ -90,13 +95,7 @@ def test_phones_run_their_own_experiment_and_the_projector_pools_them(browser, s
 
     url = server["url"]
     monkeypatch.setenv("DGM_CLASS_DIR", server["env"]["DGM_CLASS_DIR"])
-    projector = browser.new_context(viewport=PROJECTOR).new_page()
-    projector.goto(f"{url}/?deck={encode(parse(json.dumps(PHONE_DECK), page_files()))}&step=1")
-    wait_for_app(projector)
-    press(projector, "Present")
-    badge = projector.locator(".lecture-badge .lecture-code")
-    expect(badge).to_have_text(re.compile(r"^[A-Z0-9]{5}$"), timeout=WAIT)
-    code = badge.inner_text()
+    projector, code = present(browser, url, PHONE_DECK)
     h = state(url, code)["lecture"]["deck"]
     for _ in range(600):  # Present's drawing of the deck writes the step's experiment first
         if class_deck.experiment(h, 1) is not None:
