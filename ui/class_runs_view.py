@@ -20,14 +20,17 @@ from ui.imaging import png_bytes
 
 RUN_EVERY_S = 1.0  # how often the projector reads the runs again
 EMPTY = "No runs yet: the class hides part of the digit on their phones and runs both samplers."
+PREPARING = "The class's experiment is being prepared: the phones get it in a moment."
 WALL_COLUMNS = 10
 
 
-def step_of(name: str, k: int) -> tuple[str, int] | None:
+def step_of(name: str, k: int, asked: bool = False) -> tuple[str, int] | None:
     """(the room, the step) where this browser holds the lecture of the deck ``name`` and its step ``k`` runs the
-    class's experiment; None otherwise (no pooled view)."""
+    class's experiment (the deck step asks for one, ``asked``, or its experiment is kept); None otherwise (no pooled
+    view)."""
     lec = lecture.held(name)
-    return (lec.code, k) if lec is not None and class_deck.experiment(lec.deck_hash, k) is not None else None
+    return (lec.code, k) if lec is not None and (asked or class_deck.experiment(lec.deck_hash, k) is not None) \
+        else None
 
 
 def headline(p: dict) -> tuple[str, str]:
@@ -78,8 +81,8 @@ def panel(code: str, step: int) -> None:
     """The class's runs on ``step`` of room ``code``, pooled, read again every ``RUN_EVERY_S`` seconds."""
     try:
         p = class_runs.pooled(store(), code, step)
-    except PollError as e:
-        st.caption(str(e))
+    except PollError as e:  # 409: the deck's drawing has not written the step's experiment yet
+        st.caption(PREPARING if e.status == 409 else str(e))
         return
     if not p["n"]:
         st.info(EMPTY)
