@@ -187,7 +187,7 @@ def penguins_ranges(preset: str, seed: int = 0) -> dict:
         out[method] = {"outside": int((excess > 0).sum()), "max_excess_g": round(float(max(excess.max(), 0.0)), 1)}
     return {"rows": int(len(e.x)), "holes": int(holes.sum()), "preset": preset, "seed": seed,
             "directions": dict(zip(e.columns, directions, strict=True)),
-            "ranges": {k: [round(a), round(b)] for k, (a, b) in ranges.items()}, "methods": out,
+            "ranges": {str(k): [round(a), round(b)] for k, (a, b) in ranges.items()}, "methods": out,
             "all_inside": all(v["outside"] == 0 for v in out.values()), "seconds": round(time.perf_counter() - t0, 1)}
 
 
