@@ -277,6 +277,12 @@ def test_a_steps_own_experiment_is_served_beside_its_pictures(server, poll_dir, 
     assert req(url + "/class/static/experiment.js")[2]["content-type"].startswith("text/javascript")
     class_deck.write_experiment(h, 0, {**spec, "kind": "a shopping list"})  # not an experiment the page knows
     assert class_deck.experiment(h, 0) is None
+    picture = class_deck.step_dir(h, 1) / "0.png"  # a step's picture: its bytes, kept by the phone for good
+    for content in (b"\x89PNG one", b"\x89PNG drawn again"):  # drawn again: the new file, not the remembered one
+        picture.write_bytes(content)
+        with urllib.request.urlopen(f"{url}/class/pictures/{h}/1/0.png", timeout=30) as f:
+            assert f.read() == content and f.headers["content-type"] == "image/png"
+            assert "immutable" in f.headers["cache-control"]
 
 
 def test_the_pages_are_still_served_beside_the_routes(server):
