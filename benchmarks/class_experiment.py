@@ -45,9 +45,24 @@ def chain_for(steps: list[int], seconds: list[float], page_steps: int) -> tuple[
     return max(QUANTUM, min(page_steps, fits)), float(a), float(b)
 
 
-def _phone_run(page, url: str) -> tuple[float, dict[str, float]]:
-    """Open the class page, hide the bottom half, Run: (the worker's seconds, F1 per method)."""
-    page.goto(url)
+def move(port: int, code: str, key: str, step: int, shown: bool) -> None:
+    """The lecturer's move, as the app makes it (POST step with the room's key)."""
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/poll/api/{code}/step", method="POST",
+                                 data=json.dumps({"step": step, "shown": shown}).encode(),
+                                 headers={"Content-Type": "application/json", "x-lecturer-key": key})
+    urllib.request.urlopen(req, timeout=60).read()
+
+
+def phone_page(browser, context=None):
+    """A phone: 390x844, touch, its CPU 4x slower; a page of ``context`` (its HTTP cache) or of a new one."""
+    page = (context or browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True,
+                                           has_touch=True)).new_page()
+    page.context.new_cdp_session(page).send("Emulation.setCPUThrottlingRate", {"rate": THROTTLE})
+    return page
+
+
+def run_here(page) -> tuple[float, dict[str, float]]:
+    """On the class page's experiment: hide the bottom half, Run -> (the worker's seconds, F1 per method)."""
     page.wait_for_selector(".exp-canvas", timeout=120_000)
     page.get_by_role("button", name="Hide the bottom half").click()
     page.get_by_role("button", name="Run both samplers").click()
@@ -91,22 +106,19 @@ def run(a: argparse.Namespace) -> dict:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=a.chromium, args=CHROMIUM_ARGS)
             for dataset, (k, spec) in by_data.items():
-                req = urllib.request.Request(f"http://127.0.0.1:{a.port}/poll/api/{code}/step",
-                                             data=json.dumps({"step": k, "shown": True}).encode(), method="POST",
-                                             headers={"Content-Type": "application/json", "x-lecturer-key": key})
-                urllib.request.urlopen(req).read()
+                move(a.port, code, key, k, True)
                 page_steps, runs = spec["page_steps"], []
                 for n in [n for n in steps for _ in range(a.repeats)]:
                     spec_n = {**spec, "settings": {**spec["settings"], "steps": n, "burn_in": n // 4}}
                     class_deck.write_experiment(h, k, spec_n)
-                    page = browser.new_page(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
-                    page.context.new_cdp_session(page).send("Emulation.setCPUThrottlingRate", {"rate": THROTTLE})
+                    page = phone_page(browser)
                     t0 = time.perf_counter()
-                    seconds, f1 = _phone_run(page, f"http://127.0.0.1:{a.port}/class/{code}")
+                    page.goto(f"http://127.0.0.1:{a.port}/class/{code}")
+                    seconds, f1 = run_here(page)
                     runs.append({"steps": n, "seconds": round(seconds, 2), "wall_s": round(time.perf_counter() - t0, 2),
                                  "f1": f1})
                     print(f"{dataset} {n} steps: {seconds:.1f} s {f1}", flush=True)
-                    page.close()
+                    page.context.close()
                 medians = {n: float(np.median([r["seconds"] for r in runs if r["steps"] == n])) for n in steps}
                 chain, fa, fb = chain_for(list(medians), list(medians.values()), page_steps)
                 out["datasets"][dataset] = {"step": k + 1, "what": spec["what"], "page_steps": page_steps,
