@@ -176,8 +176,8 @@ def penguins_ranges(preset: str, seed: int = 0) -> dict:
     done = own_table.complete(e.x, e.columns, s, source="penguins")
     j = e.columns.index("body_mass_g")
     holes, species = done.filled[:, j], truth["species"]
-    ranges = {sp: (float(np.nanmin(e.x[(species == sp) & ~holes, j])), float(np.nanmax(e.x[(species == sp) & ~holes, j])))
-              for sp in np.unique(species)}
+    seen = {sp: e.x[(species == sp) & ~holes, j] for sp in np.unique(species)}
+    ranges = {sp: (float(np.nanmin(v)), float(np.nanmax(v))) for sp, v in seen.items()}
     lo = np.array([ranges[sp][0] for sp in species])
     hi = np.array([ranges[sp][1] for sp in species])
     out = {}
@@ -297,7 +297,8 @@ def report(record: dict) -> str:
         m = ext["penguins"]
         lines += ["", f"## Penguins as published ({m['rows']} rows, {m['holes']} body masses empty), '{m['preset']}' "
                   "budget: body-mass fills outside their species' observed range", "",
-                  f"Species' observed ranges (g): {m['ranges']}. **{'All inside' if m['all_inside'] else 'Not all inside'}**.",
+                  f"Species' observed ranges (g): {m['ranges']}. "
+                  f"**{'All inside' if m['all_inside'] else 'Not all inside'}**.",
                   "", "| method | fills outside | furthest outside (g) |", "|---|---|---|"]
         lines += [f"| {MNAR.label(k)} | {v['outside']} | {v['max_excess_g']} |" for k, v in m["methods"].items()]
     lines += ["", "## Why coverage misses 0.90 where it does", "", *(f"- {n}" for n in record.get("notes", [])),
