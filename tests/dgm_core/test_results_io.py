@@ -19,7 +19,7 @@ LOADERS = {"critics": results.critics, "wgan": results.wgan, "vae_bounds": resul
            "vae_gmm": results.vae_gmm, "inpainting": results.inpainting, "inpainting_blur": results.inpainting_blur,
            "inpainting_page": results.inpainting_page, "inpainting_default": results.inpainting_default,
            "inpainting_fills": results.inpainting_fills, "notmiwae_cutoff": results.notmiwae_cutoff,
-           "own_table": results.own_table}
+           "own_table": results.own_table, "class_experiment": results.phone_steps}
 
 
 def shipped(name: str):
@@ -58,6 +58,7 @@ def test_each_loader_reads_its_shipped_file():
     assert results.notmiwae_cutoff().iterations == shipped("notmiwae_cutoff")["iterations"]
     assert len(results.inpainting_fills()) == len(shipped("inpainting_fills")["records"])
     assert results.own_table()  # every table's verdicts, read from the shipped file
+    assert results.phone_steps() == {d: r["phone_steps"] for d, r in shipped("class_experiment")["datasets"].items()}
     for name in ("notmiwae", "notmiwae_images", "dmfa", "wgan_progress", "flow_steps"):
         assert results.document(name) == shipped(name)
     assert results.published() == json.loads((ROOT / results.PUBLISHED).read_text())
