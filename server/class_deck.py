@@ -34,6 +34,7 @@ def drawn(deck_hash: str, step: int) -> dict | None:
 
 
 EXPERIMENT = "experiment.json"  # a step's own experiment, beside its step.json
+KINDS = {"inpaint": "inpainting"}  # the class's own experiments -> the page a deck step asking for one must be on
 
 
 def experiment(deck_hash: str, step: int) -> dict | None:
@@ -46,7 +47,7 @@ def experiment(deck_hash: str, step: int) -> dict | None:
         got = json.loads((step_dir(deck_hash, step) / EXPERIMENT).read_text())
     except (OSError, ValueError):
         return None
-    return got if isinstance(got, dict) and got.get("kind") == "inpaint" else None
+    return got if isinstance(got, dict) and got.get("kind") in KINDS else None
 
 
 def write_experiment(deck_hash: str, step: int, spec: dict) -> None:

@@ -101,7 +101,7 @@ def experiment_spec(link: dict[str, str]) -> dict | None:
     browser has no export of the data set's VAE."""
     from dataclasses import asdict
 
-    from dgm_core import results
+    from dgm_core import masks, results
     from dgm_core.demos import inpainting as inpainting_demo
     from server import inpaint_job
     from ui.jobs import lesson_image
@@ -125,6 +125,7 @@ def experiment_spec(link: dict[str, str]) -> dict | None:
     settings.update(steps=steps, burn_in=min(settings["burn_in"], steps // 4))
     return {"kind": "inpaint", "dataset": values["ds"], "what": what, "chain": chain, "page_steps": page_steps,
             "shape": list(image.shape), "binary": bool(inpainting_demo.BINARY[values["ds"]]),
+            "hole": list(masks.HOLE_GREY),  # a hidden pixel's colour on the phone, as the slides draw one
             "image": [round(float(v), 4) for v in image.flatten()],
             "methods": list(EXPERIMENT_METHODS), "labels": EXPERIMENT_METHODS,
             "settings": {f: settings[f] for f in inpaint_job.SETTINGS}, "models": {"vae": models["vae"]},

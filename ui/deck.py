@@ -23,7 +23,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from server import budgets
-from server import saved_decks
+from server import class_deck, saved_decks
 from ui import class_runs_view, panels, slides
 from ui import catalog, decks_view
 from ui.catalog import PAGES
@@ -60,7 +60,7 @@ header[data-testid="stHeader"], [data-testid="stSidebar"], [data-testid="stSideb
 </style>"""
 
 
-EXPERIMENTS = {"": "", "inpaint": "inpainting"}  # a step's own experiment for the class -> the page it runs on
+EXPERIMENTS = {"": "", **class_deck.KINDS}  # a step's own experiment for the class ("" none) -> its page
 
 
 class DeckError(ValueError):

@@ -13,7 +13,6 @@
 import {
   drawQuestion, followRoom, join, sendAnswer, showJoin,
 } from '../../poll/static/poll_view.js';
-import { mountExperiment } from './experiment.js';
 
 const $ = (id) => document.getElementById(id);
 const base = location.pathname.replace(/\/class(\/[^/]*)?\/?$/, '');  // a proxy's prefix, if any
@@ -131,7 +130,9 @@ function drawExperiment(step, k, asking) {
     panel.className = 'experiment';
     panel.textContent = 'Loading your own experiment…';
     panels.set(key, panel);
-    fetch(step.experiment).then((r) => (r.ok ? r.json() : Promise.reject(new Error(`${r.status}`)))).then((spec) => {
+    // imported here, not with the page: it reads the app's picture kit, which a lesson pack does not carry
+    Promise.all([fetch(step.experiment).then((r) => (r.ok ? r.json() : Promise.reject(new Error(`${r.status}`)))),
+      import('./experiment.js')]).then(([spec, { mountExperiment }]) => {
       panel.replaceChildren();
       mountExperiment(panel, spec, root, (body) => sendRun(k, body));
     }).catch(() => { panel.textContent = 'This step\'s experiment could not be loaded; the projector shows the class\'s.'; });

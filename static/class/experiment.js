@@ -7,29 +7,10 @@
 // The step's experiment (experiment.json, written when the deck is drawn: server/class_deck.py) names the image,
 // the two methods and their settings, the graphs' and the worker's URLs, relative to the app's root.
 
+import { paint, rgba, tinted } from '../../app/static/js/kit/pictures.js';
 import { el } from '../../poll/static/poll_view.js';
 
-const GREY = 128;  // a hidden pixel, as the slides draw one (dgm_core.masks.HOLE_GREY)
-const SCALE = 10;  // canvas pixels per image pixel
 const BRUSH = 1;  // the finger's square: (2 BRUSH + 1) image pixels a side
-
-// an image (C, H, W) flat in [0, 1], its hidden pixels grey, onto a canvas at SCALE
-function paint(canvas, image, shape, observed) {
-  const [C, H, W] = shape;
-  const small = new ImageData(W, H);
-  for (let i = 0; i < H * W; i++) {
-    for (let c = 0; c < 3; c++) {
-      const v = observed && !observed[i] ? GREY : Math.round(255 * image[(C === 3 ? c : 0) * H * W + i]);
-      small.data[4 * i + c] = v;
-    }
-    small.data[4 * i + 3] = 255;
-  }
-  const off = new OffscreenCanvas(W, H);
-  off.getContext('2d').putImageData(small, 0, 0);
-  const ctx = canvas.getContext('2d');
-  ctx.imageSmoothingEnabled = false;
-  ctx.drawImage(off, 0, 0, canvas.width, canvas.height);
-}
 
 // the experiment's panel in `box`: spec (experiment.json), root (the app's root URL), send(body) -> a promise of
 // the server's answer (or null: nothing to send to, as in a lesson pack)
@@ -43,7 +24,6 @@ export function mountExperiment(box, spec, root, send) {
     + `then run the ${spec.labels[a]} and ${spec.labels[b]} on your mask, on this phone `
     + `(${spec.chain}).`);
   const canvas = el('canvas', 'exp-canvas', box);
-  canvas.width = W * SCALE; canvas.height = H * SCALE;
   canvas.setAttribute('aria-label', 'the image: drag to hide pixels');
   const tools = el('div', 'exp-tools', box);
   const half = el('button', '', tools, 'Hide the bottom half');
@@ -53,7 +33,8 @@ export function mountExperiment(box, spec, root, send) {
   const status = el('p', 'exp-status', box); status.setAttribute('role', 'status');
   const out = el('div', 'exp-out', box);
   let busy = false; let worker = null;
-  const draw = () => paint(canvas, image, spec.shape, observed);
+  // the hidden pixels one flat colour, as the slides draw a question (dgm_core.masks.holed, its colour sent)
+  const draw = () => paint(canvas, tinted(image, observed, spec.shape, spec.hole, 1), spec.shape);
   const hideAt = (e) => {
     const r = canvas.getBoundingClientRect();
     const x = Math.floor(((e.clientX - r.left) / r.width) * W);
@@ -124,8 +105,8 @@ export function mountExperiment(box, spec, root, send) {
       const f1 = r && r.scores && r.scores.F1 !== undefined ? `F1 ${r.scores.F1.toFixed(2)}`
         : r && r.scores ? `MSE ${r.scores.MSE.toFixed(4)}` : '';
       el('figcaption', '', f, `${spec.labels[m]}: ${f1}`);
-      const c = el('canvas', '', f); c.width = W * 4; c.height = H * 4;
-      if (r) paint(c, r.mean, spec.shape, null);
+      const c = el('canvas', '', f);
+      if (r) paint(c, rgba(r.mean, spec.shape), spec.shape);
     }
     const said = el('p', 'exp-sent', out, 'Sending your run to the class…');
     const body = { mask: Array.from(mask, (o) => (o ? '1' : '0')).join(''),

@@ -68,7 +68,7 @@ def test_the_projector_pools_the_class_runs_as_they_arrive(browser, server, monk
                  (("mwg", 0.3), ("pseudo_gibbs", 0.4))}
         assert post(f"{api}/run", {"token": token, "step": 1, "mask": mask, "fills": fills})[0] == 200
     count = projector.locator(".class-runs .count")
-    expect(count).to_have_text("12 runs from the class", timeout=10_000)  # the fragment's next read, no reload
+    expect(count).to_have_text("12 runs from the class", timeout=WAIT)  # the fragment's next read, no reload
     expect(projector.locator(".class-runs .diff")).to_contain_text("exact sampler − pseudo-Gibbs: ")
     wall = projector.get_by_role("img").last
     for element in (count, wall, projector.locator(".js-plotly-plot").last):

@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl, urlparse
 import pytest
 
 from benchmarks.class_experiment import BUDGET_S, QUANTUM, chain_for
-from dgm_core import results
+from dgm_core import masks, results
 from ui import deck
 from ui.class_pictures import EXPERIMENT_METHODS, experiment_spec
 
@@ -42,6 +42,7 @@ def test_the_lectures_experiments_are_what_a_phone_can_run():
         spec = experiment_spec(dict(parse_qsl(s.link)))
         c, h, w = spec["shape"]
         assert len(spec["image"]) == c * h * w and spec["methods"] == list(EXPERIMENT_METHODS)
+        assert spec["hole"] == list(masks.HOLE_GREY)  # the phone draws a hole as the slides do
         image = spec["image"]
         assert set(image) <= {0.0, 1.0} if spec["binary"] else 0 <= min(image) <= max(image) <= 1
         steps_ = spec["settings"]["steps"]
