@@ -43,40 +43,45 @@ def test_box_selection_shows_digits_and_tabs_open(page, app_url):
     page.screenshot(path=str(shots / "clusters.png"), full_page=True)
 
 
-# per map, the rows (customdata) plotly draws selected, sorted; None where the map has no selection
-HIGHLIGHTED_JS = """els => els.map(el => {
+# per map, the rows (customdata) plotly draws selected, sorted; None where the map has no selection. The maps are
+# looked up afresh on each call: a rerun may replace a plot's element (a handle taken before it is then empty), and
+# a map caught between its data and its drawing counts as not (yet) selected.
+HIGHLIGHTED_JS = """() => [...document.querySelectorAll('.js-plotly-plot')].map(el => {
     let rows = null;
+    if (!Array.isArray(el.data) || !Array.isArray(el._fullData)) return null;
     el.data.forEach((t, i) => {
         if (!Array.isArray(t.selectedpoints)) return;
-        const cd = el._fullData.find(f => f.index === i).customdata;
+        const full = el._fullData.find(f => f.index === i);
+        if (!full || !full.customdata) return;
+        const cd = full.customdata;
         rows = (rows || []).concat(t.selectedpoints.map(j => Number(cd[j])));
     });
     return rows && rows.sort((a, b) => a - b);
 })"""
 
 
-def _highlighted(page, plots, timeout: float = 15) -> list:
+def _highlighted(page, timeout: float = 15) -> list:
     """Both maps' selected rows, once the page has redrawn them alike (or as they are when the time is up, for the
     assertions to name; ``timeout`` 0: as they are now)."""
     if timeout:
-        alike = f"""els => {{ const got = ({HIGHLIGHTED_JS})(els);
-            return got[0] !== null && JSON.stringify(got[0]) === JSON.stringify(got[1]); }}"""
+        alike = f"""() => {{ const got = ({HIGHLIGHTED_JS})();
+            return got.length === 2 && got[0] !== null && JSON.stringify(got[0]) === JSON.stringify(got[1]); }}"""
         try:
-            page.wait_for_function(alike, arg=plots.element_handles(), timeout=timeout * 1000)
+            page.wait_for_function(alike, timeout=timeout * 1000)
         except PlaywrightTimeout:
             pass
-    return page.evaluate(HIGHLIGHTED_JS, plots.element_handles())
+    return page.evaluate(HIGHLIGHTED_JS)
 
 
 def test_a_box_on_either_map_highlights_the_same_digits_on_the_other(page, app_url):
     plots = _open(page, app_url)
     n = page.evaluate("el => el._fullData.reduce((n, t) => n + t.x.length, 0)", plots.nth(0).element_handle())
-    assert _highlighted(page, plots, timeout=0) == [None, None]  # nothing selected yet
+    assert _highlighted(page, timeout=0) == [None, None]  # nothing selected yet
     seen = []
     for source, (lo, hi) in ((0, (0.3, 0.6)), (1, (0.45, 0.8))):  # round 0's map, then round 2's
         box_select(page, plots.nth(source), lo, hi)
         wait_for_app(page, timeout=60_000)
-        rows = _highlighted(page, plots)
+        rows = _highlighted(page)
         assert rows[0] and rows[1], f"a box on map {source}: highlighted {[r and len(r) for r in rows]}"
         assert rows[0] == rows[1], f"a box on map {source}: the maps highlight different digits"
         assert len(rows[0]) < n  # the rest are dimmed
