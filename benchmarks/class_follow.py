@@ -9,8 +9,10 @@ The server runs under `taskset -c 0` (DGM_WARMUP=0) with a fresh poll folder; th
 server), reads the deck and long-polls the room's state, as static/class/class.js does. The lecturer then steps
 through the whole deck, a question step twice (asked, then its answer), one move every ``--pause`` seconds
 (POST /poll/api/<code>/step with the lecturer's key, as the app moves the room); on each move every phone's long poll
-returns the new step and the phone fetches the step's pictures (drawn ones, where ui/class_pictures.py drew the deck
-into DGM_CLASS_DIR; none otherwise: said in the record). Measured: per move and phone the time from the lecturer's
+returns the new step and the phone fetches the step's pictures in one file (server.class_deck.bundle: drawn ones,
+where ui/class_pictures.py drew the deck into DGM_CLASS_DIR; none otherwise: said in the record) unless it has it
+already: as the page does, a phone fetches this step's and the next step's file once it shows a step, while the
+lecturer talks (``--no-prefetch``: only on arrival). Measured: per move and phone the time from the lecturer's
 request to the phone holding the step (and its pictures), p50/p95/max over all; the server's CPU over the moves, less
 its idle upkeep with every long poll held (read over ``IDLE_S`` first), per phone per move; its memory (VmRSS) before
 the phones and after the last move. Bars (issue 68): p95 <= 1 s, <= 3 ms of server CPU per phone per step, memory
@@ -65,7 +67,8 @@ def moves_of(deck: dict) -> list[tuple[int, bool]]:
                                                                            (True,))]
 
 
-async def follow(n: int, deck_name: str, pause: float, port: int, env: dict, log, with_pictures: bool = True) -> dict:
+async def follow(n: int, deck_name: str, pause: float, port: int, env: dict, log, with_pictures: bool = True,
+                 prefetch: bool = True) -> dict:
     proc = await asyncio.to_thread(start_server, port, env, log)
     pid = proc.pid
     try:
@@ -76,8 +79,9 @@ async def follow(n: int, deck_name: str, pause: float, port: int, env: dict, log
         # the move each phone last saw: [(when, step, shown)] per phone; the clock of each move's request
         seen: list[list[tuple[float, int, bool]]] = [[] for _ in range(n)]
         sent: dict[tuple[int, bool], float] = {}
-        pictures: dict[str, list[str]] = {}
-        fetched = {"bytes": 0}
+        bundles: dict[int, str] = {}  # step -> the URL of its pictures in one file ("" where it has none)
+        drawn = {"pictures": 0}
+        fetched = {"bytes": 0, "requests": 0}
         done = asyncio.Event()
 
         async def phone(i: int) -> None:
@@ -90,12 +94,24 @@ async def follow(n: int, deck_name: str, pause: float, port: int, env: dict, log
                     token = json.loads(body)["token"]
                     break
                 await asyncio.sleep(1.0)  # 429: many phones at once, as the page waits
-            if not pictures:
-                pictures.update({str(k): [p["src"] for p in s["pictures"]] for k, s in
-                                 enumerate(json.loads((await page.request("GET", f"/poll/api/{code}/deck"))[1])
-                                           ["steps"])})
-            else:
-                await page.request("GET", f"/poll/api/{code}/deck")
+            steps = json.loads((await page.request("GET", f"/poll/api/{code}/deck"))[1])["steps"]
+            if not bundles:
+                bundles.update({k: s.get("bundle", "") for k, s in enumerate(steps)})
+                drawn["pictures"] = sum(len(s["pictures"]) for s in steps)
+            lock, got = asyncio.Lock(), {}  # one connection for the page's files, as the page's fetches queue
+
+            async def fetch(url: str) -> None:
+                async with lock:
+                    body = (await page.request("GET", f"/class/{url}"))[1]
+                fetched["bytes"] += len(body)
+                fetched["requests"] += 1
+
+            def pictures(k: int) -> asyncio.Task | None:  # class.js's pictures(): each step's file fetched once
+                url = bundles.get(k, "") if with_pictures else ""
+                if url and url not in got:
+                    got[url] = asyncio.create_task(fetch(url))
+                return got.get(url)
+
             v, at = -1, None
             while not done.is_set():
                 try:
@@ -108,11 +124,14 @@ async def follow(n: int, deck_name: str, pause: float, port: int, env: dict, log
                 lec = s.get("lecture") or {}
                 if (lec.get("step"), lec.get("shown")) != at:
                     at = (lec.get("step"), lec.get("shown"))
-                    for src in pictures.get(str(at[0]), []) if with_pictures and (
-                            at[1] or not deck["steps"][at[0]].get("question")) else []:
-                        got = (await page.request("GET", f"/class/{src}"))[1]
-                        fetched["bytes"] += len(got)
+                    if at[1] or not deck["steps"][at[0]].get("question"):  # the step shows its pictures
+                        task = pictures(at[0])
+                        if task is not None:
+                            await asyncio.shield(task)
                     seen[i].append((time.monotonic(), *at))
+                    if prefetch:  # then, as the page does, this step's and the next step's, while the lecturer talks
+                        pictures(at[0])
+                        pictures(at[0] + 1)
             page.close()
             poll.close()
 
@@ -145,9 +164,10 @@ async def follow(n: int, deck_name: str, pause: float, port: int, env: dict, log
             "phones": n, "deck": deck_name, "steps": len(deck["steps"]), "moves": n_moves, "pause_s": pause,
             "follow_s": {"p50": pct(lat, 50), "p95": pct(lat, 95), "max": round(max(lat), 3), "n": len(lat)}
             if lat else None,
-            "missed": missed, "pictures_drawn": sum(len(v) for v in pictures.values()),
-            "pictures_fetched": with_pictures,
+            "missed": missed, "pictures_drawn": drawn["pictures"],
+            "pictures_fetched": with_pictures, "prefetch": prefetch,
             "picture_mb_per_phone": round(fetched["bytes"] / n / 1e6, 3),
+            "picture_requests_per_phone_step": round(fetched["requests"] / (n * n_moves), 2),
             "server_cpu_s": round(cpu, 3), "moves_window_s": round(dt, 2),
             "idle_cpu_ms_per_s": round(1000 * idle_per_s, 2),
             "cpu_ms_per_phone_step_all": round(1000 * cpu / (n * n_moves), 3),
@@ -169,13 +189,15 @@ def options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--deck", default="lecture", help="a shipped deck (assets/decks/)")
     p.add_argument("--pause", type=float, default=0.5, help="seconds between the lecturer's moves")
     p.add_argument("--no-pictures", action="store_true", help="the phones fetch no picture: the follow's own cost")
+    p.add_argument("--no-prefetch", action="store_true",
+                   help="the phones fetch a step's pictures only when it arrives (not the next move's beforehand)")
 
 
 def run(a: argparse.Namespace) -> dict:
     log = client_core("class_follow")
     with scratch("follow") as (folder, port):
         env = {**os.environ, "DGM_WARMUP": "0", "DGM_POLL_DIR": folder}
-        r = asyncio.run(follow(a.phones, a.deck, a.pause, port, env, log, not a.no_pictures))
+        r = asyncio.run(follow(a.phones, a.deck, a.pause, port, env, log, not a.no_pictures, not a.no_prefetch))
     r["verdicts"] = verdicts(r)
     r["app_commit"] = app_commit(ROOT)
     return r
@@ -183,7 +205,7 @@ def run(a: argparse.Namespace) -> dict:
 
 def merge(old: dict, record: dict, a: argparse.Namespace) -> dict:
     """The file keeps one record per phone count (and whether they fetched the pictures)."""
-    name = f"phones={a.phones}" + (", no pictures" if a.no_pictures else "")
+    name = f"phones={a.phones}" + (", no pictures" if a.no_pictures else ", no prefetch" if a.no_prefetch else "")
     return {"bars": BARS, "records": {**old.get("records", {}), name: record}}
 
 
@@ -192,18 +214,20 @@ def report(doc: dict) -> str:
     lines = ["# A class following a lecture on their phones", "",
              "Real HTTP on loopback: `streamlit run app.py` under `taskset -c 0` (no warm-up), the phones simulated on "
              "core 1, each speaking the class page's HTTP (the page, its modules, a join, the deck, a long poll of the "
-             "room's state, the step's pictures on arrival); the lecturer steps through the whole deck. "
+             "room's state, a step's pictures in one file on arrival, and, as the page does, the next move's while the "
+             "lecturer talks); the lecturer steps through the whole deck. "
              f"Bars: p95 <= {BARS['p95_s']:g} s from the lecturer's move to every phone holding the step, "
              f"<= {BARS['cpu_ms_per_phone_step']:g} ms of server CPU per phone per step, memory + <= "
              f"{BARS['memory_mb']:g} MB.", "",
              "| run | moves | p50 (s) | p95 (s) | max (s) | missed | CPU per phone per step (ms) | same, idle "
-             "upkeep included (ms) | memory added (MB) | pictures (MB a phone) |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "upkeep included (ms) | memory added (MB) | pictures (MB a phone) | picture requests a phone a move |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, r in records.items():
         f = r["follow_s"] or {}
         lines.append(f"| {name} | {r['moves']} | {f.get('p50')} | {f.get('p95')} | {f.get('max')} | {r['missed']} | "
                      f"{r['cpu_ms_per_phone_step']} | {r['cpu_ms_per_phone_step_all']} | "
-                     f"{r['memory_mb']['added']} | {r['picture_mb_per_phone']} |")
+                     f"{r['memory_mb']['added']} | {r['picture_mb_per_phone']} | "
+                     f"{r.get('picture_requests_per_phone_step', '—')} |")
     for name, r in records.items():
         missed = [k for k, ok in r["verdicts"].items() if not ok]
         said = f"misses {', '.join(missed)}" if missed else "meets its bars"

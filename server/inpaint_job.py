@@ -42,20 +42,21 @@ def _url(path: str, sha256: str) -> str:
     return f"app/{path}?v={sha256[:12]}"
 
 
-def model_spec(name: str) -> dict | None:
+def model_spec(name: str, *, half: bool = False) -> dict | None:
     """What the worker needs of a model (its files' URLs: encoder, decoder, and a VAE's HMC gradient, with its
     decoder's law; DMFA's conditional graph; MFA's parameters), None without an export. The page asks on every
-    rerun: the card is read again only when its file changes."""
+    rerun: the card is read again only when its file changes. ``half``: the graphs with half-precision weights
+    where the export wrote them (a class's phones: dgm_core.export.half_weights), else the full ones."""
     try:
         mtime = (pretrained.PRETRAINED_DIR / f"{name}.json").stat().st_mtime_ns
     except OSError:
         return None
-    spec = _spec(name, mtime)
+    spec = _spec(name, mtime, half)
     return None if spec is None else dict(spec)  # the caller's own copy
 
 
 @functools.lru_cache(maxsize=32)
-def _spec(name: str, mtime: int) -> dict | None:
+def _spec(name: str, mtime: int, half: bool = False) -> dict | None:
     try:
         card = pretrained.load_card(name)
     except pretrained.PretrainedError:
@@ -68,9 +69,10 @@ def _spec(name: str, mtime: int) -> dict | None:
     entry = card.browser.get("inpaint")
     if not entry or entry.get("weights_sha256") != card.sha256:  # no export, or retrained since
         return None
-    files = {part: _url(entry[part].get("onnx", entry[part].get("file")), entry[part]["sha256"])
-             for part in ("encoder", "decoder", "gradient", "conditional", "params") if part in entry}
-    files["bytes"] = int(entry["bytes"])
+    graphs = entry["half"] if half and "half" in entry else entry
+    files = {part: _url(graphs[part].get("onnx", graphs[part].get("file")), graphs[part]["sha256"])
+             for part in ("encoder", "decoder", "gradient", "conditional", "params") if part in graphs}
+    files["bytes"] = int(graphs["bytes"])
     if card.family in ("dmfa", "mfa"):
         return {**files, "nMixes": int(card.config["n_mixes"]), "nFactors": int(card.config["n_factors"])}
     return {**files,

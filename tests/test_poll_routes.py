@@ -285,6 +285,43 @@ def test_a_steps_own_experiment_is_served_beside_its_pictures(server, poll_dir, 
             assert "immutable" in f.headers["cache-control"]
 
 
+
+def test_a_steps_pictures_come_in_one_file(server, poll_dir, class_dir, monkeypatch):
+    """pictures.json: the step's pictures as data URLs in step.json's order (their very bytes), kept by the phone;
+    made again when the step is drawn again; a step without pictures has none."""
+    import base64
+
+    from server import class_deck
+
+    monkeypatch.setenv("DGM_CLASS_DIR", str(class_dir))
+    url = server[0]
+    deck = {"title": "Bundled", "steps": [{"page": "home", "note": "a"}, {"page": "home", "note": "b"}]}
+    store = PollStore(poll_dir)
+    try:
+        room = rooms.open_lecture(store, "lecture", deck)
+    finally:
+        store.close()
+    h = rooms.deck_hash(deck)
+    folder = class_deck.step_dir(h, 0)
+    folder.mkdir(parents=True)
+    (class_deck.step_dir(h, 1)).mkdir(parents=True)
+    (class_deck.step_dir(h, 1) / "step.json").write_text(json.dumps({"note": "b", "pictures": []}))
+    for version, pics in enumerate(([b"\x89PNG one", b"\xff\xd8 two"], [b"\x89PNG drawn again", b"\xff\xd8 2"])):
+        (folder / "0.png").write_bytes(pics[0])
+        (folder / "1.jpg").write_bytes(pics[1])
+        (folder / "step.json").write_text(json.dumps({"note": "a", "version": version, "pictures": [
+            {"file": "1.jpg", "title": "second first"}, {"file": "0.png", "title": ""}]}))
+        steps = req(url + f"/poll/api/{room.code}/deck")[1]["steps"]
+        assert [s["bundle"] for s in steps] == [f"pictures/{h}/0/{class_deck.BUNDLE}", ""]
+        status, got, headers = req(url + f"/class/{steps[0]['bundle']}")
+        assert status == 200 and "immutable" in {k.lower(): v for k, v in headers.items()}["cache-control"]
+        want = [f"data:image/jpeg;base64,{base64.b64encode(pics[1]).decode()}",
+                f"data:image/png;base64,{base64.b64encode(pics[0]).decode()}"]
+        assert got == {"pictures": want}
+    assert req(url + f"/class/pictures/{h}/1/{class_deck.BUNDLE}")[0] == 404
+    assert req(url + f"/class/pictures/{h}/7/{class_deck.BUNDLE}")[0] == 404
+
+
 def test_the_pages_are_still_served_beside_the_routes(server):
     url = server[0]
     assert req(url + "/_stcore/health")[1] == "ok"

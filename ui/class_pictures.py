@@ -114,6 +114,7 @@ def experiment_spec(link: dict[str, str]) -> dict | None:
     models = inpaint_job.model_specs(values["ds"])
     if "vae" not in models:
         return None
+    half = inpaint_job.model_spec(f"vae-{values['ds']}", half=True)  # half the bytes (dgm_core.export.half_weights)
     settings = asdict(inpainting_demo.settings_from(values))
     try:  # a phone's chain, by the rule of bench class_experiment (at most the page's)
         steps = min(results.phone_steps()[values["ds"]], settings["steps"])
@@ -128,17 +129,18 @@ def experiment_spec(link: dict[str, str]) -> dict | None:
             "hole": list(masks.HOLE_GREY),  # a hidden pixel's colour on the phone, as the slides draw one
             "image": [round(float(v), 4) for v in image.flatten()],
             "methods": list(EXPERIMENT_METHODS), "labels": EXPERIMENT_METHODS,
-            "settings": {f: settings[f] for f in inpaint_job.SETTINGS}, "models": {"vae": models["vae"]},
+            "settings": {f: settings[f] for f in inpaint_job.SETTINGS}, "models": {"vae": half},
             "runtime": inpaint_job.RUNTIME, "worker": inpaint_job.WORKER_URL}
 
 
 def draw_deck(deck: dict, deck_hash: str, *, again: bool = False) -> list[dict]:
     """Every step of ``deck`` not drawn yet (all of them with ``again``) -> each step's ``step.json``; a step that
-    asks the class for its own experiment gets its ``experiment.json`` first (the phones need it before any picture)."""
+    asks the class for its own experiment gets its ``experiment.json`` first (the phones need it before any picture),
+    written again wherever it changed (it names the models' current exports and the phone's chain)."""
     for k, step in enumerate(deck["steps"]):
-        if step.get("experiment") and (again or class_deck.experiment(deck_hash, k) is None):
+        if step.get("experiment"):
             spec = experiment_spec(dict(parse_qsl(step.get("link", ""))))
-            if spec is not None:
+            if spec is not None and (again or spec != class_deck.experiment(deck_hash, k)):
                 class_deck.write_experiment(deck_hash, k, spec)
     return [class_deck.drawn(deck_hash, k) if not again and class_deck.drawn(deck_hash, k) is not None
             else draw_step(deck, k, deck_hash) for k in range(len(deck["steps"]))]

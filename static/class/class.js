@@ -56,6 +56,20 @@ function drawPoll(step, asking) {
   drawQuestion(q, boxes, (value) => sendAnswer(api, view.code, view.token, q, value, $('answer'), say), say);
 }
 
+// a step's pictures -> their URLs: all of them from the step's one file (a data URL each), fetched once, or where
+// that fails (an old server, a pack without it), each picture's own URL
+const bundles = new Map();
+function pictures(step) {
+  const own = step.pictures.map((p) => p.src);
+  if (!step.bundle) return Promise.resolve(own);
+  if (!bundles.has(step.bundle)) {
+    bundles.set(step.bundle, fetch(step.bundle).then((r) => (r.ok ? r.json() : Promise.reject(new Error(`${r.status}`))))
+      .then((b) => (Array.isArray(b.pictures) && b.pictures.length === own.length ? b.pictures : own))
+      .catch(() => own));
+  }
+  return bundles.get(step.bundle);
+}
+
 function render() {
   const d = view.deck;
   if (!d) return;
@@ -82,15 +96,23 @@ function render() {
     $('pictures').dataset.sig = sig;
     $('pictures').replaceChildren();
     $('pictures').classList.toggle('many', step.pictures.length > 3);  // a row of the slide's pictures: three across
-    for (const p of asking ? [] : step.pictures) {
+    const imgs = (asking ? [] : step.pictures).map((p) => {
       const f = document.createElement('figure');
       if (p.title) { const c = document.createElement('figcaption'); c.textContent = p.title; f.appendChild(c); }
       const img = document.createElement('img');
-      img.src = p.src; img.alt = p.title || `step ${k + 1}'s picture`; img.loading = 'lazy'; img.decoding = 'async';
+      img.alt = p.title || `step ${k + 1}'s picture`; img.decoding = 'async';
       f.appendChild(img);
       $('pictures').appendChild(f);
+      return img;
+    });
+    if (imgs.length) {
+      pictures(step).then((srcs) => {
+        if ($('pictures').dataset.sig === sig) imgs.forEach((img, i) => { img.src = srcs[i]; });
+      });
     }
   }
+  // the next move's pictures, fetched while the lecturer talks: this step's (its answer's) and the next step's
+  if (view.following && !view.alone) [step, d.steps[k + 1]].forEach((s) => s && s.pictures.length && pictures(s));
   drawExperiment(step, k, asking);
   $('missing').hidden = asking || !step.missing;
   $('missing').textContent = step.missing || '';

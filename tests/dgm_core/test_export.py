@@ -54,6 +54,41 @@ def test_the_shipped_inpainting_graphs_compute_the_models_encoder_and_decoder(na
     assert set(diff) == set(parts) and max(diff.values()) <= export.TOLERANCE, diff
 
 
+@pytest.mark.parametrize("name", [n for n in export.INPAINTERS if n.split("-")[0] in export.HALF_FAMILIES])
+def test_the_class_pages_half_precision_graphs_stay_within_their_bound(name):
+    """A class's phones fetch a VAE's graphs with half-precision weights: half the bytes, and outputs within
+    HALF_TOLERANCE of torch on other inputs than the export's own check (a decoder's logits; the gradient relative to
+    its largest entry), while not the very same numbers as the full graphs."""
+    entry = pretrained.load_card(name).browser["inpaint"]
+    half = entry.get("half")
+    assert half, f"{name} has no half-precision graphs in its card: python -m dgm_core export {name}"
+    files = {part: ROOT / half[part]["onnx"] for part in export.PARTS["vae"]}
+    for part, path in files.items():
+        assert pretrained.sha256_file(path) == half[part]["sha256"], part
+        assert half[part]["bytes"] < 0.55 * entry[part]["bytes"], part
+    model, _ = pretrained.load(name)
+    diff = export.inpaint_max_difference(model, files, n=24, seed=7)
+    assert max(diff.values()) <= export.HALF_TOLERANCE, diff
+    assert max(diff.values()) > export.TOLERANCE  # rounded weights: these are not the full graphs
+
+
+def test_half_weights_round_only_the_weights():
+    """A graph y = W x with W of 2 x 1024 entries: stored in float16, cast back, y is W's rounding times x."""
+    import io
+
+    import onnxruntime as ort
+    layer = torch.nn.Linear(1024, 2, bias=False)
+    torch.nn.init.normal_(layer.weight, generator=torch.manual_seed(0))
+    buf = io.BytesIO()
+    torch.onnx.export(layer, (torch.zeros(3, 1024),), buf, input_names=["x"], output_names=["y"], dynamo=False)
+    x = np.random.default_rng(0).standard_normal((3, 1024)).astype(np.float32)
+    (got,) = ort.InferenceSession(export.half_weights(buf.getvalue())).run(None, {"x": x})
+    w16 = layer.weight.detach().numpy().astype(np.float16).astype(np.float64)
+    np.testing.assert_allclose(got, x.astype(np.float64) @ w16.T, rtol=1e-5, atol=1e-4)
+    assert np.abs(got - x @ layer.weight.detach().numpy().T).max() > 1e-4  # the rounding shows
+    assert len(export.half_weights(buf.getvalue())) < 0.6 * len(buf.getvalue())
+
+
 def test_an_export_writes_the_file_and_its_card(tmp_path):
     for suffix in (".json", ".safetensors"):
         shutil.copy(pretrained.PRETRAINED_DIR / f"vae-mnist{suffix}", tmp_path)

@@ -49,6 +49,11 @@ def state(url: str, code: str) -> dict:
         return json.loads(f.read())
 
 
+def deck_of(url: str, code: str) -> dict:
+    with urllib.request.urlopen(f"{url}/poll/api/{code}/deck", timeout=30) as f:
+        return json.loads(f.read())
+
+
 def press(projector, name: str) -> None:
     button = projector.get_by_role("button", name=name, exact=True)
     expect(button).to_be_enabled(timeout=WAIT)
@@ -162,6 +167,22 @@ def test_a_lecture_the_lecturer_owns_and_a_phone_follows(browser, server):
         expect(phone.locator("#text")).to_have_text("Step three: the last.")
         expect(phone.get_by_role("button", name="Back to the lecturer")).to_be_hidden()
         shot(phone, "phone-5-rejoined")
+        # step one's pictures, once drawn: all of them from the step's one file (data URLs), every one decoded
+        for _ in range(1200):
+            first = deck_of(url, code)["steps"][0]
+            if first["drawn"]:
+                break
+            phone.wait_for_timeout(100)
+        assert first["drawn"] and first["pictures"] and first["bundle"], first
+        phone.reload()  # the deck read again, its pictures drawn
+        expect(phone.locator("#where")).to_have_text("Step 3 of 3", timeout=WAIT)
+        for _ in range(2):
+            phone.get_by_role("button", name="The step before").click()
+        expect(phone.locator("#pictures img")).to_have_count(len(first["pictures"]))
+        phone.wait_for_function("[...document.querySelectorAll('#pictures img')].every((i) => "
+                                "i.src.startsWith('data:image/') && i.complete && i.naturalWidth > 0)", timeout=WAIT)
+        shot(phone, "phone-6-step-one-pictures")
+        phone.get_by_role("button", name="Back to the lecturer").click()
         assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]  # nothing wider than a phone
     phone_ctx.close()
     lecturer.close()

@@ -51,3 +51,27 @@ def test_the_lectures_experiments_are_what_a_phone_can_run():
         for url in [*(spec["models"]["vae"][k] for k in ("encoder", "decoder", "gradient")), spec["worker"]]:
             path = urlparse(url).path.removeprefix("app/")  # Streamlit serves static/ at app/static/
             assert (ROOT / path).is_file(), url
+        assert ".half.onnx" in spec["models"]["vae"]["decoder"]  # a phone fetches half-precision weights
+
+
+def test_a_stale_experiment_is_written_again(tmp_path, monkeypatch):
+    """A step's experiment.json names the models' current exports: Present writes it again where it changed (a model
+    exported since, a new phone chain), leaving the drawn pictures alone."""
+    import json
+
+    from server import class_deck, rooms
+    from ui.class_pictures import draw_deck
+
+    monkeypatch.setenv("DGM_CLASS_DIR", str(tmp_path))
+    lecture = deck.as_dict(deck.shipped(deck.page_files())["lecture"])
+    k = next(i for i, s in enumerate(lecture["steps"]) if s.get("experiment"))
+    one = {**lecture, "steps": [lecture["steps"][k]]}
+    h = rooms.deck_hash(one)
+    folder = class_deck.step_dir(h, 0)
+    folder.mkdir(parents=True)
+    (folder / "step.json").write_text(json.dumps({"note": "drawn", "pictures": []}))  # drawn: not drawn again
+    want = experiment_spec(dict(parse_qsl(one["steps"][0]["link"])))
+    stale = {**want, "models": {"vae": {**want["models"]["vae"], "decoder": "app/static/models/gone.onnx"}}}
+    class_deck.write_experiment(h, 0, stale)
+    assert draw_deck(one, h) == [{"note": "drawn", "pictures": []}]
+    assert class_deck.experiment(h, 0) == want
