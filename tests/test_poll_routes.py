@@ -76,12 +76,13 @@ def test_the_join_page_and_its_files(server):
     assert req(url + "/poll/static/..%2f..%2fapp.py")[0] in (400, 404)  # Streamlit refuses a traversal first
 
 
-def lecture(poll_dir: Path) -> rooms.Lecture:
-    """A lecturer's Present: the app opens the room in process (no request opens one), in the server's folder."""
+def lecture(poll_dir: Path, deck: dict | None = None) -> rooms.Lecture:
+    """A lecturer's Present of ``deck`` (two home steps by default): the app opens the room in process (no request
+    opens one), in the server's folder."""
     store = PollStore(poll_dir)
     try:
-        return rooms.open_lecture(store, "lecture", {"title": "A lecture", "steps": [{"page": "home", "note": "a"},
-                                                                                     {"page": "home", "note": "b"}]})
+        return rooms.open_lecture(store, "lecture", deck or {"title": "A lecture", "steps": [
+            {"page": "home", "note": "a"}, {"page": "home", "note": "b"}]})
     finally:
         store.close()
 
@@ -260,11 +261,7 @@ def test_a_steps_own_experiment_is_served_beside_its_pictures(server, poll_dir, 
     url = server[0]
     deck = {"title": "A lecture", "steps": [{"page": "home", "note": "a"},
                                            {"page": "inpainting", "note": "b", "experiment": "inpaint"}]}
-    store = PollStore(poll_dir)
-    try:
-        room = rooms.open_lecture(store, "lecture", deck)
-    finally:
-        store.close()
+    room = lecture(poll_dir, deck)
     h = rooms.deck_hash(deck)
     steps = req(url + f"/poll/api/{room.code}/deck")[1]["steps"]
     assert [s["experiment"] for s in steps] == ["", ""]  # not written yet: no link to follow
@@ -296,11 +293,7 @@ def test_a_steps_pictures_come_in_one_file(server, poll_dir, class_dir, monkeypa
     monkeypatch.setenv("DGM_CLASS_DIR", str(class_dir))
     url = server[0]
     deck = {"title": "Bundled", "steps": [{"page": "home", "note": "a"}, {"page": "home", "note": "b"}]}
-    store = PollStore(poll_dir)
-    try:
-        room = rooms.open_lecture(store, "lecture", deck)
-    finally:
-        store.close()
+    room = lecture(poll_dir, deck)
     h = rooms.deck_hash(deck)
     folder = class_deck.step_dir(h, 0)
     folder.mkdir(parents=True)
