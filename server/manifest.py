@@ -62,9 +62,14 @@ def facts() -> dict:
     }
 
 
+def specifiers(text: str) -> list[str]:
+    """The relative specifiers a module's text imports (static and dynamic imports, ``new URL(…)``)."""
+    return _IMPORT.findall(text)
+
+
 def imports(path: Path) -> list[Path]:
-    """The files a module imports by a relative specifier (static and dynamic imports, ``new URL(…)``)."""
-    return [(path.parent / spec).resolve() for spec in _IMPORT.findall(path.read_text())]
+    """The files a module imports by a relative specifier."""
+    return [(path.parent / spec).resolve() for spec in specifiers(path.read_text())]
 
 
 def module_hashes(root: Path = JS, facts_json: str | None = None) -> dict[str, str]:

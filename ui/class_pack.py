@@ -5,24 +5,43 @@ steps' pictures, drawn once by ui/class_pictures.py.
 
     python -m dgm_core pack DECK DIR     DECK: a shipped deck's name (assets/decks/) or a deck's JSON file
 
-The folder: ``index.html`` (leads to class/), ``class/index.html`` with ``class/static/`` (the page's module and
-style), ``class/deck.json`` (server.class_deck's form of the deck), ``class/pictures/<deck hash>/<step>/``, and
-``poll/static/`` (the modules and style the class page shares with the poll's page), at the same relative places as
+The folder: ``index.html`` (leads to class/index.html), ``class/index.html`` with ``class/static/`` (the page's
+module and style), ``class/deck.json`` (server.class_deck's form of the deck), ``class/pictures/<deck hash>/<step>/``,
+and ``poll/static/`` (the modules and style the class page shares with the poll's page), at the same relative places as
 on the app's server, so the page's relative links need no change.
+
+A step with the class's own experiment (``"experiment": "inpaint"``) keeps it: the pack carries the step's
+``experiment.json`` beside its pictures and every file it has a phone load, at the URL it names (relative to the
+app's root, a query ignored): the inpainting worker and every module it and class/static/experiment.js import
+(``app/static/js/``), the step's ONNX graphs (``app/static/models/``) and the vendored onnxruntime-web
+(``app/static/ort/``, with its licence). A phone runs both samplers as on a lecture's page and sends nothing: the
+page says its run stays on the phone. Measured (``du -sb`` of ``python -m dgm_core pack lecture DIR``): the shipped
+lecture's pack is 23 MB, 14.3 of them the runtime, 8.3 its two experiments' graphs (MNIST's and Omniglot's VAE), 0.3
+the page and its pictures; tests/app/test_class_pack.py bounds a one-experiment pack. A module script, a module
+worker and fetch all need a server: opened from disk (file://) the page says to serve the folder.
 """
 from __future__ import annotations
 
 import json
+import posixpath
 import shutil
 import sys
 from pathlib import Path
+from urllib.parse import urlparse
 
-from server import class_deck, class_routes, poll_routes, rooms
+from server import class_deck, class_routes, manifest, poll_routes, rooms
 from ui import class_pictures
 from ui import deck as decks
 
-REDIRECT = ('<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="0; url=class/">'
-            '<title>Lesson pack</title><a href="class/">The lesson</a>\n')
+# class/index.html by name: opened from disk, class/ would be the folder's listing
+REDIRECT = ('<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="0; url=class/index.html">'
+            '<title>Lesson pack</title><a href="class/index.html">The lesson</a>\n')
+# opened from disk (file://) a browser loads neither the page's module nor its deck, and runs no module worker: the
+# page's one sentence, from a classic script (which a file:// page runs), where the step's text would be
+FROM_DISK = ("Opened from disk, this page cannot run its steps or its experiment: serve the folder, e.g. python -m "
+             "http.server, to run it, and open /class/.")
+DISK_SCRIPT = ("<script>if (location.protocol === 'file:') addEventListener('DOMContentLoaded', () => {\n"
+               f"  document.getElementById('text').textContent = {json.dumps(FROM_DISK)};\n}});</script>\n")
 
 
 def read_deck(what: str) -> tuple[str, dict]:
@@ -33,7 +52,37 @@ def read_deck(what: str) -> tuple[str, dict]:
     return what, decks.as_dict(decks.find(what, decks.page_files()))
 
 
-NO_EXPERIMENT = "The class's own experiment on this step runs on a lecture's class page, not in a lesson pack."
+# the app's server's files by the first folders of their URL (relative to its root): app/static/ is Streamlit's
+# static/ (server.manifest), the class page's and the poll's own are their routes' (server.class_routes, poll_routes)
+SERVED = {manifest.STATIC_URL: manifest.STATIC, "class/static/": class_routes.FILES, "poll/static/": poll_routes.FILES}
+EXPERIMENT_MODULE = "class/static/experiment.js"  # what class.js imports on an experiment's step
+
+
+def served(url: str) -> Path:
+    """The file the app's server sends for ``url`` (relative to its root; a query ignored)."""
+    path = urlparse(url).path
+    for prefix, folder in SERVED.items():
+        if path.startswith(prefix):
+            return folder / path[len(prefix):]
+    raise ValueError(f"{url} is none of the app's static files")
+
+
+def experiment_files(spec: dict) -> list[str]:
+    """Every file a step's experiment (``class_deck.experiment``'s form) has a phone load, as paths relative to the
+    app's root: experiment.js and the worker with every module they import (followed through their relative
+    imports), the models' files, and the runtime's (those its VENDOR.json vouches for: the runtime and its licence)."""
+    urls, todo = [], [EXPERIMENT_MODULE, urlparse(spec["worker"]).path]
+    while todo:
+        url = todo.pop()
+        if url not in urls:
+            urls.append(url)
+            if url.endswith(".js"):
+                todo += [posixpath.normpath(posixpath.join(posixpath.dirname(url), s))
+                         for s in manifest.specifiers(served(url).read_text())]
+    urls += [urlparse(v).path for files in spec["models"].values() for v in files.values()
+             if isinstance(v, str) and v.startswith(manifest.STATIC_URL)]
+    runtime = urlparse(spec["runtime"]).path
+    return urls + [runtime + name for name in json.loads((served(runtime) / "VENDOR.json").read_text())["sha256"]]
 
 
 def pack(deck: dict, folder: Path) -> dict:
@@ -43,20 +92,23 @@ def pack(deck: dict, folder: Path) -> dict:
     page, shared = folder / "class", folder / "poll" / "static"
     for d in (page / "static", shared):
         d.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(class_routes.FILES / "index.html", page / "index.html")
+    html = (class_routes.FILES / "index.html").read_text()
+    (page / "index.html").write_text(html.replace("</head>", DISK_SCRIPT + "</head>", 1))
     for name in class_routes.ASSETS:
         shutil.copyfile(class_routes.FILES / name, page / "static" / name)
     for name in ("poll_view.js", "poll.css"):
         shutil.copyfile(poll_routes.FILES / name, shared / name)
     public = class_deck.public(h, deck)
     for k, step in enumerate(public["steps"]):
-        if step["experiment"]:  # it runs the app's samplers and graphs, which a pack does not carry
-            step["experiment"] = ""
-            step["missing"] = " ".join(filter(None, (step["missing"], NO_EXPERIMENT)))
-        if step["pictures"]:
+        if step["pictures"] or step["experiment"]:
             (page / "pictures" / h / str(k)).mkdir(parents=True, exist_ok=True)
         for p in step["pictures"]:
             shutil.copyfile(class_deck.step_dir(h, k) / Path(p["src"]).name, page / p["src"])
+        if step["experiment"]:
+            shutil.copyfile(class_deck.step_dir(h, k) / class_deck.EXPERIMENT, page / step["experiment"])
+            for url in experiment_files(class_deck.experiment(h, k)):
+                (folder / url).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(served(url), folder / url)
     (page / "deck.json").write_text(json.dumps(public, ensure_ascii=False))
     (folder / "index.html").write_text(REDIRECT)
     return public

@@ -125,7 +125,6 @@ const panels = new Map();
 const root = new URL('../', location.href).href;  // the app's root: the experiment's URLs are relative to it
 
 async function sendRun(k, body) {
-  if (view.alone) return null;
   const post = (token) => fetch(api(`${view.code}/run`), {
     method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ token, step: k, ...body }),
   });
@@ -152,11 +151,12 @@ function drawExperiment(step, k, asking) {
     panel.className = 'experiment';
     panel.textContent = 'Loading your own experiment…';
     panels.set(key, panel);
-    // imported here, not with the page: it reads the app's picture kit, which a lesson pack does not carry
+    // imported here, not with the page: it reads the app's picture kit and its worker, which only a step with an
+    // experiment needs (a lesson pack carries them beside the page, as the app's server serves them)
     Promise.all([fetch(step.experiment).then((r) => (r.ok ? r.json() : Promise.reject(new Error(`${r.status}`)))),
       import('./experiment.js')]).then(([spec, { mountExperiment }]) => {
       panel.replaceChildren();
-      mountExperiment(panel, spec, root, (body) => sendRun(k, body));
+      mountExperiment(panel, spec, root, view.alone ? null : (body) => sendRun(k, body));  // a pack sends nothing
     }).catch(() => { panel.textContent = 'This step\'s experiment could not be loaded; the projector shows the class\'s.'; });
   }
   box.replaceChildren(panels.get(key));

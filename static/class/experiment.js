@@ -2,7 +2,7 @@
 // with a finger (or a preset), runs the exact sampler and pseudo-Gibbs on it in this phone's browser (the inpainting
 // page's own Web Worker, static/js/workers/inpaint.worker.js, on the step's VAE as ONNX graphs), sees both fills and
 // their scores, and sends the fills with the mask to the lecture's room (POST /poll/api/<code>/run), where the server
-// scores them again against the image and pools the class's runs on the projector.
+// scores them again against the image and pools the class's runs on the projector (a lesson pack sends nothing).
 //
 // The step's experiment (experiment.json, written when the deck is drawn: server/class_deck.py) names the image,
 // the two methods and their settings, the graphs' and the worker's URLs, relative to the app's root.
@@ -13,7 +13,7 @@ import { el } from '../../poll/static/poll_view.js';
 const BRUSH = 1;  // the finger's square: (2 BRUSH + 1) image pixels a side
 
 // the experiment's panel in `box`: spec (experiment.json), root (the app's root URL), send(body) -> a promise of
-// the server's answer (or null: nothing to send to, as in a lesson pack)
+// the server's answer; send null: nothing to send to (a lesson pack), the run stays on this phone
 export function mountExperiment(box, spec, root, send) {
   const [, H, W] = spec.shape;
   const image = Float32Array.from(spec.image);
@@ -108,14 +108,17 @@ export function mountExperiment(box, spec, root, send) {
       const c = el('canvas', '', f);
       if (r) paint(c, rgba(r.mean, spec.shape), spec.shape);
     }
+    if (!send) {
+      el('p', 'exp-sent', out, 'Your run stays on this phone: a lesson pack has no projector to pool it.');
+      return;
+    }
     const said = el('p', 'exp-sent', out, 'Sending your run to the class…');
     const body = { mask: Array.from(mask, (o) => (o ? '1' : '0')).join(''),
       fills: Object.fromEntries(spec.methods.map((m) => [m, Array.from(results[m].mean,
         (v) => Math.round(Math.min(Math.max(v, 0), 1) * 1000) / 1000)])) };
     try {
       const got = await send(body, seconds);
-      said.textContent = got === null ? 'A lesson pack has no class to send your run to.'
-        : `Sent: the projector pools ${got.runs} run${got.runs === 1 ? '' : 's'} of the class.`;
+      said.textContent = `Sent: the projector pools ${got.runs} run${got.runs === 1 ? '' : 's'} of the class.`;
     } catch (err) {
       said.textContent = err.message; said.className = 'exp-sent error';
     }

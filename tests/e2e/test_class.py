@@ -188,10 +188,18 @@ def test_a_lecture_the_lecturer_owns_and_a_phone_follows(browser, server):
     lecturer.close()
 
 
+# the pack's deck: its third step the class's own experiment, as the shipped lecture's third
+PACK_DECK = {**DECK, "steps": [*DECK["steps"][:2], {
+    "page": "inpainting", "link": "inp_ds=mnist&inp_preset=bottom", "note": "Step three: the last.",
+    "experiment": "inpaint"}]}
+
+
 def test_a_lesson_pack_offline(browser, tmp_path, monkeypatch):
     """``python -m dgm_core pack``'s folder, served by ``python -m http.server``: every step draws from the folder
     alone (no request leaves it), the page says it follows no lecturer and shows no poll, a question is answered by a
-    tap."""
+    tap, and the third step's own experiment runs on the phone (the bottom half hidden by its one tap, both fills
+    with their F1) and sends nothing (no POST), saying its run stays on the phone. Opened from disk, the page says to
+    serve the folder."""
     import subprocess
     import sys
     import time
@@ -200,13 +208,18 @@ def test_a_lesson_pack_offline(browser, tmp_path, monkeypatch):
 
     monkeypatch.setenv("DGM_CLASS_DIR", str(tmp_path / "drawn"))
     deck_file = tmp_path / "three.json"
-    deck_file.write_text(json.dumps(DECK))
+    deck_file.write_text(json.dumps(PACK_DECK))
     folder = tmp_path / "pack"
     assert subprocess.run([sys.executable, "-m", "dgm_core", "pack", str(deck_file), str(folder)],
                           env={**os.environ, "DGM_CLASS_DIR": str(tmp_path / "drawn")}).returncode == 0
     public = json.loads((folder / "class" / "deck.json").read_text())
     pictures = [p["src"] for s in public["steps"] for p in s["pictures"]]
     assert len(public["steps"]) == 3 and pictures and all((folder / "class" / p).is_file() for p in pictures)
+    experiment = folder / "class" / public["steps"][2]["experiment"]
+    spec = json.loads(experiment.read_text())
+    spec["settings"].update(steps=25, burn_in=6)  # a short chain: the test is of the pack, not of the samplers
+    spec["chain"] = "25 chain steps"
+    experiment.write_text(json.dumps(spec))
     assert public["steps"][0]["note"] == f"Step one: the app's {len(public['steps'][0]['pictures'])} lessons."
     assert class_pack.main(["lecture", str(folder)]) == 2  # a pack goes into a new folder only
     http = subprocess.Popen([sys.executable, "-m", "http.server", "0", "--bind", "127.0.0.1"], cwd=folder,
@@ -216,7 +229,9 @@ def test_a_lesson_pack_offline(browser, tmp_path, monkeypatch):
         base = f"http://127.0.0.1:{int(line.split(' port ')[1].split()[0])}"
         ctx = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
         asked: list[str] = []
+        posted: list[str] = []
         ctx.on("request", lambda r: asked.append(r.url))
+        ctx.on("request", lambda r: r.method == "GET" or posted.append(f"{r.method} {r.url}"))
         page = ctx.new_page()
         page.goto(base + "/")
         expect(page.locator("#follow")).to_contain_text("follows no lecturer and shows no poll", timeout=WAIT)
@@ -232,10 +247,22 @@ def test_a_lesson_pack_offline(browser, tmp_path, monkeypatch):
         page.get_by_role("button", name="The step after").click()
         expect(page.locator("#text")).to_have_text("Step three: the last.")
         expect(page.get_by_role("button", name="The step after")).to_be_disabled()
+        expect(page.locator(".exp-canvas")).to_be_visible(timeout=WAIT)
+        page.get_by_role("button", name="Hide the bottom half").click()
+        page.get_by_role("button", name="Run both samplers").click()
+        expect(page.locator(".exp-sent")).to_have_text(
+            "Your run stays on this phone: a lesson pack has no projector to pool it.", timeout=WAIT)
+        captions = page.locator(".exp-fills figcaption").all_inner_texts()
+        assert len(captions) == 2 and all(0 <= float(c.rsplit("F1 ", 1)[1]) <= 1 for c in captions), captions
+        shot(page, "pack-3-experiment")
         time.sleep(0.5)
         assert asked and all(u.startswith(base + "/") for u in asked), [u for u in asked if not u.startswith(base)]
-        assert not any("/poll/api/" in u for u in asked)
+        assert not any("/poll/api/" in u for u in asked) and not posted, posted
         ctx.close()
+        disk = browser.new_context(viewport=PHONE).new_page()
+        disk.goto((folder / "index.html").as_uri())  # opened from disk: the pack leads to class/index.html
+        expect(disk.locator("#text")).to_have_text(class_pack.FROM_DISK, timeout=WAIT)
+        disk.context.close()
     finally:
         http.terminate()
         http.wait(10)
