@@ -6,9 +6,10 @@ steps' pictures, drawn once by ui/class_pictures.py.
     python -m dgm_core pack DECK DIR     DECK: a shipped deck's name (assets/decks/) or a deck's JSON file
 
 The folder: ``index.html`` (leads to class/index.html), ``class/index.html`` with ``class/static/`` (the page's
-module and style), ``class/deck.json`` (server.class_deck's form of the deck), ``class/pictures/<deck hash>/<step>/``,
-and ``poll/static/`` (the modules and style the class page shares with the poll's page), at the same relative places as
-on the app's server, so the page's relative links need no change.
+module and style), ``class/deck.json`` (server.class_deck's form of the deck), ``class/pictures/<deck hash>/<step>/``
+(each picture, and all of them in one file, ``pictures.json``), and ``poll/static/`` (the modules and style the
+class page shares with the poll's page), at the same relative places as on the app's server, so the page's relative
+links need no change.
 
 A step with the class's own experiment (``"experiment": "inpaint"``) keeps it: the pack carries the step's
 ``experiment.json`` beside its pictures and every file it has a phone load, at the URL it names (relative to the
@@ -16,9 +17,10 @@ app's root, a query ignored): the inpainting worker and every module it and clas
 (``app/static/js/``), the step's ONNX graphs (``app/static/models/``) and the vendored onnxruntime-web
 (``app/static/ort/``, with its licence). A phone runs both samplers as on a lecture's page and sends nothing: the
 page says its run stays on the phone. Measured (``du -sb`` of ``python -m dgm_core pack lecture DIR``): the shipped
-lecture's pack is 23 MB, 14.3 of them the runtime, 8.3 its two experiments' graphs (MNIST's and Omniglot's VAE), 0.3
-the page and its pictures; tests/app/test_class_pack.py bounds a one-experiment pack. A module script, a module
-worker and fetch all need a server: opened from disk (file://) the page says to serve the folder.
+lecture's pack is 19.3 MB, 14.3 of them the runtime, 4.2 its two experiments' graphs (MNIST's and Omniglot's VAE,
+their weights in half precision), 0.6 the page and its pictures (each, and each step's in one file);
+tests/app/test_class_pack.py bounds a one-experiment pack. A module script, a module worker and fetch all need a
+server: opened from disk (file://) the page says to serve the folder.
 """
 from __future__ import annotations
 
@@ -104,6 +106,8 @@ def pack(deck: dict, folder: Path) -> dict:
             (page / "pictures" / h / str(k)).mkdir(parents=True, exist_ok=True)
         for p in step["pictures"]:
             shutil.copyfile(class_deck.step_dir(h, k) / Path(p["src"]).name, page / p["src"])
+        if step["bundle"]:  # the step's pictures in one file, as the page fetches them (server.class_deck.bundle)
+            (page / step["bundle"]).write_bytes(class_deck.bundle(h, k))
         if step["experiment"]:
             shutil.copyfile(class_deck.step_dir(h, k) / class_deck.EXPERIMENT, page / step["experiment"])
             for url in experiment_files(class_deck.experiment(h, k)):

@@ -232,6 +232,8 @@ def test_a_lesson_pack_offline(browser, tmp_path, monkeypatch):
         posted: list[str] = []
         ctx.on("request", lambda r: asked.append(r.url))
         ctx.on("request", lambda r: r.method == "GET" or posted.append(f"{r.method} {r.url}"))
+        missing: list[str] = []  # every file the page asks for is in the folder (a step's pictures.json too)
+        ctx.on("response", lambda r: r.status < 400 or missing.append(f"{r.status} {r.url}"))
         page = ctx.new_page()
         page.goto(base + "/")
         expect(page.locator("#follow")).to_contain_text("follows no lecturer and shows no poll", timeout=WAIT)
@@ -258,6 +260,7 @@ def test_a_lesson_pack_offline(browser, tmp_path, monkeypatch):
         time.sleep(0.5)
         assert asked and all(u.startswith(base + "/") for u in asked), [u for u in asked if not u.startswith(base)]
         assert not any("/poll/api/" in u for u in asked) and not posted, posted
+        assert not missing, missing
         ctx.close()
         disk = browser.new_context(viewport=PHONE).new_page()
         disk.goto((folder / "index.html").as_uri())  # opened from disk: the pack leads to class/index.html
