@@ -25,14 +25,12 @@ from dgm_core import tabular
 from dgm_core.methods import MNAR
 from dgm_core.mnar_experiment import PRESETS
 from dgm_core.models.notmiwae import NotMIWAE
-from dgm_core.own_table import Settings, new_model
+from dgm_core.own_table import BATCH, Settings, new_model
+from dgm_core.own_table import BROWSER_PRESETS as PRESETS_IN_BROWSER, BROWSER_ROWS as MAX_ROWS
 from . import schema
 from .schema import typed
 from dgm_core.xoshiro import Xoshiro
 
-MAX_ROWS = 2_000  # a browser trains tables up to this many rows (the answer's draws stay under 5 MB); more: the server
-PRESETS_IN_BROWSER = ("tiny", "small")  # 'medium' (10,000 steps of 2 x 128) would keep a phone busy for minutes
-BATCH = 16  # rows a step, as dgm_core.tabular.fit
 LIMIT = 1e4  # |a fill| in sd of its column: a genuine answer stays far inside it
 
 
