@@ -23,7 +23,7 @@ from .methods import MNAR
 from .mnar_experiment import MISSING, PRESETS
 from .models.notmiwae import Config, NotMIWAE
 from .pace import Pace
-from .xoshiro import Xoshiro
+from .xoshiro import SplitMix
 
 BASELINES = ("mean", "kNN", "MICE", "missForest")
 # not-MIWAE's missing model p(s | x), by the lab's method id (dgm_core.methods.MNAR)
@@ -217,13 +217,13 @@ def _fit_model(method: str, z: np.ndarray, mask: np.ndarray, s: Settings, on_ste
                widths: tuple[int, ...] | None = None) -> tuple[NotMIWAE, tabular.TabularImputation]:
     """Train MIWAE or the not-MIWAE of ``s.family`` on the standardised table z (holes never read) and impute. Where
     a browser could train the table too (``browser_trains``), every batch and noise comes from the browser's generator
-    (Xoshiro(seed), a fresh one per model: its training's draws, then its imputation's), so that the same seed fills
-    the same numbers on either side; elsewhere from torch's (faster: Xoshiro is pure Python)."""
+    (SplitMix(seed), a fresh one per model: its training's draws, then its imputation's), so that the same seed fills
+    the same numbers on either side; elsewhere from torch's."""
     p = PRESETS[s.preset]
     model = new_model(method, z.shape[1], s, widths)
     z0 = np.where(mask, z, 0.0)
     cb = (lambda it, _loss: on_step(it, p["iterations"])) if on_step else None
-    draws = Xoshiro(s.seed) if browser_trains(len(z), s) else None
+    draws = SplitMix(s.seed) if browser_trains(len(z), s) else None
     with tabular.single_thread():
         tabular.fit(model, z0, mask, iterations=p["iterations"], lr=p["lr"], k=p["k"], seed=s.seed, callback=cb,
                     every=max(p["iterations"] // 20, 1), draws=draws, batch=BATCH)

@@ -22,7 +22,7 @@ import torch
 
 from . import budgets
 from .models.notmiwae import NotMIWAE, make_optimizer
-from .xoshiro import Xoshiro
+from .xoshiro import Draws
 
 Callback = Callable[[int, float], None]  # (iteration, running loss) -> None
 
@@ -74,7 +74,7 @@ def _tensor(x: np.ndarray, mask: np.ndarray) -> tuple[torch.Tensor, torch.Tensor
 
 def fit(model: NotMIWAE, x: np.ndarray, mask: np.ndarray, *, iterations: int = 20000, batch: int = 16,
         k: int = 20, lr: float = 1e-3, seed: int = 0, y: np.ndarray | None = None,
-        callback: Callback | None = None, every: int = 500, compile: bool = False, draws: Xoshiro | None = None,
+        callback: Callback | None = None, every: int = 500, compile: bool = False, draws: Draws | None = None,
         trace: list[float] | None = None) -> list[tuple[int, float]]:
     """Adam on -bound for a fixed number of iterations (no early stopping: under MNAR the imputation
     error cannot be monitored, paper §4.2). x: (N, D) standardised. Returns [(iteration, mean loss)].
@@ -117,13 +117,13 @@ def fit(model: NotMIWAE, x: np.ndarray, mask: np.ndarray, *, iterations: int = 2
     return history
 
 
-def _replayed(model: NotMIWAE, draws: Xoshiro, n: int, b: int, k: int) -> tuple[torch.Tensor, dict]:
+def _replayed(model: NotMIWAE, draws: Draws, n: int, b: int, k: int) -> tuple[torch.Tensor, dict]:
     """One step's rows (b,) and noise (z: (K, b, p), x: (K, b, D)) from the browser's generator, in its order."""
     idx = torch.from_numpy(draws.rows(n, b))
     return idx, _replayed_noise(model, draws, k, b)
 
 
-def _replayed_noise(model: NotMIWAE, draws: Xoshiro, k: int, b: int) -> dict[str, torch.Tensor]:
+def _replayed_noise(model: NotMIWAE, draws: Draws, k: int, b: int) -> dict[str, torch.Tensor]:
     """z's noise (K, b, p), then x's (K, b, D), from the browser's generator."""
     if model.cfg.decoder != "gaussian":
         raise ValueError("The browser's trainer, and so its replay, has the Gaussian decoder only.")
@@ -193,7 +193,7 @@ def _weighted_median(points: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
 @torch.no_grad()
 def impute(model: NotMIWAE, x: np.ndarray, mask: np.ndarray, *, n_samples: int = 10000, n_draws: int = 0,
            median: bool = False, seed: int = 0, use_missing_model: bool = True, estimator: str = "samples",
-           max_block: int = 200_000, draws: Xoshiro | None = None) -> TabularImputation:
+           max_block: int = 200_000, draws: Draws | None = None) -> TabularImputation:
     """Importance-weighted imputation (weights include log p(s|x) unless use_missing_model=False,
     which exists only to show, and test, what leaving it out does). x: (N, D) standardised.
 

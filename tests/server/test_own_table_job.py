@@ -11,7 +11,7 @@ import torch
 from dgm_core import own_table, pace
 from server import own_table_job as browser
 from server.schema import Refused
-from dgm_core.xoshiro import Xoshiro
+from dgm_core.xoshiro import SplitMix
 from benchmarks.fixtures import COLUMNS, holed_weather
 
 TINY = own_table.Settings(preset="tiny", draws=4, seed=2)
@@ -93,11 +93,11 @@ def test_where_says_why_the_server_trains():
 
 
 def test_the_replay_draws_the_browsers_numbers_and_repeats_itself(holed):
-    g = Xoshiro(7)
+    g = SplitMix(7)
     assert g.uniform(3).dtype == np.float32 and ((0 <= g.uniform64(100)) & (g.uniform64(100) < 1)).all()
-    rows = Xoshiro(7).rows(10, 1000)
+    rows = SplitMix(7).rows(10, 1000)
     assert rows.min() == 0 and rows.max() == 9 and abs(np.bincount(rows).mean() - 100) < 1e-9
-    x = Xoshiro(1).normal(20001)
+    x = SplitMix(1).normal(20001)
     assert abs(x.mean()) < 0.03 and abs(x.std() - 1) < 0.03
     j = browser.job(holed, TINY)
     a, la = browser.replay(j, "notmiwae", 5)

@@ -1,6 +1,6 @@
 // The same seed, the same numbers on either side: a small table's MIWAE and not-MIWAE trained and imputed by the
 // browser's fill.js (TensorFlow.js's CPU backend here, the worker's code) and by the server's own ordinary run
-// (dgm_core.own_table.complete: the browser's generator, Xoshiro, wherever a browser could train the table), from the
+// (dgm_core.own_table.complete: the browser's generator, SplitMix, wherever a browser could train the table), from the
 // same seed: every fill within TOL standardised units (an sd of its column) after the whole 'tiny' training, 300 steps.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
