@@ -22,6 +22,8 @@ from . import __version__, baselines, budgets, tabular
 from .methods import MNAR
 from .mnar_experiment import MISSING, PRESETS
 from .models.notmiwae import Config, NotMIWAE
+from .pace import Pace
+from .xoshiro import SplitMix
 
 BASELINES = ("mean", "kNN", "MICE", "missForest")
 # not-MIWAE's missing model p(s | x), by the lab's method id (dgm_core.methods.MNAR)
@@ -38,6 +40,9 @@ Progress = Callable[[float, str], None]  # (fraction done, what runs)
 DIRECTIONS = {"mcar": 0.0, "high": 1.0, "low": -1.0}
 KINDS = ("continuous", "binary", "categorical")  # binary and categorical columns hold codes 0..K-1 (data.typed)
 SEEDED = ("MICE", "missForest", "miwae", *FAMILIES)  # the imputers whose table changes with the seed
+BATCH = 16  # rows a training step, here and in the browser
+BROWSER_ROWS = 2_000  # a visitor's browser trains tables up to this many rows (server.own_table_job)
+BROWSER_PRESETS = ("tiny", "small")  # and these budgets ('medium', 10,000 steps of 2 x 128, would keep a phone busy)
 CATEGORICAL_FILL = {  # how each imputer fills a binary or categorical column's holes (_classified, undesign)
     "mean": "the most frequent level", "kNN": "the majority of the 5 nearest rows (KNeighborsClassifier)",
     "MICE": "a level drawn from a logistic regression's probabilities (LogisticRegression)",
@@ -201,17 +206,29 @@ def new_model(method: str, n_features: int, s: Settings, widths: tuple[int, ...]
     return NotMIWAE(Config(n_features=n_features, hidden=p["hidden"], missing=missing, signs=signs))
 
 
+def browser_trains(n_rows: int, s: Settings) -> bool:
+    """Whether a visitor's browser may train this table's MIWAE and not-MIWAE (every column continuous, at most
+    BROWSER_ROWS rows, a BROWSER_PRESETS budget; server.own_table_job.where says why not in words)."""
+    return (n_rows <= BROWSER_ROWS and s.preset in BROWSER_PRESETS
+            and all(k == "continuous" for k in s.kinds or ()))
+
+
 def _fit_model(method: str, z: np.ndarray, mask: np.ndarray, s: Settings, on_step: Callable[[int, int], None] | None,
                widths: tuple[int, ...] | None = None) -> tuple[NotMIWAE, tabular.TabularImputation]:
-    """Train MIWAE or the not-MIWAE of ``s.family`` on the standardised table z (holes never read) and impute."""
+    """Train MIWAE or the not-MIWAE of ``s.family`` on the standardised table z (holes never read) and impute. Where
+    a browser could train the table too (``browser_trains``), every batch and noise comes from the browser's generator
+    (SplitMix(seed), a fresh one per model: its training's draws, then its imputation's), so that the same seed fills
+    the same numbers on either side; elsewhere from torch's."""
     p = PRESETS[s.preset]
     model = new_model(method, z.shape[1], s, widths)
     z0 = np.where(mask, z, 0.0)
     cb = (lambda it, _loss: on_step(it, p["iterations"])) if on_step else None
+    draws = SplitMix(s.seed) if browser_trains(len(z), s) else None
     with tabular.single_thread():
         tabular.fit(model, z0, mask, iterations=p["iterations"], lr=p["lr"], k=p["k"], seed=s.seed, callback=cb,
-                    every=max(p["iterations"] // 20, 1))
-        imp = tabular.impute(model, z0, mask, n_samples=p["n_samples"], n_draws=s.draws, seed=s.seed + 1)
+                    every=max(p["iterations"] // 20, 1), draws=draws, batch=BATCH)
+        imp = tabular.impute(model, z0, mask, n_samples=p["n_samples"], n_draws=s.draws, seed=s.seed + 1,
+                             draws=draws)
     return model, imp
 
 
@@ -239,10 +256,14 @@ def complete(x: np.ndarray, columns: tuple[str, ...], settings: Settings = Setti
     back = lambda zz: np.where(mask if zz.ndim == 2 else mask[:, None], x if zz.ndim == 2 else x[:, None],  # noqa: E731
                                undesign(std.inverse(zz), kinds, blocks))
     categorical = any(k != "continuous" for k in kinds)
-    steps = len(settings.methods) + 1  # MICE's draws count as one step
-    say = on_progress or (lambda f, what: None)
-    fills: dict[str, Fill] = {}
     wanted = lambda m: only is None or m in only  # noqa: E731
+    steps = len(settings.methods) + 1  # MICE's draws count as one step
+    deep = [m for m in ("miwae", settings.family) if wanted(m)] if not learnt else []
+    iterations = PRESETS[settings.preset]["iterations"]
+    pace = Pace(on_progress or (lambda f, what: None), iterations, len(deep))
+    # the baselines: a share of the bar by their count, all of it where no model trains here
+    say = pace.early if deep else (on_progress or (lambda f, what: None))
+    fills: dict[str, Fill] = {}
     for i, name in enumerate(BASELINES):
         if not wanted(name):
             continue
@@ -262,14 +283,17 @@ def complete(x: np.ndarray, columns: tuple[str, ...], settings: Settings = Setti
         fills["MICE"].draws = mice
     model = None
     for i, method in enumerate(m for m in ("miwae", settings.family) if wanted(m)):
-        base = (len(BASELINES) + 1 + i) / steps
-        tick = lambda it, total, m=method, b=base: say(b + it / total / steps,  # noqa: E731
-                                                      f"{MNAR.label(m)}: iteration {it:,}/{total:,}")
-        fitted, imp = learnt[method] if learnt else _fit_model(method, z, dmask, settings, tick,
-                                                                     tuple(b.stop - b.start for b in blocks))
+        # the whole job's steps done: the earlier models' every step and this one's
+        tick = lambda it, total, m=method, i=i: pace.step(i * iterations + it,  # noqa: E731
+                                                          f"{MNAR.label(m)}: iteration {it:,}/{total:,}")
+        if learnt:
+            fitted, imp = learnt[method]
+        else:
+            fitted, imp = _fit_model(method, z, dmask, settings, tick, tuple(b.stop - b.start for b in blocks))
+            pace.imputed(imp.seconds)
         fills[method] = Fill(method, back(imp.mean), back(imp.draws))
         model = fitted
-    say(1.0, "done")
+    (on_progress or (lambda f, what: None))(1.0, "done")
     return Completed(columns, x, mask, settings, fills, source, model, trained_in)
 
 

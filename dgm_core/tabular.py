@@ -22,7 +22,7 @@ import torch
 
 from . import budgets
 from .models.notmiwae import NotMIWAE, make_optimizer
-from .xoshiro import Xoshiro
+from .xoshiro import Draws
 
 Callback = Callable[[int, float], None]  # (iteration, running loss) -> None
 
@@ -74,7 +74,7 @@ def _tensor(x: np.ndarray, mask: np.ndarray) -> tuple[torch.Tensor, torch.Tensor
 
 def fit(model: NotMIWAE, x: np.ndarray, mask: np.ndarray, *, iterations: int = 20000, batch: int = 16,
         k: int = 20, lr: float = 1e-3, seed: int = 0, y: np.ndarray | None = None,
-        callback: Callback | None = None, every: int = 500, compile: bool = False, draws: Xoshiro | None = None,
+        callback: Callback | None = None, every: int = 500, compile: bool = False, draws: Draws | None = None,
         trace: list[float] | None = None) -> list[tuple[int, float]]:
     """Adam on -bound for a fixed number of iterations (no early stopping: under MNAR the imputation
     error cannot be monitored, paper §4.2). x: (N, D) standardised. Returns [(iteration, mean loss)].
@@ -117,14 +117,25 @@ def fit(model: NotMIWAE, x: np.ndarray, mask: np.ndarray, *, iterations: int = 2
     return history
 
 
-def _replayed(model: NotMIWAE, draws: Xoshiro, n: int, b: int, k: int) -> tuple[torch.Tensor, dict]:
+def _replayed(model: NotMIWAE, draws: Draws, n: int, b: int, k: int) -> tuple[torch.Tensor, dict]:
     """One step's rows (b,) and noise (z: (K, b, p), x: (K, b, D)) from the browser's generator, in its order."""
+    idx = torch.from_numpy(draws.rows(n, b))
+    return idx, _replayed_noise(model, draws, k, b)
+
+
+def _replayed_noise(model: NotMIWAE, draws: Draws, k: int, b: int) -> dict[str, torch.Tensor]:
+    """z's noise (K, b, p), then x's (K, b, D), from the browser's generator."""
     if model.cfg.decoder != "gaussian":
         raise ValueError("The browser's trainer, and so its replay, has the Gaussian decoder only.")
-    idx = torch.from_numpy(draws.rows(n, b))
     p, d = model.cfg.d_latent, model.cfg.n_features
-    return idx, {"z": torch.from_numpy(draws.normal(k * b * p)).view(k, b, p),
-                 "x": torch.from_numpy(draws.normal(k * b * d)).view(k, b, d)}
+    return {"z": torch.from_numpy(draws.normal(k * b * p)).view(k, b, p),
+            "x": torch.from_numpy(draws.normal(k * b * d)).view(k, b, d)}
+
+
+def browser_block(n: int, n_samples: int, hidden: int, d: int) -> int:
+    """Rows per block of the browser's imputation (its (L, rows, hidden) activations stay small): the blocks decide
+    the order of its draws, so a replay takes the same."""
+    return max(1, min(n, 200_000 // (n_samples * max(hidden, d))))
 
 
 def _loss(model: NotMIWAE, k: int, x: torch.Tensor, s: torch.Tensor, y: torch.Tensor | None,
@@ -182,7 +193,7 @@ def _weighted_median(points: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
 @torch.no_grad()
 def impute(model: NotMIWAE, x: np.ndarray, mask: np.ndarray, *, n_samples: int = 10000, n_draws: int = 0,
            median: bool = False, seed: int = 0, use_missing_model: bool = True, estimator: str = "samples",
-           max_block: int = 200_000) -> TabularImputation:
+           max_block: int = 200_000, draws: Draws | None = None) -> TabularImputation:
     """Importance-weighted imputation (weights include log p(s|x) unless use_missing_model=False,
     which exists only to show, and test, what leaving it out does). x: (N, D) standardised.
 
@@ -191,7 +202,9 @@ def impute(model: NotMIWAE, x: np.ndarray, mask: np.ndarray, *, n_samples: int =
     mask still says something about x^m (it is exact only when s is independent of x^m given z).
     The median (``median=True``, Gaussian and Student-t decoders) follows the same rule: the weighted
     median of the draws x^m_l under a missing model, the root of the mixture CDF otherwise; the mixture
-    CDF sum_l alpha_l F(x | z_l) leaves p(s | x^m) out, so under MNAR it stays at the decoder's median."""
+    CDF sum_l alpha_l F(x | z_l) leaves p(s | x^m) out, so under MNAR it stays at the decoder's median.
+    ``draws``: every block's noise and every resampling's uniforms from the browser's generator (``dgm_core.xoshiro``),
+    in the browser's blocks and order (static/js/tabular/notmiwae.js ``impute``), instead of torch's."""
     if estimator not in ("samples", "rao_blackwell"):
         raise ValueError(f"estimator must be 'samples' or 'rao_blackwell', not {estimator!r}.")
     t0 = time.perf_counter()
@@ -200,10 +213,13 @@ def impute(model: NotMIWAE, x: np.ndarray, mask: np.ndarray, *, n_samples: int =
     torch.manual_seed(int(seed))
     n, d = xt.shape
     rows = max(1, min(max_block // n_samples, budgets.IMPUTE_BLOCK_ELEMENTS // (n_samples * d)))
-    mean, med, draws, ess = [], [], [], []
+    if draws is not None:
+        rows = browser_block(n, n_samples, model.cfg.hidden, d)
+    mean, med, picks, ess = [], [], [], []
     for i in range(0, n, rows):
         xb, sb = xt[i:i + rows], st[i:i + rows]
-        t = model.log_weights(xb, sb, n_samples, g, relaxed=False)
+        noise = None if draws is None else _replayed_noise(model, draws, n_samples, len(xb))
+        t = model.log_weights(xb, sb, n_samples, g, relaxed=False, noise=noise)
         log_w = t["log_w"] if use_missing_model else t["log_w"] - t["log_ps"]
         alpha = torch.softmax(log_w, 0)  # (L, b)
         ess.append(1.0 / alpha.pow(2).sum(0))
@@ -220,9 +236,15 @@ def impute(model: NotMIWAE, x: np.ndarray, mask: np.ndarray, *, n_samples: int =
                 mid = _mixture_median(model, t["par"], alpha, lo, hi)
             med.append(torch.where(sb, xb, mid))
         if n_draws:
-            idx = torch.multinomial(alpha.T, n_draws, replacement=True, generator=g)  # (b, M)
+            if draws is None:
+                idx = torch.multinomial(alpha.T, n_draws, replacement=True, generator=g)  # (b, M)
+            else:  # the browser's inverse-CDF resampling: the first l whose cumulative weight reaches u
+                u = draws.uniform64(len(xb) * n_draws).reshape(len(xb), n_draws)
+                cum = alpha.T.double().cumsum(1).numpy()
+                idx = torch.from_numpy(np.minimum(np.stack([np.searchsorted(c, ur) for c, ur in zip(cum, u)]),
+                                                  n_samples - 1))
             picked = t["x_full"].permute(1, 0, 2).gather(1, idx.unsqueeze(-1).expand(-1, -1, d))
-            draws.append(torch.where(sb.unsqueeze(1), xb.unsqueeze(1), picked))
+            picks.append(torch.where(sb.unsqueeze(1), xb.unsqueeze(1), picked))
     x64, m = np.asarray(x, np.float64), np.asarray(mask, bool)
 
     def keep(parts: list[torch.Tensor], expand: bool = False) -> np.ndarray | None:
@@ -233,7 +255,7 @@ def impute(model: NotMIWAE, x: np.ndarray, mask: np.ndarray, *, n_samples: int =
         return np.where(m[:, None] if expand else m, x64[:, None] if expand else x64, arr)
 
     ess_all = torch.cat(ess).numpy().astype(np.float64)
-    return TabularImputation(keep(mean), keep(med), keep(draws, True), ess_all, time.perf_counter() - t0)
+    return TabularImputation(keep(mean), keep(med), keep(picks, True), ess_all, time.perf_counter() - t0)
 
 
 @torch.no_grad()

@@ -25,14 +25,12 @@ from dgm_core import tabular
 from dgm_core.methods import MNAR
 from dgm_core.mnar_experiment import PRESETS
 from dgm_core.models.notmiwae import NotMIWAE
-from dgm_core.own_table import Settings, new_model
+from dgm_core.own_table import BATCH, Settings, new_model
+from dgm_core.own_table import BROWSER_PRESETS as PRESETS_IN_BROWSER, BROWSER_ROWS as MAX_ROWS
 from . import schema
 from .schema import typed
-from dgm_core.xoshiro import Xoshiro
+from dgm_core.xoshiro import SplitMix
 
-MAX_ROWS = 2_000  # a browser trains tables up to this many rows (the answer's draws stay under 5 MB); more: the server
-PRESETS_IN_BROWSER = ("tiny", "small")  # 'medium' (10,000 steps of 2 x 128) would keep a phone busy for minutes
-BATCH = 16  # rows a step, as dgm_core.tabular.fit
 LIMIT = 1e4  # |a fill| in sd of its column: a genuine answer stays far inside it
 
 
@@ -140,19 +138,19 @@ def learnt(j: Job, answer: Mapping[str, Any]) -> dict[str, tuple[NotMIWAE, tabul
 
 def replay(j: Job, method: str, steps: int) -> tuple[NotMIWAE, list[float]]:
     """``steps`` of ``method``'s training as the browser runs it: its initial weights, Adam, and every batch and noise
-    from Xoshiro(seed). -> the model after them and each step's loss."""
+    from SplitMix(seed). -> the model after them and each step's loss."""
     model = NotMIWAE(j.models[method].cfg)
     model.load_state_dict(j.models[method].state_dict())
     p, losses = PRESETS[j.settings.preset], []
     with tabular.single_thread():
         tabular.fit(model, j.z.astype(np.float64), j.mask, iterations=steps, batch=BATCH, k=p["k"], lr=p["lr"],
-                    draws=Xoshiro(j.settings.seed), trace=losses, every=steps)
+                    draws=SplitMix(j.settings.seed), trace=losses, every=steps)
     return model, losses
 
 
 def parity_fixture(folder: Path, steps: int = 50) -> list[str]:
     """Writes <folder>/<family>.json for the Node parity test: the job as the browser gets it, and what ``replay``
-    gives after ``steps`` steps (each step's loss, the final weights); plus rng.json, Xoshiro's first draws."""
+    gives after ``steps`` steps (each step's loss, the final weights); plus rng.json, SplitMix's first draws."""
     folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(0)
     x = rng.normal(size=(40, 4)) @ np.array([[1, 0.6, 0, 0.3], [0, 1, 0.5, 0], [0, 0, 1, 0.4], [0, 0, 0, 1.0]])
@@ -168,7 +166,7 @@ def parity_fixture(folder: Path, steps: int = 50) -> list[str]:
             wire["after"] = {k: v.detach().numpy().ravel().tolist() for k, v in model.state_dict().items()}
             (folder / f"{method}.json").write_text(json.dumps(wire))
             names.append(method)
-    g = Xoshiro(12345)
+    g = SplitMix(12345)
     (folder / "rng.json").write_text(json.dumps({"seed": 12345, "uniform": g.uniform(5).tolist(),
                                                  "normal": g.normal(7).tolist(), "uniform64": g.uniform64(5).tolist(),
                                                  "rows": g.rows(37, 9).tolist()}))

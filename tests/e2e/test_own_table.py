@@ -3,6 +3,7 @@ not-MIWAE trained in the page's module worker, TensorFlow.js on WebAssembly; the
 checked by overimputation, the δ slider moved, at a laptop's 1280x720 and a phone's 390x844, with no exception on the
 page."""
 import io
+import re
 
 import numpy as np
 import pandas as pd
@@ -80,3 +81,37 @@ def test_own_holes_filled_and_checked(page, app_url, tmp_path, width, height):
     page.locator(".js-plotly-plot").nth(1).scroll_into_view_if_needed()
     page.wait_for_timeout(300)
     page.screenshot(path=str(shots / f"mnar_own_{width}_plot.png"))
+
+
+def test_browser_training_estimates_the_whole_job_and_cancels(page, app_url, tmp_path):
+    """The 'small' budget (3,000 steps of each model) in the page's worker: after its first steps the panel says
+    about how long the whole job has to go; Cancel stops the worker at once, says so in one sentence, and nothing
+    reaches the server (no results appear)."""
+    _, holed = holed_weather()
+    path = tmp_path / "weather.csv"
+    path.write_bytes(csv_bytes(holed))
+    page.set_viewport_size({"width": 1280, "height": 720})
+    page.goto(f"{app_url}/mnar?mnar_table=upload%20CSV&mnar_obud=small")
+    wait_for_app(page, timeout=120_000)
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(path))
+    wait_for_app(page, timeout=120_000)
+    page.get_by_role("button", name="Fill my table's holes").click()
+    panel = page.locator(".otb")
+    expect(panel).to_have_attribute("data-togo", re.compile(r"^\d"), timeout=120_000)
+    expect(panel.locator(".otb-status")).to_contain_text(re.compile(r"the whole job (about \d+ (s|min)|a few "
+                                                                    r"seconds) to go"))
+    assert panel.get_attribute("data-state") == "training"
+    panel.scroll_into_view_if_needed()
+    shots = ROOT / ".screens"
+    shots.mkdir(exist_ok=True)
+    page.screenshot(path=str(shots / "mnar_own_1280_training.png"))
+    panel.get_by_role("button", name="Cancel").click()
+    expect(panel).to_have_attribute("data-state", "cancelled")
+    expect(panel.locator(".otb-status")).to_have_text("Cancelled; nothing was changed.")
+    expect(panel.get_by_role("button", name="Cancel")).to_be_hidden()
+    expect(panel.get_by_role("button", name="Fill my table's holes")).to_be_enabled()
+    page.screenshot(path=str(shots / "mnar_own_1280_cancelled.png"))
+    page.wait_for_timeout(3_000)  # a worker that went on would have answered by now and the page would fill
+    assert panel.get_attribute("data-state") == "cancelled"
+    assert page.get_by_text("Fills against the observed mean").count() == 0
+    assert page.get_by_test_id("stException").count() == 0

@@ -2,15 +2,16 @@
 the server's own initial weights, an answer is checked before any of it is kept, the replay on the browser's draws is
 the parity test's reference (the parity test itself: tests/js/tabular, under Node, ``make test-js``)."""
 import base64
+import time
 
 import numpy as np
 import pytest
 import torch
 
-from dgm_core import own_table
+from dgm_core import own_table, pace
 from server import own_table_job as browser
 from server.schema import Refused
-from dgm_core.xoshiro import Xoshiro
+from dgm_core.xoshiro import SplitMix
 from benchmarks.fixtures import COLUMNS, holed_weather
 
 TINY = own_table.Settings(preset="tiny", draws=4, seed=2)
@@ -92,11 +93,11 @@ def test_where_says_why_the_server_trains():
 
 
 def test_the_replay_draws_the_browsers_numbers_and_repeats_itself(holed):
-    g = Xoshiro(7)
+    g = SplitMix(7)
     assert g.uniform(3).dtype == np.float32 and ((0 <= g.uniform64(100)) & (g.uniform64(100) < 1)).all()
-    rows = Xoshiro(7).rows(10, 1000)
+    rows = SplitMix(7).rows(10, 1000)
     assert rows.min() == 0 and rows.max() == 9 and abs(np.bincount(rows).mean() - 100) < 1e-9
-    x = Xoshiro(1).normal(20001)
+    x = SplitMix(1).normal(20001)
     assert abs(x.mean()) < 0.03 and abs(x.std() - 1) < 0.03
     j = browser.job(holed, TINY)
     a, la = browser.replay(j, "notmiwae", 5)
@@ -104,3 +105,27 @@ def test_the_replay_draws_the_browsers_numbers_and_repeats_itself(holed):
     assert la == lb and len(la) == 5
     for k, v in a.state_dict().items():
         assert torch.equal(v, b.state_dict()[k])
+
+
+def test_the_servers_own_run_trains_as_the_browser_does(holed):
+    """The same seed, the same training: the server's ordinary run of a table a browser could train draws its batches
+    and noise from the browser's generator (the fills against the browser's own: tests/js/tabular/same_seed)."""
+    done = own_table.complete(holed, COLUMNS, TINY)
+    j = browser.job(holed, TINY)
+    replayed, _ = browser.replay(j, TINY.family, 300)
+    for k, v in replayed.state_dict().items():
+        torch.testing.assert_close(done.model.state_dict()[k], v, rtol=0, atol=1e-6)
+
+
+def test_the_servers_estimate_covers_the_whole_job(holed):
+    """What the runner shows, elapsed × (1 − f) / f, within a factor of two of the time the whole job still took,
+    from the first report that counts (f past the early share) to the last in the first model's training."""
+    t0, seen = time.perf_counter(), []
+    own_table.complete(holed, COLUMNS, TINY, on_progress=lambda f, what: seen.append((time.perf_counter() - t0, f,
+                                                                                        what)))
+    end = time.perf_counter() - t0
+    first = [(t, f) for t, f, what in seen if f > pace.EARLY and what.startswith("MIWAE:")]
+    assert len(first) >= 5
+    for t, f in first:
+        estimate, truth = t * (1 - f) / f, end - t
+        assert truth / 2 < estimate < truth * 2, f"at {t:.1f} s: about {estimate:.1f} s to go, {truth:.1f} s did"

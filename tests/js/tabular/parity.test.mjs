@@ -1,6 +1,6 @@
 // The browser's tabular trainer (static/js/tabular/notmiwae.js, rng.js) against dgm_core on the same initial weights,
 // batches and noise: server.own_table_job writes, per missing model, the job as a browser gets it and what
-// dgm_core's replay gives after 50 Adam steps drawn from Xoshiro(seed); this test trains the module under
+// dgm_core's replay gives after 50 Adam steps drawn from SplitMix(seed); this test trains the module under
 // TensorFlow.js's CPU backend (npm @tensorflow/tfjs, the vendored version) and holds every step's loss and every final
 // weight to 1e-4. PYTHON names the interpreter (default: the repository's .venv).
 import { after, test } from 'node:test';
