@@ -1,6 +1,7 @@
 """A lecture in chromium, with its room owned by the lecturer (ui/lecture.py, server/rooms.py) and a phone following
-it on the class page (static/class/): the lecturer presents a three-step deck (1280x720), a phone (390x844) follows
-every step and answers the poll inline, a second tab of the lecturer's lands on the room's step, a reload keeps the
+it on the class page (static/class/): the lecturer presents a three-step deck (1280x720), ten phone pages (390x844)
+follow: one answers the poll inline, one reloads mid-question, one is a student who opens the presenter's link, and
+every other follows every step; a second tab of the lecturer's lands on the room's step, a reload keeps the
 room, a student who opens the presenter's link without the lecturer's pass sees no control (and the routes answer
 403), the phone looks back and rejoins with one tap, and the server killed (-9) and restarted on its port finds the
 room on its step, the phone following without a reload. Screenshots in /tmp/class_e2e (look at them)."""
@@ -84,6 +85,14 @@ def test_a_lecture_the_lecturer_owns_and_a_phone_follows(browser, server):
     phone_ctx = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
     phone = phone_ctx.new_page()
     phone.goto(f"{url}/class/{code}")
+    # eight more phones follow (ten phone pages with the student's below), each a browser of its own
+    others = [browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True).new_page() for _ in range(8)]
+    for other in others:
+        other.goto(f"{url}/class/{code}")
+
+    def every(text: str) -> None:
+        for other in others:
+            expect(other.locator("#text")).to_have_text(text, timeout=WAIT)
     # its number, as the view computed it once the server drew the step's pictures (in the background), "…" before
     expect(phone.locator("#text")).to_have_text(re.compile(r"^Step one: the app's (…|\d+) lessons\.$"), timeout=WAIT)
     expect(phone.locator("#where")).to_have_text("Step 1 of 3")
@@ -92,13 +101,14 @@ def test_a_lecture_the_lecturer_owns_and_a_phone_follows(browser, server):
     deck_key(projector, "ArrowRight", WAIT)  # the clicker: step two, its question asked first
     wait_for_app(projector)
     expect(phone.locator("#text")).to_have_text("How many lessons does the app show?", timeout=WAIT)
+    every("How many lessons does the app show?")
     press(projector, "Open")
     field = phone.locator("#value")
     expect(field).to_be_enabled(timeout=WAIT)
     field.fill("7")
     phone.get_by_role("button", name="Send").click()
     expect(phone.locator("#status")).to_contain_text("Answer received: 7", timeout=WAIT)
-    expect(projector.locator(".pl .count")).to_have_text("1 answer from 1 phone", timeout=WAIT)
+    expect(projector.locator(".pl .count")).to_have_text("1 answer from 9 phones", timeout=WAIT)
     shot(phone, "phone-2-question")
     shot(projector, "projector-2-question")
 
@@ -113,7 +123,12 @@ def test_a_lecture_the_lecturer_owns_and_a_phone_follows(browser, server):
     projector.reload()
     wait_for_app(projector)
     expect(projector.locator(".lecture-badge .lecture-code")).to_have_text(code, timeout=WAIT)
-    expect(projector.locator(".pl .count")).to_have_text("1 answer from 1 phone", timeout=WAIT)
+    expect(projector.locator(".pl .count")).to_have_text("1 answer from 9 phones", timeout=WAIT)
+    others[0].reload()  # a phone reloaded mid-question: the same question, open, in the same room
+    expect(others[0].locator("#text")).to_have_text("How many lessons does the app show?", timeout=WAIT)
+    expect(others[0].locator("#value")).to_be_enabled(timeout=WAIT)
+    expect(others[0].locator("#room")).to_have_text(code)
+    expect(projector.locator(".pl .count")).to_have_text("1 answer from 9 phones", timeout=WAIT)  # the same phone
 
     # a student opens the presenter's link without the pass: the slide, no control; the routes refuse
     student_ctx = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
@@ -135,6 +150,7 @@ def test_a_lecture_the_lecturer_owns_and_a_phone_follows(browser, server):
     deck_key(projector, "ArrowRight", WAIT)  # the answer: the phone shows the note, the projector the class's answers
     wait_for_app(projector)
     expect(phone.locator("#text")).to_have_text("Step two: the answer is shown.", timeout=WAIT)
+    every("Step two: the answer is shown.")
     expect(projector.locator(".js-plotly-plot")).to_have_count(1, timeout=WAIT)
     shot(projector, "projector-3-answer")
 
@@ -158,6 +174,7 @@ def test_a_lecture_the_lecturer_owns_and_a_phone_follows(browser, server):
         assert state(url, code)["lecture"]["step"] == 2, projector.url
         expect(phone.locator("#text")).to_have_text("Step three: the last.", timeout=WAIT)
         expect(phone.locator("#where")).to_have_text("Step 3 of 3")
+        every("Step three: the last.")  # every phone, none reloaded, past the server's restart
         # the student looks back, then rejoins the lecturer with one tap
         phone.get_by_role("button", name="The step before").click()
         expect(phone.locator("#text")).to_have_text("Step two: the answer is shown.")
@@ -185,6 +202,8 @@ def test_a_lecture_the_lecturer_owns_and_a_phone_follows(browser, server):
         phone.get_by_role("button", name="Back to the lecturer").click()
         assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]  # nothing wider than a phone
     phone_ctx.close()
+    for other in others:
+        other.context.close()
     lecturer.close()
 
 
