@@ -52,7 +52,10 @@ def bundle(deck_hash: str, step: int) -> bytes | None:
 
 
 EXPERIMENT = "experiment.json"  # a step's own experiment, beside its step.json
-KINDS = {"inpaint": "inpainting"}  # the class's own experiments -> the page a deck step asking for one must be on
+# the class's own experiments -> the page a deck step asking for one must be on: "inpaint" (each phone hides part of
+# the step's image and runs two samplers; pooled on the projector), "latent" (each phone moves the step's generator's
+# z with sliders; nothing is sent)
+KINDS = {"inpaint": "inpainting", "latent": "latent"}
 
 
 def experiment(deck_hash: str, step: int) -> dict | None:

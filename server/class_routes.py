@@ -22,7 +22,8 @@ from server.poll_routes import page_routes
 
 FILES = Path(__file__).resolve().parents[1] / "static" / "class"
 # what /class/static/ serves, and nothing else
-ASSETS = {"class.js": "text/javascript", "experiment.js": "text/javascript", "class.css": "text/css"}
+ASSETS = {"class.js": "text/javascript", "experiment.js": "text/javascript", "latent.js": "text/javascript",
+          "class.css": "text/css"}
 HASH = re.compile(r"[0-9a-f]{16}")
 IMMUTABLE = {"Cache-Control": "public, max-age=31536000, immutable"}
 

@@ -49,7 +49,9 @@ def lecture_of(store: PollStore, code: str) -> tuple[str, str, int]:
 def _experiment(deck_hash: str, step: int, _version: tuple[int, int]) -> dict | None:
     """A step's experiment as read from its file once (per version of the file), its image as float32 ``truth``."""
     spec = class_deck.experiment(deck_hash, step)
-    return spec and {**spec, "truth": torch.tensor(np.asarray(spec["image"], np.float32))}
+    if spec is None or spec["kind"] != "inpaint":  # a latent experiment has no image to score against
+        return spec
+    return {**spec, "truth": torch.tensor(np.asarray(spec["image"], np.float32))}
 
 
 def spec_of(deck_hash: str, step: object) -> dict:
@@ -63,6 +65,8 @@ def spec_of(deck_hash: str, step: object) -> dict:
     spec = _experiment(deck_hash, step, (st.st_mtime_ns, st.st_size)) if st else None
     if spec is None:
         raise PollError(409, f"Step {step + 1} of this lecture runs no experiment of the class.")
+    if spec["kind"] != "inpaint":  # a latent experiment stays on each phone
+        raise PollError(409, f"Step {step + 1}'s experiment stays on each phone: it sends no run.")
     return spec
 
 

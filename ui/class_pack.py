@@ -57,7 +57,8 @@ def read_deck(what: str) -> tuple[str, dict]:
 # the app's server's files by the first folders of their URL (relative to its root): app/static/ is Streamlit's
 # static/ (server.manifest), the class page's and the poll's own are their routes' (server.class_routes, poll_routes)
 SERVED = {manifest.STATIC_URL: manifest.STATIC, "class/static/": class_routes.FILES, "poll/static/": poll_routes.FILES}
-EXPERIMENT_MODULE = "class/static/experiment.js"  # what class.js imports on an experiment's step
+# what class.js imports on an experiment's step, by its kind
+EXPERIMENT_MODULES = {"inpaint": "class/static/experiment.js", "latent": "class/static/latent.js"}
 
 
 def served(url: str) -> Path:
@@ -71,9 +72,10 @@ def served(url: str) -> Path:
 
 def experiment_files(spec: dict) -> list[str]:
     """Every file a step's experiment (``class_deck.experiment``'s form) has a phone load, as paths relative to the
-    app's root: experiment.js and the worker with every module they import (followed through their relative
-    imports), the models' files, and the runtime's (those its VENDOR.json vouches for: the runtime and its licence)."""
-    urls, todo = [], [EXPERIMENT_MODULE, urlparse(spec["worker"]).path]
+    app's root: the experiment's module (experiment.js, latent.js) and its worker where it has one, with every module
+    they import (followed through their relative imports), the models' files, and the runtime's (those its
+    VENDOR.json vouches for: the runtime and its licence)."""
+    urls, todo = [], [EXPERIMENT_MODULES[spec["kind"]], *([urlparse(spec["worker"]).path] if "worker" in spec else [])]
     while todo:
         url = todo.pop()
         if url not in urls:
@@ -81,8 +83,8 @@ def experiment_files(spec: dict) -> list[str]:
             if url.endswith(".js"):
                 todo += [posixpath.normpath(posixpath.join(posixpath.dirname(url), s))
                          for s in manifest.specifiers(served(url).read_text())]
-    urls += [urlparse(v).path for files in spec["models"].values() for v in files.values()
-             if isinstance(v, str) and v.startswith(manifest.STATIC_URL)]
+    models = [v for files in spec.get("models", {}).values() for v in files.values()] + [spec.get("model")]
+    urls += [urlparse(v).path for v in models if isinstance(v, str) and v.startswith(manifest.STATIC_URL)]
     runtime = urlparse(spec["runtime"]).path
     return urls + [runtime + name for name in json.loads((served(runtime) / "VENDOR.json").read_text())["sha256"]]
 

@@ -133,13 +133,40 @@ def experiment_spec(link: dict[str, str]) -> dict | None:
             "runtime": inpaint_job.RUNTIME, "worker": inpaint_job.WORKER_URL}
 
 
+def latent_spec(link: dict[str, str]) -> dict | None:
+    """The class's own experiment on a latent explorer step (``"experiment": "latent"``): the step's generator (its
+    ONNX export, as the latent explorer's browser mode runs it), the seed's z, the step's directions, their names and
+    values, and the sliders' range; None where the browser has no export of the model. Nothing comes back from it:
+    each student explores on their own phone."""
+    from dgm_core.demos import latent as demo
+    from ui import latent_slider, loaders, slides
+    from ui.latent_view import explorer
+
+    values = slides.link_values(demo, link)
+    name, seed = values["model"], values["seed"]
+    browser = loaders.card(name).get("browser") or {}
+    if not browser.get("onnx"):
+        return None
+    ex = explorer(name)
+    directions = ex.directions(values["kind"], values["dirs"])
+    return {"kind": "latent", "what": f"{demo.LABELS[name]}, seed {seed}", "shape": list(ex.shape),
+            "model": latent_slider.model_url(browser), "runtime": latent_slider.RUNTIME,
+            "z0": [round(float(v), 6) for v in demo.base_latent(ex, seed)],
+            "dirs": [[round(float(v), 6) for v in d] for d in directions.vectors], "names": list(directions.names),
+            "values": [float(v) for v in values["vals"][: len(values["dirs"])]],
+            "lo": latent_slider.LO, "hi": latent_slider.HI, "step": latent_slider.STEP}
+
+
+SPECS = {"inpaint": experiment_spec, "latent": latent_spec}  # a deck step's "experiment" -> its spec
+
+
 def draw_deck(deck: dict, deck_hash: str, *, again: bool = False) -> list[dict]:
     """Every step of ``deck`` not drawn yet (all of them with ``again``) -> each step's ``step.json``; a step that
     asks the class for its own experiment gets its ``experiment.json`` first (the phones need it before any picture),
     written again wherever it changed (it names the models' current exports and the phone's chain)."""
     for k, step in enumerate(deck["steps"]):
         if step.get("experiment"):
-            spec = experiment_spec(dict(parse_qsl(step.get("link", ""))))
+            spec = SPECS[step["experiment"]](dict(parse_qsl(step.get("link", ""))))
             if spec is not None and (again or spec != class_deck.experiment(deck_hash, k)):
                 class_deck.write_experiment(deck_hash, k, spec)
     return [class_deck.drawn(deck_hash, k) if not again and class_deck.drawn(deck_hash, k) is not None

@@ -26,11 +26,13 @@ WALL_COLUMNS = 10
 
 def step_of(name: str, k: int, asked: bool = False) -> tuple[str, int] | None:
     """(the room, the step) where this browser holds the lecture of the deck ``name`` and its step ``k`` runs the
-    class's experiment (the deck step asks for one, ``asked``, or its experiment is kept); None otherwise (no pooled
-    view)."""
+    class's pooled experiment (the deck step asks for one, ``asked``, or its inpainting experiment is kept); None
+    otherwise (no pooled view: a latent experiment stays on the phones)."""
     lec = lecture.held(name)
-    return (lec.code, k) if lec is not None and (asked or class_deck.experiment(lec.deck_hash, k) is not None) \
-        else None
+    if lec is None:
+        return None
+    kept = class_deck.experiment(lec.deck_hash, k)
+    return (lec.code, k) if (asked and kept is None) or (kept or {}).get("kind") == "inpaint" else None
 
 
 def headline(p: dict) -> tuple[str, str]:

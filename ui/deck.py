@@ -381,7 +381,7 @@ def _present_slide(name: str, deck: Deck, k: int, view: slides.View) -> None:
                 st.rerun()
         _keys_of(name, deck, k, True)
     slide = slides.Slide(step.note, view, dict(parse_qsl(step.link)), _named_controls(step), step.question, shown,
-                         step.poll, class_runs_view.step_of(name, k, bool(step.experiment)))
+                         step.poll, class_runs_view.step_of(name, k, step.experiment == "inpaint"))
     slides.draw(slide, slides.stage_of(st.session_state.get(WINDOW)), note_slot, f"{name[:40]}:{k}")
 
 

@@ -153,11 +153,15 @@ function drawExperiment(step, k, asking) {
     panels.set(key, panel);
     // imported here, not with the page: it reads the app's picture kit and its worker, which only a step with an
     // experiment needs (a lesson pack carries them beside the page, as the app's server serves them)
-    Promise.all([fetch(step.experiment).then((r) => (r.ok ? r.json() : Promise.reject(new Error(`${r.status}`)))),
-      import('./experiment.js')]).then(([spec, { mountExperiment }]) => {
-      panel.replaceChildren();
-      mountExperiment(panel, spec, root, view.alone ? null : (body) => sendRun(k, body));  // a pack sends nothing
-    }).catch(() => { panel.textContent = 'This step\'s experiment could not be loaded; the projector shows the class\'s.'; });
+    fetch(step.experiment).then((r) => (r.ok ? r.json() : Promise.reject(new Error(`${r.status}`))))
+      .then((spec) => (spec.kind === 'latent' ? import('./latent.js').then(({ mountLatent }) => {
+        panel.replaceChildren();
+        mountLatent(panel, spec, root);
+      }) : import('./experiment.js').then(({ mountExperiment }) => {
+        panel.replaceChildren();
+        mountExperiment(panel, spec, root, view.alone ? null : (body) => sendRun(k, body));  // a pack sends nothing
+      })))
+      .catch(() => { panel.textContent = 'This step\'s experiment could not be loaded.'; });
   }
   box.replaceChildren(panels.get(key));
 }

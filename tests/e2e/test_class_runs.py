@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import urllib.error
 import urllib.request
 
 import numpy as np
@@ -50,6 +51,17 @@ def present(browser, url: str, deck: dict):
     badge = projector.locator(".lecture-badge .lecture-code")
     expect(badge).to_have_text(re.compile(r"^[A-Z0-9]{5}$"), timeout=WAIT)
     return projector, badge.inner_text()
+
+
+def drawn_experiment(projector, url: str, code: str) -> str:
+    """The room's deck hash, once Present's drawing of the deck wrote its second step's experiment (it does so
+    first)."""
+    h = state(url, code)["lecture"]["deck"]
+    for _ in range(600):
+        if class_deck.experiment(h, 1) is not None:
+            break
+        projector.wait_for_timeout(200)
+    return h
 
 
 def test_the_projector_pools_the_class_runs_as_they_arrive(browser, server, monkeypatch):
@@ -96,11 +108,7 @@ def test_phones_run_their_own_experiment_and_the_projector_pools_them(browser, s
     url = server["url"]
     monkeypatch.setenv("DGM_CLASS_DIR", server["env"]["DGM_CLASS_DIR"])
     projector, code = present(browser, url, PHONE_DECK)
-    h = state(url, code)["lecture"]["deck"]
-    for _ in range(600):  # Present's drawing of the deck writes the step's experiment first
-        if class_deck.experiment(h, 1) is not None:
-            break
-        projector.wait_for_timeout(200)
+    h = drawn_experiment(projector, url, code)
     assert class_deck.experiment(h, 1) == experiment_spec(dict(parse_qsl(PHONE_DECK["steps"][1]["link"])))
     spec = class_deck.experiment(h, 1)
     spec["settings"].update(steps=25, burn_in=6)  # a short chain: the test is of the page, not of the samplers
@@ -141,3 +149,46 @@ def test_phones_run_their_own_experiment_and_the_projector_pools_them(browser, s
     expect(projector.locator(".js-plotly-plot .scatterlayer .point")).to_have_count(2, timeout=WAIT)  # the strip
     expect(projector.locator(".class-runs .diff")).to_contain_text("exact sampler − pseudo-Gibbs: ")
     shot(projector, "experiment-projector")
+
+
+LATENT_DECK = {"title": "The class's own latent space", "steps": [
+    {"page": "home", "note": "Step one: follow on your phone."},
+    {"page": "latent", "note": "Step two: move the sliders on your phone.", "experiment": "latent"}]}
+
+
+def test_a_phone_moves_the_generators_z_with_its_own_sliders(browser, server, monkeypatch):
+    """A latent step's experiment: the phone loads the step's generator (onnxruntime-web), draws the seed's picture,
+    and a slider's move redraws it; the projector shows no pooled view (nothing is sent), and a run posted on that
+    step is refused."""
+    from .test_class import PHONE
+
+    url = server["url"]
+    monkeypatch.setenv("DGM_CLASS_DIR", server["env"]["DGM_CLASS_DIR"])
+    projector, code = present(browser, url, LATENT_DECK)
+    h = drawn_experiment(projector, url, code)
+    spec = class_deck.experiment(h, 1)
+    assert spec["kind"] == "latent" and len(spec["dirs"]) == len(spec["names"]) == len(spec["values"])
+    phone = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True).new_page()
+    phone.goto(f"{url}/class/{code}")
+    expect(phone.locator("#where")).to_have_text("Step 1 of 2", timeout=WAIT)
+    deck_key(projector, "ArrowRight", WAIT)
+    expect(phone.locator(".exp-status")).to_have_text("Your exploration stays on this phone.", timeout=WAIT)
+    sliders = phone.locator(".exp-slider input")
+    expect(sliders).to_have_count(len(spec["names"]))
+    pixels = "() => Array.from(document.querySelector('.exp-canvas').getContext('2d').getImageData(0, 0, " \
+             f"{spec['shape'][2]}, {spec['shape'][1]}).data).join(',')"
+    phone.wait_for_function(f"({pixels})().split(',').some((v, i) => i % 4 !== 3 && v !== '0')", timeout=WAIT)
+    before = phone.evaluate(pixels)
+    sliders.nth(0).fill(str(spec["hi"]))  # as a finger drags it to the end
+    phone.wait_for_function(f"({pixels})() !== {json.dumps(before)}", timeout=WAIT)
+    expect(phone.locator(".exp-slider span").nth(0)).to_contain_text(f"{spec['hi']:.1f}")
+    shot(phone, "latent-phone")
+    phone.get_by_role("button", name="Back to the start").click()
+    phone.wait_for_function(f"({pixels})() === {json.dumps(before)}", timeout=WAIT)
+    wait_for_app(projector)
+    expect(projector.locator(".class-runs")).to_have_count(0)  # nothing pooled: it stays on the phones
+    token = post(f"{url}/poll/api/{code}/join", {})[1]["token"]
+    with pytest.raises(urllib.error.HTTPError) as refused:  # a run posted on that step anyway
+        post(f"{url}/poll/api/{code}/run", {"token": token, "step": 1, "mask": "01", "fills": {}})
+    assert refused.value.code == 409
+    assert json.loads(refused.value.read())["error"] == "Step 2's experiment stays on each phone: it sends no run."

@@ -32,7 +32,7 @@ def test_a_phones_chain_is_the_longest_that_fits_the_budget(a, b, page, want):
 
 def test_the_lectures_experiments_are_what_a_phone_can_run():
     lecture = deck.shipped(deck.page_files())["lecture"]
-    steps = [s for s in lecture.steps if s.experiment]
+    steps = [s for s in lecture.steps if s.experiment == "inpaint"]
     assert steps
     try:
         phone = results.phone_steps()
@@ -75,3 +75,34 @@ def test_a_stale_experiment_is_written_again(tmp_path, monkeypatch):
     class_deck.write_experiment(h, 0, stale)
     assert draw_deck(one, h) == [{"note": "drawn", "pictures": []}]
     assert class_deck.experiment(h, 0) == want
+
+
+def test_the_lectures_latent_experiment_draws_the_pages_picture():
+    """A latent step's experiment: its generator's ONNX file, run (onnxruntime) at the spec's z0 moved along its
+    directions, draws what the latent page's own generator draws there (within the export's tolerance)."""
+    import numpy as np
+    import torch
+
+    from dgm_core import export
+    from dgm_core.demos import latent as demo
+    from ui import slides
+    from ui.class_pictures import latent_spec
+    from ui.latent_view import explorer
+
+    lecture = deck.shipped(deck.page_files())["lecture"]
+    steps = [s for s in lecture.steps if s.experiment == "latent"]
+    assert steps
+    for s in steps:
+        spec = latent_spec(dict(parse_qsl(s.link)))
+        assert spec["kind"] == "latent" and len(spec["dirs"]) == len(spec["names"]) == len(spec["values"]) > 0
+        assert all(len(d) == len(spec["z0"]) for d in spec["dirs"]) and spec["lo"] < 0 < spec["hi"]
+        path = ROOT / urlparse(spec["model"]).path.removeprefix("app/")
+        values = np.linspace(spec["lo"], spec["hi"], len(spec["dirs"]))
+        z = np.asarray(spec["z0"]) + values @ np.asarray(spec["dirs"])
+        got = export.run_onnx(path, z[None].astype(np.float32))
+        values_ = slides.link_values(demo, dict(parse_qsl(s.link)))
+        ex = explorer(values_["model"])
+        assert np.abs(np.asarray(spec["z0"]) - demo.base_latent(ex, values_["seed"]).numpy()).max() <= 1e-6
+        with torch.no_grad():
+            want = ex.gen.generate(torch.tensor(z[None], dtype=torch.float32)).numpy()
+        assert list(got.shape[1:]) == spec["shape"] and np.abs(got - want).max() <= 1e-3

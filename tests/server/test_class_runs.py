@@ -178,6 +178,15 @@ def test_a_run_counts_only_on_the_lecturers_step(room):
     assert call(store, "POST", f"{other.code}/run", run(token))[0] == 403
 
 
+def test_a_latent_experiment_takes_no_run(room):
+    """A latent step's experiment stays on each phone: a run sent there anyway is refused, and nothing is kept."""
+    store, lec = room
+    class_deck.write_experiment(lec.deck_hash, 1, {"kind": "latent", "shape": [1, H, W], "z0": [0.0], "dirs": [[1.0]],
+                                                   "names": ["z[0]"], "values": [0.0]})
+    got, out = call(store, "POST", f"{lec.code}/run", run(join(store, lec.code)))
+    assert got == 409 and out["error"] == "Step 2's experiment stays on each phone: it sends no run."
+
+
 def test_a_step_holds_at_most_its_cap_of_runs_and_a_phone_still_replaces_its_own(room, monkeypatch):
     store, lec = room
     monkeypatch.setattr(B, "RUNS_MAX_PER_STEP", 2)
