@@ -107,18 +107,20 @@ def rubin(q: np.ndarray, u: np.ndarray, n: int, level: float = 0.95) -> Pooled:
                   tuple(map(float, q)))
 
 
-def pool_mean(mult: Multiple, method: str, column: int) -> Pooled:
-    """A column's mean pooled over ``method``'s m completed tables."""
-    col = mult.tables(method)[:, :, column]
+def pool_column(col: np.ndarray) -> Pooled:
+    """A column's mean pooled over its values in m completed tables: (m, N), U_l = the table's variance / N."""
     n = col.shape[1]
     return rubin(col.mean(1), col.var(1, ddof=1) / n, n)
 
 
+def pool_mean(mult: Multiple, method: str, column: int) -> Pooled:
+    """A column's mean pooled over ``method``'s m completed tables."""
+    return pool_column(mult.tables(method)[:, :, column])
+
+
 def pooled_at(mult: Multiple, method: str, column: int, delta: float, sd: float) -> Pooled:
     """``pool_mean`` after every filled cell of the column, in each of the m drawn tables, moved by delta × sd."""
-    tables = mult.tables(method)[:, :, column] + delta * sd * mult.fits[0].filled[:, column]
-    n = tables.shape[1]
-    return rubin(tables.mean(1), tables.var(1, ddof=1) / n, n)
+    return pool_column(mult.tables(method)[:, :, column] + delta * sd * mult.fits[0].filled[:, column])
 
 
 def tipping(mult: Multiple, method: str, column: int, threshold: float, sd: float, reach: float = 50.0
