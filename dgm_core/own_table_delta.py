@@ -111,12 +111,13 @@ class InChain:
 
 
 def tipping_by(at: Callable[[float], Pooled], threshold: float, *, guess: float | None = None, reach: float = REACH,
-               steps: int = STEPS, tol: float = 1e-3) -> dict[str, float | None]:
+               steps: int = STEPS, tol: float = 1e-3, wanted: tuple[str, ...] = ("estimate", "interval")
+               ) -> dict[str, float | None]:
     """own_table_pool.tipping's two tipping points for any pooled mean ``at(δ)``: 'estimate', the δ at which the
     pooled mean reaches ``threshold``; 'interval', the δ at which its 95 % interval first holds it (0 where it
     already does). A bracket from 0 out to ``guess`` (× 1.25, doubled while the sign holds, at most ±reach), then
     false position (the Illinois rule) for at most ``steps`` evaluations, stopping once a step moves δ less than
-    ``tol``. None where no δ within ±reach tips it."""
+    ``tol``. None where no δ within ±reach tips it. ``wanted``: which of the two to look for."""
     above = at(0.0).estimate > threshold
     sign = -1.0 if above else 1.0
 
@@ -154,7 +155,7 @@ def tipping_by(at: Callable[[float], Pooled], threshold: float, *, guess: float 
                 break
         return mid
 
-    return {"estimate": root("estimate"), "interval": root("interval")}
+    return {what: root(what) for what in wanted}
 
 
 def tipping(x: np.ndarray, column: int, threshold: float, kinds: tuple[str, ...] | None = None, *, m: int = M,
