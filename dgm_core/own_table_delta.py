@@ -50,7 +50,7 @@ def posted_draw(z: np.ndarray, mask: np.ndarray, feature: int, shift: float, *, 
     fills moved by ``shift`` inside every round; at shift 0, baselines.mice_draws' draw of the same seed."""
     imputer = _Posted(max_iter=max_iter, sample_posterior=True, random_state=seed)
     imputer.post_feature, imputer.post_shift = feature, float(shift)
-    return baselines._run(imputer, z, mask, seed)
+    return baselines.run_imputer(imputer, z, mask, seed)
 
 
 @dataclass
