@@ -13,7 +13,6 @@ x: (N, D) float64 in data units, NaN = a hole.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,9 +21,8 @@ from sklearn.impute import IterativeImputer
 
 from . import baselines, tabular
 from .own_table import MICE_DRAW_ITER, design
-from .own_table_pool import M, Pooled, pool_column
+from .own_table_pool import M, REACH, Pooled, pool_column, tipping_by
 
-REACH = 50.0  # no tipping point is looked for beyond ±REACH sd (own_table_pool.tipping's reach)
 STEPS = 12  # chained fits per tipping point at most, past the bracket (each costs m chains)
 
 
@@ -110,57 +108,9 @@ class InChain:
         return pool_column(self.tables(0.0) + delta * self.sd * ~self.mask[:, self.feature])
 
 
-def tipping_by(at: Callable[[float], Pooled], threshold: float, *, guess: float | None = None, reach: float = REACH,
-               steps: int = STEPS, tol: float = 1e-3, wanted: tuple[str, ...] = ("estimate", "interval")
-               ) -> dict[str, float | None]:
-    """own_table_pool.tipping's two tipping points for any pooled mean ``at(δ)``: 'estimate', the δ at which the
-    pooled mean reaches ``threshold``; 'interval', the δ at which its 95 % interval first holds it (0 where it
-    already does). A bracket from 0 out to ``guess`` (× 1.25, doubled while the sign holds, at most ±reach), then
-    false position (the Illinois rule) for at most ``steps`` evaluations, stopping once a step moves δ less than
-    ``tol``. None where no δ within ±reach tips it. ``wanted``: which of the two to look for."""
-    above = at(0.0).estimate > threshold
-    sign = -1.0 if above else 1.0
-
-    def gap(delta: float, what: str) -> float:
-        p = at(delta)
-        if what == "estimate":
-            return p.estimate - threshold
-        return (p.lo - threshold) if above else (threshold - p.hi)  # < 0 once the interval holds it
-
-    def root(what: str) -> float | None:
-        g0 = gap(0.0, what)
-        if what == "interval" and g0 <= 0:
-            return 0.0
-        lo, glo = 0.0, g0
-        hi = sign * min(max(1.25 * abs(guess), 0.05) if guess is not None and np.isfinite(guess) else 1.0, reach)
-        ghi = gap(hi, what)
-        while np.sign(ghi) == np.sign(g0):
-            if abs(hi) >= reach:
-                return None
-            lo, glo, hi = hi, ghi, sign * min(2 * abs(hi), reach)
-            ghi = gap(hi, what)
-        side, mid = 0, (lo * ghi - hi * glo) / (ghi - glo)
-        for _ in range(steps):
-            gm = gap(mid, what)
-            if gm == 0:
-                return mid
-            if np.sign(gm) == np.sign(glo):
-                lo, glo = mid, gm
-                ghi, side = (ghi / 2 if side == -1 else ghi), -1  # the same end moved twice: halve the other's gap
-            else:
-                hi, ghi = mid, gm
-                glo, side = (glo / 2 if side == 1 else glo), 1
-            mid, last = (lo * ghi - hi * glo) / (ghi - glo), mid
-            if abs(mid - last) < tol:
-                break
-        return mid
-
-    return {what: root(what) for what in wanted}
-
-
 def tipping(x: np.ndarray, column: int, threshold: float, kinds: tuple[str, ...] | None = None, *, m: int = M,
             seed: int = 0, guess: float | None = None, reach: float = REACH, steps: int = STEPS
-            ) -> dict[str, float | None]:
+            ) -> dict[str, float | int | None]:
     """MICE's tipping points with δ inside the chain: ``tipping_by`` on the in-chain pooled mean of x's column."""
     chain = InChain.of(x, column, kinds, m=m, seed=seed)
     tips = tipping_by(chain.pooled, threshold, guess=guess, reach=reach, steps=steps)

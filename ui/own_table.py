@@ -298,8 +298,8 @@ def _in_chain(x: np.ndarray, j: int, kinds: tuple[str, ...], seed: int, threshol
     """MICE's pooled tipping δ of column j, inside the chain and (the same draws) after the fact: a bracket and at
     most in_chain.STEPS false-position steps, each in_chain.M chained fits; kept for this table and threshold."""
     chain = in_chain.InChain.of(x, j, kinds, seed=seed)
-    inside = in_chain.tipping_by(chain.pooled, threshold, guess=guess, wanted=("estimate",))["estimate"]
-    after = in_chain.tipping_by(chain.after, threshold, guess=guess, steps=60, tol=1e-6,
+    inside = pool.tipping_by(chain.pooled, threshold, guess=guess, wanted=("estimate",))["estimate"]
+    after = pool.tipping_by(chain.after, threshold, guess=guess, steps=60, tol=1e-6,
                                 wanted=("estimate",))["estimate"]
     return {"inside": inside, "after": after}
 

@@ -5,6 +5,7 @@ import numpy as np
 from streamlit.testing.v1 import AppTest
 
 from dgm_core import own_table, own_table_delta
+from dgm_core.own_table_pool import tipping_by
 from dgm_core.missingness.diagnostics import observed_sd
 from benchmarks.fixtures import COLUMNS, holed_weather
 
@@ -42,7 +43,7 @@ def test_the_in_chain_tipping_point_stands_beside_the_after_the_fact_one():
     j = int(np.argmax(np.isnan(holed).sum(0)))
     obs = holed[np.isfinite(holed[:, j]), j]
     chain = own_table_delta.InChain.of(holed, j, seed=own_table.Settings().seed)
-    want = own_table_delta.tipping_by(chain.pooled, float(obs.mean() + 0.5 * obs.std()), wanted=("estimate",))
+    want = tipping_by(chain.pooled, float(obs.mean() + 0.5 * obs.std()), wanted=("estimate",))
     assert abs(float(shown["MICE"]) - want["estimate"]) <= 6e-4  # shown to 3 decimals
     caption = next(c.value for c in at.caption if "inside the" in c.value)
     assert "mice's post" in caption and "after the fact tip at δ = " in caption

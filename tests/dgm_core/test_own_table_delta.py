@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from dgm_core import own_table
-from dgm_core.own_table_delta import InChain, tipping, tipping_by
-from dgm_core.own_table_pool import multiple, pooled_at, rubin
+from dgm_core.own_table_delta import InChain, tipping
+from dgm_core.own_table_pool import multiple, pooled_at, rubin, tipping_by
 from benchmarks.fixtures import COLUMNS, holed_weather
 
 
