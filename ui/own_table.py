@@ -274,7 +274,7 @@ def _tipping(done: own_table.Completed) -> None:
                       tips["MICE"]["delta_to_threshold"] if "MICE" in tips else None)
     rows = [{"imputer": MNAR.label(m), f"mean at δ = {delta:+.1f}": t["mean"] + delta * sd[j] * share,
              "δ to reach the threshold": _text(t["delta_to_threshold"]),
-             f"MICE pooled (m = {in_chain.M}): δ inside the chain": _text(chain["inside"] if m == "MICE" else None),
+             "δ inside the chain": _text(chain["inside"] if m == "MICE" else None),
              f"δ to meet {MNAR.label(done.settings.family)}": _text(t.get("delta_to_reference"))}
             for m, t in tips.items()]
     d1, d2 = st.columns([5, 6])
