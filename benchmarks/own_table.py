@@ -157,6 +157,68 @@ def mice_seeds() -> dict:
             "mean_abs_difference": round(float(diff.mean()), 4)}
 
 
+def _tips(x: np.ndarray, j: int, threshold: float, fits: int, grid_step: float = 0.05) -> dict:
+    """MICE's pooled tipping δ of column j over ``fits`` draws (seeds 0..), inside the chain and after the fact; and
+    where a grid of in-chain runs (every ``grid_step`` about the in-chain estimate) crosses the threshold."""
+    from dgm_core.own_table_delta import InChain, tipping_by
+
+    t0 = time.perf_counter()
+    chain = InChain.of(x, j, m=fits)
+    inside = tipping_by(chain.pooled, threshold)
+    after = tipping_by(chain.after, threshold, steps=60, tol=1e-6)
+    seconds = time.perf_counter() - t0
+    d = inside["estimate"]
+    out = {"threshold": round(threshold, 4), "filled_share": round(float(np.isnan(x[:, j]).mean()), 4),
+           "pooled_mean_at_0": round(chain.pooled(0.0).estimate, 4),
+           **{f"inside_{k}": None if v is None else round(float(v), 4) for k, v in inside.items()},
+           **{f"after_{k}": None if v is None else round(float(v), 4) for k, v in after.items()},
+           "chained_fits": len(chain.known) * fits, "seconds": round(seconds, 1)}
+    if d is not None:
+        grid = np.round(np.arange(np.floor(d / grid_step) - 2, np.floor(d / grid_step) + 4) * grid_step, 4)
+        fresh = InChain.of(x, j, m=fits)  # the brute force: a new chain per grid point, nothing reused
+        means = np.array([fresh.pooled(g).estimate for g in grid])
+        k = int(np.argmax(np.sign(means - threshold) != np.sign(means[0] - threshold)))
+        out["grid"] = {"deltas": grid.tolist(), "means": np.round(means, 4).tolist(),
+                       "crossing": round(float(grid[k - 1] + grid_step * (threshold - means[k - 1])
+                                               / (means[k] - means[k - 1])), 4) if k > 0 else None}
+    return out
+
+
+def delta_tipping(fits: int) -> dict:
+    """δ inside MICE's chained equations (mice's post) against δ after the fact, pooled over ``fits`` draws: banknote
+    column 0 with the not-MIWAE protocol's holes (every row; threshold the page's default, the observed mean + 0.5
+    sd) where the table is under DGM_DATA_DIR, and 1,000 rows of three standard normals, columns 0 and 1 missing
+    together in 30 % of the rows (MCAR), correlated ρ = 0.9 or independent (threshold the observed mean + 0.25 sd)."""
+    from dgm_core import own_table
+    from dgm_core.data import load_table, table_available
+    from dgm_core.missingness.diagnostics import observed_sd, tipping_points
+
+    out: dict = {"fits": fits}
+    if table_available("banknote"):
+        x = load_table("banknote").x
+        holed = _holed(x[np.isfinite(x).all(1)])
+        obs, sd = holed[np.isfinite(holed[:, 0]), 0], observed_sd(holed)
+        threshold = float(obs.mean() + 0.5 * sd[0])
+        done = own_table.complete(holed, tuple(f"x{j}" for j in range(holed.shape[1])),
+                                  own_table.Settings(draws=2), only=("MICE",))
+        page = tipping_points({"MICE": done.fills["MICE"].table}, done.filled, sd, 0, threshold)["MICE"]
+        out["banknote"] = {"rows": int(len(holed)), "column": 0, **_tips(holed, 0, threshold, fits),
+                           "page_single_table": round(float(page["delta_to_threshold"]), 4)}
+        print(f"banknote: {out['banknote']}", flush=True)
+    else:
+        out["banknote"] = {"skipped": "not under DGM_DATA_DIR (set it to the folder with uci/)"}
+    rng = np.random.default_rng(0)
+    a, b, c = rng.normal(size=(3, 1000))
+    hole = rng.random(1000) < 0.3
+    for name, rho in (("correlated", 0.9), ("independent", 0.0)):
+        x = np.stack([a, rho * a + np.sqrt(1 - rho ** 2) * b, c], 1)
+        x[hole, :2] = np.nan
+        threshold = float(np.nanmean(x[:, 0]) + 0.25 * np.nanstd(x[:, 0]))
+        out[name] = {"rows": 1000, "rho": rho, **_tips(x, 0, threshold, fits)}
+        print(f"{name}: {out[name]}", flush=True)
+    return out
+
+
 def penguins_ranges(preset: str, seed: int = 0) -> dict:
     """The penguins-like table as published (species, island and sex as text, 'NA' holes; benchmarks.real_tables),
     every method at the page's defaults (not-MIWAE's missing model per column from the column checks): how many body-
@@ -317,8 +379,10 @@ def options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--share", type=float, default=0.1)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--tables", nargs="*", default=None)
-    p.add_argument("--extensions", nargs="*", default=None, choices=["pooled", "mcar", "mice_seeds", "penguins"],
-                   help="run only these checks and keep the tables' results in <out>/own_table.json")
+    p.add_argument("--extensions", nargs="*", default=None,
+                   choices=["pooled", "mcar", "mice_seeds", "penguins", "delta"],
+                   help="run only these checks and keep the tables' results in <out>/own_table.json ('delta' on its "
+                        "own: <out>/own_table_delta.json)")
     p.add_argument("--pool-seeds", type=int, default=10)
     p.add_argument("--fits", type=int, default=5)
     p.add_argument("--mcar-rows", type=int, default=5000)
@@ -327,6 +391,10 @@ def options(p: argparse.ArgumentParser) -> None:
 
 
 def run(a: argparse.Namespace) -> dict:
+    if a.extensions and "delta" in a.extensions:
+        if a.extensions != ["delta"]:
+            raise BenchError("--extensions delta writes its own file, own_table_delta.json: run it on its own.")
+        return {"delta": {**delta_tipping(a.fits), "command": a.command}}
     if a.extensions is not None:
         import torch
 
@@ -370,7 +438,30 @@ def run(a: argparse.Namespace) -> dict:
     return record
 
 
-BENCH = bench(run, report, options=options)
+def report_delta(record: dict) -> str:
+    d = record["delta"]
+    lines = ["# Own-table mode: MICE's tipping point with δ inside the chained equations", "",
+             f"The δ shift made in every round of MICE's chained equations (R mice's post) against the same "
+             f"{d['fits']} draws shifted after the fact, each pooled by Rubin's rules; 'grid': where a fresh in-chain "
+             "run at each grid δ crosses the threshold (linear between the two grid points about it).", "",
+             "| table | threshold | δ inside the chain | after the fact | grid crossing | interval holds it: inside / "
+             "after | chained fits | s |", "|---|---|---|---|---|---|---|---|"]
+    for name in ("banknote", "correlated", "independent"):
+        t = d[name]
+        if "skipped" in t:
+            lines.append(f"| {name} | skipped ({t['skipped']}) | | | | | | |")
+            continue
+        lines.append(f"| {name} | {t['threshold']} | {t['inside_estimate']} | {t['after_estimate']} | "
+                     f"{t.get('grid', {}).get('crossing')} | {t['inside_interval']} / {t['after_interval']} | "
+                     f"{t['chained_fits']} | {t['seconds']} |")
+    if "page_single_table" in d["banknote"]:
+        lines += ["", "Banknote column 0's single MICE table on the page tips at δ = "
+                  f"{d['banknote']['page_single_table']} (after the fact)."]
+    return "\n".join(lines) + "\n"
+
+
+BENCH = bench(run, lambda r: report_delta(r) if "delta" in r and "tables" not in r else report(r), options=options,
+              file=lambda a: "own_table_delta" if a.extensions and "delta" in a.extensions else "own_table")
 
 
 if __name__ == "__main__":

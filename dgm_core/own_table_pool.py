@@ -21,6 +21,7 @@ not-MIWAE's importance-resampled draw: proper imputations) and its single fill o
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,6 +30,7 @@ from scipy import stats
 from .own_table import SEEDED, Completed, Progress, Settings, complete
 
 M = 5  # fits per seeded imputer (R mice's default m)
+REACH = 50.0  # no tipping point is looked for beyond ±REACH sd
 
 
 @dataclass
@@ -107,47 +109,76 @@ def rubin(q: np.ndarray, u: np.ndarray, n: int, level: float = 0.95) -> Pooled:
                   tuple(map(float, q)))
 
 
-def pool_mean(mult: Multiple, method: str, column: int) -> Pooled:
-    """A column's mean pooled over ``method``'s m completed tables."""
-    col = mult.tables(method)[:, :, column]
+def pool_column(col: np.ndarray) -> Pooled:
+    """A column's mean pooled over its values in m completed tables: (m, N), U_l = the table's variance / N."""
     n = col.shape[1]
     return rubin(col.mean(1), col.var(1, ddof=1) / n, n)
 
 
+def pool_mean(mult: Multiple, method: str, column: int) -> Pooled:
+    """A column's mean pooled over ``method``'s m completed tables."""
+    return pool_column(mult.tables(method)[:, :, column])
+
+
 def pooled_at(mult: Multiple, method: str, column: int, delta: float, sd: float) -> Pooled:
     """``pool_mean`` after every filled cell of the column, in each of the m drawn tables, moved by delta × sd."""
-    tables = mult.tables(method)[:, :, column] + delta * sd * mult.fits[0].filled[:, column]
-    n = tables.shape[1]
-    return rubin(tables.mean(1), tables.var(1, ddof=1) / n, n)
+    return pool_column(mult.tables(method)[:, :, column] + delta * sd * mult.fits[0].filled[:, column])
 
 
-def tipping(mult: Multiple, method: str, column: int, threshold: float, sd: float, reach: float = 50.0
+def tipping(mult: Multiple, method: str, column: int, threshold: float, sd: float, reach: float = REACH
             ) -> dict[str, float | None]:
     """Where the δ shift, applied to each fit's drawn fills and pooled over the m fits, tips a conclusion about the
-    column's mean against ``threshold``: 'estimate', the δ at which the pooled mean reaches it; 'interval', the δ at
-    which its 95 % interval first holds it (a difference from the threshold no longer significant), where that
-    interval did not at δ = 0. None where no δ within ±``reach`` does (bisection on pooled_at)."""
-    above = pooled_at(mult, method, column, 0.0, sd).estimate > threshold  # the side the conclusion starts on
+    column's mean against ``threshold`` (``tipping_by`` on pooled_at, to 1e-9 in δ)."""
+    return tipping_by(lambda d: pooled_at(mult, method, column, d, sd), threshold, reach=reach, steps=200, tol=1e-9)
+
+
+def tipping_by(at: Callable[[float], Pooled], threshold: float, *, guess: float | None = None, reach: float = REACH,
+               steps: int = 12, tol: float = 1e-3, wanted: tuple[str, ...] = ("estimate", "interval")
+               ) -> dict[str, float | None]:
+    """Where a δ shift tips a conclusion about a column's mean against ``threshold``, for any pooled mean ``at(δ)``:
+    'estimate', the δ at which the pooled mean reaches it; 'interval', the δ at which its 95 % interval first holds
+    it (a difference from the threshold no longer significant; 0 where it already does). A bracket from 0 out to
+    ``guess`` (× 1.25, doubled while the sign holds, at most ±reach), then false position (the Illinois rule) for at
+    most ``steps`` evaluations, stopping once a step moves δ less than ``tol``. None where no δ within ±reach tips
+    it. ``wanted``: which of the two to look for."""
+    above = at(0.0).estimate > threshold
+    sign = -1.0 if above else 1.0
 
     def gap(delta: float, what: str) -> float:
-        p = pooled_at(mult, method, column, delta, sd)
+        p = at(delta)
         if what == "estimate":
             return p.estimate - threshold
         return (p.lo - threshold) if above else (threshold - p.hi)  # < 0 once the interval holds it
 
     def root(what: str) -> float | None:
-        at0 = gap(0.0, what)
-        if what == "interval" and at0 <= 0:
+        g0 = gap(0.0, what)
+        if what == "interval" and g0 <= 0:
             return 0.0
-        lo, hi = 0.0, (-1.0 if above else 1.0) * reach
-        if np.sign(gap(hi, what)) == np.sign(at0):
-            return None
-        for _ in range(60):
-            mid = (lo + hi) / 2
-            lo, hi = (mid, hi) if np.sign(gap(mid, what)) == np.sign(at0) else (lo, mid)
-        return (lo + hi) / 2
+        lo, glo = 0.0, g0
+        hi = sign * min(max(1.25 * abs(guess), 0.05) if guess is not None and np.isfinite(guess) else 1.0, reach)
+        ghi = gap(hi, what)
+        while np.sign(ghi) == np.sign(g0):
+            if abs(hi) >= reach:
+                return None
+            lo, glo, hi = hi, ghi, sign * min(2 * abs(hi), reach)
+            ghi = gap(hi, what)
+        side, mid = 0, (lo * ghi - hi * glo) / (ghi - glo)
+        for _ in range(steps):
+            gm = gap(mid, what)
+            if gm == 0:
+                return mid
+            if np.sign(gm) == np.sign(glo):
+                lo, glo = mid, gm
+                ghi, side = (ghi / 2 if side == -1 else ghi), -1  # the same end moved twice: halve the other's gap
+            else:
+                hi, ghi = mid, gm
+                glo, side = (glo / 2 if side == 1 else glo), 1
+            mid, last = (lo * ghi - hi * glo) / (ghi - glo), mid
+            if abs(mid - last) < tol:
+                break
+        return mid
 
-    return {"estimate": root("estimate"), "interval": root("interval")}
+    return {what: root(what) for what in wanted}
 
 
 def long_csv(mult: Multiple, method: str, layout=None) -> str:

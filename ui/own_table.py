@@ -16,6 +16,7 @@ from plotly.subplots import make_subplots
 
 from dgm_core import overimpute as overimputation
 from dgm_core import own_table
+from dgm_core import own_table_delta as in_chain
 from dgm_core import own_table_pool as pool
 from dgm_core.data import typed
 from dgm_core.demos.mnar import CONTROLS as SPEC, PREFIX as P
@@ -269,19 +270,38 @@ def _tipping(done: own_table.Completed) -> None:
     tables = {m: f.table for m, f in done.fills.items()}
     tips = dg.tipping_points(tables, done.filled, sd, j, threshold, reference=done.settings.family)
     share = float(done.filled[:, j].mean())
+    chain = _in_chain(done.x, j, kinds, done.settings.seed, float(threshold),
+                      tips["MICE"]["delta_to_threshold"] if "MICE" in tips else None)
     rows = [{"imputer": MNAR.label(m), f"mean at δ = {delta:+.1f}": t["mean"] + delta * sd[j] * share,
              "δ to reach the threshold": _text(t["delta_to_threshold"]),
+             "δ inside the chain": _text(chain["inside"] if m == "MICE" else None),
              f"δ to meet {MNAR.label(done.settings.family)}": _text(t.get("delta_to_reference"))}
             for m, t in tips.items()]
     d1, d2 = st.columns([5, 6])
     d1.dataframe(pd.DataFrame(rows).style.format(precision=3), hide_index=True, key=P + "own_delta_table")
     d1.caption(f"Every filled value of {done.columns[j]} moved by δ × {sd[j]:.3g} (the sd of its observed values): "
                f"its mean moves by δ × {sd[j]:.3g} × {share:.1%} (the share filled). The tipping δ is where an "
-               "imputer's mean reaches the threshold; 'δ to meet' is where a missing-at-random imputer, pushed, "
-               "reaches the not-MIWAE's mean: the MNAR shift the not-MIWAE assumes, in its units.")
-    d1.markdown(beyond_slider({MNAR.label(m): t["delta_to_threshold"] for m, t in tips.items()},
-                              SPEC["odelta"].hi))
+               "imputer's mean reaches the threshold, its completed table shifted after the fact; 'inside the "
+               f"chain': MICE's {in_chain.M} pooled draws (seeds {done.settings.seed}…) with the shift made in every "
+               "round of the chained equations (R mice's post), so the other columns' fills follow it "
+               f"(the same draws shifted after the fact tip at δ = {_text(chain['after'])}). 'δ to meet' is where a "
+               "missing-at-random imputer, pushed, reaches the not-MIWAE's mean: the MNAR shift the not-MIWAE "
+               "assumes, in its units.")
+    d1.markdown(beyond_slider({**{MNAR.label(m): t["delta_to_threshold"] for m, t in tips.items()},
+                               "MICE inside the chain": chain["inside"]}, SPEC["odelta"].hi))
     plots.show(d2, delta_figure(tips, share, sd[j], threshold, delta, done.columns[j]), width="stretch")
+
+
+@st.cache_data(show_spinner="MICE with δ inside the chained equations…", max_entries=8)
+def _in_chain(x: np.ndarray, j: int, kinds: tuple[str, ...], seed: int, threshold: float, guess: float | None
+              ) -> dict[str, float | None]:
+    """MICE's pooled tipping δ of column j, inside the chain and (the same draws) after the fact: a bracket and at
+    most in_chain.STEPS false-position steps, each in_chain.M chained fits; kept for this table and threshold."""
+    chain = in_chain.InChain.of(x, j, kinds, seed=seed)
+    inside = pool.tipping_by(chain.pooled, threshold, guess=guess, wanted=("estimate",))["estimate"]
+    after = pool.tipping_by(chain.after, threshold, guess=guess, steps=60, tol=1e-6,
+                                wanted=("estimate",))["estimate"]
+    return {"inside": inside, "after": after}
 
 
 _panel = panels.component("dgm_own_table_browser", "own_table_browser", '<div class="otb"></div>')
