@@ -1,8 +1,9 @@
 """What a phone downloads to follow the shipped lecture on the class page: one chromium phone (390x844, its CPU 4x
 slower) follows the lecturer through every step and question of the deck, fetching each step's pictures as it
 arrives and, on the steps that ask for the class's own experiment, running it (the bottom half hidden, Run: the
-runtime, the worker's modules and the step's ONNX graphs); then the same phone opens the class page again and
-follows the lecture a second time, its browser's cache kept (a second visit).
+runtime, the worker's modules and the step's ONNX graphs; on the latent step, its generator loaded and drawn); then
+the same phone opens the class page again and follows the lecture a second time, its browser's cache kept (a second
+visit).
 
     python -m dgm_core bench class_download [--deck lecture]
 
@@ -52,10 +53,13 @@ def _follow(page, url: str, code: str, port: int, key: str, deck: dict) -> dict:
     for step, shown in moves_of(deck):
         move(port, code, key, step, shown)
         expect(page.locator("#where")).to_have_text(f"Step {step + 1} of {len(deck['steps'])}", timeout=120_000)
-        if shown and deck["steps"][step].get("experiment"):
+        kind = deck["steps"][step].get("experiment") if shown else None
+        if kind == "inpaint":
             seconds, _ = run_here(page)
             runs.append(round(seconds, 2))
             expect(page.locator(".exp-sent")).to_contain_text("Sent", timeout=60_000)
+        elif kind == "latent":  # its generator loaded and drawn
+            expect(page.locator(".exp-status")).to_have_text("Your exploration stays on this phone.", timeout=60_000)
         page.wait_for_timeout(1500)  # the step's pictures on the phone's screen load (lazy ones below it wait)
     page.wait_for_timeout(1000)
     by = Counter()

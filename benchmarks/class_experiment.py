@@ -99,7 +99,7 @@ def run(a: argparse.Namespace) -> dict:
         h = rooms.deck_hash(deck)
         by_data = {}
         for k, s in enumerate(deck["steps"]):
-            if s.get("experiment"):
+            if s.get("experiment") == "inpaint":
                 spec = experiment_spec(dict(parse_qsl(s.get("link", ""))))
                 if spec is not None:
                     by_data.setdefault(spec["dataset"], (k, spec))
