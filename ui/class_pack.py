@@ -17,9 +17,10 @@ app's root, a query ignored): the inpainting worker and every module it and clas
 (``app/static/js/``), the step's ONNX graphs (``app/static/models/``) and the vendored onnxruntime-web
 (``app/static/ort/``, with its licence). A phone runs both samplers as on a lecture's page and sends nothing: the
 page says its run stays on the phone. Measured (``du -sb`` of ``python -m dgm_core pack lecture DIR``): the shipped
-lecture's pack is 19.3 MB, 14.3 of them the runtime, 4.2 its two experiments' graphs (MNIST's and Omniglot's VAE,
-their weights in half precision), 0.6 the page and its pictures (each, and each step's in one file);
-tests/app/test_class_pack.py bounds a one-experiment pack. A module script, a module worker and fetch all need a
+lecture's pack is 20.4 MB, 14.3 of them the runtime, 5.4 its three experiments' graphs (MNIST's and Omniglot's VAE,
+their weights in half precision, and the latent step's WGAN), 0.6 the page and its pictures (each, and each step's
+in one file); tests/app/test_class_pack.py bounds a one-experiment pack, and ``python -m dgm_core bench class_pack``
+walks the lecture's pack offline in chromium. A module script, a module worker and fetch all need a
 server: opened from disk (file://) the page says to serve the folder.
 """
 from __future__ import annotations
