@@ -1,7 +1,8 @@
 // The random numbers of the browser's workers: a seeded generator, xoshiro128** (Blackman & Vigna) seeded by
 // splitmix32, or splitmix32 itself, whose same seed gives the same numbers in any browser and in dgm_core.xoshiro
 // (they are not torch's), and a tape that hands over the very numbers torch's seeded generator gave dgm_core, so the
-// parity tests can replay dgm_core's draws. All have the same three calls: uniform(n) float32 in [0, 1), normal(n) float32, uniform64(n) float64 in [0, 1).
+// parity tests can replay dgm_core's draws. All have the same three calls: uniform(n) float32 in [0, 1), normal(n)
+// float32, uniform64(n) float64 in [0, 1).
 
 const rotl = (v, k) => ((v << k) | (v >>> (32 - k))) >>> 0;
 
