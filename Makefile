@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
 
-.PHONY: run test check lint lint-js test-js manifest setup setup-dev chromium nginx clean
+.PHONY: run test check lint lint-js test-js test-js-fast manifest setup setup-dev chromium nginx clean
 
 run: $(VENV)/.deps
 	$(PY) -m streamlit run app.py --server.port $(PORT)
@@ -18,8 +18,8 @@ test: $(VENV)/.deps-dev chromium nginx lint test-js
 	$(PY) -m pytest -n 2 tests/e2e
 
 # The fast tier: lint, then every test but the browser tests and those measured slow (tests/slow_tests.json, written
-# by tools/measure_slow.py; tests/conftest.py marks them).
-check: $(VENV)/.deps-dev lint test-js
+# by tools/measure_slow.py; tests/conftest.py marks them; of Node's, JS_SLOW).
+check: $(VENV)/.deps-dev lint test-js-fast
 	$(PY) -m pytest -n 2 -m "not slow" --ignore=tests/e2e
 
 lint: $(VENV)/.deps-dev node_modules/.deps
@@ -29,6 +29,10 @@ lint: $(VENV)/.deps-dev node_modules/.deps
 # The browser's maths under Node's test runner, against fixtures dgm_core writes (tests/js; seconds, no browser).
 test-js: $(VENV)/.deps-dev node_modules/.deps
 	node --test tests/js/
+
+JS_SLOW := tests/js/tabular/same_seed.test.mjs  # half a minute (two trainings on each side): make test runs it
+test-js-fast: $(VENV)/.deps-dev node_modules/.deps
+	node --test $(filter-out $(JS_SLOW),$(shell find tests/js -name '*.test.mjs' | sort))
 
 # static/js/manifest.json: the facts and module hashes the browser reads (after editing a module under static/js)
 manifest: $(VENV)/.deps
