@@ -136,6 +136,7 @@ def waited(url: str) -> tuple[list, threading.Thread]:
 def test_a_long_poll_answers_when_the_room_changes_and_not_before(server, poll_dir):
     api = server[0] + "/poll/api/"
     code, key = open_question(api, poll_dir)
+    token = phones(api, code, 1)[0]  # joined before the polls start: a join wakes the projector's (its phone count)
     s = req(api + f"{code}/state")[1]
     # a phone waits on the state's version: an answer does not wake it, the lock does
     phone, t1 = waited(api + f"{code}/state?v={s['version']}&wait=20")
@@ -143,7 +144,7 @@ def test_a_long_poll_answers_when_the_room_changes_and_not_before(server, poll_d
     projector, t2 = waited(api + f"{code}/state?question=q1&v={s['version']}&a={s['answers_version']}&wait=20")
     time.sleep(1.0)
     assert not phone and not projector
-    req(api + f"{code}/answer", "POST", {"question": "q1", "round": 1, "token": phones(api, code, 1)[0], "value": 2})
+    req(api + f"{code}/answer", "POST", {"question": "q1", "round": 1, "token": token, "value": 2})
     sent = time.monotonic()
     t2.join(20)
     assert projector and projector[0][0]["question"]["answers"] == 1
