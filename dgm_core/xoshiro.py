@@ -58,7 +58,7 @@ class Draws:
 
 class SplitMix(Draws):
     """splitmix32 as the generator, as rng.js's ``splitmix``: output i (from 1) is ``_mix(seed + i·GOLDEN mod 2^32)``;
-    its period, 2^32 outputs a seed, is some fifty times what a table's training at the 'small' budget draws."""
+    its period is 2^32 outputs a seed (a fresh generator per model and seed)."""
 
     def __init__(self, seed: int) -> None:
         self.x, self.i = int(seed) & M32, 0
