@@ -38,7 +38,9 @@ def record(method: str, x: torch.Tensor, mask: torch.Tensor, s: inpainting.Setti
     d = res.diagnostics
     out = {"method": method, "mean": typed(res.mean, "f32"), "std": typed(res.std, "f32"),
            "samples": typed(res.samples, "f32"), "n_draws": int(res.samples.shape[1]), "seconds": res.seconds,
-           "scores": {k: v for k, v in inpainting.score(res, x, mask, dataset=dataset).items() if k != "time (s)"}}
+           # the worker's own scores (static/js/metrics.js): those the border knows, never the server's extras
+           "scores": {k: v for k, v in inpainting.score(res, x, mask, dataset=dataset).items()
+                      if k in border.SCORE_KEYS}}
     if d.cond_log_lik is not None:
         out["cond_log_lik"] = float(d.cond_log_lik)
     if trace is not None:  # the per-step traces the server summarises away: the same seeded chains again
@@ -55,6 +57,12 @@ def record(method: str, x: torch.Tensor, mask: torch.Tensor, s: inpainting.Setti
     elif family in ("dmfa", "mfa"):
         out.update(weights=typed(d.weights, "f32"), component=int(d.component[0]), factors=typed(d.factors, "f32"),
                    n_factors=int(d.factors.shape[1]))
+    elif method == "flow_twisted":  # its ESS after each step beside its scalars, of the one image
+        out["ess"] = d.ess[:, 0].tolist()
+        out["diagnostics"] = {"particles": d.particles, "n_steps": d.n_steps, "tau": d.tau,
+                              "ess_final": float(d.ess_final[0]), "resamples": int(d.resamples[0]),
+                              "log_evidence": float(d.log_evidence[0]), "evaluations": d.evaluations,
+                              "langevin": d.langevin}
     else:  # the flow's and the fills' diagnostics: a few scalars
         out["diagnostics"] = {k: v for k, v in dataclasses.asdict(d).items() if k != "cond_log_lik" and v is not None}
     return out

@@ -153,10 +153,13 @@ WORKER_CALL = """async ([src, msg, keep]) => {
   msg.base = location.origin + '/';
   const make = () => new Worker(new URL(src, location.origin + '/'), {type: 'module'});
   const w = keep ? (window.keptWorker = window.keptWorker || make()) : make();
-  const out = {results: [], progress: []};
+  const out = {results: [], progress: [], ess: []};
   await new Promise((resolve) => {
     w.onmessage = ({data}) => {
-      if (data.type === 'progress') out.progress.push(data.fraction);
+      if (data.type === 'progress') {
+        out.progress.push(data.fraction);
+        if (data.ess !== undefined) out.ess.push(data.ess);  // a particle filter's, after each step
+      }
       else if (data.type === 'result') out.results.push(plain(data.result));
       else { out.end = data; resolve(); }
     };
@@ -170,8 +173,8 @@ WORKER_CALL = """async ([src, msg, keep]) => {
 
 def worker_job(page, app_url: str, src: str, msg: dict, keep: bool = False) -> dict:
     """Run ``msg`` in a fresh module worker of ``src`` (its URL in the app) on a page of the app at ``app_url``:
-    {results, progress, end}. With ``keep``, in the page's one kept worker (its runtime and models loaded once, as a
-    student's next Run finds them)."""
+    {results, progress, ess (a particle filter's live effective sample sizes), end}. With ``keep``, in the page's
+    one kept worker (its runtime and models loaded once, as a student's next Run finds them)."""
     if not page.url.startswith(app_url):
         page.goto(f"{app_url}/{ORIGIN_PAGE}")
     return page.evaluate(WORKER_CALL, [src, msg, keep])

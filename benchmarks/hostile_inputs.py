@@ -735,7 +735,8 @@ def _r4_forged_answers() -> dict:
     from benchmarks.browser_answers import answer, digit
     from server.inpaint_job import browser_methods, model_specs, rows_of as _rows
 
-    s = inpainting.Settings(steps=16, chains=2, burn_in=4, n_samples=40, n_draws=3, snapshots=4, flow_steps=2)
+    s = inpainting.Settings(steps=16, chains=2, burn_in=4, n_samples=40, n_draws=3, snapshots=4, flow_steps=2,
+                            particles=4)
     methods = browser_methods("mnist")
     x, mask = digit("mnist")
     e = border.Expected.of(x, mask, methods, s, dataset="mnist", models=model_specs("mnist"), job="j")

@@ -12,7 +12,8 @@ a WGAN's ``generate``, a VAE's decoder mean clamped to [0, 1]. The file goes to 
 difference from torch on a batch of z are written into the model's card (``browser``). ``train`` re-exports
 a model the explorer offers after training it, so the two never disagree. A flow model's graph maps
 x_t (B, C, H, W) on [-1, 1] and t (B,) to the velocity (B, C, H, W) (dgm_core.models.flow), checked the same way on
-a batch of noise and times.
+a batch of noise and times; beside it, ``<name>-twist.onnx``, the twisted particle filter's terms with their gradient
+(``twist_onnx_bytes``), checked against torch's autograd.
 
 An inpainting model's graphs are the model's own ``encode`` (x, and for MIWAE the mask as 0/1 floats ->
 mu, log_sigma, clamped as in torch) and ``decode`` (z -> the decoder's parameters, logits for a Bernoulli decoder:
@@ -133,6 +134,78 @@ def velocity_max_difference(model: nn.Module, data: bytes | str | Path, n: int =
     sess = ort.InferenceSession(str(data) if isinstance(data, (str, Path)) else data,
                                 providers=["CPUExecutionProvider"])
     return float(np.abs(sess.run(["velocity"], {"x": x.numpy(), "t": t.numpy()})[0] - want).max())
+
+
+TWIST_INPUTS, TWIST_OUTPUTS = ["x", "t", "y", "obs", "var"], ["x1_hat", "log_g", "grad"]
+
+
+def _transposed_conv_backward(grad_out, inp, weight, bias_sizes, stride, padding, dilation, transposed,
+                              output_padding, groups, output_mask):
+    """A convolution's backward pass in its input alone: the transposed convolution with the same weight (the
+    convolution's adjoint), its output padding restoring the input's size (a stride-2 convolution's rounding); the
+    dynamo exporter has no ONNX function for the backward op itself."""
+    if transposed or output_mask[1] or output_mask[2]:
+        raise ExportError("The twisting graph differentiates only in a (not transposed) convolution's input.")
+    pad = [n - ((g - 1) * st - 2 * p + d * (k - 1) + 1) for n, g, st, p, d, k in
+           zip(inp.shape[2:], grad_out.shape[2:], stride, padding, dilation, weight.shape[2:])]
+    grad_in = torch.ops.aten.convolution(grad_out, weight, None, stride, padding, dilation, True, pad, groups)
+    return grad_in, None, None
+
+
+def twist_onnx_bytes(model: nn.Module) -> bytes:
+    """A flow model's twisting terms (``dgm_core.samplers.flow_twisted.twist_terms``: x̂_1, log p̃_t(y | x) and its
+    gradient in x, one forward and one backward pass) as an ONNX graph with a dynamic batch axis, for the browser's
+    twisted particle filter. ONNX has no automatic differentiation, so torch.func's backward pass is traced into
+    plain operations (make_fx, torch's core decompositions, a convolution's backward as its transposed convolution)
+    and that graph is exported (the dynamo exporter); ``twist_max_difference`` holds it to torch's autograd."""
+    from torch._decomp import core_aten_decompositions
+    from torch.fx.experimental.proxy_tensor import make_fx
+
+    from .samplers.flow_twisted import twist_terms, twist_variance
+    model = model.cpu().eval()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    decompositions = core_aten_decompositions()
+    decompositions[torch.ops.aten.convolution_backward.default] = _transposed_conv_backward
+    # a fresh buffer in a given memory layout (a backward pass's, then written over): ONNX has neither uninitialised
+    # tensors nor layouts, so a buffer of zeros stands for it
+    decompositions[torch.ops.aten.empty_permuted.default] = lambda size, perm, **kw: torch.zeros(
+        size, dtype=kw.get("dtype"), device=kw.get("device"))
+    args = _twist_inputs(model, 2, 0, twist_variance)
+    fn = torch.func.functionalize(lambda *a: twist_terms(model, *a), remove="mutations")
+    traced = make_fx(fn, decomposition_table=decompositions, tracing_mode="symbolic",
+                     _allow_non_fake_inputs=True)(*args)
+    batch = torch.export.Dim("batch")
+    program = torch.onnx.export(traced, args, dynamo=True, input_names=TWIST_INPUTS, output_names=TWIST_OUTPUTS,
+                                dynamic_shapes=tuple({0: batch} for _ in args), opset_version=OPSET, verbose=False)
+    return program.model_proto.SerializeToString()
+
+
+def _twist_inputs(model: nn.Module, n: int, seed: int, variance) -> tuple[torch.Tensor, ...]:
+    """n particles x ~ N(0, I) at times t ~ U(0, 1), an observed image y in [-1, 1] with about half its pixels
+    observed (0/1 floats), and the potential's variance at t (τ = 0.3)."""
+    g = torch.Generator().manual_seed(seed)
+    shape = (n, *model.cfg.shape)
+    x, t = torch.randn(shape, generator=g), torch.rand(n, generator=g)
+    y, obs = torch.rand(shape, generator=g) * 2 - 1, (torch.rand(shape, generator=g) < 0.5).float()
+    var = torch.tensor([variance(float(u), 0.3) for u in t])
+    return x, t, y, obs, var
+
+
+def twist_max_difference(model: nn.Module, data: bytes | str | Path, n: int = 16, seed: int = 0) -> dict[str, float]:
+    """Largest |onnx - torch| of each twisting output against ``twist_terms`` in torch (its autograd), relative to
+    that output's largest entry (the log potential is a sum over hundreds of pixels), on ``_twist_inputs``."""
+    import onnxruntime as ort
+
+    from .samplers.flow_twisted import twist_terms, twist_variance
+    model = model.cpu().eval()
+    args = _twist_inputs(model, n, seed, twist_variance)
+    want = twist_terms(model, *args)
+    sess = ort.InferenceSession(str(data) if isinstance(data, (str, Path)) else data,
+                                providers=["CPUExecutionProvider"])
+    got = sess.run(TWIST_OUTPUTS, {k: a.numpy() for k, a in zip(TWIST_INPUTS, args)})
+    return {k: float(np.abs(a - w.detach().numpy()).max() / max(float(w.abs().max()), 1e-12))
+            for k, a, w in zip(TWIST_OUTPUTS, got, want)}
 
 
 def run_onnx(data: bytes | str | Path, z: np.ndarray) -> np.ndarray:
@@ -431,6 +504,15 @@ def export(name: str, directory: str | Path | None = None, out_dir: str | Path |
              "max_abs_diff_vs_torch": diff, "weights_sha256": card.sha256,
              "command": f"python -m dgm_core export {name}", "torch_version": torch.__version__,
              "export_time_s": round(time.perf_counter() - t0, 2)}
+    if flow:  # the twisted filter's graph beside the velocity's
+        twist = twist_onnx_bytes(model)
+        diffs = twist_max_difference(model, twist)
+        if not max(diffs.values()) <= TOLERANCE:
+            raise ExportError(f"The twisting graph of '{name}' differs from torch's autograd by {diffs}.")
+        tpath = out_dir / f"{name}-twist.onnx"
+        tpath.write_bytes(twist)
+        entry["twist"] = {"onnx": _relative(tpath), "sha256": pretrained.sha256_file(tpath), "bytes": len(twist),
+                          "input": TWIST_INPUTS, "output": TWIST_OUTPUTS, "max_rel_diff_vs_torch": diffs}
     new = dataclasses.replace(card, browser=entry)
     (directory / f"{name}.json").write_text(new.to_json())
     if name in INPAINTERS:

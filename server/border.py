@@ -35,6 +35,7 @@ from dgm_core.imputation import Diagnostics, FillDiagnostics
 from dgm_core.methods import INPAINTING
 from dgm_core.samplers.diagnostics import tracked_pixels
 from dgm_core.samplers.flow_inpaint import FlowDiagnostics, flow_inpaint
+from dgm_core.samplers.flow_twisted import TwistedDiagnostics, flow_twisted_inpaint
 from dgm_core.samplers.kernels import PseudoGibbsKernel
 from .schema import (DTYPE, Array, Number, Record, Refused, Spec, Text, chars, equal, levels, number, parse, record,
                      size)
@@ -81,6 +82,8 @@ class Expected:
 
 def kind(method: str) -> str:
     """The layout of a method's answer, by its model family (dgm_core.methods)."""
+    if method == "flow_twisted":  # the flow family's particle filter: its own answer
+        return "twisted"
     return {"vae": "chain", "miwae": "importance", "dmfa": "factor", "mfa": "factor", "flow": "flow",
             None: "fill"}[INPAINTING[method].family]
 
@@ -119,6 +122,21 @@ def _spec(e: Expected, m: str) -> Mapping[str, Any]:
 def _flow_default(name: str) -> Any:
     """What the server's flow path runs with (dgm_core.demos.inpainting.run_flow sets only steps, draws, seed)."""
     return inspect.signature(flow_inpaint).parameters[name].default
+
+
+def _twisted_default(name: str) -> Any:
+    """What the server's twisted filter runs with (dgm_core.demos.inpainting.run_flow_twisted sets its particles,
+    Langevin moves, draws and seed)."""
+    return inspect.signature(flow_twisted_inpaint).parameters[name].default
+
+
+def _twisted_steps(e: Expected, m: str) -> int:
+    return _twisted_default("n_steps")
+
+
+def _ess_hi(e: Expected, m: str) -> float:
+    """An effective sample size of P particles is at most P (a float32 sum may round it up by 1e-6)."""
+    return e.settings.particles * (1 + 1e-6)
 
 
 UNIT = (0.0, 1.0)  # pixels, probabilities, F1, the MSE of [0, 1] pixels
@@ -162,10 +180,10 @@ def _common(pixels: tuple[float, float]) -> dict[str, Spec]:
     }
 
 
-def diagnostics(cls: type[Diagnostics], fields: Mapping[str, Number | Text]) -> Record:
+def diagnostics(cls: type[Diagnostics], fields: Mapping[str, Number | Text], beside: tuple[str, ...] = ()) -> Record:
     """The record the server builds ``cls`` from (ui/browser_inpaint.py: ``cls(**record)``): exactly its own fields
-    (not ``Diagnostics``' shared ones, sent beside it), those without a default required."""
-    shared = {f.name for f in dataclasses.fields(Diagnostics)}
+    (not ``Diagnostics``' shared ones, nor the arrays ``beside``, sent beside it), those without a default required."""
+    shared = {f.name for f in dataclasses.fields(Diagnostics)} | set(beside)
     own = [f for f in dataclasses.fields(cls) if f.name not in shared]
     assert [f.name for f in own] == list(fields), f"{cls.__name__}: {[f.name for f in own]} != {list(fields)}"
     return Record(fields, required=tuple(f.name for f in own if f.default is dataclasses.MISSING
@@ -211,6 +229,20 @@ SCHEMA: dict[str, dict[str, Spec]] = {
             "method": Text(lambda e, m: (_flow_default("method"),)),
             "evaluations": Number(0, lambda e, m: 2 * e.settings.flow_steps * (_flow_default("resample") + 1),
                                   integer=True)}),
+    },
+    "twisted": {
+        **_common(UNIT),
+        "ess": Array(None, _twisted_steps, 1 - 1e-6, _ess_hi),  # after each step's weighting, before resampling
+        "diagnostics": diagnostics(TwistedDiagnostics, {
+            "particles": Number(integer=True, **equal(lambda e, m: e.settings.particles)),
+            "n_steps": Number(integer=True, **equal(_twisted_steps)),
+            "tau": Number(**equal(lambda e, m: _twisted_default("tau"))),
+            "ess_final": Number(1 - 1e-6, _ess_hi),
+            "resamples": Number(0, _twisted_steps, integer=True),
+            "log_evidence": Number(_log_lo, _log_bound),  # log p(y) of the chain: a density of the observed values
+            "evaluations": Number(integer=True, **equal(lambda e, m: _twisted_steps(e, m)
+                                                        + e.settings.langevin * (_twisted_steps(e, m) - 1))),
+            "langevin": Number(integer=True, **equal(lambda e, m: e.settings.langevin))}, beside=("ess",)),
     },
     "fill": {
         **_common(UNIT),

@@ -25,6 +25,7 @@ from dgm_core.imputation import (ChainDiagnostics, FactorDiagnostics, FillDiagno
 from dgm_core.methods import INPAINTING, inpainting_label
 from dgm_core.samplers.diagnostics import chain_diagnostics
 from dgm_core.samplers.flow_inpaint import FlowDiagnostics
+from dgm_core.samplers.flow_twisted import TwistedDiagnostics
 from dgm_core.samplers.kernels import make_kernel
 
 from . import border
@@ -61,11 +62,13 @@ def _spec(name: str, mtime: int, half: bool = False) -> dict | None:
         card = pretrained.load_card(name)
     except pretrained.PretrainedError:
         return None
-    if card.family == "flow":  # its velocity graph, which the browser integrates (python -m dgm_core export)
-        entry = card.browser
+    if card.family == "flow":  # its velocity graph, which the browser integrates (python -m dgm_core export), and
+        entry = card.browser  # the twisted particle filter's graph (its terms and their gradient), where exported
         if not entry or entry.get("weights_sha256") != card.sha256:
             return None
-        return {"velocity": _url(entry["onnx"], entry["sha256"]), "bytes": int(entry["bytes"])}
+        twist = entry.get("twist")
+        return {"velocity": _url(entry["onnx"], entry["sha256"]), "bytes": int(entry["bytes"]),
+                **({"twist": _url(twist["onnx"], twist["sha256"]), "twistBytes": int(twist["bytes"])} if twist else {})}
     entry = card.browser.get("inpaint")
     if not entry or entry.get("weights_sha256") != card.sha256:  # no export, or retrained since
         return None
@@ -86,15 +89,32 @@ def model_specs(dataset: str) -> dict[str, dict]:
     return {f: s for f, s in specs.items() if s is not None}
 
 
+# the methods that need one graph of their family's export rather than all of it: the file's key in the model's spec
+# and the key of its size
+FILE = {"flow": ("velocity", "bytes"), "flow_twisted": ("twist", "twistBytes")}
+
+
+def runnable(method: str, specs: dict[str, dict]) -> bool:
+    """Whether the browser can run ``method`` with the models' exports ``specs`` (``model_specs``)."""
+    f = FAMILY.get(method, "?")
+    return f is None or (f in specs and (method not in FILE or FILE[method][0] in specs[f]))
+
+
+def model_bytes(methods: list[str], specs: dict[str, dict]) -> int:
+    """The bytes of the models' files a Run of ``methods`` loads."""
+    files = {(FAMILY[m], FILE.get(m, (None, "bytes"))[1]) for m in methods if FAMILY.get(m) in specs}
+    return sum(int(specs[f][size]) for f, size in files)
+
+
 def browser_methods(dataset: str) -> list[str]:
     """The methods the visitor's browser can run on ``dataset`` (their model is exported, or they need none)."""
     have = model_specs(dataset)
-    return [m for m, f in FAMILY.items() if f is None or f in have]
+    return [m for m in FAMILY if runnable(m, have)]
 
 
 # the fields of inpainting.Settings the worker reads (and a job's id digests)
 SETTINGS = ("steps", "chains", "burn_in", "n_samples", "n_draws", "init", "warm_start", "seed", "snapshots", "kernel",
-            "flow_steps")
+            "flow_steps", "particles", "langevin")
 
 
 def job_id(image: torch.Tensor, mask: torch.Tensor, methods: list[str], settings: inpainting.Settings,
@@ -146,6 +166,12 @@ def rows_of(results: list[dict[str, Any]], e: border.Expected, dataset: str) -> 
             diag = FillDiagnostics(**r["diagnostics"])
         elif method == "flow":
             diag = FlowDiagnostics(**r["diagnostics"])
+        elif method == "flow_twisted":  # one image: dgm_core's (K, N) and (N,) with N = 1
+            d = r["diagnostics"]
+            diag = TwistedDiagnostics(
+                ess=t(r["ess"])[:, None], ess_final=t([d["ess_final"]]), resamples=torch.tensor([d["resamples"]]),
+                log_evidence=t([d["log_evidence"]]),
+                **{k: d[k] for k in ("particles", "n_steps", "tau", "evaluations", "langevin")})
         elif FAMILY[method] in ("dmfa", "mfa"):
             nll = r.get("cond_log_lik")
             diag = FactorDiagnostics(factors=t(r["factors"]).view(1, r["n_factors"], *shape),

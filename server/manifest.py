@@ -11,6 +11,8 @@ their workers and one module per ``dgm_core`` twin. What both halves must agree 
   its panels draw there, and the traced pixels, sent as their ESS) and never reach the server (``KEPT_IN_BROWSER``);
 - ``prefixes``: each page's prefix of its keys in a link, declared beside its spec (``dgm_core.demos.<page>.PREFIX``);
 - ``budgets``: the caps the browser's code keeps to (``server.budgets``);
+- ``samplers``: the settings of a browser sampler the page does not offer, the server's defaults (the twisted flow
+  filter's steps, pixel noise, Langevin step and resampling threshold);
 - ``models``: the exported files under ``static/models`` and their sha256;
 - ``modules``: every module's content hash, over its own text and everything it imports (the manifest's facts
   included), so that a panel's or a worker's URL (``module_url``) changes whenever any code it runs changes. The
@@ -22,13 +24,16 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import inspect
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from . import budgets
 from dgm_core.demos import prefixes
 from dgm_core.methods import INPAINTING
+from dgm_core.samplers.flow_twisted import flow_twisted_inpaint
 
 ROOT = Path(__file__).resolve().parent.parent
 STATIC = ROOT / "static"
@@ -38,7 +43,8 @@ STATIC_URL = "app/static/"  # static/ as the app serves it, relative to the page
 URL = STATIC_URL + "js/"  # the modules' folder
 
 # the inpainting methods the browser's worker runs (static/js/inpaint.js: RUNS, and samplers/simple.js: FILLS)
-BROWSER_INPAINTING = ("mwg", "pseudo_gibbs", "miwae", "dmfa", "mfa", "flow", "mean_fill", "neighbour_fill")
+BROWSER_INPAINTING = ("mwg", "pseudo_gibbs", "miwae", "dmfa", "mfa", "flow", "flow_twisted", "mean_fill",
+                      "neighbour_fill")
 # the fields of an inpainting method's result that stay in the visitor's browser: the chains' snapshots, drawn there
 # (the chain player's film), and the traced pixels, summarised there in their ESS (static/js/kit/mcmc.js); its panel
 # sends the server the rest (static/js/kit/own_runs.js: sent)
@@ -46,6 +52,15 @@ KEPT_IN_BROWSER = ("snapshot_mean", "snapshot_sample", "pixel_trace")
 # the caps of server.budgets that the browser's code keeps to
 BROWSER_BUDGETS = ("BROWSER_ANSWER_MAX_CHARS",)
 _IMPORT = re.compile(r"""(?:\bfrom\s*|\bimport\s*\(?\s*|new\s+URL\(\s*)['"](\.{1,2}/[^'"?#]+)['"]""")
+
+
+# the twisted flow filter's settings the page does not offer: the server's defaults, which the worker runs with too
+TWISTED_FIXED = ("n_steps", "tau", "langevin_step", "ess_fraction")
+
+
+def _defaults(fn: Callable, names: tuple[str, ...]) -> dict:
+    params = inspect.signature(fn).parameters
+    return {n: params[n].default for n in names}
 
 
 def facts() -> dict:
@@ -57,6 +72,7 @@ def facts() -> dict:
         "kept": {"inpainting": list(KEPT_IN_BROWSER)},
         "prefixes": prefixes(),
         "budgets": {name: getattr(budgets, name) for name in BROWSER_BUDGETS},
+        "samplers": {"flow_twisted": _defaults(flow_twisted_inpaint, TWISTED_FIXED)},
         "models": {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
                    for p in sorted(models.iterdir()) if p.is_file()} if models.is_dir() else {},
     }

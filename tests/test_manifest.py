@@ -37,7 +37,7 @@ def test_the_browsers_methods_and_families_are_the_registrys():
     assert set(m["browser"]["inpainting"]) <= set(INPAINTING)
     families = {k: v["family"] for k, v in m["methods"]["inpainting"].items()}
     assert families == {k: r.family for k, r in INPAINTING.items()}
-    from ui.browser_inpaint import FAMILY
+    from server.inpaint_job import FAMILY
     assert FAMILY == {k: INPAINTING[k].family for k in m["browser"]["inpainting"]}
 
 

@@ -25,7 +25,7 @@ from dgm_core import masks
 from dgm_core.demos import inpainting
 from dgm_core.methods import INPAINTING
 from server import border, budgets, widget_states
-from server.inpaint_job import FAMILY, job_id, model_specs, panel_data, rows_of
+from server.inpaint_job import job_id, model_bytes, model_specs, panel_data, rows_of, runnable
 from ui import panels
 from ui.imaging import COLOUR_STOPS
 
@@ -78,7 +78,7 @@ def browser_run(image: torch.Tensor, mask: torch.Tensor, methods: list[str], set
     the film and the results' grid from its own arrays: ``fill_grid``, ui/chain_player.py)}. The answer is checked
     at the border (server.border) before anything of it is decoded or kept."""
     models = model_specs(dataset)
-    missing = [m for m in methods if m not in FAMILY or (FAMILY[m] is not None and FAMILY[m] not in models)]
+    missing = [m for m in methods if not runnable(m, models)]
     if missing:
         raise ValueError(f"The browser cannot run {', '.join(INPAINTING.label(m) for m in missing)} on {dataset}.")
     job = job_id(image, mask, methods, settings, dataset, models)
@@ -164,7 +164,7 @@ RUNTIME_BYTES = sum((Path(__file__).resolve().parents[1] / "static" / "ort" / f)
 def download_caption(dataset: str, methods: list[str]) -> str:
     """What a first Run of ``methods`` in a browser downloads: the runtime and each model's files, in one sentence."""
     specs = model_specs(dataset)
-    models = sum(specs[f]["bytes"] for f in {FAMILY[m] for m in methods if FAMILY.get(m)} if f in specs)
+    models = model_bytes(methods, specs)
     return (f"Its first Run in this browser downloads about {(RUNTIME_BYTES + models) / 1e6:.0f} MB (the runtime, "
             f"{RUNTIME_BYTES / 1e6:.0f} MB, and the models); later Runs reuse what the browser has kept.")
 

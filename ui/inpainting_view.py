@@ -453,7 +453,7 @@ def particle_ess_chart(rows: list) -> None:
         return
     filters = [res for res, _, _ in rows if isinstance(res.diagnostics, SMCDiagnostics)]
     st.markdown("**The particle filters' effective sample size at each step**")
-    st.line_chart(frame, x_label="step of the path (noise → image)", y_label="effective sample size",
+    st.line_chart(frame, x_label="step of the path (noise → image)", y_label="ESS (particles)",
                   color=[INPAINTING.colour(res.method) for res in filters], height=220)
     st.caption(f"Of {filters[0].diagnostics.particles} particles: how many the weights rest on after each step, "
                "before resampling. Near 1, the fill is one particle's; the twisted filter weighs each particle by "

@@ -57,23 +57,37 @@ def twist_variance(t: float, tau: float) -> float:
     return (1 - t) ** 2 / (t ** 2 + (1 - t) ** 2) + tau ** 2
 
 
+def twist_terms(velocity: Velocity, x: torch.Tensor, t: torch.Tensor, y: torch.Tensor, obs: torch.Tensor,
+                var: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """For particles x (B, C, H, W) at times t (B,): x̂_1(x) (B, C, H, W), log p̃_t(y | x) (B,) and its gradient in x
+    (B, C, H, W); y and obs (0/1, as x's dtype) shaped as x, var (B,) the potential's variance (``twist_variance``).
+    One forward and one backward pass (torch.func, so the same function is what ``dgm_core.export`` traces into the
+    browser's graph)."""
+    col = lambda a: a.view(-1, *([1] * (x.dim() - 1)))  # noqa: E731 - (B,) against (B, C, H, W)
+
+    def log_g(xx: torch.Tensor) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
+        x1 = xx + col(1 - t) * velocity(xx, t)
+        lp = -0.5 * ((y - x1) ** 2 / col(var) + math.log(2 * math.pi) + col(torch.log(var)))
+        per = (lp * obs).flatten(1).sum(1)
+        return per.sum(), (x1, per)
+
+    grad, (x1, per) = torch.func.grad(log_g, has_aux=True)(x)
+    return x1, per, grad
+
+
 def _twist(velocity: Velocity, x: torch.Tensor, t: float, shape: tuple[int, ...], y: torch.Tensor,
            obs: torch.Tensor, tau: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """For flat particles x (B, D) at time t: x̂_1(x) (B, D), log p̃_t(y | x) (B,) and its gradient in x (B, D), in
-    chunks of CHUNK (one forward and one backward pass each)."""
-    var = twist_variance(t, tau)
+    """``twist_terms`` of flat particles x (B, D) at time t, flat, in chunks of CHUNK."""
     x1s, logs, grads = [], [], []
     for xc, yc, oc in zip(x.split(CHUNK), y.split(CHUNK), obs.split(CHUNK)):
-        with torch.enable_grad():
-            xc = xc.detach().requires_grad_(True)
-            xi = xc.view(-1, *shape)
-            tt = torch.full((xi.shape[0],), t, device=x.device, dtype=x.dtype)
-            x1 = (xi + (1 - t) * velocity(xi, tt)).flatten(1)
-            log_g = log_normal(yc, x1, var, oc)
-            (grad,) = torch.autograd.grad(log_g.sum(), xc)
-        x1s.append(x1.detach())
-        logs.append(log_g.detach())
-        grads.append(grad)
+        b = xc.shape[0]
+        tt = torch.full((b,), t, device=x.device, dtype=x.dtype)
+        var = torch.full((b,), twist_variance(t, tau), device=x.device, dtype=x.dtype)
+        x1, log_g, grad = twist_terms(velocity, xc.view(b, *shape), tt, yc.view(b, *shape),
+                                      oc.view(b, *shape).to(x.dtype), var)
+        x1s.append(x1.flatten(1))
+        logs.append(log_g)
+        grads.append(grad.flatten(1))
     return torch.cat(x1s), torch.cat(logs), torch.cat(grads)
 
 

@@ -17,17 +17,20 @@
 //
 // The exact sampler (Metropolis-within-Gibbs with the page's z-move: HMC on the model's gradient graph, the encoder
 // proposal, pCN or their mix) runs on the VAE too; DMFA and MFA draw from their Gaussian conditionals; a flow-matching
-// model integrates its ODE with the observed pixels replaced; the model-free fills (mean, harmonic) need no model.
+// model integrates its ODE with the observed pixels replaced, or runs its twisted particle filter; the model-free
+// fills (mean, harmonic) need no model.
 //
 // Message in: {cmd: 'run', id, base, runtime, models: {vae, miwae, dmfa, mfa}, image, mask, shape, methods, settings,
 //   truth?, track?, draws?}; base: the page's URL, against which the runtime's and the models' URLs are relative
 //   models.vae, models.miwae: {encoder, decoder, gradient? (URLs), latent, maskInput, likelihood, minScale};
 //   models.dmfa: {conditional (URL), nMixes, nFactors}; models.mfa: {params (URL), nMixes, nFactors};
-//   models.flow: {velocity (URL)}
+//   models.flow: {velocity (URL), twist? (URL: the twisted filter's graph)}
 //   settings: dgm_core.demos.inpainting.Settings' fields (steps, chains, burn_in, n_samples, n_draws, init,
-//   warm_start, seed, snapshots); track: flat indices of the missing pixels whose E[x | z_t] the chains trace;
-//   draws: {mwg, pseudo_gibbs, miwae, miwae_nll, dmfa, mfa, flow}: [{kind: 'uniform' | 'normal' | 'uniform64', data}]
-// Messages out: {type: 'progress', id, method, fraction}, {type: 'result', id, result} per method,
+//   warm_start, seed, snapshots, kernel, flow_steps, particles, langevin); track: flat indices of the missing pixels
+//   whose E[x | z_t] the chains trace;
+//   draws: {mwg, pseudo_gibbs, miwae, miwae_nll, dmfa, mfa, flow, flow_twisted}:
+//   [{kind: 'uniform' | 'normal' | 'uniform64', data}]
+// Messages out: {type: 'progress', id, method, fraction, ess?, particles?}, {type: 'result', id, result} per method,
 //   {type: 'done', id, seconds}, {type: 'error', id, message}.
 
 import { seeded, tape } from './kit/seeded_rng.js';
@@ -39,6 +42,7 @@ import { dmfaConditional, factorImpute } from './models/dmfa.js';
 import { mfaConditional } from './models/mfa.js';
 import { model } from './models/vae.js';
 import { flowRun } from './samplers/flow_inpaint.js';
+import { twistedRun } from './samplers/flow_twisted.js';
 import { importance } from './samplers/importance.js';
 import { chain } from './samplers/mwg.js';
 import { FILLS } from './samplers/simple.js';
@@ -69,6 +73,7 @@ export const RUNS = {
   dmfa: factorRun,
   mfa: factorRun,
   flow: (c) => flowRun(c.spec, c.job, c.shape, c.rng, c.progress),
+  flow_twisted: (c) => twistedRun(c.spec, c.job, c.shape, c.rng, c.progress),
 };
 
 // one job, its messages handed to `post` (the worker's postMessage), in the order the panel reads them
@@ -76,7 +81,7 @@ export async function run(msg, post) {
   const t0 = performance.now();
   // the URLs (runtime, models' files) are relative to the page's, `base`, not to this module's
   const abs = (u) => new URL(u, msg.base).href;
-  const files = ['encoder', 'decoder', 'gradient', 'conditional', 'params', 'velocity'];
+  const files = ['encoder', 'decoder', 'gradient', 'conditional', 'params', 'velocity', 'twist'];
   const models = Object.fromEntries(Object.entries(msg.models || {}).map(([f, spec]) => [f,
     Object.fromEntries(Object.entries(spec).map(([k, v]) => [k, files.includes(k) ? abs(v) : v]))]));
   if (msg.runtime) await runtime(abs(msg.runtime));  // else the one loaded already (the tests': onnxruntime-node)
@@ -105,7 +110,8 @@ export async function run(msg, post) {
     const draws = msg.draws || {};
     const rng = draws[method] ? tape(draws[method], method) : seeded(msg.settings.seed);
     const fraction = (f) => (i + f) / msg.methods.length;
-    const progress = (f) => post({ type: 'progress', id: msg.id, method, fraction: fraction(f) });
+    // `more`: what a sampler reports as it goes (the twisted filter: its effective sample size after each step)
+    const progress = (f, more) => post({ type: 'progress', id: msg.id, method, fraction: fraction(f), ...more });
     const nllRng = draws.miwae_nll ? tape(draws.miwae_nll, 'miwae_nll') : seeded(msg.settings.seed + 1);
     const res = await RUNS[method]({ method, spec, job, shape: msg.shape, rng, nllRng, progress });
     if (draws[method] && rng.left()) throw new Error(`${method}: ${rng.left()} chunks of draws were not used`);

@@ -7,6 +7,7 @@ mu + S^{1/2} x_0 (diagonal S) exactly; the exact conditional of a correlated pai
 """
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -220,3 +221,33 @@ def test_the_velocity_export_matches_torch(tmp_path):
         want = model(x, t).numpy()
     got = sess.run(["velocity"], {"x": x.numpy(), "t": t.numpy()})[0]
     assert np.abs(want).max() > 0.05 and np.abs(got - want).max() <= export.TOLERANCE
+
+
+def test_the_twisting_graph_is_torchs_gradient(tmp_path):
+    """The twisted filter's graph beside the velocity's (``export.twist_onnx_bytes``: torch's backward pass traced into
+    plain operations, a convolution's backward as its transposed convolution) computes, at another batch size than
+    it was traced with, x̂_1 = x + (1 - t) v(x, t), log N(y; x̂_1, var) over the observed pixels, and that log
+    potential's gradient in x as torch's autograd computes it (the U-Net's stride-2 convolutions, nearest upsampling,
+    group norms and skips all in its path)."""
+    import onnxruntime as ort
+    model = random_model(width=8)
+    pretrained.save(model, name="flow-mnist", family="flow", data="none", seed=0, training_time_s=0.0,
+                    directory=tmp_path)
+    twist = export.export("flow-mnist", directory=tmp_path, out_dir=tmp_path / "models")["twist"]
+    assert max(twist["max_rel_diff_vs_torch"].values()) <= export.TOLERANCE
+    sess = ort.InferenceSession(str(tmp_path / "models" / "flow-mnist-twist.onnx"), providers=["CPUExecutionProvider"])
+    g = torch.Generator().manual_seed(6)
+    x, t = torch.randn(5, 1, 28, 28, generator=g), torch.rand(5, generator=g)
+    y, obs = torch.rand(5, 1, 28, 28, generator=g) * 2 - 1, (torch.rand(5, 1, 28, 28, generator=g) < 0.5).float()
+    var = 0.09 + torch.rand(5, generator=g)
+    got = dict(zip(export.TWIST_OUTPUTS, sess.run(export.TWIST_OUTPUTS, {
+        k: a.numpy() for k, a in zip(export.TWIST_INPUTS, (x, t, y, obs, var))})))
+    xg = x.clone().requires_grad_(True)
+    x1 = xg + (1 - t).view(-1, 1, 1, 1) * model(xg, t)
+    v = var.view(-1, 1, 1, 1)
+    log_g = (-0.5 * ((y - x1) ** 2 / v + math.log(2 * math.pi) + torch.log(v)) * obs).sum((1, 2, 3))
+    (grad,) = torch.autograd.grad(log_g.sum(), xg)
+    for name, want in (("x1_hat", x1), ("log_g", log_g), ("grad", grad)):
+        want = want.detach().numpy()
+        assert np.abs(got[name] - want).max() <= 1e-4 * np.abs(want).max(), name
+    assert np.abs(grad.numpy()).max() > 1.0  # a gradient worth checking

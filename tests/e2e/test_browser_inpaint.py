@@ -441,13 +441,14 @@ def test_over_twenty_digits_the_browser_scores_as_dgm_core(page, app_url):
     between the two (paired Wilcoxon signed-rank p >= 0.001; a shift of either side's generator or algebra fails it),
     and the methods without draws in their mean (DMFA, MFA, the fills) give the same scores. MIWAE, whose score of
     one digit jumps with its draws (a handful of effective importance samples), runs on four sets of seeds. Fewer
-    steps and draws than the page's defaults, to keep the test short; bench browser_agreement measures the defaults."""
+    steps, draws and particles than the page's defaults, to keep the test short; bench browser_agreement measures the
+    defaults."""
     from benchmarks.browser_agreement import agreement, compare, images
     xs, _ = images("mnist", 20)
     mask = masks.preset(inpainting.CONTROLS["preset"].default, (28, 28))
-    s = inpainting.Settings(steps=30, chains=2, burn_in=8, n_samples=200, n_draws=4, flow_steps=6, seed=0)
+    s = inpainting.Settings(steps=30, chains=2, burn_in=8, n_samples=200, n_draws=4, flow_steps=6, particles=8, seed=0)
     methods = browser_methods("mnist")
-    assert {"mwg", "pseudo_gibbs", "miwae", "dmfa", "mfa", "flow"} <= set(methods)
+    assert {"mwg", "pseudo_gibbs", "miwae", "dmfa", "mfa", "flow", "flow_twisted"} <= set(methods)
     got = compare(page, app_url, "mnist", xs, mask, s, [m for m in methods if m != "miwae"])
     got.update(compare(page, app_url, "mnist", xs, mask, s, ["miwae"], repeats=4))  # its scores jump with its draws
     table = {(m, k): agreement(v) for m, by in got.items() for k, v in by.items()}
@@ -457,25 +458,51 @@ def test_over_twenty_digits_the_browser_scores_as_dgm_core(page, app_url):
         assert all(abs(a - b) <= TOL for k in SCORE_KEYS for a, b in got[m][k]), m
 
 
-@pytest.mark.parametrize("preset", ["bottom", "random"])
-def test_the_flow_inpainter_in_the_browser_is_dgm_cores(page, app_url, digit, preset):
-    """The flow-matching model's replacement path: the exported velocity graph, Heun steps, the observed pixels set
-    on the straight path before each step; torch's noise replayed, the same draws, mean and spread."""
-    x, _ = digit
+def flow_parity(page, app_url, x, preset: str, method: str, s: inpainting.Settings):
+    """``method`` of the shipped flow-mnist on digit x with the preset mask, in dgm_core (its draws recorded) and in
+    the worker (them replayed): the same draws, mean and spread; -> (x, mask, s, dgm_core's result, the worker's
+    output, the worker's result as the server's row)."""
     mask = masks.preset(preset, (28, 28), seed=4)
-    s = inpainting.Settings(n_draws=3, seed=2, flow_steps=6)
     flow, _ = pretrained.load("flow-mnist")
     with recorded() as draws:
-        res, _ = inpainting.run_method("flow", flow, x, mask, dataset="mnist", settings=s, truth=x)
-    out = run_worker(page, app_url, job(x, mask, ["flow"], s, {"flow": draws}))
+        res, _ = inpainting.run_method(method, flow, x, mask, dataset="mnist", settings=s, truth=x)
+    out = run_worker(page, app_url, job(x, mask, [method], s, {method: draws}))
     (got,) = out["results"]
     assert_close("draws", got["samples"], res.samples[0])
     assert_close("mean", got["mean"], res.mean)
     assert_close("spread", got["std"], res.std)
     (row,) = as_rows(sent(out["results"]), x, mask, s, dataset="mnist", track=track(x, mask))
+    return x, mask, s, res, out, row
+
+
+@pytest.mark.parametrize("preset", ["bottom", "random"])
+def test_the_flow_inpainter_in_the_browser_is_dgm_cores(page, app_url, digit, preset):
+    """The flow-matching model's replacement path: the exported velocity graph, Heun steps, the observed pixels set
+    on the straight path before each step; torch's noise replayed, the same draws, mean and spread."""
+    x, mask, s, res, out, row = flow_parity(page, app_url, digit[0], preset, "flow",
+                                            inpainting.Settings(n_draws=3, seed=2, flow_steps=6))
     assert row[0].diagnostics == res.diagnostics
     want = inpainting.score(res, x, mask, dataset="mnist")
     assert all(abs(row[1][k] - want[k]) <= TOL for k in SCORE_KEYS)
+
+
+@pytest.mark.parametrize("preset, langevin", [("bottom", 0), ("random", 1)])
+def test_the_twisted_flow_filter_in_the_browser_is_dgm_cores(page, app_url, digit, preset, langevin):
+    """The twisted particle filter (dgm_core.samplers.flow_twisted) in the worker: the exported twisting graph (x̂_1,
+    the potential and its gradient: torch's backward pass traced into plain operations), the chain's steps, the
+    weights, the resampling and the Langevin moves in JavaScript; torch's noise replayed: the same draws, mean and
+    spread, the effective sample size after every step, the resamplings and the evidence."""
+    x, mask, s, res, out, row = flow_parity(page, app_url, digit[0], preset, "flow_twisted",
+                                            inpainting.Settings(n_draws=3, seed=2, particles=4, langevin=langevin))
+    assert_close("ESS as it went", out["ess"], res.diagnostics.ess[:, 0], 1e-3)
+    d, want = row[0].diagnostics, res.diagnostics
+    assert_close("ESS", d.ess, want.ess, 1e-3)
+    assert d.resamples.tolist() == want.resamples.tolist() and d.evaluations == want.evaluations
+    # the evidence adds 41 steps' log-sums of weights, each a difference of float32 sums over the image's 784 pixels
+    # added in another order on each side (measured 2e-4 nats apart on this digit): within 1e-3 nats
+    assert abs(float(d.log_evidence) - float(want.log_evidence)) <= 1e-3, (d.log_evidence, want.log_evidence)
+    want_scores = inpainting.score(res, x, mask, dataset="mnist")
+    assert all(abs(row[1][k] - want_scores[k]) <= TOL for k in SCORE_KEYS)
 
 
 def test_the_workers_generator_draws_the_laws_it_names(page, app_url):

@@ -91,6 +91,34 @@ def test_a_face_runs_every_method_here_dmfa_and_mfa_included(page, app_url):
     assert page.get_by_test_id("stException").count() == 0
 
 
+def test_the_twisted_flow_filter_runs_in_the_browser_its_ess_live_then_charted(page, app_url):
+    """The twisted particle filter in the visitor's browser beside the untwisted one on the server: while it runs,
+    the panel's line says its effective sample size step by step; then the page's chart draws both filters' ESS."""
+    page.set_viewport_size({"width": 1280, "height": 720})
+    page.goto(f"{app_url}/inpainting?inp_methods=flow_twisted,flow_smc&inp_parts=8")
+    wait_for_app(page)
+    page.get_by_role("button", name="Run").click()
+    results, bar, seen = page.get_by_role("heading", name="Results"), page.locator(".bi .bar .text"), set()
+    for _ in range(1200):  # two minutes at most, however loaded the machine
+        if results.count():
+            break
+        if bar.count():
+            seen.add(bar.first.text_content())
+        page.wait_for_timeout(100)
+    wait_for_app(page, timeout=120_000)
+    live = [s for s in seen if re.search(r"effective sample size \d+\.\d of 8", s or "")]
+    assert live, seen
+    expect(page.get_by_text("Computed in this browser: Flow TDS (")).to_be_visible()
+    expect(page.get_by_text("on the server: Flow SMC", exact=False)).to_be_visible()
+    chart = page.get_by_text("The particle filters' effective sample size at each step")
+    expect(chart).to_be_visible()
+    assert page.get_by_test_id("stException").count() == 0
+    chart.scroll_into_view_if_needed()
+    shots = ROOT / ".screens"
+    shots.mkdir(exist_ok=True)
+    page.screenshot(path=str(shots / "inpainting_twisted_browser.png"))
+
+
 def test_a_browser_without_webassembly_gets_the_servers_samplers_and_is_told(page, app_url):
     page.add_init_script("delete window.WebAssembly;")
     _run_until_results(page, f"{app_url}/inpainting?inp_preset=top&inp_mseed=5&inp_methods=pseudo_gibbs,"

@@ -25,7 +25,8 @@ from benchmarks.browser_answers import answer, digit
 from server.inpaint_job import browser_methods, model_specs
 
 DATASET = "mnist"
-SETTINGS = inpainting.Settings(steps=16, chains=2, burn_in=4, n_samples=40, n_draws=3, snapshots=4, flow_steps=2)
+SETTINGS = inpainting.Settings(steps=16, chains=2, burn_in=4, n_samples=40, n_draws=3, snapshots=4, flow_steps=2,
+                               particles=4)
 METHODS = browser_methods(DATASET)  # every method the browser runs
 JOB = "0123456789abcdef"
 X, MASK = digit(DATASET)
@@ -335,18 +336,21 @@ def test_a_mixtures_weights_sum_to_one(method, weights):
 
 
 def test_the_diagnostics_records_are_the_classes_the_server_builds():
-    """The flow's and the fills' records name exactly their classes' own fields; the required are those without a
-    default: a field added to FlowDiagnostics fails here until the border declares it."""
+    """The flow's, the twisted filter's and the fills' records name exactly their classes' own fields (the twisted
+    filter's ESS per step sent beside them, an array); the required are those without a default: a field added to
+    FlowDiagnostics fails here until the border declares it."""
     import dataclasses
 
     from dgm_core.imputation import FillDiagnostics
     from dgm_core.samplers.flow_inpaint import FlowDiagnostics
-    for kind, cls in (("flow", FlowDiagnostics), ("fill", FillDiagnostics)):
+    from dgm_core.samplers.flow_twisted import TwistedDiagnostics
+    assert "ess" in border.SCHEMA["twisted"]
+    for kind, cls in (("flow", FlowDiagnostics), ("twisted", TwistedDiagnostics), ("fill", FillDiagnostics)):
         rec = border.SCHEMA[kind]["diagnostics"]
-        own = [f.name for f in dataclasses.fields(cls) if f.name != "cond_log_lik"]
+        own = [f.name for f in dataclasses.fields(cls) if f.name not in ("cond_log_lik", "ess")]
         assert list(rec.fields) == own
-        assert set(rec.required) == {f.name for f in dataclasses.fields(cls) if f.default is dataclasses.MISSING
-                                     and f.default_factory is dataclasses.MISSING}
+        assert set(rec.required) == {f.name for f in dataclasses.fields(cls) if f.name in own
+                                     and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING}
 
 
 # ---- the answer as the panel sends it: one JSON text, read within its size and depth -------------------------------

@@ -44,7 +44,9 @@ function inpaintView(root) {
     v.worker.onmessage = ({ data: msg }) => {
       if (msg.id !== v.job) return;
       if (msg.type === 'progress') {
-        progress(msg.fraction, `${d.labels[msg.method]} in this browser: ${Math.round(100 * msg.fraction)} %`);
+        // a particle filter's effective sample size, live: how many of its particles the fill rests on now
+        const ess = msg.ess === undefined ? '' : ` · effective sample size ${msg.ess.toFixed(1)} of ${msg.particles}`;
+        progress(msg.fraction, `${d.labels[msg.method]} in this browser: ${Math.round(100 * msg.fraction)} %${ess}`);
       } else if (msg.type === 'result') {
         results.push(msg.result);
       } else if (msg.type === 'done') {
