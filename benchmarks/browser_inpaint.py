@@ -5,7 +5,8 @@ what it still costs the server.
 
 1. In the worker. In chromium against a fresh server of the app: each data set's default settings on the page and
    the default methods the browser runs (the exact sampler with HMC z-moves, pseudo-Gibbs, MIWAE, DMFA and MFA where
-   trained, the neighbour fill; and, where a flow model is shipped, the flow inpainter alone)
+   trained, the neighbour fill; and, where a flow model is shipped, the flow inpainter alone and its twisted particle
+   filter alone)
    on an image drawn by the shipped VAE (no data set needed: a binarised sample for MNIST and Omniglot, a decoder
    mean for CelebA) with the page's default mask (the bottom half), run by static/js/workers/inpaint.worker.js in a Web
    Worker as ui.browser_inpaint.browser_run starts it (a fresh worker per run, onnxruntime-web from static/ort, the ONNX
@@ -453,6 +454,9 @@ def run(a: argparse.Namespace) -> dict:
     jobs = {ds: job(ds) for ds in DATASETS}
     # the flow inpainter, offered beside the default methods where a flow model is shipped, on its own
     jobs.update({f"{ds} (flow)": job(ds, ["flow"]) for ds in DATASETS if "flow" in browser_methods(ds)})
+    # and its twisted particle filter (the page's particles and Langevin moves), on its own too
+    jobs.update({f"{ds} (twisted flow)": job(ds, ["flow_twisted"]) for ds in DATASETS
+                 if "flow_twisted" in browser_methods(ds)})
     worker, server = measure({ds: j[0] for ds, j in jobs.items()}, a.repeats, a.throttle, a.runs)
     rec = {"settings": {ds: j[0]["settings"] for ds, j in jobs.items()},
            "methods": {ds: j[0]["methods"] for ds, j in jobs.items()},
