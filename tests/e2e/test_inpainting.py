@@ -92,9 +92,10 @@ def test_a_face_runs_every_method_here_dmfa_and_mfa_included(page, app_url):
 
 
 def test_the_twisted_flow_filter_runs_in_the_browser_its_ess_live_then_charted(page, app_url):
-    """The twisted particle filter in the visitor's browser beside the untwisted one on the server: while it runs,
-    the panel's line says its effective sample size step by step; then the page's chart draws both filters' ESS."""
-    page.set_viewport_size({"width": 1280, "height": 720})
+    """The twisted particle filter in the visitor's browser beside the untwisted one on the server, on a phone:
+    while it runs, the panel's line says its effective sample size step by step, wrapped, not cut off; then the
+    page's chart draws both filters' ESS."""
+    page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"{app_url}/inpainting?inp_methods=flow_twisted,flow_smc&inp_parts=8")
     wait_for_app(page)
     page.get_by_role("button", name="Run").click()
@@ -104,6 +105,9 @@ def test_the_twisted_flow_filter_runs_in_the_browser_its_ess_live_then_charted(p
             break
         if bar.count():
             seen.add(bar.first.text_content())
+            if "effective sample size" in (bar.first.text_content() or ""):
+                # the whole line is on the screen: the bar grows to hold it
+                assert bar.first.evaluate("t => t.parentElement.scrollHeight <= t.parentElement.clientHeight + 1")
         page.wait_for_timeout(100)
     wait_for_app(page, timeout=120_000)
     live = [s for s in seen if re.search(r"effective sample size \d+\.\d of 8", s or "")]
