@@ -277,7 +277,8 @@ def _tipping(done: own_table.Completed) -> None:
              "δ inside the chain": _text(chain["inside"] if m == "MICE" else None),
              f"δ to meet {MNAR.label(done.settings.family)}": _text(t.get("delta_to_reference"))}
             for m, t in tips.items()]
-    d1, d2 = st.columns([5, 6])
+    # the table at the page's width (in half of it, its five columns scrolled sideways), the figure below it
+    d1 = d2 = st.container()
     d1.dataframe(pd.DataFrame(rows).style.format(precision=3), hide_index=True, key=P + "own_delta_table")
     d1.caption(f"Every filled value of {done.columns[j]} moved by δ × {sd[j]:.3g} (the sd of its observed values): "
                f"its mean moves by δ × {sd[j]:.3g} × {share:.1%} (the share filled). The tipping δ is where an "

@@ -74,7 +74,8 @@ def test_own_holes_filled_and_checked(page, app_url, tmp_path, width, height):
     shots.mkdir(exist_ok=True)
     page.screenshot(path=str(shots / f"mnar_own_{width}.png"), full_page=True)
     for part, heading in (("top", "Which mechanism made the holes?"), ("fill", "Fill the holes"),
-                          ("check", "How good are the fills, without the truth?")):
+                          ("check", "How good are the fills, without the truth?"),
+                          ("delta", "How far may the conclusion move? δ-adjustment")):
         page.get_by_text(heading, exact=True).scroll_into_view_if_needed()
         page.wait_for_timeout(300)
         page.screenshot(path=str(shots / f"mnar_own_{width}_{part}.png"))
