@@ -96,7 +96,9 @@ FILE = {"flow": ("velocity", "bytes"), "flow_twisted": ("twist", "twistBytes")}
 
 def runnable(method: str, specs: dict[str, dict]) -> bool:
     """Whether the browser can run ``method`` with the models' exports ``specs`` (``model_specs``)."""
-    f = FAMILY.get(method, "?")
+    if method not in FAMILY:
+        return False
+    f = FAMILY[method]
     return f is None or (f in specs and (method not in FILE or FILE[method][0] in specs[f]))
 
 
