@@ -1,9 +1,10 @@
 """How an unfinished wgan-mnist run is doing, before it ships: its checkpoint's generator measured as
 ``bench wgan`` measures the shipped one.
 
-    python -m dgm_core bench wgan_progress [--threads 1]
+    python -m dgm_core bench wgan_progress [--run wgan-mnist-conv] [--threads 1]
 
 Reads the checkpoint of ``python -m dgm_core train wgan-mnist --resume`` (pretrained/checkpoints/wgan-mnist.pt),
+or of a candidate's run named by ``--run`` (rows to wgan_progress_<run>.{json,md}),
 builds the recipe's model from it exactly as the finished run will ship it (the averaged generator, BatchNorm
 statistics recalibrated: ``Recipe.as_shipped``) and scores 10 000 samples (z seed 0, as ``bench wgan``) with the
 same classifier: the Fréchet distance in its features and the share it labels with confidence >= 0.9. The
@@ -26,8 +27,9 @@ import torch
 from dgm_core import pretrained, training
 from dgm_core.data import load_images
 from dgm_core.sample_quality import CONFIDENT, N_DIGITS, batched, digit_judge, digit_scores
+from dgm_core.training import wgan
 
-NAME = "wgan-mnist"
+NAME = "wgan-mnist"  # the shipped generator: the line a candidate's run must beat
 
 
 def checkpoint_model(r: training.Recipe, path: Path) -> tuple[torch.nn.Module, dict]:
@@ -58,7 +60,7 @@ def shipped_figures(results: Path) -> dict | None:
 
 def report(rec: dict) -> str:
     s = rec["shipped"]
-    lines = [f"# {NAME}: the run under way, measured at its checkpoints", "",
+    lines = [f"# {rec.get('run', NAME)}: the run under way, measured at its checkpoints", "",
              f"Recipe {rec['config']}. Each row: the checkpoint's averaged generator (BatchNorm recalibrated), "
              f"{rec['n']} samples, our classifier (test accuracy {rec['classifier_test_accuracy']}); recognisable = "
              f"labelled with confidence >= {rec['confidence']}. A mid-run generator's learning rate has not decayed: "
@@ -72,8 +74,17 @@ def report(rec: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--run", default=NAME, choices=[NAME, *[n for n in wgan.CANDIDATES if "mnist" in n]],
+                   help="whose checkpoint: the shipped recipe's run or a candidate's (default %(default)s)")
+
+
+def file(a: argparse.Namespace) -> str:
+    return "wgan_progress" if a.run == NAME else f"wgan_progress_{a.run.replace('-', '_')}"
+
+
 def run(a: argparse.Namespace) -> dict:
-    model, at = checkpoint_model(training.recipe(NAME), training.checkpoint_path(NAME))
+    model, at = checkpoint_model(training.recipe(a.run), training.checkpoint_path(a.run))
     t0 = time.perf_counter()
     judge = digit_judge(load_images("mnist", "train"), load_images("mnist", "test"))
     with torch.no_grad():
@@ -86,12 +97,12 @@ def run(a: argparse.Namespace) -> dict:
     old = a.previous
     same_run = old.get("config") == at["config"]  # rows of another recipe's run are dropped
     rows = [r for r in old.get("rows", []) if same_run and r["steps"] != row["steps"]] + [row]
-    return {"config": at["config"], "n": N_DIGITS, "confidence": CONFIDENT,
+    return {"run": a.run, "config": at["config"], "n": N_DIGITS, "confidence": CONFIDENT,
             "classifier_test_accuracy": judge.test_accuracy, "shipped": shipped_figures(RESULTS),
             "rows": sorted(rows, key=lambda r: r["steps"])}
 
 
-BENCH = bench(run, report, threads=1)
+BENCH = bench(run, report, options=options, file=file, threads=1)
 
 
 if __name__ == "__main__":
