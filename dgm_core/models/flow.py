@@ -24,7 +24,7 @@ Velocity = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # (x: (B, ...),
 METHODS = ("euler", "heun")
 # Heun steps flow-mnist's samples are drawn with (its card's measure, the flow page's opening value): what the rule of
 # dgm_core.demos.flow_samples picks for the shipped network (tests/dgm_core/test_flow_samples.py re-derives it)
-SETTLED_STEPS = 20
+SETTLED_STEPS = 40
 
 
 @dataclass(frozen=True)

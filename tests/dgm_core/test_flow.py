@@ -199,7 +199,9 @@ def test_the_shipped_flow_mnist_is_its_recipes_and_loads():
     """The finished run ships: its card names the recipe's command and the measured samples, its weights load."""
     assert "flow-mnist" in training.RECIPES and "flow-mnist" not in training.UNSHIPPED
     model, card = pretrained.load("flow-mnist")
-    assert card.command == "python -m dgm_core train flow-mnist" and card.metrics["steps"] == 8000
+    r = training.RECIPES["flow-mnist"]
+    assert card.command == "python -m dgm_core train flow-mnist" and card.metrics["steps"] == r.steps
+    assert card.config == training.full_config(r)
     assert 0 < card.metrics["confident_share"] < card.metrics["real_confident_share"]
     x = model.sample(2, n_steps=2, method="euler", generator=torch.Generator().manual_seed(0))
     assert x.shape == (2, 1, 28, 28) and bool(((x >= 0) & (x <= 1)).all())
