@@ -1,7 +1,7 @@
 """One algorithm, two runtimes, on many images: the browser's inpainting (static/js/workers/inpaint.worker.js, its own
 seeded generator) and dgm_core's (torch's) score alike over n images per data set.
 
-    python -m dgm_core bench browser_agreement [--n 20] [--datasets mnist omniglot celeba]
+    python -m dgm_core bench browser_agreement [--n 20] [--datasets mnist omniglot celeba] [--keep-others]
 
 The parity tests (tests/e2e/test_browser_inpaint.py) replay torch's draws to the worker and ask for the same pixels;
 here each side draws its own numbers, as on the page, so the two scores of an image differ by Monte Carlo noise only.
@@ -15,7 +15,8 @@ whether the two means agree within the benchmark's standard error. MIWAE, whose 
 draws (a handful of effective importance samples on a half mask), also runs on ``--seed-sets`` sets of seeds on each
 side: the means of the sets say whether the runtimes differ beyond that noise.
 
-Writes benchmarks/results/browser_agreement.{json,md}.
+``--keep-others`` keeps the file's records of the data sets not rerun (what a retrained model of one data set needs);
+each kept record names the command and machine that measured it. Writes benchmarks/results/browser_agreement.{json,md}.
 """
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ import os
 import statistics
 import time
 
-from benchmarks.harness import bench
+from benchmarks.harness import bench, stamp
 import torch
 from scipy.stats import wilcoxon
 
@@ -155,7 +156,10 @@ def report(rec: dict) -> str:
              "method with few effective importance samples (MIWAE on a half mask) or chains that have not mixed can "
              "miss the first test by Monte Carlo noise alone: its p says whether the two differ systematically.\n"]
     for ds, r in rec["datasets"].items():
-        lines += [f"## {ds}: {r['images']}, mask {r['mask']}\n",
+        lines += [f"## {ds}: {r['images']}, mask {r['mask']}\n"]
+        if "measured_by" in r:
+            lines += [f"Measured by `{r['measured_by']['command']}`. {machine_line(r['measured_by']['machine'])}\n"]
+        lines += [
                   "| method | score | dgm_core | browser | benchmark's SE | browser − dgm_core (± SE) | z | Wilcoxon p "
                   "| agree |", "|---|---|---|---|---|---|---|---|---|"]
         for m, by in r["scores"].items():
@@ -181,10 +185,18 @@ def options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--n", type=int, default=20, help="images per data set")
     p.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=DATASETS)
     p.add_argument("--seed-sets", type=int, default=10, help="sets of seeds MIWAE runs on each side (0: none)")
+    p.add_argument("--keep-others", action="store_true",
+                   help="keep the results file's records of the data sets left out of --datasets")
 
 
 def run(a: argparse.Namespace) -> dict:
     got = measure(a.n, a.datasets, a.seed_sets)
+    previous = a.previous.get("datasets", {}) if a.keep_others and a.previous.get("n") == a.n else {}
+    if previous:  # each data set's record says which run measured it
+        got = {ds: {"measured_by": {"command": a.previous["command"], "machine": a.previous["machine"]}, **r}
+               for ds, r in previous.items() if ds not in got} | {ds: {"measured_by": stamp(a), **r}
+                                                                   for ds, r in got.items()}
+        got = {ds: got[ds] for ds in DATASETS if ds in got}
     return {"n": a.n, "datasets": got,
             "all_agree": all(v["agree"] for r in got.values() for by in r["scores"].values() for v in by.values()),
             "max_abs_z": max(abs(v["z"]) for r in got.values() for by in r["scores"].values()
