@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page as PlaywrightPage
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from benchmarks.common import CHROMIUM_ARGS, streamlit_server
 from benchmarks.fixtures import Watch, deck_key, patiently, wait_for_app  # noqa: F401 - the e2e tests import them from here
@@ -67,11 +68,26 @@ def app_url():
 # a bound for what a loaded machine's browser may take (a runtime's download, a model's first drawing): generous, since
 # only a failure waits for it all
 LOADED = 300_000
-def box_select(page, plot, lo: float = 0.3, hi: float = 0.7) -> None:
-    """Drag a selection box over a plotly chart, from (lo, lo) to (hi, hi) of its plotting area."""
+def box_select(page, plot, lo: float = 0.3, hi: float = 0.7, tries: int = 3) -> None:
+    """Drag a selection box over a plotly chart, from (lo, lo) to (hi, hi) of its plotting area, once the chart has
+    stopped moving; a drag plotly did not draw as a box (the chart was still being laid out or redrawn when the mouse
+    went down: CI lost one so) is dragged again, at most ``tries`` times in all."""
     plot.scroll_into_view_if_needed()  # the mouse can only drag over what is on the screen
-    box = plot.locator(".nsewdrag").first.bounding_box()
-    page.mouse.move(box["x"] + box["width"] * lo, box["y"] + box["height"] * lo)
-    page.mouse.down()
-    page.mouse.move(box["x"] + box["width"] * hi, box["y"] + box["height"] * hi, steps=12)
-    page.mouse.up()
+    drag = plot.locator(".nsewdrag").first
+    for _ in range(tries):
+        box = drag.bounding_box()
+        for _ in range(20):  # the same place twice, a quarter of a second apart
+            page.wait_for_timeout(250)
+            box, before = drag.bounding_box(), box
+            if box == before:
+                break
+        page.mouse.move(box["x"] + box["width"] * lo, box["y"] + box["height"] * lo)
+        page.mouse.down()
+        page.mouse.move(box["x"] + box["width"] * hi, box["y"] + box["height"] * hi, steps=12)
+        page.mouse.up()
+        try:
+            plot.locator(".selectionlayer path").first.wait_for(timeout=5_000)
+            return
+        except PlaywrightTimeoutError:
+            plot.scroll_into_view_if_needed()
+    raise AssertionError(f"plotly drew no selection box after {tries} drags")
