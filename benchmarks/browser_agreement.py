@@ -190,8 +190,11 @@ def options(p: argparse.ArgumentParser) -> None:
 
 
 def run(a: argparse.Namespace) -> dict:
+    if a.keep_others and a.previous.get("n") not in (None, a.n):
+        raise SystemExit(f"--keep-others keeps records of {a.previous['n']} images a data set; rerun with --n "
+                         f"{a.previous['n']}, or without --keep-others")
     got = measure(a.n, a.datasets, a.seed_sets)
-    previous = a.previous.get("datasets", {}) if a.keep_others and a.previous.get("n") == a.n else {}
+    previous = a.previous.get("datasets", {}) if a.keep_others else {}
     if previous:  # each data set's record says which run measured it
         got = {ds: {"measured_by": {"command": a.previous["command"], "machine": a.previous["machine"]}, **r}
                for ds, r in previous.items() if ds not in got} | {ds: {"measured_by": stamp(a), **r}
