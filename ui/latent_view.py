@@ -43,10 +43,11 @@ def critic_for(name: str) -> tuple[torch.nn.Module | None, str]:
     return model, ("its own critic" if critic_name == name else f"the critic of {LABELS[critic_name]}")
 
 
-def recognisable_note(r: dict, card: dict, progress: dict | None = None) -> str:
+def recognisable_note(r: dict, card: dict, progress: list[dict] | None = None) -> str:
     """The caption's sentence on how many samples our classifier recognises, and by how much that misses
     our bar, and why where it does: the share along the run that made this card (``bench wgan_progress``'s
-    checkpoints, when their recipe is the card's), else what the card says of the generator's size."""
+    checkpoints, of the document among ``progress`` whose recipe is the card's), else what the card says of the
+    generator's size."""
     note = (f" Recognisable: {r['share']:.0%} of the samples are digits our classifier labels with confidence of at "
             f"least {r['confidence']:g} (real test digits: {r['real']:.0%}).")
     if r.get("bar") is None or r["share"] >= r["bar"]:
@@ -67,14 +68,17 @@ def recognisable_note(r: dict, card: dict, progress: dict | None = None) -> str:
     return note + (f": the generator is small ({', '.join(why)})." if why else ".")
 
 
-def run_shares(progress: dict | None, card: dict) -> list[tuple[int, float]]:
-    """(step, recognised share) of each checkpoint ``bench wgan_progress`` measured on the run that made this card:
-    the same recipe and run length; [] otherwise."""
+def run_shares(progress: list[dict] | None, card: dict) -> list[tuple[int, float]]:
+    """(step, recognised share) of each checkpoint ``bench wgan_progress`` measured on the run that made this card
+    (the first of the ``progress`` documents with the card's recipe), at the card's run length; [] if none."""
     steps = card.get("metrics", {}).get("generator_iterations")
-    if not progress or not steps or any(card.get("config", {}).get(k) != v for k, v in progress["config"].items()):
-        return []
-    return sorted((row["steps"], row["confident_share"]) for row in progress["rows"]
-                  if row["of"] == steps and row["steps"] < steps)
+    for doc in (progress or []) if steps else []:
+        if all(card.get("config", {}).get(k) == v for k, v in doc["config"].items()):
+            rows = sorted((row["steps"], row["confident_share"]) for row in doc["rows"]
+                          if row["of"] == steps and row["steps"] < steps)
+            if rows:
+                return rows
+    return []
 
 
 def pil_row(images: torch.Tensor, scale: int, pad: int = 2, highlight: int | None = None) -> Image.Image:

@@ -81,8 +81,8 @@ def test_a_saved_wgan_reloads_to_identical_outputs(tmp_path):
 
 
 def test_extra_layers_add_stride_one_convolutions_at_half_the_side_and_keep_every_shape():
-    """``extra_layers`` (wgan-mnist-conv): 3x3 stride-1 convolutions at H/2 in both nets, shapes unchanged;
-    0 (the shipped cards) builds exactly the nets those weights fit."""
+    """``extra_layers``: 3x3 stride-1 convolutions at H/2 in both nets, shapes unchanged; each shipped card's count
+    builds exactly the nets its weights fit (wgan-mnist has one, wgan-celeba none)."""
     torch.manual_seed(0)
     z = torch.randn(3, 16)
     for shape in ((1, 28, 28), (3, 32, 32)):
@@ -97,9 +97,22 @@ def test_extra_layers_add_stride_one_convolutions_at_half_the_side_and_keep_ever
         for m in (base, deep):
             x = m.eval().generate(z)
             assert x.shape == (3, *shape) and m.score(x).shape == (3,)
-    shipped, card = pretrained.load("wgan-mnist")
-    assert card.config["extra_layers"] == 0 and not any(
-        isinstance(m, nn.Conv2d) and m.kernel_size == (3, 3) for m in shipped.modules())
+    for name, extra in (("wgan-mnist", 1), ("wgan-celeba", 0)):
+        shipped, card = pretrained.load(name)  # strict loading: the weights fit these nets, key for key
+        assert card.config["extra_layers"] == extra and extra * 2 == sum(
+            isinstance(m, nn.Conv2d) and m.kernel_size == (3, 3) for m in shipped.modules())
+
+
+def test_the_shipped_wgan_mnist_is_its_recipes_and_loads():
+    """The finished CPU run ships: its card names the recipe's command and length, its config is the recipe's."""
+    assert "wgan-mnist" in training.RECIPES and "wgan-mnist-conv" not in training.UNSHIPPED
+    model, card = pretrained.load("wgan-mnist")
+    r = training.RECIPES["wgan-mnist"]
+    assert card.command == "python -m dgm_core train wgan-mnist" and card.weights == "wgan-mnist.safetensors"
+    assert card.metrics["generator_iterations"] == r.iterations and card.config == training.full_config(r)
+    z = torch.randn(2, model.latent, generator=torch.Generator().manual_seed(0))
+    x = model.eval().generate(z)
+    assert x.shape == (2, 1, 28, 28) and bool(((x >= 0) & (x <= 1)).all())
 
 
 def test_svhn_trains_through_the_same_recipe(tmp_path):
