@@ -60,12 +60,17 @@ def recognisable_note(r: dict, card: dict, progress: list[dict] | None = None) -
         shares = [s for _, s in along] + [r["share"]]
         points = ", ".join(f"{s:.0%} at step {n:,}" for n, s in along) + f", {r['share']:.0%} at the end"
         how = "still rising" if all(a < b for a, b in zip(shares, shares[1:])) else "not rising throughout"
-        return note + (f": the generator ({card['config']['hidden']} channels wide) had {steps:,} steps, and its "
+        return note + (f": the generator ({_width(card['config'])}) had {steps:,} steps, and its "
                        f"share was {how} along the run ({points}).")
-    why = [f"{card['config']['hidden']} channels wide" if "hidden" in card.get("config", {}) else "",
+    why = [_width(card["config"]) if "hidden" in card.get("config", {}) else "",
            f"trained for {steps:,} steps" if steps else ""]
     why = [w for w in why if w]
     return note + (f": the generator is small ({', '.join(why)})." if why else ".")
+
+
+def _width(config: dict) -> str:
+    extra = config.get("extra_layers", 0)
+    return f"{config['hidden']} channels wide" + (f", with {extra} extra 3×3 layer{'s' * (extra > 1)}" if extra else "")
 
 
 def run_shares(progress: list[dict] | None, card: dict) -> list[tuple[int, float]]:

@@ -82,6 +82,9 @@ def test_the_why_of_a_missed_bar_is_the_share_along_the_run_when_its_checkpoints
         assert "along the run" not in said and said.endswith("the generator is small (64 channels wide, trained for "
                                                              "40,000 steps).")
     assert "along the run" not in recognisable_note({**r, "share": 0.85}, card, [{"config": config, "rows": rows}])
+    deep = {**card, "config": {**config, "extra_layers": 1}}  # a run with an extra layer says so
+    assert "(64 channels wide, with 1 extra 3×3 layer) had 40,000 steps" in recognisable_note(
+        r, deep, [{"config": {**config, "extra_layers": 1}, "rows": rows}])
 
 
 @pytest.mark.parametrize("model", SHIPPED)
