@@ -157,10 +157,11 @@ OPENING_RULE = (f"of seeds 0-{OPENING_SEEDS - 1}, the one with the median confid
                 "encoder-space distance to the nearest training face (faces)")
 
 
-# the issue's targets: (where in the record, bar, goal, True where lower is better)
+# the issues' targets: (where in the record, bar, goal, True where lower is better). The share of digits recognised
+# was first set at 0.8, then raised to 0.85 (what a class recognises); bench generator_bars reads it from here.
+RECOGNISED = "wgan-mnist digits labelled with confidence >= 0.9"
 TARGETS = {"wgan-mnist Fréchet distance": (("digits", "wgan-mnist", "frechet_distance"), 15.0, 8.0, True),
-           "wgan-mnist digits labelled with confidence >= 0.9": (("digits", "wgan-mnist", "confident_share"), 0.8, 0.9,
-                                                                 False),
+           RECOGNISED: (("digits", "wgan-mnist", "confident_share"), 0.85, 0.9, False),
            "wgan-celeba Fréchet distance": (("faces", "wgan-celeba", "frechet_distance"), 4.0, 3.0, True)}
 
 
