@@ -334,6 +334,11 @@ async def chromium_student(browser, url: str, i: int, start_at: float, out: dict
                 out["exceptions"].append(f"{name}: {(await e.inner_text())[:300]}")
     except Exception as e:  # noqa: BLE001 - a student who got stuck is a result, not a crash of the run
         out["failed"] = f"{type(e).__name__}: {str(e)[:300]}"
+        try:  # what the stuck student's page showed, for the record
+            shown_text = " ".join((await page.locator("main").first.inner_text(timeout=5_000)).split())
+            out["failed"] += f" The page's main area ended: ...{shown_text[-600:]}"
+        except Exception:  # noqa: BLE001 - the page itself may be gone
+            pass
     finally:
         await ctx.close()
 
