@@ -1,7 +1,7 @@
 """How an unfinished wgan-mnist run is doing, before it ships: its checkpoint's generator measured as
 ``bench wgan`` measures the shipped one.
 
-    python -m dgm_core bench wgan_progress [--run wgan-mnist-conv] [--threads 1]
+    python -m dgm_core bench wgan_progress [--run wgan-mnist-b256] [--threads 1]
 
 Reads the checkpoint of ``python -m dgm_core train wgan-mnist --resume`` (pretrained/checkpoints/wgan-mnist.pt),
 or of a candidate's run named by ``--run`` (rows to wgan_progress_<run>.{json,md}),
@@ -33,8 +33,8 @@ NAME = "wgan-mnist"  # the shipped generator: the line a candidate's run must be
 
 
 def checkpoint_model(r: training.Recipe, path: Path) -> tuple[torch.nn.Module, dict]:
-    """The model of recipe ``r``'s unfinished run as it would ship from the checkpoint at ``path``, and the
-    checkpoint's steps and training seconds."""
+    """The model of recipe ``r``'s unfinished run (a WGAN's or a flow's) as it would ship from the checkpoint at
+    ``path`` (``r.as_shipped``), and the checkpoint's steps and training seconds."""
     if not path.exists():
         raise SystemExit(f"No run is under way: {path} does not exist.")
     saved = torch.load(path, map_location="cpu", weights_only=True)

@@ -104,7 +104,7 @@ class Recipe(Resumable):
                     return None
         seconds = checkpoint.elapsed() if checkpoint else time.perf_counter() - t0
         sessions = checkpoint.sessions_until(self.steps) if checkpoint else []
-        model.load_state_dict(ema.state_dict())
+        self.as_shipped(model, ema.state_dict())
         metrics = self.measure(model, data_dir)
         metrics["train_loss"] = round(sum(recent) / len(recent), 5)
         metrics["steps"] = self.steps
@@ -120,6 +120,11 @@ class Recipe(Resumable):
                  + "Samples: Heun's method from N(0, I) at t = 0, over the metrics' sample_steps steps. "
                  "train_loss: mean squared velocity error per pixel over the last 500 steps.")
         return Fitted(model, metrics, seconds, notes, self.describe())
+
+    def as_shipped(self, model: torch.nn.Module, ema_state: dict[str, torch.Tensor]) -> torch.nn.Module:
+        """The trained network as it ships: the moving average's weights; in place, returned."""
+        model.load_state_dict(ema_state)
+        return model
 
     @torch.no_grad()
     def measure(self, model: torch.nn.Module, data_dir: str | Path | None = None) -> dict[str, Any]:

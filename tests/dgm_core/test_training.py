@@ -340,3 +340,21 @@ def test_mirroring_flips_the_chosen_faces_left_right_only():
     assert torch.equal(mirrored(out, torch.tensor([True, False])), x)
     assert RECIPES["vae-celeba"].flip and "mirrored" in RECIPES["vae-celeba"].describe()
     assert "mirrored" in pretrained.load_card("vae-celeba").data
+
+
+def test_a_flow_checkpoint_measured_mid_run_is_its_moving_average(data_dir, tmp_path):
+    """bench flow_progress's network from a checkpoint is the checkpoint's moving average of the weights (what the
+    finished run ships, ``as_shipped``), not the raw weights it trains; and it samples digits."""
+    from benchmarks.wgan_progress import checkpoint_model
+
+    cpu, r = torch.device("cpu"), training.recipe("flow-mnist-w32-cpu").dry()
+    path = tmp_path / "c.pt"
+    assert r.fit(cpu, data_dir, checkpoint=training.loop.Checkpoint(path, r.key(), cpu), stop_at=2) is None
+    model, at = checkpoint_model(r, path)
+    assert (at["steps"], at["of"]) == (2, 3)
+    saved = torch.load(path, map_location="cpu", weights_only=True)["state"]
+    got = model.state_dict()
+    assert all(torch.equal(got[k], saved["ema"][k]) for k in got)
+    assert any(not torch.equal(got[k], saved["model"][k]) for k in got)
+    x = model.sample(2, n_steps=2, generator=torch.Generator().manual_seed(0))
+    assert x.shape == (2, 1, 28, 28)
