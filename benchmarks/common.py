@@ -214,3 +214,27 @@ def streamlit_server(env: dict | None = None, log: Path | None = None,
             server.wait(10)
         except subprocess.TimeoutExpired:
             server.kill()
+
+
+def checkpoint_model(r, path: Path) -> tuple[torch.nn.Module, dict]:
+    """The model of recipe ``r``'s unfinished run (a WGAN's or a flow's) as it would ship from the checkpoint at
+    ``path`` (``r.as_shipped``), and the checkpoint's steps and training seconds."""
+    from dgm_core import pretrained, training  # here: the browser tests import this module without the models
+
+    if not path.exists():
+        raise SystemExit(f"No run is under way: {path} does not exist.")
+    saved = torch.load(path, map_location="cpu", weights_only=True)
+    if saved["recipe"] != r.key():
+        raise SystemExit(f"{path} was written by another recipe than the one measured.")
+    model = pretrained.build(r.family, r.config)
+    model.load_state_dict(saved["state"]["model"])
+    r.as_shipped(model, saved["state"]["ema"])
+    return model.eval(), {"steps": int(saved["state"]["steps"]), "of": r.length,
+                          "training_seconds": round(saved["seconds"], 1), "config": training.full_config(r)}
+
+
+def progress_rows(previous: dict, config: dict, row: dict) -> list[dict]:
+    """A progress file's rows with ``row`` added, by step: a row at the same step is replaced, and the rows of
+    another recipe's run (another ``config``) are dropped."""
+    kept = [r for r in previous.get("rows", []) if previous.get("config") == config and r["steps"] != row["steps"]]
+    return sorted(kept + [row], key=lambda r: r["steps"])

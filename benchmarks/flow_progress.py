@@ -21,8 +21,8 @@ from __future__ import annotations
 import argparse
 import time
 
+from benchmarks.common import checkpoint_model, progress_rows
 from benchmarks.harness import bench, stamp
-from benchmarks.wgan_progress import checkpoint_model
 from dgm_core import pretrained, training
 from dgm_core.training import flow
 
@@ -62,13 +62,10 @@ def run(a: argparse.Namespace) -> dict:
     metrics = r.measure(model)
     row = {**{k: at[k] for k in ("steps", "of", "training_seconds")}, **{k: metrics[k] for k in KEPT},
            "seconds": round(time.perf_counter() - t0, 1), "machine": stamp(a)["machine"]}
-    old = a.previous
-    same_run = old.get("config") == at["config"]
-    rows = [x for x in old.get("rows", []) if same_run and x["steps"] != row["steps"]] + [row]
     card = pretrained.load_card(SHIPPED).metrics
     return {"run": a.run, "config": at["config"], "n": metrics["samples"],
             "shipped": {k: card[k] for k in ("confident_share", "frechet_distance", "sample_steps")},
-            "rows": sorted(rows, key=lambda x: x["steps"])}
+            "rows": progress_rows(a.previous, at["config"], row)}
 
 
 BENCH = bench(run, report, options=options, file=file, threads=1)

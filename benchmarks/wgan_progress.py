@@ -21,30 +21,16 @@ import json
 import time
 from pathlib import Path
 
+from benchmarks.common import checkpoint_model, progress_rows
 from benchmarks.harness import RESULTS, bench, stamp
 import torch
 
-from dgm_core import pretrained, training
+from dgm_core import training
 from dgm_core.data import load_images
 from dgm_core.sample_quality import CONFIDENT, N_DIGITS, batched, digit_judge, digit_scores
 from dgm_core.training import wgan
 
 NAME = "wgan-mnist"  # the shipped generator: the line a candidate's run must beat
-
-
-def checkpoint_model(r: training.Recipe, path: Path) -> tuple[torch.nn.Module, dict]:
-    """The model of recipe ``r``'s unfinished run (a WGAN's or a flow's) as it would ship from the checkpoint at
-    ``path`` (``r.as_shipped``), and the checkpoint's steps and training seconds."""
-    if not path.exists():
-        raise SystemExit(f"No run is under way: {path} does not exist.")
-    saved = torch.load(path, map_location="cpu", weights_only=True)
-    if saved["recipe"] != r.key():
-        raise SystemExit(f"{path} was written by another recipe than the one measured.")
-    model = pretrained.build(r.family, r.config)
-    model.load_state_dict(saved["state"]["model"])
-    r.as_shipped(model, saved["state"]["ema"])
-    return model.eval(), {"steps": int(saved["state"]["steps"]), "of": r.length,
-                          "training_seconds": round(saved["seconds"], 1), "config": training.full_config(r)}
 
 
 def shipped_figures(results: Path) -> dict | None:
@@ -94,12 +80,9 @@ def run(a: argparse.Namespace) -> dict:
            **{k: scores[k] for k in ("frechet_distance", "confident_share", "largest_class_fraction",
                                      "smallest_class_fraction")},
            "seconds": round(time.perf_counter() - t0, 1), "machine": stamp(a)["machine"]}
-    old = a.previous
-    same_run = old.get("config") == at["config"]  # rows of another recipe's run are dropped
-    rows = [r for r in old.get("rows", []) if same_run and r["steps"] != row["steps"]] + [row]
     return {"run": a.run, "config": at["config"], "n": N_DIGITS, "confidence": CONFIDENT,
             "classifier_test_accuracy": judge.test_accuracy, "shipped": shipped_figures(RESULTS),
-            "rows": sorted(rows, key=lambda r: r["steps"])}
+            "rows": progress_rows(a.previous, at["config"], row)}
 
 
 BENCH = bench(run, report, options=options, file=file, threads=1)

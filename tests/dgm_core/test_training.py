@@ -227,7 +227,7 @@ def test_a_run_stopped_and_resumed_ends_with_the_weights_of_a_straight_run(data_
 def test_a_checkpoint_measured_mid_run_is_the_model_a_run_ending_there_ships(data_dir, tmp_path):
     """bench wgan_progress's model from a checkpoint at step 2 equals, tensor for tensor, what a run of 2 steps
     ships (averaged generator, recalibrated BatchNorm); constant learning rates, so the two runs take the same steps."""
-    from benchmarks.wgan_progress import checkpoint_model
+    from benchmarks.common import checkpoint_model
 
     cpu = torch.device("cpu")
     r3 = dataclasses.replace(RECIPES["wgan-mnist"].dry(), schedule="constant")
@@ -345,7 +345,7 @@ def test_mirroring_flips_the_chosen_faces_left_right_only():
 def test_a_flow_checkpoint_measured_mid_run_is_its_moving_average(data_dir, tmp_path):
     """bench flow_progress's network from a checkpoint is the checkpoint's moving average of the weights (what the
     finished run ships, ``as_shipped``), not the raw weights it trains; and it samples digits."""
-    from benchmarks.wgan_progress import checkpoint_model
+    from benchmarks.common import checkpoint_model
 
     cpu, r = torch.device("cpu"), training.recipe("flow-mnist-w32-cpu").dry()
     path = tmp_path / "c.pt"
@@ -358,3 +358,14 @@ def test_a_flow_checkpoint_measured_mid_run_is_its_moving_average(data_dir, tmp_
     assert any(not torch.equal(got[k], saved["model"][k]) for k in got)
     x = model.sample(2, n_steps=2, generator=torch.Generator().manual_seed(0))
     assert x.shape == (2, 1, 28, 28)
+
+
+def test_a_progress_file_keeps_one_row_a_step_of_one_recipe():
+    from benchmarks.common import progress_rows
+
+    old = {"config": {"width": 32}, "rows": [{"steps": 20, "x": 1}, {"steps": 10, "x": 2}]}
+    assert progress_rows(old, {"width": 32}, {"steps": 15, "x": 3}) == [
+        {"steps": 10, "x": 2}, {"steps": 15, "x": 3}, {"steps": 20, "x": 1}]
+    assert progress_rows(old, {"width": 32}, {"steps": 20, "x": 4}) == [{"steps": 10, "x": 2}, {"steps": 20, "x": 4}]
+    assert progress_rows(old, {"width": 16}, {"steps": 5, "x": 5}) == [{"steps": 5, "x": 5}]  # another recipe's run
+    assert progress_rows({}, {"width": 16}, {"steps": 5, "x": 5}) == [{"steps": 5, "x": 5}]
