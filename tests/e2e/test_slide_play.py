@@ -100,9 +100,19 @@ def test_out_of_present_mode_a_clicked_tab_leaves_the_arrows_to_the_deck(page, a
     page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(timeout=WAIT)
     tab = page.get_by_role("tab").first
     expect(tab).to_have_attribute("aria-selected", "true", timeout=WAIT)
-    tab.click()  # the open tab: the focus and the pointer stay on it
-    page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(timeout=WAIT)
-    # the click's rerun may redraw the tabs a moment after the script state reads "not running": poll, bounded
-    expect(page.locator('[role="tab"]:focus')).to_have_count(1, timeout=WAIT)
+    focused = page.locator('[role="tab"]:focus')
+    # the open tab clicked: the focus and the pointer stay on it. A rerun still under way when the click lands may
+    # draw the tabs anew and drop the focus to the page (CI saw it once): the tab is clicked again once the page
+    # is idle, at most three times in all, so the keys below do start from a focused tab
+    for _ in range(3):
+        tab.click()
+        page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(timeout=WAIT)
+        try:
+            expect(focused).to_have_count(1, timeout=5_000)
+            break
+        except AssertionError:
+            continue
+    else:
+        raise AssertionError("three clicks on the open tab left no tab focused once the page was idle")
     deck_key(page, "ArrowRight", WAIT)
     expect(place).to_contain_text(f"step {k + 1} of {N}", timeout=WAIT)
