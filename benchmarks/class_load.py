@@ -319,7 +319,7 @@ async def chromium_student(browser, url: str, i: int, start_at: float, out: dict
             elif kind == "mask":
                 await chromium_own_mask(page, target, own_mask_seed(i))
             else:
-                await page.get_by_role("button", name=target, exact=True).first.click(timeout=STEP_TIMEOUT_S * 1000)
+                await chromium_click(page, name, target, shown, out)
             if shown:
                 await page.get_by_text(re.compile(re.escape(shown))).first.wait_for(  # case-sensitive
                     timeout=STEP_TIMEOUT_S * 1000)
@@ -341,6 +341,30 @@ async def chromium_student(browser, url: str, i: int, start_at: float, out: dict
             pass
     finally:
         await ctx.close()
+
+
+LOST_CLICK_GRACE_S = 30.0  # after a click's rerun, the longest its answer takes to appear before it counts as lost
+
+
+async def chromium_click(page, name: str, label: str, shown: str | None, out: dict) -> None:
+    """Click the button ``label``; where the step's answer is ``shown`` text, a click after which the app went idle
+    with neither that text nor the browser panel at work on the page was lost (Streamlit may drop a button's
+    trigger that arrives beside another widget's rerun): it is counted in ``out["lost_clicks"]`` and the button
+    clicked again, at most three times in all. The step's time runs from the first click."""
+    button = page.get_by_role("button", name=label, exact=True).first
+    answer = page.get_by_text(re.compile(re.escape(shown))).or_(page.locator(".bi")) if shown else None
+    for attempt in range(3):
+        await button.click(timeout=STEP_TIMEOUT_S * 1000)
+        if answer is None:
+            return
+        await _wait_for_app(page, STEP_TIMEOUT_S * 1000)
+        try:
+            await answer.first.wait_for(timeout=LOST_CLICK_GRACE_S * 1000)
+            return
+        except Exception:  # noqa: BLE001 - nothing came of the click
+            out["lost_clicks"].append(name)
+            if attempt == 2:
+                raise
 
 
 def own_mask_seed(student: int) -> int:
@@ -701,7 +725,7 @@ def rehearse(app_dir: Path, env: dict, n: int, log: Path) -> tuple[dict, dict]:
     TYPED_JSON_URL, OWN_RUNS_URL = module_url("kit/typed_json.js"), module_url("kit/own_runs.js")
 
     outs = [{"student": i, "steps": {}, "finished": {}, "exceptions": [], "console_errors": [], "offline": [],
-             "leaks": []} for i in range(n)]
+             "leaks": [], "lost_clicks": []} for i in range(n)]
     replay = {}
     with server_for(app_dir)(env=env, log=log) as (url, _):
         async def all_students() -> None:
@@ -798,7 +822,7 @@ def run(a: argparse.Namespace) -> dict:
         env.pop("DGM_DATA_DIR", None)
 
     outs = [{"student": i, "steps": {}, "finished": {}, "exceptions": [], "console_errors": [], "offline": [],
-             "leaks": []}
+             "leaks": [], "lost_clicks": []}
             for i in range(a.students)]
     log = ROOT / ".pytest_cache" / "class_load-server.log"
     log.parent.mkdir(exist_ok=True)
@@ -838,6 +862,7 @@ def run(a: argparse.Namespace) -> dict:
            "exceptions": [e for o in outs for e in o["exceptions"]],
            "console_errors": [e for o in outs for e in o["console_errors"]],
            "leaks": [e for o in outs for e in o["leaks"]],
+           "lost_clicks": [f"student {o['student']}: {n}" for o in outs for n in o["lost_clicks"]],
            "offline_requests": sorted({u for o in outs for u in o["offline"]}),
            "failed": {o["student"]: o["failed"] for o in outs if "failed" in o},
            "students_per_replica": dict(sorted(Counter(str(o.get("replica")) for o in outs).items())),
@@ -892,7 +917,9 @@ def report(doc: dict) -> str:
                   f"{r['rss_end_mb']} MB at the end; the lesson took {r['wall_s']} s for the class.",
                   f"Exceptions shown: {len(r['exceptions'])}; console errors: {len(r['console_errors'])}; "
                   f"students who did not finish: {len(r['failed'])}"
-                  + (f"; leaks between sessions: {len(r['leaks'])}." if "leaks" in r else ".")
+                  + (f"; leaks between sessions: {len(r['leaks'])}" if "leaks" in r else "")
+                  + (f"; clicks lost (nothing came of them; clicked again): {len(r['lost_clicks'])}."
+                     if "lost_clicks" in r else ".")
                   + (f" Requests to other hosts that failed offline (not the app's): {len(r['offline_requests'])}."
                      if r["offline_requests"] else "")
                   + (f" Students per replica: {', '.join(f'{k} {v}' for k, v in r['students_per_replica'].items())}; "
@@ -901,7 +928,7 @@ def report(doc: dict) -> str:
                      + ("each replica had one first visit before the class (server/replicas.py)."
                         if r.get("first_visit_before_class") else "no replica had a visit before the class.")
                      if r["replicas"] > 1 else "")]
-        for what in ("exceptions", "console_errors", "leaks"):
+        for what in ("exceptions", "console_errors", "leaks", "lost_clicks"):
             lines += [f"- {e}" for e in list(dict.fromkeys(r.get(what, [])))[:5]]
         lines += [f"- student {i}: {f}" for i, f in r["failed"].items()]
         lines += ["", machine_line(r["machine"]), ""]
