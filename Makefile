@@ -12,10 +12,11 @@ run: $(VENV)/.deps
 	$(PY) -m streamlit run app.py --server.port $(PORT)
 
 # Everything, on both cores (pytest-xdist): the core and page tests, then the browser tests, each of the two
-# workers with a Streamlit server and a chromium of its own (their bars are wide enough for a shared machine).
+# workers with a Streamlit server and a chromium of its own (their bars are wide enough for a shared machine). Each
+# suite ends with its slowest tests (`bench suite_time` measures the whole against its twenty minutes).
 test: $(VENV)/.deps-dev chromium nginx lint test-js
-	$(PY) -m pytest -n 2 --ignore=tests/e2e
-	$(PY) -m pytest -n 2 tests/e2e
+	$(PY) -m pytest -n 2 --durations=20 --ignore=tests/e2e
+	$(PY) -m pytest -n 2 --durations=20 tests/e2e
 
 # The fast tier: lint, then every test but the browser tests and those measured slow (tests/slow_tests.json, written
 # by tools/measure_slow.py; tests/conftest.py marks them; of Node's, JS_SLOW).
