@@ -367,6 +367,12 @@ async def chromium_click(page, name: str, label: str, shown: str | None, out: di
                 raise
 
 
+def student_record(i: int) -> dict:
+    """What a run records of student ``i``, empty (each client fills it in as the student goes)."""
+    return {"student": i, "steps": {}, "finished": {}, "exceptions": [], "console_errors": [], "offline": [],
+            "leaks": [], "lost_clicks": []}
+
+
 def own_mask_seed(student: int) -> int:
     return 1 + student
 
@@ -724,8 +730,7 @@ def rehearse(app_dir: Path, env: dict, n: int, log: Path) -> tuple[dict, dict]:
     from server.inpaint_job import WORKER_URL
     TYPED_JSON_URL, OWN_RUNS_URL = module_url("kit/typed_json.js"), module_url("kit/own_runs.js")
 
-    outs = [{"student": i, "steps": {}, "finished": {}, "exceptions": [], "console_errors": [], "offline": [],
-             "leaks": [], "lost_clicks": []} for i in range(n)]
+    outs = [student_record(i) for i in range(n)]
     replay = {}
     with server_for(app_dir)(env=env, log=log) as (url, _):
         async def all_students() -> None:
@@ -821,9 +826,7 @@ def run(a: argparse.Namespace) -> dict:
     if not a.data:
         env.pop("DGM_DATA_DIR", None)
 
-    outs = [{"student": i, "steps": {}, "finished": {}, "exceptions": [], "console_errors": [], "offline": [],
-             "leaks": [], "lost_clicks": []}
-            for i in range(a.students)]
+    outs = [student_record(i) for i in range(a.students)]
     log = ROOT / ".pytest_cache" / "class_load-server.log"
     log.parent.mkdir(exist_ok=True)
     replay, rehearsal, poll_out = None, None, {}
