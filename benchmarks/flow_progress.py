@@ -1,7 +1,7 @@
 """How an unfinished flow run is doing, before it ships: its checkpoint's network measured as the finished run's card
 will be.
 
-    python -m dgm_core bench flow_progress [--run flow-mnist-w32-cpu]
+    python -m dgm_core bench flow_progress [--run flow-mnist-w32]
 
 Reads the checkpoint of ``python -m dgm_core train <run> --resume`` (pretrained/checkpoints/<run>.pt), builds the
 recipe's network from it exactly as the finished run will ship it (the moving average of its weights:
@@ -47,7 +47,7 @@ def report(rec: dict) -> str:
 
 def options(p: argparse.ArgumentParser) -> None:
     runs = [*flow.RECIPES, *flow.CANDIDATES]
-    p.add_argument("--run", default="flow-mnist-w32-cpu", choices=runs,
+    p.add_argument("--run", default="flow-mnist-w32", choices=runs,
                    help="whose checkpoint (default %(default)s)")
 
 

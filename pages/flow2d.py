@@ -105,8 +105,7 @@ else:
     if short:
         st.caption("Short of the bars a class needs: " + "; ".join(
             f"{b['what'].removeprefix('flow-mnist ')} {b['value']:g} against {b['bar']:g}" for b in short)
-            + ". A wider network (`flow-mnist-w32-cpu`) is training on a CPU across sessions, another "
-            "(`flow-mnist-w32`) waits for a GPU: see Results, "
+            + ". A wider network (`flow-mnist-w32`) waits for a GPU: see Results, "
             "\"The generators against the bars\" (`python -m dgm_core bench generator_bars`).")
 
 sync_url([key for key in SPEC if key != "pts" or data == demo.DRAWN], P)  # a drawing only while shown

@@ -347,7 +347,7 @@ def test_a_flow_checkpoint_measured_mid_run_is_its_moving_average(data_dir, tmp_
     finished run ships, ``as_shipped``), not the raw weights it trains; and it samples digits."""
     from benchmarks.common import checkpoint_model
 
-    cpu, r = torch.device("cpu"), training.recipe("flow-mnist-w32-cpu").dry()
+    cpu, r = torch.device("cpu"), training.recipe("flow-mnist-w32").dry()
     path = tmp_path / "c.pt"
     assert r.fit(cpu, data_dir, checkpoint=training.loop.Checkpoint(path, r.key(), cpu), stop_at=2) is None
     model, at = checkpoint_model(r, path)
