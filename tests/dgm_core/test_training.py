@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from safetensors.torch import load_file
 
 from dgm_core import pretrained, training
 from dgm_core.__main__ import ROOT, benchmarks, main
@@ -358,6 +359,22 @@ def test_a_flow_checkpoint_measured_mid_run_is_its_moving_average(data_dir, tmp_
     assert any(not torch.equal(got[k], saved["model"][k]) for k in got)
     x = model.sample(2, n_steps=2, generator=torch.Generator().manual_seed(0))
     assert x.shape == (2, 1, 28, 28)
+
+
+def test_a_warm_started_flow_starts_from_the_named_weights_and_refuses_others(data_dir, tmp_path):
+    """flow-mnist-more starts from the shipped weights its digest pins (network and moving average both, so a run
+    stopped at step 0 checkpoints them unchanged); a digest of other weights is refused in one sentence."""
+    cpu, r = torch.device("cpu"), training.recipe("flow-mnist-more").dry()
+    shipped = load_file(str(pretrained.PRETRAINED_DIR / f"{r.init_from[0]}.safetensors"))
+    path = tmp_path / "c.pt"
+    assert r.fit(cpu, data_dir, checkpoint=training.loop.Checkpoint(path, r.key(), cpu), stop_at=1) is None
+    saved = torch.load(path, map_location="cpu", weights_only=True)["state"]
+    # one step of Adam at lr 1e-4 moves the network a little; the average (decay 0.999) a thousandth of that
+    assert all(torch.allclose(saved["ema"][k], shipped[k], atol=1e-6) for k in shipped)
+    assert all(torch.allclose(saved["model"][k], shipped[k], atol=2e-4) for k in shipped)
+    other = dataclasses.replace(r, init_from=(r.init_from[0], "0" * 64))
+    with pytest.raises(pretrained.PretrainedError, match=r"the weights of flow-mnist with sha256 000000000000…"):
+        other.fit(cpu, data_dir)
 
 
 def test_a_progress_file_keeps_one_row_a_step_of_one_recipe():
