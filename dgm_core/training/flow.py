@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import torch
-from safetensors.torch import load_file
 
 from .. import pretrained
 from .. import sample_quality as sq
@@ -134,14 +133,15 @@ class Recipe(Resumable):
         return Fitted(model, metrics, seconds, notes, self.describe())
 
     def initial_weights(self) -> dict[str, torch.Tensor]:
-        """The weights ``init_from`` names, verified by their digest (one sentence when they are not those)."""
+        """The weights ``init_from`` names, loaded (and checked against their card) by ``pretrained.load``, and those
+        the recipe's digest pins (one sentence when they are not)."""
         name, digest = self.init_from
-        path = pretrained.PRETRAINED_DIR / f"{name}.safetensors"
-        if not path.exists() or pretrained.sha256_file(path) != digest:
+        model, card = pretrained.load(name)
+        if card.sha256 != digest:
             raise pretrained.PretrainedError(
-                f"This run starts from the weights of {name} with sha256 {digest[:12]}…, and {path} is "
-                f"{'missing' if not path.exists() else 'another file'}; restore that file from the git history.")
-        return load_file(str(path), device="cpu")
+                f"This run starts from the weights of {name} with sha256 {digest[:12]}…, and pretrained/ holds "
+                f"others ({card.sha256[:12]}…); restore that file and its card from the git history.")
+        return model.state_dict()
 
     def as_shipped(self, model: torch.nn.Module, ema_state: dict[str, torch.Tensor]) -> torch.nn.Module:
         """The trained network as it ships: the moving average's weights; in place, returned."""
@@ -167,21 +167,21 @@ class Recipe(Resumable):
                 "classifier_test_accuracy": judge.test_accuracy}
 
 
-W32_CPU_SHA256 = "b7a30f3efb091c863b3796551e8ae3d96de2b9d3856e1755746ea4d87c06e3de"  # its weights
+W32 = {"shape": (1, 28, 28), "width": 32, "mults": (1, 2, 2)}  # the shipped network's architecture
+W32_CPU_SHA256 = "b7a30f3efb091c863b3796551e8ae3d96de2b9d3856e1755746ea4d87c06e3de"  # flow-mnist-w32-cpu's weights
 RECIPES: dict[str, Recipe] = {
     # width 32 on channel multiples (1, 2, 2) (0.67 M parameters) at batch 64 for 60000 steps (64 epochs), so a CPU
     # trains it over a few sessions. It came as a candidate and shipped as flow-mnist on 2026-11-28 by the rule below,
     # its card recognising 0.8439 of its digits (Fréchet distance 2.219) where the width-16 net it replaced (0.17 M
     # parameters, 40000 steps) recognised 0.7841 (3.973), both at 40 Heun steps. Trained on two niced CPU threads over
     # 3 sessions of a shared 2-core machine (the card's notes list each). Kept as the start of flow-mnist's run.
-    "flow-mnist-w32-cpu": Recipe(config={"shape": (1, 28, 28), "width": 32, "mults": (1, 2, 2)}, batch=64,
-                                 steps=60_000),
+    "flow-mnist-w32-cpu": Recipe(config=W32, batch=64, steps=60_000),
     # flow-mnist-w32-cpu trained 20000 steps further (21 epochs at batch 64) on a warm restart of the cosine schedule
     # at a fifth of its first peak (1e-4 down to 1e-6), about an hour of a CPU's two threads: that card fell short of
     # the bar (0.85 recognised) by 0.0061 with its learning rate already decayed to 1e-5. It came as the candidate
     # flow-mnist-more and shipped by the rule below: 0.8485 recognised, Fréchet distance 2.194.
-    "flow-mnist": Recipe(config={"shape": (1, 28, 28), "width": 32, "mults": (1, 2, 2)}, batch=64, steps=20_000,
-                         lr=1e-4, lr_final=1e-6, init_from=("flow-mnist-w32-cpu", W32_CPU_SHA256)),
+    "flow-mnist": Recipe(config=W32, batch=64, steps=20_000, lr=1e-4, lr_final=1e-6,
+                         init_from=("flow-mnist-w32-cpu", W32_CPU_SHA256)),
 }
 # Candidates to replace a shipped model (``train <name>``, or ``train-all`` on a GPU); one ships under the shipped
 # name, its recipe moved into RECIPES, only when its card recognises a larger share of its digits than the shipped
