@@ -188,6 +188,12 @@ RECIPES: dict[str, Recipe] = {
 # card's (and its Fréchet distance is lower). flow-mnist-w32: width 32 on multiples (1, 2, 4) (1.46 M parameters,
 # under 6 MB) for 30000 steps at batch 128 (64 epochs); a GPU's run (its checkpoint, weights, average and Adam's two
 # moments, is 23.5 MB: too large to commit session after session).
+# flow-mnist-further: the shipped flow-mnist trained on exactly as flow-mnist trained flow-mnist-w32-cpu on (20000
+# steps, a warm restart of the cosine schedule from 1e-4 to 1e-6): that continuation raised the recognised share
+# from 0.8439 to 0.8485 and lowered the Fréchet distance from 2.219 to 2.194, and the card is still short of the bar
+# (0.85) by 0.0015; the rule is to repeat the step that gained, unchanged.
+FLOW_MNIST_SHA256 = "d6e850a433f4887e61ccbf94181ba3d3cc113a147aeccd0a4cddf19cc369ff8a"  # flow-mnist's weights
 CANDIDATES: dict[str, Recipe] = {
     "flow-mnist-w32": Recipe(config={"shape": (1, 28, 28), "width": 32, "mults": (1, 2, 4)}, steps=30_000),
+    "flow-mnist-further": replace(RECIPES["flow-mnist"], init_from=("flow-mnist", FLOW_MNIST_SHA256)),
 }
