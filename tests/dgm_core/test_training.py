@@ -98,7 +98,7 @@ def mismatches(card: pretrained.ModelCard, r: training.Recipe) -> list[str]:
 
 
 def test_every_card_has_a_recipe_and_every_recipe_a_card():
-    assert len(CARDS) == 22
+    assert len(CARDS) == 23
     assert sorted(c.name for c in CARDS) == sorted(RECIPES)
 
 
@@ -362,7 +362,7 @@ def test_a_flow_checkpoint_measured_mid_run_is_its_moving_average(data_dir, tmp_
 
 
 def test_a_warm_started_flow_starts_from_the_named_weights_and_refuses_others(data_dir, tmp_path):
-    """flow-mnist starts from the weights its digest pins, flow-mnist-w32-cpu's (network and moving average both, so
+    """flow-mnist starts from the weights its digest pins, flow-mnist-more's (network and moving average both, so
     a run stopped after one step checkpoints them all but unchanged); a digest of other weights is refused."""
     cpu, r = torch.device("cpu"), training.recipe("flow-mnist").dry()
     shipped = load_file(str(pretrained.PRETRAINED_DIR / f"{r.init_from[0]}.safetensors"))
@@ -373,7 +373,7 @@ def test_a_warm_started_flow_starts_from_the_named_weights_and_refuses_others(da
     assert all(torch.allclose(saved["ema"][k], shipped[k], atol=1e-6) for k in shipped)
     assert all(torch.allclose(saved["model"][k], shipped[k], atol=2e-4) for k in shipped)
     other = dataclasses.replace(r, init_from=(r.init_from[0], "0" * 64))
-    with pytest.raises(pretrained.PretrainedError, match=r"weights of flow-mnist-w32-cpu with sha256 000000000000…"):
+    with pytest.raises(pretrained.PretrainedError, match=r"weights of flow-mnist-more with sha256 000000000000…"):
         other.fit(cpu, data_dir)
 
 
