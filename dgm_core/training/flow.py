@@ -170,6 +170,8 @@ class Recipe(Resumable):
 W32 = {"shape": (1, 28, 28), "width": 32, "mults": (1, 2, 2)}  # the shipped network's architecture
 W32_CPU_SHA256 = "b7a30f3efb091c863b3796551e8ae3d96de2b9d3856e1755746ea4d87c06e3de"  # flow-mnist-w32-cpu's weights
 MORE_SHA256 = "d6e850a433f4887e61ccbf94181ba3d3cc113a147aeccd0a4cddf19cc369ff8a"  # flow-mnist-more's weights
+# the continuing step: 20000 steps of batch 64 on a warm restart of the cosine schedule (1e-4 to 1e-6) from weights
+CONTINUE = Recipe(config=W32, batch=64, steps=20_000, lr=1e-4, lr_final=1e-6)
 RECIPES: dict[str, Recipe] = {
     # width 32 on channel multiples (1, 2, 2) (0.67 M parameters) at batch 64 for 60000 steps (64 epochs), so a CPU
     # trains it over a few sessions. It came as a candidate and shipped as flow-mnist on 2026-11-28 by the rule below,
@@ -181,13 +183,11 @@ RECIPES: dict[str, Recipe] = {
     # at a fifth of its first peak (1e-4 down to 1e-6), about an hour of a CPU's two threads: that card fell short of
     # the bar (0.85 recognised) by 0.0061 with its learning rate already decayed to 1e-5. It shipped as flow-mnist on
     # 2026-11-29 by the rule below (0.8485 recognised, Fréchet distance 2.194) and is kept as the start of the next run.
-    "flow-mnist-more": Recipe(config=W32, batch=64, steps=20_000, lr=1e-4, lr_final=1e-6,
-                              init_from=("flow-mnist-w32-cpu", W32_CPU_SHA256)),
+    "flow-mnist-more": replace(CONTINUE, init_from=("flow-mnist-w32-cpu", W32_CPU_SHA256)),
     # flow-mnist-more trained on exactly as it trained flow-mnist-w32-cpu on (20000 steps, cosine 1e-4 to 1e-6): the
     # rule was to repeat the step that gained, unchanged, while the card was short of the bar by 0.0015. It came as the
     # candidate flow-mnist-further and shipped by the rule below on 2026-11-29: 0.8497 recognised, Fréchet 2.178.
-    "flow-mnist": Recipe(config=W32, batch=64, steps=20_000, lr=1e-4, lr_final=1e-6,
-                         init_from=("flow-mnist-more", MORE_SHA256)),
+    "flow-mnist": replace(CONTINUE, init_from=("flow-mnist-more", MORE_SHA256)),
 }
 # Candidates to replace a shipped model (``train <name>``, or ``train-all`` on a GPU); one ships under the shipped
 # name, its recipe moved into RECIPES, only when its card recognises a larger share of its digits than the shipped
